@@ -1,0 +1,5 @@
+import type { Command } from 'commander';
+import { registerScan } from './scan.js';
+
+/** Every subcommand registers itself here; one line each. */
+export const COMMANDS: Array<(program: Command) => void> = [registerScan];

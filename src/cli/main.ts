@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { VERSION } from '../version.js';
+import { COMMANDS } from './commands/index.js';
+import { EXIT, UsageError } from './errors.js';
+
+async function main(argv: string[]): Promise<number> {
+  const program = new Command();
+  program
+    .name('exhunt')
+    .description('Hunt for Exchange ProxyLogon / ProxyShell / ProxyNotShell / OWASSRF exploitation in server evidence')
+    .version(VERSION)
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  for (const register of COMMANDS) register(program);
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.CLEAN;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version exit through here with code 0.
+      return err.exitCode === 0 ? EXIT.CLEAN : EXIT.USAGE;
+    }
+    if (err instanceof UsageError) {
+      process.stderr.write(`exhunt: ${err.message}\n`);
+      return EXIT.USAGE;
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`exhunt: ${message}\n`);
+    if (process.env.EXHUNT_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+    return EXIT.USAGE;
+  }
+}
+
+main(process.argv).then((code) => {
+  process.exitCode = code;
+});

@@ -1,0 +1,39 @@
+import type { Coverage, Fact, Finding, Skipped } from '../model.js';
+import type { EvidenceFile } from '../evidence/file.js';
+
+/** A finding before the host assigns its id. */
+export type RawFinding = Omit<Finding, 'id'>;
+
+/** What scanning one file produced. Plain data: it crosses worker-thread boundaries. */
+export interface FileScanResult {
+  findings: RawFinding[];
+  coverage: Coverage[];
+  skipped: Skipped[];
+  facts: Fact[];
+  bytes: number;
+}
+
+/** Options every scanner sees (plain data, cloned into workers). */
+export interface ScanOptions {
+  /** Start of the exposure window, ISO 8601. */
+  since: string;
+  /** Extra IOC files given with --ioc. */
+  iocFiles: string[];
+  /** YARA rules file given with --yara, if any. */
+  yaraRules: string | null;
+}
+
+/**
+ * One evidence class (Exchange text logs, IIS logs, EVTX, files on disk ...). The engine asks each scanner in
+ * order whether it claims a file, then runs `scan` for the claimed files, in worker threads.
+ */
+export interface Scanner {
+  name: string;
+  /** Returns a format id when this scanner reads the file (decided from its head bytes and path), else null. */
+  classify(file: EvidenceFile, head: Buffer): string | null;
+  scan(file: EvidenceFile, format: string, options: ScanOptions): Promise<FileScanResult>;
+}
+
+export function emptyResult(): FileScanResult {
+  return { findings: [], coverage: [], skipped: [], facts: [], bytes: 0 };
+}

@@ -1,0 +1,48 @@
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { openZipEntryStream } from './zip.js';
+
+/** One file of evidence: on disk, or an entry inside a zip container. Never written to. */
+export type EvidenceFile =
+  | { kind: 'fs'; abs: string; rel: string; size: number; mtimeMs: number }
+  | { kind: 'zip'; zip: string; entry: string; rel: string; size: number; mtimeMs: number };
+
+export const CHUNK_SIZE = 4 * 1024 * 1024;
+
+/** Streams a file's bytes in large chunks, read-only. */
+export async function* readChunks(file: EvidenceFile, chunkSize = CHUNK_SIZE): AsyncGenerator<Buffer> {
+  const stream =
+    file.kind === 'fs'
+      ? createReadStream(file.abs, { highWaterMark: chunkSize, flags: 'r' })
+      : await openZipEntryStream(file.zip, file.entry);
+  for await (const chunk of stream) yield chunk as Buffer;
+}
+
+/** Reads at most `n` bytes from the start of a file. */
+export async function readHead(file: EvidenceFile, n = 64 * 1024): Promise<Buffer> {
+  if (file.kind === 'fs') {
+    const fh = await open(file.abs, 'r');
+    try {
+      const buf = Buffer.alloc(Math.min(n, Math.max(file.size, 0)));
+      const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+      return buf.subarray(0, bytesRead);
+    } finally {
+      await fh.close();
+    }
+  }
+  const parts: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of readChunks(file, Math.min(n, CHUNK_SIZE))) {
+    parts.push(chunk);
+    total += chunk.length;
+    if (total >= n) break;
+  }
+  return Buffer.concat(parts).subarray(0, n);
+}
+
+/** Reads the whole file (only for files known to be small). */
+export async function readAll(file: EvidenceFile): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const chunk of readChunks(file)) parts.push(chunk);
+  return Buffer.concat(parts);
+}

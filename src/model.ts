@@ -1,0 +1,123 @@
+// The data model shared by every layer: evidence -> records -> findings -> host verdict -> reports.
+
+export const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+export const KINDS = ['exploitation', 'attempt', 'scan', 'webshell', 'post-exploitation', 'ioc', 'exposure'] as const;
+export type Kind = (typeof KINDS)[number];
+
+export const VERDICTS = ['compromised', 'attempted', 'suspicious', 'clean', 'insufficient-evidence'] as const;
+export type Verdict = (typeof VERDICTS)[number];
+
+export type Scalar = string | number | boolean | null;
+export type EvidenceValue = Scalar | Scalar[] | { [key: string]: EvidenceValue };
+
+/** Where a finding came from. `path` is relative to the host's input PATH, with `/` separators. */
+export interface SourceRef {
+  path: string;
+  /** 1-based physical line number (header lines count). */
+  line?: number;
+  /** Record number inside a binary log (EVTX EventRecordID). */
+  record?: number;
+}
+
+/**
+ * One detection hit. Well-known `evidence` keys used for correlation and reports:
+ * `request_id`, `ecp_canary`, `url`, `method`, `status`, `user_agent`, `file` (a Windows or evidence path),
+ * `anchor_mailbox`, `cmdlet`, `sha256`.
+ */
+export interface Finding {
+  id: string;
+  rule: string;
+  title: string;
+  cves: string[];
+  severity: Severity;
+  kind: Kind;
+  /** ISO 8601 UTC with Z, or null when the evidence has no time. */
+  time: string | null;
+  client_ip: string | null;
+  source: SourceRef;
+  summary: string;
+  evidence: Record<string, EvidenceValue>;
+}
+
+/** A parsed log record. Parsers produce these and know nothing about attacks. */
+export interface LogRecord {
+  /** Parser format id, e.g. `httpproxy`, `ecp-server`, `oabgen`, `iis`, `evtx`. */
+  format: string;
+  /** Evidence path relative to the host input, `/` separated. */
+  path: string;
+  line?: number;
+  record?: number;
+  /** ISO 8601 UTC with Z when the record carries a time. */
+  time: string | null;
+  /** Values by column / field name (as named in the file's header). */
+  fields: Record<string, string>;
+  /** The raw text of the line, when the record came from a text line. */
+  raw?: string;
+}
+
+/** First/last record time seen in one log source (e.g. `HttpProxy/Ecp`, `IIS W3SVC1`, `EVTX Application`). */
+export interface Coverage {
+  source: string;
+  format: string;
+  files: number;
+  records: number;
+  first: string | null;
+  last: string | null;
+}
+
+/** Something the scan could not read or chose not to parse, said plainly. */
+export interface Skipped {
+  path: string;
+  reason: string;
+  line?: number;
+  offset?: number;
+}
+
+/** A non-detection observation, e.g. a build number read from a log header. */
+export interface Fact {
+  kind: 'build' | 'hostname' | 'note' | 'mitigation';
+  value: string;
+  source: SourceRef;
+  time: string | null;
+  /** Where the value came from, e.g. `#Version`, `ServerHostName`, `ExSetup.exe`. */
+  origin: string;
+}
+
+export interface HostStats {
+  files_seen: number;
+  files_scanned: number;
+  files_ignored: number;
+  bytes_scanned: number;
+  seconds: number;
+}
+
+export interface HostResult {
+  name: string;
+  inputs: string[];
+  verdict: Verdict;
+  reasons: string[];
+  coverage: Coverage[];
+  findings: Finding[];
+  facts: Fact[];
+  skipped: Skipped[];
+  stats: HostStats;
+}
+
+export interface ToolInfo {
+  name: 'exhunt';
+  version: string;
+  started: string;
+  finished: string;
+  command: string[];
+  options: { since: string };
+}
+
+export interface ScanReport {
+  schema: 'exhunt.scan/1';
+  tool: ToolInfo;
+  hosts: HostResult[];
+}
+
+export const SEVERITY_RANK: Record<Severity, number> = { critical: 4, high: 3, medium: 2, low: 1, info: 0 };

@@ -1,0 +1,40 @@
+import type { EvidenceValue, Kind, LogRecord, Severity } from '../model.js';
+
+/** What every detection declares about itself. Rules are data plus a small matcher. */
+export interface RuleMeta {
+  id: string;
+  title: string;
+  cves: string[];
+  severity: Severity;
+  kind: Kind;
+  /** Public sources this rule follows (URLs or `repo path (commit)` citations). */
+  references: string[];
+  /** One sentence for reports: what it means when this fires. */
+  description: string;
+}
+
+/** A rule's answer for one record. Optional fields grade the hit (override the rule's defaults). */
+export interface RuleHit {
+  summary: string;
+  evidence: Record<string, EvidenceValue>;
+  /** Graded sub-rule id, e.g. `PL-02` for an exploitation-chain row found by the `PL-01` matcher. */
+  rule?: string;
+  title?: string;
+  severity?: Severity;
+  kind?: Kind;
+  cves?: string[];
+  client_ip?: string | null;
+  time?: string | null;
+}
+
+/** A rule over parsed log records (HttpProxy, ECP, OABGenerator, IIS, EVTX ...). */
+export interface RecordRule extends RuleMeta {
+  /** Record formats this rule reads (`LogRecord.format`). */
+  formats: readonly string[];
+  /**
+   * Cheap prefilter: ASCII literals matched case-insensitively against the raw line (text logs).
+   * `match` only sees lines that contain at least one needle. Empty = every record.
+   */
+  needles: readonly string[];
+  match(rec: LogRecord): RuleHit | RuleHit[] | null;
+}
