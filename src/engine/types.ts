@@ -29,8 +29,12 @@ export interface ScanOptions {
  */
 export interface Scanner {
   name: string;
-  /** Returns a format id when this scanner reads the file (decided from its head bytes and path), else null. */
-  classify(file: EvidenceFile, head: Buffer): string | null;
+  /**
+   * Returns a format id when this scanner reads the file (decided from its head bytes and path), null when it
+   * does not, or `{ skip }` when it recognises the file but cannot read it (the reason is reported, not an error).
+   * Several scanners may claim the same file; each scans it.
+   */
+  classify(file: EvidenceFile, head: Buffer): string | null | { skip: string };
   scan(file: EvidenceFile, format: string, options: ScanOptions): Promise<FileScanResult>;
 }
 

@@ -1,0 +1,30 @@
+import type { LogRecord } from '../model.js';
+
+/** Thrown by parsers for malformed input; the engine reports it with the file and line and goes on. */
+export class ParseError extends Error {
+  override name = 'ParseError';
+}
+
+/** Parses the lines of one text log file, in order. Holds per-file state (the current header). */
+export interface LineParser {
+  /** A line starting with `#` (a W3C / Exchange directive, or a comment). */
+  directive(line: string, lineNo: number): void;
+  /** A data line (no trailing CR/LF). Returns null for lines that are not records (a repeated header line). */
+  parse(line: string, lineNo: number): LogRecord | null;
+  /** Build numbers and host names this file's directives revealed (e.g. `#Version`), for the host facts. */
+  facts?(): Array<{ kind: 'build' | 'hostname'; value: string; origin: string; line: number }>;
+}
+
+/** A line-oriented text log (Exchange CSV logs, IIS W3C ...). The engine's text scanner drives it. */
+export interface TextLogFormat {
+  /** Record format id (`LogRecord.format`), e.g. `httpproxy`. */
+  id: string;
+  /**
+   * Decides from the first bytes (decoded as UTF-8, BOM stripped) and the relative path whether this format
+   * reads the file. A string return means "recognised, but not readable by us": the reason is reported.
+   */
+  detect(head: string, rel: string): boolean | string;
+  /** Coverage bucket for a file, e.g. `HttpProxy/Ecp`, `ECP Server`, `IIS W3SVC1`. */
+  coverageSource(rel: string): string;
+  createParser(rel: string): LineParser;
+}
