@@ -85,6 +85,50 @@ export interface Fact {
   origin: string;
 }
 
+/**
+ * How far an attacker got, in kill-chain order. `none` = indicator matches only (no attack stage proven).
+ * `exploited` = an SSRF or post-auth action reached the back end; `persistence` = a web shell written or present.
+ */
+export const STAGES = ['none', 'scanned', 'attempted', 'exploited', 'persistence', 'post-exploitation'] as const;
+export type Stage = (typeof STAGES)[number];
+
+/** Findings joined into one attack story on one host (by client IP, RequestId, ECP canary, web-shell path, time). */
+export interface Incident {
+  /** Host-local id, `I1`, `I2` ... in order of first activity. */
+  id: string;
+  stage: Stage;
+  first: string | null;
+  last: string | null;
+  client_ips: string[];
+  /** Finding ids in time order. */
+  findings: string[];
+  cves: string[];
+  severity: Severity;
+  /** The correlation keys that joined the findings (normalised). */
+  keys: { request_ids: string[]; ecp_canaries: string[]; files: string[] };
+  /** Evidence lanes involved, e.g. `HttpProxy`, `ECP`, `IIS`, `Files`. */
+  sources: string[];
+  /** One paragraph for people: who, when, what, how far. */
+  narrative: string;
+}
+
+/** One row of the attack timeline: a burst of findings with the same rule, source lane and client. */
+export interface TimelineEntry {
+  time: string;
+  last: string;
+  /** Evidence lane: `HttpProxy`, `ECP`, `OABGenerator`, `IIS`, `Event logs`, `Files` or `Other logs`. */
+  source: string;
+  rule: string;
+  title: string;
+  stage: Stage;
+  severity: Severity;
+  client_ip: string | null;
+  count: number;
+  /** Ids of the first findings of the burst (at most 20; `count` has the total). */
+  findings: string[];
+  incident: string | null;
+}
+
 export interface HostStats {
   files_seen: number;
   files_scanned: number;
@@ -103,6 +147,11 @@ export interface HostResult {
   facts: Fact[];
   skipped: Skipped[];
   stats: HostStats;
+  /** Added by correlation after scanning (absent in reports from before it ran). */
+  incidents?: Incident[];
+  timeline?: TimelineEntry[];
+  /** The furthest stage any incident reached. */
+  stage?: Stage;
 }
 
 export interface ToolInfo {

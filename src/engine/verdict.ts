@@ -1,26 +1,116 @@
+// One verdict per host, with reasons a person can check. Scanner traffic alone never compromises a host;
+// missing logs never make it clean.
+import { SEVERITY_RANK } from '../model.js';
 import type { Coverage, Finding, Verdict } from '../model.js';
+import { STAGE_RANK, confirmedShells, findingStage } from './correlate.js';
 
-const COMPROMISE_KINDS = new Set(['exploitation', 'webshell', 'post-exploitation']);
+const DAY_MS = 86_400_000;
+/** Logs roll daily: a source whose first record is within a day after --since still covers it. */
+const START_SLACK_MS = DAY_MS;
+/** A source that stops more than this before the newest evidence leaves the recent past unseen. */
+const END_SLACK_MS = 2 * DAY_MS;
+const MAX_RULE_REASONS = 6;
 
-/** One verdict per host, with the reasons a person can check. Scanner traffic alone never compromises a host. */
-export function hostVerdict(findings: Finding[], coverage: Coverage[], since: string): { verdict: Verdict; reasons: string[] } {
-  const strong = findings.filter((f) => COMPROMISE_KINDS.has(f.kind) && (f.severity === 'critical' || f.severity === 'high'));
-  if (strong.length) return { verdict: 'compromised', reasons: strong.slice(0, 5).map((f) => `${f.rule}: ${f.summary}`) };
-  const attempts = findings.filter((f) => f.kind === 'attempt' || (COMPROMISE_KINDS.has(f.kind) && f.severity === 'medium'));
-  if (attempts.length) return { verdict: 'attempted', reasons: attempts.slice(0, 5).map((f) => `${f.rule}: ${f.summary}`) };
-  const weak = findings.filter((f) => f.kind === 'ioc' || (f.kind !== 'scan' && f.kind !== 'exposure' && f.severity !== 'info'));
-  if (weak.length) return { verdict: 'suspicious', reasons: weak.slice(0, 5).map((f) => `${f.rule}: ${f.summary}`) };
-  const covered = coverage.filter((c) => c.first !== null && c.first <= since);
-  if (covered.length === 0) {
-    const reason = coverage.length
-      ? `no findings, but no log source reaches back to ${since.slice(0, 10)} (oldest record ${oldest(coverage)})`
-      : 'no findings, and no readable logs in the evidence';
-    return { verdict: 'insufficient-evidence', reasons: [reason] };
-  }
-  return { verdict: 'clean', reasons: [`no findings; ${covered.map((c) => c.source).join(', ')} cover the window from ${since.slice(0, 10)}`] };
+/** Sources that record the requests ProxyLogon / ProxyShell / ProxyNotShell are seen in. */
+function isWebSource(c: Coverage): boolean {
+  return /^(httpproxy|iis)/i.test(c.format) || /httpproxy|iis|w3svc/i.test(c.source);
 }
 
-function oldest(coverage: Coverage[]): string {
-  const firsts = coverage.map((c) => c.first).filter((t): t is string => t !== null).sort();
-  return firsts[0] ?? 'none';
+function day(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+function spanText(c: Coverage): string {
+  return `${c.source} ${c.first?.slice(0, 10) ?? '?'} → ${c.last?.slice(0, 10) ?? '?'}`;
+}
+
+export interface CoverageAssessment {
+  /** Web-facing sources whose records reach from --since to the newest evidence. */
+  covering: Coverage[];
+  /** Why coverage is short, one sentence each (empty when at least one web source covers the window). */
+  problems: string[];
+  /** Newest record time in any source, the best stand-in for "when the evidence was collected". */
+  end: string | null;
+}
+
+/** Does the evidence reach back to `since` and forward to its own end, in the logs that would show the attacks? */
+export function assessCoverage(coverage: Coverage[], since: string): CoverageAssessment {
+  const sinceMs = Date.parse(since);
+  const lasts = coverage.map((c) => (c.last === null ? NaN : Date.parse(c.last))).filter((t) => !Number.isNaN(t));
+  const endMs = lasts.length ? Math.max(...lasts) : NaN;
+  const end = Number.isNaN(endMs) ? null : new Date(endMs).toISOString();
+  const web = coverage.filter(isWebSource);
+  if (coverage.length === 0) return { covering: [], problems: ['no readable logs in the evidence'], end };
+  if (web.length === 0) {
+    const others = coverage.map((c) => c.source).join(', ');
+    return { covering: [], problems: [`no HttpProxy or IIS logs in the evidence (the logs that record exploit requests); only ${others}`], end };
+  }
+  const covering: Coverage[] = [];
+  const problems: string[] = [];
+  for (const c of web) {
+    const first = c.first === null ? NaN : Date.parse(c.first);
+    const last = c.last === null ? NaN : Date.parse(c.last);
+    if (Number.isNaN(first) || Number.isNaN(last)) {
+      problems.push(`${c.source}: ${c.files} file(s) but no dated records`);
+    } else if (Number.isNaN(sinceMs) || first > sinceMs + START_SLACK_MS) {
+      const late = Number.isNaN(sinceMs) ? '' : `, ${Math.round((first - sinceMs) / DAY_MS)} days after ${day(sinceMs)}`;
+      problems.push(`${c.source} starts ${day(first)}${late}`);
+    } else if (last < endMs - END_SLACK_MS) {
+      problems.push(`${c.source} ends ${day(last)}, ${Math.round((endMs - last) / DAY_MS)} days before the newest evidence (${day(endMs)})`);
+    } else covering.push(c);
+  }
+  return { covering, problems: covering.length ? [] : problems, end };
+}
+
+/** "PL-02 ×3: summary of the first" lines, strongest rules first. */
+function ruleReasons(findings: Finding[]): string[] {
+  const byRule = new Map<string, Finding[]>();
+  for (const f of findings) byRule.set(f.rule, [...(byRule.get(f.rule) ?? []), f]);
+  const ranked = [...byRule.values()].sort((a, b) => SEVERITY_RANK[b[0].severity] - SEVERITY_RANK[a[0].severity] || b.length - a.length);
+  const lines = ranked.slice(0, MAX_RULE_REASONS).map((list) => `${list[0].rule}${list.length > 1 ? ` ×${list.length}` : ''}: ${list[0].summary}`);
+  if (ranked.length > MAX_RULE_REASONS) lines.push(`… and ${ranked.length - MAX_RULE_REASONS} more rules (see findings)`);
+  return lines;
+}
+
+function coverageCaveat(coverage: Coverage[], since: string): string[] {
+  const { problems } = assessCoverage(coverage, since);
+  return problems.length ? [`coverage is incomplete, so earlier or later activity may be missing: ${problems.join('; ')}`] : [];
+}
+
+/** One verdict per host, with the reasons a person can check. */
+export function hostVerdict(findings: Finding[], coverage: Coverage[], since: string): { verdict: Verdict; reasons: string[] } {
+  // Info-level findings are context; scanner and attempt hits count whatever their severity.
+  const graded = findings
+    .map((f) => ({ f, stage: findingStage(f) }))
+    .filter((x): x is { f: Finding; stage: NonNullable<typeof x.stage> } => x.stage !== null)
+    .filter((x) => x.f.severity !== 'info' || x.stage === 'scanned' || x.stage === 'attempted');
+  const at = (test: (rank: number) => boolean) => graded.filter((x) => test(STAGE_RANK[x.stage])).map((x) => x.f);
+  const success = at((r) => r >= STAGE_RANK.exploited);
+  const tries = at((r) => r === STAGE_RANK.scanned || r === STAGE_RANK.attempted);
+  const weak = at((r) => r === STAGE_RANK.none);
+  const shells = confirmedShells(findings);
+
+  if (success.length || shells.size) {
+    const shellLines = [...shells.values()].map((p) => `web shell ${p} is on disk and answered a request with HTTP 2xx`);
+    return { verdict: 'compromised', reasons: [...shellLines, ...ruleReasons(success)] };
+  }
+  if (tries.length) {
+    const onlyScans = tries.every((f) => f.kind === 'scan');
+    const head = onlyScans
+      ? `scanner probes only (${tries.length}); nothing shows they got in`
+      : `exploitation attempted (${tries.length} hits) with no sign of success: no request reached the back end, no web shell, no post-exploitation`;
+    const extra = weak.length ? [`also ${weak.length} suspicious finding(s) to review`] : [];
+    return { verdict: 'attempted', reasons: [head, ...ruleReasons(tries), ...extra, ...coverageCaveat(coverage, since)] };
+  }
+  if (weak.length) return { verdict: 'suspicious', reasons: [...ruleReasons(weak), ...coverageCaveat(coverage, since)] };
+
+  const cov = assessCoverage(coverage, since);
+  if (cov.covering.length === 0) {
+    return { verdict: 'insufficient-evidence', reasons: [`no findings, but that proves little: ${cov.problems.join('; ')}`] };
+  }
+  const to = cov.end ? ` to the newest evidence (${cov.end.slice(0, 10)})` : '';
+  const reasons = [`no findings; ${cov.covering.map(spanText).join(', ')} cover the window from ${since.slice(0, 10)}${to}`];
+  const short = coverage.filter((c) => isWebSource(c) && !cov.covering.includes(c));
+  if (short.length) reasons.push(`shorter sources: ${short.map(spanText).join(', ')}`);
+  return { verdict: 'clean', reasons };
 }

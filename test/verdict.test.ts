@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { assessCoverage, hostVerdict } from '../src/engine/verdict.js';
+import { compromisedFindings, cov, finding, FULL_COVERAGE, scannedFindings, SINCE } from './report-fixtures.js';
+
+describe('hostVerdict', () => {
+  it('compromised on exploitation success, with the strongest rules as reasons', () => {
+    const v = hostVerdict(compromisedFindings(), FULL_COVERAGE, SINCE);
+    expect(v.verdict).toBe('compromised');
+    expect(v.reasons[0]).toBe('web shell Exchange/FrontEnd/HttpProxy/owa/auth/shell.aspx is on disk and answered a request with HTTP 2xx');
+    expect(v.reasons.some((r) => r.startsWith('PL-02: '))).toBe(true);
+  });
+
+  it('scanner traffic alone is attempted, never compromised, even when a rule rates it critical', () => {
+    const v = hostVerdict(scannedFindings(), FULL_COVERAGE, SINCE);
+    expect(v.verdict).toBe('attempted');
+    expect(v.reasons[0]).toBe('scanner probes only (2); nothing shows they got in');
+    expect(v.reasons[1]).toBe('PL-04 ×2: PL-04 summary');
+  });
+
+  it('attempted says when coverage is short', () => {
+    const v = hostVerdict(scannedFindings(), [cov('HttpProxy/Owa', 'httpproxy', '2021-03-01T00:00:00Z', '2021-03-10T00:00:00Z')], SINCE);
+    expect(v.verdict).toBe('attempted');
+    expect(v.reasons.at(-1)).toBe('coverage is incomplete, so earlier or later activity may be missing: HttpProxy/Owa starts 2021-03-01, 59 days after 2021-01-01');
+  });
+
+  it('a web shell requested with 200 makes a medium shell finding a compromise', () => {
+    const f = [
+      finding({ id: 'W', rule: 'WS-03', kind: 'webshell', severity: 'medium', evidence: { file: 'C:\\inetpub\\wwwroot\\aspnet_client\\x.aspx' } }),
+      finding({ id: 'R', rule: 'PX-R2', kind: 'attempt', severity: 'low', client_ip: '1.1.1.1', evidence: { url: '/aspnet_client/x.aspx', status: 200 } }),
+    ];
+    expect(hostVerdict(f, FULL_COVERAGE, SINCE).verdict).toBe('compromised');
+    // Requested but answered 404: the file did not serve; an attempt with a suspicious file to review.
+    const missed = [f[0], { ...f[1], evidence: { url: '/aspnet_client/x.aspx', status: 404 } }];
+    const v = hostVerdict(missed, FULL_COVERAGE, SINCE);
+    expect(v.verdict).toBe('attempted');
+    expect(v.reasons).toContain('also 1 suspicious finding(s) to review');
+  });
+
+  it('suspicious for indicator matches and weak shell findings alone', () => {
+    const v = hostVerdict([finding({ id: 'I', rule: 'PL-15', kind: 'ioc', severity: 'medium', summary: 'attacker IP 1.2.3.4' })], FULL_COVERAGE, SINCE);
+    expect(v).toEqual({ verdict: 'suspicious', reasons: ['PL-15: attacker IP 1.2.3.4'] });
+  });
+
+  it('clean only when nothing was found and web logs cover since → newest evidence; info findings do not count', () => {
+    const info = [finding({ id: 'X', rule: 'PX-08', kind: 'post-exploitation', severity: 'info' }), finding({ id: 'B', rule: 'BUILD', kind: 'exposure', severity: 'high' })];
+    const v = hostVerdict(info, FULL_COVERAGE, SINCE);
+    expect(v.verdict).toBe('clean');
+    expect(v.reasons[0]).toBe('no findings; HttpProxy/Ecp 2020-12-01 → 2021-03-10, IIS W3SVC1 2020-11-20 → 2021-03-10 cover the window from 2021-01-01 to the newest evidence (2021-03-10)');
+  });
+
+  it('clean names the web sources that are shorter than the window', () => {
+    const v = hostVerdict([], [...FULL_COVERAGE, cov('HttpProxy/Owa', 'httpproxy', '2021-02-01T00:00:00Z', '2021-03-10T00:00:00Z')], SINCE);
+    expect(v.verdict).toBe('clean');
+    expect(v.reasons[1]).toBe('shorter sources: HttpProxy/Owa 2021-02-01 → 2021-03-10');
+  });
+
+  it.each([
+    [[], 'no readable logs in the evidence'],
+    [[cov('EVTX Application', 'evtx', '2020-01-01T00:00:00Z', '2021-03-10T00:00:00Z')], 'no HttpProxy or IIS logs in the evidence (the logs that record exploit requests); only EVTX Application'],
+    [[cov('HttpProxy/Ecp', 'httpproxy', '2021-02-20T00:00:00Z', '2021-03-10T00:00:00Z')], 'HttpProxy/Ecp starts 2021-02-20, 50 days after 2021-01-01'],
+    [
+      [cov('IIS W3SVC1', 'iis', '2020-12-01T00:00:00Z', '2021-01-15T00:00:00Z'), cov('EVTX System', 'evtx', '2020-12-01T00:00:00Z', '2021-03-10T00:00:00Z')],
+      'IIS W3SVC1 ends 2021-01-15, 54 days before the newest evidence (2021-03-10)',
+    ],
+    [[cov('HttpProxy/Ecp', 'httpproxy', null, null)], 'HttpProxy/Ecp: 3 file(s) but no dated records'],
+  ])('insufficient-evidence when nothing was found and coverage is missing or short (%#)', (coverage, why) => {
+    expect(hostVerdict([], coverage, SINCE)).toEqual({ verdict: 'insufficient-evidence', reasons: [`no findings, but that proves little: ${why}`] });
+  });
+
+  it('assessCoverage reports the newest evidence time', () => {
+    expect(assessCoverage(FULL_COVERAGE, SINCE).end).toBe('2021-03-10T23:59:00.000Z');
+  });
+});
