@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
+import { registerBuild } from './build.js';
 import { registerScan } from './scan.js';
 
 /** Every subcommand registers itself here; one line each. */
-export const COMMANDS: Array<(program: Command) => void> = [registerScan];
+export const COMMANDS: Array<(program: Command) => void> = [registerScan, registerBuild];

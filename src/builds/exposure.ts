@@ -1,0 +1,147 @@
+// Turns the build facts collected for one host into one `exposure` finding for `exhunt scan`.
+import type { EvidenceValue, Fact, Severity } from '../model.js';
+import type { RawFinding } from '../engine/types.js';
+import { assessBuild, type Assessment } from './assess.js';
+import { parseBuild, type Build } from './parse.js';
+import { FAMILIES, FAMILY_IDS, type FamilyId } from './table.js';
+
+export interface BuildEvidence {
+  fact: Fact;
+  build: Build;
+  assessment: Assessment;
+}
+
+export const EXPOSURE_RULE = 'EXP-01';
+
+// Origins that only ever carry the CU (revision zeroed or the CU's own revision), whatever the spelling.
+const CU_ONLY_ORIGIN = /AdminDisplayVersion|TargetServerVersion|owa[-_ /\\]?auth|Msi|registry|web ?root|folder/i;
+const MAX_WINDOW_BUILDS = 20;
+
+/** Parses every build fact; facts that are not Exchange builds are dropped. */
+export function buildEvidence(facts: readonly Fact[]): BuildEvidence[] {
+  const out: BuildEvidence[] = [];
+  for (const fact of facts) {
+    if (fact.kind !== 'build') continue;
+    const build = parseBuild(fact.value, { cuOnly: CU_ONLY_ORIGIN.test(fact.origin) });
+    if (build) out.push({ fact, build, assessment: assessBuild(build) });
+  }
+  return out;
+}
+
+/** The most telling build: full builds (with the SU level) beat CU-only ones, then the newest observation. */
+export function bestBuild(facts: readonly Fact[]): BuildEvidence | null {
+  const all = buildEvidence(facts);
+  return all.reduce<BuildEvidence | null>((best, e) => (best === null || better(e, best) ? e : best), null);
+}
+
+function better(a: BuildEvidence, b: BuildEvidence): boolean {
+  if (a.build.precision !== b.build.precision) return a.build.precision === 'full';
+  const ta = timeOf(a.fact);
+  const tb = timeOf(b.fact);
+  return ta !== tb ? ta > tb : false;
+}
+
+/** Undated facts sort before every dated one. */
+function timeOf(f: Fact): number {
+  const t = f.time === null ? NaN : Date.parse(f.time);
+  return Number.isNaN(t) ? -Infinity : t;
+}
+
+/**
+ * The builds that were running at some point in the window: the last dated observation at or before `since`
+ * (the build in force when the window opened), every later one, and undated ones (their time is unknown).
+ */
+function inWindow(evidence: BuildEvidence[], since: string): BuildEvidence[] {
+  const start = Date.parse(since);
+  if (Number.isNaN(start)) return evidence;
+  const before = evidence.filter((e) => timeOf(e.fact) !== -Infinity && timeOf(e.fact) <= start);
+  const opening = before.reduce<BuildEvidence | null>((a, e) => (a === null || timeOf(e.fact) > timeOf(a.fact) ? e : a), null);
+  return evidence.filter((e) => e === opening || timeOf(e.fact) > start || timeOf(e.fact) === -Infinity);
+}
+
+function openCves(e: BuildEvidence): { cve: string; preAuth: boolean }[] {
+  return FAMILY_IDS.flatMap((id) =>
+    e.assessment.families[id].cves
+      .filter((c) => c.state === 'vulnerable')
+      .map((c) => ({ cve: c.cve, preAuth: FAMILIES[id].cves.find((d) => d.cve === c.cve)?.preAuth ?? false })),
+  );
+}
+
+/**
+ * One `exposure` finding per host, or none without build facts. Severity: high when a pre-auth entry point
+ * (ProxyLogon CVE-2021-26855, ProxyShell CVE-2021-34473) was open during the window, medium when only other
+ * CVEs of the families were, low when the SU level could not be told, info when the build was fixed.
+ */
+export function exposureFindings(facts: readonly Fact[], since: string): RawFinding[] {
+  const all = buildEvidence(facts);
+  if (all.length === 0) return [];
+  const best = all.reduce((a, e) => (better(e, a) ? e : a));
+  // CU-only facts decide only when no full build was seen (a definite "no SU exists for this CU" still counts).
+  const full = all.filter((e) => e.build.precision === 'full');
+  const window = inWindow(full.length > 0 ? full : [best], since);
+  const vulnerable = window.filter((e) => openCves(e).length > 0).sort((a, b) => timeOf(b.fact) - timeOf(a.fact));
+  const preAuth = vulnerable.filter((e) => openCves(e).some((c) => c.preAuth));
+  const driver = preAuth[0] ?? vulnerable[0] ?? best;
+  const cves = [...new Set(vulnerable.flatMap((e) => openCves(e).map((c) => c.cve)))].sort();
+  const unknown = FAMILY_IDS.some((id) => best.assessment.families[id].state === 'unknown');
+  const severity: Severity = preAuth.length > 0 ? 'high' : vulnerable.length > 0 ? 'medium' : unknown ? 'low' : 'info';
+  const a = driver.assessment;
+  return [
+    {
+      rule: EXPOSURE_RULE,
+      title: titleFor(severity, vulnerable),
+      cves,
+      severity,
+      kind: 'exposure',
+      time: driver.fact.time,
+      client_ip: null,
+      source: driver.fact.source,
+      summary: summaryFor(driver, best, vulnerable.length > 0),
+      evidence: {
+        build: a.build,
+        product: a.product,
+        cu: a.cu,
+        su: a.su,
+        precision: a.precision,
+        families: familyStates(a),
+        vulnerable_in_window: Object.fromEntries(FAMILY_IDS.map((id) => [id, vulnerable.some((e) => e.assessment.families[id].state === 'vulnerable')])),
+        install: best.assessment.install,
+        origin: driver.fact.origin,
+        file: driver.fact.source.path,
+        current_build: best.assessment.build,
+        current_families: familyStates(best.assessment),
+        since,
+        window_builds: windowBuilds(window),
+        notes: a.notes,
+      },
+    },
+  ];
+}
+
+function familyStates(a: Assessment): Record<string, EvidenceValue> {
+  return Object.fromEntries(FAMILY_IDS.map((id) => [id, a.families[id].state]));
+}
+
+function titleFor(severity: Severity, vulnerable: BuildEvidence[]): string {
+  if (severity === 'info') return 'Exchange build fixed for ProxyLogon, ProxyShell and ProxyNotShell';
+  if (severity === 'low') return 'Exchange build: security update level unknown';
+  const names = FAMILY_IDS.filter((id) => vulnerable.some((e) => e.assessment.families[id].state === 'vulnerable')).map((id: FamilyId) => FAMILIES[id].name);
+  return `Exchange build vulnerable to ${names.join(', ')} during the window`;
+}
+
+function summaryFor(driver: BuildEvidence, best: BuildEvidence, wasVulnerable: boolean): string {
+  const a = driver.assessment;
+  const where = `${a.build} (${a.product ?? 'unknown product'} ${a.cu ?? 'unknown CU'}${a.su ? ` ${a.su}` : ''}) from ${driver.fact.origin}`;
+  const states = FAMILY_IDS.map((id) => `${FAMILIES[id].name} ${a.families[id].state}`).join('; ');
+  const now = best !== driver ? ` Latest build seen: ${best.assessment.build} (${best.fact.origin}).` : '';
+  const advice = best.assessment.install ? ` ${best.assessment.install}.` : '';
+  return `${wasVulnerable ? 'Vulnerable build during the window' : 'Build'} ${where}: ${states}.${now}${advice}`;
+}
+
+function windowBuilds(window: BuildEvidence[]): string[] {
+  const seen = new Map<string, { first: string | null; origin: string }>();
+  for (const e of [...window].sort((x, y) => timeOf(x.fact) - timeOf(y.fact))) {
+    if (!seen.has(e.assessment.build)) seen.set(e.assessment.build, { first: e.fact.time, origin: e.fact.origin });
+  }
+  return [...seen].slice(0, MAX_WINDOW_BUILDS).map(([b, v]) => `${v.first ?? 'undated'} ${b} (${v.origin})`);
+}
