@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { registerBuild } from './build.js';
+import { registerMitigate } from './mitigate.js';
 import { registerScan } from './scan.js';
 
 /** Every subcommand registers itself here; one line each. */
-export const COMMANDS: Array<(program: Command) => void> = [registerScan, registerBuild];
+export const COMMANDS: Array<(program: Command) => void> = [registerScan, registerMitigate, registerBuild];

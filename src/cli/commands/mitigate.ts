@@ -1,0 +1,57 @@
+import { Option, type Command } from 'commander';
+import { UsageError } from '../errors.js';
+import { FORMATS, render, type Format, type Plan } from '../../response/generate.js';
+import { PROXYLOGON_EOMT, PROXYNOTSHELL_URLREWRITE } from '../../response/mitigations.js';
+import { serviceMitigation } from '../../response/services.js';
+
+interface MitigateOptions {
+  proxylogon?: boolean;
+  proxynotshell?: boolean;
+  um?: boolean;
+  ecpApppool?: boolean;
+  oabApppool?: boolean;
+  format: Format;
+  rollback?: boolean;
+}
+
+/** With no selection, only the two URL Rewrite rules: the service mitigations switch features off. */
+export function planFromOptions(o: MitigateOptions): Plan {
+  const anyService = Boolean(o.um || o.ecpApppool || o.oabApppool);
+  const anyRule = Boolean(o.proxylogon || o.proxynotshell);
+  const defaults = !anyService && !anyRule;
+  return {
+    urlRewrite: [
+      ...(o.proxylogon || defaults ? [PROXYLOGON_EOMT] : []),
+      ...(o.proxynotshell || defaults ? [PROXYNOTSHELL_URLREWRITE] : []),
+    ],
+    services: [
+      ...(o.um ? [serviceMitigation('um')] : []),
+      ...(o.ecpApppool ? [serviceMitigation('ecp-apppool')] : []),
+      ...(o.oabApppool ? [serviceMitigation('oab-apppool')] : []),
+    ],
+    rollback: Boolean(o.rollback),
+  };
+}
+
+export function registerMitigate(program: Command): void {
+  program
+    .command('mitigate')
+    .description(
+      "print Microsoft's interim Exchange mitigations (URL Rewrite rules, UM services, ECP/OAB app pools) with rollback; " +
+        'stop-gaps only: patching is the fix',
+    )
+    .option('--proxylogon', 'EOMT backend-cookie URL Rewrite rules (CVE-2021-26855)')
+    .option('--proxynotshell', 'final ProxyNotShell URL Rewrite rule (CVE-2022-41040)')
+    .option('--um', 'stop and disable Unified Messaging (CVE-2021-26857; voicemail stops)')
+    .option('--ecp-apppool', 'keep the ECP app pool stopped (CVE-2021-27065; ECP returns 503)')
+    .option('--oab-apppool', 'keep the OAB app pool stopped (CVE-2021-26858; OAB downloads fail)')
+    .addOption(new Option('--format <format>', 'output format').choices([...FORMATS]).default('powershell'))
+    .option('--rollback', 'print the commands that undo the selected mitigations')
+    .action((opts: MitigateOptions) => {
+      try {
+        process.stdout.write(render(planFromOptions(opts), opts.format));
+      } catch (err) {
+        throw new UsageError((err as Error).message);
+      }
+    });
+}
