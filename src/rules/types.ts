@@ -36,5 +36,11 @@ export interface RecordRule extends RuleMeta {
    * `match` only sees lines that contain at least one needle. Empty = every record.
    */
   needles: readonly string[];
+  /**
+   * `insensitive` (default): needles match in any letter case (the engine searches a lower-cased copy of the text).
+   * `exact`: needles are tokens the server itself writes in a fixed case (e.g. `ServerInfo~`), searched as written,
+   * which is several times faster. Never use `exact` for attacker-controlled text such as URLs.
+   */
+  needleCase?: 'exact' | 'insensitive';
   match(rec: LogRecord): RuleHit | RuleHit[] | null;
 }

@@ -1,0 +1,56 @@
+// Scanning one evidence file: classify it with every scanner, run the ones that claim it. Runs inside workers.
+import type { Skipped } from '../model.js';
+import { readHead, type EvidenceFile } from '../evidence/file.js';
+import { SCANNERS } from './registry.js';
+import { emptyResult, type FileScanResult, type ScanOptions } from './types.js';
+
+export interface FileTaskResult extends FileScanResult {
+  /** Formats that read this file (empty = ignored as unrelated). */
+  formats: string[];
+}
+
+const HEAD_BYTES = 64 * 1024;
+
+function describe(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const code = (err as NodeJS.ErrnoException).code;
+  return code ? `${code}: ${err.message}` : err.message;
+}
+
+export async function scanFile(file: EvidenceFile, options: ScanOptions): Promise<FileTaskResult> {
+  const out: FileTaskResult = { ...emptyResult(), formats: [] };
+  const skip = (reason: string, extra: Partial<Skipped> = {}) => out.skipped.push({ path: file.rel, reason, ...extra });
+  let head: Buffer;
+  try {
+    head = await readHead(file, HEAD_BYTES);
+  } catch (err) {
+    skip(`not readable: ${describe(err)}`);
+    return out;
+  }
+  for (const scanner of SCANNERS) {
+    let claim: ReturnType<typeof scanner.classify>;
+    try {
+      claim = scanner.classify(file, head);
+    } catch (err) {
+      skip(`${scanner.name}: could not classify: ${describe(err)}`);
+      continue;
+    }
+    if (claim === null) continue;
+    if (typeof claim === 'object') {
+      skip(claim.skip);
+      continue;
+    }
+    out.formats.push(claim);
+    try {
+      const r = await scanner.scan(file, claim, options);
+      out.findings.push(...r.findings);
+      out.coverage.push(...r.coverage);
+      out.skipped.push(...r.skipped);
+      out.facts.push(...r.facts);
+      out.bytes = Math.max(out.bytes, r.bytes);
+    } catch (err) {
+      skip(`${claim}: scan stopped: ${describe(err)}`);
+    }
+  }
+  return out;
+}

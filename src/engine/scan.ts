@@ -1,0 +1,170 @@
+// Scans hosts: evidence -> records -> findings (in workers) -> host verdict. One HostResult per input PATH.
+import { basename, resolve } from 'node:path';
+import type { Coverage, Fact, Finding, HostResult, ScanReport, Skipped } from '../model.js';
+import { SEVERITY_RANK } from '../model.js';
+import { listEvidence } from '../evidence/discover.js';
+import type { EvidenceFile } from '../evidence/file.js';
+import { VERSION } from '../version.js';
+import { FilePool, defaultJobs } from './pool.js';
+import type { RawFinding, ScanOptions } from './types.js';
+import { hostVerdict } from './verdict.js';
+
+export const DEFAULT_SINCE = '2020-12-01T00:00:00.000Z';
+
+export interface Progress {
+  host: string;
+  hostIndex: number;
+  hosts: number;
+  filesDone: number;
+  filesTotal: number;
+  bytesDone: number;
+  bytesTotal: number;
+}
+
+export interface ScanRequest {
+  paths: string[];
+  options?: Partial<ScanOptions>;
+  /** Worker threads; 1 scans in this thread. Default: one per core. */
+  jobs?: number;
+  onProgress?: (p: Progress) => void;
+  /** The command line, recorded in the report. */
+  command?: string[];
+}
+
+export function scanOptions(partial: Partial<ScanOptions> = {}): ScanOptions {
+  return { since: partial.since ?? DEFAULT_SINCE, iocFiles: partial.iocFiles ?? [], yaraRules: partial.yaraRules ?? null };
+}
+
+export async function scan(req: ScanRequest): Promise<ScanReport> {
+  const started = new Date().toISOString();
+  const options = scanOptions(req.options);
+  const pool = new FilePool(req.jobs ?? defaultJobs());
+  const hosts: HostResult[] = [];
+  try {
+    for (let i = 0; i < req.paths.length; i++) {
+      hosts.push(await scanHost(req.paths[i], i, req.paths.length, pool, options, req.onProgress));
+    }
+  } finally {
+    await pool.close();
+  }
+  return {
+    schema: 'exhunt.scan/1',
+    tool: { name: 'exhunt', version: VERSION, started, finished: new Date().toISOString(), command: req.command ?? [], options: { since: options.since } },
+    hosts,
+  };
+}
+
+async function scanHost(
+  input: string,
+  hostIndex: number,
+  hostCount: number,
+  pool: FilePool,
+  options: ScanOptions,
+  onProgress?: (p: Progress) => void,
+): Promise<HostResult> {
+  const t0 = performance.now();
+  const skipped: Skipped[] = [];
+  const files = await listEvidence(resolve(input), skipped);
+  const folderName = basename(resolve(input)).replace(/\.zip$/i, '');
+  const raw: RawFinding[] = [];
+  const coverage: Coverage[] = [];
+  const facts: Fact[] = [];
+  let scanned = 0;
+  let bytes = 0;
+  const progress: Progress = {
+    host: folderName,
+    hostIndex,
+    hosts: hostCount,
+    filesDone: 0,
+    filesTotal: files.length,
+    bytesDone: 0,
+    bytesTotal: files.reduce((s, f) => s + f.size, 0),
+  };
+  onProgress?.(progress);
+  await pool.run(files, options, (file: EvidenceFile, r) => {
+    if (r.formats.length) scanned++;
+    bytes += r.bytes;
+    raw.push(...r.findings);
+    coverage.push(...r.coverage);
+    facts.push(...r.facts);
+    skipped.push(...r.skipped);
+    progress.filesDone++;
+    progress.bytesDone += file.size;
+    onProgress?.(progress);
+  });
+  const findings = numberFindings(raw);
+  const merged = mergeCoverage(coverage);
+  const { verdict, reasons } = hostVerdict(findings, merged, options.since);
+  return {
+    name: hostName(facts) ?? folderName,
+    inputs: [input],
+    verdict,
+    reasons,
+    coverage: merged,
+    findings,
+    facts: dedupeFacts(facts),
+    skipped: skipped.sort((a, b) => cmp(a.path, b.path) || (a.line ?? 0) - (b.line ?? 0)),
+    stats: {
+      files_seen: files.length,
+      files_scanned: scanned,
+      files_ignored: files.length - scanned,
+      bytes_scanned: bytes,
+      seconds: Math.round(performance.now() - t0) / 1000,
+    },
+  };
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Deterministic order (time, then place), most severe first among equals; ids follow that order. */
+function numberFindings(raw: RawFinding[]): Finding[] {
+  const sorted = [...raw].sort(
+    (a, b) =>
+      cmp(a.time ?? '~', b.time ?? '~') ||
+      cmp(a.source.path, b.source.path) ||
+      (a.source.line ?? a.source.record ?? 0) - (b.source.line ?? b.source.record ?? 0) ||
+      SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] ||
+      cmp(a.rule, b.rule),
+  );
+  const width = String(sorted.length).length;
+  return sorted.map((f, i) => ({ id: `F${String(i + 1).padStart(Math.max(4, width), '0')}`, ...f }));
+}
+
+/** One coverage row per log source: files and records summed, the earliest first and latest last record. */
+export function mergeCoverage(rows: Coverage[]): Coverage[] {
+  const by = new Map<string, Coverage>();
+  for (const r of rows) {
+    const key = `${r.source}\u0000${r.format}`;
+    const m = by.get(key);
+    if (!m) {
+      by.set(key, { ...r });
+      continue;
+    }
+    m.files += r.files;
+    m.records += r.records;
+    if (r.first !== null && (m.first === null || r.first < m.first)) m.first = r.first;
+    if (r.last !== null && (m.last === null || r.last > m.last)) m.last = r.last;
+  }
+  return [...by.values()].sort((a, b) => cmp(a.source, b.source));
+}
+
+function dedupeFacts(facts: Fact[]): Fact[] {
+  const seen = new Map<string, Fact>();
+  for (const f of facts) {
+    const key = `${f.kind}\u0000${f.value}\u0000${f.origin}`;
+    const prev = seen.get(key);
+    if (!prev || (f.time ?? '') < (prev.time ?? '')) seen.set(key, f);
+  }
+  return [...seen.values()].sort((a, b) => cmp(a.kind, b.kind) || cmp(a.time ?? '', b.time ?? '') || cmp(a.value, b.value));
+}
+
+/** The server's own name, when its logs say it (ServerHostName / ServerName / a collector manifest). */
+function hostName(facts: Fact[]): string | null {
+  const names = facts.filter((f) => f.kind === 'hostname').map((f) => f.value);
+  if (!names.length) return null;
+  const counts = new Map<string, number>();
+  for (const n of names) counts.set(n, (counts.get(n) ?? 0) + 1);
+  return [...counts.entries()].sort((a, b) => b[1] - a[1] || cmp(a[0], b[0]))[0][0];
+}

@@ -1,0 +1,310 @@
+// Drives any line-oriented text log (Exchange CSV logs, IIS W3C ...) over big files: large chunks, a literal
+// prefilter so that only lines containing a rule needle are decoded and parsed, exact physical line numbers.
+import type { Coverage, Fact, LogRecord } from '../../model.js';
+import { readChunks, type EvidenceFile } from '../../evidence/file.js';
+import { ParseError, type LineParser, type TextLogFormat } from '../../parsers/types.js';
+import type { RecordRule } from '../../rules/types.js';
+import { applyRules } from '../../rules/finding.js';
+import { asciiLower, collectLineStarts, compileNeedles, countNewlines, type NeedleSet } from '../needles.js';
+import { emptyResult, type FileScanResult, type Scanner } from '../types.js';
+
+const NL = 10;
+const HASH = 35;
+/** A longer line is not parsed (reported); it is still counted. */
+export const MAX_LINE = 16 * 1024 * 1024;
+/** How many lines at the start (and end) are read to learn the header and the first (last) record time. */
+const EDGE_LINES = 50;
+const NL_HASH = Buffer.from('\n#');
+
+interface CompiledFormat {
+  format: TextLogFormat;
+  rules: RecordRule[];
+  needles: NeedleSet;
+  /** Per rule: its needles, ready to test against a decoded line. */
+  ruleTests: Array<{ rule: RecordRule; exact: string[]; lower: string[]; always: boolean }>;
+}
+
+function compile(format: TextLogFormat, allRules: readonly RecordRule[]): CompiledFormat {
+  const rules = allRules.filter((r) => r.formats.includes(format.id));
+  return {
+    format,
+    rules,
+    needles: compileNeedles(rules),
+    ruleTests: rules.map((rule) => ({
+      rule,
+      exact: rule.needleCase === 'exact' ? [...rule.needles] : [],
+      lower: rule.needleCase === 'exact' ? [] : rule.needles.map((n) => n.toLowerCase()),
+      always: rule.needles.length === 0,
+    })),
+  };
+}
+
+function looksBinary(head: Buffer): boolean {
+  const n = Math.min(head.length, 8192);
+  for (let i = 0; i < n; i++) if (head[i] === 0) return true;
+  return false;
+}
+
+export function decodeHead(head: Buffer): string {
+  const text = head.toString('utf8');
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+/** A scanner for a set of text-log formats and the record rules that read them. */
+export function textLogScanner(formats: readonly TextLogFormat[], rules: readonly RecordRule[]): Scanner {
+  const compiled = new Map(formats.map((f) => [f.id, compile(f, rules)]));
+  return {
+    name: 'textlog',
+    classify(file, head) {
+      if (head.length === 0 || looksBinary(head)) return null;
+      const text = decodeHead(head);
+      let skip: string | null = null;
+      for (const f of formats) {
+        const d = f.detect(text, file.rel);
+        if (d === true) return f.id;
+        if (typeof d === 'string' && skip === null) skip = d;
+      }
+      return skip === null ? null : { skip };
+    },
+    async scan(file, format) {
+      const c = compiled.get(format);
+      if (!c) throw new Error(`unknown text log format ${format}`);
+      return new TextLogScan(file, c).run();
+    },
+  };
+}
+
+/** The state of one file's scan. Lines are handled strictly in file order (a `#Fields` change applies after it). */
+class TextLogScan {
+  private readonly parser: LineParser;
+  private readonly result: FileScanResult = emptyResult();
+  /** Line feeds seen before `countedTo` in the current region. */
+  private lineNo = 0;
+  private countedTo = 0;
+  private directives = 0;
+  private nonRecords = 0;
+  private first: string | null = null;
+  private last: string | null = null;
+  private edgeLeft = EDGE_LINES;
+  private bad = 0;
+  private firstBad: { line: number; reason: string } | null = null;
+  private lower: Buffer = Buffer.alloc(0);
+  private tail: { buf: Buffer; lineNoAtStart: number } | null = null;
+  private atFileStart = true;
+
+  constructor(
+    private readonly file: EvidenceFile,
+    private readonly c: CompiledFormat,
+  ) {
+    this.parser = c.format.createParser(file.rel);
+  }
+
+  async run(): Promise<FileScanResult> {
+    let carry: Buffer | null = null;
+    let oversized = false;
+    for await (const chunk of readChunks(this.file)) {
+      this.result.bytes += chunk.length;
+      let from = 0;
+      if (carry !== null || oversized) {
+        const nl = chunk.indexOf(NL);
+        if (nl === -1) {
+          if (!oversized && carry!.length + chunk.length > MAX_LINE) {
+            this.noteBad(this.lineNo + 1, `line longer than ${MAX_LINE / 1024 / 1024} MiB: not parsed`);
+            oversized = true;
+            carry = null;
+          } else if (!oversized) carry = Buffer.concat([carry!, chunk]);
+          continue;
+        }
+        if (oversized) {
+          this.lineNo++;
+          oversized = false;
+        } else this.region(Buffer.concat([carry!, chunk.subarray(0, nl + 1)]));
+        carry = null;
+        from = nl + 1;
+      }
+      const lastNl = chunk.lastIndexOf(NL);
+      if (lastNl >= from) this.region(chunk.subarray(from, lastNl + 1));
+      const rest = chunk.subarray(Math.max(from, lastNl + 1));
+      if (rest.length > MAX_LINE) {
+        this.noteBad(this.lineNo + 1, `line longer than ${MAX_LINE / 1024 / 1024} MiB: not parsed`);
+        oversized = true;
+      } else if (rest.length) carry = Buffer.from(rest);
+    }
+    // A last line without a line feed (a log cut off mid-write) is still read.
+    if (carry !== null && carry.length) this.region(carry, true);
+    return this.finish();
+  }
+
+  /** Handles a run of complete lines (each ends with LF, except a final unterminated one). */
+  private region(buf: Buffer, unterminated = false): void {
+    this.countedTo = 0;
+    const startLine = this.lineNo;
+    let pos = 0;
+    if (this.atFileStart) {
+      this.atFileStart = false;
+      if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) pos = 3; // UTF-8 BOM
+      this.countedTo = pos;
+    }
+    // The first lines are always read: they carry the header and the first record time.
+    while (this.edgeLeft > 0 && pos < buf.length) {
+      const end = lineEnd(buf, pos);
+      this.handle(buf, pos, end, this.lineNo + 1, true);
+      if (end < buf.length) this.lineNo++;
+      pos = end + 1;
+      this.countedTo = pos;
+    }
+    if (pos < buf.length) {
+      for (const ls of this.eventLines(buf, pos)) {
+        if (ls < this.countedTo) continue;
+        this.lineNo += countNewlines(buf, this.countedTo, ls);
+        const end = lineEnd(buf, ls);
+        this.handle(buf, ls, end, this.lineNo + 1, false);
+        if (end < buf.length) this.lineNo++;
+        this.countedTo = end + 1;
+      }
+      if (this.countedTo < buf.length) this.lineNo += countNewlines(buf, this.countedTo, buf.length);
+    }
+    if (unterminated) this.lineNo++;
+    this.tail = { buf, lineNoAtStart: startLine };
+  }
+
+  /** Starts of the lines worth decoding: directives, and lines with a needle. Sorted, unique. */
+  private eventLines(buf: Buffer, from: number): number[] {
+    const view = from === 0 ? buf : buf.subarray(from);
+    const starts: number[] = [];
+    if (this.c.needles.everyLine) {
+      for (let p = 0; p < view.length; p = lineEnd(view, p) + 1) starts.push(p);
+    } else {
+      if (view[0] === HASH) starts.push(0);
+      for (let p = view.indexOf(NL_HASH); p !== -1; p = view.indexOf(NL_HASH, p + 1)) starts.push(p + 1);
+      for (const n of this.c.needles.exact) collectLineStarts(view, n, 0, view.length, starts);
+      if (this.c.needles.insensitive.length) {
+        if (this.lower.length < view.length) this.lower = Buffer.alloc(view.length);
+        const low = this.lower.subarray(0, view.length);
+        asciiLower(view, low);
+        for (const n of this.c.needles.insensitive) collectLineStarts(low, n, 0, view.length, starts);
+      }
+    }
+    starts.sort((a, b) => a - b);
+    const out: number[] = [];
+    let prev = -1;
+    for (const s of starts) if (s !== prev) out.push((prev = s) + from);
+    return out;
+  }
+
+  private handle(buf: Buffer, start: number, end: number, lineNo: number, edge: boolean): void {
+    let stop = end;
+    if (stop > start && buf[stop - 1] === 13) stop--;
+    if (buf[start] === HASH) {
+      this.directives++;
+      this.parser.directive(buf.toString('utf8', start, stop), lineNo);
+      return;
+    }
+    if (stop === start) {
+      this.nonRecords++;
+      return;
+    }
+    const line = buf.toString('utf8', start, stop);
+    const rec = this.parse(line, lineNo);
+    if (edge && rec !== null && rec.time !== null) {
+      this.first ??= rec.time;
+      this.edgeLeft = 0;
+    } else if (edge) this.edgeLeft--;
+    if (rec === null) return;
+    this.seen(rec.time);
+    const tests = this.c.ruleTests;
+    let lowerLine: string | null = null;
+    const matching: RecordRule[] = [];
+    for (const t of tests) {
+      if (t.always || t.exact.some((n) => line.includes(n))) matching.push(t.rule);
+      else if (t.lower.length) {
+        lowerLine ??= line.toLowerCase();
+        if (t.lower.some((n) => lowerLine!.includes(n))) matching.push(t.rule);
+      }
+    }
+    if (matching.length) {
+      try {
+        applyRules(matching, rec, this.result.findings);
+      } catch (err) {
+        this.noteBad(lineNo, `rule error: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+  }
+
+  private parse(line: string, lineNo: number): LogRecord | null {
+    try {
+      const rec = this.parser.parse(line, lineNo);
+      if (rec === null) this.nonRecords++;
+      return rec;
+    } catch (err) {
+      this.nonRecords++;
+      if (!(err instanceof ParseError)) throw err;
+      this.noteBad(lineNo, err.message);
+      return null;
+    }
+  }
+
+  private seen(time: string | null): void {
+    if (time === null) return;
+    if (this.first === null || time < this.first) this.first = time;
+    if (this.last === null || time > this.last) this.last = time;
+  }
+
+  private noteBad(line: number, reason: string): void {
+    this.bad++;
+    this.firstBad ??= { line, reason };
+  }
+
+  /** The last record time: read backwards from the end of the last region. */
+  private lastTime(): string | null {
+    if (!this.tail) return null;
+    const { buf } = this.tail;
+    let end = buf.length;
+    if (buf[end - 1] === NL) end--;
+    for (let i = 0; i < EDGE_LINES && end > 0; i++) {
+      const start = buf.lastIndexOf(NL, end - 1) + 1;
+      let stop = end;
+      if (stop > start && buf[stop - 1] === 13) stop--;
+      if (stop > start && buf[start] !== HASH) {
+        try {
+          const rec = this.parser.parse(buf.toString('utf8', start, stop), 0);
+          if (rec?.time) return rec.time;
+        } catch {
+          // A cut-off last line: try the one before.
+        }
+      }
+      if (start === 0) break;
+      end = start - 1;
+    }
+    return null;
+  }
+
+  private finish(): FileScanResult {
+    const last = this.lastTime();
+    if (last !== null && (this.last === null || last > this.last)) this.last = last;
+    const records = Math.max(0, this.lineNo - this.directives - this.nonRecords);
+    const coverage: Coverage = {
+      source: this.c.format.coverageSource(this.file.rel),
+      format: this.c.format.id,
+      files: 1,
+      records,
+      first: this.first,
+      last: this.last,
+    };
+    this.result.coverage.push(coverage);
+    if (this.bad > 0 && this.firstBad) {
+      const more = this.bad > 1 ? ` (${this.bad} lines in all)` : '';
+      this.result.skipped.push({ path: this.file.rel, line: this.firstBad.line, reason: `${this.firstBad.reason}${more}` });
+    }
+    for (const f of this.parser.facts?.() ?? []) {
+      const fact: Fact = { kind: f.kind, value: f.value, origin: f.origin, source: { path: this.file.rel, line: f.line }, time: this.first };
+      this.result.facts.push(fact);
+    }
+    return this.result;
+  }
+}
+
+function lineEnd(buf: Buffer, from: number): number {
+  const e = buf.indexOf(NL, from);
+  return e === -1 ? buf.length : e;
+}

@@ -1,0 +1,184 @@
+// Exchange's own CSV logs (HttpProxy, ECP Server/Activity, Rps Cmdlet ...) and the line-oriented OABGeneratorLog.
+import type { LogRecord } from '../model.js';
+import { isoTime, splitCsvLine } from './csv.js';
+import { parseEventData } from './ecp.js';
+import { ParseError, type LineParser, type TextLogFormat } from './types.js';
+
+const LOG_TYPES: Record<string, string> = {
+  'httpproxy logs': 'httpproxy',
+  'ecp server log': 'ecp-server',
+  'ecp activity context log': 'ecp-activity',
+  'rps cmdlet logs': 'rps-cmdlet',
+};
+
+/** Column layouts used when a file has a `#Log-type` but lost its `#Fields` line (excerpts, hand copies). */
+const DEFAULT_FIELDS: Record<string, string[]> = {
+  'ecp-server': ['TimeStamp', 'ServerName', 'EventId', 'EventData'],
+  'ecp-activity': ['TimeStamp', 'ServerName', 'EventId', 'EventData'],
+};
+
+const TIME_FIELDS = ['DateTime', 'TimeStamp', 'Timestamp', 'date-time'];
+
+function directiveValue(head: string, name: string): string | null {
+  const m = new RegExp(`^#${name}:[ \\t]*(.*?)\\r?$`, 'im').exec(head);
+  return m ? m[1].trim() : null;
+}
+
+/** First line of the head that is neither a directive nor blank (a plain CSV header, when there is one). */
+function firstDataLine(head: string): string {
+  for (const line of head.split('\n', 64)) {
+    const l = line.replace(/\r$/, '');
+    if (l && !l.startsWith('#')) return l;
+  }
+  return '';
+}
+
+function basename(rel: string): string {
+  return rel.slice(rel.lastIndexOf('/') + 1);
+}
+
+/** Which Exchange log this is, from `#Log-type`, a plain header line, or the path. */
+export function classifyExchangeLog(head: string, rel: string): string | null {
+  const logType = directiveValue(head, 'Log-type');
+  if (logType !== null) return LOG_TYPES[logType.toLowerCase()] ?? null;
+  const fields = directiveValue(head, 'Fields') ?? firstDataLine(head);
+  const cols = new Set(splitCsvLine(fields).map((c) => c.trim().toLowerCase()));
+  if (cols.has('anchormailbox') && (cols.has('urlstem') || cols.has('datetime'))) return 'httpproxy';
+  if (cols.has('eventdata') && cols.has('timestamp')) return 'ecp-server';
+  const lower = rel.toLowerCase();
+  if (lower.includes('oabgeneratorlog') || /^oabgenerator/i.test(basename(rel)) || head.includes('Download failed and temporary file'))
+    return 'oabgen';
+  return null;
+}
+
+/** `HttpProxy/Ecp` from `.../HttpProxy/Ecp/HttpProxy_2021030306-1.LOG` or a `Ecp__HttpProxy_...` copy. */
+function httpProxyProtocol(rel: string): string | null {
+  const parts = rel.split('/');
+  const i = parts.findIndex((p) => p.toLowerCase() === 'httpproxy');
+  if (i !== -1 && i + 1 < parts.length - 1) return parts[i + 1];
+  const m = /^([A-Za-z]+)__HttpProxy_/i.exec(basename(rel));
+  return m ? m[1] : null;
+}
+
+const SOURCE_NAMES: Record<string, string> = {
+  'ecp-server': 'ECP Server',
+  'ecp-activity': 'ECP Activity',
+  'rps-cmdlet': 'CmdletInfra Rps Cmdlet',
+  oabgen: 'OABGeneratorLog',
+};
+
+export function exchangeCoverageSource(format: string, rel: string): string {
+  if (format === 'httpproxy') {
+    const protocol = httpProxyProtocol(rel);
+    return protocol ? `HttpProxy/${protocol}` : 'HttpProxy';
+  }
+  return SOURCE_NAMES[format] ?? format;
+}
+
+/** A build number as Exchange writes it in `#Version` (the literal `15.0.0.0` of ECP logs says nothing). */
+function usefulVersion(v: string): boolean {
+  return /^\d+\.\d+\.\d+\.\d+$/.test(v) && !/^15\.0+\.0+\.0+$/.test(v);
+}
+
+/** Parser for the comma-separated Exchange logs: columns by header name, never by position. */
+export class ExchangeCsvParser implements LineParser {
+  private fields: string[] | null;
+  private headerLine: string | null = null;
+  private timeIndex = -1;
+  private readonly found: Array<{ kind: 'build' | 'hostname'; value: string; origin: string; line: number }> = [];
+
+  constructor(
+    private readonly format: string,
+    private readonly rel: string,
+  ) {
+    this.fields = null;
+  }
+
+  directive(line: string, lineNo: number): void {
+    const colon = line.indexOf(':');
+    if (colon === -1) return;
+    const name = line.slice(1, colon).trim().toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    if (name === 'fields') this.setFields(splitCsvLine(value).map((f) => f.trim()));
+    else if (name === 'version' && usefulVersion(value)) this.found.push({ kind: 'build', value, origin: '#Version', line: lineNo });
+  }
+
+  private setFields(fields: string[]): void {
+    this.fields = fields;
+    this.headerLine = fields.join(',');
+    this.timeIndex = fields.findIndex((f) => TIME_FIELDS.includes(f));
+  }
+
+  parse(line: string, lineNo: number): LogRecord | null {
+    if (line.length === 0) return null;
+    if (this.fields === null) {
+      const cols = splitCsvLine(line).map((c) => c.trim());
+      if (cols.some((c) => TIME_FIELDS.includes(c))) {
+        this.setFields(cols); // a plain CSV header line (Import-Csv style exports)
+        return null;
+      }
+      const fallback = DEFAULT_FIELDS[this.format];
+      if (!fallback) throw new ParseError('data before any #Fields or header line');
+      this.setFields(fallback);
+    }
+    if (line === this.headerLine || line.startsWith('"') && splitCsvLine(line).join(',') === this.headerLine) return null;
+    const values = splitCsvLine(line);
+    const fields: Record<string, string> = {};
+    const names = this.fields as string[];
+    const n = Math.min(names.length, values.length);
+    for (let i = 0; i < n; i++) fields[names[i]] = values[i];
+    if (values.length > names.length) fields._extra = values.slice(names.length).join(',');
+    const time = isoTime(this.timeIndex >= 0 ? values[this.timeIndex] : values[0]);
+    if (time === null && !/^\d{4}-\d{2}-\d{2}/.test(values[0] ?? '')) throw new ParseError('line does not start with a timestamp');
+    if (this.format === 'ecp-server' || this.format === 'ecp-activity') addEcpBag(fields, line);
+    if (this.format === 'httpproxy' && fields.ServerHostName && this.found.every((f) => f.kind !== 'hostname'))
+      this.found.push({ kind: 'hostname', value: fields.ServerHostName, origin: 'ServerHostName', line: lineNo });
+    if (this.format === 'ecp-server' && fields.ServerName && /^[A-Za-z0-9-]{1,63}$/.test(fields.ServerName) && this.found.every((f) => f.kind !== 'hostname'))
+      this.found.push({ kind: 'hostname', value: fields.ServerName, origin: 'ServerName', line: lineNo });
+    return { format: this.format, path: this.rel, line: lineNo, time, fields, raw: line };
+  }
+
+  facts() {
+    return this.found;
+  }
+}
+
+/**
+ * Adds the EventData bag (`S:CMD`, `S:URL`, ...) as fields. When a copy lost columns, EventData is taken from the
+ * first `S:` pair on the line.
+ */
+function addEcpBag(fields: Record<string, string>, line: string): void {
+  let data = fields.EventData;
+  if (!data || !/(^|;)'?S:/.test(data)) {
+    const at = line.search(/'?S:[A-Z]+=/);
+    data = at === -1 ? '' : line.slice(at);
+    fields.EventData = data;
+  }
+  for (const [k, v] of parseEventData(data)) fields[k] = v;
+}
+
+/** OABGeneratorLog: no public sample shows its layout, so it is read as lines with an optional leading time. */
+export class OabGeneratorParser implements LineParser {
+  constructor(private readonly rel: string) {}
+  directive(): void {}
+  parse(line: string, lineNo: number): LogRecord | null {
+    if (line.trim().length === 0) return null;
+    const m = /^\s*(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?Z?)/.exec(line);
+    return { format: 'oabgen', path: this.rel, line: lineNo, time: m ? isoTime(m[1]) : null, fields: { Message: line }, raw: line };
+  }
+}
+
+function exchangeFormat(id: string): TextLogFormat {
+  return {
+    id,
+    detect: (head, rel) => classifyExchangeLog(head, rel) === id,
+    coverageSource: (rel) => exchangeCoverageSource(id, rel),
+    createParser: (rel) => (id === 'oabgen' ? new OabGeneratorParser(rel) : new ExchangeCsvParser(id, rel)),
+  };
+}
+
+export const HTTPPROXY_FORMAT = exchangeFormat('httpproxy');
+export const ECP_SERVER_FORMAT = exchangeFormat('ecp-server');
+export const ECP_ACTIVITY_FORMAT = exchangeFormat('ecp-activity');
+export const RPS_CMDLET_FORMAT = exchangeFormat('rps-cmdlet');
+export const OABGEN_FORMAT = exchangeFormat('oabgen');

@@ -1,0 +1,180 @@
+// CVE-2021-26855 (and the SSRF half of CVE-2021-27065) in HttpProxy logs. detections.md PL-01..PL-08, PL-23.
+import type { LogRecord } from '../model.js';
+import { ecpCanary } from '../parsers/ecp.js';
+import { orNull, psLike } from './matchers.js';
+import { REF } from './references.js';
+import type { RecordRule, RuleHit } from './types.js';
+
+const CVE_SSRF = ['CVE-2021-26855'];
+const isResetVdir = psLike('ServerInfo~*/*Reset*VirtualDirectory#');
+const isBackEndCookieSsrf = psLike('Server~*/*~*');
+
+/** Out-of-band canary services that scanners put in the SSRF target (nuclei interactsh, Burp Collaborator ...). */
+const OOB_HOSTS = /burpcollaborator\.net|oastify\.com|interact\.sh|\.oast\.|interactsh|dnslog\.cn|requestbin|canarytokens|pipedream\.net/i;
+
+/** Columns every HttpProxy finding reports, named like Test-ProxyLogon's CSV plus correlation keys. */
+function httpProxyEvidence(rec: LogRecord): Record<string, string | null> {
+  const f = rec.fields;
+  return {
+    request_id: orNull(f.RequestId),
+    url_host: orNull(f.UrlHost),
+    url: orNull(f.UrlStem),
+    method: orNull(f.Method),
+    status: orNull(f.HttpStatus),
+    user_agent: orNull(f.UserAgent),
+    anchor_mailbox: orNull(f.AnchorMailbox),
+    routing_hint: orNull(f.RoutingHint),
+    backend_cookie: orNull(f.BackEndCookie),
+    target_server: orNull(f.TargetServer),
+    authenticated_user: orNull(f.AuthenticatedUser),
+    ecp_canary: ecpCanary(f.AnchorMailbox) ?? ecpCanary(f.UrlQuery),
+  };
+}
+
+function ok(status: string | undefined): boolean {
+  return status === '241' || /^2\d\d$/.test(status ?? '');
+}
+
+/** Where an `X-BEResource` SSRF was sent: `ServerInfo~a]@mail.contoso.local:444/ecp/proxyLogon.ecp?#`. */
+export function ssrfTarget(anchor: string): { host: string; path: string | null } {
+  const body = anchor.slice('ServerInfo~'.length);
+  const slash = body.indexOf('/');
+  const hostPart = slash === -1 ? body : body.slice(0, slash);
+  const at = hostPart.lastIndexOf('@');
+  return { host: (at === -1 ? hostPart : hostPart.slice(at + 1)).toLowerCase(), path: slash === -1 ? null : body.slice(slash) };
+}
+
+/** Grades one `ServerInfo~` row instead of dropping it (Test-ProxyLogon's exclusions hid real hits, #310). */
+export function gradeServerInfo(rec: LogRecord): RuleHit | null {
+  const f = rec.fields;
+  const anchor = f.AnchorMailbox ?? '';
+  if (!/^ServerInfo~/i.test(anchor)) return null;
+  const { host, path } = ssrfTarget(anchor);
+  const evidence = { ...httpProxyEvidence(rec), ssrf_host: host, backend_path: path };
+  const base = { evidence, client_ip: orNull(f.ClientIpAddress) };
+  const who = f.ClientIpAddress ? ` from ${f.ClientIpAddress}` : '';
+  const status = f.HttpStatus ?? '?';
+  if (path === null) {
+    return {
+      ...base,
+      rule: 'PL-08',
+      title: 'ServerInfo~ routing without a path (unconfirmed SSRF cookie variant)',
+      kind: 'attempt',
+      severity: 'medium',
+      summary: `AnchorMailbox ${anchor} (no slash: the X-BEResource=<host>~<n> form seen in a Metasploit module; unconfirmed)${who}`,
+    };
+  }
+  if (isResetVdir(anchor)) {
+    const success = f.HttpStatus === '200';
+    return {
+      ...base,
+      rule: 'PL-23',
+      title: 'Virtual-directory reset through the SSRF (CVE-2021-27065 web-shell write)',
+      cves: ['CVE-2021-26855', 'CVE-2021-27065'],
+      kind: success ? 'exploitation' : 'attempt',
+      severity: success ? 'critical' : 'high',
+      summary: `${success ? 'Reset' : 'Attempted reset of'} a virtual directory through ${path} (HTTP ${status})${who}: this call writes the web shell file`,
+    };
+  }
+  if (host.startsWith('localhost') || host.startsWith('127.')) {
+    return {
+      ...base,
+      rule: 'PL-04',
+      title: 'ProxyLogon scanner probe (localhost SSRF, Microsoft nmap / Metasploit check)',
+      kind: 'scan',
+      severity: 'low',
+      summary: `Probe of ${f.UrlStem ?? '?'} with ServerInfo~${host}${path} (HTTP ${status})${who}; proves the server answered the SSRF at that time`,
+    };
+  }
+  if (OOB_HOSTS.test(host)) {
+    return {
+      ...base,
+      rule: 'PL-05',
+      title: 'ProxyLogon out-of-band SSRF test (scanner canary host)',
+      kind: 'scan',
+      severity: 'low',
+      summary: `SSRF aimed at the external canary ${host}${path} (HTTP ${status})${who}; proves the server was vulnerable at that time`,
+    };
+  }
+  if (/^\/autodiscover\//i.test(path)) {
+    return {
+      ...base,
+      rule: 'PL-03',
+      title: 'ProxyLogon SSRF attempt (autodiscover only)',
+      kind: 'attempt',
+      severity: 'medium',
+      summary: `SSRF to ${host}${path} (HTTP ${status})${who}: the attacker probed autodiscover; on its own this does not show a mailbox or session was reached`,
+    };
+  }
+  const success = ok(f.HttpStatus);
+  const session = /\/ecp\/proxyLogon\.ecp/i.test(path) && f.HttpStatus === '241';
+  return {
+    ...base,
+    rule: 'PL-02',
+    title: success ? 'ProxyLogon SSRF reached the Exchange back end (CVE-2021-26855)' : 'ProxyLogon SSRF to a back-end path (not answered with success)',
+    kind: success ? 'exploitation' : 'attempt',
+    severity: success ? 'critical' : 'high',
+    summary: session
+      ? `SSRF to ${host}${path} answered 241${who}: an authenticated ECP session was obtained`
+      : `SSRF to ${host}${path} (HTTP ${status})${who}`,
+  };
+}
+
+export const HTTPPROXY_RULES: RecordRule[] = [
+  {
+    id: 'PL-01',
+    title: 'ProxyLogon SSRF in HttpProxy logs (AnchorMailbox ServerInfo~*/*)',
+    cves: CVE_SSRF,
+    severity: 'high',
+    kind: 'exploitation',
+    references: [REF.testProxyLogon, REF.msHafniumBlog, REF.cssExchange310, REF.cssExchange312, REF.helsecert, REF.sigBasePr125, REF.nse, REF.msQa302014, REF.chirp],
+    description:
+      'A request routed by an attacker-set X-BEResource / X-AnonResource-Backend cookie. Graded by where it went: back-end path = exploitation (PL-02), autodiscover only = attempt (PL-03), localhost = scanner probe (PL-04), canary host = scanner (PL-05), Reset*VirtualDirectory = CVE-2021-27065 (PL-23), no path = unconfirmed variant (PL-08).',
+    formats: ['httpproxy'],
+    needles: ['ServerInfo~'],
+    needleCase: 'exact',
+    match: gradeServerInfo,
+  },
+  {
+    id: 'PL-06',
+    title: 'SSRF target in the BackEndCookie (Server~*/*~*)',
+    cves: CVE_SSRF,
+    severity: 'medium',
+    kind: 'attempt',
+    references: [REF.msHafniumBlog, REF.cssExchange310],
+    description: 'The BackEndCookie names a server with a path in it, which only an attacker-crafted cookie produces.',
+    formats: ['httpproxy'],
+    needles: ['Server~'],
+    needleCase: 'exact',
+    match(rec) {
+      const cookie = rec.fields.BackEndCookie ?? '';
+      if (!isBackEndCookieSsrf(cookie) || /^ServerInfo~/i.test(rec.fields.AnchorMailbox ?? '')) return null;
+      return {
+        summary: `BackEndCookie ${cookie} on ${rec.fields.UrlStem ?? '?'} (HTTP ${rec.fields.HttpStatus ?? '?'})`,
+        evidence: httpProxyEvidence(rec),
+        client_ip: orNull(rec.fields.ClientIpAddress),
+      };
+    },
+  },
+  {
+    id: 'PL-07',
+    title: 'Request routed by an SSRF cookie (RoutingHint X-BEResource / X-AnonResource-Backend)',
+    cves: CVE_SSRF,
+    severity: 'medium',
+    kind: 'attempt',
+    references: [REF.helsecert, REF.sigBasePr125],
+    description: 'Exchange routed the request by the cookie the exploit sets, although the anchor mailbox does not show the target.',
+    formats: ['httpproxy'],
+    needles: ['X-BEResource-Cookie', 'X-AnonResource-Backend-Cookie'],
+    needleCase: 'exact',
+    match(rec) {
+      const hint = rec.fields.RoutingHint ?? '';
+      if (!/^X-(BEResource|AnonResource-Backend)-Cookie$/i.test(hint) || /^ServerInfo~/i.test(rec.fields.AnchorMailbox ?? '')) return null;
+      return {
+        summary: `RoutingHint ${hint} on ${rec.fields.UrlStem ?? '?'} (HTTP ${rec.fields.HttpStatus ?? '?'}), AnchorMailbox ${rec.fields.AnchorMailbox || 'empty'}`,
+        evidence: httpProxyEvidence(rec),
+        client_ip: orNull(rec.fields.ClientIpAddress),
+      };
+    },
+  },
+];
