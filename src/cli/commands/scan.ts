@@ -1,11 +1,96 @@
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { SEVERITY_RANK, type ScanReport } from '../../model.js';
+import { DEFAULT_SINCE, scan, type Progress } from '../../engine/scan.js';
+import { isoTime } from '../../parsers/csv.js';
+import { writeCsv } from '../../report/csv.js';
+import { renderJson } from '../../report/json.js';
+import { renderTerminal } from '../../report/terminal.js';
+import { EXIT, UsageError } from '../errors.js';
+
+interface ScanFlags {
+  json?: string;
+  csv?: string;
+  since: string;
+  jobs?: string;
+  color: boolean;
+  quiet?: boolean;
+  ioc: string[];
+  yara?: string;
+}
+
+function parseSince(value: string): string {
+  const t = isoTime(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
+  if (!t) throw new UsageError(`--since: not a date: ${value} (use YYYY-MM-DD)`);
+  return t;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function fmtBytes(n: number): string {
+  return n >= 1e9 ? `${(n / 1e9).toFixed(1)} GB` : `${(n / 1e6).toFixed(1)} MB`;
+}
+
+/** A one-line progress display on stderr, only when stderr is a terminal. */
+function progressPrinter(): ((p: Progress) => void) | undefined {
+  if (!process.stderr.isTTY) return undefined;
+  let last = 0;
+  return (p) => {
+    const now = Date.now();
+    if (now - last < 200 && p.filesDone !== p.filesTotal) return;
+    last = now;
+    const line = `scanning ${p.host} (${p.hostIndex + 1}/${p.hosts}): ${p.filesDone}/${p.filesTotal} files, ${fmtBytes(p.bytesDone)}/${fmtBytes(p.bytesTotal)}`;
+    process.stderr.write(`\r\x1b[K${line.slice(0, (process.stderr.columns || 100) - 1)}`);
+  };
+}
+
+/** Exit 1 when anything worth a look was found (informational findings alone do not count). */
+export function exitCodeFor(report: ScanReport): number {
+  return report.hosts.some((h) => h.findings.some((f) => SEVERITY_RANK[f.severity] > SEVERITY_RANK.info)) ? EXIT.FINDINGS : EXIT.CLEAN;
+}
 
 export function registerScan(program: Command): void {
   program
     .command('scan')
     .description('hunt for exploitation in evidence copied from Exchange servers; each PATH is one host')
     .argument('<PATH...>', 'evidence folder, single file or triage zip (one host each)')
-    .action(async () => {
-      throw new Error('scan: engine not wired yet');
+    .option('--json <FILE>', 'write the full report as JSON (schema exhunt.scan/1); - for stdout')
+    .option('--csv <DIR>', "write Test-ProxyLogon-style CSV/log files per host and exhunt-findings.csv into DIR")
+    .option('--since <DATE>', 'start of the exposure window the logs must cover', DEFAULT_SINCE.slice(0, 10))
+    .option('-j, --jobs <N>', 'worker threads (default: one per core)')
+    .option('--ioc <FILE>', 'extra IOC file (CSV or STIX 2.1 bundle); repeatable', collect, [])
+    .option('--yara <RULES>', 'also run these YARA rules over swept files')
+    .option('--no-color', 'no colour in the terminal summary')
+    .option('-q, --quiet', 'no terminal summary')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 nothing found, 1 findings (anything above info), 2 usage or input error.\nEvidence is only read, never written.',
+    )
+    .action(async (paths: string[], flags: ScanFlags, cmd: Command) => {
+      const missing = paths.filter((p) => !existsSync(p));
+      if (missing.length) throw new UsageError(`no such file or folder: ${missing.join(', ')}`);
+      const jobs = flags.jobs === undefined ? undefined : Number(flags.jobs);
+      if (jobs !== undefined && (!Number.isInteger(jobs) || jobs < 1)) throw new UsageError(`--jobs: not a positive whole number: ${flags.jobs}`);
+      for (const f of [...flags.ioc, ...(flags.yara ? [flags.yara] : [])]) if (!existsSync(f)) throw new UsageError(`no such file: ${f}`);
+      const onProgress = flags.quiet ? undefined : progressPrinter();
+      const report = await scan({
+        paths,
+        jobs,
+        options: { since: parseSince(flags.since), iocFiles: flags.ioc, yaraRules: flags.yara ?? null },
+        onProgress,
+        command: ['exhunt', ...cmd.parent!.args],
+      });
+      if (onProgress) process.stderr.write('\r\x1b[K');
+      if (flags.json === '-') process.stdout.write(renderJson(report));
+      else if (flags.json) await writeFile(flags.json, renderJson(report), 'utf8');
+      if (flags.csv) await writeCsv(report, flags.csv);
+      if (!flags.quiet && flags.json !== '-') {
+        const color = flags.color && Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+        process.stdout.write(renderTerminal(report, { color }));
+      }
+      process.exitCode = exitCodeFor(report);
     });
 }

@@ -1,0 +1,64 @@
+// CSV output shaped like Test-ProxyLogon's per-host files, so existing runbooks keep working, plus one file with
+// every finding.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Finding, HostResult, ScanReport } from '../model.js';
+import { csvRow } from './csv-cell.js';
+
+const CVE_26855_COLUMNS = ['DateTime', 'RequestId', 'ClientIPAddress', 'UrlHost', 'UrlStem', 'RoutingHint', 'UserAgent', 'AnchorMailbox', 'HttpStatus'];
+/** The rows Test-ProxyLogon's final version keeps: SSRF reaching a back-end path (autodiscover and localhost excluded). */
+const TPL_26855_RULES = new Set(['PL-02', 'PL-23']);
+
+const ALL_COLUMNS = ['host', 'id', 'time', 'severity', 'kind', 'rule', 'title', 'cves', 'client_ip', 'path', 'line', 'record', 'summary', 'evidence'];
+
+/** A host name safe as a file-name prefix (names come from evidence: attacker-controlled). */
+export function safeFileName(name: string): string {
+  const s = name.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_');
+  return s.slice(0, 100) || 'host';
+}
+
+function ev(f: Finding, key: string): unknown {
+  return f.evidence[key] ?? '';
+}
+
+function lines(header: string[], rows: unknown[][]): string {
+  return [csvRow(header), ...rows.map(csvRow)].join('\r\n') + '\r\n';
+}
+
+function logLine(f: Finding, text: unknown): string {
+  const where = f.source.line !== undefined ? `${f.source.path}:${f.source.line}` : f.source.path;
+  return `${where}: ${f.time ?? ''} ${typeof text === 'string' ? text.replace(/[\r\n]+/g, ' ') : ''}`;
+}
+
+function hostFiles(h: HostResult): Array<[string, string]> {
+  const base = safeFileName(h.name);
+  const out: Array<[string, string]> = [];
+  const ssrf = h.findings.filter((f) => TPL_26855_RULES.has(f.rule));
+  if (ssrf.length) {
+    out.push([
+      `${base}-Cve-2021-26855.csv`,
+      lines(CVE_26855_COLUMNS, ssrf.map((f) => [f.time, ev(f, 'request_id'), f.client_ip, ev(f, 'url_host'), ev(f, 'url'), ev(f, 'routing_hint'), ev(f, 'user_agent'), ev(f, 'anchor_mailbox'), ev(f, 'status')])),
+    ]);
+  }
+  const vdir = h.findings.filter((f) => f.rule === 'PL-22');
+  if (vdir.length) out.push([`${base}-Cve-2021-27065.log`, vdir.map((f) => logLine(f, ev(f, 'command'))).join('\r\n') + '\r\n']);
+  const oab = h.findings.filter((f) => f.rule === 'PL-30');
+  if (oab.length) out.push([`${base}-Cve-2021-26858.log`, oab.map((f) => logLine(f, ev(f, 'line_text'))).join('\r\n') + '\r\n']);
+  const um = h.findings.filter((f) => f.cves.includes('CVE-2021-26857'));
+  if (um.length) out.push([`${base}-Cve-2021-26857.csv`, lines(['TimeCreated', 'Message'], um.map((f) => [f.time, f.summary]))]);
+  const other = h.findings.filter((f) => f.source.line === undefined && f.source.record === undefined);
+  if (other.length) out.push([`${base}-other.csv`, lines(['Type', 'Path'], other.map((f) => [f.title, ev(f, 'file') || f.source.path]))]);
+  return out;
+}
+
+/** Writes the per-host Test-ProxyLogon-style files and `exhunt-findings.csv` into `dir`; returns the file names. */
+export async function writeCsv(report: ScanReport, dir: string): Promise<string[]> {
+  await mkdir(dir, { recursive: true });
+  const files: Array<[string, string]> = report.hosts.flatMap(hostFiles);
+  const all = report.hosts.flatMap((h) =>
+    h.findings.map((f) => [h.name, f.id, f.time, f.severity, f.kind, f.rule, f.title, f.cves.join(' '), f.client_ip, f.source.path, f.source.line ?? '', f.source.record ?? '', f.summary, f.evidence]),
+  );
+  files.push(['exhunt-findings.csv', lines(ALL_COLUMNS, all)]);
+  for (const [name, text] of files) await writeFile(join(dir, name), text, 'utf8');
+  return files.map(([name]) => name);
+}
