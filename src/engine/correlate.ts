@@ -94,13 +94,13 @@ function isLoopback(ip: string): boolean {
   return ip === '::1' || ip === '::' || ip === '0.0.0.0' || ip.startsWith('127.') || ip === 'localhost';
 }
 
-function evidenceString(v: EvidenceValue | undefined): string | null {
-  if (typeof v === 'string') return v.trim() || null;
+export function evidenceString(v: EvidenceValue | undefined): string | null {
+  if (typeof v === 'string') return v.trim() === '' ? null : v;
   if (typeof v === 'number') return String(v);
   return null;
 }
 
-function evidenceStatus(f: Finding): number | null {
+export function evidenceStatus(f: Finding): number | null {
   const s = evidenceString(f.evidence.status);
   return s !== null && /^\d{3}$/.test(s) ? Number(s) : null;
 }
@@ -166,7 +166,8 @@ interface Keyed {
 }
 
 function toKeyed(findings: Finding[]): Keyed[] {
-  const written = new Set(findings.map(shellFile).filter((k): k is string => k !== null));
+  // Exposure findings name the log their build came from, not a written file.
+  const written = new Set(findings.filter((f) => findingStage(f) !== null).map(shellFile).filter((k): k is string => k !== null));
   const out: Keyed[] = [];
   for (const f of findings) {
     const stage = findingStage(f);
@@ -302,8 +303,9 @@ function rulesPhrase(list: Keyed[]): string {
   return [...counts].map(([rule, c]) => `${rule}${c.n > 1 ? ` ×${c.n}` : ''} in ${[...c.lanes].join('/')}`).join(', ');
 }
 
-function shortTime(t: string): string {
-  return t.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+/** `2021-03-03 08:12:01Z` from an ISO time: readable, still UTC. */
+export function shortTime(t: string | null): string {
+  return t === null ? '—' : t.replace('T', ' ').replace(/(\.\d+)?Z$/, 'Z');
 }
 
 function narrative(items: Keyed[], ips: string[], first: string | null, last: string | null, stage: Stage, shells: string[], cves: string[]): string {
@@ -385,6 +387,11 @@ function buildTimeline(items: Keyed[], incidentOf: Map<string, string>): Timelin
     open.set(key, { entry, lastMs: ms });
   }
   return out;
+}
+
+/** The host's correlation as the engine stored it, or computed now for reports made before correlation existed. */
+export function correlationOf(host: HostResult): { incidents: Incident[]; timeline: TimelineEntry[]; stage: Stage } {
+  return host.incidents && host.timeline && host.stage ? { incidents: host.incidents, timeline: host.timeline, stage: host.stage } : correlate(host);
 }
 
 /** Incidents, timeline and furthest stage for one host, from its findings alone. */

@@ -1,0 +1,61 @@
+// The fleet table: one line per host, worst first, for a terminal.
+import type { HostResult, ScanReport, Verdict } from '../model.js';
+import { correlationOf } from '../engine/correlate.js';
+import { VERDICT_ORDER, attackSpan, coverageSpan, severityCounts, shortDay, shortTime, verdictCounts } from './summary.js';
+
+const COLORS: Record<Verdict, string> = {
+  compromised: '\x1b[1;31m',
+  attempted: '\x1b[33m',
+  suspicious: '\x1b[35m',
+  'insufficient-evidence': '\x1b[36m',
+  clean: '\x1b[32m',
+};
+const RESET = '\x1b[0m';
+
+/**
+ * Host names and other text can come from evidence: control characters (terminal escapes) and bidi overrides
+ * (text that reads differently than it sorts) are shown as `?`.
+ */
+export function terminalSafe(s: string): string {
+  return s.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '?');
+}
+
+const HEADER = ['HOST', 'VERDICT', 'STAGE', 'CRIT', 'HIGH', 'MED', 'LOW', 'FIRST ATTACK', 'LAST ATTACK', 'LOGS COVER'];
+const NUMERIC = new Set([3, 4, 5, 6]);
+
+function row(host: HostResult): string[] {
+  const counts = severityCounts(host);
+  const attack = attackSpan(host);
+  const span = coverageSpan(host.coverage);
+  const coverText = span.first === null ? 'no logs' : `${shortDay(span.first)} → ${shortDay(span.last)}`;
+  return [
+    terminalSafe(host.name),
+    host.verdict,
+    correlationOf(host).stage,
+    String(counts.critical),
+    String(counts.high),
+    String(counts.medium),
+    String(counts.low),
+    shortTime(attack.first),
+    shortTime(attack.last),
+    coverText,
+  ];
+}
+
+/** One line per host (worst verdict first, then by name) and a totals line. */
+export function fleetTable(report: ScanReport, opts: { color: boolean }): string {
+  const hosts = [...report.hosts].sort((a, b) => VERDICT_ORDER[a.verdict] - VERDICT_ORDER[b.verdict] || a.name.localeCompare(b.name));
+  const rows = hosts.map(row);
+  const widths = HEADER.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const fmt = (cells: string[], verdict?: Verdict) =>
+    cells
+      .map((c, i) => {
+        const padded = NUMERIC.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i]);
+        return opts.color && verdict && i === 1 ? `${COLORS[verdict]}${padded}${RESET}` : padded;
+      })
+      .join('  ')
+      .trimEnd();
+  const lines = [fmt(HEADER), ...rows.map((r, i) => fmt(r, hosts[i].verdict))];
+  lines.push(`${report.hosts.length} host${report.hosts.length === 1 ? '' : 's'}: ${verdictCounts(report.hosts) || 'none'}`);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,181 @@
+// "What to do next", derived from one host's result: CISA AA21-062A's response steps, made specific.
+import type { Finding, HostResult } from '../model.js';
+import { confirmedShells, evidenceString, findingStage, normalizeIp } from '../engine/correlate.js';
+import { assessCoverage } from '../engine/verdict.js';
+
+export interface NextStep {
+  /** Stable id, e.g. `preserve`, `isolate`, `remove-shells`. */
+  id: string;
+  title: string;
+  detail: string;
+  /** Concrete things to act on (paths, addresses, missing logs); evidence text, escape when rendering. */
+  items: string[];
+}
+
+const MAX_ITEMS = 25;
+
+function cap(items: string[]): string[] {
+  const uniq = [...new Set(items)];
+  return uniq.length > MAX_ITEMS ? [...uniq.slice(0, MAX_ITEMS), `… and ${uniq.length - MAX_ITEMS} more (see findings)`] : uniq;
+}
+
+const LSASS = /lsass|minidump|comsvcs|procdump|\.dmp\b/i;
+
+/** Findings that show LSASS memory was dumped (credentials must be presumed stolen). */
+function lsassDumps(host: HostResult): Finding[] {
+  return host.findings.filter((f) => f.kind === 'post-exploitation' && f.severity !== 'info' && LSASS.test(`${f.rule} ${f.title} ${f.summary} ${evidenceString(f.evidence.file) ?? ''}`));
+}
+
+/** Files an attacker wrote or left: web shells on disk, files written by exploitation (OAB, exports, cert requests). */
+function shellPaths(host: HostResult): string[] {
+  const fromFindings = host.findings
+    .filter((f) => f.kind === 'webshell' || (f.kind === 'exploitation' && findingStage(f) === 'exploited'))
+    .map((f) => evidenceString(f.evidence.file))
+    .filter((p): p is string => p !== null);
+  return [...confirmedShells(host.findings).values(), ...fromFindings];
+}
+
+function attackerIps(host: HostResult): string[] {
+  return host.findings
+    .filter((f) => {
+      const stage = findingStage(f);
+      return stage !== null && stage !== 'scanned';
+    })
+    .map((f) => normalizeIp(f.client_ip))
+    .filter((ip): ip is string => ip !== null);
+}
+
+/** The update to install: the build assessment's advice when a build was read, generic advice otherwise. */
+export function updateStep(host: HostResult): NextStep {
+  const exposure = host.findings.find((f) => f.kind === 'exposure');
+  const install = exposure ? evidenceString(exposure.evidence.install) : null;
+  const build = exposure ? evidenceString(exposure.evidence.current_build) ?? evidenceString(exposure.evidence.build) : null;
+  const product = exposure ? [evidenceString(exposure.evidence.product), evidenceString(exposure.evidence.cu)].filter((x) => x !== null).join(' ') : '';
+  if (exposure && build !== null) {
+    const what = `${build}${product ? ` (${product})` : ''}`;
+    return install !== null
+      ? { id: 'update', title: `Install the security update for build ${what}`, detail: `${install}. Patching closes the hole but does not remove an attacker who is already in.`, items: [exposure.summary] }
+      : { id: 'update', title: `Keep build ${what} up to date`, detail: 'The build is fixed for ProxyLogon, ProxyShell and ProxyNotShell; keep installing each new Security Update.', items: [exposure.summary] };
+  }
+  const builds = host.facts.filter((f) => f.kind === 'build').map((f) => `${f.value} (${f.origin})`);
+  return {
+    id: 'update',
+    title: 'Install the latest Cumulative Update and Security Update',
+    detail:
+      'No build could be assessed from the evidence. Read ExSetup.exe\'s file version on the server and install the latest CU and SU for it (ProxyLogon was fixed by the March 2021 SU, KB5000871; later CUs and SUs also fix ProxyShell, ProxyNotShell and OWASSRF). Patching does not remove an attacker who is already in.',
+    items: cap(builds),
+  };
+}
+
+function preserve(host: HostResult): NextStep {
+  return {
+    id: 'preserve',
+    title: 'Preserve evidence before changing anything',
+    detail: `Take a forensic image and a memory capture of ${host.name} if you can; keep copies of the IIS, Exchange (HttpProxy, ECP, OABGenerator) and Windows event logs, and of this report. Cleaning or rebuilding first destroys what an investigator, insurer or CERT will ask for.`,
+    items: [],
+  };
+}
+
+function isolate(host: HostResult, urgent: boolean): NextStep {
+  return urgent
+    ? {
+        id: 'isolate',
+        title: 'Cut the server off from the internet',
+        detail: `Block inbound internet access to ${host.name} (OWA, ECP, EWS, Autodiscover, PowerShell) at the firewall or reverse proxy until it is cleaned or rebuilt and patched.`,
+        items: [],
+      }
+    : {
+        id: 'restrict',
+        title: 'Restrict internet access until patched',
+        detail: 'If the update cannot be installed now, restrict or block internet access to the server, or apply Microsoft\'s interim mitigation (URL Rewrite rule / Emergency Mitigation Service) as a stop-gap only.',
+        items: [],
+      };
+}
+
+function removeShells(host: HostResult): NextStep | null {
+  const paths = shellPaths(host);
+  if (!paths.length) return null;
+  return {
+    id: 'remove-shells',
+    title: 'Remove the web shells (after imaging)',
+    detail: 'Delete these files, then hunt for the same names and hashes on every Exchange server and in Temporary ASP.NET Files (compiled App_Web_*.dll copies survive deletion).',
+    items: cap(paths),
+  };
+}
+
+function credentials(host: HostResult): NextStep {
+  const dumps = lsassDumps(host);
+  return dumps.length
+    ? {
+        id: 'reset-credentials',
+        title: 'Reset credentials: LSASS memory was dumped',
+        detail: `Assume every credential that was in memory on ${host.name} is stolen: reset the passwords of administrators and service accounts that logged on to it, reset the krbtgt account twice, and review privileged group membership.`,
+        items: cap(dumps.map((f) => evidenceString(f.evidence.file) ?? f.summary)),
+      }
+    : {
+        id: 'reset-credentials',
+        title: 'Reset credentials used on the server',
+        detail: 'Web shells run as SYSTEM and attackers routinely dump LSASS: reset the passwords of accounts that logged on to the server, starting with administrators and service accounts.',
+        items: [],
+      };
+}
+
+function hunt(): NextStep {
+  return {
+    id: 'hunt',
+    title: 'Look for persistence and follow-on activity',
+    detail: 'Check scheduled tasks and new services, AD accounts created in the last 30 days, Exchange group changes (event 4756), mailbox export requests (Get-MailboxExportRequest) and OAB virtual directory URLs; make sure antivirus does not exclude inetpub or the Exchange folders.',
+    items: [],
+  };
+}
+
+function report(): NextStep {
+  return {
+    id: 'report',
+    title: 'Report the incident',
+    detail: 'Follow your incident-response plan: inform management, your cyber insurer and your national CERT, and hand them this report.',
+    items: [],
+  };
+}
+
+function coverageStep(host: HostResult, since: string): NextStep | null {
+  const { problems } = assessCoverage(host.coverage, since);
+  if (!problems.length) return null;
+  return {
+    id: 'collect-logs',
+    title: 'Collect the missing logs and scan again',
+    detail: `The logs do not cover the window from ${since.slice(0, 10)}; look for older copies (backups, SIEM, log archive) of these sources. Until then, a server that was unpatched and internet-facing since January 2021 should be treated as possibly compromised (CISA).`,
+    items: cap(problems),
+  };
+}
+
+/** Ordered steps for one host. `since` is the scan's window start (`report.tool.options.since`). */
+export function nextSteps(host: HostResult, since: string): NextStep[] {
+  const steps: Array<NextStep | null> = [];
+  switch (host.verdict) {
+    case 'compromised':
+      steps.push(preserve(host), isolate(host, true), removeShells(host), credentials(host), updateStep(host), hunt(), report());
+      break;
+    case 'attempted': {
+      const ips = cap(attackerIps(host));
+      steps.push(updateStep(host), isolate(host, false), coverageStep(host, since));
+      if (ips.length) steps.push({ id: 'block', title: 'Block or watch the attacking addresses', detail: 'Addresses behind the exploitation attempts (scanners excluded); add them to your firewall or SIEM watch list.', items: ips });
+      steps.push({ id: 'keep-logs', title: 'Keep these logs', detail: 'Raise log retention for IIS and Exchange HttpProxy logs (the defaults keep only days to weeks) so a later scan can still see this period.', items: [] });
+      break;
+    }
+    case 'suspicious':
+      steps.push(
+        { id: 'review', title: 'Review the suspicious findings', detail: 'Nothing proves exploitation, but these matches need a person to look at them; scan again with the web-root files and event logs if they were not included.', items: cap(host.findings.filter((f) => findingStage(f) === 'none' && f.severity !== 'info').map((f) => `${f.rule}: ${f.summary}`)) },
+        updateStep(host),
+        coverageStep(host, since),
+      );
+      break;
+    case 'insufficient-evidence':
+      steps.push(coverageStep(host, since) ?? { id: 'collect-logs', title: 'Collect the logs and scan again', detail: 'The evidence holds no logs that would show exploitation.', items: [] }, updateStep(host), isolate(host, false));
+      break;
+    case 'clean':
+      steps.push(updateStep(host), { id: 'keep-logs', title: 'Keep the logs', detail: 'Keep IIS and Exchange logs long enough to cover the next advisory window, and scan again when one is published.', items: [] });
+      break;
+  }
+  return steps.filter((s): s is NextStep => s !== null);
+}

@@ -1,0 +1,43 @@
+// Per-host figures shared by the fleet table, the HTML report and next steps.
+import { SEVERITIES, VERDICTS } from '../model.js';
+import type { Coverage, HostResult, Severity, Verdict } from '../model.js';
+import { findingStage } from '../engine/correlate.js';
+export { shortTime } from '../engine/correlate.js';
+
+export function severityCounts(host: HostResult): Record<Severity, number> {
+  const counts = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
+  for (const f of host.findings) counts[f.severity] += 1;
+  return counts;
+}
+
+/** Earliest and latest dated attack finding (exposure findings are not attacks). */
+export function attackSpan(host: HostResult): { first: string | null; last: string | null } {
+  const times = host.findings
+    .filter((f) => f.time !== null && findingStage(f) !== null && !Number.isNaN(Date.parse(f.time)))
+    .map((f) => f.time as string)
+    .sort((a, b) => Date.parse(a) - Date.parse(b));
+  return { first: times[0] ?? null, last: times.at(-1) ?? null };
+}
+
+/** Earliest first and latest last record over all sources. */
+export function coverageSpan(coverage: Coverage[]): { first: string | null; last: string | null } {
+  const firsts = coverage.map((c) => c.first).filter((t): t is string => t !== null && !Number.isNaN(Date.parse(t)));
+  const lasts = coverage.map((c) => c.last).filter((t): t is string => t !== null && !Number.isNaN(Date.parse(t)));
+  const pick = (list: string[], sign: number) => list.reduce<string | null>((best, t) => (best === null || sign * (Date.parse(t) - Date.parse(best)) > 0 ? t : best), null);
+  return { first: pick(firsts, -1), last: pick(lasts, 1) };
+}
+
+export function shortDay(t: string | null): string {
+  return t === null ? '—' : t.slice(0, 10);
+}
+
+
+/** Worst verdict first: compromised, attempted, suspicious, insufficient-evidence, clean. */
+export const VERDICT_ORDER: Record<Verdict, number> = { compromised: 0, attempted: 1, suspicious: 2, 'insufficient-evidence': 3, clean: 4 };
+
+export function verdictCounts(hosts: HostResult[]): string {
+  return VERDICTS.map((v) => [v, hosts.filter((h) => h.verdict === v).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([v, n]) => `${n} ${v}`)
+    .join(', ');
+}

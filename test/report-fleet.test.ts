@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { fleetTable, terminalSafe } from '../src/report/fleet.js';
+import { compromisedFindings, cov, FULL_COVERAGE, host, report, scannedFindings } from './report-fixtures.js';
+
+describe('fleetTable', () => {
+  const rep = report([
+    host('mail04-nologs', [], [], 'insufficient-evidence'),
+    host('mail02-scanned', scannedFindings(), FULL_COVERAGE, 'attempted'),
+    host('mail01', compromisedFindings(), FULL_COVERAGE, 'compromised'),
+    host('mail03-clean', [], [cov('IIS W3SVC1', 'iis', '2020-11-20T00:00:00Z', '2021-03-10T00:00:00Z')], 'clean'),
+  ]);
+
+  it('prints one aligned line per host, worst verdict first, and a totals line', () => {
+    expect(fleetTable(rep, { color: false })).toBe(
+      [
+        'HOST            VERDICT                STAGE              CRIT  HIGH  MED  LOW  FIRST ATTACK          LAST ATTACK           LOGS COVER',
+        'mail01          compromised            post-exploitation     6     1    1    2  2021-03-02 01:00:00Z  2021-03-06 02:00:00Z  2020-11-20 → 2021-03-10',
+        'mail02-scanned  attempted              scanned               1     0    0    1  2021-03-07 01:00:00Z  2021-03-07 01:20:00Z  2020-11-20 → 2021-03-10',
+        'mail04-nologs   insufficient-evidence  none                  0     0    0    0  —                     —                     no logs',
+        'mail03-clean    clean                  none                  0     0    0    0  —                     —                     2020-11-20 → 2021-03-10',
+        '4 hosts: 1 compromised, 1 attempted, 1 clean, 1 insufficient-evidence',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('colours only the verdict, without breaking the alignment', () => {
+    const lines = fleetTable(rep, { color: true }).split('\n');
+    expect(lines[1]).toContain('\x1b[1;31mcompromised          \x1b[0m');
+    expect(lines[1].replace(/\x1b\[[0-9;]*m/g, '')).toBe(fleetTable(rep, { color: false }).split('\n')[1]);
+  });
+
+  it('neutralises terminal escapes and bidi overrides in host names', () => {
+    expect(terminalSafe('evil\x1b]0;pwned\x07\u202ename')).toBe('evil?]0;pwned??name');
+    const out = fleetTable(report([host('a\x1b[2Jb', [], [], 'clean')]), { color: false });
+    expect(out).not.toContain('\x1b');
+  });
+});

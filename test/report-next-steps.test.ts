@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { nextSteps } from '../src/report/next-steps.js';
+import { compromisedFindings, cov, finding, FULL_COVERAGE, host, scannedFindings, SINCE } from './report-fixtures.js';
+
+const ids = (h: Parameters<typeof nextSteps>[0]) => nextSteps(h, SINCE).map((s) => s.id);
+
+describe('nextSteps', () => {
+  it('compromised: preserve, isolate, remove the listed shells, reset credentials after the lsass dump, update, hunt, report', () => {
+    const h = host('mail01', compromisedFindings(), FULL_COVERAGE, 'compromised');
+    expect(ids(h)).toEqual(['preserve', 'isolate', 'remove-shells', 'reset-credentials', 'update', 'hunt', 'report']);
+    const steps = nextSteps(h, SINCE);
+    expect(steps[2].items).toEqual(['Exchange/FrontEnd/HttpProxy/owa/auth/shell.aspx', 'C:\\Program Files\\Microsoft\\Exchange Server\\V15\\FrontEnd\\HttpProxy\\owa\\auth\\shell.aspx']);
+    expect(steps[3].title).toBe('Reset credentials: LSASS memory was dumped');
+    expect(steps[3].items).toEqual(['C:\\root\\lsass.dmp']);
+    expect(steps[4].title).toBe('Install the latest Cumulative Update and Security Update');
+  });
+
+  it('uses the build assessment when an exposure finding carries the install advice', () => {
+    const exposure = finding({ id: 'E', rule: 'EXPOSURE', kind: 'exposure', summary: 'Vulnerable build 15.1.2176.2', evidence: { build: '15.1.2176.2', current_build: '15.1.2176.2', product: 'Exchange 2016', cu: 'CU19', install: 'install Mar21SU (KB5000871, 15.1.2176.9) or a later SU for CU19' } });
+    const step = nextSteps(host('h', [exposure], FULL_COVERAGE, 'clean'), SINCE).find((s) => s.id === 'update');
+    expect(step?.title).toBe('Install the security update for build 15.1.2176.2 (Exchange 2016 CU19)');
+    expect(step?.detail).toMatch(/^install Mar21SU \(KB5000871, 15\.1\.2176\.9\)/);
+    const fixed = { ...exposure, evidence: { ...exposure.evidence, install: null } };
+    expect(nextSteps(host('h', [fixed], FULL_COVERAGE, 'clean'), SINCE)[0].title).toBe('Keep build 15.1.2176.2 (Exchange 2016 CU19) up to date');
+  });
+
+  it('compromised without a dump still asks for credential resets, but says why differently', () => {
+    const h = host('h', compromisedFindings().filter((f) => f.id !== 'F7'), FULL_COVERAGE, 'compromised');
+    expect(nextSteps(h, SINCE).find((s) => s.id === 'reset-credentials')?.title).toBe('Reset credentials used on the server');
+  });
+
+  it('attempted: update first, then restrict; attackers listed but not scanners; short coverage asks for logs', () => {
+    const f = [...scannedFindings(), finding({ id: 'A', rule: 'PL-03', kind: 'attempt', client_ip: '67.205.176.9' })];
+    const h = host('h', f, [cov('HttpProxy/Ecp', 'httpproxy', '2021-03-01T00:00:00Z', '2021-03-10T00:00:00Z')], 'attempted');
+    expect(ids(h)).toEqual(['update', 'restrict', 'collect-logs', 'block', 'keep-logs']);
+    expect(nextSteps(h, SINCE).find((s) => s.id === 'block')?.items).toEqual(['67.205.176.9']);
+  });
+
+  it('insufficient-evidence lists what is missing; clean keeps it patched', () => {
+    const steps = nextSteps(host('h', [], [], 'insufficient-evidence'), SINCE);
+    expect(steps[0]).toMatchObject({ id: 'collect-logs', items: ['no readable logs in the evidence'] });
+    expect(ids(host('h', [], FULL_COVERAGE, 'clean'))).toEqual(['update', 'keep-logs']);
+    expect(ids(host('h', [finding({ id: 'I', rule: 'PL-15', kind: 'ioc', severity: 'medium' })], FULL_COVERAGE, 'suspicious'))).toEqual(['review', 'update']);
+  });
+});
