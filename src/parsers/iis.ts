@@ -1,0 +1,147 @@
+// IIS W3C extended logs (u_exYYMMDD.log). Fields are mapped by each `#Fields` directive (the layout is
+// configurable and can change mid-file); header-less extracts fall back to Exchange's default field list.
+import type { LogRecord } from '../model.js';
+import type { LineParser, TextLogFormat } from './types.js';
+
+/** Exchange's default IIS field selection for both sites (used when a file has no `#Fields`). */
+export const IIS_DEFAULT_FIELDS = [
+  'date', 'time', 's-ip', 'cs-method', 'cs-uri-stem', 'cs-uri-query', 's-port', 'cs-username', 'c-ip',
+  'cs(User-Agent)', 'cs(Referer)', 'sc-status', 'sc-substatus', 'sc-win32-status', 'time-taken',
+] as const;
+
+/** Set on a record whose token count does not match its `#Fields`; only leading fields are trusted then. */
+export const MALFORMED_FIELD = 'x-exhunt-malformed';
+
+const W3C_SIGNATURE = /^#(Software: Microsoft Internet Information Services|Fields: .*\b(cs-uri-stem|c-ip|cs-method)\b)/m;
+const HEADERLESS_LINE = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \S+ [A-Z][A-Z_-]{1,19} \/\S*/;
+// `host ident user [dd/Mon/yyyy:hh:mm:ss zone] "METHOD ...` (Apache/Nginx/Tomcat common or combined).
+const APACHE_LINE = /^\S+ \S+ \S+ \[\d{1,2}\/[A-Za-z]{3}\/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}\] "/;
+
+function firstDataLines(head: string, n: number): string[] {
+  const out: string[] = [];
+  for (const line of head.split(/\r?\n/)) {
+    if (line === '' || line.startsWith('#')) continue;
+    out.push(line);
+    if (out.length >= n) break;
+  }
+  return out;
+}
+
+/** `W3SVC1`, `W3SVC2` ... from the path, else plain `IIS`. */
+export function iisCoverageSource(rel: string): string {
+  const m = /(?:^|[\\/])(W3SVC\d+)(?:[\\/]|$)/i.exec(rel);
+  return m ? `IIS ${m[1].toUpperCase()}` : 'IIS';
+}
+
+export function detectIis(head: string, _rel: string): boolean | string {
+  if (W3C_SIGNATURE.test(head)) return true;
+  const lines = firstDataLines(head, 3);
+  if (lines.length === 0) return false;
+  if (HEADERLESS_LINE.test(lines[0])) return true;
+  if (lines.every((l) => APACHE_LINE.test(l)))
+    return 'Apache/NCSA access log (not IIS W3C): not parsed as an IIS log';
+  return false;
+}
+
+/** `date` + `time` (UTC in W3C logs) to ISO, or null when they do not have the W3C shape. */
+export function w3cTime(date: string | undefined, time: string | undefined): string | null {
+  if (!date || !time || date.length !== 10 || date[4] !== '-' || date[7] !== '-') return null;
+  if (time.length < 8 || time[2] !== ':' || time[5] !== ':') return null;
+  return `${date}T${time.slice(0, 8)}Z`;
+}
+
+/** The `/owa/auth/<build>/` folder a request names (OWA's static resources), e.g. `15.1.2176`. */
+export function owaAuthBuild(stem: string): string | null {
+  if (stem.length < 16 || !/^\/owa\/auth\/1\d\./i.test(stem)) return null;
+  const end = stem.indexOf('/', 10);
+  const seg = stem.slice(10, end < 0 ? undefined : end);
+  return /^1[45]\.\d{1,2}\.\d{1,4}(\.\d{1,4})?$/.test(seg) ? seg : null;
+}
+
+/** Parser state for one file: the current field layout. */
+export class IisLineParser implements LineParser {
+  private names: readonly string[] = IIS_DEFAULT_FIELDS;
+  private dateIdx = 0;
+  private timeIdx = 1;
+  private stemIdx = 4;
+  private readonly builds = new Map<string, number>();
+
+  constructor(private readonly rel: string) {}
+
+  directive(line: string): void {
+    if (!line.startsWith('#Fields:')) return;
+    const names = line.slice(8).trim().split(/\s+/).filter(Boolean);
+    if (names.length === 0) return;
+    this.names = names;
+    this.dateIdx = names.indexOf('date');
+    this.timeIdx = names.indexOf('time');
+    this.stemIdx = names.indexOf('cs-uri-stem');
+  }
+
+  parse(line: string, lineNo: number): LogRecord | null {
+    if (line.length === 0 || line.charCodeAt(0) === 45 /* '-' */) return null; // blank, or `-----` separators in extracts
+    const tokens = line.split(' ');
+    const names = this.names;
+    const fields: Record<string, string> = {};
+    const malformed = tokens.length !== names.length;
+    // On a malformed line values after the first free-text field may be shifted: keep only the leading fields
+    // up to the URI stem; rules fall back to the raw line for the rest.
+    const n = malformed ? Math.min(tokens.length, this.stemIdx + 1) : names.length;
+    for (let i = 0; i < n; i++) {
+      const v = tokens[i];
+      if (v !== '-') fields[names[i]] = v;
+    }
+    if (malformed) fields[MALFORMED_FIELD] = `${tokens.length} values for ${names.length} fields`;
+    const stem = fields['cs-uri-stem'];
+    if (stem !== undefined) this.noteBuild(stem, lineNo);
+    return {
+      format: 'iis',
+      path: this.rel,
+      line: lineNo,
+      time: w3cTime(tokens[this.dateIdx], tokens[this.timeIdx]),
+      fields,
+      raw: line,
+    };
+  }
+
+  facts(): Array<{ kind: 'build'; value: string; origin: string; line: number }> {
+    return [...this.builds].map(([value, line]) => ({ kind: 'build', value, origin: 'IIS /owa/auth/<build>/ path', line }));
+  }
+
+  private noteBuild(stem: string, lineNo: number): void {
+    if (stem.charCodeAt(1) !== 111 && stem.charCodeAt(1) !== 79) return; // cheap: not `/o...`
+    const b = owaAuthBuild(stem);
+    if (b && !this.builds.has(b)) this.builds.set(b, lineNo);
+  }
+}
+
+export const iisFormat: TextLogFormat = {
+  id: 'iis',
+  detect: detectIis,
+  coverageSource: iisCoverageSource,
+  createParser: (rel) => new IisLineParser(rel),
+};
+
+/**
+ * Decodes `%XX` escapes; invalid or partial escapes are kept as written (attacker input must not throw).
+ * `+` is left alone: IIS writes spaces in the user agent as `+`, and `+` in a query may be literal.
+ */
+export function percentDecode(s: string): string {
+  if (s.indexOf('%') < 0) return s;
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s.replace(/(?:%[0-9a-fA-F]{2})+/g, (run) => {
+      try {
+        return decodeURIComponent(run);
+      } catch {
+        return run;
+      }
+    });
+  }
+}
+
+/** IIS user-agent text as sent: `+` was written for each space. */
+export function iisUserAgent(ua: string | undefined): string {
+  return ua ? ua.replace(/\+/g, ' ') : '';
+}

@@ -1,0 +1,90 @@
+// Microsoft's known-good file hashes per Exchange build, in the compact form built by
+// scripts/build-baselines.mjs (data/baselines/exchange-baselines.tsv.gz).
+import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+
+export interface Baseline {
+  builds: string[];
+  /** Exchange-relative path (lower case, `\`) -> SHA-256 first 16 hex -> bitmask of `builds`. */
+  paths: Map<string, Map<string, number>>;
+}
+
+const FILE = fileURLToPath(new URL('../../../data/baselines/exchange-baselines.tsv.gz', import.meta.url));
+
+export function parseBaseline(text: string): Baseline {
+  const out: Baseline = { builds: [], paths: new Map() };
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#builds\t')) out.builds = line.split('\t').slice(1);
+    if (line === '' || line.startsWith('#')) continue;
+    const tab = line.indexOf('\t');
+    const hashes = new Map<string, number>();
+    for (const hm of line.slice(tab + 1).split(' ')) {
+      const [h, m] = hm.split(':');
+      hashes.set(h, parseInt(m, 16));
+    }
+    out.paths.set(line.slice(0, tab), hashes);
+  }
+  return out;
+}
+
+let cached: Baseline | null = null;
+export function baseline(): Baseline {
+  return (cached ??= parseBaseline(gunzipSync(readFileSync(FILE)).toString('utf8')));
+}
+
+const BUILD_SEGMENT = /^1[45]\.\d{1,2}\.\d{1,4}(\.\d{1,4})?$/;
+const EXCHANGE_ROOTS = ['frontend/httpproxy/', 'clientaccess/'];
+
+/**
+ * The Exchange-relative path of an evidence file in the baselines' form (`frontend\httpproxy\owa\auth\logon.aspx`),
+ * with build folders written `version` as Microsoft does; null when the file is not under an Exchange web root.
+ */
+export function exchangeRelPath(rel: string): string | null {
+  const p = '/' + rel.replace(/\\/g, '/').toLowerCase();
+  for (const root of EXCHANGE_ROOTS) {
+    const i = p.lastIndexOf('/' + root);
+    if (i >= 0)
+      return p
+        .slice(i + 1)
+        .split('/')
+        .map((seg) => (BUILD_SEGMENT.test(seg) || seg === 'current' ? 'version' : seg))
+        .join('\\');
+  }
+  return null;
+}
+
+export type BaselineVerdict =
+  | { status: 'known'; builds: string[] }
+  /** The path ships with Exchange but this content is in none of the shipped builds' lists. */
+  | { status: 'differs'; builds: string[] }
+  | { status: 'unknown-path' };
+
+function buildsOf(mask: number, b: Baseline): string[] {
+  return b.builds.filter((_, i) => mask & (1 << i));
+}
+
+export function checkBaseline(exRel: string, sha256: string): BaselineVerdict {
+  const b = baseline();
+  const hashes = b.paths.get(exRel);
+  if (!hashes) return { status: 'unknown-path' };
+  const mask = hashes.get(sha256.slice(0, 16).toLowerCase());
+  if (mask !== undefined) return { status: 'known', builds: buildsOf(mask, b) };
+  let all = 0;
+  for (const m of hashes.values()) all |= m;
+  return { status: 'differs', builds: buildsOf(all, b) };
+}
+
+let webNames: Set<string> | null = null;
+/** URL paths of the scripts Exchange ships under `/owa/auth/` and `/ecp/auth/` (lower case). */
+export function shippedAuthUrls(): Set<string> {
+  if (webNames) return webNames;
+  webNames = new Set();
+  for (const p of baseline().paths.keys()) {
+    const m = /^frontend\\httpproxy\\(owa|ecp)\\auth\\([^\\]+)$/.exec(p);
+    if (m) webNames.add(`/${m[1]}/auth/${m[2]}`);
+  }
+  // Volexity and Elastic name the ecp\auth file TimeoutLogoff.aspx; Microsoft's baselines say TimeoutLogout.aspx.
+  webNames.add('/ecp/auth/timeoutlogoff.aspx');
+  return webNames;
+}

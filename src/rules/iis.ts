@@ -1,0 +1,603 @@
+// Detections over IIS W3C records: ProxyLogon request patterns, web-shell use and probing, ProxyShell,
+// ProxyNotShell, OWASSRF, ProxyToken, and the public UA/IP lists. Every matcher reads one request "view" that
+// decodes the URL once and falls back to the raw line when the parser flagged the line as malformed.
+import type { EvidenceValue, LogRecord } from '../model.js';
+import { MALFORMED_FIELD, iisUserAgent, percentDecode } from '../parsers/iis.js';
+import { shippedAuthUrls } from './files/baselines.js';
+import { IOC_IP_RULE, iisUaKey, iocs, uaScopeFits } from './iocs.js';
+import type { RecordRule, RuleHit, RuleMeta } from './types.js';
+
+// ---- request view ---------------------------------------------------------------------------------------
+
+export interface IisRequest {
+  method: string;
+  /** URI stem as logged. */
+  stem: string;
+  /** Query as logged ('' for `-`). */
+  query: string;
+  /** Percent-decoded, lower-case stem. */
+  path: string;
+  /** Percent-decoded, lower-case `stem?query`; for a malformed line, everything after the method. */
+  target: string;
+  /** null when the line has no trustworthy status. */
+  status: number | null;
+  /** User agent as logged (IIS form, `+` for spaces). */
+  ua: string;
+  ip: string | null;
+  user: string;
+  port: string;
+  malformed: boolean;
+  backEnd: boolean;
+  requestId: string | null;
+}
+
+const views = new WeakMap<LogRecord, IisRequest>();
+
+/** Status from a malformed line: the first ` NNN n n ` group (sc-status sc-substatus sc-win32-status). */
+const RAW_STATUS = / ([1-5]\d\d) \d+ \d+ /;
+
+export function iisRequest(rec: LogRecord): IisRequest {
+  const cached = views.get(rec);
+  if (cached) return cached;
+  const f = rec.fields;
+  const malformed = f[MALFORMED_FIELD] !== undefined;
+  const stem = f['cs-uri-stem'] ?? '';
+  const query = f['cs-uri-query'] ?? '';
+  const raw = rec.raw ?? '';
+  let target: string;
+  let status: number | null;
+  if (malformed) {
+    const at = stem ? raw.indexOf(stem) : -1;
+    target = percentDecode(at >= 0 ? raw.slice(at) : raw).toLowerCase();
+    const m = RAW_STATUS.exec(at >= 0 ? raw.slice(at) : raw);
+    status = m ? Number(m[1]) : null;
+  } else {
+    target = percentDecode(query ? `${stem}?${query}` : stem).toLowerCase();
+    status = f['sc-status'] ? Number(f['sc-status']) || null : null;
+  }
+  const port = malformed ? '' : f['s-port'] ?? '';
+  const req: IisRequest = {
+    method: (f['cs-method'] ?? '').toUpperCase(),
+    stem,
+    query,
+    path: percentDecode(stem).toLowerCase(),
+    target,
+    status,
+    ua: malformed ? '' : f['cs(User-Agent)'] ?? '',
+    ip: malformed ? null : f['c-ip'] ?? null,
+    user: malformed ? '' : f['cs-username'] ?? '',
+    port,
+    malformed,
+    backEnd: port === '444' || /(^|\/)W3SVC2\//i.test(rec.path),
+    requestId: cafeReqId(malformed ? raw : query),
+  };
+  views.set(rec, req);
+  return req;
+}
+
+/** Exchange's front end appends `&cafeReqId=<guid>;` to the query: the key that joins IIS with HttpProxy rows. */
+export function cafeReqId(s: string): string | null {
+  const i = s.toLowerCase().lastIndexOf('cafereqid=');
+  if (i < 0) return null;
+  const v = /^[^;&\s]*/.exec(s.slice(i + 10))?.[0] ?? '';
+  return v || null;
+}
+
+function evidence(req: IisRequest, extra: Record<string, EvidenceValue> = {}): Record<string, EvidenceValue> {
+  const ev: Record<string, EvidenceValue> = {
+    url: req.query ? `${req.stem}?${req.query}` : req.stem,
+    method: req.method || null,
+    status: req.status,
+    user_agent: req.ua ? iisUserAgent(req.ua) : null,
+    request_id: req.requestId,
+    ...extra,
+  };
+  if (req.malformed) ev.malformed_line = true;
+  if (req.user) ev.user = req.user;
+  return ev;
+}
+
+// ---- known clients: scanners and health probes are graded `scan`, never dropped ----------------------------
+
+const SCANNER_UA = ['zgrab', 'nessus', 'nmap scripting engine', 'nmap+scripting+engine'];
+const PROBE_UA = ['amprobe/', 'ews_am_probe', 'activemonitor', 'exchange+backend+probes', 'exchange backend probes'];
+const NESSUS_PNS = [
+  'get /owa/ &email=autodiscover/autodiscover.json%3f@test.com&clientid=',
+  '@test.com/owa/?&email=autodiscover/autodiscover.json%3f@test.com',
+];
+
+/** `scanner` / `probe` when the request is a known scanner's or Exchange's own monitoring, else null. */
+export function knownClient(req: IisRequest, raw: string): 'scanner' | 'probe' | null {
+  const ua = req.ua.toLowerCase();
+  const user = req.user.toLowerCase();
+  if (PROBE_UA.some((p) => ua.includes(p)) || user.includes('healthmailbox')) return 'probe';
+  const uaIoc = iocs().userAgents.get(ua);
+  if (uaIoc?.some((u) => u.scope === 'benign')) return 'probe';
+  if (SCANNER_UA.some((s) => ua.includes(s)) || uaIoc?.some((u) => u.scope === 'scanner')) return 'scanner';
+  const low = raw.toLowerCase();
+  if (NESSUS_PNS.some((s) => low.includes(s))) return 'scanner';
+  if (req.path === '/owa/auth/x.js') return 'scanner'; // Microsoft's NSE / Metasploit ProxyLogon check
+  return null;
+}
+
+function downgrade(hit: RuleHit, who: 'scanner' | 'probe'): RuleHit {
+  return {
+    ...hit,
+    kind: 'scan',
+    severity: who === 'scanner' ? 'low' : 'info',
+    summary: `${who === 'scanner' ? 'known scanner' : 'Exchange health probe / legitimate client'}: ${hit.summary}`,
+  };
+}
+
+// ---- rule construction ------------------------------------------------------------------------------------
+
+type Grade = Partial<Pick<RuleHit, 'rule' | 'title' | 'severity' | 'kind' | 'cves'>>;
+interface IisHit extends Grade {
+  summary: string;
+  extra?: Record<string, EvidenceValue>;
+}
+
+/** An IIS rule from metadata and a matcher over the request view; adds evidence and known-client grading. */
+function iisRule(meta: RuleMeta & { needles: readonly string[] }, fn: (req: IisRequest, rec: LogRecord) => IisHit | null): RecordRule {
+  return {
+    ...meta,
+    formats: ['iis'],
+    get needles() {
+      return meta.needles; // read late: IOC-driven needles change with --ioc
+    },
+    match(rec) {
+      const req = iisRequest(rec);
+      const h = fn(req, rec);
+      if (!h) return null;
+      const { summary, extra, ...grade } = h;
+      const hit: RuleHit = { summary, evidence: evidence(req, extra), client_ip: req.ip, ...grade };
+      const who = knownClient(req, rec.raw ?? '');
+      return who ? downgrade(hit, who) : hit;
+    },
+  };
+}
+
+const PROXYLOGON = ['CVE-2021-26855', 'CVE-2021-27065'];
+const PROXYSHELL = ['CVE-2021-34473', 'CVE-2021-34523', 'CVE-2021-31207'];
+const PROXYNOTSHELL = ['CVE-2022-41040', 'CVE-2022-41082'];
+const OWASSRF = ['CVE-2022-41080', 'CVE-2022-41082'];
+const SIGMA_PL = 'SigmaHQ rules/web/webserver_generic/web_exchange_proxylogon.yml (67bce556-312f-4c81-9162-c3c9ff2599b2)';
+const VOLEXITY = 'https://www.volexity.com/blog/2021/03/02/active-exploitation-of-microsoft-exchange-zero-day-vulnerabilities/';
+const SIGBASE_PL = 'Neo23x0/signature-base yara/apt_hafnium_log_sigs.yar';
+const isOk = (s: number | null) => s !== null && s >= 200 && s < 400;
+
+// ---- ProxyLogon request patterns (PL-09, PL-10, PL-11) -------------------------------------------------------
+
+const PL11_FILES = new Set(['/ecp/y.js', '/ecp/main.css', '/ecp/default.flt', '/ecp/auth/w.js', '/owa/auth/w.js']);
+
+/** Which of PL-09/10/11 a request is (they are exclusive so one POST yields one finding). */
+export function proxyLogonPost(req: IisRequest): 'PL-09' | 'PL-10' | 'PL-11' | null {
+  if (req.method !== 'POST') return null;
+  const p = req.path;
+  if (p.startsWith('/owa/auth/current/themes/resources/')) return 'PL-09';
+  if (PL11_FILES.has(p) && (req.status === 200 || req.status === 301 || req.status === 302)) return 'PL-11';
+  if (p.startsWith('/owa/auth/current/') || p === '/ecp/default.flt' || p === '/ecp/main.css') return 'PL-10';
+  if (p.startsWith('/ecp/') && p.endsWith('.js')) return 'PL-10';
+  return null;
+}
+
+const PL_NEEDLES = ['/owa/auth/current/', '/ecp/'];
+
+function plRule(id: 'PL-09' | 'PL-10' | 'PL-11', meta: Omit<RuleMeta, 'id' | 'cves' | 'kind'>): RecordRule {
+  return iisRule({ id, cves: PROXYLOGON, kind: 'attempt', needles: PL_NEEDLES, ...meta }, (req) =>
+    proxyLogonPost(req) === id ? { summary: `${req.method} ${req.stem} answered ${req.status ?? '?'}` } : null,
+  );
+}
+
+// ---- web-shell requests (WS-40, PX-R4) ---------------------------------------------------------------------
+
+// .asmx is left out: EWS (/EWS/Exchange.asmx) would put most of a busy log through the prefilter.
+const SCRIPT_EXT = /\.(aspx|ashx|asp)$/;
+const DROP_ZONES = ['/owa/auth/', '/ecp/auth/', '/aspnet_client/'];
+/** Sigma "Windows Webshell Strings" (7ff9db12-…) query keywords. */
+const SHELL_QUERY = [
+  '=whoami', '=net%20user', '=net+user', '=net%2buser', '=cmd%20/c%', '=cmd+/c+', '=cmd%2b/c%', '=cmd%20/r%', '=cmd+/r+',
+  '=cmd%2b/r%', '=cmd%20/k%', '=cmd+/k+', '=cmd%2b/k%', '=powershell%', '=powershell+', '=tasklist%', '=tasklist+', '=wmic%',
+  '=wmic+', '=ssh%', '=ssh+', '=python%', '=python+', '=python3%', '=python3+', '=ipconfig', '=wget%', '=wget+', '=curl%', '=curl+',
+  '=certutil', '=copy%20%5c%5c', '=dsquery%', '=dsquery+', '=nltest%', '=nltest+',
+];
+
+function shellQuery(req: IisRequest): string | undefined {
+  const q = req.query.toLowerCase();
+  return SHELL_QUERY.find((k) => q.includes(k));
+}
+
+/** A script request in a web-shell drop zone that is not one of Exchange's own files, or a known shell URL. */
+function shellTarget(req: IisRequest): { zone: boolean; ioc: string | null } | null {
+  const p = req.path;
+  const ioc = iocs().urlPaths.get(p) ? p : null;
+  const zone = SCRIPT_EXT.test(p) && DROP_ZONES.some((z) => p.startsWith(z)) && !shippedAuthUrls().has(p);
+  return zone || ioc ? { zone, ioc } : null;
+}
+
+/** Grades a web-shell request: 2xx = the file answered (use), 5xx = present but failing, else absent (probe). */
+export function shellRequest(req: IisRequest): IisHit | null {
+  const t = shellTarget(req);
+  if (!t) return null;
+  const extra = { known_shell_url: t.ioc, file_hint: req.path };
+  const s = req.status;
+  if (s !== null && s >= 200 && s < 300) {
+    const used = req.method === 'POST' || shellQuery(req) !== undefined;
+    return {
+      rule: 'WS-40',
+      severity: used ? 'critical' : 'high',
+      summary: `${req.method} ${req.stem} answered ${s}: ${used ? 'web shell used' : 'a non-Exchange script answered'}`,
+      extra,
+    };
+  }
+  if (s === null)
+    return { rule: 'WS-40', severity: 'medium', summary: `${req.method} ${req.stem} (malformed line, status unknown)`, extra };
+  if (s >= 500)
+    return { rule: 'WS-40', severity: 'medium', summary: `${req.method} ${req.stem} failed with ${s}: script present but erroring?`, extra };
+  return {
+    rule: 'PX-R4',
+    title: 'Probe for a web shell that was not there',
+    kind: 'attempt',
+    severity: 'low',
+    summary: `${req.method} ${req.stem} answered ${s ?? '?'} (absent): someone looked for a web shell`,
+    extra,
+  };
+}
+
+const SHELL_NEEDLES = ['.asp', '.ashx', '%2easp', '%2eash'];
+
+function shellRule(id: 'WS-40' | 'PX-R4', meta: Omit<RuleMeta, 'id' | 'cves'>): RecordRule {
+  return iisRule({ id, cves: [], needles: SHELL_NEEDLES, ...meta }, (req) => {
+    const h = shellRequest(req);
+    return h && h.rule === id ? h : null;
+  });
+}
+
+// ---- ProxyShell / ProxyNotShell via autodiscover.json ------------------------------------------------------
+
+/** Markers that make an autodiscover.json request an SSRF rather than a client looking up its settings. */
+function ssrfMarker(t: string): string | null {
+  for (const m of ['x-rps-cat', '/powershell', '/mapi/nspi', '/mapi/emsmdb', '/ews', 'email=autodiscover/autodiscover.json', 'autodiscover.json?@'])
+    if (t.includes(m)) return m;
+  if (/@[a-z0-9.-]{1,253}(:\d{1,5})?\//.test(t)) return '@host/'; // Sentinel 968358d6: `@domain/` or `:port/` path
+  return null;
+}
+
+const PNS_POC = ['/autodiscover.json x=a', '/autodiscover/admin@localhost/'];
+
+export function autodiscoverSsrf(req: IisRequest, raw: string): IisHit | null {
+  const t = req.target;
+  if (!t.includes('autodiscover.json')) return null;
+  const rawLow = raw.toLowerCase();
+  const poc = PNS_POC.find((p) => rawLow.includes(p));
+  const marker = ssrfMarker(t);
+  if (!marker && !poc) {
+    // PS-05 (Beaumont): `&Email` on autodiscover.json without Protocol= is not what Outlook sends.
+    if (t.includes('&email') && !t.includes('protocol=')) return { rule: 'PS-05', kind: 'attempt', severity: 'low', summary: 'autodiscover.json with &Email and no Protocol' };
+    return null;
+  }
+  const powershell = t.includes('powershell');
+  const pns = !t.includes('x-rps-cat') && (poc !== undefined || (powershell && t.includes('protocol=')));
+  const s = req.status;
+  const extra = { marker: marker ?? poc ?? null };
+  if (pns) {
+    if (s === 200) return { rule: poc ? 'PNS-02' : 'PNS-01', cves: PROXYNOTSHELL, kind: 'exploitation', severity: 'critical', summary: 'ProxyNotShell: autodiscover.json SSRF to PowerShell answered 200', extra };
+    return { rule: 'PNS-04', cves: PROXYNOTSHELL, kind: 'attempt', severity: 'medium', summary: `ProxyNotShell-shaped request answered ${s ?? '?'}`, extra };
+  }
+  const what = powershell || t.includes('x-rps-cat') ? 'PowerShell' : marker;
+  if (s === null) {
+    // Malformed line: signature-base's raw-line rules decide (EXPL_Exchange_ProxyShell_Failed/Successful_Aug21_1).
+    if (/ 401 0 0/.test(raw)) return { rule: 'PS-03', kind: 'attempt', severity: 'medium', summary: `ProxyShell SSRF (${what}) rejected 401 (raw line)`, extra };
+    return { rule: 'PS-03', kind: 'exploitation', severity: powershell ? 'critical' : 'high', summary: `ProxyShell SSRF to ${what} (raw line, status not recorded)`, extra };
+  }
+  if (isOk(s)) return { rule: 'PS-02', kind: 'exploitation', severity: what === 'PowerShell' ? 'critical' : 'high', summary: `ProxyShell SSRF to ${what} answered ${s}`, extra };
+  if (s === 401) return { rule: 'PS-01', kind: 'attempt', severity: 'medium', summary: `ProxyShell SSRF to ${what} rejected 401`, extra };
+  if (powershell && s === 404 && /zgrab/i.test(req.ua)) return { rule: 'PNS-04', cves: PROXYNOTSHELL, kind: 'scan', severity: 'low', summary: 'scanner check for autodiscover.json → PowerShell SSRF', extra };
+  return { rule: 'PS-04', kind: 'attempt', severity: 'low', summary: `autodiscover.json SSRF (${what}) answered ${s}`, extra };
+}
+
+const AUTODISCOVER_NEEDLES = ['autodiscover.json', 'autodiscover%2ejson'];
+
+function adRule(id: string, meta: Omit<RuleMeta, 'id'>, owns: (rule: string) => boolean): RecordRule {
+  return iisRule({ id, needles: AUTODISCOVER_NEEDLES, ...meta }, (req, rec) => {
+    const h = autodiscoverSsrf(req, rec.raw ?? '');
+    return h && owns(h.rule ?? '') ? h : null;
+  });
+}
+
+// ---- OWASSRF (OW-01..OW-03) -------------------------------------------------------------------------------
+
+const OWASSRF_POC_UA = 'mozilla/5.0+(windows+nt+10.0;+win64;+x64)+applewebkit/537.36+(khtml,+like+gecko)+chrome/105.0.5195.54+safari/537.36';
+const OW_PATH = /^\/owa\/[^/\s]{1,30}@[^/\s.]{1,30}\.[^/\s]{2,3}\/powershell/;
+
+export function owassrf(req: IisRequest): IisHit | null {
+  const p = req.path;
+  if (req.backEnd && p === '/powershell' && req.method === 'POST' && !req.query && req.status === 200)
+    return { rule: 'OW-03', severity: 'high', summary: 'back-end POST /powershell with no client query answered 200 (OWASSRF footprint)' };
+  if (!p.startsWith('/owa/') || !p.includes('/powershell') || !(p.includes('@') || req.stem.includes('%40'))) return null;
+  const ok = req.method === 'POST' && req.status === 200;
+  if (p.startsWith('/owa/mastermailbox') && req.ua.toLowerCase() === OWASSRF_POC_UA)
+    return { rule: 'OW-02', severity: ok ? 'critical' : 'high', kind: ok ? 'exploitation' : 'attempt', summary: `public OWASSRF PoC request answered ${req.status ?? '?'}` };
+  const shape = OW_PATH.test(p) ? 'signature-base path shape' : '/owa/<mailbox>@…/powershell';
+  return ok
+    ? { rule: 'OW-01', severity: 'critical', summary: `POST ${req.stem} answered 200 (${shape})` }
+    : { rule: 'OW-01', severity: 'medium', kind: 'attempt', summary: `${req.method} ${req.stem} answered ${req.status ?? '?'}` };
+}
+
+function owRule(id: string, meta: Omit<RuleMeta, 'id' | 'cves' | 'kind'>): RecordRule {
+  return iisRule({ id, cves: OWASSRF, kind: 'exploitation', needles: ['/powershell'], ...meta }, (req) => {
+    const h = owassrf(req);
+    return h && h.rule === id ? h : null;
+  });
+}
+
+// ---- probes by suspicious URI (PX-R1, PX-R2) -----------------------------------------------------------------
+
+const PROBE_URI = /^\/(owa\/auth\/[a-z0-9]{1,30}\.js|ecp\/[a-z0-9]{1,30}\.(js|flt|css))$/;
+
+/** RFC 1918, loopback, link-local, CGNAT and IPv6 local ranges. */
+export function isPrivateIp(ip: string): boolean {
+  if (ip.includes(':')) return /^(::1$|fe80:|fc|fd|::ffff:(10|127|192\.168)\.)/i.test(ip);
+  const [a, b] = ip.split('.').map(Number);
+  return a === 10 || a === 127 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254) || (a === 100 && b >= 64 && b <= 127);
+}
+
+// ---- the rule list -----------------------------------------------------------------------------------------
+
+const SIGMA_PS = 'SigmaHQ rules/web/webserver_generic/web_exchange_proxyshell.yml (23eee45e-…), web_exchange_proxyshell_successful.yml (992be1eb-…)';
+const SIGBASE_PS = 'Neo23x0/signature-base yara/expl_proxyshell.yar (EXPL_Exchange_ProxyShell_Failed_Aug21_1, _Successful_Aug21_1)';
+const SIGBASE_PNS = 'Neo23x0/signature-base yara/expl_proxynotshell_owassrf_dec22.yar';
+
+export const IIS_RULES: RecordRule[] = [
+  plRule('PL-09', {
+    title: 'POST to an OWA theme resource (ProxyLogon SSRF request)',
+    severity: 'medium',
+    references: [VOLEXITY, SIGMA_PL, 'cisagov/CHIRP indicators/AA21062A.yaml', SIGBASE_PL],
+    description: 'ProxyLogon requests POSTed to static files under /owa/auth/Current/themes/resources/; suspicious, not proof of compromise.',
+  }),
+  plRule('PL-10', {
+    title: 'POST to an OWA/ECP static file (ProxyLogon SSRF request)',
+    severity: 'medium',
+    references: [VOLEXITY, SIGMA_PL, 'cisagov/CHIRP indicators/AA21062A.yaml'],
+    description: 'POST to /owa/auth/Current/, /ecp/default.flt, /ecp/main.css or /ecp/<x>.js: the SSRF carrier of CVE-2021-26855.',
+  }),
+  plRule('PL-11', {
+    title: 'HAFNIUM ProxyLogon request answered 200/301/302',
+    severity: 'high',
+    references: [`${SIGBASE_PL} (LOG_APT_HAFNIUM_Exchange_Log_Traces_Mar21_1)`],
+    description: 'POST to /ecp/y.js, /ecp/main.css, /ecp/default.flt or /(ecp|owa)/auth/w.js that the server answered.',
+  }),
+  iisRule(
+    {
+      id: 'PL-14', title: 'Back-end request with a query starting t= (HAFNIUM pattern)', cves: PROXYLOGON, severity: 'medium', kind: 'attempt',
+      references: ['Azure/Azure-Sentinel Hunting Queries/W3CIISLog/HAFNIUMSuspiciousExchangeRequestPattern.yaml (23005e87-…)'],
+      description: 'On the Exchange Back End site, a cs-uri-query beginning "t=" matched HAFNIUM exploitation traffic.',
+      needles: [' t='],
+    },
+    (req) => (req.backEnd && req.query.toLowerCase().startsWith('t=') ? { summary: `back-end ${req.method} ${req.stem} with query t=…` } : null),
+  ),
+  iisRule(
+    {
+      id: 'PL-24', title: 'ECP DDIService SetObject Reset*VirtualDirectory (CVE-2021-27065 file write)', cves: PROXYLOGON, severity: 'critical', kind: 'exploitation',
+      references: ['SigmaHQ rules/web/webserver_generic/web_exchange_proxylogon_reset_virtual_directory.yml (effee1f6-…)', VOLEXITY],
+      description: 'The SetObject call with schema=Reset…VirtualDirectory writes the attacker-controlled OAB/vdir configuration to a file (the web shell).',
+      needles: ['ddiservice.svc/setobject'],
+    },
+    (req) => {
+      if (req.path !== '/ecp/ddi/ddiservice.svc/setobject' || req.method !== 'POST') return null;
+      const q = req.target;
+      if (!q.includes('schema=reset') || !q.includes('virtualdirectory')) return null;
+      if (req.status === 200 && req.user.endsWith('$')) return { summary: 'Reset*VirtualDirectory SetObject by a machine account answered 200 (Sigma effee1f6)' };
+      if (req.status === 200) return { severity: 'high', summary: 'Reset*VirtualDirectory SetObject answered 200' };
+      return { severity: 'medium', kind: 'attempt', summary: `Reset*VirtualDirectory SetObject answered ${req.status ?? '?'}` };
+    },
+  ),
+  iisRule(
+    {
+      id: 'PL-28', title: 'RPC request with empty CorrelationID then RequestId (HAFNIUM back-end trace)', cves: PROXYLOGON, severity: 'medium', kind: 'attempt',
+      references: ['Neo23x0/signature-base yara/apt_hafnium_log_sigs.yar (LOG_CVE_2021_27065_Exchange_Forensic_Artefacts_Mar21_2)'],
+      description: 'GET /rpc/ whose query is "&CorrelationID=<empty>;&RequestId=…" and which was answered: seen on exploited back ends.',
+      needles: ['&correlationid=<empty>;&requestid='],
+    },
+    (req, rec) =>
+      /GET \/rpc\/ &CorrelationID=<empty>;&RequestId=[^\n]{40,600} (200|301|302) /.test(rec.raw ?? '')
+        ? { summary: `GET ${req.stem} with empty CorrelationID answered ${req.status ?? '?'}` }
+        : null,
+  ),
+  iisRule(
+    {
+      id: 'PX-R1', title: 'Automated ProxyLogon scanner probe', cves: ['CVE-2021-26855'], severity: 'low', kind: 'scan',
+      references: ['Azure/Azure-Sentinel Hunting Queries/W3CIISLog/ExchangeServerSuspiciousURIsVisited.yaml (3122423d-…)', 'microsoft/CSS-Exchange Security/src/http-vuln-cve2021-26855.nse'],
+      description: 'A known scanner fetched an /owa/auth/<x>.js or /ecp/<x>.(js|flt|css) probe URL: the server was checked, not necessarily exploited.',
+      needles: ['/owa/auth/', '/ecp/'],
+    },
+    (req, rec) =>
+      req.method !== 'POST' && PROBE_URI.test(req.path) && knownClient(req, rec.raw ?? '') === 'scanner'
+        ? { summary: `scanner ${req.method} ${req.stem} answered ${req.status ?? '?'}` }
+        : null,
+  ),
+  iisRule(
+    {
+      id: 'PX-R2', title: 'ProxyLogon probe URL from a public address', cves: ['CVE-2021-26855'], severity: 'low', kind: 'attempt',
+      references: ['Azure/Azure-Sentinel Detections/W3CIISLog/ExchangeServerProxyLogonURI.yaml (bcbebbae-…)'],
+      description: 'A non-private client requested an /owa/auth/<x>.js or /ecp/<x>.(js|flt|css) URL that Exchange does not serve.',
+      needles: ['/owa/auth/', '/ecp/'],
+    },
+    (req, rec) =>
+      req.method !== 'POST' && PROBE_URI.test(req.path) && req.ip && !isPrivateIp(req.ip) && knownClient(req, rec.raw ?? '') !== 'scanner'
+        ? { summary: `${req.method} ${req.stem} from ${req.ip} answered ${req.status ?? '?'}` }
+        : null,
+  ),
+  shellRule('WS-40', {
+    title: 'Request to a web shell in an Exchange drop zone', severity: 'high', kind: 'webshell',
+    references: ['helsecert/2021-march-exchange README.md', VOLEXITY, 'microsoft/CSS-Exchange Security/Baselines'],
+    description: 'A script under /owa/auth/, /ecp/auth/ or /aspnet_client/ that Exchange does not ship answered the request.',
+  }),
+  shellRule('PX-R4', {
+    title: 'Probe for a web shell that was not there', severity: 'low', kind: 'attempt',
+    references: ['helsecert/2021-march-exchange README.md (67.205.176.9 shell-name scanning)'],
+    description: 'A request for a known or non-Exchange script name in a drop zone answered 302/404: somebody hunted for a shell.',
+  }),
+  iisRule(
+    {
+      id: 'WS-41', title: 'Command-execution keywords in a query string', cves: [], severity: 'critical', kind: 'webshell',
+      references: ['SigmaHQ rules/web/webserver_generic/web_webshell_keyword.yml (7ff9db12-…)'],
+      description: 'A query passes an OS command (whoami, cmd /c, powershell, net user …): a web shell being driven.',
+      needles: SHELL_QUERY,
+    },
+    (req) => {
+      const k = shellQuery(req);
+      if (!k) return null;
+      return isOk(req.status) || req.status === null
+        ? { summary: `${req.method} ${req.stem} with "${k}" answered ${req.status ?? '?'}`, extra: { keyword: k } }
+        : { severity: 'medium', kind: 'attempt', summary: `${req.method} ${req.stem} with "${k}" answered ${req.status}`, extra: { keyword: k } };
+    },
+  ),
+  iisRule(
+    {
+      id: 'WS-42', title: 'Archive, dump or mailbox file downloaded from a web folder', cves: [], severity: 'medium', kind: 'post-exploitation',
+      references: ['Azure/Azure-Sentinel Hunting Queries/W3CIISLog/SuspectedMailBoxExportHostonOWA.yaml'],
+      description: 'A .pst/.zip/.7z/.rar/.dmp/.cab served from /owa/, /ecp/ or /aspnet_client/: staged data being collected.',
+      needles: ['.pst', '.zip', '.7z', '.rar', '.dmp', '.cab'],
+    },
+    (req) =>
+      /^\/(owa|ecp|aspnet_client)\//.test(req.path) && /\.(pst|zip|7z|rar|dmp|cab)$/.test(req.path) && isOk(req.status)
+        ? { summary: `${req.method} ${req.stem} answered ${req.status}` }
+        : null,
+  ),
+  iisRule(
+    {
+      id: 'WS-43', title: 'China Chopper clean-up commands in a request', cves: [], severity: 'critical', kind: 'post-exploitation',
+      references: ['Neo23x0/signature-base yara/apt_hafnium_log_sigs.yar (LOG_Exchange_Forensic_Artefacts_CleanUp_Activity_Mar21_1)'],
+      description: 'cmd /c cd /d …aspnet_client, or aspnet_client&del / &attrib +h +s +r / &echo [S]: a shell operator at work.',
+      needles: ['aspnet_client', 'aspnet%5fclient', 'echo'],
+    },
+    (req, rec) => {
+      const t = percentDecode(rec.raw ?? '').replace(/\+/g, ' ').toLowerCase();
+      const cd = /cmd(\.exe)? \/c cd \/d "?c:[/\\]inetpub[/\\]wwwroot[/\\]aspnet_client/.test(t);
+      const marks = ["aspnet_client&del '", 'aspnet_client&attrib +h +s +r ', '&echo [s]'].filter((m) => t.includes(m));
+      return cd || marks.length >= 2 ? { summary: `shell operator commands in ${req.method} ${req.stem}`, extra: { markers: cd ? ['cd /d aspnet_client', ...marks] : marks } } : null;
+    },
+  ),
+  iisRule(
+    {
+      id: 'WS-44', title: 'Web tunnel (Tunna / reGeorg) through a script', cves: [], severity: 'high', kind: 'post-exploitation',
+      references: ['sbousseaden/EVTX-ATTACK-SAMPLES Command and Control/Tunna_rdp_tunnel_IIS.log', 'https://github.com/SECFORCE/Tunna', 'https://github.com/sensepost/reGeorg'],
+      description: 'A script was asked to open a TCP connection for the client (Tunna proxy&port=&ip=, reGeorg cmd=connect): lateral movement through a web shell.',
+      needles: ['proxy&port=', 'cmd=connect'],
+    },
+    (req) => {
+      const q = req.query.toLowerCase();
+      const m = /(?:^|&)proxy&port=(\d{1,5})&ip=([^&\s]+)/.exec(q) ?? /(?:^|&)cmd=connect&target=([^&\s]+)&port=(\d{1,5})/.exec(q);
+      if (!m || !/\.(aspx|ashx|asp|jsp|php)$/.test(req.path)) return null;
+      return { summary: `${req.stem} asked to tunnel to ${q.includes('proxy&') ? `${m[2]}:${m[1]}` : `${m[1]}:${m[2]}`}`, extra: { tunnel_query: req.query } };
+    },
+  ),
+  adRule('PS-01', {
+    title: 'ProxyShell autodiscover.json SSRF rejected (401)', cves: PROXYSHELL, severity: 'medium', kind: 'attempt',
+    references: [SIGMA_PS, SIGBASE_PS],
+    description: 'An autodiscover.json request carrying a back-end path (/powershell, /mapi, /EWS, X-Rps-CAT, Email=autodiscover…) was refused with 401.',
+  }, (r) => r === 'PS-01'),
+  adRule('PS-02', {
+    title: 'ProxyShell autodiscover.json SSRF answered', cves: PROXYSHELL, severity: 'critical', kind: 'exploitation',
+    references: [SIGMA_PS, 'https://github.com/GossiTheDog/ThreatHunting AzureSentinel/Exchange-Powershell-via-SSRF'],
+    description: 'The SSRF reached a back-end endpoint and got 200/301/302; with /powershell or X-Rps-CAT the attacker ran Exchange cmdlets.',
+  }, (r) => r === 'PS-02'),
+  adRule('PS-03', {
+    title: 'ProxyShell autodiscover.json SSRF (raw-line signature)', cves: PROXYSHELL, severity: 'high', kind: 'exploitation',
+    references: [SIGBASE_PS],
+    description: 'A malformed IIS line matched signature-base\'s ProxyShell raw-line patterns; status graded from the raw text when present.',
+  }, (r) => r === 'PS-03'),
+  adRule('PS-04', {
+    title: 'ProxyShell-shaped autodiscover.json request (other status)', cves: PROXYSHELL, severity: 'low', kind: 'attempt',
+    references: ['Azure/Azure-Sentinel Detections/W3CIISLog/ProxyShellPwn2Own.yaml / Exchange SSRF Autodiscover ProxyShell - Detection (968358d6-…)'],
+    description: 'autodiscover.json with an @host/ or back-end path that the server answered with neither success nor 401.',
+  }, (r) => r === 'PS-04'),
+  adRule('PS-05', {
+    title: 'autodiscover.json with &Email and no Protocol', cves: PROXYSHELL, severity: 'low', kind: 'attempt',
+    references: ['https://github.com/GossiTheDog/ThreatHunting AzureSentinel/Exchange-ProxyShell-SSRF'],
+    description: 'Beaumont\'s ProxyShell hunt: the &Email parameter on autodiscover.json outside a normal client lookup.',
+  }, (r) => r === 'PS-05'),
+  iisRule(
+    {
+      id: 'PS-06', title: 'Back-end request by a machine account (SSRF footprint)', cves: PROXYSHELL, severity: 'medium', kind: 'attempt',
+      references: ['https://github.com/GossiTheDog/ThreatHunting AzureSentinel/Exchange-CVE-2021-34473-SSRF'],
+      description: 'On port 444 a request authenticated as a computer account (user ending $) outside the known internal clients: front-end SSRF.',
+      needles: ['$ '],
+    },
+    (req) => {
+      if (req.port !== '444' || !req.user.endsWith('$')) return null;
+      if (req.path === '/rpc/rpcproxy.dll' || req.path === '/ecp/current/exporttool/microsoft.exchange.ediscovery.exporttool.application') return null;
+      const ua = req.ua.toLowerCase();
+      if (ua.includes('ewsstoredataprovider') || ua.includes('ediscovery') || ua === 'exchangeinternalewsclient-auditlog-complianceauditservice-adminauditwriter') return null;
+      return { summary: `back-end ${req.method} ${req.stem} as ${req.user} answered ${req.status ?? '?'}` };
+    },
+  ),
+  adRule('PNS-01', {
+    title: 'ProxyNotShell autodiscover.json SSRF to PowerShell answered 200', cves: PROXYNOTSHELL, severity: 'critical', kind: 'exploitation',
+    references: [`${SIGBASE_PNS} (EXPL_Exchange_ProxyNotShell_Patterns_CVE_2022_41040_Oct22_1)`, 'https://msrc.microsoft.com/blog/2022/09/customer-guidance-for-reported-zero-day-vulnerabilities-in-microsoft-exchange-server/'],
+    description: 'The 2022 autodiscover.json SSRF (Protocol=…Powershell) reached PowerShell: CVE-2022-41082 code execution is possible.',
+  }, (r) => r === 'PNS-01'),
+  adRule('PNS-02', {
+    title: 'ProxyNotShell public PoC request answered 200', cves: PROXYNOTSHELL, severity: 'critical', kind: 'exploitation',
+    references: ['Neo23x0/signature-base (LOG_ProxyNotShell_POC_CVE_2022_41040_Nov22)'],
+    description: 'A request with the public PoC\'s strings (/autodiscover.json x=a, /autodiscover/admin@localhost/) succeeded.',
+  }, (r) => r === 'PNS-02'),
+  adRule('PNS-04', {
+    title: 'ProxyNotShell-shaped request not answered 200', cves: PROXYNOTSHELL, severity: 'medium', kind: 'attempt',
+    references: ['https://www.gteltsc.vn/blog/warning-new-attack-campaign-utilized-a-new-0day-rce-vulnerability-on-microsoft-exchange-server-12715.html', SIGBASE_PNS],
+    description: 'ProxyNotShell request shape with a failure status (or a scanner\'s check): an attempt.',
+  }, (r) => r === 'PNS-04'),
+  owRule('OW-01', {
+    title: 'OWASSRF: /owa/<mailbox>@…/powershell', severity: 'critical',
+    references: ['SigmaHQ rules/web/webserver_generic/web_exchange_owassrf_exploitation.yml (181f49fa-…)', 'https://www.crowdstrike.com/blog/owassrf-exploit-analysis-and-recommendations/'],
+    description: 'PowerShell reached through the OWA frontend with an explicit-logon mailbox (CVE-2022-41080), 200 = commands ran.',
+  }),
+  owRule('OW-02', {
+    title: 'OWASSRF public PoC (mastermailbox)', severity: 'critical',
+    references: ['SigmaHQ rules/web/webserver_generic/web_exchange_owassrf_poc_exploitation.yml (92d78c63-…)'],
+    description: 'The public OWASSRF PoC user agent and /owa/mastermailbox…/powershell path.',
+  }),
+  owRule('OW-03', {
+    title: 'OWASSRF back-end PowerShell footprint', severity: 'high',
+    references: [`${SIGBASE_PNS} (EXPL_Exchange_OWASSRF_Dec22_3)`],
+    description: 'A back-end POST /powershell without the query legitimate remote-PowerShell clients send, answered 200.',
+  }),
+  iisRule(
+    {
+      id: 'PT-01', title: 'ProxyToken: ECP request with SecurityToken / InboxRules NewObject answered 500', cves: ['CVE-2021-33766'], severity: 'high', kind: 'exploitation',
+      references: ['SigmaHQ rules/web/webserver_generic/web_exchange_proxytoken.yml (56973b50-…)', 'Neo23x0/signature-base (LOG_EXPL_ProxyToken_Exploitation_Aug21_1)'],
+      description: 'ProxyToken lets an unauthenticated client change another mailbox\'s settings (e.g. add a forwarding rule) through ECP.',
+      needles: ['inboxrules.svc/newobject', 'securitytoken='],
+    },
+    (req) => {
+      const t = req.target;
+      const rulePost = req.method === 'POST' && t.includes('/ecp/') && t.includes('/ruleseditor/inboxrules.svc/newobject');
+      const token = t.includes('securitytoken=') && t.includes('/ecp/');
+      return (rulePost || token) && req.status === 500 ? { summary: `${req.method} ${req.stem} answered 500 (${rulePost ? 'InboxRules NewObject' : 'SecurityToken='})` } : null;
+    },
+  ),
+  iisRule(
+    {
+      id: 'PL-13', title: 'Attacker user agent from the public ProxyLogon lists', cves: ['CVE-2021-26855'], severity: 'medium', kind: 'ioc',
+      references: [VOLEXITY, SIGMA_PL, 'cisagov/CHIRP indicators/AA21062A.yaml'],
+      description: 'A POST in the published context (e.g. crawler UA to /owa/auth/Current/, python-requests to /ecp/, antSword to /aspnet_client/); weak alone.',
+      get needles() {
+        return [...iocs().userAgents]
+          .filter(([, v]) => v.some((u) => u.scope.startsWith('POST ') || u.scope === 'any'))
+          .map(([k]) => k);
+      },
+    },
+    (req) => {
+      const uas = iocs().userAgents.get(req.ua.toLowerCase());
+      const fit = uas?.find((u) => uaScopeFits(u.scope, req.method, req.path));
+      return fit ? { summary: `${req.method} ${req.stem} with UA ${iisUserAgent(req.ua)}`, extra: { ioc_source: fit.source, ioc_context: fit.note } } : null;
+    },
+  ),
+  IOC_IP_RULE,
+];
+
+/** Every literal the IIS rules prefilter on (the bench greps these with ripgrep for a like-for-like baseline). */
+export function iisNeedles(): string[] {
+  return [...new Set(IIS_RULES.filter((r) => r.formats.includes('iis')).flatMap((r) => [...r.needles].map((n) => n.toLowerCase())))];
+}
