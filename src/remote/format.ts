@@ -1,0 +1,53 @@
+// Output formats for check results. Every server-supplied string is treated as hostile.
+import { FAMILY_IDS } from '../builds/table.js';
+import { header } from './http.js';
+import type { CheckResult } from './check.js';
+
+export const FORMATS = ['text', 'json', 'csv', 'ndjson'] as const;
+export type Format = (typeof FORMATS)[number];
+
+/** Control characters (terminal escapes) replaced so a server cannot rewrite the operator's screen. */
+export function printable(s: string): string {
+  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+}
+
+export function textLine(r: CheckResult): string {
+  const build = r.build ? ` build ${r.build}${r.build_source === 'owa-auth-path' ? ' (CU only)' : ''} ${r.product ?? ''} ${r.cu ?? ''}`.trimEnd() : '';
+  const fe = r.fe_server ? ` FE ${r.fe_server}` : '';
+  return printable(`${r.state.padEnd(12)} ${r.url || r.target}${build}${fe} — ${r.reason}`);
+}
+
+export const CSV_COLUMNS = ['index', 'target', 'url', 'state', 'reason', 'build', 'build_source', 'product', 'cu', ...FAMILY_IDS, 'fe_server', 'probe_status', 'x_calculatedbetarget', 'seconds'] as const;
+
+export function csvHeader(): string {
+  return CSV_COLUMNS.join(',');
+}
+
+export function csvRow(r: CheckResult, index: number): string {
+  const probe = r.exchanges.find((x) => x.name === 'probe');
+  const values: Array<string | number | null> = [
+    index,
+    r.target,
+    r.url,
+    r.state,
+    r.reason,
+    r.build,
+    r.build_source,
+    r.product,
+    r.cu,
+    ...FAMILY_IDS.map((id) => r.families?.[id] ?? null),
+    r.fe_server,
+    probe?.response?.status ?? null,
+    probe?.response ? header(probe.response.headers, 'x-calculatedbetarget') : null,
+    r.seconds,
+  ];
+  return values.map(csvCell).join(',');
+}
+
+// Quoted always; a leading = + - @ is defused so spreadsheets do not evaluate server-supplied text.
+function csvCell(v: string | number | null): string {
+  if (v === null) return '';
+  if (typeof v === 'number') return String(v);
+  const safe = /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
+  return `"${printable(safe).replace(/"/g, '""')}"`;
+}
