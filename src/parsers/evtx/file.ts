@@ -1,0 +1,101 @@
+// EVTX files: a 4 KiB "ElfFile\0" header, then 64 KiB chunks. The header's chunk count is not trusted: files
+// that were not closed cleanly (or copied from a live system / VSS) hold valid chunks past it, so the reader
+// walks every 64 KiB block up to the end of the file.
+
+import { crc32, readU64 } from './bytes.js';
+import { CHUNK_SIZE, readChunk, type EvtxProblem } from './chunk.js';
+import type { EvtxEvent } from './event.js';
+
+export const FILE_HEADER_SIZE = 0x1000;
+export const FILE_MAGIC = Buffer.from('ElfFile\0', 'latin1');
+
+export interface EvtxFileHeader {
+  firstChunk: number;
+  lastChunk: number;
+  nextRecordId: number;
+  majorVersion: number;
+  minorVersion: number;
+  chunkCount: number;
+  /** Flag 0x1: the file was not closed cleanly. */
+  dirty: boolean;
+  /** Flag 0x2: the log was full. */
+  full: boolean;
+  checksumOk: boolean;
+}
+
+export function isEvtx(head: Buffer): boolean {
+  return head.length >= 8 && head.compare(FILE_MAGIC, 0, 8, 0, 8) === 0;
+}
+
+/** Parses the file header, or null when the magic is missing. */
+export function readFileHeader(buf: Buffer): EvtxFileHeader | null {
+  if (buf.length < 128 || !isEvtx(buf)) return null;
+  const flags = buf.readUInt32LE(120);
+  return {
+    firstChunk: readU64(buf, 8),
+    lastChunk: readU64(buf, 16),
+    nextRecordId: readU64(buf, 24),
+    minorVersion: buf.readUInt16LE(36),
+    majorVersion: buf.readUInt16LE(38),
+    chunkCount: buf.readUInt16LE(42),
+    dirty: (flags & 1) !== 0,
+    full: (flags & 2) !== 0,
+    checksumOk: crc32(buf, 0, 120) === buf.readUInt32LE(124),
+  };
+}
+
+/** Number of chunks the header accounts for (blocks past it may be unused space); reports a missing header. */
+function headerChunks(head: Buffer, problems: EvtxProblem[]): number {
+  const h = readFileHeader(head);
+  if (!h) problems.push({ offset: 0, reason: 'missing ElfFile header; reading chunks anyway' });
+  return h ? Math.max(h.chunkCount, h.lastChunk + 1) : Infinity;
+}
+
+/** Reads a whole in-memory EVTX file (tests, fuzzing); see `readEvtxStream` for files of any size. */
+export function* readEvtxBuffer(buf: Buffer, problems: EvtxProblem[]): Generator<EvtxEvent> {
+  const counted = headerChunks(buf.subarray(0, FILE_HEADER_SIZE), problems);
+  for (let off = FILE_HEADER_SIZE, n = 0; off < buf.length; off += CHUNK_SIZE, n++) {
+    yield* readChunk(chunkAt(buf, off, off, problems), off, problems, n < counted);
+  }
+}
+
+/** A full chunk view, or a zero-padded copy of a truncated last chunk (its complete records are still read). */
+function chunkAt(buf: Buffer, off: number, fileOff: number, problems: EvtxProblem[]): Buffer {
+  if (off + CHUNK_SIZE <= buf.length) return buf.subarray(off, off + CHUNK_SIZE);
+  problems.push({ offset: fileOff, reason: `truncated chunk (${buf.length - off} of ${CHUNK_SIZE} bytes)` });
+  const padded = Buffer.alloc(CHUNK_SIZE);
+  buf.copy(padded, 0, off);
+  return padded;
+}
+
+/**
+ * Streams an EVTX file given as byte blocks of any size; yields the events of one chunk at a time (batches keep
+ * the async overhead per record low). Memory stays at one chunk plus one input block.
+ */
+export async function* readEvtxStream(blocks: AsyncIterable<Buffer>, problems: EvtxProblem[]): AsyncGenerator<EvtxEvent[]> {
+  let pending: Buffer[] = [];
+  let pendingLen = 0;
+  let fileOff = 0; // file offset of the first pending byte
+  let want = FILE_HEADER_SIZE;
+  let counted = Infinity;
+  let n = 0;
+  for await (const block of blocks) {
+    pending.push(block);
+    pendingLen += block.length;
+    while (pendingLen >= want) {
+      const joined = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingLen);
+      const unit = joined.subarray(0, want);
+      if (fileOff === 0) counted = headerChunks(unit, problems);
+      else yield readChunk(unit, fileOff, problems, n++ < counted);
+      fileOff += want;
+      const rest = joined.subarray(want);
+      pending = rest.length ? [rest] : [];
+      pendingLen = rest.length;
+      want = CHUNK_SIZE;
+    }
+  }
+  if (pendingLen === 0) return;
+  const tail = Buffer.concat(pending, pendingLen);
+  if (fileOff === 0) headerChunks(tail, problems);
+  else yield readChunk(chunkAt(tail, 0, fileOff, problems), fileOff, problems, n < counted);
+}

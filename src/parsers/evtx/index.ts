@@ -1,0 +1,8 @@
+// EVTX reader: file header -> chunks -> records -> BinXML, plus event logs exported as XML.
+export { EvtxError } from './binxml.js';
+export { CHUNK_SIZE, readChunk, type EvtxProblem } from './chunk.js';
+export { toEvent, type EvtxEvent } from './event.js';
+export { FILE_HEADER_SIZE, isEvtx, readEvtxBuffer, readEvtxStream, readFileHeader, type EvtxFileHeader } from './file.js';
+export { renderXml, type XmlElement, type XmlNode } from './tree.js';
+export { isXmlEventExport, parseXmlFragment, readXmlExportStream } from './xml-export.js';
+export { detectEventLog, readEventLog, type EventLogFormat } from './source.js';

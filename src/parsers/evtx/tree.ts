@@ -1,0 +1,73 @@
+// The rendered event: a small XML tree (elements, text, processing instructions) shared by the BinXML reader and the
+// XML-export reader, plus the XML serialiser used by `exhunt evtx dump --xml`.
+
+export interface XmlAttr {
+  name: string;
+  value: string;
+}
+
+export interface XmlElement {
+  name: string;
+  attrs: XmlAttr[];
+  children: XmlNode[];
+}
+
+export interface XmlPI {
+  k: 'pi';
+  target: string;
+  data: string;
+}
+
+/** Text is stored unescaped (entity and character references already resolved). */
+export type XmlNode = string | XmlElement | XmlPI;
+
+export function isElement(n: XmlNode): n is XmlElement {
+  return typeof n !== 'string' && !('k' in n);
+}
+
+export function attrOf(e: XmlElement, name: string): string | undefined {
+  for (const a of e.attrs) if (a.name === name) return a.value;
+  return undefined;
+}
+
+export function childOf(e: XmlElement, name: string): XmlElement | undefined {
+  for (const c of e.children) if (typeof c !== 'string' && isElement(c) && c.name === name) return c;
+  return undefined;
+}
+
+/** All text under an element, in document order. */
+export function textOf(e: XmlElement): string {
+  const c = e.children;
+  if (c.length === 1 && typeof c[0] === 'string') return c[0];
+  let s = '';
+  for (const n of c) {
+    if (typeof n === 'string') s += n;
+    else if (isElement(n)) s += textOf(n);
+  }
+  return s;
+}
+
+const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
+const escape = (s: string): string => s.replace(/[&<>"]/g, (c) => ESC[c]);
+
+/** Serialises nodes as indented XML (elements with only element children get one child per line). */
+export function renderXml(nodes: readonly XmlNode[], indent = ''): string {
+  let out = '';
+  for (const n of nodes) {
+    if (typeof n === 'string') out += escape(n);
+    else if (!isElement(n)) out += `${indent}<?${n.target} ${n.data}?>\n`;
+    else out += renderElement(n, indent);
+  }
+  return out;
+}
+
+function renderElement(e: XmlElement, indent: string): string {
+  let open = `${indent}<${e.name}`;
+  for (const a of e.attrs) open += ` ${a.name}="${escape(a.value)}"`;
+  if (e.children.length === 0) return `${open}/>\n`;
+  const elementsOnly = e.children.every((c) => typeof c !== 'string');
+  if (elementsOnly) return `${open}>\n${renderXml(e.children, indent + '  ')}${indent}</${e.name}>\n`;
+  let inner = '';
+  for (const c of e.children) inner += typeof c === 'string' ? escape(c) : renderXml([c], '').replace(/\n$/, '');
+  return `${open}>${inner}</${e.name}>\n`;
+}
