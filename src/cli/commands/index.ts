@@ -1,9 +1,11 @@
 import type { Command } from 'commander';
 import { registerBuild } from './build.js';
 import { registerCheck } from './check.js';
+import { registerCollect } from './collect.js';
 import { registerMitigate } from './mitigate.js';
+import { registerVerify } from './verify.js';
 import { registerEvtx } from './evtx.js';
 import { registerScan } from './scan.js';
 
 /** Every subcommand registers itself here; one line each. */
-export const COMMANDS: Array<(program: Command) => void> = [registerScan, registerMitigate, registerBuild, registerCheck, registerEvtx];
+export const COMMANDS: Array<(program: Command) => void> = [registerScan, registerMitigate, registerCollect, registerVerify, registerBuild, registerCheck, registerEvtx];

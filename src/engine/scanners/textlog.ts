@@ -115,6 +115,10 @@ class TextLogScan {
           } else if (!oversized) carry = Buffer.concat([carry!, chunk]);
           continue;
         }
+        if (!oversized && carry!.length + nl > MAX_LINE) {
+          this.noteBad(this.lineNo + 1, `line longer than ${MAX_LINE / 1024 / 1024} MiB: not parsed`);
+          oversized = true;
+        }
         if (oversized) {
           this.lineNo++;
           oversized = false;

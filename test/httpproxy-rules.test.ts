@@ -1,0 +1,137 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import type { LogRecord } from '../src/model.js';
+import { ExchangeCsvParser } from '../src/parsers/exchange.js';
+import { ECP_RULES, OABGEN_RULES } from '../src/rules/ecp.js';
+import { gradeServerInfo, HTTPPROXY_RULES } from '../src/rules/httpproxy.js';
+import { applyRules } from '../src/rules/finding.js';
+import type { RawFinding } from '../src/engine/types.js';
+import { OabGeneratorParser } from '../src/parsers/exchange.js';
+
+const HC = '../shared/data/external/helsecert-2021-march-exchange/extracted';
+const QZ = '../shared/data/external/Qazeer-artefacts.help/extracted';
+const FIELDS =
+  'DateTime,RequestId,MajorVersion,MinorVersion,BuildVersion,RevisionVersion,ClientRequestId,Protocol,UrlHost,UrlStem,ProtocolAction,AuthenticationType,IsAuthenticated,AuthenticatedUser,Organization,AnchorMailbox,UserAgent,ClientIpAddress,ServerHostName,HttpStatus,BackEndStatus,ErrorCode,Method,ProxyAction,TargetServer,TargetServerVersion,RoutingType,RoutingHint,BackEndCookie';
+
+function records(path: string, format: string): LogRecord[] {
+  const parser = new ExchangeCsvParser(format, path);
+  const out: LogRecord[] = [];
+  readFileSync(path, 'utf8').split(/\r?\n/).forEach((line, i) => {
+    if (line.startsWith('#')) parser.directive(line, i + 1);
+    else if (line) {
+      try {
+        const r = parser.parse(line, i + 1);
+        if (r) out.push(r);
+      } catch {
+        // comment lines in hand-made excerpts
+      }
+    }
+  });
+  return out;
+}
+
+function run(recs: LogRecord[], rules = [...HTTPPROXY_RULES, ...ECP_RULES]): RawFinding[] {
+  const out: RawFinding[] = [];
+  for (const r of recs) applyRules(rules.filter((x) => x.formats.includes(r.format)), r, out);
+  return out;
+}
+
+function row(values: Record<string, string>): LogRecord {
+  const parser = new ExchangeCsvParser('httpproxy', 'x');
+  parser.directive(`#Fields: ${FIELDS}`, 1);
+  return parser.parse(FIELDS.split(',').map((f) => values[f] ?? '').join(','), 2)!;
+}
+
+describe('CVE-2021-26855 in HttpProxy (real HelseCERT incident rows)', () => {
+  const findings = run(records(`${HC}/httpproxy_ecp_Test-ProxyLogon_CVE-2021-26855_selected_columns.csv`, 'httpproxy'));
+
+  it('grades all 11 ServerInfo~ rows instead of dropping two like Test-ProxyLogon', () => {
+    const byRule = (id: string) => findings.filter((f) => f.rule === id);
+    expect(findings).toHaveLength(11);
+    expect(byRule('PL-03')).toHaveLength(2); // autodiscover-only: attempted
+    expect(byRule('PL-23')).toHaveLength(1); // ResetOABVirtualDirectory 200
+    expect(byRule('PL-02')).toHaveLength(8);
+    expect(byRule('PL-02').every((f) => f.kind === 'exploitation' && f.severity === 'critical')).toBe(true);
+  });
+
+  it('says a 241 on proxyLogon.ecp means a session was obtained, and keeps the correlation keys', () => {
+    const session = findings.filter((f) => String(f.evidence.backend_path).startsWith('/ecp/proxyLogon.ecp'));
+    expect(session).toHaveLength(2);
+    expect(session[0].summary).toMatch(/241.*session was obtained/);
+    expect(session[0].client_ip).toBe('130.255.189.21');
+    expect(session[0].time).toBe('2021-03-03T06:49:46.210Z');
+    const reset = findings.find((f) => f.rule === 'PL-23')!;
+    expect(reset.cves).toEqual(['CVE-2021-26855', 'CVE-2021-27065']);
+    expect(reset.evidence.ecp_canary).toBe('8BeqxxxWYd1L8');
+    expect(reset.evidence.ssrf_host).toBe('servernavn.xxx.local:444');
+  });
+
+  it('classifies the Microsoft nmap x.js probe (signature-base PR #125 shape) as a scanner probe', () => {
+    const hit = gradeServerInfo(
+      row({ DateTime: '2021-03-07T15:04:04.546Z', UrlStem: '/owa/auth/x.js', AnchorMailbox: 'ServerInfo~localhost/ecp/default.flt?', HttpStatus: '500', RoutingHint: 'X-AnonResource-Backend-Cookie', TargetServer: 'localhost' }),
+    )!;
+    expect(hit.rule).toBe('PL-04');
+    expect(hit.kind).toBe('scan');
+  });
+
+  it('classifies an out-of-band canary as a scanner and a no-slash variant as unconfirmed', () => {
+    expect(gradeServerInfo(row({ AnchorMailbox: 'ServerInfo~abc.burpcollaborator.net/ecp/default.flt?', DateTime: '2021-03-08T00:00:00Z' }))!.rule).toBe('PL-05');
+    expect(gradeServerInfo(row({ AnchorMailbox: 'ServerInfo~localhost~197991811', DateTime: '2021-03-08T00:00:00Z' }))!.rule).toBe('PL-08');
+    expect(gradeServerInfo(row({ AnchorMailbox: 'ServerInfo~a]@ex01.corp.local:444/ecp/DDI/DDIService.svc/SetObject?x#', HttpStatus: '500', DateTime: '2021-03-08T00:00:00Z' }))).toMatchObject({ rule: 'PL-02', kind: 'attempt' });
+  });
+
+  it('finds the BackEndCookie and RoutingHint variants, and nothing in benign traffic', () => {
+    const out = run([
+      row({ DateTime: '2021-03-08T00:00:00Z', BackEndCookie: 'Server~a]@ex01.corp.local:444/mapi/emsmdb/?~1942062522', AnchorMailbox: 'Sid~S-1-5-21-1' }),
+      row({ DateTime: '2021-03-08T00:00:01Z', RoutingHint: 'X-BEResource-Cookie', AnchorMailbox: '' }),
+      row({ DateTime: '2021-03-08T00:00:02Z', BackEndCookie: 'Server~server_hostname.domain.test~1942063431~2023-01-11T16:11:44', AnchorMailbox: 'Sid~S-1-5' }),
+    ]);
+    expect(out.map((f) => f.rule)).toEqual(['PL-06', 'PL-07']);
+    const samples = readdirSync(QZ).filter((f) => f.includes('HttpProxy'));
+    expect(samples).toHaveLength(8);
+    const benign = samples.flatMap((f) => records(`${QZ}/${f}`, 'httpproxy'));
+    expect(benign.length).toBeGreaterThanOrEqual(10);
+    expect(run(benign)).toEqual([]);
+  });
+});
+
+describe('CVE-2021-27065 in ECP Server logs', () => {
+  it('fires on both real HelseCERT web-shell commands even though their S:URL tail was removed', () => {
+    const recs = records(`${HC}/ecpserver_ECPServer20210303-1_CVE-2021-27065_selected_fields.log`, 'ecp-server');
+    const findings = run(recs).filter((f) => f.rule === 'PL-22');
+    expect(findings).toHaveLength(2);
+    expect(findings[0].evidence.shell_password).toBe('klk123456');
+    expect(findings[0].evidence.parameter).toBe('ExternalUrl');
+    expect(findings[0].summary).toContain('<script language=\\"JScript\\" runat=\\"server\\">');
+    expect(findings.map((f) => f.time)).toEqual(['2021-03-03T06:49:53.772Z', '2021-03-03T06:59:17.960Z']);
+  });
+
+  it('reports the attacker clean-up as context, and a normal URL change not at all', () => {
+    const parser = new ExchangeCsvParser('ecp-server', 'x');
+    parser.directive('#Fields: TimeStamp,ServerName,EventId,EventData', 1);
+    const rec = (cmd: string) => parser.parse(`2021-03-10T10:00:00.000Z,EX01,ECP.Request,"S:TIME=1;'S:CMD=${cmd}';S:URL=/ecp/DDI/DDIService.svc/SetObject?msExchEcpCanary=abc&schema=OABVirtualDirectory"`, 2)!;
+    const out = run([rec("Set-OabVirtualDirectory.ExternalUrl=''https://mail.contoso.com/OAB''.Identity=''x''"), rec('Remove-OABVirtualDirectory.Force=$true')]);
+    expect(out.map((f) => [f.rule, f.severity])).toEqual([['PL-22b', 'info']]);
+    expect(out[0].evidence.ecp_canary).toBe('abc');
+  });
+
+  it('fires on InternalUrl markup too (any *Url parameter of any Set-*VirtualDirectory)', () => {
+    const parser = new ExchangeCsvParser('ecp-server', 'x');
+    parser.directive('#Fields: TimeStamp,ServerName,EventId,EventData', 1);
+    const r = parser.parse(`2021-03-10T10:00:00.000Z,EX01,ECP.Request,"'S:CMD=Set-OwaVirtualDirectory.InternalUrl=''http://x/<%eval(Request.Item[""""z""""],""""unsafe"""")%>'''"`, 2)!;
+    expect(run([r]).map((f) => f.rule)).toEqual(['PL-22']);
+  });
+});
+
+describe('CVE-2021-26858 in OABGeneratorLog', () => {
+  const p = new OabGeneratorParser('oab.log');
+  const hits = (line: string) => run([p.parse(line, 1)!], OABGEN_RULES);
+  it('flags a temporary file outside ClientAccess\\OAB and leaves the legitimate folder alone', () => {
+    const bad = hits("2021-03-03T07:00:00.000Z Download failed and temporary file 'C:\\inetpub\\wwwroot\\aspnet_client\\system_web\\abcdefgh.aspx' needs to be removed");
+    expect(bad).toHaveLength(1);
+    expect(bad[0].evidence.file).toBe('C:\\inetpub\\wwwroot\\aspnet_client\\system_web\\abcdefgh.aspx');
+    expect(bad[0].evidence.script_extension).toBe(true);
+    expect(hits("Download failed and temporary file 'C:\\Program Files\\Microsoft\\Exchange Server\\V15\\ClientAccess\\OAB\\Temp\\oab1.tmp' needs to be removed")).toHaveLength(0);
+    expect(hits("Download failed and temporary file 'E:\\Exchange2016\\ClientAccess\\OAB\\Temp\\x.aspx' needs to be removed")).toHaveLength(1);
+  });
+});

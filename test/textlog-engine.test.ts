@@ -1,0 +1,129 @@
+import { mkdtempSync, writeFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { scan } from '../src/engine/scan.js';
+import { asciiLower } from '../src/engine/needles.js';
+
+const QZ = '../shared/data/external/Qazeer-artefacts.help/extracted';
+const sample = readFileSync(`${QZ}/Mapi__HttpProxy_2023010601-1.LOG`, 'utf8').split(/\r?\n/);
+const HEADER = sample.filter((l) => l.startsWith('#'));
+const FIELDS = HEADER.find((l) => l.startsWith('#Fields: '))!.slice(9).split(',');
+const BENIGN = sample.filter((l) => l && !l.startsWith('#'))[0];
+
+/** A benign row with some columns replaced (the real 74-column layout). */
+function rowWith(values: Record<string, string>, base = BENIGN): string {
+  const cols = base.split(',');
+  for (const [k, v] of Object.entries(values)) cols[FIELDS.indexOf(k)] = v;
+  return cols.join(',');
+}
+
+const ATTACK = rowWith({
+  DateTime: '2021-03-03T06:49:46.210Z',
+  UrlStem: '/ecp/y.js',
+  AnchorMailbox: 'ServerInfo~a]@ex01.corp.local:444/ecp/proxyLogon.ecp?#',
+  HttpStatus: '241',
+  ClientIpAddress: '130.255.189.21',
+  RoutingHint: 'X-BEResource-Cookie',
+});
+
+function hostDir(files: Record<string, string | Buffer>): string {
+  const root = mkdtempSync(join(tmpdir(), 'exhunt-engine-'));
+  for (const [rel, body] of Object.entries(files)) {
+    const p = join(root, rel);
+    mkdirSync(join(p, '..'), { recursive: true });
+    writeFileSync(p, body);
+  }
+  return root;
+}
+
+async function scanOne(root: string) {
+  const report = await scan({ paths: [root], jobs: 1 });
+  return report.hosts[0];
+}
+
+describe('text-log scanner', () => {
+  it('gives exact physical line numbers with a BOM, CRLF and header lines counted', async () => {
+    const lines = [...HEADER, BENIGN, BENIGN, ATTACK, BENIGN, ATTACK];
+    const root = hostDir({ 'Logging/HttpProxy/Ecp/HttpProxy_2021030306-1.LOG': `\uFEFF${lines.join('\r\n')}\r\n` });
+    const h = await scanOne(root);
+    expect(h.findings.map((f) => [f.rule, f.source.path, f.source.line])).toEqual([
+      ['PL-02', 'Logging/HttpProxy/Ecp/HttpProxy_2021030306-1.LOG', 8],
+      ['PL-02', 'Logging/HttpProxy/Ecp/HttpProxy_2021030306-1.LOG', 10],
+    ]);
+    expect(h.coverage).toEqual([{ source: 'HttpProxy/Ecp', format: 'httpproxy', files: 1, records: 5, first: '2021-03-03T06:49:46.210Z', last: '2023-01-06T01:00:04.124Z' }]);
+  });
+
+  it('finds lines that straddle the 4 MiB chunk boundary and counts lines across chunks', async () => {
+    const filler: string[] = [];
+    let size = HEADER.join('\r\n').length;
+    while (size < 4 * 1024 * 1024 - 600) {
+      filler.push(BENIGN);
+      size += BENIGN.length + 2;
+    }
+    const lines = [...HEADER, ...filler, ATTACK, ...filler, ATTACK];
+    const root = hostDir({ 'HttpProxy/Owa/HttpProxy_2021030307-1.LOG': lines.join('\r\n') + '\r\n' });
+    const h = await scanOne(root);
+    expect(h.findings.map((f) => f.source.line)).toEqual([HEADER.length + filler.length + 1, HEADER.length + 2 * filler.length + 2]);
+    expect(h.coverage[0].records).toBe(2 * filler.length + 2);
+  });
+
+  it('follows a #Fields block repeated mid-file with a different column order', async () => {
+    const reordered = [...FIELDS].reverse();
+    const reversedAttack = ATTACK.split(',').reverse().join(',');
+    const lines = [...HEADER, BENIGN, '#Software: Microsoft Exchange Server', `#Fields: ${reordered.join(',')}`, reversedAttack];
+    const h = await scanOne(hostDir({ 'HttpProxy/Ecp/HttpProxy_2021030308-1.LOG': lines.join('\n') + '\n' }));
+    expect(h.findings).toHaveLength(1);
+    expect(h.findings[0].source.line).toBe(9);
+    expect(h.findings[0].evidence.status).toBe('241');
+    expect(h.findings[0].client_ip).toBe('130.255.189.21');
+  });
+
+  it('reads a cut-off last line, and reports an over-long line by number then goes on', async () => {
+    const cut = ATTACK.slice(0, ATTACK.indexOf(',130.255.189.21') + 15);
+    const truncated = [...HEADER, BENIGN, cut].join('\r\n');
+    const huge = 'x'.repeat(17 * 1024 * 1024);
+    const withHuge = [...HEADER, BENIGN, huge, ATTACK].join('\r\n') + '\r\n';
+    const h = await scanOne(hostDir({ 'a/HttpProxy_1.LOG': truncated, 'b/HttpProxy_2.LOG': withHuge }));
+    expect(h.findings.map((f) => [f.source.path, f.source.line])).toEqual([
+      ['a/HttpProxy_1.LOG', 7],
+      ['b/HttpProxy_2.LOG', 8],
+    ]);
+    expect(h.findings[0].evidence.status).toBeNull(); // the status column was cut off
+    expect(h.skipped).toContainEqual({ path: 'b/HttpProxy_2.LOG', line: 7, reason: 'line longer than 16 MiB: not parsed' });
+  });
+
+  it('ignores binary and unrelated files, counting them, and reads nothing outside logs', async () => {
+    const h = await scanOne(
+      hostDir({
+        'Logging/HttpProxy/Ecp/HttpProxy_1.LOG': Buffer.from([0x4d, 0x5a, 0x00, 0x01, 0x02]),
+        'notes.txt': 'ServerInfo~a]@x/ecp/proxyLogon.ecp?#\n',
+        'empty.LOG': '',
+      }),
+    );
+    expect(h.findings).toEqual([]);
+    expect(h.stats).toMatchObject({ files_seen: 3, files_scanned: 0, files_ignored: 3 });
+    expect(h.verdict).toBe('insufficient-evidence');
+  });
+
+  it('reports data lines before any header by file and line, and keeps scanning', async () => {
+    const h = await scanOne(hostDir({ 'HttpProxy/Ecp/HttpProxy_9.LOG': ['#Log-type: HttpProxy Logs', ATTACK].join('\n') + '\n' }));
+    expect(h.skipped).toEqual([{ path: 'HttpProxy/Ecp/HttpProxy_9.LOG', line: 2, reason: 'data before any #Fields or header line' }]);
+  });
+});
+
+describe('asciiLower', () => {
+  it('lower-cases ASCII letters only, at any length and alignment', () => {
+    const text = 'AutoDiscover.JSON?@Evil.COM/PowerShell ÄÖ [\\]^_`{|}~@ZA 0123';
+    for (let off = 0; off < 4; off++) {
+      const src = Buffer.from(' '.repeat(off) + text, 'latin1');
+      const dst = Buffer.alloc(src.length);
+      asciiLower(src, dst);
+      expect(dst.toString('latin1')).toBe((' '.repeat(off) + text).replace(/[A-Z]/g, (c) => c.toLowerCase()));
+    }
+    const all = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+    const out = Buffer.alloc(256);
+    asciiLower(all, out);
+    expect([...out]).toEqual([...all].map((c) => (c >= 65 && c <= 90 ? c + 32 : c)));
+  });
+});
