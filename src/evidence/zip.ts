@@ -1,7 +1,11 @@
+// Reading evidence zips in place (triage zips, exhunt cases, collector zips). A zip from a compromised host is
+// hostile: entry names, declared sizes, attributes and flags are all checked before anything is read.
+import { stat } from 'node:fs/promises';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import yauzl from 'yauzl';
-import type { Readable } from 'node:stream';
 
 export interface ZipEntryInfo {
+  /** Safe relative path (`/` separated, no `..`, no leading `/`); the key for `openZipEntryStream`. */
   name: string;
   size: number;
   compressedSize: number;
@@ -13,80 +17,182 @@ export const ZIP_LIMITS = {
   maxEntries: 2_000_000,
   /** Declared uncompressed/compressed ratio above which an entry is treated as a zip bomb. */
   maxRatio: 1000,
-  /** Entries above this size with a ratio over 100 are refused too. */
   maxEntryBytes: 64 * 1024 ** 3,
+  /** Open zip indexes kept per process. */
+  cacheSize: 4,
 };
+
+const S_IFMT = 0o170000;
+const S_IFREG = 0o100000;
+const S_IFLNK = 0o120000;
+
+/** Is this entry name safe to expose as a relative evidence path (no zip-slip, no absolute paths)? */
+export function safeEntryName(name: string): string | null {
+  const n = name.replace(/\\/g, '/');
+  if (n.startsWith('/') || /^[a-zA-Z]:/.test(n) || n.includes('\0')) return null;
+  const parts = n.split('/');
+  if (parts.some((p) => p === '..')) return null;
+  const safe = parts.filter((p) => p !== '' && p !== '.').join('/');
+  return safe === '' ? null : safe;
+}
+
+/** Why an entry must not be read, or null when it may be. Pure: decided from the central directory record. */
+export function entryProblem(e: yauzl.Entry): string | null {
+  if ((e.generalPurposeBitFlag & 0x1) !== 0) return 'encrypted entry: cannot be read';
+  const type = (e.externalFileAttributes >>> 16) & S_IFMT;
+  const unix = e.versionMadeBy >> 8 === 3;
+  if (type === S_IFLNK) return 'symbolic link entry: not followed';
+  if (unix && type !== 0 && type !== S_IFREG) return 'not a regular file (device, pipe or socket entry): not read';
+  if (e.compressionMethod !== 0 && e.compressionMethod !== 8) return `compression method ${e.compressionMethod} not supported: not read`;
+  if (e.compressionMethod === 0 && e.compressedSize !== e.uncompressedSize) return 'stored entry whose sizes disagree: not read';
+  if (e.uncompressedSize > ZIP_LIMITS.maxEntryBytes) return 'entry larger than 64 GiB: not read';
+  if (e.uncompressedSize > 0 && e.compressedSize === 0) return 'entry declares data but no compressed bytes (zip bomb?): not read';
+  if (e.compressedSize > 0 && e.uncompressedSize / e.compressedSize > ZIP_LIMITS.maxRatio)
+    return `compression ratio ${Math.round(e.uncompressedSize / e.compressedSize)}:1 looks like a zip bomb: not read`;
+  return null;
+}
+
+interface ZipIndex {
+  zf: yauzl.ZipFile;
+  entries: Map<string, yauzl.Entry>;
+  skipped: Array<{ name: string; reason: string }>;
+  streams: number;
+}
 
 function openZip(path: string): Promise<yauzl.ZipFile> {
   return new Promise((resolve, reject) => {
-    yauzl.open(path, { lazyEntries: true, autoClose: false, validateEntrySizes: true }, (err, zf) =>
+    // decodeStrings=false: yauzl would otherwise abort the whole archive on one hostile name; names are checked here.
+    // validateEntrySizes=false: sizes are checked per entry below and enforced while streaming.
+    yauzl.open(path, { lazyEntries: true, autoClose: false, decodeStrings: false, validateEntrySizes: false }, (err, zf) =>
       err || !zf ? reject(err ?? new Error('cannot open zip')) : resolve(zf),
     );
   });
 }
 
-/** Is this entry name safe to expose as a relative evidence path (no zip-slip, no absolute paths)? */
-export function safeEntryName(name: string): string | null {
-  const n = name.replace(/\\/g, '/');
-  if (n.startsWith('/') || /^[a-zA-Z]:/.test(n)) return null;
-  const parts = n.split('/');
-  if (parts.some((p) => p === '..')) return null;
-  return parts.filter((p) => p !== '' && p !== '.').join('/');
-}
-
-/** Lists the file entries of a zip, skipping directories and unsafe names (reported through `onSkip`). */
-export async function listZip(path: string, onSkip: (name: string, reason: string) => void): Promise<ZipEntryInfo[]> {
+async function buildIndex(path: string): Promise<ZipIndex> {
   const zf = await openZip(path);
-  const out: ZipEntryInfo[] = [];
+  const index: ZipIndex = { zf, entries: new Map(), skipped: [], streams: 0 };
+  const offsets = new Set<number>();
   try {
     await new Promise<void>((resolve, reject) => {
       zf.on('error', reject);
       zf.on('end', () => resolve());
       zf.on('entry', (e: yauzl.Entry) => {
-        const name = e.fileName;
-        if (name.endsWith('/')) return zf.readEntry();
+        const name = yauzl.getFileNameLowLevel(e.generalPurposeBitFlag, e.fileNameRaw, e.extraFields, false);
+        if (name.endsWith('/')) return zf.readEntry(); // a directory carries no data and nothing is ever created
         const safe = safeEntryName(name);
-        if (safe === null) onSkip(name, 'unsafe path in zip (absolute or contains ..): not read');
-        else if (e.compressedSize > 0 && e.uncompressedSize / e.compressedSize > ZIP_LIMITS.maxRatio)
-          onSkip(name, `compression ratio ${Math.round(e.uncompressedSize / e.compressedSize)}:1 looks like a zip bomb: not read`);
-        else if (e.uncompressedSize > ZIP_LIMITS.maxEntryBytes) onSkip(name, 'entry larger than 64 GiB: not read');
-        else if (out.length >= ZIP_LIMITS.maxEntries) onSkip(name, 'too many entries in zip: not read');
-        else out.push({ name, size: e.uncompressedSize, compressedSize: e.compressedSize, mtimeMs: e.getLastModDate().getTime() });
+        const problem =
+          safe === null
+            ? 'unsafe path in zip (absolute, drive letter or ..): not read'
+            : index.entries.size >= ZIP_LIMITS.maxEntries
+              ? 'too many entries in zip: not read'
+              : entryProblem(e);
+        if (problem !== null) index.skipped.push({ name, reason: problem });
+        else if (index.entries.has(safe as string)) index.skipped.push({ name, reason: 'duplicate entry name: only the first is read' });
+        else if (offsets.has(e.relativeOffsetOfLocalHeader))
+          index.skipped.push({ name, reason: 'entry shares its data with another entry (overlapping zip bomb): not read' });
+        else {
+          offsets.add(e.relativeOffsetOfLocalHeader);
+          index.entries.set(safe as string, e);
+        }
         zf.readEntry();
       });
       zf.readEntry();
     });
-  } finally {
+  } catch (err) {
     zf.close();
+    throw err;
   }
-  return out;
+  return index;
 }
 
-/** Opens one entry of a zip as a stream; the zip is closed when the stream ends. */
+// One open index per zip (keyed by path, size and mtime), so opening entry N does not rescan the central directory.
+const cache = new Map<string, Promise<ZipIndex>>();
+
+async function getIndex(path: string): Promise<ZipIndex> {
+  const st = await stat(path);
+  const key = `${path}\0${st.size}\0${st.mtimeMs}`;
+  let p = cache.get(key);
+  if (p) {
+    cache.delete(key); // re-insert: Map order is the LRU order
+    cache.set(key, p);
+    return p;
+  }
+  p = buildIndex(path);
+  cache.set(key, p);
+  p.catch(() => cache.delete(key));
+  void evict();
+  return p;
+}
+
+async function evict(): Promise<void> {
+  for (const [key, p] of cache) {
+    if (cache.size <= ZIP_LIMITS.cacheSize) return;
+    const idx = await p.catch(() => null);
+    if (idx && idx.streams === 0) {
+      cache.delete(key);
+      idx.zf.close();
+    }
+  }
+}
+
+/** Closes every cached zip (tests, and the end of a scan). */
+export async function closeZips(): Promise<void> {
+  const all = [...cache.values()];
+  cache.clear();
+  for (const p of all) (await p.catch(() => null))?.zf.close();
+}
+
+/** Lists the readable file entries of a zip; directories are dropped, every refused entry is reported via `onSkip`. */
+export async function listZip(path: string, onSkip: (name: string, reason: string) => void): Promise<ZipEntryInfo[]> {
+  const index = await getIndex(path);
+  for (const s of index.skipped) onSkip(s.name, s.reason);
+  return [...index.entries].map(([name, e]) => ({
+    name,
+    size: e.uncompressedSize,
+    compressedSize: e.compressedSize,
+    mtimeMs: e.getLastModDate().getTime(),
+  }));
+}
+
+/** Passes bytes through, failing the stream as soon as it yields more (or, at the end, fewer) than declared. */
+class SizeLimit extends Transform {
+  private seen = 0;
+  constructor(
+    private readonly declared: number,
+    private readonly name: string,
+  ) {
+    super();
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.seen += chunk.length;
+    if (this.seen > this.declared) cb(new Error(`zip entry ${this.name} inflates beyond its declared ${this.declared} bytes (zip bomb?)`));
+    else cb(null, chunk);
+  }
+  override _flush(cb: TransformCallback): void {
+    cb(this.seen === this.declared ? null : new Error(`zip entry ${this.name} is shorter than declared (${this.seen} < ${this.declared} bytes)`));
+  }
+}
+
+/** Opens one listed entry (by the `name` listZip returned) as a byte-capped stream. */
 export async function openZipEntryStream(path: string, entryName: string): Promise<Readable> {
-  const zf = await openZip(path);
-  return new Promise((resolve, reject) => {
-    let found = false;
-    zf.on('error', reject);
-    zf.on('end', () => {
-      if (!found) {
-        zf.close();
-        reject(new Error(`entry not found in zip: ${entryName}`));
-      }
-    });
-    zf.on('entry', (e: yauzl.Entry) => {
-      if (e.fileName !== entryName) return zf.readEntry();
-      found = true;
-      zf.openReadStream(e, (err, stream) => {
-        if (err || !stream) {
-          zf.close();
-          return reject(err ?? new Error('cannot read zip entry'));
-        }
-        stream.on('close', () => zf.close());
-        stream.on('end', () => zf.close());
-        resolve(stream);
-      });
-    });
-    zf.readEntry();
-  });
+  const index = await getIndex(path);
+  const entry = index.entries.get(entryName);
+  if (!entry) throw new Error(`entry not found in zip (or refused): ${entryName}`);
+  const raw = await new Promise<Readable>((resolve, reject) =>
+    index.zf.openReadStream(entry, (err, s) => (err || !s ? reject(err ?? new Error('cannot read zip entry')) : resolve(s))),
+  );
+  index.streams++;
+  const limited = new SizeLimit(entry.uncompressedSize, entryName);
+  let released = false;
+  const release = (): void => {
+    if (released) return;
+    released = true;
+    index.streams--;
+    raw.destroy();
+  };
+  limited.on('close', release);
+  limited.on('error', release);
+  raw.on('error', (err) => limited.destroy(err));
+  return raw.pipe(limited);
 }

@@ -1,0 +1,431 @@
+// `exhunt collect`: copy the evidence set of exchange-evidence.md §4 from a server's drives (live on Windows, or
+// mounted images) into a case folder or zip, hashing as it copies. The source is only ever opened read-only:
+// no writes, no utimes, symbolic links and junctions are never followed, and a file that is locked or vanishes
+// is recorded in the manifest instead of stopping the collection.
+import { createHash } from 'node:crypto';
+import { constants, createWriteStream } from 'node:fs';
+import { appendFile, lstat, mkdir, open, opendir, readdir, realpath, stat, utimes, writeFile } from 'node:fs/promises';
+import { hostname, userInfo } from 'node:os';
+import { dirname, join, resolve, sep } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import yazl from 'yazl';
+import { VERSION } from '../version.js';
+import {
+  CASE_SCHEMA,
+  CUSTODY_LOG,
+  FILES_DIR,
+  MANIFEST_CSV,
+  MANIFEST_JSON,
+  type CaseManifest,
+  type ManifestError,
+  type ManifestFile,
+} from '../evidence/case.js';
+import { custodyRecord, manifestCsv, sha256File, sha256Hex } from './custody.js';
+
+export interface Volume {
+  /** Drive letter on the server, upper case. */
+  drive: string;
+  /** Where that drive's root is readable here (`C:\`, or a mount point). */
+  root: string;
+}
+
+export interface CollectOptions {
+  volumes: Volume[];
+  /** Case folder (created, must not exist or be empty) or a path ending in `.zip`. */
+  out: string;
+  /** Exchange install folder as a Windows path (`E:\Exchange\`) or a path readable here. */
+  exchangePath?: string;
+  /** The server's name, when it cannot be known (images). */
+  host?: string | null;
+  live: boolean;
+  maxBytes: number | null;
+  commandLine: string;
+  onProgress?: (p: Progress) => void;
+}
+
+export interface Progress {
+  files: number;
+  bytes: number;
+  current: string;
+}
+
+export interface CollectResult {
+  manifest: CaseManifest;
+  out: string;
+  bytes: number;
+}
+
+/** What to collect: a file or folder below the system drive root or the Exchange install folder. */
+interface Target {
+  base: 'system' | 'exchange';
+  path: string[];
+  kind: 'file' | 'tree';
+  /** File-name filter (tree only); all files when absent. */
+  filter?: RegExp;
+  /** Only descend into these first-level folders (tree only). */
+  top?: RegExp;
+}
+
+const WEB_CODE = /\.(aspx|ashx|asmx|asax|ascx|asp|axd|cshtml|vbhtml|master|svc|config|cs|vb|php|jsp)$/i;
+const EX_LOGS = [['HttpProxy'], ['ECP', 'Server'], ['ECP', 'Activity'], ['OABGeneratorLog'], ['Ews'], ['CmdletInfra'], ['MitigationService']];
+export const EVTX_CHANNELS = [
+  'Application.evtx',
+  'MSExchange Management.evtx',
+  'Security.evtx',
+  'System.evtx',
+  'Microsoft-Windows-Sysmon%4Operational.evtx',
+  'Microsoft-Windows-PowerShell%4Operational.evtx',
+  'Windows PowerShell.evtx',
+  'Microsoft-Windows-Windows Defender%4Operational.evtx',
+];
+const tmpAspNet = (fw: string): Target => ({
+  base: 'system',
+  path: ['Windows', 'Microsoft.NET', fw, 'v4.0.30319', 'Temporary ASP.NET Files'],
+  kind: 'tree',
+  filter: /^App_Web_.*\.dll$/i,
+});
+
+/** exchange-evidence.md §4, small and decisive artefacts first so a size cap cuts the bulk logs, not the config. */
+export const TARGETS: readonly Target[] = [
+  { base: 'system', path: ['Windows', 'System32', 'inetsrv', 'config', 'applicationHost.config'], kind: 'file' },
+  { base: 'system', path: ['inetpub', 'wwwroot'], kind: 'tree' },
+  { base: 'exchange', path: ['FrontEnd', 'HttpProxy'], kind: 'tree', filter: WEB_CODE },
+  { base: 'exchange', path: ['ClientAccess'], kind: 'tree', filter: WEB_CODE },
+  tmpAspNet('Framework64'),
+  tmpAspNet('Framework'),
+  { base: 'system', path: ['root'], kind: 'tree', filter: /\.dmp$/i },
+  { base: 'system', path: ['Windows', 'Temp'], kind: 'tree', filter: /\.(dmp|bat|cmd|ps1|exe|dll|zip|7z|rar|cab)$/i },
+  { base: 'system', path: ['ProgramData'], kind: 'tree', filter: /\.(7z|zip|rar|cab|dmp|wer)$/i },
+  { base: 'system', path: ['Users', 'Public'], kind: 'tree', filter: /\.(exe|dll|bat|ps1|zip|7z|rar|dmp)$/i },
+  ...EVTX_CHANNELS.map((f): Target => ({ base: 'system', path: ['Windows', 'System32', 'winevt', 'Logs', f], kind: 'file' })),
+  { base: 'system', path: ['inetpub', 'logs', 'LogFiles'], kind: 'tree', top: /^W3SVC\d*$/i },
+  ...EX_LOGS.map((p): Target => ({ base: 'exchange', path: ['Logging', ...p], kind: 'tree' })),
+];
+
+export const EXCHANGE_DEFAULT = ['Program Files', 'Microsoft', 'Exchange Server', 'V15'];
+
+interface Located {
+  vol: Volume;
+  /** Names as they are on disk, from the volume root. */
+  parts: string[];
+}
+
+/** Looks a path up one component at a time, case-insensitively (NTFS images mounted on Linux are case-sensitive). */
+export async function resolveCi(root: string, parts: string[], want: 'file' | 'dir'): Promise<string[] | null> {
+  const found: string[] = [];
+  for (let i = 0; i < parts.length; i++) {
+    const dir = join(root, ...found);
+    const entries = await readdir(dir, { withFileTypes: true }).catch(() => null);
+    const last = i === parts.length - 1;
+    const hit = entries?.find(
+      (d) => d.name.toLowerCase() === parts[i].toLowerCase() && (last && want === 'file' ? d.isFile() : d.isDirectory()),
+    );
+    if (!hit) return null;
+    found.push(hit.name);
+  }
+  return found;
+}
+
+/** Maps `X:\a\b` onto the volume for drive X; other paths must lie inside one of the volumes. */
+async function locateGiven(volumes: Volume[], given: string): Promise<Located | null> {
+  const win = /^([A-Za-z]):[\\/]*(.*)$/.exec(given);
+  if (win) {
+    const vol = volumes.find((v) => v.drive === win[1].toUpperCase());
+    const rel = win[2].split(/[\\/]+/).filter(Boolean);
+    const parts = vol ? await resolveCi(vol.root, rel, 'dir') : null;
+    return vol && parts ? { vol, parts } : null;
+  }
+  const abs = await realpath(given).catch(() => null);
+  for (const vol of volumes) {
+    const root = await realpath(vol.root);
+    if (abs && (abs === root || abs.startsWith(root.endsWith(sep) ? root : root + sep))) {
+      const rel = abs.slice(root.length).split(sep).filter(Boolean);
+      return { vol, parts: rel };
+    }
+  }
+  return null;
+}
+
+async function locateExchange(volumes: Volume[], given?: string): Promise<Located | null> {
+  if (given) return locateGiven(volumes, given);
+  for (const vol of volumes) {
+    const parts = await resolveCi(vol.root, EXCHANGE_DEFAULT, 'dir');
+    if (parts) return { vol, parts };
+  }
+  return null;
+}
+
+async function locateSystem(volumes: Volume[]): Promise<Volume> {
+  for (const vol of volumes) if (await resolveCi(vol.root, ['Windows'], 'dir')) return vol;
+  return volumes[0];
+}
+
+/** A path component as stored in the case: `\` and control characters would change meaning in zips/Windows. */
+export function caseComponent(name: string): string {
+  return name.replace(/[\\\x00-\x1f]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+}
+
+export function casePathFor(drive: string, parts: string[]): string {
+  return [FILES_DIR, drive, ...parts.map(caseComponent)].join('/');
+}
+
+export function windowsPath(drive: string, parts: string[]): string {
+  return `${drive}:\\${parts.join('\\')}`;
+}
+
+interface Found extends Located {
+  abs: string;
+}
+
+/** Walks a folder without following links; unreadable folders and links are reported, not fatal. */
+async function walkTree(base: Located, target: Target, out: Found[], errors: ManifestError[]): Promise<void> {
+  const visit = async (parts: string[], depth: number): Promise<void> => {
+    const abs = join(base.vol.root, ...parts);
+    const dir = await opendir(abs).catch((err: NodeJS.ErrnoException) => {
+      errors.push({ original: windowsPath(base.vol.drive, parts), error: `folder not readable: ${err.code ?? err.message}` });
+      return null;
+    });
+    if (!dir) return;
+    const subdirs: string[] = [];
+    for await (const d of dir) {
+      const childParts = [...parts, d.name];
+      if (d.isSymbolicLink()) {
+        errors.push({ original: windowsPath(base.vol.drive, childParts), error: 'symbolic link or junction: not followed' });
+      } else if (d.isDirectory()) {
+        if (depth > 0 || !target.top || target.top.test(d.name)) subdirs.push(d.name);
+      } else if (d.isFile() && (depth > 0 || !target.top) && (!target.filter || target.filter.test(d.name))) {
+        out.push({ vol: base.vol, parts: childParts, abs: join(abs, d.name) });
+      }
+    }
+    for (const s of subdirs.sort()) await visit([...parts, s], depth + 1);
+  };
+  await visit(base.parts, 0);
+}
+
+async function findFiles(volumes: Volume[], exchange: Located | null, errors: ManifestError[]): Promise<Found[]> {
+  const system = await locateSystem(volumes);
+  const found: Found[] = [];
+  for (const t of TARGETS) {
+    const base: Located | null = t.base === 'system' ? { vol: system, parts: [] } : exchange;
+    if (!base) continue;
+    const parts = await resolveCi(join(base.vol.root, ...base.parts), t.path, t.kind === 'file' ? 'file' : 'dir');
+    if (!parts) continue;
+    const at: Located = { vol: base.vol, parts: [...base.parts, ...parts] };
+    if (t.kind === 'file') found.push({ ...at, abs: join(at.vol.root, ...at.parts) });
+    else await walkTree(at, t, found, errors);
+  }
+  const seen = new Set<string>();
+  return found.filter((f) => !seen.has(f.abs) && Boolean(seen.add(f.abs)));
+}
+
+// O_NOATIME keeps Linux from touching atime on mounted images; O_NOFOLLOW closes the lstat→open race. Both are
+// undefined (0) on Windows, where libuv opens with FILE_SHARE_READ|WRITE|DELETE, i.e. shared with the writer.
+const READ_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0);
+const NOATIME = constants.O_NOATIME ?? 0;
+
+async function openSource(abs: string) {
+  if (NOATIME) {
+    try {
+      return await open(abs, READ_FLAGS | NOATIME);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EPERM') throw err; // O_NOATIME needs ownership or CAP_FOWNER
+    }
+  }
+  return open(abs, READ_FLAGS);
+}
+
+export const isZipPath = (p: string): boolean => p.toLowerCase().endsWith('.zip');
+const iso = (ms: number): string | null => (ms > 0 ? new Date(ms).toISOString() : null);
+
+/** Where copies go: a folder or a zip. `add` resolves once the whole stream has been consumed. */
+interface Sink {
+  add(casePath: string, data: Readable, mtime: Date, atime: Date): Promise<void>;
+  addBuffer(casePath: string, data: Buffer): Promise<void>;
+  finish(): Promise<void>;
+}
+
+async function dirSink(out: string): Promise<Sink> {
+  await mkdir(out, { recursive: true });
+  if ((await readdir(out)).length > 0) throw new Error(`case folder ${out} is not empty`);
+  const dest = (casePath: string): string => join(out, ...casePath.split('/'));
+  return {
+    async add(casePath, data, mtime, atime) {
+      const d = dest(casePath);
+      await mkdir(dirname(d), { recursive: true });
+      await pipeline(data, createWriteStream(d, { flags: 'wx' }));
+      await utimes(d, atime, mtime); // on the copy only, so the case shows the original times
+    },
+    async addBuffer(casePath, data) {
+      await writeFile(dest(casePath), data, { flag: 'wx' });
+    },
+    finish: async () => undefined,
+  };
+}
+
+async function zipSink(out: string): Promise<Sink> {
+  await mkdir(dirname(out), { recursive: true });
+  const zip = new yazl.ZipFile();
+  const file = createWriteStream(out, { flags: 'wx' });
+  const written = pipeline(zip.outputStream, file);
+  const failed = new Promise<never>((_, reject) => zip.on('error', reject));
+  failed.catch(() => undefined);
+  return {
+    async add(casePath, data, mtime) {
+      const done = new Promise<void>((res, rej) => {
+        data.on('end', res);
+        data.on('error', rej);
+      });
+      zip.addReadStream(data, casePath, { mtime, compress: !/\.(zip|7z|rar|cab|gz)$/i.test(casePath) });
+      await Promise.race([done, failed]);
+    },
+    async addBuffer(casePath, data) {
+      zip.addBuffer(data, casePath, { mtime: new Date() });
+    },
+    async finish() {
+      zip.end();
+      await Promise.race([written, failed]);
+    },
+  };
+}
+
+/** Copies one file into the sink while hashing it; a read error mid-way keeps what was read and says so. */
+async function copyOne(f: Found, sink: Sink): Promise<ManifestFile> {
+  const original = windowsPath(f.vol.drive, f.parts);
+  const fh = await openSource(f.abs);
+  const st = await fh.stat(); // fstat: does not touch atime
+  const hash = createHash('sha256');
+  const errors: string[] = [];
+  let size = 0;
+  async function* read(): AsyncGenerator<Buffer> {
+    try {
+      for await (const chunk of fh.createReadStream({ highWaterMark: 1024 * 1024, autoClose: true })) {
+        hash.update(chunk as Buffer);
+        size += (chunk as Buffer).length;
+        yield chunk as Buffer;
+      }
+    } catch (err) {
+      errors.push(`read failed after ${size} bytes: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; copy is partial`);
+    }
+  }
+  try {
+    await sink.add(casePathFor(f.vol.drive, f.parts), Readable.from(read()), st.mtime, st.atime);
+  } finally {
+    await fh.close().catch(() => undefined);
+  }
+  if (errors.length === 0 && size !== st.size) errors.push(`size changed while copying: ${st.size} bytes before, ${size} read`);
+  return {
+    kind: 'file',
+    original,
+    path: casePathFor(f.vol.drive, f.parts),
+    size,
+    sha256: hash.digest('hex'),
+    mtime: iso(st.mtimeMs),
+    ctime: iso(st.ctimeMs),
+    atime: iso(st.atimeMs),
+    btime: iso(st.birthtimeMs),
+    errors,
+  };
+}
+
+/** VS_FIXEDFILEINFO file version of a PE image (ExSetup.exe → full Exchange build incl. SU), or null. */
+export function peFileVersion(buf: Buffer): string | null {
+  const sig = Buffer.from([0xbd, 0x04, 0xef, 0xfe]);
+  for (let at = buf.indexOf(sig); at >= 0 && at + 16 <= buf.length; at = buf.indexOf(sig, at + 1)) {
+    const ms = buf.readUInt32LE(at + 8);
+    const ls = buf.readUInt32LE(at + 12);
+    if (ms >>> 16 === 15) return `${ms >>> 16}.${ms & 0xffff}.${ls >>> 16}.${ls & 0xffff}`;
+  }
+  return null;
+}
+
+async function exsetupVersion(exchange: Located | null): Promise<string | null> {
+  if (!exchange) return null;
+  const parts = await resolveCi(join(exchange.vol.root, ...exchange.parts), ['Bin', 'ExSetup.exe'], 'file');
+  if (!parts) return null;
+  const fh = await openSource(join(exchange.vol.root, ...exchange.parts, ...parts)).catch(() => null);
+  if (!fh) return null;
+  try {
+    const st = await fh.stat();
+    if (st.size > 64 * 1024 * 1024) return null;
+    const buf = Buffer.alloc(st.size);
+    await fh.read(buf, 0, st.size, 0);
+    return peFileVersion(buf);
+  } finally {
+    await fh.close();
+  }
+}
+
+async function isInside(child: string, parent: string): Promise<boolean> {
+  const p = await realpath(parent);
+  let c = resolve(child);
+  // The output does not exist yet: compare its nearest existing ancestor.
+  while (!(await stat(c).catch(() => null))) c = dirname(c);
+  c = await realpath(c);
+  return c === p || c.startsWith(p.endsWith(sep) ? p : p + sep);
+}
+
+export async function collect(o: CollectOptions): Promise<CollectResult> {
+  if (o.volumes.length === 0) throw new Error('no source given');
+  for (const v of o.volumes) {
+    const st = await lstat(v.root).catch(() => null);
+    if (!st?.isDirectory() && !/^[A-Za-z]:[\\/]?$/.test(v.root)) throw new Error(`source ${v.root} is not a folder`);
+    if (await isInside(o.out, v.root)) throw new Error(`the case must not be written inside the source (${v.root})`);
+  }
+  const started = new Date().toISOString();
+  const errors: ManifestError[] = [];
+  const exchange = await locateExchange(o.volumes, o.exchangePath);
+  if (!exchange) errors.push({ original: o.exchangePath ?? 'Program Files\\Microsoft\\Exchange Server\\V15', error: 'Exchange install folder not found: Exchange logs and web folders not collected' });
+  const found = await findFiles(o.volumes, exchange, errors);
+  const out = resolve(o.out);
+  const sink = isZipPath(out) ? await zipSink(out) : await dirSink(out);
+  const files: ManifestFile[] = [];
+  let bytes = 0;
+  for (const f of found) {
+    const original = windowsPath(f.vol.drive, f.parts);
+    o.onProgress?.({ files: files.length, bytes, current: original });
+    try {
+      const st = await lstat(f.abs);
+      if (o.maxBytes !== null && bytes + st.size > o.maxBytes) {
+        errors.push({ original, error: `size cap of ${o.maxBytes} bytes reached: not collected` });
+        continue;
+      }
+      const m = await copyOne(f, sink);
+      files.push(m);
+      bytes += m.size;
+    } catch (err) {
+      errors.push({ original, error: `not collected: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+    }
+  }
+  const manifest: CaseManifest = {
+    schema: CASE_SCHEMA,
+    server: {
+      host: o.host ?? (o.live ? hostname() : null),
+      exchange_path: exchange ? `${windowsPath(exchange.vol.drive, exchange.parts)}\\` : null,
+      exsetup_version: await exsetupVersion(exchange),
+    },
+    collector: {
+      tool: 'exhunt',
+      version: VERSION,
+      command_line: o.commandLine,
+      user: userInfo().username,
+      host: hostname(),
+      platform: process.platform,
+      live: o.live,
+      started,
+      finished: new Date().toISOString(),
+      sources: o.volumes.map((v) => ({ drive: v.drive, path: v.root })),
+      size_cap_bytes: o.maxBytes,
+    },
+    files,
+    errors,
+  };
+  const json = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
+  await sink.addBuffer(MANIFEST_JSON, json);
+  await sink.addBuffer(MANIFEST_CSV, Buffer.from(manifestCsv(manifest)));
+  await sink.addBuffer(CUSTODY_LOG, Buffer.from(custodyRecord('collect', manifest, sha256Hex(json), out, manifest.collector.finished)));
+  await sink.finish();
+  // A zip cannot hold its own hash: a sidecar log next to it seals the finished archive.
+  if (isZipPath(out)) await appendFile(`${out}.custody.log`, custodyRecord('seal', manifest, await sha256File(out), out, new Date().toISOString()));
+  return { manifest, out, bytes };
+}
