@@ -31,7 +31,7 @@ describe('fleetTable', () => {
   });
 
   it('neutralises terminal escapes and bidi overrides in host names', () => {
-    expect(terminalSafe('evil\x1b]0;pwned\x07\u202ename')).toBe('evil?]0;pwned??name');
+    expect(terminalSafe('evil\x1b]0;pwned\x07\u202ename')).toBe('evil\\x1b]0;pwned\\x07?name');
     const out = fleetTable(report([host('a\x1b[2Jb', [], [], 'clean')]), { color: false });
     expect(out).not.toContain('\x1b');
   });

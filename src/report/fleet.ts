@@ -1,6 +1,7 @@
 // The fleet table: one line per host, worst first, for a terminal.
 import type { HostResult, ScanReport, Verdict } from '../model.js';
 import { correlationOf } from '../engine/correlate.js';
+import { safeText } from './terminal.js';
 import { VERDICT_ORDER, attackSpan, coverageSpan, severityCounts, shortDay, shortTime, verdictCounts } from './summary.js';
 
 const COLORS: Record<Verdict, string> = {
@@ -13,11 +14,11 @@ const COLORS: Record<Verdict, string> = {
 const RESET = '\x1b[0m';
 
 /**
- * Host names and other text can come from evidence: control characters (terminal escapes) and bidi overrides
- * (text that reads differently than it sorts) are shown as `?`.
+ * Host names can come from evidence: control characters are shown escaped (terminal.ts), and bidi overrides
+ * (text that reads differently than it sorts, in a column meant to be scanned by eye) as `?`.
  */
 export function terminalSafe(s: string): string {
-  return s.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '?');
+  return safeText(s).replace(/[\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '?');
 }
 
 const HEADER = ['HOST', 'VERDICT', 'STAGE', 'CRIT', 'HIGH', 'MED', 'LOW', 'FIRST ATTACK', 'LAST ATTACK', 'LOGS COVER'];

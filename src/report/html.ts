@@ -1,0 +1,380 @@
+// The self-contained HTML report: verdict per host first, then what to do, timeline, incidents, findings, coverage.
+// No network at all (strict CSP, inline CSS/SVG, one hashed script). Every evidence string is escaped here or set
+// with textContent in the client script.
+import { createHash } from 'node:crypto';
+import type { Coverage, EvidenceValue, Finding, HostResult, Incident, ScanReport, Stage, TimelineEntry, Verdict } from '../model.js';
+import { correlationOf, sourceLane } from '../engine/correlate.js';
+import { CLIENT_JS } from './html-client.js';
+import { nextSteps } from './next-steps.js';
+import { VERDICT_ORDER, attackSpan, coverageSpan, severityCounts, shortDay, shortTime, verdictCounts } from './summary.js';
+
+const MAX_EXCERPTS = 8;
+const MAX_SKIPPED = 200;
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+const DAY = 24 * HOUR;
+
+/** Text and attribute-value escaping (both contexts, always quoted attributes); line/paragraph separators as entities too. */
+export function esc(s: string): string {
+  return s.replace(/[&<>"'\u2028\u2029]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/**
+ * JSON for a `<script type="application/json">` block: `<` `>` `&` cannot close the element or open a comment,
+ * U+2028/2029 cannot break a parser that treats them as line ends.
+ */
+export function scriptJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+const VERDICT_TEXT: Record<Verdict, { label: string; meaning: string }> = {
+  compromised: { label: 'Compromised', meaning: 'The evidence shows an attacker got in.' },
+  attempted: { label: 'Attacked, no sign of success', meaning: 'Attacks reached the server; nothing in the evidence shows they got in.' },
+  suspicious: { label: 'Suspicious', meaning: 'Indicators without proof of an attack: a person needs to review them.' },
+  clean: { label: 'Clean', meaning: 'Nothing found, and the logs cover the window.' },
+  'insufficient-evidence': { label: 'Insufficient evidence — not clean', meaning: 'Nothing found, but the logs could not have shown it.' },
+};
+
+const STAGE_LABEL: Record<Stage, string> = {
+  none: 'no attack stage',
+  scanned: 'scanned',
+  attempted: 'exploitation attempted',
+  exploited: 'exploited',
+  persistence: 'persistence (web shell)',
+  'post-exploitation': 'post-exploitation',
+};
+
+const STAGE_COLOR: Record<Stage, string> = {
+  none: '#64748b',
+  scanned: '#94a3b8',
+  attempted: '#d97706',
+  exploited: '#dc2626',
+  persistence: '#991b1b',
+  'post-exploitation': '#4c0519',
+};
+
+const CSS = `
+:root{--c:#b91c1c;--a:#b45309;--s:#7c3aed;--ok:#15803d;--ie:#334155;--line:#e2e8f0;--muted:#64748b}
+*{box-sizing:border-box}
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;color:#0f172a;margin:0;background:#f8fafc}
+main{max-width:1200px;margin:0 auto;padding:16px 20px 60px}
+h1{font-size:20px;margin:0}h2{font-size:22px;margin:0}h3{font-size:16px;margin:22px 0 8px;border-bottom:1px solid var(--line);padding-bottom:4px}
+header.top{background:#0f172a;color:#e2e8f0;padding:12px 20px}header.top .meta{font-size:12px;color:#94a3b8;margin-top:2px}
+.muted{color:var(--muted)}code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px;overflow-wrap:anywhere}
+section.host{background:#fff;border:1px solid var(--line);border-radius:8px;margin:18px 0;padding:0 18px 18px;overflow:hidden}
+.banner{margin:0 -18px 12px;padding:14px 18px;color:#fff}
+.banner .verdict{font-size:26px;font-weight:700;letter-spacing:.02em}
+.banner .meaning{font-size:15px;opacity:.95}
+.banner .facts{display:flex;flex-wrap:wrap;gap:6px 22px;margin-top:8px;font-size:13px}
+.banner .facts b{font-weight:600}
+.v-compromised{background:var(--c)}.v-attempted{background:var(--a)}.v-suspicious{background:var(--s)}.v-clean{background:var(--ok)}.v-insufficient-evidence{background:var(--ie)}
+.chip{display:inline-block;border-radius:10px;padding:1px 8px;font-size:12px;font-weight:600;color:#fff;white-space:nowrap}
+ul.reasons{margin:6px 0 0;padding-left:20px}
+ol.steps{padding-left:22px;margin:6px 0}ol.steps li{margin:6px 0}ol.steps .title{font-weight:600}
+ol.steps ul{margin:4px 0;padding-left:18px}
+table{border-collapse:collapse;width:100%}th,td{text-align:left;vertical-align:top;padding:4px 6px;border-bottom:1px solid var(--line)}
+th{font-size:12px;color:#334155;background:#f1f5f9}
+.incident{border:1px solid var(--line);border-left:5px solid var(--muted);border-radius:6px;padding:8px 12px;margin:10px 0}
+.incident .head{font-weight:600}.incident p{margin:6px 0}
+.incident table td,.incident table th{font-size:12px}
+.fleet td a{color:inherit;font-weight:600}
+.filters{display:flex;flex-wrap:wrap;gap:6px;align-items:center;margin:6px 0}
+.filters input{flex:1;min-width:220px;padding:5px 8px;border:1px solid #cbd5e1;border-radius:4px}
+.filters select{padding:4px}.filters .count{color:var(--muted);font-size:12px}
+.tablewrap{max-height:560px;overflow:auto;border:1px solid var(--line)}
+table.findings td{font-size:12px}table.findings th{position:sticky;top:0}
+table.findings td.col-evidence,table.findings td.col-summary{max-width:360px;overflow-wrap:anywhere}
+table.findings td.col-evidence{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:11px;max-height:6em}
+table.findings td.col-source{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:11px;overflow-wrap:anywhere;max-width:200px}
+button.sort{all:unset;cursor:pointer;font-weight:600}button.sort:focus{outline:2px solid #2563eb}
+th[aria-sort=ascending] button.sort::after{content:" ▲"}th[aria-sort=descending] button.sort::after{content:" ▼"}
+tr.sev-critical td.col-severity{color:#b91c1c;font-weight:700}tr.sev-high td.col-severity{color:#c2410c;font-weight:600}
+svg.timeline{width:100%;height:auto;background:#fff}
+svg text{font:11px system-ui,sans-serif;fill:#334155}
+.legend{font-size:12px;color:var(--muted);margin:4px 0}.legend span{margin-right:12px}
+.legend i{display:inline-block;width:10px;height:10px;border-radius:5px;margin-right:4px;vertical-align:-1px}
+@media print{body{background:#fff}.filters{display:none}.tablewrap{max-height:none;overflow:visible}section.host{break-inside:auto;border:none}}
+`;
+
+function chip(text: string, color: string): string {
+  return `<span class="chip" style="background:${color}">${esc(text)}</span>`;
+}
+
+function evidenceText(v: EvidenceValue): string {
+  if (v === null) return '';
+  if (Array.isArray(v)) return v.map((x) => String(x)).join(', ');
+  return typeof v === 'object' ? JSON.stringify(v) : String(v);
+}
+
+function evidenceLine(f: Finding): string {
+  return Object.entries(f.evidence)
+    .filter(([, v]) => v !== null)
+    .map(([k, v]) => `${k}=${evidenceText(v)}`)
+    .join('; ');
+}
+
+function sourceRef(f: Finding): string {
+  return `${f.source.path}${f.source.line !== undefined ? `:${f.source.line}` : ''}${f.source.record !== undefined ? ` #${f.source.record}` : ''}`;
+}
+
+function banner(host: HostResult, stage: Stage): string {
+  const v = VERDICT_TEXT[host.verdict];
+  const counts = severityCounts(host);
+  const attack = attackSpan(host);
+  const cover = coverageSpan(host.coverage);
+  const facts = [
+    ['Furthest stage', STAGE_LABEL[stage]],
+    ['Attack activity', attack.first === null ? 'none dated' : `${shortTime(attack.first)} → ${shortTime(attack.last)}`],
+    ['Findings', `${host.findings.length} (critical ${counts.critical}, high ${counts.high}, medium ${counts.medium}, low ${counts.low})`],
+    ['Logs cover', cover.first === null ? 'no readable logs' : `${shortDay(cover.first)} → ${shortDay(cover.last)}`],
+  ];
+  return `<div class="banner v-${esc(host.verdict)}">
+<div class="verdict" data-verdict="${esc(host.verdict)}">${esc(v.label.toUpperCase())}</div>
+<h2 class="hostname">${esc(host.name)}</h2>
+<div class="meaning">${esc(v.meaning)}</div>
+<div class="facts">${facts.map(([k, val]) => `<span><b>${esc(k)}:</b> ${esc(val)}</span>`).join('')}</div>
+</div>
+<h3>Why</h3>
+<ul class="reasons">${host.reasons.map((r) => `<li>${esc(r)}</li>`).join('')}</ul>`;
+}
+
+function stepsHtml(host: HostResult, since: string): string {
+  const items = nextSteps(host, since).map(
+    (s) =>
+      `<li><span class="title">${esc(s.title)}</span><div>${esc(s.detail)}</div>${s.items.length ? `<ul>${s.items.map((i) => `<li class="mono">${esc(i)}</li>`).join('')}</ul>` : ''}</li>`,
+  );
+  return `<h3>What to do next</h3><ol class="steps">${items.join('')}</ol>`;
+}
+
+/** Lane order in the chart: the order an attack usually shows up in. */
+const LANES = ['IIS', 'HttpProxy', 'ECP', 'OABGenerator', 'Files', 'Event logs', 'Other logs'];
+
+/** Coverage bucket → chart lane (coverage uses source names like `HttpProxy/Ecp`, `IIS W3SVC1`, `ECP Server`). */
+function coverageLane(c: Coverage): string {
+  const s = `${c.format} ${c.source}`.toLowerCase();
+  if (/httpproxy/.test(s)) return 'HttpProxy';
+  if (/oab/.test(s)) return 'OABGenerator';
+  if (/\becp\b/.test(s)) return 'ECP';
+  if (/iis|w3svc/.test(s)) return 'IIS';
+  if (/evtx|event/.test(s)) return 'Event logs';
+  return 'Other logs';
+}
+
+function timeDomain(entries: TimelineEntry[], coverage: Coverage[], since: string): [number, number] | null {
+  const pts = entries.length
+    ? entries.flatMap((e) => [Date.parse(e.time), Date.parse(e.last)])
+    : [Date.parse(since), ...coverage.flatMap((c) => [c.first, c.last]).filter((t): t is string => t !== null).map((t) => Date.parse(t))];
+  const ok = pts.filter((t) => !Number.isNaN(t));
+  if (!ok.length) return null;
+  let lo = ok.reduce((a, b) => Math.min(a, b));
+  let hi = ok.reduce((a, b) => Math.max(a, b));
+  const pad = Math.max((hi - lo) * 0.04, 30 * MIN);
+  lo -= pad;
+  hi += pad;
+  return [lo, hi];
+}
+
+const TICK_STEPS = [MIN, 5 * MIN, 15 * MIN, 30 * MIN, HOUR, 3 * HOUR, 6 * HOUR, 12 * HOUR, DAY, 2 * DAY, 7 * DAY, 14 * DAY, 30 * DAY, 91 * DAY, 182 * DAY, 365 * DAY];
+
+/** Axis ticks on round UTC times (whole minutes, hours or days), at most about eight. */
+function ticks(lo: number, hi: number): { at: number[]; label: (ms: number) => string } {
+  const step = TICK_STEPS.find((st) => (hi - lo) / st <= 8) ?? 365 * DAY;
+  const at: number[] = [];
+  for (let t = Math.ceil(lo / step) * step; t <= hi; t += step) at.push(t);
+  const label = (ms: number) => {
+    const iso = new Date(ms).toISOString();
+    return step >= DAY ? iso.slice(0, 10) : `${iso.slice(5, 10)} ${iso.slice(11, 16)}`;
+  };
+  return { at, label };
+}
+
+/** Inline SVG: one lane per evidence source, coverage as a faint band, findings as dots (bursts as bars). */
+function timelineSvg(entries: TimelineEntry[], coverage: Coverage[], since: string): string {
+  const domain = timeDomain(entries, coverage, since);
+  const lanes = LANES.filter((l) => entries.some((e) => e.source === l) || coverage.some((c) => coverageLane(c) === l));
+  if (!domain || !lanes.length) return '<p class="muted">Nothing dated to draw: no timed findings and no dated log records.</p>';
+  const [lo, hi] = domain;
+  const W = 1100;
+  const left = 110;
+  const right = 20;
+  const laneH = 34;
+  const top = 10;
+  const H = top + lanes.length * laneH + 30;
+  const x = (ms: number) => left + ((ms - lo) / (hi - lo)) * (W - left - right);
+  const clampX = (ms: number) => Math.min(W - right, Math.max(left, x(ms)));
+  const parts: string[] = [];
+  lanes.forEach((lane, i) => {
+    const y = top + i * laneH;
+    parts.push(`<rect x="${left}" y="${y + 4}" width="${W - left - right}" height="${laneH - 8}" fill="#f8fafc" stroke="#e2e8f0"/>`);
+    parts.push(`<text x="${left - 8}" y="${y + laneH / 2 + 4}" text-anchor="end">${esc(lane)}</text>`);
+    for (const c of coverage.filter((cv) => coverageLane(cv) === lane && cv.first !== null && cv.last !== null)) {
+      const a = clampX(Date.parse(c.first as string));
+      const b = clampX(Date.parse(c.last as string));
+      if (b > a || (b === a && a > left && a < W - right)) {
+        parts.push(`<rect class="cov" x="${a.toFixed(1)}" y="${y + 8}" width="${Math.max(b - a, 1).toFixed(1)}" height="${laneH - 16}" fill="#dbeafe"><title>${esc(`${c.source}: logs ${shortTime(c.first)} → ${shortTime(c.last)}`)}</title></rect>`);
+      }
+    }
+  });
+  const sinceMs = Date.parse(since);
+  if (!Number.isNaN(sinceMs) && sinceMs >= lo && sinceMs <= hi) {
+    parts.push(`<line x1="${x(sinceMs).toFixed(1)}" x2="${x(sinceMs).toFixed(1)}" y1="${top}" y2="${top + lanes.length * laneH}" stroke="#2563eb" stroke-dasharray="4 3"/><text x="${(x(sinceMs) + 3).toFixed(1)}" y="${top + 9}" fill="#2563eb">window start</text>`);
+  }
+  for (const e of entries) {
+    const i = lanes.indexOf(e.source);
+    const cy = top + i * laneH + laneH / 2;
+    const a = x(Date.parse(e.time));
+    const b = x(Date.parse(e.last));
+    const r = Math.min(9, 3.5 + Math.log10(e.count) * 2.5);
+    const color = STAGE_COLOR[e.stage];
+    const label = `${shortTime(e.time)}${e.last !== e.time ? ` → ${shortTime(e.last)}` : ''}  ${e.rule}${e.count > 1 ? ` ×${e.count}` : ''}  ${e.title}${e.client_ip ? `  from ${e.client_ip}` : ''}${e.incident ? `  (${e.incident})` : ''}  [${e.stage}]`;
+    const bar = b - a > 2 ? `<line x1="${a.toFixed(1)}" x2="${b.toFixed(1)}" y1="${cy}" y2="${cy}" stroke="${color}" stroke-width="4" stroke-linecap="round" opacity=".6"/>` : '';
+    parts.push(`<g class="ev" data-stage="${esc(e.stage)}">${bar}<circle cx="${a.toFixed(1)}" cy="${cy}" r="${r.toFixed(1)}" fill="${color}" stroke="#fff"/><title>${esc(label)}</title></g>`);
+  }
+  const axisY = top + lanes.length * laneH;
+  parts.push(`<line x1="${left}" x2="${W - right}" y1="${axisY}" y2="${axisY}" stroke="#94a3b8"/>`);
+  const axis = ticks(lo, hi);
+  for (const ms of axis.at) {
+    const tx = x(ms);
+    parts.push(`<line x1="${tx.toFixed(1)}" x2="${tx.toFixed(1)}" y1="${axisY}" y2="${axisY + 4}" stroke="#94a3b8"/><text x="${tx.toFixed(1)}" y="${axisY + 17}" text-anchor="middle">${esc(axis.label(ms))}</text>`);
+  }
+  const legend = (Object.keys(STAGE_COLOR) as Stage[])
+    .filter((s) => entries.some((e) => e.stage === s))
+    .map((s) => `<span><i style="background:${STAGE_COLOR[s]}"></i>${esc(STAGE_LABEL[s])}</span>`)
+    .join('');
+  return `<svg class="timeline" role="img" aria-label="Attack timeline by evidence source" viewBox="0 0 ${W} ${H}">${parts.join('')}</svg>
+<div class="legend">${legend}<span><i style="background:#dbeafe;border-radius:0"></i>log coverage</span> Times in UTC; hover a dot for details.</div>`;
+}
+
+const EXCERPT_KEYS = ['url', 'status', 'method', 'anchor_mailbox', 'cmdlet', 'file', 'ecp_canary', 'request_id', 'user_agent', 'sha256'];
+
+function excerpt(f: Finding): string {
+  const keys = EXCERPT_KEYS.filter((k) => f.evidence[k] !== undefined && f.evidence[k] !== null);
+  return keys.map((k) => `${k}=${evidenceText(f.evidence[k])}`).join('  ');
+}
+
+function incidentHtml(inc: Incident, byId: Map<string, Finding>): string {
+  const list = inc.findings.map((id) => byId.get(id)).filter((f): f is Finding => f !== undefined);
+  const rows = list
+    .slice(0, MAX_EXCERPTS)
+    .map((f) => `<tr><td class="mono">${esc(shortTime(f.time))}</td><td>${esc(f.rule)}</td><td>${esc(sourceLane(f.source.path))}</td><td>${esc(f.summary)}<div class="mono muted">${esc(excerpt(f))}</div><div class="mono muted">${esc(sourceRef(f))}</div></td></tr>`)
+    .join('');
+  const more = list.length > MAX_EXCERPTS ? `<p class="muted">… ${list.length - MAX_EXCERPTS} more findings in this incident (findings table, filter “${esc(inc.id)}”).</p>` : '';
+  const keys = [
+    inc.keys.files.length ? `files: ${inc.keys.files.join(', ')}` : '',
+    inc.keys.ecp_canaries.length ? `ECP canaries: ${inc.keys.ecp_canaries.join(', ')}` : '',
+    inc.keys.request_ids.length ? `request ids: ${inc.keys.request_ids.length}` : '',
+  ].filter((k) => k !== '');
+  return `<div class="incident" style="border-left-color:${STAGE_COLOR[inc.stage]}">
+<div class="head">${esc(inc.id)} ${chip(STAGE_LABEL[inc.stage], STAGE_COLOR[inc.stage])} <span class="muted">${esc(shortTime(inc.first))} → ${esc(shortTime(inc.last))} · ${inc.findings.length} findings · ${esc(inc.sources.join(', '))}</span></div>
+<p>${esc(inc.narrative)}</p>
+${keys.length ? `<div class="mono muted">${esc(keys.join(' · '))}</div>` : ''}
+<table><thead><tr><th>Time (UTC)</th><th>Rule</th><th>Source</th><th>Evidence</th></tr></thead><tbody>${rows}</tbody></table>${more}
+</div>`;
+}
+
+function coverageHtml(host: HostResult): string {
+  if (!host.coverage.length) return '<h3>Coverage</h3><p><b>No readable logs</b> were found in this evidence.</p>';
+  const rows = host.coverage
+    .map((c) => `<tr><td>${esc(c.source)}</td><td>${esc(c.format)}</td><td>${esc(String(c.files))}</td><td>${esc(String(c.records))}</td><td class="mono">${esc(shortTime(c.first))}</td><td class="mono">${esc(shortTime(c.last))}</td></tr>`)
+    .join('');
+  return `<h3>Coverage</h3><table class="coverage"><thead><tr><th>Source</th><th>Format</th><th>Files</th><th>Records</th><th>First record</th><th>Last record</th></tr></thead><tbody>${rows}</tbody></table>`;
+}
+
+function skippedHtml(host: HostResult): string {
+  const s = host.stats;
+  const stats = `<p class="muted">${esc(`${s.files_seen} files seen, ${s.files_scanned} read, ${s.files_ignored} ignored as unrelated; ${(s.bytes_scanned / 1e6).toFixed(1)} MB in ${s.seconds.toFixed(1)} s.`)} Inputs: ${host.inputs.map((i) => `<code>${esc(i)}</code>`).join(', ')}</p>`;
+  if (!host.skipped.length) return `<h3>Skipped inputs</h3><p>Nothing skipped.</p>${stats}`;
+  const rows = host.skipped
+    .slice(0, MAX_SKIPPED)
+    .map((k) => `<tr><td class="mono">${esc(k.path)}${k.line !== undefined ? `:${k.line}` : ''}</td><td>${esc(k.reason)}</td></tr>`)
+    .join('');
+  const more = host.skipped.length > MAX_SKIPPED ? `<p class="muted">… ${host.skipped.length - MAX_SKIPPED} more in the JSON report.</p>` : '';
+  return `<h3>Skipped inputs (${host.skipped.length})</h3><table><thead><tr><th>Path</th><th>Reason</th></tr></thead><tbody>${rows}</tbody></table>${more}${stats}`;
+}
+
+function hostHtml(host: HostResult, index: number, since: string): string {
+  const { incidents, timeline, stage } = correlationOf(host);
+  const byId = new Map(host.findings.map((f) => [f.id, f]));
+  const incidentsBlock = incidents.length ? incidents.map((inc) => incidentHtml(inc, byId)).join('') : '<p class="muted">No incidents: no attack findings to join.</p>';
+  return `<section class="host" id="host-${index}" data-verdict="${esc(host.verdict)}">
+${banner(host, stage)}
+${stepsHtml(host, since)}
+<h3>Timeline</h3>${timelineSvg(timeline, host.coverage, since)}
+<h3>Incidents (${incidents.length})</h3>${incidentsBlock}
+<h3>Findings (${host.findings.length})</h3><div class="findings-host" id="findings-${index}"><noscript><p>The findings table needs JavaScript; the JSON and NDJSON reports hold every finding.</p></noscript></div>
+${coverageHtml(host)}
+${skippedHtml(host)}
+</section>`;
+}
+
+function fleetHtml(report: ScanReport): string {
+  const order = report.hosts.map((h, i) => ({ h, i })).sort((a, b) => VERDICT_ORDER[a.h.verdict] - VERDICT_ORDER[b.h.verdict] || a.h.name.localeCompare(b.h.name));
+  const rows = order
+    .map(({ h, i }) => {
+      const c = severityCounts(h);
+      const a = attackSpan(h);
+      const cov = coverageSpan(h.coverage);
+      return `<tr><td><a href="#host-${i}">${esc(h.name)}</a></td><td><span class="chip v-${esc(h.verdict)}">${esc(h.verdict)}</span></td><td>${esc(STAGE_LABEL[correlationOf(h).stage])}</td><td>${c.critical}</td><td>${c.high}</td><td>${c.medium}</td><td>${c.low}</td><td class="mono">${esc(shortTime(a.first))}</td><td class="mono">${esc(shortTime(a.last))}</td><td class="mono">${cov.first === null ? 'no logs' : `${esc(shortDay(cov.first))} → ${esc(shortDay(cov.last))}`}</td></tr>`;
+    })
+    .join('');
+  return `<section class="host fleet" id="fleet"><h3>${report.hosts.length} hosts: ${esc(verdictCounts(report.hosts))}</h3>
+<table><thead><tr><th>Host</th><th>Verdict</th><th>Stage</th><th>Crit</th><th>High</th><th>Med</th><th>Low</th><th>First attack</th><th>Last attack</th><th>Logs cover</th></tr></thead><tbody>${rows}</tbody></table></section>`;
+}
+
+/** The table rows the client script renders, per host. */
+function tableData(report: ScanReport): unknown {
+  return {
+    hosts: report.hosts.map((h) => {
+      const incidentOf = new Map<string, string>();
+      for (const inc of correlationOf(h).incidents) for (const id of inc.findings) incidentOf.set(id, inc.id);
+      return {
+        name: h.name,
+        findings: h.findings.map((f) => ({
+          id: f.id,
+          time: f.time,
+          severity: f.severity,
+          kind: f.kind,
+          rule: f.rule,
+          title: f.title,
+          incident: incidentOf.get(f.id) ?? null,
+          ip: f.client_ip,
+          summary: f.summary,
+          evidence: evidenceLine(f),
+          source: sourceRef(f),
+        })),
+      };
+    }),
+  };
+}
+
+/** One self-contained HTML file for the whole scan. Deterministic: same report in, same bytes out. */
+export function renderHtml(report: ScanReport): string {
+  const since = report.tool.options.since;
+  const scriptHash = createHash('sha256').update(CLIENT_JS, 'utf8').digest('base64');
+  const csp = `default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-${scriptHash}'; base-uri 'none'; form-action 'none'`;
+  const worst = [...report.hosts].sort((a, b) => VERDICT_ORDER[a.verdict] - VERDICT_ORDER[b.verdict])[0];
+  const title = report.hosts.length === 1 && worst ? `${worst.name}: ${worst.verdict}` : `${report.hosts.length} hosts: ${verdictCounts(report.hosts) || 'none'}`;
+  const sections = report.hosts.map((h, i) => hostHtml(h, i, since)).join('\n');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${esc(csp)}">
+<meta name="referrer" content="no-referrer">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>exhunt report — ${esc(title)}</title>
+<style>${CSS}</style>
+</head>
+<body>
+<header class="top"><h1>exhunt report — ${esc(title)}</h1>
+<div class="meta">Exchange ProxyLogon / ProxyShell / ProxyNotShell / OWASSRF hunt · exhunt ${esc(report.tool.version)} · scanned ${esc(shortTime(report.tool.started))} · window from ${esc(shortDay(since))} · all times UTC</div></header>
+<main>
+${report.hosts.length > 1 ? fleetHtml(report) : ''}
+${report.hosts.length ? sections : '<p>No hosts were scanned.</p>'}
+</main>
+<script type="application/json" id="exhunt-data">${scriptJson(tableData(report))}</script>
+<script>${CLIENT_JS}</script>
+</body>
+</html>
+`;
+}

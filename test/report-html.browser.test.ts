@@ -1,0 +1,147 @@
+// The HTML report in a real browser (Debian's chromium, installed by scripts/setup-test-deps.sh): it renders,
+// shows the verdicts, logs no console errors, makes no request, and no hostile evidence string executes.
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hostVerdict } from '../src/engine/verdict.js';
+import type { HostResult } from '../src/model.js';
+import { renderHtml } from '../src/report/html.js';
+import { compromisedFindings, cov, finding, FULL_COVERAGE, host, report, scannedFindings, SINCE } from './report-fixtures.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SKIP = process.env.EXHUNT_SKIP_BROWSER === '1';
+export const SCREENSHOT = '/tmp/exhunt-report.png';
+
+/** Strings an attacker can put in a URL, user agent, file name, cmdlet or host name. */
+const HOSTILE = {
+  script: '<script>window.__pwned=1</script>',
+  img: '<img src=x onerror=window.__pwned=1>',
+  svg: '"><svg onload=window.__pwned=1>',
+  js: 'javascript:window.__pwned=1',
+  ls: 'line\u2028sep\u2029para</script><script>window.__pwned=1</script>',
+};
+
+function withVerdict(h: HostResult): HostResult {
+  return { ...h, ...hostVerdict(h.findings, h.coverage, SINCE) };
+}
+
+function hostileHost(): HostResult {
+  const hostile = [
+    finding({ id: 'X1', rule: 'PL-22', kind: 'exploitation', severity: 'critical', time: '2021-03-03T08:12:05.000Z', client_ip: '130.255.189.21', summary: `Set-OabVirtualDirectory ExternalUrl ${HOSTILE.script}`, evidence: { cmdlet: 'Set-OabVirtualDirectory', url: `http://f/${HOSTILE.script}`, user_agent: HOSTILE.img, anchor_mailbox: HOSTILE.svg } }),
+    finding({ id: 'X2', rule: 'WS-40', kind: 'attempt', severity: 'medium', time: '2021-03-04T00:00:00.000Z', client_ip: HOSTILE.svg, title: HOSTILE.img, summary: HOSTILE.ls, source: { path: `inetpub/logs/LogFiles/W3SVC1/${HOSTILE.svg}.log`, line: 1 }, evidence: { url: HOSTILE.js, file: HOSTILE.ls } }),
+  ];
+  const h = host('mail01-compromised', [...compromisedFindings(), ...hostile], FULL_COVERAGE);
+  h.skipped = [{ path: `Logging/${HOSTILE.img}.LOG`, reason: HOSTILE.script }];
+  h.coverage = [...h.coverage, cov(HOSTILE.svg, 'iis', '2021-01-01T00:00:00.000Z', '2021-03-10T00:00:00.000Z')];
+  return withVerdict(h);
+}
+
+const HOSTS = [
+  hostileHost(),
+  withVerdict(host('mail02-scanned', scannedFindings(), FULL_COVERAGE)),
+  withVerdict(host('mail03-clean', [], FULL_COVERAGE)),
+  withVerdict(host('mail04-nologs', [], [])),
+  withVerdict(host(`evil${HOSTILE.script}`, [], [])),
+];
+
+describe.skipIf(SKIP)('HTML report in headless Chromium', () => {
+  let dir: string;
+  let ctx: BrowserContext;
+  let page: Page;
+  const consoleErrors: string[] = [];
+  const requests: string[] = [];
+  let fileUrl: string;
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(`${CHROMIUM} is missing: run scripts/setup-test-deps.sh (installs Debian's chromium), or set EXHUNT_SKIP_BROWSER=1 to skip the browser test`);
+    }
+    dir = mkdtempSync(join(tmpdir(), 'exhunt-html-'));
+    const file = join(dir, 'report.html');
+    const html = renderHtml(report(HOSTS));
+    writeFileSync(file, html, 'utf8');
+    writeFileSync(SCREENSHOT.replace(/\.png$/, '.html'), html, 'utf8');
+    fileUrl = pathToFileURL(file).href;
+    ctx = await chromium.launchPersistentContext(join(dir, 'profile'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      viewport: { width: 1280, height: 900 },
+    });
+    page = ctx.pages()[0] ?? (await ctx.newPage());
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
+    page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
+    page.on('request', (r) => requests.push(r.url()));
+    await page.goto(fileUrl);
+    await page.waitForSelector('html[data-ready="1"]', { timeout: 20_000 });
+  });
+
+  afterAll(async () => {
+    await ctx?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('renders the verdicts, worst first in the fleet table, one banner per host', async () => {
+    const banners = await page.$$eval('.banner .verdict', (els) => els.map((e) => e.getAttribute('data-verdict')));
+    expect(banners).toEqual(['compromised', 'attempted', 'clean', 'insufficient-evidence', 'insufficient-evidence']);
+    const labels = await page.$$eval('.banner .verdict', (els) => els.map((e) => (e as HTMLElement).innerText));
+    expect(labels.slice(0, 4)).toEqual(['COMPROMISED', 'ATTACKED, NO SIGN OF SUCCESS', 'CLEAN', 'INSUFFICIENT EVIDENCE — NOT CLEAN']);
+    const fleet = await page.$$eval('#fleet tbody tr td:nth-child(2)', (els) => els.map((e) => e.textContent));
+    expect(fleet).toEqual(['compromised', 'attempted', 'insufficient-evidence', 'insufficient-evidence', 'clean']);
+    expect(await page.title()).toBe('exhunt report — 5 hosts: 1 compromised, 1 attempted, 1 clean, 2 insufficient-evidence');
+  });
+
+  it('has no console errors and makes no request but the file itself', () => {
+    expect(consoleErrors).toEqual([]);
+    expect(requests).toEqual([fileUrl]);
+  });
+
+  it('executes no evidence string and shows each as text', async () => {
+    expect(await page.evaluate(() => (window as unknown as { __pwned?: unknown }).__pwned)).toBeUndefined();
+    expect(await page.$$eval('script', (els) => els.length)).toBe(2);
+    expect(await page.$$eval('img, iframe, object, embed', (els) => els.length)).toBe(0);
+    expect(await page.$$eval('svg', (els) => els.map((e) => e.getAttribute('class')))).toEqual(['timeline', 'timeline', 'timeline']);
+    expect(await page.$$eval('a', (els) => els.map((e) => e.getAttribute('href')).filter((h) => !/^#host-\d+$/.test(h ?? '')))).toEqual([]);
+    expect(await page.$$eval('[onerror], [onload], [onclick]', (els) => els.length)).toBe(0);
+    const text = await page.evaluate(() => document.body.innerText);
+    for (const s of [HOSTILE.script, HOSTILE.img, HOSTILE.svg, HOSTILE.js]) expect(text).toContain(s);
+    expect(await page.$$eval('h2.hostname', (els) => els.map((e) => e.textContent))).toContain(`evil${HOSTILE.script}`);
+    // U+2028 survives the JSON island and the textContent round trip.
+    const summaries = await page.$$eval('#findings-0 td.col-summary', (els) => els.map((e) => e.textContent));
+    expect(summaries).toContain(HOSTILE.ls);
+  });
+
+  it('sorts and filters the findings table with clicks and typing', async () => {
+    const table = '#findings-0';
+    const col = (name: string) => page.$$eval(`${table} td.col-${name}`, (els) => els.map((e) => e.textContent ?? ''));
+    const times = await col('time');
+    expect(times[0]).toBe('2021-03-02 01:00:00Z');
+    expect([...times].sort()).toEqual(times);
+    await page.click(`${table} button[data-key="severity"]`);
+    const sev = await col('severity');
+    expect(sev[0]).toBe('critical');
+    expect(sev.at(-1)).toBe('low');
+    await page.click(`${table} button[data-key="severity"]`);
+    expect((await col('severity'))[0]).toBe('low');
+    await page.fill(`${table} input[type=search]`, 'shell.aspx');
+    expect((await col('rule')).sort()).toEqual(['PL-30', 'WS-20', 'WS-40']);
+    await page.fill(`${table} input[type=search]`, '');
+    await page.selectOption(`${table} select[aria-label="Kind"]`, 'scan');
+    expect(await col('rule')).toEqual(['PL-05', 'PX-R1']);
+    expect(await page.textContent(`${table} .count`)).toBe(' 2 of 12 findings');
+    await page.selectOption(`${table} select[aria-label="Kind"]`, '');
+    await page.click(`${table} button[data-key="time"]`);
+  });
+
+  it('takes screenshots for a person to look at (full page, and the first screen a responder sees)', async () => {
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    await page.screenshot({ path: SCREENSHOT.replace(/\.png$/, '-first-screen.png') });
+    expect(existsSync(SCREENSHOT)).toBe(true);
+  });
+});
