@@ -1,0 +1,403 @@
+// Detections over Windows event-log records (LogRecord.format 'evtx'; field names: src/engine/scanners/evtx.ts).
+// IDs and conditions follow shared/reference/detections.md (PL-25/26, PL-40..42, PS-07..11, PX-01..03, PX-06,
+// PX-11/PS-13, PX-13, PX-16). Every value read here is attacker-controlled text.
+import type { EvidenceValue, LogRecord } from '../model.js';
+import { markupIn, orNull } from './matchers.js';
+import type { RecordRule, RuleHit } from './types.js';
+
+const FORMATS = ['evtx'] as const;
+
+const R = {
+  testProxyLogon: 'microsoft/CSS-Exchange Security/src/Test-ProxyLogon.ps1 (Get-WinEvent Application, MSExchange Unified Messaging, Level 2)',
+  msHafniumBlog: 'https://www.microsoft.com/security/blog/2021/03/02/hafnium-targeting-exchange-servers-with-0-day-exploits/',
+  chirp: 'cisagov/CHIRP indicators/AA21062A.yaml (CISA AA21-062A)',
+  sentinelUm: 'Azure/Azure-Sentinel HAFNIUMSuspiciousUMServiceError.yaml (0625fcce)',
+  sigmaUmChild: 'SigmaHQ/sigma "Potential CVE-2021-26857 Exploitation Attempt" (cd479ccc)',
+  elasticUmChild: 'elastic/detection-rules "Microsoft Exchange Server UM Spawning Suspicious Processes"',
+  sigmaOab: 'SigmaHQ/sigma "ProxyLogon MSExchange OabVirtualDirectory" (550d3350) and 9db37458',
+  sigmaExportWeb: 'SigmaHQ/sigma "Mailbox Export to Exchange Webserver" (516376b4)',
+  sigmaExportUnc: 'SigmaHQ/sigma 889719ef / 4a241dea (New-MailboxExportRequest to a UNC path)',
+  sigmaRemoveExport: 'SigmaHQ/sigma 09570ae5 (Remove-MailboxExportRequest)',
+  sigmaCertExport: 'SigmaHQ/sigma "Certificate Request Export to Exchange Webserver" (b7bc7038)',
+  sigmaTransportAgent: 'SigmaHQ/sigma 4fe151c2 / c7d16cae (Install-TransportAgent)',
+  beaumontRbac: 'GossiTheDog Exchange-ProxyShell-RBAC hunting query (MSExchange RBAC event 23)',
+  hamadShe: 'hamad-she/hamad-she.github.io "ProxyShell vulnerabilities exploited" (MSExchange Management events)',
+  sigmaChopper: 'SigmaHQ/sigma "Chopper Webshell Process Pattern" (fa3c117a)',
+  redCanary: 'https://redcanary.com/blog/microsoft-exchange-attacks/',
+  sigmaWebChild: 'SigmaHQ/sigma "Suspicious Process By Web Server Process" (8202070f)',
+  elasticWorker: 'elastic/detection-rules "Microsoft Exchange Worker Spawning Suspicious Processes"',
+  sigmaComsvcs: 'SigmaHQ/sigma bbb2dedd (HAFNIUM: rundll32 comsvcs.dll MiniDump)',
+  volexity: 'https://www.volexity.com/blog/2021/03/02/active-exploitation-of-microsoft-exchange-zero-day-vulnerabilities/',
+  sigmaAspxWrite: 'SigmaHQ/sigma bd1212e5 / 6b269392 (w3wp writing .aspx) and 7280c9f3 (MSExchangeMailboxReplication writing .aspx)',
+  helsecertSysmon11: 'helsecert/2021-march-exchange README.md (Sysmon 11 on C:\\inetpub\\wwwroot*)',
+  artefactsHelp: 'Qazeer/artefacts.help microsoft_exchange.md (Defender names seen on Exchange)',
+} as const;
+
+// --- field access --------------------------------------------------------------------------------------------
+
+const f = (rec: LogRecord, name: string): string => rec.fields[name] ?? '';
+const eventId = (rec: LogRecord): string => f(rec, 'EventID');
+const lower = (s: string): string => s.toLowerCase();
+/** A one-line excerpt for summaries (evidence keeps the full value). */
+const snippet = (s: string): string => s.replace(/\s+/g, ' ').trim().slice(0, 200);
+const baseName = (path: string): string => lower(path.slice(Math.max(path.lastIndexOf('\\'), path.lastIndexOf('/')) + 1));
+
+/** Cmdlet-log events: `Data[0]` = cmdlet, `Data[1]` = parameters (MSExchange CmdletLogs, event 1 ok / 6 failed). */
+function cmdletEvent(rec: LogRecord): { cmdlet: string; params: string; norm: string } | null {
+  if (f(rec, 'Provider') !== 'MSExchange CmdletLogs' && f(rec, 'Channel') !== 'MSExchange Management') return null;
+  const cmdlet = f(rec, 'Data[0]').trim();
+  if (!cmdlet) return null;
+  const params = f(rec, 'Data[1]');
+  // Published extracts separate parameters with a literal "\n"; Sigma keywords assume single spaces.
+  return { cmdlet, params, norm: ` ${params.replace(/\\n|\s+/g, ' ')} ` };
+}
+
+function cmdletEvidence(rec: LogRecord, cmdlet: string, params: string): Record<string, EvidenceValue> {
+  return {
+    cmdlet,
+    parameters: params,
+    failed: eventId(rec) === '6',
+    caller: orNull(f(rec, 'Data[2]')),
+    origin: orNull(f(rec, 'Data[5]')),
+    process: orNull(f(rec, 'Data[6]')),
+    computer: orNull(f(rec, 'Computer')),
+  };
+}
+
+/** Process creation: Sysmon 1 (Image/ParentImage) or Security 4688 (NewProcessName/ParentProcessName). */
+function processEvent(rec: LogRecord): { image: string; parent: string; cmd: string; parentCmd: string } | null {
+  const id = eventId(rec);
+  if (id === '1' && f(rec, 'Provider') === 'Microsoft-Windows-Sysmon') {
+    return { image: f(rec, 'Image'), parent: f(rec, 'ParentImage'), cmd: f(rec, 'CommandLine'), parentCmd: f(rec, 'ParentCommandLine') };
+  }
+  if (id === '4688') return { image: f(rec, 'NewProcessName'), parent: f(rec, 'ParentProcessName'), cmd: f(rec, 'CommandLine'), parentCmd: '' };
+  return null;
+}
+
+function processEvidence(p: NonNullable<ReturnType<typeof processEvent>>, rec: LogRecord): Record<string, EvidenceValue> {
+  return {
+    process: p.image,
+    command_line: p.cmd,
+    parent_process: orNull(p.parent),
+    parent_command_line: orNull(p.parentCmd),
+    user: orNull(f(rec, 'User') || f(rec, 'SubjectUserName')),
+    event_id: Number(eventId(rec)),
+    computer: orNull(f(rec, 'Computer')),
+  };
+}
+
+const rule = (r: Omit<RecordRule, 'formats' | 'needles'>): RecordRule => ({ formats: FORMATS, needles: [], ...r });
+
+// --- CVE-2021-26857 (UM deserialisation) ------------------------------------------------------------------------
+
+const UM_PHRASES = ['an unhandled exception occurred in a um worker process', 'the microsoft exchange unified messaging service'];
+
+const PL40 = rule({
+  id: 'PL-40',
+  title: 'Unified Messaging InvalidCastException (CVE-2021-26857)',
+  cves: ['CVE-2021-26857'],
+  severity: 'high',
+  kind: 'attempt',
+  references: [R.testProxyLogon, R.msHafniumBlog, R.chirp],
+  description:
+    'The Unified Messaging service logged an error with System.InvalidCastException, the trace of the CVE-2021-26857 deserialisation exploit; the event itself does not say whether it succeeded.',
+  match(rec) {
+    if (f(rec, 'Provider') !== 'MSExchange Unified Messaging' || f(rec, 'Level') !== '2') return null;
+    if (!f(rec, 'Message').includes('System.InvalidCastException')) return null;
+    return { summary: 'MSExchange Unified Messaging error with System.InvalidCastException', evidence: { event_id: Number(eventId(rec)), message: f(rec, 'Message').slice(0, 2000) } };
+  },
+});
+
+const PL41 = rule({
+  id: 'PL-41',
+  title: 'Unified Messaging worker crash naming TextFormattingRunProperties (CVE-2021-26857)',
+  cves: ['CVE-2021-26857'],
+  severity: 'high',
+  kind: 'attempt',
+  references: [R.sentinelUm],
+  description:
+    'An Exchange error or Watson crash report of the UM worker process that names the TextFormattingRunProperties gadget, or a UM worker/service failure, as seen when CVE-2021-26857 payloads are sent.',
+  match(rec) {
+    if (!f(rec, 'Provider').startsWith('MSExchange') || f(rec, 'Level') !== '2') return null;
+    const msg = lower(f(rec, 'Message'));
+    if (msg.includes('system.outofmemoryexception')) return null;
+    const watson = msg.includes('umworkerprocess') && msg.includes('textformattingrunproperties');
+    const phrase = UM_PHRASES.find((p) => msg.includes(p));
+    if (!watson && !phrase) return null;
+    return {
+      summary: watson ? 'UM worker crash report naming TextFormattingRunProperties' : `Exchange error: "${phrase}"`,
+      evidence: { event_id: Number(eventId(rec)), provider: f(rec, 'Provider'), message: f(rec, 'Message').slice(0, 2000) },
+    };
+  },
+});
+
+// --- MSExchange Management cmdlet log -------------------------------------------------------------------------
+
+const PL25 = rule({
+  id: 'PL-25',
+  title: 'Script in a virtual-directory URL set by cmdlet (CVE-2021-27065)',
+  cves: ['CVE-2021-27065'],
+  severity: 'critical',
+  kind: 'webshell',
+  references: [R.sigmaOab, R.msHafniumBlog],
+  description:
+    'A Set-*VirtualDirectory cmdlet stored script or server-side markup in a URL property (e.g. the OAB ExternalUrl China Chopper shell); resetting the directory writes it out as an .aspx web shell.',
+  match(rec) {
+    const c = cmdletEvent(rec);
+    if (!c || !/^Set-\w*VirtualDirectory$/i.test(c.cmdlet) || !/url/i.test(c.params)) return null;
+    const markup = markupIn(c.params);
+    if (!markup) return null;
+    return { summary: `${c.cmdlet} with markup ${JSON.stringify(markup)} in a URL`, evidence: { ...cmdletEvidence(rec, c.cmdlet, c.params), markup } };
+  },
+});
+
+/** A path into a web folder, an admin share or an .aspx: where ProxyShell drops its mailbox/certificate shells. */
+const WEB_TARGET = /\\\\(?:localhost|127\.0\.0\.1)\\+c\$|c:\\+inetpub|\\frontend\\+httpproxy\\|\.as[hp]x\b/i;
+
+const PS08 = rule({
+  id: 'PS-08',
+  title: 'Mailbox exported to a web folder or UNC path (ProxyShell)',
+  cves: ['CVE-2021-34473', 'CVE-2021-34523', 'CVE-2021-31207'],
+  severity: 'critical',
+  kind: 'webshell',
+  references: [R.sigmaExportWeb, R.sigmaExportUnc, R.hamadShe],
+  description:
+    'New-MailboxExportRequest wrote a mailbox (carrying a PST-encoded web shell) to a UNC path or an .aspx file, or the "Mailbox Import Export" role was granted to make that possible: the ProxyShell post-exploitation chain.',
+  match(rec) {
+    const c = cmdletEvent(rec);
+    if (!c) return null;
+    const ev = cmdletEvidence(rec, c.cmdlet, c.params);
+    if (/^New-MailboxExportRequest$/i.test(c.cmdlet)) {
+      const m = /-FilePath\s+["']?([^"']*)/i.exec(c.norm);
+      const path = m ? m[1].trim() : '';
+      if (!path.startsWith('\\\\') && !/\.as[hp]x\b/i.test(c.params)) return null;
+      return { summary: `New-MailboxExportRequest to ${snippet(JSON.stringify(path || c.params))}`, evidence: { ...ev, file: orNull(path) } };
+    }
+    if (/^New-ManagementRoleAssignment$/i.test(c.cmdlet) && /-Role\s+["']?Mailbox Import Export/i.test(c.norm)) {
+      return { summary: 'Role "Mailbox Import Export" assigned', severity: 'high', kind: 'post-exploitation', evidence: ev };
+    }
+    return null;
+  },
+});
+
+const PS09 = rule({
+  id: 'PS-09',
+  title: 'Mailbox export request removed (ProxyShell clean-up)',
+  cves: ['CVE-2021-34473', 'CVE-2021-34523', 'CVE-2021-31207'],
+  severity: 'high',
+  kind: 'post-exploitation',
+  references: [R.sigmaRemoveExport, R.hamadShe],
+  description: 'Remove-MailboxExportRequest deletes the export request that dropped a web shell; ProxyShell exploits run it right after the export.',
+  match(rec) {
+    const c = cmdletEvent(rec);
+    if (!c || !/^Remove-MailboxExportRequest$/i.test(c.cmdlet)) return null;
+    return { summary: `Remove-MailboxExportRequest ${snippet(c.params)}`, evidence: cmdletEvidence(rec, c.cmdlet, c.params) };
+  },
+});
+
+const PS10 = rule({
+  id: 'PS-10',
+  title: 'Certificate request written into a web folder (ProxyShell)',
+  cves: ['CVE-2021-34473', 'CVE-2021-34523', 'CVE-2021-31207'],
+  severity: 'critical',
+  kind: 'webshell',
+  references: [R.sigmaCertExport, R.hamadShe],
+  description: 'New-ExchangeCertificate -RequestFile wrote a certificate request (carrying a web shell) into a web folder or an .aspx file.',
+  match(rec) {
+    const c = cmdletEvent(rec);
+    if (!c || !/^New-ExchangeCertificate$/i.test(c.cmdlet)) return null;
+    const m = /-RequestFile\s+["']?([^"']*)/i.exec(c.norm);
+    if (!m || !WEB_TARGET.test(m[1])) return null;
+    return { summary: `New-ExchangeCertificate request written to ${JSON.stringify(m[1].trim())}`, evidence: { ...cmdletEvidence(rec, c.cmdlet, c.params), file: m[1].trim() } };
+  },
+});
+
+const PX13 = rule({
+  id: 'PX-13',
+  title: 'Exchange transport agent installed',
+  cves: [],
+  severity: 'high',
+  kind: 'post-exploitation',
+  references: [R.sigmaTransportAgent],
+  description: 'Install-TransportAgent loads a DLL into every message flow; attackers use it for mail-flow persistence (a failed attempt is as telling as a successful one).',
+  match(rec) {
+    const c = cmdletEvent(rec);
+    if (!c || !/^Install-TransportAgent$/i.test(c.cmdlet)) return null;
+    return { summary: `Install-TransportAgent ${snippet(c.params)}${eventId(rec) === '6' ? ' (failed)' : ''}`, evidence: cmdletEvidence(rec, c.cmdlet, c.params) };
+  },
+});
+
+const PS07 = rule({
+  id: 'PS-07',
+  title: 'MSExchange RBAC event 23 (ProxyShell)',
+  cves: ['CVE-2021-34523'],
+  severity: 'medium',
+  kind: 'attempt',
+  references: [R.beaumontRbac],
+  description: 'MSExchange RBAC event 23 is logged when a PowerShell session is built for an impersonated user, as in ProxyShell.',
+  match(rec) {
+    if (f(rec, 'Provider') !== 'MSExchange RBAC' || eventId(rec) !== '23') return null;
+    return { summary: 'MSExchange RBAC event 23', evidence: { event_id: 23, message: f(rec, 'Message').slice(0, 2000) } };
+  },
+});
+
+// --- processes ------------------------------------------------------------------------------------------------
+
+const CHOPPER = ['&ipconfig&echo', '&quser&echo', '&whoami&echo', '&c:&echo', '&cd&echo', '&dir&echo', '&echo [e]', '&echo [s]'];
+
+const PX01 = rule({
+  id: 'PX-01',
+  title: 'China Chopper web-shell command',
+  cves: [],
+  severity: 'critical',
+  kind: 'webshell',
+  references: [R.sigmaChopper, R.redCanary],
+  description: 'A command line with the "&cd&echo" / "&echo [S]" framing that only the China Chopper web shell produces: a web shell is running commands.',
+  match(rec) {
+    const p = processEvent(rec);
+    if (!p) return null;
+    const cmd = lower(p.cmd);
+    const marker = CHOPPER.find((m) => cmd.includes(m));
+    if (!marker) return null;
+    return { summary: `China Chopper command (${marker}) run by ${baseName(p.parent) || 'unknown parent'}: ${snippet(p.cmd)}`, evidence: { ...processEvidence(p, rec), marker } };
+  },
+});
+
+const RECON_CHILDREN = new Set(
+  'arp at bash bitsadmin certutil cmd cscript dsget hostname ipconfig nbtstat net net1 netdom netsh nltest ntdsutil powershell_ise powershell pwsh qprocess query quser qwinsta reg rundll32 sc sh systeminfo tasklist whoami wmic wscript wusa'
+    .split(' ')
+    .map((n) => `${n}.exe`),
+);
+
+const PX02 = rule({
+  id: 'PX-02',
+  title: 'Web or UM worker process spawned a shell or recon tool',
+  cves: [],
+  severity: 'high',
+  kind: 'webshell',
+  references: [R.sigmaWebChild, R.elasticWorker, R.sigmaUmChild, R.elasticUmChild],
+  description:
+    'IIS (w3wp.exe) or the Exchange Unified Messaging service started a shell or reconnaissance tool: web-shell use, or CVE-2021-26857 exploitation when the parent is a UM process.',
+  match(rec) {
+    const p = processEvent(rec);
+    if (!p) return null;
+    const parent = baseName(p.parent);
+    const child = baseName(p.image);
+    const um = parent === 'umworkerprocess.exe' || parent === 'umservice.exe';
+    if (um && child !== 'werfault.exe' && child !== 'wermgr.exe' && child !== 'umworkerprocess.exe') {
+      return {
+        rule: 'PL-42',
+        title: 'Unified Messaging process spawned a child (CVE-2021-26857)',
+        severity: 'critical',
+        kind: 'exploitation',
+        cves: ['CVE-2021-26857'],
+        summary: `${parent} started ${snippet(p.cmd) || child}`,
+        evidence: processEvidence(p, rec),
+      };
+    }
+    if (parent !== 'w3wp.exe' || !RECON_CHILDREN.has(child)) return null;
+    const pool = /-ap\s+"?([^"\s]+)/i.exec(p.parentCmd)?.[1] ?? null;
+    const exchange = pool !== null && /^MSExchange.*AppPool$/i.test(pool);
+    return {
+      rule: exchange ? 'PX-03' : 'PX-02',
+      title: exchange ? 'Exchange worker process spawned a shell or recon tool' : undefined,
+      severity: exchange ? 'critical' : 'high',
+      summary: `w3wp.exe${pool ? ` (${pool})` : ''} started ${snippet(p.cmd) || child}`,
+      evidence: { ...processEvidence(p, rec), app_pool: pool },
+    };
+  },
+});
+
+/** comsvcs.dll MiniDump (also by ordinal #24), procdump of lsass, MiniDumpWriteDump of lsass in a script. */
+const LSASS_DUMP = [
+  /comsvcs(?:\.dll)?["']?\s*,?\s*(?:minidump|#\s*24)\b/i,
+  /procdump(?:64)?(?:\.exe)?\b[^\n]*\blsass/i,
+  /rdrleakdiag(?:\.exe)?\b[^\n]*\/fullmemdmp/i,
+  /minidumpwritedump[\s\S]*lsass|lsass[\s\S]*minidumpwritedump/i,
+];
+
+/** Sysmon 10 (lsass opened by a dumper) and 11 (an lsass*.dmp file written). */
+function sysmonLsassDump(rec: LogRecord): RuleHit | null {
+  const id = eventId(rec);
+  if (id === '11' && /\\lsass[^\\]*\.dmp$/i.test(f(rec, 'TargetFilename'))) {
+    return { summary: `${baseName(f(rec, 'Image'))} wrote ${f(rec, 'TargetFilename')}`, evidence: { process: f(rec, 'Image'), file: f(rec, 'TargetFilename'), event_id: 11 } };
+  }
+  if (id !== '10' || baseName(f(rec, 'TargetImage')) !== 'lsass.exe') return null;
+  // The dump happens inside the accessing process: comsvcs.dll on its call stack, or procdump itself.
+  if (!/comsvcs\.dll/i.test(f(rec, 'CallTrace')) && !baseName(f(rec, 'SourceImage')).startsWith('procdump')) return null;
+  return {
+    summary: `${baseName(f(rec, 'SourceImage'))} opened lsass.exe for dumping`,
+    evidence: { process: f(rec, 'SourceImage'), target: f(rec, 'TargetImage'), granted_access: orNull(f(rec, 'GrantedAccess')), event_id: 10 },
+  };
+}
+
+const PX06 = rule({
+  id: 'PX-06',
+  title: 'LSASS memory dump (comsvcs.dll MiniDump, procdump, rdrleakdiag)',
+  cves: [],
+  severity: 'critical',
+  kind: 'post-exploitation',
+  references: [R.sigmaComsvcs, R.volexity],
+  description: 'Process memory of LSASS was dumped (rundll32 comsvcs.dll MiniDump, procdump, MiniDumpWriteDump): credential theft, as done by HAFNIUM after exploitation.',
+  match(rec) {
+    const id = eventId(rec);
+    const p = processEvent(rec);
+    if (f(rec, 'Provider') === 'Microsoft-Windows-Sysmon' && (id === '10' || id === '11')) return sysmonLsassDump(rec);
+    const text = p ? p.cmd : ['4103', '4104', '800'].includes(id) ? f(rec, 'Message') : '';
+    if (!text || !LSASS_DUMP.some((re) => re.test(text))) return null;
+    const evidence: Record<string, EvidenceValue> = p ? processEvidence(p, rec) : { event_id: Number(id), script: text.slice(0, 2000) };
+    return { summary: `LSASS dump: ${snippet(text)}`, evidence };
+  },
+});
+
+// --- files and antivirus --------------------------------------------------------------------------------------
+
+const WEB_FOLDER = /\\inetpub\\|\\frontend\\httpproxy\\|\\clientaccess\\|\\aspnet_client\\/i;
+const SCRIPT_EXT = /\.(?:aspx|ashx|asmx|asp)$/i;
+const WRITERS = new Set(['w3wp.exe', 'umworkerprocess.exe', 'umservice.exe', 'msexchangemailboxreplication.exe']);
+
+const PX11 = rule({
+  id: 'PX-11',
+  title: 'Exchange or IIS process wrote a script page into a web folder',
+  cves: [],
+  severity: 'critical',
+  kind: 'webshell',
+  references: [R.sigmaAspxWrite, R.helsecertSysmon11],
+  description: 'w3wp.exe, a UM process or the mailbox replication service created an .aspx/.ashx/.asmx file in an Exchange or IIS web folder: a web shell being dropped.',
+  match(rec) {
+    if (eventId(rec) !== '11' || f(rec, 'Provider') !== 'Microsoft-Windows-Sysmon') return null;
+    const file = f(rec, 'TargetFilename');
+    const writer = baseName(f(rec, 'Image'));
+    if (!SCRIPT_EXT.test(file) || !WEB_FOLDER.test(file) || !WRITERS.has(writer)) return null;
+    const um = writer.startsWith('um');
+    return {
+      rule: um ? 'PL-34' : writer.startsWith('msexchangemailbox') ? 'PS-13' : 'PX-11',
+      cves: um ? ['CVE-2021-26858'] : undefined,
+      summary: `${writer} wrote ${file}`,
+      evidence: { file, process: f(rec, 'Image'), event_id: 11 },
+    };
+  },
+});
+
+const EXCHANGE_THREAT = /exchg|exchange|proxyshell|proxylogon|chopper|webshell|CVE-2021-(?:26855|26857|26858|27065|34473|34523|31207)|CVE-2022-(?:41040|41082|41080)|Backdoor:(?:ASP|MSIL)\/|:ASP\//i;
+
+const PX16 = rule({
+  id: 'PX-16',
+  title: 'Defender detected an Exchange exploit or web shell',
+  cves: [],
+  severity: 'critical',
+  kind: 'webshell',
+  references: [R.artefactsHelp],
+  description: 'Microsoft Defender reported a threat whose name points at Exchange exploitation or a web shell (e.g. IISExchgSpawnCMD, Exploit:Win32/CVE-2021-31207, Backdoor:ASP/…).',
+  match(rec) {
+    const id = eventId(rec);
+    if (!['1006', '1007', '1116', '1117'].includes(id) || !f(rec, 'Provider').includes('Windows Defender')) return null;
+    const threat = f(rec, 'Threat Name');
+    if (!EXCHANGE_THREAT.test(threat)) return null;
+    const file = f(rec, 'Path');
+    return { summary: `Defender ${id === '1117' || id === '1007' ? 'acted on' : 'detected'} ${threat}${file ? ` in ${file}` : ''}`, evidence: { threat, file: orNull(file), action: orNull(f(rec, 'Action Name')), event_id: Number(id) } };
+  },
+});
+
+export const EVTX_RULES: RecordRule[] = [PL40, PL41, PL25, PS08, PS09, PS10, PX13, PS07, PX01, PX02, PX06, PX11, PX16];
+
