@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { scan } from '../src/engine/scan.js';
-import { asciiLower } from '../src/engine/needles.js';
+import { byteHistogram, collectNeedleLines, compileNeedles, planFinder } from '../src/engine/needles.js';
 
 const QZ = '../shared/data/external/Qazeer-artefacts.help/extracted';
 const sample = readFileSync(`${QZ}/Mapi__HttpProxy_2023010601-1.LOG`, 'utf8').split(/\r?\n/);
@@ -112,18 +112,53 @@ describe('text-log scanner', () => {
   });
 });
 
-describe('asciiLower', () => {
-  it('lower-cases ASCII letters only, at any length and alignment', () => {
-    const text = 'AutoDiscover.JSON?@Evil.COM/PowerShell ÄÖ [\\]^_`{|}~@ZA 0123';
-    for (let off = 0; off < 4; off++) {
-      const src = Buffer.from(' '.repeat(off) + text, 'latin1');
-      const dst = Buffer.alloc(src.length);
-      asciiLower(src, dst);
-      expect(dst.toString('latin1')).toBe((' '.repeat(off) + text).replace(/[A-Z]/g, (c) => c.toLowerCase()));
+describe('needle prefilter', () => {
+  /** The lines a plain case-(in)sensitive search finds, to check the anchor-based finder against. */
+  function naive(text: string, needle: string, insensitive: boolean): number[] {
+    const starts: number[] = [];
+    let pos = 0;
+    for (const line of text.split('\n')) {
+      const hay = insensitive ? line.toLowerCase() : line;
+      if (hay.includes(insensitive ? needle.toLowerCase() : needle)) starts.push(pos);
+      pos += line.length + 1;
     }
-    const all = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
-    const out = Buffer.alloc(256);
-    asciiLower(all, out);
-    expect([...out]).toEqual([...all].map((c) => (c >= 65 && c <= 90 ? c + 32 : c)));
+    return starts;
+  }
+
+  it('finds exactly the lines a naive search finds, for random text, needles and case', () => {
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const alphabet = 'aAbBsSeErRvV~/.@\n ,1';
+    for (let round = 0; round < 300; round++) {
+      const text = Array.from({ length: 2000 }, () => alphabet[Math.floor(rnd() * alphabet.length)]).join('');
+      const len = 1 + Math.floor(rnd() * 9);
+      const start = Math.floor(rnd() * (text.length - len));
+      let needle = text.slice(start, start + len).replace(/\n/g, 'x');
+      if (rnd() < 0.3) needle = needle.toUpperCase();
+      const insensitive = rnd() < 0.5;
+      const buf = Buffer.from(text, 'latin1');
+      const finder = planFinder({ text: needle, insensitive }, byteHistogram(buf));
+      const got: number[] = [];
+      collectNeedleLines(buf, finder, got);
+      expect([...new Set(got)].sort((a, b) => a - b), `${JSON.stringify(needle)} insensitive=${insensitive}`).toEqual(naive(text, needle, insensitive));
+    }
+  });
+
+  it('anchors each needle at its rarest byte, and an insensitive anchor at a single letter', () => {
+    const hist = byteHistogram(Buffer.from('SSSSSSSSeeeeeeerrrrrrrvvvvvvvIn~~~~', 'latin1'));
+    const f = planFinder({ text: 'ServerInfo~', insensitive: false }, hist);
+    expect(f.offset).toBe(8); // 'f' never occurs in the sample
+    expect(f.anchors.map((a) => a.toString())).toEqual(['fo~']);
+    const g = planFinder({ text: 'autodiscover.json', insensitive: true }, byteHistogram(Buffer.from('aaaa....uuu', 'latin1')));
+    expect(g.anchors.map((a) => a.toString())).toEqual(['t', 'T']);
+  });
+
+  it('drops needles another needle already covers', () => {
+    const set = compileNeedles([
+      { needles: ['ServerInfo~', 'Server~'], needleCase: 'exact' },
+      { needles: ['VirtualDirectory', 'Set-OabVirtualDirectory'] },
+      { needles: ['VIRTUALDIRECTORY.'], needleCase: 'exact' },
+    ]);
+    expect(set.needles.map((n) => n.text).sort()).toEqual(['ServerInfo~', 'Server~', 'VirtualDirectory']);
   });
 });

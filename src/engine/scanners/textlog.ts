@@ -5,7 +5,7 @@ import { readChunks, type EvidenceFile } from '../../evidence/file.js';
 import { ParseError, type LineParser, type TextLogFormat } from '../../parsers/types.js';
 import type { RecordRule } from '../../rules/types.js';
 import { applyRules } from '../../rules/finding.js';
-import { asciiLower, collectLineStarts, compileNeedles, countNewlines, type NeedleSet } from '../needles.js';
+import { byteHistogram, collectNeedleLines, compileNeedles, countNewlines, planFinder, type Finder, type NeedleSet } from '../needles.js';
 import { emptyResult, type FileScanResult, type Scanner } from '../types.js';
 
 const NL = 10;
@@ -15,6 +15,8 @@ export const MAX_LINE = 16 * 1024 * 1024;
 /** How many lines at the start (and end) are read to learn the header and the first (last) record time. */
 const EDGE_LINES = 50;
 const NL_HASH = Buffer.from('\n#');
+/** How much of a file is counted to choose each needle's rarest byte. */
+const HISTOGRAM_BYTES = 1024 * 1024;
 
 interface CompiledFormat {
   format: TextLogFormat;
@@ -88,7 +90,8 @@ class TextLogScan {
   private edgeLeft = EDGE_LINES;
   private bad = 0;
   private firstBad: { line: number; reason: string } | null = null;
-  private lower: Buffer = Buffer.alloc(0);
+  /** Needle finders, planned from the byte frequencies of the file's first region. */
+  private finders: Finder[] | null = null;
   private tail: { buf: Buffer; lineNoAtStart: number } | null = null;
   private atFileStart = true;
 
@@ -181,13 +184,11 @@ class TextLogScan {
     } else {
       if (view[0] === HASH) starts.push(0);
       for (let p = view.indexOf(NL_HASH); p !== -1; p = view.indexOf(NL_HASH, p + 1)) starts.push(p + 1);
-      for (const n of this.c.needles.exact) collectLineStarts(view, n, 0, view.length, starts);
-      if (this.c.needles.insensitive.length) {
-        if (this.lower.length < view.length) this.lower = Buffer.alloc(view.length);
-        const low = this.lower.subarray(0, view.length);
-        asciiLower(view, low);
-        for (const n of this.c.needles.insensitive) collectLineStarts(low, n, 0, view.length, starts);
+      if (this.finders === null) {
+        const hist = byteHistogram(view.subarray(0, Math.min(view.length, HISTOGRAM_BYTES)));
+        this.finders = this.c.needles.needles.map((n) => planFinder(n, hist));
       }
+      for (const f of this.finders) collectNeedleLines(view, f, starts);
     }
     starts.sort((a, b) => a - b);
     const out: number[] = [];
