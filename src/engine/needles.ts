@@ -97,7 +97,8 @@ export function planFinder(spec: NeedleSpec, hist: Uint32Array): Finder {
       if (variants > MAX_VARIANTS) break;
       if (len > 1) matches *= count(c) / total;
       const cost = variants * COST.pass + count(needle[o]) * COST.stop + matches * COST.verify;
-      if (cost < best.cost) best = { offset: o, len, cost };
+      // On a tie, a longer anchor from the same start: fewer matches to verify.
+      if (cost < best.cost || (cost === best.cost && o === best.offset)) best = { offset: o, len, cost };
     }
   }
   const anchor = needle.subarray(best.offset, best.offset + best.len);
