@@ -105,7 +105,9 @@ class TextLogScan {
   async run(): Promise<FileScanResult> {
     let carry: Buffer | null = null;
     let oversized = false;
-    for await (const chunk of readChunks(this.file)) {
+    for await (const chunk of readChunks(this.file, undefined, { reuse: true })) {
+      // The chunk buffer is reused: a tail from the previous chunk is stale once the next one is read.
+      this.tail = null;
       this.result.bytes += chunk.length;
       let from = 0;
       if (carry !== null || oversized) {
