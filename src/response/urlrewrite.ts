@@ -204,11 +204,17 @@ function conditionMatches(c: RewriteCondition, syntax: PatternSyntax, vars: Reco
   return hit !== c.negate;
 }
 
-/** Runs inbound rules in order against one request. Only AbortRequest and CustomResponse block. */
-export function evaluate(rules: readonly RewriteRule[], req: HttpRequest): Evaluation {
+/**
+ * Runs inbound rules in order against one request. Only AbortRequest and CustomResponse block. `scope` is the URL
+ * path the rules are configured at (`/` for a site root, `/autodiscover/` for a virtual directory): requests outside
+ * it never meet the rules, and inside it the match url sees the path relative to it.
+ */
+export function evaluate(rules: readonly RewriteRule[], req: HttpRequest, scope = '/'): Evaluation {
   const vars = serverVariables(req);
-  // The rule's match url sees the decoded path without its leading slash.
-  const urlPath = vars.URL.replace(/^\//, '');
+  const lower = vars.URL.toLowerCase();
+  const base = scope.toLowerCase();
+  if (!(lower.startsWith(base) || `${lower}/` === base)) return { outcome: 'passed', rule: null };
+  const urlPath = vars.URL.slice(Math.min(base.length, vars.URL.length));
   for (const r of rules) {
     if (!r.enabled) continue;
     const urlHit = compilePattern(r.matchUrl, r.patternSyntax, r.matchIgnoreCase).test(urlPath) !== r.matchNegate;

@@ -1,0 +1,179 @@
+// IIS configuration (web.config, applicationHost.config): were Microsoft's interim mitigations in place?
+// URL Rewrite rules are evaluated (src/response/mitigation-state.ts); app-pool autoStart is read for the
+// ECP/OAB mitigations. Emits `mitigation` facts and one info/exposure finding per mitigation, stated plainly.
+import type { Fact, Severity, SourceRef } from '../../model.js';
+import { readAll, type EvidenceFile } from '../../evidence/file.js';
+import { familyState, FAMILIES, stateFact, stateSentence, type Family, type FamilyState } from '../../response/mitigation-state.js';
+import { rulesFromXml, type RewriteRule } from '../../response/urlrewrite.js';
+import { parseXml, select, XML_LIMITS, XmlError, type XmlElement } from '../../response/xml.js';
+import { emptyResult, type FileScanResult, type Scanner } from '../types.js';
+
+const WEB_CONFIG = 'iis-web-config';
+const APPHOST = 'iis-applicationhost';
+const FRONT_END_SITE = 'default web site';
+
+/** Decodes config text by its BOM (IIS accepts UTF-8 and UTF-16). */
+export function decodeConfig(buf: Buffer): string {
+  if (buf[0] === 0xff && buf[1] === 0xfe) return buf.subarray(2).toString('utf16le');
+  if (buf[0] === 0xfe && buf[1] === 0xff) return Buffer.from(buf.subarray(2)).swap16().toString('utf16le');
+  return buf.toString('utf8').replace(/^\uFEFF/, '');
+}
+
+/** One set of inbound rules and the URL path it applies to. */
+interface RuleScope {
+  scope: string;
+  rules: RewriteRule[];
+  lines: Map<string, number>;
+  /** The front-end site root: report "not applied" here even when there are no rules. */
+  siteRoot: boolean;
+}
+
+function scopeOf(rulesEl: XmlElement, scope: string, siteRoot: boolean): RuleScope {
+  const lines = new Map(rulesEl.children.filter((c) => c.name === 'rule').map((c) => [c.attrs.name ?? '', c.line]));
+  return { scope, rules: rulesFromXml(rulesEl), lines, siteRoot };
+}
+
+/** `inetpub/wwwroot/web.config` is the Default Web Site root; `…/wwwroot/x/web.config` or `HttpProxy/<vdir>/…` a vdir. */
+function webConfigScope(rel: string): { scope: string; siteRoot: boolean } {
+  const lower = rel.toLowerCase();
+  const wwwroot = /(?:^|\/)inetpub\/wwwroot\/(.*)web\.config$/.exec(lower);
+  if (wwwroot) return { scope: `/${wwwroot[1]}`, siteRoot: wwwroot[1] === '' };
+  const vdir = /\/frontend\/httpproxy\/([^/]+)\/web\.config$/.exec(lower);
+  return { scope: vdir ? `/${vdir[1]}/` : '/', siteRoot: false };
+}
+
+function webConfigScopes(root: XmlElement, rel: string): RuleScope[] {
+  const { scope, siteRoot } = webConfigScope(rel);
+  const direct = select(root, ['system.webServer', 'rewrite', 'rules']);
+  const out = direct.map((el) => scopeOf(el, scope, siteRoot));
+  if (siteRoot && out.length === 0) out.push({ scope, rules: [], lines: new Map(), siteRoot });
+  for (const loc of select(root, ['location'])) {
+    const sub = (loc.attrs.path ?? '').replace(/^\/+|\/+$/g, '');
+    for (const el of select(loc, ['system.webServer', 'rewrite', 'rules'])) out.push(scopeOf(el, sub ? `${scope}${sub}/` : scope, false));
+  }
+  return out;
+}
+
+/** applicationHost.config: server-wide global rules, and rules set for the front-end site (Default Web Site). */
+function appHostScopes(root: XmlElement): RuleScope[] {
+  const out = select(root, ['system.webServer', 'rewrite', 'globalRules']).map((el) => scopeOf(el, '/', false));
+  for (const loc of select(root, ['location'])) {
+    const path = (loc.attrs.path ?? '').replace(/\\/g, '/');
+    const [site, ...rest] = path.split('/');
+    if (site.toLowerCase() !== FRONT_END_SITE) continue;
+    const scope = rest.length > 0 ? `/${rest.join('/')}/` : '/';
+    for (const el of select(loc, ['system.webServer', 'rewrite', 'rules'])) out.push(scopeOf(el, scope, false));
+  }
+  return out;
+}
+
+const FAMILY_RULE: Record<Family, string> = { proxylogon: 'MIT-PL-URLREWRITE', proxynotshell: 'MIT-PNS-URLREWRITE' };
+const SEVERITY: Record<FamilyState['status'], Severity> = {
+  applied: 'info',
+  'not applied': 'info',
+  disabled: 'info',
+  'not evaluated': 'low',
+  bypassable: 'low',
+  ineffective: 'low',
+};
+
+function familyOutputs(s: FamilyState, rs: RuleScope, file: EvidenceFile, out: FileScanResult): void {
+  const firstLine = s.rules.map((r) => rs.lines.get(r.name)).find((l) => l !== undefined);
+  const source: SourceRef = firstLine !== undefined ? { path: file.rel, line: firstLine } : { path: file.rel };
+  const where = rs.scope === '/' ? file.rel : `${file.rel} (scope ${rs.scope})`;
+  out.facts.push({ kind: 'mitigation', value: stateFact(s), source, time: null, origin: 'URL Rewrite rules' });
+  out.findings.push({
+    rule: FAMILY_RULE[s.family],
+    title: `${FAMILIES[s.family].title}: ${s.status}`,
+    cves: FAMILIES[s.family].cves,
+    severity: SEVERITY[s.status],
+    kind: 'exposure',
+    time: null,
+    client_ip: null,
+    source,
+    summary: stateSentence(s, where),
+    evidence: {
+      file: file.rel,
+      scope: rs.scope,
+      state: s.status,
+      version: s.label,
+      rules: s.rules.map((r) => r.name),
+      blocked: s.blocked,
+      passed: s.passed,
+      collateral: s.collateral,
+    },
+  });
+}
+
+const POOLS = [
+  { pool: 'MSExchangeECPAppPool', id: 'ecp-apppool', rule: 'MIT-ECP-APPPOOL', cve: 'CVE-2021-27065', what: 'ECP' },
+  { pool: 'MSExchangeOABAppPool', id: 'oab-apppool', rule: 'MIT-OAB-APPPOOL', cve: 'CVE-2021-26858', what: 'OAB' },
+];
+
+/** The ECP/OAB app-pool mitigations: autoStart=false keeps the pool from starting (the March 2021 stop-gap). */
+function appPoolOutputs(root: XmlElement, file: EvidenceFile, out: FileScanResult): void {
+  const pools = select(root, ['system.applicationHost', 'applicationPools']);
+  const dflt = pools.flatMap((p) => select(p, ['applicationPoolDefaults']))[0]?.attrs.autoStart ?? 'true';
+  for (const p of POOLS) {
+    const el = pools.flatMap((x) => select(x, ['add'])).find((a) => (a.attrs.name ?? '').toLowerCase() === p.pool.toLowerCase());
+    if (!el) continue;
+    const autoStart = (el.attrs.autoStart ?? dflt).toLowerCase() !== 'false';
+    const startMode = el.attrs.startMode ?? 'OnDemand';
+    const state = autoStart ? 'not applied' : 'applied';
+    const source = { path: file.rel, line: el.line };
+    const fact: Fact = { kind: 'mitigation', value: `${p.id}: autoStart=${autoStart}, startMode=${startMode} (${state})`, source, time: null, origin: 'applicationHost.config' };
+    out.facts.push(fact);
+    out.findings.push({
+      rule: p.rule,
+      title: `${p.what} app-pool mitigation: ${state}`,
+      cves: [p.cve],
+      severity: 'info',
+      kind: 'exposure',
+      time: null,
+      client_ip: null,
+      source,
+      summary: autoStart
+        ? `${p.what} app-pool mitigation: NOT APPLIED in ${file.rel} (${p.pool} autoStart=true). This matters only while the server lacks the March 2021 Security Update.`
+        : `${p.what} app-pool mitigation: APPLIED in ${file.rel} (${p.pool} autoStart=false, startMode=${startMode}): the pool does not start, so ${p.what} is unavailable by design. Whether it was also stopped at runtime is not visible offline.`,
+      evidence: { file: file.rel, pool: p.pool, autoStart, startMode, state },
+    });
+  }
+}
+
+function looksXml(head: Buffer): boolean {
+  return /^\s*</.test(decodeConfig(head.subarray(0, 512)));
+}
+
+export const iisConfigScanner: Scanner = {
+  name: 'iis-config',
+  classify(file, head) {
+    const base = (file.rel.split('/').pop() ?? '').toLowerCase();
+    const format = base === 'web.config' ? WEB_CONFIG : base === 'applicationhost.config' ? APPHOST : null;
+    if (format === null) return null;
+    if (file.size > XML_LIMITS.maxBytes) return { skip: 'IIS configuration file larger than 32 MiB: not parsed' };
+    if (!looksXml(head)) return { skip: 'named like an IIS configuration file but not XML: not parsed' };
+    return format;
+  },
+  async scan(file, format) {
+    const out = emptyResult();
+    const buf = await readAll(file);
+    out.bytes = buf.length;
+    let root: XmlElement;
+    try {
+      root = parseXml(decodeConfig(buf));
+    } catch (err) {
+      if (!(err instanceof XmlError)) throw err;
+      out.skipped.push({ path: file.rel, reason: `IIS configuration is not well-formed XML (IIS would reject it too): ${err.message}`, line: err.line });
+      return out;
+    }
+    const scopes = format === APPHOST ? appHostScopes(root) : webConfigScopes(root, file.rel);
+    for (const rs of scopes) {
+      for (const family of ['proxylogon', 'proxynotshell'] as const) {
+        const s = familyState(family, rs.rules, rs.scope);
+        if (s.rules.length > 0 || rs.siteRoot) familyOutputs(s, rs, file, out);
+      }
+    }
+    if (format === APPHOST) appPoolOutputs(root, file, out);
+    return out;
+  },
+};
