@@ -66,9 +66,14 @@ export function formatBuild(b: Build): string {
   return `${b.major}.${b.minor}.${b.build}.${b.revision}`;
 }
 
-/** Parses a table constant; throws on a typo so a bad row fails the tests, not a user's scan. */
+const constants = new Map<string, Build>();
+
+/** Parses a table constant (memoised: assessments compare against the whole table); throws on a typo. */
 export function mustParse(s: string): Build {
-  const b = parseBuild(s);
+  let b = constants.get(s) ?? null;
+  if (b) return b;
+  b = parseBuild(s);
   if (!b) throw new Error(`bad build constant ${s}`);
+  constants.set(s, b);
   return b;
 }

@@ -2,6 +2,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
+import tls from 'node:tls';
 
 export type Header = [name: string, value: string];
 
@@ -30,6 +31,14 @@ export interface GetOptions {
   maxBody: number;
 }
 
+// Exchange normally runs with self-signed or internal-CA certificates (not verified: rejectUnauthorized false), and
+// old servers may only speak TLS 1.0. One context for every connection: building one per request costs milliseconds.
+let context: tls.SecureContext | null = null;
+function secureContext(): tls.SecureContext {
+  context ??= tls.createSecureContext({ minVersion: 'TLSv1', ciphers: 'DEFAULT:@SECLEVEL=0' });
+  return context;
+}
+
 // Server-controlled values are capped before they are stored or printed.
 const MAX_HEADERS = 100;
 const MAX_HEADER_VALUE = 1024;
@@ -37,7 +46,7 @@ const MAX_HEADER_VALUE = 1024;
 /** A single attempt. Never rejects: failures are described in `record.error`. */
 export function getOnce(base: URL, name: string, path: string, headers: Header[], opts: GetOptions): Promise<Fetched & { reused: boolean }> {
   const started = performance.now();
-  const tls = base.protocol === 'https:';
+  const isTls = base.protocol === 'https:';
   const record: HttpRecord = { name, request: { method: 'GET', url: new URL(path, base).href, headers }, response: null, error: null, attempts: 1, ms: 0 };
   return new Promise((resolve) => {
     let connected = false;
@@ -57,25 +66,23 @@ export function getOnce(base: URL, name: string, path: string, headers: Header[]
     const fail = (err: NodeJS.ErrnoException): void => {
       settle({ phase: connected && finished ? 'sent' : 'connect', code: err.code ?? 'ERROR', message: err.message.slice(0, 300) });
     };
-    const mod = tls ? https : http;
+    const mod = isTls ? https : http;
     const req = mod.request({
       protocol: base.protocol,
       hostname: base.hostname.replace(/^\[|\]$/g, ''),
-      port: base.port || (tls ? 443 : 80),
+      port: base.port || (isTls ? 443 : 80),
       path,
       method: 'GET',
       headers: Object.fromEntries(headers),
       agent: opts.agent,
-      // Exchange normally runs with self-signed or internal-CA certificates; old servers may only speak TLS 1.0.
       rejectUnauthorized: false,
-      minVersion: 'TLSv1',
-      ciphers: 'DEFAULT:@SECLEVEL=0',
-    } as https.RequestOptions);
+      ...(isTls ? { secureContext: secureContext() } : {}),
+    });
     const timer = setTimeout(() => req.destroy(Object.assign(new Error(`no response within ${opts.timeoutMs} ms`), { code: 'ETIMEDOUT' })), opts.timeoutMs);
     req.on('socket', (s: Socket) => {
       reused = req.reusedSocket;
-      if (!s.connecting && (!tls || reused)) connected = true;
-      else s.once(tls ? 'secureConnect' : 'connect', () => (connected = true));
+      if (!s.connecting && (!isTls || reused)) connected = true;
+      else s.once(isTls ? 'secureConnect' : 'connect', () => (connected = true));
     });
     req.on('finish', () => (finished = true));
     req.on('error', fail);
