@@ -4,6 +4,7 @@ import { ECP_ACTIVITY_FORMAT, ECP_SERVER_FORMAT, HTTPPROXY_FORMAT, OABGEN_FORMAT
 import type { RecordRule } from '../rules/types.js';
 import { HTTPPROXY_RULES } from '../rules/httpproxy.js';
 import { ECP_RULES, OABGEN_RULES } from '../rules/ecp.js';
+import { evtxScanner } from './scanners/evtx.js';
 import { textLogScanner } from './scanners/textlog.js';
 import type { Scanner } from './types.js';
 
@@ -11,4 +12,4 @@ export const TEXT_FORMATS: TextLogFormat[] = [HTTPPROXY_FORMAT, ECP_SERVER_FORMA
 
 export const RECORD_RULES: RecordRule[] = [...HTTPPROXY_RULES, ...ECP_RULES, ...OABGEN_RULES];
 
-export const SCANNERS: Scanner[] = [textLogScanner(TEXT_FORMATS, RECORD_RULES)];
+export const SCANNERS: Scanner[] = [textLogScanner(TEXT_FORMATS, RECORD_RULES), evtxScanner];
