@@ -1,0 +1,358 @@
+// The file sweep: every evidence file that is not a log is hashed (streamed), checked against the known-bad and
+// known-good hash lists, its path against the web-shell drop zones and IOC names, and — when it is a web script
+// or small — its content against the signatures. lsass dumps are found by content, archives staged under
+// ProgramData by name and magic. Optional YARA rules run over the same files.
+import { createHash } from 'node:crypto';
+import type { EvidenceValue, Kind, Severity } from '../../model.js';
+import { readChunks, type EvidenceFile } from '../../evidence/file.js';
+import { toWinLower } from '../../evidence/paths.js';
+import { checkBaseline, exchangeRelPath, type BaselineVerdict } from '../../rules/files/baselines.js';
+import { MAGIC, binaryPage, fileTexts, matchSignatures, shellKeywords } from '../../rules/files/content.js';
+import { iocs, useIocFiles } from '../../rules/iocs.js';
+import { yaraScan } from '../../rules/files/yara.js';
+import { emptyResult, type FileScanResult, type RawFinding, type ScanOptions, type Scanner } from '../types.js';
+
+/** Files up to this size are read whole (hash + content); larger ones are streamed. */
+const SMALL = 4 * 1024 * 1024;
+/** Content signatures run on web scripts up to SMALL, and on any other file up to this size. */
+const SMALL_OTHER = 1024 * 1024;
+const WEB_SCRIPT = new Set(['.aspx', '.ashx', '.asmx', '.asax', '.asp', '.ascx', '.cshtml', '.master', '.svc']);
+/** Logs and event logs belong to the text-log and EVTX scanners. */
+const NOT_SWEPT = new Set(['.log', '.evtx', '.etl']);
+/** Zip-based document and package formats: zip magic there is not a staged archive. */
+const ZIP_DOCS = new Set(['.docx', '.xlsx', '.pptx', '.docm', '.xlsm', '.pptm', '.dotx', '.jar', '.nupkg', '.vsix', '.appx', '.msix', '.xpi', '.whl', '.odt', '.ods', '.epub', '.apk', '.kmz', '.xps']);
+/** ProgramData folders of antivirus and backup agents whose archives are routine (reported low, never hidden). */
+const VENDOR_DIRS = [
+  'mcafee', 'symantec', 'norton', 'sophos', 'trend micro', 'eset', 'kaspersky lab', 'crowdstrike', 'sentinel', 'carbon black', 'cylance',
+  'bitdefender', 'malwarebytes', 'microsoft\\windows defender', 'microsoft\\microsoft antimalware', 'microsoft\\windows defender advanced threat protection',
+  'veeam', 'veritas', 'commvault', 'acronis', 'arcserve', 'package cache', 'microsoft\\windows\\wer',
+];
+
+export const fileSweepScanner: Scanner = {
+  name: 'files',
+  classify(file) {
+    return NOT_SWEPT.has(extOf(file.rel)) ? null : 'file';
+  },
+  scan: (file, _format, options) => sweepFile(file, options),
+};
+
+function extOf(rel: string): string {
+  const name = rel.slice(rel.lastIndexOf('/') + 1);
+  const dot = name.lastIndexOf('.');
+  return dot > 0 ? name.slice(dot).toLowerCase() : '';
+}
+
+type Zone = 'aspnet_client' | 'ecp-auth' | 'owa-auth' | 'owa-auth-sub' | 'exchange-web' | 'wwwroot';
+
+/** The web-shell drop zone a path is in (case-insensitive, either separator). */
+export function dropZone(win: string): Zone | null {
+  const p = '\\' + win;
+  const after = (marker: string) => {
+    const i = p.lastIndexOf(marker);
+    return i < 0 ? null : p.slice(i + marker.length);
+  };
+  const owa = after('\\httpproxy\\owa\\auth\\') ?? after('\\clientaccess\\owa\\auth\\');
+  if (owa !== null) return owa.includes('\\') ? 'owa-auth-sub' : 'owa-auth';
+  if (after('\\httpproxy\\ecp\\auth\\') !== null) return 'ecp-auth';
+  if (after('\\inetpub\\wwwroot\\aspnet_client\\') !== null) return 'aspnet_client';
+  if (after('\\frontend\\httpproxy\\') !== null || after('\\clientaccess\\') !== null) return 'exchange-web';
+  if (after('\\inetpub\\wwwroot\\') !== null) return 'wwwroot';
+  return null;
+}
+
+const ZONE_RULE: Record<Zone, { id: string; where: string }> = {
+  aspnet_client: { id: 'WS-01', where: 'inetpub\\wwwroot\\aspnet_client (normally empty)' },
+  'ecp-auth': { id: 'WS-02', where: 'FrontEnd\\HttpProxy\\ecp\\auth (only TimeoutLogout.aspx ships there)' },
+  'owa-auth': { id: 'WS-03', where: 'owa\\auth' },
+  'owa-auth-sub': { id: 'WS-04', where: 'owa\\auth\\<build> or Current (static files only)' },
+  'exchange-web': { id: 'WS-07', where: 'an Exchange web folder' },
+  wwwroot: { id: 'WS-06', where: 'inetpub\\wwwroot' },
+};
+
+/** What one file's checks need to know, gathered once. */
+interface Ctx {
+  file: EvidenceFile;
+  win: string;
+  name: string;
+  ext: string;
+  script: boolean;
+  zone: Zone | null;
+  exRel: string | null;
+  out: RawFinding[];
+  base: Record<string, EvidenceValue>;
+}
+
+function add(ctx: Ctx, f: { rule: string; title: string; severity: Severity; kind: Kind; summary: string; cves?: string[]; evidence?: Record<string, EvidenceValue> }): void {
+  ctx.out.push({
+    rule: f.rule,
+    title: f.title,
+    cves: f.cves ?? [],
+    severity: f.severity,
+    kind: f.kind,
+    time: ctx.base.mtime as string | null,
+    client_ip: null,
+    source: { path: ctx.file.rel },
+    summary: f.summary,
+    evidence: { ...ctx.base, ...f.evidence },
+  });
+}
+
+export async function sweepFile(file: EvidenceFile, options: ScanOptions): Promise<FileScanResult> {
+  useIocFiles(options.iocFiles);
+  const result = emptyResult();
+  const win = toWinLower(file.rel);
+  const ext = extOf(file.rel);
+  const ctx: Ctx = {
+    file,
+    win,
+    name: win.slice(win.lastIndexOf('\\') + 1),
+    ext,
+    script: WEB_SCRIPT.has(ext),
+    zone: dropZone(win),
+    exRel: exchangeRelPath(file.rel),
+    out: result.findings,
+    base: { file: file.rel, sha256: null, size: file.size, mtime: Number.isFinite(file.mtimeMs) ? new Date(file.mtimeMs).toISOString() : null },
+  };
+  let read: Read;
+  try {
+    read = await readFile(file, probesFor(ctx));
+  } catch (err) {
+    result.skipped.push({ path: file.rel, reason: `not readable, checked by path only: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+    pathChecks(ctx, { status: 'unknown-path' });
+    return result;
+  }
+  result.bytes = read.bytes;
+  ctx.base.sha256 = read.sha256;
+  const bad = iocs().hashes.get(read.sha256);
+  if (bad)
+    add(ctx, { rule: 'WS-08', title: 'File hash on a published web-shell list', severity: 'critical', kind: 'webshell', summary: `${file.rel}: ${bad.note}`, evidence: { ioc_source: bad.source } });
+  const bl: BaselineVerdict = ctx.exRel ? checkBaseline(ctx.exRel, read.sha256) : { status: 'unknown-path' };
+  if (bl.status === 'known') return result; // Microsoft's own file, byte for byte
+  contentChecks(ctx, read, bl);
+  pathChecks(ctx, bl);
+  dumpAndArchiveChecks(ctx, read);
+  if (options.yaraRules) await yaraChecks(ctx, read, options.yaraRules, result);
+  return result;
+}
+
+// ---- reading ------------------------------------------------------------------------------------------------
+
+interface Read {
+  sha256: string;
+  bytes: number;
+  head: Buffer;
+  /** The whole file when it is at most SMALL bytes. */
+  all: Buffer | null;
+  /** Probe names whose bytes occur in the file. */
+  found: Set<string>;
+}
+
+interface Probe {
+  name: string;
+  bytes: Buffer[];
+}
+
+const wide = (s: string) => Buffer.from(s, 'utf16le');
+const PROBES = {
+  lsass: { name: 'lsasrv.dll', bytes: [wide('lsasrv.dll'), wide('LSASRV.DLL'), Buffer.from('lsasrv.dll')] },
+  appWeb: { name: 'aspnet_client or auth virtual path', bytes: ['~/aspnet_client/', '~/auth/'].flatMap((s) => [Buffer.from(s), wide(s)]) },
+} satisfies Record<string, Probe>;
+
+/** Byte patterns worth looking for in this file while it streams (minidumps are found by their header). */
+function probesFor(ctx: Ctx): Probe[] {
+  const probes: Probe[] = [PROBES.lsass];
+  if (/^app_web_[a-z0-9]{7,8}\.dll$/.test(ctx.name)) probes.push(PROBES.appWeb);
+  return probes;
+}
+
+async function readFile(file: EvidenceFile, probes: Probe[]): Promise<Read> {
+  const hash = createHash('sha256');
+  const found = new Set<string>();
+  const parts: Buffer[] = [];
+  let head: Buffer | null = null;
+  let bytes = 0;
+  let minidump = false;
+  let tail = Buffer.alloc(0);
+  const keep = Math.max(...probes.flatMap((p) => p.bytes.map((b) => b.length))) - 1;
+  for await (const chunk of readChunks(file)) {
+    hash.update(chunk);
+    if (head === null) {
+      head = chunk.subarray(0, 64 * 1024);
+      minidump = MAGIC.minidump(head);
+    }
+    if (bytes + chunk.length <= SMALL) parts.push(chunk);
+    else parts.length = 0;
+    bytes += chunk.length;
+    // Probes only matter for dumps and compiled pages; the window spans chunk edges.
+    if (minidump || probes.length > 1) {
+      const win = tail.length ? Buffer.concat([tail, chunk]) : chunk;
+      for (const p of probes) if (!found.has(p.name) && p.bytes.some((b) => win.includes(b))) found.add(p.name);
+      tail = Buffer.from(win.subarray(Math.max(0, win.length - keep)));
+    }
+  }
+  return { sha256: hash.digest('hex'), bytes, head: head ?? Buffer.alloc(0), all: bytes <= SMALL ? Buffer.concat(parts) : null, found };
+}
+
+// ---- content ------------------------------------------------------------------------------------------------
+
+/** Content signatures, magic checks and the keyword heuristic. */
+function contentChecks(ctx: Ctx, read: Read, bl: BaselineVerdict): void {
+  const { head, all } = read;
+  let strong = false;
+  if (MAGIC.pst(head) && (ctx.script || ctx.zone)) {
+    strong = true;
+    add(ctx, {
+      rule: 'WS-27', title: 'Mailbox export (PST) written as a web page (ProxyShell)', severity: ctx.script ? 'critical' : 'high', kind: 'webshell', cves: ['CVE-2021-34473', 'CVE-2021-34523', 'CVE-2021-31207'],
+      summary: `${ctx.file.rel} starts with the PST header !BDN: New-MailboxExportRequest wrote a mailbox into a web folder`,
+    });
+  }
+  if (MAGIC.der(head) && ctx.script) {
+    strong = true;
+    add(ctx, {
+      rule: 'WS-28', title: 'Certificate request written as a web page (ProxyShell)', severity: 'critical', kind: 'webshell', cves: ['CVE-2021-34473', 'CVE-2021-34523', 'CVE-2021-31207'],
+      summary: `${ctx.file.rel} is a DER certificate request: New-ExchangeCertificate -RequestFile wrote it into a web folder`,
+    });
+  }
+  const scanText = all !== null && (ctx.script || read.bytes <= SMALL_OTHER) && !MAGIC.pe(head) && !MAGIC.minidump(head);
+  if (!scanText || all === null) return;
+  const texts = fileTexts(all);
+  if (!strong && binaryPage(head, texts[0])) {
+    strong = true;
+    add(ctx, { rule: 'WS-29', title: 'ASP.NET page directive inside a binary file', severity: 'high', kind: 'webshell', summary: `${ctx.file.rel}: "Page Language=" after non-text leading bytes (a page smuggled in another format)` });
+  }
+  for (const sig of matchSignatures(texts, read.bytes)) {
+    strong = true;
+    // A signature in a file the web server would not run (a .txt dump, a script) is evidence, not a live shell.
+    const live = ctx.script || sig.kind !== 'webshell';
+    add(ctx, { rule: sig.id, title: sig.title, cves: sig.cves, severity: live ? sig.severity : 'high', kind: sig.kind, summary: `${ctx.file.rel}: ${sig.title}`, evidence: { signature_sources: sig.references } });
+  }
+  if (ctx.name === 'applicationhost.config') strong = appHostConfig(ctx, texts[0]) || strong;
+  if (ctx.ext === '.wer' && read.bytes < 8192 && texts.some((t) => t.includes('apppath=c:\\windows\\system32\\inetsrv\\w3wp.exe') && t.includes('.value=w3wp#msexchangeecpapppool')))
+    add(ctx, { rule: 'PL-43', title: 'WER report of an ECP worker crash (failed CVE-2021-26857 attempt)', severity: 'medium', kind: 'attempt', cves: ['CVE-2021-26857'], summary: `${ctx.file.rel}: w3wp MSExchangeECPAppPool crash report` });
+  if (!strong && ctx.script && bl.status === 'unknown-path') {
+    const kws = texts.flatMap(shellKeywords).filter((k, i, a) => a.indexOf(k) === i);
+    const severity: Severity | null = kws.length === 0 ? null : ctx.zone && ctx.zone !== 'exchange-web' ? 'high' : kws.length >= 2 ? 'medium' : 'low';
+    if (severity) add(ctx, { rule: 'WS-31', title: 'Web script with web-shell keywords', severity, kind: 'webshell', summary: `${ctx.file.rel}: ${kws.join(', ')}`, evidence: { keywords: kws } });
+  }
+}
+
+function appHostConfig(ctx: Ctx, text: string): boolean {
+  const proxyShell = /physicalpath="c:\\(programdata\\(com|who|zing|zoo|xyz|aux|con)\\|users\\all users\\)/.exec(text);
+  const hunting = proxyShell ?? /physicalpath="c:\\(programdata|users)\\/.exec(text);
+  if (!hunting) return false;
+  add(ctx, {
+    rule: 'WS-10', title: 'IIS virtual directory pointing into ProgramData / Users', severity: proxyShell ? 'high' : 'medium', kind: 'post-exploitation',
+    summary: `applicationHost.config: ${hunting[0]}`, evidence: { match: hunting[0] },
+  });
+  return true;
+}
+
+// ---- paths --------------------------------------------------------------------------------------------------
+
+/**
+ * Drop-zone, baseline and IOC-name checks. When the content checks already reported the file, a name IOC is added
+ * to those findings instead of a second finding for the same file.
+ */
+function pathChecks(ctx: Ctx, bl: BaselineVerdict): void {
+  const ioc = nameIoc(ctx);
+  const zone = ctx.zone;
+  const iocEv: Record<string, EvidenceValue> = ioc ? { ioc: ioc.what, ioc_source: ioc.source } : {};
+  const own = ctx.out.filter((f) => f.source.path === ctx.file.rel);
+  if (own.length > 0) {
+    for (const f of own) Object.assign(f.evidence, iocEv);
+    return;
+  }
+  if (zone && ctx.script) {
+    const z = ZONE_RULE[zone];
+    if (bl.status === 'differs')
+      add(ctx, {
+        rule: 'WS-07', title: 'Exchange page differs from every shipped build', severity: 'medium', kind: 'webshell',
+        summary: `${ctx.file.rel}: content is in none of the known-good lists (builds ${bl.builds.join(', ')}); another build, or modified`, evidence: { baseline_builds: bl.builds, ...iocEv },
+      });
+    else
+      add(ctx, {
+        rule: z.id, title: `Script that Exchange does not ship in ${z.where}`, severity: zone === 'exchange-web' ? 'medium' : 'high', kind: 'webshell',
+        summary: `${ctx.file.rel}: not one of Microsoft's files${ioc ? `; ${ioc.what}` : ''}`, evidence: iocEv,
+      });
+    return;
+  }
+  if ((zone === 'ecp-auth' || zone === 'aspnet_client') && ctx.name !== 'web.config') {
+    add(ctx, { rule: ZONE_RULE[zone].id, title: `Unexpected file in ${ZONE_RULE[zone].where}`, severity: 'low', kind: 'webshell', summary: `${ctx.file.rel}: not expected there`, evidence: iocEv });
+    return;
+  }
+  if (ioc && !ioc.genuine)
+    add(ctx, { rule: 'WS-05', title: 'File name or path on a published web-shell list', severity: 'medium', kind: 'ioc', summary: `${ctx.file.rel}: ${ioc.what}`, evidence: iocEv });
+  hafniumPaths(ctx);
+}
+
+function nameIoc(ctx: Ctx): { what: string; source: string; genuine: boolean } | null {
+  const st = iocs();
+  for (const [p, src] of st.paths) if (p.endsWith('\\' + ctx.win) || ctx.win.endsWith(p.replace(/^[a-z]:\\/, ''))) return { what: `path ${p}`, source: src.source, genuine: false };
+  const full = 'c:\\' + ctx.win;
+  const re = st.pathRegexes.find((r) => r.re.test(full));
+  if (re && ctx.script) return { what: `path pattern ${re.re.source}`, source: re.source, genuine: false };
+  const byName = st.fileNames.get(ctx.name);
+  if (byName) return { what: `file name ${ctx.name}`, source: byName.source, genuine: byName.genuine };
+  return null;
+}
+
+/** PX-09: HAFNIUM staging paths and tool names (data/iocs/file_artefacts.csv path/substring/regex rows). */
+function hafniumPaths(ctx: Ctx): void {
+  const full = 'c:\\' + ctx.win;
+  for (const a of iocs().artefacts) {
+    const v = a.value.toLowerCase();
+    const hit =
+      (a.kind === 'path' && full.endsWith(v.replace(/^c:\\/, ''))) ||
+      (a.kind === 'substring' && full.includes(v)) ||
+      (a.kind === 'regex' && !a.value.startsWith('App_Web') && new RegExp(a.value, 'i').test(full));
+    if (hit) {
+      add(ctx, { rule: 'PX-09', title: 'HAFNIUM staging path or tool name', severity: 'high', kind: 'post-exploitation', summary: `${ctx.file.rel}: ${a.what}`, evidence: { ioc: a.value, ioc_source: a.source } });
+      return;
+    }
+  }
+}
+
+// ---- dumps, archives, compiled pages ------------------------------------------------------------------------
+
+function dumpAndArchiveChecks(ctx: Ctx, read: Read): void {
+  const w = '\\' + ctx.win;
+  if (MAGIC.minidump(read.head)) {
+    const lsass = ctx.name.includes('lsass') || read.found.has(PROBES.lsass.name);
+    const staged = /\\(windows\\temp|inetpub|root|users\\public|perflogs)\\/.test(w) || (w.includes('\\programdata\\') && !w.includes('\\microsoft\\windows\\wer\\'));
+    add(ctx, {
+      rule: 'PX-07',
+      title: lsass ? 'lsass memory dump (credential theft)' : 'Process memory dump',
+      severity: lsass ? 'critical' : staged ? 'high' : 'low',
+      kind: 'post-exploitation',
+      summary: `${ctx.file.rel}: minidump${lsass ? ' of lsass (lsasrv.dll loaded)' : ''}${staged ? ' in a staging folder' : ''}`,
+      evidence: { lsass },
+    });
+  }
+  const inProgramData = w.includes('\\programdata\\');
+  const archiveExt = ctx.ext === '.7z' || ctx.ext === '.zip' || ctx.ext === '.rar';
+  const archiveMagic = MAGIC.sevenZip(read.head) || MAGIC.rar(read.head) || (MAGIC.zip(read.head) && !ZIP_DOCS.has(ctx.ext));
+  if (inProgramData && (archiveExt || archiveMagic)) {
+    const after = w.slice(w.indexOf('\\programdata\\') + 13);
+    const vendor = VENDOR_DIRS.find((v) => after.startsWith(v + '\\'));
+    add(ctx, {
+      rule: 'PX-08', title: 'Archive staged under ProgramData', severity: vendor ? 'low' : 'medium', kind: 'post-exploitation',
+      summary: `${ctx.file.rel}: ${archiveExt ? 'archive' : `archive content behind a ${ctx.ext || 'missing'} extension`}${vendor ? ` (vendor folder ${vendor}: usually routine)` : ''}`,
+      evidence: { vendor_path: vendor ?? null, disguised: !archiveExt },
+    });
+  }
+  if (read.found.has(PROBES.appWeb.name))
+    add(ctx, {
+      rule: 'WS-09', title: 'Compiled page of a web shell (Temporary ASP.NET Files)', severity: 'high', kind: 'webshell',
+      summary: `${ctx.file.rel}: compiled from a page under ~/aspnet_client/ or ~/auth/ — survives deletion of the .aspx`,
+    });
+}
+
+async function yaraChecks(ctx: Ctx, read: Read, rules: string, result: FileScanResult): Promise<void> {
+  const r = await yaraScan(rules, ctx.file, read.all);
+  if ('error' in r) {
+    result.skipped.push({ path: ctx.file.rel, reason: `--yara: ${r.error}` });
+    return;
+  }
+  for (const m of r.matches)
+    add(ctx, { rule: 'YARA', title: `YARA rule ${m}`, severity: 'high', kind: 'ioc', summary: `${ctx.file.rel}: YARA rule ${m} matched`, evidence: { yara_rule: m, yara_rules_file: rules } });
+}

@@ -1,0 +1,215 @@
+import { describe, expect, it, beforeAll } from 'vitest';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import type { EvidenceFile } from '../src/evidence/file.js';
+import { winPathSuffixMatch } from '../src/evidence/paths.js';
+import { dropZone, fileSweepScanner, sweepFile } from '../src/engine/scanners/files.js';
+import { checkBaseline, exchangeRelPath, shippedAuthUrls } from '../src/rules/files/baselines.js';
+import { yaraEngine } from '../src/rules/files/yara.js';
+import { scanOptions } from '../src/engine/scan.js';
+import { SHARED } from './iis-driver.js';
+
+const EX = 'C/Program Files/Microsoft/Exchange Server/V15';
+const OPTS = scanOptions();
+let root: string;
+
+function put(rel: string, data: Buffer | string): string {
+  const abs = join(root, rel);
+  mkdirSync(dirname(abs), { recursive: true });
+  writeFileSync(abs, data);
+  return rel;
+}
+function copy(src: string, rel: string): string {
+  const abs = join(root, rel);
+  mkdirSync(dirname(abs), { recursive: true });
+  copyFileSync(src, abs);
+  return rel;
+}
+function ev(rel: string): EvidenceFile {
+  const abs = join(root, rel);
+  const st = statSync(abs);
+  return { kind: 'fs', abs, rel, size: st.size, mtimeMs: st.mtimeMs };
+}
+async function sweep(rel: string, opts = OPTS) {
+  return sweepFile(ev(rel), opts);
+}
+async function rules(rel: string, opts = OPTS) {
+  return (await sweep(rel, opts)).findings.map((f) => `${f.rule}/${f.severity}`);
+}
+function walk(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? walk(join(dir, d.name)) : [join(dir, d.name)]));
+}
+
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'exhunt-files-'));
+});
+
+describe('paths', () => {
+  it('matches Windows paths from logs against evidence paths', () => {
+    expect(winPathSuffixMatch('C:\\inetpub\\wwwroot\\aspnet_client\\shell.aspx', 'C/inetpub/wwwroot/aspnet_client/shell.aspx')).toBe(true);
+    expect(winPathSuffixMatch('C:\\inetpub\\wwwroot\\aspnet_client\\shell.aspx', 'wwwroot/aspnet_client/shell.aspx')).toBe(true);
+    expect(winPathSuffixMatch('\\\\localhost\\c$\\inetpub\\wwwroot\\aspnet\\p433zrwewrvmcv.aspx', 'triage/C/inetpub/wwwroot/aspnet/P433ZRWEWRVMCV.aspx')).toBe(true);
+    expect(winPathSuffixMatch('C:\\inetpub\\wwwroot\\aspnet_client\\shell.aspx', 'C/inetpub/wwwroot/shell.aspx')).toBe(false);
+    expect(winPathSuffixMatch('C:\\a\\shell.aspx', 'b/shell.aspx')).toBe(false);
+    expect(winPathSuffixMatch('C:\\a\\shell.aspx', 'shell.aspx')).toBe(true);
+    expect(winPathSuffixMatch('shell.aspx', 'x/shell.aspx')).toBe(true);
+  });
+
+  it('knows the drop zones and the baseline form of Exchange paths', () => {
+    expect(dropZone('c\\program files\\microsoft\\exchange server\\v15\\frontend\\httpproxy\\owa\\auth\\x.aspx')).toBe('owa-auth');
+    expect(dropZone('v15\\frontend\\httpproxy\\owa\\auth\\15.1.2176\\x.aspx')).toBe('owa-auth-sub');
+    expect(dropZone('inetpub\\wwwroot\\aspnet_client\\system_web\\x.aspx')).toBe('aspnet_client');
+    expect(dropZone('users\\bob\\x.aspx')).toBeNull();
+    expect(exchangeRelPath(`${EX}/FrontEnd/HttpProxy/owa/auth/15.1.2176/scripts/premium/fexppw.js`)).toBe('frontend\\httpproxy\\owa\\auth\\version\\scripts\\premium\\fexppw.js');
+    expect(shippedAuthUrls().has('/owa/auth/logon.aspx')).toBe(true);
+    expect(shippedAuthUrls().has('/owa/auth/redirsuiteserverproxy.aspx')).toBe(false);
+    expect(checkBaseline('frontend\\httpproxy\\owa\\auth\\logon.aspx', '49194CA2DC5FF65A4E4438B3B68D11D63ED72E12CF72B76949733F4B5196A9B2')).toEqual({ status: 'known', builds: ['15.1.2176.9', '15.2.792.10'] });
+    expect(checkBaseline('frontend\\httpproxy\\owa\\auth\\logon.aspx', '00'.repeat(32)).status).toBe('differs');
+  });
+
+  it('leaves logs and event logs to their scanners', () => {
+    const f = (rel: string) => ({ kind: 'fs', abs: '/x', rel, size: 1, mtimeMs: 0 }) as EvidenceFile;
+    expect(fileSweepScanner.classify(f('W3SVC1/u_ex210303.log'), Buffer.alloc(0))).toBeNull();
+    expect(fileSweepScanner.classify(f('Logs/Security.evtx'), Buffer.alloc(0))).toBeNull();
+    expect(fileSweepScanner.classify(f('HttpProxy/Ecp/HttpProxy_2021030301-1.LOG'), Buffer.alloc(0))).toBeNull();
+    expect(fileSweepScanner.classify(f('x/shell.aspx'), Buffer.alloc(0))).toBe('file');
+  });
+});
+
+describe('real web shells', () => {
+  it('flags every tennc .aspx/.ashx/.asax sample by content alone (outside any drop zone)', async () => {
+    const base = SHARED + 'tennc-webshell/';
+    const samples = walk(base).filter((p) => /\.(aspx|ashx|asax)$/i.test(p));
+    expect(samples.length).toBeGreaterThanOrEqual(14);
+    for (const s of samples) {
+      const rel = copy(s, `samples/tennc/${relative(base, s)}`);
+      const r = await sweep(rel);
+      const shells = r.findings.filter((f) => f.kind === 'webshell');
+      expect(shells.length, rel).toBeGreaterThan(0);
+      expect(shells[0].evidence).toMatchObject({ file: rel, size: statSync(s).size });
+      expect(shells[0].evidence.sha256).toBe(createHash('sha256').update(readFileSync(s)).digest('hex'));
+    }
+    // README.txt quotes the China Chopper one-liner verbatim, so it is (rightly) reported; the others are plain text.
+    const readme = (await sweep(copy(base + 'README.txt', 'samples/tennc-docs/README.txt'))).findings;
+    expect(readme.map((f) => f.rule)).toContain('WS-21');
+    expect(readme.every((f) => f.severity === 'high')).toBe(true); // not a page the server would run
+    for (const doc of ['LICENSE', 'caidao-shell/README.md', 'aspx/httpHandlers_backdoor/readme.md'])
+      expect((await sweep(copy(base + doc, `samples/tennc-docs/${doc}`))).findings, doc).toEqual([]);
+  });
+
+  it('names the family where a signature exists', async () => {
+    const t = SHARED + 'tennc-webshell/';
+    expect(await rules(copy(t + 'caidao-shell/ice.aspx', 'fam/ice.aspx'))).toContain('WS-21/critical');
+    expect(await rules(copy(t + 'aspx/editor.aspx', 'fam/editor.aspx'))).toContain('WS-21/critical');
+    expect(await rules(copy(t + 'aspx/abcd.aspx', 'fam/abcd.aspx'))).toEqual(['WS-33/critical']);
+    expect(await rules(copy(t + 'Behinder/shell.aspx', 'fam/behinder.aspx'))).toEqual(['WS-33/critical']);
+    expect(await rules(copy(t + 'aspx/ASPXspy2.aspx', 'fam/spy.aspx'))).toEqual(['WS-33/critical']);
+  });
+
+  it('hamad-she VB.NET cmd shell: keyword heuristics, graded by where it sits', async () => {
+    const src = SHARED + 'hamad-she-proxyshell-writeup/webshell_vb_cmd_proxyshell_incident.aspx';
+    const loose = await sweep(copy(src, 'misc/app/page.aspx'));
+    expect(loose.findings.map((f) => `${f.rule}/${f.severity}`)).toEqual(['WS-31/medium']);
+    expect(loose.findings[0].evidence.keywords).toEqual(expect.arrayContaining(['processstartinfo']));
+    expect(await rules(copy(src, 'C/inetpub/wwwroot/aspnet_client/system_web/xmmm.aspx'))).toEqual(['WS-31/high']);
+  });
+
+  it('zer010bs OAB body: the CISA OAB-shell shape; critical when served as .aspx', async () => {
+    const src = SHARED + 'zer010bs-exchange-ioc-scan/oab_webshell_http_response_body_redacted.txt';
+    expect(await rules(copy(src, 'misc/oab_body.txt'))).toEqual(['PL-29/high']);
+    expect(await rules(copy(src, 'C/inetpub/wwwroot/aspnet_client/shell.aspx'))).toEqual(['PL-29/critical']);
+  });
+});
+
+describe('benign controls', () => {
+  it('genuine OAB web.config files and Microsoft-byte-exact files produce nothing', async () => {
+    const hc = SHARED + 'CSS-Exchange-HealthChecker-testdata/E19/';
+    expect((await sweep(copy(hc + 'DefaultWebSite-OAB_web.config', `${EX}/FrontEnd/HttpProxy/OAB/web.config`))).findings).toEqual([]);
+    expect((await sweep(copy(hc + 'ExchangeBackEnd-OAB_web.config', `${EX}/ClientAccess/OAB/web.config`))).findings).toEqual([]);
+    // An empty sprite file is in Microsoft's baselines for this path (SHA-256 of nothing).
+    expect((await sweep(put(`${EX}/ClientAccess/owa/prem/15.1.2176/resources/images/0/bdsprite1.narrow.x2.css`, ''))).findings).toEqual([]);
+    expect((await sweep(put(`${EX}/FrontEnd/HttpProxy/owa/auth/15.1.2176/themes/resources/logon.css`, 'body{}'))).findings).toEqual([]);
+    expect((await sweep(put('C/inetpub/wwwroot/aspnet_client/web.config', '<configuration/>'))).findings).toEqual([]);
+  });
+
+  it('a genuine name with other content is "differs", a look-alike name is a new script', async () => {
+    expect(await rules(put(`${EX}/FrontEnd/HttpProxy/owa/auth/logon.aspx`, '<%@ Page Language="C#" %>hello'))).toEqual(['WS-07/medium']);
+    const f = (await sweep(put(`${EX}/FrontEnd/HttpProxy/owa/auth/RedirSuiteServerProxy.aspx`, '<%@ Page Language="C#" %>hello'))).findings;
+    expect(f.map((x) => `${x.rule}/${x.severity}`)).toEqual(['WS-03/high']);
+    expect(String(f[0].evidence.ioc)).toContain('redirsuiteserverproxy.aspx');
+    expect(await rules(put(`${EX}/FrontEnd/HttpProxy/ecp/auth/notes.txt`, 'x'))).toEqual(['WS-02/low']);
+  });
+});
+
+describe('ProxyShell artefacts, dumps, archives', () => {
+  it('PST and certificate requests written as .aspx', async () => {
+    const pst = Buffer.concat([Buffer.from('!BDN'), Buffer.alloc(600), Buffer.from("<script language='JScript' runat='server'>")]);
+    expect(await rules(put('C/inetpub/wwwroot/aspnet/p433zrwewrvmcv.aspx', pst))).toEqual(['WS-27/critical']);
+    const der = Buffer.concat([Buffer.from([0x30, 0x82, 0x02, 0x10]), Buffer.from('CN=<%@ Page Language="Jscript"%>')]);
+    expect(await rules(put(`${EX}/FrontEnd/HttpProxy/ecp/auth/blank.aspx`, der))).toEqual(['WS-28/critical']);
+  });
+
+  it('lsass dumps by content, streamed, across chunk edges; other dumps graded by place', async () => {
+    // 'lsasrv.dll' (UTF-16) straddles the 4 MiB read-chunk boundary of a 6 MiB file.
+    const big = Buffer.alloc(6 * 1024 * 1024);
+    big.write('MDMP', 0, 'latin1');
+    Buffer.from('C:\\Windows\\System32\\lsasrv.dll', 'utf16le').copy(big, 4 * 1024 * 1024 - 30);
+    const r = await sweep(put('C/Windows/Temp/CqMebRGC.dmp', big));
+    expect(r.findings.map((f) => `${f.rule}/${f.severity}`)).toEqual(['PX-07/critical']);
+    expect(r.bytes).toBe(big.length);
+    expect(r.findings[0].evidence.sha256).toBe(createHash('sha256').update(big).digest('hex'));
+    const crash = Buffer.concat([Buffer.from('MDMP'), Buffer.alloc(100)]);
+    expect(await rules(put('C/ProgramData/Microsoft/Windows/WER/ReportQueue/a/w3wp.mdmp', crash))).toEqual(['PX-07/low']);
+    expect(await rules(put('C/inetpub/wwwroot/x.bin', crash))).toEqual(['PX-07/high']);
+  });
+
+  it('archives under ProgramData: vendor paths low, disguised archives found by magic, documents ignored', async () => {
+    const zip = Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.alloc(60)]);
+    expect(await rules(put('C/ProgramData/it.zip', zip))).toEqual(['PX-09/high', 'PX-08/medium']);
+    expect(await rules(put('C/ProgramData/McAfee/Common Framework/FrameworkConfig.zip', zip))).toEqual(['PX-08/low']);
+    const sevenZ = Buffer.concat([Buffer.from('7z\xbc\xaf\x27\x1c', 'latin1'), Buffer.alloc(60)]);
+    const d = (await sweep(put('C/ProgramData/Temp1/logo.gif', sevenZ))).findings;
+    expect(d.map((f) => `${f.rule}/${f.severity}`)).toEqual(['PX-08/medium']);
+    expect(d[0].evidence.disguised).toBe(true);
+    expect(await rules(put('C/ProgramData/Office/report.docx', zip))).toEqual([]);
+    expect(await rules(put('C/Users/bob/Documents/photos.zip', zip))).toEqual([]);
+  });
+
+  it('compiled web-shell pages and IIS virtual directories into ProgramData', async () => {
+    const dll = Buffer.concat([Buffer.from('MZ'), Buffer.alloc(300), Buffer.from('~/aspnet_client/system_web/abc.aspx', 'utf16le')]);
+    expect(await rules(put('C/Windows/Microsoft.NET/Framework64/v4.0.30319/Temporary ASP.NET Files/root/1/2/App_Web_ab12cd34.dll', dll))).toEqual(['WS-09/high']);
+    const cfg = '<configuration><virtualDirectory path="/x" physicalPath="C:\\ProgramData\\COM\\x" /></configuration>';
+    expect(await rules(put('C/Windows/System32/inetsrv/config/applicationHost.config', cfg))).toEqual(['WS-10/high']);
+  });
+});
+
+describe('IOCs, unreadable files, YARA', () => {
+  it('a --ioc hash marks a file as known bad', async () => {
+    const rel = put('misc/tool.bin', 'not a shell but on the list');
+    const sha = createHash('sha256').update('not a shell but on the list').digest('hex');
+    const ioc = put('iocs/mine.csv', `sha256,${sha},case 42\n`);
+    const opts = scanOptions({ iocFiles: [join(root, ioc)] });
+    expect(await rules(rel, opts)).toEqual(['WS-08/critical']);
+    expect(await rules(rel)).toEqual([]);
+  });
+
+  it('a file that cannot be read is reported and still checked by path', async () => {
+    const file: EvidenceFile = { kind: 'fs', abs: join(root, 'gone', 'x.aspx'), rel: 'C/inetpub/wwwroot/aspnet_client/x.aspx', size: 10, mtimeMs: 0 };
+    const r = await sweepFile(file, OPTS);
+    expect(r.skipped[0].reason).toMatch(/not readable.*ENOENT/);
+    expect(r.findings.map((f) => f.rule)).toEqual(['WS-01']);
+  });
+
+  it('--yara runs rules with the optional YARA-X engine', async () => {
+    const rulesFile = join(root, put('rules/t.yar', 'rule Exhunt_Test { strings: $a = "marker-7f3a" condition: $a }'));
+    expect(await yaraEngine(rulesFile)).toEqual({ engine: 'yara-x' });
+    const opts = scanOptions({ yaraRules: rulesFile });
+    const hit = await sweep(put('misc/y.txt', 'xx marker-7f3a xx'), opts);
+    expect(hit.findings.map((f) => f.evidence.yara_rule)).toEqual(['Exhunt_Test']);
+    expect((await sweep(put('misc/n.txt', 'nothing'), opts)).findings).toEqual([]);
+    const broken = join(root, put('rules/bad.yar', 'rule { nope'));
+    expect(await yaraEngine(broken)).toEqual({ error: expect.stringMatching(/do not compile/) });
+  });
+});
