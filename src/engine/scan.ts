@@ -8,6 +8,10 @@ import { VERSION } from '../version.js';
 import { FilePool, defaultJobs } from './pool.js';
 import type { RawFinding, ScanOptions } from './types.js';
 import { hostVerdict } from './verdict.js';
+import { correlate } from './correlate.js';
+import { locateWindowsPath } from './locate.js';
+import { exposureFindings } from '../builds/exposure.js';
+import { caseFacts, readCaseManifest } from '../evidence/case.js';
 
 export const DEFAULT_SINCE = '2020-12-01T00:00:00.000Z';
 
@@ -92,10 +96,13 @@ async function scanHost(
     progress.bytesDone += file.size;
     onProgress?.(progress);
   });
+  facts.push(...(await collectorFacts(input, skipped)));
+  markFilesPresent(raw, files);
+  raw.push(...exposureFindings(facts, options.since));
   const findings = numberFindings(raw);
   const merged = mergeCoverage(coverage);
   const { verdict, reasons } = hostVerdict(findings, merged, options.since);
-  return {
+  const host: HostResult = {
     name: hostName(facts) ?? folderName,
     inputs: [input],
     verdict,
@@ -112,6 +119,28 @@ async function scanHost(
       seconds: Math.round(performance.now() - t0) / 1000,
     },
   };
+  return { ...host, ...correlate(host) };
+}
+
+/** Host name and ExSetup.exe build from a collector's case manifest, when the input is a case. */
+async function collectorFacts(input: string, skipped: Skipped[]): Promise<Fact[]> {
+  try {
+    const manifest = await readCaseManifest(resolve(input));
+    return manifest ? caseFacts(manifest) : [];
+  } catch (err) {
+    skipped.push({ path: 'manifest.json', reason: `case manifest not usable: ${err instanceof Error ? err.message : String(err)}` });
+    return [];
+  }
+}
+
+/** A file a log says was written (OAB generator, cmdlet export ...): is it in the evidence? */
+function markFilesPresent(findings: RawFinding[], files: EvidenceFile[]): void {
+  for (const f of findings) {
+    if (f.rule !== 'PL-30' || typeof f.evidence.file !== 'string') continue;
+    const hit = locateWindowsPath(f.evidence.file, files);
+    f.evidence.file_in_evidence = hit ? hit.rel : null;
+    f.summary += hit ? `; the file is in the evidence at ${hit.rel}` : '; the file is not in the evidence';
+  }
 }
 
 function cmp(a: string, b: string): number {
