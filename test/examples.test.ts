@@ -150,7 +150,8 @@ describe('scanning the examples', () => {
 
   it('mail02-clean: clean, with HttpProxy covering the window', () => {
     const h = results.get('mail02-clean')!;
-    expect(h.findings.filter((f) => f.severity !== 'info')).toEqual([]);
+    // EXP-01 (the build, 15.1.2176.9, still lacks the ProxyShell fixes) describes the host, not an attack.
+    expect(h.findings.filter((f) => f.severity !== 'info' && f.kind !== 'exposure')).toEqual([]);
     expect(h.verdict).toBe('clean');
     expect(h.reasons[0]).toMatch(/HttpProxy\/Owa 2020-11-25 → 2021-03-31/);
   });
@@ -159,7 +160,7 @@ describe('scanning the examples', () => {
     const h = results.get('mail03-scanned')!;
     expect(h.verdict).toBe('attempted');
     expect(h.reasons[0]).toMatch(/^scanner probes only/);
-    expect(h.findings.every((f) => f.kind === 'scan' || f.severity === 'info')).toBe(true);
+    expect(h.findings.every((f) => f.kind === 'scan' || f.kind === 'exposure' || f.severity === 'info')).toBe(true);
     expect(count('mail03-scanned', 'PL-04')).toBe(4);
     expect(count('mail03-scanned', 'PL-05')).toBe(1);
   });
