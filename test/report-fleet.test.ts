@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fleetTable, terminalSafe } from '../src/report/fleet.js';
-import { compromisedFindings, cov, FULL_COVERAGE, host, report, scannedFindings } from './report-fixtures.js';
+import { attackSpan } from '../src/report/summary.js';
+import { compromisedFindings, cov, finding, FULL_COVERAGE, host, report, scannedFindings } from './report-fixtures.js';
 
 describe('fleetTable', () => {
   const rep = report([
@@ -28,6 +29,15 @@ describe('fleetTable', () => {
     const lines = fleetTable(rep, { color: true }).split('\n');
     expect(lines[1]).toContain('\x1b[1;31mcompromised          \x1b[0m');
     expect(lines[1].replace(/\x1b\[[0-9;]*m/g, '')).toBe(fleetTable(rep, { color: false }).split('\n')[1]);
+  });
+
+  it('takes attack times from logs when there are any: a copied file has the time of the copy', () => {
+    const f = [
+      finding({ id: 'L', rule: 'PL-02', kind: 'exploitation', time: '2021-03-03T06:49:42Z', client_ip: '1.2.3.4' }),
+      finding({ id: 'D', rule: 'WS-20', kind: 'webshell', time: '2026-11-25T00:49:04Z', source: { path: 'C/inetpub/wwwroot/aspnet_client/x.aspx' } }),
+    ];
+    expect(attackSpan(host('h', f, []))).toEqual({ first: '2021-03-03T06:49:42Z', last: '2021-03-03T06:49:42Z' });
+    expect(attackSpan(host('h', [f[1]], []))).toEqual({ first: '2026-11-25T00:49:04Z', last: '2026-11-25T00:49:04Z' });
   });
 
   it('neutralises terminal escapes and bidi overrides in host names', () => {

@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 // The HTML report in a real browser (Debian's chromium, installed by scripts/setup-test-deps.sh): it renders,
 // shows the verdicts, logs no console errors, makes no request, and no hostile evidence string executes.
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostVerdict } from '../src/engine/verdict.js';
 import type { HostResult } from '../src/model.js';
 import { renderHtml } from '../src/report/html.js';
+import { scanExamples } from './report-examples.js';
 import { compromisedFindings, cov, finding, FULL_COVERAGE, host, report, scannedFindings, SINCE } from './report-fixtures.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -47,43 +49,60 @@ const HOSTS = [
   withVerdict(host(`evil${HOSTILE.script}`, [], [])),
 ];
 
+interface Opened {
+  dir: string;
+  ctx: BrowserContext;
+  page: Page;
+  url: string;
+  consoleErrors: string[];
+  requests: string[];
+}
+
+/** Writes the HTML to a fresh folder and opens it from file:// in a fresh profile, recording errors and requests. */
+async function openReport(html: string): Promise<Opened> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} is missing: run scripts/setup-test-deps.sh (installs Debian's chromium), or set EXHUNT_SKIP_BROWSER=1 to skip the browser test`);
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'exhunt-html-'));
+  const file = join(dir, 'report.html');
+  writeFileSync(file, html, 'utf8');
+  const url = pathToFileURL(file).href;
+  const ctx = await chromium.launchPersistentContext(join(dir, 'profile'), {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1280, height: 900 },
+  });
+  const page = ctx.pages()[0] ?? (await ctx.newPage());
+  const opened: Opened = { dir, ctx, page, url, consoleErrors: [], requests: [] };
+  page.on('console', (m) => {
+    if (m.type() === 'error') opened.consoleErrors.push(m.text());
+  });
+  page.on('pageerror', (e) => opened.consoleErrors.push(`pageerror: ${e.message}`));
+  page.on('request', (r) => opened.requests.push(r.url()));
+  await page.goto(url);
+  await page.waitForSelector('html[data-ready="1"]', { timeout: 20_000 });
+  return opened;
+}
+
+async function close(o: Opened | undefined): Promise<void> {
+  await o?.ctx.close();
+  if (o) rmSync(o.dir, { recursive: true, force: true });
+}
+
 describe.skipIf(SKIP)('HTML report in headless Chromium', () => {
-  let dir: string;
-  let ctx: BrowserContext;
+  let o: Opened;
   let page: Page;
-  const consoleErrors: string[] = [];
-  const requests: string[] = [];
-  let fileUrl: string;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} is missing: run scripts/setup-test-deps.sh (installs Debian's chromium), or set EXHUNT_SKIP_BROWSER=1 to skip the browser test`);
-    }
-    dir = mkdtempSync(join(tmpdir(), 'exhunt-html-'));
-    const file = join(dir, 'report.html');
     const html = renderHtml(report(HOSTS));
-    writeFileSync(file, html, 'utf8');
     writeFileSync(SCREENSHOT.replace(/\.png$/, '.html'), html, 'utf8');
-    fileUrl = pathToFileURL(file).href;
-    ctx = await chromium.launchPersistentContext(join(dir, 'profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1280, height: 900 },
-    });
-    page = ctx.pages()[0] ?? (await ctx.newPage());
-    page.on('console', (m) => {
-      if (m.type() === 'error') consoleErrors.push(m.text());
-    });
-    page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
-    page.on('request', (r) => requests.push(r.url()));
-    await page.goto(fileUrl);
-    await page.waitForSelector('html[data-ready="1"]', { timeout: 20_000 });
+    o = await openReport(html);
+    page = o.page;
   });
 
   afterAll(async () => {
-    await ctx?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await close(o);
   });
 
   it('renders the verdicts, worst first in the fleet table, one banner per host', async () => {
@@ -97,8 +116,8 @@ describe.skipIf(SKIP)('HTML report in headless Chromium', () => {
   });
 
   it('has no console errors and makes no request but the file itself', () => {
-    expect(consoleErrors).toEqual([]);
-    expect(requests).toEqual([fileUrl]);
+    expect(o.consoleErrors).toEqual([]);
+    expect(o.requests).toEqual([o.url]);
   });
 
   it('executes no evidence string and shows each as text', async () => {
@@ -143,5 +162,28 @@ describe.skipIf(SKIP)('HTML report in headless Chromium', () => {
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     await page.screenshot({ path: SCREENSHOT.replace(/\.png$/, '-first-screen.png') });
     expect(existsSync(SCREENSHOT)).toBe(true);
+  });
+});
+
+describe.skipIf(SKIP)('HTML report of the example scan in headless Chromium', () => {
+  let o: Opened;
+
+  beforeAll(async () => {
+    o = await openReport(renderHtml(await scanExamples()));
+  });
+
+  afterAll(async () => {
+    await close(o);
+  });
+
+  it('shows the four verdicts of the real scan, with no console error and no request', async () => {
+    const banners = await o.page.$$eval('.banner .verdict', (els) => els.map((e) => e.getAttribute('data-verdict')));
+    expect(banners).toEqual(['compromised', 'clean', 'attempted', 'insufficient-evidence']);
+    expect(o.consoleErrors).toEqual([]);
+    expect(o.requests).toEqual([o.url]);
+    // The real ECP evidence carries the attacker's <script> page: it must be text, not markup.
+    expect(await o.page.evaluate(() => document.body.innerText)).toContain('<script language="JScript" runat="server">');
+    expect(await o.page.$$eval('script', (els) => els.length)).toBe(2);
+    await o.page.screenshot({ path: SCREENSHOT.replace(/\.png$/, '-examples.png'), fullPage: true });
   });
 });

@@ -1,98 +1,7 @@
-import { isIP } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { renderNdjson } from '../src/report/ndjson.js';
+import { validateEcs as validate } from './report-ecs.js';
 import { compromisedFindings, finding, FULL_COVERAGE, host, report } from './report-fixtures.js';
-
-/** The ECS fields exhunt emits, with the type Elasticsearch maps them to. Anything else must live under `exhunt.`. */
-const ECS_TYPES: Record<string, 'date' | 'keyword' | 'keyword[]' | 'long' | 'float' | 'ip' | 'text'> = {
-  '@timestamp': 'date',
-  'ecs.version': 'keyword',
-  'event.kind': 'keyword',
-  'event.category': 'keyword[]',
-  'event.type': 'keyword[]',
-  'event.severity': 'long',
-  'event.risk_score': 'float',
-  'event.id': 'keyword',
-  'event.code': 'keyword',
-  'event.dataset': 'keyword',
-  'event.module': 'keyword',
-  'event.provider': 'keyword',
-  'event.created': 'date',
-  message: 'text',
-  'host.name': 'keyword',
-  'source.ip': 'ip',
-  'source.address': 'keyword',
-  'url.original': 'keyword',
-  'url.path': 'keyword',
-  'url.query': 'keyword',
-  'url.scheme': 'keyword',
-  'url.domain': 'keyword',
-  'http.request.method': 'keyword',
-  'http.response.status_code': 'long',
-  'user_agent.original': 'keyword',
-  'file.path': 'keyword',
-  'file.name': 'keyword',
-  'file.hash.sha256': 'keyword',
-  'rule.id': 'keyword',
-  'rule.name': 'keyword',
-  'rule.category': 'keyword',
-  'rule.ruleset': 'keyword',
-  'vulnerability.id': 'keyword[]',
-  'vulnerability.enumeration': 'keyword',
-  'vulnerability.scanner.vendor': 'keyword',
-  'threat.framework': 'keyword',
-  'threat.tactic.id': 'keyword[]',
-  'threat.tactic.name': 'keyword[]',
-  'threat.technique.id': 'keyword[]',
-  'threat.technique.name': 'keyword[]',
-  'log.file.path': 'keyword',
-  tags: 'keyword[]',
-};
-const ALLOWED = {
-  'event.kind': ['alert'],
-  'event.category': ['intrusion_detection', 'web', 'file', 'host', 'vulnerability'],
-  'event.type': ['info'],
-} as Record<string, string[]>;
-
-function flatten(o: Record<string, unknown>, prefix = ''): Array<[string, unknown]> {
-  return Object.entries(o).flatMap(([k, v]) =>
-    v !== null && typeof v === 'object' && !Array.isArray(v) ? flatten(v as Record<string, unknown>, `${prefix}${k}.`) : [[`${prefix}${k}`, v] as [string, unknown]],
-  );
-}
-
-function typeProblem(field: string, v: unknown): string | null {
-  const t = ECS_TYPES[field];
-  const isStr = (x: unknown) => typeof x === 'string';
-  const ok = {
-    date: isStr(v) && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/.test(v as string) && !Number.isNaN(Date.parse(v as string)),
-    keyword: isStr(v),
-    text: isStr(v),
-    'keyword[]': Array.isArray(v) && v.length > 0 && v.every(isStr),
-    long: Number.isInteger(v),
-    float: typeof v === 'number' && Number.isFinite(v),
-    ip: isStr(v) && isIP(v as string) !== 0,
-  }[t];
-  if (!ok) return `${field} is not ${t}: ${JSON.stringify(v)}`;
-  const allowed = ALLOWED[field];
-  if (allowed && !(Array.isArray(v) ? v : [v]).every((x) => allowed.includes(x as string))) return `${field} has a value ECS does not allow: ${JSON.stringify(v)}`;
-  return null;
-}
-
-/** Every problem in every line, so a failure lists them all. */
-function validate(ndjson: string): string[] {
-  return ndjson
-    .split('\n')
-    .filter((l) => l !== '')
-    .flatMap((line, n) => {
-      const doc = JSON.parse(line) as Record<string, unknown>;
-      return flatten(doc).flatMap(([field, v]) => {
-        if (field.startsWith('exhunt.')) return [];
-        if (!(field in ECS_TYPES)) return [`line ${n + 1}: ${field} is not an ECS field exhunt declares`];
-        const p = typeProblem(field, v);
-        return p ? [`line ${n + 1}: ${p}`] : [];
-      });
-    });
-}
 
 const hostile = [
   finding({ id: 'H1', rule: 'PL-22', kind: 'exploitation', severity: 'critical', time: '2021-03-03T08:12:08Z', client_ip: 'not-an-ip', evidence: { url: '/ecp/DDI/DDIService.svc/SetObject?schema=ResetOABVirtualDirectory&x=<script>\u2028', status: '200', method: 'post', user_agent: 'Mozilla\n{"index":{}}', sha256: 'nothex' } }),
@@ -104,6 +13,11 @@ describe('renderNdjson', () => {
   const rep = report([host('mail01', compromisedFindings(), FULL_COVERAGE, 'compromised'), host('mail02', hostile, FULL_COVERAGE, 'compromised'), host('mail03', [], [])]);
   const out = renderNdjson(rep);
   const docs = out.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, any>); // any: the test walks arbitrary ECS documents
+  const doc = (id: string, hostName?: string) => {
+    const d = docs.find((x) => x.exhunt.finding_id === id && (hostName === undefined || x.host.name === hostName));
+    if (!d) throw new Error(`no document for ${id}`);
+    return d;
+  };
 
   it('writes one newline-terminated line per finding, even with newlines and U+2028 in evidence', () => {
     expect(out.endsWith('\n')).toBe(true);
@@ -127,7 +41,7 @@ describe('renderNdjson', () => {
   });
 
   it('maps the well-known evidence keys', () => {
-    const f1 = docs.find((d) => d.exhunt.finding_id === 'F1' && d.host.name === 'mail01');
+    const f1 = doc('F1', 'mail01');
     expect(f1).toMatchObject({
       '@timestamp': '2021-03-03T08:12:01.000Z',
       event: { kind: 'alert', severity: 99, id: 'mail01/F1', dataset: 'exhunt.finding' },
@@ -139,13 +53,13 @@ describe('renderNdjson', () => {
       log: { file: { path: 'Logging/HttpProxy/Ecp/HttpProxy_2021030308-1.LOG' } },
       exhunt: { incident: 'I2', stage: 'exploited', host_verdict: 'compromised', host_stage: 'post-exploitation', evidence: { request_id: 'A1B2-0001', status: '241' } },
     });
-    const f5 = docs.find((d) => d.exhunt.finding_id === 'F5');
+    const f5 = doc('F5');
     expect(f5.file).toEqual({ path: 'Exchange/FrontEnd/HttpProxy/owa/auth/shell.aspx', name: 'shell.aspx', hash: { sha256: 'b75f163ca9b9240bf4b37ad92bc7556b40a17e27c2b8ed5c8991385fe07d17d0' } });
     expect(f5.threat.technique.id).toEqual(['T1505.003']);
   });
 
   it('keeps invalid IPs, statuses and hashes out of typed fields', () => {
-    const [h1, h2, h3] = ['H1', 'H2', 'H3'].map((id) => docs.find((d) => d.exhunt.finding_id === id));
+    const [h1, h2, h3] = ['H1', 'H2', 'H3'].map((id) => doc(id));
     expect(h1.source).toEqual({ address: 'not-an-ip' });
     expect(h1.http.response.status_code).toBe(200);
     expect(h1.url.query).toBe('schema=ResetOABVirtualDirectory&x=<script>\u2028');

@@ -9,17 +9,19 @@ describe('nextSteps', () => {
     const h = host('mail01', compromisedFindings(), FULL_COVERAGE, 'compromised');
     expect(ids(h)).toEqual(['preserve', 'isolate', 'remove-shells', 'reset-credentials', 'update', 'hunt', 'report']);
     const steps = nextSteps(h, SINCE);
-    expect(steps[2].items).toEqual(['Exchange/FrontEnd/HttpProxy/owa/auth/shell.aspx', 'C:\\Program Files\\Microsoft\\Exchange Server\\V15\\FrontEnd\\HttpProxy\\owa\\auth\\shell.aspx']);
+    // One line per location: the Windows path of the OAB write wins over the evidence path of the same file.
+    expect(steps[2].items).toEqual(['C:\\Program Files\\Microsoft\\Exchange Server\\V15\\FrontEnd\\HttpProxy\\owa\\auth\\shell.aspx']);
     expect(steps[3].title).toBe('Reset credentials: LSASS memory was dumped');
     expect(steps[3].items).toEqual(['C:\\root\\lsass.dmp']);
     expect(steps[4].title).toBe('Install the latest Cumulative Update and Security Update');
   });
 
   it('uses the build assessment when an exposure finding carries the install advice', () => {
-    const exposure = finding({ id: 'E', rule: 'EXPOSURE', kind: 'exposure', summary: 'Vulnerable build 15.1.2176.2', evidence: { build: '15.1.2176.2', current_build: '15.1.2176.2', product: 'Exchange 2016', cu: 'CU19', install: 'install Mar21SU (KB5000871, 15.1.2176.9) or a later SU for CU19' } });
+    const exposure = finding({ id: 'E', rule: 'EXPOSURE', kind: 'exposure', summary: 'Vulnerable build 15.1.2176.2', evidence: { build: '15.1.2176.2', current_build: '15.1.2176.2', product: 'Exchange 2016', cu: 'CU19', install: 'install Mar21SU (KB5000871, 15.1.2176.9) or a later SU for CU19', current_families: { proxylogon: 'vulnerable', proxyshell: 'vulnerable' } } });
     const step = nextSteps(host('h', [exposure], FULL_COVERAGE, 'clean'), SINCE).find((s) => s.id === 'update');
     expect(step?.title).toBe('Install the security update for build 15.1.2176.2 (Exchange 2016 CU19)');
     expect(step?.detail).toMatch(/^install Mar21SU \(KB5000871, 15\.1\.2176\.9\)/);
+    expect(step?.items).toEqual(['proxylogon: vulnerable', 'proxyshell: vulnerable']);
     const fixed = { ...exposure, evidence: { ...exposure.evidence, install: null } };
     expect(nextSteps(host('h', [fixed], FULL_COVERAGE, 'clean'), SINCE)[0].title).toBe('Keep build 15.1.2176.2 (Exchange 2016 CU19) up to date');
   });

@@ -10,6 +10,8 @@ const START_SLACK_MS = DAY_MS;
 /** A source that stops more than this before the newest evidence leaves the recent past unseen. */
 const END_SLACK_MS = 2 * DAY_MS;
 const MAX_RULE_REASONS = 6;
+/** Exchange keeps one HttpProxy folder per protocol; naming every short one would bury the verdict. */
+const MAX_SHORT = 3;
 
 /** Sources that record the requests ProxyLogon / ProxyShell / ProxyNotShell are seen in. */
 function isWebSource(c: Coverage): boolean {
@@ -111,6 +113,9 @@ export function hostVerdict(findings: Finding[], coverage: Coverage[], since: st
   const to = cov.end ? ` to the newest evidence (${cov.end.slice(0, 10)})` : '';
   const reasons = [`no findings; ${cov.covering.map(spanText).join(', ')} cover the window from ${since.slice(0, 10)}${to}`];
   const short = coverage.filter((c) => isWebSource(c) && !cov.covering.includes(c));
-  if (short.length) reasons.push(`shorter sources: ${short.map(spanText).join(', ')}`);
+  if (short.length) {
+    const more = short.length > MAX_SHORT ? ` and ${short.length - MAX_SHORT} more` : '';
+    reasons.push(`shorter sources: ${short.slice(0, MAX_SHORT).map(spanText).join(', ')}${more}`);
+  }
   return { verdict: 'clean', reasons };
 }

@@ -2,8 +2,9 @@
 // No network at all (strict CSP, inline CSS/SVG, one hashed script). Every evidence string is escaped here or set
 // with textContent in the client script.
 import { createHash } from 'node:crypto';
+import { SEVERITY_RANK } from '../model.js';
 import type { Coverage, EvidenceValue, Finding, HostResult, Incident, ScanReport, Stage, TimelineEntry, Verdict } from '../model.js';
-import { correlationOf, sourceLane } from '../engine/correlate.js';
+import { STAGE_RANK, correlationOf, findingStage, sourceLane } from '../engine/correlate.js';
 import { CLIENT_JS } from './html-client.js';
 import { nextSteps } from './next-steps.js';
 import { VERDICT_ORDER, attackSpan, coverageSpan, severityCounts, shortDay, shortTime, verdictCounts } from './summary.js';
@@ -77,6 +78,7 @@ th{font-size:12px;color:#334155;background:#f1f5f9}
 .incident{border:1px solid var(--line);border-left:5px solid var(--muted);border-radius:6px;padding:8px 12px;margin:10px 0}
 .incident .head{font-weight:600}.incident p{margin:6px 0}
 .incident table td,.incident table th{font-size:12px}
+.incident td:nth-child(-n+3),table.findings td.col-rule,table.findings td.col-severity,table.findings td.col-incident{white-space:nowrap}
 .fleet td a{color:inherit;font-weight:600}
 .filters{display:flex;flex-wrap:wrap;gap:6px;align-items:center;margin:6px 0}
 .filters input{flex:1;min-width:220px;padding:5px 8px;border:1px solid #cbd5e1;border-radius:4px}
@@ -160,9 +162,15 @@ function coverageLane(c: Coverage): string {
   return 'Other logs';
 }
 
+/**
+ * The time range drawn: the dated findings from logs (file times, often the day of collection, would squeeze the
+ * attack into a pixel; they are drawn at the edge instead), or the coverage and window start when nothing is dated.
+ */
 function timeDomain(entries: TimelineEntry[], coverage: Coverage[], since: string): [number, number] | null {
-  const pts = entries.length
-    ? entries.flatMap((e) => [Date.parse(e.time), Date.parse(e.last)])
+  const logged = entries.filter((e) => e.source !== 'Files');
+  const drawn = logged.length ? logged : entries;
+  const pts = drawn.length
+    ? drawn.flatMap((e) => [Date.parse(e.time), Date.parse(e.last)])
     : [Date.parse(since), ...coverage.flatMap((c) => [c.first, c.last]).filter((t): t is string => t !== null).map((t) => Date.parse(t))];
   const ok = pts.filter((t) => !Number.isNaN(t));
   if (!ok.length) return null;
@@ -222,13 +230,18 @@ function timelineSvg(entries: TimelineEntry[], coverage: Coverage[], since: stri
   for (const e of entries) {
     const i = lanes.indexOf(e.source);
     const cy = top + i * laneH + laneH / 2;
-    const a = x(Date.parse(e.time));
-    const b = x(Date.parse(e.last));
+    const start = Date.parse(e.time);
+    const outside = start < lo || start > hi;
+    const a = clampX(start);
+    const b = clampX(Date.parse(e.last));
     const r = Math.min(9, 3.5 + Math.log10(e.count) * 2.5);
     const color = STAGE_COLOR[e.stage];
-    const label = `${shortTime(e.time)}${e.last !== e.time ? ` → ${shortTime(e.last)}` : ''}  ${e.rule}${e.count > 1 ? ` ×${e.count}` : ''}  ${e.title}${e.client_ip ? `  from ${e.client_ip}` : ''}${e.incident ? `  (${e.incident})` : ''}  [${e.stage}]`;
+    const label = `${shortTime(e.time)}${e.last !== e.time ? ` → ${shortTime(e.last)}` : ''}  ${e.rule}${e.count > 1 ? ` ×${e.count}` : ''}  ${e.title}${e.client_ip ? `  from ${e.client_ip}` : ''}${e.incident ? `  (${e.incident})` : ''}  [${e.stage}]${outside ? '  (outside the drawn range, shown at its edge)' : ''}`;
     const bar = b - a > 2 ? `<line x1="${a.toFixed(1)}" x2="${b.toFixed(1)}" y1="${cy}" y2="${cy}" stroke="${color}" stroke-width="4" stroke-linecap="round" opacity=".6"/>` : '';
-    parts.push(`<g class="ev" data-stage="${esc(e.stage)}">${bar}<circle cx="${a.toFixed(1)}" cy="${cy}" r="${r.toFixed(1)}" fill="${color}" stroke="#fff"/><title>${esc(label)}</title></g>`);
+    const dot = outside
+      ? `<circle cx="${a.toFixed(1)}" cy="${cy}" r="${r.toFixed(1)}" fill="#fff" stroke="${color}" stroke-width="2"/>`
+      : `<circle cx="${a.toFixed(1)}" cy="${cy}" r="${r.toFixed(1)}" fill="${color}" stroke="#fff"/>`;
+    parts.push(`<g class="ev" data-stage="${esc(e.stage)}">${bar}${dot}<title>${esc(label)}</title></g>`);
   }
   const axisY = top + lanes.length * laneH;
   parts.push(`<line x1="${left}" x2="${W - right}" y1="${axisY}" y2="${axisY}" stroke="#94a3b8"/>`);
@@ -242,7 +255,7 @@ function timelineSvg(entries: TimelineEntry[], coverage: Coverage[], since: stri
     .map((s) => `<span><i style="background:${STAGE_COLOR[s]}"></i>${esc(STAGE_LABEL[s])}</span>`)
     .join('');
   return `<svg class="timeline" role="img" aria-label="Attack timeline by evidence source" viewBox="0 0 ${W} ${H}">${parts.join('')}</svg>
-<div class="legend">${legend}<span><i style="background:#dbeafe;border-radius:0"></i>log coverage</span> Times in UTC; hover a dot for details.</div>`;
+<div class="legend">${legend}<span><i style="background:#dbeafe;border-radius:0"></i>log coverage</span> Hollow dot: outside the drawn range (usually a file time). Times in UTC; hover a dot for details.</div>`;
 }
 
 const EXCERPT_KEYS = ['url', 'status', 'method', 'anchor_mailbox', 'cmdlet', 'file', 'ecp_canary', 'request_id', 'user_agent', 'sha256'];
@@ -252,13 +265,31 @@ function excerpt(f: Finding): string {
   return keys.map((k) => `${k}=${evidenceText(f.evidence[k])}`).join('  ');
 }
 
+/**
+ * The findings that tell the story: the strongest finding of each rule (furthest stage, then severity), at most
+ * MAX_EXCERPTS rules, shown in time order. Indicator matches do not crowd out the exploit.
+ */
+function excerpts(list: Finding[]): Finding[] {
+  const weight = (f: Finding) => STAGE_RANK[findingStage(f) ?? 'none'] * 10 + SEVERITY_RANK[f.severity];
+  const best = new Map<string, Finding>();
+  for (const f of list) {
+    const cur = best.get(f.rule);
+    if (!cur || weight(f) > weight(cur)) best.set(f.rule, f);
+  }
+  const order = new Map(list.map((f, i) => [f, i]));
+  return [...best.values()]
+    .sort((a, b) => weight(b) - weight(a))
+    .slice(0, MAX_EXCERPTS)
+    .sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
+}
+
 function incidentHtml(inc: Incident, byId: Map<string, Finding>): string {
   const list = inc.findings.map((id) => byId.get(id)).filter((f): f is Finding => f !== undefined);
-  const rows = list
-    .slice(0, MAX_EXCERPTS)
+  const shown = excerpts(list);
+  const rows = shown
     .map((f) => `<tr><td class="mono">${esc(shortTime(f.time))}</td><td>${esc(f.rule)}</td><td>${esc(sourceLane(f.source.path))}</td><td>${esc(f.summary)}<div class="mono muted">${esc(excerpt(f))}</div><div class="mono muted">${esc(sourceRef(f))}</div></td></tr>`)
     .join('');
-  const more = list.length > MAX_EXCERPTS ? `<p class="muted">… ${list.length - MAX_EXCERPTS} more findings in this incident (findings table, filter “${esc(inc.id)}”).</p>` : '';
+  const more = list.length > shown.length ? `<p class="muted">Strongest finding of each rule shown; all ${list.length} are in the findings table (filter “${esc(inc.id)}”).</p>` : '';
   const keys = [
     inc.keys.files.length ? `files: ${inc.keys.files.join(', ')}` : '',
     inc.keys.ecp_canaries.length ? `ECP canaries: ${inc.keys.ecp_canaries.join(', ')}` : '',

@@ -1,6 +1,6 @@
 // "What to do next", derived from one host's result: CISA AA21-062A's response steps, made specific.
 import type { Finding, HostResult } from '../model.js';
-import { confirmedShells, evidenceString, findingStage, normalizeIp } from '../engine/correlate.js';
+import { confirmedShells, evidenceString, fileKey, findingStage, normalizeIp } from '../engine/correlate.js';
 import { assessCoverage } from '../engine/verdict.js';
 
 export interface NextStep {
@@ -26,13 +26,26 @@ function lsassDumps(host: HostResult): Finding[] {
   return host.findings.filter((f) => f.kind === 'post-exploitation' && f.severity !== 'info' && LSASS.test(`${f.rule} ${f.title} ${f.summary} ${evidenceString(f.evidence.file) ?? ''}`));
 }
 
-/** Files an attacker wrote or left: web shells on disk, files written by exploitation (OAB, exports, cert requests). */
+/**
+ * Files an attacker wrote or left (web shells on disk, files written by exploitation: OAB, exports, cert requests),
+ * one per location: the Windows path the admin will type when there is one, else the evidence path.
+ */
 function shellPaths(host: HostResult): string[] {
-  const fromFindings = host.findings
-    .filter((f) => f.kind === 'webshell' || (f.kind === 'exploitation' && findingStage(f) === 'exploited'))
-    .map((f) => evidenceString(f.evidence.file))
-    .filter((p): p is string => p !== null);
-  return [...confirmedShells(host.findings).values(), ...fromFindings];
+  const paths = [
+    ...confirmedShells(host.findings).values(),
+    ...host.findings
+      .filter((f) => f.kind === 'webshell' || (f.kind === 'exploitation' && findingStage(f) === 'exploited'))
+      .map((f) => evidenceString(f.evidence.file))
+      .filter((p): p is string => p !== null),
+  ];
+  const byKey = new Map<string, string>();
+  const windowsLike = (p: string) => /^[a-z]:\\|^\\\\/i.test(p);
+  for (const p of paths) {
+    const key = fileKey(p) ?? p;
+    const seen = byKey.get(key);
+    if (seen === undefined || (!windowsLike(seen) && windowsLike(p))) byKey.set(key, p);
+  }
+  return [...byKey.values()];
 }
 
 function attackerIps(host: HostResult): string[] {
@@ -53,9 +66,11 @@ export function updateStep(host: HostResult): NextStep {
   const product = exposure ? [evidenceString(exposure.evidence.product), evidenceString(exposure.evidence.cu)].filter((x) => x !== null).join(' ') : '';
   if (exposure && build !== null) {
     const what = `${build}${product ? ` (${product})` : ''}`;
+    const families = exposure.evidence.current_families ?? exposure.evidence.families;
+    const items = families && typeof families === 'object' && !Array.isArray(families) ? Object.entries(families).map(([k, v]) => `${k}: ${String(v)}`) : [];
     return install !== null
-      ? { id: 'update', title: `Install the security update for build ${what}`, detail: `${install}. Patching closes the hole but does not remove an attacker who is already in.`, items: [exposure.summary] }
-      : { id: 'update', title: `Keep build ${what} up to date`, detail: 'The build is fixed for ProxyLogon, ProxyShell and ProxyNotShell; keep installing each new Security Update.', items: [exposure.summary] };
+      ? { id: 'update', title: `Install the security update for build ${what}`, detail: `${install}. Patching closes the hole but does not remove an attacker who is already in.`, items }
+      : { id: 'update', title: `Keep build ${what} up to date`, detail: 'The build is fixed for ProxyLogon, ProxyShell and ProxyNotShell; keep installing each new Security Update.', items };
   }
   const builds = host.facts.filter((f) => f.kind === 'build').map((f) => `${f.value} (${f.origin})`);
   return {

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { SEVERITY_RANK, type ScanReport } from '../../model.js';
 import { DEFAULT_SINCE, scan, type Progress } from '../../engine/scan.js';
@@ -7,11 +8,18 @@ import { isoTime } from '../../parsers/csv.js';
 import { writeCsv } from '../../report/csv.js';
 import { renderJson } from '../../report/json.js';
 import { renderTerminal } from '../../report/terminal.js';
+import { withCorrelation } from '../../engine/correlate.js';
+import { fleetTable } from '../../report/fleet.js';
+import { renderHtml } from '../../report/html.js';
+import { renderNdjson } from '../../report/ndjson.js';
 import { EXIT, UsageError } from '../errors.js';
 
 interface ScanFlags {
   json?: string;
   csv?: string;
+  html?: string;
+  ndjson?: string;
+  hostsFrom?: string;
   since: string;
   jobs?: string;
   color: boolean;
@@ -24,6 +32,19 @@ function parseSince(value: string): string {
   const t = isoTime(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
   if (!t) throw new UsageError(`--since: not a date: ${value} (use YYYY-MM-DD)`);
   return t;
+}
+
+/** Each subfolder or `.zip` of DIR is one host, in sorted (byte) order; hidden entries are left out. */
+async function hostsFrom(dir: string): Promise<string[]> {
+  if (!existsSync(dir)) throw new UsageError(`--hosts-from: no such folder: ${dir}`);
+  const entries = await readdir(dir, { withFileTypes: true });
+  const hosts = entries
+    .filter((e) => !e.name.startsWith('.') && (e.isDirectory() || (e.isFile() && /\.zip$/i.test(e.name))))
+    .map((e) => e.name)
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+    .map((name) => join(dir, name));
+  if (!hosts.length) throw new UsageError(`--hosts-from: no host folders or .zip files in ${dir}`);
+  return hosts;
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -56,9 +77,12 @@ export function registerScan(program: Command): void {
   program
     .command('scan')
     .description('hunt for exploitation in evidence copied from Exchange servers; each PATH is one host')
-    .argument('<PATH...>', 'evidence folder, single file or triage zip (one host each)')
+    .argument('[PATH...]', 'evidence folder, single file or triage zip (one host each)')
     .option('--json <FILE>', 'write the full report as JSON (schema exhunt.scan/1); - for stdout')
     .option('--csv <DIR>', "write Test-ProxyLogon-style CSV/log files per host and exhunt-findings.csv into DIR")
+    .option('--html <FILE>', 'write a self-contained HTML report (opens offline in any browser)')
+    .option('--ndjson <FILE>', 'write one finding per line in the Elastic Common Schema (Elasticsearch, OpenSearch, Splunk)')
+    .option('--hosts-from <DIR>', 'also scan each subfolder or .zip of DIR as one host (sorted by name)')
     .option('--since <DATE>', 'start of the exposure window the logs must cover', DEFAULT_SINCE.slice(0, 10))
     .option('-j, --jobs <N>', 'worker threads (default: one per core)')
     .option('--ioc <FILE>', 'extra IOC file (CSV or STIX 2.1 bundle); repeatable', collect, [])
@@ -69,27 +93,33 @@ export function registerScan(program: Command): void {
       'after',
       '\nExit codes: 0 nothing found, 1 findings (anything above info), 2 usage or input error.\nEvidence is only read, never written.',
     )
-    .action(async (paths: string[], flags: ScanFlags, cmd: Command) => {
+    .action(async (args: string[], flags: ScanFlags, cmd: Command) => {
+      const paths = [...args, ...(flags.hostsFrom ? await hostsFrom(flags.hostsFrom) : [])];
+      if (!paths.length) throw new UsageError('scan: give at least one PATH, or --hosts-from DIR');
       const missing = paths.filter((p) => !existsSync(p));
       if (missing.length) throw new UsageError(`no such file or folder: ${missing.join(', ')}`);
       const jobs = flags.jobs === undefined ? undefined : Number(flags.jobs);
       if (jobs !== undefined && (!Number.isInteger(jobs) || jobs < 1)) throw new UsageError(`--jobs: not a positive whole number: ${flags.jobs}`);
       for (const f of [...flags.ioc, ...(flags.yara ? [flags.yara] : [])]) if (!existsSync(f)) throw new UsageError(`no such file: ${f}`);
       const onProgress = flags.quiet ? undefined : progressPrinter();
-      const report = await scan({
+      const scanned = await scan({
         paths,
         jobs,
         options: { since: parseSince(flags.since), iocFiles: flags.ioc, yaraRules: flags.yara ?? null },
         onProgress,
         command: ['exhunt', ...cmd.parent!.args],
       });
+      const report: ScanReport = { ...scanned, hosts: scanned.hosts.map(withCorrelation) };
       if (onProgress) process.stderr.write('\r\x1b[K');
       if (flags.json === '-') process.stdout.write(renderJson(report));
       else if (flags.json) await writeFile(flags.json, renderJson(report), 'utf8');
       if (flags.csv) await writeCsv(report, flags.csv);
+      if (flags.html) await writeFile(flags.html, renderHtml(report), 'utf8');
+      if (flags.ndjson) await writeFile(flags.ndjson, renderNdjson(report), 'utf8');
       if (!flags.quiet && flags.json !== '-') {
         const color = flags.color && Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
         process.stdout.write(renderTerminal(report, { color }));
+        if (report.hosts.length > 1) process.stdout.write(`\n${fleetTable(report, { color })}`);
       }
       process.exitCode = exitCodeFor(report);
     });

@@ -1,0 +1,110 @@
+// End to end over the example evidence: a compromised host, a scanned-only host, a clean host and a host with no
+// logs get four different verdicts; the reports built from the real scan are valid (JSON Schema, ECS types).
+import { cpSync, createWriteStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import Ajv2020 from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import yazl from 'yazl';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { HostResult, ScanReport } from '../src/model.js';
+import { renderNdjson } from '../src/report/ndjson.js';
+import { exhunt } from './helpers/cli.js';
+import { validateEcs } from './report-ecs.js';
+import { EXAMPLES, EXPECTED, scanExamples } from './report-examples.js';
+
+
+const schema = JSON.parse(readFileSync('schema/exhunt.scan-1.schema.json', 'utf8'));
+// ajv's CommonJS default export under NodeNext typing
+const ajv = new (Ajv2020 as unknown as typeof Ajv2020.default)({ allErrors: true, strict: false });
+(addFormats as unknown as typeof addFormats.default)(ajv);
+const validateReport = ajv.compile(schema);
+
+describe('four example hosts, four verdicts (engine + correlation + reports)', () => {
+  let rep: ScanReport;
+  const byInput = (name: string): HostResult => rep.hosts.find((h) => h.inputs[0].endsWith(name)) as HostResult;
+
+  beforeAll(async () => {
+    rep = await scanExamples();
+  });
+
+  it('gives each host its verdict', () => {
+    expect(rep.hosts.map((h) => h.verdict)).toEqual(EXPECTED);
+    expect(byInput('mail03-scanned').reasons[0]).toMatch(/^scanner probes only \(\d+\); nothing shows they got in$/);
+    expect(byInput('mail04-nologs').reasons).toEqual(['no findings, but that proves little: no readable logs in the evidence']);
+  });
+
+  it('joins the ProxyLogon chain across HttpProxy, ECP and the OAB generator into one incident from the attacker', () => {
+    const h = byInput('mail01-compromised');
+    const chain = h.incidents?.find((i) => i.client_ips.includes('130.255.189.21'));
+    expect(chain?.sources).toEqual(expect.arrayContaining(['HttpProxy', 'ECP', 'OABGenerator']));
+    expect(['exploited', 'persistence', 'post-exploitation']).toContain(chain?.stage);
+    expect(chain?.keys.ecp_canaries.length).toBeGreaterThan(0);
+    // The scanner that also visited this host is not part of the attack.
+    const scanner = h.incidents?.find((i) => i.stage === 'scanned');
+    expect(scanner?.client_ips).not.toContain('130.255.189.21');
+    expect(byInput('mail03-scanned').incidents?.map((i) => i.stage)).toEqual(['scanned']);
+    expect(byInput('mail02-clean').stage).toBe('none');
+  });
+
+  it('writes a JSON report (with incidents and timeline) that matches the schema', () => {
+    const json = JSON.parse(JSON.stringify(rep)) as ScanReport;
+    expect(validateReport(json), JSON.stringify(validateReport.errors)).toBe(true);
+    expect(json.hosts[0].timeline?.length).toBeGreaterThan(0);
+  });
+
+  it('writes NDJSON whose every line has the ECS field types', () => {
+    const out = renderNdjson(rep);
+    expect(out.split('\n').filter((l) => l).length).toBe(rep.hosts.reduce((n, h) => n + h.findings.length, 0));
+    expect(validateEcs(out)).toEqual([]);
+  });
+});
+
+async function zipFolder(dir: string, zipPath: string): Promise<void> {
+  const z = new yazl.ZipFile();
+  const walk = (d: string) => {
+    for (const e of readdirSync(d)) {
+      const p = join(d, e);
+      if (statSync(p).isDirectory()) walk(p);
+      else z.addFile(p, relative(dir, p).split('\\').join('/'));
+    }
+  };
+  walk(dir);
+  z.end();
+  await new Promise<void>((res) => z.outputStream.pipe(createWriteStream(zipPath)).on('close', () => res()));
+}
+
+describe('exhunt scan --hosts-from (CLI, built)', () => {
+  it('scans each subfolder and zip as a host in sorted order, prints the fleet table, writes HTML and NDJSON', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'exhunt-fleet-'));
+    const fleet = join(root, 'fleet');
+    mkdirSync(fleet);
+    cpSync(EXAMPLES[0], join(fleet, 'a-mail01'), { recursive: true });
+    await zipFolder(EXAMPLES[1], join(fleet, 'b-mail02.zip'));
+    cpSync(EXAMPLES[2], join(fleet, 'c-mail03'), { recursive: true });
+    mkdirSync(join(fleet, 'd-mail04'));
+    mkdirSync(join(fleet, '.hidden'));
+    writeFileSync(join(fleet, 'notes.txt'), 'not a host');
+    const out = (f: string) => join(root, f);
+    const r = exhunt(['scan', '--hosts-from', fleet, '--html', out('r.html'), '--ndjson', out('r.ndjson'), '--json', out('r.json'), '-j', '1']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(1);
+    const report = JSON.parse(readFileSync(out('r.json'), 'utf8')) as ScanReport;
+    expect(report.hosts.map((h) => relative(fleet, h.inputs[0]))).toEqual(['a-mail01', 'b-mail02.zip', 'c-mail03', 'd-mail04']);
+    expect(report.hosts.map((h) => h.verdict)).toEqual(EXPECTED);
+    expect(report.hosts.every((h) => Array.isArray(h.incidents) && h.stage !== undefined)).toBe(true);
+    expect(validateReport(report), JSON.stringify(validateReport.errors)).toBe(true);
+    const table = r.stdout.slice(r.stdout.lastIndexOf('HOST '));
+    expect(table.split('\n').slice(1, 5).map((l) => l.split(/\s{2,}/)[1])).toEqual(['compromised', 'attempted', 'insufficient-evidence', 'clean']);
+    expect(table).toContain('4 hosts: 1 compromised, 1 attempted, 1 clean, 1 insufficient-evidence');
+    const html = readFileSync(out('r.html'), 'utf8');
+    expect(html.match(/<div class="verdict" data-verdict="[a-z-]+">/g)).toHaveLength(4);
+    expect(validateEcs(readFileSync(out('r.ndjson'), 'utf8'))).toEqual([]);
+  });
+
+  it('refuses a scan with neither PATH nor --hosts-from, and an empty hosts folder', () => {
+    expect(exhunt(['scan'])).toMatchObject({ code: 2, stderr: 'exhunt: scan: give at least one PATH, or --hosts-from DIR\n' });
+    const empty = mkdtempSync(join(tmpdir(), 'exhunt-empty-'));
+    expect(exhunt(['scan', '--hosts-from', empty]).stderr).toBe(`exhunt: --hosts-from: no host folders or .zip files in ${empty}\n`);
+  });
+});

@@ -1,0 +1,12 @@
+// The four example hosts under examples/evidence, scanned in this thread and correlated as `exhunt scan` does.
+import { withCorrelation } from '../src/engine/correlate.js';
+import { scan } from '../src/engine/scan.js';
+import type { ScanReport } from '../src/model.js';
+
+export const EXAMPLES = ['mail01-compromised', 'mail02-clean', 'mail03-scanned', 'mail04-nologs'].map((h) => `examples/evidence/${h}`);
+export const EXPECTED = ['compromised', 'clean', 'attempted', 'insufficient-evidence'];
+
+export async function scanExamples(): Promise<ScanReport> {
+  const r = await scan({ paths: EXAMPLES, jobs: 1 });
+  return { ...r, hosts: r.hosts.map(withCorrelation) };
+}
