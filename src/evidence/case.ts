@@ -31,6 +31,8 @@ export interface ManifestFile {
   btime: string | null;
   /** Problems while copying this file (e.g. it changed or shrank while being read). */
   errors: string[];
+  /** How the bytes were obtained when not a plain copy, e.g. a live event log exported with `wevtutil epl`. */
+  note?: string;
 }
 
 export interface ManifestError {
@@ -85,6 +87,7 @@ function checkFile(f: unknown, i: number): ManifestFile {
   if (!isStr(f.sha256) || !/^[0-9a-f]{64}$/.test(f.sha256)) bad('sha256 invalid');
   if (![f.mtime, f.ctime, f.atime, f.btime].every(isStrOrNull)) bad('timestamps must be strings or null');
   if (!Array.isArray(f.errors) || !f.errors.every(isStr)) bad('errors must be a list of strings');
+  if (f.note !== undefined && !isStr(f.note)) bad('note must be a string');
   return f as unknown as ManifestFile;
 }
 
