@@ -15,8 +15,13 @@ export interface ZipEntryInfo {
 /** Hard limits for reading evidence zips: a hostile archive must not exhaust the machine. */
 export const ZIP_LIMITS = {
   maxEntries: 2_000_000,
-  /** Declared uncompressed/compressed ratio above which an entry is treated as a zip bomb. */
+  /** Declared uncompressed/compressed ratio above which a large entry is treated as a zip bomb. */
   maxRatio: 1000,
+  /**
+   * The ratio rule applies above this size only: deflate reaches ~1030:1 on zero-filled data (e.g. an EVTX file
+   * with empty chunks), and a small entry is harmless because reading is streamed and capped at its declared size.
+   */
+  ratioMinBytes: 64 * 1024 * 1024,
   maxEntryBytes: 64 * 1024 ** 3,
   /** Open zip indexes kept per process. */
   cacheSize: 4,
@@ -47,7 +52,7 @@ export function entryProblem(e: yauzl.Entry): string | null {
   if (e.compressionMethod === 0 && e.compressedSize !== e.uncompressedSize) return 'stored entry whose sizes disagree: not read';
   if (e.uncompressedSize > ZIP_LIMITS.maxEntryBytes) return 'entry larger than 64 GiB: not read';
   if (e.uncompressedSize > 0 && e.compressedSize === 0) return 'entry declares data but no compressed bytes (zip bomb?): not read';
-  if (e.compressedSize > 0 && e.uncompressedSize / e.compressedSize > ZIP_LIMITS.maxRatio)
+  if (e.uncompressedSize > ZIP_LIMITS.ratioMinBytes && e.compressedSize > 0 && e.uncompressedSize / e.compressedSize > ZIP_LIMITS.maxRatio)
     return `compression ratio ${Math.round(e.uncompressedSize / e.compressedSize)}:1 looks like a zip bomb: not read`;
   return null;
 }
