@@ -11,8 +11,6 @@ export const MANIFEST_JSON = 'manifest.json';
 export const MANIFEST_CSV = 'manifest.csv';
 export const CUSTODY_LOG = 'custody.log';
 export const FILES_DIR = 'files';
-/** Output of commands run by the Windows collector (Exchange/IIS configuration), not copies of files. */
-export const COMMANDS_DIR = 'commands';
 const MAX_MANIFEST_BYTES = 512 * 1024 * 1024;
 
 export interface ManifestFile {
@@ -160,10 +158,4 @@ export function caseFacts(manifest: CaseManifest): Fact[] {
   if (manifest.server.exsetup_version)
     facts.push({ kind: 'build', value: manifest.server.exsetup_version, source, time, origin: 'ExSetup.exe (collector)' });
   return facts;
-}
-
-/** Evidence path inside a case → the original Windows path, for reports (`files/C/inetpub/x` → `C:\inetpub\x`). */
-export function originalPathOf(casePath: string): string | null {
-  const m = /^files\/([A-Za-z])\/(.*)$/.exec(casePath);
-  return m ? `${m[1].toUpperCase()}:\\${m[2].replace(/\//g, '\\')}` : null;
 }
