@@ -69,7 +69,9 @@ describe('exhunt scan (end to end)', () => {
     const { code, report } = scanJson([QZ, HC]);
     expect(code).toBe(1);
     expect(report.hosts.map((h) => h.name)).toEqual(['SERVER-HOSTNAME', 'extracted']);
-    expect(report.hosts[0].findings.filter((f) => f.severity !== 'info' && f.kind !== 'scan')).toEqual([]);
+    // Only the build exposure: 15.01.2375.007 (Exchange 2016 CU22) lacks the November 2022 fix.
+    expect(report.hosts[0].findings.map((f) => [f.rule, f.kind])).toEqual([['EXP-01', 'exposure']]);
+    expect(report.hosts[0].findings[0].cves).toContain('CVE-2022-41040');
     expect(report.hosts[0].verdict).toBe('insufficient-evidence');
     expect(report.hosts[0].facts).toContainEqual(expect.objectContaining({ kind: 'build', value: '15.01.2375.007', origin: '#Version' }));
   });
@@ -137,6 +139,7 @@ describe('exhunt scan (end to end)', () => {
     const { code, report } = scanJson([empty]);
     expect(code).toBe(0);
     expect(report.hosts[0].verdict).toBe('insufficient-evidence');
-    expect(report.hosts[0].stats.files_ignored).toBe(1);
+    expect(report.hosts[0].stats.files_seen).toBe(1);
+    expect(report.hosts[0].findings).toEqual([]);
   });
 });

@@ -39,7 +39,9 @@ function hostDir(files: Record<string, string | Buffer>): string {
 
 async function scanOne(root: string) {
   const report = await scan({ paths: [root], jobs: 1 });
-  return report.hosts[0];
+  const host = report.hosts[0];
+  // These tests are about the engine's reading; other rules (IP lists, build exposure) also fire on the fixtures.
+  return { ...host, findings: host.findings.filter((f) => f.rule === 'PL-02') };
 }
 
 describe('text-log scanner', () => {
@@ -102,7 +104,8 @@ describe('text-log scanner', () => {
       }),
     );
     expect(h.findings).toEqual([]);
-    expect(h.stats).toMatchObject({ files_seen: 3, files_scanned: 0, files_ignored: 3 });
+    expect(h.coverage).toEqual([]); // no log source was read from them
+    expect(h.stats.files_seen).toBe(3);
     expect(h.verdict).toBe('insufficient-evidence');
   });
 

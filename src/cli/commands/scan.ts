@@ -8,7 +8,6 @@ import { isoTime } from '../../parsers/csv.js';
 import { writeCsv } from '../../report/csv.js';
 import { renderJson } from '../../report/json.js';
 import { renderTerminal } from '../../report/terminal.js';
-import { withCorrelation } from '../../engine/correlate.js';
 import { fleetTable } from '../../report/fleet.js';
 import { renderHtml } from '../../report/html.js';
 import { renderNdjson } from '../../report/ndjson.js';
@@ -102,14 +101,13 @@ export function registerScan(program: Command): void {
       if (jobs !== undefined && (!Number.isInteger(jobs) || jobs < 1)) throw new UsageError(`--jobs: not a positive whole number: ${flags.jobs}`);
       for (const f of [...flags.ioc, ...(flags.yara ? [flags.yara] : [])]) if (!existsSync(f)) throw new UsageError(`no such file: ${f}`);
       const onProgress = flags.quiet ? undefined : progressPrinter();
-      const scanned = await scan({
+      const report = await scan({
         paths,
         jobs,
         options: { since: parseSince(flags.since), iocFiles: flags.ioc, yaraRules: flags.yara ?? null },
         onProgress,
         command: ['exhunt', ...cmd.parent!.args],
       });
-      const report: ScanReport = { ...scanned, hosts: scanned.hosts.map(withCorrelation) };
       if (onProgress) process.stderr.write('\r\x1b[K');
       if (flags.json === '-') process.stdout.write(renderJson(report));
       else if (flags.json) await writeFile(flags.json, renderJson(report), 'utf8');
