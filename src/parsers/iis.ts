@@ -19,7 +19,8 @@ const APACHE_LINE = /^\S+ \S+ \S+ \[\d{1,2}\/[A-Za-z]{3}\/\d{4}:\d\d:\d\d:\d\d [
 
 function firstDataLines(head: string, n: number): string[] {
   const out: string[] = [];
-  for (const line of head.split(/\r?\n/)) {
+  // Directives and three records fit in the first 16 KB; every file's head passes through here.
+  for (const line of head.slice(0, 16384).split(/\r?\n/)) {
     if (line === '' || line.startsWith('#')) continue;
     out.push(line);
     if (out.length >= n) break;
@@ -34,7 +35,7 @@ export function iisCoverageSource(rel: string): string {
 }
 
 export function detectIis(head: string, _rel: string): boolean | string {
-  if (W3C_SIGNATURE.test(head)) return true;
+  if ((head.includes('#Software: Microsoft Internet') || head.includes('#Fields:')) && W3C_SIGNATURE.test(head)) return true;
   const lines = firstDataLines(head, 3);
   if (lines.length === 0) return false;
   if (HEADERLESS_LINE.test(lines[0])) return true;

@@ -201,6 +201,8 @@ const SHELL_QUERY = [
   '=wmic+', '=ssh%', '=ssh+', '=python%', '=python+', '=python3%', '=python3+', '=ipconfig', '=wget%', '=wget+', '=curl%', '=curl+',
   '=certutil', '=copy%20%5c%5c', '=dsquery%', '=dsquery+', '=nltest%', '=nltest+',
 ];
+/** One needle per command word (each needle costs the engine a pass over every chunk); match() checks the full list. */
+const SHELL_QUERY_NEEDLES = [...new Set(SHELL_QUERY.map((k) => /^=[a-z0-9]+/.exec(k)![0]))];
 
 function shellQuery(req: IisRequest): string | undefined {
   const q = req.query.toLowerCase();
@@ -443,7 +445,7 @@ export const IIS_RULES: RecordRule[] = [
       id: 'WS-41', title: 'Command-execution keywords in a query string', cves: [], severity: 'critical', kind: 'webshell',
       references: ['SigmaHQ rules/web/webserver_generic/web_webshell_keyword.yml (7ff9db12-…)'],
       description: 'A query passes an OS command (whoami, cmd /c, powershell, net user …): a web shell being driven.',
-      needles: SHELL_QUERY,
+      needles: SHELL_QUERY_NEEDLES,
     },
     (req) => {
       const k = shellQuery(req);
@@ -582,10 +584,11 @@ export const IIS_RULES: RecordRule[] = [
       id: 'PL-13', title: 'Attacker user agent from the public ProxyLogon lists', cves: ['CVE-2021-26855'], severity: 'medium', kind: 'ioc',
       references: [VOLEXITY, SIGMA_PL, 'cisagov/CHIRP indicators/AA21062A.yaml'],
       description: 'A POST in the published context (e.g. crawler UA to /owa/auth/Current/, python-requests to /ecp/, antSword to /aspnet_client/); weak alone.',
+      // The published UAs only count on POSTs under these paths: needling the paths costs 3 passes, not one per UA.
+      // User UAs (scope `any`) are needled themselves.
       get needles() {
-        return [...iocs().userAgents]
-          .filter(([, v]) => v.some((u) => u.scope.startsWith('POST ') || u.scope === 'any'))
-          .map(([k]) => k);
+        const user = [...iocs().userAgents].filter(([, v]) => v.some((u) => u.scope === 'any')).map(([k]) => k);
+        return ['/owa/', '/ecp/', 'aspnet_client', ...user];
       },
     },
     (req) => {

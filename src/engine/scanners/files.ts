@@ -4,7 +4,7 @@
 // ProgramData by name and magic. Optional YARA rules run over the same files.
 import { createHash } from 'node:crypto';
 import type { EvidenceValue, Kind, Severity } from '../../model.js';
-import { readChunks, type EvidenceFile } from '../../evidence/file.js';
+import { CHUNK_SIZE, readChunks, type EvidenceFile } from '../../evidence/file.js';
 import { toWinLower } from '../../evidence/paths.js';
 import { checkBaseline, exchangeRelPath, type BaselineVerdict } from '../../rules/files/baselines.js';
 import { MAGIC, binaryPage, fileTexts, matchSignatures, shellKeywords } from '../../rules/files/content.js';
@@ -174,7 +174,8 @@ async function readFile(file: EvidenceFile, probes: Probe[]): Promise<Read> {
   let minidump = false;
   let tail = Buffer.alloc(0);
   const keep = Math.max(...probes.flatMap((p) => p.bytes.map((b) => b.length))) - 1;
-  for await (const chunk of readChunks(file)) {
+  // A small file gets a buffer of its own size, not the default 4 MiB (thousands of small web files).
+  for await (const chunk of readChunks(file, Math.min(CHUNK_SIZE, Math.max(64 * 1024, file.size + 1)))) {
     hash.update(chunk);
     if (head === null) {
       head = chunk.subarray(0, 64 * 1024);
