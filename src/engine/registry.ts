@@ -8,6 +8,7 @@ import { iisFormat } from '../parsers/iis.js';
 import { IIS_RULES } from '../rules/iis.js';
 import { fileSweepScanner } from './scanners/files.js';
 import { evtxScanner } from './scanners/evtx.js';
+import { iisConfigScanner } from './scanners/iis-config.js';
 import { textLogScanner } from './scanners/textlog.js';
 import type { Scanner } from './types.js';
 
@@ -15,4 +16,4 @@ export const TEXT_FORMATS: TextLogFormat[] = [HTTPPROXY_FORMAT, ECP_SERVER_FORMA
 
 export const RECORD_RULES: RecordRule[] = [...HTTPPROXY_RULES, ...ECP_RULES, ...OABGEN_RULES, ...IIS_RULES];
 
-export const SCANNERS: Scanner[] = [textLogScanner(TEXT_FORMATS, RECORD_RULES), evtxScanner, fileSweepScanner];
+export const SCANNERS: Scanner[] = [textLogScanner(TEXT_FORMATS, RECORD_RULES), evtxScanner, fileSweepScanner, iisConfigScanner];
