@@ -31,7 +31,7 @@ describe('four example hosts, four verdicts (engine + correlation + reports)', (
   it('gives each host its verdict', () => {
     expect(rep.hosts.map((h) => h.verdict)).toEqual(EXPECTED);
     expect(byInput('mail03-scanned').reasons[0]).toMatch(/^scanner probes only \(\d+\); nothing shows they got in$/);
-    expect(byInput('mail04-nologs').reasons).toEqual(['no findings, but that proves little: no readable logs in the evidence']);
+    expect(byInput('mail04-nologs').reasons).toEqual(['no sign of an attack, but that proves little: no readable logs in the evidence']);
   });
 
   it('joins the ProxyLogon chain across HttpProxy, ECP and the OAB generator into one incident from the attacker', () => {

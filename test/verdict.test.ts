@@ -45,7 +45,7 @@ describe('hostVerdict', () => {
     const info = [finding({ id: 'X', rule: 'PX-08', kind: 'post-exploitation', severity: 'info' }), finding({ id: 'B', rule: 'BUILD', kind: 'exposure', severity: 'high' })];
     const v = hostVerdict(info, FULL_COVERAGE, SINCE);
     expect(v.verdict).toBe('clean');
-    expect(v.reasons[0]).toBe('no findings; HttpProxy/Ecp 2020-12-01 → 2021-03-10, IIS W3SVC1 2020-11-20 → 2021-03-10 cover the window from 2021-01-01 to the newest evidence (2021-03-10)');
+    expect(v.reasons[0]).toBe('no sign of an attack; HttpProxy/Ecp 2020-12-01 → 2021-03-10, IIS W3SVC1 2020-11-20 → 2021-03-10 cover the window from 2021-01-01 to the newest evidence (2021-03-10)');
   });
 
   it('clean names the web sources that are shorter than the window', () => {
@@ -64,7 +64,7 @@ describe('hostVerdict', () => {
     ],
     [[cov('HttpProxy/Ecp', 'httpproxy', null, null)], 'HttpProxy/Ecp: 3 file(s) but no dated records'],
   ])('insufficient-evidence when nothing was found and coverage is missing or short (%#)', (coverage, why) => {
-    expect(hostVerdict([], coverage, SINCE)).toEqual({ verdict: 'insufficient-evidence', reasons: [`no findings, but that proves little: ${why}`] });
+    expect(hostVerdict([], coverage, SINCE)).toEqual({ verdict: 'insufficient-evidence', reasons: [`no sign of an attack, but that proves little: ${why}`] });
   });
 
   it('assessCoverage reports the newest evidence time', () => {

@@ -108,10 +108,10 @@ export function hostVerdict(findings: Finding[], coverage: Coverage[], since: st
 
   const cov = assessCoverage(coverage, since);
   if (cov.covering.length === 0) {
-    return { verdict: 'insufficient-evidence', reasons: [`no findings, but that proves little: ${cov.problems.join('; ')}`] };
+    return { verdict: 'insufficient-evidence', reasons: [`no sign of an attack, but that proves little: ${cov.problems.join('; ')}`] };
   }
   const to = cov.end ? ` to the newest evidence (${cov.end.slice(0, 10)})` : '';
-  const reasons = [`no findings; ${cov.covering.map(spanText).join(', ')} cover the window from ${since.slice(0, 10)}${to}`];
+  const reasons = [`no sign of an attack; ${cov.covering.map(spanText).join(', ')} cover the window from ${since.slice(0, 10)}${to}`];
   const short = coverage.filter((c) => isWebSource(c) && !cov.covering.includes(c));
   if (short.length) {
     const more = short.length > MAX_SHORT ? ` and ${short.length - MAX_SHORT} more` : '';
