@@ -1,25 +1,10 @@
-import { Command } from 'commander';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { registerBuild } from '../src/cli/commands/build.js';
 import { UsageError } from '../src/cli/errors.js';
+import { runCommand } from './helpers/cli.js';
 
-async function run(...args: string[]): Promise<{ out: string; code: number | string | undefined }> {
-  const program = new Command().exitOverride();
-  registerBuild(program);
-  let out = '';
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => {
-    out += String(s);
-    return true;
-  });
-  process.exitCode = undefined;
-  try {
-    await program.parseAsync(['node', 'exhunt', 'build', ...args]);
-  } finally {
-    spy.mockRestore();
-  }
-  const code = process.exitCode;
-  process.exitCode = undefined;
-  return { out, code };
+function run(...args: string[]) {
+  return runCommand(registerBuild, ['build', ...args]);
 }
 
 afterEach(() => {

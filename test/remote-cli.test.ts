@@ -1,10 +1,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerCheck } from '../src/cli/commands/check.js';
 import { UsageError } from '../src/cli/errors.js';
+import { runCommand } from './helpers/cli.js';
 import { makeTestCert, startMock, type MockServer } from './fixtures/remote/mock-exchange.js';
 
 let vuln: MockServer;
@@ -23,23 +23,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function run(...args: string[]): Promise<{ out: string; code: number | string | undefined }> {
-  const program = new Command().exitOverride();
-  registerCheck(program);
-  let out = '';
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => {
-    out += String(s);
-    return true;
-  });
-  process.exitCode = undefined;
-  try {
-    await program.parseAsync(['node', 'exhunt', 'check', '--no-progress', '--timeout', '2000', ...args]);
-  } finally {
-    spy.mockRestore();
-  }
-  const code = process.exitCode;
-  process.exitCode = undefined;
-  return { out, code };
+function run(...args: string[]) {
+  return runCommand(registerCheck, ['check', '--no-progress', '--timeout', '2000', ...args]);
 }
 
 describe('exhunt check', () => {

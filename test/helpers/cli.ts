@@ -1,6 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { Command } from 'commander';
+import { vi } from 'vitest';
 
 export const CLI = resolve('dist/cli/main.js');
 
@@ -9,4 +11,27 @@ export function exhunt(args: string[], opts: { cwd?: string } = {}) {
   if (!existsSync(CLI)) throw new Error('dist/cli/main.js is missing: run `npm run build` (npm test does it)');
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: opts.cwd, env: { ...process.env, NO_COLOR: '1' }, timeout: 120_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Runs one registered subcommand in this process, capturing stdout and the exit code it sets. */
+export async function runCommand(
+  register: (program: Command) => void,
+  argv: string[],
+): Promise<{ out: string; code: number | string | undefined }> {
+  const program = new Command().exitOverride();
+  register(program);
+  let out = '';
+  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => {
+    out += String(s);
+    return true;
+  });
+  process.exitCode = undefined;
+  try {
+    await program.parseAsync(['node', 'exhunt', ...argv]);
+  } finally {
+    spy.mockRestore();
+  }
+  const code = process.exitCode;
+  process.exitCode = undefined;
+  return { out, code };
 }
