@@ -6,6 +6,7 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v evtxexport >/dev/null 2>&1 || need+=(libevtx-utils)
 command -v evtx_dump.py >/dev/null 2>&1 || need+=(python3-evtx)
 command -v rg >/dev/null 2>&1 || need+=(ripgrep)
+command -v yara >/dev/null 2>&1 || need+=(yara)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq >/dev/null

@@ -3,6 +3,7 @@
 // Debian's `yara` command if installed (run with execFile and an argument list, never through a shell).
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import type { EvidenceFile } from '../../evidence/file.js';
 
 /** The part of @litko/yara-x this module uses (declared here: the package is optional). */
@@ -39,7 +40,8 @@ function run(cmd: string, args: string[]): Promise<{ code: number; stdout: strin
   });
 }
 
-async function loadEngine(rulesPath: string): Promise<Engine> {
+async function loadEngine(rulesFile: string): Promise<Engine> {
+  const rulesPath = resolve(rulesFile);
   let source: string;
   try {
     source = await readFile(rulesPath, 'utf8');
@@ -55,7 +57,12 @@ async function loadEngine(rulesPath: string): Promise<Engine> {
     }
   }
   const v = await run('yara', ['--version']);
-  if (v.code === 0) return { kind: 'cli', rulesPath };
+  if (v.code === 0) {
+    // yara 4 has no `--`: paths are made absolute so that none can be read as an option.
+    // Compile once up front (scanning an empty input), so broken rules are reported once, not per file.
+    const c = await run('yara', ['-w', rulesPath, '/dev/null']);
+    return c.code === 0 ? { kind: 'cli', rulesPath } : { kind: 'none', error: `rules do not compile: ${c.stderr.trim().slice(0, 300)}` };
+  }
   return { kind: 'none', error: 'no YARA engine: install the optional dependency @litko/yara-x or the yara package' };
 }
 
@@ -85,7 +92,7 @@ export async function yaraScan(rulesPath: string, file: EvidenceFile, all: Buffe
     }
   }
   if (file.kind !== 'fs') return { error: 'file inside a zip: the yara command needs a file on disk' };
-  const r = await run('yara', ['-w', '--', e.rulesPath, file.abs]);
+  const r = await run('yara', ['-w', e.rulesPath, file.abs]);
   if (r.code !== 0) return { error: `yara exited ${r.code}: ${r.stderr.slice(0, 200)}` };
   // Output: one `<rule> <path>` line per match.
   return { matches: unique(r.stdout.split('\n').filter(Boolean).map((l) => l.split(' ')[0])) };
