@@ -142,4 +142,34 @@ describe('exhunt scan (end to end)', () => {
     expect(report.hosts[0].stats.files_seen).toBe(1);
     expect(report.hosts[0].findings).toEqual([]);
   });
+  it("applies the user's --ioc IPs to HttpProxy logs, one finding per IP and file", () => {
+    const host = tmp();
+    const src = readFileSync(`${QZ}/Owa__HttpProxy_2023010602-1.LOG`, 'utf8').split(/\r?\n/);
+    const row = src.find((l) => l.startsWith('2023-'))!;
+    const mine = row.replace(',95.5.6.7,SERVER_HOSTNAME,', ',198.51.100.7,SERVER_HOSTNAME,');
+    expect(mine).toContain(',198.51.100.7,');
+    writeFileSync(join(host, 'HttpProxy_2023010602-1.LOG'), [...src.filter((l) => l.startsWith('#')), mine, mine, mine, row].join('\r\n') + '\r\n');
+    const iocFile = join(tmp(), 'mine.csv');
+    writeFileSync(iocFile, 'type,value,comment\nip,198.51.100.7,actor seen in our VPN logs\nbogus,x\n');
+    const out = join(tmp(), 'r.json');
+    const r = exhunt(['scan', host, '--ioc', iocFile, '--json', out, '-q']);
+    expect(r.stderr).toContain('mine.csv:3: unknown IOC type "bogus"');
+    const ioc = (JSON.parse(readFileSync(out, 'utf8')) as ScanReport).hosts[0].findings.filter((f) => f.kind === 'ioc');
+    expect(ioc).toHaveLength(1);
+    expect(ioc[0]).toMatchObject({ client_ip: '198.51.100.7', evidence: { count: 3, lines: [6, 7, 8] } });
+    expect(exhunt(['scan', host, '-q']).stdout + '').not.toContain('198.51.100.7');
+  });
+
+  it('rejects an unreadable --ioc file and YARA rules that do not compile, once, with exit 2', () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'bad.yar'), 'rule { nope');
+    const y = exhunt(['scan', HC, '--yara', join(dir, 'bad.yar'), '-q']);
+    expect(y.code).toBe(2);
+    expect(y.stderr).toMatch(/^exhunt: --yara: rules do not compile/);
+    writeFileSync(join(dir, 'stix.json'), '{"type":"bundle","objects":[');
+    const i = exhunt(['scan', HC, '--ioc', join(dir, 'stix.json'), '-q']);
+    expect(i.code).toBe(2);
+    expect(i.stderr.trim().split('\n')).toHaveLength(1);
+  });
 });
+

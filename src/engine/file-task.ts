@@ -1,6 +1,7 @@
 // Scanning one evidence file: classify it with every scanner, run the ones that claim it. Runs inside workers.
 import type { Skipped } from '../model.js';
 import { readHead, type EvidenceFile } from '../evidence/file.js';
+import { useIocFiles } from '../rules/iocs.js';
 import { SCANNERS } from './registry.js';
 import { emptyResult, type FileScanResult, type ScanOptions } from './types.js';
 
@@ -19,6 +20,8 @@ function describe(err: unknown): string {
 
 export async function scanFile(file: EvidenceFile, options: ScanOptions): Promise<FileTaskResult> {
   const out: FileTaskResult = { ...emptyResult(), formats: [] };
+  // The user's IOC files extend rule needles and lists (idempotent; loaded once per worker).
+  useIocFiles(options.iocFiles);
   const skip = (reason: string, extra: Partial<Skipped> = {}) => out.skipped.push({ path: file.rel, reason, ...extra });
   let head: Buffer;
   try {

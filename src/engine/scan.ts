@@ -10,6 +10,7 @@ import type { RawFinding, ScanOptions } from './types.js';
 import { hostVerdict } from './verdict.js';
 import { correlate } from './correlate.js';
 import { locateWindowsPath } from './locate.js';
+import { collapseIocRepeats } from './collapse.js';
 import { exposureFindings } from '../builds/exposure.js';
 import { caseFacts, readCaseManifest } from '../evidence/case.js';
 
@@ -99,7 +100,7 @@ async function scanHost(
   facts.push(...(await collectorFacts(input, skipped)));
   markFilesPresent(raw, files);
   raw.push(...exposureFindings(facts, options.since));
-  const findings = numberFindings(raw);
+  const findings = numberFindings(collapseIocRepeats(raw));
   const merged = mergeCoverage(coverage);
   const { verdict, reasons } = hostVerdict(findings, merged, options.since);
   const host: HostResult = {

@@ -12,6 +12,8 @@ import { fleetTable } from '../../report/fleet.js';
 import { renderHtml } from '../../report/html.js';
 import { renderNdjson } from '../../report/ndjson.js';
 import { EXIT, UsageError } from '../errors.js';
+import { IocFileError, useIocFiles } from '../../rules/iocs.js';
+import { yaraEngine } from '../../rules/files/yara.js';
 
 interface ScanFlags {
   json?: string;
@@ -67,6 +69,20 @@ function progressPrinter(): ((p: Progress) => void) | undefined {
   };
 }
 
+/** Reads --ioc files and compiles --yara rules once, so a bad file is one clear message, not one per file. */
+async function checkIocAndYara(flags: ScanFlags): Promise<void> {
+  try {
+    for (const note of useIocFiles(flags.ioc)) process.stderr.write(`exhunt: --ioc: ${note}\n`);
+  } catch (err) {
+    if (err instanceof IocFileError) throw new UsageError(`--ioc: ${err.message}`);
+    throw err;
+  }
+  if (flags.yara) {
+    const engine = await yaraEngine(flags.yara);
+    if ('error' in engine) throw new UsageError(`--yara: ${engine.error}`);
+  }
+}
+
 /** Exit 1 when anything worth a look was found (informational findings alone do not count). */
 export function exitCodeFor(report: ScanReport): number {
   return report.hosts.some((h) => h.findings.some((f) => SEVERITY_RANK[f.severity] > SEVERITY_RANK.info)) ? EXIT.FINDINGS : EXIT.CLEAN;
@@ -100,6 +116,7 @@ export function registerScan(program: Command): void {
       const jobs = flags.jobs === undefined ? undefined : Number(flags.jobs);
       if (jobs !== undefined && (!Number.isInteger(jobs) || jobs < 1)) throw new UsageError(`--jobs: not a positive whole number: ${flags.jobs}`);
       for (const f of [...flags.ioc, ...(flags.yara ? [flags.yara] : [])]) if (!existsSync(f)) throw new UsageError(`no such file: ${f}`);
+      await checkIocAndYara(flags);
       const onProgress = flags.quiet ? undefined : progressPrinter();
       const report = await scan({
         paths,

@@ -5,7 +5,8 @@ import { readChunks, type EvidenceFile } from '../../evidence/file.js';
 import { ParseError, type LineParser, type TextLogFormat } from '../../parsers/types.js';
 import type { RecordRule } from '../../rules/types.js';
 import { applyRules } from '../../rules/finding.js';
-import { byteHistogram, collectNeedleLines, compileNeedles, countNewlines, planFinder, type Finder, type NeedleSet } from '../needles.js';
+import { collectLines, planMultiFinder, type MultiFinder } from '../multifind.js';
+import { byteHistogram, compileNeedles, countNewlines, type NeedleSet } from '../needles.js';
 import { emptyResult, type FileScanResult, type Scanner } from '../types.js';
 
 const NL = 10;
@@ -41,8 +42,9 @@ function compile(format: TextLogFormat, allRules: readonly RecordRule[]): Compil
   };
 }
 
+/** Binary data shows NUL bytes at once; a text log may carry a stray one later (a crash pads with NULs). */
 function looksBinary(head: Buffer): boolean {
-  const n = Math.min(head.length, 8192);
+  const n = Math.min(head.length, 1024);
   for (let i = 0; i < n; i++) if (head[i] === 0) return true;
   return false;
 }
@@ -54,7 +56,16 @@ export function decodeHead(head: Buffer): string {
 
 /** A scanner for a set of text-log formats and the record rules that read them. */
 export function textLogScanner(formats: readonly TextLogFormat[], rules: readonly RecordRule[]): Scanner {
-  const compiled = new Map(formats.map((f) => [f.id, compile(f, rules)]));
+  // Compiled per format and per needle list: IOC rules' needles change with the user's --ioc files.
+  const compiled = new Map<string, CompiledFormat>();
+  const compiledFor = (f: TextLogFormat): CompiledFormat => {
+    const forFormat = rules.filter((r) => r.formats.includes(f.id));
+    const key = `${f.id}\u0000${JSON.stringify(forFormat.map((r) => r.needles))}`;
+    let c = compiled.get(key);
+    if (!c) compiled.set(key, (c = compile(f, forFormat)));
+    return c;
+  };
+  const byId = new Map(formats.map((f) => [f.id, f]));
   return {
     name: 'textlog',
     classify(file, head) {
@@ -69,9 +80,9 @@ export function textLogScanner(formats: readonly TextLogFormat[], rules: readonl
       return skip === null ? null : { skip };
     },
     async scan(file, format) {
-      const c = compiled.get(format);
-      if (!c) throw new Error(`unknown text log format ${format}`);
-      return new TextLogScan(file, c).run();
+      const f = byId.get(format);
+      if (!f) throw new Error(`unknown text log format ${format}`);
+      return new TextLogScan(file, compiledFor(f)).run();
     },
   };
 }
@@ -90,8 +101,8 @@ class TextLogScan {
   private edgeLeft = EDGE_LINES;
   private bad = 0;
   private firstBad: { line: number; reason: string } | null = null;
-  /** Needle finders, planned from the byte frequencies of the file's first region. */
-  private finders: Finder[] | null = null;
+  /** The needle finder, planned from the byte frequencies of the file's first region. */
+  private finder: MultiFinder | null = null;
   private tail: { buf: Buffer; lineNoAtStart: number } | null = null;
   private atFileStart = true;
 
@@ -186,11 +197,11 @@ class TextLogScan {
     } else {
       if (view[0] === HASH) starts.push(0);
       for (let p = view.indexOf(NL_HASH); p !== -1; p = view.indexOf(NL_HASH, p + 1)) starts.push(p + 1);
-      if (this.finders === null) {
+      if (this.finder === null) {
         const hist = byteHistogram(view.subarray(0, Math.min(view.length, HISTOGRAM_BYTES)));
-        this.finders = this.c.needles.needles.map((n) => planFinder(n, hist));
+        this.finder = planMultiFinder(this.c.needles.needles, hist);
       }
-      for (const f of this.finders) collectNeedleLines(view, f, starts);
+      collectLines(this.finder, view, starts);
     }
     starts.sort((a, b) => a - b);
     const out: number[] = [];
