@@ -19,9 +19,17 @@ const DEFAULT_FIELDS: Record<string, string[]> = {
 
 const TIME_FIELDS = ['DateTime', 'TimeStamp', 'Timestamp', 'date-time'];
 
+/** The value of a `#Name:` directive in the header block (directives come first, so only the start is read). */
 function directiveValue(head: string, name: string): string | null {
-  const m = new RegExp(`^#${name}:[ \\t]*(.*?)\\r?$`, 'im').exec(head);
-  return m ? m[1].trim() : null;
+  const prefix = `#${name.toLowerCase()}:`;
+  for (let at = 0; at < head.length && head.charCodeAt(at) === 35 /* # */; ) {
+    const nl = head.indexOf('\n', at);
+    const line = head.slice(at, nl === -1 ? head.length : nl).replace(/\r$/, '');
+    if (line.slice(0, prefix.length).toLowerCase() === prefix) return line.slice(prefix.length).trim();
+    if (nl === -1) break;
+    at = nl + 1;
+  }
+  return null;
 }
 
 /** First line of the head that is neither a directive nor blank (a plain CSV header, when there is one). */
@@ -37,8 +45,18 @@ function basename(rel: string): string {
   return rel.slice(rel.lastIndexOf('/') + 1);
 }
 
+let memo: { head: string; rel: string; format: string | null } | null = null;
+
 /** Which Exchange log this is, from `#Log-type`, a plain header line, or the path. */
 export function classifyExchangeLog(head: string, rel: string): string | null {
+  // Every Exchange format asks about the same file in turn: classify it once.
+  if (memo && memo.head === head && memo.rel === rel) return memo.format;
+  const format = classify(head, rel);
+  memo = { head, rel, format };
+  return format;
+}
+
+function classify(head: string, rel: string): string | null {
   const logType = directiveValue(head, 'Log-type');
   if (logType !== null) return LOG_TYPES[logType.toLowerCase()] ?? null;
   const fields = directiveValue(head, 'Fields') ?? firstDataLine(head);
