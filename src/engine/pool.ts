@@ -1,5 +1,5 @@
-// Runs file scans in worker threads (one per core by default), or in this thread when asked or when running
-// from TypeScript sources (tests), where no compiled worker exists.
+// Runs file scans in worker threads (one per core by default), or in this thread for small scans, when asked, or
+// when running from TypeScript sources (tests), where no compiled worker exists.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { EvidenceFile } from '../evidence/file.js';
@@ -8,6 +8,11 @@ import type { ScanOptions } from './types.js';
 
 const WORKER_URL = new URL('./worker.js', import.meta.url);
 const COMPILED = import.meta.url.endsWith('.js');
+/** Below this much evidence, starting workers (and loading rule data in each) costs more than it saves. */
+const WORKERS_FROM_BYTES = 64 * 1024 * 1024;
+/** Small files travel to a worker in batches: one message per file costs more than scanning it. */
+const BATCH_FILES = 64;
+const BATCH_BYTES = 8 * 1024 * 1024;
 
 export function defaultJobs(): number {
   return Math.max(1, availableParallelism());
@@ -15,36 +20,59 @@ export function defaultJobs(): number {
 
 type Done = (file: EvidenceFile, result: FileTaskResult) => void;
 
+/** Largest first (for balance), small files grouped. */
+export function batches(files: EvidenceFile[]): EvidenceFile[][] {
+  const out: EvidenceFile[][] = [];
+  let cur: EvidenceFile[] = [];
+  let bytes = 0;
+  for (const f of [...files].sort((a, b) => b.size - a.size)) {
+    if (cur.length && (cur.length >= BATCH_FILES || bytes + f.size > BATCH_BYTES)) {
+      out.push(cur);
+      cur = [];
+      bytes = 0;
+    }
+    cur.push(f);
+    bytes += f.size;
+  }
+  if (cur.length) out.push(cur);
+  return out;
+}
+
 export class FilePool {
   private readonly workers: Worker[] = [];
 
-  constructor(private readonly jobs: number) {}
+  /** `jobs` undefined: one worker per core when the evidence is large enough to be worth it. */
+  constructor(private readonly jobs: number | undefined) {}
 
-  /** Scans the files (largest first, for balance) and reports each result as it arrives. */
+  /** Scans the files and reports each result as it arrives. */
   async run(files: EvidenceFile[], options: ScanOptions, onDone: Done): Promise<void> {
-    const queue = [...files].sort((a, b) => b.size - a.size);
-    if (this.jobs <= 1 || !COMPILED || queue.length <= 1) {
-      for (const f of queue) onDone(f, await scanFile(f, options));
+    const total = files.reduce((s, f) => s + f.size, 0);
+    const jobs = this.jobs ?? (total >= WORKERS_FROM_BYTES ? defaultJobs() : 1);
+    const queue = batches(files);
+    if (jobs <= 1 || !COMPILED || files.length <= 1) {
+      for (const batch of queue) for (const f of batch) onDone(f, await scanFile(f, options));
       return;
     }
-    while (this.workers.length < Math.min(this.jobs, queue.length)) this.workers.push(new Worker(WORKER_URL));
+    while (this.workers.length < Math.min(jobs, queue.length)) this.workers.push(new Worker(WORKER_URL));
     let next = 0;
     await Promise.all(
       this.workers.map(async (w) => {
         while (next < queue.length) {
-          const file = queue[next++];
-          onDone(file, await this.send(w, file, options));
+          const batch = queue[next++];
+          const results = await this.send(w, batch, options);
+          batch.forEach((f, i) => onDone(f, results[i]));
         }
       }),
     );
   }
 
-  private send(w: Worker, file: EvidenceFile, options: ScanOptions): Promise<FileTaskResult> {
+  private send(w: Worker, files: EvidenceFile[], options: ScanOptions): Promise<FileTaskResult[]> {
     return new Promise((resolve, reject) => {
-      const onMessage = (msg: { result?: FileTaskResult; error?: string }) => {
+      const onMessage = (msg: { results?: FileTaskResult[]; error?: string }) => {
         w.off('error', onError);
-        if (msg.result) resolve(msg.result);
-        else resolve({ findings: [], coverage: [], facts: [], bytes: 0, formats: [], skipped: [{ path: file.rel, reason: `scan failed: ${msg.error}` }] });
+        if (msg.results) resolve(msg.results);
+        else
+          resolve(files.map((f) => ({ findings: [], coverage: [], facts: [], bytes: 0, formats: [], skipped: [{ path: f.rel, reason: `scan failed: ${msg.error}` }] })));
       };
       const onError = (err: Error) => {
         w.off('message', onMessage);
@@ -52,7 +80,7 @@ export class FilePool {
       };
       w.once('message', onMessage);
       w.once('error', onError);
-      w.postMessage({ id: 0, file, options });
+      w.postMessage({ files, options });
     });
   }
 

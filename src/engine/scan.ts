@@ -5,7 +5,7 @@ import { SEVERITY_RANK } from '../model.js';
 import { listEvidence } from '../evidence/discover.js';
 import type { EvidenceFile } from '../evidence/file.js';
 import { VERSION } from '../version.js';
-import { FilePool, defaultJobs } from './pool.js';
+import { FilePool } from './pool.js';
 import type { RawFinding, ScanOptions } from './types.js';
 import { hostVerdict } from './verdict.js';
 import { correlate } from './correlate.js';
@@ -29,7 +29,7 @@ export interface Progress {
 export interface ScanRequest {
   paths: string[];
   options?: Partial<ScanOptions>;
-  /** Worker threads; 1 scans in this thread. Default: one per core. */
+  /** Worker threads; 1 scans in this thread. Default: one per core, for evidence large enough to be worth it. */
   jobs?: number;
   onProgress?: (p: Progress) => void;
   /** The command line, recorded in the report. */
@@ -43,7 +43,7 @@ export function scanOptions(partial: Partial<ScanOptions> = {}): ScanOptions {
 export async function scan(req: ScanRequest): Promise<ScanReport> {
   const started = new Date().toISOString();
   const options = scanOptions(req.options);
-  const pool = new FilePool(req.jobs ?? defaultJobs());
+  const pool = new FilePool(req.jobs);
   const hosts: HostResult[] = [];
   try {
     for (let i = 0; i < req.paths.length; i++) {
