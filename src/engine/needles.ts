@@ -57,6 +57,8 @@ export interface Finder {
   anchors: Buffer[];
   /** Where the anchor starts inside the needle. */
   offset: number;
+  /** Estimated cost of collectNeedleLines, in ns per histogram sample (the units of COST). */
+  cost: number;
 }
 
 /** Every upper/lower-case spelling of the letters in `anchor`. */
@@ -76,7 +78,7 @@ function caseVariants(anchor: Buffer): Buffer[] {
 }
 
 /** Estimated cost (ns per sample) of one pass per anchor variant, the stops at its first byte, the JS checks. */
-const COST = { pass: 100_000, stop: 5, verify: 60 };
+export const COST = { pass: 100_000, stop: 5, verify: 60 };
 const MAX_VARIANTS = 8;
 
 /**
@@ -102,10 +104,12 @@ export function planFinder(spec: NeedleSpec, hist: Uint32Array): Finder {
     }
   }
   const anchor = needle.subarray(best.offset, best.offset + best.len);
-  return { needle, insensitive: spec.insensitive, anchors: spec.insensitive ? caseVariants(anchor) : [Buffer.from(anchor)], offset: best.offset };
+  const anchors = spec.insensitive ? caseVariants(anchor) : [Buffer.from(anchor)];
+  return { needle, insensitive: spec.insensitive, anchors, offset: best.offset, cost: best.cost };
 }
 
-function matchesAt(buf: Uint8Array, at: number, f: Finder): boolean {
+/** Whether the finder's needle occurs at `at` (false when it would run past either end of `buf`). */
+export function matchesAt(buf: Uint8Array, at: number, f: Finder): boolean {
   const n = f.needle;
   if (at < 0 || at + n.length > buf.length) return false;
   if (!f.insensitive) {

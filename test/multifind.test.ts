@@ -1,0 +1,149 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { collectLines, planMultiFinder, simdAvailable, type PlanOptions } from '../src/engine/multifind.js';
+import { byteHistogram, compileNeedles, type NeedleSpec } from '../src/engine/needles.js';
+import { RECORD_RULES } from '../src/engine/registry.js';
+
+const QZ = '../shared/data/external/Qazeer-artefacts.help/extracted';
+
+/** Start offsets of the lines (split at LF) that contain a needle, by plain string search. */
+function naive(buf: Buffer, specs: NeedleSpec[]): number[] {
+  const text = buf.toString('latin1');
+  const starts: number[] = [];
+  let pos = 0;
+  for (const line of text.split('\n')) {
+    // ASCII-only case folding, as the finders do (toLowerCase would also fold latin1 letters).
+    const folded = line.replace(/[A-Z]/g, (c) => c.toLowerCase());
+    if (specs.some((s) => (s.insensitive ? folded.includes(s.text.replace(/[A-Z]/g, (c) => c.toLowerCase())) : line.includes(s.text)))) starts.push(pos);
+    pos += line.length + 1;
+  }
+  return starts;
+}
+
+function found(buf: Buffer, specs: NeedleSpec[], opts: PlanOptions, hist = byteHistogram(buf)): number[] {
+  const mf = planMultiFinder(specs, hist, opts);
+  const out: number[] = [];
+  collectLines(mf, buf, out);
+  return [...new Set(out)].sort((a, b) => a - b);
+}
+
+function rng(seed: number) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('multifind', () => {
+  it('has WebAssembly SIMD in this Node', () => {
+    expect(simdAvailable()).toBe(true);
+  });
+
+  it('finds exactly the lines a naive search finds: random text, 1-60 needles, mixed case, every mode', () => {
+    const rnd = rng(20210302);
+    const int = (lo: number, hi: number) => lo + Math.floor(rnd() * (hi - lo + 1));
+    // Small alphabets so that needles, near misses and case variants are frequent; \x00 and latin1 to catch padding
+    // and folding mistakes.
+    // The edges of A-Z and a-z and their neighbours ('@[`{') check the case folding.
+    const alphabets = ['0123456789.\n', '0123456789..aAbB\n', 'aAbBsSeErRvV~/.@\n ,1', 'xyXY01.\n\r\x00\xe9\xc9', '1.\n', 'aAzZ@[`{\n'];
+    let lines = 0;
+    for (let round = 0; round < 1500; round++) {
+      const alphabet = alphabets[round % alphabets.length];
+      const len = round % 50 === 0 ? int(0, 40) : int(1, 3000);
+      const chars = Array.from({ length: len }, () => alphabet[int(0, alphabet.length - 1)]);
+      const nNeedles = round % 7 === 0 ? int(30, 60) : int(1, 12);
+      const specs: NeedleSpec[] = [];
+      for (let k = 0; k < nNeedles; k++) {
+        const nlen = int(1, round % 3 === 0 ? 40 : 8);
+        let text = Array.from({ length: nlen }, () => alphabet[int(0, alphabet.length - 1)]).join('');
+        // Some needles taken from the text, and some planted at its very end or start.
+        if (len > nlen && rnd() < 0.5) {
+          const at = rnd() < 0.2 ? len - nlen : rnd() < 0.2 ? 0 : int(0, len - nlen);
+          text = chars.slice(at, at + nlen).join('');
+        }
+        text = text.replace(/\n/g, 'q');
+        if (rnd() < 0.3) text = text.toUpperCase();
+        specs.push({ text, insensitive: rnd() < 0.5 });
+      }
+      if (len > 0 && rnd() < 0.3) {
+        // A needle ending on the last byte of the buffer.
+        const n = specs[int(0, specs.length - 1)];
+        const tail = n.insensitive && rnd() < 0.5 ? n.text.toLowerCase() : n.text;
+        chars.splice(Math.max(0, len - tail.length), tail.length, ...tail);
+      }
+      const buf = Buffer.from(chars.join('').slice(0, Math.max(len, 0)), 'latin1');
+      const want = naive(buf, specs);
+      lines += want.length;
+      const label = `round ${round}: ${JSON.stringify(specs)}`;
+      for (const mode of ['simd', 'auto', 'single'] as const) expect(found(buf, specs, { mode }), `${label} ${mode}`).toEqual(want);
+      // A histogram from other text (the plan is made once per file, from its first region).
+      expect(found(buf, specs, { mode: 'simd' }, byteHistogram(Buffer.from('zzzz'))), `${label} foreign histogram`).toEqual(want);
+    }
+    expect(lines).toBeGreaterThan(10_000);
+  });
+
+  it('handles buffers of every length around the block sizes, with the needle at the last bytes', () => {
+    const specs: NeedleSpec[] = [
+      { text: '103.77.192.219', insensitive: true },
+      { text: 'ServerInfo~', insensitive: false },
+      { text: 'x-beresource', insensitive: true },
+      { text: 'ab', insensitive: false },
+    ];
+    for (let len = 0; len < 200; len++) {
+      for (const needle of ['103.77.192.219', 'ServerInfo~', 'X-BEResource', 'ab']) {
+        if (len < needle.length) continue;
+        const body = `${'1.2.3\n'.repeat(50)}`.slice(0, len - needle.length) + needle;
+        const buf = Buffer.from(body, 'latin1');
+        const want = naive(buf, specs);
+        expect(want.length).toBeGreaterThan(0);
+        expect(found(buf, specs, { mode: 'simd' }), `${len} ${needle}`).toEqual(want);
+      }
+      const miss = Buffer.from('103.77.192.21\n'.repeat(20).slice(0, len), 'latin1');
+      expect(found(miss, specs, { mode: 'simd' })).toEqual([]);
+    }
+  });
+
+  it('resumes when the match output area fills up, and survives a candidate at every position', () => {
+    const many = Buffer.from(`${'xab\n'.repeat(40_000)}ab`, 'latin1');
+    const ab: NeedleSpec[] = [{ text: 'AB', insensitive: true }];
+    const want = naive(many, ab);
+    expect(want.length).toBe(40_001);
+    expect(found(many, ab, { mode: 'simd' })).toEqual(want);
+    // Every position is a candidate, and only the end of the second long line matches.
+    const specs: NeedleSpec[] = [{ text: '1111111111x', insensitive: false }];
+    const ones = Buffer.from(`${'1'.repeat(1_000_000)}\n${'1'.repeat(999_999)}x\n222\n1`, 'latin1');
+    expect(found(ones, specs, { mode: 'simd' })).toEqual([1_000_001]);
+  });
+
+  it('finds the httpproxy rule needles planted in a real HttpProxy log, in every mode', () => {
+    const specs = compileNeedles(RECORD_RULES.filter((r) => r.formats.includes('httpproxy'))).needles;
+    expect(specs.length).toBeGreaterThan(20);
+    const real = readFileSync(`${QZ}/Mapi__HttpProxy_2023010601-1.LOG`, 'latin1').split(/\r?\n/).filter((l) => l && !l.startsWith('#'));
+    const rnd = rng(4);
+    const rows: string[] = [];
+    let planted = 0;
+    for (let i = 0; i < 4000; i++) {
+      let row = real[i % real.length];
+      if (rnd() < 0.05) {
+        const s = specs[Math.floor(rnd() * specs.length)];
+        const text = s.insensitive && rnd() < 0.5 ? s.text.toLowerCase() : s.text;
+        const at = Math.floor(rnd() * row.length);
+        row = row.slice(0, at) + text + row.slice(at);
+        planted++;
+      }
+      // Near misses: an IP with its last digit cut, a needle with a case change where case matters.
+      if (rnd() < 0.05) row += `,${specs[Math.floor(rnd() * specs.length)].text.slice(0, -1)}`;
+      rows.push(row);
+    }
+    const buf = Buffer.from(`${rows.join('\r\n')}\r\n`, 'latin1');
+    const want = naive(buf, specs);
+    expect(want.length).toBeGreaterThanOrEqual(Math.min(planted, 1));
+    for (const mode of ['simd', 'auto', 'single'] as const) expect(found(buf, specs, { mode }), mode).toEqual(want);
+    const auto = planMultiFinder(specs, byteHistogram(buf));
+    expect(auto.simd, 'the IP needles share one SIMD pass').not.toBeNull();
+  });
+});
