@@ -3,7 +3,7 @@
 // cheaper on its own (an anchor whose first byte is rare in the file runs at memchr speed) stay on the per-needle
 // path of needles.ts, and so does everything when WebAssembly SIMD is unavailable.
 import { MULTIFIND_WASM_BASE64 } from './multifind-wasm.js';
-import { collectNeedleLines, COST, planFinder, type Finder, type NeedleSpec } from './needles.js';
+import { collectNeedleLines, COST, isLetter, planFinder, type Finder, type NeedleSpec } from './needles.js';
 
 const NL = 10;
 const BUCKETS = 8;
@@ -84,10 +84,6 @@ export function simdAvailable(): boolean {
 // ---------------------------------------------------------------------------------------------------------------
 // Planning
 
-function isLetter(c: number): boolean {
-  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
-}
-
 /** Per fingerprint byte: the sets of low and high nibbles (bit n = nibble n) a bucket accepts. */
 interface NibbleSets {
   lo: number[];
@@ -118,10 +114,12 @@ function addFingerprint(s: NibbleSets, n: SimdNeedle): void {
 function passRate(s: NibbleSets, hist: Uint32Array, total: number): number {
   let p = 1;
   for (let j = 0; j < FP; j++) {
+    if (s.lo[j] === 0xffff && s.hi[j] === 0xffff) continue;
+    // Over the set bits only: planning runs once per file, mostly as cold code.
     let n = 0;
-    for (let h = 0; h < 16; h++) {
-      if (!(s.hi[j] & (1 << h))) continue;
-      for (let l = 0; l < 16; l++) if (s.lo[j] & (1 << l)) n += hist[(h << 4) | l];
+    for (let hs = s.hi[j]; hs !== 0; hs &= hs - 1) {
+      const h = 31 - Math.clz32(hs & -hs);
+      for (let ls = s.lo[j]; ls !== 0; ls &= ls - 1) n += hist[(h << 4) | (31 - Math.clz32(ls & -ls))];
     }
     p *= n / total;
   }

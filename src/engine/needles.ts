@@ -20,7 +20,7 @@ export interface NeedleSet {
   everyLine: boolean;
 }
 
-function isLetter(c: number): boolean {
+export function isLetter(c: number): boolean {
   return (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 }
 
