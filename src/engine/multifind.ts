@@ -1,5 +1,6 @@
-// Single-pass multi-needle line finder: a Teddy-style WebAssembly SIMD scan (multifind.wat) flags candidate
-// positions for all needles at once, and each candidate is verified exactly here. Needles that indexOf finds
+// Single-pass multi-needle line finder: a Teddy-style WebAssembly SIMD scan (multifind.wat) finds the candidate
+// positions of all needles at once and verifies them exactly; this side plans the fingerprints and buckets from the
+// file's byte histogram, lays out the wasm memory and turns matches into line starts. Needles that indexOf finds
 // cheaper on its own (an anchor whose first byte is rare in the file runs at memchr speed) stay on the per-needle
 // path of needles.ts, and so does everything when WebAssembly SIMD is unavailable.
 import { MULTIFIND_WASM_BASE64 } from './multifind-wasm.js';
