@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { importDist, requireDist } from './lib.mjs';
 
 const COOKIE = 'X-AnonResource=true; X-AnonResource-Backend=localhost/ecp/default.flt?~3; X-BEResource=localhost/owa/auth/logon.aspx?~3;';
 
@@ -46,7 +47,8 @@ async function main() {
   const n = Number(process.argv[2] ?? 1000);
   const concurrency = Number(process.argv[3] ?? 64);
   const rounds = Number(process.argv[4] ?? 2);
-  const { checkAll } = await import('../dist/remote/index.js');
+  requireDist();
+  const { checkAll } = await importDist('remote', 'index.js');
   const certDir = mkdtempSync(join(tmpdir(), 'exhunt-bench-cert-'));
   execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(certDir, 'key.pem'), '-out', join(certDir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
   const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--serve', String(n), certDir], { stdio: ['pipe', 'pipe', 'inherit'] });

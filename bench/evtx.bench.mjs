@@ -5,7 +5,10 @@ import { mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readEventLog } from '../dist/parsers/evtx/index.js';
+import { bestOf, importDist, requireDist } from './lib.mjs';
+
+requireDist();
+const { readEventLog } = await importDist('parsers', 'evtx', 'index.js');
 
 const SAMPLES = fileURLToPath(new URL('../../shared/data/external/evtx-rs-samples/', import.meta.url));
 const ROUNDS = 5;
@@ -35,14 +38,8 @@ function evtxexportOnce() {
 }
 
 async function time(fn) {
-  let best = Infinity;
-  let records = 0;
-  for (let i = 0; i < ROUNDS; i++) {
-    const t0 = process.hrtime.bigint();
-    records = await fn();
-    best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e9);
-  }
-  return { records, seconds: best, rate: records / best };
+  const { value: records, seconds } = await bestOf(ROUNDS, fn);
+  return { records, seconds, rate: records / seconds };
 }
 
 /** A ~256 MiB file made of security.evtx's chunks repeated: memory must stay flat while streaming it. */

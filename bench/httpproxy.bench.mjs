@@ -18,54 +18,20 @@
 // Fails (exit 1) when exhunt does not report exactly the planted lines, or when its peak RSS reaches 256 MB.
 // Prints the throughput ratio against the issue-2 target (exhunt >= 1/3 of rg) without failing on it: it depends
 // on the machine.
-import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { cachedCorpus, corpusFiles, envGb, HP_FIELDS, hpIdleLatencies, LOG_BENCH, plantState, recordRules, REPO, requireDist, rng, runLogBench, writeLogFile } from './lib.mjs';
 
-const REPO = dirname(dirname(fileURLToPath(import.meta.url)));
 const CORPUS = join(REPO, 'bench', '.corpus', 'httpproxy');
-const GB = Number(process.env.EXHUNT_BENCH_GB ?? '2');
-const RUNS = 3;
-const RSS_LIMIT_MB = 256;
-const TARGET_RATIO = 1 / 3;
-const PLANT_EVERY = 50e6;
+const GB = envGb('EXHUNT_BENCH_GB', 2);
+const PLANT_EVERY = LOG_BENCH.plantEvery;
 const CORPUS_VERSION = 3;
 const SEED = 20210303;
 
-if (!(GB > 0)) throw new Error(`EXHUNT_BENCH_GB must be a positive number, got ${process.env.EXHUNT_BENCH_GB}`);
-const DIST = join(REPO, 'dist');
-if (!existsSync(join(DIST, 'cli', 'main.js'))) {
-  console.error('dist/ is missing: run `npm run build` first (npm run bench does).');
-  process.exit(1);
-}
+requireDist();
 
 // ---------------------------------------------------------------------------------------------------------------
 // Row material
 
-function rng(seed) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (lo, hi) => lo + Math.floor(next() * (hi - lo + 1));
-  const hex = (n) => Array.from({ length: n }, () => '0123456789abcdef'[int(0, 15)]).join('');
-  return {
-    int,
-    hex,
-    pick: (l) => l[Math.floor(next() * l.length)],
-    guid: () => `${hex(8)}-${hex(4)}-4${hex(3)}-${'89ab'[int(0, 3)]}${hex(3)}-${hex(12)}`,
-    alnum: (n) => Array.from({ length: n }, () => 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'[int(0, 61)]).join(''),
-  };
-}
-
-const HP_FIELDS =
-  'DateTime,RequestId,MajorVersion,MinorVersion,BuildVersion,RevisionVersion,ClientRequestId,Protocol,UrlHost,UrlStem,ProtocolAction,AuthenticationType,IsAuthenticated,AuthenticatedUser,Organization,AnchorMailbox,UserAgent,ClientIpAddress,ServerHostName,HttpStatus,BackEndStatus,ErrorCode,Method,ProxyAction,TargetServer,TargetServerVersion,RoutingType,RoutingHint,BackEndCookie,ServerLocatorHost,ServerLocatorLatency,RequestBytes,ResponseBytes,TargetOutstandingRequests,AuthModulePerfContext,HttpPipelineLatency,CalculateTargetBackEndLatency,GlsLatencyBreakup,TotalGlsLatency,AccountForestLatencyBreakup,TotalAccountForestLatency,ResourceForestLatencyBreakup,TotalResourceForestLatency,ADLatency,SharedCacheLatencyBreakup,TotalSharedCacheLatency,ActivityContextLifeTime,ModuleToHandlerSwitchingLatency,ClientReqStreamLatency,BackendReqInitLatency,BackendReqStreamLatency,BackendProcessingLatency,BackendRespInitLatency,BackendRespStreamLatency,ClientRespStreamLatency,KerberosAuthHeaderLatency,HandlerCompletionLatency,RequestHandlerLatency,HandlerToModuleSwitchingLatency,ProxyTime,CoreLatency,RoutingLatency,HttpProxyOverhead,TotalRequestTime,RouteRefresherLatency,UrlQuery,BackEndGenericInfo,GenericInfo,GenericErrors,EdgeTraceId,DatabaseGuid,UserADObjectGuid,PartitionEndpointLookupLatency,RoutingStatus';
 const COLS = HP_FIELDS.split(',');
 const TS0 = '2021-03-03T00:00:00.000Z'; // every row starts with a 24-character timestamp, rewritten per line
 const SRV = { name: 'MAIL01', fqdn: 'MAIL01.corp.example.org', domain: 'corp.example.org', db: 'fb7adba2-51f4-47e3-b170-fd39f85aaf35' };
@@ -102,25 +68,13 @@ function benignRows(protocol, r, n) {
       RoutingType: 'IntraForest',
       RequestBytes: String(r.int(0, 9000)),
       ResponseBytes: String(r.int(80, 90000)),
-      HttpPipelineLatency: '0',
+      ...hpIdleLatencies(),
       CalculateTargetBackEndLatency: String(r.int(0, 3)),
-      TotalGlsLatency: '0',
-      TotalAccountForestLatency: '0',
-      TotalResourceForestLatency: '0',
-      TotalSharedCacheLatency: '0',
       ActivityContextLifeTime: String(total),
-      ModuleToHandlerSwitchingLatency: '0',
       ClientReqStreamLatency: '1',
       BackendReqInitLatency: '0',
-      BackendReqStreamLatency: '0',
       BackendProcessingLatency: String(Math.max(0, total - 4)),
-      BackendRespInitLatency: '0',
-      BackendRespStreamLatency: '0',
-      ClientRespStreamLatency: '0',
-      KerberosAuthHeaderLatency: '0',
-      HandlerCompletionLatency: '0',
       RequestHandlerLatency: String(total),
-      HandlerToModuleSwitchingLatency: '0',
       ProxyTime: String(total - 3),
       CoreLatency: '3',
       RoutingLatency: '2',
@@ -204,212 +158,45 @@ function header(version, logType, date, fields) {
   return `#Software: Microsoft Exchange Server\r\n#Version: ${version}\r\n#Log-type: ${logType}\r\n#Date: ${date}\r\n#Fields: ${fields}\r\n`;
 }
 
-/** Writes one file of `target` bytes: rows drawn from `pool`, planted rows at chosen byte offsets. */
-function writeLogFile(abs, head, pool, target, plants, hourMs, r) {
-  mkdirSync(dirname(abs), { recursive: true });
-  const fd = openSync(abs, 'w');
-  const BUF = 8 * 1024 * 1024;
-  const buf = Buffer.allocUnsafe(BUF);
-  let used = buf.write(head, 0, 'latin1');
-  let written = 0;
-  let line = head.split('\r\n').length - 1;
-  const planted = [];
-  const poolBufs = pool.map((s) => Buffer.from(s + '\r\n', 'latin1'));
-  const plantBufs = plants.rows.map((s) => Buffer.from(s + '\r\n', 'latin1'));
-  let k = 0;
-  const avg = poolBufs.reduce((s, b) => s + b.length, 0) / poolBufs.length;
-  const lines = Math.max(1, Math.round(target / avg));
-  const step = 3_600_000 / lines;
-  while (written + used < target) {
-    let src;
-    if (plants.state.offset + written + used >= plants.state.next) {
-      src = plantBufs[plants.state.count++ % plantBufs.length];
-      planted.push(line + 1);
-      plants.state.next += plants.every;
-    } else src = poolBufs[r.int(0, poolBufs.length - 1)];
-    if (used + src.length > BUF) {
-      writeSync(fd, buf, 0, used);
-      written += used;
-      used = 0;
-    }
-    src.copy(buf, used);
-    buf.write(new Date(hourMs + Math.floor(k * step)).toISOString(), used, 'latin1');
-    used += src.length;
-    line++;
-    k++;
-  }
-  writeSync(fd, buf, 0, used);
-  closeSync(fd);
-  plants.state.offset += written + used;
-  return planted;
-}
-
-function corpusParams() {
-  return { version: CORPUS_VERSION, gb: GB, seed: SEED, plantEvery: PLANT_EVERY, hpFiles: HP_FILES, ecpFiles: ECP_FILES };
-}
-
 function buildCorpus() {
-  // Next to the corpus, not in it: a manifest.json inside an evidence folder is read as a collector case manifest.
-  const manifestPath = `${CORPUS}.manifest.json`;
-  const params = corpusParams();
-  if (existsSync(manifestPath)) {
-    try {
-      const m = JSON.parse(readFileSync(manifestPath, 'utf8'));
-      if (JSON.stringify(m.params) === JSON.stringify(params) && m.files.every((f) => existsSync(join(CORPUS, f.rel)) && statSync(join(CORPUS, f.rel)).size === f.size)) {
-        console.log(`corpus: reusing ${CORPUS} (${(m.bytes / 1e9).toFixed(2)} GB)`);
-        return m;
-      }
-    } catch {
-      // regenerate
+  const params = { version: CORPUS_VERSION, gb: GB, seed: SEED, plantEvery: PLANT_EVERY, hpFiles: HP_FILES, ecpFiles: ECP_FILES };
+  return cachedCorpus(CORPUS, params, () => {
+    const r = rng(SEED);
+    const total = GB * 1e9;
+    const pools = Object.fromEntries(PROTOCOLS.map((p) => [p, benignRows(p, r, 512)]));
+    const attacks = attackRows(r);
+    const out = corpusFiles(CORPUS);
+    const state = plantState(r, PLANT_EVERY);
+    const write = (rel, head, pool, target, rows, startMs, spanMs) => {
+      const times = { startMs, spanMs, stamp: (ms) => new Date(ms).toISOString() };
+      out.add(rel, writeLogFile(join(CORPUS, rel), head, pool, target, { rows, every: PLANT_EVERY, state }, times, r));
+    };
+    for (let i = 0; i < HP_FILES; i++) {
+      const protocol = PROTOCOLS[i % PROTOCOLS.length];
+      const hourMs = Date.parse('2021-03-03T04:00:00.000Z') + Math.floor(i / PROTOCOLS.length) * 3_600_000;
+      const stamp = new Date(hourMs).toISOString();
+      const rel = `Logging/HttpProxy/${protocol}/HttpProxy_${stamp.slice(0, 13).replace(/[-T]/g, '')}-1.LOG`;
+      write(rel, header('15.01.2176.002', 'HttpProxy Logs', stamp, HP_FIELDS), pools[protocol], (total * (1 - ECP_SHARE)) / HP_FILES, attacks, hourMs, 3_600_000);
     }
-  }
-  const t0 = performance.now();
-  rmSync(CORPUS, { recursive: true, force: true });
-  mkdirSync(CORPUS, { recursive: true });
-  const r = rng(SEED);
-  const total = GB * 1e9;
-  const pools = Object.fromEntries(PROTOCOLS.map((p) => [p, benignRows(p, r, 512)]));
-  const attacks = attackRows(r);
-  const files = [];
-  const plantedLines = [];
-  // Planted rows go at global byte offsets (one per PLANT_EVERY bytes of corpus, the first a random way in).
-  const state = { offset: 0, next: r.int(Math.floor(PLANT_EVERY / 4), PLANT_EVERY), count: 0 };
-  const hpTarget = (total * (1 - ECP_SHARE)) / HP_FILES;
-  for (let i = 0; i < HP_FILES; i++) {
-    const protocol = PROTOCOLS[i % PROTOCOLS.length];
-    const hourMs = Date.parse('2021-03-03T04:00:00.000Z') + Math.floor(i / PROTOCOLS.length) * 3_600_000;
-    const stamp = new Date(hourMs).toISOString();
-    const rel = `Logging/HttpProxy/${protocol}/HttpProxy_${stamp.slice(0, 13).replace(/[-T]/g, '')}-1.LOG`;
-    const head = header('15.01.2176.002', 'HttpProxy Logs', stamp, HP_FIELDS);
-    const lines = writeLogFile(join(CORPUS, rel), head, pools[protocol], hpTarget, { rows: attacks, every: PLANT_EVERY, state }, hourMs, r);
-    files.push({ rel, size: statSync(join(CORPUS, rel)).size });
-    for (const l of lines) plantedLines.push(`${rel}:${l}`);
-  }
-  const ecpPool = ecpBenign(r, 512);
-  for (let i = 0; i < ECP_FILES; i++) {
-    const dayMs = Date.parse('2021-03-01T00:00:00.000Z') + i * 86_400_000;
-    const stamp = new Date(dayMs).toISOString();
-    const rel = `Logging/ECP/Server/ECPServer${stamp.slice(0, 10).replace(/-/g, '')}-1.LOG`;
-    const head = header('15.0.0.0', 'ECP Server Log', stamp, ECP_FIELDS);
-    const lines = writeLogFile(join(CORPUS, rel), head, ecpPool, (total * ECP_SHARE) / ECP_FILES, { rows: [ecpAttack(r)], every: PLANT_EVERY, state }, dayMs, r);
-    files.push({ rel, size: statSync(join(CORPUS, rel)).size });
-    for (const l of lines) plantedLines.push(`${rel}:${l}`);
-  }
-  const manifest = { params, bytes: files.reduce((s, f) => s + f.size, 0), files, planted: plantedLines.sort() };
-  writeFileSync(manifestPath, JSON.stringify(manifest, null, 1));
-  console.log(`corpus: wrote ${files.length} files, ${(manifest.bytes / 1e9).toFixed(2)} GB, ${plantedLines.length} planted attack lines in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  return manifest;
-}
-
-function warm(manifest) {
-  const buf = Buffer.allocUnsafe(16 * 1024 * 1024);
-  for (const f of manifest.files) {
-    const fd = openSync(join(CORPUS, f.rel), 'r');
-    while (readSync(fd, buf, 0, buf.length, null) > 0);
-    closeSync(fd);
-  }
+    const ecpPool = ecpBenign(r, 512);
+    for (let i = 0; i < ECP_FILES; i++) {
+      const dayMs = Date.parse('2021-03-01T00:00:00.000Z') + i * 86_400_000;
+      const stamp = new Date(dayMs).toISOString();
+      const rel = `Logging/ECP/Server/ECPServer${stamp.slice(0, 10).replace(/-/g, '')}-1.LOG`;
+      // Rows spread over the day's first hour, as in every corpus so far: another span would change the bytes.
+      write(rel, header('15.0.0.0', 'ECP Server Log', stamp, ECP_FIELDS), ecpPool, (total * ECP_SHARE) / ECP_FILES, [ecpAttack(r)], dayMs, 3_600_000);
+    }
+    return out.manifest();
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // Runs
 
-async function needles() {
-  const { RECORD_RULES } = await import(pathToFileURL(join(DIST, 'engine', 'registry.js')).href);
-  const wanted = new Set(['httpproxy', 'ecp-server', 'oabgen']);
-  const rules = RECORD_RULES.filter((rule) => rule.formats.some((f) => wanted.has(f)));
-  const list = [...new Set(rules.flatMap((rule) => rule.needles))];
-  const insensitive = rules.some((rule) => rule.needles.length && rule.needleCase !== 'exact');
-  return { list, insensitive, rules: rules.length };
-}
-
-function time(cmd, args) {
-  const t0 = performance.now();
-  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  return { ms: performance.now() - t0, r };
-}
-
-function runRg(n) {
-  const args = ['-c', '-F', '--no-ignore', '--hidden', ...(n.insensitive ? ['-i'] : []), ...n.list.flatMap((x) => ['-e', x]), CORPUS];
-  const { ms, r } = time('rg', args);
-  if (r.error) throw new Error(`rg could not run (${r.error.message}): install ripgrep (scripts/setup-test-deps.sh)`);
-  if (r.status !== 0 && r.status !== 1) throw new Error(`rg failed (${r.status}): ${r.stderr}`);
-  const lines = r.stdout.split('\n').filter(Boolean).reduce((s, l) => s + Number(l.slice(l.lastIndexOf(':') + 1)), 0);
-  return { ms, lines };
-}
-
-function runExhunt(json) {
-  const main = join(DIST, 'cli', 'main.js');
-  const useTime = existsSync('/usr/bin/time');
-  const args = ['scan', CORPUS, '--json', json, '-q', '--jobs', String(availableParallelism())];
-  const { ms, r } = useTime ? time('/usr/bin/time', ['-f', 'maxrss_kb=%M', process.execPath, main, ...args]) : time(process.execPath, [join(REPO, 'bench', 'httpproxy.bench.mjs'), '--child', ...args]);
-  if (r.status !== 0 && r.status !== 1) throw new Error(`exhunt scan failed (${r.status}): ${r.stderr}`);
-  const m = /maxrss_kb=(\d+)/.exec(r.stderr);
-  if (!m) throw new Error(`no peak RSS reported: ${r.stderr}`);
-  return { ms, rssMb: Number(m[1]) / 1024 };
-}
-
-/** Without /usr/bin/time: run the CLI in this child and report its own peak RSS (worker threads included). */
-async function child(args) {
-  process.argv = [process.argv[0], join(DIST, 'cli', 'main.js'), ...args];
-  process.on('exit', () => process.stderr.write(`maxrss_kb=${process.resourceUsage().maxRSS}\n`));
-  await import(pathToFileURL(join(DIST, 'cli', 'main.js')).href);
-}
-
-function verify(json, manifest) {
-  const report = JSON.parse(readFileSync(json, 'utf8'));
-  // Exposure findings (the vulnerable build read from #Version) describe the host, not a line: counted apart.
-  const lineFindings = report.hosts.flatMap((h) => h.findings.filter((f) => f.kind !== 'exposure'));
-  const exposure = report.hosts.reduce((s, h) => s + h.findings.filter((f) => f.kind === 'exposure').length, 0);
-  // Several rules may report the same line (the chain rule and the IOC-address rule): compare the set of lines.
-  const found = [...new Set(lineFindings.map((f) => `${f.source.path}:${f.source.line}`))].sort();
-  const want = manifest.planted;
-  const missing = want.filter((x) => !found.includes(x));
-  const extra = found.filter((x) => !want.includes(x));
-  const skipped = report.hosts.flatMap((h) => h.skipped);
-  return { ok: missing.length === 0 && extra.length === 0 && found.length === want.length, found: found.length, findings: lineFindings.length, rules: [...new Set(lineFindings.map((f) => f.rule))].sort(), exposure, missing, extra, skipped };
-}
-
-async function main() {
-  const t0 = performance.now();
-  const manifest = buildCorpus();
-  const n = await needles();
-  console.log(`needles (${n.rules} rules on httpproxy/ecp-server/oabgen${n.insensitive ? ', rg -i: some rules match in any case' : ''}): ${n.list.join(' | ')}`);
-  warm(manifest);
-  const json = join(tmpdir(), `exhunt-bench-${process.pid}.json`);
-  const ex = [];
-  const rg = [];
-  let check = null;
-  for (let i = 0; i < RUNS; i++) {
-    // Interleaved, so both tools see the same machine state.
-    ex.push(runExhunt(json));
-    if (i === 0) check = verify(json, manifest);
-    rg.push(runRg(n));
-  }
-  rmSync(json, { force: true });
-  const mb = manifest.bytes / 1e6;
-  const bestEx = Math.min(...ex.map((x) => x.ms));
-  const bestRg = Math.min(...rg.map((x) => x.ms));
-  const peak = Math.max(...ex.map((x) => x.rssMb));
-  const exRate = mb / (bestEx / 1000);
-  const rgRate = mb / (bestRg / 1000);
-  const ratio = exRate / rgRate;
-  const pad = (s, w) => String(s).padEnd(w);
-  console.log('');
-  console.log(`corpus   ${(manifest.bytes / 1e9).toFixed(2)} GB in ${manifest.files.length} files, ${manifest.planted.length} planted attack lines; ${availableParallelism()} cores; best of ${RUNS}, warm cache`);
-  console.log(`${pad('tool', 22)}${pad('best s', 10)}${pad('MB/s', 10)}runs (s)`);
-  console.log(`${pad('exhunt scan', 22)}${pad((bestEx / 1000).toFixed(2), 10)}${pad(exRate.toFixed(0), 10)}${ex.map((x) => (x.ms / 1000).toFixed(2)).join(' ')}`);
-  console.log(`${pad(`rg -c -F${n.insensitive ? ' -i' : ''}`, 22)}${pad((bestRg / 1000).toFixed(2), 10)}${pad(rgRate.toFixed(0), 10)}${rg.map((x) => (x.ms / 1000).toFixed(2)).join(' ')}   (${rg[0].lines} matching lines)`);
-  console.log(`ratio    exhunt/rg = ${ratio.toFixed(2)} (target >= ${TARGET_RATIO.toFixed(2)}: ${ratio >= TARGET_RATIO ? 'met' : 'NOT met'})`);
-  console.log(`peak RSS exhunt ${peak.toFixed(0)} MB (limit ${RSS_LIMIT_MB} MB: ${peak < RSS_LIMIT_MB ? 'ok' : 'EXCEEDED'})`);
-  console.log(`findings ${check.findings} (${check.rules.join(', ')}) on ${check.found} lines; ${manifest.planted.length} planted: ${check.ok ? 'exactly the planted lines' : 'MISMATCH'} (+${check.exposure} exposure finding(s) from #Version)`);
-  if (!check.ok) {
-    console.log(`  missing: ${check.missing.slice(0, 10).join(', ')}${check.missing.length > 10 ? ' …' : ''}`);
-    console.log(`  extra:   ${check.extra.slice(0, 10).join(', ')}${check.extra.length > 10 ? ' …' : ''}`);
-  }
-  if (check.skipped.length) console.log(`  skipped: ${JSON.stringify(check.skipped.slice(0, 3))}`);
-  console.log(`total bench time ${((performance.now() - t0) / 1000).toFixed(0)} s`);
-  if (!check.ok || peak >= RSS_LIMIT_MB) process.exit(1);
-}
-
-if (process.argv[2] === '--child') await child(process.argv.slice(3));
-else await main();
+const t0 = performance.now();
+const manifest = buildCorpus();
+const rules = await recordRules(['httpproxy', 'ecp-server', 'oabgen']);
+const needles = [...new Set(rules.flatMap((rule) => rule.needles))];
+const insensitive = rules.some((rule) => rule.needles.length && rule.needleCase !== 'exact');
+console.log(`needles (${rules.length} rules on httpproxy/ecp-server/oabgen${insensitive ? ', rg -i: some rules match in any case' : ''}): ${needles.join(' | ')}`);
+runLogBench({ t0, corpus: CORPUS, manifest, needles, insensitive, exposureFrom: '#Version' });

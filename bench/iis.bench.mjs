@@ -14,43 +14,17 @@
 // once with -i (exhunt matches them case-insensitively). Both use every core. Best of 3 each.
 // Fails (exit 1) when exhunt does not report exactly the planted lines or its peak RSS reaches 256 MB; prints the
 // ratio against the issue target (exhunt >= 1/3 of rg) without failing on it.
-import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { cachedCorpus, corpusFiles, envGb, LOG_BENCH, plantState, recordRules, REPO, requireDist, rng, runLogBench, writeLogFile } from './lib.mjs';
 
-const REPO = dirname(dirname(fileURLToPath(import.meta.url)));
 const CORPUS = join(REPO, 'bench', '.corpus', 'iis');
-const GB = Number(process.env.EXHUNT_BENCH_GB ?? '2');
-const RUNS = 3;
-const RSS_LIMIT_MB = 256;
-const TARGET_RATIO = 1 / 3;
-const PLANT_EVERY = 50e6;
+const GB = envGb('EXHUNT_BENCH_GB', 2);
+const PLANT_EVERY = LOG_BENCH.plantEvery;
 const CORPUS_VERSION = 1;
 const SEED = 20210305;
 const DAYS = 6;
 
-if (!(GB > 0)) throw new Error(`EXHUNT_BENCH_GB must be a positive number, got ${process.env.EXHUNT_BENCH_GB}`);
-const DIST = join(REPO, 'dist');
-if (!existsSync(join(DIST, 'cli', 'main.js'))) {
-  console.error('dist/ is missing: run `npm run build` first (npm run bench does).');
-  process.exit(1);
-}
-
-function rng(seed) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (lo, hi) => lo + Math.floor(next() * (hi - lo + 1));
-  const hex = (n) => Array.from({ length: n }, () => '0123456789abcdef'[int(0, 15)]).join('');
-  return { int, hex, pick: (l) => l[Math.floor(next() * l.length)], guid: () => `${hex(8)}-${hex(4)}-4${hex(3)}-${'89ab'[int(0, 3)]}${hex(3)}-${hex(12)}` };
-}
+requireDist();
 
 const FIELDS = 'date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken';
 const HEAD = (date) => `#Software: Microsoft Internet Information Services 10.0\r\n#Version: 1.0\r\n#Date: ${date} 00:00:00\r\n#Fields: ${FIELDS}\r\n`;
@@ -108,173 +82,35 @@ function attacks(r) {
   ];
 }
 
-function writeLog(abs, head, pool, target, plants, dayMs, r) {
-  mkdirSync(dirname(abs), { recursive: true });
-  const fd = openSync(abs, 'w');
-  const BUF = 8 * 1024 * 1024;
-  const buf = Buffer.allocUnsafe(BUF);
-  let used = buf.write(head, 0, 'latin1');
-  let written = 0;
-  let lineNo = head.split('\r\n').length - 1;
-  const planted = [];
-  const poolBufs = pool.map((s) => Buffer.from(s + '\r\n', 'latin1'));
-  const plantBufs = plants.rows.map((s) => Buffer.from(s + '\r\n', 'latin1'));
-  const avg = poolBufs.reduce((s, b) => s + b.length, 0) / poolBufs.length;
-  const step = 86_400_000 / Math.max(1, Math.round(target / avg));
-  let k = 0;
-  while (written + used < target) {
-    let src;
-    if (plants.state.offset + written + used >= plants.state.next) {
-      src = plantBufs[plants.state.count++ % plantBufs.length];
-      planted.push(lineNo + 1);
-      plants.state.next += plants.every;
-    } else src = poolBufs[r.int(0, poolBufs.length - 1)];
-    if (used + src.length > BUF) {
-      writeSync(fd, buf, 0, used);
-      written += used;
-      used = 0;
-    }
-    src.copy(buf, used);
-    buf.write(new Date(dayMs + Math.floor(k * step)).toISOString().slice(0, 19).replace('T', ' '), used, 'latin1');
-    used += src.length;
-    lineNo++;
-    k++;
-  }
-  writeSync(fd, buf, 0, used);
-  closeSync(fd);
-  plants.state.offset += written + used;
-  return planted;
-}
-
 function buildCorpus() {
-  const manifestPath = `${CORPUS}.manifest.json`;
   const params = { version: CORPUS_VERSION, gb: GB, seed: SEED, plantEvery: PLANT_EVERY, days: DAYS };
-  if (existsSync(manifestPath)) {
-    try {
-      const m = JSON.parse(readFileSync(manifestPath, 'utf8'));
-      if (JSON.stringify(m.params) === JSON.stringify(params) && m.files.every((f) => existsSync(join(CORPUS, f.rel)) && statSync(join(CORPUS, f.rel)).size === f.size)) {
-        console.log(`corpus: reusing ${CORPUS} (${(m.bytes / 1e9).toFixed(2)} GB)`);
-        return m;
+  return cachedCorpus(CORPUS, params, () => {
+    const r = rng(SEED);
+    const fe = frontEnd(r, 2048);
+    const be = backEnd(r, 512);
+    const rows = attacks(r);
+    const state = plantState(r, PLANT_EVERY);
+    const out = corpusFiles(CORPUS);
+    for (let d = 0; d < DAYS; d++) {
+      const dayMs = Date.parse('2021-03-03T00:00:00Z') + d * 86_400_000;
+      const date = new Date(dayMs).toISOString().slice(0, 10);
+      const name = `u_ex${date.slice(2).replace(/-/g, '')}.log`;
+      const times = { startMs: dayMs, spanMs: 86_400_000, stamp: (ms) => new Date(ms).toISOString().slice(0, 19).replace('T', ' ') };
+      for (const [site, pool, share] of [['W3SVC1', fe, 0.8], ['W3SVC2', be, 0.2]]) {
+        const rel = `inetpub/logs/LogFiles/${site}/${name}`;
+        // Attacks land on the front end only (the back-end pool has its own machine-account lines).
+        const plants = site === 'W3SVC1' ? { rows, every: PLANT_EVERY / 0.8, state } : { rows: [], every: Infinity, state: { offset: 0, next: Infinity, count: 0 } };
+        out.add(rel, writeLogFile(join(CORPUS, rel), HEAD(date), pool, (GB * 1e9 * share) / DAYS, plants, times, r));
       }
-    } catch {
-      // regenerate
     }
-  }
-  const t0 = performance.now();
-  rmSync(CORPUS, { recursive: true, force: true });
-  const r = rng(SEED);
-  const fe = frontEnd(r, 2048);
-  const be = backEnd(r, 512);
-  const rows = attacks(r);
-  const state = { offset: 0, next: r.int(Math.floor(PLANT_EVERY / 4), PLANT_EVERY), count: 0 };
-  const files = [];
-  const planted = [];
-  for (let d = 0; d < DAYS; d++) {
-    const dayMs = Date.parse('2021-03-03T00:00:00Z') + d * 86_400_000;
-    const date = new Date(dayMs).toISOString().slice(0, 10);
-    const name = `u_ex${date.slice(2).replace(/-/g, '')}.log`;
-    for (const [site, pool, share] of [['W3SVC1', fe, 0.8], ['W3SVC2', be, 0.2]]) {
-      const rel = `inetpub/logs/LogFiles/${site}/${name}`;
-      // Attacks land on the front end only (the back-end pool has its own machine-account lines).
-      const plants = site === 'W3SVC1' ? { rows, every: PLANT_EVERY / 0.8, state } : { rows: [], every: Infinity, state: { offset: 0, next: Infinity, count: 0 } };
-      const lines = writeLog(join(CORPUS, rel), HEAD(date), pool, (GB * 1e9 * share) / DAYS, plants, dayMs, r);
-      files.push({ rel, size: statSync(join(CORPUS, rel)).size });
-      for (const l of lines) planted.push(`${rel}:${l}`);
-    }
-  }
-  const manifest = { params, bytes: files.reduce((s, f) => s + f.size, 0), files, planted: planted.sort() };
-  writeFileSync(manifestPath, JSON.stringify(manifest, null, 1));
-  console.log(`corpus: wrote ${files.length} files, ${(manifest.bytes / 1e9).toFixed(2)} GB, ${planted.length} planted attack lines in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  return manifest;
+    return out.manifest();
+  });
 }
 
-function warm(manifest) {
-  const buf = Buffer.allocUnsafe(16 * 1024 * 1024);
-  for (const f of manifest.files) {
-    const fd = openSync(join(CORPUS, f.rel), 'r');
-    while (readSync(fd, buf, 0, buf.length, null) > 0);
-    closeSync(fd);
-  }
-}
-
-async function needles() {
-  const { RECORD_RULES } = await import(pathToFileURL(join(DIST, 'engine', 'registry.js')).href);
-  const rules = RECORD_RULES.filter((rule) => rule.formats.includes('iis'));
-  return { list: [...new Set(rules.flatMap((rule) => rule.needles.map((x) => x.toLowerCase())))], rules: rules.length };
-}
-
-function time(cmd, args) {
-  const t0 = performance.now();
-  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  return { ms: performance.now() - t0, r };
-}
-
-function runRg(n) {
-  const { ms, r } = time('rg', ['-c', '-F', '-i', '--no-ignore', '--hidden', ...n.list.flatMap((x) => ['-e', x]), CORPUS]);
-  if (r.error) throw new Error(`rg could not run (${r.error.message}): install ripgrep`);
-  if (r.status !== 0 && r.status !== 1) throw new Error(`rg failed (${r.status}): ${r.stderr}`);
-  return { ms, lines: r.stdout.split('\n').filter(Boolean).reduce((s, l) => s + Number(l.slice(l.lastIndexOf(':') + 1)), 0) };
-}
-
-function runExhunt(json) {
-  const args = [process.execPath, join(DIST, 'cli', 'main.js'), 'scan', CORPUS, '--json', json, '-q', '--jobs', String(availableParallelism())];
-  const { ms, r } = existsSync('/usr/bin/time') ? time('/usr/bin/time', ['-f', 'maxrss_kb=%M', ...args]) : time(process.execPath, [fileURLToPath(import.meta.url), '--child', ...args.slice(2)]);
-  if (r.status !== 0 && r.status !== 1) throw new Error(`exhunt scan failed (${r.status}): ${r.stderr}`);
-  const m = /maxrss_kb=(\d+)/.exec(r.stderr);
-  if (!m) throw new Error(`no peak RSS reported: ${r.stderr}`);
-  return { ms, rssMb: Number(m[1]) / 1024 };
-}
-
-async function child(args) {
-  process.argv = [process.argv[0], join(DIST, 'cli', 'main.js'), ...args];
-  process.on('exit', () => process.stderr.write(`maxrss_kb=${process.resourceUsage().maxRSS}\n`));
-  await import(pathToFileURL(join(DIST, 'cli', 'main.js')).href);
-}
-
-function verify(json, manifest) {
-  const report = JSON.parse(readFileSync(json, 'utf8'));
-  // Exposure findings (a vulnerable build read from /owa/auth/<build>/ paths) describe the host, not an attack line.
-  const lineFindings = report.hosts.flatMap((h) => h.findings.filter((f) => f.kind !== 'exposure'));
-  const found = [...new Set(lineFindings.map((f) => `${f.source.path}:${f.source.line}`))].sort();
-  const missing = manifest.planted.filter((x) => !found.includes(x));
-  const extra = found.filter((x) => !manifest.planted.includes(x));
-  return { ok: missing.length === 0 && extra.length === 0, found: found.length, findings: lineFindings.length, rules: [...new Set(lineFindings.map((f) => f.rule))].sort(), missing, extra };
-}
-
-async function main() {
-  const t0 = performance.now();
-  const manifest = buildCorpus();
-  const n = await needles();
-  console.log(`needles (${n.rules} rules on iis, rg -i): ${n.list.join(' | ')}`);
-  warm(manifest);
-  const json = join(tmpdir(), `exhunt-bench-iis-${process.pid}.json`);
-  const ex = [];
-  const rg = [];
-  let check = null;
-  for (let i = 0; i < RUNS; i++) {
-    ex.push(runExhunt(json));
-    if (i === 0) check = verify(json, manifest);
-    rg.push(runRg(n));
-  }
-  rmSync(json, { force: true });
-  const mb = manifest.bytes / 1e6;
-  const bestEx = Math.min(...ex.map((x) => x.ms));
-  const bestRg = Math.min(...rg.map((x) => x.ms));
-  const peak = Math.max(...ex.map((x) => x.rssMb));
-  const ratio = mb / bestEx / (mb / bestRg);
-  const pad = (s, w) => String(s).padEnd(w);
-  console.log('');
-  console.log(`corpus   ${(manifest.bytes / 1e9).toFixed(2)} GB in ${manifest.files.length} files, ${manifest.planted.length} planted attack lines; ${availableParallelism()} cores; best of ${RUNS}, warm cache`);
-  console.log(`${pad('tool', 22)}${pad('best s', 10)}${pad('MB/s', 10)}runs (s)`);
-  console.log(`${pad('exhunt scan', 22)}${pad((bestEx / 1000).toFixed(2), 10)}${pad((mb / (bestEx / 1000)).toFixed(0), 10)}${ex.map((x) => (x.ms / 1000).toFixed(2)).join(' ')}`);
-  console.log(`${pad('rg -c -F -i', 22)}${pad((bestRg / 1000).toFixed(2), 10)}${pad((mb / (bestRg / 1000)).toFixed(0), 10)}${rg.map((x) => (x.ms / 1000).toFixed(2)).join(' ')}   (${rg[0].lines} matching lines)`);
-  console.log(`ratio    exhunt/rg = ${ratio.toFixed(2)} (target >= ${TARGET_RATIO.toFixed(2)}: ${ratio >= TARGET_RATIO ? 'met' : 'NOT met'})`);
-  console.log(`peak RSS exhunt ${peak.toFixed(0)} MB (limit ${RSS_LIMIT_MB} MB: ${peak < RSS_LIMIT_MB ? 'ok' : 'EXCEEDED'})`);
-  console.log(`findings ${check.findings} (${check.rules.join(', ')}) on ${check.found} lines; ${manifest.planted.length} planted: ${check.ok ? 'exactly the planted lines' : 'MISMATCH'}`);
-  if (!check.ok) console.log(`  missing: ${check.missing.slice(0, 10).join(', ')}\n  extra:   ${check.extra.slice(0, 10).join(', ')}`);
-  console.log(`total bench time ${((performance.now() - t0) / 1000).toFixed(0)} s`);
-  if (!check.ok || peak >= RSS_LIMIT_MB) process.exit(1);
-}
-
-if (process.argv[2] === '--child') await child(process.argv.slice(3));
-else await main();
+const t0 = performance.now();
+const manifest = buildCorpus();
+const rules = await recordRules(['iis']);
+// Lower-cased: exhunt matches IIS needles in any case, and rg runs with -i.
+const needles = [...new Set(rules.flatMap((rule) => rule.needles.map((x) => x.toLowerCase())))];
+console.log(`needles (${rules.length} rules on iis, rg -i): ${needles.join(' | ')}`);
+runLogBench({ t0, corpus: CORPUS, manifest, needles, insensitive: true });

