@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { scan } from '../src/engine/scan.js';
 import { byteHistogram, collectNeedleLines, compileNeedles, planFinder } from '../src/engine/needles.js';
+import { LineDispatcher } from '../src/engine/dispatch.js';
+import type { RecordRule } from '../src/rules/types.js';
 
 const QZ = '../shared/data/external/Qazeer-artefacts.help/extracted';
 const sample = readFileSync(`${QZ}/Mapi__HttpProxy_2023010601-1.LOG`, 'utf8').split(/\r?\n/);
@@ -163,5 +165,29 @@ describe('needle prefilter', () => {
       { needles: ['VIRTUALDIRECTORY.'], needleCase: 'exact' },
     ]);
     expect(set.needles.map((n) => n.text).sort()).toEqual(['ServerInfo~', 'Server~', 'VirtualDirectory']);
+  });
+});
+
+describe('line dispatcher', () => {
+  it('sends a line to exactly the rules whose needles it contains, in any case for insensitive rules', () => {
+    let seed = 11;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const alphabet = 'aAbBcC$ ./~=1';
+    const word = (n: number) => Array.from({ length: n }, () => alphabet[Math.floor(rnd() * alphabet.length)]).join('');
+    for (let round = 0; round < 400; round++) {
+      const rules = Array.from({ length: 1 + Math.floor(rnd() * 6) }, (_, i) => ({
+        id: `R${i}`,
+        needles: Array.from({ length: Math.floor(rnd() * 3) }, () => word(1 + Math.floor(rnd() * 4))),
+        needleCase: rnd() < 0.5 ? ('exact' as const) : undefined,
+      }));
+      const d = new LineDispatcher(rules as unknown as RecordRule[]);
+      const line = word(Math.floor(rnd() * 40));
+      const buf = Buffer.from(`xx\n${line}\nyy`, 'latin1');
+      const got = d.rulesFor(buf, 3, 3 + line.length).map((r) => r.id);
+      const want = rules
+        .filter((r) => r.needles.length === 0 || r.needles.some((n) => (r.needleCase === 'exact' ? line.includes(n) : line.toLowerCase().includes(n.toLowerCase()))))
+        .map((r) => r.id);
+      expect(got, `${JSON.stringify(line)} ${JSON.stringify(rules)}`).toEqual(want);
+    }
   });
 });

@@ -8,6 +8,7 @@ import { applyRules } from '../../rules/finding.js';
 import { collectLines, planMultiFinder, type MultiFinder } from '../multifind.js';
 import { byteHistogram, compileNeedles, countNewlines, type NeedleSet } from '../needles.js';
 import { emptyResult, type FileScanResult, type Scanner } from '../types.js';
+import { LineDispatcher } from '../dispatch.js';
 
 const NL = 10;
 const HASH = 35;
@@ -23,23 +24,12 @@ interface CompiledFormat {
   format: TextLogFormat;
   rules: RecordRule[];
   needles: NeedleSet;
-  /** Per rule: its needles, ready to test against a decoded line. */
-  ruleTests: Array<{ rule: RecordRule; exact: string[]; lower: string[]; always: boolean }>;
+  dispatch: LineDispatcher;
 }
 
 function compile(format: TextLogFormat, allRules: readonly RecordRule[]): CompiledFormat {
   const rules = allRules.filter((r) => r.formats.includes(format.id));
-  return {
-    format,
-    rules,
-    needles: compileNeedles(rules),
-    ruleTests: rules.map((rule) => ({
-      rule,
-      exact: rule.needleCase === 'exact' ? [...rule.needles] : [],
-      lower: rule.needleCase === 'exact' ? [] : rule.needles.map((n) => n.toLowerCase()),
-      always: rule.needles.length === 0,
-    })),
-  };
+  return { format, rules, needles: compileNeedles(rules), dispatch: new LineDispatcher(rules) };
 }
 
 /** Binary data shows NUL bytes at once; a text log may carry a stray one later (a crash pads with NULs). */
@@ -230,16 +220,7 @@ class TextLogScan {
     } else if (edge) this.edgeLeft--;
     if (rec === null) return;
     this.seen(rec.time);
-    const tests = this.c.ruleTests;
-    let lowerLine: string | null = null;
-    const matching: RecordRule[] = [];
-    for (const t of tests) {
-      if (t.always || t.exact.some((n) => line.includes(n))) matching.push(t.rule);
-      else if (t.lower.length) {
-        lowerLine ??= line.toLowerCase();
-        if (t.lower.some((n) => lowerLine!.includes(n))) matching.push(t.rule);
-      }
-    }
+    const matching = this.c.dispatch.rulesFor(buf, start, stop);
     if (matching.length) {
       try {
         applyRules(matching, rec, this.result.findings);
