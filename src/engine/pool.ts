@@ -53,7 +53,9 @@ export class FilePool {
       for (const batch of queue) for (const f of batch) onDone(f, await scanFile(f, options));
       return;
     }
-    while (this.workers.length < Math.min(jobs, queue.length)) this.workers.push(new Worker(WORKER_URL));
+    // A small young generation per worker: scans allocate short-lived line strings, and the default (tens of MB per
+    // isolate) is what pushed two workers past the memory budget.
+    while (this.workers.length < Math.min(jobs, queue.length)) this.workers.push(new Worker(WORKER_URL, { resourceLimits: { maxYoungGenerationSizeMb: 12 } }));
     let next = 0;
     await Promise.all(
       this.workers.map(async (w) => {

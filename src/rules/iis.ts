@@ -584,11 +584,10 @@ export const IIS_RULES: RecordRule[] = [
       id: 'PL-13', title: 'Attacker user agent from the public ProxyLogon lists', cves: ['CVE-2021-26855'], severity: 'medium', kind: 'ioc',
       references: [VOLEXITY, SIGMA_PL, 'cisagov/CHIRP indicators/AA21062A.yaml'],
       description: 'A POST in the published context (e.g. crawler UA to /owa/auth/Current/, python-requests to /ecp/, antSword to /aspnet_client/); weak alone.',
-      // The published UAs only count on POSTs under these paths: needling the paths costs 3 passes, not one per UA.
-      // User UAs (scope `any`) are needled themselves.
+      // The user agents themselves are the needles (one SIMD pass finds them all): a path like /owa/ would put
+      // most of a busy front end's lines through the parser. Only UAs that can raise a finding are needled.
       get needles() {
-        const user = [...iocs().userAgents].filter(([, v]) => v.some((u) => u.scope === 'any')).map(([k]) => k);
-        return ['/owa/', '/ecp/', 'aspnet_client', ...user];
+        return [...iocs().userAgents].filter(([, v]) => v.some((u) => u.scope === 'any' || u.scope.startsWith('POST '))).map(([k]) => k);
       },
     },
     (req) => {
