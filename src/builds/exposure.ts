@@ -1,9 +1,10 @@
 // Turns the build facts collected for one host into one `exposure` finding for `exhunt scan`.
 import type { EvidenceValue, Fact, Severity } from '../model.js';
 import type { RawFinding } from '../engine/types.js';
+import type { RuleMeta } from '../rules/types.js';
 import { assessBuild, type Assessment } from './assess.js';
 import { parseBuild, type Build } from './parse.js';
-import { FAMILIES, FAMILY_IDS, type FamilyId } from './table.js';
+import { FAMILIES, FAMILY_IDS, SOURCES, type FamilyId } from './table.js';
 
 export interface BuildEvidence {
   fact: Fact;
@@ -12,6 +13,18 @@ export interface BuildEvidence {
 }
 
 export const EXPOSURE_RULE = 'EXP-01';
+
+/** EXP-01 as a rule, for the rule catalogue; `exposureFindings` titles and grades each finding itself. */
+export const EXPOSURE_RULE_META: RuleMeta = {
+  id: EXPOSURE_RULE,
+  title: 'Exchange build vulnerable during the window',
+  cves: FAMILY_IDS.flatMap((id) => FAMILIES[id].cves.map((c) => c.cve)),
+  severity: 'high',
+  kind: 'exposure',
+  references: [SOURCES.MS, SOURCES.HC, SOURCES.HCCVE, SOURCES.CVE_PS, SOURCES.CVE_PNS],
+  description:
+    'The Exchange builds seen in the evidence lacked the ProxyLogon, ProxyShell or ProxyNotShell / OWASSRF fixes during the scan window: high when a pre-auth entry point (CVE-2021-26855, CVE-2021-34473) was open, medium for the other CVEs, low when the security update level is unknown, info when fixed. It describes the host, not an attack.',
+};
 
 // Origins that only ever carry the CU (revision zeroed or the CU's own revision), whatever the spelling.
 const CU_ONLY_ORIGIN = /AdminDisplayVersion|TargetServerVersion|owa[-_ /\\]?auth|Msi|registry|web ?root|folder/i;

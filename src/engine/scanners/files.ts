@@ -3,13 +3,15 @@
 // or small — its content against the signatures. lsass dumps are found by content, archives staged under
 // ProgramData by name and magic. Optional YARA rules run over the same files.
 import { createHash } from 'node:crypto';
-import type { EvidenceValue, Kind, Severity } from '../../model.js';
+import type { EvidenceValue, Severity } from '../../model.js';
 import { CHUNK_SIZE, readChunks, type EvidenceFile } from '../../evidence/file.js';
 import { toWinLower } from '../../evidence/paths.js';
 import { checkBaseline, exchangeRelPath, type BaselineVerdict } from '../../rules/files/baselines.js';
 import { MAGIC, binaryPage, fileTexts, matchSignatures, shellKeywords } from '../../rules/files/content.js';
 import { iocs, useIocFiles } from '../../rules/iocs.js';
 import { yaraScan } from '../../rules/files/yara.js';
+import { DROP_ZONES, FILE_RULES, notShippedTitle, type FileRuleId, type Zone } from '../../rules/files/rules.js';
+import type { RuleHit, RuleMeta } from '../../rules/types.js';
 import { emptyResult, type FileScanResult, type RawFinding, type ScanOptions, type Scanner } from '../types.js';
 
 /** Files up to this size are read whole (hash + content); larger ones are streamed. */
@@ -42,8 +44,6 @@ function extOf(rel: string): string {
   return dot > 0 ? name.slice(dot).toLowerCase() : '';
 }
 
-type Zone = 'aspnet_client' | 'ecp-auth' | 'owa-auth' | 'owa-auth-sub' | 'exchange-web' | 'wwwroot';
-
 /** The web-shell drop zone a path is in (case-insensitive, either separator). */
 export function dropZone(win: string): Zone | null {
   const p = '\\' + win;
@@ -60,15 +60,6 @@ export function dropZone(win: string): Zone | null {
   return null;
 }
 
-const ZONE_RULE: Record<Zone, { id: string; where: string }> = {
-  aspnet_client: { id: 'WS-01', where: 'inetpub\\wwwroot\\aspnet_client (normally empty)' },
-  'ecp-auth': { id: 'WS-02', where: 'FrontEnd\\HttpProxy\\ecp\\auth (only TimeoutLogout.aspx ships there)' },
-  'owa-auth': { id: 'WS-03', where: 'owa\\auth' },
-  'owa-auth-sub': { id: 'WS-04', where: 'owa\\auth\\<build> or Current (static files only)' },
-  'exchange-web': { id: 'WS-07', where: 'an Exchange web folder' },
-  wwwroot: { id: 'WS-06', where: 'inetpub\\wwwroot' },
-};
-
 /** What one file's checks need to know, gathered once. */
 interface Ctx {
   file: EvidenceFile;
@@ -82,18 +73,23 @@ interface Ctx {
   base: Record<string, EvidenceValue>;
 }
 
-function add(ctx: Ctx, f: { rule: string; title: string; severity: Severity; kind: Kind; summary: string; cves?: string[]; evidence?: Record<string, EvidenceValue> }): void {
+/** The per-hit part of a file finding; title, severity and kind override the rule's defaults where a hit is graded. */
+type FileHit = Pick<RuleHit, 'summary' | 'title' | 'severity' | 'kind'> & { evidence?: Record<string, EvidenceValue> };
+
+/** Reports a hit of a file rule (by id) or of a content signature. */
+function add(ctx: Ctx, rule: FileRuleId | RuleMeta, hit: FileHit): void {
+  const meta = typeof rule === 'string' ? FILE_RULES[rule] : rule;
   ctx.out.push({
-    rule: f.rule,
-    title: f.title,
-    cves: f.cves ?? [],
-    severity: f.severity,
-    kind: f.kind,
+    rule: meta.id,
+    title: hit.title ?? meta.title,
+    cves: [...meta.cves],
+    severity: hit.severity ?? meta.severity,
+    kind: hit.kind ?? meta.kind,
     time: ctx.base.mtime as string | null,
     client_ip: null,
     source: { path: ctx.file.rel },
-    summary: f.summary,
-    evidence: { ...ctx.base, ...f.evidence },
+    summary: hit.summary,
+    evidence: { ...ctx.base, ...hit.evidence },
   });
 }
 
@@ -124,8 +120,7 @@ export async function sweepFile(file: EvidenceFile, options: ScanOptions): Promi
   result.bytes = read.bytes;
   ctx.base.sha256 = read.sha256;
   const bad = iocs().hashes.get(read.sha256);
-  if (bad)
-    add(ctx, { rule: 'WS-08', title: 'File hash on a published web-shell list', severity: 'critical', kind: 'webshell', summary: `${file.rel}: ${bad.note}`, evidence: { ioc_source: bad.source } });
+  if (bad) add(ctx, 'WS-08', { summary: `${file.rel}: ${bad.note}`, evidence: { ioc_source: bad.source } });
   const bl: BaselineVerdict = ctx.exRel ? checkBaseline(ctx.exRel, read.sha256) : { status: 'unknown-path' };
   if (bl.status === 'known') return result; // Microsoft's own file, byte for byte
   contentChecks(ctx, read, bl);
@@ -202,38 +197,35 @@ function contentChecks(ctx: Ctx, read: Read, bl: BaselineVerdict): void {
   let strong = false;
   if (MAGIC.pst(head) && (ctx.script || ctx.zone)) {
     strong = true;
-    add(ctx, {
-      rule: 'WS-27', title: 'Mailbox export (PST) written as a web page (ProxyShell)', severity: ctx.script ? 'critical' : 'high', kind: 'webshell', cves: ['CVE-2021-34473', 'CVE-2021-34523', 'CVE-2021-31207'],
+    add(ctx, 'WS-27', {
+      severity: ctx.script ? 'critical' : 'high',
       summary: `${ctx.file.rel} starts with the PST header !BDN: New-MailboxExportRequest wrote a mailbox into a web folder`,
     });
   }
   if (MAGIC.der(head) && ctx.script) {
     strong = true;
-    add(ctx, {
-      rule: 'WS-28', title: 'Certificate request written as a web page (ProxyShell)', severity: 'critical', kind: 'webshell', cves: ['CVE-2021-34473', 'CVE-2021-34523', 'CVE-2021-31207'],
-      summary: `${ctx.file.rel} is a DER certificate request: New-ExchangeCertificate -RequestFile wrote it into a web folder`,
-    });
+    add(ctx, 'WS-28', { summary: `${ctx.file.rel} is a DER certificate request: New-ExchangeCertificate -RequestFile wrote it into a web folder` });
   }
   const scanText = all !== null && (ctx.script || read.bytes <= SMALL_OTHER) && !MAGIC.pe(head) && !MAGIC.minidump(head);
   if (!scanText || all === null) return;
   const texts = fileTexts(all);
   if (!strong && binaryPage(head, texts[0])) {
     strong = true;
-    add(ctx, { rule: 'WS-29', title: 'ASP.NET page directive inside a binary file', severity: 'high', kind: 'webshell', summary: `${ctx.file.rel}: "Page Language=" after non-text leading bytes (a page smuggled in another format)` });
+    add(ctx, 'WS-29', { summary: `${ctx.file.rel}: "Page Language=" after non-text leading bytes (a page smuggled in another format)` });
   }
   for (const sig of matchSignatures(texts, read.bytes)) {
     strong = true;
     // A signature in a file the web server would not run (a .txt dump, a script) is evidence, not a live shell.
     const live = ctx.script || sig.kind !== 'webshell';
-    add(ctx, { rule: sig.id, title: sig.title, cves: sig.cves, severity: live ? sig.severity : 'high', kind: sig.kind, summary: `${ctx.file.rel}: ${sig.title}`, evidence: { signature_sources: sig.references } });
+    add(ctx, sig, { severity: live ? sig.severity : 'high', summary: `${ctx.file.rel}: ${sig.title}`, evidence: { signature_sources: sig.references } });
   }
   if (ctx.name === 'applicationhost.config') strong = appHostConfig(ctx, texts[0]) || strong;
   if (ctx.ext === '.wer' && read.bytes < 8192 && texts.some((t) => t.includes('apppath=c:\\windows\\system32\\inetsrv\\w3wp.exe') && t.includes('.value=w3wp#msexchangeecpapppool')))
-    add(ctx, { rule: 'PL-43', title: 'WER report of an ECP worker crash (failed CVE-2021-26857 attempt)', severity: 'medium', kind: 'attempt', cves: ['CVE-2021-26857'], summary: `${ctx.file.rel}: w3wp MSExchangeECPAppPool crash report` });
+    add(ctx, 'PL-43', { summary: `${ctx.file.rel}: w3wp MSExchangeECPAppPool crash report` });
   if (!strong && ctx.script && bl.status === 'unknown-path') {
     const kws = texts.flatMap(shellKeywords).filter((k, i, a) => a.indexOf(k) === i);
     const severity: Severity | null = kws.length === 0 ? null : ctx.zone && ctx.zone !== 'exchange-web' ? 'high' : kws.length >= 2 ? 'medium' : 'low';
-    if (severity) add(ctx, { rule: 'WS-31', title: 'Web script with web-shell keywords', severity, kind: 'webshell', summary: `${ctx.file.rel}: ${kws.join(', ')}`, evidence: { keywords: kws } });
+    if (severity) add(ctx, 'WS-31', { severity, summary: `${ctx.file.rel}: ${kws.join(', ')}`, evidence: { keywords: kws } });
   }
 }
 
@@ -241,10 +233,7 @@ function appHostConfig(ctx: Ctx, text: string): boolean {
   const proxyShell = /physicalpath="c:\\(programdata\\(com|who|zing|zoo|xyz|aux|con)\\|users\\all users\\)/.exec(text);
   const hunting = proxyShell ?? /physicalpath="c:\\(programdata|users)\\/.exec(text);
   if (!hunting) return false;
-  add(ctx, {
-    rule: 'WS-10', title: 'IIS virtual directory pointing into ProgramData / Users', severity: proxyShell ? 'high' : 'medium', kind: 'post-exploitation',
-    summary: `applicationHost.config: ${hunting[0]}`, evidence: { match: hunting[0] },
-  });
+  add(ctx, 'WS-10', { severity: proxyShell ? 'high' : 'medium', summary: `applicationHost.config: ${hunting[0]}`, evidence: { match: hunting[0] } });
   return true;
 }
 
@@ -264,25 +253,24 @@ function pathChecks(ctx: Ctx, bl: BaselineVerdict): void {
     return;
   }
   if (zone && ctx.script) {
-    const z = ZONE_RULE[zone];
-    if (bl.status === 'differs')
-      add(ctx, {
-        rule: 'WS-07', title: 'Exchange page differs from every shipped build', severity: 'medium', kind: 'webshell',
-        summary: `${ctx.file.rel}: content is in none of the known-good lists (builds ${bl.builds.join(', ')}); another build, or modified`, evidence: { baseline_builds: bl.builds, ...iocEv },
+    if (bl.status === 'differs') {
+      add(ctx, 'WS-07', {
+        summary: `${ctx.file.rel}: content is in none of the known-good lists (builds ${bl.builds.join(', ')}); another build, or modified`,
+        evidence: { baseline_builds: bl.builds, ...iocEv },
       });
-    else
-      add(ctx, {
-        rule: z.id, title: `Script that Exchange does not ship in ${z.where}`, severity: zone === 'exchange-web' ? 'medium' : 'high', kind: 'webshell',
-        summary: `${ctx.file.rel}: not one of Microsoft's files${ioc ? `; ${ioc.what}` : ''}`, evidence: iocEv,
-      });
+    } else {
+      // The title names the zone: in the exchange-web zone WS-07's own title (about modified pages) would not fit.
+      const summary = `${ctx.file.rel}: not one of Microsoft's files${ioc ? `; ${ioc.what}` : ''}`;
+      add(ctx, DROP_ZONES[zone].rule, { title: notShippedTitle(zone), summary, evidence: iocEv });
+    }
     return;
   }
   if ((zone === 'ecp-auth' || zone === 'aspnet_client') && ctx.name !== 'web.config') {
-    add(ctx, { rule: ZONE_RULE[zone].id, title: `Unexpected file in ${ZONE_RULE[zone].where}`, severity: 'low', kind: 'webshell', summary: `${ctx.file.rel}: not expected there`, evidence: iocEv });
+    const { rule, where } = DROP_ZONES[zone];
+    add(ctx, rule, { title: `Unexpected file in ${where}`, severity: 'low', summary: `${ctx.file.rel}: not expected there`, evidence: iocEv });
     return;
   }
-  if (ioc && !ioc.genuine)
-    add(ctx, { rule: 'WS-05', title: 'File name or path on a published web-shell list', severity: 'medium', kind: 'ioc', summary: `${ctx.file.rel}: ${ioc.what}`, evidence: iocEv });
+  if (ioc && !ioc.genuine) add(ctx, 'WS-05', { summary: `${ctx.file.rel}: ${ioc.what}`, evidence: iocEv });
   hafniumPaths(ctx);
 }
 
@@ -307,7 +295,7 @@ function hafniumPaths(ctx: Ctx): void {
       (a.kind === 'substring' && full.includes(v)) ||
       (a.kind === 'regex' && !a.value.startsWith('App_Web') && new RegExp(a.value, 'i').test(full));
     if (hit) {
-      add(ctx, { rule: 'PX-09', title: 'HAFNIUM staging path or tool name', severity: 'high', kind: 'post-exploitation', summary: `${ctx.file.rel}: ${a.what}`, evidence: { ioc: a.value, ioc_source: a.source } });
+      add(ctx, 'PX-09', { summary: `${ctx.file.rel}: ${a.what}`, evidence: { ioc: a.value, ioc_source: a.source } });
       return;
     }
   }
@@ -320,11 +308,9 @@ function dumpAndArchiveChecks(ctx: Ctx, read: Read): void {
   if (MAGIC.minidump(read.head)) {
     const lsass = ctx.name.includes('lsass') || read.found.has(PROBES.lsass.name);
     const staged = /\\(windows\\temp|inetpub|root|users\\public|perflogs)\\/.test(w) || (w.includes('\\programdata\\') && !w.includes('\\microsoft\\windows\\wer\\'));
-    add(ctx, {
-      rule: 'PX-07',
-      title: lsass ? 'lsass memory dump (credential theft)' : 'Process memory dump',
-      severity: lsass ? 'critical' : staged ? 'high' : 'low',
-      kind: 'post-exploitation',
+    add(ctx, 'PX-07', {
+      // The rule's title and severity are the lsass case; any other process's dump is graded by where it lies.
+      ...(lsass ? {} : { title: 'Process memory dump', severity: staged ? 'high' : 'low' }),
       summary: `${ctx.file.rel}: minidump${lsass ? ' of lsass (lsasrv.dll loaded)' : ''}${staged ? ' in a staging folder' : ''}`,
       evidence: { lsass },
     });
@@ -335,17 +321,14 @@ function dumpAndArchiveChecks(ctx: Ctx, read: Read): void {
   if (inProgramData && (archiveExt || archiveMagic)) {
     const after = w.slice(w.indexOf('\\programdata\\') + 13);
     const vendor = VENDOR_DIRS.find((v) => after.startsWith(v + '\\'));
-    add(ctx, {
-      rule: 'PX-08', title: 'Archive staged under ProgramData', severity: vendor ? 'low' : 'medium', kind: 'post-exploitation',
+    add(ctx, 'PX-08', {
+      severity: vendor ? 'low' : 'medium',
       summary: `${ctx.file.rel}: ${archiveExt ? 'archive' : `archive content behind a ${ctx.ext || 'missing'} extension`}${vendor ? ` (vendor folder ${vendor}: usually routine)` : ''}`,
       evidence: { vendor_path: vendor ?? null, disguised: !archiveExt },
     });
   }
   if (read.found.has(PROBES.appWeb.name))
-    add(ctx, {
-      rule: 'WS-09', title: 'Compiled page of a web shell (Temporary ASP.NET Files)', severity: 'high', kind: 'webshell',
-      summary: `${ctx.file.rel}: compiled from a page under ~/aspnet_client/ or ~/auth/ — survives deletion of the .aspx`,
-    });
+    add(ctx, 'WS-09', { summary: `${ctx.file.rel}: compiled from a page under ~/aspnet_client/ or ~/auth/ — survives deletion of the .aspx` });
 }
 
 async function yaraChecks(ctx: Ctx, read: Read, rules: string, result: FileScanResult): Promise<void> {
@@ -355,5 +338,5 @@ async function yaraChecks(ctx: Ctx, read: Read, rules: string, result: FileScanR
     return;
   }
   for (const m of r.matches)
-    add(ctx, { rule: 'YARA', title: `YARA rule ${m}`, severity: 'high', kind: 'ioc', summary: `${ctx.file.rel}: YARA rule ${m} matched`, evidence: { yara_rule: m, yara_rules_file: rules } });
+    add(ctx, 'YARA', { title: `YARA rule ${m}`, summary: `${ctx.file.rel}: YARA rule ${m} matched`, evidence: { yara_rule: m, yara_rules_file: rules } });
 }

@@ -1,0 +1,211 @@
+// The file sweep's own rules (src/engine/scanners/files.ts): drop zones, hash lists, magic numbers, dumps, archives
+// and compiled pages. Web-shell content signatures are in signatures.ts. Severity, kind and title here are the
+// defaults; where the sweep grades a hit (says so in the description) it overrides them per finding.
+import { REF } from '../references.js';
+import type { RuleMeta } from '../types.js';
+
+const PROXYSHELL = ['CVE-2021-34473', 'CVE-2021-34523', 'CVE-2021-31207'];
+const SIGBASE_NAMES = 'Neo23x0/signature-base iocs/filename-iocs.txt';
+const BASELINES = 'microsoft/CSS-Exchange baselines (SHA256,Build,RelativePath per shipped build; data/baselines)';
+const COMPARE_HASHES = 'microsoft/CSS-Exchange CompareExchangeHashes.ps1 (removed 22 Apr 2021)';
+const CERT_LV = 'cert-lv/exchange_webshell_detection detect_webshells.ps1';
+
+/**
+ * The web-shell drop zones (`dropZone` in the sweep tells which one a path is in), the rule each reports under and
+ * how a title names the place.
+ */
+export const DROP_ZONES = {
+  aspnet_client: { rule: 'WS-01', where: 'inetpub\\wwwroot\\aspnet_client (normally empty)' },
+  'ecp-auth': { rule: 'WS-02', where: 'FrontEnd\\HttpProxy\\ecp\\auth (only TimeoutLogout.aspx ships there)' },
+  'owa-auth': { rule: 'WS-03', where: 'owa\\auth' },
+  'owa-auth-sub': { rule: 'WS-04', where: 'owa\\auth\\<build> or Current (static files only)' },
+  'exchange-web': { rule: 'WS-07', where: 'an Exchange web folder' },
+  wwwroot: { rule: 'WS-06', where: 'inetpub\\wwwroot' },
+} as const;
+export type Zone = keyof typeof DROP_ZONES;
+
+/** Title of a script in a drop zone that is not one of Microsoft's files. */
+export const notShippedTitle = (zone: Zone): string => `Script that Exchange does not ship in ${DROP_ZONES[zone].where}`;
+
+const META = {
+  'WS-01': {
+    title: notShippedTitle('aspnet_client'),
+    cves: [],
+    severity: 'high',
+    kind: 'webshell',
+    references: [REF.volexity, `${SIGBASE_NAMES} (\\inetpub\\wwwroot\\aspnet_client\\…\\.aspx, score 90)`, CERT_LV],
+    description:
+      'A web script in inetpub\\wwwroot\\aspnet_client, a folder that is normally empty and the most common ProxyLogon shell drop; any other file there except web.config is reported low as "Unexpected file".',
+  },
+  'WS-02': {
+    title: notShippedTitle('ecp-auth'),
+    cves: [],
+    severity: 'high',
+    kind: 'webshell',
+    references: [REF.volexity, `${SIGBASE_NAMES} (\\FrontEnd\\HttpProxy\\ecp\\auth\\[^T], score 70)`, BASELINES],
+    description:
+      'A web script in FrontEnd\\HttpProxy\\ecp\\auth other than the one page Exchange ships there; any other unexpected file there is reported low.',
+  },
+  'WS-03': {
+    title: notShippedTitle('owa-auth'),
+    cves: [],
+    severity: 'high',
+    kind: 'webshell',
+    references: [REF.volexity, COMPARE_HASHES, BASELINES],
+    description: 'A web script in owa\\auth that is not one of the pages Microsoft ships there: a dropped web shell until shown otherwise.',
+  },
+  'WS-04': {
+    title: notShippedTitle('owa-auth-sub'),
+    cves: [],
+    severity: 'high',
+    kind: 'webshell',
+    references: [REF.volexity, `${SIGBASE_NAMES} (owa\\auth\\Current\\ and owa\\auth\\<version>\\ .aspx, score 90)`],
+    description: 'A web script under owa\\auth\\<build> or owa\\auth\\Current, where Exchange ships only static files.',
+  },
+  'WS-05': {
+    title: 'File name or path on a published web-shell list',
+    cves: [],
+    severity: 'medium',
+    kind: 'ioc',
+    references: [
+      'Azure/Azure-Sentinel Sample Data/Feeds/MSTICIoCs-ExchangeServerVulnerabilitiesDisclosedMarch2021.csv',
+      'SCS-Labs/HAFNIUM-Microsoft-Exchange-0day indicators/webshell_names',
+      'zer010bs/exchange-ioc-scan (outlook_cn.iocs, local.iocs)',
+      'helsecert/2021-march-exchange README.md',
+    ],
+    description:
+      'A file whose name or path is on a public web-shell list (data/iocs/webshell_files.csv or --ioc) and that no stronger file rule reported; a name alone is weak, and listed names of genuine Exchange files are not reported.',
+  },
+  'WS-06': {
+    title: notShippedTitle('wwwroot'),
+    cves: [],
+    severity: 'high',
+    kind: 'webshell',
+    references: [`${COMPARE_HASHES} (Suspicious: new .aspx/.ashx/.asmx under inetpub\\wwwroot)`],
+    description: 'A web script directly under inetpub\\wwwroot (outside aspnet_client), which Exchange does not put there.',
+  },
+  'WS-07': {
+    title: 'Exchange page differs from every shipped build',
+    cves: [],
+    severity: 'medium',
+    kind: 'webshell',
+    references: [`${COMPARE_HASHES} (NoHashMatch)`, BASELINES, 'helsecert/2021-march-exchange README.md (hash mismatches on some JavaScript files)'],
+    description:
+      'A script at a path Exchange ships whose SHA-256 is in none of the shipped builds (another build, or modified); a script Exchange does not ship elsewhere in its web folders is reported under this id too.',
+  },
+  'WS-08': {
+    title: 'File hash on a published web-shell list',
+    cves: [],
+    severity: 'critical',
+    kind: 'webshell',
+    references: [
+      `${COMPARE_HASHES} (KnownBadHash)`,
+      REF.msHafniumBlog,
+      'SCS-Labs/HAFNIUM-Microsoft-Exchange-0day indicators/hashes',
+      'Neo23x0/signature-base iocs/hash-iocs.txt (HAFNIUM Webshells - Exchange Exploitation)',
+    ],
+    description: 'The file is byte for byte a published web shell (data/iocs/hashes.csv or a --ioc SHA-256), wherever it lies.',
+  },
+  'WS-09': {
+    title: 'Compiled page of a web shell (Temporary ASP.NET Files)',
+    cves: [],
+    severity: 'high',
+    kind: 'webshell',
+    references: ['Neo23x0/signature-base yara/apt_hafnium.yar (WEBSHELL_Compiled_Webshell_Mar2021_1)'],
+    description:
+      'An App_Web_*.dll compiled from a page under ~/aspnet_client/ or ~/auth/: a web shell ran there, even if its .aspx has since been deleted.',
+  },
+  'WS-10': {
+    title: 'IIS virtual directory pointing into ProgramData / Users',
+    cves: [],
+    severity: 'high',
+    kind: 'post-exploitation',
+    references: ['Neo23x0/signature-base yara/expl_proxyshell.yar (APT_IIS_Config_ProxyShell_Artifacts, SUSP_IIS_Config_ProxyShell_Artifacts)'],
+    description:
+      'applicationHost.config maps a virtual directory to the ProgramData\\COM, WHO, ZING, ZOO, XYZ, AUX or CON or Users\\All Users folders used in ProxyShell intrusions; any other ProgramData or Users path is graded medium.',
+  },
+  'WS-27': {
+    title: 'Mailbox export (PST) written as a web page (ProxyShell)',
+    cves: PROXYSHELL,
+    severity: 'critical',
+    kind: 'webshell',
+    references: [
+      'Neo23x0/signature-base yara/expl_proxyshell.yar (WEBSHELL_ASPX_ProxyShell_Aug21_2, _Sep21_1, WEBSHELL_Mailbox_Export_PST_ProxyShell_Aug26)',
+      'SigmaHQ rules (7280c9f3: MSExchangeMailboxReplication.exe writing .aspx)',
+    ],
+    description:
+      'A web script (or any file in a drop zone, graded high) starting with the PST header: New-MailboxExportRequest wrote a mailbox carrying an encoded shell into a web folder.',
+  },
+  'WS-28': {
+    title: 'Certificate request written as a web page (ProxyShell)',
+    cves: PROXYSHELL,
+    severity: 'critical',
+    kind: 'webshell',
+    references: ['Neo23x0/signature-base yara/expl_proxyshell.yar (WEBSHELL_ASPX_ProxyShell_Aug21_3)'],
+    description: 'A web script that is a DER certificate request: New-ExchangeCertificate -RequestFile wrote a shell into a web folder.',
+  },
+  'WS-29': {
+    title: 'ASP.NET page directive inside a binary file',
+    cves: [],
+    severity: 'high',
+    kind: 'webshell',
+    references: ['Neo23x0/signature-base yara/expl_proxyshell.yar (SUSP_ASPX_PossibleDropperArtifact_Aug21)'],
+    description: 'A page directive after non-text leading bytes (no known binary format): a page smuggled inside another file format, as ProxyShell drops are.',
+  },
+  'WS-31': {
+    title: 'Web script with web-shell keywords',
+    cves: [],
+    severity: 'medium',
+    kind: 'webshell',
+    references: [CERT_LV],
+    description:
+      'A web script that is not one of Microsoft\'s files uses command, eval or file-write keywords; graded high in a drop zone, else medium for two or more keywords and low for one.',
+  },
+  'PL-43': {
+    title: 'WER report of an ECP worker crash (failed CVE-2021-26857 attempt)',
+    cves: ['CVE-2021-26857'],
+    severity: 'medium',
+    kind: 'attempt',
+    references: ['Neo23x0/signature-base yara/apt_hafnium.yar (APT_HAFNIUM_ForensicArtefacts_WER_Mar21_1)'],
+    description: 'A small Windows Error Reporting file for a crash of w3wp.exe in MSExchangeECPAppPool, as left by exploit attempts against a patched server.',
+  },
+  'PX-07': {
+    title: 'lsass memory dump (credential theft)',
+    cves: [],
+    severity: 'critical',
+    kind: 'post-exploitation',
+    references: [`${REF.testProxyLogon}, LsassDump`, REF.volexity],
+    description:
+      'A minidump of lsass (by name or loaded lsasrv.dll): credentials were taken; a dump of another process is titled "Process memory dump", high in a staging folder and low elsewhere.',
+  },
+  'PX-08': {
+    title: 'Archive staged under ProgramData',
+    cves: [],
+    severity: 'medium',
+    kind: 'post-exploitation',
+    references: [`${REF.testProxyLogon}, SuspiciousArchive`, 'microsoft/CSS-Exchange issue #311 (McAfee archives)'],
+    description:
+      'A 7z/zip/rar archive (by extension or content) under ProgramData, where HAFNIUM staged stolen data; graded low in antivirus and backup vendor folders, never hidden.',
+  },
+  'PX-09': {
+    title: 'HAFNIUM staging path or tool name',
+    cves: [],
+    severity: 'high',
+    kind: 'post-exploitation',
+    references: ['SigmaHQ HAFNIUM Exchange Exploitation Activity (bbb2dedd)', 'Neo23x0/signature-base yara/apt_hafnium.yar (APT_HAFNIUM_Forensic_Artefacts_Mar21_1)', SIGBASE_NAMES],
+    description: 'A file at a path or with a name HAFNIUM tooling used (data/iocs/file_artefacts.csv): batch files, dumps and tools staged after exploitation.',
+  },
+  YARA: {
+    title: 'YARA rule matched',
+    cves: [],
+    severity: 'high',
+    kind: 'ioc',
+    references: ['https://virustotal.github.io/yara/ (rules supplied with --yara)'],
+    description: 'A rule from the user\'s --yara file matched the file; exhunt ships no YARA rules, so what it means is up to the rule\'s author.',
+  },
+} satisfies Record<string, Omit<RuleMeta, 'id'>>;
+
+export type FileRuleId = keyof typeof META;
+
+/** The sweep's rules by id. */
+export const FILE_RULES = Object.fromEntries(Object.entries(META).map(([id, m]) => [id, { id, ...m }])) as Record<FileRuleId, RuleMeta>;

@@ -1,0 +1,80 @@
+// docs/rules.md, the rule catalogue: it matches the rules' metadata, every rule is documented and sourced, and every
+// rule id the example scans report can be looked up in it.
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { scan } from '../src/engine/scan.js';
+import { catalogRules, catalogSections, gradesOf, mdCell, rulesCatalog } from '../src/report/rules-catalog.js';
+import { FILE_RULES } from '../src/rules/files/rules.js';
+import { SHELL_KEYWORDS, SIGNATURES } from '../src/rules/files/signatures.js';
+import type { RuleMeta } from '../src/rules/types.js';
+
+const REPO = join(import.meta.dirname, '..');
+const EXAMPLES = join(REPO, 'examples', 'evidence');
+const catalogue = rulesCatalog();
+const rules = catalogRules();
+const defined = new Set(rules.map((r) => r.id));
+const grades = rules.flatMap((r) => gradesOf(r, defined));
+
+const dupes = (ids: string[]) => ids.filter((id, i) => ids.indexOf(id) !== i);
+const meta = (over: Partial<RuleMeta>): RuleMeta => ({ id: 'TT-01', title: 't', cves: [], severity: 'low', kind: 'ioc', references: ['r'], description: '', ...over });
+
+describe('docs/rules.md', () => {
+  it('matches the rules (regenerate with `npm run rules-doc`)', () => {
+    const committed = readFileSync(join(REPO, 'docs', 'rules.md'), 'utf8');
+    expect(committed, 'docs/rules.md is stale: run `npm run rules-doc` and commit docs/rules.md').toBe(catalogue);
+  });
+
+  it('prints no decoded signature term (antivirus flags plain web-shell text)', () => {
+    const terms = [...SIGNATURES.flatMap((s) => s.when.flatMap((w) => [...(w.all ?? []), ...(w.any ?? []), ...(w.none ?? [])])), ...SHELL_KEYWORDS]
+      .map((b64) => Buffer.from(b64, 'base64').toString('utf8').replace(/^re:/, '').toLowerCase())
+      .filter((t) => t.length >= 16); // short terms are ordinary words ("jscript", "eval(") that descriptions use
+    const doc = catalogue.toLowerCase();
+    expect(terms.length).toBeGreaterThan(10);
+    expect(terms.filter((t) => doc.includes(t))).toEqual([]);
+  });
+
+  it('has one table per evidence source, every rule in at least one', () => {
+    const sections = catalogSections();
+    expect(sections.map((s) => s.title)).toEqual(['HttpProxy logs', 'ECP Server logs', 'OABGeneratorLog', 'IIS logs', 'Event logs (EVTX)', 'Files on disk', 'Exposure (Exchange build)']);
+    const listed = new Set(sections.flatMap((s) => s.rules.map((r) => r.id)));
+    expect([...defined].filter((id) => !listed.has(id))).toEqual([]);
+    for (const s of sections) expect(catalogue).toContain(`## ${s.title}\n`);
+  });
+});
+
+describe('rule metadata', () => {
+  it('gives every rule a unique id across all sources, graded sub-rules included', () => {
+    expect(dupes(rules.map((r) => r.id))).toEqual([]);
+    expect(dupes([...defined, ...grades.map((g) => g.id)])).toEqual([]);
+  });
+
+  it('gives every rule a title, a description and at least one reference', () => {
+    const missing = rules.filter((r) => !r.title.trim() || !r.description.trim() || r.references.length === 0 || r.references.some((x) => !x.trim()));
+    expect(missing.map((r) => r.id)).toEqual([]);
+  });
+
+  it('keys the file rules by their ids', () => {
+    for (const [key, rule] of Object.entries(FILE_RULES)) expect(rule.id).toBe(key);
+  });
+
+  it('reads graded sub-rules from the parent description, not CVEs or other rules', () => {
+    expect(grades.filter((g) => g.parent === 'PL-01').map((g) => g.id)).toEqual(['PL-02', 'PL-03', 'PL-04', 'PL-05', 'PL-23', 'PL-08']);
+    const r = meta({ description: 'Graded: bad = exploitation (TT-02), see also (PL-01) and (CVE-2021-26855); itself (TT-01).' });
+    expect(gradesOf(r, new Set(['PL-01']))).toEqual([{ id: 'TT-02', parent: 'TT-01', when: 'bad = exploitation' }]);
+  });
+
+  it('escapes Markdown in cells', () => {
+    expect(mdCell('a|b <build> C:\\x_y *')).toBe('a\\|b \\<build\\> C:\\\\x\\_y \\*');
+  });
+});
+
+describe('example scans', () => {
+  it('report only rule ids the catalogue lists', async () => {
+    const hosts = readdirSync(EXAMPLES).sort().map((h) => join(EXAMPLES, h));
+    const report = await scan({ paths: hosts, jobs: 1 });
+    const seen = [...new Set(report.hosts.flatMap((h) => h.findings.map((f) => f.rule)))].sort();
+    expect(seen.length).toBeGreaterThan(10);
+    expect(seen.filter((id) => !catalogue.includes(`\n| ${id} |`))).toEqual([]);
+  });
+});
