@@ -105,6 +105,11 @@ export class IisLineParser implements LineParser {
     };
   }
 
+  observe(line: string, lineNo: number): void {
+    const stem = line.split(' ', this.stemIdx + 1)[this.stemIdx];
+    if (stem !== undefined) this.noteBuild(stem, lineNo);
+  }
+
   facts(): Array<{ kind: 'build'; value: string; origin: string; line: number }> {
     return [...this.builds].map(([value, line]) => ({ kind: 'build', value, origin: 'IIS /owa/auth/<build>/ path', line }));
   }
@@ -121,6 +126,7 @@ export const iisFormat: TextLogFormat = {
   detect: detectIis,
   coverageSource: iisCoverageSource,
   createParser: (rel) => new IisLineParser(rel),
+  factNeedles: ['/owa/auth/1'],
 };
 
 /**

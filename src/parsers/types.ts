@@ -11,6 +11,11 @@ export interface LineParser {
   directive(line: string, lineNo: number): void;
   /** A data line (no trailing CR/LF). Returns null for lines that are not records (a repeated header line). */
   parse(line: string, lineNo: number): LogRecord | null;
+  /**
+   * A line that contains one of the format's `factNeedles` but that no rule wanted parsed: note facts from it
+   * cheaply (no record is built).
+   */
+  observe?(line: string, lineNo: number): void;
   /** Build numbers and host names this file's directives revealed (e.g. `#Version`), for the host facts. */
   facts?(): Array<{ kind: 'build' | 'hostname'; value: string; origin: string; line: number }>;
 }
@@ -27,4 +32,6 @@ export interface TextLogFormat {
   /** Coverage bucket for a file, e.g. `HttpProxy/Ecp`, `ECP Server`, `IIS W3SVC1`. */
   coverageSource(rel: string): string;
   createParser(rel: string): LineParser;
+  /** Literals (any case) of lines that carry facts, e.g. `/owa/auth/1` for the build in OWA resource paths. */
+  factNeedles?: readonly string[];
 }

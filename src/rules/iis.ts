@@ -5,6 +5,7 @@ import type { EvidenceValue, LogRecord } from '../model.js';
 import { MALFORMED_FIELD, iisUserAgent, percentDecode } from '../parsers/iis.js';
 import { shippedAuthUrls } from './files/baselines.js';
 import { IOC_IP_RULE, iisUaKey, iocs, uaScopeFits } from './iocs.js';
+import { encodedLiteral } from './matchers.js';
 import type { RecordRule, RuleHit, RuleMeta } from './types.js';
 
 // ---- request view ---------------------------------------------------------------------------------------
@@ -138,7 +139,7 @@ interface IisHit extends Grade {
 }
 
 /** An IIS rule from metadata and a matcher over the request view; adds evidence and known-client grading. */
-function iisRule(meta: RuleMeta & { needles: readonly string[] }, fn: (req: IisRequest, rec: LogRecord) => IisHit | null): RecordRule {
+function iisRule(meta: RuleMeta & { needles: readonly string[]; lineTest?: RegExp }, fn: (req: IisRequest, rec: LogRecord) => IisHit | null): RecordRule {
   return {
     ...meta,
     formats: ['iis'],
@@ -326,8 +327,19 @@ export function owassrf(req: IisRequest): IisHit | null {
     : { rule: 'OW-01', severity: 'medium', kind: 'attempt', summary: `${req.method} ${req.stem} answered ${req.status ?? '?'}` };
 }
 
+/**
+ * Necessary conditions on the raw line (each character may be %-encoded): OW-01/02 need a `/owa/...@` stem,
+ * OW-03 a `/powershell` stem with no query. Exchange's own /powershell traffic (health probes, EMS) carries a
+ * query and is not parsed.
+ */
+const OW_LINE = {
+  owa: new RegExp(`(?:^| )${encodedLiteral('/owa/')}[^ ]*(?:@|%40)`, 'i'),
+  backEnd: new RegExp(`(?:^| )${encodedLiteral('/powershell')} (?!\\S*=)`, 'i'),
+};
+
 function owRule(id: string, meta: Omit<RuleMeta, 'id' | 'cves' | 'kind'>): RecordRule {
-  return iisRule({ id, cves: OWASSRF, kind: 'exploitation', needles: ['/powershell'], ...meta }, (req) => {
+  const lineTest = id === 'OW-03' ? OW_LINE.backEnd : OW_LINE.owa;
+  return iisRule({ id, cves: OWASSRF, kind: 'exploitation', needles: ['/powershell'], lineTest, ...meta }, (req) => {
     const h = owassrf(req);
     return h && h.rule === id ? h : null;
   });
@@ -336,6 +348,11 @@ function owRule(id: string, meta: Omit<RuleMeta, 'id' | 'cves' | 'kind'>): Recor
 // ---- probes by suspicious URI (PX-R1, PX-R2) -----------------------------------------------------------------
 
 const PROBE_URI = /^\/(owa\/auth\/[a-z0-9]{1,30}\.js|ecp\/[a-z0-9]{1,30}\.(js|flt|css))$/;
+/** PROBE_URI on the raw line (characters may be %-encoded): most /owa/auth/ lines are OWA's own resources. */
+const PROBE_LINE = new RegExp(
+  `/(?:owa/auth|ecp)/(?:[a-z0-9]|%[0-9a-f]{2}){1,30}(?:${['.js', '.flt', '.css'].map(encodedLiteral).join('|')})(?:[ ?]|$)`,
+  'i',
+);
 
 /** RFC 1918, loopback, link-local, CGNAT and IPv6 local ranges. */
 export function isPrivateIp(ip: string): boolean {
@@ -412,6 +429,7 @@ export const IIS_RULES: RecordRule[] = [
       references: ['Azure/Azure-Sentinel Hunting Queries/W3CIISLog/ExchangeServerSuspiciousURIsVisited.yaml (3122423d-…)', 'microsoft/CSS-Exchange Security/src/http-vuln-cve2021-26855.nse'],
       description: 'A known scanner fetched an /owa/auth/<x>.js or /ecp/<x>.(js|flt|css) probe URL: the server was checked, not necessarily exploited.',
       needles: ['/owa/auth/', '/ecp/'],
+      lineTest: PROBE_LINE,
     },
     (req, rec) =>
       req.method !== 'POST' && PROBE_URI.test(req.path) && knownClient(req, rec.raw ?? '') === 'scanner'
@@ -424,6 +442,7 @@ export const IIS_RULES: RecordRule[] = [
       references: ['Azure/Azure-Sentinel Detections/W3CIISLog/ExchangeServerProxyLogonURI.yaml (bcbebbae-…)'],
       description: 'A non-private client requested an /owa/auth/<x>.js or /ecp/<x>.(js|flt|css) URL that Exchange does not serve.',
       needles: ['/owa/auth/', '/ecp/'],
+      lineTest: PROBE_LINE,
     },
     (req, rec) =>
       req.method !== 'POST' && PROBE_URI.test(req.path) && req.ip && !isPrivateIp(req.ip) && knownClient(req, rec.raw ?? '') !== 'scanner'

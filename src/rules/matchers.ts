@@ -25,3 +25,14 @@ export function shellPassword(value: string): string | null {
 export function orNull(v: string | undefined): string | null {
   return v === undefined || v === '' ? null : v;
 }
+
+/** Regex source for a literal in which any character may appear as itself or as a `%XX` escape (URLs in logs). */
+export function encodedLiteral(literal: string): string {
+  return [...literal]
+    .map((c) => {
+      const hex = c.charCodeAt(0).toString(16).padStart(2, '0');
+      const plain = c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+      return `(?:${plain}|%${hex})`;
+    })
+    .join('');
+}

@@ -42,5 +42,11 @@ export interface RecordRule extends RuleMeta {
    * which is several times faster. Never use `exact` for attacker-controlled text such as URLs.
    */
   needleCase?: 'exact' | 'insensitive';
+  /**
+   * Optional second stage for rules whose needles are common in benign traffic: a regex that the raw line must
+   * match for `match` to be worth calling. It must be a necessary condition of `match` (tests check this); a line
+   * that no rule still wants is not parsed at all.
+   */
+  lineTest?: RegExp;
   match(rec: LogRecord): RuleHit | RuleHit[] | null;
 }

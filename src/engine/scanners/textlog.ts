@@ -25,11 +25,17 @@ interface CompiledFormat {
   rules: RecordRule[];
   needles: NeedleSet;
   dispatch: LineDispatcher;
+  /** Stands in the dispatch for the format's fact needles: its lines go to `parser.observe`. */
+  factRule: RecordRule | null;
 }
 
 function compile(format: TextLogFormat, allRules: readonly RecordRule[]): CompiledFormat {
   const rules = allRules.filter((r) => r.formats.includes(format.id));
-  return { format, rules, needles: compileNeedles(rules), dispatch: new LineDispatcher(rules) };
+  const factRule: RecordRule | null = format.factNeedles?.length
+    ? { id: `${format.id}:facts`, title: '', cves: [], severity: 'info', kind: 'exposure', references: [], description: '', formats: [format.id], needles: format.factNeedles, match: () => null }
+    : null;
+  const all = factRule ? [...rules, factRule] : rules;
+  return { format, rules, needles: compileNeedles(all), dispatch: new LineDispatcher(all), factRule };
 }
 
 /** Binary data shows NUL bytes at once; a text log may carry a stray one later (a crash pads with NULs). */
@@ -213,6 +219,14 @@ class TextLogScan {
       return;
     }
     const line = buf.toString('utf8', start, stop);
+    let matching = this.c.dispatch.rulesFor(buf, start, stop);
+    if (this.c.factRule !== null && matching.includes(this.c.factRule)) {
+      this.parser.observe?.(line, lineNo);
+      matching = matching.filter((r) => r !== this.c.factRule);
+    }
+    matching = matching.filter((r) => !r.lineTest || r.lineTest.test(line));
+    // Edge lines are always parsed (header and first time); others only when a rule still wants them.
+    if (!edge && matching.length === 0) return;
     const rec = this.parse(line, lineNo);
     if (edge && rec !== null && rec.time !== null) {
       this.first ??= rec.time;
@@ -220,7 +234,6 @@ class TextLogScan {
     } else if (edge) this.edgeLeft--;
     if (rec === null) return;
     this.seen(rec.time);
-    const matching = this.c.dispatch.rulesFor(buf, start, stop);
     if (matching.length) {
       try {
         applyRules(matching, rec, this.result.findings);

@@ -1,0 +1,83 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { LogRecord } from '../src/model.js';
+import { IisLineParser } from '../src/parsers/iis.js';
+import { RECORD_RULES } from '../src/engine/registry.js';
+
+const EXT = '../shared/data/external';
+const FILES = [
+  `${EXT}/helsecert-2021-march-exchange/extracted/iis_W3SVC1_u_ex21030x_webshell_RedirSuiteServerProxy_access.log`,
+  `${EXT}/EVTX-ATTACK-SAMPLES/Command_and_Control/Tunna_rdp_tunnel_IIS.log`,
+  `${EXT}/hamad-she-proxyshell-writeup/iis_proxyshell_lines_as_published.log`,
+  ...readdirSync('examples/evidence').flatMap((host) => {
+    const dir = join('examples/evidence', host, 'C/inetpub/logs/LogFiles/W3SVC1');
+    try {
+      return readdirSync(dir).map((f) => join(dir, f));
+    } catch {
+      return [];
+    }
+  }),
+];
+
+const HEAD = 'date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken';
+const UA = 'Mozilla/5.0+(Windows+NT+10.0;+Win64;+x64)+AppleWebKit/537.36+(KHTML,+like+Gecko)+Chrome/105.0.5195.54+Safari/537.36';
+/** Attack shapes the three line-tested rule families catch, written the ways an attacker may encode them. */
+const VARIANTS = [
+  `2022-12-20 10:00:00 10.0.0.1 POST /owa/mastermailbox%40outlook.com/powershell - 443 - 203.0.113.9 ${UA} - 200 0 0 100`,
+  `2022-12-20 10:00:00 10.0.0.1 POST /owa/m@x.com/powershell - 443 - 203.0.113.9 python - 200 0 0 100`,
+  `2022-12-20 10:00:00 10.0.0.1 POST /%6Fwa/a%40b.com/PowerShell - 443 - 203.0.113.9 python - 500 0 0 100`,
+  `2022-12-20 10:00:00 10.0.0.2 POST /powershell - 444 CORP\\EX01$ 10.0.0.1 - - 200 0 0 2`,
+  `2022-12-20 10:00:00 10.0.0.2 POST /PowerShell - 444 - 10.0.0.1 - - 200 0 0 2`,
+  `2021-03-03 06:49:42 10.0.0.1 GET /owa/auth/x.js - 443 - 203.0.113.9 Mozilla/5.0+zgrab/0.x - 500 0 0 10`,
+  `2021-03-03 06:49:42 10.0.0.1 GET /ecp/%79.js - 443 - 203.0.113.9 curl - 500 0 0 10`,
+  `2021-03-03 06:49:42 10.0.0.1 GET /ecp/default.flt - 443 - 203.0.113.9 curl - 200 0 0 10`,
+  `2021-03-03 06:49:42 10.0.0.1 GET /ECP/Main%2eCSS - 443 - 203.0.113.9 curl - 200 0 0 10`,
+  `2021-03-03 06:49:42 10.0.0.1 GET /owa/auth/abc%2ejs - 443 - 198.51.100.3 Mozilla/5.0+zgrab/0.x - 404 0 0 10`,
+];
+
+function records(): LogRecord[] {
+  const out: LogRecord[] = [];
+  const feed = (p: IisLineParser, lines: string[]) =>
+    lines.forEach((line, i) => {
+      if (line.startsWith('#')) p.directive(line);
+      else if (line) {
+        const r = p.parse(line, i + 1);
+        if (r) out.push(r);
+      }
+    });
+  for (const f of FILES) feed(new IisLineParser(f), readFileSync(f, 'latin1').split(/\r?\n/));
+  const p = new IisLineParser('variants');
+  p.directive(`#Fields: ${HEAD}`);
+  feed(p, VARIANTS);
+  return out;
+}
+
+const tested = RECORD_RULES.filter((r) => r.lineTest !== undefined);
+
+describe('IIS rule line tests (second prefilter stage)', () => {
+  it('are necessary conditions: whenever a rule matches a line, its line test passes', () => {
+    expect(tested.map((r) => r.id).sort()).toEqual(['OW-01', 'OW-02', 'OW-03', 'PX-R1', 'PX-R2']);
+    const fired = new Set<string>();
+    for (const rec of records()) {
+      for (const rule of tested) {
+        expect(rule.lineTest!.global || rule.lineTest!.sticky, `${rule.id} must not keep lastIndex state`).toBe(false);
+        if (rule.match(rec)) {
+          fired.add(rule.id);
+          expect(rule.lineTest!.test(rec.raw!), `${rule.id} missed ${rec.raw}`).toBe(true);
+        }
+      }
+    }
+    expect([...fired].sort()).toEqual(['OW-01', 'OW-02', 'OW-03', 'PX-R1', 'PX-R2']); // every tested rule really fired
+  });
+
+  it("reject Exchange's own common traffic, so those lines are never parsed", () => {
+    const benign = [
+      '2021-03-04 00:00:01 10.1.1.5 GET /owa/auth/15.1.2176/scripts/premium/flogon.js - 443 - 198.51.100.7 Mozilla/5.0 - 200 0 0 5',
+      '2021-03-04 00:00:01 10.1.1.5 GET /owa/auth/logon.aspx url=https%3a%2f%2fmail%2fowa%2f&reason=0 443 - 198.51.100.7 Mozilla/5.0 - 200 0 0 5',
+      '2021-03-04 00:00:01 10.1.1.5 POST /powershell clientApplication=ActiveMonitor;PSVersion=5.1.14393.4169&CorrelationID=<empty>; 443 CORP\\HealthMailboxc089ef6 10.1.1.5 Microsoft+WinRM+Client - 200 0 0 2',
+      '2021-03-04 00:00:01 10.1.1.5 POST /ecp/DDI/DDIService.svc/GetList schema=MailboxService 443 CORP\\admin 10.1.1.9 Mozilla/5.0 - 200 0 0 5',
+    ];
+    for (const line of benign) for (const rule of tested) expect(rule.lineTest!.test(line), `${rule.id} ${line}`).toBe(false);
+  });
+});
