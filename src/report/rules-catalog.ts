@@ -6,6 +6,7 @@ import { RECORD_RULES, TEXT_FORMATS } from '../engine/registry.js';
 import { EVTX_RULES } from '../rules/evtx.js';
 import { FILE_RULES } from '../rules/files/rules.js';
 import { SIGNATURES } from '../rules/files/signatures.js';
+import { MITIGATION_RULES } from '../rules/mitigation-state.js';
 import type { RuleMeta } from '../rules/types.js';
 
 export interface CatalogSection {
@@ -33,7 +34,7 @@ const FORMAT_TITLES: Record<string, string> = {
 
 /** Every rule definition, each once, from every source (record, EVTX, file and content rules, exposure). */
 export function catalogRules(): RuleMeta[] {
-  return [...RECORD_RULES, ...EVTX_RULES, ...Object.values(FILE_RULES), ...SIGNATURES, EXPOSURE_RULE_META];
+  return [...RECORD_RULES, ...EVTX_RULES, ...Object.values(FILE_RULES), ...SIGNATURES, EXPOSURE_RULE_META, ...Object.values(MITIGATION_RULES)];
 }
 
 const byId = (a: RuleMeta, b: RuleMeta) => a.id.localeCompare(b.id, 'en', { numeric: true });
@@ -52,6 +53,7 @@ export function catalogSections(): CatalogSection[] {
     { title: 'Event logs (EVTX)', rules: [...EVTX_RULES].sort(byId) },
     { title: 'Files on disk', rules: [...Object.values(FILE_RULES), ...SIGNATURES].sort(byId) },
     { title: 'Exposure (Exchange build)', rules: [EXPOSURE_RULE_META] },
+    { title: 'Mitigation state (IIS configuration)', rules: Object.values(MITIGATION_RULES) },
   ];
 }
 

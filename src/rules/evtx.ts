@@ -277,7 +277,7 @@ const PX02 = rule({
   kind: 'webshell',
   references: [R.sigmaWebChild, R.elasticWorker, R.sigmaUmChild, R.elasticUmChild],
   description:
-    'IIS (w3wp.exe) or the Exchange Unified Messaging service started a shell or reconnaissance tool: web-shell use, or CVE-2021-26857 exploitation when the parent is a UM process.',
+    'IIS (w3wp.exe) or the Exchange Unified Messaging service started a shell or reconnaissance tool: web-shell use, or CVE-2021-26857 exploitation when the parent is a UM process (PL-42).',
   match(rec) {
     const p = processEvent(rec);
     if (!p) return null;

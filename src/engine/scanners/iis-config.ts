@@ -1,6 +1,8 @@
 // IIS configuration (web.config, applicationHost.config): were Microsoft's interim mitigations in place?
 // URL Rewrite rules are evaluated (src/response/mitigation-state.ts); app-pool autoStart is read for the
 // ECP/OAB mitigations. Emits `mitigation` facts and one info/exposure finding per mitigation, stated plainly.
+import { MITIGATION_RULES } from '../../rules/mitigation-state.js';
+import type { RuleMeta } from '../../rules/types.js';
 import type { Fact, Severity, SourceRef } from '../../model.js';
 import { readAll, type EvidenceFile } from '../../evidence/file.js';
 import { familyState, FAMILIES, stateFact, stateSentence, type Family, type FamilyState } from '../../response/mitigation-state.js';
@@ -67,7 +69,7 @@ function appHostScopes(root: XmlElement): RuleScope[] {
   return out;
 }
 
-const FAMILY_RULE: Record<Family, string> = { proxylogon: 'MIT-PL-URLREWRITE', proxynotshell: 'MIT-PNS-URLREWRITE' };
+const FAMILY_RULE = { proxylogon: MITIGATION_RULES['MIT-PL-URLREWRITE'], proxynotshell: MITIGATION_RULES['MIT-PNS-URLREWRITE'] } satisfies Record<Family, RuleMeta>;
 const SEVERITY: Record<FamilyState['status'], Severity> = {
   applied: 'info',
   'not applied': 'info',
@@ -83,9 +85,9 @@ function familyOutputs(s: FamilyState, rs: RuleScope, file: EvidenceFile, out: F
   const where = rs.scope === '/' ? file.rel : `${file.rel} (scope ${rs.scope})`;
   out.facts.push({ kind: 'mitigation', value: stateFact(s), source, time: null, origin: 'URL Rewrite rules' });
   out.findings.push({
-    rule: FAMILY_RULE[s.family],
+    rule: FAMILY_RULE[s.family].id,
     title: `${FAMILIES[s.family].title}: ${s.status}`,
-    cves: FAMILIES[s.family].cves,
+    cves: FAMILY_RULE[s.family].cves,
     severity: SEVERITY[s.status],
     kind: 'exposure',
     time: null,
@@ -106,8 +108,8 @@ function familyOutputs(s: FamilyState, rs: RuleScope, file: EvidenceFile, out: F
 }
 
 const POOLS = [
-  { pool: 'MSExchangeECPAppPool', id: 'ecp-apppool', rule: 'MIT-ECP-APPPOOL', cve: 'CVE-2021-27065', what: 'ECP' },
-  { pool: 'MSExchangeOABAppPool', id: 'oab-apppool', rule: 'MIT-OAB-APPPOOL', cve: 'CVE-2021-26858', what: 'OAB' },
+  { pool: 'MSExchangeECPAppPool', id: 'ecp-apppool', rule: MITIGATION_RULES['MIT-ECP-APPPOOL'], what: 'ECP' },
+  { pool: 'MSExchangeOABAppPool', id: 'oab-apppool', rule: MITIGATION_RULES['MIT-OAB-APPPOOL'], what: 'OAB' },
 ];
 
 /** The ECP/OAB app-pool mitigations: autoStart=false keeps the pool from starting (the March 2021 stop-gap). */
@@ -124,9 +126,9 @@ function appPoolOutputs(root: XmlElement, file: EvidenceFile, out: FileScanResul
     const fact: Fact = { kind: 'mitigation', value: `${p.id}: autoStart=${autoStart}, startMode=${startMode} (${state})`, source, time: null, origin: 'applicationHost.config' };
     out.facts.push(fact);
     out.findings.push({
-      rule: p.rule,
-      title: `${p.what} app-pool mitigation: ${state}`,
-      cves: [p.cve],
+      rule: p.rule.id,
+      title: `${p.rule.title}: ${state}`,
+      cves: p.rule.cves,
       severity: 'info',
       kind: 'exposure',
       time: null,
