@@ -34,6 +34,10 @@ const VARIANTS = [
   `2021-03-03 06:49:42 10.0.0.1 GET /ecp/default.flt - 443 - 203.0.113.9 curl - 200 0 0 10`,
   `2021-03-03 06:49:42 10.0.0.1 GET /ECP/Main%2eCSS - 443 - 203.0.113.9 curl - 200 0 0 10`,
   `2021-03-03 06:49:42 10.0.0.1 GET /owa/auth/abc%2ejs - 443 - 198.51.100.3 Mozilla/5.0+zgrab/0.x - 404 0 0 10`,
+  `2021-03-03 06:49:43 10.0.0.1 POST /ecp/y.js &CorrelationID=<empty>;&cafeReqId=x; 443 - 203.0.113.9 python-requests/2.25.1 - 200 0 0 10`,
+  `2021-03-03 06:49:43 10.0.0.1 POST /owa/auth/w.js - 443 - 203.0.113.9 python-requests/2.25.1 - 302 0 0 10`,
+  `2021-03-03 06:49:43 10.0.0.1 POST /owa/auth/Current/themes/resources/logon.css - 443 - 203.0.113.9 DuckDuckBot/1.0 - 200 0 0 10`,
+  `2021-03-03 06:49:43 10.0.0.1 POST /ECP/%6Dain.css - 443 - 203.0.113.9 curl - 500 0 0 10`,
 ];
 
 function records(): LogRecord[] {
@@ -57,7 +61,7 @@ const tested = RECORD_RULES.filter((r) => r.lineTest !== undefined);
 
 describe('IIS rule line tests (second prefilter stage)', () => {
   it('are necessary conditions: whenever a rule matches a line, its line test passes', () => {
-    expect(tested.map((r) => r.id).sort()).toEqual(['OW-01', 'OW-02', 'OW-03', 'PX-R1', 'PX-R2']);
+    expect(tested.map((r) => r.id).sort()).toEqual(['OW-01', 'OW-02', 'OW-03', 'PL-09', 'PL-10', 'PL-11', 'PX-R1', 'PX-R2']);
     const fired = new Set<string>();
     for (const rec of records()) {
       for (const rule of tested) {
@@ -68,7 +72,7 @@ describe('IIS rule line tests (second prefilter stage)', () => {
         }
       }
     }
-    expect([...fired].sort()).toEqual(['OW-01', 'OW-02', 'OW-03', 'PX-R1', 'PX-R2']); // every tested rule really fired
+    expect([...fired].sort()).toEqual(['OW-01', 'OW-02', 'OW-03', 'PL-09', 'PL-10', 'PL-11', 'PX-R1', 'PX-R2']); // every tested rule really fired
   });
 
   it("reject Exchange's own common traffic, so those lines are never parsed", () => {
@@ -79,5 +83,22 @@ describe('IIS rule line tests (second prefilter stage)', () => {
       '2021-03-04 00:00:01 10.1.1.5 POST /ecp/DDI/DDIService.svc/GetList schema=MailboxService 443 CORP\\admin 10.1.1.9 Mozilla/5.0 - 200 0 0 5',
     ];
     for (const line of benign) for (const rule of tested) expect(rule.lineTest!.test(line), `${rule.id} ${line}`).toBe(false);
+  });
+});
+
+describe('IIS prefilter end to end', () => {
+  it('finds POST /owa/auth/w.js (PL-11), which no needle selected before', async () => {
+    const { mkdtempSync, mkdirSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { scan } = await import('../src/engine/scan.js');
+    const root = mkdtempSync(join(tmpdir(), 'exhunt-iis-'));
+    mkdirSync(join(root, 'W3SVC1'));
+    const lines = ['#Software: Microsoft Internet Information Services 10.0', '#Version: 1.0', `#Fields: ${HEAD}`, ...VARIANTS.slice(-3, -1)];
+    writeFileSync(join(root, 'W3SVC1', 'u_ex210303.log'), `${lines.join('\r\n')}\r\n`);
+    const h = (await scan({ paths: [root], jobs: 1 })).hosts[0];
+    expect(h.findings.filter((f) => f.rule.startsWith('PL-')).map((f) => [f.rule, f.source.line])).toEqual([
+      ['PL-11', 4],
+      ['PL-09', 5],
+    ]);
   });
 });

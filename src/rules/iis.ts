@@ -182,10 +182,16 @@ export function proxyLogonPost(req: IisRequest): 'PL-09' | 'PL-10' | 'PL-11' | n
   return null;
 }
 
-const PL_NEEDLES = ['/owa/auth/current/', '/ecp/'];
+// `/owa/auth/w.js` is a PL-11 file outside the other two needles.
+const PL_NEEDLES = ['/owa/auth/current/', '/ecp/', '/owa/auth/w.js'];
+/** A POST to one of those stems (IIS writes cs-method right before cs-uri-stem); ECP's own POSTs are to .svc/.aspx. */
+const PL_LINE = new RegExp(
+  `(?:^| )POST (?:${encodedLiteral('/owa/auth/current/')}|${encodedLiteral('/owa/auth/w.js')}|${encodedLiteral('/ecp/')}[^ ]*(?:${['.js', '.flt', '.css'].map(encodedLiteral).join('|')})(?: |$))`,
+  'i',
+);
 
 function plRule(id: 'PL-09' | 'PL-10' | 'PL-11', meta: Omit<RuleMeta, 'id' | 'cves' | 'kind'>): RecordRule {
-  return iisRule({ id, cves: PROXYLOGON, kind: 'attempt', needles: PL_NEEDLES, ...meta }, (req) =>
+  return iisRule({ id, cves: PROXYLOGON, kind: 'attempt', needles: PL_NEEDLES, lineTest: PL_LINE, ...meta }, (req) =>
     proxyLogonPost(req) === id ? { summary: `${req.method} ${req.stem} answered ${req.status ?? '?'}` } : null,
   );
 }
