@@ -82,6 +82,12 @@ describe('multifind', () => {
       for (const mode of ['simd', 'auto', 'single'] as const) expect(found(buf, specs, { mode }), `${label} ${mode}`).toEqual(want);
       // A histogram from other text (the plan is made once per file, from its first region).
       expect(found(buf, specs, { mode: 'simd' }, byteHistogram(Buffer.from('zzzz'))), `${label} foreign histogram`).toEqual(want);
+      // Both kernels, planned from a sample of other text (fingerprints and buckets fit for something else).
+      const other = Buffer.from(alphabets[(round + 1) % alphabets.length].repeat(40), 'latin1');
+      for (const buckets of [8, 16] as const) {
+        expect(found(buf, specs, { mode: 'simd', buckets, sample: other }), `${label} ${buckets} buckets, foreign sample`).toEqual(want);
+      }
+      if (round % 3 === 0) expect(found(buf, specs, { mode: 'simd', buckets: 16, sample: buf }), `${label} 16 buckets`).toEqual(want);
     }
     expect(lines).toBeGreaterThan(10_000);
   });
@@ -100,10 +106,10 @@ describe('multifind', () => {
         const buf = Buffer.from(body, 'latin1');
         const want = naive(buf, specs);
         expect(want.length).toBeGreaterThan(0);
-        expect(found(buf, specs, { mode: 'simd' }), `${len} ${needle}`).toEqual(want);
+        for (const buckets of [8, 16] as const) expect(found(buf, specs, { mode: 'simd', buckets }), `${len} ${needle} ${buckets}`).toEqual(want);
       }
       const miss = Buffer.from('103.77.192.21\n'.repeat(20).slice(0, len), 'latin1');
-      expect(found(miss, specs, { mode: 'simd' })).toEqual([]);
+      for (const buckets of [8, 16] as const) expect(found(miss, specs, { mode: 'simd', buckets })).toEqual([]);
     }
   });
 
@@ -112,11 +118,15 @@ describe('multifind', () => {
     const ab: NeedleSpec[] = [{ text: 'AB', insensitive: true }];
     const want = naive(many, ab);
     expect(want.length).toBe(40_001);
-    expect(found(many, ab, { mode: 'simd' })).toEqual(want);
+    for (const buckets of [8, 16] as const) expect(found(many, ab, { mode: 'simd', buckets })).toEqual(want);
     // Every position is a candidate, and only the end of the second long line matches.
     const specs: NeedleSpec[] = [{ text: '1111111111x', insensitive: false }];
     const ones = Buffer.from(`${'1'.repeat(1_000_000)}\n${'1'.repeat(999_999)}x\n222\n1`, 'latin1');
-    expect(found(ones, specs, { mode: 'simd' })).toEqual([1_000_001]);
+    for (const buckets of [8, 16] as const) expect(found(ones, specs, { mode: 'simd', buckets })).toEqual([1_000_001]);
+    // The same in the second set of buckets: 15 needles that never occur take buckets of their own first.
+    const never: NeedleSpec[] = Array.from({ length: 15 }, (_, k) => ({ text: `#${String.fromCharCode(65 + k)}#`, insensitive: false }));
+    expect(found(ones, [...never, ...specs], { mode: 'simd', buckets: 16 })).toEqual([1_000_001]);
+    expect(found(many, [...never, ...ab], { mode: 'simd', buckets: 16 })).toEqual(want);
   });
 
   it('finds the httpproxy rule needles planted in a real HttpProxy log, in every mode', () => {
@@ -143,7 +153,44 @@ describe('multifind', () => {
     const want = naive(buf, specs);
     expect(want.length).toBeGreaterThanOrEqual(Math.min(planted, 1));
     for (const mode of ['simd', 'auto', 'single'] as const) expect(found(buf, specs, { mode }), mode).toEqual(want);
+    for (const buckets of [8, 16] as const) expect(found(buf, specs, { mode: 'simd', buckets }), `${buckets} buckets`).toEqual(want);
     const auto = planMultiFinder(specs, byteHistogram(buf));
     expect(auto.simd, 'the IP needles share one SIMD pass').not.toBeNull();
+  });
+
+  it('finds the iis rule needles planted in IIS lines (and their near misses), in every mode and both kernels', () => {
+    const specs = compileNeedles(RECORD_RULES.filter((r) => r.formats.includes('iis'))).needles;
+    expect(specs.length).toBeGreaterThan(40);
+    const real = readFileSync('test/fixtures/iis/benign_W3SVC1.log', 'latin1').split(/\r?\n/).filter((l) => l && !l.startsWith('#'));
+    const rnd = rng(5);
+    const pick = () => specs[Math.floor(rnd() * specs.length)];
+    const rows: string[] = [];
+    for (let i = 0; i < 6000; i++) {
+      let row = real[i % real.length];
+      const r = rnd();
+      if (r < 0.1) {
+        // A needle in another case, at any place (also first and last).
+        const s = pick();
+        const text = s.insensitive ? s.text.replace(/[a-z]/gi, (c) => (rnd() < 0.5 ? c.toUpperCase() : c.toLowerCase())) : s.text;
+        const at = rnd() < 0.2 ? 0 : rnd() < 0.2 ? row.length : Math.floor(rnd() * row.length);
+        row = row.slice(0, at) + text + row.slice(at);
+      } else if (r < 0.3) {
+        // Near misses: a needle with one byte cut or changed.
+        const t = pick().text;
+        const k = Math.floor(rnd() * t.length);
+        row += ` ${rnd() < 0.5 ? t.slice(0, k) + t.slice(k + 1) : t.slice(0, k) + String.fromCharCode(t.charCodeAt(k) ^ 1) + t.slice(k + 1)}`;
+      }
+      rows.push(row);
+    }
+    const buf = Buffer.from(`${rows.join('\r\n')}\r\n`, 'latin1');
+    const want = naive(buf, specs);
+    expect(want.length).toBeGreaterThan(500);
+    for (const mode of ['simd', 'auto', 'single'] as const) expect(found(buf, specs, { mode }), mode).toEqual(want);
+    for (const buckets of [8, 16] as const) {
+      expect(found(buf, specs, { mode: 'simd', buckets }), `${buckets} buckets`).toEqual(want);
+      expect(found(buf, specs, { mode: 'simd', buckets, sample: buf.subarray(0, 5000) }), `${buckets} buckets, sample`).toEqual(want);
+    }
+    const auto = planMultiFinder(specs, byteHistogram(buf), { sample: buf });
+    expect(auto.simd?.buckets.length, 'the many IIS needles use 16 buckets').toBe(16);
   });
 });

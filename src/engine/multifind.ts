@@ -1,32 +1,47 @@
 // Single-pass multi-needle line finder: a Teddy-style WebAssembly SIMD scan (multifind.wat) finds the candidate
-// positions of all needles at once and verifies them exactly; this side plans the fingerprints and buckets from the
-// file's byte histogram, lays out the wasm memory and turns matches into line starts. Needles that indexOf finds
+// positions of all needles at once and verifies them exactly; this side plans the fingerprints and buckets from a
+// sample of the file, lays out the wasm memory and turns matches into line starts. Needles that indexOf finds
 // cheaper on its own (an anchor whose first byte is rare in the file runs at memchr speed) stay on the per-needle
 // path of needles.ts, and so does everything when WebAssembly SIMD is unavailable.
+//
+// Planning measures rather than guesses: on ~16K positions of the sample, kept as one bitset per (fingerprint byte,
+// nibble), it counts how often each needle window occurs (to pick rare fingerprints: bytes that are each rare may
+// still occur together on every line, like `y>;` of `<empty>;`) and how many positions a bucket's nibble tables
+// would pass with a needle added (to group needles whose nibbles combine into few false candidates). It plans 8 and
+// 16 buckets (scan8 and scan16: twice the table lookups) and keeps the cheaper by the cost model.
 import { MULTIFIND_WASM_BASE64 } from './multifind-wasm.js';
 import { collectNeedleLines, COST, isLetter, planFinder, type Finder, type NeedleSpec } from './needles.js';
 
 const NL = 10;
-const BUCKETS = 8;
 /** Fingerprint bytes per needle (fixed by multifind.wat). */
 const FP = 3;
+type Kernel = 8 | 16;
 
 /**
  * Cost model, in ns per MiB of text (measured on bench/multifind.micro.mjs): one SIMD pass (copy into wasm memory +
- * scan) costs `pass`, each candidate `candidate` plus `needle` per needle verified; one indexOf pass per anchor
- * variant costs `indexOf` (memchr over a rare byte), plus the stops and checks that needles.ts estimates.
+ * scan) costs `pass` (by the number of buckets), each candidate position `candidate` plus `needle` per needle
+ * verified; one indexOf pass per anchor variant costs `indexOf` (memchr over a rare byte), plus the stops and
+ * checks that needles.ts estimates.
  */
-const SIMD_COST = { pass: 200_000, candidate: 8, needle: 4, indexOf: 25_000 };
+const SIMD_COST = { pass: { 8: 200_000, 16: 300_000 }, candidate: 8, needle: 4, indexOf: 25_000 };
 const MIB = 1024 * 1024;
 
-// Wasm memory layout (see multifind.wat): tables at 0, the resume position at 128, bucket directory at 256, needle
-// records at 320; the output area and the text follow the needle bytes.
-const RESUME = 128;
-const DIR = 256;
-const RECORDS = 320;
+// Wasm memory layout (see multifind.wat): tables at 0 and 96, the resume position at 256, bucket directory at 320,
+// needle records at 448; the output area and the text follow the needle bytes.
+const TABLES_B = 96;
+const RESUME = 256;
+const DIR = 320;
+const RECORDS = 448;
+const RECORD = 32;
 const OUT_BYTES = 64 * 1024;
 /** Readable bytes the scan may touch past the text (the first one is a line feed sentinel). */
 const PAD = 64;
+
+/** Bytes at the start of the first buffer that collectLines plans from when planMultiFinder got no sample. */
+const SAMPLE_BYTES = 1024 * 1024;
+/** The planner's statistics: this many positions, in STAT_SLICES slices spread over the sample. */
+const STAT_POSITIONS = 16 * 1024;
+const STAT_SLICES = 4;
 
 interface SimdNeedle {
   f: Finder;
@@ -37,6 +52,7 @@ interface SimdNeedle {
 interface SimdPlan {
   /** The start of the wasm memory: tables, bucket directory, needle records and bytes. */
   head: Uint8Array;
+  /** 8 (scan8) or 16 (scan16) buckets. */
   buckets: SimdNeedle[][];
 }
 
@@ -45,14 +61,18 @@ export interface MultiFinder {
   single: Finder[];
   /** The needles of the SIMD pass, or null when there is none. */
   simd: SimdPlan | null;
+  /** Planned without a sample of the text (from the histogram alone): collectLines replans from its first buffer. */
+  pending: { finders: Finder[]; hist: Uint32Array; opts: PlanOptions } | null;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // The wasm module: one instance per thread (collectLines is synchronous, so scans never interleave).
 
+type ScanFn = (p: number, base: number, end: number, out: number, outEnd: number) => number;
 interface WasmExports {
   memory: { buffer: ArrayBuffer; grow(pages: number): number };
-  scan(p: number, base: number, end: number, out: number, outEnd: number): number;
+  scan8: ScanFn;
+  scan16: ScanFn;
 }
 interface WasmApi {
   validate(bytes: Uint8Array): boolean;
@@ -83,66 +103,176 @@ export function simdAvailable(): boolean {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Planning
+// Sample statistics
 
-/** Per fingerprint byte: the sets of low and high nibbles (bit n = nibble n) a bucket accepts. */
-interface NibbleSets {
+const fold = (c: number) => (c >= 65 && c <= 90 ? c | 32 : c);
+const gramKey = (a: number, b: number, c: number) => Math.imul((fold(a) << 16) | (fold(b) << 8) | fold(c), 0x9e3779b1) >>> 16;
+
+function popcount(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) as number;
+}
+
+/** Positions of a text sample as bitsets, to count exactly how many of them a set of nibble tables passes. */
+class Stats {
+  readonly n: number;
+  readonly words: number;
+  /** bits[32 j + v]: the positions i whose byte i + j has low nibble v (v < 16), or high nibble v - 16. */
+  readonly bits: Uint32Array[];
+  readonly zero: Uint32Array;
+  readonly ones: Uint32Array;
+  /** Occurrences of each (ASCII-folded) trigram, by a 16-bit hash: an upper bound. */
+  readonly grams = new Uint32Array(65536);
+
+  constructor(readonly text: Uint8Array) {
+    const n = (this.n = text.length);
+    const words = (this.words = Math.ceil(n / 32));
+    this.bits = Array.from({ length: 32 * FP }, () => new Uint32Array(words));
+    this.zero = new Uint32Array(words);
+    this.ones = new Uint32Array(words).fill(~0);
+    if (n % 32) this.ones[words - 1] = (1 << n % 32) - 1;
+    for (let j = 0; j < FP; j++) {
+      const lo = this.bits.slice(32 * j, 32 * j + 16);
+      const hi = this.bits.slice(32 * j + 16, 32 * j + 32);
+      for (let i = 0; i + j < n; i++) {
+        const c = text[i + j];
+        const bit = 1 << (i & 31);
+        lo[c & 15][i >> 5] |= bit;
+        hi[c >> 4][i >> 5] |= bit;
+      }
+    }
+    for (let i = 0; i + 2 < n; i++) this.grams[gramKey(text[i], text[i + 1], text[i + 2])]++;
+  }
+
+  /** Of a sample of up to STAT_POSITIONS bytes: the whole, or slices spread over it. */
+  static of(sample: Uint8Array): Stats {
+    if (sample.length <= STAT_POSITIONS) return new Stats(sample);
+    const slice = STAT_POSITIONS / STAT_SLICES;
+    const text = new Uint8Array(STAT_POSITIONS);
+    for (let k = 0; k < STAT_SLICES; k++) {
+      const from = Math.floor((k * (sample.length - slice)) / (STAT_SLICES - 1));
+      text.set(sample.subarray(from, from + slice), k * slice);
+    }
+    return new Stats(text);
+  }
+
+  /** A stand-in sample when there is only the histogram: bytes drawn from it independently (seeded). */
+  static synthetic(hist: Uint32Array): Stats {
+    const total = hist.reduce((a, b) => a + b, 0);
+    const text = new Uint8Array(Math.min(STAT_POSITIONS, total));
+    const cdf = new Float64Array(256);
+    for (let c = 0, acc = 0; c < 256; c++) cdf[c] = acc += hist[c] / (total || 1);
+    let seed = 20210302;
+    for (let i = 0; i < text.length; i++) {
+      seed = (seed + 0x6d2b79f5) >>> 0;
+      let t = Math.imul(seed ^ (seed >>> 15), seed | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      const u = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+      let c = 0;
+      while (c < 255 && cdf[c] <= u) c++;
+      text[i] = c;
+    }
+    return new Stats(text);
+  }
+}
+
+/**
+ * Per fingerprint byte j: the nibble sets (bit n = nibble n) a bucket or needle accepts, and the positions of the
+ * sample whose byte i + j is in them (as ORs of Stats.bits; `ones` for a byte that accepts anything).
+ */
+interface Accept {
   lo: number[];
   hi: number[];
+  loBits: Uint32Array[];
+  hiBits: Uint32Array[];
 }
 
-function emptySets(): NibbleSets {
-  return { lo: new Array<number>(FP).fill(0), hi: new Array<number>(FP).fill(0) };
+function emptyAccept(st: Stats): Accept {
+  return { lo: new Array<number>(FP).fill(0), hi: new Array<number>(FP).fill(0), loBits: new Array(FP).fill(st.zero), hiBits: new Array(FP).fill(st.zero) };
 }
 
-/** Adds a needle's fingerprint to nibble sets (both cases of an insensitive letter; anything past its end). */
-function addFingerprint(s: NibbleSets, n: SimdNeedle): void {
+/** A needle's fingerprint as an Accept (both cases of an insensitive letter; anything past its end). */
+function needleAccept(st: Stats, n: SimdNeedle): Accept {
+  const a = emptyAccept(st);
   const bytes = n.f.needle;
   for (let j = 0; j < FP; j++) {
     if (n.fp + j >= bytes.length) {
-      s.lo[j] = 0xffff;
-      s.hi[j] = 0xffff;
+      a.lo[j] = a.hi[j] = 0xffff;
+      a.loBits[j] = a.hiBits[j] = st.ones;
       continue;
     }
     const c = bytes[n.fp + j];
-    s.lo[j] |= 1 << (c & 15);
-    s.hi[j] |= 1 << (c >> 4);
-    if (n.f.insensitive && isLetter(c)) s.hi[j] |= 1 << ((c ^ 32) >> 4);
-  }
-}
-
-/** Probability (by the histogram, bytes taken as independent) that a position passes the nibble sets. */
-function passRate(s: NibbleSets, hist: Uint32Array, total: number): number {
-  let p = 1;
-  for (let j = 0; j < FP; j++) {
-    if (s.lo[j] === 0xffff && s.hi[j] === 0xffff) continue;
-    // Over the set bits only: planning runs once per file, mostly as cold code.
-    let n = 0;
-    for (let hs = s.hi[j]; hs !== 0; hs &= hs - 1) {
-      const h = 31 - Math.clz32(hs & -hs);
-      for (let ls = s.lo[j]; ls !== 0; ls &= ls - 1) n += hist[(h << 4) | (31 - Math.clz32(ls & -ls))];
+    a.lo[j] = 1 << (c & 15);
+    a.hi[j] = 1 << (c >> 4);
+    a.loBits[j] = st.bits[32 * j + (c & 15)];
+    a.hiBits[j] = st.bits[32 * j + 16 + (c >> 4)];
+    if (n.f.insensitive && isLetter(c)) {
+      a.hi[j] |= 1 << ((c ^ 32) >> 4);
+      const other = st.bits[32 * j + 16 + ((c ^ 32) >> 4)];
+      const both = new Uint32Array(st.words);
+      for (let w = 0; w < st.words; w++) both[w] = a.hiBits[j][w] | other[w];
+      a.hiBits[j] = both;
     }
-    p *= n / total;
   }
-  return p;
+  return a;
 }
 
-/** The needle's FP-byte window whose bytes are rarest in the file. */
-function fingerprint(f: Finder, hist: Uint32Array, total: number): { fp: number; rate: number } {
+/** How many sample positions pass `a` with `b` added (both as nibble tables of one bucket). */
+function passCount(st: Stats, a: Accept, b: Accept): number {
+  const [l0, l1, l2] = a.loBits;
+  const [h0, h1, h2] = a.hiBits;
+  const [m0, m1, m2] = b.loBits;
+  const [g0, g1, g2] = b.hiBits;
+  let n = 0;
+  for (let w = 0; w < st.words; w++) {
+    const t = (l0[w] | m0[w]) & (h0[w] | g0[w]) & (l1[w] | m1[w]) & (h1[w] | g1[w]) & (l2[w] | m2[w]) & (h2[w] | g2[w]);
+    if (t !== 0) n += popcount(t);
+  }
+  return n;
+}
+
+/** Adds `b` to the bucket `a` (in place; the bitsets of `a` are its own once it has a needle). */
+function addAccept(st: Stats, a: Accept, b: Accept): void {
+  for (let j = 0; j < FP; j++) {
+    for (const [sets, bits, add, addBits] of [
+      [a.lo, a.loBits, b.lo[j], b.loBits[j]],
+      [a.hi, a.hiBits, b.hi[j], b.hiBits[j]],
+    ] as const) {
+      if ((sets[j] | add) === sets[j]) continue;
+      sets[j] |= add;
+      if (sets[j] === 0xffff || addBits === st.ones) {
+        bits[j] = st.ones;
+        continue;
+      }
+      const own = bits[j] === st.zero ? new Uint32Array(st.words) : bits[j];
+      for (let w = 0; w < st.words; w++) own[w] |= addBits[w];
+      bits[j] = own;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Planning
+
+/** The needle's FP-byte window that occurs least in the sample (then: whose bytes are rarest in the histogram). */
+function fingerprint(f: Finder, st: Stats, hist: Uint32Array, total: number): number {
   const count = (c: number) => (f.insensitive && isLetter(c) ? hist[c | 32] + hist[c & ~32] : hist[c]);
-  let best = { fp: 0, rate: Infinity };
+  let best = { fp: 0, score: Infinity };
   for (let o = 0; o === 0 || o + FP <= f.needle.length; o++) {
+    // +1: a byte absent from the histogram is rare, not impossible.
     let rate = 1;
-    // +1: a byte absent from the sample is rare, not impossible.
     for (let j = 0; j < FP && o + j < f.needle.length; j++) rate *= (count(f.needle[o + j]) + 1) / (total + 1);
-    if (rate < best.rate) best = { fp: o, rate };
+    const seen = o + FP <= f.needle.length ? st.grams[gramKey(f.needle[o], f.needle[o + 1], f.needle[o + 2])] : 0;
+    const score = seen + rate * st.n;
+    if (score < best.score) best = { fp: o, score };
   }
-  return best;
+  return best.fp;
 }
 
-/** Verification cost per MiB of candidates at `rate` per byte, with `needles` needles to check each. */
-function simdCost(rate: number, needles: number): number {
-  return rate * MIB * (SIMD_COST.candidate + SIMD_COST.needle * needles);
+/** Verification cost per MiB of text for `passed` candidates among `n` positions, with `needles` needles each. */
+function verifyCost(passed: number, n: number, needles: number): number {
+  return (passed / Math.max(n, 1)) * MIB * (SIMD_COST.candidate + SIMD_COST.needle * needles);
 }
 
 /** The finder's cost per MiB: needles.ts counts a pass per sample (of any size) and the rest per sample bytes. */
@@ -151,64 +281,149 @@ function indexOfCost(f: Finder, total: number): number {
   return passes * SIMD_COST.indexOf + ((f.cost - passes * COST.pass) * MIB) / total;
 }
 
-/** Spreads needles over the buckets, each where it adds the least estimated verification cost. */
-function assignBuckets(needles: Array<SimdNeedle & { rate: number }>, hist: Uint32Array, total: number) {
-  const sets = Array.from({ length: BUCKETS }, emptySets);
-  const buckets: SimdNeedle[][] = Array.from({ length: BUCKETS }, () => []);
-  const cost = new Array<number>(BUCKETS).fill(0);
+interface Candidate extends SimdNeedle {
+  /** Its own indexOf search, ns per MiB. */
+  apart: number;
+  /** Its fingerprint in the sample's nibble bitsets, and how many positions pass it alone. */
+  accept: Accept;
+  passed: number;
+}
+
+/** Spreads needles over `kernel` buckets, each where it adds the least estimated verification cost. */
+function assignBuckets(cands: Candidate[], st: Stats, kernel: Kernel): SimdNeedle[][] {
+  const sets = Array.from({ length: kernel }, () => emptyAccept(st));
+  const buckets: SimdNeedle[][] = Array.from({ length: kernel }, () => []);
+  const cost = new Array<number>(kernel).fill(0);
   // The most frequent fingerprints first, while there are still empty buckets for them.
-  for (const n of [...needles].sort((a, b) => b.rate - a.rate)) {
-    let best = { b: 0, delta: Infinity, sets: sets[0], cost: 0 };
-    for (let b = 0; b < BUCKETS; b++) {
-      const s = { lo: [...sets[b].lo], hi: [...sets[b].hi] };
-      addFingerprint(s, n);
-      const c = simdCost(passRate(s, hist, total), buckets[b].length + 1);
-      if (c - cost[b] < best.delta) best = { b, delta: c - cost[b], sets: s, cost: c };
+  for (const n of [...cands].sort((a, b) => b.passed - a.passed)) {
+    let best = { b: 0, delta: Infinity, cost: 0 };
+    for (let b = 0; b < kernel; b++) {
+      const passed = buckets[b].length === 0 ? n.passed : passCount(st, sets[b], n.accept);
+      const c = verifyCost(passed, st.n, buckets[b].length + 1);
+      if (c - cost[b] < best.delta) best = { b, delta: c - cost[b], cost: c };
+      // Every empty bucket is the same.
+      if (buckets[b].length === 0) break;
     }
-    sets[best.b] = best.sets;
+    addAccept(st, sets[best.b], n.accept);
     cost[best.b] = best.cost;
     buckets[best.b].push({ f: n.f, fp: n.fp });
   }
-  return { plan: { head: memoryHead(sets, buckets), buckets }, cost: cost.reduce((a, b) => a + b, 0) };
+  return buckets;
+}
+
+/** Per fingerprint byte: the nibble sets of a bucket (both cases of an insensitive letter; anything past the end). */
+function nibbleSets(bucket: SimdNeedle[]): { lo: number[]; hi: number[] } {
+  const s = { lo: new Array<number>(FP).fill(0), hi: new Array<number>(FP).fill(0) };
+  for (const n of bucket) {
+    const bytes = n.f.needle;
+    for (let j = 0; j < FP; j++) {
+      if (n.fp + j >= bytes.length) {
+        s.lo[j] = s.hi[j] = 0xffff;
+        continue;
+      }
+      const c = bytes[n.fp + j];
+      s.lo[j] |= 1 << (c & 15);
+      s.hi[j] |= 1 << (c >> 4);
+      if (n.f.insensitive && isLetter(c)) s.hi[j] |= 1 << ((c ^ 32) >> 4);
+    }
+  }
+  return s;
 }
 
 /** The wasm memory from 0 up to the output area, per the layout in multifind.wat. */
-function memoryHead(sets: NibbleSets[], buckets: SimdNeedle[][]): Uint8Array {
+function memoryHead(buckets: SimdNeedle[][]): Uint8Array {
   const needles = buckets.flat();
-  const bytesAt = RECORDS + 16 * needles.length;
+  const bytesAt = RECORDS + RECORD * needles.length;
   const size = bytesAt + needles.reduce((a, n) => a + n.f.needle.length, 0);
   const head = new Uint8Array(Math.ceil(size / 16) * 16);
   const i32 = new Int32Array(head.buffer);
-  for (let b = 0; b < BUCKETS; b++) {
+  buckets.forEach((bucket, b) => {
+    const s = nibbleSets(bucket);
+    const at = b < 8 ? 0 : TABLES_B;
     for (let j = 0; j < FP; j++) {
       for (let nib = 0; nib < 16; nib++) {
-        if (sets[b].lo[j] & (1 << nib)) head[32 * j + nib] |= 1 << b;
-        if (sets[b].hi[j] & (1 << nib)) head[32 * j + 16 + nib] |= 1 << b;
+        if (s.lo[j] & (1 << nib)) head[at + 32 * j + nib] |= 1 << b % 8;
+        if (s.hi[j] & (1 << nib)) head[at + 32 * j + 16 + nib] |= 1 << b % 8;
       }
     }
-  }
+  });
   let rec = RECORDS;
   let bytes = bytesAt;
-  for (let b = 0; b < BUCKETS; b++) {
+  buckets.forEach((bucket, b) => {
     i32[(DIR >> 2) + 2 * b] = rec;
-    for (const n of buckets[b]) {
+    for (const n of bucket) {
       const needle = n.f.needle;
-      i32.set([n.fp, needle.length, bytes, n.f.insensitive ? 1 : 0], rec >> 2);
-      for (let k = 0; k < needle.length; k++) {
+      const len = needle.length;
+      // The 4-byte check: a window that covers the fingerprint (or the whole of a shorter needle).
+      const pre = len >= 4 ? Math.min(n.fp, len - 4) : 0;
+      let foldBits = 0;
+      let care = 0;
+      let value = 0;
+      for (let k = 0; k < Math.min(4, len); k++) {
+        const c = needle[pre + k];
+        const letter = n.f.insensitive && isLetter(c);
+        foldBits |= (letter ? 32 : 0) << (8 * k);
+        care |= 0xff << (8 * k);
+        value |= (letter ? c | 32 : c) << (8 * k);
+      }
+      i32.set([n.fp, len, bytes, n.f.insensitive ? 1 : 0, pre, foldBits, care, value], rec >> 2);
+      for (let k = 0; k < len; k++) {
         const c = needle[k];
         head[bytes + k] = n.f.insensitive && c >= 65 && c <= 90 ? c | 32 : c;
       }
-      bytes += needle.length;
-      rec += 16;
+      bytes += len;
+      rec += RECORD;
     }
     i32[(DIR >> 2) + 2 * b + 1] = rec;
-  }
+  });
   return head;
+}
+
+/** The estimated cost per MiB of a plan: its pass, and its candidates and needle checks counted on the sample. */
+function planCost(buckets: SimdNeedle[][], st: Stats): number {
+  const sets = buckets.map(nibbleSets);
+  // Per fingerprint byte and byte value: the buckets (bit b) that accept it.
+  const accepts = Array.from({ length: FP }, () => new Uint16Array(256));
+  sets.forEach((s, b) => {
+    for (let j = 0; j < FP; j++) for (let c = 0; c < 256; c++) if ((s.lo[j] >> (c & 15)) & (s.hi[j] >> (c >> 4)) & 1) accepts[j][c] |= 1 << b;
+  });
+  const sizes = buckets.map((b) => b.length);
+  const t = st.text;
+  let candidates = 0;
+  let needles = 0;
+  for (let i = 0; i + FP <= t.length; i++) {
+    let m = accepts[0][t[i]] & accepts[1][t[i + 1]] & accepts[2][t[i + 2]];
+    if (m === 0) continue;
+    candidates++;
+    for (; m !== 0; m &= m - 1) needles += sizes[31 - Math.clz32(m & -m)];
+  }
+  const per = MIB / Math.max(st.n, 1);
+  return SIMD_COST.pass[buckets.length as Kernel] + per * (candidates * SIMD_COST.candidate + needles * SIMD_COST.needle);
+}
+
+/** The cheaper of the 8- and 16-bucket plans of `cands` (`kernel`: only that one), and its estimated cost. */
+function planBuckets(cands: Candidate[], st: Stats, kernel?: Kernel): { plan: SimdPlan; cost: number } {
+  // Up to 8 needles: each has a bucket of its own in scan8.
+  const kernels: Kernel[] = kernel ? [kernel] : cands.length <= 8 ? [8] : [8, 16];
+  let best: { buckets: SimdNeedle[][]; cost: number } | null = null;
+  for (const k of kernels) {
+    const buckets = assignBuckets(cands, st, k);
+    const cost = planCost(buckets, st);
+    if (best === null || cost < best.cost) best = { buckets, cost };
+  }
+  return { plan: { head: memoryHead(best!.buckets), buckets: best!.buckets }, cost: best!.cost };
 }
 
 export interface PlanOptions {
   /** 'simd': every eligible needle in the SIMD pass; 'single': none (tests); 'auto' (default): by the cost model. */
   mode?: 'auto' | 'simd' | 'single';
+  /** The SIMD pass's buckets (tests); by default the cheaper by the cost model. */
+  buckets?: Kernel;
+  /**
+   * Text like the text to search, to plan the fingerprints and buckets from. Without it, the plan comes from the
+   * histogram alone, and collectLines replans from the start of its first (non-empty) buffer.
+   */
+  sample?: Uint8Array;
 }
 
 /**
@@ -216,22 +431,30 @@ export interface PlanOptions {
  * than their share of the SIMD pass stay single, the rest share one SIMD pass (when it beats searching them apart).
  */
 export function planMultiFinder(specs: NeedleSpec[], hist: Uint32Array, opts: PlanOptions = {}): MultiFinder {
-  const mode = opts.mode ?? 'auto';
   const finders = specs.map((s) => planFinder(s, hist));
+  if ((opts.mode ?? 'auto') === 'single' || instance() === null) return { single: finders, simd: null, pending: null };
+  const st = opts.sample ? Stats.of(opts.sample) : Stats.synthetic(hist);
+  return { ...plan(finders, hist, st, opts), pending: opts.sample ? null : { finders, hist, opts } };
+}
+
+function plan(finders: Finder[], hist: Uint32Array, st: Stats, opts: PlanOptions): Omit<MultiFinder, 'pending'> {
   const total = hist.reduce((a, b) => a + b, 0) || 1;
   // The SIMD verifier skips the rest of a line after a match, so a needle with a line feed stays single.
   const eligible = (f: Finder) => f.needle.length > 0 && !f.needle.includes(NL);
-  if (mode === 'single' || instance() === null) return { single: finders, simd: null };
   const single = finders.filter((f) => !eligible(f));
-  const cands = finders.filter(eligible).map((f) => ({ f, apart: indexOfCost(f, total), ...fingerprint(f, hist, total) }));
-  if (mode === 'simd') return cands.length ? { single, simd: assignBuckets(cands, hist, total).plan } : { single, simd: null };
+  const cands: Candidate[] = finders.filter(eligible).map((f) => {
+    const fp = fingerprint(f, st, hist, total);
+    const accept = needleAccept(st, { f, fp });
+    return { f, fp, apart: indexOfCost(f, total), accept, passed: passCount(st, emptyAccept(st), accept) };
+  });
+  if (opts.mode === 'simd') return cands.length ? { single, simd: planBuckets(cands, st, opts.buckets).plan } : { single, simd: null };
 
   // Move to indexOf the needles that gain most from it, as long as that lowers the total estimated cost.
-  const own = (c: (typeof cands)[number]) => simdCost(c.rate, 1);
+  const own = (c: Candidate) => verifyCost(c.passed, st.n, 1);
   cands.sort((a, b) => a.apart - own(a) - (b.apart - own(b)));
   let best = { k: 0, cost: Infinity };
   let apart = 0;
-  let shared = SIMD_COST.pass + cands.reduce((a, c) => a + own(c), 0);
+  let shared = SIMD_COST.pass[8] + cands.reduce((a, c) => a + own(c), 0);
   for (let k = 0; k <= cands.length; k++) {
     const cost = apart + (k < cands.length ? shared : 0);
     if (cost < best.cost) best = { k, cost };
@@ -243,9 +466,9 @@ export function planMultiFinder(specs: NeedleSpec[], hist: Uint32Array, opts: Pl
   const simdSet = cands.slice(best.k);
   single.push(...cands.slice(0, best.k).map((c) => c.f));
   if (simdSet.length === 0) return { single, simd: null };
-  const { plan, cost } = assignBuckets(simdSet, hist, total);
+  const { plan, cost } = planBuckets(simdSet, st, opts.buckets);
   // Bucket sharing costs more than each needle alone: check the estimate again with the real tables.
-  if (SIMD_COST.pass + cost > simdSet.reduce((a, c) => a + c.apart, 0)) return { single: finders, simd: null };
+  if (cost > simdSet.reduce((a, c) => a + c.apart, 0)) return { single: finders, simd: null };
   return { single, simd: plan };
 }
 
@@ -266,12 +489,17 @@ function memoryFor(w: WasmExports, need: number) {
 
 /** Adds to `out` the start offset of every line of `buf` that contains one of the needles (duplicates possible). */
 export function collectLines(mf: MultiFinder, buf: Buffer, out: number[]): void {
+  if (mf.pending !== null && buf.length > 0) {
+    const { finders, hist, opts } = mf.pending;
+    Object.assign(mf, plan(finders, hist, Stats.of(buf.subarray(0, SAMPLE_BYTES)), opts), { pending: null });
+  }
   for (const f of mf.single) collectNeedleLines(buf, f, out);
   if (mf.simd !== null && buf.length > 0) simdLines(mf.simd, buf, out);
 }
 
 function simdLines(plan: SimdPlan, buf: Buffer, out: number[]): void {
   const w = instance()!;
+  const scan = plan.buckets.length === 16 ? w.scan16 : w.scan8;
   const len = buf.length;
   const outAt = plan.head.length;
   const base = outAt + OUT_BYTES;
@@ -284,7 +512,7 @@ function simdLines(plan: SimdPlan, buf: Buffer, out: number[]): void {
   u8[end] = NL;
   let p = base;
   while (p < end) {
-    const outEnd = w.scan(p, base, end, outAt, base);
+    const outEnd = scan(p, base, end, outAt, base);
     for (let e = outAt >> 2; e < outEnd >> 2; e++) {
       const at = i32[e] - base;
       out.push(at === 0 ? 0 : buf.lastIndexOf(NL, at - 1) + 1);

@@ -3,43 +3,106 @@
 ;;
 ;; How it works
 ;; - Every needle is given a 3-byte fingerprint: a window of the needle at some offset (chosen by the JS planner to
-;;   hold bytes that are rare in the file), and is put in one of 8 buckets (one bit each).
+;;   be rare in the file), and is put in one of 8 buckets (scan8) or 16 (scan16), one bit each.
 ;; - For fingerprint byte j (0..2) there are two 16-byte tables, LO_j and HI_j, indexed by a nibble: bit b of
 ;;   LO_j[n] is set when some needle of bucket b has low nibble n at fingerprint byte j (HI_j likewise for the high
 ;;   nibble). A case-insensitive letter sets both cases; they share the low nibble. A needle shorter than 3 bytes
-;;   sets its bit in every entry for the missing bytes (matches anything).
+;;   sets its bit in every entry for the missing bytes (matches anything). scan16 has a second set of tables for
+;;   buckets 8..15 (bit b - 8); both sets index with the same nibbles.
 ;; - For a 16-byte block at p (two per loop iteration: one branch per 32 bytes), byte i of
 ;;     R = AND_j ( swizzle(LO_j, text[p+j .. p+j+16] & 15) & swizzle(HI_j, text[p+j .. p+j+16] >> 4) )
 ;;   has bit b set when text[p+i .. p+i+3] may be the fingerprint of a needle of bucket b. The three shifted
 ;;   blocks are plain unaligned loads. A real fingerprint always sets its bucket's bit; but the nibble tables
 ;;   over-approximate (the lo and hi sets of different needles of a bucket combine), so R only gives candidates.
-;; - Each candidate is verified exactly against every needle of each flagged bucket, at p + i - (the needle's
-;;   fingerprint offset), within [base, end). A case-insensitive needle is stored folded (A-Z to a-z) and the
-;;   text byte is folded before the comparison.
+;; - Each candidate is verified exactly ($verify) against every needle of each flagged bucket, at p + i - (the
+;;   needle's fingerprint offset), within [base, end): first 4 bytes of the needle around its fingerprint with one
+;;   masked i32 compare ((text | fold bits) & care == value), then every byte. A case-insensitive needle is stored
+;;   folded (A-Z to a-z) and the text byte is folded before the comparison.
 ;; - On a match the needle's start address is written to the output, and the scan resumes after the next line
 ;;   feed: the rest of that line needs no search. The caller puts a line feed at `end` as a sentinel.
 ;; - The scan stops early when the output area is full, and reports where it stopped, so that the caller can
 ;;   take the matches and resume.
 ;;
 ;; Memory layout (built by multifind.ts, all addresses absolute):
-;;   0..95     LO_0 HI_0 LO_1 HI_1 LO_2 HI_2
-;;   96..127   scratch (R of the current block pair)
-;;   128..131  where the last scan stopped
-;;   256..319  per bucket: i32 address of its first needle record, i32 address past its last one
-;;   320..     needle records, 16 bytes each: i32 fingerprint offset, i32 length, i32 address of the bytes,
-;;             i32 1 when case-insensitive (bytes folded) else 0; then the needle bytes
+;;   0..95     LO_0 HI_0 LO_1 HI_1 LO_2 HI_2 (buckets 0..7)
+;;   96..191   LO_0 HI_0 LO_1 HI_1 LO_2 HI_2 (buckets 8..15; scan16 only)
+;;   192..255  scratch: R of the current block pair (buckets 0..7), then (scan16) R of buckets 8..15
+;;   256..259  where the last scan stopped
+;;   320..447  per bucket: i32 address of its first needle record, i32 address past its last one
+;;   448..     needle records, 32 bytes each: i32 fingerprint offset, i32 length, i32 address of the bytes,
+;;             i32 1 when case-insensitive (bytes folded) else 0, i32 offset of the 4-byte check in the needle,
+;;             i32 its fold bits (0x20 at letters of an insensitive needle), i32 its care mask, i32 its value;
+;;             then the needle bytes
 ;;   then the output area (i32 per match) and the text, followed by >= 64 readable bytes (the first one: LF).
 (module
   (memory (export "memory") 1)
 
-  ;; Searches the text [base, end) for window starts in [p, end), writing matches from $out while it is below
-  ;; $outEnd. Returns the end of the written matches; stores the resume position at 128 (>= end: done).
-  (func (export "scan") (param $p i32) (param $base i32) (param $end i32) (param $out i32) (param $outEnd i32)
+  ;; The start of the first needle (of the buckets in mask $m) that occurs with its fingerprint at $q, inside
+  ;; [base, end); -1 when none does.
+  (func $verify (param $q i32) (param $m i32) (param $base i32) (param $end i32) (result i32)
+    (local $k i32) (local $rec i32) (local $recEnd i32) (local $at i32) (local $len i32) (local $bytes i32)
+    (local $fold i32) (local $c i32)
+    (loop $bucket
+      (local.set $k (i32.shl (i32.ctz (local.get $m)) (i32.const 3)))
+      (local.set $m (i32.and (local.get $m) (i32.sub (local.get $m) (i32.const 1))))
+      (local.set $rec (i32.load offset=320 (local.get $k)))
+      (local.set $recEnd (i32.load offset=324 (local.get $k)))
+      (block $nextBucket
+        (loop $needle
+          (br_if $nextBucket (i32.ge_u (local.get $rec) (local.get $recEnd)))
+          (local.set $at (i32.sub (local.get $q) (i32.load (local.get $rec))))
+          (local.set $len (i32.load offset=4 (local.get $rec)))
+          (if (i32.and
+                (i32.and
+                  (i32.ge_u (local.get $at) (local.get $base))
+                  (i32.le_u (i32.add (local.get $at) (local.get $len)) (local.get $end)))
+                (i32.eq
+                  (i32.and
+                    (i32.or
+                      (i32.load (i32.add (local.get $at) (i32.load offset=16 (local.get $rec))))
+                      (i32.load offset=20 (local.get $rec)))
+                    (i32.load offset=24 (local.get $rec)))
+                  (i32.load offset=28 (local.get $rec))))
+            (then
+              (local.set $bytes (i32.load offset=8 (local.get $rec)))
+              (local.set $fold (i32.load offset=12 (local.get $rec)))
+              (local.set $k (i32.const 0))
+              (block $differs
+                (loop $cmp
+                  (if (i32.eq (local.get $k) (local.get $len)) (then (return (local.get $at))))
+                  (local.set $c (i32.load8_u (i32.add (local.get $at) (local.get $k))))
+                  ;; Fold A-Z to a-z when the needle is case-insensitive.
+                  (local.set $c (i32.or (local.get $c) (i32.shl
+                    (i32.and (local.get $fold)
+                      (i32.lt_u (i32.sub (local.get $c) (i32.const 65)) (i32.const 26)))
+                    (i32.const 5))))
+                  (br_if $differs (i32.ne (local.get $c)
+                    (i32.load8_u (i32.add (local.get $bytes) (local.get $k)))))
+                  (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                  (br $cmp)))))
+          (local.set $rec (i32.add (local.get $rec) (i32.const 32)))
+          (br $needle)))
+      (br_if $bucket (local.get $m)))
+    (i32.const -1))
+
+  ;; The address after the first line feed at or after $q (the caller's sentinel ends the search).
+  (func $nextLine (param $q i32) (result i32)
+    (local $bits i32)
+    (loop $findNl
+      (local.set $bits (i8x16.bitmask (i8x16.eq (v128.load (local.get $q)) (i8x16.splat (i32.const 10)))))
+      (if (i32.eqz (local.get $bits))
+        (then
+          (local.set $q (i32.add (local.get $q) (i32.const 16)))
+          (br $findNl))))
+    (i32.add (i32.add (local.get $q) (i32.ctz (local.get $bits))) (i32.const 1)))
+
+  ;; Searches the text [base, end) for window starts in [p, end) with 8 buckets, writing matches from $out while it
+  ;; is below $outEnd. Returns the end of the written matches; stores the resume position at 256 (>= end: done).
+  (func (export "scan8") (param $p i32) (param $base i32) (param $end i32) (param $out i32) (param $outEnd i32)
     (result i32)
     (local $lo0 v128) (local $hi0 v128) (local $lo1 v128) (local $hi1 v128) (local $lo2 v128) (local $hi2 v128)
     (local $nib v128) (local $a v128) (local $r v128) (local $s v128)
-    (local $bits i32) (local $q i32) (local $m i32) (local $rec i32) (local $recEnd i32) (local $at i32)
-    (local $len i32) (local $k i32) (local $bytes i32) (local $fold i32) (local $c i32) (local $nl i32)
+    (local $bits i32) (local $k i32) (local $at i32)
     (local.set $lo0 (v128.load (i32.const 0)))
     (local.set $hi0 (v128.load (i32.const 16)))
     (local.set $lo1 (v128.load (i32.const 32)))
@@ -82,64 +145,120 @@
             (local.set $bits (i32.or
               (i8x16.bitmask (i8x16.ne (local.get $r) (v128.const i32x4 0 0 0 0)))
               (i32.shl (i8x16.bitmask (i8x16.ne (local.get $s) (v128.const i32x4 0 0 0 0))) (i32.const 16))))
-            (v128.store (i32.const 96) (local.get $r))
-            (v128.store (i32.const 112) (local.get $s))
+            (v128.store (i32.const 192) (local.get $r))
+            (v128.store (i32.const 208) (local.get $s))
             (loop $each
               (local.set $k (i32.ctz (local.get $bits)))
               (local.set $bits (i32.and (local.get $bits) (i32.sub (local.get $bits) (i32.const 1))))
-              (local.set $q (i32.add (local.get $p) (local.get $k)))
-              (local.set $m (i32.load8_u offset=96 (local.get $k)))
-              (loop $bucket
-                (local.set $k (i32.shl (i32.ctz (local.get $m)) (i32.const 3)))
-                (local.set $m (i32.and (local.get $m) (i32.sub (local.get $m) (i32.const 1))))
-                (local.set $rec (i32.load offset=256 (local.get $k)))
-                (local.set $recEnd (i32.load offset=260 (local.get $k)))
-                (block $nextBucket
-                  (loop $needle
-                    (br_if $nextBucket (i32.ge_u (local.get $rec) (local.get $recEnd)))
-                    (local.set $at (i32.sub (local.get $q) (i32.load (local.get $rec))))
-                    (local.set $len (i32.load offset=4 (local.get $rec)))
-                    (if (i32.and
-                          (i32.ge_u (local.get $at) (local.get $base))
-                          (i32.le_u (i32.add (local.get $at) (local.get $len)) (local.get $end)))
-                      (then
-                        (local.set $bytes (i32.load offset=8 (local.get $rec)))
-                        (local.set $fold (i32.load offset=12 (local.get $rec)))
-                        (local.set $k (i32.const 0))
-                        (block $differs
-                          (loop $cmp
-                            (if (i32.eq (local.get $k) (local.get $len))
-                              (then
-                                ;; A match: report it, then skip to the next line.
-                                (i32.store (local.get $out) (local.get $at))
-                                (local.set $out (i32.add (local.get $out) (i32.const 4)))
-                                (local.set $nl (local.get $q))
-                                (loop $findNl
-                                  (local.set $bits (i8x16.bitmask
-                                    (i8x16.eq (v128.load (local.get $nl)) (i8x16.splat (i32.const 10)))))
-                                  (if (i32.eqz (local.get $bits))
-                                    (then
-                                      (local.set $nl (i32.add (local.get $nl) (i32.const 16)))
-                                      (br $findNl))))
-                                (local.set $p (i32.add (i32.add (local.get $nl) (i32.ctz (local.get $bits)))
-                                  (i32.const 1)))
-                                (br $blocks)))
-                            (local.set $c (i32.load8_u (i32.add (local.get $at) (local.get $k))))
-                            ;; Fold A-Z to a-z when the needle is case-insensitive.
-                            (local.set $c (i32.or (local.get $c) (i32.shl
-                              (i32.and (local.get $fold)
-                                (i32.lt_u (i32.sub (local.get $c) (i32.const 65)) (i32.const 26)))
-                              (i32.const 5))))
-                            (br_if $differs (i32.ne (local.get $c)
-                              (i32.load8_u (i32.add (local.get $bytes) (local.get $k)))))
-                            (local.set $k (i32.add (local.get $k) (i32.const 1)))
-                            (br $cmp)))))
-                    (local.set $rec (i32.add (local.get $rec) (i32.const 16)))
-                    (br $needle)))
-                (br_if $bucket (local.get $m)))
+              (local.set $at (call $verify (i32.add (local.get $p) (local.get $k))
+                (i32.load8_u offset=192 (local.get $k)) (local.get $base) (local.get $end)))
+              (if (i32.ge_s (local.get $at) (i32.const 0))
+                (then
+                  ;; A match: report it, then skip to the next line.
+                  (i32.store (local.get $out) (local.get $at))
+                  (local.set $out (i32.add (local.get $out) (i32.const 4)))
+                  (local.set $p (call $nextLine (i32.add (local.get $p) (local.get $k))))
+                  (br $blocks)))
               (br_if $each (local.get $bits)))))
         (local.set $p (i32.add (local.get $p) (i32.const 32)))
         (br $blocks)))
-    (i32.store (i32.const 128) (local.get $p))
+    (i32.store (i32.const 256) (local.get $p))
+    (local.get $out))
+
+  ;; scan8 with 16 buckets: a second set of tables (at 96) gives the bits of buckets 8..15.
+  (func (export "scan16") (param $p i32) (param $base i32) (param $end i32) (param $out i32) (param $outEnd i32)
+    (result i32)
+    (local $lo0 v128) (local $hi0 v128) (local $lo1 v128) (local $hi1 v128) (local $lo2 v128) (local $hi2 v128)
+    (local $lo0b v128) (local $hi0b v128) (local $lo1b v128) (local $hi1b v128) (local $lo2b v128) (local $hi2b v128)
+    (local $nib v128) (local $a v128) (local $l v128) (local $h v128)
+    (local $r v128) (local $s v128) (local $u v128) (local $v v128)
+    (local $bits i32) (local $k i32) (local $at i32)
+    (local.set $lo0 (v128.load (i32.const 0)))
+    (local.set $hi0 (v128.load (i32.const 16)))
+    (local.set $lo1 (v128.load (i32.const 32)))
+    (local.set $hi1 (v128.load (i32.const 48)))
+    (local.set $lo2 (v128.load (i32.const 64)))
+    (local.set $hi2 (v128.load (i32.const 80)))
+    (local.set $lo0b (v128.load (i32.const 96)))
+    (local.set $hi0b (v128.load (i32.const 112)))
+    (local.set $lo1b (v128.load (i32.const 128)))
+    (local.set $hi1b (v128.load (i32.const 144)))
+    (local.set $lo2b (v128.load (i32.const 160)))
+    (local.set $hi2b (v128.load (i32.const 176)))
+    (local.set $nib (i8x16.splat (i32.const 15)))
+    (block $done
+      (loop $blocks
+        (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+        ;; At most one match per iteration.
+        (br_if $done (i32.ge_u (local.get $out) (local.get $outEnd)))
+        ;; First block: $r (buckets 0..7), $u (8..15).
+        (local.set $a (v128.load (local.get $p)))
+        (local.set $l (v128.and (local.get $a) (local.get $nib)))
+        (local.set $h (v128.and (i16x8.shr_u (local.get $a) (i32.const 4)) (local.get $nib)))
+        (local.set $r (v128.and (i8x16.swizzle (local.get $lo0) (local.get $l)) (i8x16.swizzle (local.get $hi0) (local.get $h))))
+        (local.set $u (v128.and (i8x16.swizzle (local.get $lo0b) (local.get $l)) (i8x16.swizzle (local.get $hi0b) (local.get $h))))
+        (local.set $a (v128.load offset=1 (local.get $p)))
+        (local.set $l (v128.and (local.get $a) (local.get $nib)))
+        (local.set $h (v128.and (i16x8.shr_u (local.get $a) (i32.const 4)) (local.get $nib)))
+        (local.set $r (v128.and (local.get $r)
+          (v128.and (i8x16.swizzle (local.get $lo1) (local.get $l)) (i8x16.swizzle (local.get $hi1) (local.get $h)))))
+        (local.set $u (v128.and (local.get $u)
+          (v128.and (i8x16.swizzle (local.get $lo1b) (local.get $l)) (i8x16.swizzle (local.get $hi1b) (local.get $h)))))
+        (local.set $a (v128.load offset=2 (local.get $p)))
+        (local.set $l (v128.and (local.get $a) (local.get $nib)))
+        (local.set $h (v128.and (i16x8.shr_u (local.get $a) (i32.const 4)) (local.get $nib)))
+        (local.set $r (v128.and (local.get $r)
+          (v128.and (i8x16.swizzle (local.get $lo2) (local.get $l)) (i8x16.swizzle (local.get $hi2) (local.get $h)))))
+        (local.set $u (v128.and (local.get $u)
+          (v128.and (i8x16.swizzle (local.get $lo2b) (local.get $l)) (i8x16.swizzle (local.get $hi2b) (local.get $h)))))
+        ;; Second block: $s (buckets 0..7), $v (8..15).
+        (local.set $a (v128.load offset=16 (local.get $p)))
+        (local.set $l (v128.and (local.get $a) (local.get $nib)))
+        (local.set $h (v128.and (i16x8.shr_u (local.get $a) (i32.const 4)) (local.get $nib)))
+        (local.set $s (v128.and (i8x16.swizzle (local.get $lo0) (local.get $l)) (i8x16.swizzle (local.get $hi0) (local.get $h))))
+        (local.set $v (v128.and (i8x16.swizzle (local.get $lo0b) (local.get $l)) (i8x16.swizzle (local.get $hi0b) (local.get $h))))
+        (local.set $a (v128.load offset=17 (local.get $p)))
+        (local.set $l (v128.and (local.get $a) (local.get $nib)))
+        (local.set $h (v128.and (i16x8.shr_u (local.get $a) (i32.const 4)) (local.get $nib)))
+        (local.set $s (v128.and (local.get $s)
+          (v128.and (i8x16.swizzle (local.get $lo1) (local.get $l)) (i8x16.swizzle (local.get $hi1) (local.get $h)))))
+        (local.set $v (v128.and (local.get $v)
+          (v128.and (i8x16.swizzle (local.get $lo1b) (local.get $l)) (i8x16.swizzle (local.get $hi1b) (local.get $h)))))
+        (local.set $a (v128.load offset=18 (local.get $p)))
+        (local.set $l (v128.and (local.get $a) (local.get $nib)))
+        (local.set $h (v128.and (i16x8.shr_u (local.get $a) (i32.const 4)) (local.get $nib)))
+        (local.set $s (v128.and (local.get $s)
+          (v128.and (i8x16.swizzle (local.get $lo2) (local.get $l)) (i8x16.swizzle (local.get $hi2) (local.get $h)))))
+        (local.set $v (v128.and (local.get $v)
+          (v128.and (i8x16.swizzle (local.get $lo2b) (local.get $l)) (i8x16.swizzle (local.get $hi2b) (local.get $h)))))
+        (if (v128.any_true (v128.or (v128.or (local.get $r) (local.get $s)) (v128.or (local.get $u) (local.get $v))))
+          (then
+            ;; Bit i of $bits: byte i of the block pair has a bucket bit (low 16 bits: first block).
+            (local.set $bits (i32.or
+              (i8x16.bitmask (i8x16.ne (v128.or (local.get $r) (local.get $u)) (v128.const i32x4 0 0 0 0)))
+              (i32.shl (i8x16.bitmask (i8x16.ne (v128.or (local.get $s) (local.get $v)) (v128.const i32x4 0 0 0 0)))
+                (i32.const 16))))
+            (v128.store (i32.const 192) (local.get $r))
+            (v128.store (i32.const 208) (local.get $s))
+            (v128.store (i32.const 224) (local.get $u))
+            (v128.store (i32.const 240) (local.get $v))
+            (loop $each
+              (local.set $k (i32.ctz (local.get $bits)))
+              (local.set $bits (i32.and (local.get $bits) (i32.sub (local.get $bits) (i32.const 1))))
+              (local.set $at (call $verify (i32.add (local.get $p) (local.get $k))
+                (i32.or (i32.load8_u offset=192 (local.get $k))
+                  (i32.shl (i32.load8_u offset=224 (local.get $k)) (i32.const 8)))
+                (local.get $base) (local.get $end)))
+              (if (i32.ge_s (local.get $at) (i32.const 0))
+                (then
+                  ;; A match: report it, then skip to the next line.
+                  (i32.store (local.get $out) (local.get $at))
+                  (local.set $out (i32.add (local.get $out) (i32.const 4)))
+                  (local.set $p (call $nextLine (i32.add (local.get $p) (local.get $k))))
+                  (br $blocks)))
+              (br_if $each (local.get $bits)))))
+        (local.set $p (i32.add (local.get $p) (i32.const 32)))
+        (br $blocks)))
+    (i32.store (i32.const 256) (local.get $p))
     (local.get $out))
 )
