@@ -99,7 +99,7 @@ describe('exhunt scan (end to end)', () => {
     const z = new yazl.ZipFile();
     for (const f of readdirSync(HC)) z.addFile(join(HC, f), `Logging/${f}`);
     z.end();
-    await new Promise((res) => z.outputStream.pipe(createWriteStream(zip)).on('close', res));
+    await new Promise<void>((res) => z.outputStream.pipe(createWriteStream(zip)).on('close', () => res()));
     const { report } = scanJson([zip]);
     const h = report.hosts[0];
     expect(h.name).toBe('mail01');

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import type { LogRecord } from '../src/model.js';
 import { splitCsvLine, isoTime } from '../src/parsers/csv.js';
 import { decodeCmd, ecpCanary, parseEventData } from '../src/parsers/ecp.js';
 import { classifyExchangeLog, ExchangeCsvParser, exchangeCoverageSource } from '../src/parsers/exchange.js';
@@ -10,7 +11,7 @@ const HC = '../shared/data/external/helsecert-2021-march-exchange/extracted';
 /** Feeds a whole file through a parser the way the engine does (directives and data lines in order). */
 function parseFile(path: string, format: string) {
   const parser = new ExchangeCsvParser(format, 'x');
-  const recs = [];
+  const recs: LogRecord[] = [];
   const lines = readFileSync(path, 'utf8').replace(/^\uFEFF/, '').split(/\r?\n/);
   lines.forEach((line, i) => {
     if (line.startsWith('#')) parser.directive(line, i + 1);
