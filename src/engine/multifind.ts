@@ -23,7 +23,7 @@ type Kernel = 8 | 16;
  * verified; one indexOf pass per anchor variant costs `indexOf` (memchr over a rare byte), plus the stops and
  * checks that needles.ts estimates.
  */
-const SIMD_COST = { pass: { 8: 200_000, 16: 300_000 }, candidate: 8, needle: 4, indexOf: 25_000 };
+const SIMD_COST = { pass: { 8: 200_000, 16: 350_000 }, candidate: 25, needle: 4, indexOf: 25_000 };
 const MIB = 1024 * 1024;
 
 // Wasm memory layout (see multifind.wat): tables at 0 and 96, the resume position at 256, bucket directory at 320,
@@ -42,6 +42,9 @@ const SAMPLE_BYTES = 1024 * 1024;
 /** The planner's statistics: this many positions, in STAT_SLICES slices spread over the sample. */
 const STAT_POSITIONS = 16 * 1024;
 const STAT_SLICES = 4;
+/** Rounds of moving needles between buckets after the greedy assignment, and the least gain (ns/MiB) to move. */
+const MOVE_ROUNDS = 2;
+const MIN_GAIN = 1000;
 
 interface SimdNeedle {
   f: Finder;
@@ -56,13 +59,42 @@ interface SimdPlan {
   buckets: SimdNeedle[][];
 }
 
-export interface MultiFinder {
+interface Plan {
   /** Needles searched one at a time with collectNeedleLines. */
   single: Finder[];
   /** The needles of the SIMD pass, or null when there is none. */
   simd: SimdPlan | null;
-  /** Planned without a sample of the text (from the histogram alone): collectLines replans from its first buffer. */
-  pending: { finders: Finder[]; hist: Uint32Array; opts: PlanOptions } | null;
+}
+
+export type MultiFinder = Readonly<Plan>;
+
+/**
+ * A plan made when first needed: from the sample given to planMultiFinder, else from the start of the first
+ * (non-empty) buffer that collectLines searches, else (when read before any search) from the histogram alone.
+ */
+class LazyPlan implements MultiFinder {
+  private plan: Plan | null = null;
+
+  constructor(
+    private readonly finders: Finder[],
+    private readonly hist: Uint32Array,
+    private readonly opts: PlanOptions,
+  ) {
+    if (opts.sample) this.resolve(opts.sample);
+  }
+
+  resolve(sample: Uint8Array | null): Plan {
+    this.plan ??= plan(this.finders, this.hist, sample ? Stats.of(sample) : Stats.synthetic(this.hist), this.opts);
+    return this.plan;
+  }
+
+  get single(): Finder[] {
+    return this.resolve(null).single;
+  }
+
+  get simd(): SimdPlan | null {
+    return this.resolve(null).simd;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -289,26 +321,65 @@ interface Candidate extends SimdNeedle {
   passed: number;
 }
 
-/** Spreads needles over `kernel` buckets, each where it adds the least estimated verification cost. */
+/**
+ * Spreads needles over `kernel` buckets, each where it adds the least estimated verification cost; then moves
+ * needles to other buckets while that lowers the estimate (the greedy order leaves some badly placed).
+ */
 function assignBuckets(cands: Candidate[], st: Stats, kernel: Kernel): SimdNeedle[][] {
   const sets = Array.from({ length: kernel }, () => emptyAccept(st));
-  const buckets: SimdNeedle[][] = Array.from({ length: kernel }, () => []);
+  const buckets: Candidate[][] = Array.from({ length: kernel }, () => []);
   const cost = new Array<number>(kernel).fill(0);
-  // The most frequent fingerprints first, while there are still empty buckets for them.
-  for (const n of [...cands].sort((a, b) => b.passed - a.passed)) {
+  /** The cost of bucket b with n added. */
+  const withNeedle = (b: number, n: Candidate) =>
+    verifyCost(buckets[b].length === 0 ? n.passed : passCount(st, sets[b], n.accept), st.n, buckets[b].length + 1);
+  // Needles shorter than the fingerprint first (a bucket with one accepts anything at the missing bytes: they had
+  // better share a bucket), then the most frequent fingerprints, while there are still empty buckets for them.
+  const short = (n: Candidate) => (n.f.needle.length < FP ? 1 : 0);
+  for (const n of [...cands].sort((a, b) => short(b) - short(a) || b.passed - a.passed)) {
     let best = { b: 0, delta: Infinity, cost: 0 };
     for (let b = 0; b < kernel; b++) {
-      const passed = buckets[b].length === 0 ? n.passed : passCount(st, sets[b], n.accept);
-      const c = verifyCost(passed, st.n, buckets[b].length + 1);
+      const c = withNeedle(b, n);
       if (c - cost[b] < best.delta) best = { b, delta: c - cost[b], cost: c };
       // Every empty bucket is the same.
       if (buckets[b].length === 0) break;
     }
     addAccept(st, sets[best.b], n.accept);
     cost[best.b] = best.cost;
-    buckets[best.b].push({ f: n.f, fp: n.fp });
+    buckets[best.b].push(n);
   }
-  return buckets;
+  for (let round = 0; round < MOVE_ROUNDS; round++) {
+    let moved = false;
+    // Only from the buckets that cost more than their share: the others have little to gain.
+    const share = cost.reduce((x, y) => x + y, 0) / kernel;
+    for (let a = 0; a < kernel; a++) {
+      if (cost[a] <= share) continue;
+      for (const n of [...buckets[a]]) {
+        const rest = buckets[a].filter((m) => m !== n);
+        const restSet = emptyAccept(st);
+        for (const m of rest) addAccept(st, restSet, m.accept);
+        const restCost = rest.length === 0 ? 0 : verifyCost(passCount(st, restSet, emptyAccept(st)), st.n, rest.length);
+        let best = { b: a, delta: -MIN_GAIN, cost: 0 };
+        let triedEmpty = false;
+        for (let b = 0; b < kernel; b++) {
+          if (b === a || (buckets[b].length === 0 && triedEmpty)) continue;
+          triedEmpty ||= buckets[b].length === 0;
+          const c = withNeedle(b, n);
+          const delta = restCost - cost[a] + c - cost[b];
+          if (delta < best.delta) best = { b, delta, cost: c };
+        }
+        if (best.b === a) continue;
+        buckets[a] = rest;
+        sets[a] = restSet;
+        cost[a] = restCost;
+        addAccept(st, sets[best.b], n.accept);
+        cost[best.b] = best.cost;
+        buckets[best.b].push(n);
+        moved = true;
+      }
+    }
+    if (!moved) break;
+  }
+  return buckets.map((b) => b.map((n) => ({ f: n.f, fp: n.fp })));
 }
 
 /** Per fingerprint byte: the nibble sets of a bucket (both cases of an insensitive letter; anything past the end). */
@@ -403,8 +474,8 @@ function planCost(buckets: SimdNeedle[][], st: Stats): number {
 
 /** The cheaper of the 8- and 16-bucket plans of `cands` (`kernel`: only that one), and its estimated cost. */
 function planBuckets(cands: Candidate[], st: Stats, kernel?: Kernel): { plan: SimdPlan; cost: number } {
-  // Up to 8 needles: each has a bucket of its own in scan8.
-  const kernels: Kernel[] = kernel ? [kernel] : cands.length <= 8 ? [8] : [8, 16];
+  // Up to 8 needles: each has a bucket of its own in scan8; past 40, 8 buckets are too full to compete.
+  const kernels: Kernel[] = kernel ? [kernel] : cands.length <= 8 ? [8] : cands.length > 40 ? [16] : [8, 16];
   let best: { buckets: SimdNeedle[][]; cost: number } | null = null;
   for (const k of kernels) {
     const buckets = assignBuckets(cands, st, k);
@@ -432,12 +503,11 @@ export interface PlanOptions {
  */
 export function planMultiFinder(specs: NeedleSpec[], hist: Uint32Array, opts: PlanOptions = {}): MultiFinder {
   const finders = specs.map((s) => planFinder(s, hist));
-  if ((opts.mode ?? 'auto') === 'single' || instance() === null) return { single: finders, simd: null, pending: null };
-  const st = opts.sample ? Stats.of(opts.sample) : Stats.synthetic(hist);
-  return { ...plan(finders, hist, st, opts), pending: opts.sample ? null : { finders, hist, opts } };
+  if ((opts.mode ?? 'auto') === 'single' || instance() === null) return { single: finders, simd: null };
+  return new LazyPlan(finders, hist, opts);
 }
 
-function plan(finders: Finder[], hist: Uint32Array, st: Stats, opts: PlanOptions): Omit<MultiFinder, 'pending'> {
+function plan(finders: Finder[], hist: Uint32Array, st: Stats, opts: PlanOptions): Plan {
   const total = hist.reduce((a, b) => a + b, 0) || 1;
   // The SIMD verifier skips the rest of a line after a match, so a needle with a line feed stays single.
   const eligible = (f: Finder) => f.needle.length > 0 && !f.needle.includes(NL);
@@ -489,12 +559,10 @@ function memoryFor(w: WasmExports, need: number) {
 
 /** Adds to `out` the start offset of every line of `buf` that contains one of the needles (duplicates possible). */
 export function collectLines(mf: MultiFinder, buf: Buffer, out: number[]): void {
-  if (mf.pending !== null && buf.length > 0) {
-    const { finders, hist, opts } = mf.pending;
-    Object.assign(mf, plan(finders, hist, Stats.of(buf.subarray(0, SAMPLE_BYTES)), opts), { pending: null });
-  }
-  for (const f of mf.single) collectNeedleLines(buf, f, out);
-  if (mf.simd !== null && buf.length > 0) simdLines(mf.simd, buf, out);
+  if (buf.length === 0) return;
+  const p = mf instanceof LazyPlan ? mf.resolve(buf.subarray(0, SAMPLE_BYTES)) : mf;
+  for (const f of p.single) collectNeedleLines(buf, f, out);
+  if (p.simd !== null) simdLines(p.simd, buf, out);
 }
 
 function simdLines(plan: SimdPlan, buf: Buffer, out: number[]): void {
