@@ -1,6 +1,7 @@
 // The short human summary printed after a scan: verdict, counts by CVE, coverage, what was skipped.
 import type { HostResult, ScanReport, Severity, Verdict } from '../model.js';
 import { SEVERITIES } from '../model.js';
+import { attackSpan } from './summary.js';
 
 export interface Style {
   color: boolean;
@@ -45,8 +46,8 @@ export function hostSummary(h: HostResult, style: Style): string {
     out.push(`  findings: ${h.findings.length} (${sev.map(([s, n]) => `${s} ${n}`).join(', ')})`);
     const cves = countBy(h.findings, (f) => (f.cves.length ? f.cves : ['no CVE']));
     out.push(`  by CVE: ${cves.map(([c, n]) => `${c} ${n}`).join(', ')}`);
-    const times = h.findings.map((f) => f.time).filter((t): t is string => t !== null).sort();
-    if (times.length) out.push(`  activity: ${day(times[0])} -> ${day(times[times.length - 1])} UTC`);
+    const span = attackSpan(h);
+    if (span.first) out.push(`  attack activity: ${day(span.first)} -> ${day(span.last)} UTC`);
   } else out.push('  findings: none');
   if (h.coverage.length) {
     out.push('  coverage:');
