@@ -170,10 +170,12 @@ async function readFile(file: EvidenceFile, probes: Probe[]): Promise<Read> {
   let tail = Buffer.alloc(0);
   const keep = Math.max(...probes.flatMap((p) => p.bytes.map((b) => b.length))) - 1;
   // A small file gets a buffer of its own size, not the default 4 MiB (thousands of small web files).
-  for await (const chunk of readChunks(file, Math.min(CHUNK_SIZE, Math.max(64 * 1024, file.size + 1)))) {
+  // One reused read buffer per file (a large file no longer allocates 4 MiB per chunk): what outlives a chunk is
+  // copied (the head) or is the file's only chunk (a small file kept whole).
+  for await (const chunk of readChunks(file, Math.min(CHUNK_SIZE, Math.max(64 * 1024, file.size + 1)), { reuse: true })) {
     hash.update(chunk);
     if (head === null) {
-      head = chunk.subarray(0, 64 * 1024);
+      head = Buffer.from(chunk.subarray(0, 64 * 1024));
       minidump = MAGIC.minidump(head);
     }
     if (bytes + chunk.length <= SMALL) parts.push(chunk);
