@@ -52,6 +52,7 @@ describe('Exchange CSV logs (real artefacts.help samples)', () => {
     expect(recs[0].line).toBe(6);
     expect(facts).toContainEqual({ kind: 'build', value: '15.01.2375.007', origin: '#Version', line: 2 });
     expect(facts).toContainEqual({ kind: 'hostname', value: 'SERVER-HOSTNAME', origin: 'ServerHostName', line: 6 });
+    expect(facts).toContainEqual({ kind: 'build', value: '15.01.2375.000', origin: 'TargetServerVersion (back end, CU only)', line: 6 });
   });
 
   it('classifies logs by #Log-type, by a plain header line, and by path', () => {
@@ -98,6 +99,9 @@ describe('ECP Server EventData', () => {
     expect(recs).toHaveLength(1);
     expect(recs[0].fields['S:CMD']).toBe('Get-InboxRule');
     expect(recs[0].fields['S:BLD']).toBe('15.1.2375.7');
+    const parser = new ExchangeCsvParser('ecp-server', 'x');
+    readFileSync(`${QZ}/ECPServer20230111-1.LOG`, 'utf8').split(/\r?\n/).forEach((l, i) => (l.startsWith('#') ? parser.directive(l, i + 1) : l && parser.parse(l, i + 1)));
+    expect(parser.facts()).toContainEqual({ kind: 'build', value: '15.1.2375.7', origin: 'ECP S:BLD', line: 6 });
     expect(ecpCanary(recs[0].fields['S:URL'])).toBe('CANARY');
   });
 

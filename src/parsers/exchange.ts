@@ -149,6 +149,8 @@ export class ExchangeCsvParser implements LineParser {
     const time = isoTime(this.timeIndex >= 0 ? values[this.timeIndex] : values[0]);
     if (time === null && !/^\d{4}-\d{2}-\d{2}/.test(values[0] ?? '')) throw new ParseError('line does not start with a timestamp');
     if (this.format === 'ecp-server' || this.format === 'ecp-activity') addEcpBag(fields, line);
+    this.noteBuild(fields.TargetServerVersion, 'TargetServerVersion (back end, CU only)', lineNo);
+    this.noteBuild(fields['S:BLD'] ?? fields['S:Bld'], 'ECP S:BLD', lineNo);
     if (this.format === 'httpproxy' && fields.ServerHostName && this.found.every((f) => f.kind !== 'hostname'))
       this.found.push({ kind: 'hostname', value: fields.ServerHostName, origin: 'ServerHostName', line: lineNo });
     if (this.format === 'ecp-server' && fields.ServerName && /^[A-Za-z0-9-]{1,63}$/.test(fields.ServerName) && this.found.every((f) => f.kind !== 'hostname'))
@@ -158,6 +160,13 @@ export class ExchangeCsvParser implements LineParser {
 
   facts() {
     return this.found;
+  }
+
+  /** A build a record names; the x.js probe's bogus `0.00.0003.000` and non-Exchange majors are ignored. */
+  private noteBuild(value: string | undefined, origin: string, line: number): void {
+    if (!value || !/^1[45]\.\d+\.\d+\.\d+$/.test(value)) return;
+    if (this.found.some((f) => f.kind === 'build' && f.value === value && f.origin === origin)) return;
+    this.found.push({ kind: 'build', value, origin, line });
   }
 }
 
