@@ -321,10 +321,20 @@ function narrative(items: Keyed[], ips: string[], first: string | null, last: st
   return parts.join(' ');
 }
 
+/**
+ * The findings' valid times, from logs when there are any: a file's time is its modification time, which a copy
+ * without preserved times turns into the day of collection.
+ */
+export function preferLogTimes(findings: readonly Finding[]): string[] {
+  const dated = findings.filter((f) => f.time !== null && !Number.isNaN(Date.parse(f.time)));
+  const logged = dated.filter((f) => sourceLane(f.source.path) !== 'Files');
+  return (logged.length ? logged : dated).map((f) => f.time as string);
+}
+
 function buildIncident(items: Keyed[], confirmed: Map<string, string>): Omit<Incident, 'id'> {
   const sorted = [...items].sort(byTime);
   const findings = sorted.map((it) => it.f);
-  const times = sorted.map((it) => it.f.time).filter((t): t is string => t !== null && !Number.isNaN(Date.parse(t)));
+  const times = preferLogTimes(findings);
   const first = times.length ? times.reduce((a, b) => (Date.parse(a) <= Date.parse(b) ? a : b)) : null;
   const last = times.length ? times.reduce((a, b) => (Date.parse(a) >= Date.parse(b) ? a : b)) : null;
   const ips = uniqSorted(sorted.map((it) => it.ip).filter((ip): ip is string => ip !== null));

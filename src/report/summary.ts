@@ -1,7 +1,7 @@
 // Per-host figures shared by the fleet table, the HTML report and next steps.
 import { SEVERITIES, VERDICTS } from '../model.js';
 import type { Coverage, HostResult, Severity, Verdict } from '../model.js';
-import { findingStage, sourceLane } from '../engine/correlate.js';
+import { findingStage, preferLogTimes } from '../engine/correlate.js';
 export { shortTime } from '../engine/correlate.js';
 
 export function severityCounts(host: HostResult): Record<Severity, number> {
@@ -15,9 +15,7 @@ export function severityCounts(host: HostResult): Record<Severity, number> {
  * time is its modification time, which a copy without preserved times turns into the day of collection.
  */
 export function attackSpan(host: HostResult): { first: string | null; last: string | null } {
-  const dated = host.findings.filter((f) => f.time !== null && findingStage(f) !== null && !Number.isNaN(Date.parse(f.time)));
-  const logged = dated.filter((f) => sourceLane(f.source.path) !== 'Files');
-  const times = (logged.length ? logged : dated).map((f) => f.time as string).sort((a, b) => Date.parse(a) - Date.parse(b));
+  const times = preferLogTimes(host.findings.filter((f) => findingStage(f) !== null)).sort((a, b) => Date.parse(a) - Date.parse(b));
   return { first: times[0] ?? null, last: times.at(-1) ?? null };
 }
 
