@@ -35,6 +35,7 @@ const ECS_TYPES: Record<string, 'date' | 'keyword' | 'keyword[]' | 'long' | 'flo
   'rule.name': 'keyword',
   'rule.category': 'keyword',
   'rule.ruleset': 'keyword',
+  'rule.reference': 'keyword[]',
   'vulnerability.id': 'keyword[]',
   'vulnerability.enumeration': 'keyword',
   'vulnerability.scanner.vendor': 'keyword',

@@ -75,3 +75,14 @@ describe('renderNdjson', () => {
     expect(h3.event.category).toEqual(['vulnerability']);
   });
 });
+
+describe('NDJSON rule.reference', () => {
+  it('carries the public sources of the rule, and of the parent rule for a graded sub-rule', () => {
+    const lines = renderNdjson(report([host('h', [finding({ id: 'F1', rule: 'PL-02', kind: 'exploitation' }), finding({ id: 'F2', rule: 'WS-20', kind: 'webshell' })], FULL_COVERAGE)]))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines[0].rule.reference).toContainEqual(expect.stringContaining('Test-ProxyLogon.ps1'));
+    expect(lines[1].rule.reference).toContainEqual(expect.stringContaining('signature-base'));
+  });
+});

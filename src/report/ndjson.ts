@@ -1,4 +1,5 @@
 // One finding per line in the Elastic Common Schema, for Elasticsearch / OpenSearch ingestion or Splunk.
+import { ruleReferences } from './rules-catalog.js';
 import { isIP } from 'node:net';
 import type { EvidenceValue, Finding, HostResult, Kind, ScanReport, Severity, Stage } from '../model.js';
 import { correlationOf, evidenceStatus, evidenceString, findingStage, normalizeIp, sourceLane } from '../engine/correlate.js';
@@ -85,7 +86,7 @@ export function ecsDocument(f: Finding, host: HostResult, ctx: { created: string
     },
     message: `${f.title}: ${f.summary}`,
     host: { name: host.name },
-    rule: { id: f.rule, name: f.title, category: f.kind, ruleset: 'exhunt' },
+    rule: { id: f.rule, name: f.title, category: f.kind, ruleset: 'exhunt', ...references(f.rule) },
     log: { file: { path: f.source.path } },
     tags: ['exhunt', f.kind, f.severity],
   };
@@ -138,3 +139,10 @@ export function renderNdjson(report: ScanReport): string {
   }
   return lines.map((l) => `${l}\n`).join('');
 }
+
+/** ECS rule.reference: the public sources the rule follows (keyword array). */
+function references(rule: string): { reference?: string[] } {
+  const refs = ruleReferences(rule);
+  return refs.length ? { reference: [...refs] } : {};
+}
+

@@ -121,3 +121,17 @@ export function rulesCatalog(sections: CatalogSection[] = catalogSections()): st
   }
   return out.join('\n');
 }
+
+let referenceIndex: Map<string, readonly string[]> | null = null;
+
+/** A rule id's public references (a graded sub-rule such as PL-02 has its parent's). */
+export function ruleReferences(id: string): readonly string[] {
+  if (!referenceIndex) {
+    const rules = catalogRules();
+    const defined = new Set(rules.map((r) => r.id));
+    referenceIndex = new Map(rules.map((r) => [r.id, r.references]));
+    for (const r of rules) for (const g of gradesOf(r, defined)) if (!referenceIndex.has(g.id)) referenceIndex.set(g.id, r.references);
+  }
+  return referenceIndex.get(id) ?? [];
+}
+
