@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import type { EvidenceFile } from '../src/evidence/file.js';
-import { winPathSuffixMatch } from '../src/evidence/paths.js';
+import { locateWindowsPath } from '../src/engine/locate.js';
 import { dropZone, fileSweepScanner, sweepFile } from '../src/engine/scanners/files.js';
 import { checkBaseline, exchangeRelPath, shippedAuthUrls } from '../src/rules/files/baselines.js';
 import { yaraEngine } from '../src/rules/files/yara.js';
@@ -47,14 +47,16 @@ beforeAll(() => {
 });
 
 describe('paths', () => {
-  it('matches Windows paths from logs against evidence paths', () => {
-    expect(winPathSuffixMatch('C:\\inetpub\\wwwroot\\aspnet_client\\shell.aspx', 'C/inetpub/wwwroot/aspnet_client/shell.aspx')).toBe(true);
-    expect(winPathSuffixMatch('C:\\inetpub\\wwwroot\\aspnet_client\\shell.aspx', 'wwwroot/aspnet_client/shell.aspx')).toBe(true);
-    expect(winPathSuffixMatch('\\\\localhost\\c$\\inetpub\\wwwroot\\aspnet\\p433zrwewrvmcv.aspx', 'triage/C/inetpub/wwwroot/aspnet/P433ZRWEWRVMCV.aspx')).toBe(true);
-    expect(winPathSuffixMatch('C:\\inetpub\\wwwroot\\aspnet_client\\shell.aspx', 'C/inetpub/wwwroot/shell.aspx')).toBe(false);
-    expect(winPathSuffixMatch('C:\\a\\shell.aspx', 'b/shell.aspx')).toBe(false);
-    expect(winPathSuffixMatch('C:\\a\\shell.aspx', 'shell.aspx')).toBe(true);
-    expect(winPathSuffixMatch('shell.aspx', 'x/shell.aspx')).toBe(true);
+  it('locates a file a log names among the evidence, by the tail of its Windows path', () => {
+    const ev = (rel: string): EvidenceFile => ({ kind: 'fs', abs: `/x/${rel}`, rel, size: 1, mtimeMs: 0 });
+    const at = (win: string, rels: string[]) => locateWindowsPath(win, rels.map(ev))?.rel ?? null;
+    expect(at('C:\\inetpub\\wwwroot\\aspnet_client\\shell.aspx', ['C/inetpub/wwwroot/aspnet_client/shell.aspx'])).toBe('C/inetpub/wwwroot/aspnet_client/shell.aspx');
+    expect(at('C:\\inetpub\\wwwroot\\aspnet_client\\shell.aspx', ['wwwroot/aspnet_client/shell.aspx'])).toBe('wwwroot/aspnet_client/shell.aspx');
+    expect(at('\\\\localhost\\c$\\inetpub\\wwwroot\\aspnet\\p433zrwewrvmcv.aspx', ['triage/C/inetpub/wwwroot/aspnet/P433ZRWEWRVMCV.aspx'])).toBe('triage/C/inetpub/wwwroot/aspnet/P433ZRWEWRVMCV.aspx');
+    expect(at('C:\\inetpub\\wwwroot\\aspnet_client\\shell.aspx', ['C/inetpub/wwwroot/shell.aspx'])).toBeNull();
+    expect(at('C:\\a\\shell.aspx', ['b/shell.aspx'])).toBeNull();
+    expect(at('C:\\a\\shell.aspx', ['shell.aspx'])).toBe('shell.aspx');
+    expect(at('C:\\x\\a\\shell.aspx', ['b/shell.aspx', 'q/a/shell.aspx', 'x/a/shell.aspx'])).toBe('x/a/shell.aspx');
   });
 
   it('knows the drop zones and the baseline form of Exchange paths', () => {

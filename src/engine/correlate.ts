@@ -404,11 +404,6 @@ export function correlationOf(host: HostResult): { incidents: Incident[]; timeli
   return host.incidents && host.timeline && host.stage ? { incidents: host.incidents, timeline: host.timeline, stage: host.stage } : correlate(host);
 }
 
-/** The host with its incidents, timeline and stage filled in (kept when already there). */
-export function withCorrelation(host: HostResult): HostResult {
-  return { ...host, ...correlationOf(host) };
-}
-
 /** Incidents, timeline and furthest stage for one host, from its findings alone. */
 export function correlate(host: HostResult): { incidents: Incident[]; timeline: TimelineEntry[]; stage: Stage } {
   const items = toKeyed(host.findings);

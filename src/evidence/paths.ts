@@ -9,19 +9,6 @@ export function winSegments(p: string): string[] {
   return s.split('/').filter((x) => x !== '' && x !== '.');
 }
 
-/**
- * Whether an evidence file (relative path, `/` or `\`) can be the file a Windows path names: the shorter of the
- * two, by segments, must be a tail of the longer (so the file name and every folder both name agree).
- */
-export function winPathSuffixMatch(windowsPath: string, relEvidencePath: string): boolean {
-  const a = winSegments(windowsPath);
-  const b = winSegments(relEvidencePath);
-  const n = Math.min(a.length, b.length);
-  if (n === 0) return false;
-  for (let i = 1; i <= n; i++) if (a[a.length - i] !== b[b.length - i]) return false;
-  return true;
-}
-
 /** Lower-case `\`-separated form of a relative evidence path, for the Windows-path IOC regexes and lists. */
 export function toWinLower(rel: string): string {
   return rel.replace(/\//g, '\\').toLowerCase();
