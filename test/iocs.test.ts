@@ -80,6 +80,17 @@ describe('--ioc user files', () => {
     expect(findings.map((f) => `${f.rule}:${f.source.line}`)).toEqual(['PL-15:2', 'PL-13:3']);
   });
 
+  it('user shell URLs become needles whatever their extension (the prefilter must not skip them)', () => {
+    useIocFiles([put('url.csv', 'url,https://mail.contoso.com/aspnet_client/zz_shell.php\n')]);
+    const text = [
+      '#Fields: date time cs-method cs-uri-stem cs-uri-query c-ip cs(User-Agent) sc-status',
+      '2024-05-01 10:00:00 POST /aspnet_client/zz_shell.php - 203.0.113.9 Mozilla/5.0 200',
+      '2024-05-01 10:00:01 GET /aspnet_client/ZZ_Shell.php - 203.0.113.9 Mozilla/5.0 404',
+    ].join('\n');
+    const { findings } = driveText(iisFormat, text, 'W3SVC1/u_ex240501.log', IIS_RULES);
+    expect(findings.map((f) => `${f.rule}:${f.source.line}`)).toEqual(['WS-40:2', 'PX-R4:3']);
+  });
+
   it('STIX 2.1 bundle: simple equality patterns, OR-ed terms, validity window; others reported', () => {
     const bundle = {
       type: 'bundle',

@@ -121,6 +121,19 @@ export function knownClient(req: IisRequest, raw: string): 'scanner' | 'probe' |
   return null;
 }
 
+/**
+ * One answer per record for a matcher that several graded rules share (autodiscover.json feeds eight rules):
+ * each rule keeps only its own grade, so the work is done once per line, not once per rule.
+ */
+function perRecord<T>(fn: (req: IisRequest, raw: string) => T): (req: IisRequest, rec: LogRecord) => T {
+  const cache = new WeakMap<LogRecord, { value: T }>();
+  return (req, rec) => {
+    let c = cache.get(rec);
+    if (!c) cache.set(rec, (c = { value: fn(req, rec.raw ?? '') }));
+    return c.value;
+  };
+}
+
 function downgrade(hit: RuleHit, who: 'scanner' | 'probe'): RuleHit {
   return {
     ...hit,
@@ -254,10 +267,20 @@ export function shellRequest(req: IisRequest): IisHit | null {
 }
 
 const SHELL_NEEDLES = ['.asp', '.ashx', '%2easp', '%2eash'];
+const shellRequestOnce = perRecord(shellRequest);
 
 function shellRule(id: 'WS-40' | 'PX-R4', meta: Omit<RuleMeta, 'id' | 'cves'>): RecordRule {
-  return iisRule({ id, cves: [], needles: SHELL_NEEDLES, ...meta }, (req) => {
-    const h = shellRequest(req);
+  const rule = {
+    id,
+    cves: [],
+    ...meta,
+    // Known shell URLs (shipped or --ioc) match by path whatever their extension, so they are needles too.
+    get needles() {
+      return [...SHELL_NEEDLES, ...iocs().urlPaths.keys()];
+    },
+  };
+  return iisRule(rule, (req, rec) => {
+    const h = shellRequestOnce(req, rec);
     return h && h.rule === id ? h : null;
   });
 }
@@ -307,9 +330,11 @@ export function autodiscoverSsrf(req: IisRequest, raw: string): IisHit | null {
 
 const AUTODISCOVER_NEEDLES = ['autodiscover.json', 'autodiscover%2ejson'];
 
+const autodiscoverSsrfOnce = perRecord(autodiscoverSsrf);
+
 function adRule(id: string, meta: Omit<RuleMeta, 'id'>, owns: (rule: string) => boolean): RecordRule {
   return iisRule({ id, needles: AUTODISCOVER_NEEDLES, ...meta }, (req, rec) => {
-    const h = autodiscoverSsrf(req, rec.raw ?? '');
+    const h = autodiscoverSsrfOnce(req, rec);
     return h && owns(h.rule ?? '') ? h : null;
   });
 }
@@ -343,10 +368,12 @@ const OW_LINE = {
   backEnd: new RegExp(`(?:^| )${encodedLiteral('/powershell')} (?!\\S*=)`, 'i'),
 };
 
+const owassrfOnce = perRecord(owassrf);
+
 function owRule(id: string, meta: Omit<RuleMeta, 'id' | 'cves' | 'kind'>): RecordRule {
   const lineTest = id === 'OW-03' ? OW_LINE.backEnd : OW_LINE.owa;
-  return iisRule({ id, cves: OWASSRF, kind: 'exploitation', needles: ['/powershell'], lineTest, ...meta }, (req) => {
-    const h = owassrf(req);
+  return iisRule({ id, cves: OWASSRF, kind: 'exploitation', needles: ['/powershell'], lineTest, ...meta }, (req, rec) => {
+    const h = owassrfOnce(req, rec);
     return h && h.rule === id ? h : null;
   });
 }
