@@ -3,14 +3,15 @@
 // PX-11/PS-13, PX-13, PX-16). Every value read here is attacker-controlled text.
 import type { EvidenceValue, LogRecord } from '../model.js';
 import { markupIn, orNull } from './matchers.js';
+import { REF } from './references.js';
 import type { RecordRule, RuleHit } from './types.js';
 
 const FORMATS = ['evtx'] as const;
 
 const R = {
   testProxyLogon: 'microsoft/CSS-Exchange Security/src/Test-ProxyLogon.ps1 (Get-WinEvent Application, MSExchange Unified Messaging, Level 2)',
-  msHafniumBlog: 'https://www.microsoft.com/security/blog/2021/03/02/hafnium-targeting-exchange-servers-with-0-day-exploits/',
-  chirp: 'cisagov/CHIRP indicators/AA21062A.yaml (CISA AA21-062A)',
+  msHafniumBlog: REF.msHafniumBlog,
+  chirp: REF.chirp,
   sentinelUm: 'Azure/Azure-Sentinel HAFNIUMSuspiciousUMServiceError.yaml (0625fcce)',
   sigmaUmChild: 'SigmaHQ/sigma "Potential CVE-2021-26857 Exploitation Attempt" (cd479ccc)',
   elasticUmChild: 'elastic/detection-rules "Microsoft Exchange Server UM Spawning Suspicious Processes"',
@@ -27,7 +28,7 @@ const R = {
   sigmaWebChild: 'SigmaHQ/sigma "Suspicious Process By Web Server Process" (8202070f)',
   elasticWorker: 'elastic/detection-rules "Microsoft Exchange Worker Spawning Suspicious Processes"',
   sigmaComsvcs: 'SigmaHQ/sigma bbb2dedd (HAFNIUM: rundll32 comsvcs.dll MiniDump)',
-  volexity: 'https://www.volexity.com/blog/2021/03/02/active-exploitation-of-microsoft-exchange-zero-day-vulnerabilities/',
+  volexity: REF.volexity,
   sigmaAspxWrite: 'SigmaHQ/sigma bd1212e5 / 6b269392 (w3wp writing .aspx) and 7280c9f3 (MSExchangeMailboxReplication writing .aspx)',
   helsecertSysmon11: 'helsecert/2021-march-exchange README.md (Sysmon 11 on C:\\inetpub\\wwwroot*)',
   artefactsHelp: 'Qazeer/artefacts.help microsoft_exchange.md (Defender names seen on Exchange)',
@@ -316,6 +317,9 @@ const LSASS_DUMP = [
   /minidumpwritedump[\s\S]*lsass|lsass[\s\S]*minidumpwritedump/i,
 ];
 
+/** PowerShell module / script-block / pipeline events whose Message is the script. */
+const SCRIPT_LOG_IDS = new Set(['4103', '4104', '800']);
+
 /** Sysmon 10 (lsass opened by a dumper) and 11 (an lsass*.dmp file written). */
 function sysmonLsassDump(rec: LogRecord): RuleHit | null {
   const id = eventId(rec);
@@ -343,7 +347,7 @@ const PX06 = rule({
     const id = eventId(rec);
     const p = processEvent(rec);
     if (f(rec, 'Provider') === 'Microsoft-Windows-Sysmon' && (id === '10' || id === '11')) return sysmonLsassDump(rec);
-    const text = p ? p.cmd : ['4103', '4104', '800'].includes(id) ? f(rec, 'Message') : '';
+    const text = p ? p.cmd : SCRIPT_LOG_IDS.has(id) ? f(rec, 'Message') : '';
     if (!text || !LSASS_DUMP.some((re) => re.test(text))) return null;
     const evidence: Record<string, EvidenceValue> = p ? processEvidence(p, rec) : { event_id: Number(id), script: text.slice(0, 2000) };
     return { summary: `LSASS dump: ${snippet(text)}`, evidence };
@@ -379,6 +383,7 @@ const PX11 = rule({
   },
 });
 
+const DEFENDER_IDS = new Set(['1006', '1007', '1116', '1117']);
 const EXCHANGE_THREAT = /exchg|exchange|proxyshell|proxylogon|chopper|webshell|CVE-2021-(?:26855|26857|26858|27065|34473|34523|31207)|CVE-2022-(?:41040|41082|41080)|Backdoor:(?:ASP|MSIL)\/|:ASP\//i;
 
 const PX16 = rule({
@@ -391,7 +396,7 @@ const PX16 = rule({
   description: 'Microsoft Defender reported a threat whose name points at Exchange exploitation or a web shell (e.g. IISExchgSpawnCMD, Exploit:Win32/CVE-2021-31207, Backdoor:ASP/…).',
   match(rec) {
     const id = eventId(rec);
-    if (!['1006', '1007', '1116', '1117'].includes(id) || !f(rec, 'Provider').includes('Windows Defender')) return null;
+    if (!DEFENDER_IDS.has(id) || !f(rec, 'Provider').includes('Windows Defender')) return null;
     const threat = f(rec, 'Threat Name');
     if (!EXCHANGE_THREAT.test(threat)) return null;
     const file = f(rec, 'Path');

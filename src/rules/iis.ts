@@ -6,6 +6,7 @@ import { MALFORMED_FIELD, iisUserAgent, percentDecode } from '../parsers/iis.js'
 import { shippedAuthUrls } from './files/baselines.js';
 import { IOC_IP_RULE, iisUaKey, iocs, uaScopeFits } from './iocs.js';
 import { encodedLiteral } from './matchers.js';
+import { REF } from './references.js';
 import type { RecordRule, RuleHit, RuleMeta } from './types.js';
 
 // ---- request view ---------------------------------------------------------------------------------------
@@ -176,7 +177,7 @@ const PROXYSHELL = ['CVE-2021-34473', 'CVE-2021-34523', 'CVE-2021-31207'];
 const PROXYNOTSHELL = ['CVE-2022-41040', 'CVE-2022-41082'];
 const OWASSRF = ['CVE-2022-41080', 'CVE-2022-41082'];
 const SIGMA_PL = 'SigmaHQ rules/web/webserver_generic/web_exchange_proxylogon.yml (67bce556-312f-4c81-9162-c3c9ff2599b2)';
-const VOLEXITY = 'https://www.volexity.com/blog/2021/03/02/active-exploitation-of-microsoft-exchange-zero-day-vulnerabilities/';
+const VOLEXITY = REF.volexity;
 const SIGBASE_PL = 'Neo23x0/signature-base yara/apt_hafnium_log_sigs.yar';
 const isOk = (s: number | null) => s !== null && s >= 200 && s < 400;
 

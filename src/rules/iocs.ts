@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { LogRecord } from '../model.js';
+import { REF } from './references.js';
 import type { RecordRule, RuleHit } from './types.js';
 
 export interface IocSource {
@@ -296,7 +297,7 @@ export const IOC_IP_RULE: RecordRule = {
   severity: 'medium',
   kind: 'ioc',
   references: [
-    'https://www.volexity.com/blog/2021/03/02/active-exploitation-of-microsoft-exchange-zero-day-vulnerabilities/',
+    REF.volexity,
     'cisagov/CHIRP indicators/AA21062A.yaml',
     'SCS-Labs/HAFNIUM-Microsoft-Exchange-0day indicators/ip-addresses',
     'helsecert/2021-march-exchange README.md',
