@@ -12,7 +12,7 @@ const TPL_26855_RULES = new Set(['PL-02', 'PL-23']);
 const ALL_COLUMNS = ['host', 'id', 'time', 'severity', 'kind', 'rule', 'title', 'cves', 'client_ip', 'path', 'line', 'record', 'summary', 'evidence'];
 
 /** A host name safe as a file-name prefix (names come from evidence: attacker-controlled). */
-export function safeFileName(name: string): string {
+function safeFileName(name: string): string {
   const s = name.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_');
   return s.slice(0, 100) || 'host';
 }

@@ -4,10 +4,10 @@ import { isIP } from 'node:net';
 import type { EvidenceValue, Finding, HostResult, Kind, ScanReport, Severity, Stage } from '../model.js';
 import { correlationOf, evidenceStatus, evidenceString, findingStage, normalizeIp, sourceLane } from '../engine/correlate.js';
 
-export const ECS_VERSION = '8.11.0';
+const ECS_VERSION = '8.11.0';
 
 /** Numeric severities on Elastic's risk-score scale (low 21, medium 47, high 73, critical 99). */
-export const ECS_SEVERITY: Record<Severity, number> = { critical: 99, high: 73, medium: 47, low: 21, info: 1 };
+const ECS_SEVERITY: Record<Severity, number> = { critical: 99, high: 73, medium: 47, low: 21, info: 1 };
 
 /** MITRE ATT&CK context where the kind alone says it; post-exploitation varies too much to guess. */
 const THREAT: Partial<Record<Kind, { tactic: [string, string]; technique: [string, string] }>> = {
@@ -59,7 +59,7 @@ function basename(p: string): string {
 }
 
 /** The ECS document for one finding. */
-export function ecsDocument(f: Finding, host: HostResult, ctx: { created: string; incident: string | null; stage: Stage }): Doc {
+function ecsDocument(f: Finding, host: HostResult, ctx: { created: string; incident: string | null; stage: Stage }): Doc {
   const ip = normalizeIp(f.client_ip);
   const url = evidenceString(f.evidence.url);
   const method = evidenceString(f.evidence.method);

@@ -59,7 +59,7 @@ function attackerIps(host: HostResult): string[] {
 }
 
 /** The update to install: the build assessment's advice when a build was read, generic advice otherwise. */
-export function updateStep(host: HostResult): NextStep {
+function updateStep(host: HostResult): NextStep {
   const exposure = host.findings.find((f) => f.kind === 'exposure');
   const install = exposure ? evidenceString(exposure.evidence.install) : null;
   const build = exposure ? evidenceString(exposure.evidence.current_build) ?? evidenceString(exposure.evidence.build) : null;

@@ -36,7 +36,7 @@ function countBy<T>(items: T[], key: (t: T) => string[]): Array<[string, number]
   return [...m.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
 }
 
-export function hostSummary(h: HostResult, style: Style): string {
+function hostSummary(h: HostResult, style: Style): string {
   const out: string[] = [];
   const verdict = paint(style, VERDICT_COLOR[h.verdict], h.verdict.toUpperCase());
   out.push(`${paint(style, 'bold', safeText(h.name))}  ${verdict}`);

@@ -36,7 +36,7 @@ function ok(status: string | undefined): boolean {
 }
 
 /** Where an `X-BEResource` SSRF was sent: `ServerInfo~a]@mail.contoso.local:444/ecp/proxyLogon.ecp?#`. */
-export function ssrfTarget(anchor: string): { host: string; path: string | null } {
+function ssrfTarget(anchor: string): { host: string; path: string | null } {
   const body = anchor.slice('ServerInfo~'.length);
   const slash = body.indexOf('/');
   const hostPart = slash === -1 ? body : body.slice(0, slash);

@@ -109,7 +109,7 @@ const NESSUS_PNS = [
 ];
 
 /** `scanner` / `probe` when the request is a known scanner's or Exchange's own monitoring, else null. */
-export function knownClient(req: IisRequest, raw: string): 'scanner' | 'probe' | null {
+function knownClient(req: IisRequest, raw: string): 'scanner' | 'probe' | null {
   const ua = req.ua.toLowerCase();
   const user = req.user.toLowerCase();
   if (PROBE_UA.some((p) => ua.includes(p)) || user.includes('healthmailbox')) return 'probe';
@@ -186,7 +186,7 @@ const isOk = (s: number | null) => s !== null && s >= 200 && s < 400;
 const PL11_FILES = new Set(['/ecp/y.js', '/ecp/main.css', '/ecp/default.flt', '/ecp/auth/w.js', '/owa/auth/w.js']);
 
 /** Which of PL-09/10/11 a request is (they are exclusive so one POST yields one finding). */
-export function proxyLogonPost(req: IisRequest): 'PL-09' | 'PL-10' | 'PL-11' | null {
+function proxyLogonPost(req: IisRequest): 'PL-09' | 'PL-10' | 'PL-11' | null {
   if (req.method !== 'POST') return null;
   const p = req.path;
   if (p.startsWith('/owa/auth/current/themes/resources/')) return 'PL-09';
@@ -239,7 +239,7 @@ function shellTarget(req: IisRequest): { zone: boolean; ioc: string | null } | n
 }
 
 /** Grades a web-shell request: 2xx = the file answered (use), 5xx = present but failing, else absent (probe). */
-export function shellRequest(req: IisRequest): IisHit | null {
+function shellRequest(req: IisRequest): IisHit | null {
   const t = shellTarget(req);
   if (!t) return null;
   const extra = { known_shell_url: t.ioc, file_hint: req.path };
@@ -298,7 +298,7 @@ function ssrfMarker(t: string): string | null {
 
 const PNS_POC = ['/autodiscover.json x=a', '/autodiscover/admin@localhost/'];
 
-export function autodiscoverSsrf(req: IisRequest, raw: string): IisHit | null {
+function autodiscoverSsrf(req: IisRequest, raw: string): IisHit | null {
   const t = req.target;
   if (!t.includes('autodiscover.json')) return null;
   const rawLow = raw.toLowerCase();
@@ -345,7 +345,7 @@ function adRule(id: string, meta: Omit<RuleMeta, 'id'>, owns: (rule: string) => 
 const OWASSRF_POC_UA = 'mozilla/5.0+(windows+nt+10.0;+win64;+x64)+applewebkit/537.36+(khtml,+like+gecko)+chrome/105.0.5195.54+safari/537.36';
 const OW_PATH = /^\/owa\/[^/\s]{1,30}@[^/\s.]{1,30}\.[^/\s]{2,3}\/powershell/;
 
-export function owassrf(req: IisRequest): IisHit | null {
+function owassrf(req: IisRequest): IisHit | null {
   const p = req.path;
   if (req.backEnd && p === '/powershell' && req.method === 'POST' && !req.query && req.status === 200)
     return { rule: 'OW-03', severity: 'high', summary: 'back-end POST /powershell with no client query answered 200 (OWASSRF footprint)' };

@@ -171,7 +171,7 @@ function urlPath(v: string): string {
 }
 
 /** CSV `type,value[,comment]`, optional header row, `#` comment lines. */
-export function parseUserCsv(st: IocStore, text: string, file: string): string[] {
+function parseUserCsv(st: IocStore, text: string, file: string): string[] {
   const notes: string[] = [];
   parseCsv(text).forEach((r, i) => {
     if (r[0].startsWith('#') || (i === 0 && r[0].trim().toLowerCase() === 'type')) return;
@@ -186,7 +186,7 @@ const STIX_TERM = /\[?\s*(file:hashes\.(?:'SHA-256'|"SHA-256"|SHA256|'SHA256')|i
 const STIX_TYPE: Record<string, string> = { 'ipv4-addr:value': 'ip', 'ipv6-addr:value': 'ip', 'url:value': 'url', 'file:name': 'filename' };
 
 /** STIX 2.1 bundle: `indicator` objects whose pattern is one or more simple equality terms (OR'ed). */
-export function parseStixBundle(st: IocStore, text: string, file: string): string[] {
+function parseStixBundle(st: IocStore, text: string, file: string): string[] {
   let doc: unknown;
   try {
     doc = JSON.parse(text);

@@ -12,7 +12,7 @@ export interface Baseline {
 
 const FILE = fileURLToPath(new URL('../../../data/baselines/exchange-baselines.tsv.gz', import.meta.url));
 
-export function parseBaseline(text: string): Baseline {
+function parseBaseline(text: string): Baseline {
   const out: Baseline = { builds: [], paths: new Map() };
   for (const line of text.split('\n')) {
     if (line.startsWith('#builds\t')) out.builds = line.split('\t').slice(1);
