@@ -25,9 +25,10 @@ function lines(header: string[], rows: unknown[][]): string {
   return [csvRow(header), ...rows.map(csvRow)].join('\r\n') + '\r\n';
 }
 
+/** One line of a Test-ProxyLogon style .log file; the path is evidence too, so neither it nor the text may break the line. */
 function logLine(f: Finding, text: unknown): string {
   const where = f.source.line !== undefined ? `${f.source.path}:${f.source.line}` : f.source.path;
-  return `${where}: ${f.time ?? ''} ${typeof text === 'string' ? text.replace(/[\r\n]+/g, ' ') : ''}`;
+  return `${where}: ${f.time ?? ''} ${typeof text === 'string' ? text : ''}`.replace(/[\r\n]+/g, ' ');
 }
 
 function hostFiles(h: HostResult): Array<[string, string]> {
