@@ -29,8 +29,8 @@ interface CompiledFormat {
   factRule: RecordRule | null;
 }
 
-function compile(format: TextLogFormat, allRules: readonly RecordRule[]): CompiledFormat {
-  const rules = allRules.filter((r) => r.formats.includes(format.id));
+/** `rules`: the record rules that read this format (already filtered by format id). */
+function compile(format: TextLogFormat, rules: RecordRule[]): CompiledFormat {
   const factRule: RecordRule | null = format.factNeedles?.length
     ? { id: `${format.id}:facts`, title: '', cves: [], severity: 'info', kind: 'exposure', references: [], description: '', formats: [format.id], needles: format.factNeedles, match: () => null }
     : null;
@@ -219,12 +219,12 @@ class TextLogScan {
       return;
     }
     const line = buf.toString('utf8', start, stop);
-    let matching = this.c.dispatch.rulesFor(buf, start, stop);
-    if (this.c.factRule !== null && matching.includes(this.c.factRule)) {
-      this.parser.observe?.(line, lineNo);
-      matching = matching.filter((r) => r !== this.c.factRule);
+    // One pass over the dispatched rules: the fact stand-in feeds `observe`, a rule's lineTest may drop the line.
+    const matching: RecordRule[] = [];
+    for (const r of this.c.dispatch.rulesFor(buf, start, stop)) {
+      if (r === this.c.factRule) this.parser.observe?.(line, lineNo);
+      else if (!r.lineTest || r.lineTest.test(line)) matching.push(r);
     }
-    matching = matching.filter((r) => !r.lineTest || r.lineTest.test(line));
     // Edge lines are always parsed (header and first time); others only when a rule still wants them.
     if (!edge && matching.length === 0) return;
     const rec = this.parse(line, lineNo);
