@@ -1,5 +1,6 @@
 // Output formats for check results. Every server-supplied string is treated as hostile.
 import { FAMILY_IDS } from '../builds/table.js';
+import { csvCell as quotedCell } from '../report/csv-cell.js';
 import { header } from './http.js';
 import type { CheckResult } from './check.js';
 
@@ -44,10 +45,9 @@ export function csvRow(r: CheckResult, index: number): string {
   return values.map(csvCell).join(',');
 }
 
-// Quoted always; a leading = + - @ is defused so spreadsheets do not evaluate server-supplied text.
+// Strings quoted, formula-defused (the report's rule) and then made printable; numbers and nulls bare.
 function csvCell(v: string | number | null): string {
   if (v === null) return '';
   if (typeof v === 'number') return String(v);
-  const safe = /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
-  return `"${printable(safe).replace(/"/g, '""')}"`;
+  return printable(quotedCell(v));
 }
