@@ -197,7 +197,7 @@ function joinByKeys(items: Keyed[], uf: UnionFind): void {
     else uf.union(i, j);
   };
   items.forEach((it, i) => {
-    if (it.ip !== null && !isLoopback(it.ip)) link(`ip:${it.ip}`, i);
+    if (hasClient(it)) link(`ip:${it.ip}`, i);
     if (it.requestId !== null) link(`rid:${it.requestId}`, i);
     if (it.canary !== null) link(`canary:${it.canary}`, i);
     for (const k of it.files) link(`file:${k}`, i);

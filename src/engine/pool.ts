@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { EvidenceFile } from '../evidence/file.js';
 import { scanFile, type FileTaskResult } from './file-task.js';
-import type { ScanOptions } from './types.js';
+import { emptyResult, type ScanOptions } from './types.js';
 
 const WORKER_URL = new URL('./worker.js', import.meta.url);
 const COMPILED = import.meta.url.endsWith('.js');
@@ -73,8 +73,7 @@ export class FilePool {
       const onMessage = (msg: { results?: FileTaskResult[]; error?: string }) => {
         w.off('error', onError);
         if (msg.results) resolve(msg.results);
-        else
-          resolve(files.map((f) => ({ findings: [], coverage: [], facts: [], bytes: 0, formats: [], skipped: [{ path: f.rel, reason: `scan failed: ${msg.error}` }] })));
+        else resolve(files.map((f) => ({ ...emptyResult(), formats: [], skipped: [{ path: f.rel, reason: `scan failed: ${msg.error}` }] })));
       };
       const onError = (err: Error) => {
         w.off('message', onMessage);

@@ -136,6 +136,8 @@ interface Read {
   sha256: string;
   bytes: number;
   head: Buffer;
+  /** The head is a minidump header (MAGIC.minidump). */
+  minidump: boolean;
   /** The whole file when it is at most SMALL bytes. */
   all: Buffer | null;
   /** Probe names whose bytes occur in the file. */
@@ -188,7 +190,7 @@ async function readFile(file: EvidenceFile, probes: Probe[]): Promise<Read> {
       tail = Buffer.from(win.subarray(Math.max(0, win.length - keep)));
     }
   }
-  return { sha256: hash.digest('hex'), bytes, head: head ?? Buffer.alloc(0), all: bytes <= SMALL ? Buffer.concat(parts) : null, found };
+  return { sha256: hash.digest('hex'), bytes, head: head ?? Buffer.alloc(0), minidump, all: bytes <= SMALL ? Buffer.concat(parts) : null, found };
 }
 
 // ---- content ------------------------------------------------------------------------------------------------
@@ -208,7 +210,7 @@ function contentChecks(ctx: Ctx, read: Read, bl: BaselineVerdict): void {
     strong = true;
     add(ctx, 'WS-28', { summary: `${ctx.file.rel} is a DER certificate request: New-ExchangeCertificate -RequestFile wrote it into a web folder` });
   }
-  const scanText = all !== null && (ctx.script || read.bytes <= SMALL_OTHER) && !MAGIC.pe(head) && !MAGIC.minidump(head);
+  const scanText = all !== null && (ctx.script || read.bytes <= SMALL_OTHER) && !MAGIC.pe(head) && !read.minidump;
   if (!scanText || all === null) return;
   const texts = fileTexts(all);
   if (!strong && binaryPage(head, texts[0])) {
@@ -307,7 +309,7 @@ function hafniumPaths(ctx: Ctx): void {
 
 function dumpAndArchiveChecks(ctx: Ctx, read: Read): void {
   const w = '\\' + ctx.win;
-  if (MAGIC.minidump(read.head)) {
+  if (read.minidump) {
     const lsass = ctx.name.includes('lsass') || read.found.has(PROBES.lsass.name);
     const staged = /\\(windows\\temp|inetpub|root|users\\public|perflogs)\\/.test(w) || (w.includes('\\programdata\\') && !w.includes('\\microsoft\\windows\\wer\\'));
     add(ctx, 'PX-07', {
