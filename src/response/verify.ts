@@ -1,12 +1,11 @@
 // `exhunt verify CASE`: re-hash every file of a case (folder or zip) against its manifest, read-only.
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { lstat, opendir, readFile, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { CUSTODY_LOG, MANIFEST_CSV, MANIFEST_JSON, parseManifest, readManifestBytes, CaseFormatError } from '../evidence/case.js';
 import { listZip, openZipEntryStream } from '../evidence/zip.js';
-import { sha256File, sha256Hex } from './custody.js';
+import { hashStream, sha256File, sha256Hex } from './custody.js';
 
 export interface Change {
   path: string;
@@ -30,16 +29,6 @@ export const verifyOk = (r: VerifyResult): boolean =>
   r.missing.length === 0 && r.changed.length === 0 && r.extra.length === 0 && r.manifestIntact !== false && r.sealIntact !== false;
 
 const CASE_META = new Set([MANIFEST_JSON, MANIFEST_CSV, CUSTODY_LOG]);
-
-async function hashStream(s: Readable): Promise<{ size: number; sha256: string }> {
-  const h = createHash('sha256');
-  let size = 0;
-  for await (const chunk of s) {
-    h.update(chunk as Buffer);
-    size += (chunk as Buffer).length;
-  }
-  return { size, sha256: h.digest('hex') };
-}
 
 /** The sha256 the last record of an action in a custody log pins, if any. */
 export function recordedHash(log: string, action: 'collect' | 'seal'): string | null {
