@@ -3,7 +3,7 @@
 // out of their quoting, so a future data edit cannot silently produce a wrong command.
 import { isDeepStrictEqual } from 'node:util';
 import { DEFAULT_SITE, SITE_WEB_CONFIG, type UrlRewriteMitigation } from './mitigations.js';
-import { HEALTH_NOTE, HEALTH_SERVICES, type ServiceMitigation } from './services.js';
+import { HEALTH_NOTE, HEALTH_SERVICES, SERVICE_MITIGATIONS, type ServiceMitigation } from './services.js';
 import { compilePattern, rulePatterns, rulesFromXml, type RewriteRule } from './urlrewrite.js';
 import { parseXml, select, xmlAttr } from './xml.js';
 
@@ -36,6 +36,8 @@ function psQuote(s: string): string {
   if (/[\u2018-\u201b\r\n]/.test(s)) throw new Error(`cannot single-quote for PowerShell: ${s}`);
   return `'${s.replace(/'/g, "''")}'`;
 }
+
+const psList = (items: readonly string[]): string => `@(${items.map(psQuote).join(', ')})`;
 
 /** appcmd values sit inside '…' inside "…" on a cmd.exe line: no quotes, no %, no line breaks. */
 function appcmdValue(s: string): string {
@@ -193,7 +195,7 @@ function psRule(r: RewriteRule): string[] {
 
 function psRulesRollback(rules: RewriteRule[]): string[] {
   return [
-    `foreach ($name in @(${rules.map((r) => psQuote(r.name)).join(', ')})) {`,
+    `foreach ($name in ${psList(rules.map((r) => r.name))}) {`,
     `    $filter = "{0}/rule[@name='{1}']" -f $root, $name`,
     '    if ((Get-WebConfiguration -Filter $filter -PSPath $site).name -eq $name) { Clear-WebConfiguration -Filter $filter -PSPath $site }',
     '}',
@@ -222,7 +224,7 @@ function psService(s: ServiceMitigation, rollback: boolean): string[] {
 }
 
 function psHealth(rollback: boolean): string[] {
-  const names = `@(${HEALTH_SERVICES.map(psQuote).join(', ')})`;
+  const names = psList(HEALTH_SERVICES);
   if (!rollback) {
     return [
       '# Prerequisite: stop Managed Availability so it does not undo the changes below',
@@ -232,8 +234,8 @@ function psHealth(rollback: boolean): string[] {
   return [
     '# Re-enable Managed Availability only when no UM/ECP/OAB mitigation remains',
     '$remaining = @()',
-    "foreach ($svc in @('MSExchangeUM', 'MSExchangeUMCR')) { $s = Get-Service -Name $svc -ErrorAction SilentlyContinue; if ($s -and $s.StartType -eq 'Disabled') { $remaining += $svc } }",
-    "foreach ($pool in @('MSExchangeECPAppPool', 'MSExchangeOABAppPool')) { $p = Get-Item -Path \"IIS:\\AppPools\\$pool\" -ErrorAction SilentlyContinue; if ($p -and $p.autoStart -eq $false) { $remaining += $pool } }",
+    `foreach ($svc in ${psList(SERVICE_MITIGATIONS.flatMap((m) => m.services))}) { $s = Get-Service -Name $svc -ErrorAction SilentlyContinue; if ($s -and $s.StartType -eq 'Disabled') { $remaining += $svc } }`,
+    `foreach ($pool in ${psList(SERVICE_MITIGATIONS.flatMap((m) => m.appPools))}) { $p = Get-Item -Path "IIS:\\AppPools\\$pool" -ErrorAction SilentlyContinue; if ($p -and $p.autoStart -eq $false) { $remaining += $pool } }`,
     'if ($remaining.Count -eq 0) {',
     `    foreach ($svc in ${names}) { if (Get-Service -Name $svc -ErrorAction SilentlyContinue) { Set-Service -Name $svc -StartupType Automatic; Start-Service -Name $svc } }`,
     '} else {',

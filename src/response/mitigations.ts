@@ -101,8 +101,6 @@ export const PROXYNOTSHELL_URLREWRITE: UrlRewriteMitigation = {
   ],
 };
 
-export const URL_REWRITE_MITIGATIONS: readonly UrlRewriteMitigation[] = [PROXYLOGON_EOMT, PROXYNOTSHELL_URLREWRITE];
-
 /** Requests a mitigation must block, with where each comes from. */
 export interface LabelledRequest extends HttpRequest {
   label: string;
