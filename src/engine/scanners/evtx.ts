@@ -20,11 +20,17 @@ import { emptyResult, type FileScanResult, type Scanner } from '../types.js';
 
 export function toLogRecord(e: EvtxEvent, path: string): LogRecord {
   const fields: Record<string, string> = {};
-  const values = Array.isArray(e.data) ? e.data : Object.values(e.data);
-  if (Array.isArray(e.data)) e.data.forEach((v, i) => (fields[`Data[${i}]`] = v));
-  else for (const [k, v] of Object.entries(e.data)) fields[k in e.system ? `EventData.${k}` : k] = v;
+  let values: string[];
+  if (Array.isArray(e.data)) {
+    values = e.data;
+    values.forEach((v, i) => (fields[`Data[${i}]`] = v));
+  } else {
+    values = Object.values(e.data);
+    for (const [k, v] of Object.entries(e.data)) fields[k in e.system ? `EventData.${k}` : k] = v;
+  }
   Object.assign(fields, e.system);
-  fields.Message = e.message !== undefined ? [e.message, ...values].join('\n') : values.join('\n');
+  const joined = values.join('\n');
+  fields.Message = e.message === undefined ? joined : values.length ? `${e.message}\n${joined}` : e.message;
   return { format: 'evtx', path, record: e.record, time: e.time, fields };
 }
 

@@ -14,7 +14,7 @@ import {
   u64String,
   utf16,
 } from './bytes.js';
-import type { XmlAttr, XmlElement, XmlNode, XmlPI } from './tree.js';
+import { textOfNodes, type XmlAttr, type XmlElement, type XmlNode, type XmlPI } from './tree.js';
 
 /** Malformed EVTX data; `offset` is relative to the file when known, else to the chunk. */
 export class EvtxError extends ParseError {
@@ -425,13 +425,4 @@ function pushText(out: XmlNode[], s: string): void {
   const last = out.length - 1;
   if (last >= 0 && typeof out[last] === 'string') out[last] = (out[last] as string) + s;
   else out.push(s);
-}
-
-function textOfNodes(nodes: readonly XmlNode[]): string {
-  let s = '';
-  for (const n of nodes) {
-    if (typeof n === 'string') s += n;
-    else if ('children' in n) s += textOfNodes(n.children);
-  }
-  return s;
 }

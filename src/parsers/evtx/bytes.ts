@@ -67,9 +67,10 @@ export function filetimeIso(buf: Buffer, off: number): string | null {
   return `${lastPrefix}.${String(frac).padStart(7, '0')}Z`;
 }
 
+const p2 = (n: number): string => String(n).padStart(2, '0');
+
 /** SYSTEMTIME (8 × u16: year, month, weekday, day, hour, minute, second, ms) as ISO 8601. */
 export function systemtimeIso(buf: Buffer, off: number): string {
-  const p2 = (n: number) => String(n).padStart(2, '0');
   const y = buf.readUInt16LE(off);
   const mo = buf.readUInt16LE(off + 2);
   const d = buf.readUInt16LE(off + 6);

@@ -37,12 +37,16 @@ export function childOf(e: XmlElement, name: string): XmlElement | undefined {
 
 /** All text under an element, in document order. */
 export function textOf(e: XmlElement): string {
-  const c = e.children;
+  return textOfNodes(e.children);
+}
+
+/** All text in a node list (processing instructions excluded), in document order. */
+export function textOfNodes(c: readonly XmlNode[]): string {
   if (c.length === 1 && typeof c[0] === 'string') return c[0];
   let s = '';
   for (const n of c) {
     if (typeof n === 'string') s += n;
-    else if (isElement(n)) s += textOf(n);
+    else if (isElement(n)) s += textOfNodes(n.children);
   }
   return s;
 }
