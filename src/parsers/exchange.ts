@@ -100,7 +100,7 @@ function usefulVersion(v: string): boolean {
 
 /** Parser for the comma-separated Exchange logs: columns by header name, never by position. */
 export class ExchangeCsvParser implements LineParser {
-  private fields: string[] | null;
+  private fields: string[] | null = null;
   private headerLine: string | null = null;
   private timeIndex = -1;
   private readonly found: Array<{ kind: 'build' | 'hostname'; value: string; origin: string; line: number }> = [];
@@ -108,9 +108,7 @@ export class ExchangeCsvParser implements LineParser {
   constructor(
     private readonly format: string,
     private readonly rel: string,
-  ) {
-    this.fields = null;
-  }
+  ) {}
 
   directive(line: string, lineNo: number): void {
     const colon = line.indexOf(':');
@@ -151,15 +149,18 @@ export class ExchangeCsvParser implements LineParser {
     if (this.format === 'ecp-server' || this.format === 'ecp-activity') addEcpBag(fields, line);
     this.noteBuild(fields.TargetServerVersion, 'TargetServerVersion (back end, CU only)', lineNo);
     this.noteBuild(fields['S:BLD'] ?? fields['S:Bld'], 'ECP S:BLD', lineNo);
-    if (this.format === 'httpproxy' && fields.ServerHostName && this.found.every((f) => f.kind !== 'hostname'))
-      this.found.push({ kind: 'hostname', value: fields.ServerHostName, origin: 'ServerHostName', line: lineNo });
-    if (this.format === 'ecp-server' && fields.ServerName && /^[A-Za-z0-9-]{1,63}$/.test(fields.ServerName) && this.found.every((f) => f.kind !== 'hostname'))
-      this.found.push({ kind: 'hostname', value: fields.ServerName, origin: 'ServerName', line: lineNo });
+    if (this.format === 'httpproxy' && fields.ServerHostName) this.noteHostname(fields.ServerHostName, 'ServerHostName', lineNo);
+    if (this.format === 'ecp-server' && fields.ServerName && /^[A-Za-z0-9-]{1,63}$/.test(fields.ServerName)) this.noteHostname(fields.ServerName, 'ServerName', lineNo);
     return { format: this.format, path: this.rel, line: lineNo, time, fields, raw: line };
   }
 
   facts() {
     return this.found;
+  }
+
+  /** The first host name a record names (one per file). */
+  private noteHostname(value: string, origin: string, line: number): void {
+    if (this.found.every((f) => f.kind !== 'hostname')) this.found.push({ kind: 'hostname', value, origin, line });
   }
 
   /** A build a record names; the x.js probe's bogus `0.00.0003.000` and non-Exchange majors are ignored. */

@@ -31,11 +31,14 @@ async function dumpFile(path: string, xml: boolean): Promise<boolean> {
   }
   const problems: EvtxProblem[] = [];
   let reported = 0;
+  const reportNew = (): void => {
+    for (; reported < problems.length; reported++) warn(problemLine(path, problems[reported]));
+  };
   for await (const batch of readEventLog(file, format, problems)) {
     await write(batch.map((e) => (xml ? renderXml(e.xml) : JSON.stringify(jsonRecord(e)) + '\n')).join(''));
-    for (; reported < problems.length; reported++) warn(problemLine(path, problems[reported]));
+    reportNew();
   }
-  for (; reported < problems.length; reported++) warn(problemLine(path, problems[reported]));
+  reportNew();
   return true;
 }
 

@@ -13,7 +13,8 @@ import { LineDispatcher } from '../dispatch.js';
 const NL = 10;
 const HASH = 35;
 /** A longer line is not parsed (reported); it is still counted. */
-export const MAX_LINE = 16 * 1024 * 1024;
+const MAX_LINE = 16 * 1024 * 1024;
+const OVERSIZED = `line longer than ${MAX_LINE / 1024 / 1024} MiB: not parsed`;
 /** How many lines at the start (and end) are read to learn the header and the first (last) record time. */
 const EDGE_LINES = 50;
 const NL_HASH = Buffer.from('\n#');
@@ -45,7 +46,7 @@ function looksBinary(head: Buffer): boolean {
   return false;
 }
 
-export function decodeHead(head: Buffer): string {
+function decodeHead(head: Buffer): string {
   const text = head.toString('utf8');
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
@@ -121,14 +122,14 @@ class TextLogScan {
         const nl = chunk.indexOf(NL);
         if (nl === -1) {
           if (!oversized && carry!.length + chunk.length > MAX_LINE) {
-            this.noteBad(this.lineNo + 1, `line longer than ${MAX_LINE / 1024 / 1024} MiB: not parsed`);
+            this.noteBad(this.lineNo + 1, OVERSIZED);
             oversized = true;
             carry = null;
           } else if (!oversized) carry = Buffer.concat([carry!, chunk]);
           continue;
         }
         if (!oversized && carry!.length + nl > MAX_LINE) {
-          this.noteBad(this.lineNo + 1, `line longer than ${MAX_LINE / 1024 / 1024} MiB: not parsed`);
+          this.noteBad(this.lineNo + 1, OVERSIZED);
           oversized = true;
         }
         if (oversized) {
@@ -142,7 +143,7 @@ class TextLogScan {
       if (lastNl >= from) this.region(chunk.subarray(from, lastNl + 1));
       const rest = chunk.subarray(Math.max(from, lastNl + 1));
       if (rest.length > MAX_LINE) {
-        this.noteBad(this.lineNo + 1, `line longer than ${MAX_LINE / 1024 / 1024} MiB: not parsed`);
+        this.noteBad(this.lineNo + 1, OVERSIZED);
         oversized = true;
       } else if (rest.length) carry = Buffer.from(rest);
     }
