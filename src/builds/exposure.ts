@@ -43,7 +43,10 @@ export function buildEvidence(facts: readonly Fact[]): BuildEvidence[] {
 
 /** The most telling build: full builds (with the SU level) beat CU-only ones, then the newest observation. */
 export function bestBuild(facts: readonly Fact[]): BuildEvidence | null {
-  const all = buildEvidence(facts);
+  return pickBest(buildEvidence(facts));
+}
+
+function pickBest(all: readonly BuildEvidence[]): BuildEvidence | null {
   return all.reduce<BuildEvidence | null>((best, e) => (best === null || better(e, best) ? e : best), null);
 }
 
@@ -87,8 +90,8 @@ function openCves(e: BuildEvidence): { cve: string; preAuth: boolean }[] {
  */
 export function exposureFindings(facts: readonly Fact[], since: string): RawFinding[] {
   const all = buildEvidence(facts);
-  if (all.length === 0) return [];
-  const best = all.reduce((a, e) => (better(e, a) ? e : a));
+  const best = pickBest(all);
+  if (best === null) return [];
   // CU-only facts decide only when no full build was seen (a definite "no SU exists for this CU" still counts).
   const full = all.filter((e) => e.build.precision === 'full');
   const window = inWindow(full.length > 0 ? full : [best], since);

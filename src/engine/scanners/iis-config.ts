@@ -116,8 +116,9 @@ const POOLS = [
 function appPoolOutputs(root: XmlElement, file: EvidenceFile, out: FileScanResult): void {
   const pools = select(root, ['system.applicationHost', 'applicationPools']);
   const dflt = pools.flatMap((p) => select(p, ['applicationPoolDefaults']))[0]?.attrs.autoStart ?? 'true';
+  const added = pools.flatMap((x) => select(x, ['add']));
   for (const p of POOLS) {
-    const el = pools.flatMap((x) => select(x, ['add'])).find((a) => (a.attrs.name ?? '').toLowerCase() === p.pool.toLowerCase());
+    const el = added.find((a) => (a.attrs.name ?? '').toLowerCase() === p.pool.toLowerCase());
     if (!el) continue;
     const autoStart = (el.attrs.autoStart ?? dflt).toLowerCase() !== 'false';
     const startMode = el.attrs.startMode ?? 'OnDemand';
