@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readEvtxBuffer, readEvtxStream, renderXml, type EvtxEvent, type EvtxProblem } from '../src/parsers/evtx/index.js';
+import { parseXmlFragment, readEvtxBuffer, readEvtxStream, renderXml, toEvent, type EvtxEvent, type EvtxProblem } from '../src/parsers/evtx/index.js';
 
 const EXTERNAL = join(import.meta.dirname, '../../shared/data/external');
 const RS = 'evtx-rs-samples';
@@ -163,5 +163,17 @@ describe('EVTX streaming', () => {
       expect(streamed).toEqual(whole);
       expect(problems).toHaveLength(4);
     }
+  });
+});
+
+describe('EVTX names from evidence are data, not object keys', () => {
+  it('entity and System names such as constructor are not looked up on Object.prototype', () => {
+    const xml = parseXmlFragment(
+      '<Event xmlns="http://schemas.microsoft.com/win/2004/08/events/event"><System><Provider Name="P" constructor="c"/>' +
+        '<TimeCreated SystemTime="2021-03-03T00:00:00Z" toString="t"/></System><EventData><Data Name="A">&amp;&constructor;&toString;</Data></EventData></Event>',
+    );
+    const e = toEvent(xml, 0, 1, null);
+    expect(e.data).toEqual({ A: '&&constructor;&toString;' });
+    expect(e.system).toMatchObject({ Provider: 'P', constructor: 'c', TimeCreated: '2021-03-03T00:00:00Z', toString: 't' });
   });
 });

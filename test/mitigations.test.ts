@@ -174,6 +174,7 @@ describe('URL Rewrite helpers and XML reader', () => {
     expect(() => parseXml('<a x="1" x="2"/>')).toThrow(/duplicate/);
     expect(() => parseXml('<a>&</a>')).toThrow(/bare/);
     expect(() => parseXml('<a/><b/>')).toThrow(/more than one root/);
+    expect(() => parseXml('<a x="&toString;"/>')).toThrow(/unknown entity/);
     expect(parseXml('\ufeff<?xml version="1.0"?><a q="&lt;&#x41;"><!-- c --><b/></a>').attrs.q).toBe('<A');
   });
 });

@@ -27,7 +27,7 @@ const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '
 function decodeEntities(s: string, line: number): string {
   return s.replace(/&([^;&\s]{1,10});|&/g, (whole, ref: string | undefined) => {
     if (ref === undefined) throw new XmlError('bare "&" (must be &amp;)', line);
-    if (ref in PREDEFINED) return PREDEFINED[ref];
+    if (Object.hasOwn(PREDEFINED, ref)) return PREDEFINED[ref]; // not `in`: `&constructor;` is no entity
     const num = /^#(?:x([0-9A-Fa-f]+)|([0-9]+))$/.exec(ref);
     if (!num) throw new XmlError(`unknown entity ${whole}`, line);
     const code = num[1] !== undefined ? parseInt(num[1], 16) : parseInt(num[2], 10);

@@ -14,7 +14,7 @@ import {
   u64String,
   utf16,
 } from './bytes.js';
-import { textOfNodes, type XmlAttr, type XmlElement, type XmlNode, type XmlPI } from './tree.js';
+import { textOfNodes, XML_ENTITIES, type XmlAttr, type XmlElement, type XmlNode, type XmlPI } from './tree.js';
 
 /** Malformed EVTX data; `offset` is relative to the file when known, else to the chunk. */
 export class EvtxError extends ParseError {
@@ -54,8 +54,6 @@ type Value = string | string[] | XmlNode[] | null;
 
 /** Nesting guard: templates may embed BinXML values that embed templates; hostile files could loop. */
 const MAX_DEPTH = 48;
-
-const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 
 /** Per-chunk BinXML state: the name (string) cache and the template cache, both keyed by chunk offset. */
 export class ChunkBinXml {
@@ -172,7 +170,7 @@ export class ChunkBinXml {
         return pos + 3;
       case 0x09: {
         const r = this.nameRef(pos + 1, end);
-        out.push(ENTITIES[r.name] ?? `&${r.name};`);
+        out.push(XML_ENTITIES.get(r.name) ?? `&${r.name};`);
         return r.pos;
       }
       case 0x0d:

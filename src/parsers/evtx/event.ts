@@ -66,10 +66,11 @@ function intOrNull(s: string | undefined): number | null {
   return s !== undefined && /^\s*\d+\s*$/.test(s) ? Number(s) : null;
 }
 
-const SYSTEM_ATTR_NAMES: Record<string, Record<string, string>> = {
-  Provider: { Name: 'Provider', Guid: 'ProviderGuid' },
-  TimeCreated: { SystemTime: 'TimeCreated' },
-};
+// Maps, not object literals: element and attribute names come from evidence (`constructor` must stay a name).
+const SYSTEM_ATTR_NAMES = new Map([
+  ['Provider', new Map([['Name', 'Provider'], ['Guid', 'ProviderGuid']])],
+  ['TimeCreated', new Map([['SystemTime', 'TimeCreated']])],
+]);
 
 function systemValues(system: XmlElement): Record<string, string> {
   const out: Record<string, string> = {};
@@ -77,8 +78,8 @@ function systemValues(system: XmlElement): Record<string, string> {
     if (typeof c === 'string' || !isElement(c)) continue;
     const text = textOf(c);
     if (text !== '' || c.attrs.length === 0) out[c.name] = text;
-    const rename = SYSTEM_ATTR_NAMES[c.name];
-    for (const a of c.attrs) out[rename?.[a.name] ?? a.name] = a.value;
+    const rename = SYSTEM_ATTR_NAMES.get(c.name);
+    for (const a of c.attrs) out[rename?.get(a.name) ?? a.name] = a.value;
   }
   return out;
 }

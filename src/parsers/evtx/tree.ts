@@ -51,6 +51,18 @@ export function textOfNodes(c: readonly XmlNode[]): string {
   return s;
 }
 
+/**
+ * The five predefined XML entities (BinXML entity references and XML exports both use them). A Map, not an object
+ * literal: names come from evidence, and `constructor` or `toString` must not resolve to Object.prototype members.
+ */
+export const XML_ENTITIES: ReadonlyMap<string, string> = new Map([
+  ['amp', '&'],
+  ['lt', '<'],
+  ['gt', '>'],
+  ['quot', '"'],
+  ['apos', "'"],
+]);
+
 const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
 const escape = (s: string): string => s.replace(/[&<>"]/g, (c) => ESC[c]);
 

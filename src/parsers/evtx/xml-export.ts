@@ -4,7 +4,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { EvtxProblem } from './chunk.js';
 import { toEvent, type EvtxEvent } from './event.js';
-import type { XmlAttr, XmlElement, XmlNode } from './tree.js';
+import { XML_ENTITIES, type XmlAttr, type XmlElement, type XmlNode } from './tree.js';
 
 const EVENT_NS = /<Event\s+xmlns\s*=\s*["']http:\/\/schemas\.microsoft\.com\/win\/2004\/08\/events\/event["']/;
 
@@ -21,12 +21,10 @@ export function isXmlEventExport(head: Buffer): boolean {
   return start.startsWith('<') && EVENT_NS.test(start);
 }
 
-const ENTITY: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
-
 function decodeEntities(s: string): string {
   if (s.indexOf('&') < 0) return s;
   return s.replace(/&(#x[0-9a-fA-F]+|#\d+|\w+);/g, (m, e: string) => {
-    if (e[0] !== '#') return ENTITY[e] ?? m;
+    if (e[0] !== '#') return XML_ENTITIES.get(e) ?? m;
     const code = e[1] === 'x' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
     return code <= 0x10ffff ? String.fromCodePoint(code) : m;
   });
