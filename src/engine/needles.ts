@@ -109,7 +109,7 @@ export function planFinder(spec: NeedleSpec, hist: Uint32Array): Finder {
 }
 
 /** Whether the finder's needle occurs at `at` (false when it would run past either end of `buf`). */
-export function matchesAt(buf: Uint8Array, at: number, f: Finder): boolean {
+function matchesAt(buf: Uint8Array, at: number, f: Finder): boolean {
   const n = f.needle;
   if (at < 0 || at + n.length > buf.length) return false;
   if (!f.insensitive) {

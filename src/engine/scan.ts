@@ -163,7 +163,7 @@ function numberFindings(raw: RawFinding[]): Finding[] {
 }
 
 /** One coverage row per log source: files and records summed, the earliest first and latest last record. */
-export function mergeCoverage(rows: Coverage[]): Coverage[] {
+function mergeCoverage(rows: Coverage[]): Coverage[] {
   const by = new Map<string, Coverage>();
   for (const r of rows) {
     const key = `${r.source}\u0000${r.format}`;

@@ -13,7 +13,7 @@ export interface ZipEntryInfo {
 }
 
 /** Hard limits for reading evidence zips: a hostile archive must not exhaust the machine. */
-export const ZIP_LIMITS = {
+const ZIP_LIMITS = {
   maxEntries: 2_000_000,
   /** Declared uncompressed/compressed ratio above which a large entry is treated as a zip bomb. */
   maxRatio: 1000,
@@ -42,7 +42,7 @@ export function safeEntryName(name: string): string | null {
 }
 
 /** Why an entry must not be read, or null when it may be. Pure: decided from the central directory record. */
-export function entryProblem(e: yauzl.Entry): string | null {
+function entryProblem(e: yauzl.Entry): string | null {
   if ((e.generalPurposeBitFlag & 0x1) !== 0) return 'encrypted entry: cannot be read';
   const type = (e.externalFileAttributes >>> 16) & S_IFMT;
   const unix = e.versionMadeBy >> 8 === 3;

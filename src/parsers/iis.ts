@@ -4,7 +4,7 @@ import type { LogRecord } from '../model.js';
 import type { LineParser, TextLogFormat } from './types.js';
 
 /** Exchange's default IIS field selection for both sites (used when a file has no `#Fields`). */
-export const IIS_DEFAULT_FIELDS = [
+const IIS_DEFAULT_FIELDS = [
   'date', 'time', 's-ip', 'cs-method', 'cs-uri-stem', 'cs-uri-query', 's-port', 'cs-username', 'c-ip',
   'cs(User-Agent)', 'cs(Referer)', 'sc-status', 'sc-substatus', 'sc-win32-status', 'time-taken',
 ] as const;
@@ -45,7 +45,7 @@ export function detectIis(head: string, _rel: string): boolean | string {
 }
 
 /** `date` + `time` (UTC in W3C logs) to ISO, or null when they do not have the W3C shape. */
-export function w3cTime(date: string | undefined, time: string | undefined): string | null {
+function w3cTime(date: string | undefined, time: string | undefined): string | null {
   if (!date || !time || date.length !== 10 || date[4] !== '-' || date[7] !== '-') return null;
   if (time.length < 8 || time[2] !== ':' || time[5] !== ':') return null;
   return `${date}T${time.slice(0, 8)}Z`;

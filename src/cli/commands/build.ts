@@ -31,7 +31,7 @@ export function registerBuild(program: Command): void {
 }
 
 /** The `--json` shape: build, product, cu, families, install first; detail after. */
-export function toJson(a: Assessment): Record<string, unknown> {
+function toJson(a: Assessment): Record<string, unknown> {
   return {
     build: a.build,
     product: a.product,

@@ -54,7 +54,7 @@ async function openFile(path: string): Promise<EvidenceFile | null> {
 }
 
 /** The JSON Lines shape of `exhunt evtx dump`. */
-export function jsonRecord(e: EvtxEvent): Record<string, unknown> {
+function jsonRecord(e: EvtxEvent): Record<string, unknown> {
   const out: Record<string, unknown> = {
     record: e.record,
     time: e.time,

@@ -84,7 +84,7 @@ async function checkIocAndYara(flags: ScanFlags): Promise<void> {
 }
 
 /** Exit 1 when anything worth a look was found (informational findings alone do not count). */
-export function exitCodeFor(report: ScanReport): number {
+function exitCodeFor(report: ScanReport): number {
   return report.hosts.some((h) => h.findings.some((f) => SEVERITY_RANK[f.severity] > SEVERITY_RANK.info)) ? EXIT.FINDINGS : EXIT.CLEAN;
 }
 

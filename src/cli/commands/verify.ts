@@ -6,7 +6,7 @@ import { verifyCase, verifyOk, type VerifyResult } from '../../response/verify.j
 const pinState = (v: boolean | null, what: string): string =>
   v === null ? `${what}: no record to compare` : v ? `${what}: intact` : `${what}: CHANGED`;
 
-export function formatVerify(r: VerifyResult): string {
+function formatVerify(r: VerifyResult): string {
   const lines = [
     `${r.checked} files checked: ${r.changed.length} changed, ${r.missing.length} missing, ${r.extra.length} not in manifest`,
     ...r.changed.map((c) => `CHANGED  ${c.path}  (${c.expected.size} → ${c.actual.size} bytes, sha256 ${c.actual.sha256})`),
