@@ -4,7 +4,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Fact } from '../model.js';
-import { listZip, openZipEntryStream, safeEntryName } from './zip.js';
+import { readAll } from './file.js';
+import { listZip, safeEntryName } from './zip.js';
 
 export const CASE_SCHEMA = 'exhunt.case/1';
 export const MANIFEST_JSON = 'manifest.json';
@@ -113,9 +114,7 @@ async function readZipManifest(zip: string): Promise<Buffer | null> {
   const entry = entries.find((e) => e.name === MANIFEST_JSON);
   if (!entry) return null;
   if (entry.size > MAX_MANIFEST_BYTES) throw new CaseFormatError('manifest.json too large');
-  const parts: Buffer[] = [];
-  for await (const chunk of await openZipEntryStream(zip, entry.name)) parts.push(chunk as Buffer);
-  return Buffer.concat(parts);
+  return readAll({ kind: 'zip', zip, entry: entry.name, rel: entry.name, size: entry.size, mtimeMs: entry.mtimeMs });
 }
 
 /** The raw manifest bytes of a case folder or case zip, or null when it has no manifest. */
