@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { evtxScanner } from '../src/engine/scanners/evtx.js';
+import { evtxScanner, toLogRecord } from '../src/engine/scanners/evtx.js';
 import type { FileScanResult } from '../src/engine/types.js';
 import { readHead, type EvidenceFile } from '../src/evidence/file.js';
 import { EVTX_RULES } from '../src/rules/evtx.js';
@@ -143,5 +143,16 @@ describe('EVTX rules metadata', () => {
       expect(r.description.length).toBeGreaterThan(40);
       expect(r.formats).toEqual(['evtx']);
     }
+  });
+});
+
+describe('toLogRecord', () => {
+  it('renames only EventData names that are real System fields (not Object.prototype members)', () => {
+    const r = toLogRecord(
+      { record: 1, time: null, eventId: 1, level: 4, provider: 'P', channel: 'C', computer: 'H', data: { Channel: 'x', toString: 'y' }, system: { Channel: 'C' }, xml: [], offset: 0 },
+      'a.evtx',
+    );
+    expect(r.fields).toMatchObject({ 'EventData.Channel': 'x', toString: 'y', Channel: 'C', Message: 'x\ny' });
+    expect(Object.hasOwn(r.fields, 'EventData.toString')).toBe(false);
   });
 });

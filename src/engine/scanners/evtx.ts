@@ -26,7 +26,7 @@ export function toLogRecord(e: EvtxEvent, path: string): LogRecord {
     values.forEach((v, i) => (fields[`Data[${i}]`] = v));
   } else {
     values = Object.values(e.data);
-    for (const [k, v] of Object.entries(e.data)) fields[k in e.system ? `EventData.${k}` : k] = v;
+    for (const [k, v] of Object.entries(e.data)) fields[Object.hasOwn(e.system, k) ? `EventData.${k}` : k] = v;
   }
   Object.assign(fields, e.system);
   const joined = values.join('\n');
