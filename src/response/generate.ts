@@ -143,13 +143,10 @@ function appcmdService(s: ServiceMitigation, rollback: boolean): string[] {
   const svc = s.services.flatMap((n) =>
     rollback ? [`sc.exe config ${n} start= auto`, `sc.exe start ${n}`] : [`sc.exe stop ${n}`, `sc.exe config ${n} start= disabled`],
   );
-  const pools = s.appPools.flatMap((p) =>
+  const pools = s.appPools.map(appcmdValue).flatMap((p) =>
     rollback
-      ? [`${APPCMD} set apppool /apppool.name:"${appcmdValue(p)}" /autoStart:true`, `${APPCMD} start apppool /apppool.name:"${p}"`]
-      : [
-          `${APPCMD} set apppool /apppool.name:"${appcmdValue(p)}" /autoStart:false /startMode:OnDemand`,
-          `${APPCMD} stop apppool /apppool.name:"${p}"`,
-        ],
+      ? [`${APPCMD} set apppool /apppool.name:"${p}" /autoStart:true`, `${APPCMD} start apppool /apppool.name:"${p}"`]
+      : [`${APPCMD} set apppool /apppool.name:"${p}" /autoStart:false /startMode:OnDemand`, `${APPCMD} stop apppool /apppool.name:"${p}"`],
   );
   return [`REM ${s.title}`, ...svc, ...pools];
 }
