@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { IocFileError, iocs, parseCsv, useIocFiles, uaScopeFits } from '../src/rules/iocs.js';
+import { IOC_IP_RULE, IocFileError, iocs, parseCsv, useIocFiles, uaScopeFits } from '../src/rules/iocs.js';
 import { iisFormat } from '../src/parsers/iis.js';
 import { IIS_RULES } from '../src/rules/iis.js';
 import { driveText } from './iis-driver.js';
@@ -119,5 +119,14 @@ describe('--ioc user files', () => {
     expect(() => useIocFiles([join(dir, 'missing.csv')])).toThrow(IocFileError);
     expect(() => useIocFiles([put('bad.json', '{"objects": 3}')])).toThrow(/not a STIX bundle/);
     expect(() => useIocFiles([put('bad2.json', '{nope')])).toThrow(/not valid JSON/);
+  });
+});
+
+describe('PL-15 on IPv4-mapped IPv6 client addresses', () => {
+  it('matches ::ffff:a.b.c.d as the IPv4 address on the list, inside its window', () => {
+    const rec = (ip: string) => ({ format: 'iis', path: 'u_ex210303.log', line: 5, time: '2021-03-03T06:49:42Z', fields: { 'c-ip': ip }, raw: `x ${ip} y` });
+    expect(IOC_IP_RULE.match(rec('::ffff:130.255.189.21'))).toMatchObject({ client_ip: '130.255.189.21' });
+    expect(IOC_IP_RULE.match(rec('::FFFF:130.255.189.21'))).toMatchObject({ client_ip: '130.255.189.21' });
+    expect(IOC_IP_RULE.match(rec('::ffff:130.255.189.22'))).toBeNull();
   });
 });

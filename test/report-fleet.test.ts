@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { fleetTable, terminalSafe } from '../src/report/fleet.js';
+import { fleetTable } from '../src/report/fleet.js';
+import { safeText } from '../src/report/terminal.js';
 import { attackSpan } from '../src/report/summary.js';
 import { compromisedFindings, cov, finding, FULL_COVERAGE, host, report, scannedFindings } from './report-fixtures.js';
 
@@ -41,7 +42,7 @@ describe('fleetTable', () => {
   });
 
   it('neutralises terminal escapes and bidi overrides in host names', () => {
-    expect(terminalSafe('evil\x1b]0;pwned\x07\u202ename')).toBe('evil\\x1b]0;pwned\\x07?name');
+    expect(safeText('evil\x1b]0;pwned\x07\u202ename')).toBe('evil\\x1b]0;pwned\\x07?name');
     const out = fleetTable(report([host('a\x1b[2Jb', [], [], 'clean')]), { color: false });
     expect(out).not.toContain('\x1b');
   });

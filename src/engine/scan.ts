@@ -3,6 +3,7 @@ import { basename, resolve } from 'node:path';
 import type { Coverage, Fact, Finding, HostResult, ScanReport, Skipped } from '../model.js';
 import { SEVERITY_RANK } from '../model.js';
 import { listEvidence } from '../evidence/discover.js';
+import { closeZips } from '../evidence/zip.js';
 import type { EvidenceFile } from '../evidence/file.js';
 import { VERSION } from '../version.js';
 import { FilePool } from './pool.js';
@@ -50,7 +51,7 @@ export async function scan(req: ScanRequest): Promise<ScanReport> {
       hosts.push(await scanHost(req.paths[i], i, req.paths.length, pool, options, req.onProgress));
     }
   } finally {
-    await pool.close();
+    await Promise.all([pool.close(), closeZips()]);
   }
   return {
     schema: 'exhunt.scan/1',

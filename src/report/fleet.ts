@@ -13,13 +13,6 @@ const COLORS: Record<Verdict, string> = {
 };
 const RESET = '\x1b[0m';
 
-/**
- * Host names can come from evidence: control characters are shown escaped (terminal.ts), and bidi overrides
- * (text that reads differently than it sorts, in a column meant to be scanned by eye) as `?`.
- */
-export function terminalSafe(s: string): string {
-  return safeText(s).replace(/[\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '?');
-}
 
 const HEADER = ['HOST', 'VERDICT', 'STAGE', 'CRIT', 'HIGH', 'MED', 'LOW', 'FIRST ATTACK', 'LAST ATTACK', 'LOGS COVER'];
 const NUMERIC = new Set([3, 4, 5, 6]);
@@ -30,7 +23,7 @@ function row(host: HostResult): string[] {
   const span = coverageSpan(host.coverage);
   const coverText = span.first === null ? 'no logs' : `${shortDay(span.first)} → ${shortDay(span.last)}`;
   return [
-    terminalSafe(host.name),
+    safeText(host.name),
     host.verdict,
     correlationOf(host).stage,
     String(counts.critical),

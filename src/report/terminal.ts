@@ -13,9 +13,14 @@ function paint(style: Style, code: keyof typeof CODES, s: string): string {
   return style.color ? `\x1b[${CODES[code]}m${s}\x1b[0m` : s;
 }
 
-/** Evidence is attacker-controlled: control characters (terminal escapes) are shown, never sent to the terminal. */
+/**
+ * Evidence is attacker-controlled: control characters (terminal escapes) are shown escaped, never sent to the
+ * terminal, and direction overrides (which can make a name read as another) become `?`.
+ */
 export function safeText(s: string): string {
-  return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return s
+    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+    .replace(/[\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '?');
 }
 
 const VERDICT_COLOR: Record<Verdict, keyof typeof CODES> = {

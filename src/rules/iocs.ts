@@ -273,10 +273,11 @@ export function useIocFiles(files: readonly string[]): string[] {
 
 const IP_FIELDS = ['c-ip', 'ClientIpAddress', 'ClientIPAddress'] as const;
 
+/** The client address, lower case; an IPv4-mapped IPv6 form (`::ffff:1.2.3.4`) as its IPv4 address. */
 function recordIp(rec: LogRecord): string | null {
   for (const f of IP_FIELDS) {
     const v = rec.fields[f];
-    if (v) return v.toLowerCase();
+    if (v) return v.toLowerCase().replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
   }
   return null;
 }
