@@ -32,12 +32,37 @@ export interface IocStore {
   /** File names (lower case). `genuine` rows are Exchange's own files: never flag by name alone. */
   fileNames: Map<string, IocSource & { genuine: boolean }>;
   /** Full Windows paths, lower case, `\` separators. */
-  paths: Map<string, IocSource>;
+  /** Full path -> source, with `tail`: the path without its drive letter (matched against evidence paths). */
+  paths: Map<string, IocSource & { tail: string }>;
   /** URL paths as requested (lower case). */
   urlPaths: Map<string, IocSource>;
   pathRegexes: PathRegexIoc[];
   /** Non-web-shell artefacts (data/iocs/file_artefacts.csv rows). */
-  artefacts: Array<{ kind: string; value: string; what: string; source: string }>;
+  artefacts: Artefact[];
+}
+
+/** A file_artefacts.csv row, normalised once at load: `lower` (a path without its drive) and a compiled regex. */
+export interface Artefact {
+  kind: string;
+  value: string;
+  what: string;
+  source: string;
+  lower: string;
+  re: RegExp | null;
+}
+
+function artefact(r: Record<string, string>): Artefact {
+  const lower = r.value.toLowerCase();
+  let re: RegExp | null = null;
+  // Compiled-page names (App_Web_*) are matched by the sweep's own WS-09 check, not as a path pattern.
+  if (r.kind === 'regex' && !r.value.startsWith('App_Web')) {
+    try {
+      re = new RegExp(r.value, 'i');
+    } catch {
+      re = null;
+    }
+  }
+  return { kind: r.kind, value: r.value, what: r.what, source: r.source, lower: r.kind === 'path' ? lower.replace(/^c:\\/, '') : lower, re };
 }
 
 export class IocFileError extends Error {
@@ -103,7 +128,7 @@ function loadBuiltins(dir: string): IocStore {
   for (const r of read('user_agents.csv'))
     pushTo(st.userAgents, iisUaKey(r.user_agent), { source: r.source, note: r.context, scope: r.scope });
   for (const r of read('webshell_files.csv')) addFileIoc(st, r.kind, r.value, { source: r.source, note: r.caveat || r.campaign });
-  st.artefacts = read('file_artefacts.csv').map((r) => ({ kind: r.kind, value: r.value, what: r.what, source: r.source }));
+  st.artefacts = read('file_artefacts.csv').map(artefact);
   return st;
 }
 
@@ -112,9 +137,11 @@ function addFileIoc(st: IocStore, kind: string, value: string, src: IocSource): 
     case 'filename':
       st.fileNames.set(value.toLowerCase(), { ...src, genuine: /GENUINE/.test(src.note) });
       break;
-    case 'path':
-      st.paths.set(value.toLowerCase().replace(/\//g, '\\'), src);
+    case 'path': {
+      const path = value.toLowerCase().replace(/\//g, '\\');
+      st.paths.set(path, { ...src, tail: path.replace(/^[a-z]:\\/, '') });
       break;
+    }
     case 'url_path':
       st.urlPaths.set(value.toLowerCase(), src);
       break;

@@ -280,7 +280,7 @@ function pathChecks(ctx: Ctx, bl: BaselineVerdict): void {
 
 function nameIoc(ctx: Ctx): { what: string; source: string; genuine: boolean } | null {
   const st = iocs();
-  for (const [p, src] of st.paths) if (p.endsWith('\\' + ctx.win) || ctx.win.endsWith(p.replace(/^[a-z]:\\/, ''))) return { what: `path ${p}`, source: src.source, genuine: false };
+  for (const [p, src] of st.paths) if (p.endsWith('\\' + ctx.win) || ctx.win.endsWith(src.tail)) return { what: `path ${p}`, source: src.source, genuine: false };
   const full = 'c:\\' + ctx.win;
   const re = st.pathRegexes.find((r) => r.re.test(full));
   if (re && ctx.script) return { what: `path pattern ${re.re.source}`, source: re.source, genuine: false };
@@ -293,11 +293,10 @@ function nameIoc(ctx: Ctx): { what: string; source: string; genuine: boolean } |
 function hafniumPaths(ctx: Ctx): void {
   const full = 'c:\\' + ctx.win;
   for (const a of iocs().artefacts) {
-    const v = a.value.toLowerCase();
     const hit =
-      (a.kind === 'path' && full.endsWith(v.replace(/^c:\\/, ''))) ||
-      (a.kind === 'substring' && full.includes(v)) ||
-      (a.kind === 'regex' && !a.value.startsWith('App_Web') && new RegExp(a.value, 'i').test(full));
+      (a.kind === 'path' && full.endsWith(a.lower)) ||
+      (a.kind === 'substring' && full.includes(a.lower)) ||
+      (a.kind === 'regex' && a.re !== null && a.re.test(full));
     if (hit) {
       add(ctx, 'PX-09', { summary: `${ctx.file.rel}: ${a.what}`, evidence: { ioc: a.value, ioc_source: a.source } });
       return;
