@@ -1,4 +1,4 @@
-// Compiles src/engine/multifind.wat into src/engine/multifind-wasm.ts (the bytes as base64), so that the runtime
+// Compiles src/search/multifind.wat into src/search/multifind-wasm.ts (the bytes as base64), so that the runtime
 // needs no wasm toolchain. Usage: node scripts/build-wasm.mjs   (needs the wabt devDependency)
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -6,8 +6,8 @@ import { fileURLToPath } from 'node:url';
 import wabtInit from 'wabt';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const src = join(root, 'src', 'engine', 'multifind.wat');
-const out = join(root, 'src', 'engine', 'multifind-wasm.ts');
+const src = join(root, 'src', 'search', 'multifind.wat');
+const out = join(root, 'src', 'search', 'multifind-wasm.ts');
 
 const wabt = await wabtInit();
 const mod = wabt.parseWat('multifind.wat', readFileSync(src, 'utf8'), { simd: true });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { assessBuildString, bestBuild, compareBuild, CUS, exposureFindings, parseBuild, SUS } from '../src/builds/index.js';
+import { assessBuildString, compareBuild, CUS, parseBuild, SUS } from '../src/builds/index.js';
+import { bestBuild, exposureFindings } from '../src/rules/exposure.js';
 import type { Fact } from '../src/model.js';
 
 function states(build: string, cuOnly = false) {

@@ -13,8 +13,8 @@ import { iisConfigScanner } from '../src/engine/scanners/iis-config.js';
 import { readHead } from '../src/evidence/file.js';
 import { EVTX_CHANNELS, TARGETS } from '../src/response/collect.js';
 import { custodyRecord } from '../src/response/custody.js';
-import { render } from '../src/response/generate.js';
-import { PROXYLOGON_EOMT, PROXYNOTSHELL_VERSIONS } from '../src/response/mitigations.js';
+import { render } from '../src/mitigations/generate.js';
+import { PROXYLOGON_EOMT, PROXYNOTSHELL_VERSIONS } from '../src/mitigations/catalogue.js';
 import { verifyCase, verifyOk } from '../src/response/verify.js';
 
 const SCRIPT_PATH = join(import.meta.dirname, '../collector/Collect-ExchangeEvidence.ps1');

@@ -7,8 +7,8 @@ import type { EvidenceFile } from '../src/evidence/file.js';
 import { readHead } from '../src/evidence/file.js';
 import { closeZips, listZip } from '../src/evidence/zip.js';
 import { iisConfigScanner } from '../src/engine/scanners/iis-config.js';
-import { render } from '../src/response/generate.js';
-import { PROXYLOGON_EOMT, PROXYNOTSHELL_URLREWRITE } from '../src/response/mitigations.js';
+import { render } from '../src/mitigations/generate.js';
+import { PROXYLOGON_EOMT, PROXYNOTSHELL_URLREWRITE } from '../src/mitigations/catalogue.js';
 
 const HC = join(import.meta.dirname, '../../shared/data/external/CSS-Exchange-HealthChecker-testdata/E19');
 let dir: string;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { render, type Plan } from '../src/response/generate.js';
+import { render, type Plan } from '../src/mitigations/generate.js';
 import {
   PROXYLOGON_ATTACKS,
   PROXYLOGON_BENIGN,
@@ -11,10 +11,10 @@ import {
   PROXYNOTSHELL_URLREWRITE,
   PROXYNOTSHELL_VERSIONS,
   type LabelledRequest,
-} from '../src/response/mitigations.js';
-import { SERVICE_MITIGATIONS } from '../src/response/services.js';
-import { evaluate, isSafePattern, rulesFromXml, urlDecode, type RewriteRule } from '../src/response/urlrewrite.js';
-import { parseXml, select, XmlError } from '../src/response/xml.js';
+} from '../src/mitigations/catalogue.js';
+import { SERVICE_MITIGATIONS } from '../src/mitigations/services.js';
+import { evaluate, isSafePattern, rulesFromXml, urlDecode, type RewriteRule } from '../src/mitigations/urlrewrite.js';
+import { parseXml, select, XmlError } from '../src/parsers/xml.js';
 import { planFromOptions } from '../src/cli/commands/mitigate.js';
 
 const outcomes = (rules: RewriteRule[], reqs: readonly LabelledRequest[]) =>

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { scan } from '../src/engine/scan.js';
-import { byteHistogram, collectNeedleLines, compileNeedles, planFinder } from '../src/engine/needles.js';
-import { LineDispatcher } from '../src/engine/dispatch.js';
+import { byteHistogram, collectNeedleLines, compileNeedles, planFinder } from '../src/search/needles.js';
+import { LineDispatcher } from '../src/search/dispatch.js';
 import type { RecordRule } from '../src/rules/types.js';
 
 const QZ = '../shared/data/external/Qazeer-artefacts.help/extracted';

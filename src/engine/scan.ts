@@ -12,7 +12,7 @@ import { hostVerdict } from './verdict.js';
 import { correlate } from './correlate.js';
 import { locateWindowsPath } from './locate.js';
 import { collapseIocRepeats } from './collapse.js';
-import { exposureFindings } from '../builds/exposure.js';
+import { exposureFindings } from '../rules/exposure.js';
 import { caseFacts, readCaseManifest } from '../evidence/case.js';
 
 export const DEFAULT_SINCE = '2020-12-01T00:00:00.000Z';

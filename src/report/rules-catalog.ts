@@ -1,7 +1,7 @@
 // The rule catalogue (docs/rules.md): every detection's metadata, one table per evidence source, so that any rule
 // id in a report can be looked up in one step. Written by scripts/rules-doc.mjs; test/rules-doc.test.ts fails when
 // the committed file is stale. Only evidence-free metadata is printed: signature terms stay encoded in the source.
-import { EXPOSURE_RULE_META } from '../builds/exposure.js';
+import { EXPOSURE_RULE_META } from '../rules/exposure.js';
 import { RECORD_RULES, TEXT_FORMATS } from '../engine/registry.js';
 import { EVTX_RULES } from '../rules/evtx.js';
 import { FILE_RULES } from '../rules/files/rules.js';

@@ -1,5 +1,5 @@
 // Findings about whether Microsoft's interim mitigations were in place (read from IIS configuration files).
-// The state itself is worked out in src/response/mitigation-state.ts; these are the rules' metadata.
+// The state itself is worked out in src/mitigations/state.ts; these are the rules' metadata.
 import type { RuleMeta } from './types.js';
 
 const EOMT = 'microsoft/CSS-Exchange Security/src/EOMT.ps1 and BackendCookieMitigation (URL Rewrite rules X-AnonResource-Backend / X-BEResource Abort - inbound)';

@@ -1,8 +1,8 @@
 import { Option, type Command } from 'commander';
 import { UsageError } from '../errors.js';
-import { FORMATS, render, type Format, type Plan } from '../../response/generate.js';
-import { PROXYLOGON_EOMT, PROXYNOTSHELL_URLREWRITE } from '../../response/mitigations.js';
-import { serviceMitigation } from '../../response/services.js';
+import { FORMATS, render, type Format, type Plan } from '../../mitigations/generate.js';
+import { PROXYLOGON_EOMT, PROXYNOTSHELL_URLREWRITE } from '../../mitigations/catalogue.js';
+import { serviceMitigation } from '../../mitigations/services.js';
 
 interface MitigateOptions {
   proxylogon?: boolean;

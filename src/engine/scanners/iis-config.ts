@@ -1,13 +1,13 @@
 // IIS configuration (web.config, applicationHost.config): were Microsoft's interim mitigations in place?
-// URL Rewrite rules are evaluated (src/response/mitigation-state.ts); app-pool autoStart is read for the
+// URL Rewrite rules are evaluated (src/mitigations/state.ts); app-pool autoStart is read for the
 // ECP/OAB mitigations. Emits `mitigation` facts and one info/exposure finding per mitigation, stated plainly.
 import { MITIGATION_RULES } from '../../rules/mitigation-state.js';
 import type { RuleMeta } from '../../rules/types.js';
 import type { Fact, Severity, SourceRef } from '../../model.js';
 import { readAll, type EvidenceFile } from '../../evidence/file.js';
-import { familyState, FAMILIES, stateFact, stateSentence, type Family, type FamilyState } from '../../response/mitigation-state.js';
-import { rulesFromXml, type RewriteRule } from '../../response/urlrewrite.js';
-import { parseXml, select, XML_LIMITS, XmlError, type XmlElement } from '../../response/xml.js';
+import { familyState, FAMILIES, stateFact, stateSentence, type Family, type FamilyState } from '../../mitigations/state.js';
+import { rulesFromXml, type RewriteRule } from '../../mitigations/urlrewrite.js';
+import { parseXml, select, XML_LIMITS, XmlError, type XmlElement } from '../../parsers/xml.js';
 import { emptyResult, type FileScanResult, type Scanner } from '../types.js';
 
 const WEB_CONFIG = 'iis-web-config';

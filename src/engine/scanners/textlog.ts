@@ -5,10 +5,10 @@ import { readChunks, type EvidenceFile } from '../../evidence/file.js';
 import { ParseError, type LineParser, type TextLogFormat } from '../../parsers/types.js';
 import type { RecordRule } from '../../rules/types.js';
 import { applyRules } from '../../rules/finding.js';
-import { collectLines, planMultiFinder, type MultiFinder } from '../multifind.js';
-import { byteHistogram, compileNeedles, countNewlines, type NeedleSet } from '../needles.js';
+import { collectLines, planMultiFinder, type MultiFinder } from '../../search/multifind.js';
+import { byteHistogram, compileNeedles, countNewlines, type NeedleSet } from '../../search/needles.js';
 import { emptyResult, type FileScanResult, type Scanner } from '../types.js';
-import { LineDispatcher } from '../dispatch.js';
+import { LineDispatcher } from '../../search/dispatch.js';
 
 const NL = 10;
 const HASH = 35;

@@ -1,10 +1,10 @@
 // Turns the build facts collected for one host into one `exposure` finding for `exhunt scan`.
 import type { EvidenceValue, Fact, Severity } from '../model.js';
 import type { RawFinding } from '../engine/types.js';
-import type { RuleMeta } from '../rules/types.js';
-import { assessBuild, type Assessment } from './assess.js';
-import { parseBuild, type Build } from './parse.js';
-import { FAMILIES, FAMILY_IDS, SOURCES, type FamilyId } from './table.js';
+import type { RuleMeta } from './types.js';
+import { assessBuild, type Assessment } from '../builds/assess.js';
+import { parseBuild, type Build } from '../builds/parse.js';
+import { FAMILIES, FAMILY_IDS, SOURCES, type FamilyId } from '../builds/table.js';
 
 export interface BuildEvidence {
   fact: Fact;

@@ -2,10 +2,10 @@
 // Every value comes from this package's own data; the quoting helpers still refuse characters that would break
 // out of their quoting, so a future data edit cannot silently produce a wrong command.
 import { isDeepStrictEqual } from 'node:util';
-import { DEFAULT_SITE, SITE_WEB_CONFIG, type UrlRewriteMitigation } from './mitigations.js';
+import { DEFAULT_SITE, SITE_WEB_CONFIG, type UrlRewriteMitigation } from './catalogue.js';
 import { HEALTH_NOTE, HEALTH_SERVICES, SERVICE_MITIGATIONS, type ServiceMitigation } from './services.js';
 import { compilePattern, rulePatterns, rulesFromXml, type RewriteRule } from './urlrewrite.js';
-import { parseXml, select, xmlAttr } from './xml.js';
+import { parseXml, select, xmlAttr } from '../parsers/xml.js';
 
 export const FORMATS = ['xml', 'appcmd', 'powershell'] as const;
 export type Format = (typeof FORMATS)[number];

@@ -1,6 +1,6 @@
 // IIS URL Rewrite inbound rules: the data model, reading them from config XML, and evaluating them against a
 // request the way the module does (match url, then conditions, then action), so rules can be tested offline.
-import { childrenNamed, type XmlElement } from './xml.js';
+import { childrenNamed, type XmlElement } from '../parsers/xml.js';
 
 export type PatternSyntax = 'ECMAScript' | 'Wildcard' | 'ExactMatch';
 export type MatchType = 'Pattern' | 'IsFile' | 'IsDirectory';

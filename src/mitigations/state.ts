@@ -9,7 +9,7 @@ import {
   PROXYNOTSHELL_BENIGN,
   PROXYNOTSHELL_VERSIONS,
   type LabelledRequest,
-} from './mitigations.js';
+} from './catalogue.js';
 import { evaluate, isSafePattern, rulePatterns, type RewriteCondition, type RewriteRule } from './urlrewrite.js';
 
 export type Family = 'proxylogon' | 'proxynotshell';
