@@ -6,24 +6,15 @@ import { dirname, join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { caseFacts, readCaseManifest, type CaseManifest } from '../src/evidence/case.js';
 import { closeZips, listZip } from '../src/evidence/zip.js';
-import { caseComponent, collect, peFileVersion, type CollectOptions } from '../src/response/collect.js';
+import { caseComponent, collect, type CollectOptions } from '../src/response/collect.js';
+import { peFileVersion } from '../src/parsers/pe.js';
+import { fakePe } from './support/pe.js';
 import { verifyCase, verifyOk } from '../src/response/verify.js';
 import { parseSize, parseVolumes } from '../src/cli/commands/collect.js';
 
 const EX = 'Program Files/Microsoft/Exchange Server/V15';
 const OLD_ATIME = new Date('2021-01-01T00:00:00Z');
 const MTIME = new Date('2021-03-03T06:49:46Z');
-
-/** ExSetup.exe stand-in: a VS_FIXEDFILEINFO block is all the collector reads. */
-function fakePe(major: number, minor: number, build: number, rev: number): Buffer {
-  const b = Buffer.alloc(256, 0x90);
-  b.write('MZ', 0, 'latin1');
-  b.writeUInt32LE(0xfeef04bd, 100);
-  b.writeUInt32LE(0x00010000, 104);
-  b.writeUInt32LE(((major << 16) | minor) >>> 0, 108);
-  b.writeUInt32LE(((build << 16) | rev) >>> 0, 112);
-  return b;
-}
 
 const COLLECTED: Record<string, string | Buffer> = {
   [`${EX}/Logging/HttpProxy/Owa/HttpProxy_2021030306-1.LOG`]: '#Software: Microsoft Exchange Server\r\n#Log-type: HttpProxy Logs\r\n',

@@ -22,6 +22,7 @@ import {
   type ManifestFile,
 } from '../evidence/case.js';
 import { custodyRecord, manifestCsv, sha256File, sha256Hex } from './custody.js';
+import { peFileVersion } from '../parsers/pe.js';
 
 export interface Volume {
   /** Drive letter on the server, upper case. */
@@ -326,17 +327,6 @@ async function copyOne(f: Found, sink: Sink): Promise<ManifestFile> {
     btime: iso(st.birthtimeMs),
     errors,
   };
-}
-
-/** VS_FIXEDFILEINFO file version of a PE image (ExSetup.exe → full Exchange build incl. SU), or null. */
-export function peFileVersion(buf: Buffer): string | null {
-  const sig = Buffer.from([0xbd, 0x04, 0xef, 0xfe]);
-  for (let at = buf.indexOf(sig); at >= 0 && at + 16 <= buf.length; at = buf.indexOf(sig, at + 1)) {
-    const ms = buf.readUInt32LE(at + 8);
-    const ls = buf.readUInt32LE(at + 12);
-    if (ms >>> 16 === 15) return `${ms >>> 16}.${ms & 0xffff}.${ls >>> 16}.${ls & 0xffff}`;
-  }
-  return null;
 }
 
 async function exsetupVersion(exchange: Located | null): Promise<string | null> {

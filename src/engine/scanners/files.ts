@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import type { EvidenceValue, Severity } from '../../model.js';
 import { CHUNK_SIZE, readChunks, type EvidenceFile } from '../../evidence/file.js';
 import { toWinLower } from '../../evidence/paths.js';
+import { peFileVersion } from '../../parsers/pe.js';
 import { checkBaseline, exchangeRelPath, type BaselineVerdict } from '../../rules/files/baselines.js';
 import { MAGIC, binaryPage, fileTexts, matchSignatures, shellKeywords } from '../../rules/files/content.js';
 import { iocs, useIocFiles } from '../../rules/iocs.js';
@@ -119,6 +120,9 @@ export async function sweepFile(file: EvidenceFile, options: ScanOptions): Promi
   }
   result.bytes = read.bytes;
   ctx.base.sha256 = read.sha256;
+  // A copied ExSetup.exe's file version is the server's full build (SU included): a fact for EXP-01.
+  const build = ctx.name === 'exsetup.exe' && read.all ? peFileVersion(read.all) : null;
+  if (build) result.facts.push({ kind: 'build', value: build, source: { path: file.rel }, time: ctx.base.mtime as string | null, origin: 'ExSetup.exe' });
   const bad = iocs().hashes.get(read.sha256);
   if (bad) add(ctx, 'WS-08', { summary: `${file.rel}: ${bad.note}`, evidence: { ioc_source: bad.source } });
   const bl: BaselineVerdict = ctx.exRel ? checkBaseline(ctx.exRel, read.sha256) : { status: 'unknown-path' };
