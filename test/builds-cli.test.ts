@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { registerBuild } from '../src/cli/commands/build.js';
 import { UsageError } from '../src/cli/errors.js';
-import { runCommand } from './helpers/cli.js';
+import { runCommand } from './support/cli.js';
 
 function run(...args: string[]) {
   return runCommand(registerBuild, ['build', ...args]);

@@ -7,7 +7,7 @@ import addFormats from 'ajv-formats';
 import yazl from 'yazl';
 import { describe, expect, it } from 'vitest';
 import type { ScanReport } from '../src/model.js';
-import { exhunt } from './helpers/cli.js';
+import { exhunt } from './support/cli.js';
 
 const HC = '../shared/data/external/helsecert-2021-march-exchange/extracted';
 const QZ = '../shared/data/external/Qazeer-artefacts.help/extracted';

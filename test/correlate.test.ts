@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { correlate, fileKey, normalizeIp, sourceLane } from '../src/engine/correlate.js';
-import { compromisedFindings, finding, FULL_COVERAGE, host, scannedFindings } from './report-fixtures.js';
+import { compromisedFindings, finding, FULL_COVERAGE, host, scannedFindings } from './support/report-fixtures.js';
 
 describe('fileKey', () => {
   it('makes a Windows path, a URL path, an evidence path, a UNC export path and a full URL meet', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { exhunt } from './helpers/cli.js';
+import { exhunt } from './support/cli.js';
 
 const SAMPLES = '../shared/data/external';
 const W3WP = `${SAMPLES}/EVTX-ATTACK-SAMPLES/Execution/exec_sysmon_webshell_w3wp_enum.evtx`;

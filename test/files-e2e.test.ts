@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { HostResult } from '../src/model.js';
 import { scan } from '../src/engine/scan.js';
-import { SHARED } from './iis-driver.js';
+import { SHARED } from './support/log-driver.js';
 
 const EX = 'Program Files/Microsoft/Exchange Server/V15';
 let host: HostResult;

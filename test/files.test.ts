@@ -9,7 +9,7 @@ import { dropZone, fileSweepScanner, sweepFile } from '../src/engine/scanners/fi
 import { checkBaseline, exchangeRelPath, shippedAuthUrls } from '../src/rules/files/baselines.js';
 import { yaraEngine } from '../src/rules/files/yara.js';
 import { scanOptions } from '../src/engine/scan.js';
-import { SHARED } from './iis-driver.js';
+import { SHARED } from './support/log-driver.js';
 
 const EX = 'C/Program Files/Microsoft/Exchange Server/V15';
 const OPTS = scanOptions();

@@ -4,7 +4,7 @@ import {
   IisLineParser, detectIis, iisCoverageSource, iisFormat, iisUserAgent, owaAuthBuild, percentDecode, MALFORMED_FIELD,
 } from '../src/parsers/iis.js';
 import { IIS_RULES, cafeReqId, iisNeedles, iisRequest, isPrivateIp } from '../src/rules/iis.js';
-import { countBy, driveFile, driveText, SHARED } from './iis-driver.js';
+import { countBy, driveFile, driveText, SHARED } from './support/log-driver.js';
 
 const HELSE = SHARED + 'helsecert-2021-march-exchange/extracted/iis_W3SVC1_u_ex21030x_webshell_RedirSuiteServerProxy_access.log';
 const TUNNA = SHARED + 'EVTX-ATTACK-SAMPLES/Command_and_Control/Tunna_rdp_tunnel_IIS.log';

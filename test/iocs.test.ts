@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { IOC_IP_RULE, IocFileError, iocs, parseCsv, useIocFiles, uaScopeFits } from '../src/rules/iocs.js';
 import { iisFormat } from '../src/parsers/iis.js';
 import { IIS_RULES } from '../src/rules/iis.js';
-import { driveText } from './iis-driver.js';
+import { driveText } from './support/log-driver.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'exhunt-iocs-'));
 const put = (name: string, text: string) => {

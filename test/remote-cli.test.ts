@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerCheck } from '../src/cli/commands/check.js';
 import { UsageError } from '../src/cli/errors.js';
-import { runCommand } from './helpers/cli.js';
+import { runCommand } from './support/cli.js';
 import { makeTestCert, startMock, type MockServer } from './fixtures/remote/mock-exchange.js';
 
 let vuln: MockServer;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writeCsv } from '../src/report/csv.js';
-import { finding, host, report } from './report-fixtures.js';
+import { finding, host, report } from './support/report-fixtures.js';
 
 describe('--csv files', () => {
   it('keep one line per PL-22 finding even when the evidence path holds a line break', async () => {

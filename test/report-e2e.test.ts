@@ -9,9 +9,9 @@ import yazl from 'yazl';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { HostResult, ScanReport } from '../src/model.js';
 import { renderNdjson } from '../src/report/ndjson.js';
-import { exhunt } from './helpers/cli.js';
-import { validateEcs } from './report-ecs.js';
-import { EXAMPLES, EXPECTED, scanExamples } from './report-examples.js';
+import { exhunt } from './support/cli.js';
+import { validateEcs } from './support/ecs.js';
+import { EXAMPLES, EXPECTED, scanExamples } from './support/examples.js';
 
 
 const schema = JSON.parse(readFileSync('schema/exhunt.scan-1.schema.json', 'utf8'));

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { fleetTable } from '../src/report/fleet.js';
 import { safeText } from '../src/report/terminal.js';
 import { attackSpan } from '../src/report/summary.js';
-import { compromisedFindings, cov, finding, FULL_COVERAGE, host, report, scannedFindings } from './report-fixtures.js';
+import { compromisedFindings, cov, finding, FULL_COVERAGE, host, report, scannedFindings } from './support/report-fixtures.js';
 
 describe('fleetTable', () => {
   const rep = report([

@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostVerdict } from '../src/engine/verdict.js';
 import type { HostResult } from '../src/model.js';
 import { renderHtml } from '../src/report/html.js';
-import { scanExamples } from './report-examples.js';
-import { compromisedFindings, cov, finding, FULL_COVERAGE, host, report, scannedFindings, SINCE } from './report-fixtures.js';
+import { scanExamples } from './support/examples.js';
+import { compromisedFindings, cov, finding, FULL_COVERAGE, host, report, scannedFindings, SINCE } from './support/report-fixtures.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SKIP = process.env.EXHUNT_SKIP_BROWSER === '1';

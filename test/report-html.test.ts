@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { esc, renderHtml, scriptJson } from '../src/report/html.js';
-import { compromisedFindings, finding, FULL_COVERAGE, host, report, scannedFindings } from './report-fixtures.js';
+import { compromisedFindings, finding, FULL_COVERAGE, host, report, scannedFindings } from './support/report-fixtures.js';
 
 describe('renderHtml (static checks; the browser test renders it)', () => {
   const rep = report([host('mail01', compromisedFindings(), FULL_COVERAGE, 'compromised'), host('mail02', scannedFindings(), FULL_COVERAGE, 'attempted')]);

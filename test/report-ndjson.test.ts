@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { renderNdjson } from '../src/report/ndjson.js';
-import { validateEcs as validate } from './report-ecs.js';
-import { compromisedFindings, finding, FULL_COVERAGE, host, report } from './report-fixtures.js';
+import { validateEcs as validate } from './support/ecs.js';
+import { compromisedFindings, finding, FULL_COVERAGE, host, report } from './support/report-fixtures.js';
 
 const hostile = [
   finding({ id: 'H1', rule: 'PL-22', kind: 'exploitation', severity: 'critical', time: '2021-03-03T08:12:08Z', client_ip: 'not-an-ip', evidence: { url: '/ecp/DDI/DDIService.svc/SetObject?schema=ResetOABVirtualDirectory&x=<script>\u2028', status: '200', method: 'post', user_agent: 'Mozilla\n{"index":{}}', sha256: 'nothex' } }),

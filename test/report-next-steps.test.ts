@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { nextSteps } from '../src/report/next-steps.js';
-import { compromisedFindings, cov, finding, FULL_COVERAGE, host, scannedFindings, SINCE } from './report-fixtures.js';
+import { compromisedFindings, cov, finding, FULL_COVERAGE, host, scannedFindings, SINCE } from './support/report-fixtures.js';
 
 const ids = (h: Parameters<typeof nextSteps>[0]) => nextSteps(h, SINCE).map((s) => s.id);
 

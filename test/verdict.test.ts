@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { assessCoverage, hostVerdict } from '../src/engine/verdict.js';
-import { compromisedFindings, cov, finding, FULL_COVERAGE, scannedFindings, SINCE } from './report-fixtures.js';
+import { compromisedFindings, cov, finding, FULL_COVERAGE, scannedFindings, SINCE } from './support/report-fixtures.js';
 
 describe('hostVerdict', () => {
   it('compromised on exploitation success, with the strongest rules as reasons', () => {

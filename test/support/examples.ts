@@ -1,6 +1,6 @@
 // The four example hosts under examples/evidence, scanned in this thread (the engine correlates each host).
-import { scan } from '../src/engine/scan.js';
-import type { ScanReport } from '../src/model.js';
+import { scan } from '../../src/engine/scan.js';
+import type { ScanReport } from '../../src/model.js';
 
 export const EXAMPLES = ['mail01-compromised', 'mail02-clean', 'mail03-scanned', 'mail04-nologs'].map((h) => `examples/evidence/${h}`);
 export const EXPECTED = ['compromised', 'clean', 'attempted', 'insufficient-evidence'];

@@ -1,11 +1,12 @@
 // Test-only driver: runs a TextLogFormat and record rules over a file the way the engine does (directives,
 // needle prefilter on the raw line, then match), so tests also catch a rule whose needles miss its own lines.
 import { readFileSync } from 'node:fs';
-import type { LogRecord } from '../src/model.js';
-import type { RawFinding } from '../src/engine/types.js';
-import type { TextLogFormat } from '../src/parsers/types.js';
-import type { RecordRule } from '../src/rules/types.js';
-import { hitToFinding } from '../src/rules/finding.js';
+import type { LogRecord } from '../../src/model.js';
+import type { RawFinding } from '../../src/engine/types.js';
+import type { TextLogFormat } from '../../src/parsers/types.js';
+import type { RecordRule } from '../../src/rules/types.js';
+import { hitToFinding } from '../../src/rules/finding.js';
+import { SHARED_EXTERNAL } from './external.js';
 
 export interface DriveResult {
   records: LogRecord[];
@@ -40,7 +41,8 @@ export function driveFile(format: TextLogFormat, path: string, rel: string, rule
   return driveText(format, readFileSync(path, 'utf8'), rel, rules);
 }
 
-export const SHARED = new URL('../../shared/data/external/', import.meta.url).pathname;
+/** ../shared/data/external with a trailing slash (tests moving to external.ts use `external(rel)` instead). */
+export const SHARED = `${SHARED_EXTERNAL}/`;
 
 export function countBy<T>(items: T[], key: (t: T) => string): Record<string, number> {
   const out: Record<string, number> = {};

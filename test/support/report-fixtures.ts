@@ -1,5 +1,5 @@
 // Synthetic findings and hosts for the verdict, correlation and report tests (shapes as the engine emits them).
-import type { Coverage, Finding, HostResult, ScanReport } from '../src/model.js';
+import type { Coverage, Finding, HostResult, ScanReport } from '../../src/model.js';
 
 export function finding(p: Partial<Finding> & Pick<Finding, 'id' | 'rule' | 'kind'>): Finding {
   return {
