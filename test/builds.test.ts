@@ -57,12 +57,12 @@ describe('table', () => {
 });
 
 describe('assessBuild', () => {
-  it('15.1.2176.2 (E2016 CU19 RTM) is exposed to all three families, advice names CU23 + Nov22SU', () => {
+  it('15.1.2176.2 (E2016 CU19 RTM) is exposed to all three families; advice: CU23 and its newest update, family remedies per SU', () => {
     const { a, pl, ps, pns } = states('15.1.2176.2');
     expect([a.product, a.cu, pl, ps, pns]).toEqual(['Exchange 2016', 'CU19', 'vulnerable', 'vulnerable', 'vulnerable']);
-    expect(a.install).toContain('CU23');
-    expect(a.install).toContain('KB5019758');
-    expect(a.install).toContain('May21SU');
+    expect(a.install).toContain('Upgrade to Exchange 2016 CU23');
+    expect(a.families.proxyshell.remedy).toContain('May21SU');
+    expect(a.families.proxynotshell.remedy).toContain('CU23');
   });
 
   it('uses the exact SU boundaries per CVE', () => {
