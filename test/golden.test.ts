@@ -14,14 +14,28 @@ const REPO = join(import.meta.dirname, '..');
 const HOSTS = ['mail01-compromised', 'mail02-clean', 'mail03-scanned', 'mail04-nologs'];
 const UPDATE = process.env.EXHUNT_UPDATE_GOLDEN === '1';
 
-/** The report with run-dependent values replaced by fixed markers. */
+/** File modification times of the example files are checkout times; collected to be replaced by a marker. */
+function mtimes(v: unknown, out: Set<string>): Set<string> {
+  if (Array.isArray(v)) for (const x of v) mtimes(x, out);
+  else if (v !== null && typeof v === 'object') {
+    for (const [k, x] of Object.entries(v)) {
+      if (k === 'mtime' && typeof x === 'string') out.add(x);
+      else mtimes(x, out);
+    }
+  }
+  return out;
+}
+
+/** The report with run-dependent values (tool run, checkout mtimes and times derived from them) replaced by fixed markers. */
 function normalise(report: ScanReport): unknown {
+  const seen = mtimes(report, new Set());
   return JSON.parse(
     JSON.stringify({
       ...report,
       tool: { ...report.tool, version: '<version>', started: '<time>', finished: '<time>', command: [] },
       hosts: report.hosts.map((h) => ({ ...h, stats: { ...h.stats, seconds: 0 } })),
     }),
+    (_k, v: unknown) => (typeof v === 'string' && seen.has(v) ? '<mtime>' : v),
   );
 }
 

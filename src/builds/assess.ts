@@ -104,6 +104,8 @@ export function assessBuild(b: Build, asOf: string = today()): Assessment {
     }
   }
   const pick = installPick(productId, cuRow, b, cves, asOf);
+  const support = supportState(productId, cuRow, asOf);
+  notes.push(`${support.text}.`);
   return {
     build: formatBuild(b),
     precision: b.precision,
@@ -116,7 +118,7 @@ export function assessBuild(b: Build, asOf: string = today()): Assessment {
     cves: sortCves(cves),
     install: pick.text,
     installUpdate: pick.update,
-    support: supportState(productId, cuRow, asOf),
+    support,
     asOf,
     notes,
   };
@@ -311,7 +313,7 @@ function latestUpdate(product: ProductId, cu: string, asOf: string): SuRow | nul
 }
 
 function esuText(r: SuRow): string {
-  return r.esu ? ` — distributed only to Extended Security Update customers (period ${r.esu.slice(1)}): enrol in the ESU, or move to Exchange SE` : '';
+  return ` — distributed only to Extended Security Update customers (period ${r.esu!.slice(1)}): enrol in the ESU, or move to Exchange SE`;
 }
 
 /** One update that closes every build-fixable open CVE: the newest update for the CU, else a CU upgrade. */
@@ -320,17 +322,18 @@ function installPick(product: ProductId, cuRow: CuRow | null, b: Build, cves: Cv
   if (open.length === 0) return { text: null, update: null };
   if (product === 'E2010') return { text: upgradeText(product).replace(/^./, (s) => s.toUpperCase()), update: null };
   const eol = SUPPORT_END[product] < asOf ? `; ${PRODUCT_NAMES[product]} is out of support: plan the move to Exchange SE` : '';
+  const tail = (r: SuRow | null) => (r?.esu ? esuText(r) : eol);
   const onCu = cuRow ? latestUpdate(product, cuRow.cu, asOf) : null;
   const closes = (r: SuRow) => open.every((c) => c.fix !== null && c.fix.cu === r.cu && compareBuild(mustParse(r.build), mustParse(c.fix.build)) >= 0);
   if (onCu && closes(onCu)) {
     const verb = open.every((c) => c.buildState === 'unknown') ? 'Confirm (read ExSetup.exe\'s file version) or install' : 'Install';
-    return { text: `${verb} ${suText(onCu)}${esuText(onCu)}${eol}`, update: onCu };
+    return { text: `${verb} ${suText(onCu)}${tail(onCu)}`, update: onCu };
   }
   const target = upgradeTarget(product);
   const latest = latestUpdate(product, target.cu, asOf);
   if (cuRow && target.cu === cuRow.cu) return { text: `No ${PRODUCT_NAMES[product]} update closes every open CVE: move to Exchange SE`, update: null };
   const cuPart = `Upgrade to ${PRODUCT_NAMES[product]} ${target.cu} (${target.kb ? `${target.kb}, ` : ''}${target.build}, released ${target.released})`;
-  return { text: `${cuPart}${latest ? ` and install ${suText(latest)}${esuText(latest)}` : ''}${eol}`, update: latest };
+  return { text: `${cuPart}${latest ? ` and install ${suText(latest)}` : ''}${tail(latest)}`, update: latest };
 }
 
 /** Support state worded for `asOf`: "ends" before the date, "ended" after it. */
