@@ -22,6 +22,13 @@ export interface SourceRef {
 }
 
 /**
+ * Evidence lanes: where a finding came from, decided by the format that parsed it (never guessed from the path).
+ * `Host` is for host rules that judge the host as a whole (EXP-01: the build's exposure).
+ */
+export const LANES = ['HttpProxy', 'ECP', 'OABGenerator', 'IIS', 'Event logs', 'Files', 'Other logs', 'Host'] as const;
+export type Lane = (typeof LANES)[number];
+
+/**
  * One detection hit. Well-known `evidence` keys used for correlation and reports:
  * `request_id`, `ecp_canary`, `url`, `method`, `status`, `user_agent`, `file` (a Windows or evidence path),
  * `anchor_mailbox`, `cmdlet`, `sha256`.
@@ -39,7 +46,14 @@ export interface Finding {
   source: SourceRef;
   summary: string;
   evidence: Record<string, EvidenceValue>;
+  /** Evidence lane, from the format that parsed the evidence. */
+  lane: Lane;
+  /** How far this finding alone shows an attacker got (null for exposure findings: context, not an attack step). */
+  stage: Stage | null;
 }
+
+/** A finding before the host assigns its id. */
+export type RawFinding = Omit<Finding, 'id'>;
 
 /** A parsed log record. Parsers produce these and know nothing about attacks. */
 export interface LogRecord {
@@ -107,7 +121,7 @@ export interface Incident {
   /** The correlation keys that joined the findings (normalised). */
   keys: { request_ids: string[]; ecp_canaries: string[]; files: string[] };
   /** Evidence lanes involved, e.g. `HttpProxy`, `ECP`, `IIS`, `Files`. */
-  sources: string[];
+  sources: Lane[];
   /** One paragraph for people: who, when, what, how far. */
   narrative: string;
 }
@@ -116,8 +130,8 @@ export interface Incident {
 export interface TimelineEntry {
   time: string;
   last: string;
-  /** Evidence lane: `HttpProxy`, `ECP`, `OABGenerator`, `IIS`, `Event logs`, `Files` or `Other logs`. */
-  source: string;
+  /** Evidence lane of the findings. */
+  source: Lane;
   rule: string;
   title: string;
   stage: Stage;
@@ -147,11 +161,15 @@ export interface HostResult {
   facts: Fact[];
   skipped: Skipped[];
   stats: HostStats;
-  /** Added by correlation after scanning (absent in reports from before it ran). */
-  incidents?: Incident[];
-  timeline?: TimelineEntry[];
+  /** Findings joined into attack stories, and the timeline (computed once per host by the engine). */
+  incidents: Incident[];
+  timeline: TimelineEntry[];
   /** The furthest stage any incident reached. */
-  stage?: Stage;
+  stage: Stage;
+  /** Web shells proven present and used (on disk, and a log shows the location answering 2xx), as first written. */
+  shells: string[];
+  /** Why the logs do not cover the window, one sentence each (empty when a web-facing source covers it). */
+  coverage_gaps: string[];
 }
 
 export interface ToolInfo {

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { correlate, fileKey, normalizeIp, sourceLane } from '../src/engine/correlate.js';
+import { correlate } from '../src/engine/correlate.js';
+import type { HostResult } from '../src/model.js';
+import { fileKey, laneOfFormat, normalizeIp } from '../src/semantics.js';
 import { compromisedFindings, finding, FULL_COVERAGE, host, scannedFindings } from './support/report-fixtures.js';
+
+
+const correlateHost = (h: HostResult) => correlate(h.findings);
 
 describe('fileKey', () => {
   it('makes a Windows path, a URL path, an evidence path, a UNC export path and a full URL meet', () => {
@@ -20,7 +25,7 @@ describe('fileKey', () => {
   });
 });
 
-describe('normalizeIp / sourceLane', () => {
+describe('normalizeIp / laneOfFormat', () => {
   it('strips ports and IPv4-mapped prefixes', () => {
     expect(normalizeIp('1.2.3.4:5678')).toBe('1.2.3.4');
     expect(normalizeIp('::ffff:1.2.3.4')).toBe('1.2.3.4');
@@ -28,19 +33,23 @@ describe('normalizeIp / sourceLane', () => {
     expect(normalizeIp('1.2.3.4, 10.0.0.1')).toBe('1.2.3.4');
     expect(normalizeIp('-')).toBeNull();
   });
-  it('names the evidence lanes', () => {
-    expect(sourceLane('Logging/HttpProxy/Ecp/HttpProxy_2021030308-1.LOG')).toBe('HttpProxy');
-    expect(sourceLane('Logging/ECP/Server/ECPServer2021030308-1.LOG')).toBe('ECP');
-    expect(sourceLane('Logging/OABGeneratorLog/x.LOG')).toBe('OABGenerator');
-    expect(sourceLane('inetpub/logs/LogFiles/W3SVC1/u_ex210305.log')).toBe('IIS');
-    expect(sourceLane('Logs/Security.evtx')).toBe('Event logs');
-    // A shell sitting under FrontEnd/HttpProxy is a file, not an HttpProxy log.
-    expect(sourceLane('Exchange/FrontEnd/HttpProxy/owa/auth/shell.aspx')).toBe('Files');
+  it('names the evidence lane from the format that parsed the evidence, never from the path', () => {
+    expect(laneOfFormat('httpproxy')).toBe('HttpProxy');
+    expect(laneOfFormat('ecp-server')).toBe('ECP');
+    expect(laneOfFormat('ecp-activity')).toBe('ECP');
+    expect(laneOfFormat('oabgen')).toBe('OABGenerator');
+    expect(laneOfFormat('iis')).toBe('IIS');
+    expect(laneOfFormat('evtx')).toBe('Event logs');
+    // An EVTX XML export is events, whatever its name (.xml used to land in Files, its event times taken as file times).
+    expect(laneOfFormat('evtx-xml')).toBe('Event logs');
+    expect(laneOfFormat('file')).toBe('Files');
+    expect(laneOfFormat('rps-cmdlet')).toBe('Other logs');
+    expect(laneOfFormat('toString')).toBe('Other logs');
   });
 });
 
 describe('correlate', () => {
-  const result = correlate(host('mail01', compromisedFindings(), FULL_COVERAGE));
+  const result = correlateHost(host('mail01', compromisedFindings(), FULL_COVERAGE));
   const byFinding = (id: string) => result.incidents.find((i) => i.findings.includes(id));
 
   it('joins the chain across IP, canary, shell path and time into one incident', () => {
@@ -77,7 +86,7 @@ describe('correlate', () => {
   });
 
   it('does not join findings through a loopback address, nor attach keyless findings to a scanner', () => {
-    const r = correlate(
+    const r = correlateHost(
       host('h', [
         finding({ id: 'A', rule: 'PL-03', kind: 'attempt', time: '2021-03-01T00:00:00Z', client_ip: '127.0.0.1' }),
         finding({ id: 'B', rule: 'PL-03', kind: 'attempt', time: '2021-03-09T00:00:00Z', client_ip: '127.0.0.1' }),
@@ -90,12 +99,12 @@ describe('correlate', () => {
   });
 
   it('excludes exposure findings and gives a host without attacks stage none', () => {
-    const r = correlate(host('h', [finding({ id: 'E', rule: 'BUILD', kind: 'exposure', severity: 'high' })], []));
+    const r = correlateHost(host('h', [finding({ id: 'E', rule: 'BUILD', kind: 'exposure', severity: 'high' })], []));
     expect(r).toEqual({ incidents: [], timeline: [], stage: 'none' });
   });
 
   it('escalates an incident to persistence when a weak shell finding is requested with 200', () => {
-    const r = correlate(
+    const r = correlateHost(
       host('h', [
         finding({ id: 'W', rule: 'WS-03', kind: 'webshell', severity: 'medium', time: null, source: { path: 'FrontEnd/HttpProxy/owa/auth/abc.aspx' }, evidence: { file: 'FrontEnd/HttpProxy/owa/auth/abc.aspx' } }),
         finding({ id: 'R', rule: 'WS-40', kind: 'attempt', severity: 'low', time: '2021-03-05T00:00:00Z', client_ip: '8.8.8.8', evidence: { url: '/owa/auth/abc.aspx', status: '200' } }),
@@ -109,7 +118,7 @@ describe('correlate', () => {
     const burst = [0, 10, 50, 200].map((min, i) =>
       finding({ id: `T${i}`, rule: 'PX-R1', kind: 'scan', severity: 'low', time: new Date(Date.parse('2021-03-07T00:00:00Z') + min * 60_000).toISOString(), client_ip: '45.2.2.2' }),
     );
-    const r = correlate(host('h', [...burst, ...scannedFindings()], []));
+    const r = correlateHost(host('h', [...burst, ...scannedFindings()], []));
     const rows = r.timeline.filter((t) => t.rule === 'PX-R1');
     expect(rows.map((t) => [t.time, t.last, t.count])).toEqual([
       ['2021-03-07T00:00:00.000Z', '2021-03-07T00:50:00.000Z', 3],

@@ -132,6 +132,8 @@ describe('evtx scanner on XML exports', () => {
     const r = await scan(writeTemp('app.xml', Buffer.from(xml)));
     expect(hits(r)).toEqual({ 'PL-40': [77] });
     expect(r.findings[0].time).toBe('2021-03-02T03:00:00.0000000Z');
+    // An XML export is events, not a file: its times are event times (the lane used to be guessed from `.xml`).
+    expect([r.findings[0].lane, r.findings[0].stage]).toEqual(['Event logs', 'attempted']);
   });
 });
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { LogRecord } from '../src/model.js';
 import { IisLineParser } from '../src/parsers/iis.js';
-import { RECORD_RULES } from '../src/engine/registry.js';
+import { RECORD_RULES } from '../src/rules/ruleset.js';
 
 const EXT = '../shared/data/external';
 const FILES = [

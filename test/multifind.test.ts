@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { collectLines, planMultiFinder, simdAvailable, type PlanOptions } from '../src/search/multifind.js';
 import { byteHistogram, compileNeedles, type NeedleSpec } from '../src/search/needles.js';
-import { RECORD_RULES } from '../src/engine/registry.js';
+import { RECORD_RULES } from '../src/rules/ruleset.js';
 
 const QZ = '../shared/data/external/Qazeer-artefacts.help/extracted';
 

@@ -1,9 +1,7 @@
-// Joins one host's findings into incidents (attack stories) and a timeline. Pure: same host in, same answer out.
-import { isIP } from 'node:net';
+// Joins one host's findings into incidents (attack stories) and a timeline. Pure: same findings in, same answer out.
 import { SEVERITY_RANK, STAGES } from '../model.js';
-import type { EvidenceValue, Finding, HostResult, Incident, Severity, Stage, TimelineEntry } from '../model.js';
-
-export const STAGE_RANK: Record<Stage, number> = Object.fromEntries(STAGES.map((s, i) => [s, i])) as Record<Stage, number>;
+import type { Finding, Incident, Lane, Severity, Stage, TimelineEntry } from '../model.js';
+import { STAGE_RANK, evidenceStatus, evidenceString, fileKey, isLoopback, normalizeIp, preferLogTimes, shortTime } from '../semantics.js';
 
 /** Findings from activity this far apart (or closer) that share no key are still joined when one lacks a client IP. */
 const ATTACH_WINDOW_MS = 15 * 60_000;
@@ -11,99 +9,6 @@ const ATTACH_WINDOW_MS = 15 * 60_000;
 const BURST_GAP_MS = 60 * 60_000;
 const TIMELINE_IDS = 20;
 const KEY_LIST_MAX = 20;
-
-/** How far one finding, on its own, shows an attacker got. Exposure findings are host context, not attack steps. */
-export function findingStage(f: Finding): Stage | null {
-  const strong = SEVERITY_RANK[f.severity] >= SEVERITY_RANK.high;
-  switch (f.kind) {
-    case 'exposure':
-      return null;
-    case 'scan':
-      return 'scanned';
-    case 'attempt':
-      return 'attempted';
-    // A weak exploitation hit (e.g. a POST to a HAFNIUM-looking URL) proves the try, not the success.
-    case 'exploitation':
-      return strong ? 'exploited' : 'attempted';
-    // A weak shell or post-exploitation hit (unknown aspx, archive in ProgramData) is only suspicious.
-    case 'webshell':
-      return strong ? 'persistence' : 'none';
-    case 'post-exploitation':
-      return strong ? 'post-exploitation' : 'none';
-    case 'ioc':
-      return 'none';
-  }
-}
-
-/** Evidence lane of a finding, from its source path: the rows of the timeline chart. */
-export function sourceLane(path: string): string {
-  const p = path.replace(/\\/g, '/').toLowerCase();
-  if (p.endsWith('.evtx') || p.endsWith('.evt')) return 'Event logs';
-  if (/(^|\/)oabgenerator(log)?\//.test(p)) return 'OABGenerator';
-  if (/(^|\/)w3svc\d+\//.test(p) || /(^|\/)u_ex\d+[^/]*\.log$/.test(p)) return 'IIS';
-  if (/(^|\/)httpproxy\/[^/]+\/[^/]+\.log$/.test(p)) return 'HttpProxy';
-  if (/(^|\/)ecp\/(server|activity)\/[^/]+\.log$/.test(p)) return 'ECP';
-  if (/\.(log|txt|csv)$/.test(p)) return 'Other logs';
-  return 'Files';
-}
-
-/**
- * A comparable "folder/name" key for a web-shell location, whatever form it was written in: a Windows path
- * (`C:\...\FrontEnd\HttpProxy\owa\auth\shell.aspx`, `\\localhost\c$\inetpub\wwwroot\aspnet_client\s.aspx`), an
- * evidence path, a URL path or a full URL. Paths below a web root keep only the part a URL would show, so
- * `C:\inetpub\wwwroot\s.aspx` and `/s.aspx` meet.
- */
-export function fileKey(raw: string): string | null {
-  let s = raw.trim();
-  if (!s) return null;
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(s)) {
-    try {
-      s = new URL(s).pathname;
-    } catch {
-      return null;
-    }
-  }
-  s = s.split(/[?#]/)[0];
-  if (s.includes('%')) {
-    try {
-      s = decodeURIComponent(s);
-    } catch {
-      // A malformed escape is kept as written: the key still compares equal to the same malformed string.
-    }
-  }
-  s = s.replace(/\\/g, '/').toLowerCase();
-  const root = /(?:^|\/)(?:inetpub\/wwwroot|frontend\/httpproxy)\//.exec(s);
-  if (root) s = s.slice(root.index + root[0].length);
-  const parts = s.split('/').filter((x) => x !== '' && x !== '.');
-  return parts.length ? parts.slice(-2).join('/') : null;
-}
-
-/** A client address as a join key: first address of a list, port and IPv4-mapped prefix removed. Loopback never joins. */
-export function normalizeIp(raw: string | null): string | null {
-  if (!raw) return null;
-  let s = raw.trim().split(/[,\s]+/)[0].toLowerCase();
-  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(s);
-  if (bracketed) s = bracketed[1];
-  else if (/^\d+\.\d+\.\d+\.\d+:\d+$/.test(s)) s = s.slice(0, s.lastIndexOf(':'));
-  if (s.startsWith('::ffff:') && isIP(s.slice(7)) === 4) s = s.slice(7);
-  if (s === '' || s === '-') return null;
-  return s;
-}
-
-function isLoopback(ip: string): boolean {
-  return ip === '::1' || ip === '::' || ip === '0.0.0.0' || ip.startsWith('127.') || ip === 'localhost';
-}
-
-export function evidenceString(v: EvidenceValue | undefined): string | null {
-  if (typeof v === 'string') return v.trim() === '' ? null : v;
-  if (typeof v === 'number') return String(v);
-  return null;
-}
-
-export function evidenceStatus(f: Finding): number | null {
-  const s = evidenceString(f.evidence.status);
-  return s !== null && /^\d{3}$/.test(s) ? Number(s) : null;
-}
 
 /** Shell locations a finding names directly (a file on disk, a file written by a cmdlet or the OAB generator). */
 function shellFile(f: Finding): string | null {
@@ -120,7 +25,7 @@ function urlKey(f: Finding): string | null {
  * Web shells proven both present and used: a web-shell finding names the file and some log shows the same
  * location answering with 2xx. Keyed by `fileKey`, valued with the path as first written.
  */
-export function confirmedShells(findings: Finding[]): Map<string, string> {
+export function confirmedShells(findings: readonly Finding[]): Map<string, string> {
   const onDisk = new Map<string, string>();
   for (const f of findings) {
     const key = f.kind === 'webshell' ? shellFile(f) : null;
@@ -167,10 +72,10 @@ interface Keyed {
 
 function toKeyed(findings: Finding[]): Keyed[] {
   // Exposure findings name the log their build came from, not a written file.
-  const written = new Set(findings.filter((f) => findingStage(f) !== null).map(shellFile).filter((k): k is string => k !== null));
+  const written = new Set(findings.filter((f) => f.stage !== null).map(shellFile).filter((k): k is string => k !== null));
   const out: Keyed[] = [];
   for (const f of findings) {
-    const stage = findingStage(f);
+    const stage = f.stage;
     if (stage === null) continue;
     const ip = normalizeIp(f.client_ip);
     const rid = evidenceString(f.evidence.request_id)?.toLowerCase() ?? null;
@@ -275,7 +180,7 @@ function byTime(a: Keyed, b: Keyed): number {
   return a.ms - b.ms;
 }
 
-function uniqSorted(values: Iterable<string>): string[] {
+function uniqSorted<T extends string>(values: Iterable<T>): T[] {
   return [...new Set(values)].sort();
 }
 
@@ -293,19 +198,14 @@ const STAGE_PHRASE: Record<Stage, string> = {
 };
 
 function rulesPhrase(list: Keyed[]): string {
-  const counts = new Map<string, { n: number; lanes: Set<string> }>();
+  const counts = new Map<string, { n: number; lanes: Set<Lane> }>();
   for (const it of list) {
-    const c = counts.get(it.f.rule) ?? { n: 0, lanes: new Set<string>() };
+    const c = counts.get(it.f.rule) ?? { n: 0, lanes: new Set<Lane>() };
     c.n += 1;
-    c.lanes.add(sourceLane(it.f.source.path));
+    c.lanes.add(it.f.lane);
     counts.set(it.f.rule, c);
   }
   return [...counts].map(([rule, c]) => `${rule}${c.n > 1 ? ` ×${c.n}` : ''} in ${[...c.lanes].join('/')}`).join(', ');
-}
-
-/** `2021-03-03 08:12:01Z` from an ISO time: readable, still UTC. */
-export function shortTime(t: string | null): string {
-  return t === null ? '—' : t.replace('T', ' ').replace(/(\.\d+)?Z$/, 'Z');
 }
 
 function narrative(items: Keyed[], ips: string[], first: string | null, last: string | null, stage: Stage, shells: string[], cves: string[]): string {
@@ -319,16 +219,6 @@ function narrative(items: Keyed[], ips: string[], first: string | null, last: st
   else parts.push(`Furthest stage: ${stage}.`);
   if (cves.length) parts.push(`CVEs: ${cves.join(', ')}.`);
   return parts.join(' ');
-}
-
-/**
- * The findings' valid times, from logs when there are any: a file's time is its modification time, which a copy
- * without preserved times turns into the day of collection.
- */
-export function preferLogTimes(findings: readonly Finding[]): string[] {
-  const dated = findings.filter((f) => f.time !== null && !Number.isNaN(Date.parse(f.time)));
-  const logged = dated.filter((f) => sourceLane(f.source.path) !== 'Files');
-  return (logged.length ? logged : dated).map((f) => f.time as string);
 }
 
 function buildIncident(items: Keyed[], confirmed: Map<string, string>): Omit<Incident, 'id'> {
@@ -356,7 +246,7 @@ function buildIncident(items: Keyed[], confirmed: Map<string, string>): Omit<Inc
       ecp_canaries: uniqSorted(sorted.map((it) => it.canary).filter((k): k is string => k !== null)).slice(0, KEY_LIST_MAX),
       files: files.slice(0, KEY_LIST_MAX),
     },
-    sources: uniqSorted(findings.map((f) => sourceLane(f.source.path))),
+    sources: uniqSorted(findings.map((f) => f.lane)),
     narrative: narrative(sorted, ips, first, last, stage, shells, cves),
   };
 }
@@ -367,9 +257,9 @@ function buildTimeline(items: Keyed[], incidentOf: Map<string, string>): Timelin
   for (const it of items.filter((x) => x.ms !== null).sort(byTime)) {
     const f = it.f;
     const ms = it.ms as number;
-    const source = sourceLane(f.source.path);
+    const source = f.lane;
     const incident = incidentOf.get(f.id) ?? null;
-    const key = JSON.stringify([f.rule, it.ip, source, incident]);
+    const key = `${f.rule}\u0000${it.ip ?? ''}\u0000${source}\u0000${incident ?? ''}`;
     const cur = open.get(key);
     if (cur && ms - cur.lastMs <= BURST_GAP_MS) {
       cur.entry.last = f.time as string;
@@ -399,19 +289,13 @@ function buildTimeline(items: Keyed[], incidentOf: Map<string, string>): Timelin
   return out;
 }
 
-/** The host's correlation as the engine stored it, or computed now for reports made before correlation existed. */
-export function correlationOf(host: HostResult): { incidents: Incident[]; timeline: TimelineEntry[]; stage: Stage } {
-  return host.incidents && host.timeline && host.stage ? { incidents: host.incidents, timeline: host.timeline, stage: host.stage } : correlate(host);
-}
-
 /** Incidents, timeline and furthest stage for one host, from its findings alone. */
-export function correlate(host: HostResult): { incidents: Incident[]; timeline: TimelineEntry[]; stage: Stage } {
-  const items = toKeyed(host.findings);
+export function correlate(findings: Finding[], confirmed = confirmedShells(findings)): { incidents: Incident[]; timeline: TimelineEntry[]; stage: Stage } {
+  const items = toKeyed(findings);
   const uf = new UnionFind(items.length);
   joinByKeys(items, uf);
   attachByTime(items, uf);
   mergeScanning(items, uf);
-  const confirmed = confirmedShells(host.findings);
   const built = [...groupsOf(items, uf).values()].map((g) => buildIncident(g.map((i) => items[i]), confirmed));
   built.sort((a, b) => (a.first === b.first ? 0 : a.first === null ? 1 : b.first === null ? -1 : Date.parse(a.first) - Date.parse(b.first)));
   const incidents: Incident[] = built.map((inc, i) => ({ id: `I${i + 1}`, ...inc }));

@@ -1,18 +1,16 @@
 // Scans hosts: evidence -> records -> findings (in workers) -> host verdict. One HostResult per input PATH.
 import { basename, resolve } from 'node:path';
-import type { Coverage, Fact, Finding, HostResult, ScanReport, Skipped } from '../model.js';
+import type { Coverage, Fact, Finding, HostResult, RawFinding, ScanReport, Skipped } from '../model.js';
 import { SEVERITY_RANK } from '../model.js';
 import { listEvidence } from '../evidence/discover.js';
 import { closeZips } from '../evidence/zip.js';
 import type { EvidenceFile } from '../evidence/file.js';
 import { VERSION } from '../version.js';
 import { FilePool } from './pool.js';
-import type { RawFinding, ScanOptions } from './types.js';
-import { hostVerdict } from './verdict.js';
-import { correlate } from './correlate.js';
+import type { ScanOptions } from './types.js';
+import { judgeHost } from './host.js';
 import { locateWindowsPath } from './locate.js';
-import { collapseIocRepeats } from './collapse.js';
-import { exposureFindings } from '../rules/exposure.js';
+import { applyHostRules, HOST_RULES } from '../rules/host.js';
 import { caseFacts, readCaseManifest } from '../evidence/case.js';
 
 export const DEFAULT_SINCE = '2020-12-01T00:00:00.000Z';
@@ -99,12 +97,11 @@ async function scanHost(
     onProgress?.(progress);
   });
   facts.push(...(await collectorFacts(input, skipped)));
-  markFilesPresent(raw, files);
-  raw.push(...exposureFindings(facts, options.since));
-  const findings = numberFindings(collapseIocRepeats(raw));
+  const locate = (winPath: string) => locateWindowsPath(winPath, files)?.rel ?? null;
+  const findings = numberFindings(applyHostRules(HOST_RULES, raw, { facts, since: options.since, locate }));
   const merged = mergeCoverage(coverage);
-  const { verdict, reasons } = hostVerdict(findings, merged, options.since);
-  const host: HostResult = {
+  const { verdict, reasons, ...judged } = judgeHost(findings, merged, options.since);
+  return {
     name: hostName(facts) ?? folderName,
     inputs: [input],
     verdict,
@@ -120,8 +117,8 @@ async function scanHost(
       bytes_scanned: bytes,
       seconds: Math.round(performance.now() - t0) / 1000,
     },
+    ...judged,
   };
-  return { ...host, ...correlate(host) };
 }
 
 /** Host name and ExSetup.exe build from a collector's case manifest, when the input is a case. */
@@ -132,16 +129,6 @@ async function collectorFacts(input: string, skipped: Skipped[]): Promise<Fact[]
   } catch (err) {
     skipped.push({ path: 'manifest.json', reason: `case manifest not usable: ${err instanceof Error ? err.message : String(err)}` });
     return [];
-  }
-}
-
-/** A file a log says was written (OAB generator, cmdlet export ...): is it in the evidence? */
-function markFilesPresent(findings: RawFinding[], files: EvidenceFile[]): void {
-  for (const f of findings) {
-    if (f.rule !== 'PL-30' || typeof f.evidence.file !== 'string') continue;
-    const hit = locateWindowsPath(f.evidence.file, files);
-    f.evidence.file_in_evidence = hit ? hit.rel : null;
-    f.summary += hit ? `; the file is in the evidence at ${hit.rel}` : '; the file is not in the evidence';
   }
 }
 

@@ -1,8 +1,8 @@
-import type { Coverage, Fact, Finding, Skipped } from '../model.js';
+import type { Coverage, Fact, RawFinding, Skipped } from '../model.js';
 import type { EvidenceFile } from '../evidence/file.js';
 
-/** A finding before the host assigns its id. */
-export type RawFinding = Omit<Finding, 'id'>;
+// Moved to the model (rules make findings and must not import the engine); re-exported for code written before.
+export type { RawFinding } from '../model.js';
 
 /** What scanning one file produced. Plain data: it crosses worker-thread boundaries. */
 export interface FileScanResult {

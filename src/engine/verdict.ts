@@ -2,7 +2,8 @@
 // missing logs never make it clean.
 import { SEVERITY_RANK } from '../model.js';
 import type { Coverage, Finding, Verdict } from '../model.js';
-import { STAGE_RANK, confirmedShells, findingStage } from './correlate.js';
+import { STAGE_RANK } from '../semantics.js';
+import { confirmedShells } from './correlate.js';
 
 const DAY_MS = 86_400_000;
 /** Logs roll daily: a source whose first record is within a day after --since still covers it. */
@@ -80,17 +81,16 @@ function coverageCaveat(coverage: Coverage[], since: string): string[] {
 }
 
 /** One verdict per host, with the reasons a person can check. */
-export function hostVerdict(findings: Finding[], coverage: Coverage[], since: string): { verdict: Verdict; reasons: string[] } {
+export function hostVerdict(findings: Finding[], coverage: Coverage[], since: string, shells = confirmedShells(findings)): { verdict: Verdict; reasons: string[] } {
   // Info-level findings are context; scanner and attempt hits count whatever their severity.
   const graded = findings
-    .map((f) => ({ f, stage: findingStage(f) }))
+    .map((f) => ({ f, stage: f.stage }))
     .filter((x): x is { f: Finding; stage: NonNullable<typeof x.stage> } => x.stage !== null)
     .filter((x) => x.f.severity !== 'info' || x.stage === 'scanned' || x.stage === 'attempted');
   const at = (test: (rank: number) => boolean) => graded.filter((x) => test(STAGE_RANK[x.stage])).map((x) => x.f);
   const success = at((r) => r >= STAGE_RANK.exploited);
   const tries = at((r) => r === STAGE_RANK.scanned || r === STAGE_RANK.attempted);
   const weak = at((r) => r === STAGE_RANK.none);
-  const shells = confirmedShells(findings);
 
   if (success.length || shells.size) {
     const shellLines = [...shells.values()].map((p) => `web shell ${p} is on disk and answered a request with HTTP 2xx`);

@@ -1,6 +1,5 @@
 // The fleet table: one line per host, worst first, for a terminal.
 import type { HostResult, ScanReport, Verdict } from '../model.js';
-import { correlationOf } from '../engine/correlate.js';
 import { safeText } from './terminal.js';
 import { VERDICT_ORDER, attackSpan, coverageSpan, severityCounts, shortDay, shortTime, verdictCounts } from './summary.js';
 
@@ -25,7 +24,7 @@ function row(host: HostResult): string[] {
   return [
     safeText(host.name),
     host.verdict,
-    correlationOf(host).stage,
+    host.stage,
     String(counts.critical),
     String(counts.high),
     String(counts.medium),

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { SEVERITY_RANK } from '../model.js';
 import type { Coverage, EvidenceValue, Finding, HostResult, Incident, ScanReport, Stage, TimelineEntry, Verdict } from '../model.js';
-import { STAGE_RANK, correlationOf, findingStage, sourceLane } from '../engine/correlate.js';
+import { STAGE_RANK } from '../semantics.js';
 import { CLIENT_JS } from './html-client.js';
 import { nextSteps } from './next-steps.js';
 import { VERDICT_ORDER, attackSpan, coverageSpan, severityCounts, shortDay, shortTime, verdictCounts } from './summary.js';
@@ -270,7 +270,7 @@ function excerpt(f: Finding): string {
  * MAX_EXCERPTS rules, shown in time order. Indicator matches do not crowd out the exploit.
  */
 function excerpts(list: Finding[]): Finding[] {
-  const weight = (f: Finding) => STAGE_RANK[findingStage(f) ?? 'none'] * 10 + SEVERITY_RANK[f.severity];
+  const weight = (f: Finding) => STAGE_RANK[f.stage ?? 'none'] * 10 + SEVERITY_RANK[f.severity];
   const best = new Map<string, Finding>();
   for (const f of list) {
     const cur = best.get(f.rule);
@@ -287,7 +287,7 @@ function incidentHtml(inc: Incident, byId: Map<string, Finding>): string {
   const list = inc.findings.map((id) => byId.get(id)).filter((f): f is Finding => f !== undefined);
   const shown = excerpts(list);
   const rows = shown
-    .map((f) => `<tr><td class="mono">${esc(shortTime(f.time))}</td><td>${esc(f.rule)}</td><td>${esc(sourceLane(f.source.path))}</td><td>${esc(f.summary)}<div class="mono muted">${esc(excerpt(f))}</div><div class="mono muted">${esc(sourceRef(f))}</div></td></tr>`)
+    .map((f) => `<tr><td class="mono">${esc(shortTime(f.time))}</td><td>${esc(f.rule)}</td><td>${esc(f.lane)}</td><td>${esc(f.summary)}<div class="mono muted">${esc(excerpt(f))}</div><div class="mono muted">${esc(sourceRef(f))}</div></td></tr>`)
     .join('');
   const more = list.length > shown.length ? `<p class="muted">Strongest finding of each rule shown; all ${list.length} are in the findings table (filter “${esc(inc.id)}”).</p>` : '';
   const keys = [
@@ -324,7 +324,7 @@ function skippedHtml(host: HostResult): string {
 }
 
 function hostHtml(host: HostResult, index: number, since: string): string {
-  const { incidents, timeline, stage } = correlationOf(host);
+  const { incidents, timeline, stage } = host;
   const byId = new Map(host.findings.map((f) => [f.id, f]));
   const incidentsBlock = incidents.length ? incidents.map((inc) => incidentHtml(inc, byId)).join('') : '<p class="muted">No incidents: no attack findings to join.</p>';
   return `<section class="host" id="host-${index}" data-verdict="${esc(host.verdict)}">
@@ -345,7 +345,7 @@ function fleetHtml(report: ScanReport): string {
       const c = severityCounts(h);
       const a = attackSpan(h);
       const cov = coverageSpan(h.coverage);
-      return `<tr><td><a href="#host-${i}">${esc(h.name)}</a></td><td><span class="chip v-${esc(h.verdict)}">${esc(h.verdict)}</span></td><td>${esc(STAGE_LABEL[correlationOf(h).stage])}</td><td>${c.critical}</td><td>${c.high}</td><td>${c.medium}</td><td>${c.low}</td><td class="mono">${esc(shortTime(a.first))}</td><td class="mono">${esc(shortTime(a.last))}</td><td class="mono">${cov.first === null ? 'no logs' : `${esc(shortDay(cov.first))} → ${esc(shortDay(cov.last))}`}</td></tr>`;
+      return `<tr><td><a href="#host-${i}">${esc(h.name)}</a></td><td><span class="chip v-${esc(h.verdict)}">${esc(h.verdict)}</span></td><td>${esc(STAGE_LABEL[h.stage])}</td><td>${c.critical}</td><td>${c.high}</td><td>${c.medium}</td><td>${c.low}</td><td class="mono">${esc(shortTime(a.first))}</td><td class="mono">${esc(shortTime(a.last))}</td><td class="mono">${cov.first === null ? 'no logs' : `${esc(shortDay(cov.first))} → ${esc(shortDay(cov.last))}`}</td></tr>`;
     })
     .join('');
   return `<section class="host fleet" id="fleet"><h3>${report.hosts.length} hosts: ${esc(verdictCounts(report.hosts))}</h3>
@@ -357,7 +357,7 @@ function tableData(report: ScanReport): unknown {
   return {
     hosts: report.hosts.map((h) => {
       const incidentOf = new Map<string, string>();
-      for (const inc of correlationOf(h).incidents) for (const id of inc.findings) incidentOf.set(id, inc.id);
+      for (const inc of h.incidents) for (const id of inc.findings) incidentOf.set(id, inc.id);
       return {
         name: h.name,
         findings: h.findings.map((f) => ({

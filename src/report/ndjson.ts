@@ -2,7 +2,7 @@
 import { ruleReferences } from './rules-catalog.js';
 import { isIP } from 'node:net';
 import type { EvidenceValue, Finding, HostResult, Kind, ScanReport, Severity, Stage } from '../model.js';
-import { correlationOf, evidenceStatus, evidenceString, findingStage, normalizeIp, sourceLane } from '../engine/correlate.js';
+import { evidenceStatus, evidenceString, normalizeIp } from '../semantics.js';
 
 const ECS_VERSION = '8.11.0';
 
@@ -22,7 +22,7 @@ type Doc = { [k: string]: Json };
 
 function categories(f: Finding): string[] {
   if (f.kind === 'exposure') return ['vulnerability'];
-  const lane = sourceLane(f.source.path);
+  const lane = f.lane;
   if (lane === 'Files' || lane === 'OABGenerator') return ['intrusion_detection', 'file'];
   if (lane === 'Event logs') return ['intrusion_detection', 'host'];
   return ['intrusion_detection', 'web'];
@@ -115,7 +115,7 @@ function ecsDocument(f: Finding, host: HostResult, ctx: { created: string; incid
     finding_id: f.id,
     kind: f.kind,
     severity: f.severity,
-    stage: findingStage(f),
+    stage: f.stage,
     incident: ctx.incident,
     time_known: f.time !== null,
     host_verdict: host.verdict,
@@ -130,7 +130,7 @@ function ecsDocument(f: Finding, host: HostResult, ctx: { created: string; incid
 export function renderNdjson(report: ScanReport): string {
   const lines: string[] = [];
   for (const host of report.hosts) {
-    const { incidents, stage } = correlationOf(host);
+    const { incidents, stage } = host;
     const incidentOf = new Map<string, string>();
     for (const inc of incidents) for (const id of inc.findings) incidentOf.set(id, inc.id);
     for (const f of host.findings) {

@@ -1,7 +1,6 @@
 // "What to do next", derived from one host's result: CISA AA21-062A's response steps, made specific.
 import type { Finding, HostResult } from '../model.js';
-import { confirmedShells, evidenceString, fileKey, findingStage, normalizeIp } from '../engine/correlate.js';
-import { assessCoverage } from '../engine/verdict.js';
+import { evidenceString, fileKey, normalizeIp } from '../semantics.js';
 
 export interface NextStep {
   /** Stable id, e.g. `preserve`, `isolate`, `remove-shells`. */
@@ -32,9 +31,9 @@ function lsassDumps(host: HostResult): Finding[] {
  */
 function shellPaths(host: HostResult): string[] {
   const paths = [
-    ...confirmedShells(host.findings).values(),
+    ...host.shells,
     ...host.findings
-      .filter((f) => f.kind === 'webshell' || (f.kind === 'exploitation' && findingStage(f) === 'exploited'))
+      .filter((f) => f.kind === 'webshell' || (f.kind === 'exploitation' && f.stage === 'exploited'))
       .map((f) => evidenceString(f.evidence.file))
       .filter((p): p is string => p !== null),
   ];
@@ -51,8 +50,7 @@ function shellPaths(host: HostResult): string[] {
 function attackerIps(host: HostResult): string[] {
   return host.findings
     .filter((f) => {
-      const stage = findingStage(f);
-      return stage !== null && stage !== 'scanned';
+      return f.stage !== null && f.stage !== 'scanned';
     })
     .map((f) => normalizeIp(f.client_ip))
     .filter((ip): ip is string => ip !== null);
@@ -154,7 +152,7 @@ function report(): NextStep {
 }
 
 function coverageStep(host: HostResult, since: string): NextStep | null {
-  const { problems } = assessCoverage(host.coverage, since);
+  const problems = host.coverage_gaps;
   if (!problems.length) return null;
   return {
     id: 'collect-logs',
@@ -180,7 +178,7 @@ export function nextSteps(host: HostResult, since: string): NextStep[] {
     }
     case 'suspicious':
       steps.push(
-        { id: 'review', title: 'Review the suspicious findings', detail: 'Nothing proves exploitation, but these matches need a person to look at them; scan again with the web-root files and event logs if they were not included.', items: cap(host.findings.filter((f) => findingStage(f) === 'none' && f.severity !== 'info').map((f) => `${f.rule}: ${f.summary}`)) },
+        { id: 'review', title: 'Review the suspicious findings', detail: 'Nothing proves exploitation, but these matches need a person to look at them; scan again with the web-root files and event logs if they were not included.', items: cap(host.findings.filter((f) => f.stage === 'none' && f.severity !== 'info').map((f) => `${f.rule}: ${f.summary}`)) },
         updateStep(host),
         coverageStep(host, since),
       );

@@ -2,7 +2,7 @@
 // id in a report can be looked up in one step. Written by scripts/rules-doc.mjs; test/rules-doc.test.ts fails when
 // the committed file is stale. Only evidence-free metadata is printed: signature terms stay encoded in the source.
 import { EXPOSURE_RULE_META } from '../rules/exposure.js';
-import { RECORD_RULES, TEXT_FORMATS } from '../engine/registry.js';
+import { RECORD_RULES, TEXT_FORMATS } from '../rules/ruleset.js';
 import { EVTX_RULES } from '../rules/evtx.js';
 import { FILE_RULES } from '../rules/files/rules.js';
 import { SIGNATURES } from '../rules/files/signatures.js';

@@ -1,8 +1,8 @@
 // Per-host figures shared by the fleet table, the HTML report and next steps.
 import { SEVERITIES, VERDICTS } from '../model.js';
 import type { Coverage, HostResult, Severity, Verdict } from '../model.js';
-import { findingStage, preferLogTimes } from '../engine/correlate.js';
-export { shortTime } from '../engine/correlate.js';
+import { preferLogTimes } from '../semantics.js';
+export { shortTime } from '../semantics.js';
 
 export function severityCounts(host: HostResult): Record<Severity, number> {
   const counts = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
@@ -15,7 +15,7 @@ export function severityCounts(host: HostResult): Record<Severity, number> {
  * time is its modification time, which a copy without preserved times turns into the day of collection.
  */
 export function attackSpan(host: HostResult): { first: string | null; last: string | null } {
-  const times = preferLogTimes(host.findings.filter((f) => findingStage(f) !== null)).sort((a, b) => Date.parse(a) - Date.parse(b));
+  const times = preferLogTimes(host.findings.filter((f) => f.stage !== null)).sort((a, b) => Date.parse(a) - Date.parse(b));
   return { first: times[0] ?? null, last: times.at(-1) ?? null };
 }
 

@@ -1,6 +1,6 @@
 // Turns the build facts collected for one host into one `exposure` finding for `exhunt scan`.
-import type { EvidenceValue, Fact, Severity } from '../model.js';
-import type { RawFinding } from '../engine/types.js';
+import type { EvidenceValue, Fact, RawFinding, Severity } from '../model.js';
+import { withMeaning } from '../semantics.js';
 import type { RuleMeta } from './types.js';
 import { assessBuild, type Assessment } from '../builds/assess.js';
 import { parseBuild, type Build } from '../builds/parse.js';
@@ -103,7 +103,7 @@ export function exposureFindings(facts: readonly Fact[], since: string): RawFind
   const severity: Severity = preAuth.length > 0 ? 'high' : vulnerable.length > 0 ? 'medium' : unknown ? 'low' : 'info';
   const a = driver.assessment;
   return [
-    {
+    withMeaning({
       rule: EXPOSURE_RULE,
       title: titleFor(severity, vulnerable),
       cves,
@@ -130,7 +130,7 @@ export function exposureFindings(facts: readonly Fact[], since: string): RawFind
         window_builds: windowBuilds(window),
         notes: a.notes,
       },
-    },
+    }, 'Host'),
   ];
 }
 

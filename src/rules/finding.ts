@@ -1,11 +1,11 @@
-import type { LogRecord } from '../model.js';
-import type { RawFinding } from '../engine/types.js';
+import type { LogRecord, RawFinding } from '../model.js';
+import { withMeaning, laneOfFormat } from '../semantics.js';
 import type { RecordRule, RuleHit, RuleMeta } from './types.js';
 
 /** Turns a rule hit on a record into a finding (the host assigns the id later). */
-export function hitToFinding(rule: RuleMeta, hit: RuleHit, rec: Pick<LogRecord, 'path' | 'line' | 'record' | 'time'>): RawFinding {
+export function hitToFinding(rule: RuleMeta, hit: RuleHit, rec: Pick<LogRecord, 'format' | 'path' | 'line' | 'record' | 'time'>): RawFinding {
   const source = rec.record !== undefined ? { path: rec.path, record: rec.record } : rec.line !== undefined ? { path: rec.path, line: rec.line } : { path: rec.path };
-  return {
+  return withMeaning({
     rule: hit.rule ?? rule.id,
     title: hit.title ?? rule.title,
     cves: hit.cves ?? rule.cves,
@@ -16,7 +16,7 @@ export function hitToFinding(rule: RuleMeta, hit: RuleHit, rec: Pick<LogRecord, 
     source,
     summary: hit.summary,
     evidence: hit.evidence,
-  };
+  }, laneOfFormat(rec.format));
 }
 
 /** Runs every rule over one record and collects findings. */

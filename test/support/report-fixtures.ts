@@ -1,11 +1,23 @@
 // Synthetic findings and hosts for the verdict, correlation and report tests (shapes as the engine emits them).
-import type { Coverage, Finding, HostResult, ScanReport } from '../../src/model.js';
+import type { Coverage, Finding, HostResult, Lane, ScanReport } from '../../src/model.js';
+import { judgeHost } from '../../src/engine/host.js';
+import { findingStage } from '../../src/semantics.js';
+
+/** The lane the scanner that parses each fixture path would set (engines set it from the format, not the path). */
+function fixtureLane(path: string): Lane {
+  if (path.endsWith('.evtx')) return 'Event logs';
+  if (path.includes('/OABGeneratorLog/')) return 'OABGenerator';
+  if (path.includes('/W3SVC')) return 'IIS';
+  if (path.includes('Logging/HttpProxy/')) return 'HttpProxy';
+  if (path.includes('Logging/ECP/')) return 'ECP';
+  return 'Files';
+}
 
 export function finding(p: Partial<Finding> & Pick<Finding, 'id' | 'rule' | 'kind'>): Finding {
-  return {
+  const f = {
     title: `${p.rule} title`,
     cves: [],
-    severity: 'high',
+    severity: 'high' as const,
     time: null,
     client_ip: null,
     source: { path: 'Logging/HttpProxy/Ecp/HttpProxy_2021030308-1.LOG', line: 10 },
@@ -13,6 +25,7 @@ export function finding(p: Partial<Finding> & Pick<Finding, 'id' | 'rule' | 'kin
     evidence: {},
     ...p,
   };
+  return { ...f, lane: p.lane ?? fixtureLane(f.source.path), stage: p.stage !== undefined ? p.stage : findingStage(f) };
 }
 
 export function cov(source: string, format: string, first: string | null, last: string | null): Coverage {
@@ -57,8 +70,10 @@ export const FULL_COVERAGE: Coverage[] = [
 
 export const SINCE = '2021-01-01T00:00:00.000Z';
 
+/** A host as the engine finishes it (incidents, timeline, shells, coverage gaps), with the verdict given. */
 export function host(name: string, findings: Finding[], coverage: Coverage[], verdict: HostResult['verdict'] = 'clean'): HostResult {
   return {
+    ...judgeHost(findings, coverage, SINCE),
     name,
     inputs: [`/evidence/${name}`],
     verdict,

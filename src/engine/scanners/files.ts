@@ -3,7 +3,8 @@
 // or small — its content against the signatures. lsass dumps are found by content, archives staged under
 // ProgramData by name and magic. Optional YARA rules run over the same files.
 import { createHash } from 'node:crypto';
-import type { EvidenceValue, Severity } from '../../model.js';
+import type { EvidenceValue, RawFinding, Severity } from '../../model.js';
+import { withMeaning } from '../../semantics.js';
 import { CHUNK_SIZE, readChunks, type EvidenceFile } from '../../evidence/file.js';
 import { toWinLower } from '../../evidence/paths.js';
 import { peFileVersion } from '../../parsers/pe.js';
@@ -13,7 +14,7 @@ import { iocs, useIocFiles } from '../../rules/iocs.js';
 import { yaraScan } from '../../rules/files/yara.js';
 import { DROP_ZONES, FILE_RULES, notShippedTitle, type FileRuleId, type Zone } from '../../rules/files/rules.js';
 import type { RuleHit, RuleMeta } from '../../rules/types.js';
-import { emptyResult, type FileScanResult, type RawFinding, type ScanOptions, type Scanner } from '../types.js';
+import { emptyResult, type FileScanResult, type ScanOptions, type Scanner } from '../types.js';
 
 /** Files up to this size are read whole (hash + content); larger ones are streamed. */
 const SMALL = 4 * 1024 * 1024;
@@ -80,7 +81,7 @@ type FileHit = Pick<RuleHit, 'summary' | 'title' | 'severity' | 'kind'> & { evid
 /** Reports a hit of a file rule (by id) or of a content signature. */
 function add(ctx: Ctx, rule: FileRuleId | RuleMeta, hit: FileHit): void {
   const meta = typeof rule === 'string' ? FILE_RULES[rule] : rule;
-  ctx.out.push({
+  ctx.out.push(withMeaning({
     rule: meta.id,
     title: hit.title ?? meta.title,
     cves: [...meta.cves],
@@ -91,7 +92,7 @@ function add(ctx: Ctx, rule: FileRuleId | RuleMeta, hit: FileHit): void {
     source: { path: ctx.file.rel },
     summary: hit.summary,
     evidence: { ...ctx.base, ...hit.evidence },
-  });
+  }, 'Files'));
 }
 
 export async function sweepFile(file: EvidenceFile, options: ScanOptions): Promise<FileScanResult> {

@@ -8,6 +8,7 @@ import { readAll, type EvidenceFile } from '../../evidence/file.js';
 import { familyState, FAMILIES, stateFact, stateSentence, type Family, type FamilyState } from '../../mitigations/state.js';
 import { rulesFromXml, type RewriteRule } from '../../mitigations/urlrewrite.js';
 import { parseXml, select, XML_LIMITS, XmlError, type XmlElement } from '../../parsers/xml.js';
+import { withMeaning } from '../../semantics.js';
 import { emptyResult, type FileScanResult, type Scanner } from '../types.js';
 
 const WEB_CONFIG = 'iis-web-config';
@@ -84,7 +85,7 @@ function familyOutputs(s: FamilyState, rs: RuleScope, file: EvidenceFile, out: F
   const source: SourceRef = firstLine !== undefined ? { path: file.rel, line: firstLine } : { path: file.rel };
   const where = rs.scope === '/' ? file.rel : `${file.rel} (scope ${rs.scope})`;
   out.facts.push({ kind: 'mitigation', value: stateFact(s), source, time: null, origin: 'URL Rewrite rules' });
-  out.findings.push({
+  out.findings.push(withMeaning({
     rule: FAMILY_RULE[s.family].id,
     title: `${FAMILIES[s.family].title}: ${s.status}`,
     cves: FAMILY_RULE[s.family].cves,
@@ -104,7 +105,7 @@ function familyOutputs(s: FamilyState, rs: RuleScope, file: EvidenceFile, out: F
       passed: s.passed,
       collateral: s.collateral,
     },
-  });
+  }, 'Files'));
 }
 
 const POOLS = [
@@ -126,7 +127,7 @@ function appPoolOutputs(root: XmlElement, file: EvidenceFile, out: FileScanResul
     const source = { path: file.rel, line: el.line };
     const fact: Fact = { kind: 'mitigation', value: `${p.id}: autoStart=${autoStart}, startMode=${startMode} (${state})`, source, time: null, origin: 'applicationHost.config' };
     out.facts.push(fact);
-    out.findings.push({
+    out.findings.push(withMeaning({
       rule: p.rule.id,
       title: `${p.rule.title}: ${state}`,
       cves: p.rule.cves,
@@ -139,7 +140,7 @@ function appPoolOutputs(root: XmlElement, file: EvidenceFile, out: FileScanResul
         ? `${p.what} app-pool mitigation: NOT APPLIED in ${file.rel} (${p.pool} autoStart=true). This matters only while the server lacks the March 2021 Security Update.`
         : `${p.what} app-pool mitigation: APPLIED in ${file.rel} (${p.pool} autoStart=false, startMode=${startMode}): the pool does not start, so ${p.what} is unavailable by design. Whether it was also stopped at runtime is not visible offline.`,
       evidence: { file: file.rel, pool: p.pool, autoStart, startMode, state },
-    });
+    }, 'Files'));
   }
 }
 

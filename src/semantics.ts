@@ -1,0 +1,129 @@
+// What a finding means, beside the facts it carries: its evidence lane, the attack stage it shows on its own, and
+// the normalised keys (file location, client address) that join findings. Pure functions over the model: rules and
+// scanners use them when they make a finding, the engine when it judges a host, reports only to read.
+import { isIP } from 'node:net';
+import { SEVERITY_RANK, STAGES } from './model.js';
+import type { EvidenceValue, Finding, Kind, Lane, RawFinding, Severity, Stage } from './model.js';
+
+export const STAGE_RANK: Record<Stage, number> = Object.fromEntries(STAGES.map((s, i) => [s, i])) as Record<Stage, number>;
+
+/** How far one finding, on its own, shows an attacker got. Exposure findings are host context, not attack steps. */
+export function findingStage(f: { kind: Kind; severity: Severity }): Stage | null {
+  const strong = SEVERITY_RANK[f.severity] >= SEVERITY_RANK.high;
+  switch (f.kind) {
+    case 'exposure':
+      return null;
+    case 'scan':
+      return 'scanned';
+    case 'attempt':
+      return 'attempted';
+    // A weak exploitation hit (e.g. a POST to a HAFNIUM-looking URL) proves the try, not the success.
+    case 'exploitation':
+      return strong ? 'exploited' : 'attempted';
+    // A weak shell or post-exploitation hit (unknown aspx, archive in ProgramData) is only suspicious.
+    case 'webshell':
+      return strong ? 'persistence' : 'none';
+    case 'post-exploitation':
+      return strong ? 'post-exploitation' : 'none';
+    case 'ioc':
+      return 'none';
+  }
+}
+
+/** The evidence lane of each record format (`LogRecord.format` or a scanner's format id). */
+const FORMAT_LANES: Record<string, Lane> = {
+  httpproxy: 'HttpProxy',
+  'ecp-server': 'ECP',
+  'ecp-activity': 'ECP',
+  oabgen: 'OABGenerator',
+  iis: 'IIS',
+  evtx: 'Event logs',
+  'evtx-xml': 'Event logs',
+  file: 'Files',
+  'iis-web-config': 'Files',
+  'iis-applicationhost': 'Files',
+};
+
+/** Lane of the format that parsed the evidence; logs of other formats (Rps cmdlet logs ...) are `Other logs`. */
+export function laneOfFormat(format: string): Lane {
+  return Object.hasOwn(FORMAT_LANES, format) ? FORMAT_LANES[format] : 'Other logs';
+}
+
+/** A finding with its meaning set, the one way findings are made: lane from the parsing format, stage from grade. */
+export function withMeaning(f: Omit<RawFinding, 'lane' | 'stage'>, lane: Lane): RawFinding {
+  return { ...f, lane, stage: findingStage(f) };
+}
+
+/**
+ * A comparable "folder/name" key for a web-shell location, whatever form it was written in: a Windows path
+ * (`C:\...\FrontEnd\HttpProxy\owa\auth\shell.aspx`, `\\localhost\c$\inetpub\wwwroot\aspnet_client\s.aspx`), an
+ * evidence path, a URL path or a full URL. Paths below a web root keep only the part a URL would show, so
+ * `C:\inetpub\wwwroot\s.aspx` and `/s.aspx` meet.
+ */
+export function fileKey(raw: string): string | null {
+  let s = raw.trim();
+  if (!s) return null;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(s)) {
+    try {
+      s = new URL(s).pathname;
+    } catch {
+      return null;
+    }
+  }
+  s = s.split(/[?#]/)[0];
+  if (s.includes('%')) {
+    try {
+      s = decodeURIComponent(s);
+    } catch {
+      // A malformed escape is kept as written: the key still compares equal to the same malformed string.
+    }
+  }
+  s = s.replace(/\\/g, '/').toLowerCase();
+  const root = /(?:^|\/)(?:inetpub\/wwwroot|frontend\/httpproxy)\//.exec(s);
+  if (root) s = s.slice(root.index + root[0].length);
+  const parts = s.split('/').filter((x) => x !== '' && x !== '.');
+  return parts.length ? parts.slice(-2).join('/') : null;
+}
+
+/** A client address as a join key: first address of a list, port and IPv4-mapped prefix removed. */
+export function normalizeIp(raw: string | null): string | null {
+  if (!raw) return null;
+  let s = raw.trim().split(/[,\s]+/)[0].toLowerCase();
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(s);
+  if (bracketed) s = bracketed[1];
+  else if (/^\d+\.\d+\.\d+\.\d+:\d+$/.test(s)) s = s.slice(0, s.lastIndexOf(':'));
+  if (s.startsWith('::ffff:') && isIP(s.slice(7)) === 4) s = s.slice(7);
+  if (s === '' || s === '-') return null;
+  return s;
+}
+
+/** Loopback and unspecified addresses never join findings (every local request would become one incident). */
+export function isLoopback(ip: string): boolean {
+  return ip === '::1' || ip === '::' || ip === '0.0.0.0' || ip.startsWith('127.') || ip === 'localhost';
+}
+
+export function evidenceString(v: EvidenceValue | undefined): string | null {
+  if (typeof v === 'string') return v.trim() === '' ? null : v;
+  if (typeof v === 'number') return String(v);
+  return null;
+}
+
+export function evidenceStatus(f: Pick<Finding, 'evidence'>): number | null {
+  const s = evidenceString(f.evidence.status);
+  return s !== null && /^\d{3}$/.test(s) ? Number(s) : null;
+}
+
+/** `2021-03-03 08:12:01Z` from an ISO time: readable, still UTC. */
+export function shortTime(t: string | null): string {
+  return t === null ? '—' : t.replace('T', ' ').replace(/(\.\d+)?Z$/, 'Z');
+}
+
+/**
+ * The findings' valid times, from logs when there are any: a file's time is its modification time, which a copy
+ * without preserved times turns into the day of collection.
+ */
+export function preferLogTimes(findings: readonly Finding[]): string[] {
+  const dated = findings.filter((f) => f.time !== null && !Number.isNaN(Date.parse(f.time)));
+  const logged = dated.filter((f) => f.lane !== 'Files');
+  return (logged.length ? logged : dated).map((f) => f.time as string);
+}
