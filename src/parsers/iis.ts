@@ -106,8 +106,15 @@ export class IisLineParser implements LineParser {
   }
 
   observe(line: string, lineNo: number): void {
-    const stem = line.split(' ', this.stemIdx + 1)[this.stemIdx];
-    if (stem !== undefined) this.noteBuild(stem, lineNo);
+    // Every OWA static-resource line comes here: find the stem without splitting the line.
+    if (this.stemIdx < 0) return;
+    let from = 0;
+    for (let k = 0; k < this.stemIdx; k++) {
+      from = line.indexOf(' ', from) + 1;
+      if (from === 0) return;
+    }
+    const to = line.indexOf(' ', from);
+    this.noteBuild(line.slice(from, to < 0 ? line.length : to), lineNo);
   }
 
   facts(): Array<{ kind: 'build'; value: string; origin: string; line: number }> {

@@ -33,14 +33,17 @@ export interface IisRequest {
   requestId: string | null;
 }
 
-const views = new WeakMap<LogRecord, IisRequest>();
+/**
+ * The view of the last record asked for: records are matched one at a time, every rule of a line in a row, so one
+ * entry serves them all (a WeakMap entry per line cost a hash insert and ephemeron work in every garbage collection).
+ */
+let view: { rec: LogRecord; req: IisRequest } | null = null;
 
 /** Status from a malformed line: the first ` NNN n n ` group (sc-status sc-substatus sc-win32-status). */
 const RAW_STATUS = / ([1-5]\d\d) \d+ \d+ /;
 
 export function iisRequest(rec: LogRecord): IisRequest {
-  const cached = views.get(rec);
-  if (cached) return cached;
+  if (view !== null && view.rec === rec) return view.req;
   const f = rec.fields;
   const malformed = f[MALFORMED_FIELD] !== undefined;
   const stem = f['cs-uri-stem'] ?? '';
@@ -58,6 +61,7 @@ export function iisRequest(rec: LogRecord): IisRequest {
     status = f['sc-status'] ? Number(f['sc-status']) || null : null;
   }
   const port = malformed ? '' : f['s-port'] ?? '';
+  let requestId: string | null | undefined;
   const req: IisRequest = {
     method: (f['cs-method'] ?? '').toUpperCase(),
     stem,
@@ -71,9 +75,13 @@ export function iisRequest(rec: LogRecord): IisRequest {
     port,
     malformed,
     backEnd: port === '444' || /(^|\/)W3SVC2\//i.test(rec.path),
-    requestId: cafeReqId(malformed ? raw : query),
+    // Read only for evidence (a few lines per file): not worked out for every candidate line.
+    get requestId() {
+      if (requestId === undefined) requestId = cafeReqId(malformed ? raw : query);
+      return requestId;
+    },
   };
-  views.set(rec, req);
+  view = { rec, req };
   return req;
 }
 
@@ -127,11 +135,11 @@ function knownClient(req: IisRequest, raw: string): 'scanner' | 'probe' | null {
  * each rule keeps only its own grade, so the work is done once per line, not once per rule.
  */
 function perRecord<T>(fn: (req: IisRequest, raw: string) => T): (req: IisRequest, rec: LogRecord) => T {
-  const cache = new WeakMap<LogRecord, { value: T }>();
+  // The last record only, as for iisRequest: the rules of one line run in a row.
+  let last: { rec: LogRecord; value: T } | null = null;
   return (req, rec) => {
-    let c = cache.get(rec);
-    if (!c) cache.set(rec, (c = { value: fn(req, rec.raw ?? '') }));
-    return c.value;
+    if (last === null || last.rec !== rec) last = { rec, value: fn(req, rec.raw ?? '') };
+    return last.value;
   };
 }
 

@@ -1,31 +1,45 @@
 // Which rules a selected line goes to. One pass over the line's bytes finds every distinct rule needle it
-// contains (a table keyed by each needle's first two bytes, folded to lower case for case-insensitive needles);
-// String.includes per needle and rule costs ~100 ns a call on short lines, which dominated busy IIS logs.
+// contains; String.includes per needle and rule costs ~100 ns a call on short lines, which dominated busy IIS logs.
+//
+// Each needle is keyed by one of its byte pairs (folded to lower case): the pair that is rarest in the first text
+// the dispatcher sees, so that a line's common pairs (`20` of every date, `mo` of every Mozilla user agent, the
+// hex digits of GUIDs) rarely stop the loop. An 8 KiB bitset of the key pairs (it stays in L1 cache, unlike the
+// 256 KiB id table) rejects the other pairs first. On dense IIS traffic (bench/traffic.mjs) this cut the
+// dispatch from ~4 µs to well under 1 µs a candidate line.
 import type { RecordRule } from '../rules/types.js';
 
 interface Needle {
+  /** Lower-cased when insensitive. */
   bytes: Buffer;
   insensitive: boolean;
+  /** Where its key pair starts inside it. */
+  key: number;
 }
 
 const fold = (c: number): number => (c >= 65 && c <= 90 ? c | 32 : c);
+/** ASCII lower case of every byte value. */
+const FOLD = Uint8Array.from({ length: 256 }, (_, c) => fold(c));
+/** How much of the first text seen is counted to pick each needle's rarest pair. */
+const SAMPLE_BYTES = 1024 * 1024;
 
 export class LineDispatcher {
   private readonly needles: Needle[] = [];
-  /** Needle ids by first two bytes (folded for insensitive needles, as written for exact ones): list index or -1. */
-  private readonly byPair: { folded: Int32Array; exact: Int32Array };
-  /** Needles one byte long, by that byte. */
-  private readonly single: { folded: Int32Array; exact: Int32Array };
-  private readonly lists: number[][] = [];
   /** Per rule: the ids of its needles; null = the rule reads every line. */
   private readonly ruleNeedles: Array<number[] | null>;
   private readonly found: Uint8Array;
+  /** Needle ids by folded key pair (list index or -1), built by plan() from the first text seen. */
+  private byPair: Int32Array | null = null;
+  private readonly lists: number[][] = [];
+  /** Needles one byte long, by folded byte (list index or -1). */
+  private readonly single = new Int32Array(256).fill(-1);
   private readonly hasSingles: boolean;
+  /** Bit (a << 8 | b) set when the folded pair a, b is some needle's key pair. */
+  private readonly pairs = new Uint8Array(65536 >> 3);
+  /** The result of rulesFor, reused from line to line. */
+  private readonly out: RecordRule[] = [];
 
   constructor(private readonly rules: readonly RecordRule[]) {
     const ids = new Map<string, number>();
-    this.byPair = { folded: new Int32Array(65536).fill(-1), exact: new Int32Array(65536).fill(-1) };
-    this.single = { folded: new Int32Array(256).fill(-1), exact: new Int32Array(256).fill(-1) };
     this.ruleNeedles = rules.map((r) => {
       if (r.needles.length === 0) return null;
       const insensitive = r.needleCase !== 'exact';
@@ -35,62 +49,86 @@ export class LineDispatcher {
         if (id === undefined) {
           id = this.needles.length;
           ids.set(key, id);
-          this.add({ bytes: Buffer.from(insensitive ? text.toLowerCase() : text, 'latin1'), insensitive }, id);
+          this.needles.push({ bytes: Buffer.from(insensitive ? text.toLowerCase() : text, 'latin1'), insensitive, key: 0 });
         }
         return id;
       });
     });
     this.found = new Uint8Array(this.needles.length);
     this.hasSingles = this.needles.some((n) => n.bytes.length === 1);
+    this.needles.forEach((n, id) => {
+      if (n.bytes.length === 1) this.listAt(this.single, FOLD[n.bytes[0]]).push(id);
+    });
   }
 
-  private add(n: Needle, id: number): void {
-    this.needles.push(n);
-    const b = n.bytes;
-    const table = b.length === 1 ? (n.insensitive ? this.single.folded : this.single.exact) : n.insensitive ? this.byPair.folded : this.byPair.exact;
-    const key = b.length === 1 ? b[0] : (b[0] << 8) | b[1];
+  private listAt(table: Int32Array, key: number): number[] {
     if (table[key] < 0) {
       table[key] = this.lists.length;
       this.lists.push([]);
     }
-    this.lists[table[key]].push(id);
+    return this.lists[table[key]];
   }
 
-  /** Marks the needles of one table list that really occur at `at` (the first two bytes already match). */
-  private mark(list: number, buf: Buffer, at: number, end: number): void {
+  /** Keys every needle of two bytes or more by its pair that is rarest in `sample`. */
+  private plan(sample: Uint8Array): Int32Array {
+    const counts = new Uint32Array(65536);
+    const n = Math.min(sample.length, SAMPLE_BYTES);
+    for (let i = 0; i + 1 < n; i++) counts[(FOLD[sample[i]] << 8) | FOLD[sample[i + 1]]]++;
+    const table = new Int32Array(65536).fill(-1);
+    this.needles.forEach((needle, id) => {
+      const b = needle.bytes;
+      if (b.length < 2) return;
+      let best = 0;
+      let bestCount = Infinity;
+      for (let k = 0; k + 1 < b.length; k++) {
+        const c = counts[(FOLD[b[k]] << 8) | FOLD[b[k + 1]]];
+        if (c < bestCount) [best, bestCount] = [k, c];
+      }
+      needle.key = best;
+      const pair = (FOLD[b[best]] << 8) | FOLD[b[best + 1]];
+      this.pairs[pair >> 3] |= 1 << (pair & 7);
+      this.listAt(table, pair).push(id);
+    });
+    return table;
+  }
+
+  /** Marks the needles of one list whose key pair is at `i` and that really occur in `buf[start, end)`. */
+  private mark(list: number, buf: Buffer, i: number, start: number, end: number): void {
     const found = this.found;
     for (const id of this.lists[list]) {
       if (found[id] === 1) continue;
       const n = this.needles[id];
       const b = n.bytes;
-      if (at + b.length > end) continue;
-      let j = 2;
-      if (n.insensitive) while (j < b.length && fold(buf[at + j]) === b[j]) j++;
+      const at = i - n.key;
+      if (at < start || at + b.length > end) continue;
+      let j = 0;
+      if (n.insensitive) while (j < b.length && FOLD[buf[at + j]] === b[j]) j++;
       else while (j < b.length && buf[at + j] === b[j]) j++;
       if (j >= b.length) found[id] = 1;
     }
   }
 
-  /** The rules whose needles occur in `buf[start, end)` (one line). */
-  rulesFor(buf: Buffer, start: number, end: number): RecordRule[] {
+  /** The rules whose needles occur in `buf[start, end)` (one line). The array is reused by the next call. */
+  rulesFor(buf: Buffer, start: number, end: number): readonly RecordRule[] {
+    const table = (this.byPair ??= this.plan(buf.subarray(start)));
     const found = this.found;
     found.fill(0);
-    const folded = this.byPair.folded;
-    const exact = this.byPair.exact;
-    const singles = this.hasSingles;
+    const pairs = this.pairs;
+    let fb = end > start ? FOLD[buf[start]] : 0;
     for (let i = start; i + 1 < end; i++) {
-      const a = buf[i];
-      const b = buf[i + 1];
-      const fa = a >= 65 && a <= 90 ? a | 32 : a;
-      const fb = b >= 65 && b <= 90 ? b | 32 : b;
-      let l = folded[(fa << 8) | fb];
-      if (l >= 0) this.mark(l, buf, i, end);
-      l = exact[(a << 8) | b];
-      if (l >= 0) this.mark(l, buf, i, end);
-      if (singles) this.markSingle(buf, i, end);
+      const fa = fb;
+      fb = FOLD[buf[i + 1]];
+      const key = (fa << 8) | fb;
+      if ((pairs[key >> 3] & (1 << (key & 7))) !== 0) this.mark(table[key], buf, i, start, end);
     }
-    if (singles && end > start) this.markSingle(buf, end - 1, end);
-    const out: RecordRule[] = [];
+    if (this.hasSingles) {
+      for (let i = start; i < end; i++) {
+        const l = this.single[FOLD[buf[i]]];
+        if (l >= 0) this.mark(l, buf, i, start, end);
+      }
+    }
+    const out = this.out;
+    out.length = 0;
     for (let r = 0; r < this.rules.length; r++) {
       const ids = this.ruleNeedles[r];
       if (ids === null) {
@@ -105,13 +143,5 @@ export class LineDispatcher {
       }
     }
     return out;
-  }
-
-  private markSingle(buf: Buffer, i: number, end: number): void {
-    const a = buf[i];
-    let l = this.single.folded[fold(a)];
-    if (l >= 0) this.mark(l, buf, i, end);
-    l = this.single.exact[a];
-    if (l >= 0) this.mark(l, buf, i, end);
   }
 }
