@@ -20,9 +20,11 @@
 // on the machine.
 import { join } from 'node:path';
 import { cachedCorpus, corpusFiles, envGb, HP_FIELDS, hpIdleLatencies, LOG_BENCH, plantState, recordRules, REPO, requireDist, rng, runLogBench, writeLogFile } from './lib.mjs';
+import { HP_MIX, httpProxyPools } from './traffic.mjs';
 
 const CORPUS = join(REPO, 'bench', '.corpus', 'httpproxy');
-const GB = envGb('EXHUNT_BENCH_GB', 2);
+const REAL = join(REPO, 'bench', '.corpus', 'httpproxy-realistic');
+const GB = envGb('EXHUNT_BENCH_GB', 1);
 const PLANT_EVERY = LOG_BENCH.plantEvery;
 const CORPUS_VERSION = 3;
 const SEED = 20210303;
@@ -162,41 +164,67 @@ function buildCorpus() {
   const params = { version: CORPUS_VERSION, gb: GB, seed: SEED, plantEvery: PLANT_EVERY, hpFiles: HP_FILES, ecpFiles: ECP_FILES };
   return cachedCorpus(CORPUS, params, () => {
     const r = rng(SEED);
-    const total = GB * 1e9;
-    const pools = Object.fromEntries(PROTOCOLS.map((p) => [p, benignRows(p, r, 512)]));
-    const attacks = attackRows(r);
-    const out = corpusFiles(CORPUS);
-    const state = plantState(r, PLANT_EVERY);
-    const write = (rel, head, pool, target, rows, startMs, spanMs) => {
-      const times = { startMs, spanMs, stamp: (ms) => new Date(ms).toISOString() };
-      out.add(rel, writeLogFile(join(CORPUS, rel), head, pool, target, { rows, every: PLANT_EVERY, state }, times, r));
-    };
-    for (let i = 0; i < HP_FILES; i++) {
-      const protocol = PROTOCOLS[i % PROTOCOLS.length];
-      const hourMs = Date.parse('2021-03-03T04:00:00.000Z') + Math.floor(i / PROTOCOLS.length) * 3_600_000;
+    const pools = Object.fromEntries(PROTOCOLS.map((p) => [p, { share: 1 / PROTOCOLS.length, rows: benignRows(p, r, 512) }]));
+    return writeServer(CORPUS, r, pools, attackRows(r), HP_FILES / PROTOCOLS.length, '15.01.2176.002');
+  });
+}
+
+/** The realistic corpus: every protocol folder of bench/traffic.mjs with its share of the bytes, 4 hourly files each. */
+function buildRealistic() {
+  const params = { version: 1, gb: GB, seed: SEED + 1, plantEvery: PLANT_EVERY, hours: 4, ecpFiles: ECP_FILES };
+  return cachedCorpus(REAL, params, () => {
+    const r = rng(SEED + 1);
+    return writeServer(REAL, r, httpProxyPools(r, 2048), attackRows(r), 4, '15.01.2507.006');
+  });
+}
+
+/**
+ * Hourly HttpProxy files per protocol folder (`pools`: protocol -> { share of the HttpProxy bytes, rows }), attack
+ * rows planted across them, then a few ECP Server files.
+ */
+function writeServer(dir, r, pools, attacks, hours, version) {
+  const total = GB * 1e9;
+  const out = corpusFiles(dir);
+  const state = plantState(r, PLANT_EVERY);
+  const write = (rel, head, pool, target, rows, startMs, spanMs) => {
+    const times = { startMs, spanMs, stamp: (ms) => new Date(ms).toISOString() };
+    out.add(rel, writeLogFile(join(dir, rel), head, pool, target, { rows, every: PLANT_EVERY, state }, times, r));
+  };
+  for (let h = 0; h < hours; h++) {
+    for (const [protocol, { share, rows }] of Object.entries(pools)) {
+      const hourMs = Date.parse('2021-03-03T04:00:00.000Z') + h * 3_600_000;
       const stamp = new Date(hourMs).toISOString();
       const rel = `Logging/HttpProxy/${protocol}/HttpProxy_${stamp.slice(0, 13).replace(/[-T]/g, '')}-1.LOG`;
-      write(rel, header('15.01.2176.002', 'HttpProxy Logs', stamp, HP_FIELDS), pools[protocol], (total * (1 - ECP_SHARE)) / HP_FILES, attacks, hourMs, 3_600_000);
+      write(rel, header(version, 'HttpProxy Logs', stamp, HP_FIELDS), rows, (total * (1 - ECP_SHARE) * share) / hours, attacks, hourMs, 3_600_000);
     }
-    const ecpPool = ecpBenign(r, 512);
-    for (let i = 0; i < ECP_FILES; i++) {
-      const dayMs = Date.parse('2021-03-01T00:00:00.000Z') + i * 86_400_000;
-      const stamp = new Date(dayMs).toISOString();
-      const rel = `Logging/ECP/Server/ECPServer${stamp.slice(0, 10).replace(/-/g, '')}-1.LOG`;
-      // Rows spread over the day's first hour, as in every corpus so far: another span would change the bytes.
-      write(rel, header('15.0.0.0', 'ECP Server Log', stamp, ECP_FIELDS), ecpPool, (total * ECP_SHARE) / ECP_FILES, [ecpAttack(r)], dayMs, 3_600_000);
-    }
-    return out.manifest();
-  });
+  }
+  const ecpPool = ecpBenign(r, 512);
+  for (let i = 0; i < ECP_FILES; i++) {
+    const dayMs = Date.parse('2021-03-01T00:00:00.000Z') + i * 86_400_000;
+    const stamp = new Date(dayMs).toISOString();
+    const rel = `Logging/ECP/Server/ECPServer${stamp.slice(0, 10).replace(/-/g, '')}-1.LOG`;
+    // Rows spread over the day's first hour, as in every corpus so far: another span would change the bytes.
+    write(rel, header('15.0.0.0', 'ECP Server Log', stamp, ECP_FIELDS), ecpPool, (total * ECP_SHARE) / ECP_FILES, [ecpAttack(r)], dayMs, 3_600_000);
+  }
+  return out.manifest();
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // Runs
 
 const t0 = performance.now();
-const manifest = buildCorpus();
 const rules = await recordRules(['httpproxy', 'ecp-server', 'oabgen']);
 const needles = [...new Set(rules.flatMap((rule) => rule.needles))];
 const insensitive = rules.some((rule) => rule.needles.length && rule.needleCase !== 'exact');
 console.log(`needles (${rules.length} rules on httpproxy/ecp-server/oabgen${insensitive ? ', rg -i: some rules match in any case' : ''}): ${needles.join(' | ')}`);
-runLogBench({ t0, corpus: CORPUS, manifest, needles, insensitive, exposureFrom: '#Version' });
+
+// Case 1, realistic: the protocol folders of a busy server (bench/traffic.mjs).
+const real = buildRealistic();
+console.log(`\n--- realistic traffic (bench/traffic.mjs): HttpProxy folders by share of bytes ${HP_MIX}; ECP Server logs ${ECP_SHARE * 100}%`);
+const ok1 = runLogBench({ t0, corpus: REAL, manifest: real, needles, insensitive, exposureFrom: '#Version', exitOnFailure: false });
+
+// Case 2, sparse: the issue-2 corpus (equal folders, few rows with a needle).
+console.log('\n--- sparse traffic (issue-2 corpus)');
+const manifest = buildCorpus();
+const ok2 = runLogBench({ t0, corpus: CORPUS, manifest, needles, insensitive, exposureFrom: '#Version', exitOnFailure: false });
+if (!ok1 || !ok2) process.exit(1);
