@@ -46,6 +46,8 @@ interface TAttr {
 interface TResolved {
   k: 'r';
   nodes: XmlNode[];
+  /** Its expanded size (see Budget), charged again wherever the cached body is instantiated. */
+  size: number;
 }
 type TNode = string | TElem | TSubst | TResolved | XmlPI;
 
@@ -55,6 +57,29 @@ type Value = string | string[] | XmlNode[] | null;
 /** Nesting guard: templates may embed BinXML values that embed templates; hostile files could loop. */
 const MAX_DEPTH = 48;
 
+/**
+ * Most a record may expand to, in characters of text plus nodes. A template body may use one value in several
+ * slots, and that value may instantiate the template again: the rendered tree doubles per level while the file
+ * grows by a few bytes (40 levels in 1 KB). Real records expand to a few times their size, at most a 64 KiB chunk.
+ */
+export const MAX_RECORD_EXPANSION = 4 * 1024 * 1024;
+
+/** What one record may still expand to; sizes of shared values are charged each time they are used. */
+class Budget {
+  left = MAX_RECORD_EXPANSION;
+  constructor(private readonly pos: number) {}
+  spend(n: number): void {
+    this.left -= n;
+    if (this.left < 0) throw new EvtxError(`record expands beyond ${MAX_RECORD_EXPANSION} characters (nested templates), skipped`, this.pos);
+  }
+}
+
+/** A decoded value and its expanded size. */
+interface Sized {
+  v: Value;
+  size: number;
+}
+
 /** Per-chunk BinXML state: the name (string) cache and the template cache, both keyed by chunk offset. */
 export class ChunkBinXml {
   private readonly names = new Map<number, string>();
@@ -62,16 +87,26 @@ export class ChunkBinXml {
   private readonly building = new Set<number>();
   /** > 0 while parsing a template body (element tokens then carry a dependency id). */
   private inTemplate = 0;
+  private budget = new Budget(0);
 
   constructor(readonly buf: Buffer) {}
 
   /** Renders the BinXML fragment at `[pos, end)` (a record body). */
   render(pos: number, end: number): XmlNode[] {
+    this.budget = new Budget(pos);
     const nodes: TNode[] = [];
     this.content(pos, end, 0, nodes, false);
     const out: XmlNode[] = [];
-    resolve(nodes, [], out);
+    resolve(nodes, [], out, this.budget);
     return out;
+  }
+
+  /** Instantiates `nodes`; returns the nodes and the budget they used. */
+  private instantiate(nodes: readonly TNode[], values: readonly Sized[]): { out: XmlNode[]; size: number } {
+    const before = this.budget.left;
+    const out: XmlNode[] = [];
+    resolve(nodes, values, out, this.budget);
+    return { out, size: before - this.budget.left };
   }
 
   private fail(msg: string, pos: number): never {
@@ -252,7 +287,7 @@ export class ChunkBinXml {
     pos += 4;
     this.need(pos, count * 4, end);
     let vpos = pos + count * 4;
-    const values: Value[] = new Array(count);
+    const values: Sized[] = new Array(count);
     for (let i = 0; i < count; i++) {
       const size = buf.readUInt16LE(pos + i * 4);
       const type = buf[pos + i * 4 + 2];
@@ -260,9 +295,8 @@ export class ChunkBinXml {
       values[i] = this.value(type, vpos, size, depth);
       vpos += size;
     }
-    const nodes: XmlNode[] = [];
-    resolve(body, values, nodes);
-    out.push({ k: 'r', nodes });
+    const r = this.instantiate(body, values);
+    out.push({ k: 'r', nodes: r.out, size: r.size });
     return vpos;
   }
 
@@ -289,8 +323,8 @@ export class ChunkBinXml {
   }
 
   /** Decodes one substitution value (arrays have bit 0x80 set). */
-  private value(type: number, off: number, size: number, depth: number): Value {
-    if (size === 0 || type === 0x00) return null;
+  private value(type: number, off: number, size: number, depth: number): Sized {
+    if (size === 0 || type === 0x00) return { v: null, size: 0 };
     if (type === 0x21 || type === 0x23) {
       const nodes: TNode[] = [];
       const saved = this.inTemplate;
@@ -300,12 +334,11 @@ export class ChunkBinXml {
       } finally {
         this.inTemplate = saved;
       }
-      const out: XmlNode[] = [];
-      resolve(nodes, [], out);
-      return out;
+      const r = this.instantiate(nodes, []);
+      return { v: r.out, size: r.size };
     }
-    if (type & 0x80) return arrayValue(this.buf, type & 0x7f, off, size);
-    return scalar(this.buf, type, off, size);
+    // Scalars and arrays render to a bounded multiple of their bytes (hex is 3 characters per byte).
+    return { v: type & 0x80 ? arrayValue(this.buf, type & 0x7f, off, size) : scalar(this.buf, type, off, size), size: 3 * size };
   }
 }
 
@@ -369,34 +402,45 @@ function arrayValue(buf: Buffer, type: number, off: number, size: number): strin
 const isStringArray = (v: Value): v is string[] => Array.isArray(v) && (v.length === 0 || typeof v[0] === 'string');
 
 /** An element whose whole content is one array substitution; Windows renders it once per item. */
-function arraySlot(e: TElem, values: readonly Value[]): string[] | null {
+function arraySlot(e: TElem, values: readonly Sized[]): string[] | null {
   if (e.children.length !== 1) return null;
   const c = e.children[0];
   if (typeof c === 'string' || c.k !== 's') return null;
-  const v = values[c.sub];
-  return isStringArray(v) ? v : null;
+  const v = values[c.sub]?.v;
+  return v !== undefined && isStringArray(v) ? v : null;
 }
 
-/** Instantiates template nodes with substitution values. */
-function resolve(nodes: readonly TNode[], values: readonly Value[], out: XmlNode[]): void {
+/**
+ * Instantiates template nodes with substitution values, charging `budget` for everything placed: a value used
+ * in two slots is charged twice, so the exponential shapes stop at the budget instead of when memory runs out.
+ */
+function resolve(nodes: readonly TNode[], values: readonly Sized[], out: XmlNode[], budget: Budget): void {
   for (const n of nodes) {
-    if (typeof n === 'string') pushText(out, n);
-    else if (n.k === 'e') {
+    if (typeof n === 'string') {
+      budget.spend(n.length);
+      pushText(out, n);
+    } else if (n.k === 'e') {
       const items = arraySlot(n, values);
-      if (!items) out.push(resolveElement(n, values, []));
-      else for (const item of items) out.push(resolveElement(n, values, [item]));
+      if (!items) out.push(resolveElement(n, values, [], budget));
+      else for (const item of items) out.push(resolveElement(n, values, [item], budget));
     } else if (n.k === 's') {
-      const v = values[n.sub];
+      const slot = values[n.sub];
+      if (!slot) continue;
+      budget.spend(slot.size);
+      const v = slot.v;
       if (typeof v === 'string') pushText(out, v);
-      else if (isStringArray(v)) pushText(out, v.join(', '));
+      else if (v && isStringArray(v)) pushText(out, v.join(', '));
       else if (v) for (const x of v) out.push(x);
-    } else if (n.k === 'r') for (const x of n.nodes) out.push(x);
-    else out.push(n);
+    } else if (n.k === 'r') {
+      budget.spend(n.size);
+      for (const x of n.nodes) out.push(x);
+    } else out.push(n);
   }
 }
 
 /** `arrayItem` (one item of an array slot) replaces the element's content when given. */
-function resolveElement(e: TElem, values: readonly Value[], arrayItem: [string] | []): XmlElement {
+function resolveElement(e: TElem, values: readonly Sized[], arrayItem: [string] | [], budget: Budget): XmlElement {
+  budget.spend(1 + (arrayItem[0]?.length ?? 0));
   const attrs: XmlAttr[] = [];
   for (const a of e.attrs) {
     let value = '';
@@ -405,7 +449,10 @@ function resolveElement(e: TElem, values: readonly Value[], arrayItem: [string] 
       if (typeof p === 'string') value += p;
       else {
         substituted = true;
-        const v = values[p.sub];
+        const slot = values[p.sub];
+        if (!slot) continue;
+        budget.spend(slot.size);
+        const v = slot.v;
         if (typeof v === 'string') value += v;
         else if (isStringArray(v)) value += v.join(', ');
         else if (v) value += textOfNodes(v);
@@ -415,7 +462,7 @@ function resolveElement(e: TElem, values: readonly Value[], arrayItem: [string] 
     if (value !== '' || !substituted) attrs.push({ name: a.name, value });
   }
   const children: XmlNode[] = arrayItem.length && arrayItem[0] === '' ? [] : [...arrayItem];
-  if (!arrayItem.length) resolve(e.children, values, children);
+  if (!arrayItem.length) resolve(e.children, values, children, budget);
   return { name: e.name, attrs, children };
 }
 

@@ -1,0 +1,50 @@
+// Hostile EVTX: template expansion. One record whose BinXML value re-instantiates a two-slot template doubles the
+// rendered tree per level (40 levels in a 70 KB file would take hours and GBs); it must cost one skipped record.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readEvtxBuffer, type EvtxProblem } from '../../src/parsers/evtx/index.js';
+import { MAX_RECORD_EXPANSION } from '../../src/parsers/evtx/binxml.js';
+import { scan } from '../../src/engine/scan.js';
+import { nestedTemplateEvtx, type NestShape } from './gen/evtx.js';
+
+function read(buf: Buffer) {
+  const problems: EvtxProblem[] = [];
+  const t0 = performance.now();
+  const events = [...readEvtxBuffer(buf, problems)];
+  return { events, problems, ms: performance.now() - t0 };
+}
+
+describe('EVTX nested template expansion', () => {
+  it('a shallow nesting still renders in full (the budget does not cut real records)', () => {
+    const { events, problems } = read(nestedTemplateEvtx(10));
+    expect(problems).toEqual([]);
+    expect(events.map((e) => e.record)).toEqual([1, 2, 3]);
+    expect((events[1].data as Record<string, string>).ScriptBlockText).toHaveLength(8 * 2 ** 10);
+  });
+
+  for (const shape of ['element', 'text'] as NestShape[]) {
+    it(`${shape} slots nested 40 deep: the record is skipped with its offset, its neighbours are read, in bounded time`, () => {
+      const { events, problems, ms } = read(nestedTemplateEvtx(40, shape));
+      expect(events.map((e) => [e.record, (e.data as Record<string, string>).ScriptBlockText])).toEqual([
+        [1, 'Get-Date'],
+        [3, 'Get-Process'],
+      ]);
+      expect(problems).toHaveLength(1);
+      expect(problems[0].reason).toBe(`record 2: record expands beyond ${MAX_RECORD_EXPANSION} characters (nested templates), skipped`);
+      expect(problems[0].offset).toBeGreaterThan(0x1000 + 512);
+      expect(problems[0].offset).toBeLessThan(0x1000 + 0x10000);
+      expect(ms).toBeLessThan(2_000);
+    });
+  }
+
+  it('recognised by magic under any name: a scan names the file and offset in skipped and goes on', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'exhunt-evtx-bomb-'));
+    writeFileSync(join(dir, 'readme.txt'), nestedTemplateEvtx(40));
+    const report = await scan({ paths: [dir], jobs: 1 });
+    const host = report.hosts[0];
+    expect(host.skipped).toEqual([expect.objectContaining({ path: 'readme.txt', reason: expect.stringContaining('nested templates') })]);
+    expect(host.coverage.find((c) => c.format === 'evtx')?.records).toBe(2);
+  });
+});
