@@ -82,10 +82,17 @@ describe('iis-config scanner: URL Rewrite mitigations in inetpub/wwwroot/web.con
     expect(facts(off)[1]).toBe('proxynotshell-urlrewrite: final (disabled)');
   });
 
-  it('does not evaluate evidence patterns that could backtrack catastrophically', async () => {
-    const r = await scan(await fileAt(ROOT, webConfig(pnsRule('{REQUEST_URI}', '(autodiscover.*)+powershell'))));
+  it('does not evaluate evidence patterns the linear-time matcher refuses (back-references), and says why', async () => {
+    const r = await scan(await fileAt(ROOT, webConfig(pnsRule('{REQUEST_URI}', '(autodiscover).*powershell\\1'))));
     expect(facts(r)[1]).toBe('proxynotshell-urlrewrite: custom (not evaluated)');
-    expect(r.findings[1].summary).toMatch(/backtracking risk/);
+    expect(r.findings[1].summary).toMatch(/back-references are not supported/);
+  });
+
+  it('a catastrophic-backtracking condition from a 500-byte web.config is evaluated in linear time (V8 hung the scan)', async () => {
+    const t0 = performance.now();
+    const r = await scan(await fileAt(ROOT, webConfig(pnsRule('{HTTP_COOKIE}', '(?:X-BEResource|.|.)*!') + pnsRule('{UrlDecode:{REQUEST_URI}}', '(autodiscover.*)+powershell'))));
+    expect(facts(r)).toEqual(['proxylogon-eomt: ineffective (custom rules)', 'proxynotshell-urlrewrite: custom (applied)']);
+    expect(performance.now() - t0).toBeLessThan(20_000);
   });
 
   it('a rule scoped to the Autodiscover virtual directory covers ProxyNotShell only', async () => {

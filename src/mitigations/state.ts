@@ -10,8 +10,7 @@ import {
   PROXYNOTSHELL_VERSIONS,
   type LabelledRequest,
 } from './catalogue.js';
-import { evaluate, isSafePattern, rulePatterns, type RewriteCondition, type RewriteRule } from './urlrewrite.js';
-
+import { evaluate, rulePatterns, unsafeReason, type RewriteCondition, type RewriteRule } from './urlrewrite.js';
 export type Family = 'proxylogon' | 'proxynotshell';
 export type Status = 'applied' | 'bypassable' | 'ineffective' | 'not applied' | 'disabled' | 'not evaluated';
 
@@ -80,8 +79,10 @@ export function familyState(family: Family, rules: readonly RewriteRule[], scope
   const label = spec.label(mine);
   if (mine.every((r) => !r.enabled)) return { ...base, status: 'disabled', label };
   // Every rule at the scope runs, so every pattern must be safe to evaluate (they come from evidence).
-  const unsafe = rules.flatMap(rulePatterns).find((p) => !isSafePattern(p));
-  if (unsafe !== undefined) return { ...base, status: 'not evaluated', label, reason: `pattern not evaluated (backtracking risk): ${unsafe.slice(0, 120)}` };
+  for (const p of rules.flatMap(rulePatterns)) {
+    const why = unsafeReason(p);
+    if (why !== null) return { ...base, status: 'not evaluated', label, reason: `pattern not evaluated (${why}): ${p.slice(0, 120)}` };
+  }
   try {
     const outcome = (reqs: readonly LabelledRequest[], want: 'blocked' | 'passed'): string[] =>
       reqs.filter((q) => evaluate(rules, q, scope).outcome === want).map((q) => q.label);

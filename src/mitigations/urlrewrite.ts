@@ -1,7 +1,7 @@
 // IIS URL Rewrite inbound rules: the data model, reading them from config XML, and evaluating them against a
 // request the way the module does (match url, then conditions, then action), so rules can be tested offline.
 import { childrenNamed, type XmlElement } from '../parsers/xml.js';
-
+import { linearRegex, LinearRegexError, type LinearRegex } from './linear-regex.js';
 export type PatternSyntax = 'ECMAScript' | 'Wildcard' | 'ExactMatch';
 export type MatchType = 'Pattern' | 'IsFile' | 'IsDirectory';
 
@@ -116,30 +116,29 @@ function ruleFromXml(el: XmlElement): RewriteRule {
 }
 
 /**
- * Patterns read from evidence are attacker-controlled: refuse the shapes that backtrack catastrophically
- * (a quantified group that itself contains a quantifier, back-references) and very long patterns.
+ * Patterns read from evidence are attacker-controlled: they are evaluated with exhunt's linear-time matcher, which
+ * refuses back-references, lookbehinds and oversized patterns. True when `pattern` can be evaluated that way.
  */
 export function isSafePattern(pattern: string): boolean {
-  if (pattern.length > 1024 || /\\[1-9]|\\k</.test(pattern)) return false;
-  // One linear pass: a stack of "this group contains a quantifier" flags.
-  const groups: boolean[] = [];
-  let quantifiedInside = false;
-  for (let i = 0; i < pattern.length; i++) {
-    const ch = pattern[i];
-    if (ch === '\\') {
-      i++;
-    } else if (ch === '(') {
-      groups.push(quantifiedInside);
-      quantifiedInside = false;
-    } else if (ch === ')') {
-      const next = pattern[i + 1];
-      if (quantifiedInside && (next === '*' || next === '+' || next === '{')) return false;
-      quantifiedInside = (groups.pop() ?? false) || quantifiedInside;
-    } else if (ch === '*' || ch === '+' || ch === '{') {
-      quantifiedInside = true;
-    }
+  return unsafeReason(pattern) === null;
+}
+
+/** Why a pattern cannot be evaluated in linear time, or null when it can. */
+export function unsafeReason(pattern: string): string | null {
+  try {
+    linearRegex(pattern, true);
+    return null;
+  } catch (err) {
+    if (err instanceof LinearRegexError) return err.message;
+    throw err;
   }
-  return true;
+}
+
+/** The linear-time matcher for one pattern as IIS would apply it. Throws LinearRegexError. */
+function linearPattern(pattern: string, syntax: PatternSyntax, ignoreCase: boolean): LinearRegex {
+  if (syntax === 'ExactMatch') return linearRegex(`^${escapeRegExp(pattern)}$`, ignoreCase);
+  if (syntax === 'Wildcard') return linearRegex(`^${pattern.split('*').map(escapeRegExp).join('.*')}$`, ignoreCase);
+  return linearRegex(pattern, ignoreCase);
 }
 
 /** Compiles a URL Rewrite pattern to a JS RegExp (IIS "ECMAScript" regexes are JS-compatible). Throws if invalid. */
@@ -200,12 +199,13 @@ export function expandInput(input: string, vars: Record<string, string>): string
 
 function conditionMatches(c: RewriteCondition, syntax: PatternSyntax, vars: Record<string, string>): boolean {
   // IsFile/IsDirectory need the server's disk: offline they never match.
-  const hit = c.matchType === 'Pattern' && compilePattern(c.pattern, syntax, c.ignoreCase).test(expandInput(c.input, vars));
+  const hit = c.matchType === 'Pattern' && linearPattern(c.pattern, syntax, c.ignoreCase).test(expandInput(c.input, vars));
   return hit !== c.negate;
 }
 
 /**
- * Runs inbound rules in order against one request. Only AbortRequest and CustomResponse block. `scope` is the URL
+ * Runs inbound rules in order against one request, in time linear in the request (patterns come from evidence).
+ * Throws LinearRegexError for a pattern the linear matcher refuses (see isSafePattern). Only AbortRequest and CustomResponse block. `scope` is the URL
  * path the rules are configured at (`/` for a site root, `/autodiscover/` for a virtual directory): requests outside
  * it never meet the rules, and inside it the match url sees the path relative to it.
  */
@@ -217,7 +217,7 @@ export function evaluate(rules: readonly RewriteRule[], req: HttpRequest, scope 
   const urlPath = vars.URL.slice(Math.min(base.length, vars.URL.length));
   for (const r of rules) {
     if (!r.enabled) continue;
-    const urlHit = compilePattern(r.matchUrl, r.patternSyntax, r.matchIgnoreCase).test(urlPath) !== r.matchNegate;
+    const urlHit = linearPattern(r.matchUrl, r.patternSyntax, r.matchIgnoreCase).test(urlPath) !== r.matchNegate;
     if (!urlHit) continue;
     const results = r.conditions.map((c) => conditionMatches(c, r.patternSyntax, vars));
     const condHit = r.conditions.length === 0 || (r.logicalGrouping === 'MatchAny' ? results.some(Boolean) : results.every(Boolean));

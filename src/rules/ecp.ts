@@ -70,6 +70,26 @@ export const ECP_RULES: RecordRule[] = [
   },
 ];
 
+const OAB_HEAD = 'download failed and temporary file';
+const OAB_TAIL = 'needs to be removed';
+
+/**
+ * The path in "Download failed and temporary file '<path>' needs to be removed", or null. Found with indexOf, not
+ * one regex: the lazy `\s+'?(.*?)'?\s+` shape backtracks cubically over a long run of spaces (10 KB: 9 minutes).
+ */
+function oabTempFile(message: string): string | null {
+  const lower = message.toLowerCase();
+  const head = lower.indexOf(OAB_HEAD);
+  if (head < 0) return null;
+  const start = head + OAB_HEAD.length;
+  if (!/\s/.test(message.charAt(start))) return null;
+  let tail = lower.indexOf(OAB_TAIL, start);
+  while (tail >= 0 && !/\s/.test(message.charAt(tail - 1))) tail = lower.indexOf(OAB_TAIL, tail + 1);
+  if (tail < 0) return null;
+  const inner = message.slice(start, tail).trim();
+  return inner.replace(/^'/, '').replace(/'$/, '');
+}
+
 /** CVE-2021-26858: the OAB generator wrote a "temporary" download outside its own folder. detections.md PL-30/31. */
 export const OABGEN_RULES: RecordRule[] = [
   {
@@ -84,9 +104,8 @@ export const OABGEN_RULES: RecordRule[] = [
     formats: ['oabgen'],
     needles: ['Download failed and temporary file'],
     match(rec) {
-      const m = /Download failed and temporary file\s+'?(.*?)'?\s+needs to be removed/i.exec(rec.fields.Message ?? '');
-      if (!m) return null;
-      const file = m[1];
+      const file = oabTempFile(rec.fields.Message ?? '');
+      if (file === null) return null;
       const norm = file.replace(/\//g, '\\');
       const script = /\.(php|jsp|js|aspx|asmx|asax|cfm|shtml|ashx)$/i.test(norm);
       const inOab = /\\ClientAccess\\OAB\\/i.test(norm) && !/\\inetpub\\|aspnet_client|\\FrontEnd\\HttpProxy\\/i.test(norm);

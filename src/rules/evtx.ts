@@ -310,11 +310,35 @@ const PX02 = rule({
 });
 
 /** comsvcs.dll MiniDump (also by ordinal #24), procdump of lsass, MiniDumpWriteDump of lsass in a script. */
-const LSASS_DUMP = [
-  /comsvcs(?:\.dll)?["']?\s*,?\s*(?:minidump|#\s*24)\b/i,
-  /procdump(?:64)?(?:\.exe)?\b[^\n]*\blsass/i,
-  /rdrleakdiag(?:\.exe)?\b[^\n]*\/fullmemdmp/i,
-  /minidumpwritedump[\s\S]*lsass|lsass[\s\S]*minidumpwritedump/i,
+/**
+ * A tool name then a marker later on the same line. A regex `tool\b[^\n]*marker` rescans the rest of the line
+ * from every occurrence of the tool (quadratic: a 900 KB script took 180 s); here each line is searched once.
+ */
+function onSameLineAfter(text: string, tool: RegExp, marker: RegExp): boolean {
+  tool.lastIndex = 0;
+  for (let m = tool.exec(text); m; m = tool.exec(text)) {
+    const eol = text.indexOf('\n', tool.lastIndex);
+    const rest = text.slice(tool.lastIndex, eol < 0 ? text.length : eol);
+    if (marker.test(rest)) return true;
+    if (eol < 0) return false;
+    tool.lastIndex = eol + 1;
+  }
+  return false;
+}
+
+const PROCDUMP = /procdump(?:64)?(?:\.exe)?\b/gi;
+const RDRLEAKDIAG = /rdrleakdiag(?:\.exe)?\b/gi;
+
+// Linear shapes only (script text is attacker-controlled and may be megabytes): `\s*(?:,\s*)?` instead of the
+// ambiguous `\s*,?\s*`, and "both words present" instead of `a[\s\S]*b|b[\s\S]*a` (the same thing: they cannot overlap).
+const LSASS_DUMP: Array<(text: string) => boolean> = [
+  (t) => /comsvcs(?:\.dll)?["']?\s*(?:,\s*)?(?:minidump|#\s*24)\b/i.test(t),
+  (t) => onSameLineAfter(t, PROCDUMP, /(?:^|\W)lsass/i),
+  (t) => onSameLineAfter(t, RDRLEAKDIAG, /\/fullmemdmp/i),
+  (t) => {
+    const lower = t.toLowerCase();
+    return lower.includes('minidumpwritedump') && lower.includes('lsass');
+  },
 ];
 
 /** PowerShell module / script-block / pipeline events whose Message is the script. */
@@ -348,7 +372,7 @@ const PX06 = rule({
     const p = processEvent(rec);
     if (f(rec, 'Provider') === 'Microsoft-Windows-Sysmon' && (id === '10' || id === '11')) return sysmonLsassDump(rec);
     const text = p ? p.cmd : SCRIPT_LOG_IDS.has(id) ? f(rec, 'Message') : '';
-    if (!text || !LSASS_DUMP.some((re) => re.test(text))) return null;
+    if (!text || !LSASS_DUMP.some((test) => test(text))) return null;
     const evidence: Record<string, EvidenceValue> = p ? processEvidence(p, rec) : { event_id: Number(id), script: text.slice(0, 2000) };
     return { summary: `LSASS dump: ${snippet(text)}`, evidence };
   },

@@ -210,6 +210,7 @@ function parseUserCsv(st: IocStore, text: string, file: string): string[] {
 }
 
 const STIX_TERM = /\[?\s*(file:hashes\.(?:'SHA-256'|"SHA-256"|SHA256|'SHA256')|ipv4-addr:value|ipv6-addr:value|url:value|file:name)\s*=\s*'((?:[^'\\]|\\.)*)'\s*\]?/g;
+const MAX_STIX_PATTERN = 4096;
 const STIX_TYPE: Record<string, string> = { 'ipv4-addr:value': 'ip', 'ipv6-addr:value': 'ip', 'url:value': 'url', 'file:name': 'filename' };
 
 /** STIX 2.1 bundle: `indicator` objects whose pattern is one or more simple equality terms (OR'ed). */
@@ -233,6 +234,11 @@ function parseStixBundle(st: IocStore, text: string, file: string): string[] {
     const src = { source: `user STIX bundle ${file}`, note: name };
     const from = typeof o.valid_from === 'string' ? o.valid_from : null;
     const until = typeof o.valid_until === 'string' ? o.valid_until : null;
+    // STIX_TERM's leading `\[?\s*` is quadratic over a run of spaces: real patterns are a few hundred characters.
+    if (o.pattern.length > MAX_STIX_PATTERN) {
+      notes.push(`${file}: indicator ${String(o.id)}: pattern longer than ${MAX_STIX_PATTERN} characters, skipped`);
+      continue;
+    }
     let terms = 0;
     for (const m of o.pattern.matchAll(STIX_TERM)) {
       terms++;

@@ -36,11 +36,17 @@ function scopeOf(rulesEl: XmlElement, scope: string, siteRoot: boolean): RuleSco
   return { scope, rules: rulesFromXml(rulesEl), lines, siteRoot };
 }
 
+const WWWROOT = 'inetpub/wwwroot/';
+
 /** `inetpub/wwwroot/web.config` is the Default Web Site root; `…/wwwroot/x/web.config` or `HttpProxy/<vdir>/…` a vdir. */
 function webConfigScope(rel: string): { scope: string; siteRoot: boolean } {
   const lower = rel.toLowerCase();
-  const wwwroot = /(?:^|\/)inetpub\/wwwroot\/(.*)web\.config$/.exec(lower);
-  if (wwwroot) return { scope: `/${wwwroot[1]}`, siteRoot: wwwroot[1] === '' };
+  // indexOf, not /(?:^|\/)inetpub\/wwwroot\/(.*)web\.config$/: that retried `.*` from every repetition (quadratic).
+  const root = lower.startsWith(WWWROOT) ? 0 : lower.indexOf(`/${WWWROOT}`) + 1;
+  if (root >= 0 && (root > 0 || lower.startsWith(WWWROOT)) && lower.endsWith('web.config') && lower.length - 10 >= root + WWWROOT.length) {
+    const inner = lower.slice(root + WWWROOT.length, lower.length - 10);
+    return { scope: `/${inner}`, siteRoot: inner === '' };
+  }
   const vdir = /\/frontend\/httpproxy\/([^/]+)\/web\.config$/.exec(lower);
   return { scope: vdir ? `/${vdir[1]}/` : '/', siteRoot: false };
 }
