@@ -19,6 +19,8 @@ export interface SourceRef {
   line?: number;
   /** Record number inside a binary log (EVTX EventRecordID). */
   record?: number;
+  /** The file's Windows path on the server, when the collection records it (Velociraptor, KAPE); `path` is then the container path. */
+  server_path?: string;
 }
 
 /**
@@ -152,7 +154,10 @@ export interface HostStats {
 }
 
 export interface HostResult {
+  /** The server's name from the evidence (else the input's name). Not unique across a fleet: see `label`. */
   name: string;
+  /** Unique within a report: the input's own name (folder or zip) plus the server name, e.g. `acme-7.zip (MAIL01)`. */
+  label?: string;
   inputs: string[];
   verdict: Verdict;
   reasons: string[];

@@ -39,6 +39,7 @@ const FORMAT_LANES: Record<string, Lane> = {
   iis: 'IIS',
   evtx: 'Event logs',
   'evtx-xml': 'Event logs',
+  'evtx-json': 'Event logs',
   file: 'Files',
   'iis-web-config': 'Files',
   'iis-applicationhost': 'Files',

@@ -12,6 +12,8 @@ import { judgeHost } from './host.js';
 import { locateWindowsPath } from './locate.js';
 import { applyHostRules, HOST_RULES } from '../rules/host.js';
 import { caseFacts, readCaseManifest } from '../evidence/case.js';
+import { collectionFacts, mapCollection } from '../evidence/layout.js';
+import { hostLabels, skipOldLogs } from './hosts.js';
 
 export const DEFAULT_SINCE = '2020-12-01T00:00:00.000Z';
 
@@ -51,6 +53,8 @@ export async function scan(req: ScanRequest): Promise<ScanReport> {
   } finally {
     await Promise.all([pool.close(), closeZips()]);
   }
+  const labels = hostLabels(hosts.map((h) => ({ input: h.inputs[0], name: h.name })));
+  hosts.forEach((h, i) => (h.label = labels[i]));
   return {
     schema: 'exhunt.scan/1',
     tool: { name: 'exhunt', version: VERSION, started, finished: new Date().toISOString(), command: req.command ?? [], options: { since: options.since } },
@@ -68,7 +72,8 @@ async function scanHost(
 ): Promise<HostResult> {
   const t0 = performance.now();
   const skipped: Skipped[] = [];
-  const files = await listEvidence(resolve(input), skipped);
+  const collection = mapCollection(await listEvidence(resolve(input), skipped), skipped);
+  const files = skipOldLogs(collection.files, options.since, skipped);
   const folderName = basename(resolve(input)).replace(/\.zip$/i, '');
   const raw: RawFinding[] = [];
   const coverage: Coverage[] = [];
@@ -88,7 +93,8 @@ async function scanHost(
   await pool.run(files, options, (file: EvidenceFile, r) => {
     if (r.formats.length) scanned++;
     bytes += r.bytes;
-    raw.push(...r.findings);
+    if (file.server === undefined) raw.push(...r.findings);
+    else for (const f of r.findings) raw.push(f.source.path === file.rel ? { ...f, source: { ...f.source, server_path: file.server } } : f);
     coverage.push(...r.coverage);
     facts.push(...r.facts);
     skipped.push(...r.skipped);
@@ -96,7 +102,7 @@ async function scanHost(
     progress.bytesDone += file.size;
     onProgress?.(progress);
   });
-  facts.push(...(await collectorFacts(input, skipped)));
+  facts.push(...(await collectorFacts(input, skipped)), ...(await collectionFacts(collection, skipped)));
   const locate = (winPath: string) => locateWindowsPath(winPath, files)?.rel ?? null;
   const findings = numberFindings(applyHostRules(HOST_RULES, raw, { facts, since: options.since, locate }));
   const merged = mergeCoverage(coverage);

@@ -2,10 +2,18 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { openZipEntryStream } from './zip.js';
 
+/** Where a file sits in a known collection (evidence/layout.ts): its path on the server, or collection metadata. */
+export interface CollectedAs {
+  /** Windows path on the server (`C:\Program Files\...`) when the collection records it; `rel` stays the provenance. */
+  server?: string;
+  /** The collecting tool's own file (Velociraptor client_info.json, KAPE CopyLog ...), not a file of the server. */
+  role?: 'collection-metadata';
+}
+
 /** One file of evidence: on disk, or an entry inside a zip container. Never written to. */
 export type EvidenceFile =
-  | { kind: 'fs'; abs: string; rel: string; size: number; mtimeMs: number }
-  | { kind: 'zip'; zip: string; entry: string; rel: string; size: number; mtimeMs: number };
+  | ({ kind: 'fs'; abs: string; rel: string; size: number; mtimeMs: number } & CollectedAs)
+  | ({ kind: 'zip'; zip: string; entry: string; rel: string; size: number; mtimeMs: number } & CollectedAs);
 
 export const CHUNK_SIZE = 4 * 1024 * 1024;
 

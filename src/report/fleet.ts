@@ -22,7 +22,7 @@ function row(host: HostResult): string[] {
   const span = coverageSpan(host.coverage);
   const coverText = span.first === null ? 'no logs' : `${shortDay(span.first)} → ${shortDay(span.last)}`;
   return [
-    safeText(host.name),
+    safeText(host.label ?? host.name),
     host.verdict,
     host.stage,
     String(counts.critical),

@@ -13,7 +13,7 @@
 //     the text keyword rules search (the binary log holds no message templates).
 import type { Coverage, LogRecord } from '../../model.js';
 import type { EvidenceFile } from '../../evidence/file.js';
-import { detectEventLog, readEventLog, type EvtxEvent, type EvtxProblem } from '../../parsers/evtx/index.js';
+import { detectEventLog, readEventLog, type EventLogFormat, type EvtxEvent, type EvtxProblem } from '../../parsers/evtx/index.js';
 import { applyRules } from '../../rules/finding.js';
 import { EVTX_RULES } from '../../rules/evtx.js';
 import { emptyResult, type FileScanResult, type Scanner } from '../types.js';
@@ -31,7 +31,8 @@ export function toLogRecord(e: EvtxEvent, path: string): LogRecord {
   Object.assign(fields, e.system);
   const joined = values.join('\n');
   fields.Message = e.message === undefined ? joined : values.length ? `${e.message}\n${joined}` : e.message;
-  return { format: 'evtx', path, record: e.record, time: e.time, fields };
+  // JSON Lines rows are found again by line; binary and XML logs by EventRecordID.
+  return { format: 'evtx', path, ...(e.line !== undefined ? { line: e.line } : { record: e.record }), time: e.time, fields };
 }
 
 /** Per-channel record counts and time range. */
@@ -54,7 +55,7 @@ class ChannelCoverage {
   }
 }
 
-async function scanEventLog(file: EvidenceFile, format: 'evtx' | 'evtx-xml'): Promise<FileScanResult> {
+async function scanEventLog(file: EvidenceFile, format: EventLogFormat): Promise<FileScanResult> {
   const result = emptyResult();
   const problems: EvtxProblem[] = [];
   const coverage = new ChannelCoverage();
@@ -76,7 +77,7 @@ export const evtxScanner: Scanner = {
     return detectEventLog(head);
   },
   async scan(file, format) {
-    if (format !== 'evtx' && format !== 'evtx-xml') throw new Error(`unknown event log format ${format}`);
+    if (format !== 'evtx' && format !== 'evtx-xml' && format !== 'evtx-json') throw new Error(`unknown event log format ${format}`);
     return scanEventLog(file, format);
   },
 };

@@ -35,7 +35,7 @@ const VENDOR_DIRS = [
 export const fileSweepScanner: Scanner = {
   name: 'files',
   classify(file) {
-    return NOT_SWEPT.has(extOf(file.rel)) ? null : 'file';
+    return NOT_SWEPT.has(extOf(file.rel)) || file.role === 'collection-metadata' ? null : 'file';
   },
   scan: (file, _format, options) => sweepFile(file, options),
 };
@@ -65,6 +65,8 @@ export function dropZone(win: string): Zone | null {
 /** What one file's checks need to know, gathered once. */
 interface Ctx {
   file: EvidenceFile;
+  /** The path people see: the server's Windows path when the collection records it, else the evidence path. */
+  shown: string;
   win: string;
   name: string;
   ext: string;
@@ -98,18 +100,20 @@ function add(ctx: Ctx, rule: FileRuleId | RuleMeta, hit: FileHit): void {
 export async function sweepFile(file: EvidenceFile, options: ScanOptions): Promise<FileScanResult> {
   useIocFiles(options.iocFiles);
   const result = emptyResult();
-  const win = toWinLower(file.rel);
-  const ext = extOf(file.rel);
+  const shown = file.server ?? file.rel;
+  const win = toWinLower(shown).replace(/^[a-z]:\\/, ''); // drive-less, like a relative evidence path
+  const ext = extOf(shown.replace(/\\/g, '/'));
   const ctx: Ctx = {
     file,
+    shown,
     win,
     name: win.slice(win.lastIndexOf('\\') + 1),
     ext,
     script: WEB_SCRIPT.has(ext),
     zone: dropZone(win),
-    exRel: exchangeRelPath(file.rel),
+    exRel: exchangeRelPath(shown),
     out: result.findings,
-    base: { file: file.rel, sha256: null, size: file.size, mtime: Number.isFinite(file.mtimeMs) ? new Date(file.mtimeMs).toISOString() : null },
+    base: { file: shown, sha256: null, size: file.size, mtime: Number.isFinite(file.mtimeMs) ? new Date(file.mtimeMs).toISOString() : null },
   };
   let read: Read;
   try {
@@ -125,7 +129,7 @@ export async function sweepFile(file: EvidenceFile, options: ScanOptions): Promi
   const build = ctx.name === 'exsetup.exe' && read.all ? peFileVersion(read.all) : null;
   if (build) result.facts.push({ kind: 'build', value: build, source: { path: file.rel }, time: ctx.base.mtime as string | null, origin: 'ExSetup.exe' });
   const bad = iocs().hashes.get(read.sha256);
-  if (bad) add(ctx, 'WS-08', { summary: `${file.rel}: ${bad.note}`, evidence: { ioc_source: bad.source } });
+  if (bad) add(ctx, 'WS-08', { summary: `${shown}: ${bad.note}`, evidence: { ioc_source: bad.source } });
   const bl: BaselineVerdict = ctx.exRel ? checkBaseline(ctx.exRel, read.sha256) : { status: 'unknown-path' };
   if (bl.status === 'known') return result; // Microsoft's own file, byte for byte
   contentChecks(ctx, read, bl);
@@ -208,33 +212,33 @@ function contentChecks(ctx: Ctx, read: Read, bl: BaselineVerdict): void {
     strong = true;
     add(ctx, 'WS-27', {
       severity: ctx.script ? 'critical' : 'high',
-      summary: `${ctx.file.rel} starts with the PST header !BDN: New-MailboxExportRequest wrote a mailbox into a web folder`,
+      summary: `${ctx.shown} starts with the PST header !BDN: New-MailboxExportRequest wrote a mailbox into a web folder`,
     });
   }
   if (MAGIC.der(head) && ctx.script) {
     strong = true;
-    add(ctx, 'WS-28', { summary: `${ctx.file.rel} is a DER certificate request: New-ExchangeCertificate -RequestFile wrote it into a web folder` });
+    add(ctx, 'WS-28', { summary: `${ctx.shown} is a DER certificate request: New-ExchangeCertificate -RequestFile wrote it into a web folder` });
   }
   const scanText = all !== null && (ctx.script || read.bytes <= SMALL_OTHER) && !MAGIC.pe(head) && !read.minidump;
   if (!scanText || all === null) return;
   const texts = fileTexts(all);
   if (!strong && binaryPage(head, texts[0])) {
     strong = true;
-    add(ctx, 'WS-29', { summary: `${ctx.file.rel}: "Page Language=" after non-text leading bytes (a page smuggled in another format)` });
+    add(ctx, 'WS-29', { summary: `${ctx.shown}: "Page Language=" after non-text leading bytes (a page smuggled in another format)` });
   }
   for (const sig of matchSignatures(texts, read.bytes)) {
     strong = true;
     // A signature in a file the web server would not run (a .txt dump, a script) is evidence, not a live shell.
     const live = ctx.script || sig.kind !== 'webshell';
-    add(ctx, sig, { severity: live ? sig.severity : 'high', summary: `${ctx.file.rel}: ${sig.title}`, evidence: { signature_sources: sig.references } });
+    add(ctx, sig, { severity: live ? sig.severity : 'high', summary: `${ctx.shown}: ${sig.title}`, evidence: { signature_sources: sig.references } });
   }
   if (ctx.name === 'applicationhost.config') strong = appHostConfig(ctx, texts[0]) || strong;
   if (ctx.ext === '.wer' && read.bytes < 8192 && texts.some((t) => t.includes('apppath=c:\\windows\\system32\\inetsrv\\w3wp.exe') && t.includes('.value=w3wp#msexchangeecpapppool')))
-    add(ctx, 'PL-43', { summary: `${ctx.file.rel}: w3wp MSExchangeECPAppPool crash report` });
+    add(ctx, 'PL-43', { summary: `${ctx.shown}: w3wp MSExchangeECPAppPool crash report` });
   if (!strong && ctx.script && bl.status === 'unknown-path') {
     const kws = texts.flatMap(shellKeywords).filter((k, i, a) => a.indexOf(k) === i);
     const severity: Severity | null = kws.length === 0 ? null : ctx.zone && ctx.zone !== 'exchange-web' ? 'high' : kws.length >= 2 ? 'medium' : 'low';
-    if (severity) add(ctx, 'WS-31', { severity, summary: `${ctx.file.rel}: ${kws.join(', ')}`, evidence: { keywords: kws } });
+    if (severity) add(ctx, 'WS-31', { severity, summary: `${ctx.shown}: ${kws.join(', ')}`, evidence: { keywords: kws } });
   }
 }
 
@@ -264,22 +268,22 @@ function pathChecks(ctx: Ctx, bl: BaselineVerdict): void {
   if (zone && ctx.script) {
     if (bl.status === 'differs') {
       add(ctx, 'WS-07', {
-        summary: `${ctx.file.rel}: content is in none of the known-good lists (builds ${bl.builds.join(', ')}); another build, or modified`,
+        summary: `${ctx.shown}: content is in none of the known-good lists (builds ${bl.builds.join(', ')}); another build, or modified`,
         evidence: { baseline_builds: bl.builds, ...iocEv },
       });
     } else {
       // The title names the zone: in the exchange-web zone WS-07's own title (about modified pages) would not fit.
-      const summary = `${ctx.file.rel}: not one of Microsoft's files${ioc ? `; ${ioc.what}` : ''}`;
+      const summary = `${ctx.shown}: not one of Microsoft's files${ioc ? `; ${ioc.what}` : ''}`;
       add(ctx, DROP_ZONES[zone].rule, { title: notShippedTitle(zone), summary, evidence: iocEv });
     }
     return;
   }
   if ((zone === 'ecp-auth' || zone === 'aspnet_client') && ctx.name !== 'web.config') {
     const { rule, where } = DROP_ZONES[zone];
-    add(ctx, rule, { title: `Unexpected file in ${where}`, severity: 'low', summary: `${ctx.file.rel}: not expected there`, evidence: iocEv });
+    add(ctx, rule, { title: `Unexpected file in ${where}`, severity: 'low', summary: `${ctx.shown}: not expected there`, evidence: iocEv });
     return;
   }
-  if (ioc && !ioc.genuine) add(ctx, 'WS-05', { summary: `${ctx.file.rel}: ${ioc.what}`, evidence: iocEv });
+  if (ioc && !ioc.genuine) add(ctx, 'WS-05', { summary: `${ctx.shown}: ${ioc.what}`, evidence: iocEv });
   hafniumPaths(ctx);
 }
 
@@ -303,7 +307,7 @@ function hafniumPaths(ctx: Ctx): void {
       (a.kind === 'substring' && full.includes(a.lower)) ||
       (a.kind === 'regex' && a.re !== null && a.re.test(full));
     if (hit) {
-      add(ctx, 'PX-09', { summary: `${ctx.file.rel}: ${a.what}`, evidence: { ioc: a.value, ioc_source: a.source } });
+      add(ctx, 'PX-09', { summary: `${ctx.shown}: ${a.what}`, evidence: { ioc: a.value, ioc_source: a.source } });
       return;
     }
   }
@@ -319,7 +323,7 @@ function dumpAndArchiveChecks(ctx: Ctx, read: Read): void {
     add(ctx, 'PX-07', {
       // The rule's title and severity are the lsass case; any other process's dump is graded by where it lies.
       ...(lsass ? {} : { title: 'Process memory dump', severity: staged ? 'high' : 'low' }),
-      summary: `${ctx.file.rel}: minidump${lsass ? ' of lsass (lsasrv.dll loaded)' : ''}${staged ? ' in a staging folder' : ''}`,
+      summary: `${ctx.shown}: minidump${lsass ? ' of lsass (lsasrv.dll loaded)' : ''}${staged ? ' in a staging folder' : ''}`,
       evidence: { lsass },
     });
   }
@@ -331,12 +335,12 @@ function dumpAndArchiveChecks(ctx: Ctx, read: Read): void {
     const vendor = VENDOR_DIRS.find((v) => after.startsWith(v + '\\'));
     add(ctx, 'PX-08', {
       severity: vendor ? 'low' : 'medium',
-      summary: `${ctx.file.rel}: ${archiveExt ? 'archive' : `archive content behind a ${ctx.ext || 'missing'} extension`}${vendor ? ` (vendor folder ${vendor}: usually routine)` : ''}`,
+      summary: `${ctx.shown}: ${archiveExt ? 'archive' : `archive content behind a ${ctx.ext || 'missing'} extension`}${vendor ? ` (vendor folder ${vendor}: usually routine)` : ''}`,
       evidence: { vendor_path: vendor ?? null, disguised: !archiveExt },
     });
   }
   if (read.found.has(PROBES.appWeb.name))
-    add(ctx, 'WS-09', { summary: `${ctx.file.rel}: compiled from a page under ~/aspnet_client/ or ~/auth/ — survives deletion of the .aspx` });
+    add(ctx, 'WS-09', { summary: `${ctx.shown}: compiled from a page under ~/aspnet_client/ or ~/auth/ — survives deletion of the .aspx` });
 }
 
 async function yaraChecks(ctx: Ctx, read: Read, rules: string, result: FileScanResult): Promise<void> {
@@ -346,5 +350,5 @@ async function yaraChecks(ctx: Ctx, read: Read, rules: string, result: FileScanR
     return;
   }
   for (const m of r.matches)
-    add(ctx, 'YARA', { title: `YARA rule ${m}`, summary: `${ctx.file.rel}: YARA rule ${m} matched`, evidence: { yara_rule: m, yara_rules_file: rules } });
+    add(ctx, 'YARA', { title: `YARA rule ${m}`, summary: `${ctx.shown}: YARA rule ${m} matched`, evidence: { yara_rule: m, yara_rules_file: rules } });
 }

@@ -27,6 +27,8 @@ export interface EvtxEvent {
   xml: XmlNode[];
   /** Byte offset of the record in its file. */
   offset: number;
+  /** 1-based line, for events read from JSON Lines (json-rows.ts). */
+  line?: number;
 }
 
 /** Builds the event model from a rendered record; `record`/`time` come from the record header when absent. */

@@ -6,3 +6,4 @@ export { FILE_HEADER_SIZE, isEvtx, readEvtxBuffer, readEvtxStream, readFileHeade
 export { renderXml, type XmlElement, type XmlNode } from './tree.js';
 export { isXmlEventExport, parseXmlFragment, readXmlExportStream } from './xml-export.js';
 export { detectEventLog, readEventLog, type EventLogFormat } from './source.js';
+export { isJsonEventRows, jsonRowToEvent, readJsonRowsStream } from './json-rows.js';
