@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Finding, HostResult, ScanReport } from '../src/model.js';
 import { decodeComponent, velociraptorComponent, velociraptorServerPath } from '../src/evidence/layout.js';
 import { hostLabels } from '../src/engine/hosts.js';
-import { exhunt } from './helpers/cli.js';
+import { exhunt } from './support/cli.js';
 import { evtxDumpJsonl, kapeFolder, sanitize, velociraptorEncryptedZip, velociraptorEntries, velociraptorFolder, velociraptorZip, writeZip } from './support/collections.js';
 
 const MAIL01 = 'examples/evidence/mail01-compromised';
