@@ -8,9 +8,12 @@ import yazl from 'yazl';
 import { describe, expect, it } from 'vitest';
 import type { ScanReport } from '../src/model.js';
 import { exhunt } from './support/cli.js';
+import { external, needExternal } from './support/external.js';
+import { needYara } from './support/yara.js';
 
-const HC = '../shared/data/external/helsecert-2021-march-exchange/extracted';
-const QZ = '../shared/data/external/Qazeer-artefacts.help/extracted';
+const HC = 'helsecert-2021-march-exchange/extracted'; // no licence: not vendored, needExternal skips without it
+const QZ = external('Qazeer-artefacts.help/extracted'); // vendored (CC0)
+const MAIL01 = 'examples/evidence/mail01-compromised';
 const schema = JSON.parse(readFileSync('schema/exhunt.scan-1.schema.json', 'utf8'));
 // ajv's CommonJS default export under NodeNext typing
 const ajv = new (Ajv2020 as unknown as typeof Ajv2020.default)({ allErrors: true, strict: false });
@@ -42,8 +45,8 @@ function snapshot(root: string): Record<string, string> {
 }
 
 describe('exhunt scan (end to end)', () => {
-  it('finds the real HelseCERT chain, exits 1, and writes a report that matches the JSON Schema', () => {
-    const { code, report, stdout } = scanJson([HC]);
+  it('finds the real HelseCERT chain, exits 1, and writes a report that matches the JSON Schema', (ctx) => {
+    const { code, report, stdout } = scanJson([needExternal(ctx, HC)]);
     expect(code).toBe(1);
     expect(validate(report), JSON.stringify(validate.errors)).toBe(true);
     const h = report.hosts[0];
@@ -59,14 +62,15 @@ describe('exhunt scan (end to end)', () => {
   });
 
   it('uses worker threads and a single thread to the same result', () => {
-    const a = scanJson([HC, QZ, '--jobs', '1']).report;
-    const b = scanJson([HC, QZ, '--jobs', '2']).report;
+    const a = scanJson([MAIL01, QZ, '--jobs', '1']).report;
+    const b = scanJson([MAIL01, QZ, '--jobs', '2']).report;
+    expect(a.hosts[0].findings.length).toBeGreaterThan(10);
     expect(b.hosts.map((h) => h.findings)).toEqual(a.hosts.map((h) => h.findings));
     expect(b.hosts.map((h) => h.coverage)).toEqual(a.hosts.map((h) => h.coverage));
   });
 
-  it('keeps argument order, names hosts from the evidence, and says benign recent logs are not proof of clean', () => {
-    const { code, report } = scanJson([QZ, HC]);
+  it('keeps argument order, names hosts from the evidence, and says benign recent logs are not proof of clean', (ctx) => {
+    const { code, report } = scanJson([QZ, needExternal(ctx, HC)]);
     expect(code).toBe(1);
     expect(report.hosts.map((h) => h.name)).toEqual(['SERVER-HOSTNAME', 'extracted']);
     // Only the build exposure: 15.01.2375.007 (Exchange 2016 CU22) lacks the November 2022 fix.
@@ -76,10 +80,10 @@ describe('exhunt scan (end to end)', () => {
     expect(report.hosts[0].facts).toContainEqual(expect.objectContaining({ kind: 'build', value: '15.01.2375.007', origin: '#Version' }));
   });
 
-  it('writes Test-ProxyLogon-shaped CSV files, with spreadsheet formulas neutralised', () => {
+  it('writes Test-ProxyLogon-shaped CSV files, with spreadsheet formulas neutralised', (ctx) => {
     const dir = tmp();
     const host = tmp();
-    cpSync(HC, host, { recursive: true });
+    cpSync(needExternal(ctx, HC), host, { recursive: true });
     // An attacker-chosen user agent that a spreadsheet would run as a formula.
     const csv = join(host, 'httpproxy_ecp_Test-ProxyLogon_CVE-2021-26855_selected_columns.csv');
     writeFileSync(csv, readFileSync(csv, 'utf8').replace('"python-requests/2.25.1","ServerInfo~a]@servernavn.xxx.local:444/ecp/proxyLogon.ecp', '"=HYPERLINK(""http://x"")","ServerInfo~a]@servernavn.xxx.local:444/ecp/proxyLogon.ecp'));
@@ -94,10 +98,11 @@ describe('exhunt scan (end to end)', () => {
     expect(readdirSync(dir)).toContain('exhunt-findings.csv');
   });
 
-  it('reads a triage zip in place, with paths relative to the zip', async () => {
+  it('reads a triage zip in place, with paths relative to the zip', async (ctx) => {
+    const hc = needExternal(ctx, HC);
     const zip = join(tmp(), 'mail01.zip');
     const z = new yazl.ZipFile();
-    for (const f of readdirSync(HC)) z.addFile(join(HC, f), `Logging/${f}`);
+    for (const f of readdirSync(hc)) z.addFile(join(hc, f), `Logging/${f}`);
     z.end();
     await new Promise<void>((res) => z.outputStream.pipe(createWriteStream(zip)).on('close', () => res()));
     const { report } = scanJson([zip]);
@@ -111,20 +116,20 @@ describe('exhunt scan (end to end)', () => {
 
   it('never writes to the evidence', () => {
     const host = tmp();
-    cpSync(HC, host, { recursive: true });
+    cpSync(MAIL01, host, { recursive: true });
     const before = snapshot(host);
     exhunt(['scan', host, '--csv', join(tmp(), 'csv'), '-q']);
     expect(snapshot(host)).toEqual(before);
   });
 
-  it('reads a single file given as the host input', () => {
-    const { report } = scanJson([`${HC}/ecpserver_ECPServer20210303-1_CVE-2021-27065_selected_fields.log`]);
+  it('reads a single file given as the host input', (ctx) => {
+    const { report } = scanJson([needExternal(ctx, `${HC}/ecpserver_ECPServer20210303-1_CVE-2021-27065_selected_fields.log`)]);
     expect(report.hosts[0].findings.filter((f) => f.rule === 'PL-22')).toHaveLength(2);
     expect(report.hosts[0].skipped[0]).toMatchObject({ line: 3, reason: expect.stringContaining('does not start with a timestamp') });
   });
 
   it('fails usage errors with exit 2 and one line, no stack trace', () => {
-    for (const args of [['scan', '/no/such/evidence'], ['scan', HC, '--since', 'yesterday'], ['scan', HC, '--jobs', '0'], ['scan']]) {
+    for (const args of [['scan', '/no/such/evidence'], ['scan', QZ, '--since', 'yesterday'], ['scan', QZ, '--jobs', '0'], ['scan']]) {
       const r = exhunt(args);
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr).not.toMatch(/\n\s+at /);
@@ -160,16 +165,22 @@ describe('exhunt scan (end to end)', () => {
     expect(exhunt(['scan', host, '-q']).stdout + '').not.toContain('198.51.100.7');
   });
 
-  it('rejects an unreadable --ioc file and YARA rules that do not compile, once, with exit 2', () => {
+  it('rejects an unreadable --ioc file with exit 2 and one line', () => {
     const dir = tmp();
-    writeFileSync(join(dir, 'bad.yar'), 'rule { nope');
-    const y = exhunt(['scan', HC, '--yara', join(dir, 'bad.yar'), '-q']);
-    expect(y.code).toBe(2);
-    expect(y.stderr).toMatch(/^exhunt: --yara: rules do not compile/);
     writeFileSync(join(dir, 'stix.json'), '{"type":"bundle","objects":[');
-    const i = exhunt(['scan', HC, '--ioc', join(dir, 'stix.json'), '-q']);
+    const i = exhunt(['scan', QZ, '--ioc', join(dir, 'stix.json'), '-q']);
     expect(i.code).toBe(2);
     expect(i.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('rejects YARA rules that do not compile, once, with exit 2', (ctx) => {
+    needYara(ctx);
+    const dir = tmp();
+    writeFileSync(join(dir, 'bad.yar'), 'rule { nope');
+    const y = exhunt(['scan', QZ, '--yara', join(dir, 'bad.yar'), '-q']);
+    expect(y.code).toBe(2);
+    expect(y.stderr).toMatch(/^exhunt: --yara: rules do not compile/);
+    expect(y.stderr.trim().split('\n')).toHaveLength(1);
   });
 });
 

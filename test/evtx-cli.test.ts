@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { exhunt } from './support/cli.js';
+import { needExternal } from './support/external.js';
 
-const SAMPLES = '../shared/data/external';
-const W3WP = `${SAMPLES}/EVTX-ATTACK-SAMPLES/Execution/exec_sysmon_webshell_w3wp_enum.evtx`;
-const BAD_CHUNK = `${SAMPLES}/evtx-rs-samples/sample_with_a_bad_chunk_magic.evtx`;
+const W3WP = 'EVTX-ATTACK-SAMPLES/Execution/exec_sysmon_webshell_w3wp_enum.evtx';
+const BAD_CHUNK = 'evtx-rs-samples/sample_with_a_bad_chunk_magic.evtx';
+const TRANSPORT_AGENT = 'EVTX-to-MITRE-Attack/TA0003-Persistence/T1505-Server_Software_Component/ID6-Failed to install an Exchange transport agent.evtx';
 
 describe('exhunt evtx dump (built CLI)', () => {
-  it('prints one JSON object per record with the documented keys', () => {
-    const r = exhunt(['evtx', 'dump', W3WP]);
+  it('prints one JSON object per record with the documented keys', (ctx) => {
+    const r = exhunt(['evtx', 'dump', needExternal(ctx, W3WP)]);
     expect(r.code).toBe(0);
     const recs = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(recs[0]).toMatchObject({
@@ -23,22 +24,22 @@ describe('exhunt evtx dump (built CLI)', () => {
     expect(new Set(recs.map((x) => x.record)).size).toBe(recs.length);
   });
 
-  it('renders event XML with --xml', () => {
-    const r = exhunt(['evtx', 'dump', '--xml', W3WP]);
+  it('renders event XML with --xml', (ctx) => {
+    const r = exhunt(['evtx', 'dump', '--xml', needExternal(ctx, W3WP)]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('<EventRecordID>3408</EventRecordID>');
     expect(r.stdout).toContain('<Data Name="Image">C:\\Windows\\System32\\cmd.exe</Data>');
   });
 
-  it('salvages a file with damaged chunks, naming each offset on stderr, and still exits 0', () => {
-    const r = exhunt(['evtx', 'dump', BAD_CHUNK]);
+  it('salvages a file with damaged chunks, naming each offset on stderr, and still exits 0', (ctx) => {
+    const r = exhunt(['evtx', 'dump', needExternal(ctx, BAD_CHUNK)]);
     expect(r.code).toBe(0);
     expect(r.stdout.trim().split('\n')).toHaveLength(301);
     expect(r.stderr).toMatch(/sample_with_a_bad_chunk_magic\.evtx: offset 4096 \(0x1000\): chunk data checksum mismatch/);
   });
 
-  it('reports unreadable and non-EVTX inputs in one line each, goes on, and exits 2', () => {
-    const r = exhunt(['evtx', 'dump', '/no/such.evtx', 'README.md', W3WP]);
+  it('reports unreadable and non-EVTX inputs in one line each, goes on, and exits 2', (ctx) => {
+    const r = exhunt(['evtx', 'dump', '/no/such.evtx', 'README.md', needExternal(ctx, TRANSPORT_AGENT)]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('/no/such.evtx: no such file');
     expect(r.stderr).toContain('README.md: not an EVTX file or XML event export');

@@ -1,10 +1,10 @@
 // Fuzzing: seeded random mutations of real sample files must never hang or throw; damage is reported as problems.
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { needExternal } from './support/external.js';
 import { readEvtxBuffer, readXmlExportStream, renderXml, type EvtxProblem } from '../src/parsers/evtx/index.js';
 
-const RS = join(import.meta.dirname, '../../shared/data/external/evtx-rs-samples');
+const RS = 'evtx-rs-samples';
 const SEEDS = ['MSExchange_Management_wec.evtx', 'Application_no_crc32.evtx', 'Security_short_selected.evtx', 'new-user-security.evtx', 'E_Windows_system32_winevt_logs_Microsoft-Windows-CAPI2%4Operational.evtx', 'sysmon.evtx'];
 
 /** mulberry32: small, fast, deterministic. */
@@ -35,10 +35,12 @@ function mutate(src: Buffer, rnd: () => number): Buffer {
   return rnd() < 0.1 ? buf.subarray(0, int(buf.length)) : buf;
 }
 
-describe('EVTX fuzzing', () => {
-  const samples = SEEDS.map((f) => readFileSync(join(RS, f)));
+type Ctx = Parameters<typeof needExternal>[0];
+const seeds = (ctx: Ctx) => SEEDS.map((f) => readFileSync(needExternal(ctx, `${RS}/${f}`)));
 
-  it('2000 mutated files: no exception, no hang, every record still well-formed', () => {
+describe('EVTX fuzzing', () => {
+  it('2000 mutated files: no exception, no hang, every record still well-formed', (ctx) => {
+    const samples = seeds(ctx);
     const rnd = prng(20210302);
     let records = 0;
     let problems = 0;
@@ -58,9 +60,9 @@ describe('EVTX fuzzing', () => {
     expect(problems).toBeGreaterThan(500);
   });
 
-  it('mutated XML exports: no exception', async () => {
+  it('mutated XML exports: no exception', async (ctx) => {
     const rnd = prng(42);
-    const events = [...readEvtxBuffer(samples[4], [])].slice(0, 40);
+    const events = [...readEvtxBuffer(seeds(ctx)[4], [])].slice(0, 40);
     const text = Buffer.from(`<Events>${events.map((e) => renderXml(e.xml)).join('')}</Events>`, 'utf8');
     let parsed = 0;
     for (let i = 0; i < 300; i++) {

@@ -4,17 +4,19 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { needExternal } from './support/external.js';
 import { parseXmlFragment, readEvtxBuffer, readEvtxStream, renderXml, toEvent, type EvtxEvent, type EvtxProblem } from '../src/parsers/evtx/index.js';
 
-const EXTERNAL = join(import.meta.dirname, '../../shared/data/external');
 const RS = 'evtx-rs-samples';
 const oracle: Record<string, { agreed: Array<[number, number, string]> }> = JSON.parse(
   readFileSync(join(import.meta.dirname, 'fixtures/evtx/oracle.json'), 'utf8'),
 );
 
-function read(rel: string): { events: EvtxEvent[]; problems: EvtxProblem[] } {
+type Ctx = Parameters<typeof needExternal>[0];
+
+function read(ctx: Ctx, rel: string): { events: EvtxEvent[]; problems: EvtxProblem[] } {
   const problems: EvtxProblem[] = [];
-  return { events: [...readEvtxBuffer(readFileSync(join(EXTERNAL, rel)), problems)], problems };
+  return { events: [...readEvtxBuffer(readFileSync(needExternal(ctx, rel)), problems)], problems };
 }
 
 /** µs since epoch from an ISO time with any number of fractional digits. */
@@ -42,8 +44,8 @@ const COUNTS: Record<string, number> = {
 describe('EVTX reader vs oracles', () => {
   for (const [rel, { agreed }] of Object.entries(oracle)) {
     const name = rel.split('/').pop()!;
-    it(`${name}: every agreed record, same EventRecordID / EventID / SystemTime`, () => {
-      const { events } = read(rel);
+    it(`${name}: every agreed record, same EventRecordID / EventID / SystemTime`, (ctx) => {
+      const { events } = read(ctx, rel);
       const byId = new Map(events.map((e) => [e.record, e]));
       expect(byId.size).toBe(events.length); // no duplicate records
       for (const [id, eventId, time] of agreed) {
@@ -61,8 +63,8 @@ describe('EVTX reader vs oracles', () => {
 });
 
 describe('EVTX reader: files the oracles cannot read', () => {
-  it('CAPI2: BinXML substitutions, entity references, UserData (evtx-rs snapshot values)', () => {
-    const { events, problems } = read(`${RS}/E_Windows_system32_winevt_logs_Microsoft-Windows-CAPI2%4Operational.evtx`);
+  it('CAPI2: BinXML substitutions, entity references, UserData (evtx-rs snapshot values)', (ctx) => {
+    const { events, problems } = read(ctx, `${RS}/E_Windows_system32_winevt_logs_Microsoft-Windows-CAPI2%4Operational.evtx`);
     expect(problems).toEqual([]);
     expect(events.map((e) => e.record)).toEqual(Array.from({ length: 340 }, (_, i) => i + 1));
     const r25 = events[24];
@@ -73,8 +75,8 @@ describe('EVTX reader: files the oracles cannot read', () => {
     expect(renderXml(r25.xml)).toContain('eTag="&quot;ea9ee7b1bc43d21:0&quot;"');
   });
 
-  it('MSExchange Management forwarded by WEC: raw BinXML, 27 unnamed values', () => {
-    const { events } = read(`${RS}/MSExchange_Management_wec.evtx`);
+  it('MSExchange Management forwarded by WEC: raw BinXML, 27 unnamed values', (ctx) => {
+    const { events } = read(ctx, `${RS}/MSExchange_Management_wec.evtx`);
     expect(events).toHaveLength(1);
     const e = events[0];
     expect([e.record, e.eventId, e.time, e.computer, e.provider, e.channel]).toEqual([
@@ -90,15 +92,15 @@ describe('EVTX reader: files the oracles cannot read', () => {
     expect(data[7]).toBe(''); // empty <Data/> nodes are kept (evtx-rs issue 201)
   });
 
-  it('Defender 1116/1117 (both oracles fail: value token inside an attribute)', () => {
-    const { events } = read('EVTX-to-MITRE-Attack/Antivirus/ID1116-1117-Defender threat detected.evtx');
+  it('Defender 1116/1117 (both oracles fail: value token inside an attribute)', (ctx) => {
+    const { events } = read(ctx, 'EVTX-to-MITRE-Attack/Antivirus/ID1116-1117-Defender threat detected.evtx');
     expect(events.map((e) => [e.record, e.eventId])).toEqual([[171, 1116], [172, 1116], [173, 1116], [175, 1116], [176, 1117], [177, 1116]]);
     const names = events.map((e) => (e.data as Record<string, string>)['Threat Name']);
     expect(new Set(names)).toEqual(new Set(['HackTool:Win64/Mikatz!dha', 'HackTool:Win32/Mimikatz.D']));
   });
 
-  it('classic events: a string-array substitution becomes one <Data> per item', () => {
-    const { events } = read('EVTX-to-MITRE-Attack/TA0003-Persistence/T1505-Server_Software_Component/ID6-Failed to install an Exchange transport agent.evtx');
+  it('classic events: a string-array substitution becomes one <Data> per item', (ctx) => {
+    const { events } = read(ctx, 'EVTX-to-MITRE-Attack/TA0003-Persistence/T1505-Server_Software_Component/ID6-Failed to install an Exchange transport agent.evtx');
     const e = events.find((x) => x.record === 7184)!;
     expect(e.eventId).toBe(6);
     const data = e.data as string[];
@@ -107,8 +109,8 @@ describe('EVTX reader: files the oracles cannot read', () => {
     expect(data[6]).toBe('8372 w3wp#MSExchangePowerShellAppPool');
   });
 
-  it('value types: SID, GUID, hex, FILETIME, size_t render as Windows does', () => {
-    const { events } = read(`${RS}/security.evtx`);
+  it('value types: SID, GUID, hex, FILETIME, size_t render as Windows does', (ctx) => {
+    const { events } = read(ctx, `${RS}/security.evtx`);
     const d = events[1].data as Record<string, string>; // record 2, 4624
     expect(d.SubjectUserSid).toBe('S-1-0-0');
     expect(d.TargetUserSid).toBe('S-1-5-18');
@@ -120,16 +122,16 @@ describe('EVTX reader: files the oracles cannot read', () => {
 });
 
 describe('EVTX reader: damage is reported, never fatal', () => {
-  it('reports chunk checksum mismatches and skipped damage with file offsets', () => {
-    const { problems } = read(`${RS}/sample-with-zero-data-size-event.evtx`);
+  it('reports chunk checksum mismatches and skipped damage with file offsets', (ctx) => {
+    const { problems } = read(ctx, `${RS}/sample-with-zero-data-size-event.evtx`);
     expect(problems).toEqual([
       { offset: 4096, reason: 'chunk data checksum mismatch, records salvaged' },
       { offset: 6176, reason: 'damaged data in chunk, 232 bytes skipped' },
     ]);
   });
 
-  it('a bad chunk signature inside the counted chunks is reported and skipped', () => {
-    const buf = Buffer.from(readFileSync(join(EXTERNAL, RS, 'security.evtx')));
+  it('a bad chunk signature inside the counted chunks is reported and skipped', (ctx) => {
+    const buf = Buffer.from(readFileSync(needExternal(ctx, `${RS}/security.evtx`)));
     buf.write('XXXXXXXX', 4096 + 65536, 'latin1');
     const problems: EvtxProblem[] = [];
     const events = [...readEvtxBuffer(buf, problems)];
@@ -138,8 +140,8 @@ describe('EVTX reader: damage is reported, never fatal', () => {
     expect(events.length).toBeLessThan(2261);
   });
 
-  it('a truncated file yields the complete records of its last chunk', () => {
-    const buf = readFileSync(join(EXTERNAL, RS, 'security.evtx')).subarray(0, 4096 + 65536 + 30000);
+  it('a truncated file yields the complete records of its last chunk', (ctx) => {
+    const buf = readFileSync(needExternal(ctx, `${RS}/security.evtx`)).subarray(0, 4096 + 65536 + 30000);
     const problems: EvtxProblem[] = [];
     const events = [...readEvtxBuffer(buf, problems)];
     expect(problems[0]).toEqual({ offset: 4096 + 65536, reason: 'truncated chunk (30000 of 65536 bytes)' });
@@ -150,8 +152,8 @@ describe('EVTX reader: damage is reported, never fatal', () => {
 });
 
 describe('EVTX streaming', () => {
-  it('yields the same records whatever the read block size', async () => {
-    const buf = readFileSync(join(EXTERNAL, RS, 'sample_with_a_bad_chunk_magic.evtx'));
+  it('yields the same records whatever the read block size', async (ctx) => {
+    const buf = readFileSync(needExternal(ctx, `${RS}/sample_with_a_bad_chunk_magic.evtx`));
     const whole = [...readEvtxBuffer(buf, [])].map((e) => `${e.record}/${e.eventId}/${e.time}`);
     for (const size of [1, 4095, 65536, 100_003, 1 << 20]) {
       async function* blocks() {

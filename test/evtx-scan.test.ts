@@ -8,8 +8,8 @@ import { evtxScanner, toLogRecord } from '../src/engine/scanners/evtx.js';
 import type { FileScanResult } from '../src/engine/types.js';
 import { readHead, type EvidenceFile } from '../src/evidence/file.js';
 import { EVTX_RULES } from '../src/rules/evtx.js';
+import { needExternal } from './support/external.js';
 
-const EXTERNAL = join(import.meta.dirname, '../../shared/data/external');
 const OPTIONS = { since: '2020-01-01T00:00:00Z', iocFiles: [], yaraRules: null };
 
 function fsFile(abs: string, rel = abs.split('/').pop()!): EvidenceFile {
@@ -31,8 +31,9 @@ function hits(r: FileScanResult): Record<string, number[]> {
   return out;
 }
 
-const ATTACK = `${EXTERNAL}/EVTX-ATTACK-SAMPLES`;
-const MITRE = `${EXTERNAL}/EVTX-to-MITRE-Attack`;
+const ATTACK = 'EVTX-ATTACK-SAMPLES';
+const MITRE = 'EVTX-to-MITRE-Attack';
+const RS = 'evtx-rs-samples';
 
 describe('evtx scanner on real samples', () => {
   const expected: Array<[string, Record<string, number[]>]> = [
@@ -48,19 +49,19 @@ describe('evtx scanner on real samples', () => {
     [`${ATTACK}/Privilege_Escalation/privexchange_dirkjan.evtx`, {}],
     [`${ATTACK}/Command_and_Control/tunna_iis_rdp_smb_tunneling_sysmon_3.evtx`, {}],
     [`${MITRE}/Antivirus/ID1116-1117-Defender threat detected.evtx`, {}], // Mimikatz: not an Exchange threat
-    [`${EXTERNAL}/evtx-rs-samples/MSExchange_Management_wec.evtx`, {}], // Set-Mailbox forwarding
-    [`${EXTERNAL}/evtx-rs-samples/security.evtx`, {}],
-    [`${EXTERNAL}/evtx-rs-samples/sysmon.evtx`, {}],
-    [`${EXTERNAL}/evtx-rs-samples/system.evtx`, {}],
+    [`${RS}/MSExchange_Management_wec.evtx`, {}], // Set-Mailbox forwarding
+    [`${RS}/security.evtx`, {}],
+    [`${RS}/sysmon.evtx`, {}],
+    [`${RS}/system.evtx`, {}],
   ];
-  for (const [abs, want] of expected) {
-    it(`${abs.split('/').pop()}: ${JSON.stringify(want)}`, async () => {
-      expect(hits(await scan(abs))).toEqual(want);
+  for (const [rel, want] of expected) {
+    it(`${rel.split('/').pop()}: ${JSON.stringify(want)}`, async (ctx) => {
+      expect(hits(await scan(needExternal(ctx, rel)))).toEqual(want);
     });
   }
 
-  it('Exchange web-worker children are graded by app pool (DefaultAppPool is not Exchange)', async () => {
-    const r = await scan(`${ATTACK}/Execution/exec_sysmon_webshell_w3wp_enum.evtx`);
+  it('Exchange web-worker children are graded by app pool (DefaultAppPool is not Exchange)', async (ctx) => {
+    const r = await scan(needExternal(ctx, `${ATTACK}/Execution/exec_sysmon_webshell_w3wp_enum.evtx`));
     const f = r.findings[0];
     expect(f.severity).toBe('high');
     expect(f.evidence.app_pool).toBe('DefaultAppPool');
@@ -70,8 +71,8 @@ describe('evtx scanner on real samples', () => {
     expect(f.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z$/);
   });
 
-  it('coverage per channel and damaged chunks in skipped', async () => {
-    const r = await scan(`${EXTERNAL}/evtx-rs-samples/sample-with-zero-data-size-event.evtx`);
+  it('coverage per channel and damaged chunks in skipped', async (ctx) => {
+    const r = await scan(needExternal(ctx, `${RS}/sample-with-zero-data-size-event.evtx`));
     expect(r.coverage).toEqual([
       { source: 'EVTX System', format: 'evtx', files: 1, records: 449, first: expect.any(String), last: expect.any(String) },
     ]);
@@ -79,10 +80,10 @@ describe('evtx scanner on real samples', () => {
     expect(r.skipped).toContainEqual({ path: 'sample-with-zero-data-size-event.evtx', reason: 'damaged data in chunk, 232 bytes skipped', offset: 6176 });
   });
 
-  it('classifies by content, not by name', async () => {
-    const evtx = fsFile(`${EXTERNAL}/evtx-rs-samples/system.evtx`, 'renamed.log');
+  it('classifies by content, not by name', async (ctx) => {
+    const evtx = fsFile(needExternal(ctx, `${RS}/system.evtx`), 'renamed.log');
     expect(evtxScanner.classify(evtx, await readHead(evtx))).toBe('evtx');
-    const text = fsFile(`${ATTACK}/Command_and_Control/Tunna_rdp_tunnel_IIS.log`);
+    const text = fsFile(needExternal(ctx, 'Qazeer-artefacts.help/extracted/Mapi__HttpProxy_2023010601-1.LOG'), 'Security.evtx');
     expect(evtxScanner.classify(text, await readHead(text))).toBeNull();
   });
 });
@@ -102,20 +103,24 @@ function writeTemp(name: string, content: Buffer): string {
   return abs;
 }
 
-describe('evtx scanner on XML exports', () => {
-  const lines = readFileSync(`${EXTERNAL}/hamad-she-proxyshell-writeup/msexchange_management_lines_as_published.txt`, 'utf8')
+/** The hamad-she cmdlet lines plus a removal, as one Event Viewer / wevtutil XML document. */
+function proxyShellExport(abs: string): string {
+  const lines = readFileSync(abs, 'utf8')
     .split(/\r?\n/)
     .filter((l) => l.trim());
   const events = lines.map((l, i) => cmdletEventXml(i + 1, l.split('\\n')));
   const removal = cmdletEventXml(4, ['Remove-MailboxExportRequest', '-Identity \'Hamad@xxxxx.darksys.com\\MailboxExport\' -Confirm "False"']);
-  const doc = `<?xml version="1.0" encoding="UTF-16"?>\r\n<Events>\r\n${[...events, removal].join('\r\n')}\r\n</Events>\r\n`;
+  return `<?xml version="1.0" encoding="UTF-16"?>\r\n<Events>\r\n${[...events, removal].join('\r\n')}\r\n</Events>\r\n`;
+}
 
-  for (const [encoding, bytes] of [
-    ['UTF-16LE (Event Viewer "Save as XML")', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(doc, 'utf16le')])],
-    ['UTF-8 (wevtutil qe /f:xml)', Buffer.from(doc.replace(/^.*\r\n<Events>\r\n/, '').replace('</Events>', ''), 'utf8')],
+describe('evtx scanner on XML exports', () => {
+  const HAMAD = 'hamad-she-proxyshell-writeup/msexchange_management_lines_as_published.txt';
+  for (const [encoding, encode] of [
+    ['UTF-16LE (Event Viewer "Save as XML")', (doc: string) => Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(doc, 'utf16le')])],
+    ['UTF-8 (wevtutil qe /f:xml)', (doc: string) => Buffer.from(doc.replace(/^.*\r\n<Events>\r\n/, '').replace('</Events>', ''), 'utf8')],
   ] as const) {
-    it(`ProxyShell cmdlets are found in ${encoding}`, async () => {
-      const r = await scan(writeTemp('proxyshell.xml', bytes));
+    it(`ProxyShell cmdlets are found in ${encoding}`, async (ctx) => {
+      const r = await scan(writeTemp('proxyshell.xml', encode(proxyShellExport(needExternal(ctx, HAMAD)))));
       expect(hits(r)).toEqual({ 'PS-08': [1, 2], 'PS-10': [3], 'PS-09': [4] });
       const exp = r.findings.find((f) => f.source.record === 1)!;
       expect(exp.evidence.cmdlet).toBe('New-MailboxExportRequest');

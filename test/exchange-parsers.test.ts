@@ -4,9 +4,10 @@ import type { LogRecord } from '../src/model.js';
 import { splitCsvLine, isoTime } from '../src/parsers/csv.js';
 import { decodeCmd, ecpCanary, parseEventData } from '../src/parsers/ecp.js';
 import { classifyExchangeLog, ExchangeCsvParser, exchangeCoverageSource } from '../src/parsers/exchange.js';
+import { external, needExternal } from './support/external.js';
 
-const QZ = '../shared/data/external/Qazeer-artefacts.help/extracted';
-const HC = '../shared/data/external/helsecert-2021-march-exchange/extracted';
+const QZ = external('Qazeer-artefacts.help/extracted'); // vendored (CC0)
+const HC = 'helsecert-2021-march-exchange/extracted';
 
 /** Feeds a whole file through a parser the way the engine does (directives and data lines in order). */
 function parseFile(path: string, format: string) {
@@ -61,7 +62,6 @@ describe('Exchange CSV logs (real artefacts.help samples)', () => {
     expect(classifyExchangeLog(head(`${QZ}/ECPServer20230111-1.LOG`), 'x.LOG')).toBe('ecp-server');
     expect(classifyExchangeLog(head(`${QZ}/Rps_Cmdlet_2023011116-1.LOG`), 'x.LOG')).toBe('rps-cmdlet');
     expect(classifyExchangeLog(head(`${QZ}/Ews_2023010616-1.LOG`), 'x.LOG')).toBeNull();
-    expect(classifyExchangeLog(head(`${HC}/httpproxy_ecp_Test-ProxyLogon_CVE-2021-26855_selected_columns.csv`), 'x.csv')).toBe('httpproxy');
     expect(classifyExchangeLog('whatever\n', 'C/Program Files/Microsoft/Exchange Server/V15/Logging/OABGeneratorLog/oab.log')).toBe('oabgen');
     expect(classifyExchangeLog('readme text\n', 'notes.txt')).toBeNull();
   });
@@ -72,8 +72,10 @@ describe('Exchange CSV logs (real artefacts.help samples)', () => {
     expect(exchangeCoverageSource('ecp-server', 'ECPServer.LOG')).toBe('ECP Server');
   });
 
-  it('reads a Test-ProxyLogon CSV export (#TYPE line, quoted plain header)', () => {
-    const { recs } = parseFile(`${HC}/httpproxy_ecp_Test-ProxyLogon_CVE-2021-26855_selected_columns.csv`, 'httpproxy');
+  it('classifies and reads a Test-ProxyLogon CSV export (#TYPE line, quoted plain header)', (ctx) => {
+    const csv = needExternal(ctx, `${HC}/httpproxy_ecp_Test-ProxyLogon_CVE-2021-26855_selected_columns.csv`);
+    expect(classifyExchangeLog(readFileSync(csv, 'utf8'), 'x.csv')).toBe('httpproxy');
+    const { recs } = parseFile(csv, 'httpproxy');
     expect(recs).toHaveLength(11);
     expect(recs[2].fields.AnchorMailbox).toBe('ServerInfo~a]@servernavn.xxx.local:444/ecp/proxyLogon.ecp?#');
     expect(recs[2].fields.HttpStatus).toBe('241');
@@ -105,8 +107,8 @@ describe('ECP Server EventData', () => {
     expect(ecpCanary(recs[0].fields['S:URL'])).toBe('CANARY');
   });
 
-  it('decodes the real HelseCERT Set-OabVirtualDirectory web-shell command', () => {
-    const line = readFileSync(`${HC}/ecpserver_ECPServer20210303-1_CVE-2021-27065_selected_fields.log`, 'utf8').split('\n')[6];
+  it('decodes the real HelseCERT Set-OabVirtualDirectory web-shell command', (ctx) => {
+    const line = readFileSync(needExternal(ctx, `${HC}/ecpserver_ECPServer20210303-1_CVE-2021-27065_selected_fields.log`), 'utf8').split('\n')[6];
     const bag = parseEventData(line.slice(line.indexOf("'S:CMD")));
     const cmd = decodeCmd(bag.get('S:CMD')!);
     expect(cmd.cmdlet).toBe('Set-OabVirtualDirectory');

@@ -6,15 +6,25 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { HostResult } from '../src/model.js';
 import { scan } from '../src/engine/scan.js';
-import { SHARED } from './support/log-driver.js';
+import { external, missingExternal } from './support/external.js';
 
 const EX = 'Program Files/Microsoft/Exchange Server/V15';
 let host: HostResult;
 let root: string;
+// Samples without a redistribution licence (not vendored): the whole tree is built only when they are here.
+const UNVENDORED = [
+  'helsecert-2021-march-exchange/extracted/iis_W3SVC1_u_ex21030x_webshell_RedirSuiteServerProxy_access.log',
+  'EVTX-ATTACK-SAMPLES/Command_and_Control/Tunna_rdp_tunnel_IIS.log',
+  'hamad-she-proxyshell-writeup/iis_proxyshell_lines_as_published.log',
+  'EVTX-ATTACK-SAMPLES/Command_and_Control/web_attack_and_isp_webshell_localhost_access_log.txt',
+  'hamad-she-proxyshell-writeup/webshell_vb_cmd_proxyshell_incident.aspx',
+];
+const missing = UNVENDORED.map(missingExternal).find((why) => why !== undefined);
+const needSamples = (ctx: { skip: (condition: boolean, note?: string) => void }) => ctx.skip(missing !== undefined, missing);
 
 function copy(src: string, rel: string): void {
   mkdirSync(dirname(join(root, rel)), { recursive: true });
-  copyFileSync(SHARED + src, join(root, rel));
+  copyFileSync(external(src), join(root, rel));
 }
 function put(rel: string, data: string | Buffer): void {
   mkdirSync(dirname(join(root, rel)), { recursive: true });
@@ -22,13 +32,14 @@ function put(rel: string, data: string | Buffer): void {
 }
 
 beforeAll(async () => {
+  if (missing) return;
   root = mkdtempSync(join(tmpdir(), 'exhunt-e2e-'));
   // IIS: the HelseCERT extract (header-less), the Tunna log, the hamad-she ProxyShell lines, an Apache log.
   copy('helsecert-2021-march-exchange/extracted/iis_W3SVC1_u_ex21030x_webshell_RedirSuiteServerProxy_access.log', 'inetpub/logs/LogFiles/W3SVC1/u_ex210305.log');
   copy('EVTX-ATTACK-SAMPLES/Command_and_Control/Tunna_rdp_tunnel_IIS.log', 'inetpub/logs/LogFiles/W3SVC1/u_ex190903.log');
   copy('hamad-she-proxyshell-writeup/iis_proxyshell_lines_as_published.log', 'inetpub/logs/LogFiles/W3SVC2/u_ex210303.log');
   // The first 20 lines of the Apache sample (the full file has a NUL byte at 2862, which the engine treats as binary).
-  const apache = readFileSync(SHARED + 'EVTX-ATTACK-SAMPLES/Command_and_Control/web_attack_and_isp_webshell_localhost_access_log.txt', 'latin1');
+  const apache = readFileSync(external('EVTX-ATTACK-SAMPLES/Command_and_Control/web_attack_and_isp_webshell_localhost_access_log.txt'), 'latin1');
   put('tomcat/logs/localhost_access_log.txt', apache.split('\n').slice(0, 20).join('\n'));
   // Disk: a China Chopper in aspnet_client, the VB shell in owa\auth, the genuine OAB web.config, an lsass dump.
   copy('tennc-webshell/caidao-shell/ice.aspx', 'inetpub/wwwroot/aspnet_client/system_web/ice.aspx');
@@ -46,7 +57,8 @@ beforeAll(async () => {
 }, 120_000);
 
 describe('exhunt scan over IIS logs and files', () => {
-  it('reports IIS web-shell access, ProxyShell, the tunnel and the shells on disk', () => {
+  it('reports IIS web-shell access, ProxyShell, the tunnel and the shells on disk', (ctx) => {
+    needSamples(ctx);
     const by = (rule: string) => host.findings.filter((f) => f.rule === rule);
     expect(by('WS-40')).toHaveLength(5);
     expect(by('PX-R4')).toHaveLength(3);
@@ -58,18 +70,21 @@ describe('exhunt scan over IIS logs and files', () => {
     expect(host.verdict).toBe('compromised');
   });
 
-  it('finds nothing in the genuine OAB web.config and says why the Apache log was not read', () => {
+  it('finds nothing in the genuine OAB web.config and says why the Apache log was not read', (ctx) => {
+    needSamples(ctx);
     expect(host.findings.filter((f) => f.source.path.endsWith('OAB/web.config'))).toEqual([]);
     expect(host.skipped).toContainEqual(expect.objectContaining({ path: 'tomcat/logs/localhost_access_log.txt', reason: expect.stringMatching(/Apache/) }));
   });
 
-  it('covers IIS per site, and reads the build from the /owa/auth/<build>/ path', () => {
+  it('covers IIS per site, and reads the build from the /owa/auth/<build>/ path', (ctx) => {
+    needSamples(ctx);
     const sources = host.coverage.map((c) => c.source);
     expect(sources).toEqual(expect.arrayContaining(['IIS W3SVC1', 'IIS W3SVC2']));
     expect(host.facts).toContainEqual(expect.objectContaining({ kind: 'build', value: '15.1.2176', origin: 'IIS /owa/auth/<build>/ path' }));
   });
 
-  it('never writes to the evidence', () => {
+  it('never writes to the evidence', (ctx) => {
+    needSamples(ctx);
     expect(readFileSync(join(root, 'Windows/Temp/lsass.dmp')).subarray(0, 4).toString()).toBe('MDMP');
   });
 });

@@ -9,7 +9,8 @@ import { dropZone, fileSweepScanner, sweepFile } from '../src/engine/scanners/fi
 import { checkBaseline, exchangeRelPath, shippedAuthUrls } from '../src/rules/files/baselines.js';
 import { yaraEngine } from '../src/rules/files/yara.js';
 import { scanOptions } from '../src/engine/scan.js';
-import { SHARED } from './support/log-driver.js';
+import { external, needExternal } from './support/external.js';
+import { needYara } from './support/yara.js';
 
 const EX = 'C/Program Files/Microsoft/Exchange Server/V15';
 const OPTS = scanOptions();
@@ -82,7 +83,7 @@ describe('paths', () => {
 
 describe('real web shells', () => {
   it('flags every tennc .aspx/.ashx/.asax sample by content alone (outside any drop zone)', async () => {
-    const base = SHARED + 'tennc-webshell/';
+    const base = external('tennc-webshell') + '/';
     const samples = walk(base).filter((p) => /\.(aspx|ashx|asax)$/i.test(p));
     expect(samples.length).toBeGreaterThanOrEqual(14);
     for (const s of samples) {
@@ -102,7 +103,7 @@ describe('real web shells', () => {
   });
 
   it('names the family where a signature exists', async () => {
-    const t = SHARED + 'tennc-webshell/';
+    const t = external('tennc-webshell') + '/';
     expect(await rules(copy(t + 'caidao-shell/ice.aspx', 'fam/ice.aspx'))).toContain('WS-21/critical');
     expect(await rules(copy(t + 'aspx/editor.aspx', 'fam/editor.aspx'))).toContain('WS-21/critical');
     expect(await rules(copy(t + 'aspx/abcd.aspx', 'fam/abcd.aspx'))).toEqual(['WS-33/critical']);
@@ -110,8 +111,8 @@ describe('real web shells', () => {
     expect(await rules(copy(t + 'aspx/ASPXspy2.aspx', 'fam/spy.aspx'))).toEqual(['WS-33/critical']);
   });
 
-  it('hamad-she VB.NET cmd shell: keyword heuristics, graded by where it sits', async () => {
-    const src = SHARED + 'hamad-she-proxyshell-writeup/webshell_vb_cmd_proxyshell_incident.aspx';
+  it('hamad-she VB.NET cmd shell: keyword heuristics, graded by where it sits', async (ctx) => {
+    const src = needExternal(ctx, 'hamad-she-proxyshell-writeup/webshell_vb_cmd_proxyshell_incident.aspx');
     const loose = await sweep(copy(src, 'misc/app/page.aspx'));
     expect(loose.findings.map((f) => `${f.rule}/${f.severity}`)).toEqual(['WS-31/medium']);
     expect(loose.findings[0].evidence.keywords).toEqual(expect.arrayContaining(['processstartinfo']));
@@ -119,7 +120,7 @@ describe('real web shells', () => {
   });
 
   it('zer010bs OAB body: the CISA OAB-shell shape; critical when served as .aspx', async () => {
-    const src = SHARED + 'zer010bs-exchange-ioc-scan/oab_webshell_http_response_body_redacted.txt';
+    const src = external('zer010bs-exchange-ioc-scan/oab_webshell_http_response_body_redacted.txt');
     expect(await rules(copy(src, 'misc/oab_body.txt'))).toEqual(['PL-29/high']);
     expect(await rules(copy(src, 'C/inetpub/wwwroot/aspnet_client/shell.aspx'))).toEqual(['PL-29/critical']);
   });
@@ -127,7 +128,7 @@ describe('real web shells', () => {
 
 describe('benign controls', () => {
   it('genuine OAB web.config files and Microsoft-byte-exact files produce nothing', async () => {
-    const hc = SHARED + 'CSS-Exchange-HealthChecker-testdata/E19/';
+    const hc = external('CSS-Exchange-HealthChecker-testdata/E19') + '/';
     expect((await sweep(copy(hc + 'DefaultWebSite-OAB_web.config', `${EX}/FrontEnd/HttpProxy/OAB/web.config`))).findings).toEqual([]);
     expect((await sweep(copy(hc + 'ExchangeBackEnd-OAB_web.config', `${EX}/ClientAccess/OAB/web.config`))).findings).toEqual([]);
     // An empty sprite file is in Microsoft's baselines for this path (SHA-256 of nothing).
@@ -204,7 +205,8 @@ describe('IOCs, unreadable files, YARA', () => {
     expect(r.findings.map((f) => f.rule)).toEqual(['WS-01']);
   });
 
-  it('--yara runs rules with YARA-X when installed, else Debian yara (installed by scripts/setup-test-deps.sh)', async () => {
+  it('--yara runs rules with YARA-X when installed, else Debian yara (installed by scripts/setup-test-deps.sh)', async (ctx) => {
+    needYara(ctx);
     const rulesFile = join(root, put('rules/t.yar', 'rule Exhunt_Test { strings: $a = "marker-7f3a" condition: $a }'));
     expect(await yaraEngine(rulesFile)).toEqual({ engine: expect.stringMatching(/^(yara-x|cli)$/) });
     const opts = scanOptions({ yaraRules: rulesFile });

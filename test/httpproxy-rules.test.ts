@@ -7,9 +7,10 @@ import { gradeServerInfo, HTTPPROXY_RULES } from '../src/rules/httpproxy.js';
 import { applyRules } from '../src/rules/finding.js';
 import type { RawFinding } from '../src/engine/types.js';
 import { OabGeneratorParser } from '../src/parsers/exchange.js';
+import { external, needExternal } from './support/external.js';
 
-const HC = '../shared/data/external/helsecert-2021-march-exchange/extracted';
-const QZ = '../shared/data/external/Qazeer-artefacts.help/extracted';
+const HC = 'helsecert-2021-march-exchange/extracted';
+const QZ = external('Qazeer-artefacts.help/extracted'); // vendored (CC0)
 const FIELDS =
   'DateTime,RequestId,MajorVersion,MinorVersion,BuildVersion,RevisionVersion,ClientRequestId,Protocol,UrlHost,UrlStem,ProtocolAction,AuthenticationType,IsAuthenticated,AuthenticatedUser,Organization,AnchorMailbox,UserAgent,ClientIpAddress,ServerHostName,HttpStatus,BackEndStatus,ErrorCode,Method,ProxyAction,TargetServer,TargetServerVersion,RoutingType,RoutingHint,BackEndCookie';
 
@@ -43,9 +44,11 @@ function row(values: Record<string, string>): LogRecord {
 }
 
 describe('CVE-2021-26855 in HttpProxy (real HelseCERT incident rows)', () => {
-  const findings = run(records(`${HC}/httpproxy_ecp_Test-ProxyLogon_CVE-2021-26855_selected_columns.csv`, 'httpproxy'));
+  const helseCert = (ctx: Parameters<typeof needExternal>[0]) =>
+    run(records(needExternal(ctx, `${HC}/httpproxy_ecp_Test-ProxyLogon_CVE-2021-26855_selected_columns.csv`), 'httpproxy'));
 
-  it('grades all 11 ServerInfo~ rows instead of dropping two like Test-ProxyLogon', () => {
+  it('grades all 11 ServerInfo~ rows instead of dropping two like Test-ProxyLogon', (ctx) => {
+    const findings = helseCert(ctx);
     const byRule = (id: string) => findings.filter((f) => f.rule === id);
     expect(findings).toHaveLength(11);
     expect(byRule('PL-03')).toHaveLength(2); // autodiscover-only: attempted
@@ -54,7 +57,8 @@ describe('CVE-2021-26855 in HttpProxy (real HelseCERT incident rows)', () => {
     expect(byRule('PL-02').every((f) => f.kind === 'exploitation' && f.severity === 'critical')).toBe(true);
   });
 
-  it('says a 241 on proxyLogon.ecp means a session was obtained, and keeps the correlation keys', () => {
+  it('says a 241 on proxyLogon.ecp means a session was obtained, and keeps the correlation keys', (ctx) => {
+    const findings = helseCert(ctx);
     const session = findings.filter((f) => String(f.evidence.backend_path).startsWith('/ecp/proxyLogon.ecp'));
     expect(session).toHaveLength(2);
     expect(session[0].summary).toMatch(/241.*session was obtained/);
@@ -96,8 +100,8 @@ describe('CVE-2021-26855 in HttpProxy (real HelseCERT incident rows)', () => {
 });
 
 describe('CVE-2021-27065 in ECP Server logs', () => {
-  it('fires on both real HelseCERT web-shell commands even though their S:URL tail was removed', () => {
-    const recs = records(`${HC}/ecpserver_ECPServer20210303-1_CVE-2021-27065_selected_fields.log`, 'ecp-server');
+  it('fires on both real HelseCERT web-shell commands even though their S:URL tail was removed', (ctx) => {
+    const recs = records(needExternal(ctx, `${HC}/ecpserver_ECPServer20210303-1_CVE-2021-27065_selected_fields.log`), 'ecp-server');
     const findings = run(recs).filter((f) => f.rule === 'PL-22');
     expect(findings).toHaveLength(2);
     expect(findings[0].evidence.shell_password).toBe('klk123456');

@@ -4,12 +4,13 @@ import {
   IisLineParser, detectIis, iisCoverageSource, iisFormat, iisUserAgent, owaAuthBuild, percentDecode, MALFORMED_FIELD,
 } from '../src/parsers/iis.js';
 import { IIS_RULES, cafeReqId, iisNeedles, iisRequest, isPrivateIp } from '../src/rules/iis.js';
-import { countBy, driveFile, driveText, SHARED } from './support/log-driver.js';
+import { countBy, driveFile, driveText } from './support/log-driver.js';
+import { needExternal } from './support/external.js';
 
-const HELSE = SHARED + 'helsecert-2021-march-exchange/extracted/iis_W3SVC1_u_ex21030x_webshell_RedirSuiteServerProxy_access.log';
-const TUNNA = SHARED + 'EVTX-ATTACK-SAMPLES/Command_and_Control/Tunna_rdp_tunnel_IIS.log';
-const HAMAD = SHARED + 'hamad-she-proxyshell-writeup/iis_proxyshell_lines_as_published.log';
-const APACHE = SHARED + 'EVTX-ATTACK-SAMPLES/Command_and_Control/web_attack_and_isp_webshell_localhost_access_log.txt';
+const HELSE = 'helsecert-2021-march-exchange/extracted/iis_W3SVC1_u_ex21030x_webshell_RedirSuiteServerProxy_access.log';
+const TUNNA = 'EVTX-ATTACK-SAMPLES/Command_and_Control/Tunna_rdp_tunnel_IIS.log';
+const HAMAD = 'hamad-she-proxyshell-writeup/iis_proxyshell_lines_as_published.log';
+const APACHE = 'EVTX-ATTACK-SAMPLES/Command_and_Control/web_attack_and_isp_webshell_localhost_access_log.txt';
 const FIX = new URL('./fixtures/iis/', import.meta.url).pathname;
 
 const HEADER = [
@@ -37,11 +38,12 @@ function only(lines: string[], rel = W1) {
 }
 
 describe('IIS W3C parser', () => {
-  it('recognises W3C headers, header-less Exchange lines and rejects Apache logs with a reason', () => {
+  it('recognises W3C headers, header-less Exchange lines and rejects Apache logs with a reason', (ctx) => {
+    const [helse, hamad, apacheLog] = [HELSE, HAMAD, APACHE].map((rel) => needExternal(ctx, rel));
     expect(detectIis(HEADER, 'x/u_ex210303.log')).toBe(true);
-    expect(detectIis(readFileSync(HELSE, 'utf8'), 'a.log')).toBe(true);
-    expect(detectIis(readFileSync(HAMAD, 'utf8'), 'a.log')).toBe(true);
-    const apache = detectIis(readFileSync(APACHE, 'utf8').slice(0, 4096), 'localhost_access_log.txt');
+    expect(detectIis(readFileSync(helse, 'utf8'), 'a.log')).toBe(true);
+    expect(detectIis(readFileSync(hamad, 'utf8'), 'a.log')).toBe(true);
+    const apache = detectIis(readFileSync(apacheLog, 'utf8').slice(0, 4096), 'localhost_access_log.txt');
     expect(typeof apache).toBe('string');
     expect(apache).toMatch(/Apache/);
     // An Exchange CSV log is not ours (and is not rejected either: another format reads it).
@@ -63,9 +65,10 @@ describe('IIS W3C parser', () => {
     expect(records[1].raw).toBe(text.split('\n')[3]);
   });
 
-  it('parses the Tunna IIS log: two directive blocks, comment line, CRLF', () => {
-    const { records, findings } = driveFile(iisFormat, TUNNA, W1, IIS_RULES);
-    const raw = readFileSync(TUNNA, 'utf8');
+  it('parses the Tunna IIS log: two directive blocks, comment line, CRLF', (ctx) => {
+    const tunna = needExternal(ctx, TUNNA);
+    const { records, findings } = driveFile(iisFormat, tunna, W1, IIS_RULES);
+    const raw = readFileSync(tunna, 'utf8');
     const dataLines = raw.split(/\r?\n/).filter((l) => l !== '' && !l.startsWith('#')).length;
     expect(records).toHaveLength(dataLines);
     expect(records.every((r) => r.fields[MALFORMED_FIELD] === undefined)).toBe(true);
@@ -79,14 +82,14 @@ describe('IIS W3C parser', () => {
     expect(findings.every((f) => f.rule === 'WS-44')).toBe(true);
   });
 
-  it('uses the default Exchange field list for header-less extracts and skips separator lines', () => {
-    const { records } = driveFile(iisFormat, HELSE, W1, []);
+  it('uses the default Exchange field list for header-less extracts and skips separator lines', (ctx) => {
+    const { records } = driveFile(iisFormat, needExternal(ctx, HELSE), W1, []);
     expect(records).toHaveLength(8);
     expect(records[0].fields).toMatchObject({ 'c-ip': '139.162.202.236', 'sc-status': '200', 'cs-uri-stem': '/owa/auth/RedirSuiteServerProxy.aspx' });
   });
 
-  it('does not crash on mangled lines and keeps the leading fields only', () => {
-    const { records } = driveFile(iisFormat, HAMAD, W1, []);
+  it('does not crash on mangled lines and keeps the leading fields only', (ctx) => {
+    const { records } = driveFile(iisFormat, needExternal(ctx, HAMAD), W1, []);
     expect(records).toHaveLength(5);
     for (const r of records) {
       expect(r.fields[MALFORMED_FIELD]).toBeDefined();
@@ -117,8 +120,8 @@ describe('IIS W3C parser', () => {
 });
 
 describe('IIS rules on real lines', () => {
-  it('HelseCERT extract: 5x200 web-shell access and 3x302 probes, both IOC IPs', () => {
-    const { findings } = driveFile(iisFormat, HELSE, W1, IIS_RULES);
+  it('HelseCERT extract: 5x200 web-shell access and 3x302 probes, both IOC IPs', (ctx) => {
+    const { findings } = driveFile(iisFormat, needExternal(ctx, HELSE), W1, IIS_RULES);
     expect(countBy(findings, (f) => f.rule)).toEqual({ 'WS-40': 5, 'PX-R4': 3, 'PL-15': 8 });
     const ws = findings.filter((f) => f.rule === 'WS-40');
     expect(ws.every((f) => f.severity === 'high' && f.kind === 'webshell' && f.evidence.status === 200)).toBe(true);
@@ -128,8 +131,8 @@ describe('IIS rules on real lines', () => {
     expect(findings.filter((f) => f.rule === 'PX-R4').every((f) => f.evidence.status === 302 && f.kind === 'attempt')).toBe(true);
   });
 
-  it('hamad-she ProxyShell lines: SSRF found from the raw line despite mangling', () => {
-    const { findings } = driveFile(iisFormat, HAMAD, W1, IIS_RULES);
+  it('hamad-she ProxyShell lines: SSRF found from the raw line despite mangling', (ctx) => {
+    const { findings } = driveFile(iisFormat, needExternal(ctx, HAMAD), W1, IIS_RULES);
     expect(findings.map((f) => f.rule)).toEqual(['PS-02', 'PS-02', 'PS-02', 'PS-02', 'PS-03']);
     expect(findings[4]).toMatchObject({ severity: 'critical', kind: 'exploitation' });
     expect(findings[4].evidence.marker).toBe('x-rps-cat');

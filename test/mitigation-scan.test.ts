@@ -9,8 +9,9 @@ import { closeZips, listZip } from '../src/evidence/zip.js';
 import { iisConfigScanner } from '../src/engine/scanners/iis-config.js';
 import { render } from '../src/mitigations/generate.js';
 import { PROXYLOGON_EOMT, PROXYNOTSHELL_URLREWRITE } from '../src/mitigations/catalogue.js';
+import { external } from './support/external.js';
 
-const HC = join(import.meta.dirname, '../../shared/data/external/CSS-Exchange-HealthChecker-testdata/E19');
+const HC = external('CSS-Exchange-HealthChecker-testdata/E19'); // vendored (MIT)
 let dir: string;
 
 async function fileAt(rel: string, body: string | Buffer): Promise<EvidenceFile> {

@@ -3,8 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { collectLines, planMultiFinder, simdAvailable, type PlanOptions } from '../src/search/multifind.js';
 import { byteHistogram, compileNeedles, type NeedleSpec } from '../src/search/needles.js';
 import { RECORD_RULES } from '../src/rules/ruleset.js';
+import { external } from './support/external.js';
 
-const QZ = '../shared/data/external/Qazeer-artefacts.help/extracted';
+const QZ = external('Qazeer-artefacts.help/extracted'); // vendored (CC0)
 
 /** Start offsets of the lines (split at LF) that contain a needle, by plain string search. */
 function naive(buf: Buffer, specs: NeedleSpec[]): number[] {

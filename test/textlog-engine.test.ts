@@ -6,8 +6,9 @@ import { scan } from '../src/engine/scan.js';
 import { byteHistogram, collectNeedleLines, compileNeedles, planFinder } from '../src/search/needles.js';
 import { LineDispatcher } from '../src/search/dispatch.js';
 import type { RecordRule } from '../src/rules/types.js';
+import { external } from './support/external.js';
 
-const QZ = '../shared/data/external/Qazeer-artefacts.help/extracted';
+const QZ = external('Qazeer-artefacts.help/extracted'); // vendored (CC0)
 const sample = readFileSync(`${QZ}/Mapi__HttpProxy_2023010601-1.LOG`, 'utf8').split(/\r?\n/);
 const HEADER = sample.filter((l) => l.startsWith('#'));
 const FIELDS = HEADER.find((l) => l.startsWith('#Fields: '))!.slice(9).split(',');

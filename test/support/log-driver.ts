@@ -6,7 +6,6 @@ import type { RawFinding } from '../../src/engine/types.js';
 import type { TextLogFormat } from '../../src/parsers/types.js';
 import type { RecordRule } from '../../src/rules/types.js';
 import { hitToFinding } from '../../src/rules/finding.js';
-import { SHARED_EXTERNAL } from './external.js';
 
 export interface DriveResult {
   records: LogRecord[];
@@ -40,9 +39,6 @@ export function driveText(format: TextLogFormat, text: string, rel: string, rule
 export function driveFile(format: TextLogFormat, path: string, rel: string, rules: readonly RecordRule[]): DriveResult {
   return driveText(format, readFileSync(path, 'utf8'), rel, rules);
 }
-
-/** ../shared/data/external with a trailing slash (tests moving to external.ts use `external(rel)` instead). */
-export const SHARED = `${SHARED_EXTERNAL}/`;
 
 export function countBy<T>(items: T[], key: (t: T) => string): Record<string, number> {
   const out: Record<string, number> = {};
