@@ -11,6 +11,9 @@ describe('nextSteps', () => {
     const steps = nextSteps(h, SINCE);
     // One line per location: the Windows path of the OAB write wins over the evidence path of the same file.
     expect(steps[2].items).toEqual(['C:\\Program Files\\Microsoft\\Exchange Server\\V15\\FrontEnd\\HttpProxy\\owa\\auth\\shell.aspx']);
+    // The evidence copy of the same file is kept for hover/details, not shown as a second place to delete.
+    expect(steps[2].evidencePaths).toEqual({ 'C:\\Program Files\\Microsoft\\Exchange Server\\V15\\FrontEnd\\HttpProxy\\owa\\auth\\shell.aspx': 'Exchange/FrontEnd/HttpProxy/owa/auth/shell.aspx' });
+    expect(steps[0].commands).toEqual(['exhunt collect C:\\ --case E:\\exhunt-case.zip --host mail01']);
     expect(steps[3].title).toBe('Reset credentials: LSASS memory was dumped');
     expect(steps[3].items).toEqual(['C:\\root\\lsass.dmp']);
     expect(steps[4].title).toBe('Install the latest Cumulative Update and Security Update');
@@ -19,11 +22,22 @@ describe('nextSteps', () => {
   it('uses the build assessment when an exposure finding carries the install advice', () => {
     const exposure = finding({ id: 'E', rule: 'EXPOSURE', kind: 'exposure', summary: 'Vulnerable build 15.1.2176.2', evidence: { build: '15.1.2176.2', current_build: '15.1.2176.2', product: 'Exchange 2016', cu: 'CU19', install: 'install Mar21SU (KB5000871, 15.1.2176.9) or a later SU for CU19', current_families: { proxylogon: 'vulnerable', proxyshell: 'vulnerable' } } });
     const step = nextSteps(host('h', [exposure], FULL_COVERAGE, 'clean'), SINCE).find((s) => s.id === 'update');
-    expect(step?.title).toBe('Install the security update for build 15.1.2176.2 (Exchange 2016 CU19)');
+    // The KB in the title, the interim mitigation for the open families as an exhunt command (ProxyShell has none).
+    expect(step?.title).toBe('Install the security update for build 15.1.2176.2 (Exchange 2016 CU19): KB5000871');
     expect(step?.detail).toMatch(/^install Mar21SU \(KB5000871, 15\.1\.2176\.9\)/);
-    expect(step?.items).toEqual(['proxylogon: vulnerable', 'proxyshell: vulnerable']);
+    expect(step?.items).toEqual(['install Mar21SU (KB5000871, 15.1.2176.9) or a later SU for CU19', 'proxylogon: vulnerable', 'proxyshell: vulnerable']);
+    expect(step?.commands).toEqual(['exhunt mitigate --proxylogon > mitigate.ps1']);
     const fixed = { ...exposure, evidence: { ...exposure.evidence, install: null } };
     expect(nextSteps(host('h', [fixed], FULL_COVERAGE, 'clean'), SINCE)[0].title).toBe('Keep build 15.1.2176.2 (Exchange 2016 CU19) up to date');
+  });
+
+  it('web shells found only in a case folder are listed by their server path, the case path kept beside them', () => {
+    const shell = finding({ id: 'W', rule: 'WS-21', kind: 'webshell', severity: 'high', evidence: { file: 'C/inetpub/wwwroot/aspnet_client/system_web/x.aspx' } });
+    const step = nextSteps(host('h', [shell], FULL_COVERAGE, 'compromised'), SINCE).find((s) => s.id === 'remove-shells');
+    expect(step?.items).toEqual(['C:\\inetpub\\wwwroot\\aspnet_client\\system_web\\x.aspx']);
+    expect(step?.evidencePaths).toEqual({ 'C:\\inetpub\\wwwroot\\aspnet_client\\system_web\\x.aspx': 'C/inetpub/wwwroot/aspnet_client/system_web/x.aspx' });
+    // A host name that is not a plain name never reaches a command line.
+    expect(nextSteps(host('a;calc.exe', [shell], FULL_COVERAGE, 'compromised'), SINCE)[0].commands).toEqual(['exhunt collect C:\\ --case E:\\exhunt-case.zip']);
   });
 
   it('compromised without a dump still asks for credential resets, but says why differently', () => {

@@ -7,14 +7,16 @@ describe('hostVerdict', () => {
     const v = hostVerdict(compromisedFindings(), FULL_COVERAGE, SINCE);
     expect(v.verdict).toBe('compromised');
     expect(v.reasons[0]).toBe('web shell Exchange/FrontEnd/HttpProxy/owa/auth/shell.aspx is on disk and answered a request with HTTP 2xx');
-    expect(v.reasons.some((r) => r.startsWith('PL-02: '))).toBe(true);
+    // Words first, the rule id in brackets at the end.
+    expect(v.reasons.some((r) => /^[^[]+ \[PL-02\]$/.test(r))).toBe(true);
+    expect(v.reasons.some((r) => /^[A-Z]{2,3}-\w+( ×\d+)?:/.test(r))).toBe(false);
   });
 
   it('scanner traffic alone is attempted, never compromised, even when a rule rates it critical', () => {
     const v = hostVerdict(scannedFindings(), FULL_COVERAGE, SINCE);
     expect(v.verdict).toBe('attempted');
     expect(v.reasons[0]).toBe('scanner probes only (2); nothing shows they got in');
-    expect(v.reasons[1]).toBe('PL-04 ×2: PL-04 summary');
+    expect(v.reasons[1]).toBe('PL-04 summary (and 1 more like it) [PL-04]');
   });
 
   it('attempted says when coverage is short', () => {
@@ -38,7 +40,7 @@ describe('hostVerdict', () => {
 
   it('suspicious for indicator matches and weak shell findings alone', () => {
     const v = hostVerdict([finding({ id: 'I', rule: 'PL-15', kind: 'ioc', severity: 'medium', summary: 'attacker IP 1.2.3.4' })], FULL_COVERAGE, SINCE);
-    expect(v).toEqual({ verdict: 'suspicious', reasons: ['PL-15: attacker IP 1.2.3.4'] });
+    expect(v).toEqual({ verdict: 'suspicious', reasons: ['attacker IP 1.2.3.4 [PL-15]'] });
   });
 
   it('clean only when nothing was found and web logs cover since → newest evidence; info findings do not count', () => {
@@ -54,17 +56,27 @@ describe('hostVerdict', () => {
     expect(v.reasons[1]).toBe('shorter sources: HttpProxy/Owa 2021-02-01 → 2021-03-10');
   });
 
+  const LOGS = 'the HttpProxy logs (Exchange Server\\V15\\Logging\\HttpProxy) and IIS logs (inetpub\\logs\\LogFiles)';
   it.each([
-    [[], 'no readable logs in the evidence'],
-    [[cov('EVTX Application', 'evtx', '2020-01-01T00:00:00Z', '2021-03-10T00:00:00Z')], 'no HttpProxy or IIS logs in the evidence (the logs that record exploit requests); only EVTX Application'],
-    [[cov('HttpProxy/Ecp', 'httpproxy', '2021-02-20T00:00:00Z', '2021-03-10T00:00:00Z')], 'HttpProxy/Ecp starts 2021-02-20, 50 days after 2021-01-01'],
+    [[], 'no readable logs in the evidence', `to decide it: add ${LOGS} from 2021-01-01 on (older copies: backups, SIEM, log archive) and scan again`],
+    [
+      [cov('EVTX Application', 'evtx', '2020-01-01T00:00:00Z', '2021-03-10T00:00:00Z')],
+      'no HttpProxy or IIS logs in the evidence (the logs that record exploit requests); only EVTX Application',
+      `to decide it: add ${LOGS} from 2021-01-01 on (older copies: backups, SIEM, log archive) and scan again`,
+    ],
+    [
+      [cov('HttpProxy/Ecp', 'httpproxy', '2021-02-20T00:00:00Z', '2021-03-10T00:00:00Z')],
+      'HttpProxy/Ecp starts 2021-02-20, 50 days after 2021-01-01',
+      `to decide it: add ${LOGS} from 2021-01-01 to 2021-02-20 (backups, SIEM, log archive), or scan again with --since 2021-02-20 to judge only the period these logs cover`,
+    ],
     [
       [cov('IIS W3SVC1', 'iis', '2020-12-01T00:00:00Z', '2021-01-15T00:00:00Z'), cov('EVTX System', 'evtx', '2020-12-01T00:00:00Z', '2021-03-10T00:00:00Z')],
       'IIS W3SVC1 ends 2021-01-15, 54 days before the newest evidence (2021-03-10)',
+      `to decide it: add ${LOGS} from 2021-01-15 to 2021-03-10 (the newest evidence) and scan again`,
     ],
-    [[cov('HttpProxy/Ecp', 'httpproxy', null, null)], 'HttpProxy/Ecp: 3 file(s) but no dated records'],
-  ])('insufficient-evidence when nothing was found and coverage is missing or short (%#)', (coverage, why) => {
-    expect(hostVerdict([], coverage, SINCE)).toEqual({ verdict: 'insufficient-evidence', reasons: [`no sign of an attack, but that proves little: ${why}`] });
+    [[cov('HttpProxy/Ecp', 'httpproxy', null, null)], 'HttpProxy/Ecp: 3 file(s) but no dated records', `to decide it: add ${LOGS} from 2021-01-01 on (older copies: backups, SIEM, log archive) and scan again`],
+  ])('insufficient-evidence says what is missing and what would decide it (%#)', (coverage, why, decide) => {
+    expect(hostVerdict([], coverage, SINCE)).toEqual({ verdict: 'insufficient-evidence', reasons: [`no sign of an attack, but that proves little: ${why}`, decide] });
   });
 
   it('assessCoverage reports the newest evidence time', () => {

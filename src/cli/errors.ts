@@ -4,3 +4,6 @@ export class UsageError extends Error {
 }
 
 export const EXIT = { CLEAN: 0, FINDINGS: 1, USAGE: 2 } as const;
+
+/** Every message exhunt writes to stderr (errors and warnings) starts with this. */
+export const ERROR_PREFIX = 'exhunt:';

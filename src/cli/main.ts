@@ -2,7 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
 import { COMMANDS } from './commands/index.js';
-import { EXIT, UsageError } from './errors.js';
+import { ERROR_PREFIX, EXIT, UsageError } from './errors.js';
 
 async function main(argv: string[]): Promise<number> {
   const program = new Command();
@@ -11,7 +11,11 @@ async function main(argv: string[]): Promise<number> {
     .description('Hunt for Exchange ProxyLogon / ProxyShell / ProxyNotShell / OWASSRF exploitation in server evidence')
     .version(VERSION)
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({
+      writeErr: (s) => process.stderr.write(s),
+      // One prefix for every error, commander's own (unknown option, missing argument) included.
+      outputError: (s, write) => write(s.replace(/^error: /, `${ERROR_PREFIX} `)),
+    });
   for (const register of COMMANDS) register(program);
   try {
     await program.parseAsync(argv);
@@ -22,11 +26,11 @@ async function main(argv: string[]): Promise<number> {
       return err.exitCode === 0 ? EXIT.CLEAN : EXIT.USAGE;
     }
     if (err instanceof UsageError) {
-      process.stderr.write(`exhunt: ${err.message}\n`);
+      process.stderr.write(`${ERROR_PREFIX} ${err.message}\n`);
       return EXIT.USAGE;
     }
     const message = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`exhunt: ${message}\n`);
+    process.stderr.write(`${ERROR_PREFIX} ${message}\n`);
     if (process.env.EXHUNT_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
     return EXIT.USAGE;
   }

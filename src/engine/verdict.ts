@@ -4,6 +4,7 @@ import { SEVERITY_RANK } from '../model.js';
 import type { Coverage, Finding, Verdict } from '../model.js';
 import { STAGE_RANK } from '../semantics.js';
 import { confirmedShells } from './correlate.js';
+import { serverPath } from '../evidence/server-path.js';
 
 const DAY_MS = 86_400_000;
 /** Logs roll daily: a source whose first record is within a day after --since still covers it. */
@@ -65,12 +66,12 @@ export function assessCoverage(coverage: Coverage[], since: string): CoverageAss
   return { covering, problems: covering.length ? [] : problems, end };
 }
 
-/** "PL-02 ×3: summary of the first" lines, strongest rules first. */
+/** "summary of the first (and 2 more like it) [PL-02]" lines, strongest rules first: the words first, the rule id last. */
 function ruleReasons(findings: Finding[]): string[] {
   const byRule = new Map<string, Finding[]>();
   for (const f of findings) byRule.set(f.rule, [...(byRule.get(f.rule) ?? []), f]);
   const ranked = [...byRule.values()].sort((a, b) => SEVERITY_RANK[b[0].severity] - SEVERITY_RANK[a[0].severity] || b.length - a.length);
-  const lines = ranked.slice(0, MAX_RULE_REASONS).map((list) => `${list[0].rule}${list.length > 1 ? ` ×${list.length}` : ''}: ${list[0].summary}`);
+  const lines = ranked.slice(0, MAX_RULE_REASONS).map((list) => `${list[0].summary}${list.length > 1 ? ` (and ${list.length - 1} more like it)` : ''} [${list[0].rule}]`);
   if (ranked.length > MAX_RULE_REASONS) lines.push(`… and ${ranked.length - MAX_RULE_REASONS} more rules (see findings)`);
   return lines;
 }
@@ -78,6 +79,21 @@ function ruleReasons(findings: Finding[]): string[] {
 function coverageCaveat(coverage: Coverage[], since: string): string[] {
   const { problems } = assessCoverage(coverage, since);
   return problems.length ? [`coverage is incomplete, so earlier or later activity may be missing: ${problems.join('; ')}`] : [];
+}
+
+const WEB_LOGS = 'the HttpProxy logs (Exchange Server\\V15\\Logging\\HttpProxy) and IIS logs (inetpub\\logs\\LogFiles)';
+
+/** The evidence or `--since` that would turn insufficient-evidence into a verdict, said as an instruction. */
+function whatWouldDecide(coverage: Coverage[], since: string, end: string | null): string {
+  const from = since.slice(0, 10);
+  const dated = coverage.filter((c) => isWebSource(c) && c.first !== null && c.last !== null && !Number.isNaN(Date.parse(c.first)) && !Number.isNaN(Date.parse(c.last)));
+  if (!dated.length) return `to decide it: add ${WEB_LOGS} from ${from} on (older copies: backups, SIEM, log archive) and scan again`;
+  const first = Math.min(...dated.map((c) => Date.parse(c.first as string)));
+  if (first > Date.parse(since) + START_SLACK_MS) {
+    return `to decide it: add ${WEB_LOGS} from ${from} to ${day(first)} (backups, SIEM, log archive), or scan again with --since ${day(first)} to judge only the period these logs cover`;
+  }
+  const last = Math.max(...dated.map((c) => Date.parse(c.last as string)));
+  return `to decide it: add ${WEB_LOGS} from ${day(last)} to ${end?.slice(0, 10) ?? 'the day of collection'} (the newest evidence) and scan again`;
 }
 
 /** One verdict per host, with the reasons a person can check. */
@@ -93,7 +109,7 @@ export function hostVerdict(findings: Finding[], coverage: Coverage[], since: st
   const weak = at((r) => r === STAGE_RANK.none);
 
   if (success.length || shells.size) {
-    const shellLines = [...shells.values()].map((p) => `web shell ${p} is on disk and answered a request with HTTP 2xx`);
+    const shellLines = [...shells.values()].map((p) => `web shell ${serverPath(p) ?? p} is on disk and answered a request with HTTP 2xx`);
     return { verdict: 'compromised', reasons: [...shellLines, ...ruleReasons(success)] };
   }
   if (tries.length) {
@@ -108,7 +124,7 @@ export function hostVerdict(findings: Finding[], coverage: Coverage[], since: st
 
   const cov = assessCoverage(coverage, since);
   if (cov.covering.length === 0) {
-    return { verdict: 'insufficient-evidence', reasons: [`no sign of an attack, but that proves little: ${cov.problems.join('; ')}`] };
+    return { verdict: 'insufficient-evidence', reasons: [`no sign of an attack, but that proves little: ${cov.problems.join('; ')}`, whatWouldDecide(coverage, since, cov.end)] };
   }
   const to = cov.end ? ` to the newest evidence (${cov.end.slice(0, 10)})` : '';
   const reasons = [`no sign of an attack; ${cov.covering.map(spanText).join(', ')} cover the window from ${since.slice(0, 10)}${to}`];

@@ -52,14 +52,26 @@ function hostFiles(h: HostResult): Array<[string, string]> {
   return out;
 }
 
-/** Writes the per-host Test-ProxyLogon-style files and `exhunt-findings.csv` into `dir`; returns the file names. */
-export async function writeCsv(report: ScanReport, dir: string): Promise<string[]> {
-  await mkdir(dir, { recursive: true });
-  const files: Array<[string, string]> = report.hosts.flatMap(hostFiles);
+export interface CsvOptions {
+  /** Start each .csv file with a UTF-8 byte-order mark (Excel on Windows reads UTF-8 without one as ANSI). */
+  bom?: boolean;
+}
+
+const BOM = '\ufeff';
+
+/** `exhunt-findings.csv`: every finding of every host, one row each. */
+export function findingsCsv(report: ScanReport, opts: CsvOptions = {}): string {
   const all = report.hosts.flatMap((h) =>
     h.findings.map((f) => [h.name, f.id, f.time, f.severity, f.kind, f.rule, f.title, f.cves.join(' '), f.client_ip, f.source.path, f.source.line ?? '', f.source.record ?? '', f.summary, f.evidence]),
   );
-  files.push(['exhunt-findings.csv', lines(ALL_COLUMNS, all)]);
+  return `${opts.bom ? BOM : ''}${lines(ALL_COLUMNS, all)}`;
+}
+
+/** Writes the per-host Test-ProxyLogon-style files and `exhunt-findings.csv` into `dir`; returns the file names. */
+export async function writeCsv(report: ScanReport, dir: string, opts: CsvOptions = {}): Promise<string[]> {
+  await mkdir(dir, { recursive: true });
+  const files: Array<[string, string]> = report.hosts.flatMap(hostFiles).map(([name, text]) => [name, opts.bom && name.endsWith('.csv') ? `${BOM}${text}` : text]);
+  files.push(['exhunt-findings.csv', findingsCsv(report, opts)]);
   for (const [name, text] of files) await writeFile(join(dir, name), text, 'utf8');
   return files.map(([name]) => name);
 }

@@ -7,7 +7,7 @@ import type { Coverage, EvidenceValue, Finding, HostResult, Incident, ScanReport
 import { STAGE_RANK } from '../semantics.js';
 import { CLIENT_JS } from './html-client.js';
 import { nextSteps } from './next-steps.js';
-import { VERDICT_ORDER, attackSpan, coverageSpan, severityCounts, shortDay, shortTime, verdictCounts } from './summary.js';
+import { VERDICT_ORDER, VERDICT_TEXT, attackSpan, coverageSpan, severityCounts, shortDay, shortTime, verdictCounts } from './summary.js';
 
 const MAX_EXCERPTS = 8;
 const MAX_SKIPPED = 200;
@@ -27,14 +27,6 @@ export function esc(s: string): string {
 export function scriptJson(value: unknown): string {
   return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
-
-const VERDICT_TEXT: Record<Verdict, { label: string; meaning: string }> = {
-  compromised: { label: 'Compromised', meaning: 'The evidence shows an attacker got in.' },
-  attempted: { label: 'Attacked, no sign of success', meaning: 'Attacks reached the server; nothing in the evidence shows they got in.' },
-  suspicious: { label: 'Suspicious', meaning: 'Indicators without proof of an attack: a person needs to review them.' },
-  clean: { label: 'Clean', meaning: 'Nothing found, and the logs cover the window.' },
-  'insufficient-evidence': { label: 'Insufficient evidence — not clean', meaning: 'Nothing found, but the logs could not have shown it.' },
-};
 
 const STAGE_LABEL: Record<Stage, string> = {
   none: 'no attack stage',

@@ -1,6 +1,7 @@
 // "What to do next", derived from one host's result: CISA AA21-062A's response steps, made specific.
 import type { Finding, HostResult } from '../model.js';
 import { evidenceString, fileKey, normalizeIp } from '../semantics.js';
+import { serverPath } from '../evidence/server-path.js';
 
 export interface NextStep {
   /** Stable id, e.g. `preserve`, `isolate`, `remove-shells`. */
@@ -9,6 +10,10 @@ export interface NextStep {
   detail: string;
   /** Concrete things to act on (paths, addresses, missing logs); evidence text, escape when rendering. */
   items: string[];
+  /** exhunt command lines that carry out the step (`exhunt collect …`, `exhunt mitigate …`); built from safe parts only. */
+  commands?: string[];
+  /** For items that are server paths: the same file's path in the evidence (for hover and details). */
+  evidencePaths?: Record<string, string>;
 }
 
 const MAX_ITEMS = 25;
@@ -27,9 +32,10 @@ function lsassDumps(host: HostResult): Finding[] {
 
 /**
  * Files an attacker wrote or left (web shells on disk, files written by exploitation: OAB, exports, cert requests),
- * one per location: the Windows path the admin will type when there is one, else the evidence path.
+ * one per location, keyed by the Windows path the admin will type on the server (the evidence path when the drive
+ * is unknown), with the path of the copy in the evidence when there is one.
  */
-function shellPaths(host: HostResult): string[] {
+function shellPaths(host: HostResult): Map<string, string | null> {
   const paths = [
     ...host.shells,
     ...host.findings
@@ -37,14 +43,19 @@ function shellPaths(host: HostResult): string[] {
       .map((f) => evidenceString(f.evidence.file))
       .filter((p): p is string => p !== null),
   ];
-  const byKey = new Map<string, string>();
+  const byKey = new Map<string, { server: string | null; evidence: string | null }>();
   const windowsLike = (p: string) => /^[a-z]:\\|^\\\\/i.test(p);
   for (const p of paths) {
     const key = fileKey(p) ?? p;
-    const seen = byKey.get(key);
-    if (seen === undefined || (!windowsLike(seen) && windowsLike(p))) byKey.set(key, p);
+    const seen = byKey.get(key) ?? { server: null, evidence: null };
+    if (windowsLike(p)) seen.server ??= p;
+    else {
+      seen.evidence ??= p;
+      seen.server ??= serverPath(p);
+    }
+    byKey.set(key, seen);
   }
-  return [...byKey.values()];
+  return new Map([...byKey.values()].map((v) => [v.server ?? (v.evidence as string), v.server !== null ? v.evidence : null]));
 }
 
 function attackerIps(host: HostResult): string[] {
@@ -66,8 +77,16 @@ function updateStep(host: HostResult): NextStep {
     const what = `${build}${product ? ` (${product})` : ''}`;
     const families = exposure.evidence.current_families ?? exposure.evidence.families;
     const items = families && typeof families === 'object' && !Array.isArray(families) ? Object.entries(families).map(([k, v]) => `${k}: ${String(v)}`) : [];
+    const kbs = install === null ? [] : [...new Set(install.split(/Stop-gap/i)[0].match(/\bKB\d{6,8}\b/g) ?? [])];
+    const commands = mitigateCommand(families);
     return install !== null
-      ? { id: 'update', title: `Install the security update for build ${what}`, detail: `${install}. Patching closes the hole but does not remove an attacker who is already in.`, items }
+      ? {
+          id: 'update',
+          title: `Install the security update for build ${what}${kbs.length ? `: ${kbs.join(', then ')}` : ''}`,
+          detail: `${install}. Patching closes the hole but does not remove an attacker who is already in.${commands.length ? ' Until it is installed, Microsoft\'s interim mitigation (printed by the command below, run on the server) blocks the known exploit paths.' : ''}`,
+          items: [install, ...items],
+          ...(commands.length ? { commands } : {}),
+        }
       : { id: 'update', title: `Keep build ${what} up to date`, detail: 'The build is fixed for ProxyLogon, ProxyShell and ProxyNotShell; keep installing each new Security Update.', items };
   }
   const builds = host.facts.filter((f) => f.kind === 'build').map((f) => `${f.value} (${f.origin})`);
@@ -80,12 +99,29 @@ function updateStep(host: HostResult): NextStep {
   };
 }
 
+/**
+ * `exhunt mitigate` flags for the families the current build is still open to (ProxyShell has no interim
+ * mitigation: only the update closes it). None when nothing is open.
+ */
+function mitigateCommand(families: unknown): string[] {
+  if (!families || typeof families !== 'object' || Array.isArray(families)) return [];
+  const open = (id: string) => (families as Record<string, unknown>)[id] === 'vulnerable';
+  const flags = [open('proxylogon') ? '--proxylogon' : '', open('proxynotshell') ? '--proxynotshell' : ''].filter((f) => f !== '');
+  return flags.length ? [`exhunt mitigate ${flags.join(' ')} > mitigate.ps1`] : [];
+}
+
+/** The host name as a command-line word: evidence text, so anything but plain name characters drops it. */
+function hostArg(name: string): string {
+  return /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(name) ? ` --host ${name}` : '';
+}
+
 function preserve(host: HostResult): NextStep {
   return {
     id: 'preserve',
     title: 'Preserve evidence before changing anything',
-    detail: `Take a forensic image and a memory capture of ${host.name} if you can; keep copies of the IIS, Exchange (HttpProxy, ECP, OABGenerator) and Windows event logs, and of this report. Cleaning or rebuilding first destroys what an investigator, insurer or CERT will ask for.`,
+    detail: `Take a forensic image and a memory capture of ${host.name} if you can; keep copies of the IIS, Exchange (HttpProxy, ECP, OABGenerator) and Windows event logs, and of this report. Cleaning or rebuilding first destroys what an investigator, insurer or CERT will ask for. On the server, exhunt collect copies the logs, event logs and web folders read-only into a hashed case (write it to another drive, here E:).`,
     items: [],
+    commands: [`exhunt collect C:\\ --case E:\\exhunt-case.zip${hostArg(host.name)}`],
   };
 }
 
@@ -107,12 +143,14 @@ function isolate(host: HostResult, urgent: boolean): NextStep {
 
 function removeShells(host: HostResult): NextStep | null {
   const paths = shellPaths(host);
-  if (!paths.length) return null;
+  if (!paths.size) return null;
+  const evidencePaths = Object.fromEntries([...paths].filter((e): e is [string, string] => e[1] !== null));
   return {
     id: 'remove-shells',
     title: 'Remove the web shells (after imaging)',
-    detail: 'Delete these files, then hunt for the same names and hashes on every Exchange server and in Temporary ASP.NET Files (compiled App_Web_*.dll copies survive deletion).',
-    items: cap(paths),
+    detail: 'Delete these files on the server, then hunt for the same names and hashes on every Exchange server and in Temporary ASP.NET Files (compiled App_Web_*.dll copies survive deletion).',
+    items: cap([...paths.keys()]),
+    ...(Object.keys(evidencePaths).length ? { evidencePaths } : {}),
   };
 }
 

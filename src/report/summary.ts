@@ -32,6 +32,15 @@ export function shortDay(t: string | null): string {
 }
 
 
+/** What each verdict means, in words for the person reading the report (terminal and HTML). */
+export const VERDICT_TEXT: Record<Verdict, { label: string; meaning: string }> = {
+  compromised: { label: 'Compromised', meaning: 'The evidence shows an attacker got in.' },
+  attempted: { label: 'Attacked, no sign of success', meaning: 'Attacks reached the server; nothing in the evidence shows they got in.' },
+  suspicious: { label: 'Suspicious', meaning: 'Indicators without proof of an attack: a person needs to review them.' },
+  clean: { label: 'Clean', meaning: 'Nothing found, and the logs cover the window.' },
+  'insufficient-evidence': { label: 'Insufficient evidence — not clean', meaning: 'Nothing found, but the logs could not have shown it.' },
+};
+
 /** Worst verdict first: compromised, attempted, suspicious, insufficient-evidence, clean. */
 export const VERDICT_ORDER: Record<Verdict, number> = { compromised: 0, attempted: 1, suspicious: 2, 'insufficient-evidence': 3, clean: 4 };
 

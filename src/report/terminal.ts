@@ -1,11 +1,18 @@
 // The short human summary printed after a scan: verdict, counts by CVE, coverage, what was skipped.
-import type { HostResult, ScanReport, Severity, Verdict } from '../model.js';
+import type { Finding, HostResult, ScanReport, Severity, Verdict } from '../model.js';
 import { SEVERITIES } from '../model.js';
-import { attackSpan } from './summary.js';
+import { nextSteps } from './next-steps.js';
+import { VERDICT_TEXT, attackSpan } from './summary.js';
 
 export interface Style {
   color: boolean;
+  /** Where the HTML report was written (pointed to after the steps); absent: say how to get one. */
+  htmlPath?: string;
 }
+
+/** The terminal shows the first steps only; the HTML report has them all with their reasons. */
+const TERMINAL_STEPS = 5;
+const TERMINAL_ITEMS = 4;
 
 const CODES = { red: 31, green: 32, yellow: 33, magenta: 35, cyan: 36, dim: 2, bold: 1 } as const;
 
@@ -41,11 +48,53 @@ function countBy<T>(items: T[], key: (t: T) => string[]): Array<[string, number]
   return [...m.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
 }
 
-function hostSummary(h: HostResult, style: Style): string {
+function evidenceText(v: unknown): string | null {
+  return typeof v === 'string' && v !== '' ? v : null;
+}
+
+/** The build in one spelling (the assessment's), with what it is and the evidence that showed it. */
+function buildLine(h: HostResult, exposure: Finding | undefined): string {
+  const ev = exposure?.evidence ?? {};
+  const build = evidenceText(ev.current_build) ?? evidenceText(ev.build);
+  if (build === null) {
+    const raw = h.facts.filter((f) => f.kind === 'build');
+    return raw.length ? `  build: not recognised (${safeText(raw[0].value)} from ${safeText(raw[0].origin)})` : '  build: not found in the evidence';
+  }
+  const what = [ev.product, ev.cu, ev.su].map(evidenceText).filter((x) => x !== null).join(' ');
+  const origin = evidenceText(ev.origin);
+  return `  build: ${safeText(build)}${what ? ` (${safeText(what)})` : ''}${origin ? `, read from ${safeText(origin)}` : ''}`;
+}
+
+/** The exposure finding in words: what the build was open to, and the update that closes it. */
+function exposureLine(exposure: Finding | undefined, style: Style): string[] {
+  if (!exposure || exposure.severity === 'info') return [];
+  const install = evidenceText(exposure.evidence.install);
+  return [`  ${paint(style, 'yellow', `exposure (${exposure.severity})`)}: ${safeText(exposure.title)} [${safeText(exposure.rule)}]`, ...(install ? [`    update: ${safeText(install)}`] : [])];
+}
+
+function stepLines(h: HostResult, since: string, style: Style): string[] {
+  const steps = nextSteps(h, since).slice(0, TERMINAL_STEPS);
+  const out = [paint(style, 'bold', '  What to do now:')];
+  steps.forEach((s, i) => {
+    out.push(`   ${i + 1}. ${safeText(s.title)}`);
+    for (const c of s.commands ?? []) out.push(`        ${paint(style, 'cyan', safeText(c))}`);
+    const items = s.id === 'update' ? s.items.slice(1) : s.items;
+    for (const it of items.slice(0, TERMINAL_ITEMS)) out.push(`        ${safeText(it)}`);
+    if (items.length > TERMINAL_ITEMS) out.push(`        … ${items.length - TERMINAL_ITEMS} more in the HTML report`);
+  });
+  return out;
+}
+
+function hostSummary(h: HostResult, since: string, style: Style): string {
   const out: string[] = [];
   const verdict = paint(style, VERDICT_COLOR[h.verdict], h.verdict.toUpperCase());
-  out.push(`${paint(style, 'bold', safeText(h.name))}  ${verdict}`);
+  out.push(`${paint(style, 'bold', safeText(h.name))}  ${verdict}  ${VERDICT_TEXT[h.verdict].meaning}`);
   for (const r of h.reasons) out.push(`  - ${safeText(r)}`);
+  out.push(...stepLines(h, since, style));
+  out.push(style.htmlPath ? `  Timeline, incidents and every finding: ${safeText(style.htmlPath)}` : '  Timeline, incidents and every finding: scan again with --html report.html');
+  out.push('');
+  const exposure = h.findings.find((f) => f.kind === 'exposure');
+  out.push(buildLine(h, exposure), ...exposureLine(exposure, style));
   if (h.findings.length) {
     const sev = SEVERITIES.map((s: Severity) => [s, h.findings.filter((f) => f.severity === s).length] as const).filter(([, n]) => n > 0);
     out.push(`  findings: ${h.findings.length} (${sev.map(([s, n]) => `${s} ${n}`).join(', ')})`);
@@ -58,8 +107,6 @@ function hostSummary(h: HostResult, style: Style): string {
     out.push('  coverage:');
     for (const c of h.coverage) out.push(`    ${safeText(c.source).padEnd(24)} ${day(c.first)} -> ${day(c.last)}  (${c.files} file${c.files === 1 ? '' : 's'}, ${c.records} records)`);
   } else out.push('  coverage: no readable logs');
-  const builds = h.facts.filter((f) => f.kind === 'build');
-  if (builds.length) out.push(`  build: ${[...new Set(builds.map((b) => b.value))].slice(0, 3).map(safeText).join(', ')}`);
   out.push(`  files: ${h.stats.files_seen} seen, ${h.stats.files_scanned} read, ${h.stats.files_ignored} ignored as unrelated`);
   if (h.skipped.length) {
     out.push(paint(style, 'yellow', `  skipped or partly read: ${h.skipped.length}`));
@@ -70,5 +117,5 @@ function hostSummary(h: HostResult, style: Style): string {
 }
 
 export function renderTerminal(report: ScanReport, style: Style): string {
-  return `${report.hosts.map((h) => hostSummary(h, style)).join('\n\n')}\n`;
+  return `${report.hosts.map((h) => hostSummary(h, report.tool.options.since, style)).join('\n\n')}\n`;
 }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { examples } from '../help.js';
 import { assessBuildString, type Assessment, type CveStatus } from '../../builds/assess.js';
 import { FAMILIES, FAMILY_IDS, SOURCES } from '../../builds/table.js';
 import { EXIT, UsageError } from '../errors.js';
@@ -12,6 +13,11 @@ interface BuildOptions {
 export function registerBuild(program: Command): void {
   program
     .command('build')
+    .addHelpText('after', examples([
+      'exhunt build 15.1.2176.2',
+      'exhunt build "Version 15.1 (Build 2176.2)" --cu-only',
+      'exhunt build 15.2.1118.40 --json',
+    ]))
     .description('assess an Exchange build: product, CU, support state, every CVE it is exposed to (KEV first) and the one update to install')
     .argument('<BUILD...>', 'a build in any spelling: 15.1.2176.2, 15.01.2176.002, "Version 15.1 (Build 2176.2)", 15.2.792')
     .option('--json', 'print one JSON object')

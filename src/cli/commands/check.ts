@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { examples } from '../help.js';
 import { checkAll, type CheckResult, type CheckState } from '../../remote/check.js';
 import { csvHeader, csvRow, FORMATS, textLine, type Format } from '../../remote/format.js';
 import { parseTarget, targetLines } from '../../remote/targets.js';
@@ -32,6 +33,11 @@ not-exchange | unreachable. Exit code 1 when any target is vulnerable. See docs/
 export function registerCheck(program: Command): void {
   program
     .command('check')
+    .addHelpText('after', examples([
+      'exhunt check https://mail.example.org',
+      'exhunt check --targets servers.txt --format csv > check.csv',
+      'exhunt check mail.example.org:8443 --no-fingerprint --format json',
+    ]))
     .description('remote exposure check of Exchange servers: version fingerprint and the safe ProxyLogon probe')
     .argument('[URL...]', 'https://host[:port], host or host:port')
     .option('--targets <FILE>', 'file with one URL or host[:port] per line (# comments)')

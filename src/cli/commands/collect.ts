@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { examples } from '../help.js';
 import { UsageError } from '../errors.js';
 import { collect, type Progress, type Volume } from '../../response/collect.js';
 
@@ -44,6 +45,11 @@ function progressLine(p: Progress): void {
 export function registerCollect(program: Command): void {
   program
     .command('collect')
+    .addHelpText('after', examples([
+      'exhunt collect C:\\ --case E:\\cases\\mail01.zip',
+      'exhunt collect C=/mnt/mail01-c D=/mnt/mail01-d --case /cases/mail01 --host MAIL01',
+      'exhunt collect C:\\ --case E:\\cases\\mail01 --exchange-path D:\\Exchange\\ --max-bytes 20G',
+    ]))
     .description('copy Exchange evidence (logs, event logs, web folders, IIS config) read-only into a hashed case folder or zip')
     .argument('<SOURCE...>', 'drive root of the server (C:\\ when live), or X=PATH for a mounted image of drive X')
     .requiredOption('--case <DIR|FILE.zip>', 'new case folder, or a .zip file')

@@ -1,21 +1,31 @@
-import { stat } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
+import { examples } from '../help.js';
 import type { EvidenceFile } from '../../evidence/file.js';
 import { readHead } from '../../evidence/file.js';
 import { detectEventLog, readEventLog, renderXml, type EvtxEvent, type EvtxProblem } from '../../parsers/evtx/index.js';
-import { UsageError } from '../errors.js';
+import { ERROR_PREFIX, UsageError } from '../errors.js';
+import { writeStdout } from '../output.js';
 
 export function registerEvtx(program: Command): void {
   const evtx = program.command('evtx').description('read Windows event logs (.evtx, or XML exports) with exhunt’s own parser');
   evtx
     .command('dump')
+    .addHelpText('after', examples([
+      'exhunt evtx dump MSExchange-Management.evtx > events.jsonl',
+      'exhunt evtx dump --xml Security.evtx | less',
+      'exhunt evtx dump - < Application.evtx',
+    ]))
     .description('print every record as one JSON object per line (or as XML with --xml)')
-    .argument('<FILE...>', '.evtx files or XML event exports')
+    .argument('<FILE...>', '.evtx files or XML event exports; - reads one from stdin')
     .option('--xml', 'print the rendered event XML instead of JSON')
     .action(async (files: string[], opts: { xml?: boolean }) => {
       let unopened = 0;
-      for (const path of files) if (!(await dumpFile(path, opts.xml === true))) unopened++;
+      for (const path of files) if (!(await (path === '-' ? dumpStdin(opts.xml === true) : dumpFile(path, opts.xml === true)))) unopened++;
       if (unopened) throw new UsageError(`${unopened} of ${files.length} file(s) could not be read`);
     });
 }
@@ -23,7 +33,10 @@ export function registerEvtx(program: Command): void {
 /** Dumps one file; returns false when it could not be opened or is not an event log. Damage is reported, not fatal. */
 async function dumpFile(path: string, xml: boolean): Promise<boolean> {
   const file = await openFile(path);
-  if (!file) return false;
+  return file ? dumpOpened(file, path, xml) : false;
+}
+
+async function dumpOpened(file: EvidenceFile, path: string, xml: boolean): Promise<boolean> {
   const format = detectEventLog(await readHead(file, 8192));
   if (!format) {
     warn(`${path}: not an EVTX file or XML event export`);
@@ -35,7 +48,7 @@ async function dumpFile(path: string, xml: boolean): Promise<boolean> {
     for (; reported < problems.length; reported++) warn(problemLine(path, problems[reported]));
   };
   for await (const batch of readEventLog(file, format, problems)) {
-    await write(batch.map((e) => (xml ? renderXml(e.xml) : JSON.stringify(jsonRecord(e)) + '\n')).join(''));
+    await writeStdout(batch.map((e) => (xml ? renderXml(e.xml) : JSON.stringify(jsonRecord(e)) + '\n')).join(''));
     reportNew();
   }
   reportNew();
@@ -53,9 +66,47 @@ async function openFile(path: string): Promise<EvidenceFile | null> {
   return null;
 }
 
-/** The JSON Lines shape of `exhunt evtx dump`. */
-function jsonRecord(e: EvtxEvent): Record<string, unknown> {
-  const out: Record<string, unknown> = {
+/**
+ * stdin as one event log. EVTX needs random access (file header, then 64 KiB chunks), so the stream is spooled to
+ * a private temporary file first and removed afterwards.
+ */
+async function dumpStdin(xml: boolean): Promise<boolean> {
+  const dir = await mkdtemp(join(tmpdir(), 'exhunt-stdin-'));
+  const spool = join(dir, 'stdin');
+  try {
+    await pipeline(process.stdin, createWriteStream(spool, { mode: 0o600 }));
+    const st = await stat(spool);
+    return await dumpOpened({ kind: 'fs', abs: spool, rel: 'stdin', size: st.size, mtimeMs: st.mtimeMs }, '-', xml);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const SYSTEM_NUMBERS = [
+  ['version', 'Version'],
+  ['task', 'Task'],
+  ['opcode', 'Opcode'],
+  ['qualifiers', 'Qualifiers'],
+  ['processId', 'ProcessID'],
+  ['threadId', 'ThreadID'],
+] as const;
+const SYSTEM_STRINGS = [
+  ['keywords', 'Keywords'],
+  ['userSid', 'UserID'],
+  ['activityId', 'ActivityID'],
+  ['relatedActivityId', 'RelatedActivityID'],
+  ['providerGuid', 'ProviderGuid'],
+] as const;
+
+/**
+ * The JSON Lines shape of `exhunt evtx dump`: every key on every line (null when the event lacks it), `data` always
+ * an object (unnamed values keyed by position as `Data[0]`, `Data[1]` …, as the scan's records name them).
+ */
+export function jsonRecord(e: EvtxEvent): Record<string, unknown> {
+  const num = (k: string) => (e.system[k] !== undefined && /^\s*\d{1,15}\s*$/.test(e.system[k]) ? Number(e.system[k]) : null);
+  const str = (k: string) => (e.system[k] !== undefined && e.system[k] !== '' ? e.system[k] : null);
+  const data: Record<string, string> = Array.isArray(e.data) ? Object.fromEntries(e.data.map((v, i) => [`Data[${i}]`, v])) : e.data;
+  return {
     record: e.record,
     time: e.time,
     eventId: e.eventId,
@@ -63,10 +114,11 @@ function jsonRecord(e: EvtxEvent): Record<string, unknown> {
     provider: e.provider,
     channel: e.channel,
     computer: e.computer,
-    data: e.data,
+    ...Object.fromEntries(SYSTEM_NUMBERS.map(([key, name]) => [key, num(name)])),
+    ...Object.fromEntries(SYSTEM_STRINGS.map(([key, name]) => [key, str(name)])),
+    data,
+    message: e.message ?? null,
   };
-  if (e.message !== undefined) out.message = e.message;
-  return out;
 }
 
 function problemLine(path: string, p: EvtxProblem): string {
@@ -74,10 +126,6 @@ function problemLine(path: string, p: EvtxProblem): string {
 }
 
 function warn(line: string): void {
-  process.stderr.write(`exhunt: ${line.replace(/[\r\n]+/g, ' ')}\n`);
+  process.stderr.write(`${ERROR_PREFIX} ${line.replace(/[\r\n]+/g, ' ')}\n`);
 }
 
-function write(s: string): Promise<void> {
-  if (s === '' || process.stdout.write(s)) return Promise.resolve();
-  return new Promise((resolve) => process.stdout.once('drain', () => resolve()));
-}

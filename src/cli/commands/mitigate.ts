@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import { examples } from '../help.js';
 import { UsageError } from '../errors.js';
 import { FORMATS, render, type Format, type Plan } from '../../mitigations/generate.js';
 import { PROXYLOGON_EOMT, PROXYNOTSHELL_URLREWRITE } from '../../mitigations/catalogue.js';
@@ -36,6 +37,11 @@ export function planFromOptions(o: MitigateOptions): Plan {
 export function registerMitigate(program: Command): void {
   program
     .command('mitigate')
+    .addHelpText('after', examples([
+      'exhunt mitigate --proxynotshell > mitigate.ps1',
+      'exhunt mitigate --proxylogon --um --format appcmd',
+      'exhunt mitigate --proxylogon --proxynotshell --rollback > rollback.ps1',
+    ]))
     .description(
       "print Microsoft's interim Exchange mitigations (URL Rewrite rules, UM services, ECP/OAB app pools) with rollback; " +
         'stop-gaps only: patching is the fix',

@@ -1,25 +1,31 @@
 import { existsSync } from 'node:fs';
-import { readdir, writeFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { SEVERITY_RANK, type ScanReport } from '../../model.js';
 import { DEFAULT_SINCE, scan, type Progress } from '../../engine/scan.js';
 import { isoTime } from '../../parsers/csv.js';
-import { writeCsv } from '../../report/csv.js';
+import { findingsCsv, writeCsv } from '../../report/csv.js';
 import { renderJson } from '../../report/json.js';
 import { renderTerminal } from '../../report/terminal.js';
 import { fleetTable } from '../../report/fleet.js';
 import { renderHtml } from '../../report/html.js';
 import { renderNdjson } from '../../report/ndjson.js';
-import { EXIT, UsageError } from '../errors.js';
+import { ERROR_PREFIX, EXIT, UsageError } from '../errors.js';
+import { STDOUT, claimStdout, writeOutput } from '../output.js';
+import { renderTimesketch } from '../../report/timesketch.js';
+import { renderStix } from '../../report/stix.js';
 import { IocFileError, useIocFiles } from '../../rules/iocs.js';
 import { yaraEngine } from '../../rules/files/yara.js';
 
 interface ScanFlags {
   json?: string;
   csv?: string;
+  csvBom?: boolean;
   html?: string;
   ndjson?: string;
+  timesketch?: string;
+  stix?: string;
   hostsFrom?: string;
   since: string;
   jobs?: string;
@@ -29,9 +35,13 @@ interface ScanFlags {
   yara?: string;
 }
 
-function parseSince(value: string): string {
-  const t = isoTime(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
-  if (!t) throw new UsageError(`--since: not a date: ${value} (use YYYY-MM-DD)`);
+/** A calendar date (or ISO date-time) that really exists: 2021-13-45 and 2021-02-30 are refused, not rolled over. */
+export function parseSince(value: string): string {
+  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(value.trim());
+  const t = m ? isoTime(/^\d{4}-\d{2}-\d{2}$/.test(value.trim()) ? `${value.trim()}T00:00:00Z` : value) : null;
+  const d = t === null ? null : new Date(Date.UTC(Number(m![1]), Number(m![2]) - 1, Number(m![3])));
+  const real = d !== null && d.getUTCFullYear() === Number(m![1]) && d.getUTCMonth() === Number(m![2]) - 1 && d.getUTCDate() === Number(m![3]);
+  if (t === null || !real || Number.isNaN(Date.parse(t))) throw new UsageError(`--since: not a valid date: ${JSON.stringify(value)} (use YYYY-MM-DD, e.g. 2021-01-01)`);
   return t;
 }
 
@@ -72,7 +82,7 @@ function progressPrinter(): ((p: Progress) => void) | undefined {
 /** Reads --ioc files and compiles --yara rules once, so a bad file is one clear message, not one per file. */
 async function checkIocAndYara(flags: ScanFlags): Promise<void> {
   try {
-    for (const note of useIocFiles(flags.ioc)) process.stderr.write(`exhunt: --ioc: ${note}\n`);
+    for (const note of useIocFiles(flags.ioc)) process.stderr.write(`${ERROR_PREFIX} --ioc: ${note}\n`);
   } catch (err) {
     if (err instanceof IocFileError) throw new UsageError(`--ioc: ${err.message}`);
     throw err;
@@ -93,12 +103,15 @@ export function registerScan(program: Command): void {
     .command('scan')
     .description('hunt for exploitation in evidence copied from Exchange servers; each PATH is one host')
     .argument('[PATH...]', 'evidence folder, single file or triage zip (one host each)')
-    .option('--json <FILE>', 'write the full report as JSON (schema exhunt.scan/1); - for stdout')
-    .option('--csv <DIR>', "write Test-ProxyLogon-style CSV/log files per host and exhunt-findings.csv into DIR")
+    .option('--json <FILE>', 'write the full report as JSON (schema exhunt.scan/1)')
     .option('--html <FILE>', 'write a self-contained HTML report (opens offline in any browser)')
+    .option('--csv <DIR>', 'write Test-ProxyLogon-style CSV/log files per host and exhunt-findings.csv into DIR (- prints exhunt-findings.csv)')
+    .option('--csv-bom', 'start each CSV file with a UTF-8 byte-order mark (Excel on Windows then reads non-ASCII text right)')
     .option('--ndjson <FILE>', 'write one finding per line in the Elastic Common Schema (Elasticsearch, OpenSearch, Splunk)')
+    .option('--timesketch <FILE>', 'write JSON Lines Timesketch imports as is: one line per finding and per timeline event')
+    .option('--stix <FILE>', 'write the indicators found (attacker IPs, web shells, user agents) as a STIX 2.1 bundle with sightings per host')
     .option('--hosts-from <DIR>', 'also scan each subfolder or .zip of DIR as one host (sorted by name)')
-    .option('--since <DATE>', 'start of the exposure window the logs must cover', DEFAULT_SINCE.slice(0, 10))
+    .option('--since <DATE>', 'start of the exposure window the logs must cover (YYYY-MM-DD)', DEFAULT_SINCE.slice(0, 10))
     .option('-j, --jobs <N>', 'worker threads (default: one per core)')
     .option('--ioc <FILE>', 'extra IOC file (CSV or STIX 2.1 bundle); repeatable', collect, [])
     .option('--yara <RULES>', 'also run these YARA rules over swept files')
@@ -106,9 +119,20 @@ export function registerScan(program: Command): void {
     .option('-q, --quiet', 'no terminal summary')
     .addHelpText(
       'after',
-      '\nExit codes: 0 nothing found, 1 findings (anything above info), 2 usage or input error.\nEvidence is only read, never written.',
+      `
+Every FILE option takes - for stdout (one at a time; the terminal summary is then left out).
+
+Examples:
+  exhunt scan E:\\cases\\mail01.zip --html mail01.html
+  exhunt scan --hosts-from /cases/fleet --since 2021-01-01 --json fleet.json --csv out --csv-bom
+  exhunt scan /cases/mail01 --ndjson - | curl -s -H 'Content-Type: application/x-ndjson' --data-binary @- http://elastic:9200/exhunt/_bulk
+
+Exit codes: 0 nothing found, 1 findings (anything above info), 2 usage or input error.
+Evidence is only read, never written.`,
     )
     .action(async (args: string[], flags: ScanFlags, cmd: Command) => {
+      const since = parseSince(flags.since);
+      const toStdout = claimStdout({ '--json': flags.json, '--csv': flags.csv, '--html': flags.html, '--ndjson': flags.ndjson, '--timesketch': flags.timesketch, '--stix': flags.stix });
       const paths = [...args, ...(flags.hostsFrom ? await hostsFrom(flags.hostsFrom) : [])];
       if (!paths.length) throw new UsageError('scan: give at least one PATH, or --hosts-from DIR');
       const missing = paths.filter((p) => !existsSync(p));
@@ -121,19 +145,21 @@ export function registerScan(program: Command): void {
       const report = await scan({
         paths,
         jobs,
-        options: { since: parseSince(flags.since), iocFiles: flags.ioc, yaraRules: flags.yara ?? null },
+        options: { since, iocFiles: flags.ioc, yaraRules: flags.yara ?? null },
         onProgress,
         command: ['exhunt', ...cmd.parent!.args],
       });
       if (onProgress) process.stderr.write('\r\x1b[K');
-      if (flags.json === '-') process.stdout.write(renderJson(report));
-      else if (flags.json) await writeFile(flags.json, renderJson(report), 'utf8');
-      if (flags.csv) await writeCsv(report, flags.csv);
-      if (flags.html) await writeFile(flags.html, renderHtml(report), 'utf8');
-      if (flags.ndjson) await writeFile(flags.ndjson, renderNdjson(report), 'utf8');
-      if (!flags.quiet && flags.json !== '-') {
+      if (flags.json) await writeOutput(flags.json, renderJson(report));
+      if (flags.csv === STDOUT) await writeOutput(STDOUT, findingsCsv(report, { bom: flags.csvBom === true }));
+      else if (flags.csv) await writeCsv(report, flags.csv, { bom: flags.csvBom === true });
+      if (flags.html) await writeOutput(flags.html, renderHtml(report));
+      if (flags.ndjson) await writeOutput(flags.ndjson, renderNdjson(report));
+      if (flags.timesketch) await writeOutput(flags.timesketch, renderTimesketch(report));
+      if (flags.stix) await writeOutput(flags.stix, renderStix(report));
+      if (!flags.quiet && !toStdout) {
         const color = flags.color && Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
-        process.stdout.write(renderTerminal(report, { color }));
+        process.stdout.write(renderTerminal(report, { color, ...(flags.html ? { htmlPath: flags.html } : {}) }));
         if (report.hosts.length > 1) process.stdout.write(`\n${fleetTable(report, { color })}`);
       }
       process.exitCode = exitCodeFor(report);

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { examples } from '../help.js';
 import { EXIT, UsageError } from '../errors.js';
 import { CaseFormatError } from '../../evidence/case.js';
 import { verifyCase, verifyOk, type VerifyResult } from '../../response/verify.js';
@@ -22,6 +23,10 @@ function formatVerify(r: VerifyResult): string {
 export function registerVerify(program: Command): void {
   program
     .command('verify')
+    .addHelpText('after', examples([
+      'exhunt verify E:\\cases\\mail01.zip',
+      'exhunt verify /cases/mail01',
+    ]))
     .description('re-hash a case (folder or zip) against its manifest; exit 1 on any change')
     .argument('<CASE>', 'case folder or case zip')
     .action(async (root: string) => {

@@ -1,0 +1,23 @@
+// Where a report goes: a file, or stdout when the option's value is `-` (for every output option).
+import { writeFile } from 'node:fs/promises';
+import { UsageError } from './errors.js';
+
+export const STDOUT = '-';
+
+/** Writes to stdout and waits for it to drain, so a large report piped to another tool is not cut short. */
+export function writeStdout(text: string): Promise<void> {
+  if (text === '' || process.stdout.write(text)) return Promise.resolve();
+  return new Promise((resolve) => process.stdout.once('drain', () => resolve()));
+}
+
+export async function writeOutput(target: string, text: string): Promise<void> {
+  if (target === STDOUT) await writeStdout(text);
+  else await writeFile(target, text, 'utf8');
+}
+
+/** At most one output may take stdout; returns whether one does (the terminal summary then stays off). */
+export function claimStdout(options: Record<string, string | undefined>): boolean {
+  const claims = Object.entries(options).filter(([, v]) => v === STDOUT).map(([k]) => k);
+  if (claims.length > 1) throw new UsageError(`only one output can go to stdout (-), not ${claims.join(' and ')}`);
+  return claims.length === 1;
+}
