@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CLI, exhunt } from './helpers/cli.js';
+import { CLI, exhunt } from './support/cli.js';
 
 const NS = "xmlns='http://schemas.microsoft.com/win/2004/08/events/event'";
 const CMDLET = `<Event ${NS}><System><Provider Name='MSExchange CmdletLogs'/><EventID Qualifiers='16384'>1</EventID><Level>4</Level><Task>1</Task><Keywords>0x80000000000000</Keywords><TimeCreated SystemTime='2021-08-20T10:00:01.1234567Z'/><EventRecordID>7</EventRecordID><Channel>MSExchange Management</Channel><Computer>EX01.example.local</Computer><Security/></System><EventData><Data>New-MailboxExportRequest</Data><Data>-Mailbox 'a@example.local' -FilePath '\\\\localhost\\c$\\inetpub\\wwwroot\\aspnet_client\\x.aspx'</Data></EventData></Event>`;

@@ -7,7 +7,7 @@ import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import type { ScanReport } from '../src/model.js';
-import { exhunt } from './helpers/cli.js';
+import { exhunt } from './support/cli.js';
 
 const MAIL01 = 'examples/evidence/mail01-compromised';
 const MAIL02 = 'examples/evidence/mail02-clean';
@@ -217,7 +217,7 @@ describe('STIX 2.1 bundle', () => {
 
   it('escapes quotes and backslashes in pattern literals (evidence is attacker text)', async () => {
     const { stixBundle } = await import('../src/report/stix.js');
-    const { finding, host, report, FULL_COVERAGE } = await import('./report-fixtures.js');
+    const { finding, host, report, FULL_COVERAGE } = await import('./support/report-fixtures.js');
     const ua = "x' OR 1=1 ]\\";
     const b = stixBundle(report([host('h', [finding({ id: 'A', rule: 'PL-02', kind: 'exploitation', client_ip: '1.2.3.4', evidence: { user_agent: ua } })], FULL_COVERAGE)]));
     const p = b.objects.find((o) => String(o.pattern ?? '').includes('User-Agent'))?.pattern;
