@@ -77,7 +77,8 @@ function updateStep(host: HostResult): NextStep {
     const what = `${build}${product ? ` (${product})` : ''}`;
     const families = exposure.evidence.current_families ?? exposure.evidence.families;
     const items = families && typeof families === 'object' && !Array.isArray(families) ? Object.entries(families).map(([k, v]) => `${k}: ${String(v)}`) : [];
-    const kbs = install === null ? [] : [...new Set(install.split(/Stop-gap/i)[0].match(/\bKB\d{6,8}\b/g) ?? [])];
+    // The updates by KB, or by name for SUs such as Oct26SU that ship without a public KB (the text is the build table's).
+    const kbs = install === null ? [] : [...new Set(install.split(/Stop-gap/i)[0].match(/\bKB\d{6,8}\b|\b[A-Z][a-z]{2}\d{2}SU\b(?! \(KB| for [^(]{0,60}\(KB)/g) ?? [])];
     const commands = mitigateCommand(families);
     return install !== null
       ? {
