@@ -6,7 +6,16 @@ const EOMT = 'microsoft/CSS-Exchange Security/src/EOMT.ps1 and BackendCookieMiti
 const MITIGATIONS_PS1 = 'microsoft/CSS-Exchange Security/src/ExchangeMitigations.ps1 (March 2021 interim mitigations, removed 7 Mar 2022)';
 const MSRC_PNS = 'Microsoft MSRC guidance for CVE-2022-41040 / CVE-2022-41082 (2022-09-29 and revisions; EEMS M1 / EOMTv2 URL Rewrite rule)';
 
-export const MITIGATION_RULES: Record<'MIT-PL-URLREWRITE' | 'MIT-PNS-URLREWRITE' | 'MIT-ECP-APPPOOL' | 'MIT-OAB-APPPOOL', RuleMeta> = {
+export const MITIGATION_RULES: Record<'MIT-PL-URLREWRITE' | 'MIT-PNS-URLREWRITE' | 'MIT-ECP-APPPOOL' | 'MIT-OAB-APPPOOL' | 'MIT-OWA-CSP', RuleMeta> = {
+  'MIT-OWA-CSP': {
+    id: 'MIT-OWA-CSP',
+    title: 'CVE-2026-42897 OWA Content-Security-Policy mitigation',
+    cves: ['CVE-2026-42897'],
+    severity: 'info',
+    kind: 'exposure',
+    references: ['microsoft/CSS-Exchange EOMT Security/src/EOMT/Mitigations/CVE-2026-42897.ps1 (commit aef34c06): outbound rule "EOMT OWA CSP - outbound"; EEMS M2.1.x'],
+    description: "Whether an IIS outbound rule adds script-src-attr 'none' to the Content-Security-Policy of the OWA single-page pages, judged by replaying OWA responses through the outbound rules (applied, incomplete, disabled, same name doing something else, not applied); rule names are not trusted (EEMS writes them without spaces).",
+  },
   'MIT-PL-URLREWRITE': {
     id: 'MIT-PL-URLREWRITE',
     title: 'ProxyLogon URL Rewrite mitigation (EOMT)',

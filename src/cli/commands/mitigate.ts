@@ -4,6 +4,7 @@ import { UsageError } from '../errors.js';
 import { FORMATS, render, type Format, type Plan } from '../../mitigations/generate.js';
 import { PROXYLOGON_EOMT, PROXYNOTSHELL_URLREWRITE } from '../../mitigations/catalogue.js';
 import { serviceMitigation } from '../../mitigations/services.js';
+import { renderOwaCsp } from '../../mitigations/owa-csp.js';
 
 interface MitigateOptions {
   proxylogon?: boolean;
@@ -11,6 +12,7 @@ interface MitigateOptions {
   um?: boolean;
   ecpApppool?: boolean;
   oabApppool?: boolean;
+  owaCsp?: boolean;
   format: Format;
   rollback?: boolean;
 }
@@ -51,11 +53,14 @@ export function registerMitigate(program: Command): void {
     .option('--um', 'stop and disable Unified Messaging (CVE-2021-26857; voicemail stops)')
     .option('--ecp-apppool', 'keep the ECP app pool stopped (CVE-2021-27065; ECP returns 503)')
     .option('--oab-apppool', 'keep the OAB app pool stopped (CVE-2021-26858; OAB downloads fail)')
+    .option('--owa-csp', "EOMT outbound rule adding script-src-attr 'none' to OWA's Content-Security-Policy (CVE-2026-42897)")
     .addOption(new Option('--format <format>', 'output format').choices([...FORMATS]).default('powershell'))
     .option('--rollback', 'print the commands that undo the selected mitigations')
     .action((opts: MitigateOptions) => {
       try {
-        process.stdout.write(render(planFromOptions(opts), opts.format));
+        const onlyCsp = opts.owaCsp && !opts.proxylogon && !opts.proxynotshell && !opts.um && !opts.ecpApppool && !opts.oabApppool;
+        if (!onlyCsp) process.stdout.write(render(planFromOptions(opts), opts.format));
+        if (opts.owaCsp) process.stdout.write(renderOwaCsp(opts.format, Boolean(opts.rollback)));
       } catch (err) {
         throw new UsageError((err as Error).message);
       }

@@ -7,6 +7,7 @@ import type { Fact, Severity, SourceRef } from '../../model.js';
 import { readAll, type EvidenceFile } from '../../evidence/file.js';
 import { familyState, FAMILIES, stateFact, stateSentence, type Family, type FamilyState } from '../../mitigations/state.js';
 import { rulesFromXml, type RewriteRule } from '../../mitigations/urlrewrite.js';
+import { outboundFromXml, owaCspSentence, owaCspState, type OutboundConfig } from '../../mitigations/owa-csp.js';
 import { parseXml, select, XML_LIMITS, XmlError, type XmlElement } from '../../parsers/xml.js';
 import { withMeaning } from '../../semantics.js';
 import { emptyResult, type FileScanResult, type Scanner } from '../types.js';
@@ -150,6 +151,38 @@ function appPoolOutputs(root: XmlElement, file: EvidenceFile, out: FileScanResul
   }
 }
 
+/** Outbound rules that reach OWA: the OWA vdir web.config, or Default Web Site/owa in applicationHost.config. */
+function owaScopes(root: XmlElement, format: string, rel: string): { cfg: OutboundConfig; scope: string }[] {
+  if (format === WEB_CONFIG) {
+    const { scope } = webConfigScope(rel);
+    const cfg = outboundFromXml(root);
+    return scope === '/owa/' || cfg.rules.length > 0 ? [{ cfg, scope }] : [];
+  }
+  return select(root, ['location'])
+    .filter((loc) => /^default web site\/owa\/?$/i.test((loc.attrs.path ?? '').replace(/\\/g, '/')))
+    .map((loc) => ({ cfg: outboundFromXml(loc), scope: '/owa/' }));
+}
+
+function owaCspOutputs(cfg: OutboundConfig, scope: string, file: EvidenceFile, out: FileScanResult): void {
+  const s = owaCspState(cfg);
+  const meta = MITIGATION_RULES['MIT-OWA-CSP'];
+  const source: SourceRef = { path: file.rel };
+  const where = scope === '/' ? file.rel : `${file.rel} (scope ${scope})`;
+  out.facts.push({ kind: 'mitigation', value: `owa-csp-cve-2026-42897: ${s.status}`, source, time: null, origin: 'URL Rewrite outbound rules' });
+  out.findings.push({
+    rule: meta.id,
+    title: `${meta.title}: ${s.status}`,
+    cves: meta.cves,
+    severity: s.status === 'applied' || s.status === 'not applied' ? 'info' : 'low',
+    kind: 'exposure',
+    time: null,
+    client_ip: null,
+    source,
+    summary: owaCspSentence(s, where),
+    evidence: { file: file.rel, scope, state: s.status, rules: s.rules, covered: s.covered.length, missed: s.missed, collateral: s.collateral },
+  });
+}
+
 function looksXml(head: Buffer): boolean {
   return /^\s*</.test(decodeConfig(head.subarray(0, 512)));
 }
@@ -184,6 +217,7 @@ export const iisConfigScanner: Scanner = {
       }
     }
     if (format === APPHOST) appPoolOutputs(root, file, out);
+    for (const o of owaScopes(root, format, file.rel)) owaCspOutputs(o.cfg, o.scope, file, out);
     return out;
   },
 };
