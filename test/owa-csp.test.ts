@@ -85,9 +85,13 @@ describe('CVE-2026-42897 OWA CSP rule replayed against OWA responses', () => {
     expect(owaCspState(cfgOf(owaWebConfig(''))).status).toBe('not applied');
   });
 
-  it('a backtracking pattern from evidence is not evaluated', () => {
-    const xml = EOMT_XML.replace('pattern="(.*)"', 'pattern="(a+)+$"');
-    expect(owaCspState(cfgOf(xml)).status).toBe('not evaluated');
+  it('patterns from evidence run in linear time; what the model cannot replay is "not evaluated", never guessed', () => {
+    // A catastrophic-backtracking pattern is just evaluated (linear matcher): it never matches a CSP here.
+    expect(owaCspState(cfgOf(EOMT_XML.replace('pattern="(.*)"', 'pattern="(a+)+$"'))).status).toBe('same name, different behaviour');
+    expect(owaCspState(cfgOf(EOMT_XML.replace('pattern="(.*)"', 'pattern="(a)\\1"'))).status).toBe('not evaluated');
+    const partialCapture = owaCspState(cfgOf(EOMT_XML.replace('pattern="(.*)"', 'pattern="(.*)self(.*)"')));
+    expect(partialCapture).toMatchObject({ status: 'not evaluated' });
+    expect(partialCapture.reason).toContain('back-reference');
   });
 
   it('appcmd and PowerShell carry the same rule and a rollback', () => {

@@ -4,7 +4,7 @@
 // judged by replaying OWA responses through its outbound rules (behaviour, not rule names: EEMS writes names
 // without spaces). Facts: current-landscape.md §1.2 (EOMT Security/src/EOMT/Mitigations/CVE-2026-42897.ps1).
 import { childrenNamed, select, xmlAttr, type XmlElement } from '../parsers/xml.js';
-import { compilePattern, isSafePattern } from './urlrewrite.js';
+import { linearRegex, LinearRegexError, type LinearRegex } from './linear-regex.js';
 
 export const OWA_CSP = {
   cve: 'CVE-2026-42897',
@@ -108,13 +108,17 @@ export const OWA_OTHER_RESPONSES: readonly OwaResponse[] = [
   { label: '/owa/service.svc/s/GetFileAttachment', uri: '/owa/service.svc/s/GetFileAttachment?id=AAMk&X-OWA-CANARY=x', contentType: 'text/html', csp: null },
 ];
 
-export class UnsafePattern extends Error {}
+/** A rule this model cannot replay exactly (a back-reference other than the whole value). */
+export class UnmodelledRule extends Error {}
 
-function regex(pattern: string, ignoreCase: boolean): RegExp {
-  // Patterns come from evidence: refuse the ones that could backtrack before compiling them.
-  if (!isSafePattern(pattern)) throw new UnsafePattern(pattern.slice(0, 120));
-  return compilePattern(pattern, 'ECMAScript', ignoreCase);
+// Patterns come from evidence: the linear-time matcher runs them (it refuses back-references and lookbehinds).
+function regex(pattern: string, ignoreCase: boolean): LinearRegex {
+  return linearRegex(pattern, ignoreCase);
 }
+
+// {R:1} needs capture groups, which the linear matcher does not give: only the whole-value captures EOMT and
+// hand-written variants use are modelled; anything else is reported "not evaluated", never guessed.
+const WHOLE_VALUE = /^\^?\(\.[*+]\)\$?$/;
 
 function inputValue(input: string, res: OwaResponse): string | null {
   const m = /^\{([A-Za-z_:]+)\}$/.exec(input.trim());
@@ -143,9 +147,11 @@ export function replay(cfg: OutboundConfig, res: OwaResponse, includeDisabled = 
     if (!r.enabled && !includeDisabled) continue;
     if (r.preCondition !== null && r.preCondition !== '' && !preConditionHolds(cfg.preConditions.find((p) => p.name.toLowerCase() === r.preCondition!.toLowerCase()), { ...res, csp })) continue;
     if ((r.serverVariable ?? '').toUpperCase() !== OWA_CSP.serverVariable.toUpperCase() || r.action.toLowerCase() !== 'rewrite') continue;
-    const m = regex(r.pattern, r.ignoreCase).exec(csp ?? '');
-    if (r.negate ? m !== null : m === null) continue;
-    csp = r.value.replace(/\{R:(\d)\}/gi, (_s, n: string) => (m && !r.negate ? (m[Number(n)] ?? '') : ''));
+    const value = csp ?? '';
+    const hit = regex(r.pattern, r.ignoreCase).test(value);
+    if (r.negate ? hit : !hit) continue;
+    if (/\{R:\d\}/i.test(r.value) && (r.negate || !WHOLE_VALUE.test(r.pattern))) throw new UnmodelledRule(`back-reference in "${r.value.slice(0, 80)}" with pattern ${r.pattern.slice(0, 80)}`);
+    csp = r.value.replace(/\{R:([01])\}/gi, () => value);
   }
   return csp;
 }
@@ -188,8 +194,8 @@ export function owaCspState(cfg: OutboundConfig): OwaCspState {
     if (relevant.some((r) => nameLike(r.name))) return { ...base, ...live, status: 'same name, different behaviour' };
     return { ...base, ...live, status: 'not applied' };
   } catch (err) {
-    if (!(err instanceof UnsafePattern) && !(err instanceof SyntaxError)) throw err;
-    return { ...base, status: 'not evaluated', reason: err instanceof UnsafePattern ? `pattern not evaluated (backtracking risk): ${err.message}` : `a pattern does not compile: ${(err as Error).message}` };
+    if (!(err instanceof LinearRegexError) && !(err instanceof UnmodelledRule)) throw err;
+    return { ...base, status: 'not evaluated', reason: err instanceof UnmodelledRule ? `rule not modelled: ${err.message}` : `pattern not evaluated: ${err.message}` };
   }
 }
 

@@ -169,7 +169,7 @@ function owaCspOutputs(cfg: OutboundConfig, scope: string, file: EvidenceFile, o
   const source: SourceRef = { path: file.rel };
   const where = scope === '/' ? file.rel : `${file.rel} (scope ${scope})`;
   out.facts.push({ kind: 'mitigation', value: `owa-csp-cve-2026-42897: ${s.status}`, source, time: null, origin: 'URL Rewrite outbound rules' });
-  out.findings.push({
+  out.findings.push(withMeaning({
     rule: meta.id,
     title: `${meta.title}: ${s.status}`,
     cves: meta.cves,
@@ -180,7 +180,7 @@ function owaCspOutputs(cfg: OutboundConfig, scope: string, file: EvidenceFile, o
     source,
     summary: owaCspSentence(s, where),
     evidence: { file: file.rel, scope, state: s.status, rules: s.rules, covered: s.covered.length, missed: s.missed, collateral: s.collateral },
-  });
+  }, 'Files'));
 }
 
 function looksXml(head: Buffer): boolean {
