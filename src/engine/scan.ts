@@ -72,7 +72,8 @@ async function scanHost(
 ): Promise<HostResult> {
   const t0 = performance.now();
   const skipped: Skipped[] = [];
-  const collection = mapCollection(await listEvidence(resolve(input), skipped), skipped);
+  const listed = await listInput(input, skipped);
+  const collection = mapCollection(listed ?? [], skipped);
   const files = skipOldLogs(collection.files, options.since, skipped);
   const folderName = basename(resolve(input)).replace(/\.zip$/i, '');
   const raw: RawFinding[] = [];
@@ -102,7 +103,7 @@ async function scanHost(
     progress.bytesDone += file.size;
     onProgress?.(progress);
   });
-  facts.push(...(await collectorFacts(input, skipped)), ...(await collectionFacts(collection, skipped)));
+  if (listed) facts.push(...(await collectorFacts(input, skipped)), ...(await collectionFacts(collection, skipped)));
   const locate = (winPath: string) => locateWindowsPath(winPath, files)?.rel ?? null;
   const findings = numberFindings(applyHostRules(HOST_RULES, raw, { facts, since: options.since, locate }));
   const merged = mergeCoverage(coverage);
@@ -125,6 +126,20 @@ async function scanHost(
     },
     ...judged,
   };
+}
+
+/**
+ * The host's evidence files. A container that cannot be listed (a truncated or corrupt zip) costs this host only:
+ * it is named in skipped and the other hosts are still scanned and reported.
+ */
+async function listInput(input: string, skipped: Skipped[]): Promise<EvidenceFile[] | null> {
+  try {
+    return await listEvidence(resolve(input), skipped);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    skipped.push({ path: basename(input), reason: `evidence not readable, host not scanned: ${e.code ? `${e.code}: ` : ''}${e.message ?? String(err)}` });
+    return null;
+  }
 }
 
 /** Host name and ExSetup.exe build from a collector's case manifest, when the input is a case. */

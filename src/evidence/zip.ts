@@ -23,6 +23,11 @@ const ZIP_LIMITS = {
    */
   ratioMinBytes: 64 * 1024 * 1024,
   maxEntryBytes: 64 * 1024 ** 3,
+  /**
+   * All entries together may declare at most maxRatio × the zip's own size, plus ratioMinBytes: entries each under
+   * the ratio rule (or sharing compressed data) must not add up to a bomb (a 66 KB zip declared 2.5 GB).
+   */
+  totalRatio: 1000,
   /** Open zip indexes kept per process. */
   cacheSize: 4,
 };
@@ -78,6 +83,8 @@ async function buildIndex(path: string): Promise<ZipIndex> {
   const zf = await openZip(path);
   const index: ZipIndex = { zf, entries: new Map(), skipped: [], streams: 0 };
   const offsets = new Set<number>();
+  const totalBudget = zf.fileSize * ZIP_LIMITS.totalRatio + ZIP_LIMITS.ratioMinBytes;
+  let declared = 0;
   try {
     await new Promise<void>((resolve, reject) => {
       zf.on('error', reject);
@@ -91,13 +98,16 @@ async function buildIndex(path: string): Promise<ZipIndex> {
             ? 'unsafe path in zip (absolute, drive letter or ..): not read'
             : index.entries.size >= ZIP_LIMITS.maxEntries
               ? 'too many entries in zip: not read'
-              : entryProblem(e);
+              : declared + e.uncompressedSize > totalBudget
+                ? `entries declare more than ${ZIP_LIMITS.totalRatio}× the zip's size in total (zip bomb?): not read`
+                : entryProblem(e);
         if (problem !== null) index.skipped.push({ name, reason: problem });
         else if (index.entries.has(safe as string)) index.skipped.push({ name, reason: 'duplicate entry name: only the first is read' });
         else if (offsets.has(e.relativeOffsetOfLocalHeader))
           index.skipped.push({ name, reason: 'entry shares its data with another entry (overlapping zip bomb): not read' });
         else {
           offsets.add(e.relativeOffsetOfLocalHeader);
+          declared += e.uncompressedSize;
           index.entries.set(safe as string, e);
         }
         zf.readEntry();
@@ -108,7 +118,32 @@ async function buildIndex(path: string): Promise<ZipIndex> {
     zf.close();
     throw err;
   }
+  dropOverlapping(index);
   return index;
+}
+
+/**
+ * Entries whose data ranges overlap (the "better zip bomb": every entry's compressed stream quotes the next entries,
+ * so a few KB inflate many times over) are all refused. A range starts at the local header and is at least the
+ * 30-byte header, the name and the compressed data long; real archives never share bytes between entries.
+ */
+function dropOverlapping(index: ZipIndex): void {
+  const byOffset = [...index.entries].sort((a, b) => a[1].relativeOffsetOfLocalHeader - b[1].relativeOffsetOfLocalHeader);
+  const overlapping = new Set<string>();
+  let prev: { name: string; end: number } | null = null;
+  for (const [name, e] of byOffset) {
+    const start = e.relativeOffsetOfLocalHeader;
+    const end = start + 30 + e.fileNameLength + e.compressedSize;
+    if (prev && start < prev.end) {
+      overlapping.add(prev.name);
+      overlapping.add(name);
+    }
+    if (!prev || end > prev.end) prev = { name, end };
+  }
+  for (const name of overlapping) {
+    index.entries.delete(name);
+    index.skipped.push({ name, reason: 'entry data overlaps another entry (overlapping zip bomb): not read' });
+  }
 }
 
 // One open index per zip (keyed by path, size and mtime), so opening entry N does not rescan the central directory.
