@@ -98,9 +98,10 @@ async function buildIndex(path: string): Promise<ZipIndex> {
             ? 'unsafe path in zip (absolute, drive letter or ..): not read'
             : index.entries.size >= ZIP_LIMITS.maxEntries
               ? 'too many entries in zip: not read'
-              : declared + e.uncompressedSize > totalBudget
-                ? `entries declare more than ${ZIP_LIMITS.totalRatio}× the zip's size in total (zip bomb?): not read`
-                : entryProblem(e);
+              : (entryProblem(e) ??
+                (declared + e.uncompressedSize > totalBudget
+                  ? `entries declare more than ${ZIP_LIMITS.totalRatio}× the zip's size in total (zip bomb?): not read`
+                  : null));
         if (problem !== null) index.skipped.push({ name, reason: problem });
         else if (index.entries.has(safe as string)) index.skipped.push({ name, reason: 'duplicate entry name: only the first is read' });
         else if (offsets.has(e.relativeOffsetOfLocalHeader))
