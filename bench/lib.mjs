@@ -338,10 +338,10 @@ export function needleShare(lines, needles) {
   }).length / lines.length;
 }
 
-/** The record rules that read any of `formats` (from dist/engine/registry.js). */
+/** The record rules that read any of `formats`, needles as the scan resolves them (dist/rules/ruleset.js). */
 export async function recordRules(formats) {
-  const { RECORD_RULES } = await importDist('engine', 'registry.js');
-  return RECORD_RULES.filter((rule) => rule.formats.some((f) => formats.includes(f)));
+  const { defaultRuleSet } = await importDist('rules', 'ruleset.js');
+  return defaultRuleSet().recordRules.filter((rule) => rule.formats.some((f) => formats.includes(f)));
 }
 
 /**

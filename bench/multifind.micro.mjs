@@ -18,8 +18,8 @@ const FILES = {
 };
 const CHUNK = 4 * 1024 * 1024;
 const RUNS = Number(process.env.RUNS ?? 40);
-const load = (m) => import(pathToFileURL(join(REPO, 'dist', 'engine', m)).href);
-const { RECORD_RULES } = await load('registry.js');
+const load = (m, dir = 'search') => import(pathToFileURL(join(REPO, 'dist', dir, m)).href);
+const RECORD_RULES = (await load('ruleset.js', 'rules')).defaultRuleSet().recordRules;
 const { byteHistogram, collectNeedleLines, compileNeedles, planFinder } = await load('needles.js');
 const { collectLines, planMultiFinder } = await load('multifind.js');
 

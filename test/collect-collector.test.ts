@@ -6,6 +6,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultRuleSet } from '../src/rules/ruleset.js';
 import yazl from 'yazl';
 import { caseFacts, readCaseManifest } from '../src/evidence/case.js';
 import { closeZips, listZip } from '../src/evidence/zip.js';
@@ -312,7 +313,7 @@ describe('a zip in the collector layout satisfies the engine contract', () => {
     const [e] = await listZip(zipPath, () => undefined);
     const file = { kind: 'zip' as const, zip: zipPath, entry: e.name, rel: e.name, size: e.size, mtimeMs: e.mtimeMs };
     const format = iisConfigScanner.classify(file, await readHead(file));
-    const r = await iisConfigScanner.scan(file, format as string, { since: '2020-12-01', iocFiles: [], yaraRules: null });
+    const r = await iisConfigScanner.scan(file, format as string, { since: '2020-12-01', iocFiles: [], yaraRules: null }, defaultRuleSet());
     expect(r.facts.map((f) => f.value)).toEqual(['proxylogon-eomt: applied', 'proxynotshell-urlrewrite: v1 (bypassable)']);
   });
 });

@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { defaultRuleSet } from '../src/rules/ruleset.js';
 import { evtxScanner, toLogRecord } from '../src/engine/scanners/evtx.js';
 import type { FileScanResult } from '../src/engine/types.js';
 import { readHead, type EvidenceFile } from '../src/evidence/file.js';
@@ -21,7 +22,7 @@ async function scan(abs: string): Promise<FileScanResult> {
   const file = fsFile(abs);
   const format = evtxScanner.classify(file, await readHead(file));
   expect(typeof format).toBe('string');
-  return evtxScanner.scan(file, format as string, OPTIONS);
+  return evtxScanner.scan(file, format as string, OPTIONS, defaultRuleSet());
 }
 
 /** rule id -> the records it fired on */

@@ -1,4 +1,5 @@
 import { describe, expect, it, beforeAll } from 'vitest';
+import { builtinIocs, loadIocs } from '../src/rules/iocs.js';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -14,6 +15,7 @@ import { needYara } from './support/yara.js';
 
 const EX = 'C/Program Files/Microsoft/Exchange Server/V15';
 const OPTS = scanOptions();
+const IOCS = builtinIocs();
 let root: string;
 
 function put(rel: string, data: Buffer | string): string {
@@ -34,7 +36,7 @@ function ev(rel: string): EvidenceFile {
   return { kind: 'fs', abs, rel, size: st.size, mtimeMs: st.mtimeMs };
 }
 async function sweep(rel: string, opts = OPTS) {
-  return sweepFile(ev(rel), opts);
+  return sweepFile(ev(rel), opts, loadIocs(opts.iocFiles, IOCS).iocs);
 }
 async function rules(rel: string, opts = OPTS) {
   return (await sweep(rel, opts)).findings.map((f) => `${f.rule}/${f.severity}`);
@@ -200,7 +202,7 @@ describe('IOCs, unreadable files, YARA', () => {
 
   it('a file that cannot be read is reported and still checked by path', async () => {
     const file: EvidenceFile = { kind: 'fs', abs: join(root, 'gone', 'x.aspx'), rel: 'C/inetpub/wwwroot/aspnet_client/x.aspx', size: 10, mtimeMs: 0 };
-    const r = await sweepFile(file, OPTS);
+    const r = await sweepFile(file, OPTS, IOCS);
     expect(r.skipped[0].reason).toMatch(/not readable.*ENOENT/);
     expect(r.findings.map((f) => f.rule)).toEqual(['WS-01']);
   });

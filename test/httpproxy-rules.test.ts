@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { builtinIocs } from '../src/rules/iocs.js';
 import type { LogRecord } from '../src/model.js';
 import { ExchangeCsvParser } from '../src/parsers/exchange.js';
 import { ECP_RULES, OABGEN_RULES } from '../src/rules/ecp.js';
@@ -33,7 +34,7 @@ function records(path: string, format: string): LogRecord[] {
 
 function run(recs: LogRecord[], rules = [...HTTPPROXY_RULES, ...ECP_RULES]): RawFinding[] {
   const out: RawFinding[] = [];
-  for (const r of recs) applyRules(rules.filter((x) => x.formats.includes(r.format)), r, out);
+  for (const r of recs) applyRules(rules.filter((x) => x.formats.includes(r.format)), r, out, { iocs: builtinIocs() });
   return out;
 }
 

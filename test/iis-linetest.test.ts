@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { LogRecord } from '../src/model.js';
 import { IisLineParser } from '../src/parsers/iis.js';
-import { RECORD_RULES } from '../src/rules/ruleset.js';
+import { defaultRuleSet } from '../src/rules/ruleset.js';
 import { needExternal } from './support/external.js';
 
 const REAL = [
@@ -59,7 +59,8 @@ function records(files: string[]): LogRecord[] {
   return out;
 }
 
-const tested = RECORD_RULES.filter((r) => r.lineTest !== undefined);
+const RULES = defaultRuleSet();
+const tested = RULES.recordRules.filter((r) => r.lineTest !== undefined);
 
 /** The rules that matched; fails when a rule matches a line its line test rejects. */
 function checkLineTests(recs: LogRecord[]): Set<string> {
@@ -67,7 +68,7 @@ function checkLineTests(recs: LogRecord[]): Set<string> {
   for (const rec of recs) {
     for (const rule of tested) {
       expect(rule.lineTest!.global || rule.lineTest!.sticky, `${rule.id} must not keep lastIndex state`).toBe(false);
-      if (rule.match(rec)) {
+      if (rule.match(rec, RULES.context)) {
         fired.add(rule.id);
         expect(rule.lineTest!.test(rec.raw!), `${rule.id} missed ${rec.raw}`).toBe(true);
       }

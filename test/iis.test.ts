@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { builtinIocs } from '../src/rules/iocs.js';
 import { readFileSync } from 'node:fs';
 import {
   IisLineParser, detectIis, iisCoverageSource, iisFormat, iisUserAgent, owaAuthBuild, percentDecode, MALFORMED_FIELD,
@@ -210,7 +211,7 @@ describe('IIS rules on padded public patterns', () => {
   it('every IIS rule cites a source, and its needles admit its own test lines', () => {
     for (const r of IIS_RULES) {
       expect(r.references.length, r.id).toBeGreaterThan(0);
-      expect(r.needles.length, `${r.id} needs needles`).toBeGreaterThan(0);
+      expect(r.needles.length + (r.iocNeedles?.(builtinIocs()).length ?? 0), `${r.id} needs needles`).toBeGreaterThan(0);
     }
     expect(iisNeedles()).toContain('autodiscover.json');
     expect(isPrivateIp('10.1.2.3') && isPrivateIp('172.20.0.1') && !isPrivateIp('172.32.0.1') && !isPrivateIp('8.8.8.8')).toBe(true);

@@ -1,8 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { IOC_IP_RULE, IocFileError, iocs, parseCsv, useIocFiles, uaScopeFits } from '../src/rules/iocs.js';
+import { IOC_IP_RULE, IocFileError, builtinIocs, loadIocs, parseCsv, uaScopeFits } from '../src/rules/iocs.js';
 import { iisFormat } from '../src/parsers/iis.js';
 import { IIS_RULES } from '../src/rules/iis.js';
 import { driveText } from './support/log-driver.js';
@@ -14,13 +14,9 @@ const put = (name: string, text: string) => {
   return p;
 };
 
-afterEach(() => {
-  useIocFiles([]);
-});
-
 describe('shipped IOC lists', () => {
   it('load with their sources; genuine Exchange names are marked', () => {
-    const st = iocs();
+    const st = builtinIocs();
     expect(st.hashes.size).toBe(8);
     expect(st.hashes.get('b75f163ca9b9240bf4b37ad92bc7556b40a17e27c2b8ed5c8991385fe07d17d0')?.source).toMatch(/HAFNIUM|SCS-Labs/);
     expect(st.ips.get('67.205.176.9')?.[0]).toMatchObject({ from: '2021-03-01', until: '2021-04-30' });
@@ -55,11 +51,10 @@ describe('--ioc user files', () => {
       'ip,not-an-ip',
       'colour,blue',
     ].join('\n'));
-    const notes = useIocFiles([f]);
+    const { iocs: st, notes } = loadIocs([f]);
     expect(notes).toHaveLength(2);
     expect(notes[0]).toMatch(/mine\.csv:8: not an IP/);
     expect(notes[1]).toMatch(/unknown IOC type "colour"/);
-    const st = iocs();
     expect(st.ips.get('198.51.100.77')?.[0]).toMatchObject({ from: null, until: null, note: 'seen in our VPN logs' });
     expect(st.hashes.has('ab'.repeat(32))).toBe(true);
     expect(st.userAgents.get('evil+agent/1.0')?.[0].scope).toBe('any');
@@ -70,24 +65,24 @@ describe('--ioc user files', () => {
   });
 
   it('user IPs and UAs become needles and match IIS lines in any year', () => {
-    useIocFiles([put('ip.csv', 'ip,198.51.100.77\nua,Evil Agent/1.0\n')]);
+    const { iocs } = loadIocs([put('ip.csv', 'ip,198.51.100.77\nua,Evil Agent/1.0\n')]);
     const text = [
       '#Fields: date time cs-method cs-uri-stem cs-uri-query c-ip cs(User-Agent) sc-status',
       '2024-05-01 10:00:00 GET /owa/ - 198.51.100.77 Mozilla/5.0 200',
       '2024-05-01 10:00:01 GET /owa/ - 192.0.2.1 Evil+Agent/1.0 200',
     ].join('\n');
-    const { findings } = driveText(iisFormat, text, 'W3SVC1/u_ex240501.log', IIS_RULES);
+    const { findings } = driveText(iisFormat, text, 'W3SVC1/u_ex240501.log', IIS_RULES, iocs);
     expect(findings.map((f) => `${f.rule}:${f.source.line}`)).toEqual(['PL-15:2', 'PL-13:3']);
   });
 
   it('user shell URLs become needles whatever their extension (the prefilter must not skip them)', () => {
-    useIocFiles([put('url.csv', 'url,https://mail.contoso.com/aspnet_client/zz_shell.php\n')]);
+    const { iocs } = loadIocs([put('url.csv', 'url,https://mail.contoso.com/aspnet_client/zz_shell.php\n')]);
     const text = [
       '#Fields: date time cs-method cs-uri-stem cs-uri-query c-ip cs(User-Agent) sc-status',
       '2024-05-01 10:00:00 POST /aspnet_client/zz_shell.php - 203.0.113.9 Mozilla/5.0 200',
       '2024-05-01 10:00:01 GET /aspnet_client/ZZ_Shell.php - 203.0.113.9 Mozilla/5.0 404',
     ].join('\n');
-    const { findings } = driveText(iisFormat, text, 'W3SVC1/u_ex240501.log', IIS_RULES);
+    const { findings } = driveText(iisFormat, text, 'W3SVC1/u_ex240501.log', IIS_RULES, iocs);
     expect(findings.map((f) => `${f.rule}:${f.source.line}`)).toEqual(['WS-40:2', 'PX-R4:3']);
   });
 
@@ -104,11 +99,10 @@ describe('--ioc user files', () => {
         { type: 'malware', id: 'malware--f', name: 'ignored' },
       ],
     };
-    const notes = useIocFiles([put('b.json', JSON.stringify(bundle))]);
+    const { iocs: st, notes } = loadIocs([put('b.json', JSON.stringify(bundle))]);
     expect(notes).toHaveLength(2);
     expect(notes.join('\n')).toMatch(/indicator--d: pattern not understood/);
     expect(notes.join('\n')).toMatch(/indicator--e: pattern_type sigma/);
-    const st = iocs();
     expect(st.hashes.has('cd'.repeat(32))).toBe(true);
     expect(st.ips.get('192.0.2.200')?.[0]).toMatchObject({ from: '2022-10-01T00:00:00Z', until: '2022-12-31T00:00:00Z' });
     expect(st.urlPaths.has('/aspnet_client/s.aspx')).toBe(true);
@@ -116,17 +110,18 @@ describe('--ioc user files', () => {
   });
 
   it('unreadable or unparsable files are errors, not silent', () => {
-    expect(() => useIocFiles([join(dir, 'missing.csv')])).toThrow(IocFileError);
-    expect(() => useIocFiles([put('bad.json', '{"objects": 3}')])).toThrow(/not a STIX bundle/);
-    expect(() => useIocFiles([put('bad2.json', '{nope')])).toThrow(/not valid JSON/);
+    expect(() => loadIocs([join(dir, 'missing.csv')])).toThrow(IocFileError);
+    expect(() => loadIocs([put('bad.json', '{"objects": 3}')])).toThrow(/not a STIX bundle/);
+    expect(() => loadIocs([put('bad2.json', '{nope')])).toThrow(/not valid JSON/);
   });
 });
 
 describe('PL-15 on IPv4-mapped IPv6 client addresses', () => {
   it('matches ::ffff:a.b.c.d as the IPv4 address on the list, inside its window', () => {
+    const ctx = { iocs: builtinIocs() };
     const rec = (ip: string) => ({ format: 'iis', path: 'u_ex210303.log', line: 5, time: '2021-03-03T06:49:42Z', fields: { 'c-ip': ip }, raw: `x ${ip} y` });
-    expect(IOC_IP_RULE.match(rec('::ffff:130.255.189.21'))).toMatchObject({ client_ip: '130.255.189.21' });
-    expect(IOC_IP_RULE.match(rec('::FFFF:130.255.189.21'))).toMatchObject({ client_ip: '130.255.189.21' });
-    expect(IOC_IP_RULE.match(rec('::ffff:130.255.189.22'))).toBeNull();
+    expect(IOC_IP_RULE.match(rec('::ffff:130.255.189.21'), ctx)).toMatchObject({ client_ip: '130.255.189.21' });
+    expect(IOC_IP_RULE.match(rec('::FFFF:130.255.189.21'), ctx)).toMatchObject({ client_ip: '130.255.189.21' });
+    expect(IOC_IP_RULE.match(rec('::ffff:130.255.189.22'), ctx)).toBeNull();
   });
 });

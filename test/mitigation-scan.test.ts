@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultRuleSet } from '../src/rules/ruleset.js';
 import yazl from 'yazl';
 import type { EvidenceFile } from '../src/evidence/file.js';
 import { readHead } from '../src/evidence/file.js';
@@ -23,7 +24,7 @@ async function fileAt(rel: string, body: string | Buffer): Promise<EvidenceFile>
 async function scan(file: EvidenceFile) {
   const format = iisConfigScanner.classify(file, await readHead(file));
   if (typeof format !== 'string') throw new Error(`not claimed: ${JSON.stringify(format)}`);
-  return iisConfigScanner.scan(file, format, { since: '2020-12-01', iocFiles: [], yaraRules: null });
+  return iisConfigScanner.scan(file, format, { since: '2020-12-01', iocFiles: [], yaraRules: null }, defaultRuleSet());
 }
 
 const ROOT = 'files/C/inetpub/wwwroot/web.config';

@@ -2,8 +2,10 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { collectLines, planMultiFinder, simdAvailable, type PlanOptions } from '../src/search/multifind.js';
 import { byteHistogram, compileNeedles, type NeedleSpec } from '../src/search/needles.js';
-import { RECORD_RULES } from '../src/rules/ruleset.js';
+import { defaultRuleSet } from '../src/rules/ruleset.js';
 import { external } from './support/external.js';
+
+const RECORD_RULES = defaultRuleSet().recordRules;
 
 const QZ = external('Qazeer-artefacts.help/extracted'); // vendored (CC0)
 

@@ -1,8 +1,7 @@
 // Scanning one evidence file: classify it with every scanner, run the ones that claim it. Runs inside workers.
 import type { Skipped } from '../model.js';
 import { readHead, type EvidenceFile } from '../evidence/file.js';
-import { useIocFiles } from '../rules/iocs.js';
-import { SCANNERS } from './registry.js';
+import type { Prepared } from './registry.js';
 import { emptyResult, type FileScanResult, type ScanOptions } from './types.js';
 
 export interface FileTaskResult extends FileScanResult {
@@ -18,10 +17,8 @@ function describe(err: unknown): string {
   return code ? `${code}: ${err.message}` : err.message;
 }
 
-export async function scanFile(file: EvidenceFile, options: ScanOptions): Promise<FileTaskResult> {
+export async function scanFile(file: EvidenceFile, options: ScanOptions, prepared: Prepared): Promise<FileTaskResult> {
   const out: FileTaskResult = { ...emptyResult(), formats: [] };
-  // The user's IOC files extend rule needles and lists (idempotent; loaded once per worker).
-  useIocFiles(options.iocFiles);
   const skip = (reason: string, extra: Partial<Skipped> = {}) => out.skipped.push({ path: file.rel, reason, ...extra });
   let head: Buffer;
   try {
@@ -30,7 +27,7 @@ export async function scanFile(file: EvidenceFile, options: ScanOptions): Promis
     skip(`not readable: ${describe(err)}`);
     return out;
   }
-  for (const scanner of SCANNERS) {
+  for (const scanner of prepared.scanners) {
     let claim: ReturnType<typeof scanner.classify>;
     try {
       claim = scanner.classify(file, head);
@@ -45,7 +42,7 @@ export async function scanFile(file: EvidenceFile, options: ScanOptions): Promis
     }
     out.formats.push(claim);
     try {
-      const r = await scanner.scan(file, claim, options);
+      const r = await scanner.scan(file, claim, options, prepared.rules);
       out.findings.push(...r.findings);
       out.coverage.push(...r.coverage);
       out.skipped.push(...r.skipped);

@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { EvidenceFile } from '../evidence/file.js';
 import { scanFile, type FileTaskResult } from './file-task.js';
+import type { Prepared } from './registry.js';
 import { emptyResult, type ScanOptions } from './types.js';
 
 const WORKER_URL = new URL('./worker.js', import.meta.url);
@@ -41,34 +42,42 @@ export function batches(files: EvidenceFile[]): EvidenceFile[][] {
 export class FilePool {
   private readonly workers: Worker[] = [];
 
-  /** `jobs` undefined: one worker per core when the evidence is large enough to be worth it. */
-  constructor(private readonly jobs: number | undefined) {}
+  /**
+   * `jobs` undefined: one worker per core when the evidence is large enough to be worth it. `prepared` is this
+   * thread's rule set; each worker builds its own from `options`.
+   */
+  constructor(
+    private readonly jobs: number | undefined,
+    private readonly options: ScanOptions,
+    private readonly prepared: Prepared,
+  ) {}
 
   /** Scans the files and reports each result as it arrives. */
-  async run(files: EvidenceFile[], options: ScanOptions, onDone: Done): Promise<void> {
+  async run(files: EvidenceFile[], onDone: Done): Promise<void> {
+    const options = this.options;
     const total = files.reduce((s, f) => s + f.size, 0);
     const jobs = this.jobs ?? (total >= WORKERS_FROM_BYTES ? defaultJobs() : 1);
     const queue = batches(files);
     if (jobs <= 1 || !COMPILED || files.length <= 1) {
-      for (const batch of queue) for (const f of batch) onDone(f, await scanFile(f, options));
+      for (const batch of queue) for (const f of batch) onDone(f, await scanFile(f, options, this.prepared));
       return;
     }
     // A small young generation per worker: scans allocate short-lived line strings, and the default (tens of MB per
     // isolate) is what pushed two workers past the memory budget.
-    while (this.workers.length < Math.min(jobs, queue.length)) this.workers.push(new Worker(WORKER_URL, { resourceLimits: { maxYoungGenerationSizeMb: 12 } }));
+    while (this.workers.length < Math.min(jobs, queue.length)) this.workers.push(new Worker(WORKER_URL, { workerData: options, resourceLimits: { maxYoungGenerationSizeMb: 12 } }));
     let next = 0;
     await Promise.all(
       this.workers.map(async (w) => {
         while (next < queue.length) {
           const batch = queue[next++];
-          const results = await this.send(w, batch, options);
+          const results = await this.send(w, batch);
           batch.forEach((f, i) => onDone(f, results[i]));
         }
       }),
     );
   }
 
-  private send(w: Worker, files: EvidenceFile[], options: ScanOptions): Promise<FileTaskResult[]> {
+  private send(w: Worker, files: EvidenceFile[]): Promise<FileTaskResult[]> {
     return new Promise((resolve, reject) => {
       const onMessage = (msg: { results?: FileTaskResult[]; error?: string }) => {
         w.off('error', onError);
@@ -81,7 +90,7 @@ export class FilePool {
       };
       w.once('message', onMessage);
       w.once('error', onError);
-      w.postMessage({ files, options });
+      w.postMessage({ files });
     });
   }
 

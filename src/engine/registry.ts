@@ -1,12 +1,27 @@
-// Every scanner the engine runs, in order. Formats and rules come from the rule set (src/rules/ruleset.ts).
-import { RECORD_RULES, TEXT_FORMATS } from '../rules/ruleset.js';
+// The scanners the engine runs, in order, for one rule set. Formats and rules come from src/rules/ruleset.ts.
+import { loadIocs } from '../rules/iocs.js';
+import { buildRuleSet, type RuleSet } from '../rules/ruleset.js';
 import { fileSweepScanner } from './scanners/files.js';
 import { evtxScanner } from './scanners/evtx.js';
 import { iisConfigScanner } from './scanners/iis-config.js';
 import { textLogScanner } from './scanners/textlog.js';
-import type { Scanner } from './types.js';
+import type { ScanOptions, Scanner } from './types.js';
 
-// Re-exported for the benches (bench/lib.mjs) written before the rule set moved.
-export { RECORD_RULES, TEXT_FORMATS } from '../rules/ruleset.js';
+/** A rule set and the scanners built for it: made once per scan, and once in each worker from the same options. */
+export interface Prepared {
+  rules: RuleSet;
+  scanners: Scanner[];
+  /** Notes about --ioc values that could not be used. */
+  notes: string[];
+}
 
-export const SCANNERS: Scanner[] = [textLogScanner(TEXT_FORMATS, RECORD_RULES), evtxScanner, fileSweepScanner, iisConfigScanner];
+export function scannersFor(rules: RuleSet): Scanner[] {
+  return [textLogScanner(rules.formats, rules.recordRules, rules.context), evtxScanner, fileSweepScanner, iisConfigScanner];
+}
+
+/** Loads what the options name (IOC files) and builds the rule set; throws IocFileError for an unusable --ioc file. */
+export function prepare(options: ScanOptions): Prepared {
+  const { iocs, notes } = loadIocs(options.iocFiles);
+  const rules = buildRuleSet({ iocs, yara: options.yaraRules, ruleFiles: [] });
+  return { rules, scanners: scannersFor(rules), notes };
+}

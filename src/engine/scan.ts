@@ -7,10 +7,11 @@ import { closeZips } from '../evidence/zip.js';
 import type { EvidenceFile } from '../evidence/file.js';
 import { VERSION } from '../version.js';
 import { FilePool } from './pool.js';
+import { prepare, type Prepared } from './registry.js';
 import type { ScanOptions } from './types.js';
 import { judgeHost } from './host.js';
 import { locateWindowsPath } from './locate.js';
-import { applyHostRules, HOST_RULES } from '../rules/host.js';
+import { applyHostRules } from '../rules/host.js';
 import { caseFacts, readCaseManifest } from '../evidence/case.js';
 import { collectionFacts, mapCollection } from '../evidence/layout.js';
 import { hostLabels, skipOldLogs } from './hosts.js';
@@ -44,11 +45,12 @@ export function scanOptions(partial: Partial<ScanOptions> = {}): ScanOptions {
 export async function scan(req: ScanRequest): Promise<ScanReport> {
   const started = new Date().toISOString();
   const options = scanOptions(req.options);
-  const pool = new FilePool(req.jobs);
+  const prepared = prepare(options);
+  const pool = new FilePool(req.jobs, options, prepared);
   const hosts: HostResult[] = [];
   try {
     for (let i = 0; i < req.paths.length; i++) {
-      hosts.push(await scanHost(req.paths[i], i, req.paths.length, pool, options, req.onProgress));
+      hosts.push(await scanHost(req.paths[i], i, req.paths.length, pool, options, prepared, req.onProgress));
     }
   } finally {
     await Promise.all([pool.close(), closeZips()]);
@@ -68,6 +70,7 @@ async function scanHost(
   hostCount: number,
   pool: FilePool,
   options: ScanOptions,
+  prepared: Prepared,
   onProgress?: (p: Progress) => void,
 ): Promise<HostResult> {
   const t0 = performance.now();
@@ -91,7 +94,7 @@ async function scanHost(
     bytesTotal: files.reduce((s, f) => s + f.size, 0),
   };
   onProgress?.(progress);
-  await pool.run(files, options, (file: EvidenceFile, r) => {
+  await pool.run(files, (file: EvidenceFile, r) => {
     if (r.formats.length) scanned++;
     bytes += r.bytes;
     if (file.server === undefined) raw.push(...r.findings);
@@ -105,7 +108,7 @@ async function scanHost(
   });
   if (listed) facts.push(...(await collectorFacts(input, skipped)), ...(await collectionFacts(collection, skipped)));
   const locate = (winPath: string) => locateWindowsPath(winPath, files)?.rel ?? null;
-  const findings = numberFindings(applyHostRules(HOST_RULES, raw, { facts, since: options.since, locate }));
+  const findings = numberFindings(applyHostRules(prepared.rules.hostRules, raw, { facts, since: options.since, locate }));
   const merged = mergeCoverage(coverage);
   const { verdict, reasons, ...judged } = judgeHost(findings, merged, options.since);
   return {

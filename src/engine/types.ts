@@ -1,5 +1,6 @@
 import type { Coverage, Fact, RawFinding, Skipped } from '../model.js';
 import type { EvidenceFile } from '../evidence/file.js';
+import type { RuleSet } from '../rules/ruleset.js';
 
 // Moved to the model (rules make findings and must not import the engine); re-exported for code written before.
 export type { RawFinding } from '../model.js';
@@ -35,7 +36,8 @@ export interface Scanner {
    * Several scanners may claim the same file; each scans it.
    */
   classify(file: EvidenceFile, head: Buffer): string | null | { skip: string };
-  scan(file: EvidenceFile, format: string, options: ScanOptions): Promise<FileScanResult>;
+  /** `rules`: the scan's rule set (built once per scan, and once in each worker, from the same options). */
+  scan(file: EvidenceFile, format: string, options: ScanOptions, rules: RuleSet): Promise<FileScanResult>;
 }
 
 export function emptyResult(): FileScanResult {

@@ -1,6 +1,6 @@
 import type { LogRecord, RawFinding } from '../model.js';
 import { withMeaning, laneOfFormat } from '../semantics.js';
-import type { RecordRule, RuleHit, RuleMeta } from './types.js';
+import type { RecordRule, RuleContext, RuleHit, RuleMeta } from './types.js';
 
 /** Turns a rule hit on a record into a finding (the host assigns the id later). */
 export function hitToFinding(rule: RuleMeta, hit: RuleHit, rec: Pick<LogRecord, 'format' | 'path' | 'line' | 'record' | 'time'>): RawFinding {
@@ -20,9 +20,9 @@ export function hitToFinding(rule: RuleMeta, hit: RuleHit, rec: Pick<LogRecord, 
 }
 
 /** Runs every rule over one record and collects findings. */
-export function applyRules(rules: readonly RecordRule[], rec: LogRecord, out: RawFinding[]): void {
+export function applyRules(rules: readonly RecordRule[], rec: LogRecord, out: RawFinding[], ctx: RuleContext): void {
   for (const rule of rules) {
-    const res = rule.match(rec);
+    const res = rule.match(rec, ctx);
     if (!res) continue;
     for (const hit of Array.isArray(res) ? res : [res]) out.push(hitToFinding(rule, hit, rec));
   }

@@ -4,10 +4,10 @@
 import type { EvidenceValue, LogRecord } from '../model.js';
 import { MALFORMED_FIELD, iisUserAgent, percentDecode } from '../parsers/iis.js';
 import { shippedAuthUrls } from './files/baselines.js';
-import { IOC_IP_RULE, iisUaKey, iocs, uaScopeFits } from './iocs.js';
+import { IOC_IP_RULE, builtinIocs, iisUaKey, uaScopeFits, type IocStore } from './iocs.js';
 import { encodedLiteral } from './matchers.js';
 import { REF } from './references.js';
-import type { RecordRule, RuleHit, RuleMeta } from './types.js';
+import type { RecordRule, RuleContext, RuleHit, RuleMeta } from './types.js';
 
 // ---- request view ---------------------------------------------------------------------------------------
 
@@ -117,11 +117,11 @@ const NESSUS_PNS = [
 ];
 
 /** `scanner` / `probe` when the request is a known scanner's or Exchange's own monitoring, else null. */
-function knownClient(req: IisRequest, raw: string): 'scanner' | 'probe' | null {
+function knownClient(req: IisRequest, raw: string, iocs: IocStore): 'scanner' | 'probe' | null {
   const ua = req.ua.toLowerCase();
   const user = req.user.toLowerCase();
   if (PROBE_UA.some((p) => ua.includes(p)) || user.includes('healthmailbox')) return 'probe';
-  const uaIoc = iocs().userAgents.get(ua);
+  const uaIoc = iocs.userAgents.get(ua);
   if (uaIoc?.some((u) => u.scope === 'benign')) return 'probe';
   if (SCANNER_UA.some((s) => ua.includes(s)) || uaIoc?.some((u) => u.scope === 'scanner')) return 'scanner';
   const low = raw.toLowerCase();
@@ -134,11 +134,11 @@ function knownClient(req: IisRequest, raw: string): 'scanner' | 'probe' | null {
  * One answer per record for a matcher that several graded rules share (autodiscover.json feeds eight rules):
  * each rule keeps only its own grade, so the work is done once per line, not once per rule.
  */
-function perRecord<T>(fn: (req: IisRequest, raw: string) => T): (req: IisRequest, rec: LogRecord) => T {
+function perRecord<T>(fn: (req: IisRequest, raw: string, iocs: IocStore) => T): (req: IisRequest, rec: LogRecord, ctx: RuleContext) => T {
   // The last record only, as for iisRequest: the rules of one line run in a row.
   let last: { rec: LogRecord; value: T } | null = null;
-  return (req, rec) => {
-    if (last === null || last.rec !== rec) last = { rec, value: fn(req, rec.raw ?? '') };
+  return (req, rec, ctx) => {
+    if (last === null || last.rec !== rec) last = { rec, value: fn(req, rec.raw ?? '', ctx.iocs) };
     return last.value;
   };
 }
@@ -161,20 +161,20 @@ interface IisHit extends Grade {
 }
 
 /** An IIS rule from metadata and a matcher over the request view; adds evidence and known-client grading. */
-function iisRule(meta: RuleMeta & { needles: readonly string[]; lineTest?: RegExp }, fn: (req: IisRequest, rec: LogRecord) => IisHit | null): RecordRule {
+function iisRule(
+  meta: RuleMeta & Pick<RecordRule, 'needles' | 'iocNeedles' | 'lineTest'>,
+  fn: (req: IisRequest, rec: LogRecord, ctx: RuleContext) => IisHit | null,
+): RecordRule {
   return {
     ...meta,
     formats: ['iis'],
-    get needles() {
-      return meta.needles; // read late: IOC-driven needles change with --ioc
-    },
-    match(rec) {
+    match(rec, ctx) {
       const req = iisRequest(rec);
-      const h = fn(req, rec);
+      const h = fn(req, rec, ctx);
       if (!h) return null;
       const { summary, extra, ...grade } = h;
       const hit: RuleHit = { summary, evidence: evidence(req, extra), client_ip: req.ip, ...grade };
-      const who = knownClient(req, rec.raw ?? '');
+      const who = knownClient(req, rec.raw ?? '', ctx.iocs);
       return who ? downgrade(hit, who) : hit;
     },
   };
@@ -239,16 +239,16 @@ function shellQuery(req: IisRequest): string | undefined {
 }
 
 /** A script request in a web-shell drop zone that is not one of Exchange's own files, or a known shell URL. */
-function shellTarget(req: IisRequest): { zone: boolean; ioc: string | null } | null {
+function shellTarget(req: IisRequest, iocs: IocStore): { zone: boolean; ioc: string | null } | null {
   const p = req.path;
-  const ioc = iocs().urlPaths.get(p) ? p : null;
+  const ioc = iocs.urlPaths.get(p) ? p : null;
   const zone = SCRIPT_EXT.test(p) && DROP_ZONES.some((z) => p.startsWith(z)) && !shippedAuthUrls().has(p);
   return zone || ioc ? { zone, ioc } : null;
 }
 
 /** Grades a web-shell request: 2xx = the file answered (use), 5xx = present but failing, else absent (probe). */
-function shellRequest(req: IisRequest): IisHit | null {
-  const t = shellTarget(req);
+function shellRequest(req: IisRequest, _raw: string, iocs: IocStore): IisHit | null {
+  const t = shellTarget(req, iocs);
   if (!t) return null;
   const extra = { known_shell_url: t.ioc, file_hint: req.path };
   const s = req.status;
@@ -283,13 +283,12 @@ function shellRule(id: 'WS-40' | 'PX-R4', meta: Omit<RuleMeta, 'id' | 'cves'>): 
     id,
     cves: [],
     ...meta,
+    needles: SHELL_NEEDLES,
     // Known shell URLs (shipped or --ioc) match by path whatever their extension, so they are needles too.
-    get needles() {
-      return [...SHELL_NEEDLES, ...iocs().urlPaths.keys()];
-    },
+    iocNeedles: (st: IocStore) => [...st.urlPaths.keys()],
   };
-  return iisRule(rule, (req, rec) => {
-    const h = shellRequestOnce(req, rec);
+  return iisRule(rule, (req, rec, ctx) => {
+    const h = shellRequestOnce(req, rec, ctx);
     return h && h.rule === id ? h : null;
   });
 }
@@ -342,8 +341,8 @@ const AUTODISCOVER_NEEDLES = ['autodiscover.json', 'autodiscover%2ejson'];
 const autodiscoverSsrfOnce = perRecord(autodiscoverSsrf);
 
 function adRule(id: string, meta: Omit<RuleMeta, 'id'>, owns: (rule: string) => boolean): RecordRule {
-  return iisRule({ id, needles: AUTODISCOVER_NEEDLES, ...meta }, (req, rec) => {
-    const h = autodiscoverSsrfOnce(req, rec);
+  return iisRule({ id, needles: AUTODISCOVER_NEEDLES, ...meta }, (req, rec, ctx) => {
+    const h = autodiscoverSsrfOnce(req, rec, ctx);
     return h && owns(h.rule ?? '') ? h : null;
   });
 }
@@ -381,8 +380,8 @@ const owassrfOnce = perRecord(owassrf);
 
 function owRule(id: string, meta: Omit<RuleMeta, 'id' | 'cves' | 'kind'>): RecordRule {
   const lineTest = id === 'OW-03' ? OW_LINE.backEnd : OW_LINE.owa;
-  return iisRule({ id, cves: OWASSRF, kind: 'exploitation', needles: ['/powershell'], lineTest, ...meta }, (req, rec) => {
-    const h = owassrfOnce(req, rec);
+  return iisRule({ id, cves: OWASSRF, kind: 'exploitation', needles: ['/powershell'], lineTest, ...meta }, (req, rec, ctx) => {
+    const h = owassrfOnce(req, rec, ctx);
     return h && h.rule === id ? h : null;
   });
 }
@@ -473,8 +472,8 @@ export const IIS_RULES: RecordRule[] = [
       needles: ['/owa/auth/', '/ecp/'],
       lineTest: PROBE_LINE,
     },
-    (req, rec) =>
-      req.method !== 'POST' && PROBE_URI.test(req.path) && knownClient(req, rec.raw ?? '') === 'scanner'
+    (req, rec, ctx) =>
+      req.method !== 'POST' && PROBE_URI.test(req.path) && knownClient(req, rec.raw ?? '', ctx.iocs) === 'scanner'
         ? { summary: `scanner ${req.method} ${req.stem} answered ${req.status ?? '?'}` }
         : null,
   ),
@@ -486,8 +485,8 @@ export const IIS_RULES: RecordRule[] = [
       needles: ['/owa/auth/', '/ecp/'],
       lineTest: PROBE_LINE,
     },
-    (req, rec) =>
-      req.method !== 'POST' && PROBE_URI.test(req.path) && req.ip && !isPrivateIp(req.ip) && knownClient(req, rec.raw ?? '') !== 'scanner'
+    (req, rec, ctx) =>
+      req.method !== 'POST' && PROBE_URI.test(req.path) && req.ip && !isPrivateIp(req.ip) && knownClient(req, rec.raw ?? '', ctx.iocs) !== 'scanner'
         ? { summary: `${req.method} ${req.stem} from ${req.ip} answered ${req.status ?? '?'}` }
         : null,
   ),
@@ -647,12 +646,11 @@ export const IIS_RULES: RecordRule[] = [
       description: 'A POST in the published context (e.g. crawler UA to /owa/auth/Current/, python-requests to /ecp/, antSword to /aspnet_client/); weak alone.',
       // The user agents themselves are the needles (one SIMD pass finds them all): a path like /owa/ would put
       // most of a busy front end's lines through the parser. Only UAs that can raise a finding are needled.
-      get needles() {
-        return [...iocs().userAgents].filter(([, v]) => v.some((u) => u.scope === 'any' || u.scope.startsWith('POST '))).map(([k]) => k);
-      },
+      needles: [],
+      iocNeedles: (st) => [...st.userAgents].filter(([, v]) => v.some((u) => u.scope === 'any' || u.scope.startsWith('POST '))).map(([k]) => k),
     },
-    (req) => {
-      const uas = iocs().userAgents.get(req.ua.toLowerCase());
+    (req, _rec, ctx) => {
+      const uas = ctx.iocs.userAgents.get(req.ua.toLowerCase());
       const fit = uas?.find((u) => uaScopeFits(u.scope, req.method, req.path));
       return fit ? { summary: `${req.method} ${req.stem} with UA ${iisUserAgent(req.ua)}`, extra: { ioc_source: fit.source, ioc_context: fit.note } } : null;
     },
@@ -661,6 +659,7 @@ export const IIS_RULES: RecordRule[] = [
 ];
 
 /** Every literal the IIS rules prefilter on (the bench greps these with ripgrep for a like-for-like baseline). */
-export function iisNeedles(): string[] {
-  return [...new Set(IIS_RULES.filter((r) => r.formats.includes('iis')).flatMap((r) => [...r.needles].map((n) => n.toLowerCase())))];
+export function iisNeedles(iocs: IocStore = builtinIocs()): string[] {
+  const all = IIS_RULES.filter((r) => r.formats.includes('iis')).flatMap((r) => [...r.needles, ...(r.iocNeedles?.(iocs) ?? [])]);
+  return [...new Set(all.map((n) => n.toLowerCase()))];
 }

@@ -1,5 +1,6 @@
 // Public IOC lists (shipped under data/iocs/, each row citing its source) plus the user's own (--ioc FILE:
-// CSV `type,value[,comment]` or a STIX 2.1 bundle). Loaded once per process; workers call `useIocFiles`.
+// CSV `type,value[,comment]` or a STIX 2.1 bundle), loaded into one IocStore per scan and passed to the rules
+// in their RuleContext (workers load their own from the same options).
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { LogRecord } from '../model.js';
@@ -251,17 +252,6 @@ function parseStixBundle(st: IocStore, text: string, file: string): string[] {
   return notes;
 }
 
-let builtins: IocStore | null = null;
-let current: IocStore | null = null;
-let currentKey = '';
-let currentNotes: string[] = [];
-
-/** The IOCs in force (shipped lists plus the last `useIocFiles` call). */
-export function iocs(): IocStore {
-  if (!current) current = builtins ??= loadBuiltins(DATA_DIR);
-  return current;
-}
-
 function mergeInto(base: IocStore): IocStore {
   const st = emptyStore();
   for (const [k, v] of base.hashes) st.hashes.set(k, v);
@@ -275,16 +265,18 @@ function mergeInto(base: IocStore): IocStore {
   return st;
 }
 
+/** The shipped IOC lists (data/iocs/). */
+export function builtinIocs(): IocStore {
+  return loadBuiltins(DATA_DIR);
+}
+
 /**
- * Loads the user's IOC files on top of the shipped lists (idempotent for the same list; call it in every
- * worker before reading rule needles). Returns notes about indicators that could not be used; throws
- * IocFileError for a file that cannot be read or parsed at all.
+ * The shipped lists plus the user's IOC files (--ioc), as one store for this scan. Returns notes about indicators
+ * that could not be used; throws IocFileError for a file that cannot be read or parsed at all.
  */
-export function useIocFiles(files: readonly string[]): string[] {
-  const key = JSON.stringify(files);
-  if (current && key === currentKey) return currentNotes;
-  builtins ??= loadBuiltins(DATA_DIR);
-  const st = mergeInto(builtins);
+export function loadIocs(files: readonly string[], base: IocStore = builtinIocs()): { iocs: IocStore; notes: string[] } {
+  if (files.length === 0) return { iocs: base, notes: [] };
+  const st = mergeInto(base);
   const notes: string[] = [];
   for (const f of files) {
     let text: string;
@@ -296,10 +288,7 @@ export function useIocFiles(files: readonly string[]): string[] {
     const t = text.replace(/^\uFEFF/, '').trimStart();
     notes.push(...(t.startsWith('{') ? parseStixBundle(st, t, f) : parseUserCsv(st, t, f)));
   }
-  current = st;
-  currentKey = key;
-  currentNotes = notes;
-  return notes;
+  return { iocs: st, notes };
 }
 
 // ---- record rules over IOC values ------------------------------------------------------------------------
@@ -338,12 +327,11 @@ export const IOC_IP_RULE: RecordRule = {
   ],
   description: 'A request came from an address published as an attacker source, inside the dates it was used; context, not proof.',
   formats: ['iis', 'httpproxy'],
-  get needles() {
-    return [...iocs().ips.keys()];
-  },
-  match(rec) {
+  needles: [],
+  iocNeedles: (st) => [...st.ips.keys()],
+  match(rec, ctx) {
     let ip = recordIp(rec);
-    const st = iocs();
+    const st = ctx.iocs;
     if (!ip || !st.ips.has(ip)) {
       // A malformed IIS line may have lost its c-ip column: look for the address as a whole token.
       if (!rec.raw) return null;

@@ -1,4 +1,5 @@
 import type { EvidenceValue, Kind, LogRecord, Severity } from '../model.js';
+import type { IocStore } from './iocs.js';
 
 /** What every detection declares about itself. Rules are data plus a small matcher. */
 export interface RuleMeta {
@@ -27,6 +28,11 @@ export interface RuleHit {
   time?: string | null;
 }
 
+/** What rules may read beside the record: data loaded for this scan (never module state). */
+export interface RuleContext {
+  iocs: IocStore;
+}
+
 /** A rule over parsed log records (HttpProxy, ECP, OABGenerator, IIS, EVTX ...). */
 export interface RecordRule extends RuleMeta {
   /** Record formats this rule reads (`LogRecord.format`). */
@@ -36,6 +42,11 @@ export interface RecordRule extends RuleMeta {
    * `match` only sees lines that contain at least one needle. Empty = every record.
    */
   needles: readonly string[];
+  /**
+   * Needles that come from IOC data (shipped lists and --ioc files): the rule set adds them to `needles` when it is
+   * built, so the engine only ever sees a plain list.
+   */
+  iocNeedles?(iocs: IocStore): string[];
   /**
    * `insensitive` (default): needles match in any letter case (the engine searches a lower-cased copy of the text).
    * `exact`: needles are tokens the server itself writes in a fixed case (e.g. `ServerInfo~`), searched as written,
@@ -48,5 +59,5 @@ export interface RecordRule extends RuleMeta {
    * that no rule still wants is not parsed at all.
    */
   lineTest?: RegExp;
-  match(rec: LogRecord): RuleHit | RuleHit[] | null;
+  match(rec: LogRecord, ctx: RuleContext): RuleHit | RuleHit[] | null;
 }

@@ -18,8 +18,8 @@ async function runtimeRegexes(): Promise<NamedRegex[]> {
   });
   try {
     await import('../../src/engine/registry.js');
-    const { iocs } = await import('../../src/rules/iocs.js');
-    iocs();
+    const { builtinIocs } = await import('../../src/rules/iocs.js');
+    builtinIocs();
     const { SIGNATURES, SHELL_KEYWORDS } = await import('../../src/rules/files/signatures.js');
     const terms = [...SHELL_KEYWORDS, ...SIGNATURES.flatMap((s) => s.when.flatMap((w) => [...(w.all ?? []), ...(w.any ?? []), ...(w.none ?? [])]))];
     for (const b64 of terms) {

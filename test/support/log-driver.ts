@@ -6,6 +6,7 @@ import type { RawFinding } from '../../src/engine/types.js';
 import type { TextLogFormat } from '../../src/parsers/types.js';
 import type { RecordRule } from '../../src/rules/types.js';
 import { hitToFinding } from '../../src/rules/finding.js';
+import { builtinIocs, type IocStore } from '../../src/rules/iocs.js';
 
 export interface DriveResult {
   records: LogRecord[];
@@ -13,7 +14,10 @@ export interface DriveResult {
   facts: Array<{ kind: string; value: string; origin: string; line: number }>;
 }
 
-export function driveText(format: TextLogFormat, text: string, rel: string, rules: readonly RecordRule[]): DriveResult {
+/** `iocs`: the IOC store the rules read (and whose values some rules add to their needles, as the rule set does). */
+export function driveText(format: TextLogFormat, text: string, rel: string, rules: readonly RecordRule[], iocs: IocStore = builtinIocs()): DriveResult {
+  const ctx = { iocs };
+  const needles = new Map(rules.map((r) => [r, [...r.needles, ...(r.iocNeedles?.(iocs) ?? [])].map((n) => n.toLowerCase())]));
   const parser = format.createParser(rel);
   const records: LogRecord[] = [];
   const findings: RawFinding[] = [];
@@ -27,8 +31,9 @@ export function driveText(format: TextLogFormat, text: string, rel: string, rule
     const low = line.toLowerCase();
     for (const rule of rules) {
       if (!rule.formats.includes(rec.format)) continue;
-      if (rule.needles.length > 0 && !rule.needles.some((n) => low.includes(n.toLowerCase()))) continue;
-      const res = rule.match(rec);
+      const wanted = needles.get(rule) ?? [];
+      if (wanted.length > 0 && !wanted.some((n) => low.includes(n))) continue;
+      const res = rule.match(rec, ctx);
       if (!res) continue;
       for (const hit of Array.isArray(res) ? res : [res]) findings.push(hitToFinding(rule, hit, rec));
     }

@@ -15,7 +15,7 @@ import { ERROR_PREFIX, EXIT, UsageError } from '../errors.js';
 import { STDOUT, claimStdout, writeOutput } from '../output.js';
 import { renderTimesketch } from '../../report/timesketch.js';
 import { renderStix } from '../../report/stix.js';
-import { IocFileError, useIocFiles } from '../../rules/iocs.js';
+import { IocFileError, loadIocs } from '../../rules/iocs.js';
 import { yaraEngine } from '../../rules/files/yara.js';
 
 interface ScanFlags {
@@ -82,7 +82,7 @@ function progressPrinter(): ((p: Progress) => void) | undefined {
 /** Reads --ioc files and compiles --yara rules once, so a bad file is one clear message, not one per file. */
 async function checkIocAndYara(flags: ScanFlags): Promise<void> {
   try {
-    for (const note of useIocFiles(flags.ioc)) process.stderr.write(`${ERROR_PREFIX} --ioc: ${note}\n`);
+    for (const note of loadIocs(flags.ioc).notes) process.stderr.write(`${ERROR_PREFIX} --ioc: ${note}\n`);
   } catch (err) {
     if (err instanceof IocFileError) throw new UsageError(`--ioc: ${err.message}`);
     throw err;

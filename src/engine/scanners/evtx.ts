@@ -15,7 +15,7 @@ import type { Coverage, LogRecord } from '../../model.js';
 import type { EvidenceFile } from '../../evidence/file.js';
 import { detectEventLog, readEventLog, type EventLogFormat, type EvtxEvent, type EvtxProblem } from '../../parsers/evtx/index.js';
 import { applyRules } from '../../rules/finding.js';
-import { EVTX_RULES } from '../../rules/evtx.js';
+import type { RuleSet } from '../../rules/ruleset.js';
 import { emptyResult, type FileScanResult, type Scanner } from '../types.js';
 
 export function toLogRecord(e: EvtxEvent, path: string): LogRecord {
@@ -55,14 +55,14 @@ class ChannelCoverage {
   }
 }
 
-async function scanEventLog(file: EvidenceFile, format: EventLogFormat): Promise<FileScanResult> {
+async function scanEventLog(file: EvidenceFile, format: EventLogFormat, rules: RuleSet): Promise<FileScanResult> {
   const result = emptyResult();
   const problems: EvtxProblem[] = [];
   const coverage = new ChannelCoverage();
   for await (const batch of readEventLog(file, format, problems)) {
     for (const e of batch) {
       coverage.add(e);
-      applyRules(EVTX_RULES, toLogRecord(e, file.rel), result.findings);
+      applyRules(rules.evtxRules, toLogRecord(e, file.rel), result.findings, rules.context);
     }
   }
   result.coverage = coverage.list();
@@ -76,8 +76,8 @@ export const evtxScanner: Scanner = {
   classify(_file, head) {
     return detectEventLog(head);
   },
-  async scan(file, format) {
+  async scan(file, format, _options, rules) {
     if (format !== 'evtx' && format !== 'evtx-xml' && format !== 'evtx-json') throw new Error(`unknown event log format ${format}`);
-    return scanEventLog(file, format);
+    return scanEventLog(file, format, rules);
   },
 };

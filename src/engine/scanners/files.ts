@@ -10,7 +10,7 @@ import { toWinLower } from '../../evidence/paths.js';
 import { peFileVersion } from '../../parsers/pe.js';
 import { checkBaseline, exchangeRelPath, type BaselineVerdict } from '../../rules/files/baselines.js';
 import { MAGIC, binaryPage, fileTexts, matchSignatures, shellKeywords } from '../../rules/files/content.js';
-import { iocs, useIocFiles } from '../../rules/iocs.js';
+import type { IocStore } from '../../rules/iocs.js';
 import { yaraScan } from '../../rules/files/yara.js';
 import { DROP_ZONES, FILE_RULES, notShippedTitle, type FileRuleId, type Zone } from '../../rules/files/rules.js';
 import type { RuleHit, RuleMeta } from '../../rules/types.js';
@@ -37,7 +37,7 @@ export const fileSweepScanner: Scanner = {
   classify(file) {
     return NOT_SWEPT.has(extOf(file.rel)) || file.role === 'collection-metadata' ? null : 'file';
   },
-  scan: (file, _format, options) => sweepFile(file, options),
+  scan: (file, _format, options, rules) => sweepFile(file, options, rules.context.iocs),
 };
 
 function extOf(rel: string): string {
@@ -75,6 +75,7 @@ interface Ctx {
   exRel: string | null;
   out: RawFinding[];
   base: Record<string, EvidenceValue>;
+  iocs: IocStore;
 }
 
 /** The per-hit part of a file finding; title, severity and kind override the rule's defaults where a hit is graded. */
@@ -97,8 +98,7 @@ function add(ctx: Ctx, rule: FileRuleId | RuleMeta, hit: FileHit): void {
   }, 'Files'));
 }
 
-export async function sweepFile(file: EvidenceFile, options: ScanOptions): Promise<FileScanResult> {
-  useIocFiles(options.iocFiles);
+export async function sweepFile(file: EvidenceFile, options: ScanOptions, iocs: IocStore): Promise<FileScanResult> {
   const result = emptyResult();
   const shown = file.server ?? file.rel;
   const win = toWinLower(shown).replace(/^[a-z]:\\/, ''); // drive-less, like a relative evidence path
@@ -114,6 +114,7 @@ export async function sweepFile(file: EvidenceFile, options: ScanOptions): Promi
     exRel: exchangeRelPath(shown),
     out: result.findings,
     base: { file: shown, sha256: null, size: file.size, mtime: Number.isFinite(file.mtimeMs) ? new Date(file.mtimeMs).toISOString() : null },
+    iocs,
   };
   let read: Read;
   try {
@@ -128,7 +129,7 @@ export async function sweepFile(file: EvidenceFile, options: ScanOptions): Promi
   // A copied ExSetup.exe's file version is the server's full build (SU included): a fact for EXP-01.
   const build = ctx.name === 'exsetup.exe' && read.all ? peFileVersion(read.all) : null;
   if (build) result.facts.push({ kind: 'build', value: build, source: { path: file.rel }, time: ctx.base.mtime as string | null, origin: 'ExSetup.exe' });
-  const bad = iocs().hashes.get(read.sha256);
+  const bad = iocs.hashes.get(read.sha256);
   if (bad) add(ctx, 'WS-08', { summary: `${shown}: ${bad.note}`, evidence: { ioc_source: bad.source } });
   const bl: BaselineVerdict = ctx.exRel ? checkBaseline(ctx.exRel, read.sha256) : { status: 'unknown-path' };
   if (bl.status === 'known') return result; // Microsoft's own file, byte for byte
@@ -288,7 +289,7 @@ function pathChecks(ctx: Ctx, bl: BaselineVerdict): void {
 }
 
 function nameIoc(ctx: Ctx): { what: string; source: string; genuine: boolean } | null {
-  const st = iocs();
+  const st = ctx.iocs;
   for (const [p, src] of st.paths) if (p.endsWith('\\' + ctx.win) || ctx.win.endsWith(src.tail)) return { what: `path ${p}`, source: src.source, genuine: false };
   const full = 'c:\\' + ctx.win;
   const re = st.pathRegexes.find((r) => r.re.test(full));
@@ -301,7 +302,7 @@ function nameIoc(ctx: Ctx): { what: string; source: string; genuine: boolean } |
 /** PX-09: HAFNIUM staging paths and tool names (data/iocs/file_artefacts.csv path/substring/regex rows). */
 function hafniumPaths(ctx: Ctx): void {
   const full = 'c:\\' + ctx.win;
-  for (const a of iocs().artefacts) {
+  for (const a of ctx.iocs.artefacts) {
     const hit =
       (a.kind === 'path' && full.endsWith(a.lower)) ||
       (a.kind === 'substring' && full.includes(a.lower)) ||

@@ -3,7 +3,7 @@
 import type { Coverage, Fact, LogRecord } from '../../model.js';
 import { readChunks, type EvidenceFile } from '../../evidence/file.js';
 import { ParseError, type LineParser, type TextLogFormat } from '../../parsers/types.js';
-import type { RecordRule } from '../../rules/types.js';
+import type { RecordRule, RuleContext } from '../../rules/types.js';
 import { applyRules } from '../../rules/finding.js';
 import { collectLines, planMultiFinder, type MultiFinder } from '../../search/multifind.js';
 import { byteHistogram, compileNeedles, countNewlines, type NeedleSet } from '../../search/needles.js';
@@ -33,15 +33,16 @@ interface CompiledFormat {
    * ones: logs of one format look alike, and planning took 0.1–0.2 s a file (a day of IIS logs is many files).
    */
   finder: MultiFinder | null;
+  ctx: RuleContext;
 }
 
 /** `rules`: the record rules that read this format (already filtered by format id). */
-function compile(format: TextLogFormat, rules: RecordRule[]): CompiledFormat {
+function compile(format: TextLogFormat, rules: RecordRule[], ctx: RuleContext): CompiledFormat {
   const factRule: RecordRule | null = format.factNeedles?.length
     ? { id: `${format.id}:facts`, title: '', cves: [], severity: 'info', kind: 'exposure', references: [], description: '', formats: [format.id], needles: format.factNeedles, match: () => null }
     : null;
   const all = factRule ? [...rules, factRule] : rules;
-  return { format, rules, needles: compileNeedles(all), dispatch: new LineDispatcher(all), factRule, finder: null };
+  return { format, rules, needles: compileNeedles(all), dispatch: new LineDispatcher(all), factRule, finder: null, ctx };
 }
 
 /** Binary data shows NUL bytes at once; a text log may carry a stray one later (a crash pads with NULs). */
@@ -56,15 +57,13 @@ function decodeHead(head: Buffer): string {
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
-/** A scanner for a set of text-log formats and the record rules that read them. */
-export function textLogScanner(formats: readonly TextLogFormat[], rules: readonly RecordRule[]): Scanner {
-  // Compiled per format and per needle list: IOC rules' needles change with the user's --ioc files.
+/** A scanner for a set of text-log formats and the record rules (of one rule set) that read them. */
+export function textLogScanner(formats: readonly TextLogFormat[], rules: readonly RecordRule[], ctx: RuleContext): Scanner {
+  // Compiled once per format: the rules and their needles are fixed for this scanner (one per rule set).
   const compiled = new Map<string, CompiledFormat>();
   const compiledFor = (f: TextLogFormat): CompiledFormat => {
-    const forFormat = rules.filter((r) => r.formats.includes(f.id));
-    const key = `${f.id}\u0000${JSON.stringify(forFormat.map((r) => r.needles))}`;
-    let c = compiled.get(key);
-    if (!c) compiled.set(key, (c = compile(f, forFormat)));
+    let c = compiled.get(f.id);
+    if (!c) compiled.set(f.id, (c = compile(f, rules.filter((r) => r.formats.includes(f.id)), ctx)));
     return c;
   };
   const byId = new Map(formats.map((f) => [f.id, f]));
@@ -243,7 +242,7 @@ class TextLogScan {
     this.seen(rec.time);
     if (matching.length) {
       try {
-        applyRules(matching, rec, this.result.findings);
+        applyRules(matching, rec, this.result.findings, this.c.ctx);
       } catch (err) {
         this.noteBad(lineNo, `rule error: ${err instanceof Error ? err.message : String(err)}`);
       }
