@@ -48,12 +48,13 @@ describe('Velociraptor path components', () => {
 
 describe('host labels', () => {
   it('keep two inputs with the same server name apart', () => {
-    expect(hostLabels([{ input: '/c/acme.zip', name: 'MAIL01' }, { input: '/c/globex', name: 'MAIL01' }, { input: '/x/MAIL02', name: 'MAIL02' }])).toEqual([
+    expect(hostLabels([{ input: '/c/acme.zip', server: 'MAIL01' }, { input: '/c/globex', server: 'MAIL01' }, { input: '/x/MAIL02', server: 'MAIL02' }, { input: '/x/nologs', server: null }])).toEqual([
       'acme.zip (MAIL01)',
       'globex (MAIL01)',
-      'MAIL02',
+      'MAIL02 (MAIL02)',
+      'nologs',
     ]);
-    expect(hostLabels([{ input: '/a/mail.zip', name: 'MAIL01' }, { input: '/b/mail.zip', name: 'MAIL01' }])).toEqual(['a/mail.zip (MAIL01)', 'b/mail.zip (MAIL01)']);
+    expect(hostLabels([{ input: '/a/mail.zip', server: 'MAIL01' }, { input: '/b/mail.zip', server: 'MAIL01' }, { input: '/b/mail.zip', server: 'MAIL01' }])).toEqual(['a/mail.zip (MAIL01)', 'b/mail.zip (MAIL01)', 'b/mail.zip (MAIL01) #2']);
   });
 });
 

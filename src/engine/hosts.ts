@@ -29,19 +29,17 @@ export function skipOldLogs(files: EvidenceFile[], since: string, skipped: Skipp
   return kept;
 }
 
-const stripZip = (s: string) => s.replace(/\.zip$/i, '');
-
 /**
- * One label per host, unique in the report: the input's own name (folder or zip) plus the server name from the
- * evidence — `acme-7.zip (MAIL01)`, or just `MAIL01` when the input is named after the server. Ten customers'
+ * One label per host, unique in the report: the input's own name (folder or zip) plus the server name found in the
+ * evidence — `acme-7.zip (MAIL01)` — or the input name alone when the evidence names no server. Ten customers'
  * MAIL01 stay ten rows. Inputs with the same own name take their parent folder too, then a number.
  */
-export function hostLabels(hosts: Array<{ input: string; name: string }>): string[] {
-  const make = (own: string, name: string) => (stripZip(own).toLowerCase() === name.toLowerCase() ? own : `${own} (${name})`);
-  let labels = hosts.map((h) => make(basename(resolve(h.input)), h.name));
+export function hostLabels(hosts: Array<{ input: string; server: string | null }>): string[] {
+  const make = (own: string, server: string | null) => (server === null ? own : `${own} (${server})`);
+  let labels = hosts.map((h) => make(basename(resolve(h.input)), h.server));
   const dup = (ls: string[]) => ls.map((l) => ls.indexOf(l) !== ls.lastIndexOf(l));
   const first = dup(labels);
-  labels = labels.map((l, i) => (first[i] ? make(`${basename(dirname(resolve(hosts[i].input)))}/${basename(resolve(hosts[i].input))}`, hosts[i].name) : l));
+  labels = labels.map((l, i) => (first[i] ? make(`${basename(dirname(resolve(hosts[i].input)))}/${basename(resolve(hosts[i].input))}`, hosts[i].server) : l));
   const seen = new Map<string, number>();
   return labels.map((l) => {
     const n = (seen.get(l) ?? 0) + 1;

@@ -55,7 +55,7 @@ export async function scan(req: ScanRequest): Promise<ScanReport> {
   } finally {
     await Promise.all([pool.close(), closeZips()]);
   }
-  const labels = hostLabels(hosts.map((h) => ({ input: h.inputs[0], name: h.name })));
+  const labels = hostLabels(hosts.map((h) => ({ input: h.inputs[0], server: h.facts.some((f) => f.kind === 'hostname') ? h.name : null })));
   hosts.forEach((h, i) => (h.label = labels[i]));
   return {
     schema: 'exhunt.scan/1',
