@@ -32,6 +32,14 @@ async function runtimeRegexes(): Promise<NamedRegex[]> {
   return out;
 }
 
+describe('the timing harness', () => {
+  it('flags backtracking shapes and passes linear ones with many matches', () => {
+    expect(timeRegex({ name: 'nested', re: /(?:a|a)*!/ }, 1 << 20)?.name).toBe('nested');
+    expect(timeRegex({ name: 'quadratic', re: /\s*=x/g }, 1 << 20)?.name).toBe('quadratic');
+    expect(timeRegex({ name: 'linear', re: /\//g }, 1 << 20)).toBeNull();
+  });
+});
+
 describe('every regex that sees evidence runs in linear time', async () => {
   const all = [...sourceRegexes(), ...(await runtimeRegexes())];
 
