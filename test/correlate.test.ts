@@ -64,7 +64,10 @@ describe('correlate', () => {
     expect(chain?.last).toBe('2021-03-05T10:00:03.000Z');
     expect(chain?.cves).toEqual(['CVE-2021-26855', 'CVE-2021-26858', 'CVE-2021-27065']);
     expect(chain?.sources).toEqual(['ECP', 'Event logs', 'Files', 'HttpProxy', 'IIS', 'OABGenerator']);
-    expect(chain?.narrative).toMatch(/^From 2 addresses \(130\.255\.189\.21, 139\.162\.202\.236\), between 2021-03-03 08:12:01Z/);
+    // Sentences a manager can read: who, when, each step with its time, the rule ids in brackets.
+    expect(chain?.narrative).toMatch(
+      /^From 2 addresses \(130\.255\.189\.21, 139\.162\.202\.236\) on 3 March 2021 08:12 UTC the attacker exploited it successfully \(PL-02, PL-22, PL-23, PL-30\), placed a web shell on disk \(WS-20\), used a web shell on 5 March 10:00 \(WS-40\), and ran commands on the server at 10:00 \(PX-06\)\. /,
+    );
     expect(chain?.narrative).toContain('Web shell Exchange/FrontEnd/HttpProxy/owa/auth/shell.aspx was on disk and answered');
     expect(chain?.narrative).toContain('Furthest stage: post-exploitation.');
   });

@@ -1,7 +1,8 @@
 // Joins one host's findings into incidents (attack stories) and a timeline. Pure: same findings in, same answer out.
 import { SEVERITY_RANK, STAGES } from '../model.js';
-import type { Finding, Incident, Lane, Severity, Stage, TimelineEntry } from '../model.js';
-import { STAGE_RANK, evidenceStatus, evidenceString, fileKey, isLoopback, normalizeIp, preferLogTimes, shortTime } from '../semantics.js';
+import type { Finding, Incident, Severity, Stage, TimelineEntry } from '../model.js';
+import { STAGE_RANK, evidenceStatus, evidenceString, fileKey, isLoopback, normalizeIp, preferLogTimes } from '../semantics.js';
+import { serverPath } from '../evidence/server-path.js';
 
 /** Findings from activity this far apart (or closer) that share no key are still joined when one lacks a client IP. */
 const ATTACH_WINDOW_MS = 15 * 60_000;
@@ -188,33 +189,101 @@ function maxSeverity(list: Finding[]): Severity {
   return list.reduce<Severity>((best, f) => (SEVERITY_RANK[f.severity] > SEVERITY_RANK[best] ? f.severity : best), 'info');
 }
 
-const STAGE_PHRASE: Record<Stage, string> = {
-  none: 'indicator matches',
-  scanned: 'scanner probes',
-  attempted: 'exploitation attempted',
-  exploited: 'exploitation succeeded (requests reached the back end or a post-auth action ran)',
-  persistence: 'web shell written or present',
-  'post-exploitation': 'post-exploitation activity',
+/** What the attacker did at each stage, as the verb phrase of a sentence ("the attacker … at 07:02"). */
+const STAGE_VERB: Record<Stage, string> = {
+  none: 'left known attacker indicators',
+  scanned: 'probed the server',
+  attempted: 'tried to exploit it',
+  exploited: 'exploited it successfully',
+  persistence: 'planted a web shell through Exchange',
+  'post-exploitation': 'ran commands on the server',
 };
+const SHELL_ON_DISK = 'placed a web shell on disk';
+const SHELL_USED = 'used a web shell';
 
-function rulesPhrase(list: Keyed[]): string {
-  const counts = new Map<string, { n: number; lanes: Set<Lane> }>();
-  for (const it of list) {
-    const c = counts.get(it.f.rule) ?? { n: 0, lanes: new Set<Lane>() };
-    c.n += 1;
-    c.lanes.add(it.f.lane);
-    counts.set(it.f.rule, c);
-  }
-  return [...counts].map(([rule, c]) => `${rule}${c.n > 1 ? ` ×${c.n}` : ''} in ${[...c.lanes].join('/')}`).join(', ');
+const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+
+/** `3 March 2021 06:49` in UTC (year left out when `sameYearAs` is in the same year). */
+function spokenTime(ms: number, opts: { year: boolean }): string {
+  const d = new Date(ms);
+  const hm = d.toISOString().slice(11, 16);
+  return `${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]}${opts.year ? ` ${d.getUTCFullYear()}` : ''} ${hm}`;
 }
 
-function narrative(items: Keyed[], ips: string[], first: string | null, last: string | null, stage: Stage, shells: string[], cves: string[]): string {
+function rulesPhrase(list: Keyed[]): string {
+  const counts = new Map<string, number>();
+  for (const it of list) counts.set(it.f.rule, (counts.get(it.f.rule) ?? 0) + 1);
+  return [...counts].map(([rule, n]) => `${rule}${n > 1 ? ` ×${n}` : ''}`).join(', ');
+}
+
+interface Step {
+  verb: string;
+  list: Keyed[];
+  /** Log times only: a file's time is when it was last written or copied, not an attack step. */
+  times: number[];
+}
+
+/** A request to a web shell, seen in the web logs (not the ECP or OAB action that wrote it). */
+function requestedShell(f: Finding): boolean {
+  return f.kind === 'webshell' && (f.lane === 'IIS' || f.lane === 'HttpProxy');
+}
+
+/**
+ * The attack steps in kill-chain order, indicator matches last; a web shell on disk, one planted through Exchange
+ * (ECP, OAB) and one used (requests to it in the logs) are told apart.
+ */
+function storySteps(items: Keyed[]): Step[] {
+  const steps: Step[] = [];
+  for (const stage of [...STAGES.filter((st) => st !== 'none'), 'none' as const]) {
+    const here = items.filter((it) => it.stage === stage);
+    const groups: Array<[string, Keyed[]]> =
+      stage === 'persistence'
+        ? [
+            [STAGE_VERB.persistence, here.filter((it) => it.f.lane !== 'Files' && !requestedShell(it.f))],
+            [SHELL_ON_DISK, here.filter((it) => it.f.lane === 'Files')],
+            [SHELL_USED, here.filter((it) => requestedShell(it.f))],
+          ]
+        : [[STAGE_VERB[stage], here]];
+    for (const [verb, list] of groups) {
+      if (!list.length) continue;
+      const times = list.filter((it) => it.f.lane !== 'Files' && it.ms !== null).map((it) => it.ms as number);
+      steps.push({ verb, list, times });
+    }
+  }
+  return steps;
+}
+
+/**
+ * One paragraph in sentences: "From 130.255.189.21 on 3 March 2021 06:49 UTC the attacker probed the server
+ * (PL-03), got through … at 06:50 (PL-02 ×8), placed a web shell on disk (PL-29), and used a web shell 8 times
+ * until 9 March 06:44 (WS-40 ×8)." Then the shells proven used, the furthest stage and the CVEs.
+ */
+function narrative(items: Keyed[], ips: string[], first: string | null, stage: Stage, shells: string[], cves: string[]): string {
   const who =
-    ips.length === 0 ? 'Without a client address (joined by time or file)' : ips.length === 1 ? `From ${ips[0]}` : `From ${ips.length} addresses (${ips.slice(0, 3).join(', ')}${ips.length > 3 ? ', …' : ''})`;
-  const when = first === null ? 'time unknown' : first === last ? `at ${shortTime(first)}` : `between ${shortTime(first)} and ${shortTime(last ?? first)}`;
-  const steps = STAGES.filter((s) => items.some((it) => it.stage === s)).map((s) => `${STAGE_PHRASE[s]}: ${rulesPhrase(items.filter((it) => it.stage === s))}`);
-  const parts = [`${who}, ${when}: ${steps.join('; ')}.`];
-  if (shells.length) parts.push(`Web shell ${shells.join(', ')} was on disk and answered a request with HTTP 2xx.`);
+    ips.length === 0 ? 'With no client address in the logs' : ips.length === 1 ? `From ${ips[0]}` : `From ${ips.length} addresses (${ips.slice(0, 3).join(', ')}${ips.length > 3 ? ', …' : ''})`;
+  const firstMs = first === null ? NaN : Date.parse(first);
+  const when = Number.isNaN(firstMs) ? ', at a time the evidence does not give,' : ` on ${spokenTime(firstMs, { year: true })} UTC`;
+  let prevDay = Number.isNaN(firstMs) ? '' : new Date(firstMs).toISOString().slice(0, 10);
+  const clock = (ms: number) => new Date(ms).toISOString().slice(11, 16);
+  const phrases = storySteps(items).map((st, i) => {
+    const times = st.verb === SHELL_USED && st.list.length > 1 ? ` ${st.list.length} times` : '';
+    if (!st.times.length) return `${st.verb}${times} (${rulesPhrase(st.list)})`;
+    const start = Math.min(...st.times);
+    const end = Math.max(...st.times);
+    const startDay = new Date(start).toISOString().slice(0, 10);
+    const endDay = new Date(end).toISOString().slice(0, 10);
+    const at = startDay === prevDay ? clock(start) : spokenTime(start, { year: false });
+    const told = i === 0 && start === firstMs;
+    let when = '';
+    if (end - start < 60_000) when = told ? '' : ` ${startDay === prevDay ? 'at' : 'on'} ${at}`;
+    else if (endDay === startDay) when = told ? ` until ${clock(end)}` : ` between ${at} and ${clock(end)}`;
+    else when = `${told ? '' : ` from ${at}`} until ${spokenTime(end, { year: false })}`;
+    prevDay = endDay;
+    return `${st.verb}${times}${when} (${rulesPhrase(st.list)})`;
+  });
+  const list = phrases.length > 1 ? `${phrases.slice(0, -1).join(', ')}, and ${phrases.at(-1)}` : (phrases[0] ?? 'left findings');
+  const parts = [`${who}${when} the attacker ${list}.`];
+  if (shells.length) parts.push(`Web shell ${shells.map((p) => serverPath(p) ?? p).join(', ')} was on disk and answered a request with HTTP 2xx.`);
   if (stage === 'scanned') parts.push('No sign that these probes got in.');
   else parts.push(`Furthest stage: ${stage}.`);
   if (cves.length) parts.push(`CVEs: ${cves.join(', ')}.`);
@@ -247,7 +316,7 @@ function buildIncident(items: Keyed[], confirmed: Map<string, string>): Omit<Inc
       files: files.slice(0, KEY_LIST_MAX),
     },
     sources: uniqSorted(findings.map((f) => f.lane)),
-    narrative: narrative(sorted, ips, first, last, stage, shells, cves),
+    narrative: narrative(sorted, ips, first, stage, shells, cves),
   };
 }
 
