@@ -187,3 +187,87 @@ describe.skipIf(SKIP)('HTML report of the example scan in headless Chromium', ()
     await o.page.screenshot({ path: SCREENSHOT.replace(/\.png$/, '-examples.png'), fullPage: true });
   });
 });
+
+/** Elements wider than their box: a table or text cut off (scroll containers and the timeline scroller excepted). */
+function overflowing(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const out: string[] = [];
+    const root = document.documentElement;
+    if (root.scrollWidth > window.innerWidth + 1) out.push(`page ${root.scrollWidth}px > ${window.innerWidth}px`);
+    for (const el of Array.from(document.querySelectorAll('main > section, .incident, ol.steps, ul.reasons, .tablewrap'))) {
+      const e = el as HTMLElement;
+      if (e.scrollWidth > e.clientWidth + 1) out.push(`${e.tagName.toLowerCase()}.${e.className} ${e.scrollWidth}px > ${e.clientWidth}px`);
+    }
+    return out;
+  });
+}
+
+describe.skipIf(SKIP)('HTML report of the example scan at phone and laptop widths, and in print', () => {
+  let o: Opened;
+
+  beforeAll(async () => {
+    o = await openReport(renderHtml(await scanExamples()));
+  });
+
+  afterAll(async () => {
+    await close(o);
+  });
+
+  it.each([390, 1366])('at %ipx nothing is cut off, and a screenshot is taken for a person to look at', async (width) => {
+    await o.page.setViewportSize({ width, height: 900 });
+    expect(await overflowing(o.page)).toEqual([]);
+    // Wide content scrolls inside its own box instead of widening the page.
+    const scrollers = await o.page.$$eval('.scroll', (els) => els.map((e) => getComputedStyle(e).overflowX));
+    expect(new Set(scrollers)).toEqual(new Set(['auto']));
+    await o.page.evaluate(() => window.scrollTo(0, 0));
+    await o.page.screenshot({ path: SCREENSHOT.replace(/\.png$/, `-examples-${width}.png`) });
+    await o.page.screenshot({ path: SCREENSHOT.replace(/\.png$/, `-examples-${width}-full.png`), fullPage: true });
+    expect(o.consoleErrors).toEqual([]);
+  });
+
+  it('labels the timeline in a readable size and draws the worst dots last (on top)', async () => {
+    await o.page.setViewportSize({ width: 390, height: 900 });
+    const fontPx = await o.page.$eval('#host-0 svg.timeline text', (t) => {
+      const svg = t.ownerSVGElement as SVGSVGElement;
+      return parseFloat(getComputedStyle(t).fontSize) * (svg.getBoundingClientRect().width / svg.viewBox.baseVal.width);
+    });
+    expect(fontPx).toBeGreaterThanOrEqual(8);
+    const order = await o.page.$$eval('#host-0 svg.timeline g.ev', (gs) => gs.map((g) => g.getAttribute('data-severity')));
+    const rank: Record<string, number> = { info: 0, low: 1, medium: 2, high: 3, critical: 4 };
+    const ranks = order.map((s) => rank[s ?? 'info']);
+    expect(ranks.length).toBeGreaterThan(5);
+    expect([...ranks].sort((a, b) => a - b)).toEqual(ranks);
+    expect(order.at(-1)).toBe('critical');
+  });
+
+  it('shows web shells by server path, with the evidence copy in the details', async () => {
+    const items = await o.page.$$eval('#host-0 li[data-step="remove-shells"] details', (ds) => ds.map((d) => ({ path: d.querySelector('summary')?.textContent, copy: d.querySelector('code')?.textContent, title: d.getAttribute('title') })));
+    expect(items).toContainEqual({ path: 'C:\\inetpub\\wwwroot\\aspnet_client\\system_web\\xHA6boc8.aspx', copy: 'C/inetpub/wwwroot/aspnet_client/system_web/xHA6boc8.aspx', title: 'In the evidence: C/inetpub/wwwroot/aspnet_client/system_web/xHA6boc8.aspx' });
+    const cmds = await o.page.$$eval('#host-0 pre.cmd', (ps) => ps.map((p) => p.textContent));
+    expect(cmds).toEqual(['exhunt collect C:\\ --case E:\\exhunt-case.zip --host MAIL01', 'exhunt mitigate --proxylogon --proxynotshell > mitigate.ps1']);
+  });
+
+  it('heads the report with generation time, exhunt and rule-set versions and the evidence span', async () => {
+    const meta = await o.page.$eval('header.top .meta', (m) => (m as HTMLElement).innerText);
+    expect(meta).toMatch(/Generated \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ/);
+    expect(meta).toMatch(/exhunt \d+\.\d+\.\d+/);
+    expect(meta).toMatch(/Rule set \d+ rules, [0-9a-f]{12}/);
+    expect(meta).toContain('Evidence spans 2020-11-25');
+  });
+
+  it('prints on A4 without cut tables', async () => {
+    await o.page.emulateMedia({ media: 'print' });
+    // A4 (210 mm) less the 12 mm margins at 96 dpi.
+    await o.page.setViewportSize({ width: Math.floor(((210 - 24) / 25.4) * 96), height: 1100 });
+    const cut = await o.page.evaluate(() =>
+      Array.from(document.querySelectorAll('table'))
+        .filter((t) => t.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+        .map((t) => `${t.className || 'table'} ends at ${Math.round(t.getBoundingClientRect().right)}px`),
+    );
+    expect(cut).toEqual([]);
+    expect(await overflowing(o.page)).toEqual([]);
+    const pdf = await o.page.pdf({ format: 'A4', path: SCREENSHOT.replace(/\.png$/, '-examples.pdf') });
+    expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
+    await o.page.emulateMedia({ media: 'screen' });
+  });
+});

@@ -25,7 +25,7 @@ describe('nextSteps', () => {
     // The KB in the title, the interim mitigation for the open families as an exhunt command (ProxyShell has none).
     expect(step?.title).toBe('Install the security update for build 15.1.2176.2 (Exchange 2016 CU19): KB5000871');
     expect(step?.detail).toMatch(/^install Mar21SU \(KB5000871, 15\.1\.2176\.9\)/);
-    expect(step?.items).toEqual(['install Mar21SU (KB5000871, 15.1.2176.9) or a later SU for CU19', 'proxylogon: vulnerable', 'proxyshell: vulnerable']);
+    expect(step?.items).toEqual(['proxylogon: vulnerable', 'proxyshell: vulnerable']);
     expect(step?.commands).toEqual(['exhunt mitigate --proxylogon > mitigate.ps1']);
     const fixed = { ...exposure, evidence: { ...exposure.evidence, install: null } };
     expect(nextSteps(host('h', [fixed], FULL_COVERAGE, 'clean'), SINCE)[0].title).toBe('Keep build 15.1.2176.2 (Exchange 2016 CU19) up to date');

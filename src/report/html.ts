@@ -6,7 +6,8 @@ import { SEVERITY_RANK } from '../model.js';
 import type { Coverage, EvidenceValue, Finding, HostResult, Incident, ScanReport, Stage, TimelineEntry, Verdict } from '../model.js';
 import { STAGE_RANK } from '../semantics.js';
 import { CLIENT_JS } from './html-client.js';
-import { nextSteps } from './next-steps.js';
+import { nextSteps, type NextStep } from './next-steps.js';
+import { rulesetVersion } from './rules-catalog.js';
 import { VERDICT_ORDER, VERDICT_TEXT, attackSpan, coverageSpan, severityCounts, shortDay, shortTime, verdictCounts } from './summary.js';
 
 const MAX_EXCERPTS = 8;
@@ -84,10 +85,47 @@ button.sort{all:unset;cursor:pointer;font-weight:600}button.sort:focus{outline:2
 th[aria-sort=ascending] button.sort::after{content:" ▲"}th[aria-sort=descending] button.sort::after{content:" ▼"}
 tr.sev-critical td.col-severity{color:#b91c1c;font-weight:700}tr.sev-high td.col-severity{color:#c2410c;font-weight:600}
 svg.timeline{width:100%;height:auto;background:#fff}
-svg text{font:11px system-ui,sans-serif;fill:#334155}
+svg text{font:12px system-ui,sans-serif;fill:#334155}
 .legend{font-size:12px;color:var(--muted);margin:4px 0}.legend span{margin-right:12px}
 .legend i{display:inline-block;width:10px;height:10px;border-radius:5px;margin-right:4px;vertical-align:-1px}
-@media print{body{background:#fff}.filters{display:none}.tablewrap{max-height:none;overflow:visible}section.host{break-inside:auto;border:none}}
+header.top .meta span{display:inline-block}header.top .meta b{font-weight:600;color:#cbd5e1}
+ul.reasons li,ol.steps li,.incident p{overflow-wrap:anywhere}
+pre.cmd{margin:4px 0;padding:6px 8px;background:#0f172a;color:#e2e8f0;border-radius:4px;white-space:pre-wrap;overflow-wrap:anywhere}
+pre.cmd code{font-size:12px}
+ol.steps details summary{cursor:pointer}ol.steps details code{font-size:11px}
+.scroll{overflow-x:auto;max-width:100%}
+table.excerpts td:last-child{overflow-wrap:anywhere}
+@media (max-width:640px){
+main{padding:8px 8px 40px}section.host{padding:0 10px 12px;margin:12px 0}.banner{margin:0 -10px 10px;padding:10px}
+.banner .verdict{font-size:20px}h2{font-size:18px}header.top{padding:10px}
+.filters input{min-width:0;width:100%}
+svg.timeline{min-width:760px}
+table.excerpts thead{display:none}table.excerpts,table.excerpts tbody,table.excerpts tr,table.excerpts td{display:block;width:auto}
+table.excerpts tr{border-bottom:1px solid var(--line);padding:6px 0}table.excerpts td{border:none;padding:1px 0}
+.incident table.excerpts td:nth-child(-n+3){display:inline-block;margin-right:10px}
+table.coverage td,.fleet td{white-space:nowrap}
+.tablewrap{max-height:none}
+table.findings,table.findings tbody,table.findings tr,table.findings td{display:block}
+table.findings thead tr{display:flex;flex-wrap:wrap;gap:2px 10px}table.findings th{position:static;border:none;background:none;padding:2px 0}
+table.findings tr{border-bottom:1px solid var(--line);padding:6px 4px}table.findings td{border:none;padding:1px 0;max-width:none!important}
+table.findings td.col-evidence{max-height:8em;overflow:auto}
+table.findings td.col-time,table.findings td.col-severity,table.findings td.col-kind,table.findings td.col-rule,table.findings td.col-incident,table.findings td.col-ip{display:inline-block;margin-right:8px}
+table.findings td.col-evidence,table.findings td.col-summary{max-width:240px}
+}
+@page{size:A4;margin:12mm}
+@media print{
+body{background:#fff;font-size:11px}*{-webkit-print-color-adjust:exact;print-color-adjust:exact}
+header.top{padding:6px 0}main{max-width:none;padding:0}
+.filters{display:none}.tablewrap,.scroll{max-height:none;overflow:visible}
+section.host{break-inside:auto;border:none;padding:0;margin:0 0 12px}.banner{margin:0 0 8px}
+svg.timeline{min-width:0}
+th,td{overflow-wrap:anywhere}.chip{white-space:normal}
+th,table.findings td.col-time,table.findings td.col-severity,table.findings td.col-kind,table.findings td.col-rule,table.findings td.col-incident,table.findings td.col-ip{overflow-wrap:normal}thead{display:table-header-group}tr{break-inside:avoid}
+table.findings td,table.findings th{font-size:9px;padding:2px 3px;max-width:none}
+table.findings td.col-evidence,table.findings td.col-summary,table.findings td.col-source{max-width:none;font-size:8.5px}
+.incident{break-inside:avoid-page}h3{break-after:avoid}
+.incident td:nth-child(-n+3),table.findings td.col-rule,table.findings td.col-severity,table.findings td.col-incident{white-space:normal}
+}
 `;
 
 function chip(text: string, color: string): string {
@@ -132,11 +170,19 @@ function banner(host: HostResult, stage: Stage): string {
 <ul class="reasons">${host.reasons.map((r) => `<li>${esc(r)}</li>`).join('')}</ul>`;
 }
 
+/** One item of a step: a server path shows the evidence copy's path on hover and when opened. */
+function stepItem(s: NextStep, item: string): string {
+  const copy = s.evidencePaths?.[item];
+  if (copy === undefined) return `<li class="mono">${esc(item)}</li>`;
+  return `<li><details title="${esc(`In the evidence: ${copy}`)}"><summary class="mono">${esc(item)}</summary><span class="muted">In the evidence: </span><code>${esc(copy)}</code></details></li>`;
+}
+
 function stepsHtml(host: HostResult, since: string): string {
-  const items = nextSteps(host, since).map(
-    (s) =>
-      `<li><span class="title">${esc(s.title)}</span><div>${esc(s.detail)}</div>${s.items.length ? `<ul>${s.items.map((i) => `<li class="mono">${esc(i)}</li>`).join('')}</ul>` : ''}</li>`,
-  );
+  const items = nextSteps(host, since).map((s) => {
+    const commands = (s.commands ?? []).map((c) => `<pre class="cmd"><code>${esc(c)}</code></pre>`).join('');
+    const list = s.items.length ? `<ul>${s.items.map((i) => stepItem(s, i)).join('')}</ul>` : '';
+    return `<li data-step="${esc(s.id)}"><span class="title">${esc(s.title)}</span><div>${esc(s.detail)}</div>${commands}${list}</li>`;
+  });
   return `<h3>What to do next</h3><ol class="steps">${items.join('')}</ol>`;
 }
 
@@ -219,7 +265,9 @@ function timelineSvg(entries: TimelineEntry[], coverage: Coverage[], since: stri
   if (!Number.isNaN(sinceMs) && sinceMs >= lo && sinceMs <= hi) {
     parts.push(`<line x1="${x(sinceMs).toFixed(1)}" x2="${x(sinceMs).toFixed(1)}" y1="${top}" y2="${top + lanes.length * laneH}" stroke="#2563eb" stroke-dasharray="4 3"/><text x="${(x(sinceMs) + 3).toFixed(1)}" y="${top + 9}" fill="#2563eb">window start</text>`);
   }
-  for (const e of entries) {
+  // SVG paints in document order: the worst entries last, so a red web-shell dot is never hidden under a grey one.
+  const paintOrder = [...entries].sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] || STAGE_RANK[a.stage] - STAGE_RANK[b.stage]);
+  for (const e of paintOrder) {
     const i = lanes.indexOf(e.source);
     const cy = top + i * laneH + laneH / 2;
     const start = Date.parse(e.time);
@@ -233,7 +281,7 @@ function timelineSvg(entries: TimelineEntry[], coverage: Coverage[], since: stri
     const dot = outside
       ? `<circle cx="${a.toFixed(1)}" cy="${cy}" r="${r.toFixed(1)}" fill="#fff" stroke="${color}" stroke-width="2"/>`
       : `<circle cx="${a.toFixed(1)}" cy="${cy}" r="${r.toFixed(1)}" fill="${color}" stroke="#fff"/>`;
-    parts.push(`<g class="ev" data-stage="${esc(e.stage)}">${bar}${dot}<title>${esc(label)}</title></g>`);
+    parts.push(`<g class="ev" data-stage="${esc(e.stage)}" data-severity="${esc(e.severity)}">${bar}${dot}<title>${esc(label)}</title></g>`);
   }
   const axisY = top + lanes.length * laneH;
   parts.push(`<line x1="${left}" x2="${W - right}" y1="${axisY}" y2="${axisY}" stroke="#94a3b8"/>`);
@@ -246,7 +294,7 @@ function timelineSvg(entries: TimelineEntry[], coverage: Coverage[], since: stri
     .filter((s) => entries.some((e) => e.stage === s))
     .map((s) => `<span><i style="background:${STAGE_COLOR[s]}"></i>${esc(STAGE_LABEL[s])}</span>`)
     .join('');
-  return `<svg class="timeline" role="img" aria-label="Attack timeline by evidence source" viewBox="0 0 ${W} ${H}">${parts.join('')}</svg>
+  return `<div class="scroll timeline-wrap"><svg class="timeline" role="img" aria-label="Attack timeline by evidence source" viewBox="0 0 ${W} ${H}">${parts.join('')}</svg></div>
 <div class="legend">${legend}<span><i style="background:#dbeafe;border-radius:0"></i>log coverage</span> Hollow dot: outside the drawn range (usually a file time). Times in UTC; hover a dot for details.</div>`;
 }
 
@@ -291,7 +339,7 @@ function incidentHtml(inc: Incident, byId: Map<string, Finding>): string {
 <div class="head">${esc(inc.id)} ${chip(STAGE_LABEL[inc.stage], STAGE_COLOR[inc.stage])} <span class="muted">${esc(shortTime(inc.first))} → ${esc(shortTime(inc.last))} · ${inc.findings.length} findings · ${esc(inc.sources.join(', '))}</span></div>
 <p>${esc(inc.narrative)}</p>
 ${keys.length ? `<div class="mono muted">${esc(keys.join(' · '))}</div>` : ''}
-<table><thead><tr><th>Time (UTC)</th><th>Rule</th><th>Source</th><th>Evidence</th></tr></thead><tbody>${rows}</tbody></table>${more}
+<div class="scroll"><table class="excerpts"><thead><tr><th>Time (UTC)</th><th>Rule</th><th>Source</th><th>Evidence</th></tr></thead><tbody>${rows}</tbody></table></div>${more}
 </div>`;
 }
 
@@ -300,7 +348,7 @@ function coverageHtml(host: HostResult): string {
   const rows = host.coverage
     .map((c) => `<tr><td>${esc(c.source)}</td><td>${esc(c.format)}</td><td>${esc(String(c.files))}</td><td>${esc(String(c.records))}</td><td class="mono">${esc(shortTime(c.first))}</td><td class="mono">${esc(shortTime(c.last))}</td></tr>`)
     .join('');
-  return `<h3>Coverage</h3><table class="coverage"><thead><tr><th>Source</th><th>Format</th><th>Files</th><th>Records</th><th>First record</th><th>Last record</th></tr></thead><tbody>${rows}</tbody></table>`;
+  return `<h3>Coverage</h3><div class="scroll"><table class="coverage"><thead><tr><th>Source</th><th>Format</th><th>Files</th><th>Records</th><th>First record</th><th>Last record</th></tr></thead><tbody>${rows}</tbody></table></div>`;
 }
 
 function skippedHtml(host: HostResult): string {
@@ -312,7 +360,7 @@ function skippedHtml(host: HostResult): string {
     .map((k) => `<tr><td class="mono">${esc(k.path)}${k.line !== undefined ? `:${k.line}` : ''}</td><td>${esc(k.reason)}</td></tr>`)
     .join('');
   const more = host.skipped.length > MAX_SKIPPED ? `<p class="muted">… ${host.skipped.length - MAX_SKIPPED} more in the JSON report.</p>` : '';
-  return `<h3>Skipped inputs (${host.skipped.length})</h3><table><thead><tr><th>Path</th><th>Reason</th></tr></thead><tbody>${rows}</tbody></table>${more}${stats}`;
+  return `<h3>Skipped inputs (${host.skipped.length})</h3><div class="scroll"><table><thead><tr><th>Path</th><th>Reason</th></tr></thead><tbody>${rows}</tbody></table></div>${more}${stats}`;
 }
 
 function hostHtml(host: HostResult, index: number, since: string): string {
@@ -341,7 +389,7 @@ function fleetHtml(report: ScanReport): string {
     })
     .join('');
   return `<section class="host fleet" id="fleet"><h3>${report.hosts.length} hosts: ${esc(verdictCounts(report.hosts))}</h3>
-<table><thead><tr><th>Host</th><th>Verdict</th><th>Stage</th><th>Crit</th><th>High</th><th>Med</th><th>Low</th><th>First attack</th><th>Last attack</th><th>Logs cover</th></tr></thead><tbody>${rows}</tbody></table></section>`;
+<div class="scroll"><table><thead><tr><th>Host</th><th>Verdict</th><th>Stage</th><th>Crit</th><th>High</th><th>Med</th><th>Low</th><th>First attack</th><th>Last attack</th><th>Logs cover</th></tr></thead><tbody>${rows}</tbody></table></div></section>`;
 }
 
 /** The table rows the client script renders, per host. */
@@ -370,6 +418,22 @@ function tableData(report: ScanReport): unknown {
   };
 }
 
+/**
+ * The header facts: when the report was made (a stale report shows it), by which exhunt and rule set, and the
+ * time the evidence spans (earliest to latest log record over all hosts).
+ */
+function meta(report: ScanReport): Array<[string, string]> {
+  const span = coverageSpan(report.hosts.flatMap((h) => h.coverage));
+  return [
+    ['Generated', shortTime(report.tool.finished)],
+    ['exhunt', report.tool.version],
+    ['Rule set', rulesetVersion()],
+    ['Evidence spans', span.first === null ? 'no dated log records' : `${shortTime(span.first)} → ${shortTime(span.last)}`],
+    ['Window from', shortDay(report.tool.options.since)],
+    ['Times', 'UTC'],
+  ];
+}
+
 /** One self-contained HTML file for the whole scan. Deterministic: same report in, same bytes out. */
 export function renderHtml(report: ScanReport): string {
   const since = report.tool.options.since;
@@ -390,7 +454,7 @@ export function renderHtml(report: ScanReport): string {
 </head>
 <body>
 <header class="top"><h1>exhunt report — ${esc(title)}</h1>
-<div class="meta">Exchange ProxyLogon / ProxyShell / ProxyNotShell / OWASSRF hunt · exhunt ${esc(report.tool.version)} · scanned ${esc(shortTime(report.tool.started))} · window from ${esc(shortDay(since))} · all times UTC</div></header>
+<div class="meta">${meta(report).map(([k, v]) => `<span><b>${esc(k)}</b> ${esc(v)}</span>`).join(' · ')}</div></header>
 <main>
 ${report.hosts.length > 1 ? fleetHtml(report) : ''}
 ${report.hosts.length ? sections : '<p>No hosts were scanned.</p>'}

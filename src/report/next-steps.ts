@@ -85,7 +85,7 @@ function updateStep(host: HostResult): NextStep {
           id: 'update',
           title: `Install the security update for build ${what}${kbs.length ? `: ${kbs.join(', then ')}` : ''}`,
           detail: `${install}. Patching closes the hole but does not remove an attacker who is already in.${commands.length ? ' Until it is installed, Microsoft\'s interim mitigation (printed by the command below, run on the server) blocks the known exploit paths.' : ''}`,
-          items: [install, ...items],
+          items,
           ...(commands.length ? { commands } : {}),
         }
       : { id: 'update', title: `Keep build ${what} up to date`, detail: 'The build is fixed for ProxyLogon, ProxyShell and ProxyNotShell; keep installing each new Security Update.', items };

@@ -1,6 +1,7 @@
 // The rule catalogue (docs/rules.md): every detection's metadata, one table per evidence source, so that any rule
 // id in a report can be looked up in one step. Written by scripts/rules-doc.mjs; test/rules-doc.test.ts fails when
 // the committed file is stale. Only evidence-free metadata is printed: signature terms stay encoded in the source.
+import { createHash } from 'node:crypto';
 import { EXPOSURE_RULE_META } from '../rules/exposure.js';
 import { RECORD_RULES, TEXT_FORMATS } from '../rules/ruleset.js';
 import { EVTX_RULES } from '../rules/evtx.js';
@@ -35,6 +36,15 @@ const FORMAT_TITLES: Record<string, string> = {
 /** Every rule definition, each once, from every source (record, EVTX, file and content rules, exposure). */
 export function catalogRules(): RuleMeta[] {
   return [...RECORD_RULES, ...EVTX_RULES, ...Object.values(FILE_RULES), ...SIGNATURES, EXPOSURE_RULE_META, ...Object.values(MITIGATION_RULES)];
+}
+
+/**
+ * The rule set's version as a report header can show it: the rule count and a digest of every rule's id, title,
+ * severity, kind and CVEs, so two reports made with different rules say so even under the same exhunt version.
+ */
+export function rulesetVersion(): string {
+  const rules = catalogRules().map((r) => [r.id, r.title, r.severity, r.kind, r.cves]).sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+  return `${rules.length} rules, ${createHash('sha256').update(JSON.stringify(rules)).digest('hex').slice(0, 12)}`;
 }
 
 const byId = (a: RuleMeta, b: RuleMeta) => a.id.localeCompare(b.id, 'en', { numeric: true });

@@ -78,9 +78,8 @@ function stepLines(h: HostResult, since: string, style: Style): string[] {
   steps.forEach((s, i) => {
     out.push(`   ${i + 1}. ${safeText(s.title)}`);
     for (const c of s.commands ?? []) out.push(`        ${paint(style, 'cyan', safeText(c))}`);
-    const items = s.id === 'update' ? s.items.slice(1) : s.items;
-    for (const it of items.slice(0, TERMINAL_ITEMS)) out.push(`        ${safeText(it)}`);
-    if (items.length > TERMINAL_ITEMS) out.push(`        … ${items.length - TERMINAL_ITEMS} more in the HTML report`);
+    for (const it of s.items.slice(0, TERMINAL_ITEMS)) out.push(`        ${safeText(it)}`);
+    if (s.items.length > TERMINAL_ITEMS) out.push(`        … ${s.items.length - TERMINAL_ITEMS} more in the HTML report`);
   });
   return out;
 }
