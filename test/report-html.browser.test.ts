@@ -228,7 +228,7 @@ describe.skipIf(SKIP)('HTML report of the example scan at phone and laptop width
   it('labels the timeline in a readable size and draws the worst dots last (on top)', async () => {
     await o.page.setViewportSize({ width: 390, height: 900 });
     const fontPx = await o.page.$eval('#host-0 svg.timeline text', (t) => {
-      const svg = t.ownerSVGElement as SVGSVGElement;
+      const svg = (t as SVGTextElement).ownerSVGElement as SVGSVGElement;
       return parseFloat(getComputedStyle(t).fontSize) * (svg.getBoundingClientRect().width / svg.viewBox.baseVal.width);
     });
     expect(fontPx).toBeGreaterThanOrEqual(8);
