@@ -4,8 +4,18 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerCheck } from '../src/cli/commands/check.js';
 import { UsageError } from '../src/cli/errors.js';
+import { readFileSync } from 'node:fs';
+import Ajv2020 from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
 import { runCommand } from './support/cli.js';
 import { makeTestCert, startMock, type MockServer } from './fixtures/remote/mock-exchange.js';
+
+// ajv's CommonJS default export under NodeNext typing
+const ajv = new (Ajv2020 as unknown as typeof Ajv2020.default)({ allErrors: true, strict: false });
+(addFormats as unknown as typeof addFormats.default)(ajv);
+const checkSchema = JSON.parse(readFileSync('schema/exhunt.check-1.schema.json', 'utf8'));
+const validateCheck = ajv.compile(checkSchema);
+const validateResult = ajv.compile({ ...checkSchema, $id: undefined, $ref: '#/$defs/result', required: undefined, properties: undefined, additionalProperties: undefined, type: undefined });
 
 let vuln: MockServer;
 let patched: MockServer;
@@ -35,6 +45,18 @@ describe('exhunt check', () => {
     expect(j.results.map((r: { state: string }) => r.state)).toEqual(['patched', 'vulnerable']);
     expect(j.summary).toMatchObject({ vulnerable: 1, patched: 1 });
     expect(code).toBe(1);
+    expect(validateCheck(j) ? [] : validateCheck.errors).toEqual([]);
+    // The schema is strict enough to fail (a test that cannot fail is a defect).
+    expect(validateCheck({ ...j, results: [{ ...j.results[0], state: 'owned' }] })).toBe(false);
+    expect(validateCheck({ ...j, results: [{ ...j.results[0], exchanges: [{ ...j.results[0].exchanges[0], response: { status: '200', headers: [] } }] }] })).toBe(false);
+  });
+
+  it('NDJSON lines match the schema of one result (with their index)', async () => {
+    const nd = await run('--format', 'ndjson', patched.url, vuln.url, 'http://127.0.0.1:1');
+    const lines = nd.out.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(3);
+    for (const l of lines) expect(validateResult(l) ? [] : validateResult.errors).toEqual([]);
+    expect(lines.map((l) => l.state).sort()).toEqual(['patched', 'unreachable', 'vulnerable']);
   });
 
   it('--targets file, NDJSON and CSV; exit 0 when nothing is vulnerable', async () => {

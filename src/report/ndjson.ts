@@ -20,8 +20,62 @@ const THREAT: Partial<Record<Kind, { tactic: [string, string]; technique: [strin
 type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
 type Doc = { [k: string]: Json };
 
+/** ATT&CK for post-exploitation, from what the finding names (a credential dump, a mailbox export, a shell command). */
+function postExploitation(f: Finding): { tactic: [string, string]; technique: [string, string] } | null {
+  const text = `${f.title} ${f.summary} ${evidenceString(f.evidence.cmdlet) ?? ''} ${evidenceString(f.evidence.process) ?? ''} ${evidenceString(f.evidence.target) ?? ''}`.toLowerCase();
+  if (/lsass|comsvcs|minidump|procdump/.test(text)) return { tactic: ['TA0006', 'Credential Access'], technique: ['T1003.001', 'LSASS Memory'] };
+  if (/mailboxexportrequest|mailbox import export/.test(text)) return { tactic: ['TA0009', 'Collection'], technique: ['T1114.002', 'Remote Email Collection'] };
+  if (/transportagent/.test(text)) return { tactic: ['TA0003', 'Persistence'], technique: ['T1505.002', 'Transport Agent'] };
+  if (/powershell/.test(text)) return { tactic: ['TA0002', 'Execution'], technique: ['T1059.001', 'PowerShell'] };
+  if (evidenceString(f.evidence.command_line) !== null) return { tactic: ['TA0002', 'Execution'], technique: ['T1059.003', 'Windows Command Shell'] };
+  return null;
+}
+
+/** A Windows process path as ECS `process.executable` / `process.name`; a bare name is only the name. */
+function processFields(path: string | null, commandLine: string | null, pid: EvidenceValue | undefined): Doc {
+  const out: Doc = {};
+  if (path !== null && path !== '') {
+    if (/[\\/]/.test(path)) out.executable = path;
+    out.name = basename(path);
+  }
+  if (commandLine !== null && commandLine !== '') out.command_line = commandLine;
+  if (typeof pid === 'number' && Number.isInteger(pid) && pid >= 0) out.pid = pid;
+  return out;
+}
+
+/** `DOMAIN\user`, `user@domain` or a bare name as ECS `user.name` / `user.domain`. */
+function userFields(raw: string | null): Doc | null {
+  const v = raw?.trim() ?? '';
+  if (v === '' || v === '-') return null;
+  const slash = v.indexOf('\\');
+  if (slash > 0) return { name: v.slice(slash + 1), domain: v.slice(0, slash) };
+  return { name: v };
+}
+
+/**
+ * Winlogbeat's `winlog.*` (not part of ECS itself; mapped by schema/ecs-index-template.json): the channel from the
+ * .evtx file name (`%4` is how Windows writes `/` in one), the record id, event id, computer and provider.
+ */
+function winlogFields(f: Finding): Doc | null {
+  if (f.lane !== 'Event logs') return null;
+  const out: Doc = {};
+  const file = basename(f.source.path);
+  const channel = evidenceString(f.evidence.channel);
+  if (channel !== null && channel !== '') out.channel = channel;
+  else if (/\.evtx$/i.test(file)) out.channel = file.slice(0, -5).replace(/%4/g, '/');
+  if (f.source.record !== undefined) out.record_id = String(f.source.record);
+  const id = f.evidence.event_id;
+  if (typeof id === 'number' && Number.isInteger(id)) out.event_id = String(id);
+  const computer = evidenceString(f.evidence.computer);
+  if (computer !== null && computer !== '') out.computer_name = computer;
+  const provider = evidenceString(f.evidence.provider);
+  if (provider !== null && provider !== '') out.provider_name = provider;
+  return Object.keys(out).length ? out : null;
+}
+
 function categories(f: Finding): string[] {
   if (f.kind === 'exposure') return ['vulnerability'];
+  if (evidenceString(f.evidence.command_line) !== null) return ['intrusion_detection', 'process'];
   const lane = f.lane;
   if (lane === 'Files' || lane === 'OABGenerator') return ['intrusion_detection', 'file'];
   if (lane === 'Event logs') return ['intrusion_detection', 'host'];
@@ -67,14 +121,14 @@ function ecsDocument(f: Finding, host: HostResult, ctx: { created: string; incid
   const ua = evidenceString(f.evidence.user_agent);
   const file = f.kind === 'exposure' ? null : evidenceString(f.evidence.file);
   const sha = evidenceString(f.evidence.sha256);
-  const threat = THREAT[f.kind];
+  const threat = THREAT[f.kind] ?? (f.kind === 'post-exploitation' ? postExploitation(f) : null);
   const doc: Doc = {
     '@timestamp': f.time ?? ctx.created,
     ecs: { version: ECS_VERSION },
     event: {
       kind: 'alert',
       category: categories(f),
-      type: ['info'],
+      type: categories(f).includes('process') ? ['info', 'start'] : ['info'],
       severity: ECS_SEVERITY[f.severity],
       risk_score: ECS_SEVERITY[f.severity],
       id: `${host.name}/${f.id}`,
@@ -103,6 +157,14 @@ function ecsDocument(f: Finding, host: HostResult, ctx: { created: string; incid
       ...(sha !== null && /^[0-9a-f]{64}$/i.test(sha) ? { hash: { sha256: sha.toLowerCase() } } : {}),
     };
   }
+  const proc = processFields(evidenceString(f.evidence.process), evidenceString(f.evidence.command_line), f.evidence.pid);
+  const parent = processFields(evidenceString(f.evidence.parent_process), evidenceString(f.evidence.parent_command_line), f.evidence.parent_pid);
+  if (Object.keys(parent).length) proc.parent = parent;
+  if (Object.keys(proc).length) doc.process = proc;
+  const user = userFields(evidenceString(f.evidence.user) ?? evidenceString(f.evidence.authenticated_user) ?? evidenceString(f.evidence.caller));
+  if (user !== null) doc.user = user;
+  const winlog = winlogFields(f);
+  if (winlog !== null) doc.winlog = winlog;
   if (f.cves.length) doc.vulnerability = { id: f.cves, enumeration: 'CVE', scanner: { vendor: 'exhunt' } };
   if (threat) {
     doc.threat = {

@@ -66,13 +66,22 @@ function cmdletEvidence(rec: LogRecord, cmdlet: string, params: string): Record<
 }
 
 /** Process creation: Sysmon 1 (Image/ParentImage) or Security 4688 (NewProcessName/ParentProcessName). */
-function processEvent(rec: LogRecord): { image: string; parent: string; cmd: string; parentCmd: string } | null {
+function processEvent(rec: LogRecord): { image: string; parent: string; cmd: string; parentCmd: string; pid: number | null; parentPid: number | null } | null {
   const id = eventId(rec);
   if (id === '1' && f(rec, 'Provider') === 'Microsoft-Windows-Sysmon') {
-    return { image: f(rec, 'Image'), parent: f(rec, 'ParentImage'), cmd: f(rec, 'CommandLine'), parentCmd: f(rec, 'ParentCommandLine') };
+    return { image: f(rec, 'Image'), parent: f(rec, 'ParentImage'), cmd: f(rec, 'CommandLine'), parentCmd: f(rec, 'ParentCommandLine'), pid: processId(f(rec, 'ProcessId')), parentPid: processId(f(rec, 'ParentProcessId')) };
   }
-  if (id === '4688') return { image: f(rec, 'NewProcessName'), parent: f(rec, 'ParentProcessName'), cmd: f(rec, 'CommandLine'), parentCmd: '' };
+  if (id === '4688') {
+    return { image: f(rec, 'NewProcessName'), parent: f(rec, 'ParentProcessName'), cmd: f(rec, 'CommandLine'), parentCmd: '', pid: processId(f(rec, 'NewProcessId')), parentPid: processId(f(rec, 'ProcessId')) };
+  }
   return null;
+}
+
+/** A process id as Sysmon (decimal) or Security 4688 (hex, `0x1a2c`) writes it; null when it is neither. */
+function processId(s: string): number | null {
+  const v = s.trim();
+  if (/^\d{1,10}$/.test(v)) return Number(v);
+  return /^0x[0-9a-f]{1,8}$/i.test(v) ? Number.parseInt(v.slice(2), 16) : null;
 }
 
 function processEvidence(p: NonNullable<ReturnType<typeof processEvent>>, rec: LogRecord): Record<string, EvidenceValue> {
@@ -81,9 +90,12 @@ function processEvidence(p: NonNullable<ReturnType<typeof processEvent>>, rec: L
     command_line: p.cmd,
     parent_process: orNull(p.parent),
     parent_command_line: orNull(p.parentCmd),
+    pid: p.pid,
+    parent_pid: p.parentPid,
     user: orNull(f(rec, 'User') || f(rec, 'SubjectUserName')),
     event_id: Number(eventId(rec)),
     computer: orNull(f(rec, 'Computer')),
+    channel: orNull(f(rec, 'Channel')),
   };
 }
 

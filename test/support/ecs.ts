@@ -1,79 +1,55 @@
-// ECS field types for the NDJSON report, and a validator listing every problem (shared by the report tests).
+// Validates the NDJSON report against Elastic's own field definitions: every field outside `exhunt.*` must exist in
+// ECS (test/fixtures/ecs/ecs_fields.json, vendored from elastic/ecs ecs_flat.yml, Apache-2.0) or be one of
+// Winlogbeat's `winlog.*` fields, and every value must have the field's type. Lists every problem.
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { join } from 'node:path';
 
-/** The ECS fields exhunt emits, with the type Elasticsearch maps them to. Anything else must live under `exhunt.`. */
-const ECS_TYPES: Record<string, 'date' | 'keyword' | 'keyword[]' | 'long' | 'float' | 'ip' | 'text'> = {
-  '@timestamp': 'date',
-  'ecs.version': 'keyword',
-  'event.kind': 'keyword',
-  'event.category': 'keyword[]',
-  'event.type': 'keyword[]',
-  'event.severity': 'long',
-  'event.risk_score': 'float',
-  'event.id': 'keyword',
-  'event.code': 'keyword',
-  'event.dataset': 'keyword',
-  'event.module': 'keyword',
-  'event.provider': 'keyword',
-  'event.created': 'date',
-  message: 'text',
-  'host.name': 'keyword',
-  'source.ip': 'ip',
-  'source.address': 'keyword',
-  'url.original': 'keyword',
-  'url.path': 'keyword',
-  'url.query': 'keyword',
-  'url.scheme': 'keyword',
-  'url.domain': 'keyword',
-  'http.request.method': 'keyword',
-  'http.response.status_code': 'long',
-  'user_agent.original': 'keyword',
-  'file.path': 'keyword',
-  'file.name': 'keyword',
-  'file.hash.sha256': 'keyword',
-  'rule.id': 'keyword',
-  'rule.name': 'keyword',
-  'rule.category': 'keyword',
-  'rule.ruleset': 'keyword',
-  'rule.reference': 'keyword[]',
-  'vulnerability.id': 'keyword[]',
-  'vulnerability.enumeration': 'keyword',
-  'vulnerability.scanner.vendor': 'keyword',
-  'threat.framework': 'keyword',
-  'threat.tactic.id': 'keyword[]',
-  'threat.tactic.name': 'keyword[]',
-  'threat.technique.id': 'keyword[]',
-  'threat.technique.name': 'keyword[]',
-  'log.file.path': 'keyword',
-  tags: 'keyword[]',
+interface FieldDef {
+  type: string;
+  array?: boolean;
+  allowed?: string[];
+}
+
+export const ECS_FIELDS: Record<string, FieldDef> = (
+  JSON.parse(readFileSync(join(import.meta.dirname, '..', 'fixtures', 'ecs', 'ecs_fields.json'), 'utf8')) as { fields: Record<string, FieldDef> }
+).fields;
+
+/** Winlogbeat's exported fields that exhunt writes (winlogbeat/docs/fields.asciidoc: all keyword). */
+export const WINLOG_FIELDS: Record<string, FieldDef> = {
+  'winlog.channel': { type: 'keyword' },
+  'winlog.record_id': { type: 'keyword' },
+  'winlog.event_id': { type: 'keyword' },
+  'winlog.computer_name': { type: 'keyword' },
+  'winlog.provider_name': { type: 'keyword' },
 };
-const ALLOWED = {
-  'event.kind': ['alert'],
-  'event.category': ['intrusion_detection', 'web', 'file', 'host', 'vulnerability'],
-  'event.type': ['info'],
-} as Record<string, string[]>;
 
-function flatten(o: Record<string, unknown>, prefix = ''): Array<[string, unknown]> {
+const STRING_TYPES = new Set(['keyword', 'wildcard', 'constant_keyword', 'text', 'match_only_text']);
+const INTEGER_TYPES = new Set(['long', 'integer', 'short', 'byte']);
+const NUMBER_TYPES = new Set(['float', 'double', 'scaled_float', 'half_float']);
+
+export function flatten(o: Record<string, unknown>, prefix = ''): Array<[string, unknown]> {
   return Object.entries(o).flatMap(([k, v]) =>
     v !== null && typeof v === 'object' && !Array.isArray(v) ? flatten(v as Record<string, unknown>, `${prefix}${k}.`) : [[`${prefix}${k}`, v] as [string, unknown]],
   );
 }
 
-function typeProblem(field: string, v: unknown): string | null {
-  const t = ECS_TYPES[field];
-  const isStr = (x: unknown) => typeof x === 'string';
-  const ok = {
-    date: isStr(v) && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/.test(v as string) && !Number.isNaN(Date.parse(v as string)),
-    keyword: isStr(v),
-    text: isStr(v),
-    'keyword[]': Array.isArray(v) && v.length > 0 && v.every(isStr),
-    long: Number.isInteger(v),
-    float: typeof v === 'number' && Number.isFinite(v),
-    ip: isStr(v) && isIP(v as string) !== 0,
-  }[t];
-  if (!ok) return `${field} is not ${t}: ${JSON.stringify(v)}`;
-  const allowed = ALLOWED[field];
-  if (allowed && !(Array.isArray(v) ? v : [v]).every((x) => allowed.includes(x as string))) return `${field} has a value ECS does not allow: ${JSON.stringify(v)}`;
+function valueOk(type: string, v: unknown): boolean {
+  if (STRING_TYPES.has(type)) return typeof v === 'string';
+  if (INTEGER_TYPES.has(type)) return Number.isInteger(v);
+  if (NUMBER_TYPES.has(type)) return typeof v === 'number' && Number.isFinite(v);
+  if (type === 'boolean') return typeof v === 'boolean';
+  if (type === 'ip') return typeof v === 'string' && isIP(v) !== 0;
+  if (type === 'date') return typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/.test(v) && !Number.isNaN(Date.parse(v));
+  return false;
+}
+
+function typeProblem(field: string, def: FieldDef, v: unknown): string | null {
+  const values = Array.isArray(v) ? v : [v];
+  if (def.array && !Array.isArray(v)) return `${field} is not an array of ${def.type}: ${JSON.stringify(v)}`;
+  if (Array.isArray(v) && v.length === 0) return `${field} is an empty array`;
+  if (!values.every((x) => valueOk(def.type, x))) return `${field} is not ${def.type}: ${JSON.stringify(v)}`;
+  if (def.allowed && !values.every((x) => def.allowed?.includes(x as string))) return `${field} has a value ECS does not allow: ${JSON.stringify(v)}`;
   return null;
 }
 
@@ -86,10 +62,10 @@ export function validateEcs(ndjson: string): string[] {
       const doc = JSON.parse(line) as Record<string, unknown>;
       return flatten(doc).flatMap(([field, v]) => {
         if (field.startsWith('exhunt.')) return [];
-        if (!(field in ECS_TYPES)) return [`line ${n + 1}: ${field} is not an ECS field exhunt declares`];
-        const p = typeProblem(field, v);
+        const def = Object.hasOwn(ECS_FIELDS, field) ? ECS_FIELDS[field] : Object.hasOwn(WINLOG_FIELDS, field) ? WINLOG_FIELDS[field] : undefined;
+        if (def === undefined) return [`line ${n + 1}: ${field} is not an ECS field`];
+        const p = typeProblem(field, def, v);
         return p ? [`line ${n + 1}: ${p}`] : [];
       });
     });
 }
-

@@ -125,7 +125,7 @@ Every FILE option takes - for stdout (one at a time; the terminal summary is the
 Examples:
   exhunt scan E:\\cases\\mail01.zip --html mail01.html
   exhunt scan --hosts-from /cases/fleet --since 2021-01-01 --json fleet.json --csv out --csv-bom
-  exhunt scan /cases/mail01 --ndjson - | curl -s -H 'Content-Type: application/x-ndjson' --data-binary @- http://elastic:9200/exhunt/_bulk
+  exhunt scan /cases/mail01 --timesketch mail01.jsonl --stix mail01.stix.json --ndjson -
 
 Exit codes: 0 nothing found, 1 findings (anything above info), 2 usage or input error.
 Evidence is only read, never written.`,
