@@ -36,6 +36,12 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// A reader that closes the pipe early (`exhunt evtx dump x.evtx | head`) is not an error: stop quietly.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(EXIT.CLEAN);
+});
+
 main(process.argv).then((code) => {
   process.exitCode = code;
 });

@@ -31,8 +31,22 @@ function logLine(f: Finding, text: unknown): string {
   return `${where}: ${f.time ?? ''} ${typeof text === 'string' ? text : ''}`.replace(/[\r\n]+/g, ' ');
 }
 
-function hostFiles(h: HostResult): Array<[string, string]> {
-  const base = safeFileName(h.name);
+/**
+ * File-name prefixes for every host, unique even when names collide after sanitising or differ only in case
+ * (`MAIL01`, `mail01`, `mail/01`): a second host must never overwrite the first one's files. Later ones get `-2`, `-3` ….
+ */
+function uniqueBases(hosts: readonly HostResult[]): string[] {
+  const used = new Set<string>();
+  return hosts.map((h) => {
+    const base = safeFileName(h.name);
+    let name = base;
+    for (let n = 2; used.has(name.toLowerCase()); n++) name = `${base}-${n}`;
+    used.add(name.toLowerCase());
+    return name;
+  });
+}
+
+function hostFiles(h: HostResult, base: string): Array<[string, string]> {
   const out: Array<[string, string]> = [];
   const ssrf = h.findings.filter((f) => TPL_26855_RULES.has(f.rule));
   if (ssrf.length) {
@@ -70,7 +84,8 @@ export function findingsCsv(report: ScanReport, opts: CsvOptions = {}): string {
 /** Writes the per-host Test-ProxyLogon-style files and `exhunt-findings.csv` into `dir`; returns the file names. */
 export async function writeCsv(report: ScanReport, dir: string, opts: CsvOptions = {}): Promise<string[]> {
   await mkdir(dir, { recursive: true });
-  const files: Array<[string, string]> = report.hosts.flatMap(hostFiles).map(([name, text]) => [name, opts.bom && name.endsWith('.csv') ? `${BOM}${text}` : text]);
+  const bases = uniqueBases(report.hosts);
+  const files: Array<[string, string]> = report.hosts.flatMap((h, i) => hostFiles(h, bases[i])).map(([name, text]) => [name, opts.bom && name.endsWith('.csv') ? `${BOM}${text}` : text]);
   files.push(['exhunt-findings.csv', findingsCsv(report, opts)]);
   for (const [name, text] of files) await writeFile(join(dir, name), text, 'utf8');
   return files.map(([name]) => name);

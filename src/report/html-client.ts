@@ -20,10 +20,16 @@ export const CLIENT_JS = String.raw`
     { key: 'source', label: 'Source' }
   ];
 
+  // Direction controls in evidence (U+202E makes "xcod.aspx" read as a .docx) are shown by name, as in html.ts.
+  var BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+  function shown(text) {
+    return String(text).replace(BIDI, function (c) { return '[U+' + c.charCodeAt(0).toString(16).toUpperCase() + ']'; });
+  }
+
   function el(tag, cls, text) {
     var e = document.createElement(tag);
     if (cls) e.className = cls;
-    if (text !== undefined && text !== null) e.textContent = String(text);
+    if (text !== undefined && text !== null) e.textContent = shown(text);
     return e;
   }
 

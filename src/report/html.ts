@@ -17,8 +17,12 @@ const HOUR = 60 * MIN;
 const DAY = 24 * HOUR;
 
 /** Text and attribute-value escaping (both contexts, always quoted attributes); line/paragraph separators as entities too. */
+const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
 export function esc(s: string): string {
-  return s.replace(/[&<>"'\u2028\u2029]/g, (c) => `&#${c.charCodeAt(0)};`);
+  // Direction controls would survive as character references and still reorder the text (U+202E makes
+  // "xcod.aspx" read as a .docx): they are shown by name instead.
+  return s.replace(/[&<>"'\u2028\u2029]/g, (c) => `&#${c.charCodeAt(0)};`).replace(BIDI, (c) => `[U+${c.charCodeAt(0).toString(16).toUpperCase()}]`);
 }
 
 /**
@@ -26,7 +30,7 @@ export function esc(s: string): string {
  * U+2028/2029 cannot break a parser that treats them as line ends.
  */
 export function scriptJson(value: unknown): string {
-  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(value).replace(/[<>&\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 const STAGE_LABEL: Record<Stage, string> = {

@@ -1,3 +1,4 @@
+import { safeText } from '../../report/terminal.js';
 import type { Command } from 'commander';
 import { examples } from '../help.js';
 import { UsageError } from '../errors.js';
@@ -38,7 +39,8 @@ export function parseVolumes(sources: string[], platform: NodeJS.Platform): Volu
 
 function progressLine(p: Progress): void {
   const mb = (p.bytes / 1024 / 1024).toFixed(1);
-  const name = p.current.length > 70 ? `…${p.current.slice(-69)}` : p.current;
+  const current = safeText(p.current); // a file name from the evidence: no terminal escapes
+  const name = current.length > 70 ? `…${current.slice(-69)}` : current;
   process.stderr.write(`\r\x1b[K${p.files} files, ${mb} MiB  ${name}`);
 }
 

@@ -7,7 +7,7 @@ import { DEFAULT_SINCE, scan, type Progress } from '../../engine/scan.js';
 import { isoTime } from '../../parsers/csv.js';
 import { findingsCsv, writeCsv } from '../../report/csv.js';
 import { renderJson } from '../../report/json.js';
-import { renderTerminal } from '../../report/terminal.js';
+import { renderTerminal, safeText } from '../../report/terminal.js';
 import { fleetTable } from '../../report/fleet.js';
 import { renderHtml } from '../../report/html.js';
 import { renderNdjson } from '../../report/ndjson.js';
@@ -74,7 +74,7 @@ function progressPrinter(): ((p: Progress) => void) | undefined {
     const now = Date.now();
     if (now - last < 200 && p.filesDone !== p.filesTotal) return;
     last = now;
-    const line = `scanning ${p.host} (${p.hostIndex + 1}/${p.hosts}): ${p.filesDone}/${p.filesTotal} files, ${fmtBytes(p.bytesDone)}/${fmtBytes(p.bytesTotal)}`;
+    const line = `scanning ${safeText(p.host)} (${p.hostIndex + 1}/${p.hosts}): ${p.filesDone}/${p.filesTotal} files, ${fmtBytes(p.bytesDone)}/${fmtBytes(p.bytesTotal)}`;
     process.stderr.write(`\r\x1b[K${line.slice(0, (process.stderr.columns || 100) - 1)}`);
   };
 }

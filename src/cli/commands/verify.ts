@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { examples } from '../help.js';
+import { safeText } from '../../report/terminal.js';
 import { EXIT, UsageError } from '../errors.js';
 import { CaseFormatError } from '../../evidence/case.js';
 import { verifyCase, verifyOk, type VerifyResult } from '../../response/verify.js';
@@ -10,9 +11,10 @@ const pinState = (v: boolean | null, what: string): string =>
 function formatVerify(r: VerifyResult): string {
   const lines = [
     `${r.checked} files checked: ${r.changed.length} changed, ${r.missing.length} missing, ${r.extra.length} not in manifest`,
-    ...r.changed.map((c) => `CHANGED  ${c.path}  (${c.expected.size} → ${c.actual.size} bytes, sha256 ${c.actual.sha256})`),
-    ...r.missing.map((p) => `MISSING  ${p}`),
-    ...r.extra.map((p) => `EXTRA    ${p}`),
+    // Paths come from the case (and so from the evidence): no terminal escapes.
+    ...r.changed.map((c) => `CHANGED  ${safeText(c.path)}  (${c.expected.size} → ${c.actual.size} bytes, sha256 ${c.actual.sha256})`),
+    ...r.missing.map((p) => `MISSING  ${safeText(p)}`),
+    ...r.extra.map((p) => `EXTRA    ${safeText(p)}`),
     pinState(r.manifestIntact, 'manifest.json vs custody.log'),
   ];
   if (r.sealIntact !== null) lines.push(pinState(r.sealIntact, 'zip vs its .custody.log seal'));

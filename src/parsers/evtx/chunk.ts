@@ -31,9 +31,10 @@ function isZero(buf: Buffer, start: number, end: number): boolean {
  * Reads every record of one chunk (`chunk` is exactly CHUNK_SIZE bytes; `fileOffset` is where it starts).
  * `expected`: the file header counts this chunk, so a missing signature is damage rather than unused space.
  * Checksum mismatches are reported but the records are still read (salvaged): each record is validated on its
- * own, and damaged stretches are skipped by searching for the next intact record header.
+ * own, and damaged stretches are skipped by searching for the next intact record header. `available`: how many
+ * bytes of a truncated last chunk the file really has (the rest is zero padding), so no offset points past the end.
  */
-export function readChunk(chunk: Buffer, fileOffset: number, problems: EvtxProblem[], expected = true): EvtxEvent[] {
+export function readChunk(chunk: Buffer, fileOffset: number, problems: EvtxProblem[], expected = true, available = CHUNK_SIZE): EvtxEvent[] {
   const events: EvtxEvent[] = [];
   if (!isChunk(chunk)) {
     // Unused (preallocated, zeroed or stale) blocks past the header's chunk count are not damage.
@@ -41,7 +42,7 @@ export function readChunk(chunk: Buffer, fileOffset: number, problems: EvtxProbl
     return events;
   }
   const free = chunk.readUInt32LE(48);
-  const end = free >= CHUNK_HEADER_SIZE && free <= CHUNK_SIZE ? free : CHUNK_SIZE;
+  const end = Math.min(free >= CHUNK_HEADER_SIZE && free <= CHUNK_SIZE ? free : CHUNK_SIZE, available);
   checkCrc(chunk, end, fileOffset, problems);
   const range: IdRange = [readU64(chunk, 24), readU64(chunk, 32)];
   const binxml = new ChunkBinXml(chunk);
@@ -57,6 +58,10 @@ export function readChunk(chunk: Buffer, fileOffset: number, problems: EvtxProbl
       continue;
     }
     const id = readU64(chunk, pos + 8);
+    if (pos + size > available) {
+      problems.push({ offset: fileOffset + pos, reason: `record ${id} cut short by the end of the file (${available - pos} of ${size} bytes)` });
+      break;
+    }
     try {
       const xml = binxml.render(pos + RECORD_HEADER, pos + size - 4);
       events.push(toEvent(xml, fileOffset + pos, id, filetimeIso(chunk, pos + 16)));
@@ -66,6 +71,9 @@ export function readChunk(chunk: Buffer, fileOffset: number, problems: EvtxProbl
       problems.push({ offset: fileOffset + at, reason: `record ${id}: ${err.message}` });
     }
     pos += size;
+  }
+  if (pos < end && pos + RECORD_HEADER + 4 > end && end === available && !isZero(chunk, pos, end)) {
+    problems.push({ offset: fileOffset + pos, reason: `record cut short by the end of the file (${end - pos} bytes of its header)` });
   }
   return events;
 }

@@ -55,7 +55,7 @@ function headerChunks(head: Buffer, problems: EvtxProblem[]): number {
 export function* readEvtxBuffer(buf: Buffer, problems: EvtxProblem[]): Generator<EvtxEvent> {
   const counted = headerChunks(buf.subarray(0, FILE_HEADER_SIZE), problems);
   for (let off = FILE_HEADER_SIZE, n = 0; off < buf.length; off += CHUNK_SIZE, n++) {
-    yield* readChunk(chunkAt(buf, off, off, problems), off, problems, n < counted);
+    yield* readChunk(chunkAt(buf, off, off, problems), off, problems, n < counted, Math.min(CHUNK_SIZE, buf.length - off));
   }
 }
 
@@ -97,5 +97,5 @@ export async function* readEvtxStream(blocks: AsyncIterable<Buffer>, problems: E
   if (pendingLen === 0) return;
   const tail = Buffer.concat(pending, pendingLen);
   if (fileOff === 0) headerChunks(tail, problems);
-  else yield readChunk(chunkAt(tail, 0, fileOff, problems), fileOff, problems, n < counted);
+  else yield readChunk(chunkAt(tail, 0, fileOff, problems), fileOff, problems, n < counted, Math.min(CHUNK_SIZE, tail.length));
 }

@@ -121,6 +121,25 @@ export function nestedTemplateEvtx(depth: number, shape: NestShape = 'element'):
   return evtxFile(w.buf, w.pos, records.length);
 }
 
+/** One chunk of 4104 script-block records, one per text (as many as fit in 64 KiB). */
+export function scriptBlocksEvtx(texts: readonly string[]): Buffer {
+  const w = new Writer(512);
+  let eventDef: number | undefined;
+  let n = 0;
+  for (const text of texts) {
+    if (w.pos + 200 + text.length * 2 > CHUNK) break;
+    const start = w.pos;
+    w.u32(0x2a2a).u32(0).u32(++n).u32(0).u32(0x5e1c2d00).u32(0x01d7).fragmentHeader();
+    const def = w.instance(eventDef, eventDef === undefined ? eventBody : null, [[0x01, (v) => v.utf16(text)]]);
+    eventDef ??= def;
+    w.u8(0x00);
+    const size = w.pos + 4 - start;
+    w.u32(size);
+    w.buf.writeUInt32LE(size, start + 4);
+  }
+  return evtxFile(w.buf, w.pos, n);
+}
+
 /** Wraps one chunk's bytes (records from offset 512 to `free`) in a file with valid headers. */
 function evtxFile(chunk: Buffer, free: number, records: number): Buffer {
   chunk.write('ElfChnk\0', 0, 'latin1');
