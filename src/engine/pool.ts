@@ -1,6 +1,6 @@
 // Runs file scans in worker threads (one per core by default), or in this thread for small scans, when asked, or
 // when running from TypeScript sources (tests), where no compiled worker exists.
-import { availableParallelism } from 'node:os';
+import { availableParallelism, totalmem } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { EvidenceFile } from '../evidence/file.js';
 import { scanFile, type FileTaskResult } from './file-task.js';
@@ -17,6 +17,17 @@ const BATCH_BYTES = 8 * 1024 * 1024;
 
 function defaultJobs(): number {
   return Math.max(1, availableParallelism());
+}
+
+/** Memory one worker may take at peak (its heap, a 4 MiB read buffer, rule tables, results in flight). */
+const WORKER_MEMORY = 256 * 1024 * 1024;
+
+/**
+ * Workers actually started: what was asked, but never more than the cores nor more than half the machine's memory
+ * allows (`--jobs 64` on 2 cores took 1.4 GB and ran five times slower than 2).
+ */
+export function effectiveJobs(requested: number, cores = availableParallelism(), memory = totalmem()): number {
+  return Math.max(1, Math.min(requested, cores, Math.floor(memory / 2 / WORKER_MEMORY)));
 }
 
 type Done = (file: EvidenceFile, result: FileTaskResult) => void;
@@ -56,7 +67,7 @@ export class FilePool {
   async run(files: EvidenceFile[], onDone: Done): Promise<void> {
     const options = this.options;
     const total = files.reduce((s, f) => s + f.size, 0);
-    const jobs = this.jobs ?? (total >= WORKERS_FROM_BYTES ? defaultJobs() : 1);
+    const jobs = effectiveJobs(this.jobs ?? (total >= WORKERS_FROM_BYTES ? defaultJobs() : 1));
     const queue = batches(files);
     if (jobs <= 1 || !COMPILED || files.length <= 1) {
       for (const batch of queue) for (const f of batch) onDone(f, await scanFile(f, options, this.prepared));

@@ -1,12 +1,12 @@
 import { lstat, opendir, open } from 'node:fs/promises';
 import { basename, join, relative, sep } from 'node:path';
 import type { Skipped } from '../model.js';
-import type { EvidenceFile } from './file.js';
+import { openEvidence, type EvidenceFile } from './file.js';
 import { listZip } from './zip.js';
 
 /** Is this file a zip container (by its magic bytes, not its name)? */
 async function isZip(path: string): Promise<boolean> {
-  const fh = await open(path, 'r');
+  const fh = await openEvidence(path);
   try {
     const b = Buffer.alloc(4);
     const { bytesRead } = await fh.read(b, 0, 4, 0);

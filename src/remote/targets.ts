@@ -19,8 +19,13 @@ export function parseTarget(text: string): URL {
 
 /** Lines of a targets file: blank lines and everything after `#` are ignored. */
 export function targetLines(text: string): string[] {
+  return numberedTargetLines(text).map((l) => l.text);
+}
+
+/** The same lines with their 1-based line numbers, so a bad one can be named. */
+export function numberedTargetLines(text: string): Array<{ line: number; text: string }> {
   return text
-    .split(/\r?\n/)
-    .map((l) => l.replace(/#.*/, '').trim())
-    .filter((l) => l.length > 0);
+    .split(/\r\n|\r|\n/)
+    .map((l, i) => ({ line: i + 1, text: l.replace(/#.*/, '').trim() }))
+    .filter((l) => l.text.length > 0);
 }

@@ -11,6 +11,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import yazl from 'yazl';
 import { VERSION } from '../version.js';
+import { openEvidence } from '../evidence/file.js';
 import {
   CASE_SCHEMA,
   CUSTODY_LOG,
@@ -223,18 +224,7 @@ async function findFiles(volumes: Volume[], exchange: Located | null, errors: Ma
 // O_NOATIME keeps Linux from touching atime on mounted images; O_NOFOLLOW closes the lstat→open race. Both are
 // undefined (0) on Windows, where libuv opens with FILE_SHARE_READ|WRITE|DELETE, i.e. shared with the writer.
 const READ_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0);
-const NOATIME = constants.O_NOATIME ?? 0;
-
-async function openSource(abs: string) {
-  if (NOATIME) {
-    try {
-      return await open(abs, READ_FLAGS | NOATIME);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EPERM') throw err; // O_NOATIME needs ownership or CAP_FOWNER
-    }
-  }
-  return open(abs, READ_FLAGS);
-}
+const openSource = (abs: string) => openEvidence(abs, READ_FLAGS);
 
 export const isZipPath = (p: string): boolean => p.toLowerCase().endsWith('.zip');
 const iso = (ms: number): string | null => (ms > 0 ? new Date(ms).toISOString() : null);

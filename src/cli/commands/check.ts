@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { examples } from '../help.js';
 import { checkAll, type CheckResult, type CheckState } from '../../remote/check.js';
-import { csvHeader, csvRow, FORMATS, textLine, type Format } from '../../remote/format.js';
-import { parseTarget, targetLines } from '../../remote/targets.js';
+import { csvHeader, csvRow, FORMATS, printable, textLine, type Format } from '../../remote/format.js';
+import { numberedTargetLines, parseTarget } from '../../remote/targets.js';
 import { VERSION } from '../../version.js';
-import { EXIT, UsageError } from '../errors.js';
+import { ERROR_PREFIX, EXIT, UsageError } from '../errors.js';
 
 interface CheckCliOptions {
   targets?: string;
@@ -64,7 +64,18 @@ export function registerCheck(program: Command): void {
     });
 }
 
+/**
+ * Targets from the command line (a bad one is a usage error) and from --targets (a bad line is named with its line
+ * number on stderr and skipped: one typo must not stop a 10,000-server check).
+ */
 function collectTargets(urls: string[], file: string | undefined): string[] {
+  for (const t of urls) {
+    try {
+      parseTarget(t);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+  }
   const lines = [...urls];
   if (file !== undefined) {
     let text: string;
@@ -73,16 +84,19 @@ function collectTargets(urls: string[], file: string | undefined): string[] {
     } catch (err) {
       throw new UsageError(`cannot read --targets ${file}: ${(err as Error).message}`);
     }
-    lines.push(...targetLines(text));
+    let bad = 0;
+    for (const l of numberedTargetLines(text)) {
+      try {
+        parseTarget(l.text);
+        lines.push(l.text);
+      } catch (err) {
+        bad++;
+        process.stderr.write(`${ERROR_PREFIX} --targets ${printable(file)}:${l.line}: ${printable((err as Error).message)}; line skipped\n`);
+      }
+    }
+    if (bad > 0) process.stderr.write(`${ERROR_PREFIX} --targets: ${bad} bad line${bad === 1 ? '' : 's'} skipped\n`);
   }
   if (lines.length === 0) throw new UsageError('no targets: give URLs or --targets FILE');
-  for (const t of lines) {
-    try {
-      parseTarget(t);
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
-  }
   return lines;
 }
 
