@@ -7,6 +7,8 @@ command -v evtxexport >/dev/null 2>&1 || need+=(libevtx-utils)
 command -v evtx_dump.py >/dev/null 2>&1 || need+=(python3-evtx)
 command -v rg >/dev/null 2>&1 || need+=(ripgrep)
 command -v yara >/dev/null 2>&1 || need+=(yara)
+# Runs exhunt-win-x64.exe (test/release.test.ts).
+[ -x /usr/lib/wine/wine64 ] || command -v wine64 >/dev/null 2>&1 || need+=(wine64)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq >/dev/null

@@ -1,6 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { packageText } from './packaged.js';
 
-/** The package version, read once from package.json next to dist/ or src/. */
-export const VERSION: string = (
-  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
+/** The package version, read once from package.json next to dist/ or src/ (or inside the executable). */
+export const VERSION: string = (JSON.parse(packageText('package.json')) as { version: string }).version;

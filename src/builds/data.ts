@@ -1,6 +1,6 @@
 // Loads the build and CVE data files (data/builds/*.csv) once and checks them; every row names its sources.
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { packageText } from '../packaged.js';
 import { splitCsvLine } from '../parsers/csv.js';
 
 export type ProductId = 'E2010' | 'E2013' | 'E2016' | 'E2019' | 'ESE';
@@ -63,7 +63,6 @@ export interface BuildData {
   families: FamilyRow[];
 }
 
-const DIR = fileURLToPath(new URL('../../data/builds/', import.meta.url));
 const PRODUCT_CODES: Record<string, ProductId> = { E10: 'E2010', E13: 'E2013', E16: 'E2016', E19: 'E2019', SE: 'ESE' };
 const PRODUCTS = new Set<string>(Object.values(PRODUCT_CODES));
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -74,17 +73,18 @@ let cached: BuildData | null = null;
 
 /** The data files, parsed and checked on first use (they ship with the package; a bad row is a build error). */
 export function buildData(): BuildData {
-  return (cached ??= loadBuildData(DIR));
+  return (cached ??= loadBuildData((file) => packageText(`data/builds/${file}`)));
 }
 
-/** Reads a data directory; throws naming the file and line of the first bad row. */
-export function loadBuildData(dir: string): BuildData {
-  const sources = Object.fromEntries(rows(dir, 'sources.csv').map(({ r }) => [r.key, r.source]));
+/** Reads a data directory (or a reader of its files); throws naming the file and line of the first bad row. */
+export function loadBuildData(dir: string | ((file: string) => string)): BuildData {
+  const read = typeof dir === 'string' ? (file: string) => readFileSync(dir + file, 'utf8') : dir;
+  const sources = Object.fromEntries(rows(read, 'sources.csv').map(({ r }) => [r.key, r.source]));
   const checkSources = (file: string, line: number, list: string[]) => {
     if (list.length === 0) fail(file, line, 'no source');
     for (const s of list) if (!(s in sources)) fail(file, line, `unknown source ${s}`);
   };
-  const updates = rows(dir, 'updates.csv').map(({ r, line }): UpdateRow => {
+  const updates = rows(read, 'updates.csv').map(({ r, line }): UpdateRow => {
     const f = 'updates.csv';
     if (!PRODUCTS.has(r.product)) fail(f, line, `unknown product ${r.product}`);
     if (!BUILD.test(r.build)) fail(f, line, `bad build ${r.build}`);
@@ -109,7 +109,7 @@ export function loadBuildData(dir: string): BuildData {
     };
   });
   const keys = new Set(updates.map((u) => u.update));
-  const cves = rows(dir, 'cves.csv').map(({ r, line }): CveRow => {
+  const cves = rows(read, 'cves.csv').map(({ r, line }): CveRow => {
     const f = 'cves.csv';
     if (!/^CVE-\d{4}-\d{4,}$/.test(r.cve)) fail(f, line, `bad CVE id ${r.cve}`);
     if (r.fixed_by !== 'config' && !keys.has(r.fixed_by)) fail(f, line, `unknown update ${r.fixed_by}`);
@@ -137,7 +137,7 @@ export function loadBuildData(dir: string): BuildData {
       note: r.note || null,
     };
   });
-  const families = rows(dir, 'families.csv').map(({ r, line }): FamilyRow => {
+  const families = rows(read, 'families.csv').map(({ r, line }): FamilyRow => {
     const sourcesOf = words(r.sources);
     checkSources('families.csv', line, sourcesOf);
     if (!cves.some((c) => c.family === r.id)) fail('families.csv', line, `family ${r.id} has no CVE`);
@@ -147,8 +147,8 @@ export function loadBuildData(dir: string): BuildData {
   return { sources, updates, cves, families };
 }
 
-function rows(dir: string, file: string): { r: Record<string, string>; line: number }[] {
-  const lines = readFileSync(dir + file, 'utf8').split(/\r?\n/);
+function rows(read: (file: string) => string, file: string): { r: Record<string, string>; line: number }[] {
+  const lines = read(file).split(/\r?\n/);
   const header = splitCsvLine(lines[0]);
   const out: { r: Record<string, string>; line: number }[] = [];
   for (let i = 1; i < lines.length; i++) {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
+import { SINGLE_FILE } from '../packaged.js';
 import { COMMANDS } from './commands/index.js';
 import { ERROR_PREFIX, EXIT, UsageError } from './errors.js';
 
@@ -9,7 +10,7 @@ async function main(argv: string[]): Promise<number> {
   program
     .name('exhunt')
     .description('Hunt for Exchange ProxyLogon / ProxyShell / ProxyNotShell / OWASSRF exploitation in server evidence')
-    .version(VERSION)
+    .version(SINGLE_FILE ? `${VERSION} (single-file executable, Node ${process.version}, ${process.platform}-${process.arch})` : VERSION)
     .exitOverride()
     .configureOutput({
       writeErr: (s) => process.stderr.write(s),

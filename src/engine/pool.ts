@@ -6,14 +6,22 @@ import type { EvidenceFile } from '../evidence/file.js';
 import { scanFile, type FileTaskResult } from './file-task.js';
 import type { Prepared } from './registry.js';
 import { emptyResult, type ScanOptions } from './types.js';
+import { SINGLE_FILE, singleFileWorker } from '../packaged.js';
 
-const WORKER_URL = new URL('./worker.js', import.meta.url);
-const COMPILED = import.meta.url.endsWith('.js');
+// The single-file executable has no worker file on disk: its bundled worker script runs with `eval` (and its
+// import.meta.url is undefined, hence the short circuit).
+const COMPILED = SINGLE_FILE || import.meta.url.endsWith('.js');
 /** Below this much evidence, starting workers (and loading rule data in each) costs more than it saves. */
 const WORKERS_FROM_BYTES = 64 * 1024 * 1024;
 /** Small files travel to a worker in batches: one message per file costs more than scanning it. */
 const BATCH_FILES = 64;
 const BATCH_BYTES = 8 * 1024 * 1024;
+
+function startWorker(options: ScanOptions): Worker {
+  const settings = { workerData: options, resourceLimits: { maxYoungGenerationSizeMb: 12 } };
+  const bundled = singleFileWorker();
+  return bundled ? new Worker(bundled, { ...settings, eval: true }) : new Worker(new URL('./worker.js', import.meta.url), settings);
+}
 
 function defaultJobs(): number {
   return Math.max(1, availableParallelism());
@@ -75,7 +83,7 @@ export class FilePool {
     }
     // A small young generation per worker: scans allocate short-lived line strings, and the default (tens of MB per
     // isolate) is what pushed two workers past the memory budget.
-    while (this.workers.length < Math.min(jobs, queue.length)) this.workers.push(new Worker(WORKER_URL, { workerData: options, resourceLimits: { maxYoungGenerationSizeMb: 12 } }));
+    while (this.workers.length < Math.min(jobs, queue.length)) this.workers.push(startWorker(options));
     let next = 0;
     await Promise.all(
       this.workers.map(async (w) => {

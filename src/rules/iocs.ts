@@ -2,7 +2,7 @@
 // CSV `type,value[,comment]` or a STIX 2.1 bundle), loaded into one IocStore per scan and passed to the rules
 // in their RuleContext (workers load their own from the same options).
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { packageText } from '../packaged.js';
 import type { LogRecord } from '../model.js';
 import { REF } from './references.js';
 import type { RecordRule, RuleHit } from './types.js';
@@ -70,7 +70,6 @@ export class IocFileError extends Error {
   override name = 'IocFileError';
 }
 
-const DATA_DIR = fileURLToPath(new URL('../../data/iocs/', import.meta.url));
 
 /** Minimal RFC 4180 reader (quoted fields, doubled quotes, CRLF or LF). */
 export function parseCsv(text: string): string[][] {
@@ -120,9 +119,9 @@ export function iisUaKey(ua: string): string {
   return ua.replace(/ /g, '+').toLowerCase();
 }
 
-function loadBuiltins(dir: string): IocStore {
+function loadBuiltins(): IocStore {
   const st = emptyStore();
-  const read = (f: string) => csvObjects(readFileSync(dir + f, 'utf8'));
+  const read = (f: string) => csvObjects(packageText(`data/iocs/${f}`));
   for (const r of read('hashes.csv')) st.hashes.set(r.sha256.toLowerCase(), { source: r.source, note: r.family });
   for (const r of read('ips.csv'))
     pushTo(st.ips, r.ip, { source: r.source, note: r.role, from: r.window_start || null, until: r.window_end || null });
@@ -268,7 +267,7 @@ function mergeInto(base: IocStore): IocStore {
 
 /** The shipped IOC lists (data/iocs/). */
 export function builtinIocs(): IocStore {
-  return loadBuiltins(DATA_DIR);
+  return loadBuiltins();
 }
 
 /**

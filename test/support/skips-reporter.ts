@@ -7,7 +7,8 @@ export default class SkipsReporter implements Reporter {
 
   onTestCaseResult(test: TestCase): void {
     const r = test.result();
-    if (r.state !== 'skipped') return;
+    // Only skips decided while running (ctx.skip); a filtered-out (-t) or it.skip test is not one.
+    if (r.state !== 'skipped' || test.options.mode !== 'run') return;
     const why = r.note ?? 'NO REASON GIVEN';
     const names = this.reasons.get(why) ?? [];
     names.push(test.fullName);

@@ -1,8 +1,7 @@
 // Microsoft's known-good file hashes per Exchange build, in the compact form built by
 // scripts/build-baselines.mjs (data/baselines/exchange-baselines.tsv.gz).
-import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { fileURLToPath } from 'node:url';
+import { packageBytes } from '../../packaged.js';
 
 export interface Baseline {
   builds: string[];
@@ -10,7 +9,7 @@ export interface Baseline {
   paths: Map<string, Map<string, number>>;
 }
 
-const FILE = fileURLToPath(new URL('../../../data/baselines/exchange-baselines.tsv.gz', import.meta.url));
+const FILE = 'data/baselines/exchange-baselines.tsv.gz';
 
 function parseBaseline(text: string): Baseline {
   const out: Baseline = { builds: [], paths: new Map() };
@@ -30,7 +29,7 @@ function parseBaseline(text: string): Baseline {
 
 let cached: Baseline | null = null;
 export function baseline(): Baseline {
-  return (cached ??= parseBaseline(gunzipSync(readFileSync(FILE)).toString('utf8')));
+  return (cached ??= parseBaseline(gunzipSync(packageBytes(FILE)).toString('utf8')));
 }
 
 const BUILD_SEGMENT = /^1[45]\.\d{1,2}\.\d{1,4}(\.\d{1,4})?$/;
@@ -81,7 +80,7 @@ export function shippedAuthUrls(): Set<string> {
   if (webNames) return webNames;
   // Read from the text, not baseline(): the IIS rules need these few names, not a 21,000-entry map per worker.
   webNames = new Set();
-  for (const line of gunzipSync(readFileSync(FILE)).toString('utf8').split('\n')) {
+  for (const line of gunzipSync(packageBytes(FILE)).toString('utf8').split('\n')) {
     const p = line.slice(0, line.indexOf('\t'));
     const m = /^frontend\\httpproxy\\(owa|ecp)\\auth\\([^\\]+)$/.exec(p);
     if (m) webNames.add(`/${m[1]}/auth/${m[2]}`);
