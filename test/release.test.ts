@@ -4,7 +4,7 @@
 // installed, runs the same scan). Skipped, saying why, until `npm run release` has been run (.ci/run does).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -160,12 +160,12 @@ describe('npm run release', () => {
     expect(buf.includes('NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2:1')).toBe(true);
   });
 
-  it('exhunt-win-x64.exe runs --version and the example scan under wine, same report', (ctx) => {
+  it('exhunt-win-x64.exe runs --version, the example scan (same report) and scan --local under wine', (ctx) => {
     needRelease(ctx);
     ctx.skip(WINE === undefined, 'wine64 is not installed (Debian package wine64; scripts/setup-test-deps.sh installs it)');
     const dir = mkdtempSync(join(tmpdir(), 'exhunt-wine-'));
     // Wine's pipes are not usable as Node's stdio: output goes to files (a shell redirect).
-    const env = { WINEDEBUG: '-all', WINEPREFIX: join(tmpdir(), 'exhunt-wineprefix') };
+    const env = { WINEDEBUG: '-all', WINEPREFIX: join(tmpdir(), 'exhunt-wineprefix'), ExchangeInstallPath: 'C:\\Program Files\\Microsoft\\Exchange Server\\V15\\' };
     // Node 20 needs Windows 8.1 or later; a new wine prefix says Windows 7.
     if (!existsSync(env.WINEPREFIX)) expect(run(WINE!, ['winecfg', '/v', 'win10'], { env }).code).toBe(0);
     const sh = (args: string) => run('sh', ['-c', `"${WINE}" "${WIN}" ${args} >"${dir}/out.txt" 2>"${dir}/err.txt"`], { env });
@@ -175,5 +175,18 @@ describe('npm run release', () => {
     expect(r.code, readFileSync(join(dir, 'err.txt'), 'utf8')).toBe(1);
     const report = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8')) as ScanReport;
     expect(comparable(report)).toEqual(reference());
+
+    // scan --local on a wine drive C: laid out as the compromised example server (ExchangeInstallPath as set by
+    // Exchange setup): the same web shells and the same rules fire as for the copied evidence.
+    const drive = join(env.WINEPREFIX, 'drive_c');
+    cpSync(join(EXAMPLES[0], 'C'), drive, { recursive: true });
+    const l = sh(`scan --local --json "${dir}/local.json"`);
+    const err = readFileSync(join(dir, 'err.txt'), 'utf8');
+    expect(l.code, err).toBe(1);
+    expect(err).toContain('Exchange install folder: C:\\Program Files\\Microsoft\\Exchange Server\\V15\\ (%ExchangeInstallPath%)');
+    const host = (JSON.parse(readFileSync(join(dir, 'local.json'), 'utf8')) as ScanReport).hosts[0];
+    const mail01 = (reference() as ScanReport).hosts[0];
+    expect(host.verdict).toBe('compromised');
+    expect(new Set(host.findings.map((f) => f.rule))).toEqual(new Set(mail01.findings.map((f) => f.rule)));
   });
 });

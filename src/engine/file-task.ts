@@ -1,6 +1,7 @@
 // Scanning one evidence file: classify it with every scanner, run the ones that claim it. Runs inside workers.
 import type { Skipped } from '../model.js';
 import { readHead, type EvidenceFile } from '../evidence/file.js';
+import { unreadableHint } from '../evidence/local.js';
 import type { Prepared } from './registry.js';
 import { emptyResult, type FileScanResult, type ScanOptions } from './types.js';
 
@@ -24,7 +25,8 @@ export async function scanFile(file: EvidenceFile, options: ScanOptions, prepare
   try {
     head = await readHead(file, HEAD_BYTES);
   } catch (err) {
-    skip(`not readable: ${describe(err)}`);
+    const hint = unreadableHint(file.rel, (err as NodeJS.ErrnoException).code);
+    skip(`not readable: ${describe(err)}${hint ? `; ${hint}` : ''}`);
     return out;
   }
   for (const scanner of prepared.scanners) {

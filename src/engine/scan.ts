@@ -36,6 +36,8 @@ export interface ScanRequest {
   onProgress?: (p: Progress) => void;
   /** The command line, recorded in the report. */
   command?: string[];
+  /** Walk only these folders below each PATH (`scan --local`: the evidence folders of this machine). */
+  only?: string[];
 }
 
 export function scanOptions(partial: Partial<ScanOptions> = {}): ScanOptions {
@@ -50,7 +52,7 @@ export async function scan(req: ScanRequest): Promise<ScanReport> {
   const hosts: HostResult[] = [];
   try {
     for (let i = 0; i < req.paths.length; i++) {
-      hosts.push(await scanHost(req.paths[i], i, req.paths.length, pool, options, prepared, req.onProgress));
+      hosts.push(await scanHost(req.paths[i], i, req.paths.length, pool, options, prepared, req.onProgress, req.only));
     }
   } finally {
     await Promise.all([pool.close(), closeZips()]);
@@ -72,10 +74,11 @@ async function scanHost(
   options: ScanOptions,
   prepared: Prepared,
   onProgress?: (p: Progress) => void,
+  only?: string[],
 ): Promise<HostResult> {
   const t0 = performance.now();
   const skipped: Skipped[] = [];
-  const listed = await listInput(input, skipped);
+  const listed = await listInput(input, skipped, only);
   const collection = mapCollection(listed ?? [], skipped);
   const files = skipOldLogs(collection.files, options.since, skipped);
   const folderName = basename(resolve(input)).replace(/\.zip$/i, '');
@@ -135,9 +138,9 @@ async function scanHost(
  * The host's evidence files. A container that cannot be listed (a truncated or corrupt zip) costs this host only:
  * it is named in skipped and the other hosts are still scanned and reported.
  */
-async function listInput(input: string, skipped: Skipped[]): Promise<EvidenceFile[] | null> {
+async function listInput(input: string, skipped: Skipped[], only?: string[]): Promise<EvidenceFile[] | null> {
   try {
-    return await listEvidence(resolve(input), skipped);
+    return await listEvidence(resolve(input), skipped, only);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     skipped.push({ path: basename(input), reason: `evidence not readable, host not scanned: ${e.code ? `${e.code}: ` : ''}${e.message ?? String(err)}` });

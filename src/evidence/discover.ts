@@ -22,9 +22,10 @@ function toRel(root: string, abs: string): string {
 
 /**
  * Lists every file of one host's evidence: a folder (walked recursively, symbolic links not followed), a single
- * file, or a zip container (its entries, read in place). Nothing is opened for writing.
+ * file, or a zip container (its entries, read in place). Nothing is opened for writing. `only`: walk just these
+ * folders below a folder input (paths stay relative to the input), e.g. for `scan --local`.
  */
-export async function listEvidence(input: string, skipped: Skipped[]): Promise<EvidenceFile[]> {
+export async function listEvidence(input: string, skipped: Skipped[], only?: readonly string[]): Promise<EvidenceFile[]> {
   const st = await lstat(input);
   if (st.isSymbolicLink()) {
     skipped.push({ path: basename(input), reason: 'symbolic link given as input: not followed' });
@@ -63,6 +64,7 @@ export async function listEvidence(input: string, skipped: Skipped[]): Promise<E
     subdirs.sort();
     for (const s of subdirs) await walk(s);
   };
-  await walk(input);
+  if (only) for (const sub of only) await walk(join(input, sub));
+  else await walk(input);
   return files.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
 }

@@ -17,6 +17,7 @@ import { renderTimesketch } from '../../report/timesketch.js';
 import { renderStix } from '../../report/stix.js';
 import { IocFileError, loadIocs } from '../../rules/iocs.js';
 import { yaraEngine } from '../../rules/files/yara.js';
+import { findLocalEvidence, type LocalEvidence } from '../../evidence/local.js';
 
 interface ScanFlags {
   json?: string;
@@ -33,6 +34,7 @@ interface ScanFlags {
   quiet?: boolean;
   ioc: string[];
   yara?: string;
+  local?: boolean;
 }
 
 /** A calendar date (or ISO date-time) that really exists: 2021-13-45 and 2021-02-30 are refused, not rolled over. */
@@ -93,6 +95,16 @@ async function checkIocAndYara(flags: ScanFlags): Promise<void> {
   }
 }
 
+/** --local: this Windows machine's evidence folders, said on stderr. */
+function localEvidence(args: string[], flags: ScanFlags): LocalEvidence {
+  if (args.length || flags.hostsFrom) throw new UsageError('--local scans this machine: give no PATH or --hosts-from with it');
+  const local = findLocalEvidence(process.platform, process.env);
+  if (!local) throw new UsageError(`--local works only on Windows, on the Exchange server itself (this is ${process.platform}); here, scan evidence copied off the server: exhunt scan PATH`);
+  if (!local.only.length) throw new UsageError(`--local: no Exchange, IIS or event-log folders found:\n  ${local.notes.join('\n  ')}`);
+  if (!flags.quiet) process.stderr.write(`exhunt: --local scans ${local.root} in place:\n  ${local.notes.join('\n  ')}\n`);
+  return local;
+}
+
 /** Exit 1 when anything worth a look was found (informational findings alone do not count). */
 function exitCodeFor(report: ScanReport): number {
   return report.hosts.some((h) => h.findings.some((f) => SEVERITY_RANK[f.severity] > SEVERITY_RANK.info)) ? EXIT.FINDINGS : EXIT.CLEAN;
@@ -111,6 +123,7 @@ export function registerScan(program: Command): void {
     .option('--timesketch <FILE>', 'write JSON Lines Timesketch imports as is: one line per finding and per timeline event')
     .option('--stix <FILE>', 'write the indicators found (attacker IPs, web shells, user agents) as a STIX 2.1 bundle with sightings per host')
     .option('--hosts-from <DIR>', 'also scan each subfolder or .zip of DIR as one host (sorted by name)')
+    .option('--local', 'Windows: scan this machine in place (Exchange install folder, IIS logs and web root, IIS config, event logs)')
     .option('--since <DATE>', 'start of the exposure window the logs must cover (YYYY-MM-DD)', DEFAULT_SINCE.slice(0, 10))
     .option('-j, --jobs <N>', 'worker threads (default: one per core)')
     .option('--ioc <FILE>', 'extra IOC file (CSV or STIX 2.1 bundle); repeatable', collect, [])
@@ -124,6 +137,7 @@ Every FILE option takes - for stdout (one at a time; the terminal summary is the
 
 Examples:
   exhunt scan E:\\cases\\mail01.zip --html mail01.html
+  exhunt-win-x64.exe scan --local --html report.html     (on the Exchange server, as Administrator)
   exhunt scan --hosts-from /cases/fleet --since 2021-01-01 --json fleet.json --csv out --csv-bom
   exhunt scan /cases/mail01 --timesketch mail01.jsonl --stix mail01.stix.json --ndjson -
 
@@ -133,7 +147,8 @@ Evidence is only read, never written.`,
     .action(async (args: string[], flags: ScanFlags, cmd: Command) => {
       const since = parseSince(flags.since);
       const toStdout = claimStdout({ '--json': flags.json, '--csv': flags.csv, '--html': flags.html, '--ndjson': flags.ndjson, '--timesketch': flags.timesketch, '--stix': flags.stix });
-      const paths = [...args, ...(flags.hostsFrom ? await hostsFrom(flags.hostsFrom) : [])];
+      const local = flags.local ? localEvidence(args, flags) : null;
+      const paths = local ? [local.root] : [...args, ...(flags.hostsFrom ? await hostsFrom(flags.hostsFrom) : [])];
       if (!paths.length) throw new UsageError('scan: give at least one PATH, or --hosts-from DIR');
       const missing = paths.filter((p) => !existsSync(p));
       if (missing.length) throw new UsageError(`no such file or folder: ${missing.join(', ')}`);
@@ -148,6 +163,7 @@ Evidence is only read, never written.`,
         options: { since, iocFiles: flags.ioc, yaraRules: flags.yara ?? null },
         onProgress,
         command: ['exhunt', ...cmd.parent!.args],
+        only: local?.only,
       });
       if (onProgress) process.stderr.write('\r\x1b[K');
       if (flags.json) await writeOutput(flags.json, renderJson(report));

@@ -1,0 +1,66 @@
+// scan --local: where a Windows Exchange server keeps its evidence (environment, registry, applicationHost.config),
+// and what a user is told about live event logs the Event Log service will not share.
+import { describe, expect, it } from 'vitest';
+import { findLocalEvidence, iisLogFolders, unreadableHint } from '../src/evidence/local.js';
+import { exhunt } from './support/cli.js';
+
+const ENV = { SystemDrive: 'C:', SystemRoot: 'C:\\Windows' };
+const EXCHANGE = 'C:\\Program Files\\Microsoft\\Exchange Server\\V15\\';
+// Site defaults as IIS 10 writes them, plus one site moved to another folder.
+const APPHOST = `<configuration><system.applicationHost><sites>
+  <site name="Default Web Site" id="1"><logFile directory="D:\\IISLogs" /></site>
+  <siteDefaults><logFile logFormat="W3C" directory="%SystemDrive%\\inetpub\\logs\\LogFiles" /></siteDefaults>
+</sites></system.applicationHost></configuration>`;
+
+describe('scan --local: finding the evidence', () => {
+  it('uses ExchangeInstallPath, the IIS log folders of applicationHost.config, inetpub, IIS config and winevt', () => {
+    const env = { ...ENV, ExchangeInstallPath: EXCHANGE };
+    const local = findLocalEvidence('win32', env, () => null, () => true, () => APPHOST)!;
+    expect(local.root).toBe('C:\\');
+    expect(local.only).toEqual([
+      'Program Files\\Microsoft\\Exchange Server\\V15',
+      'inetpub\\logs\\LogFiles',
+      'inetpub',
+      'Windows\\System32\\inetsrv\\config',
+      'Windows\\System32\\winevt\\Logs',
+    ]);
+    expect(local.notes).toContain('IIS logs: D:\\IISLogs is not on the system drive C:\\: scan it as its own PATH');
+    expect(local.notes[0]).toBe(`Exchange install folder: ${EXCHANGE} (%ExchangeInstallPath%)`);
+  });
+
+  it('falls back to the registry, and says what it did not find', () => {
+    const asked: string[] = [];
+    const reg = (key: string, value: string) => (asked.push(`${key} ${value}`), 'E:\\Exchange\\V15\\');
+    const local = findLocalEvidence('win32', ENV, reg, (p) => !p.includes('winevt'), () => null)!;
+    expect(asked).toEqual(['HKLM\\SOFTWARE\\Microsoft\\ExchangeServer\\v15\\Setup MsiInstallPath']);
+    expect(local.notes).toContain('Exchange install folder: E:\\Exchange\\V15\\ is not on the system drive C:\\: scan it as its own PATH');
+    expect(local.notes).toContain('event logs: C:\\Windows\\System32\\winevt\\Logs does not exist');
+    expect(local.only).toEqual(['inetpub\\logs\\LogFiles', 'inetpub', 'Windows\\System32\\inetsrv\\config']);
+    const none = findLocalEvidence('win32', ENV, () => null, () => true, () => null)!;
+    expect(none.notes[0]).toBe('Exchange install folder: not found (registry ExchangeServer\\v15\\Setup MsiInstallPath); is Exchange installed here?');
+  });
+
+  it('reads the default IIS log folder when the config names none', () => {
+    expect(iisLogFolders(null, ENV)).toEqual(['C:\\inetpub\\logs\\LogFiles']);
+    expect(iisLogFolders(APPHOST, ENV)).toEqual(['D:\\IISLogs', 'C:\\inetpub\\logs\\LogFiles']);
+  });
+
+  it('is refused, saying why, off Windows', () => {
+    expect(findLocalEvidence('linux', ENV)).toBeNull();
+    const r = exhunt(['scan', '--local']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^exhunt: --local works only on Windows, on the Exchange server itself \(this is linux\)/);
+    expect(exhunt(['scan', '--local', 'examples/evidence/mail02-clean']).stderr).toMatch(/give no PATH/);
+  });
+});
+
+describe('live event logs', () => {
+  it('name the wevtutil export for a locked .evtx, and nothing for other files or errors', () => {
+    expect(unreadableHint('Windows/System32/winevt/Logs/Microsoft-Windows-Sysmon%4Operational.evtx', 'EBUSY')).toBe(
+      'live event log held open by the Windows Event Log service: export it with  wevtutil epl "Microsoft-Windows-Sysmon/Operational" C:\\exhunt\\Microsoft-Windows-Sysmon%4Operational.evtx  (or run collector\\Collect-ExchangeEvidence.ps1) and scan the copy',
+    );
+    expect(unreadableHint('Security.evtx', 'EPERM')).toMatch(/wevtutil epl "Security"/);
+    expect(unreadableHint('Security.evtx', 'ENOENT')).toBeNull();
+    expect(unreadableHint('inetpub/logs/u_ex210303.log', 'EBUSY')).toBeNull();
+  });
+});
