@@ -8,7 +8,7 @@ const SRC = join(import.meta.dirname, '..', 'src');
 
 /** Rank of each top-level module or folder of src/: an import may go to the same rank or lower, never higher. */
 const RANK: Record<string, number> = {
-  model: 0, semantics: 0, version: 0,
+  model: 0, semantics: 0, version: 0, packaged: 0,
   evidence: 1, parsers: 1, builds: 1,
   rules: 2, search: 2, mitigations: 2,
   engine: 3, response: 3, remote: 3, report: 3,
