@@ -37,8 +37,8 @@ function expand(path: string, env: Env): string {
 /** IIS log folders from applicationHost.config (site defaults and per site), else IIS's default. */
 export function iisLogFolders(config: string | null, env: Env): string[] {
   const dirs = new Set<string>();
-  // Linear: attribute values have no quotes inside.
-  for (const m of (config ?? '').matchAll(/<logFile\b[^>]*?\sdirectory="([^"]*)"/g)) dirs.add(expand(m[1], env));
+  // Linear: a match cannot run past the next `<`, so no start rescans what another start already scanned.
+  for (const m of (config ?? '').matchAll(/<logFile\b[^<>]*?\sdirectory="([^"<]*)"/g)) dirs.add(expand(m[1], env));
   if (dirs.size === 0) dirs.add(expand('%SystemDrive%\\inetpub\\logs\\LogFiles', env));
   return [...dirs];
 }
