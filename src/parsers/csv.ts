@@ -1,3 +1,29 @@
+// The one CSV reader: whole documents (IOC lists, data tables) with parseCsv, log lines with splitCsvLine.
+
+/** RFC 4180 document reader (quoted fields, doubled quotes, CRLF or LF). */
+export function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  const s = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (quoted) {
+      if (c === '"' && s[i + 1] === '"') (field += '"'), i++;
+      else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"' && field === '') quoted = true;
+    else if (c === ',') row.push(field), (field = '');
+    else if (c === '\n' || c === '\r') {
+      if (c === '\r' && s[i + 1] === '\n') i++;
+      row.push(field), rows.push(row), (row = []), (field = '');
+    } else field += c;
+  }
+  if (field !== '' || row.length > 0) row.push(field), rows.push(row);
+  return rows.filter((r) => !(r.length === 1 && r[0].trim() === ''));
+}
+
 /**
  * Splits one CSV line (RFC 4180: `"` quoting, `""` escapes). Exchange logs quote rarely, so the common case is a
  * plain split. An unterminated quote takes the rest of the line as the last value rather than failing.

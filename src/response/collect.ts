@@ -4,7 +4,7 @@
 // is recorded in the manifest instead of stopping the collection.
 import { createHash } from 'node:crypto';
 import { constants, createWriteStream } from 'node:fs';
-import { appendFile, lstat, mkdir, open, opendir, readdir, realpath, stat, utimes, writeFile } from 'node:fs/promises';
+import { appendFile, lstat, mkdir, open, readdir, realpath, stat, utimes, writeFile } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
@@ -24,6 +24,7 @@ import {
 } from '../evidence/case.js';
 import { custodyRecord, manifestCsv, sha256File, sha256Hex } from './custody.js';
 import { peFileVersion } from '../parsers/pe.js';
+import { walkFiles, type WalkOptions } from '../evidence/walk.js';
 
 export interface Volume {
   /** Drive letter on the server, upper case. */
@@ -182,27 +183,14 @@ interface Found extends Located {
 
 /** Walks a folder without following links; unreadable folders and links are reported, not fatal. */
 async function walkTree(base: Located, target: Target, out: Found[], errors: ManifestError[]): Promise<void> {
-  const visit = async (parts: string[], depth: number): Promise<void> => {
-    const abs = join(base.vol.root, ...parts);
-    const dir = await opendir(abs).catch((err: NodeJS.ErrnoException) => {
-      errors.push({ original: windowsPath(base.vol.drive, parts), error: `folder not readable: ${err.code ?? err.message}` });
-      return null;
-    });
-    if (!dir) return;
-    const subdirs: string[] = [];
-    for await (const d of dir) {
-      const childParts = [...parts, d.name];
-      if (d.isSymbolicLink()) {
-        errors.push({ original: windowsPath(base.vol.drive, childParts), error: 'symbolic link or junction: not followed' });
-      } else if (d.isDirectory()) {
-        if (depth > 0 || !target.top || target.top.test(d.name)) subdirs.push(d.name);
-      } else if (d.isFile() && (depth > 0 || !target.top) && (!target.filter || target.filter.test(d.name))) {
-        out.push({ vol: base.vol, parts: childParts, abs: join(abs, d.name) });
-      }
-    }
-    for (const s of subdirs.sort()) await visit([...parts, s], depth + 1);
-  };
-  await visit(base.parts, 0);
+  const root = join(base.vol.root, ...base.parts);
+  const original = (parts: readonly string[]) => windowsPath(base.vol.drive, [...base.parts, ...parts]);
+  const problem: WalkOptions['problem'] = (parts, kind, err) =>
+    errors.push({ original: original(parts), error: kind === 'link' ? 'symbolic link or junction: not followed' : `folder not readable: ${err?.code ?? err?.message}` });
+  const enter = (name: string, depth: number) => depth > 0 || !target.top || target.top.test(name);
+  for await (const f of walkFiles(root, { enter, problem })) {
+    if ((f.depth > 0 || !target.top) && (!target.filter || target.filter.test(f.name))) out.push({ vol: base.vol, parts: [...base.parts, ...f.parts], abs: f.abs });
+  }
 }
 
 async function findFiles(volumes: Volume[], exchange: Located | null, errors: ManifestError[]): Promise<Found[]> {

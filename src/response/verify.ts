@@ -1,11 +1,12 @@
 // `exhunt verify CASE`: re-hash every file of a case (folder or zip) against its manifest, read-only.
 import { createReadStream } from 'node:fs';
-import { lstat, opendir, readFile, stat } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
+import { lstat, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { CUSTODY_LOG, MANIFEST_CSV, MANIFEST_JSON, parseManifest, readManifestBytes, CaseFormatError } from '../evidence/case.js';
 import { listZip, openZipEntryStream } from '../evidence/zip.js';
 import { hashStream, sha256File, sha256Hex } from './custody.js';
+import { walkFiles, type WalkOptions } from '../evidence/walk.js';
 
 export interface Change {
   path: string;
@@ -62,14 +63,12 @@ function dirReader(root: string): CaseReader {
     },
     async paths() {
       const out: string[] = [];
-      const walk = async (dir: string): Promise<void> => {
-        for await (const d of await opendir(dir)) {
-          const full = join(dir, d.name);
-          if (d.isDirectory()) await walk(full);
-          else out.push(relative(root, full).split(sep).join('/'));
-        }
+      // A link in a case folder is listed (and then fails its hash check); an unreadable folder fails the check.
+      const problem: WalkOptions['problem'] = (parts, kind, err) => {
+        if (kind === 'link') out.push(parts.join('/'));
+        else throw err ?? new Error(`folder not readable: ${parts.join('/')}`);
       };
-      await walk(root);
+      for await (const f of walkFiles(root, { problem })) out.push(f.parts.join('/'));
       return out;
     },
     read: (p) => readFile(abs(p)).catch(() => null),

@@ -4,7 +4,7 @@
 import type { EvidenceValue, LogRecord } from '../model.js';
 import { MALFORMED_FIELD, iisUserAgent, percentDecode } from '../parsers/iis.js';
 import { shippedAuthUrls } from './files/baselines.js';
-import { IOC_IP_RULE, builtinIocs, iisUaKey, uaScopeFits, type IocStore } from './iocs.js';
+import { IOC_IP_RULE, builtinIocs, uaScopeFits, type IocStore } from './iocs.js';
 import { encodedLiteral } from './matchers.js';
 import { REF } from './references.js';
 import type { RecordRule, RuleContext, RuleHit, RuleMeta } from './types.js';

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { packageText } from '../packaged.js';
 import type { LogRecord } from '../model.js';
+import { parseCsv } from '../parsers/csv.js';
 import { REF } from './references.js';
 import type { RecordRule, RuleHit } from './types.js';
 
@@ -70,30 +71,6 @@ export class IocFileError extends Error {
   override name = 'IocFileError';
 }
 
-
-/** Minimal RFC 4180 reader (quoted fields, doubled quotes, CRLF or LF). */
-export function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  const s = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i];
-    if (quoted) {
-      if (c === '"' && s[i + 1] === '"') (field += '"'), i++;
-      else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"' && field === '') quoted = true;
-    else if (c === ',') row.push(field), (field = '');
-    else if (c === '\n' || c === '\r') {
-      if (c === '\r' && s[i + 1] === '\n') i++;
-      row.push(field), rows.push(row), (row = []), (field = '');
-    } else field += c;
-  }
-  if (field !== '' || row.length > 0) row.push(field), rows.push(row);
-  return rows.filter((r) => !(r.length === 1 && r[0].trim() === ''));
-}
 
 /** Rows of a CSV with a header, as objects. */
 function csvObjects(text: string): Array<Record<string, string>> {
