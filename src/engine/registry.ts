@@ -1,6 +1,8 @@
 // The scanners the engine runs, in order, for one rule set. Formats and rules come from src/rules/ruleset.ts.
 import { loadIocs } from '../rules/iocs.js';
 import { buildRuleSet, type RuleSet } from '../rules/ruleset.js';
+import { sigmaRules } from '../rules/sigma.js';
+import { readRuleFiles } from '../evidence/rule-files.js';
 import { fileSweepScanner } from './scanners/files.js';
 import { evtxScanner } from './scanners/evtx.js';
 import { iisConfigScanner } from './scanners/iis-config.js';
@@ -11,7 +13,7 @@ import type { ScanOptions, Scanner } from './types.js';
 export interface Prepared {
   rules: RuleSet;
   scanners: Scanner[];
-  /** Notes about --ioc values that could not be used. */
+  /** Notes about --ioc values and --rules files that could not be used. */
   notes: string[];
 }
 
@@ -19,9 +21,13 @@ export function scannersFor(rules: RuleSet): Scanner[] {
   return [textLogScanner(rules.formats, rules.recordRules, rules.context), evtxScanner, fileSweepScanner, iisConfigScanner];
 }
 
-/** Loads what the options name (IOC files) and builds the rule set; throws IocFileError for an unusable --ioc file. */
-export function prepare(options: ScanOptions): Prepared {
+/**
+ * Loads what the options name (IOC files, Sigma rule files) and builds the rule set; throws IocFileError or
+ * RuleFileError for a file that cannot be used at all (a Sigma rule it cannot read is a note).
+ */
+export async function prepare(options: ScanOptions): Promise<Prepared> {
   const { iocs, notes } = loadIocs(options.iocFiles);
-  const rules = buildRuleSet({ iocs, yara: options.yaraRules, ruleFiles: [] });
-  return { rules, scanners: scannersFor(rules), notes };
+  const sigma = sigmaRules(await readRuleFiles(options.ruleFiles ?? []));
+  const rules = buildRuleSet({ iocs, yara: options.yaraRules, ruleFiles: sigma.rules });
+  return { rules, scanners: scannersFor(rules), notes: [...notes, ...sigma.problems] };
 }

@@ -41,13 +41,13 @@ export interface ScanRequest {
 }
 
 export function scanOptions(partial: Partial<ScanOptions> = {}): ScanOptions {
-  return { since: partial.since ?? DEFAULT_SINCE, iocFiles: partial.iocFiles ?? [], yaraRules: partial.yaraRules ?? null };
+  return { since: partial.since ?? DEFAULT_SINCE, iocFiles: partial.iocFiles ?? [], yaraRules: partial.yaraRules ?? null, ruleFiles: partial.ruleFiles ?? [] };
 }
 
 export async function scan(req: ScanRequest): Promise<ScanReport> {
   const started = new Date().toISOString();
   const options = scanOptions(req.options);
-  const prepared = prepare(options);
+  const prepared = await prepare(options);
   const pool = new FilePool(req.jobs, options, prepared);
   const hosts: HostResult[] = [];
   try {

@@ -22,6 +22,8 @@ export interface ScanOptions {
   iocFiles: string[];
   /** YARA rules file given with --yara, if any. */
   yaraRules: string | null;
+  /** Sigma rule files or folders given with --rules (read through data/sigma/field-mapping.json). */
+  ruleFiles?: string[];
 }
 
 /**

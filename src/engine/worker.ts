@@ -7,16 +7,11 @@ import { prepare, type Prepared } from './registry.js';
 import type { ScanOptions } from './types.js';
 
 const options = workerData as ScanOptions;
-const prepared: Prepared | Error = (() => {
-  try {
-    return prepare(options);
-  } catch (err) {
-    return err instanceof Error ? err : new Error(String(err));
-  }
-})();
+const ready: Promise<Prepared | Error> = prepare(options).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
 
 parentPort?.on('message', async (msg: { files: EvidenceFile[] }) => {
   try {
+    const prepared = await ready;
     if (prepared instanceof Error) throw prepared;
     const results: FileTaskResult[] = [];
     for (const f of msg.files) results.push(await scanFile(f, options, prepared));

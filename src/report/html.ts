@@ -3,7 +3,7 @@
 // with textContent in the client script.
 import { createHash } from 'node:crypto';
 import { SEVERITY_RANK } from '../model.js';
-import type { Coverage, EvidenceValue, Finding, HostResult, Incident, ScanReport, Stage, TimelineEntry, Verdict } from '../model.js';
+import type { Coverage, EvidenceValue, Finding, HostResult, Incident, ScanReport, Stage, TimelineEntry } from '../model.js';
 import { STAGE_RANK } from '../semantics.js';
 import { CLIENT_JS } from './html-client.js';
 import { nextSteps, type NextStep } from './next-steps.js';

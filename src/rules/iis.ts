@@ -6,6 +6,8 @@ import { MALFORMED_FIELD, iisUserAgent, percentDecode } from '../parsers/iis.js'
 import { shippedAuthUrls } from './files/baselines.js';
 import { IOC_IP_RULE, builtinIocs, uaScopeFits, type IocStore } from './iocs.js';
 import { encodedLiteral } from './matchers.js';
+import { compileCondition, conditionNeedles, type Condition } from './conditions.js';
+import { sigmaFieldReader } from './sigma.js';
 import { REF } from './references.js';
 import type { RecordRule, RuleContext, RuleHit, RuleMeta } from './types.js';
 
@@ -162,7 +164,7 @@ interface IisHit extends Grade {
 
 /** An IIS rule from metadata and a matcher over the request view; adds evidence and known-client grading. */
 function iisRule(
-  meta: RuleMeta & Pick<RecordRule, 'needles' | 'iocNeedles' | 'lineTest'>,
+  meta: RuleMeta & Pick<RecordRule, 'needles' | 'iocNeedles' | 'lineTest' | 'condition' | 'attack'>,
   fn: (req: IisRequest, rec: LogRecord, ctx: RuleContext) => IisHit | null,
 ): RecordRule {
   return {
@@ -184,7 +186,7 @@ const PROXYLOGON = ['CVE-2021-26855', 'CVE-2021-27065'];
 const PROXYSHELL = ['CVE-2021-34473', 'CVE-2021-34523', 'CVE-2021-31207'];
 const PROXYNOTSHELL = ['CVE-2022-41040', 'CVE-2022-41082'];
 const OWASSRF = ['CVE-2022-41080', 'CVE-2022-41082'];
-const SIGMA_PL = 'SigmaHQ rules/web/webserver_generic/web_exchange_proxylogon.yml (67bce556-312f-4c81-9162-c3c9ff2599b2)';
+const SIGMA_PL = 'SigmaHQ rules-emerging-threats/2021/TA/HAFNIUM/web_exchange_exploitation_hafnium.yml (67bce556-312f-4c81-9162-c3c9ff2599b2)';
 const VOLEXITY = REF.volexity;
 const SIGBASE_PL = 'Neo23x0/signature-base yara/apt_hafnium_log_sigs.yar';
 const isOk = (s: number | null) => s !== null && s >= 200 && s < 400;
@@ -404,9 +406,23 @@ export function isPrivateIp(ip: string): boolean {
 
 // ---- the rule list -----------------------------------------------------------------------------------------
 
-const SIGMA_PS = 'SigmaHQ rules/web/webserver_generic/web_exchange_proxyshell.yml (23eee45e-…), web_exchange_proxyshell_successful.yml (992be1eb-…)';
+const SIGMA_PS = 'SigmaHQ rules-emerging-threats/2021/Exploits/ProxyShell-Exploit/web_exchange_proxyshell.yml (23eee45e-…), web_exchange_proxyshell_successful.yml (992be1eb-…)';
 const SIGBASE_PS = 'Neo23x0/signature-base yara/expl_proxyshell.yar (EXPL_Exchange_ProxyShell_Failed_Aug21_1, _Successful_Aug21_1)';
 const SIGBASE_PNS = 'Neo23x0/signature-base yara/expl_proxynotshell_owassrf_dec22.yar';
+
+/** PT-01 as data (it exports to Sigma): SigmaHQ's ProxyToken rule over the W3C fields, cs-uri-query = stem?query. */
+const PT01_CONDITION: Condition = {
+  all: [
+    {
+      any: [
+        { all: [{ field: 'cs-method', op: 'equals', values: ['POST'] }, { field: 'cs-uri-query', op: 'contains', values: ['/ecp/', '/RulesEditor/InboxRules.svc/NewObject'], all: true }] },
+        { field: 'cs-uri-query', op: 'contains', values: ['SecurityToken=', '/ecp/'], all: true },
+      ],
+    },
+    { field: 'sc-status', op: 'equals', values: ['500'] },
+  ],
+};
+const pt01 = compileCondition(PT01_CONDITION, sigmaFieldReader('webserver'));
 
 export const IIS_RULES: RecordRule[] = [
   plRule('PL-09', {
@@ -439,7 +455,7 @@ export const IIS_RULES: RecordRule[] = [
   iisRule(
     {
       id: 'PL-24', title: 'ECP DDIService SetObject Reset*VirtualDirectory (CVE-2021-27065 file write)', cves: PROXYLOGON, severity: 'critical', kind: 'exploitation',
-      references: ['SigmaHQ rules/web/webserver_generic/web_exchange_proxylogon_reset_virtual_directory.yml (effee1f6-…)', VOLEXITY],
+      references: ['SigmaHQ rules-emerging-threats/2021/Exploits/CVE-2021-26858/web_cve_2021_26858_iis_rce.yml (effee1f6-…)', VOLEXITY],
       description: 'The SetObject call with schema=Reset…VirtualDirectory writes the attacker-controlled OAB/vdir configuration to a file (the web shell).',
       needles: ['ddiservice.svc/setobject'],
     },
@@ -503,7 +519,7 @@ export const IIS_RULES: RecordRule[] = [
   iisRule(
     {
       id: 'WS-41', title: 'Command-execution keywords in a query string', cves: [], severity: 'critical', kind: 'webshell',
-      references: ['SigmaHQ rules/web/webserver_generic/web_webshell_keyword.yml (7ff9db12-…)'],
+      references: ['SigmaHQ rules/web/webserver_generic/web_win_webshells_in_access_logs.yml (7ff9db12-…)'],
       description: 'A query passes an OS command (whoami, cmd /c, powershell, net user …): a web shell being driven.',
       needles: SHELL_QUERY_NEEDLES,
     },
@@ -612,12 +628,12 @@ export const IIS_RULES: RecordRule[] = [
   }, (r) => r === 'PNS-04'),
   owRule('OW-01', {
     title: 'OWASSRF: /owa/<mailbox>@…/powershell', severity: 'critical',
-    references: ['SigmaHQ rules/web/webserver_generic/web_exchange_owassrf_exploitation.yml (181f49fa-…)', 'https://www.crowdstrike.com/blog/owassrf-exploit-analysis-and-recommendations/'],
+    references: ['SigmaHQ rules-emerging-threats/2022/Exploits/CVE-2022-41082/web_cve_2022_36804_exchange_owassrf_exploitation.yml (181f49fa-…)', 'https://www.crowdstrike.com/blog/owassrf-exploit-analysis-and-recommendations/'],
     description: 'PowerShell reached through the OWA frontend with an explicit-logon mailbox (CVE-2022-41080), 200 = commands ran.',
   }),
   owRule('OW-02', {
     title: 'OWASSRF public PoC (mastermailbox)', severity: 'critical',
-    references: ['SigmaHQ rules/web/webserver_generic/web_exchange_owassrf_poc_exploitation.yml (92d78c63-…)'],
+    references: ['SigmaHQ rules-emerging-threats/2022/Exploits/CVE-2022-41082/web_cve_2022_36804_exchange_owassrf_poc_exploitation.yml (92d78c63-…)'],
     description: 'The public OWASSRF PoC user agent and /owa/mastermailbox…/powershell path.',
   }),
   owRule('OW-03', {
@@ -628,15 +644,16 @@ export const IIS_RULES: RecordRule[] = [
   iisRule(
     {
       id: 'PT-01', title: 'ProxyToken: ECP request with SecurityToken / InboxRules NewObject answered 500', cves: ['CVE-2021-33766'], severity: 'high', kind: 'exploitation',
-      references: ['SigmaHQ rules/web/webserver_generic/web_exchange_proxytoken.yml (56973b50-…)', 'Neo23x0/signature-base (LOG_EXPL_ProxyToken_Exploitation_Aug21_1)'],
+      references: ['SigmaHQ rules-emerging-threats/2021/Exploits/CVE-2021-33766/web_cve_2021_33766_msexchange_proxytoken.yml (56973b50-…)', 'Neo23x0/signature-base (LOG_EXPL_ProxyToken_Exploitation_Aug21_1)'],
       description: 'ProxyToken lets an unauthenticated client change another mailbox\'s settings (e.g. add a forwarding rule) through ECP.',
-      needles: ['inboxrules.svc/newobject', 'securitytoken='],
+      needles: conditionNeedles(PT01_CONDITION) ?? [],
+      condition: PT01_CONDITION,
+      attack: ['attack.initial-access', 'attack.t1190'],
     },
-    (req) => {
-      const t = req.target;
-      const rulePost = req.method === 'POST' && t.includes('/ecp/') && t.includes('/ruleseditor/inboxrules.svc/newobject');
-      const token = t.includes('securitytoken=') && t.includes('/ecp/');
-      return (rulePost || token) && req.status === 500 ? { summary: `${req.method} ${req.stem} answered 500 (${rulePost ? 'InboxRules NewObject' : 'SecurityToken='})` } : null;
+    (req, rec) => {
+      if (!pt01(rec)) return null;
+      const rulePost = req.method === 'POST' && req.target.includes('/ruleseditor/inboxrules.svc/newobject');
+      return { summary: `${req.method} ${req.stem} answered 500 (${rulePost ? 'InboxRules NewObject' : 'SecurityToken='})` };
     },
   ),
   iisRule(

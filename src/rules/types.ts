@@ -1,5 +1,6 @@
 import type { EvidenceValue, Kind, LogRecord, Severity } from '../model.js';
 import type { IocStore } from './iocs.js';
+import type { Condition } from './conditions.js';
 
 /** What every detection declares about itself. Rules are data plus a small matcher. */
 export interface RuleMeta {
@@ -59,5 +60,14 @@ export interface RecordRule extends RuleMeta {
    * that no rule still wants is not parsed at all.
    */
   lineTest?: RegExp;
+  /**
+   * The rule as data, when it is written in the condition language (src/rules/conditions.ts) over the fields of its
+   * Sigma logsource: such a rule exports to Sigma (`exhunt rules export --sigma`). Code matchers have none.
+   */
+  condition?: Condition;
+  /** Where a rule imported from (or exportable to) Sigma came from. */
+  sigma?: { id: string; author: string; logsource: string; tags: string[] };
+  /** MITRE ATT&CK tags (`attack.t1190`, `attack.initial-access`) for the Sigma export. */
+  attack?: string[];
   match(rec: LogRecord, ctx: RuleContext): RuleHit | RuleHit[] | null;
 }

@@ -7,6 +7,7 @@ import { registerVerify } from './verify.js';
 import { registerEvtx } from './evtx.js';
 import { registerScan } from './scan.js';
 import { registerReport } from './report.js';
+import { registerRules } from './rules.js';
 
 /** Every subcommand registers itself here; one line each. */
-export const COMMANDS: Array<(program: Command) => void> = [registerScan, registerReport, registerMitigate, registerCollect, registerVerify, registerBuild, registerCheck, registerEvtx];
+export const COMMANDS: Array<(program: Command) => void> = [registerScan, registerReport, registerMitigate, registerCollect, registerVerify, registerBuild, registerCheck, registerEvtx, registerRules];

@@ -16,6 +16,8 @@ import { STDOUT, claimStdout, writeOutput } from '../output.js';
 import { renderTimesketch } from '../../report/timesketch.js';
 import { renderStix } from '../../report/stix.js';
 import { IocFileError, loadIocs } from '../../rules/iocs.js';
+import { sigmaRules } from '../../rules/sigma.js';
+import { readRuleFiles, RuleFileError } from '../../evidence/rule-files.js';
 import { yaraEngine } from '../../rules/files/yara.js';
 import { findLocalEvidence, type LocalEvidence } from '../../evidence/local.js';
 
@@ -35,6 +37,7 @@ interface ScanFlags {
   ioc: string[];
   yara?: string;
   local?: boolean;
+  rules: string[];
 }
 
 /** A calendar date (or ISO date-time) that really exists: 2021-13-45 and 2021-02-30 are refused, not rolled over. */
@@ -89,6 +92,18 @@ async function checkIocAndYara(flags: ScanFlags): Promise<void> {
     if (err instanceof IocFileError) throw new UsageError(`--ioc: ${err.message}`);
     throw err;
   }
+  if (flags.rules.length) {
+    let files;
+    try {
+      files = await readRuleFiles(flags.rules);
+    } catch (err) {
+      if (err instanceof RuleFileError) throw new UsageError(err.message);
+      throw err;
+    }
+    const { rules, problems } = sigmaRules(files);
+    for (const p of problems) process.stderr.write(`${ERROR_PREFIX} --rules: ${p}\n`);
+    if (rules.length === 0) throw new UsageError(`--rules: no usable Sigma rule in ${flags.rules.join(', ')}`);
+  }
   if (flags.yara) {
     const engine = await yaraEngine(flags.yara);
     if ('error' in engine) throw new UsageError(`--yara: ${engine.error}`);
@@ -128,6 +143,7 @@ export function registerScan(program: Command): void {
     .option('-j, --jobs <N>', 'worker threads (default: one per core)')
     .option('--ioc <FILE>', 'extra IOC file (CSV or STIX 2.1 bundle); repeatable', collect, [])
     .option('--yara <RULES>', 'also run these YARA rules over swept files')
+    .option('--rules <PATH>', 'also run Sigma rules (a .yml file or a folder of them) for IIS and MSExchange Management logs; repeatable', collect, [])
     .option('--no-color', 'no colour in the terminal summary')
     .option('-q, --quiet', 'no terminal summary')
     .addHelpText(
@@ -160,7 +176,7 @@ Evidence is only read, never written.`,
       const report = await scan({
         paths,
         jobs,
-        options: { since, iocFiles: flags.ioc, yaraRules: flags.yara ?? null },
+        options: { since, iocFiles: flags.ioc, yaraRules: flags.yara ?? null, ruleFiles: flags.rules },
         onProgress,
         command: ['exhunt', ...cmd.parent!.args],
         only: local?.only,

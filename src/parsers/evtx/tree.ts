@@ -65,28 +65,28 @@ export const XML_ENTITIES: ReadonlyMap<string, string> = new Map([
 
 const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
 /** Markup characters, and control and direction characters as references (a terminal must not run them). */
-const escape = (s: string): string =>
+const escapeXml = (s: string): string =>
   s.replace(/[&<>"\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => ESC[c] ?? `&#x${c.charCodeAt(0).toString(16).toUpperCase()};`);
 
 /** Serialises nodes as indented XML (elements with only element children get one child per line). */
 export function renderXml(nodes: readonly XmlNode[], indent = ''): string {
   let out = '';
   for (const n of nodes) {
-    if (typeof n === 'string') out += escape(n);
-    else if (!isElement(n)) out += `${indent}<?${escape(n.target)} ${escape(n.data)}?>\n`;
+    if (typeof n === 'string') out += escapeXml(n);
+    else if (!isElement(n)) out += `${indent}<?${escapeXml(n.target)} ${escapeXml(n.data)}?>\n`;
     else out += renderElement(n, indent);
   }
   return out;
 }
 
 function renderElement(e: XmlElement, indent: string): string {
-  const name = escape(e.name);
+  const name = escapeXml(e.name);
   let open = `${indent}<${name}`;
-  for (const a of e.attrs) open += ` ${escape(a.name)}="${escape(a.value)}"`;
+  for (const a of e.attrs) open += ` ${escapeXml(a.name)}="${escapeXml(a.value)}"`;
   if (e.children.length === 0) return `${open}/>\n`;
   const elementsOnly = e.children.every((c) => typeof c !== 'string');
   if (elementsOnly) return `${open}>\n${renderXml(e.children, indent + '  ')}${indent}</${name}>\n`;
   let inner = '';
-  for (const c of e.children) inner += typeof c === 'string' ? escape(c) : renderXml([c], '').replace(/\n$/, '');
+  for (const c of e.children) inner += typeof c === 'string' ? escapeXml(c) : renderXml([c], '').replace(/\n$/, '');
   return `${open}>${inner}</${name}>\n`;
 }

@@ -1,0 +1,91 @@
+// A small condition language over mapped record fields, for rules written as data (shipped declarative rules and
+// imported Sigma rules). Case: equals / contains / startswith / endswith compare case-insensitively (Sigma's rule);
+// `re` is case-sensitive unless `ignoreCase` is set, and runs on the linear-time matcher (evidence is hostile).
+// The prefilter needles are derived from the condition, so a rule written this way needs no hand-picked needles.
+import { linearRegex, type LinearRegex } from '../mitigations/linear-regex.js';
+
+export type Op = 'equals' | 'contains' | 'startswith' | 'endswith' | 're';
+
+export type Condition =
+  /** `field: null` = any value of the record (Sigma keywords). `all`: every value must hold, else any one. */
+  | { field: string | null; op: Op; values: string[]; all?: boolean; ignoreCase?: boolean }
+  | { any: Condition[] }
+  | { all: Condition[] }
+  | { not: Condition };
+
+/** How a condition reads a field from a record: the mapped value, or null when the record has none. */
+export type FieldReader<R> = (rec: R, field: string | null) => string | null;
+
+export type Test<R> = (rec: R) => boolean;
+
+function leafTest<R>(c: Extract<Condition, { op: Op }>, read: FieldReader<R>): Test<R> {
+  let one: (v: string) => boolean;
+  if (c.op === 're') {
+    const res: LinearRegex[] = c.values.map((p) => linearRegex(p, c.ignoreCase === true));
+    const tests = res.map((r) => (v: string) => r.test(v));
+    return (rec) => {
+      const v = read(rec, c.field);
+      return v !== null && (c.all ? tests.every((t) => t(v)) : tests.some((t) => t(v)));
+    };
+  }
+  const wants = c.values.map((x) => x.toLowerCase());
+  switch (c.op) {
+    case 'equals':
+      one = (v) => wants.includes(v);
+      break;
+    case 'contains':
+      one = (v) => (c.all ? wants.every((w) => v.includes(w)) : wants.some((w) => v.includes(w)));
+      break;
+    case 'startswith':
+      one = (v) => wants.some((w) => v.startsWith(w));
+      break;
+    case 'endswith':
+      one = (v) => wants.some((w) => v.endsWith(w));
+      break;
+  }
+  return (rec) => {
+    const v = read(rec, c.field);
+    return v !== null && one(v.toLowerCase());
+  };
+}
+
+/** Compiles a condition once into a test over records. Throws for a regex the linear matcher refuses. */
+export function compileCondition<R>(c: Condition, read: FieldReader<R>): Test<R> {
+  if ('op' in c) return leafTest(c, read);
+  if ('not' in c) {
+    const t = compileCondition(c.not, read);
+    return (rec) => !t(rec);
+  }
+  if ('any' in c) {
+    const ts = c.any.map((x) => compileCondition(x, read));
+    return (rec) => ts.some((t) => t(rec));
+  }
+  const ts = c.all.map((x) => compileCondition(x, read));
+  return (rec) => ts.every((t) => t(rec));
+}
+
+/**
+ * Literal pieces a matching record's raw line must contain: the longest run of each value between characters a log
+ * may write differently (space as `+`, `?` between URL stem and query, quotes, `%` escapes). Null when no literal is
+ * certain (a `not`, a regex, a value too short): the rule then needs every line of its format.
+ */
+export function conditionNeedles(c: Condition): string[] | null {
+  if ('op' in c) {
+    if (c.op === 're') return null;
+    const pieces = c.values.map((v) => v.toLowerCase().split(/[\s+?"'%&=]/).reduce((a, b) => (b.length > a.length ? b : a), ''));
+    if (pieces.some((p) => p.length < 3)) return null;
+    // `all`: any one value's piece must be there; pick the longest for the fewest candidates.
+    return c.all ? [pieces.reduce((a, b) => (b.length > a.length ? b : a))] : [...new Set(pieces)];
+  }
+  if ('not' in c) return null;
+  if ('any' in c) {
+    const parts = c.any.map(conditionNeedles);
+    return parts.some((p) => p === null) ? null : [...new Set(parts.flat() as string[])];
+  }
+  // All branches must hold: one branch's needles are enough; take the one whose shortest needle is longest (a
+  // status code like `500` would put every line through), then the fewest.
+  const parts = c.all.map(conditionNeedles).filter((p): p is string[] => p !== null);
+  if (parts.length === 0) return null;
+  const shortest = (p: string[]) => Math.min(...p.map((x) => x.length));
+  return parts.sort((a, b) => shortest(b) - shortest(a) || a.length - b.length)[0];
+}
