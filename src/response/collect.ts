@@ -4,7 +4,7 @@
 // is recorded in the manifest instead of stopping the collection.
 import { createHash } from 'node:crypto';
 import { constants, createWriteStream } from 'node:fs';
-import { appendFile, lstat, mkdir, open, readdir, realpath, stat, utimes, writeFile } from 'node:fs/promises';
+import { appendFile, lstat, mkdir, readdir, realpath, stat, utimes, writeFile } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';

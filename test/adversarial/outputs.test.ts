@@ -1,7 +1,7 @@
 // Hostile strings through every output: HTML (direction controls), CSV (terminal controls, colliding host names),
 // `evtx dump --xml` (controls), a closed pipe (EPIPE), and EVTX problem offsets of a truncated file.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
