@@ -1,4 +1,4 @@
-import { lstat, opendir, open } from 'node:fs/promises';
+import { lstat, opendir, } from 'node:fs/promises';
 import { basename, join, relative, sep } from 'node:path';
 import type { Skipped } from '../model.js';
 import { openEvidence, type EvidenceFile } from './file.js';
