@@ -93,7 +93,7 @@ export interface Skipped {
 
 /** A non-detection observation, e.g. a build number read from a log header. */
 export interface Fact {
-  kind: 'build' | 'hostname' | 'note' | 'mitigation';
+  kind: 'build' | 'hostname' | 'note' | 'mitigation' | 'config';
   value: string;
   source: SourceRef;
   time: string | null;

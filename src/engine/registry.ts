@@ -6,6 +6,7 @@ import { readRuleFiles } from '../evidence/rule-files.js';
 import { fileSweepScanner } from './scanners/files.js';
 import { evtxScanner } from './scanners/evtx.js';
 import { iisConfigScanner } from './scanners/iis-config.js';
+import { exchangeConfigScanner } from './scanners/exchange-config.js';
 import { textLogScanner } from './scanners/textlog.js';
 import type { ScanOptions, Scanner } from './types.js';
 
@@ -18,7 +19,7 @@ export interface Prepared {
 }
 
 export function scannersFor(rules: RuleSet): Scanner[] {
-  return [textLogScanner(rules.formats, rules.recordRules, rules.context), evtxScanner, fileSweepScanner, iisConfigScanner];
+  return [textLogScanner(rules.formats, rules.recordRules, rules.context), evtxScanner, fileSweepScanner, iisConfigScanner, exchangeConfigScanner];
 }
 
 /**

@@ -3,6 +3,7 @@
 // the committed file is stale. Only evidence-free metadata is printed: signature terms stay encoded in the source.
 import { createHash } from 'node:crypto';
 import { EXPOSURE_RULE_META } from '../rules/exposure.js';
+import { CONFIG_RULES } from '../rules/config-exposure.js';
 import { RECORD_RULES, TEXT_FORMATS } from '../rules/ruleset.js';
 import { EVTX_RULES } from '../rules/evtx.js';
 import { FILE_RULES } from '../rules/files/rules.js';
@@ -35,7 +36,7 @@ const FORMAT_TITLES: Record<string, string> = {
 
 /** Every rule definition, each once, from every source (record, EVTX, file and content rules, exposure). */
 export function catalogRules(): RuleMeta[] {
-  return [...RECORD_RULES, ...EVTX_RULES, ...Object.values(FILE_RULES), ...SIGNATURES, EXPOSURE_RULE_META, ...Object.values(MITIGATION_RULES)];
+  return [...RECORD_RULES, ...EVTX_RULES, ...Object.values(FILE_RULES), ...SIGNATURES, EXPOSURE_RULE_META, ...CONFIG_RULES, ...Object.values(MITIGATION_RULES)];
 }
 
 /**
@@ -63,6 +64,7 @@ export function catalogSections(): CatalogSection[] {
     { title: 'Event logs (EVTX)', rules: [...EVTX_RULES].sort(byId) },
     { title: 'Files on disk', rules: [...Object.values(FILE_RULES), ...SIGNATURES].sort(byId) },
     { title: 'Exposure (Exchange build)', rules: [EXPOSURE_RULE_META] },
+    { title: 'Exposure (configuration controls)', rules: CONFIG_RULES },
     { title: 'Mitigation state (IIS configuration)', rules: Object.values(MITIGATION_RULES) },
   ];
 }

@@ -3,6 +3,7 @@
 // file in the evidence?), and fold repeats (IOC matches). No file access: the engine passes what they need.
 import type { Fact, RawFinding } from '../model.js';
 import { EXPOSURE_RULE, exposureFindings } from './exposure.js';
+import { CONFIG_RULES, configExposureFindings } from './config-exposure.js';
 
 export interface HostContext {
   facts: readonly Fact[];
@@ -42,6 +43,13 @@ const BUILD_EXPOSURE: HostRule = {
   emits: [EXPOSURE_RULE],
   does: 'Adds one exposure finding from the build facts (log headers, ExSetup.exe, a collector manifest).',
   apply: (findings, ctx) => [...findings, ...exposureFindings(ctx.facts, ctx.since)],
+};
+
+/** EXP-EP … EXP-IISMOD: configuration controls on / off / unknown (src/rules/config-exposure.ts). */
+const CONFIG_EXPOSURE: HostRule = {
+  emits: CONFIG_RULES.map((r) => r.id),
+  does: 'Adds one exposure finding per configuration control the evidence shows (applicationHost.config, collected cmdlet output, registry exports).',
+  apply: (findings, ctx) => [...findings, ...configExposureFindings(ctx.facts)],
 };
 
 const MAX_LINES = 20;
@@ -92,7 +100,7 @@ const IOC_COLLAPSE: HostRule = {
 };
 
 /** In order: enrichment first, then findings of the whole host, then folding. */
-export const HOST_RULES: readonly HostRule[] = [OAB_FILE_IN_EVIDENCE, BUILD_EXPOSURE, IOC_COLLAPSE];
+export const HOST_RULES: readonly HostRule[] = [OAB_FILE_IN_EVIDENCE, BUILD_EXPOSURE, CONFIG_EXPOSURE, IOC_COLLAPSE];
 
 export function applyHostRules(rules: readonly HostRule[], findings: readonly RawFinding[], ctx: HostContext): RawFinding[] {
   return rules.reduce<RawFinding[]>((list, rule) => rule.apply(list, ctx), [...findings]);

@@ -151,6 +151,28 @@ function appPoolOutputs(root: XmlElement, file: EvidenceFile, out: FileScanResul
   }
 }
 
+/**
+ * applicationHost.config settings the configuration controls judge (src/rules/config-exposure.ts): Extended
+ * Protection per `<location>` (windowsAuthentication/extendedProtection@tokenChecking, IP-filter allowUnlisted) and
+ * every `globalModules` entry.
+ */
+function appHostConfigFacts(root: XmlElement, file: EvidenceFile): Fact[] {
+  const out: Fact[] = [{ kind: 'config', value: 'source applicationhost', source: { path: file.rel }, time: null, origin: 'applicationHost.config' }];
+  for (const loc of select(root, ['location'])) {
+    const path = (loc.attrs.path ?? '').replace(/\\/g, '/');
+    const ep = select(loc, ['system.webServer', 'security', 'authentication', 'windowsAuthentication', 'extendedProtection'])[0];
+    const ip = select(loc, ['system.webServer', 'security', 'ipSecurity'])[0];
+    if (!ep && !ip) continue;
+    const token = ep?.attrs.tokenChecking ?? '';
+    const line = (ep ?? ip)!.line;
+    out.push({ kind: 'config', value: `ep ${path}|${token}|${ip?.attrs.allowUnlisted ?? ''}`, source: { path: file.rel, line }, time: null, origin: 'applicationHost.config' });
+  }
+  for (const m of select(root, ['system.webServer', 'globalModules']).flatMap((g) => select(g, ['add']))) {
+    out.push({ kind: 'config', value: `iismodule ${m.attrs.name ?? ''}|${m.attrs.image ?? ''}`, source: { path: file.rel, line: m.line }, time: null, origin: 'applicationHost.config' });
+  }
+  return out;
+}
+
 /** Outbound rules that reach OWA: the OWA vdir web.config, or Default Web Site/owa in applicationHost.config. */
 function owaScopes(root: XmlElement, format: string, rel: string): { cfg: OutboundConfig; scope: string }[] {
   if (format === WEB_CONFIG) {
@@ -216,7 +238,10 @@ export const iisConfigScanner: Scanner = {
         if (s.rules.length > 0 || rs.siteRoot) familyOutputs(s, rs, file, out);
       }
     }
-    if (format === APPHOST) appPoolOutputs(root, file, out);
+    if (format === APPHOST) {
+      appPoolOutputs(root, file, out);
+      out.facts.push(...appHostConfigFacts(root, file));
+    }
     for (const o of owaScopes(root, format, file.rel)) owaCspOutputs(o.cfg, o.scope, file, out);
     return out;
   },

@@ -1,0 +1,272 @@
+// EXP-* configuration controls: a patched server can still be exposed by its configuration. From the `config`
+// facts (applicationHost.config, the collector's cmdlet JSON and registry exports) and the host's best build,
+// each control is on / off / unknown with the CVEs it leaves open and the exact fix (HealthChecker's checks,
+// reference security-updates.md §4). Exposure only: these findings never change the compromise verdict.
+import type { Fact, RawFinding, Severity } from '../model.js';
+import type { RuleMeta } from './types.js';
+import { withMeaning } from '../semantics.js';
+import { cveState } from '../builds/fixes.js';
+import { CVES } from '../builds/table.js';
+import type { Build } from '../builds/parse.js';
+import { bestBuild } from './exposure.js';
+
+export type ControlState = 'on' | 'off' | 'unknown';
+
+interface Control {
+  id: string;
+  title: string;
+  cves: string[];
+  description: string;
+  references: string[];
+}
+
+const HC = 'microsoft/CSS-Exchange Diagnostics/HealthChecker (commit f88378b1e): ';
+const CONTROLS = {
+  'EXP-EP': { title: 'Extended Protection', cves: ['CVE-2024-21410', 'CVE-2022-24516', 'CVE-2022-21979', 'CVE-2022-21980', 'CVE-2022-24477', 'CVE-2022-30134'], references: [`${HC}Invoke-AnalyzerSecurityExtendedProtectionConfigState.ps1`], description: 'Extended Protection (windowsAuthentication tokenChecking) per Exchange virtual directory against the expected value, from applicationHost.config; registry SuppressExtendedProtection; a build that cannot run EP. Off on any vdir = CVE-2024-21410 (KEV) open.' },
+  'EXP-AMSI': { title: 'AMSI integration and request-body scanning', cves: [], references: [`${HC}Invoke-AnalyzerSecurityAMSIConfigState.ps1`], description: 'Setting override Cafe\\HttpRequestFiltering\\Enabled=False turns AMSI request scanning off; AmsiRequestBodyScanning overrides turn body scanning on or off (Nov24SU+).' },
+  'EXP-SDS': { title: 'PowerShell serialization payload signing', cves: ['CVE-2023-36050', 'CVE-2023-36039', 'CVE-2023-36035', 'CVE-2023-36439'], references: [`${HC}Invoke-AnalyzerSecurityCveAddressedBySerializedDataSigning.ps1`], description: 'On from Nov23SU unless the override Data\\EnableSerializationDataSigning\\Enabled=False (2013: registry EnableSerializationDataSigning=1).' },
+  'EXP-EEMS': { title: 'Emergency Mitigation Service', cves: ['CVE-2026-42897'], references: [`${HC}Invoke-AnalyzerSecurityMitigationService.ps1`, 'Microsoft June 2026 SU announcement: EEMS cannot use configuration released July 2026 or later below Jun26SU'], description: 'Get-OrganizationConfig / Get-ExchangeServer MitigationsEnabled; a build below Jun26SU cannot receive mitigations released from July 2026 (interim mitigations such as M2.1.x for CVE-2026-42897 came this way).' },
+  'EXP-OVR': { title: 'Setting override that switches a fix off', cves: CVES.filter((c) => c.needs.some((n) => n.kind === 'override')).map((c) => c.cve), references: [`${HC}Analyzer/Security/Invoke-AnalyzerSecurityCveCheck.ps1 (override checks)`], description: 'An accepted setting override with the value that disables a security fix re-opens its CVE although the update is installed.' },
+  'EXP-HYBRID': { title: 'Dedicated Exchange hybrid application', cves: ['CVE-2025-53786'], references: [`${HC}Analyzer/Invoke-AnalyzerHybridInformation.ps1`, 'microsoft/CSS-Exchange Hybrid/ConfigureExchangeHybridApplication'], description: 'Hybrid organisations need the override Global\\ExchangeOnpremAsThirdPartyAppId and an enabled AzureAD AuthServer whose ApplicationIdentifier is the dedicated app (a GUID).' },
+  'EXP-DLDOM': { title: 'Download Domains', cves: ['CVE-2021-1730'], references: [`${HC}Analyzer/Security/Invoke-AnalyzerSecurityCve-2021-1730.ps1`], description: 'EnableDownloadDomains on, both OWA download host names set and different from the OWA URL hosts.' },
+  'EXP-IISMOD': { title: 'IIS modules outside Microsoft locations', cves: [], references: [`${HC}Invoke-AnalyzerIISModules.ps1`], description: 'globalModules whose image is not under %windir%\\System32\\inetsrv, the .NET Framework or the Exchange install folder: a native-module backdoor sits here. The Authenticode signature is not verified offline.' },
+} satisfies Record<string, Omit<Control, 'id'>>;
+export type ControlId = keyof typeof CONTROLS;
+
+export const CONFIG_RULES: RuleMeta[] = Object.entries(CONTROLS).map(([id, c]) => ({
+  id, title: c.title, cves: c.cves, severity: 'info', kind: 'exposure', references: c.references, description: c.description,
+}));
+
+interface Judged {
+  state: ControlState;
+  summary: string;
+  fix: string | null;
+  cves: string[];
+  evidence: Record<string, string | string[] | null>;
+  severity?: Severity;
+  source?: Fact;
+}
+
+const val = (facts: readonly Fact[], prefix: string) => facts.filter((f) => f.value.startsWith(prefix));
+const has = (facts: readonly Fact[], source: string) => facts.some((f) => f.value === `source ${source}`);
+const isFalse = (v: string) => v.trim().toLowerCase() === 'false';
+
+interface Override { path: string; value: string; fact: Fact }
+function overrides(facts: readonly Fact[]): Override[] {
+  return val(facts, 'override ').map((f) => {
+    const m = /^override (\S+?)=(\S*)/.exec(f.value);
+    return { path: m?.[1].toLowerCase() ?? '', value: m?.[2] ?? '', fact: f };
+  });
+}
+
+// ---- Extended Protection (HC-EP expected values: front end / back end) ----
+type Level = 'None' | 'Allow' | 'Require';
+const RANK: Record<Level, number> = { None: 0, Allow: 1, Require: 2 };
+const EXPECTED: Record<string, [Level | null, Level | null]> = {
+  api: ['Require', 'Require'], autodiscover: ['None', 'None'], ecp: ['Require', 'Require'], ews: ['Allow', 'Require'],
+  'microsoft-server-activesync': ['Allow', 'Require'], 'microsoft-server-activesync/proxy': [null, 'Require'], oab: ['Allow', 'Require'],
+  powershell: ['None', 'Require'], owa: ['Require', 'Require'], rpc: ['Require', 'Require'], mapi: ['Require', null],
+  pushnotifications: [null, 'Require'], rpcwithcert: [null, 'Require'], 'mapi/emsmdb': [null, 'Require'], 'mapi/nspi': [null, 'Require'],
+};
+const level = (s: string): Level => (/^require$/i.test(s) ? 'Require' : /^allow$/i.test(s) ? 'Allow' : 'None');
+const SSL_CAVEAT = 'Extended Protection does not work behind SSL offloading: keep TLS terminating on Exchange (SSL bridging) and Outlook Anywhere SSLOffloading off.';
+
+// HC-EP thresholds: [build part above which every build can, build part, minimum revision] per minor version.
+const EP_FLOOR: Record<number, [number, [number, number][]]> = { 2: [1118, [[1118, 11], [986, 28]]], 1: [2507, [[2507, 11], [2375, 30]]], 0: [1497, [[1497, 38]]] };
+
+/** Can the build run Extended Protection (Aug22SU code)? null when a CU-only build leaves it open. */
+function epCapable(b: Build | null): boolean | null {
+  if (!b || b.major !== 15) return null;
+  const [above, exact] = EP_FLOOR[b.minor];
+  if (b.build > above) return true;
+  const row = exact.find(([build]) => build === b.build);
+  if (b.precision === 'cu') return row ? null : false;
+  return row !== undefined && b.revision >= row[1];
+}
+
+function judgeEp(facts: readonly Fact[], build: Build | null): Judged | null {
+  const suppress = val(facts, 'reg SuppressExtendedProtection=').map((f) => f.value.split('=')[1])[0];
+  if (!has(facts, 'applicationhost')) {
+    if (suppress === undefined) return null;
+  }
+  const locs = new Map(val(facts, 'ep ').map((f) => {
+    const [path, token, allowUnlisted] = f.value.slice(3).split('|');
+    return [path.toLowerCase(), { token, allowUnlisted, fact: f }];
+  }));
+  const tokenOf = (path: string): string => {
+    for (let p = path; p.includes('/'); p = p.slice(0, p.lastIndexOf('/'))) {
+      const hit = locs.get(p);
+      if (hit && hit.token) return hit.token;
+    }
+    return locs.get(path.split('/')[0])?.token || 'None';
+  };
+  const low: string[] = [];
+  const checked: string[] = [];
+  let firstLow: Fact | undefined;
+  for (const [path, entry] of locs) {
+    const [site, ...rest] = path.split('/');
+    const vdir = rest.join('/');
+    const side = site === 'default web site' ? 0 : site === 'exchange back end' ? 1 : -1;
+    const expected = side === 0 || side === 1 ? EXPECTED[vdir]?.[side] : undefined;
+    if (!expected) continue;
+    const actual = level(tokenOf(path));
+    checked.push(`${path}=${actual}`);
+    const ipFiltered = side === 1 && vdir === 'ews' && entry.allowUnlisted.toLowerCase() === 'false';
+    if (RANK[actual] < RANK[expected] && !ipFiltered) {
+      low.push(`${path}: ${actual}, expected ${expected}`);
+      firstLow ??= entry.fact;
+    }
+  }
+  const capable = epCapable(build);
+  const cves = CONTROLS['EXP-EP'].cves;
+  const fix = `Enable Extended Protection with CSS-Exchange ExchangeExtendedProtectionManagement.ps1 (expected tokenChecking per virtual directory as listed) ${SSL_CAVEAT}`;
+  if (suppress !== undefined && suppress !== '0') {
+    return { state: 'off', cves, severity: 'high', summary: `Extended Protection is OFF: registry SuppressExtendedProtection=${suppress} disables it for every virtual directory.`, fix: 'Set HKLM\\SYSTEM\\CurrentControlSet\\Control\\Lsa\\SuppressExtendedProtection to 0 (or delete it), then restart IIS.', evidence: { suppress_extended_protection: suppress, checked } };
+  }
+  if (capable === false) return { state: 'off', cves, severity: 'high', summary: 'Extended Protection is OFF: the build cannot run it (below Aug22SU).', fix: `Install the latest update, then ${fix.charAt(0).toLowerCase()}${fix.slice(1)}`, evidence: { checked } };
+  if (low.length > 0) return { state: 'off', cves, severity: 'high', source: firstLow, summary: `Extended Protection is OFF or too weak on ${low.length} virtual director${low.length === 1 ? 'y' : 'ies'}: ${low.join('; ')}. CVE-2024-21410 (NTLM relay, exploited in the wild) stays open.`, fix, evidence: { below_expected: low, checked } };
+  if (checked.length === 0) return { state: 'unknown', cves, summary: 'Extended Protection: applicationHost.config holds no Exchange virtual directory settings.', fix: null, evidence: { checked } };
+  return { state: capable === null ? 'unknown' : 'on', cves, summary: `Extended Protection is ${capable === null ? 'configured as expected on every virtual directory, but the build is not known to run it' : 'ON as expected on every Exchange virtual directory'}. ${SSL_CAVEAT}`, fix: null, evidence: { checked } };
+}
+
+// ---- setting overrides ----
+function judgeAmsi(facts: readonly Fact[]): Judged | null {
+  if (!has(facts, 'get-settingoverride')) return null;
+  const ov = overrides(facts);
+  const off = ov.find((o) => o.path === 'cafe\\httprequestfiltering\\enabled' && isFalse(o.value));
+  const body = ov.filter((o) => o.path.startsWith('cafe\\amsirequestbodyscanning\\') || o.path.startsWith('amsirequestbodyscanning\\') || o.path.includes('\\amsirequestbodyscanning\\'));
+  const bodyText = body.length ? body.map((o) => `${o.path}=${o.value}`) : ['no AmsiRequestBodyScanning override (default)'];
+  if (off) return { state: 'off', cves: [], severity: 'medium', source: off.fact, summary: 'AMSI integration is OFF: setting override Cafe\\HttpRequestFiltering\\Enabled=False (requests are not scanned by the antivirus).', fix: `Remove-SettingOverride -Identity "${/name=(.*)$/.exec(off.fact.value)?.[1] ?? '<name>'}"; then Get-ExchangeDiagnosticInfo -Process Microsoft.Exchange.Directory.TopologyService -Component VariantConfiguration -Argument Refresh; restart IIS.`, evidence: { body_scanning: bodyText } };
+  return { state: 'on', cves: [], summary: `AMSI integration is ON (no override disables it). Request-body scanning: ${bodyText.join('; ')}. Whether the installed antivirus implements AMSI is not visible here.`, fix: null, evidence: { body_scanning: bodyText } };
+}
+
+function judgeSds(facts: readonly Fact[], build: Build | null): Judged | null {
+  const cves = CONTROLS['EXP-SDS'].cves;
+  if (build && build.minor === 0) {
+    const reg = val(facts, 'reg EnableSerializationDataSigning=')[0];
+    if (!reg && !has(facts, 'registry')) return null;
+    const on = reg?.value.endsWith('=1') ?? false;
+    return { state: on ? 'on' : 'off', cves, summary: `Serialization payload signing (Exchange 2013, registry) is ${on ? 'ON' : 'OFF'}.`, fix: on ? null : 'Set HKLM\\SOFTWARE\\Microsoft\\ExchangeServer\\v15\\Diagnostics\\EnableSerializationDataSigning=1 (DWORD) after Jan23SU, then restart IIS and the Exchange services.', evidence: {} };
+  }
+  if (!has(facts, 'get-settingoverride')) return null;
+  const off = overrides(facts).find((o) => o.path === 'data\\enableserializationdatasigning\\enabled' && isFalse(o.value));
+  if (off) return { state: 'off', cves, severity: 'medium', source: off.fact, summary: 'Serialization payload signing is OFF: override Data\\EnableSerializationDataSigning\\Enabled=False re-opens CVE-2023-36050, -36039, -36035, -36439.', fix: 'Remove the setting override (Remove-SettingOverride) and refresh VariantConfiguration; restart IIS.', evidence: {} };
+  const state = build ? cveState('CVE-2023-36439', build) : null;
+  if (state === 'fixed' || state === 'not-affected') return { state: 'on', cves, summary: 'Serialization payload signing is ON (default from Nov23SU; no override disables it).', fix: null, evidence: {} };
+  if (state === 'vulnerable') return { state: 'off', cves, severity: 'medium', summary: 'Serialization payload signing is OFF: the build is below Nov23SU, where it becomes the default.', fix: 'Install the latest update (signing is on by default from Nov23SU).', evidence: {} };
+  return { state: 'unknown', cves, summary: 'Serialization payload signing: no override disables it, but the build (Nov23SU or later turns it on) is not known.', fix: null, evidence: {} };
+}
+
+function judgeOverrides(facts: readonly Fact[]): Judged[] {
+  if (!has(facts, 'get-settingoverride')) return [];
+  const ov = overrides(facts);
+  const out: Judged[] = [];
+  for (const c of CVES) {
+    for (const n of c.needs) {
+      if (n.kind !== 'override') continue;
+      const path = `${n.component}\\${n.section}\\${n.parameter}`.toLowerCase();
+      const hit = ov.find((o) => o.path === path && isFalse(o.value));
+      if (!hit) continue;
+      out.push({ state: 'off', cves: [c.cve], severity: 'medium', source: hit.fact, summary: `Setting override ${n.component}\\${n.section}\\${n.parameter}=False switches off the fix for ${c.cve} (fixed by ${c.fixedBy}): the CVE is open although the update is installed.`, fix: `Remove-SettingOverride -Identity "${/name=(.*)$/.exec(hit.fact.value)?.[1] ?? '<name>'}", then refresh VariantConfiguration (Get-ExchangeDiagnosticInfo -Process Microsoft.Exchange.Directory.TopologyService -Component VariantConfiguration -Argument Refresh) and restart IIS / the Transport service.`, evidence: { override: `${n.component}\\${n.section}\\${n.parameter}=${hit.value}` } });
+    }
+  }
+  return out;
+}
+
+function judgeEems(facts: readonly Fact[], build: Build | null): Judged | null {
+  if (!has(facts, 'get-organizationconfig') && !has(facts, 'get-exchangeserver')) return null;
+  const org = val(facts, 'org MitigationsEnabled=')[0]?.value.split('=')[1] ?? '';
+  const servers = val(facts, 'server ').filter((f) => / MitigationsEnabled=/.test(f.value));
+  const serverOff = servers.filter((f) => isFalse(f.value.split('=').pop() ?? ''));
+  const applied = val(facts, 'server ').filter((f) => / MitigationsApplied=/.test(f.value)).map((f) => f.value.split('=').slice(1).join('=')).filter((v) => v !== '');
+  const cutOff = build && build.minor !== 0 ? cveState('CVE-2026-42897', build) : null;
+  const late = cutOff === 'vulnerable' ? ' The build is below Jun26SU: since July 2026 it cannot receive new mitigations (event 1008, "leaf certificate … unknown issuer") even with EEMS enabled.' : '';
+  const cves = CONTROLS['EXP-EEMS'].cves;
+  if (isFalse(org) || serverOff.length > 0) {
+    return { state: 'off', cves, severity: 'low', summary: `Emergency Mitigation Service is OFF (${isFalse(org) ? 'organisation MitigationsEnabled=False' : `server ${serverOff.map((f) => f.value.split(' ')[1]).join(', ')} MitigationsEnabled=False`}).${late}`, fix: 'Set-OrganizationConfig -MitigationsEnabled $true; Set-ExchangeServer <name> -MitigationsEnabled $true; keep the MSExchangeMitigation service running and https://officeclient.microsoft.com reachable.', evidence: { applied } };
+  }
+  if (org === '' && servers.length === 0) return { state: 'unknown', cves, summary: 'Emergency Mitigation Service: state not in the saved cmdlet output.', fix: null, evidence: {} };
+  if (late) return { state: 'off', cves, severity: 'low', summary: `Emergency Mitigation Service is enabled but cannot receive new mitigations.${late}`, fix: 'Install Jun26SU or later (Exchange 2016/2019: ESU only; or move to Exchange SE).', evidence: { applied } };
+  return { state: 'on', cves, summary: `Emergency Mitigation Service is ON${applied.length ? ` (applied: ${applied.join('; ')})` : ''}. Whether the service runs and reaches Microsoft is not visible here.${cutOff === null ? ' Build unknown: the June 2026 cut-off could not be checked.' : ''}`, fix: null, evidence: { applied } };
+}
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function judgeHybrid(facts: readonly Fact[]): Judged | null {
+  if (!has(facts, 'get-authserver') && !has(facts, 'get-hybridconfiguration')) return null;
+  const auth = val(facts, 'authserver ').map((f) => Object.fromEntries(f.value.slice(11).split(' ').map((kv) => kv.split('='))) as Record<string, string>);
+  const azure = auth.filter((a) => /^(azuread|microsoftacs)$/i.test(a.type ?? '') && /^true$/i.test(a.enabled ?? ''));
+  const hybrid = facts.some((f) => f.value === 'hybrid configured') || azure.length > 0;
+  const cves = ['CVE-2025-53786'];
+  if (!hybrid) return { state: 'on', cves, summary: 'Dedicated hybrid application: not a hybrid organisation (no hybrid configuration, no enabled AzureAD auth server): CVE-2025-53786 does not apply.', fix: null, evidence: {} };
+  const ov = overrides(facts).filter((o) => o.path.startsWith('global\\exchangeonpremasthirdpartyappid\\'));
+  const dedicated = azure.some((a) => /^azuread$/i.test(a.type ?? '') && GUID.test(a.appid ?? ''));
+  const fix = 'Run CSS-Exchange ConfigureExchangeHybridApplication.ps1 (creates the dedicated app, the ExchangeOnpremAsThirdPartyAppId override and the AzureAD auth server), then reset the first-party service principal keyCredentials.';
+  if (!has(facts, 'get-settingoverride')) return { state: 'unknown', cves, summary: 'Dedicated hybrid application: hybrid organisation, but the setting overrides were not collected.', fix, evidence: {} };
+  if (ov.length === 1 && dedicated) return { state: 'on', cves, summary: 'Dedicated hybrid application is ON (ExchangeOnpremAsThirdPartyAppId override and an AzureAD auth server with the dedicated application id).', fix: null, evidence: {} };
+  const why = ov.length === 0 ? 'no ExchangeOnpremAsThirdPartyAppId setting override' : ov.length > 1 ? 'more than one ExchangeOnpremAsThirdPartyAppId override' : 'no enabled AzureAD auth server whose ApplicationIdentifier is a GUID';
+  return { state: 'off', cves, severity: 'medium', summary: `Dedicated hybrid application is OFF in a hybrid organisation: ${why}. CVE-2025-53786 (on-premises admin to cloud) stays open.`, fix, evidence: {} };
+}
+
+function judgeDownloadDomains(facts: readonly Fact[]): Judged | null {
+  if (!has(facts, 'get-organizationconfig')) return null;
+  const on = val(facts, 'org EnableDownloadDomains=')[0]?.value.split('=')[1] ?? '';
+  const owa = val(facts, 'owa ')[0];
+  const fields = owa ? Object.fromEntries(owa.value.slice(4).split(' ').map((kv) => kv.split('='))) as Record<string, string> : null;
+  const cves = ['CVE-2021-1730'];
+  const fix = 'Set-OwaVirtualDirectory "owa (Default Web Site)" -ExternalDownloadHostName <download host> -InternalDownloadHostName <download host> (a name different from the OWA host, with its own certificate), then Set-OrganizationConfig -EnableDownloadDomains $true.';
+  if (on === '') return { state: 'unknown', cves, summary: 'Download Domains: EnableDownloadDomains not in the saved Get-OrganizationConfig output.', fix: null, evidence: {} };
+  if (isFalse(on)) return { state: 'off', cves, severity: 'low', summary: 'Download Domains are OFF (EnableDownloadDomains=False): CVE-2021-1730 stays open.', fix, evidence: {} };
+  if (!fields) return { state: 'unknown', cves, summary: 'Download Domains are enabled, but Get-OwaVirtualDirectory was not collected to check the host names.', fix: null, evidence: {} };
+  const bad = ['external-download', 'internal-download'].filter((k) => !fields[k] || fields[k] === fields.external || fields[k] === fields.internal);
+  if (bad.length) return { state: 'off', cves, severity: 'low', summary: `Download Domains are enabled but ${bad.join(' and ')} host name is empty or equal to the OWA host: CVE-2021-1730 stays open.`, fix, evidence: fields };
+  return { state: 'on', cves, summary: 'Download Domains are ON with their own host names.', fix: null, evidence: fields };
+}
+
+// Microsoft's native modules live in inetsrv, the .NET Framework folders, or Exchange's own folders.
+const MS_IMAGE = /^(?:%windir%|%systemroot%|[a-z]:\\windows)\\(?:system32|syswow64)\\inetsrv\\|^(?:%windir%|%systemroot%|[a-z]:\\windows)\\microsoft\.net\\|\\microsoft\\exchange server\\v15\\|^%exchangeinstallpath%/i;
+
+function judgeModules(facts: readonly Fact[]): Judged | null {
+  if (!has(facts, 'applicationhost')) return null;
+  const mods = val(facts, 'iismodule ').map((f) => {
+    const [name, image] = f.value.slice(10).split('|');
+    return { name, image, fact: f };
+  });
+  if (mods.length === 0) return { state: 'unknown', cves: [], summary: 'IIS global modules: applicationHost.config lists none (a partial copy?): nothing to judge.', fix: null, evidence: {} };
+  const odd = mods.filter((m) => !MS_IMAGE.test(m.image.replace(/\//g, '\\')));
+  if (odd.length === 0) return { state: 'on', cves: [], summary: `All ${mods.length} IIS global modules load from Microsoft locations (signatures not verified offline).`, fix: null, evidence: { modules: mods.map((m) => m.name) } };
+  return { state: 'off', cves: [], severity: 'medium', source: odd[0].fact, summary: `IIS global module${odd.length > 1 ? 's' : ''} outside Microsoft locations: ${odd.map((m) => `${m.name} (${m.image})`).join('; ')}. Native IIS modules are a known Exchange backdoor technique: check the DLL's signature and origin.`, fix: 'Check each DLL (Get-AuthenticodeSignature); remove an unknown module with appcmd uninstall module <name> after preserving the DLL as evidence.', evidence: { modules: odd.map((m) => `${m.name}|${m.image}`) } };
+}
+
+/** EXP-* findings for one host; none when the evidence holds no configuration. */
+export function configExposureFindings(facts: readonly Fact[]): RawFinding[] {
+  const config = facts.filter((f) => f.kind === 'config');
+  if (config.length === 0) return [];
+  const build = bestBuild(facts)?.build ?? null;
+  const judged: [ControlId, Judged | null][] = [
+    ['EXP-EP', judgeEp(config, build)],
+    ['EXP-AMSI', judgeAmsi(config)],
+    ['EXP-SDS', judgeSds(config, build)],
+    ['EXP-EEMS', judgeEems(config, build)],
+    ...judgeOverrides(config).map((j): [ControlId, Judged] => ['EXP-OVR', j]),
+    ['EXP-HYBRID', judgeHybrid(config)],
+    ['EXP-DLDOM', judgeDownloadDomains(config)],
+    ['EXP-IISMOD', judgeModules(config)],
+  ];
+  return judged.flatMap(([id, j]) => {
+    if (j === null) return [];
+    const src = j.source ?? config[0];
+    return [withMeaning({
+      rule: id,
+      title: `${CONTROLS[id].title}: ${j.state}`,
+      cves: j.state === 'on' ? [] : j.cves,
+      severity: j.state === 'off' ? (j.severity ?? 'low') : 'info',
+      kind: 'exposure',
+      time: null,
+      client_ip: null,
+      source: src.source,
+      summary: j.fix ? `${j.summary} Fix: ${j.fix}` : j.summary,
+      evidence: { control: CONTROLS[id].title, state: j.state, fix: j.fix, cves_if_off: j.cves, origin: src.origin, ...j.evidence },
+    }, 'Host')];
+  });
+}

@@ -1,0 +1,145 @@
+// EXP-* configuration controls, each on / off / unknown, from realistic configuration files (fixtures written from
+// Microsoft's documented formats: test/fixtures/exchange-config/README.md), through the real scanners and host rule.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { scan } from '../src/engine/scan.js';
+import type { Finding } from '../src/model.js';
+
+const FIX = join(import.meta.dirname, 'fixtures', 'exchange-config');
+const read = (f: string) => readFileSync(join(FIX, f));
+const APPHOST = 'Windows/System32/inetsrv/config/applicationHost.config';
+
+/** The collector's layout: applicationHost.config at its Windows path, cmdlet JSON and .reg under exchange/. */
+function baseFiles(): Record<string, Buffer | string> {
+  const files: Record<string, Buffer | string> = { [APPHOST]: read('applicationHost.config'), 'exchange/lsa.reg': read('lsa.reg') };
+  for (const c of ['Get-SettingOverride', 'Get-OrganizationConfig', 'Get-ExchangeServer', 'Get-AuthServer', 'Get-OwaVirtualDirectory', 'Get-HybridConfiguration']) files[`exchange/${c}.json`] = read(`${c}.json`);
+  return files;
+}
+
+async function controls(files: Record<string, Buffer | string>): Promise<Map<string, Finding[]>> {
+  const root = mkdtempSync(join(tmpdir(), 'exhunt-cfg-'));
+  try {
+    for (const [rel, body] of Object.entries(files)) {
+      mkdirSync(dirname(join(root, rel)), { recursive: true });
+      writeFileSync(join(root, rel), body);
+    }
+    const report = await scan({ paths: [root], jobs: 1, command: [] });
+    const host = report.hosts[0];
+    expect(host.verdict, 'configuration never changes the compromise verdict').not.toBe('compromised');
+    const by = new Map<string, Finding[]>();
+    for (const f of host.findings.filter((x) => x.rule.startsWith('EXP-') && x.rule !== 'EXP-01')) by.set(f.rule, [...(by.get(f.rule) ?? []), f]);
+    return by;
+  } finally {
+    rmSync(root, { recursive: true });
+  }
+}
+const state = (m: Map<string, Finding[]>, id: string) => m.get(id)?.map((f) => f.evidence.state);
+const json = (o: unknown) => JSON.stringify(o, null, 4);
+const overrides = (...items: { Component: string; Section: string; Parameters: string[]; Name: string }[]) =>
+  json([{ Name: 'Hybrid Application Override', Component: 'Global', Section: 'ExchangeOnpremAsThirdPartyAppId', Parameters: ['Enabled=true'], Server: null }, ...items.map((i) => ({ ...i, Server: ['EX01'], Reason: 'troubleshooting' }))]);
+
+describe('configuration controls from a well-configured Exchange SE server', () => {
+  it('every control is on, none carries CVEs, all kind exposure', async () => {
+    const m = await controls(baseFiles());
+    for (const id of ['EXP-EP', 'EXP-AMSI', 'EXP-SDS', 'EXP-EEMS', 'EXP-HYBRID', 'EXP-DLDOM', 'EXP-IISMOD']) {
+      expect(state(m, id), id).toEqual(['on']);
+      expect(m.get(id)![0]).toMatchObject({ kind: 'exposure', severity: 'info', cves: [], lane: 'Host', stage: null });
+    }
+    expect(m.has('EXP-OVR')).toBe(false);
+    expect(m.get('EXP-EP')![0].summary).toContain('SSL offloading');
+    expect(m.get('EXP-EEMS')![0].summary).toContain('M2.1.0');
+  });
+});
+
+describe('each control off', () => {
+  it('Extended Protection: a front-end vdir below its expected value, or SuppressExtendedProtection=1', async () => {
+    const weak = baseFiles();
+    weak[APPHOST] = read('applicationHost.config').toString().replace('<location path="Default Web Site/owa"><system.webServer><security><authentication><windowsAuthentication enabled="false"><extendedProtection tokenChecking="Require" />', '<location path="Default Web Site/owa"><system.webServer><security><authentication><windowsAuthentication enabled="false"><extendedProtection tokenChecking="None" />');
+    const m = await controls(weak);
+    const [ep] = m.get('EXP-EP')!;
+    expect(ep).toMatchObject({ severity: 'high', evidence: { state: 'off' } });
+    expect(ep.cves).toContain('CVE-2024-21410');
+    expect(ep.summary).toContain('default web site/owa: None, expected Require');
+    expect(ep.summary).toContain('ExchangeExtendedProtectionManagement.ps1');
+    const suppressed = baseFiles();
+    suppressed['exchange/lsa.reg'] = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(read('lsa.reg').subarray(2).toString('utf16le').replace('"SuppressExtendedProtection"=dword:00000000', '"SuppressExtendedProtection"=dword:00000001'), 'utf16le')]);
+    expect((await controls(suppressed)).get('EXP-EP')![0].summary).toContain('SuppressExtendedProtection=1');
+  });
+
+  it('the back-end EWS exception: Allow is accepted only with IP filtering (allowUnlisted=false)', async () => {
+    const allow = (ip: string) => read('applicationHost.config').toString().replace('<location path="Exchange Back End/EWS"><system.webServer><security><authentication><windowsAuthentication enabled="true"><extendedProtection tokenChecking="Require" />', `<location path="Exchange Back End/EWS"><system.webServer><security>${ip}<authentication><windowsAuthentication enabled="true"><extendedProtection tokenChecking="Allow" />`);
+    expect(state(await controls({ ...baseFiles(), [APPHOST]: allow('') }), 'EXP-EP')).toEqual(['off']);
+    expect(state(await controls({ ...baseFiles(), [APPHOST]: allow('<ipSecurity allowUnlisted="false"><add ipAddress="10.0.0.5" allowed="true" /></ipSecurity>') }), 'EXP-EP')).toEqual(['on']);
+  });
+
+  it('AMSI, serialization signing and fix-disabling overrides (override-disables-fix re-opens the CVE)', async () => {
+    const files = baseFiles();
+    files['exchange/Get-SettingOverride.json'] = overrides(
+      { Name: 'DisableAMSI', Component: 'Cafe', Section: 'HttpRequestFiltering', Parameters: ['Enabled=False'] },
+      { Name: 'DisableSigning', Component: 'Data', Section: 'EnableSerializationDataSigning', Parameters: ['Enabled=False'] },
+      { Name: 'P2FromFix', Component: 'Transport', Section: 'NonCompliantSenderSettings', Parameters: ['AddP2FromRegexMatchHeader=false', 'BlockEmailWithMultipleP2FromHeaders=false'] },
+      { Name: 'CatToken', Component: 'Global', Section: 'CatTokenAuthorizationCheck', Parameters: ['Enabled=true'] },
+    );
+    const m = await controls(files);
+    expect(state(m, 'EXP-AMSI')).toEqual(['off']);
+    expect(m.get('EXP-AMSI')![0].summary).toContain('Remove-SettingOverride -Identity "DisableAMSI"');
+    expect(state(m, 'EXP-SDS')).toEqual(['off']);
+    expect(m.get('EXP-SDS')![0].cves).toEqual(['CVE-2023-36050', 'CVE-2023-36039', 'CVE-2023-36035', 'CVE-2023-36439']);
+    const reopened = m.get('EXP-OVR')!.flatMap((f) => f.cves).sort();
+    // AddP2FromRegexMatchHeader=false re-opens CVE-2024-49040, BlockEmailWithMultipleP2FromHeaders=false CVE-2025-59248;
+    // CatTokenAuthorizationCheck=true leaves CVE-2025-53782 fixed.
+    expect(reopened).toEqual(['CVE-2024-49040', 'CVE-2025-59248']);
+  });
+
+  it('EEMS: disabled at the organisation, and enabled but below Jun26SU after the June 2026 cut-off', async () => {
+    const off = baseFiles();
+    off['exchange/Get-OrganizationConfig.json'] = json({ Name: 'Contoso', MitigationsEnabled: false, EnableDownloadDomains: true });
+    expect((await controls(off)).get('EXP-EEMS')![0]).toMatchObject({ evidence: { state: 'off' }, cves: ['CVE-2026-42897'] });
+    const old = baseFiles();
+    old['exchange/Get-ExchangeServer.json'] = json({ Name: 'EX01', AdminDisplayVersion: 'Version 15.2 (Build 2562.17)', MitigationsEnabled: true });
+    old['Program Files/Microsoft/Exchange Server/V15/Logging/HttpProxy/Owa/HttpProxy_2026112000-1.LOG'] =
+      '#Software: Microsoft Exchange Server\r\n#Version: 15.02.2562.037\r\n#Log-type: HttpProxy Logs\r\n#Date: 2026-11-20T00:00:00.000Z\r\n#Fields: DateTime,RequestId,MajorVersion,MinorVersion,BuildVersion,RevisionVersion,ClientRequestId,Protocol,UrlHost,UrlStem,ProtocolAction,AuthenticationType,IsAuthenticated,AuthenticatedUser,Organization,AnchorMailbox,UserAgent,ClientIpAddress,ServerHostName,HttpStatus\r\n';
+    const [eems] = (await controls(old)).get('EXP-EEMS')!;
+    expect(eems.evidence.state).toBe('off');
+    expect(eems.summary).toContain('below Jun26SU');
+  });
+
+  it('hybrid without the dedicated app; Download Domains off or on the OWA host; a module outside Microsoft folders', async () => {
+    const files = baseFiles();
+    files['exchange/Get-SettingOverride.json'] = '[]';
+    files['exchange/Get-OrganizationConfig.json'] = json({ Name: 'Contoso', MitigationsEnabled: true, EnableDownloadDomains: false });
+    files[APPHOST] = read('applicationHost.config').toString().replace('</globalModules>', '    <add name="IsapiFilterModule2" image="C:\\ProgramData\\Microsoft\\Crypto\\RSA\\hmod.dll" />\n        </globalModules>');
+    const m = await controls(files);
+    expect(m.get('EXP-HYBRID')![0]).toMatchObject({ evidence: { state: 'off' }, cves: ['CVE-2025-53786'] });
+    expect(m.get('EXP-DLDOM')![0]).toMatchObject({ evidence: { state: 'off' }, cves: ['CVE-2021-1730'] });
+    expect(m.get('EXP-IISMOD')![0].summary).toContain('hmod.dll');
+    const sameHost = baseFiles();
+    sameHost['exchange/Get-OwaVirtualDirectory.json'] = json({ Name: 'owa (Default Web Site)', InternalUrl: 'https://mail.contoso.com/owa', ExternalUrl: 'https://mail.contoso.com/owa', InternalDownloadHostName: 'mail.contoso.com', ExternalDownloadHostName: '' });
+    expect(state(await controls(sameHost), 'EXP-DLDOM')).toEqual(['off']);
+  });
+});
+
+describe('unknown, or not reported, when the evidence does not hold it', () => {
+  it('only applicationHost.config: EP and modules judged, cmdlet-based controls absent', async () => {
+    const m = await controls({ [APPHOST]: read('applicationHost.config') });
+    expect(state(m, 'EXP-EP')).toEqual(['unknown']); // configured as expected, but no build: EP-capability unknown
+    expect(state(m, 'EXP-IISMOD')).toEqual(['on']);
+    for (const id of ['EXP-AMSI', 'EXP-SDS', 'EXP-HYBRID', 'EXP-DLDOM', 'EXP-EEMS']) expect(m.has(id), id).toBe(false);
+  });
+
+  it('hybrid organisation without the overrides collected: unknown; enabled download domains without the OWA vdir: unknown', async () => {
+    const files = baseFiles();
+    delete files['exchange/Get-SettingOverride.json'];
+    delete files['exchange/Get-OwaVirtualDirectory.json'];
+    const m = await controls(files);
+    expect(state(m, 'EXP-HYBRID')).toEqual(['unknown']);
+    expect(state(m, 'EXP-DLDOM')).toEqual(['unknown']);
+  });
+
+  it('no configuration evidence: no EXP-* control findings at all', async () => {
+    const m = await controls({ 'notes.txt': 'nothing here' });
+    expect(m.size).toBe(0);
+  });
+});
