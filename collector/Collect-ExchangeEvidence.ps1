@@ -283,6 +283,8 @@ function Add-Configuration {
     Add-CommandOutput 'services.txt' 'Get-Service MSExchange*' {
         Get-Service -Name 'MSExchange*' -ErrorAction SilentlyContinue | Select-Object Name, Status, StartType | Format-Table -AutoSize
     }
+    # Registry values the configuration controls read (exhunt EXP-EP, EXP-SDS), written as a .reg export.
+    Add-CommandOutput 'registry-exposure.reg' 'Get-ItemProperty HKLM\SYSTEM\CurrentControlSet\Control\Lsa, HKLM\SOFTWARE\Microsoft\ExchangeServer\v15\Diagnostics' { Get-RegExport }
     if (-not (Get-PSSnapin -Name 'Microsoft.Exchange.Management.PowerShell.SnapIn' -ErrorAction SilentlyContinue)) {
         try { Add-PSSnapin -Name 'Microsoft.Exchange.Management.PowerShell.SnapIn' } catch {
             Add-CollectionError 'Add-PSSnapin Microsoft.Exchange.Management.PowerShell.SnapIn' ('Exchange cmdlets unavailable: ' + $_.Exception.Message)
@@ -300,6 +302,41 @@ function Add-Configuration {
         }
     }
     Add-CommandOutput 'organization-mitigations.txt' 'Get-OrganizationConfig | Format-List *Mitigation*' { Get-OrganizationConfig | Format-List *Mitigation* }
+    # Configuration controls (exhunt EXP-*): JSON that exhunt's exchange-config scanner reads by file name.
+    Add-CommandOutput 'Get-SettingOverride.json' 'Get-SettingOverride | ConvertTo-Json' {
+        Get-SettingOverride | Select-Object Name, Component, Section, @{ n = 'Parameters'; e = { @($_.Parameters) } }, @{ n = 'Server'; e = { @($_.Server | ForEach-Object { [string]$_ }) } }, @{ n = 'MinVersion'; e = { [string]$_.MinVersion } }, @{ n = 'MaxVersion'; e = { [string]$_.MaxVersion } }, Reason | ConvertTo-Json -Depth 3
+    }
+    Add-CommandOutput 'Get-OrganizationConfig.json' 'Get-OrganizationConfig | ConvertTo-Json' {
+        Get-OrganizationConfig | Select-Object Name, MitigationsEnabled, EnableDownloadDomains | ConvertTo-Json
+    }
+    Add-CommandOutput 'Get-ExchangeServer.json' "Get-ExchangeServer -Identity $server | ConvertTo-Json" {
+        Get-ExchangeServer -Identity $server | Select-Object Name, @{ n = 'AdminDisplayVersion'; e = { [string]$_.AdminDisplayVersion } }, MitigationsEnabled, @{ n = 'MitigationsApplied'; e = { @($_.MitigationsApplied) } }, @{ n = 'MitigationsBlocked'; e = { @($_.MitigationsBlocked) } }, DataCollectionEnabled | ConvertTo-Json -Depth 3
+    }
+    Add-CommandOutput 'Get-AuthServer.json' 'Get-AuthServer | ConvertTo-Json' {
+        Get-AuthServer | Select-Object Name, @{ n = 'Type'; e = { [string]$_.Type } }, Enabled, ApplicationIdentifier | ConvertTo-Json
+    }
+    Add-CommandOutput 'Get-OwaVirtualDirectory.json' "Get-OwaVirtualDirectory -Server $server -ADPropertiesOnly | ConvertTo-Json" {
+        Get-OwaVirtualDirectory -Server $server -ADPropertiesOnly | Select-Object Name, @{ n = 'InternalUrl'; e = { [string]$_.InternalUrl } }, @{ n = 'ExternalUrl'; e = { [string]$_.ExternalUrl } }, InternalDownloadHostName, ExternalDownloadHostName | ConvertTo-Json
+    }
+    Add-CommandOutput 'Get-HybridConfiguration.json' 'Get-HybridConfiguration | ConvertTo-Json' {
+        Get-HybridConfiguration | Select-Object Name, @{ n = 'Domains'; e = { @($_.Domains | ForEach-Object { [string]$_ }) } } | ConvertTo-Json -Depth 3
+    }
+}
+
+# The registry values the configuration controls need, in the .reg export format (DWORD values only).
+function Get-RegExport {
+    $lines = @('Windows Registry Editor Version 5.00', '')
+    foreach ($key in 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa', 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\ExchangeServer\v15\Diagnostics') {
+        $props = Get-ItemProperty -LiteralPath ('Registry::' + $key) -ErrorAction SilentlyContinue
+        if ($null -eq $props) { continue }
+        $lines += '[' + $key + ']'
+        foreach ($name in 'SuppressExtendedProtection', 'EnableSerializationDataSigning', 'DisableBaseTypeCheckForDeserialization') {
+            $p = $props.PSObject.Properties[$name]
+            if ($null -ne $p -and $p.Value -is [int]) { $lines += ('"{0}"=dword:{1:x8}' -f $name, $p.Value) }
+        }
+        $lines += ''
+    }
+    $lines -join "`r`n"
 }
 
 function Get-ExchangeRoot {

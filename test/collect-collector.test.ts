@@ -142,6 +142,8 @@ const KNOWN_CMDLETS = new Set([
   'Get-ItemProperty', 'Sort-Object', 'ForEach-Object', 'Where-Object', 'Select-Object', 'Format-List', 'Format-Table', 'Out-String',
   'Out-Null', 'Write-Progress', 'Write-Host', 'Get-Service', 'Get-PSSnapin', 'Add-PSSnapin', 'Get-FileHash', 'ConvertTo-Json',
   'Remove-Item', 'Get-ExchangeServer', 'Get-OrganizationConfig',
+  // Exchange cmdlets whose output the configuration controls read (src/engine/scanners/exchange-config.ts).
+  'Get-SettingOverride', 'Get-AuthServer', 'Get-OwaVirtualDirectory', 'Get-HybridConfiguration',
 ]);
 
 describe('collector script: static review (no PowerShell available here)', () => {
@@ -214,6 +216,20 @@ describe('collector script: static review (no PowerShell available here)', () =>
     );
     expect(rows).toEqual(expected);
     expect([...src.matchAll(/@\{ File = '([^']+)'; Channel = '([^']+)' \}/g)].map((m) => m[1])).toEqual(EVTX_CHANNELS);
+  });
+
+  it('saves what the configuration controls need, under the names the exchange-config scanner reads', () => {
+    // Every cmdlet output the scanner knows is saved as JSON through Add-CommandOutput (commands/<name>).
+    const saved = [...code.matchAll(/Add-CommandOutput '([^']+)'/g)].map((m) => m[1]);
+    for (const name of ['Get-SettingOverride.json', 'Get-OrganizationConfig.json', 'Get-ExchangeServer.json', 'Get-AuthServer.json', 'Get-OwaVirtualDirectory.json', 'Get-HybridConfiguration.json', 'registry-exposure.reg']) {
+      expect(saved.join(' ') + strings.join(' '), name).toContain(name);
+    }
+    const jsonBlocks = code.split('Add-CommandOutput').filter((b) => /ConvertTo-Json/.test(b));
+    expect(jsonBlocks.length).toBeGreaterThanOrEqual(6);
+    // Parameters and Server are flattened to plain arrays (MultiValuedProperty would serialise as an object).
+    expect(code).toMatch(/n = '' *; e = \{ @\(\$_\.Parameters\) \}/);
+    for (const v of ['SuppressExtendedProtection', 'EnableSerializationDataSigning', 'Windows Registry Editor Version 5.00']) expect(strings.join(' '), v).toContain(v);
+    expect(strings).toContain('"{0}"=dword:{1:x8}');
   });
 
   it('writes the manifest and custody keys exhunt reads', () => {
