@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { checkAll, checkTarget, csvRow, parseTarget, PROBE_COOKIE, printable, targetLines, TokenBucket, type CheckResult } from '../src/remote/index.js';
+import { checkAll, checkTarget, csvRow, parseTarget, PROBE_COOKIE, printable, targetLines, textLine, TokenBucket, type CheckResult } from '../src/remote/index.js';
 import { closedPort, makeTestCert, startMock, type Behaviour, type MockServer, type TestCert } from './fixtures/remote/mock-exchange.js';
 
 // Short timeouts keep the slow-server cases bounded; nothing here asserts on elapsed time.
@@ -54,6 +54,23 @@ describe('checkTarget against mock Exchange servers', () => {
     const r = await checkTarget(s.url, FAST);
     expect(r.state).toBe('patched');
     expect(r.families).toMatchObject({ proxylogon: 'fixed', proxyshell: 'fixed', proxynotshell: 'vulnerable' });
+  });
+
+  it('current builds: Exchange SE and 2019 CU15 fingerprints, with the KEV CVEs each is exposed to', async () => {
+    const se = await checkTarget((await mock('patched', { build: '15.2.2562.57' })).url, FAST);
+    expect(se).toMatchObject({ product: 'Exchange SE', cu: 'RTM', precision: 'full' });
+    expect(se.kev!.filter((k) => k.state === 'vulnerable')).toEqual([]);
+    const e19 = await checkTarget((await mock('patched', { build: '15.2.1748.43' })).url, FAST);
+    expect(e19).toMatchObject({ product: 'Exchange 2019', cu: 'CU15' });
+    expect(e19.kev).toContainEqual({ cve: 'CVE-2026-42897', state: 'vulnerable', kev_added: '2026-05-15', fix: 'Jun26SU 15.2.1748.46' });
+    expect(textLine(e19)).toContain('KEV exposed: CVE-2026-42897');
+    expect(csvRow(e19, 0)).toMatch(/,"?CVE-2026-42897"?$/);
+  });
+
+  it('a CU-only fingerprint says so and leaves SU-level KEV CVEs undecided', () => {
+    const r = { target: 't', url: 'https://t/', state: 'patched', reason: 'r', build: '15.2.1748', build_source: 'owa-auth-path', product: 'Exchange 2019', cu: 'CU15', families: null, install: null, precision: 'cu', kev: [{ cve: 'CVE-2026-42897', state: 'unknown', kev_added: '2026-05-15', fix: 'Jun26SU 15.2.1748.46' }], fe_server: null, exchanges: [], seconds: 0 } as CheckResult;
+    expect(textLine(r)).toContain('(CU only: fingerprint gives no SU level)');
+    expect(textLine(r)).toContain('KEV undecided (CU only): CVE-2026-42897');
   });
 
   it('mitigated: the probe connection is aborted while normal requests are answered', async () => {
@@ -195,14 +212,14 @@ describe('targets and output', () => {
 
   it('defuses terminal escapes and spreadsheet formulas from server strings', () => {
     expect(printable('EX01\u001b[2J')).toBe('EX01?[2J');
-    const r = { target: 't', url: 'u', state: 'patched', reason: '=HYPERLINK("x")', build: null, build_source: null, product: null, cu: null, families: null, install: null, fe_server: '@evil', exchanges: [], seconds: 0 } as CheckResult;
+    const r = { target: 't', url: 'u', state: 'patched', reason: '=HYPERLINK("x")', build: null, build_source: null, product: null, cu: null, families: null, install: null, precision: null, kev: null, fe_server: '@evil', exchanges: [], seconds: 0 } as CheckResult;
     const row = csvRow(r, 0);
     expect(row).toContain(`"'=HYPERLINK(""x"")"`);
     expect(row).toContain(`"'@evil"`);
     // A leading tab is defused first, then printed as '?'; ESC is named by csvCell; numbers and nulls stay bare.
     const tab = csvRow({ ...r, reason: '\tcmd\u001b[2J', fe_server: null, seconds: 1.5 }, 7);
     expect(tab.startsWith('7,')).toBe(true);
-    expect(tab).toContain(`"'?cmd\\x1b[2J"`);
-    expect(tab.endsWith(',,,,1.5')).toBe(true);
+    expect(tab).toContain(`"'?cmd\x1b[2J"`);
+    expect(tab.endsWith(',,,,1.5,')).toBe(true); // kev_exposed empty
   });
 });

@@ -24,6 +24,10 @@ export interface CheckResult {
   cu: string | null;
   families: Record<FamilyId, FamilyState> | null;
   install: string | null;
+  /** `cu` when the fingerprint gives the CU only (logon-page path): SU-level CVEs are then unknown. */
+  precision: 'full' | 'cu' | null;
+  /** CVEs in CISA's KEV catalog the fingerprinted build is exposed to (vulnerable) or may be (unknown). */
+  kev: { cve: string; state: FamilyState; kev_added: string; fix: string | null }[] | null;
   fe_server: string | null;
   /** Exact request and response headers of every request made, in order. */
   exchanges: HttpRecord[];
@@ -168,7 +172,7 @@ async function getWithRetries(url: URL, name: string, path: string, headers: Hea
 }
 
 function emptyResult(target: string, url: string, state: CheckState, reason: string): CheckResult {
-  return { target, url, state, reason, build: null, build_source: null, product: null, cu: null, families: null, install: null, fe_server: null, exchanges: [], seconds: 0 };
+  return { target, url, state, reason, build: null, build_source: null, product: null, cu: null, families: null, install: null, precision: null, kev: null, fe_server: null, exchanges: [], seconds: 0 };
 }
 
 // Best clue: full builds (export tool, X-OWA-Version) over the CU-only logon path.
@@ -187,6 +191,10 @@ function withBuild(r: CheckResult, exchanges: HttpRecord[], clues: BuildClue[]):
     cu: a.cu,
     families: Object.fromEntries(FAMILY_IDS.map((id) => [id, a.families[id].state])) as Record<FamilyId, FamilyState>,
     install: a.install,
+    precision: a.precision,
+    kev: a.cves
+      .filter((c) => c.kev !== null && (c.state === 'vulnerable' || c.state === 'unknown'))
+      .map((c) => ({ cve: c.cve, state: c.state, kev_added: c.kev!, fix: c.fix ? `${c.fix.update} ${c.fix.build}` : null })),
   };
 }
 

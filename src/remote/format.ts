@@ -13,12 +13,20 @@ export function printable(s: string): string {
 }
 
 export function textLine(r: CheckResult): string {
-  const build = r.build ? ` build ${r.build}${r.build_source === 'owa-auth-path' ? ' (CU only)' : ''} ${r.product ?? ''} ${r.cu ?? ''}`.trimEnd() : '';
+  const build = r.build ? ` build ${r.build}${r.build_source === 'owa-auth-path' ? ' (CU only: fingerprint gives no SU level)' : ''} ${r.product ?? ''} ${r.cu ?? ''}`.trimEnd() : '';
   const fe = r.fe_server ? ` FE ${r.fe_server}` : '';
-  return printable(`${r.state.padEnd(12)} ${r.url || r.target}${build}${fe} — ${r.reason}`);
+  return printable(`${r.state.padEnd(12)} ${r.url || r.target}${build}${fe} — ${r.reason}${kevText(r)}`);
 }
 
-export const CSV_COLUMNS = ['index', 'target', 'url', 'state', 'reason', 'build', 'build_source', 'product', 'cu', ...FAMILY_IDS, 'fe_server', 'probe_status', 'x_calculatedbetarget', 'seconds'] as const;
+/** "; KEV exposed: CVE-… ; KEV unknown (CU only): CVE-…" from the fingerprinted build. */
+function kevText(r: CheckResult): string {
+  if (!r.kev || r.kev.length === 0) return '';
+  const vuln = r.kev.filter((k) => k.state === 'vulnerable').map((k) => k.cve);
+  const unknown = r.kev.filter((k) => k.state === 'unknown').map((k) => k.cve);
+  return `${vuln.length ? `; KEV exposed: ${vuln.join(', ')}` : ''}${unknown.length ? `; KEV undecided${r.precision === 'cu' ? ' (CU only)' : ''}: ${unknown.join(', ')}` : ''}`;
+}
+
+export const CSV_COLUMNS = ['index', 'target', 'url', 'state', 'reason', 'build', 'build_source', 'product', 'cu', ...FAMILY_IDS, 'fe_server', 'probe_status', 'x_calculatedbetarget', 'seconds', 'kev_exposed'] as const;
 
 export function csvHeader(): string {
   return CSV_COLUMNS.join(',');
@@ -41,6 +49,7 @@ export function csvRow(r: CheckResult, index: number): string {
     probe?.response?.status ?? null,
     probe?.response ? header(probe.response.headers, 'x-calculatedbetarget') : null,
     r.seconds,
+    r.kev ? r.kev.filter((k) => k.state === 'vulnerable').map((k) => k.cve).join(' ') : null,
   ];
   return values.map(csvCell).join(',');
 }
