@@ -31,6 +31,15 @@ describe('nextSteps', () => {
     expect(nextSteps(host('h', [fixed], FULL_COVERAGE, 'clean'), SINCE)[0].title).toBe('Keep build 15.1.2176.2 (Exchange 2016 CU19) up to date');
   });
 
+  it('configuration controls that are off become one step right after the update, with each fix', () => {
+    const ep = finding({ id: 'C1', rule: 'EXP-EP', kind: 'exposure', severity: 'high', title: 'Extended Protection: off', cves: ['CVE-2024-21410'], evidence: { state: 'off', fix: 'Enable Extended Protection with ExchangeExtendedProtectionManagement.ps1' } });
+    const sdsOn = finding({ id: 'C2', rule: 'EXP-SDS', kind: 'exposure', severity: 'info', title: 'PowerShell serialization payload signing: on', evidence: { state: 'on', fix: null } });
+    const h = host('h', [ep, sdsOn], FULL_COVERAGE, 'clean');
+    expect(ids(h).slice(0, 2)).toEqual(['update', 'fix-config']);
+    expect(nextSteps(h, SINCE)[1].items).toEqual(['Extended Protection: off (CVE-2024-21410): Enable Extended Protection with ExchangeExtendedProtectionManagement.ps1']);
+    expect(ids(host('h', [sdsOn], FULL_COVERAGE, 'clean'))).not.toContain('fix-config');
+  });
+
   it('web shells found only in a case folder are listed by their server path, the case path kept beside them', () => {
     const shell = finding({ id: 'W', rule: 'WS-21', kind: 'webshell', severity: 'high', evidence: { file: 'C/inetpub/wwwroot/aspnet_client/system_web/x.aspx' } });
     const step = nextSteps(host('h', [shell], FULL_COVERAGE, 'compromised'), SINCE).find((s) => s.id === 'remove-shells');

@@ -201,6 +201,21 @@ function coverageStep(host: HostResult, since: string): NextStep | null {
   };
 }
 
+/**
+ * The configuration controls that are off (EXP-EP, EXP-SDS, EXP-OVR, …; src/rules/config-exposure.ts): a patched
+ * server stays exposed until each is fixed.
+ */
+function configStep(host: HostResult): NextStep | null {
+  const off = host.findings.filter((f) => f.kind === 'exposure' && f.rule.startsWith('EXP-') && f.rule !== 'EXP-01' && f.evidence.state === 'off');
+  if (off.length === 0) return null;
+  return {
+    id: 'fix-config',
+    title: 'Close the configuration gaps',
+    detail: 'Installing updates does not fix these: each control below is off and leaves the CVEs named open until it is fixed.',
+    items: cap(off.map((f) => `${f.title}${f.cves.length ? ` (${f.cves.join(', ')})` : ''}: ${evidenceString(f.evidence.fix) ?? f.summary}`)),
+  };
+}
+
 /** Ordered steps for one host. `since` is the scan's window start (`report.tool.options.since`). */
 export function nextSteps(host: HostResult, since: string): NextStep[] {
   const steps: Array<NextStep | null> = [];
@@ -229,5 +244,7 @@ export function nextSteps(host: HostResult, since: string): NextStep[] {
       steps.push(updateStep(host), { id: 'keep-logs', title: 'Keep the logs', detail: 'Keep IIS and Exchange logs long enough to cover the next advisory window, and scan again when one is published.', items: [] });
       break;
   }
+  const update = steps.findIndex((s) => s?.id === 'update');
+  steps.splice(update + 1, 0, configStep(host));
   return steps.filter((s): s is NextStep => s !== null);
 }
