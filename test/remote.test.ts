@@ -219,7 +219,7 @@ describe('targets and output', () => {
     // A leading tab is defused first, then printed as '?'; ESC is named by csvCell; numbers and nulls stay bare.
     const tab = csvRow({ ...r, reason: '\tcmd\u001b[2J', fe_server: null, seconds: 1.5 }, 7);
     expect(tab.startsWith('7,')).toBe(true);
-    expect(tab).toContain(`"'?cmd\x1b[2J"`);
+    expect(tab).toContain(`"'?cmd\\x1b[2J"`);
     expect(tab.endsWith(',,,,1.5,')).toBe(true); // kev_exposed empty
   });
 });
