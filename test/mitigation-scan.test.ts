@@ -32,7 +32,8 @@ const pnsRule = (input: string, pattern: string, extra = '') =>
   `<rule name="PowerShell - inbound" stopProcessing="true"${extra}><match url=".*" /><conditions><add input="${input}" pattern="${pattern}" /></conditions><action type="AbortRequest" /></rule>`;
 const webConfig = (rules: string) =>
   `\ufeff<?xml version="1.0" encoding="UTF-8"?>\r\n<configuration>\r\n<system.webServer>\r\n<rewrite><rules>${rules}</rules></rewrite>\r\n</system.webServer>\r\n</configuration>\r\n`;
-const facts = (r: { facts: Array<{ value: string }> }) => r.facts.map((f) => f.value);
+// Mitigation facts only: applicationHost.config also yields `config` facts for the EXP-* controls.
+const facts = (r: { facts: Array<{ kind: string; value: string }> }) => r.facts.filter((f) => f.kind === 'mitigation').map((f) => f.value);
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'exhunt-iiscfg-'));

@@ -125,7 +125,8 @@ function judgeEp(facts: readonly Fact[], build: Build | null): Judged | null {
   }
   if (capable === false) return { state: 'off', cves, severity: 'high', summary: 'Extended Protection is OFF: the build cannot run it (below Aug22SU).', fix: `Install the latest update, then ${fix.charAt(0).toLowerCase()}${fix.slice(1)}`, evidence: { checked } };
   if (low.length > 0) return { state: 'off', cves, severity: 'high', source: firstLow, summary: `Extended Protection is OFF or too weak on ${low.length} virtual director${low.length === 1 ? 'y' : 'ies'}: ${low.join('; ')}. CVE-2024-21410 (NTLM relay, exploited in the wild) stays open.`, fix, evidence: { below_expected: low, checked } };
-  if (checked.length === 0) return { state: 'unknown', cves, summary: 'Extended Protection: applicationHost.config holds no Exchange virtual directory settings.', fix: null, evidence: { checked } };
+  // A partial copy without Exchange vdir settings holds nothing to judge: no finding (reported only from evidence).
+  if (checked.length === 0) return null;
   return { state: capable === null ? 'unknown' : 'on', cves, summary: `Extended Protection is ${capable === null ? 'configured as expected on every virtual directory, but the build is not known to run it' : 'ON as expected on every Exchange virtual directory'}. ${SSL_CAVEAT}`, fix: null, evidence: { checked } };
 }
 
@@ -232,7 +233,7 @@ function judgeModules(facts: readonly Fact[]): Judged | null {
     const [name, image] = f.value.slice(10).split('|');
     return { name, image, fact: f };
   });
-  if (mods.length === 0) return { state: 'unknown', cves: [], summary: 'IIS global modules: applicationHost.config lists none (a partial copy?): nothing to judge.', fix: null, evidence: {} };
+  if (mods.length === 0) return null; // a partial copy without globalModules: nothing to judge
   const odd = mods.filter((m) => !MS_IMAGE.test(m.image.replace(/\//g, '\\')));
   if (odd.length === 0) return { state: 'on', cves: [], summary: `All ${mods.length} IIS global modules load from Microsoft locations (signatures not verified offline).`, fix: null, evidence: { modules: mods.map((m) => m.name) } };
   return { state: 'off', cves: [], severity: 'medium', source: odd[0].fact, summary: `IIS global module${odd.length > 1 ? 's' : ''} outside Microsoft locations: ${odd.map((m) => `${m.name} (${m.image})`).join('; ')}. Native IIS modules are a known Exchange backdoor technique: check the DLL's signature and origin.`, fix: 'Check each DLL (Get-AuthenticodeSignature); remove an unknown module with appcmd uninstall module <name> after preserving the DLL as evidence.', evidence: { modules: odd.map((m) => `${m.name}|${m.image}`) } };
