@@ -209,9 +209,9 @@ export function time(cmd, args, opts = {}) {
   return { ms: performance.now() - t0, r };
 }
 
-/** `exhunt scan CORPUS --json JSON` on every core: { ms, rssMb } (peak RSS of the CLI, its worker threads included). */
-export function timeScan(corpus, json) {
-  const args = ['scan', corpus, '--json', json, '-q', '--jobs', String(CORES)];
+/** `exhunt scan CORPUS --json JSON` on `jobs` workers (every core): { ms, rssMb } (peak RSS, worker threads included). */
+export function timeScan(corpus, json, jobs = CORES) {
+  const args = ['scan', corpus, '--json', json, '-q', '--jobs', String(jobs)];
   const { ms, r } = existsSync('/usr/bin/time') ? time('/usr/bin/time', ['-f', 'maxrss_kb=%M', process.execPath, CLI, ...args]) : time(process.execPath, [SELF, ...args]);
   if (r.status !== 0 && r.status !== 1) throw new Error(`exhunt scan failed (${r.status}): ${r.stderr}`);
   const m = /maxrss_kb=(\d+)/.exec(r.stderr);

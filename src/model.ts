@@ -149,6 +149,8 @@ export interface HostStats {
   files_seen: number;
   files_scanned: number;
   files_ignored: number;
+  /** Log files left unread because their name date or modification time is outside --since/--until (when given). */
+  files_skipped_by_date?: number;
   bytes_scanned: number;
   seconds: number;
 }

@@ -3,6 +3,7 @@ import type { Skipped } from '../model.js';
 import { readHead, type EvidenceFile } from '../evidence/file.js';
 import { unreadableHint } from '../evidence/local.js';
 import type { Prepared } from './registry.js';
+import type { ByteRange } from './ranges.js';
 import { emptyResult, type FileScanResult, type ScanOptions } from './types.js';
 
 export interface FileTaskResult extends FileScanResult {
@@ -18,7 +19,12 @@ function describe(err: unknown): string {
   return code ? `${code}: ${err.message}` : err.message;
 }
 
-export async function scanFile(file: EvidenceFile, options: ScanOptions, prepared: Prepared): Promise<FileTaskResult> {
+/**
+ * `range`: scan only the lines that start in it (engine/ranges.ts). Scanners that cannot read a range read the
+ * whole file with the first range; classification problems are reported by the first range only.
+ */
+export async function scanFile(file: EvidenceFile, options: ScanOptions, prepared: Prepared, range?: ByteRange): Promise<FileTaskResult> {
+  const later = range !== undefined && range.index > 0;
   const out: FileTaskResult = { ...emptyResult(), formats: [] };
   const skip = (reason: string, extra: Partial<Skipped> = {}) => out.skipped.push({ path: file.rel, reason, ...extra });
   let head: Buffer;
@@ -39,17 +45,19 @@ export async function scanFile(file: EvidenceFile, options: ScanOptions, prepare
     }
     if (claim === null) continue;
     if (typeof claim === 'object') {
-      skip(claim.skip);
+      if (!later) skip(claim.skip);
       continue;
     }
+    if (later && !scanner.ranges) continue;
     out.formats.push(claim);
     try {
-      const r = await scanner.scan(file, claim, options, prepared.rules);
+      const r = await scanner.scan(file, claim, options, prepared.rules, scanner.ranges ? range : undefined);
       out.findings.push(...r.findings);
       out.coverage.push(...r.coverage);
       out.skipped.push(...r.skipped);
       out.facts.push(...r.facts);
       out.bytes = Math.max(out.bytes, r.bytes);
+      if (r.range) out.range = r.range;
     } catch (err) {
       skip(`${claim}: scan stopped: ${describe(err)}`);
     }

@@ -7,6 +7,7 @@ import { scanFile, type FileTaskResult } from './file-task.js';
 import type { Prepared } from './registry.js';
 import { emptyResult, type ScanOptions } from './types.js';
 import { SINGLE_FILE, singleFileWorker } from '../packaged.js';
+import { mergeRanges, planRanges, rescans, type ByteRange } from './ranges.js';
 
 // The single-file executable has no worker file on disk: its bundled worker script runs with `eval` (and its
 // import.meta.url is undefined, hence the short circuit).
@@ -16,6 +17,11 @@ const WORKERS_FROM_BYTES = 64 * 1024 * 1024;
 /** Small files travel to a worker in batches: one message per file costs more than scanning it. */
 const BATCH_FILES = 64;
 const BATCH_BYTES = 8 * 1024 * 1024;
+/**
+ * With workers, a file on disk of twice this size or more is scanned as ranges of about this size (engine/ranges.ts):
+ * a single 20 GB log then keeps every core busy, and small enough ranges balance the end of a scan.
+ */
+const RANGE_BYTES = 64 * 1024 * 1024;
 
 function startWorker(options: ScanOptions): Worker {
   const settings = { workerData: options, resourceLimits: { maxYoungGenerationSizeMb: 12 } };
@@ -40,6 +46,12 @@ export function effectiveJobs(requested: number, cores = availableParallelism(),
 
 type Done = (file: EvidenceFile, result: FileTaskResult) => void;
 
+/** One file, or one byte range of a file, for a worker. */
+export interface Task {
+  file: EvidenceFile;
+  range?: ByteRange;
+}
+
 /** Largest first (for balance), small files grouped. */
 export function batches(files: EvidenceFile[]): EvidenceFile[][] {
   const out: EvidenceFile[][] = [];
@@ -58,6 +70,21 @@ export function batches(files: EvidenceFile[]): EvidenceFile[][] {
   return out;
 }
 
+/** The work queue: every range of a split file alone, the other files in batches; most bytes first. */
+function taskQueue(files: EvidenceFile[], rangeBytes: number): { queue: Task[][]; split: Map<EvidenceFile, ByteRange[]> } {
+  const split = new Map<EvidenceFile, ByteRange[]>();
+  const whole: EvidenceFile[] = [];
+  for (const f of files) {
+    const ranges = planRanges(f, rangeBytes);
+    if (ranges) split.set(f, ranges);
+    else whole.push(f);
+  }
+  const queue: Task[][] = [...split].flatMap(([file, ranges]) => ranges.map((range) => [{ file, range }]));
+  queue.push(...batches(whole).map((b) => b.map((file) => ({ file }))));
+  const size = (b: Task[]) => b.reduce((s, t) => s + (t.range ? t.range.end - t.range.start : t.file.size), 0);
+  return { queue: queue.sort((x, y) => size(y) - size(x)), split };
+}
+
 export class FilePool {
   private readonly workers: Worker[] = [];
 
@@ -69,16 +96,31 @@ export class FilePool {
     private readonly jobs: number | undefined,
     private readonly options: ScanOptions,
     private readonly prepared: Prepared,
+    /** Split files on disk of twice this size or more into ranges scanned apart (default: RANGE_BYTES with workers). */
+    private readonly rangeBytes?: number,
   ) {}
 
-  /** Scans the files and reports each result as it arrives. */
+  /** Scans the files and reports each result as it arrives (a split file once all its ranges are done). */
   async run(files: EvidenceFile[], onDone: Done): Promise<void> {
     const options = this.options;
     const total = files.reduce((s, f) => s + f.size, 0);
     const jobs = effectiveJobs(this.jobs ?? (total >= WORKERS_FROM_BYTES ? defaultJobs() : 1));
-    const queue = batches(files);
-    if (jobs <= 1 || !COMPILED || files.length <= 1) {
-      for (const batch of queue) for (const f of batch) onDone(f, await scanFile(f, options, this.prepared));
+    const parallel = jobs > 1 && COMPILED;
+    const { queue, split } = taskQueue(files, this.rangeBytes ?? (parallel ? RANGE_BYTES : 0));
+    const parts = new Map<EvidenceFile, FileTaskResult[]>();
+    const done = async (task: Task, result: FileTaskResult): Promise<void> => {
+      const ranges = task.range ? split.get(task.file) : undefined;
+      if (!task.range || !ranges) return onDone(task.file, result);
+      const got = parts.get(task.file) ?? [];
+      parts.set(task.file, got);
+      got[task.range.index] = result;
+      if (got.filter(Boolean).length < ranges.length) return;
+      // Ranges that assumed the wrong #Fields are scanned again (rare: a layout change inside the file), here.
+      for (const [k, fields] of rescans(got.map((r) => r.range))) got[k] = await scanFile(task.file, options, this.prepared, { ...ranges[k], fields });
+      onDone(task.file, mergeRanges(got));
+    };
+    if (!parallel || queue.length <= 1) {
+      for (const batch of queue) for (const t of batch) await done(t, await scanFile(t.file, options, this.prepared, t.range));
       return;
     }
     // A small young generation per worker: scans allocate short-lived line strings, and the default (tens of MB per
@@ -90,18 +132,18 @@ export class FilePool {
         while (next < queue.length) {
           const batch = queue[next++];
           const results = await this.send(w, batch);
-          batch.forEach((f, i) => onDone(f, results[i]));
+          for (let i = 0; i < batch.length; i++) await done(batch[i], results[i]);
         }
       }),
     );
   }
 
-  private send(w: Worker, files: EvidenceFile[]): Promise<FileTaskResult[]> {
+  private send(w: Worker, tasks: Task[]): Promise<FileTaskResult[]> {
     return new Promise((resolve, reject) => {
       const onMessage = (msg: { results?: FileTaskResult[]; error?: string }) => {
         w.off('error', onError);
         if (msg.results) resolve(msg.results);
-        else resolve(files.map((f) => ({ ...emptyResult(), formats: [], skipped: [{ path: f.rel, reason: `scan failed: ${msg.error}` }] })));
+        else resolve(tasks.map((t) => ({ ...emptyResult(), formats: [], skipped: [{ path: t.file.rel, reason: `scan failed: ${msg.error}` }] })));
       };
       const onError = (err: Error) => {
         w.off('message', onMessage);
@@ -109,7 +151,7 @@ export class FilePool {
       };
       w.once('message', onMessage);
       w.once('error', onError);
-      w.postMessage({ files });
+      w.postMessage({ tasks });
     });
   }
 

@@ -14,7 +14,8 @@ import { locateWindowsPath } from './locate.js';
 import { applyHostRules } from '../rules/host.js';
 import { caseFacts, readCaseManifest } from '../evidence/case.js';
 import { collectionFacts, mapCollection } from '../evidence/layout.js';
-import { hostLabels, skipOldLogs } from './hosts.js';
+import { hostLabels } from './hosts.js';
+import { skipByDate } from '../evidence/dates.js';
 
 export const DEFAULT_SINCE = '2020-12-01T00:00:00.000Z';
 
@@ -38,6 +39,12 @@ export interface ScanRequest {
   command?: string[];
   /** Walk only these folders below each PATH (`scan --local`: the evidence folders of this machine). */
   only?: string[];
+  /** --until (ISO): log files named for a later day are not read (listed as skipped by date). */
+  until?: string;
+  /** The user gave --since or --until: log files are skipped by their name date too (evidence/dates.ts). */
+  byName?: boolean;
+  /** Split files on disk of twice this size or more into byte ranges scanned apart (default: 64 MiB with workers). */
+  rangeBytes?: number;
 }
 
 export function scanOptions(partial: Partial<ScanOptions> = {}): ScanOptions {
@@ -48,11 +55,11 @@ export async function scan(req: ScanRequest): Promise<ScanReport> {
   const started = new Date().toISOString();
   const options = scanOptions(req.options);
   const prepared = await prepare(options);
-  const pool = new FilePool(req.jobs, options, prepared);
+  const pool = new FilePool(req.jobs, options, prepared, req.rangeBytes);
   const hosts: HostResult[] = [];
   try {
     for (let i = 0; i < req.paths.length; i++) {
-      hosts.push(await scanHost(req.paths[i], i, req.paths.length, pool, options, prepared, req.onProgress, req.only));
+      hosts.push(await scanHost(req.paths[i], i, req.paths.length, pool, options, prepared, req.onProgress, req.only, { until: req.until ?? null, byName: req.byName ?? false }));
     }
   } finally {
     await Promise.all([pool.close(), closeZips()]);
@@ -73,14 +80,16 @@ async function scanHost(
   pool: FilePool,
   options: ScanOptions,
   prepared: Prepared,
-  onProgress?: (p: Progress) => void,
-  only?: string[],
+  onProgress: ((p: Progress) => void) | undefined,
+  only: string[] | undefined,
+  dates: { until: string | null; byName: boolean },
 ): Promise<HostResult> {
   const t0 = performance.now();
   const skipped: Skipped[] = [];
   const listed = await listInput(input, skipped, only);
   const collection = mapCollection(listed ?? [], skipped);
-  const files = skipOldLogs(collection.files, options.since, skipped);
+  // Decided before any byte is read; what is left out is listed in `skipped`, never dropped silently.
+  const files = skipByDate(collection.files, { since: options.since, ...dates }, skipped);
   const folderName = basename(resolve(input)).replace(/\.zip$/i, '');
   const raw: RawFinding[] = [];
   const coverage: Coverage[] = [];
@@ -127,6 +136,7 @@ async function scanHost(
       files_seen: files.length,
       files_scanned: scanned,
       files_ignored: files.length - scanned,
+      files_skipped_by_date: collection.files.length - files.length,
       bytes_scanned: bytes,
       seconds: Math.round(performance.now() - t0) / 1000,
     },

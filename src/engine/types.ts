@@ -1,5 +1,6 @@
 import type { Coverage, Fact, RawFinding, Skipped } from '../model.js';
 import type { EvidenceFile } from '../evidence/file.js';
+import type { ByteRange, RangeInfo } from './ranges.js';
 import type { RuleSet } from '../rules/ruleset.js';
 
 // Moved to the model (rules make findings and must not import the engine); re-exported for code written before.
@@ -12,6 +13,8 @@ export interface FileScanResult {
   skipped: Skipped[];
   facts: Fact[];
   bytes: number;
+  /** Set by a scan of one byte range of a file: lines are numbered from the range's first line (engine/ranges.ts). */
+  range?: RangeInfo;
 }
 
 /** Options every scanner sees (plain data, cloned into workers). */
@@ -39,7 +42,9 @@ export interface Scanner {
    */
   classify(file: EvidenceFile, head: Buffer): string | null | { skip: string };
   /** `rules`: the scan's rule set (built once per scan, and once in each worker, from the same options). */
-  scan(file: EvidenceFile, format: string, options: ScanOptions, rules: RuleSet): Promise<FileScanResult>;
+  scan(file: EvidenceFile, format: string, options: ScanOptions, rules: RuleSet, range?: ByteRange): Promise<FileScanResult>;
+  /** True when `scan` can read one byte range of a file (engine/ranges.ts); others read the whole file once. */
+  ranges?: boolean;
 }
 
 export function emptyResult(): FileScanResult {

@@ -1,7 +1,7 @@
 // Worker thread: builds the rule set once from the scan options it was started with, then scans the batches of
-// files the pool sends, one batch at a time.
+// files (or byte ranges of a file) the pool sends, one batch at a time.
 import { parentPort, workerData } from 'node:worker_threads';
-import type { EvidenceFile } from '../evidence/file.js';
+import type { Task } from './pool.js';
 import { scanFile, type FileTaskResult } from './file-task.js';
 import { prepare, type Prepared } from './registry.js';
 import type { ScanOptions } from './types.js';
@@ -9,12 +9,12 @@ import type { ScanOptions } from './types.js';
 const options = workerData as ScanOptions;
 const ready: Promise<Prepared | Error> = prepare(options).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
 
-parentPort?.on('message', async (msg: { files: EvidenceFile[] }) => {
+parentPort?.on('message', async (msg: { tasks: Task[] }) => {
   try {
     const prepared = await ready;
     if (prepared instanceof Error) throw prepared;
     const results: FileTaskResult[] = [];
-    for (const f of msg.files) results.push(await scanFile(f, options, prepared));
+    for (const t of msg.tasks) results.push(await scanFile(t.file, options, prepared, t.range));
     parentPort?.postMessage({ results });
   } catch (err) {
     parentPort?.postMessage({ error: err instanceof Error ? err.message : String(err) });

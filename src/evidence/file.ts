@@ -60,6 +60,47 @@ export async function* readChunks(file: EvidenceFile, chunkSize = CHUNK_SIZE, op
   for await (const chunk of stream) yield chunk as Buffer;
 }
 
+/**
+ * Streams the lines of a file on disk that start in [start, end): the partial line at `start` is skipped (its
+ * owner is the range before) and the line that holds byte `end - 1` is read to its line feed. One reused buffer,
+ * as readChunks with `reuse`.
+ */
+export async function* readRange(file: EvidenceFile & { kind: 'fs' }, start: number, end: number, chunkSize = CHUNK_SIZE): AsyncGenerator<Buffer> {
+  const fh = await open(file.abs, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(chunkSize);
+    // From the byte before `start`: when it is a line feed, `start` itself begins a line.
+    let pos = start === 0 ? 0 : start - 1;
+    let skipping = start > 0;
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, chunkSize, pos);
+      if (bytesRead === 0) return;
+      let chunk = buf.subarray(0, bytesRead);
+      pos += bytesRead;
+      if (skipping) {
+        const nl = chunk.indexOf(10);
+        if (nl === -1) {
+          if (pos >= end) return; // one line runs through the whole range: it belongs to an earlier one
+          continue;
+        }
+        skipping = false;
+        if (pos - bytesRead + nl + 1 >= end) return;
+        chunk = chunk.subarray(nl + 1);
+      }
+      if (pos >= end) {
+        const nl = chunk.indexOf(10, Math.max(0, end - 1 - (pos - chunk.length)));
+        if (nl !== -1) {
+          yield chunk.subarray(0, nl + 1);
+          return;
+        }
+      }
+      yield chunk;
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
 /** Reads at most `n` bytes from the start of a file. */
 export async function readHead(file: EvidenceFile, n = 64 * 1024): Promise<Buffer> {
   if (file.kind === 'fs') {

@@ -106,6 +106,8 @@ function hostSummary(h: HostResult, since: string, style: Style): string {
     out.push('  coverage:');
     for (const c of h.coverage) out.push(`    ${safeText(c.source).padEnd(24)} ${day(c.first)} -> ${day(c.last)}  (${c.files} file${c.files === 1 ? '' : 's'}, ${c.records} records)`);
   } else out.push('  coverage: no readable logs');
+  const byDate = h.stats.files_skipped_by_date ?? 0;
+  if (byDate > 0) out.push(`    ${'skipped by date'.padEnd(24)} ${byDate} log file${byDate === 1 ? '' : 's'} outside --since/--until, not read (listed under skipped)`);
   out.push(`  files: ${h.stats.files_seen} seen, ${h.stats.files_scanned} read, ${h.stats.files_ignored} ignored as unrelated`);
   if (h.skipped.length) {
     out.push(paint(style, 'yellow', `  skipped or partly read: ${h.skipped.length}`));

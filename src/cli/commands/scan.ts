@@ -31,6 +31,7 @@ interface ScanFlags {
   stix?: string;
   hostsFrom?: string;
   since: string;
+  until?: string;
   jobs?: string;
   color: boolean;
   quiet?: boolean;
@@ -48,6 +49,16 @@ export function parseSince(value: string): string {
   const real = d !== null && d.getUTCFullYear() === Number(m![1]) && d.getUTCMonth() === Number(m![2]) - 1 && d.getUTCDate() === Number(m![3]);
   if (t === null || !real || Number.isNaN(Date.parse(t))) throw new UsageError(`--since: not a valid date: ${JSON.stringify(value)} (use YYYY-MM-DD, e.g. 2021-01-01)`);
   return t;
+}
+
+/** --until: a day as for --since; a bare day means the end of that day. */
+function parseUntil(value: string): string {
+  try {
+    const t = parseSince(value);
+    return /^\d{4}-\d{2}-\d{2}$/.test(value.trim()) ? new Date(Date.parse(t) + 86_399_999).toISOString() : t;
+  } catch (err) {
+    throw err instanceof UsageError ? new UsageError(err.message.replace('--since', '--until')) : err;
+  }
 }
 
 /** Each subfolder or `.zip` of DIR is one host, in sorted (byte) order; hidden entries are left out. */
@@ -139,7 +150,8 @@ export function registerScan(program: Command): void {
     .option('--stix <FILE>', 'write the indicators found (attacker IPs, web shells, user agents) as a STIX 2.1 bundle with sightings per host')
     .option('--hosts-from <DIR>', 'also scan each subfolder or .zip of DIR as one host (sorted by name)')
     .option('--local', 'Windows: scan this machine in place (Exchange install folder, IIS logs and web root, IIS config, event logs)')
-    .option('--since <DATE>', 'start of the exposure window the logs must cover (YYYY-MM-DD)', DEFAULT_SINCE.slice(0, 10))
+    .option('--since <DATE>', 'start of the exposure window the logs must cover (YYYY-MM-DD); log files dated before it are not read (listed as skipped by date)', DEFAULT_SINCE.slice(0, 10))
+    .option('--until <DATE>', 'log files named for a later day are not read (listed as skipped by date)')
     .option('-j, --jobs <N>', 'worker threads (default: one per core)')
     .option('--ioc <FILE>', 'extra IOC file (CSV or STIX 2.1 bundle); repeatable', collect, [])
     .option('--yara <RULES>', 'also run these YARA rules over swept files')
@@ -162,6 +174,7 @@ Evidence is only read, never written.`,
     )
     .action(async (args: string[], flags: ScanFlags, cmd: Command) => {
       const since = parseSince(flags.since);
+      const until = flags.until === undefined ? undefined : parseUntil(flags.until);
       const toStdout = claimStdout({ '--json': flags.json, '--csv': flags.csv, '--html': flags.html, '--ndjson': flags.ndjson, '--timesketch': flags.timesketch, '--stix': flags.stix });
       const local = flags.local ? localEvidence(args, flags) : null;
       const paths = local ? [local.root] : [...args, ...(flags.hostsFrom ? await hostsFrom(flags.hostsFrom) : [])];
@@ -177,6 +190,9 @@ Evidence is only read, never written.`,
         paths,
         jobs,
         options: { since, iocFiles: flags.ioc, yaraRules: flags.yara ?? null, ruleFiles: flags.rules },
+        until,
+        // Name dates only for a window the user asked for (see evidence/dates.ts).
+        byName: cmd.getOptionValueSource('since') === 'cli' || until !== undefined,
         onProgress,
         command: ['exhunt', ...cmd.parent!.args],
         only: local?.only,

@@ -1,7 +1,8 @@
 // Drives any line-oriented text log (Exchange CSV logs, IIS W3C ...) over big files: large chunks, a literal
 // prefilter so that only lines containing a rule needle are decoded and parsed, exact physical line numbers.
 import type { Coverage, Fact, LogRecord } from '../../model.js';
-import { readChunks, type EvidenceFile } from '../../evidence/file.js';
+import { readChunks, readHead, readRange, type EvidenceFile } from '../../evidence/file.js';
+import type { ByteRange } from '../ranges.js';
 import { ParseError, type LineParser, type TextLogFormat } from '../../parsers/types.js';
 import type { RecordRule, RuleContext } from '../../rules/types.js';
 import { applyRules } from '../../rules/finding.js';
@@ -18,6 +19,8 @@ const OVERSIZED = `line longer than ${MAX_LINE / 1024 / 1024} MiB: not parsed`;
 /** How many lines at the start (and end) are read to learn the header and the first (last) record time. */
 const EDGE_LINES = 50;
 const NL_HASH = Buffer.from('\n#');
+/** Bytes read at a file's start to find its header #Fields (as file-task reads to classify). */
+const HEAD_BYTES = 64 * 1024;
 /** How much of a file is counted to choose each needle's rarest byte. */
 const HISTOGRAM_BYTES = 1024 * 1024;
 
@@ -80,15 +83,34 @@ export function textLogScanner(formats: readonly TextLogFormat[], rules: readonl
       }
       return skip === null ? null : { skip };
     },
-    async scan(file, format) {
+    ranges: true,
+    async scan(file, format, _options, _rules, range) {
       const f = byId.get(format);
       if (!f) throw new Error(`unknown text log format ${format}`);
-      return new TextLogScan(file, compiledFor(f)).run();
+      if (range === undefined || file.kind !== 'fs') return new TextLogScan(file, compiledFor(f)).run();
+      // A later range assumes the head's #Fields unless told the one really in force (engine/ranges.ts).
+      const fields = range.index === 0 ? null : range.fields ?? headFields(await readHead(file, HEAD_BYTES));
+      return new TextLogScan(file, compiledFor(f), { range, fields }).run();
     },
   };
 }
 
-/** The state of one file's scan. Lines are handled strictly in file order (a `#Fields` change applies after it). */
+/** The last `#Fields` directive of a file's header block (before its first record), or null. */
+function headFields(head: Buffer): string | null {
+  let fields: string | null = null;
+  for (const line of decodeHead(head).split('\n')) {
+    const l = line.endsWith('\r') ? line.slice(0, -1) : line;
+    if (l === '') continue;
+    if (!l.startsWith('#')) break;
+    if (l.startsWith('#Fields')) fields = l;
+  }
+  return fields;
+}
+
+/**
+ * The state of one file's scan (or of one range of it). Lines are handled strictly in file order (a `#Fields`
+ * change applies after it).
+ */
 class TextLogScan {
   private readonly parser: LineParser;
   private readonly result: FileScanResult = emptyResult();
@@ -107,17 +129,28 @@ class TextLogScan {
   /** The rules that still want the current line (reused: no allocation per line). */
   private readonly matching: RecordRule[] = [];
 
+  /** The last #Fields directive seen (for a range's report). */
+  private lastFields: string | null = null;
+
   constructor(
     private readonly file: EvidenceFile,
     private readonly c: CompiledFormat,
+    /** One range of the file, and the #Fields line to start from (null: none, as at the file's start). */
+    private readonly part?: { range: ByteRange; fields: string | null },
   ) {
     this.parser = c.format.createParser(file.rel);
+    if (part && part.range.index > 0) {
+      this.atFileStart = false;
+      if (part.fields !== null) this.parser.directive(part.fields, 0);
+    }
   }
 
   async run(): Promise<FileScanResult> {
     let carry: Buffer | null = null;
     let oversized = false;
-    for await (const chunk of readChunks(this.file, undefined, { reuse: true })) {
+    const p = this.part;
+    const chunks = p && this.file.kind === 'fs' ? readRange(this.file, p.range.start, p.range.end) : readChunks(this.file, undefined, { reuse: true });
+    for await (const chunk of chunks) {
       // The chunk buffer is reused: a tail from the previous chunk is stale once the next one is read.
       this.tail = null;
       this.result.bytes += chunk.length;
@@ -216,7 +249,9 @@ class TextLogScan {
     if (stop > start && buf[stop - 1] === 13) stop--;
     if (buf[start] === HASH) {
       this.directives++;
-      this.parser.directive(buf.toString('utf8', start, stop), lineNo);
+      const text = buf.toString('utf8', start, stop);
+      if (text.startsWith('#Fields')) this.lastFields = text;
+      this.parser.directive(text, lineNo);
       return;
     }
     if (stop === start) {
@@ -310,6 +345,7 @@ class TextLogScan {
       last: this.last,
     };
     this.result.coverage.push(coverage);
+    if (this.part) this.result.range = { lines: this.lineNo, fieldsIn: this.part.fields, lastFields: this.lastFields };
     if (this.bad > 0 && this.firstBad) {
       const more = this.bad > 1 ? ` (${this.bad} lines in all)` : '';
       this.result.skipped.push({ path: this.file.rel, line: this.firstBad.line, reason: `${this.firstBad.reason}${more}` });

@@ -1,0 +1,88 @@
+// One huge text log on every core: the file is cut into byte ranges scanned in parallel, then the results are put
+// back together with exact line numbers and the right field layout.
+//
+// - A range owns the lines that start inside it: it skips the partial line at its start and reads past its end to
+//   finish its last line (evidence/file.ts readRange). Nothing is read twice except those two line ends.
+// - Line numbers: each range counts from 0 and reports how many lines it owns; the merge adds the lines of the
+//   ranges before it (a prefix sum), so no pass over the file is needed first.
+// - Field layout (`#Fields`): a range cannot know the layout in force at its start without reading what comes
+//   before. It assumes the layout of the file's head (IIS and Exchange rewrite the same #Fields when they reopen a
+//   log) and reports the layout it assumed and the one in force at its end; the merge walks the ranges in order and
+//   scans again, with the layout really in force, any range whose assumption was wrong. Exact in every case; the
+//   second pass costs only when a file changes layout mid-way.
+import type { EvidenceFile } from '../evidence/file.js';
+import type { Coverage } from '../model.js';
+import type { FileScanResult } from './types.js';
+
+/** A part of a file to scan: lines starting in [start, end). `fields`: the #Fields line in force at `start`. */
+export interface ByteRange {
+  start: number;
+  end: number;
+  index: number;
+  count: number;
+  /** Set on a second pass: the #Fields directive line really in force at `start` (else the head's is assumed). */
+  fields?: string;
+}
+
+/** What a range scan reports besides its results (text logs only). */
+export interface RangeInfo {
+  /** Lines owned (line feeds, plus an unterminated last line). */
+  lines: number;
+  /** The #Fields line the scan assumed at its start (null: none, the parser's default). */
+  fieldsIn: string | null;
+  /** The last #Fields line inside the range (null: none). */
+  lastFields: string | null;
+}
+
+/** Ranges of about `rangeBytes` each, for a file on disk at least twice that size; null otherwise. */
+export function planRanges(file: EvidenceFile, rangeBytes: number): ByteRange[] | null {
+  if (file.kind !== 'fs' || !(rangeBytes > 0) || file.size < 2 * rangeBytes) return null;
+  const count = Math.ceil(file.size / rangeBytes);
+  return Array.from({ length: count }, (_, index) => ({
+    start: Math.floor((index * file.size) / count),
+    end: index === count - 1 ? file.size : Math.floor(((index + 1) * file.size) / count),
+    index,
+    count,
+  }));
+}
+
+/** The ranges (by index) that must be scanned again, with the #Fields line really in force at their start. */
+export function rescans(infos: Array<RangeInfo | undefined>): Map<number, string> {
+  const out = new Map<number, string>();
+  let cur = infos[0] ? infos[0].lastFields ?? infos[0].fieldsIn : null;
+  for (let k = 1; k < infos.length; k++) {
+    const info = infos[k];
+    if (info === undefined) continue;
+    if (cur !== null && info.fieldsIn !== cur) out.set(k, cur);
+    cur = info.lastFields ?? cur;
+  }
+  return out;
+}
+
+/** One file's result from its ranges' (in order): line numbers made absolute, coverage rows joined. */
+export function mergeRanges<R extends FileScanResult & { formats: string[]; range?: RangeInfo }>(parts: R[]): R {
+  const merged = { ...parts[0], formats: [...parts[0].formats], findings: [], coverage: [], skipped: [], facts: [], bytes: 0, range: undefined } as R;
+  let offset = 0;
+  for (const p of parts) {
+    const at = <T extends { line?: number }>(x: T): T => (x.line === undefined ? x : { ...x, line: x.line + offset });
+    for (const f of p.findings) merged.findings.push({ ...f, source: at(f.source) });
+    for (const s of p.skipped) merged.skipped.push(at(s));
+    for (const f of p.facts) merged.facts.push({ ...f, source: at(f.source) });
+    for (const c of p.coverage) joinCoverage(merged.coverage, c);
+    merged.bytes += p.bytes;
+    for (const f of p.formats) if (!merged.formats.includes(f)) merged.formats.push(f);
+    offset += p.range?.lines ?? 0;
+  }
+  return merged;
+}
+
+function joinCoverage(rows: Coverage[], c: Coverage): void {
+  const m = rows.find((r) => r.source === c.source && r.format === c.format);
+  if (!m) {
+    rows.push({ ...c });
+    return;
+  }
+  m.records += c.records;
+  if (c.first !== null && (m.first === null || c.first < m.first)) m.first = c.first;
+  if (c.last !== null && (m.last === null || c.last > m.last)) m.last = c.last;
+}

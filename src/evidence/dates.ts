@@ -1,0 +1,91 @@
+// --since/--until: log files that cannot hold a record inside the window are left unread, decided from the file's
+// name date or its modification time alone. Conservative by a day either way: IIS may roll its files over on local
+// time (up to 14 h off UTC), and an hourly Exchange log holds only its hour, so a one-day margin never drops a file
+// that could hold a record inside the window.
+import type { EvidenceFile } from './file.js';
+
+/** ISO 8601 UTC bounds; null = open. */
+export interface DateWindow {
+  since: string | null;
+  until: string | null;
+  /**
+   * Also skip by name date (a window the user asked for). Off for the default --since: the example and fleet
+   * verdicts prove coverage from logs that start before it, and a skipped file would no longer show that.
+   */
+  byName?: boolean;
+}
+
+const DAY = 86_400_000;
+/** Only logs are skipped by date: a web shell's time stamps say nothing about whether it matters. */
+const LOG_FILE = /\.(log|evtx)$/i;
+const NAME_DATES: Array<{ re: RegExp; date: (m: RegExpExecArray) => string; prefix?: string }> = [
+  // IIS W3C: u_exYYMMDD.log, hourly u_exYYMMDDHH.log (and the u_in / u_nc variants of other log formats).
+  { re: /^u_(?:ex|in|nc)(\d\d)(\d\d)(\d\d)(?:\d\d)?(?:_x)?\.log$/i, date: (m) => `20${m[1]}-${m[2]}-${m[3]}` },
+  // Exchange logs: HttpProxy_2021030304-1.LOG, ECPServer20210301-1.LOG, MSGTRK2021030115-1.LOG ...
+  { re: /(?:^|[_a-z])((?:19|20)\d\d)(\d\d)(\d\d)(?:\d\d)?-\d{1,6}\.log$/i, date: (m) => `${m[1]}-${m[2]}-${m[3]}` },
+  // Archived event logs: Archive-Security-2021-03-01-10-22-33-123.evtx (the prefix is checked apart: no `.+`).
+  { re: /-((?:19|20)\d\d)-(\d\d)-(\d\d)-\d\d-\d\d-\d\d-\d{1,6}\.evtx$/i, date: (m) => `${m[1]}-${m[2]}-${m[3]}`, prefix: 'archive-' },
+];
+
+/** The day a log file's name says it starts (YYYY-MM-DD), or null when the name carries no date. */
+export function nameDate(rel: string): string | null {
+  const base = rel.slice(rel.lastIndexOf('/') + 1);
+  for (const { re, date, prefix } of NAME_DATES) {
+    if (prefix !== undefined && !base.toLowerCase().startsWith(prefix)) continue;
+    const m = re.exec(base);
+    if (!m) continue;
+    const d = date(m);
+    const t = Date.parse(`${d}T00:00:00Z`);
+    // A real calendar day (Date.parse rolls 2021-02-30 over, so compare back).
+    if (!Number.isNaN(t) && new Date(t).toISOString().slice(0, 10) === d) return d;
+  }
+  return null;
+}
+
+type Outside = { kind: 'modified' | 'named' | 'after'; day: string };
+
+/** Why `file` is left unread for `w` (which date, and the day it says), or null when it may hold a record inside. */
+export function outsideWindow(file: Pick<EvidenceFile, 'rel' | 'mtimeMs'>, w: DateWindow): Outside | null {
+  if (!LOG_FILE.test(file.rel)) return null;
+  const named = w.byName ? nameDate(file.rel) : null;
+  const start = named === null ? NaN : Date.parse(`${named}T00:00:00Z`);
+  if (w.since !== null) {
+    const since = Date.parse(w.since);
+    // Last written before the window: its newest record is older too (zip entry times are zone-less: a day of slack).
+    if (Number.isFinite(file.mtimeMs) && file.mtimeMs > 0 && file.mtimeMs + DAY < since) return { kind: 'modified', day: new Date(file.mtimeMs).toISOString().slice(0, 10) };
+    if (start + 2 * DAY <= since) return { kind: 'named', day: named! };
+  }
+  if (w.until !== null && start - DAY > Date.parse(w.until)) return { kind: 'after', day: named! };
+  return null;
+}
+
+/**
+ * The files to read: log files outside the window are left out before any byte is read, and each group (by which
+ * date decided) is one line in `skipped` — with the count and an example, so thousands of old logs stay readable.
+ */
+export function skipByDate<F extends Pick<EvidenceFile, 'rel' | 'mtimeMs'>>(files: F[], w: DateWindow, skipped: Array<{ path: string; reason: string }>): F[] {
+  const kept: F[] = [];
+  const out = new Map<Outside['kind'], { files: F[]; days: string[] }>();
+  for (const f of files) {
+    const o = outsideWindow(f, w);
+    if (o === null) {
+      kept.push(f);
+      continue;
+    }
+    const g = out.get(o.kind) ?? { files: [], days: [] };
+    g.files.push(f);
+    g.days.push(o.day);
+    out.set(o.kind, g);
+  }
+  const since = w.since?.slice(0, 10);
+  for (const [kind, g] of out) {
+    const days = g.days.sort();
+    const path = g.files.length === 1 ? g.files[0].rel : `${g.files.length} log files (e.g. ${g.files[0].rel})`;
+    const reason =
+      kind === 'modified' ? `last modified before --since ${since} (newest ${days[days.length - 1]}), so no record inside the window`
+      : kind === 'named' ? `named for a day before --since ${since} (newest ${days[days.length - 1]}), so no record inside the window`
+      : `named for a day after --until ${w.until!.slice(0, 10)} (oldest ${days[0]})`;
+    skipped.push({ path, reason: `skipped by date: ${reason}; not read` });
+  }
+  return kept;
+}

@@ -1,0 +1,106 @@
+// One file as byte ranges (engine/ranges.ts): every line read exactly once, exact line numbers, and the #Fields in
+// force at a range's start even when the layout changes inside the file.
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readRange } from '../src/evidence/file.js';
+import { planRanges, rescans } from '../src/engine/ranges.js';
+import { scan } from '../src/engine/scan.js';
+import type { ScanReport } from '../src/model.js';
+
+const root = mkdtempSync(join(tmpdir(), 'exhunt-ranges-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+async function readAllRanges(abs: string, size: number, cuts: number[]): Promise<string[]> {
+  const bounds = [0, ...cuts, size];
+  const out: string[] = [];
+  for (let i = 0; i + 1 < bounds.length; i++) {
+    let text = '';
+    for await (const c of readRange({ kind: 'fs', abs, rel: 'x', size, mtimeMs: 0 }, bounds[i], bounds[i + 1], 7)) text += c.toString('latin1');
+    out.push(text);
+  }
+  return out;
+}
+
+describe('readRange', () => {
+  it('gives every line to exactly one range, whatever the cuts (lines longer than a range, no final line feed)', async () => {
+    let seed = 5;
+    const rnd = (n: number) => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n;
+    for (let round = 0; round < 60; round++) {
+      const lines = Array.from({ length: 1 + rnd(30) }, (_, i) => `${i}:${'x'.repeat(rnd(40))}`);
+      const text = lines.join('\n') + (rnd(2) ? '\n' : '');
+      const abs = join(root, `r${round}.txt`);
+      writeFileSync(abs, text, 'latin1');
+      const cuts = [...new Set(Array.from({ length: rnd(8) }, () => 1 + rnd(Math.max(1, text.length - 1))))].sort((a, b) => a - b);
+      const parts = await readAllRanges(abs, text.length, cuts);
+      expect(parts.join(''), JSON.stringify({ text, cuts })).toBe(text);
+      // Each part starts at a line start.
+      for (const p of parts) if (p) expect(/^\d+:/.test(p), JSON.stringify({ p, cuts })).toBe(true);
+    }
+  });
+});
+
+describe('rescans', () => {
+  it('scans again only the ranges that assumed another #Fields than the one in force', () => {
+    const A = '#Fields: a';
+    const B = '#Fields: b';
+    const infos = [
+      { lines: 5, fieldsIn: null, lastFields: A },
+      { lines: 5, fieldsIn: A, lastFields: B },
+      { lines: 5, fieldsIn: A, lastFields: null },
+      { lines: 5, fieldsIn: A, lastFields: A },
+      { lines: 5, fieldsIn: A, lastFields: null },
+    ];
+    // Range 3 holds a #Fields A, but its lines before it are under B.
+    expect([...rescans(infos)]).toEqual([
+      [2, B],
+      [3, B],
+    ]);
+  });
+
+  it('plans ranges only for files on disk at least twice the range size', () => {
+    expect(planRanges({ kind: 'fs', abs: '/x', rel: 'x', size: 99, mtimeMs: 0 }, 50)).toBeNull();
+    expect(planRanges({ kind: 'fs', abs: '/x', rel: 'x', size: 100, mtimeMs: 0 }, 50)?.map((r) => [r.start, r.end])).toEqual([[0, 50], [50, 100]]);
+    expect(planRanges({ kind: 'zip', zip: '/z', entry: 'x', rel: 'x', size: 1000, mtimeMs: 0 }, 50)).toBeNull();
+  });
+});
+
+describe('scan of one IIS log in ranges', () => {
+  const FIELDS_A = 'date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken';
+  // IIS reopened the log with another field selection: status and method moved, a field added.
+  const FIELDS_B = 'date time s-ip cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) cs-host sc-status sc-substatus sc-win32-status cs-method time-taken';
+  const head = (fields: string) => `#Software: Microsoft Internet Information Services 10.0\r\n#Version: 1.0\r\n#Date: 2021-03-03 00:00:00\r\n#Fields: ${fields}\r\n`;
+  const a = (i: number, stem: string, q: string, status: number) => `2021-03-03 00:${String(i % 60).padStart(2, '0')}:00 10.1.1.5 GET ${stem} ${q} 443 - 10.20.30.${i % 250} Mozilla/5.0 - ${status} 0 0 15`;
+  const b = (i: number, stem: string, q: string, status: number) => `2021-03-03 01:${String(i % 60).padStart(2, '0')}:00 10.1.1.5 ${stem} ${q} 443 - 10.20.30.${i % 250} Mozilla/5.0 - mail.example.org ${status} 0 0 GET 15`;
+  const lines: string[] = [];
+  const shells: number[] = [];
+  const add = (l: string, shell = false) => {
+    lines.push(l);
+    if (shell) shells.push(lines.length);
+  };
+  for (const l of head(FIELDS_A).trimEnd().split('\r\n')) add(l);
+  for (let i = 0; i < 400; i++) add(i % 97 === 50 ? a(i, '/aspnet_client/system_web/aKdMadOeT.aspx', 'cmd=whoami', 200) : a(i, '/mapi/emsmdb/', 'mailboxId=x@example.org', 200), i % 97 === 50);
+  for (const l of head(FIELDS_B).trimEnd().split('\r\n')) add(l);
+  // Read under layout A, these lines would give the stem as the method and the query as the stem: shells missed.
+  for (let i = 0; i < 400; i++) add(i % 89 === 30 ? b(i, '/aspnet_client/system_web/aKdMadOeT.aspx', 'cmd=whoami', 200) : b(i, '/mapi/emsmdb/', 'mailboxId=x@example.org', 200), i % 89 === 30);
+  const dir = join(root, 'mail01', 'inetpub', 'logs', 'LogFiles', 'W3SVC1');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'u_ex210303.log'), lines.join('\r\n') + '\r\n');
+  const run = (rangeBytes?: number) => scan({ paths: [join(root, 'mail01')], jobs: 1, rangeBytes });
+  const shellLines = (r: ScanReport) =>
+    r.hosts[0].findings
+      .filter((f) => f.rule === 'WS-40')
+      .map((f) => [f.source.line, f.severity])
+      .sort((x, y) => Number(x[0]) - Number(y[0]));
+  const comparable = (r: ScanReport) => ({ findings: r.hosts[0].findings.map((f) => [f.rule, f.source.line, f.severity, f.summary]), coverage: r.hosts[0].coverage, facts: r.hosts[0].facts });
+
+  it('reports exactly what the whole-file scan reports, at the same line numbers', async () => {
+    const whole = await run();
+    expect(shellLines(whole)).toEqual(shells.map((l) => [l, 'critical']));
+    for (const size of [1500, 4096, 9000]) {
+      const parts = await run(size);
+      expect(comparable(parts), `ranges of ${size} bytes`).toEqual(comparable(whole));
+    }
+  });
+});
