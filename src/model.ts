@@ -93,7 +93,8 @@ export interface Skipped {
 
 /** A non-detection observation, e.g. a build number read from a log header. */
 export interface Fact {
-  kind: 'build' | 'hostname' | 'note' | 'mitigation' | 'config';
+  /** `install`: when Exchange was first installed (value = the build installed), from the setup logs. */
+  kind: 'build' | 'hostname' | 'note' | 'mitigation' | 'config' | 'install';
   value: string;
   source: SourceRef;
   time: string | null;
@@ -145,6 +146,31 @@ export interface TimelineEntry {
   incident: string | null;
 }
 
+/**
+ * When the server was open to one exploited vulnerability family, from the evidence: opened by the later of the
+ * family's first in-the-wild exploitation and the install date, closed by the first fixing build seen (or the
+ * newest evidence). `start`/`end` are null when the server was never exposed during the evidence.
+ */
+export interface ExposureWindow {
+  family: string;
+  name: string;
+  cves: string[];
+  first_exploited: string;
+  source: string;
+  start: string | null;
+  end: string | null;
+  start_reason: string;
+  end_reason: string;
+  /** Earliest and latest record of the web logs (HttpProxy / IIS) that best cover the window. */
+  logs: { source: string; first: string; last: string } | null;
+  /** null when there is no window (nothing to cover). */
+  covered: boolean | null;
+  /** Whether this window decides `clean` (exhunt's rules see the family's attacks in the logs it reads). */
+  gating: boolean;
+  /** One sentence: "exposed from A to B (why), logs cover C to D". */
+  text: string;
+}
+
 export interface HostStats {
   files_seen: number;
   files_scanned: number;
@@ -168,6 +194,8 @@ export interface HostResult {
   facts: Fact[];
   skipped: Skipped[];
   stats: HostStats;
+  /** Exposure windows per exploited family (absent in reports from before they were computed). */
+  exposure_windows?: ExposureWindow[];
   /** Findings joined into attack stories, and the timeline (computed once per host by the engine). */
   incidents: Incident[];
   timeline: TimelineEntry[];
@@ -185,7 +213,8 @@ export interface ToolInfo {
   started: string;
   finished: string;
   command: string[];
-  options: { since: string };
+  /** `since_explicit`: --since was given, so it (not the exposure windows) sets the window the logs must cover. */
+  options: { since: string; since_explicit?: boolean };
 }
 
 export interface ScanReport {

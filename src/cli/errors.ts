@@ -3,7 +3,8 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-export const EXIT = { CLEAN: 0, FINDINGS: 1, USAGE: 2 } as const;
+/** `scan`: FINDINGS = signs of attack on some host, EXPOSURE = only a vulnerable build or configuration found. */
+export const EXIT = { CLEAN: 0, FINDINGS: 1, USAGE: 2, EXPOSURE: 3 } as const;
 
 /** Every message exhunt writes to stderr (errors and warnings) starts with this. */
 export const ERROR_PREFIX = 'exhunt:';

@@ -2,19 +2,19 @@
 // verdict, incidents and timeline, and where the logs fall short. Reports read these from the HostResult.
 import type { Coverage, Finding, HostResult } from '../model.js';
 import { confirmedShells, correlate } from './correlate.js';
-import { assessCoverage, hostVerdict } from './verdict.js';
+import { assessCoverage, hostVerdict, windowGaps, type WindowBasis } from './verdict.js';
 
 /** What the engine concludes about one host from its numbered findings and coverage. */
 export type HostJudgement = Pick<HostResult, 'verdict' | 'reasons' | 'incidents' | 'timeline' | 'stage' | 'shells' | 'coverage_gaps'>;
 
-export function judgeHost(findings: Finding[], coverage: Coverage[], since: string): HostJudgement {
+export function judgeHost(findings: Finding[], coverage: Coverage[], since: string, basis: WindowBasis = {}): HostJudgement {
   const shells = confirmedShells(findings);
-  const { verdict, reasons } = hostVerdict(findings, coverage, since, shells);
+  const { verdict, reasons } = hostVerdict(findings, coverage, since, basis, shells);
   return {
     verdict,
     reasons,
     ...correlate(findings, shells),
     shells: [...shells.values()],
-    coverage_gaps: assessCoverage(coverage, since).problems,
+    coverage_gaps: basis.windows && !basis.sinceExplicit ? windowGaps(basis.windows) : assessCoverage(coverage, since).problems,
   };
 }

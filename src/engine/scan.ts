@@ -3,6 +3,7 @@ import { basename, resolve } from 'node:path';
 import type { Coverage, Fact, Finding, HostResult, RawFinding, ScanReport, Skipped } from '../model.js';
 import { SEVERITY_RANK } from '../model.js';
 import { listEvidence } from '../evidence/discover.js';
+import { withoutOwnReports } from '../evidence/own-reports.js';
 import { closeZips } from '../evidence/zip.js';
 import type { EvidenceFile } from '../evidence/file.js';
 import { VERSION } from '../version.js';
@@ -12,10 +13,11 @@ import type { ScanOptions } from './types.js';
 import { judgeHost } from './host.js';
 import { locateWindowsPath } from './locate.js';
 import { applyHostRules } from '../rules/host.js';
-import { caseFacts, readCaseManifest } from '../evidence/case.js';
+import { caseFacts, readCaseManifest, type CaseManifest } from '../evidence/case.js';
 import { collectionFacts, mapCollection } from '../evidence/layout.js';
 import { hostLabels } from './hosts.js';
 import { skipByDate } from '../evidence/dates.js';
+import { exposureWindows } from './exposure-windows.js';
 
 export const DEFAULT_SINCE = '2020-12-01T00:00:00.000Z';
 
@@ -48,7 +50,13 @@ export interface ScanRequest {
 }
 
 export function scanOptions(partial: Partial<ScanOptions> = {}): ScanOptions {
-  return { since: partial.since ?? DEFAULT_SINCE, iocFiles: partial.iocFiles ?? [], yaraRules: partial.yaraRules ?? null, ruleFiles: partial.ruleFiles ?? [] };
+  return {
+    since: partial.since ?? DEFAULT_SINCE,
+    sinceExplicit: partial.sinceExplicit ?? false,
+    iocFiles: partial.iocFiles ?? [],
+    yaraRules: partial.yaraRules ?? null,
+    ruleFiles: partial.ruleFiles ?? [],
+  };
 }
 
 export async function scan(req: ScanRequest): Promise<ScanReport> {
@@ -68,7 +76,7 @@ export async function scan(req: ScanRequest): Promise<ScanReport> {
   hosts.forEach((h, i) => (h.label = labels[i]));
   return {
     schema: 'exhunt.scan/1',
-    tool: { name: 'exhunt', version: VERSION, started, finished: new Date().toISOString(), command: req.command ?? [], options: { since: options.since } },
+    tool: { name: 'exhunt', version: VERSION, started, finished: new Date().toISOString(), command: req.command ?? [], options: { since: options.since, since_explicit: options.sinceExplicit } },
     hosts,
   };
 }
@@ -87,7 +95,7 @@ async function scanHost(
   const t0 = performance.now();
   const skipped: Skipped[] = [];
   const listed = await listInput(input, skipped, only);
-  const collection = mapCollection(listed ?? [], skipped);
+  const collection = mapCollection(listed ? await withoutOwnReports(listed, skipped) : [], skipped);
   // Decided before any byte is read; what is left out is listed in `skipped`, never dropped silently.
   const files = skipByDate(collection.files, { since: options.since, ...dates }, skipped);
   const folderName = basename(resolve(input)).replace(/\.zip$/i, '');
@@ -118,11 +126,17 @@ async function scanHost(
     progress.bytesDone += file.size;
     onProgress?.(progress);
   });
-  if (listed) facts.push(...(await collectorFacts(input, skipped)), ...(await collectionFacts(collection, skipped)));
+  const manifest = listed ? await caseManifest(input, skipped) : null;
+  if (manifest) {
+    facts.push(...caseFacts(manifest));
+    fileTimesFromManifest(raw, manifest);
+  }
+  if (listed) facts.push(...(await collectionFacts(collection, skipped)));
   const locate = (winPath: string) => locateWindowsPath(winPath, files)?.rel ?? null;
   const findings = numberFindings(applyHostRules(prepared.rules.hostRules, raw, { facts, since: options.since, locate }));
   const merged = mergeCoverage(coverage);
-  const { verdict, reasons, ...judged } = judgeHost(findings, merged, options.since);
+  const windows = exposureWindows(facts, merged);
+  const { verdict, reasons, ...judged } = judgeHost(findings, merged, options.since, { windows, sinceExplicit: options.sinceExplicit });
   return {
     name: hostName(facts) ?? folderName,
     inputs: [input],
@@ -140,6 +154,7 @@ async function scanHost(
       bytes_scanned: bytes,
       seconds: Math.round(performance.now() - t0) / 1000,
     },
+    exposure_windows: windows,
     ...judged,
   };
 }
@@ -158,14 +173,29 @@ async function listInput(input: string, skipped: Skipped[], only?: string[]): Pr
   }
 }
 
-/** Host name and ExSetup.exe build from a collector's case manifest, when the input is a case. */
-async function collectorFacts(input: string, skipped: Skipped[]): Promise<Fact[]> {
+/** The collector's case manifest, when the input is a case. */
+async function caseManifest(input: string, skipped: Skipped[]): Promise<CaseManifest | null> {
   try {
-    const manifest = await readCaseManifest(resolve(input));
-    return manifest ? caseFacts(manifest) : [];
+    return await readCaseManifest(resolve(input));
   } catch (err) {
     skipped.push({ path: 'manifest.json', reason: `case manifest not usable: ${err instanceof Error ? err.message : String(err)}` });
-    return [];
+    return null;
+  }
+}
+
+/**
+ * File findings carry no time (a copy's file times are the copy date); a case manifest recorded the original
+ * modification time on the server before copying, so that one is used, and labelled.
+ */
+function fileTimesFromManifest(findings: RawFinding[], manifest: CaseManifest): void {
+  const byPath = new Map(manifest.files.filter((f) => f.kind === 'file' && f.mtime).map((f) => [f.path, f.mtime!]));
+  for (const f of findings) {
+    if (f.source.line !== undefined || f.source.record !== undefined) continue;
+    const mtime = byPath.get(f.source.path);
+    if (!mtime) continue;
+    f.time = mtime;
+    f.evidence.mtime = mtime;
+    f.evidence.mtime_origin = 'case manifest (modification time on the server, recorded before copying)';
   }
 }
 

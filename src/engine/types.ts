@@ -19,8 +19,10 @@ export interface FileScanResult {
 
 /** Options every scanner sees (plain data, cloned into workers). */
 export interface ScanOptions {
-  /** Start of the exposure window, ISO 8601. */
+  /** Start of the window the logs must cover when `sinceExplicit`, ISO 8601 (else the exposure windows decide). */
   since: string;
+  /** --since was given: it overrides the exposure windows computed from the evidence. */
+  sinceExplicit?: boolean;
   /** Extra IOC files given with --ioc. */
   iocFiles: string[];
   /** YARA rules file given with --yara, if any. */

@@ -1,24 +1,16 @@
 // One verdict per host, with reasons a person can check. Scanner traffic alone never compromises a host;
 // missing logs never make it clean.
 import { SEVERITY_RANK } from '../model.js';
-import type { Coverage, Finding, Verdict } from '../model.js';
+import type { Coverage, ExposureWindow, Finding, Verdict } from '../model.js';
 import { STAGE_RANK } from '../semantics.js';
 import { confirmedShells } from './correlate.js';
 import { serverPath } from '../evidence/server-path.js';
+import { END_SLACK_MS, START_SLACK_MS, isWebSource } from './exposure-windows.js';
 
 const DAY_MS = 86_400_000;
-/** Logs roll daily: a source whose first record is within a day after --since still covers it. */
-const START_SLACK_MS = DAY_MS;
-/** A source that stops more than this before the newest evidence leaves the recent past unseen. */
-const END_SLACK_MS = 2 * DAY_MS;
 const MAX_RULE_REASONS = 6;
 /** Exchange keeps one HttpProxy folder per protocol; naming every short one would bury the verdict. */
 const MAX_SHORT = 3;
-
-/** Sources that record the requests ProxyLogon / ProxyShell / ProxyNotShell are seen in. */
-function isWebSource(c: Coverage): boolean {
-  return /^(httpproxy|iis)/i.test(c.format) || /httpproxy|iis|w3svc/i.test(c.source);
-}
 
 function day(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
@@ -76,7 +68,34 @@ function ruleReasons(findings: Finding[]): string[] {
   return lines;
 }
 
-function coverageCaveat(coverage: Coverage[], since: string): string[] {
+/** How the window the logs must cover is decided: the exposure windows, unless --since overrides them. */
+export interface WindowBasis {
+  windows?: ExposureWindow[];
+  /** --since was given: it, not the exposure windows, sets the window. */
+  sinceExplicit?: boolean;
+}
+
+/** Exposure windows decide coverage unless --since was given or they were not computed. */
+function byWindows(basis: WindowBasis): ExposureWindow[] | null {
+  return basis.windows && !basis.sinceExplicit ? basis.windows : null;
+}
+
+/** Windows that decide `clean`: the server was exposed to a family whose attacks exhunt sees in logs. */
+function gatingWindows(windows: ExposureWindow[]): ExposureWindow[] {
+  return windows.filter((w) => w.gating && w.start !== null);
+}
+
+/** Exposure windows the logs do not cover, one sentence each. */
+export function windowGaps(windows: ExposureWindow[]): string[] {
+  return gatingWindows(windows).filter((w) => !w.covered).map((w) => w.text);
+}
+
+function coverageCaveat(coverage: Coverage[], since: string, basis: WindowBasis): string[] {
+  const windows = byWindows(basis);
+  if (windows) {
+    const open = gatingWindows(windows).filter((w) => !w.covered);
+    return open.length ? [`coverage is incomplete, so earlier or later activity may be missing: ${open.map((w) => w.text).join('; ')}`] : [];
+  }
   const { problems } = assessCoverage(coverage, since);
   return problems.length ? [`coverage is incomplete, so earlier or later activity may be missing: ${problems.join('; ')}`] : [];
 }
@@ -96,13 +115,30 @@ function whatWouldDecide(coverage: Coverage[], since: string, end: string | null
   return `to decide it: add ${WEB_LOGS} from ${day(last)} to ${end?.slice(0, 10) ?? 'the day of collection'} (the newest evidence) and scan again`;
 }
 
-/** One verdict per host, with the reasons a person can check. */
-export function hostVerdict(findings: Finding[], coverage: Coverage[], since: string, shells = confirmedShells(findings)): { verdict: Verdict; reasons: string[] } {
-  // Info-level findings are context; scanner and attempt hits count whatever their severity.
+/** Low and info findings never change a verdict; they are named so nobody misses them. */
+function worthALook(findings: Finding[]): string[] {
+  const minor = findings.filter((f) => f.kind !== 'exposure' && SEVERITY_RANK[f.severity] < SEVERITY_RANK.medium);
+  if (!minor.length) return [];
+  const rules = [...new Set(minor.map((f) => f.rule))].sort();
+  return [`worth a look: ${minor.length} low or info finding(s) (${rules.join(', ')}), which do not change the verdict`];
+}
+
+/**
+ * One verdict per host, with the reasons a person can check. Attack traffic (scans, attempts) counts whatever its
+ * severity; an indicator without exploit context needs medium or higher to make a host `suspicious` (low and info
+ * ones are listed as worth a look); exposure findings never change the verdict.
+ */
+export function hostVerdict(
+  findings: Finding[],
+  coverage: Coverage[],
+  since: string,
+  basis: WindowBasis = {},
+  shells = confirmedShells(findings),
+): { verdict: Verdict; reasons: string[] } {
   const graded = findings
     .map((f) => ({ f, stage: f.stage }))
     .filter((x): x is { f: Finding; stage: NonNullable<typeof x.stage> } => x.stage !== null)
-    .filter((x) => x.f.severity !== 'info' || x.stage === 'scanned' || x.stage === 'attempted');
+    .filter((x) => x.stage === 'scanned' || x.stage === 'attempted' || SEVERITY_RANK[x.f.severity] >= SEVERITY_RANK.medium);
   const at = (test: (rank: number) => boolean) => graded.filter((x) => test(STAGE_RANK[x.stage])).map((x) => x.f);
   const success = at((r) => r >= STAGE_RANK.exploited);
   const tries = at((r) => r === STAGE_RANK.scanned || r === STAGE_RANK.attempted);
@@ -118,14 +154,48 @@ export function hostVerdict(findings: Finding[], coverage: Coverage[], since: st
       ? `scanner probes only (${tries.length}); nothing shows they got in`
       : `exploitation attempted (${tries.length} hits) with no sign of success: no request reached the back end, no web shell, no post-exploitation`;
     const extra = weak.length ? [`also ${weak.length} suspicious finding(s) to review`] : [];
-    return { verdict: 'attempted', reasons: [head, ...ruleReasons(tries), ...extra, ...coverageCaveat(coverage, since)] };
+    return { verdict: 'attempted', reasons: [head, ...ruleReasons(tries), ...extra, ...coverageCaveat(coverage, since, basis)] };
   }
-  if (weak.length) return { verdict: 'suspicious', reasons: [...ruleReasons(weak), ...coverageCaveat(coverage, since)] };
+  if (weak.length) return { verdict: 'suspicious', reasons: [...ruleReasons(weak), ...coverageCaveat(coverage, since, basis)] };
+  const windows = byWindows(basis);
+  const v = windows ? windowVerdict(coverage, windows, since) : sinceVerdict(coverage, since);
+  return { verdict: v.verdict, reasons: [...v.reasons, ...worthALook(findings)] };
+}
 
-  const cov = assessCoverage(coverage, since);
-  if (cov.covering.length === 0) {
-    return { verdict: 'insufficient-evidence', reasons: [`no sign of an attack, but that proves little: ${cov.problems.join('; ')}`, whatWouldDecide(coverage, since, cov.end)] };
+/** Nothing found: clean when the web logs cover every window in which the server was exposed. */
+function windowVerdict(coverage: Coverage[], windows: ExposureWindow[], since: string): { verdict: Verdict; reasons: string[] } {
+  const web = coverage.filter((c) => isWebSource(c) && c.first !== null && c.last !== null);
+  if (web.length === 0) {
+    const from = gatingWindows(windows).map((w) => w.start!).sort()[0] ?? since;
+    const why = coverage.length === 0 ? 'no readable logs in the evidence' : `no dated HttpProxy or IIS records in the evidence (the logs that record exploit requests); only ${coverage.map((c) => c.source).join(', ')}`;
+    return { verdict: 'insufficient-evidence', reasons: [...insufficient([why]).reasons, whatWouldDecide(coverage, from, null)] };
   }
+  const gating = gatingWindows(windows);
+  const info = windows.filter((w) => !w.gating && w.start !== null).map((w) => w.text);
+  const open = gating.filter((w) => !w.covered);
+  if (open.length) {
+    const reasons = [`no sign of an attack, but the logs do not cover every window in which the server was exposed: ${open.map((w) => w.text).join('; ')}`];
+    const from = Math.min(...open.map((w) => Date.parse(w.start!)));
+    return { verdict: 'insufficient-evidence', reasons: [...reasons, whatWouldDecide(coverage, new Date(from).toISOString(), open.map((w) => w.end!).sort().at(-1) ?? null), ...info] };
+  }
+  const span = (c: Coverage) => Date.parse(c.last!) - Date.parse(c.first!);
+  const spans = [...web].sort((a, b) => span(b) - span(a)).map(spanText);
+  const more = spans.length > MAX_SHORT ? ` and ${spans.length - MAX_SHORT} more` : '';
+  const head = gating.length
+    ? `no sign of an attack, and the logs cover every window in which the server was exposed; logs: ${spans.slice(0, MAX_SHORT).join(', ')}${more}`
+    : `no sign of an attack, and the evidence shows no window in which the server was exposed to ${windows.filter((w) => w.gating).map((w) => w.name).join(', ')}; logs: ${spans.slice(0, MAX_SHORT).join(', ')}${more}`;
+  const per = windows.filter((w) => w.gating).map((w) => (w.start === null ? `${w.name}: ${w.text}` : w.text));
+  return { verdict: 'clean', reasons: [head, ...per, ...info] };
+}
+
+function insufficient(problems: string[]): { verdict: Verdict; reasons: string[] } {
+  return { verdict: 'insufficient-evidence', reasons: [`no sign of an attack, but that proves little: ${problems.join('; ')}`] };
+}
+
+/** Nothing found, window set by --since: clean when a web source reaches from --since to the newest evidence. */
+function sinceVerdict(coverage: Coverage[], since: string): { verdict: Verdict; reasons: string[] } {
+  const cov = assessCoverage(coverage, since);
+  if (cov.covering.length === 0) return { verdict: 'insufficient-evidence', reasons: [...insufficient(cov.problems).reasons, whatWouldDecide(coverage, since, cov.end)] };
   const to = cov.end ? ` to the newest evidence (${cov.end.slice(0, 10)})` : '';
   const reasons = [`no sign of an attack; ${cov.covering.map(spanText).join(', ')} cover the window from ${since.slice(0, 10)}${to}`];
   const short = coverage.filter((c) => isWebSource(c) && !cov.covering.includes(c));

@@ -16,8 +16,11 @@ export interface LineParser {
    * cheaply (no record is built).
    */
   observe?(line: string, lineNo: number): void;
-  /** Build numbers and host names this file's directives revealed (e.g. `#Version`), for the host facts. */
-  facts?(): Array<{ kind: 'build' | 'hostname'; value: string; origin: string; line: number }>;
+  /**
+   * Build numbers and host names this file's directives revealed (e.g. `#Version`), for the host facts. `time`:
+   * when the fact held (default: the file's first record time).
+   */
+  facts?(): Array<{ kind: 'build' | 'hostname' | 'install'; value: string; origin: string; line: number; time?: string | null }>;
 }
 
 /** A line-oriented text log (Exchange CSV logs, IIS W3C ...). The engine's text scanner drives it. */

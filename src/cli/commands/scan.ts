@@ -1,6 +1,6 @@
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import type { Command } from 'commander';
 import { SEVERITY_RANK, type ScanReport } from '../../model.js';
 import { DEFAULT_SINCE, scan, type Progress } from '../../engine/scan.js';
@@ -131,9 +131,40 @@ function localEvidence(args: string[], flags: ScanFlags): LocalEvidence {
   return local;
 }
 
-/** Exit 1 when anything worth a look was found (informational findings alone do not count). */
+/** Where `target` really is: its own real path, else its nearest existing parent's real path plus the rest. */
+function realTarget(target: string): string {
+  let dir = resolve(target);
+  const rest: string[] = [];
+  while (!existsSync(dir)) {
+    const up = dirname(dir);
+    if (up === dir) break;
+    rest.unshift(basename(dir));
+    dir = up;
+  }
+  return join(realpathSync(dir), ...rest);
+}
+
+/** Evidence is only read: an output written inside an input would also be scanned next time, and alters the evidence. */
+function refuseOutputsInEvidence(flags: ScanFlags, paths: string[]): void {
+  const outputs: Array<[string, string | undefined]> = [
+    ['--json', flags.json], ['--csv', flags.csv], ['--html', flags.html], ['--ndjson', flags.ndjson], ['--timesketch', flags.timesketch], ['--stix', flags.stix],
+  ];
+  const inputs = paths.map((p) => realTarget(p));
+  for (const [flag, out] of outputs) {
+    if (out === undefined || out === STDOUT) continue;
+    const target = realTarget(out);
+    const inside = inputs.find((i) => target === i || target.startsWith(i.endsWith(sep) ? i : i + sep));
+    if (inside) throw new UsageError(`${flag} ${out} is inside the evidence ${inside}: evidence is only read, never written; write the report elsewhere`);
+  }
+}
+
+const ATTACK_VERDICTS = new Set(['compromised', 'attempted', 'suspicious']);
+
+/** 1 when some host shows signs of attack, else 3 when some host is exposed (vulnerable build or configuration), else 0. */
 function exitCodeFor(report: ScanReport): number {
-  return report.hosts.some((h) => h.findings.some((f) => SEVERITY_RANK[f.severity] > SEVERITY_RANK.info)) ? EXIT.FINDINGS : EXIT.CLEAN;
+  if (report.hosts.some((h) => ATTACK_VERDICTS.has(h.verdict))) return EXIT.FINDINGS;
+  const exposed = report.hosts.some((h) => h.findings.some((f) => f.kind === 'exposure' && SEVERITY_RANK[f.severity] > SEVERITY_RANK.info));
+  return exposed ? EXIT.EXPOSURE : EXIT.CLEAN;
 }
 
 export function registerScan(program: Command): void {
@@ -150,7 +181,7 @@ export function registerScan(program: Command): void {
     .option('--stix <FILE>', 'write the indicators found (attacker IPs, web shells, user agents) as a STIX 2.1 bundle with sightings per host')
     .option('--hosts-from <DIR>', 'also scan each subfolder or .zip of DIR as one host (sorted by name)')
     .option('--local', 'Windows: scan this machine in place (Exchange install folder, IIS logs and web root, IIS config, event logs)')
-    .option('--since <DATE>', 'start of the exposure window the logs must cover (YYYY-MM-DD); log files dated before it are not read (listed as skipped by date)', DEFAULT_SINCE.slice(0, 10))
+    .option('--since <DATE>', 'override: the logs must cover this date (YYYY-MM-DD) to the newest evidence (default: the exposure windows found in the evidence); log files dated before it are not read (listed as skipped by date)', DEFAULT_SINCE.slice(0, 10))
     .option('--until <DATE>', 'log files named for a later day are not read (listed as skipped by date)')
     .option('-j, --jobs <N>', 'worker threads (default: one per core)')
     .option('--ioc <FILE>', 'extra IOC file (CSV or STIX 2.1 bundle); repeatable', collect, [])
@@ -169,8 +200,13 @@ Examples:
   exhunt scan --hosts-from /cases/fleet --since 2021-01-01 --json fleet.json --csv out --csv-bom
   exhunt scan /cases/mail01 --timesketch mail01.jsonl --stix mail01.stix.json --ndjson -
 
-Exit codes: 0 nothing found, 1 findings (anything above info), 2 usage or input error.
-Evidence is only read, never written.`,
+The logs must cover every window in which the server was exposed (computed from the evidence: first in-the-wild
+exploitation or install date, to the first fixing build seen); --since overrides that.
+
+Exit codes: 0 no sign of an attack and no exposure (every host clean or insufficient-evidence; low and info
+findings do not count), 1 signs of attack on some host (compromised, attempted or suspicious), 2 usage or input
+error, 3 no sign of an attack but a vulnerable build or configuration on some host (exposure only).
+Evidence is only read, never written; an output inside an input PATH is refused.`,
     )
     .action(async (args: string[], flags: ScanFlags, cmd: Command) => {
       const since = parseSince(flags.since);
@@ -184,12 +220,13 @@ Evidence is only read, never written.`,
       const jobs = flags.jobs === undefined ? undefined : Number(flags.jobs);
       if (jobs !== undefined && (!Number.isInteger(jobs) || jobs < 1)) throw new UsageError(`--jobs: not a positive whole number: ${flags.jobs}`);
       for (const f of [...flags.ioc, ...(flags.yara ? [flags.yara] : [])]) if (!existsSync(f)) throw new UsageError(`no such file: ${f}`);
+      refuseOutputsInEvidence(flags, paths);
       await checkIocAndYara(flags);
       const onProgress = flags.quiet ? undefined : progressPrinter();
       const report = await scan({
         paths,
         jobs,
-        options: { since, iocFiles: flags.ioc, yaraRules: flags.yara ?? null, ruleFiles: flags.rules },
+        options: { since, sinceExplicit: cmd.getOptionValueSource('since') === 'cli', iocFiles: flags.ioc, yaraRules: flags.yara ?? null, ruleFiles: flags.rules },
         until,
         // Name dates only for a window the user asked for (see evidence/dates.ts).
         byName: cmd.getOptionValueSource('since') === 'cli' || until !== undefined,

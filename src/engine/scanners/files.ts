@@ -90,7 +90,7 @@ function add(ctx: Ctx, rule: FileRuleId | RuleMeta, hit: FileHit): void {
     cves: [...meta.cves],
     severity: hit.severity ?? meta.severity,
     kind: hit.kind ?? meta.kind,
-    time: ctx.base.mtime as string | null,
+    time: null,
     client_ip: null,
     source: { path: ctx.file.rel },
     summary: hit.summary,
@@ -113,7 +113,8 @@ export async function sweepFile(file: EvidenceFile, options: ScanOptions, iocs: 
     zone: dropZone(win),
     exRel: exchangeRelPath(shown),
     out: result.findings,
-    base: { file: shown, sha256: null, size: file.size, mtime: Number.isFinite(file.mtimeMs) ? new Date(file.mtimeMs).toISOString() : null },
+    // No file time: a copy's times are the copy date. A case manifest's recorded times are added by scan.ts.
+    base: { file: shown, sha256: null, size: file.size },
     iocs,
   };
   let read: Read;
@@ -128,7 +129,7 @@ export async function sweepFile(file: EvidenceFile, options: ScanOptions, iocs: 
   ctx.base.sha256 = read.sha256;
   // A copied ExSetup.exe's file version is the server's full build (SU included): a fact for EXP-01.
   const build = ctx.name === 'exsetup.exe' && read.all ? peFileVersion(read.all) : null;
-  if (build) result.facts.push({ kind: 'build', value: build, source: { path: file.rel }, time: ctx.base.mtime as string | null, origin: 'ExSetup.exe' });
+  if (build) result.facts.push({ kind: 'build', value: build, source: { path: file.rel }, time: null, origin: 'ExSetup.exe' });
   const bad = iocs.hashes.get(read.sha256);
   if (bad) add(ctx, 'WS-08', { summary: `${shown}: ${bad.note}`, evidence: { ioc_source: bad.source } });
   const bl: BaselineVerdict = ctx.exRel ? checkBaseline(ctx.exRel, read.sha256) : { status: 'unknown-path' };

@@ -351,7 +351,7 @@ class TextLogScan {
       this.result.skipped.push({ path: this.file.rel, line: this.firstBad.line, reason: `${this.firstBad.reason}${more}` });
     }
     for (const f of this.parser.facts?.() ?? []) {
-      const fact: Fact = { kind: f.kind, value: f.value, origin: f.origin, source: { path: this.file.rel, line: f.line }, time: this.first };
+      const fact: Fact = { kind: f.kind, value: f.value, origin: f.origin, source: { path: this.file.rel, line: f.line }, time: f.time ?? this.first };
       this.result.facts.push(fact);
     }
     return this.result;

@@ -1,0 +1,163 @@
+// Exposure windows per exploited family, from one host's evidence: opened by the later of the family's first
+// in-the-wild exploitation and the install date (setup logs), closed by the first fixing build the evidence shows
+// in place (build facts with their times) or, failing that, the newest evidence. Which build fixes which CVE comes
+// from src/builds only; the families and their dates from src/rules/exploitation-windows.ts.
+import type { Coverage, ExposureWindow, Fact } from '../model.js';
+import { FAMILIES, FAMILY_IDS, type Assessment } from '../builds/index.js';
+import { buildEvidence, type BuildEvidence } from '../rules/exposure.js';
+import { EXPLOITED_FAMILIES, type ExploitedFamily } from '../rules/exploitation-windows.js';
+
+const DAY_MS = 86_400_000;
+/** Logs roll daily: a source whose first record is within a day after the window opens still covers it. */
+export const START_SLACK_MS = DAY_MS;
+/** A source that stops more than this before the window closes leaves its end unseen. */
+export const END_SLACK_MS = 2 * DAY_MS;
+
+type State = 'vulnerable' | 'fixed' | 'unknown' | 'untracked';
+
+/** Sources that record the requests ProxyLogon / ProxyShell / ProxyNotShell / OWASSRF are seen in. */
+export function isWebSource(c: Coverage): boolean {
+  return /^(httpproxy|iis)/i.test(c.format) || /httpproxy|iis|w3svc/i.test(c.source);
+}
+
+const day = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+const ms = (iso: string | null): number => (iso === null ? NaN : Date.parse(iso));
+
+/** The family's state on one build: vulnerable if any CVE is, fixed when every CVE the table knows is closed. */
+function familyState(a: Assessment, cves: readonly string[]): State {
+  const states = cves.map((cve) => {
+    for (const fam of Object.values(a.families)) {
+      const hit = fam.cves.find((c) => c.cve === cve);
+      if (hit) return hit.state;
+    }
+    return null;
+  });
+  const known = states.filter((s) => s !== null);
+  if (known.length === 0) return 'untracked';
+  if (known.includes('vulnerable')) return 'vulnerable';
+  if (known.includes('unknown')) return 'unknown';
+  return 'fixed';
+}
+
+/** Does the build table know which builds fix any of the family's CVEs? */
+function tracked(fam: ExploitedFamily): boolean {
+  return FAMILY_IDS.some((id) => FAMILIES[id].cves.some((c) => fam.cves.includes(c.cve)));
+}
+
+interface Observation {
+  time: number;
+  state: State;
+  e: BuildEvidence;
+}
+
+/** Newest record or dated fact: the best stand-in for "when the evidence was collected". */
+export function newestEvidence(coverage: readonly Coverage[], facts: readonly Fact[]): number {
+  const times = [...coverage.map((c) => ms(c.last)), ...facts.map((f) => ms(f.time))].filter((t) => !Number.isNaN(t));
+  return times.length ? Math.max(...times) : NaN;
+}
+
+/** The earliest install date the setup logs show, or NaN. */
+function installTime(facts: readonly Fact[]): { time: number; fact: Fact | null } {
+  let best: Fact | null = null;
+  for (const f of facts) if (f.kind === 'install' && !Number.isNaN(ms(f.time)) && (best === null || ms(f.time) < ms(best.time))) best = f;
+  return { time: best ? ms(best.time) : NaN, fact: best };
+}
+
+function where(e: BuildEvidence): string {
+  return `${e.assessment.build} in ${e.fact.origin} (${e.fact.source.path}${e.fact.source.line ? `:${e.fact.source.line}` : ''})`;
+}
+
+/** The web source whose records best cover [start, end]: starts earliest among those reaching the end. */
+function bestLogs(web: readonly Coverage[], start: number, end: number): { c: Coverage; covered: boolean } | null {
+  const dated = web.filter((c) => !Number.isNaN(ms(c.first)) && !Number.isNaN(ms(c.last)));
+  if (!dated.length) return null;
+  const covers = (c: Coverage) => ms(c.first) <= start + START_SLACK_MS && ms(c.last) >= end - END_SLACK_MS;
+  const full = dated.find(covers);
+  if (full) return { c: full, covered: true };
+  // Otherwise the longest overlap with the window says most about what was seen.
+  const overlap = (c: Coverage) => Math.max(0, Math.min(ms(c.last), end) - Math.max(ms(c.first), start));
+  const pick = [...dated].sort((a, b) => overlap(b) - overlap(a) || ms(a.first) - ms(b.first))[0];
+  return { c: pick, covered: false };
+}
+
+/** One window per family the build table knows, for one host. */
+export function exposureWindows(facts: readonly Fact[], coverage: readonly Coverage[]): ExposureWindow[] {
+  const end = newestEvidence(coverage, facts);
+  if (Number.isNaN(end)) return [];
+  const install = installTime(facts);
+  const builds = buildEvidence(facts);
+  const web = coverage.filter(isWebSource);
+  const out: ExposureWindow[] = [];
+  for (const fam of EXPLOITED_FAMILIES) {
+    const w = familyWindow(fam, builds, install, end, web);
+    if (w) out.push(w);
+  }
+  return out;
+}
+
+function familyWindow(
+  fam: ExploitedFamily,
+  builds: BuildEvidence[],
+  install: { time: number; fact: Fact | null },
+  end: number,
+  web: readonly Coverage[],
+): ExposureWindow | null {
+  // Undated build facts (ExSetup.exe's version) describe the server when the evidence was taken.
+  const obs: Observation[] = builds
+    .map((e) => ({ time: Number.isNaN(ms(e.fact.time)) ? end : ms(e.fact.time), state: familyState(e.assessment, fam.cves), e }))
+    .filter((o) => o.state !== 'untracked')
+    .sort((a, b) => a.time - b.time);
+  // A family the build table does not know yet: only report it when its attacks would be in the logs.
+  if (!fam.inLogs && !tracked(fam)) return null;
+  const base = {
+    family: fam.id,
+    name: fam.name,
+    cves: [...fam.cves],
+    first_exploited: fam.firstExploited,
+    source: fam.source,
+    gating: fam.inLogs,
+  };
+  const itw = Date.parse(`${fam.firstExploited}T00:00:00Z`);
+  const installed = !Number.isNaN(install.time);
+  const start = installed ? Math.max(itw, install.time) : itw;
+  const startReason =
+    installed && install.time > itw
+      ? `installed ${day(install.time)} (${install.fact!.origin}, ${install.fact!.source.path}), after the first in-the-wild exploitation (${fam.firstExploited})`
+      : `first in-the-wild exploitation (${fam.firstExploited})${installed ? '' : '; install date not in the evidence'}`;
+  const none = (why: string): ExposureWindow => ({ ...base, start: null, end: null, start_reason: startReason, end_reason: why, logs: null, covered: null, text: `not exposed: ${why}` });
+
+  if (start >= end) return none(`the evidence ends ${day(end)}, before the window would open (${day(start)})`);
+  // The fix is in place from the first fixed observation after the last vulnerable one.
+  let fixedFrom: Observation | null = null;
+  for (const o of obs) {
+    if (o.state === 'vulnerable') fixedFrom = null;
+    else if (o.state === 'fixed' && fixedFrom === null) fixedFrom = o;
+  }
+  const firstObs = obs[0];
+  if (fixedFrom && fixedFrom.time <= start) return none(`fixing build ${where(fixedFrom.e)} in place by ${day(fixedFrom.time)}`);
+  let stop = end;
+  let endReason: string;
+  if (fixedFrom) {
+    stop = fixedFrom.time;
+    endReason = `fixing build ${where(fixedFrom.e)} first seen ${day(fixedFrom.time)}`;
+    if (fixedFrom === firstObs && !installed) endReason += '; the build before that is not in the evidence';
+  } else if (!obs.length) {
+    endReason = builds.length ? `newest evidence; the build table cannot assess ${fam.cves.join(', ')} yet` : 'newest evidence; no build facts, so exposure is assumed';
+  } else {
+    const last = [...obs].reverse().find((o) => o.state === 'vulnerable') ?? obs.at(-1)!;
+    endReason = `newest evidence; ${last.state === 'vulnerable' ? 'vulnerable' : 'security update level unknown on'} build ${where(last.e)}, no fixing build seen`;
+  }
+  const logs = bestLogs(web, start, stop);
+  const logText = logs ? `logs cover ${day(ms(logs.c.first))} to ${day(ms(logs.c.last))} (${logs.c.source})` : 'no HttpProxy or IIS logs';
+  const gate = fam.inLogs ? '' : '; exhunt has no log detection for this family, so this window does not decide the verdict';
+  return {
+    ...base,
+    start: new Date(start).toISOString(),
+    end: new Date(stop).toISOString(),
+    start_reason: startReason,
+    end_reason: endReason,
+    logs: logs ? { source: logs.c.source, first: logs.c.first!, last: logs.c.last! } : null,
+    covered: logs ? logs.covered : false,
+    text: `${fam.name}: exposed from ${day(start)} to ${day(stop)} (${startReason}; ${endReason}), ${logText}${gate}`,
+  };
+}
