@@ -126,7 +126,13 @@ describe('evtx scanner on XML exports', () => {
       const exp = r.findings.find((f) => f.source.record === 1)!;
       expect(exp.evidence.cmdlet).toBe('New-MailboxExportRequest');
       expect(exp.evidence.file).toBe('\\\\\\\\localhost\\\\c$\\\\inetpub\\\\wwwroot\\\\aspnet\\\\p433zrwewrvmcv.aspx');
-      expect(r.findings.find((f) => f.source.record === 2)!.summary).toBe('Role "Mailbox Import Export" assigned');
+      // The export into the web root is the ProxyShell drop; the role grant alone is the admin workflow (the host's
+      // chain check raises it when it sits next to exploitation).
+      expect(exp.severity).toBe('critical');
+      expect(r.findings.find((f) => f.source.record === 2)!).toMatchObject({
+        severity: 'info',
+        summary: 'Role "Mailbox Import Export" assigned to Hamad@xxxxx.darksys.com (MSExchange Management; documented admin workflow, context unless tied to exploitation)',
+      });
       expect(r.coverage).toEqual([
         { source: 'EVTX MSExchange Management', format: 'evtx', files: 1, records: 4, first: '2021-08-20T10:00:01.1234567Z', last: '2021-08-20T10:00:04.1234567Z' },
       ]);
@@ -149,7 +155,7 @@ describe('EVTX rules metadata', () => {
       expect(r.id).toMatch(/^(PL|PS|PX)-\d\d$/);
       expect(r.references.length).toBeGreaterThan(0);
       expect(r.description.length).toBeGreaterThan(40);
-      expect(r.formats).toEqual(['evtx']);
+      expect(r.formats).toContain('evtx');
     }
   });
 });

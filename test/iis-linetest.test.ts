@@ -60,7 +60,7 @@ function records(files: string[]): LogRecord[] {
 }
 
 const RULES = defaultRuleSet();
-const tested = RULES.recordRules.filter((r) => r.lineTest !== undefined);
+const tested = RULES.recordRules.filter((r) => r.lineTest !== undefined && r.formats.includes('iis'));
 
 /** The rules that matched; fails when a rule matches a line its line test rejects. */
 function checkLineTests(recs: LogRecord[]): Set<string> {

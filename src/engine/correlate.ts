@@ -77,7 +77,8 @@ function toKeyed(findings: Finding[]): Keyed[] {
   const out: Keyed[] = [];
   for (const f of findings) {
     const stage = f.stage;
-    if (stage === null) continue;
+    // An admin workflow not tied to exploitation (src/rules/chain.ts) is context, not an attack step.
+    if (stage === null || f.evidence.admin_workflow === true) continue;
     const ip = normalizeIp(f.client_ip);
     const rid = evidenceString(f.evidence.request_id)?.toLowerCase() ?? null;
     const files = [shellFile(f), urlKey(f)].filter((k): k is string => k !== null && written.has(k));

@@ -3,7 +3,7 @@
 // in place (build facts with their times) or, failing that, the newest evidence. Which build fixes which CVE comes
 // from src/builds only; the families and their dates from src/rules/exploitation-windows.ts.
 import type { Coverage, ExposureWindow, Fact } from '../model.js';
-import { FAMILIES, FAMILY_IDS, type Assessment } from '../builds/index.js';
+import { CVES, type Assessment } from '../builds/index.js';
 import { buildEvidence, type BuildEvidence } from '../rules/exposure.js';
 import { EXPLOITED_FAMILIES, type ExploitedFamily } from '../rules/exploitation-windows.js';
 
@@ -25,14 +25,8 @@ const ms = (iso: string | null): number => (iso === null ? NaN : Date.parse(iso)
 
 /** The family's state on one build: vulnerable if any CVE is, fixed when every CVE the table knows is closed. */
 function familyState(a: Assessment, cves: readonly string[]): State {
-  const states = cves.map((cve) => {
-    for (const fam of Object.values(a.families)) {
-      const hit = fam.cves.find((c) => c.cve === cve);
-      if (hit) return hit.state;
-    }
-    return null;
-  });
-  const known = states.filter((s) => s !== null);
+  // The build's own state per CVE (configuration is not evidence here), from the assessment already made.
+  const known = a.cves.filter((c) => cves.includes(c.cve)).map((c) => c.buildState);
   if (known.length === 0) return 'untracked';
   if (known.includes('vulnerable')) return 'vulnerable';
   if (known.includes('unknown')) return 'unknown';
@@ -41,7 +35,7 @@ function familyState(a: Assessment, cves: readonly string[]): State {
 
 /** Does the build table know which builds fix any of the family's CVEs? */
 function tracked(fam: ExploitedFamily): boolean {
-  return FAMILY_IDS.some((id) => FAMILIES[id].cves.some((c) => fam.cves.includes(c.cve)));
+  return CVES.some((c) => fam.cves.includes(c.cve));
 }
 
 interface Observation {

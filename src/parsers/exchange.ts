@@ -58,7 +58,9 @@ export function classifyExchangeLog(head: string, rel: string): string | null {
 
 function classify(head: string, rel: string): string | null {
   const logType = directiveValue(head, 'Log-type');
-  if (logType !== null) return LOG_TYPES[logType.toLowerCase()] ?? null;
+  // An unknown #Log-type (OABGeneratorLog writes its own) falls through to the columns, the path and the content.
+  const known = logType === null ? undefined : LOG_TYPES[logType.toLowerCase()];
+  if (known !== undefined) return known;
   const fields = directiveValue(head, 'Fields') ?? firstDataLine(head);
   const cols = new Set(splitCsvLine(fields).map((c) => c.trim().toLowerCase()));
   if (cols.has('anchormailbox') && (cols.has('urlstem') || cols.has('datetime'))) return 'httpproxy';

@@ -36,7 +36,9 @@ const FORMAT_TITLES: Record<string, string> = {
 
 /** Every rule definition, each once, from every source (record, EVTX, file and content rules, exposure). */
 export function catalogRules(): RuleMeta[] {
-  return [...RECORD_RULES, ...EVTX_RULES, ...Object.values(FILE_RULES), ...SIGNATURES, EXPOSURE_RULE_META, ...CONFIG_RULES, ...Object.values(MITIGATION_RULES)];
+  const all = [...RECORD_RULES, ...EVTX_RULES, ...Object.values(FILE_RULES), ...SIGNATURES, EXPOSURE_RULE_META, ...CONFIG_RULES, ...Object.values(MITIGATION_RULES)];
+  // The cmdlet rules read text logs and event logs alike: listed once.
+  return [...new Map(all.map((r) => [r.id, r])).values()];
 }
 
 /**
@@ -54,7 +56,8 @@ const byId = (a: RuleMeta, b: RuleMeta) => a.id.localeCompare(b.id, 'en', { nume
 function recordSections(): CatalogSection[] {
   const order = TEXT_FORMATS.map((f) => f.id);
   const rank = (id: string) => (order.includes(id) ? order.indexOf(id) : order.length);
-  const formats = [...new Set(RECORD_RULES.flatMap((r) => r.formats))].sort((a, b) => rank(a) - rank(b));
+  // Event-log rules have their own section (the cmdlet rules read text logs and event logs alike).
+  const formats = [...new Set(RECORD_RULES.flatMap((r) => r.formats))].filter((f) => f !== 'evtx').sort((a, b) => rank(a) - rank(b));
   return formats.map((f) => ({ title: FORMAT_TITLES[f] ?? f, rules: RECORD_RULES.filter((r) => r.formats.includes(f)).sort(byId) }));
 }
 

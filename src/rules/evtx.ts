@@ -5,6 +5,8 @@ import type { EvidenceValue, LogRecord } from '../model.js';
 import { markupIn, orNull } from './matchers.js';
 import { REF } from './references.js';
 import type { RecordRule, RuleHit } from './types.js';
+import { CMDLET_RULES } from './cmdlets.js';
+import { TUNNEL_TOOLS, TUNNEL_TOOL_REFS } from './tools.js';
 
 const FORMATS = ['evtx'] as const;
 
@@ -15,14 +17,7 @@ const R = {
   sentinelUm: 'Azure/Azure-Sentinel HAFNIUMSuspiciousUMServiceError.yaml (0625fcce)',
   sigmaUmChild: 'SigmaHQ/sigma "Potential CVE-2021-26857 Exploitation Attempt" (cd479ccc)',
   elasticUmChild: 'elastic/detection-rules "Microsoft Exchange Server UM Spawning Suspicious Processes"',
-  sigmaOab: 'SigmaHQ/sigma "ProxyLogon MSExchange OabVirtualDirectory" (550d3350) and 9db37458',
-  sigmaExportWeb: 'SigmaHQ/sigma "Mailbox Export to Exchange Webserver" (516376b4)',
-  sigmaExportUnc: 'SigmaHQ/sigma 889719ef / 4a241dea (New-MailboxExportRequest to a UNC path)',
-  sigmaRemoveExport: 'SigmaHQ/sigma 09570ae5 (Remove-MailboxExportRequest)',
-  sigmaCertExport: 'SigmaHQ/sigma "Certificate Request Export to Exchange Webserver" (b7bc7038)',
-  sigmaTransportAgent: 'SigmaHQ/sigma 4fe151c2 / c7d16cae (Install-TransportAgent)',
   beaumontRbac: 'GossiTheDog Exchange-ProxyShell-RBAC hunting query (MSExchange RBAC event 23)',
-  hamadShe: 'hamad-she/hamad-she.github.io "ProxyShell vulnerabilities exploited" (MSExchange Management events)',
   sigmaChopper: 'SigmaHQ/sigma "Chopper Webshell Process Pattern" (fa3c117a)',
   redCanary: 'https://redcanary.com/blog/microsoft-exchange-attacks/',
   sigmaWebChild: 'SigmaHQ/sigma "Suspicious Process By Web Server Process" (8202070f)',
@@ -42,28 +37,6 @@ const lower = (s: string): string => s.toLowerCase();
 /** A one-line excerpt for summaries (evidence keeps the full value). */
 const snippet = (s: string): string => s.replace(/\s+/g, ' ').trim().slice(0, 200);
 const baseName = (path: string): string => lower(path.slice(Math.max(path.lastIndexOf('\\'), path.lastIndexOf('/')) + 1));
-
-/** Cmdlet-log events: `Data[0]` = cmdlet, `Data[1]` = parameters (MSExchange CmdletLogs, event 1 ok / 6 failed). */
-function cmdletEvent(rec: LogRecord): { cmdlet: string; params: string; norm: string } | null {
-  if (f(rec, 'Provider') !== 'MSExchange CmdletLogs' && f(rec, 'Channel') !== 'MSExchange Management') return null;
-  const cmdlet = f(rec, 'Data[0]').trim();
-  if (!cmdlet) return null;
-  const params = f(rec, 'Data[1]');
-  // Published extracts separate parameters with a literal "\n"; Sigma keywords assume single spaces.
-  return { cmdlet, params, norm: ` ${params.replace(/\\n|\s+/g, ' ')} ` };
-}
-
-function cmdletEvidence(rec: LogRecord, cmdlet: string, params: string): Record<string, EvidenceValue> {
-  return {
-    cmdlet,
-    parameters: params,
-    failed: eventId(rec) === '6',
-    caller: orNull(f(rec, 'Data[2]')),
-    origin: orNull(f(rec, 'Data[5]')),
-    process: orNull(f(rec, 'Data[6]')),
-    computer: orNull(f(rec, 'Computer')),
-  };
-}
 
 /** Process creation: Sysmon 1 (Image/ParentImage) or Security 4688 (NewProcessName/ParentProcessName). */
 function processEvent(rec: LogRecord): { image: string; parent: string; cmd: string; parentCmd: string; pid: number | null; parentPid: number | null } | null {
@@ -144,101 +117,7 @@ const PL41 = rule({
   },
 });
 
-// --- MSExchange Management cmdlet log -------------------------------------------------------------------------
-
-const PL25 = rule({
-  id: 'PL-25',
-  title: 'Script in a virtual-directory URL set by cmdlet (CVE-2021-27065)',
-  cves: ['CVE-2021-27065'],
-  severity: 'critical',
-  kind: 'webshell',
-  references: [R.sigmaOab, R.msHafniumBlog],
-  description:
-    'A Set-*VirtualDirectory cmdlet stored script or server-side markup in a URL property (e.g. the OAB ExternalUrl China Chopper shell); resetting the directory writes it out as an .aspx web shell.',
-  match(rec) {
-    const c = cmdletEvent(rec);
-    if (!c || !/^Set-\w*VirtualDirectory$/i.test(c.cmdlet) || !/url/i.test(c.params)) return null;
-    const markup = markupIn(c.params);
-    if (!markup) return null;
-    return { summary: `${c.cmdlet} with markup ${JSON.stringify(markup)} in a URL`, evidence: { ...cmdletEvidence(rec, c.cmdlet, c.params), markup } };
-  },
-});
-
-/** A path into a web folder, an admin share or an .aspx: where ProxyShell drops its mailbox/certificate shells. */
-const WEB_TARGET = /\\\\(?:localhost|127\.0\.0\.1)\\+c\$|c:\\+inetpub|\\frontend\\+httpproxy\\|\.as[hp]x\b/i;
-
-const PS08 = rule({
-  id: 'PS-08',
-  title: 'Mailbox exported to a web folder or UNC path (ProxyShell)',
-  cves: ['CVE-2021-34473', 'CVE-2021-34523', 'CVE-2021-31207'],
-  severity: 'critical',
-  kind: 'webshell',
-  references: [R.sigmaExportWeb, R.sigmaExportUnc, R.hamadShe],
-  description:
-    'New-MailboxExportRequest wrote a mailbox (carrying a PST-encoded web shell) to a UNC path or an .aspx file, or the "Mailbox Import Export" role was granted to make that possible: the ProxyShell post-exploitation chain.',
-  match(rec) {
-    const c = cmdletEvent(rec);
-    if (!c) return null;
-    const ev = cmdletEvidence(rec, c.cmdlet, c.params);
-    if (/^New-MailboxExportRequest$/i.test(c.cmdlet)) {
-      const m = /-FilePath\s+["']?([^"']*)/i.exec(c.norm);
-      const path = m ? m[1].trim() : '';
-      if (!path.startsWith('\\\\') && !/\.as[hp]x\b/i.test(c.params)) return null;
-      return { summary: `New-MailboxExportRequest to ${snippet(JSON.stringify(path || c.params))}`, evidence: { ...ev, file: orNull(path) } };
-    }
-    if (/^New-ManagementRoleAssignment$/i.test(c.cmdlet) && /-Role\s+["']?Mailbox Import Export/i.test(c.norm)) {
-      return { summary: 'Role "Mailbox Import Export" assigned', severity: 'high', kind: 'post-exploitation', evidence: ev };
-    }
-    return null;
-  },
-});
-
-const PS09 = rule({
-  id: 'PS-09',
-  title: 'Mailbox export request removed (ProxyShell clean-up)',
-  cves: ['CVE-2021-34473', 'CVE-2021-34523', 'CVE-2021-31207'],
-  severity: 'high',
-  kind: 'post-exploitation',
-  references: [R.sigmaRemoveExport, R.hamadShe],
-  description: 'Remove-MailboxExportRequest deletes the export request that dropped a web shell; ProxyShell exploits run it right after the export.',
-  match(rec) {
-    const c = cmdletEvent(rec);
-    if (!c || !/^Remove-MailboxExportRequest$/i.test(c.cmdlet)) return null;
-    return { summary: `Remove-MailboxExportRequest ${snippet(c.params)}`, evidence: cmdletEvidence(rec, c.cmdlet, c.params) };
-  },
-});
-
-const PS10 = rule({
-  id: 'PS-10',
-  title: 'Certificate request written into a web folder (ProxyShell)',
-  cves: ['CVE-2021-34473', 'CVE-2021-34523', 'CVE-2021-31207'],
-  severity: 'critical',
-  kind: 'webshell',
-  references: [R.sigmaCertExport, R.hamadShe],
-  description: 'New-ExchangeCertificate -RequestFile wrote a certificate request (carrying a web shell) into a web folder or an .aspx file.',
-  match(rec) {
-    const c = cmdletEvent(rec);
-    if (!c || !/^New-ExchangeCertificate$/i.test(c.cmdlet)) return null;
-    const m = /-RequestFile\s+["']?([^"']*)/i.exec(c.norm);
-    if (!m || !WEB_TARGET.test(m[1])) return null;
-    return { summary: `New-ExchangeCertificate request written to ${JSON.stringify(m[1].trim())}`, evidence: { ...cmdletEvidence(rec, c.cmdlet, c.params), file: m[1].trim() } };
-  },
-});
-
-const PX13 = rule({
-  id: 'PX-13',
-  title: 'Exchange transport agent installed',
-  cves: [],
-  severity: 'high',
-  kind: 'post-exploitation',
-  references: [R.sigmaTransportAgent],
-  description: 'Install-TransportAgent loads a DLL into every message flow; attackers use it for mail-flow persistence (a failed attempt is as telling as a successful one).',
-  match(rec) {
-    const c = cmdletEvent(rec);
-    if (!c || !/^Install-TransportAgent$/i.test(c.cmdlet)) return null;
-    return { summary: `Install-TransportAgent ${snippet(c.params)}${eventId(rec) === '6' ? ' (failed)' : ''}`, evidence: cmdletEvidence(rec, c.cmdlet, c.params) };
-  },
-});
+// --- MSExchange RBAC (the cmdlet rules for MSExchange Management are in cmdlets.ts) ---------------------------
 
 const PS07 = rule({
   id: 'PS-07',
@@ -288,9 +167,9 @@ const PX02 = rule({
   cves: [],
   severity: 'high',
   kind: 'webshell',
-  references: [R.sigmaWebChild, R.elasticWorker, R.sigmaUmChild, R.elasticUmChild],
+  references: [R.sigmaWebChild, R.elasticWorker, R.sigmaUmChild, R.elasticUmChild, ...TUNNEL_TOOL_REFS],
   description:
-    'IIS (w3wp.exe) or the Exchange Unified Messaging service started a shell or reconnaissance tool: web-shell use, or CVE-2021-26857 exploitation when the parent is a UM process (PL-42).',
+    'IIS (w3wp.exe) or the Exchange Unified Messaging service started a shell or reconnaissance tool: web-shell use, or CVE-2021-26857 exploitation when the parent is a UM process (PL-42); a tunnelling or remote-access tool (plink, ngrok, chisel, AnyDesk, ScreenConnect …) started by w3wp is PX-18, critical.',
   match(rec) {
     const p = processEvent(rec);
     if (!p) return null;
@@ -308,8 +187,18 @@ const PX02 = rule({
         evidence: processEvidence(p, rec),
       };
     }
-    if (parent !== 'w3wp.exe' || !RECON_CHILDREN.has(child)) return null;
     const pool = /-ap\s+"?([^"\s]+)/i.exec(p.parentCmd)?.[1] ?? null;
+    if (parent === 'w3wp.exe' && TUNNEL_TOOLS.has(child)) {
+      return {
+        rule: 'PX-18',
+        title: 'Web worker process started a tunnelling or remote-access tool',
+        severity: 'critical',
+        kind: 'post-exploitation',
+        summary: `w3wp.exe${pool ? ` (${pool})` : ''} started ${child}: ${snippet(p.cmd) || child}`,
+        evidence: { ...processEvidence(p, rec), app_pool: pool, tool: child, file: p.image },
+      };
+    }
+    if (parent !== 'w3wp.exe' || !RECON_CHILDREN.has(child)) return null;
     const exchange = pool !== null && /^MSExchange.*AppPool$/i.test(pool);
     return {
       rule: exchange ? 'PX-03' : 'PX-02',
@@ -440,5 +329,5 @@ const PX16 = rule({
   },
 });
 
-export const EVTX_RULES: RecordRule[] = [PL40, PL41, PL25, PS08, PS09, PS10, PX13, PS07, PX01, PX02, PX06, PX11, PX16];
+export const EVTX_RULES: RecordRule[] = [PL40, PL41, ...CMDLET_RULES, PS07, PX01, PX02, PX06, PX11, PX16];
 

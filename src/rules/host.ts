@@ -4,6 +4,7 @@
 import type { Fact, RawFinding } from '../model.js';
 import { EXPOSURE_RULE, exposureFindings } from './exposure.js';
 import { CONFIG_RULES, configExposureFindings } from './config-exposure.js';
+import { ADMIN_CHAIN, SSRF_FAMILY } from './chain.js';
 
 export interface HostContext {
   facts: readonly Fact[];
@@ -100,7 +101,7 @@ const IOC_COLLAPSE: HostRule = {
 };
 
 /** In order: enrichment first, then findings of the whole host, then folding. */
-export const HOST_RULES: readonly HostRule[] = [OAB_FILE_IN_EVIDENCE, BUILD_EXPOSURE, CONFIG_EXPOSURE, IOC_COLLAPSE];
+export const HOST_RULES: readonly HostRule[] = [OAB_FILE_IN_EVIDENCE, BUILD_EXPOSURE, CONFIG_EXPOSURE, SSRF_FAMILY, ADMIN_CHAIN, IOC_COLLAPSE];
 
 export function applyHostRules(rules: readonly HostRule[], findings: readonly RawFinding[], ctx: HostContext): RawFinding[] {
   return rules.reduce<RawFinding[]>((list, rule) => rule.apply(list, ctx), [...findings]);

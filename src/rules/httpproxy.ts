@@ -4,6 +4,7 @@ import { ecpCanary } from '../parsers/ecp.js';
 import { orNull, psLike } from './matchers.js';
 import { REF } from './references.js';
 import type { RecordRule, RuleHit } from './types.js';
+import { shippedAuthUrls } from './files/baselines.js';
 
 const CVE_SSRF = ['CVE-2021-26855'];
 const isResetVdir = psLike('ServerInfo~*/*Reset*VirtualDirectory#');
@@ -151,6 +152,31 @@ export const HTTPPROXY_RULES: RecordRule[] = [
       if (!isBackEndCookieSsrf(cookie) || /^ServerInfo~/i.test(rec.fields.AnchorMailbox ?? '')) return null;
       return {
         summary: `BackEndCookie ${cookie} on ${rec.fields.UrlStem ?? '?'} (HTTP ${rec.fields.HttpStatus ?? '?'})`,
+        evidence: httpProxyEvidence(rec),
+        client_ip: orNull(rec.fields.ClientIpAddress),
+      };
+    },
+  },
+  {
+    id: 'WS-45',
+    title: 'Request to a web shell in an Exchange drop zone (HttpProxy)',
+    cves: [],
+    severity: 'high',
+    kind: 'webshell',
+    references: [REF.helsecert, REF.volexity],
+    description:
+      'The front end logged a request for a script under /owa/auth/ or /ecp/auth/ that Exchange does not ship: the same request IIS logged (WS-40), joined to the incident by request id, client and URL. Answered 2xx = the file served (high); otherwise a probe for it (low attempt).',
+    formats: ['httpproxy'],
+    needles: ['/owa/auth/', '/ecp/auth/'],
+    lineTest: /\/(?:owa|ecp)\/auth\/[^,\s]{0,256}\.as[hp]x/i,
+    match(rec) {
+      const stem = (rec.fields.UrlStem ?? '').toLowerCase();
+      if (!/^\/(?:owa|ecp)\/auth\/[^,\s]{1,256}\.as[hp]x$/.test(stem) || shippedAuthUrls().has(stem)) return null;
+      const status = rec.fields.HttpStatus ?? '';
+      const used = /^2\d\d$/.test(status);
+      return {
+        summary: `${rec.fields.Method ?? '?'} ${rec.fields.UrlStem} answered ${status || '?'}${used ? ': web shell used' : ''}`,
+        ...(used ? {} : { severity: 'low' as const, kind: 'attempt' as const }),
         evidence: httpProxyEvidence(rec),
         client_ip: orNull(rec.fields.ClientIpAddress),
       };

@@ -177,6 +177,9 @@ function iisRule(
       const { summary, extra, ...grade } = h;
       const hit: RuleHit = { summary, evidence: evidence(req, extra), client_ip: req.ip, ...grade };
       const who = knownClient(req, rec.raw ?? '', ctx.iocs);
+      // An SSRF into the PowerShell back end that was answered is never a health probe, whatever its user agent
+      // (the public ProxyNotShell exploits send `Microsoft WinRM Client`, a legitimate /powershell client).
+      if (who === 'probe' && hit.kind === 'exploitation' && hit.evidence.family !== undefined) return hit;
       return who ? downgrade(hit, who) : hit;
     },
   };
@@ -202,15 +205,19 @@ function proxyLogonPost(req: IisRequest): 'PL-09' | 'PL-10' | 'PL-11' | null {
   if (p.startsWith('/owa/auth/current/themes/resources/')) return 'PL-09';
   if (PL11_FILES.has(p) && (req.status === 200 || req.status === 301 || req.status === 302)) return 'PL-11';
   if (p.startsWith('/owa/auth/current/') || p === '/ecp/default.flt' || p === '/ecp/main.css') return 'PL-10';
-  if (p.startsWith('/ecp/') && p.endsWith('.js')) return 'PL-10';
+  // Static files never take a POST: any static resource under /ecp/ is the CVE-2021-26855 carrier (.js, .png, .flt ...).
+  if (p.startsWith('/ecp/') && ECP_STATIC.test(p)) return 'PL-10';
   return null;
 }
+
+const ECP_STATIC_EXT = ['.js', '.css', '.flt', '.png', '.gif', '.jpg', '.jpeg', '.ico', '.svg', '.woff', '.woff2', '.ttf', '.eot', '.htm', '.html', '.xml', '.txt', '.map'];
+const ECP_STATIC = new RegExp(`(?:${ECP_STATIC_EXT.map((e) => e.replace('.', '\\.')).join('|')})$`);
 
 // `/owa/auth/w.js` is a PL-11 file outside the other two needles.
 const PL_NEEDLES = ['/owa/auth/current/', '/ecp/', '/owa/auth/w.js'];
 /** A POST to one of those stems (IIS writes cs-method right before cs-uri-stem); ECP's own POSTs are to .svc/.aspx. */
 const PL_LINE = new RegExp(
-  `(?:^| )POST (?:${encodedLiteral('/owa/auth/current/')}|${encodedLiteral('/owa/auth/w.js')}|${encodedLiteral('/ecp/')}[^ ]*(?:${['.js', '.flt', '.css'].map(encodedLiteral).join('|')})(?: |$))`,
+  `(?:^| )POST (?:${encodedLiteral('/owa/auth/current/')}|${encodedLiteral('/owa/auth/w.js')}|${encodedLiteral('/ecp/')}[^ ]*(?:${ECP_STATIC_EXT.map(encodedLiteral).join('|')})(?: |$))`,
   'i',
 );
 
@@ -307,8 +314,26 @@ function ssrfMarker(t: string): string | null {
 
 const PNS_POC = ['/autodiscover.json x=a', '/autodiscover/admin@localhost/'];
 
+/** ProxyNotShell (2022) was exploited in the wild from August 2022 (GTSC): before that, an SSRF line is ProxyShell. */
+const PNS_FIRST_SEEN = '2022-08-01';
+
+/**
+ * Which family an autodiscover.json SSRF line belongs to. ProxyShell needs no credentials and sends X-Rps-CAT;
+ * ProxyNotShell is authenticated (a user in the line) and appeared in August 2022. A line with neither, logged
+ * after August 2022, cannot tell them apart: both families' CVEs are named and the summary says so (the host's
+ * build at that time can decide: src/engine/chain.ts).
+ */
+function ssrfFamily(t: string, user: string, time: string | null, pnsShape: boolean): 'ps' | 'pns' | 'either' {
+  if (t.includes('x-rps-cat')) return 'ps';
+  if (pnsShape || user !== '') return 'pns';
+  if (time !== null && time < PNS_FIRST_SEEN) return 'ps';
+  return 'either';
+}
+
 function autodiscoverSsrf(req: IisRequest, raw: string): IisHit | null {
   const t = req.target;
+  // The W3C line starts with its UTC date: enough to place it before or after August 2022.
+  const time = /^\d{4}-\d{2}-\d{2}/.exec(raw)?.[0] ?? null;
   if (!t.includes('autodiscover.json')) return null;
   const rawLow = raw.toLowerCase();
   const poc = PNS_POC.find((p) => rawLow.includes(p));
@@ -319,20 +344,24 @@ function autodiscoverSsrf(req: IisRequest, raw: string): IisHit | null {
     return null;
   }
   const powershell = t.includes('powershell');
-  const pns = !t.includes('x-rps-cat') && (poc !== undefined || (powershell && t.includes('protocol=')));
+  const user = req.user === '-' ? '' : req.user;
+  const family = ssrfFamily(t, user, time, poc !== undefined || (powershell && t.includes('protocol=')));
   const s = req.status;
-  const extra = { marker: marker ?? poc ?? null };
-  if (pns) {
-    if (s === 200) return { rule: poc ? 'PNS-02' : 'PNS-01', cves: PROXYNOTSHELL, kind: 'exploitation', severity: 'critical', summary: 'ProxyNotShell: autodiscover.json SSRF to PowerShell answered 200', extra };
-    return { rule: 'PNS-04', cves: PROXYNOTSHELL, kind: 'attempt', severity: 'medium', summary: `ProxyNotShell-shaped request answered ${s ?? '?'}`, extra };
+  const extra: Record<string, EvidenceValue> = { marker: marker ?? poc ?? null, family: family === 'either' ? 'ProxyShell or ProxyNotShell' : family === 'ps' ? 'ProxyShell' : 'ProxyNotShell' };
+  const why = family === 'pns' ? (user ? `authenticated as ${user}` : 'ProxyNotShell request shape') : '';
+  if (family === 'pns') {
+    if (s === 200 && (powershell || poc !== undefined)) return { rule: poc ? 'PNS-02' : 'PNS-01', cves: PROXYNOTSHELL, kind: 'exploitation', severity: 'critical', summary: `ProxyNotShell: autodiscover.json SSRF to PowerShell answered 200 (${why})`, extra };
+    return { rule: 'PNS-04', cves: PROXYNOTSHELL, kind: 'attempt', severity: 'medium', summary: `ProxyNotShell-shaped request answered ${s ?? '?'} (${why})`, extra };
   }
+  const either = family === 'either' ? { cves: [...PROXYSHELL, ...PROXYNOTSHELL] } : {};
+  const undecided = family === 'either' ? ' (no user in the line and logged after August 2022: ProxyShell or ProxyNotShell, the line alone cannot decide)' : '';
   const what = powershell || t.includes('x-rps-cat') ? 'PowerShell' : marker;
   if (s === null) {
     // Malformed line: signature-base's raw-line rules decide (EXPL_Exchange_ProxyShell_Failed/Successful_Aug21_1).
     if (/ 401 0 0/.test(raw)) return { rule: 'PS-03', kind: 'attempt', severity: 'medium', summary: `ProxyShell SSRF (${what}) rejected 401 (raw line)`, extra };
     return { rule: 'PS-03', kind: 'exploitation', severity: powershell ? 'critical' : 'high', summary: `ProxyShell SSRF to ${what} (raw line, status not recorded)`, extra };
   }
-  if (isOk(s)) return { rule: 'PS-02', kind: 'exploitation', severity: what === 'PowerShell' ? 'critical' : 'high', summary: `ProxyShell SSRF to ${what} answered ${s}`, extra };
+  if (isOk(s)) return { rule: 'PS-02', kind: 'exploitation', severity: what === 'PowerShell' ? 'critical' : 'high', summary: `ProxyShell SSRF to ${what} answered ${s}${undecided}`, extra, ...either };
   if (s === 401) return { rule: 'PS-01', kind: 'attempt', severity: 'medium', summary: `ProxyShell SSRF to ${what} rejected 401`, extra };
   if (powershell && s === 404 && /zgrab/i.test(req.ua)) return { rule: 'PNS-04', cves: PROXYNOTSHELL, kind: 'scan', severity: 'low', summary: 'scanner check for autodiscover.json → PowerShell SSRF', extra };
   return { rule: 'PS-04', kind: 'attempt', severity: 'low', summary: `autodiscover.json SSRF (${what}) answered ${s}`, extra };
@@ -435,7 +464,7 @@ export const IIS_RULES: RecordRule[] = [
     title: 'POST to an OWA/ECP static file (ProxyLogon SSRF request)',
     severity: 'medium',
     references: [VOLEXITY, SIGMA_PL, 'cisagov/CHIRP indicators/AA21062A.yaml'],
-    description: 'POST to /owa/auth/Current/, /ecp/default.flt, /ecp/main.css or /ecp/<x>.js: the SSRF carrier of CVE-2021-26855.',
+    description: 'POST to /owa/auth/Current/ or to any static file under /ecp/ (.js, .css, .flt, .png …): static files take no POST, so this is the SSRF carrier of CVE-2021-26855.',
   }),
   plRule('PL-11', {
     title: 'HAFNIUM ProxyLogon request answered 200/301/302',

@@ -9,6 +9,7 @@ import type { RecordRule, RuleContext } from './types.js';
 import { HTTPPROXY_RULES } from './httpproxy.js';
 import { ECP_RULES, OABGEN_RULES } from './ecp.js';
 import { IIS_RULES } from './iis.js';
+import { CMDLET_RULES } from './cmdlets.js';
 import { EVTX_RULES } from './evtx.js';
 import { FILE_RULES } from './files/rules.js';
 import { HOST_RULES, type HostRule } from './host.js';
@@ -17,7 +18,7 @@ import { builtinIocs, type IocStore } from './iocs.js';
 export const TEXT_FORMATS: TextLogFormat[] = [HTTPPROXY_FORMAT, ECP_SERVER_FORMAT, ECP_ACTIVITY_FORMAT, RPS_CMDLET_FORMAT, OABGEN_FORMAT, iisFormat, EXCHANGE_SETUP_FORMAT];
 
 /** The shipped rules over text-log records (IOC needles not yet added: see `buildRuleSet`). */
-export const RECORD_RULES: RecordRule[] = [...HTTPPROXY_RULES, ...ECP_RULES, ...OABGEN_RULES, ...IIS_RULES];
+export const RECORD_RULES: RecordRule[] = [...HTTPPROXY_RULES, ...ECP_RULES, ...OABGEN_RULES, ...IIS_RULES, ...CMDLET_RULES];
 
 export interface RuleSetInput {
   /** The shipped IOC lists plus the user's (--ioc). */

@@ -11,6 +11,7 @@ import { peFileVersion } from '../../parsers/pe.js';
 import { checkBaseline, exchangeRelPath, type BaselineVerdict } from '../../rules/files/baselines.js';
 import { MAGIC, binaryPage, fileTexts, matchSignatures, shellKeywords } from '../../rules/files/content.js';
 import type { IocStore } from '../../rules/iocs.js';
+import { TUNNEL_TOOLS } from '../../rules/tools.js';
 import { yaraScan } from '../../rules/files/yara.js';
 import { DROP_ZONES, FILE_RULES, notShippedTitle, type FileRuleId, type Zone } from '../../rules/files/rules.js';
 import type { RuleHit, RuleMeta } from '../../rules/types.js';
@@ -340,6 +341,9 @@ function dumpAndArchiveChecks(ctx: Ctx, read: Read): void {
       summary: `${ctx.shown}: ${archiveExt ? 'archive' : `archive content behind a ${ctx.ext || 'missing'} extension`}${vendor ? ` (vendor folder ${vendor}: usually routine)` : ''}`,
       evidence: { vendor_path: vendor ?? null, disguised: !archiveExt },
     });
+  }
+  if (TUNNEL_TOOLS.has(ctx.name) && (/\\(?:programdata|users\\public|inetpub)\\/.test(w) || ctx.zone !== null)) {
+    add(ctx, 'PX-19', { summary: `${ctx.file.rel}: ${ctx.name}, a tunnelling or remote-access tool, where attackers stage tools` });
   }
   if (read.found.has(PROBES.appWeb.name))
     add(ctx, 'WS-09', { summary: `${ctx.shown}: compiled from a page under ~/aspnet_client/ or ~/auth/ — survives deletion of the .aspx` });

@@ -1,6 +1,7 @@
 // The file sweep's own rules (src/engine/scanners/files.ts): drop zones, hash lists, magic numbers, dumps, archives
 // and compiled pages. Web-shell content signatures are in signatures.ts. Severity, kind and title here are the
 // defaults; where the sweep grades a hit (says so in the description) it overrides them per finding.
+import { TUNNEL_TOOL_REFS } from '../tools.js';
 import { REF } from '../references.js';
 import type { RuleMeta } from '../types.js';
 
@@ -194,6 +195,14 @@ const META = {
     kind: 'post-exploitation',
     references: ['SigmaHQ HAFNIUM Exchange Exploitation Activity (bbb2dedd)', 'Neo23x0/signature-base yara/apt_hafnium.yar (APT_HAFNIUM_Forensic_Artefacts_Mar21_1)', SIGBASE_NAMES],
     description: 'A file at a path or with a name HAFNIUM tooling used (data/iocs/file_artefacts.csv): batch files, dumps and tools staged after exploitation.',
+  },
+  'PX-19': {
+    title: 'Tunnelling or remote-access tool in a staging or web folder',
+    cves: [],
+    severity: 'high',
+    kind: 'post-exploitation',
+    references: TUNNEL_TOOL_REFS,
+    description: 'plink, ngrok, chisel, frp, AnyDesk, ScreenConnect and similar tools dropped in ProgramData, Users\\Public or a web folder: how attackers keep access after exploiting Exchange.',
   },
   YARA: {
     title: 'YARA rule matched',
