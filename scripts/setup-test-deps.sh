@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian tools the tests and benchmarks use (oracles, a browser). Safe to run again.
+# Installs the Debian tools the tests and benchmarks use (oracles, a browser, redis-server for the queue tests).
+# Safe to run again.
 set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
@@ -9,6 +10,7 @@ command -v rg >/dev/null 2>&1 || need+=(ripgrep)
 command -v yara >/dev/null 2>&1 || need+=(yara)
 # Runs exhunt-win-x64.exe (test/release.test.ts).
 [ -x /usr/lib/wine/wine64 ] || command -v wine64 >/dev/null 2>&1 || need+=(wine64)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq >/dev/null

@@ -8,6 +8,7 @@ import { registerEvtx } from './evtx.js';
 import { registerScan } from './scan.js';
 import { registerReport } from './report.js';
 import { registerRules } from './rules.js';
+import { registerQueue, registerWorker } from './queue.js';
 
 /** Every subcommand registers itself here; one line each. */
-export const COMMANDS: Array<(program: Command) => void> = [registerScan, registerReport, registerMitigate, registerCollect, registerVerify, registerBuild, registerCheck, registerEvtx, registerRules];
+export const COMMANDS: Array<(program: Command) => void> = [registerScan, registerReport, registerQueue, registerWorker, registerMitigate, registerCollect, registerVerify, registerBuild, registerCheck, registerEvtx, registerRules];

@@ -11,6 +11,7 @@ import { renderTerminal, safeText } from '../../report/terminal.js';
 import { fleetTable } from '../../report/fleet.js';
 import { renderHtml } from '../../report/html.js';
 import { renderNdjson } from '../../report/ndjson.js';
+import { renderHostVerdicts } from '../../report/ndjson-hosts.js';
 import { ERROR_PREFIX, EXIT, UsageError } from '../errors.js';
 import { STDOUT, claimStdout, writeOutput } from '../output.js';
 import { renderTimesketch } from '../../report/timesketch.js';
@@ -27,6 +28,7 @@ interface ScanFlags {
   csvBom?: boolean;
   html?: string;
   ndjson?: string;
+  ndjsonHosts?: boolean;
   timesketch?: string;
   stix?: string;
   hostsFrom?: string;
@@ -177,6 +179,7 @@ export function registerScan(program: Command): void {
     .option('--csv <DIR>', 'write Test-ProxyLogon-style CSV/log files per host and exhunt-findings.csv into DIR (- prints exhunt-findings.csv)')
     .option('--csv-bom', 'start each CSV file with a UTF-8 byte-order mark (Excel on Windows then reads non-ASCII text right)')
     .option('--ndjson <FILE>', 'write one finding per line in the Elastic Common Schema (Elasticsearch, OpenSearch, Splunk)')
+    .option('--ndjson-hosts', 'with --ndjson: also one verdict line per host (event.kind state), clean hosts included')
     .option('--timesketch <FILE>', 'write JSON Lines Timesketch imports as is: one line per finding and per timeline event')
     .option('--stix <FILE>', 'write the indicators found (attacker IPs, web shells, user agents) as a STIX 2.1 bundle with sightings per host')
     .option('--hosts-from <DIR>', 'also scan each subfolder or .zip of DIR as one host (sorted by name)')
@@ -239,7 +242,7 @@ Evidence is only read, never written; an output inside an input PATH is refused.
       if (flags.csv === STDOUT) await writeOutput(STDOUT, findingsCsv(report, { bom: flags.csvBom === true }));
       else if (flags.csv) await writeCsv(report, flags.csv, { bom: flags.csvBom === true });
       if (flags.html) await writeOutput(flags.html, renderHtml(report));
-      if (flags.ndjson) await writeOutput(flags.ndjson, renderNdjson(report));
+      if (flags.ndjson) await writeOutput(flags.ndjson, renderNdjson(report) + (flags.ndjsonHosts ? renderHostVerdicts(report) : ''));
       if (flags.timesketch) await writeOutput(flags.timesketch, renderTimesketch(report));
       if (flags.stix) await writeOutput(flags.stix, renderStix(report));
       if (!flags.quiet && !toStdout) {
