@@ -1,12 +1,11 @@
 // Renders the fleet report (fleet-report.ts): terminal table or --summary lines, CSV, NDJSON, and one self-contained
 // HTML page whose host table is paged, sorted and filtered in the browser (usable at thousands of hosts: only one
 // page of rows is ever in the DOM). Evidence strings reach the page only through textContent.
-import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Verdict } from '../model.js';
 import { csvRow } from './csv-cell.js';
-import { esc, scriptJson } from './html.js';
+import { esc, htmlHead, scriptJson } from './html.js';
 import { PIVOT_TEXT, type Campaign, type FleetHost, type FleetReport } from './fleet-report.js';
 import { shortDay, shortTime, VERDICT_ORDER } from './summary.js';
 import { safeText } from './terminal.js';
@@ -160,8 +159,6 @@ th{cursor:pointer;background:#f4f4f4;position:sticky;top:0}td{word-break:break-w
 .v-attempted td:nth-child(2){color:#a60}.v-suspicious td:nth-child(2){color:#80a}.controls{margin:8px 0}.controls *{margin-right:8px}`;
 
 export function renderFleetHtml(r: FleetReport): string {
-  const hash = createHash('sha256').update(FLEET_JS, 'utf8').digest('base64');
-  const csp = `default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-${hash}'; base-uri 'none'; form-action 'none'`;
   const counts = (Object.entries(r.totals) as Array<[Verdict, number]>).map(([v, n]) => `<span>${esc(v)}: <b>${n}</b></span>`).join('');
   const options = Object.keys(r.totals)
     .map((v) => `<option value="${esc(v)}">${esc(v)}</option>`)
@@ -170,15 +167,7 @@ export function renderFleetHtml(r: FleetReport): string {
   const camp = r.campaigns.length
     ? `<table id="campaigns"><thead><tr><th>Indicator</th><th>Value</th><th>Hosts</th><th>First seen</th><th>Last seen</th><th>Where</th></tr></thead></table>`
     : '<p>No indicator was seen on more than one host.</p>';
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${esc(csp)}">
-<meta name="referrer" content="no-referrer">
-<title>exhunt fleet report — ${esc(totalsLine(r))}</title>
-<style>${CSS}</style>
-</head>
+  return `${htmlHead(`exhunt fleet report — ${totalsLine(r)}`, CSS, FLEET_JS)}
 <body>
 <header><h1>exhunt fleet report</h1><div class="meta">${esc(totalsLine(r))} · from ${r.results.length} result file${r.results.length === 1 ? '' : 's'} · exhunt ${esc(r.tool.version)} · generated ${esc(shortTime(r.tool.generated))} · all times UTC</div>
 <div class="counts">${counts}</div></header>

@@ -438,14 +438,13 @@ function meta(report: ScanReport): Array<[string, string]> {
   ];
 }
 
-/** One self-contained HTML file for the whole scan. Deterministic: same report in, same bytes out. */
-export function renderHtml(report: ScanReport): string {
-  const since = report.tool.options.since;
-  const scriptHash = createHash('sha256').update(CLIENT_JS, 'utf8').digest('base64');
-  const csp = `default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-${scriptHash}'; base-uri 'none'; form-action 'none'`;
-  const worst = [...report.hosts].sort((a, b) => VERDICT_ORDER[a.verdict] - VERDICT_ORDER[b.verdict])[0];
-  const title = report.hosts.length === 1 && worst ? `${worst.name}: ${worst.verdict}` : `${report.hosts.length} hosts: ${verdictCounts(report.hosts) || 'none'}`;
-  const sections = report.hosts.map((h, i) => hostHtml(h, i, since)).join('\n');
+/**
+ * The head of a self-contained page: a strict CSP that allows only inline styles and the one script with this
+ * hash, no referrer, the (escaped) title. Shared by the scan report and the fleet report.
+ */
+export function htmlHead(title: string, css: string, script: string): string {
+  const hash = createHash('sha256').update(script, 'utf8').digest('base64');
+  const csp = `default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-${hash}'; base-uri 'none'; form-action 'none'`;
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -453,9 +452,18 @@ export function renderHtml(report: ScanReport): string {
 <meta http-equiv="Content-Security-Policy" content="${esc(csp)}">
 <meta name="referrer" content="no-referrer">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>exhunt report — ${esc(title)}</title>
-<style>${CSS}</style>
-</head>
+<title>${esc(title)}</title>
+<style>${css}</style>
+</head>`;
+}
+
+/** One self-contained HTML file for the whole scan. Deterministic: same report in, same bytes out. */
+export function renderHtml(report: ScanReport): string {
+  const since = report.tool.options.since;
+  const worst = [...report.hosts].sort((a, b) => VERDICT_ORDER[a.verdict] - VERDICT_ORDER[b.verdict])[0];
+  const title = report.hosts.length === 1 && worst ? `${worst.name}: ${worst.verdict}` : `${report.hosts.length} hosts: ${verdictCounts(report.hosts) || 'none'}`;
+  const sections = report.hosts.map((h, i) => hostHtml(h, i, since)).join('\n');
+  return `${htmlHead(`exhunt report — ${title}`, CSS, CLIENT_JS)}
 <body>
 <header class="top"><h1>exhunt report — ${esc(title)}</h1>
 <div class="meta">${meta(report).map(([k, v]) => `<span><b>${esc(k)}</b> ${esc(v)}</span>`).join(' · ')}</div></header>
