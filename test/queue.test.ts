@@ -12,7 +12,9 @@ import type { FleetReport } from '../src/report/fleet-report.js';
 import { CLI, exhunt } from './support/cli.js';
 import { velociraptorZip } from './support/collections.js';
 
-const REDIS = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).stdout.trim();
+const which = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).stdout.trim();
+const REDIS = which('redis-server');
+const OPENSSL = which('openssl');
 const PASSWORD = 'fleet-test-secret';
 
 function freePort(): Promise<number> {
@@ -35,13 +37,17 @@ function bigIisLog(path: string, mb: number): void {
   closeSync(fd);
 }
 
-describe.skipIf(!REDIS)('exhunt queue / worker on a real redis-server', () => {
+const NO_REDIS = 'redis-server is not installed (scripts/setup-test-deps.sh installs the Debian package)';
+const NO_TLS = 'redis-server or openssl is not installed (scripts/setup-test-deps.sh installs redis-server)';
+
+describe('exhunt queue / worker on a real redis-server', () => {
   let dir: string;
   let redis: ChildProcess;
   let url: string;
   const hostsDir = () => join(dir, 'hosts');
 
   beforeAll(async () => {
+    if (!REDIS) return;
     dir = mkdtempSync(join(tmpdir(), 'exhunt-queue-'));
     const port = await freePort();
     mkdirSync(join(dir, 'redis'));
@@ -64,14 +70,16 @@ describe.skipIf(!REDIS)('exhunt queue / worker on a real redis-server', () => {
     redis?.kill('SIGKILL');
   });
 
-  it('refuses a wrong password with one clear line', () => {
+  it('refuses a wrong password with one clear line', (ctx) => {
+    if (!REDIS) ctx.skip(NO_REDIS);
     const r = exhunt(['queue', 'status', '--redis', url.replace(PASSWORD, 'wrong')]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^exhunt: .*(WRONGPASS|invalid username-password|NOAUTH)/);
     expect(r.stderr).not.toContain('    at ');
   });
 
-  it('survives a worker killed mid-job: one result per host, failures reported, same report as one process', async () => {
+  it('survives a worker killed mid-job: one result per host, failures reported, same report as one process', async (ctx) => {
+    if (!REDIS) ctx.skip(NO_REDIS);
     const hosts = readdirSync(hostsDir()).sort().map((h) => join(hostsDir(), h));
     const missing = join(dir, 'not-mounted-here', 'mail09');
     const add = exhunt(['queue', 'add', '--redis', url, '--attempts', '2', '--backoff-seconds', '1', ...hosts, missing]);
@@ -127,4 +135,38 @@ describe.skipIf(!REDIS)('exhunt queue / worker on a real redis-server', () => {
     expect(merged).toEqual(fleet([single]));
     expect(merged.totals.compromised).toBe(2);
   }, 240_000);
+});
+
+describe('rediss:// (TLS) on a real redis-server', () => {
+  let redis: ChildProcess;
+  let dir: string;
+  let url: string;
+  beforeAll(async () => {
+    if (!REDIS || !OPENSSL) return;
+    dir = mkdtempSync(join(tmpdir(), 'exhunt-queue-tls-'));
+    const ssl = (args: string[]) => expect(spawnSync(OPENSSL, args, { cwd: dir }).status).toBe(0);
+    ssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=exhunt test CA']);
+    ssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'srv.key', '-out', 'srv.csr', '-subj', '/CN=127.0.0.1']);
+    writeFileSync(join(dir, 'ext'), 'subjectAltName=IP:127.0.0.1\n');
+    ssl(['x509', '-req', '-in', 'srv.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'srv.pem', '-days', '2', '-extfile', 'ext']);
+    const port = await freePort();
+    redis = spawn(REDIS, ['--port', '0', '--tls-port', String(port), '--bind', '127.0.0.1', '--tls-cert-file', join(dir, 'srv.pem'), '--tls-key-file', join(dir, 'srv.key'), '--tls-ca-cert-file', join(dir, 'ca.pem'), '--tls-auth-clients', 'no', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+    url = `rediss://127.0.0.1:${port}`;
+    await new Promise((res) => setTimeout(res, 500));
+  });
+  afterAll(() => {
+    redis?.kill('SIGKILL');
+  });
+
+  it('connects with the CA given by NODE_EXTRA_CA_CERTS and refuses an unknown certificate in one line', (ctx) => {
+    if (!REDIS || !OPENSSL) ctx.skip(NO_TLS);
+    const run = (env: NodeJS.ProcessEnv) => spawnSync(process.execPath, [CLI, 'queue', 'status', '--redis', url], { encoding: 'utf8', env: { ...process.env, ...env } });
+    let ok = run({ NODE_EXTRA_CA_CERTS: join(dir, 'ca.pem') });
+    for (let i = 0; i < 20 && ok.status === 2; i++) ok = run({ NODE_EXTRA_CA_CERTS: join(dir, 'ca.pem') });
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(ok.stdout).toBe('waiting 0, running 0, retrying 0, done 0, failed 0\n');
+    const bad = run({ NODE_EXTRA_CA_CERTS: '' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/^exhunt: Redis at rediss:\/\/127\.0\.0\.1:\d+: self-signed certificate in certificate chain\n$/);
+  });
 });
