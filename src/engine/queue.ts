@@ -42,9 +42,24 @@ export interface QueueLimits {
 
 export const DEFAULT_LIMITS: QueueLimits = { attempts: 3, backoffMs: 10_000, stallMs: 30_000 };
 
+/** The URL to show in messages: user name and password left out (parsed, not matched: no regex on user input). */
+export function shownUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.username || u.password) {
+      u.username = '';
+      u.password = '';
+      return u.toString().replace('://', '://…@');
+    }
+    return u.toString();
+  } catch {
+    return '(not a URL)';
+  }
+}
+
 /** A Redis connection from a URL (`redis://[user:password@]host:port[/db]`, `rediss://` for TLS). */
 export function connect(url: string): Redis {
-  if (!/^rediss?:\/\//i.test(url)) throw new Error(`--redis: not a redis:// or rediss:// URL: ${url.replace(/\/\/[^@]*@/, '//…@')}`);
+  if (!/^rediss?:\/\//i.test(url)) throw new Error(`--redis: not a redis:// or rediss:// URL: ${shownUrl(url)}`);
   // BullMQ's blocking commands need maxRetriesPerRequest null; offline queueing off so a dead server fails fast.
   return new Redis(url, { maxRetriesPerRequest: null, enableOfflineQueue: true, lazyConnect: false });
 }

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { DEFAULT_SINCE } from '../../engine/scan.js';
-import { addJobs, connect, DEFAULT_LIMITS, queueStatus, runWorker, type QueueLimits } from '../../engine/queue.js';
+import { addJobs, connect, shownUrl, DEFAULT_LIMITS, queueStatus, runWorker, type QueueLimits } from '../../engine/queue.js';
 import { EXIT, UsageError } from '../errors.js';
 import { parseSince } from './scan.js';
 
@@ -28,7 +28,7 @@ async function withRedis<T>(url: string, use: (r: ReturnType<typeof connect>) =>
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  const where = url.replace(/\/\/[^@]*@/, '//…@');
+  const where = shownUrl(url);
   // The first connection error (refused, wrong password, TLS) ends the command with one line; none hangs it.
   // Later errors (a Redis restart under a long-running worker) are retried by the client and BullMQ.
   let onError: (err: Error) => void = () => undefined;
