@@ -1,10 +1,9 @@
 // The Sigma bridge: Sigma rules (v2.1 YAML) for the log sources exhunt reads become record rules through the field
 // mapping (data/sigma/field-mapping.json), and exhunt's declarative rules export as Sigma. Unsupported modifiers,
 // sources and regexes are refused with a message naming the rule; nothing is guessed.
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import type { EvidenceValue, Kind, LogRecord, Severity } from '../model.js';
+import { packageText } from '../packaged.js';
 import { LinearRegexError } from '../mitigations/linear-regex.js';
 import { compileCondition, conditionNeedles, type Condition, type Op } from './conditions.js';
 import type { RecordRule, RuleHit } from './types.js';
@@ -28,10 +27,8 @@ export interface SigmaMapping {
   sources: SigmaSource[];
 }
 
-const MAPPING_FILE = fileURLToPath(new URL('../../data/sigma/field-mapping.json', import.meta.url));
-
 export function defaultMapping(): SigmaMapping {
-  return JSON.parse(readFileSync(MAPPING_FILE, 'utf8')) as SigmaMapping;
+  return JSON.parse(packageText('data/sigma/field-mapping.json')) as SigmaMapping;
 }
 
 const LEVELS: Record<string, Severity> = { critical: 'critical', high: 'high', medium: 'medium', low: 'low', informational: 'info' };
