@@ -102,7 +102,14 @@ async function main() {
   step('bundling with esbuild');
   const common = { bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'warning', legalComments: 'none',
     // src/packaged.ts reads files through node:sea here and never touches import.meta.url (empty in CommonJS).
-    logOverride: { 'empty-import-meta': 'silent' } };
+    logOverride: { 'empty-import-meta': 'silent' },
+    // Optional packages that dependencies try to require (debug: supports-color; msgpackr: its native msgpackr-extract; bullmq: pg, valkey-glide)
+    // are not installed: bundle them as "module not found", as on disk, instead of SEA's require-from-disk warning.
+    plugins: [{ name: 'absent-optional', setup(b) {
+      b.onResolve({ filter: /^(supports-color|pg|@valkey\/valkey-glide|msgpackr-extract)$/ }, (a) => ({ path: a.path, namespace: 'absent' }));
+      b.onLoad({ filter: /.*/, namespace: 'absent' }, (a) => ({ loader: 'js',
+        contents: `const e = new Error(${JSON.stringify(`Cannot find module '${a.path}'`)}); e.code = 'MODULE_NOT_FOUND'; throw e;` }));
+    } }] };
   await build({ ...common, entryPoints: [join(ROOT, 'src/cli/main.ts')], outfile: join(WORK, 'exhunt.cjs') });
   await build({ ...common, entryPoints: [join(ROOT, 'src/engine/worker.ts')], outfile: join(WORK, 'exhunt-worker.cjs') });
 
