@@ -14,8 +14,8 @@
 // and the planted shell (EVTX findings from the public samples are counted apart).
 import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
-import { cachedCorpus, checkFindings, CORES, filesUnder, mulberry32, printMismatch, recordRules, REPO, requireDist, time, timeScan, warm } from './lib.mjs';
+import { dirname, join } from 'node:path';
+import { cachedCorpus, checkFindings, CORES, mulberry32, printMismatch, recordRules, REPO, requireDist, time, timeScan, warm } from './lib.mjs';
 
 requireDist();
 const C = join(REPO, 'bench', '.corpus');

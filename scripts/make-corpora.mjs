@@ -258,7 +258,6 @@ function ex16ProxyNotShell() {
   const r = busyMonth(s, at('2022-09-05T00:00:00Z'), at('2022-10-05T00:00:00Z'), 22);
   const atk = '125.212.220.48';
   const t0 = at('2022-09-20T03:14:07Z');
-  const ssrf = 'autodiscover/autodiscover.json?@zdi/Powershell&Email=autodiscover/autodiscover.json%3F@zdi';
   // A phished low-privilege mailbox authenticates the SSRF to the PowerShell back end (CVE-2022-41040).
   for (let i = 0; i < 3; i++) {
     const t = t0 + i * 7000;

@@ -2,7 +2,7 @@
 // IDs and conditions follow shared/reference/detections.md (PL-25/26, PL-40..42, PS-07..11, PX-01..03, PX-06,
 // PX-11/PS-13, PX-13, PX-16). Every value read here is attacker-controlled text.
 import type { EvidenceValue, LogRecord } from '../model.js';
-import { markupIn, orNull } from './matchers.js';
+import { orNull } from './matchers.js';
 import { REF } from './references.js';
 import type { RecordRule, RuleHit } from './types.js';
 import { CMDLET_RULES } from './cmdlets.js';
