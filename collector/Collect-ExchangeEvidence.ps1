@@ -46,6 +46,7 @@ Add-Type -AssemblyName System.IO.Compression
 # (a test compares them). Base 'system' = the system drive root, 'exchange' = the Exchange install folder.
 $Targets = @(
     @{ Base = 'system'; Path = 'Windows\System32\inetsrv\config\applicationHost.config'; Kind = 'file'; Filter = ''; Top = '' }
+    @{ Base = 'system'; Path = 'ExchangeSetupLogs'; Kind = 'tree'; Filter = '\.(log|txt)$'; Top = '' }
     @{ Base = 'system'; Path = 'inetpub\wwwroot'; Kind = 'tree'; Filter = ''; Top = '' }
     @{ Base = 'exchange'; Path = 'FrontEnd\HttpProxy'; Kind = 'tree'; Filter = '\.(aspx|ashx|asmx|asax|ascx|asp|axd|cshtml|vbhtml|master|svc|config|cs|vb|php|jsp)$'; Top = '' }
     @{ Base = 'exchange'; Path = 'ClientAccess'; Kind = 'tree'; Filter = '\.(aspx|ashx|asmx|asax|ascx|asp|axd|cshtml|vbhtml|master|svc|config|cs|vb|php|jsp)$'; Top = '' }

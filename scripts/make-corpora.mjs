@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Whole-server evidence corpora for the verdict tests (test/verdict-corpora.test.ts), generated at test time so the
-// repository stays small: `node scripts/make-corpora.mjs OUT` writes one folder per host under OUT, laid out like a
+// repository stays small: `node scripts/make-corpora.mjs OUT [name ...]` writes one folder per host under OUT, laid out like a
 // copy of the server's C: drive. Deterministic (fixed seeds and dates). Formats and values, with their sources:
 // - HttpProxy (74 columns), ECP Server, Rps Cmdlet (67 columns), IIS W3C (IIS 10, 15 default fields) layouts:
 //   shared/reference/exchange-evidence.md §3.1, §3.2, §3.5, §3.7 (artefacts.help samples, Qazeer/artefacts.help
@@ -325,9 +325,15 @@ function ex13ProxyLogon() {
   s.w.flush();
 }
 
+const CORPORA = {
+  'ex19-busy-clean': ex19BusyClean,
+  'se26-patched': () => seServer('se26-patched', '15.2.2562.57', true),
+  'se26-unpatched': () => seServer('se26-unpatched', '15.2.1118.7', false),
+  'ex16-proxynotshell': ex16ProxyNotShell,
+  'ex13-proxylogon': ex13ProxyLogon,
+};
+// `node scripts/make-corpora.mjs OUT [name ...]`: all corpora, or only the named ones.
+const wanted = process.argv.slice(3);
+for (const name of wanted) if (!CORPORA[name]) throw new Error(`unknown corpus ${name}; known: ${Object.keys(CORPORA).join(', ')}`);
 mkdirSync(OUT, { recursive: true });
-ex19BusyClean();
-seServer('se26-patched', '15.2.2562.57', true);
-seServer('se26-unpatched', '15.2.1118.7', false);
-ex16ProxyNotShell();
-ex13ProxyLogon();
+for (const [name, make] of Object.entries(CORPORA)) if (!wanted.length || wanted.includes(name)) make();

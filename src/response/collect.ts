@@ -71,6 +71,7 @@ interface Target {
 }
 
 const WEB_CODE = /\.(aspx|ashx|asmx|asax|ascx|asp|axd|cshtml|vbhtml|master|svc|config|cs|vb|php|jsp)$/i;
+const SETUP_LOGS = /\.(log|txt)$/i;
 const EX_LOGS = [['HttpProxy'], ['ECP', 'Server'], ['ECP', 'Activity'], ['OABGeneratorLog'], ['Ews'], ['CmdletInfra'], ['MitigationService']];
 export const EVTX_CHANNELS = [
   'Application.evtx',
@@ -92,6 +93,8 @@ const tmpAspNet = (fw: string): Target => ({
 /** exchange-evidence.md §4, small and decisive artefacts first so a size cap cuts the bulk logs, not the config. */
 export const TARGETS: readonly Target[] = [
   { base: 'system', path: ['Windows', 'System32', 'inetsrv', 'config', 'applicationHost.config'], kind: 'file' },
+  // Setup runs date the install and every CU upgrade (exposure windows); `.msilog` files are large and add nothing.
+  { base: 'system', path: ['ExchangeSetupLogs'], kind: 'tree', filter: SETUP_LOGS },
   { base: 'system', path: ['inetpub', 'wwwroot'], kind: 'tree' },
   { base: 'exchange', path: ['FrontEnd', 'HttpProxy'], kind: 'tree', filter: WEB_CODE },
   { base: 'exchange', path: ['ClientAccess'], kind: 'tree', filter: WEB_CODE },
