@@ -4,7 +4,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { scan } from '../src/engine/scan.js';
-import { catalogRules, catalogSections, gradesOf, mdCell, rulesCatalog } from '../src/report/rules-catalog.js';
+import { catalogIds, catalogRules, catalogSections, gradesOf, mdCell, rulesCatalog } from '../src/report/rules-catalog.js';
 import { FILE_RULES } from '../src/rules/files/rules.js';
 import { SHELL_KEYWORDS, SIGNATURES } from '../src/rules/files/signatures.js';
 import type { RuleMeta } from '../src/rules/types.js';
@@ -14,7 +14,7 @@ const EXAMPLES = join(REPO, 'examples', 'evidence');
 const catalogue = rulesCatalog();
 const rules = catalogRules();
 const defined = new Set(rules.map((r) => r.id));
-const grades = rules.flatMap((r) => gradesOf(r, defined));
+const grades = rules.flatMap((r) => gradesOf(r));
 
 const dupes = (ids: string[]) => ids.filter((id, i) => ids.indexOf(id) !== i);
 const meta = (over: Partial<RuleMeta>): RuleMeta => ({ id: 'TT-01', title: 't', cves: [], severity: 'low', kind: 'ioc', references: ['r'], description: '', ...over });
@@ -58,10 +58,25 @@ describe('rule metadata', () => {
     for (const [key, rule] of Object.entries(FILE_RULES)) expect(rule.id).toBe(key);
   });
 
-  it('reads graded sub-rules from the parent description, not CVEs or other rules', () => {
+  it('lists the grades declared on a rule right under it, with their own title, severity and kind', () => {
     expect(grades.filter((g) => g.parent === 'PL-01').map((g) => g.id)).toEqual(['PL-02', 'PL-03', 'PL-04', 'PL-05', 'PL-23', 'PL-08']);
-    const r = meta({ description: 'Graded: bad = exploitation (TT-02), see also (PL-01) and (CVE-2021-26855); itself (TT-01).' });
-    expect(gradesOf(r, new Set(['PL-01']))).toEqual([{ id: 'TT-02', parent: 'TT-01', when: 'bad = exploitation' }]);
+    expect(catalogue).toMatch(/\n\| PX-02 \|[^\n]*\n\| PX-03 \| Exchange worker process spawned a shell or recon tool \| — \| critical \/ webshell \| graded from PX-02 when /);
+    expect(gradesOf(meta({ grades: [{ id: 'TT-02', title: 't2', severity: 'high', kind: 'attempt', when: 'bad' }] }))).toEqual([{ id: 'TT-02', title: 't2', severity: 'high', kind: 'attempt', when: 'bad', parent: 'TT-01' }]);
+  });
+
+  it('declares every rule id the source can emit (static check of `rule:` literals and file-sweep ids)', () => {
+    const ids = catalogIds();
+    const files = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+    const emitted = new Map<string, string>();
+    for (const file of [...files(join(REPO, 'src', 'rules')), ...files(join(REPO, 'src', 'engine'))]) {
+      const text = readFileSync(file, 'utf8');
+      // `rule: 'PL-02'`, `rule: um ? 'PL-34' : … 'PX-11'`, `add(ctx, 'WS-08', …)` (the file sweep).
+      for (const m of text.matchAll(/\brule: ([^,}\n]+)|\badd\(ctx, ('[^']+')/g))
+        for (const id of (m[1] ?? m[2]).matchAll(/'([A-Z]{2,4}(?:-[A-Z0-9]+)*[a-z]?)'/g)) emitted.set(id[1], file.slice(REPO.length + 1));
+    }
+    expect(emitted.size).toBeGreaterThan(25);
+    expect([...emitted].filter(([id]) => !ids.has(id))).toEqual([]);
   });
 
   it('escapes Markdown in cells', () => {
@@ -75,6 +90,7 @@ describe('example scans', () => {
     const report = await scan({ paths: hosts, jobs: 1 });
     const seen = [...new Set(report.hosts.flatMap((h) => h.findings.map((f) => f.rule)))].sort();
     expect(seen.length).toBeGreaterThan(10);
-    expect(seen.filter((id) => !catalogue.includes(`\n| ${id} |`))).toEqual([]);
+    const ids = catalogIds();
+    expect(seen.filter((id) => !ids.has(id) || !catalogue.includes(`\n| ${id} |`))).toEqual([]);
   });
 });

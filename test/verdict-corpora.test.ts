@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Finding, HostResult, ScanReport } from '../src/model.js';
+import { catalogIds } from '../src/report/rules-catalog.js';
 import { exhunt } from './support/cli.js';
 
 let dir = '';
@@ -167,5 +168,14 @@ describe('5. times and self-inflicted findings', () => {
     expect(refused.stderr).toContain(`--html ${join(out, 'x.html')} is inside the evidence`);
     expect(refused.stderr).not.toMatch(/\n\s+at /);
     expect(readFileSync(join(dir, 'r.json'), 'utf8')).toContain('"schema": "exhunt.scan/1"');
+  });
+});
+
+describe('6. the catalogue proof', () => {
+  it('every rule id the corpora report is declared (a rule or a grade declared on one)', () => {
+    const ids = catalogIds();
+    const seen = [...new Set([...hosts.values()].flatMap(({ host }) => host.findings.map((f) => f.rule)))].sort();
+    expect(seen.length).toBeGreaterThan(15);
+    expect(seen.filter((id) => !ids.has(id))).toEqual([]);
   });
 });

@@ -169,7 +169,12 @@ const PX02 = rule({
   kind: 'webshell',
   references: [R.sigmaWebChild, R.elasticWorker, R.sigmaUmChild, R.elasticUmChild, ...TUNNEL_TOOL_REFS],
   description:
-    'IIS (w3wp.exe) or the Exchange Unified Messaging service started a shell or reconnaissance tool: web-shell use, or CVE-2021-26857 exploitation when the parent is a UM process (PL-42); a tunnelling or remote-access tool (plink, ngrok, chisel, AnyDesk, ScreenConnect …) started by w3wp is PX-18, critical.',
+    'IIS (w3wp.exe) or the Exchange Unified Messaging service started a shell or reconnaissance tool: web-shell use, or CVE-2021-26857 exploitation when the parent is a UM process; a tunnelling or remote-access tool (plink, ngrok, chisel, AnyDesk, ScreenConnect …) started by w3wp is critical.',
+  grades: [
+    { id: 'PX-03', title: 'Exchange worker process spawned a shell or recon tool', severity: 'critical', kind: 'webshell', when: 'the w3wp.exe parent runs an MSExchange*AppPool' },
+    { id: 'PX-18', title: 'Web worker process started a tunnelling or remote-access tool', severity: 'critical', kind: 'post-exploitation', when: 'w3wp.exe started a tunnelling or remote-access tool (plink, ngrok, chisel, AnyDesk, ScreenConnect …)' },
+    { id: 'PL-42', title: 'Unified Messaging process spawned a child (CVE-2021-26857)', severity: 'critical', kind: 'exploitation', cves: ['CVE-2021-26857'], when: 'the parent is UMWorkerProcess.exe or UMService.exe (WerFault, wermgr and UMWorkerProcess children excepted)' },
+  ],
   match(rec) {
     const p = processEvent(rec);
     if (!p) return null;
@@ -293,6 +298,10 @@ const PX11 = rule({
   kind: 'webshell',
   references: [R.sigmaAspxWrite, R.helsecertSysmon11],
   description: 'w3wp.exe, a UM process or the mailbox replication service created an .aspx/.ashx/.asmx file in an Exchange or IIS web folder: a web shell being dropped.',
+  grades: [
+    { id: 'PL-34', title: 'Exchange or IIS process wrote a script page into a web folder', severity: 'critical', kind: 'webshell', cves: ['CVE-2021-26858'], when: 'the writer is a Unified Messaging process (the CVE-2021-26858 file write)' },
+    { id: 'PS-13', title: 'Exchange or IIS process wrote a script page into a web folder', severity: 'critical', kind: 'webshell', when: 'the writer is MSExchangeMailboxReplication.exe (the ProxyShell mailbox-export drop)' },
+  ],
   match(rec) {
     if (eventId(rec) !== '11' || f(rec, 'Provider') !== 'Microsoft-Windows-Sysmon') return null;
     const file = f(rec, 'TargetFilename');

@@ -130,7 +130,15 @@ export const HTTPPROXY_RULES: RecordRule[] = [
     kind: 'exploitation',
     references: [REF.testProxyLogon, REF.msHafniumBlog, REF.cssExchange310, REF.cssExchange312, REF.helsecert, REF.sigBasePr125, REF.nse, REF.msQa302014, REF.chirp],
     description:
-      'A request routed by an attacker-set X-BEResource / X-AnonResource-Backend cookie. Graded by where it went: back-end path = exploitation (PL-02), autodiscover only = attempt (PL-03), localhost = scanner probe (PL-04), canary host = scanner (PL-05), Reset*VirtualDirectory = CVE-2021-27065 (PL-23), no path = unconfirmed variant (PL-08).',
+      'A request routed by an attacker-set X-BEResource / X-AnonResource-Backend cookie (AnchorMailbox ServerInfo~host/path), graded by where it went: every hit reports under one of the graded ids below.',
+    grades: [
+      { id: 'PL-02', title: 'ProxyLogon SSRF reached the Exchange back end (CVE-2021-26855)', severity: 'critical', kind: 'exploitation', when: 'the SSRF went to a back-end path: answered 2xx/241 = exploitation (critical; 241 on /ecp/proxyLogon.ecp = an ECP session), otherwise "ProxyLogon SSRF to a back-end path (not answered with success)", high attempt' },
+      { id: 'PL-03', title: 'ProxyLogon SSRF attempt (autodiscover only)', severity: 'medium', kind: 'attempt', when: 'the SSRF went to /autodiscover/ only' },
+      { id: 'PL-04', title: 'ProxyLogon scanner probe (localhost SSRF, Microsoft nmap / Metasploit check)', severity: 'low', kind: 'scan', when: 'the SSRF target is localhost or 127.x' },
+      { id: 'PL-05', title: 'ProxyLogon out-of-band SSRF test (scanner canary host)', severity: 'low', kind: 'scan', when: 'the SSRF target is an out-of-band canary host (Burp Collaborator, interactsh, dnslog …)' },
+      { id: 'PL-23', title: 'Virtual-directory reset through the SSRF (CVE-2021-27065 web-shell write)', severity: 'critical', kind: 'exploitation', cves: ['CVE-2021-26855', 'CVE-2021-27065'], when: 'the SSRF target is */*Reset*VirtualDirectory#: answered 200 = exploitation (critical), otherwise attempt (high)' },
+      { id: 'PL-08', title: 'ServerInfo~ routing without a path (unconfirmed SSRF cookie variant)', severity: 'medium', kind: 'attempt', when: 'the ServerInfo~ value has no path (the X-BEResource=<host>~<n> form)' },
+    ],
     formats: ['httpproxy'],
     needles: ['ServerInfo~'],
     needleCase: 'exact',

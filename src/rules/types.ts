@@ -13,6 +13,22 @@ export interface RuleMeta {
   references: string[];
   /** One sentence for reports: what it means when this fires. */
   description: string;
+  /**
+   * Graded sub-rules this rule's matcher reports under their own id (e.g. PL-01 reports PL-02 … PL-08): declared as
+   * data so the catalogue lists them and a test proves every id a rule can emit is declared.
+   */
+  grades?: readonly Grade[];
+}
+
+/** A graded sub-rule: the id, title, severity and kind its findings carry (defaults: a hit may still override), and when. */
+export interface Grade {
+  id: string;
+  title: string;
+  severity: Severity;
+  kind: Kind;
+  /** The condition in words, e.g. `the SSRF went to autodiscover only`. */
+  when: string;
+  cves?: readonly string[];
 }
 
 /** A rule's answer for one record. Optional fields grade the hit (override the rule's defaults). */
