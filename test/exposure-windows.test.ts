@@ -60,6 +60,28 @@ describe('exposure windows', () => {
     expect(v.reasons[0]).toContain('logs cover 2021-02-10 to 2021-03-31 (IIS W3SVC1)');
   });
 
+  it('families exhunt cannot see in logs never gate clean, and every verdict names them as not assessable from logs', () => {
+    // SE RTM installed 2025-07-15, Nov26SU (fixes CVE-2026-42897) first seen in the logs on 2026-11-02.
+    const facts = [
+      fact('install', '15.2.2562.17', 'ExchangeSetup.log (install completed)', '2025-07-15T09:12:00Z', 'ExchangeSetupLogs/ExchangeSetup.log'),
+      fact('build', '15.2.2562.17', 'ExchangeSetup.log (install completed)', '2025-07-15T09:12:00Z', 'ExchangeSetupLogs/ExchangeSetup.log'),
+      fact('build', '15.02.2562.057', '#Version', '2026-11-02T00:10:00Z'),
+    ];
+    const windows = exposureWindows(facts, RECENT);
+    const xss = windows.find((w) => w.family === 'cve-2026-42897')!;
+    expect(xss).toMatchObject({ gating: false, start: '2026-05-14T00:00:00.000Z', end: '2026-11-02T00:10:00.000Z' });
+    expect(xss.text).toMatch(/^CVE-2026-42897 \(OWA stored XSS\): exposed from 2026-05-14 to 2026-11-02 \(.*\); not assessable from logs: exhunt has no log detection for it, so the verdict does not cover it$/);
+    expect(xss.text).not.toContain('logs cover');
+    const clean = hostVerdict([], RECENT, SINCE, { windows });
+    expect(clean.verdict).toBe('clean');
+    expect(clean.reasons[0]).toContain('exposed to ProxyLogon, ProxyShell, ProxyNotShell, OWASSRF;');
+    expect(clean.reasons).toContain(xss.text);
+    // Named also when no web logs at all leave the host insufficient-evidence.
+    const none = hostVerdict([], [cov('ECP Server', 'ecp-server', '2026-11-02T00:10:00Z', '2026-12-02T09:00:00Z')], SINCE, { windows });
+    expect(none.verdict).toBe('insufficient-evidence');
+    expect(none.reasons).toContain(xss.text);
+  });
+
   it('with no build facts, exposure is assumed from the first exploitation, and said so', () => {
     const w = exposureWindows([], RECENT).find((x) => x.family === 'proxylogon')!;
     expect(w.start).toBe('2021-01-03T00:00:00.000Z');

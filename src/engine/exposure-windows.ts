@@ -13,6 +13,9 @@ export const START_SLACK_MS = DAY_MS;
 /** A source that stops more than this before the window closes leaves its end unseen. */
 export const END_SLACK_MS = 2 * DAY_MS;
 
+/** Said of every exposed family exhunt has no log detection for: such a window never supports `clean`. */
+export const NOT_ASSESSABLE = 'not assessable from logs: exhunt has no log detection for it, so the verdict does not cover it';
+
 type State = 'vulnerable' | 'fixed' | 'unknown' | 'untracked';
 
 /** Sources that record the requests ProxyLogon / ProxyShell / ProxyNotShell / OWASSRF are seen in. */
@@ -143,7 +146,8 @@ function familyWindow(
   }
   const logs = bestLogs(web, start, stop);
   const logText = logs ? `logs cover ${day(ms(logs.c.first))} to ${day(ms(logs.c.last))} (${logs.c.source})` : 'no HttpProxy or IIS logs';
-  const gate = fam.inLogs ? '' : '; exhunt has no log detection for this family, so this window does not decide the verdict';
+  // Log coverage proves nothing for a family whose attacks exhunt cannot see in logs: say so instead of a span.
+  const tail = fam.inLogs ? `, ${logText}` : `; ${NOT_ASSESSABLE}`;
   return {
     ...base,
     start: new Date(start).toISOString(),
@@ -152,6 +156,6 @@ function familyWindow(
     end_reason: endReason,
     logs: logs ? { source: logs.c.source, first: logs.c.first!, last: logs.c.last! } : null,
     covered: logs ? logs.covered : false,
-    text: `${fam.name}: exposed from ${day(start)} to ${day(stop)} (${startReason}; ${endReason}), ${logText}${gate}`,
+    text: `${fam.name}: exposed from ${day(start)} to ${day(stop)} (${startReason}; ${endReason})${tail}`,
   };
 }

@@ -165,13 +165,14 @@ export function hostVerdict(
 /** Nothing found: clean when the web logs cover every window in which the server was exposed. */
 function windowVerdict(coverage: Coverage[], windows: ExposureWindow[], since: string): { verdict: Verdict; reasons: string[] } {
   const web = coverage.filter((c) => isWebSource(c) && c.first !== null && c.last !== null);
+  // Exposed families exhunt cannot see in logs are named on every verdict, never silently left out.
+  const info = windows.filter((w) => !w.gating && w.start !== null).map((w) => w.text);
   if (web.length === 0) {
     const from = gatingWindows(windows).map((w) => w.start!).sort()[0] ?? since;
     const why = coverage.length === 0 ? 'no readable logs in the evidence' : `no dated HttpProxy or IIS records in the evidence (the logs that record exploit requests); only ${coverage.map((c) => c.source).join(', ')}`;
-    return { verdict: 'insufficient-evidence', reasons: [...insufficient([why]).reasons, whatWouldDecide(coverage, from, null)] };
+    return { verdict: 'insufficient-evidence', reasons: [...insufficient([why]).reasons, whatWouldDecide(coverage, from, null), ...info] };
   }
   const gating = gatingWindows(windows);
-  const info = windows.filter((w) => !w.gating && w.start !== null).map((w) => w.text);
   const open = gating.filter((w) => !w.covered);
   if (open.length) {
     const reasons = [`no sign of an attack, but the logs do not cover every window in which the server was exposed: ${open.map((w) => w.text).join('; ')}`];
@@ -181,9 +182,10 @@ function windowVerdict(coverage: Coverage[], windows: ExposureWindow[], since: s
   const span = (c: Coverage) => Date.parse(c.last!) - Date.parse(c.first!);
   const spans = [...web].sort((a, b) => span(b) - span(a)).map(spanText);
   const more = spans.length > MAX_SHORT ? ` and ${spans.length - MAX_SHORT} more` : '';
+  const names = windows.filter((w) => w.gating).map((w) => w.name).join(', ');
   const head = gating.length
-    ? `no sign of an attack, and the logs cover every window in which the server was exposed; logs: ${spans.slice(0, MAX_SHORT).join(', ')}${more}`
-    : `no sign of an attack, and the evidence shows no window in which the server was exposed to ${windows.filter((w) => w.gating).map((w) => w.name).join(', ')}; logs: ${spans.slice(0, MAX_SHORT).join(', ')}${more}`;
+    ? `no sign of an attack, and the logs cover every window in which the server was exposed to ${names}; logs: ${spans.slice(0, MAX_SHORT).join(', ')}${more}`
+    : `no sign of an attack, and the evidence shows no window in which the server was exposed to ${names}; logs: ${spans.slice(0, MAX_SHORT).join(', ')}${more}`;
   const per = windows.filter((w) => w.gating).map((w) => (w.start === null ? `${w.name}: ${w.text}` : w.text));
   return { verdict: 'clean', reasons: [head, ...per, ...info] };
 }
