@@ -117,6 +117,10 @@ export class IisLineParser implements LineParser {
     this.noteBuild(line.slice(from, to < 0 ? line.length : to), lineNo);
   }
 
+  fieldNames(): readonly string[] {
+    return this.names;
+  }
+
   facts(): Array<{ kind: 'build'; value: string; origin: string; line: number }> {
     return [...this.builds].map(([value, line]) => ({ kind: 'build', value, origin: 'IIS /owa/auth/<build>/ path', line }));
   }
@@ -134,6 +138,7 @@ export const iisFormat: TextLogFormat = {
   coverageSource: iisCoverageSource,
   createParser: (rel) => new IisLineParser(rel),
   factNeedles: ['/owa/auth/1'],
+  fieldSeparator: 32,
 };
 
 /**

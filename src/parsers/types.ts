@@ -16,6 +16,8 @@ export interface LineParser {
    * cheaply (no record is built).
    */
   observe?(line: string, lineNo: number): void;
+  /** The current field layout (names in line order) of a format with a `fieldSeparator`. */
+  fieldNames?(): readonly string[];
   /**
    * Build numbers and host names this file's directives revealed (e.g. `#Version`), for the host facts. `time`:
    * when the fact held (default: the file's first record time).
@@ -37,4 +39,9 @@ export interface TextLogFormat {
   createParser(rel: string): LineParser;
   /** Literals (any case) of lines that carry facts, e.g. `/owa/auth/1` for the build in OWA resource paths. */
   factNeedles?: readonly string[];
+  /**
+   * The byte between fields when no field can contain it (IIS W3C: a space; not CSV, whose quoted fields may hold
+   * commas): lets the engine place a needle in its field before decoding the line (`RecordRule.needleFields`).
+   */
+  fieldSeparator?: number;
 }

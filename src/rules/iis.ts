@@ -164,7 +164,7 @@ interface IisHit extends Grade {
 
 /** An IIS rule from metadata and a matcher over the request view; adds evidence and known-client grading. */
 function iisRule(
-  meta: RuleMeta & Pick<RecordRule, 'needles' | 'iocNeedles' | 'lineTest' | 'condition' | 'attack'>,
+  meta: RuleMeta & Pick<RecordRule, 'needles' | 'iocNeedles' | 'lineTest' | 'needleFields' | 'condition' | 'attack'>,
   fn: (req: IisRequest, rec: LogRecord, ctx: RuleContext) => IisHit | null,
 ): RecordRule {
   return {
@@ -193,6 +193,10 @@ const SIGMA_PL = 'SigmaHQ rules-emerging-threats/2021/TA/HAFNIUM/web_exchange_ex
 const VOLEXITY = REF.volexity;
 const SIGBASE_PL = 'Neo23x0/signature-base yara/apt_hafnium_log_sigs.yar';
 const isOk = (s: number | null) => s !== null && s >= 200 && s < 400;
+/** `needleFields` of rules that read only the decoded path (`req.path`), the query, or both. */
+const IN_STEM = ['cs-uri-stem'];
+const IN_QUERY = ['cs-uri-query'];
+const IN_URL = ['cs-uri-stem', 'cs-uri-query'];
 
 // ---- ProxyLogon request patterns (PL-09, PL-10, PL-11) -------------------------------------------------------
 
@@ -222,7 +226,7 @@ const PL_LINE = new RegExp(
 );
 
 function plRule(id: 'PL-09' | 'PL-10' | 'PL-11', meta: Omit<RuleMeta, 'id' | 'cves' | 'kind'>): RecordRule {
-  return iisRule({ id, cves: PROXYLOGON, kind: 'attempt', needles: PL_NEEDLES, lineTest: PL_LINE, ...meta }, (req) =>
+  return iisRule({ id, cves: PROXYLOGON, kind: 'attempt', needles: PL_NEEDLES, lineTest: PL_LINE, needleFields: IN_STEM, ...meta }, (req) =>
     proxyLogonPost(req) === id ? { summary: `${req.method} ${req.stem} answered ${req.status ?? '?'}` } : null,
   );
 }
@@ -293,6 +297,7 @@ function shellRule(id: 'WS-40' | 'PX-R4', meta: Omit<RuleMeta, 'id' | 'cves'>): 
     cves: [],
     ...meta,
     needles: SHELL_NEEDLES,
+    needleFields: IN_STEM,
     // Known shell URLs (shipped or --ioc) match by path whatever their extension, so they are needles too.
     iocNeedles: (st: IocStore) => [...st.urlPaths.keys()],
   };
@@ -372,7 +377,7 @@ const AUTODISCOVER_NEEDLES = ['autodiscover.json', 'autodiscover%2ejson'];
 const autodiscoverSsrfOnce = perRecord(autodiscoverSsrf);
 
 function adRule(id: string, meta: Omit<RuleMeta, 'id'>, owns: (rule: string) => boolean): RecordRule {
-  return iisRule({ id, needles: AUTODISCOVER_NEEDLES, ...meta }, (req, rec, ctx) => {
+  return iisRule({ id, needles: AUTODISCOVER_NEEDLES, needleFields: IN_URL, ...meta }, (req, rec, ctx) => {
     const h = autodiscoverSsrfOnce(req, rec, ctx);
     return h && owns(h.rule ?? '') ? h : null;
   });
@@ -411,7 +416,7 @@ const owassrfOnce = perRecord(owassrf);
 
 function owRule(id: string, meta: Omit<RuleMeta, 'id' | 'cves' | 'kind'>): RecordRule {
   const lineTest = id === 'OW-03' ? OW_LINE.backEnd : OW_LINE.owa;
-  return iisRule({ id, cves: OWASSRF, kind: 'exploitation', needles: ['/powershell'], lineTest, ...meta }, (req, rec, ctx) => {
+  return iisRule({ id, cves: OWASSRF, kind: 'exploitation', needles: ['/powershell'], lineTest, needleFields: IN_STEM, ...meta }, (req, rec, ctx) => {
     const h = owassrfOnce(req, rec, ctx);
     return h && h.rule === id ? h : null;
   });
@@ -487,6 +492,7 @@ export const IIS_RULES: RecordRule[] = [
       references: ['SigmaHQ rules-emerging-threats/2021/Exploits/CVE-2021-26858/web_cve_2021_26858_iis_rce.yml (effee1f6-…)', VOLEXITY],
       description: 'The SetObject call with schema=Reset…VirtualDirectory writes the attacker-controlled OAB/vdir configuration to a file (the web shell).',
       needles: ['ddiservice.svc/setobject'],
+      needleFields: IN_STEM,
     },
     (req) => {
       if (req.path !== '/ecp/ddi/ddiservice.svc/setobject' || req.method !== 'POST') return null;
@@ -516,6 +522,7 @@ export const IIS_RULES: RecordRule[] = [
       description: 'A known scanner fetched an /owa/auth/<x>.js or /ecp/<x>.(js|flt|css) probe URL: the server was checked, not necessarily exploited.',
       needles: ['/owa/auth/', '/ecp/'],
       lineTest: PROBE_LINE,
+      needleFields: IN_STEM,
     },
     (req, rec, ctx) =>
       req.method !== 'POST' && PROBE_URI.test(req.path) && knownClient(req, rec.raw ?? '', ctx.iocs) === 'scanner'
@@ -529,6 +536,7 @@ export const IIS_RULES: RecordRule[] = [
       description: 'A non-private client requested an /owa/auth/<x>.js or /ecp/<x>.(js|flt|css) URL that Exchange does not serve.',
       needles: ['/owa/auth/', '/ecp/'],
       lineTest: PROBE_LINE,
+      needleFields: IN_STEM,
     },
     (req, rec, ctx) =>
       req.method !== 'POST' && PROBE_URI.test(req.path) && req.ip && !isPrivateIp(req.ip) && knownClient(req, rec.raw ?? '', ctx.iocs) !== 'scanner'
@@ -551,6 +559,7 @@ export const IIS_RULES: RecordRule[] = [
       references: ['SigmaHQ rules/web/webserver_generic/web_win_webshells_in_access_logs.yml (7ff9db12-…)'],
       description: 'A query passes an OS command (whoami, cmd /c, powershell, net user …): a web shell being driven.',
       needles: SHELL_QUERY_NEEDLES,
+      needleFields: IN_QUERY,
     },
     (req) => {
       const k = shellQuery(req);
@@ -566,6 +575,7 @@ export const IIS_RULES: RecordRule[] = [
       references: ['Azure/Azure-Sentinel Hunting Queries/W3CIISLog/SuspectedMailBoxExportHostonOWA.yaml'],
       description: 'A .pst/.zip/.7z/.rar/.dmp/.cab served from /owa/, /ecp/ or /aspnet_client/: staged data being collected.',
       needles: ['.pst', '.zip', '.7z', '.rar', '.dmp', '.cab'],
+      needleFields: IN_STEM,
     },
     (req) =>
       /^\/(owa|ecp|aspnet_client)\//.test(req.path) && /\.(pst|zip|7z|rar|dmp|cab)$/.test(req.path) && isOk(req.status)
@@ -592,6 +602,7 @@ export const IIS_RULES: RecordRule[] = [
       references: ['sbousseaden/EVTX-ATTACK-SAMPLES Command and Control/Tunna_rdp_tunnel_IIS.log', 'https://github.com/SECFORCE/Tunna', 'https://github.com/sensepost/reGeorg'],
       description: 'A script was asked to open a TCP connection for the client (Tunna proxy&port=&ip=, reGeorg cmd=connect): lateral movement through a web shell.',
       needles: ['proxy&port=', 'cmd=connect'],
+      needleFields: IN_QUERY,
     },
     (req) => {
       const q = req.query.toLowerCase();
@@ -693,6 +704,7 @@ export const IIS_RULES: RecordRule[] = [
       // The user agents themselves are the needles (one SIMD pass finds them all): a path like /owa/ would put
       // most of a busy front end's lines through the parser. Only UAs that can raise a finding are needled.
       needles: [],
+      needleFields: ['cs(User-Agent)'],
       iocNeedles: (st) => [...st.userAgents].filter(([, v]) => v.some((u) => u.scope === 'any' || u.scope.startsWith('POST '))).map(([k]) => k),
     },
     (req, _rec, ctx) => {

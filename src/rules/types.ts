@@ -77,6 +77,13 @@ export interface RecordRule extends RuleMeta {
    */
   lineTest?: RegExp;
   /**
+   * The fields of the format's layout (IIS W3C `cs-uri-stem`, `cs-uri-query` …) in which the needles matter: a line
+   * whose needles occur only in other fields (`.aspx` in a Referer) does not reach `match`. Must be a necessary
+   * condition of `match`, like `lineTest`. Applied only by formats with a plain field separator, and never to a line
+   * whose field count does not match its layout (its fields cannot be placed). Absent: anywhere in the line.
+   */
+  needleFields?: readonly string[];
+  /**
    * The rule as data, when it is written in the condition language (src/rules/conditions.ts) over the fields of its
    * Sigma logsource: such a rule exports to Sigma (`exhunt rules export --sigma`). Code matchers have none.
    */

@@ -9,7 +9,7 @@ import { applyRules } from '../../rules/finding.js';
 import { collectLines, planMultiFinder, type MultiFinder } from '../../search/multifind.js';
 import { byteHistogram, compileNeedles, countNewlines, type NeedleSet } from '../../search/needles.js';
 import { emptyResult, type FileScanResult, type Scanner } from '../types.js';
-import { LineDispatcher } from '../../search/dispatch.js';
+import { LineDispatcher, type FieldMasks } from '../../search/dispatch.js';
 
 const NL = 10;
 const HASH = 35;
@@ -131,6 +131,8 @@ class TextLogScan {
 
   /** The last #Fields directive seen (for a range's report). */
   private lastFields: string | null = null;
+  /** Where the rules' needles must be, for the current field layout (null: anywhere). */
+  private fieldMasks: FieldMasks | null = null;
 
   constructor(
     private readonly file: EvidenceFile,
@@ -143,6 +145,13 @@ class TextLogScan {
       this.atFileStart = false;
       if (part.fields !== null) this.parser.directive(part.fields, 0);
     }
+    this.layoutChanged();
+  }
+
+  private layoutChanged(): void {
+    const sep = this.c.format.fieldSeparator;
+    const names = this.parser.fieldNames?.();
+    this.fieldMasks = sep === undefined || names === undefined ? null : this.c.dispatch.fieldMasks(names, sep);
   }
 
   async run(): Promise<FileScanResult> {
@@ -252,6 +261,7 @@ class TextLogScan {
       const text = buf.toString('utf8', start, stop);
       if (text.startsWith('#Fields')) this.lastFields = text;
       this.parser.directive(text, lineNo);
+      this.layoutChanged();
       return;
     }
     if (stop === start) {
@@ -262,7 +272,7 @@ class TextLogScan {
     // One pass over the dispatched rules: the fact stand-in feeds `observe`, a rule's lineTest may drop the line.
     const matching = this.matching;
     matching.length = 0;
-    for (const r of this.c.dispatch.rulesFor(buf, start, stop)) {
+    for (const r of this.c.dispatch.rulesFor(buf, start, stop, this.fieldMasks)) {
       if (r === this.c.factRule) this.parser.observe?.(line, lineNo);
       else if (!r.lineTest || r.lineTest.test(line)) matching.push(r);
     }
