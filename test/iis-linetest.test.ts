@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { LogRecord } from '../src/model.js';
 import { IisLineParser } from '../src/parsers/iis.js';
 import { defaultRuleSet } from '../src/rules/ruleset.js';
+import { LineDispatcher } from '../src/search/dispatch.js';
 import { needExternal } from './support/external.js';
 
 const REAL = [
@@ -26,6 +27,8 @@ const HEAD = 'date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-userna
 const UA = 'Mozilla/5.0+(Windows+NT+10.0;+Win64;+x64)+AppleWebKit/537.36+(KHTML,+like+Gecko)+Chrome/105.0.5195.54+Safari/537.36';
 /** Attack shapes the three line-tested rule families catch, written the ways an attacker may encode them. */
 const VARIANTS = [
+  `2021-08-10 10:00:00 10.0.0.1 GET /autodiscover/autodiscover.json @evil.corp/powershell/?X-Rps-CAT=VgHv&Email=autodiscover/autodiscover.json%3F@evil.corp 443 - 203.0.113.9 python-requests/2.25.1 - 200 0 0 10`,
+  `2021-03-04 10:00:00 10.0.0.1 GET /aspnet_client/system_web/x.aspx cmd=whoami 443 - 203.0.113.9 curl https://mail.example.org/owa/ 200 0 0 10`,
   `2022-12-20 10:00:00 10.0.0.1 POST /owa/mastermailbox%40outlook.com/powershell - 443 - 203.0.113.9 ${UA} - 200 0 0 100`,
   `2022-12-20 10:00:00 10.0.0.1 POST /owa/m@x.com/powershell - 443 - 203.0.113.9 python - 200 0 0 100`,
   `2022-12-20 10:00:00 10.0.0.1 POST /%6Fwa/a%40b.com/PowerShell - 443 - 203.0.113.9 python - 500 0 0 100`,
@@ -42,14 +45,15 @@ const VARIANTS = [
   `2021-03-03 06:49:43 10.0.0.1 POST /ECP/%6Dain.css - 443 - 203.0.113.9 curl - 500 0 0 10`,
 ];
 
-function records(files: string[]): LogRecord[] {
-  const out: LogRecord[] = [];
+/** Records, each with the field layout in force on its line. */
+function records(files: string[]): Array<LogRecord & { names: readonly string[] }> {
+  const out: Array<LogRecord & { names: readonly string[] }> = [];
   const feed = (p: IisLineParser, lines: string[]) =>
     lines.forEach((line, i) => {
       if (line.startsWith('#')) p.directive(line);
       else if (line) {
         const r = p.parse(line, i + 1);
-        if (r) out.push(r);
+        if (r) out.push({ ...r, names: p.fieldNames() });
       }
     });
   for (const f of files) feed(new IisLineParser(f), readFileSync(f, 'latin1').split(/\r?\n/));
@@ -76,6 +80,49 @@ function checkLineTests(recs: LogRecord[]): Set<string> {
   }
   return fired;
 }
+
+const placed = RULES.recordRules.filter((r) => r.needleFields !== undefined && r.formats.includes('iis'));
+
+/** The rules that matched; fails when a rule matches a line whose needles the dispatcher placed outside its fields. */
+function checkNeedleFields(recs: Array<LogRecord & { names: readonly string[] }>): Set<string> {
+  const fired = new Set<string>();
+  const dispatch = new LineDispatcher(placed);
+  for (const rec of recs) {
+    const buf = Buffer.from(rec.raw!, 'utf8');
+    const handed = dispatch.rulesFor(buf, 0, buf.length, dispatch.fieldMasks(rec.names, 32)).map((r) => r.id);
+    for (const rule of placed) {
+      if (!rule.match(rec, RULES.context)) continue;
+      fired.add(rule.id);
+      expect(handed, `${rule.id} not handed ${rec.raw}`).toContain(rule.id);
+    }
+  }
+  return fired;
+}
+
+describe('IIS needle fields (needles placed in their field before the line is decoded)', () => {
+  it('are necessary conditions: whenever a rule matches a line, the dispatcher handed it that line', () => {
+    const fired = checkNeedleFields(records(EXAMPLES));
+    // Every family that places its needles really fired on the examples and variants.
+    expect([...fired].sort()).toEqual(['OW-01', 'OW-02', 'OW-03', 'PL-09', 'PL-10', 'PL-11', 'PL-13', 'PS-02', 'PX-R1', 'PX-R2', 'PX-R4', 'WS-40', 'WS-41']);
+  });
+
+  it('are necessary conditions on the real HelseCERT, Tunna and hamad-she IIS lines too', (ctx) => {
+    const fired = checkNeedleFields(records(REAL.map((rel) => needExternal(ctx, rel))));
+    expect(fired.size).toBeGreaterThan(2);
+  });
+
+  it('keep a Referer-only `.aspx` (OWA static traffic) away from the web-shell rules', () => {
+    const line =
+      '2021-03-04 00:00:01 10.1.1.5 GET /owa/prem/15.1.2176/scripts/boot.worker.js - 443 - 198.51.100.7 Mozilla/5.0 https://mail.example.org/owa/auth/logon.aspx 200 0 0 5';
+    const dispatch = new LineDispatcher(placed);
+    const buf = Buffer.from(line);
+    const names = HEAD.split(' ');
+    expect(dispatch.rulesFor(buf, 0, buf.length, dispatch.fieldMasks(names, 32)).map((r) => r.id)).not.toContain('WS-40');
+    // Malformed (one field too many): the fields cannot be placed, so the line is handed over.
+    const bad = Buffer.from(line.replace('Mozilla/5.0', 'Mozilla/5.0 extra'));
+    expect(dispatch.rulesFor(bad, 0, bad.length, dispatch.fieldMasks(names, 32)).map((r) => r.id)).toContain('WS-40');
+  });
+});
 
 describe('IIS rule line tests (second prefilter stage)', () => {
   it('are necessary conditions: whenever a rule matches a line, its line test passes', () => {

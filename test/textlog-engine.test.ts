@@ -191,4 +191,42 @@ describe('line dispatcher', () => {
       expect(got, `${JSON.stringify(line)} ${JSON.stringify(rules)}`).toEqual(want);
     }
   });
+
+  it('with a field layout, hands a rule only lines whose needles start in its fields (all fields when malformed)', () => {
+    let seed = 23;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const alphabet = 'aAbB .~=';
+    const word = (n: number) => Array.from({ length: n }, () => alphabet[Math.floor(rnd() * alphabet.length)]).join('');
+    const names = ['f0', 'f1', 'f2', 'f3'];
+    const fieldAt = (line: string, p: number) => line.slice(0, p).split(' ').length - 1;
+    const occurs = (line: string, n: string, fields: number[] | null) => {
+      const l = line.toLowerCase();
+      const x = n.toLowerCase();
+      for (let p = l.indexOf(x); p !== -1; p = l.indexOf(x, p + 1)) if (fields === null || x.includes(' ') || fields.includes(fieldAt(line, p))) return true;
+      return false;
+    };
+    let placed = 0;
+    for (let round = 0; round < 600; round++) {
+      const rules = Array.from({ length: 1 + Math.floor(rnd() * 5) }, (_, i) => ({
+        id: `R${i}`,
+        needles: Array.from({ length: 1 + Math.floor(rnd() * 2) }, () => word(1 + Math.floor(rnd() * 3))),
+        needleFields: rnd() < 0.7 ? ['f0', 'f1', 'f2', 'f3', 'nope'].filter(() => rnd() < 0.4) : undefined,
+      }));
+      const d = new LineDispatcher(rules as unknown as RecordRule[]);
+      const masks = d.fieldMasks(names, 32);
+      const line = word(Math.floor(rnd() * 30));
+      const wellFormed = line.split(' ').length === names.length;
+      if (wellFormed) placed++;
+      const buf = Buffer.from(`xx\n${line}\nyy`, 'latin1');
+      const got = d.rulesFor(buf, 3, 3 + line.length, masks).map((r) => r.id);
+      const want = rules
+        .filter((r) => {
+          const fields = (r.needleFields ?? []).map((f) => names.indexOf(f)).filter((k) => k >= 0);
+          return r.needles.some((n) => occurs(line, n, wellFormed && fields.length ? fields : null));
+        })
+        .map((r) => r.id);
+      expect(got, `${JSON.stringify(line)} ${JSON.stringify(rules)}`).toEqual(want);
+    }
+    expect(placed).toBeGreaterThan(50);
+  });
 });

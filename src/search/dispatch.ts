@@ -171,9 +171,12 @@ export class LineDispatcher {
     }
     if (end > start && buf[end - 1] === sep) field++;
     if (this.hasSingles) {
+      let f = 0;
       for (let i = start; i < end; i++) {
-        const l = this.single[FOLD[buf[i]]];
-        if (l >= 0) this.mark(l, buf, i, start, end, ALL_FIELDS);
+        const c = FOLD[buf[i]];
+        const l = this.single[c];
+        if (l >= 0) this.mark(l, buf, i, start, end, fieldBit(f));
+        if (c === sep) f++;
       }
     }
     // A line with more or fewer fields than its layout is malformed: its needles count wherever they are.
