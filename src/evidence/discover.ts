@@ -1,7 +1,8 @@
 import { lstat, opendir, } from 'node:fs/promises';
 import { basename, join, relative, sep } from 'node:path';
 import type { Skipped } from '../model.js';
-import { openEvidence, type EvidenceFile } from './file.js';
+import type { EvidenceFile } from './file.js';
+import { openEvidence } from './open.js';
 import { listZip } from './zip.js';
 
 /** Is this file a zip container (by its magic bytes, not its name)? */

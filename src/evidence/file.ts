@@ -1,5 +1,4 @@
-import { constants } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { openEvidence } from './open.js';
 import { openZipEntryStream } from './zip.js';
 
 /** Where a file sits in a known collection (evidence/layout.ts): its path on the server, or collection metadata. */
@@ -16,23 +15,6 @@ export type EvidenceFile =
   | ({ kind: 'zip'; zip: string; entry: string; rel: string; size: number; mtimeMs: number } & CollectedAs);
 
 export const CHUNK_SIZE = 4 * 1024 * 1024;
-
-const NOATIME = constants.O_NOATIME ?? 0;
-
-/**
- * Opens evidence read-only without touching its access time where the platform allows (Linux O_NOATIME: scanning
- * a mounted image must not rewrite every atime). O_NOATIME needs ownership or CAP_FOWNER; without, a plain open.
- */
-export async function openEvidence(abs: string, flags: number = constants.O_RDONLY): Promise<FileHandle> {
-  if (NOATIME) {
-    try {
-      return await open(abs, flags | NOATIME);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EPERM') throw err;
-    }
-  }
-  return open(abs, flags);
-}
 
 /**
  * Streams a file's bytes in large chunks, read-only. With `reuse`, files on disk are read into one buffer that is
@@ -66,7 +48,7 @@ export async function* readChunks(file: EvidenceFile, chunkSize = CHUNK_SIZE, op
  * as readChunks with `reuse`.
  */
 export async function* readRange(file: EvidenceFile & { kind: 'fs' }, start: number, end: number, chunkSize = CHUNK_SIZE): AsyncGenerator<Buffer> {
-  const fh = await open(file.abs, 'r');
+  const fh = await openEvidence(file.abs);
   try {
     const buf = Buffer.allocUnsafe(chunkSize);
     // From the byte before `start`: when it is a line feed, `start` itself begins a line.

@@ -1,8 +1,10 @@
 // Reading evidence zips in place (triage zips, exhunt cases, collector zips). A zip from a compromised host is
 // hostile: entry names, declared sizes, attributes and flags are all checked before anything is read.
+import { closeSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import yauzl from 'yauzl';
+import { openEvidenceFd } from './open.js';
 
 export interface ZipEntryInfo {
   /** Safe relative path (`/` separated, no `..`, no leading `/`); the key for `openZipEntryStream`. */
@@ -69,13 +71,17 @@ interface ZipIndex {
   streams: number;
 }
 
-function openZip(path: string): Promise<yauzl.ZipFile> {
+async function openZip(path: string): Promise<yauzl.ZipFile> {
+  const fd = await openEvidenceFd(path); // no atime update on the evidence zip; closed by zf.close()
   return new Promise((resolve, reject) => {
     // decodeStrings=false: yauzl would otherwise abort the whole archive on one hostile name; names are checked here.
     // validateEntrySizes=false: sizes are checked per entry below and enforced while streaming.
-    yauzl.open(path, { lazyEntries: true, autoClose: false, decodeStrings: false, validateEntrySizes: false }, (err, zf) =>
-      err || !zf ? reject(err ?? new Error('cannot open zip')) : resolve(zf),
-    );
+    yauzl.fromFd(fd, { lazyEntries: true, autoClose: false, decodeStrings: false, validateEntrySizes: false }, (err, zf) => {
+      if (err || !zf) {
+        closeSync(fd);
+        reject(err ?? new Error('cannot open zip'));
+      } else resolve(zf);
+    });
   });
 }
 

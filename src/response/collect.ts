@@ -11,7 +11,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import yazl from 'yazl';
 import { VERSION } from '../version.js';
-import { openEvidence } from '../evidence/file.js';
+import { openEvidence } from '../evidence/open.js';
 import {
   CASE_SCHEMA,
   CUSTODY_LOG,

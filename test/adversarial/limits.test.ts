@@ -1,14 +1,16 @@
 // Bounded resources and robust inputs: worker count capped by cores and memory, scans leave atimes alone, a bad
 // line in a targets file is named and skipped while the valid targets are checked.
-import { mkdirSync, mkdtempSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import yazl from 'yazl';
 import { effectiveJobs } from '../../src/engine/pool.js';
 import { scan } from '../../src/engine/scan.js';
 import { exhunt } from '../support/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'exhunt-limits-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('bounded resources', () => {
   it('--jobs is capped by cores and by memory (256 MiB a worker, half the machine)', () => {
@@ -29,6 +31,31 @@ describe('bounded resources', () => {
     utimesSync(log, old, new Date('2021-03-03T00:00:00Z'));
     await scan({ paths: [host], jobs: 1 });
     expect(statSync(log).atime.toISOString()).toBe(old.toISOString());
+  });
+
+  // A large log is read in byte ranges (workers), and a zip container through yauzl: both paths opened evidence
+  // with a plain open before, and each read moved the atime on a relatime mount.
+  it('the byte-range reader and zip containers leave access times alone too', async (ctx) => {
+    ctx.skip(process.platform !== 'linux', 'O_NOATIME is Linux-only');
+    const host = join(dir, 'atime-ranges');
+    const log = join(host, 'inetpub', 'logs', 'LogFiles', 'W3SVC1', 'u_ex210303.log');
+    mkdirSync(join(host, 'inetpub', 'logs', 'LogFiles', 'W3SVC1'), { recursive: true });
+    const head = '#Software: Microsoft Internet Information Services 10.0\r\n#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken\r\n';
+    const line = (i: number) => `2021-03-03 08:${String(10 + (i % 50)).padStart(2, '0')}:01 10.0.0.5 GET /owa/ - 443 - 192.0.2.${i % 250} Mozilla/5.0 - 200 0 0 ${i}\r\n`;
+    writeFileSync(log, head + Array.from({ length: 400 }, (_, i) => line(i)).join(''));
+    const zipPath = join(dir, 'atime-mail02.zip');
+    const zip = new yazl.ZipFile();
+    zip.addBuffer(Buffer.from(head + line(1)), 'inetpub/logs/LogFiles/W3SVC1/u_ex210304.log');
+    zip.end();
+    const parts: Buffer[] = [];
+    for await (const c of zip.outputStream) parts.push(c as Buffer);
+    writeFileSync(zipPath, Buffer.concat(parts));
+    const old = new Date('2021-03-04T00:00:00Z');
+    for (const f of [log, zipPath]) utimesSync(f, old, new Date('2021-03-03T00:00:00Z'));
+    const r = await scan({ paths: [host, zipPath], jobs: 1, rangeBytes: 4096 });
+    expect(r.hosts.map((h) => h.coverage.some((c) => c.files > 0))).toEqual([true, true]);
+    expect(statSync(log).atime.toISOString()).toBe(old.toISOString());
+    expect(statSync(zipPath).atime.toISOString()).toBe(old.toISOString());
   });
 });
 

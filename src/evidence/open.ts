@@ -1,0 +1,26 @@
+// Opening evidence read-only without touching its access time (Linux O_NOATIME: scanning or collecting from a
+// mounted image must not rewrite every atime). O_NOATIME needs ownership or CAP_FOWNER; without, a plain open.
+import { constants, open as openCb } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+
+const NOATIME = constants.O_NOATIME ?? 0;
+
+async function withNoAtime<T>(flags: number, opener: (flags: number) => Promise<T>): Promise<T> {
+  if (NOATIME) {
+    try {
+      return await opener(flags | NOATIME);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EPERM') throw err;
+    }
+  }
+  return opener(flags);
+}
+
+export function openEvidence(abs: string, flags: number = constants.O_RDONLY): Promise<FileHandle> {
+  return withNoAtime(flags, (f) => open(abs, f));
+}
+
+/** The same as a raw descriptor, for libraries that take one (yauzl.fromFd closes it). */
+export function openEvidenceFd(abs: string): Promise<number> {
+  return withNoAtime(constants.O_RDONLY, (f) => new Promise<number>((res, rej) => openCb(abs, f, (err, fd) => (err ? rej(err) : res(fd)))));
+}
