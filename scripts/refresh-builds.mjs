@@ -5,8 +5,17 @@
 // Rows of Exchange 2013, 2016, 2019 and SE are matched on (product, CU, update): build, date and KB are taken from
 // Microsoft's file and the source key (default MS) is added to the row; unknown rows are appended. Rows only other
 // sources know (CVE-record floors, HealthChecker) are kept. Prints what changed; `npm test` then checks every row.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+
+// The project's one CSV reader (src/parsers/csv.ts), from the build: quoted fields may hold commas, quotes and line
+// breaks; blank lines are skipped.
+const csvModule = new URL('../dist/parsers/csv.js', import.meta.url);
+if (!existsSync(csvModule)) {
+  process.stderr.write('scripts/refresh-builds.mjs: run `npm run build` first (it reads CSV through dist/parsers/csv.js)\n');
+  process.exit(2);
+}
+const { parseCsv } = await import(csvModule.href);
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -22,25 +31,7 @@ if (!input) {
   process.exit(2);
 }
 
-/** RFC 4180 line split (quotes only in blog titles, if ever). */
-function split(line) {
-  const out = [];
-  let cur = '';
-  let q = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i];
-    if (q) {
-      if (ch === '"' && line[i + 1] === '"') (cur += '"'), i++;
-      else if (ch === '"') q = false;
-      else cur += ch;
-    } else if (ch === '"') q = true;
-    else if (ch === ',') out.push(cur), (cur = '');
-    else cur += ch;
-  }
-  out.push(cur);
-  return out;
-}
-const quote = (v) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+const quote = (v) => (/[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
 
 const PRODUCTS = { 2013: 'E2013', 2016: 'E2016', 2019: 'E2019', SE: 'ESE' };
 // "Exchange 2016 CU23 Aug25SU", "Exchange 2019 CU13 (2023H1)", "Exchange 2013 SP1 Mar21SU", "Exchange SE RTM"
@@ -55,22 +46,20 @@ function isoDate(d) {
 }
 
 const target = `${dataDir.replace(/\/?$/, '/')}updates.csv`;
-const lines = readFileSync(target, 'utf8').split('\n').filter((l) => l !== '');
-const header = split(lines[0]);
-const rows = lines.slice(1).map((l) => Object.fromEntries(split(l).map((v, i) => [header[i], v])));
+const [header, ...dataRows] = parseCsv(readFileSync(target, 'utf8'));
+const rows = dataRows.map((r) => Object.fromEntries(r.map((v, i) => [header[i], v])));
 const key = (r) => `${r.product}|${r.cu}|${r.update}`;
 const index = new Map(rows.map((r) => [key(r), r]));
 
 const changes = [];
-const msLines = readFileSync(input, 'utf8').replace(/^\uFEFF/, '').split(/\r?\n/).filter((l) => l !== '');
-if (split(msLines[0])[0] !== 'Product Name') throw new Error(`${input}: not in ExchangeBuildNumbers.csv format (first column must be "Product Name")`);
-for (const [i, line] of msLines.slice(1).entries()) {
-  const [name, build, date, kb] = split(line);
+const msRows = parseCsv(readFileSync(input, 'utf8'));
+if (msRows[0]?.[0] !== 'Product Name') throw new Error(`${input}: not in ExchangeBuildNumbers.csv format (first column must be "Product Name")`);
+for (const [i, [name, build, date, kb]] of msRows.slice(1).entries()) {
   const m = NAME.exec(name?.trim() ?? '');
   if (!m) continue; // Exchange 2007/2010, previews: not tracked here
   const released = isoDate(date ?? '');
   if (!released || !/^\d{1,2}\.\d{1,2}\.\d{1,5}\.\d{1,5}$/.test(build ?? '')) {
-    process.stderr.write(`${input} line ${i + 2}: skipped (bad build or date)\n`);
+    process.stderr.write(`${input} row ${i + 2}: skipped (bad build or date)\n`);
     continue;
   }
   const want = { product: PRODUCTS[m[1]], cu: m[2], update: m[3] ?? '', build: normBuild(build), released, kb: kb ?? '' };
