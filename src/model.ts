@@ -52,6 +52,26 @@ export interface Finding {
   lane: Lane;
   /** How far this finding alone shows an attacker got (null for exposure findings: context, not an attack step). */
   stage: Stage | null;
+  /**
+   * The published rules this detection was adapted from, when their licence asks that matches keep the author
+   * (Detection Rule License 1.1: SigmaHQ, signature-base). Absent when the rule owes no such credit.
+   */
+  credits?: RuleCredit[];
+}
+
+/** One upstream rule a detection follows, credited as its licence requires. */
+export interface RuleCredit {
+  /** `SigmaHQ` or `signature-base`. */
+  project: string;
+  /** The upstream rule: Sigma id, YARA rule name or IOC file. */
+  rule: string;
+  /** The upstream rule's author field, as written there. */
+  author: string;
+  /** SPDX-style licence id, e.g. `DRL-1.1`. */
+  license: string;
+  license_url: string;
+  /** The upstream rule file. */
+  url: string;
 }
 
 /** A finding before the host assigns its id. */

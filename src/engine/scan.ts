@@ -13,6 +13,7 @@ import type { ScanOptions } from './types.js';
 import { judgeHost } from './host.js';
 import { locateWindowsPath } from './locate.js';
 import { applyHostRules } from '../rules/host.js';
+import { ruleCredits } from '../rules/references.js';
 import { caseFacts, readCaseManifest, type CaseManifest } from '../evidence/case.js';
 import { collectionFacts, mapCollection } from '../evidence/layout.js';
 import { hostLabels } from './hosts.js';
@@ -214,7 +215,10 @@ function numberFindings(raw: RawFinding[]): Finding[] {
       cmp(a.rule, b.rule),
   );
   const width = String(sorted.length).length;
-  return sorted.map((f, i) => ({ id: `F${String(i + 1).padStart(Math.max(4, width), '0')}`, ...f }));
+  return sorted.map((f, i) => {
+    const credits = ruleCredits(f.rule);
+    return { id: `F${String(i + 1).padStart(Math.max(4, width), '0')}`, ...f, ...(credits.length ? { credits } : {}) };
+  });
 }
 
 /** One coverage row per log source: files and records summed, the earliest first and latest last record. */

@@ -4,12 +4,13 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Finding, HostResult, ScanReport } from '../model.js';
 import { csvRow } from './csv-cell.js';
+import { creditLine } from './credit.js';
 
 const CVE_26855_COLUMNS = ['DateTime', 'RequestId', 'ClientIPAddress', 'UrlHost', 'UrlStem', 'RoutingHint', 'UserAgent', 'AnchorMailbox', 'HttpStatus'];
 /** The rows Test-ProxyLogon's final version keeps: SSRF reaching a back-end path (autodiscover and localhost excluded). */
 const TPL_26855_RULES = new Set(['PL-02', 'PL-23']);
 
-const ALL_COLUMNS = ['host', 'id', 'time', 'severity', 'kind', 'rule', 'title', 'cves', 'client_ip', 'path', 'line', 'record', 'summary', 'evidence'];
+const ALL_COLUMNS = ['host', 'id', 'time', 'severity', 'kind', 'rule', 'title', 'cves', 'client_ip', 'path', 'line', 'record', 'summary', 'evidence', 'rule_credit'];
 
 /** A host name safe as a file-name prefix (names come from evidence: attacker-controlled). */
 function safeFileName(name: string): string {
@@ -76,7 +77,7 @@ const BOM = '\ufeff';
 /** `exhunt-findings.csv`: every finding of every host, one row each. */
 export function findingsCsv(report: ScanReport, opts: CsvOptions = {}): string {
   const all = report.hosts.flatMap((h) =>
-    h.findings.map((f) => [h.name, f.id, f.time, f.severity, f.kind, f.rule, f.title, f.cves.join(' '), f.client_ip, f.source.path, f.source.line ?? '', f.source.record ?? '', f.summary, f.evidence]),
+    h.findings.map((f) => [h.name, f.id, f.time, f.severity, f.kind, f.rule, f.title, f.cves.join(' '), f.client_ip, f.source.path, f.source.line ?? '', f.source.record ?? '', f.summary, f.evidence, creditLine(f)]),
   );
   return `${opts.bom ? BOM : ''}${lines(ALL_COLUMNS, all)}`;
 }

@@ -9,6 +9,7 @@ import { CLIENT_JS } from './html-client.js';
 import { nextSteps, type NextStep } from './next-steps.js';
 import { rulesetVersion } from './rules-catalog.js';
 import { VERDICT_ORDER, VERDICT_TEXT, attackSpan, coverageSpan, severityCounts, shortDay, shortTime, verdictCounts } from './summary.js';
+import { creditLine } from './credit.js';
 
 const MAX_EXCERPTS = 8;
 const MAX_SKIPPED = 200;
@@ -143,10 +144,14 @@ function evidenceText(v: EvidenceValue): string {
 }
 
 function evidenceLine(f: Finding): string {
-  return Object.entries(f.evidence)
-    .filter(([, v]) => v !== null)
-    .map(([k, v]) => `${k}=${evidenceText(v)}`)
-    .join('; ');
+  const credit = creditLine(f);
+  return [
+    ...Object.entries(f.evidence)
+      .filter(([, v]) => v !== null)
+      .map(([k, v]) => `${k}=${evidenceText(v)}`),
+    // The Detection Rule License asks every match of an adapted rule to keep the rule's author.
+    ...(credit ? [`rule adapted from ${credit}`] : []),
+  ].join('; ');
 }
 
 function sourceRef(f: Finding): string {
@@ -331,7 +336,7 @@ function incidentHtml(inc: Incident, byId: Map<string, Finding>): string {
   const list = inc.findings.map((id) => byId.get(id)).filter((f): f is Finding => f !== undefined);
   const shown = excerpts(list);
   const rows = shown
-    .map((f) => `<tr><td class="mono">${esc(shortTime(f.time))}</td><td>${esc(f.rule)}</td><td>${esc(f.lane)}</td><td>${esc(f.summary)}<div class="mono muted">${esc(excerpt(f))}</div><div class="mono muted">${esc(sourceRef(f))}</div></td></tr>`)
+    .map((f) => `<tr><td class="mono">${esc(shortTime(f.time))}</td><td>${esc(f.rule)}</td><td>${esc(f.lane)}</td><td>${esc(f.summary)}<div class="mono muted">${esc(excerpt(f))}</div><div class="mono muted">${esc(sourceRef(f))}</div>${f.credits?.length ? `<div class="muted">Rule adapted from ${esc(creditLine(f))}</div>` : ''}</td></tr>`)
     .join('');
   const more = list.length > shown.length ? `<p class="muted">Strongest finding of each rule shown; all ${list.length} are in the findings table (filter “${esc(inc.id)}”).</p>` : '';
   const keys = [

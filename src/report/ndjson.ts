@@ -140,7 +140,7 @@ function ecsDocument(f: Finding, host: HostResult, ctx: { created: string; incid
     },
     message: `${f.title}: ${f.summary}`,
     host: { name: host.name },
-    rule: { id: f.rule, name: f.title, category: f.kind, ruleset: 'exhunt', ...references(f.rule) },
+    rule: { id: f.rule, name: f.title, category: f.kind, ruleset: 'exhunt', ...references(f.rule), ...ruleAuthors(f) },
     log: { file: { path: f.source.path } },
     tags: ['exhunt', f.kind, f.severity],
   };
@@ -200,6 +200,19 @@ export function renderNdjson(report: ScanReport): string {
     }
   }
   return lines.map((l) => `${l}\n`).join('');
+}
+
+/**
+ * ECS rule.author / rule.license: the authors of the Detection Rule License rules the finding's rule was adapted
+ * from (or of the imported Sigma rule), as that licence asks of every match.
+ */
+function ruleAuthors(f: Finding): { author?: string[]; license?: string } {
+  const credits = f.credits ?? [];
+  const imported = evidenceString(f.evidence.rule_author);
+  const authors = [...new Set([...credits.map((c) => c.author), ...(imported !== null ? [imported] : [])])];
+  if (!authors.length) return {};
+  const licences = [...new Set([...credits.map((c) => c.license), ...(imported !== null ? [evidenceString(f.evidence.rule_license) ?? 'DRL-1.1'] : [])])];
+  return { author: authors, license: licences.join(' ') };
 }
 
 /** ECS rule.reference: the public sources the rule follows (keyword array). */

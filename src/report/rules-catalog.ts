@@ -10,6 +10,7 @@ import { FILE_RULES } from '../rules/files/rules.js';
 import { SIGNATURES } from '../rules/files/signatures.js';
 import { MITIGATION_RULES } from '../rules/mitigation-state.js';
 import type { Grade as RuleGrade, RuleMeta } from '../rules/types.js';
+import { ruleCredits } from '../rules/references.js';
 
 export interface CatalogSection {
   title: string;
@@ -88,14 +89,20 @@ function refCell(refs: readonly string[]): string {
   return refs.map((r) => (/^https?:\/\/\S+$/.test(r) ? `<${r}>` : mdCell(r))).join('<br>');
 }
 
+/** The DRL credits of a rule, as its findings carry them (author, upstream rule, licence). */
+function creditCell(id: string): string {
+  const credits = ruleCredits(id);
+  return credits.length ? `<br>**Adapted from** (findings keep the author): ${credits.map((c) => `${mdCell(c.project)} ${mdCell(c.rule)} by ${mdCell(c.author)}, [${mdCell(c.license)}](${c.license_url})`).join('; ')}` : '';
+}
+
 function ruleRow(r: RuleMeta): string {
   const cves = r.cves.length ? r.cves.join(', ') : '—';
-  return `| ${r.id} | ${mdCell(r.title)} | ${cves} | ${r.severity} / ${r.kind} | ${mdCell(r.description)} | ${refCell(r.references)} |`;
+  return `| ${r.id} | ${mdCell(r.title)} | ${cves} | ${r.severity} / ${r.kind} | ${mdCell(r.description)} | ${refCell(r.references)}${creditCell(r.id)} |`;
 }
 
 function gradeRow(g: Grade, parent: RuleMeta): string {
   const cves = (g.cves ?? parent.cves).join(', ') || '—';
-  return `| ${g.id} | ${mdCell(g.title)} | ${cves} | ${g.severity} / ${g.kind} | graded from ${g.parent} when ${mdCell(g.when)} | as ${g.parent} |`;
+  return `| ${g.id} | ${mdCell(g.title)} | ${cves} | ${g.severity} / ${g.kind} | graded from ${g.parent} when ${mdCell(g.when)} | as ${g.parent}${creditCell(g.id)} |`;
 }
 
 /** GitHub's heading anchor. */
@@ -114,6 +121,10 @@ severity or kind. Graded sub-rules that report under their own id are declared o
 and listed right under it, with the condition that selects them.
 Content signatures' terms are base64 in \`src/rules/files/signatures.ts\` and are not printed here: antivirus flags
 plain web-shell text.
+
+Rules adapted from SigmaHQ or Neo23x0/signature-base rules, both under the Detection Rule License 1.1, name the
+upstream rule and its author under "Adapted from"; every finding of such a rule carries the same credit (JSON
+\`credits\`, NDJSON \`rule.author\` / \`rule.license\`, CSV \`rule_credit\`, the HTML evidence line), as that licence asks.
 `;
 
 /** The whole catalogue as Markdown. */

@@ -653,7 +653,7 @@ export const IIS_RULES: RecordRule[] = [
   ),
   adRule('PNS-01', {
     title: 'ProxyNotShell autodiscover.json SSRF to PowerShell answered 200', cves: PROXYNOTSHELL, severity: 'critical', kind: 'exploitation',
-    references: [`${SIGBASE_PNS} (EXPL_Exchange_ProxyNotShell_Patterns_CVE_2022_41040_Oct22_1)`, 'https://msrc.microsoft.com/blog/2022/09/customer-guidance-for-reported-zero-day-vulnerabilities-in-microsoft-exchange-server/'],
+    references: ['Neo23x0/signature-base (EXPL_Exchange_ProxyNotShell_Patterns_CVE_2022_41040_Oct22_1)', 'https://msrc.microsoft.com/blog/2022/09/customer-guidance-for-reported-zero-day-vulnerabilities-in-microsoft-exchange-server/'],
     description: 'The 2022 autodiscover.json SSRF (Protocol=…Powershell) reached PowerShell: CVE-2022-41082 code execution is possible.',
   }, (r) => r === 'PNS-01'),
   adRule('PNS-02', {
@@ -678,7 +678,7 @@ export const IIS_RULES: RecordRule[] = [
   }),
   owRule('OW-03', {
     title: 'OWASSRF back-end PowerShell footprint', severity: 'high',
-    references: [`${SIGBASE_PNS} (EXPL_Exchange_OWASSRF_Dec22_3)`],
+    references: [`${SIGBASE_PNS} (EXPL_LOG_ProxyNotShell_OWASSRF_PowerShell_Proxy_Log_Dec22_1, _2, _3)`],
     description: 'A back-end POST /powershell without the query legitimate remote-PowerShell clients send, answered 200.',
   }),
   iisRule(

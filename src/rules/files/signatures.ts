@@ -35,7 +35,7 @@ export const SIGNATURES: ContentSignature[] = [
     cves: [],
     severity: 'critical',
     kind: 'webshell',
-    references: ["Neo23x0/signature-base yara/thor-webshells.yar (ChinaChopper_Generic)"],
+    references: ["Neo23x0/signature-base yara/apt_webshell_chinachopper.yar (ChinaChopper_Generic)"],
     description: "A JScript page whose body is eval(Request.Item[...],\"unsafe\").",
     when: [
       { max: 307200, all: ['cmU6PCVAXHMqcGFnZVxzK2xhbmd1YWdlPS5qc2NyaXB0LiU+XHMqPCVccypldmFsXChyZXF1ZXN0XC5pdGVtXFtbXHNcU117MCwxMDB9dW5zYWZl'], none: ['Z2V0IC8=', 'cG9zdCAv'] },
