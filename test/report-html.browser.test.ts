@@ -225,6 +225,16 @@ describe.skipIf(SKIP)('HTML report of the example scan at phone and laptop width
     expect(o.consoleErrors).toEqual([]);
   });
 
+  it('shows the exposure windows as a table that fits a phone without sideways scrolling', async () => {
+    await o.page.setViewportSize({ width: 390, height: 900 });
+    const rows = await o.page.$$eval('#host-0 table.windows tr[data-family]', (trs) => trs.map((t) => t.getAttribute('data-family')));
+    expect(rows).toEqual(['proxylogon', 'proxyshell', 'proxynotshell', 'owassrf', 'cve-2021-42321', 'cve-2024-21410', 'cve-2026-42897']);
+    const wide = await o.page.$$eval('table.windows', (ts) => ts.filter((t) => (t.parentElement as HTMLElement).scrollWidth > (t.parentElement as HTMLElement).clientWidth + 1).length);
+    expect(wide).toBe(0);
+    const table = await o.page.$('#host-0 table.windows');
+    await table!.screenshot({ path: SCREENSHOT.replace(/\.png$/, '-windows-390.png') });
+  });
+
   it('labels the timeline in a readable size and draws the worst dots last (on top)', async () => {
     await o.page.setViewportSize({ width: 390, height: 900 });
     const fontPx = await o.page.$eval('#host-0 svg.timeline text', (t) => {

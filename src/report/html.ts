@@ -6,6 +6,7 @@ import { SEVERITY_RANK } from '../model.js';
 import type { Coverage, EvidenceValue, Finding, HostResult, Incident, ScanReport, Stage, TimelineEntry } from '../model.js';
 import { STAGE_RANK } from '../semantics.js';
 import { CLIENT_JS } from './html-client.js';
+import { windowRows, type WindowState } from './exposure-view.js';
 import { nextSteps, type NextStep } from './next-steps.js';
 import { rulesetVersion } from './rules-catalog.js';
 import { VERDICT_ORDER, VERDICT_TEXT, attackSpan, coverageSpan, severityCounts, shortDay, shortTime, verdictCounts } from './summary.js';
@@ -100,6 +101,8 @@ pre.cmd code{font-size:12px}
 ol.steps details summary{cursor:pointer}ol.steps details code{font-size:11px}
 .scroll{overflow-x:auto;max-width:100%}
 table.excerpts td:last-child{overflow-wrap:anywhere}
+table.windows td{overflow-wrap:anywhere}table.windows td.col-span{white-space:nowrap}table.windows tr.w-gap td{background:#fef2f2}
+table.windows .why{font-size:12px;color:var(--muted)}table.windows .gap{color:var(--c);font-weight:600}
 @media (max-width:640px){
 main{padding:8px 8px 40px}section.host{padding:0 10px 12px;margin:12px 0}.banner{margin:0 -10px 10px;padding:10px}
 .banner .verdict{font-size:20px}h2{font-size:18px}header.top{padding:10px}
@@ -109,6 +112,9 @@ table.excerpts thead{display:none}table.excerpts,table.excerpts tbody,table.exce
 table.excerpts tr{border-bottom:1px solid var(--line);padding:6px 0}table.excerpts td{border:none;padding:1px 0}
 .incident table.excerpts td:nth-child(-n+3){display:inline-block;margin-right:10px}
 table.coverage td,.fleet td{white-space:nowrap}
+table.windows thead{display:none}table.windows,table.windows tbody,table.windows tr,table.windows td{display:block;width:auto}
+table.windows tr{border-bottom:1px solid var(--line);padding:6px 0}table.windows td{border:none;padding:1px 0}
+table.windows td.empty{display:none}table.windows td[data-label]::before{content:attr(data-label);color:var(--muted)}
 .tablewrap{max-height:none}
 table.findings,table.findings tbody,table.findings tr,table.findings td{display:block}
 table.findings thead tr{display:flex;flex-wrap:wrap;gap:2px 10px}table.findings th{position:static;border:none;background:none;padding:2px 0}
@@ -352,6 +358,27 @@ ${keys.length ? `<div class="mono muted">${esc(keys.join(' · '))}</div>` : ''}
 </div>`;
 }
 
+const WINDOW_STATE: Record<WindowState, [string, string]> = {
+  gap: ['logs miss part', '#b91c1c'],
+  covered: ['logs cover it', '#15803d'],
+  'not assessable': ['not assessable from logs', '#b45309'],
+  'not exposed': ['not exposed', '#64748b'],
+};
+
+/** Per exploited family: exposed from A to B (why), logs cover C to D, and the uncovered part highlighted. */
+function windowsHtml(host: HostResult): string {
+  const rows = windowRows(host);
+  if (!rows.length) return '';
+  const body = rows
+    .map((r) => {
+      const [label, color] = WINDOW_STATE[r.state];
+      const gap = r.gap ? `<div class="gap">${esc(r.gap)}</div>` : '';
+      return `<tr class="w-${r.state === 'gap' ? 'gap' : 'ok'}" data-family="${esc(r.family)}" data-state="${esc(r.state)}"><td><b>${esc(r.name)}</b><div class="mono muted">${esc(r.cves.join(' '))}</div></td><td>${chip(label, color)}</td><td class="mono col-span${r.exposed ? '' : ' empty'}" data-label="exposed ">${r.exposed ? esc(r.exposed) : '—'}</td><td class="mono${r.logs || gap ? '' : ' empty'}" data-label="logs ">${r.logs ? esc(r.logs) : '—'}${gap}</td><td class="why">${esc(r.why)}</td></tr>`;
+    })
+    .join('');
+  return `<h3>Exposure windows</h3><p class="muted">When the server was open to each exploited family, and whether the HttpProxy / IIS logs cover that time. <code>clean</code> needs every window of a family exhunt detects in logs covered.</p><div class="scroll"><table class="windows"><thead><tr><th>Family</th><th>State</th><th>Exposed (UTC)</th><th>Logs cover</th><th>Why</th></tr></thead><tbody>${body}</tbody></table></div>`;
+}
+
 function coverageHtml(host: HostResult): string {
   if (!host.coverage.length) return '<h3>Coverage</h3><p><b>No readable logs</b> were found in this evidence.</p>';
   const rows = host.coverage
@@ -379,6 +406,7 @@ function hostHtml(host: HostResult, index: number, since: string): string {
   return `<section class="host" id="host-${index}" data-verdict="${esc(host.verdict)}">
 ${banner(host, stage)}
 ${stepsHtml(host, since)}
+${windowsHtml(host)}
 <h3>Timeline</h3>${timelineSvg(timeline, host.coverage, since)}
 <h3>Incidents (${incidents.length})</h3>${incidentsBlock}
 <h3>Findings (${host.findings.length})</h3><div class="findings-host" id="findings-${index}"><noscript><p>The findings table needs JavaScript; the JSON and NDJSON reports hold every finding.</p></noscript></div>

@@ -1,6 +1,7 @@
 // The short human summary printed after a scan: verdict, counts by CVE, coverage, what was skipped.
 import type { Finding, HostResult, ScanReport, Severity, Verdict } from '../model.js';
 import { SEVERITIES } from '../model.js';
+import { windowRows, type WindowState } from './exposure-view.js';
 import { nextSteps } from './next-steps.js';
 import { VERDICT_TEXT, attackSpan } from './summary.js';
 
@@ -84,6 +85,25 @@ function stepLines(h: HostResult, since: string, style: Style): string[] {
   return out;
 }
 
+const STATE_COLOR: Record<WindowState, keyof typeof CODES> = { gap: 'red', covered: 'green', 'not assessable': 'yellow', 'not exposed': 'dim' };
+
+/** One line per exploited family: state, the exposed span and the logs that cover it, the gap; the why below. */
+function windowLines(h: HostResult, style: Style): string[] {
+  const rows = windowRows(h);
+  if (!rows.length) return [];
+  const out = ['  exposure windows:'];
+  for (const r of rows) {
+    const state = paint(style, STATE_COLOR[r.state], (r.state === 'gap' ? 'GAP' : r.state).padEnd(14));
+    if (!r.exposed) {
+      out.push(`    ${state} ${safeText(r.name)}: ${safeText(r.why)}`);
+      continue;
+    }
+    out.push(`    ${state} ${safeText(r.name)}: exposed ${r.exposed}${r.logs ? `, logs cover ${safeText(r.logs)}` : ''}${r.gap ? `; ${r.gap}` : ''}`);
+    out.push(`                   ${paint(style, 'dim', `why: ${safeText(r.why)}`)}`);
+  }
+  return out;
+}
+
 function hostSummary(h: HostResult, since: string, style: Style): string {
   const out: string[] = [];
   const verdict = paint(style, VERDICT_COLOR[h.verdict], h.verdict.toUpperCase());
@@ -106,6 +126,7 @@ function hostSummary(h: HostResult, since: string, style: Style): string {
     out.push('  coverage:');
     for (const c of h.coverage) out.push(`    ${safeText(c.source).padEnd(24)} ${day(c.first)} -> ${day(c.last)}  (${c.files} file${c.files === 1 ? '' : 's'}, ${c.records} records)`);
   } else out.push('  coverage: no readable logs');
+  out.push(...windowLines(h, style));
   const byDate = h.stats.files_skipped_by_date ?? 0;
   if (byDate > 0) out.push(`    ${'skipped by date'.padEnd(24)} ${byDate} log file${byDate === 1 ? '' : 's'} outside --since/--until, not read (listed under skipped)`);
   out.push(`  files: ${h.stats.files_seen} seen, ${h.stats.files_scanned} read, ${h.stats.files_ignored} ignored as unrelated`);
