@@ -1,8 +1,9 @@
-import { lstat, opendir, } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import { basename, join, relative, sep } from 'node:path';
 import type { Skipped } from '../model.js';
 import type { EvidenceFile } from './file.js';
 import { openEvidence } from './open.js';
+import { specialKind, walkFiles } from './walk.js';
 import { listZip } from './zip.js';
 
 /** Is this file a zip container (by its magic bytes, not its name)? */
@@ -21,8 +22,14 @@ function toRel(root: string, abs: string): string {
   return relative(root, abs).split(sep).join('/');
 }
 
+/** Why a special file was not read, by kind (said in the host's skipped list, never silently left out). */
+function specialReason(kind: string): string {
+  return `${kind}: not a regular file, not opened${kind === 'FIFO' ? ' (reading a FIFO blocks until something writes to it)' : ''}`;
+}
+
 /**
- * Lists every file of one host's evidence: a folder (walked recursively, symbolic links not followed), a single
+ * Lists every file of one host's evidence: a folder (walked with the one folder walker, evidence/walk.ts: symbolic
+ * links not followed, FIFOs/sockets/devices listed as skipped, names that are not UTF-8 kept as bytes), a single
  * file, or a zip container (its entries, read in place). Nothing is opened for writing. `only`: walk just these
  * folders below a folder input (paths stay relative to the input), e.g. for `scan --local`.
  */
@@ -39,33 +46,35 @@ export async function listEvidence(input: string, skipped: Skipped[], only?: rea
     }
     return [{ kind: 'fs', abs: input, rel: basename(input), size: st.size, mtimeMs: st.mtimeMs }];
   }
+  if (!st.isDirectory()) {
+    skipped.push({ path: basename(input), reason: specialReason(specialKind(st)) });
+    return [];
+  }
   const files: EvidenceFile[] = [];
-  const walk = async (dir: string): Promise<void> => {
-    let handle;
-    try {
-      handle = await opendir(dir);
-    } catch (err) {
-      skipped.push({ path: toRel(input, dir) || '.', reason: `folder not readable: ${(err as NodeJS.ErrnoException).code ?? String(err)}` });
-      return;
-    }
-    const subdirs: string[] = [];
-    for await (const d of handle) {
-      const abs = join(dir, d.name);
-      if (d.isSymbolicLink()) skipped.push({ path: toRel(input, abs), reason: 'symbolic link: not followed' });
-      else if (d.isDirectory()) subdirs.push(abs);
-      else if (d.isFile()) {
-        try {
-          const s = await lstat(abs);
-          files.push({ kind: 'fs', abs, rel: toRel(input, abs), size: s.size, mtimeMs: s.mtimeMs });
-        } catch (err) {
-          skipped.push({ path: toRel(input, abs), reason: `not readable: ${(err as NodeJS.ErrnoException).code ?? String(err)}` });
+  for (const sub of only ?? ['']) {
+    const root = join(input, sub);
+    const prefix = toRel(input, root);
+    const rel = (parts: readonly string[]) => [prefix, ...parts].filter(Boolean).join('/');
+    const walk = walkFiles(root, {
+      problem: (parts, kind, err) =>
+        skipped.push({ path: rel(parts) || '.', reason: kind === 'link' ? 'symbolic link: not followed' : `folder not readable: ${err?.code ?? String(err)}` }),
+      special: (parts, kind) => skipped.push({ path: rel(parts), reason: specialReason(kind) }),
+    });
+    for await (const f of walk) {
+      try {
+        const s = await lstat(f.path);
+        // Replaced by something else between the listing and now: not read (a FIFO would block).
+        if (!s.isFile()) {
+          skipped.push({ path: rel(f.parts), reason: s.isSymbolicLink() || s.isDirectory() ? 'replaced while listing: not read' : specialReason(specialKind(s)) });
+          continue;
         }
+        const file: EvidenceFile = { kind: 'fs', abs: f.abs, rel: rel(f.parts), size: s.size, mtimeMs: s.mtimeMs };
+        if (typeof f.path !== 'string') file.raw = f.path;
+        files.push(file);
+      } catch (err) {
+        skipped.push({ path: rel(f.parts), reason: `not readable: ${(err as NodeJS.ErrnoException).code ?? String(err)}` });
       }
     }
-    subdirs.sort();
-    for (const s of subdirs) await walk(s);
-  };
-  if (only) for (const sub of only) await walk(join(input, sub));
-  else await walk(input);
+  }
   return files.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
 }

@@ -11,8 +11,15 @@ export interface CollectedAs {
 
 /** One file of evidence: on disk, or an entry inside a zip container. Never written to. */
 export type EvidenceFile =
-  | ({ kind: 'fs'; abs: string; rel: string; size: number; mtimeMs: number } & CollectedAs)
+  // `raw`: the path's bytes when a name in it is not valid UTF-8 (`abs` and `rel` are then display forms,
+  // evidence/walk.ts displayName); fs calls go through fsPath. A Uint8Array: it crosses to worker threads.
+  | ({ kind: 'fs'; abs: string; raw?: Uint8Array; rel: string; size: number; mtimeMs: number } & CollectedAs)
   | ({ kind: 'zip'; zip: string; entry: string; rel: string; size: number; mtimeMs: number } & CollectedAs);
+
+/** The path to open a file on disk by: its bytes when its name is not UTF-8. */
+export function fsPath(file: EvidenceFile & { kind: 'fs' }): string | Uint8Array {
+  return file.raw ?? file.abs;
+}
 
 export const CHUNK_SIZE = 4 * 1024 * 1024;
 
@@ -23,7 +30,7 @@ export const CHUNK_SIZE = 4 * 1024 * 1024;
  */
 export async function* readChunks(file: EvidenceFile, chunkSize = CHUNK_SIZE, opts: { reuse?: boolean } = {}): AsyncGenerator<Buffer> {
   if (file.kind === 'fs' && opts.reuse) {
-    const fh = await openEvidence(file.abs);
+    const fh = await openEvidence(fsPath(file));
     try {
       const buf = Buffer.allocUnsafe(chunkSize);
       for (;;) {
@@ -37,7 +44,7 @@ export async function* readChunks(file: EvidenceFile, chunkSize = CHUNK_SIZE, op
   }
   const stream =
     file.kind === 'fs'
-      ? (await openEvidence(file.abs)).createReadStream({ highWaterMark: chunkSize })
+      ? (await openEvidence(fsPath(file))).createReadStream({ highWaterMark: chunkSize })
       : await openZipEntryStream(file.zip, file.entry);
   for await (const chunk of stream) yield chunk as Buffer;
 }
@@ -48,7 +55,7 @@ export async function* readChunks(file: EvidenceFile, chunkSize = CHUNK_SIZE, op
  * as readChunks with `reuse`.
  */
 export async function* readRange(file: EvidenceFile & { kind: 'fs' }, start: number, end: number, chunkSize = CHUNK_SIZE): AsyncGenerator<Buffer> {
-  const fh = await openEvidence(file.abs);
+  const fh = await openEvidence(fsPath(file));
   try {
     const buf = Buffer.allocUnsafe(chunkSize);
     // From the byte before `start`: when it is a line feed, `start` itself begins a line.
@@ -86,7 +93,7 @@ export async function* readRange(file: EvidenceFile & { kind: 'fs' }, start: num
 /** Reads at most `n` bytes from the start of a file. */
 export async function readHead(file: EvidenceFile, n = 64 * 1024): Promise<Buffer> {
   if (file.kind === 'fs') {
-    const fh = await openEvidence(file.abs);
+    const fh = await openEvidence(fsPath(file));
     try {
       const buf = Buffer.alloc(Math.min(n, Math.max(file.size, 0)));
       const { bytesRead } = await fh.read(buf, 0, buf.length, 0);

@@ -16,7 +16,9 @@ async function withNoAtime<T>(flags: number, opener: (flags: number) => Promise<
   return opener(flags);
 }
 
-export function openEvidence(abs: string, flags: number = constants.O_RDONLY): Promise<FileHandle> {
+/** `path`: a string, or the bytes of a path whose names are not all UTF-8 (evidence/walk.ts). */
+export function openEvidence(path: string | Uint8Array, flags: number = constants.O_RDONLY): Promise<FileHandle> {
+  const abs = typeof path === 'string' ? path : Buffer.from(path.buffer, path.byteOffset, path.byteLength);
   return withNoAtime(flags, (f) => open(abs, f));
 }
 

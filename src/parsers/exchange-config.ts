@@ -59,7 +59,7 @@ const VALUE = /^(?:"((?:[^"\\]|\\.){0,512})"|@)=(.{0,4096})$/;
 export function parseRegExport(text: string): RegValue[] {
   const out: RegValue[] = [];
   let key: string | null = null;
-  const lines = text.split(/\r?\n/);
+  const lines = text.split(/\r\n|\r|\n/); // a lone CR ends a line too
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i];
     const k = KEY.exec(line);

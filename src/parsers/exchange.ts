@@ -66,6 +66,8 @@ function classify(head: string, rel: string): string | null {
   if (cols.has('anchormailbox') && (cols.has('urlstem') || cols.has('datetime'))) return 'httpproxy';
   if (cols.has('eventdata') && cols.has('timestamp')) return 'ecp-server';
   const lower = rel.toLowerCase();
+  // Header damaged (a NUL or a cut in the #Fields line): the file's own name still says what it is.
+  if (/^httpproxy_\d{8,10}-\d+\.log$/.test(basename(lower))) return 'httpproxy';
   if (lower.includes('oabgeneratorlog') || /^oabgenerator/i.test(basename(rel)) || head.includes('Download failed and temporary file'))
     return 'oabgen';
   return null;

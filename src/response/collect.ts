@@ -182,6 +182,8 @@ export function windowsPath(drive: string, parts: string[]): string {
 
 interface Found extends Located {
   abs: string;
+  /** What to open: `abs`, or the path's bytes when a name in it is not UTF-8 (evidence/walk.ts). */
+  path: string | Buffer;
 }
 
 /** Walks a folder without following links; unreadable folders and links are reported, not fatal. */
@@ -190,9 +192,10 @@ async function walkTree(base: Located, target: Target, out: Found[], errors: Man
   const original = (parts: readonly string[]) => windowsPath(base.vol.drive, [...base.parts, ...parts]);
   const problem: WalkOptions['problem'] = (parts, kind, err) =>
     errors.push({ original: original(parts), error: kind === 'link' ? 'symbolic link or junction: not followed' : `folder not readable: ${err?.code ?? err?.message}` });
+  const special: WalkOptions['special'] = (parts, kind) => errors.push({ original: original(parts), error: `${kind}: not a regular file, not collected` });
   const enter = (name: string, depth: number) => depth > 0 || !target.top || target.top.test(name);
-  for await (const f of walkFiles(root, { enter, problem })) {
-    if ((f.depth > 0 || !target.top) && (!target.filter || target.filter.test(f.name))) out.push({ vol: base.vol, parts: [...base.parts, ...f.parts], abs: f.abs });
+  for await (const f of walkFiles(root, { enter, problem, special })) {
+    if ((f.depth > 0 || !target.top) && (!target.filter || target.filter.test(f.name))) out.push({ vol: base.vol, parts: [...base.parts, ...f.parts], abs: f.abs, path: f.path });
   }
 }
 
@@ -205,17 +208,21 @@ async function findFiles(volumes: Volume[], exchange: Located | null, errors: Ma
     const parts = await resolveCi(join(base.vol.root, ...base.parts), t.path, t.kind === 'file' ? 'file' : 'dir');
     if (!parts) continue;
     const at: Located = { vol: base.vol, parts: [...base.parts, ...parts] };
-    if (t.kind === 'file') found.push({ ...at, abs: join(at.vol.root, ...at.parts) });
+    if (t.kind === 'file') {
+      const abs = join(at.vol.root, ...at.parts);
+      found.push({ ...at, abs, path: abs });
+    }
     else await walkTree(at, t, found, errors);
   }
   const seen = new Set<string>();
-  return found.filter((f) => !seen.has(f.abs) && Boolean(seen.add(f.abs)));
+  const key = (f: Found) => (typeof f.path === 'string' ? f.path : `bytes:${f.path.toString('hex')}`);
+  return found.filter((f) => !seen.has(key(f)) && Boolean(seen.add(key(f))));
 }
 
 // O_NOATIME keeps Linux from touching atime on mounted images; O_NOFOLLOW closes the lstat→open race. Both are
 // undefined (0) on Windows, where libuv opens with FILE_SHARE_READ|WRITE|DELETE, i.e. shared with the writer.
 const READ_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0);
-const openSource = (abs: string) => openEvidence(abs, READ_FLAGS);
+const openSource = (path: string | Buffer) => openEvidence(path, READ_FLAGS);
 
 export const isZipPath = (p: string): boolean => p.toLowerCase().endsWith('.zip');
 const iso = (ms: number): string | null => (ms > 0 ? new Date(ms).toISOString() : null);
@@ -274,7 +281,7 @@ async function zipSink(out: string): Promise<Sink> {
 /** Copies one file into the sink while hashing it; a read error mid-way keeps what was read and says so. */
 async function copyOne(f: Found, sink: Sink): Promise<ManifestFile> {
   const original = windowsPath(f.vol.drive, f.parts);
-  const fh = await openSource(f.abs);
+  const fh = await openSource(f.path);
   const st = await fh.stat(); // fstat: does not touch atime
   const hash = createHash('sha256');
   const errors: string[] = [];
@@ -356,7 +363,11 @@ export async function collect(o: CollectOptions): Promise<CollectResult> {
     const original = windowsPath(f.vol.drive, f.parts);
     o.onProgress?.({ files: files.length, bytes, current: original });
     try {
-      const st = await lstat(f.abs);
+      const st = await lstat(f.path);
+      if (!st.isFile()) {
+        errors.push({ original, error: 'no longer a regular file (replaced while collecting): not collected' });
+        continue;
+      }
       if (o.maxBytes !== null && bytes + st.size > o.maxBytes) {
         errors.push({ original, error: `size cap of ${o.maxBytes} bytes reached: not collected` });
         continue;

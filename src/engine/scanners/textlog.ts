@@ -10,6 +10,7 @@ import { collectLines, planMultiFinder, type MultiFinder } from '../../search/mu
 import { byteHistogram, compileNeedles, countNewlines, type NeedleSet } from '../../search/needles.js';
 import { emptyResult, type FileScanResult, type Scanner } from '../types.js';
 import { LineDispatcher, type FieldMasks } from '../../search/dispatch.js';
+import { headText, looksBinary, sniffEncoding, utf8Lines } from '../../parsers/text-encoding.js';
 
 const NL = 10;
 const HASH = 35;
@@ -48,16 +49,11 @@ function compile(format: TextLogFormat, rules: RecordRule[], ctx: RuleContext): 
   return { format, rules, needles: compileNeedles(all), dispatch: new LineDispatcher(all), factRule, finder: null, ctx };
 }
 
-/** Binary data shows NUL bytes at once; a text log may carry a stray one later (a crash pads with NULs). */
-function looksBinary(head: Buffer): boolean {
-  const n = Math.min(head.length, 1024);
-  for (let i = 0; i < n; i++) if (head[i] === 0) return true;
-  return false;
-}
+/** Usual names of the logs this scanner reads: one that turns out binary is named in skipped, not ignored. */
+const LOG_NAME = /^(u_ex|u_in|ex\d{6}|httpproxy_|ecpserver|ecpactivity|oabgenerator|rpscmdlet|rps_cmdlet)[^/]*\.log$/i;
 
-function decodeHead(head: Buffer): string {
-  const text = head.toString('utf8');
-  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+function looksLikeLogName(rel: string): boolean {
+  return LOG_NAME.test(rel.slice(rel.lastIndexOf('/') + 1));
 }
 
 /** A scanner for a set of text-log formats and the record rules (of one rule set) that read them. */
@@ -73,8 +69,14 @@ export function textLogScanner(formats: readonly TextLogFormat[], rules: readonl
   return {
     name: 'textlog',
     classify(file, head) {
-      if (head.length === 0 || looksBinary(head)) return null;
-      const text = decodeHead(head);
+      if (head.length === 0) return null;
+      const enc = sniffEncoding(head);
+      const binary = enc === 'utf8' ? looksBinary(head) : null;
+      if (binary) {
+        if (!looksLikeLogName(file.rel)) return null;
+        return { skip: `named like a text log but binary (${binary.nul} NUL and ${binary.control} other control bytes in the first ${binary.of}): not read as a log` };
+      }
+      const text = headText(head, enc);
       let skip: string | null = null;
       for (const f of formats) {
         const d = f.detect(text, file.rel);
@@ -88,8 +90,11 @@ export function textLogScanner(formats: readonly TextLogFormat[], rules: readonl
       const f = byId.get(format);
       if (!f) throw new Error(`unknown text log format ${format}`);
       if (range === undefined || file.kind !== 'fs') return new TextLogScan(file, compiledFor(f)).run();
+      const head = await readHead(file, HEAD_BYTES);
+      // Byte ranges are cut at LF bytes, which UTF-16 text does not have alone: its first range reads it all.
+      if (sniffEncoding(head) !== 'utf8') return range.index === 0 ? new TextLogScan(file, compiledFor(f)).run() : emptyResult();
       // A later range assumes the head's #Fields unless told the one really in force (engine/ranges.ts).
-      const fields = range.index === 0 ? null : range.fields ?? headFields(await readHead(file, HEAD_BYTES));
+      const fields = range.index === 0 ? null : range.fields ?? headFields(head);
       return new TextLogScan(file, compiledFor(f), { range, fields }).run();
     },
   };
@@ -98,8 +103,7 @@ export function textLogScanner(formats: readonly TextLogFormat[], rules: readonl
 /** The last `#Fields` directive of a file's header block (before its first record), or null. */
 function headFields(head: Buffer): string | null {
   let fields: string | null = null;
-  for (const line of decodeHead(head).split('\n')) {
-    const l = line.endsWith('\r') ? line.slice(0, -1) : line;
+  for (const l of headText(head, 'utf8').split('\n')) {
     if (l === '') continue;
     if (!l.startsWith('#')) break;
     if (l.startsWith('#Fields')) fields = l;
@@ -158,7 +162,11 @@ class TextLogScan {
     let carry: Buffer | null = null;
     let oversized = false;
     const p = this.part;
-    const chunks = p && this.file.kind === 'fs' ? readRange(this.file, p.range.start, p.range.end) : readChunks(this.file, undefined, { reuse: true });
+    // UTF-8 with LF line ends from here on (parsers/text-encoding.ts); a range is UTF-8 (UTF-16 is read whole).
+    const chunks =
+      p && this.file.kind === 'fs'
+        ? utf8Lines(readRange(this.file, p.range.start, p.range.end), 'utf8')
+        : utf8Lines(readChunks(this.file, undefined, { reuse: true }));
     for await (const chunk of chunks) {
       // The chunk buffer is reused: a tail from the previous chunk is stale once the next one is read.
       this.tail = null;
