@@ -27,6 +27,10 @@ const HEAD = 'date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-userna
 const UA = 'Mozilla/5.0+(Windows+NT+10.0;+Win64;+x64)+AppleWebKit/537.36+(KHTML,+like+Gecko)+Chrome/105.0.5195.54+Safari/537.36';
 /** Attack shapes the three line-tested rule families catch, written the ways an attacker may encode them. */
 const VARIANTS = [
+  `2021-08-10 10:00:00 10.0.0.1 GET /autodiscover/autodiscover.json @evil.corp/mapi/nspi/?&Email=autodiscover/autodiscover.json%3F@evil.corp 443 - 203.0.113.9 python-requests/2.25.1 - 401 0 0 10`,
+  `2022-10-01 10:00:00 10.0.0.1 POST /autodiscover/autodiscover.json @evil.corp/PowerShell/?Email=autodiscover/autodiscover.json%3F@evil.corp&Protocol=Powershell 443 CORP\\user1 203.0.113.9 python-requests/2.25.1 - 200 0 0 10`,
+  `2022-10-01 10:00:00 10.0.0.1 GET /autodiscover.json x=a 443 CORP\\user1 203.0.113.9 python-requests/2.25.1 - 200 0 0 10`,
+  `2021-08-10 10:00:00 10.0.0.1 GET /autodiscover/autodiscover.json a=1&Email=x%40y.com 443 - 203.0.113.9 python-requests/2.25.1 - 200 0 0 10`,
   `2021-08-10 10:00:00 10.0.0.1 GET /autodiscover/autodiscover.json @evil.corp/powershell/?X-Rps-CAT=VgHv&Email=autodiscover/autodiscover.json%3F@evil.corp 443 - 203.0.113.9 python-requests/2.25.1 - 200 0 0 10`,
   `2021-03-04 10:00:00 10.0.0.1 GET /aspnet_client/system_web/x.aspx cmd=whoami 443 - 203.0.113.9 curl https://mail.example.org/owa/ 200 0 0 10`,
   `2022-12-20 10:00:00 10.0.0.1 POST /owa/mastermailbox%40outlook.com/powershell - 443 - 203.0.113.9 ${UA} - 200 0 0 100`,
@@ -103,7 +107,7 @@ describe('IIS needle fields (needles placed in their field before the line is de
   it('are necessary conditions: whenever a rule matches a line, the dispatcher handed it that line', () => {
     const fired = checkNeedleFields(records(EXAMPLES));
     // Every family that places its needles really fired on the examples and variants.
-    expect([...fired].sort()).toEqual(['OW-01', 'OW-02', 'OW-03', 'PL-09', 'PL-10', 'PL-11', 'PL-13', 'PS-02', 'PX-R1', 'PX-R2', 'PX-R4', 'WS-40', 'WS-41']);
+    expect([...fired].sort()).toEqual(['OW-01', 'OW-02', 'OW-03', 'PL-09', 'PL-10', 'PL-11', 'PL-13', 'PNS-01', 'PNS-02', 'PS-01', 'PS-02', 'PS-05', 'PX-R1', 'PX-R2', 'PX-R4', 'WS-40', 'WS-41']);
   });
 
   it('are necessary conditions on the real HelseCERT, Tunna and hamad-she IIS lines too', (ctx) => {
@@ -126,9 +130,11 @@ describe('IIS needle fields (needles placed in their field before the line is de
 
 describe('IIS rule line tests (second prefilter stage)', () => {
   it('are necessary conditions: whenever a rule matches a line, its line test passes', () => {
-    expect(tested.map((r) => r.id).sort()).toEqual(['OW-01', 'OW-02', 'OW-03', 'PL-09', 'PL-10', 'PL-11', 'PX-R1', 'PX-R2']);
+    const ad = ['PNS-01', 'PNS-02', 'PNS-04', 'PS-01', 'PS-02', 'PS-03', 'PS-04', 'PS-05'];
+    expect(tested.map((r) => r.id).sort()).toEqual(['OW-01', 'OW-02', 'OW-03', 'PL-09', 'PL-10', 'PL-11', ...ad, 'PX-R1', 'PX-R2'].sort());
     const fired = checkLineTests(records(EXAMPLES));
-    expect([...fired].sort()).toEqual(['OW-01', 'OW-02', 'OW-03', 'PL-09', 'PL-10', 'PL-11', 'PX-R1', 'PX-R2']); // every tested rule really fired
+    // Every tested rule really fired (of the autodiscover.json grades, those the variants above reach).
+    expect([...fired].sort()).toEqual(['OW-01', 'OW-02', 'OW-03', 'PL-09', 'PL-10', 'PL-11', 'PNS-01', 'PNS-02', 'PS-01', 'PS-02', 'PS-05', 'PX-R1', 'PX-R2'].sort());
   });
 
   it('are necessary conditions on the real HelseCERT, Tunna and hamad-she IIS lines too', (ctx) => {
@@ -143,8 +149,16 @@ describe('IIS rule line tests (second prefilter stage)', () => {
       '2021-03-04 00:00:01 10.1.1.5 GET /owa/auth/logon.aspx url=https%3a%2f%2fmail%2fowa%2f&reason=0 443 - 198.51.100.7 Mozilla/5.0 - 200 0 0 5',
       '2021-03-04 00:00:01 10.1.1.5 POST /powershell clientApplication=ActiveMonitor;PSVersion=5.1.14393.4169&CorrelationID=<empty>; 443 CORP\\HealthMailboxc089ef6 10.1.1.5 Microsoft+WinRM+Client - 200 0 0 2',
       '2021-03-04 00:00:01 10.1.1.5 POST /ecp/DDI/DDIService.svc/GetList schema=MailboxService 443 CORP\\admin 10.1.1.9 Mozilla/5.0 - 200 0 0 5',
+      // Outlook mobile and desktop looking up their settings (bench/traffic.mjs).
+      '2021-03-04 00:00:01 10.1.1.5 GET /autodiscover/autodiscover.json/v1.0/user4193@example.org Protocol=Ews&RedirectCount=1&CorrelationID=<empty>;&cafeReqId=79e99b34-f210-40d8-8bc5-52e89b439b62;&encoding=; 443 - 203.0.113.61 Outlook-iOS/723.4027091.prod.iphone+(4.2305.0) - 200 0 0 31',
+      '2021-03-04 00:00:01 10.1.1.5 GET /autodiscover/autodiscover.json Email=user4193%40example.org&Protocol=AutodiscoverV1&RedirectCount=1 443 CORP\\user4193 198.51.100.7 Microsoft+Office/16.0 - 200 0 0 15',
     ];
-    for (const line of benign) for (const rule of tested) expect(rule.lineTest!.test(line), `${rule.id} ${line}`).toBe(false);
+    for (const line of benign) {
+      const low = line.toLowerCase();
+      const selected = tested.filter((r) => r.needles.some((n) => low.includes(n.toLowerCase())));
+      expect(selected.length).toBeGreaterThan(0);
+      for (const rule of selected) expect(rule.lineTest!.test(line), `${rule.id} ${line}`).toBe(false);
+    }
   });
 });
 

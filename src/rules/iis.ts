@@ -373,11 +373,28 @@ function autodiscoverSsrf(req: IisRequest, raw: string): IisHit | null {
 }
 
 const AUTODISCOVER_NEEDLES = ['autodiscover.json', 'autodiscover%2ejson'];
+/**
+ * autodiscoverSsrf's necessary conditions on the raw line (each character may be %-encoded; the decoded target's
+ * `?` is the space between stem and query): a marker, `&email`, a `/` after `@host`, a PoC string. Outlook's own
+ * lookups (mobile `…/autodiscover.json/v1.0/user@example.org Protocol=…`, desktop `… Email=user%40example.org&Protocol=…`)
+ * carry none and are not parsed.
+ */
+const AD_LINE = new RegExp(
+  [
+    ...['x-rps-cat', '/powershell', '/mapi/nspi', '/mapi/emsmdb', '/ews', 'email=autodiscover', '&email'].map(encodedLiteral),
+    `${encodedLiteral('autodiscover.json')}(?:\\?|%3f| )(?:@|%40)`,
+    '(?:@|%40)(?:[a-z0-9.:-]|%[0-9a-f]{2})+(?:/|%2f)',
+    ...PNS_POC.map((p) => p.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')),
+    // Non-ASCII (raw or encoded) may lower-case to ASCII in the target (`İ` to `i̇`, `K` to `k`): always parsed.
+    '[^\\x00-\\x7f]|%[89a-f][0-9a-f]',
+  ].join('|'),
+  'i',
+);
 
 const autodiscoverSsrfOnce = perRecord(autodiscoverSsrf);
 
 function adRule(id: string, meta: Omit<RuleMeta, 'id'>, owns: (rule: string) => boolean): RecordRule {
-  return iisRule({ id, needles: AUTODISCOVER_NEEDLES, needleFields: IN_URL, ...meta }, (req, rec, ctx) => {
+  return iisRule({ id, needles: AUTODISCOVER_NEEDLES, needleFields: IN_URL, lineTest: AD_LINE, ...meta }, (req, rec, ctx) => {
     const h = autodiscoverSsrfOnce(req, rec, ctx);
     return h && owns(h.rule ?? '') ? h : null;
   });
