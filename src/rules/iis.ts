@@ -382,7 +382,8 @@ const AUTODISCOVER_NEEDLES = ['autodiscover.json', 'autodiscover%2ejson'];
 const AD_LINE = new RegExp(
   [
     ...['x-rps-cat', '/powershell', '/mapi/nspi', '/mapi/emsmdb', '/ews', 'email=autodiscover', '&email'].map(encodedLiteral),
-    `${encodedLiteral('autodiscover.json')}(?:\\?|%3f| )(?:@|%40)`,
+    // `autodiscover.json?@`: the needle vouches for the first half.
+    '(?:\\?|%3f| )(?:@|%40)',
     '(?:@|%40)(?:[a-z0-9.:-]|%[0-9a-f]{2})+(?:/|%2f)',
     ...PNS_POC.map((p) => p.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')),
     // Non-ASCII (raw or encoded) may lower-case to ASCII in the target (`İ` to `i̇`, `K` to `k`): always parsed.

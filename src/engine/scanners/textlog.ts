@@ -280,9 +280,16 @@ class TextLogScan {
     // One pass over the dispatched rules: the fact stand-in feeds `observe`, a rule's lineTest may drop the line.
     const matching = this.matching;
     matching.length = 0;
+    // Rules of one family share their line test (the eight autodiscover.json grades): run it once per line.
+    let tested: RegExp | null = null;
+    let passed = false;
     for (const r of this.c.dispatch.rulesFor(buf, start, stop, this.fieldMasks)) {
       if (r === this.c.factRule) this.parser.observe?.(line, lineNo);
-      else if (!r.lineTest || r.lineTest.test(line)) matching.push(r);
+      else if (!r.lineTest) matching.push(r);
+      else {
+        if (r.lineTest !== tested) [tested, passed] = [r.lineTest, r.lineTest.test(line)];
+        if (passed) matching.push(r);
+      }
     }
     // Edge lines are always parsed (header and first time); others only when a rule still wants them.
     if (!edge && matching.length === 0) return;
