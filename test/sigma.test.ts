@@ -76,7 +76,7 @@ describe('Sigma import (scan --rules)', () => {
       const rec = recordFor(rule);
       const hit = rule.match(rec, ctx);
       expect(hit, `${rule.id} ${rule.title} on ${JSON.stringify(rec.fields)}`).not.toBeNull();
-      if (rule.needles.length) expect(rule.needles.some((n) => rec.raw!.toLowerCase().includes(n)), `${rule.id}: needles ${rule.needles.join(' | ')} miss its line`).toBe(true);
+      if (rule.needles.length) expect(rule.needles.some((n) => rec.raw!.toLowerCase().includes(n.toLowerCase())), `${rule.id}: needles ${rule.needles.join(' | ')} miss its line (any case, as the engine searches)`).toBe(true);
       const ev = (Array.isArray(hit) ? hit[0] : hit)!.evidence;
       // DRL 1.1: the author of the rule travels with every finding.
       expect(ev.rule_author).toBe(parseYaml(text(files[rules.indexOf(rule)])).author);

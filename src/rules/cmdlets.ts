@@ -9,6 +9,7 @@ import { decodeCmd } from '../parsers/ecp.js';
 import { markupIn, orNull } from './matchers.js';
 import { REF } from './references.js';
 import type { RecordRule, RuleHit } from './types.js';
+import { compileCondition, type Condition } from './conditions.js';
 
 const R = {
   sigmaOab: 'SigmaHQ/sigma "ProxyLogon MSExchange OabVirtualDirectory" (550d3350) and 9db37458',
@@ -108,21 +109,40 @@ const FORMATS = ['rps-cmdlet', 'ecp-server', 'evtx'] as const;
 /** Cmdlet names that occur in these logs only when a watched cmdlet ran (health probes run Get-* only). */
 const LINE_TEST = /New-MailboxExportRequest|Remove-MailboxExportRequest|New-ManagementRoleAssignment|New-ExchangeCertificate|Set-\w*VirtualDirectory|Install-TransportAgent/i;
 
-function cmdletRule(r: Omit<RecordRule, 'formats' | 'needles' | 'lineTest' | 'match'> & { needles: string[]; when: RegExp; hit(c: CmdletCall): RuleHit | null }): RecordRule {
-  const { when, hit, ...meta } = r;
+/**
+ * A cmdlet call's fields for conditions: `cmdlet` (the name as recorded), `parameters` (as recorded); the keyword
+ * field (null) is both. Exported as Sigma msexchange-management keywords (the Message of the event holds both).
+ */
+function callField(c: CmdletCall, field: string | null): string | null {
+  if (field === 'cmdlet') return c.cmdlet;
+  if (field === 'parameters') return c.text;
+  return field === null ? `${c.cmdlet} ${c.text}` : null;
+}
+const MSEXCHANGE_MANAGEMENT = { logsource: 'msexchange-management', fields: { cmdlet: null, parameters: null } } as const;
+
+/**
+ * A cmdlet rule: `when` (a condition over `callField`) picks the calls; `hit` grades them. With `exact`, `when` is
+ * the whole rule (hit only words it) and the rule exports to Sigma; otherwise `hit` also decides (say why there).
+ */
+function cmdletRule(r: Omit<RecordRule, 'formats' | 'needles' | 'lineTest' | 'match'> & { needles: string[]; when: Condition; exact?: boolean; hit(c: CmdletCall): RuleHit | null }): RecordRule {
+  const { when, hit, exact, ...meta } = r;
+  const picks = compileCondition(when, callField);
   return {
     ...meta,
+    ...(exact ? { condition: when, sigmaExport: MSEXCHANGE_MANAGEMENT } : {}),
     formats: FORMATS,
     lineTest: LINE_TEST,
     match(rec) {
       const hits = cmdletCalls(rec)
-        .filter((c) => when.test(c.cmdlet))
+        .filter(picks)
         .map(hit)
         .filter((h): h is RuleHit => h !== null);
       return hits.length ? hits : null;
     },
   };
 }
+
+const cmdlet = (...values: string[]): Condition => ({ field: 'cmdlet', op: 'equals', values });
 
 const adminHit = (c: CmdletCall, summary: string, extra: Record<string, EvidenceValue> = {}): RuleHit => ({
   summary: `${summary} (${c.source}; documented admin workflow, context unless tied to exploitation)`,
@@ -143,7 +163,9 @@ const PS08 = cmdletRule({
   description:
     'New-MailboxExportRequest wrote a mailbox (carrying a PST-encoded web shell) into a web-served folder, an administrative share of the server itself or an .aspx/.ashx/.asmx file: the ProxyShell drop. An export to a file share with a .pst name, and granting the "Mailbox Import Export" role, are the documented admin workflow: info, raised to critical when tied to exploitation (same client, user or time).',
   needles: ['MailboxExportRequest', 'ManagementRoleAssignment'],
-  when: /^(New-MailboxExportRequest|New-ManagementRoleAssignment)$/i,
+  when: cmdlet('New-MailboxExportRequest', 'New-ManagementRoleAssignment'),
+  // Graded in code: the export target is classified after PowerShell unquoting and separator folding (webTarget),
+  // and the role assignment by its -Role value; a condition over the recorded text cannot tell them apart.
   hit(c) {
     if (/^New-ManagementRoleAssignment$/i.test(c.cmdlet)) {
       const role = c.params.get('role') ?? '';
@@ -165,7 +187,9 @@ const PS09 = cmdletRule({
   references: [R.sigmaRemoveExport, R.hamadShe, R.msExport],
   description: 'Remove-MailboxExportRequest deletes a finished export request: routine for admins, and the ProxyShell exploits run it right after the export; raised to critical when tied to exploitation.',
   needles: ['MailboxExportRequest'],
-  when: /^Remove-MailboxExportRequest$/i,
+  when: cmdlet('Remove-MailboxExportRequest'),
+  exact: true,
+  attack: ['attack.defense-evasion', 'attack.t1070'],
   hit: (c) => adminHit(c, `Remove-MailboxExportRequest ${c.text.replace(/\s+/g, ' ').trim().slice(0, 160)}`),
 });
 
@@ -179,7 +203,8 @@ const PS10 = cmdletRule({
   description:
     'New-ExchangeCertificate -RequestFile wrote a certificate request (carrying a web shell) into a web folder, an administrative share of the server or an .aspx file. A request file on a normal share is the admin workflow: info, raised when tied to exploitation.',
   needles: ['ExchangeCertificate'],
-  when: /^New-ExchangeCertificate$/i,
+  when: cmdlet('New-ExchangeCertificate'),
+  // Graded in code: -RequestFile is classified after unquoting and separator folding (webTarget).
   hit(c) {
     const path = (c.params.get('requestfile') ?? '').trim();
     if (!path) return null;
@@ -199,7 +224,8 @@ const PL25 = cmdletRule({
   description:
     'A Set-*VirtualDirectory cmdlet stored script or server-side markup in a URL property (e.g. the OAB ExternalUrl China Chopper shell); resetting the directory writes it out as an .aspx web shell. (ECP Server logs: PL-22.)',
   needles: ['VirtualDirectory'],
-  when: /^Set-\w*VirtualDirectory$/i,
+  when: { field: 'cmdlet', op: 're', values: ['^Set-\\w*VirtualDirectory$'], ignoreCase: true },
+  // Decided in code: markup in a URL-named parameter (markupIn over the unquoted value), not a literal.
   hit(c) {
     if (c.source === 'ECP') return null; // PL-22 reads S:CMD with the ECP canary and request id
     const param = [...c.params].find(([name, v]) => /url$/i.test(name) && markupIn(v) !== null);
@@ -218,7 +244,9 @@ const PX13 = cmdletRule({
   references: [R.sigmaTransportAgent],
   description: 'Install-TransportAgent loads a DLL into every message flow; attackers use it for mail-flow persistence (a failed attempt is as telling as a successful one).',
   needles: ['TransportAgent'],
-  when: /^Install-TransportAgent$/i,
+  when: cmdlet('Install-TransportAgent'),
+  exact: true,
+  attack: ['attack.persistence', 'attack.t1505.002'],
   hit: (c) => ({ summary: `Install-TransportAgent ${c.text.replace(/\s+/g, ' ').trim().slice(0, 200)}${c.failed ? ' (failed)' : ''} (${c.source})`, evidence: evidence(c) }),
 });
 

@@ -67,25 +67,42 @@ export function compileCondition<R>(c: Condition, read: FieldReader<R>): Test<R>
 /**
  * Literal pieces a matching record's raw line must contain: the longest run of each value between characters a log
  * may write differently (space as `+`, `?` between URL stem and query, quotes, `%` escapes). Null when no literal is
- * certain (a `not`, a regex, a value too short): the rule then needs every line of its format.
+ * certain (a `not`, a regex, a value too short): the rule then needs every line of its format. Case is kept as
+ * written (the engine lower-cases needles of rules that match in any case; `needleCase: 'exact'` rules write values
+ * in the case the server logs them).
  */
 export function conditionNeedles(c: Condition): string[] | null {
-  if ('op' in c) {
-    if (c.op === 're') return null;
-    const pieces = c.values.map((v) => v.toLowerCase().split(/[\s+?"'%&=]/).reduce((a, b) => (b.length > a.length ? b : a), ''));
-    if (pieces.some((p) => p.length < 3)) return null;
-    // `all`: any one value's piece must be there; pick the longest for the fewest candidates.
-    return c.all ? [pieces.reduce((a, b) => (b.length > a.length ? b : a))] : [...new Set(pieces)];
-  }
-  if ('not' in c) return null;
-  if ('any' in c) {
-    const parts = c.any.map(conditionNeedles);
-    return parts.some((p) => p === null) ? null : [...new Set(parts.flat() as string[])];
-  }
+  const choices = needleChoices(c);
+  if (choices.length === 0) return null;
   // All branches must hold: one branch's needles are enough; take the one whose shortest needle is longest (a
   // status code like `500` would put every line through), then the fewest.
-  const parts = c.all.map(conditionNeedles).filter((p): p is string[] => p !== null);
-  if (parts.length === 0) return null;
   const shortest = (p: string[]) => Math.min(...p.map((x) => x.length));
-  return parts.sort((a, b) => shortest(b) - shortest(a) || a.length - b.length)[0];
+  return [...choices].sort((a, b) => shortest(b) - shortest(a) || a.length - b.length)[0];
+}
+
+/** Drops needles that contain another needle of the same list (any one of them is enough). */
+function minimal(needles: string[]): string[] {
+  const uniq = [...new Set(needles)];
+  return uniq.filter((n) => !uniq.some((m) => m !== n && n.toLowerCase().includes(m.toLowerCase())));
+}
+
+/**
+ * Every needle list the condition proves necessary (one per conjunct that yields literals): a rule may pick one of
+ * them as its `needles` when it knows which is rarer in real traffic (test/declarative-rules.test.ts checks that a
+ * declarative rule's needles are one of these).
+ */
+export function needleChoices(c: Condition): string[][] {
+  if ('op' in c) {
+    if (c.op === 're') return [];
+    const pieces = c.values.map((v) => v.split(/[\s+?"'%&=]/).reduce((a, b) => (b.length > a.length ? b : a), ''));
+    if (pieces.some((p) => p.length < 3)) return [];
+    // `all`: any one value's piece must be there; pick the longest for the fewest candidates.
+    return [c.all ? [pieces.reduce((a, b) => (b.length > a.length ? b : a))] : minimal(pieces)];
+  }
+  if ('not' in c) return [];
+  if ('any' in c) {
+    const parts = c.any.map(conditionNeedles);
+    return parts.some((p) => p === null) ? [] : [minimal(parts.flat() as string[])];
+  }
+  return c.all.flatMap(needleChoices);
 }

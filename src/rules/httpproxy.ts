@@ -5,10 +5,11 @@ import { orNull, psLike } from './matchers.js';
 import { REF } from './references.js';
 import type { RecordRule, RuleHit } from './types.js';
 import { shippedAuthUrls } from './files/baselines.js';
+import { compileCondition, conditionNeedles, type Condition } from './conditions.js';
+import { sigmaFieldReader } from './sigma.js';
 
 const CVE_SSRF = ['CVE-2021-26855'];
 const isResetVdir = psLike('ServerInfo~*/*Reset*VirtualDirectory#');
-const isBackEndCookieSsrf = psLike('Server~*/*~*');
 
 /** Out-of-band canary services that scanners put in the SSRF target (nuclei interactsh, Burp Collaborator ...). */
 const OOB_HOSTS = /burpcollaborator\.net|oastify\.com|interact\.sh|\.oast\.|interactsh|dnslog\.cn|requestbin|canarytokens|pipedream\.net/i;
@@ -121,8 +122,36 @@ export function gradeServerInfo(rec: LogRecord): RuleHit | null {
   };
 }
 
+// ---- rules as data: conditions over the HttpProxy columns (Sigma logsource product: exchange, service: httpproxy,
+// exhunt's own: docs/writing-rules.md). The condition decides; the code below it only words the hit.
+
+const read = sigmaFieldReader('exchange-httpproxy');
+const HTTPPROXY = { logsource: 'exchange-httpproxy' } as const;
+const T1190 = ['attack.initial-access', 'attack.t1190'];
+const SERVERINFO: Condition = { field: 'AnchorMailbox', op: 'startswith', values: ['ServerInfo~'] };
+
+/** A rule whose `condition` decides; needles derived from it unless given (they must then be implied by it). */
+function declared(rule: Omit<RecordRule, 'needles' | 'match'> & { condition: Condition; needles?: readonly string[]; hit(rec: LogRecord): RuleHit | null }): RecordRule {
+  const { hit, ...meta } = rule;
+  const test = compileCondition(rule.condition, read);
+  return { ...meta, needles: rule.needles ?? conditionNeedles(rule.condition) ?? [], sigmaExport: HTTPPROXY, match: (rec) => (test(rec) ? hit(rec) : null) };
+}
+
+/** The fields of a hit every routed-request rule reports. */
+const routed = (rec: LogRecord, summary: string): RuleHit => ({ summary, evidence: httpProxyEvidence(rec), client_ip: orNull(rec.fields.ClientIpAddress) });
+
+/** WS-45's stem: a script page under /owa/auth/ or /ecp/auth/ that Exchange does not ship (12 names, data/baselines). */
+const WS45_CONDITION: Condition = {
+  all: [
+    { field: 'UrlStem', op: 'startswith', values: ['/owa/auth/', '/ecp/auth/'] },
+    // Before the regex: OWA's own logon.aspx is in most front-end rows that reach this rule.
+    { not: { field: 'UrlStem', op: 'equals', values: [...shippedAuthUrls()].filter((u) => /\.as[hp]x$/.test(u)).sort() } },
+    { field: 'UrlStem', op: 're', values: ['^/(?:owa|ecp)/auth/[^,\\s]{1,256}\\.as[hp]x$'], ignoreCase: true },
+  ],
+};
+
 export const HTTPPROXY_RULES: RecordRule[] = [
-  {
+  declared({
     id: 'PL-01',
     title: 'ProxyLogon SSRF in HttpProxy logs (AnchorMailbox ServerInfo~*/*)',
     cves: CVE_SSRF,
@@ -140,11 +169,13 @@ export const HTTPPROXY_RULES: RecordRule[] = [
       { id: 'PL-08', title: 'ServerInfo~ routing without a path (unconfirmed SSRF cookie variant)', severity: 'medium', kind: 'attempt', when: 'the ServerInfo~ value has no path (the X-BEResource=<host>~<n> form)' },
     ],
     formats: ['httpproxy'],
-    needles: ['ServerInfo~'],
     needleCase: 'exact',
-    match: gradeServerInfo,
-  },
-  {
+    condition: SERVERINFO,
+    attack: T1190,
+    // The grade (which of the ids above) is where the ServerInfo~ target points: host and path parsed in code.
+    hit: gradeServerInfo,
+  }),
+  declared({
     id: 'PL-06',
     title: 'SSRF target in the BackEndCookie (Server~*/*~*)',
     cves: CVE_SSRF,
@@ -153,19 +184,19 @@ export const HTTPPROXY_RULES: RecordRule[] = [
     references: [REF.msHafniumBlog, REF.cssExchange310],
     description: 'The BackEndCookie names a server with a path in it, which only an attacker-crafted cookie produces.',
     formats: ['httpproxy'],
-    needles: ['Server~'],
     needleCase: 'exact',
-    match(rec) {
-      const cookie = rec.fields.BackEndCookie ?? '';
-      if (!isBackEndCookieSsrf(cookie) || /^ServerInfo~/i.test(rec.fields.AnchorMailbox ?? '')) return null;
-      return {
-        summary: `BackEndCookie ${cookie} on ${rec.fields.UrlStem ?? '?'} (HTTP ${rec.fields.HttpStatus ?? '?'})`,
-        evidence: httpProxyEvidence(rec),
-        client_ip: orNull(rec.fields.ClientIpAddress),
-      };
+    // `-like 'Server~*/*~*'` (Microsoft's check); a ServerInfo~ anchor is PL-01's.
+    condition: {
+      all: [
+        { field: 'BackEndCookie', op: 'startswith', values: ['Server~'] },
+        { field: 'BackEndCookie', op: 're', values: ['^Server~[\\s\\S]*/[\\s\\S]*~'], ignoreCase: true },
+        { not: SERVERINFO },
+      ],
     },
-  },
-  {
+    attack: T1190,
+    hit: (rec) => routed(rec, `BackEndCookie ${rec.fields.BackEndCookie} on ${rec.fields.UrlStem ?? '?'} (HTTP ${rec.fields.HttpStatus ?? '?'})`),
+  }),
+  declared({
     id: 'WS-45',
     title: 'Request to a web shell in an Exchange drop zone (HttpProxy)',
     cves: [],
@@ -175,22 +206,19 @@ export const HTTPPROXY_RULES: RecordRule[] = [
     description:
       'The front end logged a request for a script under /owa/auth/ or /ecp/auth/ that Exchange does not ship: the same request IIS logged (WS-40), joined to the incident by request id, client and URL. Answered 2xx = the file served (high); otherwise a probe for it (low attempt).',
     formats: ['httpproxy'],
-    needles: ['/owa/auth/', '/ecp/auth/'],
     lineTest: /\/(?:owa|ecp)\/auth\/[^,\s]{0,256}\.as[hp]x/i,
-    match(rec) {
-      const stem = (rec.fields.UrlStem ?? '').toLowerCase();
-      if (!/^\/(?:owa|ecp)\/auth\/[^,\s]{1,256}\.as[hp]x$/.test(stem) || shippedAuthUrls().has(stem)) return null;
+    condition: WS45_CONDITION,
+    attack: ['attack.persistence', 'attack.t1505.003'],
+    hit(rec) {
       const status = rec.fields.HttpStatus ?? '';
       const used = /^2\d\d$/.test(status);
       return {
-        summary: `${rec.fields.Method ?? '?'} ${rec.fields.UrlStem} answered ${status || '?'}${used ? ': web shell used' : ''}`,
+        ...routed(rec, `${rec.fields.Method ?? '?'} ${rec.fields.UrlStem} answered ${status || '?'}${used ? ': web shell used' : ''}`),
         ...(used ? {} : { severity: 'low' as const, kind: 'attempt' as const }),
-        evidence: httpProxyEvidence(rec),
-        client_ip: orNull(rec.fields.ClientIpAddress),
       };
     },
-  },
-  {
+  }),
+  declared({
     id: 'PL-07',
     title: 'Request routed by an SSRF cookie (RoutingHint X-BEResource / X-AnonResource-Backend)',
     cves: CVE_SSRF,
@@ -199,16 +227,10 @@ export const HTTPPROXY_RULES: RecordRule[] = [
     references: [REF.helsecert, REF.sigBasePr125],
     description: 'Exchange routed the request by the cookie the exploit sets, although the anchor mailbox does not show the target.',
     formats: ['httpproxy'],
-    needles: ['X-BEResource-Cookie', 'X-AnonResource-Backend-Cookie'],
     needleCase: 'exact',
-    match(rec) {
-      const hint = rec.fields.RoutingHint ?? '';
-      if (!/^X-(BEResource|AnonResource-Backend)-Cookie$/i.test(hint) || /^ServerInfo~/i.test(rec.fields.AnchorMailbox ?? '')) return null;
-      return {
-        summary: `RoutingHint ${hint} on ${rec.fields.UrlStem ?? '?'} (HTTP ${rec.fields.HttpStatus ?? '?'}), AnchorMailbox ${rec.fields.AnchorMailbox || 'empty'}`,
-        evidence: httpProxyEvidence(rec),
-        client_ip: orNull(rec.fields.ClientIpAddress),
-      };
-    },
-  },
+    condition: { all: [{ field: 'RoutingHint', op: 'equals', values: ['X-BEResource-Cookie', 'X-AnonResource-Backend-Cookie'] }, { not: SERVERINFO }] },
+    attack: T1190,
+    hit: (rec) =>
+      routed(rec, `RoutingHint ${rec.fields.RoutingHint} on ${rec.fields.UrlStem ?? '?'} (HTTP ${rec.fields.HttpStatus ?? '?'}), AnchorMailbox ${rec.fields.AnchorMailbox || 'empty'}`),
+  }),
 ];

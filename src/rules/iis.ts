@@ -7,7 +7,6 @@ import { shippedAuthUrls } from './files/baselines.js';
 import { IOC_IP_RULE, builtinIocs, uaScopeFits, type IocStore } from './iocs.js';
 import { encodedLiteral } from './matchers.js';
 import { compileCondition, conditionNeedles, type Condition } from './conditions.js';
-import { sigmaFieldReader } from './sigma.js';
 import { REF } from './references.js';
 import type { RecordRule, RuleContext, RuleHit, RuleMeta } from './types.js';
 
@@ -87,6 +86,38 @@ export function iisRequest(rec: LogRecord): IisRequest {
   return req;
 }
 
+/**
+ * The request view under Sigma's webserver field names, for the IIS rules written as conditions: `cs-uri-stem` is the
+ * percent-decoded stem, `cs-uri-query` the percent-decoded `stem?query` (Sigma's taxonomy puts the whole URI there),
+ * `sc-status` the status (read from the raw text of a malformed line), `cs-user-agent` with `+` read as space; the
+ * keyword field (null) is the raw line. Decoding here is why an exported rule is slightly weaker in a SIEM that
+ * compares the logged form: exhunt also sees `%2e`-escaped stems.
+ */
+export function iisField(rec: LogRecord, field: string | null): string | null {
+  if (field === null) return rec.raw ?? null;
+  const req = iisRequest(rec);
+  switch (field) {
+    case 'cs-method':
+      return req.method || null;
+    case 'cs-uri-stem':
+      return req.path || null;
+    case 'cs-uri-query':
+      return req.target || null;
+    case 'sc-status':
+      return req.status === null ? null : String(req.status);
+    case 'cs-username':
+      return req.user || null;
+    case 'cs-user-agent':
+      return req.ua ? req.ua.replace(/\+/g, ' ') : null;
+    case 's-port':
+      return req.port || null;
+    case 'c-ip':
+      return req.ip;
+    default:
+      return rec.fields[field] ?? null;
+  }
+}
+
 /** Exchange's front end appends `&cafeReqId=<guid>;` to the query: the key that joins IIS with HttpProxy rows. */
 export function cafeReqId(s: string): string | null {
   const i = s.toLowerCase().lastIndexOf('cafereqid=');
@@ -162,15 +193,26 @@ interface IisHit extends Grade {
   extra?: Record<string, EvidenceValue>;
 }
 
-/** An IIS rule from metadata and a matcher over the request view; adds evidence and known-client grading. */
+const WEBSERVER = { logsource: 'webserver' } as const;
+
+/**
+ * An IIS rule from metadata and a matcher over the request view; adds evidence and known-client grading. With a
+ * `condition` (over `iisField`), the condition decides whether the rule fires, the needles are derived from it unless
+ * given (then they must be implied by it: test/declarative-rules.test.ts), the rule exports to Sigma, and `fn` only
+ * words the summary and grades the hit.
+ */
 function iisRule(
-  meta: RuleMeta & Pick<RecordRule, 'needles' | 'iocNeedles' | 'lineTest' | 'needleFields' | 'condition' | 'attack'>,
+  meta: RuleMeta & Partial<Pick<RecordRule, 'needles'>> & Pick<RecordRule, 'iocNeedles' | 'lineTest' | 'needleFields' | 'condition' | 'attack'>,
   fn: (req: IisRequest, rec: LogRecord, ctx: RuleContext) => IisHit | null,
 ): RecordRule {
+  const test = meta.condition ? compileCondition(meta.condition, iisField) : null;
   return {
     ...meta,
+    needles: meta.needles ?? (meta.condition ? conditionNeedles(meta.condition) : null) ?? [],
+    ...(meta.condition ? { sigmaExport: WEBSERVER } : {}),
     formats: ['iis'],
     match(rec, ctx) {
+      if (test !== null && !test(rec)) return null;
       const req = iisRequest(rec);
       const h = fn(req, rec, ctx);
       if (!h) return null;
@@ -200,24 +242,23 @@ const IN_URL = ['cs-uri-stem', 'cs-uri-query'];
 
 // ---- ProxyLogon request patterns (PL-09, PL-10, PL-11) -------------------------------------------------------
 
-const PL11_FILES = new Set(['/ecp/y.js', '/ecp/main.css', '/ecp/default.flt', '/ecp/auth/w.js', '/owa/auth/w.js']);
-
-/** Which of PL-09/10/11 a request is (they are exclusive so one POST yields one finding). */
-function proxyLogonPost(req: IisRequest): 'PL-09' | 'PL-10' | 'PL-11' | null {
-  if (req.method !== 'POST') return null;
-  const p = req.path;
-  if (p.startsWith('/owa/auth/current/themes/resources/')) return 'PL-09';
-  if (PL11_FILES.has(p) && (req.status === 200 || req.status === 301 || req.status === 302)) return 'PL-11';
-  if (p.startsWith('/owa/auth/current/') || p === '/ecp/default.flt' || p === '/ecp/main.css') return 'PL-10';
-  // Static files never take a POST: any static resource under /ecp/ is the CVE-2021-26855 carrier (.js, .png, .flt ...).
-  if (p.startsWith('/ecp/') && ECP_STATIC.test(p)) return 'PL-10';
-  return null;
-}
-
+// The three are exclusive, so one POST yields one finding: PL-09 first, then PL-11, then PL-10.
+const PL11_FILES = ['/ecp/y.js', '/ecp/main.css', '/ecp/default.flt', '/ecp/auth/w.js', '/owa/auth/w.js'];
 const ECP_STATIC_EXT = ['.js', '.css', '.flt', '.png', '.gif', '.jpg', '.jpeg', '.ico', '.svg', '.woff', '.woff2', '.ttf', '.eot', '.htm', '.html', '.xml', '.txt', '.map'];
-const ECP_STATIC = new RegExp(`(?:${ECP_STATIC_EXT.map((e) => e.replace('.', '\\.')).join('|')})$`);
+const POST: Condition = { field: 'cs-method', op: 'equals', values: ['POST'] };
+const stem = (op: 'equals' | 'startswith' | 'endswith', values: string[]): Condition => ({ field: 'cs-uri-stem', op, values });
+const status = (...values: string[]): Condition => ({ field: 'sc-status', op: 'equals', values });
+const PL_CONDITION = {
+  'PL-09': { all: [POST, stem('startswith', ['/owa/auth/Current/themes/resources/'])] },
+  'PL-11': { all: [POST, stem('equals', PL11_FILES), status('200', '301', '302')] },
+} satisfies Record<string, Condition>;
+/** POST to /owa/auth/Current/ or to any static file under /ecp/: static files never take a POST (the CVE-2021-26855 carrier). */
+const PL10_CONDITION: Condition = {
+  all: [POST, { any: [stem('startswith', ['/owa/auth/Current/']), { all: [stem('startswith', ['/ecp/']), stem('endswith', ECP_STATIC_EXT)] }] }, { not: PL_CONDITION['PL-09'] }, { not: PL_CONDITION['PL-11'] }],
+};
 
-// `/owa/auth/w.js` is a PL-11 file outside the other two needles.
+// Wider than the conditions' literals (each literal contains one of these), so that a stem with a %-escape further
+// on still reaches the encoding-aware line test; `/owa/auth/w.js` is a PL-11 file outside the other two.
 const PL_NEEDLES = ['/owa/auth/current/', '/ecp/', '/owa/auth/w.js'];
 /** A POST to one of those stems (IIS writes cs-method right before cs-uri-stem); ECP's own POSTs are to .svc/.aspx. */
 const PL_LINE = new RegExp(
@@ -225,10 +266,13 @@ const PL_LINE = new RegExp(
   'i',
 );
 
+const T1190 = ['attack.initial-access', 'attack.t1190'];
+
 function plRule(id: 'PL-09' | 'PL-10' | 'PL-11', meta: Omit<RuleMeta, 'id' | 'cves' | 'kind'>): RecordRule {
-  return iisRule({ id, cves: PROXYLOGON, kind: 'attempt', needles: PL_NEEDLES, lineTest: PL_LINE, needleFields: IN_STEM, ...meta }, (req) =>
-    proxyLogonPost(req) === id ? { summary: `${req.method} ${req.stem} answered ${req.status ?? '?'}` } : null,
-  );
+  const condition = id === 'PL-10' ? PL10_CONDITION : PL_CONDITION[id];
+  return iisRule({ id, cves: PROXYLOGON, kind: 'attempt', needles: PL_NEEDLES, lineTest: PL_LINE, needleFields: IN_STEM, condition, attack: T1190, ...meta }, (req) => ({
+    summary: `${req.method} ${req.stem} answered ${req.status ?? '?'}`,
+  }));
 }
 
 // ---- web-shell requests (WS-40, PX-R4) ---------------------------------------------------------------------
@@ -474,7 +518,6 @@ const PT01_CONDITION: Condition = {
     { field: 'sc-status', op: 'equals', values: ['500'] },
   ],
 };
-const pt01 = compileCondition(PT01_CONDITION, sigmaFieldReader('webserver'));
 
 export const IIS_RULES: RecordRule[] = [
   plRule('PL-09', {
@@ -509,13 +552,15 @@ export const IIS_RULES: RecordRule[] = [
       id: 'PL-24', title: 'ECP DDIService SetObject Reset*VirtualDirectory (CVE-2021-27065 file write)', cves: PROXYLOGON, severity: 'critical', kind: 'exploitation',
       references: ['SigmaHQ rules-emerging-threats/2021/Exploits/CVE-2021-26858/web_cve_2021_26858_iis_rce.yml (effee1f6-…)', VOLEXITY],
       description: 'The SetObject call with schema=Reset…VirtualDirectory writes the attacker-controlled OAB/vdir configuration to a file (the web shell).',
+      // Wider than the stem literal: the needle must not depend on how the client spelled `/ecp/DDI/`.
       needles: ['ddiservice.svc/setobject'],
       needleFields: IN_STEM,
+      condition: {
+        all: [POST, stem('equals', ['/ecp/DDI/DDIService.svc/SetObject']), { field: 'cs-uri-query', op: 'contains', values: ['schema=Reset', 'VirtualDirectory'], all: true }],
+      },
+      attack: T1190,
     },
     (req) => {
-      if (req.path !== '/ecp/ddi/ddiservice.svc/setobject' || req.method !== 'POST') return null;
-      const q = req.target;
-      if (!q.includes('schema=reset') || !q.includes('virtualdirectory')) return null;
       if (req.status === 200 && req.user.endsWith('$')) return { summary: 'Reset*VirtualDirectory SetObject by a machine account answered 200 (Sigma effee1f6)' };
       if (req.status === 200) return { severity: 'high', summary: 'Reset*VirtualDirectory SetObject answered 200' };
       return { severity: 'medium', kind: 'attempt', summary: `Reset*VirtualDirectory SetObject answered ${req.status ?? '?'}` };
@@ -592,13 +637,15 @@ export const IIS_RULES: RecordRule[] = [
       id: 'WS-42', title: 'Archive, dump or mailbox file downloaded from a web folder', cves: [], severity: 'medium', kind: 'post-exploitation',
       references: ['Azure/Azure-Sentinel Hunting Queries/W3CIISLog/SuspectedMailBoxExportHostonOWA.yaml'],
       description: 'A .pst/.zip/.7z/.rar/.dmp/.cab served from /owa/, /ecp/ or /aspnet_client/: staged data being collected.',
+      // The extensions, not the folders: /owa/ and /ecp/ are in most lines of a busy front end.
       needles: ['.pst', '.zip', '.7z', '.rar', '.dmp', '.cab'],
       needleFields: IN_STEM,
+      condition: {
+        all: [stem('startswith', ['/owa/', '/ecp/', '/aspnet_client/']), stem('endswith', ['.pst', '.zip', '.7z', '.rar', '.dmp', '.cab']), { field: 'sc-status', op: 're', values: ['^[23][0-9][0-9]$'] }],
+      },
+      attack: ['attack.collection', 'attack.t1114'],
     },
-    (req) =>
-      /^\/(owa|ecp|aspnet_client)\//.test(req.path) && /\.(pst|zip|7z|rar|dmp|cab)$/.test(req.path) && isOk(req.status)
-        ? { summary: `${req.method} ${req.stem} answered ${req.status}` }
-        : null,
+    (req) => ({ summary: `${req.method} ${req.stem} answered ${req.status}` }),
   ),
   iisRule(
     {
@@ -704,12 +751,10 @@ export const IIS_RULES: RecordRule[] = [
       id: 'PT-01', title: 'ProxyToken: ECP request with SecurityToken / InboxRules NewObject answered 500', cves: ['CVE-2021-33766'], severity: 'high', kind: 'exploitation',
       references: ['SigmaHQ rules-emerging-threats/2021/Exploits/CVE-2021-33766/web_cve_2021_33766_msexchange_proxytoken.yml (56973b50-…)', 'Neo23x0/signature-base (LOG_EXPL_ProxyToken_Exploitation_Aug21_1)'],
       description: 'ProxyToken lets an unauthenticated client change another mailbox\'s settings (e.g. add a forwarding rule) through ECP.',
-      needles: conditionNeedles(PT01_CONDITION) ?? [],
       condition: PT01_CONDITION,
-      attack: ['attack.initial-access', 'attack.t1190'],
+      attack: T1190,
     },
-    (req, rec) => {
-      if (!pt01(rec)) return null;
+    (req) => {
       const rulePost = req.method === 'POST' && req.target.includes('/ruleseditor/inboxrules.svc/newobject');
       return { summary: `${req.method} ${req.stem} answered 500 (${rulePost ? 'InboxRules NewObject' : 'SecurityToken='})` };
     },

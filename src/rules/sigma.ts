@@ -250,15 +250,28 @@ function toDetection(c: Condition, sel: Array<[string, unknown]>): string {
   return `(${list.map((x) => toDetection(x, sel)).join('any' in c ? ' or ' : ' and ')})`;
 }
 
+/** The condition with its field names as Sigma writes them (null: a keyword search, which Sigma matches as contains). */
+function renameFields(c: Condition, names: Readonly<Record<string, string | null>>): Condition {
+  if ('op' in c) {
+    if (c.field === null || !Object.hasOwn(names, c.field)) return c;
+    const field = names[c.field];
+    return field === null && c.op !== 're' ? { ...c, field, op: 'contains' } : { ...c, field };
+  }
+  if ('not' in c) return { not: renameFields(c.not, names) };
+  return 'any' in c ? { any: c.any.map((x) => renameFields(x, names)) } : { all: c.all.map((x) => renameFields(x, names)) };
+}
+
 const EXPORT_LEVEL: Record<Severity, string> = { critical: 'critical', high: 'high', medium: 'medium', low: 'low', info: 'informational' };
 
 /** A declarative rule as Sigma v2.1 YAML (null for a code matcher or a source without a Sigma logsource). */
 export function toSigma(rule: RecordRule, mapping: SigmaMapping, uuid: string, date: string): string | null {
   if (!rule.condition) return null;
-  const source = mapping.sources.find((s) => s.name === rule.sigma?.logsource) ?? mapping.sources.find((s) => rule.formats.includes(s.format));
+  const name = rule.sigmaExport?.logsource ?? rule.sigma?.logsource;
+  const source = name !== undefined ? mapping.sources.find((s) => s.name === name) : mapping.sources.find((s) => rule.formats.includes(s.format));
   if (!source) return null;
   const sel: Array<[string, unknown]> = [];
-  const cond = toDetection(rule.condition, sel).replace(/^\((.*)\)$/, '$1');
+  const condition = rule.sigmaExport?.fields ? renameFields(rule.condition, rule.sigmaExport.fields) : rule.condition;
+  const cond = toDetection(condition, sel).replace(/^\((.*)\)$/, '$1');
   const tags = [...new Set([...rule.cves.map((c) => `cve.${c.slice(4).toLowerCase()}`), ...(rule.sigma?.tags ?? []).filter((t) => t.startsWith('attack.')), ...(rule.attack ?? [])])];
   const doc = {
     title: rule.title,

@@ -88,6 +88,11 @@ export interface RecordRule extends RuleMeta {
    * Sigma logsource: such a rule exports to Sigma (`exhunt rules export --sigma`). Code matchers have none.
    */
   condition?: Condition;
+  /**
+   * How a rule with a `condition` exports to Sigma: the logsource (a `name` in data/sigma/field-mapping.json) and,
+   * where the condition's field names are not Sigma's, their Sigma names (null = a keyword search over the event).
+   */
+  sigmaExport?: { logsource: string; fields?: Readonly<Record<string, string | null>> };
   /** Where a rule imported from (or exportable to) Sigma came from. */
   sigma?: { id: string; author: string; logsource: string; tags: string[] };
   /** MITRE ATT&CK tags (`attack.t1190`, `attack.initial-access`) for the Sigma export. */

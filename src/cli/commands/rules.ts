@@ -26,7 +26,8 @@ export function registerRules(program: Command): void {
       const set = defaultRuleSet();
       let written = 0;
       const skipped: string[] = [];
-      for (const rule of [...set.recordRules, ...set.evtxRules]) {
+      // The cmdlet rules read text logs and event logs alike: each rule once.
+      for (const rule of new Map([...set.recordRules, ...set.evtxRules].map((r) => [r.id, r])).values()) {
         const yaml = toSigma(rule, mapping, stableUuid(rule.id), date);
         if (yaml === null) {
           skipped.push(rule.id);
@@ -35,6 +36,6 @@ export function registerRules(program: Command): void {
         await writeFile(join(flags.sigma, `exhunt_${rule.id.toLowerCase().replace(/[^a-z0-9]+/g, '_')}.yml`), yaml);
         written++;
       }
-      process.stdout.write(`${written} Sigma rule(s) written to ${flags.sigma}; ${skipped.length} rule(s) are code matchers and do not export (${skipped.join(', ')})\n`);
+      process.stdout.write(`${written} Sigma rule(s) written to ${flags.sigma}; ${skipped.length} rule(s) are code matchers or read sources without a Sigma logsource and do not export (${skipped.join(', ')})\n`);
     });
 }

@@ -1,0 +1,180 @@
+// Shipped rules written as data (conditions over mapped record fields): their needles follow from their conditions,
+// they export to Sigma v2.1 (official JSON Schema), and an exported rule loaded back with `scan --rules` fires on
+// exactly the log lines its shipped rule fires on, through the real parsers.
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import type { LogRecord } from '../src/model.js';
+import { HTTPPROXY_FORMAT } from '../src/parsers/exchange.js';
+import { iisFormat } from '../src/parsers/iis.js';
+import { needleChoices } from '../src/rules/conditions.js';
+import { builtinIocs } from '../src/rules/iocs.js';
+import { defaultRuleSet } from '../src/rules/ruleset.js';
+import { defaultMapping, sigmaRule } from '../src/rules/sigma.js';
+import type { RecordRule } from '../src/rules/types.js';
+import { exhunt } from './support/cli.js';
+import { driveText } from './support/log-driver.js';
+
+const set = defaultRuleSet();
+const shipped = [...new Map([...set.recordRules, ...set.evtxRules].map((r) => [r.id, r])).values()];
+const declarative = shipped.filter((r) => r.condition !== undefined);
+const tmp = mkdtempSync(join(tmpdir(), 'exhunt-declarative-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('shipped declarative rules', () => {
+  it('cover the IIS, HttpProxy and MSExchange Management families', () => {
+    expect(declarative.map((r) => r.id).sort()).toEqual(['PL-01', 'PL-06', 'PL-07', 'PL-09', 'PL-10', 'PL-11', 'PL-24', 'PS-09', 'PT-01', 'PX-13', 'WS-42', 'WS-45']);
+  });
+
+  it('prefilter on needles their condition implies (every literal of one conjunct contains one of them)', () => {
+    for (const r of declarative.filter((x) => !x.formats.every((f) => f === 'evtx') && x.needles.length > 0)) {
+      const choices = needleChoices(r.condition!);
+      const implied = choices.some((c) => c.every((lit) => r.needles.some((n) => lit.toLowerCase().includes(n.toLowerCase()))));
+      expect(implied, `${r.id}: needles ${r.needles.join(' | ')} are not implied by any of ${JSON.stringify(choices)}`).toBe(true);
+    }
+  });
+
+  it('the implication check fails for a needle the condition does not imply', () => {
+    const pl09 = declarative.find((r) => r.id === 'PL-09')!;
+    const choices = needleChoices(pl09.condition!);
+    expect(choices.some((c) => c.every((lit) => lit.toLowerCase().includes('/ews/')))).toBe(false);
+    expect(choices).toContainEqual(['/owa/auth/Current/themes/resources/']);
+  });
+});
+
+// ---- round trip through the real parsers ------------------------------------------------------------------------
+
+const IIS_HEAD = [
+  '#Software: Microsoft Internet Information Services 10.0',
+  '#Version: 1.0',
+  '#Date: 2021-03-03 00:00:00',
+  '#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken',
+];
+const iis = (method: string, stem: string, query: string, status: number, user = '-', port = 443) =>
+  `2021-03-03 01:02:03 10.0.0.5 ${method} ${stem} ${query || '-'} ${port} ${user} 203.0.113.9 python-requests/2.25.1 - ${status} 0 0 15`;
+/** One line per exported IIS rule (published request shapes), plus benign lines none of them may fire on. */
+const IIS_LINES = [
+  iis('POST', '/owa/auth/Current/themes/resources/logon.css', '', 200), // PL-09 (Volexity)
+  iis('POST', '/ecp/DDI/x.js', '', 404), // PL-10
+  iis('POST', '/ecp/y.js', '', 200), // PL-11 (signature-base LOG_APT_HAFNIUM_Exchange_Log_Traces_Mar21_1)
+  iis('POST', '/ecp/DDI/DDIService.svc/SetObject', 'schema=ResetOABVirtualDirectory&msExchEcpCanary=x', 200, 'CONTOSO\\MAIL01$'), // PL-24
+  iis('POST', '/ecp/RulesEditor/InboxRules.svc/NewObject', 'SecurityToken=x', 500), // PT-01 (SigmaHQ 56973b50)
+  iis('GET', '/owa/auth/Current/exported.zip', '', 200), // WS-42
+  iis('GET', '/owa/auth/Current/themes/resources/logon.css', '', 200),
+  iis('POST', '/ecp/DDI/DDIService.svc/GetList', 'schema=VirtualDirectory', 200),
+  iis('POST', '/EWS/Exchange.asmx', '', 200),
+  iis('GET', '/owa/auth/Current/exported.zip', '', 404),
+];
+
+const HP_FIELDS =
+  'DateTime,RequestId,MajorVersion,MinorVersion,BuildVersion,RevisionVersion,ClientRequestId,Protocol,UrlHost,UrlStem,ProtocolAction,AuthenticationType,IsAuthenticated,AuthenticatedUser,Organization,AnchorMailbox,UserAgent,ClientIpAddress,ServerHostName,HttpStatus,BackEndStatus,ErrorCode,Method,ProxyAction,TargetServer,TargetServerVersion,RoutingType,RoutingHint,BackEndCookie';
+const hp = (o: { stem: string; anchor?: string; status?: number; hint?: string; cookie?: string }) =>
+  `2021-03-03T01:02:03.000Z,${crypto.randomUUID()},15,1,2176,2,,Ecp,mail.contoso.com,${o.stem},,,false,,,${o.anchor ?? ''},python-requests/2.25.1,203.0.113.9,MAIL01,${o.status ?? 200},200,,POST,,,,,${o.hint ?? ''},${o.cookie ?? ''}`;
+/** HelseCERT / Test-ProxyLogon shapes, one per exported HttpProxy rule, then benign rows. */
+const HP_LINES = [
+  `#Software: Microsoft Exchange Server`,
+  `#Fields: ${HP_FIELDS}`,
+  hp({ stem: '/ecp/y.js', anchor: 'ServerInfo~a]@MAIL01.contoso.local:444/autodiscover/autodiscover.xml?#', status: 200, hint: 'X-BEResource-Cookie' }), // PL-01 (PL-03)
+  hp({ stem: '/ecp/x.js', cookie: 'Server~MAIL01.contoso.local/ecp/~1941962753', hint: 'X-BEResource-Cookie' }), // PL-06 and PL-07
+  hp({ stem: '/owa/auth/zxc.aspx', status: 200 }), // WS-45
+  hp({ stem: '/owa/auth/logon.aspx', status: 200 }),
+  hp({ stem: '/mapi/emsmdb/', anchor: 'SMTP:user@contoso.com', hint: 'AnchorMailboxHeader', cookie: 'MailboxGuid~x' }),
+];
+
+function exportRules(): { dir: string; files: string[] } {
+  const dir = join(tmp, 'export');
+  const r = exhunt(['rules', 'export', '--sigma', dir]);
+  expect(r.code, r.stderr).toBe(0);
+  return { dir, files: readdirSync(dir).filter((f) => f.endsWith('.yml')).sort() };
+}
+
+/** Rule id → the line numbers it fired on. */
+function fired(rules: readonly RecordRule[], format: Parameters<typeof driveText>[0], text: string, rel: string, key: (r: RecordRule) => string): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (const rule of rules) {
+    const lines = driveText(format, text, rel, [rule], builtinIocs()).findings.map((f) => f.source.line!);
+    if (lines.length) out.set(key(rule), [...new Set(lines)]);
+  }
+  return out;
+}
+
+describe('Sigma export of the declarative rules (rules export --sigma)', () => {
+  const { dir, files } = exportRules();
+  const exported = files.map((f) => ({ file: f, text: readFileSync(join(dir, f), 'utf8') }));
+  const back = exported.map((e) => ({ ...e, rule: sigmaRule(e.text, e.file, defaultMapping()) }));
+  const shippedId = (file: string) => /# exhunt rule (\S+)/.exec(readFileSync(join(dir, file), 'utf8'))![1];
+
+  it('writes every declarative rule, valid against the official Sigma v2.1 schema, with its logsource and tags', () => {
+    const schema = JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures', 'sigma', 'spec', 'sigma-detection-rule-schema.json'), 'utf8'));
+    const validate = new Ajv2020({ strict: false, allErrors: true }).compile(schema);
+    expect(files.map(shippedId).sort()).toEqual(declarative.map((r) => r.id).sort());
+    for (const e of exported) {
+      const doc = parseYaml(e.text);
+      expect(validate(doc), `${e.file}: ${JSON.stringify(validate.errors)}`).toBe(true);
+      const rule = declarative.find((r) => r.id === shippedId(e.file))!;
+      const logsource = rule.formats.includes('iis') ? { category: 'webserver' } : rule.formats.includes('evtx') ? { product: 'windows', service: 'msexchange-management' } : { product: 'exchange', service: 'httpproxy' };
+      expect(doc.logsource, e.file).toEqual(logsource);
+      expect(doc.tags.filter((t: string) => t.startsWith('attack.t')).length, `${e.file}: an attack technique tag`).toBeGreaterThan(0);
+      for (const cve of rule.cves) expect(doc.tags).toContain(`cve.${cve.slice(4).toLowerCase()}`);
+    }
+  });
+
+  it('IIS: each re-imported rule fires on exactly the W3C lines its shipped rule fires on', () => {
+    const text = [...IIS_HEAD, ...IIS_LINES].join('\r\n');
+    const before = fired(declarative.filter((r) => r.formats.includes('iis')), iisFormat, text, 'W3SVC1/u_ex210303.log', (r) => r.id);
+    const after = fired(back.map((b) => b.rule).filter((r) => r.formats.includes('iis')), iisFormat, text, 'W3SVC1/u_ex210303.log', (r) => shippedId(back.find((b) => b.rule === r)!.file));
+    expect(before).toEqual(
+      new Map([
+        ['PL-09', [5]],
+        ['PL-10', [6]],
+        ['PL-11', [7]],
+        ['PL-24', [8]],
+        ['PT-01', [9]],
+        ['WS-42', [10]],
+      ]),
+    );
+    expect(after).toEqual(before);
+  });
+
+  it('HttpProxy (custom logsource product: exchange, service: httpproxy): the same rows fire before and after', () => {
+    const text = HP_LINES.join('\r\n');
+    const rel = 'Ecp/HttpProxy_2021030301-1.LOG';
+    const before = fired(declarative.filter((r) => r.formats.includes('httpproxy')), HTTPPROXY_FORMAT, text, rel, (r) => r.id);
+    const after = fired(back.map((b) => b.rule).filter((r) => r.formats.includes('httpproxy')), HTTPPROXY_FORMAT, text, rel, (r) => shippedId(back.find((b) => b.rule === r)!.file));
+    expect(before).toEqual(
+      new Map([
+        ['PL-01', [3]],
+        ['PL-06', [4]],
+        ['PL-07', [4]],
+        ['WS-45', [5]],
+      ]),
+    );
+    expect(after).toEqual(before);
+  });
+
+  it('MSExchange Management: the cmdlet rules fire on the same events before and after (keywords over the message)', () => {
+    const event = (cmdlet: string, params: string): LogRecord => ({
+      format: 'evtx',
+      path: 'MSExchange Management.evtx',
+      record: 1,
+      time: '2021-08-10T01:02:03.000Z',
+      fields: { Channel: 'MSExchange Management', Provider: 'MSExchange CmdletLogs', EventID: '1', 'Data[0]': cmdlet, 'Data[1]': params, Message: `${cmdlet}\n${params}` },
+    });
+    // hamad-she's ProxyShell extract; SigmaHQ 4fe151c2 (Install-TransportAgent).
+    const events = [
+      event('Remove-MailboxExportRequest', '-Identity "contoso.local/Users/Administrator\\MailboxExport" -Confirm "False"'),
+      event('Install-TransportAgent', '-Name "Security Interop Service" -TransportAgentFactory "Microsoft.Exchange.Security.Interop.SecurityInteropAgentFactory" -AssemblyPath "c:\\windows\\temp\\x.dll"'),
+      event('Get-MailboxExportRequest', ''),
+    ];
+    const ctx = { iocs: builtinIocs() };
+    const fires = (rules: readonly RecordRule[], id: (r: RecordRule) => string) =>
+      events.map((e) => rules.filter((r) => r.formats.includes('evtx') && r.match(e, ctx) !== null).map(id).sort());
+    const before = fires(declarative.filter((r) => r.formats.includes('evtx')), (r) => r.id);
+    const after = fires(back.map((b) => b.rule), (r) => shippedId(back.find((b) => b.rule === r)!.file));
+    expect(before).toEqual([['PS-09'], ['PX-13'], []]);
+    expect(after).toEqual(before);
+  });
+});
