@@ -452,4 +452,5 @@ try {
 $zipHash = (Get-FileHash -LiteralPath $OutputPath -Algorithm SHA256).Hash.ToLowerInvariant()
 [System.IO.File]::AppendAllText($OutputPath + '.custody.log', (Get-CustodyLine $Manifest 'seal' $zipHash (Format-Utc ([DateTime]::UtcNow))), $utf8)
 Write-Host ('{0} files ({1:N1} MB) collected into {2}; {3} not collected (see manifest.json "errors").' -f $Files.Count, ($Bytes / 1MB), $OutputPath, $Errors.Count)
-Write-Host 'Next: exhunt verify <zip>; exhunt scan <zip>'
+Write-Host ('Seal: {0} (SHA-256 of the zip). Record it outside the case (ticket, notes).' -f $zipHash)
+Write-Host 'Next: exhunt verify <zip> --expect <seal>; exhunt scan <zip>'

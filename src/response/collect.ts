@@ -4,7 +4,7 @@
 // is recorded in the manifest instead of stopping the collection.
 import { createHash } from 'node:crypto';
 import { constants, createWriteStream } from 'node:fs';
-import { appendFile, lstat, mkdir, readdir, realpath, stat, utimes, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, realpath, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
@@ -22,7 +22,7 @@ import {
   type ManifestError,
   type ManifestFile,
 } from '../evidence/case.js';
-import { custodyRecord, manifestCsv, sha256File, sha256Hex } from './custody.js';
+import { custodyRecord, folderSealDigest, incompletePath, manifestCsv, sealPath, sha256File, sha256Hex } from './custody.js';
 import { peFileVersion } from '../parsers/pe.js';
 import { walkFiles, type WalkOptions } from '../evidence/walk.js';
 
@@ -45,6 +45,10 @@ export interface CollectOptions {
   maxBytes: number | null;
   commandLine: string;
   onProgress?: (p: Progress) => void;
+  /** Start again over a case an interrupted or failed collect left incomplete (only that case is removed). */
+  replace?: boolean;
+  /** Stops the collection (Ctrl-C): the case is left marked incomplete. */
+  signal?: AbortSignal;
 }
 
 export interface Progress {
@@ -57,6 +61,24 @@ export interface CollectResult {
   manifest: CaseManifest;
   out: string;
   bytes: number;
+  /** The seal digest (folderSealDigest, or the zip's SHA-256): to be kept outside the case for `verify --expect`. */
+  seal: string;
+}
+
+/** The collection stopped (a write to the case failed, or it was interrupted); the case is marked incomplete. */
+export class CollectIncompleteError extends Error {
+  override name = 'CollectIncompleteError';
+  constructor(
+    message: string,
+    readonly interrupted: boolean,
+  ) {
+    super(message);
+  }
+}
+
+/** A write to the case failed (disk full, I/O error): unlike a source that cannot be read, it ends the collection. */
+class CaseWriteError extends Error {
+  override name = 'CaseWriteError';
 }
 
 /** What to collect: a file or folder below the system drive root or the Exchange install folder. */
@@ -187,7 +209,7 @@ interface Found extends Located {
 }
 
 /** Walks a folder without following links; unreadable folders and links are reported, not fatal. */
-async function walkTree(base: Located, target: Target, out: Found[], errors: ManifestError[]): Promise<void> {
+async function walkTree(base: Located, target: Target, out: Found[], errors: ManifestError[], signal?: AbortSignal): Promise<void> {
   const root = join(base.vol.root, ...base.parts);
   const original = (parts: readonly string[]) => windowsPath(base.vol.drive, [...base.parts, ...parts]);
   const problem: WalkOptions['problem'] = (parts, kind, err) =>
@@ -195,11 +217,12 @@ async function walkTree(base: Located, target: Target, out: Found[], errors: Man
   const special: WalkOptions['special'] = (parts, kind) => errors.push({ original: original(parts), error: `${kind}: not a regular file, not collected` });
   const enter = (name: string, depth: number) => depth > 0 || !target.top || target.top.test(name);
   for await (const f of walkFiles(root, { enter, problem, special })) {
+    signal?.throwIfAborted();
     if ((f.depth > 0 || !target.top) && (!target.filter || target.filter.test(f.name))) out.push({ vol: base.vol, parts: [...base.parts, ...f.parts], abs: f.abs, path: f.path });
   }
 }
 
-async function findFiles(volumes: Volume[], exchange: Located | null, errors: ManifestError[]): Promise<Found[]> {
+async function findFiles(volumes: Volume[], exchange: Located | null, errors: ManifestError[], signal?: AbortSignal): Promise<Found[]> {
   const system = await locateSystem(volumes);
   const found: Found[] = [];
   for (const t of TARGETS) {
@@ -211,8 +234,7 @@ async function findFiles(volumes: Volume[], exchange: Located | null, errors: Ma
     if (t.kind === 'file') {
       const abs = join(at.vol.root, ...at.parts);
       found.push({ ...at, abs, path: abs });
-    }
-    else await walkTree(at, t, found, errors);
+    } else await walkTree(at, t, found, errors, signal);
   }
   const seen = new Set<string>();
   const key = (f: Found) => (typeof f.path === 'string' ? f.path : `bytes:${f.path.toString('hex')}`);
@@ -232,11 +254,12 @@ interface Sink {
   add(casePath: string, data: Readable, mtime: Date, atime: Date): Promise<void>;
   addBuffer(casePath: string, data: Buffer): Promise<void>;
   finish(): Promise<void>;
+  /** Stops writing after a failure (the case stays incomplete). */
+  abort(): void;
 }
 
 async function dirSink(out: string): Promise<Sink> {
   await mkdir(out, { recursive: true });
-  if ((await readdir(out)).length > 0) throw new Error(`case folder ${out} is not empty`);
   const dest = (casePath: string): string => join(out, ...casePath.split('/'));
   return {
     async add(casePath, data, mtime, atime) {
@@ -249,6 +272,7 @@ async function dirSink(out: string): Promise<Sink> {
       await writeFile(dest(casePath), data, { flag: 'wx' });
     },
     finish: async () => undefined,
+    abort: () => undefined, // a failed pipeline has already closed its file
   };
 }
 
@@ -257,7 +281,11 @@ async function zipSink(out: string): Promise<Sink> {
   const zip = new yazl.ZipFile();
   const file = createWriteStream(out, { flags: 'wx' });
   const written = pipeline(zip.outputStream, file);
-  const failed = new Promise<never>((_, reject) => zip.on('error', reject));
+  // A write error (disk full) must end the entry being added, not surface later as an unhandled rejection.
+  const failed = new Promise<never>((_, reject) => {
+    zip.on('error', reject);
+    written.catch(reject);
+  });
   failed.catch(() => undefined);
   return {
     async add(casePath, data, mtime) {
@@ -275,11 +303,12 @@ async function zipSink(out: string): Promise<Sink> {
       zip.end();
       await Promise.race([written, failed]);
     },
+    abort: () => file.destroy(), // the pipeline then closes the zip stream; no central directory is written
   };
 }
 
 /** Copies one file into the sink while hashing it; a read error mid-way keeps what was read and says so. */
-async function copyOne(f: Found, sink: Sink): Promise<ManifestFile> {
+async function copyOne(f: Found, sink: Sink, signal?: AbortSignal): Promise<ManifestFile> {
   const original = windowsPath(f.vol.drive, f.parts);
   const fh = await openSource(f.path);
   const st = await fh.stat(); // fstat: does not touch atime
@@ -289,16 +318,20 @@ async function copyOne(f: Found, sink: Sink): Promise<ManifestFile> {
   async function* read(): AsyncGenerator<Buffer> {
     try {
       for await (const chunk of fh.createReadStream({ highWaterMark: 1024 * 1024, autoClose: true })) {
+        signal?.throwIfAborted();
         hash.update(chunk as Buffer);
         size += (chunk as Buffer).length;
         yield chunk as Buffer;
       }
     } catch (err) {
+      if (signal?.aborted) throw err;
       errors.push(`read failed after ${size} bytes: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; copy is partial`);
     }
   }
   try {
-    await sink.add(casePathFor(f.vol.drive, f.parts), Readable.from(read()), st.mtime, st.atime);
+    await sink.add(casePathFor(f.vol.drive, f.parts), Readable.from(read()), st.mtime, st.atime).catch((err: Error) => {
+      throw signal?.aborted ? err : new CaseWriteError(err.message);
+    });
   } finally {
     await fh.close().catch(() => undefined);
   }
@@ -343,6 +376,35 @@ async function isInside(child: string, parent: string): Promise<boolean> {
   return c === p || c.startsWith(p.endsWith(sep) ? p : p + sep);
 }
 
+/** Case files `collect` writes inside a case folder: all that `--replace` may remove there. */
+const CASE_ENTRIES = new Set([FILES_DIR, MANIFEST_JSON, MANIFEST_CSV, CUSTODY_LOG]);
+
+/**
+ * The case must be new (a missing or empty folder, a zip that does not exist). With `replace`, a case left
+ * incomplete (its marker beside it) is removed first; a finished case is never replaced.
+ */
+async function prepareOutput(out: string, replace: boolean): Promise<void> {
+  if (dirname(out) === out) throw new Error(`the case cannot be a file-system root (${out}): give a new folder or .zip name`);
+  const st = await lstat(out).catch(() => null);
+  const occupied = isZipPath(out) ? st !== null : st !== null && (!st.isDirectory() || (await readdir(out)).length > 0);
+  const sealed = (await lstat(sealPath(out)).catch(() => null)) !== null;
+  if (!occupied && !sealed) return;
+  const incomplete = (await lstat(incompletePath(out)).catch(() => null)) !== null;
+  if (!incomplete) throw new Error(isZipPath(out) || !occupied ? `${occupied ? out : sealPath(out)} exists: choose a new case name` : `case folder ${out} is not empty`);
+  if (!replace) throw new Error(`${out} is an incomplete case (${incompletePath(out)}): collect again with --replace`);
+  if (isZipPath(out)) await rm(out, { force: true });
+  else if (st?.isDirectory()) {
+    const names = await readdir(out);
+    const foreign = names.find((n) => !CASE_ENTRIES.has(n));
+    if (foreign !== undefined) throw new Error(`${out} holds ${foreign}, which collect does not write: not replaced`);
+    for (const n of names) await rm(join(out, n), { recursive: true, force: true });
+  }
+  await rm(sealPath(out), { force: true });
+}
+
+const markerText = (o: CollectOptions, started: string, state: string): string =>
+  `${JSON.stringify({ state, started, updated: new Date().toISOString(), command_line: o.commandLine, pid: process.pid })}\n`;
+
 export async function collect(o: CollectOptions): Promise<CollectResult> {
   if (o.volumes.length === 0) throw new Error('no source given');
   for (const v of o.volumes) {
@@ -350,16 +412,46 @@ export async function collect(o: CollectOptions): Promise<CollectResult> {
     if (!st?.isDirectory() && !/^[A-Za-z]:[\\/]?$/.test(v.root)) throw new Error(`source ${v.root} is not a folder`);
     if (await isInside(o.out, v.root)) throw new Error(`the case must not be written inside the source (${v.root})`);
   }
+  const out = resolve(o.out);
+  await prepareOutput(out, o.replace === true);
   const started = new Date().toISOString();
+  const marker = incompletePath(out);
+  // Written before anything else and removed only once the case is sealed: whatever stops the collection, the
+  // case stays marked incomplete (verify refuses it, a re-run needs --replace).
+  await mkdir(dirname(out), { recursive: true });
+  await writeFile(marker, markerText(o, started, 'collecting')).catch((err: Error) => {
+    throw new CollectIncompleteError(`cannot write the case: ${err.message}`, false);
+  });
+  const files: ManifestFile[] = [];
+  let sink: Sink | null = null;
+  try {
+    const result = await collectInto(o, out, started, files, (s) => {
+      sink = s;
+    });
+    await unlink(marker);
+    return result;
+  } catch (err) {
+    (sink as Sink | null)?.abort();
+    const interrupted = o.signal?.aborted === true;
+    const why = interrupted ? `interrupted by ${String(o.signal?.reason)}` : `failed: ${(err as Error).message}`;
+    await writeFile(marker, markerText(o, started, `${why} after ${files.length} files`)).catch(() => undefined);
+    throw new CollectIncompleteError(
+      `${interrupted ? why : `cannot write the case: ${(err as Error).message}`}; ${out} is incomplete (marked by ${marker}): collect again with --replace`,
+      interrupted,
+    );
+  }
+}
+
+async function collectInto(o: CollectOptions, out: string, started: string, files: ManifestFile[], opened: (s: Sink) => void): Promise<CollectResult> {
   const errors: ManifestError[] = [];
   const exchange = await locateExchange(o.volumes, o.exchangePath);
   if (!exchange) errors.push({ original: o.exchangePath ?? 'Program Files\\Microsoft\\Exchange Server\\V15', error: 'Exchange install folder not found: Exchange logs and web folders not collected' });
-  const found = await findFiles(o.volumes, exchange, errors);
-  const out = resolve(o.out);
+  const found = await findFiles(o.volumes, exchange, errors, o.signal);
   const sink = isZipPath(out) ? await zipSink(out) : await dirSink(out);
-  const files: ManifestFile[] = [];
+  opened(sink);
   let bytes = 0;
   for (const f of found) {
+    o.signal?.throwIfAborted();
     const original = windowsPath(f.vol.drive, f.parts);
     o.onProgress?.({ files: files.length, bytes, current: original });
     try {
@@ -372,10 +464,11 @@ export async function collect(o: CollectOptions): Promise<CollectResult> {
         errors.push({ original, error: `size cap of ${o.maxBytes} bytes reached: not collected` });
         continue;
       }
-      const m = await copyOne(f, sink);
+      const m = await copyOne(f, sink, o.signal);
       files.push(m);
       bytes += m.size;
     } catch (err) {
+      if (err instanceof CaseWriteError || o.signal?.aborted) throw err;
       errors.push({ original, error: `not collected: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
     }
   }
@@ -403,11 +496,15 @@ export async function collect(o: CollectOptions): Promise<CollectResult> {
     errors,
   };
   const json = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
+  const custody = Buffer.from(custodyRecord('collect', manifest, sha256Hex(json), out, manifest.collector.finished));
   await sink.addBuffer(MANIFEST_JSON, json);
   await sink.addBuffer(MANIFEST_CSV, Buffer.from(manifestCsv(manifest)));
-  await sink.addBuffer(CUSTODY_LOG, Buffer.from(custodyRecord('collect', manifest, sha256Hex(json), out, manifest.collector.finished)));
+  await sink.addBuffer(CUSTODY_LOG, custody);
   await sink.finish();
-  // A zip cannot hold its own hash: a sidecar log next to it seals the finished archive.
-  if (isZipPath(out)) await appendFile(`${out}.custody.log`, custodyRecord('seal', manifest, await sha256File(out), out, new Date().toISOString()));
-  return { manifest, out, bytes };
+  // The seal sits beside the case (a zip cannot hold its own hash): one record of the seal digest.
+  const zip = isZipPath(out);
+  const seal = zip ? await sha256File(out) : folderSealDigest(json, custody);
+  const covers = zip ? 'SHA-256 of the case zip' : 'SHA-256 of manifest.json followed by custody.log';
+  await writeFile(sealPath(out), custodyRecord('seal', manifest, seal, out, new Date().toISOString(), covers), { flag: 'wx' });
+  return { manifest, out, bytes, seal };
 }

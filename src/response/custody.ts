@@ -1,7 +1,51 @@
 // Chain-of-custody records and the CSV view of a manifest.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { resolve } from 'node:path';
 import type { CaseManifest } from '../evidence/case.js';
+
+/** Beside every case (folder or zip): its seal, one `seal` record (`mail01.custody.log`, `mail01.zip.custody.log`). */
+export const sealPath = (casePath: string): string => `${resolve(casePath)}.custody.log`;
+
+/** Beside a case while `collect` writes it; removed only once the case is complete and sealed. */
+export const incompletePath = (casePath: string): string => `${resolve(casePath)}.incomplete`;
+
+/**
+ * The seal digest of a folder case: SHA-256 of manifest.json followed by custody.log, i.e.
+ * `cat manifest.json custody.log | sha256sum`. manifest.json pins every file, custody.log's collect record pins
+ * manifest.json. A zip case's seal digest is the SHA-256 of the zip file (`sha256sum mail01.zip`).
+ */
+export function folderSealDigest(manifest: Buffer, custody: Buffer): string {
+  return createHash('sha256').update(manifest).update(custody).digest('hex');
+}
+
+export interface CustodyEntry {
+  /** 1-based line number. */
+  line: number;
+  action: string;
+  sha256: string;
+}
+
+/** Reads a custody log strictly: every line one JSON record with an action and a SHA-256; throws naming the line. */
+export function parseCustodyLog(text: string, name: string): CustodyEntry[] {
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  return lines.map((raw, i) => {
+    const bad = (why: string): never => {
+      throw new Error(`${name} line ${i + 1} is broken: ${why}`);
+    };
+    let rec: unknown;
+    try {
+      rec = JSON.parse(raw.replace(/\r$/, ''));
+    } catch {
+      return bad('not a JSON record');
+    }
+    const { action, sha256 } = (typeof rec === 'object' && rec !== null ? rec : {}) as Record<string, unknown>;
+    if (typeof action !== 'string') return bad('no action');
+    if (typeof sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(sha256)) return bad('no SHA-256');
+    return { line: i + 1, action, sha256 };
+  });
+}
 
 export function sha256Hex(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex');
@@ -32,11 +76,13 @@ export function custodyRecord(
   sha256: string,
   casePath: string,
   time: string,
+  covers?: string,
 ): string {
   const c = manifest.collector;
   return `${JSON.stringify({
     time,
     action,
+    covers,
     user: c.user,
     host: c.host,
     tool: c.tool,
@@ -45,7 +91,7 @@ export function custodyRecord(
     server: manifest.server.host,
     sources: c.sources,
     case: casePath,
-    // collect: hash of manifest.json (which pins every file hash); seal: hash of the finished case zip.
+    // collect: hash of manifest.json (which pins every file hash); seal: the seal digest (folderSealDigest or zip).
     sha256,
     files: manifest.files.length,
     bytes: manifest.files.reduce((n, f) => n + f.size, 0),

@@ -1,14 +1,16 @@
+import { constants } from 'node:os';
 import { safeText } from '../../report/terminal.js';
 import type { Command } from 'commander';
 import { examples } from '../help.js';
-import { UsageError } from '../errors.js';
-import { collect, type Progress, type Volume } from '../../response/collect.js';
+import { ERROR_PREFIX, EXIT, UsageError } from '../errors.js';
+import { collect, CollectIncompleteError, type CollectResult, type Progress, type Volume } from '../../response/collect.js';
 
 interface CollectCliOptions {
   case: string;
   exchangePath?: string;
   host?: string;
   maxBytes?: string;
+  replace?: boolean;
 }
 
 /** `20G`, `500M`, `4096` → bytes. */
@@ -58,29 +60,47 @@ export function registerCollect(program: Command): void {
     .option('--exchange-path <PATH>', 'Exchange install folder if not Program Files\\Microsoft\\Exchange Server\\V15 (e.g. E:\\Exchange\\)')
     .option('--host <NAME>', "the server's name (recorded in the manifest; known automatically only when live)")
     .option('--max-bytes <SIZE>', 'stop copying once this much is collected (e.g. 20G); the rest is listed as not collected')
+    .option('--replace', 'collect again into a case an interrupted or failed collect left incomplete (a finished case is never replaced)')
     .action(async (sources: string[], opts: CollectCliOptions) => {
       const volumes = parseVolumes(sources, process.platform);
       const live = process.platform === 'win32' && volumes.every((v) => /^[A-Z]:\\$/.test(v.root));
       const tty = process.stderr.isTTY === true;
-      const res = await collect({
-        volumes,
-        out: opts.case,
-        exchangePath: opts.exchangePath,
-        host: opts.host ?? null,
-        live,
-        maxBytes: opts.maxBytes ? parseSize(opts.maxBytes) : null,
-        commandLine: process.argv.map((a) => JSON.stringify(a)).join(' '),
-        onProgress: tty ? progressLine : undefined,
-      }).catch((err: Error) => {
-        throw new UsageError(err.message);
-      });
+      // Ctrl-C / SIGTERM stop the copy between two chunks; the case stays marked incomplete. A second one kills.
+      const stop = new AbortController();
+      const onSignal = (sig: NodeJS.Signals): void => stop.abort(sig);
+      process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
+      let res: CollectResult;
+      try {
+        res = await collect({
+          volumes,
+          out: opts.case,
+          exchangePath: opts.exchangePath,
+          host: opts.host ?? null,
+          live,
+          maxBytes: opts.maxBytes ? parseSize(opts.maxBytes) : null,
+          commandLine: process.argv.map((a) => JSON.stringify(a)).join(' '),
+          onProgress: tty ? progressLine : undefined,
+          replace: opts.replace === true,
+          signal: stop.signal,
+        });
+      } catch (err) {
+        if (!(err instanceof CollectIncompleteError)) throw new UsageError((err as Error).message);
+        if (tty) process.stderr.write('\r\x1b[K');
+        process.stderr.write(`${ERROR_PREFIX} collect ${err.message}\n`);
+        process.exitCode = err.interrupted ? 128 + (constants.signals[stop.signal.reason as NodeJS.Signals] ?? constants.signals.SIGINT) : EXIT.INCOMPLETE;
+        return;
+      } finally {
+        process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+      }
       if (tty) process.stderr.write('\r\x1b[K');
       const m = res.manifest;
       const partial = m.files.filter((f) => f.errors.length > 0).length;
       process.stdout.write(
         `${m.files.length} files (${res.bytes} bytes) collected into ${res.out}\n` +
           `Exchange: ${m.server.exchange_path ?? 'not found'}; ExSetup.exe ${m.server.exsetup_version ?? 'version unknown'}\n` +
-          `${m.errors.length} not collected, ${partial} partial: see manifest.json "errors"\n`,
+          `${m.errors.length} not collected, ${partial} partial: see manifest.json "errors"\n` +
+          `Seal: ${res.seal}\n` +
+          'Record the seal outside the case (ticket, case notes): `exhunt verify CASE --expect SEAL` then proves the case is unchanged.\n',
       );
     });
 }
