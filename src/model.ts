@@ -101,6 +101,8 @@ export interface Coverage {
   records: number;
   first: string | null;
   last: string | null;
+  /** Files of this row stopped before their end by the per-file time limit (skipped says where each stopped). */
+  partial?: string[];
 }
 
 /** Something the scan could not read or chose not to parse, said plainly. */

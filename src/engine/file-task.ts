@@ -4,6 +4,7 @@ import { readHead, type EvidenceFile } from '../evidence/file.js';
 import { unreadableHint } from '../evidence/local.js';
 import type { Prepared } from './registry.js';
 import type { ByteRange } from './ranges.js';
+import { startBudget } from './budget.js';
 import { emptyResult, type FileScanResult, type ScanOptions } from './types.js';
 
 export interface FileTaskResult extends FileScanResult {
@@ -23,7 +24,7 @@ function describe(err: unknown): string {
  * `range`: scan only the lines that start in it (engine/ranges.ts). Scanners that cannot read a range read the
  * whole file with the first range; classification problems are reported by the first range only.
  */
-export async function scanFile(file: EvidenceFile, options: ScanOptions, prepared: Prepared, range?: ByteRange): Promise<FileTaskResult> {
+export async function scanFile(file: EvidenceFile, options: ScanOptions, prepared: Prepared, range?: ByteRange, clock?: () => number): Promise<FileTaskResult> {
   const later = range !== undefined && range.index > 0;
   const out: FileTaskResult = { ...emptyResult(), formats: [] };
   const skip = (reason: string, extra: Partial<Skipped> = {}) => out.skipped.push({ path: file.rel, reason, ...extra });
@@ -51,7 +52,9 @@ export async function scanFile(file: EvidenceFile, options: ScanOptions, prepare
     if (later && !scanner.ranges) continue;
     out.formats.push(claim);
     try {
-      const r = await scanner.scan(file, claim, options, prepared.rules, scanner.ranges ? range : undefined);
+      // Each reading pass gets the whole per-file time limit (a split file: each range).
+      const budget = startBudget(options.fileSeconds, clock);
+      const r = await scanner.scan(file, claim, options, prepared.rules, scanner.ranges ? range : undefined, budget);
       out.findings.push(...r.findings);
       out.coverage.push(...r.coverage);
       out.skipped.push(...r.skipped);

@@ -83,6 +83,7 @@ function joinCoverage(rows: Coverage[], c: Coverage): void {
     return;
   }
   m.records += c.records;
+  if (c.partial) m.partial = [...new Set([...(m.partial ?? []), ...c.partial])];
   if (c.first !== null && (m.first === null || c.first < m.first)) m.first = c.first;
   if (c.last !== null && (m.last === null || c.last > m.last)) m.last = c.last;
 }

@@ -19,6 +19,7 @@ import { collectionFacts, mapCollection } from '../evidence/layout.js';
 import { hostLabels } from './hosts.js';
 import { skipByDate } from '../evidence/dates.js';
 import { exposureWindows } from './exposure-windows.js';
+import { DEFAULT_FILE_SECONDS } from './budget.js';
 
 export const DEFAULT_SINCE = '2020-12-01T00:00:00.000Z';
 
@@ -57,6 +58,7 @@ export function scanOptions(partial: Partial<ScanOptions> = {}): ScanOptions {
     iocFiles: partial.iocFiles ?? [],
     yaraRules: partial.yaraRules ?? null,
     ruleFiles: partial.ruleFiles ?? [],
+    fileSeconds: partial.fileSeconds ?? DEFAULT_FILE_SECONDS,
   };
 }
 
@@ -233,6 +235,7 @@ function mergeCoverage(rows: Coverage[]): Coverage[] {
     }
     m.files += r.files;
     m.records += r.records;
+    if (r.partial) m.partial = [...(m.partial ?? []), ...r.partial];
     if (r.first !== null && (m.first === null || r.first < m.first)) m.first = r.first;
     if (r.last !== null && (m.last === null || r.last > m.last)) m.last = r.last;
   }

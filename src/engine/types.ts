@@ -2,6 +2,7 @@ import type { Coverage, Fact, RawFinding, Skipped } from '../model.js';
 import type { EvidenceFile } from '../evidence/file.js';
 import type { ByteRange, RangeInfo } from './ranges.js';
 import type { RuleSet } from '../rules/ruleset.js';
+import type { Budget } from './budget.js';
 
 // Moved to the model (rules make findings and must not import the engine); re-exported for code written before.
 export type { RawFinding } from '../model.js';
@@ -29,6 +30,8 @@ export interface ScanOptions {
   yaraRules: string | null;
   /** Sigma rule files or folders given with --rules (read through data/sigma/field-mapping.json). */
   ruleFiles?: string[];
+  /** Per-file wall-clock limit in seconds (engine/budget.ts; default DEFAULT_FILE_SECONDS, 0 = none). */
+  fileSeconds?: number;
 }
 
 /**
@@ -44,7 +47,7 @@ export interface Scanner {
    */
   classify(file: EvidenceFile, head: Buffer): string | null | { skip: string };
   /** `rules`: the scan's rule set (built once per scan, and once in each worker, from the same options). */
-  scan(file: EvidenceFile, format: string, options: ScanOptions, rules: RuleSet, range?: ByteRange): Promise<FileScanResult>;
+  scan(file: EvidenceFile, format: string, options: ScanOptions, rules: RuleSet, range?: ByteRange, budget?: Budget): Promise<FileScanResult>;
   /** True when `scan` can read one byte range of a file (engine/ranges.ts); others read the whole file once. */
   ranges?: boolean;
 }

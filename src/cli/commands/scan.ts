@@ -4,6 +4,7 @@ import { basename, dirname, join, resolve, sep } from 'node:path';
 import type { Command } from 'commander';
 import { SEVERITY_RANK, type ScanReport } from '../../model.js';
 import { DEFAULT_SINCE, scan, type Progress } from '../../engine/scan.js';
+import { DEFAULT_FILE_SECONDS } from '../../engine/budget.js';
 import { isoTime } from '../../parsers/csv.js';
 import { findingsCsv, writeCsv } from '../../report/csv.js';
 import { renderJson } from '../../report/json.js';
@@ -41,6 +42,7 @@ interface ScanFlags {
   yara?: string;
   local?: boolean;
   rules: string[];
+  fileTimeLimit?: string;
 }
 
 /** A calendar date (or ISO date-time) that really exists: 2021-13-45 and 2021-02-30 are refused, not rolled over. */
@@ -190,6 +192,7 @@ export function registerScan(program: Command): void {
     .option('--ioc <FILE>', 'extra IOC file (CSV or STIX 2.1 bundle); repeatable', collect, [])
     .option('--yara <RULES>', 'also run these YARA rules over swept files')
     .option('--rules <PATH>', 'also run Sigma rules (a .yml file or a folder of them) for IIS and MSExchange Management logs; repeatable', collect, [])
+    .option('--file-time-limit <SECONDS>', `stop reading one file (or one range of a huge log) after this long: it is listed as skipped with where it stopped, and the scan goes on; 0 = no limit (default: ${DEFAULT_FILE_SECONDS})`)
     .option('--no-color', 'no colour in the terminal summary')
     .option('-q, --quiet', 'no terminal summary')
     .addHelpText(
@@ -222,6 +225,8 @@ Evidence is only read, never written; an output inside an input PATH is refused.
       if (missing.length) throw new UsageError(`no such file or folder: ${missing.join(', ')}`);
       const jobs = flags.jobs === undefined ? undefined : Number(flags.jobs);
       if (jobs !== undefined && (!Number.isInteger(jobs) || jobs < 1)) throw new UsageError(`--jobs: not a positive whole number: ${flags.jobs}`);
+      const fileSeconds = flags.fileTimeLimit === undefined ? DEFAULT_FILE_SECONDS : Number(flags.fileTimeLimit);
+      if (!Number.isFinite(fileSeconds) || fileSeconds < 0) throw new UsageError(`--file-time-limit: not a number of seconds: ${flags.fileTimeLimit}`);
       for (const f of [...flags.ioc, ...(flags.yara ? [flags.yara] : [])]) if (!existsSync(f)) throw new UsageError(`no such file: ${f}`);
       refuseOutputsInEvidence(flags, paths);
       await checkIocAndYara(flags);
@@ -229,7 +234,7 @@ Evidence is only read, never written; an output inside an input PATH is refused.
       const report = await scan({
         paths,
         jobs,
-        options: { since, sinceExplicit: cmd.getOptionValueSource('since') === 'cli', iocFiles: flags.ioc, yaraRules: flags.yara ?? null, ruleFiles: flags.rules },
+        options: { since, sinceExplicit: cmd.getOptionValueSource('since') === 'cli', iocFiles: flags.ioc, yaraRules: flags.yara ?? null, ruleFiles: flags.rules, fileSeconds },
         until,
         // Name dates only for a window the user asked for (see evidence/dates.ts).
         byName: cmd.getOptionValueSource('since') === 'cli' || until !== undefined,

@@ -17,6 +17,7 @@ import { detectEventLog, readEventLog, type EventLogFormat, type EvtxEvent, type
 import { applyRules } from '../../rules/finding.js';
 import type { RuleSet } from '../../rules/ruleset.js';
 import { emptyResult, type FileScanResult, type Scanner } from '../types.js';
+import { budgetReason, type Budget } from '../budget.js';
 
 export function toLogRecord(e: EvtxEvent, path: string): LogRecord {
   const fields: Record<string, string> = {};
@@ -55,18 +56,31 @@ class ChannelCoverage {
   }
 }
 
-async function scanEventLog(file: EvidenceFile, format: EventLogFormat, rules: RuleSet): Promise<FileScanResult> {
+async function scanEventLog(file: EvidenceFile, format: EventLogFormat, rules: RuleSet, budget?: Budget): Promise<FileScanResult> {
   const result = emptyResult();
   const problems: EvtxProblem[] = [];
   const coverage = new ChannelCoverage();
+  let records = 0;
+  let stopped: string | null = null;
   for await (const batch of readEventLog(file, format, problems)) {
     for (const e of batch) {
       coverage.add(e);
       applyRules(rules.evtxRules, toLogRecord(e, file.rel), result.findings, rules.context);
     }
+    records += batch.length;
+    // Between batches (an EVTX chunk, 64 KiB): stop there, say where.
+    if (budget?.exceeded()) {
+      const last = batch.at(-1);
+      stopped = budgetReason(budget, `${records} records${last ? ` (to record ${last.record ?? last.line})` : ''}`);
+      break;
+    }
   }
   result.coverage = coverage.list();
   result.skipped = problems.map((p) => ({ path: file.rel, reason: p.reason, offset: p.offset }));
+  if (stopped !== null) {
+    for (const c of result.coverage) c.partial = [file.rel];
+    result.skipped.push({ path: file.rel, reason: stopped });
+  }
   result.bytes = file.size;
   return result;
 }
@@ -76,8 +90,8 @@ export const evtxScanner: Scanner = {
   classify(_file, head) {
     return detectEventLog(head);
   },
-  async scan(file, format, _options, rules) {
+  async scan(file, format, _options, rules, _range, budget) {
     if (format !== 'evtx' && format !== 'evtx-xml' && format !== 'evtx-json') throw new Error(`unknown event log format ${format}`);
-    return scanEventLog(file, format, rules);
+    return scanEventLog(file, format, rules, budget);
   },
 };

@@ -10,6 +10,7 @@ import { collectLines, planMultiFinder, type MultiFinder } from '../../search/mu
 import { byteHistogram, compileNeedles, countNewlines, type NeedleSet } from '../../search/needles.js';
 import { emptyResult, type FileScanResult, type Scanner } from '../types.js';
 import { LineDispatcher, type FieldMasks } from '../../search/dispatch.js';
+import { budgetReason, type Budget } from '../budget.js';
 import { headText, looksBinary, sniffEncoding, utf8Lines } from '../../parsers/text-encoding.js';
 
 const NL = 10;
@@ -86,16 +87,16 @@ export function textLogScanner(formats: readonly TextLogFormat[], rules: readonl
       return skip === null ? null : { skip };
     },
     ranges: true,
-    async scan(file, format, _options, _rules, range) {
+    async scan(file, format, _options, _rules, range, budget) {
       const f = byId.get(format);
       if (!f) throw new Error(`unknown text log format ${format}`);
-      if (range === undefined || file.kind !== 'fs') return new TextLogScan(file, compiledFor(f)).run();
+      if (range === undefined || file.kind !== 'fs') return new TextLogScan(file, compiledFor(f), undefined, budget).run();
       const head = await readHead(file, HEAD_BYTES);
       // Byte ranges are cut at LF bytes, which UTF-16 text does not have alone: its first range reads it all.
-      if (sniffEncoding(head) !== 'utf8') return range.index === 0 ? new TextLogScan(file, compiledFor(f)).run() : emptyResult();
+      if (sniffEncoding(head) !== 'utf8') return range.index === 0 ? new TextLogScan(file, compiledFor(f), undefined, budget).run() : emptyResult();
       // A later range assumes the head's #Fields unless told the one really in force (engine/ranges.ts).
       const fields = range.index === 0 ? null : range.fields ?? headFields(head);
-      return new TextLogScan(file, compiledFor(f), { range, fields }).run();
+      return new TextLogScan(file, compiledFor(f), { range, fields }, budget).run();
     },
   };
 }
@@ -133,6 +134,9 @@ class TextLogScan {
   /** The rules that still want the current line (reused: no allocation per line). */
   private readonly matching: RecordRule[] = [];
 
+  /** Why the scan stopped early (the per-file time limit), or null. */
+  private stopped: string | null = null;
+  private linesAtStop = 0;
   /** The last #Fields directive seen (for a range's report). */
   private lastFields: string | null = null;
   /** Where the rules' needles must be, for the current field layout (null: anywhere). */
@@ -143,6 +147,7 @@ class TextLogScan {
     private readonly c: CompiledFormat,
     /** One range of the file, and the #Fields line to start from (null: none, as at the file's start). */
     private readonly part?: { range: ByteRange; fields: string | null },
+    private readonly budget?: Budget,
   ) {
     this.parser = c.format.createParser(file.rel);
     if (part && part.range.index > 0) {
@@ -200,6 +205,27 @@ class TextLogScan {
         this.noteBad(this.lineNo + 1, OVERSIZED);
         oversized = true;
       } else if (rest.length) carry = Buffer.from(rest);
+      if (this.budget?.exceeded()) {
+        // Stopped between chunks: the lines read so far count; a partial last line is dropped, not parsed.
+        this.stopped = budgetReason(this.budget, p
+            ? `${this.lineNo} lines (${this.result.bytes} of ${p.range.end - p.range.start} bytes) of range ${p.range.index + 1}/${p.range.count}`
+            : `the first ${this.lineNo} lines (${this.result.bytes} of ${this.file.size} bytes)`);
+        this.linesAtStop = this.lineNo;
+        if (!p) {
+          carry = null;
+          break;
+        }
+        // A range goes on counting line feeds only (cheap), so the ranges after it keep exact line numbers.
+        let pending = carry !== null && carry.length > 0;
+        carry = null;
+        this.tail = null; // the read buffer is reused below
+        for await (const rest of chunks) {
+          this.lineNo += countNewlines(rest, 0, rest.length);
+          pending = rest[rest.length - 1] !== NL;
+        }
+        if (pending) this.lineNo++;
+        break;
+      }
     }
     // A last line without a line feed (a log cut off mid-write) is still read.
     if (carry !== null && carry.length) this.region(carry, true);
@@ -360,7 +386,7 @@ class TextLogScan {
   private finish(): FileScanResult {
     const last = this.lastTime();
     if (last !== null && (this.last === null || last > this.last)) this.last = last;
-    const records = Math.max(0, this.lineNo - this.directives - this.nonRecords);
+    const records = Math.max(0, (this.stopped === null ? this.lineNo : this.linesAtStop) - this.directives - this.nonRecords);
     const coverage: Coverage = {
       source: this.c.format.coverageSource(this.file.rel),
       format: this.c.format.id,
@@ -369,6 +395,10 @@ class TextLogScan {
       first: this.first,
       last: this.last,
     };
+    if (this.stopped !== null) {
+      coverage.partial = [this.file.rel];
+      this.result.skipped.push({ path: this.file.rel, line: this.linesAtStop + 1, reason: this.stopped });
+    }
     this.result.coverage.push(coverage);
     if (this.part) this.result.range = { lines: this.lineNo, fieldsIn: this.part.fields, lastFields: this.lastFields };
     if (this.bad > 0 && this.firstBad) {
