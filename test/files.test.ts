@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import type { EvidenceFile } from '../src/evidence/file.js';
 import { locateWindowsPath } from '../src/engine/locate.js';
-import { dropZone, fileSweepScanner, sweepFile } from '../src/engine/scanners/files.js';
+import { fileSweepScanner, sweepFile } from '../src/engine/scanners/files.js';
+import { contentRules, dropZone, dumpAndArchiveRules, pathRules, type SweptFile } from '../src/rules/files/sweep.js';
 import { checkBaseline, exchangeRelPath, shippedAuthUrls } from '../src/rules/files/baselines.js';
 import { yaraEngine } from '../src/rules/files/yara.js';
 import { scanOptions } from '../src/engine/scan.js';
@@ -47,6 +48,28 @@ function walk(dir: string): string[] {
 
 beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), 'exhunt-files-'));
+});
+
+describe('file rules as pure decisions (src/rules/files/sweep.ts)', () => {
+  const swept = (win: string, over: Partial<SweptFile> = {}): SweptFile => {
+    const name = win.slice(win.lastIndexOf('\\') + 1);
+    const ext = name.includes('.') ? name.slice(name.lastIndexOf('.')) : '';
+    return { shown: `C:\\${win}`, win, name, ext, script: ext === '.aspx', zone: dropZone(win), bytes: 4096, head: Buffer.alloc(64), minidump: false, found: new Set(), ...over };
+  };
+  const ids = (hits: Array<{ rule: string | { id: string }; hit: { severity?: string } }>) => hits.map((h) => `${typeof h.rule === 'string' ? h.rule : h.rule.id}${h.hit.severity ? ` ${h.hit.severity}` : ''}`);
+
+  it('decide from what the sweep measured, without reading a file', () => {
+    const dump = swept('windows\\temp\\w3wp.dmp', { minidump: true });
+    expect(ids(dumpAndArchiveRules(dump, 'w3wp.dmp'))).toEqual(['PX-07 high']);
+    expect(ids(dumpAndArchiveRules({ ...dump, found: new Set(['lsasrv.dll']) }, 'w3wp.dmp'))).toEqual(['PX-07']);
+    const zip = Buffer.from('PK\x03\x04');
+    expect(ids(dumpAndArchiveRules(swept('programdata\\veeam\\backup\\x.dat', { head: zip }), 'x.dat'))).toEqual(['PX-08 low']);
+    const pst = Buffer.from('!BDN');
+    expect(ids(contentRules(swept('inetpub\\wwwroot\\aspnet_client\\x.aspx', { head: pst }), null, { status: 'unknown-path' }))).toEqual(['WS-27 critical']);
+    const shell = swept('inetpub\\wwwroot\\aspnet_client\\errorFF.aspx');
+    expect(ids(pathRules(shell, { status: 'unknown-path' }, builtinIocs(), false).hits)).toEqual(['WS-01']);
+    expect(pathRules(shell, { status: 'unknown-path' }, builtinIocs(), true).hits).toEqual([]);
+  });
 });
 
 describe('paths', () => {

@@ -1,0 +1,230 @@
+// The file sweep's decisions as file rules: given what the sweep measured about one file (its path, head bytes,
+// probes found while streaming, decoded text, baseline verdict), which file rule ids it reports and how they are
+// graded. The sweep itself (src/engine/scanners/files.ts) only reads, hashes and turns these hits into findings.
+// Sources: rules.ts (each id's references) and signatures.ts.
+import type { EvidenceValue, Severity } from '../../model.js';
+import type { IocStore } from '../iocs.js';
+import { TUNNEL_TOOLS } from '../tools.js';
+import type { RuleHit, RuleMeta } from '../types.js';
+import type { BaselineVerdict } from './baselines.js';
+import { MAGIC, binaryPage, matchSignatures, shellKeywords } from './content.js';
+import { DROP_ZONES, notShippedTitle, type FileRuleId, type Zone } from './rules.js';
+
+/** Extensions the web server runs as pages (content signatures read these whole). */
+export const WEB_SCRIPT = new Set(['.aspx', '.ashx', '.asmx', '.asax', '.asp', '.ascx', '.cshtml', '.master', '.svc']);
+/** Zip-based document and package formats: zip magic there is not a staged archive. */
+const ZIP_DOCS = new Set(['.docx', '.xlsx', '.pptx', '.docm', '.xlsm', '.pptm', '.dotx', '.jar', '.nupkg', '.vsix', '.appx', '.msix', '.xpi', '.whl', '.odt', '.ods', '.epub', '.apk', '.kmz', '.xps']);
+/** ProgramData folders of antivirus and backup agents whose archives are routine (reported low, never hidden). */
+const VENDOR_DIRS = [
+  'mcafee', 'symantec', 'norton', 'sophos', 'trend micro', 'eset', 'kaspersky lab', 'crowdstrike', 'sentinel', 'carbon black', 'cylance',
+  'bitdefender', 'malwarebytes', 'microsoft\\windows defender', 'microsoft\\microsoft antimalware', 'microsoft\\windows defender advanced threat protection',
+  'veeam', 'veritas', 'commvault', 'acronis', 'arcserve', 'package cache', 'microsoft\\windows\\wer',
+];
+
+/** Byte patterns the sweep looks for while a file streams (minidumps are found by their header). */
+export interface Probe {
+  name: string;
+  bytes: Buffer[];
+}
+const wide = (s: string) => Buffer.from(s, 'utf16le');
+export const PROBES = {
+  /** An lsass dump holds lsasrv.dll's name (PX-07). */
+  lsass: { name: 'lsasrv.dll', bytes: [wide('lsasrv.dll'), wide('LSASRV.DLL'), Buffer.from('lsasrv.dll')] },
+  /** A compiled page names the virtual path it came from (WS-09). */
+  appWeb: { name: 'aspnet_client or auth virtual path', bytes: ['~/aspnet_client/', '~/auth/'].flatMap((s) => [Buffer.from(s), wide(s)]) },
+} satisfies Record<string, Probe>;
+
+/** What the sweep knows about one file before the rules decide. */
+export interface SweptFile {
+  /** The path people see (the server's path when the collection records it). */
+  shown: string;
+  /** Lower-case, drive-less Windows path. */
+  win: string;
+  name: string;
+  ext: string;
+  script: boolean;
+  zone: Zone | null;
+  bytes: number;
+  /** The first 64 KiB. */
+  head: Buffer;
+  minidump: boolean;
+  /** Names of the probes whose bytes occur in the file. */
+  found: ReadonlySet<string>;
+}
+
+/** The per-hit part of a file finding; title, severity and kind override the rule's defaults where a hit is graded. */
+export type FileHit = Pick<RuleHit, 'summary' | 'title' | 'severity' | 'kind'> & { evidence?: Record<string, EvidenceValue> };
+export interface FileRuleHit {
+  rule: FileRuleId | RuleMeta;
+  hit: FileHit;
+}
+
+/** The web-shell drop zone a path is in (lower-case Windows path, drive-less). */
+export function dropZone(win: string): Zone | null {
+  const p = '\\' + win;
+  const after = (marker: string) => {
+    const i = p.lastIndexOf(marker);
+    return i < 0 ? null : p.slice(i + marker.length);
+  };
+  const owa = after('\\httpproxy\\owa\\auth\\') ?? after('\\clientaccess\\owa\\auth\\');
+  if (owa !== null) return owa.includes('\\') ? 'owa-auth-sub' : 'owa-auth';
+  if (after('\\httpproxy\\ecp\\auth\\') !== null) return 'ecp-auth';
+  if (after('\\inetpub\\wwwroot\\aspnet_client\\') !== null) return 'aspnet_client';
+  if (after('\\frontend\\httpproxy\\') !== null || after('\\clientaccess\\') !== null) return 'exchange-web';
+  if (after('\\inetpub\\wwwroot\\') !== null) return 'wwwroot';
+  return null;
+}
+
+/** The probes worth running on this file while it streams. */
+export function probesFor(f: Pick<SweptFile, 'name'>): Probe[] {
+  const probes: Probe[] = [PROBES.lsass];
+  if (/^app_web_[a-z0-9]{7,8}\.dll$/.test(f.name)) probes.push(PROBES.appWeb);
+  return probes;
+}
+
+/** WS-08: the file's SHA-256 is on a published web-shell list. */
+export function hashRule(f: SweptFile, sha256: string, iocs: IocStore): FileRuleHit[] {
+  const bad = iocs.hashes.get(sha256);
+  return bad ? [{ rule: 'WS-08', hit: { summary: `${f.shown}: ${bad.note}`, evidence: { ioc_source: bad.source } } }] : [];
+}
+
+/**
+ * Content rules: PST / DER headers in a web folder (WS-27, WS-28), then, when the sweep decoded the text (`texts`,
+ * null when the file is too large or binary), a page hidden behind binary bytes (WS-29), the content signatures,
+ * applicationHost.config (WS-10), a w3wp ECP crash report (PL-43) and the keyword heuristic (WS-31).
+ */
+export function contentRules(f: SweptFile, texts: string[] | null, bl: BaselineVerdict): FileRuleHit[] {
+  const out: FileRuleHit[] = [];
+  const { head } = f;
+  if (MAGIC.pst(head) && (f.script || f.zone)) {
+    out.push({
+      rule: 'WS-27',
+      hit: { severity: f.script ? 'critical' : 'high', summary: `${f.shown} starts with the PST header !BDN: New-MailboxExportRequest wrote a mailbox into a web folder` },
+    });
+  }
+  if (MAGIC.der(head) && f.script) {
+    out.push({ rule: 'WS-28', hit: { summary: `${f.shown} is a DER certificate request: New-ExchangeCertificate -RequestFile wrote it into a web folder` } });
+  }
+  if (texts === null) return out;
+  if (out.length === 0 && binaryPage(head, texts[0])) {
+    out.push({ rule: 'WS-29', hit: { summary: `${f.shown}: "Page Language=" after non-text leading bytes (a page smuggled in another format)` } });
+  }
+  for (const sig of matchSignatures(texts, f.bytes)) {
+    // A signature in a file the web server would not run (a .txt dump, a script) is evidence, not a live shell.
+    const live = f.script || sig.kind !== 'webshell';
+    out.push({ rule: sig, hit: { severity: live ? sig.severity : 'high', summary: `${f.shown}: ${sig.title}`, evidence: { signature_sources: sig.references } } });
+  }
+  const strong = out.length > 0;
+  const appHost = f.name === 'applicationhost.config' ? appHostConfig(texts[0]) : null;
+  if (appHost) out.push(appHost);
+  if (f.ext === '.wer' && f.bytes < 8192 && texts.some((t) => t.includes('apppath=c:\\windows\\system32\\inetsrv\\w3wp.exe') && t.includes('.value=w3wp#msexchangeecpapppool')))
+    out.push({ rule: 'PL-43', hit: { summary: `${f.shown}: w3wp MSExchangeECPAppPool crash report` } });
+  if (!strong && !appHost && f.script && bl.status === 'unknown-path') {
+    const kws = texts.flatMap(shellKeywords).filter((k, i, a) => a.indexOf(k) === i);
+    const severity: Severity | null = kws.length === 0 ? null : f.zone && f.zone !== 'exchange-web' ? 'high' : kws.length >= 2 ? 'medium' : 'low';
+    if (severity) out.push({ rule: 'WS-31', hit: { severity, summary: `${f.shown}: ${kws.join(', ')}`, evidence: { keywords: kws } } });
+  }
+  return out;
+}
+
+/** WS-10: applicationHost.config maps a virtual directory into ProgramData / Users (ProxyShell intrusions). */
+function appHostConfig(text: string): FileRuleHit | null {
+  const proxyShell = /physicalpath="c:\\(programdata\\(com|who|zing|zoo|xyz|aux|con)\\|users\\all users\\)/.exec(text);
+  const hunting = proxyShell ?? /physicalpath="c:\\(programdata|users)\\/.exec(text);
+  if (!hunting) return null;
+  return { rule: 'WS-10', hit: { severity: proxyShell ? 'high' : 'medium', summary: `applicationHost.config: ${hunting[0]}`, evidence: { match: hunting[0] } } };
+}
+
+/**
+ * Drop-zone, baseline and IOC-name rules. When other rules already reported the file (`reported`), a name IOC is
+ * not a finding of its own: its evidence (`attach`) is added to those findings instead.
+ */
+export function pathRules(f: SweptFile, bl: BaselineVerdict, iocs: IocStore, reported: boolean): { hits: FileRuleHit[]; attach: Record<string, EvidenceValue> } {
+  const ioc = nameIoc(f, iocs);
+  const iocEv: Record<string, EvidenceValue> = ioc ? { ioc: ioc.what, ioc_source: ioc.source } : {};
+  const hits = (...h: FileRuleHit[]) => ({ hits: h, attach: iocEv });
+  if (reported) return hits();
+  const zone = f.zone;
+  if (zone && f.script) {
+    if (bl.status === 'differs') {
+      return hits({
+        rule: 'WS-07',
+        hit: { summary: `${f.shown}: content is in none of the known-good lists (builds ${bl.builds.join(', ')}); another build, or modified`, evidence: { baseline_builds: bl.builds, ...iocEv } },
+      });
+    }
+    // The title names the zone: in the exchange-web zone WS-07's own title (about modified pages) would not fit.
+    const summary = `${f.shown}: not one of Microsoft's files${ioc ? `; ${ioc.what}` : ''}`;
+    return hits({ rule: DROP_ZONES[zone].rule, hit: { title: notShippedTitle(zone), summary, evidence: iocEv } });
+  }
+  if ((zone === 'ecp-auth' || zone === 'aspnet_client') && f.name !== 'web.config') {
+    const { rule, where } = DROP_ZONES[zone];
+    return hits({ rule, hit: { title: `Unexpected file in ${where}`, severity: 'low', summary: `${f.shown}: not expected there`, evidence: iocEv } });
+  }
+  const out: FileRuleHit[] = [];
+  if (ioc && !ioc.genuine) out.push({ rule: 'WS-05', hit: { summary: `${f.shown}: ${ioc.what}`, evidence: iocEv } });
+  const staging = hafniumPath(f, iocs);
+  if (staging) out.push(staging);
+  return hits(...out);
+}
+
+function nameIoc(f: SweptFile, st: IocStore): { what: string; source: string; genuine: boolean } | null {
+  for (const [p, src] of st.paths) if (p.endsWith('\\' + f.win) || f.win.endsWith(src.tail)) return { what: `path ${p}`, source: src.source, genuine: false };
+  const full = 'c:\\' + f.win;
+  const re = st.pathRegexes.find((r) => r.re.test(full));
+  if (re && f.script) return { what: `path pattern ${re.re.source}`, source: re.source, genuine: false };
+  const byName = st.fileNames.get(f.name);
+  if (byName) return { what: `file name ${f.name}`, source: byName.source, genuine: byName.genuine };
+  return null;
+}
+
+/** PX-09: HAFNIUM staging paths and tool names (data/iocs/file_artefacts.csv path/substring/regex rows). */
+function hafniumPath(f: SweptFile, iocs: IocStore): FileRuleHit | null {
+  const full = 'c:\\' + f.win;
+  for (const a of iocs.artefacts) {
+    const hit =
+      (a.kind === 'path' && full.endsWith(a.lower)) ||
+      (a.kind === 'substring' && full.includes(a.lower)) ||
+      (a.kind === 'regex' && a.re !== null && a.re.test(full));
+    if (hit) return { rule: 'PX-09', hit: { summary: `${f.shown}: ${a.what}`, evidence: { ioc: a.value, ioc_source: a.source } } };
+  }
+  return null;
+}
+
+/** Memory dumps (PX-07), archives staged under ProgramData (PX-08), tunnelling tools (PX-19), compiled shell pages (WS-09). */
+export function dumpAndArchiveRules(f: SweptFile, rel: string): FileRuleHit[] {
+  const out: FileRuleHit[] = [];
+  const w = '\\' + f.win;
+  if (f.minidump) {
+    const lsass = f.name.includes('lsass') || f.found.has(PROBES.lsass.name);
+    const staged = /\\(windows\\temp|inetpub|root|users\\public|perflogs)\\/.test(w) || (w.includes('\\programdata\\') && !w.includes('\\microsoft\\windows\\wer\\'));
+    out.push({
+      rule: 'PX-07',
+      hit: {
+        // The rule's title and severity are the lsass case; any other process's dump is graded by where it lies.
+        ...(lsass ? {} : { title: 'Process memory dump', severity: staged ? 'high' : 'low' }),
+        summary: `${f.shown}: minidump${lsass ? ' of lsass (lsasrv.dll loaded)' : ''}${staged ? ' in a staging folder' : ''}`,
+        evidence: { lsass },
+      },
+    });
+  }
+  const archiveExt = f.ext === '.7z' || f.ext === '.zip' || f.ext === '.rar';
+  const archiveMagic = MAGIC.sevenZip(f.head) || MAGIC.rar(f.head) || (MAGIC.zip(f.head) && !ZIP_DOCS.has(f.ext));
+  if (w.includes('\\programdata\\') && (archiveExt || archiveMagic)) {
+    const after = w.slice(w.indexOf('\\programdata\\') + 13);
+    const vendor = VENDOR_DIRS.find((v) => after.startsWith(v + '\\'));
+    out.push({
+      rule: 'PX-08',
+      hit: {
+        severity: vendor ? 'low' : 'medium',
+        summary: `${f.shown}: ${archiveExt ? 'archive' : `archive content behind a ${f.ext || 'missing'} extension`}${vendor ? ` (vendor folder ${vendor}: usually routine)` : ''}`,
+        evidence: { vendor_path: vendor ?? null, disguised: !archiveExt },
+      },
+    });
+  }
+  if (TUNNEL_TOOLS.has(f.name) && (/\\(?:programdata|users\\public|inetpub)\\/.test(w) || f.zone !== null)) {
+    out.push({ rule: 'PX-19', hit: { summary: `${rel}: ${f.name}, a tunnelling or remote-access tool, where attackers stage tools` } });
+  }
+  if (f.found.has(PROBES.appWeb.name))
+    out.push({ rule: 'WS-09', hit: { summary: `${f.shown}: compiled from a page under ~/aspnet_client/ or ~/auth/ — survives deletion of the .aspx` } });
+  return out;
+}
