@@ -420,7 +420,7 @@ export async function collect(o: CollectOptions): Promise<CollectResult> {
   // case stays marked incomplete (verify refuses it, a re-run needs --replace).
   await mkdir(dirname(out), { recursive: true });
   await writeFile(marker, markerText(o, started, 'collecting')).catch((err: Error) => {
-    throw new CollectIncompleteError(`cannot write the case: ${err.message}`, false);
+    throw new CollectIncompleteError(`cannot write the case: ${err.message}; nothing was collected`, false);
   });
   const files: ManifestFile[] = [];
   let sink: Sink | null = null;

@@ -4,7 +4,7 @@
 // What this proves and what it cannot (docs/case-format.md): every check here is internal consistency. Someone who
 // can rewrite the case AND its seal can make all of them pass again; only the seal digest kept outside the case at
 // collection time (`verify --expect`) catches that.
-import { createReadStream } from 'node:fs';
+import { constants, createReadStream } from 'node:fs';
 import { lstat, open, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -52,9 +52,12 @@ const MAX_LOG_BYTES = 1024 * 1024;
 
 const tooLarge = (name: string): CaseFormatError => new CaseFormatError(`${name} is larger than ${MAX_LOG_BYTES} bytes: not a custody log`);
 
-/** A small file beside the case, or null when absent. */
+// Non-blocking and no links: a FIFO or a link planted as custody.log must not hang verify or lead it elsewhere.
+const META_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (constants.O_NOFOLLOW ?? 0);
+
+/** A small regular file of (or beside) the case, or null when absent or not a regular file. */
 async function readSmall(path: string): Promise<Buffer | null> {
-  const fh = await open(path, 'r').catch(() => null);
+  const fh = await open(path, META_FLAGS).catch(() => null);
   if (!fh) return null;
   try {
     const st = await fh.stat();
@@ -190,7 +193,9 @@ async function checkSeal(root: string, isZip: boolean, r: VerifyResult): Promise
 
 export async function verifyCase(root: string, opts: VerifyOptions = {}): Promise<VerifyResult> {
   const abs = resolve(root);
-  const isZip = (await stat(abs)).isFile();
+  const st = await stat(abs).catch(() => null);
+  if (!st) throw new CaseFormatError(`${root} does not exist`);
+  const isZip = st.isFile();
   const r: VerifyResult = { checked: 0, missing: [], changed: [], extra: [], manifestIntact: null, sealIntact: null, seal: null, expectMatches: null, incomplete: null, problems: [] };
   const marker = await readSmall(incompletePath(abs)).catch(() => Buffer.from(''));
   if (marker) {

@@ -6,7 +6,7 @@
 // The source is the example server mail01 (examples/evidence/mail01-compromised: a ProxyLogon victim).
 import { spawn, spawnSync } from 'node:child_process';
 import { createCipheriv, createHash } from 'node:crypto';
-import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -102,6 +102,17 @@ describe('verify a folder case', () => {
     expectFailed(c.path, /custody\.log is missing/);
   });
 
+  it('custody.log replaced by a FIFO or a link elsewhere: fails as missing, without hanging', () => {
+    const c = collectCase();
+    const log = join(c.path, 'custody.log');
+    unlinkSync(log);
+    expect(spawnSync('mkfifo', [log]).status).toBe(0);
+    expectFailed(c.path, /custody\.log is missing/);
+    unlinkSync(log);
+    symlinkSync(join(dir, `case${n}.custody.log`), log);
+    expectFailed(c.path, /custody\.log is missing/);
+  });
+
   it('a custody.log line broken: fails naming the line', () => {
     const c = collectCase();
     const log = join(c.path, 'custody.log');
@@ -162,10 +173,11 @@ describe('verify a folder case', () => {
     expectFailed(c.path, /custody\.log line 1 is broken/);
   });
 
-  it('--expect must be a SHA-256: a usage error (exit 2), one line', () => {
+  it('--expect must be a SHA-256, the case must exist: usage errors (exit 2), one line', () => {
     const r = exhunt(['verify', join(dir, 'nowhere'), '--expect', 'abc']);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe('exhunt: --expect takes the 64-hex-digit seal digest collect printed, not abc\n');
+    expect(exhunt(['verify', join(dir, 'nowhere')])).toMatchObject({ code: 2, stderr: `exhunt: ${join(dir, 'nowhere')} does not exist\n` });
   });
 });
 
