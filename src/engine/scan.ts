@@ -14,7 +14,7 @@ import { judgeHost } from './host.js';
 import { locateWindowsPath } from './locate.js';
 import { applyHostRules } from '../rules/host.js';
 import { ruleCredits } from '../rules/references.js';
-import { caseFacts, readCaseManifest, type CaseManifest } from '../evidence/case.js';
+import { caseFacts, incompleteCase, readCaseManifest, type CaseManifest } from '../evidence/case.js';
 import { collectionFacts, mapCollection } from '../evidence/layout.js';
 import { hostLabels } from './hosts.js';
 import { skipByDate } from '../evidence/dates.js';
@@ -97,6 +97,8 @@ async function scanHost(
 ): Promise<HostResult> {
   const t0 = performance.now();
   const skipped: Skipped[] = [];
+  const incomplete = await incompleteCase(input);
+  if (incomplete) skipped.push(incomplete);
   const listed = await listInput(input, skipped, only);
   const collection = mapCollection(listed ? await withoutOwnReports(listed, skipped) : [], skipped);
   // Decided before any byte is read; what is left out is listed in `skipped`, never dropped silently.

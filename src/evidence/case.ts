@@ -1,9 +1,9 @@
 // The exhunt case format (docs/case-format.md): a folder or zip holding `manifest.json`, `manifest.csv`,
 // `custody.log` and the copied evidence under `files/<drive letter>/<original path>`. Written by `exhunt collect`
 // and by collector/Collect-ExchangeEvidence.ps1; read by `exhunt scan` and `exhunt verify`.
-import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import type { Fact } from '../model.js';
+import { lstat, readFile, stat } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import type { Fact, Skipped } from '../model.js';
 import { readAll } from './file.js';
 import { listZip, safeEntryName } from './zip.js';
 
@@ -13,6 +13,19 @@ export const MANIFEST_CSV = 'manifest.csv';
 export const CUSTODY_LOG = 'custody.log';
 export const FILES_DIR = 'files';
 const MAX_MANIFEST_BYTES = 512 * 1024 * 1024;
+
+/** Beside every case (folder or zip): its seal, one `seal` record (`mail01.custody.log`, `mail01.zip.custody.log`). */
+export const sealPath = (casePath: string): string => `${resolve(casePath)}.custody.log`;
+
+/** Beside a case while `collect` writes it; removed only once the case is complete and sealed. */
+export const incompletePath = (casePath: string): string => `${resolve(casePath)}.incomplete`;
+
+/** A case `collect` left incomplete (interrupted, disk full) is scanned for what it holds, and says so. */
+export async function incompleteCase(input: string): Promise<Skipped | null> {
+  const marker = incompletePath(input);
+  if (!(await lstat(marker).catch(() => null))) return null;
+  return { path: basename(marker), reason: 'case incomplete: the collect that wrote it did not finish (interrupted or failed); only what it copied is scanned' };
+}
 
 export interface ManifestFile {
   /** `file`: a copy of `original`; `command`: the output of the command in `original`. */

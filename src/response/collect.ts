@@ -16,13 +16,15 @@ import {
   CASE_SCHEMA,
   CUSTODY_LOG,
   FILES_DIR,
+  incompletePath,
   MANIFEST_CSV,
   MANIFEST_JSON,
+  sealPath,
   type CaseManifest,
   type ManifestError,
   type ManifestFile,
 } from '../evidence/case.js';
-import { custodyRecord, folderSealDigest, incompletePath, manifestCsv, sealPath, sha256File, sha256Hex } from './custody.js';
+import { custodyRecord, folderSealDigest, manifestCsv, sha256File, sha256Hex } from './custody.js';
 import { peFileVersion } from '../parsers/pe.js';
 import { walkFiles, type WalkOptions } from '../evidence/walk.js';
 

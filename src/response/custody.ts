@@ -1,14 +1,7 @@
 // Chain-of-custody records and the CSV view of a manifest.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { resolve } from 'node:path';
 import type { CaseManifest } from '../evidence/case.js';
-
-/** Beside every case (folder or zip): its seal, one `seal` record (`mail01.custody.log`, `mail01.zip.custody.log`). */
-export const sealPath = (casePath: string): string => `${resolve(casePath)}.custody.log`;
-
-/** Beside a case while `collect` writes it; removed only once the case is complete and sealed. */
-export const incompletePath = (casePath: string): string => `${resolve(casePath)}.incomplete`;
 
 /**
  * The seal digest of a folder case: SHA-256 of manifest.json followed by custody.log, i.e.

@@ -8,9 +8,19 @@ import { constants, createReadStream } from 'node:fs';
 import { lstat, open, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import { CUSTODY_LOG, MANIFEST_CSV, MANIFEST_JSON, parseManifest, readManifestBytes, CaseFormatError, type CaseManifest } from '../evidence/case.js';
+import {
+  CUSTODY_LOG,
+  incompletePath,
+  MANIFEST_CSV,
+  MANIFEST_JSON,
+  parseManifest,
+  readManifestBytes,
+  sealPath,
+  CaseFormatError,
+  type CaseManifest,
+} from '../evidence/case.js';
 import { listZip, openZipEntryStream } from '../evidence/zip.js';
-import { folderSealDigest, hashStream, incompletePath, parseCustodyLog, sealPath, sha256File, sha256Hex } from './custody.js';
+import { folderSealDigest, hashStream, parseCustodyLog, sha256File, sha256Hex } from './custody.js';
 import { walkFiles, type WalkOptions } from '../evidence/walk.js';
 
 export interface Change {

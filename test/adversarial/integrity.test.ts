@@ -8,7 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createCipheriv, createHash } from 'node:crypto';
 import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import yazl from 'yazl';
 import { closeZips, listZip, openZipEntryStream } from '../../src/evidence/zip.js';
@@ -272,6 +272,9 @@ describe('an interrupted or failed collect leaves the case marked incomplete', (
     expect(v.code).toBe(4);
     expect(v.last).toMatch(new RegExp(`^FAILED: the case is incomplete: interrupted by ${signal} after \\d+ files`));
     noStack(v.stderr);
+    // A scan still reads what was copied, and says the case is incomplete.
+    const scanned = JSON.parse(exhunt(['scan', out, '--json', '-']).stdout) as { hosts: Array<{ skipped: Array<{ path: string; reason: string }> }> };
+    expect(scanned.hosts[0].skipped).toContainEqual(expect.objectContaining({ path: `${basename(out)}.incomplete`, reason: expect.stringMatching(/^case incomplete: the collect that wrote it did not finish/) }));
     const again = exhunt(['collect', `C=${MAIL01}`, '--case', out]);
     expect(again.code).toBe(2);
     expect(again.stderr).toBe(`exhunt: ${out} is an incomplete case (${out}.incomplete): collect again with --replace\n`);

@@ -2,8 +2,7 @@ import type { Command } from 'commander';
 import { examples } from '../help.js';
 import { safeText } from '../../report/terminal.js';
 import { EXIT, UsageError } from '../errors.js';
-import { CaseFormatError } from '../../evidence/case.js';
-import { sealPath } from '../../response/custody.js';
+import { CaseFormatError, sealPath } from '../../evidence/case.js';
 import { verifyCase, verifyOk, type VerifyResult } from '../../response/verify.js';
 
 const pinState = (v: boolean | null, what: string): string => `${what}: ${v === null ? 'no usable record' : v ? 'intact' : 'CHANGED'}`;
