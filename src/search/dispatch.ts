@@ -54,8 +54,8 @@ export class LineDispatcher {
   /** Needles one byte long, by folded byte (list index or -1). */
   private readonly single = new Int32Array(256).fill(-1);
   private readonly hasSingles: boolean;
-  /** Bit (a << 8 | b) set when the folded pair a, b is some needle's key pair. */
-  private readonly pairs = new Uint8Array(65536 >> 3);
+  /** 1 at (a << 8 | b) when the folded pair a, b is some needle's key pair (64 KiB: one load a byte, no bit math). */
+  private readonly pairs = new Uint8Array(65536);
   /** The result of rulesFor, reused from line to line. */
   private readonly out: RecordRule[] = [];
 
@@ -107,7 +107,7 @@ export class LineDispatcher {
       }
       needle.key = best;
       const pair = (FOLD[b[best]] << 8) | FOLD[b[best + 1]];
-      this.pairs[pair >> 3] |= 1 << (pair & 7);
+      this.pairs[pair] = 1;
       this.listAt(table, pair).push(id);
     });
     return table;
@@ -161,13 +161,11 @@ export class LineDispatcher {
     const pairs = this.pairs;
     const sep = fields === null ? -1 : fields.sep;
     let field = 0;
-    let fb = end > start ? FOLD[buf[start]] : 0;
+    let key = end > start ? FOLD[buf[start]] : 0;
     for (let i = start; i + 1 < end; i++) {
-      const fa = fb;
-      fb = FOLD[buf[i + 1]];
-      const key = (fa << 8) | fb;
-      if ((pairs[key >> 3] & (1 << (key & 7))) !== 0) this.mark(table[key], buf, i, start, end, fieldBit(field));
-      if (fa === sep) field++;
+      if ((key & 0xff) === sep) field++;
+      key = ((key << 8) | FOLD[buf[i + 1]]) & 0xffff;
+      if (pairs[key] !== 0) this.mark(table[key], buf, i, start, end, fieldBit(field));
     }
     if (end > start && buf[end - 1] === sep) field++;
     if (this.hasSingles) {
