@@ -90,10 +90,34 @@ export function literalsOf(source: string): string[] {
 
 const SEPARATORS = [' ', '\t', '/', '\\', '"', "'", ',', '=', '.', '%', '#', '@', '<', '>', '&', ':', '-', 'a', '0', '\n', '\r\n', '\u00a0'];
 
+/** The top-level alternatives of a regex source (`a|b|c`), outside groups and classes. */
+export function alternativesOf(source: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i];
+    if (c === '\\') i++;
+    else if (c === '[') while (i < source.length && source[i] !== ']') i += source[i] === '\\' ? 2 : 1;
+    else if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (c === '|' && depth === 0) {
+      out.push(source.slice(start, i));
+      start = i + 1;
+    }
+  }
+  out.push(source.slice(start));
+  return out;
+}
+
 /** Units whose repetition makes a hostile input for `source`: its literals repeated, with separators, truncated. */
 export function hostileUnits(source: string): string[] {
   const lits = literalsOf(source).slice(0, 8);
   const units = new Set<string>(SEPARATORS);
+  // Every alternative's own literals repeated (a long alternation's later branches are past the first eight:
+  // `%40` of an `(?:@|%40)(?:…|%[0-9a-f]{2})+` branch made a rule's line test quadratic).
+  const alternatives = alternativesOf(source);
+  if (alternatives.length > 1) for (const a of alternatives) for (const l of literalsOf(a)) units.add(l);
   for (const l of lits) {
     units.add(l);
     units.add(l.slice(0, -1));

@@ -2,7 +2,7 @@
 // run time (rule tables, IOC data, content signatures), run on hostile strings made from its own literals up to
 // 1 MB. A failure names the regex's file, line and rule, with the size, the time and the start of the input.
 import { describe, expect, it } from 'vitest';
-import { INPUT_BOUNDS, sourceRegexes, timeRegex, type NamedRegex } from './regex-budget.js';
+import { INPUT_BOUNDS, alternativesOf, hostileUnits, sourceRegexes, timeRegex, type NamedRegex } from './regex-budget.js';
 
 /** Regexes built with `new RegExp` at run time: recorded by wrapping the constructor while the modules load. */
 async function runtimeRegexes(): Promise<NamedRegex[]> {
@@ -33,6 +33,14 @@ async function runtimeRegexes(): Promise<NamedRegex[]> {
 }
 
 describe('the timing harness', () => {
+  it("repeats every alternative's own literals, not only the first ones", () => {
+    expect(alternativesOf('a(b|c)|[|]d|e\\|f')).toEqual(['a(b|c)', '[|]d', 'e\\|f']);
+    const late = ['x1', 'x2', 'x3', 'x4', 'x5', 'x6', 'x7', 'x8', 'x9'].map((x) => `${x}y`).join('|');
+    expect(hostileUnits(`${late}|(?:@|%40)(?:[a-z]|%[0-9a-f]{2})+/`)).toContain('%40');
+    // The shape it exists for: flagged when unbounded.
+    expect(timeRegex({ name: 'unbounded', re: new RegExp(`${late}|(?:@|%40)(?:[a-z]|%[0-9a-f]{2})+/`, 'i') }, 1 << 20)?.name).toBe('unbounded');
+  });
+
   it('flags backtracking shapes and passes linear ones with many matches', () => {
     expect(timeRegex({ name: 'nested', re: /(?:a|a)*!/ }, 1 << 20)?.name).toBe('nested');
     expect(timeRegex({ name: 'quadratic', re: /\s*=x/g }, 1 << 20)?.name).toBe('quadratic');
@@ -40,13 +48,24 @@ describe('the timing harness', () => {
   });
 });
 
+/** Every regex a rule carries (its line test), named by the rule: listed even if another enumeration missed it. */
+async function ruleRegexes(): Promise<NamedRegex[]> {
+  const { defaultRuleSet } = await import('../../src/rules/ruleset.js');
+  return defaultRuleSet().recordRules.flatMap((r) => (r.lineTest ? [{ name: `lineTest of ${r.id} ${r.lineTest.source.slice(0, 80)}`, re: r.lineTest }] : []));
+}
+
 describe('every regex that sees evidence runs in linear time', async () => {
-  const all = [...sourceRegexes(), ...(await runtimeRegexes())];
+  const found = [...sourceRegexes(), ...(await runtimeRegexes())];
+  const rules = await ruleRegexes();
+  const all = [...found, ...rules.filter((r) => !found.some((f) => f.re.source === r.re.source && f.re.flags === r.re.flags))];
 
   it('finds the regexes (the enumeration itself works)', () => {
     expect(all.length).toBeGreaterThan(150);
     expect(all.some((r) => r.name.includes('(PL-22 match)'))).toBe(true);
     expect(all.some((r) => r.name.startsWith('new RegExp at src/rules/iis.ts'))).toBe(true);
+    // Every rule's line test is among them (the autodiscover.json one was once quadratic).
+    expect(rules.length).toBeGreaterThan(10);
+    for (const r of rules) expect(all.some((a) => a.re.source === r.re.source && a.re.flags === r.re.flags), r.name).toBe(true);
   });
 
   it(`each stays within its time budget on hostile inputs up to 1 MB`, { timeout: 600_000 }, () => {
