@@ -33,10 +33,19 @@ const MAX_WINDOW_BUILDS = 20;
 /** Parses every build fact; facts that are not Exchange builds are dropped. */
 export function buildEvidence(facts: readonly Fact[]): BuildEvidence[] {
   const out: BuildEvidence[] = [];
+  // One assessment per distinct build: every log file's #Version is a fact (10,000 HttpProxy logs, or one log
+  // with thousands of repeated headers, gave 10,000 identical assessments of ~2 ms each).
+  const seen = new Map<string, { build: Build; assessment: Assessment } | null>();
   for (const fact of facts) {
     if (fact.kind !== 'build') continue;
-    const build = parseBuild(fact.value, { cuOnly: CU_ONLY_ORIGIN.test(fact.origin) });
-    if (build) out.push({ fact, build, assessment: assessBuild(build) });
+    const cuOnly = CU_ONLY_ORIGIN.test(fact.origin);
+    const key = `${cuOnly}\u0000${fact.value}`;
+    let known = seen.get(key);
+    if (known === undefined) {
+      const build = parseBuild(fact.value, { cuOnly });
+      seen.set(key, (known = build ? { build, assessment: assessBuild(build) } : null));
+    }
+    if (known) out.push({ fact, ...known });
   }
   return out;
 }
