@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { crc32 } from 'node:zlib';
+import { mulberry32 } from '../bench/lib.mjs';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../..');
 const TARGETS = ['evtx', 'logs', 'zip', 'xml', 'ioc', 'sigma'];
@@ -172,17 +173,6 @@ async function seeds(target) {
 
 // ---- mutation -----------------------------------------------------------------------------------------------
 
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const TOKENS = ['\0', '\r', '\n', '\r\n', '"', ',', ' ', '%', '%00', '\\', '/', '#Fields: ', '#Log-type: HttpProxy Logs', '<', '>', '&#x', ']]>', '<!--', '*', '(?', '|', '{', '}', "'", '\u202e', '\ufeff', '..', 'X-BEResource=', 'aspnet_client', '.aspx']
   .map((s) => Buffer.from(s))
   .concat([Buffer.from([0xff, 0xfe]), Buffer.from([0xc0, 0xaf]), Buffer.from([0xff, 0xff, 0xff, 0x7f]), Buffer.from([0, 0, 0, 0x80])]);
@@ -308,7 +298,7 @@ class Runner {
 async function main() {
   const o = args(process.argv.slice(2));
   if (o.child) return child();
-  const rnd = prng(o.seed);
+  const rnd = mulberry32(o.seed);
   const pools = {};
   for (const t of o.target) pools[t] = await seeds(t);
   const targets = o.target.filter((t) => pools[t].length);
