@@ -122,36 +122,22 @@ describe('Sigma export of the declarative rules (rules export --sigma)', () => {
     }
   });
 
+  /** Line numbers each shipped rule of `id` fires on, and each re-imported exported rule (keyed by its shipped id). */
+  function beforeAfter(id: string, format: Parameters<typeof driveText>[0], text: string, rel: string) {
+    const before = fired(declarative.filter((r) => r.formats.includes(id)), format, text, rel, (r) => r.id);
+    const after = fired(back.map((b) => b.rule).filter((r) => r.formats.includes(id)), format, text, rel, (r) => shippedId(back.find((b) => b.rule === r)!.file));
+    return { before, after };
+  }
+
   it('IIS: each re-imported rule fires on exactly the W3C lines its shipped rule fires on', () => {
-    const text = [...IIS_HEAD, ...IIS_LINES].join('\r\n');
-    const before = fired(declarative.filter((r) => r.formats.includes('iis')), iisFormat, text, 'W3SVC1/u_ex210303.log', (r) => r.id);
-    const after = fired(back.map((b) => b.rule).filter((r) => r.formats.includes('iis')), iisFormat, text, 'W3SVC1/u_ex210303.log', (r) => shippedId(back.find((b) => b.rule === r)!.file));
-    expect(before).toEqual(
-      new Map([
-        ['PL-09', [5]],
-        ['PL-10', [6]],
-        ['PL-11', [7]],
-        ['PL-24', [8]],
-        ['PT-01', [9]],
-        ['WS-42', [10]],
-      ]),
-    );
+    const { before, after } = beforeAfter('iis', iisFormat, [...IIS_HEAD, ...IIS_LINES].join('\r\n'), 'W3SVC1/u_ex210303.log');
+    expect(before).toEqual(new Map([['PL-09', [5]], ['PL-10', [6]], ['PL-11', [7]], ['PL-24', [8]], ['PT-01', [9]], ['WS-42', [10]]]));
     expect(after).toEqual(before);
   });
 
   it('HttpProxy (custom logsource product: exchange, service: httpproxy): the same rows fire before and after', () => {
-    const text = HP_LINES.join('\r\n');
-    const rel = 'Ecp/HttpProxy_2021030301-1.LOG';
-    const before = fired(declarative.filter((r) => r.formats.includes('httpproxy')), HTTPPROXY_FORMAT, text, rel, (r) => r.id);
-    const after = fired(back.map((b) => b.rule).filter((r) => r.formats.includes('httpproxy')), HTTPPROXY_FORMAT, text, rel, (r) => shippedId(back.find((b) => b.rule === r)!.file));
-    expect(before).toEqual(
-      new Map([
-        ['PL-01', [3]],
-        ['PL-06', [4]],
-        ['PL-07', [4]],
-        ['WS-45', [5]],
-      ]),
-    );
+    const { before, after } = beforeAfter('httpproxy', HTTPPROXY_FORMAT, HP_LINES.join('\r\n'), 'Ecp/HttpProxy_2021030301-1.LOG');
+    expect(before).toEqual(new Map([['PL-01', [3]], ['PL-06', [4]], ['PL-07', [4]], ['WS-45', [5]]]));
     expect(after).toEqual(before);
   });
 
