@@ -24,6 +24,8 @@ function ecpEvidence(rec: LogRecord, cmdlet: string): Record<string, string | nu
   };
 }
 
+// Code matchers: S:CMD is an encoded command line that must be decoded into parameters before a URL-named parameter
+// can be tested for markup (PL-22) or for $null (PL-22b); a condition over the raw field cannot say which parameter.
 export const ECP_RULES: RecordRule[] = [
   {
     id: 'PL-22',
@@ -90,7 +92,10 @@ function oabTempFile(message: string): string | null {
   return inner.replace(/^'/, '').replace(/'$/, '');
 }
 
-/** CVE-2021-26858: the OAB generator wrote a "temporary" download outside its own folder. detections.md PL-30/31. */
+/**
+ * CVE-2021-26858: the OAB generator wrote a "temporary" download outside its own folder. detections.md PL-30/31.
+ * Code: the path is cut out of a free-text message and classified (separators, OAB folder, script extension).
+ */
 export const OABGEN_RULES: RecordRule[] = [
   {
     id: 'PL-30',

@@ -8,6 +8,12 @@ import type { RecordRule, RuleHit } from './types.js';
 import { CMDLET_RULES } from './cmdlets.js';
 import { TUNNEL_TOOLS, TUNNEL_TOOL_REFS } from './tools.js';
 
+// Why these are code matchers, not conditions: PX-01/02/06 read process events in two schemas (Sysmon 1 Image /
+// ParentImage, Security 4688 NewProcessName / ParentProcessName) and grade by parent, child and app pool (PX-02,
+// PX-03, PX-18, PL-42); PX-06 searches one script line at a time (procdump … lsass on the same line); PX-11 grades
+// its id by the writing process. PL-40, PL-41, PS-07 and PX-16 could be conditions, but their logs (Application,
+// MSExchange RBAC, Defender) have no Sigma logsource in data/sigma/field-mapping.json yet, so nothing would export.
+// The cmdlet rules (MSExchange Management) are in cmdlets.ts and partly declarative.
 const FORMATS = ['evtx'] as const;
 
 const R = {

@@ -521,6 +521,14 @@ const PT01_CONDITION: Condition = {
   ],
 };
 
+// Declarative (a `condition`, exported to Sigma): PL-09/10/11, PL-24, WS-42, PT-01. Code matchers, and why:
+// PL-14 and OW-03 need the back-end site (port 444 or a W3SVC2 log path: the path is not a record field); PS-06's
+// only selective needle (`$ ` after the user name) is W3C layout, not a literal a condition yields;
+// PL-28 and WS-43 read the raw line (a malformed line has no fields) with line-shape regexes; WS-40/PX-R4, PL-13
+// and the IP rule read IOC lists loaded per scan; PX-R1/R2 and every rule's known-client grading read the scanner
+// and probe lists and private-address ranges; the PS-/PNS- family decides ProxyShell vs ProxyNotShell by user, date
+// and markers in one pass; OW-01/02 grade by PoC user agent and path shape; WS-41 matches the %-encoded keywords as
+// logged (the view decodes); WS-44 reports the tunnel target it parses.
 export const IIS_RULES: RecordRule[] = [
   plRule('PL-09', {
     title: 'POST to an OWA theme resource (ProxyLogon SSRF request)',
