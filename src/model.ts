@@ -57,6 +57,11 @@ export interface Finding {
    * (Detection Rule License 1.1: SigmaHQ, signature-base). Absent when the rule owes no such credit.
    */
   credits?: RuleCredit[];
+  /**
+   * Present when this row stands for many findings of one kind on the host (same rule, title, severity, kind,
+   * stage and lane; engine/group.ts): the other fields are those of the first of them.
+   */
+  group?: FindingGroup;
 }
 
 /** One upstream rule a detection follows, credited as its licence requires. */
@@ -72,6 +77,38 @@ export interface RuleCredit {
   license_url: string;
   /** The upstream rule file. */
   url: string;
+}
+
+/** A sample of a grouped finding: where and when it was, and its one-line summary. */
+export interface GroupSample {
+  time: string | null;
+  client_ip: string | null;
+  source: SourceRef;
+  summary: string;
+  /** `evidence.file`, when the finding names a file. */
+  file?: string;
+}
+
+/** Many findings of one kind collapsed into one counted row (engine/group.ts has the thresholds). */
+export interface FindingGroup {
+  /** How many findings this row stands for (this one included). */
+  count: number;
+  /** Earliest and latest time among them (null: none dated). */
+  first_time: string | null;
+  last_time: string | null;
+  /** The deepest folder all their files (or evidence paths) share, `/` or `\\` as written; null when none. */
+  folder: string | null;
+  /** Distinct client IPs (counted up to a cap, see engine/group.ts) and the most frequent ones with their counts. */
+  distinct_ips: number;
+  client_ips: Array<{ ip: string; count: number }>;
+  /** The first and the last few in report order (time, then place). */
+  first: GroupSample[];
+  last: GroupSample[];
+}
+
+/** How many findings a row stands for: 1, or a group's count. */
+export function findingWeight(f: Pick<Finding, 'group'>): number {
+  return f.group?.count ?? 1;
 }
 
 /** A finding before the host assigns its id. */

@@ -1,14 +1,9 @@
 // Where a report goes: a file, or stdout when the option's value is `-` (for every output option).
 import { writeFile } from 'node:fs/promises';
+import { STDOUT, writeStdout } from '../report/stream.js';
 import { UsageError } from './errors.js';
 
-export const STDOUT = '-';
-
-/** Writes to stdout and waits for it to drain, so a large report piped to another tool is not cut short. */
-export function writeStdout(text: string): Promise<void> {
-  if (text === '' || process.stdout.write(text)) return Promise.resolve();
-  return new Promise((resolve) => process.stdout.once('drain', () => resolve()));
-}
+export { STDOUT, writeStdout };
 
 export async function writeOutput(target: string, text: string): Promise<void> {
   if (target === STDOUT) await writeStdout(text);

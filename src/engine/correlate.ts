@@ -1,5 +1,5 @@
 // Joins one host's findings into incidents (attack stories) and a timeline. Pure: same findings in, same answer out.
-import { SEVERITY_RANK, STAGES } from '../model.js';
+import { SEVERITY_RANK, STAGES, findingWeight } from '../model.js';
 import type { Finding, Incident, Severity, Stage, TimelineEntry } from '../model.js';
 import { STAGE_RANK, evidenceStatus, evidenceString, fileKey, isLoopback, normalizeIp, preferLogTimes } from '../semantics.js';
 import { serverPath } from '../evidence/server-path.js';
@@ -332,8 +332,8 @@ function buildTimeline(items: Keyed[], incidentOf: Map<string, string>): Timelin
     const key = `${f.rule}\u0000${it.ip ?? ''}\u0000${source}\u0000${incident ?? ''}`;
     const cur = open.get(key);
     if (cur && ms - cur.lastMs <= BURST_GAP_MS) {
-      cur.entry.last = f.time as string;
-      cur.entry.count += 1;
+      cur.entry.last = f.group?.last_time ?? (f.time as string);
+      cur.entry.count += findingWeight(f);
       if (cur.entry.findings.length < TIMELINE_IDS) cur.entry.findings.push(f.id);
       if (SEVERITY_RANK[f.severity] > SEVERITY_RANK[cur.entry.severity]) cur.entry.severity = f.severity;
       if (STAGE_RANK[it.stage] > STAGE_RANK[cur.entry.stage]) cur.entry.stage = it.stage;
@@ -342,14 +342,14 @@ function buildTimeline(items: Keyed[], incidentOf: Map<string, string>): Timelin
     }
     const entry: TimelineEntry = {
       time: f.time as string,
-      last: f.time as string,
+      last: f.group?.last_time ?? (f.time as string),
       source,
       rule: f.rule,
       title: f.title,
       stage: it.stage,
       severity: f.severity,
       client_ip: it.ip,
-      count: 1,
+      count: findingWeight(f),
       findings: [f.id],
       incident,
     };

@@ -1,7 +1,6 @@
 // Scans hosts: evidence -> records -> findings (in workers) -> host verdict. One HostResult per input PATH.
 import { basename, resolve } from 'node:path';
-import type { Coverage, Fact, Finding, HostResult, RawFinding, ScanReport, Skipped } from '../model.js';
-import { SEVERITY_RANK } from '../model.js';
+import type { Coverage, Fact, Finding, HostResult, RawFinding, ScanReport, Skipped, ToolInfo } from '../model.js';
 import { listEvidence } from '../evidence/discover.js';
 import { withoutOwnReports } from '../evidence/own-reports.js';
 import { closeZips } from '../evidence/zip.js';
@@ -20,6 +19,7 @@ import { hostLabels } from './hosts.js';
 import { skipByDate } from '../evidence/dates.js';
 import { exposureWindows } from './exposure-windows.js';
 import { DEFAULT_FILE_SECONDS } from './budget.js';
+import { FindingGrouper, findingOrder } from './group.js';
 
 export const DEFAULT_SINCE = '2020-12-01T00:00:00.000Z';
 
@@ -62,25 +62,39 @@ export function scanOptions(partial: Partial<ScanOptions> = {}): ScanOptions {
   };
 }
 
+/** The whole report in memory: for the library and tests. The CLI streams with `scanEach`. */
 export async function scan(req: ScanRequest): Promise<ScanReport> {
+  const hosts: HostResult[] = [];
+  const { tool, labels } = await scanEach(req, (h) => {
+    hosts.push(h);
+  });
+  hosts.forEach((h, i) => (h.label = labels[i]));
+  return { schema: 'exhunt.scan/1', tool, hosts };
+}
+
+/**
+ * Scans the hosts one after another and hands each finished HostResult (without `label`) to `onHost`, awaited
+ * before the next host starts, so a caller that writes it out and drops it holds one host at a time. Labels need
+ * every host's server name, so they come at the end, in host order.
+ */
+export async function scanEach(req: ScanRequest, onHost: (host: HostResult, index: number) => void | Promise<void>): Promise<{ tool: ToolInfo; labels: string[] }> {
   const started = new Date().toISOString();
   const options = scanOptions(req.options);
   const prepared = await prepare(options);
   const pool = new FilePool(req.jobs, options, prepared, req.rangeBytes);
-  const hosts: HostResult[] = [];
+  const named: Array<{ input: string; server: string | null }> = [];
   try {
     for (let i = 0; i < req.paths.length; i++) {
-      hosts.push(await scanHost(req.paths[i], i, req.paths.length, pool, options, prepared, req.onProgress, req.only, { until: req.until ?? null, byName: req.byName ?? false }));
+      const h = await scanHost(req.paths[i], i, req.paths.length, pool, options, prepared, req.onProgress, req.only, { until: req.until ?? null, byName: req.byName ?? false });
+      named.push({ input: h.inputs[0], server: h.facts.some((f) => f.kind === 'hostname') ? h.name : null });
+      await onHost(h, i);
     }
   } finally {
     await Promise.all([pool.close(), closeZips()]);
   }
-  const labels = hostLabels(hosts.map((h) => ({ input: h.inputs[0], server: h.facts.some((f) => f.kind === 'hostname') ? h.name : null })));
-  hosts.forEach((h, i) => (h.label = labels[i]));
   return {
-    schema: 'exhunt.scan/1',
     tool: { name: 'exhunt', version: VERSION, started, finished: new Date().toISOString(), command: req.command ?? [], options: { since: options.since, since_explicit: options.sinceExplicit } },
-    hosts,
+    labels: hostLabels(named),
   };
 }
 
@@ -104,8 +118,15 @@ async function scanHost(
   // Decided before any byte is read; what is left out is listed in `skipped`, never dropped silently.
   const files = skipByDate(collection.files, { since: options.since, ...dates }, skipped);
   const folderName = basename(resolve(input)).replace(/\.zip$/i, '');
-  const raw: RawFinding[] = [];
-  const coverage: Coverage[] = [];
+  // The case manifest is read first so that file times are set as findings arrive (groups order by time).
+  const manifest = listed ? await caseManifest(input, skipped) : null;
+  const mtimes = manifest ? manifestTimes(manifest) : null;
+  const grouper = new FindingGrouper();
+  const add = (f: RawFinding) => {
+    if (mtimes) fileTimeFromManifest(f, mtimes);
+    grouper.add(f);
+  };
+  let coverage: Coverage[] = [];
   const facts: Fact[] = [];
   let scanned = 0;
   let bytes = 0;
@@ -122,23 +143,20 @@ async function scanHost(
   await pool.run(files, (file: EvidenceFile, r) => {
     if (r.formats.length) scanned++;
     bytes += r.bytes;
-    if (file.server === undefined) raw.push(...r.findings);
-    else for (const f of r.findings) raw.push(f.source.path === file.rel ? { ...f, source: { ...f.source, server_path: file.server } } : f);
+    for (const f of r.findings) add(file.server !== undefined && f.source.path === file.rel ? { ...f, source: { ...f.source, server_path: file.server } } : f);
     coverage.push(...r.coverage);
+    // Per-file rows of 200,000 files would pile up until the host ends: merged as they come.
+    if (coverage.length > 4096) coverage = mergeCoverage(coverage);
     facts.push(...r.facts);
     skipped.push(...r.skipped);
     progress.filesDone++;
     progress.bytesDone += file.size;
     onProgress?.(progress);
   });
-  const manifest = listed ? await caseManifest(input, skipped) : null;
-  if (manifest) {
-    facts.push(...caseFacts(manifest));
-    fileTimesFromManifest(raw, manifest);
-  }
+  if (manifest) facts.push(...caseFacts(manifest));
   if (listed) facts.push(...(await collectionFacts(collection, skipped)));
   const locate = (winPath: string) => locateWindowsPath(winPath, files)?.rel ?? null;
-  const findings = numberFindings(applyHostRules(prepared.rules.hostRules, raw, { facts, since: options.since, locate }));
+  const findings = numberFindings(applyHostRules(prepared.rules.hostRules, grouper.findings(), { facts, since: options.since, locate }));
   const merged = mergeCoverage(coverage);
   const windows = exposureWindows(facts, merged);
   const { verdict, reasons, ...judged } = judgeHost(findings, merged, options.since, { windows, sinceExplicit: options.sinceExplicit });
@@ -192,16 +210,17 @@ async function caseManifest(input: string, skipped: Skipped[]): Promise<CaseMani
  * File findings carry no time (a copy's file times are the copy date); a case manifest recorded the original
  * modification time on the server before copying, so that one is used, and labelled.
  */
-function fileTimesFromManifest(findings: RawFinding[], manifest: CaseManifest): void {
-  const byPath = new Map(manifest.files.filter((f) => f.kind === 'file' && f.mtime).map((f) => [f.path, f.mtime!]));
-  for (const f of findings) {
-    if (f.source.line !== undefined || f.source.record !== undefined) continue;
-    const mtime = byPath.get(f.source.path);
-    if (!mtime) continue;
-    f.time = mtime;
-    f.evidence.mtime = mtime;
-    f.evidence.mtime_origin = 'case manifest (modification time on the server, recorded before copying)';
-  }
+function manifestTimes(manifest: CaseManifest): Map<string, string> {
+  return new Map(manifest.files.filter((f) => f.kind === 'file' && f.mtime).map((f) => [f.path, f.mtime!]));
+}
+
+function fileTimeFromManifest(f: RawFinding, byPath: Map<string, string>): void {
+  if (f.source.line !== undefined || f.source.record !== undefined) return;
+  const mtime = byPath.get(f.source.path);
+  if (!mtime) return;
+  f.time = mtime;
+  f.evidence.mtime = mtime;
+  f.evidence.mtime_origin = 'case manifest (modification time on the server, recorded before copying)';
 }
 
 function cmp(a: string, b: string): number {
@@ -210,14 +229,7 @@ function cmp(a: string, b: string): number {
 
 /** Deterministic order (time, then place), most severe first among equals; ids follow that order. */
 function numberFindings(raw: RawFinding[]): Finding[] {
-  const sorted = [...raw].sort(
-    (a, b) =>
-      cmp(a.time ?? '~', b.time ?? '~') ||
-      cmp(a.source.path, b.source.path) ||
-      (a.source.line ?? a.source.record ?? 0) - (b.source.line ?? b.source.record ?? 0) ||
-      SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] ||
-      cmp(a.rule, b.rule),
-  );
+  const sorted = [...raw].sort(findingOrder);
   const width = String(sorted.length).length;
   return sorted.map((f, i) => {
     const credits = ruleCredits(f.rule);

@@ -36,15 +36,20 @@ function logLine(f: Finding, text: unknown): string {
  * File-name prefixes for every host, unique even when names collide after sanitising or differ only in case
  * (`MAIL01`, `mail01`, `mail/01`): a second host must never overwrite the first one's files. Later ones get `-2`, `-3` ….
  */
-function uniqueBases(hosts: readonly HostResult[]): string[] {
+export function csvBases(): (hostName: string) => string {
   const used = new Set<string>();
-  return hosts.map((h) => {
-    const base = safeFileName(h.name);
+  return (hostName) => {
+    const base = safeFileName(hostName);
     let name = base;
     for (let n = 2; used.has(name.toLowerCase()); n++) name = `${base}-${n}`;
     used.add(name.toLowerCase());
     return name;
-  });
+  };
+}
+
+/** One host's Test-ProxyLogon-style files: [file name, text], the BOM already in front of .csv files when asked. */
+export function csvHostFiles(h: HostResult, base: string, opts: CsvOptions = {}): Array<[string, string]> {
+  return hostFiles(h, base).map(([name, text]) => [name, opts.bom && name.endsWith('.csv') ? `${BOM}${text}` : text]);
 }
 
 function hostFiles(h: HostResult, base: string): Array<[string, string]> {
@@ -74,19 +79,25 @@ export interface CsvOptions {
 
 const BOM = '\ufeff';
 
-/** `exhunt-findings.csv`: every finding of every host, one row each. */
+/** `exhunt-findings.csv`: every finding of every host, one row each (a group is one row; its summary has the count). */
 export function findingsCsv(report: ScanReport, opts: CsvOptions = {}): string {
-  const all = report.hosts.flatMap((h) =>
-    h.findings.map((f) => [h.name, f.id, f.time, f.severity, f.kind, f.rule, f.title, f.cves.join(' '), f.client_ip, f.source.path, f.source.line ?? '', f.source.record ?? '', f.summary, f.evidence, creditLine(f)]),
-  );
-  return `${opts.bom ? BOM : ''}${lines(ALL_COLUMNS, all)}`;
+  return `${findingsCsvHeader(opts)}${report.hosts.map(findingsCsvRows).join('')}`;
+}
+
+export function findingsCsvHeader(opts: CsvOptions = {}): string {
+  return `${opts.bom ? BOM : ''}${csvRow(ALL_COLUMNS)}\r\n`;
+}
+
+/** One host's rows of `exhunt-findings.csv` (CRLF-terminated; written host by host when streamed). */
+export function findingsCsvRows(h: HostResult): string {
+  return h.findings.map((f) => `${csvRow([h.name, f.id, f.time, f.severity, f.kind, f.rule, f.title, f.cves.join(' '), f.client_ip, f.source.path, f.source.line ?? '', f.source.record ?? '', f.summary, f.evidence, creditLine(f)])}\r\n`).join('');
 }
 
 /** Writes the per-host Test-ProxyLogon-style files and `exhunt-findings.csv` into `dir`; returns the file names. */
 export async function writeCsv(report: ScanReport, dir: string, opts: CsvOptions = {}): Promise<string[]> {
   await mkdir(dir, { recursive: true });
-  const bases = uniqueBases(report.hosts);
-  const files: Array<[string, string]> = report.hosts.flatMap((h, i) => hostFiles(h, bases[i])).map(([name, text]) => [name, opts.bom && name.endsWith('.csv') ? `${BOM}${text}` : text]);
+  const base = csvBases();
+  const files: Array<[string, string]> = report.hosts.flatMap((h) => csvHostFiles(h, base(h.name), opts));
   files.push(['exhunt-findings.csv', findingsCsv(report, opts)]);
   for (const [name, text] of files) await writeFile(join(dir, name), text, 'utf8');
   return files.map(([name]) => name);

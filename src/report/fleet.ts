@@ -1,7 +1,7 @@
 // The fleet table: one line per host, worst first, for a terminal.
-import type { HostResult, ScanReport, Verdict } from '../model.js';
+import type { ScanReport, Verdict } from '../model.js';
 import { safeText } from './terminal.js';
-import { VERDICT_ORDER, attackSpan, coverageSpan, severityCounts, shortDay, shortTime, verdictCounts } from './summary.js';
+import { VERDICT_ORDER, coverageSpan, hostDigest, shortDay, shortTime, verdictCounts, type HostDigest } from './summary.js';
 
 const COLORS: Record<Verdict, string> = {
   compromised: '\x1b[1;31m',
@@ -16,9 +16,8 @@ const RESET = '\x1b[0m';
 const HEADER = ['HOST', 'VERDICT', 'STAGE', 'CRIT', 'HIGH', 'MED', 'LOW', 'FIRST ATTACK', 'LAST ATTACK', 'LOGS COVER'];
 const NUMERIC = new Set([3, 4, 5, 6]);
 
-function row(host: HostResult): string[] {
-  const counts = severityCounts(host);
-  const attack = attackSpan(host);
+function row(host: HostDigest): string[] {
+  const { counts, attack } = host;
   const span = coverageSpan(host.coverage);
   const coverText = span.first === null ? 'no logs' : `${shortDay(span.first)} → ${shortDay(span.last)}`;
   return [
@@ -37,7 +36,12 @@ function row(host: HostResult): string[] {
 
 /** One line per host (worst verdict first, then by name) and a totals line. */
 export function fleetTable(report: ScanReport, opts: { color: boolean }): string {
-  const hosts = [...report.hosts].sort((a, b) => VERDICT_ORDER[a.verdict] - VERDICT_ORDER[b.verdict] || a.name.localeCompare(b.name));
+  return fleetTableOf(report.hosts.map(hostDigest), opts);
+}
+
+/** The fleet table from the hosts' digests (a streamed scan keeps only those). */
+export function fleetTableOf(digests: readonly HostDigest[], opts: { color: boolean }): string {
+  const hosts = [...digests].sort((a, b) => VERDICT_ORDER[a.verdict] - VERDICT_ORDER[b.verdict] || a.name.localeCompare(b.name));
   const rows = hosts.map(row);
   const widths = HEADER.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const fmt = (cells: string[], verdict?: Verdict) =>
@@ -49,6 +53,6 @@ export function fleetTable(report: ScanReport, opts: { color: boolean }): string
       .join('  ')
       .trimEnd();
   const lines = [fmt(HEADER), ...rows.map((r, i) => fmt(r, hosts[i].verdict))];
-  lines.push(`${report.hosts.length} host${report.hosts.length === 1 ? '' : 's'}: ${verdictCounts(report.hosts) || 'none'}`);
+  lines.push(`${digests.length} host${digests.length === 1 ? '' : 's'}: ${verdictCounts(digests) || 'none'}`);
   return `${lines.join('\n')}\n`;
 }

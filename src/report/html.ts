@@ -3,13 +3,13 @@
 // with textContent in the client script.
 import { createHash } from 'node:crypto';
 import { SEVERITY_RANK } from '../model.js';
-import type { Coverage, EvidenceValue, Finding, HostResult, Incident, ScanReport, Stage, TimelineEntry } from '../model.js';
+import type { Coverage, EvidenceValue, Finding, HostResult, Incident, ScanReport, Stage, TimelineEntry, ToolInfo } from '../model.js';
 import { STAGE_RANK } from '../semantics.js';
 import { CLIENT_JS } from './html-client.js';
 import { windowRows, type WindowState } from './exposure-view.js';
 import { nextSteps, type NextStep } from './next-steps.js';
 import { rulesetVersion } from './rules-catalog.js';
-import { VERDICT_ORDER, VERDICT_TEXT, attackSpan, coverageSpan, severityCounts, shortDay, shortTime, verdictCounts } from './summary.js';
+import { VERDICT_ORDER, VERDICT_TEXT, attackSpan, coverageSpan, hostDigest, severityCounts, shortDay, shortTime, verdictCounts, type HostDigest } from './summary.js';
 import { creditLine } from './credit.js';
 
 const MAX_EXCERPTS = 8;
@@ -399,7 +399,7 @@ function skippedHtml(host: HostResult): string {
   return `<h3>Skipped inputs (${host.skipped.length})</h3><div class="scroll"><table><thead><tr><th>Path</th><th>Reason</th></tr></thead><tbody>${rows}</tbody></table></div>${more}${stats}`;
 }
 
-function hostHtml(host: HostResult, index: number, since: string): string {
+export function hostHtml(host: HostResult, index: number, since: string): string {
   const { incidents, timeline, stage } = host;
   const byId = new Map(host.findings.map((f) => [f.id, f]));
   const incidentsBlock = incidents.length ? incidents.map((inc) => incidentHtml(inc, byId)).join('') : '<p class="muted">No incidents: no attack findings to join.</p>';
@@ -415,58 +415,54 @@ ${skippedHtml(host)}
 </section>`;
 }
 
-function fleetHtml(report: ScanReport): string {
-  const order = report.hosts.map((h, i) => ({ h, i })).sort((a, b) => VERDICT_ORDER[a.h.verdict] - VERDICT_ORDER[b.h.verdict] || a.h.name.localeCompare(b.h.name));
+function fleetHtml(hosts: readonly HostDigest[]): string {
+  const order = hosts.map((h, i) => ({ h, i })).sort((a, b) => VERDICT_ORDER[a.h.verdict] - VERDICT_ORDER[b.h.verdict] || a.h.name.localeCompare(b.h.name));
   const rows = order
     .map(({ h, i }) => {
-      const c = severityCounts(h);
-      const a = attackSpan(h);
+      const c = h.counts;
+      const a = h.attack;
       const cov = coverageSpan(h.coverage);
       return `<tr><td><a href="#host-${i}">${esc(h.name)}</a></td><td><span class="chip v-${esc(h.verdict)}">${esc(h.verdict)}</span></td><td>${esc(STAGE_LABEL[h.stage])}</td><td>${c.critical}</td><td>${c.high}</td><td>${c.medium}</td><td>${c.low}</td><td class="mono">${esc(shortTime(a.first))}</td><td class="mono">${esc(shortTime(a.last))}</td><td class="mono">${cov.first === null ? 'no logs' : `${esc(shortDay(cov.first))} → ${esc(shortDay(cov.last))}`}</td></tr>`;
     })
     .join('');
-  return `<section class="host fleet" id="fleet"><h3>${report.hosts.length} hosts: ${esc(verdictCounts(report.hosts))}</h3>
+  return `<section class="host fleet" id="fleet"><h3>${hosts.length} hosts: ${esc(verdictCounts(hosts))}</h3>
 <div class="scroll"><table><thead><tr><th>Host</th><th>Verdict</th><th>Stage</th><th>Crit</th><th>High</th><th>Med</th><th>Low</th><th>First attack</th><th>Last attack</th><th>Logs cover</th></tr></thead><tbody>${rows}</tbody></table></div></section>`;
 }
 
-/** The table rows the client script renders, per host. */
-function tableData(report: ScanReport): unknown {
-  return {
-    hosts: report.hosts.map((h) => {
-      const incidentOf = new Map<string, string>();
-      for (const inc of h.incidents) for (const id of inc.findings) incidentOf.set(id, inc.id);
-      return {
-        name: h.name,
-        findings: h.findings.map((f) => ({
-          id: f.id,
-          time: f.time,
-          severity: f.severity,
-          kind: f.kind,
-          rule: f.rule,
-          title: f.title,
-          incident: incidentOf.get(f.id) ?? null,
-          ip: f.client_ip,
-          summary: f.summary,
-          evidence: evidenceLine(f),
-          source: sourceRef(f),
-        })),
-      };
-    }),
-  };
+/** The table rows the client script renders, for one host (the page's data is `{"hosts":[…]}` of these). */
+export function hostTableData(h: HostResult): string {
+  const incidentOf = new Map<string, string>();
+  for (const inc of h.incidents) for (const id of inc.findings) incidentOf.set(id, inc.id);
+  return scriptJson({
+    name: h.name,
+    findings: h.findings.map((f) => ({
+      id: f.id,
+      time: f.time,
+      severity: f.severity,
+      kind: f.kind,
+      rule: f.rule,
+      title: f.title,
+      incident: incidentOf.get(f.id) ?? null,
+      ip: f.client_ip,
+      summary: f.summary,
+      evidence: evidenceLine(f),
+      source: sourceRef(f),
+    })),
+  });
 }
 
 /**
  * The header facts: when the report was made (a stale report shows it), by which exhunt and rule set, and the
  * time the evidence spans (earliest to latest log record over all hosts).
  */
-function meta(report: ScanReport): Array<[string, string]> {
-  const span = coverageSpan(report.hosts.flatMap((h) => h.coverage));
+function meta(tool: ToolInfo, hosts: readonly HostDigest[]): Array<[string, string]> {
+  const span = coverageSpan(hosts.flatMap((h) => h.coverage));
   return [
-    ['Generated', shortTime(report.tool.finished)],
-    ['exhunt', report.tool.version],
+    ['Generated', shortTime(tool.finished)],
+    ['exhunt', tool.version],
     ['Rule set', rulesetVersion()],
     ['Evidence spans', span.first === null ? 'no dated log records' : `${shortTime(span.first)} → ${shortTime(span.last)}`],
-    ['Window from', shortDay(report.tool.options.since)],
+    ['Window from', shortDay(tool.options.since)],
     ['Times', 'UTC'],
   ];
 }
@@ -492,21 +488,33 @@ export function htmlHead(title: string, css: string, script: string): string {
 
 /** One self-contained HTML file for the whole scan. Deterministic: same report in, same bytes out. */
 export function renderHtml(report: ScanReport): string {
-  const since = report.tool.options.since;
-  const worst = [...report.hosts].sort((a, b) => VERDICT_ORDER[a.verdict] - VERDICT_ORDER[b.verdict])[0];
-  const title = report.hosts.length === 1 && worst ? `${worst.name}: ${worst.verdict}` : `${report.hosts.length} hosts: ${verdictCounts(report.hosts) || 'none'}`;
-  const sections = report.hosts.map((h, i) => hostHtml(h, i, since)).join('\n');
-  return `${htmlHead(`exhunt report — ${title}`, CSS, CLIENT_JS)}
+  const parts = htmlParts(report.tool, report.hosts.map(hostDigest));
+  const sections = report.hosts.map((h, i) => hostHtml(h, i, report.tool.options.since)).join('\n');
+  return `${parts.top}${report.hosts.length ? sections : parts.noHosts}${parts.middle}${report.hosts.map(hostTableData).join(',')}${parts.bottom}`;
+}
+
+/**
+ * The page around the host sections and the table data, from what is known at the end of a scan: a streamed report
+ * writes top, the sections (joined by a newline; `noHosts` when none), middle, the hosts' table data (joined by a
+ * comma), bottom.
+ */
+export function htmlParts(tool: ToolInfo, hosts: readonly HostDigest[]): { top: string; noHosts: string; middle: string; bottom: string } {
+  const worst = [...hosts].sort((a, b) => VERDICT_ORDER[a.verdict] - VERDICT_ORDER[b.verdict])[0];
+  const title = hosts.length === 1 && worst ? `${worst.name}: ${worst.verdict}` : `${hosts.length} hosts: ${verdictCounts(hosts) || 'none'}`;
+  const top = `${htmlHead(`exhunt report — ${title}`, CSS, CLIENT_JS)}
 <body>
 <header class="top"><h1>exhunt report — ${esc(title)}</h1>
-<div class="meta">${meta(report).map(([k, v]) => `<span><b>${esc(k)}</b> ${esc(v)}</span>`).join(' · ')}</div></header>
+<div class="meta">${meta(tool, hosts).map(([k, v]) => `<span><b>${esc(k)}</b> ${esc(v)}</span>`).join(' · ')}</div></header>
 <main>
-${report.hosts.length > 1 ? fleetHtml(report) : ''}
-${report.hosts.length ? sections : '<p>No hosts were scanned.</p>'}
+${hosts.length > 1 ? fleetHtml(hosts) : ''}
+`;
+  const middle = `
 </main>
-<script type="application/json" id="exhunt-data">${scriptJson(tableData(report))}</script>
+<script type="application/json" id="exhunt-data">{"hosts":[`;
+  const bottom = `]}</script>
 <script>${CLIENT_JS}</script>
 </body>
 </html>
 `;
+  return { top, noHosts: '<p>No hosts were scanned.</p>', middle, bottom };
 }

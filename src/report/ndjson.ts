@@ -184,22 +184,25 @@ function ecsDocument(f: Finding, host: HostResult, ctx: { created: string; incid
     host_stage: ctx.stage,
     source: { path: f.source.path, ...(f.source.line !== undefined ? { line: f.source.line } : {}), ...(f.source.record !== undefined ? { record: f.source.record } : {}) },
     evidence: flatEvidence(f.evidence),
+    ...(f.group ? { group: { count: f.group.count, first_time: f.group.first_time, last_time: f.group.last_time, folder: f.group.folder, distinct_ips: f.group.distinct_ips } } : {}),
   };
   return doc;
 }
 
 /** Every finding of every host, one JSON document per line (newline-terminated; empty string when none). */
 export function renderNdjson(report: ScanReport): string {
-  const lines: string[] = [];
-  for (const host of report.hosts) {
-    const { incidents, stage } = host;
-    const incidentOf = new Map<string, string>();
-    for (const inc of incidents) for (const id of inc.findings) incidentOf.set(id, inc.id);
-    for (const f of host.findings) {
-      lines.push(JSON.stringify(ecsDocument(f, host, { created: report.tool.finished, incident: incidentOf.get(f.id) ?? null, stage })));
-    }
-  }
-  return lines.map((l) => `${l}\n`).join('');
+  return report.hosts.map((h) => ndjsonHostLines(h, report.tool.finished)).join('');
+}
+
+/**
+ * One host's lines (newline-terminated). `created`: when exhunt made them (the end of the scan, or of this host when
+ * streamed); undated findings carry it as their `@timestamp`. A group is one document; `exhunt.group` has its count.
+ */
+export function ndjsonHostLines(host: HostResult, created: string): string {
+  const { incidents, stage } = host;
+  const incidentOf = new Map<string, string>();
+  for (const inc of incidents) for (const id of inc.findings) incidentOf.set(id, inc.id);
+  return host.findings.map((f) => `${JSON.stringify(ecsDocument(f, host, { created, incident: incidentOf.get(f.id) ?? null, stage }))}\n`).join('');
 }
 
 /**

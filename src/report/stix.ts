@@ -4,7 +4,10 @@
 // Spec: STIX 2.1 (OASIS, 2021), sections 4 (indicator), 5 (sighting), 9 (patterns), 2.9 (ids).
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
-import type { Finding, HostResult, ScanReport } from '../model.js';
+import { findingWeight, type Finding, type HostResult, type ScanReport, type ToolInfo } from '../model.js';
+
+/** What the bundle needs of a host: its name, verdict and the findings that can show an indicator. */
+export type StixHost = Pick<HostResult, 'name' | 'verdict' | 'findings'>;
 import { evidenceString, fileKey, normalizeIp } from '../semantics.js';
 import { serverPath } from '../evidence/server-path.js';
 
@@ -49,7 +52,7 @@ interface Seen {
 }
 
 /** Findings that show an attack stage beyond scanner probes: their addresses and user agents are the attacker's. */
-function attackFindings(host: HostResult): Finding[] {
+function attackFindings(host: StixHost): Finding[] {
   return host.findings.filter((f) => {
     return f.stage !== null && f.stage !== 'scanned' && f.stage !== 'none';
   });
@@ -70,7 +73,7 @@ function pathIndicator(path: string): Omit<Seen, 'findings'> {
 }
 
 /** Every indicator of one host, keyed by kind and value, with the findings that showed it. */
-function hostIndicators(host: HostResult): Map<string, Seen> {
+function hostIndicators(host: StixHost): Map<string, Seen> {
   const out = new Map<string, Seen>();
   const add = (base: Omit<Seen, 'findings'>, f: Finding) => {
     const key = `${base.kind}\u0000${base.kind === 'path' ? (fileKey(base.value) ?? base.value) : base.value}`;
@@ -105,7 +108,7 @@ function span(findings: Finding[]): { first: string | null; last: string | null 
 }
 
 /** The bundle for the whole scan: indicators shared across hosts, one sighting per indicator and host. */
-export function stixBundle(report: ScanReport): { type: 'bundle'; id: string; objects: StixObject[] } {
+export function stixBundle(report: ScanReport | { tool: ToolInfo; hosts: readonly StixHost[] }): { type: 'bundle'; id: string; objects: StixObject[] } {
   const created = stixTime(report.tool.finished);
   const common = { spec_version: '2.1', created, modified: created };
   const tool: StixObject = { type: 'identity', id: stixId('identity', 'exhunt'), ...common, name: 'exhunt', identity_class: 'system', description: `exhunt ${report.tool.version}` };
@@ -144,7 +147,7 @@ export function stixBundle(report: ScanReport): { type: 'bundle'; id: string; ob
         created_by_ref: tool.id,
         sighting_of_ref: id,
         where_sighted_refs: [where.id],
-        count: s.findings.length,
+        count: s.findings.reduce((n, f) => n + findingWeight(f), 0),
         ...(times.first ? { first_seen: times.first, last_seen: times.last } : {}),
         description: `${host.name}: ${[...new Set(s.findings.map((f) => f.rule))].sort().join(', ')}`,
       });
@@ -170,6 +173,11 @@ export function stixBundle(report: ScanReport): { type: 'bundle'; id: string; ob
   return { type: 'bundle', id: `bundle--${uuid5(`bundle:${report.tool.started}:${report.hosts.map((h) => h.name).join('\u0000')}`)}`, objects: [...objects, ...indicators.values(), ...sightings, ...notes] };
 }
 
-export function renderStix(report: ScanReport): string {
+/** A host reduced to what the bundle reads (attack-stage, web-shell and shell-password findings), to keep while streaming. */
+export function stixHost(h: HostResult): StixHost {
+  return { name: h.name, verdict: h.verdict, findings: h.findings.filter((f) => (f.stage !== null && f.stage !== 'scanned' && f.stage !== 'none') || f.kind === 'webshell' || evidenceString(f.evidence.shell_password) !== null) };
+}
+
+export function renderStix(report: ScanReport | { tool: ToolInfo; hosts: readonly StixHost[] }): string {
   return `${JSON.stringify(stixBundle(report), null, 1)}\n`;
 }

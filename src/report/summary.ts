@@ -1,12 +1,12 @@
 // Per-host figures shared by the fleet table, the HTML report and next steps.
-import { SEVERITIES, VERDICTS } from '../model.js';
+import { SEVERITIES, VERDICTS, findingWeight } from '../model.js';
 import type { Coverage, HostResult, Severity, Verdict } from '../model.js';
 import { preferLogTimes } from '../semantics.js';
 export { shortTime } from '../semantics.js';
 
 export function severityCounts(host: HostResult): Record<Severity, number> {
   const counts = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
-  for (const f of host.findings) counts[f.severity] += 1;
+  for (const f of host.findings) counts[f.severity] += findingWeight(f);
   return counts;
 }
 
@@ -44,9 +44,46 @@ export const VERDICT_TEXT: Record<Verdict, { label: string; meaning: string }> =
 /** Worst verdict first: compromised, attempted, suspicious, insufficient-evidence, clean. */
 export const VERDICT_ORDER: Record<Verdict, number> = { compromised: 0, attempted: 1, suspicious: 2, 'insufficient-evidence': 3, clean: 4 };
 
-export function verdictCounts(hosts: HostResult[]): string {
+export function verdictCounts(hosts: ReadonlyArray<{ verdict: Verdict }>): string {
   return VERDICTS.map((v) => [v, hosts.filter((h) => h.verdict === v).length] as const)
     .filter(([, n]) => n > 0)
     .map(([v, n]) => `${n} ${v}`)
     .join(', ');
+}
+
+/**
+ * What the fleet table, the HTML header, the host verdict lines and the exit code need of a host once its full
+ * result has been written out and dropped (reports are streamed host by host).
+ */
+export interface HostDigest {
+  name: string;
+  label?: string;
+  verdict: Verdict;
+  stage: HostResult['stage'];
+  reasons: string[];
+  coverage: Coverage[];
+  counts: Record<Severity, number>;
+  attack: { first: string | null; last: string | null };
+  /** Findings (a group counts for its members). */
+  findings: number;
+  skipped: number;
+  /** A vulnerable build or configuration (an exposure finding above info). */
+  exposed: boolean;
+}
+
+export function hostDigest(h: HostResult): HostDigest {
+  const counts = severityCounts(h);
+  return {
+    name: h.name,
+    ...(h.label !== undefined ? { label: h.label } : {}),
+    verdict: h.verdict,
+    stage: h.stage,
+    reasons: h.reasons,
+    coverage: h.coverage,
+    counts,
+    attack: attackSpan(h),
+    findings: Object.values(counts).reduce((a, b) => a + b, 0),
+    skipped: h.skipped.length,
+    exposed: h.findings.some((f) => f.kind === 'exposure' && f.severity !== 'info'),
+  };
 }

@@ -1,6 +1,6 @@
 // The short human summary printed after a scan: verdict, counts by CVE, coverage, what was skipped.
-import type { Finding, HostResult, ScanReport, Severity, Verdict } from '../model.js';
-import { SEVERITIES } from '../model.js';
+import type { Finding, HostResult, Severity, Verdict } from '../model.js';
+import { SEVERITIES, findingWeight } from '../model.js';
 import { windowRows, type WindowState } from './exposure-view.js';
 import { nextSteps } from './next-steps.js';
 import { VERDICT_TEXT, attackSpan } from './summary.js';
@@ -43,9 +43,9 @@ function day(t: string | null): string {
   return t ? t.slice(0, 16).replace('T', ' ') : '?';
 }
 
-function countBy<T>(items: T[], key: (t: T) => string[]): Array<[string, number]> {
+function countBy<T>(items: T[], key: (t: T) => string[], weight: (t: T) => number = () => 1): Array<[string, number]> {
   const m = new Map<string, number>();
-  for (const it of items) for (const k of key(it)) m.set(k, (m.get(k) ?? 0) + 1);
+  for (const it of items) for (const k of key(it)) m.set(k, (m.get(k) ?? 0) + weight(it));
   return [...m.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
 }
 
@@ -115,9 +115,11 @@ function hostSummary(h: HostResult, since: string, style: Style): string {
   const exposure = h.findings.find((f) => f.kind === 'exposure');
   out.push(buildLine(h, exposure), ...exposureLine(exposure, style));
   if (h.findings.length) {
-    const sev = SEVERITIES.map((s: Severity) => [s, h.findings.filter((f) => f.severity === s).length] as const).filter(([, n]) => n > 0);
-    out.push(`  findings: ${h.findings.length} (${sev.map(([s, n]) => `${s} ${n}`).join(', ')})`);
-    const cves = countBy(h.findings, (f) => (f.cves.length ? f.cves : ['no CVE']));
+    const sev = SEVERITIES.map((s: Severity) => [s, h.findings.filter((f) => f.severity === s).reduce((n, f) => n + findingWeight(f), 0)] as const).filter(([, n]) => n > 0);
+    const groups = h.findings.filter((f) => f.group);
+    const grouped = groups.length ? `; ${groups.length} kind${groups.length === 1 ? '' : 's'} grouped into counted rows` : '';
+    out.push(`  findings: ${h.findings.reduce((n, f) => n + findingWeight(f), 0)} (${sev.map(([s, n]) => `${s} ${n}`).join(', ')})${grouped}`);
+    const cves = countBy(h.findings, (f) => (f.cves.length ? f.cves : ['no CVE']), findingWeight);
     out.push(`  by CVE: ${cves.map(([c, n]) => `${c} ${n}`).join(', ')}`);
     const span = attackSpan(h);
     if (span.first) out.push(`  attack activity: ${day(span.first)} -> ${day(span.last)} UTC`);
@@ -138,6 +140,6 @@ function hostSummary(h: HostResult, since: string, style: Style): string {
   return out.join('\n');
 }
 
-export function renderTerminal(report: ScanReport, style: Style): string {
+export function renderTerminal(report: { hosts: readonly HostResult[]; tool: { options: { since: string } } }, style: Style): string {
   return `${report.hosts.map((h) => hostSummary(h, report.tool.options.since, style)).join('\n\n')}\n`;
 }

@@ -2,21 +2,15 @@ import { existsSync, realpathSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import type { Command } from 'commander';
-import { SEVERITY_RANK, type ScanReport } from '../../model.js';
-import { DEFAULT_SINCE, scan, type Progress } from '../../engine/scan.js';
+import { DEFAULT_SINCE, scanEach, type Progress } from '../../engine/scan.js';
 import { DEFAULT_FILE_SECONDS } from '../../engine/budget.js';
 import { isoTime } from '../../parsers/csv.js';
-import { findingsCsv, writeCsv } from '../../report/csv.js';
-import { renderJson } from '../../report/json.js';
 import { renderTerminal, safeText } from '../../report/terminal.js';
-import { fleetTable } from '../../report/fleet.js';
-import { renderHtml } from '../../report/html.js';
-import { renderNdjson } from '../../report/ndjson.js';
-import { renderHostVerdicts } from '../../report/ndjson-hosts.js';
+import { fleetTableOf } from '../../report/fleet.js';
+import type { HostDigest } from '../../report/summary.js';
+import { ReportStream } from '../../report/stream.js';
 import { ERROR_PREFIX, EXIT, UsageError } from '../errors.js';
-import { STDOUT, claimStdout, writeOutput } from '../output.js';
-import { renderTimesketch } from '../../report/timesketch.js';
-import { renderStix } from '../../report/stix.js';
+import { STDOUT, claimStdout } from '../output.js';
 import { IocFileError, loadIocs } from '../../rules/iocs.js';
 import { sigmaRules } from '../../rules/sigma.js';
 import { readRuleFiles, RuleFileError } from '../../evidence/rule-files.js';
@@ -165,10 +159,9 @@ function refuseOutputsInEvidence(flags: ScanFlags, paths: string[]): void {
 const ATTACK_VERDICTS = new Set(['compromised', 'attempted', 'suspicious']);
 
 /** 1 when some host shows signs of attack, else 3 when some host is exposed (vulnerable build or configuration), else 0. */
-function exitCodeFor(report: ScanReport): number {
-  if (report.hosts.some((h) => ATTACK_VERDICTS.has(h.verdict))) return EXIT.FINDINGS;
-  const exposed = report.hosts.some((h) => h.findings.some((f) => f.kind === 'exposure' && SEVERITY_RANK[f.severity] > SEVERITY_RANK.info));
-  return exposed ? EXIT.EXPOSURE : EXIT.CLEAN;
+function exitCodeFor(hosts: readonly HostDigest[]): number {
+  if (hosts.some((h) => ATTACK_VERDICTS.has(h.verdict))) return EXIT.FINDINGS;
+  return hosts.some((h) => h.exposed) ? EXIT.EXPOSURE : EXIT.CLEAN;
 }
 
 export function registerScan(program: Command): void {
@@ -231,7 +224,14 @@ Evidence is only read, never written; an output inside an input PATH is refused.
       refuseOutputsInEvidence(flags, paths);
       await checkIocAndYara(flags);
       const onProgress = flags.quiet ? undefined : progressPrinter();
-      const report = await scan({
+      // Reports are written host by host and each host is dropped once written (src/report/stream.ts).
+      const outputs = new ReportStream({ json: flags.json, ndjson: flags.ndjson, ndjsonHosts: flags.ndjsonHosts, csv: flags.csv, csvBom: flags.csvBom, html: flags.html, timesketch: flags.timesketch, stix: flags.stix });
+      const terminal: string[] = [];
+      const color = flags.color && Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+      const showTerminal = !flags.quiet && !toStdout;
+      try {
+        await outputs.start();
+        const { tool, labels } = await scanEach({
         paths,
         jobs,
         options: { since, sinceExplicit: cmd.getOptionValueSource('since') === 'cli', iocFiles: flags.ioc, yaraRules: flags.yara ?? null, ruleFiles: flags.rules, fileSeconds },
@@ -241,20 +241,19 @@ Evidence is only read, never written; an output inside an input PATH is refused.
         onProgress,
         command: ['exhunt', ...cmd.parent!.args],
         only: local?.only,
+      }, async (host) => {
+        if (showTerminal) terminal.push(renderTerminal({ hosts: [host], tool: { options: { since } } }, { color, ...(flags.html ? { htmlPath: flags.html } : {}) }));
+        await outputs.host(host, since);
       });
-      if (onProgress) process.stderr.write('\r\x1b[K');
-      if (flags.json) await writeOutput(flags.json, renderJson(report));
-      if (flags.csv === STDOUT) await writeOutput(STDOUT, findingsCsv(report, { bom: flags.csvBom === true }));
-      else if (flags.csv) await writeCsv(report, flags.csv, { bom: flags.csvBom === true });
-      if (flags.html) await writeOutput(flags.html, renderHtml(report));
-      if (flags.ndjson) await writeOutput(flags.ndjson, renderNdjson(report) + (flags.ndjsonHosts ? renderHostVerdicts(report) : ''));
-      if (flags.timesketch) await writeOutput(flags.timesketch, renderTimesketch(report));
-      if (flags.stix) await writeOutput(flags.stix, renderStix(report));
-      if (!flags.quiet && !toStdout) {
-        const color = flags.color && Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
-        process.stdout.write(renderTerminal(report, { color, ...(flags.html ? { htmlPath: flags.html } : {}) }));
-        if (report.hosts.length > 1) process.stdout.write(`\n${fleetTable(report, { color })}`);
+        if (onProgress) process.stderr.write('\r\x1b[K');
+        await outputs.finish(tool, labels);
+      } finally {
+        outputs.dispose();
       }
-      process.exitCode = exitCodeFor(report);
+      if (showTerminal) {
+        process.stdout.write(terminal.join('\n'));
+        if (outputs.digests.length > 1) process.stdout.write(`\n${fleetTableOf(outputs.digests, { color })}`);
+      }
+      process.exitCode = exitCodeFor(outputs.digests);
     });
 }
