@@ -16,7 +16,8 @@ import { REPO, requireDist, time } from './lib.mjs';
 import { makeFleet } from './fleet-gen.mjs';
 
 requireDist();
-const CLI = join(REPO, 'dist', 'cli', 'main.js');
+// FLEET_CLI: another build's dist/cli/main.js, to measure before/after on the same corpus.
+const CLI = process.env.FLEET_CLI ?? join(REPO, 'dist', 'cli', 'main.js');
 const which = process.argv[2] ?? 'both';
 const jobs = process.env.FLEET_JOBS ?? '1';
 const root = process.env.FLEET_DIR ?? join(tmpdir(), 'exhunt-fleet-memory');
