@@ -116,17 +116,33 @@ function indicators(f: Finding): Array<[Pivot, string]> {
   return out;
 }
 
+/**
+ * A grouped row (engine/group.ts) stands for many findings: its samples and its most frequent client IPs are
+ * pivots too, so a flood of exploitation from 300 addresses still links the hosts it reached.
+ */
+function members(f: Finding): Finding[] {
+  const g = f.group;
+  if (!g) return [f];
+  const samples = [...g.first, ...g.last].map((s) => ({ ...f, time: s.time, client_ip: s.client_ip, evidence: s.file === undefined ? f.evidence : { ...f.evidence, file: s.file } }));
+  return [f, ...samples, ...g.client_ips.map((c) => ({ ...f, client_ip: c.ip }))];
+}
+
 function sightings(h: HostResult): Sighting[] {
   const by = new Map<string, Sighting>();
   for (const f of h.findings) {
-    for (const [pivot, value] of indicators(f)) {
-      const key = `${pivot}\u0000${value}`;
-      const s = by.get(key);
-      if (!s) by.set(key, { pivot, value, first: f.time, last: f.time, findings: 1 });
-      else {
-        s.first = minT(s.first, f.time);
-        s.last = maxT(s.last, f.time);
-        s.findings++;
+    // One count per finding row and indicator, however many of its members show the indicator.
+    const counted = new Set<string>();
+    for (const m of members(f)) {
+      for (const [pivot, value] of indicators(m)) {
+        const key = `${pivot}\u0000${value}`;
+        const s = by.get(key);
+        if (!s) by.set(key, { pivot, value, first: m.time, last: m.time, findings: 1 });
+        else {
+          s.first = minT(s.first, m.time);
+          s.last = maxT(s.last, m.time);
+          if (!counted.has(key)) s.findings++;
+        }
+        counted.add(key);
       }
     }
   }
