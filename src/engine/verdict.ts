@@ -158,8 +158,26 @@ export function hostVerdict(
   }
   if (weak.length) return { verdict: 'suspicious', reasons: [...ruleReasons(weak), ...coverageCaveat(coverage, since, basis)] };
   const windows = byWindows(basis);
-  const v = windows ? windowVerdict(coverage, windows, since) : sinceVerdict(coverage, since);
+  const v = notReadInFull(windows ? windowVerdict(coverage, windows, since) : sinceVerdict(coverage, since), coverage);
   return { verdict: v.verdict, reasons: [...v.reasons, ...worthALook(findings)] };
+}
+
+/**
+ * A web log stopped by the per-file time limit was not read to its end: what it holds after that point is unknown,
+ * so it cannot support `clean`. Named so the user can rescan it with a larger --file-time-limit.
+ */
+function notReadInFull(v: { verdict: Verdict; reasons: string[] }, coverage: Coverage[]): { verdict: Verdict; reasons: string[] } {
+  if (v.verdict !== 'clean') return v;
+  const partial = coverage.filter(isWebSource).flatMap((c) => c.partial ?? []);
+  if (partial.length === 0) return v;
+  const named = partial.slice(0, MAX_SHORT).join(', ') + (partial.length > MAX_SHORT ? ` and ${partial.length - MAX_SHORT} more` : '');
+  return {
+    verdict: 'insufficient-evidence',
+    reasons: [
+      `no sign of an attack, but ${partial.length} web log file(s) were not read to the end (per-file time limit): ${named}; scan again with a larger --file-time-limit (0 = none)`,
+      ...v.reasons.slice(1),
+    ],
+  };
 }
 
 /** Nothing found: clean when the web logs cover every window in which the server was exposed. */

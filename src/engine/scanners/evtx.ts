@@ -62,18 +62,19 @@ async function scanEventLog(file: EvidenceFile, format: EventLogFormat, rules: R
   const coverage = new ChannelCoverage();
   let records = 0;
   let stopped: string | null = null;
+  let last: EvtxEvent | undefined;
   for await (const batch of readEventLog(file, format, problems)) {
+    // Between batches (an EVTX chunk, 64 KiB), before the next one: a file read to its end is never partial.
+    if (records > 0 && budget?.exceeded()) {
+      stopped = budgetReason(budget, `${records} records${last ? ` (to record ${last.record ?? last.line})` : ''}`);
+      break;
+    }
     for (const e of batch) {
       coverage.add(e);
       applyRules(rules.evtxRules, toLogRecord(e, file.rel), result.findings, rules.context);
     }
     records += batch.length;
-    // Between batches (an EVTX chunk, 64 KiB): stop there, say where.
-    if (budget?.exceeded()) {
-      const last = batch.at(-1);
-      stopped = budgetReason(budget, `${records} records${last ? ` (to record ${last.record ?? last.line})` : ''}`);
-      break;
-    }
+    last = batch.at(-1) ?? last;
   }
   result.coverage = coverage.list();
   result.skipped = problems.map((p) => ({ path: file.rel, reason: p.reason, offset: p.offset }));

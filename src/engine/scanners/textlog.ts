@@ -173,6 +173,12 @@ class TextLogScan {
         ? utf8Lines(readRange(this.file, p.range.start, p.range.end), 'utf8')
         : utf8Lines(readChunks(this.file, undefined, { reuse: true }));
     for await (const chunk of chunks) {
+      // Between chunks, before the next one: a file read to its end is never partial.
+      if (this.result.bytes > 0 && this.budget?.exceeded()) {
+        await this.stop(chunk, chunks);
+        carry = null;
+        break;
+      }
       // The chunk buffer is reused: a tail from the previous chunk is stale once the next one is read.
       this.tail = null;
       this.result.bytes += chunk.length;
@@ -205,31 +211,31 @@ class TextLogScan {
         this.noteBad(this.lineNo + 1, OVERSIZED);
         oversized = true;
       } else if (rest.length) carry = Buffer.from(rest);
-      if (this.budget?.exceeded()) {
-        // Stopped between chunks: the lines read so far count; a partial last line is dropped, not parsed.
-        this.stopped = budgetReason(this.budget, p
-            ? `${this.lineNo} lines (${this.result.bytes} of ${p.range.end - p.range.start} bytes) of range ${p.range.index + 1}/${p.range.count}`
-            : `the first ${this.lineNo} lines (${this.result.bytes} of ${this.file.size} bytes)`);
-        this.linesAtStop = this.lineNo;
-        if (!p) {
-          carry = null;
-          break;
-        }
-        // A range goes on counting line feeds only (cheap), so the ranges after it keep exact line numbers.
-        let pending = carry !== null && carry.length > 0;
-        carry = null;
-        this.tail = null; // the read buffer is reused below
-        for await (const rest of chunks) {
-          this.lineNo += countNewlines(rest, 0, rest.length);
-          pending = rest[rest.length - 1] !== NL;
-        }
-        if (pending) this.lineNo++;
-        break;
-      }
     }
     // A last line without a line feed (a log cut off mid-write) is still read.
     if (carry !== null && carry.length) this.region(carry, true);
     return this.finish();
+  }
+
+  /**
+   * Stopped by the time limit before `next`: the lines read so far count; a partial last line is dropped, not
+   * parsed. A range goes on counting line feeds only (cheap), so the ranges after it keep exact line numbers.
+   */
+  private async stop(next: Buffer, chunks: AsyncIterable<Buffer>): Promise<void> {
+    const p = this.part;
+    this.stopped = budgetReason(this.budget!, p
+        ? `${this.lineNo} lines (${this.result.bytes} of ${p.range.end - p.range.start} bytes) of range ${p.range.index + 1}/${p.range.count}`
+        : `the first ${this.lineNo} lines (${this.result.bytes} of ${this.file.size} bytes)`);
+    this.linesAtStop = this.lineNo;
+    if (!p) return;
+    this.tail = null; // the read buffer is reused below
+    this.lineNo += countNewlines(next, 0, next.length);
+    let unterminated = next[next.length - 1] !== NL;
+    for await (const rest of chunks) {
+      this.lineNo += countNewlines(rest, 0, rest.length);
+      unterminated = rest[rest.length - 1] !== NL;
+    }
+    if (unterminated) this.lineNo++;
   }
 
   /** Handles a run of complete lines (each ends with LF, except a final unterminated one). */
