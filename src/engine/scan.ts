@@ -20,6 +20,7 @@ import { skipByDate } from '../evidence/dates.js';
 import { exposureWindows } from './exposure-windows.js';
 import { DEFAULT_FILE_SECONDS } from './budget.js';
 import { FindingGrouper, findingOrder } from './group.js';
+import { applyRecordedTimes, collectionFileTimes, serverKey } from './collection-times.js';
 
 export const DEFAULT_SINCE = '2020-12-01T00:00:00.000Z';
 
@@ -121,9 +122,12 @@ async function scanHost(
   // The case manifest is read first so that file times are set as findings arrive (groups order by time).
   const manifest = listed ? await caseManifest(input, skipped) : null;
   const mtimes = manifest ? manifestTimes(manifest) : null;
+  // KAPE / Velociraptor manifests recorded the server's file times; the copied tree's own times are never used.
+  const recorded = listed ? await collectionFileTimes(collection, skipped) : new Map();
   const grouper = new FindingGrouper();
   const add = (f: RawFinding) => {
     if (mtimes) fileTimeFromManifest(f, mtimes);
+    else if (recorded.size) applyRecordedTimes([f], (x) => (x.source.server_path ? recorded.get(serverKey(x.source.server_path)) : undefined));
     grouper.add(f);
   };
   let coverage: Coverage[] = [];

@@ -26,7 +26,8 @@ export interface Collection {
 /** Metadata files are read for host facts and (results/) as event rows; never swept as files of the server. */
 const VELO_META = /(^|\/)(client_info|collection_context|requests|uploads|log|metadata)\.json(\.index)?$|(^|\/)results\/[^/]+\.json(\.index)?$/;
 const RESULTS_ROWS = /(^|\/)results\/[^/]+\.json$/;
-const KAPE_META = /(^|\/)\d{4}-?\d{2}-?\d{2}T?\d{6}_(CopyLog|SkipLog|ConsoleLog)\.(csv|txt)$/i;
+// KAPE 1.2 names runs `2022-05-28T024344`, KAPE 1.3 `2025-08-25T20_20_59_5246365` (and writes `_SkipLog.csv.csv`).
+const KAPE_META = /(^|\/)\d{4}-?\d{2}-?\d{2}T?(?:\d{6}|\d{2}_\d{2}_\d{2}_\d{7})_(CopyLog|SkipLog|ConsoleLog)\.(csv|txt)(\.csv)?$/i;
 const KAPE_COPYLOG = /_CopyLog\.csv$/i;
 const MAX_META_BYTES = 16 * 1024 * 1024;
 
