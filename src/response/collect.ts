@@ -26,6 +26,7 @@ import {
 } from '../evidence/case.js';
 import { custodyRecord, folderSealDigest, manifestCsv, sha256File, sha256Hex } from './custody.js';
 import { peFileVersion } from '../parsers/pe.js';
+import { COMMANDS_DIR, execRun, gatherCommands, type Run } from './collect-commands.js';
 import { walkFiles, type WalkOptions } from '../evidence/walk.js';
 
 export interface Volume {
@@ -51,6 +52,8 @@ export interface CollectOptions {
   replace?: boolean;
   /** Stops the collection (Ctrl-C): the case is left marked incomplete. */
   signal?: AbortSignal;
+  /** How configuration commands run (tests replace the runner and the platform); execFile on this platform else. */
+  commands?: { platform: NodeJS.Platform; run: Run };
 }
 
 export interface Progress {
@@ -271,6 +274,7 @@ async function dirSink(out: string): Promise<Sink> {
       await utimes(d, atime, mtime); // on the copy only, so the case shows the original times
     },
     async addBuffer(casePath, data) {
+      await mkdir(dirname(dest(casePath)), { recursive: true });
       await writeFile(dest(casePath), data, { flag: 'wx' });
     },
     finish: async () => undefined,
@@ -379,7 +383,7 @@ async function isInside(child: string, parent: string): Promise<boolean> {
 }
 
 /** Case files `collect` writes inside a case folder: all that `--replace` may remove there. */
-const CASE_ENTRIES = new Set([FILES_DIR, MANIFEST_JSON, MANIFEST_CSV, CUSTODY_LOG]);
+const CASE_ENTRIES = new Set([FILES_DIR, COMMANDS_DIR, MANIFEST_JSON, MANIFEST_CSV, CUSTODY_LOG]);
 
 /**
  * The case must be new (a missing or empty folder, a zip that does not exist). With `replace`, a case left
@@ -406,6 +410,19 @@ async function prepareOutput(out: string, replace: boolean): Promise<void> {
 
 const markerText = (o: CollectOptions, started: string, state: string): string =>
   `${JSON.stringify({ state, started, updated: new Date().toISOString(), command_line: o.commandLine, pid: process.pid })}\n`;
+
+/** Exchange cmdlet output and registry values (live on Windows), as `commands/<name>` entries of kind `command`. */
+async function addCommands(o: CollectOptions, sink: Sink, files: ManifestFile[], errors: ManifestError[]): Promise<void> {
+  const platform = o.commands?.platform ?? process.platform;
+  const got = await gatherCommands({ live: o.live, platform, run: o.commands?.run ?? execRun });
+  errors.push(...got.errors);
+  for (const c of got.outputs) {
+    const path = `${COMMANDS_DIR}/${c.name}`;
+    await sink.addBuffer(path, c.data);
+    const now = new Date().toISOString();
+    files.push({ kind: 'command', original: c.original, path, size: c.data.length, sha256: sha256Hex(c.data), mtime: now, ctime: null, atime: null, btime: null, errors: [] });
+  }
+}
 
 export async function collect(o: CollectOptions): Promise<CollectResult> {
   if (o.volumes.length === 0) throw new Error('no source given');
@@ -474,6 +491,7 @@ async function collectInto(o: CollectOptions, out: string, started: string, file
       errors.push({ original, error: `not collected: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
     }
   }
+  await addCommands(o, sink, files, errors);
   const manifest: CaseManifest = {
     schema: CASE_SCHEMA,
     server: {

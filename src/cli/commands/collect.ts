@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { examples } from '../help.js';
 import { ERROR_PREFIX, EXIT, UsageError } from '../errors.js';
 import { collect, CollectIncompleteError, type CollectResult, type Progress, type Volume } from '../../response/collect.js';
+import { QUERIES } from '../../response/collect-commands.js';
 
 interface CollectCliOptions {
   case: string;
@@ -95,9 +96,13 @@ export function registerCollect(program: Command): void {
       if (tty) process.stderr.write('\r\x1b[K');
       const m = res.manifest;
       const partial = m.files.filter((f) => f.errors.length > 0).length;
+      const saved = m.files.filter((f) => f.kind === 'command').length;
+      const missing = m.errors.filter((e) => QUERIES.some((q) => q.original === e.original)).length;
+      const notGathered = live ? 'see manifest.json "errors"' : 'only live on the Windows server: run collector/Collect-ExchangeEvidence.ps1 there';
       process.stdout.write(
         `${m.files.length} files (${res.bytes} bytes) collected into ${res.out}\n` +
           `Exchange: ${m.server.exchange_path ?? 'not found'}; ExSetup.exe ${m.server.exsetup_version ?? 'version unknown'}\n` +
+          `Configuration (Exchange cmdlets, registry): ${saved} saved under commands/${missing ? `, ${missing} not gathered (${notGathered})` : ''}\n` +
           `${m.errors.length} not collected, ${partial} partial: see manifest.json "errors"\n` +
           `Seal: ${res.seal}\n` +
           'Record the seal outside the case (ticket, case notes): `exhunt verify CASE --expect SEAL` then proves the case is unchanged.\n',
