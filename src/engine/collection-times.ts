@@ -4,9 +4,10 @@
 //   SourceFileSha1,DeferredCopy,CreatedOnUtc,ModifiedOnUtc,LastAccessedOnUtc,CopyDuration`, UTF-8 with BOM, CRLF,
 //   times `yyyy-MM-dd HH:mm:ss.fffffff` in UTC): `ModifiedOnUtc` of the `SourceFile` row.
 // - Velociraptor: the rows of the triage artifacts' file-metadata sources (`Windows.KapeFiles.Targets/All File
-//   Metadata`, `…/Uploads`, `Windows.Triage.Targets/…`) in `results/*.json` (JSON Lines; `SourceFile` or `OSPath`,
-//   and `Modified` as RFC 3339). uploads.json itself carries no file times (reporting/container.go writes only the
-//   upload time, path and sizes), so a container without such rows gives none.
+//   Metadata`, `…/Uploads`, `Windows.Triage.Targets/…`, `Generic.Collectors.File/All Matches Metadata`) in
+//   `results/*.json` (JSON Lines; columns `Created, Changed, LastAccessed, Modified, Size, SourceFile` from
+//   Generic.Collectors.File's glob(), times RFC 3339). uploads.json itself carries no file times
+//   (reporting/container.go writes only the upload time, path and sizes), so a container without such rows gives none.
 import type { RawFinding, Skipped } from '../model.js';
 import { decodeComponent, type Collection } from '../evidence/layout.js';
 import { readAll, type EvidenceFile } from '../evidence/file.js';
@@ -20,7 +21,7 @@ export interface RecordedTime {
 const MAX_MANIFEST_BYTES = 256 * 1024 * 1024;
 const KAPE_COPYLOG = /_CopyLog\.csv$/i;
 /** Result sets of the triage artifacts that list the collected files with their times. */
-const VELO_FILE_ROWS = /(^|\/)results\/([^/]*(?:KapeFiles|Triage)\.Targets[^/]*)\.json$/i;
+const VELO_FILE_ROWS = /(^|\/)results\/([^/]*(?:KapeFiles\.Targets|Triage\.Targets|Collectors\.File)[^/]*)\.json$/i;
 
 /** `C:\a`, `\\.\C:\a`, `\\?\C:\a` -> `c:\a` (the key both sides are compared by). */
 export function serverKey(path: string): string {
