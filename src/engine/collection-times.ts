@@ -20,8 +20,21 @@ export interface RecordedTime {
 
 const MAX_MANIFEST_BYTES = 256 * 1024 * 1024;
 const KAPE_COPYLOG = /_CopyLog\.csv$/i;
-/** Result sets of the triage artifacts that list the collected files with their times. */
-const VELO_FILE_ROWS = /(^|\/)results\/([^/]*(?:KapeFiles\.Targets|Triage\.Targets|Collectors\.File)[^/]*)\.json$/i;
+/** Artifacts whose result sets list the collected files with their times. */
+const VELO_FILE_ARTIFACTS = ['kapefiles.targets', 'triage.targets', 'collectors.file'];
+
+/**
+ * The artifact name of a triage result set (`…/results/<artifact>.json`) that lists collected files with their
+ * times, else null. Plain string tests: a `[^/]*(?:a|b)[^/]*` regex is quadratic on a hostile entry name.
+ */
+function veloFileRowsArtifact(rel: string): string | null {
+  const parts = rel.split('/');
+  const name = parts.at(-1) ?? '';
+  if (parts.length < 2 || parts.at(-2)!.toLowerCase() !== 'results' || !name.toLowerCase().endsWith('.json')) return null;
+  const artifact = name.slice(0, -'.json'.length);
+  const lower = artifact.toLowerCase();
+  return VELO_FILE_ARTIFACTS.some((a) => lower.includes(a)) ? artifact : null;
+}
 
 /** `C:\a`, `\\.\C:\a`, `\\?\C:\a` -> `c:\a` (the key both sides are compared by). */
 export function serverKey(path: string): string {
@@ -58,7 +71,7 @@ function kapeTimes(text: string, file: EvidenceFile, out: Map<string, RecordedTi
 }
 
 function veloTimes(text: string, file: EvidenceFile, out: Map<string, RecordedTime>): void {
-  const artifact = decodeComponent(VELO_FILE_ROWS.exec(file.rel)?.[2] ?? '');
+  const artifact = decodeComponent(veloFileRowsArtifact(file.rel) ?? '');
   const origin = `Velociraptor ${artifact} row, Modified (modification time on the server, recorded when collecting)`;
   for (const line of text.split('\n')) {
     if (!line.trim()) continue;
@@ -79,9 +92,9 @@ function veloTimes(text: string, file: EvidenceFile, out: Map<string, RecordedTi
 /** Server path (serverKey) -> recorded modification time, from the collection's manifest; empty when none. */
 export async function collectionFileTimes(c: Collection, skipped: Skipped[]): Promise<Map<string, RecordedTime>> {
   const out = new Map<string, RecordedTime>();
-  const test = c.kind === 'kape' ? KAPE_COPYLOG : c.kind === 'velociraptor' ? VELO_FILE_ROWS : null;
+  const test = c.kind === 'kape' ? (rel: string) => KAPE_COPYLOG.test(rel) : c.kind === 'velociraptor' ? (rel: string) => veloFileRowsArtifact(rel) !== null : null;
   if (!test) return out;
-  for (const f of c.files.filter((x) => x.role === 'collection-metadata' && test.test(x.rel))) {
+  for (const f of c.files.filter((x) => x.role === 'collection-metadata' && test(x.rel))) {
     if (f.size > MAX_MANIFEST_BYTES) {
       skipped.push({ path: f.rel, reason: `collection manifest larger than ${MAX_MANIFEST_BYTES} bytes: its file times are not used` });
       continue;
