@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { scan } from '../src/engine/scan.js';
 import type { Finding } from '../src/model.js';
+import { fakeDll } from './support/pe.js';
 
 const FIX = join(import.meta.dirname, 'fixtures', 'exchange-config');
 const read = (f: string) => readFileSync(join(FIX, f));
@@ -141,5 +142,55 @@ describe('unknown, or not reported, when the evidence does not hold it', () => {
   it('no configuration evidence: no EXP-* control findings at all', async () => {
     const m = await controls({ 'notes.txt': 'nothing here' });
     expect(m.size).toBe(0);
+  });
+});
+
+describe('IIS module signatures and TokenCacheModule (DLLs in the evidence)', () => {
+  const p7 = (f: string) => read(`authenticode/${f}.p7`);
+  const INETSRV = 'Windows/System32/inetsrv';
+  const BACKDOOR = '<add name="OwaAuthFilter" image="C:\\Program Files\\Microsoft\\Exchange Server\\V15\\ClientAccess\\Owa\\bin\\owaauth.dll" />';
+  const withModule = () => read('applicationHost.config').toString().replace('</globalModules>', `    ${BACKDOOR}\n        </globalModules>`);
+
+  it('a module in an Exchange folder signed by another publisher is off; signed by Microsoft (issuer in the signature) is on', async () => {
+    const other = { ...baseFiles(), [APPHOST]: withModule(), 'Program Files/Microsoft/Exchange Server/V15/ClientAccess/Owa/bin/owaauth.dll': fakeDll([1, 0, 0, 3], p7('other-vendor')) };
+    const [mod] = (await controls(other)).get('EXP-IISMOD')!;
+    expect(mod.evidence.state).toBe('off');
+    expect(mod.summary).toContain('OwaAuthFilter');
+    expect(mod.summary).toContain('signed by another publisher');
+    expect(mod.summary).toContain('O=Contoso Web Filters LLC');
+    expect(mod.summary).toContain('not verified offline');
+    const ms = { ...other, 'Program Files/Microsoft/Exchange Server/V15/ClientAccess/Owa/bin/owaauth.dll': fakeDll([15, 2, 2562, 17], p7('microsoft-chain')) };
+    const [ok] = (await controls(ms)).get('EXP-IISMOD')!;
+    expect(ok.evidence.state).toBe('on');
+    expect(ok.evidence.signatures).toEqual([expect.stringContaining('OwaAuthFilter: signed by Microsoft')]);
+  });
+
+  it("a self-signed certificate with Microsoft's name is not taken for Microsoft's; an unsigned DLL outside Microsoft folders is high", async () => {
+    const forged = { ...baseFiles(), [APPHOST]: withModule(), 'Program Files/Microsoft/Exchange Server/V15/ClientAccess/Owa/bin/owaauth.dll': fakeDll([15, 2, 2562, 17], p7('microsoft-selfsigned')) };
+    const [mod] = (await controls(forged)).get('EXP-IISMOD')!;
+    expect(mod).toMatchObject({ severity: 'high', evidence: { state: 'off' } });
+    expect(mod.summary).toContain('self-signed');
+    const odd = { ...baseFiles(), [APPHOST]: read('applicationHost.config').toString().replace('</globalModules>', '    <add name="IsapiFilterModule2" image="C:\\ProgramData\\Microsoft\\Crypto\\RSA\\hmod.dll" />\n        </globalModules>'), 'ProgramData/Microsoft/Crypto/RSA/hmod.dll': fakeDll([1, 0, 0, 0]) };
+    const [unsigned] = (await controls(odd)).get('EXP-IISMOD')!;
+    expect(unsigned).toMatchObject({ severity: 'high', evidence: { state: 'off' } });
+    expect(unsigned.summary).toContain('no embedded signature');
+  });
+
+  it('a Windows inetsrv DLL without an embedded signature (catalog-signed) stays on', async () => {
+    const m = await controls({ ...baseFiles(), [`${INETSRV}/cachuri.dll`]: fakeDll([10, 0, 17763, 1]) });
+    expect(state(m, 'EXP-IISMOD')).toEqual(['on']);
+    expect(m.get('EXP-IISMOD')![0].evidence.signatures).toEqual(['UriCacheModule: no embedded signature']);
+  });
+
+  it('TokenCacheModule: unknown without cachtokn.dll, off below the October 2023 floor, on when fixed or removed', async () => {
+    expect(state(await controls(baseFiles()), 'EXP-TOKEN')).toEqual(['unknown']);
+    const old = await controls({ ...baseFiles(), [`${INETSRV}/cachtokn.dll`]: fakeDll([10, 0, 17763, 4737]) });
+    expect(old.get('EXP-TOKEN')![0]).toMatchObject({ severity: 'medium', cves: ['CVE-2023-36434', 'CVE-2023-21709'], evidence: { state: 'off', fixed_from: '10.0.17763.4968' } });
+    expect(old.get('EXP-TOKEN')![0].summary).toContain('appcmd.exe uninstall module TokenCacheModule');
+    expect(state(await controls({ ...baseFiles(), [`${INETSRV}/cachtokn.dll`]: fakeDll([10, 0, 17763, 4968]) }), 'EXP-TOKEN')).toEqual(['on']);
+    expect(state(await controls({ ...baseFiles(), [`${INETSRV}/cachtokn.dll`]: fakeDll([10, 0, 26100, 1]) }), 'EXP-TOKEN')).toEqual(['on']);
+    const removed = { ...baseFiles(), [APPHOST]: read('applicationHost.config').toString().replace(/\s*<add name="TokenCacheModule"[^>]*\/>/, '') };
+    const [gone] = (await controls(removed)).get('EXP-TOKEN')!;
+    expect(gone).toMatchObject({ cves: [], evidence: { state: 'on' } });
   });
 });

@@ -13,6 +13,7 @@ import { judgeHost } from './host.js';
 import { locateWindowsPath } from './locate.js';
 import { applyHostRules } from '../rules/host.js';
 import { ruleCredits } from '../rules/references.js';
+import { moduleImageFacts } from './module-images.js';
 import { caseFacts, incompleteCase, readCaseManifest, type CaseManifest } from '../evidence/case.js';
 import { collectionFacts, mapCollection } from '../evidence/layout.js';
 import { hostLabels } from './hosts.js';
@@ -159,6 +160,7 @@ async function scanHost(
   });
   if (manifest) facts.push(...caseFacts(manifest));
   if (listed) facts.push(...(await collectionFacts(collection, skipped)));
+  facts.push(...(await moduleImageFacts(facts, files)));
   const locate = (winPath: string) => locateWindowsPath(winPath, files)?.rel ?? null;
   const findings = numberFindings(applyHostRules(prepared.rules.hostRules, grouper.findings(), { facts, since: options.since, locate }));
   const merged = mergeCoverage(coverage);

@@ -29,7 +29,8 @@ const CONTROLS = {
   'EXP-OVR': { title: 'Setting override that switches a fix off', cves: CVES.filter((c) => c.needs.some((n) => n.kind === 'override')).map((c) => c.cve), references: [`${HC}Analyzer/Security/Invoke-AnalyzerSecurityCveCheck.ps1 (override checks)`], description: 'An accepted setting override with the value that disables a security fix re-opens its CVE although the update is installed.' },
   'EXP-HYBRID': { title: 'Dedicated Exchange hybrid application', cves: ['CVE-2025-53786'], references: [`${HC}Analyzer/Invoke-AnalyzerHybridInformation.ps1`, 'microsoft/CSS-Exchange Hybrid/ConfigureExchangeHybridApplication'], description: 'Hybrid organisations need the override Global\\ExchangeOnpremAsThirdPartyAppId and an enabled AzureAD AuthServer whose ApplicationIdentifier is the dedicated app (a GUID).' },
   'EXP-DLDOM': { title: 'Download Domains', cves: ['CVE-2021-1730'], references: [`${HC}Analyzer/Security/Invoke-AnalyzerSecurityCve-2021-1730.ps1`], description: 'EnableDownloadDomains on, both OWA download host names set and different from the OWA URL hosts.' },
-  'EXP-IISMOD': { title: 'IIS modules outside Microsoft locations', cves: [], references: [`${HC}Invoke-AnalyzerIISModules.ps1`], description: 'globalModules whose image is not under %windir%\\System32\\inetsrv, the .NET Framework or the Exchange install folder: a native-module backdoor sits here. The Authenticode signature is not verified offline.' },
+  'EXP-IISMOD': { title: 'IIS modules not signed by Microsoft', cves: [], references: [`${HC}Invoke-AnalyzerIISModules.ps1`], description: 'globalModules whose image is not under %windir%\\System32\\inetsrv, the .NET Framework or the Exchange install folder, and, when the DLL is in the evidence, its Authenticode signer: signed by Microsoft (subject O=Microsoft Corporation, L=Redmond, S=Washington and its issuer certificate in the signature verifies it), signed by another publisher, unsigned. Neither the signature over the image hash nor the chain to a trusted root is verified offline. A native-module backdoor sits here.' },
+  'EXP-TOKEN': { title: 'IIS TokenCacheModule (CVE-2023-36434)', cves: ['CVE-2023-36434', 'CVE-2023-21709'], references: [`${HC}Analyzer/Security/Invoke-AnalyzerSecurityCve-2023-36434.ps1`, 'https://msrc.microsoft.com/update-guide/vulnerability/CVE-2023-36434'], description: 'TokenCacheModule in applicationHost.config globalModules with %windir%\\System32\\inetsrv\\cachtokn.dll below the October 2023 Windows update for its OS build (HealthChecker floors: 8.0.9200.24514, 8.5.9600.21613, 10.0.14393.6343, 10.0.17763.4968, 10.0.20348.2029; Windows Server 2025 not affected). Microsoft\'s mitigation: remove the module.' },
 } satisfies Record<string, Omit<Control, 'id'>>;
 export type ControlId = keyof typeof CONTROLS;
 
@@ -227,6 +228,24 @@ function judgeDownloadDomains(facts: readonly Fact[]): Judged | null {
 // Microsoft's native modules live in inetsrv, the .NET Framework folders, or Exchange's own folders.
 const MS_IMAGE = /^(?:%windir%|%systemroot%|[a-z]:\\windows)\\(?:system32|syswow64)\\inetsrv\\|^(?:%windir%|%systemroot%|[a-z]:\\windows)\\microsoft\.net\\|\\microsoft\\exchange server\\v15\\|^%exchangeinstallpath%/i;
 
+interface ModuleImage { rel: string; version: string; signature: string; signer: string }
+function moduleImages(facts: readonly Fact[]): Map<string, ModuleImage> {
+  return new Map(val(facts, 'iismodule-image ').map((f) => {
+    const [name, rel, ...rest] = f.value.slice(16).split('|');
+    const kv = Object.fromEntries(rest.map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)]));
+    return [name.toLowerCase(), { rel, version: kv.version ?? '', signature: kv.signature ?? '', signer: kv.signer ?? '' }];
+  }));
+}
+
+const SIGNATURE_TEXT: Record<string, string> = {
+  microsoft: 'signed by Microsoft',
+  'microsoft-subject-only': "Microsoft's name on a certificate no issuer in the signature vouches for (self-signed: a forgery looks like this)",
+  other: 'signed by another publisher',
+  unsigned: 'no embedded signature',
+  'not-pe': 'not a PE image',
+  unreadable: 'signature unreadable',
+};
+
 function judgeModules(facts: readonly Fact[]): Judged | null {
   if (!has(facts, 'applicationhost')) return null;
   const mods = val(facts, 'iismodule ').map((f) => {
@@ -234,9 +253,55 @@ function judgeModules(facts: readonly Fact[]): Judged | null {
     return { name, image, fact: f };
   });
   if (mods.length === 0) return null; // a partial copy without globalModules: nothing to judge
-  const odd = mods.filter((m) => !MS_IMAGE.test(m.image.replace(/\//g, '\\')));
-  if (odd.length === 0) return { state: 'on', cves: [], summary: `All ${mods.length} IIS global modules load from Microsoft locations (signatures not verified offline).`, fix: null, evidence: { modules: mods.map((m) => m.name) } };
-  return { state: 'off', cves: [], severity: 'medium', source: odd[0].fact, summary: `IIS global module${odd.length > 1 ? 's' : ''} outside Microsoft locations: ${odd.map((m) => `${m.name} (${m.image})`).join('; ')}. Native IIS modules are a known Exchange backdoor technique: check the DLL's signature and origin.`, fix: 'Check each DLL (Get-AuthenticodeSignature); remove an unknown module with appcmd uninstall module <name> after preserving the DLL as evidence.', evidence: { modules: odd.map((m) => `${m.name}|${m.image}`) } };
+  const images = moduleImages(facts);
+  const sig = (name: string) => images.get(name.toLowerCase());
+  const msPlace = (m: (typeof mods)[number]) => MS_IMAGE.test(m.image.replace(/\//g, '\\'));
+  const odd = mods.filter((m) => {
+    const s = sig(m.name);
+    // A DLL in the evidence is judged by its signer. Windows' own inetsrv DLLs are usually catalog-signed (no
+    // signature in the file; catalogs are not read here), so a file without one in a Microsoft folder is judged
+    // by location, as a DLL not in the evidence is.
+    if (s && (s.signature === 'other' || s.signature === 'microsoft-subject-only')) return true;
+    if (s?.signature === 'microsoft') return false;
+    return !msPlace(m);
+  });
+  const checked = mods.filter((m) => sig(m.name)).length;
+  const signatures = mods.filter((m) => sig(m.name)).map((m) => `${m.name}: ${SIGNATURE_TEXT[sig(m.name)!.signature] ?? sig(m.name)!.signature}${sig(m.name)!.signer ? ` (${sig(m.name)!.signer})` : ''}`);
+  const caveat = checked ? ` Authenticode signer read for ${checked} of ${mods.length} module DLLs in the evidence (signer certificate and its issuer in the signature; the image hash and the chain to a trusted root are not verified offline).` : ' No module DLL is in the evidence: judged by location only (signatures not read).';
+  if (odd.length === 0) return { state: 'on', cves: [], summary: `All ${mods.length} IIS global modules load from Microsoft locations${checked ? ' and every module DLL in the evidence is signed by Microsoft' : ''}.${caveat}`, fix: null, evidence: { modules: mods.map((m) => m.name), signatures } };
+  const why = (m: (typeof mods)[number]) => {
+    const s = sig(m.name);
+    return s ? `${m.name} (${m.image}): ${SIGNATURE_TEXT[s.signature] ?? s.signature}${s.signer ? `, ${s.signer}` : ''}` : `${m.name} (${m.image}): outside Microsoft locations`;
+  };
+  const worst = odd.some((m) => ['unsigned', 'microsoft-subject-only', 'not-pe'].includes(sig(m.name)?.signature ?? '')) ? 'high' : 'medium';
+  return { state: 'off', cves: [], severity: worst, source: odd[0].fact, summary: `IIS global module${odd.length > 1 ? 's' : ''} not signed by Microsoft: ${odd.map(why).join('; ')}. Native IIS modules are a known Exchange backdoor technique: check each DLL's origin.${caveat}`, fix: 'Check each DLL (Get-AuthenticodeSignature on the server); remove an unknown module with appcmd uninstall module <name> after preserving the DLL as evidence.', evidence: { modules: odd.map((m) => `${m.name}|${m.image}`), signatures } };
+}
+
+// cachtokn.dll file version floors per OS build (October 2023 Windows update; HealthChecker HC-36434).
+const TOKEN_FLOOR: Record<string, string> = { '9200': '8.0.9200.24514', '9600': '8.5.9600.21613', '14393': '10.0.14393.6343', '17763': '10.0.17763.4968', '20348': '10.0.20348.2029' };
+const versionAtLeast = (v: string, floor: string) => {
+  const a = v.split('.').map(Number);
+  const b = floor.split('.').map(Number);
+  for (let i = 0; i < 4; i++) if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) > (b[i] ?? 0);
+  return true;
+};
+
+function judgeTokenCache(facts: readonly Fact[]): Judged | null {
+  if (!has(facts, 'applicationhost')) return null;
+  const mods = val(facts, 'iismodule ');
+  if (mods.length === 0) return null;
+  const cves = CONTROLS['EXP-TOKEN'].cves;
+  const mod = mods.find((f) => /^iismodule tokencachemodule\|/i.test(f.value));
+  const fix = 'Remove the module (Microsoft\'s CVE-2023-36434 mitigation): %windir%\\System32\\inetsrv\\appcmd.exe uninstall module TokenCacheModule (or remove it in IIS Manager > Modules), or install the October 2023 (or later) Windows update.';
+  if (!mod) return { state: 'on', cves, summary: 'IIS TokenCacheModule is not loaded (removed from globalModules): CVE-2023-36434 does not apply.', fix: null, evidence: {} };
+  const image = moduleImages(facts).get('tokencachemodule');
+  if (!image || !image.version) return { state: 'unknown', cves, summary: 'IIS TokenCacheModule is loaded; cachtokn.dll is not in the evidence, so whether the October 2023 Windows fix is installed is unknown (HealthChecker counts this as exposed).', fix, evidence: {} };
+  const osBuild = image.version.split('.')[2] ?? '';
+  if (Number(osBuild) >= 26100) return { state: 'on', cves, summary: `IIS TokenCacheModule is loaded; cachtokn.dll ${image.version} is Windows Server 2025 or later (not affected).`, fix: null, evidence: { cachtokn_version: image.version } };
+  const floor = TOKEN_FLOOR[osBuild];
+  if (!floor) return { state: 'unknown', cves, summary: `IIS TokenCacheModule is loaded; cachtokn.dll ${image.version} is from an OS build with no known fixed version.`, fix, evidence: { cachtokn_version: image.version } };
+  if (versionAtLeast(image.version, floor)) return { state: 'on', cves, summary: `IIS TokenCacheModule is loaded but cachtokn.dll ${image.version} has the October 2023 fix (≥ ${floor}).`, fix: null, evidence: { cachtokn_version: image.version, fixed_from: floor } };
+  return { state: 'off', cves, severity: 'medium', source: mod, summary: `IIS TokenCacheModule is loaded and cachtokn.dll ${image.version} is below ${floor} (October 2023 Windows update): CVE-2023-36434 is open.`, fix, evidence: { cachtokn_version: image.version, fixed_from: floor } };
 }
 
 /** EXP-* findings for one host; none when the evidence holds no configuration. */
@@ -253,6 +318,7 @@ export function configExposureFindings(facts: readonly Fact[]): RawFinding[] {
     ['EXP-HYBRID', judgeHybrid(config)],
     ['EXP-DLDOM', judgeDownloadDomains(config)],
     ['EXP-IISMOD', judgeModules(config)],
+    ['EXP-TOKEN', judgeTokenCache(config)],
   ];
   return judged.flatMap(([id, j]) => {
     if (j === null) return [];
