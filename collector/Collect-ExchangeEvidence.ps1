@@ -319,8 +319,32 @@ function Add-Configuration {
     Add-CommandOutput 'Get-OwaVirtualDirectory.json' "Get-OwaVirtualDirectory -Server $server -ADPropertiesOnly | ConvertTo-Json" {
         Get-OwaVirtualDirectory -Server $server -ADPropertiesOnly | Select-Object Name, @{ n = 'InternalUrl'; e = { [string]$_.InternalUrl } }, @{ n = 'ExternalUrl'; e = { [string]$_.ExternalUrl } }, InternalDownloadHostName, ExternalDownloadHostName | ConvertTo-Json
     }
+    # The overrides this server actually loaded, with their status (only Accepted ones apply; HealthChecker reads the same).
+    Add-CommandOutput 'Get-ExchangeDiagnosticInfo-Overrides.xml' "Get-ExchangeDiagnosticInfo -Server $server -Process Microsoft.Exchange.Directory.TopologyService -Component VariantConfiguration -Argument Overrides" {
+        (Get-ExchangeDiagnosticInfo -Server $server -Process 'Microsoft.Exchange.Directory.TopologyService' -Component 'VariantConfiguration' -Argument 'Overrides').Result
+    }
     Add-CommandOutput 'Get-HybridConfiguration.json' 'Get-HybridConfiguration | ConvertTo-Json' {
         Get-HybridConfiguration | Select-Object Name, @{ n = 'Domains'; e = { @($_.Domains | ForEach-Object { [string]$_ }) } } | ConvertTo-Json -Depth 3
+    }
+}
+
+# The DLLs applicationHost.config loads as IIS global modules, copied at their own path: exhunt reads their file
+# version (TokenCacheModule's cachtokn.dll, CVE-2023-36434) and who signed them (EXP-IISMOD). Read-only.
+function Add-IisModuleImages {
+    $config = Join-Path $env:windir 'System32\inetsrv\config\applicationHost.config'
+    if (-not (Test-Path -LiteralPath $config)) { return }
+    try { $xml = [xml][System.IO.File]::ReadAllText($config) } catch {
+        Add-CollectionError $config ('applicationHost.config not readable as XML: ' + $_.Exception.Message)
+        return
+    }
+    $modules = $xml.SelectNodes('/configuration/system.webServer/globalModules/add')
+    foreach ($m in $modules) {
+        $image = [Environment]::ExpandEnvironmentVariables([string]$m.GetAttribute('image'))
+        if ($image -eq '' -or -not (Test-Path -LiteralPath $image -PathType Leaf)) { continue }
+        $item = Get-Item -LiteralPath $image -Force
+        # A DLL a tree target already copied (Windows\Temp, Users\Public) is not copied twice.
+        if (@($script:Files | Where-Object { $_.original -eq $item.FullName }).Count -gt 0) { continue }
+        Add-EvidenceFile -File $item
     }
 }
 
@@ -417,6 +441,7 @@ try {
         }
     }
     Add-Configuration
+    Add-IisModuleImages
 
     $exPath = if ($exFound) { $exRoot.TrimEnd('\') + '\' } else { $null }
     $drives = @($Files | Where-Object { $_.kind -eq 'file' } | ForEach-Object { $_.original.Substring(0, 1).ToUpperInvariant() } | Sort-Object -Unique)

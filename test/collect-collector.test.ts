@@ -143,7 +143,7 @@ const KNOWN_CMDLETS = new Set([
   'Out-Null', 'Write-Progress', 'Write-Host', 'Get-Service', 'Get-PSSnapin', 'Add-PSSnapin', 'Get-FileHash', 'ConvertTo-Json',
   'Remove-Item', 'Get-ExchangeServer', 'Get-OrganizationConfig',
   // Exchange cmdlets whose output the configuration controls read (src/engine/scanners/exchange-config.ts).
-  'Get-SettingOverride', 'Get-AuthServer', 'Get-OwaVirtualDirectory', 'Get-HybridConfiguration',
+  'Get-SettingOverride', 'Get-AuthServer', 'Get-OwaVirtualDirectory', 'Get-HybridConfiguration', 'Get-ExchangeDiagnosticInfo',
 ]);
 
 describe('collector script: static review (no PowerShell available here)', () => {
@@ -221,7 +221,7 @@ describe('collector script: static review (no PowerShell available here)', () =>
   it('saves what the configuration controls need, under the names the exchange-config scanner reads', () => {
     // Every cmdlet output the scanner knows is saved as JSON through Add-CommandOutput (commands/<name>).
     const saved = [...code.matchAll(/Add-CommandOutput '([^']+)'/g)].map((m) => m[1]);
-    for (const name of ['Get-SettingOverride.json', 'Get-OrganizationConfig.json', 'Get-ExchangeServer.json', 'Get-AuthServer.json', 'Get-OwaVirtualDirectory.json', 'Get-HybridConfiguration.json', 'registry-exposure.reg']) {
+    for (const name of ['Get-SettingOverride.json', 'Get-OrganizationConfig.json', 'Get-ExchangeServer.json', 'Get-AuthServer.json', 'Get-OwaVirtualDirectory.json', 'Get-HybridConfiguration.json', 'registry-exposure.reg', 'Get-ExchangeDiagnosticInfo-Overrides.xml']) {
       expect(saved.join(' ') + strings.join(' '), name).toContain(name);
     }
     const jsonBlocks = code.split('Add-CommandOutput').filter((b) => /ConvertTo-Json/.test(b));
@@ -230,6 +230,17 @@ describe('collector script: static review (no PowerShell available here)', () =>
     expect(code).toMatch(/n = '' *; e = \{ @\(\$_\.Parameters\) \}/);
     for (const v of ['SuppressExtendedProtection', 'EnableSerializationDataSigning', 'Windows Registry Editor Version 5.00']) expect(strings.join(' '), v).toContain(v);
     expect(strings).toContain('"{0}"=dword:{1:x8}');
+  });
+
+  it("saves the server's loaded overrides and copies the IIS global module DLLs at their own path", () => {
+    // The scanner reads .Result of the VariantConfiguration Overrides diagnostic, as HealthChecker does.
+    expect(src).toContain("Get-ExchangeDiagnosticInfo -Server $server -Process 'Microsoft.Exchange.Directory.TopologyService' -Component 'VariantConfiguration' -Argument 'Overrides').Result");
+    const fn = src.slice(src.indexOf('function Add-IisModuleImages'), src.indexOf('function Get-RegExport'));
+    expect(fn).toContain("SelectNodes('/configuration/system.webServer/globalModules/add')");
+    expect(fn).toContain('[Environment]::ExpandEnvironmentVariables(');
+    expect(fn).toContain('Add-EvidenceFile -File $item');
+    expect(fn).not.toMatch(/Set-Content|Out-File|Remove-Item|Copy-Item|Move-Item/);
+    expect(code).toMatch(/^\s*Add-Configuration\s*\n\s*Add-IisModuleImages\s*$/m);
   });
 
   it('writes the manifest and custody keys exhunt reads', () => {

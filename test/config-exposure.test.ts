@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { scan } from '../src/engine/scan.js';
 import type { Finding } from '../src/model.js';
-import { fakeDll } from './support/pe.js';
+import { fakeDll, fakePe } from './support/pe.js';
 
 const FIX = join(import.meta.dirname, 'fixtures', 'exchange-config');
 const read = (f: string) => readFileSync(join(FIX, f));
@@ -192,5 +192,44 @@ describe('IIS module signatures and TokenCacheModule (DLLs in the evidence)', ()
     const removed = { ...baseFiles(), [APPHOST]: read('applicationHost.config').toString().replace(/\s*<add name="TokenCacheModule"[^>]*\/>/, '') };
     const [gone] = (await controls(removed)).get('EXP-TOKEN')!;
     expect(gone).toMatchObject({ cves: [], evidence: { state: 'on' } });
+  });
+});
+
+describe('setting overrides as they apply to this server', () => {
+  const amsiOff = (extra: Record<string, unknown>) => overrides({ Name: 'DisableAMSI', Component: 'Cafe', Section: 'HttpRequestFiltering', Parameters: ['Enabled=False'], ...extra } as never);
+
+  it("Get-SettingOverride: an override scoped to another server does not apply to this one (Get-ExchangeServer names it)", async () => {
+    const files = baseFiles();
+    files['exchange/Get-SettingOverride.json'] = amsiOff({ Server: ['EX02'] }).replace('"EX01"', '"EX02"');
+    const m = await controls(files);
+    expect(state(m, 'EXP-AMSI')).toEqual(['on']);
+    files['exchange/Get-SettingOverride.json'] = amsiOff({});
+    expect(state(await controls(files), 'EXP-AMSI')).toEqual(['off']);
+  });
+
+  it('Get-SettingOverride: MaxVersion below the running build (ExSetup.exe) leaves the fix on', async () => {
+    const files = baseFiles();
+    files['Program Files/Microsoft/Exchange Server/V15/Bin/ExSetup.exe'] = fakePe(15, 2, 2562, 37);
+    files['exchange/Get-SettingOverride.json'] = overrides({ Name: 'P2From', Component: 'Transport', Section: 'NonCompliantSenderSettings', Parameters: ['AddP2FromRegexMatchHeader=false'] }).replace('"Reason": "troubleshooting"', '"Reason": "troubleshooting", "MaxVersion": "15.2.2562.17"');
+    const m = await controls(files);
+    expect(m.has('EXP-OVR')).toBe(false);
+    files['exchange/Get-SettingOverride.json'] = overrides({ Name: 'P2From', Component: 'Transport', Section: 'NonCompliantSenderSettings', Parameters: ['AddP2FromRegexMatchHeader=false'] });
+    const [ovr] = (await controls(files)).get('EXP-OVR')!;
+    expect(ovr.cves).toEqual(['CVE-2024-49040']);
+    expect(ovr.summary).toContain('Get-SettingOverride; whether this server loaded them is not known');
+  });
+
+  it("Get-ExchangeDiagnosticInfo (the server's loaded overrides) decides over Active Directory's list; only Accepted counts", async () => {
+    const files = baseFiles();
+    files['exchange/Get-ExchangeDiagnosticInfo-Overrides.xml'] = read('Get-ExchangeDiagnosticInfo-Overrides.xml');
+    const m = await controls(files);
+    expect(state(m, 'EXP-AMSI')).toEqual(['off']); // AD (Get-SettingOverride) has no AMSI override; the server loaded one
+    expect(m.get('EXP-AMSI')![0].summary).toContain('Remove-SettingOverride -Identity "DisableAMSI"');
+    expect(state(m, 'EXP-HYBRID')).toEqual(['on']);
+    files['exchange/Get-ExchangeDiagnosticInfo-Overrides.xml'] = read('Get-ExchangeDiagnosticInfo-Overrides.xml').toString().replace('<Status>Accepted</Status>\n          <Message>This override synced to the server but whether it applies to the services running on this server depends on the override parameters, current configuration and the context.</Message>\n          <Parameters>\n            <Parameter>Enabled=False', '<Status>Rejected</Status>\n          <Message>Rejected</Message>\n          <Parameters>\n            <Parameter>Enabled=False');
+    expect(state(await controls(files), 'EXP-AMSI')).toEqual(['on']);
+    files['exchange/Get-ExchangeDiagnosticInfo-Overrides.xml'] = '<Diagnostics><Components><VariantConfiguration><Overrides';
+    const report = await controls(files);
+    expect(state(report, 'EXP-AMSI')).toEqual(['on']); // unreadable diagnostic output: skipped (named), AD list used
   });
 });

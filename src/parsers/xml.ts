@@ -7,6 +7,8 @@ export interface XmlElement {
   children: XmlElement[];
   /** 1-based line of the start tag. */
   line: number;
+  /** The element's own character data (entities decoded, CDATA included), when it has any besides whitespace. */
+  text?: string;
 }
 
 export class XmlError extends Error {
@@ -72,7 +74,8 @@ export function parseXml(text: string): XmlElement {
     const chunk = text.slice(pos, textEnd);
     if (chunk.trim() !== '') {
       if (stack.length === 0) throw new XmlError('text outside the root element', line);
-      decodeEntities(chunk, line);
+      const el = stack[stack.length - 1];
+      el.text = (el.text ?? '') + decodeEntities(chunk, line);
     }
     advance(textEnd);
     if (lt < 0) break;
@@ -81,7 +84,10 @@ export function parseXml(text: string): XmlElement {
       skipPast('-->', 'comment');
     } else if (text.startsWith('<![CDATA[', pos)) {
       if (stack.length === 0) throw new XmlError('CDATA outside the root element', line);
+      const start = pos + 9;
       skipPast(']]>', 'CDATA section');
+      const el = stack[stack.length - 1];
+      el.text = (el.text ?? '') + text.slice(start, pos - 3);
     } else if (text.startsWith('<!DOCTYPE', pos)) {
       // A DOCTYPE can declare entities; IIS config never has one, so refuse rather than half-support it.
       throw new XmlError('DOCTYPE is not allowed', line);

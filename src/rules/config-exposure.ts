@@ -52,12 +52,58 @@ const val = (facts: readonly Fact[], prefix: string) => facts.filter((f) => f.va
 const has = (facts: readonly Fact[], source: string) => facts.some((f) => f.value === `source ${source}`);
 const isFalse = (v: string) => v.trim().toLowerCase() === 'false';
 
-interface Override { path: string; value: string; fact: Fact }
-function overrides(facts: readonly Fact[]): Override[] {
-  return val(facts, 'override ').map((f) => {
-    const m = /^override (\S+?)=(\S*)/.exec(f.value);
-    return { path: m?.[1].toLowerCase() ?? '', value: m?.[2] ?? '', fact: f };
-  });
+interface Override { path: string; value: string; fact: Fact; name: string; note: string }
+
+/** Where this host's overrides were read from, and which of the org's overrides do not apply to it. */
+interface Overrides {
+  /** The server's own view (Get-ExchangeDiagnosticInfo), else Active Directory's (Get-SettingOverride). */
+  known: boolean;
+  applied: Override[];
+  notApplied: string[];
+  basis: string;
+}
+
+const buildText = (b: Build) => `${b.major}.${b.minor}.${b.build}.${b.revision}`;
+const shortName = (n: string) => n.trim().toLowerCase().split('.')[0];
+const versionCmp = (a: string, b: string) => {
+  const x = a.split('.').map(Number);
+  const y = b.split('.').map(Number);
+  for (let i = 0; i < 4; i++) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) - (y[i] ?? 0);
+  return 0;
+};
+
+/**
+ * The setting overrides in effect on this host, as HealthChecker decides them (security-updates.md §4, HC-SO): the
+ * server's loaded overrides from Get-ExchangeDiagnosticInfo when collected (only status Accepted counts), else the
+ * AD list from Get-SettingOverride with its Server scoping and MinVersion/MaxVersion applied. The first value per
+ * parameter wins.
+ */
+function effectiveOverrides(facts: readonly Fact[], hosts: readonly string[], build: Build | null): Overrides {
+  const parse = (f: Fact, prefix: string): Override & { tokens: Record<string, string> } => {
+    const m = new RegExp(`^${prefix} (\\S+?)=(\\S*)(.*)$`).exec(f.value);
+    const rest = m?.[3] ?? '';
+    const nameAt = rest.indexOf(' name=');
+    const tokens = Object.fromEntries((nameAt >= 0 ? rest.slice(0, nameAt) : rest).trim().split(' ').filter((t) => t.includes('=')).map((t) => [t.slice(0, t.indexOf('=')), t.slice(t.indexOf('=') + 1)]));
+    return { path: m?.[1].toLowerCase() ?? '', value: m?.[2] ?? '', fact: f, name: nameAt >= 0 ? rest.slice(nameAt + 6) : '', note: '', tokens };
+  };
+  const firstPerPath = (list: Override[]) => list.filter((o, i) => list.findIndex((x) => x.path === o.path) === i);
+  if (has(facts, 'diag-overrides')) {
+    const all = val(facts, 'applied ').map((f) => parse(f, 'applied'));
+    const accepted = all.filter((o) => /^accepted$/i.test(o.tokens.status ?? ''));
+    return { known: true, applied: firstPerPath(accepted), notApplied: all.filter((o) => !accepted.includes(o)).map((o) => `${o.name || o.path} (status ${o.tokens.status || 'none'})`), basis: "the server's loaded overrides (Get-ExchangeDiagnosticInfo, status Accepted)" };
+  }
+  if (!has(facts, 'get-settingoverride')) return { known: false, applied: [], notApplied: [], basis: '' };
+  const names = hosts.map(shortName);
+  const applied: Override[] = [];
+  const notApplied: string[] = [];
+  for (const o of val(facts, 'override ').map((f) => parse(f, 'override'))) {
+    const servers = (o.tokens.server ?? '').split(',').filter((x) => x !== '');
+    const { min, max } = o.tokens;
+    if (servers.length && names.length && !servers.some((sv) => names.includes(shortName(sv)))) notApplied.push(`${o.name || o.path} (scoped to ${servers.join(', ')})`);
+    else if (build && build.precision !== 'cu' && ((min && versionCmp(buildText(build), min) < 0) || (max && versionCmp(buildText(build), max) > 0))) notApplied.push(`${o.name || o.path} (for builds ${min || '…'}–${max || '…'})`);
+    else applied.push({ ...o, note: servers.length && !names.length ? ` (scoped to ${servers.join(', ')}; this host's name is not in the evidence, so it is counted)` : '' });
+  }
+  return { known: true, applied: firstPerPath(applied), notApplied, basis: "Active Directory's overrides (Get-SettingOverride; whether this server loaded them is not known without Get-ExchangeDiagnosticInfo)" };
 }
 
 // ---- Extended Protection (HC-EP expected values: front end / back end) ----
@@ -132,17 +178,17 @@ function judgeEp(facts: readonly Fact[], build: Build | null): Judged | null {
 }
 
 // ---- setting overrides ----
-function judgeAmsi(facts: readonly Fact[]): Judged | null {
-  if (!has(facts, 'get-settingoverride')) return null;
-  const ov = overrides(facts);
+function judgeAmsi(ovs: Overrides): Judged | null {
+  if (!ovs.known) return null;
+  const ov = ovs.applied;
   const off = ov.find((o) => o.path === 'cafe\\httprequestfiltering\\enabled' && isFalse(o.value));
   const body = ov.filter((o) => o.path.startsWith('cafe\\amsirequestbodyscanning\\') || o.path.startsWith('amsirequestbodyscanning\\') || o.path.includes('\\amsirequestbodyscanning\\'));
   const bodyText = body.length ? body.map((o) => `${o.path}=${o.value}`) : ['no AmsiRequestBodyScanning override (default)'];
-  if (off) return { state: 'off', cves: [], severity: 'medium', source: off.fact, summary: 'AMSI integration is OFF: setting override Cafe\\HttpRequestFiltering\\Enabled=False (requests are not scanned by the antivirus).', fix: `Remove-SettingOverride -Identity "${/name=(.*)$/.exec(off.fact.value)?.[1] ?? '<name>'}"; then Get-ExchangeDiagnosticInfo -Process Microsoft.Exchange.Directory.TopologyService -Component VariantConfiguration -Argument Refresh; restart IIS.`, evidence: { body_scanning: bodyText } };
+  if (off) return { state: 'off', cves: [], severity: 'medium', source: off.fact, summary: 'AMSI integration is OFF: setting override Cafe\\HttpRequestFiltering\\Enabled=False (requests are not scanned by the antivirus).', fix: `Remove-SettingOverride -Identity "${off.name || '<name>'}"; then Get-ExchangeDiagnosticInfo -Process Microsoft.Exchange.Directory.TopologyService -Component VariantConfiguration -Argument Refresh; restart IIS.`, evidence: { body_scanning: bodyText } };
   return { state: 'on', cves: [], summary: `AMSI integration is ON (no override disables it). Request-body scanning: ${bodyText.join('; ')}. Whether the installed antivirus implements AMSI is not visible here.`, fix: null, evidence: { body_scanning: bodyText } };
 }
 
-function judgeSds(facts: readonly Fact[], build: Build | null): Judged | null {
+function judgeSds(facts: readonly Fact[], ovs: Overrides, build: Build | null): Judged | null {
   const cves = CONTROLS['EXP-SDS'].cves;
   if (build && build.minor === 0) {
     const reg = val(facts, 'reg EnableSerializationDataSigning=')[0];
@@ -150,8 +196,8 @@ function judgeSds(facts: readonly Fact[], build: Build | null): Judged | null {
     const on = reg?.value.endsWith('=1') ?? false;
     return { state: on ? 'on' : 'off', cves, summary: `Serialization payload signing (Exchange 2013, registry) is ${on ? 'ON' : 'OFF'}.`, fix: on ? null : 'Set HKLM\\SOFTWARE\\Microsoft\\ExchangeServer\\v15\\Diagnostics\\EnableSerializationDataSigning=1 (DWORD) after Jan23SU, then restart IIS and the Exchange services.', evidence: {} };
   }
-  if (!has(facts, 'get-settingoverride')) return null;
-  const off = overrides(facts).find((o) => o.path === 'data\\enableserializationdatasigning\\enabled' && isFalse(o.value));
+  if (!ovs.known) return null;
+  const off = ovs.applied.find((o) => o.path === 'data\\enableserializationdatasigning\\enabled' && isFalse(o.value));
   if (off) return { state: 'off', cves, severity: 'medium', source: off.fact, summary: 'Serialization payload signing is OFF: override Data\\EnableSerializationDataSigning\\Enabled=False re-opens CVE-2023-36050, -36039, -36035, -36439.', fix: 'Remove the setting override (Remove-SettingOverride) and refresh VariantConfiguration; restart IIS.', evidence: {} };
   const state = build ? cveState('CVE-2023-36439', build) : null;
   if (state === 'fixed' || state === 'not-affected') return { state: 'on', cves, summary: 'Serialization payload signing is ON (default from Nov23SU; no override disables it).', fix: null, evidence: {} };
@@ -159,9 +205,8 @@ function judgeSds(facts: readonly Fact[], build: Build | null): Judged | null {
   return { state: 'unknown', cves, summary: 'Serialization payload signing: no override disables it, but the build (Nov23SU or later turns it on) is not known.', fix: null, evidence: {} };
 }
 
-function judgeOverrides(facts: readonly Fact[]): Judged[] {
-  if (!has(facts, 'get-settingoverride')) return [];
-  const ov = overrides(facts);
+function judgeOverrides(ovs: Overrides): Judged[] {
+  const ov = ovs.applied;
   const out: Judged[] = [];
   for (const c of CVES) {
     for (const n of c.needs) {
@@ -169,7 +214,7 @@ function judgeOverrides(facts: readonly Fact[]): Judged[] {
       const path = `${n.component}\\${n.section}\\${n.parameter}`.toLowerCase();
       const hit = ov.find((o) => o.path === path && isFalse(o.value));
       if (!hit) continue;
-      out.push({ state: 'off', cves: [c.cve], severity: 'medium', source: hit.fact, summary: `Setting override ${n.component}\\${n.section}\\${n.parameter}=False switches off the fix for ${c.cve} (fixed by ${c.fixedBy}): the CVE is open although the update is installed.`, fix: `Remove-SettingOverride -Identity "${/name=(.*)$/.exec(hit.fact.value)?.[1] ?? '<name>'}", then refresh VariantConfiguration (Get-ExchangeDiagnosticInfo -Process Microsoft.Exchange.Directory.TopologyService -Component VariantConfiguration -Argument Refresh) and restart IIS / the Transport service.`, evidence: { override: `${n.component}\\${n.section}\\${n.parameter}=${hit.value}` } });
+      out.push({ state: 'off', cves: [c.cve], severity: 'medium', source: hit.fact, summary: `Setting override ${n.component}\\${n.section}\\${n.parameter}=False${hit.note} switches off the fix for ${c.cve} (fixed by ${c.fixedBy}): the CVE is open although the update is installed. Read from ${ovs.basis}.`, fix: `Remove-SettingOverride -Identity "${hit.name || '<name>'}", then refresh VariantConfiguration (Get-ExchangeDiagnosticInfo -Process Microsoft.Exchange.Directory.TopologyService -Component VariantConfiguration -Argument Refresh) and restart IIS / the Transport service.`, evidence: { override: `${n.component}\\${n.section}\\${n.parameter}=${hit.value}`, overrides_read_from: ovs.basis, not_applied: ovs.notApplied } });
     }
   }
   return out;
@@ -194,17 +239,17 @@ function judgeEems(facts: readonly Fact[], build: Build | null): Judged | null {
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function judgeHybrid(facts: readonly Fact[]): Judged | null {
+function judgeHybrid(facts: readonly Fact[], ovs: Overrides): Judged | null {
   if (!has(facts, 'get-authserver') && !has(facts, 'get-hybridconfiguration')) return null;
   const auth = val(facts, 'authserver ').map((f) => Object.fromEntries(f.value.slice(11).split(' ').map((kv) => kv.split('='))) as Record<string, string>);
   const azure = auth.filter((a) => /^(azuread|microsoftacs)$/i.test(a.type ?? '') && /^true$/i.test(a.enabled ?? ''));
   const hybrid = facts.some((f) => f.value === 'hybrid configured') || azure.length > 0;
   const cves = ['CVE-2025-53786'];
   if (!hybrid) return { state: 'on', cves, summary: 'Dedicated hybrid application: not a hybrid organisation (no hybrid configuration, no enabled AzureAD auth server): CVE-2025-53786 does not apply.', fix: null, evidence: {} };
-  const ov = overrides(facts).filter((o) => o.path.startsWith('global\\exchangeonpremasthirdpartyappid\\'));
+  const ov = ovs.applied.filter((o) => o.path.startsWith('global\\exchangeonpremasthirdpartyappid\\'));
   const dedicated = azure.some((a) => /^azuread$/i.test(a.type ?? '') && GUID.test(a.appid ?? ''));
   const fix = 'Run CSS-Exchange ConfigureExchangeHybridApplication.ps1 (creates the dedicated app, the ExchangeOnpremAsThirdPartyAppId override and the AzureAD auth server), then reset the first-party service principal keyCredentials.';
-  if (!has(facts, 'get-settingoverride')) return { state: 'unknown', cves, summary: 'Dedicated hybrid application: hybrid organisation, but the setting overrides were not collected.', fix, evidence: {} };
+  if (!ovs.known) return { state: 'unknown', cves, summary: 'Dedicated hybrid application: hybrid organisation, but the setting overrides were not collected.', fix, evidence: {} };
   if (ov.length === 1 && dedicated) return { state: 'on', cves, summary: 'Dedicated hybrid application is ON (ExchangeOnpremAsThirdPartyAppId override and an AzureAD auth server with the dedicated application id).', fix: null, evidence: {} };
   const why = ov.length === 0 ? 'no ExchangeOnpremAsThirdPartyAppId setting override' : ov.length > 1 ? 'more than one ExchangeOnpremAsThirdPartyAppId override' : 'no enabled AzureAD auth server whose ApplicationIdentifier is a GUID';
   return { state: 'off', cves, severity: 'medium', summary: `Dedicated hybrid application is OFF in a hybrid organisation: ${why}. CVE-2025-53786 (on-premises admin to cloud) stays open.`, fix, evidence: {} };
@@ -309,13 +354,15 @@ export function configExposureFindings(facts: readonly Fact[]): RawFinding[] {
   const config = facts.filter((f) => f.kind === 'config');
   if (config.length === 0) return [];
   const build = bestBuild(facts)?.build ?? null;
+  const hosts = [...new Set([...facts.filter((f) => f.kind === 'hostname').map((f) => f.value), ...val(config, 'server ').map((f) => f.value.split(' ')[1] ?? '')].filter((n) => n !== ''))];
+  const ovs = effectiveOverrides(config, hosts, build);
   const judged: [ControlId, Judged | null][] = [
     ['EXP-EP', judgeEp(config, build)],
-    ['EXP-AMSI', judgeAmsi(config)],
-    ['EXP-SDS', judgeSds(config, build)],
+    ['EXP-AMSI', judgeAmsi(ovs)],
+    ['EXP-SDS', judgeSds(config, ovs, build)],
     ['EXP-EEMS', judgeEems(config, build)],
-    ...judgeOverrides(config).map((j): [ControlId, Judged] => ['EXP-OVR', j]),
-    ['EXP-HYBRID', judgeHybrid(config)],
+    ...judgeOverrides(ovs).map((j): [ControlId, Judged] => ['EXP-OVR', j]),
+    ['EXP-HYBRID', judgeHybrid(config, ovs)],
     ['EXP-DLDOM', judgeDownloadDomains(config)],
     ['EXP-IISMOD', judgeModules(config)],
     ['EXP-TOKEN', judgeTokenCache(config)],

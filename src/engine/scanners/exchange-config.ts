@@ -3,6 +3,7 @@
 import type { Fact } from '../../model.js';
 import { readAll, type EvidenceFile } from '../../evidence/file.js';
 import { decodeText, parseCmdletJson, parseRegExport, prop, propList, type CmdletObject } from '../../parsers/exchange-config.js';
+import { parseXml, select, XmlError, type XmlElement } from '../../parsers/xml.js';
 import { emptyResult, type FileScanResult, type Scanner } from '../types.js';
 
 const MAX_BYTES = 16 * 1024 * 1024;
@@ -17,6 +18,14 @@ const REG_VALUES = [
   'HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\ExchangeServer\\v15\\Diagnostics\\EnableSerializationDataSigning',
   'HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\ExchangeServer\\v15\\Diagnostics\\DisableBaseTypeCheckForDeserialization',
 ].map((s) => s.toLowerCase());
+
+/**
+ * The overrides each server actually loaded: `(Get-ExchangeDiagnosticInfo -Server <name> -Process
+ * Microsoft.Exchange.Directory.TopologyService -Component VariantConfiguration -Argument Overrides).Result`, the XML
+ * HealthChecker reads (Diagnostics/Components/VariantConfiguration/Overrides/SettingOverride, each with Name,
+ * ComponentName, SectionName, Status and Parameters/Parameter), saved by the collector under this name.
+ */
+const DIAG_OVERRIDES = 'get-exchangediagnosticinfo-overrides.xml';
 
 function cmdletOf(rel: string): Cmdlet | null {
   const base = (rel.split('/').pop() ?? '').toLowerCase().replace(/\.json$/, '');
@@ -42,10 +51,12 @@ function cmdletFacts(cmdlet: Cmdlet, objects: CmdletObject[], file: EvidenceFile
   for (const o of objects) {
     if (cmdlet === 'get-settingoverride') {
       const where = `${prop(o, 'Component') ?? ''}\\${prop(o, 'Section') ?? ''}`;
-      const servers = propList(o, 'Server').join(' ');
+      // Server names carry no spaces; a version range limits the builds the override applies to.
+      const servers = propList(o, 'Server').map((n) => n.replace(/\s+/g, '')).join(',');
+      const range = ['MinVersion', 'MaxVersion'].map((k) => (prop(o, k) ?? '').trim()).map((v) => (/^\d+(?:\.\d+){1,3}$/.test(v) ? v : ''));
       for (const p of propList(o, 'Parameters')) {
         const eq = p.indexOf('=');
-        if (eq > 0) out.push(fact(`override ${where}\\${p.slice(0, eq).trim()}=${p.slice(eq + 1).trim()}${servers ? ` server=${servers}` : ''} name=${prop(o, 'Name') ?? ''}`, file, origin));
+        if (eq > 0) out.push(fact(`override ${where}\\${p.slice(0, eq).trim()}=${p.slice(eq + 1).trim()}${servers ? ` server=${servers}` : ''}${range[0] ? ` min=${range[0]}` : ''}${range[1] ? ` max=${range[1]}` : ''} name=${prop(o, 'Name') ?? ''}`, file, origin));
       }
     } else if (cmdlet === 'get-organizationconfig') {
       for (const k of ['MitigationsEnabled', 'EnableDownloadDomains']) out.push(fact(`org ${k}=${prop(o, k) ?? ''}`, file, origin));
@@ -67,13 +78,33 @@ function cmdletFacts(cmdlet: Cmdlet, objects: CmdletObject[], file: EvidenceFile
   return out;
 }
 
+const textOf = (el: XmlElement | undefined): string => el?.text ?? '';
+
+/** One `applied` fact per parameter of each override the server loaded, with its status (only Accepted counts). */
+function diagOverrideFacts(root: XmlElement, file: EvidenceFile): Fact[] {
+  const origin = 'Get-ExchangeDiagnosticInfo VariantConfiguration Overrides';
+  const out: Fact[] = [fact('source diag-overrides', file, origin)];
+  const base = root.name === 'Diagnostics' ? root : { ...root, children: [root] };
+  for (const o of select(base, ['Components', 'VariantConfiguration', 'Overrides', 'SettingOverride'])) {
+    const child = (n: string) => textOf(o.children.find((c) => c.name === n)) || (o.attrs[n] ?? '');
+    const where = `${child('ComponentName')}\\${child('SectionName')}`;
+    for (const p of select(o, ['Parameters', 'Parameter'])) {
+      const t = textOf(p).trim();
+      const eq = t.indexOf('=');
+      if (eq > 0) out.push({ ...fact(`applied ${where}\\${t.slice(0, eq).trim()}=${t.slice(eq + 1).trim()} status=${child('Status').replace(/\s+/g, '')} name=${child('Name')}`, file, origin), source: { path: file.rel, line: p.line } });
+    }
+  }
+  return out;
+}
+
 export const exchangeConfigScanner: Scanner = {
   name: 'exchange-config',
   classify(file) {
     const isReg = /\.reg$/i.test(file.rel);
-    if (!isReg && cmdletOf(file.rel) === null) return null;
+    const isDiag = (file.rel.split('/').pop() ?? '').toLowerCase() === DIAG_OVERRIDES;
+    if (!isReg && !isDiag && cmdletOf(file.rel) === null) return null;
     if (file.size > MAX_BYTES) return { skip: 'configuration export larger than 16 MiB: not parsed' };
-    return isReg ? 'registry-export' : 'cmdlet-json';
+    return isReg ? 'registry-export' : isDiag ? 'diag-overrides' : 'cmdlet-json';
   },
   async scan(file, format) {
     const out: FileScanResult = emptyResult();
@@ -90,6 +121,15 @@ export const exchangeConfigScanner: Scanner = {
         if (REG_VALUES.includes(full.toLowerCase())) out.facts.push(fact(`reg ${v.name}=${v.value}`, file, 'registry export', v.line));
       }
       out.facts.push(fact('source registry', file, 'registry export'));
+      return out;
+    }
+    if (format === 'diag-overrides') {
+      try {
+        out.facts.push(...diagOverrideFacts(parseXml(text), file));
+      } catch (err) {
+        if (!(err instanceof XmlError)) throw err;
+        out.skipped.push({ path: file.rel, reason: `Get-ExchangeDiagnosticInfo output is not XML: ${err.message}` });
+      }
       return out;
     }
     try {
