@@ -14,6 +14,8 @@ export { loadIocs, builtinIocs, IocFileError, type IocStore } from './rules/iocs
 export type { RecordRule, RuleContext, RuleHit, RuleMeta } from './rules/types.js';
 export type { HostRule, HostContext } from './rules/host.js';
 export { catalogRules, rulesCatalog } from './report/rules-catalog.js';
+export { sigmaRules, toSigma, defaultMapping as defaultSigmaMapping, type SigmaMapping } from './rules/sigma.js';
+export { ruleCredits } from './rules/references.js';
 
 // Reports
 export { renderJson } from './report/json.js';
@@ -29,3 +31,7 @@ export { nextSteps, type NextStep } from './report/next-steps.js';
 export * from './builds/index.js';
 export * from './remote/index.js';
 export { render as renderMitigation, FORMATS as MITIGATION_FORMATS, type Plan as MitigationPlan } from './mitigations/generate.js';
+
+// Collection and verification
+export { collect, type CollectOptions, type CollectResult } from './response/collect.js';
+export { verifyCase, type VerifyResult } from './response/verify.js';

@@ -12,5 +12,12 @@ describe('library front door (src/index.ts)', () => {
     const rules = exhunt.defaultRuleSet();
     expect(rules.recordRules.length).toBeGreaterThan(30);
     expect(exhunt.laneOfFormat('iis')).toBe('IIS');
+    // Findings of rules adapted from DRL rules carry their credit; Sigma import, collection and verification too.
+    const credited = report.hosts[0].findings.find((f) => exhunt.ruleCredits(f.rule).length > 0);
+    expect(credited?.credits?.[0].license).toBe('DRL-1.1');
+    expect(exhunt.sigmaRules([]).rules).toEqual([]);
+    expect(typeof exhunt.collect).toBe('function');
+    expect(typeof exhunt.verifyCase).toBe('function');
+    expect(typeof exhunt.checkTarget).toBe('function');
   });
 });
