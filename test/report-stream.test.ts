@@ -12,7 +12,7 @@ import { renderJson } from '../src/report/json.js';
 import { renderNdjson } from '../src/report/ndjson.js';
 import { renderHostVerdicts } from '../src/report/ndjson-hosts.js';
 import { renderStix } from '../src/report/stix.js';
-import { ReportStream } from '../src/report/stream.js';
+import { Out, ReportStream, Spool } from '../src/report/stream.js';
 import { renderTimesketch } from '../src/report/timesketch.js';
 import { scanExamples } from './support/examples.js';
 
@@ -69,5 +69,30 @@ describe('reports streamed host by host', () => {
     const before = readdirSync(tmpdir()).filter((n) => n.startsWith('exhunt-spool-')).length;
     await streamed(rep, mkdtempSync(join(tmpdir(), 'exhunt-stream-')), false);
     expect(readdirSync(tmpdir()).filter((n) => n.startsWith('exhunt-spool-')).length).toBe(before);
+  });
+});
+
+describe('Spool', () => {
+  it('leaves nothing in the temp folder, even while open (a killed scan leaves no spool), and copies with holes filled', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'exhunt-spooltest-'));
+    const out = join(mkdtempSync(join(tmpdir(), 'exhunt-spoolout-')), 'o.json');
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = tmp;
+    try {
+      const s = new Spool();
+      s.write('{"a":');
+      s.hole(() => '"late"');
+      s.write('}\n');
+      if (process.platform !== 'win32') expect(readdirSync(tmp)).toEqual([]);
+      const o = Out.open(out);
+      await s.copyTo(o);
+      o.close();
+      s.dispose();
+      expect(readFileSync(out, 'utf8')).toBe('{"a":"late"}\n');
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+    }
+    expect(readdirSync(tmp)).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@
 // and is then dropped; only a digest per host (fleet table, HTML header, verdict lines, exit code) is kept. Outputs
 // whose head depends on the end of the scan (JSON: tool.finished and the host labels; HTML: title and fleet table)
 // are spooled to a temporary file and copied after that head. No output is ever one string in memory.
-import { closeSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readSync, rmdirSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HostResult, ToolInfo } from '../model.js';
@@ -45,9 +45,25 @@ export class Out {
 
 /** Text written now to a temporary file, copied to an output later with the holes filled in then. */
 export class Spool {
-  private readonly dir = mkdtempSync(join(tmpdir(), 'exhunt-spool-'));
-  private readonly fd = openSync(join(this.dir, 'spool'), 'w+');
+  private readonly fd: number;
+  /** The spool's folder, when it could not be removed at once (Windows keeps an open file's name). */
+  private readonly dir: string | null;
   private size = 0;
+
+  constructor() {
+    const dir = mkdtempSync(join(tmpdir(), 'exhunt-spool-'));
+    const path = join(dir, 'spool');
+    this.fd = openSync(path, 'w+');
+    // Unlinked at once where the platform allows (the open descriptor keeps the data): a scan that is killed
+    // (Ctrl-C, SIGKILL, out of memory) leaves nothing in the temp folder.
+    try {
+      unlinkSync(path);
+      rmdirSync(dir);
+      this.dir = null;
+    } catch {
+      this.dir = dir;
+    }
+  }
   private readonly holes: Array<{ at: number; fill: () => string }> = [];
 
   write(text: string): void {
@@ -81,7 +97,7 @@ export class Spool {
     if (!this.open) return;
     this.open = false;
     closeSync(this.fd);
-    rmSync(this.dir, { recursive: true, force: true });
+    if (this.dir !== null) rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
