@@ -10,14 +10,16 @@ const SINCE = '2020-12-01T00:00:00.000Z';
 const fact = (kind: Fact['kind'], value: string, origin: string, time: string | null, path = 'Logging/HttpProxy/Owa/x.LOG'): Fact => ({ kind, value, origin, time, source: { path, line: 2 } });
 /** 30 days of HttpProxy logs ending 2026-12-02, as a current server keeps them. */
 const RECENT: Coverage[] = [cov('HttpProxy/Owa', 'httpproxy', '2026-11-02T00:10:00Z', '2026-12-02T09:00:00Z')];
+/** SE RTM installed 2025-07-15 (setup log), Nov26SU first seen in the logs on 2026-11-02. */
+const SE_INSTALLED_THEN_NOV26SU: Fact[] = [
+  fact('install', '15.2.2562.17', 'ExchangeSetup.log (install completed)', '2025-07-15T09:12:00Z', 'ExchangeSetupLogs/ExchangeSetup.log'),
+  fact('build', '15.2.2562.17', 'ExchangeSetup.log (install completed)', '2025-07-15T09:12:00Z', 'ExchangeSetupLogs/ExchangeSetup.log'),
+  fact('build', '15.02.2562.057', '#Version', '2026-11-02T00:10:00Z'),
+];
 
 describe('exposure windows', () => {
   it('a server installed on a fixed build (setup log) was never exposed: 30 days of logs make it clean', () => {
-    const facts = [
-      fact('install', '15.2.2562.17', 'ExchangeSetup.log (install completed)', '2025-07-15T09:12:00Z', 'ExchangeSetupLogs/ExchangeSetup.log'),
-      fact('build', '15.2.2562.17', 'ExchangeSetup.log (install completed)', '2025-07-15T09:12:00Z', 'ExchangeSetupLogs/ExchangeSetup.log'),
-      fact('build', '15.02.2562.057', '#Version', '2026-11-02T00:10:00Z'),
-    ];
+    const facts = SE_INSTALLED_THEN_NOV26SU;
     const windows = exposureWindows(facts, RECENT);
     const gating = windows.filter((w) => w.gating);
     expect(gating.map((w) => w.family)).toEqual(['proxylogon', 'proxyshell', 'proxynotshell', 'owassrf']);
@@ -62,11 +64,7 @@ describe('exposure windows', () => {
 
   it('families exhunt cannot see in logs never gate clean, and every verdict names them as not assessable from logs', () => {
     // SE RTM installed 2025-07-15, Nov26SU (fixes CVE-2026-42897) first seen in the logs on 2026-11-02.
-    const facts = [
-      fact('install', '15.2.2562.17', 'ExchangeSetup.log (install completed)', '2025-07-15T09:12:00Z', 'ExchangeSetupLogs/ExchangeSetup.log'),
-      fact('build', '15.2.2562.17', 'ExchangeSetup.log (install completed)', '2025-07-15T09:12:00Z', 'ExchangeSetupLogs/ExchangeSetup.log'),
-      fact('build', '15.02.2562.057', '#Version', '2026-11-02T00:10:00Z'),
-    ];
+    const facts = SE_INSTALLED_THEN_NOV26SU;
     const windows = exposureWindows(facts, RECENT);
     const xss = windows.find((w) => w.family === 'cve-2026-42897')!;
     expect(xss).toMatchObject({ gating: false, start: '2026-05-14T00:00:00.000Z', end: '2026-11-02T00:10:00.000Z' });
