@@ -1,13 +1,6 @@
 // Exchange configuration as the collector saves it: cmdlet output as JSON (`ConvertTo-Json`) and registry exports
 // (`reg export`, "Windows Registry Editor Version 5.00", usually UTF-16LE). Bytes → plain records; no attack knowledge.
 
-/** Decodes by BOM: PowerShell 5 writes UTF-16LE, `reg export` too; PowerShell 7 writes UTF-8. */
-export function decodeText(buf: Buffer): string {
-  if (buf[0] === 0xff && buf[1] === 0xfe) return buf.subarray(2).toString('utf16le');
-  if (buf[0] === 0xfe && buf[1] === 0xff) return Buffer.from(buf.subarray(2)).swap16().toString('utf16le');
-  return buf.toString('utf8').replace(/^\uFEFF/, '');
-}
-
 export type CmdletObject = Record<string, unknown>;
 
 /** `ConvertTo-Json` output of one cmdlet: one object, an array of them, or nothing (`null` / empty file). */

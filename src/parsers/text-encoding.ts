@@ -8,6 +8,16 @@ import { TextDecoder } from 'node:util';
 
 export type TextEncoding = 'utf8' | 'utf16le' | 'utf16be';
 
+/**
+ * A whole small text file decoded by its BOM: UTF-16LE/BE (PowerShell 5, `reg export`, IIS config saved as
+ * Unicode) or UTF-8 with or without a BOM.
+ */
+export function decodeByBom(buf: Buffer): string {
+  if (buf[0] === 0xff && buf[1] === 0xfe) return buf.subarray(2).toString('utf16le');
+  if (buf[0] === 0xfe && buf[1] === 0xff) return Buffer.from(buf.subarray(2)).swap16().toString('utf16le');
+  return buf.toString('utf8').replace(/^\uFEFF/, '');
+}
+
 /** How many head bytes decide the encoding and whether a file is binary. */
 const SNIFF_BYTES = 4096;
 

@@ -2,7 +2,8 @@
 // configuration control needs becomes a `config` fact; src/rules/config-exposure.ts judges the controls per host.
 import type { Fact } from '../../model.js';
 import { readAll, type EvidenceFile } from '../../evidence/file.js';
-import { decodeText, parseCmdletJson, parseRegExport, prop, propList, type CmdletObject } from '../../parsers/exchange-config.js';
+import { decodeByBom } from '../../parsers/text-encoding.js';
+import { parseCmdletJson, parseRegExport, prop, propList, type CmdletObject } from '../../parsers/exchange-config.js';
 import { parseXml, select, XmlError, type XmlElement } from '../../parsers/xml.js';
 import { emptyResult, type FileScanResult, type Scanner } from '../types.js';
 
@@ -110,7 +111,8 @@ export const exchangeConfigScanner: Scanner = {
     const out: FileScanResult = emptyResult();
     const buf = await readAll(file);
     out.bytes = buf.length;
-    const text = decodeText(buf);
+    // PowerShell 5 and `reg export` write UTF-16LE; PowerShell 7 writes UTF-8.
+    const text = decodeByBom(buf);
     if (format === 'registry-export') {
       if (!/^Windows Registry Editor Version 5\.00|^REGEDIT4/.test(text)) {
         out.skipped.push({ path: file.rel, reason: 'named .reg but not a registry export (no "Windows Registry Editor" header)' });

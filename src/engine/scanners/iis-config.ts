@@ -1,6 +1,7 @@
 // IIS configuration (web.config, applicationHost.config): were Microsoft's interim mitigations in place?
 // URL Rewrite rules are evaluated (src/mitigations/state.ts); app-pool autoStart is read for the
 // ECP/OAB mitigations. Emits `mitigation` facts and one info/exposure finding per mitigation, stated plainly.
+import { decodeByBom } from '../../parsers/text-encoding.js';
 import { MITIGATION_RULES } from '../../rules/mitigation-state.js';
 import type { RuleMeta } from '../../rules/types.js';
 import type { Fact, Severity, SourceRef } from '../../model.js';
@@ -15,13 +16,6 @@ import { emptyResult, type FileScanResult, type Scanner } from '../types.js';
 const WEB_CONFIG = 'iis-web-config';
 const APPHOST = 'iis-applicationhost';
 const FRONT_END_SITE = 'default web site';
-
-/** Decodes config text by its BOM (IIS accepts UTF-8 and UTF-16). */
-export function decodeConfig(buf: Buffer): string {
-  if (buf[0] === 0xff && buf[1] === 0xfe) return buf.subarray(2).toString('utf16le');
-  if (buf[0] === 0xfe && buf[1] === 0xff) return Buffer.from(buf.subarray(2)).swap16().toString('utf16le');
-  return buf.toString('utf8').replace(/^\uFEFF/, '');
-}
 
 /** One set of inbound rules and the URL path it applies to. */
 interface RuleScope {
@@ -206,7 +200,7 @@ function owaCspOutputs(cfg: OutboundConfig, scope: string, file: EvidenceFile, o
 }
 
 function looksXml(head: Buffer): boolean {
-  return /^\s*</.test(decodeConfig(head.subarray(0, 512)));
+  return /^\s*</.test(decodeByBom(head.subarray(0, 512)));
 }
 
 export const iisConfigScanner: Scanner = {
@@ -225,7 +219,7 @@ export const iisConfigScanner: Scanner = {
     out.bytes = buf.length;
     let root: XmlElement;
     try {
-      root = parseXml(decodeConfig(buf));
+      root = parseXml(decodeByBom(buf));
     } catch (err) {
       if (!(err instanceof XmlError)) throw err;
       out.skipped.push({ path: file.rel, reason: `IIS configuration is not well-formed XML (IIS would reject it too): ${err.message}`, line: err.line });
