@@ -65,6 +65,7 @@ interface Overrides {
 
 const buildText = (b: Build) => `${b.major}.${b.minor}.${b.build}.${b.revision}`;
 const shortName = (n: string) => n.trim().toLowerCase().split('.')[0];
+/** Dotted four-part versions compared part by part (Exchange builds, Windows file versions). */
 const versionCmp = (a: string, b: string) => {
   const x = a.split('.').map(Number);
   const y = b.split('.').map(Number);
@@ -324,12 +325,6 @@ function judgeModules(facts: readonly Fact[]): Judged | null {
 
 // cachtokn.dll file version floors per OS build (October 2023 Windows update; HealthChecker HC-36434).
 const TOKEN_FLOOR: Record<string, string> = { '9200': '8.0.9200.24514', '9600': '8.5.9600.21613', '14393': '10.0.14393.6343', '17763': '10.0.17763.4968', '20348': '10.0.20348.2029' };
-const versionAtLeast = (v: string, floor: string) => {
-  const a = v.split('.').map(Number);
-  const b = floor.split('.').map(Number);
-  for (let i = 0; i < 4; i++) if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) > (b[i] ?? 0);
-  return true;
-};
 
 function judgeTokenCache(facts: readonly Fact[]): Judged | null {
   if (!has(facts, 'applicationhost')) return null;
@@ -345,7 +340,7 @@ function judgeTokenCache(facts: readonly Fact[]): Judged | null {
   if (Number(osBuild) >= 26100) return { state: 'on', cves, summary: `IIS TokenCacheModule is loaded; cachtokn.dll ${image.version} is Windows Server 2025 or later (not affected).`, fix: null, evidence: { cachtokn_version: image.version } };
   const floor = TOKEN_FLOOR[osBuild];
   if (!floor) return { state: 'unknown', cves, summary: `IIS TokenCacheModule is loaded; cachtokn.dll ${image.version} is from an OS build with no known fixed version.`, fix, evidence: { cachtokn_version: image.version } };
-  if (versionAtLeast(image.version, floor)) return { state: 'on', cves, summary: `IIS TokenCacheModule is loaded but cachtokn.dll ${image.version} has the October 2023 fix (≥ ${floor}).`, fix: null, evidence: { cachtokn_version: image.version, fixed_from: floor } };
+  if (versionCmp(image.version, floor) >= 0) return { state: 'on', cves, summary: `IIS TokenCacheModule is loaded but cachtokn.dll ${image.version} has the October 2023 fix (≥ ${floor}).`, fix: null, evidence: { cachtokn_version: image.version, fixed_from: floor } };
   return { state: 'off', cves, severity: 'medium', source: mod, summary: `IIS TokenCacheModule is loaded and cachtokn.dll ${image.version} is below ${floor} (October 2023 Windows update): CVE-2023-36434 is open.`, fix, evidence: { cachtokn_version: image.version, fixed_from: floor } };
 }
 
