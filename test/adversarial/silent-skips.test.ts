@@ -1,5 +1,5 @@
 // Evidence that used to vanish without a word (issue 17 group d): a stray NUL or UTF-16 in a log's head, lone-CR
-// line ends, file names that are not UTF-8, FIFOs and sockets. Each case starts from the compromised example host
+// line ends, file names that are not UTF-8, FIFOs, sockets and devices. Each case starts from the compromised example host
 // (whose HttpProxy, ECP and IIS logs carry the ProxyLogon chain) and must give back every finding of the original,
 // or name what it could not read in the host's skipped list.
 import { execFileSync } from 'node:child_process';
@@ -193,6 +193,58 @@ describe('FIFOs and sockets', () => {
     const { manifest } = await collect({ volumes: [{ drive: 'C', root: vol }], out: join(dir, 'case-fifo'), live: false, maxBytes: null, commandLine: 'test' });
     expect(manifest.errors).toContainEqual({ original: 'C:\\inetpub\\wwwroot\\aspnet_client\\pipe.aspx', error: 'FIFO: not a regular file, not collected' });
     expect(manifest.files.some((f) => f.original.endsWith('pipe.aspx'))).toBe(false);
+  });
+});
+
+// mknod needs root (CAP_MKNOD) and a file system mounted without nodev; CI runs as root. The character device is
+// /dev/zero's (1,5) and is named like an IIS log: opened, it would be read without end, so a scan that opened it
+// would not finish. The block device is loop0's (7,0), named like a web shell.
+function mknodOr(ctx: { skip: (c: boolean, note?: string) => void }, path: string, kind: 'c' | 'b', major: number, minor: number): void {
+  const root = process.getuid?.() === 0;
+  ctx.skip(!root, 'device files need root (mknod): not root here');
+  try {
+    execFileSync('mknod', [path, kind, String(major), String(minor)], { stdio: 'pipe' });
+  } catch (e) {
+    const why = String((e as { stderr?: Buffer }).stderr ?? e);
+    if (!/not permitted|denied/i.test(why)) throw e;
+    ctx.skip(true, `mknod refused here (no CAP_MKNOD): ${why.trim()}`);
+  }
+}
+
+describe('character and block devices', () => {
+  const IIS_LOGS = 'C/inetpub/logs/LogFiles/W3SVC1';
+
+  it('are listed as skipped with their kind by scan, never opened', async (ctx) => {
+    const root = host('devices', () => undefined);
+    mknodOr(ctx, join(root, ...IIS_LOGS.split('/'), 'u_ex210311.log'), 'c', 1, 5);
+    mknodOr(ctx, join(root, ...SHELL_DIR.split('/'), 'disk.aspx'), 'b', 7, 0);
+    const h = await scanOne(root);
+    expect(h.skipped).toEqual([
+      { path: `${IIS_LOGS}/u_ex210311.log`, reason: 'character device: not a regular file, not opened' },
+      { path: `${SHELL_DIR}/disk.aspx`, reason: 'block device: not a regular file, not opened' },
+    ]);
+    expect(key(h)).toEqual(key(original));
+  });
+
+  it('given as the evidence path itself: skipped, not opened', async (ctx) => {
+    const dev = join(dir, 'zero-dev');
+    mknodOr(ctx, dev, 'c', 1, 5);
+    const h = await scanOne(dev);
+    expect(h.skipped).toEqual([{ path: 'zero-dev', reason: 'character device: not a regular file, not opened' }]);
+    expect(h.findings).toEqual([]);
+  });
+
+  it('are named in the collect manifest, not copied', async (ctx) => {
+    const vol = join(dir, 'vol-dev');
+    cpSync(join(MAIL01, 'C', 'inetpub'), join(vol, 'inetpub'), { recursive: true });
+    mknodOr(ctx, join(vol, 'inetpub', 'logs', 'LogFiles', 'W3SVC1', 'u_ex210311.log'), 'c', 1, 5);
+    mknodOr(ctx, join(vol, 'inetpub', 'wwwroot', 'aspnet_client', 'disk.aspx'), 'b', 7, 0);
+    const { manifest } = await collect({ volumes: [{ drive: 'C', root: vol }], out: join(dir, 'case-dev'), live: false, maxBytes: null, commandLine: 'test' });
+    expect(manifest.errors).toContainEqual({ original: 'C:\\inetpub\\logs\\LogFiles\\W3SVC1\\u_ex210311.log', error: 'character device: not a regular file, not collected' });
+    expect(manifest.errors).toContainEqual({ original: 'C:\\inetpub\\wwwroot\\aspnet_client\\disk.aspx', error: 'block device: not a regular file, not collected' });
+    expect(manifest.files.some((f) => /u_ex210311\.log$|disk\.aspx$/.test(f.original))).toBe(false);
+    // The real IIS logs beside the device were collected.
+    expect(manifest.files.some((f) => /W3SVC1\\u_ex\d+\.log$/.test(f.original))).toBe(true);
   });
 });
 
