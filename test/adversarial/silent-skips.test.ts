@@ -13,6 +13,7 @@ import type { HostResult } from '../../src/model.js';
 import { collect } from '../../src/response/collect.js';
 import { closeZips } from '../../src/evidence/zip.js';
 import { displayName, walkFiles } from '../../src/evidence/walk.js';
+import { needYara } from '../support/yara.js';
 
 const MAIL01 = resolve('examples/evidence/mail01-compromised');
 const EX = 'C/Program Files/Microsoft/Exchange Server/V15';
@@ -143,6 +144,26 @@ describe('file names that are not UTF-8', () => {
     const shellFindings = h.findings.filter((f) => f.source.path === `${SHELL_DIR}/x%E9%FF%25.aspx`);
     expect(shellFindings.map((f) => f.rule).sort()).toEqual(original.findings.filter((f) => f.source.path === `${SHELL_DIR}/xHA6boc8.aspx`).map((f) => f.rule).sort());
     expect(h.findings.length).toBe(original.findings.length);
+  });
+
+  it('a large web shell so named is scanned by --yara (the engine opens the real file, not its display name)', async (ctx) => {
+    needYara(ctx);
+    // The strings of signature-base's APT_WEBSHELL_HAFNIUM_Chopper_WebShell (yara/apt_hafnium.yar, cited by WS-20)
+    // without its 10 KB size bound: padding a shell past such bounds is the point of the test.
+    const rules = join(dir, 'chopper.yar');
+    writeFileSync(rules, 'rule Hafnium_Chopper_Unbounded { strings: $x1 = "runat=\\"server\\">" nocase $s1 = "<script language=\\"JScript\\" runat=\\"server\\">function Page_Load(){eval(Request" nocase condition: $x1 and $s1 }\n');
+    const root = host('bad-name-yara', (r) => {
+      const body = Buffer.concat([Buffer.from('<script language="JScript" runat="server">function Page_Load(){eval(Request["p"],"unsafe");}</script>\r\n'), Buffer.alloc(5 * 1024 * 1024, 0x20)]);
+      writeFileSync(Buffer.concat([Buffer.from(join(r, SHELL_DIR) + '/'), BAD_NAME]), body);
+    });
+    const h = (await scan({ paths: [root], jobs: 1, options: { yaraRules: rules } })).hosts[0];
+    expect(h.skipped).toEqual([]);
+    const yara = h.findings.filter((f) => f.rule === 'YARA');
+    // The example's own small shell (scanned from memory) and the padded one with the bad name (opened by the engine).
+    expect(yara.map((f) => [f.source.path, f.evidence.yara_rule]).sort()).toEqual([
+      [`${SHELL_DIR}/x%E9%FF%25.aspx`, 'Hafnium_Chopper_Unbounded'],
+      [`${SHELL_DIR}/xHA6boc8.aspx`, 'Hafnium_Chopper_Unbounded'],
+    ]);
   });
 
   it('and collected byte for byte under its escaped name', async () => {
