@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { FindingGrouper, GROUP_AT, GROUP_SAMPLES } from '../src/engine/group.js';
 import type { RawFinding } from '../src/model.js';
+import type { EvidenceFile } from '../src/evidence/file.js';
 
 function shell(i: number): RawFinding {
   const name = `${(i * 2654435761 >>> 0).toString(16).padStart(8, '0')}.aspx`;
@@ -63,5 +64,34 @@ describe('grouping findings of one kind', () => {
     expect(row.group?.distinct_ips).toBe(7);
     expect(row.group?.client_ips[0]).toEqual({ ip: '203.0.113.0', count: 100 });
     expect(row.group?.folder).toBe('Logging/HttpProxy/Owa/');
+  });
+
+  it('merges kinds collapsed in each file scan exactly as if every finding had come to the host', () => {
+    // Log files of a flood as worker results: some files under the threshold (whole findings), some over (collapsed
+    // kinds), two kinds, two folders, results cloned as across a worker boundary and arriving in any order.
+    const files = [40, 3000, 7, 250, 101, 60, 1200].map((n, k) => {
+      const rel = `Logging/HttpProxy/${k % 2 ? 'Owa' : 'Ecp'}/HttpProxy_2021030${k}15-1.LOG`;
+      const made = Array.from({ length: n }, (_, i) => {
+        const f = probe(i * 7 + k);
+        return { ...f, source: { path: rel, line: i + 6 }, time: `2021-03-0${1 + (i % 7)}T${String(k).padStart(2, '0')}:00:00.000Z`, ...(i % 3 ? {} : { title: 'ProxyLogon scanner probe (other)' }) };
+      });
+      return { file: { rel, server: `C:\\Exchange\\${rel.replace(/\//g, '\\')}` } as EvidenceFile, made };
+    });
+    const direct = new FindingGrouper();
+    const merged = new FindingGrouper();
+    for (const { file, made } of [...files].reverse()) {
+      const own = new FindingGrouper(file);
+      for (const f of made) {
+        own.add(f);
+        direct.add({ ...f, source: { ...f.source, server_path: file.server } });
+      }
+      const { findings, groups } = structuredClone(own.parts());
+      for (const f of findings) merged.add(f);
+      for (const g of groups) merged.addGroup(g);
+    }
+    const rows = merged.findings();
+    expect(rows).toEqual(direct.findings());
+    expect(rows.map((f) => f.group?.count)).toEqual([1555, 3103]);
+    expect(rows[0].group?.folder).toBe('C:\\Exchange\\Logging\\HttpProxy\\');
   });
 });

@@ -56,6 +56,7 @@ export async function scanFile(file: EvidenceFile, options: ScanOptions, prepare
       const budget = startBudget(options.fileSeconds, clock);
       const r = await scanner.scan(file, claim, options, prepared.rules, scanner.ranges ? range : undefined, budget);
       out.findings.push(...r.findings);
+      if (r.groups?.length) (out.groups ??= []).push(...r.groups);
       out.coverage.push(...r.coverage);
       out.skipped.push(...r.skipped);
       out.facts.push(...r.facts);

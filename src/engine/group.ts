@@ -1,8 +1,12 @@
 // Many findings of one kind on one host collapse into one counted row, as they arrive from the workers: 200,000
 // unknown pages in aspnet_client, or a scanner's 32,000 probes, are one row with the count, the first and last few,
 // the folder they share and the client IPs — not 200,000 rows, 200,000 incidents and gigabytes of memory.
+// The log scanners group too, as each line's findings are made (a 20,000-line flood in one file never exists as
+// 20,000 objects): a file or range hands over its collapsed kinds, and the host merges them exactly — counts and
+// time spans add up, samples are the first and last of the union, folders and IP counts merge.
 import { SEVERITY_RANK, type FindingGroup, type GroupSample, type RawFinding } from '../model.js';
 import { evidenceString } from '../semantics.js';
+import type { EvidenceFile } from '../evidence/file.js';
 
 /** More than this many findings of one kind on one host become one group (a person reads a hundred rows, not more). */
 export const GROUP_AT = 100;
@@ -57,7 +61,11 @@ function keep(list: RawFinding[], f: RawFinding, last: boolean): void {
   if (list.length > GROUP_SAMPLES) list.pop();
 }
 
-interface Collapsed {
+/**
+ * A kind past GROUP_AT findings: what is kept of it. Plain data (it crosses worker-thread boundaries in a file's
+ * result); `first[0]` is its row.
+ */
+export interface CollapsedKind {
   count: number;
   first: RawFinding[];
   last: RawFinding[];
@@ -82,9 +90,19 @@ function sample(f: RawFinding): GroupSample {
  * host is bounded by the number of kinds, whatever the number of findings.
  */
 export class FindingGrouper {
-  private readonly kinds = new Map<string, RawFinding[] | Collapsed>();
+  private readonly kinds = new Map<string, RawFinding[] | CollapsedKind>();
+  /** A file's findings without a line or record: kept whole (the host may still give them a file time). */
+  private readonly loose: RawFinding[] = [];
 
-  add(f: RawFinding): void {
+  /** `file`: the grouper of one file's scan (or range), whose findings get the file's server path. */
+  constructor(private readonly file?: EvidenceFile) {}
+
+  add(finding: RawFinding): void {
+    const f = this.file ? onServer(finding, this.file) : finding;
+    if (this.file && f.source.line === undefined && f.source.record === undefined) {
+      this.loose.push(f);
+      return;
+    }
     const key = kindKey(f);
     const cur = this.kinds.get(key);
     if (cur === undefined) this.kinds.set(key, [f]);
@@ -92,6 +110,26 @@ export class FindingGrouper {
       cur.push(f);
       if (cur.length > GROUP_AT) this.kinds.set(key, collapse(cur));
     } else addTo(cur, f);
+  }
+
+  /** A kind collapsed elsewhere (in a file's scan, a byte range, a worker): merged as if its findings came here. */
+  addGroup(g: CollapsedKind): void {
+    const key = kindKey(g.first[0]);
+    const cur = this.kinds.get(key);
+    if (cur === undefined) this.kinds.set(key, g);
+    else if (Array.isArray(cur)) this.kinds.set(key, merge(collapse(cur), g));
+    else merge(cur, g);
+  }
+
+  /** For a file's result: the findings kept whole, and the collapsed kinds (merged by the host with `addGroup`). */
+  parts(): { findings: RawFinding[]; groups: CollapsedKind[] } {
+    const findings: RawFinding[] = [...this.loose];
+    const groups: CollapsedKind[] = [];
+    for (const v of this.kinds.values()) {
+      if (Array.isArray(v)) findings.push(...v);
+      else groups.push(v);
+    }
+    return { findings, groups };
   }
 
   /** Every finding kept whole, and one row per collapsed kind (the first finding, with `group`). */
@@ -105,13 +143,13 @@ export class FindingGrouper {
   }
 }
 
-function collapse(list: RawFinding[]): Collapsed {
-  const c: Collapsed = { count: 0, first: [], last: [], folder: null, ips: new Map(), firstTime: null, lastTime: null };
+function collapse(list: RawFinding[]): CollapsedKind {
+  const c: CollapsedKind = { count: 0, first: [], last: [], folder: null, ips: new Map(), firstTime: null, lastTime: null };
   for (const f of list) addTo(c, f);
   return c;
 }
 
-function addTo(c: Collapsed, f: RawFinding): void {
+function addTo(c: CollapsedKind, f: RawFinding): void {
   c.count++;
   keep(c.first, f, false);
   keep(c.last, f, true);
@@ -128,7 +166,27 @@ function addTo(c: Collapsed, f: RawFinding): void {
   }
 }
 
-function groupRow(c: Collapsed): RawFinding {
+function merge(c: CollapsedKind, g: CollapsedKind): CollapsedKind {
+  c.count += g.count;
+  for (const f of g.first) keep(c.first, f, false);
+  for (const f of g.last) keep(c.last, f, true);
+  c.folder = c.folder === null ? g.folder : g.folder === null ? c.folder : commonFolder(c.folder, g.folder);
+  for (const [ip, n] of g.ips) {
+    const m = c.ips.get(ip);
+    if (m !== undefined) c.ips.set(ip, m + n);
+    else if (c.ips.size < IP_CAP) c.ips.set(ip, n);
+  }
+  if (g.firstTime !== null && (c.firstTime === null || g.firstTime < c.firstTime)) c.firstTime = g.firstTime;
+  if (g.lastTime !== null && (c.lastTime === null || g.lastTime > c.lastTime)) c.lastTime = g.lastTime;
+  return c;
+}
+
+/** A finding of `file` with the file's path on the server, when a collection recorded it (grouped by that path). */
+export function onServer(f: RawFinding, file: EvidenceFile): RawFinding {
+  return file.server !== undefined && f.source.path === file.rel ? { ...f, source: { ...f.source, server_path: file.server } } : f;
+}
+
+function groupRow(c: CollapsedKind): RawFinding {
   const head = c.first[0];
   const folder = c.folder === '' ? null : c.folder;
   const group: FindingGroup = {

@@ -11,7 +11,7 @@
 //   scans again, with the layout really in force, any range whose assumption was wrong. Exact in every case; the
 //   second pass costs only when a file changes layout mid-way.
 import type { EvidenceFile } from '../evidence/file.js';
-import type { Coverage } from '../model.js';
+import type { Coverage, RawFinding } from '../model.js';
 import type { FileScanResult } from './types.js';
 
 /** A part of a file to scan: lines starting in [start, end). `fields`: the #Fields line in force at `start`. */
@@ -61,11 +61,13 @@ export function rescans(infos: Array<RangeInfo | undefined>): Map<number, string
 
 /** One file's result from its ranges' (in order): line numbers made absolute, coverage rows joined. */
 export function mergeRanges<R extends FileScanResult & { formats: string[]; range?: RangeInfo }>(parts: R[]): R {
-  const merged = { ...parts[0], formats: [...parts[0].formats], findings: [], coverage: [], skipped: [], facts: [], bytes: 0, range: undefined } as R;
+  const merged = { ...parts[0], formats: [...parts[0].formats], findings: [], groups: undefined, coverage: [], skipped: [], facts: [], bytes: 0, range: undefined } as R;
   let offset = 0;
   for (const p of parts) {
     const at = <T extends { line?: number }>(x: T): T => (x.line === undefined ? x : { ...x, line: x.line + offset });
-    for (const f of p.findings) merged.findings.push({ ...f, source: at(f.source) });
+    const shift = (f: RawFinding): RawFinding => ({ ...f, source: at(f.source) });
+    for (const f of p.findings) merged.findings.push(shift(f));
+    for (const g of p.groups ?? []) (merged.groups ??= []).push({ ...g, first: g.first.map(shift), last: g.last.map(shift) });
     for (const s of p.skipped) merged.skipped.push(at(s));
     for (const f of p.facts) merged.facts.push({ ...f, source: at(f.source) });
     for (const c of p.coverage) joinCoverage(merged.coverage, c);

@@ -20,7 +20,7 @@ import { hostLabels } from './hosts.js';
 import { skipByDate } from '../evidence/dates.js';
 import { exposureWindows } from './exposure-windows.js';
 import { DEFAULT_FILE_SECONDS } from './budget.js';
-import { FindingGrouper, findingOrder } from './group.js';
+import { FindingGrouper, findingOrder, onServer } from './group.js';
 import { applyRecordedTimes, collectionFileTimes, serverKey } from './collection-times.js';
 
 export const DEFAULT_SINCE = '2020-12-01T00:00:00.000Z';
@@ -148,7 +148,9 @@ async function scanHost(
   await pool.run(files, (file: EvidenceFile, r) => {
     if (r.formats.length) scanned++;
     bytes += r.bytes;
-    for (const f of r.findings) add(file.server !== undefined && f.source.path === file.rel ? { ...f, source: { ...f.source, server_path: file.server } } : f);
+    for (const f of r.findings) add(onServer(f, file));
+    // Kinds a log scanner already collapsed (their findings carry a line or record: no file times to add).
+    for (const g of r.groups ?? []) grouper.addGroup(g);
     coverage.push(...r.coverage);
     // Per-file rows of 200,000 files would pile up until the host ends: merged as they come.
     if (coverage.length > 4096) coverage = mergeCoverage(coverage);

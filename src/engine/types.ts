@@ -3,6 +3,7 @@ import type { EvidenceFile } from '../evidence/file.js';
 import type { ByteRange, RangeInfo } from './ranges.js';
 import type { RuleSet } from '../rules/ruleset.js';
 import type { Budget } from './budget.js';
+import type { CollapsedKind } from './group.js';
 
 // Moved to the model (rules make findings and must not import the engine); re-exported for code written before.
 export type { RawFinding } from '../model.js';
@@ -10,6 +11,8 @@ export type { RawFinding } from '../model.js';
 /** What scanning one file produced. Plain data: it crosses worker-thread boundaries. */
 export interface FileScanResult {
   findings: RawFinding[];
+  /** Kinds with more than GROUP_AT findings in this file (engine/group.ts): log scanners group as they go. */
+  groups?: CollapsedKind[];
   coverage: Coverage[];
   skipped: Skipped[];
   facts: Fact[];

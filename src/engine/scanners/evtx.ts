@@ -11,13 +11,14 @@
 //     a non-empty <Binary> as Binary. UserData: leaf elements by name, attributes as Element.Attribute.
 //   Message: the rendered message when the export has one (RenderingInfo), then every data value, one per line —
 //     the text keyword rules search (the binary log holds no message templates).
-import type { Coverage, LogRecord } from '../../model.js';
+import type { Coverage, LogRecord, RawFinding } from '../../model.js';
 import type { EvidenceFile } from '../../evidence/file.js';
 import { detectEventLog, readEventLog, type EventLogFormat, type EvtxEvent, type EvtxProblem } from '../../parsers/evtx/index.js';
 import { applyRules } from '../../rules/finding.js';
 import type { RuleSet } from '../../rules/ruleset.js';
 import { emptyResult, type FileScanResult, type Scanner } from '../types.js';
 import { budgetReason, type Budget } from '../budget.js';
+import { FindingGrouper } from '../group.js';
 
 export function toLogRecord(e: EvtxEvent, path: string): LogRecord {
   const fields: Record<string, string> = {};
@@ -63,6 +64,9 @@ async function scanEventLog(file: EvidenceFile, format: EventLogFormat, rules: R
   let records = 0;
   let stopped: string | null = null;
   let last: EvtxEvent | undefined;
+  // Grouped as they are made: a flood of one event kind is counted, never held (engine/group.ts).
+  const found = new FindingGrouper(file);
+  const hits: RawFinding[] = [];
   for await (const batch of readEventLog(file, format, problems)) {
     // Between batches (an EVTX chunk, 64 KiB), before the next one: a file read to its end is never partial.
     if (records > 0 && budget?.exceeded()) {
@@ -71,11 +75,14 @@ async function scanEventLog(file: EvidenceFile, format: EventLogFormat, rules: R
     }
     for (const e of batch) {
       coverage.add(e);
-      applyRules(rules.evtxRules, toLogRecord(e, file.rel), result.findings, rules.context);
+      applyRules(rules.evtxRules, toLogRecord(e, file.rel), hits, rules.context);
+      for (const f of hits) found.add(f);
+      hits.length = 0;
     }
     records += batch.length;
     last = batch.at(-1) ?? last;
   }
+  Object.assign(result, found.parts());
   result.coverage = coverage.list();
   result.skipped = problems.map((p) => ({ path: file.rel, reason: p.reason, offset: p.offset }));
   if (stopped !== null) {

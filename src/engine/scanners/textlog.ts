@@ -1,6 +1,6 @@
 // Drives any line-oriented text log (Exchange CSV logs, IIS W3C ...) over big files: large chunks, a literal
 // prefilter so that only lines containing a rule needle are decoded and parsed, exact physical line numbers.
-import type { Coverage, Fact, LogRecord } from '../../model.js';
+import type { Coverage, Fact, LogRecord, RawFinding } from '../../model.js';
 import { readChunks, readHead, readRange, type EvidenceFile } from '../../evidence/file.js';
 import type { ByteRange } from '../ranges.js';
 import { ParseError, type LineParser, type TextLogFormat } from '../../parsers/types.js';
@@ -12,6 +12,7 @@ import { emptyResult, type FileScanResult, type Scanner } from '../types.js';
 import { LineDispatcher, type FieldMasks } from '../../search/dispatch.js';
 import { budgetReason, type Budget } from '../budget.js';
 import { headText, looksBinary, sniffEncoding, utf8Lines } from '../../parsers/text-encoding.js';
+import { FindingGrouper } from '../group.js';
 
 const NL = 10;
 const HASH = 35;
@@ -133,6 +134,9 @@ class TextLogScan {
   private atFileStart = true;
   /** The rules that still want the current line (reused: no allocation per line). */
   private readonly matching: RecordRule[] = [];
+  /** The current line's findings, handed to `found` at once: a flood is counted as it is read, never held. */
+  private readonly hits: RawFinding[] = [];
+  private readonly found: FindingGrouper;
 
   /** Why the scan stopped early (the per-file time limit), or null. */
   private stopped: string | null = null;
@@ -150,6 +154,7 @@ class TextLogScan {
     private readonly budget?: Budget,
   ) {
     this.parser = c.format.createParser(file.rel);
+    this.found = new FindingGrouper(file);
     if (part && part.range.index > 0) {
       this.atFileStart = false;
       if (part.fields !== null) this.parser.directive(part.fields, 0);
@@ -334,10 +339,12 @@ class TextLogScan {
     this.seen(rec.time);
     if (matching.length) {
       try {
-        applyRules(matching, rec, this.result.findings, this.c.ctx);
+        applyRules(matching, rec, this.hits, this.c.ctx);
       } catch (err) {
         this.noteBad(lineNo, `rule error: ${err instanceof Error ? err.message : String(err)}`);
       }
+      for (const f of this.hits) this.found.add(f);
+      this.hits.length = 0;
     }
   }
 
@@ -406,6 +413,7 @@ class TextLogScan {
       this.result.skipped.push({ path: this.file.rel, line: this.linesAtStop + 1, reason: this.stopped });
     }
     this.result.coverage.push(coverage);
+    Object.assign(this.result, this.found.parts());
     if (this.part) this.result.range = { lines: this.lineNo, fieldsIn: this.part.fields, lastFields: this.lastFields };
     if (this.bad > 0 && this.firstBad) {
       const more = this.bad > 1 ? ` (${this.bad} lines in all)` : '';
