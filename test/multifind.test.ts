@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { collectLines, planMultiFinder, simdAvailable, type PlanOptions } from '../src/search/multifind.js';
+import { collectLines, LineNeedles, planMultiFinder, simdAvailable, type PlanOptions } from '../src/search/multifind.js';
 import { byteHistogram, compileNeedles, type NeedleSpec } from '../src/search/needles.js';
 import { defaultRuleSet } from '../src/rules/ruleset.js';
 import { external } from './support/external.js';
@@ -195,5 +195,54 @@ describe('multifind', () => {
     }
     const auto = planMultiFinder(specs, byteHistogram(buf), { sample: buf });
     expect(auto.simd?.buckets.length, 'the many IIS needles use 16 buckets').toBe(16);
+  });
+});
+
+describe('LineNeedles (all16: every needle of a line, with the separators before it)', () => {
+  /** Every (needle index, separators before it) in `line`, by plain string search (ASCII folding). */
+  function reference(line: string, specs: NeedleSpec[], sep: string): string[] {
+    const fold = (x: string) => x.replace(/[A-Z]/g, (c) => c.toLowerCase());
+    const out: string[] = [];
+    specs.forEach((s, i) => {
+      const hay = s.insensitive ? fold(line) : line;
+      const n = s.insensitive ? fold(s.text) : s.text;
+      for (let p = hay.indexOf(n); p !== -1; p = hay.indexOf(n, p + 1)) out.push(`${i}@${line.slice(0, p).split(sep).length - 1}`);
+    });
+    return out.sort();
+  }
+
+  it.skipIf(!simdAvailable())('reports every occurrence and field on random lines past one block pair', () => {
+    const rnd = rng(16);
+    const alphabet = 'aAbB .~=/x';
+    const word = (n: number) => Array.from({ length: n }, () => alphabet[Math.floor(rnd() * alphabet.length)]).join('');
+    let hits = 0;
+    for (let round = 0; round < 300; round++) {
+      const specs: NeedleSpec[] = Array.from({ length: 1 + Math.floor(rnd() * 40) }, () => ({ text: word(1 + Math.floor(rnd() * 6)), insensitive: rnd() < 0.6 }));
+      const ln = LineNeedles.plan(specs, Buffer.from(word(2000), 'latin1'))!;
+      for (let k = 0; k < 5; k++) {
+        const line = word(Math.floor(rnd() * 150));
+        // Bytes around the line that would match: only [start, end) counts.
+        const buf = Buffer.from(`a/b ${line} a/b`, 'latin1');
+        const n = ln.find(buf, 4, 4 + line.length, 32);
+        const got = Array.from({ length: n }, (_, j) => `${ln.needle(j)}@${ln.field(j)}`).sort();
+        const want = reference(line, specs, ' ');
+        expect(got, `${JSON.stringify(line)} ${JSON.stringify(specs)}`).toEqual(want);
+        expect(ln.separators()).toBe(line.split(' ').length - 1);
+        hits += n;
+      }
+    }
+    expect(hits).toBeGreaterThan(1000);
+  });
+
+  it.skipIf(!simdAvailable())('gives up (-1) on a line with more occurrences than its output holds, or too long', () => {
+    const ln = LineNeedles.plan([{ text: 'a', insensitive: true }], Buffer.from('xxa'))!;
+    expect(ln.find(Buffer.from('a'.repeat(1000)), 0, 1000, 32)).toBe(1000);
+    expect(ln.find(Buffer.from('a'.repeat(3000)), 0, 3000, 32)).toBe(-1);
+    expect(ln.find(Buffer.alloc(70000, 0x61), 0, 70000, 32)).toBe(-1);
+  });
+
+  it('declines needles it cannot take (empty, or with a line feed)', () => {
+    expect(LineNeedles.plan([{ text: 'a\nb', insensitive: false }], Buffer.from('ab'))).toBeNull();
+    expect(LineNeedles.plan([], Buffer.from('ab'))).toBeNull();
   });
 });

@@ -170,7 +170,8 @@ describe('needle prefilter', () => {
 });
 
 describe('line dispatcher', () => {
-  it('sends a line to exactly the rules whose needles it contains, in any case for insensitive rules', () => {
+  // simd: the wasm all16 pass (where this runtime has WebAssembly SIMD), else the JS byte loop: same answers.
+  it.each([true, false])('sends a line to exactly the rules whose needles it contains, in any case for insensitive rules (simd %s)', (simd) => {
     let seed = 11;
     const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
     const alphabet = 'aAbBcC$ ./~=1';
@@ -181,7 +182,7 @@ describe('line dispatcher', () => {
         needles: Array.from({ length: Math.floor(rnd() * 3) }, () => word(1 + Math.floor(rnd() * 4))),
         needleCase: rnd() < 0.5 ? ('exact' as const) : undefined,
       }));
-      const d = new LineDispatcher(rules as unknown as RecordRule[]);
+      const d = new LineDispatcher(rules as unknown as RecordRule[], { simd });
       const line = word(Math.floor(rnd() * 40));
       const buf = Buffer.from(`xx\n${line}\nyy`, 'latin1');
       const got = d.rulesFor(buf, 3, 3 + line.length).map((r) => r.id);
@@ -192,7 +193,7 @@ describe('line dispatcher', () => {
     }
   });
 
-  it('with a field layout, hands a rule only lines whose needles start in its fields (all fields when malformed)', () => {
+  it.each([true, false])('with a field layout, hands a rule only lines whose needles start in its fields (all fields when malformed; simd %s)', (simd) => {
     let seed = 23;
     const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
     const alphabet = 'aAbB .~=';
@@ -212,7 +213,7 @@ describe('line dispatcher', () => {
         needles: Array.from({ length: 1 + Math.floor(rnd() * 2) }, () => word(1 + Math.floor(rnd() * 3))),
         needleFields: rnd() < 0.7 ? ['f0', 'f1', 'f2', 'f3', 'nope'].filter(() => rnd() < 0.4) : undefined,
       }));
-      const d = new LineDispatcher(rules as unknown as RecordRule[]);
+      const d = new LineDispatcher(rules as unknown as RecordRule[], { simd });
       const masks = d.fieldMasks(names, 32);
       const line = word(Math.floor(rnd() * 30));
       const wellFormed = line.split(' ').length === names.length;

@@ -1,5 +1,7 @@
 // Which rules a selected line goes to. One pass over the line's bytes finds every distinct rule needle it
 // contains; String.includes per needle and rule costs ~100 ns a call on short lines, which dominated busy IIS logs.
+// The pass is the SIMD kernel's all16 (multifind.ts LineNeedles) where WebAssembly SIMD runs; the JS byte loop
+// below (~2 ns a byte, then ~25% of the CPU of a busy IIS scan) stays for the rest and for very long lines.
 //
 // Each needle is keyed by one of its byte pairs (folded to lower case): the pair that is rarest in the first text
 // the dispatcher sees, so that a line's common pairs (`20` of every date, `mo` of every Mozilla user agent, the
@@ -11,6 +13,7 @@
 // records the fields it starts in, so that a rule whose needles matter only in some fields (`needleFields`) is not
 // handed a line where they occur elsewhere: on busy OWA traffic most `.aspx` are in the Referer.
 import type { RecordRule } from '../rules/types.js';
+import { LineNeedles } from './multifind.js';
 
 interface Needle {
   /** Lower-cased when insensitive. */
@@ -48,6 +51,12 @@ export class LineDispatcher {
   private readonly ruleNeedles: Array<number[] | null>;
   /** Per needle: the fields (bits) it was found in on this line; non-zero = found. */
   private readonly found: Uint32Array;
+  /** The needles found on this line (their `found` is non-zero). */
+  private readonly seen: number[] = [];
+  /** Per needle: the rules that have it. */
+  private readonly needleRules: number[][];
+  /** Per rule: 1 when the line goes to it (cleared as the result is built). */
+  private readonly hit: Uint8Array;
   /** Needle ids by folded key pair (list index or -1), built by plan() from the first text seen. */
   private byPair: Int32Array | null = null;
   private readonly lists: number[][] = [];
@@ -58,8 +67,14 @@ export class LineDispatcher {
   private readonly pairs = new Uint8Array(65536);
   /** The result of rulesFor, reused from line to line. */
   private readonly out: RecordRule[] = [];
+  /** The SIMD pass over a line, planned with byPair (null: the JS loop). */
+  private simd: LineNeedles | null = null;
 
-  constructor(private readonly rules: readonly RecordRule[]) {
+  /** `opts.simd: false`: always the JS loop (tests compare both). */
+  constructor(
+    private readonly rules: readonly RecordRule[],
+    private readonly opts: { simd?: boolean } = {},
+  ) {
     const ids = new Map<string, number>();
     this.ruleNeedles = rules.map((r) => {
       if (r.needles.length === 0) return null;
@@ -76,6 +91,11 @@ export class LineDispatcher {
       });
     });
     this.found = new Uint32Array(this.needles.length);
+    this.needleRules = this.needles.map(() => []);
+    this.ruleNeedles.forEach((ids, r) => {
+      for (const id of new Set(ids)) this.needleRules[id].push(r);
+    });
+    this.hit = new Uint8Array(rules.length);
     this.hasSingles = this.needles.some((n) => n.bytes.length === 1);
     this.needles.forEach((n, id) => {
       if (n.bytes.length === 1) this.listAt(this.single, FOLD[n.bytes[0]]).push(id);
@@ -90,8 +110,9 @@ export class LineDispatcher {
     return this.lists[table[key]];
   }
 
-  /** Keys every needle of two bytes or more by its pair that is rarest in `sample`. */
+  /** Keys every needle of two bytes or more by its pair that is rarest in `sample`; plans the SIMD pass. */
   private plan(sample: Uint8Array): Int32Array {
+    if (this.opts.simd !== false) this.simd = LineNeedles.plan(this.needles.map((n) => ({ text: n.bytes.toString('latin1'), insensitive: n.insensitive })), sample);
     const counts = new Uint32Array(65536);
     const n = Math.min(sample.length, SAMPLE_BYTES);
     for (let i = 0; i + 1 < n; i++) counts[(FOLD[sample[i]] << 8) | FOLD[sample[i + 1]]]++;
@@ -146,20 +167,18 @@ export class LineDispatcher {
       if (n.insensitive) while (j < b.length && FOLD[buf[at + j]] === b[j]) j++;
       else while (j < b.length && buf[at + j] === b[j]) j++;
       // A needle holding the separator spans fields: found in all. Else the key pair's field is the needle's.
-      if (j >= b.length) found[id] |= n.spans ? ALL_FIELDS : bit;
+      if (j >= b.length) this.found1(id, n.spans ? ALL_FIELDS : bit);
     }
   }
 
-  /**
-   * The rules whose needles occur in `buf[start, end)` (one line) — in the fields a rule names, when `fields` gives
-   * the line's layout. The array is reused by the next call.
-   */
-  rulesFor(buf: Buffer, start: number, end: number, fields: FieldMasks | null = null): readonly RecordRule[] {
-    const table = (this.byPair ??= this.plan(buf.subarray(start)));
-    const found = this.found;
-    found.fill(0);
+  private found1(id: number, bits: number): void {
+    if (this.found[id] === 0) this.seen.push(id);
+    this.found[id] |= bits;
+  }
+
+  /** The JS pass: marks the needles of `buf[start, end)` in `found`; returns the separators in the line. */
+  private scanLine(table: Int32Array, buf: Buffer, start: number, end: number, sep: number): number {
     const pairs = this.pairs;
-    const sep = fields === null ? -1 : fields.sep;
     let field = 0;
     let key = end > start ? FOLD[buf[start]] : 0;
     for (let i = start; i + 1 < end; i++) {
@@ -177,22 +196,48 @@ export class LineDispatcher {
         if (c === sep) f++;
       }
     }
+    return field;
+  }
+
+  /**
+   * The rules whose needles occur in `buf[start, end)` (one line) — in the fields a rule names, when `fields` gives
+   * the line's layout. The array is reused by the next call.
+   */
+  rulesFor(buf: Buffer, start: number, end: number, fields: FieldMasks | null = null): readonly RecordRule[] {
+    const table = (this.byPair ??= this.plan(buf.subarray(start)));
+    const found = this.found;
+    const seen = this.seen;
+    for (let k = 0; k < seen.length; k++) found[seen[k]] = 0;
+    seen.length = 0;
+    const sep = fields === null ? -1 : fields.sep;
+    const simd = this.simd;
+    const hits = simd === null ? -1 : simd.find(buf, start, end, sep);
+    let field: number;
+    if (hits >= 0) {
+      for (let k = 0; k < hits; k++) {
+        const id = simd!.needle(k);
+        // A needle holding the separator spans fields: found in all.
+        this.found1(id, this.needles[id].spans ? ALL_FIELDS : fieldBit(simd!.field(k)));
+      }
+      field = simd!.separators();
+    } else field = this.scanLine(table, buf, start, end, sep);
     // A line with more or fewer fields than its layout is malformed: its needles count wherever they are.
     const masks = fields !== null && field + 1 === fields.count ? fields.masks : null;
+    // From the needles found to their rules, then the rules in order (the result keeps the rules' order).
+    const hit = this.hit;
+    for (let k = 0; k < seen.length; k++) {
+      const id = seen[k];
+      for (const r of this.needleRules[id]) {
+        const m = masks === null || masks[r] === 0 ? ALL_FIELDS : masks[r];
+        if ((found[id] & m) !== 0) hit[r] = 1;
+      }
+    }
     const out = this.out;
     out.length = 0;
     for (let r = 0; r < this.rules.length; r++) {
-      const ids = this.ruleNeedles[r];
-      if (ids === null) {
+      if (hit[r] !== 0 || this.ruleNeedles[r] === null) {
         out.push(this.rules[r]);
-        continue;
-      }
-      const m = masks === null || masks[r] === 0 ? ALL_FIELDS : masks[r];
-      for (let k = 0; k < ids.length; k++) {
-        if ((found[ids[k]] & m) !== 0) {
-          out.push(this.rules[r]);
-          break;
-        }
+        hit[r] = 0;
       }
     }
     return out;

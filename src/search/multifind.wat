@@ -22,20 +22,27 @@
 ;;   feed: the rest of that line needs no search. The caller puts a line feed at `end` as a sentinel.
 ;; - The scan stops early when the output area is full, and reports where it stopped, so that the caller can
 ;;   take the matches and resume.
+;; - all16 (the line dispatcher, src/search/dispatch.ts) runs the same block loop over one line with its own
+;;   instance and tables, and reports every needle occurrence in it, each with the number of field separators
+;;   before it, instead of the first one.
 ;;
 ;; Memory layout (built by multifind.ts, all addresses absolute):
 ;;   0..95     LO_0 HI_0 LO_1 HI_1 LO_2 HI_2 (buckets 0..7)
 ;;   96..191   LO_0 HI_0 LO_1 HI_1 LO_2 HI_2 (buckets 8..15; scan16 only)
 ;;   192..255  scratch: R of the current block pair (buckets 0..7), then (scan16) R of buckets 8..15
-;;   256..259  where the last scan stopped
+;;   256..259  where the last scan stopped; 260..263 (all16) the separators in the whole line
 ;;   320..447  per bucket: i32 address of its first needle record, i32 address past its last one
 ;;   448..     needle records, 32 bytes each: i32 fingerprint offset, i32 length, i32 address of the bytes,
 ;;             i32 1 when case-insensitive (bytes folded) else 0, i32 offset of the 4-byte check in the needle,
 ;;             i32 its fold bits (0x20 at letters of an insensitive needle), i32 its care mask, i32 its value;
 ;;             then the needle bytes
-;;   then the output area (i32 per match) and the text, followed by >= 64 readable bytes (the first one: LF).
+;;   then the output area (i32 per match; all16: two, the needle record and its field) and the text, followed by
+;;   >= 64 readable bytes (scan8/scan16: the first one is a LF).
 (module
   (memory (export "memory") 1)
+  ;; all16: the separators in [line start, $cpos) are $ccount (hits come nearly in order: counted incrementally).
+  (global $cpos (mut i32) (i32.const 0))
+  (global $ccount (mut i32) (i32.const 0))
 
   ;; The start of the first needle (of the buckets in mask $m) that occurs with its fingerprint at $q, inside
   ;; [base, end); -1 when none does.
@@ -260,5 +267,179 @@
         (local.set $p (i32.add (local.get $p) (i32.const 32)))
         (br $blocks)))
     (i32.store (i32.const 256) (local.get $p))
+    (local.get $out))
+
+  ;; The number of bytes equal to $c in [from, to).
+  (func $count (param $from i32) (param $to i32) (param $c i32) (result i32)
+    (local $n i32) (local $v v128)
+    (local.set $v (i8x16.splat (local.get $c)))
+    (block $tail
+      (loop $blocks
+        (br_if $tail (i32.gt_u (i32.add (local.get $from) (i32.const 16)) (local.get $to)))
+        (local.set $n (i32.add (local.get $n)
+          (i32.popcnt (i8x16.bitmask (i8x16.eq (v128.load (local.get $from)) (local.get $v))))))
+        (local.set $from (i32.add (local.get $from) (i32.const 16)))
+        (br $blocks)))
+    (block $done
+      (loop $bytes
+        (br_if $done (i32.ge_u (local.get $from) (local.get $to)))
+        (local.set $n (i32.add (local.get $n) (i32.eq (i32.load8_u (local.get $from)) (local.get $c))))
+        (local.set $from (i32.add (local.get $from) (i32.const 1)))
+        (br $bytes)))
+    (local.get $n))
+
+  ;; The separators $c in [line start, $at), from the last position counted ($at may go back a little).
+  (func $fieldAt (param $at i32) (param $c i32) (result i32)
+    (if (i32.ge_u (local.get $at) (global.get $cpos))
+      (then
+        (global.set $ccount (i32.add (global.get $ccount) (call $count (global.get $cpos) (local.get $at) (local.get $c))))
+        (global.set $cpos (local.get $at))
+        (return (global.get $ccount))))
+    (i32.sub (global.get $ccount) (call $count (local.get $at) (global.get $cpos) (local.get $c))))
+
+  ;; Appends (record address, field) for every needle (of the buckets in mask $m) that occurs with its fingerprint
+  ;; at $q inside [base, end). Returns the new end of the output, or -1 when it would pass $outEnd.
+  (func $verifyAll (param $q i32) (param $m i32) (param $base i32) (param $end i32) (param $out i32)
+    (param $outEnd i32) (param $sep i32) (result i32)
+    (local $k i32) (local $rec i32) (local $recEnd i32) (local $at i32) (local $len i32) (local $bytes i32)
+    (local $fold i32) (local $c i32)
+    (loop $bucket
+      (local.set $k (i32.shl (i32.ctz (local.get $m)) (i32.const 3)))
+      (local.set $m (i32.and (local.get $m) (i32.sub (local.get $m) (i32.const 1))))
+      (local.set $rec (i32.load offset=320 (local.get $k)))
+      (local.set $recEnd (i32.load offset=324 (local.get $k)))
+      (block $nextBucket
+        (loop $needle
+          (br_if $nextBucket (i32.ge_u (local.get $rec) (local.get $recEnd)))
+          (local.set $at (i32.sub (local.get $q) (i32.load (local.get $rec))))
+          (local.set $len (i32.load offset=4 (local.get $rec)))
+          (if (i32.and
+                (i32.and
+                  (i32.ge_u (local.get $at) (local.get $base))
+                  (i32.le_u (i32.add (local.get $at) (local.get $len)) (local.get $end)))
+                (i32.eq
+                  (i32.and
+                    (i32.or
+                      (i32.load (i32.add (local.get $at) (i32.load offset=16 (local.get $rec))))
+                      (i32.load offset=20 (local.get $rec)))
+                    (i32.load offset=24 (local.get $rec)))
+                  (i32.load offset=28 (local.get $rec))))
+            (then
+              (local.set $bytes (i32.load offset=8 (local.get $rec)))
+              (local.set $fold (i32.load offset=12 (local.get $rec)))
+              (local.set $k (i32.const 0))
+              (block $differs
+                (loop $cmp
+                  (if (i32.eq (local.get $k) (local.get $len))
+                    (then
+                      (if (i32.ge_u (local.get $out) (local.get $outEnd)) (then (return (i32.const -1))))
+                      (i32.store (local.get $out) (local.get $rec))
+                      (i32.store offset=4 (local.get $out) (call $fieldAt (local.get $at) (local.get $sep)))
+                      (local.set $out (i32.add (local.get $out) (i32.const 8)))
+                      (br $differs)))
+                  (local.set $c (i32.load8_u (i32.add (local.get $at) (local.get $k))))
+                  ;; Fold A-Z to a-z when the needle is case-insensitive.
+                  (local.set $c (i32.or (local.get $c) (i32.shl
+                    (i32.and (local.get $fold)
+                      (i32.lt_u (i32.sub (local.get $c) (i32.const 65)) (i32.const 26)))
+                    (i32.const 5))))
+                  (br_if $differs (i32.ne (local.get $c)
+                    (i32.load8_u (i32.add (local.get $bytes) (local.get $k)))))
+                  (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                  (br $cmp)))))
+          (local.set $rec (i32.add (local.get $rec) (i32.const 32)))
+          (br $needle)))
+      (br_if $bucket (local.get $m)))
+    (local.get $out))
+
+  ;; Every needle occurrence in the line [base, end) (16 buckets, tables as for scan16), written from $out as pairs
+  ;; (needle record address, separators $sep before it) while below $outEnd. Returns the end of the pairs, or -1
+  ;; when they do not fit; stores the separators of the whole line at 260. Reads up to 64 bytes past $end.
+  (func (export "all16") (param $base i32) (param $end i32) (param $out i32) (param $outEnd i32) (param $sep i32)
+    (result i32)
+    (local $lo0 v128) (local $hi0 v128) (local $lo1 v128) (local $hi1 v128) (local $lo2 v128) (local $hi2 v128)
+    (local $lo0b v128) (local $hi0b v128) (local $lo1b v128) (local $hi1b v128) (local $lo2b v128) (local $hi2b v128)
+    (local $nib v128) (local $a v128) (local $l v128) (local $h v128)
+    (local $r v128) (local $s v128) (local $u v128) (local $v v128)
+    (local $bits i32) (local $k i32) (local $p i32)
+    (local.set $lo0 (v128.load (i32.const 0)))
+    (local.set $hi0 (v128.load (i32.const 16)))
+    (local.set $lo1 (v128.load (i32.const 32)))
+    (local.set $hi1 (v128.load (i32.const 48)))
+    (local.set $lo2 (v128.load (i32.const 64)))
+    (local.set $hi2 (v128.load (i32.const 80)))
+    (local.set $lo0b (v128.load (i32.const 96)))
+    (local.set $hi0b (v128.load (i32.const 112)))
+    (local.set $lo1b (v128.load (i32.const 128)))
+    (local.set $hi1b (v128.load (i32.const 144)))
+    (local.set $lo2b (v128.load (i32.const 160)))
+    (local.set $hi2b (v128.load (i32.const 176)))
+    (local.set $nib (i8x16.splat (i32.const 15)))
+    (global.set $cpos (local.get $base))
+    (global.set $ccount (i32.const 0))
+    (local.set $p (local.get $base))
+    (block $done
+      (loop $blocks
+        (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+        (local.set $a (v128.load (local.get $p)))
+        (local.set $l (v128.and (local.get $a) (local.get $nib)))
+        (local.set $h (v128.and (i16x8.shr_u (local.get $a) (i32.const 4)) (local.get $nib)))
+        (local.set $r (v128.and (i8x16.swizzle (local.get $lo0) (local.get $l)) (i8x16.swizzle (local.get $hi0) (local.get $h))))
+        (local.set $u (v128.and (i8x16.swizzle (local.get $lo0b) (local.get $l)) (i8x16.swizzle (local.get $hi0b) (local.get $h))))
+        (local.set $a (v128.load offset=1 (local.get $p)))
+        (local.set $l (v128.and (local.get $a) (local.get $nib)))
+        (local.set $h (v128.and (i16x8.shr_u (local.get $a) (i32.const 4)) (local.get $nib)))
+        (local.set $r (v128.and (local.get $r)
+          (v128.and (i8x16.swizzle (local.get $lo1) (local.get $l)) (i8x16.swizzle (local.get $hi1) (local.get $h)))))
+        (local.set $u (v128.and (local.get $u)
+          (v128.and (i8x16.swizzle (local.get $lo1b) (local.get $l)) (i8x16.swizzle (local.get $hi1b) (local.get $h)))))
+        (local.set $a (v128.load offset=2 (local.get $p)))
+        (local.set $l (v128.and (local.get $a) (local.get $nib)))
+        (local.set $h (v128.and (i16x8.shr_u (local.get $a) (i32.const 4)) (local.get $nib)))
+        (local.set $r (v128.and (local.get $r)
+          (v128.and (i8x16.swizzle (local.get $lo2) (local.get $l)) (i8x16.swizzle (local.get $hi2) (local.get $h)))))
+        (local.set $u (v128.and (local.get $u)
+          (v128.and (i8x16.swizzle (local.get $lo2b) (local.get $l)) (i8x16.swizzle (local.get $hi2b) (local.get $h)))))
+        (local.set $a (v128.load offset=16 (local.get $p)))
+        (local.set $l (v128.and (local.get $a) (local.get $nib)))
+        (local.set $h (v128.and (i16x8.shr_u (local.get $a) (i32.const 4)) (local.get $nib)))
+        (local.set $s (v128.and (i8x16.swizzle (local.get $lo0) (local.get $l)) (i8x16.swizzle (local.get $hi0) (local.get $h))))
+        (local.set $v (v128.and (i8x16.swizzle (local.get $lo0b) (local.get $l)) (i8x16.swizzle (local.get $hi0b) (local.get $h))))
+        (local.set $a (v128.load offset=17 (local.get $p)))
+        (local.set $l (v128.and (local.get $a) (local.get $nib)))
+        (local.set $h (v128.and (i16x8.shr_u (local.get $a) (i32.const 4)) (local.get $nib)))
+        (local.set $s (v128.and (local.get $s)
+          (v128.and (i8x16.swizzle (local.get $lo1) (local.get $l)) (i8x16.swizzle (local.get $hi1) (local.get $h)))))
+        (local.set $v (v128.and (local.get $v)
+          (v128.and (i8x16.swizzle (local.get $lo1b) (local.get $l)) (i8x16.swizzle (local.get $hi1b) (local.get $h)))))
+        (local.set $a (v128.load offset=18 (local.get $p)))
+        (local.set $l (v128.and (local.get $a) (local.get $nib)))
+        (local.set $h (v128.and (i16x8.shr_u (local.get $a) (i32.const 4)) (local.get $nib)))
+        (local.set $s (v128.and (local.get $s)
+          (v128.and (i8x16.swizzle (local.get $lo2) (local.get $l)) (i8x16.swizzle (local.get $hi2) (local.get $h)))))
+        (local.set $v (v128.and (local.get $v)
+          (v128.and (i8x16.swizzle (local.get $lo2b) (local.get $l)) (i8x16.swizzle (local.get $hi2b) (local.get $h)))))
+        (if (v128.any_true (v128.or (v128.or (local.get $r) (local.get $s)) (v128.or (local.get $u) (local.get $v))))
+          (then
+            (local.set $bits (i32.or
+              (i8x16.bitmask (i8x16.ne (v128.or (local.get $r) (local.get $u)) (v128.const i32x4 0 0 0 0)))
+              (i32.shl (i8x16.bitmask (i8x16.ne (v128.or (local.get $s) (local.get $v)) (v128.const i32x4 0 0 0 0)))
+                (i32.const 16))))
+            (v128.store (i32.const 192) (local.get $r))
+            (v128.store (i32.const 208) (local.get $s))
+            (v128.store (i32.const 224) (local.get $u))
+            (v128.store (i32.const 240) (local.get $v))
+            (loop $each
+              (local.set $k (i32.ctz (local.get $bits)))
+              (local.set $bits (i32.and (local.get $bits) (i32.sub (local.get $bits) (i32.const 1))))
+              (local.set $out (call $verifyAll (i32.add (local.get $p) (local.get $k))
+                (i32.or (i32.load8_u offset=192 (local.get $k))
+                  (i32.shl (i32.load8_u offset=224 (local.get $k)) (i32.const 8)))
+                (local.get $base) (local.get $end) (local.get $out) (local.get $outEnd) (local.get $sep)))
+              (if (i32.lt_s (local.get $out) (i32.const 0)) (then (return (i32.const -1))))
+              (br_if $each (local.get $bits)))))
+        (local.set $p (i32.add (local.get $p) (i32.const 32)))
+        (br $blocks)))
+    (i32.store (i32.const 260) (call $fieldAt (local.get $end) (local.get $sep)))
     (local.get $out))
 )
