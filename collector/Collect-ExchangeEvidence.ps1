@@ -17,6 +17,10 @@
     with wevtutil into a private work folder next to the output, which is deleted at the end.
     Locked or vanished files are recorded in the manifest, never fatal.
 
+    Interrupted or failed (Ctrl-C, disk full): <zip>.incomplete is written before anything else and removed only
+    once the seal is written, as exhunt collect does, so `exhunt verify` refuses the case (exit 4) and a re-run
+    needs -Replace.
+
 .PARAMETER OutputPath
     The zip to create (must not exist). Prefer another volume or a network share.
 
@@ -26,6 +30,10 @@
 .PARAMETER MaxTotalBytes
     Size cap: once this much has been copied, further files are listed in the manifest as not collected.
 
+.PARAMETER Replace
+    Collect again over a case an interrupted or failed run left incomplete (<zip>.incomplete beside it): only that
+    zip, its seal and the marker are removed. A finished case is never replaced.
+
 .EXAMPLE
     powershell.exe -ExecutionPolicy Bypass -File .\Collect-ExchangeEvidence.ps1 -OutputPath E:\cases\EX01.zip
 #>
@@ -33,7 +41,8 @@
 param(
     [string]$OutputPath = (Join-Path $env:SystemDrive ('exhunt-collect\exhunt-{0}-{1}.zip' -f $env:COMPUTERNAME, [DateTime]::UtcNow.ToString('yyyyMMddTHHmmssZ'))),
     [string]$ExchangePath,
-    [long]$MaxTotalBytes = 20GB
+    [long]$MaxTotalBytes = 20GB,
+    [switch]$Replace
 )
 
 Set-StrictMode -Version 3.0
@@ -107,11 +116,16 @@ function Add-CollectionError([string]$Original, [string]$Message) {
     $script:Errors.Add([ordered]@{ original = $Original; error = $Message })
 }
 
+# The incomplete marker (exhunt's case format: JSON beside the case, as `exhunt collect` writes it). Written before the
+# zip is created and removed only after the seal: whatever stops the collection leaves the case marked.
+function Set-Marker([string]$State) {
+    $record = [ordered]@{ state = $State; started = $script:started; updated = (Format-Utc ([DateTime]::UtcNow)); command_line = [Environment]::CommandLine; pid = $PID }
+    [System.IO.File]::WriteAllText($script:Marker, (ConvertTo-Json -InputObject $record -Compress) + "`n", (New-Object System.Text.UTF8Encoding($false)))
+}
+
 # ---- the zip --------------------------------------------------------------------------------------------------
 
 function New-CaseZip([string]$Path) {
-    $dir = Split-Path -Parent $Path
-    if (-not (Test-Path -LiteralPath $dir)) { New-Item -ItemType Directory -Path $dir | Out-Null }
     $script:ZipStream = [System.IO.File]::Open($Path, [System.IO.FileMode]::CreateNew, [System.IO.FileAccess]::ReadWrite, [System.IO.FileShare]::None)
     $script:Zip = New-Object System.IO.Compression.ZipArchive($script:ZipStream, [System.IO.Compression.ZipArchiveMode]::Create, $false)
 }
@@ -147,6 +161,11 @@ function Add-ZipFile([string]$Source, [string]$CasePath, [DateTime]$LastWriteUtc
         } finally { $out.Dispose() }
         [void]$sha.TransformFinalBlock((New-Object byte[] 0), 0, 0)
         return @{ Size = $total; Sha256 = (Convert-ToHex $sha.Hash); Problems = $problems.ToArray() }
+    } catch {
+        # Reads are handled above: this is a write to the case that failed (disk full, I/O error). Unlike a source
+        # that cannot be read, it ends the collection (as in exhunt collect); the case stays marked incomplete.
+        $script:CaseWriteFailed = $true
+        throw
     } finally {
         $in.Dispose()
         $sha.Dispose()
@@ -175,6 +194,7 @@ function Add-EvidenceFile([System.IO.FileInfo]$File) {
     try {
         $copy = Add-ZipFile -Source $original -CasePath $casePath -LastWriteUtc $mtime
     } catch {
+        if ($script:CaseWriteFailed) { throw }
         Add-CollectionError $original ('not collected: ' + $_.Exception.Message)
         return
     }
@@ -413,11 +433,19 @@ function Get-CustodyLine($Manifest, [string]$Action, [string]$Sha256, [string]$T
 # ---- main -----------------------------------------------------------------------------------------------------
 
 $OutputPath = [System.IO.Path]::GetFullPath($OutputPath)
-if (Test-Path -LiteralPath $OutputPath) { throw "Output $OutputPath exists: choose a new file name." }
+$Marker = $OutputPath + '.incomplete'
+$SealPath = $OutputPath + '.custody.log'
+if ((Test-Path -LiteralPath $OutputPath) -or (Test-Path -LiteralPath $SealPath)) {
+    if (-not (Test-Path -LiteralPath $Marker)) { throw "Output $OutputPath exists: choose a new file name." }
+    if (-not $Replace) { throw "$OutputPath is an incomplete case ($Marker): collect again with -Replace" }
+    # Only the incomplete case this script wrote: its zip and its seal (the marker is rewritten below).
+    foreach ($own in $OutputPath, $SealPath) { if (Test-Path -LiteralPath $own) { Remove-Item -LiteralPath $own -Force } }
+}
 $started = Format-Utc ([DateTime]::UtcNow)
 $Files = New-Object System.Collections.Generic.List[object]
 $Errors = New-Object System.Collections.Generic.List[object]
 $Bytes = [long]0
+$CaseWriteFailed = $false
 $ProgressClock = [System.Diagnostics.Stopwatch]::StartNew()
 $WorkDir = Join-Path (Split-Path -Parent $OutputPath) ('.exhunt-work-' + [guid]::NewGuid().ToString('N'))
 $Excluded = @($OutputPath)
@@ -426,56 +454,80 @@ $exFound = Test-Path -LiteralPath $exRoot -PathType Container
 if (-not $exFound) { Add-CollectionError $exRoot 'Exchange install folder not found: Exchange logs and web folders not collected' }
 $systemRoot = $env:SystemDrive + '\'
 
-New-CaseZip -Path $OutputPath
-New-Item -ItemType Directory -Path $WorkDir | Out-Null
+$outDir = Split-Path -Parent $OutputPath
+if (-not (Test-Path -LiteralPath $outDir)) { New-Item -ItemType Directory -Path $outDir | Out-Null }
+try { Set-Marker 'collecting' } catch { throw ('cannot write the case: {0}; nothing was collected' -f $_.Exception.Message) }
+$sealed = $false
+$failure = $null
+$Zip = $null
+$ZipStream = $null
 try {
-    foreach ($t in $Targets) {
-        if ($t.Kind -eq 'evtx') { Add-EventLogs (Join-Path $env:windir 'System32\winevt\Logs'); continue }
-        if ($t.Base -eq 'exchange' -and -not $exFound) { continue }
-        $base = if ($t.Base -eq 'exchange') { $exRoot } else { $systemRoot }
-        $path = Join-Path $base $t.Path
-        if ($t.Kind -eq 'file') {
-            if (Test-Path -LiteralPath $path -PathType Leaf) { Add-EvidenceFile -File (Get-Item -LiteralPath $path -Force) }
-        } elseif (Test-Path -LiteralPath $path -PathType Container) {
-            Add-Tree -Root $path -Filter $t.Filter -Top $t.Top
+    try {
+        New-CaseZip -Path $OutputPath
+        New-Item -ItemType Directory -Path $WorkDir | Out-Null
+        foreach ($t in $Targets) {
+            if ($t.Kind -eq 'evtx') { Add-EventLogs (Join-Path $env:windir 'System32\winevt\Logs'); continue }
+            if ($t.Base -eq 'exchange' -and -not $exFound) { continue }
+            $base = if ($t.Base -eq 'exchange') { $exRoot } else { $systemRoot }
+            $path = Join-Path $base $t.Path
+            if ($t.Kind -eq 'file') {
+                if (Test-Path -LiteralPath $path -PathType Leaf) { Add-EvidenceFile -File (Get-Item -LiteralPath $path -Force) }
+            } elseif (Test-Path -LiteralPath $path -PathType Container) {
+                Add-Tree -Root $path -Filter $t.Filter -Top $t.Top
+            }
         }
-    }
-    Add-Configuration
-    Add-IisModuleImages
+        Add-Configuration
+        Add-IisModuleImages
 
-    $exPath = if ($exFound) { $exRoot.TrimEnd('\') + '\' } else { $null }
-    $drives = @($Files | Where-Object { $_.kind -eq 'file' } | ForEach-Object { $_.original.Substring(0, 1).ToUpperInvariant() } | Sort-Object -Unique)
-    $Manifest = [ordered]@{
-        schema = 'exhunt.case/1'
-        server = [ordered]@{ host = $env:COMPUTERNAME; exchange_path = $exPath; exsetup_version = $(if ($exFound) { Get-ExSetupVersion $exRoot } else { $null }) }
-        collector = [ordered]@{
-            tool = 'Collect-ExchangeEvidence.ps1'; version = $ScriptVersion; command_line = [Environment]::CommandLine
-            user = [Security.Principal.WindowsIdentity]::GetCurrent().Name; host = $env:COMPUTERNAME; platform = 'win32'; live = $true
-            started = $started; finished = (Format-Utc ([DateTime]::UtcNow))
-            sources = [object[]]@($drives | ForEach-Object { [ordered]@{ drive = $_; path = ($_ + ':\') } })
-            size_cap_bytes = $MaxTotalBytes
+        $exPath = if ($exFound) { $exRoot.TrimEnd('\') + '\' } else { $null }
+        $drives = @($Files | Where-Object { $_.kind -eq 'file' } | ForEach-Object { $_.original.Substring(0, 1).ToUpperInvariant() } | Sort-Object -Unique)
+        $Manifest = [ordered]@{
+            schema = 'exhunt.case/1'
+            server = [ordered]@{ host = $env:COMPUTERNAME; exchange_path = $exPath; exsetup_version = $(if ($exFound) { Get-ExSetupVersion $exRoot } else { $null }) }
+            collector = [ordered]@{
+                tool = 'Collect-ExchangeEvidence.ps1'; version = $ScriptVersion; command_line = [Environment]::CommandLine
+                user = [Security.Principal.WindowsIdentity]::GetCurrent().Name; host = $env:COMPUTERNAME; platform = 'win32'; live = $true
+                started = $started; finished = (Format-Utc ([DateTime]::UtcNow))
+                sources = [object[]]@($drives | ForEach-Object { [ordered]@{ drive = $_; path = ($_ + ':\') } })
+                size_cap_bytes = $MaxTotalBytes
+            }
+            files = $Files.ToArray()
+            errors = $Errors.ToArray()
         }
-        files = $Files.ToArray()
-        errors = $Errors.ToArray()
+        $utf8 = New-Object System.Text.UTF8Encoding($false)
+        $json = $utf8.GetBytes((ConvertTo-Json -InputObject $Manifest -Depth 6) + "`n")
+        Add-ZipBytes -CasePath 'manifest.json' -Bytes $json
+        Add-ZipBytes -CasePath 'manifest.csv' -Bytes $utf8.GetBytes((Get-ManifestCsv $Manifest))
+        $sha = [System.Security.Cryptography.SHA256]::Create()
+        try { $manifestHash = Convert-ToHex $sha.ComputeHash($json) } finally { $sha.Dispose() }
+        Add-ZipBytes -CasePath 'custody.log' -Bytes $utf8.GetBytes((Get-CustodyLine $Manifest 'collect' $manifestHash $Manifest.collector.finished))
+    } finally {
+        Write-Progress -Activity 'Collecting Exchange evidence' -Completed
+        if ($Zip) { $Zip.Dispose() }
+        if ($ZipStream) { $ZipStream.Dispose() }
+        # Only the collector's own work folder (wevtutil exports) is ever deleted.
+        if (Test-Path -LiteralPath $WorkDir) { Remove-Item -LiteralPath $WorkDir -Recurse -Force }
     }
-    $utf8 = New-Object System.Text.UTF8Encoding($false)
-    $json = $utf8.GetBytes((ConvertTo-Json -InputObject $Manifest -Depth 6) + "`n")
-    Add-ZipBytes -CasePath 'manifest.json' -Bytes $json
-    Add-ZipBytes -CasePath 'manifest.csv' -Bytes $utf8.GetBytes((Get-ManifestCsv $Manifest))
-    $sha = [System.Security.Cryptography.SHA256]::Create()
-    try { $manifestHash = Convert-ToHex $sha.ComputeHash($json) } finally { $sha.Dispose() }
-    Add-ZipBytes -CasePath 'custody.log' -Bytes $utf8.GetBytes((Get-CustodyLine $Manifest 'collect' $manifestHash $Manifest.collector.finished))
+
+    # A zip cannot hold its own hash: seal it with a record next to it.
+    $zipHash = (Get-FileHash -LiteralPath $OutputPath -Algorithm SHA256).Hash.ToLowerInvariant()
+    [System.IO.File]::AppendAllText($SealPath, (Get-CustodyLine $Manifest 'seal' $zipHash (Format-Utc ([DateTime]::UtcNow))), $utf8)
+    $sealed = $true
+} catch {
+    # A write to the case failed (disk full, I/O error): the case stays marked incomplete.
+    $failure = $_.Exception.Message
 } finally {
-    Write-Progress -Activity 'Collecting Exchange evidence' -Completed
-    if ($Zip) { $Zip.Dispose() }
-    if ($ZipStream) { $ZipStream.Dispose() }
-    # Only the collector's own work folder (wevtutil exports) is ever deleted.
-    if (Test-Path -LiteralPath $WorkDir) { Remove-Item -LiteralPath $WorkDir -Recurse -Force }
+    # Also reached on Ctrl-C (the pipeline is stopped: catch is skipped, finally runs).
+    if ($sealed) { Remove-Item -LiteralPath $Marker -Force }
+    else {
+        $why = if ($null -ne $failure) { 'failed: ' + $failure } else { 'interrupted' }
+        try { Set-Marker ('{0} after {1} files' -f $why, $Files.Count) } catch { }
+    }
 }
-
-# A zip cannot hold its own hash: seal it with a record next to it.
-$zipHash = (Get-FileHash -LiteralPath $OutputPath -Algorithm SHA256).Hash.ToLowerInvariant()
-[System.IO.File]::AppendAllText($OutputPath + '.custody.log', (Get-CustodyLine $Manifest 'seal' $zipHash (Format-Utc ([DateTime]::UtcNow))), $utf8)
+if (-not $sealed) {
+    [Console]::Error.WriteLine(('Collect-ExchangeEvidence: cannot write the case: {0}; {1} is incomplete (marked by {2}): collect again with -Replace' -f $failure, $OutputPath, $Marker))
+    exit 4
+}
 Write-Host ('{0} files ({1:N1} MB) collected into {2}; {3} not collected (see manifest.json "errors").' -f $Files.Count, ($Bytes / 1MB), $OutputPath, $Errors.Count)
 Write-Host ('Seal: {0} (SHA-256 of the zip). Record it outside the case (ticket, notes).' -f $zipHash)
 Write-Host 'Next: exhunt verify <zip> --expect <seal>; exhunt scan <zip>'

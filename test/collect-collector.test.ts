@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultRuleSet } from '../src/rules/ruleset.js';
 import yazl from 'yazl';
-import { caseFacts, readCaseManifest } from '../src/evidence/case.js';
+import { caseFacts, incompletePath, readCaseManifest, sealPath } from '../src/evidence/case.js';
+import { exhunt } from './support/cli.js';
 import { closeZips, listZip } from '../src/evidence/zip.js';
 import { iisConfigScanner } from '../src/engine/scanners/iis-config.js';
 import { readHead } from '../src/evidence/file.js';
@@ -184,9 +185,16 @@ describe('collector script: static review (no PowerShell available here)', () =>
   it('never writes, moves, deletes or re-times evidence', () => {
     expect(code).not.toMatch(/\b(Set-Content|Add-Content|Out-File|Set-ItemProperty|Set-Item|Move-Item|Rename-Item|Copy-Item|Clear-Content|Invoke-Expression|Start-Process)\b/i);
     expect(code).not.toMatch(/\biex\b|cmd(\.exe)?\s+\/c/i);
-    expect([...code.matchAll(/Remove-Item[^\n]*/g)].map((m) => m[0])).toEqual(['Remove-Item -LiteralPath $WorkDir -Recurse -Force }']);
-    expect(code).not.toMatch(/\[System\.IO\.File\]::(WriteAll|Delete|Move|Copy|Replace|Create\b|SetLastWriteTime|SetLastAccessTime|SetCreationTime|SetAttributes)/);
-    expect([...code.matchAll(/\[System\.IO\.File\]::AppendAllText\(([^,]+),/g)].map((m) => m[1])).toEqual(["$OutputPath + ''"]);
+    // Deleted: the collector's work folder, the marker once sealed, and (-Replace) an incomplete case's zip and seal.
+    expect([...code.matchAll(/Remove-Item[^\n]*/g)].map((m) => m[0])).toEqual([
+      'Remove-Item -LiteralPath $own -Force } }',
+      'Remove-Item -LiteralPath $WorkDir -Recurse -Force }',
+      'Remove-Item -LiteralPath $Marker -Force }',
+    ]);
+    expect(code).toContain('foreach ($own in $OutputPath, $SealPath)');
+    expect(code).not.toMatch(/\[System\.IO\.File\]::(WriteAllBytes|WriteAllLines|Delete|Move|Copy|Replace|Create\b|SetLastWriteTime|SetLastAccessTime|SetCreationTime|SetAttributes)/);
+    expect([...code.matchAll(/\[System\.IO\.File\]::WriteAllText\(([^,]+),/g)].map((m) => m[1])).toEqual(['$script:Marker']);
+    expect([...code.matchAll(/\[System\.IO\.File\]::AppendAllText\(([^,]+),/g)].map((m) => m[1])).toEqual(['$SealPath']);
     expect([...code.matchAll(/(\$[\w:.]+)\.(LastWriteTime|LastAccessTime|CreationTime)(Utc)?\s*=(?!=)/g)].map((m) => m[1])).toEqual(['$entry']);
   });
 
@@ -251,6 +259,122 @@ describe('collector script: static review (no PowerShell available here)', () =>
     const psKeys = [...psCustody.matchAll(/(\w+) = /g)].map((m) => m[1]);
     const tsKeys = Object.keys(JSON.parse(custodyRecord('collect', FIXTURE_MANIFEST, 'x', 'c', 't')) as object);
     expect(psKeys).toEqual(tsKeys);
+  });
+});
+
+describe('collector script: the incomplete marker, as exhunt collect writes it', () => {
+  let code: string;
+  let strings: string[];
+  let main: string;
+  beforeAll(async () => {
+    ({ code, strings } = lexPowerShell(await readFile(SCRIPT_PATH, 'utf8')));
+    main = code.slice(code.indexOf('$OutputPath = [System.IO.Path]::GetFullPath($OutputPath)'));
+  });
+  const at = (text: string, needle: string): number => {
+    const i = text.indexOf(needle);
+    expect(i, needle).toBeGreaterThanOrEqual(0);
+    return i;
+  };
+
+  it('names the marker and the seal as exhunt does (evidence/case.ts)', () => {
+    expect(code).toContain("$Marker = $OutputPath + ''");
+    expect(code).toContain("$SealPath = $OutputPath + ''");
+    expect(strings).toContain(incompletePath('/x/EX01.zip').slice('/x/EX01.zip'.length));
+    expect(strings).toContain(sealPath('/x/EX01.zip').slice('/x/EX01.zip'.length));
+    // The marker record: the keys exhunt collect writes; verify reports its state.
+    const rec = /function Set-Marker[^\n]*\n\s*\$record = \[ordered\]@\{([^}]*)\}/.exec(code)![1];
+    expect([...rec.matchAll(/(\w+) = /g)].map((m) => m[1])).toEqual(['state', 'started', 'updated', 'command_line', 'pid']);
+  });
+
+  it('writes the marker before the zip and any copy, and removes it only after manifest, custody.log and seal', () => {
+    const marked = at(main, "Set-Marker ''");
+    for (const later of ['New-CaseZip -Path $OutputPath', 'Add-Tree -Root', 'Add-EventLogs (', 'Add-Configuration', "Add-ZipBytes -CasePath '' -Bytes $json"]) expect(at(main, later), later).toBeGreaterThan(marked);
+    const seal = at(main, '[System.IO.File]::AppendAllText($SealPath');
+    expect(seal).toBeGreaterThan(at(main, "Add-ZipBytes -CasePath '' -Bytes $utf8.GetBytes((Get-CustodyLine $Manifest ''"));
+    expect(at(main, '$sealed = $true')).toBeGreaterThan(seal);
+    // One removal of the marker, only when sealed, in a finally (reached on Ctrl-C too).
+    expect(main.split('Remove-Item -LiteralPath $Marker').length).toBe(2);
+    const fin = main.slice(main.lastIndexOf('} finally {'));
+    expect(fin).toMatch(/^\} finally \{[^\n]*\n(\s*#[^\n]*\n)?\s*if \(\$sealed\) \{ Remove-Item -LiteralPath \$Marker -Force \}\s*\n\s*else \{/);
+    // Otherwise the marker says why, as exhunt collect's does ("failed: … after N files", "interrupted … after N files").
+    expect(fin).toContain("Set-Marker ('' -f $why, $Files.Count)");
+    expect(strings).toContain('{0} after {1} files');
+    expect(strings).toContain('failed: ');
+    expect(strings).toContain('interrupted');
+  });
+
+  it('ends on a failed write to the case (exit 4), never files it as "not collected" and carries on', () => {
+    const zipFile = code.slice(code.indexOf('function Add-ZipFile'), code.indexOf('function Add-EvidenceFile'));
+    expect(zipFile).toMatch(/\} catch \{\s*\n\s*\$script:CaseWriteFailed = \$true\s*\n\s*throw\s*\n\s*\} finally \{/);
+    const evidence = code.slice(code.indexOf('function Add-EvidenceFile'), code.indexOf('function Add-Tree'));
+    expect(evidence).toMatch(/\} catch \{\s*\n\s*if \(\$script:CaseWriteFailed\) \{ throw \}\s*\n\s*Add-CollectionError \$original/);
+    expect(main).toMatch(/if \(-not \$sealed\) \{\s*\n[^\n]*\n\s*exit 4\s*\n\s*\}/);
+  });
+
+  it('refuses an existing case; -Replace removes only an incomplete one', () => {
+    expect(code).toMatch(/\[switch\]\$Replace/);
+    const guard = main.slice(0, main.indexOf('$started = '));
+    expect(at(guard, 'if (-not (Test-Path -LiteralPath $Marker)) { throw')).toBeLessThan(at(guard, 'if (-not $Replace) { throw'));
+    expect(at(guard, 'if (-not $Replace) { throw')).toBeLessThan(at(guard, 'Remove-Item'));
+  });
+});
+
+// ---- cases shaped as an interrupted or failed PowerShell run leaves them ---------------------------------------
+
+describe('exhunt verify and scan on a case the PowerShell collector left incomplete', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'exhunt-collector-incomplete-'));
+  });
+  afterAll(async () => {
+    await closeZips();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** The first `files` evidence entries of the fixture, as the script's ZipArchive leaves them (closed by finally). */
+  async function zipOf(files: number, withManifest: boolean): Promise<Buffer> {
+    const zip = new yazl.ZipFile();
+    const bodies = [WEB_CONFIG, HTTPPROXY, EVTX, VDIR];
+    FIXTURE_MANIFEST.files.slice(0, files).forEach((f, i) => zip.addBuffer(bodies[i], f.path, { mtime: new Date(f.mtime) }));
+    if (withManifest) {
+      const json = Buffer.from(`${ps51Json(FIXTURE_MANIFEST)}\n`);
+      zip.addBuffer(json, 'manifest.json');
+      zip.addBuffer(Buffer.from(custodyRecord('collect', FIXTURE_MANIFEST, sha(json), 'EX01.zip', FIXTURE_MANIFEST.collector.finished)), 'custody.log');
+    }
+    zip.end();
+    const parts: Buffer[] = [];
+    for await (const c of zip.outputStream) parts.push(c as Buffer);
+    return Buffer.concat(parts);
+  }
+
+  /** Set-Marker's record: ConvertTo-Json -Compress of the ordered keys. */
+  const marker = (state: string) =>
+    `${JSON.stringify({ state, started: '2021-03-05T10:00:00.000Z', updated: '2021-03-05T10:03:00.000Z', command_line: '"powershell.exe" -File .\\Collect-ExchangeEvidence.ps1 -OutputPath E:\\cases\\EX01.zip', pid: 4242 })}\n`;
+
+  const shapes: Array<[string, () => Promise<Buffer>, string]> = [
+    ['Ctrl-C while copying (finally closed the zip: files, no manifest)', () => zipOf(2, false), 'interrupted after 2 files'],
+    ['disk full while copying', () => zipOf(3, false), 'failed: There is not enough space on the disk. after 3 files'],
+    ['killed outright (no finally: a truncated zip, the first marker)', async () => (await zipOf(3, false)).subarray(0, 300), 'collecting'],
+    ['stopped after the manifest, before the seal', () => zipOf(4, true), 'interrupted after 4 files'],
+  ];
+
+  it.each(shapes)('%s: verify exit 4, saying the case is incomplete and why', async (_name, bytes, state) => {
+    const zipPath = join(dir, `${state.replace(/\W+/g, '-')}.zip`);
+    await writeFile(zipPath, await bytes());
+    await writeFile(`${zipPath}.incomplete`, marker(state));
+    const v = exhunt(['verify', zipPath]);
+    expect(v.stderr).toBe('');
+    expect(v.code).toBe(4);
+    expect(v.stdout.trimEnd().split('\n').pop()).toBe(`FAILED: the case is incomplete: ${state} (${zipPath}.incomplete is present); collect again with --replace`);
+  });
+
+  it('scan reads what was copied and lists the case as incomplete', async () => {
+    const zipPath = join(dir, 'scan-me.zip');
+    await writeFile(zipPath, await zipOf(2, false));
+    await writeFile(`${zipPath}.incomplete`, marker('interrupted after 2 files'));
+    const r = exhunt(['scan', zipPath, '--json', '-', '-q']);
+    const host = (JSON.parse(r.stdout) as { hosts: Array<{ skipped: Array<{ path: string; reason: string }> }> }).hosts[0];
+    expect(host.skipped).toContainEqual({ path: 'scan-me.zip.incomplete', reason: expect.stringMatching(/^case incomplete: the collect that wrote it did not finish/) });
   });
 });
 
