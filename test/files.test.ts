@@ -8,7 +8,8 @@ import type { EvidenceFile } from '../src/evidence/file.js';
 import { locateWindowsPath } from '../src/engine/locate.js';
 import { fileSweepScanner, sweepFile } from '../src/engine/scanners/files.js';
 import { contentRules, dropZone, dumpAndArchiveRules, pathRules, type SweptFile } from '../src/rules/files/sweep.js';
-import { checkBaseline, exchangeRelPath, shippedAuthUrls } from '../src/rules/files/baselines.js';
+import { baselineAuthUrls, checkBaseline, exchangeRelPath, shippedAuthUrls } from '../src/rules/files/baselines.js';
+import { BASELINE_AUTH_URLS } from '../src/rules/files/shipped-auth-urls.js';
 import { yaraEngine } from '../src/rules/files/yara.js';
 import { scanOptions } from '../src/engine/scan.js';
 import { external, needExternal } from './support/external.js';
@@ -93,8 +94,14 @@ describe('paths', () => {
     expect(exchangeRelPath(`${EX}/FrontEnd/HttpProxy/owa/auth/15.1.2176/scripts/premium/fexppw.js`)).toBe('frontend\\httpproxy\\owa\\auth\\version\\scripts\\premium\\fexppw.js');
     expect(shippedAuthUrls().has('/owa/auth/logon.aspx')).toBe(true);
     expect(shippedAuthUrls().has('/owa/auth/redirsuiteserverproxy.aspx')).toBe(false);
+    expect(shippedAuthUrls().has('/ecp/auth/timeoutlogoff.aspx')).toBe(true); // the name Volexity and Elastic use
     expect(checkBaseline('frontend\\httpproxy\\owa\\auth\\logon.aspx', '49194CA2DC5FF65A4E4438B3B68D11D63ED72E12CF72B76949733F4B5196A9B2')).toEqual({ status: 'known', builds: ['15.1.2176.9', '15.2.792.10'] });
     expect(checkBaseline('frontend\\httpproxy\\owa\\auth\\logon.aspx', '00'.repeat(32)).status).toBe('differs');
+  });
+
+  it('ships the generated auth-folder names exactly as the baseline lists them (scripts/build-baselines.mjs)', () => {
+    expect(baselineAuthUrls()).toEqual([...BASELINE_AUTH_URLS]);
+    expect(BASELINE_AUTH_URLS).toContain('/ecp/auth/timeoutlogout.aspx');
   });
 
   it('leaves logs and event logs to their scanners', () => {

@@ -2,6 +2,7 @@
 // scripts/build-baselines.mjs (data/baselines/exchange-baselines.tsv.gz).
 import { gunzipSync } from 'node:zlib';
 import { packageBytes } from '../../packaged.js';
+import { BASELINE_AUTH_URLS } from './shipped-auth-urls.js';
 
 export interface Baseline {
   builds: string[];
@@ -74,18 +75,29 @@ export function checkBaseline(exRel: string, sha256: string): BaselineVerdict {
   return { status: 'differs', builds: buildsOf(all, b) };
 }
 
-let webNames: Set<string> | null = null;
-/** URL paths of the scripts Exchange ships under `/owa/auth/` and `/ecp/auth/` (lower case). */
-export function shippedAuthUrls(): Set<string> {
-  if (webNames) return webNames;
-  // Read from the text, not baseline(): the IIS rules need these few names, not a 21,000-entry map per worker.
-  webNames = new Set();
-  for (const line of gunzipSync(packageBytes(FILE)).toString('utf8').split('\n')) {
-    const p = line.slice(0, line.indexOf('\t'));
-    const m = /^frontend\\httpproxy\\(owa|ecp)\\auth\\([^\\]+)$/.exec(p);
-    if (m) webNames.add(`/${m[1]}/auth/${m[2]}`);
+// Volexity and Elastic name the ecp\auth file TimeoutLogoff.aspx; Microsoft's baselines say TimeoutLogout.aspx.
+const SHIPPED_AUTH_URLS: ReadonlySet<string> = new Set([...BASELINE_AUTH_URLS, '/ecp/auth/timeoutlogoff.aspx']);
+
+/**
+ * URL paths of the scripts Exchange ships under `/owa/auth/` and `/ecp/auth/` (lower case). A generated list, not
+ * read from the baseline: the rules need these few names in every command and worker, and gunzipping 2.4 MB of
+ * baseline text for them cost each one its start-up time and memory.
+ */
+export function shippedAuthUrls(): ReadonlySet<string> {
+  return SHIPPED_AUTH_URLS;
+}
+
+/** The `/owa/auth/` and `/ecp/auth/` URL paths of the files in baseline `text` (the uncompressed baseline file). */
+export function authUrlsOf(text: string): string[] {
+  const out = new Set<string>();
+  for (const line of text.split('\n')) {
+    const m = /^frontend\\httpproxy\\(owa|ecp)\\auth\\([^\\\t]+)\t/.exec(line);
+    if (m) out.add(`/${m[1]}/auth/${m[2]}`);
   }
-  // Volexity and Elastic name the ecp\auth file TimeoutLogoff.aspx; Microsoft's baselines say TimeoutLogout.aspx.
-  webNames.add('/ecp/auth/timeoutlogoff.aspx');
-  return webNames;
+  return [...out].sort();
+}
+
+/** The auth URL paths of the shipped baseline file (BASELINE_AUTH_URLS must equal them; test/files.test.ts). */
+export function baselineAuthUrls(): string[] {
+  return authUrlsOf(gunzipSync(packageBytes(FILE)).toString('utf8'));
 }
