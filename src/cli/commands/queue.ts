@@ -21,10 +21,10 @@ function limitsFrom(flags: { attempts?: string; stallSeconds?: string; backoffSe
 }
 
 /** Runs `use` with a connection that is always closed; an unreachable server is one clear line, not a stack. */
-async function withRedis<T>(url: string, use: (r: ReturnType<typeof connect>) => Promise<T>): Promise<T> {
+async function withRedis<T>(url: string, use: (r: Awaited<ReturnType<typeof connect>>) => Promise<T>): Promise<T> {
   let redis;
   try {
-    redis = connect(url);
+    redis = await connect(url);
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
