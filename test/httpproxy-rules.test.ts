@@ -72,17 +72,16 @@ describe('CVE-2021-26855 in HttpProxy (real HelseCERT incident rows)', () => {
   });
 
   it('classifies the Microsoft nmap x.js probe (signature-base PR #125 shape) as a scanner probe', () => {
-    const hit = gradeServerInfo(
-      row({ DateTime: '2021-03-07T15:04:04.546Z', UrlStem: '/owa/auth/x.js', AnchorMailbox: 'ServerInfo~localhost/ecp/default.flt?', HttpStatus: '500', RoutingHint: 'X-AnonResource-Backend-Cookie', TargetServer: 'localhost' }),
-    )!;
+    const [hit] = run([row({ DateTime: '2021-03-07T15:04:04.546Z', UrlStem: '/owa/auth/x.js', AnchorMailbox: 'ServerInfo~localhost/ecp/default.flt?', HttpStatus: '500', RoutingHint: 'X-AnonResource-Backend-Cookie', TargetServer: 'localhost' })]);
     expect(hit.rule).toBe('PL-04');
     expect(hit.kind).toBe('scan');
   });
 
   it('classifies an out-of-band canary as a scanner and a no-slash variant as unconfirmed', () => {
-    expect(gradeServerInfo(row({ AnchorMailbox: 'ServerInfo~abc.burpcollaborator.net/ecp/default.flt?', DateTime: '2021-03-08T00:00:00Z' }))!.rule).toBe('PL-05');
-    expect(gradeServerInfo(row({ AnchorMailbox: 'ServerInfo~localhost~197991811', DateTime: '2021-03-08T00:00:00Z' }))!.rule).toBe('PL-08');
-    expect(gradeServerInfo(row({ AnchorMailbox: 'ServerInfo~a]@ex01.corp.local:444/ecp/DDI/DDIService.svc/SetObject?x#', HttpStatus: '500', DateTime: '2021-03-08T00:00:00Z' }))).toMatchObject({ rule: 'PL-02', kind: 'attempt' });
+    expect(gradeServerInfo(row({ AnchorMailbox: 'ServerInfo~abc.burpcollaborator.net/ecp/default.flt?', DateTime: '2021-03-08T00:00:00Z' }))!.grade).toBe('PL-05');
+    expect(gradeServerInfo(row({ AnchorMailbox: 'ServerInfo~localhost~197991811', DateTime: '2021-03-08T00:00:00Z' }))!.grade).toBe('PL-08');
+    const [attempt] = run([row({ AnchorMailbox: 'ServerInfo~a]@ex01.corp.local:444/ecp/DDI/DDIService.svc/SetObject?x#', HttpStatus: '500', DateTime: '2021-03-08T00:00:00Z' })]);
+    expect(attempt).toMatchObject({ rule: 'PL-02', title: 'ProxyLogon SSRF to a back-end path (not answered with success)', severity: 'high', kind: 'attempt' });
   });
 
   it('finds the BackEndCookie and RoutingHint variants, and nothing in benign traffic', () => {

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { scan } from '../src/engine/scan.js';
 import { catalogIds, catalogRules, catalogSections, gradesOf, mdCell, rulesCatalog } from '../src/report/rules-catalog.js';
+import { hitToFinding } from '../src/rules/finding.js';
+import { undeclaredMeanings } from './support/catalogue.js';
 import { FILE_RULES } from '../src/rules/files/rules.js';
 import { SHELL_KEYWORDS, SIGNATURES } from '../src/rules/files/signatures.js';
 import type { RuleMeta } from '../src/rules/types.js';
@@ -46,7 +48,16 @@ describe('docs/rules.md', () => {
 describe('rule metadata', () => {
   it('gives every rule a unique id across all sources, graded sub-rules included', () => {
     expect(dupes(rules.map((r) => r.id))).toEqual([]);
-    expect(dupes([...defined, ...grades.map((g) => g.id)])).toEqual([]);
+    // A grade is picked by a name unique in its rule; its id is the rule's own, a sub-rule no other rule declares,
+    // or another rule's id under that rule's title (PS-02 settled as PNS-01).
+    for (const r of rules) expect(dupes(gradesOf(r).map((g) => g.name)), r.id).toEqual([]);
+    const byId = new Map(rules.map((r) => [r.id, r]));
+    const foreign = grades.filter((g) => g.id !== g.parent && byId.has(g.id));
+    expect(foreign.map((g) => `${g.parent}>${g.id}`)).toEqual(['PS-02>PNS-01', 'PS-02>PNS-01']);
+    for (const g of foreign) expect(g.title).toBe(byId.get(g.id)!.title);
+    const parents = new Map<string, Set<string>>();
+    for (const g of grades) if (!byId.has(g.id)) parents.set(g.id, new Set([...(parents.get(g.id) ?? []), g.parent]));
+    expect([...parents].filter(([, p]) => p.size > 1)).toEqual([]);
   });
 
   it('gives every rule a title, a description and at least one reference', () => {
@@ -59,9 +70,24 @@ describe('rule metadata', () => {
   });
 
   it('lists the grades declared on a rule right under it, with their own title, severity and kind', () => {
-    expect(grades.filter((g) => g.parent === 'PL-01').map((g) => g.id)).toEqual(['PL-02', 'PL-03', 'PL-04', 'PL-05', 'PL-23', 'PL-08']);
+    expect(grades.filter((g) => g.parent === 'PL-01').map((g) => g.name)).toEqual(['PL-02', 'PL-02 attempt', 'PL-03', 'PL-04', 'PL-05', 'PL-23', 'PL-23 attempt', 'PL-08']);
     expect(catalogue).toMatch(/\n\| PX-02 \|[^\n]*\n\| PX-03 \| Exchange worker process spawned a shell or recon tool \| — \| critical \/ webshell \| graded from PX-02 when /);
-    expect(gradesOf(meta({ grades: [{ id: 'TT-02', title: 't2', severity: 'high', kind: 'attempt', when: 'bad' }] }))).toEqual([{ id: 'TT-02', title: 't2', severity: 'high', kind: 'attempt', when: 'bad', parent: 'TT-01' }]);
+    expect(catalogue).toMatch(/\n\| WS-40 \| Request to a web shell in an Exchange drop zone \| — \| critical \/ webshell \| graded when it answered 2xx to a POST/);
+    const rule = meta({ cves: ['CVE-1'], grades: [{ id: 'TT-02', title: 't2', severity: 'high', kind: 'attempt', when: 'bad' }, { as: 'TT-01 worse', severity: 'critical', kind: 'ioc', when: 'worse' }] });
+    expect(gradesOf(rule)).toEqual([
+      { id: 'TT-02', name: 'TT-02', title: 't2', severity: 'high', kind: 'attempt', cves: ['CVE-1'], when: 'bad', parent: 'TT-01' },
+      { id: 'TT-01', name: 'TT-01 worse', title: 't', severity: 'critical', kind: 'ioc', cves: ['CVE-1'], when: 'worse', parent: 'TT-01' },
+    ]);
+  });
+
+  it('gives a finding the meaning its rule declares: a hit names a grade, never its own id, title or severity', () => {
+    const rule = meta({ grades: [{ as: 'TT-01 worse', severity: 'critical', kind: 'exploitation', when: 'worse' }], knownClients: true });
+    const rec = { format: 'iis', path: 'x.log', line: 3, time: null };
+    expect(hitToFinding(rule, { summary: 's', evidence: {} }, rec)).toMatchObject({ rule: 'TT-01', title: 't', severity: 'low', kind: 'ioc' });
+    expect(hitToFinding(rule, { summary: 's', evidence: {}, grade: 'TT-01 worse' }, rec)).toMatchObject({ rule: 'TT-01', title: 't', severity: 'critical', kind: 'exploitation' });
+    expect(hitToFinding(rule, { summary: 's', evidence: {}, grade: 'TT-01 worse', client: 'probe' }, rec)).toMatchObject({ severity: 'info', kind: 'scan' });
+    expect(() => hitToFinding(rule, { summary: 's', evidence: {}, grade: 'TT-09' }, rec)).toThrow(/undeclared grade TT-09/);
+    // Matchers cannot set a meaning: RuleHit has no rule, title, severity, kind or cves (the compiler checks it).
   });
 
   it('declares every rule id the source can emit (static check of `rule:` literals and file-sweep ids)', () => {
@@ -85,9 +111,11 @@ describe('rule metadata', () => {
 });
 
 describe('example scans', () => {
-  it('report only rule ids the catalogue lists', async () => {
+  it('report only rule ids the catalogue lists, each with a declared title, severity and kind', async () => {
     const hosts = readdirSync(EXAMPLES).sort().map((h) => join(EXAMPLES, h));
     const report = await scan({ paths: hosts, jobs: 1 });
+    const findings = report.hosts.flatMap((h) => h.findings);
+    expect(undeclaredMeanings(findings)).toEqual([]);
     const seen = [...new Set(report.hosts.flatMap((h) => h.findings.map((f) => f.rule)))].sort();
     expect(seen.length).toBeGreaterThan(10);
     const ids = catalogIds();

@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Finding, HostResult, ScanReport } from '../src/model.js';
 import { catalogIds } from '../src/report/rules-catalog.js';
+import { undeclaredMeanings } from './support/catalogue.js';
 import { exhunt } from './support/cli.js';
 
 let dir = '';
@@ -177,5 +178,11 @@ describe('6. the catalogue proof', () => {
     const seen = [...new Set([...hosts.values()].flatMap(({ host }) => host.findings.map((f) => f.rule)))].sort();
     expect(seen.length).toBeGreaterThan(15);
     expect(seen.filter((id) => !ids.has(id))).toEqual([]);
+  });
+
+  it('every finding the corpora report carries the title, severity and kind its rule or grade declares', () => {
+    const findings = [...hosts.values()].flatMap(({ host }) => host.findings);
+    expect(findings.length).toBeGreaterThan(30);
+    expect(undeclaredMeanings(findings)).toEqual([]);
   });
 });

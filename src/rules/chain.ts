@@ -3,12 +3,22 @@
 import { SEVERITY_RANK, type RawFinding } from '../model.js';
 import { buildEvidence, type BuildEvidence } from './exposure.js';
 import type { HostRule } from './host.js';
+import { CMDLET_RULES } from './cmdlets.js';
+import { IIS_RULES } from './iis.js';
+import { PROXYNOTSHELL_FAMILY, PROXYSHELL_FAMILY, PS_OR_PNS } from './exploitation-windows.js';
+import { meaningOf } from './finding.js';
+import type { RuleMeta } from './types.js';
 
 /** A cmdlet this close to an exploitation finding is part of the same intrusion. */
 const CHAIN_WINDOW_MS = 2 * 3_600_000;
-const EITHER = 'ProxyShell or ProxyNotShell';
-const PROXYSHELL = ['CVE-2021-34473', 'CVE-2021-34523', 'CVE-2021-31207'];
-const PROXYNOTSHELL = ['CVE-2022-41040', 'CVE-2022-41082'];
+
+/** Re-grades a finding to a grade its rule declares: the finding's meaning stays the catalogue's. */
+function regrade(f: RawFinding, rules: readonly RuleMeta[], grade: string): void {
+  const rule = rules.find((r) => r.id === f.rule);
+  if (!rule) throw new Error(`no rule ${f.rule} to re-grade`);
+  const m = meaningOf(rule, grade);
+  Object.assign(f, { rule: m.id, title: m.title, severity: m.severity, kind: m.kind, cves: [...m.cves] });
+}
 
 const ms = (t: string | null): number => (t === null ? NaN : Date.parse(t));
 /** `CONTOSO\jdoe`, `contoso.local/Users/jdoe`, `jdoe@contoso.com` → `jdoe`. */
@@ -37,9 +47,8 @@ function chainAdminWorkflow(input: readonly RawFinding[]): RawFinding[] {
     const user = account(f.evidence.user);
     const tied = exploits.find((e) => Math.abs(ms(e.time) - t) <= CHAIN_WINDOW_MS || (user !== null && account(e.evidence.user) === user));
     if (!tied) continue;
-    f.severity = 'critical';
+    regrade(f, CMDLET_RULES, `${f.rule} chained`);
     f.cves = [...tied.cves];
-    f.kind = 'post-exploitation';
     f.evidence.admin_workflow = false;
     f.evidence.chained_with = `${tied.rule} at ${tied.time} (${tied.source.path}${tied.source.line ? `:${tied.source.line}` : ''})`;
     f.summary = f.summary.replace(/; documented admin workflow, context unless tied to exploitation\)$/, ')') + `; tied to ${tied.rule} at ${tied.time}: part of the attack chain`;
@@ -64,8 +73,8 @@ export const SSRF_FAMILY: HostRule = {
 };
 
 function resolveSsrfFamily(input: readonly RawFinding[], facts: HostContextFacts): RawFinding[] {
-  const findings = input.map((f) => (f.evidence.family === EITHER ? { ...f, evidence: { ...f.evidence } } : f));
-  const undecided = findings.filter((f) => f.evidence.family === EITHER);
+  const findings = input.map((f) => (f.evidence.family === PS_OR_PNS ? { ...f, evidence: { ...f.evidence } } : f));
+  const undecided = findings.filter((f) => f.evidence.family === PS_OR_PNS);
   if (!undecided.length) return findings;
   const builds = buildEvidence(facts);
   for (const f of undecided) {
@@ -78,14 +87,34 @@ function resolveSsrfFamily(input: readonly RawFinding[], facts: HostContextFacts
     const pns = b.assessment.families.proxynotshell?.state;
     const where = `${b.assessment.build} (${b.fact.origin}, ${b.fact.source.path})`;
     if (ps === 'fixed' && pns !== 'fixed') {
-      Object.assign(f, { rule: f.rule === 'PS-02' ? 'PNS-01' : f.rule, title: 'ProxyNotShell autodiscover.json SSRF to PowerShell answered 200', cves: PROXYNOTSHELL, summary: `${f.summary}; the build in place then, ${where}, was fixed for ProxyShell: ProxyNotShell` });
-      f.evidence.family = 'ProxyNotShell';
+      settle(f, 'ProxyNotShell');
+      f.summary += `; the build in place then, ${where}, was fixed for ProxyShell: ProxyNotShell`;
+      f.evidence.family = PROXYNOTSHELL_FAMILY.name;
     } else if (pns === 'fixed' && ps !== 'fixed') {
-      Object.assign(f, { cves: PROXYSHELL, summary: `${f.summary}; the build in place then, ${where}, was fixed for ProxyNotShell: ProxyShell` });
-      f.evidence.family = 'ProxyShell';
+      settle(f, 'ProxyShell');
+      f.summary += `; the build in place then, ${where}, was fixed for ProxyNotShell: ProxyShell`;
+      f.evidence.family = PROXYSHELL_FAMILY.name;
     } else f.summary += `; the build in place then, ${where}, does not decide (ProxyShell ${ps ?? 'unknown'}, ProxyNotShell ${pns ?? 'unknown'})`;
   }
   return findings;
+}
+
+/**
+ * Settles an undecided line's family. PS-02 (the only rule whose hit names both families' CVEs) moves to the grade
+ * PS-02 declares for it; another rule's hit keeps its meaning and names the family's CVEs. A known client's hit
+ * (kind scan) keeps its severity and kind.
+ */
+function settle(f: RawFinding, to: 'ProxyShell' | 'ProxyNotShell'): void {
+  const family = to === 'ProxyShell' ? PROXYSHELL_FAMILY : PROXYNOTSHELL_FAMILY;
+  if (f.rule !== 'PS-02') {
+    f.cves = [...family.cves];
+    return;
+  }
+  // PS-02 is critical when the SSRF went to PowerShell, high for another back end (unless a known client's).
+  const backEnd = f.severity !== 'critical' && f.kind !== 'scan';
+  const { severity, kind } = f;
+  regrade(f, IIS_RULES, to === 'ProxyShell' ? (backEnd ? 'PS-02 back end' : 'PS-02') : backEnd ? 'PS-02 ProxyNotShell back end' : 'PS-02 ProxyNotShell');
+  if (kind === 'scan') Object.assign(f, { severity, kind });
 }
 
 type HostContextFacts = Parameters<HostRule['apply']>[1]['facts'];

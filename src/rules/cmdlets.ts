@@ -8,8 +8,9 @@ import type { EvidenceValue, LogRecord } from '../model.js';
 import { decodeCmd } from '../parsers/ecp.js';
 import { markupIn, orNull } from './matchers.js';
 import { REF } from './references.js';
-import type { RecordRule, RuleHit } from './types.js';
+import type { Grade, RecordRule, RuleHit } from './types.js';
 import { compileCondition, type Condition } from './conditions.js';
+import { PROXYSHELL_FAMILY } from './exploitation-windows.js';
 
 const R = {
   sigmaOab: 'SigmaHQ/sigma "ProxyLogon MSExchange OabVirtualDirectory" (550d3350) and 9db37458',
@@ -23,7 +24,7 @@ const R = {
   msCertRequest: 'https://learn.microsoft.com/en-us/powershell/module/exchange/new-exchangecertificate (-GenerateRequest -RequestFile to a UNC path)',
 } as const;
 
-const PROXYSHELL = ['CVE-2021-34473', 'CVE-2021-34523', 'CVE-2021-31207'];
+const PROXYSHELL = [...PROXYSHELL_FAMILY.cves];
 
 /** Where a cmdlet call was recorded. */
 export type CmdletSource = 'MSExchange Management' | 'Rps_Cmdlet' | 'ECP' | 'PowerShell script block';
@@ -52,7 +53,12 @@ export function psParams(text: string): Map<string, string> {
   return out;
 }
 
-const WATCHED = /\b(New-MailboxExportRequest|Remove-MailboxExportRequest|New-ManagementRoleAssignment|New-ExchangeCertificate|Set-\w{0,40}VirtualDirectory|Install-TransportAgent)\b/gi;
+/**
+ * The cmdlets these rules watch, as regex alternatives (each linear: a bounded `\w` run between two literals). A
+ * script block is searched for them; every other log's line must name one to be parsed (health probes run Get-*).
+ */
+const WATCHED_CMDLETS = ['New-MailboxExportRequest', 'Remove-MailboxExportRequest', 'New-ManagementRoleAssignment', 'New-ExchangeCertificate', 'Set-\\w{0,40}VirtualDirectory', 'Install-TransportAgent'];
+const WATCHED = new RegExp(`\\b(${WATCHED_CMDLETS.join('|')})\\b`, 'gi');
 
 /** The cmdlet calls one record holds, whichever source recorded it. */
 export function cmdletCalls(rec: LogRecord): CmdletCall[] {
@@ -106,8 +112,8 @@ function evidence(c: CmdletCall, extra: Record<string, EvidenceValue> = {}): Rec
 
 /** EVTX_RULES includes these rules too: the EVTX scanner runs them on every event record. */
 const FORMATS = ['rps-cmdlet', 'ecp-server', 'evtx'] as const;
-/** Cmdlet names that occur in these logs only when a watched cmdlet ran (health probes run Get-* only). */
-const LINE_TEST = /New-MailboxExportRequest|Remove-MailboxExportRequest|New-ManagementRoleAssignment|New-ExchangeCertificate|Set-\w*VirtualDirectory|Install-TransportAgent/i;
+/** Cmdlet names that occur in these logs only when a watched cmdlet ran. */
+const LINE_TEST = new RegExp(WATCHED_CMDLETS.join('|'), 'i');
 
 /**
  * A cmdlet call's fields for conditions: `cmdlet` (the name as recorded), `parameters` (as recorded); the keyword
@@ -123,12 +129,16 @@ const MSEXCHANGE_MANAGEMENT = { logsource: 'msexchange-management', fields: { cm
 /**
  * A cmdlet rule: `when` (a condition over `callField`) picks the calls; `hit` grades them. With `exact`, `when` is
  * the whole rule (hit only words it) and the rule exports to Sigma; otherwise `hit` also decides (say why there).
+ * `admin` names the calls that are the documented admin workflow (the rule gets the two `adminGrades`).
  */
-function cmdletRule(r: Omit<RecordRule, 'formats' | 'needles' | 'lineTest' | 'match'> & { needles: string[]; when: Condition; exact?: boolean; hit(c: CmdletCall): RuleHit | null }): RecordRule {
-  const { when, hit, exact, ...meta } = r;
+function cmdletRule(
+  r: Omit<RecordRule, 'formats' | 'needles' | 'lineTest' | 'match'> & { needles: string[]; when: Condition; exact?: boolean; admin?: string; hit(c: CmdletCall): RuleHit | null },
+): RecordRule {
+  const { when, hit, exact, admin, ...meta } = r;
   const picks = compileCondition(when, callField);
   return {
     ...meta,
+    ...(admin ? { grades: adminGrades(meta.id, meta.title, admin) } : {}),
     ...(exact ? { condition: when, sigmaExport: MSEXCHANGE_MANAGEMENT } : {}),
     formats: FORMATS,
     lineTest: LINE_TEST,
@@ -144,12 +154,20 @@ function cmdletRule(r: Omit<RecordRule, 'formats' | 'needles' | 'lineTest' | 'ma
 
 const cmdlet = (...values: string[]): Condition => ({ field: 'cmdlet', op: 'equals', values });
 
-const adminHit = (c: CmdletCall, summary: string, extra: Record<string, EvidenceValue> = {}): RuleHit => ({
+/**
+ * The two grades of an admin-workflow call: info with no CVE (nothing ties it to an exploit), and critical once
+ * the host-level chain check (src/rules/chain.ts) ties it to exploitation (it adds the exploit's CVEs).
+ */
+function adminGrades(id: string, title: string, what: string): Grade[] {
+  return [
+    { id, as: `${id} admin`, title, severity: 'info', kind: 'post-exploitation', cves: [], when: `the call is ${what} (the documented admin workflow): context` },
+    { id, as: `${id} chained`, title, severity: 'critical', kind: 'post-exploitation', when: `the call is ${what} and ran within two hours of an exploitation or web-shell finding on the host, or as the account an exploit used (it takes that exploit's CVEs)` },
+  ];
+}
+
+const adminHit = (id: string, c: CmdletCall, summary: string, extra: Record<string, EvidenceValue> = {}): RuleHit => ({
   summary: `${summary} (${c.source}; documented admin workflow, context unless tied to exploitation)`,
-  severity: 'info',
-  kind: 'post-exploitation',
-  // No CVE: nothing ties it to an exploit (the chain check adds the exploit's CVEs when something does).
-  cves: [],
+  grade: `${id} admin`,
   evidence: evidence(c, { admin_workflow: true, ...extra }),
 });
 
@@ -162,6 +180,7 @@ const PS08 = cmdletRule({
   references: [R.sigmaExportWeb, R.sigmaExportUnc, R.hamadShe, R.msExport],
   description:
     'New-MailboxExportRequest wrote a mailbox (carrying a PST-encoded web shell) into a web-served folder, an administrative share of the server itself or an .aspx/.ashx/.asmx file: the ProxyShell drop. An export to a file share with a .pst name, and granting the "Mailbox Import Export" role, are the documented admin workflow: info, raised to critical when tied to exploitation (same client, user or time).',
+  admin: 'an export to a file share with a .pst name, or a grant of the "Mailbox Import Export" role',
   needles: ['MailboxExportRequest', 'ManagementRoleAssignment'],
   when: cmdlet('New-MailboxExportRequest', 'New-ManagementRoleAssignment'),
   // Graded in code: the export target is classified after PowerShell unquoting and separator folding (webTarget),
@@ -169,12 +188,12 @@ const PS08 = cmdletRule({
   hit(c) {
     if (/^New-ManagementRoleAssignment$/i.test(c.cmdlet)) {
       const role = c.params.get('role') ?? '';
-      return /Mailbox Import Export/i.test(role) ? adminHit(c, `Role "Mailbox Import Export" assigned to ${c.params.get('user') ?? c.params.get('securitygroup') ?? '?'}`) : null;
+      return /Mailbox Import Export/i.test(role) ? adminHit('PS-08', c, `Role "Mailbox Import Export" assigned to ${c.params.get('user') ?? c.params.get('securitygroup') ?? '?'}`) : null;
     }
     const path = (c.params.get('filepath') ?? '').trim();
     const web = webTarget(path);
     if (web) return { summary: `New-MailboxExportRequest to ${JSON.stringify(path)} (${web}; ${c.source})`, evidence: evidence(c, { file: path, target: web }) };
-    return adminHit(c, `New-MailboxExportRequest of ${c.params.get('mailbox') ?? '?'} to ${JSON.stringify(path)}`, { file: orNull(path) });
+    return adminHit('PS-08', c, `New-MailboxExportRequest of ${c.params.get('mailbox') ?? '?'} to ${JSON.stringify(path)}`, { file: orNull(path) });
   },
 });
 
@@ -186,11 +205,12 @@ const PS09 = cmdletRule({
   kind: 'post-exploitation',
   references: [R.sigmaRemoveExport, R.hamadShe, R.msExport],
   description: 'Remove-MailboxExportRequest deletes a finished export request: routine for admins, and the ProxyShell exploits run it right after the export; raised to critical when tied to exploitation.',
+  admin: 'a removal of an export request',
   needles: ['MailboxExportRequest'],
   when: cmdlet('Remove-MailboxExportRequest'),
   exact: true,
   attack: ['attack.defense-evasion', 'attack.t1070'],
-  hit: (c) => adminHit(c, `Remove-MailboxExportRequest ${c.text.replace(/\s+/g, ' ').trim().slice(0, 160)}`),
+  hit: (c) => adminHit('PS-09', c, `Remove-MailboxExportRequest ${c.text.replace(/\s+/g, ' ').trim().slice(0, 160)}`),
 });
 
 const PS10 = cmdletRule({
@@ -202,6 +222,7 @@ const PS10 = cmdletRule({
   references: [R.sigmaCertExport, R.hamadShe, R.msCertRequest],
   description:
     'New-ExchangeCertificate -RequestFile wrote a certificate request (carrying a web shell) into a web folder, an administrative share of the server or an .aspx file. A request file on a normal share is the admin workflow: info, raised when tied to exploitation.',
+  admin: 'a request file on a normal share',
   needles: ['ExchangeCertificate'],
   when: cmdlet('New-ExchangeCertificate'),
   // Graded in code: -RequestFile is classified after unquoting and separator folding (webTarget).
@@ -210,7 +231,7 @@ const PS10 = cmdletRule({
     if (!path) return null;
     const web = webTarget(path);
     if (web) return { summary: `New-ExchangeCertificate request written to ${JSON.stringify(path)} (${web}; ${c.source})`, evidence: evidence(c, { file: path, target: web }) };
-    return adminHit(c, `New-ExchangeCertificate request written to ${JSON.stringify(path)}`, { file: path });
+    return adminHit('PS-10', c, `New-ExchangeCertificate request written to ${JSON.stringify(path)}`, { file: path });
   },
 });
 
@@ -224,7 +245,7 @@ const PL25 = cmdletRule({
   description:
     'A Set-*VirtualDirectory cmdlet stored script or server-side markup in a URL property (e.g. the OAB ExternalUrl China Chopper shell); resetting the directory writes it out as an .aspx web shell. (ECP Server logs: PL-22.)',
   needles: ['VirtualDirectory'],
-  when: { field: 'cmdlet', op: 're', values: ['^Set-\\w*VirtualDirectory$'], ignoreCase: true },
+  when: { field: 'cmdlet', op: 're', values: ['^Set-\\w{0,40}VirtualDirectory$'], ignoreCase: true },
   // Decided in code: markup in a URL-named parameter (markupIn over the unquoted value), not a literal.
   hit(c) {
     if (c.source === 'ECP') return null; // PL-22 reads S:CMD with the ECP canary and request id

@@ -189,11 +189,7 @@ const PX02 = rule({
     const um = parent === 'umworkerprocess.exe' || parent === 'umservice.exe';
     if (um && child !== 'werfault.exe' && child !== 'wermgr.exe' && child !== 'umworkerprocess.exe') {
       return {
-        rule: 'PL-42',
-        title: 'Unified Messaging process spawned a child (CVE-2021-26857)',
-        severity: 'critical',
-        kind: 'exploitation',
-        cves: ['CVE-2021-26857'],
+        grade: 'PL-42',
         summary: `${parent} started ${snippet(p.cmd) || child}`,
         evidence: processEvidence(p, rec),
       };
@@ -201,10 +197,7 @@ const PX02 = rule({
     const pool = /-ap\s+"?([^"\s]+)/i.exec(p.parentCmd)?.[1] ?? null;
     if (parent === 'w3wp.exe' && TUNNEL_TOOLS.has(child)) {
       return {
-        rule: 'PX-18',
-        title: 'Web worker process started a tunnelling or remote-access tool',
-        severity: 'critical',
-        kind: 'post-exploitation',
+        grade: 'PX-18',
         summary: `w3wp.exe${pool ? ` (${pool})` : ''} started ${child}: ${snippet(p.cmd) || child}`,
         evidence: { ...processEvidence(p, rec), app_pool: pool, tool: child, file: p.image },
       };
@@ -212,9 +205,7 @@ const PX02 = rule({
     if (parent !== 'w3wp.exe' || !RECON_CHILDREN.has(child)) return null;
     const exchange = pool !== null && /^MSExchange.*AppPool$/i.test(pool);
     return {
-      rule: exchange ? 'PX-03' : 'PX-02',
-      title: exchange ? 'Exchange worker process spawned a shell or recon tool' : undefined,
-      severity: exchange ? 'critical' : 'high',
+      ...(exchange ? { grade: 'PX-03' } : {}),
       summary: `w3wp.exe${pool ? ` (${pool})` : ''} started ${snippet(p.cmd) || child}`,
       evidence: { ...processEvidence(p, rec), app_pool: pool },
     };
@@ -315,8 +306,7 @@ const PX11 = rule({
     if (!SCRIPT_EXT.test(file) || !WEB_FOLDER.test(file) || !WRITERS.has(writer)) return null;
     const um = writer.startsWith('um');
     return {
-      rule: um ? 'PL-34' : writer.startsWith('msexchangemailbox') ? 'PS-13' : 'PX-11',
-      cves: um ? ['CVE-2021-26858'] : undefined,
+      ...(um ? { grade: 'PL-34' } : writer.startsWith('msexchangemailbox') ? { grade: 'PS-13' } : {}),
       summary: `${writer} wrote ${file}`,
       evidence: { file, process: f(rec, 'Image'), event_id: 11 },
     };

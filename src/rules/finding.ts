@@ -1,16 +1,50 @@
-import type { LogRecord, RawFinding } from '../model.js';
+import type { Kind, LogRecord, RawFinding, Severity } from '../model.js';
 import { withMeaning, laneOfFormat } from '../semantics.js';
-import type { RecordRule, RuleContext, RuleHit, RuleMeta } from './types.js';
+import type { Grade, RecordRule, RuleContext, RuleHit, RuleMeta } from './types.js';
 
-/** Turns a rule hit on a record into a finding (the host assigns the id later). */
+/** How a known client's hit is graded, whatever the rule (rules that declare `knownClients`): context, not attack. */
+export const KNOWN_CLIENT: Readonly<Record<'scanner' | 'probe', { severity: Severity; kind: Kind; says: string }>> = {
+  scanner: { severity: 'low', kind: 'scan', says: 'a known scanner (user agent, published scanner request)' },
+  probe: { severity: 'info', kind: 'scan', says: "Exchange's own health probes or a listed legitimate client" },
+};
+
+/** What a finding under one grade carries: the grade with the rule's id, title and CVEs where it leaves them out. */
+export interface Meaning {
+  id: string;
+  title: string;
+  severity: Severity;
+  kind: Kind;
+  cves: readonly string[];
+  when: string | null;
+}
+
+/** A rule's declared grades with its defaults filled in, each with the name a hit picks it by. */
+export function declaredGrades(rule: RuleMeta): Array<Meaning & { name: string; when: string }> {
+  return (rule.grades ?? []).map((g: Grade) => {
+    const id = g.id ?? rule.id;
+    return { id, name: g.as ?? id, title: g.title ?? rule.title, severity: g.severity, kind: g.kind, cves: g.cves ?? rule.cves, when: g.when };
+  });
+}
+
+/** What a hit under `grade` means: the declared grade, or the rule itself when none is named (an undeclared name is a bug). */
+export function meaningOf(rule: RuleMeta, grade: string | undefined): Meaning {
+  if (grade === undefined) return { id: rule.id, title: rule.title, severity: rule.severity, kind: rule.kind, cves: rule.cves, when: null };
+  const g = declaredGrades(rule).find((x) => x.name === grade);
+  if (!g) throw new Error(`rule ${rule.id} reported the undeclared grade ${grade}`);
+  return g;
+}
+
+/** Turns a rule hit on a record into a finding (the host assigns the id later): its meaning is the declared one. */
 export function hitToFinding(rule: RuleMeta, hit: RuleHit, rec: Pick<LogRecord, 'format' | 'path' | 'line' | 'record' | 'time'>): RawFinding {
   const source = rec.record !== undefined ? { path: rec.path, record: rec.record } : rec.line !== undefined ? { path: rec.path, line: rec.line } : { path: rec.path };
+  const g = meaningOf(rule, hit.grade);
+  const client = hit.client !== undefined && rule.knownClients ? KNOWN_CLIENT[hit.client] : null;
   return withMeaning({
-    rule: hit.rule ?? rule.id,
-    title: hit.title ?? rule.title,
-    cves: hit.cves ?? rule.cves,
-    severity: hit.severity ?? rule.severity,
-    kind: hit.kind ?? rule.kind,
+    rule: g.id,
+    title: g.title,
+    cves: [...g.cves],
+    severity: client?.severity ?? g.severity,
+    kind: client?.kind ?? g.kind,
     time: hit.time !== undefined ? hit.time : rec.time,
     client_ip: hit.client_ip ?? null,
     source,

@@ -57,65 +57,33 @@ export function gradeServerInfo(rec: LogRecord): RuleHit | null {
   const who = f.ClientIpAddress ? ` from ${f.ClientIpAddress}` : '';
   const status = f.HttpStatus ?? '?';
   if (path === null) {
-    return {
-      ...base,
-      rule: 'PL-08',
-      title: 'ServerInfo~ routing without a path (unconfirmed SSRF cookie variant)',
-      kind: 'attempt',
-      severity: 'medium',
-      summary: `AnchorMailbox ${anchor} (no slash: the X-BEResource=<host>~<n> form seen in a Metasploit module; unconfirmed)${who}`,
-    };
+    return { ...base, grade: 'PL-08', summary: `AnchorMailbox ${anchor} (no slash: the X-BEResource=<host>~<n> form seen in a Metasploit module; unconfirmed)${who}` };
   }
   if (isResetVdir(anchor)) {
     const success = f.HttpStatus === '200';
     return {
       ...base,
-      rule: 'PL-23',
-      title: 'Virtual-directory reset through the SSRF (CVE-2021-27065 web-shell write)',
-      cves: ['CVE-2021-26855', 'CVE-2021-27065'],
-      kind: success ? 'exploitation' : 'attempt',
-      severity: success ? 'critical' : 'high',
+      grade: success ? 'PL-23' : 'PL-23 attempt',
       summary: `${success ? 'Reset' : 'Attempted reset of'} a virtual directory through ${path} (HTTP ${status})${who}: this call writes the web shell file`,
     };
   }
   if (host.startsWith('localhost') || host.startsWith('127.')) {
-    return {
-      ...base,
-      rule: 'PL-04',
-      title: 'ProxyLogon scanner probe (localhost SSRF, Microsoft nmap / Metasploit check)',
-      kind: 'scan',
-      severity: 'low',
-      summary: `Probe of ${f.UrlStem ?? '?'} with ServerInfo~${host}${path} (HTTP ${status})${who}; proves the server answered the SSRF at that time`,
-    };
+    return { ...base, grade: 'PL-04', summary: `Probe of ${f.UrlStem ?? '?'} with ServerInfo~${host}${path} (HTTP ${status})${who}; proves the server answered the SSRF at that time` };
   }
   if (OOB_HOSTS.test(host)) {
-    return {
-      ...base,
-      rule: 'PL-05',
-      title: 'ProxyLogon out-of-band SSRF test (scanner canary host)',
-      kind: 'scan',
-      severity: 'low',
-      summary: `SSRF aimed at the external canary ${host}${path} (HTTP ${status})${who}; proves the server was vulnerable at that time`,
-    };
+    return { ...base, grade: 'PL-05', summary: `SSRF aimed at the external canary ${host}${path} (HTTP ${status})${who}; proves the server was vulnerable at that time` };
   }
   if (/^\/autodiscover\//i.test(path)) {
     return {
       ...base,
-      rule: 'PL-03',
-      title: 'ProxyLogon SSRF attempt (autodiscover only)',
-      kind: 'attempt',
-      severity: 'medium',
+      grade: 'PL-03',
       summary: `SSRF to ${host}${path} (HTTP ${status})${who}: the attacker probed autodiscover; on its own this does not show a mailbox or session was reached`,
     };
   }
-  const success = ok(f.HttpStatus);
   const session = /\/ecp\/proxyLogon\.ecp/i.test(path) && f.HttpStatus === '241';
   return {
     ...base,
-    rule: 'PL-02',
-    title: success ? 'ProxyLogon SSRF reached the Exchange back end (CVE-2021-26855)' : 'ProxyLogon SSRF to a back-end path (not answered with success)',
-    kind: success ? 'exploitation' : 'attempt',
-    severity: success ? 'critical' : 'high',
+    grade: ok(f.HttpStatus) ? 'PL-02' : 'PL-02 attempt',
     summary: session
       ? `SSRF to ${host}${path} answered 241${who}: an authenticated ECP session was obtained`
       : `SSRF to ${host}${path} (HTTP ${status})${who}`,
@@ -161,11 +129,13 @@ export const HTTPPROXY_RULES: RecordRule[] = [
     description:
       'A request routed by an attacker-set X-BEResource / X-AnonResource-Backend cookie (AnchorMailbox ServerInfo~host/path), graded by where it went: every hit reports under one of the graded ids below.',
     grades: [
-      { id: 'PL-02', title: 'ProxyLogon SSRF reached the Exchange back end (CVE-2021-26855)', severity: 'critical', kind: 'exploitation', when: 'the SSRF went to a back-end path: answered 2xx/241 = exploitation (critical; 241 on /ecp/proxyLogon.ecp = an ECP session), otherwise "ProxyLogon SSRF to a back-end path (not answered with success)", high attempt' },
+      { id: 'PL-02', title: 'ProxyLogon SSRF reached the Exchange back end (CVE-2021-26855)', severity: 'critical', kind: 'exploitation', when: 'the SSRF went to a back-end path and was answered 2xx or 241 (241 on /ecp/proxyLogon.ecp = an ECP session)' },
+      { id: 'PL-02', as: 'PL-02 attempt', title: 'ProxyLogon SSRF to a back-end path (not answered with success)', severity: 'high', kind: 'attempt', when: 'the SSRF went to a back-end path and was not answered with success' },
       { id: 'PL-03', title: 'ProxyLogon SSRF attempt (autodiscover only)', severity: 'medium', kind: 'attempt', when: 'the SSRF went to /autodiscover/ only' },
       { id: 'PL-04', title: 'ProxyLogon scanner probe (localhost SSRF, Microsoft nmap / Metasploit check)', severity: 'low', kind: 'scan', when: 'the SSRF target is localhost or 127.x' },
       { id: 'PL-05', title: 'ProxyLogon out-of-band SSRF test (scanner canary host)', severity: 'low', kind: 'scan', when: 'the SSRF target is an out-of-band canary host (Burp Collaborator, interactsh, dnslog …)' },
-      { id: 'PL-23', title: 'Virtual-directory reset through the SSRF (CVE-2021-27065 web-shell write)', severity: 'critical', kind: 'exploitation', cves: ['CVE-2021-26855', 'CVE-2021-27065'], when: 'the SSRF target is */*Reset*VirtualDirectory#: answered 200 = exploitation (critical), otherwise attempt (high)' },
+      { id: 'PL-23', title: 'Virtual-directory reset through the SSRF (CVE-2021-27065 web-shell write)', severity: 'critical', kind: 'exploitation', cves: ['CVE-2021-26855', 'CVE-2021-27065'], when: 'the SSRF target is */*Reset*VirtualDirectory# and it was answered 200' },
+      { id: 'PL-23', as: 'PL-23 attempt', title: 'Virtual-directory reset through the SSRF (CVE-2021-27065 web-shell write)', severity: 'high', kind: 'attempt', cves: ['CVE-2021-26855', 'CVE-2021-27065'], when: 'the SSRF target is */*Reset*VirtualDirectory# and it was not answered 200' },
       { id: 'PL-08', title: 'ServerInfo~ routing without a path (unconfirmed SSRF cookie variant)', severity: 'medium', kind: 'attempt', when: 'the ServerInfo~ value has no path (the X-BEResource=<host>~<n> form)' },
     ],
     formats: ['httpproxy'],
@@ -205,6 +175,7 @@ export const HTTPPROXY_RULES: RecordRule[] = [
     references: [REF.helsecert, REF.volexity],
     description:
       'The front end logged a request for a script under /owa/auth/ or /ecp/auth/ that Exchange does not ship: the same request IIS logged (WS-40), joined to the incident by request id, client and URL. Answered 2xx = the file served (high); otherwise a probe for it (low attempt).',
+    grades: [{ id: 'WS-45', as: 'WS-45 probe', title: 'Request to a web shell in an Exchange drop zone (HttpProxy)', severity: 'low', kind: 'attempt', when: 'the request was not answered 2xx (a probe for the file)' }],
     formats: ['httpproxy'],
     lineTest: /\/(?:owa|ecp)\/auth\/[^,\s]{0,256}\.as[hp]x/i,
     condition: WS45_CONDITION,
@@ -214,7 +185,7 @@ export const HTTPPROXY_RULES: RecordRule[] = [
       const used = /^2\d\d$/.test(status);
       return {
         ...routed(rec, `${rec.fields.Method ?? '?'} ${rec.fields.UrlStem} answered ${status || '?'}${used ? ': web shell used' : ''}`),
-        ...(used ? {} : { severity: 'low' as const, kind: 'attempt' as const }),
+        ...(used ? {} : { grade: 'WS-45 probe' }),
       };
     },
   }),

@@ -8,6 +8,8 @@ import { IOC_IP_RULE, builtinIocs, uaScopeFits, type IocStore } from './iocs.js'
 import { encodedLiteral } from './matchers.js';
 import { compileCondition, conditionNeedles, type Condition } from './conditions.js';
 import { REF } from './references.js';
+import { meaningOf } from './finding.js';
+import { PROXYNOTSHELL_FAMILY, PROXYSHELL_FAMILY, PS_OR_PNS } from './exploitation-windows.js';
 import type { RecordRule, RuleContext, RuleHit, RuleMeta } from './types.js';
 
 // ---- request view ---------------------------------------------------------------------------------------
@@ -177,18 +179,16 @@ function perRecord<T>(fn: (req: IisRequest, raw: string, iocs: IocStore) => T): 
 }
 
 function downgrade(hit: RuleHit, who: 'scanner' | 'probe'): RuleHit {
-  return {
-    ...hit,
-    kind: 'scan',
-    severity: who === 'scanner' ? 'low' : 'info',
-    summary: `${who === 'scanner' ? 'known scanner' : 'Exchange health probe / legitimate client'}: ${hit.summary}`,
-  };
+  return { ...hit, client: who, summary: `${who === 'scanner' ? 'known scanner' : 'Exchange health probe / legitimate client'}: ${hit.summary}` };
 }
 
 // ---- rule construction ------------------------------------------------------------------------------------
 
-type Grade = Partial<Pick<RuleHit, 'rule' | 'title' | 'severity' | 'kind' | 'cves'>>;
-interface IisHit extends Grade {
+interface IisHit {
+  /** Which rule of a family (autodiscover.json, OWASSRF, web-shell requests) the hit belongs to. */
+  rule?: string;
+  /** The declared grade of that rule (`RuleHit.grade`). */
+  grade?: string;
   summary: string;
   extra?: Record<string, EvidenceValue>;
 }
@@ -208,6 +208,7 @@ function iisRule(
   const test = meta.condition ? compileCondition(meta.condition, iisField) : null;
   return {
     ...meta,
+    knownClients: true,
     needles: meta.needles ?? (meta.condition ? conditionNeedles(meta.condition) : null) ?? [],
     ...(meta.condition ? { sigmaExport: WEBSERVER } : {}),
     formats: ['iis'],
@@ -216,20 +217,19 @@ function iisRule(
       const req = iisRequest(rec);
       const h = fn(req, rec, ctx);
       if (!h) return null;
-      const { summary, extra, ...grade } = h;
-      const hit: RuleHit = { summary, evidence: evidence(req, extra), client_ip: req.ip, ...grade };
+      const hit: RuleHit = { summary: h.summary, evidence: evidence(req, h.extra), client_ip: req.ip, ...(h.grade !== undefined ? { grade: h.grade } : {}) };
       const who = knownClient(req, rec.raw ?? '', ctx.iocs);
       // An SSRF into the PowerShell back end that was answered is never a health probe, whatever its user agent
       // (the public ProxyNotShell exploits send `Microsoft WinRM Client`, a legitimate /powershell client).
-      if (who === 'probe' && hit.kind === 'exploitation' && hit.evidence.family !== undefined) return hit;
+      if (who === 'probe' && meaningOf(meta, h.grade).kind === 'exploitation' && hit.evidence.family !== undefined) return hit;
       return who ? downgrade(hit, who) : hit;
     },
   };
 }
 
 const PROXYLOGON = ['CVE-2021-26855', 'CVE-2021-27065'];
-const PROXYSHELL = ['CVE-2021-34473', 'CVE-2021-34523', 'CVE-2021-31207'];
-const PROXYNOTSHELL = ['CVE-2022-41040', 'CVE-2022-41082'];
+const PROXYSHELL = [...PROXYSHELL_FAMILY.cves];
+const PROXYNOTSHELL = [...PROXYNOTSHELL_FAMILY.cves];
 const OWASSRF = ['CVE-2022-41080', 'CVE-2022-41082'];
 const SIGMA_PL = 'SigmaHQ rules-emerging-threats/2021/TA/HAFNIUM/web_exchange_exploitation_hafnium.yml (67bce556-312f-4c81-9162-c3c9ff2599b2)';
 const VOLEXITY = REF.volexity;
@@ -313,20 +313,17 @@ function shellRequest(req: IisRequest, _raw: string, iocs: IocStore): IisHit | n
     const used = req.method === 'POST' || shellQuery(req) !== undefined;
     return {
       rule: 'WS-40',
-      severity: used ? 'critical' : 'high',
+      ...(used ? { grade: 'WS-40 used' } : {}),
       summary: `${req.method} ${req.stem} answered ${s}: ${used ? 'web shell used' : 'a non-Exchange script answered'}`,
       extra,
     };
   }
   if (s === null)
-    return { rule: 'WS-40', severity: 'medium', summary: `${req.method} ${req.stem} (malformed line, status unknown)`, extra };
+    return { rule: 'WS-40', grade: 'WS-40 unknown', summary: `${req.method} ${req.stem} (malformed line, status unknown)`, extra };
   if (s >= 500)
-    return { rule: 'WS-40', severity: 'medium', summary: `${req.method} ${req.stem} failed with ${s}: script present but erroring?`, extra };
+    return { rule: 'WS-40', grade: 'WS-40 unknown', summary: `${req.method} ${req.stem} failed with ${s}: script present but erroring?`, extra };
   return {
     rule: 'PX-R4',
-    title: 'Probe for a web shell that was not there',
-    kind: 'attempt',
-    severity: 'low',
     summary: `${req.method} ${req.stem} answered ${s ?? '?'} (absent): someone looked for a web shell`,
     extra,
   };
@@ -362,9 +359,10 @@ function ssrfMarker(t: string): string | null {
 }
 
 const PNS_POC = ['/autodiscover.json x=a', '/autodiscover/admin@localhost/'];
+const PNS01_TITLE = 'ProxyNotShell autodiscover.json SSRF to PowerShell answered 200';
 
 /** ProxyNotShell (2022) was exploited in the wild from August 2022 (GTSC): before that, an SSRF line is ProxyShell. */
-const PNS_FIRST_SEEN = '2022-08-01';
+const PNS_FIRST_SEEN = PROXYNOTSHELL_FAMILY.firstExploited;
 
 /**
  * Which family an autodiscover.json SSRF line belongs to. ProxyShell needs no credentials and sends X-Rps-CAT;
@@ -389,31 +387,33 @@ function autodiscoverSsrf(req: IisRequest, raw: string): IisHit | null {
   const marker = ssrfMarker(t);
   if (!marker && !poc) {
     // PS-05 (Beaumont): `&Email` on autodiscover.json without Protocol= is not what Outlook sends.
-    if (t.includes('&email') && !t.includes('protocol=')) return { rule: 'PS-05', kind: 'attempt', severity: 'low', summary: 'autodiscover.json with &Email and no Protocol' };
+    if (t.includes('&email') && !t.includes('protocol=')) return { rule: 'PS-05', summary: 'autodiscover.json with &Email and no Protocol' };
     return null;
   }
   const powershell = t.includes('powershell');
   const user = req.user === '-' ? '' : req.user;
   const family = ssrfFamily(t, user, time, poc !== undefined || (powershell && t.includes('protocol=')));
   const s = req.status;
-  const extra: Record<string, EvidenceValue> = { marker: marker ?? poc ?? null, family: family === 'either' ? 'ProxyShell or ProxyNotShell' : family === 'ps' ? 'ProxyShell' : 'ProxyNotShell' };
+  const extra: Record<string, EvidenceValue> = { marker: marker ?? poc ?? null, family: family === 'either' ? PS_OR_PNS : family === 'ps' ? PROXYSHELL_FAMILY.name : PROXYNOTSHELL_FAMILY.name };
   const why = family === 'pns' ? (user ? `authenticated as ${user}` : 'ProxyNotShell request shape') : '';
   if (family === 'pns') {
-    if (s === 200 && (powershell || poc !== undefined)) return { rule: poc ? 'PNS-02' : 'PNS-01', cves: PROXYNOTSHELL, kind: 'exploitation', severity: 'critical', summary: `ProxyNotShell: autodiscover.json SSRF to PowerShell answered 200 (${why})`, extra };
-    return { rule: 'PNS-04', cves: PROXYNOTSHELL, kind: 'attempt', severity: 'medium', summary: `ProxyNotShell-shaped request answered ${s ?? '?'} (${why})`, extra };
+    if (s === 200 && (powershell || poc !== undefined)) return { rule: poc ? 'PNS-02' : 'PNS-01', summary: `ProxyNotShell: autodiscover.json SSRF to PowerShell answered 200 (${why})`, extra };
+    return { rule: 'PNS-04', summary: `ProxyNotShell-shaped request answered ${s ?? '?'} (${why})`, extra };
   }
-  const either = family === 'either' ? { cves: [...PROXYSHELL, ...PROXYNOTSHELL] } : {};
   const undecided = family === 'either' ? ' (no user in the line and logged after August 2022: ProxyShell or ProxyNotShell, the line alone cannot decide)' : '';
   const what = powershell || t.includes('x-rps-cat') ? 'PowerShell' : marker;
   if (s === null) {
     // Malformed line: signature-base's raw-line rules decide (EXPL_Exchange_ProxyShell_Failed/Successful_Aug21_1).
-    if (/ 401 0 0/.test(raw)) return { rule: 'PS-03', kind: 'attempt', severity: 'medium', summary: `ProxyShell SSRF (${what}) rejected 401 (raw line)`, extra };
-    return { rule: 'PS-03', kind: 'exploitation', severity: powershell ? 'critical' : 'high', summary: `ProxyShell SSRF to ${what} (raw line, status not recorded)`, extra };
+    if (/ 401 0 0/.test(raw)) return { rule: 'PS-03', grade: 'PS-03 rejected', summary: `ProxyShell SSRF (${what}) rejected 401 (raw line)`, extra };
+    return { rule: 'PS-03', ...(powershell ? { grade: 'PS-03 PowerShell' } : {}), summary: `ProxyShell SSRF to ${what} (raw line, status not recorded)`, extra };
   }
-  if (isOk(s)) return { rule: 'PS-02', kind: 'exploitation', severity: what === 'PowerShell' ? 'critical' : 'high', summary: `ProxyShell SSRF to ${what} answered ${s}${undecided}`, extra, ...either };
-  if (s === 401) return { rule: 'PS-01', kind: 'attempt', severity: 'medium', summary: `ProxyShell SSRF to ${what} rejected 401`, extra };
-  if (powershell && s === 404 && /zgrab/i.test(req.ua)) return { rule: 'PNS-04', cves: PROXYNOTSHELL, kind: 'scan', severity: 'low', summary: 'scanner check for autodiscover.json → PowerShell SSRF', extra };
-  return { rule: 'PS-04', kind: 'attempt', severity: 'low', summary: `autodiscover.json SSRF (${what}) answered ${s}`, extra };
+  if (isOk(s)) {
+    const grade = `PS-02${family === 'either' ? ' either' : ''}${what === 'PowerShell' ? '' : ' back end'}`;
+    return { rule: 'PS-02', ...(grade !== 'PS-02' ? { grade } : {}), summary: `ProxyShell SSRF to ${what} answered ${s}${undecided}`, extra };
+  }
+  if (s === 401) return { rule: 'PS-01', summary: `ProxyShell SSRF to ${what} rejected 401`, extra };
+  if (powershell && s === 404 && /zgrab/i.test(req.ua)) return { rule: 'PNS-04', grade: 'PNS-04 scanner', summary: 'scanner check for autodiscover.json → PowerShell SSRF', extra };
+  return { rule: 'PS-04', summary: `autodiscover.json SSRF (${what}) answered ${s}`, extra };
 }
 
 const AUTODISCOVER_NEEDLES = ['autodiscover.json', 'autodiscover%2ejson'];
@@ -455,15 +455,15 @@ const OW_PATH = /^\/owa\/[^/\s]{1,30}@[^/\s.]{1,30}\.[^/\s]{2,3}\/powershell/;
 function owassrf(req: IisRequest): IisHit | null {
   const p = req.path;
   if (req.backEnd && p === '/powershell' && req.method === 'POST' && !req.query && req.status === 200)
-    return { rule: 'OW-03', severity: 'high', summary: 'back-end POST /powershell with no client query answered 200 (OWASSRF footprint)' };
+    return { rule: 'OW-03', summary: 'back-end POST /powershell with no client query answered 200 (OWASSRF footprint)' };
   if (!p.startsWith('/owa/') || !p.includes('/powershell') || !(p.includes('@') || req.stem.includes('%40'))) return null;
   const ok = req.method === 'POST' && req.status === 200;
   if (p.startsWith('/owa/mastermailbox') && req.ua.toLowerCase() === OWASSRF_POC_UA)
-    return { rule: 'OW-02', severity: ok ? 'critical' : 'high', kind: ok ? 'exploitation' : 'attempt', summary: `public OWASSRF PoC request answered ${req.status ?? '?'}` };
+    return { rule: 'OW-02', ...(ok ? {} : { grade: 'OW-02 attempt' }), summary: `public OWASSRF PoC request answered ${req.status ?? '?'}` };
   const shape = OW_PATH.test(p) ? 'signature-base path shape' : '/owa/<mailbox>@…/powershell';
   return ok
-    ? { rule: 'OW-01', severity: 'critical', summary: `POST ${req.stem} answered 200 (${shape})` }
-    : { rule: 'OW-01', severity: 'medium', kind: 'attempt', summary: `${req.method} ${req.stem} answered ${req.status ?? '?'}` };
+    ? { rule: 'OW-01', summary: `POST ${req.stem} answered 200 (${shape})` }
+    : { rule: 'OW-01', grade: 'OW-01 attempt', summary: `${req.method} ${req.stem} answered ${req.status ?? '?'}` };
 }
 
 /**
@@ -562,6 +562,10 @@ export const IIS_RULES: RecordRule[] = [
       id: 'PL-24', title: 'ECP DDIService SetObject Reset*VirtualDirectory (CVE-2021-27065 file write)', cves: PROXYLOGON, severity: 'critical', kind: 'exploitation',
       references: ['SigmaHQ rules-emerging-threats/2021/Exploits/CVE-2021-26858/web_cve_2021_26858_iis_rce.yml (effee1f6-…)', VOLEXITY],
       description: 'The SetObject call with schema=Reset…VirtualDirectory writes the attacker-controlled OAB/vdir configuration to a file (the web shell).',
+      grades: [
+        { as: 'PL-24 answered', severity: 'high', kind: 'exploitation', when: 'answered 200 to a user that is not a machine account (the critical case is Sigma effee1f6: a machine account)' },
+        { as: 'PL-24 attempt', severity: 'medium', kind: 'attempt', when: 'not answered 200' },
+      ],
       // Wider than the stem literal: the needle must not depend on how the client spelled `/ecp/DDI/`.
       needles: ['ddiservice.svc/setobject'],
       needleFields: IN_STEM,
@@ -572,8 +576,8 @@ export const IIS_RULES: RecordRule[] = [
     },
     (req) => {
       if (req.status === 200 && req.user.endsWith('$')) return { summary: 'Reset*VirtualDirectory SetObject by a machine account answered 200 (Sigma effee1f6)' };
-      if (req.status === 200) return { severity: 'high', summary: 'Reset*VirtualDirectory SetObject answered 200' };
-      return { severity: 'medium', kind: 'attempt', summary: `Reset*VirtualDirectory SetObject answered ${req.status ?? '?'}` };
+      if (req.status === 200) return { grade: 'PL-24 answered', summary: 'Reset*VirtualDirectory SetObject answered 200' };
+      return { grade: 'PL-24 attempt', summary: `Reset*VirtualDirectory SetObject answered ${req.status ?? '?'}` };
     },
   ),
   iisRule(
@@ -620,6 +624,10 @@ export const IIS_RULES: RecordRule[] = [
     title: 'Request to a web shell in an Exchange drop zone', severity: 'high', kind: 'webshell',
     references: ['helsecert/2021-march-exchange README.md', VOLEXITY, 'microsoft/CSS-Exchange Security/Baselines'],
     description: 'A script under /owa/auth/, /ecp/auth/ or /aspnet_client/ that Exchange does not ship answered the request.',
+    grades: [
+      { as: 'WS-40 used', severity: 'critical', kind: 'webshell', when: 'it answered 2xx to a POST or to a query with a shell command: the web shell was used' },
+      { as: 'WS-40 unknown', severity: 'medium', kind: 'webshell', when: 'it failed with 5xx (present but erroring?) or a malformed line hides the status' },
+    ],
   }),
   shellRule('PX-R4', {
     title: 'Probe for a web shell that was not there', severity: 'low', kind: 'attempt',
@@ -631,6 +639,7 @@ export const IIS_RULES: RecordRule[] = [
       id: 'WS-41', title: 'Command-execution keywords in a query string', cves: [], severity: 'critical', kind: 'webshell',
       references: ['SigmaHQ rules/web/webserver_generic/web_win_webshells_in_access_logs.yml (7ff9db12-…)'],
       description: 'A query passes an OS command (whoami, cmd /c, powershell, net user …): a web shell being driven.',
+      grades: [{ as: 'WS-41 attempt', severity: 'medium', kind: 'attempt', when: 'it was answered with neither success nor redirect (refused, absent)' }],
       needles: SHELL_QUERY_NEEDLES,
       needleFields: IN_QUERY,
     },
@@ -639,7 +648,7 @@ export const IIS_RULES: RecordRule[] = [
       if (!k) return null;
       return isOk(req.status) || req.status === null
         ? { summary: `${req.method} ${req.stem} with "${k}" answered ${req.status ?? '?'}`, extra: { keyword: k } }
-        : { severity: 'medium', kind: 'attempt', summary: `${req.method} ${req.stem} with "${k}" answered ${req.status}`, extra: { keyword: k } };
+        : { grade: 'WS-41 attempt', summary: `${req.method} ${req.stem} with "${k}" answered ${req.status}`, extra: { keyword: k } };
     },
   ),
   iisRule(
@@ -695,11 +704,22 @@ export const IIS_RULES: RecordRule[] = [
     title: 'ProxyShell autodiscover.json SSRF answered', cves: PROXYSHELL, severity: 'critical', kind: 'exploitation',
     references: [SIGMA_PS, 'https://github.com/GossiTheDog/ThreatHunting AzureSentinel/Exchange-Powershell-via-SSRF'],
     description: 'The SSRF reached a back-end endpoint and got 200/301/302; with /powershell or X-Rps-CAT the attacker ran Exchange cmdlets.',
+    grades: [
+      { as: 'PS-02 back end', severity: 'high', kind: 'exploitation', when: 'the SSRF reached a back end other than PowerShell (/mapi, /EWS …)' },
+      { as: 'PS-02 either', severity: 'critical', kind: 'exploitation', cves: [...PROXYSHELL, ...PROXYNOTSHELL], when: `the line has no user and was logged after ${PNS_FIRST_SEEN}: ProxyShell or ProxyNotShell (the build in place then may decide, SSRF_FAMILY)` },
+      { as: 'PS-02 either back end', severity: 'high', kind: 'exploitation', cves: [...PROXYSHELL, ...PROXYNOTSHELL], when: 'both of the above' },
+      { id: 'PNS-01', as: 'PS-02 ProxyNotShell', title: PNS01_TITLE, severity: 'critical', kind: 'exploitation', cves: PROXYNOTSHELL, when: 'an undecided line (PS-02 either) to PowerShell, and the build in place then was fixed for ProxyShell only (SSRF_FAMILY)' },
+      { id: 'PNS-01', as: 'PS-02 ProxyNotShell back end', title: PNS01_TITLE, severity: 'high', kind: 'exploitation', cves: PROXYNOTSHELL, when: 'an undecided line (PS-02 either back end) to another back end, and the build in place then was fixed for ProxyShell only (SSRF_FAMILY)' },
+    ],
   }, (r) => r === 'PS-02'),
   adRule('PS-03', {
     title: 'ProxyShell autodiscover.json SSRF (raw-line signature)', cves: PROXYSHELL, severity: 'high', kind: 'exploitation',
     references: [SIGBASE_PS],
     description: 'A malformed IIS line matched signature-base\'s ProxyShell raw-line patterns; status graded from the raw text when present.',
+    grades: [
+      { as: 'PS-03 PowerShell', severity: 'critical', kind: 'exploitation', when: 'the SSRF target is PowerShell' },
+      { as: 'PS-03 rejected', severity: 'medium', kind: 'attempt', when: 'the raw line shows 401 0 0 (rejected)' },
+    ],
   }, (r) => r === 'PS-03'),
   adRule('PS-04', {
     title: 'ProxyShell-shaped autodiscover.json request (other status)', cves: PROXYSHELL, severity: 'low', kind: 'attempt',
@@ -727,7 +747,7 @@ export const IIS_RULES: RecordRule[] = [
     },
   ),
   adRule('PNS-01', {
-    title: 'ProxyNotShell autodiscover.json SSRF to PowerShell answered 200', cves: PROXYNOTSHELL, severity: 'critical', kind: 'exploitation',
+    title: PNS01_TITLE, cves: PROXYNOTSHELL, severity: 'critical', kind: 'exploitation',
     references: ['Neo23x0/signature-base (EXPL_Exchange_ProxyNotShell_Patterns_CVE_2022_41040_Oct22_1)', 'https://msrc.microsoft.com/blog/2022/09/customer-guidance-for-reported-zero-day-vulnerabilities-in-microsoft-exchange-server/'],
     description: 'The 2022 autodiscover.json SSRF (Protocol=…Powershell) reached PowerShell: CVE-2022-41082 code execution is possible.',
   }, (r) => r === 'PNS-01'),
@@ -740,16 +760,19 @@ export const IIS_RULES: RecordRule[] = [
     title: 'ProxyNotShell-shaped request not answered 200', cves: PROXYNOTSHELL, severity: 'medium', kind: 'attempt',
     references: ['https://www.gteltsc.vn/blog/warning-new-attack-campaign-utilized-a-new-0day-rce-vulnerability-on-microsoft-exchange-server-12715.html', SIGBASE_PNS],
     description: 'ProxyNotShell request shape with a failure status (or a scanner\'s check): an attempt.',
+    grades: [{ as: 'PNS-04 scanner', severity: 'low', kind: 'scan', when: 'a zgrab check: autodiscover.json to /powershell answered 404' }],
   }, (r) => r === 'PNS-04'),
   owRule('OW-01', {
     title: 'OWASSRF: /owa/<mailbox>@…/powershell', severity: 'critical',
     references: ['SigmaHQ rules-emerging-threats/2022/Exploits/CVE-2022-41082/web_cve_2022_36804_exchange_owassrf_exploitation.yml (181f49fa-…)', 'https://www.crowdstrike.com/blog/owassrf-exploit-analysis-and-recommendations/'],
     description: 'PowerShell reached through the OWA frontend with an explicit-logon mailbox (CVE-2022-41080), 200 = commands ran.',
+    grades: [{ as: 'OW-01 attempt', severity: 'medium', kind: 'attempt', when: 'not a POST answered 200' }],
   }),
   owRule('OW-02', {
     title: 'OWASSRF public PoC (mastermailbox)', severity: 'critical',
     references: ['SigmaHQ rules-emerging-threats/2022/Exploits/CVE-2022-41082/web_cve_2022_36804_exchange_owassrf_poc_exploitation.yml (92d78c63-…)'],
     description: 'The public OWASSRF PoC user agent and /owa/mastermailbox…/powershell path.',
+    grades: [{ as: 'OW-02 attempt', severity: 'high', kind: 'attempt', when: 'not a POST answered 200' }],
   }),
   owRule('OW-03', {
     title: 'OWASSRF back-end PowerShell footprint', severity: 'high',

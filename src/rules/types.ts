@@ -14,33 +14,48 @@ export interface RuleMeta {
   /** One sentence for reports: what it means when this fires. */
   description: string;
   /**
-   * Graded sub-rules this rule's matcher reports under their own id (e.g. PL-01 reports PL-02 … PL-08): declared as
-   * data so the catalogue lists them and a test proves every id a rule can emit is declared.
+   * Every other id, title, severity and kind this rule's findings can carry (e.g. PL-01 reports PL-02 … PL-08, WS-40
+   * is critical when the shell was used): declared as data, so the catalogue lists them and a finding takes its
+   * meaning from here, never from matcher code (test/rules-doc.test.ts proves it for every emitted finding).
    */
   grades?: readonly Grade[];
+  /**
+   * Hits from a known scanner or from Exchange's own health probes are graded by `KNOWN_CLIENT` (src/rules/finding.ts):
+   * same id and title, kind `scan`, severity low (scanner) or info (probe).
+   */
+  knownClients?: boolean;
 }
 
-/** A graded sub-rule: the id, title, severity and kind its findings carry (defaults: a hit may still override), and when. */
+/**
+ * A graded sub-rule: the id, title, severity, kind (and CVEs) its findings carry, and when it applies. A grade under
+ * the rule's own id and title (WS-40 when the shell was used) leaves them out and is named by `as`.
+ */
 export interface Grade {
-  id: string;
-  title: string;
+  /** Default: the rule's id. */
+  id?: string;
+  /** The name a matcher picks this grade by (`RuleHit.grade`), e.g. `PL-02 attempt`. Default: the id. */
+  as?: string;
+  /** Default: the rule's title. */
+  title?: string;
   severity: Severity;
   kind: Kind;
   /** The condition in words, e.g. `the SSRF went to autodiscover only`. */
   when: string;
+  /** Default: the rule's CVEs. */
   cves?: readonly string[];
 }
 
-/** A rule's answer for one record. Optional fields grade the hit (override the rule's defaults). */
+/**
+ * A rule's answer for one record: which declared grade it is (none = the rule itself) and the evidence-specific
+ * detail. A hit cannot set its own id, title, severity, kind or CVEs: those come from the declaration.
+ */
 export interface RuleHit {
   summary: string;
   evidence: Record<string, EvidenceValue>;
-  /** Graded sub-rule id, e.g. `PL-02` for an exploitation-chain row found by the `PL-01` matcher. */
-  rule?: string;
-  title?: string;
-  severity?: Severity;
-  kind?: Kind;
-  cves?: string[];
+  /** The declared grade (`Grade.as`, else `Grade.id`) this hit reports under. */
+  grade?: string;
+  /** A known scanner's or health probe's request, for rules that declare `knownClients`. */
+  client?: 'scanner' | 'probe';
   client_ip?: string | null;
   time?: string | null;
 }

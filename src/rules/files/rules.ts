@@ -4,8 +4,9 @@
 import { TUNNEL_TOOL_REFS } from '../tools.js';
 import { REF } from '../references.js';
 import type { RuleMeta } from '../types.js';
+import { PROXYSHELL_FAMILY } from '../exploitation-windows.js';
 
-const PROXYSHELL = ['CVE-2021-34473', 'CVE-2021-34523', 'CVE-2021-31207'];
+const PROXYSHELL = [...PROXYSHELL_FAMILY.cves];
 const SIGBASE_NAMES = 'Neo23x0/signature-base iocs/filename-iocs.txt';
 const BASELINES = 'microsoft/CSS-Exchange baselines (SHA256,Build,RelativePath per shipped build; data/baselines)';
 const COMPARE_HASHES = 'microsoft/CSS-Exchange CompareExchangeHashes.ps1 (removed 22 Apr 2021)';

@@ -53,7 +53,7 @@ export interface SweptFile {
 }
 
 /** The per-hit part of a file finding; title, severity and kind override the rule's defaults where a hit is graded. */
-export type FileHit = Pick<RuleHit, 'summary' | 'title' | 'severity' | 'kind'> & { evidence?: Record<string, EvidenceValue> };
+export type FileHit = Pick<RuleHit, 'summary'> & Partial<Pick<RuleMeta, 'title' | 'severity' | 'kind'>> & { evidence?: Record<string, EvidenceValue> };
 export interface FileRuleHit {
   rule: FileRuleId | RuleMeta;
   hit: FileHit;
