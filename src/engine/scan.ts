@@ -2,6 +2,7 @@
 import { basename, resolve } from 'node:path';
 import type { Coverage, Fact, Finding, HostResult, RawFinding, ScanReport, Skipped, ToolInfo } from '../model.js';
 import { listEvidence } from '../evidence/discover.js';
+import { openArchives } from '../evidence/archives.js';
 import { withoutOwnReports } from '../evidence/own-reports.js';
 import { closeZips } from '../evidence/zip.js';
 import type { EvidenceFile } from '../evidence/file.js';
@@ -118,7 +119,8 @@ async function scanHost(
   const listed = await listInput(input, skipped, only);
   const collection = mapCollection(listed ? await withoutOwnReports(listed, skipped) : [], skipped);
   // Decided before any byte is read; what is left out is listed in `skipped`, never dropped silently.
-  const files = skipByDate(collection.files, { since: options.since, ...dates }, skipped);
+  const opened = await openArchives(collection.files, skipped);
+  const files = skipByDate(opened, { since: options.since, ...dates }, skipped);
   const folderName = basename(resolve(input)).replace(/\.zip$/i, '');
   // The case manifest is read first so that file times are set as findings arrive (groups order by time).
   const manifest = listed ? await caseManifest(input, skipped) : null;
@@ -181,7 +183,7 @@ async function scanHost(
       files_seen: files.length,
       files_scanned: scanned,
       files_ignored: files.length - scanned,
-      files_skipped_by_date: collection.files.length - files.length,
+      files_skipped_by_date: opened.length - files.length,
       bytes_scanned: bytes,
       seconds: Math.round(performance.now() - t0) / 1000,
     },

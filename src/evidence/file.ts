@@ -1,3 +1,5 @@
+import { pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 import { openEvidence } from './open.js';
 import { openZipEntryStream } from './zip.js';
 
@@ -14,10 +16,12 @@ export type EvidenceFile =
   // `raw`: the path's bytes when a name in it is not valid UTF-8 (`abs` and `rel` are then display forms,
   // evidence/walk.ts displayName); fs calls go through fsPath. A Uint8Array: it crosses to worker threads.
   | ({ kind: 'fs'; abs: string; raw?: Uint8Array; rel: string; size: number; mtimeMs: number } & CollectedAs)
-  | ({ kind: 'zip'; zip: string; entry: string; rel: string; size: number; mtimeMs: number } & CollectedAs);
+  | ({ kind: 'zip'; zip: string; entry: string; rel: string; size: number; mtimeMs: number } & CollectedAs)
+  // A gzip file on disk (evidence/archives.ts), read decompressed; `size` is its compressed size.
+  | ({ kind: 'gz'; abs: string; raw?: Uint8Array; rel: string; size: number; mtimeMs: number } & CollectedAs);
 
 /** The path to open a file on disk by: its bytes when its name is not UTF-8. */
-export function fsPath(file: EvidenceFile & { kind: 'fs' }): string | Uint8Array {
+export function fsPath(file: EvidenceFile & { kind: 'fs' | 'gz' }): string | Uint8Array {
   return file.raw ?? file.abs;
 }
 
@@ -69,8 +73,38 @@ export async function* readChunks(file: EvidenceFile, chunkSize = CHUNK_SIZE, op
   const stream =
     file.kind === 'fs'
       ? (await openEvidence(fsPath(file))).createReadStream({ highWaterMark: chunkSize })
-      : await openZipEntryStream(file.zip, file.entry);
+      : file.kind === 'gz'
+        ? await gunzipped(file, chunkSize)
+        : await openZipEntryStream(file.zip, file.entry);
   for await (const chunk of stream) yield chunk as Buffer;
+}
+
+/** Decompressed bytes a `.gz` may yield per byte of its own size: logs compress ~10-50:1; more is a gzip bomb. */
+const GZIP_MAX_RATIO = 1000;
+/** Small files may exceed the ratio (a few KB of zeros) harmlessly: the limit starts above this size. */
+const GZIP_RATIO_MIN_BYTES = 64 * 1024 * 1024;
+
+/** Fails the stream once it has yielded more than `limit` bytes (a gzip bomb), naming the file. */
+class InflateLimit extends Transform {
+  private seen = 0;
+  constructor(
+    private readonly limit: number,
+    private readonly name: string,
+  ) {
+    super();
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.seen += chunk.length;
+    if (this.seen > this.limit) cb(new Error(`${this.name} inflates to more than ${GZIP_MAX_RATIO}× its size (gzip bomb?): read stopped`));
+    else cb(null, chunk);
+  }
+}
+
+/** A `.gz` file's decompressed bytes, capped against gzip bombs. */
+async function gunzipped(file: EvidenceFile & { kind: 'gz' }, chunkSize: number): Promise<Readable> {
+  const src = (await openEvidence(fsPath(file))).createReadStream({ highWaterMark: chunkSize });
+  // pipeline: a consumer that stops early (readHead) or an error destroys every stage, closing the file.
+  return pipeline(src, createGunzip({ chunkSize: 64 * 1024 }), new InflateLimit(Math.max(file.size * GZIP_MAX_RATIO, GZIP_RATIO_MIN_BYTES), file.rel), () => {});
 }
 
 /**

@@ -1,0 +1,72 @@
+// Archives inside the evidence: on a real server, old IIS and Exchange logs are often compressed in place by a
+// clean-up script (`u_ex210305.log.gz`, `W3SVC1\2021-03.zip`) because they fill the system drive. Those are the
+// logs of the attack window: they are read, not counted as unrelated files.
+import type { Skipped } from '../model.js';
+import type { EvidenceFile } from './file.js';
+import { fsPath } from './file.js';
+import { openEvidence } from './open.js';
+import { listZip } from './zip.js';
+
+const ARCHIVE_NAME = /\.(zip|gz|tgz|7z|rar|cab)$/i;
+
+const MAGIC_ZIP = 0x04034b50;
+
+async function magic(file: EvidenceFile & { kind: 'fs' }): Promise<Buffer> {
+  const fh = await openEvidence(fsPath(file));
+  try {
+    const b = Buffer.alloc(4);
+    const { bytesRead } = await fh.read(b, 0, 4, 0);
+    return b.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Opens the archives found in a folder of evidence. A `.gz` file (gzip magic) is read decompressed in its place.
+ * A `.zip` file (zip magic) stays a file (the file rules judge it: staged data) and its entries are added as files
+ * named `<zip>/<entry>`, read in place. An archive inside an archive, or an archive of another kind, is not
+ * opened and is named in `skipped` so that the report says which logs were not read.
+ */
+export async function openArchives(files: EvidenceFile[], skipped: Skipped[]): Promise<EvidenceFile[]> {
+  const out: EvidenceFile[] = [];
+  for (const f of files) {
+    // A name that is not UTF-8 (f.raw) has no string path for the zip reader: left as a plain file.
+    if (!ARCHIVE_NAME.test(f.rel) || (f.kind === 'fs' && f.raw)) {
+      out.push(f);
+      continue;
+    }
+    if (f.kind !== 'fs') {
+      out.push(f);
+      if (!/\.(7z|rar|cab)$/i.test(f.rel)) skipped.push({ path: f.rel, reason: 'archive inside a zip: not opened (extract it and scan the folder)' });
+      continue;
+    }
+    let head: Buffer;
+    try {
+      head = await magic(f);
+    } catch {
+      out.push(f); // the file scan reports why it cannot be read
+      continue;
+    }
+    if (/\.t?gz$/i.test(f.rel) && head[0] === 0x1f && head[1] === 0x8b) {
+      if (/\.tgz$|\.tar\.gz$/i.test(f.rel)) {
+        out.push(f);
+        skipped.push({ path: f.rel, reason: 'tar archive: not opened (extract it and scan the folder)' });
+      } else out.push({ ...f, kind: 'gz' });
+      continue;
+    }
+    out.push(f);
+    if (!/\.zip$/i.test(f.rel) || head.length < 4 || head.readUInt32LE(0) !== MAGIC_ZIP) continue;
+    try {
+      const entries = await listZip(f.abs, (name, reason) => skipped.push({ path: `${f.rel}/${name}`, reason }));
+      for (const e of entries) {
+        const rel = `${f.rel}/${e.name}`;
+        if (ARCHIVE_NAME.test(e.name)) skipped.push({ path: rel, reason: 'archive inside an archive: not opened (extract it and scan the folder)' });
+        else out.push({ kind: 'zip', zip: f.abs, entry: e.name, rel, size: e.size, mtimeMs: e.mtimeMs });
+      }
+    } catch (err) {
+      skipped.push({ path: f.rel, reason: `zip not readable, its entries not scanned: ${err instanceof Error ? err.message : String(err)}` });
+    }
+  }
+  return out;
+}
