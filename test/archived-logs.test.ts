@@ -54,7 +54,7 @@ beforeAll(async () => {
   // HttpProxy\Ecp: the March files zipped into one monthly archive, with a nested archive the scan cannot open.
   const ecp = join(archivedDir, ECP_PROXY);
   const march = readdirSync(ecp).filter((n) => /^HttpProxy_202103/.test(n));
-  const entries = march.map((n) => ({ name: n, data: readFileSync(join(ecp, n)) }));
+  const entries: Array<{ name: string; data: Buffer }> = march.map((n) => ({ name: n, data: readFileSync(join(ecp, n)) }));
   entries.push({ name: 'older/HttpProxy_2021-02.zip', data: await zipOf([{ name: 'x.LOG', data: Buffer.from('#Software: Microsoft Exchange Server\r\n') }]) });
   writeFileSync(join(ecp, 'HttpProxy_2021-03.zip'), await zipOf(entries));
   for (const n of march) unlinkSync(join(ecp, n));
