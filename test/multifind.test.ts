@@ -246,3 +246,22 @@ describe('LineNeedles (all16: every needle of a line, with the separators before
     expect(LineNeedles.plan([], Buffer.from('ab'))).toBeNull();
   });
 });
+
+describe('ScannedText (line feeds counted in the wasm copy of the last SIMD pass)', () => {
+  it.skipIf(!simdAvailable())('counts like indexOf over random ranges, and declines once a later pass replaced the copy', () => {
+    const rnd = rng(61);
+    const text = Buffer.from(Array.from({ length: 50_000 }, () => 'ab\nxyz  \n'[Math.floor(rnd() * 9)]).join(''), 'latin1');
+    const specs = [{ text: 'xyz', insensitive: false }];
+    const mf = planMultiFinder(specs, byteHistogram(text), { mode: 'simd' });
+    const scanned = collectLines(mf, text, [])!;
+    expect(scanned).not.toBeNull();
+    for (let k = 0; k < 300; k++) {
+      const a = Math.floor(rnd() * text.length);
+      const b = a + Math.floor(rnd() * (text.length - a + 1));
+      expect(scanned.count(a, b, 10)).toBe(text.subarray(a, b).toString('latin1').split('\n').length - 1);
+    }
+    expect(scanned.count(0, text.length + 1, 10)).toBe(-1);
+    collectLines(mf, text.subarray(0, 100), []);
+    expect(scanned.count(0, 10, 10)).toBe(-1);
+  });
+});

@@ -51,8 +51,9 @@ export class LineDispatcher {
   private readonly ruleNeedles: Array<number[] | null>;
   /** Per needle: the fields (bits) it was found in on this line; non-zero = found. */
   private readonly found: Uint32Array;
-  /** The needles found on this line (their `found` is non-zero). */
-  private readonly seen: number[] = [];
+  /** The needles found on this line (their `found` is non-zero): the first `seenCount` (no array length resets). */
+  private readonly seen: Int32Array;
+  private seenCount = 0;
   /** Per needle: the rules that have it. */
   private readonly needleRules: number[][];
   /** Per rule: 1 when the line goes to it (cleared as the result is built). */
@@ -91,6 +92,7 @@ export class LineDispatcher {
       });
     });
     this.found = new Uint32Array(this.needles.length);
+    this.seen = new Int32Array(this.needles.length);
     this.needleRules = this.needles.map(() => []);
     this.ruleNeedles.forEach((ids, r) => {
       for (const id of new Set(ids)) this.needleRules[id].push(r);
@@ -172,7 +174,7 @@ export class LineDispatcher {
   }
 
   private found1(id: number, bits: number): void {
-    if (this.found[id] === 0) this.seen.push(id);
+    if (this.found[id] === 0) this.seen[this.seenCount++] = id;
     this.found[id] |= bits;
   }
 
@@ -207,8 +209,8 @@ export class LineDispatcher {
     const table = (this.byPair ??= this.plan(buf.subarray(start)));
     const found = this.found;
     const seen = this.seen;
-    for (let k = 0; k < seen.length; k++) found[seen[k]] = 0;
-    seen.length = 0;
+    for (let k = 0; k < this.seenCount; k++) found[seen[k]] = 0;
+    this.seenCount = 0;
     const sep = fields === null ? -1 : fields.sep;
     const simd = this.simd;
     const hits = simd === null ? -1 : simd.find(buf, start, end, sep);
@@ -225,21 +227,23 @@ export class LineDispatcher {
     const masks = fields !== null && field + 1 === fields.count ? fields.masks : null;
     // From the needles found to their rules, then the rules in order (the result keeps the rules' order).
     const hit = this.hit;
-    for (let k = 0; k < seen.length; k++) {
+    for (let k = 0; k < this.seenCount; k++) {
       const id = seen[k];
       for (const r of this.needleRules[id]) {
         const m = masks === null || masks[r] === 0 ? ALL_FIELDS : masks[r];
         if ((found[id] & m) !== 0) hit[r] = 1;
       }
     }
+    // Written in place and cut only when shorter: `length = 0` on every line is a runtime call.
     const out = this.out;
-    out.length = 0;
+    let n = 0;
     for (let r = 0; r < this.rules.length; r++) {
       if (hit[r] !== 0 || this.ruleNeedles[r] === null) {
-        out.push(this.rules[r]);
+        out[n++] = this.rules[r];
         hit[r] = 0;
       }
     }
+    if (out.length !== n) out.length = n;
     return out;
   }
 }

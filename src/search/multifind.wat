@@ -269,8 +269,8 @@
     (i32.store (i32.const 256) (local.get $p))
     (local.get $out))
 
-  ;; The number of bytes equal to $c in [from, to).
-  (func $count (param $from i32) (param $to i32) (param $c i32) (result i32)
+  ;; The number of bytes equal to $c in [from, to) (also exported: the text scanner counts line feeds with it).
+  (func $count (export "count") (param $from i32) (param $to i32) (param $c i32) (result i32)
     (local $n i32) (local $v v128)
     (local.set $v (i8x16.splat (local.get $c)))
     (block $tail

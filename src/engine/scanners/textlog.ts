@@ -6,7 +6,7 @@ import type { ByteRange } from '../ranges.js';
 import { ParseError, type LineParser, type TextLogFormat } from '../../parsers/types.js';
 import type { RecordRule, RuleContext } from '../../rules/types.js';
 import { applyRules } from '../../rules/finding.js';
-import { collectLines, planMultiFinder, type MultiFinder } from '../../search/multifind.js';
+import { collectLines, planMultiFinder, type MultiFinder, type ScannedText } from '../../search/multifind.js';
 import { byteHistogram, compileNeedles, countNewlines, type NeedleSet } from '../../search/needles.js';
 import { emptyResult, type FileScanResult, type Scanner } from '../types.js';
 import { LineDispatcher, type FieldMasks } from '../../search/dispatch.js';
@@ -145,6 +145,8 @@ class TextLogScan {
   private lastFields: string | null = null;
   /** Where the rules' needles must be, for the current field layout (null: anywhere). */
   private fieldMasks: FieldMasks | null = null;
+  /** The current region from `from` on, as the finder's SIMD pass copied it (null: none). */
+  private scanned: { text: ScannedText; from: number } | null = null;
 
   constructor(
     private readonly file: EvidenceFile,
@@ -246,6 +248,7 @@ class TextLogScan {
   /** Handles a run of complete lines (each ends with LF, except a final unterminated one). */
   private region(buf: Buffer, unterminated = false): void {
     this.countedTo = 0;
+    this.scanned = null;
     const startLine = this.lineNo;
     let pos = 0;
     if (this.atFileStart) {
@@ -264,16 +267,23 @@ class TextLogScan {
     if (pos < buf.length) {
       for (const ls of this.eventLines(buf, pos)) {
         if (ls < this.countedTo) continue;
-        this.lineNo += countNewlines(buf, this.countedTo, ls);
+        this.lineNo += this.newlines(buf, this.countedTo, ls);
         const end = lineEnd(buf, ls);
         this.handle(buf, ls, end, this.lineNo + 1, false);
         if (end < buf.length) this.lineNo++;
         this.countedTo = end + 1;
       }
-      if (this.countedTo < buf.length) this.lineNo += countNewlines(buf, this.countedTo, buf.length);
+      if (this.countedTo < buf.length) this.lineNo += this.newlines(buf, this.countedTo, buf.length);
     }
     if (unterminated) this.lineNo++;
     this.tail = { buf, lineNoAtStart: startLine };
+  }
+
+  /** Line feeds in `buf[from, to)`: counted in the finder's wasm copy when there is one (one SIMD pass, not an indexOf per line). */
+  private newlines(buf: Buffer, from: number, to: number): number {
+    const s = this.scanned;
+    const n = s === null ? -1 : s.text.count(from - s.from, to - s.from, NL);
+    return n >= 0 ? n : countNewlines(buf, from, to);
   }
 
   /** Starts of the lines worth decoding: directives, and lines with a needle. Sorted, unique. */
@@ -289,7 +299,8 @@ class TextLogScan {
         const hist = byteHistogram(view.subarray(0, Math.min(view.length, HISTOGRAM_BYTES)));
         this.c.finder = planMultiFinder(this.c.needles.needles, hist);
       }
-      collectLines(this.c.finder, view, starts);
+      const text = collectLines(this.c.finder, view, starts);
+      if (text !== null) this.scanned = { text, from };
     }
     starts.sort((a, b) => a - b);
     const out: number[] = [];
@@ -316,7 +327,8 @@ class TextLogScan {
     const line = buf.toString('utf8', start, stop);
     // One pass over the dispatched rules: the fact stand-in feeds `observe`, a rule's lineTest may drop the line.
     const matching = this.matching;
-    matching.length = 0;
+    // Mostly empty already (most lines fail their line tests): `length = 0` is a runtime call.
+    if (matching.length !== 0) matching.length = 0;
     // Rules of one family share their line test (the eight autodiscover.json grades): run it once per line.
     let tested: RegExp | null = null;
     let passed = false;
