@@ -25,8 +25,13 @@ const tmp = mkdtempSync(join(tmpdir(), 'exhunt-declarative-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('shipped declarative rules', () => {
-  it('cover the IIS, HttpProxy and MSExchange Management families', () => {
-    expect(declarative.map((r) => r.id).sort()).toEqual(['PL-01', 'PL-06', 'PL-07', 'PL-09', 'PL-10', 'PL-11', 'PL-24', 'PS-09', 'PT-01', 'PX-13', 'WS-42', 'WS-45']);
+  it('cover the IIS, HttpProxy, MSExchange Management, Application and Defender families', () => {
+    expect(declarative.map((r) => r.id).sort()).toEqual(['PL-01', 'PL-06', 'PL-07', 'PL-09', 'PL-10', 'PL-11', 'PL-24', 'PL-40', 'PL-41', 'PS-07', 'PS-09', 'PT-01', 'PX-13', 'PX-16', 'WS-42', 'WS-45']);
+  });
+
+  it('keep the needles they had as code (event-log rules read every event: none)', () => {
+    // Needle lists dumped from the code matchers before they became conditions.
+    for (const id of ['PL-40', 'PL-41', 'PS-07', 'PX-16']) expect(declarative.find((r) => r.id === id)!.needles, id).toEqual([]);
   });
 
   it('prefilter on needles their condition implies (every literal of one conjunct contains one of them)', () => {
@@ -115,7 +120,13 @@ describe('Sigma export of the declarative rules (rules export --sigma)', () => {
       const doc = parseYaml(e.text);
       expect(validate(doc), `${e.file}: ${JSON.stringify(validate.errors)}`).toBe(true);
       const rule = declarative.find((r) => r.id === shippedId(e.file))!;
-      const logsource = rule.formats.includes('iis') ? { category: 'webserver' } : rule.formats.includes('evtx') ? { product: 'windows', service: 'msexchange-management' } : { product: 'exchange', service: 'httpproxy' };
+      const logsource = {
+        webserver: { category: 'webserver' },
+        'msexchange-management': { product: 'windows', service: 'msexchange-management' },
+        'windows-application': { product: 'windows', service: 'application' },
+        'windows-defender': { product: 'windows', service: 'windefend' },
+        'exchange-httpproxy': { product: 'exchange', service: 'httpproxy' },
+      }[rule.sigmaExport!.logsource];
       expect(doc.logsource, e.file).toEqual(logsource);
       expect(doc.tags.filter((t: string) => t.startsWith('attack.t')).length, `${e.file}: an attack technique tag`).toBeGreaterThan(0);
       for (const cve of rule.cves) expect(doc.tags).toContain(`cve.${cve.slice(4).toLowerCase()}`);
@@ -161,6 +172,38 @@ describe('Sigma export of the declarative rules (rules export --sigma)', () => {
     const before = fires(declarative.filter((r) => r.formats.includes('evtx')), (r) => r.id);
     const after = fires(back.map((b) => b.rule), (r) => shippedId(back.find((b) => b.rule === r)!.file));
     expect(before).toEqual([['PS-09'], ['PX-13'], []]);
+    expect(after).toEqual(before);
+  });
+
+  it('Application and Defender logs: PL-40, PL-41, PS-07 and PX-16 fire on the same events before and after', () => {
+    const event = (channel: string, provider: string, id: string, level: string, message: string, extra: Record<string, string> = {}): LogRecord => ({
+      format: 'evtx',
+      path: `${channel.replace(/\//g, '%4')}.evtx`,
+      record: 1,
+      time: '2021-03-03T01:02:03.000Z',
+      fields: { Channel: channel, Provider: provider, EventID: id, Level: level, Message: message, ...extra },
+    });
+    const APP = 'Application';
+    const DEF = 'Microsoft-Windows-Windows Defender/Operational';
+    const defender = (id: string, threat: string) => event(DEF, 'Microsoft-Windows-Windows Defender', id, '3', `Microsoft Defender Antivirus has detected malware. Name: ${threat}`, { 'Threat Name': threat, Path: 'file:_C:\\inetpub\\wwwroot\\aspnet_client\\x.aspx', 'Action Name': 'Quarantine' });
+    // Test-ProxyLogon's UM query (Level 2, InvalidCastException); Sentinel 0625fcce's phrases; Beaumont's RBAC 23;
+    // Defender names from artefacts.help. Then benign look-alikes.
+    const events = [
+      event(APP, 'MSExchange Unified Messaging', '1', '2', 'An unhandled exception occurred in a UM worker process: System.InvalidCastException: Unable to cast object'),
+      event(APP, 'MSExchange Common', '4999', '2', 'Watson report about to be sent for process id: 4424, with parameters: E12IIS, c-RTL-AMD64, 15.01.2106.002, UMWorkerProcess, M.Exchange.UM.UMCore, TextFormattingRunProperties'),
+      event(APP, 'MSExchange RBAC', '23', '4', 'Building a new PowerShell runspace for user Administrator'),
+      defender('1116', 'Backdoor:ASP/Chopper.F!dha'),
+      defender('1117', 'Exploit:Win32/CVE-2021-31207.B'),
+      event(APP, 'MSExchange Unified Messaging', '1', '2', 'An unhandled exception occurred in a UM worker process: System.OutOfMemoryException'),
+      event(APP, 'MSExchange Unified Messaging', '1', '4', 'System.InvalidCastException (information, not an error)'),
+      defender('1116', 'Trojan:Win32/Wacatac.B!ml'),
+    ];
+    const ctx = { iocs: builtinIocs() };
+    const ids = ['PL-40', 'PL-41', 'PS-07', 'PX-16'];
+    const fires = (rules: readonly RecordRule[], id: (r: RecordRule) => string) => events.map((e) => rules.filter((r) => r.formats.includes('evtx') && r.match(e, ctx) !== null).map(id).sort());
+    const before = fires(declarative.filter((r) => ids.includes(r.id)), (r) => r.id);
+    const after = fires(back.map((b) => b.rule).filter((r) => ids.includes(shippedId(back.find((b) => b.rule === r)!.file))), (r) => shippedId(back.find((b) => b.rule === r)!.file));
+    expect(before).toEqual([['PL-40', 'PL-41'], ['PL-41'], ['PS-07'], ['PX-16'], ['PX-16'], [], [], []]);
     expect(after).toEqual(before);
   });
 });

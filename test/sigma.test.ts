@@ -43,10 +43,23 @@ function recordFor(rule: RecordRule): LogRecord {
   satisfy(rule.condition!, want);
   const join = (k: string | null) => (want.get(k) ?? []).join('');
   if (rule.formats[0] === 'evtx') {
-    // Keywords and Data (the event data as a whole) go into the message; named fields (EventID) into their own.
-    const named = Object.fromEntries([...want].filter(([k]) => k !== null && k !== 'Data').map(([k, v]) => [k as string, v.join('')]));
+    // Keywords and Data (the event data as a whole) go into the message; named fields (EventID, Provider_Name, Level)
+    // into the record fields the mapping reads them from, with the value the event log writes (Level Error = 2).
+    const source = defaultMapping().sources.find((s) => s.name === rule.sigma!.logsource)!;
+    const recordField = (k: string): [string, (v: string) => string] => {
+      const m = source.fields[k];
+      if (m === undefined || typeof m === 'string') return [m ?? k, (v) => v];
+      if (!('field' in m)) throw new Error(`joined field ${k} in an event log source`);
+      return [m.field, (v) => Object.entries(m.values ?? {}).find(([, name]) => name === v)?.[0] ?? v];
+    };
+    const named = Object.fromEntries(
+      [...want].filter(([k]) => k !== null && k !== 'Data').map(([k, v]) => {
+        const [name, value] = recordField(k as string);
+        return [name, value(v.join(''))];
+      }),
+    );
     const message = [join(null), join('Data')].join(' ');
-    return { format: 'evtx', path: 'MSExchange Management.evtx', record: 1, time: '2021-08-20T10:00:00Z', fields: { Channel: 'MSExchange Management', ...named, Message: message } };
+    return { format: 'evtx', path: `${source.channel}.evtx`, record: 1, time: '2021-08-20T10:00:00Z', fields: { Channel: source.channel!, ...named, Message: message } };
   }
   // Sigma's cs-uri-query is the whole URI (stem?query): its values go to the query, or make the stem when they start it.
   const q = join('cs-uri-query');

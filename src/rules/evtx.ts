@@ -5,15 +5,17 @@ import type { EvidenceValue, LogRecord } from '../model.js';
 import { orNull } from './matchers.js';
 import { REF } from './references.js';
 import type { RecordRule, RuleHit } from './types.js';
+import { compileCondition, type Condition } from './conditions.js';
+import { sigmaFieldReader } from './sigma.js';
 import { CMDLET_RULES } from './cmdlets.js';
 import { TUNNEL_TOOLS, TUNNEL_TOOL_REFS } from './tools.js';
 
-// Why these are code matchers, not conditions: PX-01/02/06 read process events in two schemas (Sysmon 1 Image /
-// ParentImage, Security 4688 NewProcessName / ParentProcessName) and grade by parent, child and app pool (PX-02,
-// PX-03, PX-18, PL-42); PX-06 searches one script line at a time (procdump … lsass on the same line); PX-11 grades
-// its id by the writing process. PL-40, PL-41, PS-07 and PX-16 could be conditions, but their logs (Application,
-// MSExchange RBAC, Defender) have no Sigma logsource in data/sigma/field-mapping.json yet, so nothing would export.
-// The cmdlet rules (MSExchange Management) are in cmdlets.ts and partly declarative.
+// Declarative (a `condition` over the Sigma fields of their logsource, exported to Sigma): PL-40, PL-41, PS-07
+// (Application log) and PX-16 (Defender). Code matchers, and why: PX-01/02/06 read process events in two schemas
+// (Sysmon 1 Image / ParentImage, Security 4688 NewProcessName / ParentProcessName) and grade by parent, child and
+// app pool (PX-02, PX-03, PX-18, PL-42); PX-06 searches one script line at a time (procdump … lsass on the same
+// line); PX-11 grades its id by the writing process. The cmdlet rules (MSExchange Management) are in cmdlets.ts and
+// partly declarative.
 const FORMATS = ['evtx'] as const;
 
 const R = {
@@ -80,11 +82,28 @@ function processEvidence(p: NonNullable<ReturnType<typeof processEvent>>, rec: L
 
 const rule = (r: Omit<RecordRule, 'formats' | 'needles'>): RecordRule => ({ formats: FORMATS, needles: [], ...r });
 
+/**
+ * A rule whose `condition`, over the Sigma fields of `logsource` (data/sigma/field-mapping.json), decides; `hit`
+ * only words the finding. Exported to Sigma under that logsource.
+ */
+function declared(r: Omit<RecordRule, 'formats' | 'needles' | 'match' | 'sigmaExport'> & { condition: Condition; logsource: string; hit(rec: LogRecord): RuleHit }): RecordRule {
+  const { hit, logsource, ...meta } = r;
+  const test = compileCondition(r.condition, sigmaFieldReader(logsource));
+  return { ...meta, formats: FORMATS, needles: [], sigmaExport: { logsource }, match: (rec) => (test(rec) ? hit(rec) : null) };
+}
+
+const APPLICATION = 'windows-application';
+const DEFENDER = 'windows-defender';
+const field = (name: string, op: 'equals' | 'startswith' | 'contains', ...values: string[]): Condition => ({ field: name, op, values });
+/** Field-less: Sigma keywords, the event's Message here. */
+const keyword = (...values: string[]): Condition => ({ field: null, op: 'contains', values });
+const ERROR = field('Level', 'equals', 'Error');
+
 // --- CVE-2021-26857 (UM deserialisation) ------------------------------------------------------------------------
 
 const UM_PHRASES = ['an unhandled exception occurred in a um worker process', 'the microsoft exchange unified messaging service'];
 
-const PL40 = rule({
+const PL40 = declared({
   id: 'PL-40',
   title: 'Unified Messaging InvalidCastException (CVE-2021-26857)',
   cves: ['CVE-2021-26857'],
@@ -93,14 +112,13 @@ const PL40 = rule({
   references: [R.testProxyLogon, R.msHafniumBlog, R.chirp],
   description:
     'The Unified Messaging service logged an error with System.InvalidCastException, the trace of the CVE-2021-26857 deserialisation exploit; the event itself does not say whether it succeeded.',
-  match(rec) {
-    if (f(rec, 'Provider') !== 'MSExchange Unified Messaging' || f(rec, 'Level') !== '2') return null;
-    if (!f(rec, 'Message').includes('System.InvalidCastException')) return null;
-    return { summary: 'MSExchange Unified Messaging error with System.InvalidCastException', evidence: { event_id: Number(eventId(rec)), message: f(rec, 'Message').slice(0, 2000) } };
-  },
+  logsource: APPLICATION,
+  condition: { all: [field('Provider_Name', 'equals', 'MSExchange Unified Messaging'), ERROR, keyword('System.InvalidCastException')] },
+  attack: ['attack.initial-access', 'attack.t1190'],
+  hit: (rec) => ({ summary: 'MSExchange Unified Messaging error with System.InvalidCastException', evidence: { event_id: Number(eventId(rec)), message: f(rec, 'Message').slice(0, 2000) } }),
 });
 
-const PL41 = rule({
+const PL41 = declared({
   id: 'PL-41',
   title: 'Unified Messaging worker crash naming TextFormattingRunProperties (CVE-2021-26857)',
   cves: ['CVE-2021-26857'],
@@ -109,13 +127,20 @@ const PL41 = rule({
   references: [R.sentinelUm],
   description:
     'An Exchange error or Watson crash report of the UM worker process that names the TextFormattingRunProperties gadget, or a UM worker/service failure, as seen when CVE-2021-26857 payloads are sent.',
-  match(rec) {
-    if (!f(rec, 'Provider').startsWith('MSExchange') || f(rec, 'Level') !== '2') return null;
+  logsource: APPLICATION,
+  condition: {
+    all: [
+      field('Provider_Name', 'startswith', 'MSExchange'),
+      ERROR,
+      { not: keyword('System.OutOfMemoryException') },
+      { any: [{ field: null, op: 'contains', values: ['UMWorkerProcess', 'TextFormattingRunProperties'], all: true }, keyword(...UM_PHRASES)] },
+    ],
+  },
+  attack: ['attack.initial-access', 'attack.t1190'],
+  hit(rec) {
     const msg = lower(f(rec, 'Message'));
-    if (msg.includes('system.outofmemoryexception')) return null;
     const watson = msg.includes('umworkerprocess') && msg.includes('textformattingrunproperties');
     const phrase = UM_PHRASES.find((p) => msg.includes(p));
-    if (!watson && !phrase) return null;
     return {
       summary: watson ? 'UM worker crash report naming TextFormattingRunProperties' : `Exchange error: "${phrase}"`,
       evidence: { event_id: Number(eventId(rec)), provider: f(rec, 'Provider'), message: f(rec, 'Message').slice(0, 2000) },
@@ -125,7 +150,7 @@ const PL41 = rule({
 
 // --- MSExchange RBAC (the cmdlet rules for MSExchange Management are in cmdlets.ts) ---------------------------
 
-const PS07 = rule({
+const PS07 = declared({
   id: 'PS-07',
   title: 'MSExchange RBAC event 23 (ProxyShell)',
   cves: ['CVE-2021-34523'],
@@ -133,10 +158,11 @@ const PS07 = rule({
   kind: 'attempt',
   references: [R.beaumontRbac],
   description: 'MSExchange RBAC event 23 is logged when a PowerShell session is built for an impersonated user, as in ProxyShell.',
-  match(rec) {
-    if (f(rec, 'Provider') !== 'MSExchange RBAC' || eventId(rec) !== '23') return null;
-    return { summary: 'MSExchange RBAC event 23', evidence: { event_id: 23, message: f(rec, 'Message').slice(0, 2000) } };
-  },
+  // MSExchange RBAC writes to the Application log.
+  logsource: APPLICATION,
+  condition: { all: [field('Provider_Name', 'equals', 'MSExchange RBAC'), field('EventID', 'equals', '23')] },
+  attack: ['attack.privilege-escalation', 'attack.t1068'],
+  hit: (rec) => ({ summary: 'MSExchange RBAC event 23', evidence: { event_id: 23, message: f(rec, 'Message').slice(0, 2000) } }),
 });
 
 // --- processes ------------------------------------------------------------------------------------------------
@@ -313,10 +339,10 @@ const PX11 = rule({
   },
 });
 
-const DEFENDER_IDS = new Set(['1006', '1007', '1116', '1117']);
-const EXCHANGE_THREAT = /exchg|exchange|proxyshell|proxylogon|chopper|webshell|CVE-2021-(?:26855|26857|26858|27065|34473|34523|31207)|CVE-2022-(?:41040|41082|41080)|Backdoor:(?:ASP|MSIL)\/|:ASP\//i;
+/** Threat names that point at Exchange exploitation or a web shell (artefacts.help; Defender's own names). */
+const EXCHANGE_THREAT = 'exchg|exchange|proxyshell|proxylogon|chopper|webshell|CVE-2021-(?:26855|26857|26858|27065|34473|34523|31207)|CVE-2022-(?:41040|41082|41080)|Backdoor:(?:ASP|MSIL)/|:ASP/';
 
-const PX16 = rule({
+const PX16 = declared({
   id: 'PX-16',
   title: 'Defender detected an Exchange exploit or web shell',
   cves: [],
@@ -324,11 +350,18 @@ const PX16 = rule({
   kind: 'webshell',
   references: [R.artefactsHelp],
   description: 'Microsoft Defender reported a threat whose name points at Exchange exploitation or a web shell (e.g. IISExchgSpawnCMD, Exploit:Win32/CVE-2021-31207, Backdoor:ASP/…).',
-  match(rec) {
+  logsource: DEFENDER,
+  condition: {
+    all: [
+      field('EventID', 'equals', '1006', '1007', '1116', '1117'),
+      field('Provider_Name', 'contains', 'Windows Defender'),
+      { field: 'Threat Name', op: 're', values: [EXCHANGE_THREAT], ignoreCase: true },
+    ],
+  },
+  attack: ['attack.persistence', 'attack.t1505.003'],
+  hit(rec) {
     const id = eventId(rec);
-    if (!DEFENDER_IDS.has(id) || !f(rec, 'Provider').includes('Windows Defender')) return null;
     const threat = f(rec, 'Threat Name');
-    if (!EXCHANGE_THREAT.test(threat)) return null;
     const file = f(rec, 'Path');
     return { summary: `Defender ${id === '1117' || id === '1007' ? 'acted on' : 'detected'} ${threat}${file ? ` in ${file}` : ''}`, evidence: { threat, file: orNull(file), action: orNull(f(rec, 'Action Name')), event_id: Number(id) } };
   },

@@ -12,7 +12,8 @@ export class SigmaError extends Error {
   override name = 'SigmaError';
 }
 
-type FieldMap = string | { field: string; plusAsSpace?: boolean } | { join: string[]; with: string };
+/** A Sigma field: a record field, a joined pair, `+` read as space, or a record value named as Sigma writes it (Level 2 = Error). */
+type FieldMap = string | { field: string; plusAsSpace?: boolean; values?: Record<string, string> } | { join: string[]; with: string };
 export interface SigmaSource {
   name: string;
   logsource: Record<string, string>;
@@ -164,7 +165,9 @@ export function reader(source: SigmaSource): (rec: LogRecord, field: string | nu
       return parts.length ? parts.join(m.with) : null;
     }
     const v = rec.fields[m.field];
-    return v === undefined ? null : m.plusAsSpace ? v.replace(/\+/g, ' ') : v;
+    if (v === undefined) return null;
+    if (m.values) return Object.hasOwn(m.values, v) ? m.values[v] : v;
+    return m.plusAsSpace ? v.replace(/\+/g, ' ') : v;
   };
 }
 
