@@ -1,7 +1,9 @@
 // Renders the fleet report (fleet-report.ts): terminal table or --summary lines, CSV, NDJSON, and one self-contained
 // HTML page whose host table is paged, sorted and filtered in the browser (usable at thousands of hosts: only one
-// page of rows is ever in the DOM). Evidence strings reach the page only through textContent.
-import { mkdir, writeFile } from 'node:fs/promises';
+// page of rows is ever in the DOM). Evidence strings reach the page only through textContent. Each output is made
+// as pieces (a host's row, line or record at a time) and written as it is made (`writeFleetOutputs`); the render*
+// functions join the same pieces, for the library and tests.
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Verdict } from '../model.js';
 import { csvRow } from './csv-cell.js';
@@ -9,6 +11,7 @@ import { esc, htmlHead, scriptJson } from './html.js';
 import { PIVOT_TEXT, type Campaign, type FleetHost, type FleetReport } from './fleet-report.js';
 import { shortDay, shortTime, VERDICT_ORDER } from './summary.js';
 import { safeText } from './terminal.js';
+import { indent, STDOUT, writePieces } from './stream.js';
 
 const day = (t: string | null) => shortDay(t);
 const cover = (h: FleetHost) => (h.coverage.first === null ? 'no logs' : `${day(h.coverage.first)} → ${day(h.coverage.last)}`);
@@ -19,71 +22,106 @@ export function totalsLine(r: FleetReport): string {
   return `${r.hosts.length} host${r.hosts.length === 1 ? '' : 's'}: ${parts.join(', ') || 'none'}; ${r.campaigns.length} cross-host indicator${r.campaigns.length === 1 ? '' : 's'}`;
 }
 
-function table(header: string[], rows: string[][]): string[] {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  return [header, ...rows].map((cells) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
+/** Lines of a text table; `rows` is called twice (column widths, then the lines), so no row list is kept. */
+function* table(header: string[], rows: () => Iterable<string[]>): Generator<string> {
+  const widths = header.map((h) => h.length);
+  for (const r of rows()) r.forEach((c, i) => (widths[i] = Math.max(widths[i], c.length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  yield line(header);
+  for (const r of rows()) yield line(r);
 }
 
 function campaignLines(r: FleetReport, max: number): string[] {
   if (!r.campaigns.length) return [];
   const rows = r.campaigns.slice(0, max).map((c) => [PIVOT_TEXT[c.pivot], safeText(c.value).slice(0, 60), String(c.hosts.length), shortTime(c.first), shortTime(c.last), safeText(c.hosts.slice(0, 4).join(', ')) + (c.hosts.length > 4 ? ', …' : '')]);
   const more = r.campaigns.length > max ? [`… ${r.campaigns.length - max} more in --html / --json / --csv`] : [];
-  return ['', 'Seen on several hosts:', ...table(['INDICATOR', 'VALUE', 'HOSTS', 'FIRST', 'LAST', 'WHERE'], rows), ...more];
+  return ['', 'Seen on several hosts:', ...table(['INDICATOR', 'VALUE', 'HOSTS', 'FIRST', 'LAST', 'WHERE'], () => rows), ...more];
 }
 
 /**
  * Terminal view. `summary`: one line per host whose verdict is not clean (worst first), then the totals — for
  * large fleets. Otherwise every host in a table, the indicators seen on several hosts, and the totals.
  */
-export function renderFleetTerminal(r: FleetReport, opts: { summary: boolean }): string {
+export function* fleetTerminal(r: FleetReport, opts: { summary: boolean }): Generator<string> {
   const notes = r.notes.map((n) => `note: ${safeText(n)}`);
+  const sorted = [...r.hosts].sort(worstFirst);
   if (opts.summary) {
-    const lines = r.hosts
-      .filter((h) => h.verdict !== 'clean')
-      .sort(worstFirst)
-      .map((h) => `${h.verdict.padEnd(21)} ${safeText(h.label)}  ${h.stage}${h.first_attack ? `  ${shortTime(h.first_attack)} → ${shortTime(h.last_attack)}` : ''}`);
-    return `${[...lines, ...notes, totalsLine(r)].join('\n')}\n`;
+    for (const h of sorted) {
+      if (h.verdict !== 'clean') yield `${h.verdict.padEnd(21)} ${safeText(h.label)}  ${h.stage}${h.first_attack ? `  ${shortTime(h.first_attack)} → ${shortTime(h.last_attack)}` : ''}\n`;
+    }
+    for (const n of notes) yield `${n}\n`;
+    yield `${totalsLine(r)}\n`;
+    return;
   }
-  const rows = [...r.hosts].sort(worstFirst).map((h) => [safeText(h.label), h.verdict, h.stage, shortTime(h.first_attack), shortTime(h.last_attack), safeText(h.build ?? '—'), cover(h)]);
-  const lines = [...table(['HOST', 'VERDICT', 'STAGE', 'FIRST ATTACK', 'LAST ATTACK', 'BUILD', 'LOGS COVER'], rows), ...campaignLines(r, 20), ...(notes.length ? ['', ...notes] : []), '', totalsLine(r)];
-  return `${lines.join('\n')}\n`;
+  const rows = function* () {
+    for (const h of sorted) yield [safeText(h.label), h.verdict, h.stage, shortTime(h.first_attack), shortTime(h.last_attack), safeText(h.build ?? '—'), cover(h)];
+  };
+  for (const l of table(['HOST', 'VERDICT', 'STAGE', 'FIRST ATTACK', 'LAST ATTACK', 'BUILD', 'LOGS COVER'], rows)) yield `${l}\n`;
+  for (const l of [...campaignLines(r, 20), ...(notes.length ? ['', ...notes] : []), '', totalsLine(r)]) yield `${l}\n`;
+}
+
+export function renderFleetTerminal(r: FleetReport, opts: { summary: boolean }): string {
+  return [...fleetTerminal(r, opts)].join('');
+}
+
+function* fleetHostsCsv(r: FleetReport): Generator<string> {
+  yield `${csvRow(['label', 'server', 'verdict', 'stage', 'first_attack', 'last_attack', 'build', 'exposure', 'logs_first', 'logs_last', 'critical', 'high', 'medium', 'low', 'scanned_at', 'result_file'])}\r\n`;
+  for (const h of r.hosts)
+    yield `${csvRow([h.label, h.server, h.verdict, h.stage, h.first_attack, h.last_attack, h.build, h.exposure?.summary ?? '', h.coverage.first, h.coverage.last, h.counts.critical, h.counts.high, h.counts.medium, h.counts.low, h.scanned_at, h.result_file])}\r\n`;
+}
+
+function* fleetCampaignsCsv(r: FleetReport): Generator<string> {
+  yield `${csvRow(['indicator', 'value', 'host_count', 'first', 'last', 'hosts'])}\r\n`;
+  for (const c of r.campaigns) yield `${csvRow([c.pivot, c.value, c.hosts.length, c.first, c.last, c.hosts.join('; ')])}\r\n`;
 }
 
 export async function writeFleetCsv(r: FleetReport, dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
-  const hosts = [
-    csvRow(['label', 'server', 'verdict', 'stage', 'first_attack', 'last_attack', 'build', 'exposure', 'logs_first', 'logs_last', 'critical', 'high', 'medium', 'low', 'scanned_at', 'result_file']),
-    ...r.hosts.map((h) => csvRow([h.label, h.server, h.verdict, h.stage, h.first_attack, h.last_attack, h.build, h.exposure?.summary ?? '', h.coverage.first, h.coverage.last, h.counts.critical, h.counts.high, h.counts.medium, h.counts.low, h.scanned_at, h.result_file])),
-  ];
-  const camps = [csvRow(['indicator', 'value', 'host_count', 'first', 'last', 'hosts']), ...r.campaigns.map((c) => csvRow([c.pivot, c.value, c.hosts.length, c.first, c.last, c.hosts.join('; ')]))];
-  await writeFile(join(dir, 'fleet-hosts.csv'), `${hosts.join('\r\n')}\r\n`, 'utf8');
-  await writeFile(join(dir, 'fleet-campaigns.csv'), `${camps.join('\r\n')}\r\n`, 'utf8');
+  await writePieces(join(dir, 'fleet-hosts.csv'), fleetHostsCsv(r));
+  await writePieces(join(dir, 'fleet-campaigns.csv'), fleetCampaignsCsv(r));
 }
 
 /** One JSON object per line: a `host` record per host, then a `campaign` record per cross-host indicator. */
-export function renderFleetNdjson(r: FleetReport): string {
+function* fleetNdjson(r: FleetReport): Generator<string> {
   const strip = ({ sightings: _s, ...h }: FleetHost) => h;
-  const lines = [...r.hosts.map((h) => JSON.stringify({ type: 'host', ...strip(h) })), ...r.campaigns.map((c: Campaign) => JSON.stringify({ type: 'campaign', ...c }))];
-  return lines.length ? `${lines.join('\n')}\n` : '';
+  for (const h of r.hosts) yield `${JSON.stringify({ type: 'host', ...strip(h) })}\n`;
+  for (const c of r.campaigns) yield `${JSON.stringify({ type: 'campaign', ...(c as Campaign) })}\n`;
 }
 
-/** JSON for the page: the columns the table shows (short keys keep 5,000 hosts small). */
-function pageData(r: FleetReport): unknown {
-  return {
-    hosts: r.hosts.map((h) => ({
-      l: h.label,
-      s: h.server,
-      v: h.verdict,
-      g: h.stage,
-      f: h.first_attack,
-      t: h.last_attack,
-      b: h.build,
-      e: h.exposure?.summary ?? null,
-      c: h.coverage.first === null ? null : `${day(h.coverage.first)} → ${day(h.coverage.last)}`,
-      n: h.counts.critical + h.counts.high,
-    })),
-    campaigns: r.campaigns.map((c) => ({ p: PIVOT_TEXT[c.pivot], v: c.value, n: c.hosts.length, h: c.hosts, f: c.first, t: c.last })),
-  };
+export function renderFleetNdjson(r: FleetReport): string {
+  return [...fleetNdjson(r)].join('');
+}
+
+/** JSON.stringify(r, null, 2), its top-level arrays (hosts, campaigns, results, notes) an element at a time. */
+function* fleetJson(r: FleetReport): Generator<string> {
+  yield '{';
+  let first = true;
+  for (const [key, value] of Object.entries(r)) {
+    yield `${first ? '' : ','}\n  ${JSON.stringify(key)}: `;
+    first = false;
+    if (Array.isArray(value) && value.length > 0) {
+      yield '[';
+      for (let i = 0; i < value.length; i++) yield `${i ? ',' : ''}\n    ${indent(JSON.stringify(value[i], null, 2), '    ')}`;
+      yield '\n  ]';
+    } else yield indent(JSON.stringify(value, null, 2), '  ');
+  }
+  yield '\n}\n';
+}
+
+/** The page's data as JSON pieces (scriptJson of each): the columns the table shows (short keys keep 5,000 hosts small). */
+function* pageData(r: FleetReport): Generator<string> {
+  yield '{"hosts":[';
+  for (let i = 0; i < r.hosts.length; i++) {
+    const h = r.hosts[i];
+    const row = { l: h.label, s: h.server, v: h.verdict, g: h.stage, f: h.first_attack, t: h.last_attack, b: h.build, e: h.exposure?.summary ?? null, c: h.coverage.first === null ? null : `${day(h.coverage.first)} → ${day(h.coverage.last)}`, n: h.counts.critical + h.counts.high };
+    yield `${i ? ',' : ''}${scriptJson(row)}`;
+  }
+  yield '],"campaigns":[';
+  for (let i = 0; i < r.campaigns.length; i++) {
+    const c = r.campaigns[i];
+    yield `${i ? ',' : ''}${scriptJson({ p: PIVOT_TEXT[c.pivot], v: c.value, n: c.hosts.length, h: c.hosts, f: c.first, t: c.last })}`;
+  }
+  yield ']}';
 }
 
 const FLEET_JS = String.raw`
@@ -158,7 +196,7 @@ table{border-collapse:collapse;width:100%;margin:8px 0}th,td{border-bottom:1px s
 th{cursor:pointer;background:#f4f4f4;position:sticky;top:0}td{word-break:break-word}.v-compromised td:nth-child(2){color:#b00;font-weight:bold}
 .v-attempted td:nth-child(2){color:#a60}.v-suspicious td:nth-child(2){color:#80a}.controls{margin:8px 0}.controls *{margin-right:8px}`;
 
-export function renderFleetHtml(r: FleetReport): string {
+function* fleetHtml(r: FleetReport): Generator<string> {
   const counts = (Object.entries(r.totals) as Array<[Verdict, number]>).map(([v, n]) => `<span>${esc(v)}: <b>${n}</b></span>`).join('');
   const options = Object.keys(r.totals)
     .map((v) => `<option value="${esc(v)}">${esc(v)}</option>`)
@@ -167,7 +205,7 @@ export function renderFleetHtml(r: FleetReport): string {
   const camp = r.campaigns.length
     ? `<table id="campaigns"><thead><tr><th>Indicator</th><th>Value</th><th>Hosts</th><th>First seen</th><th>Last seen</th><th>Where</th></tr></thead></table>`
     : '<p>No indicator was seen on more than one host.</p>';
-  return `${htmlHead(`exhunt fleet report — ${totalsLine(r)}`, CSS, FLEET_JS)}
+  yield `${htmlHead(`exhunt fleet report — ${totalsLine(r)}`, CSS, FLEET_JS)}
 <body>
 <header><h1>exhunt fleet report</h1><div class="meta">${esc(totalsLine(r))} · from ${r.results.length} result file${r.results.length === 1 ? '' : 's'} · exhunt ${esc(r.tool.version)} · generated ${esc(shortTime(r.tool.generated))} · all times UTC</div>
 <div class="counts">${counts}</div></header>
@@ -179,9 +217,34 @@ ${camp}
 <table id="hosts"></table>
 ${notes}
 </main>
-<script type="application/json" id="fleet-data">${scriptJson(pageData(r))}</script>
+<script type="application/json" id="fleet-data">`;
+  yield* pageData(r);
+  yield `</script>
 <script>${FLEET_JS}</script>
 </body>
 </html>
 `;
+}
+
+export function renderFleetHtml(r: FleetReport): string {
+  return [...fleetHtml(r)].join('');
+}
+
+/** Where `exhunt report` writes (file paths, `-` for stdout; csv: a folder). */
+export interface FleetTargets {
+  json?: string;
+  html?: string;
+  csv?: string;
+  ndjson?: string;
+  /** Terminal view on stdout (unless JSON goes there). */
+  terminal?: { summary: boolean } | null;
+}
+
+/** Writes every output a piece at a time: no output is ever one string. */
+export async function writeFleetOutputs(r: FleetReport, t: FleetTargets): Promise<void> {
+  if (t.json) await writePieces(t.json, fleetJson(r));
+  if (t.html) await writePieces(t.html, fleetHtml(r));
+  if (t.csv) await writeFleetCsv(r, t.csv);
+  if (t.ndjson) await writePieces(t.ndjson, fleetNdjson(r));
+  if (t.terminal && t.json !== STDOUT) await writePieces(STDOUT, fleetTerminal(r, t.terminal));
 }

@@ -1,13 +1,16 @@
 // One fleet view over many scan results (runs, machines, days): a summary per host, the same host scanned twice
 // kept once (the newest), and cross-host pivots — the same attacker IP, web-shell hash or name, user agent, shell
 // password or ECP canary on several hosts is a "campaign". Results are read one file at a time and only the
-// per-host summary and its indicators are kept, so memory grows with the number of hosts, not of findings.
-import { readFile } from 'node:fs/promises';
+// per-host summary and its indicators are kept, so memory grows with the number of hosts, not of findings. A result
+// file is read host by host (result-reader.ts): neither it nor its parsed tree is ever whole in memory.
 import { basename } from 'node:path';
 import { VERDICTS, type Finding, type HostResult, type ScanReport, type Severity, type Stage, type Verdict } from '../model.js';
 import { evidenceString, findingStage, isLoopback, normalizeIp, preferLogTimes, STAGE_RANK } from '../semantics.js';
 import { VERSION } from '../version.js';
+import { readResultFile, ResultFileError } from './result-reader.js';
 import { coverageSpan, severityCounts } from './summary.js';
+
+export { ResultFileError };
 
 export const FLEET_SCHEMA = 'exhunt.fleet/1';
 
@@ -69,10 +72,6 @@ export interface FleetReport {
   totals: Record<Verdict, number>;
   hosts: FleetHost[];
   campaigns: Campaign[];
-}
-
-export class ResultFileError extends Error {
-  override name = 'ResultFileError';
 }
 
 const minT = (a: string | null, b: string | null) => (a === null ? b : b === null ? a : a < b ? a : b);
@@ -176,12 +175,6 @@ export function summariseHost(h: HostResult, scannedAt: string, resultFile: stri
   };
 }
 
-function checkReport(data: unknown, file: string): ScanReport {
-  const r = data as Partial<ScanReport> | null;
-  if (!r || typeof r !== 'object' || r.schema !== 'exhunt.scan/1' || !Array.isArray(r.hosts) || !r.tool)
-    throw new ResultFileError(`${file}: not an exhunt scan result (schema exhunt.scan/1; write one with exhunt scan --json FILE)`);
-  return r as ScanReport;
-}
 
 /** Accumulates hosts result file by result file; the same label seen again keeps the newest scan. */
 export class FleetBuilder {
@@ -191,9 +184,23 @@ export class FleetBuilder {
 
   add(report: ScanReport, file: string): void {
     const scannedAt = report.tool.finished || report.tool.started;
-    this.results.push({ file, scanned_at: scannedAt, hosts: report.hosts.length });
-    for (const h of report.hosts) {
-      const s = summariseHost(h, scannedAt, file);
+    this.merge(report.hosts.map((h) => summariseHost(h, scannedAt, file)), file, scannedAt);
+  }
+
+  /** Reads a result file host by host, keeping only each host's summary. */
+  async addFile(file: string): Promise<void> {
+    const summaries: FleetHost[] = [];
+    // The scan time is in `tool`, which a writer may put after the hosts: filled in once the file is read.
+    const head = await readResultFile(file, (h) => summaries.push(summariseHost(h, '', file)));
+    const tool = head.tool as ScanReport['tool'];
+    const scannedAt = tool.finished || tool.started;
+    for (const s of summaries) s.scanned_at = scannedAt;
+    this.merge(summaries, file, scannedAt);
+  }
+
+  private merge(summaries: FleetHost[], file: string, scannedAt: string): void {
+    this.results.push({ file, scanned_at: scannedAt, hosts: summaries.length });
+    for (const s of summaries) {
       const prev = this.hosts.get(s.label);
       if (!prev) {
         this.hosts.set(s.label, s);
@@ -203,22 +210,6 @@ export class FleetBuilder {
       this.hosts.set(s.label, keep);
       this.notes.push(`${s.label} was scanned more than once: kept the scan of ${keep.scanned_at} (${basename(keep.result_file)}), not ${drop.scanned_at} (${basename(drop.result_file)})`);
     }
-  }
-
-  async addFile(file: string): Promise<void> {
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (err) {
-      throw new ResultFileError(`${file}: not readable (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-    }
-    let data: unknown;
-    try {
-      data = JSON.parse(text);
-    } catch (err) {
-      throw new ResultFileError(`${file}: not JSON (${(err as Error).message})`);
-    }
-    this.add(checkReport(data, file), file);
   }
 
   build(): FleetReport {

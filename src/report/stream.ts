@@ -43,6 +43,24 @@ export class Out {
   }
 }
 
+/** Writes an output given as pieces (a file, or `-` for stdout), gathered into writes of about 1 MiB. */
+export async function writePieces(target: string, pieces: Iterable<string>): Promise<void> {
+  const out = Out.open(target);
+  try {
+    let batch = '';
+    for (const p of pieces) {
+      batch += p;
+      if (batch.length >= CHUNK) {
+        await out.write(batch);
+        batch = '';
+      }
+    }
+    await out.write(batch);
+  } finally {
+    out.close();
+  }
+}
+
 /** Text written now to a temporary file, copied to an output later with the holes filled in then. */
 export class Spool {
   private readonly fd: number;
@@ -115,7 +133,7 @@ export interface StreamTargets {
 }
 
 /** Indents a JSON.stringify(…, null, 2) text by `pad` (strings in JSON hold no raw newline). */
-function indent(json: string, pad: string): string {
+export function indent(json: string, pad: string): string {
   return json.replace(/\n/g, `\n${pad}`);
 }
 

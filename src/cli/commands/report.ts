@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { FleetBuilder, fleetExitCode, ResultFileError } from '../../report/fleet-report.js';
-import { renderFleetHtml, renderFleetNdjson, renderFleetTerminal, writeFleetCsv } from '../../report/fleet-output.js';
+import { writeFleetOutputs } from '../../report/fleet-output.js';
 import { UsageError } from '../errors.js';
 
 interface ReportFlags {
@@ -37,12 +36,7 @@ export function registerReport(program: Command): void {
         throw err;
       }
       const r = builder.build();
-      if (flags.json === '-') process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
-      else if (flags.json) await writeFile(flags.json, `${JSON.stringify(r, null, 2)}\n`, 'utf8');
-      if (flags.html) await writeFile(flags.html, renderFleetHtml(r), 'utf8');
-      if (flags.csv) await writeFleetCsv(r, flags.csv);
-      if (flags.ndjson) await writeFile(flags.ndjson, renderFleetNdjson(r), 'utf8');
-      if (!flags.quiet && flags.json !== '-') process.stdout.write(renderFleetTerminal(r, { summary: Boolean(flags.summary) }));
+      await writeFleetOutputs(r, { ...flags, terminal: flags.quiet ? null : { summary: Boolean(flags.summary) } });
       process.exitCode = fleetExitCode(r);
     });
 }
