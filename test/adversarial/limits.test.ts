@@ -1,13 +1,15 @@
 // Bounded resources and robust inputs: worker count capped by cores and memory, scans leave atimes alone, a bad
 // line in a targets file is named and skipped while the valid targets are checked.
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import yazl from 'yazl';
 import { effectiveJobs } from '../../src/engine/pool.js';
 import { scan } from '../../src/engine/scan.js';
-import { exhunt } from '../support/cli.js';
+import { CLI, exhunt } from '../support/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'exhunt-limits-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -20,6 +22,30 @@ describe('bounded resources', () => {
     expect(effectiveJobs(8, 1, 256 * 1024 ** 2)).toBe(1);
     expect(effectiveJobs(64)).toBeLessThanOrEqual(availableParallelism());
   });
+
+  it('scan --jobs 64 on this machine starts no more worker threads than the cap (before: 64 workers, 1.4 GB)', async (ctx) => {
+    ctx.skip(process.platform !== 'linux', 'threads are counted in /proc');
+    // 4,096 small pages in aspnet_client: 64 batches of 64 files, enough work to start 64 workers uncapped.
+    const host = join(dir, 'many-files', 'C', 'inetpub', 'wwwroot', 'aspnet_client', 'system_web');
+    mkdirSync(host, { recursive: true });
+    for (let i = 0; i < 4096; i++) writeFileSync(join(host, `p${i}.aspx`), `<%@ Page Language="C#" %>${i}`);
+    const child = spawn(process.execPath, [CLI, 'scan', join(dir, 'many-files'), '--jobs', '64', '-q'], { stdio: 'ignore' });
+    // Worker threads live for the whole file scan; the process's thread count is sampled until it exits.
+    let most = 0;
+    const exited = new Promise<number | null>((res) => child.on('exit', res));
+    let running = true;
+    void exited.then(() => (running = false));
+    while (running) {
+      const status = await readFile(`/proc/${child.pid}/status`, 'utf8').catch(() => '');
+      const threads = Number(/^Threads:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+      most = Math.max(most, threads);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(await exited).toBe(1); // 4,096 unknown pages in aspnet_client: findings
+    // Node's own threads (main, 4 libuv, V8 platform, signal) plus one per worker: capped workers stay far below 64.
+    expect(most).toBeGreaterThan(0);
+    expect(most).toBeLessThan(12 + availableParallelism());
+  }, 300_000);
 
   it('scan reads evidence without updating access times (O_NOATIME where the platform allows)', async (ctx) => {
     ctx.skip(process.platform !== 'linux', 'O_NOATIME is Linux-only');
