@@ -1,7 +1,7 @@
 // Hostile strings through every output: HTML (direction controls), CSV (terminal controls, colliding host names),
 // `evtx dump --xml` (controls), a closed pipe (EPIPE), and EVTX problem offsets of a truncated file.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -75,5 +75,47 @@ describe('fail-safe outputs', () => {
       for (const p of problems) expect([p.reason, p.offset < cut]).toEqual([p.reason, true]);
       expect(problems.some((p) => /cut short by the end of the file/.test(p.reason))).toBe(true);
     }
+  });
+});
+
+// Progress lines are drawn only on a terminal: `script` gives the CLI one (util-linux; skipped where absent).
+const ESCAPE_NAME = 'evil\u001b]0;owned\u0007\u001b[2J';
+/** Any escape sequence but the progress line's own `\r ESC [K`. */
+const FOREIGN_ESCAPE = /\u001b(?!\[K)|\u0007/;
+
+function underTerminal(args: string[]): string {
+  const cmd = [process.execPath, CLI, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+  const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 120_000 });
+  return `${r.stdout}${r.stderr}`;
+}
+
+describe('terminal lines carrying evidence names', () => {
+  const hasScript = spawnSync('script', ['-V'], { stdio: 'ignore' }).status === 0;
+
+  it('scan progress: a host folder named with terminal escapes is shown neutralised', (ctx) => {
+    ctx.skip(!hasScript, 'no `script` command to run the CLI under a terminal');
+    const host = join(dir, `${ESCAPE_NAME}host`);
+    cpSync('examples/evidence/mail02-clean', host, { recursive: true });
+    const out = underTerminal(['scan', host, '-j', '1']);
+    expect(out).toContain('scanning evil'); // the progress line was drawn
+    expect(out).not.toMatch(FOREIGN_ESCAPE);
+  });
+
+  it('collect progress and verify lines: a file named with terminal escapes is shown neutralised', (ctx) => {
+    ctx.skip(!hasScript, 'no `script` command to run the CLI under a terminal');
+    const vol = join(dir, 'vol-escape');
+    cpSync('examples/evidence/mail02-clean/C/inetpub', join(vol, 'inetpub'), { recursive: true });
+    mkdirSync(join(vol, 'inetpub', 'wwwroot'));
+    writeFileSync(join(vol, 'inetpub', 'wwwroot', `${ESCAPE_NAME}.aspx`), 'x');
+    const out = join(dir, 'case-escape');
+    const progress = underTerminal(['collect', `C=${vol}`, '--case', out, '--host', 'MAIL02']);
+    expect(progress).toMatch(/files, [\d.]+ MiB/); // progress lines were drawn
+    expect(progress).not.toMatch(FOREIGN_ESCAPE);
+    // verify names the file it did not expect, through the same neutralising.
+    writeFileSync(join(out, 'files', `${ESCAPE_NAME}.txt`), 'planted');
+    const v = exhunt(['verify', out]);
+    expect(v.code).toBe(1);
+    expect(v.stdout).toContain('EXTRA    files/evil');
+    expect(v.stdout).not.toMatch(/\u001b|\u0007/);
   });
 });
