@@ -72,6 +72,21 @@ describe('text logs in the shapes real servers and admins leave them', () => {
     });
   }
 
+  it('an IIS W3C log saved as UTF-16LE with a BOM (its 17 findings) and without: every finding back', async () => {
+    const iis = 'C/inetpub/logs/LogFiles/W3SVC1/u_ex210303.log';
+    expect(original.findings.filter((f) => f.source.path === iis)).toHaveLength(17);
+    for (const bom of [true, false]) {
+      const h = await scanOne(
+        host(`iis-utf16-${bom}`, (root) => {
+          const text = readFileSync(join(root, iis), 'utf8');
+          writeFileSync(join(root, iis), Buffer.concat([Buffer.from(bom ? [0xff, 0xfe] : []), Buffer.from(text, 'utf16le')]));
+        }),
+      );
+      expect(h.stats.files_ignored).toBe(0);
+      expect(key(h)).toEqual(key(original));
+    }
+  });
+
   it('every log with lone-CR line ends: the same findings at the same line numbers', async () => {
     const h = await scanOne(
       host('lone-cr', (root) => {
