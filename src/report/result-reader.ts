@@ -2,8 +2,8 @@
 // string nor its parsed tree: a result file can exceed V8's largest string (~512 MB) or the heap, while one host's
 // JSON is bounded (floods collapse into counted groups). The bytes are split on the structure of the top-level object
 // (strings, escapes and nesting tracked byte by byte) and each `hosts` element and every other member is parsed with
-// JSON.parse, which also validates it. Hand-written: a streaming JSON library tokenises every value in JavaScript,
-// several times slower than this split plus the native parser, for the same result.
+// JSON.parse, which also validates it. Hand-written: a streaming JSON library tokenises every value in JavaScript
+// (@streamparser/json 0.0.26: 3.0 s for a 39 MB result file, against 1.2 s for this split plus the native parser).
 import { createReadStream } from 'node:fs';
 import type { HostResult } from '../model.js';
 
