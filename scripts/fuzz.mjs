@@ -60,7 +60,8 @@ export async function runInput(dist, target, bytes, rel, work) {
     for (const h of report.hosts) for (const s of h.skipped) if (/scan stopped:|could not classify:/.test(s.reason)) problems.push(`${s.path}: ${s.reason}`);
   };
   if (target === 'ioc') {
-    const { loadIocs, IocFileError } = await import(pathToFileURL(join(dist, 'rules/iocs.js')).href);
+    const { IocFileError } = await import(pathToFileURL(join(dist, 'rules/iocs.js')).href);
+    const { loadIocs } = await import(pathToFileURL(join(dist, 'engine/registry.js')).href);
     const p = join(work, rel);
     writeFileSync(p, bytes);
     try {
@@ -73,7 +74,7 @@ export async function runInput(dist, target, bytes, rel, work) {
   if (target === 'sigma') {
     const { sigmaRules } = await import(pathToFileURL(join(dist, 'rules/sigma.js')).href);
     const { buildRuleSet } = await import(pathToFileURL(join(dist, 'rules/ruleset.js')).href);
-    const { loadIocs } = await import(pathToFileURL(join(dist, 'rules/iocs.js')).href);
+    const { loadIocs } = await import(pathToFileURL(join(dist, 'engine/registry.js')).href);
     const { rules } = sigmaRules([{ name: rel, text: bytes.toString('utf8') }]);
     buildRuleSet({ iocs: loadIocs([]).iocs, yara: null, ruleFiles: rules });
     return problems;

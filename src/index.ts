@@ -10,7 +10,8 @@ export type { EvidenceFile } from './evidence/file.js';
 
 // Rules
 export { buildRuleSet, defaultRuleSet, RECORD_RULES, TEXT_FORMATS, type RuleSet, type RuleSetInput } from './rules/ruleset.js';
-export { loadIocs, builtinIocs, IocFileError, type IocStore } from './rules/iocs.js';
+export { builtinIocs, IocFileError, parseIocFiles, type IocStore } from './rules/iocs.js';
+export { loadIocs } from './engine/registry.js';
 export type { RecordRule, RuleContext, RuleHit, RuleMeta } from './rules/types.js';
 export type { HostRule, HostContext } from './rules/host.js';
 export { catalogRules, rulesCatalog } from './report/rules-catalog.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it, beforeAll } from 'vitest';
-import { builtinIocs, loadIocs } from '../src/rules/iocs.js';
+import { builtinIocs } from '../src/rules/iocs.js';
+import { loadIocs } from '../src/engine/registry.js';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,7 @@ import { fileSweepScanner, sweepFile } from '../src/engine/scanners/files.js';
 import { contentRules, dropZone, dumpAndArchiveRules, pathRules, type SweptFile } from '../src/rules/files/sweep.js';
 import { baselineAuthUrls, checkBaseline, exchangeRelPath, shippedAuthUrls } from '../src/rules/files/baselines.js';
 import { BASELINE_AUTH_URLS } from '../src/rules/files/shipped-auth-urls.js';
-import { yaraEngine } from '../src/rules/files/yara.js';
+import { yaraEngine } from '../src/engine/yara.js';
 import { scanOptions } from '../src/engine/scan.js';
 import { external, needExternal } from './support/external.js';
 import { needYara } from './support/yara.js';

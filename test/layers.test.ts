@@ -34,6 +34,10 @@ function imports(): Array<{ from: string; to: string; file: string; spec: string
   return out;
 }
 
+/** Layers that only turn data into data: no file, process, network or thread access (I/O stays at the edges). */
+const PURE = ['model', 'semantics', 'version', 'parsers', 'rules', 'search', 'mitigations'];
+const IO_MODULE = /(?:import|export)\s[^;]*?from\s+'node:(fs|fs\/promises|child_process|http|https|tls|dgram|worker_threads)'/g;
+
 describe('layering of src/', () => {
   const all = imports();
 
@@ -51,5 +55,12 @@ describe('layering of src/', () => {
   it('keeps the forbidden pairs apart', () => {
     const bad = all.filter((i) => FORBIDDEN.some(([a, b]) => i.from === a && i.to === b)).map((i) => `${i.file} imports ${i.spec}`);
     expect(bad).toEqual([]);
+  });
+
+  it('keeps file and process access out of the pure layers', () => {
+    const io = walk(SRC)
+      .filter((f) => PURE.includes(layerOf(f)))
+      .flatMap((f) => [...readFileSync(f, 'utf8').matchAll(IO_MODULE)].map((m) => `${relative(SRC, f)} imports node:${m[1]}`));
+    expect(io).toEqual([]);
   });
 });

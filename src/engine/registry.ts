@@ -1,5 +1,6 @@
 // The scanners the engine runs, in order, for one rule set. Formats and rules come from src/rules/ruleset.ts.
-import { loadIocs } from '../rules/iocs.js';
+import { readFileSync } from 'node:fs';
+import { IocFileError, builtinIocs, parseIocFiles, type IocStore } from '../rules/iocs.js';
 import { buildRuleSet, type RuleSet } from '../rules/ruleset.js';
 import { sigmaRules } from '../rules/sigma.js';
 import { readRuleFiles } from '../evidence/rule-files.js';
@@ -20,6 +21,21 @@ export interface Prepared {
 
 export function scannersFor(rules: RuleSet): Scanner[] {
   return [textLogScanner(rules.formats, rules.recordRules, rules.context), evtxScanner, fileSweepScanner, iisConfigScanner, exchangeConfigScanner];
+}
+
+/**
+ * The shipped IOC lists plus the user's --ioc files (CSV or STIX 2.1), read here so the rules stay free of I/O.
+ * Throws IocFileError naming a file that cannot be read or parsed.
+ */
+export function loadIocs(files: readonly string[], base: IocStore = builtinIocs()): { iocs: IocStore; notes: string[] } {
+  const texts = files.map((name) => {
+    try {
+      return { name, text: readFileSync(name, 'utf8') };
+    } catch (e) {
+      throw new IocFileError(`${name}: cannot read IOC file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+  });
+  return parseIocFiles(texts, base);
 }
 
 /**

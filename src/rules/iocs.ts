@@ -1,7 +1,6 @@
 // Public IOC lists (shipped under data/iocs/, each row citing its source) plus the user's own (--ioc FILE:
 // CSV `type,value[,comment]` or a STIX 2.1 bundle), loaded into one IocStore per scan and passed to the rules
 // in their RuleContext (workers load their own from the same options).
-import { readFileSync } from 'node:fs';
 import { packageText } from '../packaged.js';
 import type { LogRecord } from '../model.js';
 import { parseCsv } from '../parsers/csv.js';
@@ -248,22 +247,17 @@ export function builtinIocs(): IocStore {
 }
 
 /**
- * The shipped lists plus the user's IOC files (--ioc), as one store for this scan. Returns notes about indicators
- * that could not be used; throws IocFileError for a file that cannot be read or parsed at all.
+ * The shipped lists plus the user's IOC files (--ioc; read by engine/registry.ts `loadIocs`), as one store for
+ * this scan. Returns notes about indicators that could not be used; throws IocFileError for a file that cannot be
+ * parsed at all.
  */
-export function loadIocs(files: readonly string[], base: IocStore = builtinIocs()): { iocs: IocStore; notes: string[] } {
+export function parseIocFiles(files: ReadonlyArray<{ name: string; text: string }>, base: IocStore = builtinIocs()): { iocs: IocStore; notes: string[] } {
   if (files.length === 0) return { iocs: base, notes: [] };
   const st = mergeInto(base);
   const notes: string[] = [];
-  for (const f of files) {
-    let text: string;
-    try {
-      text = readFileSync(f, 'utf8');
-    } catch (e) {
-      throw new IocFileError(`${f}: cannot read IOC file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-    }
+  for (const { name, text } of files) {
     const t = text.replace(/^\uFEFF/, '').trimStart();
-    notes.push(...(t.startsWith('{') ? parseStixBundle(st, t, f) : parseUserCsv(st, t, f)));
+    notes.push(...(t.startsWith('{') ? parseStixBundle(st, t, name) : parseUserCsv(st, t, name)));
   }
   return { iocs: st, notes };
 }

@@ -11,10 +11,11 @@ import type { HostDigest } from '../../report/summary.js';
 import { ReportStream } from '../../report/stream.js';
 import { ERROR_PREFIX, EXIT, UsageError } from '../errors.js';
 import { STDOUT, claimStdout } from '../output.js';
-import { IocFileError, loadIocs } from '../../rules/iocs.js';
+import { IocFileError } from '../../rules/iocs.js';
+import { loadIocs } from '../../engine/registry.js';
 import { sigmaRules } from '../../rules/sigma.js';
 import { readRuleFiles, RuleFileError } from '../../evidence/rule-files.js';
-import { yaraEngine } from '../../rules/files/yara.js';
+import { yaraEngine } from '../../engine/yara.js';
 import { findLocalEvidence, type LocalEvidence } from '../../evidence/local.js';
 
 interface ScanFlags {

@@ -11,7 +11,7 @@ import { toWinLower } from '../../evidence/paths.js';
 import { peFileVersion } from '../../parsers/pe.js';
 import { checkBaseline, exchangeRelPath, type BaselineVerdict } from '../../rules/files/baselines.js';
 import { MAGIC, fileTexts } from '../../rules/files/content.js';
-import { yaraScan } from '../../rules/files/yara.js';
+import { yaraScan } from '../yara.js';
 import { FILE_RULES } from '../../rules/files/rules.js';
 import {
   WEB_SCRIPT, contentRules, dropZone, dumpAndArchiveRules, hashRule, pathRules, probesFor, type FileRuleHit, type Probe, type SweptFile,

@@ -4,8 +4,8 @@
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { type EvidenceFile, fsPath } from '../../evidence/file.js';
-import { openEvidence } from '../../evidence/open.js';
+import { type EvidenceFile, fsPath } from '../evidence/file.js';
+import { openEvidence } from '../evidence/open.js';
 
 /** The part of @litko/yara-x this module uses (declared here: the package is optional). */
 interface YaraX {
