@@ -18,8 +18,9 @@
 ;;   needle's fingerprint offset), within [base, end): first 4 bytes of the needle around its fingerprint with one
 ;;   masked i32 compare ((text | fold bits) & care == value), then every byte. A case-insensitive needle is stored
 ;;   folded (A-Z to a-z) and the text byte is folded before the comparison.
-;; - On a match the needle's start address is written to the output, and the scan resumes after the next line
-;;   feed: the rest of that line needs no search. The caller puts a line feed at `end` as a sentinel.
+;; - On a match the start address of its line (after the line feed before it, or `base`; found backwards 16 bytes
+;;   at a time) is written to the output, and the scan resumes after the next line feed: the rest of that line
+;;   needs no search. The caller puts a line feed at `end` as a sentinel.
 ;; - The scan stops early when the output area is full, and reports where it stopped, so that the caller can
 ;;   take the matches and resume.
 ;; - all16 (the line dispatcher, src/search/dispatch.ts) runs the same block loop over one line with its own
@@ -92,6 +93,28 @@
       (br_if $bucket (local.get $m)))
     (i32.const -1))
 
+  ;; The start of the line holding $at: after the last line feed in [base, at), else $base.
+  (func $lineStart (param $at i32) (param $base i32) (result i32)
+    (local $bits i32)
+    (loop $blocks
+      (if (i32.ge_u (i32.sub (local.get $at) (local.get $base)) (i32.const 16))
+        (then
+          ;; Bit i: byte at - 16 + i is a line feed; the highest one is the last.
+          (local.set $bits (i8x16.bitmask (i8x16.eq
+            (v128.load (i32.sub (local.get $at) (i32.const 16))) (i8x16.splat (i32.const 10)))))
+          (if (local.get $bits)
+            (then (return (i32.add (i32.sub (local.get $at) (i32.const 15))
+              (i32.sub (i32.const 31) (i32.clz (local.get $bits)))))))
+          (local.set $at (i32.sub (local.get $at) (i32.const 16)))
+          (br $blocks))))
+    (loop $bytes
+      (if (i32.gt_u (local.get $at) (local.get $base))
+        (then
+          (if (i32.eq (i32.load8_u (i32.sub (local.get $at) (i32.const 1))) (i32.const 10)) (then (return (local.get $at))))
+          (local.set $at (i32.sub (local.get $at) (i32.const 1)))
+          (br $bytes))))
+    (local.get $at))
+
   ;; The address after the first line feed at or after $q (the caller's sentinel ends the search).
   (func $nextLine (param $q i32) (result i32)
     (local $bits i32)
@@ -161,8 +184,8 @@
                 (i32.load8_u offset=192 (local.get $k)) (local.get $base) (local.get $end)))
               (if (i32.ge_s (local.get $at) (i32.const 0))
                 (then
-                  ;; A match: report it, then skip to the next line.
-                  (i32.store (local.get $out) (local.get $at))
+                  ;; A match: report its line, then skip to the next line.
+                  (i32.store (local.get $out) (call $lineStart (local.get $at) (local.get $base)))
                   (local.set $out (i32.add (local.get $out) (i32.const 4)))
                   (local.set $p (call $nextLine (i32.add (local.get $p) (local.get $k))))
                   (br $blocks)))
@@ -258,8 +281,8 @@
                 (local.get $base) (local.get $end)))
               (if (i32.ge_s (local.get $at) (i32.const 0))
                 (then
-                  ;; A match: report it, then skip to the next line.
-                  (i32.store (local.get $out) (local.get $at))
+                  ;; A match: report its line, then skip to the next line.
+                  (i32.store (local.get $out) (call $lineStart (local.get $at) (local.get $base)))
                   (local.set $out (i32.add (local.get $out) (i32.const 4)))
                   (local.set $p (call $nextLine (i32.add (local.get $p) (local.get $k))))
                   (br $blocks)))
