@@ -193,6 +193,29 @@ describe('line dispatcher', () => {
     }
   });
 
+  it('answers the same before and after it switches to the SIMD pass (planned after many lines)', () => {
+    let seed = 31;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const alphabet = 'aAbB .~=/';
+    const word = (n: number) => Array.from({ length: n }, () => alphabet[Math.floor(rnd() * alphabet.length)]).join('');
+    const rules = Array.from({ length: 12 }, (_, i) => ({ id: `R${i}`, needles: [word(2 + (i % 3)), word(3)], needleFields: i % 2 ? ['f1', 'f2'] : undefined }));
+    const auto = new LineDispatcher(rules as unknown as RecordRule[]);
+    const js = new LineDispatcher(rules as unknown as RecordRule[], { simd: false });
+    const names = ['f0', 'f1', 'f2', 'f3'];
+    const [ma, mj] = [auto.fieldMasks(names, 32), js.fieldMasks(names, 32)];
+    let differs = 0;
+    let sent = 0;
+    for (let k = 0; k < 25_000; k++) {
+      const line = word(Math.floor(rnd() * 60));
+      const buf = Buffer.from(`x\n${line}\n`, 'latin1');
+      const a = auto.rulesFor(buf, 2, 2 + line.length, ma).map((r) => r.id).join();
+      if (a !== js.rulesFor(buf, 2, 2 + line.length, mj).map((r) => r.id).join()) differs++;
+      if (a) sent++;
+    }
+    expect(differs).toBe(0);
+    expect(sent).toBeGreaterThan(5000);
+  });
+
   it.each([true, false])('with a field layout, hands a rule only lines whose needles start in its fields (all fields when malformed; simd %s)', (simd) => {
     let seed = 23;
     const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);

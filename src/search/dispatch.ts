@@ -44,6 +44,11 @@ const fold = (c: number): number => (c >= 65 && c <= 90 ? c | 32 : c);
 const FOLD = Uint8Array.from({ length: 256 }, (_, c) => fold(c));
 /** How much of the first text seen is counted to pick each needle's rarest pair. */
 const SAMPLE_BYTES = 1024 * 1024;
+/**
+ * Lines dispatched by the JS loop before the SIMD pass is planned: planning costs 25-100 ms (per format and worker),
+ * the JS loop ~1 µs a line, so a format with few candidate lines (most of a server's small logs) never plans.
+ */
+const LINES_BEFORE_SIMD = 20_000;
 
 export class LineDispatcher {
   private readonly needles: Needle[] = [];
@@ -68,14 +73,17 @@ export class LineDispatcher {
   private readonly pairs = new Uint8Array(65536);
   /** The result of rulesFor, reused from line to line. */
   private readonly out: RecordRule[] = [];
-  /** The SIMD pass over a line, planned with byPair (null: the JS loop). */
+  /** The SIMD pass over a line (null: the JS loop), planned after LINES_BEFORE_SIMD lines. */
   private simd: LineNeedles | null = null;
+  /** Lines until the SIMD pass is planned (-1: never). */
+  private untilSimd: number;
 
-  /** `opts.simd: false`: always the JS loop (tests compare both). */
+  /** `opts.simd`: true plans the SIMD pass on the first line, false never (tests compare both). */
   constructor(
     private readonly rules: readonly RecordRule[],
-    private readonly opts: { simd?: boolean } = {},
+    opts: { simd?: boolean } = {},
   ) {
+    this.untilSimd = opts.simd === false ? -1 : opts.simd === true ? 0 : LINES_BEFORE_SIMD;
     const ids = new Map<string, number>();
     this.ruleNeedles = rules.map((r) => {
       if (r.needles.length === 0) return null;
@@ -112,9 +120,8 @@ export class LineDispatcher {
     return this.lists[table[key]];
   }
 
-  /** Keys every needle of two bytes or more by its pair that is rarest in `sample`; plans the SIMD pass. */
+  /** Keys every needle of two bytes or more by its pair that is rarest in `sample`. */
   private plan(sample: Uint8Array): Int32Array {
-    if (this.opts.simd !== false) this.simd = LineNeedles.plan(this.needles.map((n) => ({ text: n.bytes.toString('latin1'), insensitive: n.insensitive })), sample);
     const counts = new Uint32Array(65536);
     const n = Math.min(sample.length, SAMPLE_BYTES);
     for (let i = 0; i + 1 < n; i++) counts[(FOLD[sample[i]] << 8) | FOLD[sample[i + 1]]]++;
@@ -207,6 +214,9 @@ export class LineDispatcher {
    */
   rulesFor(buf: Buffer, start: number, end: number, fields: FieldMasks | null = null): readonly RecordRule[] {
     const table = (this.byPair ??= this.plan(buf.subarray(start)));
+    if (this.untilSimd >= 0 && this.untilSimd-- === 0) {
+      this.simd = LineNeedles.plan(this.needles.map((n) => ({ text: n.bytes.toString('latin1'), insensitive: n.insensitive })), buf.subarray(start));
+    }
     const found = this.found;
     const seen = this.seen;
     for (let k = 0; k < this.seenCount; k++) found[seen[k]] = 0;
