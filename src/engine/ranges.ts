@@ -11,8 +11,9 @@
 //   scans again, with the layout really in force, any range whose assumption was wrong. Exact in every case; the
 //   second pass costs only when a file changes layout mid-way.
 import type { EvidenceFile } from '../evidence/file.js';
-import type { Coverage, RawFinding } from '../model.js';
+import type { RawFinding } from '../model.js';
 import type { FileScanResult } from './types.js';
+import { mergeCoverage } from './coverage.js';
 
 /** A part of a file to scan: lines starting in [start, end). `fields`: the #Fields line in force at `start`. */
 export interface ByteRange {
@@ -70,22 +71,11 @@ export function mergeRanges<R extends FileScanResult & { formats: string[]; rang
     for (const g of p.groups ?? []) (merged.groups ??= []).push({ ...g, first: g.first.map(shift), last: g.last.map(shift) });
     for (const s of p.skipped) merged.skipped.push(at(s));
     for (const f of p.facts) merged.facts.push({ ...f, source: at(f.source) });
-    for (const c of p.coverage) joinCoverage(merged.coverage, c);
     merged.bytes += p.bytes;
     for (const f of p.formats) if (!merged.formats.includes(f)) merged.formats.push(f);
     offset += p.range?.lines ?? 0;
   }
+  // Every range reports the same one file: it counts once.
+  merged.coverage = mergeCoverage(parts.flatMap((p) => p.coverage)).map((c) => ({ ...c, files: 1 }));
   return merged;
-}
-
-function joinCoverage(rows: Coverage[], c: Coverage): void {
-  const m = rows.find((r) => r.source === c.source && r.format === c.format);
-  if (!m) {
-    rows.push({ ...c });
-    return;
-  }
-  m.records += c.records;
-  if (c.partial) m.partial = [...new Set([...(m.partial ?? []), ...c.partial])];
-  if (c.first !== null && (m.first === null || c.first < m.first)) m.first = c.first;
-  if (c.last !== null && (m.last === null || c.last > m.last)) m.last = c.last;
 }

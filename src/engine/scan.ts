@@ -23,6 +23,7 @@ import { exposureWindows } from './exposure-windows.js';
 import { DEFAULT_FILE_SECONDS } from './budget.js';
 import { FindingGrouper, findingOrder, onServer } from './group.js';
 import { applyRecordedTimes, collectionFileTimes, serverKey } from './collection-times.js';
+import { mergeCoverage } from './coverage.js';
 
 export const DEFAULT_SINCE = '2020-12-01T00:00:00.000Z';
 
@@ -245,25 +246,6 @@ function numberFindings(raw: RawFinding[]): Finding[] {
     const credits = ruleCredits(f.rule);
     return { id: `F${String(i + 1).padStart(Math.max(4, width), '0')}`, ...f, ...(credits.length ? { credits } : {}) };
   });
-}
-
-/** One coverage row per log source: files and records summed, the earliest first and latest last record. */
-function mergeCoverage(rows: Coverage[]): Coverage[] {
-  const by = new Map<string, Coverage>();
-  for (const r of rows) {
-    const key = `${r.source}\u0000${r.format}`;
-    const m = by.get(key);
-    if (!m) {
-      by.set(key, { ...r });
-      continue;
-    }
-    m.files += r.files;
-    m.records += r.records;
-    if (r.partial) m.partial = [...(m.partial ?? []), ...r.partial];
-    if (r.first !== null && (m.first === null || r.first < m.first)) m.first = r.first;
-    if (r.last !== null && (m.last === null || r.last > m.last)) m.last = r.last;
-  }
-  return [...by.values()].sort((a, b) => cmp(a.source, b.source));
 }
 
 function dedupeFacts(facts: Fact[]): Fact[] {
