@@ -12,6 +12,7 @@ import type { RawFinding, Skipped } from '../model.js';
 import { decodeComponent, type Collection } from '../evidence/layout.js';
 import { readAll, type EvidenceFile } from '../evidence/file.js';
 import { parseCsv } from '../parsers/csv.js';
+import type { CaseManifest } from '../evidence/case.js';
 
 export interface RecordedTime {
   mtime: string;
@@ -110,14 +111,18 @@ export async function collectionFileTimes(c: Collection, skipped: Skipped[]): Pr
   return out;
 }
 
-/** File findings (no line or record) get the time the collection recorded for their server path, labelled. */
-export function applyRecordedTimes(findings: RawFinding[], lookup: (f: RawFinding) => RecordedTime | undefined): void {
-  for (const f of findings) {
-    if (f.source.line !== undefined || f.source.record !== undefined) continue;
-    const t = lookup(f);
-    if (!t) continue;
-    f.time = t.mtime;
-    f.evidence.mtime = t.mtime;
-    f.evidence.mtime_origin = t.origin;
-  }
+/** The collector's case manifest recorded each file's modification time on the server before copying, by path. */
+export function caseFileTimes(manifest: CaseManifest): Map<string, RecordedTime> {
+  const origin = 'case manifest (modification time on the server, recorded before copying)';
+  return new Map(manifest.files.filter((f) => f.kind === 'file' && f.mtime).map((f) => [f.path, { mtime: f.mtime!, origin }]));
+}
+
+/** A file finding (no line or record) gets the time recorded for its file, labelled; a log record keeps its own. */
+export function applyRecordedTime(f: RawFinding, lookup: (f: RawFinding) => RecordedTime | undefined): void {
+  if (f.source.line !== undefined || f.source.record !== undefined) return;
+  const t = lookup(f);
+  if (!t) return;
+  f.time = t.mtime;
+  f.evidence.mtime = t.mtime;
+  f.evidence.mtime_origin = t.origin;
 }

@@ -22,7 +22,7 @@ import { skipByDate } from '../evidence/dates.js';
 import { exposureWindows } from './exposure-windows.js';
 import { DEFAULT_FILE_SECONDS } from './budget.js';
 import { FindingGrouper, findingOrder, onServer } from './group.js';
-import { applyRecordedTimes, collectionFileTimes, serverKey } from './collection-times.js';
+import { applyRecordedTime, caseFileTimes, collectionFileTimes, serverKey, type RecordedTime } from './collection-times.js';
 import { mergeCoverage } from './coverage.js';
 
 export const DEFAULT_SINCE = '2020-12-01T00:00:00.000Z';
@@ -125,13 +125,14 @@ async function scanHost(
   const folderName = basename(resolve(input)).replace(/\.zip$/i, '');
   // The case manifest is read first so that file times are set as findings arrive (groups order by time).
   const manifest = listed ? await caseManifest(input, skipped) : null;
-  const mtimes = manifest ? manifestTimes(manifest) : null;
-  // KAPE / Velociraptor manifests recorded the server's file times; the copied tree's own times are never used.
-  const recorded = listed ? await collectionFileTimes(collection, skipped) : new Map();
+  // File findings carry no time of their own (a copy's file times are the copy date): the times the case manifest,
+  // else a KAPE / Velociraptor manifest, recorded on the server are used, and labelled.
+  const caseTimes = manifest ? caseFileTimes(manifest) : null;
+  const recorded = listed ? await collectionFileTimes(collection, skipped) : new Map<string, RecordedTime>();
+  const timeOf = (f: RawFinding) => (caseTimes ? caseTimes.get(f.source.path) : f.source.server_path ? recorded.get(serverKey(f.source.server_path)) : undefined);
   const grouper = new FindingGrouper();
   const add = (f: RawFinding) => {
-    if (mtimes) fileTimeFromManifest(f, mtimes);
-    else if (recorded.size) applyRecordedTimes([f], (x) => (x.source.server_path ? recorded.get(serverKey(x.source.server_path)) : undefined));
+    applyRecordedTime(f, timeOf);
     grouper.add(f);
   };
   let coverage: Coverage[] = [];
@@ -215,23 +216,6 @@ async function caseManifest(input: string, skipped: Skipped[]): Promise<CaseMani
     skipped.push({ path: 'manifest.json', reason: `case manifest not usable: ${err instanceof Error ? err.message : String(err)}` });
     return null;
   }
-}
-
-/**
- * File findings carry no time (a copy's file times are the copy date); a case manifest recorded the original
- * modification time on the server before copying, so that one is used, and labelled.
- */
-function manifestTimes(manifest: CaseManifest): Map<string, string> {
-  return new Map(manifest.files.filter((f) => f.kind === 'file' && f.mtime).map((f) => [f.path, f.mtime!]));
-}
-
-function fileTimeFromManifest(f: RawFinding, byPath: Map<string, string>): void {
-  if (f.source.line !== undefined || f.source.record !== undefined) return;
-  const mtime = byPath.get(f.source.path);
-  if (!mtime) return;
-  f.time = mtime;
-  f.evidence.mtime = mtime;
-  f.evidence.mtime_origin = 'case manifest (modification time on the server, recorded before copying)';
 }
 
 function cmp(a: string, b: string): number {
