@@ -1,8 +1,9 @@
-// File times from KAPE and Velociraptor manifests: a web shell's finding carries the modification time the tool
+// File times from exhunt case, KAPE and Velociraptor manifests: a web shell's finding carries the modification time the tool
 // recorded on the server (labelled), never the copy's own time. Manifests written in the tools' documented formats:
 // KAPE `<ts>_CopyLog.csv` (KAPE docs "Log files": UTF-8 BOM, CRLF, `yyyy-MM-dd HH:mm:ss.fffffff` UTC), Velociraptor
 // result rows of `Windows.KapeFiles.Targets/All File Metadata` (JSON Lines, RFC 3339 times) beside uploads.json
 // (reporting/container.go: upload time, path and sizes only).
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -78,5 +79,19 @@ describe('file times from collection manifests', () => {
     const f = shellFinding(listed);
     expect(f.time).toBe('2021-03-03T06:49:46.210Z');
     expect(f.evidence.mtime_origin).toBe('Velociraptor Windows.KapeFiles.Targets/All File Metadata row, Modified (modification time on the server, recorded when collecting)');
+  });
+
+  it('exhunt case: the manifest mtime of the file is the finding time, labelled', () => {
+    const out = join(dir, 'case');
+    const rel = `files/C/${PARTS.join('/')}`;
+    mkdirSync(join(out, 'files', 'C', ...PARTS.slice(0, -1)), { recursive: true });
+    writeFileSync(join(out, rel), SHELL);
+    utimesSync(join(out, rel), COPIED, COPIED);
+    const file = { kind: 'file', original: WIN, path: rel, size: SHELL.length, sha256: createHash('sha256').update(SHELL).digest('hex'), mtime: '2021-03-03T06:49:46.000Z', ctime: null, atime: null, btime: null, errors: [] };
+    const collector = { tool: 'exhunt collect', version: '0', command_line: 'exhunt collect', user: 'ir', host: 'MAIL01', platform: 'win32', live: true, started: '2026-12-01T10:15:00.000Z', finished: '2026-12-01T10:16:00.000Z', sources: [], size_cap_bytes: null };
+    writeFileSync(join(out, 'manifest.json'), JSON.stringify({ schema: 'exhunt.case/1', server: { host: 'MAIL01', exchange_path: null, exsetup_version: null }, collector, files: [file], errors: [] }));
+    const f = shellFinding(out);
+    expect(f.time).toBe('2021-03-03T06:49:46.000Z');
+    expect(f.evidence.mtime_origin).toBe('case manifest (modification time on the server, recorded before copying)');
   });
 });
