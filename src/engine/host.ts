@@ -2,7 +2,7 @@
 // verdict, incidents and timeline, and where the logs fall short. Reports read these from the HostResult.
 import type { Coverage, Finding, HostResult } from '../model.js';
 import { confirmedShells, correlate } from './correlate.js';
-import { assessCoverage, hostVerdict, windowGaps, type WindowBasis } from './verdict.js';
+import { coverageGaps, hostVerdict, type WindowBasis } from './verdict.js';
 
 /** What the engine concludes about one host from its numbered findings and coverage. */
 export type HostJudgement = Pick<HostResult, 'verdict' | 'reasons' | 'incidents' | 'timeline' | 'stage' | 'shells' | 'coverage_gaps'>;
@@ -15,6 +15,6 @@ export function judgeHost(findings: Finding[], coverage: Coverage[], since: stri
     reasons,
     ...correlate(findings, shells),
     shells: [...shells.values()],
-    coverage_gaps: basis.windows && !basis.sinceExplicit ? windowGaps(basis.windows) : assessCoverage(coverage, since).problems,
+    coverage_gaps: coverageGaps(coverage, since, basis),
   };
 }

@@ -85,19 +85,23 @@ function gatingWindows(windows: ExposureWindow[]): ExposureWindow[] {
   return windows.filter((w) => w.gating && w.start !== null);
 }
 
-/** Exposure windows the logs do not cover, one sentence each. */
-export function windowGaps(windows: ExposureWindow[]): string[] {
-  return gatingWindows(windows).filter((w) => !w.covered).map((w) => w.text);
+/** Gating windows the web logs do not cover. */
+function openWindows(windows: ExposureWindow[]): ExposureWindow[] {
+  return gatingWindows(windows).filter((w) => !w.covered);
+}
+
+/**
+ * Where the logs fall short, one sentence each: the exposure windows they do not cover, or, when --since sets the
+ * window (or no windows were computed), why no web source reaches from --since to the newest evidence.
+ */
+export function coverageGaps(coverage: Coverage[], since: string, basis: WindowBasis): string[] {
+  const windows = byWindows(basis);
+  return windows ? openWindows(windows).map((w) => w.text) : assessCoverage(coverage, since).problems;
 }
 
 function coverageCaveat(coverage: Coverage[], since: string, basis: WindowBasis): string[] {
-  const windows = byWindows(basis);
-  if (windows) {
-    const open = gatingWindows(windows).filter((w) => !w.covered);
-    return open.length ? [`coverage is incomplete, so earlier or later activity may be missing: ${open.map((w) => w.text).join('; ')}`] : [];
-  }
-  const { problems } = assessCoverage(coverage, since);
-  return problems.length ? [`coverage is incomplete, so earlier or later activity may be missing: ${problems.join('; ')}`] : [];
+  const gaps = coverageGaps(coverage, since, basis);
+  return gaps.length ? [`coverage is incomplete, so earlier or later activity may be missing: ${gaps.join('; ')}`] : [];
 }
 
 const WEB_LOGS = 'the HttpProxy logs (Exchange Server\\V15\\Logging\\HttpProxy) and IIS logs (inetpub\\logs\\LogFiles)';
@@ -191,7 +195,7 @@ function windowVerdict(coverage: Coverage[], windows: ExposureWindow[], since: s
     return { verdict: 'insufficient-evidence', reasons: [...insufficient([why]).reasons, whatWouldDecide(coverage, from, null), ...info] };
   }
   const gating = gatingWindows(windows);
-  const open = gating.filter((w) => !w.covered);
+  const open = openWindows(windows);
   if (open.length) {
     const reasons = [`no sign of an attack, but the logs do not cover every window in which the server was exposed: ${open.map((w) => w.text).join('; ')}`];
     const from = Math.min(...open.map((w) => Date.parse(w.start!)));
