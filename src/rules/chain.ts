@@ -56,10 +56,24 @@ function chainAdminWorkflow(input: readonly RawFinding[]): RawFinding[] {
   return findings;
 }
 
+interface DatedBuild {
+  at: number;
+  b: BuildEvidence;
+}
+
+/** Full-precision build observations with a time, oldest first: sorted once per host, not once per finding. */
+function datedBuilds(builds: BuildEvidence[]): DatedBuild[] {
+  return builds
+    .filter((b) => b.build.precision === 'full')
+    .map((b) => ({ at: ms(b.fact.time), b }))
+    .filter((x) => !Number.isNaN(x.at))
+    .sort((x, y) => x.at - y.at);
+}
+
 /** The build in place at `t`: the latest dated observation at or before it, else the earliest after it. */
-function buildAt(builds: BuildEvidence[], t: number): BuildEvidence | null {
-  const dated = builds.filter((b) => !Number.isNaN(ms(b.fact.time)) && b.build.precision === 'full').sort((a, b) => ms(a.fact.time) - ms(b.fact.time));
-  return [...dated].reverse().find((b) => ms(b.fact.time) <= t) ?? dated[0] ?? null;
+function buildAt(dated: DatedBuild[], t: number): BuildEvidence | null {
+  for (let i = dated.length - 1; i >= 0; i--) if (dated[i].at <= t) return dated[i].b;
+  return dated[0]?.b ?? null;
 }
 
 /**
@@ -76,7 +90,7 @@ function resolveSsrfFamily(input: readonly RawFinding[], facts: HostContextFacts
   const findings = input.map((f) => (f.evidence.family === PS_OR_PNS ? { ...f, evidence: { ...f.evidence } } : f));
   const undecided = findings.filter((f) => f.evidence.family === PS_OR_PNS);
   if (!undecided.length) return findings;
-  const builds = buildEvidence(facts);
+  const builds = datedBuilds(buildEvidence(facts));
   for (const f of undecided) {
     const b = buildAt(builds, ms(f.time));
     if (!b) {
