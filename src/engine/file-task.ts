@@ -12,8 +12,6 @@ export interface FileTaskResult extends FileScanResult {
   formats: string[];
 }
 
-const HEAD_BYTES = 64 * 1024;
-
 function describe(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   const code = (err as NodeJS.ErrnoException).code;
@@ -30,7 +28,7 @@ export async function scanFile(file: EvidenceFile, options: ScanOptions, prepare
   const skip = (reason: string, extra: Partial<Skipped> = {}) => out.skipped.push({ path: file.rel, reason, ...extra });
   let head: Buffer;
   try {
-    head = await readHead(file, HEAD_BYTES);
+    head = await readHead(file);
   } catch (err) {
     const hint = unreadableHint(file.rel, (err as NodeJS.ErrnoException).code);
     skip(`not readable: ${describe(err)}${hint ? `; ${hint}` : ''}`);
@@ -54,7 +52,7 @@ export async function scanFile(file: EvidenceFile, options: ScanOptions, prepare
     try {
       // Each reading pass gets the whole per-file time limit (a split file: each range).
       const budget = startBudget(options.fileSeconds, clock);
-      const r = await scanner.scan(file, claim, options, prepared.rules, scanner.ranges ? range : undefined, budget);
+      const r = await scanner.scan(file, claim, options, prepared.rules, scanner.ranges ? range : undefined, budget, head);
       out.findings.push(...r.findings);
       if (r.groups?.length) (out.groups ??= []).push(...r.groups);
       out.coverage.push(...r.coverage);

@@ -49,8 +49,11 @@ export interface Scanner {
    * Several scanners may claim the same file; each scans it.
    */
   classify(file: EvidenceFile, head: Buffer): string | null | { skip: string };
-  /** `rules`: the scan's rule set (built once per scan, and once in each worker, from the same options). */
-  scan(file: EvidenceFile, format: string, options: ScanOptions, rules: RuleSet, range?: ByteRange, budget?: Budget): Promise<FileScanResult>;
+  /**
+   * `rules`: the scan's rule set (built once per scan, and once in each worker, from the same options). `head`: the
+   * file's first HEAD_BYTES (evidence/file.ts), as read to classify it, so a range scan need not read them again.
+   */
+  scan(file: EvidenceFile, format: string, options: ScanOptions, rules: RuleSet, range?: ByteRange, budget?: Budget, head?: Buffer): Promise<FileScanResult>;
   /** True when `scan` can read one byte range of a file (engine/ranges.ts); others read the whole file once. */
   ranges?: boolean;
 }

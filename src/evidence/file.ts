@@ -149,8 +149,11 @@ export async function* readRange(file: EvidenceFile & { kind: 'fs' }, start: num
   }
 }
 
+/** Bytes read at a file's start to classify it; scanners get them too (a text log's header is in them). */
+export const HEAD_BYTES = 64 * 1024;
+
 /** Reads at most `n` bytes from the start of a file. */
-export async function readHead(file: EvidenceFile, n = 64 * 1024): Promise<Buffer> {
+export async function readHead(file: EvidenceFile, n = HEAD_BYTES): Promise<Buffer> {
   if (file.kind === 'fs') {
     const fh = await openEvidence(fsPath(file));
     try {

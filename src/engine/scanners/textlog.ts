@@ -22,8 +22,6 @@ const OVERSIZED = `line longer than ${MAX_LINE / 1024 / 1024} MiB: not parsed`;
 /** How many lines at the start (and end) are read to learn the header and the first (last) record time. */
 const EDGE_LINES = 50;
 const NL_HASH = Buffer.from('\n#');
-/** Bytes read at a file's start to find its header #Fields (as file-task reads to classify). */
-const HEAD_BYTES = 64 * 1024;
 /** How much of a file is counted to choose each needle's rarest byte. */
 const HISTOGRAM_BYTES = 1024 * 1024;
 
@@ -88,11 +86,11 @@ export function textLogScanner(formats: readonly TextLogFormat[], rules: readonl
       return skip === null ? null : { skip };
     },
     ranges: true,
-    async scan(file, format, _options, _rules, range, budget) {
+    async scan(file, format, _options, _rules, range, budget, known) {
       const f = byId.get(format);
       if (!f) throw new Error(`unknown text log format ${format}`);
       if (range === undefined || file.kind !== 'fs') return new TextLogScan(file, compiledFor(f), undefined, budget).run();
-      const head = await readHead(file, HEAD_BYTES);
+      const head = known ?? (await readHead(file));
       // Byte ranges are cut at LF bytes, which UTF-16 text does not have alone: its first range reads it all.
       if (sniffEncoding(head) !== 'utf8') return range.index === 0 ? new TextLogScan(file, compiledFor(f), undefined, budget).run() : emptyResult();
       // A later range assumes the head's #Fields unless told the one really in force (engine/ranges.ts).
