@@ -1,9 +1,9 @@
 // The short human summary printed after a scan: verdict, counts by CVE, coverage, what was skipped.
-import type { Finding, HostResult, Severity, Verdict } from '../model.js';
+import type { Finding, HostResult, Verdict } from '../model.js';
 import { SEVERITIES, findingWeight } from '../model.js';
 import { windowRows, type WindowState } from './exposure-view.js';
 import { nextSteps } from './next-steps.js';
-import { VERDICT_TEXT, attackSpan } from './summary.js';
+import { VERDICT_TEXT, attackSpan, severityCounts } from './summary.js';
 
 export interface Style {
   color: boolean;
@@ -115,10 +115,11 @@ function hostSummary(h: HostResult, since: string, style: Style): string {
   const exposure = h.findings.find((f) => f.kind === 'exposure');
   out.push(buildLine(h, exposure), ...exposureLine(exposure, style));
   if (h.findings.length) {
-    const sev = SEVERITIES.map((s: Severity) => [s, h.findings.filter((f) => f.severity === s).reduce((n, f) => n + findingWeight(f), 0)] as const).filter(([, n]) => n > 0);
+    const counts = severityCounts(h);
+    const sev = SEVERITIES.filter((s) => counts[s] > 0);
     const groups = h.findings.filter((f) => f.group);
     const grouped = groups.length ? `; ${groups.length} kind${groups.length === 1 ? '' : 's'} grouped into counted rows` : '';
-    out.push(`  findings: ${h.findings.reduce((n, f) => n + findingWeight(f), 0)} (${sev.map(([s, n]) => `${s} ${n}`).join(', ')})${grouped}`);
+    out.push(`  findings: ${SEVERITIES.reduce((n, s) => n + counts[s], 0)} (${sev.map((s) => `${s} ${counts[s]}`).join(', ')})${grouped}`);
     const cves = countBy(h.findings, (f) => (f.cves.length ? f.cves : ['no CVE']), findingWeight);
     out.push(`  by CVE: ${cves.map(([c, n]) => `${c} ${n}`).join(', ')}`);
     const span = attackSpan(h);
