@@ -51,11 +51,9 @@ interface Seen {
   findings: Finding[];
 }
 
-/** Findings that show an attack stage beyond scanner probes: their addresses and user agents are the attacker's. */
-function attackFindings(host: StixHost): Finding[] {
-  return host.findings.filter((f) => {
-    return f.stage !== null && f.stage !== 'scanned' && f.stage !== 'none';
-  });
+/** A finding that shows an attack stage beyond scanner probes: its address and user agent are the attacker's. */
+function isAttack(f: Finding): boolean {
+  return f.stage !== null && f.stage !== 'scanned' && f.stage !== 'none';
 }
 
 function ipIndicator(ip: string): Omit<Seen, 'findings'> {
@@ -81,7 +79,7 @@ function hostIndicators(host: StixHost): Map<string, Seen> {
     if (cur) cur.findings.push(f);
     else if ([...out.values()].filter((s) => s.kind === base.kind).length < MAX_PER_KIND) out.set(key, { ...base, findings: [f] });
   };
-  for (const f of attackFindings(host)) {
+  for (const f of host.findings.filter(isAttack)) {
     const ip = normalizeIp(f.client_ip);
     if (ip !== null && isIP(ip)) add(ipIndicator(ip), f);
     const ua = evidenceString(f.evidence.user_agent);
@@ -175,7 +173,7 @@ export function stixBundle(report: ScanReport | { tool: ToolInfo; hosts: readonl
 
 /** A host reduced to what the bundle reads (attack-stage, web-shell and shell-password findings), to keep while streaming. */
 export function stixHost(h: HostResult): StixHost {
-  return { name: h.name, verdict: h.verdict, findings: h.findings.filter((f) => (f.stage !== null && f.stage !== 'scanned' && f.stage !== 'none') || f.kind === 'webshell' || evidenceString(f.evidence.shell_password) !== null) };
+  return { name: h.name, verdict: h.verdict, findings: h.findings.filter((f) => isAttack(f) || f.kind === 'webshell' || evidenceString(f.evidence.shell_password) !== null) };
 }
 
 export function renderStix(report: ScanReport | { tool: ToolInfo; hosts: readonly StixHost[] }): string {
