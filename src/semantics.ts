@@ -128,3 +128,14 @@ export function preferLogTimes(findings: readonly Finding[]): string[] {
   const logged = dated.filter((f) => f.lane !== 'Files');
   return (logged.length ? logged : dated).map((f) => f.time as string);
 }
+
+export const DAY_MS = 86_400_000;
+/** Logs roll daily: a source whose first record is within a day after a window opens still covers it. */
+export const START_SLACK_MS = DAY_MS;
+/** A source that stops more than this before a window closes leaves its end unseen. */
+export const END_SLACK_MS = 2 * DAY_MS;
+
+/** The UTC day of a time in milliseconds, `YYYY-MM-DD`. */
+export function utcDay(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}

@@ -6,12 +6,8 @@ import type { Coverage, ExposureWindow, Fact } from '../model.js';
 import { CVES, type Assessment } from '../builds/index.js';
 import { buildEvidence, type BuildEvidence } from '../rules/exposure.js';
 import { EXPLOITED_FAMILIES, type ExploitedFamily } from '../rules/exploitation-windows.js';
+import { END_SLACK_MS, START_SLACK_MS, utcDay as day } from '../semantics.js';
 
-const DAY_MS = 86_400_000;
-/** Logs roll daily: a source whose first record is within a day after the window opens still covers it. */
-export const START_SLACK_MS = DAY_MS;
-/** A source that stops more than this before the window closes leaves its end unseen. */
-export const END_SLACK_MS = 2 * DAY_MS;
 
 /** Said of every exposed family exhunt has no log detection for: such a window never supports `clean`. */
 export const NOT_ASSESSABLE = 'not assessable from logs: exhunt has no log detection for it, so the verdict does not cover it';
@@ -23,7 +19,6 @@ export function isWebSource(c: Coverage): boolean {
   return /^(httpproxy|iis)/i.test(c.format) || /httpproxy|iis|w3svc/i.test(c.source);
 }
 
-const day = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
 const ms = (iso: string | null): number => (iso === null ? NaN : Date.parse(iso));
 
 /** The family's state on one build: vulnerable if any CVE is, fixed when every CVE the table knows is closed. */

@@ -2,19 +2,14 @@
 // missing logs never make it clean.
 import { SEVERITY_RANK } from '../model.js';
 import type { Coverage, ExposureWindow, Finding, Verdict } from '../model.js';
-import { STAGE_RANK } from '../semantics.js';
+import { DAY_MS, END_SLACK_MS, START_SLACK_MS, STAGE_RANK, utcDay as day } from '../semantics.js';
 import { confirmedShells } from './correlate.js';
 import { serverPath } from '../evidence/server-path.js';
-import { END_SLACK_MS, START_SLACK_MS, isWebSource } from './exposure-windows.js';
+import { isWebSource } from './exposure-windows.js';
 
-const DAY_MS = 86_400_000;
 const MAX_RULE_REASONS = 6;
 /** Exchange keeps one HttpProxy folder per protocol; naming every short one would bury the verdict. */
 const MAX_SHORT = 3;
-
-function day(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10);
-}
 
 function spanText(c: Coverage): string {
   return `${c.source} ${c.first?.slice(0, 10) ?? '?'} → ${c.last?.slice(0, 10) ?? '?'}`;

@@ -2,6 +2,7 @@
 // with the part of the window no log covers named as a gap. Shared by the terminal and HTML reports so both say
 // the same; the JSON carries the windows themselves (`hosts[].exposure_windows`).
 import type { ExposureWindow, HostResult } from '../model.js';
+import { END_SLACK_MS, START_SLACK_MS } from '../semantics.js';
 
 export type WindowState = 'not exposed' | 'covered' | 'gap' | 'not assessable';
 
@@ -21,15 +22,14 @@ export interface WindowRow {
 }
 
 const day = (iso: string): string => iso.slice(0, 10);
-const DAY_MS = 86_400_000;
 
-/** The uncovered parts of [start, end] given the covering logs' span, in days (a day's slack as the verdict allows). */
+/** The uncovered parts of [start, end] given the covering logs' span, in days, with the slack the verdict allows. */
 function gapText(w: ExposureWindow): string | null {
   if (w.start === null || w.end === null || w.covered) return null;
   if (!w.logs) return `no HttpProxy or IIS logs for ${day(w.start)} → ${day(w.end)}`;
   const parts: string[] = [];
-  if (Date.parse(w.logs.first) > Date.parse(w.start) + DAY_MS) parts.push(`${day(w.start)} → ${day(w.logs.first)}`);
-  if (Date.parse(w.logs.last) < Date.parse(w.end) - 2 * DAY_MS) parts.push(`${day(w.logs.last)} → ${day(w.end)}`);
+  if (Date.parse(w.logs.first) > Date.parse(w.start) + START_SLACK_MS) parts.push(`${day(w.start)} → ${day(w.logs.first)}`);
+  if (Date.parse(w.logs.last) < Date.parse(w.end) - END_SLACK_MS) parts.push(`${day(w.logs.last)} → ${day(w.end)}`);
   return parts.length ? `no logs ${parts.join(' and ')}` : `no single web log spans ${day(w.start)} → ${day(w.end)}`;
 }
 
