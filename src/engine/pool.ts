@@ -70,8 +70,15 @@ export function batches(files: EvidenceFile[]): EvidenceFile[][] {
   return out;
 }
 
+/** A queue entry: a batch of whole files (made tasks only when sent: no object per file of a 200,000-file host), or one range. */
+type Entry = EvidenceFile[] | Task;
+
+function tasksOf(e: Entry): Task[] {
+  return Array.isArray(e) ? e.map((file) => ({ file })) : [e];
+}
+
 /** The work queue: every range of a split file alone, the other files in batches; most bytes first. */
-function taskQueue(files: EvidenceFile[], rangeBytes: number): { queue: Task[][]; split: Map<EvidenceFile, ByteRange[]> } {
+function taskQueue(files: EvidenceFile[], rangeBytes: number): { queue: Entry[]; split: Map<EvidenceFile, ByteRange[]> } {
   const split = new Map<EvidenceFile, ByteRange[]>();
   const whole: EvidenceFile[] = [];
   for (const f of files) {
@@ -79,9 +86,9 @@ function taskQueue(files: EvidenceFile[], rangeBytes: number): { queue: Task[][]
     if (ranges) split.set(f, ranges);
     else whole.push(f);
   }
-  const queue: Task[][] = [...split].flatMap(([file, ranges]) => ranges.map((range) => [{ file, range }]));
-  queue.push(...batches(whole).map((b) => b.map((file) => ({ file }))));
-  const size = (b: Task[]) => b.reduce((s, t) => s + (t.range ? t.range.end - t.range.start : t.file.size), 0);
+  const queue: Entry[] = [...split].flatMap(([file, ranges]) => ranges.map((range) => ({ file, range })));
+  queue.push(...batches(whole));
+  const size = (e: Entry) => (Array.isArray(e) ? e.reduce((s, f) => s + f.size, 0) : e.range!.end - e.range!.start);
   return { queue: queue.sort((x, y) => size(y) - size(x)), split };
 }
 
@@ -120,7 +127,7 @@ export class FilePool {
       onDone(task.file, mergeRanges(got));
     };
     if (!parallel || queue.length <= 1) {
-      for (const batch of queue) for (const t of batch) await done(t, await scanFile(t.file, options, this.prepared, t.range));
+      for (const entry of queue) for (const t of tasksOf(entry)) await done(t, await scanFile(t.file, options, this.prepared, t.range));
       return;
     }
     // A small young generation per worker: scans allocate short-lived line strings, and the default (tens of MB per
@@ -130,7 +137,7 @@ export class FilePool {
     await Promise.all(
       this.workers.map(async (w) => {
         while (next < queue.length) {
-          const batch = queue[next++];
+          const batch = tasksOf(queue[next++]);
           const results = await this.send(w, batch);
           for (let i = 0; i < batch.length; i++) await done(batch[i], results[i]);
         }

@@ -68,7 +68,7 @@ export async function listEvidence(input: string, skipped: Skipped[], only?: rea
           skipped.push({ path: rel(f.parts), reason: s.isSymbolicLink() || s.isDirectory() ? 'replaced while listing: not read' : specialReason(specialKind(s)) });
           continue;
         }
-        const file: EvidenceFile = { kind: 'fs', abs: f.abs, rel: rel(f.parts), size: s.size, mtimeMs: s.mtimeMs };
+        const file: EvidenceFile = { kind: 'fs', abs: f.abs, rel: tailOf(f.abs, rel(f.parts)), size: s.size, mtimeMs: s.mtimeMs };
         if (typeof f.path !== 'string') file.raw = f.path;
         files.push(file);
       } catch (err) {
@@ -77,4 +77,12 @@ export async function listEvidence(input: string, skipped: Skipped[], only?: rea
     }
   }
   return files.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+}
+
+/**
+ * `rel` as the end of `abs` when it is one (POSIX paths): V8 then keeps a slice of `abs`, not a second copy of the
+ * path — a host with 200,000 files keeps every file's entry until its end.
+ */
+function tailOf(abs: string, rel: string): string {
+  return abs.length > rel.length && abs.endsWith(rel) && abs[abs.length - rel.length - 1] === '/' ? abs.slice(abs.length - rel.length) : rel;
 }
