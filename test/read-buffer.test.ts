@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readChunks, readRange, type EvidenceFile } from '../src/evidence/file.js';
+import { readChunks, readRange, readStart, type EvidenceFile } from '../src/evidence/file.js';
+import { startsWithChar } from '../src/parsers/text-encoding.js';
 
 const root = mkdtempSync(join(tmpdir(), 'exhunt-readbuf-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -37,5 +38,29 @@ describe('read buffer lent between readers', () => {
   it('lets a reader after another see only its own bytes (a shorter file after a longer one)', async () => {
     for (const f of [...files].reverse()) expect(await slowRead(readChunks(f.file, 4096, { reuse: true }))).toBe(f.text);
     for (const f of files) expect(await slowRead(readRange(f.file, 0, f.text.length, 100))).toBe(f.text);
+  });
+});
+
+describe('readStart', () => {
+  it('says whether the head is the whole file, also when the file grew after it was listed', async () => {
+    const f = files[0];
+    expect(await readStart(f.file, 1 << 20)).toEqual({ bytes: Buffer.from(f.text), whole: true });
+    expect(await readStart(f.file, 10)).toEqual({ bytes: Buffer.from(f.text.slice(0, 10)), whole: false });
+    // Exactly n bytes: the end is not proven.
+    expect((await readStart(f.file, f.text.length)).whole).toBe(false);
+    // Listed smaller than it is now: not whole, whatever the listing said.
+    expect((await readStart({ ...f.file, size: 5 }, 1 << 20)).whole).toBe(false);
+  });
+});
+
+describe('startsWithChar (format checks that skip decoding)', () => {
+  it('judges ASCII starts from bytes and decodes BOMs and other Unicode', () => {
+    expect(startsWithChar(Buffer.from(' \r\n\t{"a":1}'), '{')).toBe(true);
+    expect(startsWithChar(Buffer.from('function x() {}'), '{')).toBe(false);
+    expect(startsWithChar(Buffer.from('\ufeff  <Event>'), '<')).toBe(true);
+    expect(startsWithChar(Buffer.from('\u00a0{'), '{')).toBe(true); // trimStart drops Unicode spaces too
+    expect(startsWithChar(Buffer.from([0xff, 0xfe, 0x3c, 0x00]), '<', 'utf16le')).toBe(true);
+    expect(startsWithChar(Buffer.from([0x8f, 0x01, 0x7b]), '{')).toBe(false);
+    expect(startsWithChar(Buffer.alloc(0), '{')).toBe(false);
   });
 });

@@ -1,6 +1,7 @@
 // Scanning one evidence file: classify it with every scanner, run the ones that claim it. Runs inside workers.
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Skipped } from '../model.js';
-import { readHead, type EvidenceFile } from '../evidence/file.js';
+import { readStart, type EvidenceFile, type FileHead } from '../evidence/file.js';
 import { unreadableHint } from '../evidence/local.js';
 import type { Prepared } from './registry.js';
 import type { ByteRange } from './ranges.js';
@@ -26,9 +27,13 @@ export async function scanFile(file: EvidenceFile, options: ScanOptions, prepare
   const later = range !== undefined && range.index > 0;
   const out: FileTaskResult = { ...emptyResult(), formats: [] };
   const skip = (reason: string, extra: Partial<Skipped> = {}) => out.skipped.push({ path: file.rel, reason, ...extra });
-  let head: Buffer;
+  // A turn of the event loop per file: small files are read with blocking calls and otherwise only promise
+  // callbacks run between them, so timers (progress), V8's garbage-collection tasks and the read buffer's return
+  // (evidence/file.ts) would wait for the end of the batch.
+  await nextTurn();
+  let start: FileHead;
   try {
-    head = await readHead(file);
+    start = await readStart(file);
   } catch (err) {
     const hint = unreadableHint(file.rel, (err as NodeJS.ErrnoException).code);
     skip(`not readable: ${describe(err)}${hint ? `; ${hint}` : ''}`);
@@ -37,7 +42,7 @@ export async function scanFile(file: EvidenceFile, options: ScanOptions, prepare
   for (const scanner of prepared.scanners) {
     let claim: ReturnType<typeof scanner.classify>;
     try {
-      claim = scanner.classify(file, head);
+      claim = scanner.classify(file, start.bytes);
     } catch (err) {
       skip(`${scanner.name}: could not classify: ${describe(err)}`);
       continue;
@@ -52,7 +57,7 @@ export async function scanFile(file: EvidenceFile, options: ScanOptions, prepare
     try {
       // Each reading pass gets the whole per-file time limit (a split file: each range).
       const budget = startBudget(options.fileSeconds, clock);
-      const r = await scanner.scan(file, claim, options, prepared.rules, scanner.ranges ? range : undefined, budget, head);
+      const r = await scanner.scan(file, claim, options, prepared.rules, scanner.ranges ? range : undefined, budget, start);
       out.findings.push(...r.findings);
       if (r.groups?.length) (out.groups ??= []).push(...r.groups);
       out.coverage.push(...r.coverage);

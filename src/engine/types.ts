@@ -1,5 +1,5 @@
 import type { Coverage, Fact, RawFinding, Skipped } from '../model.js';
-import type { EvidenceFile } from '../evidence/file.js';
+import type { EvidenceFile, FileHead } from '../evidence/file.js';
 import type { ByteRange, RangeInfo } from './ranges.js';
 import type { RuleSet } from '../rules/ruleset.js';
 import type { Budget } from './budget.js';
@@ -51,9 +51,9 @@ export interface Scanner {
   classify(file: EvidenceFile, head: Buffer): string | null | { skip: string };
   /**
    * `rules`: the scan's rule set (built once per scan, and once in each worker, from the same options). `head`: the
-   * file's first HEAD_BYTES (evidence/file.ts), as read to classify it, so a range scan need not read them again.
+   * file's start as classified (the whole file when `head.whole`), so that it is not read again.
    */
-  scan(file: EvidenceFile, format: string, options: ScanOptions, rules: RuleSet, range?: ByteRange, budget?: Budget, head?: Buffer): Promise<FileScanResult>;
+  scan(file: EvidenceFile, format: string, options: ScanOptions, rules: RuleSet, range?: ByteRange, budget?: Budget, head?: FileHead): Promise<FileScanResult>;
   /** True when `scan` can read one byte range of a file (engine/ranges.ts); others read the whole file once. */
   ranges?: boolean;
 }

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import type { EvidenceValue, RawFinding } from '../../model.js';
 import type { IocStore } from '../../rules/iocs.js';
 import { withMeaning } from '../../semantics.js';
-import { CHUNK_SIZE, readChunks, type EvidenceFile } from '../../evidence/file.js';
+import { CHUNK_SIZE, readChunks, type EvidenceFile, type FileHead } from '../../evidence/file.js';
 import { toWinLower } from '../../evidence/paths.js';
 import { peFileVersion } from '../../parsers/pe.js';
 import { checkBaseline, exchangeRelPath, type BaselineVerdict } from '../../rules/files/baselines.js';
@@ -30,7 +30,7 @@ export const fileSweepScanner: Scanner = {
   classify(file) {
     return NOT_SWEPT.has(extOf(file.rel)) || file.role === 'collection-metadata' ? null : 'file';
   },
-  scan: (file, _format, options, rules) => sweepFile(file, options, rules.context.iocs),
+  scan: (file, _format, options, rules, _range, _budget, head) => sweepFile(file, options, rules.context.iocs, head),
 };
 
 function extOf(rel: string): string {
@@ -73,7 +73,8 @@ function reportPath(ctx: Ctx, swept: SweptFile, bl: BaselineVerdict, iocs: IocSt
   report(ctx, hits);
 }
 
-export async function sweepFile(file: EvidenceFile, options: ScanOptions, iocs: IocStore): Promise<FileScanResult> {
+/** `start`: the file's start as already read; when it is the whole file, the file is not read again. */
+export async function sweepFile(file: EvidenceFile, options: ScanOptions, iocs: IocStore, start?: FileHead): Promise<FileScanResult> {
   const result = emptyResult();
   const shown = file.server ?? file.rel;
   const win = toWinLower(shown).replace(/^[a-z]:\\/, ''); // drive-less, like a relative evidence path
@@ -93,7 +94,7 @@ export async function sweepFile(file: EvidenceFile, options: ScanOptions, iocs: 
   const exRel = exchangeRelPath(shown);
   let read: Read;
   try {
-    read = await readFile(file, probesFor(ctx));
+    read = await readFile(file, probesFor(ctx), start);
   } catch (err) {
     result.skipped.push({ path: file.rel, reason: `not readable, checked by path only: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
     reportPath(ctx, { ...ctx, bytes: file.size, head: Buffer.alloc(0), minidump: false, found: new Set() }, { status: 'unknown-path' }, iocs);
@@ -131,7 +132,7 @@ interface Read {
   found: Set<string>;
 }
 
-async function readFile(file: EvidenceFile, probes: Probe[]): Promise<Read> {
+async function readFile(file: EvidenceFile, probes: Probe[], start?: FileHead): Promise<Read> {
   const hash = createHash('sha256');
   const found = new Set<string>();
   const parts: Buffer[] = [];
@@ -140,10 +141,10 @@ async function readFile(file: EvidenceFile, probes: Probe[]): Promise<Read> {
   let minidump = false;
   let tail = Buffer.alloc(0);
   const keep = Math.max(...probes.flatMap((p) => p.bytes.map((b) => b.length))) - 1;
-  // A small file gets a buffer of its own size, not the default 4 MiB (thousands of small web files).
-  // One reused read buffer per file (a large file no longer allocates 4 MiB per chunk): what outlives a chunk is
-  // copied (the head) or is the file's only chunk (a small file kept whole).
-  for await (const chunk of readChunks(file, Math.min(CHUNK_SIZE, Math.max(64 * 1024, file.size + 1)), { reuse: true })) {
+  // A file whose start was read whole (most web files) is not opened again. Others are read into the thread's
+  // reused buffer (evidence/file.ts): what outlives a chunk is copied (the head, the small file kept whole).
+  const chunks = start?.whole ? [start.bytes] : readChunks(file, Math.min(CHUNK_SIZE, Math.max(64 * 1024, file.size + 1)), { reuse: true });
+  for await (const chunk of chunks) {
     hash.update(chunk);
     if (head === null) {
       head = Buffer.from(chunk.subarray(0, 64 * 1024));

@@ -86,11 +86,11 @@ export function textLogScanner(formats: readonly TextLogFormat[], rules: readonl
       return skip === null ? null : { skip };
     },
     ranges: true,
-    async scan(file, format, _options, _rules, range, budget, known) {
+    async scan(file, format, _options, _rules, range, budget, start) {
       const f = byId.get(format);
       if (!f) throw new Error(`unknown text log format ${format}`);
       if (range === undefined || file.kind !== 'fs') return new TextLogScan(file, compiledFor(f), undefined, budget).run();
-      const head = known ?? (await readHead(file));
+      const head = start?.bytes ?? (await readHead(file));
       // Byte ranges are cut at LF bytes, which UTF-16 text does not have alone: its first range reads it all.
       if (sniffEncoding(head) !== 'utf8') return range.index === 0 ? new TextLogScan(file, compiledFor(f), undefined, budget).run() : emptyResult();
       // A later range assumes the head's #Fields unless told the one really in force (engine/ranges.ts).
