@@ -9,6 +9,21 @@ import { TextDecoder } from 'node:util';
 export type TextEncoding = 'utf8' | 'utf16le' | 'utf16be';
 
 /**
+ * Whether `head` starts with `char` after a BOM and white space. Judged from the first byte that is not ASCII white
+ * space when it is ASCII (no decoding: a sweep asks this of every file), else from the first KiB decoded.
+ */
+export function startsWithChar(head: Buffer, char: string, enc: 'utf8' | 'utf16le' = 'utf8'): boolean {
+  if (enc === 'utf8') {
+    for (const b of head) {
+      if (b === 0x20 || (b >= 0x09 && b <= 0x0d)) continue;
+      if (b < 0x80) return b === char.charCodeAt(0);
+      break;
+    }
+  }
+  return head.toString(enc, 0, Math.min(head.length, 1024)).replace(/^\uFEFF/, '').trimStart().startsWith(char);
+}
+
+/**
  * A whole small text file decoded by its BOM: UTF-16LE/BE (PowerShell 5, `reg export`, IIS config saved as
  * Unicode) or UTF-8 with or without a BOM.
  */

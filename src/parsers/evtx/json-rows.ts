@@ -7,6 +7,7 @@
 //   Velociraptor flattened artifact rows     {"EventTime":"…","Computer":..,"Channel":..,"Provider":..,"EventID":1,
 //   (Windows.EventLogs.EvtxHunter style):     "EventRecordID":..,"EventData":{…},"UserData":{…},"Message":…}
 import { StringDecoder } from 'node:string_decoder';
+import { startsWithChar } from '../text-encoding.js';
 import type { EvtxProblem } from './chunk.js';
 import { normalizeTime, type EvtxEvent } from './event.js';
 
@@ -150,6 +151,7 @@ function parseLine(text: string): Json | undefined {
 
 /** True when the file's first line is a JSON event in one of the known shapes (judged from content, not name). */
 export function isJsonEventRows(head: Buffer): boolean {
+  if (!startsWithChar(head, '{')) return false;
   const text = head.toString('utf8').replace(/^\uFEFF/, '').trimStart();
   if (!text.startsWith('{')) return false;
   const nl = text.indexOf('\n');

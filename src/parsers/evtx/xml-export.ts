@@ -2,6 +2,7 @@
 // optionally inside <Events>, in UTF-8 or UTF-16. Parsed into the same tree and record model as binary EVTX.
 
 import { StringDecoder } from 'node:string_decoder';
+import { startsWithChar } from '../text-encoding.js';
 import type { EvtxProblem } from './chunk.js';
 import { toEvent, type EvtxEvent } from './event.js';
 import { XML_ENTITIES, type XmlAttr, type XmlElement, type XmlNode } from './tree.js';
@@ -16,7 +17,9 @@ function isUtf16(head: Buffer): boolean {
 
 /** True when the file starts like an XML event export (judged from its content, not its name). */
 export function isXmlEventExport(head: Buffer): boolean {
-  const text = head.toString(isUtf16(head) ? 'utf16le' : 'utf8', 0, Math.min(head.length, 8192));
+  const enc = isUtf16(head) ? 'utf16le' : 'utf8';
+  if (!startsWithChar(head, '<', enc)) return false;
+  const text = head.toString(enc, 0, Math.min(head.length, 8192));
   const start = text.replace(/^\uFEFF/, '').trimStart();
   return start.startsWith('<') && EVENT_NS.test(start);
 }
