@@ -3,7 +3,7 @@
 import { closeSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
-import yauzl from 'yauzl';
+import type { Entry, ZipFile } from 'yauzl';
 import { openEvidenceFd } from './open.js';
 
 export interface ZipEntryInfo {
@@ -49,7 +49,7 @@ export function safeEntryName(name: string): string | null {
 }
 
 /** Why an entry must not be read, or null when it may be. Pure: decided from the central directory record. */
-function entryProblem(e: yauzl.Entry): string | null {
+function entryProblem(e: Entry): string | null {
   if ((e.generalPurposeBitFlag & 0x1) !== 0) return 'encrypted entry: cannot be read';
   const type = (e.externalFileAttributes >>> 16) & S_IFMT;
   const unix = e.versionMadeBy >> 8 === 3;
@@ -65,13 +65,17 @@ function entryProblem(e: yauzl.Entry): string | null {
 }
 
 interface ZipIndex {
-  zf: yauzl.ZipFile;
-  entries: Map<string, yauzl.Entry>;
+  zf: ZipFile;
+  entries: Map<string, Entry>;
   skipped: Array<{ name: string; reason: string }>;
   streams: number;
 }
 
-async function openZip(path: string): Promise<yauzl.ZipFile> {
+/** yauzl is loaded by the first zip only: ~10 MB of RSS in every worker and command otherwise. */
+const loadYauzl = async () => (await import('yauzl')).default;
+
+async function openZip(path: string): Promise<ZipFile> {
+  const yauzl = await loadYauzl();
   const fd = await openEvidenceFd(path); // no atime update on the evidence zip; closed by zf.close()
   return new Promise((resolve, reject) => {
     // decodeStrings=false: yauzl would otherwise abort the whole archive on one hostile name; names are checked here.
@@ -86,6 +90,7 @@ async function openZip(path: string): Promise<yauzl.ZipFile> {
 }
 
 async function buildIndex(path: string): Promise<ZipIndex> {
+  const yauzl = await loadYauzl();
   const zf = await openZip(path);
   const index: ZipIndex = { zf, entries: new Map(), skipped: [], streams: 0 };
   const offsets = new Set<number>();
@@ -95,7 +100,7 @@ async function buildIndex(path: string): Promise<ZipIndex> {
     await new Promise<void>((resolve, reject) => {
       zf.on('error', reject);
       zf.on('end', () => resolve());
-      zf.on('entry', (e: yauzl.Entry) => {
+      zf.on('entry', (e: Entry) => {
         const name = yauzl.getFileNameLowLevel(e.generalPurposeBitFlag, e.fileNameRaw, e.extraFields, false);
         if (name.endsWith('/')) return zf.readEntry(); // a directory carries no data and nothing is ever created
         const safe = safeEntryName(name);
