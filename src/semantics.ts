@@ -13,8 +13,10 @@ export function findingStage(f: { kind: Kind; severity: Severity }): Stage | nul
   switch (f.kind) {
     case 'exposure':
       return null;
+    // Info is the grade of Exchange's own health probes and listed legitimate clients (rules/finding.ts
+    // KNOWN_CLIENT.probe): listed, but no attack traffic; a real scanner is low or higher.
     case 'scan':
-      return 'scanned';
+      return f.severity === 'info' ? 'none' : 'scanned';
     case 'attempt':
       return 'attempted';
     // A weak exploitation hit (e.g. a POST to a HAFNIUM-looking URL) proves the try, not the success.

@@ -5,6 +5,7 @@ import type { Fact, RawFinding } from '../model.js';
 import { EXPOSURE_RULE, exposureFindings } from './exposure.js';
 import { CONFIG_RULES, configExposureFindings } from './config-exposure.js';
 import { ADMIN_CHAIN, SSRF_FAMILY } from './chain.js';
+import { BASELINE_BUILD } from './files/baseline-build.js';
 
 export interface HostContext {
   facts: readonly Fact[];
@@ -101,7 +102,7 @@ const IOC_COLLAPSE: HostRule = {
 };
 
 /** In order: enrichment first, then findings of the whole host, then folding. */
-export const HOST_RULES: readonly HostRule[] = [OAB_FILE_IN_EVIDENCE, BUILD_EXPOSURE, CONFIG_EXPOSURE, SSRF_FAMILY, ADMIN_CHAIN, IOC_COLLAPSE];
+export const HOST_RULES: readonly HostRule[] = [OAB_FILE_IN_EVIDENCE, BASELINE_BUILD, BUILD_EXPOSURE, CONFIG_EXPOSURE, SSRF_FAMILY, ADMIN_CHAIN, IOC_COLLAPSE];
 
 export function applyHostRules(rules: readonly HostRule[], findings: readonly RawFinding[], ctx: HostContext): RawFinding[] {
   return rules.reduce<RawFinding[]>((list, rule) => rule.apply(list, ctx), [...findings]);

@@ -94,6 +94,15 @@ const META = {
     references: [`${COMPARE_HASHES} (NoHashMatch)`, BASELINES, 'helsecert/2021-march-exchange README.md (hash mismatches on some JavaScript files)'],
     description:
       'A script at a path Exchange ships whose SHA-256 is in none of the shipped builds (another build, or modified); a script Exchange does not ship elsewhere in its web folders is reported under this id too.',
+    grades: [
+      {
+        as: 'WS-07 other build',
+        title: "Exchange web script not checked: no known-good list for the server's build",
+        severity: 'low',
+        kind: 'webshell',
+        when: 'the newest build in the evidence is a CU no shipped list covers (src/rules/files/baseline-build.ts)',
+      },
+    ],
   },
   'WS-08': {
     title: 'File hash on a published web-shell list',

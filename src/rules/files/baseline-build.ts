@@ -1,0 +1,46 @@
+// WS-07 compares Exchange's web pages with the known-good lists exhunt ships (CSS-Exchange baselines of three
+// 2020-2021 builds). On a server at a later CU (2016 CU23, 2019 CU14/CU15, SE: the builds still in service) its own
+// pages can differ from every list, and a later CU ships files the lists never name: that is not evidence of a
+// modified page. When the newest build in the evidence is a CU no list covers, WS-07 is graded low ("worth a
+// look") and says so; content signatures and web-shell rules still judge the same files.
+import type { RawFinding } from '../../model.js';
+import { compareBuild, formatBuild, parseBuild } from '../../builds/parse.js';
+import { buildEvidence, type BuildEvidence } from '../exposure.js';
+import { meaningOf } from '../finding.js';
+import type { HostRule } from '../host.js';
+import { baseline } from './baselines.js';
+import { FILE_RULES } from './rules.js';
+
+export const OTHER_BUILD_GRADE = 'WS-07 other build';
+
+/** The highest build the evidence shows: the files on disk are those of the last update installed. */
+function newestBuild(facts: Parameters<typeof buildEvidence>[0]): BuildEvidence | null {
+  return buildEvidence(facts).reduce<BuildEvidence | null>((a, e) => (a === null || compareBuild(e.build, a.build) > 0 ? e : a), null);
+}
+
+/** Is `b`'s CU one of the listed builds' CUs? (An SU rarely changes pages: the same CU counts as covered.) */
+function covered(b: BuildEvidence, lists: readonly string[]): boolean {
+  return lists.some((s) => {
+    const l = parseBuild(s);
+    return l !== null && l.major === b.build.major && l.minor === b.build.minor && l.build === b.build.build;
+  });
+}
+
+export const BASELINE_BUILD: HostRule = {
+  emits: [],
+  does: 'Grades WS-07 low when the newest build in the evidence is a CU that no shipped known-good list covers: its own pages are expected to differ.',
+  apply(findings, ctx) {
+    if (!findings.some((f) => f.rule === 'WS-07')) return [...findings];
+    const newest = newestBuild(ctx.facts);
+    const lists = baseline().builds;
+    if (newest === null || covered(newest, lists)) return [...findings];
+    const m = meaningOf(FILE_RULES['WS-07'], OTHER_BUILD_GRADE);
+    const build = formatBuild(newest.build);
+    const why = `; the server runs ${build} (${newest.fact.origin}) and exhunt has no known-good list for that CU (lists: ${lists.join(', ')}): compare the file with the same file on a clean server of that build`;
+    return findings.map((f): RawFinding =>
+      f.rule === 'WS-07'
+        ? { ...f, title: m.title, severity: m.severity, kind: m.kind, summary: f.summary + why, evidence: { ...f.evidence, server_build: build, baseline_builds: lists } }
+        : f,
+    );
+  },
+};

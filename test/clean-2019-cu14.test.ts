@@ -1,0 +1,148 @@
+// A patched, clean Exchange 2019 CU14 server (build 15.2.1544, data/builds) as a responder copies it: the owa\auth and
+// ecp\auth pages of its install tree and two days of front-end (W3SVC1) and back-end (W3SVC2) IIS logs of ordinary
+// traffic. It must come out clean (or insufficient-evidence without --since), never suspicious or attempted.
+// Sources of the shapes:
+// - page names: CSS-Exchange Security/Baselines baseline_15.2.792.10.csv (owa\auth and ecp\auth of 2019), MIT. The
+//   page bytes are ours: CU14's own hashes are in no list exhunt ships, which is the point of the test.
+// - benign back-end clients: CrowdStrike Rps_Http-IOC.ps1 via signature-base (`Microsoft WinRM Client`,
+//   `Exchange BackEnd Probes`), Kevin Beaumont's Exchange-CVE-2021-34473-SSRF query exclusions (EwsStoreDataProvider,
+//   the eDiscovery export tool, `ExchangeInternalEwsClient-AuditLog-ComplianceAuditService-AdminAuditWriter`).
+// - health probes: artefacts.help samples (`AMProbe/Local/ClientAccess`, HealthMailbox users); load-balancer checks
+//   of `/<vdir>/healthcheck.htm` (Microsoft, "Managed Availability and Server Health", Exchange 2013+).
+// - client traffic: Outlook, Outlook for iOS autodiscover.json v1.0, ActiveSync, OWA static files under
+//   /owa/auth/15.2.1544/ (the folder named for the CU, which gives the build fact).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { HostResult, ScanReport } from '../src/model.js';
+import { SEVERITY_RANK } from '../src/model.js';
+import { exhunt } from './support/cli.js';
+
+const EX = 'C/Program Files/Microsoft/Exchange Server/V15';
+const dir = mkdtempSync(join(tmpdir(), 'exhunt-cu14-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const HEAD = [
+  '#Software: Microsoft Internet Information Services 10.0',
+  '#Version: 1.0',
+  '#Date: DAY 00:00:00',
+  '#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken',
+];
+const CHROME = 'Mozilla/5.0+(Windows+NT+10.0;+Win64;+x64)+AppleWebKit/537.36+(KHTML,+like+Gecko)+Chrome/131.0.0.0+Safari/537.36';
+const OUTLOOK = 'Microsoft+Office/16.0+(Windows+NT+10.0;+Microsoft+Outlook+16.0.18129;+Pro)';
+// method, stem, query ('' = none), user, client, user agent, status
+type Row = [string, string, string, string, string, string, number];
+const FRONT: Row[] = [
+  ['GET', '/owa/healthcheck.htm', '', '-', '10.20.0.2', '-', 200],
+  ['GET', '/ecp/healthcheck.htm', '', '-', '10.20.0.2', '-', 200],
+  ['GET', '/Microsoft-Server-ActiveSync/healthcheck.htm', '', '-', '10.20.0.2', '-', 200],
+  ['GET', '/owa/auth/logon.aspx', 'url=https%3a%2f%2fmail.contoso.com%2fowa%2f&reason=0', '-', '198.51.100.20', CHROME, 200],
+  ['GET', '/owa/auth/15.2.1544/scripts/premium/flogon.js', '', '-', '198.51.100.20', CHROME, 200],
+  ['GET', '/owa/auth/15.2.1544/themes/resources/favicon.ico', '', '-', '198.51.100.20', CHROME, 200],
+  ['POST', '/owa/auth.owa', '', 'CONTOSO\\alice', '198.51.100.20', CHROME, 302],
+  ['GET', '/owa/auth/frowny.aspx', 'app=Mail&et=ServerError&esrc=MasterPage', '-', '198.51.100.20', CHROME, 200],
+  ['GET', '/owa/auth/RedirSuiteServiceProxy.aspx', '', 'CONTOSO\\alice', '198.51.100.20', CHROME, 200],
+  ['GET', '/owa/auth/logoff.aspx', 'Cmd=logoff&src=exch', 'CONTOSO\\alice', '198.51.100.20', CHROME, 302],
+  ['GET', '/ecp/auth/TimeoutLogout.aspx', '', '-', '198.51.100.20', CHROME, 200],
+  ['POST', '/EWS/Exchange.asmx', '', 'CONTOSO\\bob', '198.51.100.7', OUTLOOK, 200],
+  ['POST', '/mapi/emsmdb/', 'MailboxId=5b2a@contoso.com', 'CONTOSO\\bob', '198.51.100.7', OUTLOOK, 200],
+  ['GET', '/autodiscover/autodiscover.json/v1.0/bob@contoso.com', 'Protocol=ActiveSync&RedirectCount=1', '-', '198.51.100.8', 'Outlook-iOS/723.4027091.prod.iphone+(4.2446.0)', 200],
+  ['POST', '/Microsoft-Server-ActiveSync/default.eas', 'Cmd=Ping&User=bob&DeviceId=ApplF17X2ABCDEF&DeviceType=iPhone', 'CONTOSO\\bob', '198.51.100.8', 'Apple-iPhone15C2/2201.81', 200],
+  ['GET', '/ecp/15.2.1544/exporttool/microsoft.exchange.ediscovery.exporttool.application', '', 'CONTOSO\\admin', '10.20.5.10', CHROME, 200],
+  ['POST', '/powershell', 'serializationLevel=Full;ExchClientVer=15.2.1544.36;clientApplication=ManagementShell;TargetServer=;PSVersion=5.1.17763.6414', 'CONTOSO\\admin', '10.20.5.10', 'Microsoft+WinRM+Client', 200],
+];
+const BACK: Row[] = [
+  ['GET', '/owa/exhealth.check', '', '-', '127.0.0.1', 'AMProbe/Local/ClientAccess', 200],
+  ['GET', '/ecp/ReportingWebService/', '', 'CONTOSO\\HealthMailbox0c5b1a', '127.0.0.1', 'Exchange+BackEnd+Probes', 200],
+  ['POST', '/mapi/emsmdb/', 'mailboxId=5b2a@contoso.com', 'CONTOSO\\bob', '10.20.0.11', OUTLOOK, 200],
+  ['POST', '/EWS/Exchange.asmx', '', 'CONTOSO\\MAIL01$', '10.20.0.11', 'ExchangeInternalEwsClient-AuditLog-ComplianceAuditService-AdminAuditWriter', 200],
+  ['POST', '/ews/exchange.asmx', '', 'CONTOSO\\MAIL01$', '10.20.0.11', 'EwsStoreDataProvider/15.02.1544.036', 200],
+  // The server's own local-system work through remote PowerShell: the machine account with WinRM's user agent.
+  ['POST', '/Powershell', '', 'CONTOSO\\MAIL01$', '10.20.0.11', 'Microsoft+WinRM+Client', 200],
+];
+
+function iisLog(rows: Row[], port: number, day: string, build: string): string {
+  const lines = rows.map(([m, stem, q, user, ip, ua, st], i) => {
+    const query = `${q ? `${q}&` : '&'}CorrelationID=<empty>;&cafeReqId=${(i + 1).toString(16).padStart(8, '0')}-5f1c-4e0b-9a1e-2b7c3d4e5f60;&encoding=;`;
+    return `${day} 08:${String(i).padStart(2, '0')}:07 10.20.0.11 ${m} ${stem.replace('15.2.1544', build)} ${query} ${port} ${user} ${ip} ${ua} - ${st} 0 0 ${20 + i}`;
+  });
+  return [...HEAD.map((h) => h.replace('DAY', day)), ...lines, ''].join('\r\n');
+}
+
+function put(root: string, rel: string, text: string): void {
+  mkdirSync(dirname(join(root, rel)), { recursive: true });
+  writeFileSync(join(root, rel), text);
+}
+
+/** The server at `build` (its CU folder under /owa/auth/ is the build fact); pages are the same bytes either way. */
+function server(name: string, build: string): string {
+  const root = join(dir, name);
+  for (const page of ['errorFE.aspx', 'expiredpassword.aspx', 'frowny.aspx', 'logoff.aspx', 'logon.aspx', 'OutlookCN.aspx', 'RedirSuiteServiceProxy.aspx', 'signout.aspx']) {
+    put(root, `${EX}/FrontEnd/HttpProxy/owa/auth/${page}`, `<%@ Page language="c#" AutoEventWireup="false" Inherits="Microsoft.Exchange.HttpProxy.Logon" %>\r\n<!DOCTYPE html>\r\n<html><head><title>Outlook</title></head><body><!-- ${page} --></body></html>\r\n`);
+  }
+  put(root, `${EX}/FrontEnd/HttpProxy/ecp/auth/TimeoutLogout.aspx`, '<%@ Page Language="C#" %>\r\n<html><body>Your session has timed out.</body></html>\r\n');
+  for (const day of ['2026-11-20', '2026-11-21']) {
+    const ymd = day.slice(2).replace(/-/g, '');
+    put(root, `C/inetpub/logs/LogFiles/W3SVC1/u_ex${ymd}.log`, iisLog(FRONT, 443, day, build));
+    put(root, `C/inetpub/logs/LogFiles/W3SVC2/u_ex${ymd}.log`, iisLog(BACK, 444, day, build));
+  }
+  return root;
+}
+
+function scanJson(path: string, name: string, extra: string[] = []): { code: number | null; host: HostResult } {
+  const out = join(dir, `${name}.json`);
+  const r = exhunt(['scan', path, '--json', out, '--jobs', '1', ...extra]);
+  expect(r.stderr).toBe('');
+  return { code: r.code, host: (JSON.parse(readFileSync(out, 'utf8')) as ScanReport).hosts[0] };
+}
+
+let cu14: string;
+beforeAll(() => {
+  cu14 = server('mail01-cu14', '15.2.1544');
+}, 60_000);
+
+describe('a patched, clean Exchange 2019 CU14 server', () => {
+  it('is clean over the period its logs cover: no medium finding, no attack traffic', () => {
+    const { code, host } = scanJson(cu14, 'cu14-since', ['--since', '2026-11-20']);
+    expect(host.verdict).toBe('clean');
+    expect(code).toBe(0);
+    expect(host.findings.filter((f) => SEVERITY_RANK[f.severity] >= SEVERITY_RANK.low && f.rule !== 'WS-07')).toEqual([]);
+    expect(host.findings.filter((f) => f.stage !== null && f.stage !== 'none')).toEqual([]);
+  });
+
+  it('without --since: insufficient-evidence (logs miss the earlier windows), never suspicious or attempted', () => {
+    const { host } = scanJson(cu14, 'cu14');
+    expect(host.verdict).toBe('insufficient-evidence');
+  });
+
+  it("its own pages differ from the 2013/2016/2019-CU8 lists: WS-07 low, naming the build and what to compare", () => {
+    const { host } = scanJson(cu14, 'cu14-pages', ['--since', '2026-11-20']);
+    const ws07 = host.findings.filter((f) => f.rule === 'WS-07');
+    expect(ws07).toHaveLength(9);
+    for (const f of ws07) {
+      expect(f.severity).toBe('low');
+      expect(f.title).toBe("Exchange web script not checked: no known-good list for the server's build");
+      expect(f.evidence.server_build).toBe('15.2.1544');
+      expect(f.summary).toMatch(/the server runs 15\.2\.1544 \(IIS \/owa\/auth\/<build>\/ path\) and exhunt has no known-good list for that CU/);
+    }
+  });
+
+  it('the machine account through WinRM (the server itself) is a health probe: listed, info, not an attack', () => {
+    const { host } = scanJson(cu14, 'cu14-probe', ['--since', '2026-11-20']);
+    const ps06 = host.findings.filter((f) => f.rule === 'PS-06');
+    expect(ps06.map((f) => [f.severity, f.kind, f.stage])).toEqual([
+      ['info', 'scan', 'none'],
+      ['info', 'scan', 'none'],
+    ]);
+    expect(host.reasons.join('\n')).not.toMatch(/scanner probes|attempt/);
+  });
+
+  it('the same page bytes on a server at 2019 CU8 (a CU the lists cover) are modified pages: suspicious', () => {
+    const { host } = scanJson(server('mail02-cu8', '15.2.792'), 'cu8', ['--since', '2026-11-20']);
+    expect(host.verdict).toBe('suspicious');
+    const ws07 = host.findings.filter((f) => f.rule === 'WS-07');
+    expect(ws07).toHaveLength(9);
+    expect(ws07.every((f) => f.severity === 'medium' && f.title === 'Exchange page differs from every shipped build')).toBe(true);
+  });
+});
