@@ -1,6 +1,7 @@
 // Detections over IIS W3C records: ProxyLogon request patterns, web-shell use and probing, ProxyShell,
 // ProxyNotShell, OWASSRF, ProxyToken, and the public UA/IP lists. Every matcher reads one request "view" that
 // decodes the URL once and falls back to the raw line when the parser flagged the line as malformed.
+import { isIP } from 'node:net';
 import type { EvidenceValue, LogRecord } from '../model.js';
 import { MALFORMED_FIELD, iisUserAgent, percentDecode } from '../parsers/iis.js';
 import { shippedAuthUrls } from './files/baselines.js';
@@ -28,7 +29,10 @@ export interface IisRequest {
   status: number | null;
   /** User agent as logged (IIS form, `+` for spaces). */
   ua: string;
+  /** The client: c-ip, or behind a load balancer the address its logged X-Forwarded-For names (clientIp). */
   ip: string | null;
+  /** The load balancer's or proxy's c-ip when `ip` came from X-Forwarded-For, else null. */
+  proxy: string | null;
   user: string;
   port: string;
   malformed: boolean;
@@ -64,6 +68,8 @@ export function iisRequest(rec: LogRecord): IisRequest {
     status = f['sc-status'] ? Number(f['sc-status']) || null : null;
   }
   const port = malformed ? '' : f['s-port'] ?? '';
+  const cip = malformed ? null : f['c-ip'] ?? null;
+  const ip = malformed ? null : clientIp(f);
   let requestId: string | null | undefined;
   const req: IisRequest = {
     method: (f['cs-method'] ?? '').toUpperCase(),
@@ -73,7 +79,8 @@ export function iisRequest(rec: LogRecord): IisRequest {
     target,
     status,
     ua: malformed ? '' : f['cs(User-Agent)'] ?? '',
-    ip: malformed ? null : f['c-ip'] ?? null,
+    ip,
+    proxy: ip !== cip ? cip : null,
     user: malformed ? '' : f['cs-username'] ?? '',
     port,
     malformed,
@@ -120,6 +127,44 @@ export function iisField(rec: LogRecord, field: string | null): string | null {
   }
 }
 
+/** Custom IIS log fields that carry a load balancer's X-Forwarded-For header (compared lower-case). */
+const FORWARDED_FIELDS = ['x-forwarded-for', 'cs(x-forwarded-for)'];
+
+/** The logged X-Forwarded-For value, or null. */
+function forwardedFor(f: Record<string, string>): string | null {
+  for (const k in f) if (FORWARDED_FIELDS.includes(k.toLowerCase())) return f[k];
+  return null;
+}
+
+/** One X-Forwarded-For entry as an address: IIS's `+` for spaces, `[v6]:port` and `v4:port` forms undone. */
+function hopAddress(hop: string): string {
+  let a = 0;
+  let b = hop.length;
+  while (a < b && (hop[a] === '+' || hop[a] === ' ')) a++;
+  while (b > a && (hop[b - 1] === '+' || hop[b - 1] === ' ')) b--;
+  const h = hop.slice(a, b);
+  if (h.length > 64) return h; // no address is longer: not worth a regex
+  const v6 = /^\[([0-9a-fA-F:.]+)\](?::\d+)?$/.exec(h);
+  if (v6) return v6[1];
+  const v4 = /^(\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}$/.exec(h);
+  return v4 ? v4[1] : h;
+}
+
+/**
+ * The client address. Behind a load balancer or reverse proxy (c-ip private) whose X-Forwarded-For is logged as a
+ * custom field, the client is the right-most public address in it (else its right-most address): each proxy appends
+ * the peer it saw, so entries to its left are what the client itself sent (spoofable). A public c-ip is the client
+ * whatever the header says.
+ */
+function clientIp(f: Record<string, string>): string | null {
+  const ip = f['c-ip'] ?? null;
+  if (ip === null || !isPrivateIp(ip)) return ip;
+  const hops = forwardedFor(f)?.split(',').map(hopAddress) ?? [];
+  const valid = hops.filter((h) => isIP(h) !== 0);
+  // An internal client behind the balancer has only private hops: the right-most one is still the client.
+  return [...valid].reverse().find((h) => !isPrivateIp(h)) ?? valid.at(-1) ?? ip;
+}
+
 /** Exchange's front end appends `&cafeReqId=<guid>;` to the query: the key that joins IIS with HttpProxy rows. */
 export function cafeReqId(s: string): string | null {
   const i = s.toLowerCase().lastIndexOf('cafereqid=');
@@ -139,6 +184,7 @@ function evidence(req: IisRequest, extra: Record<string, EvidenceValue> = {}): R
   };
   if (req.malformed) ev.malformed_line = true;
   if (req.user) ev.user = req.user;
+  if (req.proxy !== null) ev.proxy_ip = req.proxy;
   return ev;
 }
 
