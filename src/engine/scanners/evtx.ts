@@ -13,7 +13,7 @@
 //     the text keyword rules search (the binary log holds no message templates).
 import type { Coverage, LogRecord, RawFinding } from '../../model.js';
 import type { EvidenceFile } from '../../evidence/file.js';
-import { detectEventLog, readEventLog, type EventLogFormat, type EvtxEvent, type EvtxProblem } from '../../parsers/evtx/index.js';
+import { detectEventLog, eventCsvExport, readEventLog, type EventLogFormat, type EvtxEvent, type EvtxProblem } from '../../parsers/evtx/index.js';
 import { applyRules } from '../../rules/finding.js';
 import type { RuleSet } from '../../rules/ruleset.js';
 import { emptyResult, type FileScanResult, type Scanner } from '../types.js';
@@ -96,7 +96,10 @@ async function scanEventLog(file: EvidenceFile, format: EventLogFormat, rules: R
 export const evtxScanner: Scanner = {
   name: 'evtx',
   classify(_file, head) {
-    return detectEventLog(head);
+    const format = detectEventLog(head);
+    if (format !== null) return format;
+    const csv = eventCsvExport(head);
+    return csv === null ? null : { skip: csv };
   },
   async scan(file, format, _options, rules, _range, budget) {
     if (format !== 'evtx' && format !== 'evtx-xml' && format !== 'evtx-json') throw new Error(`unknown event log format ${format}`);

@@ -5,5 +5,5 @@ export { toEvent, type EvtxEvent } from './event.js';
 export { FILE_HEADER_SIZE, isEvtx, readEvtxBuffer, readEvtxStream, readFileHeader, type EvtxFileHeader } from './file.js';
 export { renderXml, type XmlElement, type XmlNode } from './tree.js';
 export { isXmlEventExport, parseXmlFragment, readXmlExportStream } from './xml-export.js';
-export { detectEventLog, readEventLog, type EventLogFormat } from './source.js';
+export { detectEventLog, eventCsvExport, readEventLog, type EventLogFormat } from './source.js';
 export { isJsonEventRows, jsonRowToEvent, readJsonRowsStream } from './json-rows.js';

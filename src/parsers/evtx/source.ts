@@ -18,6 +18,27 @@ export function detectEventLog(head: Buffer): EventLogFormat | null {
   return isJsonEventRows(head) ? 'evtx-json' : null;
 }
 
+// Event logs saved as CSV: Get-WinEvent | Export-Csv, Get-EventLog | Export-Csv, Event Viewer "Save as CSV".
+const CSV_EXPORTS: Array<{ what: string; test: RegExp }> = [
+  { what: 'Get-WinEvent | Export-Csv', test: /^(#TYPE System\.Diagnostics\.Eventing\.Reader\.EventLogRecord|"?Message"?,"?Id"?,.*"?ProviderName"?,)/m },
+  { what: 'Get-EventLog | Export-Csv', test: /^(#TYPE System\.Diagnostics\.EventLogEntry|"?EventID"?,"?MachineName"?,.*"?TimeGenerated"?)/m },
+  { what: 'Event Viewer "Save as CSV"', test: /^Level,Date and Time,Source,Event ID,Task Category/m },
+];
+
+/**
+ * Why a file that is an event log saved as CSV is not read, or null. CSV keeps the rendered message only, and its
+ * times are the exporting machine's local time without a zone, so its events cannot be placed on the timeline.
+ */
+export function eventCsvExport(head: Buffer): string | null {
+  const utf16 = (head[0] === 0xff && head[1] === 0xfe) || (head.length > 3 && head[1] === 0 && head[3] === 0);
+  const text = head.toString(utf16 ? 'utf16le' : 'utf8', 0, Math.min(head.length, 4096)).replace(/^\uFEFF/, '');
+  const hit = CSV_EXPORTS.find((c) => c.test.test(text));
+  return hit
+    ? `event log saved as CSV (${hit.what}): not read (CSV keeps no event data and writes local times without a zone); ` +
+        'export the channel as .evtx, e.g. wevtutil epl "MSExchange Management" C:\\exhunt\\MSExchange-Management.evtx, and scan that'
+    : null;
+}
+
 /** Streams the file's events, one batch per chunk (EVTX) or per read block (XML). Problems are appended. */
 export function readEventLog(file: EvidenceFile, format: EventLogFormat, problems: EvtxProblem[]): AsyncGenerator<EvtxEvent[]> {
   const blocks = readChunks(file, READ_BLOCK);
