@@ -13,8 +13,11 @@ import { iisFormat } from '../src/parsers/iis.js';
 import { needleChoices } from '../src/rules/conditions.js';
 import { builtinIocs } from '../src/rules/iocs.js';
 import { defaultRuleSet } from '../src/rules/ruleset.js';
-import { defaultMapping, sigmaRule } from '../src/rules/sigma.js';
+import { defaultMapping, sigmaGrades, sigmaRule } from '../src/rules/sigma.js';
 import type { RecordRule } from '../src/rules/types.js';
+import type { RawFinding } from '../src/model.js';
+import { gradesOf } from '../src/report/rules-catalog.js';
+import { meaningOf } from '../src/rules/finding.js';
 import { exhunt } from './support/cli.js';
 import { driveText } from './support/log-driver.js';
 
@@ -68,6 +71,8 @@ const IIS_LINES = [
   iis('POST', '/ecp/DDI/DDIService.svc/SetObject', 'schema=ResetOABVirtualDirectory&msExchEcpCanary=x', 200, 'CONTOSO\\MAIL01$'), // PL-24
   iis('POST', '/ecp/RulesEditor/InboxRules.svc/NewObject', 'SecurityToken=x', 500), // PT-01 (SigmaHQ 56973b50)
   iis('GET', '/owa/auth/Current/exported.zip', '', 200), // WS-42
+  iis('POST', '/ecp/DDI/DDIService.svc/SetObject', 'schema=ResetOABVirtualDirectory&msExchEcpCanary=x', 200, 'CONTOSO\\admin'), // PL-24 answered
+  iis('POST', '/ecp/DDI/DDIService.svc/SetObject', 'schema=ResetOABVirtualDirectory&msExchEcpCanary=x', 500), // PL-24 attempt
   iis('GET', '/owa/auth/Current/themes/resources/logon.css', '', 200),
   iis('POST', '/ecp/DDI/DDIService.svc/GetList', 'schema=VirtualDirectory', 200),
   iis('POST', '/EWS/Exchange.asmx', '', 200),
@@ -85,6 +90,7 @@ const HP_LINES = [
   hp({ stem: '/ecp/y.js', anchor: 'ServerInfo~a]@MAIL01.contoso.local:444/autodiscover/autodiscover.xml?#', status: 200, hint: 'X-BEResource-Cookie' }), // PL-01 (PL-03)
   hp({ stem: '/ecp/x.js', cookie: 'Server~MAIL01.contoso.local/ecp/~1941962753', hint: 'X-BEResource-Cookie' }), // PL-06 and PL-07
   hp({ stem: '/owa/auth/zxc.aspx', status: 200 }), // WS-45
+  hp({ stem: '/owa/auth/zxc.aspx', status: 404 }), // WS-45 probe
   hp({ stem: '/owa/auth/logon.aspx', status: 200 }),
   hp({ stem: '/mapi/emsmdb/', anchor: 'SMTP:user@contoso.com', hint: 'AnchorMailboxHeader', cookie: 'MailboxGuid~x' }),
 ];
@@ -96,14 +102,22 @@ function exportRules(): { dir: string; files: string[] } {
   return { dir, files: readdirSync(dir).filter((f) => f.endsWith('.yml')).sort() };
 }
 
-/** Rule id → the line numbers it fired on. */
-function fired(rules: readonly RecordRule[], format: Parameters<typeof driveText>[0], text: string, rel: string, key: (r: RecordRule) => string): Map<string, number[]> {
+/** The exported grade (a grade written as a condition) a shipped rule's finding falls in, else the rule id. */
+function gradeName(rule: RecordRule, f: { rule: string; title: string; severity: string; kind: string }): string {
+  const g = gradesOf(rule).find((x) => sigmaGrades(rule).includes(x.name) && x.id === f.rule && x.title === f.title && x.severity === f.severity && x.kind === f.kind);
+  return g?.name ?? rule.id;
+}
+
+/** Rule (or grade) name → the line numbers it fired on. */
+function fired(rules: readonly RecordRule[], format: Parameters<typeof driveText>[0], text: string, rel: string, key: (r: RecordRule, f: RawFinding) => string): Map<string, number[]> {
   const out = new Map<string, number[]>();
   for (const rule of rules) {
-    const lines = driveText(format, text, rel, [rule], builtinIocs()).findings.map((f) => f.source.line!);
-    if (lines.length) out.set(key(rule), [...new Set(lines)]);
+    for (const f of driveText(format, text, rel, [rule], builtinIocs()).findings) {
+      const k = key(rule, f);
+      out.set(k, [...new Set([...(out.get(k) ?? []), f.source.line!])]);
+    }
   }
-  return out;
+  return new Map([...out].sort(([a], [b]) => a.localeCompare(b)));
 }
 
 describe('Sigma export of the declarative rules (rules export --sigma)', () => {
@@ -111,11 +125,18 @@ describe('Sigma export of the declarative rules (rules export --sigma)', () => {
   const exported = files.map((f) => ({ file: f, text: readFileSync(join(dir, f), 'utf8') }));
   const back = exported.map((e) => ({ ...e, rule: sigmaRule(e.text, e.file, defaultMapping()) }));
   const shippedId = (file: string) => /# exhunt rule (\S+)/.exec(readFileSync(join(dir, file), 'utf8'))![1];
+  /** The shipped rule id, or `<grade>` for a grade exported as its own rule. */
+  const exportedName = (file: string) => {
+    const m = /# exhunt rule (\S+)(?: grade "([^"]+)")?/.exec(readFileSync(join(dir, file), 'utf8'))!;
+    return m[2] ?? m[1];
+  };
 
   it('writes every declarative rule, valid against the official Sigma v2.1 schema, with its logsource and tags', () => {
     const schema = JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures', 'sigma', 'spec', 'sigma-detection-rule-schema.json'), 'utf8'));
     const validate = new Ajv2020({ strict: false, allErrors: true }).compile(schema);
-    expect(files.map(shippedId).sort()).toEqual(declarative.map((r) => r.id).sort());
+    expect([...new Set(files.map(shippedId))].sort()).toEqual(declarative.map((r) => r.id).sort());
+    // Grades written as conditions export as their own rules.
+    expect(files.map(exportedName).filter((n) => !declarative.some((r) => r.id === n)).sort()).toEqual(['PL-24 answered', 'PL-24 attempt', 'WS-45 probe']);
     for (const e of exported) {
       const doc = parseYaml(e.text);
       expect(validate(doc), `${e.file}: ${JSON.stringify(validate.errors)}`).toBe(true);
@@ -130,25 +151,30 @@ describe('Sigma export of the declarative rules (rules export --sigma)', () => {
       expect(doc.logsource, e.file).toEqual(logsource);
       expect(doc.tags.filter((t: string) => t.startsWith('attack.t')).length, `${e.file}: an attack technique tag`).toBeGreaterThan(0);
       for (const cve of rule.cves) expect(doc.tags).toContain(`cve.${cve.slice(4).toLowerCase()}`);
+      // The level is the rule's or the grade's severity, never a default.
+      const meaning = meaningOf(rule, exportedName(e.file) === rule.id ? undefined : exportedName(e.file));
+      expect([doc.level, doc.title], e.file).toEqual([{ critical: 'critical', high: 'high', medium: 'medium', low: 'low', info: 'informational' }[meaning.severity], meaning.title]);
     }
+    const level = (name: string) => parseYaml(exported.find((e) => exportedName(e.file) === name)!.text).level;
+    expect(['PL-24', 'PL-24 answered', 'PL-24 attempt', 'WS-45', 'WS-45 probe', 'PS-09', 'PX-16'].map(level)).toEqual(['critical', 'high', 'medium', 'high', 'low', 'informational', 'critical']);
   });
 
   /** Line numbers each shipped rule of `id` fires on, and each re-imported exported rule (keyed by its shipped id). */
   function beforeAfter(id: string, format: Parameters<typeof driveText>[0], text: string, rel: string) {
-    const before = fired(declarative.filter((r) => r.formats.includes(id)), format, text, rel, (r) => r.id);
-    const after = fired(back.map((b) => b.rule).filter((r) => r.formats.includes(id)), format, text, rel, (r) => shippedId(back.find((b) => b.rule === r)!.file));
+    const before = fired(declarative.filter((r) => r.formats.includes(id)), format, text, rel, gradeName);
+    const after = fired(back.map((b) => b.rule).filter((r) => r.formats.includes(id)), format, text, rel, (r) => exportedName(back.find((b) => b.rule === r)!.file));
     return { before, after };
   }
 
   it('IIS: each re-imported rule fires on exactly the W3C lines its shipped rule fires on', () => {
     const { before, after } = beforeAfter('iis', iisFormat, [...IIS_HEAD, ...IIS_LINES].join('\r\n'), 'W3SVC1/u_ex210303.log');
-    expect(before).toEqual(new Map([['PL-09', [5]], ['PL-10', [6]], ['PL-11', [7]], ['PL-24', [8]], ['PT-01', [9]], ['WS-42', [10]]]));
+    expect(before).toEqual(new Map([['PL-09', [5]], ['PL-10', [6]], ['PL-11', [7]], ['PL-24', [8]], ['PL-24 answered', [11]], ['PL-24 attempt', [12]], ['PT-01', [9]], ['WS-42', [10]]]));
     expect(after).toEqual(before);
   });
 
   it('HttpProxy (custom logsource product: exchange, service: httpproxy): the same rows fire before and after', () => {
     const { before, after } = beforeAfter('httpproxy', HTTPPROXY_FORMAT, HP_LINES.join('\r\n'), 'Ecp/HttpProxy_2021030301-1.LOG');
-    expect(before).toEqual(new Map([['PL-01', [3]], ['PL-06', [4]], ['PL-07', [4]], ['WS-45', [5]]]));
+    expect(before).toEqual(new Map([['PL-01', [3]], ['PL-06', [4]], ['PL-07', [4]], ['WS-45', [5]], ['WS-45 probe', [6]]]));
     expect(after).toEqual(before);
   });
 

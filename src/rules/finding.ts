@@ -1,5 +1,6 @@
 import type { Kind, LogRecord, RawFinding, Severity } from '../model.js';
 import { withMeaning, laneOfFormat } from '../semantics.js';
+import { compileCondition, type FieldReader } from './conditions.js';
 import type { Grade, RecordRule, RuleContext, RuleHit, RuleMeta } from './types.js';
 
 /** How a known client's hit is graded, whatever the rule (rules that declare `knownClients`): context, not attack. */
@@ -32,6 +33,19 @@ export function meaningOf(rule: RuleMeta, grade: string | undefined): Meaning {
   const g = declaredGrades(rule).find((x) => x.name === grade);
   if (!g) throw new Error(`rule ${rule.id} reported the undeclared grade ${grade}`);
   return g;
+}
+
+/**
+ * The grade a record falls in by the grades' own conditions (the first that holds; undefined = the rule itself), for
+ * rules whose grades are data. Null when no grade of the rule has a condition.
+ */
+export function conditionGrader<R>(rule: RuleMeta, read: FieldReader<R>): ((rec: R) => string | undefined) | null {
+  const graded = declaredGrades(rule).flatMap((g, i) => {
+    const c = rule.grades![i].condition;
+    return c ? [{ name: g.name, test: compileCondition(c, read) }] : [];
+  });
+  if (!graded.length) return null;
+  return (rec) => graded.find((g) => g.test(rec))?.name;
 }
 
 /** Turns a rule hit on a record into a finding (the host assigns the id later): its meaning is the declared one. */

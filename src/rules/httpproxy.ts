@@ -7,6 +7,7 @@ import type { RecordRule, RuleHit } from './types.js';
 import { shippedAuthUrls } from './files/baselines.js';
 import { compileCondition, conditionNeedles, type Condition } from './conditions.js';
 import { sigmaFieldReader } from './sigma.js';
+import { conditionGrader } from './finding.js';
 
 const CVE_SSRF = ['CVE-2021-26855'];
 const isResetVdir = psLike('ServerInfo~*/*Reset*VirtualDirectory#');
@@ -102,7 +103,14 @@ const SERVERINFO: Condition = { field: 'AnchorMailbox', op: 'startswith', values
 function declared(rule: Omit<RecordRule, 'needles' | 'match'> & { condition: Condition; needles?: readonly string[]; hit(rec: LogRecord): RuleHit | null }): RecordRule {
   const { hit, ...meta } = rule;
   const test = compileCondition(rule.condition, read);
-  return { ...meta, needles: rule.needles ?? conditionNeedles(rule.condition) ?? [], sigmaExport: HTTPPROXY, match: (rec) => (test(rec) ? hit(rec) : null) };
+  const grader = conditionGrader(meta, read);
+  const match = (rec: LogRecord): RuleHit | null => {
+    if (!test(rec)) return null;
+    const h = hit(rec);
+    const grade = grader?.(rec);
+    return h && grade !== undefined ? { ...h, grade } : h;
+  };
+  return { ...meta, needles: rule.needles ?? conditionNeedles(rule.condition) ?? [], sigmaExport: HTTPPROXY, match };
 }
 
 /** The fields of a hit every routed-request rule reports. */
@@ -175,7 +183,7 @@ export const HTTPPROXY_RULES: RecordRule[] = [
     references: [REF.helsecert, REF.volexity],
     description:
       'The front end logged a request for a script under /owa/auth/ or /ecp/auth/ that Exchange does not ship: the same request IIS logged (WS-40), joined to the incident by request id, client and URL. Answered 2xx = the file served (high); otherwise a probe for it (low attempt).',
-    grades: [{ id: 'WS-45', as: 'WS-45 probe', title: 'Request to a web shell in an Exchange drop zone (HttpProxy)', severity: 'low', kind: 'attempt', when: 'the request was not answered 2xx (a probe for the file)' }],
+    grades: [{ as: 'WS-45 probe', severity: 'low', kind: 'attempt', when: 'the request was not answered 2xx (a probe for the file)', condition: { not: { field: 'HttpStatus', op: 're', values: ['^2[0-9][0-9]$'] } } }],
     formats: ['httpproxy'],
     lineTest: /\/(?:owa|ecp)\/auth\/[^,\s]{0,256}\.as[hp]x/i,
     condition: WS45_CONDITION,
@@ -183,10 +191,7 @@ export const HTTPPROXY_RULES: RecordRule[] = [
     hit(rec) {
       const status = rec.fields.HttpStatus ?? '';
       const used = /^2\d\d$/.test(status);
-      return {
-        ...routed(rec, `${rec.fields.Method ?? '?'} ${rec.fields.UrlStem} answered ${status || '?'}${used ? ': web shell used' : ''}`),
-        ...(used ? {} : { grade: 'WS-45 probe' }),
-      };
+      return routed(rec, `${rec.fields.Method ?? '?'} ${rec.fields.UrlStem} answered ${status || '?'}${used ? ': web shell used' : ''}`);
     },
   }),
   declared({

@@ -9,7 +9,7 @@ import { IOC_IP_RULE, builtinIocs, uaScopeFits, type IocStore } from './iocs.js'
 import { encodedLiteral } from './matchers.js';
 import { compileCondition, conditionNeedles, type Condition } from './conditions.js';
 import { REF } from './references.js';
-import { meaningOf } from './finding.js';
+import { conditionGrader, meaningOf } from './finding.js';
 import { PROXYNOTSHELL_FAMILY, PROXYSHELL_FAMILY, PS_OR_PNS } from './exploitation-windows.js';
 import type { RecordRule, RuleContext, RuleHit, RuleMeta } from './types.js';
 
@@ -252,6 +252,7 @@ function iisRule(
   fn: (req: IisRequest, rec: LogRecord, ctx: RuleContext) => IisHit | null,
 ): RecordRule {
   const test = meta.condition ? compileCondition(meta.condition, iisField) : null;
+  const grader = meta.condition ? conditionGrader(meta, iisField) : null;
   return {
     ...meta,
     knownClients: true,
@@ -263,11 +264,12 @@ function iisRule(
       const req = iisRequest(rec);
       const h = fn(req, rec, ctx);
       if (!h) return null;
-      const hit: RuleHit = { summary: h.summary, evidence: evidence(req, h.extra), client_ip: req.ip, ...(h.grade !== undefined ? { grade: h.grade } : {}) };
+      const grade = grader ? grader(rec) : h.grade;
+      const hit: RuleHit = { summary: h.summary, evidence: evidence(req, h.extra), client_ip: req.ip, ...(grade !== undefined ? { grade } : {}) };
       const who = knownClient(req, rec.raw ?? '', ctx.iocs);
       // An SSRF into the PowerShell back end that was answered is never a health probe, whatever its user agent
       // (the public ProxyNotShell exploits send `Microsoft WinRM Client`, a legitimate /powershell client).
-      if (who === 'probe' && meaningOf(meta, h.grade).kind === 'exploitation' && hit.evidence.family !== undefined) return hit;
+      if (who === 'probe' && meaningOf(meta, grade).kind === 'exploitation' && hit.evidence.family !== undefined) return hit;
       return who ? downgrade(hit, who) : hit;
     },
   };
@@ -610,8 +612,14 @@ export const IIS_RULES: RecordRule[] = [
       references: ['SigmaHQ rules-emerging-threats/2021/Exploits/CVE-2021-26858/web_cve_2021_26858_iis_rce.yml (effee1f6-…)', VOLEXITY],
       description: 'The SetObject call with schema=Reset…VirtualDirectory writes the attacker-controlled OAB/vdir configuration to a file (the web shell).',
       grades: [
-        { as: 'PL-24 answered', severity: 'high', kind: 'exploitation', when: 'answered 200 to a user that is not a machine account (the critical case is Sigma effee1f6: a machine account)' },
-        { as: 'PL-24 attempt', severity: 'medium', kind: 'attempt', when: 'not answered 200' },
+        {
+          as: 'PL-24 answered',
+          severity: 'high',
+          kind: 'exploitation',
+          when: 'answered 200 to a user that is not a machine account (the critical case is Sigma effee1f6: a machine account)',
+          condition: { all: [status('200'), { not: { field: 'cs-username', op: 'endswith', values: ['$'] } }] },
+        },
+        { as: 'PL-24 attempt', severity: 'medium', kind: 'attempt', when: 'not answered 200', condition: { not: status('200') } },
       ],
       // Wider than the stem literal: the needle must not depend on how the client spelled `/ecp/DDI/`.
       needles: ['ddiservice.svc/setobject'],
@@ -623,8 +631,8 @@ export const IIS_RULES: RecordRule[] = [
     },
     (req) => {
       if (req.status === 200 && req.user.endsWith('$')) return { summary: 'Reset*VirtualDirectory SetObject by a machine account answered 200 (Sigma effee1f6)' };
-      if (req.status === 200) return { grade: 'PL-24 answered', summary: 'Reset*VirtualDirectory SetObject answered 200' };
-      return { grade: 'PL-24 attempt', summary: `Reset*VirtualDirectory SetObject answered ${req.status ?? '?'}` };
+      if (req.status === 200) return { summary: 'Reset*VirtualDirectory SetObject answered 200' };
+      return { summary: `Reset*VirtualDirectory SetObject answered ${req.status ?? '?'}` };
     },
   ),
   iisRule(

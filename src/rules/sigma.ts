@@ -7,6 +7,7 @@ import { packageText } from '../packaged.js';
 import { LinearRegexError } from '../mitigations/linear-regex.js';
 import { compileCondition, conditionNeedles, type Condition, type Op } from './conditions.js';
 import type { RecordRule, RuleHit } from './types.js';
+import { declaredGrades, meaningOf } from './finding.js';
 
 export class SigmaError extends Error {
   override name = 'SigmaError';
@@ -266,18 +267,33 @@ function renameFields(c: Condition, names: Readonly<Record<string, string | null
 
 const EXPORT_LEVEL: Record<Severity, string> = { critical: 'critical', high: 'high', medium: 'medium', low: 'low', info: 'informational' };
 
-/** A declarative rule as Sigma v2.1 YAML (null for a code matcher or a source without a Sigma logsource). */
-export function toSigma(rule: RecordRule, mapping: SigmaMapping, uuid: string, date: string): string | null {
+/** The grades of a rule that are data (a `condition`): each exports as its own Sigma rule, with its own level. */
+export function sigmaGrades(rule: RecordRule): string[] {
+  return rule.condition ? declaredGrades(rule).filter((_, i) => rule.grades![i].condition !== undefined).map((g) => g.name) : [];
+}
+
+/**
+ * A declarative rule as Sigma v2.1 YAML (null for a code matcher or a source without a Sigma logsource), with the
+ * rule's title and level; or, with `grade` (one of `sigmaGrades`), that grade's part of it with the grade's title and
+ * level. The rule's own file leaves out what its graded parts cover, so an event meets one exported rule, at the
+ * level exhunt gives it.
+ */
+export function toSigma(rule: RecordRule, mapping: SigmaMapping, uuid: string, date: string, grade?: string): string | null {
   if (!rule.condition) return null;
   const name = rule.sigmaExport?.logsource ?? rule.sigma?.logsource;
   const source = name !== undefined ? mapping.sources.find((s) => s.name === name) : mapping.sources.find((s) => rule.formats.includes(s.format));
   if (!source) return null;
+  const graded = (rule.grades ?? []).filter((g) => g.condition !== undefined);
+  const part = grade === undefined ? null : graded.find((g) => (g.as ?? g.id ?? rule.id) === grade);
+  if (grade !== undefined && !part) throw new Error(`rule ${rule.id} has no grade ${grade} written as a condition`);
+  const meaning = meaningOf(rule, grade);
+  const whole: Condition = part ? { all: [rule.condition, part.condition!] } : graded.length ? { all: [rule.condition, ...graded.map((g) => ({ not: g.condition! }))] } : rule.condition;
   const sel: Array<[string, unknown]> = [];
-  const condition = rule.sigmaExport?.fields ? renameFields(rule.condition, rule.sigmaExport.fields) : rule.condition;
+  const condition = rule.sigmaExport?.fields ? renameFields(whole, rule.sigmaExport.fields) : whole;
   const cond = toDetection(condition, sel).replace(/^\((.*)\)$/, '$1');
-  const tags = [...new Set([...rule.cves.map((c) => `cve.${c.slice(4).toLowerCase()}`), ...(rule.sigma?.tags ?? []).filter((t) => t.startsWith('attack.')), ...(rule.attack ?? [])])];
+  const tags = [...new Set([...meaning.cves.map((c) => `cve.${c.slice(4).toLowerCase()}`), ...(rule.sigma?.tags ?? []).filter((t) => t.startsWith('attack.')), ...(rule.attack ?? [])])];
   const doc = {
-    title: rule.title,
+    title: meaning.title,
     id: uuid,
     status: 'experimental',
     description: rule.description,
@@ -288,10 +304,11 @@ export function toSigma(rule: RecordRule, mapping: SigmaMapping, uuid: string, d
     logsource: source.logsource,
     detection: { ...Object.fromEntries(sel), condition: cond },
     falsepositives: ['Unknown'],
-    level: EXPORT_LEVEL[rule.severity],
+    level: EXPORT_LEVEL[meaning.severity],
   };
   if (doc.references.length === 0) delete (doc as Partial<typeof doc>).references;
-  return `# exhunt rule ${rule.id} (${rule.references.join('; ').replace(/\n/g, ' ')})\n${toYaml(doc, { lineWidth: 0 })}`;
+  const head = `# exhunt rule ${rule.id}${part ? ` grade "${grade}" (${meaning.id} ${meaning.severity}: when ${meaning.when})` : ''}`;
+  return `${head} (${rule.references.join('; ').replace(/\n/g, ' ')})\n${toYaml(doc, { lineWidth: 0 })}`;
 }
 
 /** The field reader of one logsource of the shipped mapping (declarative shipped rules read their fields with it). */

@@ -43,6 +43,12 @@ export interface Grade {
   when: string;
   /** Default: the rule's CVEs. */
   cves?: readonly string[];
+  /**
+   * For a rule with a `condition`: the grade as data, over the same fields. A hit the rule's condition lets through
+   * takes the first grade whose condition holds (else the rule's own meaning), and the grade exports to Sigma as its
+   * own rule with its own level.
+   */
+  condition?: Condition;
 }
 
 /**

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { defaultRuleSet } from '../../rules/ruleset.js';
-import { defaultMapping, toSigma } from '../../rules/sigma.js';
+import { defaultMapping, sigmaGrades, toSigma } from '../../rules/sigma.js';
 import { UsageError } from '../errors.js';
 
 /** A stable UUID (v4 layout) from the rule id, so a re-export keeps each Sigma rule's id. */
@@ -11,6 +11,9 @@ function stableUuid(seed: string): string {
   const h = createHash('sha256').update(`exhunt-sigma:${seed}`).digest('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${'89ab'[parseInt(h[16], 16) % 4]}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
+
+/** `PL-24 answered` → `exhunt_pl_24_answered`. */
+const fileName = (name: string) => `exhunt_${name.toLowerCase().replace(/[^a-z0-9]+/g, '_')}`;
 
 export function registerRules(program: Command): void {
   const rules = program.command('rules').description('work with the rule set: export declarative rules as Sigma');
@@ -33,8 +36,13 @@ export function registerRules(program: Command): void {
           skipped.push(rule.id);
           continue;
         }
-        await writeFile(join(flags.sigma, `exhunt_${rule.id.toLowerCase().replace(/[^a-z0-9]+/g, '_')}.yml`), yaml);
+        await writeFile(join(flags.sigma, `${fileName(rule.id)}.yml`), yaml);
         written++;
+        // Grades written as conditions export as their own rules, each with its own level.
+        for (const grade of sigmaGrades(rule)) {
+          await writeFile(join(flags.sigma, `${fileName(grade)}.yml`), toSigma(rule, mapping, stableUuid(`${rule.id}/${grade}`), date, grade)!);
+          written++;
+        }
       }
       process.stdout.write(`${written} Sigma rule(s) written to ${flags.sigma}; ${skipped.length} rule(s) are code matchers or read sources without a Sigma logsource and do not export (${skipped.join(', ')})\n`);
     });
