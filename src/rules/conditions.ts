@@ -13,12 +13,17 @@ export type Condition =
   | { all: Condition[] }
   | { not: Condition };
 
-/** How a condition reads a field from a record: the mapped value, or null when the record has none. */
-export type FieldReader<R> = (rec: R, field: string | null) => string | null;
+/**
+ * How a condition reads a field from a record: the mapped value, or null when the record has none. `field`, when
+ * given, resolves a field name once into its own reader (conditions are compiled once and run on every record).
+ */
+export type FieldReader<R> = ((rec: R, field: string | null) => string | null) & { field?(name: string | null): (rec: R) => string | null };
 
 export type Test<R> = (rec: R) => boolean;
 
-function leafTest<R>(c: Extract<Condition, { op: Op }>, read: FieldReader<R>): Test<R> {
+function leafTest<R>(c: Extract<Condition, { op: Op }>, reader: FieldReader<R>): Test<R> {
+  const get = reader.field ? reader.field(c.field) : (rec: R) => reader(rec, c.field);
+  const read = (rec: R, _field: string | null) => get(rec);
   let one: (v: string) => boolean;
   if (c.op === 're') {
     const res: LinearRegex[] = c.values.map((p) => linearRegex(p, c.ignoreCase === true));
@@ -43,10 +48,42 @@ function leafTest<R>(c: Extract<Condition, { op: Op }>, read: FieldReader<R>): T
       one = (v) => wants.some((w) => v.endsWith(w));
       break;
   }
+  // Most records fail a leaf: for ASCII wanted values, equals / startswith / endswith compare in place, folding ASCII
+  // case, with no lower-cased copy of the value. A non-ASCII character where a wanted value is compared (it may
+  // lower-case to ASCII: the Kelvin sign) sends the value down the full path, so the answer is the same.
+  const ascii = wants.every((w) => /^[\x00-\x7f]*$/.test(w));
+  if (ascii && c.op !== 'contains') {
+    const op = c.op;
+    const n = wants.length;
+    return (rec) => {
+      const v = get(rec);
+      if (v === null) return false;
+      for (let i = 0; i < n; i++) {
+        const w = wants[i];
+        const at = op === 'endswith' ? v.length - w.length : 0;
+        if (op === 'equals' ? v.length !== w.length : at < 0) continue;
+        const r = foldedAt(v, w, at);
+        if (r === null) return one(v.toLowerCase());
+        if (r) return true;
+      }
+      return false;
+    };
+  }
   return (rec) => {
     const v = read(rec, c.field);
     return v !== null && one(v.toLowerCase());
   };
+}
+
+/** Whether `v` holds the lower-case ASCII `w` at `at`, any ASCII case; null at a non-ASCII character. */
+function foldedAt(v: string, w: string, at: number): boolean | null {
+  for (let i = 0; i < w.length; i++) {
+    let ch = v.charCodeAt(at + i);
+    if (ch > 0x7f) return null;
+    if (ch >= 0x41 && ch <= 0x5a) ch += 0x20;
+    if (ch !== w.charCodeAt(i)) return false;
+  }
+  return true;
 }
 
 /** Compiles a condition once into a test over records. Throws for a regex the linear matcher refuses. */
@@ -61,7 +98,12 @@ export function compileCondition<R>(c: Condition, read: FieldReader<R>): Test<R>
     return (rec) => ts.some((t) => t(rec));
   }
   const ts = c.all.map((x) => compileCondition(x, read));
-  return (rec) => ts.every((t) => t(rec));
+  const [first, second] = ts;
+  if (ts.length === 2) return (rec) => first(rec) && second(rec);
+  return (rec) => {
+    for (let i = 0; i < ts.length; i++) if (!ts[i](rec)) return false;
+    return true;
+  };
 }
 
 /**

@@ -5,7 +5,7 @@ import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import type { EvidenceValue, Kind, LogRecord, Severity } from '../model.js';
 import { packageText } from '../packaged.js';
 import { LinearRegexError } from '../mitigations/linear-regex.js';
-import { compileCondition, conditionNeedles, type Condition, type Op } from './conditions.js';
+import { compileCondition, conditionNeedles, type Condition, type FieldReader, type Op } from './conditions.js';
 import type { RecordRule, RuleHit } from './types.js';
 import { declaredGrades, meaningOf } from './finding.js';
 
@@ -156,20 +156,37 @@ function fieldsOf(c: Condition, out = new Set<string>()): Set<string> {
 }
 
 /** Reads a Sigma field from a record of the source's format, through the mapping. */
-export function reader(source: SigmaSource): (rec: LogRecord, field: string | null) => string | null {
-  return (rec, field) => {
-    if (field === null) return source.keywords ? (rec.fields[source.keywords] ?? null) : (rec.raw ?? Object.values(rec.fields).join(' '));
+export function reader(source: SigmaSource): FieldReader<LogRecord> {
+  // One accessor per field name, worked out on first use: rules read their fields on every record.
+  const accessors = new Map<string, (rec: LogRecord) => string | null>();
+  const accessor = (field: string): ((rec: LogRecord) => string | null) => {
     const m: FieldMap = Object.hasOwn(source.fields, field) ? source.fields[field] : field;
-    if (typeof m === 'string') return rec.fields[m] ?? rec.fields[`EventData.${m}`] ?? null;
-    if ('join' in m) {
-      const parts = m.join.map((f) => rec.fields[f]).filter((v): v is string => v !== undefined && v !== '' && v !== '-');
-      return parts.length ? parts.join(m.with) : null;
+    if (typeof m === 'string') {
+      const data = `EventData.${m}`;
+      return (rec) => rec.fields[m] ?? rec.fields[data] ?? null;
     }
-    const v = rec.fields[m.field];
-    if (v === undefined) return null;
-    if (m.values) return Object.hasOwn(m.values, v) ? m.values[v] : v;
-    return m.plusAsSpace ? v.replace(/\+/g, ' ') : v;
+    if ('join' in m) {
+      return (rec) => {
+        const parts = m.join.map((f) => rec.fields[f]).filter((v): v is string => v !== undefined && v !== '' && v !== '-');
+        return parts.length ? parts.join(m.with) : null;
+      };
+    }
+    const { values } = m;
+    return (rec) => {
+      const v = rec.fields[m.field];
+      if (v === undefined) return null;
+      if (values) return Object.hasOwn(values, v) ? values[v] : v;
+      return m.plusAsSpace ? v.replace(/\+/g, ' ') : v;
+    };
   };
+  const keywords = (rec: LogRecord) => (source.keywords ? (rec.fields[source.keywords] ?? null) : (rec.raw ?? Object.values(rec.fields).join(' ')));
+  const field = (name: string | null) => {
+    if (name === null) return keywords;
+    let get = accessors.get(name);
+    if (get === undefined) accessors.set(name, (get = accessor(name)));
+    return get;
+  };
+  return Object.assign((rec: LogRecord, name: string | null) => field(name)(rec), { field });
 }
 
 /** A Sigma rule file's text as an exhunt record rule. Throws SigmaError naming the file for anything unsupported. */
@@ -312,7 +329,7 @@ export function toSigma(rule: RecordRule, mapping: SigmaMapping, uuid: string, d
 }
 
 /** The field reader of one logsource of the shipped mapping (declarative shipped rules read their fields with it). */
-export function sigmaFieldReader(name: string): (rec: LogRecord, field: string | null) => string | null {
+export function sigmaFieldReader(name: string): FieldReader<LogRecord> {
   const source = defaultMapping().sources.find((s) => s.name === name);
   if (!source) throw new Error(`no Sigma logsource ${name} in data/sigma/field-mapping.json`);
   return reader(source);
