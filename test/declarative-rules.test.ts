@@ -10,7 +10,7 @@ import { parse as parseYaml } from 'yaml';
 import type { LogRecord } from '../src/model.js';
 import { HTTPPROXY_FORMAT } from '../src/parsers/exchange.js';
 import { iisFormat } from '../src/parsers/iis.js';
-import { needleChoices } from '../src/rules/conditions.js';
+import { compileCondition, needleChoices } from '../src/rules/conditions.js';
 import { builtinIocs } from '../src/rules/iocs.js';
 import { defaultRuleSet } from '../src/rules/ruleset.js';
 import { defaultMapping, sigmaGrades, sigmaRule } from '../src/rules/sigma.js';
@@ -43,6 +43,24 @@ describe('shipped declarative rules', () => {
       const implied = choices.some((c) => c.every((lit) => r.needles.some((n) => lit.toLowerCase().includes(n.toLowerCase()))));
       expect(implied, `${r.id}: needles ${r.needles.join(' | ')} are not implied by any of ${JSON.stringify(choices)}`).toBe(true);
     }
+  });
+
+  it('compare case-insensitively exactly as lower-casing the whole value would, non-ASCII values included', () => {
+    const read = (rec: { v: string }) => rec.v;
+    const ops = ['equals', 'startswith', 'endswith', 'contains'] as const;
+    // The Kelvin sign lower-cases to ASCII k; dotted capital I to i + U+0307 (longer); final sigma by context.
+    const values = ['Error', 'ERROR', 'error', 'Erro', 'Errors', 'xError', '\u212Aelvin', 'kelvin', 'abİ', 'ABI', 'abİx', 'Σx', 'MSExchange RBAC', 'msexchange rbac ', ''];
+    const wants = [['error'], ['kelvin'], ['abi'], ['Error', 'x'], ['MSExchange RBAC'], ['ab']];
+    for (const op of ops)
+      for (const w of wants) {
+        const test = compileCondition({ field: 'v', op, values: w }, read);
+        const lw = w.map((x) => x.toLowerCase());
+        for (const v of values) {
+          const lv = v.toLowerCase();
+          const want = lw.some((x) => (op === 'equals' ? lv === x : op === 'startswith' ? lv.startsWith(x) : op === 'endswith' ? lv.endsWith(x) : lv.includes(x)));
+          expect(test({ v }), `${op} ${JSON.stringify(w)} on ${JSON.stringify(v)}`).toBe(want);
+        }
+      }
   });
 
   it('the implication check fails for a needle the condition does not imply', () => {
