@@ -1,7 +1,8 @@
 import { closeSync, readSync } from 'node:fs';
-import { pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { openEvidence, openEvidenceSync } from './open.js';
+import { ByteLimit } from './byte-limit.js';
 import { openZipEntryStream } from './zip.js';
 
 /** Where a file sits in a known collection (evidence/layout.ts): its path on the server, or collection metadata. */
@@ -88,27 +89,11 @@ const GZIP_MAX_RATIO = 1000;
 /** Small files may exceed the ratio (a few KB of zeros) harmlessly: the limit starts above this size. */
 const GZIP_RATIO_MIN_BYTES = 64 * 1024 * 1024;
 
-/** Fails the stream once it has yielded more than `limit` bytes (a gzip bomb), naming the file. */
-class InflateLimit extends Transform {
-  private seen = 0;
-  constructor(
-    private readonly limit: number,
-    private readonly name: string,
-  ) {
-    super();
-  }
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    this.seen += chunk.length;
-    if (this.seen > this.limit) cb(new Error(`${this.name} inflates to more than ${GZIP_MAX_RATIO}× its size (gzip bomb?): read stopped`));
-    else cb(null, chunk);
-  }
-}
-
 /** A `.gz` file's decompressed bytes, capped against gzip bombs. */
 async function gunzipped(file: EvidenceFile & { kind: 'gz' }, chunkSize: number): Promise<Readable> {
   const src = (await openEvidence(fsPath(file))).createReadStream({ highWaterMark: chunkSize });
   // pipeline: a consumer that stops early (readHead) or an error destroys every stage, closing the file.
-  return pipeline(src, createGunzip({ chunkSize: 64 * 1024 }), new InflateLimit(Math.max(file.size * GZIP_MAX_RATIO, GZIP_RATIO_MIN_BYTES), file.rel), () => {});
+  return pipeline(src, createGunzip({ chunkSize: 64 * 1024 }), new ByteLimit(Math.max(file.size * GZIP_MAX_RATIO, GZIP_RATIO_MIN_BYTES), () => `${file.rel} inflates to more than ${GZIP_MAX_RATIO}× its size (gzip bomb?): read stopped`), () => {});
 }
 
 /**

@@ -2,7 +2,8 @@
 // hostile: entry names, declared sizes, attributes and flags are all checked before anything is read.
 import { closeSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import type { Readable } from 'node:stream';
+import { ByteLimit } from './byte-limit.js';
 import type { Entry, ZipFile } from 'yauzl';
 import { openEvidenceFd } from './open.js';
 
@@ -207,25 +208,6 @@ export async function listZip(path: string, onSkip: (name: string, reason: strin
   }));
 }
 
-/** Passes bytes through, failing the stream as soon as it yields more (or, at the end, fewer) than declared. */
-class SizeLimit extends Transform {
-  private seen = 0;
-  constructor(
-    private readonly declared: number,
-    private readonly name: string,
-  ) {
-    super();
-  }
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    this.seen += chunk.length;
-    if (this.seen > this.declared) cb(new Error(`zip entry ${this.name} inflates beyond its declared ${this.declared} bytes (zip bomb?)`));
-    else cb(null, chunk);
-  }
-  override _flush(cb: TransformCallback): void {
-    cb(this.seen === this.declared ? null : new Error(`zip entry ${this.name} is shorter than declared (${this.seen} < ${this.declared} bytes)`));
-  }
-}
-
 /** Opens one listed entry (by the `name` listZip returned) as a byte-capped stream. */
 export async function openZipEntryStream(path: string, entryName: string): Promise<Readable> {
   const index = await getIndex(path);
@@ -235,7 +217,11 @@ export async function openZipEntryStream(path: string, entryName: string): Promi
     index.zf.openReadStream(entry, (err, s) => (err || !s ? reject(err ?? new Error('cannot read zip entry')) : resolve(s))),
   );
   index.streams++;
-  const limited = new SizeLimit(entry.uncompressedSize, entryName);
+  const limited = new ByteLimit(
+    entry.uncompressedSize,
+    () => `zip entry ${entryName} inflates beyond its declared ${entry.uncompressedSize} bytes (zip bomb?)`,
+    (seen) => `zip entry ${entryName} is shorter than declared (${seen} < ${entry.uncompressedSize} bytes)`,
+  );
   let released = false;
   const release = (): void => {
     if (released) return;
