@@ -138,6 +138,16 @@ describe('a patched, clean Exchange 2019 CU14 server', () => {
     expect(host.reasons.join('\n')).not.toMatch(/scanner probes|attempt/);
   });
 
+  it('a script in no list at all (dropped in ClientAccess/ecp) keeps its grade on CU14: suspicious, not clean', () => {
+    const root = server('mail03-cu14-dropped', '15.2.1544');
+    put(root, `${EX}/ClientAccess/ecp/zz.aspx`, '<%@ Page Language="C#" %>\r\n<% Response.Write(Request["x"]); %>\r\n');
+    const { host } = scanJson(root, 'cu14-dropped', ['--since', '2026-11-20']);
+    expect(host.verdict).toBe('suspicious');
+    const dropped = host.findings.filter((f) => f.rule === 'WS-07' && f.summary.includes('zz.aspx'));
+    expect(dropped.map((f) => f.severity)).toEqual(['medium']);
+    expect(host.findings.filter((f) => f.rule === 'WS-07' && f.severity === 'low')).toHaveLength(9);
+  });
+
   it('the same page bytes on a server at 2019 CU8 (a CU the lists cover) are modified pages: suspicious', () => {
     const { host } = scanJson(server('mail02-cu8', '15.2.792'), 'cu8', ['--since', '2026-11-20']);
     expect(host.verdict).toBe('suspicious');

@@ -184,11 +184,13 @@ describe('IIS rules on padded public patterns', () => {
     expect(only([nessus])).toEqual(['PNS-01/low/scan']);
   });
 
-  it('OWASSRF: /owa/<mailbox>@…/powershell, legitimate agents graded scan/info', () => {
+  it('OWASSRF: /owa/<mailbox>@…/powershell; a probe user agent never talks down an answered exploit or shell', () => {
     expect(only([line('POST', '/owa/mastermailbox%40outlook.com/powershell', '', 200)])).toEqual(['OW-01/critical/exploitation']);
     const poc = 'Mozilla/5.0+(Windows+NT+10.0;+Win64;+x64)+AppleWebKit/537.36+(KHTML,+like+Gecko)+Chrome/105.0.5195.54+Safari/537.36';
     expect(only([line('POST', '/owa/mastermailbox%40outlook.com/powershell', '', 200, { ua: poc })])).toEqual(['OW-02/critical/exploitation', 'PL-13/medium/ioc']);
-    expect(only([line('POST', '/owa/user%40contoso.com/powershell', '', 200, { ua: 'Microsoft+WinRM+Client' })])).toEqual(['OW-01/info/scan']);
+    // The user agent is the client's to choose (OWASSRF's PowerShell stage sends WinRM's own): never talked down.
+    expect(only([line('POST', '/owa/user%40contoso.com/powershell', '', 200, { ua: 'Microsoft+WinRM+Client' })])).toEqual(['OW-01/critical/exploitation']);
+    expect(only([line('POST', '/owa/auth/x0d.aspx', 'cmd=whoami', 200, { ua: 'AMProbe/Local/ClientAccess' })])).toEqual(['WS-40/critical/webshell', 'WS-41/critical/webshell']);
     expect(only([line('POST', '/powershell', '', 200, { port: 444, user: 'CONTOSO\\alice' })], W2)).toEqual(['OW-03/high/exploitation']);
   });
 

@@ -158,10 +158,12 @@ function hopAddress(hop: string): string {
  */
 function clientIp(f: Record<string, string>): string | null {
   const ip = f['c-ip'] ?? null;
-  if (ip === null || !isPrivateIp(ip)) return ip;
+  // Loopback is the server itself, not a balancer: whatever it sent in the header is not a client's address.
+  if (ip === null || !isPrivateIp(ip) || ip === '::1' || ip.startsWith('127.')) return ip;
   const hops = forwardedFor(f)?.split(',').map(hopAddress) ?? [];
   const valid = hops.filter((h) => isIP(h) !== 0);
   // An internal client behind the balancer has only private hops: the right-most one is still the client.
+  // Spoofable only where a client reaches IIS without the balancer (then c-ip, kept as proxy_ip, is the truth).
   return [...valid].reverse().find((h) => !isPrivateIp(h)) ?? valid.at(-1) ?? ip;
 }
 
@@ -196,6 +198,11 @@ const NESSUS_PNS = [
   'get /owa/ &email=autodiscover/autodiscover.json%3f@test.com&clientid=',
   '@test.com/owa/?&email=autodiscover/autodiscover.json%3f@test.com',
 ];
+
+/** What no user agent may talk down: exploitation, a web shell or post-exploitation at high or critical. */
+function strongMeaning(m: { kind: string; severity: string }): boolean {
+  return (m.kind === 'exploitation' || m.kind === 'webshell' || m.kind === 'post-exploitation') && (m.severity === 'critical' || m.severity === 'high');
+}
 
 /** `scanner` / `probe` when the request is a known scanner's or Exchange's own monitoring, else null. */
 function knownClient(req: IisRequest, raw: string, iocs: IocStore): 'scanner' | 'probe' | null {
@@ -270,6 +277,9 @@ function iisRule(
       // An SSRF into the PowerShell back end that was answered is never a health probe, whatever its user agent
       // (the public ProxyNotShell exploits send `Microsoft WinRM Client`, a legitimate /powershell client).
       if (who === 'probe' && meaningOf(meta, grade).kind === 'exploitation' && hit.evidence.family !== undefined) return hit;
+      // A probe is recognised by strings the client sends (user agent, user name): a hit that means exploitation,
+      // a web shell or post-exploitation at high or critical is never downgraded to a health probe for them.
+      if (who === 'probe' && strongMeaning(meaningOf(meta, grade))) return hit;
       return who ? downgrade(hit, who) : hit;
     },
   };

@@ -30,7 +30,7 @@ export const BASELINE_BUILD: HostRule = {
   emits: [],
   does: 'Grades WS-07 low when the newest build in the evidence is a CU that no shipped known-good list covers: its own pages are expected to differ.',
   apply(findings, ctx) {
-    if (!findings.some((f) => f.rule === 'WS-07')) return [...findings];
+    if (!findings.some((f) => f.rule === 'WS-07' && f.evidence.baseline_builds !== undefined)) return [...findings];
     const newest = newestBuild(ctx.facts);
     const lists = baseline().builds;
     if (newest === null || covered(newest, lists)) return [...findings];
@@ -38,7 +38,9 @@ export const BASELINE_BUILD: HostRule = {
     const build = formatBuild(newest.build);
     const why = `; the server runs ${build} (${newest.fact.origin}) and exhunt has no known-good list for that CU (lists: ${lists.join(', ')}): compare the file with the same file on a clean server of that build`;
     return findings.map((f): RawFinding =>
-      f.rule === 'WS-07'
+      // Only a shipped page whose content differs (it carries baseline_builds): a script that is in no list at all
+      // is not one of Microsoft's files on any build, and keeps its grade.
+      f.rule === 'WS-07' && f.evidence.baseline_builds !== undefined
         ? { ...f, title: m.title, severity: m.severity, kind: m.kind, summary: f.summary + why, evidence: { ...f.evidence, server_build: build, baseline_builds: lists } }
         : f,
     );
