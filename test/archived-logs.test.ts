@@ -4,7 +4,8 @@
 // ProxyLogon values padded into full-format logs, examples/README.md), its logs compressed as such a script would,
 // scanned through the CLI: the verdict, the findings and the coverage must be those of the uncompressed copy.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -90,16 +91,28 @@ describe('logs compressed in place by a clean-up script', () => {
 });
 
 describe('a hostile .gz', () => {
+  it('a .gz that is no log (a staged dump) is swept as it is on disk: its own SHA-256 and size', () => {
+    const host = join(dir, 'staged');
+    cpSync(join(MAIL01, W3SVC1), join(host, 'W3SVC1'), { recursive: true });
+    const gz = gzipSync(Buffer.from('mailbox export\r\n'.repeat(64)));
+    mkdirSync(join(host, 'inetpub', 'wwwroot', 'aspnet_client'), { recursive: true });
+    writeFileSync(join(host, 'inetpub', 'wwwroot', 'aspnet_client', 'dump.gz'), gz);
+    const h = scanJson(host, 'staged');
+    const staged = h.findings.filter((f) => f.source.path.endsWith('dump.gz'));
+    expect(staged.length).toBeGreaterThan(0);
+    for (const f of staged) expect(f.evidence.sha256).toBe(createHash('sha256').update(gz).digest('hex'));
+  });
+
   it('a gzip bomb is stopped and named; the other logs are still read', () => {
     const host = join(dir, 'bomb');
     cpSync(join(MAIL01, W3SVC1), join(host, 'W3SVC1'), { recursive: true });
-    // 200 MiB of one byte compresses to ~200 KB: over 1000:1 past the 64 MiB floor.
+    // 200 MiB of one byte compresses to ~200 KB: over 200:1 past the 64 MiB floor.
     writeFileSync(join(host, 'W3SVC1', 'u_ex210311.log.gz'), gzipSync(Buffer.alloc(200 * 1024 * 1024, 0x41), { level: 9 }));
     writeFileSync(join(host, 'W3SVC1', 'u_ex210312.log.gz'), Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3]));
     const h = scanJson(host, 'bomb');
     expect(h.verdict).toBe('compromised');
     const why = (p: string) => h.skipped.filter((s) => s.path === `W3SVC1/${p}`).map((s) => s.reason).join(' | ');
-    expect(why('u_ex210311.log.gz')).toMatch(/inflates to more than 1000× its size \(gzip bomb\?\)/);
+    expect(why('u_ex210311.log.gz')).toMatch(/inflates to more than 200× its size \(gzip bomb\?\)/);
     expect(why('u_ex210312.log.gz')).toMatch(/unexpected end of file|incorrect header|invalid/i);
   });
 });

@@ -17,6 +17,10 @@ describe('name dates of log files', () => {
     expect(nameDate('Logging/HttpProxy/Owa/HttpProxy_2021030304-1.LOG')).toBe('2021-03-03');
     expect(nameDate('Logging/ECP/Server/ECPServer20210301-12.LOG')).toBe('2021-03-01');
     expect(nameDate('Windows/System32/winevt/Logs/Archive-Security-2021-03-01-10-22-33-123.evtx')).toBe('2021-03-01');
+    // Compressed in place by a clean-up script: the log's own name still dates it (and --since can skip it).
+    expect(nameDate('W3SVC1/u_ex210303.log.gz')).toBe('2021-03-03');
+    expect(nameDate('Logging/HttpProxy/Owa/HttpProxy_2021030304-1.LOG.GZ')).toBe('2021-03-03');
+    expect(outsideWindow({ rel: 'W3SVC1/u_ex210301.log.gz', mtimeMs: Date.parse('2026-01-01T00:00:00Z') }, { since: '2021-03-05T00:00:00Z', until: null, byName: true })).toEqual({ kind: 'named', day: '2021-03-01' });
   });
 
   it('finds no date in other names, or in impossible ones', () => {

@@ -2,10 +2,12 @@
 // clean-up script (`u_ex210305.log.gz`, `W3SVC1\2021-03.zip`) because they fill the system drive. Those are the
 // logs of the attack window: they are read, not counted as unrelated files.
 import type { Skipped } from '../model.js';
-import type { EvidenceFile } from './file.js';
-import { fsPath } from './file.js';
+import { type EvidenceFile, fsPath, withoutGz } from './file.js';
 import { openEvidence } from './open.js';
 import { listZip } from './zip.js';
+
+/** What a `.gz` is read decompressed for: a log or event log compressed in place (other .gz files are swept as they are). */
+const LOG_INSIDE = /\.(log|txt|evtx)$/i;
 
 const ARCHIVE_NAME = /\.(zip|gz|tgz|7z|rar|cab)$/i;
 
@@ -52,7 +54,9 @@ export async function openArchives(files: EvidenceFile[], skipped: Skipped[]): P
       if (/\.tgz$|\.tar\.gz$/i.test(f.rel)) {
         out.push(f);
         skipped.push({ path: f.rel, reason: 'tar archive: not opened (extract it and scan the folder)' });
-      } else out.push({ ...f, kind: 'gz' });
+      } else if (LOG_INSIDE.test(withoutGz(f.rel))) out.push({ ...f, kind: 'gz' });
+      // Any other .gz stays the file it is: the sweep hashes and judges the bytes on disk.
+      else out.push(f);
       continue;
     }
     out.push(f);

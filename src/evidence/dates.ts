@@ -2,7 +2,7 @@
 // name date or its modification time alone. Conservative by a day either way: IIS may roll its files over on local
 // time (up to 14 h off UTC), and an hourly Exchange log holds only its hour, so a one-day margin never drops a file
 // that could hold a record inside the window.
-import type { EvidenceFile } from './file.js';
+import { type EvidenceFile, withoutGz } from './file.js';
 
 /** ISO 8601 UTC bounds; null = open. */
 export interface DateWindow {
@@ -29,7 +29,7 @@ const NAME_DATES: Array<{ re: RegExp; date: (m: RegExpExecArray) => string; pref
 
 /** The day a log file's name says it starts (YYYY-MM-DD), or null when the name carries no date. */
 export function nameDate(rel: string): string | null {
-  const base = rel.slice(rel.lastIndexOf('/') + 1);
+  const base = withoutGz(rel.slice(rel.lastIndexOf('/') + 1));
   for (const { re, date, prefix } of NAME_DATES) {
     if (prefix !== undefined && !base.toLowerCase().startsWith(prefix)) continue;
     const m = re.exec(base);
@@ -46,7 +46,7 @@ type Outside = { kind: 'modified' | 'named' | 'after'; day: string };
 
 /** Why `file` is left unread for `w` (which date, and the day it says), or null when it may hold a record inside. */
 export function outsideWindow(file: Pick<EvidenceFile, 'rel' | 'mtimeMs'>, w: DateWindow): Outside | null {
-  if (!LOG_FILE.test(file.rel)) return null;
+  if (!LOG_FILE.test(withoutGz(file.rel))) return null;
   const named = w.byName ? nameDate(file.rel) : null;
   const start = named === null ? NaN : Date.parse(`${named}T00:00:00Z`);
   if (w.since !== null) {

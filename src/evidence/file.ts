@@ -84,8 +84,16 @@ export async function* readChunks(file: EvidenceFile, chunkSize = CHUNK_SIZE, op
   for await (const chunk of stream) yield chunk as Buffer;
 }
 
-/** Decompressed bytes a `.gz` may yield per byte of its own size: logs compress ~10-50:1; more is a gzip bomb. */
-const GZIP_MAX_RATIO = 1000;
+/** A log compressed in place (`u_ex210305.log.gz`) is named by its log name for date and format checks. */
+export function withoutGz(rel: string): string {
+  return rel.length > 3 && rel.slice(-3).toLowerCase() === '.gz' ? rel.slice(0, -3) : rel;
+}
+
+/**
+ * Decompressed bytes a `.gz` may yield per byte of its own size: logs compress ~10-50:1, deflate's ceiling is ~1032:1,
+ * so 200 stops a bomb early and no real log.
+ */
+const GZIP_MAX_RATIO = 200;
 /** Small files may exceed the ratio (a few KB of zeros) harmlessly: the limit starts above this size. */
 const GZIP_RATIO_MIN_BYTES = 64 * 1024 * 1024;
 

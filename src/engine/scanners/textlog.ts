@@ -1,7 +1,7 @@
 // Drives any line-oriented text log (Exchange CSV logs, IIS W3C ...) over big files: large chunks, a literal
 // prefilter so that only lines containing a rule needle are decoded and parsed, exact physical line numbers.
 import type { Coverage, Fact, LogRecord, RawFinding } from '../../model.js';
-import { readChunks, readHead, readRange, type EvidenceFile } from '../../evidence/file.js';
+import { readChunks, readHead, readRange, withoutGz, type EvidenceFile } from '../../evidence/file.js';
 import type { ByteRange } from '../ranges.js';
 import { ParseError, type LineParser, type TextLogFormat } from '../../parsers/types.js';
 import type { RecordRule, RuleContext } from '../../rules/types.js';
@@ -53,7 +53,7 @@ function compile(format: TextLogFormat, rules: RecordRule[], ctx: RuleContext): 
 const LOG_NAME = /^(u_ex|u_in|ex\d{6}|httpproxy_|ecpserver|ecpactivity|oabgenerator|rpscmdlet|rps_cmdlet)[^/]*\.log$/i;
 
 function looksLikeLogName(rel: string): boolean {
-  return LOG_NAME.test(rel.slice(rel.lastIndexOf('/') + 1));
+  return LOG_NAME.test(withoutGz(rel.slice(rel.lastIndexOf('/') + 1)));
 }
 
 /** A scanner for a set of text-log formats and the record rules (of one rule set) that read them. */
