@@ -108,6 +108,10 @@ describe('result files are read host by host, in any valid JSON shape', () => {
       ['fleet.json', JSON.stringify({ schema: 'exhunt.fleet/1', hosts: [] }), /: not an exhunt scan result/],
       ['no-hosts.json', JSON.stringify({ schema: 'exhunt.scan/1', tool: {} }), /: not an exhunt scan result/],
       ['hosts-object.json', JSON.stringify({ schema: 'exhunt.scan/1', tool: {}, hosts: {} }), /: not an exhunt scan result/],
+      // A `__proto__` member is a plain key: it cannot supply the missing `tool`.
+      ['proto.json', '{"schema":"exhunt.scan/1","__proto__":{"tool":{}},"hosts":[]}', /: not an exhunt scan result/],
+      ['two-hosts.json', '{"schema":"exhunt.scan/1","tool":{},"hosts":[],"hosts":[]}', /: a top-level member appears twice: not a result exhunt wrote$/],
+      ['not-a-host.json', '{"schema":"exhunt.scan/1","tool":{},"hosts":[1]}', /: host 1 is not a host result \(/],
     ];
     for (const [name, text, msg] of cases) {
       const file = write(name, text);

@@ -29,6 +29,9 @@ const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const isSpace = (b: number) => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
 
+/** What the splitter reports as the value of `hosts` when it is an array (its elements go to the host callback). */
+const HOSTS_ARRAY: unique symbol = Symbol('hosts array');
+
 /**
  * Splits one JSON object fed in chunks: members are handed to `member` parsed, the elements of `hosts` (when it is
  * an array) to `host` one by one. Memory: the largest single member or host.
@@ -126,6 +129,7 @@ class ResultSplitter {
         case S.BeforeValue:
           if (isSpace(b)) break;
           if (this.key === 'hosts' && b === 0x5b) {
+            this.member('hosts', HOSTS_ARRAY); // told like any member, so a second `hosts` is caught as a repeat
             this.sawHosts = true;
             this.state = S.BeforeHost;
             break;
@@ -198,16 +202,27 @@ const CHUNK = 1 << 20;
  * Throws ResultFileError naming the file when it cannot be read, is not JSON, or is not a scan result.
  */
 export async function readResultFile(file: string, onHost: (h: HostResult) => void): Promise<Record<string, unknown>> {
-  const head: Record<string, unknown> = {};
+  // No prototype: a member named `__proto__` is a plain key, not a way to supply `tool` or `schema`.
+  const head = Object.create(null) as Record<string, unknown>;
   const notResult = () => new ResultFileError(`${file}: not an exhunt scan result (schema exhunt.scan/1; write one with exhunt scan --json FILE)`);
+  let hosts = 0;
   const splitter = new ResultSplitter(
     (key, value) => {
+      if (Object.hasOwn(head, key)) throw new ResultFileError(`${file}: a top-level member appears twice: not a result exhunt wrote`);
       head[key] = value;
       // A wrong schema ends the read at once rather than after gigabytes of something else.
       if (key === 'schema' && value !== 'exhunt.scan/1') throw notResult();
-      if (key === 'hosts') throw notResult(); // present but not an array
+      if (key === 'hosts' && value !== HOSTS_ARRAY) throw notResult(); // present but not an array
     },
-    (h) => onHost(h as HostResult),
+    (h) => {
+      hosts++;
+      // A host that is not shaped as exhunt writes it is the file's fault, not an unreadable file.
+      try {
+        onHost(h as HostResult);
+      } catch (err) {
+        throw new ResultFileError(`${file}: host ${hosts} is not a host result (${err instanceof Error ? err.message : String(err)})`);
+      }
+    },
   );
   let stream;
   try {
