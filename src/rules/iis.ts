@@ -3,6 +3,7 @@
 // decodes the URL once and falls back to the raw line when the parser flagged the line as malformed.
 import { isIP } from 'node:net';
 import type { EvidenceValue, LogRecord } from '../model.js';
+import { STAGE_RANK, findingStage, isLoopback } from '../semantics.js';
 import { MALFORMED_FIELD, iisUserAgent, percentDecode } from '../parsers/iis.js';
 import { shippedAuthUrls } from './files/baselines.js';
 import { IOC_IP_RULE, builtinIocs, uaScopeFits, type IocStore } from './iocs.js';
@@ -159,7 +160,7 @@ function hopAddress(hop: string): string {
 function clientIp(f: Record<string, string>): string | null {
   const ip = f['c-ip'] ?? null;
   // Loopback is the server itself, not a balancer: whatever it sent in the header is not a client's address.
-  if (ip === null || !isPrivateIp(ip) || ip === '::1' || ip.startsWith('127.')) return ip;
+  if (ip === null || !isPrivateIp(ip) || isLoopback(ip)) return ip;
   const hops = forwardedFor(f)?.split(',').map(hopAddress) ?? [];
   const valid = hops.filter((h) => isIP(h) !== 0);
   // An internal client behind the balancer has only private hops: the right-most one is still the client.
@@ -198,11 +199,6 @@ const NESSUS_PNS = [
   'get /owa/ &email=autodiscover/autodiscover.json%3f@test.com&clientid=',
   '@test.com/owa/?&email=autodiscover/autodiscover.json%3f@test.com',
 ];
-
-/** What no user agent may talk down: exploitation, a web shell or post-exploitation at high or critical. */
-function strongMeaning(m: { kind: string; severity: string }): boolean {
-  return (m.kind === 'exploitation' || m.kind === 'webshell' || m.kind === 'post-exploitation') && (m.severity === 'critical' || m.severity === 'high');
-}
 
 /** `scanner` / `probe` when the request is a known scanner's or Exchange's own monitoring, else null. */
 function knownClient(req: IisRequest, raw: string, iocs: IocStore): 'scanner' | 'probe' | null {
@@ -274,12 +270,14 @@ function iisRule(
       const grade = grader ? grader(rec) : h.grade;
       const hit: RuleHit = { summary: h.summary, evidence: evidence(req, h.extra), client_ip: req.ip, ...(grade !== undefined ? { grade } : {}) };
       const who = knownClient(req, rec.raw ?? '', ctx.iocs);
-      // An SSRF into the PowerShell back end that was answered is never a health probe, whatever its user agent
-      // (the public ProxyNotShell exploits send `Microsoft WinRM Client`, a legitimate /powershell client).
-      if (who === 'probe' && meaningOf(meta, grade).kind === 'exploitation' && hit.evidence.family !== undefined) return hit;
-      // A probe is recognised by strings the client sends (user agent, user name): a hit that means exploitation,
-      // a web shell or post-exploitation at high or critical is never downgraded to a health probe for them.
-      if (who === 'probe' && strongMeaning(meaningOf(meta, grade))) return hit;
+      if (who === 'probe') {
+        // A probe is recognised by strings the client sends (user agent, user name): a hit whose meaning proves
+        // exploitation or later is never talked down for them, nor an SSRF into the PowerShell back end (the public
+        // ProxyNotShell exploits send `Microsoft WinRM Client`, a legitimate /powershell client).
+        const m = meaningOf(meta, grade);
+        const stage = findingStage(m);
+        if ((m.kind === 'exploitation' && hit.evidence.family !== undefined) || (stage !== null && STAGE_RANK[stage] >= STAGE_RANK.exploited)) return hit;
+      }
       return who ? downgrade(hit, who) : hit;
     },
   };
