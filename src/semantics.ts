@@ -100,6 +100,11 @@ export function normalizeIp(raw: string | null): string | null {
   return s;
 }
 
+/** Strings in code-unit order (the order `sort()` gives), for comparators that chain several keys. */
+export function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** Loopback and unspecified addresses never join findings (every local request would become one incident). */
 export function isLoopback(ip: string): boolean {
   return ip === '::1' || ip === '::' || ip === '0.0.0.0' || ip.startsWith('127.') || ip === 'localhost';

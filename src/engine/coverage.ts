@@ -1,10 +1,7 @@
 // Coverage rows merged: a host's per-file rows into one row per log source, and a split file's per-range rows into
 // that file's rows. One function for both, so they cannot drift apart.
 import type { Coverage } from '../model.js';
-
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
+import { compareText } from '../semantics.js';
 
 /**
  * One row per log source and format: files and records summed, each file stopped early (`partial`) named once,
@@ -25,5 +22,5 @@ export function mergeCoverage(rows: readonly Coverage[]): Coverage[] {
     if (r.first !== null && (m.first === null || r.first < m.first)) m.first = r.first;
     if (r.last !== null && (m.last === null || r.last > m.last)) m.last = r.last;
   }
-  return [...by.values()].sort((a, b) => cmp(a.source, b.source));
+  return [...by.values()].sort((a, b) => compareText(a.source, b.source));
 }

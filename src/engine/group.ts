@@ -5,7 +5,7 @@
 // 20,000 objects): a file or range hands over its collapsed kinds, and the host merges them exactly — counts and
 // time spans add up, samples are the first and last of the union, folders and IP counts merge.
 import { SEVERITY_RANK, type FindingGroup, type GroupSample, type RawFinding } from '../model.js';
-import { evidenceString } from '../semantics.js';
+import { compareText, evidenceString } from '../semantics.js';
 import type { EvidenceFile } from '../evidence/file.js';
 
 /** More than this many findings of one kind on one host become one group (a person reads a hundred rows, not more). */
@@ -16,18 +16,14 @@ export const GROUP_SAMPLES = 5;
 const IP_CAP = 10_000;
 const TOP_IPS = 20;
 
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 /** Report order: time, then place, most severe first among equals (finding ids follow it). */
 export function findingOrder(a: RawFinding, b: RawFinding): number {
   return (
-    cmp(a.time ?? '~', b.time ?? '~') ||
-    cmp(a.source.path, b.source.path) ||
+    compareText(a.time ?? '~', b.time ?? '~') ||
+    compareText(a.source.path, b.source.path) ||
     (a.source.line ?? a.source.record ?? 0) - (b.source.line ?? b.source.record ?? 0) ||
     SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] ||
-    cmp(a.rule, b.rule)
+    compareText(a.rule, b.rule)
   );
 }
 
@@ -195,7 +191,7 @@ function groupRow(c: CollapsedKind): RawFinding {
     last_time: c.lastTime,
     folder,
     distinct_ips: c.ips.size,
-    client_ips: [...c.ips].sort((a, b) => b[1] - a[1] || cmp(a[0], b[0])).slice(0, TOP_IPS).map(([ip, count]) => ({ ip, count })),
+    client_ips: [...c.ips].sort((a, b) => b[1] - a[1] || compareText(a[0], b[0])).slice(0, TOP_IPS).map(([ip, count]) => ({ ip, count })),
     first: c.first.map(sample),
     last: c.last.map(sample),
   };

@@ -24,6 +24,7 @@ import { DEFAULT_FILE_SECONDS } from './budget.js';
 import { FindingGrouper, findingOrder, onServer } from './group.js';
 import { applyRecordedTime, caseFileTimes, collectionFileTimes, serverKey, type RecordedTime } from './collection-times.js';
 import { mergeCoverage } from './coverage.js';
+import { compareText } from '../semantics.js';
 
 export const DEFAULT_SINCE = '2020-12-01T00:00:00.000Z';
 
@@ -180,7 +181,7 @@ async function scanHost(
     coverage: merged,
     findings,
     facts: dedupeFacts(facts),
-    skipped: skipped.sort((a, b) => cmp(a.path, b.path) || (a.line ?? 0) - (b.line ?? 0)),
+    skipped: skipped.sort((a, b) => compareText(a.path, b.path) || (a.line ?? 0) - (b.line ?? 0)),
     stats: {
       files_seen: files.length,
       files_scanned: scanned,
@@ -218,10 +219,6 @@ async function caseManifest(input: string, skipped: Skipped[]): Promise<CaseMani
   }
 }
 
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 /** Deterministic order (time, then place), most severe first among equals; ids follow that order. */
 function numberFindings(raw: RawFinding[]): Finding[] {
   const sorted = [...raw].sort(findingOrder);
@@ -239,7 +236,7 @@ function dedupeFacts(facts: Fact[]): Fact[] {
     const prev = seen.get(key);
     if (!prev || (f.time ?? '') < (prev.time ?? '')) seen.set(key, f);
   }
-  return [...seen.values()].sort((a, b) => cmp(a.kind, b.kind) || cmp(a.time ?? '', b.time ?? '') || cmp(a.value, b.value));
+  return [...seen.values()].sort((a, b) => compareText(a.kind, b.kind) || compareText(a.time ?? '', b.time ?? '') || compareText(a.value, b.value));
 }
 
 /** The server's own name, when its logs say it (ServerHostName / ServerName / a collector manifest). */
@@ -248,5 +245,5 @@ function hostName(facts: Fact[]): string | null {
   if (!names.length) return null;
   const counts = new Map<string, number>();
   for (const n of names) counts.set(n, (counts.get(n) ?? 0) + 1);
-  return [...counts.entries()].sort((a, b) => b[1] - a[1] || cmp(a[0], b[0]))[0][0];
+  return [...counts.entries()].sort((a, b) => b[1] - a[1] || compareText(a[0], b[0]))[0][0];
 }

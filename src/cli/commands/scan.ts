@@ -67,7 +67,7 @@ async function hostsFrom(dir: string): Promise<string[]> {
   const hosts = entries
     .filter((e) => !e.name.startsWith('.') && (e.isDirectory() || (e.isFile() && /\.zip$/i.test(e.name))))
     .map((e) => e.name)
-    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+    .sort()
     .map((name) => join(dir, name));
   if (!hosts.length) throw new UsageError(`--hosts-from: no host folders or .zip files in ${dir}`);
   return hosts;
