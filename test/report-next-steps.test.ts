@@ -55,7 +55,9 @@ describe('nextSteps', () => {
   });
 
   it('attempted: update first, then restrict; attackers listed but not scanners; short coverage asks for logs', () => {
-    const f = [...scannedFindings(), finding({ id: 'A', rule: 'PL-03', kind: 'attempt', client_ip: '67.205.176.9' })];
+    // An Exchange health probe (info scan, stage none) is no attacker either: its address is the server's own.
+    const probe = finding({ id: 'P', rule: 'PS-06', kind: 'scan', severity: 'info', client_ip: '10.20.0.5' });
+    const f = [...scannedFindings(), probe, finding({ id: 'A', rule: 'PL-03', kind: 'attempt', client_ip: '67.205.176.9' })];
     const h = host('h', f, [cov('HttpProxy/Ecp', 'httpproxy', '2021-03-01T00:00:00Z', '2021-03-10T00:00:00Z')], 'attempted');
     expect(ids(h)).toEqual(['update', 'restrict', 'collect-logs', 'block', 'keep-logs']);
     expect(nextSteps(h, SINCE).find((s) => s.id === 'block')?.items).toEqual(['67.205.176.9']);

@@ -60,9 +60,8 @@ function shellPaths(host: HostResult): Map<string, string | null> {
 
 function attackerIps(host: HostResult): string[] {
   return host.findings
-    .filter((f) => {
-      return f.stage !== null && f.stage !== 'scanned';
-    })
+    // Scanners and Exchange's own health probes (kind scan, stage scanned or none) are not attackers to block.
+    .filter((f) => f.stage !== null && f.kind !== 'scan')
     .map((f) => normalizeIp(f.client_ip))
     .filter((ip): ip is string => ip !== null);
 }
