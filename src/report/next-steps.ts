@@ -1,6 +1,7 @@
 // "What to do next", derived from one host's result: CISA AA21-062A's response steps, made specific.
 import type { Finding, HostResult } from '../model.js';
-import { evidenceString, fileKey, normalizeIp } from '../semantics.js';
+import { evidenceString, fileKey, isLoopback, normalizeIp } from '../semantics.js';
+import { isPrivateIp } from '../rules/iis.js';
 import { serverPath } from '../evidence/server-path.js';
 
 export interface NextStep {
@@ -58,12 +59,25 @@ function shellPaths(host: HostResult): Map<string, string | null> {
   return new Map([...byKey.values()].map((v) => [v.server ?? (v.evidence as string), v.server !== null ? v.evidence : null]));
 }
 
-function attackerIps(host: HostResult): string[] {
-  return host.findings
-    // Scanners and Exchange's own health probes (kind scan, stage scanned or none) are not attackers to block.
-    .filter((f) => f.stage !== null && f.kind !== 'scan')
-    .map((f) => normalizeIp(f.client_ip))
-    .filter((ip): ip is string => ip !== null);
+/** A request to the back-end site (W3SVC2, port 444) comes from an Exchange front end: this server or another. */
+const BACK_END_LOG = /(^|[\\/])W3SVC2[\\/]/i;
+
+/**
+ * The addresses behind attack findings, split into those to block and internal ones (private or loopback ranges,
+ * the client of a back-end request, a computer account's address): blocking a load balancer, another Exchange
+ * server or this server's own address stops mail, and the attacker behind it is elsewhere.
+ */
+function attackerIps(host: HostResult): { block: string[]; internal: string[] } {
+  const block: string[] = [];
+  const internal: string[] = [];
+  // Scanners and Exchange's own health probes (kind scan, stage scanned or none) are not attackers to block.
+  for (const f of host.findings.filter((x) => x.stage !== null && x.kind !== 'scan')) {
+    const ip = normalizeIp(f.client_ip);
+    if (ip === null) continue;
+    const machine = evidenceString(f.evidence.user)?.endsWith('$') ?? false;
+    (isPrivateIp(ip) || isLoopback(ip) || BACK_END_LOG.test(f.source.path) || machine ? internal : block).push(ip);
+  }
+  return { block, internal: internal.filter((ip) => !block.includes(ip)) };
 }
 
 /** The update to install: the build assessment's advice when a build was read, generic advice otherwise. */
@@ -223,9 +237,18 @@ export function nextSteps(host: HostResult, since: string): NextStep[] {
       steps.push(preserve(host), isolate(host, true), removeShells(host), credentials(host), updateStep(host), hunt(), report());
       break;
     case 'attempted': {
-      const ips = cap(attackerIps(host));
+      const ips = attackerIps(host);
       steps.push(updateStep(host), isolate(host, false), coverageStep(host, since));
-      if (ips.length) steps.push({ id: 'block', title: 'Block or watch the attacking addresses', detail: 'Addresses behind the exploitation attempts (scanners excluded); add them to your firewall or SIEM watch list.', items: ips });
+      if (ips.block.length) steps.push({ id: 'block', title: 'Block or watch the attacking addresses', detail: 'Public addresses behind the exploitation attempts (scanners and internal addresses excluded); add them to your firewall or SIEM watch list.', items: cap(ips.block) });
+      if (ips.internal.length) {
+        steps.push({
+          id: 'internal-sources',
+          title: 'Identify the internal addresses before blocking anything',
+          detail:
+            "These attempts came from inside: a private or loopback address, a front end calling this server's back end, or a computer account. Such an address is usually a load balancer, another Exchange server or this server itself passing an outside request on (find the outside client in that machine's logs), or an attacker already inside the network. Do not block it blindly: blocking an Exchange server or balancer stops mail.",
+          items: cap(ips.internal),
+        });
+      }
       steps.push({ id: 'keep-logs', title: 'Keep these logs', detail: 'Raise log retention for IIS and Exchange HttpProxy logs (the defaults keep only days to weeks) so a later scan can still see this period.', items: [] });
       break;
     }
