@@ -126,6 +126,11 @@ describe('a patched, clean Exchange 2019 CU14 server', () => {
       expect(f.evidence.server_build).toBe('15.2.1544');
       expect(f.summary).toMatch(/the server runs 15\.2\.1544 \(IIS \/owa\/auth\/<build>\/ path\) and exhunt has no known-good list for that CU/);
     }
+    // The verdict says by name what it could not compare, not only "worth a look".
+    const caveat = host.reasons.filter((r) => r.startsWith('not checked:'));
+    expect(caveat).toHaveLength(1);
+    expect(caveat[0]).toMatch(/^not checked: 9 Exchange web file\(s\) could not be compared with Microsoft's originals \(no known-good list for build 15\.2\.1544\): ecp\\auth\\TimeoutLogout\.aspx, owa\\auth\\/);
+    expect(caveat[0]).toMatch(/and 3 more; a modified page that matches no content signature .* would not show/);
   });
 
   it('the machine account through WinRM (the server itself) is a health probe: listed, info, not an attack', () => {
@@ -154,5 +159,15 @@ describe('a patched, clean Exchange 2019 CU14 server', () => {
     const ws07 = host.findings.filter((f) => f.rule === 'WS-07');
     expect(ws07).toHaveLength(9);
     expect(ws07.every((f) => f.severity === 'medium' && f.title === 'Exchange page differs from every shipped build')).toBe(true);
+  });
+
+  it('the install tree alone (no build in the evidence): medium, and the summary says the build is unknown', () => {
+    const { host } = scanJson(join(cu14, 'C', 'Program Files'), 'cu14-tree-only');
+    const ws07 = host.findings.filter((f) => f.rule === 'WS-07');
+    expect(ws07).toHaveLength(9);
+    for (const f of ws07) {
+      expect(f.severity).toBe('medium');
+      expect(f.summary).toMatch(/the server's build is not in the evidence, so exhunt cannot tell a modified page from another build's/);
+    }
   });
 });

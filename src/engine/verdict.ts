@@ -2,7 +2,7 @@
 // missing logs never make it clean.
 import { SEVERITY_RANK } from '../model.js';
 import type { Coverage, ExposureWindow, Finding, Verdict } from '../model.js';
-import { DAY_MS, END_SLACK_MS, START_SLACK_MS, STAGE_RANK, utcDay as day } from '../semantics.js';
+import { DAY_MS, END_SLACK_MS, START_SLACK_MS, STAGE_RANK, evidenceString, utcDay as day } from '../semantics.js';
 import { confirmedShells } from './correlate.js';
 import { serverPath } from '../evidence/server-path.js';
 import { isWebSource } from './exposure-windows.js';
@@ -114,6 +114,30 @@ function whatWouldDecide(coverage: Coverage[], since: string, end: string | null
   return `to decide it: add ${WEB_LOGS} from ${day(last)} to ${end?.slice(0, 10) ?? 'the day of collection'} (the newest evidence) and scan again`;
 }
 
+const MAX_NAMED = 6;
+
+/**
+ * Files the scan could not compare with a known-good list (`evidence.not_compared` says why): only content
+ * signatures judged them, so a modified page that matches none would not show. Named on every verdict.
+ */
+function notCompared(findings: Finding[]): string[] {
+  const rows = findings.filter((f) => evidenceString(f.evidence.not_compared) !== null);
+  if (!rows.length) return [];
+  const count = rows.reduce((n, f) => n + (f.group?.count ?? 1), 0);
+  const why = [...new Set(rows.map((f) => evidenceString(f.evidence.not_compared)))].join('; ');
+  const names = [...new Set(rows.map((f) => shortPath(evidenceString(f.evidence.file) ?? f.source.path)))];
+  const more = count > Math.min(names.length, MAX_NAMED) ? ` and ${count - Math.min(names.length, MAX_NAMED)} more` : '';
+  return [
+    `not checked: ${count} Exchange web file(s) could not be compared with Microsoft's originals (${why}): ${names.slice(0, MAX_NAMED).join(', ')}${more}; ` +
+      'a modified page that matches no content signature (an OWA logon credential stealer, for one) would not show: compare them with the same files on a clean server of that build',
+  ];
+}
+
+/** The last three parts of a path (`owa\auth\logon.aspx`): enough to find the file, short enough to list. */
+function shortPath(p: string): string {
+  return p.split(/[\\/]/).slice(-3).join('\\');
+}
+
 /** Low and info findings never change a verdict; they are named so nobody misses them. */
 function worthALook(findings: Finding[]): string[] {
   const minor = findings.filter((f) => f.kind !== 'exposure' && SEVERITY_RANK[f.severity] < SEVERITY_RANK.medium);
@@ -134,6 +158,11 @@ export function hostVerdict(
   basis: WindowBasis = {},
   shells = confirmedShells(findings),
 ): { verdict: Verdict; reasons: string[] } {
+  const v = verdictOf(findings, coverage, since, basis, shells);
+  return { verdict: v.verdict, reasons: [...v.reasons, ...notCompared(findings)] };
+}
+
+function verdictOf(findings: Finding[], coverage: Coverage[], since: string, basis: WindowBasis, shells: Map<string, string>): { verdict: Verdict; reasons: string[] } {
   const graded = findings
     .map((f) => ({ f, stage: f.stage }))
     .filter((x): x is { f: Finding; stage: NonNullable<typeof x.stage> } => x.stage !== null)
@@ -142,7 +171,6 @@ export function hostVerdict(
   const success = at((r) => r >= STAGE_RANK.exploited);
   const tries = at((r) => r === STAGE_RANK.scanned || r === STAGE_RANK.attempted);
   const weak = at((r) => r === STAGE_RANK.none);
-
   if (success.length || shells.size) {
     const shellLines = [...shells.values()].map((p) => `web shell ${serverPath(p) ?? p} is on disk and answered a request with HTTP 2xx`);
     return { verdict: 'compromised', reasons: [...shellLines, ...ruleReasons(success)] };

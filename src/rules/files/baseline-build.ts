@@ -33,15 +33,22 @@ export const BASELINE_BUILD: HostRule = {
     if (!findings.some((f) => f.rule === 'WS-07' && f.evidence.baseline_builds !== undefined)) return [...findings];
     const newest = newestBuild(ctx.facts);
     const lists = baseline().builds;
-    if (newest === null || covered(newest, lists)) return [...findings];
+    if (newest === null) {
+      // Compared with every list and in none: modified, or a build no list covers. Which one, the evidence cannot say.
+      const unknown = "; the server's build is not in the evidence, so exhunt cannot tell a modified page from another build's (add ExSetup.exe, the logs or the case manifest to the evidence)";
+      return findings.map((f): RawFinding => (f.rule === 'WS-07' && f.evidence.baseline_builds !== undefined ? { ...f, summary: f.summary + unknown } : f));
+    }
+    if (covered(newest, lists)) return [...findings];
     const m = meaningOf(FILE_RULES['WS-07'], OTHER_BUILD_GRADE);
     const build = formatBuild(newest.build);
     const why = `; the server runs ${build} (${newest.fact.origin}) and exhunt has no known-good list for that CU (lists: ${lists.join(', ')}): compare the file with the same file on a clean server of that build`;
+    // Named in the verdict's reasons (engine/verdict.ts): what these files hold was not checked against Microsoft's.
+    const notCompared = `no known-good list for build ${build}`;
     return findings.map((f): RawFinding =>
       // Only a shipped page whose content differs (it carries baseline_builds): a script that is in no list at all
       // is not one of Microsoft's files on any build, and keeps its grade.
       f.rule === 'WS-07' && f.evidence.baseline_builds !== undefined
-        ? { ...f, title: m.title, severity: m.severity, kind: m.kind, summary: f.summary + why, evidence: { ...f.evidence, server_build: build, baseline_builds: lists } }
+        ? { ...f, title: m.title, severity: m.severity, kind: m.kind, summary: f.summary + why, evidence: { ...f.evidence, server_build: build, baseline_builds: lists, not_compared: notCompared } }
         : f,
     );
   },
