@@ -58,16 +58,20 @@ describe('file rules as pure decisions (src/rules/files/sweep.ts)', () => {
     const ext = name.includes('.') ? name.slice(name.lastIndexOf('.')) : '';
     return { shown: `C:\\${win}`, win, name, ext, script: ext === '.aspx', zone: dropZone(win), bytes: 4096, head: Buffer.alloc(64), minidump: false, found: new Set(), ...over };
   };
-  const ids = (hits: Array<{ rule: string | { id: string }; hit: { severity?: string } }>) => hits.map((h) => `${typeof h.rule === 'string' ? h.rule : h.rule.id}${h.hit.severity ? ` ${h.hit.severity}` : ''}`);
+  // A hit names the grade its rule declares (none = the rule itself), never a title or severity of its own.
+  const ids = (hits: Array<{ rule: string | { id: string }; hit: { grade?: string } }>) => hits.map((h) => h.hit.grade ?? (typeof h.rule === 'string' ? h.rule : h.rule.id));
 
   it('decide from what the sweep measured, without reading a file', () => {
     const dump = swept('windows\\temp\\w3wp.dmp', { minidump: true });
-    expect(ids(dumpAndArchiveRules(dump, 'w3wp.dmp'))).toEqual(['PX-07 high']);
+    expect(ids(dumpAndArchiveRules(dump, 'w3wp.dmp'))).toEqual(['PX-07 other dump staged']);
     expect(ids(dumpAndArchiveRules({ ...dump, found: new Set(['lsasrv.dll']) }, 'w3wp.dmp'))).toEqual(['PX-07']);
     const zip = Buffer.from('PK\x03\x04');
-    expect(ids(dumpAndArchiveRules(swept('programdata\\veeam\\backup\\x.dat', { head: zip }), 'x.dat'))).toEqual(['PX-08 low']);
+    expect(ids(dumpAndArchiveRules(swept('programdata\\veeam\\backup\\x.dat', { head: zip }), 'x.dat'))).toEqual(['PX-08 vendor folder']);
     const pst = Buffer.from('!BDN');
-    expect(ids(contentRules(swept('inetpub\\wwwroot\\aspnet_client\\x.aspx', { head: pst }), null, { status: 'unknown-path' }))).toEqual(['WS-27 critical']);
+    expect(ids(contentRules(swept('inetpub\\wwwroot\\aspnet_client\\x.aspx', { head: pst }), null, { status: 'unknown-path' }))).toEqual(['WS-27']);
+    expect(ids(contentRules(swept('inetpub\\wwwroot\\aspnet_client\\x.bin', { head: pst, script: false }), null, { status: 'unknown-path' }))).toEqual(['WS-27 not a script']);
+    expect(ids(pathRules(swept('inetpub\\wwwroot\\aspnet_client\\x.txt', { script: false }), { status: 'unknown-path' }, builtinIocs(), false).hits)).toEqual(['WS-01 unexpected']);
+    expect(ids(pathRules(swept('program files\\microsoft\\exchange server\\v15\\frontend\\httpproxy\\ews\\x.aspx'), { status: 'unknown-path' }, builtinIocs(), false).hits)).toEqual(['WS-07 not shipped']);
     const shell = swept('inetpub\\wwwroot\\aspnet_client\\errorFF.aspx');
     expect(ids(pathRules(shell, { status: 'unknown-path' }, builtinIocs(), false).hits)).toEqual(['WS-01']);
     expect(pathRules(shell, { status: 'unknown-path' }, builtinIocs(), true).hits).toEqual([]);
@@ -245,6 +249,8 @@ describe('IOCs, unreadable files, YARA', () => {
     const opts = scanOptions({ yaraRules: rulesFile });
     const hit = await sweep(put('misc/y.txt', 'xx marker-7f3a xx'), opts);
     expect(hit.findings.map((f) => f.evidence.yara_rule)).toEqual(['Exhunt_Test']);
+    // The user's rule declares the meaning: its name is the title, under the YARA rule's id, severity and kind.
+    expect(hit.findings[0]).toMatchObject({ rule: 'YARA', title: 'YARA rule Exhunt_Test', severity: 'high', kind: 'ioc' });
     expect((await sweep(put('misc/n.txt', 'nothing'), opts)).findings).toEqual([]);
     const broken = join(root, put('rules/bad.yar', 'rule { nope'));
     expect(await yaraEngine(broken)).toEqual({ error: expect.stringMatching(/do not compile/) });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { scan } from '../src/engine/scan.js';
 import { catalogIds, catalogRules, catalogSections, gradesOf, mdCell, rulesCatalog } from '../src/report/rules-catalog.js';
-import { hitToFinding } from '../src/rules/finding.js';
+import { gradedFinding, hitToFinding } from '../src/rules/finding.js';
 import { undeclaredMeanings } from './support/catalogue.js';
 import { FILE_RULES } from '../src/rules/files/rules.js';
 import { SHELL_KEYWORDS, SIGNATURES } from '../src/rules/files/signatures.js';
@@ -90,6 +90,14 @@ describe('rule metadata', () => {
     // Matchers cannot set a meaning: RuleHit has no rule, title, severity, kind or cves (the compiler checks it).
   });
 
+  it('gives file and host findings the meaning their rule declares too, and throws on an undeclared grade', () => {
+    const rule = meta({ grades: [{ as: 'TT-01 other', title: 't other', severity: 'high', kind: 'webshell', when: 'other' }] });
+    const detail = { time: null, client_ip: null, source: { path: 'x.aspx' }, summary: 's', evidence: {} };
+    expect(gradedFinding(rule, undefined, 'Files', detail)).toMatchObject({ rule: 'TT-01', title: 't', severity: 'low', kind: 'ioc', lane: 'Files' });
+    expect(gradedFinding(rule, 'TT-01 other', 'Host', detail)).toMatchObject({ title: 't other', severity: 'high', kind: 'webshell', lane: 'Host' });
+    expect(() => gradedFinding(rule, 'TT-01 worse', 'Files', detail)).toThrow(/undeclared grade TT-01 worse/);
+  });
+
   it('declares every rule id the source can emit (static check of `rule:` literals and file-sweep ids)', () => {
     const ids = catalogIds();
     const files = (dir: string): string[] =>
@@ -116,9 +124,25 @@ describe('example scans', () => {
     const report = await scan({ paths: hosts, jobs: 1 });
     const findings = report.hosts.flatMap((h) => h.findings);
     expect(undeclaredMeanings(findings)).toEqual([]);
+    // The proof covers every lane: record rules, the file sweep (content signatures) and host rules (EXP-01).
+    expect(new Set(findings.map((f) => f.lane))).toEqual(new Set(['HttpProxy', 'ECP', 'IIS', 'OABGenerator', 'Files', 'Host']));
     const seen = [...new Set(report.hosts.flatMap((h) => h.findings.map((f) => f.rule)))].sort();
     expect(seen.length).toBeGreaterThan(10);
     const ids = catalogIds();
     expect(seen.filter((id) => !ids.has(id) || !catalogue.includes(`\n| ${id} |`))).toEqual([]);
+  });
+});
+
+describe('fixture scans with configuration and web-shell files', () => {
+  it('give every configuration, mitigation, exposure and file finding a declared title, severity and kind', async () => {
+    // exchange-config: every EXP-* control and the OWA CSP mitigation; external: real web shells outside web folders
+    // (signatures graded high where the page cannot run, WS-31 keyword grades).
+    const report = await scan({ paths: ['exchange-config', 'external'].map((d) => join(REPO, 'test', 'fixtures', d)), jobs: 1 });
+    const findings = report.hosts.flatMap((h) => h.findings);
+    expect(undeclaredMeanings(findings)).toEqual([]);
+    const rules = new Set(findings.map((f) => f.rule));
+    for (const id of ['EXP-01', 'EXP-EP', 'EXP-AMSI', 'EXP-SDS', 'EXP-EEMS', 'EXP-HYBRID', 'EXP-DLDOM', 'EXP-IISMOD', 'EXP-TOKEN', 'MIT-OWA-CSP', 'WS-21', 'WS-31', 'WS-33', 'PL-29']) expect(rules).toContain(id);
+    // Signature hits in files the server would not run: the declared "not live" grade (high), not the signature's own.
+    expect(findings.filter((f) => f.rule === 'WS-21').map((f) => f.severity)).toContain('high');
   });
 });

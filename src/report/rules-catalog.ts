@@ -9,6 +9,7 @@ import { EVTX_RULES } from '../rules/evtx.js';
 import { FILE_RULES } from '../rules/files/rules.js';
 import { SIGNATURES } from '../rules/files/signatures.js';
 import { MITIGATION_RULES } from '../rules/mitigation-state.js';
+import { HOST_RULES } from '../rules/host.js';
 import type { RuleMeta } from '../rules/types.js';
 import { KNOWN_CLIENT, declaredGrades, type Meaning } from '../rules/finding.js';
 import { ruleCredits } from '../rules/references.js';
@@ -38,7 +39,7 @@ const FORMAT_TITLES: Record<string, string> = {
 
 /** Every rule definition, each once, from every source (record, EVTX, file and content rules, exposure). */
 export function catalogRules(): RuleMeta[] {
-  const all = [...RECORD_RULES, ...EVTX_RULES, ...Object.values(FILE_RULES), ...SIGNATURES, EXPOSURE_RULE_META, ...CONFIG_RULES, ...Object.values(MITIGATION_RULES)];
+  const all = [...RECORD_RULES, ...EVTX_RULES, ...Object.values(FILE_RULES), ...SIGNATURES, ...HOST_RULES.flatMap((h) => h.emits), ...Object.values(MITIGATION_RULES)];
   // The cmdlet rules read text logs and event logs alike: listed once.
   return [...new Map(all.map((r) => [r.id, r])).values()];
 }

@@ -4,7 +4,7 @@
 // reference security-updates.md §4). Exposure only: these findings never change the compromise verdict.
 import type { Fact, RawFinding, Severity } from '../model.js';
 import type { RuleMeta } from './types.js';
-import { withMeaning } from '../semantics.js';
+import { gradedFinding, stateGrade, stateGrades, type StateSpec } from './finding.js';
 import { cveState } from '../builds/fixes.js';
 import { CVES } from '../builds/table.js';
 import type { Build } from '../builds/parse.js';
@@ -18,25 +18,36 @@ interface Control {
   cves: string[];
   description: string;
   references: string[];
+  /** The severities its judge gives when the control is off (default low): each is a declared grade. */
+  off?: readonly Severity[];
+  /** The states its judge can report, when not all three. */
+  states?: readonly ControlState[];
 }
 
 const HC = 'microsoft/CSS-Exchange Diagnostics/HealthChecker (commit f88378b1e): ';
 const CONTROLS = {
-  'EXP-EP': { title: 'Extended Protection', cves: ['CVE-2024-21410', 'CVE-2022-24516', 'CVE-2022-21979', 'CVE-2022-21980', 'CVE-2022-24477', 'CVE-2022-30134'], references: [`${HC}Invoke-AnalyzerSecurityExtendedProtectionConfigState.ps1`], description: 'Extended Protection (windowsAuthentication tokenChecking) per Exchange virtual directory against the expected value, from applicationHost.config; registry SuppressExtendedProtection; a build that cannot run EP. Off on any vdir = CVE-2024-21410 (KEV) open.' },
-  'EXP-AMSI': { title: 'AMSI integration and request-body scanning', cves: [], references: [`${HC}Invoke-AnalyzerSecurityAMSIConfigState.ps1`], description: 'Setting override Cafe\\HttpRequestFiltering\\Enabled=False turns AMSI request scanning off; AmsiRequestBodyScanning overrides turn body scanning on or off (Nov24SU+).' },
-  'EXP-SDS': { title: 'PowerShell serialization payload signing', cves: ['CVE-2023-36050', 'CVE-2023-36039', 'CVE-2023-36035', 'CVE-2023-36439'], references: [`${HC}Invoke-AnalyzerSecurityCveAddressedBySerializedDataSigning.ps1`], description: 'On from Nov23SU unless the override Data\\EnableSerializationDataSigning\\Enabled=False (2013: registry EnableSerializationDataSigning=1).' },
-  'EXP-EEMS': { title: 'Emergency Mitigation Service', cves: ['CVE-2026-42897'], references: [`${HC}Invoke-AnalyzerSecurityMitigationService.ps1`, 'Microsoft June 2026 SU announcement: EEMS cannot use configuration released July 2026 or later below Jun26SU'], description: 'Get-OrganizationConfig / Get-ExchangeServer MitigationsEnabled; a build below Jun26SU cannot receive mitigations released from July 2026 (interim mitigations such as M2.1.x for CVE-2026-42897 came this way).' },
-  'EXP-OVR': { title: 'Setting override that switches a fix off', cves: CVES.filter((c) => c.needs.some((n) => n.kind === 'override')).map((c) => c.cve), references: [`${HC}Analyzer/Security/Invoke-AnalyzerSecurityCveCheck.ps1 (override checks)`], description: 'An accepted setting override with the value that disables a security fix re-opens its CVE although the update is installed.' },
-  'EXP-HYBRID': { title: 'Dedicated Exchange hybrid application', cves: ['CVE-2025-53786'], references: [`${HC}Analyzer/Invoke-AnalyzerHybridInformation.ps1`, 'microsoft/CSS-Exchange Hybrid/ConfigureExchangeHybridApplication'], description: 'Hybrid organisations need the override Global\\ExchangeOnpremAsThirdPartyAppId and an enabled AzureAD AuthServer whose ApplicationIdentifier is the dedicated app (a GUID).' },
-  'EXP-DLDOM': { title: 'Download Domains', cves: ['CVE-2021-1730'], references: [`${HC}Analyzer/Security/Invoke-AnalyzerSecurityCve-2021-1730.ps1`], description: 'EnableDownloadDomains on, both OWA download host names set and different from the OWA URL hosts.' },
-  'EXP-IISMOD': { title: 'IIS modules not signed by Microsoft', cves: [], references: [`${HC}Invoke-AnalyzerIISModules.ps1`], description: 'globalModules whose image is not under %windir%\\System32\\inetsrv, the .NET Framework or the Exchange install folder, and, when the DLL is in the evidence, its Authenticode signer: signed by Microsoft (subject O=Microsoft Corporation, L=Redmond, S=Washington and its issuer certificate in the signature verifies it), signed by another publisher, unsigned. Neither the signature over the image hash nor the chain to a trusted root is verified offline. A native-module backdoor sits here.' },
-  'EXP-TOKEN': { title: 'IIS TokenCacheModule (CVE-2023-36434)', cves: ['CVE-2023-36434', 'CVE-2023-21709'], references: [`${HC}Analyzer/Security/Invoke-AnalyzerSecurityCve-2023-36434.ps1`, 'https://msrc.microsoft.com/update-guide/vulnerability/CVE-2023-36434'], description: 'TokenCacheModule in applicationHost.config globalModules with %windir%\\System32\\inetsrv\\cachtokn.dll below the October 2023 Windows update for its OS build (HealthChecker floors: 8.0.9200.24514, 8.5.9600.21613, 10.0.14393.6343, 10.0.17763.4968, 10.0.20348.2029; Windows Server 2025 not affected). Microsoft\'s mitigation: remove the module.' },
+  'EXP-EP': { off: ['high'], title: 'Extended Protection', cves: ['CVE-2024-21410', 'CVE-2022-24516', 'CVE-2022-21979', 'CVE-2022-21980', 'CVE-2022-24477', 'CVE-2022-30134'], references: [`${HC}Invoke-AnalyzerSecurityExtendedProtectionConfigState.ps1`], description: 'Extended Protection (windowsAuthentication tokenChecking) per Exchange virtual directory against the expected value, from applicationHost.config; registry SuppressExtendedProtection; a build that cannot run EP. Off on any vdir = CVE-2024-21410 (KEV) open.' },
+  'EXP-AMSI': { off: ['medium'], states: ['on', 'off'], title: 'AMSI integration and request-body scanning', cves: [], references: [`${HC}Invoke-AnalyzerSecurityAMSIConfigState.ps1`], description: 'Setting override Cafe\\HttpRequestFiltering\\Enabled=False turns AMSI request scanning off; AmsiRequestBodyScanning overrides turn body scanning on or off (Nov24SU+).' },
+  'EXP-SDS': { off: ['medium'], title: 'PowerShell serialization payload signing', cves: ['CVE-2023-36050', 'CVE-2023-36039', 'CVE-2023-36035', 'CVE-2023-36439'], references: [`${HC}Invoke-AnalyzerSecurityCveAddressedBySerializedDataSigning.ps1`], description: 'On from Nov23SU unless the override Data\\EnableSerializationDataSigning\\Enabled=False (2013: registry EnableSerializationDataSigning=1).' },
+  'EXP-EEMS': { off: ['low'], title: 'Emergency Mitigation Service', cves: ['CVE-2026-42897'], references: [`${HC}Invoke-AnalyzerSecurityMitigationService.ps1`, 'Microsoft June 2026 SU announcement: EEMS cannot use configuration released July 2026 or later below Jun26SU'], description: 'Get-OrganizationConfig / Get-ExchangeServer MitigationsEnabled; a build below Jun26SU cannot receive mitigations released from July 2026 (interim mitigations such as M2.1.x for CVE-2026-42897 came this way).' },
+  'EXP-OVR': { off: ['medium'], states: ['off'], title: 'Setting override that switches a fix off', cves: CVES.filter((c) => c.needs.some((n) => n.kind === 'override')).map((c) => c.cve), references: [`${HC}Analyzer/Security/Invoke-AnalyzerSecurityCveCheck.ps1 (override checks)`], description: 'An accepted setting override with the value that disables a security fix re-opens its CVE although the update is installed.' },
+  'EXP-HYBRID': { off: ['medium'], title: 'Dedicated Exchange hybrid application', cves: ['CVE-2025-53786'], references: [`${HC}Analyzer/Invoke-AnalyzerHybridInformation.ps1`, 'microsoft/CSS-Exchange Hybrid/ConfigureExchangeHybridApplication'], description: 'Hybrid organisations need the override Global\\ExchangeOnpremAsThirdPartyAppId and an enabled AzureAD AuthServer whose ApplicationIdentifier is the dedicated app (a GUID).' },
+  'EXP-DLDOM': { off: ['low'], title: 'Download Domains', cves: ['CVE-2021-1730'], references: [`${HC}Analyzer/Security/Invoke-AnalyzerSecurityCve-2021-1730.ps1`], description: 'EnableDownloadDomains on, both OWA download host names set and different from the OWA URL hosts.' },
+  'EXP-IISMOD': { off: ['high', 'medium'], states: ['on', 'off'], title: 'IIS modules not signed by Microsoft', cves: [], references: [`${HC}Invoke-AnalyzerIISModules.ps1`], description: 'globalModules whose image is not under %windir%\\System32\\inetsrv, the .NET Framework or the Exchange install folder, and, when the DLL is in the evidence, its Authenticode signer: signed by Microsoft (subject O=Microsoft Corporation, L=Redmond, S=Washington and its issuer certificate in the signature verifies it), signed by another publisher, unsigned. Neither the signature over the image hash nor the chain to a trusted root is verified offline. A native-module backdoor sits here.' },
+  'EXP-TOKEN': { off: ['medium'], title: 'IIS TokenCacheModule (CVE-2023-36434)', cves: ['CVE-2023-36434', 'CVE-2023-21709'], references: [`${HC}Analyzer/Security/Invoke-AnalyzerSecurityCve-2023-36434.ps1`, 'https://msrc.microsoft.com/update-guide/vulnerability/CVE-2023-36434'], description: 'TokenCacheModule in applicationHost.config globalModules with %windir%\\System32\\inetsrv\\cachtokn.dll below the October 2023 Windows update for its OS build (HealthChecker floors: 8.0.9200.24514, 8.5.9600.21613, 10.0.14393.6343, 10.0.17763.4968, 10.0.20348.2029; Windows Server 2025 not affected). Microsoft\'s mitigation: remove the module.' },
 } satisfies Record<string, Omit<Control, 'id'>>;
 export type ControlId = keyof typeof CONTROLS;
 
-export const CONFIG_RULES: RuleMeta[] = Object.entries(CONTROLS).map(([id, c]) => ({
+/** A control's findings are titled `<control>: <state>`: one declared grade per state (and per severity when off). */
+export const CONFIG_RULES: RuleMeta[] = Object.entries(CONTROLS).map(([id, c]: [string, Omit<Control, 'id'>]) => ({
   id, title: c.title, cves: c.cves, severity: 'info', kind: 'exposure', references: c.references, description: c.description,
+  grades: stateGrades({ id, title: c.title }, ([
+    { state: 'on', severities: ['info'], cves: [], when: 'the control is in place' },
+    { state: 'off', severities: c.off ?? ['low'], when: 'the control is off: the CVEs it guards are open (those the evidence shows)' },
+    { state: 'unknown', severities: ['info'], when: 'the evidence does not tell' },
+  ] satisfies StateSpec[]).filter((g) => (c.states ?? ['on', 'off', 'unknown']).includes(g.state as ControlState))),
 }));
+const CONFIG_RULE = Object.fromEntries(CONFIG_RULES.map((r) => [r.id, r])) as Record<ControlId, RuleMeta>;
 
 interface Judged {
   state: ControlState;
@@ -365,17 +376,16 @@ export function configExposureFindings(facts: readonly Fact[]): RawFinding[] {
   return judged.flatMap(([id, j]) => {
     if (j === null) return [];
     const src = j.source ?? config[0];
-    return [withMeaning({
-      rule: id,
-      title: `${CONTROLS[id].title}: ${j.state}`,
-      cves: j.state === 'on' ? [] : j.cves,
-      severity: j.state === 'off' ? (j.severity ?? 'low') : 'info',
-      kind: 'exposure',
+    const rule = CONFIG_RULE[id];
+    const grade = stateGrade(id, j.state, j.state === 'off' ? (j.severity ?? 'low') : 'info');
+    // Off or unknown: the CVEs this judgement leaves open (one override names one CVE); on: none (declared).
+    return [gradedFinding(rule, grade, 'Host', {
+      ...(j.state === 'on' ? {} : { cves: j.cves }),
       time: null,
       client_ip: null,
       source: src.source,
       summary: j.fix ? `${j.summary} Fix: ${j.fix}` : j.summary,
       evidence: { control: CONTROLS[id].title, state: j.state, fix: j.fix, cves_if_off: j.cves, origin: src.origin, ...j.evidence },
-    }, 'Host')];
+    })];
   });
 }

@@ -1,7 +1,7 @@
 // Turns the build facts collected for one host into one `exposure` finding for `exhunt scan`.
 import type { EvidenceValue, Fact, RawFinding, Severity } from '../model.js';
-import { withMeaning } from '../semantics.js';
-import type { RuleMeta } from './types.js';
+import type { Grade, RuleMeta } from './types.js';
+import { gradedFinding } from './finding.js';
 import { assessBuild, type Assessment } from '../builds/assess.js';
 import { parseBuild, type Build } from '../builds/parse.js';
 import { FAMILIES, FAMILY_IDS, SOURCES, type FamilyId } from '../builds/table.js';
@@ -12,9 +12,43 @@ export interface BuildEvidence {
   assessment: Assessment;
 }
 
-export const EXPOSURE_RULE = 'EXP-01';
+const EXPOSURE_RULE = 'EXP-01';
 
-/** EXP-01 as a rule, for the rule catalogue; `exposureFindings` titles and grades each finding itself. */
+/** Every non-empty set of families, in FAMILY_IDS order: the family lists an EXP-01 title can name. */
+const FAMILY_SETS: FamilyId[][] = FAMILY_IDS.reduce<FamilyId[][]>((sets, id) => [...sets, ...sets.map((s) => [...s, id]), [id]], []).sort(
+  (a, b) => a.length - b.length || FAMILY_IDS.indexOf(a[0]) - FAMILY_IDS.indexOf(b[0]),
+);
+const hasPreAuth = (id: FamilyId) => FAMILIES[id].cves.some((c) => c.preAuth);
+const names = (ids: readonly FamilyId[]) => ids.map((id) => FAMILIES[id].name).join(', ');
+
+/** The grade an EXP-01 finding takes: its severity and, when vulnerable, the families it names. */
+const exposureGrade = (severity: Severity, ids: readonly FamilyId[]): string => `${EXPOSURE_RULE} ${severity}${ids.length ? ` ${ids.join('+')}` : ''}`;
+
+/**
+ * EXP-01's grades, generated from the family table: fixed (info), update level unknown (low), and for each set of
+ * families the builds were vulnerable to, medium, or high when one of them has a pre-auth entry point.
+ */
+function exposureGrades(): Grade[] {
+  const preAuth = FAMILY_IDS.flatMap((id) => FAMILIES[id].cves.filter((c) => c.preAuth).map((c) => c.cve)).join(', ');
+  const vulnerable = (severity: Severity, ids: FamilyId[]): Grade => ({
+    as: exposureGrade(severity, ids),
+    title: `Exchange build vulnerable to ${names(ids)} during the window`,
+    severity,
+    kind: 'exposure',
+    cves: ids.flatMap((id) => FAMILIES[id].cves.map((c) => c.cve)),
+    when:
+      severity === 'high'
+        ? `a build in the window lacked the fix for a pre-auth entry point (${preAuth}); the builds were vulnerable to ${names(ids)}`
+        : `the builds in the window were vulnerable to ${names(ids)}, with no pre-auth entry point open`,
+  });
+  return [
+    { as: exposureGrade('info', []), title: 'Exchange build fixed for ProxyLogon, ProxyShell and ProxyNotShell', severity: 'info', kind: 'exposure', cves: [], when: 'every build in the window had the fixes' },
+    { as: exposureGrade('low', []), title: 'Exchange build: security update level unknown', severity: 'low', kind: 'exposure', cves: [], when: 'the security update level of the build could not be told' },
+    ...FAMILY_SETS.flatMap((ids) => [...(ids.some(hasPreAuth) ? [vulnerable('high', ids)] : []), vulnerable('medium', ids)]),
+  ];
+}
+
+/** EXP-01 as a rule: `exposureFindings` picks one of its grades for each host. */
 export const EXPOSURE_RULE_META: RuleMeta = {
   id: EXPOSURE_RULE,
   title: 'Exchange build vulnerable during the window',
@@ -24,6 +58,7 @@ export const EXPOSURE_RULE_META: RuleMeta = {
   references: [SOURCES.MS, SOURCES.HC, SOURCES.HCCVE, SOURCES.CVE_PS, SOURCES.CVE_PNS],
   description:
     'The Exchange builds seen in the evidence lacked the ProxyLogon, ProxyShell or ProxyNotShell / OWASSRF fixes during the scan window: high when a pre-auth entry point (CVE-2021-26855, CVE-2021-34473) was open, medium for the other CVEs, low when the security update level is unknown, info when fixed. It describes the host, not an attack.',
+  grades: exposureGrades(),
 };
 
 // Origins that only ever carry the CU (revision zeroed or the CU's own revision), whatever the spelling.
@@ -110,14 +145,12 @@ export function exposureFindings(facts: readonly Fact[], since: string): RawFind
   const cves = [...new Set(vulnerable.flatMap((e) => openCves(e).map((c) => c.cve)))].sort();
   const unknown = FAMILY_IDS.some((id) => best.assessment.families[id].state === 'unknown');
   const severity: Severity = preAuth.length > 0 ? 'high' : vulnerable.length > 0 ? 'medium' : unknown ? 'low' : 'info';
+  const families = vulnerable.length > 0 ? FAMILY_IDS.filter((id) => vulnerable.some((e) => e.assessment.families[id].state === 'vulnerable')) : [];
   const a = driver.assessment;
   return [
-    withMeaning({
-      rule: EXPOSURE_RULE,
-      title: titleFor(severity, vulnerable),
+    // The CVEs are those the window's builds left open (a subset of the grade's).
+    gradedFinding(EXPOSURE_RULE_META, exposureGrade(severity, families), 'Host', {
       cves,
-      severity,
-      kind: 'exposure',
       time: driver.fact.time,
       client_ip: null,
       source: driver.fact.source,
@@ -139,19 +172,12 @@ export function exposureFindings(facts: readonly Fact[], since: string): RawFind
         window_builds: windowBuilds(window),
         notes: a.notes,
       },
-    }, 'Host'),
+    }),
   ];
 }
 
 function familyStates(a: Assessment): Record<string, EvidenceValue> {
   return Object.fromEntries(FAMILY_IDS.map((id) => [id, a.families[id].state]));
-}
-
-function titleFor(severity: Severity, vulnerable: BuildEvidence[]): string {
-  if (severity === 'info') return 'Exchange build fixed for ProxyLogon, ProxyShell and ProxyNotShell';
-  if (severity === 'low') return 'Exchange build: security update level unknown';
-  const names = FAMILY_IDS.filter((id) => vulnerable.some((e) => e.assessment.families[id].state === 'vulnerable')).map((id: FamilyId) => FAMILIES[id].name);
-  return `Exchange build vulnerable to ${names.join(', ')} during the window`;
 }
 
 function summaryFor(driver: BuildEvidence, best: BuildEvidence, wasVulnerable: boolean): string {

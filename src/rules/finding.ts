@@ -1,4 +1,4 @@
-import type { Kind, LogRecord, RawFinding, Severity } from '../model.js';
+import type { Kind, Lane, LogRecord, RawFinding, Severity } from '../model.js';
 import { withMeaning, laneOfFormat } from '../semantics.js';
 import { compileCondition, type FieldReader } from './conditions.js';
 import type { Grade, RecordRule, RuleContext, RuleHit, RuleMeta } from './types.js';
@@ -46,6 +46,44 @@ export function conditionGrader<R>(rule: RuleMeta, read: FieldReader<R>): ((rec:
   });
   if (!graded.length) return null;
   return (rec) => graded.find((g) => g.test(rec))?.name;
+}
+
+/** A state a rule's findings can report, the severities it comes at, and when (CVEs default to the rule's). */
+export interface StateSpec {
+  state: string;
+  severities: readonly Severity[];
+  when: string;
+  cves?: readonly string[];
+}
+
+/**
+ * Grades for a rule whose findings state a control's or mitigation's state in the title (`Extended Protection: off`):
+ * one grade per state and severity it can have, named `<id> <state> <severity>`.
+ */
+export function stateGrades(rule: Pick<RuleMeta, 'id' | 'title'>, states: readonly StateSpec[]): Grade[] {
+  return states.flatMap((s) =>
+    s.severities.map((severity): Grade => ({
+      as: stateGrade(rule.id, s.state, severity),
+      title: `${rule.title}: ${s.state}`,
+      severity,
+      kind: 'exposure',
+      when: s.when,
+      ...(s.cves ? { cves: s.cves } : {}),
+    })),
+  );
+}
+
+/** The name `stateGrades` gives a state's grade at one severity (a finding naming an undeclared pair throws). */
+export const stateGrade = (id: string, state: string, severity: Severity): string => `${id} ${state} ${severity}`;
+
+/** What a finding says beside its declared meaning; `cves` only where the grade declares them as set at run time. */
+export type FindingDetail = Omit<RawFinding, 'rule' | 'title' | 'severity' | 'kind' | 'cves' | 'lane' | 'stage'> & { cves?: readonly string[] };
+
+/** A finding of a file or host rule under a declared grade (none = the rule itself): its meaning is the declared one. */
+export function gradedFinding(rule: RuleMeta, grade: string | undefined, lane: Lane, detail: FindingDetail): RawFinding {
+  const g = meaningOf(rule, grade);
+  const { cves, ...rest } = detail;
+  return withMeaning({ rule: g.id, title: g.title, cves: [...(cves ?? g.cves)], severity: g.severity, kind: g.kind, ...rest }, lane);
 }
 
 /** Turns a rule hit on a record into a finding (the host assigns the id later): its meaning is the declared one. */

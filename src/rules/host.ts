@@ -2,7 +2,8 @@
 // that only the whole host can show (EXP-01), enrich findings with what other evidence holds (PL-30: is the written
 // file in the evidence?), and fold repeats (IOC matches). No file access: the engine passes what they need.
 import type { Fact, RawFinding } from '../model.js';
-import { EXPOSURE_RULE, exposureFindings } from './exposure.js';
+import type { RuleMeta } from './types.js';
+import { EXPOSURE_RULE_META, exposureFindings } from './exposure.js';
 import { CONFIG_RULES, configExposureFindings } from './config-exposure.js';
 import { ADMIN_CHAIN, SSRF_FAMILY } from './chain.js';
 import { BASELINE_BUILD } from './files/baseline-build.js';
@@ -16,8 +17,11 @@ export interface HostContext {
 }
 
 export interface HostRule {
-  /** Ids of the findings this host rule makes (the catalogue lists them); enrichment and folding make none. */
-  emits: readonly string[];
+  /**
+   * The rules whose findings this host rule makes, with the grades those findings take (the catalogue lists them);
+   * enrichment and folding make none, and re-grading moves a finding only to a grade its own rule declares.
+   */
+  emits: readonly RuleMeta[];
   /** One sentence: what it does to the host's findings. */
   does: string;
   apply(findings: readonly RawFinding[], ctx: HostContext): RawFinding[];
@@ -42,14 +46,14 @@ const OAB_FILE_IN_EVIDENCE: HostRule = {
 
 /** EXP-01: the exposure of the builds the host ran during the window (src/rules/exposure.ts). */
 const BUILD_EXPOSURE: HostRule = {
-  emits: [EXPOSURE_RULE],
+  emits: [EXPOSURE_RULE_META],
   does: 'Adds one exposure finding from the build facts (log headers, ExSetup.exe, a collector manifest).',
   apply: (findings, ctx) => [...findings, ...exposureFindings(ctx.facts, ctx.since)],
 };
 
 /** EXP-EP … EXP-IISMOD: configuration controls on / off / unknown (src/rules/config-exposure.ts). */
 const CONFIG_EXPOSURE: HostRule = {
-  emits: CONFIG_RULES.map((r) => r.id),
+  emits: CONFIG_RULES,
   does: 'Adds one exposure finding per configuration control the evidence shows (applicationHost.config, collected cmdlet output, registry exports).',
   apply: (findings, ctx) => [...findings, ...configExposureFindings(ctx.facts)],
 };

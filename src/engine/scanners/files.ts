@@ -5,14 +5,14 @@
 import { createHash } from 'node:crypto';
 import type { EvidenceValue, RawFinding } from '../../model.js';
 import type { IocStore } from '../../rules/iocs.js';
-import { withMeaning } from '../../semantics.js';
 import { CHUNK_SIZE, readChunks, type EvidenceFile, type FileHead } from '../../evidence/file.js';
 import { toWinLower } from '../../evidence/paths.js';
 import { peFileVersion } from '../../parsers/pe.js';
 import { checkBaseline, exchangeRelPath, type BaselineVerdict } from '../../rules/files/baselines.js';
 import { MAGIC, fileTexts } from '../../rules/files/content.js';
 import { yaraScan } from '../yara.js';
-import { FILE_RULES } from '../../rules/files/rules.js';
+import { FILE_RULES, yaraRule } from '../../rules/files/rules.js';
+import { gradedFinding } from '../../rules/finding.js';
 import {
   WEB_SCRIPT, contentRules, dropZone, dumpAndArchiveRules, hashRule, pathRules, probesFor, type FileRuleHit, type Probe, type SweptFile,
 } from '../../rules/files/sweep.js';
@@ -50,18 +50,13 @@ interface Ctx extends Omit<SweptFile, 'bytes' | 'head' | 'minidump' | 'found'> {
 function report(ctx: Ctx, hits: readonly FileRuleHit[]): void {
   for (const { rule, hit } of hits) {
     const meta = typeof rule === 'string' ? FILE_RULES[rule] : rule;
-    ctx.out.push(withMeaning({
-      rule: meta.id,
-      title: hit.title ?? meta.title,
-      cves: [...meta.cves],
-      severity: hit.severity ?? meta.severity,
-      kind: hit.kind ?? meta.kind,
+    ctx.out.push(gradedFinding(meta, hit.grade, 'Files', {
       time: null,
       client_ip: null,
       source: { path: ctx.file.rel },
       summary: hit.summary,
       evidence: { ...ctx.base, ...hit.evidence },
-    }, 'Files'));
+    }));
   }
 }
 
@@ -169,5 +164,5 @@ async function yaraChecks(ctx: Ctx, read: Read, rules: string, result: FileScanR
     result.skipped.push({ path: ctx.file.rel, reason: `--yara: ${r.error}` });
     return;
   }
-  report(ctx, r.matches.map((m) => ({ rule: 'YARA', hit: { title: `YARA rule ${m}`, summary: `${ctx.shown}: YARA rule ${m} matched`, evidence: { yara_rule: m, yara_rules_file: rules } } })));
+  report(ctx, r.matches.map((m) => ({ rule: yaraRule(m), hit: { summary: `${ctx.shown}: YARA rule ${m} matched`, evidence: { yara_rule: m, yara_rules_file: rules } } })));
 }

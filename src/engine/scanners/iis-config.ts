@@ -2,15 +2,15 @@
 // URL Rewrite rules are evaluated (src/mitigations/state.ts); app-pool autoStart is read for the
 // ECP/OAB mitigations. Emits `mitigation` facts and one info/exposure finding per mitigation, stated plainly.
 import { decodeByBom } from '../../parsers/text-encoding.js';
-import { MITIGATION_RULES } from '../../rules/mitigation-state.js';
+import { APP_POOL_STATES, MITIGATION_RULES, OWA_CSP_STATES, URL_REWRITE_STATES } from '../../rules/mitigation-state.js';
+import { gradedFinding, stateGrade } from '../../rules/finding.js';
 import type { RuleMeta } from '../../rules/types.js';
-import type { Fact, Severity, SourceRef } from '../../model.js';
+import type { Fact, SourceRef } from '../../model.js';
 import { readAll, type EvidenceFile } from '../../evidence/file.js';
-import { familyState, FAMILIES, stateFact, stateSentence, type Family, type FamilyState } from '../../mitigations/state.js';
+import { familyState, stateFact, stateSentence, type Family, type FamilyState } from '../../mitigations/state.js';
 import { rulesFromXml, type RewriteRule } from '../../mitigations/urlrewrite.js';
 import { outboundFromXml, owaCspSentence, owaCspState, type OutboundConfig } from '../../mitigations/owa-csp.js';
 import { parseXml, select, XML_LIMITS, XmlError, type XmlElement } from '../../parsers/xml.js';
-import { withMeaning } from '../../semantics.js';
 import { emptyResult, type FileScanResult, type Scanner } from '../types.js';
 
 const WEB_CONFIG = 'iis-web-config';
@@ -72,26 +72,14 @@ function appHostScopes(root: XmlElement): RuleScope[] {
 }
 
 const FAMILY_RULE = { proxylogon: MITIGATION_RULES['MIT-PL-URLREWRITE'], proxynotshell: MITIGATION_RULES['MIT-PNS-URLREWRITE'] } satisfies Record<Family, RuleMeta>;
-const SEVERITY: Record<FamilyState['status'], Severity> = {
-  applied: 'info',
-  'not applied': 'info',
-  disabled: 'info',
-  'not evaluated': 'low',
-  bypassable: 'low',
-  ineffective: 'low',
-};
 
 function familyOutputs(s: FamilyState, rs: RuleScope, file: EvidenceFile, out: FileScanResult): void {
   const firstLine = s.rules.map((r) => rs.lines.get(r.name)).find((l) => l !== undefined);
   const source: SourceRef = firstLine !== undefined ? { path: file.rel, line: firstLine } : { path: file.rel };
   const where = rs.scope === '/' ? file.rel : `${file.rel} (scope ${rs.scope})`;
   out.facts.push({ kind: 'mitigation', value: stateFact(s), source, time: null, origin: 'URL Rewrite rules' });
-  out.findings.push(withMeaning({
-    rule: FAMILY_RULE[s.family].id,
-    title: `${FAMILIES[s.family].title}: ${s.status}`,
-    cves: FAMILY_RULE[s.family].cves,
-    severity: SEVERITY[s.status],
-    kind: 'exposure',
+  const rule = FAMILY_RULE[s.family];
+  out.findings.push(gradedFinding(rule, stateGrade(rule.id, s.status, URL_REWRITE_STATES[s.status].severity), 'Files', {
     time: null,
     client_ip: null,
     source,
@@ -106,7 +94,7 @@ function familyOutputs(s: FamilyState, rs: RuleScope, file: EvidenceFile, out: F
       passed: s.passed,
       collateral: s.collateral,
     },
-  }, 'Files'));
+  }));
 }
 
 const POOLS = [
@@ -128,12 +116,7 @@ function appPoolOutputs(root: XmlElement, file: EvidenceFile, out: FileScanResul
     const source = { path: file.rel, line: el.line };
     const fact: Fact = { kind: 'mitigation', value: `${p.id}: autoStart=${autoStart}, startMode=${startMode} (${state})`, source, time: null, origin: 'applicationHost.config' };
     out.facts.push(fact);
-    out.findings.push(withMeaning({
-      rule: p.rule.id,
-      title: `${p.rule.title}: ${state}`,
-      cves: p.rule.cves,
-      severity: 'info',
-      kind: 'exposure',
+    out.findings.push(gradedFinding(p.rule, stateGrade(p.rule.id, state, APP_POOL_STATES[state].severity), 'Files', {
       time: null,
       client_ip: null,
       source,
@@ -141,7 +124,7 @@ function appPoolOutputs(root: XmlElement, file: EvidenceFile, out: FileScanResul
         ? `${p.what} app-pool mitigation: NOT APPLIED in ${file.rel} (${p.pool} autoStart=true). This matters only while the server lacks the March 2021 Security Update.`
         : `${p.what} app-pool mitigation: APPLIED in ${file.rel} (${p.pool} autoStart=false, startMode=${startMode}): the pool does not start, so ${p.what} is unavailable by design. Whether it was also stopped at runtime is not visible offline.`,
       evidence: { file: file.rel, pool: p.pool, autoStart, startMode, state },
-    }, 'Files'));
+    }));
   }
 }
 
@@ -185,18 +168,13 @@ function owaCspOutputs(cfg: OutboundConfig, scope: string, file: EvidenceFile, o
   const source: SourceRef = { path: file.rel };
   const where = scope === '/' ? file.rel : `${file.rel} (scope ${scope})`;
   out.facts.push({ kind: 'mitigation', value: `owa-csp-cve-2026-42897: ${s.status}`, source, time: null, origin: 'URL Rewrite outbound rules' });
-  out.findings.push(withMeaning({
-    rule: meta.id,
-    title: `${meta.title}: ${s.status}`,
-    cves: meta.cves,
-    severity: s.status === 'applied' || s.status === 'not applied' ? 'info' : 'low',
-    kind: 'exposure',
+  out.findings.push(gradedFinding(meta, stateGrade(meta.id, s.status, OWA_CSP_STATES[s.status].severity), 'Files', {
     time: null,
     client_ip: null,
     source,
     summary: owaCspSentence(s, where),
     evidence: { file: file.rel, scope, state: s.status, rules: s.rules, covered: s.covered.length, missed: s.missed, collateral: s.collateral },
-  }, 'Files'));
+  }));
 }
 
 function looksXml(head: Buffer): boolean {

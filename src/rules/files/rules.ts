@@ -1,9 +1,9 @@
 // The file sweep's own rules (src/engine/scanners/files.ts): drop zones, hash lists, magic numbers, dumps, archives
 // and compiled pages. Web-shell content signatures are in signatures.ts. Severity, kind and title here are the
-// defaults; where the sweep grades a hit (says so in the description) it overrides them per finding.
+// defaults; where the sweep grades a hit it names one of the grades declared here (sweep.ts), never its own title.
 import { TUNNEL_TOOL_REFS } from '../tools.js';
 import { REF } from '../references.js';
-import type { RuleMeta } from '../types.js';
+import type { Grade, RuleMeta } from '../types.js';
 import { PROXYSHELL_FAMILY } from '../exploitation-windows.js';
 
 const PROXYSHELL = [...PROXYSHELL_FAMILY.cves];
@@ -13,21 +13,43 @@ const COMPARE_HASHES = 'microsoft/CSS-Exchange CompareExchangeHashes.ps1 (remove
 const CERT_LV = 'cert-lv/exchange_webshell_detection detect_webshells.ps1';
 
 /**
- * The web-shell drop zones (`dropZone` in the sweep tells which one a path is in), the rule each reports under and
- * how a title names the place.
+ * The web-shell drop zones (`dropZone` in the sweep tells which one a path is in), the rule each reports under, how
+ * a title names the place, and the grade a script Exchange does not ship there takes when the rule's own title is
+ * about something else (WS-07 is about modified pages).
  */
 export const DROP_ZONES = {
   aspnet_client: { rule: 'WS-01', where: 'inetpub\\wwwroot\\aspnet_client (normally empty)' },
   'ecp-auth': { rule: 'WS-02', where: 'FrontEnd\\HttpProxy\\ecp\\auth (only TimeoutLogout.aspx ships there)' },
   'owa-auth': { rule: 'WS-03', where: 'owa\\auth' },
   'owa-auth-sub': { rule: 'WS-04', where: 'owa\\auth\\<build> or Current (static files only)' },
-  'exchange-web': { rule: 'WS-07', where: 'an Exchange web folder' },
+  'exchange-web': { rule: 'WS-07', where: 'an Exchange web folder', notShipped: 'WS-07 not shipped' },
   wwwroot: { rule: 'WS-06', where: 'inetpub\\wwwroot' },
 } as const;
 export type Zone = keyof typeof DROP_ZONES;
 
 /** Title of a script in a drop zone that is not one of Microsoft's files. */
-export const notShippedTitle = (zone: Zone): string => `Script that Exchange does not ship in ${DROP_ZONES[zone].where}`;
+const notShippedTitle = (zone: Zone): string => `Script that Exchange does not ship in ${DROP_ZONES[zone].where}`;
+
+/** The grade of any other file in the two zones where Exchange ships nothing but a known page or web.config. */
+export const UNEXPECTED = { aspnet_client: 'WS-01 unexpected', 'ecp-auth': 'WS-02 unexpected' } as const;
+const unexpected = (zone: keyof typeof UNEXPECTED, when: string): Grade => ({
+  as: UNEXPECTED[zone],
+  title: `Unexpected file in ${DROP_ZONES[zone].where}`,
+  severity: 'low',
+  kind: 'webshell',
+  when,
+});
+
+/** Named grades the sweep picks (sweep.ts). */
+export const GRADE = {
+  pstNotScript: 'WS-27 not a script',
+  appHostOther: 'WS-10 other path',
+  keywordsZone: 'WS-31 drop zone',
+  keywordOne: 'WS-31 one keyword',
+  dumpStaged: 'PX-07 other dump staged',
+  dumpOther: 'PX-07 other dump',
+  archiveVendor: 'PX-08 vendor folder',
+} as const;
 
 const META = {
   'WS-01': {
@@ -38,6 +60,7 @@ const META = {
     references: [REF.volexity, `${SIGBASE_NAMES} (\\inetpub\\wwwroot\\aspnet_client\\…\\.aspx, score 90)`, CERT_LV],
     description:
       'A web script in inetpub\\wwwroot\\aspnet_client, a folder that is normally empty and the most common ProxyLogon shell drop; any other file there except web.config is reported low as "Unexpected file".',
+    grades: [unexpected('aspnet_client', 'the file is not a web script (and not web.config)')],
   },
   'WS-02': {
     title: notShippedTitle('ecp-auth'),
@@ -47,6 +70,7 @@ const META = {
     references: [REF.volexity, `${SIGBASE_NAMES} (\\FrontEnd\\HttpProxy\\ecp\\auth\\[^T], score 70)`, BASELINES],
     description:
       'A web script in FrontEnd\\HttpProxy\\ecp\\auth other than the one page Exchange ships there; any other unexpected file there is reported low.',
+    grades: [unexpected('ecp-auth', 'the file is not a web script (and not web.config)')],
   },
   'WS-03': {
     title: notShippedTitle('owa-auth'),
@@ -96,6 +120,13 @@ const META = {
       'A script at a path Exchange ships whose SHA-256 is in none of the shipped builds (another build, or modified); a script Exchange does not ship elsewhere in its web folders is reported under this id too.',
     grades: [
       {
+        as: DROP_ZONES['exchange-web'].notShipped,
+        title: notShippedTitle('exchange-web'),
+        severity: 'medium',
+        kind: 'webshell',
+        when: 'the script is in none of the known-good lists at any path: not one of Microsoft\'s files, in an Exchange web folder outside the drop zones',
+      },
+      {
         as: 'WS-07 other build',
         title: "Exchange web script not checked: no known-good list for the server's build",
         severity: 'low',
@@ -134,6 +165,7 @@ const META = {
     references: ['Neo23x0/signature-base yara/expl_proxyshell.yar (APT_IIS_Config_ProxyShell_Artifacts, SUSP_IIS_Config_ProxyShell_Artifacts)'],
     description:
       'applicationHost.config maps a virtual directory to the ProgramData\\COM, WHO, ZING, ZOO, XYZ, AUX or CON or Users\\All Users folders used in ProxyShell intrusions; any other ProgramData or Users path is graded medium.',
+    grades: [{ as: GRADE.appHostOther, severity: 'medium', kind: 'post-exploitation', when: 'the virtual directory maps to another ProgramData or Users path' }],
   },
   'WS-27': {
     title: 'Mailbox export (PST) written as a web page (ProxyShell)',
@@ -146,6 +178,7 @@ const META = {
     ],
     description:
       'A web script (or any file in a drop zone, graded high) starting with the PST header: New-MailboxExportRequest wrote a mailbox carrying an encoded shell into a web folder.',
+    grades: [{ as: GRADE.pstNotScript, severity: 'high', kind: 'webshell', when: 'the file is not a web script but lies in a web-shell drop zone' }],
   },
   'WS-28': {
     title: 'Certificate request written as a web page (ProxyShell)',
@@ -171,6 +204,10 @@ const META = {
     references: [CERT_LV],
     description:
       'A web script that is not one of Microsoft\'s files uses command, eval or file-write keywords; graded high in a drop zone, else medium for two or more keywords and low for one.',
+    grades: [
+      { as: GRADE.keywordsZone, severity: 'high', kind: 'webshell', when: 'the script lies in a web-shell drop zone (not the wider Exchange web folders)' },
+      { as: GRADE.keywordOne, severity: 'low', kind: 'webshell', when: 'outside the drop zones, with one keyword' },
+    ],
   },
   'PL-43': {
     title: 'WER report of an ECP worker crash (failed CVE-2021-26857 attempt)',
@@ -188,6 +225,10 @@ const META = {
     references: [`${REF.testProxyLogon}, LsassDump`, REF.volexity],
     description:
       'A minidump of lsass (by name or loaded lsasrv.dll): credentials were taken; a dump of another process is titled "Process memory dump", high in a staging folder and low elsewhere.',
+    grades: [
+      { as: GRADE.dumpStaged, title: 'Process memory dump', severity: 'high', kind: 'post-exploitation', when: 'a dump of another process, in a staging folder (Windows\\Temp, inetpub, Users\\Public, PerfLogs, ProgramData outside WER)' },
+      { as: GRADE.dumpOther, title: 'Process memory dump', severity: 'low', kind: 'post-exploitation', when: 'a dump of another process, elsewhere' },
+    ],
   },
   'PX-08': {
     title: 'Archive staged under ProgramData',
@@ -197,6 +238,7 @@ const META = {
     references: [`${REF.testProxyLogon}, SuspiciousArchive`, 'microsoft/CSS-Exchange issue #311 (McAfee archives)'],
     description:
       'A 7z/zip/rar archive (by extension or content) under ProgramData, where HAFNIUM staged stolen data; graded low in antivirus and backup vendor folders, never hidden.',
+    grades: [{ as: GRADE.archiveVendor, severity: 'low', kind: 'post-exploitation', when: 'the archive is in an antivirus or backup vendor folder' }],
   },
   'PX-09': {
     title: 'HAFNIUM staging path or tool name',
@@ -220,7 +262,8 @@ const META = {
     severity: 'high',
     kind: 'ioc',
     references: ['https://virustotal.github.io/yara/ (rules supplied with --yara)'],
-    description: 'A rule from the user\'s --yara file matched the file; exhunt ships no YARA rules, so what it means is up to the rule\'s author.',
+    description:
+      'A rule from the user\'s --yara file matched the file; exhunt ships no YARA rules, so what it means is up to the rule\'s author. Each finding is titled "YARA rule <name>" after the rule that matched: the user\'s file declares it, as a Sigma file loaded with --rules declares its own title.',
   },
 } satisfies Record<string, Omit<RuleMeta, 'id'>>;
 
@@ -228,3 +271,6 @@ export type FileRuleId = keyof typeof META;
 
 /** The sweep's rules by id. */
 export const FILE_RULES = Object.fromEntries(Object.entries(META).map(([id, m]) => [id, { id, ...m }])) as Record<FileRuleId, RuleMeta>;
+
+/** A rule of the user's --yara file, as it declares itself: its name is its title (the YARA id groups them all). */
+export const yaraRule = (name: string): RuleMeta => ({ ...FILE_RULES.YARA, title: `YARA rule ${name}` });

@@ -16,7 +16,19 @@ export interface ContentSignature extends RuleMeta {
   when: Condition[];
 }
 
-export const SIGNATURES: ContentSignature[] = [
+const notLive = (id: string): string => `${id} not live`;
+
+/** The grade of a web-shell signature found in a file the web server would not run (none when it is high anyway). */
+export const notLiveGrade = (sig: ContentSignature): string | undefined => sig.grades?.find((g) => g.as === notLive(sig.id))?.as;
+
+/** Web-shell signatures above high are graded high where the page cannot run (a .txt dump, a script). */
+function withNotLive(sig: ContentSignature): ContentSignature {
+  if (sig.kind !== 'webshell' || sig.severity === 'high') return sig;
+  const when = 'the file is not a web script (a text dump, a script): evidence of the shell, not a page the server runs';
+  return { ...sig, grades: [{ as: notLive(sig.id), severity: 'high', kind: 'webshell', when }] };
+}
+
+const RAW: ContentSignature[] = [
   {
     id: 'WS-20',
     title: "China Chopper (HAFNIUM JScript variant)",
@@ -138,6 +150,8 @@ export const SIGNATURES: ContentSignature[] = [
   },
 
 ];
+
+export const SIGNATURES: ContentSignature[] = RAW.map(withNotLive);
 
 /** cert-lv detect_webshells.ps1 keywords (WS-31): noisy on genuine Exchange pages, so only for unknown files. */
 export const SHELL_KEYWORDS: string[] = ['d3NjcmlwdA==', 'dmJzY3JpcHQ=', 'dmlzdWFsYmFzaWM=', 'anNjcmlwdA==', 'cmU6ZXZhbFxzP1wo', 'cmU6cHJvY2Vzc1xzP1wo', 'ZXZhbF9y', 'ZXhlY3V0ZXN0YXRlbWVudA==', 'cHJvY2Vzc3N0YXJ0aW5mbw==', 'b3MucnVu', 'b3NjcmlwdC5ydW4=', 'b3NoZWxsLnJ1bg==', 'Y29udmVydC5mcm9tYmFzZTY0c3RyaW5n', 'cmVxdWVzdC5oZWFkZXJz', 'Y3JlYXRlb2JqZWN0', 'ZmlsZXN5c3RlbW9iamVjdA==', 'aHR0cHBvc3RlZGZpbGU=', 'c3lzdGVtLmlvLmZpbGU=', 'd3JpdGVhbGx0ZXh0', 'Y21kLmV4ZQ==', 'Y21kIC9j', 'cG93ZXJzaGVsbC5leGU=', 'bmV0IHVzZXI=', 'bmV0IGdyb3Vw', 'bHNhc3MuZXhl', 'cHJvY2R1bXA=', 'd2hvYW1p', 'cGluZy5leGU=', 'bmV3IHNvY2tldA==', 'YmluYXJ5d3JpdGU=', 'YXNzZW1ibHkubG9hZA==', 'Y29tcGlsZWFzc2VtYmx5ZnJvbXNvdXJjZQ==', 'YWVzZW5j', 'd2Vic2hlbGw='];

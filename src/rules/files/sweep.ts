@@ -2,13 +2,14 @@
 // probes found while streaming, decoded text, baseline verdict), which file rule ids it reports and how they are
 // graded. The sweep itself (src/engine/scanners/files.ts) only reads, hashes and turns these hits into findings.
 // Sources: rules.ts (each id's references) and signatures.ts.
-import type { EvidenceValue, Severity } from '../../model.js';
+import type { EvidenceValue } from '../../model.js';
 import type { IocStore } from '../iocs.js';
 import { TUNNEL_TOOLS } from '../tools.js';
 import type { RuleHit, RuleMeta } from '../types.js';
+import { notLiveGrade } from './signatures.js';
 import type { BaselineVerdict } from './baselines.js';
 import { MAGIC, binaryPage, matchSignatures, shellKeywords } from './content.js';
-import { DROP_ZONES, notShippedTitle, type FileRuleId, type Zone } from './rules.js';
+import { DROP_ZONES, GRADE, UNEXPECTED, type FileRuleId, type Zone } from './rules.js';
 
 /** Extensions the web server runs as pages (content signatures read these whole). */
 export const WEB_SCRIPT = new Set(['.aspx', '.ashx', '.asmx', '.asax', '.asp', '.ascx', '.cshtml', '.master', '.svc']);
@@ -52,8 +53,11 @@ export interface SweptFile {
   found: ReadonlySet<string>;
 }
 
-/** The per-hit part of a file finding; title, severity and kind override the rule's defaults where a hit is graded. */
-export type FileHit = Pick<RuleHit, 'summary'> & Partial<Pick<RuleMeta, 'title' | 'severity' | 'kind'>> & { evidence?: Record<string, EvidenceValue> };
+/**
+ * The per-hit part of a file finding: the grade its rule declares (none = the rule itself) and the detail. Like a
+ * record rule's hit, it cannot set its own title, severity or kind.
+ */
+export type FileHit = Pick<RuleHit, 'summary' | 'grade'> & { evidence?: Record<string, EvidenceValue> };
 export interface FileRuleHit {
   rule: FileRuleId | RuleMeta;
   hit: FileHit;
@@ -99,7 +103,7 @@ export function contentRules(f: SweptFile, texts: string[] | null, bl: BaselineV
   if (MAGIC.pst(head) && (f.script || f.zone)) {
     out.push({
       rule: 'WS-27',
-      hit: { severity: f.script ? 'critical' : 'high', summary: `${f.shown} starts with the PST header !BDN: New-MailboxExportRequest wrote a mailbox into a web folder` },
+      hit: { grade: f.script ? undefined : GRADE.pstNotScript, summary: `${f.shown} starts with the PST header !BDN: New-MailboxExportRequest wrote a mailbox into a web folder` },
     });
   }
   if (MAGIC.der(head) && f.script) {
@@ -112,7 +116,7 @@ export function contentRules(f: SweptFile, texts: string[] | null, bl: BaselineV
   for (const sig of matchSignatures(texts, f.bytes)) {
     // A signature in a file the web server would not run (a .txt dump, a script) is evidence, not a live shell.
     const live = f.script || sig.kind !== 'webshell';
-    out.push({ rule: sig, hit: { severity: live ? sig.severity : 'high', summary: `${f.shown}: ${sig.title}`, evidence: { signature_sources: sig.references } } });
+    out.push({ rule: sig, hit: { grade: live ? undefined : notLiveGrade(sig), summary: `${f.shown}: ${sig.title}`, evidence: { signature_sources: sig.references } } });
   }
   const strong = out.length > 0;
   const appHost = f.name === 'applicationhost.config' ? appHostConfig(texts[0]) : null;
@@ -121,8 +125,8 @@ export function contentRules(f: SweptFile, texts: string[] | null, bl: BaselineV
     out.push({ rule: 'PL-43', hit: { summary: `${f.shown}: w3wp MSExchangeECPAppPool crash report` } });
   if (!strong && !appHost && f.script && bl.status === 'unknown-path') {
     const kws = texts.flatMap(shellKeywords).filter((k, i, a) => a.indexOf(k) === i);
-    const severity: Severity | null = kws.length === 0 ? null : f.zone && f.zone !== 'exchange-web' ? 'high' : kws.length >= 2 ? 'medium' : 'low';
-    if (severity) out.push({ rule: 'WS-31', hit: { severity, summary: `${f.shown}: ${kws.join(', ')}`, evidence: { keywords: kws } } });
+    const grade = f.zone && f.zone !== 'exchange-web' ? GRADE.keywordsZone : kws.length >= 2 ? undefined : GRADE.keywordOne;
+    if (kws.length > 0) out.push({ rule: 'WS-31', hit: { grade, summary: `${f.shown}: ${kws.join(', ')}`, evidence: { keywords: kws } } });
   }
   return out;
 }
@@ -132,7 +136,7 @@ function appHostConfig(text: string): FileRuleHit | null {
   const proxyShell = /physicalpath="c:\\(programdata\\(com|who|zing|zoo|xyz|aux|con)\\|users\\all users\\)/.exec(text);
   const hunting = proxyShell ?? /physicalpath="c:\\(programdata|users)\\/.exec(text);
   if (!hunting) return null;
-  return { rule: 'WS-10', hit: { severity: proxyShell ? 'high' : 'medium', summary: `applicationHost.config: ${hunting[0]}`, evidence: { match: hunting[0] } } };
+  return { rule: 'WS-10', hit: { grade: proxyShell ? undefined : GRADE.appHostOther, summary: `applicationHost.config: ${hunting[0]}`, evidence: { match: hunting[0] } } };
 }
 
 /**
@@ -153,12 +157,12 @@ export function pathRules(f: SweptFile, bl: BaselineVerdict, iocs: IocStore, rep
       });
     }
     // The title names the zone: in the exchange-web zone WS-07's own title (about modified pages) would not fit.
+    const z = DROP_ZONES[zone];
     const summary = `${f.shown}: not one of Microsoft's files${ioc ? `; ${ioc.what}` : ''}`;
-    return hits({ rule: DROP_ZONES[zone].rule, hit: { title: notShippedTitle(zone), summary, evidence: iocEv } });
+    return hits({ rule: z.rule, hit: { grade: 'notShipped' in z ? z.notShipped : undefined, summary, evidence: iocEv } });
   }
   if ((zone === 'ecp-auth' || zone === 'aspnet_client') && f.name !== 'web.config') {
-    const { rule, where } = DROP_ZONES[zone];
-    return hits({ rule, hit: { title: `Unexpected file in ${where}`, severity: 'low', summary: `${f.shown}: not expected there`, evidence: iocEv } });
+    return hits({ rule: DROP_ZONES[zone].rule, hit: { grade: UNEXPECTED[zone], summary: `${f.shown}: not expected there`, evidence: iocEv } });
   }
   const out: FileRuleHit[] = [];
   if (ioc && !ioc.genuine) out.push({ rule: 'WS-05', hit: { summary: `${f.shown}: ${ioc.what}`, evidence: iocEv } });
@@ -201,7 +205,7 @@ export function dumpAndArchiveRules(f: SweptFile, rel: string): FileRuleHit[] {
       rule: 'PX-07',
       hit: {
         // The rule's title and severity are the lsass case; any other process's dump is graded by where it lies.
-        ...(lsass ? {} : { title: 'Process memory dump', severity: staged ? 'high' : 'low' }),
+        grade: lsass ? undefined : staged ? GRADE.dumpStaged : GRADE.dumpOther,
         summary: `${f.shown}: minidump${lsass ? ' of lsass (lsasrv.dll loaded)' : ''}${staged ? ' in a staging folder' : ''}`,
         evidence: { lsass },
       },
@@ -215,7 +219,7 @@ export function dumpAndArchiveRules(f: SweptFile, rel: string): FileRuleHit[] {
     out.push({
       rule: 'PX-08',
       hit: {
-        severity: vendor ? 'low' : 'medium',
+        grade: vendor ? GRADE.archiveVendor : undefined,
         summary: `${f.shown}: ${archiveExt ? 'archive' : `archive content behind a ${f.ext || 'missing'} extension`}${vendor ? ` (vendor folder ${vendor}: usually routine)` : ''}`,
         evidence: { vendor_path: vendor ?? null, disguised: !archiveExt },
       },
