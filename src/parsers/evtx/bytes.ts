@@ -1,6 +1,8 @@
 // Byte-level helpers for EVTX: CRC32, FILETIME/SYSTEMTIME, GUID, SID and integer rendering.
 // Everything here works on a Buffer plus an offset and never allocates per byte.
 
+import * as zlib from 'node:zlib';
+
 const CRC_TABLE = (() => {
   const t = new Int32Array(256);
   for (let n = 0; n < 256; n++) {
@@ -11,11 +13,19 @@ const CRC_TABLE = (() => {
   return t;
 })();
 
-/** CRC32 (IEEE, as zlib) over `buf[start, end)`, continuing from `crc` (0 for a fresh sum). */
-export function crc32(buf: Buffer, start: number, end: number, crc = 0): number {
+function crc32Js(buf: Buffer, start: number, end: number, crc: number): number {
   let c = ~crc;
   for (let i = start; i < end; i++) c = CRC_TABLE[(c ^ buf[i]) & 0xff] ^ (c >>> 8);
   return ~c >>> 0;
+}
+
+// zlib's crc32 (Node >= 20.15) is ~20x faster than the table loop, which was a tenth of EVTX reading time; the
+// loop stays for Node 20.11-20.14, which the package still supports.
+const nativeCrc32 = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
+
+/** CRC32 (IEEE, as zlib) over `buf[start, end)`, continuing from `crc` (0 for a fresh sum). */
+export function crc32(buf: Buffer, start: number, end: number, crc = 0): number {
+  return nativeCrc32 ? nativeCrc32(buf.subarray(start, end), crc) : crc32Js(buf, start, end, crc);
 }
 
 /** A u64 as a JS number; exact below 2^53, which every real record number and size is. */
