@@ -88,24 +88,23 @@ export class ChunkBinXml {
   /** > 0 while parsing a template body (element tokens then carry a dependency id). */
   private inTemplate = 0;
   private budget = new Budget(0);
+  private readonly out = new Instantiator();
 
   constructor(readonly buf: Buffer) {}
 
   /** Renders the BinXML fragment at `[pos, end)` (a record body). */
   render(pos: number, end: number): XmlNode[] {
     this.budget = new Budget(pos);
+    this.out.reset(this.budget);
     const nodes: TNode[] = [];
     this.content(pos, end, 0, nodes, false);
-    const out: XmlNode[] = [];
-    resolve(nodes, [], out, this.budget);
-    return out;
+    return this.out.nodes(nodes, NO_VALUES);
   }
 
   /** Instantiates `nodes`; returns the nodes and the budget they used. */
   private instantiate(nodes: readonly TNode[], values: readonly Sized[]): { out: XmlNode[]; size: number } {
     const before = this.budget.left;
-    const out: XmlNode[] = [];
-    resolve(nodes, values, out, this.budget);
+    const out = this.out.nodes(nodes, values);
     return { out, size: before - this.budget.left };
   }
 
@@ -410,64 +409,100 @@ function arraySlot(e: TElem, values: readonly Sized[]): string[] | null {
   return v !== undefined && isStringArray(v) ? v : null;
 }
 
-/**
- * Instantiates template nodes with substitution values, charging `budget` for everything placed: a value used
- * in two slots is charged twice, so the exponential shapes stop at the budget instead of when memory runs out.
- */
-function resolve(nodes: readonly TNode[], values: readonly Sized[], out: XmlNode[], budget: Budget): void {
-  for (const n of nodes) {
-    if (typeof n === 'string') {
-      budget.spend(n.length);
-      pushText(out, n);
-    } else if (n.k === 'e') {
-      const items = arraySlot(n, values);
-      if (!items) out.push(resolveElement(n, values, [], budget));
-      else for (const item of items) out.push(resolveElement(n, values, [item], budget));
-    } else if (n.k === 's') {
-      const slot = values[n.sub];
-      if (!slot) continue;
-      budget.spend(slot.size);
-      const v = slot.v;
-      if (typeof v === 'string') pushText(out, v);
-      else if (v && isStringArray(v)) pushText(out, v.join(', '));
-      else if (v) for (const x of v) out.push(x);
-    } else if (n.k === 'r') {
-      budget.spend(n.size);
-      for (const x of n.nodes) out.push(x);
-    } else out.push(n);
-  }
-}
+const NO_VALUES: readonly Sized[] = [];
 
-/** `arrayItem` (one item of an array slot) replaces the element's content when given. */
-function resolveElement(e: TElem, values: readonly Sized[], arrayItem: [string] | [], budget: Budget): XmlElement {
-  budget.spend(1 + (arrayItem[0]?.length ?? 0));
-  const attrs: XmlAttr[] = [];
-  for (const a of e.attrs) {
-    let value = '';
-    let substituted = false;
-    for (const p of a.parts) {
-      if (typeof p === 'string') value += p;
-      else {
-        substituted = true;
-        const slot = values[p.sub];
+/**
+ * Instantiates template nodes with substitution values, charging the budget for everything placed: a value used
+ * in two slots is charged twice, so the exponential shapes stop at the budget instead of when memory runs out.
+ * Nodes are gathered on one stack and copied out in exact-size arrays: an array grown by `push` reserves 17
+ * slots, and those reserves were most of the reader's garbage (two per element).
+ */
+class Instantiator {
+  private readonly stack: XmlNode[] = [];
+  private top = 0;
+  private high = 0;
+  private budget = new Budget(0);
+
+  /** Starts a record: forgets what an aborted record left on the stack. */
+  reset(budget: Budget): void {
+    this.stack.fill('', 0, this.high); // drop references to the last record's nodes
+    this.top = this.high = 0;
+    this.budget = budget;
+  }
+
+  nodes(nodes: readonly TNode[], values: readonly Sized[]): XmlNode[] {
+    const start = this.top;
+    this.resolve(nodes, values, start);
+    const out = this.stack.slice(start, this.top);
+    if (this.top > this.high) this.high = this.top;
+    this.top = start;
+    return out;
+  }
+
+  private push(x: XmlNode): void {
+    this.stack[this.top++] = x;
+  }
+
+  /** Text joins the text node before it, as in the rendered XML. */
+  private pushText(s: string, start: number): void {
+    const last = this.top - 1;
+    if (last >= start && typeof this.stack[last] === 'string') this.stack[last] = (this.stack[last] as string) + s;
+    else this.push(s);
+  }
+
+  private resolve(nodes: readonly TNode[], values: readonly Sized[], start: number): void {
+    const budget = this.budget;
+    for (let i = 0; i < nodes.length; i++) {
+      const n = nodes[i];
+      if (typeof n === 'string') {
+        budget.spend(n.length);
+        this.pushText(n, start);
+      } else if (n.k === 'e') {
+        const items = arraySlot(n, values);
+        if (!items) this.push(this.element(n, values, null));
+        else for (const item of items) this.push(this.element(n, values, item));
+      } else if (n.k === 's') {
+        const slot = values[n.sub];
         if (!slot) continue;
         budget.spend(slot.size);
         const v = slot.v;
-        if (typeof v === 'string') value += v;
-        else if (isStringArray(v)) value += v.join(', ');
-        else if (v) value += textOfNodes(v);
-      }
+        if (typeof v === 'string') this.pushText(v, start);
+        else if (v && isStringArray(v)) this.pushText(v.join(', '), start);
+        else if (v) for (const x of v) this.push(x);
+      } else if (n.k === 'r') {
+        budget.spend(n.size);
+        for (const x of n.nodes) this.push(x);
+      } else this.push(n);
     }
-    // Windows omits an attribute whose only content is an empty substitution (e.g. Correlation ActivityID).
-    if (value !== '' || !substituted) attrs.push({ name: a.name, value });
   }
-  const children: XmlNode[] = arrayItem.length && arrayItem[0] === '' ? [] : [...arrayItem];
-  if (!arrayItem.length) resolve(e.children, values, children, budget);
-  return { name: e.name, attrs, children };
-}
 
-function pushText(out: XmlNode[], s: string): void {
-  const last = out.length - 1;
-  if (last >= 0 && typeof out[last] === 'string') out[last] = (out[last] as string) + s;
-  else out.push(s);
+  /** `arrayItem` (one item of an array slot) replaces the element's content when given. */
+  private element(e: TElem, values: readonly Sized[], arrayItem: string | null): XmlElement {
+    const budget = this.budget;
+    budget.spend(1 + (arrayItem?.length ?? 0));
+    const attrs: XmlAttr[] = e.attrs.length === 0 ? [] : new Array(e.attrs.length);
+    let kept = 0;
+    for (const a of e.attrs) {
+      let value = '';
+      let substituted = false;
+      for (const p of a.parts) {
+        if (typeof p === 'string') value += p;
+        else {
+          substituted = true;
+          const slot = values[p.sub];
+          if (!slot) continue;
+          budget.spend(slot.size);
+          const v = slot.v;
+          if (typeof v === 'string') value += v;
+          else if (isStringArray(v)) value += v.join(', ');
+          else if (v) value += textOfNodes(v);
+        }
+      }
+      // Windows omits an attribute whose only content is an empty substitution (e.g. Correlation ActivityID).
+      if (value !== '' || !substituted) attrs[kept++] = { name: a.name, value };
+    }
+    if (kept < attrs.length) attrs.length = kept;
+    const children = arrayItem === null ? this.nodes(e.children, values) : arrayItem === '' ? [] : [arrayItem];
+    return { name: e.name, attrs, children };
+  }
 }
