@@ -253,18 +253,6 @@ export function compareRuns(runs, corpus, reference) {
   return { ex, ref, report };
 }
 
-/** Best of `rounds` in-process calls of `fn`: { value, seconds } (value of the last call). */
-export async function bestOf(rounds, fn) {
-  let seconds = Infinity;
-  let value;
-  for (let i = 0; i < rounds; i++) {
-    const t0 = process.hrtime.bigint();
-    value = await fn();
-    seconds = Math.min(seconds, Number(process.hrtime.bigint() - t0) / 1e9);
-  }
-  return { value, seconds };
-}
-
 /**
  * Compares what a scan report found with what was planted. `key` names a finding's place (path:line by default;
  * the path alone for files). Exposure findings (a vulnerable build read from a header or a path) describe the host,

@@ -54,8 +54,15 @@ export function hex64(buf: Buffer, off: number): string {
 }
 
 const FILETIME_UNIX_SECONDS = 11644473600;
-let lastSecs = -1;
-let lastPrefix = '';
+let lastDay = -1;
+let lastDate = '';
+const P2 = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
+/** 0..9999999 as 7 digits: two table lookups and a short pad instead of padStart on every record. */
+const frac7 = (n: number): string => {
+  const hi = Math.floor(n / 100000);
+  const lo = n - hi * 100000;
+  return P2[hi] + (lo >= 10000 ? String(lo) : String(lo).padStart(5, '0'));
+};
 
 /**
  * FILETIME (100 ns ticks since 1601) as ISO 8601 with 7 fractional digits and Z, the precision Windows itself
@@ -68,13 +75,18 @@ export function filetimeIso(buf: Buffer, off: number): string | null {
   const rest = hi * 4967296 + lo;
   const secs = hi * 429 + Math.floor(rest / 1e7);
   const frac = rest % 1e7;
-  if (secs !== lastSecs) {
-    const ms = (secs - FILETIME_UNIX_SECONDS) * 1000;
-    if (!(ms >= -62135596800000 && ms <= 253402300799000)) return null; // years 0001..9999
-    lastPrefix = new Date(ms).toISOString().slice(0, 19);
-    lastSecs = secs;
+  const day = Math.floor(secs / 86400);
+  if (day !== lastDay) {
+    const ms = (day * 86400 - FILETIME_UNIX_SECONDS) * 1000;
+    // years 0001..9999 (the last day's start is 253402214400000)
+    if (!(ms >= -62135596800000 && ms <= 253402214400000)) return null;
+    lastDate = new Date(ms).toISOString().slice(0, 11);
+    lastDay = day;
   }
-  return `${lastPrefix}.${String(frac).padStart(7, '0')}Z`;
+  const sod = secs - day * 86400;
+  const h = Math.floor(sod / 3600);
+  const m = Math.floor((sod - h * 3600) / 60);
+  return `${lastDate}${P2[h]}:${P2[m]}:${P2[sod - h * 3600 - m * 60]}.${frac7(frac)}Z`;
 }
 
 const p2 = (n: number): string => String(n).padStart(2, '0');

@@ -64,7 +64,9 @@ export function readChunk(chunk: Buffer, fileOffset: number, problems: EvtxProbl
     }
     try {
       const xml = binxml.render(pos + RECORD_HEADER, pos + size - 4);
-      events.push(toEvent(xml, fileOffset + pos, id, filetimeIso(chunk, pos + 16)));
+      const ev = toEvent(xml, fileOffset + pos, id, null);
+      ev.time ??= filetimeIso(chunk, pos + 16); // the record header's written time, when System has none
+      events.push(ev);
     } catch (err) {
       if (!(err instanceof EvtxError) && !(err instanceof RangeError)) throw err;
       const at = err instanceof EvtxError ? err.offset : pos;

@@ -38,7 +38,7 @@ export function toEvent(xml: XmlNode[], offset: number, headerRecord: number | n
   const system = systemEl ? systemValues(systemEl) : {};
   // The System value is the EventRecordID proper: forwarded (WEC) and exported logs renumber record headers.
   const recordText = system.EventRecordID;
-  const record = recordText !== undefined && /^\d{1,15}$/.test(recordText) ? Number(recordText) : (headerRecord ?? 0);
+  const record = recordText !== undefined && digitsOnly(recordText, 15) ? Number(recordText) : (headerRecord ?? 0);
   const ev: EvtxEvent = {
     record,
     time: normalizeTime(system.TimeCreated) ?? headerTime,
@@ -60,12 +60,36 @@ export function toEvent(xml: XmlNode[], offset: number, headerRecord: number | n
 
 /** ISO 8601 with exactly 7 fractional digits (Windows' precision), whatever the source wrote; null if not ISO. */
 export function normalizeTime(s: string | undefined): string | null {
+  if (s !== undefined && isWindowsTime(s)) return s; // what binary EVTX holds: already in this form
   const m = s && /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?Z$/.exec(s.trim());
   return m ? `${m[1]}.${(m[2] ?? '').padEnd(7, '0').slice(0, 7)}Z` : null;
 }
 
+/** `YYYY-MM-DDTHH:MM:SS.fffffffZ` exactly (the regex path would return it unchanged). */
+function isWindowsTime(s: string): boolean {
+  if (s.length !== 28 || s.charCodeAt(27) !== 0x5a) return false;
+  for (let i = 0; i < 27; i++) {
+    const c = s.charCodeAt(i);
+    const want = i === 4 || i === 7 ? 0x2d : i === 10 ? 0x54 : i === 13 || i === 16 ? 0x3a : i === 19 ? 0x2e : 0;
+    if (want ? c !== want : c < 0x30 || c > 0x39) return false;
+  }
+  return true;
+}
+
+/** 1 to `max` ASCII digits and nothing else. */
+function digitsOnly(s: string, max: number): boolean {
+  if (s.length === 0 || s.length > max) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
+}
+
 function intOrNull(s: string | undefined): number | null {
-  return s !== undefined && /^\s*\d+\s*$/.test(s) ? Number(s) : null;
+  if (s === undefined) return null;
+  if (digitsOnly(s, 15)) return Number(s);
+  return /^\s*\d+\s*$/.test(s) ? Number(s) : null;
 }
 
 // Maps, not object literals: element and attribute names come from evidence (`constructor` must stay a name).
@@ -106,7 +130,11 @@ function eventData(root: XmlElement): Record<string, string> | string[] {
   }
   const ud = childOf(root, 'UserData');
   if (ud) for (const c of ud.children) if (typeof c !== 'string' && isElement(c)) leaves(c, named);
-  const hasNamed = Object.keys(named).length > 0;
+  let hasNamed = false;
+  for (const _ in named) {
+    hasNamed = true;
+    break;
+  }
   if (!hasNamed) return unnamed;
   unnamed.forEach((v, i) => (named[`Data[${i}]`] = v));
   return named;
