@@ -74,10 +74,10 @@ class Budget {
   }
 }
 
-/** A decoded value and its expanded size. */
-interface Sized {
-  v: Value;
-  size: number;
+/** The substitution values of one template instance, decoded, and their expanded sizes (two arrays, not an object each). */
+interface Values {
+  v: Value[];
+  size: number[];
 }
 
 /** Per-chunk BinXML state: the name (string) cache and the template cache, both keyed by chunk offset. */
@@ -98,14 +98,17 @@ export class ChunkBinXml {
     this.out.reset(this.budget);
     const nodes: TNode[] = [];
     this.content(pos, end, 0, nodes, false);
-    return this.out.nodes(nodes, NO_VALUES);
+    return this.fragment(nodes);
   }
 
-  /** Instantiates `nodes`; returns the nodes and the budget they used. */
-  private instantiate(nodes: readonly TNode[], values: readonly Sized[]): { out: XmlNode[]; size: number } {
-    const before = this.budget.left;
-    const out = this.out.nodes(nodes, values);
-    return { out, size: before - this.budget.left };
+  /** Instantiates a parsed fragment; one template instance alone (the usual case) is already rendered. */
+  private fragment(nodes: TNode[]): XmlNode[] {
+    const only = nodes.length === 1 ? nodes[0] : null;
+    if (only !== null && typeof only !== 'string' && only.k === 'r') {
+      this.budget.spend(only.size); // as instantiating it would
+      return only.nodes;
+    }
+    return this.out.nodes(nodes, NO_VALUES);
   }
 
   private fail(msg: string, pos: number): never {
@@ -286,16 +289,17 @@ export class ChunkBinXml {
     pos += 4;
     this.need(pos, count * 4, end);
     let vpos = pos + count * 4;
-    const values: Sized[] = new Array(count);
+    const values: Values = { v: new Array(count), size: new Array(count) };
     for (let i = 0; i < count; i++) {
       const size = buf.readUInt16LE(pos + i * 4);
       const type = buf[pos + i * 4 + 2];
       this.need(vpos, size, end);
-      values[i] = this.value(type, vpos, size, depth);
+      this.value(type, vpos, size, depth, values, i);
       vpos += size;
     }
-    const r = this.instantiate(body, values);
-    out.push({ k: 'r', nodes: r.out, size: r.size });
+    const before = this.budget.left;
+    const nodes = this.out.nodes(body, values);
+    out.push({ k: 'r', nodes, size: before - this.budget.left });
     return vpos;
   }
 
@@ -321,9 +325,13 @@ export class ChunkBinXml {
     return body;
   }
 
-  /** Decodes one substitution value (arrays have bit 0x80 set). */
-  private value(type: number, off: number, size: number, depth: number): Sized {
-    if (size === 0 || type === 0x00) return { v: null, size: 0 };
+  /** Decodes one substitution value into `values` at `i` (arrays have bit 0x80 set). */
+  private value(type: number, off: number, size: number, depth: number, values: Values, i: number): void {
+    if (size === 0 || type === 0x00) {
+      values.v[i] = null;
+      values.size[i] = 0;
+      return;
+    }
     if (type === 0x21 || type === 0x23) {
       const nodes: TNode[] = [];
       const saved = this.inTemplate;
@@ -333,11 +341,13 @@ export class ChunkBinXml {
       } finally {
         this.inTemplate = saved;
       }
-      const r = this.instantiate(nodes, []);
-      return { v: r.out, size: r.size };
+      const before = this.budget.left;
+      values.v[i] = this.fragment(nodes);
+      values.size[i] = before - this.budget.left;
+      return;
     }
-    // Scalars and arrays render to a bounded multiple of their bytes (hex is 3 characters per byte).
-    return { v: type & 0x80 ? arrayValue(this.buf, type & 0x7f, off, size) : scalar(this.buf, type, off, size), size: 3 * size };
+    values.v[i] = type & 0x80 ? arrayValue(this.buf, type & 0x7f, off, size) : scalar(this.buf, type, off, size);
+    values.size[i] = 3 * size; // scalars and arrays render to a bounded multiple of their bytes (hex: 3 per byte)
   }
 }
 
@@ -401,15 +411,15 @@ function arrayValue(buf: Buffer, type: number, off: number, size: number): strin
 const isStringArray = (v: Value): v is string[] => Array.isArray(v) && (v.length === 0 || typeof v[0] === 'string');
 
 /** An element whose whole content is one array substitution; Windows renders it once per item. */
-function arraySlot(e: TElem, values: readonly Sized[]): string[] | null {
+function arraySlot(e: TElem, values: Values): string[] | null {
   if (e.children.length !== 1) return null;
   const c = e.children[0];
-  if (typeof c === 'string' || c.k !== 's') return null;
-  const v = values[c.sub]?.v;
-  return v !== undefined && isStringArray(v) ? v : null;
+  if (typeof c === 'string' || c.k !== 's' || c.sub >= values.v.length) return null;
+  const v = values.v[c.sub];
+  return isStringArray(v) ? v : null;
 }
 
-const NO_VALUES: readonly Sized[] = [];
+const NO_VALUES: Values = { v: [], size: [] };
 
 /**
  * Instantiates template nodes with substitution values, charging the budget for everything placed: a value used
@@ -430,7 +440,7 @@ class Instantiator {
     this.budget = budget;
   }
 
-  nodes(nodes: readonly TNode[], values: readonly Sized[]): XmlNode[] {
+  nodes(nodes: readonly TNode[], values: Values): XmlNode[] {
     const start = this.top;
     this.resolve(nodes, values, start);
     const out = this.stack.slice(start, this.top);
@@ -450,7 +460,7 @@ class Instantiator {
     else this.push(s);
   }
 
-  private resolve(nodes: readonly TNode[], values: readonly Sized[], start: number): void {
+  private resolve(nodes: readonly TNode[], values: Values, start: number): void {
     const budget = this.budget;
     for (let i = 0; i < nodes.length; i++) {
       const n = nodes[i];
@@ -462,10 +472,9 @@ class Instantiator {
         if (!items) this.push(this.element(n, values, null));
         else for (const item of items) this.push(this.element(n, values, item));
       } else if (n.k === 's') {
-        const slot = values[n.sub];
-        if (!slot) continue;
-        budget.spend(slot.size);
-        const v = slot.v;
+        if (n.sub >= values.v.length) continue;
+        budget.spend(values.size[n.sub]);
+        const v = values.v[n.sub];
         if (typeof v === 'string') this.pushText(v, start);
         else if (v && isStringArray(v)) this.pushText(v.join(', '), start);
         else if (v) for (const x of v) this.push(x);
@@ -477,7 +486,7 @@ class Instantiator {
   }
 
   /** `arrayItem` (one item of an array slot) replaces the element's content when given. */
-  private element(e: TElem, values: readonly Sized[], arrayItem: string | null): XmlElement {
+  private element(e: TElem, values: Values, arrayItem: string | null): XmlElement {
     const budget = this.budget;
     budget.spend(1 + (arrayItem?.length ?? 0));
     const attrs: XmlAttr[] = e.attrs.length === 0 ? [] : new Array(e.attrs.length);
@@ -489,10 +498,9 @@ class Instantiator {
         if (typeof p === 'string') value += p;
         else {
           substituted = true;
-          const slot = values[p.sub];
-          if (!slot) continue;
-          budget.spend(slot.size);
-          const v = slot.v;
+          if (p.sub >= values.v.length) continue;
+          budget.spend(values.size[p.sub]);
+          const v = values.v[p.sub];
           if (typeof v === 'string') value += v;
           else if (isStringArray(v)) value += v.join(', ');
           else if (v) value += textOfNodes(v);
