@@ -128,6 +128,56 @@ describe('IIS needle fields (needles placed in their field before the line is de
   });
 });
 
+const fieldTested = RULES.recordRules.filter((r) => r.fieldTest !== undefined && r.formats.includes('iis'));
+
+/** The field's text as the text scanner cuts it out of the line; null where it does not (field count off). */
+function fieldText(rec: LogRecord & { names: readonly string[] }, field: string): string | null {
+  const tokens = rec.raw!.split(' ');
+  if (tokens.length !== rec.names.length) return null;
+  const k = rec.names.indexOf(field);
+  return k < 0 ? '' : tokens[k];
+}
+
+/** The rules that matched; fails when a rule matches a line whose field its field test rejects. */
+function checkFieldTests(recs: Array<LogRecord & { names: readonly string[] }>): Set<string> {
+  const fired = new Set<string>();
+  for (const rec of recs) {
+    for (const rule of fieldTested) {
+      if (!rule.match(rec, RULES.context)) continue;
+      fired.add(rule.id);
+      const text = fieldText(rec, rule.fieldTest!.field);
+      if (text !== null) expect(rule.fieldTest!.test(text, RULES.context), `${rule.id} missed ${rec.raw}`).toBe(true);
+    }
+  }
+  return fired;
+}
+
+describe('IIS rule field tests (one field checked before the line is parsed)', () => {
+  it('are necessary conditions: whenever a rule matches a line, its field test passes', () => {
+    expect(fieldTested.map((r) => r.id).sort()).toEqual(['PX-R4', 'WS-40']);
+    const shell = [
+      `2021-03-04 10:00:00 10.0.0.1 GET /owa/auth/%52edirSuiteServerProxy.aspx - 443 - 203.0.113.9 curl - 200 0 0 10`,
+      `2021-03-04 10:00:00 10.0.0.1 POST /OWA/AUTH/Current/themes/resources/zaivc.aspx - 443 - 203.0.113.9 curl - 404 0 0 10`,
+      `2021-03-04 10:00:00 10.0.0.1 GET /aspnet_client/system_web/x%2easpx cmd=whoami 443 - 203.0.113.9 curl - 500 0 0 10`,
+    ];
+    const p = new IisLineParser('shell');
+    p.directive(`#Fields: ${HEAD}`);
+    const extra = shell.map((line, i) => ({ ...p.parse(line, i + 1)!, names: p.fieldNames() }));
+    expect([...checkFieldTests([...records(EXAMPLES), ...extra])].sort()).toEqual(['PX-R4', 'WS-40']);
+  });
+
+  it('are necessary conditions on the real HelseCERT, Tunna and hamad-she IIS lines too', (ctx) => {
+    checkFieldTests(records(REAL.map((rel) => needExternal(ctx, rel))));
+  });
+
+  it("reject OWA's own pages on their stem, so those lines are never parsed", () => {
+    const test = fieldTested[0].fieldTest!;
+    for (const stem of ['/owa/auth/logon.aspx', '/OWA/auth/LogOn.aspx', '/owa/auth/%6cogon.aspx', '/owa/auth/errorFE.aspx', '/owa/sessiondata.ashx', '-'])
+      expect(test.test(stem, RULES.context), stem).toBe(false);
+    for (const stem of ['/owa/auth/x.aspx', '/aspnet_client/system_web/a.ASPX', '/owa/auth/x%2easpx']) expect(test.test(stem, RULES.context), stem).toBe(true);
+  });
+});
+
 describe('IIS rule line tests (second prefilter stage)', () => {
   it('are necessary conditions: whenever a rule matches a line, its line test passes', () => {
     const ad = ['PNS-01', 'PNS-02', 'PNS-04', 'PS-01', 'PS-02', 'PS-03', 'PS-04', 'PS-05'];

@@ -12,7 +12,7 @@ import { compileCondition, conditionNeedles, type Condition } from './conditions
 import { REF } from './references.js';
 import { conditionGrader, meaningOf } from './finding.js';
 import { PROXYNOTSHELL_FAMILY, PROXYSHELL_FAMILY, PS_OR_PNS } from './exploitation-windows.js';
-import type { RecordRule, RuleContext, RuleHit, RuleMeta } from './types.js';
+import type { FieldTest, RecordRule, RuleContext, RuleHit, RuleMeta } from './types.js';
 
 // ---- request view ---------------------------------------------------------------------------------------
 
@@ -251,7 +251,7 @@ const WEBSERVER = { logsource: 'webserver' } as const;
  * words the summary and grades the hit.
  */
 function iisRule(
-  meta: RuleMeta & Partial<Pick<RecordRule, 'needles'>> & Pick<RecordRule, 'iocNeedles' | 'lineTest' | 'needleFields' | 'condition' | 'attack'>,
+  meta: RuleMeta & Partial<Pick<RecordRule, 'needles'>> & Pick<RecordRule, 'iocNeedles' | 'lineTest' | 'needleFields' | 'fieldTest' | 'condition' | 'attack'>,
   fn: (req: IisRequest, rec: LogRecord, ctx: RuleContext) => IisHit | null,
 ): RecordRule {
   const test = meta.condition ? compileCondition(meta.condition, iisField) : null;
@@ -351,9 +351,8 @@ function shellQuery(req: IisRequest): string | undefined {
   return SHELL_QUERY.find((k) => q.includes(k));
 }
 
-/** A script request in a web-shell drop zone that is not one of Exchange's own files, or a known shell URL. */
-function shellTarget(req: IisRequest, iocs: IocStore): { zone: boolean; ioc: string | null } | null {
-  const p = req.path;
+/** A script request (decoded lower-case `path`) in a web-shell drop zone that is not one of Exchange's own files, or a known shell URL. */
+function shellTarget(p: string, iocs: IocStore): { zone: boolean; ioc: string | null } | null {
   const ioc = iocs.urlPaths.get(p) ? p : null;
   const zone = SCRIPT_EXT.test(p) && DROP_ZONES.some((z) => p.startsWith(z)) && !shippedAuthUrls().has(p);
   return zone || ioc ? { zone, ioc } : null;
@@ -361,7 +360,7 @@ function shellTarget(req: IisRequest, iocs: IocStore): { zone: boolean; ioc: str
 
 /** Grades a web-shell request: 2xx = the file answered (use), 5xx = present but failing, else absent (probe). */
 function shellRequest(req: IisRequest, _raw: string, iocs: IocStore): IisHit | null {
-  const t = shellTarget(req, iocs);
+  const t = shellTarget(req.path, iocs);
   if (!t) return null;
   const extra = { known_shell_url: t.ioc, file_hint: req.path };
   const s = req.status;
@@ -387,6 +386,11 @@ function shellRequest(req: IisRequest, _raw: string, iocs: IocStore): IisHit | n
 
 const SHELL_NEEDLES = ['.asp', '.ashx', '%2easp', '%2eash'];
 const shellRequestOnce = perRecord(shellRequest);
+/**
+ * shellRequest answers only for a shellTarget, which reads the stem alone: every OWA page (`/owa/auth/logon.aspx`,
+ * `sessiondata.ashx` …, a few percent of a busy server's lines) is rejected on its stem without parsing the line.
+ */
+const SHELL_STEM: FieldTest = { field: 'cs-uri-stem', test: (stem, ctx) => shellTarget(stem === '-' ? '' : percentDecode(stem).toLowerCase(), ctx.iocs) !== null };
 
 function shellRule(id: 'WS-40' | 'PX-R4', meta: Omit<RuleMeta, 'id' | 'cves'>): RecordRule {
   const rule = {
@@ -395,6 +399,7 @@ function shellRule(id: 'WS-40' | 'PX-R4', meta: Omit<RuleMeta, 'id' | 'cves'>): 
     ...meta,
     needles: SHELL_NEEDLES,
     needleFields: IN_STEM,
+    fieldTest: SHELL_STEM,
     // Known shell URLs (shipped or --ioc) match by path whatever their extension, so they are needles too.
     iocNeedles: (st: IocStore) => [...st.urlPaths.keys()],
   };

@@ -71,6 +71,12 @@ export interface RuleContext {
   iocs: IocStore;
 }
 
+/** A necessary condition on one field of a line, before it is parsed (`RecordRule.fieldTest`). */
+export interface FieldTest {
+  field: string;
+  test(value: string, ctx: RuleContext): boolean;
+}
+
 /** A rule over parsed log records (HttpProxy, ECP, OABGenerator, IIS, EVTX ...). */
 export interface RecordRule extends RuleMeta {
   /** Record formats this rule reads (`LogRecord.format`). */
@@ -104,6 +110,14 @@ export interface RecordRule extends RuleMeta {
    * whose field count does not match its layout (its fields cannot be placed). Absent: anywhere in the line.
    */
   needleFields?: readonly string[];
+  /**
+   * Optional second stage on one field as logged, for formats with a plain field separator: `test` gets the text of
+   * `field` on the line ('' when the layout has no such field) and must pass for `match` to be worth calling. A
+   * necessary condition of `match`, like `lineTest` (tests check this); cheaper than parsing where a rule's decision
+   * rests on one field (the web-shell rules on the stem of every OWA page). Never applied to a line whose field count
+   * does not match its layout. Rules that share one `fieldTest` object are tested once per line.
+   */
+  fieldTest?: FieldTest;
   /**
    * The rule as data, when it is written in the condition language (src/rules/conditions.ts) over the fields of its
    * Sigma logsource: such a rule exports to Sigma (`exhunt rules export --sigma`). Code matchers have none.

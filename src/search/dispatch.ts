@@ -42,8 +42,8 @@ const ALL_FIELDS = 0xffffffff;
 const fold = (c: number): number => (c >= 65 && c <= 90 ? c | 32 : c);
 /** ASCII lower case of every byte value. */
 const FOLD = Uint8Array.from({ length: 256 }, (_, c) => fold(c));
-/** How much of the first text seen is counted to pick each needle's rarest pair. */
-const SAMPLE_BYTES = 1024 * 1024;
+/** How much of the first text seen is counted to pick each needle's rarest pair (a cold 1 MiB count took 20-80 ms a worker). */
+const SAMPLE_BYTES = 64 * 1024;
 /**
  * Lines dispatched by the JS loop before the SIMD pass is planned: planning costs 25-100 ms (per format and worker),
  * the JS loop ~1 µs a line, so a format with few candidate lines (most of a server's small logs) never plans.
@@ -77,6 +77,8 @@ export class LineDispatcher {
   private simd: LineNeedles | null = null;
   /** Lines until the SIMD pass is planned (-1: never). */
   private untilSimd: number;
+  /** The separators in the last line, when rulesFor was given its layout (else -1). */
+  private lastSeparators = -1;
 
   /** `opts.simd`: true plans the SIMD pass on the first line, false never (tests compare both). */
   constructor(
@@ -233,6 +235,7 @@ export class LineDispatcher {
       }
       field = simd!.separators();
     } else field = this.scanLine(table, buf, start, end, sep);
+    this.lastSeparators = sep < 0 ? -1 : field;
     // A line with more or fewer fields than its layout is malformed: its needles count wherever they are.
     const masks = fields !== null && field + 1 === fields.count ? fields.masks : null;
     // From the needles found to their rules, then the rules in order (the result keeps the rules' order).
@@ -255,5 +258,10 @@ export class LineDispatcher {
     }
     if (out.length !== n) out.length = n;
     return out;
+  }
+
+  /** The field separators in the line of the last rulesFor call, or -1 when it was given no layout. */
+  separators(): number {
+    return this.lastSeparators;
   }
 }

@@ -76,6 +76,8 @@ class LazyPlan implements MultiFinder {
   private plan: Plan | null = null;
 
   constructor(
+    /** Where collectLines runs the SIMD pass. */
+    readonly kernel: SearchKernel,
     private readonly finders: Finder[],
     private readonly hist: Uint32Array,
     private readonly opts: PlanOptions,
@@ -98,8 +100,9 @@ class LazyPlan implements MultiFinder {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// The wasm module: one instance per thread for collectLines (synchronous, so scans never interleave), and one per
-// LineNeedles (the dispatcher's tables stay in its memory).
+// The wasm module: a SearchKernel instance for collectLines (one per text scanner, shared by its formats' finders:
+// scans through it are synchronous and never interleave), and one per LineNeedles (the dispatcher's tables stay in
+// its memory).
 
 type ScanFn = (p: number, base: number, end: number, out: number, outEnd: number) => number;
 type AllFn = (base: number, end: number, out: number, outEnd: number, sep: number) => number;
@@ -116,40 +119,71 @@ interface WasmApi {
   Instance: new (module: object, imports: object) => { exports: unknown };
 }
 
+/** The compiled module (null: no WebAssembly SIMD here), compiled once per thread: a cache of a constant. */
 let wasmModule: object | null | undefined;
-let wasm: WasmExports | null | undefined;
-/** Bumped by every SIMD pass of collectLines: a ScannedText of an older one no longer holds its text. */
-let generation = 0;
 
-/** A new instance of the module (its own memory), or null when this runtime has no WebAssembly SIMD. */
-function newInstance(): WasmExports | null {
+function wasmApi(): WasmApi | undefined {
   // Typed locally: the project's lib settings do not include the DOM's WebAssembly declarations.
-  const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+  return (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+}
+
+function compiledModule(): object | null {
   if (wasmModule === undefined) {
     wasmModule = null;
     try {
       const bytes = Buffer.from(MULTIFIND_WASM_BASE64, 'base64');
+      const api = wasmApi();
       if (api && api.validate(bytes)) wasmModule = new api.Module(bytes);
     } catch {
       wasmModule = null;
     }
   }
+  return wasmModule;
+}
+
+/** A new instance of the module (its own memory), or null when this runtime has no WebAssembly SIMD. */
+function newInstance(): WasmExports | null {
+  const mod = compiledModule();
   try {
-    return wasmModule && api ? (new api.Instance(wasmModule, {}).exports as WasmExports) : null;
+    return mod ? (new (wasmApi()!.Instance)(mod, {}).exports as WasmExports) : null;
   } catch {
     return null;
   }
 }
 
-/** The scanner of collectLines, or null when this runtime has no WebAssembly SIMD. */
-function instance(): WasmExports | null {
-  if (wasm === undefined) wasm = newInstance();
-  return wasm;
-}
-
 /** Whether the SIMD pass can run here. */
 export function simdAvailable(): boolean {
-  return instance() !== null;
+  return compiledModule() !== null;
+}
+
+/**
+ * One wasm instance that collectLines copies text into and scans: finders that share it (the formats of one text
+ * scanner) share its memory, so each pass bumps a generation that tells an older ScannedText its copy is gone.
+ */
+export class SearchKernel {
+  /** Bumped by every SIMD pass: a ScannedText of an older one no longer holds its text. */
+  generation = 0;
+  private views: { buffer: ArrayBuffer; u8: Uint8Array; i32: Int32Array } | null = null;
+
+  private constructor(readonly w: WasmExports) {}
+
+  /** A kernel with its own instance, or null when this runtime has no WebAssembly SIMD. */
+  static create(): SearchKernel | null {
+    const w = newInstance();
+    return w === null ? null : new SearchKernel(w);
+  }
+
+  /** Views of the memory, grown to at least `need` bytes. */
+  memoryFor(need: number): { u8: Uint8Array; i32: Int32Array } {
+    const w = this.w;
+    const have = w.memory.buffer.byteLength;
+    if (need > have) w.memory.grow(Math.ceil((need - have) / 65536));
+    if (this.views === null || this.views.buffer !== w.memory.buffer) {
+      const buffer = w.memory.buffer;
+      this.views = { buffer, u8: new Uint8Array(buffer), i32: new Int32Array(buffer) };
+    }
+    return this.views;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -513,6 +547,8 @@ export interface PlanOptions {
    * histogram alone, and collectLines replans from the start of its first (non-empty) buffer.
    */
   sample?: Uint8Array;
+  /** The wasm instance to scan in, shared by the finders of one text scanner (default: one of its own). */
+  kernel?: SearchKernel | null;
 }
 
 /**
@@ -521,8 +557,9 @@ export interface PlanOptions {
  */
 export function planMultiFinder(specs: NeedleSpec[], hist: Uint32Array, opts: PlanOptions = {}): MultiFinder {
   const finders = specs.map((s) => planFinder(s, hist));
-  if ((opts.mode ?? 'auto') === 'single' || instance() === null) return { single: finders, simd: null };
-  return new LazyPlan(finders, hist, opts);
+  const kernel = (opts.mode ?? 'auto') === 'single' ? null : opts.kernel === undefined ? SearchKernel.create() : opts.kernel;
+  if (kernel === null) return { single: finders, simd: null };
+  return new LazyPlan(kernel, finders, hist, opts);
 }
 
 /** The SIMD verifier skips the rest of a line after a match, so a needle with a line feed stays single. */
@@ -566,18 +603,6 @@ function plan(finders: Finder[], hist: Uint32Array, st: Stats, opts: PlanOptions
 // ---------------------------------------------------------------------------------------------------------------
 // Searching
 
-let views: { buffer: ArrayBuffer; u8: Uint8Array; i32: Int32Array } | null = null;
-
-function memoryFor(w: WasmExports, need: number) {
-  const have = w.memory.buffer.byteLength;
-  if (need > have) w.memory.grow(Math.ceil((need - have) / 65536));
-  if (views === null || views.buffer !== w.memory.buffer) {
-    const buffer = w.memory.buffer;
-    views = { buffer, u8: new Uint8Array(buffer), i32: new Int32Array(buffer) };
-  }
-  return views;
-}
-
 /**
  * `buf` as copied into wasm memory by the last SIMD pass: counts bytes in it (Buffer#indexOf per line feed cost
  * ~6% of a busy IIS scan). Valid until the next collectLines on this thread; after that `count` returns -1.
@@ -593,20 +618,24 @@ export interface ScannedText {
  */
 export function collectLines(mf: MultiFinder, buf: Buffer, out: number[]): ScannedText | null {
   if (buf.length === 0) return null;
-  const p = mf instanceof LazyPlan ? mf.resolve(buf.subarray(0, SAMPLE_BYTES)) : mf;
+  if (!(mf instanceof LazyPlan)) {
+    for (const f of mf.single) collectNeedleLines(buf, f, out);
+    return null;
+  }
+  const p = mf.resolve(buf.subarray(0, SAMPLE_BYTES));
   for (const f of p.single) collectNeedleLines(buf, f, out);
-  return p.simd === null ? null : simdLines(p.simd, buf, out);
+  return p.simd === null ? null : simdLines(mf.kernel, p.simd, buf, out);
 }
 
-function simdLines(plan: SimdPlan, buf: Buffer, out: number[]): ScannedText {
-  const w = instance()!;
+function simdLines(kernel: SearchKernel, plan: SimdPlan, buf: Buffer, out: number[]): ScannedText {
+  const w = kernel.w;
   const scan = plan.buckets.length === 16 ? w.scan16 : w.scan8;
   const len = buf.length;
   const outAt = plan.head.length;
   const base = outAt + OUT_BYTES;
   const end = base + len;
   // Grow once for the usual 4 MiB chunk; a longer region (a carried-over long line) grows it further.
-  const { u8, i32 } = memoryFor(w, base + Math.max(len, 4 * 1024 * 1024) + PAD);
+  const { u8, i32 } = kernel.memoryFor(base + Math.max(len, 4 * 1024 * 1024) + PAD);
   u8.set(plan.head, 0);
   u8.set(buf, base);
   u8.fill(0, end, end + PAD);
@@ -618,9 +647,9 @@ function simdLines(plan: SimdPlan, buf: Buffer, out: number[]): ScannedText {
     for (let e = outAt >> 2; e < outEnd >> 2; e++) out.push(i32[e] - base);
     p = i32[RESUME >> 2];
   }
-  const gen = ++generation;
+  const gen = ++kernel.generation;
   return {
-    count: (from, to, byte) => (gen === generation && from >= 0 && from <= to && to <= len ? w.count(base + from, base + to, byte) : -1),
+    count: (from, to, byte) => (gen === kernel.generation && from >= 0 && from <= to && to <= len ? w.count(base + from, base + to, byte) : -1),
   };
 }
 

@@ -4,9 +4,9 @@ import type { Coverage, Fact, LogRecord, RawFinding } from '../../model.js';
 import { readChunks, readHead, readRange, withoutGz, type EvidenceFile } from '../../evidence/file.js';
 import type { ByteRange } from '../ranges.js';
 import { ParseError, type LineParser, type TextLogFormat } from '../../parsers/types.js';
-import type { RecordRule, RuleContext } from '../../rules/types.js';
+import type { FieldTest, RecordRule, RuleContext } from '../../rules/types.js';
 import { applyRules } from '../../rules/finding.js';
-import { collectLines, planMultiFinder, type MultiFinder, type ScannedText } from '../../search/multifind.js';
+import { collectLines, planMultiFinder, SearchKernel, type MultiFinder, type ScannedText } from '../../search/multifind.js';
 import { byteHistogram, compileNeedles, countNewlines, type NeedleSet } from '../../search/needles.js';
 import { emptyResult, type FileScanResult, type Scanner } from '../types.js';
 import { LineDispatcher, type FieldMasks } from '../../search/dispatch.js';
@@ -37,16 +37,18 @@ interface CompiledFormat {
    * ones: logs of one format look alike, and planning took 0.1–0.2 s a file (a day of IIS logs is many files).
    */
   finder: MultiFinder | null;
+  /** The wasm instance the finders of this scanner's formats scan in (made on first use; null: no SIMD here). */
+  kernel: () => SearchKernel | null;
   ctx: RuleContext;
 }
 
 /** `rules`: the record rules that read this format (already filtered by format id). */
-function compile(format: TextLogFormat, rules: RecordRule[], ctx: RuleContext): CompiledFormat {
+function compile(format: TextLogFormat, rules: RecordRule[], ctx: RuleContext, kernel: () => SearchKernel | null): CompiledFormat {
   const factRule: RecordRule | null = format.factNeedles?.length
     ? { id: `${format.id}:facts`, title: '', cves: [], severity: 'info', kind: 'exposure', references: [], description: '', formats: [format.id], needles: format.factNeedles, match: () => null }
     : null;
   const all = factRule ? [...rules, factRule] : rules;
-  return { format, rules, needles: compileNeedles(all), dispatch: new LineDispatcher(all), factRule, finder: null, ctx };
+  return { format, rules, needles: compileNeedles(all), dispatch: new LineDispatcher(all), factRule, finder: null, kernel, ctx };
 }
 
 /** Usual names of the logs this scanner reads: one that turns out binary is named in skipped, not ignored. */
@@ -60,9 +62,11 @@ function looksLikeLogName(rel: string): boolean {
 export function textLogScanner(formats: readonly TextLogFormat[], rules: readonly RecordRule[], ctx: RuleContext): Scanner {
   // Compiled once per format: the rules and their needles are fixed for this scanner (one per rule set).
   const compiled = new Map<string, CompiledFormat>();
+  let kernel: SearchKernel | null | undefined;
+  const sharedKernel = (): SearchKernel | null => (kernel === undefined ? (kernel = SearchKernel.create()) : kernel);
   const compiledFor = (f: TextLogFormat): CompiledFormat => {
     let c = compiled.get(f.id);
-    if (!c) compiled.set(f.id, (c = compile(f, rules.filter((r) => r.formats.includes(f.id)), ctx)));
+    if (!c) compiled.set(f.id, (c = compile(f, rules.filter((r) => r.formats.includes(f.id)), ctx, sharedKernel)));
     return c;
   };
   const byId = new Map(formats.map((f) => [f.id, f]));
@@ -143,6 +147,9 @@ class TextLogScan {
   private lastFields: string | null = null;
   /** Where the rules' needles must be, for the current field layout (null: anywhere). */
   private fieldMasks: FieldMasks | null = null;
+  /** The current field layout's names (null: the format has no plain separator), and the indices asked for. */
+  private fieldNames: readonly string[] | null = null;
+  private readonly fieldIndex = new Map<string, number>();
   /** The current region from `from` on, as the finder's SIMD pass copied it (null: none). */
   private scanned: { text: ScannedText; from: number } | null = null;
 
@@ -166,6 +173,25 @@ class TextLogScan {
     const sep = this.c.format.fieldSeparator;
     const names = this.parser.fieldNames?.();
     this.fieldMasks = sep === undefined || names === undefined ? null : this.c.dispatch.fieldMasks(names, sep);
+    this.fieldNames = sep === undefined || names === undefined ? null : names;
+    this.fieldIndex.clear();
+  }
+
+  /**
+   * Whether `line` passes a rule's field test: the field's text is cut out of the line without parsing it. A line
+   * whose field count does not match the layout (or with no layout) passes: its fields cannot be placed.
+   */
+  private fieldPasses(t: FieldTest, line: string): boolean {
+    const names = this.fieldNames;
+    if (names === null || this.fieldMasks === null || this.c.dispatch.separators() + 1 !== names.length) return true;
+    let k = this.fieldIndex.get(t.field);
+    if (k === undefined) this.fieldIndex.set(t.field, (k = names.indexOf(t.field)));
+    if (k < 0) return t.test('', this.c.ctx);
+    const sep = this.fieldMasks.sep;
+    let from = 0;
+    for (let i = 0; i < k; i++) from = line.indexOf(String.fromCharCode(sep), from) + 1;
+    const to = line.indexOf(String.fromCharCode(sep), from);
+    return t.test(line.slice(from, to < 0 ? line.length : to), this.c.ctx);
   }
 
   async run(): Promise<FileScanResult> {
@@ -295,7 +321,7 @@ class TextLogScan {
       for (let p = view.indexOf(NL_HASH); p !== -1; p = view.indexOf(NL_HASH, p + 1)) starts.push(p + 1);
       if (this.c.finder === null) {
         const hist = byteHistogram(view.subarray(0, Math.min(view.length, HISTOGRAM_BYTES)));
-        this.c.finder = planMultiFinder(this.c.needles.needles, hist);
+        this.c.finder = planMultiFinder(this.c.needles.needles, hist, { kernel: this.c.kernel() });
       }
       const text = collectLines(this.c.finder, view, starts);
       if (text !== null) this.scanned = { text, from };
@@ -330,13 +356,22 @@ class TextLogScan {
     // Rules of one family share their line test (the eight autodiscover.json grades): run it once per line.
     let tested: RegExp | null = null;
     let passed = false;
+    let fieldTested: FieldTest | null = null;
+    let fieldPassed = false;
     for (const r of this.c.dispatch.rulesFor(buf, start, stop, this.fieldMasks)) {
-      if (r === this.c.factRule) this.parser.observe?.(line, lineNo);
-      else if (!r.lineTest) matching.push(r);
-      else {
-        if (r.lineTest !== tested) [tested, passed] = [r.lineTest, r.lineTest.test(line)];
-        if (passed) matching.push(r);
+      if (r === this.c.factRule) {
+        this.parser.observe?.(line, lineNo);
+        continue;
       }
+      if (r.lineTest) {
+        if (r.lineTest !== tested) [tested, passed] = [r.lineTest, r.lineTest.test(line)];
+        if (!passed) continue;
+      }
+      if (r.fieldTest) {
+        if (r.fieldTest !== fieldTested) [fieldTested, fieldPassed] = [r.fieldTest, this.fieldPasses(r.fieldTest, line)];
+        if (!fieldPassed) continue;
+      }
+      matching.push(r);
     }
     // Edge lines are always parsed (header and first time); others only when a rule still wants them.
     if (!edge && matching.length === 0) return;
