@@ -634,8 +634,9 @@ function simdLines(kernel: SearchKernel, plan: SimdPlan, buf: Buffer, out: numbe
   const outAt = plan.head.length;
   const base = outAt + OUT_BYTES;
   const end = base + len;
-  // Grow once for the usual 4 MiB chunk; a longer region (a carried-over long line) grows it further.
-  const { u8, i32 } = kernel.memoryFor(base + Math.max(len, 4 * 1024 * 1024) + PAD);
+  // Grown to the region: a text scanner's kernel reaches the usual 4 MiB chunk on its first one (a finder with a
+  // kernel of its own, on small texts, stays small).
+  const { u8, i32 } = kernel.memoryFor(base + len + PAD);
   u8.set(plan.head, 0);
   u8.set(buf, base);
   u8.fill(0, end, end + PAD);
