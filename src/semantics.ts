@@ -110,6 +110,13 @@ export function isLoopback(ip: string): boolean {
   return ip === '::1' || ip === '::' || ip === '0.0.0.0' || ip.startsWith('127.') || ip === 'localhost';
 }
 
+/** RFC 1918, loopback, link-local, CGNAT and IPv6 local ranges. */
+export function isPrivateIp(ip: string): boolean {
+  if (ip.includes(':')) return /^(::1$|fe80:|fc|fd|::ffff:(10|127|192\.168)\.)/i.test(ip);
+  const [a, b] = ip.split('.').map(Number);
+  return a === 10 || a === 127 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254) || (a === 100 && b >= 64 && b <= 127);
+}
+
 export function evidenceString(v: EvidenceValue | undefined): string | null {
   if (typeof v === 'string') return v.trim() === '' ? null : v;
   if (typeof v === 'number') return String(v);

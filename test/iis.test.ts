@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import {
   IisLineParser, detectIis, iisCoverageSource, iisFormat, iisUserAgent, owaAuthBuild, percentDecode, MALFORMED_FIELD,
 } from '../src/parsers/iis.js';
-import { IIS_RULES, cafeReqId, iisNeedles, iisRequest, isPrivateIp } from '../src/rules/iis.js';
+import { IIS_RULES, cafeReqId, iisNeedles, iisRequest } from '../src/rules/iis.js';
+import { isPrivateIp } from '../src/semantics.js';
 import { countBy, driveFile, driveText } from './support/log-driver.js';
 import { needExternal } from './support/external.js';
 

@@ -3,7 +3,7 @@
 // decodes the URL once and falls back to the raw line when the parser flagged the line as malformed.
 import { isIP } from 'node:net';
 import type { EvidenceValue, LogRecord } from '../model.js';
-import { STAGE_RANK, findingStage, isLoopback } from '../semantics.js';
+import { STAGE_RANK, findingStage, isLoopback, isPrivateIp } from '../semantics.js';
 import { MALFORMED_FIELD, iisUserAgent, percentDecode } from '../parsers/iis.js';
 import { shippedAuthUrls } from './files/baselines.js';
 import { IOC_IP_RULE, builtinIocs, uaScopeFits, type IocStore } from './iocs.js';
@@ -557,12 +557,6 @@ const PROBE_LINE = new RegExp(
   'i',
 );
 
-/** RFC 1918, loopback, link-local, CGNAT and IPv6 local ranges. */
-export function isPrivateIp(ip: string): boolean {
-  if (ip.includes(':')) return /^(::1$|fe80:|fc|fd|::ffff:(10|127|192\.168)\.)/i.test(ip);
-  const [a, b] = ip.split('.').map(Number);
-  return a === 10 || a === 127 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254) || (a === 100 && b >= 64 && b <= 127);
-}
 
 // ---- the rule list -----------------------------------------------------------------------------------------
 
