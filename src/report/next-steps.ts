@@ -1,7 +1,7 @@
 // "What to do next", derived from one host's result: CISA AA21-062A's response steps, made specific.
 import type { Finding, HostResult } from '../model.js';
-import { evidenceString, fileKey, isLoopback, normalizeIp } from '../semantics.js';
-import { isPrivateIp } from '../rules/iis.js';
+import { evidenceString, fileKey, isLoopback, isPrivateIp, normalizeIp } from '../semantics.js';
+import { baseline, exchangeRelPath } from '../rules/files/baselines.js';
 import { serverPath } from '../evidence/server-path.js';
 
 export interface NextStep {
@@ -40,7 +40,10 @@ function shellPaths(host: HostResult): Map<string, string | null> {
   const paths = [
     ...host.shells,
     ...host.findings
-      .filter((f) => f.kind === 'webshell' || (f.kind === 'exploitation' && f.stage === 'exploited'))
+      // Only what proves attacker code: a low or medium page difference (another build's page) is for review, and
+      // deleting one of Exchange's own pages breaks OWA. Post-exploitation files count when a web folder holds them
+      // (a credential stealer's script, its dump of captured passwords).
+      .filter((f) => f.stage === 'persistence' || (f.kind === 'exploitation' && f.stage === 'exploited') || (f.stage === 'post-exploitation' && inWebFolder(f)))
       .map((f) => evidenceString(f.evidence.file))
       .filter((p): p is string => p !== null),
   ];
@@ -57,6 +60,17 @@ function shellPaths(host: HostResult): Map<string, string | null> {
     byKey.set(key, seen);
   }
   return new Map([...byKey.values()].map((v) => [v.server ?? (v.evidence as string), v.server !== null ? v.evidence : null]));
+}
+
+function inWebFolder(f: Finding): boolean {
+  const file = evidenceString(f.evidence.file);
+  return file !== null && (exchangeRelPath(file) !== null || /(^|[\\/])inetpub[\\/]wwwroot[\\/]/i.test(file));
+}
+
+/** One of Microsoft's own Exchange files (its path is in the known-good lists): restored, never deleted. */
+function shipped(path: string): boolean {
+  const rel = exchangeRelPath(path);
+  return rel !== null && baseline().paths.has(rel);
 }
 
 /** A request to the back-end site (W3SVC2, port 444) comes from an Exchange front end: this server or another. */
@@ -155,21 +169,43 @@ function isolate(host: HostResult, urgent: boolean): NextStep {
       };
 }
 
-function removeShells(host: HostResult): NextStep | null {
-  const paths = shellPaths(host);
-  if (!paths.size) return null;
-  const evidencePaths = Object.fromEntries([...paths].filter((e): e is [string, string] => e[1] !== null));
-  return {
-    id: 'remove-shells',
-    title: 'Remove the web shells (after imaging)',
-    detail: 'Delete these files on the server, then hunt for the same names and hashes on every Exchange server and in Temporary ASP.NET Files (compiled App_Web_*.dll copies survive deletion).',
-    items: cap([...paths.keys()]),
-    ...(Object.keys(evidencePaths).length ? { evidencePaths } : {}),
+function removeShells(host: HostResult): NextStep[] {
+  const all = [...shellPaths(host)];
+  const step = (entries: Array<[string, string | null]>, s: Omit<NextStep, 'items' | 'evidencePaths'>): NextStep[] => {
+    if (!entries.length) return [];
+    const evidencePaths = Object.fromEntries(entries.filter((e): e is [string, string] => e[1] !== null));
+    return [{ ...s, items: cap(entries.map((e) => e[0])), ...(Object.keys(evidencePaths).length ? { evidencePaths } : {}) }];
   };
+  return [
+    ...step(all.filter(([p, e]) => !shipped(e ?? p)), {
+      id: 'remove-shells',
+      title: 'Remove the web shells (after imaging)',
+      detail: 'Delete these files on the server, then hunt for the same names and hashes on every Exchange server and in Temporary ASP.NET Files (compiled App_Web_*.dll copies survive deletion).',
+    }),
+    ...step(all.filter(([p, e]) => shipped(e ?? p)), {
+      id: 'restore-pages',
+      title: "Restore Exchange's own files that were modified (after imaging)",
+      detail:
+        "These are Microsoft's files with attacker code added: do not delete them (OWA or ECP stops working). Replace each with the same file from a clean server of the same build, or run the installed CU's Setup.exe /Mode:Upgrade to lay them down again; then check every Exchange server for the same change.",
+    }),
+  ];
 }
+
+/** A credential stealer in the sign-in pages (WS-34, WS-35) or its dump of captured sign-ins (WS-36). */
+const SIGN_IN_CAPTURE = /credential stealer|captured owa sign-in/i;
 
 function credentials(host: HostResult): NextStep {
   const dumps = lsassDumps(host);
+  const captured = host.findings.filter((f) => f.stage !== null && f.stage !== 'none' && SIGN_IN_CAPTURE.test(f.title));
+  if (captured.length) {
+    return {
+      id: 'reset-credentials',
+      title: 'Reset credentials: the OWA sign-in page captured passwords',
+      detail:
+        `Every user who signed in to OWA or ECP on ${host.name} while the page was modified must be presumed stolen: find them in the IIS logs (POST /owa/auth.owa, and the HttpProxy Owa logs) from the file's first change on, reset their passwords and revoke their sessions, starting with administrators${dumps.length ? '; LSASS memory was dumped too: reset administrators, service accounts and krbtgt (twice)' : ''}.`,
+      items: cap([...captured, ...dumps].map((f) => { const file = evidenceString(f.evidence.file); return file === null ? f.summary : serverPath(file) ?? file; })),
+    };
+  }
   return dumps.length
     ? {
         id: 'reset-credentials',
@@ -234,7 +270,7 @@ export function nextSteps(host: HostResult, since: string): NextStep[] {
   const steps: Array<NextStep | null> = [];
   switch (host.verdict) {
     case 'compromised':
-      steps.push(preserve(host), isolate(host, true), removeShells(host), credentials(host), updateStep(host), hunt(), report());
+      steps.push(preserve(host), isolate(host, true), ...removeShells(host), credentials(host), updateStep(host), hunt(), report());
       break;
     case 'attempted': {
       const ips = attackerIps(host);
