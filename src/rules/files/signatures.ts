@@ -136,6 +136,43 @@ const RAW: ContentSignature[] = [
     ],
   },
   {
+    id: 'WS-34',
+    title: "Credential stealer in an Exchange sign-in page (server side)",
+    cves: [],
+    severity: 'critical',
+    kind: 'webshell',
+    references: ["Positive Technologies Expert Security Center, May 2024: keylogger in the Exchange OWA main page since 2021 (ProxyShell), code added to logon.aspx writes the captured credentials to a file reachable from the internet; summaries https://rewterz.com/?p=32267","https://thenimblenerd.com/article/alert-keylogger-malware-hijacks-microsoft-exchange-servers-african-and-middle-eastern-entities-under-cyber-siege/ (summary of the PT ESC report)","MITRE ATT&CK T1056.003 (Input Capture: Web Portal Capture)"],
+    description: "Code in an Exchange page (its own Inherits=\"Microsoft.Exchange.…\" directive kept) that writes files or sends data out, or any page that reads the sign-in form's password and writes or sends it: the sign-in page was modified to capture credentials.",
+    when: [
+      { max: 1048576, all: ['cmU6aW5oZXJpdHNcc3swLDR9PVxzezAsNH1bIiddbWljcm9zb2Z0XC5leGNoYW5nZVwu'], any: ['ZmlsZS5hcHBlbmRhbGx0ZXh0KA==', 'ZmlsZS53cml0ZWFsbHRleHQo', 'ZmlsZS5hcHBlbmR0ZXh0KA==', 'ZmlsZS5hcHBlbmRhbGxsaW5lcyg=', 'ZmlsZS53cml0ZWFsbGxpbmVzKA==', 'bmV3IHN0cmVhbXdyaXRlcig=', 'bmV3IHN5c3RlbS5pby5zdHJlYW13cml0ZXIo', 'bmV3IGZpbGVzdHJlYW0o', 'bmV3IHN5c3RlbS5pby5maWxlc3RyZWFtKA==', 'ZmlsZXN5c3RlbS53cml0ZWFsbHRleHQo', 'bmV3IHdlYmNsaWVudCg=', 'bmV3IHN5c3RlbS5uZXQud2ViY2xpZW50KA==', 'd2VicmVxdWVzdC5jcmVhdGUo', 'LnVwbG9hZHN0cmluZyg='] },
+      { max: 1048576, all: ['cmU6cmVxdWVzdCg/OlwuKD86Zm9ybXxwYXJhbXN8cXVlcnlzdHJpbmd8Y29va2llc3xpdGVtKSk/XHN7MCw0fVtcWyhdXHN7MCw0fVsiJ10oPzpwYXNzd29yZHxwYXNzd29yZHRleHR8cGFzc3dkfHB3ZHxwYXNzKVsiJ118cmVxdWVzdFwuZm9ybVwuZ2V0KD86dmFsdWVzKT9cKFxzezAsNH1bIiddcGFzc3dvcmQ='], any: ['ZmlsZS5hcHBlbmRhbGx0ZXh0KA==', 'ZmlsZS53cml0ZWFsbHRleHQo', 'ZmlsZS5hcHBlbmR0ZXh0KA==', 'ZmlsZS5hcHBlbmRhbGxsaW5lcyg=', 'ZmlsZS53cml0ZWFsbGxpbmVzKA==', 'bmV3IHN0cmVhbXdyaXRlcig=', 'bmV3IHN5c3RlbS5pby5zdHJlYW13cml0ZXIo', 'bmV3IGZpbGVzdHJlYW0o', 'bmV3IHN5c3RlbS5pby5maWxlc3RyZWFtKA==', 'ZmlsZXN5c3RlbS53cml0ZWFsbHRleHQo', 'bmV3IHdlYmNsaWVudCg=', 'bmV3IHN5c3RlbS5uZXQud2ViY2xpZW50KA==', 'd2VicmVxdWVzdC5jcmVhdGUo', 'LnVwbG9hZHN0cmluZyg='] },
+    ],
+  },
+  {
+    id: 'WS-35',
+    title: "Credential stealer in an OWA sign-in script (browser side)",
+    cves: [],
+    severity: 'critical',
+    kind: 'post-exploitation',
+    references: ["Positive Technologies Expert Security Center, May 2024: keylogger code added to the sign-in handler clkLgn() of the OWA logon page","https://thenimblenerd.com/article/alert-keylogger-malware-hijacks-microsoft-exchange-servers-african-and-middle-eastern-entities-under-cyber-siege/ (summary of the PT ESC report)","MITRE ATT&CK T1056.003 (Input Capture: Web Portal Capture)"],
+    description: "A page or script that reads the value of the OWA sign-in form's password field and sends it (XMLHttpRequest, fetch, a beacon or image request, a cookie): Exchange's own flogon.js only copies that field, never sends it.",
+    when: [
+      { max: 1048576, all: ['cmU6KD86KD86Z2JpZHxnZXRlbGVtZW50YnlpZClcKFxzezAsNH1bIiddcGFzc3dvcmQoPzp0ZXh0KT9bIiddXHN7MCw0fVwpfGxvZ29uZm9ybSg/OlwucGFzc3dvcmR8XFtbIiddcGFzc3dvcmRbIiddXF0pfFwkXChcc3swLDR9WyInXSNwYXNzd29yZFsiJ11cc3swLDR9XCkpXC52YWwoPzp1ZXxcKCk='], any: ['eG1saHR0cHJlcXVlc3Q=', 'ZmV0Y2go', 'c2VuZGJlYWNvbig=', 'JC5hamF4KA==', 'JC5wb3N0KA==', 'JC5nZXQo', 'bmV3IGltYWdlKA==', 'bWljcm9zb2Z0LnhtbGh0dHA=', 'cmU6ZG9jdW1lbnRcLmNvb2tpZVxzezAsNH09W147XG5dezAsMjAwfSg/OnBhc3N3b3JkfHBhc3N3fHB3ZCk='] },
+    ],
+  },
+  {
+    id: 'WS-36',
+    title: "Captured OWA sign-in form data in a file",
+    cves: [],
+    severity: 'high',
+    kind: 'post-exploitation',
+    references: ["Positive Technologies Expert Security Center, May 2024: captured OWA credentials written to a file reachable from the internet (summary https://rewterz.com/?p=32267)","Exchange logon form fields (owa/auth/logon.aspx posts destination, flags, forcedownlevel, username, password, passwordText, isUtf8 to /owa/auth.owa)"],
+    description: "A file holding the OWA sign-in form as posted (username= and password= with the form's own destination=, flags= or forcedownlevel= fields): what a credential stealer on the sign-in page writes out.",
+    when: [
+      { max: 1048576, all: ['dXNlcm5hbWU9', 'cGFzc3dvcmQ9'], any: ['ZGVzdGluYXRpb249', 'Zm9yY2Vkb3dubGV2ZWw9', 'cGFzc3dvcmR0ZXh0PQ==', 'aXN1dGY4PQ=='] },
+    ],
+  },
+  {
     id: 'PL-29',
     title: "OAB virtual-directory web shell (CVE-2021-27065)",
     cves: ["CVE-2021-26855","CVE-2021-27065"],
