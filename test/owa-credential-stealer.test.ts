@@ -100,6 +100,14 @@ function server(name: string, build: string, stealer: boolean): string {
     `2026-11-20 08:00:08 10.20.0.11 GET /owa/auth/${build}/scripts/premium/flogon.js - 443 - 198.51.100.20 ${ua} - 200 0 0 3`,
     `2026-11-20 08:00:19 10.20.0.11 POST /owa/auth.owa - 443 CONTOSO\\alice 198.51.100.20 ${ua} - 302 0 0 41`,
   ];
+  if (stealer) {
+    // What the page captured, and the attacker fetching it; a scanner's miss on another .txt is no finding.
+    put(root, `${FE}/owa/auth/${build}/themes/resources/lgnbotr.txt`, 'CONTOSO\\alice:Autumn2026!\r\nCONTOSO\\bob:Welcome1\r\n');
+    lines.push(
+      `2026-11-20 22:41:53 10.20.0.11 GET /owa/auth/${build}/themes/resources/lgnbotr.txt - 443 - 203.0.113.66 ${ua} - 200 0 0 2`,
+      `2026-11-20 23:02:11 10.20.0.11 GET /owa/auth/readme.txt - 443 - 198.51.100.99 ${ua} - 404 0 2 1`,
+    );
+  }
   put(root, 'C/inetpub/logs/LogFiles/W3SVC1/u_ex261120.log', [...IIS_HEAD, ...lines, ''].join('\r\n'));
   return root;
 }
@@ -129,6 +137,11 @@ describe('an OWA sign-in page turned into a credential stealer', () => {
     expect(cu14.verdict).toBe('compromised');
     expect(rulesOf(cu14, 'owa/auth/logon.aspx')).toEqual(['WS-34 critical']);
     expect(rulesOf(cu14, 'scripts/premium/flogon.js')).toEqual(['WS-35 critical']);
+  });
+
+  it('the attacker fetching the captured passwords from the sign-in folder is seen in the IIS log', () => {
+    const fetched = cu14.findings.filter((f) => f.rule === 'WS-46');
+    expect(fetched.map((f) => [f.severity, f.client_ip, f.summary])).toEqual([['medium', '203.0.113.66', 'GET /owa/auth/15.2.1544/themes/resources/lgnbotr.txt answered 200']]);
   });
 
   it("the same server with Exchange's own sign-in handler and page: neither signature fires", () => {

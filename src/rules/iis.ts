@@ -730,6 +730,23 @@ export const IIS_RULES: RecordRule[] = [
   ),
   iisRule(
     {
+      id: 'WS-46', title: 'Text file downloaded from the OWA or ECP sign-in folder', cves: [], severity: 'medium', kind: 'post-exploitation',
+      references: [
+        'Positive Technologies Expert Security Center, May 2024: an OWA sign-in page keylogger writes the captured credentials to a file fetched from the internet (summary https://rewterz.com/?p=32267)',
+        'microsoft/CSS-Exchange baselines (owa\\auth and ecp\\auth hold pages, scripts, styles, images and fonts only; data/baselines)',
+      ],
+      description: 'A .txt/.csv/.log/.dat under /owa/auth/ or /ecp/auth/ was served: Exchange ships no such file there, and a credential stealer on the sign-in page leaves its captured passwords there for the attacker to fetch.',
+      needles: ['.txt', '.csv', '.log', '.dat'],
+      needleFields: IN_STEM,
+      condition: {
+        all: [stem('startswith', ['/owa/auth/', '/ecp/auth/']), stem('endswith', ['.txt', '.csv', '.log', '.dat']), { field: 'sc-status', op: 're', values: ['^2[0-9][0-9]$'] }],
+      },
+      attack: ['attack.credential_access', 'attack.t1056.003', 'attack.collection'],
+    },
+    (req) => ({ summary: `${req.method} ${req.stem} answered ${req.status}` }),
+  ),
+  iisRule(
+    {
       id: 'WS-43', title: 'China Chopper clean-up commands in a request', cves: [], severity: 'critical', kind: 'post-exploitation',
       references: ['Neo23x0/signature-base yara/apt_hafnium_log_sigs.yar (LOG_Exchange_Forensic_Artefacts_CleanUp_Activity_Mar21_1)'],
       description: 'cmd /c cd /d …aspnet_client, or aspnet_client&del / &attrib +h +s +r / &echo [S]: a shell operator at work.',
