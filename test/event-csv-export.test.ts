@@ -42,11 +42,30 @@ describe('an event log saved as CSV', () => {
     expect(h.verdict).toBe('insufficient-evidence');
   });
 
+  it('selected columns, any delimiter (Select-Object … | Export-Csv -NoTypeInformation / -UseCulture / -Delimiter): named too', () => {
+    // The shapes responders ask for ("only time, id, source and message"): PowerShell 7 writes no #TYPE line,
+    // -UseCulture on a German or French system writes ';', and a tab-separated Get-EventLog export.
+    const host = join(dir, 'mail02');
+    mkdirSync(host);
+    writeFileSync(join(host, 'mgmt-selected.csv'), ['"TimeCreated","Id","LevelDisplayName","ProviderName","Message"', `"8/14/2021 3:20:53 PM","1","Information","MSExchange CmdletLogs",${q(MESSAGE)}`, ''].join('\r\n'));
+    writeFileSync(join(host, 'mgmt-culture.csv'), `\uFEFF${['"TimeCreated";"Id";"ProviderName";"Message"', `"14.08.2021 15:20:53";"1";"MSExchange CmdletLogs";${q(MESSAGE)}`, ''].join('\r\n')}`);
+    writeFileSync(join(host, 'app-eventlog.tsv'), ['TimeGenerated\tEntryType\tSource\tInstanceId\tMessage', `2021-08-14 15:20:53\tInformation\tMSExchange CmdletLogs\t1\t${MESSAGE}`, ''].join('\r\n'));
+    const out = join(dir, 's.json');
+    exhunt(['scan', host, '--json', out, '--jobs', '1']);
+    const h = (JSON.parse(readFileSync(out, 'utf8')) as ScanReport).hosts[0];
+    const why = (p: string) => h.skipped.find((s) => s.path === p)?.reason ?? '';
+    expect(why('mgmt-selected.csv')).toMatch(/^event log saved as CSV \(Select-Object … \| Export-Csv, columns timecreated, id, leveldisplayname, providername, message\): not read/);
+    expect(why('mgmt-culture.csv')).toMatch(/^event log saved as CSV \(Select-Object … \| Export-Csv, columns timecreated, id, providername, message\): not read/);
+    expect(why('app-eventlog.tsv')).toMatch(/^event log saved as CSV \(Select-Object … \| Export-Csv, columns timegenerated, entrytype, source, instanceid, message\): not read/);
+  });
+
   it('an ordinary CSV (an IOC list, a spreadsheet) is not taken for one', () => {
     const host = join(dir, 'other');
     mkdirSync(host);
     writeFileSync(join(host, 'iocs.csv'), 'indicator,type,note\r\n139.162.202.236,ip,HelseCERT\r\n');
     writeFileSync(join(host, 'users.csv'), '"Name","Id","Message"\r\n"a","1","hello"\r\n');
+    // An id, a date and a title are not an event's columns: an event export has an id, a time and its text.
+    writeFileSync(join(host, 'tickets.csv'), 'Id,Created,Title\r\n1,2021-08-14,hello\r\n');
     const out = join(dir, 'o.json');
     exhunt(['scan', host, '--json', out, '--jobs', '1']);
     const h = (JSON.parse(readFileSync(out, 'utf8')) as ScanReport).hosts[0];
