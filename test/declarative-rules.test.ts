@@ -29,7 +29,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('shipped declarative rules', () => {
   it('cover the IIS, HttpProxy, MSExchange Management, Application and Defender families', () => {
-    expect(declarative.map((r) => r.id).sort()).toEqual(['PL-01', 'PL-06', 'PL-07', 'PL-09', 'PL-10', 'PL-11', 'PL-24', 'PL-40', 'PL-41', 'PS-07', 'PS-09', 'PT-01', 'PX-13', 'PX-16', 'WS-42', 'WS-45']);
+    expect(declarative.map((r) => r.id).sort()).toEqual(['PL-01', 'PL-06', 'PL-07', 'PL-09', 'PL-10', 'PL-11', 'PL-24', 'PL-40', 'PL-41', 'PS-07', 'PS-09', 'PT-01', 'PX-13', 'PX-16', 'WS-42', 'WS-45', 'WS-46']);
   });
 
   it('keep the needles they had as code (event-log rules read every event: none)', () => {

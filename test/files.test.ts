@@ -179,7 +179,10 @@ describe('benign controls', () => {
     const f = (await sweep(put(`${EX}/FrontEnd/HttpProxy/owa/auth/RedirSuiteServerProxy.aspx`, '<%@ Page Language="C#" %>hello'))).findings;
     expect(f.map((x) => `${x.rule}/${x.severity}`)).toEqual(['WS-03/high']);
     expect(String(f[0].evidence.ioc)).toContain('redirsuiteserverproxy.aspx');
-    expect(await rules(put(`${EX}/FrontEnd/HttpProxy/ecp/auth/notes.txt`, 'x'))).toEqual(['WS-02/low']);
+    // A data file in the anonymous sign-in folders is where stealers leave captured passwords (WS-37); any other
+    // unexpected file in ecp\auth (an image, say) stays low.
+    expect(await rules(put(`${EX}/FrontEnd/HttpProxy/ecp/auth/notes.txt`, 'x'))).toEqual(['WS-37/medium']);
+    expect(await rules(put(`${EX}/FrontEnd/HttpProxy/ecp/auth/logo.png`, 'x'))).toEqual(['WS-02/low']);
   });
 });
 

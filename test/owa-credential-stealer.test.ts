@@ -139,6 +139,11 @@ describe('an OWA sign-in page turned into a credential stealer', () => {
     expect(rulesOf(cu14, 'scripts/premium/flogon.js')).toEqual(['WS-35 critical']);
   });
 
+  it('the captured passwords in the sign-in folder: high, as captured credentials', () => {
+    const dump = cu14.findings.filter((f) => String(f.evidence.file ?? '').endsWith('lgnbotr.txt'));
+    expect(dump.map((f) => [f.rule, f.severity, f.title])).toEqual([['WS-37', 'high', 'Captured credentials in a file in the OWA or ECP sign-in folder']]);
+  });
+
   it('the attacker fetching the captured passwords from the sign-in folder is seen in the IIS log', () => {
     const fetched = cu14.findings.filter((f) => f.rule === 'WS-46');
     expect(fetched.map((f) => [f.severity, f.client_ip, f.summary])).toEqual([['medium', '203.0.113.66', 'GET /owa/auth/15.2.1544/themes/resources/lgnbotr.txt answered 200']]);
@@ -158,14 +163,17 @@ describe('an OWA sign-in page turned into a credential stealer', () => {
 
   it("next steps restore Exchange's own files (never delete them) and reset the passwords typed into the page", () => {
     const steps = nextSteps(cu14, '2026-11-20T00:00:00Z');
-    const ids = steps.map((s) => s.id);
-    expect(ids).not.toContain('remove-shells');
+    const DUMP = 'C:\\Program Files\\Microsoft\\Exchange Server\\V15\\FrontEnd\\HttpProxy\\owa\\auth\\15.2.1544\\themes\\resources\\lgnbotr.txt';
+    // The captured passwords are the attacker's own file: deleted (after imaging), not restored.
+    expect(steps.find((s) => s.id === 'remove-shells')).toMatchObject({ title: "Remove the web shells and the attacker's files (after imaging)", items: [DUMP] });
     const restore = steps.find((s) => s.id === 'restore-pages');
     expect(restore?.items).toEqual([
       'C:\\Program Files\\Microsoft\\Exchange Server\\V15\\FrontEnd\\HttpProxy\\owa\\auth\\15.2.1544\\scripts\\premium\\flogon.js',
       'C:\\Program Files\\Microsoft\\Exchange Server\\V15\\FrontEnd\\HttpProxy\\owa\\auth\\logon.aspx',
     ]);
     expect(restore?.detail).toMatch(/do not delete them/);
-    expect(steps.find((s) => s.id === 'reset-credentials')?.title).toBe('Reset credentials: the OWA sign-in page captured passwords');
+    const reset = steps.find((s) => s.id === 'reset-credentials');
+    expect(reset?.title).toBe('Reset credentials: the OWA sign-in page captured passwords');
+    expect(reset?.items).toContain(DUMP);
   });
 });

@@ -67,6 +67,9 @@ function inWebFolder(f: Finding): boolean {
   return file !== null && (exchangeRelPath(file) !== null || /(^|[\\/])inetpub[\\/]wwwroot[\\/]/i.test(file));
 }
 
+/** A page the web server runs (what "web shell" names), not a dropped data file. */
+const shellLike = (path: string): boolean => /\.(aspx|ashx|asmx|asax|asp|ascx|cshtml|config|php|jsp)$/i.test(path);
+
 /** One of Microsoft's own Exchange files (its path is in the known-good lists): restored, never deleted. */
 function shipped(path: string): boolean {
   const rel = exchangeRelPath(path);
@@ -171,15 +174,16 @@ function isolate(host: HostResult, urgent: boolean): NextStep {
 
 function removeShells(host: HostResult): NextStep[] {
   const all = [...shellPaths(host)];
+  const remove = all.filter(([p, e]) => !shipped(e ?? p));
   const step = (entries: Array<[string, string | null]>, s: Omit<NextStep, 'items' | 'evidencePaths'>): NextStep[] => {
     if (!entries.length) return [];
     const evidencePaths = Object.fromEntries(entries.filter((e): e is [string, string] => e[1] !== null));
     return [{ ...s, items: cap(entries.map((e) => e[0])), ...(Object.keys(evidencePaths).length ? { evidencePaths } : {}) }];
   };
   return [
-    ...step(all.filter(([p, e]) => !shipped(e ?? p)), {
+    ...step(remove, {
       id: 'remove-shells',
-      title: 'Remove the web shells (after imaging)',
+      title: remove.every(([p]) => shellLike(p)) ? 'Remove the web shells (after imaging)' : "Remove the web shells and the attacker's files (after imaging)",
       detail: 'Delete these files on the server, then hunt for the same names and hashes on every Exchange server and in Temporary ASP.NET Files (compiled App_Web_*.dll copies survive deletion).',
     }),
     ...step(all.filter(([p, e]) => shipped(e ?? p)), {
@@ -191,8 +195,8 @@ function removeShells(host: HostResult): NextStep[] {
   ];
 }
 
-/** A credential stealer in the sign-in pages (WS-34, WS-35) or its dump of captured sign-ins (WS-36). */
-const SIGN_IN_CAPTURE = /credential stealer|captured owa sign-in/i;
+/** A credential stealer in the sign-in pages (WS-34, WS-35) or its dump of captured sign-ins (WS-36, WS-37). */
+const SIGN_IN_CAPTURE = /credential stealer|captured owa sign-in|captured credentials/i;
 
 function credentials(host: HostResult): NextStep {
   const dumps = lsassDumps(host);

@@ -49,6 +49,7 @@ export const GRADE = {
   dumpStaged: 'PX-07 other dump staged',
   dumpOther: 'PX-07 other dump',
   archiveVendor: 'PX-08 vendor folder',
+  signInCredentials: 'WS-37 credentials',
 } as const;
 
 const META = {
@@ -207,6 +208,27 @@ const META = {
     grades: [
       { as: GRADE.keywordsZone, severity: 'high', kind: 'webshell', when: 'the script lies in a web-shell drop zone (not the wider Exchange web folders)' },
       { as: GRADE.keywordOne, severity: 'low', kind: 'webshell', when: 'outside the drop zones, with one keyword' },
+    ],
+  },
+  'WS-37': {
+    title: 'Data file in the OWA or ECP sign-in folder',
+    cves: [],
+    severity: 'medium',
+    kind: 'post-exploitation',
+    references: [
+      'Positive Technologies Expert Security Center, May 2024: an OWA sign-in page keylogger writes the captured credentials to a file fetched from the internet (summary https://rewterz.com/?p=32267)',
+      BASELINES,
+    ],
+    description:
+      'A file that is neither a page nor a static asset (a .txt, .log, .dat …) under owa\\auth or ecp\\auth, which anyone can fetch without signing in: Exchange ships no such file there, and sign-in page stealers leave their captured passwords there.',
+    grades: [
+      {
+        as: GRADE.signInCredentials,
+        title: 'Captured credentials in a file in the OWA or ECP sign-in folder',
+        severity: 'high',
+        kind: 'post-exploitation',
+        when: 'a line of the file is a DOMAIN\\user or user@domain followed by a separator and more text (what the stealer wrote)',
+      },
     ],
   },
   'PL-43': {

@@ -13,6 +13,13 @@ import { DROP_ZONES, GRADE, UNEXPECTED, type FileRuleId, type Zone } from './rul
 
 /** Extensions the web server runs as pages (content signatures read these whole). */
 export const WEB_SCRIPT = new Set(['.aspx', '.ashx', '.asmx', '.asax', '.asp', '.ascx', '.cshtml', '.master', '.svc']);
+/** What Exchange (any CU) serves from owa\auth and ecp\auth: pages, scripts, styles, images, fonts, config. */
+const SIGN_IN_ASSETS = new Set([...WEB_SCRIPT, '.htm', '.html', '.js', '.css', '.map', '.json', '.png', '.gif', '.jpg', '.jpeg', '.ico', '.svg', '.eot', '.ttf', '.woff', '.woff2', '.config']);
+/** WS-37: a file in the anonymous sign-in folders that is none of those (a dump of captured sign-ins, a staged note). */
+const signInData = (f: SweptFile): boolean => (f.zone === 'owa-auth' || f.zone === 'owa-auth-sub' || f.zone === 'ecp-auth') && !SIGN_IN_ASSETS.has(f.ext);
+/** A line holding DOMAIN\user or user@domain, a separator and more: a captured sign-in (bounded, linear). */
+const CREDENTIAL_LINE = /(?:^|[\s,;|])(?:[\w.-]{1,64}\\[\w.$-]{1,64}|[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8})[ \t]{0,4}[:;|,\t][ \t]{0,4}\S/m;
+
 /** Zip-based document and package formats: zip magic there is not a staged archive. */
 const ZIP_DOCS = new Set(['.docx', '.xlsx', '.pptx', '.docm', '.xlsm', '.pptm', '.dotx', '.jar', '.nupkg', '.vsix', '.appx', '.msix', '.xpi', '.whl', '.odt', '.ods', '.epub', '.apk', '.kmz', '.xps']);
 /** ProgramData folders of antivirus and backup agents whose archives are routine (reported low, never hidden). */
@@ -118,6 +125,11 @@ export function contentRules(f: SweptFile, texts: string[] | null, bl: BaselineV
     const live = f.script || sig.kind !== 'webshell';
     out.push({ rule: sig, hit: { grade: live ? undefined : notLiveGrade(sig), summary: `${f.shown}: ${sig.title}`, evidence: { signature_sources: sig.references } } });
   }
+  if (signInData(f)) {
+    const line = texts.map((t) => CREDENTIAL_LINE.exec(t)).find((m) => m !== null);
+    const summary = `${f.shown}: a ${f.ext || 'extension-less'} file where Exchange ships only pages and static assets${line ? ', with lines of user names and secrets' : ''}`;
+    out.push({ rule: 'WS-37', hit: { grade: line ? GRADE.signInCredentials : undefined, summary } });
+  }
   const strong = out.length > 0;
   const appHost = f.name === 'applicationhost.config' ? appHostConfig(texts[0]) : null;
   if (appHost) out.push(appHost);
@@ -161,6 +173,7 @@ export function pathRules(f: SweptFile, bl: BaselineVerdict, iocs: IocStore, rep
     const summary = `${f.shown}: not one of Microsoft's files${ioc ? `; ${ioc.what}` : ''}`;
     return hits({ rule: z.rule, hit: { grade: 'notShipped' in z ? z.notShipped : undefined, summary, evidence: iocEv } });
   }
+  if (signInData(f)) return hits({ rule: 'WS-37', hit: { summary: `${f.shown}: a ${f.ext || 'extension-less'} file where Exchange ships only pages and static assets`, evidence: iocEv } });
   if ((zone === 'ecp-auth' || zone === 'aspnet_client') && f.name !== 'web.config') {
     return hits({ rule: DROP_ZONES[zone].rule, hit: { grade: UNEXPECTED[zone], summary: `${f.shown}: not expected there`, evidence: iocEv } });
   }
