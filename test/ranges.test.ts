@@ -17,7 +17,7 @@ async function readAllRanges(abs: string, size: number, cuts: number[]): Promise
   const out: string[] = [];
   for (let i = 0; i + 1 < bounds.length; i++) {
     let text = '';
-    for await (const c of readRange({ kind: 'fs', abs, rel: 'x', size, mtimeMs: 0 }, bounds[i], bounds[i + 1], 7)) text += c.toString('latin1');
+    for await (const c of readRange({ kind: 'fs', abs, rel: 'x', size, mtimeMs: 0 }, bounds[i], bounds[i + 1], undefined, 7)) text += c.toString('latin1');
     out.push(text);
   }
   return out;

@@ -1,10 +1,10 @@
-// evidence/file.ts lends one read buffer per thread to the next reader: readers at the same time must never share it,
-// and a reader after another must see only its own file's bytes.
+// evidence/file.ts: a thread's lender (ReadBuffers, carried by the scan context) passes one read buffer to the next
+// reader: readers at the same time must never share it, and a reader after another must see only its own file's bytes.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readChunks, readRange, readStart, type EvidenceFile } from '../src/evidence/file.js';
+import { ReadBuffers, readChunks, readRange, readStart, type EvidenceFile } from '../src/evidence/file.js';
 import { startsWithChar } from '../src/parsers/text-encoding.js';
 
 const root = mkdtempSync(join(tmpdir(), 'exhunt-readbuf-'));
@@ -29,15 +29,36 @@ async function slowRead(chunks: AsyncIterable<Buffer>): Promise<string> {
 
 describe('read buffer lent between readers', () => {
   it('gives readers at the same time buffers of their own', async () => {
+    const lender = new ReadBuffers();
     for (let round = 0; round < 3; round++) {
-      const got = await Promise.all(files.map((f, k) => slowRead(k % 2 ? readChunks(f.file, 64 + k, { reuse: true }) : readRange(f.file, 0, f.text.length, 48 + k))));
+      const got = await Promise.all(files.map((f, k) => slowRead(k % 2 ? readChunks(f.file, 64 + k, { reuse: lender }) : readRange(f.file, 0, f.text.length, lender, 48 + k))));
       expect(got).toEqual(files.map((f) => f.text));
     }
   });
 
   it('lets a reader after another see only its own bytes (a shorter file after a longer one)', async () => {
-    for (const f of [...files].reverse()) expect(await slowRead(readChunks(f.file, 4096, { reuse: true }))).toBe(f.text);
-    for (const f of files) expect(await slowRead(readRange(f.file, 0, f.text.length, 100))).toBe(f.text);
+    const lender = new ReadBuffers();
+    for (const f of [...files].reverse()) expect(await slowRead(readChunks(f.file, 4096, { reuse: lender }))).toBe(f.text);
+    for (const f of files) expect(await slowRead(readRange(f.file, 0, f.text.length, lender, 100))).toBe(f.text);
+    for (const f of files) expect((await readStart(f.file, 1 << 20, lender)).bytes.toString('latin1')).toBe(f.text);
+  });
+
+  it('passes one buffer from reader to reader of the same lender (the memory saving), never between lenders', async () => {
+    const lender = new ReadBuffers();
+    const first = lender.borrow(100);
+    lender.giveBack(first, true);
+    const again = lender.borrow(50);
+    expect(again.buffer === first.buffer).toBe(true);
+    // Still lent: the next reader gets one of its own, and so does a reader of another lender.
+    expect(lender.borrow(50).buffer === first.buffer).toBe(false);
+    expect(new ReadBuffers().borrow(50).buffer === first.buffer).toBe(false);
+    lender.giveBack(again, true);
+    // A whole read reads into it, and it is lent again after.
+    const seen: ArrayBufferLike[] = [];
+    for await (const c of readChunks(files[0].file, 64, { reuse: lender })) seen.push(c.buffer);
+    expect(seen.length > 1 && seen.every((b) => b === first.buffer)).toBe(true);
+    await new Promise((r) => setImmediate(r));
+    expect(lender.borrow(10).buffer === first.buffer).toBe(true);
   });
 });
 

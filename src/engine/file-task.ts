@@ -33,7 +33,7 @@ export async function scanFile(file: EvidenceFile, options: ScanOptions, prepare
   await nextTurn();
   let start: FileHead;
   try {
-    start = await readStart(file);
+    start = await readStart(file, undefined, prepared.buffers);
   } catch (err) {
     const hint = unreadableHint(file.rel, (err as NodeJS.ErrnoException).code);
     skip(`not readable: ${describe(err)}${hint ? `; ${hint}` : ''}`);
@@ -57,7 +57,7 @@ export async function scanFile(file: EvidenceFile, options: ScanOptions, prepare
     try {
       // Each reading pass gets the whole per-file time limit (a split file: each range).
       const budget = startBudget(options.fileSeconds, clock);
-      const r = await scanner.scan(file, claim, options, prepared.rules, scanner.ranges ? range : undefined, budget, start);
+      const r = await scanner.scan(file, claim, options, prepared.rules, { range: scanner.ranges ? range : undefined, budget, head: start, buffers: prepared.buffers });
       out.findings.push(...r.findings);
       if (r.groups?.length) (out.groups ??= []).push(...r.groups);
       out.coverage.push(...r.coverage);

@@ -9,14 +9,20 @@ import { evtxScanner } from './scanners/evtx.js';
 import { iisConfigScanner } from './scanners/iis-config.js';
 import { exchangeConfigScanner } from './scanners/exchange-config.js';
 import { textLogScanner } from './scanners/textlog.js';
+import { ReadBuffers } from '../evidence/file.js';
 import type { ScanOptions, Scanner } from './types.js';
 
-/** A rule set and the scanners built for it: made once per scan, and once in each worker from the same options. */
+/**
+ * A rule set and the scanners built for it: made once per scan, and once in each worker from the same options (so
+ * once per thread).
+ */
 export interface Prepared {
   rules: RuleSet;
   scanners: Scanner[];
   /** Notes about --ioc values and --rules files that could not be used. */
   notes: string[];
+  /** This thread's read buffers, lent from file to file (evidence/file.ts). */
+  buffers: ReadBuffers;
 }
 
 export function scannersFor(rules: RuleSet): Scanner[] {
@@ -46,5 +52,5 @@ export async function prepare(options: ScanOptions): Promise<Prepared> {
   const { iocs, notes } = loadIocs(options.iocFiles);
   const sigma = sigmaRules(await readRuleFiles(options.ruleFiles ?? []));
   const rules = buildRuleSet({ iocs, yara: options.yaraRules, ruleFiles: sigma.rules });
-  return { rules, scanners: scannersFor(rules), notes: [...notes, ...sigma.problems] };
+  return { rules, scanners: scannersFor(rules), notes: [...notes, ...sigma.problems], buffers: new ReadBuffers() };
 }

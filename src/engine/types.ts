@@ -1,5 +1,5 @@
 import type { Coverage, Fact, RawFinding, Skipped } from '../model.js';
-import type { EvidenceFile, FileHead } from '../evidence/file.js';
+import type { EvidenceFile, FileHead, ReadBuffers } from '../evidence/file.js';
 import type { ByteRange, RangeInfo } from './ranges.js';
 import type { RuleSet } from '../rules/ruleset.js';
 import type { Budget } from './budget.js';
@@ -37,6 +37,17 @@ export interface ScanOptions {
   fileSeconds?: number;
 }
 
+/** What a scanner gets with one file besides the rule set: where, how long, what was read, what to read with. */
+export interface FileContext {
+  /** Scan only this byte range (scanners with `ranges`). */
+  range?: ByteRange;
+  budget?: Budget;
+  /** The file's start as classified (the whole file when `head.whole`), so that it is not read again. */
+  head?: FileHead;
+  /** The thread's read-buffer lender (evidence/file.ts); without it, reads allocate their own. */
+  buffers?: ReadBuffers;
+}
+
 /**
  * One evidence class (Exchange text logs, IIS logs, EVTX, files on disk ...). The engine asks each scanner in
  * order whether it claims a file, then runs `scan` for the claimed files, in worker threads.
@@ -49,11 +60,8 @@ export interface Scanner {
    * Several scanners may claim the same file; each scans it.
    */
   classify(file: EvidenceFile, head: Buffer): string | null | { skip: string };
-  /**
-   * `rules`: the scan's rule set (built once per scan, and once in each worker, from the same options). `head`: the
-   * file's start as classified (the whole file when `head.whole`), so that it is not read again.
-   */
-  scan(file: EvidenceFile, format: string, options: ScanOptions, rules: RuleSet, range?: ByteRange, budget?: Budget, head?: FileHead): Promise<FileScanResult>;
+  /** `rules`: the scan's rule set (built once per scan, and once in each worker, from the same options). */
+  scan(file: EvidenceFile, format: string, options: ScanOptions, rules: RuleSet, context?: FileContext): Promise<FileScanResult>;
   /** True when `scan` can read one byte range of a file (engine/ranges.ts); others read the whole file once. */
   ranges?: boolean;
 }

@@ -30,40 +30,50 @@ export function fsPath(file: EvidenceFile & { kind: 'fs' | 'gz' }): string | Uin
 export const CHUNK_SIZE = 4 * 1024 * 1024;
 
 /**
- * The read buffer of the last reader that finished in this thread, kept for the next one (a thread reads one file
- * at a time). A new 4 MiB buffer per file outlived its file until a full garbage collection, and V8 lets some
- * 64 MiB of such dead buffers pile up per thread before it runs one: 30-40 MB of peak RSS per worker. Readers
- * running at the same time get buffers of their own. Given back on the next turn of the event loop, so a caller
- * that still reads the last chunk synchronously after its loop (the `reuse` contract allows it) is done with it.
+ * Lends read buffers to one thread's readers (the scan context carries one per thread: engine/registry.ts). A
+ * thread reads one file at a time, so the buffer of the last reader that finished is kept for the next one: a new
+ * 4 MiB buffer per file outlived its file until a full garbage collection, and V8 lets some 64 MiB of such dead
+ * buffers pile up per thread before it runs one (30-40 MB of peak RSS per worker). Readers running at the same time
+ * get buffers of their own. Given back on the next turn of the event loop, so a caller that still reads the last
+ * chunk synchronously after its loop (the `reuse` contract allows it) is done with it.
  */
-let spareReadBuffer: Buffer | null = null;
+export class ReadBuffers {
+  private spare: Buffer | null = null;
 
-function borrowReadBuffer(size: number): Buffer {
-  let buf = spareReadBuffer;
-  if (buf !== null && buf.length >= size) spareReadBuffer = null;
-  else buf = Buffer.allocUnsafeSlow(Math.max(size, CHUNK_SIZE));
-  return buf.subarray(0, size);
+  /** `least`: the smallest buffer made (a thread's lender makes CHUNK_SIZE ones, kept from file to file). */
+  constructor(private readonly least = CHUNK_SIZE) {}
+
+  borrow(size: number): Buffer {
+    let buf = this.spare;
+    if (buf !== null && buf.length >= size) this.spare = null;
+    else buf = Buffer.allocUnsafeSlow(Math.max(size, this.least));
+    return buf.subarray(0, size);
+  }
+
+  /** `now`: the caller kept no view of it (else it is given back on the next turn of the event loop). */
+  giveBack(buf: Buffer, now = false): void {
+    const whole = Buffer.from(buf.buffer);
+    const keep = () => {
+      if (this.spare === null || whole.length > this.spare.length) this.spare = whole;
+    };
+    if (now) keep();
+    else setImmediate(keep);
+  }
 }
 
-/** `now`: the caller kept no view of it (else it is given back on the next turn of the event loop). */
-function returnReadBuffer(buf: Buffer, now = false): void {
-  const whole = Buffer.from(buf.buffer);
-  const keep = () => {
-    if (spareReadBuffer === null || whole.length > spareReadBuffer.length) spareReadBuffer = whole;
-  };
-  if (now) keep();
-  else setImmediate(keep);
-}
+/** A lender for a one-off read (no thread context): a buffer of the size asked, gone with its reader. */
+const oneOff = (): ReadBuffers => new ReadBuffers(0);
 
 /**
- * Streams a file's bytes in large chunks, read-only. With `reuse`, files on disk are read into one buffer that is
- * overwritten by the next chunk: the caller must be done with a chunk before asking for the next (saves an
- * allocation and a garbage collection per chunk on the hot path).
+ * Streams a file's bytes in large chunks, read-only. With `reuse` (the thread's lender), files on disk are read into
+ * one buffer that is overwritten by the next chunk: the caller must be done with a chunk before asking for the next
+ * (saves an allocation and a garbage collection per chunk on the hot path).
  */
-export async function* readChunks(file: EvidenceFile, chunkSize = CHUNK_SIZE, opts: { reuse?: boolean } = {}): AsyncGenerator<Buffer> {
+export async function* readChunks(file: EvidenceFile, chunkSize = CHUNK_SIZE, opts: { reuse?: ReadBuffers } = {}): AsyncGenerator<Buffer> {
   if (file.kind === 'fs' && opts.reuse) {
+    const lender = opts.reuse;
     const fh = await openEvidence(fsPath(file));
-    const buf = borrowReadBuffer(chunkSize);
+    const buf = lender.borrow(chunkSize);
     try {
       for (;;) {
         const { bytesRead } = await fh.read(buf, 0, chunkSize, null);
@@ -71,7 +81,7 @@ export async function* readChunks(file: EvidenceFile, chunkSize = CHUNK_SIZE, op
         yield buf.subarray(0, bytesRead);
       }
     } finally {
-      returnReadBuffer(buf);
+      lender.giveBack(buf);
       await fh.close();
     }
   }
@@ -107,11 +117,11 @@ async function gunzipped(file: EvidenceFile & { kind: 'gz' }, chunkSize: number)
 /**
  * Streams the lines of a file on disk that start in [start, end): the partial line at `start` is skipped (its
  * owner is the range before) and the line that holds byte `end - 1` is read to its line feed. One reused buffer,
- * as readChunks with `reuse`.
+ * as readChunks with `reuse`, from `buffers` (the thread's lender).
  */
-export async function* readRange(file: EvidenceFile & { kind: 'fs' }, start: number, end: number, chunkSize = CHUNK_SIZE): AsyncGenerator<Buffer> {
+export async function* readRange(file: EvidenceFile & { kind: 'fs' }, start: number, end: number, buffers = oneOff(), chunkSize = CHUNK_SIZE): AsyncGenerator<Buffer> {
   const fh = await openEvidence(fsPath(file));
-  const buf = borrowReadBuffer(chunkSize);
+  const buf = buffers.borrow(chunkSize);
   try {
     // From the byte before `start`: when it is a line feed, `start` itself begins a line.
     let pos = start === 0 ? 0 : start - 1;
@@ -141,7 +151,7 @@ export async function* readRange(file: EvidenceFile & { kind: 'fs' }, start: num
       yield chunk;
     }
   } finally {
-    returnReadBuffer(buf);
+    buffers.giveBack(buf);
     await fh.close();
   }
 }
@@ -158,20 +168,21 @@ export interface FileHead {
 /**
  * Reads at most `n` bytes from the start of a file, and whether that is the whole file. On disk with blocking
  * calls: a thread reads one file at a time, and 50,000 small files spent a third of a sweep waiting on libuv's
- * thread pool for the promise-based open, read and close.
+ * thread pool for the promise-based open, read and close. `buffers`: the thread's lender (a scan reads every head
+ * through it).
  */
-export async function readStart(file: EvidenceFile, n = HEAD_BYTES): Promise<FileHead> {
+export async function readStart(file: EvidenceFile, n = HEAD_BYTES, buffers = oneOff()): Promise<FileHead> {
   if (file.kind === 'fs') {
     const fd = openEvidenceSync(fsPath(file));
     // One byte more than the listed size: reaching the end before it proves the whole file (it may have grown).
     // Read into the thread's buffer and copied out at its size: a fresh buffer per file cost page faults.
-    const buf = borrowReadBuffer(Math.min(n, Math.max(file.size, 0) + 1));
+    const buf = buffers.borrow(Math.min(n, Math.max(file.size, 0) + 1));
     try {
       let got = 0;
       for (let r = -1; got < buf.length && r !== 0; got += r) r = readSync(fd, buf, got, buf.length - got, got);
       return { bytes: Buffer.from(buf.subarray(0, got)), whole: got < buf.length };
     } finally {
-      returnReadBuffer(buf, true);
+      buffers.giveBack(buf, true);
       closeSync(fd);
     }
   }

@@ -101,7 +101,7 @@ export const evtxScanner: Scanner = {
     const csv = eventCsvExport(head);
     return csv === null ? null : { skip: csv };
   },
-  async scan(file, format, _options, rules, _range, budget) {
+  async scan(file, format, _options, rules, { budget } = {}) {
     if (format !== 'evtx' && format !== 'evtx-xml' && format !== 'evtx-json') throw new Error(`unknown event log format ${format}`);
     return scanEventLog(file, format, rules, budget);
   },

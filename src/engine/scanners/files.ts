@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { EvidenceValue, RawFinding } from '../../model.js';
 import type { IocStore } from '../../rules/iocs.js';
-import { CHUNK_SIZE, readChunks, type EvidenceFile, type FileHead } from '../../evidence/file.js';
+import { CHUNK_SIZE, readChunks, type EvidenceFile } from '../../evidence/file.js';
 import { toWinLower } from '../../evidence/paths.js';
 import { peFileVersion } from '../../parsers/pe.js';
 import { checkBaseline, exchangeRelPath, type BaselineVerdict } from '../../rules/files/baselines.js';
@@ -16,7 +16,7 @@ import { gradedFinding } from '../../rules/finding.js';
 import {
   WEB_SCRIPT, contentRules, dropZone, dumpAndArchiveRules, hashRule, pathRules, probesFor, type FileRuleHit, type Probe, type SweptFile,
 } from '../../rules/files/sweep.js';
-import { emptyResult, type FileScanResult, type ScanOptions, type Scanner } from '../types.js';
+import { emptyResult, type FileContext, type FileScanResult, type ScanOptions, type Scanner } from '../types.js';
 
 /** Files up to this size are read whole (hash + content); larger ones are streamed. */
 const SMALL = 4 * 1024 * 1024;
@@ -30,7 +30,7 @@ export const fileSweepScanner: Scanner = {
   classify(file) {
     return NOT_SWEPT.has(extOf(file.rel)) || file.role === 'collection-metadata' ? null : 'file';
   },
-  scan: (file, _format, options, rules, _range, _budget, head) => sweepFile(file, options, rules.context.iocs, head),
+  scan: (file, _format, options, rules, context) => sweepFile(file, options, rules.context.iocs, context),
 };
 
 function extOf(rel: string): string {
@@ -68,8 +68,8 @@ function reportPath(ctx: Ctx, swept: SweptFile, bl: BaselineVerdict, iocs: IocSt
   report(ctx, hits);
 }
 
-/** `start`: the file's start as already read; when it is the whole file, the file is not read again. */
-export async function sweepFile(file: EvidenceFile, options: ScanOptions, iocs: IocStore, start?: FileHead): Promise<FileScanResult> {
+/** `context.head`: the file's start as already read; when it is the whole file, the file is not read again. */
+export async function sweepFile(file: EvidenceFile, options: ScanOptions, iocs: IocStore, context: FileContext = {}): Promise<FileScanResult> {
   const result = emptyResult();
   const shown = file.server ?? file.rel;
   const win = toWinLower(shown).replace(/^[a-z]:\\/, ''); // drive-less, like a relative evidence path
@@ -89,7 +89,7 @@ export async function sweepFile(file: EvidenceFile, options: ScanOptions, iocs: 
   const exRel = exchangeRelPath(shown);
   let read: Read;
   try {
-    read = await readFile(file, probesFor(ctx), start);
+    read = await readFile(file, probesFor(ctx), context);
   } catch (err) {
     result.skipped.push({ path: file.rel, reason: `not readable, checked by path only: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
     reportPath(ctx, { ...ctx, bytes: file.size, head: Buffer.alloc(0), minidump: false, found: new Set() }, { status: 'unknown-path' }, iocs);
@@ -127,7 +127,7 @@ interface Read {
   found: Set<string>;
 }
 
-async function readFile(file: EvidenceFile, probes: Probe[], start?: FileHead): Promise<Read> {
+async function readFile(file: EvidenceFile, probes: Probe[], { head: start, buffers }: FileContext): Promise<Read> {
   const hash = createHash('sha256');
   const found = new Set<string>();
   const parts: Buffer[] = [];
@@ -138,7 +138,7 @@ async function readFile(file: EvidenceFile, probes: Probe[], start?: FileHead): 
   const keep = Math.max(...probes.flatMap((p) => p.bytes.map((b) => b.length))) - 1;
   // A file whose start was read whole (most web files) is not opened again. Others are read into the thread's
   // reused buffer (evidence/file.ts): what outlives a chunk is copied (the head, the small file kept whole).
-  const chunks = start?.whole ? [start.bytes] : readChunks(file, Math.min(CHUNK_SIZE, Math.max(64 * 1024, file.size + 1)), { reuse: true });
+  const chunks = start?.whole ? [start.bytes] : readChunks(file, Math.min(CHUNK_SIZE, Math.max(64 * 1024, file.size + 1)), { reuse: buffers });
   for await (const chunk of chunks) {
     hash.update(chunk);
     if (head === null) {

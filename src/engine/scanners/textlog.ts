@@ -8,9 +8,9 @@ import type { FieldTest, RecordRule, RuleContext } from '../../rules/types.js';
 import { applyRules } from '../../rules/finding.js';
 import { collectLines, planMultiFinder, SearchKernel, type MultiFinder, type ScannedText } from '../../search/multifind.js';
 import { byteHistogram, compileNeedles, countNewlines, type NeedleSet } from '../../search/needles.js';
-import { emptyResult, type FileScanResult, type Scanner } from '../types.js';
+import { emptyResult, type FileContext, type FileScanResult, type Scanner } from '../types.js';
 import { LineDispatcher, type FieldMasks } from '../../search/dispatch.js';
-import { budgetReason, type Budget } from '../budget.js';
+import { budgetReason } from '../budget.js';
 import { headText, looksBinary, sniffEncoding, utf8Lines } from '../../parsers/text-encoding.js';
 import { FindingGrouper } from '../group.js';
 
@@ -90,16 +90,17 @@ export function textLogScanner(formats: readonly TextLogFormat[], rules: readonl
       return skip === null ? null : { skip };
     },
     ranges: true,
-    async scan(file, format, _options, _rules, range, budget, start) {
+    async scan(file, format, _options, _rules, context = {}) {
+      const { range, head: start } = context;
       const f = byId.get(format);
       if (!f) throw new Error(`unknown text log format ${format}`);
-      if (range === undefined || file.kind !== 'fs') return new TextLogScan(file, compiledFor(f), undefined, budget).run();
+      if (range === undefined || file.kind !== 'fs') return new TextLogScan(file, compiledFor(f), undefined, context).run();
       const head = start?.bytes ?? (await readHead(file));
       // Byte ranges are cut at LF bytes, which UTF-16 text does not have alone: its first range reads it all.
-      if (sniffEncoding(head) !== 'utf8') return range.index === 0 ? new TextLogScan(file, compiledFor(f), undefined, budget).run() : emptyResult();
+      if (sniffEncoding(head) !== 'utf8') return range.index === 0 ? new TextLogScan(file, compiledFor(f), undefined, context).run() : emptyResult();
       // A later range assumes the head's #Fields unless told the one really in force (engine/ranges.ts).
       const fields = range.index === 0 ? null : range.fields ?? headFields(head);
-      return new TextLogScan(file, compiledFor(f), { range, fields }, budget).run();
+      return new TextLogScan(file, compiledFor(f), { range, fields }, context).run();
     },
   };
 }
@@ -157,8 +158,9 @@ class TextLogScan {
     private readonly file: EvidenceFile,
     private readonly c: CompiledFormat,
     /** One range of the file, and the #Fields line to start from (null: none, as at the file's start). */
-    private readonly part?: { range: ByteRange; fields: string | null },
-    private readonly budget?: Budget,
+    private readonly part: { range: ByteRange; fields: string | null } | undefined,
+    /** The per-file time limit and the thread's read buffers. */
+    private readonly context: Pick<FileContext, 'budget' | 'buffers'>,
   ) {
     this.parser = c.format.createParser(file.rel);
     this.found = new FindingGrouper(file);
@@ -201,11 +203,11 @@ class TextLogScan {
     // UTF-8 with LF line ends from here on (parsers/text-encoding.ts); a range is UTF-8 (UTF-16 is read whole).
     const chunks =
       p && this.file.kind === 'fs'
-        ? utf8Lines(readRange(this.file, p.range.start, p.range.end), 'utf8')
-        : utf8Lines(readChunks(this.file, undefined, { reuse: true }));
+        ? utf8Lines(readRange(this.file, p.range.start, p.range.end, this.context.buffers), 'utf8')
+        : utf8Lines(readChunks(this.file, undefined, { reuse: this.context.buffers }));
     for await (const chunk of chunks) {
       // Between chunks, before the next one: a file read to its end is never partial.
-      if (this.result.bytes > 0 && this.budget?.exceeded()) {
+      if (this.result.bytes > 0 && this.context.budget?.exceeded()) {
         await this.stop(chunk, chunks);
         carry = null;
         break;
@@ -254,7 +256,7 @@ class TextLogScan {
    */
   private async stop(next: Buffer, chunks: AsyncIterable<Buffer>): Promise<void> {
     const p = this.part;
-    this.stopped = budgetReason(this.budget!, p
+    this.stopped = budgetReason(this.context.budget!, p
         ? `${this.lineNo} lines (${this.result.bytes} of ${p.range.end - p.range.start} bytes) of range ${p.range.index + 1}/${p.range.count}`
         : `the first ${this.lineNo} lines (${this.result.bytes} of ${this.file.size} bytes)`);
     this.linesAtStop = this.lineNo;
