@@ -343,6 +343,8 @@ class Run {
   constructor(
     private readonly input: string,
     looks: number,
+    /** Counts the instructions stepped through, when given (tests bound the work by it, not by a clock). */
+    private readonly work?: { steps: number },
   ) {
     for (let k = 0; k < looks; k++) this.lookMemo.push(new Uint8Array(input.length + 1));
   }
@@ -351,6 +353,7 @@ class Run {
   search(prog: Program, from: number, anchored: boolean): boolean {
     const { insts } = prog;
     const input = this.input;
+    const work = this.work;
     const mark = new Int32Array(insts.length).fill(-1);
     let clist: number[] = [];
     let nlist: number[] = [];
@@ -360,6 +363,7 @@ class Run {
       stack.push(pc0);
       while (stack.length) {
         const pc = stack.pop() as number;
+        if (work !== undefined) work.steps++;
         if (mark[pc] === pos) continue;
         mark[pc] = pos;
         const inst = insts[pc];
@@ -418,7 +422,8 @@ class Run {
 }
 
 export interface LinearRegex {
-  test(input: string): boolean;
+  /** `work`: counts the instructions stepped through (each is visited at most once per position and lookahead). */
+  test(input: string, work?: { steps: number }): boolean;
 }
 
 /** Compiles an ECMAScript pattern (flags: only case-insensitivity) for linear-time `test`. Throws LinearRegexError. */
@@ -427,5 +432,5 @@ export function linearRegex(pattern: string, ignoreCase: boolean): LinearRegex {
   const budget = { left: MAX_PROGRAM, looks: 0 };
   const prog = new Compiler(budget).program(new Parser(pattern, ignoreCase).parse());
   const looks = budget.looks;
-  return { test: (input) => new Run(input, looks).search(prog, 0, false) };
+  return { test: (input, work) => new Run(input, looks, work).search(prog, 0, false) };
 }

@@ -165,25 +165,49 @@ export interface Slow {
 }
 
 /** Fastest of three runs: a busy machine slows some runs, never speeds one up. */
-function bestOf3(re: RegExp, input: string): number {
-  return Math.min(runOnce(re, input), runOnce(re, input), runOnce(re, input));
+function bestOf3(run: () => number): number {
+  return Math.min(run(), run(), run());
 }
 
 /**
- * Whether a run over budget is the regex's fault, not the machine's: time grows more than linearly. A quarter of the
+ * Whether a run over budget is the work's fault, not the machine's: time grows more than linearly. A quarter of the
  * input must take over a ratio's worth less time (linear: about 4x less; quadratic: 16x). Both are timed back to
  * back, best of three, so a shared, loaded machine slows both alike.
  */
-function superLinear(re: RegExp, input: string, ms: number): boolean {
-  if (ms <= budgetMs(input.length)) return false;
-  const quarterInput = input.slice(0, Math.ceil(input.length / 4));
-  // Twice, so a burst of load on a shared machine during one measurement does not fail a linear regex.
+function outgrows(ms: number, size: number, full: () => number, quarter: () => number): boolean {
+  if (ms <= budgetMs(size)) return false;
+  // Twice, so a burst of load on a shared machine during one measurement does not fail linear work.
   for (let trial = 0; trial < 2; trial++) {
-    const full = bestOf3(re, input);
-    if (full > HANG_MS) return true;
-    if (full <= budgetMs(input.length) || full <= 8 * Math.max(bestOf3(re, quarterInput), 0.05)) return false;
+    const f = bestOf3(full);
+    if (f > HANG_MS) return true;
+    if (f <= budgetMs(size) || f <= 8 * Math.max(bestOf3(quarter), 0.05)) return false;
   }
   return true;
+}
+
+function superLinear(re: RegExp, input: string, ms: number): boolean {
+  const quarterInput = input.slice(0, Math.ceil(input.length / 4));
+  return outgrows(ms, input.length, () => runOnce(re, input), () => runOnce(re, quarterInput));
+}
+
+/**
+ * The same budget for any work on hostile input (a rule's `match`, a parser): `make(size)` builds the input, `run`
+ * does the work, at sizes four times apart from 256 up to `maxSize`. Returns the first size over budget whose time
+ * also grew more than linearly from a quarter of it, or null. No fixed time limit: a slow machine alone never fails it.
+ */
+export function superLinearWork<T>(make: (size: number) => T, run: (input: T) => unknown, maxSize: number): { size: number; ms: number } | null {
+  const time = (input: T) => {
+    const t0 = performance.now();
+    run(input);
+    return performance.now() - t0;
+  };
+  for (let size = 256; size <= maxSize; size *= 4) {
+    const input = make(size);
+    const quarter = make(size / 4);
+    const ms = time(input);
+    if (outgrows(ms, size, () => time(input), () => time(quarter))) return { size, ms };
+  }
+  return null;
 }
 
 /** Over this a run fails whatever its growth: a hang guard for one regex on one input. */

@@ -2,7 +2,7 @@
 // run time (rule tables, IOC data, content signatures), run on hostile strings made from its own literals up to
 // 1 MB. A failure names the regex's file, line and rule, with the size, the time and the start of the input.
 import { describe, expect, it } from 'vitest';
-import { INPUT_BOUNDS, alternativesOf, hostileUnits, sourceRegexes, timeRegex, type NamedRegex } from './regex-budget.js';
+import { INPUT_BOUNDS, alternativesOf, hostileUnits, sourceRegexes, superLinearWork, timeRegex, type NamedRegex } from './regex-budget.js';
 
 /** Regexes built with `new RegExp` at run time: recorded by wrapping the constructor while the modules load. */
 async function runtimeRegexes(): Promise<NamedRegex[]> {
@@ -45,6 +45,12 @@ describe('the timing harness', () => {
     expect(timeRegex({ name: 'nested', re: /(?:a|a)*!/ }, 1 << 20)?.name).toBe('nested');
     expect(timeRegex({ name: 'quadratic', re: /\s*=x/g }, 1 << 20)?.name).toBe('quadratic');
     expect(timeRegex({ name: 'linear', re: /\//g }, 1 << 20)).toBeNull();
+  });
+
+  it('flags any work that grows faster than its input (rule matches, parsers), not linear work', () => {
+    const quadratic = /\s*=x/;
+    expect(superLinearWork((n) => ' '.repeat(n), (s) => quadratic.exec(s), 1 << 20)?.size).toBeGreaterThan(256);
+    expect(superLinearWork((n) => ' '.repeat(n), (s) => s.indexOf('=x'), 1 << 20)).toBeNull();
   });
 });
 
