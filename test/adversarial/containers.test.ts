@@ -71,14 +71,12 @@ describe('zip bombs the per-entry ratio rule cannot see', () => {
     expect(skipped[0][1]).toBe("entries declare more than 1000× the zip's size in total (zip bomb?): not read");
   });
 
-  it('scanning the bomb as a host ends quickly with every entry named', () => {
+  it('scanning the bomb as a host reads none of it and names every entry (no clock: 0 bytes scanned is the bound)', () => {
     const path = join(dir, 'overlap-host.zip');
     writeFileSync(path, overlappingZipBomb(24, 32 * 1024 * 1024));
     const json = join(dir, 'bomb.json');
-    const t0 = performance.now();
     const r = exhunt(['scan', path, '--json', json, '-q']);
     expect(r.stderr).not.toMatch(/\n\s+at /);
-    expect(performance.now() - t0).toBeLessThan(30_000);
     const host = JSON.parse(readFileSync(json, 'utf8')).hosts[0];
     expect(host.skipped).toHaveLength(24);
     expect(host.stats.bytes_scanned).toBe(0);

@@ -9,11 +9,11 @@ import { MAX_RECORD_EXPANSION } from '../../src/parsers/evtx/binxml.js';
 import { scan } from '../../src/engine/scan.js';
 import { nestedTemplateEvtx, type NestShape } from './gen/evtx.js';
 
+/** No clock: the expansion budget's own message says the work stopped at MAX_RECORD_EXPANSION characters. */
 function read(buf: Buffer) {
   const problems: EvtxProblem[] = [];
-  const t0 = performance.now();
   const events = [...readEvtxBuffer(buf, problems)];
-  return { events, problems, ms: performance.now() - t0 };
+  return { events, problems };
 }
 
 describe('EVTX nested template expansion', () => {
@@ -25,8 +25,8 @@ describe('EVTX nested template expansion', () => {
   });
 
   for (const shape of ['element', 'text'] as NestShape[]) {
-    it(`${shape} slots nested 40 deep: the record is skipped with its offset, its neighbours are read, in bounded time`, () => {
-      const { events, problems, ms } = read(nestedTemplateEvtx(40, shape));
+    it(`${shape} slots nested 40 deep: the record is skipped with its offset, its neighbours are read, the work bounded by the expansion budget`, () => {
+      const { events, problems } = read(nestedTemplateEvtx(40, shape));
       expect(events.map((e) => [e.record, (e.data as Record<string, string>).ScriptBlockText])).toEqual([
         [1, 'Get-Date'],
         [3, 'Get-Process'],
@@ -35,7 +35,6 @@ describe('EVTX nested template expansion', () => {
       expect(problems[0].reason).toBe(`record 2: record expands beyond ${MAX_RECORD_EXPANSION} characters (nested templates), skipped`);
       expect(problems[0].offset).toBeGreaterThan(0x1000 + 512);
       expect(problems[0].offset).toBeLessThan(0x1000 + 0x10000);
-      expect(ms).toBeLessThan(2_000);
     });
   }
 
