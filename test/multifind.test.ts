@@ -234,6 +234,39 @@ describe('LineNeedles (all16: every needle of a line, with the separators before
     expect(hits).toBeGreaterThan(1000);
   });
 
+  it.skipIf(!simdAvailable())("reuses a finder's plan for more needles (those that contain a finder's needle): same occurrences", () => {
+    const rnd = rng(23);
+    const alphabet = 'aAbB .~=/xY';
+    const word = (n: number) => Array.from({ length: n }, () => alphabet[Math.floor(rnd() * alphabet.length)]).join('');
+    let reused = 0;
+    let hits = 0;
+    for (let round = 0; round < 300; round++) {
+      const specs: NeedleSpec[] = Array.from({ length: 1 + Math.floor(rnd() * 30) }, () => ({ text: word(1 + Math.floor(rnd() * 6)), insensitive: rnd() < 0.6 }));
+      // Longer needles that contain others, as a dispatcher's rules do (the finder keeps only the shorter).
+      for (const s of specs.slice(0, 10)) specs.push({ text: `${word(Math.floor(rnd() * 3))}${s.text}${word(Math.floor(rnd() * 3))}`, insensitive: s.insensitive && rnd() < 0.7 });
+      const sample = Buffer.from(word(3000), 'latin1');
+      const mf = planMultiFinder(compileNeedles(specs.map((s) => ({ needles: [s.text], needleCase: s.insensitive ? undefined : 'exact' }))).needles, byteHistogram(sample), { sample, mode: 'simd' });
+      collectLines(mf, sample, []);
+      const ln = LineNeedles.fromFinder(mf, specs);
+      if (ln === null) continue;
+      reused++;
+      for (let k = 0; k < 5; k++) {
+        const line = word(Math.floor(rnd() * 150));
+        const buf = Buffer.from(`a/b ${line} a/b`, 'latin1');
+        const n = ln.find(buf, 4, 4 + line.length, 32);
+        const got = Array.from({ length: n }, (_, j) => `${ln.needle(j)}@${ln.field(j)}`).sort();
+        expect(got, `${JSON.stringify(line)} ${JSON.stringify(specs)}`).toEqual(reference(line, specs, ' '));
+        hits += n;
+      }
+    }
+    expect(reused).toBeGreaterThan(250);
+    expect(hits).toBeGreaterThan(1000);
+    // No plan yet (no search ran), or a needle searched apart: none to reuse.
+    const specs = [{ text: 'ab', insensitive: true }];
+    expect(LineNeedles.fromFinder(planMultiFinder(specs, byteHistogram(Buffer.from('xab'))), specs)).toBeNull();
+    expect(LineNeedles.fromFinder(planMultiFinder(specs, byteHistogram(Buffer.from('xab')), { mode: 'single' }), specs)).toBeNull();
+  });
+
   it.skipIf(!simdAvailable())('gives up (-1) on a line with more occurrences than its output holds, or too long', () => {
     const ln = LineNeedles.plan([{ text: 'a', insensitive: true }], Buffer.from('xxa'))!;
     expect(ln.find(Buffer.from('a'.repeat(1000)), 0, 1000, 32)).toBe(1000);

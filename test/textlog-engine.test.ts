@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { scan } from '../src/engine/scan.js';
 import { byteHistogram, collectNeedleLines, compileNeedles, planFinder } from '../src/search/needles.js';
 import { LineDispatcher } from '../src/search/dispatch.js';
+import { collectLines, planMultiFinder } from '../src/search/multifind.js';
 import type { RecordRule } from '../src/rules/types.js';
 import { external } from './support/external.js';
 
@@ -193,7 +194,8 @@ describe('line dispatcher', () => {
     }
   });
 
-  it('answers the same before and after it switches to the SIMD pass (planned after many lines)', () => {
+  // shared: the SIMD pass comes from the line finder's plan (LineDispatcher.shareFinder), as in the text scanner.
+  it.each([false, true])('answers the same before and after it switches to the SIMD pass (planned after many lines; shared %s)', (shared) => {
     let seed = 31;
     const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
     const alphabet = 'aAbB .~=/';
@@ -201,6 +203,12 @@ describe('line dispatcher', () => {
     const rules = Array.from({ length: 12 }, (_, i) => ({ id: `R${i}`, needles: [word(2 + (i % 3)), word(3)], needleFields: i % 2 ? ['f1', 'f2'] : undefined }));
     const auto = new LineDispatcher(rules as unknown as RecordRule[]);
     const js = new LineDispatcher(rules as unknown as RecordRule[], { simd: false });
+    if (shared) {
+      const sample = Buffer.from(Array.from({ length: 200 }, () => word(40)).join('\n'), 'latin1');
+      const mf = planMultiFinder(compileNeedles(rules).needles, byteHistogram(sample), { mode: 'simd' });
+      collectLines(mf, sample, []);
+      auto.shareFinder(mf);
+    }
     const names = ['f0', 'f1', 'f2', 'f3'];
     const [ma, mj] = [auto.fieldMasks(names, 32), js.fieldMasks(names, 32)];
     let differs = 0;
@@ -210,6 +218,8 @@ describe('line dispatcher', () => {
       const buf = Buffer.from(`x\n${line}\n`, 'latin1');
       const a = auto.rulesFor(buf, 2, 2 + line.length, ma).map((r) => r.id).join();
       if (a !== js.rulesFor(buf, 2, 2 + line.length, mj).map((r) => r.id).join()) differs++;
+      // The separators of the line, which the text scanner's field tests rely on, both ways.
+      if (auto.separators() !== line.split(' ').length - 1 || js.separators() !== auto.separators()) differs++;
       if (a) sent++;
     }
     expect(differs).toBe(0);

@@ -50,6 +50,11 @@ let view: { rec: LogRecord; req: IisRequest } | null = null;
 /** Status from a malformed line: the first ` NNN n n ` group (sc-status sc-substatus sc-win32-status). */
 const RAW_STATUS = / ([1-5]\d\d) \d+ \d+ /;
 
+/** A stem as the request view reads it (`IisRequest.path`): percent-decoded, lower case; '' for `-`. */
+function decodedPath(stem: string): string {
+  return stem === '-' ? '' : percentDecode(stem).toLowerCase();
+}
+
 export function iisRequest(rec: LogRecord): IisRequest {
   if (view !== null && view.rec === rec) return view.req;
   const f = rec.fields;
@@ -76,7 +81,7 @@ export function iisRequest(rec: LogRecord): IisRequest {
     method: (f['cs-method'] ?? '').toUpperCase(),
     stem,
     query,
-    path: percentDecode(stem).toLowerCase(),
+    path: decodedPath(stem),
     target,
     status,
     ua: malformed ? '' : f['cs(User-Agent)'] ?? '',
@@ -316,6 +321,8 @@ const PL10_CONDITION: Condition = {
 // Wider than the conditions' literals (each literal contains one of these), so that a stem with a %-escape further
 // on still reaches the encoding-aware line test; `/owa/auth/w.js` is a PL-11 file outside the other two.
 const PL_NEEDLES = ['/owa/auth/current/', '/ecp/', '/owa/auth/w.js'];
+/** The three need a POST: checked on the method alone first (most /ecp/ lines are GETs of its resources). */
+const POST_METHOD: FieldTest = { field: 'cs-method', test: (m) => m.length === 4 && m.toUpperCase() === 'POST' };
 /** A POST to one of those stems (IIS writes cs-method right before cs-uri-stem); ECP's own POSTs are to .svc/.aspx. */
 const PL_LINE = new RegExp(
   `(?:^| )POST (?:${encodedLiteral('/owa/auth/current/')}|${encodedLiteral('/owa/auth/w.js')}|${encodedLiteral('/ecp/')}[^ ]*(?:${ECP_STATIC_EXT.map(encodedLiteral).join('|')})(?: |$))`,
@@ -326,7 +333,7 @@ const T1190 = ['attack.initial-access', 'attack.t1190'];
 
 function plRule(id: 'PL-09' | 'PL-10' | 'PL-11', meta: Omit<RuleMeta, 'id' | 'cves' | 'kind'>): RecordRule {
   const condition = id === 'PL-10' ? PL10_CONDITION : PL_CONDITION[id];
-  return iisRule({ id, cves: PROXYLOGON, kind: 'attempt', needles: PL_NEEDLES, lineTest: PL_LINE, needleFields: IN_STEM, condition, attack: T1190, ...meta }, (req) => ({
+  return iisRule({ id, cves: PROXYLOGON, kind: 'attempt', needles: PL_NEEDLES, lineTest: PL_LINE, fieldTest: POST_METHOD, needleFields: IN_STEM, condition, attack: T1190, ...meta }, (req) => ({
     summary: `${req.method} ${req.stem} answered ${req.status ?? '?'}`,
   }));
 }
@@ -390,7 +397,7 @@ const shellRequestOnce = perRecord(shellRequest);
  * shellRequest answers only for a shellTarget, which reads the stem alone: every OWA page (`/owa/auth/logon.aspx`,
  * `sessiondata.ashx` …, a few percent of a busy server's lines) is rejected on its stem without parsing the line.
  */
-const SHELL_STEM: FieldTest = { field: 'cs-uri-stem', test: (stem, ctx) => shellTarget(stem === '-' ? '' : percentDecode(stem).toLowerCase(), ctx.iocs) !== null };
+const SHELL_STEM: FieldTest = { field: 'cs-uri-stem', test: (stem, ctx) => shellTarget(decodedPath(stem), ctx.iocs) !== null };
 
 function shellRule(id: 'WS-40' | 'PX-R4', meta: Omit<RuleMeta, 'id' | 'cves'>): RecordRule {
   const rule = {
@@ -551,11 +558,8 @@ function owRule(id: string, meta: Omit<RuleMeta, 'id' | 'cves' | 'kind'>): Recor
 // ---- probes by suspicious URI (PX-R1, PX-R2) -----------------------------------------------------------------
 
 const PROBE_URI = /^\/(owa\/auth\/[a-z0-9]{1,30}\.js|ecp\/[a-z0-9]{1,30}\.(js|flt|css))$/;
-/** PROBE_URI on the raw line (characters may be %-encoded): most /owa/auth/ lines are OWA's own resources. */
-const PROBE_LINE = new RegExp(
-  `/(?:owa/auth|ecp)/(?:[a-z0-9]|%[0-9a-f]{2}){1,30}(?:${['.js', '.flt', '.css'].map(encodedLiteral).join('|')})(?:[ ?]|$)`,
-  'i',
-);
+/** PROBE_URI on the stem alone, before the line is parsed: most /owa/auth/ and /ecp/ lines are OWA's own resources. */
+const PROBE_STEM: FieldTest = { field: 'cs-uri-stem', test: (stem) => PROBE_URI.test(decodedPath(stem)) };
 
 
 // ---- the rule list -----------------------------------------------------------------------------------------
@@ -660,7 +664,7 @@ export const IIS_RULES: RecordRule[] = [
       references: ['Azure/Azure-Sentinel Hunting Queries/W3CIISLog/ExchangeServerSuspiciousURIsVisited.yaml (3122423d-…)', 'microsoft/CSS-Exchange Security/src/http-vuln-cve2021-26855.nse'],
       description: 'A known scanner fetched an /owa/auth/<x>.js or /ecp/<x>.(js|flt|css) probe URL: the server was checked, not necessarily exploited.',
       needles: ['/owa/auth/', '/ecp/'],
-      lineTest: PROBE_LINE,
+      fieldTest: PROBE_STEM,
       needleFields: IN_STEM,
     },
     (req, rec, ctx) =>
@@ -674,7 +678,7 @@ export const IIS_RULES: RecordRule[] = [
       references: ['Azure/Azure-Sentinel Detections/W3CIISLog/ExchangeServerProxyLogonURI.yaml (bcbebbae-…)'],
       description: 'A non-private client requested an /owa/auth/<x>.js or /ecp/<x>.(js|flt|css) URL that Exchange does not serve.',
       needles: ['/owa/auth/', '/ecp/'],
-      lineTest: PROBE_LINE,
+      fieldTest: PROBE_STEM,
       needleFields: IN_STEM,
     },
     (req, rec, ctx) =>

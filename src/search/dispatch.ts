@@ -13,7 +13,7 @@
 // records the fields it starts in, so that a rule whose needles matter only in some fields (`needleFields`) is not
 // handed a line where they occur elsewhere: on busy OWA traffic most `.aspx` are in the Referer.
 import type { RecordRule } from '../rules/types.js';
-import { LineNeedles } from './multifind.js';
+import { LineNeedles, type MultiFinder } from './multifind.js';
 
 interface Needle {
   /** Lower-cased when insensitive. */
@@ -79,6 +79,8 @@ export class LineDispatcher {
   private untilSimd: number;
   /** The separators in the last line, when rulesFor was given its layout (else -1). */
   private lastSeparators = -1;
+  /** The line finder of the same text, whose SIMD plan the dispatcher reuses (see shareFinder). */
+  private finder: MultiFinder | null = null;
 
   /** `opts.simd`: true plans the SIMD pass on the first line, false never (tests compare both). */
   constructor(
@@ -217,7 +219,8 @@ export class LineDispatcher {
   rulesFor(buf: Buffer, start: number, end: number, fields: FieldMasks | null = null): readonly RecordRule[] {
     const table = (this.byPair ??= this.plan(buf.subarray(start)));
     if (this.untilSimd >= 0 && this.untilSimd-- === 0) {
-      this.simd = LineNeedles.plan(this.needles.map((n) => ({ text: n.bytes.toString('latin1'), insensitive: n.insensitive })), buf.subarray(start));
+      const specs = this.needles.map((n) => ({ text: n.bytes.toString('latin1'), insensitive: n.insensitive }));
+      this.simd = (this.finder && LineNeedles.fromFinder(this.finder, specs)) ?? LineNeedles.plan(specs, buf.subarray(start));
     }
     const found = this.found;
     const seen = this.seen;
@@ -258,6 +261,14 @@ export class LineDispatcher {
     }
     if (out.length !== n) out.length = n;
     return out;
+  }
+
+  /**
+   * The finder that selects the lines this dispatcher gets (its needles among them): when the SIMD pass is due,
+   * the dispatcher takes the finder's plan instead of planning its own from the same kind of text.
+   */
+  shareFinder(finder: MultiFinder): void {
+    this.finder = finder;
   }
 
   /** The field separators in the line of the last rulesFor call, or -1 when it was given no layout. */

@@ -47,7 +47,7 @@ const MOVE_ROUNDS = 2;
 const MIN_GAIN = 1000;
 
 interface SimdNeedle {
-  f: Finder;
+  f: Pick<Finder, 'needle' | 'insensitive'>;
   /** Where the fingerprint starts inside the needle. */
   fp: number;
 }
@@ -87,6 +87,11 @@ class LazyPlan implements MultiFinder {
 
   resolve(sample: Uint8Array | null): Plan {
     this.plan ??= plan(this.finders, this.hist, sample ? Stats.of(sample) : Stats.synthetic(this.hist), this.opts);
+    return this.plan;
+  }
+
+  /** The plan once made (by a search), else null. */
+  get planned(): Plan | null {
     return this.plan;
   }
 
@@ -197,6 +202,9 @@ function popcount(x: number): number {
   x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
   return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) as number;
 }
+
+/** `s` with A-Z folded to a-z only (as the SIMD pass folds; toLowerCase would fold latin1 letters too). */
+const asciiLower = (s: string): string => s.replace(/[A-Z]+/g, (c) => c.toLowerCase());
 
 /** Positions of a text sample as bitsets, to count exactly how many of them a set of nibble tables passes. */
 class Stats {
@@ -366,6 +374,7 @@ function indexOfCost(f: Finder, total: number): number {
 }
 
 interface Candidate extends SimdNeedle {
+  f: Finder;
   /** Its own indexOf search, ns per MiB. */
   apart: number;
   /** Its fingerprint in the sample's nibble bitsets, and how many positions pass it alone. */
@@ -700,8 +709,43 @@ export class LineNeedles {
     const st = Stats.of(sample.subarray(0, SAMPLE_BYTES));
     const finders = specs.map((s) => planFinder(s, hist));
     const { plan } = planBuckets(finders.map((f) => candidate(f, st, hist, total)), st, 16);
-    const ids = Int32Array.from(plan.buckets.flat(), (n) => finders.indexOf(n.f));
+    const index = new Map<object, number>(finders.map((f, i) => [f, i]));
+    const ids = Int32Array.from(plan.buckets.flat(), (n) => index.get(n.f)!);
     return new LineNeedles(w, plan.head, ids);
+  }
+
+  /**
+   * The SIMD pass a finder planned, for `specs` (text like the finder's, so its fingerprints and buckets serve),
+   * without planning again: a cold plan cost 100-120 ms per format and worker. The finder keeps only the needles
+   * that contain no other (needles.ts minimal); each spec goes into the bucket of a finder needle it contains, its
+   * fingerprint on that needle's, so the bucket's nibble tables stay the same and every occurrence is still a
+   * candidate. Null when the finder has no plan yet, searches a needle apart (indexOf), or a spec has no such needle.
+   */
+  static fromFinder(mf: MultiFinder, specs: readonly NeedleSpec[]): LineNeedles | null {
+    const p = mf instanceof LazyPlan ? mf.planned : null;
+    if (p === null || p.simd === null || p.single.length > 0) return null;
+    if (specs.length === 0 || specs.some((s) => s.text.length === 0 || s.text.includes('\n'))) return null;
+    const buckets: SimdNeedle[][] = p.simd.buckets.map(() => []);
+    const ids: number[][] = p.simd.buckets.map(() => []);
+    for (const [id, s] of specs.entries()) {
+      const text = s.insensitive ? asciiLower(s.text) : s.text;
+      let placed = false;
+      for (let b = 0; b < buckets.length && !placed; b++) {
+        for (const m of p.simd.buckets[b]) {
+          const needle = m.f.needle.toString('latin1');
+          // As needles.ts minimal: an insensitive needle is found in any case, an exact one only in an exact spec.
+          const at = m.f.insensitive ? asciiLower(text).indexOf(asciiLower(needle)) : s.insensitive ? -1 : text.indexOf(needle);
+          if (at < 0) continue;
+          buckets[b].push({ f: { needle: Buffer.from(text, 'latin1'), insensitive: s.insensitive }, fp: at + m.fp });
+          ids[b].push(id);
+          placed = true;
+          break;
+        }
+      }
+      if (!placed) return null;
+    }
+    const w = newInstance();
+    return w === null ? null : new LineNeedles(w, memoryHead(buckets), Int32Array.from(ids.flat()));
   }
 
   /**

@@ -183,17 +183,24 @@ class TextLogScan {
    * Whether `line` passes a rule's field test: the field's text is cut out of the line without parsing it. A line
    * whose field count does not match the layout (or with no layout) passes: its fields cannot be placed.
    */
-  private fieldPasses(t: FieldTest, line: string): boolean {
+  private fieldPasses(t: FieldTest, buf: Buffer, start: number, stop: number): boolean {
     const names = this.fieldNames;
-    if (names === null || this.fieldMasks === null || this.c.dispatch.separators() + 1 !== names.length) return true;
+    const masks = this.fieldMasks;
+    if (names === null || masks === null || this.c.dispatch.separators() + 1 !== names.length) return true;
     let k = this.fieldIndex.get(t.field);
     if (k === undefined) this.fieldIndex.set(t.field, (k = names.indexOf(t.field)));
     if (k < 0) return t.test('', this.c.ctx);
-    const sep = this.fieldMasks.sep;
-    let from = 0;
-    for (let i = 0; i < k; i++) from = line.indexOf(String.fromCharCode(sep), from) + 1;
-    const to = line.indexOf(String.fromCharCode(sep), from);
-    return t.test(line.slice(from, to < 0 ? line.length : to), this.c.ctx);
+    // The line has exactly names.length - 1 separators (the dispatcher counted them): field k is after the k-th.
+    const sep = masks.sep;
+    let from = start;
+    for (let i = 0; i < k; i++) {
+      while (buf[from] !== sep) from++;
+      from++;
+    }
+    let to = from;
+    while (to < stop && buf[to] !== sep) to++;
+    // Decoded alone: UTF-8 cut at an ASCII separator decodes as that part of the decoded line.
+    return t.test(buf.toString('utf8', from, to), this.c.ctx);
   }
 
   async run(): Promise<FileScanResult> {
@@ -324,6 +331,7 @@ class TextLogScan {
       if (this.c.finder === null) {
         const hist = byteHistogram(view.subarray(0, Math.min(view.length, HISTOGRAM_BYTES)));
         this.c.finder = planMultiFinder(this.c.needles.needles, hist, { kernel: this.c.kernel() });
+        this.c.dispatch.shareFinder(this.c.finder);
       }
       const text = collectLines(this.c.finder, view, starts);
       if (text !== null) this.scanned = { text, from };
@@ -350,8 +358,10 @@ class TextLogScan {
       this.nonRecords++;
       return;
     }
-    const line = buf.toString('utf8', start, stop);
-    // One pass over the dispatched rules: the fact stand-in feeds `observe`, a rule's lineTest may drop the line.
+    // Decoded only when `observe`, a line test or the parser reads the text: field tests read their field's bytes.
+    let line: string | null = null;
+    // One pass over the dispatched rules: the fact stand-in feeds `observe`, a rule's field and line tests may drop
+    // the line (the field test first: it is the cheaper).
     const matching = this.matching;
     // Mostly empty already (most lines fail their line tests): `length = 0` is a runtime call.
     if (matching.length !== 0) matching.length = 0;
@@ -362,22 +372,22 @@ class TextLogScan {
     let fieldPassed = false;
     for (const r of this.c.dispatch.rulesFor(buf, start, stop, this.fieldMasks)) {
       if (r === this.c.factRule) {
-        this.parser.observe?.(line, lineNo);
+        this.parser.observe?.((line ??= buf.toString('utf8', start, stop)), lineNo);
         continue;
       }
-      if (r.lineTest) {
-        if (r.lineTest !== tested) [tested, passed] = [r.lineTest, r.lineTest.test(line)];
-        if (!passed) continue;
-      }
       if (r.fieldTest) {
-        if (r.fieldTest !== fieldTested) [fieldTested, fieldPassed] = [r.fieldTest, this.fieldPasses(r.fieldTest, line)];
+        if (r.fieldTest !== fieldTested) [fieldTested, fieldPassed] = [r.fieldTest, this.fieldPasses(r.fieldTest, buf, start, stop)];
         if (!fieldPassed) continue;
+      }
+      if (r.lineTest) {
+        if (r.lineTest !== tested) [tested, passed] = [r.lineTest, r.lineTest.test((line ??= buf.toString('utf8', start, stop)))];
+        if (!passed) continue;
       }
       matching.push(r);
     }
     // Edge lines are always parsed (header and first time); others only when a rule still wants them.
     if (!edge && matching.length === 0) return;
-    const rec = this.parse(line, lineNo);
+    const rec = this.parse((line ??= buf.toString('utf8', start, stop)), lineNo);
     if (edge && rec !== null && rec.time !== null) {
       this.first ??= rec.time;
       this.edgeLeft = 0;
