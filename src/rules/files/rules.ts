@@ -118,7 +118,7 @@ const META = {
     kind: 'webshell',
     references: [`${COMPARE_HASHES} (NoHashMatch)`, BASELINES, 'helsecert/2021-march-exchange README.md (hash mismatches on some JavaScript files)'],
     description:
-      'A script at a path Exchange ships whose SHA-256 is in none of the shipped builds (another build, or modified); a script Exchange does not ship elsewhere in its web folders is reported under this id too.',
+      'A script at a path Exchange ships (or a .js/.htm of the owa\\auth and ecp\\auth sign-in folders, where a keylogger would live) whose SHA-256 is in none of the shipped builds (another build, or modified); a script Exchange does not ship elsewhere in its web folders is reported under this id too.',
     grades: [
       {
         as: DROP_ZONES['exchange-web'].notShipped,

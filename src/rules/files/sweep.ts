@@ -15,6 +15,8 @@ import { DROP_ZONES, GRADE, UNEXPECTED, type FileRuleId, type Zone } from './rul
 export const WEB_SCRIPT = new Set(['.aspx', '.ashx', '.asmx', '.asax', '.asp', '.ascx', '.cshtml', '.master', '.svc']);
 /** What Exchange (any CU) serves from owa\auth and ecp\auth: pages, scripts, styles, images, fonts, config. */
 const SIGN_IN_ASSETS = new Set([...WEB_SCRIPT, '.htm', '.html', '.js', '.css', '.map', '.json', '.png', '.gif', '.jpg', '.jpeg', '.ico', '.svg', '.eot', '.ttf', '.woff', '.woff2', '.config']);
+/** Script and markup files of the sign-in folders, compared with the known-good lists like pages (WS-07). */
+const SIGN_IN_TEXT = new Set(['.js', '.htm', '.html']);
 /** WS-37: a file in the anonymous sign-in folders that is none of those (a dump of captured sign-ins, a staged note). */
 const signInData = (f: SweptFile): boolean => (f.zone === 'owa-auth' || f.zone === 'owa-auth-sub' || f.zone === 'ecp-auth') && !SIGN_IN_ASSETS.has(f.ext);
 /** A line holding DOMAIN\user or user@domain, a separator and more: a captured sign-in (bounded, linear). */
@@ -161,13 +163,15 @@ export function pathRules(f: SweptFile, bl: BaselineVerdict, iocs: IocStore, rep
   const hits = (...h: FileRuleHit[]) => ({ hits: h, attach: iocEv });
   if (reported) return hits();
   const zone = f.zone;
+  // The sign-in page's own scripts (flogon.js, fexppw.js, getidtoken.htm) are compared too: a keylogger lives there.
+  const signInScript = (zone === 'owa-auth' || zone === 'owa-auth-sub' || zone === 'ecp-auth') && SIGN_IN_TEXT.has(f.ext);
+  if (zone && (f.script || signInScript) && bl.status === 'differs') {
+    return hits({
+      rule: 'WS-07',
+      hit: { summary: `${f.shown}: content is in none of the known-good lists (builds ${bl.builds.join(', ')}); another build, or modified`, evidence: { baseline_builds: bl.builds, ...iocEv } },
+    });
+  }
   if (zone && f.script) {
-    if (bl.status === 'differs') {
-      return hits({
-        rule: 'WS-07',
-        hit: { summary: `${f.shown}: content is in none of the known-good lists (builds ${bl.builds.join(', ')}); another build, or modified`, evidence: { baseline_builds: bl.builds, ...iocEv } },
-      });
-    }
     // The title names the zone: in the exchange-web zone WS-07's own title (about modified pages) would not fit.
     const z = DROP_ZONES[zone];
     const summary = `${f.shown}: not one of Microsoft's files${ioc ? `; ${ioc.what}` : ''}`;
