@@ -15,6 +15,8 @@ export const MALFORMED_FIELD = 'x-exhunt-malformed';
 const W3C_SIGNATURE = /^#(Software: Microsoft Internet Information Services|Fields: .*\b(cs-uri-stem|c-ip|cs-method)\b)/m;
 const HEADERLESS_LINE = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \S+ [A-Z][A-Z_-]{1,19} \/\S*/;
 // `host ident user [dd/Mon/yyyy:hh:mm:ss zone] "METHOD ...` (Apache/Nginx/Tomcat common or combined).
+/** Microsoft's "IIS" log format: client IP, user, M/D/YYYY, H:MM:SS, service, server, server IP, … (", " between). */
+const IIS_NATIVE_LINE = /^[0-9a-f.:]{2,45}, [^,]{0,256}, \d{1,2}\/\d{1,2}\/\d{2,4}, \d{1,2}:\d{2}:\d{2}, [^,]{1,64}, /i;
 const APACHE_LINE = /^\S+ \S+ \S+ \[\d{1,2}\/[A-Za-z]{3}\/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}\] "/;
 
 function firstDataLines(head: string, n: number): string[] {
@@ -41,6 +43,8 @@ export function detectIis(head: string, _rel: string): boolean | string {
   if (HEADERLESS_LINE.test(lines[0])) return true;
   if (lines.every((l) => APACHE_LINE.test(l)))
     return 'Apache/NCSA access log (not IIS W3C): not parsed as an IIS log';
+  if (lines.every((l) => IIS_NATIVE_LINE.test(l)))
+    return 'IIS log file format (comma-separated, local times without a zone; not W3C): not parsed as an IIS log; IIS Manager > Logging > Format W3C (the Exchange default) makes the next logs readable';
   return false;
 }
 

@@ -56,6 +56,9 @@ export function sniffEncoding(head: Uint8Array): TextEncoding {
   return 'utf8';
 }
 
+/** A NUL run at least this long after a line end is a crashed log's padding. */
+const NUL_PADDING = 16;
+
 /**
  * Binary data, not a text log with a stray NUL: many NULs (a quarter of the first 4 KB) or many other control bytes
  * (a tenth; random or compressed bytes have about 12 %). Text with a NUL hole from a crash is still text.
@@ -66,6 +69,16 @@ export function looksBinary(head: Uint8Array): { nul: number; control: number; o
   let control = 0;
   for (let i = 0; i < n; i++) {
     const b = head[i];
+    // A log cut off by a crash or power loss ends (or goes on after a restart) past a block of NULs the file system
+    // had allocated: a run of them right after a line end is padding, not binary content.
+    if (b === 0 && i > 0 && head[i - 1] === 10) {
+      let j = i;
+      while (j < n && head[j] === 0) j++;
+      if (j - i >= NUL_PADDING) {
+        i = j - 1;
+        continue;
+      }
+    }
     if (b === 0) nul++;
     else if ((b < 0x20 && b !== 9 && b !== 10 && b !== 13 && b !== 12) || b === 0x7f) control++;
   }

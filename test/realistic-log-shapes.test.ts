@@ -1,0 +1,63 @@
+// IIS logs as real servers leave them, beyond the tidy W3C files of the fixtures:
+// - a log cut off by a crash or power loss: the file system had allocated the file's next clusters, so a short log
+//   ends in a block of NULs (and after a restart IIS appends behind them). The request is HelseCERT's HAFNIUM web
+//   shell use (helsecert/2021-march-exchange: POST /owa/auth/<name>.aspx from 86.105.18.116).
+// - a site logging in Microsoft's "IIS" log file format (u_in*.log; "IIS Log File Format", Microsoft Learn, IIS 6.0
+//   technical reference: comma-separated client IP, user name, date, time, service, server name, server IP, …, in
+//   local time) or NCSA (u_nc*.log): not W3C, and never silently ignored.
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { HostResult, ScanReport } from '../src/model.js';
+import { exhunt } from './support/cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'exhunt-logshapes-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const HEAD = [
+  '#Software: Microsoft Internet Information Services 10.0',
+  '#Version: 1.0',
+  '#Date: 2021-03-05 08:00:00',
+  '#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken',
+].join('\r\n');
+const SHELL = '2021-03-05 08:12:01 10.0.0.5 POST /owa/auth/x0d.aspx - 443 - 86.105.18.116 ExchangeServicesClient/0.0.0.0 - 200 0 0 31';
+
+function scan(name: string, files: Record<string, Buffer | string>): HostResult {
+  const root = join(dir, name);
+  for (const [rel, data] of Object.entries(files)) {
+    mkdirSync(join(root, rel, '..'), { recursive: true });
+    writeFileSync(join(root, rel), data);
+  }
+  const out = join(dir, `${name}.json`);
+  const r = exhunt(['scan', root, '--json', out, '--jobs', '1']);
+  expect(r.stderr).toBe('');
+  return (JSON.parse(readFileSync(out, 'utf8')) as ScanReport).hosts[0];
+}
+
+describe('IIS logs as crashed or differently configured servers leave them', () => {
+  it('a short log that ends in a block of NULs (crash, power loss) is read, not skipped as binary', () => {
+    const log = Buffer.concat([Buffer.from(`${HEAD}\r\n${SHELL}\r\n`), Buffer.alloc(64 * 1024)]);
+    const h = scan('crashed', { 'W3SVC1/u_ex210305.log': log });
+    expect(h.skipped).toEqual([]);
+    expect(h.findings.filter((f) => f.rule === 'WS-40').map((f) => [f.client_ip, f.source.line])).toEqual([['86.105.18.116', 5]]);
+    expect(h.verdict).toBe('compromised');
+  });
+
+  it('a binary file named like a log is still skipped as binary', () => {
+    const noise = Buffer.alloc(4096);
+    for (let i = 0; i < noise.length; i += 3) noise[i] = (i * 37) & 0xff;
+    const h = scan('binary', { 'W3SVC1/u_ex210306.log': noise });
+    expect(h.skipped.map((s) => s.reason)).toEqual([expect.stringMatching(/^named like a text log but binary/)]);
+  });
+
+  it('the IIS and NCSA log formats are named in skipped with why, never counted as unrelated in silence', () => {
+    const h = scan('formats', {
+      'W3SVC1/u_in210305.log': '86.105.18.116, -, 3/5/2021, 8:12:01, W3SVC1, MAIL01, 10.0.0.5, 31, 512, 1024, 200, 0, POST, /owa/auth/x0d.aspx, -,\r\n',
+      'W3SVC1/u_nc210305.log': '86.105.18.116 - - [05/Mar/2021:08:12:01 +0000] "POST /owa/auth/x0d.aspx HTTP/1.1" 200 1024\r\n',
+    });
+    const why = (p: string) => h.skipped.find((s) => s.path === p)?.reason ?? '';
+    expect(why('W3SVC1/u_in210305.log')).toMatch(/^IIS log file format \(comma-separated, local times without a zone; not W3C\): not parsed/);
+    expect(why('W3SVC1/u_nc210305.log')).toMatch(/^Apache\/NCSA access log/);
+  });
+});
