@@ -2,7 +2,7 @@
 // order of the GUID registry form, zlib for the CRC32 fallback. Random inputs from a fixed seed.
 import * as zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { crc32, crc32Js, filetimeIso, guidString } from '../src/parsers/evtx/bytes.js';
+import { crc32, crc32Js, filetimeIso, guidString, hex64 } from '../src/parsers/evtx/bytes.js';
 
 function random(seed: number): () => number {
   let a = seed >>> 0;
@@ -63,6 +63,19 @@ describe('GUID rendering', () => {
       const h = buf.toString('hex', o, o + 16).toUpperCase();
       const rev = (s: string) => s.match(/../g)!.reverse().join('');
       expect(guidString(buf, o)).toBe(`{${rev(h.slice(0, 8))}-${rev(h.slice(8, 12))}-${rev(h.slice(12, 16))}-${h.slice(16, 20)}-${h.slice(20)}}`);
+    }
+  });
+});
+
+describe('HexInt64 rendering', () => {
+  it('is 0x and the value in lowercase hex without leading zeros (BigInt reference)', () => {
+    const r = random(64);
+    const b = Buffer.alloc(8);
+    const values = [0n, 1n, 0xfn, 0x10n, 0xffffffffn, 0x100000000n, 0x8020000000000000n, 0xffffffffffffffffn];
+    for (let i = 0; i < 5000; i++) values.push(((BigInt(Math.floor(r() * 2 ** 32)) << 32n) | BigInt(Math.floor(r() * 2 ** 32))) >> BigInt(Math.floor(r() * 64)));
+    for (const v of values) {
+      b.writeBigUInt64LE(v);
+      expect(hex64(b, 0)).toBe(`0x${v.toString(16)}`);
     }
   });
 });

@@ -420,6 +420,11 @@ function arraySlot(e: TElem, values: Values): string[] | null {
 }
 
 const NO_VALUES: Values = { v: [], size: [] };
+/**
+ * One frozen empty list for every element without attributes or content (most System elements have no
+ * attributes): an empty array per element was a tenth of what a record allocates. Nothing edits a rendered tree.
+ */
+const NONE: never[] = [];
 
 /**
  * Instantiates template nodes with substitution values, charging the budget for everything placed: a value used
@@ -443,7 +448,7 @@ class Instantiator {
   nodes(nodes: readonly TNode[], values: Values): XmlNode[] {
     const start = this.top;
     this.resolve(nodes, values, start);
-    const out = this.stack.slice(start, this.top);
+    const out = this.top === start ? NONE : this.stack.slice(start, this.top);
     if (this.top > this.high) this.high = this.top;
     this.top = start;
     return out;
@@ -489,7 +494,7 @@ class Instantiator {
   private element(e: TElem, values: Values, arrayItem: string | null): XmlElement {
     const budget = this.budget;
     budget.spend(1 + (arrayItem?.length ?? 0));
-    const attrs: XmlAttr[] = e.attrs.length === 0 ? [] : new Array(e.attrs.length);
+    const attrs: XmlAttr[] = e.attrs.length === 0 ? NONE : new Array(e.attrs.length);
     let kept = 0;
     for (const a of e.attrs) {
       let value = '';
@@ -510,7 +515,7 @@ class Instantiator {
       if (value !== '' || !substituted) attrs[kept++] = { name: a.name, value };
     }
     if (kept < attrs.length) attrs.length = kept;
-    const children = arrayItem === null ? this.nodes(e.children, values) : arrayItem === '' ? [] : [arrayItem];
+    const children = arrayItem === null ? this.nodes(e.children, values) : arrayItem === '' ? NONE : [arrayItem];
     return { name: e.name, attrs, children };
   }
 }

@@ -47,11 +47,27 @@ export function i64String(buf: Buffer, off: number): string {
   return buf.readBigInt64LE(off).toString();
 }
 
-/** `0x` + lowercase hex without padding, as Windows renders HexInt32/HexInt64. */
+const LOWER_HEX = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
+
+/**
+ * `0x` + lowercase hex without padding, as Windows renders HexInt64 (Keywords, logon ids: two per Security
+ * record). From the bytes by one fromCharCode call: Number#toString(16) and padStart took 5% of reading.
+ */
 export function hex64(buf: Buffer, off: number): string {
-  const hi = buf.readUInt32LE(off + 4);
-  const lo = buf.readUInt32LE(off);
-  return hi === 0 ? '0x' + lo.toString(16) : '0x' + hi.toString(16) + lo.toString(16).padStart(8, '0');
+  let i = 7;
+  while (i > 0 && buf[off + i] === 0) i--;
+  const top = buf[off + i];
+  const codes: number[] = new Array(2 * i + (top >= 16 ? 4 : 3));
+  codes[0] = 0x30;
+  codes[1] = 0x78;
+  let k = 2;
+  if (top >= 16) codes[k++] = LOWER_HEX[top >> 4];
+  codes[k++] = LOWER_HEX[top & 15];
+  for (let j = i - 1; j >= 0; j--) {
+    codes[k++] = LOWER_HEX[buf[off + j] >> 4];
+    codes[k++] = LOWER_HEX[buf[off + j] & 15];
+  }
+  return String.fromCharCode.apply(null, codes);
 }
 
 const FILETIME_UNIX_SECONDS = 11644473600;
