@@ -1,6 +1,6 @@
 // One file as byte ranges (engine/ranges.ts): every line read exactly once, exact line numbers, and the #Fields in
 // force at a range's start even when the layout changes inside the file.
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import { readRange } from '../src/evidence/file.js';
 import { planRanges, rescans } from '../src/engine/ranges.js';
 import { scan } from '../src/engine/scan.js';
 import type { ScanReport } from '../src/model.js';
+import { needExternal } from './support/external.js';
 
 const root = mkdtempSync(join(tmpdir(), 'exhunt-ranges-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -102,5 +103,34 @@ describe('scan of one IIS log in ranges', () => {
       const parts = await run(size);
       expect(comparable(parts), `ranges of ${size} bytes`).toEqual(comparable(whole));
     }
+  });
+});
+
+describe('scan of one EVTX file in ranges', () => {
+  // Real records (vendored public samples, test/fixtures/external): PX-06 (LSASS dump) and PX-13 (transport agent)
+  // events in chunks spread over the file, a chunk with a damaged record data checksum, and zeroed slack at the end.
+  const MITRE = 'EVTX-to-MITRE-Attack/TA0006-Credential_Access/T1003-Credential_dumping/ID4688-4663-4656-LSASS dump with LSASSY (process).evtx';
+  const AGENT = 'EVTX-to-MITRE-Attack/TA0003-Persistence/T1505-Server_Software_Component/ID6-Failed to install an Exchange transport agent.evtx';
+  const comparable = (r: ScanReport) => ({
+    findings: r.hosts[0].findings.map((f) => [f.rule, f.source, f.severity, f.summary]),
+    coverage: r.hosts[0].coverage,
+    skipped: r.hosts[0].skipped,
+  });
+
+  it('reports exactly what the whole-file scan reports: same records, problems at the same offsets', async (ctx) => {
+    const lsass = readFileSync(needExternal(ctx, MITRE));
+    const agent = readFileSync(needExternal(ctx, AGENT));
+    const chunks = (b: Buffer) => Array.from({ length: (b.length - 4096) / 65536 }, (_, i) => b.subarray(4096 + i * 65536, 4096 + (i + 1) * 65536));
+    const damaged = Buffer.from(chunks(agent)[0]);
+    damaged[2000] ^= 0xff; // inside a record: the chunk's data checksum no longer matches, records are salvaged
+    const body = [...chunks(lsass), ...chunks(agent), damaged, ...chunks(lsass), ...chunks(agent), Buffer.alloc(65536)];
+    const dir = join(root, 'mail02', 'Windows', 'System32', 'winevt', 'Logs');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'Security.evtx'), Buffer.concat([lsass.subarray(0, 4096), ...body]));
+    const run = (rangeBytes?: number) => scan({ paths: [join(root, 'mail02')], jobs: 1, rangeBytes });
+    const whole = comparable(await run());
+    expect(new Set(whole.findings.map((f) => f[0]))).toEqual(new Set(['PX-06', 'PX-13']));
+    expect(whole.skipped.map((s) => s.reason)).toContain('chunk data checksum mismatch, records salvaged');
+    for (const size of [65536, 100_000, 4096 + 65536, 150_001]) expect(comparable(await run(size)), `ranges of ${size} bytes`).toEqual(whole);
   });
 });

@@ -12,8 +12,10 @@
 //   Message: the rendered message when the export has one (RenderingInfo), then every data value, one per line —
 //     the text keyword rules search (the binary log holds no message templates).
 import type { Coverage, LogRecord, RawFinding } from '../../model.js';
-import type { EvidenceFile } from '../../evidence/file.js';
-import { detectEventLog, eventCsvExport, readEventLog, type EventLogFormat, type EvtxEvent, type EvtxProblem } from '../../parsers/evtx/index.js';
+import { fsPath, type EvidenceFile, type FileHead } from '../../evidence/file.js';
+import { openEvidence } from '../../evidence/open.js';
+import { detectEventLog, eventCsvExport, evtxSpan, readEventLog, readEvtxStream, type EventLogFormat, type EvtxEvent, type EvtxProblem } from '../../parsers/evtx/index.js';
+import type { ByteRange } from '../ranges.js';
 import { applyRules } from '../../rules/finding.js';
 import type { RuleSet } from '../../rules/ruleset.js';
 import { emptyResult, type FileScanResult, type Scanner } from '../types.js';
@@ -57,7 +59,35 @@ class ChannelCoverage {
   }
 }
 
-async function scanEventLog(file: EvidenceFile, format: EventLogFormat, rules: RuleSet, budget?: Budget): Promise<FileScanResult> {
+/** Bytes [start, end) of a file on disk in fresh blocks (the EVTX reader keeps a view of a block's tail). */
+async function* readSpan(file: EvidenceFile & { kind: 'fs' }, start: number, end: number, blockSize = 1024 * 1024): AsyncGenerator<Buffer> {
+  const fh = await openEvidence(fsPath(file));
+  try {
+    for (let pos = start; pos < end; ) {
+      const buf = Buffer.allocUnsafe(Math.min(blockSize, end - pos));
+      const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
+      if (bytesRead === 0) return;
+      pos += bytesRead;
+      yield buf.subarray(0, bytesRead);
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * The events of the whole file, or of the chunks a byte range owns (binary EVTX on disk: a 4 GB log on every core),
+ * and the bytes they span. XML exports and JSON Lines are read whole by the first range; null for the others.
+ */
+function eventsOf(file: EvidenceFile, format: EventLogFormat, problems: EvtxProblem[], range?: ByteRange, head?: FileHead): { events: AsyncGenerator<EvtxEvent[]>; bytes: number } | null {
+  if (range !== undefined && file.kind === 'fs' && format === 'evtx' && head) {
+    const span = evtxSpan(head.bytes, file.size, range.start, range.end);
+    return { events: readEvtxStream(readSpan(file, span.start, span.end), problems, span.resume), bytes: span.end - span.start };
+  }
+  return range === undefined || range.index === 0 ? { events: readEventLog(file, format, problems), bytes: file.size } : null;
+}
+
+async function scanEventLog(file: EvidenceFile, format: EventLogFormat, rules: RuleSet, budget?: Budget, range?: ByteRange, head?: FileHead): Promise<FileScanResult> {
   const result = emptyResult();
   const problems: EvtxProblem[] = [];
   const coverage = new ChannelCoverage();
@@ -67,7 +97,9 @@ async function scanEventLog(file: EvidenceFile, format: EventLogFormat, rules: R
   // Grouped as they are made: a flood of one event kind is counted, never held (engine/group.ts).
   const found = new FindingGrouper(file);
   const hits: RawFinding[] = [];
-  for await (const batch of readEventLog(file, format, problems)) {
+  const read = eventsOf(file, format, problems, range, head);
+  if (read === null) return result;
+  for await (const batch of read.events) {
     // Between batches (an EVTX chunk, 64 KiB), before the next one: a file read to its end is never partial.
     if (records > 0 && budget?.exceeded()) {
       stopped = budgetReason(budget, `${records} records${last ? ` (to record ${last.record ?? last.line})` : ''}`);
@@ -89,7 +121,7 @@ async function scanEventLog(file: EvidenceFile, format: EventLogFormat, rules: R
     for (const c of result.coverage) c.partial = [file.rel];
     result.skipped.push({ path: file.rel, reason: stopped });
   }
-  result.bytes = file.size;
+  result.bytes = read.bytes;
   return result;
 }
 
@@ -101,8 +133,9 @@ export const evtxScanner: Scanner = {
     const csv = eventCsvExport(head);
     return csv === null ? null : { skip: csv };
   },
-  async scan(file, format, _options, rules, { budget } = {}) {
+  ranges: true,
+  async scan(file, format, _options, rules, { budget, range, head } = {}) {
     if (format !== 'evtx' && format !== 'evtx-xml' && format !== 'evtx-json') throw new Error(`unknown event log format ${format}`);
-    return scanEventLog(file, format, rules, budget);
+    return scanEventLog(file, format, rules, budget, range, head);
   },
 };

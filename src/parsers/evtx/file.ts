@@ -68,17 +68,41 @@ function chunkAt(buf: Buffer, off: number, fileOff: number, problems: EvtxProble
   return padded;
 }
 
+/** Where a stream of chunks starts inside its file when it is not the file's start (see evtxSpan). */
+export interface EvtxResume {
+  /** File offset of the first chunk given. */
+  offset: number;
+  /** Its index among the file's chunks. */
+  chunk: number;
+  /** The chunks the file header accounts for (headerChunks of the file's first 4 KiB). */
+  counted: number;
+}
+
+/**
+ * The part of an EVTX file that the byte range [start, end) owns: the 64 KiB chunks that start inside it (the
+ * first range also owns the file header). Chunks hold their own strings and templates, so the parts of one file
+ * are read apart, on several cores, and together give exactly the records of one reading.
+ */
+export function evtxSpan(head: Buffer, size: number, start: number, end: number): { start: number; end: number; resume: EvtxResume | null } {
+  const at = (p: number) => (p <= 0 ? 0 : Math.min(size, FILE_HEADER_SIZE + Math.ceil(Math.max(0, p - FILE_HEADER_SIZE) / CHUNK_SIZE) * CHUNK_SIZE));
+  const from = at(start);
+  const to = Math.max(from, at(end));
+  if (from === 0) return { start: 0, end: to, resume: null };
+  return { start: from, end: to, resume: { offset: from, chunk: (from - FILE_HEADER_SIZE) / CHUNK_SIZE, counted: headerChunks(head.subarray(0, FILE_HEADER_SIZE), []) } };
+}
+
 /**
  * Streams an EVTX file given as byte blocks of any size; yields the events of one chunk at a time (batches keep
- * the async overhead per record low). Memory stays at one chunk plus one input block.
+ * the async overhead per record low). Memory stays at one chunk plus one input block. `resume`: the blocks start
+ * at a chunk inside the file, not at its header (evtxSpan).
  */
-export async function* readEvtxStream(blocks: AsyncIterable<Buffer>, problems: EvtxProblem[]): AsyncGenerator<EvtxEvent[]> {
+export async function* readEvtxStream(blocks: AsyncIterable<Buffer>, problems: EvtxProblem[], resume?: EvtxResume | null): AsyncGenerator<EvtxEvent[]> {
   let pending: Buffer[] = [];
   let pendingLen = 0;
-  let fileOff = 0; // file offset of the first pending byte
-  let want = FILE_HEADER_SIZE;
-  let counted = Infinity;
-  let n = 0;
+  let fileOff = resume?.offset ?? 0; // file offset of the first pending byte
+  let want = resume ? CHUNK_SIZE : FILE_HEADER_SIZE;
+  let counted = resume?.counted ?? Infinity;
+  let n = resume?.chunk ?? 0;
   for await (const block of blocks) {
     pending.push(block);
     pendingLen += block.length;

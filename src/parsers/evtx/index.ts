@@ -2,7 +2,7 @@
 export { EvtxError } from './binxml.js';
 export { CHUNK_SIZE, readChunk, type EvtxProblem } from './chunk.js';
 export { toEvent, type EvtxEvent } from './event.js';
-export { FILE_HEADER_SIZE, isEvtx, readEvtxBuffer, readEvtxStream, readFileHeader, type EvtxFileHeader } from './file.js';
+export { evtxSpan, FILE_HEADER_SIZE, isEvtx, readEvtxBuffer, readEvtxStream, readFileHeader, type EvtxFileHeader, type EvtxResume } from './file.js';
 export { renderXml, type XmlElement, type XmlNode } from './tree.js';
 export { isXmlEventExport, parseXmlFragment, readXmlExportStream } from './xml-export.js';
 export { detectEventLog, eventCsvExport, readEventLog, type EventLogFormat } from './source.js';
