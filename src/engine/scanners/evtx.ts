@@ -100,7 +100,7 @@ async function scanEventLog(file: EvidenceFile, format: EventLogFormat, rules: R
   const read = eventsOf(file, format, problems, range, head);
   if (read === null) return result;
   for await (const batch of read.events) {
-    // Between batches (an EVTX chunk, 64 KiB), before the next one: a file read to its end is never partial.
+    // Between batches (EVTX: 32 events), before the next one: a file read to its end is never partial.
     if (records > 0 && budget?.exceeded()) {
       stopped = budgetReason(budget, `${records} records${last ? ` (to record ${last.record ?? last.line})` : ''}`);
       break;

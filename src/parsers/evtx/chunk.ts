@@ -33,13 +33,13 @@ function isZero(buf: Buffer, start: number, end: number): boolean {
  * Checksum mismatches are reported but the records are still read (salvaged): each record is validated on its
  * own, and damaged stretches are skipped by searching for the next intact record header. `available`: how many
  * bytes of a truncated last chunk the file really has (the rest is zero padding), so no offset points past the end.
+ * Events come one at a time, so that a reader can hand them on in small batches (see readEvtxStream).
  */
-export function readChunk(chunk: Buffer, fileOffset: number, problems: EvtxProblem[], expected = true, available = CHUNK_SIZE): EvtxEvent[] {
-  const events: EvtxEvent[] = [];
+export function* readChunk(chunk: Buffer, fileOffset: number, problems: EvtxProblem[], expected = true, available = CHUNK_SIZE): Generator<EvtxEvent> {
   if (!isChunk(chunk)) {
     // Unused (preallocated, zeroed or stale) blocks past the header's chunk count are not damage.
     if (expected && !isZero(chunk, 0, CHUNK_HEADER_SIZE)) problems.push({ offset: fileOffset, reason: 'bad chunk signature, chunk skipped' });
-    return events;
+    return;
   }
   const free = chunk.readUInt32LE(48);
   const end = Math.min(free >= CHUNK_HEADER_SIZE && free <= CHUNK_SIZE ? free : CHUNK_SIZE, available);
@@ -66,7 +66,7 @@ export function readChunk(chunk: Buffer, fileOffset: number, problems: EvtxProbl
       const xml = binxml.render(pos + RECORD_HEADER, pos + size - 4);
       const ev = toEvent(xml, fileOffset + pos, id, null);
       ev.time ??= filetimeIso(chunk, pos + 16); // the record header's written time, when System has none
-      events.push(ev);
+      yield ev;
     } catch (err) {
       if (!(err instanceof EvtxError) && !(err instanceof RangeError)) throw err;
       const at = err instanceof EvtxError ? err.offset : pos;
@@ -77,7 +77,6 @@ export function readChunk(chunk: Buffer, fileOffset: number, problems: EvtxProbl
   if (pos < end && pos + RECORD_HEADER + 4 > end && end === available && !isZero(chunk, pos, end)) {
     problems.push({ offset: fileOffset + pos, reason: `record cut short by the end of the file (${end - pos} bytes of its header)` });
   }
-  return events;
 }
 
 /** First and last record numbers the chunk header claims. */

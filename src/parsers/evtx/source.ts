@@ -60,7 +60,7 @@ export function eventCsvExport(head: Buffer): string | null {
         'export the channel as .evtx, e.g. wevtutil epl "MSExchange Management" C:\\exhunt\\MSExchange-Management.evtx, and scan that';
 }
 
-/** Streams the file's events, one batch per chunk (EVTX) or per read block (XML). Problems are appended. */
+/** Streams the file's events in batches (EVTX: up to 32 events; XML and JSON: per read block). Problems are appended. */
 export function readEventLog(file: EvidenceFile, format: EventLogFormat, problems: EvtxProblem[]): AsyncGenerator<EvtxEvent[]> {
   const blocks = readChunks(file, READ_BLOCK);
   if (format === 'evtx') return readEvtxStream(blocks, problems);
