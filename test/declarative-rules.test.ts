@@ -29,12 +29,16 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('shipped declarative rules', () => {
   it('cover the IIS, HttpProxy, MSExchange Management, Application and Defender families', () => {
-    expect(declarative.map((r) => r.id).sort()).toEqual(['PL-01', 'PL-06', 'PL-07', 'PL-09', 'PL-10', 'PL-11', 'PL-24', 'PL-40', 'PL-41', 'PS-07', 'PS-09', 'PT-01', 'PX-13', 'PX-16', 'WS-42', 'WS-45', 'WS-46']);
+    expect(declarative.map((r) => r.id).sort()).toEqual(['OW-01', 'OW-02', 'PL-01', 'PL-06', 'PL-07', 'PL-09', 'PL-10', 'PL-11', 'PL-24', 'PL-40', 'PL-41', 'PS-07', 'PS-09', 'PT-01', 'PX-13', 'PX-16', 'WS-42', 'WS-44', 'WS-45', 'WS-46']);
   });
 
   it('keep the needles they had as code (event-log rules read every event: none)', () => {
     // Needle lists dumped from the code matchers before they became conditions.
     for (const id of ['PL-40', 'PL-41', 'PS-07', 'PX-16']) expect(declarative.find((r) => r.id === id)!.needles, id).toEqual([]);
+    for (const id of ['OW-01', 'OW-02']) expect(declarative.find((r) => r.id === id)!.needles, id).toEqual(['/powershell']);
+    // WS-44 had `proxy&port=` / `cmd=connect`; the condition reads the decoded query, where `&` and `=` may have been
+    // escaped, so the needles it implies are the words (in the query field only, as before).
+    expect(declarative.find((r) => r.id === 'WS-44')!.needles).toEqual(['proxy', 'connect']);
   });
 
   it('prefilter on needles their condition implies (every literal of one conjunct contains one of them)', () => {
@@ -79,8 +83,10 @@ const IIS_HEAD = [
   '#Date: 2021-03-03 00:00:00',
   '#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken',
 ];
-const iis = (method: string, stem: string, query: string, status: number, user = '-', port = 443) =>
-  `2021-03-03 01:02:03 10.0.0.5 ${method} ${stem} ${query || '-'} ${port} ${user} 203.0.113.9 python-requests/2.25.1 - ${status} 0 0 15`;
+const iis = (method: string, stem: string, query: string, status: number, user = '-', port = 443, ua = 'python-requests/2.25.1') =>
+  `2021-03-03 01:02:03 10.0.0.5 ${method} ${stem} ${query || '-'} ${port} ${user} 203.0.113.9 ${ua} - ${status} 0 0 15`;
+/** The public OWASSRF PoC's user agent as IIS logs it (SigmaHQ 92d78c63). */
+const POC_UA = 'Mozilla/5.0+(Windows+NT+10.0;+Win64;+x64)+AppleWebKit/537.36+(KHTML,+like+Gecko)+Chrome/105.0.5195.54+Safari/537.36';
 /** One line per exported IIS rule (published request shapes), plus benign lines none of them may fire on. */
 const IIS_LINES = [
   iis('POST', '/owa/auth/Current/themes/resources/logon.css', '', 200), // PL-09 (Volexity)
@@ -95,6 +101,22 @@ const IIS_LINES = [
   iis('POST', '/ecp/DDI/DDIService.svc/GetList', 'schema=VirtualDirectory', 200),
   iis('POST', '/EWS/Exchange.asmx', '', 200),
   iis('GET', '/owa/auth/Current/exported.zip', '', 404),
+  // Line 17 on: OWASSRF (CrowdStrike / Rapid7 request shapes, SigmaHQ 181f49fa and 92d78c63) and web tunnels
+  // (the EVTX-ATTACK-SAMPLES Tunna log's request, reGeorg's connect), then look-alikes none of them may fire on.
+  iis('POST', '/owa/mastermailbox%40outlook.com/powershell', '', 200, '-', 443, POC_UA), // OW-02
+  iis('POST', '/owa/mastermailbox%40outlook.com/powershell', '', 401, '-', 443, POC_UA), // OW-02 attempt
+  iis('POST', '/owa/user%40contoso.com/powershell', 'clientApplication=x', 200), // OW-01
+  iis('GET', '/owa/user@contoso.com/PowerShell', '', 500), // OW-01 attempt
+  iis('POST', '/erp/conn.aspx', 'proxy&port=3389&ip=127.0.0.1', 200), // WS-44 (Tunna)
+  iis('POST', '/aspnet_client/tunnel.ashx', 'cmd=connect&target=10.0.0.20&port=445', 200), // WS-44 (reGeorg)
+  iis('POST', '/erp/conn.aspx', 'proxy', 200), // Tunna polling: not a connect
+  iis('POST', '/owa/mastermailbox/powershell', '', 200, '-', 443, POC_UA), // no explicit-logon mailbox
+  iis('POST', '/powershell', 'clientApplication=ActiveMonitor;PSVersion=5.1', 200, 'CORP\\HealthMailbox1', 443, 'Microsoft+WinRM+Client'),
+  iis('GET', '/owa/', 'realm=user@contoso.com&path=/powershell', 200),
+  iis('POST', '/erp/conn.css', 'proxy&port=3389&ip=127.0.0.1', 200), // not a script
+  iis('POST', '/erp/conn.aspx', 'xproxy&port=3389&ip=127.0.0.1', 200), // not the parameter
+  iis('RPC_IN_DATA', '/rpc/rpcproxy.dll', 'mail01.corp.example.org:6001', 200), // `proxy` in the stem only
+  iis('GET', '/ews/connect.aspx', 'cmd=connected&target=x', 200),
 ];
 
 const HP_FIELDS =
@@ -154,7 +176,7 @@ describe('Sigma export of the declarative rules (rules export --sigma)', () => {
     const validate = new Ajv2020({ strict: false, allErrors: true }).compile(schema);
     expect([...new Set(files.map(shippedId))].sort()).toEqual(declarative.map((r) => r.id).sort());
     // Grades written as conditions export as their own rules.
-    expect(files.map(exportedName).filter((n) => !declarative.some((r) => r.id === n)).sort()).toEqual(['PL-24 answered', 'PL-24 attempt', 'WS-45 probe']);
+    expect(files.map(exportedName).filter((n) => !declarative.some((r) => r.id === n)).sort()).toEqual(['OW-01 attempt', 'OW-02 attempt', 'PL-24 answered', 'PL-24 attempt', 'WS-45 probe']);
     for (const e of exported) {
       const doc = parseYaml(e.text);
       expect(validate(doc), `${e.file}: ${JSON.stringify(validate.errors)}`).toBe(true);
@@ -174,7 +196,9 @@ describe('Sigma export of the declarative rules (rules export --sigma)', () => {
       expect([doc.level, doc.title], e.file).toEqual([{ critical: 'critical', high: 'high', medium: 'medium', low: 'low', info: 'informational' }[meaning.severity], meaning.title]);
     }
     const level = (name: string) => parseYaml(exported.find((e) => exportedName(e.file) === name)!.text).level;
-    expect(['PL-24', 'PL-24 answered', 'PL-24 attempt', 'WS-45', 'WS-45 probe', 'PS-09', 'PX-16'].map(level)).toEqual(['critical', 'high', 'medium', 'high', 'low', 'informational', 'critical']);
+    expect(['PL-24', 'PL-24 answered', 'PL-24 attempt', 'WS-45', 'WS-45 probe', 'PS-09', 'PX-16', 'OW-02', 'OW-02 attempt', 'WS-44'].map(level)).toEqual([
+      'critical', 'high', 'medium', 'high', 'low', 'informational', 'critical', 'critical', 'high', 'high',
+    ]);
   });
 
   /** Line numbers each shipped rule of `id` fires on, and each re-imported exported rule (keyed by its shipped id). */
@@ -186,7 +210,12 @@ describe('Sigma export of the declarative rules (rules export --sigma)', () => {
 
   it('IIS: each re-imported rule fires on exactly the W3C lines its shipped rule fires on', () => {
     const { before, after } = beforeAfter('iis', iisFormat, [...IIS_HEAD, ...IIS_LINES].join('\r\n'), 'W3SVC1/u_ex210303.log');
-    expect(before).toEqual(new Map([['PL-09', [5]], ['PL-10', [6]], ['PL-11', [7]], ['PL-24', [8]], ['PL-24 answered', [11]], ['PL-24 attempt', [12]], ['PT-01', [9]], ['WS-42', [10]]]));
+    expect(before).toEqual(
+      new Map([
+        ['OW-01', [19]], ['OW-01 attempt', [20]], ['OW-02', [17]], ['OW-02 attempt', [18]], ['PL-09', [5]], ['PL-10', [6]], ['PL-11', [7]], ['PL-24', [8]],
+        ['PL-24 answered', [11]], ['PL-24 attempt', [12]], ['PT-01', [9]], ['WS-42', [10]], ['WS-44', [21, 22]],
+      ]),
+    );
     expect(after).toEqual(before);
   });
 

@@ -307,7 +307,7 @@ const IN_URL = ['cs-uri-stem', 'cs-uri-query'];
 const PL11_FILES = ['/ecp/y.js', '/ecp/main.css', '/ecp/default.flt', '/ecp/auth/w.js', '/owa/auth/w.js'];
 const ECP_STATIC_EXT = ['.js', '.css', '.flt', '.png', '.gif', '.jpg', '.jpeg', '.ico', '.svg', '.woff', '.woff2', '.ttf', '.eot', '.htm', '.html', '.xml', '.txt', '.map'];
 const POST: Condition = { field: 'cs-method', op: 'equals', values: ['POST'] };
-const stem = (op: 'equals' | 'startswith' | 'endswith', values: string[]): Condition => ({ field: 'cs-uri-stem', op, values });
+const stem = (op: 'equals' | 'contains' | 'startswith' | 'endswith', values: string[]): Condition => ({ field: 'cs-uri-stem', op, values });
 const status = (...values: string[]): Condition => ({ field: 'sc-status', op: 'equals', values });
 const PL_CONDITION = {
   'PL-09': { all: [POST, stem('startswith', ['/owa/auth/Current/themes/resources/'])] },
@@ -330,6 +330,16 @@ const PL_LINE = new RegExp(
 );
 
 const T1190 = ['attack.initial-access', 'attack.t1190'];
+
+/**
+ * WS-44's two tunnel requests as parameters of the query (after the first `?` of `stem?query`, at its start or after
+ * an `&`), with the groups that hold the target: Tunna `proxy&port=<port>&ip=<host>`, reGeorg
+ * `cmd=connect&target=<host>&port=<port>`.
+ */
+const TUNNEL_QUERY = [
+  { re: '^[^?]*\\?(?:[^&]*&)*proxy&port=([0-9]{1,5})&ip=([^&\\s]+)', host: 2, port: 1 },
+  { re: '^[^?]*\\?(?:[^&]*&)*cmd=connect&target=([^&\\s]+)&port=([0-9]{1,5})', host: 1, port: 2 },
+].map((t) => ({ ...t, groups: new RegExp(t.re, 'i') }));
 
 function plRule(id: 'PL-09' | 'PL-10' | 'PL-11', meta: Omit<RuleMeta, 'id' | 'cves' | 'kind'>): RecordRule {
   const condition = id === 'PL-10' ? PL10_CONDITION : PL_CONDITION[id];
@@ -518,21 +528,32 @@ function adRule(id: string, meta: Omit<RuleMeta, 'id'>, owns: (rule: string) => 
 
 // ---- OWASSRF (OW-01..OW-03) -------------------------------------------------------------------------------
 
-const OWASSRF_POC_UA = 'mozilla/5.0+(windows+nt+10.0;+win64;+x64)+applewebkit/537.36+(khtml,+like+gecko)+chrome/105.0.5195.54+safari/537.36';
 const OW_PATH = /^\/owa\/[^/\s]{1,30}@[^/\s.]{1,30}\.[^/\s]{2,3}\/powershell/;
+/** A POST answered 200: PowerShell ran the attacker's commands (OW-01, OW-02); anything else is an attempt. */
+const POST_200: Condition = { all: [{ field: 'cs-method', op: 'equals', values: ['POST'] }, { field: 'sc-status', op: 'equals', values: ['200'] }] };
 
-function owassrf(req: IisRequest): IisHit | null {
-  const p = req.path;
-  if (req.backEnd && p === '/powershell' && req.method === 'POST' && !req.query && req.status === 200)
-    return { rule: 'OW-03', summary: 'back-end POST /powershell with no client query answered 200 (OWASSRF footprint)' };
-  if (!p.startsWith('/owa/') || !p.includes('/powershell') || !(p.includes('@') || req.stem.includes('%40'))) return null;
-  const ok = req.method === 'POST' && req.status === 200;
-  if (p.startsWith('/owa/mastermailbox') && req.ua.toLowerCase() === OWASSRF_POC_UA)
-    return { rule: 'OW-02', ...(ok ? {} : { grade: 'OW-02 attempt' }), summary: `public OWASSRF PoC request answered ${req.status ?? '?'}` };
-  const shape = OW_PATH.test(p) ? 'signature-base path shape' : '/owa/<mailbox>@…/powershell';
-  return ok
-    ? { rule: 'OW-01', summary: `POST ${req.stem} answered 200 (${shape})` }
-    : { rule: 'OW-01', grade: 'OW-01 attempt', summary: `${req.method} ${req.stem} answered ${req.status ?? '?'}` };
+/**
+ * OW-02 as data, SigmaHQ 92d78c63's selection over the stem: the public PoC's user agent and its explicit-logon path
+ * /owa/mastermailbox@…/powershell. The `@` is decoded in exhunt's view; `%40` is how a SIEM sees it logged.
+ */
+const OW02_CONDITION: Condition = {
+  all: [
+    stem('startswith', ['/owa/mastermailbox']),
+    stem('contains', ['/powershell']),
+    stem('contains', ['@', '%40']),
+    { field: 'cs-user-agent', op: 'equals', values: ['Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/105.0.5195.54 Safari/537.36'] },
+  ],
+};
+/** OW-01 as data, SigmaHQ 181f49fa's selection: PowerShell through OWA with an explicit-logon mailbox, the PoC aside. */
+const OW01_CONDITION: Condition = {
+  all: [stem('startswith', ['/owa/']), stem('contains', ['/powershell']), stem('contains', ['@', '%40']), { not: OW02_CONDITION }],
+};
+
+/** OW-03: the back-end footprint (code: the back-end site is told by port 444 or the W3SVC2 log path). */
+function owassrfBackEnd(req: IisRequest): IisHit | null {
+  return req.backEnd && req.path === '/powershell' && req.method === 'POST' && !req.query && req.status === 200
+    ? { summary: 'back-end POST /powershell with no client query answered 200 (OWASSRF footprint)' }
+    : null;
 }
 
 /**
@@ -545,15 +566,8 @@ const OW_LINE = {
   backEnd: new RegExp(`(?:^| )${encodedLiteral('/powershell')} (?!\\S*=)`, 'i'),
 };
 
-const owassrfOnce = perRecord(owassrf);
-
-function owRule(id: string, meta: Omit<RuleMeta, 'id' | 'cves' | 'kind'>): RecordRule {
-  const lineTest = id === 'OW-03' ? OW_LINE.backEnd : OW_LINE.owa;
-  return iisRule({ id, cves: OWASSRF, kind: 'exploitation', needles: ['/powershell'], lineTest, needleFields: IN_STEM, ...meta }, (req, rec, ctx) => {
-    const h = owassrfOnce(req, rec, ctx);
-    return h && h.rule === id ? h : null;
-  });
-}
+const OW_META = { cves: OWASSRF, kind: 'exploitation', needles: ['/powershell'], needleFields: IN_STEM, attack: T1190 } as const;
+const OW_ATTEMPT = { severity: 'medium', kind: 'attempt', when: 'not a POST answered 200', condition: { not: POST_200 } } as const;
 
 // ---- probes by suspicious URI (PX-R1, PX-R2) -----------------------------------------------------------------
 
@@ -581,14 +595,19 @@ const PT01_CONDITION: Condition = {
   ],
 };
 
-// Declarative (a `condition`, exported to Sigma): PL-09/10/11, PL-24, WS-42, PT-01. Code matchers, and why:
-// PL-14 and OW-03 need the back-end site (port 444 or a W3SVC2 log path: the path is not a record field); PS-06's
-// only selective needle (`$ ` after the user name) is W3C layout, not a literal a condition yields;
-// PL-28 and WS-43 read the raw line (a malformed line has no fields) with line-shape regexes; WS-40/PX-R4, PL-13
-// and the IP rule read IOC lists loaded per scan; PX-R1/R2 and every rule's known-client grading read the scanner
-// and probe lists and private-address ranges; the PS-/PNS- family decides ProxyShell vs ProxyNotShell by user, date
-// and markers in one pass; OW-01/02 grade by PoC user agent and path shape; WS-41 matches the %-encoded keywords as
-// logged (the view decodes); WS-44 reports the tunnel target it parses.
+// Declarative (a `condition`, exported to Sigma): PL-09/10/11, PL-24, WS-42, WS-44, OW-01, OW-02, PT-01. Code
+// matchers, and why:
+// - PL-14 and OW-03 need the back-end site (port 444 or a W3SVC2 log path: the path is not a record field).
+// - PS-06: its only selective needle (`$ ` after the user name) is W3C layout, which no condition literal implies;
+//   as a condition it would read every IIS line.
+// - PL-28 and WS-43 test the raw line (a malformed line has no fields) with line-shape regexes; WS-43 percent-decodes
+//   the whole line first, which no field of the view offers.
+// - WS-40/PX-R4, PL-13 and the IP rule read IOC lists loaded per scan (--ioc), and WS-40/PX-R4 the shipped pages.
+// - PX-R1/R2 read the per-scan scanner user-agent list and private-address ranges (as does every rule's known-client
+//   grading).
+// - The PS-/PNS- family (eight rules, one pass) places a line before or after August 2022 (a date comparison) and
+//   tells ProxyShell from ProxyNotShell by user, date and markers of the decoded target.
+// - WS-41 matches the %-encoded keywords as logged; the view's cs-uri-query is decoded.
 export const IIS_RULES: RecordRule[] = [
   plRule('PL-09', {
     title: 'POST to an OWA theme resource (ProxyLogon SSRF request)',
@@ -768,14 +787,24 @@ export const IIS_RULES: RecordRule[] = [
       id: 'WS-44', title: 'Web tunnel (Tunna / reGeorg) through a script', cves: [], severity: 'high', kind: 'post-exploitation',
       references: ['sbousseaden/EVTX-ATTACK-SAMPLES Command and Control/Tunna_rdp_tunnel_IIS.log', 'https://github.com/SECFORCE/Tunna', 'https://github.com/sensepost/reGeorg'],
       description: 'A script was asked to open a TCP connection for the client (Tunna proxy&port=&ip=, reGeorg cmd=connect): lateral movement through a web shell.',
-      needles: ['proxy&port=', 'cmd=connect'],
+      // Needles from the condition (`proxy`, `connect`: a log may write `&` and `=` escaped); the regex reads the query.
       needleFields: IN_QUERY,
+      condition: {
+        all: [
+          stem('endswith', ['.aspx', '.ashx', '.asp', '.jsp', '.php']),
+          { field: 'cs-uri-query', op: 'contains', values: ['proxy&port=', 'cmd=connect'] },
+          { field: 'cs-uri-query', op: 're', ignoreCase: true, values: TUNNEL_QUERY.map((t) => t.re) },
+        ],
+      },
+      attack: ['attack.command-and-control', 'attack.t1090'],
     },
     (req) => {
-      const q = req.query.toLowerCase();
-      const m = /(?:^|&)proxy&port=(\d{1,5})&ip=([^&\s]+)/.exec(q) ?? /(?:^|&)cmd=connect&target=([^&\s]+)&port=(\d{1,5})/.exec(q);
-      if (!m || !/\.(aspx|ashx|asp|jsp|php)$/.test(req.path)) return null;
-      return { summary: `${req.stem} asked to tunnel to ${q.includes('proxy&') ? `${m[2]}:${m[1]}` : `${m[1]}:${m[2]}`}`, extra: { tunnel_query: req.query } };
+      // The condition held: one of the two shapes is in the query; its groups name the target.
+      for (const t of TUNNEL_QUERY) {
+        const m = t.groups.exec(req.target);
+        if (m) return { summary: `${req.stem} asked to tunnel to ${m[t.host]}:${m[t.port]}`, extra: { tunnel_query: req.query } };
+      }
+      return null;
     },
   ),
   adRule('PS-01', {
@@ -845,23 +874,37 @@ export const IIS_RULES: RecordRule[] = [
     description: 'ProxyNotShell request shape with a failure status (or a scanner\'s check): an attempt.',
     grades: [{ as: 'PNS-04 scanner', severity: 'low', kind: 'scan', when: 'a zgrab check: autodiscover.json to /powershell answered 404' }],
   }, (r) => r === 'PNS-04'),
-  owRule('OW-01', {
-    title: 'OWASSRF: /owa/<mailbox>@…/powershell', severity: 'critical',
-    references: ['SigmaHQ rules-emerging-threats/2022/Exploits/CVE-2022-41082/web_cve_2022_36804_exchange_owassrf_exploitation.yml (181f49fa-…)', 'https://www.crowdstrike.com/blog/owassrf-exploit-analysis-and-recommendations/'],
-    description: 'PowerShell reached through the OWA frontend with an explicit-logon mailbox (CVE-2022-41080), 200 = commands ran.',
-    grades: [{ as: 'OW-01 attempt', severity: 'medium', kind: 'attempt', when: 'not a POST answered 200' }],
-  }),
-  owRule('OW-02', {
-    title: 'OWASSRF public PoC (mastermailbox)', severity: 'critical',
-    references: ['SigmaHQ rules-emerging-threats/2022/Exploits/CVE-2022-41082/web_cve_2022_36804_exchange_owassrf_poc_exploitation.yml (92d78c63-…)'],
-    description: 'The public OWASSRF PoC user agent and /owa/mastermailbox…/powershell path.',
-    grades: [{ as: 'OW-02 attempt', severity: 'high', kind: 'attempt', when: 'not a POST answered 200' }],
-  }),
-  owRule('OW-03', {
-    title: 'OWASSRF back-end PowerShell footprint', severity: 'high',
-    references: [`${SIGBASE_PNS} (EXPL_LOG_ProxyNotShell_OWASSRF_PowerShell_Proxy_Log_Dec22_1, _2, _3)`],
-    description: 'A back-end POST /powershell without the query legitimate remote-PowerShell clients send, answered 200.',
-  }),
+  iisRule(
+    {
+      id: 'OW-01', title: 'OWASSRF: /owa/<mailbox>@…/powershell', severity: 'critical', ...OW_META, cves: OWASSRF, lineTest: OW_LINE.owa,
+      references: ['SigmaHQ rules-emerging-threats/2022/Exploits/CVE-2022-41082/web_cve_2022_36804_exchange_owassrf_exploitation.yml (181f49fa-…)', 'https://www.crowdstrike.com/blog/owassrf-exploit-analysis-and-recommendations/'],
+      description: 'PowerShell reached through the OWA frontend with an explicit-logon mailbox (CVE-2022-41080), 200 = commands ran.',
+      condition: OW01_CONDITION,
+      grades: [{ as: 'OW-01 attempt', ...OW_ATTEMPT }],
+    },
+    (req) =>
+      req.method === 'POST' && req.status === 200
+        ? { summary: `POST ${req.stem} answered 200 (${OW_PATH.test(req.path) ? 'signature-base path shape' : '/owa/<mailbox>@…/powershell'})` }
+        : { summary: `${req.method} ${req.stem} answered ${req.status ?? '?'}` },
+  ),
+  iisRule(
+    {
+      id: 'OW-02', title: 'OWASSRF public PoC (mastermailbox)', severity: 'critical', ...OW_META, cves: OWASSRF, lineTest: OW_LINE.owa,
+      references: ['SigmaHQ rules-emerging-threats/2022/Exploits/CVE-2022-41082/web_cve_2022_36804_exchange_owassrf_poc_exploitation.yml (92d78c63-…)'],
+      description: 'The public OWASSRF PoC user agent and /owa/mastermailbox…/powershell path.',
+      condition: OW02_CONDITION,
+      grades: [{ as: 'OW-02 attempt', ...OW_ATTEMPT, severity: 'high' }],
+    },
+    (req) => ({ summary: `public OWASSRF PoC request answered ${req.status ?? '?'}` }),
+  ),
+  iisRule(
+    {
+      id: 'OW-03', title: 'OWASSRF back-end PowerShell footprint', cves: OWASSRF, severity: 'high', kind: 'exploitation', needles: ['/powershell'], needleFields: IN_STEM, lineTest: OW_LINE.backEnd,
+      references: [`${SIGBASE_PNS} (EXPL_LOG_ProxyNotShell_OWASSRF_PowerShell_Proxy_Log_Dec22_1, _2, _3)`],
+      description: 'A back-end POST /powershell without the query legitimate remote-PowerShell clients send, answered 200.',
+    },
+    owassrfBackEnd,
+  ),
   iisRule(
     {
       id: 'PT-01', title: 'ProxyToken: ECP request with SecurityToken / InboxRules NewObject answered 500', cves: ['CVE-2021-33766'], severity: 'high', kind: 'exploitation',
