@@ -10,6 +10,7 @@ import { parse as parseYaml } from 'yaml';
 import type { LogRecord } from '../src/model.js';
 import { HTTPPROXY_FORMAT } from '../src/parsers/exchange.js';
 import { iisFormat } from '../src/parsers/iis.js';
+import { iisField } from '../src/rules/iis.js';
 import { compileCondition, needleChoices } from '../src/rules/conditions.js';
 import { builtinIocs } from '../src/rules/iocs.js';
 import { defaultRuleSet } from '../src/rules/ruleset.js';
@@ -36,9 +37,8 @@ describe('shipped declarative rules', () => {
     // Needle lists dumped from the code matchers before they became conditions.
     for (const id of ['PL-40', 'PL-41', 'PS-07', 'PX-16']) expect(declarative.find((r) => r.id === id)!.needles, id).toEqual([]);
     for (const id of ['OW-01', 'OW-02']) expect(declarative.find((r) => r.id === id)!.needles, id).toEqual(['/powershell']);
-    // WS-44 had `proxy&port=` / `cmd=connect`; the condition reads the decoded query, where `&` and `=` may have been
-    // escaped, so the needles it implies are the words (in the query field only, as before).
-    expect(declarative.find((r) => r.id === 'WS-44')!.needles).toEqual(['proxy', 'connect']);
+    // WS-44's condition reads the query as logged, so it implies the needles it had as code.
+    expect(declarative.find((r) => r.id === 'WS-44')!.needles).toEqual(['proxy&port=', 'cmd=connect']);
   });
 
   it('prefilter on needles their condition implies (every literal of one conjunct contains one of them)', () => {
@@ -65,6 +65,16 @@ describe('shipped declarative rules', () => {
           expect(test({ v }), `${op} ${JSON.stringify(w)} on ${JSON.stringify(v)}`).toBe(want);
         }
       }
+  });
+
+  it('read a field as logged where a leaf says so (an escaped separator is not a separator), and derive needles to match', () => {
+    const rec = (query: string): LogRecord => ({ format: 'iis', path: 'u_ex.log', time: null, fields: { 'cs-method': 'GET', 'cs-uri-stem': '/conn.aspx', 'cs-uri-query': query } });
+    const decoded = compileCondition({ field: 'cs-uri-query', op: 'contains', values: ['proxy&port='] }, iisField);
+    const logged = compileCondition({ field: 'cs-uri-query', op: 'contains', values: ['proxy&port='], logged: true }, iisField);
+    expect([decoded(rec('proxy&port=1')), decoded(rec('proxy%26port=1'))]).toEqual([true, true]);
+    expect([logged(rec('proxy&port=1')), logged(rec('proxy%26port=1'))]).toEqual([true, false]);
+    expect(needleChoices({ field: 'cs-uri-query', op: 'contains', values: ['proxy&port='] })).toEqual([['proxy']]);
+    expect(needleChoices({ field: 'cs-uri-query', op: 'contains', values: ['proxy&port='], logged: true })).toEqual([['proxy&port=']]);
   });
 
   it('the implication check fails for a needle the condition does not imply', () => {
@@ -117,6 +127,7 @@ const IIS_LINES = [
   iis('POST', '/erp/conn.aspx', 'xproxy&port=3389&ip=127.0.0.1', 200), // not the parameter
   iis('RPC_IN_DATA', '/rpc/rpcproxy.dll', 'mail01.corp.example.org:6001', 200), // `proxy` in the stem only
   iis('GET', '/ews/connect.aspx', 'cmd=connected&target=x', 200),
+  iis('POST', '/erp/conn.aspx', 'proxy%26port=3389%26ip=127.0.0.1', 200), // escaped: the script sees no port parameter
 ];
 
 const HP_FIELDS =

@@ -7,8 +7,12 @@ import { linearRegex, type LinearRegex } from '../mitigations/linear-regex.js';
 export type Op = 'equals' | 'contains' | 'startswith' | 'endswith' | 're';
 
 export type Condition =
-  /** `field: null` = any value of the record (Sigma keywords). `all`: every value must hold, else any one. */
-  | { field: string | null; op: Op; values: string[]; all?: boolean; ignoreCase?: boolean }
+  /**
+   * `field: null` = any value of the record (Sigma keywords). `all`: every value must hold, else any one. `logged`:
+   * the field as the log wrote it, where a reader otherwise gives a decoded view (IIS URLs: `%26` stays `%26`, not
+   * `&`), for separators that only work unescaped. Sigma compares the logged form anyway: it exports unchanged.
+   */
+  | { field: string | null; op: Op; values: string[]; all?: boolean; ignoreCase?: boolean; logged?: boolean }
   | { any: Condition[] }
   | { all: Condition[] }
   | { not: Condition };
@@ -17,12 +21,15 @@ export type Condition =
  * How a condition reads a field from a record: the mapped value, or null when the record has none. `field`, when
  * given, resolves a field name once into its own reader (conditions are compiled once and run on every record).
  */
-export type FieldReader<R> = ((rec: R, field: string | null) => string | null) & { field?(name: string | null): (rec: R) => string | null };
+export type FieldReader<R> = ((rec: R, field: string | null, logged?: boolean) => string | null) & {
+  field?(name: string | null, logged?: boolean): (rec: R) => string | null;
+};
 
 export type Test<R> = (rec: R) => boolean;
 
 function leafTest<R>(c: Extract<Condition, { op: Op }>, reader: FieldReader<R>): Test<R> {
-  const get = reader.field ? reader.field(c.field) : (rec: R) => reader(rec, c.field);
+  const logged = c.logged === true;
+  const get = reader.field ? reader.field(c.field, logged) : (rec: R) => reader(rec, c.field, logged);
   const read = (rec: R, _field: string | null) => get(rec);
   let one: (v: string) => boolean;
   if (c.op === 're') {
@@ -108,7 +115,7 @@ export function compileCondition<R>(c: Condition, read: FieldReader<R>): Test<R>
 
 /**
  * Literal pieces a matching record's raw line must contain: the longest run of each value between characters a log
- * may write differently (space as `+`, `?` between URL stem and query, quotes, `%` escapes). Null when no literal is
+ * may write differently (space as `+`, `?` between URL stem and query, quotes, and for decoded fields `%` escapes). Null when no literal is
  * certain (a `not`, a regex, a value too short): the rule then needs every line of its format. Case is kept as
  * written (the engine lower-cases needles of rules that match in any case; `needleCase: 'exact'` rules write values
  * in the case the server logs them).
@@ -136,7 +143,9 @@ function minimal(needles: string[]): string[] {
 export function needleChoices(c: Condition): string[][] {
   if ('op' in c) {
     if (c.op === 're') return [];
-    const pieces = c.values.map((v) => v.split(/[\s+?"'%&=]/).reduce((a, b) => (b.length > a.length ? b : a), ''));
+    // A logged value is in the line as written: only spaces (`+`), the stem/query join and quotes may differ.
+    const split = c.logged ? /[\s+?"']/ : /[\s+?"'%&=]/;
+    const pieces = c.values.map((v) => v.split(split).reduce((a, b) => (b.length > a.length ? b : a), ''));
     if (pieces.some((p) => p.length < 3)) return [];
     // `all`: any one value's piece must be there; pick the longest for the fewest candidates.
     return [c.all ? [pieces.reduce((a, b) => (b.length > a.length ? b : a))] : minimal(pieces)];

@@ -11,11 +11,17 @@ import { CMDLET_RULES } from './cmdlets.js';
 import { TUNNEL_TOOLS, TUNNEL_TOOL_REFS } from './tools.js';
 
 // Declarative (a `condition` over the Sigma fields of their logsource, exported to Sigma): PL-40, PL-41, PS-07
-// (Application log) and PX-16 (Defender). Code matchers, and why: PX-01/02/06 read process events in two schemas
-// (Sysmon 1 Image / ParentImage, Security 4688 NewProcessName / ParentProcessName) and grade by parent, child and
-// app pool (PX-02, PX-03, PX-18, PL-42); PX-06 searches one script line at a time (procdump … lsass on the same
-// line); PX-11 grades its id by the writing process. The cmdlet rules (MSExchange Management) are in cmdlets.ts and
-// partly declarative.
+// (Application log) and PX-16 (Defender). Code matchers, and why:
+// - PX-01, PX-02 and PX-06 read process creation in two schemas (Sysmon 1 Image / ParentImage / ParentCommandLine,
+//   Security 4688 NewProcessName / ParentProcessName), and PX-11 Sysmon 11 file creation. Sigma's process_creation
+//   and file_event categories name neither the channel nor the event id, and data/sigma/field-mapping.json has no
+//   logsource that maps one category onto two event schemas, so a condition here could neither export nor import.
+//   PX-01 (markers in the command line) and PX-11 (writer process, file name; its grades by writer) would otherwise
+//   be plain conditions.
+// - PX-02 also takes the app pool out of the parent's command line (`-ap "<pool>"`) to grade PX-03.
+// - PX-06 searches one script line at a time (procdump … lsass on the same line; a regex over the whole script
+//   would be quadratic).
+// The cmdlet rules (MSExchange Management) are in cmdlets.ts and partly declarative.
 const FORMATS = ['evtx'] as const;
 
 const R = {

@@ -108,9 +108,12 @@ export function iisRequest(rec: LogRecord): IisRequest {
  * keyword field (null) is the raw line. Decoding here is why an exported rule is slightly weaker in a SIEM that
  * compares the logged form: exhunt also sees `%2e`-escaped stems.
  */
-export function iisField(rec: LogRecord, field: string | null): string | null {
+export function iisField(rec: LogRecord, field: string | null, logged = false): string | null {
   if (field === null) return rec.raw ?? null;
   const req = iisRequest(rec);
+  // As logged (a condition leaf's `logged`): the stem, or `stem?query`, undecoded.
+  if (logged && field === 'cs-uri-stem') return req.stem || null;
+  if (logged && field === 'cs-uri-query') return loggedTarget(req) || null;
   switch (field) {
     case 'cs-method':
       return req.method || null;
@@ -132,6 +135,9 @@ export function iisField(rec: LogRecord, field: string | null): string | null {
       return rec.fields[field] ?? null;
   }
 }
+
+/** `stem?query` as logged (the parser's fields, also on a malformed line). */
+const loggedTarget = (req: IisRequest): string => (req.query ? `${req.stem}?${req.query}` : req.stem);
 
 /** Custom IIS log fields that carry a load balancer's X-Forwarded-For header (compared lower-case). */
 const FORWARDED_FIELDS = ['x-forwarded-for', 'cs(x-forwarded-for)'];
@@ -332,7 +338,7 @@ const PL_LINE = new RegExp(
 const T1190 = ['attack.initial-access', 'attack.t1190'];
 
 /**
- * WS-44's two tunnel requests as parameters of the query (after the first `?` of `stem?query`, at its start or after
+ * WS-44's two tunnel requests as parameters of the logged query (after the `?` of `stem?query`, at its start or after
  * an `&`), with the groups that hold the target: Tunna `proxy&port=<port>&ip=<host>`, reGeorg
  * `cmd=connect&target=<host>&port=<port>`.
  */
@@ -787,22 +793,24 @@ export const IIS_RULES: RecordRule[] = [
       id: 'WS-44', title: 'Web tunnel (Tunna / reGeorg) through a script', cves: [], severity: 'high', kind: 'post-exploitation',
       references: ['sbousseaden/EVTX-ATTACK-SAMPLES Command and Control/Tunna_rdp_tunnel_IIS.log', 'https://github.com/SECFORCE/Tunna', 'https://github.com/sensepost/reGeorg'],
       description: 'A script was asked to open a TCP connection for the client (Tunna proxy&port=&ip=, reGeorg cmd=connect): lateral movement through a web shell.',
-      // Needles from the condition (`proxy`, `connect`: a log may write `&` and `=` escaped); the regex reads the query.
       needleFields: IN_QUERY,
+      // The query as logged: the tunnel script reads its parameters only when `&` and `=` are sent unescaped, and
+      // the needles (`proxy&port=`, `cmd=connect`) follow from it.
       condition: {
         all: [
           stem('endswith', ['.aspx', '.ashx', '.asp', '.jsp', '.php']),
-          { field: 'cs-uri-query', op: 'contains', values: ['proxy&port=', 'cmd=connect'] },
-          { field: 'cs-uri-query', op: 're', ignoreCase: true, values: TUNNEL_QUERY.map((t) => t.re) },
+          { field: 'cs-uri-query', op: 'contains', values: ['proxy&port=', 'cmd=connect'], logged: true },
+          { field: 'cs-uri-query', op: 're', ignoreCase: true, values: TUNNEL_QUERY.map((t) => t.re), logged: true },
         ],
       },
       attack: ['attack.command-and-control', 'attack.t1090'],
     },
     (req) => {
       // The condition held: one of the two shapes is in the query; its groups name the target.
+      const logged = loggedTarget(req);
       for (const t of TUNNEL_QUERY) {
-        const m = t.groups.exec(req.target);
-        if (m) return { summary: `${req.stem} asked to tunnel to ${m[t.host]}:${m[t.port]}`, extra: { tunnel_query: req.query } };
+        const m = t.groups.exec(logged);
+        if (m) return { summary: `${req.stem} asked to tunnel to ${m[t.host].toLowerCase()}:${m[t.port]}`, extra: { tunnel_query: req.query } };
       }
       return null;
     },

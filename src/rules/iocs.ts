@@ -283,7 +283,10 @@ function inWindow(ioc: IpIoc, time: string | null): boolean {
   return !ioc.until || time.slice(0, ioc.until.length) <= ioc.until;
 }
 
-/** PL-15: client IP on the public attacker lists, only inside the IOC's window (2021 VPS addresses get reused). */
+/**
+ * PL-15: client IP on the public attacker lists, only inside the IOC's window (2021 VPS addresses get reused). Code:
+ * the lists are loaded per scan (--ioc adds to them) and each address has its own date window.
+ */
 export const IOC_IP_RULE: RecordRule = {
   id: 'PL-15',
   title: 'Client IP on a public Exchange-exploitation IOC list',
