@@ -4,6 +4,10 @@ import { VERSION } from '../version.js';
 import { SINGLE_FILE } from '../packaged.js';
 import { COMMANDS } from './commands/index.js';
 import { ERROR_PREFIX, EXIT, UsageError } from './errors.js';
+import { boundHeapGrowth } from './heap.js';
+
+// Before any evidence is read: peak memory near the live data, in this thread and every worker (cli/heap.ts).
+boundHeapGrowth();
 
 async function main(argv: string[]): Promise<number> {
   const program = new Command();
