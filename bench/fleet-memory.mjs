@@ -11,6 +11,8 @@
 //   after: 4 × 32k: 12.6 s, 316 MB; 50 × 32k (1.6M findings): 132 s, 400 MB, all outputs, 100 rows for 1,600,050.
 //   grouping in the log scanners (docs/reports.md table): 50 × 32k: 80 s, 215 MB (--jobs 1), 261 MB (--jobs 2);
 //     200,000 files: 359 MB (--jobs 1), 258 MB (--jobs 2).
+//   heap growth bounded to 50% in every thread (src/cli/heap.ts): 50 × 32k --jobs 2: 228 → 184–209 MB;
+//     200,000 files: 360 → 192–195 MB (--jobs 1), 266 → 225–227 MB (--jobs 2).
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
