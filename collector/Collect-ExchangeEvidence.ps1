@@ -57,6 +57,9 @@ $Targets = @(
     @{ Base = 'system'; Path = 'Windows\System32\inetsrv\config\applicationHost.config'; Kind = 'file'; Filter = ''; Top = '' }
     @{ Base = 'system'; Path = 'ExchangeSetupLogs'; Kind = 'tree'; Filter = '\.(log|txt)$'; Top = '' }
     @{ Base = 'system'; Path = 'inetpub\wwwroot'; Kind = 'tree'; Filter = ''; Top = '' }
+    @{ Base = 'exchange'; Path = 'FrontEnd\HttpProxy\owa\auth'; Kind = 'tree'; Filter = ''; Top = '' }
+    @{ Base = 'exchange'; Path = 'FrontEnd\HttpProxy\ecp\auth'; Kind = 'tree'; Filter = ''; Top = '' }
+    @{ Base = 'exchange'; Path = 'ClientAccess\Owa\auth'; Kind = 'tree'; Filter = ''; Top = '' }
     @{ Base = 'exchange'; Path = 'FrontEnd\HttpProxy'; Kind = 'tree'; Filter = '\.(aspx|ashx|asmx|asax|ascx|asp|axd|cshtml|vbhtml|master|svc|config|cs|vb|php|jsp)$'; Top = '' }
     @{ Base = 'exchange'; Path = 'ClientAccess'; Kind = 'tree'; Filter = '\.(aspx|ashx|asmx|asax|ascx|asp|axd|cshtml|vbhtml|master|svc|config|cs|vb|php|jsp)$'; Top = '' }
     @{ Base = 'system'; Path = 'Windows\Microsoft.NET\Framework64\v4.0.30319\Temporary ASP.NET Files'; Kind = 'tree'; Filter = '^App_Web_.*\.dll$'; Top = '' }
@@ -176,7 +179,7 @@ function Add-ZipFile([string]$Source, [string]$CasePath, [DateTime]$LastWriteUtc
 
 function Add-EvidenceFile([System.IO.FileInfo]$File) {
     $original = $File.FullName
-    if ($script:Excluded -contains $original) { return }
+    if ($script:Excluded -contains $original -or -not $script:Collected.Add($original)) { return }
     if ($script:Bytes + $File.Length -gt $MaxTotalBytes) {
         Add-CollectionError $original ('size cap of {0} bytes reached: not collected' -f $MaxTotalBytes)
         return
@@ -362,8 +365,6 @@ function Add-IisModuleImages {
         $image = [Environment]::ExpandEnvironmentVariables([string]$m.GetAttribute('image'))
         if ($image -eq '' -or -not (Test-Path -LiteralPath $image -PathType Leaf)) { continue }
         $item = Get-Item -LiteralPath $image -Force
-        # A DLL a tree target already copied (Windows\Temp, Users\Public) is not copied twice.
-        if (@($script:Files | Where-Object { $_.original -eq $item.FullName }).Count -gt 0) { continue }
         Add-EvidenceFile -File $item
     }
 }
@@ -443,6 +444,8 @@ if ((Test-Path -LiteralPath $OutputPath) -or (Test-Path -LiteralPath $SealPath))
 }
 $started = Format-Utc ([DateTime]::UtcNow)
 $Files = New-Object System.Collections.Generic.List[object]
+# Originals already copied: targets overlap (the sign-in folders, a global module in Windows\Temp).
+$Collected = New-Object 'System.Collections.Generic.HashSet[string]' ([StringComparer]::OrdinalIgnoreCase)
 $Errors = New-Object System.Collections.Generic.List[object]
 $Bytes = [long]0
 $CaseWriteFailed = $false

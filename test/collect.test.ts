@@ -22,6 +22,9 @@ const COLLECTED: Record<string, string | Buffer> = {
   [`${EX}/Logging/CmdletInfra/Powershell-Proxy/Cmdlet/Rps_Cmdlet_2021030316-1.LOG`]: '#Log-type: Rps Cmdlet Logs\r\n',
   [`${EX}/FrontEnd/HttpProxy/owa/auth/logon.aspx`]: '<%@ Page %>',
   [`${EX}/FrontEnd/HttpProxy/owa/auth/RedirSuiteServerProxy.aspx`]: '<script language="JScript" runat="server">eval(Request["x"])</script>',
+  // The sign-in folders are collected whole: their scripts (a stealer in flogon.js) and any data file (captures).
+  [`${EX}/FrontEnd/HttpProxy/owa/auth/15.1.2176/scripts/premium/flogon.js`]: 'function clkLgn() {}',
+  [`${EX}/FrontEnd/HttpProxy/owa/auth/Current/google.log`]: 'CONTOSO\\jdoe:Summer2024!',
   [`${EX}/ClientAccess/OAB/web.config`]: '<configuration/>',
   'inetpub/wwwroot/web.config': '<configuration><system.webServer/></configuration>',
   'inetpub/wwwroot/aspnet_client/system_web/abcd1234.aspx': 'shell',
@@ -33,7 +36,7 @@ const COLLECTED: Record<string, string | Buffer> = {
   'ProgramData/it.zip': Buffer.from('PK\x05\x06' + '\0'.repeat(18)),
 };
 const NOT_COLLECTED: Record<string, string | Buffer> = {
-  [`${EX}/FrontEnd/HttpProxy/owa/auth/15.1.2176/scripts/premium/fexppw.js`]: 'static js',
+  [`${EX}/ClientAccess/Owa/prem/15.1.2176/scripts/boot.worker.js`]: 'static js outside the sign-in folders',
   [`${EX}/Bin/ExSetup.exe`]: fakePe(15, 1, 2176, 9),
   [`${EX}/TransportRoles/Logs/MessageTracking/MSGTRK2021030300-1.LOG`]: 'mail',
   'inetpub/logs/LogFiles/FTPSVC2/u_ex210303.log': 'ftp',

@@ -122,6 +122,12 @@ export const TARGETS: readonly Target[] = [
   // Setup runs date the install and every CU upgrade (exposure windows); `.msilog` files are large and add nothing.
   { base: 'system', path: ['ExchangeSetupLogs'], kind: 'tree', filter: SETUP_LOGS },
   { base: 'system', path: ['inetpub', 'wwwroot'], kind: 'tree' },
+  // The sign-in folders whole: a stealer hides in their scripts (flogon.js) and drops what it captured there as
+  // .txt/.log/.dat (Positive Technologies 2024; MSTIC's owa\auth\Current\google.log). Files the broader targets
+  // below also select are collected once.
+  ...[['FrontEnd', 'HttpProxy', 'owa', 'auth'], ['FrontEnd', 'HttpProxy', 'ecp', 'auth'], ['ClientAccess', 'Owa', 'auth']].map(
+    (path): Target => ({ base: 'exchange', path, kind: 'tree' }),
+  ),
   { base: 'exchange', path: ['FrontEnd', 'HttpProxy'], kind: 'tree', filter: WEB_CODE },
   { base: 'exchange', path: ['ClientAccess'], kind: 'tree', filter: WEB_CODE },
   tmpAspNet('Framework64'),

@@ -28,10 +28,19 @@ const NOT_SWEPT = new Set(['.log', '.evtx', '.etl']);
 export const fileSweepScanner: Scanner = {
   name: 'files',
   classify(file) {
-    return NOT_SWEPT.has(extOf(file.rel)) || file.role === 'collection-metadata' ? null : 'file';
+    if (file.role === 'collection-metadata') return null;
+    const ext = extOf(file.rel);
+    // Exchange writes no logs into its web folders: a `.log` there is an attacker's file (a credential dump such
+    // as owa\auth\Current\google.log, a web shell's output) and is swept like any other file.
+    return !NOT_SWEPT.has(ext) || (ext === '.log' && dropZone(winRel(file.server ?? file.rel)) !== null) ? 'file' : null;
   },
   scan: (file, _format, options, rules, context) => sweepFile(file, options, rules.context.iocs, context),
 };
+
+/** Drive-less lower-case Windows path, like a relative evidence path: what the path rules read. */
+function winRel(shown: string): string {
+  return toWinLower(shown).replace(/^[a-z]:\\/, '');
+}
 
 function extOf(rel: string): string {
   const name = rel.slice(rel.lastIndexOf('/') + 1);
@@ -72,7 +81,7 @@ function reportPath(ctx: Ctx, swept: SweptFile, bl: BaselineVerdict, iocs: IocSt
 export async function sweepFile(file: EvidenceFile, options: ScanOptions, iocs: IocStore, context: FileContext = {}): Promise<FileScanResult> {
   const result = emptyResult();
   const shown = file.server ?? file.rel;
-  const win = toWinLower(shown).replace(/^[a-z]:\\/, ''); // drive-less, like a relative evidence path
+  const win = winRel(shown);
   const ext = extOf(shown.replace(/\\/g, '/'));
   const ctx: Ctx = {
     file,
