@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { collectLines, LineNeedles, planMultiFinder, simdAvailable, type PlanOptions } from '../src/search/multifind.js';
+import { collectLines, LineNeedles, planMultiFinder, SearchKernel, simdAvailable, type PlanOptions } from '../src/search/multifind.js';
 import { byteHistogram, compileNeedles, type NeedleSpec } from '../src/search/needles.js';
 import { defaultRuleSet } from '../src/rules/ruleset.js';
 import { external } from './support/external.js';
@@ -296,5 +296,23 @@ describe('ScannedText (line feeds counted in the wasm copy of the last SIMD pass
     expect(scanned.count(0, text.length + 1, 10)).toBe(-1);
     collectLines(mf, text.subarray(0, 100), []);
     expect(scanned.count(0, 10, 10)).toBe(-1);
+  });
+
+  it.skipIf(!simdAvailable())("is invalidated by another finder's pass through the same kernel (the text scanner's formats share one)", () => {
+    const kernel = SearchKernel.create()!;
+    const a = Buffer.from('one\nxyz\ntwo\n'.repeat(200), 'latin1');
+    const b = Buffer.from('abc\nuvw\n'.repeat(300), 'latin1');
+    const first = planMultiFinder([{ text: 'xyz', insensitive: false }], byteHistogram(a), { mode: 'simd', kernel });
+    const second = planMultiFinder([{ text: 'uvw', insensitive: true }], byteHistogram(b), { mode: 'simd', kernel });
+    const scanned = collectLines(first, a, [])!;
+    expect(scanned.count(0, a.length, 10)).toBe(600);
+    const other = collectLines(second, b, [])!;
+    // The second pass overwrote the copy: the first text's counts must not be read from the second's bytes.
+    expect(scanned.count(0, 10, 10)).toBe(-1);
+    expect(other.count(0, b.length, 10)).toBe(600);
+    // A finder with a kernel of its own leaves the others' copies alone.
+    const apart = planMultiFinder([{ text: 'xyz', insensitive: false }], byteHistogram(a), { mode: 'simd' });
+    collectLines(apart, a, []);
+    expect(other.count(0, b.length, 10)).toBe(600);
   });
 });
