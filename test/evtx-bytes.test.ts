@@ -2,7 +2,7 @@
 // order of the GUID registry form, zlib for the CRC32 fallback. Random inputs from a fixed seed.
 import * as zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { crc32, crc32Js, filetimeIso, guidString, hex64 } from '../src/parsers/evtx/bytes.js';
+import { crc32, crc32Js, FiletimeText, filetimeIso, guidString, hex64 } from '../src/parsers/evtx/bytes.js';
 
 function random(seed: number): () => number {
   let a = seed >>> 0;
@@ -25,10 +25,14 @@ function reference(ticks: bigint): string | null {
   return `${new Date(ms).toISOString().slice(0, 19)}.${(ticks % TICKS).toString().padStart(7, '0')}Z`;
 }
 
+/** One renderer for the whole test, as for a chunk: its cached day is reused and left. */
+const renderer = new FiletimeText();
 function filetime(ticks: bigint): string | null {
   const b = Buffer.alloc(8);
   b.writeBigUInt64LE(ticks);
-  return filetimeIso(b, 0);
+  const s = renderer.render(b, 0);
+  expect(filetimeIso(b, 0)).toBe(s);
+  return s;
 }
 
 describe('FILETIME rendering', () => {

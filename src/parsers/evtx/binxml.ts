@@ -4,7 +4,7 @@
 
 import { ParseError } from '../types.js';
 import {
-  filetimeIso,
+  FiletimeText,
   guidString,
   hex64,
   hexString,
@@ -89,6 +89,8 @@ export class ChunkBinXml {
   private inTemplate = 0;
   private budget = new Budget(0);
   private readonly out = new Instantiator();
+  /** Renders this chunk's FILETIME values (and the record headers' times, chunk.ts). */
+  readonly times = new FiletimeText();
 
   constructor(readonly buf: Buffer) {}
 
@@ -346,7 +348,7 @@ export class ChunkBinXml {
       values.size[i] = before - this.budget.left;
       return;
     }
-    values.v[i] = type & 0x80 ? arrayValue(this.buf, type & 0x7f, off, size) : scalar(this.buf, type, off, size);
+    values.v[i] = type & 0x80 ? arrayValue(this.buf, type & 0x7f, off, size, this.times) : scalar(this.buf, type, off, size, this.times);
     values.size[i] = 3 * size; // scalars and arrays render to a bounded multiple of their bytes (hex: 3 per byte)
   }
 }
@@ -360,7 +362,7 @@ const WIDTH: Record<number, number> = {
 };
 
 /** Renders one scalar value; a value too short for its type is rendered as hex rather than misread. */
-export function scalar(buf: Buffer, type: number, off: number, size: number): string {
+export function scalar(buf: Buffer, type: number, off: number, size: number, times: FiletimeText): string {
   const w = WIDTH[type];
   if (w !== undefined && size < w) return hexString(buf, off, off + size);
   switch (type) {
@@ -379,7 +381,7 @@ export function scalar(buf: Buffer, type: number, off: number, size: number): st
     case 0x0d: return buf.readUInt32LE(off) !== 0 ? 'true' : 'false';
     case 0x0f: return guidString(buf, off);
     case 0x10: return size >= 8 ? hex64(buf, off) : size >= 4 ? '0x' + buf.readUInt32LE(off).toString(16) : hexString(buf, off, off + size);
-    case 0x11: return filetimeIso(buf, off) ?? hexString(buf, off, off + 8);
+    case 0x11: return times.render(buf, off) ?? hexString(buf, off, off + 8);
     case 0x12: return systemtimeIso(buf, off);
     case 0x13: return sidString(buf, off, size) ?? hexString(buf, off, off + size);
     case 0x14: return '0x' + buf.readUInt32LE(off).toString(16);
@@ -394,17 +396,17 @@ function ansi(buf: Buffer, start: number, end: number): string {
 }
 
 /** Array values: NUL-separated strings, or consecutive fixed-width items. */
-function arrayValue(buf: Buffer, type: number, off: number, size: number): string[] {
+function arrayValue(buf: Buffer, type: number, off: number, size: number, times: FiletimeText): string[] {
   const end = off + size;
   if (type === 0x01) return utf16(buf, off, end).split('\0');
   if (type === 0x02) return ansi(buf, off, end).split('\0');
   const items: string[] = [];
   if (type === 0x13) {
-    for (let p = off; p + 8 <= end; p += 8 + buf[p + 1] * 4) items.push(scalar(buf, type, p, Math.min(8 + buf[p + 1] * 4, end - p)));
+    for (let p = off; p + 8 <= end; p += 8 + buf[p + 1] * 4) items.push(scalar(buf, type, p, Math.min(8 + buf[p + 1] * 4, end - p), times));
     return items;
   }
   const w = WIDTH[type] ?? (type === 0x10 ? (size % 8 === 0 ? 8 : 4) : size);
-  for (let p = off; p + w <= end; p += w) items.push(scalar(buf, type, p, w));
+  for (let p = off; p + w <= end; p += w) items.push(scalar(buf, type, p, w, times));
   return items;
 }
 

@@ -71,48 +71,57 @@ export function hex64(buf: Buffer, off: number): string {
 }
 
 const FILETIME_UNIX_SECONDS = 11644473600;
-// The last day rendered, as the character codes of `YYYY-MM-DDT`: records of a log come in time order.
-let lastDay = -1;
-const DAY = new Uint8Array(11);
 
 /**
  * FILETIME (100 ns ticks since 1601) as ISO 8601 with 7 fractional digits and Z, the precision Windows itself
  * renders; fixed width so times sort as strings. Null when the value is outside the representable range.
- * Built by one fromCharCode call (one string per record instead of a dozen pieces joined).
+ * One renderer per chunk: it keeps the last day it rendered (records come in time order) and builds each time by
+ * one fromCharCode call (one string per record instead of a dozen pieces joined).
  */
-export function filetimeIso(buf: Buffer, off: number): string | null {
-  const hi = buf.readUInt32LE(off + 4);
-  const lo = buf.readUInt32LE(off);
-  // ticks = hi * 2^32 + lo, and 2^32 = 429 * 10^7 + 4967296: split so every step stays exact.
-  const rest = hi * 4967296 + lo;
-  const secs = hi * 429 + Math.floor(rest / 1e7);
-  let f = rest % 1e7;
-  const day = Math.floor(secs / 86400);
-  if (day !== lastDay) {
-    const ms = (day * 86400 - FILETIME_UNIX_SECONDS) * 1000;
-    // years 0001..9999 (253402214400000 is the start of 9999-12-31)
-    if (!(ms >= -62135596800000 && ms <= 253402214400000)) return null;
-    const iso = new Date(ms).toISOString();
-    for (let i = 0; i < 11; i++) DAY[i] = iso.charCodeAt(i);
-    lastDay = day;
+export class FiletimeText {
+  private day = -1;
+  /** Character codes of the day's `YYYY-MM-DDT`. */
+  private readonly prefix = new Uint8Array(11);
+
+  render(buf: Buffer, off: number): string | null {
+    const hi = buf.readUInt32LE(off + 4);
+    const lo = buf.readUInt32LE(off);
+    // ticks = hi * 2^32 + lo, and 2^32 = 429 * 10^7 + 4967296: split so every step stays exact.
+    const rest = hi * 4967296 + lo;
+    const secs = hi * 429 + Math.floor(rest / 1e7);
+    let f = rest % 1e7;
+    const day = Math.floor(secs / 86400);
+    const d = this.prefix;
+    if (day !== this.day) {
+      const ms = (day * 86400 - FILETIME_UNIX_SECONDS) * 1000;
+      // years 0001..9999 (253402214400000 is the start of 9999-12-31)
+      if (!(ms >= -62135596800000 && ms <= 253402214400000)) return null;
+      const iso = new Date(ms).toISOString();
+      for (let i = 0; i < 11; i++) d[i] = iso.charCodeAt(i);
+      this.day = day;
+    }
+    const sod = secs - day * 86400;
+    const h = Math.floor(sod / 3600);
+    const m = Math.floor((sod - h * 3600) / 60);
+    const sec = sod - h * 3600 - m * 60;
+    const f6 = f % 10; f = (f - f6) / 10;
+    const f5 = f % 10; f = (f - f5) / 10;
+    const f4 = f % 10; f = (f - f4) / 10;
+    const f3 = f % 10; f = (f - f3) / 10;
+    const f2 = f % 10; f = (f - f2) / 10;
+    const f1 = f % 10;
+    const f0 = (f - f1) / 10;
+    return String.fromCharCode(
+      d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10],
+      0x30 + Math.floor(h / 10), 0x30 + (h % 10), 0x3a, 0x30 + Math.floor(m / 10), 0x30 + (m % 10), 0x3a, 0x30 + Math.floor(sec / 10), 0x30 + (sec % 10),
+      0x2e, 0x30 + f0, 0x30 + f1, 0x30 + f2, 0x30 + f3, 0x30 + f4, 0x30 + f5, 0x30 + f6, 0x5a,
+    );
   }
-  const sod = secs - day * 86400;
-  const h = Math.floor(sod / 3600);
-  const m = Math.floor((sod - h * 3600) / 60);
-  const sec = sod - h * 3600 - m * 60;
-  const f6 = f % 10; f = (f - f6) / 10;
-  const f5 = f % 10; f = (f - f5) / 10;
-  const f4 = f % 10; f = (f - f4) / 10;
-  const f3 = f % 10; f = (f - f3) / 10;
-  const f2 = f % 10; f = (f - f2) / 10;
-  const f1 = f % 10;
-  const f0 = (f - f1) / 10;
-  const d = DAY;
-  return String.fromCharCode(
-    d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10],
-    0x30 + Math.floor(h / 10), 0x30 + (h % 10), 0x3a, 0x30 + Math.floor(m / 10), 0x30 + (m % 10), 0x3a, 0x30 + Math.floor(sec / 10), 0x30 + (sec % 10),
-    0x2e, 0x30 + f0, 0x30 + f1, 0x30 + f2, 0x30 + f3, 0x30 + f4, 0x30 + f5, 0x30 + f6, 0x5a,
-  );
+}
+
+/** One FILETIME alone (see FiletimeText). */
+export function filetimeIso(buf: Buffer, off: number): string | null {
+  return new FiletimeText().render(buf, off);
 }
 
 const p2 = (n: number): string => String(n).padStart(2, '0');

@@ -2,7 +2,7 @@
 // tables) followed by event records ("**\0\0", size, record id, written FILETIME, BinXML, size copy).
 
 import { ChunkBinXml, EvtxError } from './binxml.js';
-import { crc32, filetimeIso, readU64 } from './bytes.js';
+import { crc32, readU64 } from './bytes.js';
 import { toEvent, type EvtxEvent } from './event.js';
 
 export const CHUNK_SIZE = 0x10000;
@@ -65,7 +65,7 @@ export function* readChunk(chunk: Buffer, fileOffset: number, problems: EvtxProb
     try {
       const xml = binxml.render(pos + RECORD_HEADER, pos + size - 4);
       const ev = toEvent(xml, fileOffset + pos, id, null);
-      ev.time ??= filetimeIso(chunk, pos + 16); // the record header's written time, when System has none
+      ev.time ??= binxml.times.render(chunk, pos + 16); // the record header's written time, when System has none
       yield ev;
     } catch (err) {
       if (!(err instanceof EvtxError) && !(err instanceof RangeError)) throw err;
