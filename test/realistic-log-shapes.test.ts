@@ -5,6 +5,8 @@
 // - a site logging in Microsoft's "IIS" log file format (u_in*.log; "IIS Log File Format", Microsoft Learn, IIS 6.0
 //   technical reference: comma-separated client IP, user name, date, time, service, server name, server IP, …, in
 //   local time) or NCSA (u_nc*.log): not W3C, and never silently ignored.
+// - internet scanners sending OS-command queries to every URL they know, OWA's logon.aspx first: the page answers
+//   200 to any query (SigmaHQ web_win_webshells_in_access_logs.yml lists the keywords).
 import { afterAll, describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -49,6 +51,16 @@ describe('IIS logs as crashed or differently configured servers leave them', () 
     for (let i = 0; i < noise.length; i += 3) noise[i] = (i * 37) & 0xff;
     const h = scan('binary', { 'W3SVC1/u_ex210306.log': noise });
     expect(h.skipped.map((s) => s.reason)).toEqual([expect.stringMatching(/^named like a text log but binary/)]);
+  });
+
+  it("a scanner spraying cmd=whoami at OWA's own logon.aspx (answered 200, as it answers any query) is an attempt", () => {
+    const spray = '2021-03-05 08:20:44 10.0.0.5 GET /owa/auth/logon.aspx url=https%3a%2f%2fmail%2fowa%2f&cmd=whoami 443 - 45.77.1.2 Mozilla/5.0 - 200 0 0 15';
+    const h = scan('spray', { 'W3SVC1/u_ex210305.log': `${HEAD}\r\n${spray}\r\n` });
+    expect(h.findings.filter((f) => f.rule === 'WS-41').map((f) => [f.severity, f.kind])).toEqual([['medium', 'attempt']]);
+    expect(h.verdict).toBe('attempted');
+    // The same query answered 200 by a page Exchange does not ship is a shell being driven.
+    const driven = scan('driven', { 'W3SVC1/u_ex210305.log': `${HEAD}\r\n${spray.replace('logon.aspx', 'x0d.aspx')}\r\n` });
+    expect(driven.findings.filter((f) => f.rule === 'WS-41').map((f) => f.severity)).toEqual(['critical']);
   });
 
   it('the IIS and NCSA log formats are named in skipped with why, never counted as unrelated in silence', () => {

@@ -730,13 +730,16 @@ export const IIS_RULES: RecordRule[] = [
       id: 'WS-41', title: 'Command-execution keywords in a query string', cves: [], severity: 'critical', kind: 'webshell',
       references: ['SigmaHQ rules/web/webserver_generic/web_win_webshells_in_access_logs.yml (7ff9db12-…)'],
       description: 'A query passes an OS command (whoami, cmd /c, powershell, net user …): a web shell being driven.',
-      grades: [{ as: 'WS-41 attempt', severity: 'medium', kind: 'attempt', when: 'it was answered with neither success nor redirect (refused, absent)' }],
+      grades: [{ as: 'WS-41 attempt', severity: 'medium', kind: 'attempt', when: 'it was answered with neither success nor redirect (refused, absent), or the page is one Exchange ships under /owa/auth/ or /ecp/auth/ (it answers any query)' }],
       needles: SHELL_QUERY_NEEDLES,
       needleFields: IN_QUERY,
     },
     (req) => {
       const k = shellQuery(req);
       if (!k) return null;
+      // Exchange's own sign-in pages answer 200 to any query: a scanner spraying cmd=whoami at logon.aspx is an
+      // attempt (a modified page is the file sweep's to find, WS-34).
+      if (shippedAuthUrls().has(req.path)) return { grade: 'WS-41 attempt', summary: `${req.method} ${req.stem} with "${k}" answered ${req.status ?? '?'} (a page Exchange ships, which answers any query)`, extra: { keyword: k } };
       return isOk(req.status) || req.status === null
         ? { summary: `${req.method} ${req.stem} with "${k}" answered ${req.status ?? '?'}`, extra: { keyword: k } }
         : { grade: 'WS-41 attempt', summary: `${req.method} ${req.stem} with "${k}" answered ${req.status}`, extra: { keyword: k } };
