@@ -66,7 +66,8 @@ describe('nextSteps', () => {
   it('attempted: internal addresses are never advised for blocking, but listed apart with the reason', () => {
     // PS-06 on the back end as another Exchange server's computer account (the front end that proxied the request),
     // an attempt seen through a load balancer's private address, and one from loopback; the public attacker alone
-    // is to block. A public address seen only as a back-end client is an Exchange server with a public address.
+    // is to block. A public address stays blockable even on the back end (a balancer's X-Forwarded-For names the
+    // outside client) or as a computer account (any domain user can create one).
     const backEnd = 'inetpub/logs/LogFiles/W3SVC2/u_ex261120.log';
     const f = [
       finding({ id: 'B', rule: 'PS-06', kind: 'attempt', severity: 'medium', client_ip: '10.20.0.12', source: { path: backEnd, line: 7 }, evidence: { user: 'CONTOSO\\MAIL02$' } }),
@@ -76,9 +77,9 @@ describe('nextSteps', () => {
       finding({ id: 'A', rule: 'PL-03', kind: 'attempt', client_ip: '67.205.176.9' }),
     ];
     const steps = nextSteps(host('h', f, FULL_COVERAGE, 'attempted'), SINCE);
-    expect(steps.find((s) => s.id === 'block')?.items).toEqual(['67.205.176.9']);
+    expect(steps.find((s) => s.id === 'block')?.items).toEqual(['203.0.113.80', '67.205.176.9']);
     const internal = steps.find((s) => s.id === 'internal-sources');
-    expect(internal?.items).toEqual(['10.20.0.12', '203.0.113.80', '192.168.10.4', '::1']);
+    expect(internal?.items).toEqual(['10.20.0.12', '192.168.10.4', '::1']);
     expect(internal?.detail).toMatch(/Do not block it blindly/);
     // Only internal addresses: no block step at all.
     expect(nextSteps(host('h', f.slice(0, 1), FULL_COVERAGE, 'attempted'), SINCE).map((s) => s.id)).not.toContain('block');

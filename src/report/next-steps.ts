@@ -1,5 +1,5 @@
 // "What to do next", derived from one host's result: CISA AA21-062A's response steps, made specific.
-import type { Finding, HostResult } from '../model.js';
+import { SEVERITY_RANK, type Finding, type HostResult } from '../model.js';
 import { evidenceString, fileKey, isLoopback, isPrivateIp, normalizeIp } from '../semantics.js';
 import { baseline, exchangeRelPath } from '../rules/files/baselines.js';
 import { serverPath } from '../evidence/server-path.js';
@@ -43,7 +43,7 @@ function shellPaths(host: HostResult): Map<string, string | null> {
       // Only what proves attacker code: a low or medium page difference (another build's page) is for review, and
       // deleting one of Exchange's own pages breaks OWA. Post-exploitation files count when a web folder holds them
       // (a credential stealer's script, its dump of captured passwords).
-      .filter((f) => f.stage === 'persistence' || (f.kind === 'exploitation' && f.stage === 'exploited') || (f.stage === 'post-exploitation' && inWebFolder(f)))
+      .filter((f) => (f.kind === 'webshell' && SEVERITY_RANK[f.severity] >= SEVERITY_RANK.medium) || (f.kind === 'exploitation' && f.stage === 'exploited') || (f.stage === 'post-exploitation' && inWebFolder(f)))
       .map((f) => evidenceString(f.evidence.file))
       .filter((p): p is string => p !== null),
   ];
@@ -76,13 +76,10 @@ function shipped(path: string): boolean {
   return rel !== null && baseline().paths.has(rel);
 }
 
-/** A request to the back-end site (W3SVC2, port 444) comes from an Exchange front end: this server or another. */
-const BACK_END_LOG = /(^|[\\/])W3SVC2[\\/]/i;
-
 /**
- * The addresses behind attack findings, split into those to block and internal ones (private or loopback ranges,
- * the client of a back-end request, a computer account's address): blocking a load balancer, another Exchange
- * server or this server's own address stops mail, and the attacker behind it is elsewhere.
+ * The addresses behind attack findings, split into those to block and internal ones (private or loopback ranges):
+ * blocking a load balancer, another Exchange server or this server's own address stops mail, and the attacker
+ * behind it is elsewhere.
  */
 function attackerIps(host: HostResult): { block: string[]; internal: string[] } {
   const block: string[] = [];
@@ -91,8 +88,9 @@ function attackerIps(host: HostResult): { block: string[]; internal: string[] } 
   for (const f of host.findings.filter((x) => x.stage !== null && x.kind !== 'scan')) {
     const ip = normalizeIp(f.client_ip);
     if (ip === null) continue;
-    const machine = evidenceString(f.evidence.user)?.endsWith('$') ?? false;
-    (isPrivateIp(ip) || isLoopback(ip) || BACK_END_LOG.test(f.source.path) || machine ? internal : block).push(ip);
+    // Only the address decides: a public address is an outside client even on the back end (through a balancer's
+    // X-Forwarded-For) or as a computer account (any user can create one).
+    (isPrivateIp(ip) || isLoopback(ip) ? internal : block).push(ip);
   }
   return { block, internal: internal.filter((ip) => !block.includes(ip)) };
 }
@@ -196,11 +194,11 @@ function removeShells(host: HostResult): NextStep[] {
 }
 
 /** A credential stealer in the sign-in pages (WS-34, WS-35) or its dump of captured sign-ins (WS-36, WS-37). */
-const SIGN_IN_CAPTURE = /credential stealer|captured owa sign-in|captured credentials/i;
+const SIGN_IN_CAPTURE = new Set(['WS-34', 'WS-35', 'WS-36', 'WS-37']);
 
 function credentials(host: HostResult): NextStep {
   const dumps = lsassDumps(host);
-  const captured = host.findings.filter((f) => f.stage !== null && f.stage !== 'none' && SIGN_IN_CAPTURE.test(f.title));
+  const captured = host.findings.filter((f) => f.stage !== null && f.stage !== 'none' && SIGN_IN_CAPTURE.has(f.rule));
   if (captured.length) {
     return {
       id: 'reset-credentials',
@@ -285,7 +283,7 @@ export function nextSteps(host: HostResult, since: string): NextStep[] {
           id: 'internal-sources',
           title: 'Identify the internal addresses before blocking anything',
           detail:
-            "These attempts came from inside: a private or loopback address, a front end calling this server's back end, or a computer account. Such an address is usually a load balancer, another Exchange server or this server itself passing an outside request on (find the outside client in that machine's logs), or an attacker already inside the network. Do not block it blindly: blocking an Exchange server or balancer stops mail.",
+            "These attempts came from a private or loopback address. Such an address is usually a load balancer, another Exchange server or this server itself passing an outside request on (find the outside client in that machine's logs), or an attacker already inside the network. Do not block it blindly: blocking an Exchange server or balancer stops mail.",
           items: cap(ips.internal),
         });
       }

@@ -18,7 +18,9 @@ const SIGN_IN_ASSETS = new Set([...WEB_SCRIPT, '.htm', '.html', '.js', '.css', '
 /** Script and markup files of the sign-in folders, compared with the known-good lists like pages (WS-07). */
 const SIGN_IN_TEXT = new Set(['.js', '.htm', '.html']);
 /** WS-37: a file in the anonymous sign-in folders that is none of those (a dump of captured sign-ins, a staged note). */
-const signInData = (f: SweptFile): boolean => (f.zone === 'owa-auth' || f.zone === 'owa-auth-sub' || f.zone === 'ecp-auth') && !SIGN_IN_ASSETS.has(f.ext);
+const signInData = (f: SweptFile, bl: BaselineVerdict): boolean =>
+  // A path in the known-good lists (ClientAccess\owa\auth\owaauth.dll, exppw.dll) is Microsoft's, whatever its type.
+  (f.zone === 'owa-auth' || f.zone === 'owa-auth-sub' || f.zone === 'ecp-auth') && !SIGN_IN_ASSETS.has(f.ext) && bl.status === 'unknown-path';
 /** A line holding DOMAIN\user or user@domain, a separator and more: a captured sign-in (bounded, linear). */
 const CREDENTIAL_LINE = /(?:^|[\s,;|])(?:[\w.-]{1,64}\\[\w.$-]{1,64}|[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8})[ \t]{0,4}[:;|,\t][ \t]{0,4}\S/m;
 
@@ -127,10 +129,9 @@ export function contentRules(f: SweptFile, texts: string[] | null, bl: BaselineV
     const live = f.script || sig.kind !== 'webshell';
     out.push({ rule: sig, hit: { grade: live ? undefined : notLiveGrade(sig), summary: `${f.shown}: ${sig.title}`, evidence: { signature_sources: sig.references } } });
   }
-  if (signInData(f)) {
-    const line = texts.map((t) => CREDENTIAL_LINE.exec(t)).find((m) => m !== null);
-    const summary = `${f.shown}: a ${f.ext || 'extension-less'} file where Exchange ships only pages and static assets${line ? ', with lines of user names and secrets' : ''}`;
-    out.push({ rule: 'WS-37', hit: { grade: line ? GRADE.signInCredentials : undefined, summary } });
+  // Captured credentials only: the plain WS-37 is a path rule, beside the name and staging IOCs (pathRules).
+  if (signInData(f, bl) && texts.some((t) => CREDENTIAL_LINE.test(t))) {
+    out.push({ rule: 'WS-37', hit: { grade: GRADE.signInCredentials, summary: `${f.shown}: a ${f.ext || 'extension-less'} file where Exchange ships only pages and static assets, with lines of user names and secrets` } });
   }
   const strong = out.length > 0;
   const appHost = f.name === 'applicationhost.config' ? appHostConfig(texts[0]) : null;
@@ -177,11 +178,12 @@ export function pathRules(f: SweptFile, bl: BaselineVerdict, iocs: IocStore, rep
     const summary = `${f.shown}: not one of Microsoft's files${ioc ? `; ${ioc.what}` : ''}`;
     return hits({ rule: z.rule, hit: { grade: 'notShipped' in z ? z.notShipped : undefined, summary, evidence: iocEv } });
   }
-  if (signInData(f)) return hits({ rule: 'WS-37', hit: { summary: `${f.shown}: a ${f.ext || 'extension-less'} file where Exchange ships only pages and static assets`, evidence: iocEv } });
-  if ((zone === 'ecp-auth' || zone === 'aspnet_client') && f.name !== 'web.config') {
+  const dataFile = signInData(f, bl);
+  if ((zone === 'ecp-auth' || zone === 'aspnet_client') && f.name !== 'web.config' && !dataFile) {
     return hits({ rule: DROP_ZONES[zone].rule, hit: { grade: UNEXPECTED[zone], summary: `${f.shown}: not expected there`, evidence: iocEv } });
   }
   const out: FileRuleHit[] = [];
+  if (dataFile) out.push({ rule: 'WS-37', hit: { summary: `${f.shown}: a ${f.ext || 'extension-less'} file where Exchange ships only pages and static assets`, evidence: iocEv } });
   if (ioc && !ioc.genuine) out.push({ rule: 'WS-05', hit: { summary: `${f.shown}: ${ioc.what}`, evidence: iocEv } });
   const staging = hafniumPath(f, iocs);
   if (staging) out.push(staging);
