@@ -183,6 +183,10 @@ describe('benign controls', () => {
     // unexpected file in ecp\auth (an image, say) stays low.
     expect(await rules(put(`${EX}/FrontEnd/HttpProxy/ecp/auth/notes.txt`, 'x'))).toEqual(['WS-37/medium']);
     expect(await rules(put(`${EX}/FrontEnd/HttpProxy/ecp/auth/logo.png`, 'x'))).toEqual(['WS-02/low']);
+    // Exchange's own DLLs in ClientAccess\owa\auth are in the known-good lists: never a data file.
+    expect(await rules(put(`${EX}/ClientAccess/Owa/auth/owaauth.dll`, Buffer.from('MZ\x90\x00')))).toEqual([]);
+    // WS-37 stands beside the staging IOCs (a dump compressed in the sign-in folder stays PX-09 high).
+    expect((await rules(put(`${EX}/FrontEnd/HttpProxy/owa/auth/lsass.dmp.zip`, Buffer.from('PK\x03\x04rest')))).sort()).toEqual(['PX-09/high', 'WS-37/medium']);
   });
 });
 
