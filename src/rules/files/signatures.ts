@@ -25,7 +25,7 @@ export const notLiveGrade = (sig: ContentSignature): string | undefined => sig.g
 function withNotLive(sig: ContentSignature): ContentSignature {
   if (sig.kind !== 'webshell' || sig.severity === 'high') return sig;
   const when = 'the file is not a web script (a text dump, a script): evidence of the shell, not a page the server runs';
-  return { ...sig, grades: [{ as: notLive(sig.id), severity: 'high', kind: 'webshell', when }] };
+  return { ...sig, grades: [...(sig.grades ?? []), { as: notLive(sig.id), severity: 'high', kind: 'webshell', when }] };
 }
 
 const RAW: ContentSignature[] = [
