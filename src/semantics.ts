@@ -112,7 +112,9 @@ export function isLoopback(ip: string): boolean {
 
 /** RFC 1918, loopback, link-local, CGNAT and IPv6 local ranges. */
 export function isPrivateIp(ip: string): boolean {
-  if (ip.includes(':')) return /^(::1$|fe80:|fc|fd|::ffff:(10|127|192\.168)\.)/i.test(ip);
+  const mapped = /^::ffff:(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})$/i.exec(ip);
+  if (mapped) return isPrivateIp(mapped[1]);
+  if (ip.includes(':')) return /^(::1$|fe80:|fc|fd)/i.test(ip);
   const [a, b] = ip.split('.').map(Number);
   return a === 10 || a === 127 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254) || (a === 100 && b >= 64 && b <= 127);
 }

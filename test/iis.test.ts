@@ -218,6 +218,9 @@ describe('IIS rules on padded public patterns', () => {
     }
     expect(iisNeedles()).toContain('autodiscover.json');
     expect(isPrivateIp('10.1.2.3') && isPrivateIp('172.20.0.1') && !isPrivateIp('172.32.0.1') && !isPrivateIp('8.8.8.8')).toBe(true);
+    // IPv4-mapped IPv6 (a dual-stack listener's c-ip) is judged by its IPv4 part: every private range, not three.
+    expect(['::ffff:172.16.4.2', '::FFFF:169.254.1.1', '::ffff:100.64.0.9', '::ffff:10.0.0.1'].every(isPrivateIp)).toBe(true);
+    expect(isPrivateIp('::ffff:8.8.8.8')).toBe(false);
     const rec = run([line('GET', '/a', '', 200)]).records[0];
     expect(iisRequest(rec)).toBe(iisRequest(rec));
   });

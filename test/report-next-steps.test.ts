@@ -85,6 +85,35 @@ describe('nextSteps', () => {
     expect(nextSteps(host('h', f.slice(0, 1), FULL_COVERAGE, 'attempted'), SINCE).map((s) => s.id)).not.toContain('block');
   });
 
+  it('attempted: a public client is to block whatever its account, and behind a balancer on the back end too', () => {
+    // Any domain user can create computer accounts (ms-DS-MachineAccountQuota 10): a `$` name from the internet is
+    // an attacker. On W3SVC2 an address a balancer's X-Forwarded-For named (proxy_ip) is the outside client.
+    const f = [
+      finding({ id: 'P', rule: 'PNS-01', kind: 'attempt', client_ip: '198.51.100.7', evidence: { user: 'CONTOSO\\YOURPC01$' } }),
+      finding({ id: 'X', rule: 'PS-06', kind: 'attempt', severity: 'medium', client_ip: '203.0.113.81', source: { path: 'inetpub/logs/LogFiles/W3SVC2/u_ex261120.log', line: 3 }, evidence: { proxy_ip: '10.0.0.5' } }),
+      finding({ id: 'Q', rule: 'PL-03', kind: 'attempt', client_ip: '::ffff:172.16.4.2' }),
+    ];
+    const steps = nextSteps(host('h', f, FULL_COVERAGE, 'attempted'), SINCE);
+    expect(steps.find((s) => s.id === 'block')?.items).toEqual(['198.51.100.7', '203.0.113.81']);
+    expect(steps.find((s) => s.id === 'internal-sources')?.items).toEqual(['172.16.4.2']);
+  });
+
+  it('compromised: a web shell Exchange does not ship is removed whatever its grade; a differing shipped page is not', () => {
+    const EXW = 'C:\\Program Files\\Microsoft\\Exchange Server\\V15\\FrontEnd\\HttpProxy\\owa';
+    const evil = finding({ id: 'N', rule: 'WS-07', kind: 'webshell', severity: 'medium', evidence: { file: `${EXW}\\evil.aspx` } });
+    const other = finding({ id: 'O', rule: 'WS-07', kind: 'webshell', severity: 'low', evidence: { file: `${EXW}\\auth\\logon.aspx` } });
+    const h = host('h', [...compromisedFindings(), evil, other], FULL_COVERAGE, 'compromised');
+    const steps = nextSteps(h, SINCE);
+    expect(steps.find((s) => s.id === 'remove-shells')?.items).toContain(`${EXW}\\evil.aspx`);
+    expect(steps.flatMap((s) => s.items)).not.toContain(`${EXW}\\auth\\logon.aspx`);
+  });
+
+  it('only the sign-in stealer rules ask for OWA password resets, not a user rule titled like one', () => {
+    const sigma = finding({ id: 'U', rule: 'SIGMA-browser-stealer', kind: 'post-exploitation', severity: 'high', title: 'Browser credential stealer executed' });
+    const h = host('h', [...compromisedFindings().filter((f) => f.id !== 'F7'), sigma], FULL_COVERAGE, 'compromised');
+    expect(nextSteps(h, SINCE).find((s) => s.id === 'reset-credentials')?.title).toBe('Reset credentials used on the server');
+  });
+
   it('insufficient-evidence lists what is missing; clean keeps it patched', () => {
     const steps = nextSteps(host('h', [], [], 'insufficient-evidence'), SINCE);
     expect(steps[0]).toMatchObject({ id: 'collect-logs', items: ['no readable logs in the evidence'] });

@@ -1,6 +1,7 @@
-// A `.log` file is left to the log scanners, except in Exchange's web folders, where Exchange writes no logs: there
-// it is an attacker's file and the sweep must see it. MSTIC's March 2021 IOC feed lists
-// FrontEnd\HttpProxy\owa\auth\Current\google.log (data/iocs/webshell_files.csv).
+// The sign-in folders (owa\auth, ecp\auth): what Exchange ships there is not an attacker's data file (WS-37), and
+// a data file there keeps its other findings. A `.log` file is left to the log scanners, except in Exchange's web
+// folders, where Exchange writes no logs: there it is an attacker's file and the sweep must see it. MSTIC's March
+// 2021 IOC feed lists FrontEnd\HttpProxy\owa\auth\Current\google.log (data/iocs/webshell_files.csv).
 import { describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,6 +9,31 @@ import { dirname, join } from 'node:path';
 import { scan } from '../src/engine/scan.js';
 
 const EX = 'Program Files/Microsoft/Exchange Server/V15';
+
+const tree = (files: Record<string, string | Buffer>): string => {
+  const root = mkdtempSync(join(tmpdir(), 'exhunt-signin-'));
+  for (const [rel, data] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, rel)), { recursive: true });
+    writeFileSync(join(root, rel), data);
+  }
+  return root;
+};
+
+describe('the OWA/ECP sign-in folders', () => {
+  it("Exchange's own DLLs there (owaauth.dll, exppw.dll: in the known-good lists) are no data file", async () => {
+    const mz = Buffer.concat([Buffer.from('MZ'), Buffer.alloc(510)]);
+    const root = tree({ [`${EX}/ClientAccess/Owa/auth/owaauth.dll`]: mz, [`${EX}/ClientAccess/Owa/auth/exppw.dll`]: mz });
+    const host = (await scan({ paths: [root], jobs: 1 })).hosts[0];
+    expect(host.findings.map((f) => f.rule)).toEqual([]);
+  });
+
+  it('a staged dump archive there is still the HAFNIUM staging artefact (PX-09), beside WS-37', async () => {
+    const zip = Buffer.from('PK\x05\x06' + '\0'.repeat(18), 'latin1');
+    const host = (await scan({ paths: [tree({ [`${EX}/FrontEnd/HttpProxy/owa/auth/lsass.dmp.zip`]: zip })], jobs: 1 })).hosts[0];
+    expect(host.findings.map((f) => f.rule).sort()).toEqual(expect.arrayContaining(['PX-09', 'WS-37']));
+    expect(host.verdict).toBe('compromised');
+  });
+});
 
 describe('the file sweep and .log files', () => {
   it('sweeps a .log in owa\\auth (a published IOC path) and leaves Exchange\'s own logs to the log scanners', async () => {
