@@ -35,6 +35,17 @@ describe('the OWA/ECP sign-in folders', () => {
   });
 });
 
+describe('WS-36, the OWA sign-in form as a stealer wrote it out', () => {
+  it("fires on the form's own fields, not on a script that merely builds a username/password query", async () => {
+    // The fields owa/auth/logon.aspx posts to /owa/auth.owa, as a stealer appends them to a file.
+    const form = 'destination=https%3A%2F%2Fmail.contoso.com%2Fowa%2F&flags=4&forcedownlevel=0&username=CONTOSO%5Calice&password=Autumn2026%21&passwordText=&isUtf8=1\r\n';
+    const script = '$uri = "https://crm.contoso.com/api/login?destination=home"\r\n$body = "username=$user&password=$pass"\r\nInvoke-RestMethod -Uri $uri -Method Post -Body $body\r\n';
+    const root = tree({ 'Windows/Temp/f.txt': form, 'Users/Public/sync-crm.ps1': script });
+    const host = (await scan({ paths: [root], jobs: 1 })).hosts[0];
+    expect(host.findings.filter((f) => f.rule === 'WS-36').map((f) => f.source.path)).toEqual(['Windows/Temp/f.txt']);
+  });
+});
+
 describe('the file sweep and .log files', () => {
   it('sweeps a .log in owa\\auth (a published IOC path) and leaves Exchange\'s own logs to the log scanners', async () => {
     const root = mkdtempSync(join(tmpdir(), 'exhunt-weblog-'));

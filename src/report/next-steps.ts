@@ -188,7 +188,7 @@ function removeShells(host: HostResult): NextStep[] {
       id: 'restore-pages',
       title: "Restore Exchange's own files that were modified (after imaging)",
       detail:
-        "These are Microsoft's files with attacker code added: do not delete them (OWA or ECP stops working). Replace each with the same file from a clean server of the same build, or run the installed CU's Setup.exe /Mode:Upgrade to lay them down again; then check every Exchange server for the same change.",
+        "These are Microsoft's files with attacker code added: do not delete them (OWA or ECP stops working). Replace each with the same file from a clean server of the same build and Security Update; or run the installed CU's Setup.exe /Mode:Upgrade to lay them down again, then reinstall the latest Security Update and re-apply Extended Protection (setup lays down the CU's files, not the SU's). Then check every Exchange server for the same change.",
     }),
   ];
 }

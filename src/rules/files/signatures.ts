@@ -167,9 +167,9 @@ const RAW: ContentSignature[] = [
     severity: 'high',
     kind: 'post-exploitation',
     references: ["Positive Technologies Expert Security Center, May 2024: captured OWA credentials written to a file reachable from the internet (summary https://rewterz.com/?p=32267)","Exchange logon form fields (owa/auth/logon.aspx posts destination, flags, forcedownlevel, username, password, passwordText, isUtf8 to /owa/auth.owa)"],
-    description: "A file holding the OWA sign-in form as posted (username= and password= with the form's own destination=, flags= or forcedownlevel= fields): what a credential stealer on the sign-in page writes out.",
+    description: "A file holding the OWA sign-in form as posted (username= and password= with the form's own forcedownlevel=, passwordText= or isUtf8= field): what a credential stealer on the sign-in page writes out. destination= alone is too common in scripts and configuration to count.",
     when: [
-      { max: 1048576, all: ['dXNlcm5hbWU9', 'cGFzc3dvcmQ9'], any: ['ZGVzdGluYXRpb249', 'Zm9yY2Vkb3dubGV2ZWw9', 'cGFzc3dvcmR0ZXh0PQ==', 'aXN1dGY4PQ=='] },
+      { max: 1048576, all: ['dXNlcm5hbWU9', 'cGFzc3dvcmQ9'], any: ['Zm9yY2Vkb3dubGV2ZWw9', 'cGFzc3dvcmR0ZXh0PQ==', 'aXN1dGY4PQ=='] },
     ],
   },
   {
