@@ -2,20 +2,25 @@
 // minidumps) and the WS-31 keyword heuristic.
 import { SHELL_KEYWORDS, SIGNATURES, type ContentSignature } from './signatures.js';
 
-type Term = (text: string) => boolean;
+type Term = ((text: string) => boolean) & { regex: boolean };
 
 function compileTerm(b64: string): Term {
   const t = Buffer.from(b64, 'base64').toString('utf8');
   if (t.startsWith('re:')) {
     const re = new RegExp(t.slice(3), 'i');
-    return (text) => re.test(text);
+    return Object.assign((text: string) => re.test(text), { regex: true });
   }
-  return (text) => text.includes(t);
+  return Object.assign((text: string) => text.includes(t), { regex: false });
 }
+
+/** Literal terms before regular expressions: a file that fails a cheap `includes` runs no regex. */
+const literalsFirst = (terms: Term[]): Term[] => [...terms.filter((t) => !t.regex), ...terms.filter((t) => t.regex)];
 
 interface CompiledCondition {
   max: number;
-  all: Term[];
+  /** `all` split into its literals and regexes, tested in that order (the same conjunction). */
+  allLiterals: Term[];
+  allRegexes: Term[];
   any: Term[];
   none: Term[];
 }
@@ -24,13 +29,19 @@ interface Compiled {
   when: CompiledCondition[];
 }
 
-let compiled: Compiled[] | null = null;
-function signatures(): Compiled[] {
-  return (compiled ??= SIGNATURES.map((sig) => ({
-    sig,
-    when: sig.when.map((w) => ({ max: w.max, all: (w.all ?? []).map(compileTerm), any: (w.any ?? []).map(compileTerm), none: (w.none ?? []).map(compileTerm) })),
-  })));
-}
+const COMPILED: readonly Compiled[] = SIGNATURES.map((sig) => ({
+  sig,
+  when: sig.when.map((w) => {
+    const all = (w.all ?? []).map(compileTerm);
+    return {
+      max: w.max,
+      allLiterals: all.filter((t) => !t.regex),
+      allRegexes: all.filter((t) => t.regex),
+      any: literalsFirst((w.any ?? []).map(compileTerm)),
+      none: literalsFirst((w.none ?? []).map(compileTerm)),
+    };
+  }),
+}));
 
 /** The searchable texts of a file: Latin-1 lower case, plus UTF-16LE lower case when it looks wide. */
 export function fileTexts(buf: Buffer): string[] {
@@ -51,7 +62,8 @@ function looksWide(buf: Buffer): boolean {
 function holds(c: CompiledCondition, size: number, text: string): boolean {
   return (
     size <= c.max &&
-    c.all.every((t) => t(text)) &&
+    c.allLiterals.every((t) => t(text)) &&
+    c.allRegexes.every((t) => t(text)) &&
     (c.any.length === 0 || c.any.some((t) => t(text))) &&
     !c.none.some((t) => t(text))
   );
@@ -59,16 +71,15 @@ function holds(c: CompiledCondition, size: number, text: string): boolean {
 
 /** Content signatures that match (at most one hit per signature). */
 export function matchSignatures(texts: string[], size: number): ContentSignature[] {
-  return signatures()
+  return COMPILED
     .filter((c) => c.when.some((w) => texts.some((t) => holds(w, size, t))))
     .map((c) => c.sig);
 }
 
-let keywordTerms: Array<{ name: string; test: Term }> | null = null;
+const KEYWORD_TERMS: ReadonlyArray<{ name: string; test: Term }> = SHELL_KEYWORDS.map((b64) => ({ name: Buffer.from(b64, 'base64').toString('utf8').replace(/^re:/, ''), test: compileTerm(b64) }));
 /** WS-31: the cert-lv keywords present in the text (distinct). */
 export function shellKeywords(text: string): string[] {
-  keywordTerms ??= SHELL_KEYWORDS.map((b64) => ({ name: Buffer.from(b64, 'base64').toString('utf8').replace(/^re:/, ''), test: compileTerm(b64) }));
-  return keywordTerms.filter((k) => k.test(text)).map((k) => k.name);
+  return KEYWORD_TERMS.filter((k) => k.test(text)).map((k) => k.name);
 }
 
 // ---- magic numbers ---------------------------------------------------------------------------------------
