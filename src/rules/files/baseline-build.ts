@@ -26,17 +26,23 @@ function covered(b: BuildEvidence, lists: readonly string[]): boolean {
   });
 }
 
+/**
+ * A shipped page whose content differs (it carries baseline_builds). A script that is in no list at all is not one
+ * of Microsoft's files on any build, and keeps its grade.
+ */
+const differingPage = (f: RawFinding): boolean => f.rule === 'WS-07' && f.evidence.baseline_builds !== undefined;
+
 export const BASELINE_BUILD: HostRule = {
   emits: [],
   does: 'Grades WS-07 low when the newest build in the evidence is a CU that no shipped known-good list covers: its own pages are expected to differ.',
   apply(findings, ctx) {
-    if (!findings.some((f) => f.rule === 'WS-07' && f.evidence.baseline_builds !== undefined)) return [...findings];
+    if (!findings.some(differingPage)) return [...findings];
     const newest = newestBuild(ctx.facts);
     const lists = baseline().builds;
     if (newest === null) {
       // Compared with every list and in none: modified, or a build no list covers. Which one, the evidence cannot say.
       const unknown = "; the server's build is not in the evidence, so exhunt cannot tell a modified page from another build's (add ExSetup.exe, the logs or the case manifest to the evidence)";
-      return findings.map((f): RawFinding => (f.rule === 'WS-07' && f.evidence.baseline_builds !== undefined ? { ...f, summary: f.summary + unknown } : f));
+      return findings.map((f): RawFinding => (differingPage(f) ? { ...f, summary: f.summary + unknown } : f));
     }
     if (covered(newest, lists)) return [...findings];
     const m = meaningOf(FILE_RULES['WS-07'], OTHER_BUILD_GRADE);
@@ -45,9 +51,7 @@ export const BASELINE_BUILD: HostRule = {
     // Named in the verdict's reasons (engine/verdict.ts): what these files hold was not checked against Microsoft's.
     const notCompared = `no known-good list for build ${build}`;
     return findings.map((f): RawFinding =>
-      // Only a shipped page whose content differs (it carries baseline_builds): a script that is in no list at all
-      // is not one of Microsoft's files on any build, and keeps its grade.
-      f.rule === 'WS-07' && f.evidence.baseline_builds !== undefined
+      differingPage(f)
         ? { ...f, title: m.title, severity: m.severity, kind: m.kind, summary: f.summary + why, evidence: { ...f.evidence, server_build: build, baseline_builds: lists, not_compared: notCompared } }
         : f,
     );
