@@ -26,9 +26,11 @@ const layerOf = (abs: string) => relative(SRC, abs).split(sep)[0].replace(/\.[jt
 function imports(): Array<{ from: string; to: string; file: string; spec: string }> {
   const out: Array<{ from: string; to: string; file: string; spec: string }> = [];
   for (const file of walk(SRC)) {
-    for (const m of readFileSync(file, 'utf8').matchAll(/(?:import|export)\s[^;]*?from\s+'(\.[^']+)'/g)) {
-      const target = resolve(dirname(file), m[1]);
-      out.push({ from: layerOf(file), to: layerOf(target), file: relative(SRC, file), spec: m[1] });
+    // Static imports and the lazy ones (`await import('../x.js')`, loaded only when used) alike.
+    for (const m of readFileSync(file, 'utf8').matchAll(/(?:import|export)\s[^;]*?from\s+'(\.[^']+)'|\bimport\(\s*'(\.[^']+)'\s*\)/g)) {
+      const spec = m[1] ?? m[2];
+      const target = resolve(dirname(file), spec);
+      out.push({ from: layerOf(file), to: layerOf(target), file: relative(SRC, file), spec });
     }
   }
   return out;

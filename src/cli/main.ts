@@ -2,7 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
 import { SINGLE_FILE } from '../packaged.js';
-import { COMMANDS } from './commands/index.js';
+import { registrationsFor } from './commands/index.js';
 import { ERROR_PREFIX, EXIT, UsageError } from './errors.js';
 import { boundHeapGrowth } from './heap.js';
 
@@ -21,7 +21,7 @@ async function main(argv: string[]): Promise<number> {
       // One prefix for every error, commander's own (unknown option, missing argument) included.
       outputError: (s, write) => write(s.replace(/^error: /, `${ERROR_PREFIX} `)),
     });
-  for (const register of COMMANDS) register(program);
+  for (const register of await registrationsFor(argv)) register(program);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.CLEAN;

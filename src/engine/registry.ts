@@ -2,7 +2,6 @@
 import { readFileSync } from 'node:fs';
 import { IocFileError, builtinIocs, parseIocFiles, type IocStore } from '../rules/iocs.js';
 import { buildRuleSet, type RuleSet } from '../rules/ruleset.js';
-import { sigmaRules } from '../rules/sigma.js';
 import { readRuleFiles } from '../evidence/rule-files.js';
 import { fileSweepScanner } from './scanners/files.js';
 import { evtxScanner } from './scanners/evtx.js';
@@ -50,7 +49,9 @@ export function loadIocs(files: readonly string[], base: IocStore = builtinIocs(
  */
 export async function prepare(options: ScanOptions): Promise<Prepared> {
   const { iocs, notes } = loadIocs(options.iocFiles);
-  const sigma = sigmaRules(await readRuleFiles(options.ruleFiles ?? []));
+  const files = await readRuleFiles(options.ruleFiles ?? []);
+  // The Sigma bridge brings the YAML parser: loaded only for --rules files (every worker builds its rule set too).
+  const sigma = files.length ? (await import('../rules/sigma.js')).sigmaRules(files) : { rules: [], problems: [] };
   const rules = buildRuleSet({ iocs, yara: options.yaraRules, ruleFiles: sigma.rules });
   return { rules, scanners: scannersFor(rules), notes: [...notes, ...sigma.problems], buffers: new ReadBuffers() };
 }

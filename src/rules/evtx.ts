@@ -6,7 +6,7 @@ import { orNull } from './matchers.js';
 import { REF } from './references.js';
 import type { RecordRule, RuleHit } from './types.js';
 import { compileCondition, type Condition } from './conditions.js';
-import { sigmaFieldReader } from './sigma.js';
+import { sigmaFieldReader } from './sigma-fields.js';
 import { CMDLET_RULES } from './cmdlets.js';
 import { TUNNEL_TOOLS, TUNNEL_TOOL_REFS } from './tools.js';
 

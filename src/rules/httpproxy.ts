@@ -6,7 +6,7 @@ import { REF } from './references.js';
 import type { RecordRule, RuleHit } from './types.js';
 import { shippedAuthUrls } from './files/baselines.js';
 import { compileCondition, conditionNeedles, type Condition } from './conditions.js';
-import { sigmaFieldReader } from './sigma.js';
+import { sigmaFieldReader } from './sigma-fields.js';
 import { conditionGrader } from './finding.js';
 
 const CVE_SSRF = ['CVE-2021-26855'];

@@ -3,35 +3,18 @@
 // sources and regexes are refused with a message naming the rule; nothing is guessed.
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import type { EvidenceValue, Kind, LogRecord, Severity } from '../model.js';
-import { packageText } from '../packaged.js';
+import { defaultMapping, reader, type SigmaMapping, type SigmaSource } from './sigma-fields.js';
 import { LinearRegexError } from '../mitigations/linear-regex.js';
-import { compileCondition, conditionNeedles, type Condition, type FieldReader, type Op } from './conditions.js';
+import { compileCondition, conditionNeedles, type Condition, type Op } from './conditions.js';
 import type { RecordRule, RuleHit } from './types.js';
 import { declaredGrades, meaningOf } from './finding.js';
+
+export { defaultMapping, reader, sigmaFieldReader, type SigmaMapping, type SigmaSource } from './sigma-fields.js';
 
 export class SigmaError extends Error {
   override name = 'SigmaError';
 }
 
-/** A Sigma field: a record field, a joined pair, `+` read as space, or a record value named as Sigma writes it (Level 2 = Error). */
-type FieldMap = string | { field: string; plusAsSpace?: boolean; values?: Record<string, string> } | { join: string[]; with: string };
-export interface SigmaSource {
-  name: string;
-  logsource: Record<string, string>;
-  format: string;
-  /** EVTX only: the channel the rule is about (also matched by provider `MSExchange CmdletLogs`). */
-  channel?: string;
-  /** The record field searched by keyword (field-less) selections; default: the whole raw line. */
-  keywords?: string;
-  fields: Record<string, FieldMap>;
-}
-export interface SigmaMapping {
-  sources: SigmaSource[];
-}
-
-export function defaultMapping(): SigmaMapping {
-  return JSON.parse(packageText('data/sigma/field-mapping.json')) as SigmaMapping;
-}
 
 const LEVELS: Record<string, Severity> = { critical: 'critical', high: 'high', medium: 'medium', low: 'low', informational: 'info' };
 const SUPPORTED_MODS = new Set(['contains', 'startswith', 'endswith', 'all', 're', 'i']);
@@ -153,40 +136,6 @@ function fieldsOf(c: Condition, out = new Set<string>()): Set<string> {
   } else if ('not' in c) fieldsOf(c.not, out);
   else for (const x of 'any' in c ? c.any : c.all) fieldsOf(x, out);
   return out;
-}
-
-/** Reads a Sigma field from a record of the source's format, through the mapping. */
-export function reader(source: SigmaSource): FieldReader<LogRecord> {
-  // One accessor per field name, worked out on first use: rules read their fields on every record.
-  const accessors = new Map<string, (rec: LogRecord) => string | null>();
-  const accessor = (field: string): ((rec: LogRecord) => string | null) => {
-    const m: FieldMap = Object.hasOwn(source.fields, field) ? source.fields[field] : field;
-    if (typeof m === 'string') {
-      const data = `EventData.${m}`;
-      return (rec) => rec.fields[m] ?? rec.fields[data] ?? null;
-    }
-    if ('join' in m) {
-      return (rec) => {
-        const parts = m.join.map((f) => rec.fields[f]).filter((v): v is string => v !== undefined && v !== '' && v !== '-');
-        return parts.length ? parts.join(m.with) : null;
-      };
-    }
-    const { values } = m;
-    return (rec) => {
-      const v = rec.fields[m.field];
-      if (v === undefined) return null;
-      if (values) return Object.hasOwn(values, v) ? values[v] : v;
-      return m.plusAsSpace ? v.replace(/\+/g, ' ') : v;
-    };
-  };
-  const keywords = (rec: LogRecord) => (source.keywords ? (rec.fields[source.keywords] ?? null) : (rec.raw ?? Object.values(rec.fields).join(' ')));
-  const field = (name: string | null) => {
-    if (name === null) return keywords;
-    let get = accessors.get(name);
-    if (get === undefined) accessors.set(name, (get = accessor(name)));
-    return get;
-  };
-  return Object.assign((rec: LogRecord, name: string | null) => field(name)(rec), { field });
 }
 
 /** A Sigma rule file's text as an exhunt record rule. Throws SigmaError naming the file for anything unsupported. */
@@ -326,11 +275,4 @@ export function toSigma(rule: RecordRule, mapping: SigmaMapping, uuid: string, d
   if (doc.references.length === 0) delete (doc as Partial<typeof doc>).references;
   const head = `# exhunt rule ${rule.id}${part ? ` grade "${grade}" (${meaning.id} ${meaning.severity}: when ${meaning.when})` : ''}`;
   return `${head} (${rule.references.join('; ').replace(/\n/g, ' ')})\n${toYaml(doc, { lineWidth: 0 })}`;
-}
-
-/** The field reader of one logsource of the shipped mapping (declarative shipped rules read their fields with it). */
-export function sigmaFieldReader(name: string): FieldReader<LogRecord> {
-  const source = defaultMapping().sources.find((s) => s.name === name);
-  if (!source) throw new Error(`no Sigma logsource ${name} in data/sigma/field-mapping.json`);
-  return reader(source);
 }

@@ -3,7 +3,6 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { defaultRuleSet } from '../../rules/ruleset.js';
-import { defaultMapping, sigmaGrades, toSigma } from '../../rules/sigma.js';
 import { UsageError } from '../errors.js';
 
 /** A stable UUID (v4 layout) from the rule id, so a re-export keeps each Sigma rule's id. */
@@ -23,6 +22,7 @@ export function registerRules(program: Command): void {
     .requiredOption('--sigma <DIR>', 'folder to write the .yml files into')
     .action(async (flags: { sigma: string }) => {
       if (!flags.sigma) throw new UsageError('rules export: give --sigma DIR');
+      const { defaultMapping, sigmaGrades, toSigma } = await import('../../rules/sigma.js');
       const mapping = defaultMapping();
       const date = new Date().toISOString().slice(0, 10);
       await mkdir(flags.sigma, { recursive: true });

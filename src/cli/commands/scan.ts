@@ -13,7 +13,6 @@ import { ERROR_PREFIX, EXIT, UsageError } from '../errors.js';
 import { STDOUT, claimStdout } from '../output.js';
 import { IocFileError } from '../../rules/iocs.js';
 import { loadIocs } from '../../engine/registry.js';
-import { sigmaRules } from '../../rules/sigma.js';
 import { readRuleFiles, RuleFileError } from '../../evidence/rule-files.js';
 import { yaraEngine } from '../../engine/yara.js';
 import { findLocalEvidence, type LocalEvidence } from '../../evidence/local.js';
@@ -110,6 +109,7 @@ async function checkIocAndYara(flags: ScanFlags): Promise<void> {
       if (err instanceof RuleFileError) throw new UsageError(err.message);
       throw err;
     }
+    const { sigmaRules } = await import('../../rules/sigma.js');
     const { rules, problems } = sigmaRules(files);
     for (const p of problems) process.stderr.write(`${ERROR_PREFIX} --rules: ${p}\n`);
     if (rules.length === 0) throw new UsageError(`--rules: no usable Sigma rule in ${flags.rules.join(', ')}`);

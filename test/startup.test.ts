@@ -1,0 +1,87 @@
+// Every run pays for the modules it loads before its first byte (ES modules are resolved and compiled file by file,
+// in the main thread and again in each worker): a run loads only what it uses. Checked on the built CLI by listing
+// the modules each run loads (a module-loader hook), never by timing.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Command } from 'commander';
+import { afterAll, describe, expect, it } from 'vitest';
+import { COMMANDS, registrationsFor } from '../src/cli/commands/index.js';
+import { CLI } from './support/cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'exhunt-startup-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+// Registered with --import in the main thread and, through execArgv, in every worker thread.
+const HOOKS = join(dir, 'hooks.mjs');
+writeFileSync(HOOKS, `import { appendFileSync } from 'node:fs';\nexport async function load(url, context, next) {\n  appendFileSync(process.env.EXHUNT_TEST_LOADS, url + '\\n');\n  return next(url, context);\n}\n`);
+const REGISTER = join(dir, 'register.mjs');
+writeFileSync(REGISTER, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(HOOKS).href)});\n`);
+
+/** The modules (package-relative: `dist/engine/scan.js`, `node_modules/yaml/…`) a CLI run loads, in every thread. */
+function loads(name: string, args: string[]): { status: number | null; stderr: string; modules: string[] } {
+  const list = join(dir, `${name}.txt`);
+  writeFileSync(list, '');
+  const r = spawnSync(process.execPath, ['--import', pathToFileURL(REGISTER).href, CLI, ...args], { encoding: 'utf8', env: { ...process.env, EXHUNT_TEST_LOADS: list }, timeout: 120_000 });
+  const root = pathToFileURL(join(CLI, '..', '..', '..')).href;
+  const modules = readFileSync(list, 'utf8').split('\n').filter((u) => u.startsWith(root)).map((u) => u.slice(root.length + 1));
+  return { status: r.status, stderr: r.stderr, modules };
+}
+
+/** Real IIS W3C lines (the shape of bench/iis-gen.mjs), `n` of them: benign traffic. */
+function iisLog(n: number): string {
+  const head = '#Software: Microsoft Internet Information Services 10.0\r\n#Version: 1.0\r\n#Date: 2021-03-03 00:00:00\r\n#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken\r\n';
+  const line = (i: number) => `2021-03-03 00:${String(Math.floor(i / 60) % 60).padStart(2, '0')}:${String(i % 60).padStart(2, '0')} 10.0.0.5 GET /owa/auth/logon.aspx replaceCurrent=1 443 - 192.0.2.${i % 250} Mozilla/5.0+(Windows+NT+10.0;+Win64;+x64) - 200 0 0 ${i % 97}\r\n`;
+  return head + Array.from({ length: n }, (_, i) => line(i)).join('');
+}
+
+describe('commands load lazily', () => {
+  it('each entry registers exactly the command it is named for', async () => {
+    const names: string[] = [];
+    for (const [name, load] of COMMANDS) {
+      const program = new Command();
+      (await load())(program);
+      expect(program.commands.map((c) => c.name())).toEqual([name]);
+      names.push(name);
+    }
+    expect(new Set(names).size).toBe(names.length);
+  });
+
+  it('a command line loads its own command, --version none, help and unknown names all', async () => {
+    expect(await registrationsFor(['node', 'exhunt', '--version'])).toEqual([]);
+    expect(await registrationsFor(['node', 'exhunt', 'scan', 'x'])).toEqual([await COMMANDS[0][1]()]);
+    for (const argv of [['node', 'exhunt'], ['node', 'exhunt', '--help'], ['node', 'exhunt', 'help', 'scan'], ['node', 'exhunt', 'scna']]) {
+      expect((await registrationsFor(argv)).length).toBe(COMMANDS.length);
+    }
+  });
+});
+
+describe('modules a run loads (built CLI)', () => {
+  it('--version loads no engine, rules or report code', () => {
+    const r = loads('version', ['--version']);
+    expect(r.status).toBe(0);
+    expect(r.modules).toContain('dist/cli/main.js');
+    expect(r.modules.filter((m) => /^dist\/(engine|rules|report|evidence|parsers|remote|response|mitigations|builds)\//.test(m))).toEqual([]);
+  });
+
+  it('a scan of IIS logs, in workers, loads neither YAML nor other commands’ code', () => {
+    // Two files of 5 MB: two batches, so --jobs 2 starts two workers, which load the scanner themselves.
+    const host = join(dir, 'host', 'inetpub', 'logs', 'LogFiles', 'W3SVC1');
+    mkdirSync(host, { recursive: true });
+    const text = iisLog(34_000);
+    expect(text.length).toBeGreaterThan(4.5 * 1024 * 1024);
+    writeFileSync(join(host, 'u_ex210303.log'), text);
+    writeFileSync(join(host, 'u_ex210304.log'), text.replaceAll('2021-03-03', '2021-03-04'));
+    const r = loads('scan', ['scan', join(dir, 'host'), '-q', '--jobs', '2', '--json', join(dir, 'r.json')]);
+    expect(r.stderr).toBe('');
+    const report = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8')) as { hosts: Array<{ stats: { files_scanned: number } }> };
+    expect(report.hosts[0].stats.files_scanned).toBe(2);
+    // The worker entry was loaded (in two threads) and so was the scanner it runs.
+    expect(r.modules.filter((m) => m === 'dist/engine/worker.js')).toHaveLength(2);
+    expect(r.modules.filter((m) => m === 'dist/engine/scanners/textlog.js').length).toBeGreaterThanOrEqual(2);
+    const unwanted = /^node_modules\/yaml\/|^dist\/rules\/sigma\.js$|^dist\/(remote|response)\/|^dist\/cli\/commands\/(?!index|scan)/;
+    expect(r.modules.filter((m) => unwanted.test(m))).toEqual([]);
+  });
+});
