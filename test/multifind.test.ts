@@ -298,6 +298,35 @@ describe('ScannedText (line feeds counted in the wasm copy of the last SIMD pass
     expect(scanned.count(0, 10, 10)).toBe(-1);
   });
 
+  it.skipIf(!simdAvailable())('counts runs of line feeds longer than a byte lane holds (255 blocks a round)', () => {
+    for (const n of [15, 16, 4079, 4080, 4081, 4096, 20_000, 70_001]) {
+      const text = Buffer.from(`xyz${'\n'.repeat(n)}`, 'latin1');
+      const scanned = collectLines(planMultiFinder([{ text: 'xyz', insensitive: false }], byteHistogram(text), { mode: 'simd' }), text, [])!;
+      expect(scanned.count(0, text.length, 10)).toBe(n);
+      expect(scanned.count(3, text.length - 1, 10)).toBe(n - 1);
+      expect(scanned.count(1, 2, 10)).toBe(0);
+    }
+  });
+
+  it.skipIf(!simdAvailable())('finds the first byte like indexOf, never past the end asked for', () => {
+    const rnd = rng(67);
+    // Sparse line feeds: a block read past `to` often holds the next one, which must not be reported.
+    const text = Buffer.from(Array.from({ length: 40_000 }, () => (rnd() < 0.01 ? '\n' : 'abxyz '[Math.floor(rnd() * 6)])).join(''), 'latin1');
+    const mf = planMultiFinder([{ text: 'xyz', insensitive: false }], byteHistogram(text), { mode: 'simd' });
+    const scanned = collectLines(mf, text, [])!;
+    for (let k = 0; k < 2000; k++) {
+      const a = Math.floor(rnd() * text.length);
+      const b = a + Math.floor(rnd() * Math.min(300, text.length - a + 1));
+      const byte = k % 3 === 0 ? 120 : 10;
+      const at = text.indexOf(byte, a);
+      expect(scanned.indexOf(a, b, byte)).toBe(at === -1 || at >= b ? b : at);
+    }
+    expect(scanned.indexOf(0, text.length + 1, 10)).toBe(-1);
+    expect(scanned.indexOf(5, 5, 10)).toBe(5);
+    collectLines(mf, text.subarray(0, 10), []);
+    expect(scanned.indexOf(0, 10, 10)).toBe(-1);
+  });
+
   it.skipIf(!simdAvailable())("is invalidated by another finder's pass through the same kernel (the text scanner's formats share one)", () => {
     const kernel = SearchKernel.create()!;
     const a = Buffer.from('one\nxyz\ntwo\n'.repeat(200), 'latin1');

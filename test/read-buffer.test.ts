@@ -53,12 +53,38 @@ describe('read buffer lent between readers', () => {
     expect(lender.borrow(50).buffer === first.buffer).toBe(false);
     expect(new ReadBuffers().borrow(50).buffer === first.buffer).toBe(false);
     lender.giveBack(again, true);
-    // A whole read reads into it, and it is lent again after.
+    // A whole read reads into it and into a second buffer (the chunk read ahead), and both are lent again after.
     const seen: ArrayBufferLike[] = [];
     for await (const c of readChunks(files[0].file, 64, { reuse: lender })) seen.push(c.buffer);
-    expect(seen.length > 1 && seen.every((b) => b === first.buffer)).toBe(true);
+    const used = [...new Set(seen)];
+    expect(seen.length > 2 && used.length === 2 && used.includes(first.buffer)).toBe(true);
+    // Chunks alternate: the one the caller holds is never the one being read into.
+    expect(seen.every((b, i) => i === 0 || b !== seen[i - 1])).toBe(true);
     await new Promise((r) => setImmediate(r));
-    expect(lender.borrow(10).buffer === first.buffer).toBe(true);
+    const lent = [lender.borrow(10).buffer, lender.borrow(10).buffer];
+    expect(used.every((b) => lent.includes(b))).toBe(true);
+  });
+
+  it('reads no chunk ahead of a file that fits in one (no second buffer)', async () => {
+    const lender = new ReadBuffers();
+    const seen: ArrayBufferLike[] = [];
+    for await (const c of readChunks(files[0].file, 4096, { reuse: lender })) seen.push(c.buffer);
+    await new Promise((r) => setImmediate(r));
+    expect(seen.length).toBe(1);
+    expect(lender.borrow(10).buffer).toBe(seen[0]);
+    expect(lender.borrow(10).buffer === seen[0]).toBe(false);
+  });
+
+  it('stops reading ahead when the caller stops early, and lends the buffers again', async () => {
+    const lender = new ReadBuffers();
+    let text = '';
+    for await (const c of readRange(files[5].file, 0, files[5].text.length, lender, 32)) {
+      text += c.toString('latin1');
+      if (text.length >= 64) break;
+    }
+    expect(text).toBe(files[5].text.slice(0, 64));
+    await new Promise((r) => setImmediate(r));
+    expect(await slowRead(readRange(files[5].file, 0, files[5].text.length, lender, 32))).toBe(files[5].text);
   });
 });
 

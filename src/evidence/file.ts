@@ -1,4 +1,5 @@
 import { closeSync, readSync } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { pipeline, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { openEvidence, openEvidenceSync } from './open.js';
@@ -31,22 +32,22 @@ export const CHUNK_SIZE = 4 * 1024 * 1024;
 
 /**
  * Lends read buffers to one thread's readers (the scan context carries one per thread: engine/registry.ts). A
- * thread reads one file at a time, so the buffer of the last reader that finished is kept for the next one: a new
+ * thread reads one file at a time, so the buffers of the last reader that finished are kept for the next one: a new
  * 4 MiB buffer per file outlived its file until a full garbage collection, and V8 lets some 64 MiB of such dead
- * buffers pile up per thread before it runs one (30-40 MB of peak RSS per worker). Readers running at the same time
- * get buffers of their own. Given back on the next turn of the event loop, so a caller that still reads the last
- * chunk synchronously after its loop (the `reuse` contract allows it) is done with it.
+ * buffers pile up per thread before it runs one (30-40 MB of peak RSS per worker). Two are kept: a reader of a file
+ * longer than one chunk reads the next chunk ahead into a second buffer (readChunks, readRange). Readers running at
+ * the same time get buffers of their own. Given back on the next turn of the event loop, so a caller that still
+ * reads the last chunk synchronously after its loop (the `reuse` contract allows it) is done with it.
  */
 export class ReadBuffers {
-  private spare: Buffer | null = null;
+  private readonly spare: Buffer[] = [];
 
   /** `least`: the smallest buffer made (a thread's lender makes CHUNK_SIZE ones, kept from file to file). */
   constructor(private readonly least = CHUNK_SIZE) {}
 
   borrow(size: number): Buffer {
-    let buf = this.spare;
-    if (buf !== null && buf.length >= size) this.spare = null;
-    else buf = Buffer.allocUnsafeSlow(Math.max(size, this.least));
+    const k = this.spare.findIndex((b) => b.length >= size);
+    const buf = k >= 0 ? this.spare.splice(k, 1)[0] : Buffer.allocUnsafeSlow(Math.max(size, this.least));
     return buf.subarray(0, size);
   }
 
@@ -54,11 +55,26 @@ export class ReadBuffers {
   giveBack(buf: Buffer, now = false): void {
     const whole = Buffer.from(buf.buffer);
     const keep = () => {
-      if (this.spare === null || whole.length > this.spare.length) this.spare = whole;
+      if (this.spare.length < SPARE_BUFFERS) this.spare.push(whole);
+      else {
+        const k = this.spare.findIndex((b) => b.length < whole.length);
+        if (k >= 0) this.spare[k] = whole;
+      }
     };
     if (now) keep();
     else setImmediate(keep);
   }
+}
+
+/** Read buffers a lender keeps: one a chunk, and one for the chunk read ahead. */
+const SPARE_BUFFERS = 2;
+
+/** Starts a read of `n` bytes at `pos` (null: the file position) into `buf`; an error waits for the caller's await. */
+function readInto(fh: FileHandle, buf: Buffer, n: number, pos: number | null): Promise<number> {
+  const p = fh.read(buf, 0, n, pos).then((r) => r.bytesRead);
+  // Handled here too: a read ahead that fails while its caller works on the chunk before must not end the process.
+  p.catch(() => {});
+  return p;
 }
 
 /** A lender for a one-off read (no thread context): a buffer of the size asked, gone with its reader. */
@@ -73,15 +89,28 @@ export async function* readChunks(file: EvidenceFile, chunkSize = CHUNK_SIZE, op
   if (file.kind === 'fs' && opts.reuse) {
     const lender = opts.reuse;
     const fh = await openEvidence(fsPath(file));
-    const buf = lender.borrow(chunkSize);
+    // Two buffers: while the caller works on a full chunk, the next one is read ahead into the other (the caller was
+    // done with that one's chunk when it asked for this one). A short chunk is the end: no second buffer, no read ahead.
+    const bufs = [lender.borrow(chunkSize)];
+    let k = 0;
+    let next: Promise<number> | null = readInto(fh, bufs[0], chunkSize, null);
     try {
       for (;;) {
-        const { bytesRead } = await fh.read(buf, 0, chunkSize, null);
+        const bytesRead = await next!;
+        next = null;
         if (bytesRead === 0) return;
-        yield buf.subarray(0, bytesRead);
+        const chunk = bufs[k].subarray(0, bytesRead);
+        if (bytesRead === chunkSize) {
+          k ^= 1;
+          next = readInto(fh, (bufs[k] ??= lender.borrow(chunkSize)), chunkSize, null);
+        }
+        yield chunk;
+        next ??= readInto(fh, bufs[k], chunkSize, null);
       }
     } finally {
-      lender.giveBack(buf);
+      // A read still running writes into a buffer: wait for it before the buffer is lent again.
+      if (next !== null) await next.catch(() => 0);
+      for (const b of bufs) lender.giveBack(b);
       await fh.close();
     }
   }
@@ -121,20 +150,29 @@ async function gunzipped(file: EvidenceFile & { kind: 'gz' }, chunkSize: number)
  */
 export async function* readRange(file: EvidenceFile & { kind: 'fs' }, start: number, end: number, buffers = oneOff(), chunkSize = CHUNK_SIZE): AsyncGenerator<Buffer> {
   const fh = await openEvidence(fsPath(file));
-  const buf = buffers.borrow(chunkSize);
+  // Reads ahead into a second buffer while the caller works on a full chunk, as readChunks does.
+  const bufs = [buffers.borrow(chunkSize)];
+  let k = 0;
+  // From the byte before `start`: when it is a line feed, `start` itself begins a line.
+  let pos = start === 0 ? 0 : start - 1;
+  let next: Promise<number> | null = readInto(fh, bufs[0], chunkSize, pos);
   try {
-    // From the byte before `start`: when it is a line feed, `start` itself begins a line.
-    let pos = start === 0 ? 0 : start - 1;
     let skipping = start > 0;
     for (;;) {
-      const { bytesRead } = await fh.read(buf, 0, chunkSize, pos);
+      const bytesRead = await next!;
+      next = null;
       if (bytesRead === 0) return;
-      let chunk = buf.subarray(0, bytesRead);
+      let chunk = bufs[k].subarray(0, bytesRead);
       pos += bytesRead;
+      if (bytesRead === chunkSize && pos < end) {
+        k ^= 1;
+        next = readInto(fh, (bufs[k] ??= buffers.borrow(chunkSize)), chunkSize, pos);
+      }
       if (skipping) {
         const nl = chunk.indexOf(10);
         if (nl === -1) {
           if (pos >= end) return; // one line runs through the whole range: it belongs to an earlier one
+          next ??= readInto(fh, bufs[k], chunkSize, pos);
           continue;
         }
         skipping = false;
@@ -149,9 +187,11 @@ export async function* readRange(file: EvidenceFile & { kind: 'fs' }, start: num
         }
       }
       yield chunk;
+      next ??= readInto(fh, bufs[k], chunkSize, pos);
     }
   } finally {
-    buffers.giveBack(buf);
+    if (next !== null) await next.catch(() => 0);
+    for (const b of bufs) buffers.giveBack(b);
     await fh.close();
   }
 }

@@ -293,16 +293,28 @@
     (local.get $out))
 
   ;; The number of bytes equal to $c in [from, to) (also exported: the text scanner counts line feeds with it).
+  ;; Per 16-byte block one compare subtracted into byte lanes (a lane counts up to 255: summed every 255 blocks),
+  ;; not a bitmask and popcount per block (2-3 times the work on the line feeds of a whole log).
   (func $count (export "count") (param $from i32) (param $to i32) (param $c i32) (result i32)
-    (local $n i32) (local $v v128)
+    (local $n i32) (local $v v128) (local $acc v128) (local $lim i32)
     (local.set $v (i8x16.splat (local.get $c)))
     (block $tail
-      (loop $blocks
+      (loop $rounds
         (br_if $tail (i32.gt_u (i32.add (local.get $from) (i32.const 16)) (local.get $to)))
-        (local.set $n (i32.add (local.get $n)
-          (i32.popcnt (i8x16.bitmask (i8x16.eq (v128.load (local.get $from)) (local.get $v))))))
-        (local.set $from (i32.add (local.get $from) (i32.const 16)))
-        (br $blocks)))
+        ;; This round's blocks all start below $lim: at most 255 of them, each wholly before $to.
+        (local.set $lim (i32.sub (local.get $to) (i32.const 15)))
+        (if (i32.gt_u (i32.sub (local.get $lim) (local.get $from)) (i32.const 4080))
+          (then (local.set $lim (i32.add (local.get $from) (i32.const 4080)))))
+        (local.set $acc (v128.const i32x4 0 0 0 0))
+        (loop $blocks
+          (local.set $acc (i8x16.sub (local.get $acc) (i8x16.eq (v128.load (local.get $from)) (local.get $v))))
+          (local.set $from (i32.add (local.get $from) (i32.const 16)))
+          (br_if $blocks (i32.lt_u (local.get $from) (local.get $lim))))
+        (local.set $acc (i32x4.extadd_pairwise_i16x8_u (i16x8.extadd_pairwise_i8x16_u (local.get $acc))))
+        (local.set $n (i32.add (local.get $n) (i32.add
+          (i32.add (i32x4.extract_lane 0 (local.get $acc)) (i32x4.extract_lane 1 (local.get $acc)))
+          (i32.add (i32x4.extract_lane 2 (local.get $acc)) (i32x4.extract_lane 3 (local.get $acc))))))
+        (br $rounds)))
     (block $done
       (loop $bytes
         (br_if $done (i32.ge_u (local.get $from) (local.get $to)))
@@ -310,6 +322,24 @@
         (local.set $from (i32.add (local.get $from) (i32.const 1)))
         (br $bytes)))
     (local.get $n))
+
+  ;; The address of the first byte equal to $c in [from, to), or $to when there is none (the text scanner finds
+  ;; each candidate line's end with it: a Buffer#indexOf call per line cost ~5% of a busy IIS scan). Reads whole
+  ;; 16-byte blocks, up to 15 bytes past $to (the text is followed by readable padding).
+  (func (export "indexOf") (param $from i32) (param $to i32) (param $c i32) (result i32)
+    (local $v v128) (local $bits i32)
+    (local.set $v (i8x16.splat (local.get $c)))
+    (block $none
+      (loop $blocks
+        (br_if $none (i32.ge_u (local.get $from) (local.get $to)))
+        (local.set $bits (i8x16.bitmask (i8x16.eq (v128.load (local.get $from)) (local.get $v))))
+        (if (local.get $bits)
+          (then
+            (local.set $from (i32.add (local.get $from) (i32.ctz (local.get $bits))))
+            (return (select (local.get $from) (local.get $to) (i32.lt_u (local.get $from) (local.get $to))))))
+        (local.set $from (i32.add (local.get $from) (i32.const 16)))
+        (br $blocks)))
+    (local.get $to))
 
   ;; The separators $c in [line start, $at), from the last position counted ($at may go back a little).
   (func $fieldAt (param $at i32) (param $c i32) (result i32)

@@ -304,7 +304,7 @@ class TextLogScan {
       for (const ls of this.eventLines(buf, pos)) {
         if (ls < this.countedTo) continue;
         this.lineNo += this.newlines(buf, this.countedTo, ls);
-        const end = lineEnd(buf, ls);
+        const end = this.lineEnd(buf, ls);
         this.handle(buf, ls, end, this.lineNo + 1, false);
         if (end < buf.length) this.lineNo++;
         this.countedTo = end + 1;
@@ -320,6 +320,13 @@ class TextLogScan {
     const s = this.scanned;
     const n = s === null ? -1 : s.text.count(from - s.from, to - s.from, NL);
     return n >= 0 ? n : countNewlines(buf, from, to);
+  }
+
+  /** The end of the line at `from` (its line feed, or the end of `buf`): found in the finder's wasm copy when there is one. */
+  private lineEnd(buf: Buffer, from: number): number {
+    const s = this.scanned;
+    const e = s === null || from < s.from ? -1 : s.text.indexOf(from - s.from, buf.length - s.from, NL);
+    return e >= 0 ? e + s!.from : lineEnd(buf, from);
   }
 
   /** Starts of the lines worth decoding: directives, and lines with a needle. Sorted, unique. */
