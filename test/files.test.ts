@@ -111,10 +111,10 @@ describe('paths', () => {
 
   it('leaves logs and event logs to their scanners', () => {
     const f = (rel: string) => ({ kind: 'fs', abs: '/x', rel, size: 1, mtimeMs: 0 }) as EvidenceFile;
-    expect(fileSweepScanner.classify(f('W3SVC1/u_ex210303.log'), Buffer.alloc(0))).toBeNull();
-    expect(fileSweepScanner.classify(f('Logs/Security.evtx'), Buffer.alloc(0))).toBeNull();
-    expect(fileSweepScanner.classify(f('HttpProxy/Ecp/HttpProxy_2021030301-1.LOG'), Buffer.alloc(0))).toBeNull();
-    expect(fileSweepScanner.classify(f('x/shell.aspx'), Buffer.alloc(0))).toBe('file');
+    expect(fileSweepScanner().classify(f('W3SVC1/u_ex210303.log'), Buffer.alloc(0))).toBeNull();
+    expect(fileSweepScanner().classify(f('Logs/Security.evtx'), Buffer.alloc(0))).toBeNull();
+    expect(fileSweepScanner().classify(f('HttpProxy/Ecp/HttpProxy_2021030301-1.LOG'), Buffer.alloc(0))).toBeNull();
+    expect(fileSweepScanner().classify(f('x/shell.aspx'), Buffer.alloc(0))).toBe('file');
   });
 });
 

@@ -25,7 +25,7 @@ export interface Prepared {
 }
 
 export function scannersFor(rules: RuleSet): Scanner[] {
-  return [textLogScanner(rules.formats, rules.recordRules, rules.context), evtxScanner, fileSweepScanner, iisConfigScanner, exchangeConfigScanner];
+  return [textLogScanner(rules.formats, rules.recordRules, rules.context), evtxScanner, fileSweepScanner(), iisConfigScanner, exchangeConfigScanner];
 }
 
 /**

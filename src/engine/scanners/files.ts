@@ -9,7 +9,7 @@ import { CHUNK_SIZE, readChunks, type EvidenceFile } from '../../evidence/file.j
 import { toWinLower } from '../../evidence/paths.js';
 import { peFileVersion } from '../../parsers/pe.js';
 import { checkBaseline, exchangeRelPath, type BaselineVerdict } from '../../rules/files/baselines.js';
-import { MAGIC, fileTexts } from '../../rules/files/content.js';
+import { FileContent, LiteralFinder, MAGIC } from '../../rules/files/content.js';
 import { yaraScan } from '../yara.js';
 import { FILE_RULES, yaraRule } from '../../rules/files/rules.js';
 import { gradedFinding } from '../../rules/finding.js';
@@ -25,17 +25,21 @@ const SMALL_OTHER = 1024 * 1024;
 /** Logs and event logs belong to the text-log and EVTX scanners. */
 const NOT_SWEPT = new Set(['.log', '.evtx', '.etl']);
 
-export const fileSweepScanner: Scanner = {
-  name: 'files',
-  classify(file) {
-    if (file.role === 'collection-metadata') return null;
-    const ext = extOf(file.rel);
-    // Exchange writes no logs into its web folders: a `.log` there is an attacker's file (a credential dump such
-    // as owa\auth\Current\google.log, a web shell's output) and is swept like any other file.
-    return !NOT_SWEPT.has(ext) || (ext === '.log' && dropZone(winRel(file.server ?? file.rel)) !== null) ? 'file' : null;
-  },
-  scan: (file, _format, options, rules, context) => sweepFile(file, options, rules.context.iocs, context),
-};
+/** The file sweep of one thread (its content signatures' byte pass is planned once per thread). */
+export function fileSweepScanner(): Scanner {
+  const finder = new LiteralFinder();
+  return {
+    name: 'files',
+    classify(file) {
+      if (file.role === 'collection-metadata') return null;
+      const ext = extOf(file.rel);
+      // Exchange writes no logs into its web folders: a `.log` there is an attacker's file (a credential dump such
+      // as owa\auth\Current\google.log, a web shell's output) and is swept like any other file.
+      return !NOT_SWEPT.has(ext) || (ext === '.log' && dropZone(winRel(file.server ?? file.rel)) !== null) ? 'file' : null;
+    },
+    scan: (file, _format, options, rules, context) => sweepFile(file, options, rules.context.iocs, context, finder),
+  };
+}
 
 /** Drive-less lower-case Windows path, like a relative evidence path: what the path rules read. */
 function winRel(shown: string): string {
@@ -77,8 +81,11 @@ function reportPath(ctx: Ctx, swept: SweptFile, bl: BaselineVerdict, iocs: IocSt
   report(ctx, hits);
 }
 
-/** `context.head`: the file's start as already read; when it is the whole file, the file is not read again. */
-export async function sweepFile(file: EvidenceFile, options: ScanOptions, iocs: IocStore, context: FileContext = {}): Promise<FileScanResult> {
+/**
+ * `context.head`: the file's start as already read; when it is the whole file, the file is not read again.
+ * `finder`: the thread's byte pass for the content signatures (without one, their literals are tested on the text).
+ */
+export async function sweepFile(file: EvidenceFile, options: ScanOptions, iocs: IocStore, context: FileContext = {}, finder: LiteralFinder | null = null): Promise<FileScanResult> {
   const result = emptyResult();
   const shown = file.server ?? file.rel;
   const win = winRel(shown);
@@ -115,7 +122,7 @@ export async function sweepFile(file: EvidenceFile, options: ScanOptions, iocs: 
   if (bl.status === 'known') return result; // Microsoft's own file, byte for byte
   // Content is decoded for web scripts up to SMALL and other files up to SMALL_OTHER, never for PE files or dumps.
   const scanText = read.all !== null && (ctx.script || read.bytes <= SMALL_OTHER) && !MAGIC.pe(read.head) && !read.minidump;
-  report(ctx, contentRules(swept, scanText && read.all !== null ? fileTexts(read.all) : null, bl));
+  report(ctx, contentRules(swept, scanText && read.all !== null ? new FileContent(read.all, finder) : null, bl));
   reportPath(ctx, swept, bl, iocs);
   report(ctx, dumpAndArchiveRules(swept, file.rel));
   if (options.yaraRules) await yaraChecks(ctx, read, options.yaraRules, result);

@@ -1,26 +1,89 @@
 // Matchers over file bytes: decoded content signatures, magic-number checks (PST / DER / binary "aspx",
 // minidumps) and the WS-31 keyword heuristic.
+//
+// Every literal term (and a literal each regular expression needs) is looked for in one SIMD pass over the file's
+// bytes (search/multifind.ts LineNeedles): testing each term with its own `includes` over the decoded text cost
+// ~25 passes per file, 85% of a file sweep's CPU. Regular expressions run only when their literals are present,
+// and the text is decoded only for a regex or a rule that reads it.
+import { LineNeedles } from '../../search/multifind.js';
 import { SHELL_KEYWORDS, SIGNATURES, type ContentSignature } from './signatures.js';
 
-type Term = ((text: string) => boolean) & { regex: boolean };
-
-function compileTerm(b64: string): Term {
-  const t = Buffer.from(b64, 'base64').toString('utf8');
-  if (t.startsWith('re:')) {
-    const re = new RegExp(t.slice(3), 'i');
-    return Object.assign((text: string) => re.test(text), { regex: true });
+/**
+ * The literal runs every match of a regular expression (source, case-insensitive, no `u` flag) contains, lower
+ * case, longest first: characters matched one by one outside groups, classes and optional parts. Empty when the
+ * source has a top-level alternation or a construct this reader does not know (the regex then runs unguarded).
+ */
+export function requiredLiterals(source: string): string[] {
+  const runs: string[] = [];
+  let run = '';
+  const cut = () => {
+    if (run) runs.push(run);
+    run = '';
+  };
+  let i = 0;
+  /** The end of the group or class that starts at `from` (escapes and nested classes skipped), or -1. */
+  const closing = (from: number): number => {
+    let depth = 0;
+    for (let j = from; j < source.length; j++) {
+      const c = source[j];
+      if (c === '\\') j++;
+      else if (c === '[') {
+        const end = classEnd(j);
+        if (end < 0) return -1;
+        j = end;
+      } else if (c === '(') depth++;
+      else if (c === ')' && --depth === 0) return j;
+    }
+    return -1;
+  };
+  const classEnd = (from: number): number => {
+    for (let j = from + 1; j < source.length; j++) {
+      if (source[j] === '\\') j++;
+      else if (source[j] === ']' && j > from + 1) return j;
+    }
+    return -1;
+  };
+  while (i < source.length) {
+    const c = source[i];
+    let literal: string | null = null;
+    let next: number;
+    if (c === '|') return [];
+    if (c === '\\') {
+      const e = source[i + 1];
+      if (e === undefined) return [];
+      // Letter and digit escapes are classes, boundaries, back-references or code points: not a plain character.
+      if (!/[0-9A-Za-z]/.test(e)) literal = e;
+      next = i + 2;
+    } else if (c === '[') {
+      next = classEnd(i) + 1;
+      if (next === 0) return [];
+    } else if (c === '(') {
+      next = closing(i) + 1;
+      if (next === 0) return [];
+    } else if (c === ')' || c === ']' || c === '{' || c === '}' || c === '*' || c === '+' || c === '?') {
+      return [];
+    } else {
+      if (c !== '.' && c !== '^' && c !== '$') literal = c;
+      next = i + 1;
+    }
+    // A quantifier: ?, *, {0,n} make the atom optional; +, {n,m} with n >= 1 keep one but end the run after it.
+    const q = /^(?:([?*])|\+|\{(\d+)(?:,\d*)?\})\??/.exec(source.slice(next));
+    const optional = q !== null && (q[1] !== undefined || q[2] === '0');
+    if (literal !== null && !optional) run += literal.toLowerCase();
+    if (literal === null || q !== null) cut();
+    i = next + (q ? q[0].length : 0);
   }
-  return Object.assign((text: string) => text.includes(t), { regex: false });
+  cut();
+  return runs.sort((a, b) => b.length - a.length);
 }
 
-/** Literal terms before regular expressions: a file that fails a cheap `includes` runs no regex. */
-const literalsFirst = (terms: Term[]): Term[] => [...terms.filter((t) => !t.regex), ...terms.filter((t) => t.regex)];
+/** A literal (an id in LITERALS: lower case, looked for in the lower-cased text), or a regex with the literals it needs. */
+type Term = { lit: number } | { re: RegExp; needs: number[] };
 
 interface CompiledCondition {
   max: number;
-  /** `all` split into its literals and regexes, tested in that order (the same conjunction). */
-  allLiterals: Term[];
-  allRegexes: Term[];
+  /** `all`, literals first (the same conjunction). */
+  all: Term[];
   any: Term[];
   none: Term[];
 }
@@ -29,19 +92,53 @@ interface Compiled {
   when: CompiledCondition[];
 }
 
-const COMPILED: readonly Compiled[] = SIGNATURES.map((sig) => ({
-  sig,
-  when: sig.when.map((w) => {
-    const all = (w.all ?? []).map(compileTerm);
-    return {
-      max: w.max,
-      allLiterals: all.filter((t) => !t.regex),
-      allRegexes: all.filter((t) => t.regex),
-      any: literalsFirst((w.any ?? []).map(compileTerm)),
-      none: literalsFirst((w.none ?? []).map(compileTerm)),
-    };
-  }),
-}));
+/** Literal terms before regular expressions: a file that fails a literal runs no regex. */
+const literalsFirst = (terms: Term[]): Term[] => [...terms.filter((t) => 'lit' in t), ...terms.filter((t) => 're' in t)];
+
+/** The signatures and keywords compiled, with every literal they look for listed once (the byte pass's needles). */
+function compileAll() {
+  const literals: string[] = [];
+  const id = (s: string): number => {
+    const at = literals.indexOf(s);
+    return at >= 0 ? at : literals.push(s) - 1;
+  };
+  // A regex is guarded by its longest required literal of 3+ printable ASCII characters (what the byte pass finds).
+  const guard = (source: string): number[] => {
+    const run = requiredLiterals(source).find((r) => r.length >= 3 && /^[\x20-\x7e]+$/.test(r));
+    return run === undefined ? [] : [id(run)];
+  };
+  const term = (b64: string): Term => {
+    const t = Buffer.from(b64, 'base64').toString('utf8');
+    return t.startsWith('re:') ? { re: new RegExp(t.slice(3), 'i'), needs: guard(t.slice(3)) } : { lit: id(t) };
+  };
+  const terms = (list: string[] | undefined) => literalsFirst((list ?? []).map(term));
+  const compiled: Compiled[] = SIGNATURES.map((sig) => ({ sig, when: sig.when.map((w) => ({ max: w.max, all: terms(w.all), any: terms(w.any), none: terms(w.none) })) }));
+  const keywords = SHELL_KEYWORDS.map((b64) => ({ name: Buffer.from(b64, 'base64').toString('utf8').replace(/^re:/, ''), term: term(b64) }));
+  // WS-29's page directive, and the Java pages it leaves out.
+  const page = { directive: id('page language='), java: id('page language="java"') };
+  return { literals, compiled, keywords, page };
+}
+
+const { literals: LITERALS, compiled: COMPILED, keywords: KEYWORD_TERMS, page: PAGE } = compileAll();
+
+/** One searchable text of a file: which literals it holds, and the text itself for regular expressions. */
+export interface TextProbe {
+  has(lit: number): boolean;
+  text(): string;
+}
+
+function holdsTerm(t: Term, p: TextProbe): boolean {
+  return 'lit' in t ? p.has(t.lit) : t.needs.every((n) => p.has(n)) && t.re.test(p.text());
+}
+
+function holds(c: CompiledCondition, size: number, p: TextProbe): boolean {
+  return (
+    size <= c.max &&
+    c.all.every((t) => holdsTerm(t, p)) &&
+    (c.any.length === 0 || c.any.some((t) => holdsTerm(t, p))) &&
+    !c.none.some((t) => holdsTerm(t, p))
+  );
+}
 
 /** The searchable texts of a file: Latin-1 lower case, plus UTF-16LE lower case when it looks wide. */
 export function fileTexts(buf: Buffer): string[] {
@@ -59,27 +156,79 @@ function looksWide(buf: Buffer): boolean {
   return n > 16 && zeros > n / 4;
 }
 
-function holds(c: CompiledCondition, size: number, text: string): boolean {
-  return (
-    size <= c.max &&
-    c.allLiterals.every((t) => t(text)) &&
-    c.allRegexes.every((t) => t(text)) &&
-    (c.any.length === 0 || c.any.some((t) => t(text))) &&
-    !c.none.some((t) => t(text))
-  );
+/** Bytes per LineNeedles.find call (its longest line). */
+const WINDOW = 64 * 1024;
+const LONGEST = Math.max(...LITERALS.map((l) => l.length));
+/**
+ * The plan's sample: this much of the thread's first text files (no NUL in their start), at most PLAN_PART of each:
+ * a tiny first file, or images and fonts, plan fingerprints that are frequent in the web files to come.
+ */
+const PLAN_SAMPLE = 64 * 1024;
+const PLAN_PART = 8 * 1024;
+
+/**
+ * One thread's byte pass over files for the literals (a sweep makes one per worker), planned from the start of its
+ * first files (the plan only sets speed: every candidate is verified). `present` is null until then, where
+ * WebAssembly SIMD is missing, or when a window holds too many occurrences: the literals are then tested on the text.
+ */
+export class LiteralFinder {
+  private needles: LineNeedles | null | undefined;
+  private readonly sample: Buffer[] = [];
+  private sampled = 0;
+
+  present(buf: Buffer): Uint8Array | null {
+    if (this.needles === undefined) {
+      const part = buf.subarray(0, PLAN_PART);
+      if (part.includes(0)) return null;
+      this.sample.push(Buffer.from(part));
+      this.sampled += part.length;
+      if (this.sampled < PLAN_SAMPLE) return null;
+      this.needles = LineNeedles.plan(LITERALS.map((text) => ({ text, insensitive: true })), Buffer.concat(this.sample));
+      this.sample.length = 0;
+    }
+    const ln = this.needles;
+    if (ln === null) return null;
+    const seen = new Uint8Array(LITERALS.length);
+    // Windows overlap by the longest literal less one byte: an occurrence across an edge is whole in one of them.
+    for (let s = 0; s < buf.length; s += WINDOW - LONGEST + 1) {
+      const end = Math.min(buf.length, s + WINDOW);
+      const n = ln.find(buf, s, end, -1);
+      if (n < 0) return null;
+      for (let k = 0; k < n; k++) seen[ln.needle(k)] = 1;
+      if (end === buf.length) break;
+    }
+    return seen;
+  }
+}
+
+/**
+ * A file's content as the content rules read it: its texts (fileTexts), decoded when first needed, and for the
+ * Latin-1 text the literals the byte pass found. Lower-cased Latin-1 holds a lower-case ASCII literal exactly
+ * where the bytes hold it in any ASCII case, so the byte pass answers `includes` on that text.
+ */
+export class FileContent {
+  private decoded: string[] | null = null;
+  readonly probes: TextProbe[];
+
+  constructor(readonly buf: Buffer, finder: LiteralFinder | null) {
+    const seen = finder?.present(buf) ?? null;
+    const first: TextProbe = seen === null ? { has: (lit) => this.texts()[0].includes(LITERALS[lit]), text: () => this.texts()[0] } : { has: (lit) => seen[lit] === 1, text: () => this.texts()[0] };
+    this.probes = looksWide(buf) ? [first, { has: (lit) => this.texts()[1].includes(LITERALS[lit]), text: () => this.texts()[1] }] : [first];
+  }
+
+  texts(): string[] {
+    return (this.decoded ??= fileTexts(this.buf));
+  }
 }
 
 /** Content signatures that match (at most one hit per signature). */
-export function matchSignatures(texts: string[], size: number): ContentSignature[] {
-  return COMPILED
-    .filter((c) => c.when.some((w) => texts.some((t) => holds(w, size, t))))
-    .map((c) => c.sig);
+export function matchSignatures(content: FileContent, size: number): ContentSignature[] {
+  return COMPILED.filter((c) => c.when.some((w) => content.probes.some((p) => holds(w, size, p)))).map((c) => c.sig);
 }
 
-const KEYWORD_TERMS: ReadonlyArray<{ name: string; test: Term }> = SHELL_KEYWORDS.map((b64) => ({ name: Buffer.from(b64, 'base64').toString('utf8').replace(/^re:/, ''), test: compileTerm(b64) }));
-/** WS-31: the cert-lv keywords present in the text (distinct). */
-export function shellKeywords(text: string): string[] {
-  return KEYWORD_TERMS.filter((k) => k.test(text)).map((k) => k.name);
+/** WS-31: the cert-lv keywords present in the file's texts (distinct). */
+export function shellKeywords(content: FileContent): string[] {
+  return content.probes.flatMap((p) => KEYWORD_TERMS.filter((k) => holdsTerm(k.term, p)).map((k) => k.name)).filter((k, i, a) => a.indexOf(k) === i);
 }
 
 // ---- magic numbers ---------------------------------------------------------------------------------------
@@ -101,8 +250,9 @@ const BINARY_HEADERS = [
 ];
 
 /** WS-29: an ASP.NET page directive in a file whose first 8 bytes are not text (a file carried inside another). */
-export function binaryPage(head: Buffer, lowerText: string): boolean {
-  if (!lowerText.includes('page language=') || lowerText.includes('page language="java"')) return false;
+export function binaryPage(head: Buffer, content: FileContent): boolean {
+  const text = content.probes[0];
+  if (!text.has(PAGE.directive) || text.has(PAGE.java)) return false;
   if (BINARY_HEADERS.some((sig) => sig.every((b, i) => head[i] === b))) return false;
   for (let i = 0; i < Math.min(8, head.length); i++) {
     const c = head[i];

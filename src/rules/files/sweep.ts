@@ -8,7 +8,7 @@ import { TUNNEL_TOOLS } from '../tools.js';
 import type { RuleHit, RuleMeta } from '../types.js';
 import { notLiveGrade } from './signatures.js';
 import type { BaselineVerdict } from './baselines.js';
-import { MAGIC, binaryPage, matchSignatures, shellKeywords } from './content.js';
+import { MAGIC, binaryPage, matchSignatures, shellKeywords, type FileContent } from './content.js';
 import { DROP_ZONES, GRADE, UNEXPECTED, type FileRuleId, type Zone } from './rules.js';
 
 /** Extensions the web server runs as pages (content signatures read these whole). */
@@ -104,11 +104,11 @@ export function hashRule(f: SweptFile, sha256: string, iocs: IocStore): FileRule
 }
 
 /**
- * Content rules: PST / DER headers in a web folder (WS-27, WS-28), then, when the sweep decoded the text (`texts`,
+ * Content rules: PST / DER headers in a web folder (WS-27, WS-28), then, when the sweep reads the content (`content`,
  * null when the file is too large or binary), a page hidden behind binary bytes (WS-29), the content signatures,
  * applicationHost.config (WS-10), a w3wp ECP crash report (PL-43) and the keyword heuristic (WS-31).
  */
-export function contentRules(f: SweptFile, texts: string[] | null, bl: BaselineVerdict): FileRuleHit[] {
+export function contentRules(f: SweptFile, content: FileContent | null, bl: BaselineVerdict): FileRuleHit[] {
   const out: FileRuleHit[] = [];
   const { head } = f;
   if (MAGIC.pst(head) && (f.script || f.zone)) {
@@ -120,26 +120,26 @@ export function contentRules(f: SweptFile, texts: string[] | null, bl: BaselineV
   if (MAGIC.der(head) && f.script) {
     out.push({ rule: 'WS-28', hit: { summary: `${f.shown} is a DER certificate request: New-ExchangeCertificate -RequestFile wrote it into a web folder` } });
   }
-  if (texts === null) return out;
-  if (out.length === 0 && binaryPage(head, texts[0])) {
+  if (content === null) return out;
+  if (out.length === 0 && binaryPage(head, content)) {
     out.push({ rule: 'WS-29', hit: { summary: `${f.shown}: "Page Language=" after non-text leading bytes (a page smuggled in another format)` } });
   }
-  for (const sig of matchSignatures(texts, f.bytes)) {
+  for (const sig of matchSignatures(content, f.bytes)) {
     // A signature in a file the web server would not run (a .txt dump, a script) is evidence, not a live shell.
     const live = f.script || sig.kind !== 'webshell';
     out.push({ rule: sig, hit: { grade: live ? undefined : notLiveGrade(sig), summary: `${f.shown}: ${sig.title}`, evidence: { signature_sources: sig.references } } });
   }
   // Captured credentials only: the plain WS-37 is a path rule, beside the name and staging IOCs (pathRules).
-  if (signInData(f, bl) && texts.some((t) => CREDENTIAL_LINE.test(t))) {
+  if (signInData(f, bl) && content.texts().some((t) => CREDENTIAL_LINE.test(t))) {
     out.push({ rule: 'WS-37', hit: { grade: GRADE.signInCredentials, summary: `${f.shown}: a ${f.ext || 'extension-less'} file where Exchange ships only pages and static assets, with lines of user names and secrets` } });
   }
   const strong = out.length > 0;
-  const appHost = f.name === 'applicationhost.config' ? appHostConfig(texts[0]) : null;
+  const appHost = f.name === 'applicationhost.config' ? appHostConfig(content.texts()[0]) : null;
   if (appHost) out.push(appHost);
-  if (f.ext === '.wer' && f.bytes < 8192 && texts.some((t) => t.includes('apppath=c:\\windows\\system32\\inetsrv\\w3wp.exe') && t.includes('.value=w3wp#msexchangeecpapppool')))
+  if (f.ext === '.wer' && f.bytes < 8192 && content.texts().some((t) => t.includes('apppath=c:\\windows\\system32\\inetsrv\\w3wp.exe') && t.includes('.value=w3wp#msexchangeecpapppool')))
     out.push({ rule: 'PL-43', hit: { summary: `${f.shown}: w3wp MSExchangeECPAppPool crash report` } });
   if (!strong && !appHost && f.script && bl.status === 'unknown-path') {
-    const kws = texts.flatMap(shellKeywords).filter((k, i, a) => a.indexOf(k) === i);
+    const kws = shellKeywords(content);
     const grade = f.zone && f.zone !== 'exchange-web' ? GRADE.keywordsZone : kws.length >= 2 ? undefined : GRADE.keywordOne;
     if (kws.length > 0) out.push({ rule: 'WS-31', hit: { grade, summary: `${f.shown}: ${kws.join(', ')}`, evidence: { keywords: kws } } });
   }
