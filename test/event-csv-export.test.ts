@@ -2,8 +2,9 @@
 // Get-WinEvent | Export-Csv (Windows PowerShell 5.1: `#TYPE` line, every value quoted, times in the exporting
 // machine's culture and local time) and Event Viewer's "Save All Events As… CSV". The event text is the ProxyShell
 // New-MailboxExportRequest of the hamad-she write-up (msexchange_management_lines_as_published.txt), rendered as the
-// MSExchange CmdletLogs event 1 message. exhunt cannot place such events in time: it must say so and say what to
-// export, never count the file as unrelated in silence.
+// MSExchange CmdletLogs event 1 message ("Cmdlet suceeded. Cmdlet <CMDLET>, parameters <PARAMETERS>",
+// Qazeer/artefacts.help). exhunt reads such files (the server may be gone) and says what it could not do: place the
+// events in time without the exporting machine's zone. (event-csv-e2e.test.ts compares CSV and .evtx scans.)
 import { afterAll, describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +16,7 @@ const dir = mkdtempSync(join(tmpdir(), 'exhunt-evcsv-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const MESSAGE =
-  "Cmdlet succeeded. Cmdlet New-MailboxExportRequest, parameters -Mailbox 'Hamad@xxxxx.darksys.com' -FilePath '\\\\localhost\\c$\\inetpub\\wwwroot\\aspnet\\p433zrwewrvmcv.aspx' -IncludeFolders ('#Drafts#') -ContentFilter 'Subject -eq ''p433zrwewrvmcv'''.";
+  "Cmdlet suceeded. Cmdlet New-MailboxExportRequest, parameters -Mailbox 'Hamad@xxxxx.darksys.com' -FilePath '\\\\localhost\\c$\\inetpub\\wwwroot\\aspnet\\p433zrwewrvmcv.aspx' -IncludeFolders ('#Drafts#') -ContentFilter 'Subject -eq ''p433zrwewrvmcv'''.";
 const q = (s: string) => `"${s.replace(/"/g, '""')}"`;
 const GET_WINEVENT = [
   '#TYPE System.Diagnostics.Eventing.Reader.EventLogRecord',
@@ -26,23 +27,32 @@ const GET_WINEVENT = [
 const EVENT_VIEWER = ['Level,Date and Time,Source,Event ID,Task Category', `Information,8/14/2021 3:20:53 PM,MSExchange CmdletLogs,1,(1),${q(MESSAGE)}`, ''].join('\r\n');
 
 describe('an event log saved as CSV', () => {
-  it('is named in skipped with the reason and the export command, not ignored in silence', () => {
+  const reason = (h: ScanReport['hosts'][0], p: string) => h.skipped.find((s) => s.path === p)?.reason ?? '';
+  const scanJson = (host: string, name: string, extra: string[] = []) => {
+    const out = join(dir, name);
+    const r = exhunt(['scan', host, '--json', out, '--jobs', '1', ...extra]);
+    expect(r.stderr).toBe('');
+    return (JSON.parse(readFileSync(out, 'utf8')) as ScanReport).hosts[0];
+  };
+
+  it('is read: the ProxyShell export to a web folder is found, at its row, with its time as written and no zone', () => {
     const host = join(dir, 'mail01');
     mkdirSync(host);
     writeFileSync(join(host, 'MSExchange Management.csv'), GET_WINEVENT);
-    // Event Viewer writes its CSV as UTF-16LE with a BOM.
     writeFileSync(join(host, 'mgmt-eventviewer.csv'), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(EVENT_VIEWER, 'utf16le')]));
-    const out = join(dir, 'r.json');
-    const r = exhunt(['scan', host, '--json', out, '--jobs', '1']);
-    expect(r.stderr).toBe('');
-    const h = (JSON.parse(readFileSync(out, 'utf8')) as ScanReport).hosts[0];
-    const why = (p: string) => h.skipped.find((s) => s.path === p)?.reason ?? '';
-    expect(why('MSExchange Management.csv')).toMatch(/^event log saved as CSV \(Get-WinEvent \| Export-Csv\): not read .*wevtutil epl "MSExchange Management"/);
-    expect(why('mgmt-eventviewer.csv')).toMatch(/^event log saved as CSV \(Event Viewer "Save as CSV"\): not read/);
-    expect(h.verdict).toBe('insufficient-evidence');
+    const h = scanJson(host, 'r.json');
+    expect(reason(h, 'MSExchange Management.csv')).toMatch(/^read as an event log saved as CSV \(Get-WinEvent \| Export-Csv\): 1 event\(s\) from their rendered messages; .*zone unknown/);
+    expect(reason(h, 'mgmt-eventviewer.csv')).toMatch(/^read as an event log saved as CSV \(Event Viewer "Save as CSV"\): 1 event/);
+    const ps08 = h.findings.filter((f) => f.rule === 'PS-08');
+    expect(ps08.map((f) => [f.source.path, f.source.line, f.time, f.severity]).sort()).toEqual([
+      ['MSExchange Management.csv', 3, null, 'critical'],
+      ['mgmt-eventviewer.csv', 2, null, 'critical'],
+    ]);
+    expect(ps08[0].evidence).toMatchObject({ cmdlet: 'New-MailboxExportRequest', event_time_as_written: '8/14/2021 3:20:53 PM', csv_row: 1 });
+    expect(h.verdict).toBe('compromised');
   });
 
-  it('selected columns, any delimiter (Select-Object … | Export-Csv -NoTypeInformation / -UseCulture / -Delimiter): named too', () => {
+  it('selected columns, any delimiter (Select-Object … | Export-Csv -NoTypeInformation / -UseCulture / -Delimiter): read too', () => {
     // The shapes responders ask for ("only time, id, source and message"): PowerShell 7 writes no #TYPE line,
     // -UseCulture on a German or French system writes ';', and a tab-separated Get-EventLog export.
     const host = join(dir, 'mail02');
@@ -50,13 +60,29 @@ describe('an event log saved as CSV', () => {
     writeFileSync(join(host, 'mgmt-selected.csv'), ['"TimeCreated","Id","LevelDisplayName","ProviderName","Message"', `"8/14/2021 3:20:53 PM","1","Information","MSExchange CmdletLogs",${q(MESSAGE)}`, ''].join('\r\n'));
     writeFileSync(join(host, 'mgmt-culture.csv'), `\uFEFF${['"TimeCreated";"Id";"ProviderName";"Message"', `"14.08.2021 15:20:53";"1";"MSExchange CmdletLogs";${q(MESSAGE)}`, ''].join('\r\n')}`);
     writeFileSync(join(host, 'app-eventlog.tsv'), ['TimeGenerated\tEntryType\tSource\tInstanceId\tMessage', `2021-08-14 15:20:53\tInformation\tMSExchange CmdletLogs\t1\t${MESSAGE}`, ''].join('\r\n'));
-    const out = join(dir, 's.json');
-    exhunt(['scan', host, '--json', out, '--jobs', '1']);
-    const h = (JSON.parse(readFileSync(out, 'utf8')) as ScanReport).hosts[0];
-    const why = (p: string) => h.skipped.find((s) => s.path === p)?.reason ?? '';
-    expect(why('mgmt-selected.csv')).toMatch(/^event log saved as CSV \(Select-Object … \| Export-Csv, columns timecreated, id, leveldisplayname, providername, message\): not read/);
-    expect(why('mgmt-culture.csv')).toMatch(/^event log saved as CSV \(Select-Object … \| Export-Csv, columns timecreated, id, providername, message\): not read/);
-    expect(why('app-eventlog.tsv')).toMatch(/^event log saved as CSV \(Select-Object … \| Export-Csv, columns timegenerated, entrytype, source, instanceid, message\): not read/);
+    const h = scanJson(host, 's.json', ['--event-csv-tz', '+02:00']);
+    expect(reason(h, 'mgmt-selected.csv')).toMatch(/^read as an event log saved as CSV \(Select-Object … \| Export-Csv, columns timecreated, id, leveldisplayname, providername, message\): 1 event.*month first.*times read as \+02:00/);
+    expect(reason(h, 'mgmt-culture.csv')).toMatch(/^read as an event log saved as CSV \(Select-Object … \| Export-Csv, columns timecreated, id, providername, message\): 1 event.*day first/);
+    expect(reason(h, 'app-eventlog.tsv')).toMatch(/^read as an event log saved as CSV \(Select-Object … \| Export-Csv, columns timegenerated, entrytype, source, instanceid, message\): 1 event/);
+    // 15:20:53 at +02:00, whichever way each culture wrote it.
+    expect(h.findings.filter((f) => f.rule === 'PS-08').map((f) => f.time)).toEqual(['2021-08-14T13:20:53.0000000Z', '2021-08-14T13:20:53.0000000Z', '2021-08-14T13:20:53.0000000Z']);
+  });
+
+  it('hostile cells stay inert: a formula and terminal escapes from a message reach no output raw', () => {
+    const host = join(dir, 'hostile');
+    mkdirSync(host);
+    const evil = "Cmdlet suceeded. Cmdlet New-MailboxExportRequest, parameters -Mailbox '=HYPERLINK(\"http://x\")' -FilePath '\\\\localhost\\c$\\inetpub\\wwwroot\\aspnet\\x.aspx' -Name '\u001b[31mred\u001b]0;owned\u0007'";
+    writeFileSync(join(host, 'mgmt.csv'), ['Level,Date and Time,Source,Event ID,Task Category', `Information,8/14/2021 3:20:53 PM,MSExchange CmdletLogs,1,(1),${q(evil)}`, ''].join('\r\n'));
+    const out = join(dir, 'hostile-out');
+    const r = exhunt(['scan', host, '--csv', out, '--jobs', '1']);
+    expect(r.stdout).toContain('PS-08');
+    expect(r.stdout).not.toContain('\u001b[31m');
+    expect(r.stdout).not.toContain('\u0007');
+    const csv = readFileSync(join(out, 'exhunt-findings.csv'), 'utf8');
+    expect(csv).not.toMatch(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/);
+    // Evidence is written as JSON inside its cell: the escape is the six characters \u001b.
+    expect(csv).toContain('\\u001b[31mred');
+    expect(csv).not.toMatch(/(^|,)"[=+@-]/m);
   });
 
   it('an ordinary CSV (an IOC list, a spreadsheet) is not taken for one', () => {

@@ -5,6 +5,7 @@ import { buildRuleSet, type RuleSet } from '../rules/ruleset.js';
 import { readRuleFiles } from '../evidence/rule-files.js';
 import { fileSweepScanner } from './scanners/files.js';
 import { evtxScanner } from './scanners/evtx.js';
+import { evtxCsvScanner } from './scanners/evtx-csv.js';
 import { iisConfigScanner } from './scanners/iis-config.js';
 import { exchangeConfigScanner } from './scanners/exchange-config.js';
 import { textLogScanner } from './scanners/textlog.js';
@@ -25,7 +26,7 @@ export interface Prepared {
 }
 
 export function scannersFor(rules: RuleSet): Scanner[] {
-  return [textLogScanner(rules.formats, rules.recordRules, rules.context), evtxScanner, fileSweepScanner(), iisConfigScanner, exchangeConfigScanner];
+  return [textLogScanner(rules.formats, rules.recordRules, rules.context), evtxScanner, evtxCsvScanner, fileSweepScanner(), iisConfigScanner, exchangeConfigScanner];
 }
 
 /**

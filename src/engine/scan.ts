@@ -64,6 +64,8 @@ export function scanOptions(partial: Partial<ScanOptions> = {}): ScanOptions {
     yaraRules: partial.yaraRules ?? null,
     ruleFiles: partial.ruleFiles ?? [],
     fileSeconds: partial.fileSeconds ?? DEFAULT_FILE_SECONDS,
+    ...(partial.eventCsvZone !== undefined ? { eventCsvZone: partial.eventCsvZone } : {}),
+    ...(partial.eventCsvDates !== undefined ? { eventCsvDates: partial.eventCsvDates } : {}),
   };
 }
 

@@ -35,6 +35,10 @@ export interface ScanOptions {
   ruleFiles?: string[];
   /** Per-file wall-clock limit in seconds (engine/budget.ts; default DEFAULT_FILE_SECONDS, 0 = none). */
   fileSeconds?: number;
+  /** --event-csv-tz: the zone of the local times in event logs saved as CSV (an offset or an IANA name). */
+  eventCsvZone?: string;
+  /** --event-csv-dates: their day/month order, when the file cannot settle it. */
+  eventCsvDates?: 'dmy' | 'mdy';
 }
 
 /** What a scanner gets with one file besides the rule set: where, how long, what was read, what to read with. */

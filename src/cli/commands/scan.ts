@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { DEFAULT_SINCE, scanEach, type Progress } from '../../engine/scan.js';
 import { DEFAULT_FILE_SECONDS } from '../../engine/budget.js';
 import { isoTime } from '../../parsers/csv.js';
+import { zoneToUtc } from '../../parsers/evtx/csv-time.js';
 import { renderTerminal, safeText } from '../../report/terminal.js';
 import { fleetTableOf } from '../../report/fleet.js';
 import type { HostDigest } from '../../report/summary.js';
@@ -37,6 +38,25 @@ interface ScanFlags {
   local?: boolean;
   rules: string[];
   fileTimeLimit?: string;
+  eventCsvTz?: string;
+  eventCsvDates?: string;
+}
+
+/** --event-csv-tz and --event-csv-dates, checked: a zone Node knows or a fixed offset; dmy or mdy. */
+function eventCsvOptions(flags: ScanFlags): { eventCsvZone?: string; eventCsvDates?: 'dmy' | 'mdy' } {
+  const out: { eventCsvZone?: string; eventCsvDates?: 'dmy' | 'mdy' } = {};
+  if (flags.eventCsvTz !== undefined) {
+    if (zoneToUtc(flags.eventCsvTz) === null) {
+      throw new UsageError(`--event-csv-tz: not a time zone: ${JSON.stringify(flags.eventCsvTz)} (use an IANA name such as Europe/Berlin or America/New_York, which follows summer time, or a fixed offset such as +01:00 or UTC)`);
+    }
+    out.eventCsvZone = flags.eventCsvTz.trim();
+  }
+  if (flags.eventCsvDates !== undefined) {
+    const d = flags.eventCsvDates.trim().toLowerCase();
+    if (d !== 'dmy' && d !== 'mdy') throw new UsageError(`--event-csv-dates: ${JSON.stringify(flags.eventCsvDates)} is neither dmy (03/04/2021 = 3 April) nor mdy (= 4 March)`);
+    out.eventCsvDates = d;
+  }
+  return out;
 }
 
 /** A calendar date (or ISO date-time) that really exists: 2021-13-45 and 2021-02-30 are refused, not rolled over. */
@@ -187,6 +207,8 @@ export function registerScan(program: Command): void {
     .option('--yara <RULES>', 'also run these YARA rules over swept files')
     .option('--rules <PATH>', 'also run Sigma rules (a .yml file or a folder of them) for IIS and MSExchange Management logs; repeatable', collect, [])
     .option('--file-time-limit <SECONDS>', `stop reading one file (or one range of a huge log) after this long: it is listed as skipped with where it stopped, and the scan goes on; 0 = no limit (default: ${DEFAULT_FILE_SECONDS})`)
+    .option('--event-csv-tz <ZONE>', "event logs saved as CSV: the exporting machine's time zone (IANA name such as Europe/Berlin, or an offset such as +01:00); without it their events are read but not placed on the timeline")
+    .option('--event-csv-dates <ORDER>', 'event logs saved as CSV: dmy or mdy, when the file cannot settle the day/month order itself (no day above 12)')
     .option('--no-color', 'no colour in the terminal summary')
     .option('-q, --quiet', 'no terminal summary')
     .addHelpText(
@@ -221,6 +243,7 @@ Evidence is only read, never written; an output inside an input PATH is refused.
       if (jobs !== undefined && (!Number.isInteger(jobs) || jobs < 1)) throw new UsageError(`--jobs: not a positive whole number: ${flags.jobs}`);
       const fileSeconds = flags.fileTimeLimit === undefined ? DEFAULT_FILE_SECONDS : Number(flags.fileTimeLimit);
       if (!Number.isFinite(fileSeconds) || fileSeconds < 0) throw new UsageError(`--file-time-limit: not a number of seconds: ${flags.fileTimeLimit}`);
+      const eventCsv = eventCsvOptions(flags);
       for (const f of [...flags.ioc, ...(flags.yara ? [flags.yara] : [])]) if (!existsSync(f)) throw new UsageError(`no such file: ${f}`);
       refuseOutputsInEvidence(flags, paths);
       await checkIocAndYara(flags);
@@ -235,7 +258,7 @@ Evidence is only read, never written; an output inside an input PATH is refused.
         const { tool, labels } = await scanEach({
         paths,
         jobs,
-        options: { since, sinceExplicit: cmd.getOptionValueSource('since') === 'cli', iocFiles: flags.ioc, yaraRules: flags.yara ?? null, ruleFiles: flags.rules, fileSeconds },
+        options: { since, sinceExplicit: cmd.getOptionValueSource('since') === 'cli', iocFiles: flags.ioc, yaraRules: flags.yara ?? null, ruleFiles: flags.rules, fileSeconds, ...eventCsv },
         until,
         // Name dates only for a window the user asked for (see evidence/dates.ts).
         byName: cmd.getOptionValueSource('since') === 'cli' || until !== undefined,

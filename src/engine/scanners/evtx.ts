@@ -14,7 +14,7 @@
 import type { Coverage, LogRecord, RawFinding } from '../../model.js';
 import { fsPath, type EvidenceFile, type FileHead } from '../../evidence/file.js';
 import { openEvidence } from '../../evidence/open.js';
-import { detectEventLog, eventCsvExport, evtxSpan, readEventLog, readEvtxStream, type EventLogFormat, type EvtxEvent, type EvtxProblem } from '../../parsers/evtx/index.js';
+import { detectEventLog, evtxSpan, readEventLog, readEvtxStream, type EventLogFormat, type EvtxEvent, type EvtxProblem } from '../../parsers/evtx/index.js';
 import type { ByteRange } from '../ranges.js';
 import { applyRules } from '../../rules/finding.js';
 import type { RuleSet } from '../../rules/ruleset.js';
@@ -128,10 +128,7 @@ async function scanEventLog(file: EvidenceFile, format: EventLogFormat, rules: R
 export const evtxScanner: Scanner = {
   name: 'evtx',
   classify(_file, head) {
-    const format = detectEventLog(head);
-    if (format !== null) return format;
-    const csv = eventCsvExport(head);
-    return csv === null ? null : { skip: csv };
+    return detectEventLog(head);
   },
   ranges: true,
   async scan(file, format, _options, rules, { budget, range, head } = {}) {

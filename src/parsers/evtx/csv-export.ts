@@ -1,0 +1,371 @@
+// Event logs saved as CSV, read into the event model: what a client sends when the server is already rebuilt.
+// Shapes (recognised from the header, whatever the file name):
+//   Get-WinEvent | Export-Csv   Windows PowerShell 5.1: `#TYPE System.Diagnostics.Eventing.Reader.EventLogRecord`, then
+//                               "Message","Id","Version","Qualifiers","Level",…,"ProviderName",…,"LogName",…,
+//                               "MachineName","UserId","TimeCreated",…; PowerShell 6+ and -NoTypeInformation: no #TYPE.
+//   Get-EventLog | Export-Csv   `#TYPE System.Diagnostics.EventLogEntry#<log>/<source>/<id>`, "EventID","MachineName",
+//                               "Data","Index","Category","CategoryNumber","EntryType","Message","Source",…,
+//                               "InstanceId","TimeGenerated","TimeWritten","UserName",…
+//   Select-Object … | Export-Csv an id, a time and a text column under PowerShell's names (any order, any delimiter:
+//                               -UseCulture writes ';' on de-DE/fr-FR, -Delimiter "`t").
+//   Event Viewer "Save as CSV"  Level,Date and Time,Source,Event ID,Task Category — and the message as a sixth,
+//                               unnamed column.
+// Every cell may be quoted ("" escapes), a message spans lines. Encodings: Windows PowerShell 5.1 Export-Csv writes
+// ASCII by default (other characters become '?'), -Encoding Unicode UTF-16LE with a BOM, UTF8 with a BOM; PowerShell
+// 6+ UTF-8 without one. The rendered message is all there is: no EventData (rendered.ts takes back what published
+// templates allow), and times are local without a zone (csv-time.ts).
+import { StringDecoder } from 'node:string_decoder';
+import type { EvtxProblem } from './chunk.js';
+import type { EvtxEvent } from './event.js';
+import { dataFromMessage } from './rendered.js';
+import { parseStamp, stampToUtc, localText, type DateOrder, type DateOrderVotes, type ZoneToUtc } from './csv-time.js';
+
+export interface EventCsvShape {
+  /** How the file was made, as said in reports. */
+  what: string;
+  encoding: 'utf8' | 'utf16le';
+  delimiter: string;
+  /** Event Viewer: the message is the unnamed column after the header's. */
+  eventViewer: boolean;
+  /** The log name PowerShell's #TYPE line names (Get-EventLog), else ''. */
+  typeLog: string;
+}
+
+// Columns under PowerShell's names (Get-WinEvent, Get-EventLog, Get-CimInstance Win32_NTLogEvent), lower case, in
+// order of preference.
+const ID_COLUMNS = ['id', 'eventid', 'event id', 'eventcode', 'instanceid', 'eventidentifier'];
+const TIME_COLUMNS = ['timecreated', 'timegenerated', 'date and time', 'timewritten'];
+const TEXT_COLUMNS = ['message', 'providername', 'source', 'sourcename', 'logname', 'logfile', 'leveldisplayname', 'entrytype'];
+const PROVIDER_COLUMNS = ['providername', 'source', 'sourcename', 'provider'];
+const CHANNEL_COLUMNS = ['logname', 'containerlog', 'logfile'];
+const LEVEL_COLUMNS = ['level', 'leveldisplayname', 'entrytype', 'type'];
+const MESSAGE_COLUMNS = ['message', 'description'];
+const COMPUTER_COLUMNS = ['machinename', 'computername', 'computer'];
+const RECORD_COLUMNS = ['recordid', 'index', 'recordnumber'];
+const USER_COLUMNS = ['userid', 'username', 'user'];
+
+const EVENT_VIEWER = ['level', 'date and time', 'source', 'event id', 'task category'];
+/** Level names as Get-WinEvent's LevelDisplayName, Get-EventLog's EntryType and Event Viewer write them (English). */
+const LEVELS = new Map([['critical', 1], ['error', 2], ['warning', 3], ['information', 4], ['verbose', 5]]);
+
+const HEAD_CHARS = 4096;
+
+function decodeHead(head: Buffer): { text: string; encoding: 'utf8' | 'utf16le' } | null {
+  const utf16 = (head[0] === 0xff && head[1] === 0xfe) || (head.length > 3 && head[1] === 0 && head[3] === 0 && head[0] !== 0);
+  // A sweep asks this of every file: text that starts with a NUL or a control byte is no CSV.
+  if (!utf16 && head.length > 0 && head[0] < 0x20 && head[0] !== 0x09 && head[0] !== 0x0a && head[0] !== 0x0d) return null;
+  const encoding = utf16 ? 'utf16le' : 'utf8';
+  return { text: head.toString(encoding, 0, Math.min(head.length, HEAD_CHARS * (utf16 ? 2 : 1))).replace(/^\uFEFF/, ''), encoding };
+}
+
+/** Header cells (lower case, unquoted) and the delimiter of a header line. */
+function headerOf(line: string): { cells: string[]; delimiter: string } | null {
+  const best = [',', ';', '\t', '|'].map((d) => ({ d, n: line.split(d).length })).sort((a, b) => b.n - a.n)[0];
+  if (best.n < 3) return null;
+  return { cells: line.split(best.d).map((c) => c.trim().replace(/^"|"$/g, '').toLowerCase()), delimiter: best.d };
+}
+
+/** The shape of an event log saved as CSV, from its first bytes; null for any other file. */
+export function detectEventCsv(head: Buffer): EventCsvShape | null {
+  const decoded = decodeHead(head);
+  if (!decoded) return null;
+  // A header line ends within the head: a first line longer than that is no CSV export (binary, minified text).
+  if (decoded.text.indexOf('\n') < 0) return null;
+  const lines = decoded.text.split(/\r?\n/, 3);
+  const type = lines[0].startsWith('#TYPE ') ? lines[0].slice(6).trim() : null;
+  const header = headerOf((type !== null ? lines[1] : lines[0]) ?? '');
+  if (!header) return null;
+  const { cells, delimiter } = header;
+  const has = (names: string[]) => cells.some((c) => names.includes(c));
+  const base = { encoding: decoded.encoding, delimiter, eventViewer: false, typeLog: '' };
+  if (EVENT_VIEWER.every((n, i) => cells[i] === n)) return { ...base, what: 'Event Viewer "Save as CSV"', eventViewer: true };
+  if (type?.startsWith('System.Diagnostics.Eventing.Reader.EventLogRecord')) return { ...base, what: 'Get-WinEvent | Export-Csv' };
+  if (type?.startsWith('System.Diagnostics.EventLogEntry')) {
+    // System.Diagnostics.EventLogEntry#Application/MSExchange CmdletLogs/1
+    const log = /^System\.Diagnostics\.EventLogEntry#([^/]{1,200})\//.exec(type)?.[1] ?? '';
+    return { ...base, what: 'Get-EventLog | Export-Csv', typeLog: log };
+  }
+  if (!(has(ID_COLUMNS) && has(TIME_COLUMNS) && has(TEXT_COLUMNS))) return null;
+  if (cells[0] === 'message' && cells[1] === 'id' && has(['providername'])) return { ...base, what: 'Get-WinEvent | Export-Csv' };
+  if (cells[0] === 'eventid' && cells[1] === 'machinename') return { ...base, what: 'Get-EventLog | Export-Csv' };
+  // Only the column names it knows are named: the others are evidence text.
+  const known = cells.filter((c) => [...ID_COLUMNS, ...TIME_COLUMNS, ...TEXT_COLUMNS].includes(c));
+  return { ...base, what: `Select-Object … | Export-Csv, columns ${known.join(', ')}` };
+}
+
+/** A row longer than this (an unterminated quote) stops the file: the rest is one cell, not events. */
+const MAX_ROW_CHARS = 8 * 1024 * 1024;
+
+interface Row {
+  cells: string[];
+  /** 1-based physical line the row starts on. */
+  line: number;
+  /** Byte offset of the row. */
+  offset: number;
+}
+
+/**
+ * RFC 4180 rows over decoded blocks: `delimiter`, `"` quoting with `""`, line breaks inside quotes kept. Rows are
+ * handed over per block; a row longer than MAX_ROW_CHARS ends the reading with a problem.
+ */
+async function* csvRows(blocks: AsyncIterable<Buffer>, shape: EventCsvShape, problems: EvtxProblem[]): AsyncGenerator<Row[]> {
+  const decoder = new StringDecoder(shape.encoding);
+  const delim = shape.delimiter.charCodeAt(0);
+  let cells: string[] = [];
+  let cell = '';
+  let quoted = false;
+  /** The previous block ended on a quote inside a quoted cell: `""` or the cell's end, decided by the next char. */
+  let afterQuote = false;
+  /** The previous block ended a row on CR: an LF first in this block belongs to it. */
+  let afterCR = false;
+  let rowChars = 0;
+  let line = 1;
+  let rowLine = 1;
+  let offset = 0;
+  let rowOffset = 0;
+  let first = true;
+  for await (const block of blocks) {
+    let text = decoder.write(block);
+    if (first && text.length) {
+      first = false;
+      if (text.charCodeAt(0) === 0xfeff) {
+        text = text.slice(1);
+        offset = rowOffset = shape.encoding === 'utf16le' ? 2 : 3;
+      }
+    }
+    const bytesOf = (from: number, to: number) => (shape.encoding === 'utf16le' ? (to - from) * 2 : Buffer.byteLength(text.slice(from, to)));
+    const rows: Row[] = [];
+    let start = 0; // start of the pending run of plain characters in `text`
+    let counted = 0; // `text` up to here is in `offset`
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (afterCR) {
+        afterCR = false;
+        if (c === 10) {
+          offset += bytesOf(counted, i + 1);
+          counted = start = i + 1;
+          rowOffset = offset;
+          rowChars = -counted;
+          continue;
+        }
+      }
+      if (afterQuote) {
+        afterQuote = false;
+        if (c === 34) {
+          cell += '"';
+          start = i + 1;
+          quoted = true;
+          continue;
+        }
+      }
+      if (quoted) {
+        if (c === 34) {
+          cell += text.slice(start, i);
+          start = i + 1;
+          if (i + 1 === text.length) {
+            quoted = false;
+            afterQuote = true;
+          } else if (text.charCodeAt(i + 1) === 34) {
+            cell += '"';
+            i++;
+            start = i + 1;
+          } else quoted = false;
+        } else if (c === 10) line++;
+        continue;
+      }
+      if (c === 34 && start === i && cell === '') {
+        quoted = true;
+        start = i + 1;
+      } else if (c === delim) {
+        cells.push(cell + text.slice(start, i));
+        cell = '';
+        start = i + 1;
+      } else if (c === 10 || c === 13) {
+        cells.push(cell + text.slice(start, i));
+        cell = '';
+        if (c === 13 && i + 1 === text.length) afterCR = true;
+        else if (c === 13 && text.charCodeAt(i + 1) === 10) i++;
+        line++;
+        if (!(cells.length === 1 && cells[0] === '')) rows.push({ cells, line: rowLine, offset: rowOffset });
+        cells = [];
+        offset += bytesOf(counted, i + 1);
+        counted = start = i + 1;
+        rowLine = line;
+        rowOffset = offset;
+        rowChars = -counted;
+      }
+    }
+    cell += text.slice(start);
+    offset += bytesOf(counted, text.length);
+    rowChars += text.length;
+    if (rowChars > MAX_ROW_CHARS) {
+      problems.push({ offset: rowOffset, reason: `CSV row at line ${rowLine} longer than 8 MiB (an unterminated quote?): the rest of the file is not read` });
+      if (rows.length) yield rows;
+      return;
+    }
+    if (rows.length) yield rows;
+  }
+  cell += decoder.end();
+  if (cell !== '' || cells.length) {
+    cells.push(cell);
+    yield [{ cells, line: rowLine, offset: rowOffset }];
+  }
+}
+
+/** How events are dated: the day/month order (null: unknown) and the zone (null: unknown). */
+export interface CsvTimes {
+  order: DateOrder | null;
+  toUtc: ZoneToUtc | null;
+}
+
+/** An event read from a CSV row: the model's fields plus the time as written (`localTime`) and the row number. */
+export interface CsvEvent extends EvtxEvent {
+  /** The time cell as written on the exporting machine ('' when the row has none). */
+  localTime: string;
+  /** The same, read as `YYYY-MM-DD hh:mm:ss` when the day/month order is known; null otherwise. */
+  localIso: string | null;
+  /** 1-based data row (the header not counted). */
+  row: number;
+  /** The row had no rendered message (exported where the provider's message file was missing). */
+  noMessage: boolean;
+}
+
+/** Column positions of one file's header. */
+interface Columns {
+  id: number;
+  instanceId: boolean;
+  time: number;
+  provider: number;
+  channel: number;
+  level: number;
+  message: number;
+  computer: number;
+  record: number;
+  user: number;
+}
+
+function columnsOf(header: string[]): Columns {
+  const cells = header.map((c) => c.trim().toLowerCase());
+  const at = (names: string[]) => {
+    for (const n of names) {
+      const i = cells.indexOf(n);
+      if (i >= 0) return i;
+    }
+    return -1;
+  };
+  const id = at(ID_COLUMNS);
+  return {
+    id,
+    instanceId: cells[id] === 'instanceid',
+    time: at(TIME_COLUMNS),
+    provider: at(PROVIDER_COLUMNS),
+    channel: at(CHANNEL_COLUMNS),
+    level: at(LEVEL_COLUMNS),
+    message: at(MESSAGE_COLUMNS),
+    computer: at(COMPUTER_COLUMNS),
+    record: at(RECORD_COLUMNS),
+    user: at(USER_COLUMNS),
+  };
+}
+
+function levelOf(s: string): number | null {
+  const v = s.trim();
+  if (/^\d{1,2}$/.test(v)) return Number(v);
+  return LEVELS.get(v.toLowerCase()) ?? null;
+}
+
+function eventIdOf(s: string, instanceId: boolean): number | null {
+  const v = s.trim();
+  if (!/^\d{1,10}$/.test(v)) return null;
+  // InstanceId carries the qualifiers in its high bits; the event id is the low 16 (as Event Viewer shows it).
+  return instanceId ? Number(v) % 65536 : Number(v);
+}
+
+/** Rows without a header or the #TYPE line, as events. `votes`: only count the stamps (first pass), no events. */
+export async function* readCsvEvents(blocks: AsyncIterable<Buffer>, shape: EventCsvShape, times: CsvTimes, problems: EvtxProblem[]): AsyncGenerator<CsvEvent[]> {
+  let cols: Columns | null = null;
+  let width = 0;
+  let row = 0;
+  let short = 0;
+  let firstShort = 0;
+  for await (const rows of csvRows(blocks, shape, problems)) {
+    const batch: CsvEvent[] = [];
+    for (const r of rows) {
+      if (cols === null) {
+        if (r.line === 1 && r.cells.length === 1 && r.cells[0].startsWith('#TYPE')) continue;
+        cols = columnsOf(r.cells);
+        width = r.cells.length;
+        continue;
+      }
+      row++;
+      if (r.cells.length < Math.min(width, 3)) {
+        short++;
+        firstShort ||= r.line;
+        continue;
+      }
+      batch.push(toCsvEvent(r, row, cols, width, shape, times));
+    }
+    if (batch.length) yield batch;
+  }
+  if (short) problems.push({ offset: 0, reason: `${short} CSV row(s) with too few columns not read, first at line ${firstShort}` });
+}
+
+function toCsvEvent(r: Row, row: number, cols: Columns, width: number, shape: EventCsvShape, times: CsvTimes): CsvEvent {
+  const cell = (i: number) => (i >= 0 && i < r.cells.length ? r.cells[i] : '');
+  // Event Viewer: everything after the header's columns is the message (an unquoted one may hold the delimiter).
+  const message = shape.eventViewer ? r.cells.slice(width).join(shape.delimiter) : cell(cols.message);
+  const eventId = eventIdOf(cell(cols.id), cols.instanceId);
+  const provider = cell(cols.provider).trim();
+  const channel = cell(cols.channel).trim() || shape.typeLog;
+  const computer = cell(cols.computer).trim();
+  const level = levelOf(cell(cols.level));
+  const recordText = cell(cols.record).trim();
+  const record = /^\d{1,15}$/.test(recordText) ? Number(recordText) : 0;
+  const localTime = cell(cols.time).trim();
+  const stamp = parseStamp(localTime);
+  const time = stamp ? stampToUtc(stamp, times.order, times.toUtc) : null;
+  const system: Record<string, string> = {};
+  const put = (k: string, v: string | number | null) => {
+    if (v !== null && v !== '') system[k] = String(v);
+  };
+  put('EventID', eventId);
+  put('Provider', provider);
+  put('Channel', channel);
+  put('Computer', computer);
+  put('Level', level);
+  put('EventRecordID', record || null);
+  put('UserID', cell(cols.user).trim());
+  if (time) put('TimeCreated', time);
+  const data = message ? dataFromMessage(provider, eventId, message) : null;
+  return {
+    record,
+    time,
+    eventId,
+    level,
+    provider,
+    channel,
+    computer,
+    data: data ?? {},
+    system,
+    ...(message ? { message } : {}),
+    xml: [],
+    offset: r.offset,
+    line: r.line,
+    localTime,
+    localIso: stamp ? localText(stamp, times.order) : null,
+    row,
+    noMessage: message.trim() === '',
+  };
+}
+
+/** First pass: the stamps' day/month evidence, stopping as soon as the file settles it. */
+export async function voteDateOrder(blocks: AsyncIterable<Buffer>, shape: EventCsvShape, votes: DateOrderVotes): Promise<void> {
+  const problems: EvtxProblem[] = [];
+  for await (const batch of readCsvEvents(blocks, shape, { order: null, toUtc: null }, problems)) {
+    for (const e of batch) {
+      const s = parseStamp(e.localTime);
+      if (s) votes.add(s);
+    }
+    if (votes.settled) return;
+  }
+}
