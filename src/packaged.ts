@@ -25,11 +25,16 @@ const SEA = seaApi();
 /** True in the single-file executable. */
 export const SINGLE_FILE = SEA !== null;
 
+/** Set by scripts/bundle.mjs in the CLI bundle (dist/cli/): the package root from there. */
+declare const EXHUNT_BUNDLE_ROOT: string | undefined;
+/** The package root from this module: dist/packaged.js and src/packaged.ts are one folder down. */
+const ROOT_FROM_HERE = typeof EXHUNT_BUNDLE_ROOT === 'string' ? EXHUNT_BUNDLE_ROOT : '../';
+
 /** A file of the package by its path from the package root (`data/iocs/ips.csv`). */
 export function packageBytes(rel: string): Buffer {
   if (SEA) return Buffer.from(SEA.getAsset(rel));
   // Resolved here, not at load: the executable's bundle has no import.meta.url.
-  return readFileSync(new URL(`../${rel}`, import.meta.url));
+  return readFileSync(new URL(`${ROOT_FROM_HERE}${rel}`, import.meta.url));
 }
 
 export function packageText(rel: string): string {
