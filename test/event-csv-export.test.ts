@@ -85,6 +85,23 @@ describe('an event log saved as CSV', () => {
     expect(csv).not.toMatch(/(^|,)"[=+@-]/m);
   });
 
+  it('Get-EventLog Application: EntryType names are levels (PL-40 needs Error); a row without its message is counted', () => {
+    // No public UM event text exists (as in evtx-scan.test.ts): the message is the synthetic one used there.
+    const host = join(dir, 'app');
+    mkdirSync(host);
+    const cols = ['EventID', 'MachineName', 'Data', 'Index', 'Category', 'CategoryNumber', 'EntryType', 'Message', 'Source', 'ReplacementStrings', 'InstanceId', 'TimeGenerated', 'TimeWritten', 'UserName', 'Site', 'Container'];
+    const um = "System.InvalidCastException: Unable to cast object of type 'System.Windows.Data.ObjectDataProvider'";
+    const row = (index: number, type: string, message: string, time: string) => [q('1040'), q('EX01'), q('System.Byte[]'), q(String(index)), q('(0)'), q('0'), q(type), message === '' ? '' : q(message), q('MSExchange Unified Messaging'), q('System.String[]'), q('3221226512'), q(time), q(time), '', '', ''].join(',');
+    writeFileSync(
+      join(host, 'Application.csv'),
+      ['#TYPE System.Diagnostics.EventLogEntry#Application/MSExchange Unified Messaging/3221226512', cols.map(q).join(','), row(76, 'Information', um, '3/2/2021 3:59:00 AM'), row(77, 'Error', um, '3/2/2021 4:00:00 AM'), row(78, 'Error', '', '3/2/2021 4:00:01 AM'), ''].join('\r\n'),
+    );
+    const h = scanJson(host, 'app.json', ['--event-csv-tz', 'Europe/Berlin', '--event-csv-dates', 'mdy']);
+    expect(h.findings.filter((f) => f.rule === 'PL-40').map((f) => [f.source.line, f.time, f.evidence.csv_row])).toEqual([[4, '2021-03-02T03:00:00.0000000Z', 2]]);
+    expect(reason(h, 'Application.csv')).toMatch(/^read as an event log saved as CSV \(Get-EventLog \| Export-Csv\): 3 event\(s\).*day\/month order ambiguous: no day above 12 in 3 date\(s\); read as mdy \(--event-csv-dates\).*1 event\(s\) with no rendered message/);
+    expect(h.coverage.find((c) => c.source === 'EVTX Application (saved as CSV)')).toMatchObject({ records: 3, first: '2021-03-02T02:59:00.0000000Z', last: '2021-03-02T03:00:01.0000000Z' });
+  });
+
   it('an ordinary CSV (an IOC list, a spreadsheet) is not taken for one', () => {
     const host = join(dir, 'other');
     mkdirSync(host);
