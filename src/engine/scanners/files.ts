@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { EvidenceValue, RawFinding } from '../../model.js';
 import type { IocStore } from '../../rules/iocs.js';
-import { CHUNK_SIZE, readChunks, type EvidenceFile } from '../../evidence/file.js';
+import { CHUNK_SIZE, readChunks, readStart, type EvidenceFile } from '../../evidence/file.js';
 import { toWinLower } from '../../evidence/paths.js';
 import { peFileVersion } from '../../parsers/pe.js';
 import { checkBaseline, exchangeRelPath, type BaselineVerdict } from '../../rules/files/baselines.js';
@@ -144,6 +144,11 @@ interface Read {
 }
 
 async function readFile(file: EvidenceFile, probes: Probe[], { head: start, buffers }: FileContext): Promise<Read> {
+  // A small file is held whole: the start as classified when it was all of it (most web files), else read with
+  // blocking calls like the start (a thread sweeps one file at a time; a round trip through libuv's pool per open,
+  // read and close cost more than the read). A file that grew past its listed size is streamed instead.
+  const small = start?.whole ? start : file.kind === 'fs' && file.size <= SMALL ? await readStart(file, SMALL, buffers) : null;
+  if (small?.whole) return readWhole(small.bytes, probes);
   const hash = createHash('sha256');
   const found = new Set<string>();
   const parts: Buffer[] = [];
@@ -152,16 +157,15 @@ async function readFile(file: EvidenceFile, probes: Probe[], { head: start, buff
   let minidump = false;
   let tail = Buffer.alloc(0);
   const keep = Math.max(...probes.flatMap((p) => p.bytes.map((b) => b.length))) - 1;
-  // A file whose start was read whole (most web files) is not opened again. Others are read into the thread's
-  // reused buffer (evidence/file.ts): what outlives a chunk is copied (the head, the small file kept whole).
-  const chunks = start?.whole ? [start.bytes] : readChunks(file, Math.min(CHUNK_SIZE, Math.max(64 * 1024, file.size + 1)), { reuse: buffers });
-  for await (const chunk of chunks) {
+  // Read into the thread's reused buffer (evidence/file.ts): what outlives a chunk is copied (the head, the small
+  // file kept whole).
+  for await (const chunk of readChunks(file, Math.min(CHUNK_SIZE, Math.max(64 * 1024, file.size + 1)), { reuse: buffers })) {
     hash.update(chunk);
     if (head === null) {
       head = Buffer.from(chunk.subarray(0, 64 * 1024));
       minidump = MAGIC.minidump(head);
     }
-    if (bytes + chunk.length <= SMALL) parts.push(chunk);
+    if (bytes + chunk.length <= SMALL) parts.push(Buffer.from(chunk));
     else parts.length = 0;
     bytes += chunk.length;
     // Probes only matter for dumps and compiled pages; the window spans chunk edges.
@@ -172,6 +176,15 @@ async function readFile(file: EvidenceFile, probes: Probe[], { head: start, buff
     }
   }
   return { sha256: hash.digest('hex'), bytes, head: head ?? Buffer.alloc(0), minidump, all: bytes <= SMALL ? Buffer.concat(parts) : null, found };
+}
+
+/** A file held whole (its own buffer: the head and `all` are views of it). */
+function readWhole(bytes: Buffer, probes: Probe[]): Read {
+  const head = bytes.subarray(0, 64 * 1024);
+  const minidump = MAGIC.minidump(head);
+  const found = new Set<string>();
+  if (minidump || probes.length > 1) for (const p of probes) if (p.bytes.some((b) => bytes.includes(b))) found.add(p.name);
+  return { sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length, head, minidump, all: bytes, found };
 }
 
 async function yaraChecks(ctx: Ctx, read: Read, rules: string, result: FileScanResult): Promise<void> {
