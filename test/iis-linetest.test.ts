@@ -79,6 +79,7 @@ function checkLineTests(recs: LogRecord[]): Set<string> {
       if (rule.match(rec, RULES.context)) {
         fired.add(rule.id);
         expect(rule.lineTest!.test(rec.raw!), `${rule.id} missed ${rec.raw}`).toBe(true);
+        if (rule.lineBytes) expect(rule.lineBytes(Buffer.from(rec.raw!), 0, Buffer.byteLength(rec.raw!)), `${rule.id} bytes missed ${rec.raw}`).toBe(true);
       }
     }
   }
@@ -212,6 +213,7 @@ describe('IIS rule line tests (second prefilter stage)', () => {
       for (const rule of selected) {
         const byField = rule.fieldTest ? rule.fieldTest.test(fieldText({ raw: line, names }, rule.fieldTest.field)!, RULES.context) : true;
         expect(byField && (rule.lineTest?.test(line) ?? true), `${rule.id} ${line}`).toBe(false);
+        if (rule.lineBytes) expect(rule.lineBytes(Buffer.from(line), 0, line.length), `${rule.id} bytes ${line}`).toBe(false);
       }
     }
   });

@@ -262,7 +262,7 @@ const WEBSERVER = { logsource: 'webserver' } as const;
  * words the summary and grades the hit.
  */
 function iisRule(
-  meta: RuleMeta & Partial<Pick<RecordRule, 'needles'>> & Pick<RecordRule, 'iocNeedles' | 'lineTest' | 'needleFields' | 'fieldTest' | 'condition' | 'attack'>,
+  meta: RuleMeta & Partial<Pick<RecordRule, 'needles'>> & Pick<RecordRule, 'iocNeedles' | 'lineBytes' | 'lineTest' | 'needleFields' | 'fieldTest' | 'condition' | 'attack'>,
   fn: (req: IisRequest, rec: LogRecord, ctx: RuleContext) => IisHit | null,
 ): RecordRule {
   const test = meta.condition ? compileCondition(meta.condition, iisField) : null;
@@ -523,10 +523,143 @@ const AD_LINE = new RegExp(
   'i',
 );
 
+/** Byte classes of adLineBytes: 1 `%`, 2 `@`, 3 `/`, 4 `x`, 5 `e`, 6 `&`, 7 non-ASCII (either case); 0 anything else. */
+const AD_CLASS = Uint8Array.from({ length: 256 }, (_, c) =>
+  c === 37 ? 1 : c === 64 ? 2 : c === 47 ? 3 : (c | 32) === 120 ? 4 : (c | 32) === 101 ? 5 : c === 38 ? 6 : c >= 0x80 ? 7 : 0,
+);
+/** `[a-z0-9.:-]` of AD_LINE's `@host/` (either case). */
+const AD_HOST = Uint8Array.from({ length: 256 }, (_, c) => (c < 0x80 && /[a-z0-9.:-]/i.test(String.fromCharCode(c)) ? 1 : 0));
+/** Hex digit values (either case); 255: not a hex digit. */
+const HEX = Uint8Array.from({ length: 256 }, (_, c) => (c < 0x80 && /[0-9a-f]/i.test(String.fromCharCode(c)) ? Number.parseInt(String.fromCharCode(c), 16) : 255));
+const latin1 = (t: string): Uint8Array => Buffer.from(t, 'latin1');
+/** AD_LINE's encoded literals, by their first character, without it. */
+const AD_AFTER_SLASH = ['powershell', 'mapi/nspi', 'mapi/emsmdb', 'ews'].map(latin1);
+const AD_AFTER_X = latin1('-rps-cat');
+const AD_AFTER_E = latin1('mail=autodiscover');
+const AD_AFTER_AMP = latin1('email');
+/** The PoC's literal that AD_LINE takes only as written (its other one, `…/admin@localhost/`, is an `@host/`). */
+const AD_POC_AFTER_SLASH = latin1('autodiscover.json x=a');
+const ENCODED = 0x100;
+
+/**
+ * The character at `b[i]` as AD_LINE's encoded literals read it: a `%XX` escape (ENCODED | its byte; 3 bytes) or
+ * the byte itself (1 byte); -1 past `end`. A `%` without two hex digits after it is a plain byte.
+ */
+function adChar(b: Uint8Array, i: number, end: number): number {
+  if (i >= end) return -1;
+  const c = b[i];
+  if (c !== 37 || i + 2 >= end) return c;
+  const hi = HEX[b[i + 1]];
+  const lo = HEX[b[i + 2]];
+  return hi === 255 || lo === 255 ? c : ENCODED | (hi << 4) | lo;
+}
+
+/** Whether an encoded literal (`(?:c|%XX)` per character, `lit` lower case) starts at `b[i]`. */
+function adLiteralAt(b: Uint8Array, i: number, end: number, lit: Uint8Array): boolean {
+  for (let k = 0; k < lit.length; k++) {
+    const ch = adChar(b, i, end);
+    if (ch < 0) return false;
+    // Written: any case. Escaped: the lower-case character's code only (`%58` is not `x`).
+    if (ch & ENCODED ? (ch & 0xff) !== lit[k] : (ch >= 65 && ch <= 90 ? ch | 32 : ch) !== lit[k]) return false;
+    i += ch & ENCODED ? 3 : 1;
+  }
+  return true;
+}
+
+/** Whether `b[at, end)` starts with `lit` as written (A-Z folded to a-z). */
+function foldedAt(b: Uint8Array, at: number, end: number, lit: Uint8Array): boolean {
+  if (at + lit.length > end) return false;
+  for (let k = 0; k < lit.length; k++) {
+    const c = b[at + k];
+    if ((c >= 65 && c <= 90 ? c | 32 : c) !== lit[k]) return false;
+  }
+  return true;
+}
+
+/**
+ * AD_LINE's `@host/` from the `@` (or `%40`) ending before `i`: a run of host characters or escapes other than
+ * `%40`, then `/` or `%2f` (an escape in the run: the regex backtracks to it). Without the 259 bound: a superset.
+ */
+function adHostSlash(b: Uint8Array, i: number, end: number): boolean {
+  for (let n = 0; ; n++) {
+    const ch = adChar(b, i, end);
+    if (ch < 0) return false;
+    if (ch === 47 || (n > 0 && ch === (ENCODED | 47))) return n > 0;
+    if (ch & ENCODED ? ch === (ENCODED | 64) : AD_HOST[ch] === 0) return false;
+    i += ch & ENCODED ? 3 : 1;
+  }
+}
+
+/**
+ * AD_LINE's necessary condition on the line's bytes, before it is decoded (RecordRule.lineBytes): false only where
+ * AD_LINE cannot match, and no decode, no regex. One walk over the line's characters as the regex's alternatives
+ * read them (a byte, or a `%XX` escape), trying each alternative where its first character is: the encoded
+ * literals (after `/`, `x-rps-cat`, `email=autodiscover`, `&email`), `?@`/`%3f@`/` @`, `@host/` (which holds the
+ * PoC's `admin@localhost/`), the PoC's `/autodiscover.json x=a` as written, and any non-ASCII byte or escape. The
+ * regex may also start inside an escape, at its hex digits: of its alternatives only `email=autodiscover` starts
+ * with one (`e`), so an escape with an `e` digit passes the line (a superset, as is the unbounded host run).
+ * Outlook's own lookups (mobile `…/v1.0/user@example.org Protocol=…`, desktop `Email=user%40example.org&…`) pass
+ * none: the autodiscover.json lines of a busy server are neither decoded nor run through the regex. Linear: an
+ * `@host` run stops at the next `@` or `%40`, so runs never overlap; literals are short.
+ */
+export function adLineBytes(b: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; ) {
+    const c = b[i];
+    const cls = AD_CLASS[c];
+    if (cls === 0) {
+      i++;
+      continue;
+    }
+    let ch = c;
+    let len = 1;
+    if (cls === 1) {
+      ch = adChar(b, i, end);
+      if (ch & ENCODED) {
+        len = 3;
+        if ((ch & 0xff) >= 0x80 || (b[i + 1] | 32) === 101 || (b[i + 2] | 32) === 101) return true;
+      }
+    } else if (cls === 7) return true;
+    // The character as a literal's first: written in any case, or escaped as the lower-case code.
+    const first = ch & ENCODED ? ch & 0xff : c >= 65 && c <= 90 ? c | 32 : c;
+    const next = i + len;
+    // Most candidates fail on the next byte: its folded value, or a `%` that may escape anything.
+    const n = next < end ? b[next] | 32 : 0;
+    if (n === 37) {
+      // `%` | 32 is itself: an escaped second character, checked in full below.
+    } else if (first === 47 ? n !== 112 && n !== 109 && n !== 101 && n !== 97 : first === 101 ? n !== 109 : first === 38 ? n !== 101 : first === 120 ? n !== 45 : false) {
+      i = next;
+      continue;
+    }
+    if (first === 47) {
+      for (const lit of AD_AFTER_SLASH) if (adLiteralAt(b, next, end, lit)) return true;
+      if (len === 1 && foldedAt(b, next, end, AD_POC_AFTER_SLASH)) return true;
+    } else if (first === 120) {
+      if (adLiteralAt(b, next, end, AD_AFTER_X)) return true;
+    } else if (first === 101) {
+      if (adLiteralAt(b, next, end, AD_AFTER_E)) return true;
+    } else if (first === 38) {
+      if (adLiteralAt(b, next, end, AD_AFTER_AMP)) return true;
+    } else if (first === 64) {
+      if (adQuestionOrSpaceBefore(b, start, i) || adHostSlash(b, next, end)) return true;
+    }
+    i = next;
+  }
+  return false;
+}
+
+/**
+ * Whether the character before `b[i]` is `?`, `%3f` or a space (AD_LINE's `(?:\?|%3f| )(?:@|%40)`). An escape
+ * there is a `%` and two hex digits: a `%` is never a hex digit, so escapes cannot overlap and that one is read as one.
+ */
+function adQuestionOrSpaceBefore(b: Uint8Array, start: number, i: number): boolean {
+  if (i - 3 >= start && b[i - 3] === 37 && HEX[b[i - 2]] !== 255 && HEX[b[i - 1]] !== 255) return b[i - 2] === 51 && (b[i - 1] | 32) === 102;
+  return i > start && (b[i - 1] === 63 || b[i - 1] === 32);
+}
+
 const autodiscoverSsrfOnce = perRecord(autodiscoverSsrf);
 
 function adRule(id: string, meta: Omit<RuleMeta, 'id'>, owns: (rule: string) => boolean): RecordRule {
-  return iisRule({ id, needles: AUTODISCOVER_NEEDLES, needleFields: IN_URL, lineTest: AD_LINE, ...meta }, (req, rec, ctx) => {
+  return iisRule({ id, needles: AUTODISCOVER_NEEDLES, needleFields: IN_URL, lineBytes: adLineBytes, lineTest: AD_LINE, ...meta }, (req, rec, ctx) => {
     const h = autodiscoverSsrfOnce(req, rec, ctx);
     return h && owns(h.rule ?? '') ? h : null;
   });

@@ -104,6 +104,11 @@ export interface RecordRule extends RuleMeta {
    */
   lineTest?: RegExp;
   /**
+   * Optional cheaper stage before `lineTest`, on the raw line's bytes (not decoded): false only where `lineTest`
+   * cannot match (tests check this on random and real lines). Rules that share one function are tested once per line.
+   */
+  lineBytes?: (line: Uint8Array, start: number, end: number) => boolean;
+  /**
    * The fields of the format's layout (IIS W3C `cs-uri-stem`, `cs-uri-query` …) in which the needles matter: a line
    * whose needles occur only in other fields (`.aspx` in a Referer) does not reach `match`. Must be a necessary
    * condition of `match`, like `lineTest`. Applied only by formats with a plain field separator, and never to a line

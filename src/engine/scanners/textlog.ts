@@ -371,13 +371,15 @@ class TextLogScan {
     // Decoded only when `observe`, a line test or the parser reads the text: field tests read their field's bytes.
     let line: string | null = null;
     // One pass over the dispatched rules: the fact stand-in feeds `observe`, a rule's field and line tests may drop
-    // the line (the field test first: it is the cheaper).
+    // the line (the field test first: it is the cheaper; then the line's bytes, then the line test on its text).
     const matching = this.matching;
     // Mostly empty already (most lines fail their line tests): `length = 0` is a runtime call.
     if (matching.length !== 0) matching.length = 0;
     // Rules of one family share their line test (the eight autodiscover.json grades): run it once per line.
     let tested: RegExp | null = null;
     let passed = false;
+    let bytesTested: RecordRule['lineBytes'] | null = null;
+    let bytesPassed = false;
     let fieldTested: FieldTest | null = null;
     let fieldPassed = false;
     for (const r of this.c.dispatch.rulesFor(buf, start, stop, this.fieldMasks)) {
@@ -388,6 +390,10 @@ class TextLogScan {
       if (r.fieldTest) {
         if (r.fieldTest !== fieldTested) [fieldTested, fieldPassed] = [r.fieldTest, this.fieldPasses(r.fieldTest, buf, start, stop)];
         if (!fieldPassed) continue;
+      }
+      if (r.lineBytes) {
+        if (r.lineBytes !== bytesTested) [bytesTested, bytesPassed] = [r.lineBytes, r.lineBytes(buf, start, stop)];
+        if (!bytesPassed) continue;
       }
       if (r.lineTest) {
         if (r.lineTest !== tested) [tested, passed] = [r.lineTest, r.lineTest.test((line ??= buf.toString('utf8', start, stop)))];
