@@ -121,6 +121,13 @@ export class IisLineParser implements LineParser {
     this.noteBuild(line.slice(from, to < 0 ? line.length : to), lineNo);
   }
 
+  /** observe reads the stem alone: the text scanner hands over just that field (no decode of the whole line). */
+  readonly observedField = 'cs-uri-stem';
+
+  observeField(stem: string, lineNo: number): void {
+    this.noteBuild(stem, lineNo);
+  }
+
   fieldNames(): readonly string[] {
     return this.names;
   }

@@ -16,6 +16,13 @@ export interface LineParser {
    * cheaply (no record is built).
    */
   observe?(line: string, lineNo: number): void;
+  /**
+   * `observe` for one field (formats with a `fieldSeparator`): the text scanner cuts `observedField` out of the line
+   * and decodes only it, when the line's field count matches the layout (else `observe` gets the whole line). Must
+   * note exactly what `observe` notes from that line.
+   */
+  readonly observedField?: string;
+  observeField?(value: string, lineNo: number): void;
   /** The current field layout (names in line order) of a format with a `fieldSeparator`. */
   fieldNames?(): readonly string[];
   /**

@@ -184,12 +184,21 @@ class TextLogScan {
    * whose field count does not match the layout (or with no layout) passes: its fields cannot be placed.
    */
   private fieldPasses(t: FieldTest, buf: Buffer, start: number, stop: number): boolean {
+    const text = this.fieldText(t.field, buf, start, stop);
+    return text === null || t.test(text, this.c.ctx);
+  }
+
+  /**
+   * The text of `field` on the line `buf[start, stop)` ('' when the layout has no such field), cut out of the bytes
+   * without decoding the line; null when the line's field count does not match the layout (or there is none).
+   */
+  private fieldText(field: string, buf: Buffer, start: number, stop: number): string | null {
     const names = this.fieldNames;
     const masks = this.fieldMasks;
-    if (names === null || masks === null || this.c.dispatch.separators() + 1 !== names.length) return true;
-    let k = this.fieldIndex.get(t.field);
-    if (k === undefined) this.fieldIndex.set(t.field, (k = names.indexOf(t.field)));
-    if (k < 0) return t.test('', this.c.ctx);
+    if (names === null || masks === null || this.c.dispatch.separators() + 1 !== names.length) return null;
+    let k = this.fieldIndex.get(field);
+    if (k === undefined) this.fieldIndex.set(field, (k = names.indexOf(field)));
+    if (k < 0) return '';
     // The line has exactly names.length - 1 separators (the dispatcher counted them): field k is after the k-th.
     // Bounded all the same: should the count and the bytes ever disagree, the line passes (a field test may only
     // let a line through, never read past it).
@@ -197,13 +206,13 @@ class TextLogScan {
     let from = start;
     for (let i = 0; i < k; i++) {
       while (from < stop && buf[from] !== sep) from++;
-      if (from >= stop) return true;
+      if (from >= stop) return null;
       from++;
     }
     let to = from;
     while (to < stop && buf[to] !== sep) to++;
     // Decoded alone: UTF-8 cut at an ASCII separator decodes as that part of the decoded line.
-    return t.test(buf.toString('utf8', from, to), this.c.ctx);
+    return buf.toString('utf8', from, to);
   }
 
   async run(): Promise<FileScanResult> {
@@ -384,7 +393,7 @@ class TextLogScan {
     let fieldPassed = false;
     for (const r of this.c.dispatch.rulesFor(buf, start, stop, this.fieldMasks)) {
       if (r === this.c.factRule) {
-        this.parser.observe?.((line ??= buf.toString('utf8', start, stop)), lineNo);
+        this.observe(buf, start, stop, lineNo, line);
         continue;
       }
       if (r.fieldTest) {
@@ -419,6 +428,16 @@ class TextLogScan {
       for (const f of this.hits) this.found.add(f);
       this.hits.length = 0;
     }
+  }
+
+  /** Feeds a fact line to the parser: only its observed field when the parser reads one and the line's fields can be placed. */
+  private observe(buf: Buffer, start: number, stop: number, lineNo: number, line: string | null): void {
+    const p = this.parser;
+    if (line === null && p.observedField !== undefined && p.observeField !== undefined) {
+      const value = this.fieldText(p.observedField, buf, start, stop);
+      if (value !== null) return p.observeField(value, lineNo);
+    }
+    p.observe?.(line ?? buf.toString('utf8', start, stop), lineNo);
   }
 
   private parse(line: string, lineNo: number): LogRecord | null {
