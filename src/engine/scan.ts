@@ -87,10 +87,11 @@ export async function scan(req: ScanRequest): Promise<ScanReport> {
 export async function scanEach(req: ScanRequest, onHost: (host: HostResult, index: number) => void | Promise<void>): Promise<{ tool: ToolInfo; labels: string[] }> {
   const started = new Date().toISOString();
   const options = scanOptions(req.options);
-  const prepared = await prepare(options);
-  const pool = new FilePool(req.jobs, options, prepared, req.rangeBytes);
+  const pool = new FilePool(req.jobs, options, req.rangeBytes);
+  pool.start();
   const named: Array<{ input: string; server: string | null }> = [];
   try {
+    const prepared = await prepare(options);
     for (let i = 0; i < req.paths.length; i++) {
       const h = await scanHost(req.paths[i], i, req.paths.length, pool, options, prepared, req.onProgress, req.only, { until: req.until ?? null, byName: req.byName ?? false });
       named.push({ input: h.inputs[0], server: h.facts.some((f) => f.kind === 'hostname') ? h.name : null });
@@ -152,7 +153,7 @@ async function scanHost(
     bytesTotal: files.reduce((s, f) => s + f.size, 0),
   };
   onProgress?.(progress);
-  await pool.run(files, (file: EvidenceFile, r) => {
+  await pool.run(files, prepared, (file: EvidenceFile, r) => {
     if (r.formats.length) scanned++;
     bytes += r.bytes;
     for (const f of r.findings) add(onServer(f, file));
