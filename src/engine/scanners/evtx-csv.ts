@@ -90,7 +90,7 @@ export async function scanEventCsv(file: EvidenceFile, options: ScanOptions, rul
   const toUtc = zone === undefined ? null : zoneToUtc(zone);
   // The file's own dates decide; --event-csv-dates only settles a file they leave ambiguous.
   const votes = new DateOrderVotes();
-  await voteDateOrder(readChunks(file, READ_BLOCK), shape, votes);
+  await voteDateOrder(readChunks(file, READ_BLOCK), shape, votes, () => budget?.exceeded() ?? false);
   const fromFile = votes.decide();
   const order =
     fromFile.order === null && options.eventCsvDates && !/contradict/.test(fromFile.why)

@@ -212,6 +212,9 @@ async function* csvRows(blocks: AsyncIterable<Buffer>, shape: EventCsvShape, pro
   }
 }
 
+/** PowerShell's `#TYPE <type name>` first line (Windows PowerShell 5.1 without -NoTypeInformation). */
+const isTypeLine = (r: Row): boolean => r.line === 1 && r.cells[0].startsWith('#TYPE ');
+
 /** How events are dated: the day/month order (null: unknown) and the zone (null: unknown). */
 export interface CsvTimes {
   order: DateOrder | null;
@@ -292,7 +295,7 @@ export async function* readCsvEvents(blocks: AsyncIterable<Buffer>, shape: Event
     const batch: CsvEvent[] = [];
     for (const r of rows) {
       if (cols === null) {
-        if (r.line === 1 && r.cells.length === 1 && r.cells[0].startsWith('#TYPE')) continue;
+        if (isTypeLine(r)) continue;
         cols = columnsOf(r.cells);
         width = r.cells.length;
         continue;
@@ -358,14 +361,22 @@ function toCsvEvent(r: Row, row: number, cols: Columns, width: number, shape: Ev
   };
 }
 
-/** First pass: the stamps' day/month evidence, stopping as soon as the file settles it. */
-export async function voteDateOrder(blocks: AsyncIterable<Buffer>, shape: EventCsvShape, votes: DateOrderVotes): Promise<void> {
-  const problems: EvtxProblem[] = [];
-  for await (const batch of readCsvEvents(blocks, shape, { order: null, toUtc: null }, problems)) {
-    for (const e of batch) {
-      const s = parseStamp(e.localTime);
+/**
+ * First pass: the time cells' day/month evidence, until the file settles it or `stop` (the file's time budget)
+ * says to end. Only the time column is looked at.
+ */
+export async function voteDateOrder(blocks: AsyncIterable<Buffer>, shape: EventCsvShape, votes: DateOrderVotes, stop: () => boolean = () => false): Promise<void> {
+  let time = -2;
+  for await (const rows of csvRows(blocks, shape, [])) {
+    for (const r of rows) {
+      if (time === -2) {
+        if (isTypeLine(r)) continue;
+        time = columnsOf(r.cells).time;
+        continue;
+      }
+      const s = time >= 0 && time < r.cells.length ? parseStamp(r.cells[time]) : null;
       if (s) votes.add(s);
     }
-    if (votes.settled) return;
+    if (votes.settled || stop()) return;
   }
 }
