@@ -63,6 +63,10 @@ export class LineDispatcher {
   private readonly needleRules: number[][];
   /** Per rule: 1 when the line goes to it (cleared as the result is built). */
   private readonly hit: Uint8Array;
+  /** The rules the line goes to, in rule order (the first `count` of rulesFor). */
+  private readonly hitList: Int32Array;
+  /** The rules that read every line (no needles), in order. */
+  private readonly always: number[];
   /** Needle ids by folded key pair (list index or -1), built by plan() from the first text seen. */
   private byPair: Int32Array | null = null;
   private readonly lists: number[][] = [];
@@ -110,6 +114,8 @@ export class LineDispatcher {
       for (const id of new Set(ids)) this.needleRules[id].push(r);
     });
     this.hit = new Uint8Array(rules.length);
+    this.hitList = new Int32Array(rules.length);
+    this.always = this.ruleNeedles.flatMap((ids, r) => (ids === null ? [r] : []));
     this.hasSingles = this.needles.some((n) => n.bytes.length === 1);
     this.needles.forEach((n, id) => {
       if (n.bytes.length === 1) this.listAt(this.single, FOLD[n.bytes[0]]).push(id);
@@ -242,24 +248,34 @@ export class LineDispatcher {
     // A line with more or fewer fields than its layout is malformed: its needles count wherever they are.
     const masks = fields !== null && field + 1 === fields.count ? fields.masks : null;
     // From the needles found to their rules, then the rules in order (the result keeps the rules' order).
+    // The rules reached are listed as they are marked (a line reaches a few of the format's dozens of rules), then
+    // put in rule order by insertion sort, with the rules that read every line.
     const hit = this.hit;
+    const list = this.hitList;
+    let count = 0;
+    for (const r of this.always) {
+      hit[r] = 1;
+      list[count++] = r;
+    }
     for (let k = 0; k < this.seenCount; k++) {
       const id = seen[k];
       for (const r of this.needleRules[id]) {
+        if (hit[r] !== 0) continue;
         const m = masks === null || masks[r] === 0 ? ALL_FIELDS : masks[r];
-        if ((found[id] & m) !== 0) hit[r] = 1;
+        if ((found[id] & m) === 0) continue;
+        hit[r] = 1;
+        let j = count++;
+        for (; j > 0 && list[j - 1] > r; j--) list[j] = list[j - 1];
+        list[j] = r;
       }
     }
     // Written in place and cut only when shorter: `length = 0` on every line is a runtime call.
     const out = this.out;
-    let n = 0;
-    for (let r = 0; r < this.rules.length; r++) {
-      if (hit[r] !== 0 || this.ruleNeedles[r] === null) {
-        out[n++] = this.rules[r];
-        hit[r] = 0;
-      }
+    for (let k = 0; k < count; k++) {
+      out[k] = this.rules[list[k]];
+      hit[list[k]] = 0;
     }
-    if (out.length !== n) out.length = n;
+    if (out.length !== count) out.length = count;
     return out;
   }
 

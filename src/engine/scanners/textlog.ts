@@ -21,7 +21,6 @@ const MAX_LINE = 16 * 1024 * 1024;
 const OVERSIZED = `line longer than ${MAX_LINE / 1024 / 1024} MiB: not parsed`;
 /** How many lines at the start (and end) are read to learn the header and the first (last) record time. */
 const EDGE_LINES = 50;
-const NL_HASH = Buffer.from('\n#');
 /** How much of a file is counted to choose each needle's rarest byte. */
 const HISTOGRAM_BYTES = 1024 * 1024;
 
@@ -345,8 +344,9 @@ class TextLogScan {
     if (this.c.needles.everyLine) {
       for (let p = 0; p < view.length; p = lineEnd(view, p) + 1) starts.push(p);
     } else {
-      if (view[0] === HASH) starts.push(0);
-      for (let p = view.indexOf(NL_HASH); p !== -1; p = view.indexOf(NL_HASH, p + 1)) starts.push(p + 1);
+      // Directives: a `#` at a line start. Found by the byte (memchr: rare inside log lines), not by the pair "\n#",
+      // whose Buffer#indexOf stops at every line feed (~2% of a busy IIS scan).
+      for (let p = view.indexOf(HASH); p !== -1; p = view.indexOf(HASH, p + 1)) if (p === 0 || view[p - 1] === NL) starts.push(p);
       if (this.c.finder === null) {
         const hist = byteHistogram(view.subarray(0, Math.min(view.length, HISTOGRAM_BYTES)));
         this.c.finder = planMultiFinder(this.c.needles.needles, hist, { kernel: this.c.kernel() });
