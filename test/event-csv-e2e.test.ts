@@ -33,6 +33,7 @@ beforeAll(() => {
     ['Sysmon.csv', 'sysmon', (r) => Buffer.from(eventViewerCsv(r, ZONE), 'utf8')],
     // Get-EventLog Security | Export-Csv -Encoding Unicode, en-GB.
     ['Security.csv', 'security', (r) => utf16(getEventLogCsv(r, 'Security', ZONE, 'en-GB'))],
+    ['Defender.csv', 'defender', (r) => Buffer.from(getWinEventCsv(r, ZONE, 'en-US', false), 'utf8')],
   ];
   for (const [name, kind, write] of files) {
     const r = rows(kind);
@@ -88,7 +89,7 @@ describe('event logs saved as CSV', () => {
     expect(note(unzoned, 'Sysmon.csv')).toMatch(/\(Event Viewer "Save as CSV"\).*month first.*zone unknown.*give --event-csv-tz/);
     expect(note(unzoned, 'Security.csv')).toMatch(/\(Get-EventLog \| Export-Csv\).*day first/);
     expect(note(unzoned, 'PowerShell-Operational.csv')).toMatch(/columns timecreated, id, leveldisplayname, providername, message\).*first number above 12 \(day first\)/);
-    expect(note(unzoned, 'Sysmon.csv')).toMatch(/not evaluated on CSV: PX-16/);
+    expect(note(unzoned, 'Sysmon.csv')).toMatch(/not evaluated on CSV: the caller of MSExchange Management cmdlets/);
     expect(unzoned.coverage.filter((c) => c.source.endsWith('(saved as CSV)')).every((c) => c.first === null)).toBe(true);
 
     // The zone alone: the ambiguous file stays unplaced (said), the others are placed.

@@ -102,6 +102,26 @@ describe('an event log saved as CSV', () => {
     expect(h.coverage.find((c) => c.source === 'EVTX Application (saved as CSV)')).toMatchObject({ records: 3, first: '2021-03-02T02:59:00.0000000Z', last: '2021-03-02T03:00:01.0000000Z' });
   });
 
+  it('Defender 1116 from its rendered text: an Exchange exploit name gives PX-16, another threat does not', () => {
+    // The message as Defender renders 1116 (wazuh's published event); the threat name is one artefacts.help lists
+    // as seen on Exchange servers, the path a ProxyShell drop.
+    const host = join(dir, 'defender');
+    mkdirSync(host);
+    const detected = (name: string, path: string) =>
+      ['Microsoft Defender Antivirus has detected malware or other potentially unwanted software.', ' For more information please see the following:', `https://go.microsoft.com/fwlink/?linkid=37020&name=${name}&threatid=2147780877&enterprise=0`, ` \tName: ${name}`, ' \tID: 2147780877', ' \tSeverity: Severe', ' \tCategory: Exploit', ` \tPath: ${path}`, ' \tDetection Origin: Local machine', ' \tDetection Type: Concrete', ' \tDetection Source: Real-Time Protection', ' \tUser: NT AUTHORITY\\SYSTEM', ' \tProcess Name: C:\\Windows\\System32\\inetsrv\\w3wp.exe'].join('\r\n');
+    writeFileSync(
+      join(host, 'Defender.csv'),
+      [
+        '"TimeCreated","Id","LevelDisplayName","ProviderName","Message"',
+        `"8/14/2021 3:20:53 PM","1116","Warning","Microsoft-Windows-Windows Defender",${q(detected('Exploit:Win32/CVE-2021-31207.B', 'file:_C:\\inetpub\\wwwroot\\aspnet_client\\p433zrwewrvmcv.aspx'))}`,
+        `"8/14/2021 3:25:00 PM","1116","Warning","Microsoft-Windows-Windows Defender",${q(detected('HackTool:Win64/Mikatz!dha', 'file:_C:\\Users\\admmig\\Documents\\mimidrv.sys'))}`,
+        '',
+      ].join('\r\n'),
+    );
+    const h = scanJson(host, 'def.json');
+    expect(h.findings.filter((f) => f.rule === 'PX-16').map((f) => [f.source.line, f.evidence.threat, f.evidence.file])).toEqual([[2, 'Exploit:Win32/CVE-2021-31207.B', 'file:_C:\\inetpub\\wwwroot\\aspnet_client\\p433zrwewrvmcv.aspx']]);
+  });
+
   it('an ordinary CSV (an IOC list, a spreadsheet) is not taken for one', () => {
     const host = join(dir, 'other');
     mkdirSync(host);

@@ -6,6 +6,7 @@ import { DateOrderVotes, parseStamp, stampToUtc, zoneToUtc } from '../src/parser
 import { detectEventCsv, readCsvEvents, type CsvEvent } from '../src/parsers/evtx/csv-export.js';
 import { dataFromMessage } from '../src/parsers/evtx/rendered.js';
 import type { EvtxProblem } from '../src/parsers/evtx/chunk.js';
+import { readSample, renderMessage, SAMPLE_FILES } from './support/event-csv.js';
 
 const utc = (cell: string, order: 'dmy' | 'mdy' | null, zone: string | null) => {
   const s = parseStamp(cell);
@@ -110,7 +111,19 @@ describe('event data from rendered messages (published templates only)', () => {
     expect(dataFromMessage('Microsoft-Windows-Sysmon', 1, 'Process Create:\r\nImage: C:\\Windows\\System32\\cmd.exe\r\nCommandLine: cmd /c "whoami: x"\r\nParentImage: C:\\w3wp.exe')).toEqual({ Image: 'C:\\Windows\\System32\\cmd.exe', CommandLine: 'cmd /c "whoami: x"', ParentImage: 'C:\\w3wp.exe' });
     const m4688 = 'A new process has been created.\r\n\r\nCreator Subject:\r\n\tSecurity ID:\t\tS-1-5-18\r\n\tAccount Name:\t\tEX01$\r\n\r\nTarget Subject:\r\n\tAccount Name:\t\t-\r\n\r\nProcess Information:\r\n\tNew Process ID:\t\t0x1394\r\n\tNew Process Name:\tC:\\Windows\\System32\\cmd.exe\r\n\tCreator Process ID:\t0x1460\r\n\tCreator Process Name:\tC:\\Windows\\System32\\inetsrv\\w3wp.exe\r\n\tProcess Command Line:\tcmd /c whoami';
     expect(dataFromMessage('Microsoft-Windows-Security-Auditing', 4688, m4688)).toEqual({ SubjectUserName: 'EX01$', NewProcessId: '0x1394', NewProcessName: 'C:\\Windows\\System32\\cmd.exe', ProcessId: '0x1460', ParentProcessName: 'C:\\Windows\\System32\\inetsrv\\w3wp.exe', CommandLine: 'cmd /c whoami' });
-    expect(dataFromMessage('Microsoft-Windows-Windows Defender', 1116, 'Name: Backdoor:ASP/Chopper')).toBeNull();
+    expect(dataFromMessage('Microsoft-Windows-Windows Defender', 5007, 'Name: Backdoor:ASP/Chopper')).toBeNull();
     expect(dataFromMessage('MSExchange CmdletLogs', 1, 'The description for Event ID 1 cannot be found.')).toBeNull();
+  });
+});
+
+describe('Defender detections from their rendered text', () => {
+  it('gives back the threat name, path and user of the real sample events', () => {
+    const events = readSample(SAMPLE_FILES.defender).filter((e) => e.eventId === 1116);
+    expect(events.length).toBeGreaterThan(0);
+    for (const e of events) {
+      const data = e.data as Record<string, string>;
+      const back = dataFromMessage(e.provider, e.eventId, renderMessage(e)!) as Record<string, string>;
+      expect([back['Threat Name'], back.Path, back['Detection User'], back['Process Name']]).toEqual([data['Threat Name'], data.Path, data['Detection User'], data['Process Name']]);
+    }
   });
 });

@@ -4,7 +4,9 @@
 //   parameters <PARAMETERS>" / "Cmdlet failed. …" (Qazeer/artefacts.help microsoft_exchange.md); PowerShell 4104
 //   "Creating Scriptblock text (n of m):\r\n<script>\r\n\r\nScriptBlock ID: <id>\r\nPath: <path>" (as Windows event
 //   forwarders show it); Sysmon "<title>:" then "<EventData name>: <value>" lines; Security 4688's labelled layout
-//   (Microsoft's "4688(S): A new process has been created", as rendered on Windows Server 2012 R2+).
+//   (Microsoft's "4688(S): A new process has been created", as rendered on Windows Server 2012 R2+); Defender 1116
+//   as wazuh's published event renders it ("…has detected malware…\r\n For more information please see the
+//   following:\r\n<link>\r\n \tName: …\r\n \tID: …" in that order).
 // - Columns: Windows PowerShell 5.1 Get-WinEvent | Export-Csv (every EventLogRecord property, `#TYPE` line, every
 //   cell quoted), Get-EventLog | Export-Csv (EventLogEntry properties, `#TYPE …EventLogEntry#<log>/<source>/<id>`),
 //   Select-Object … | Export-Csv -NoTypeInformation -UseCulture (';' on de-DE), Event Viewer "Save as CSV"
@@ -21,6 +23,7 @@ export const SAMPLE_FILES = {
   powershell: `${SAMPLES}/TA0006-Credential_Access/T1003-Credential_dumping/ID800-4103-4104-LSASS dump with LSASSY (PowerShell).evtx`,
   sysmon: `${SAMPLES}/TA0006-Credential_Access/T1003-Credential_dumping/ID1-LSASS dump with LSASSY (SYSMON).evtx`,
   security: `${SAMPLES}/TA0006-Credential_Access/T1003-Credential_dumping/ID4688-4663-4656-LSASS dump with LSASSY (process).evtx`,
+  defender: `${SAMPLES}/Antivirus/ID1116-1117-Defender threat detected.evtx`,
 } as const;
 
 export function readSample(path: string): EvtxEvent[] {
@@ -70,6 +73,10 @@ export function renderMessage(e: EvtxEvent): string | null {
       '',
       'Token Elevation Type indicates the type of token that was assigned to the new process in accordance with User Account Control policy.',
     ].join('\r\n');
+  }
+  if (e.provider === 'Microsoft-Windows-Windows Defender' && e.eventId === 1116) {
+    const lines = [['Name', 'Threat Name'], ['ID', 'Threat ID'], ['Severity', 'Severity Name'], ['Category', 'Category Name'], ['Path', 'Path'], ['Detection Origin', 'Origin Name'], ['Detection Type', 'Type Name'], ['Detection Source', 'Source Name'], ['User', 'Detection User'], ['Process Name', 'Process Name'], ['Security intelligence Version', 'Security intelligence Version'], ['Engine Version', 'Engine Version']];
+    return ['Microsoft Defender Antivirus has detected malware or other potentially unwanted software.', ' For more information please see the following:', d(e, 'FWLink'), ...lines.map(([label, name]) => ` \t${label}: ${d(e, name)}`)].join('\r\n');
   }
   return null;
 }

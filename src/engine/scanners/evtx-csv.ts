@@ -19,9 +19,10 @@ const READ_BLOCK = 1024 * 1024;
 
 /**
  * Rules that read event data a rendered message does not give back (parsers/evtx/rendered.ts maps MSExchange
- * CmdletLogs 1/6, Sysmon and Security 4688): they cannot fire on CSV, and the report says so.
+ * CmdletLogs 1/6, PowerShell 4104, Sysmon, Security 4688 and Defender detections): what they need is not there,
+ * and the report says so.
  */
-const NOT_FROM_CSV = 'PX-16 (Defender: the threat name is event data), the caller of MSExchange Management cmdlets, and Sigma rules (--rules) on other event data fields';
+const NOT_FROM_CSV = 'the caller of MSExchange Management cmdlets (not in the message), event data of other events, and Sigma rules (--rules) on such fields';
 
 /** Per-channel counts; first/last in UTC when placed, and the local times as written. */
 class CsvCoverage {

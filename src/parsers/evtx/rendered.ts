@@ -11,6 +11,9 @@
 //   Splunk-JSON exports).
 // - Security 4688: "New Process Name:", "Creator Process Name:", "Process Command Line:" … under "Process
 //   Information:" (Microsoft's event 4688 documentation; the rendered text as logged by Windows Server 2012 R2+).
+// - Defender 1006/1007/1116/1117: "\tName: <Threat Name>", "\tPath: <Path>" … lines (the rendering in wazuh's and
+//   winlogbeat's published 1116 events; Microsoft's "Microsoft Defender Antivirus event IDs"). The message is
+//   rendered with the exporting machine's own Defender, so its labels and values agree.
 // Everything else keeps its message only: rules that read other EventData fields cannot be evaluated on it.
 
 /** The EventData a message gives back, or null when its template is not one of the above. */
@@ -19,6 +22,7 @@ export function dataFromMessage(provider: string, eventId: number | null, messag
   if (provider === 'Microsoft-Windows-Sysmon') return sysmonData(message);
   if (eventId === 4688 && provider === 'Microsoft-Windows-Security-Auditing') return labelled(message, PROCESS_4688);
   if (eventId === 4104 && provider === 'Microsoft-Windows-PowerShell') return scriptBlockData(message);
+  if (provider === 'Microsoft-Windows-Windows Defender' && eventId !== null && DEFENDER_IDS.has(eventId)) return labelled(message, DEFENDER);
   return null;
 }
 
@@ -67,6 +71,22 @@ const PROCESS_4688 = new Map([
   ['Process Command Line', 'CommandLine'],
   ['Account Name', 'SubjectUserName'],
   ['Account Domain', 'SubjectDomainName'],
+]);
+
+const DEFENDER_IDS = new Set([1006, 1007, 1116, 1117]);
+/** Labels of the Defender detection messages and their EventData names. */
+const DEFENDER = new Map([
+  ['Name', 'Threat Name'],
+  ['ID', 'Threat ID'],
+  ['Severity', 'Severity Name'],
+  ['Category', 'Category Name'],
+  ['Path', 'Path'],
+  ['Detection Origin', 'Origin Name'],
+  ['Detection Type', 'Type Name'],
+  ['Detection Source', 'Source Name'],
+  ['User', 'Detection User'],
+  ['Process Name', 'Process Name'],
+  ['Action', 'Action Name'],
 ]);
 
 function labelled(message: string, labels: Map<string, string>): Record<string, string> | null {
