@@ -3,6 +3,7 @@
 // (cert-lv README; Loki #85/#210). Decode one with: node -p "Buffer.from('<b64>','base64').toString()".
 // A term is a lower-case literal, or 're:' + a regular expression (case-insensitive), matched against the
 // file's text (Latin-1, and UTF-16LE too when the file is wide). Sources are cited per signature.
+// A new regex needs a shortest match in test/content-prefilter.test.ts (WITNESS): it checks the literal guarding it.
 import type { RuleMeta } from '../types.js';
 
 /** One alternative: the file is at most `max` bytes, has every `all` term, at least one `any` term, no `none` term. */
