@@ -21,11 +21,18 @@ const APACHE_LINE = /^\S+ \S+ \S+ \[\d{1,2}\/[A-Za-z]{3}\/\d{4}:\d\d:\d\d:\d\d [
 
 function firstDataLines(head: string, n: number): string[] {
   const out: string[] = [];
-  // Directives and three records fit in the first 16 KB; every file's head passes through here.
-  for (const line of head.slice(0, 16384).split(/\r?\n/)) {
-    if (line === '' || line.startsWith('#')) continue;
-    out.push(line);
-    if (out.length >= n) break;
+  // Directives and three records fit in the first 16 KB; every file's head passes through here, so its lines are
+  // cut one at a time (as split(/\r?\n/) would) instead of all 16 KB of them.
+  const text = head.slice(0, 16384);
+  for (let at = 0; ; ) {
+    const nl = text.indexOf('\n', at);
+    const line = text.slice(at, nl < 0 ? text.length : nl > at && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl);
+    if (line !== '' && !line.startsWith('#')) {
+      out.push(line);
+      if (out.length >= n) break;
+    }
+    if (nl < 0) break;
+    at = nl + 1;
   }
   return out;
 }
