@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { adLineBytes, IIS_RULES } from '../src/rules/iis.js';
 import { needExternal } from './support/external.js';
+import { rng } from './support/rng.js';
 
 const AD_LINE = IIS_RULES.find((r) => r.id === 'PS-01')!.lineTest!;
 const bytesOf = (line: string): boolean => {
@@ -16,17 +17,6 @@ const bytesOf = (line: string): boolean => {
   expect(adLineBytes(b, 0, b.length)).toBe(inFrame);
   return inFrame;
 };
-
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Every alternative's text, written plainly (the generator escapes and re-cases it). */
 const PIECES = ['x-rps-cat', '/powershell', '/mapi/nspi', '/mapi/emsmdb', '/ews', 'email=autodiscover', '&email', '?@', ' @', '@evil.corp/', '@a:444/', '/autodiscover.json x=a', '/autodiscover/admin@localhost/', 'é'];

@@ -4,6 +4,7 @@ import { collectLines, LineNeedles, planMultiFinder, SearchKernel, simdAvailable
 import { byteHistogram, compileNeedles, type NeedleSpec } from '../src/search/needles.js';
 import { defaultRuleSet } from '../src/rules/ruleset.js';
 import { external } from './support/external.js';
+import { rng } from './support/rng.js';
 
 const RECORD_RULES = defaultRuleSet().recordRules;
 
@@ -28,17 +29,6 @@ function found(buf: Buffer, specs: NeedleSpec[], opts: PlanOptions, hist = byteH
   const out: number[] = [];
   collectLines(mf, buf, out);
   return [...new Set(out)].sort((a, b) => a - b);
-}
-
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('multifind', () => {
