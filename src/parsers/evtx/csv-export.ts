@@ -284,7 +284,7 @@ function eventIdOf(s: string, instanceId: boolean): number | null {
   return instanceId ? Number(v) % 65536 : Number(v);
 }
 
-/** Rows without a header or the #TYPE line, as events. `votes`: only count the stamps (first pass), no events. */
+/** The data rows as events (the #TYPE line and the header are not events), dated by `times`. */
 export async function* readCsvEvents(blocks: AsyncIterable<Buffer>, shape: EventCsvShape, times: CsvTimes, problems: EvtxProblem[]): AsyncGenerator<CsvEvent[]> {
   let cols: Columns | null = null;
   let width = 0;
