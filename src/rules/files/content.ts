@@ -3,7 +3,7 @@
 //
 // Every literal term (and a literal each regular expression needs) is looked for in one SIMD pass over the file's
 // bytes (search/multifind.ts LineNeedles): testing each term with its own `includes` over the decoded text cost
-// ~25 passes per file, 85% of a file sweep's CPU. Regular expressions run only when their literals are present,
+// ~25 passes per file, a third of a file sweep's CPU. Regular expressions run only when their literals are present,
 // and the text is decoded only for a regex or a rule that reads it.
 import { LineNeedles } from '../../search/multifind.js';
 import { SHELL_KEYWORDS, SIGNATURES, type ContentSignature } from './signatures.js';
