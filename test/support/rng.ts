@@ -1,11 +1,2 @@
-// A seeded pseudo-random generator (mulberry32) for randomized tests: the same seed gives the same cases.
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// The benches' seeded generator (mulberry32, bench/lib.mjs) for randomized tests: the same seed gives the same cases.
+export { mulberry32 as rng } from '../../bench/lib.mjs';
