@@ -77,6 +77,36 @@ function readInto(fh: FileHandle, buf: Buffer, n: number, pos: number | null): P
   return p;
 }
 
+/**
+ * Chunks of an open file from `pos` to its end, in buffers lent by `lender`: while the caller works on a full chunk,
+ * the next one is read ahead into a second buffer (the caller was done with that one's chunk when it asked for this
+ * one), as long as the read starts before `aheadUntil`. A short chunk is the end: no second buffer, no read ahead.
+ */
+async function* chunksAhead(fh: FileHandle, lender: ReadBuffers, chunkSize: number, pos: number, aheadUntil: number): AsyncGenerator<Buffer> {
+  const bufs = [lender.borrow(chunkSize)];
+  let k = 0;
+  let next: Promise<number> | null = readInto(fh, bufs[0], chunkSize, pos);
+  try {
+    for (;;) {
+      const bytesRead = await next!;
+      next = null;
+      if (bytesRead === 0) return;
+      const chunk = bufs[k].subarray(0, bytesRead);
+      pos += bytesRead;
+      if (bytesRead === chunkSize && pos < aheadUntil) {
+        k ^= 1;
+        next = readInto(fh, (bufs[k] ??= lender.borrow(chunkSize)), chunkSize, pos);
+      }
+      yield chunk;
+      next ??= readInto(fh, bufs[k], chunkSize, pos);
+    }
+  } finally {
+    // A read still running writes into a buffer: wait for it before the buffer is lent again.
+    if (next !== null) await next.catch(() => 0);
+    for (const b of bufs) lender.giveBack(b);
+  }
+}
+
 /** A lender for a one-off read (no thread context): a buffer of the size asked, gone with its reader. */
 const oneOff = (): ReadBuffers => new ReadBuffers(0);
 
@@ -87,32 +117,13 @@ const oneOff = (): ReadBuffers => new ReadBuffers(0);
  */
 export async function* readChunks(file: EvidenceFile, chunkSize = CHUNK_SIZE, opts: { reuse?: ReadBuffers } = {}): AsyncGenerator<Buffer> {
   if (file.kind === 'fs' && opts.reuse) {
-    const lender = opts.reuse;
     const fh = await openEvidence(fsPath(file));
-    // Two buffers: while the caller works on a full chunk, the next one is read ahead into the other (the caller was
-    // done with that one's chunk when it asked for this one). A short chunk is the end: no second buffer, no read ahead.
-    const bufs = [lender.borrow(chunkSize)];
-    let k = 0;
-    let next: Promise<number> | null = readInto(fh, bufs[0], chunkSize, null);
     try {
-      for (;;) {
-        const bytesRead = await next!;
-        next = null;
-        if (bytesRead === 0) return;
-        const chunk = bufs[k].subarray(0, bytesRead);
-        if (bytesRead === chunkSize) {
-          k ^= 1;
-          next = readInto(fh, (bufs[k] ??= lender.borrow(chunkSize)), chunkSize, null);
-        }
-        yield chunk;
-        next ??= readInto(fh, bufs[k], chunkSize, null);
-      }
+      yield* chunksAhead(fh, opts.reuse, chunkSize, 0, Number.POSITIVE_INFINITY);
     } finally {
-      // A read still running writes into a buffer: wait for it before the buffer is lent again.
-      if (next !== null) await next.catch(() => 0);
-      for (const b of bufs) lender.giveBack(b);
       await fh.close();
     }
+    return;
   }
   const stream =
     file.kind === 'fs'
@@ -150,29 +161,18 @@ async function gunzipped(file: EvidenceFile & { kind: 'gz' }, chunkSize: number)
  */
 export async function* readRange(file: EvidenceFile & { kind: 'fs' }, start: number, end: number, buffers = oneOff(), chunkSize = CHUNK_SIZE): AsyncGenerator<Buffer> {
   const fh = await openEvidence(fsPath(file));
-  // Reads ahead into a second buffer while the caller works on a full chunk, as readChunks does.
-  const bufs = [buffers.borrow(chunkSize)];
-  let k = 0;
-  // From the byte before `start`: when it is a line feed, `start` itself begins a line.
-  let pos = start === 0 ? 0 : start - 1;
-  let next: Promise<number> | null = readInto(fh, bufs[0], chunkSize, pos);
   try {
+    // From the byte before `start`: when it is a line feed, `start` itself begins a line.
+    let pos = start === 0 ? 0 : start - 1;
     let skipping = start > 0;
-    for (;;) {
-      const bytesRead = await next!;
-      next = null;
-      if (bytesRead === 0) return;
-      let chunk = bufs[k].subarray(0, bytesRead);
+    // Read ahead only inside the range: past `end`, only the rest of its last line is wanted.
+    for await (let chunk of chunksAhead(fh, buffers, chunkSize, pos, end)) {
+      const bytesRead = chunk.length;
       pos += bytesRead;
-      if (bytesRead === chunkSize && pos < end) {
-        k ^= 1;
-        next = readInto(fh, (bufs[k] ??= buffers.borrow(chunkSize)), chunkSize, pos);
-      }
       if (skipping) {
         const nl = chunk.indexOf(10);
         if (nl === -1) {
           if (pos >= end) return; // one line runs through the whole range: it belongs to an earlier one
-          next ??= readInto(fh, bufs[k], chunkSize, pos);
           continue;
         }
         skipping = false;
@@ -187,11 +187,8 @@ export async function* readRange(file: EvidenceFile & { kind: 'fs' }, start: num
         }
       }
       yield chunk;
-      next ??= readInto(fh, bufs[k], chunkSize, pos);
     }
   } finally {
-    if (next !== null) await next.catch(() => 0);
-    for (const b of bufs) buffers.giveBack(b);
     await fh.close();
   }
 }
