@@ -122,6 +122,43 @@ describe('an event log saved as CSV', () => {
     expect(h.findings.filter((f) => f.rule === 'PX-16').map((f) => [f.source.line, f.evidence.threat, f.evidence.file])).toEqual([[2, 'Exploit:Win32/CVE-2021-31207.B', 'file:_C:\\inetpub\\wwwroot\\aspnet_client\\p433zrwewrvmcv.aspx']]);
   });
 
+  it('review5 counter-examples: a preamble line, a contradiction far down, a cell with its own offset, a repeated hour', () => {
+    const host = join(dir, 'review5');
+    mkdirSync(host);
+    const header = '"Message","Id","ProviderName","LogName","MachineName","TimeCreated"';
+    const row = (message: string, machine: string, time: string) => [message, '1', 'MSExchange CmdletLogs', 'MSExchange Management', machine, time].map(q).join(',');
+    // Excel's sep= line and a blank first line: read (they were neither read nor listed).
+    writeFileSync(join(host, 'sep.csv'), ['sep=,', header, row(MESSAGE, 'MAIL01', '8/14/2021 3:20:53 PM'), ''].join('\r\n'));
+    writeFileSync(join(host, 'blank.csv'), ['', '#TYPE System.Diagnostics.Eventing.Reader.EventLogRecord', header, row(MESSAGE, 'MAIL01', '8/14/2021 3:20:53 PM'), ''].join('\r\n'));
+    // Exports of two servers pasted together: 1.2 MB of en-GB rows, then en-US rows (3/14 contradicts day first; 3/4
+    // would be read as 3 April). The order is unknown, said, and no time is placed.
+    const gb = Array.from({ length: 4500 }, (_, i) => row(`Cmdlet suceeded. Cmdlet Get-Mailbox, parameters -Identity "u${'x'.repeat(200)}"`, 'MAIL01', `${13 + (i % 16)}/${String(1 + (i % 12)).padStart(2, '0')}/2021 ${String(i % 24).padStart(2, '0')}:00:00`));
+    writeFileSync(join(host, 'merged.csv'), [header, ...gb, row(MESSAGE, 'MAIL02', '3/4/2021 1:15:00 PM'), row('Cmdlet suceeded. Cmdlet Get-Mailbox, parameters -Identity "b"', 'MAIL02', '3/14/2021 1:15:00 PM'), ''].join('\r\n'));
+    // Times written with their own offset (-Format o): placed by it, and labelled so, not as the zone given.
+    writeFileSync(join(host, 'iso.csv'), [header, row(MESSAGE, 'MAIL03', '2021-08-14T13:20:53Z'), ''].join('\r\n'));
+    // 1:30 AM on 7 November 2021 happened twice in New York: read as standard time (06:30Z), flagged.
+    writeFileSync(join(host, 'dst.csv'), [header, row(MESSAGE, 'MAIL04', '11/7/2021 1:30:00 AM'), row('Cmdlet suceeded. Cmdlet Get-Mailbox, parameters -Identity "b"', 'MAIL04', '11/13/2021 1:30:00 AM'), ''].join('\r\n'));
+    const h = scanJson(host, 'r5.json', ['--event-csv-tz', 'America/New_York']);
+    const ps08 = new Map(h.findings.filter((f) => f.rule === 'PS-08').map((f) => [f.source.path, f]));
+    expect([...ps08.keys()].sort()).toEqual(['blank.csv', 'dst.csv', 'iso.csv', 'merged.csv', 'sep.csv']);
+    expect(ps08.get('sep.csv')!.time).toBe('2021-08-14T19:20:53.0000000Z');
+    expect(reason(h, 'blank.csv')).toMatch(/^read as an event log saved as CSV \(Get-WinEvent \| Export-Csv\): 1 event/);
+
+    expect(ps08.get('merged.csv')!.time).toBeNull();
+    expect(ps08.get('merged.csv')!.evidence.event_time_as_written).toBe('3/4/2021 1:15:00 PM');
+    expect(reason(h, 'merged.csv')).toMatch(/dates contradict each other \(4500 with the day first, 1 with the month first\): day\/month order unknown: times not placed/);
+    expect(reason(h, 'merged.csv')).not.toMatch(/from the file/);
+
+    expect(ps08.get('iso.csv')!.time).toBe('2021-08-14T13:20:53.0000000Z');
+    expect(ps08.get('iso.csv')!.evidence.event_time_zone).toBe('given in the file (UTC)');
+    expect(reason(h, 'iso.csv')).not.toMatch(/times read as America\/New_York/);
+    expect(reason(h, 'iso.csv')).toMatch(/1 time\(s\) placed by the offset written in their own cell/);
+
+    expect(ps08.get('dst.csv')!.time).toBe('2021-11-07T06:30:00.0000000Z');
+    expect(ps08.get('dst.csv')!.evidence.event_time_zone).toBe('America/New_York (in the hour repeated when summer time ends: read as standard time, may be an hour late)');
+    expect(reason(h, 'dst.csv')).toMatch(/1 time\(s\) in the hour repeated when summer time ends: read as standard time, may be an hour late/);
+  });
+
   it('an ordinary CSV (an IOC list, a spreadsheet) is not taken for one', () => {
     const host = join(dir, 'other');
     mkdirSync(host);

@@ -2,7 +2,7 @@
 // zones with summer time, the CSV rows whatever the read blocks cut (quotes, line breaks, UTF-16 code units), and
 // the event data published message templates give back.
 import { describe, expect, it } from 'vitest';
-import { DateOrderVotes, parseStamp, stampToUtc, zoneToUtc } from '../src/parsers/evtx/csv-time.js';
+import { DateOrderVotes, inRepeatedHour, parseStamp, stampToUtc, zoneToUtc } from '../src/parsers/evtx/csv-time.js';
 import { detectEventCsv, readCsvEvents, type CsvEvent } from '../src/parsers/evtx/csv-export.js';
 import { dataFromMessage } from '../src/parsers/evtx/rendered.js';
 import type { EvtxProblem } from '../src/parsers/evtx/chunk.js';
@@ -50,8 +50,15 @@ describe('time stamps of CSV event exports', () => {
     const berlin = zoneToUtc('Europe/Berlin')!;
     expect(new Date(berlin(Date.UTC(2021, 7, 14, 15, 20, 53))).toISOString()).toBe('2021-08-14T13:20:53.000Z');
     expect(new Date(berlin(Date.UTC(2021, 2, 3, 4, 12, 33))).toISOString()).toBe('2021-03-03T03:12:33.000Z');
-    // 02:30 on the night summer time ends exists twice: read as standard time (documented).
+    // 02:30 on the night summer time ends exists twice: read as standard time (documented), east and west of UTC
+    // alike (review5: New York read its repeated 01:30 as daylight time, 05:30Z), and flagged as repeated.
     expect(new Date(berlin(Date.UTC(2021, 9, 31, 2, 30))).toISOString()).toBe('2021-10-31T01:30:00.000Z');
+    const newYork = zoneToUtc('America/New_York')!;
+    expect(new Date(newYork(Date.UTC(2021, 10, 7, 1, 30))).toISOString()).toBe('2021-11-07T06:30:00.000Z');
+    expect([berlin.repeated?.(Date.UTC(2021, 9, 31, 2, 30)), newYork.repeated?.(Date.UTC(2021, 10, 7, 1, 30))]).toEqual([true, true]);
+    expect([berlin.repeated?.(Date.UTC(2021, 9, 31, 3, 30)), newYork.repeated?.(Date.UTC(2021, 10, 7, 2, 30))]).toEqual([false, false]);
+    expect(inRepeatedHour(parseStamp('11/7/2021 1:30:00 AM')!, 'mdy', newYork)).toBe(true);
+    expect(inRepeatedHour(parseStamp('2021-11-07T01:30:00-04:00')!, null, newYork)).toBe(false);
     expect(new Date(zoneToUtc('+05:30')!(Date.UTC(2021, 0, 1, 12))).toISOString()).toBe('2021-01-01T06:30:00.000Z');
     expect(new Date(zoneToUtc('UTC-5')!(Date.UTC(2021, 0, 1, 12))).toISOString()).toBe('2021-01-01T17:00:00.000Z');
     for (const bad of ['W. Europe Standard Time', 'Mars/Olympus', '+15:00', '']) expect(zoneToUtc(bad)).toBeNull();
@@ -95,6 +102,23 @@ describe('CSV rows of event exports', () => {
         expect(cut.events.map((e) => [e.line, e.message, e.offset])).toEqual(whole.events.map((e) => [e.line, e.message, e.offset]));
       }
     }
+  });
+
+  it('skips a blank first line and an Excel sep= line before the header (review5: such files were dropped unread)', async () => {
+    const body = text.replace(/^#TYPE [^\r]*\r\n/, '');
+    for (const pre of ['\r\n', 'sep=,\r\n', '"sep=,"\r\n', '\r\n#TYPE System.Diagnostics.Eventing.Reader.EventLogRecord\r\n', 'sep=,\r\n\r\n']) {
+      const buf = Buffer.from(pre + body, 'utf8');
+      expect(detectEventCsv(buf)?.what).toBe('Get-WinEvent | Export-Csv');
+      const { events, problems } = await read(buf, 5);
+      expect(problems).toEqual([]);
+      expect(events.map((e) => [e.row, e.eventId, e.time])).toEqual([
+        [1, 4104, '2021-10-20T16:39:26.0000000Z'],
+        [2, 1, '2021-10-20T16:40:00.0000000Z'],
+      ]);
+    }
+    // `sep=` names the delimiter, also one the header would not be split on first.
+    const semi = Buffer.from('sep=;\r\nTimeCreated;Id;ProviderName;Message,with,commas\r\n10/20/2021 4:40:00 PM;1;MSExchange CmdletLogs;x\r\n');
+    expect(detectEventCsv(semi)?.delimiter).toBe(';');
   });
 
   it('stops at a runaway quote instead of holding the rest of the file, and names the line', async () => {

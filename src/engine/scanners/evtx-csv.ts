@@ -1,9 +1,10 @@
 // Event logs saved as CSV (parsers/evtx/csv-export.ts): their events run through the same EVTX rules, with what CSV
-// cannot give said in the report. Two passes: the first reads the dates until the file settles day/month order
-// (usually within a few rows), the second reads the events.
+// cannot give said in the report. Two passes: the first reads the time column of every row to decide day/month order
+// (a row far down may contradict the first ones: then the order is unknown, said), the second reads the events.
 //
 // What a finding from CSV carries besides the rule's evidence: `event_time_as_written` (the time cell),
-// `event_time_zone` (the zone given, or "unknown"), `csv_row`; `source.line` is the row's first physical line. Its
+// `event_time_zone` (the zone given, the cell's own offset, or "unknown"; with a warning for a time in the hour
+// repeated when summer time ends), `csv_row`; `source.line` is the row's first physical line. Its
 // `time` is UTC only when the zone is given and the day/month order known, else null (never the local time as UTC).
 import type { Coverage, RawFinding, Skipped } from '../../model.js';
 import { readChunks, readHead, type EvidenceFile } from '../../evidence/file.js';
@@ -33,6 +34,10 @@ class CsvCoverage {
   lastRaw = '';
   lastLocal: string | null = null;
   placed = 0;
+  /** Placed by the offset in their own cell, not by the zone given. */
+  placedByCell = 0;
+  /** Placed by the zone given, in the hour it repeats when summer time ends. */
+  repeatedHour = 0;
   unplaced = 0;
   unreadTime = 0;
   noMessage = 0;
@@ -52,6 +57,8 @@ class CsvCoverage {
     if (e.noMessage) this.noMessage++;
     if (e.time) {
       this.placed++;
+      if (e.cellOffset !== null) this.placedByCell++;
+      if (e.repeatedHour) this.repeatedHour++;
       if (c.first === null || e.time < c.first) c.first = e.time;
       if (c.last === null || e.time > c.last) c.last = e.time;
     } else this.unplaced++;
@@ -69,7 +76,9 @@ function limits(shape: EventCsvShape, cov: CsvCoverage, records: number, zone: s
   if (order.order === null) out.push(`${order.why}: times not placed on the timeline${span}; give --event-csv-dates dmy or mdy`);
   else if (!order.why.startsWith('dates written year first')) out.push(order.why);
   if (zone === undefined && cov.unplaced) out.push(`times are the exporting machine's local time${order.order === null ? '' : span}, zone unknown: findings from this file have no timeline time; give --event-csv-tz with that machine's zone (e.g. Europe/Berlin)`);
-  else if (zone !== undefined && cov.placed) out.push(`times read as ${zone} (--event-csv-tz)`);
+  else if (zone !== undefined && cov.placed > cov.placedByCell) out.push(`times read as ${zone} (--event-csv-tz)`);
+  if (zone !== undefined && cov.placedByCell) out.push(`${cov.placedByCell} time(s) placed by the offset written in their own cell (Z or ±hh:mm), not by --event-csv-tz`);
+  if (cov.repeatedHour) out.push(`${cov.repeatedHour} time(s) in the hour repeated when summer time ends: read as standard time, may be an hour late`);
   if (cov.unreadTime) out.push(`${cov.unreadTime} row(s) whose time could not be read (empty, another shape, or a date that does not fit the day/month order)`);
   if (cov.noMessage) out.push(`${cov.noMessage} event(s) with no rendered message (exported where the provider's message file was missing): id, source and time only`);
   out.push(`not evaluated on CSV: ${NOT_FROM_CSV}`);
@@ -79,7 +88,13 @@ function limits(shape: EventCsvShape, cov: CsvCoverage, records: number, zone: s
 /** Adds the provenance every finding from CSV carries. */
 function withCsvTime(f: RawFinding, e: CsvEvent, zone: string | undefined): void {
   f.evidence.event_time_as_written = e.localTime || null;
-  f.evidence.event_time_zone = e.time ? (zone ?? 'given in the file') : 'unknown (local time of the exporting machine)';
+  f.evidence.event_time_zone = !e.time
+    ? 'unknown (local time of the exporting machine)'
+    : e.cellOffset !== null || zone === undefined
+      ? `given in the file (${e.cellOffset ?? 'unknown'})`
+      : e.repeatedHour
+        ? `${zone} (in the hour repeated when summer time ends: read as standard time, may be an hour late)`
+        : zone;
   f.evidence.csv_row = e.row;
 }
 

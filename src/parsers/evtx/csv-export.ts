@@ -10,6 +10,7 @@
 //                               -UseCulture writes ';' on de-DE/fr-FR, -Delimiter "`t").
 //   Event Viewer "Save as CSV"  Level,Date and Time,Source,Event ID,Task Category — and the message as a sixth,
 //                               unnamed column.
+// Before the header: blank lines and an Excel `sep=<delimiter>` line (a file saved or fixed up in Excel) are skipped.
 // Every cell may be quoted ("" escapes), a message spans lines. Encodings: Windows PowerShell 5.1 Export-Csv writes
 // ASCII by default (other characters become '?'), -Encoding Unicode UTF-16LE with a BOM, UTF8 with a BOM; PowerShell
 // 6+ UTF-8 without one. The rendered message is all there is: no EventData (rendered.ts takes back what published
@@ -18,7 +19,7 @@ import { StringDecoder } from 'node:string_decoder';
 import type { EvtxProblem } from './chunk.js';
 import type { EvtxEvent } from './event.js';
 import { dataFromMessage } from './rendered.js';
-import { parseStamp, stampToUtc, localText, type DateOrder, type DateOrderVotes, type ZoneToUtc } from './csv-time.js';
+import { inRepeatedHour, parseStamp, stampToUtc, localText, type DateOrder, type DateOrderVotes, type ZoneToUtc } from './csv-time.js';
 
 export interface EventCsvShape {
   /** How the file was made, as said in reports. */
@@ -59,8 +60,8 @@ function decodeHead(head: Buffer): { text: string; encoding: 'utf8' | 'utf16le' 
 }
 
 /** Header cells (lower case, unquoted) and the delimiter of a header line. */
-function headerOf(line: string): { cells: string[]; delimiter: string } | null {
-  const best = [',', ';', '\t', '|'].map((d) => ({ d, n: line.split(d).length })).sort((a, b) => b.n - a.n)[0];
+function headerOf(line: string, sep: string | null): { cells: string[]; delimiter: string } | null {
+  const best = (sep !== null ? [sep] : [',', ';', '\t', '|']).map((d) => ({ d, n: line.split(d).length })).sort((a, b) => b.n - a.n)[0];
   if (best.n < 3) return null;
   return { cells: line.split(best.d).map((c) => c.trim().replace(/^"|"$/g, '').toLowerCase()), delimiter: best.d };
 }
@@ -71,9 +72,16 @@ export function detectEventCsv(head: Buffer): EventCsvShape | null {
   if (!decoded) return null;
   // A header line ends within the head: a first line longer than that is no CSV export (binary, minified text).
   if (decoded.text.indexOf('\n') < 0) return null;
-  const lines = decoded.text.split(/\r?\n/, 3);
-  const type = lines[0].startsWith('#TYPE ') ? lines[0].slice(6).trim() : null;
-  const header = headerOf((type !== null ? lines[1] : lines[0]) ?? '');
+  const lines = decoded.text.split(/\r?\n/, 12);
+  let at = 0;
+  let sep: string | null = null;
+  for (; at < lines.length - 1; at++) {
+    const m = SEP_LINE.exec(lines[at]);
+    if (m) sep = m[1];
+    else if (lines[at].trim() !== '') break;
+  }
+  const type = lines[at].startsWith('#TYPE ') ? lines[at].slice(6).trim() : null;
+  const header = headerOf((type !== null ? lines[at + 1] : lines[at]) ?? '', sep);
   if (!header) return null;
   const { cells, delimiter } = header;
   const has = (names: string[]) => cells.some((c) => names.includes(c));
@@ -212,8 +220,14 @@ async function* csvRows(blocks: AsyncIterable<Buffer>, shape: EventCsvShape, pro
   }
 }
 
-/** PowerShell's `#TYPE <type name>` first line (Windows PowerShell 5.1 without -NoTypeInformation). */
-const isTypeLine = (r: Row): boolean => r.line === 1 && r.cells[0].startsWith('#TYPE ');
+/** Excel's `sep=;` line, which names the delimiter. */
+const SEP_LINE = /^"?sep=([,;\t|])"?\s*$/i;
+
+/**
+ * A row before the header that is no header: PowerShell's `#TYPE <type name>` line (Windows PowerShell 5.1 without
+ * -NoTypeInformation) or Excel's `sep=` line (blank lines are no rows).
+ */
+const isPreamble = (r: Row): boolean => r.cells[0].startsWith('#TYPE ') || (r.cells.length <= 2 && /^"?sep=/i.test(r.cells[0]) && (r.cells[1] ?? '') === '');
 
 /** How events are dated: the day/month order (null: unknown) and the zone (null: unknown). */
 export interface CsvTimes {
@@ -231,6 +245,10 @@ export interface CsvEvent extends EvtxEvent {
   row: number;
   /** The row had no rendered message (exported where the provider's message file was missing). */
   noMessage: boolean;
+  /** The time cell's own offset (`Z`, `+01:00`) when it has one: the time was placed by it, not by the zone given. */
+  cellOffset: string | null;
+  /** The local time falls in the hour repeated when summer time ends: read as standard time, may be an hour off. */
+  repeatedHour: boolean;
 }
 
 /** Column positions of one file's header. */
@@ -295,7 +313,7 @@ export async function* readCsvEvents(blocks: AsyncIterable<Buffer>, shape: Event
     const batch: CsvEvent[] = [];
     for (const r of rows) {
       if (cols === null) {
-        if (isTypeLine(r)) continue;
+        if (isPreamble(r)) continue;
         cols = columnsOf(r.cells);
         width = r.cells.length;
         continue;
@@ -358,25 +376,34 @@ function toCsvEvent(r: Row, row: number, cols: Columns, width: number, shape: Ev
     localIso: stamp ? localText(stamp, times.order) : null,
     row,
     noMessage: message.trim() === '',
+    cellOffset: stamp?.offsetMinutes == null ? null : offsetText(stamp.offsetMinutes),
+    repeatedHour: time !== null && stamp !== null && inRepeatedHour(stamp, times.order, times.toUtc),
   };
 }
 
+function offsetText(minutes: number): string {
+  if (minutes === 0) return 'UTC';
+  const a = Math.abs(minutes);
+  return `UTC${minutes < 0 ? '-' : '+'}${String(Math.floor(a / 60)).padStart(2, '0')}:${String(a % 60).padStart(2, '0')}`;
+}
+
 /**
- * First pass: the time cells' day/month evidence, until the file settles it or `stop` (the file's time budget)
- * says to end. Only the time column is looked at.
+ * First pass: the time cells' day/month evidence, over the whole file (a row far down may contradict the first ones:
+ * exports of two servers with different cultures pasted together) unless `stop` (the file's time budget) says to
+ * end. Only the time column is looked at.
  */
 export async function voteDateOrder(blocks: AsyncIterable<Buffer>, shape: EventCsvShape, votes: DateOrderVotes, stop: () => boolean = () => false): Promise<void> {
   let time = -2;
   for await (const rows of csvRows(blocks, shape, [])) {
     for (const r of rows) {
       if (time === -2) {
-        if (isTypeLine(r)) continue;
+        if (isPreamble(r)) continue;
         time = columnsOf(r.cells).time;
         continue;
       }
       const s = time >= 0 && time < r.cells.length ? parseStamp(r.cells[time]) : null;
       if (s) votes.add(s);
     }
-    if (votes.settled || stop()) return;
+    if (stop()) return;
   }
 }

@@ -82,11 +82,6 @@ export class DateOrderVotes {
     else if (s.b > 12 && s.a <= 12) this.monthFirst++;
   }
 
-  /** Settled by the file alone (a day above 12 seen, never contradicted)? */
-  get settled(): boolean {
-    return (this.dayFirst > 0) !== (this.monthFirst > 0);
-  }
-
   /**
    * The order and how it was decided; null order when the file cannot settle it (then `why` says so). Dotted dates
    * (03.04.2021) are day first in every culture that writes them (de-DE, ru-RU, pl-PL, fi-FI, cs-CZ …).
@@ -120,8 +115,13 @@ function fields(s: LocalStamp, order: DateOrder | null): { y: number; m: number;
   return { y: s.year, m, d };
 }
 
-/** A time zone as given: a fixed offset (`+01:00`, `-0500`, `UTC`) or an IANA name (`Europe/Berlin`); null when neither. */
-export type ZoneToUtc = (localMs: number) => number;
+/**
+ * A time zone as given: a fixed offset (`+01:00`, `-0500`, `UTC`) or an IANA name (`Europe/Berlin`); null when neither.
+ * For a zone with summer time, `repeated` says whether a wall time falls in the hour repeated when summer time ends.
+ */
+export type ZoneToUtc = ((localMs: number) => number) & { repeated?: (localMs: number) => boolean };
+
+const DAY_MS = 86_400_000;
 
 export function zoneToUtc(zone: string): ZoneToUtc | null {
   const z = zone.trim();
@@ -144,11 +144,29 @@ export function zoneToUtc(zone: string): ZoneToUtc | null {
     const wall = Date.UTC(parts.year, parts.month - 1, parts.day, parts.hour % 24, parts.minute, parts.second);
     return wall - Math.floor(utcMs / 1000) * 1000;
   };
-  // Two steps settle every wall time except the hour repeated when summer time ends, which is read as standard time.
-  return (ms) => {
-    const first = ms - offsetAt(ms);
-    return ms - offsetAt(first);
+  // The instants a wall time can be: with the offset of the day before and of the day after (a zone changes its
+  // offset at most once within two days), each kept only if the zone really shows that wall time then.
+  const candidates = (ms: number): number[] => {
+    const out: number[] = [];
+    for (const o of new Set([offsetAt(ms - DAY_MS), offsetAt(ms + DAY_MS)])) if (offsetAt(ms - o) === o) out.push(ms - o);
+    return out;
   };
+  // One rule, east and west of UTC alike: a wall time in the hour repeated when summer time ends is read as
+  // standard (winter) time, the smaller offset, i.e. its later occurrence; `repeated` flags it (it may be an hour
+  // early). A wall time skipped when summer time starts does not exist: read with the offset before the change.
+  const toUtc: ZoneToUtc = (ms) => {
+    const c = candidates(ms);
+    return c.length ? Math.max(...c) : ms - offsetAt(ms - DAY_MS);
+  };
+  toUtc.repeated = (ms) => candidates(ms).length > 1;
+  return toUtc;
+}
+
+/** The stamp's local time falls in the hour a zone repeats (read as standard time: may be an hour off). */
+export function inRepeatedHour(s: LocalStamp, order: DateOrder | null, toUtc: ZoneToUtc | null): boolean {
+  if (s.offsetMinutes !== null || !toUtc?.repeated) return false;
+  const ymd = fields(s, order);
+  return ymd !== null && toUtc.repeated(Date.UTC(ymd.y, ymd.m - 1, ymd.d, s.hour, s.minute, s.second));
 }
 
 /** The stamp as ISO UTC (7 fractional digits, as the EVTX reader writes), or null when it cannot be placed. */
