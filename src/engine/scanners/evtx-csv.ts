@@ -73,7 +73,10 @@ class CsvCoverage {
 function limits(shape: EventCsvShape, cov: CsvCoverage, records: number, zone: string | undefined, order: { order: DateOrder | null; why: string }): string {
   const out: string[] = [`read as an event log saved as CSV (${shape.what}): ${records} event(s) from their rendered messages`];
   const span = cov.firstLocal ? ` (${cov.firstLocal} to ${cov.lastLocal} as written)` : cov.firstRaw ? ` (first row ${cov.firstRaw}, last row ${cov.lastRaw}, as written)` : '';
-  if (order.order === null) out.push(`${order.why}: times not placed on the timeline${span}; give --event-csv-dates dmy or mdy`);
+  if (order.order === null) {
+    const fix = /contradict/.test(order.why) ? 'rows written in both orders (exports of machines with different cultures pasted together?): split the file by machine' : 'give --event-csv-dates dmy or mdy';
+    out.push(`${order.why}: times not placed on the timeline${span}; ${fix}`);
+  }
   else if (!order.why.startsWith('dates written year first')) out.push(order.why);
   if (zone === undefined && cov.unplaced) out.push(`times are the exporting machine's local time${order.order === null ? '' : span}, zone unknown: findings from this file have no timeline time; give --event-csv-tz with that machine's zone (e.g. Europe/Berlin)`);
   else if (zone !== undefined && cov.placed > cov.placedByCell) out.push(`times read as ${zone} (--event-csv-tz)`);
