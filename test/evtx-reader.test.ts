@@ -154,16 +154,20 @@ describe('EVTX reader: damage is reported, never fatal', () => {
 describe('EVTX streaming', () => {
   it('yields the same records whatever the read block size', async (ctx) => {
     const buf = readFileSync(needExternal(ctx, `${RS}/sample_with_a_bad_chunk_magic.evtx`));
-    const whole = [...readEvtxBuffer(buf, [])].map((e) => `${e.record}/${e.eventId}/${e.time}`);
-    for (const size of [1, 4095, 65536, 100_003, 1 << 20]) {
+    const wholeProblems: EvtxProblem[] = [];
+    const line = (e: EvtxEvent) => JSON.stringify([e.record, e.time, e.offset, e.system, e.data]);
+    const whole = [...readEvtxBuffer(buf, wholeProblems)].map(line);
+    // Sizes that leave chunks straddling two, three or many blocks, and blocks holding several chunks.
+    for (const size of [1, 4095, 4097, 65536, 65537, 100_003, 3 * 65536 + 7, 1 << 20]) {
       async function* blocks() {
         for (let i = 0; i < buf.length; i += size) yield buf.subarray(i, i + size);
       }
       const streamed: string[] = [];
       const problems: EvtxProblem[] = [];
-      for await (const batch of readEvtxStream(blocks(), problems)) for (const e of batch) streamed.push(`${e.record}/${e.eventId}/${e.time}`);
+      for await (const batch of readEvtxStream(blocks(), problems)) for (const e of batch) streamed.push(line(e));
       expect(streamed).toEqual(whole);
       expect(problems).toHaveLength(4);
+      expect(problems).toEqual(wholeProblems);
     }
   });
 });

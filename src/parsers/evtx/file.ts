@@ -104,7 +104,7 @@ const BATCH = 32;
  * (evtxSpan).
  */
 export async function* readEvtxStream(blocks: AsyncIterable<Buffer>, problems: EvtxProblem[], resume?: EvtxResume | null): AsyncGenerator<EvtxEvent[]> {
-  let pending: Buffer[] = [];
+  const pending: Buffer[] = [];
   let pendingLen = 0;
   let fileOff = resume?.offset ?? 0; // file offset of the first pending byte
   let want = resume ? CHUNK_SIZE : FILE_HEADER_SIZE;
@@ -115,8 +115,9 @@ export async function* readEvtxStream(blocks: AsyncIterable<Buffer>, problems: E
     pending.push(block);
     pendingLen += block.length;
     while (pendingLen >= want) {
-      const joined = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingLen);
-      const unit = joined.subarray(0, want);
+      // Only a unit that straddles two blocks is copied, and only its own bytes: joining the whole pending list
+      // copied every 1 MiB read block once more (the header's 4 KiB leaves each block's last chunk straddling).
+      const unit = pending[0].length >= want ? pending[0].subarray(0, want) : Buffer.concat(pending, want);
       if (fileOff === 0) counted = headerChunks(unit, problems);
       else {
         for (const ev of readChunk(unit, fileOff, problems, n++ < counted)) {
@@ -128,9 +129,12 @@ export async function* readEvtxStream(blocks: AsyncIterable<Buffer>, problems: E
         }
       }
       fileOff += want;
-      const rest = joined.subarray(want);
-      pending = rest.length ? [rest] : [];
-      pendingLen = rest.length;
+      pendingLen -= want;
+      let used = 0;
+      let drop = want;
+      while (drop > 0 && pending[used].length <= drop) drop -= pending[used++].length;
+      if (drop > 0) pending[used] = pending[used].subarray(drop);
+      pending.splice(0, used);
       want = CHUNK_SIZE;
     }
   }
