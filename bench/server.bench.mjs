@@ -10,8 +10,9 @@
 // no copy; ~EXHUNT_BENCH_GB GB each), the EVTX samples of ../shared/data/external/evtx-rs-samples under
 // winevt/Logs (skipped with a note when ../shared is absent), and an Exchange install tree of
 // ~EXHUNT_BENCH_SERVER_FILES files (default 50,000: OWA/ECP static scripts and styles per build folder, binaries
-// under Bin) with one real web shell planted in owa/auth. Fails unless exhunt reports exactly the planted log lines
-// and the planted shell (EVTX findings from the public samples are counted apart).
+// under Bin with a PE header as real DLLs have) with one real web shell planted in owa/auth. Fails unless exhunt
+// reports exactly the planted log lines and the planted shell (EVTX findings from the public samples are counted
+// apart).
 import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -78,6 +79,10 @@ function build() {
   const dirs = builds.flatMap((b) => [`FrontEnd/HttpProxy/owa/auth/${b}/scripts`, `FrontEnd/HttpProxy/owa/auth/${b}/themes/resources`, `ClientAccess/owa/prem/${b}/scripts`, `ClientAccess/owa/prem/${b}/resources/styles`, `ClientAccess/ecp/${b}/scripts`]);
   const bin = Buffer.alloc(64 * 1024);
   for (let i = 0; i < bin.length; i += 4) bin.writeUInt32LE(Math.floor(r() * 2 ** 32), i);
+  // A DLL starts as every PE file does: "MZ", e_lfanew at 0x3c, "PE\0\0" there (Microsoft PE/COFF specification).
+  bin.write('MZ', 0, 'latin1');
+  bin.writeUInt32LE(0x80, 0x3c);
+  bin.write('PE\0\0', 0x80, 'latin1');
   for (let i = 0; i < FILES; i++) {
     if (i % 10 === 0) put(`${EX}/Bin/Microsoft.Exchange.Module${i}.dll`, bin.subarray(0, 8192 + Math.floor(r() * 56000)));
     else {
@@ -91,7 +96,7 @@ function build() {
 }
 
 const t0 = performance.now();
-const manifest = cachedCorpus(ROOT, { version: 1, files: FILES, sources: sources.map((s) => JSON.parse(readFileSync(`${s.dir}.manifest.json`, 'utf8')).params) }, build, 'planted');
+const manifest = cachedCorpus(ROOT, { version: 2, files: FILES, sources: sources.map((s) => JSON.parse(readFileSync(`${s.dir}.manifest.json`, 'utf8')).params) }, build, 'planted');
 warm(ROOT);
 
 const rules = await recordRules(['iis', 'httpproxy', 'ecp-server', 'oabgen']);

@@ -64,6 +64,10 @@ describe('Exchange CSV logs (real artefacts.help samples)', () => {
     expect(classifyExchangeLog(head(`${QZ}/Ews_2023010616-1.LOG`), 'x.LOG')).toBeNull();
     expect(classifyExchangeLog('whatever\n', 'C/Program Files/Microsoft/Exchange Server/V15/Logging/OABGeneratorLog/oab.log')).toBe('oabgen');
     expect(classifyExchangeLog('readme text\n', 'notes.txt')).toBeNull();
+    // A plain header line (a log copied without its directives, or a CSV export), in any case.
+    expect(classifyExchangeLog('\r\nDATETIME,RequestId,UrlStem,ANCHORMAILBOX\r\n2021-03-03T00:00:00Z,a,/owa/,x\r\n', 'x.csv')).toBe('httpproxy');
+    expect(classifyExchangeLog('"TimeStamp","EventData"\n', 'x.csv')).toBe('ecp-server');
+    expect(classifyExchangeLog('var anchorMailbox = eventData(urlStem, dateTime);\n', 'owa/scripts/boot.js')).toBeNull();
   });
 
   it('names coverage sources by protocol folder', () => {

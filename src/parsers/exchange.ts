@@ -34,9 +34,12 @@ function directiveValue(head: string, name: string): string | null {
 
 /** First line of the head that is neither a directive nor blank (a plain CSV header, when there is one). */
 function firstDataLine(head: string): string {
-  for (const line of head.split('\n', 64)) {
-    const l = line.replace(/\r$/, '');
+  for (let at = 0, n = 0; at < head.length && n < 64; n++) {
+    const nl = head.indexOf('\n', at);
+    const l = head.slice(at, nl === -1 ? head.length : nl).replace(/\r$/, '');
     if (l && !l.startsWith('#')) return l;
+    if (nl === -1) break;
+    at = nl + 1;
   }
   return '';
 }
@@ -45,26 +48,22 @@ function basename(rel: string): string {
   return rel.slice(rel.lastIndexOf('/') + 1);
 }
 
-let memo: { head: string; rel: string; format: string | null } | null = null;
-
-/** Which Exchange log this is, from `#Log-type`, a plain header line, or the path. */
+/**
+ * Which Exchange log this is, from `#Log-type`, a plain header line, or the path. Every Exchange format asks in turn
+ * about every text file (a sweep's scripts and styles too), so the header is split only when it names a column
+ * the answer needs.
+ */
 export function classifyExchangeLog(head: string, rel: string): string | null {
-  // Every Exchange format asks about the same file in turn: classify it once.
-  if (memo && memo.head === head && memo.rel === rel) return memo.format;
-  const format = classify(head, rel);
-  memo = { head, rel, format };
-  return format;
-}
-
-function classify(head: string, rel: string): string | null {
   const logType = directiveValue(head, 'Log-type');
   // An unknown #Log-type (OABGeneratorLog writes its own) falls through to the columns, the path and the content.
   const known = logType === null ? undefined : LOG_TYPES[logType.toLowerCase()];
   if (known !== undefined) return known;
-  const fields = directiveValue(head, 'Fields') ?? firstDataLine(head);
-  const cols = new Set(splitCsvLine(fields).map((c) => c.trim().toLowerCase()));
-  if (cols.has('anchormailbox') && (cols.has('urlstem') || cols.has('datetime'))) return 'httpproxy';
-  if (cols.has('eventdata') && cols.has('timestamp')) return 'ecp-server';
+  const fields = (directiveValue(head, 'Fields') ?? firstDataLine(head)).toLowerCase();
+  if (fields.includes('anchormailbox') || fields.includes('eventdata')) {
+    const cols = new Set(splitCsvLine(fields).map((c) => c.trim()));
+    if (cols.has('anchormailbox') && (cols.has('urlstem') || cols.has('datetime'))) return 'httpproxy';
+    if (cols.has('eventdata') && cols.has('timestamp')) return 'ecp-server';
+  }
   const lower = rel.toLowerCase();
   // Header damaged (a NUL or a cut in the #Fields line): the file's own name still says what it is.
   if (/^httpproxy_\d{8,10}-\d+\.log$/.test(basename(lower))) return 'httpproxy';
