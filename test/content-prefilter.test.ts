@@ -69,6 +69,30 @@ describe('content signature prefilters', () => {
     expect(requiredLiterals('(abc')).toEqual([]);
   });
 
+  it('reads escapes that take more than one character as what they match (a wrong guard would hide a match)', () => {
+    // Each source with a text it matches: every literal read from it must be in that text.
+    const cases: Array<[string, string]> = [
+      ['\\x3c%@\\s*page', '<%@ page'],
+      ['eval\\u0028request', 'eval(request'],
+      ['\\x4a\\x53cript', 'JScript'],
+      ['\\cJabc', '\nabc'],
+      ['(?<q>[\'"])x\\k<q>abc', '"x"abc'],
+      ['(a)\\1bcd', 'aabcd'],
+      ['(a)(b)(c)(d)(e)(f)(g)(h)(i)(j)(k)(l)\\12mno', 'abcdefghijkllmno'],
+      ['\\101bcd', 'Abcd'],
+      ['\\0123xyz', '\u000a3xyz'],
+      ['\\x4gzz', 'x4gzz'],
+      ['\\u{41}bc', `${'u'.repeat(41)}bc`],
+    ];
+    for (const [source, text] of cases) {
+      expect(new RegExp(source, 'i').test(text), `${source} matches ${JSON.stringify(text)}`).toBe(true);
+      for (const lit of requiredLiterals(source)) expect(text.toLowerCase(), `${source} needs ${JSON.stringify(lit)}`).toContain(lit);
+    }
+    // The character an escape names is a literal like any other.
+    expect(requiredLiterals('\\x3c%@\\s*page')).toEqual(['page', '<%@']);
+    expect(requiredLiterals('eval\\u0028request')).toEqual(['eval(request']);
+  });
+
   it('has a witness for every regex term, and every guard literal is in it', () => {
     expect(regexTerms.filter((r) => WITNESS[r] === undefined)).toEqual([]);
     for (const r of regexTerms) {

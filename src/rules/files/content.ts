@@ -51,9 +51,21 @@ export function requiredLiterals(source: string): string[] {
     if (c === '\\') {
       const e = source[i + 1];
       if (e === undefined) return [];
-      // Letter and digit escapes are classes, boundaries, back-references or code points: not a plain character.
-      if (!/[0-9A-Za-z]/.test(e)) literal = e;
       next = i + 2;
+      const hex = e === 'x' ? 2 : e === 'u' ? 4 : 0;
+      const code = source.slice(next, next + hex);
+      if (hex !== 0 && code.length === hex && /^[0-9a-f]+$/i.test(code)) {
+        // `\xHH`, `\uHHHH`: the character they name.
+        literal = String.fromCharCode(Number.parseInt(code, 16));
+        next += hex;
+      } else if (/[0-9]/.test(e)) {
+        // A back-reference or an octal code (`\1`, `\12`, `\101`): none is a known character; its digits are not text.
+        while (next < source.length && /[0-9]/.test(source[next])) next++;
+      } else if (e === 'c' || e === 'k') {
+        // `\cX`, `\k<name>`: how much they take depends on what follows (and on the regex's groups): no guard.
+        return [];
+      } else if (!/[A-Za-z]/.test(e)) literal = e;
+      // Other letter escapes are classes, boundaries or control characters: not a plain character.
     } else if (c === '[') {
       next = classEnd(i) + 1;
       if (next === 0) return [];
