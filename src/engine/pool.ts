@@ -94,6 +94,8 @@ function taskQueue(files: EvidenceFile[], rangeBytes: number): { queue: Entry[];
 
 export class FilePool {
   private readonly workers: Worker[] = [];
+  /** Why a worker can take no more work (its error, or its exit), kept from its start on: see `spawn`. */
+  private readonly stopped = new Map<Worker, Error>();
 
   /** `jobs` undefined: one worker per core when the evidence is large enough to be worth it. */
   constructor(
@@ -112,7 +114,7 @@ export class FilePool {
   start(): void {
     if (this.jobs === undefined || !COMPILED) return;
     const jobs = effectiveJobs(this.jobs);
-    while (jobs > 1 && this.workers.length < jobs) this.workers.push(startWorker(this.options));
+    while (jobs > 1 && this.workers.length < jobs) this.workers.push(this.spawn());
   }
 
   /**
@@ -144,7 +146,7 @@ export class FilePool {
     }
     // A small young generation per worker: scans allocate short-lived line strings, and the default (tens of MB per
     // isolate) is what pushed two workers past the memory budget.
-    while (this.workers.length < Math.min(jobs, queue.length)) this.workers.push(startWorker(options));
+    while (this.workers.length < Math.min(jobs, queue.length)) this.workers.push(this.spawn());
     let next = 0;
     await Promise.all(
       this.workers.map(async (w) => {
@@ -157,19 +159,42 @@ export class FilePool {
     );
   }
 
+  /**
+   * A worker, listened to from its start: a worker started early (`start`) sits idle while the evidence is listed,
+   * and an 'error' with no listener would end the process with a stack trace instead of the scan's error message.
+   */
+  private spawn(): Worker {
+    const w = startWorker(this.options);
+    w.on('error', (err: Error) => this.stopped.set(w, err));
+    w.on('exit', (code: number) => {
+      if (!this.stopped.has(w)) this.stopped.set(w, new Error(`a scan worker stopped (exit code ${code})`));
+    });
+    return w;
+  }
+
   private send(w: Worker, tasks: Task[]): Promise<FileTaskResult[]> {
     return new Promise((resolve, reject) => {
+      const stopped = this.stopped.get(w);
+      if (stopped) return reject(stopped);
+      const settle = () => {
+        w.off('message', onMessage);
+        w.off('error', onStop);
+        w.off('exit', onStop);
+      };
       const onMessage = (msg: { results?: FileTaskResult[]; error?: string }) => {
-        w.off('error', onError);
+        settle();
         if (msg.results) resolve(msg.results);
         else resolve(tasks.map((t) => ({ ...emptyResult(), formats: [], skipped: [{ path: t.file.rel, reason: `scan failed: ${msg.error}` }] })));
       };
-      const onError = (err: Error) => {
-        w.off('message', onMessage);
-        reject(err);
+      // Registered after spawn's listeners, which have recorded why by now: a worker that exits without an error
+      // (never answering) rejects too, where the scan would otherwise wait for ever.
+      const onStop = () => {
+        settle();
+        reject(this.stopped.get(w));
       };
-      w.once('message', onMessage);
-      w.once('error', onError);
+      w.on('message', onMessage);
+      w.on('error', onStop);
+      w.on('exit', onStop);
       w.postMessage({ tasks });
     });
   }
@@ -177,5 +202,6 @@ export class FilePool {
   async close(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.terminate()));
     this.workers.length = 0;
+    this.stopped.clear();
   }
 }

@@ -1,0 +1,65 @@
+// engine/pool.ts with worker threads that fail: `--jobs N` starts the workers before the evidence is listed, so a
+// worker may fail while nothing waits on it. The scan must end with its error message (no uncaught 'error' event
+// and its stack trace), and a worker that exits without an error must not leave the scan waiting for ever.
+// Worker threads need the compiled pool: a copy of dist/ (npm test builds it) under the repository's own tmp/, so
+// that packages still resolve from node_modules, with dist/engine/worker.js replaced by one that fails.
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Worker } from 'node:worker_threads';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { EvidenceFile } from '../src/evidence/file.js';
+import type { FilePool as Pool } from '../src/engine/pool.js';
+import type { Prepared } from '../src/engine/registry.js';
+import { scanOptions } from '../src/engine/scan.js';
+
+const REPO = resolve(import.meta.dirname, '..');
+const TMP = join(REPO, 'tmp');
+mkdirSync(TMP, { recursive: true });
+const COPY = mkdtempSync(join(TMP, 'pool-'));
+afterAll(() => rmSync(COPY, { recursive: true, force: true }));
+
+/** The compiled FilePool of a dist/ copy whose worker script is `worker`. */
+async function poolWith(name: string, worker: string): Promise<typeof Pool> {
+  const dist = join(COPY, name);
+  cpSync(join(REPO, 'dist'), dist, { recursive: true, filter: (p) => !p.endsWith('.map') });
+  writeFileSync(join(dist, 'engine', 'worker.js'), worker);
+  return ((await import(pathToFileURL(join(dist, 'engine', 'pool.js')).href)) as { FilePool: typeof Pool }).FilePool;
+}
+
+const LOG = join(REPO, 'examples', 'evidence', 'mail02-clean');
+const file: EvidenceFile = { kind: 'fs', abs: join(LOG, 'none.log'), rel: 'none.log', size: 10, mtimeMs: 0 };
+// The failing workers never read it, and this thread scans nothing: no rule set is needed.
+const prepared = null as unknown as Prepared;
+
+const workersOf = (pool: Pool): Worker[] => (pool as unknown as { workers: Worker[] }).workers;
+
+describe('FilePool, workers started early (--jobs 2)', () => {
+  const cores = availableParallelism();
+  const canRun = existsSync(join(REPO, 'dist', 'engine', 'pool.js')) && cores >= 2;
+  const why = cores < 2 ? 'one core: --jobs 2 starts no worker' : 'dist/ not built: run `npm run build` (npm test does)';
+
+  it('a worker that fails while idle makes the scan fail with its message, not an uncaught error', async (ctx) => {
+    ctx.skip(!canRun, why);
+    const FilePool = await poolWith('throws', 'throw new Error("worker broke while idle");\n');
+    const pool = new FilePool(2, scanOptions());
+    pool.start();
+    const workers = [...workersOf(pool)];
+    expect(workers).toHaveLength(2);
+    // Both fail before any work is sent: on the old pool, that was an 'error' event with no listener.
+    await Promise.all(workers.map((w) => new Promise((exited) => w.once('exit', exited))));
+    await expect(pool.run([file], prepared, () => {})).rejects.toThrow('worker broke while idle');
+    await pool.close();
+  });
+
+  it('a worker that exits without an error makes the scan fail, instead of waiting for ever', async (ctx) => {
+    ctx.skip(!canRun, why);
+    // Exits once it is sent work, never answering.
+    const FilePool = await poolWith('exits', "import { parentPort } from 'node:worker_threads';\nparentPort.on('message', () => process.exit(3));\n");
+    const pool = new FilePool(2, scanOptions());
+    pool.start();
+    await expect(pool.run([file], prepared, () => {})).rejects.toThrow('a scan worker stopped (exit code 3)');
+    await pool.close();
+  });
+});
