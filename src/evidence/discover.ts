@@ -1,3 +1,4 @@
+import { lstatSync } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import { basename, join, relative, sep } from 'node:path';
 import type { Skipped } from '../model.js';
@@ -62,7 +63,9 @@ export async function listEvidence(input: string, skipped: Skipped[], only?: rea
     });
     for await (const f of walk) {
       try {
-        const s = await lstat(f.path);
+        // Synchronous: one awaited lstat per file costs a thread-pool round trip (50k files of an install tree:
+        // 1.7 s against 0.2 s), and nothing else runs while the list is made.
+        const s = lstatSync(f.path);
         // Replaced by something else between the listing and now: not read (a FIFO would block).
         if (!s.isFile()) {
           skipped.push({ path: rel(f.parts), reason: s.isSymbolicLink() || s.isDirectory() ? 'replaced while listing: not read' : specialReason(specialKind(s)) });

@@ -116,8 +116,9 @@ export async function* walkFiles(root: string, opts: WalkOptions): AsyncGenerato
     const fsDir = bytesOnly ? rawPath(rootBytes, raw) : join(root, ...parts);
     let dir;
     try {
-      // Node gives Buffer names with 'buffer'; @types/node 20 only types BufferEncoding here.
-      dir = await opendir(fsDir, { encoding: 'buffer' as BufferEncoding });
+      // Node gives Buffer names with 'buffer'; @types/node 20 only types BufferEncoding here. 1024 entries per read,
+      // not 32: an install tree's folders hold thousands of files, each batch a thread-pool round trip.
+      dir = await opendir(fsDir, { encoding: 'buffer' as BufferEncoding, bufferSize: 1024 });
     } catch (err) {
       opts.problem(parts, 'unreadable', err as NodeJS.ErrnoException);
       continue;
