@@ -45,8 +45,8 @@ const FOLD = Uint8Array.from({ length: 256 }, (_, c) => fold(c));
 /** How much of the first text seen is counted to pick each needle's rarest pair (a cold 1 MiB count took 20-80 ms a worker). */
 const SAMPLE_BYTES = 64 * 1024;
 /**
- * Lines dispatched by the JS loop before the SIMD pass is planned: planning costs 25-100 ms (per format and worker),
- * the JS loop ~1 µs a line, so a format with few candidate lines (most of a server's small logs) never plans.
+ * Lines dispatched by the JS loop before the SIMD pass is planned (when no finder's plan is shared): planning costs
+ * 25-100 ms (per format and worker), the JS loop ~1 µs a line, so a format with few candidate lines never plans.
  */
 const LINES_BEFORE_SIMD = 20_000;
 
@@ -63,8 +63,8 @@ export class LineDispatcher {
   private readonly needleRules: number[][];
   /** Per rule: 1 when the line goes to it (cleared as the result is built). */
   private readonly hit: Uint8Array;
-  /** The rules the line goes to, in rule order (the first `count` of rulesFor). */
-  private readonly hitList: Int32Array;
+  /** The rules (indices) the line goes to, in rule order: the first `count` that `dispatch` returns. */
+  readonly ruleIds: Int32Array;
   /** The rules that read every line (no needles), in order. */
   private readonly always: number[];
   /** Needle ids by folded key pair (list index or -1), built by plan() from the first text seen. */
@@ -77,7 +77,7 @@ export class LineDispatcher {
   private readonly pairs = new Uint8Array(65536);
   /** The result of rulesFor, reused from line to line. */
   private readonly out: RecordRule[] = [];
-  /** The SIMD pass over a line (null: the JS loop), planned after LINES_BEFORE_SIMD lines. */
+  /** The SIMD pass over a line (null: the JS loop): from a shared finder, else planned after LINES_BEFORE_SIMD lines. */
   private simd: LineNeedles | null = null;
   /** Lines until the SIMD pass is planned (-1: never). */
   private untilSimd: number;
@@ -85,6 +85,8 @@ export class LineDispatcher {
   private lastSeparators = -1;
   /** The line finder of the same text, whose SIMD plan the dispatcher reuses (see shareFinder). */
   private finder: MultiFinder | null = null;
+  /** Whether the SIMD pass was asked of the shared finder (it answers once: null when it cannot serve). */
+  private triedFinder = false;
 
   /** `opts.simd`: true plans the SIMD pass on the first line, false never (tests compare both). */
   constructor(
@@ -114,7 +116,7 @@ export class LineDispatcher {
       for (const id of new Set(ids)) this.needleRules[id].push(r);
     });
     this.hit = new Uint8Array(rules.length);
-    this.hitList = new Int32Array(rules.length);
+    this.ruleIds = new Int32Array(rules.length);
     this.always = this.ruleNeedles.flatMap((ids, r) => (ids === null ? [r] : []));
     this.hasSingles = this.needles.some((n) => n.bytes.length === 1);
     this.needles.forEach((n, id) => {
@@ -223,11 +225,22 @@ export class LineDispatcher {
    * the line's layout. The array is reused by the next call.
    */
   rulesFor(buf: Buffer, start: number, end: number, fields: FieldMasks | null = null): readonly RecordRule[] {
+    const count = this.dispatch(buf, start, end, fields);
+    // Written in place and cut only when shorter: `length = 0` on every line is a runtime call.
+    const out = this.out;
+    for (let k = 0; k < count; k++) out[k] = this.rules[this.ruleIds[k]];
+    if (out.length !== count) out.length = count;
+    return out;
+  }
+
+  /**
+   * rulesFor as indices into the rules given to the constructor: the first (returned) count of `ruleIds`, in rule
+   * order, valid until the next call. The text scanner reads each rule's tests from arrays by index: one loop over
+   * rules of many shapes made its property reads megamorphic and its optimised code was thrown away again and again.
+   */
+  dispatch(buf: Buffer, start: number, end: number, fields: FieldMasks | null = null): number {
     const table = (this.byPair ??= this.plan(buf.subarray(start)));
-    if (this.untilSimd >= 0 && this.untilSimd-- === 0) {
-      const specs = this.needles.map((n) => ({ text: n.bytes.toString('latin1'), insensitive: n.insensitive }));
-      this.simd = (this.finder && LineNeedles.fromFinder(this.finder, specs)) ?? LineNeedles.plan(specs, buf.subarray(start));
-    }
+    if (this.untilSimd >= 0) this.planSimd(buf, start);
     const found = this.found;
     const seen = this.seen;
     for (let k = 0; k < this.seenCount; k++) found[seen[k]] = 0;
@@ -251,7 +264,7 @@ export class LineDispatcher {
     // The rules reached are listed as they are marked (a line reaches a few of the format's dozens of rules), then
     // put in rule order by insertion sort, with the rules that read every line.
     const hit = this.hit;
-    const list = this.hitList;
+    const list = this.ruleIds;
     let count = 0;
     for (const r of this.always) {
       hit[r] = 1;
@@ -269,14 +282,26 @@ export class LineDispatcher {
         list[j] = r;
       }
     }
-    // Written in place and cut only when shorter: `length = 0` on every line is a runtime call.
-    const out = this.out;
-    for (let k = 0; k < count; k++) {
-      out[k] = this.rules[list[k]];
-      hit[list[k]] = 0;
+    for (let k = 0; k < count; k++) hit[list[k]] = 0;
+    return count;
+  }
+
+  /**
+   * Plans the SIMD pass when due: at once from a shared finder's plan (no planning of its own, so no reason to wait),
+   * else after LINES_BEFORE_SIMD lines. Before, the scanner ran 20,000 lines per format and worker in the JS loop and
+   * then threw away the optimised code of the dispatch and of its caller, which had never seen the SIMD branch.
+   */
+  private planSimd(buf: Buffer, start: number): void {
+    const shared = this.finder !== null && !this.triedFinder;
+    if (!shared && this.untilSimd-- !== 0) return;
+    const specs = this.needles.map((n) => ({ text: n.bytes.toString('latin1'), insensitive: n.insensitive }));
+    if (shared) {
+      this.triedFinder = true;
+      this.simd = LineNeedles.fromFinder(this.finder!, specs);
+      if (this.simd !== null) this.untilSimd = -1;
+      return;
     }
-    if (out.length !== count) out.length = count;
-    return out;
+    this.simd = LineNeedles.plan(specs, buf.subarray(start));
   }
 
   /**

@@ -29,8 +29,13 @@ interface CompiledFormat {
   rules: RecordRule[];
   needles: NeedleSet;
   dispatch: LineDispatcher;
-  /** Stands in the dispatch for the format's fact needles: its lines go to `parser.observe`. */
-  factRule: RecordRule | null;
+  /** The dispatcher's rules (`rules`, then the fact stand-in), and each one's tests by the same index (null: none). */
+  all: RecordRule[];
+  fieldTests: Array<FieldTest | null>;
+  lineBytes: Array<NonNullable<RecordRule['lineBytes']> | null>;
+  lineTests: Array<RegExp | null>;
+  /** The index of the stand-in for the format's fact needles (its lines go to `parser.observe`), or -1. */
+  factIndex: number;
   /**
    * The needle finder, planned from the byte frequencies of the first file of the format and kept for the next
    * ones: logs of one format look alike, and planning took 0.1–0.2 s a file (a day of IIS logs is many files).
@@ -47,7 +52,20 @@ function compile(format: TextLogFormat, rules: RecordRule[], ctx: RuleContext, k
     ? { id: `${format.id}:facts`, title: '', cves: [], severity: 'info', kind: 'exposure', references: [], description: '', formats: [format.id], needles: format.factNeedles, match: () => null }
     : null;
   const all = factRule ? [...rules, factRule] : rules;
-  return { format, rules, needles: compileNeedles(all), dispatch: new LineDispatcher(all), factRule, finder: null, kernel, ctx };
+  return {
+    format,
+    rules,
+    needles: compileNeedles(all),
+    dispatch: new LineDispatcher(all),
+    all,
+    fieldTests: all.map((r) => r.fieldTest ?? null),
+    lineBytes: all.map((r) => r.lineBytes ?? null),
+    lineTests: all.map((r) => r.lineTest ?? null),
+    factIndex: factRule ? all.length - 1 : -1,
+    finder: null,
+    kernel,
+    ctx,
+  };
 }
 
 /** Usual names of the logs this scanner reads: one that turns out binary is named in skipped, not ignored. */
@@ -384,31 +402,47 @@ class TextLogScan {
     const matching = this.matching;
     // Mostly empty already (most lines fail their line tests): `length = 0` is a runtime call.
     if (matching.length !== 0) matching.length = 0;
-    // Rules of one family share their line test (the eight autodiscover.json grades): run it once per line.
+    // Rules of one family share their tests (the eight autodiscover.json grades): each runs once per line.
     let tested: RegExp | null = null;
     let passed = false;
     let bytesTested: RecordRule['lineBytes'] | null = null;
     let bytesPassed = false;
     let fieldTested: FieldTest | null = null;
     let fieldPassed = false;
-    for (const r of this.c.dispatch.rulesFor(buf, start, stop, this.fieldMasks)) {
-      if (r === this.c.factRule) {
+    const c = this.c;
+    const n = c.dispatch.dispatch(buf, start, stop, this.fieldMasks);
+    const ids = c.dispatch.ruleIds;
+    for (let k = 0; k < n; k++) {
+      const i = ids[k];
+      if (i === c.factIndex) {
         this.observe(buf, start, stop, lineNo, line);
         continue;
       }
-      if (r.fieldTest) {
-        if (r.fieldTest !== fieldTested) [fieldTested, fieldPassed] = [r.fieldTest, this.fieldPasses(r.fieldTest, buf, start, stop)];
+      const ft = c.fieldTests[i];
+      if (ft !== null) {
+        if (ft !== fieldTested) {
+          fieldTested = ft;
+          fieldPassed = this.fieldPasses(ft, buf, start, stop);
+        }
         if (!fieldPassed) continue;
       }
-      if (r.lineBytes) {
-        if (r.lineBytes !== bytesTested) [bytesTested, bytesPassed] = [r.lineBytes, r.lineBytes(buf, start, stop)];
+      const lb = c.lineBytes[i];
+      if (lb !== null) {
+        if (lb !== bytesTested) {
+          bytesTested = lb;
+          bytesPassed = lb(buf, start, stop);
+        }
         if (!bytesPassed) continue;
       }
-      if (r.lineTest) {
-        if (r.lineTest !== tested) [tested, passed] = [r.lineTest, r.lineTest.test((line ??= buf.toString('utf8', start, stop)))];
+      const lt = c.lineTests[i];
+      if (lt !== null) {
+        if (lt !== tested) {
+          tested = lt;
+          passed = lt.test((line ??= buf.toString('utf8', start, stop)));
+        }
         if (!passed) continue;
       }
-      matching.push(r);
+      matching.push(c.all[i]);
     }
     // Edge lines are always parsed (header and first time); others only when a rule still wants them.
     if (!edge && matching.length === 0) return;
