@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { ReadBuffers } from '../src/evidence/file.js';
 import { textLogScanner } from '../src/engine/scanners/textlog.js';
 import { IisLineParser, iisFormat } from '../src/parsers/iis.js';
@@ -39,7 +39,12 @@ describe('fact lines observed by one field', () => {
     const rules = defaultRuleSet();
     const scanner = textLogScanner([iisFormat], rules.recordRules.filter((r) => r.formats.includes('iis')), rules.context);
     const file = { kind: 'fs' as const, abs, rel: 'W3SVC1/u_ex210304.log', size: Buffer.byteLength(text), mtimeMs: 0 };
+    const parse = vi.spyOn(IisLineParser.prototype, 'parse');
     const res = await scanner.scan(file, 'iis', { since: '2000-01-01', iocFiles: [], yaraRules: null }, undefined as never, { buffers: new ReadBuffers() });
+    // Parsed: the lines at the start (header, first time) and the last one (read back for the last time); not the
+    // six fact lines (a fact stand-in taken for a rule would be parsed).
+    expect(parse).toHaveBeenCalledTimes(3);
+    parse.mockRestore();
     expect(res.findings).toEqual([]);
     const got = res.facts.map((f) => [f.value, f.source.line]);
     // What observe notes from each whole line, in the same order.
