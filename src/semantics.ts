@@ -42,6 +42,8 @@ const FORMAT_LANES: Record<string, Lane> = {
   evtx: 'Event logs',
   'evtx-xml': 'Event logs',
   'evtx-json': 'Event logs',
+  'evtxecmd-csv': 'Event logs',
+  'evtxecmd-json': 'Event logs',
   file: 'Files',
   'iis-web-config': 'Files',
   'iis-applicationhost': 'Files',

@@ -14,7 +14,7 @@
 import type { Coverage, LogRecord, RawFinding } from '../../model.js';
 import { fsPath, type EvidenceFile, type FileHead } from '../../evidence/file.js';
 import { openEvidence } from '../../evidence/open.js';
-import { detectEventLog, evtxSpan, readEventLog, readEvtxStream, type EventLogFormat, type EvtxEvent, type EvtxProblem } from '../../parsers/evtx/index.js';
+import { detectEventLog, evtxSpan, EVTXECMD_FORMATS, readEventLog, readEvtxStream, type EcmdEvent, type EventLogFormat, type EvtxEvent, type EvtxProblem } from '../../parsers/evtx/index.js';
 import type { ByteRange } from '../ranges.js';
 import { applyRules } from '../../rules/finding.js';
 import type { RuleSet } from '../../rules/ruleset.js';
@@ -43,8 +43,11 @@ export function toLogRecord(e: EvtxEvent, path: string): LogRecord {
 class ChannelCoverage {
   private readonly byChannel = new Map<string, Coverage>();
 
+  /** `via`: how the events reached exhunt, when not as the log itself (` (EvtxECmd)`). */
+  constructor(private readonly via = '') {}
+
   add(e: EvtxEvent): void {
-    const source = `EVTX ${e.channel || 'unknown channel'}`;
+    const source = `EVTX ${e.channel || 'unknown channel'}${this.via}`;
     let c = this.byChannel.get(source);
     if (!c) this.byChannel.set(source, (c = { source, format: 'evtx', files: 1, records: 0, first: null, last: null }));
     c.records++;
@@ -56,6 +59,33 @@ class ChannelCoverage {
 
   list(): Coverage[] {
     return [...this.byChannel.values()];
+  }
+}
+
+/**
+ * Events EvtxECmd made (parsers/evtx/evtxecmd.ts): the logs they came from, and on each finding the event's record
+ * id and source log (the finding's line is the export's; engine/evtx-duplicates.ts matches it to the .evtx's).
+ */
+class EcmdSources {
+  private readonly logs = new Map<string, number>();
+
+  add(e: EcmdEvent, hits: RawFinding[]): void {
+    const name = e.sourceFile.slice(Math.max(e.sourceFile.lastIndexOf('\\'), e.sourceFile.lastIndexOf('/')) + 1);
+    if (this.logs.size < 1000 || this.logs.has(name)) this.logs.set(name, (this.logs.get(name) ?? 0) + 1);
+    for (const f of hits) {
+      f.evidence.event_record_id = e.record;
+      f.evidence.evtxecmd_source_file = e.sourceFile || null;
+    }
+  }
+
+  limits(format: EventLogFormat, records: number): string {
+    const names = [...this.logs.keys()].filter((n) => n !== '').sort();
+    const shown = names.slice(0, 12).join(', ') + (names.length > 12 ? `, and ${names.length - 12} more` : '');
+    return [
+      `read as EvtxECmd output (${format === 'evtxecmd-csv' ? 'CSV' : 'JSON Lines'}): ${records} event(s)${names.length ? ` of ${names.length} log(s): ${shown}` : ''}`,
+      'times are UTC as EvtxECmd writes them',
+      'event data from its Payload column; not in EvtxECmd output: the rendered message, the rest of the event XML (ProviderGuid, Version, Task, Opcode, ActivityID; --xml shows nothing), and records EvtxECmd could not parse or that have neither EventData nor UserData',
+    ].join('; ');
   }
 }
 
@@ -84,13 +114,14 @@ function eventsOf(file: EvidenceFile, format: EventLogFormat, problems: EvtxProb
     const span = evtxSpan(head.bytes, file.size, range.start, range.end);
     return { events: readEvtxStream(readSpan(file, span.start, span.end), problems, span.resume), bytes: span.end - span.start };
   }
-  return range === undefined || range.index === 0 ? { events: readEventLog(file, format, problems), bytes: file.size } : null;
+  return range === undefined || range.index === 0 ? { events: readEventLog(file, format, problems, head?.bytes), bytes: file.size } : null;
 }
 
 async function scanEventLog(file: EvidenceFile, format: EventLogFormat, rules: RuleSet, budget?: Budget, range?: ByteRange, head?: FileHead): Promise<FileScanResult> {
   const result = emptyResult();
   const problems: EvtxProblem[] = [];
-  const coverage = new ChannelCoverage();
+  const ecmd = EVTXECMD_FORMATS.has(format) ? new EcmdSources() : null;
+  const coverage = new ChannelCoverage(ecmd ? ' (EvtxECmd)' : '');
   let records = 0;
   let stopped: string | null = null;
   let last: EvtxEvent | undefined;
@@ -108,6 +139,7 @@ async function scanEventLog(file: EvidenceFile, format: EventLogFormat, rules: R
     for (const e of batch) {
       coverage.add(e);
       applyRules(rules.evtxRules, toLogRecord(e, file.rel), hits, rules.context);
+      if (ecmd) ecmd.add(e as EcmdEvent, hits);
       for (const f of hits) found.add(f);
       hits.length = 0;
     }
@@ -117,6 +149,7 @@ async function scanEventLog(file: EvidenceFile, format: EventLogFormat, rules: R
   Object.assign(result, found.parts());
   result.coverage = coverage.list();
   result.skipped = problems.map((p) => ({ path: file.rel, reason: p.reason, offset: p.offset }));
+  if (ecmd) result.skipped.unshift({ path: file.rel, reason: ecmd.limits(format, records) });
   if (stopped !== null) {
     for (const c of result.coverage) c.partial = [file.rel];
     result.skipped.push({ path: file.rel, reason: stopped });
@@ -132,7 +165,7 @@ export const evtxScanner: Scanner = {
   },
   ranges: true,
   async scan(file, format, _options, rules, { budget, range, head } = {}) {
-    if (format !== 'evtx' && format !== 'evtx-xml' && format !== 'evtx-json') throw new Error(`unknown event log format ${format}`);
-    return scanEventLog(file, format, rules, budget, range, head);
+    if (format !== 'evtx' && format !== 'evtx-xml' && format !== 'evtx-json' && !EVTXECMD_FORMATS.has(format)) throw new Error(`unknown event log format ${format}`);
+    return scanEventLog(file, format as EventLogFormat, rules, budget, range, head);
   },
 };

@@ -104,7 +104,7 @@ export function detectEventCsv(head: Buffer): EventCsvShape | null {
 /** A row longer than this (an unterminated quote) stops the file: the rest is one cell, not events. */
 const MAX_ROW_CHARS = 8 * 1024 * 1024;
 
-interface Row {
+export interface CsvRow {
   cells: string[];
   /** 1-based physical line the row starts on. */
   line: number;
@@ -116,7 +116,7 @@ interface Row {
  * RFC 4180 rows over decoded blocks: `delimiter`, `"` quoting with `""`, line breaks inside quotes kept. Rows are
  * handed over per block; a row longer than MAX_ROW_CHARS ends the reading with a problem.
  */
-async function* csvRows(blocks: AsyncIterable<Buffer>, shape: EventCsvShape, problems: EvtxProblem[]): AsyncGenerator<Row[]> {
+export async function* csvRows(blocks: AsyncIterable<Buffer>, shape: Pick<EventCsvShape, 'encoding' | 'delimiter'>, problems: EvtxProblem[]): AsyncGenerator<CsvRow[]> {
   const decoder = new StringDecoder(shape.encoding);
   const delim = shape.delimiter.charCodeAt(0);
   let cells: string[] = [];
@@ -142,7 +142,7 @@ async function* csvRows(blocks: AsyncIterable<Buffer>, shape: EventCsvShape, pro
       }
     }
     const bytesOf = (from: number, to: number) => (shape.encoding === 'utf16le' ? (to - from) * 2 : Buffer.byteLength(text.slice(from, to)));
-    const rows: Row[] = [];
+    const rows: CsvRow[] = [];
     let start = 0; // start of the pending run of plain characters in `text`
     let counted = 0; // `text` up to here is in `offset`
     for (let i = 0; i < text.length; i++) {
@@ -214,6 +214,7 @@ async function* csvRows(blocks: AsyncIterable<Buffer>, shape: EventCsvShape, pro
     if (rows.length) yield rows;
   }
   cell += decoder.end();
+  if (quoted) problems.push({ offset: rowOffset, reason: `CSV row at line ${rowLine}: a quote is never closed, the rest of the file (to line ${line}) was read as one cell` });
   if (cell !== '' || cells.length) {
     cells.push(cell);
     yield [{ cells, line: rowLine, offset: rowOffset }];
@@ -227,7 +228,7 @@ const SEP_LINE = /^"?sep=([,;\t|])"?\s*$/i;
  * A row before the header that is no header: PowerShell's `#TYPE <type name>` line (Windows PowerShell 5.1 without
  * -NoTypeInformation) or Excel's `sep=` line (blank lines are no rows).
  */
-const isPreamble = (r: Row): boolean => r.cells[0].startsWith('#TYPE ') || (r.cells.length <= 2 && /^"?sep=/i.test(r.cells[0]) && (r.cells[1] ?? '') === '');
+const isPreamble = (r: CsvRow): boolean => r.cells[0].startsWith('#TYPE ') || (r.cells.length <= 2 && /^"?sep=/i.test(r.cells[0]) && (r.cells[1] ?? '') === '');
 
 /** How events are dated: the day/month order (null: unknown) and the zone (null: unknown). */
 export interface CsvTimes {
@@ -331,7 +332,7 @@ export async function* readCsvEvents(blocks: AsyncIterable<Buffer>, shape: Event
   if (short) problems.push({ offset: 0, reason: `${short} CSV row(s) with too few columns not read, first at line ${firstShort}` });
 }
 
-function toCsvEvent(r: Row, row: number, cols: Columns, width: number, shape: EventCsvShape, times: CsvTimes): CsvEvent {
+function toCsvEvent(r: CsvRow, row: number, cols: Columns, width: number, shape: EventCsvShape, times: CsvTimes): CsvEvent {
   const cell = (i: number) => (i >= 0 && i < r.cells.length ? r.cells[i] : '');
   // Event Viewer: everything after the header's columns is the message (an unquoted one may hold the delimiter).
   const message = shape.eventViewer ? r.cells.slice(width).join(shape.delimiter) : cell(cols.message);

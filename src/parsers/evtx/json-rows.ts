@@ -6,15 +6,14 @@
 //                                             "TimeCreated":{"SystemTime":1614765600.5},…},"EventData":{…},"Message":…}
 //   Velociraptor flattened artifact rows     {"EventTime":"…","Computer":..,"Channel":..,"Provider":..,"EventID":1,
 //   (Windows.EventLogs.EvtxHunter style):     "EventRecordID":..,"EventData":{…},"UserData":{…},"Message":…}
+// plus the event XML as Newtonsoft/xmltodict write it ({"Event":{"System":{"Provider":{"@Name":..},…}}}: EvtxECmd
+// --fj, python-evtx + xmltodict; xml-json.ts) and EvtxECmd's own --json rows (evtxecmd.ts).
 import { StringDecoder } from 'node:string_decoder';
 import { startsWithChar } from '../text-encoding.js';
 import type { EvtxProblem } from './chunk.js';
 import { normalizeTime, type EvtxEvent } from './event.js';
-
-type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
-type Obj = { [k: string]: Json };
-
-const isObj = (v: Json | undefined): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+import { dataOfXmlJson, isJsonObject as isObj, systemOfXmlJson, type Json, type JsonObject as Obj } from './xml-json.js';
+import { ecmdJsonToEvent, ecmdTime, isEcmdRow, PayloadNotes } from './evtxecmd.js';
 
 /** Attribute renames as in the XML model (Maps: names come from evidence). */
 const RENAMES = new Map([
@@ -43,7 +42,8 @@ function scalar(v: Json | undefined): string | null {
 function toIso(v: Json | undefined): string | null {
   if (typeof v === 'number' && Number.isFinite(v)) return normalizeTime(new Date(Math.round(v * 1000)).toISOString());
   if (typeof v !== 'string') return null;
-  const direct = normalizeTime(v);
+  // SystemTime is UTC: a time written without an offset (python-evtx, EvtxECmd) is not the reader's local time.
+  const direct = normalizeTime(v) ?? ecmdTime(v);
   if (direct) return direct;
   const t = Date.parse(v);
   return Number.isNaN(t) ? null : normalizeTime(new Date(t).toISOString());
@@ -103,12 +103,21 @@ function leaves(o: Obj, name: string, out: Record<string, string>): void {
   }
 }
 
-/** One JSON line as an event, or null when it is not one. */
-export function jsonRowToEvent(row: Json, offset: number, line: number): EvtxEvent | null {
+/** Newtonsoft/xmltodict convention: attributes as "@Name" (the Provider element always has one). */
+const atAttributes = (system: Obj): boolean => isObj(system.Provider) && system.Provider['@Name'] !== undefined;
+
+/** One JSON line as an event, or null when it is not one. `notes` counts EvtxECmd rows with a bad Payload. */
+export function jsonRowToEvent(row: Json, offset: number, line: number, notes = new PayloadNotes()): EvtxEvent | null {
+  if (isEcmdRow(row)) return ecmdJsonToEvent(row, offset, line, notes);
   const parts = eventParts(row);
   if (!parts) return null;
+  const xmlJson = parts.system !== null && atAttributes(parts.system);
   let system: Record<string, string>;
-  if (parts.system) system = systemValues(parts.system);
+  if (parts.system && xmlJson) {
+    system = systemOfXmlJson(parts.system, RENAMES);
+    const t = toIso(system.TimeCreated);
+    if (t) system.TimeCreated = t;
+  } else if (parts.system) system = systemValues(parts.system);
   else {
     const f = parts.flat!;
     system = {};
@@ -130,7 +139,7 @@ export function jsonRowToEvent(row: Json, offset: number, line: number): EvtxEve
     provider: system.Provider ?? '',
     channel: system.Channel ?? '',
     computer: system.Computer ?? '',
-    data: dataValues(parts.body),
+    data: xmlJson ? dataOfXmlJson(parts.body) : dataValues(parts.body),
     system,
     xml: [],
     offset,
@@ -171,6 +180,7 @@ export async function* readJsonRowsStream(blocks: AsyncIterable<Buffer>, problem
   let offset = 0;
   let notEvents = 0;
   let firstBad: { line: number; offset: number } | null = null;
+  const notes = new PayloadNotes();
   const take = (line: string, batch: EvtxEvent[]) => {
     lineNo++;
     const at = offset;
@@ -178,7 +188,7 @@ export async function* readJsonRowsStream(blocks: AsyncIterable<Buffer>, problem
     const t = line.trim();
     if (t === '') return;
     const row = parseLine(t.replace(/^\uFEFF/, ''));
-    const ev = row === undefined ? null : jsonRowToEvent(row, at, lineNo);
+    const ev = row === undefined ? null : jsonRowToEvent(row, at, lineNo, notes);
     if (ev) batch.push(ev);
     else {
       notEvents++;
@@ -209,4 +219,5 @@ export async function* readJsonRowsStream(blocks: AsyncIterable<Buffer>, problem
     const { line, offset: at } = firstBad;
     problems.push({ offset: at, reason: `${notEvents} JSON line${notEvents === 1 ? '' : 's'} not an event (not JSON, or no System/EventID), first at line ${line}` });
   }
+  problems.push(...notes.problems());
 }

@@ -1,13 +1,17 @@
-// Opens an evidence file as an event log by content: binary EVTX (ElfFile magic), an XML event export, or events
-// already converted to JSON Lines (evtx_dump, Velociraptor results).
+// Opens an evidence file as an event log by content: binary EVTX (ElfFile magic), an XML event export, events
+// already converted to JSON Lines (evtx_dump, Velociraptor results), or EvtxECmd's CSV and JSON output (KAPE).
 import { readChunks, type EvidenceFile } from '../../evidence/file.js';
 import type { EvtxProblem } from './chunk.js';
 import type { EvtxEvent } from './event.js';
 import { isEvtx, readEvtxStream } from './file.js';
 import { isXmlEventExport, readXmlExportStream } from './xml-export.js';
 import { isJsonEventRows, readJsonRowsStream } from './json-rows.js';
+import { detectEcmdCsv, isEcmdJson, readEcmdCsv } from './evtxecmd.js';
 
-export type EventLogFormat = 'evtx' | 'evtx-xml' | 'evtx-json';
+export type EventLogFormat = 'evtx' | 'evtx-xml' | 'evtx-json' | 'evtxecmd-csv' | 'evtxecmd-json';
+
+/** Formats whose events EvtxECmd made (evtxecmd.ts): their limits are said in the report. */
+export const EVTXECMD_FORMATS: ReadonlySet<string> = new Set(['evtxecmd-csv', 'evtxecmd-json']);
 
 /** Read size: 16 chunks per read keeps syscalls few and memory small. */
 const READ_BLOCK = 1024 * 1024;
@@ -15,12 +19,18 @@ const READ_BLOCK = 1024 * 1024;
 export function detectEventLog(head: Buffer): EventLogFormat | null {
   if (isEvtx(head)) return 'evtx';
   if (isXmlEventExport(head)) return 'evtx-xml';
-  return isJsonEventRows(head) ? 'evtx-json' : null;
+  if (isEcmdJson(head)) return 'evtxecmd-json';
+  if (isJsonEventRows(head)) return 'evtx-json';
+  return detectEcmdCsv(head) ? 'evtxecmd-csv' : null;
 }
 
-/** Streams the file's events in batches (EVTX: up to 32 events; XML and JSON: per read block). Problems are appended. */
-export function readEventLog(file: EvidenceFile, format: EventLogFormat, problems: EvtxProblem[]): AsyncGenerator<EvtxEvent[]> {
+/**
+ * Streams the file's events in batches (EVTX: up to 32 events; the others: per read block). Problems are appended.
+ * `head`: the file's first bytes (an EvtxECmd CSV's delimiter is read from them).
+ */
+export function readEventLog(file: EvidenceFile, format: EventLogFormat, problems: EvtxProblem[], head?: Buffer): AsyncGenerator<EvtxEvent[]> {
   const blocks = readChunks(file, READ_BLOCK);
   if (format === 'evtx') return readEvtxStream(blocks, problems);
+  if (format === 'evtxecmd-csv') return readEcmdCsv(blocks, (head && detectEcmdCsv(head)?.delimiter) ?? ',', problems);
   return format === 'evtx-xml' ? readXmlExportStream(blocks, problems) : readJsonRowsStream(blocks, problems);
 }
