@@ -53,7 +53,7 @@ function makeHosts(name: string, files: string[]): { evtx: string; csv: string; 
 }
 
 function scan(input: string): HostResult {
-  const out = `${input}.report.json`;
+  const out = join(dir, `${input.slice(dir.length).replace(/[^\w-]/g, '_')}.report.json`);
   const r = exhunt(['scan', input, '--json', out, '--jobs', '2', '-q']);
   expect(r.stderr).toBe('');
   return (JSON.parse(readFileSync(out, 'utf8')) as ScanReport).hosts[0];
@@ -69,7 +69,7 @@ function keyed(findings: Finding[], fromEcmd: boolean): string[] {
     .sort();
 }
 
-function sameFindings(name: string, files: string[]): { evtx: HostResult; csv: HostResult; json: HostResult; expected: string[] } {
+function sameFindings(name: string, files: string[]): { evtx: HostResult; csv: HostResult; json: HostResult; both: HostResult; expected: string[] } {
   const hosts = makeHosts(name, files);
   const evtx = scan(hosts.evtx);
   const expected = keyed(evtx.findings, false).filter((k) => hosts.written.has(k.split(' ').slice(0, -2).join(' ')));
@@ -84,13 +84,17 @@ function sameFindings(name: string, files: string[]): { evtx: HostResult; csv: H
       if (f.source.path.endsWith('.csv')) expect(f.source.line).toBe(hosts.rowLines.get(`${String(f.evidence.evtxecmd_source_file).split('\\').at(-1)} #${String(f.evidence.event_record_id)}`));
     }
   }
-  return { evtx, csv, json, expected };
+  // KAPE output with the .evtx (target) and both exports (module): each event's findings are counted once.
+  const both = scan(join(dir, name));
+  expect(keyed(both.findings, false)).toEqual(keyed(evtx.findings, false));
+  expect(both.verdict).toBe(evtx.verdict);
+  return { evtx, csv, json, both, expected };
 }
 
 describe('EvtxECmd output (KAPE)', () => {
   it('gives the findings of the .evtx it was made from, at the same record and UTC time, and says where they came from', () => {
     const files = evtxUnder(join(VENDORED_EXTERNAL, 'EVTX-to-MITRE-Attack'));
-    const { evtx, csv, json, expected } = sameFindings('vendored', files);
+    const { evtx, csv, json, both, expected } = sameFindings('vendored', files);
     // No finding lost: every event a rule fires on has EventData or UserData, so EvtxECmd writes it.
     expect(expected.length).toBe(evtx.findings.length);
     // Install-TransportAgent (PX-13) and lsassy's comsvcs MiniDump (PX-06) at least.
@@ -102,6 +106,11 @@ describe('EvtxECmd output (KAPE)', () => {
       expect(note).toContain('times are UTC as EvtxECmd writes them');
       expect(note).toContain('not in EvtxECmd output: the rendered message');
       expect(r.coverage.map((c) => c.source)).toContain('EVTX MSExchange Management (EvtxECmd)');
+    }
+    for (const ext of ['csv', 'json']) {
+      expect(both.skipped.find((s) => s.path === `${ext}/EventLogs/20240408132435_EvtxECmd_Output.${ext}` && /^\d+ finding/.test(s.reason))?.reason).toBe(
+        `${expected.length} finding(s) from this EvtxECmd output are the same events as findings from the .evtx scanned (same rule, event record id and time): reported once, from the .evtx`,
+      );
     }
   });
 

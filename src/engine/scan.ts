@@ -22,6 +22,7 @@ import { skipByDate } from '../evidence/dates.js';
 import { exposureWindows } from './exposure-windows.js';
 import { DEFAULT_FILE_SECONDS } from './budget.js';
 import { FindingGrouper, findingOrder, onServer } from './group.js';
+import { EcmdDuplicates } from './evtx-duplicates.js';
 import { applyRecordedTime, caseFileTimes, collectionFileTimes, serverKey, type RecordedTime } from './collection-times.js';
 import { mergeCoverage } from './coverage.js';
 import { compareText } from '../semantics.js';
@@ -153,12 +154,17 @@ async function scanHost(
     bytesTotal: files.reduce((s, f) => s + f.size, 0),
   };
   onProgress?.(progress);
+  // The same events read from an .evtx and from EvtxECmd's export of it are counted once.
+  const duplicates = new EcmdDuplicates();
   await pool.run(files, prepared, (file: EvidenceFile, r) => {
     if (r.formats.length) scanned++;
     bytes += r.bytes;
-    for (const f of r.findings) add(onServer(f, file));
+    for (const f of r.findings) {
+      const g = onServer(f, file);
+      if (!duplicates.hold(g)) add(g);
+    }
     // Kinds a log scanner already collapsed (their findings carry a line or record: no file times to add).
-    for (const g of r.groups ?? []) grouper.addGroup(g);
+    for (const g of r.groups ?? []) if (!duplicates.holdGroup(g)) grouper.addGroup(g);
     coverage.push(...r.coverage);
     // Per-file rows of 200,000 files would pile up until the host ends: merged as they come.
     if (coverage.length > 4096) coverage = mergeCoverage(coverage);
@@ -168,6 +174,10 @@ async function scanHost(
     progress.bytesDone += file.size;
     onProgress?.(progress);
   });
+  const late = duplicates.release();
+  for (const f of late.findings) add(f);
+  for (const g of late.groups) grouper.addGroup(g);
+  skipped.push(...late.notes);
   if (manifest) facts.push(...caseFacts(manifest));
   if (listed) facts.push(...(await collectionFacts(collection, skipped)));
   facts.push(...(await moduleImageFacts(facts, files)));
