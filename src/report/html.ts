@@ -20,11 +20,16 @@ const DAY = 24 * HOUR;
 
 /** Text and attribute-value escaping (both contexts, always quoted attributes); line/paragraph separators as entities too. */
 const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+/** Control characters but tab and line ends. */
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g;
+
+const byName = (c: string): string => `[U+${c.charCodeAt(0).toString(16).toUpperCase()}]`;
 
 export function esc(s: string): string {
   // Direction controls would survive as character references and still reorder the text (U+202E makes
-  // "xcod.aspx" read as a .docx): they are shown by name instead.
-  return s.replace(/[&<>"'\u2028\u2029]/g, (c) => `&#${c.charCodeAt(0)};`).replace(BIDI, (c) => `[U+${c.charCodeAt(0).toString(16).toUpperCase()}]`);
+  // "xcod.aspx" read as a .docx), and raw ESC/BEL would reach a terminal that shows the file (`cat report.html`):
+  // both are shown by name instead.
+  return s.replace(/[&<>"'\u2028\u2029]/g, (c) => `&#${c.charCodeAt(0)};`).replace(BIDI, byName).replace(CONTROL, byName);
 }
 
 /**

@@ -34,6 +34,12 @@ describe('fail-safe outputs', () => {
     expect(html).toContain("'[U+' + c.charCodeAt(0).toString(16).toUpperCase() + ']'");
   });
 
+  it('HTML: no raw terminal control anywhere in the file (`cat report.html`); the text shows each by name', () => {
+    const html = renderHtml(report([hostileHost()]));
+    expect(html).not.toMatch(CONTROLS);
+    expect(html).toContain('shell [U+1B]]0;owned[U+7][U+1B][2J[U+0] here');
+  });
+
   it('CSV: ESC, BEL and NUL from evidence are written as \\xNN, never raw', () => {
     const csv = findingsCsv(report([hostileHost()]));
     expect(csv).not.toMatch(CONTROLS);
