@@ -36,7 +36,8 @@ function directiveValue(head: string, name: string): string | null {
 function firstDataLine(head: string): string {
   for (let at = 0, n = 0; at < head.length && n < 64; n++) {
     const nl = head.indexOf('\n', at);
-    const l = head.slice(at, nl === -1 ? head.length : nl).replace(/\r$/, '');
+    const end = nl === -1 ? head.length : nl;
+    const l = head.slice(at, head.charCodeAt(end - 1) === 13 ? end - 1 : end);
     if (l && !l.startsWith('#')) return l;
     if (nl === -1) break;
     at = nl + 1;
@@ -48,19 +49,21 @@ function basename(rel: string): string {
   return rel.slice(rel.lastIndexOf('/') + 1);
 }
 
+/** A column the answer needs (literal alternatives: linear). */
+const NEEDED_COLUMN = /anchormailbox|eventdata/i;
+
 /**
- * Which Exchange log this is, from `#Log-type`, a plain header line, or the path. Every Exchange format asks in turn
- * about every text file (a sweep's scripts and styles too), so the header is split only when it names a column
- * the answer needs.
+ * Which Exchange log this is, from `#Log-type`, a plain header line, or the path. Asked about every text file (a
+ * sweep's scripts and styles too), so the header is split only when it names a column the answer needs.
  */
 export function classifyExchangeLog(head: string, rel: string): string | null {
   const logType = directiveValue(head, 'Log-type');
   // An unknown #Log-type (OABGeneratorLog writes its own) falls through to the columns, the path and the content.
   const known = logType === null ? undefined : LOG_TYPES[logType.toLowerCase()];
   if (known !== undefined) return known;
-  const fields = (directiveValue(head, 'Fields') ?? firstDataLine(head)).toLowerCase();
-  if (fields.includes('anchormailbox') || fields.includes('eventdata')) {
-    const cols = new Set(splitCsvLine(fields).map((c) => c.trim()));
+  const fields = directiveValue(head, 'Fields') ?? firstDataLine(head);
+  if (NEEDED_COLUMN.test(fields)) {
+    const cols = new Set(splitCsvLine(fields).map((c) => c.trim().toLowerCase()));
     if (cols.has('anchormailbox') && (cols.has('urlstem') || cols.has('datetime'))) return 'httpproxy';
     if (cols.has('eventdata') && cols.has('timestamp')) return 'ecp-server';
   }
@@ -203,6 +206,7 @@ function exchangeFormat(id: string): TextLogFormat {
   return {
     id,
     detect: (head, rel) => classifyExchangeLog(head, rel) === id,
+    family: classifyExchangeLog,
     coverageSource: (rel) => exchangeCoverageSource(id, rel),
     createParser: (rel) => (id === 'oabgen' ? new OabGeneratorParser(rel) : new ExchangeCsvParser(id, rel)),
   };

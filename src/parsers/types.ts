@@ -32,6 +32,9 @@ export interface LineParser {
   facts?(): Array<{ kind: 'build' | 'hostname' | 'install'; value: string; origin: string; line: number; time?: string | null }>;
 }
 
+/** Which of several formats a file is (its id), from the head and the relative path; null for none of them. */
+export type FormatFamily = (head: string, rel: string) => string | null;
+
 /** A line-oriented text log (Exchange CSV logs, IIS W3C ...). The engine's text scanner drives it. */
 export interface TextLogFormat {
   /** Record format id (`LogRecord.format`), e.g. `httpproxy`. */
@@ -41,6 +44,11 @@ export interface TextLogFormat {
    * reads the file. A string return means "recognised, but not readable by us": the reason is reported.
    */
   detect(head: string, rel: string): boolean | string;
+  /**
+   * One classification several formats share (Exchange's CSV logs tell each other apart from one header): `detect`
+   * is `family(head, rel) === id`, and a scanner may ask the family once per file for all of its formats.
+   */
+  family?: FormatFamily;
   /** Coverage bucket for a file, e.g. `HttpProxy/Ecp`, `ECP Server`, `IIS W3SVC1`. */
   coverageSource(rel: string): string;
   createParser(rel: string): LineParser;

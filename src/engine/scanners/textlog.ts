@@ -3,7 +3,7 @@
 import type { Coverage, Fact, LogRecord, RawFinding } from '../../model.js';
 import { readChunks, readHead, readRange, withoutGz, type EvidenceFile } from '../../evidence/file.js';
 import type { ByteRange } from '../ranges.js';
-import { ParseError, type LineParser, type TextLogFormat } from '../../parsers/types.js';
+import { ParseError, type FormatFamily, type LineParser, type TextLogFormat } from '../../parsers/types.js';
 import type { FieldTest, RecordRule, RuleContext } from '../../rules/types.js';
 import { applyRules } from '../../rules/finding.js';
 import { collectLines, planMultiFinder, SearchKernel, type MultiFinder, type ScannedText } from '../../search/multifind.js';
@@ -99,8 +99,13 @@ export function textLogScanner(formats: readonly TextLogFormat[], rules: readonl
       }
       const text = headText(head, enc);
       let skip: string | null = null;
+      const answers = new Map<FormatFamily, string | null>();
+      const ask = (family: FormatFamily) => {
+        if (!answers.has(family)) answers.set(family, family(text, file.rel));
+        return answers.get(family);
+      };
       for (const f of formats) {
-        const d = f.detect(text, file.rel);
+        const d = f.family ? ask(f.family) === f.id : f.detect(text, file.rel);
         if (d === true) return f.id;
         if (typeof d === 'string' && skip === null) skip = d;
       }
