@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { collectLines, LineNeedles, planMultiFinder, SearchKernel, simdAvailable, type PlanOptions } from '../src/search/multifind.js';
+import { collectLines, LineNeedles, planMultiFinder, SearchKernel, simdAvailable, type PlanOptions, type ScannedText } from '../src/search/multifind.js';
 import { byteHistogram, compileNeedles, type NeedleSpec } from '../src/search/needles.js';
 import { defaultRuleSet } from '../src/rules/ruleset.js';
 import { external } from './support/external.js';
@@ -255,6 +255,45 @@ describe('LineNeedles (all16: every needle of a line, with the separators before
     const specs = [{ text: 'ab', insensitive: true }];
     expect(LineNeedles.fromFinder(planMultiFinder(specs, byteHistogram(Buffer.from('xab'))), specs)).toBeNull();
     expect(LineNeedles.fromFinder(planMultiFinder(specs, byteHistogram(Buffer.from('xab')), { mode: 'single' }), specs)).toBeNull();
+  });
+
+  it.skipIf(!simdAvailable())('reads each line where the finder copied it, once the finder scans with its tables (the same lines)', () => {
+    const rnd = rng(37);
+    const alphabet = 'aAbB .~=/xY';
+    const word = (n: number) => Array.from({ length: n }, () => alphabet[Math.floor(rnd() * alphabet.length)]).join('');
+    let inPlace = 0;
+    let hits = 0;
+    for (let round = 0; round < 60; round++) {
+      const specs: NeedleSpec[] = Array.from({ length: 1 + Math.floor(rnd() * 20) }, () => ({ text: word(2 + Math.floor(rnd() * 5)), insensitive: rnd() < 0.6 }));
+      for (const s of specs.slice(0, 8)) specs.push({ text: `${word(1 + Math.floor(rnd() * 2))}${s.text}${word(Math.floor(rnd() * 3))}`, insensitive: s.insensitive && rnd() < 0.7 });
+      const lines = Array.from({ length: 200 }, () => word(Math.floor(rnd() * 120)));
+      const text = Buffer.from(`${lines.join('\n')}\n`, 'latin1');
+      const starts = lines.map((_, i) => lines.slice(0, i).reduce((a, l) => a + l.length + 1, 0));
+      const mf = planMultiFinder(compileNeedles(specs.map((s) => ({ needles: [s.text], needleCase: s.insensitive ? undefined : 'exact' }))).needles, byteHistogram(text), { sample: text, mode: 'simd' });
+      const before: number[] = [];
+      const first = collectLines(mf, text, before)!;
+      const ln = LineNeedles.fromFinder(mf, specs);
+      if (ln === null) continue;
+      const check = (scanned: ScannedText) => {
+        lines.forEach((line, i) => {
+          const n = ln.find(text, starts[i], starts[i] + line.length, 32, scanned.address(starts[i]));
+          const got = Array.from({ length: n }, (_, j) => `${ln.needle(j)}@${ln.field(j)}`).sort();
+          expect(got, `${JSON.stringify(line)} ${JSON.stringify(specs)}`).toEqual(reference(line, specs, ' '));
+          hits += n;
+        });
+      };
+      // Copied with the finder's own tables: the lines are copied again (and that copy is given up).
+      check(first);
+      expect(first.address(0)).toBe(-1);
+      // From now on the finder scans with the dispatcher's tables: the same lines, read in place.
+      const after: number[] = [];
+      const second = collectLines(mf, text, after)!;
+      expect([...new Set(after)].sort((a, b) => a - b)).toEqual([...new Set(before)].sort((a, b) => a - b));
+      check(second);
+      if (second.address(0) >= 0) inPlace++;
+    }
+    expect(inPlace).toBeGreaterThan(50);
+    expect(hits).toBeGreaterThan(1000);
   });
 
   it.skipIf(!simdAvailable())('gives up (-1) on a line with more occurrences than its output holds, or too long', () => {

@@ -235,10 +235,11 @@ export class LineDispatcher {
 
   /**
    * rulesFor as indices into the rules given to the constructor: the first (returned) count of `ruleIds`, in rule
-   * order, valid until the next call. The text scanner reads each rule's tests from arrays by index: one loop over
+   * order, valid until the next call. `at`: where the shared finder's last pass put `buf[start]` (ScannedText.address),
+   * or -1. The text scanner reads each rule's tests from arrays by index: one loop over
    * rules of many shapes made its property reads megamorphic and its optimised code was thrown away again and again.
    */
-  dispatch(buf: Buffer, start: number, end: number, fields: FieldMasks | null = null): number {
+  dispatch(buf: Buffer, start: number, end: number, fields: FieldMasks | null = null, at = -1): number {
     const table = (this.byPair ??= this.plan(buf.subarray(start)));
     if (this.untilSimd >= 0) this.planSimd(buf, start);
     const found = this.found;
@@ -247,7 +248,7 @@ export class LineDispatcher {
     this.seenCount = 0;
     const sep = fields === null ? -1 : fields.sep;
     const simd = this.simd;
-    const hits = simd === null ? -1 : simd.find(buf, start, end, sep);
+    const hits = simd === null ? -1 : simd.find(buf, start, end, sep, at);
     let field: number;
     if (hits >= 0) {
       for (let k = 0; k < hits; k++) {

@@ -74,6 +74,12 @@ export type MultiFinder = Readonly<Plan>;
  */
 class LazyPlan implements MultiFinder {
   private plan: Plan | null = null;
+  /**
+   * The tables the SIMD pass scans with, when a dispatcher shares this plan (LineNeedles.fromFinder): its own, whose
+   * nibble tables are the plan's and whose records add the dispatcher's longer needles (each holds one of the plan's),
+   * so the same lines are found, and the dispatcher's pass runs on each line where this pass copied it.
+   */
+  scanHead: Uint8Array | null = null;
 
   constructor(
     /** Where collectLines runs the SIMD pass. */
@@ -169,7 +175,10 @@ export function simdAvailable(): boolean {
 export class SearchKernel {
   /** Bumped by every SIMD pass: a ScannedText of an older one no longer holds its text. */
   generation = 0;
-  private views: { buffer: ArrayBuffer; u8: Uint8Array; i32: Int32Array } | null = null;
+  /** The tables last written at address 0 (a finder's or a dispatcher's head), or null. */
+  head: Uint8Array | null = null;
+  /** Views of the memory as of the last memoryFor (the memory grows only there). */
+  views: { buffer: ArrayBuffer; u8: Uint8Array; i32: Int32Array } | null = null;
 
   private constructor(readonly w: WasmExports) {}
 
@@ -623,6 +632,8 @@ export interface ScannedText {
   count(from: number, to: number, byte: number): number;
   /** The first position of `byte` in `buf[from, to)`, `to` when it has none, or -1 when the copy is gone. */
   indexOf(from: number, to: number, byte: number): number;
+  /** Where `buf[from]` is in the kernel's memory (for LineNeedles.find), or -1 when the copy is gone. */
+  address(from: number): number;
 }
 
 /**
@@ -637,20 +648,21 @@ export function collectLines(mf: MultiFinder, buf: Buffer, out: number[]): Scann
   }
   const p = mf.resolve(buf.subarray(0, SAMPLE_BYTES));
   for (const f of p.single) collectNeedleLines(buf, f, out);
-  return p.simd === null ? null : simdLines(mf.kernel, p.simd, buf, out);
+  return p.simd === null ? null : simdLines(mf.kernel, p.simd.buckets.length, mf.scanHead ?? p.simd.head, buf, out);
 }
 
-function simdLines(kernel: SearchKernel, plan: SimdPlan, buf: Buffer, out: number[]): ScannedText {
+function simdLines(kernel: SearchKernel, buckets: number, head: Uint8Array, buf: Buffer, out: number[]): ScannedText {
   const w = kernel.w;
-  const scan = plan.buckets.length === 16 ? w.scan16 : w.scan8;
+  const scan = buckets === 16 ? w.scan16 : w.scan8;
   const len = buf.length;
-  const outAt = plan.head.length;
+  const outAt = head.length;
   const base = outAt + OUT_BYTES;
   const end = base + len;
   // Grown to the region: a text scanner's kernel reaches the usual 4 MiB chunk on its first one (a finder with a
   // kernel of its own, on small texts, stays small).
   const { u8, i32 } = kernel.memoryFor(base + len + PAD);
-  u8.set(plan.head, 0);
+  u8.set(head, 0);
+  kernel.head = head;
   u8.set(buf, base);
   u8.fill(0, end, end + PAD);
   u8[end] = NL;
@@ -665,6 +677,7 @@ function simdLines(kernel: SearchKernel, plan: SimdPlan, buf: Buffer, out: numbe
   return {
     count: (from, to, byte) => (gen === kernel.generation && from >= 0 && from <= to && to <= len ? w.count(base + from, base + to, byte) : -1),
     indexOf: (from, to, byte) => (gen === kernel.generation && from >= 0 && from <= to && to <= len ? w.indexOf(base + from, base + to, byte) - base : -1),
+    address: (from) => (gen === kernel.generation && from >= 0 && from <= len ? base + from : -1),
   };
 }
 
@@ -684,20 +697,26 @@ const LINE_SEPS = 260;
  * dispatcher's JS byte loop cost ~2 ns a byte, on every candidate line (a fifth of busy IIS traffic).
  */
 export class LineNeedles {
-  private readonly u8: Uint8Array;
-  private readonly i32: Int32Array;
+  private u8: Uint8Array;
+  private i32: Int32Array;
   private readonly outAt: number;
   private readonly base: number;
 
   private constructor(
     private readonly w: WasmExports,
-    head: Uint8Array,
+    private readonly head: Uint8Array,
     /** Per needle record (in memory order): the index of its needle in the specs. */
     private readonly ids: Int32Array,
+    /** The finder's kernel this pass shares (fromFinder), or null: an instance of its own, tables written once. */
+    private readonly kernel: SearchKernel | null,
   ) {
     this.outAt = head.length;
     this.base = this.outAt + LINE_OUT;
     const need = this.base + LINE_MAX + PAD;
+    if (kernel !== null) {
+      ({ u8: this.u8, i32: this.i32 } = kernel.memoryFor(need));
+      return;
+    }
     w.memory.grow(Math.max(0, Math.ceil((need - w.memory.buffer.byteLength) / 65536)));
     this.u8 = new Uint8Array(w.memory.buffer);
     this.i32 = new Int32Array(w.memory.buffer);
@@ -716,7 +735,7 @@ export class LineNeedles {
     const { plan } = planBuckets(finders.map((f) => candidate(f, st, hist, total)), st, 16);
     const index = new Map<object, number>(finders.map((f, i) => [f, i]));
     const ids = Int32Array.from(plan.buckets.flat(), (n) => index.get(n.f)!);
-    return new LineNeedles(w, plan.head, ids);
+    return new LineNeedles(w, plan.head, ids, null);
   }
 
   /**
@@ -727,7 +746,8 @@ export class LineNeedles {
    * candidate. Null when the finder has no plan yet, searches a needle apart (indexOf), or a spec has no such needle.
    */
   static fromFinder(mf: MultiFinder, specs: readonly NeedleSpec[]): LineNeedles | null {
-    const p = mf instanceof LazyPlan ? mf.planned : null;
+    if (!(mf instanceof LazyPlan)) return null;
+    const p = mf.planned;
     if (p === null || p.simd === null || p.single.length > 0) return null;
     if (specs.length === 0 || specs.some((s) => s.text.length === 0 || s.text.includes('\n'))) return null;
     const buckets: SimdNeedle[][] = p.simd.buckets.map(() => []);
@@ -749,20 +769,38 @@ export class LineNeedles {
       }
       if (!placed) return null;
     }
-    const w = newInstance();
-    return w === null ? null : new LineNeedles(w, memoryHead(buckets), Int32Array.from(ids.flat()));
+    const ln = new LineNeedles(mf.kernel.w, memoryHead(buckets), Int32Array.from(ids.flat()), mf.kernel);
+    mf.scanHead = ln.head;
+    return ln;
   }
 
   /**
    * Finds the needles in `buf[start, end)`, counting `sep` bytes before each (sep < 0: no fields). Returns how many
    * occurrences (read with needle(k) and field(k), in text order but for overlaps), or -1 when the line is too
-   * long or has too many.
+   * long or has too many. `at`: where the finder's last pass put `buf[start]` in the shared kernel's memory
+   * (ScannedText.address), or -1. There the line is read in place, with no copy (the copy, its `subarray` and a second
+   * cold read of each candidate line cost ~4% of a busy IIS scan); only when that pass scanned with these tables.
    */
-  find(buf: Buffer, start: number, end: number, sep: number): number {
+  find(buf: Buffer, start: number, end: number, sep: number, at = -1): number {
     if (end - start > LINE_MAX) return -1;
-    // subarray + set: Buffer#copy cost 2-3 times more per line (its argument checks).
-    this.u8.set(buf.subarray(start, end), this.base);
-    const outEnd = this.w.all16(this.base, this.base + end - start, this.outAt, this.outAt + LINE_OUT, sep < 0 ? 0 : sep & 0xff);
+    let from = at;
+    const k = this.kernel;
+    if (k === null || from < 0 || k.head !== this.head) {
+      if (k !== null) {
+        ({ u8: this.u8, i32: this.i32 } = k.memoryFor(this.base + LINE_MAX + PAD));
+        if (k.head !== this.head) this.u8.set(this.head, 0);
+        k.head = this.head;
+        // The line goes where the finder's text was: its ScannedText is no longer valid.
+        k.generation++;
+      }
+      // subarray + set: Buffer#copy cost 2-3 times more per line (its argument checks).
+      this.u8.set(buf.subarray(start, end), this.base);
+      from = this.base;
+    } else {
+      // The views of the last memoryFor: the memory grows only there (two `memory.buffer` reads a line cost ~1%).
+      this.i32 = k.views!.i32;
+    }
+    const outEnd = this.w.all16(from, from + end - start, this.outAt, this.outAt + LINE_OUT, sep < 0 ? 0 : sep & 0xff);
     return outEnd < 0 ? -1 : (outEnd - this.outAt) >> 3;
   }
 

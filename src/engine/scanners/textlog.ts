@@ -415,7 +415,9 @@ class TextLogScan {
     let fieldTested: FieldTest | null = null;
     let fieldPassed = false;
     const c = this.c;
-    const n = c.dispatch.dispatch(buf, start, stop, this.fieldMasks);
+    // The line where the finder's pass copied it: the dispatcher reads it there.
+    const s = this.scanned;
+    const n = c.dispatch.dispatch(buf, start, stop, this.fieldMasks, s === null ? -1 : s.text.address(start - s.from));
     const ids = c.dispatch.ruleIds;
     for (let k = 0; k < n; k++) {
       const i = ids[k];
