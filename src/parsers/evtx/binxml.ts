@@ -14,7 +14,8 @@ import {
   u64String,
   utf16,
 } from './bytes.js';
-import { textOfNodes, XML_ENTITIES, type XmlAttr, type XmlElement, type XmlNode, type XmlPI } from './tree.js';
+import { attrValue, dataEntry, dataOf, eventOf, leafEntry, readEvent, systemEntry, type EvtxEvent } from './event.js';
+import { BuiltElement, isElement, textOfNodes, XML_ENTITIES, type ElementView, type XmlAttr, type XmlElement, type XmlNode, type XmlPI } from './tree.js';
 
 /** Malformed EVTX data; `offset` is relative to the file when known, else to the chunk. */
 export class EvtxError extends ParseError {
@@ -36,23 +37,20 @@ interface TElem {
   k: 'e';
   name: string;
   attrs: TAttr[];
+  /** No value is substituted into its attributes: they render the same in every instance. */
+  literal: boolean;
+  /** Those rendered attributes, once built (shared by every instance). */
+  fixed: XmlAttr[] | null;
   children: TNode[];
 }
 interface TAttr {
   name: string;
   parts: Array<string | TSubst>;
 }
-/** A template instance nested inside a template body: its values are literal, so it is rendered once. */
-interface TResolved {
-  k: 'r';
-  nodes: XmlNode[];
-  /** Its expanded size (see Budget), charged again wherever the cached body is instantiated. */
-  size: number;
-}
-type TNode = string | TElem | TSubst | TResolved | XmlPI;
+type TNode = string | TElem | TSubst | Instance | XmlPI;
 
-/** A substitution value: absent, rendered text, an array's items, or an embedded BinXML fragment. */
-type Value = string | string[] | XmlNode[] | null;
+/** A substitution value: absent, rendered text, an array's items, or an embedded BinXML fragment (rendered, or one template instance). */
+type Value = string | string[] | XmlNode[] | Instance | null;
 
 /** Nesting guard: templates may embed BinXML values that embed templates; hostile files could loop. */
 const MAX_DEPTH = 48;
@@ -80,10 +78,43 @@ interface Values {
   size: number[];
 }
 
+/**
+ * A template instance: the cached template body and this instance's values. Its tree is built only when asked for
+ * (`exhunt evtx dump --xml`, or an instance inside an embedded value): reading an event takes its System and
+ * EventData values from the template in place (TemplateElement), and building a tree per record was a fifth of
+ * the reader's time and most of its garbage.
+ */
+class Instance {
+  readonly k = 'i';
+  private built: XmlNode[] | null = null;
+  constructor(
+    readonly body: readonly TNode[],
+    readonly values: Values,
+    /** Its expanded size (see Budget), charged when it is read and again wherever it is placed. */
+    readonly size: number,
+  ) {}
+
+  /** The record's event, read in place (see eventInPlace, else through views of its elements). */
+  event(offset: number, headerRecord: number): EvtxEvent {
+    return eventInPlace(this, offset, headerRecord) ?? readEvent(this.root(), this, offset, headerRecord, null);
+  }
+
+  /** Its rendered nodes, built once (an instance inside a cached template body is placed in many records). */
+  nodes(out: Instantiator = new Instantiator()): XmlNode[] {
+    if (this.built === null) this.built = out.nodes(this.body, this.values);
+    return this.built;
+  }
+
+  /** Its top-level element (the record's Event element), read in place. */
+  root(): ElementView | undefined {
+    return elementsIn(this.body, this.values, [])[0];
+  }
+}
+
 /** Per-chunk BinXML state: the name (string) cache and the template cache, both keyed by chunk offset. */
 export class ChunkBinXml {
   private readonly names = new Map<number, string>();
-  private readonly templates = new Map<number, TNode[]>();
+  private readonly templates = new Map<number, Template>();
   private readonly building = new Set<number>();
   /** > 0 while parsing a template body (element tokens then carry a dependency id). */
   private inTemplate = 0;
@@ -94,22 +125,24 @@ export class ChunkBinXml {
 
   constructor(readonly buf: Buffer) {}
 
-  /** Renders the BinXML fragment at `[pos, end)` (a record body). */
-  render(pos: number, end: number): XmlNode[] {
+  /**
+   * Reads the BinXML fragment at `[pos, end)` (a record body): one template instance alone (the usual record), not
+   * yet rendered, or the rendered nodes of anything else.
+   */
+  render(pos: number, end: number): XmlNode[] | Instance {
     this.budget = new Budget(pos);
-    this.out.reset(this.budget);
+    this.out.reset();
     const nodes: TNode[] = [];
     this.content(pos, end, 0, nodes, false);
-    return this.fragment(nodes);
+    const only = loneInstance(nodes);
+    if (only === null) return this.fragment(nodes);
+    this.budget.spend(only.size); // as placing it would
+    return only;
   }
 
-  /** Instantiates a parsed fragment; one template instance alone (the usual case) is already rendered. */
+  /** Instantiates a parsed fragment, charging the budget for everything it places. */
   private fragment(nodes: TNode[]): XmlNode[] {
-    const only = nodes.length === 1 ? nodes[0] : null;
-    if (only !== null && typeof only !== 'string' && only.k === 'r') {
-      this.budget.spend(only.size); // as instantiating it would
-      return only.nodes;
-    }
+    this.budget.spend(cost(nodes, NO_VALUES));
     return this.out.nodes(nodes, NO_VALUES);
   }
 
@@ -245,7 +278,7 @@ export class ChunkBinXml {
     if (buf[pos] === 0x02) pos = this.content(pos + 1, end, depth + 1, children, true);
     else if (buf[pos] === 0x03) pos += 1;
     else this.fail(`expected close-start-element, found 0x${buf[pos].toString(16)}`, pos);
-    out.push({ k: 'e', name: r.name, attrs, children });
+    out.push({ k: 'e', name: r.name, attrs, literal: isLiteral(attrs), fixed: null, children });
     return pos;
   }
 
@@ -285,7 +318,7 @@ export class ChunkBinXml {
       this.need(pos, 24, end);
       pos += 24 + buf.readUInt32LE(pos + 20);
     }
-    const body = this.template(defOff, depth);
+    const template = this.template(defOff, depth);
     this.need(pos, 4, end);
     const count = buf.readUInt32LE(pos);
     pos += 4;
@@ -299,14 +332,14 @@ export class ChunkBinXml {
       this.value(type, vpos, size, depth, values, i);
       vpos += size;
     }
-    const before = this.budget.left;
-    const nodes = this.out.nodes(body, values);
-    out.push({ k: 'r', nodes, size: before - this.budget.left });
+    const size = template.cost(values);
+    this.budget.spend(size);
+    out.push(new Instance(template.body, values, size));
     return vpos;
   }
 
   /** The template body at chunk offset `off`, parsed once per chunk. */
-  private template(off: number, depth: number): TNode[] {
+  private template(off: number, depth: number): Template {
     const cached = this.templates.get(off);
     if (cached) return cached;
     const buf = this.buf;
@@ -323,8 +356,9 @@ export class ChunkBinXml {
       this.building.delete(off);
       this.inTemplate--;
     }
-    this.templates.set(off, body);
-    return body;
+    const template = new Template(body);
+    this.templates.set(off, template);
+    return template;
   }
 
   /** Decodes one substitution value into `values` at `i` (arrays have bit 0x80 set). */
@@ -343,8 +377,12 @@ export class ChunkBinXml {
       } finally {
         this.inTemplate = saved;
       }
+      // One template instance alone (the usual embedded value) stays unbuilt, like a record's (see Instance),
+      // unless it would place text first: a rendered value starting with text is taken for an array (isStringArray).
+      const only = loneInstance(nodes);
       const before = this.budget.left;
-      values.v[i] = this.fragment(nodes);
+      if (only) this.budget.spend(only.size); // as placing it would
+      values.v[i] = only === null ? this.fragment(nodes) : placesTextFirst(only.body, only.values) === false ? only : only.nodes(this.out);
       values.size[i] = before - this.budget.left;
       return;
     }
@@ -354,6 +392,16 @@ export class ChunkBinXml {
 }
 
 const ATTR_VALUE_TOKENS = new Set([0x05, 0x07, 0x08, 0x09, 0x0d, 0x0e]);
+
+function loneInstance(nodes: readonly TNode[]): Instance | null {
+  const only = nodes.length === 1 ? nodes[0] : null;
+  return only !== null && typeof only !== 'string' && only.k === 'i' ? only : null;
+}
+
+function isLiteral(attrs: readonly TAttr[]): boolean {
+  for (const a of attrs) for (const p of a.parts) if (typeof p !== 'string') return false;
+  return true;
+}
 
 /** Fixed element widths of the scalar value types (0 = variable). */
 const WIDTH: Record<number, number> = {
@@ -429,8 +477,327 @@ const NO_VALUES: Values = { v: [], size: [] };
 const NONE: never[] = [];
 
 /**
- * Instantiates template nodes with substitution values, charging the budget for everything placed: a value used
- * in two slots is charged twice, so the exponential shapes stop at the budget instead of when memory runs out.
+ * What instantiating `nodes` with `values` places, in Budget units: a value used in two slots is charged twice, so
+ * the exponential shapes stop at the budget instead of when memory runs out. Charged before anything is built
+ * (the Instantiator below places exactly this).
+ */
+function cost(nodes: readonly TNode[], values: Values): number {
+  let n = 0;
+  for (let i = 0; i < nodes.length; i++) {
+    const t = nodes[i];
+    if (typeof t === 'string') n += t.length;
+    else if (t.k === 'e') {
+      const items = arraySlot(t, values);
+      if (!items) n += elementCost(t, values, null);
+      else for (const item of items) n += elementCost(t, values, item);
+    } else if (t.k === 's') {
+      if (t.sub < values.v.length) n += values.size[t.sub];
+    } else if (t.k === 'i') n += t.size;
+  }
+  return n;
+}
+
+/**
+ * A parsed template body and what instantiating it costs (see cost), worked out once: a constant, the slots whose
+ * value sizes are charged (once per use), and the elements that may repeat per item of an array value. Walking the
+ * whole body per record for this was a tenth of the reader's time.
+ */
+class Template {
+  private fixed = 0;
+  private readonly subs: number[] = [];
+  private readonly slots: TElem[] = [];
+
+  constructor(readonly body: readonly TNode[]) {
+    this.costs(body);
+  }
+
+  cost(values: Values): number {
+    let n = this.fixed;
+    const count = values.v.length;
+    for (let i = 0; i < this.subs.length; i++) if (this.subs[i] < count) n += values.size[this.subs[i]];
+    for (const e of this.slots) {
+      const items = arraySlot(e, values);
+      if (!items) n += elementCost(e, values, null);
+      else for (const item of items) n += elementCost(e, values, item);
+    }
+    return n;
+  }
+
+  private costs(nodes: readonly TNode[]): void {
+    for (const t of nodes) {
+      if (typeof t === 'string') this.fixed += t.length;
+      else if (t.k === 'e') {
+        if (maybeArraySlot(t)) this.slots.push(t);
+        else {
+          this.fixed += 1;
+          if (!t.literal) for (const a of t.attrs) for (const p of a.parts) if (typeof p !== 'string') this.subs.push(p.sub);
+          this.costs(t.children);
+        }
+      } else if (t.k === 's') this.subs.push(t.sub);
+      else if (t.k === 'i') this.fixed += t.size;
+    }
+  }
+}
+
+/** An element that may repeat once per item of an array value (see arraySlot). */
+function maybeArraySlot(e: TElem): boolean {
+  const only = e.children.length === 1 ? e.children[0] : null;
+  return only !== null && typeof only !== 'string' && only.k === 's';
+}
+
+/**
+ * The event of a record read straight from its template and values, without views or a tree, for the usual shape:
+ * an Event element whose children (placed by the template, or by an embedded instance such as the usual EventData
+ * value) include System, EventData or UserData holding elements. Null for anything else (elements placed by a
+ * rendered value, an array value expanding an element, RenderingInfo), which is then read through TemplateElement
+ * views (event.ts readEvent); both must agree exactly (test/evtx-reader.test.ts, "read in place").
+ */
+function eventInPlace(inst: Instance, offset: number, headerRecord: number): EvtxEvent | null {
+  const root = rootElement(inst.body, inst.values);
+  const top: TopElements = { system: null, systemValues: NO_VALUES, data: null, dataValues: NO_VALUES, user: null, userValues: NO_VALUES };
+  if (root === null || !findTop(root.children, inst.values, top)) return null;
+  const system: Record<string, string> = {};
+  const els: TElem[] = [];
+  const vals: Values[] = [];
+  if (top.system) {
+    if (!placed(top.system.children, top.systemValues, els, vals)) return null;
+    for (let i = 0; i < els.length; i++) systemEntry(system, els[i].name, textIn(els[i].children, vals[i]), renderAttrs(els[i], vals[i]));
+  }
+  const named: Record<string, string> = {};
+  const unnamed: string[] = [];
+  if (top.data) {
+    els.length = vals.length = 0;
+    if (!placed(top.data.children, top.dataValues, els, vals)) return null;
+    for (let i = 0; i < els.length; i++) {
+      const e = els[i];
+      dataEntry(named, unnamed, e.name === 'Data' ? attrValue(renderAttrs(e, vals[i]), 'Name') : e.name, textIn(e.children, vals[i]));
+    }
+  }
+  if (top.user && !leaves(top.user, top.userValues, named, true)) return null;
+  return eventOf(system, dataOf(named, unnamed), inst, offset, headerRecord, null);
+}
+
+/** The first System, EventData and UserData among the Event element's children, each with its instance's values. */
+interface TopElements {
+  system: TElem | null;
+  systemValues: Values;
+  data: TElem | null;
+  dataValues: Values;
+  user: TElem | null;
+  userValues: Values;
+}
+
+/** The first element `nodes` place, when the template itself places it; else null. */
+function rootElement(nodes: readonly TNode[], values: Values): TElem | null {
+  for (const t of nodes) {
+    if (typeof t === 'string' || t.k === 'pi') continue;
+    return t.k === 'e' && !(maybeArraySlot(t) && arraySlot(t, values)) ? t : null;
+  }
+  return null;
+}
+
+/** Finds the top elements among what `nodes` place (instances included); false when something else places elements. */
+function findTop(nodes: readonly TNode[], values: Values, top: TopElements): boolean {
+  for (const c of nodes) {
+    if (typeof c === 'string' || c.k === 'pi') continue;
+    if (c.k === 'e') {
+      if (maybeArraySlot(c) && arraySlot(c, values)) return false;
+      if (c.name === 'System') {
+        if (top.system === null) {
+          top.system = c;
+          top.systemValues = values;
+        }
+      } else if (c.name === 'EventData') {
+        if (top.data === null) {
+          top.data = c;
+          top.dataValues = values;
+        }
+      } else if (c.name === 'UserData') {
+        if (top.user === null) {
+          top.user = c;
+          top.userValues = values;
+        }
+      } else if (c.name === 'RenderingInfo') return false;
+    } else if (c.k === 'i') {
+      if (!findTop(c.body, c.values, top)) return false;
+    } else {
+      const v = c.sub < values.v.length ? values.v[c.sub] : null;
+      if (v instanceof Instance) {
+        if (!findTop(v.body, v.values, top)) return false;
+      } else if (placesNodes(v)) return false;
+    }
+  }
+  return true;
+}
+
+/** A value rendered into nodes (other than text taken for an array, see isStringArray), or an instance. */
+function placesNodes(v: Value): boolean {
+  return v !== null && typeof v !== 'string' && (v instanceof Instance || !isStringArray(v));
+}
+
+/**
+ * Appends the elements `nodes` place (instances' included) to `els`, each with its instance's values in `vals`
+ * (see elementsIn); false when a rendered value places nodes or an array value expands an element.
+ */
+function placed(nodes: readonly TNode[], values: Values, els: TElem[], vals: Values[]): boolean {
+  for (const c of nodes) {
+    if (typeof c === 'string' || c.k === 'pi') continue;
+    if (c.k === 'e') {
+      if (maybeArraySlot(c) && arraySlot(c, values)) return false;
+      els.push(c);
+      vals.push(values);
+    } else if (c.k === 'i') {
+      if (!placed(c.body, c.values, els, vals)) return false;
+    } else {
+      const v = c.sub < values.v.length ? values.v[c.sub] : null;
+      if (v instanceof Instance) {
+        if (!placed(v.body, v.values, els, vals)) return false;
+      } else if (placesNodes(v)) return false;
+    }
+  }
+  return true;
+}
+
+/** UserData leaves (event.ts leaves) below a template element (`top`: the UserData element itself, not a leaf). */
+function leaves(e: TElem, values: Values, out: Record<string, string>, top = false): boolean {
+  const els: TElem[] = [];
+  const vals: Values[] = [];
+  if (!placed(e.children, values, els, vals)) return false;
+  for (let i = 0; i < els.length; i++) if (!leaves(els[i], vals[i], out)) return false;
+  if (!top) leafEntry(out, e.name, els.length === 0 ? textIn(e.children, values) : null, renderAttrs(e, values));
+  return true;
+}
+
+function elementCost(e: TElem, values: Values, arrayItem: string | null): number {
+  let n = 1 + (arrayItem?.length ?? 0);
+  if (!e.literal) for (const a of e.attrs) for (const p of a.parts) if (typeof p !== 'string' && p.sub < values.v.length) n += values.size[p.sub];
+  return arrayItem === null ? n + cost(e.children, values) : n;
+}
+
+/** An element's attributes with this instance's values; Windows omits one whose only content is an empty substitution. */
+function renderAttrs(e: TElem, values: Values): XmlAttr[] {
+  // Attributes without substitutions render the same in every instance: built once per template element.
+  if (e.literal) return (e.fixed ??= e.attrs.length === 0 ? NONE : e.attrs.map((a) => ({ name: a.name, value: a.parts.join('') })));
+  const attrs: XmlAttr[] = new Array(e.attrs.length);
+  let kept = 0;
+  for (const a of e.attrs) {
+    let value = '';
+    let substituted = false;
+    for (const p of a.parts) {
+      if (typeof p === 'string') value += p;
+      else {
+        substituted = true;
+        if (p.sub >= values.v.length) continue;
+        const v = values.v[p.sub];
+        if (typeof v === 'string') value += v;
+        else if (isStringArray(v)) value += v.join(', ');
+        else if (v instanceof Instance) value += textIn(v.body, v.values);
+        else if (v) value += textOfNodes(v);
+      }
+    }
+    // e.g. Correlation ActivityID
+    if (value !== '' || !substituted) attrs[kept++] = { name: a.name, value };
+  }
+  if (kept < attrs.length) attrs.length = kept;
+  return attrs;
+}
+
+/** The views of the elements that instantiating `nodes` would place, appended to `out` (see TemplateElement). */
+function elementsIn(nodes: readonly TNode[], values: Values, out: ElementView[]): ElementView[] {
+  for (let i = 0; i < nodes.length; i++) {
+    const t = nodes[i];
+    if (typeof t === 'string') continue;
+    if (t.k === 'e') {
+      const items = arraySlot(t, values);
+      if (!items) out.push(new TemplateElement(t, values, null));
+      else for (const item of items) out.push(new TemplateElement(t, values, item));
+    } else if (t.k === 's') {
+      const v = t.sub < values.v.length ? values.v[t.sub] : null;
+      if (v instanceof Instance) elementsIn(v.body, v.values, out);
+      else if (v && typeof v !== 'string' && !isStringArray(v)) for (const x of v) if (typeof x !== 'string' && isElement(x)) out.push(new BuiltElement(x));
+    } else if (t.k === 'i') elementsIn(t.body, t.values, out);
+  }
+  return out;
+}
+
+/** Whether the first node that instantiating `nodes` would place is text (null: it places nothing). */
+function placesTextFirst(nodes: readonly TNode[], values: Values): boolean | null {
+  for (let i = 0; i < nodes.length; i++) {
+    const t = nodes[i];
+    if (typeof t === 'string') return true;
+    if (t.k === 'e') {
+      const items = arraySlot(t, values);
+      if (!items || items.length > 0) return false;
+    } else if (t.k === 's') {
+      const v = t.sub < values.v.length ? values.v[t.sub] : null;
+      if (typeof v === 'string' || (v && isStringArray(v))) return true;
+      if (v instanceof Instance) {
+        const first = placesTextFirst(v.body, v.values);
+        if (first !== null) return first;
+      } else if (v) return false; // rendered nodes starting with an element or PI (isStringArray)
+    } else if (t.k === 'i') {
+      const first = placesTextFirst(t.body, t.values);
+      if (first !== null) return first;
+    } else return false;
+  }
+  return null;
+}
+
+/** The text that instantiating `nodes` would place, in document order (processing instructions excluded). */
+function textIn(nodes: readonly TNode[], values: Values): string {
+  if (nodes.length === 1 && typeof nodes[0] !== 'string' && nodes[0].k === 's') return valueText(nodes[0].sub, values);
+  let s = '';
+  for (let i = 0; i < nodes.length; i++) {
+    const t = nodes[i];
+    if (typeof t === 'string') s += t;
+    else if (t.k === 'e') {
+      const items = arraySlot(t, values);
+      s += items ? items.join('') : textIn(t.children, values);
+    } else if (t.k === 's') s += valueText(t.sub, values);
+    else if (t.k === 'i') s += textIn(t.body, t.values);
+  }
+  return s;
+}
+
+function valueText(sub: number, values: Values): string {
+  if (sub >= values.v.length) return '';
+  const v = values.v[sub];
+  if (typeof v === 'string') return v;
+  if (isStringArray(v)) return v.join(', ');
+  if (v instanceof Instance) return textIn(v.body, v.values);
+  return v ? textOfNodes(v) : '';
+}
+
+/**
+ * An element of a template instance, read in place: its name, attributes, text and child elements as the
+ * rendered tree would have them, without building it. `arrayItem`: one item of an array slot (see arraySlot).
+ */
+class TemplateElement implements ElementView {
+  constructor(
+    private readonly t: TElem,
+    private readonly values: Values,
+    private readonly arrayItem: string | null,
+  ) {}
+
+  get name(): string {
+    return this.t.name;
+  }
+
+  attributes(): readonly XmlAttr[] {
+    return renderAttrs(this.t, this.values);
+  }
+
+  text(): string {
+    return this.arrayItem ?? textIn(this.t.children, this.values);
+  }
+
+  elements(): readonly ElementView[] {
+    return this.arrayItem === null ? elementsIn(this.t.children, this.values, []) : NONE;
+  }
+}
+
+/**
+ * Instantiates template nodes with substitution values (the budget was charged by `cost` beforehand).
  * Nodes are gathered on one stack and copied out in exact-size arrays: an array grown by `push` reserves 17
  * slots, and those reserves were most of the reader's garbage (two per element).
  */
@@ -438,13 +805,11 @@ class Instantiator {
   private readonly stack: XmlNode[] = [];
   private top = 0;
   private high = 0;
-  private budget = new Budget(0);
 
   /** Starts a record: forgets what an aborted record left on the stack. */
-  reset(budget: Budget): void {
+  reset(): void {
     this.stack.fill('', 0, this.high); // drop references to the last record's nodes
     this.top = this.high = 0;
-    this.budget = budget;
   }
 
   nodes(nodes: readonly TNode[], values: Values): XmlNode[] {
@@ -468,55 +833,28 @@ class Instantiator {
   }
 
   private resolve(nodes: readonly TNode[], values: Values, start: number): void {
-    const budget = this.budget;
     for (let i = 0; i < nodes.length; i++) {
       const n = nodes[i];
-      if (typeof n === 'string') {
-        budget.spend(n.length);
-        this.pushText(n, start);
-      } else if (n.k === 'e') {
+      if (typeof n === 'string') this.pushText(n, start);
+      else if (n.k === 'e') {
         const items = arraySlot(n, values);
         if (!items) this.push(this.element(n, values, null));
         else for (const item of items) this.push(this.element(n, values, item));
       } else if (n.k === 's') {
         if (n.sub >= values.v.length) continue;
-        budget.spend(values.size[n.sub]);
         const v = values.v[n.sub];
         if (typeof v === 'string') this.pushText(v, start);
         else if (v && isStringArray(v)) this.pushText(v.join(', '), start);
-        else if (v) for (const x of v) this.push(x);
-      } else if (n.k === 'r') {
-        budget.spend(n.size);
-        for (const x of n.nodes) this.push(x);
+        else if (v) for (const x of v instanceof Instance ? v.nodes(this) : v) this.push(x);
+      } else if (n.k === 'i') {
+        for (const x of n.nodes(this)) this.push(x);
       } else this.push(n);
     }
   }
 
   /** `arrayItem` (one item of an array slot) replaces the element's content when given. */
   private element(e: TElem, values: Values, arrayItem: string | null): XmlElement {
-    const budget = this.budget;
-    budget.spend(1 + (arrayItem?.length ?? 0));
-    const attrs: XmlAttr[] = e.attrs.length === 0 ? NONE : new Array(e.attrs.length);
-    let kept = 0;
-    for (const a of e.attrs) {
-      let value = '';
-      let substituted = false;
-      for (const p of a.parts) {
-        if (typeof p === 'string') value += p;
-        else {
-          substituted = true;
-          if (p.sub >= values.v.length) continue;
-          budget.spend(values.size[p.sub]);
-          const v = values.v[p.sub];
-          if (typeof v === 'string') value += v;
-          else if (isStringArray(v)) value += v.join(', ');
-          else if (v) value += textOfNodes(v);
-        }
-      }
-      // Windows omits an attribute whose only content is an empty substitution (e.g. Correlation ActivityID).
-      if (value !== '' || !substituted) attrs[kept++] = { name: a.name, value };
-    }
-    if (kept < attrs.length) attrs.length = kept;
+    const attrs = renderAttrs(e, values);
     const children = arrayItem === null ? this.nodes(e.children, values) : arrayItem === '' ? NONE : [arrayItem];
     return { name: e.name, attrs, children };
   }

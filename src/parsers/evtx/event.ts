@@ -1,7 +1,7 @@
 // The record model: what a rendered event means (System fields, EventData/UserData values), independent of
 // whether it came from a binary .evtx or an XML export.
 
-import { attrOf, childOf, isElement, textOf, type XmlElement, type XmlNode } from './tree.js';
+import { BuiltElement, isElement, type ElementView, type XmlAttr, type XmlElement, type XmlNode } from './tree.js';
 
 export interface EvtxEvent {
   /** EventRecordID. */
@@ -31,31 +31,81 @@ export interface EvtxEvent {
   line?: number;
 }
 
+/** The rendered XML of an event that is built only when asked for (binary records, binxml.ts). */
+export interface XmlSource {
+  nodes(): XmlNode[];
+}
+
+/** An event read from its elements; `xml` is the tree given, or built from its source when first asked for. */
+class ReadEvent implements EvtxEvent {
+  declare message?: string;
+  declare line?: number;
+  constructor(
+    public record: number,
+    public time: string | null,
+    public eventId: number | null,
+    public level: number | null,
+    public provider: string,
+    public channel: string,
+    public computer: string,
+    public data: Record<string, string> | string[],
+    public system: Record<string, string>,
+    private readonly source: XmlNode[] | XmlSource,
+    public offset: number,
+  ) {}
+
+  get xml(): XmlNode[] {
+    return Array.isArray(this.source) ? this.source : this.source.nodes();
+  }
+}
+
 /** Builds the event model from a rendered record; `record`/`time` come from the record header when absent. */
 export function toEvent(xml: XmlNode[], offset: number, headerRecord: number | null, headerTime: string | null): EvtxEvent {
   const root = xml.find((n): n is XmlElement => typeof n !== 'string' && isElement(n));
-  const systemEl = root && childOf(root, 'System');
-  const system = systemEl ? systemValues(systemEl) : {};
+  return readEvent(root && new BuiltElement(root), xml, offset, headerRecord, headerTime);
+}
+
+/** The same from the record's top element read in place (`root`), its tree built from `xml` only when asked for. */
+export function readEvent(root: ElementView | undefined, xml: XmlNode[] | XmlSource, offset: number, headerRecord: number | null, headerTime: string | null): EvtxEvent {
+  const top = root?.elements();
+  const systemEl = top && childOf(top, 'System');
+  const ev = eventOf(systemEl ? systemValues(systemEl) : {}, top ? eventData(top) : {}, xml, offset, headerRecord, headerTime);
+  const message = top && childOf(top, 'RenderingInfo');
+  const msg = message && childOf(message.elements(), 'Message');
+  if (msg) ev.message = msg.text();
+  return ev;
+}
+
+/** The event of a record whose System and EventData/UserData values are read (see readEvent, binxml.ts EventPlan). */
+export function eventOf(system: Record<string, string>, data: Record<string, string> | string[], xml: XmlNode[] | XmlSource, offset: number, headerRecord: number | null, headerTime: string | null): EvtxEvent {
   // The System value is the EventRecordID proper: forwarded (WEC) and exported logs renumber record headers.
   const recordText = system.EventRecordID;
   const record = recordText !== undefined && digitsOnly(recordText, 15) ? Number(recordText) : (headerRecord ?? 0);
-  const ev: EvtxEvent = {
+  return new ReadEvent(
     record,
-    time: normalizeTime(system.TimeCreated) ?? headerTime,
-    eventId: intOrNull(system.EventID),
-    level: intOrNull(system.Level),
-    provider: system.Provider ?? system.EventSourceName ?? '',
-    channel: system.Channel ?? '',
-    computer: system.Computer ?? '',
-    data: root ? eventData(root) : {},
+    normalizeTime(system.TimeCreated) ?? headerTime,
+    intOrNull(system.EventID),
+    intOrNull(system.Level),
+    system.Provider ?? system.EventSourceName ?? '',
+    system.Channel ?? '',
+    system.Computer ?? '',
+    data,
     system,
     xml,
     offset,
-  };
-  const message = root && childOf(root, 'RenderingInfo');
-  const msg = message && childOf(message, 'Message');
-  if (msg) ev.message = textOf(msg);
-  return ev;
+  );
+}
+
+/** The first element named `name` among `elements` (an element's children). */
+function childOf(elements: readonly ElementView[], name: string): ElementView | undefined {
+  for (const c of elements) if (c.name === name) return c;
+  return undefined;
+}
+
+/** The value of the first attribute named `name`. */
+export function attrValue(attrs: readonly XmlAttr[], name: string): string | undefined {
+  for (const a of attrs) if (a.name === name) return a.value;
+  return undefined;
 }
 
 /** ISO 8601 with exactly 7 fractional digits (Windows' precision), whatever the source wrote; null if not ISO. */
@@ -98,38 +148,27 @@ const SYSTEM_ATTR_NAMES = new Map([
   ['TimeCreated', new Map([['SystemTime', 'TimeCreated']])],
 ]);
 
-function systemValues(system: XmlElement): Record<string, string> {
+function systemValues(system: ElementView): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const c of system.children) {
-    if (typeof c === 'string' || !isElement(c)) continue;
-    const text = textOf(c);
-    if (text !== '' || c.attrs.length === 0) out[c.name] = text;
-    const rename = SYSTEM_ATTR_NAMES.get(c.name);
-    for (const a of c.attrs) out[rename?.get(a.name) ?? a.name] = a.value;
-  }
+  for (const c of system.elements()) systemEntry(out, c.name, c.text(), c.attributes());
   return out;
 }
 
-/**
- * EventData `<Data Name="N">` values by name (unnamed ones in order), other EventData children (a non-empty
- * `Binary`) by element name; UserData: the leaf elements of its single child, by element name, and
- * attributes as `Element.Attribute`.
- */
-function eventData(root: XmlElement): Record<string, string> | string[] {
-  const named: Record<string, string> = {};
-  const unnamed: string[] = [];
-  const ed = childOf(root, 'EventData');
-  if (ed) {
-    for (const c of ed.children) {
-      if (typeof c === 'string' || !isElement(c)) continue;
-      const name = c.name === 'Data' ? attrOf(c, 'Name') : c.name;
-      const text = textOf(c);
-      if (name === undefined) unnamed.push(text);
-      else if (text !== '' || name !== 'Binary') named[name] = text; // classic events carry an empty <Binary/>
-    }
-  }
-  const ud = childOf(root, 'UserData');
-  if (ud) for (const c of ud.children) if (typeof c !== 'string' && isElement(c)) leaves(c, named);
+/** One System child: its text by its name (unless empty with attributes), its attributes by their System names. */
+export function systemEntry(out: Record<string, string>, name: string, text: string, attrs: readonly XmlAttr[]): void {
+  if (text !== '' || attrs.length === 0) out[name] = text;
+  const rename = SYSTEM_ATTR_NAMES.get(name);
+  for (const a of attrs) out[rename?.get(a.name) ?? a.name] = a.value;
+}
+
+/** One EventData child: by its name (a `Data` element: its Name attribute), in order when unnamed. */
+export function dataEntry(named: Record<string, string>, unnamed: string[], name: string | undefined, text: string): void {
+  if (name === undefined) unnamed.push(text);
+  else if (text !== '' || name !== 'Binary') named[name] = text; // classic events carry an empty <Binary/>
+}
+
+/** The event's data: the named values (unnamed ones added as Data[i]), or the unnamed list when none is named. */
+export function dataOf(named: Record<string, string>, unnamed: string[]): Record<string, string> | string[] {
   let hasNamed = false;
   for (const _ in named) {
     hasNamed = true;
@@ -140,13 +179,31 @@ function eventData(root: XmlElement): Record<string, string> | string[] {
   return named;
 }
 
-function leaves(e: XmlElement, out: Record<string, string>): void {
-  let hasChild = false;
-  for (const c of e.children) {
-    if (typeof c === 'string' || !isElement(c)) continue;
-    hasChild = true;
-    leaves(c, out);
+/**
+ * EventData `<Data Name="N">` values by name (unnamed ones in order), other EventData children (a non-empty
+ * `Binary`) by element name; UserData: the leaf elements of its single child, by element name, and
+ * attributes as `Element.Attribute`.
+ */
+function eventData(top: readonly ElementView[]): Record<string, string> | string[] {
+  const named: Record<string, string> = {};
+  const unnamed: string[] = [];
+  const ed = childOf(top, 'EventData');
+  if (ed) {
+    for (const c of ed.elements()) dataEntry(named, unnamed, c.name === 'Data' ? attrValue(c.attributes(), 'Name') : c.name, c.text());
   }
-  if (!hasChild) out[e.name] = textOf(e);
-  for (const a of e.attrs) if (!a.name.startsWith('xmlns')) out[`${e.name}.${a.name}`] = a.value;
+  const ud = childOf(top, 'UserData');
+  if (ud) for (const c of ud.elements()) leaves(c, named);
+  return dataOf(named, unnamed);
+}
+
+function leaves(e: ElementView, out: Record<string, string>): void {
+  const children = e.elements();
+  for (const c of children) leaves(c, out);
+  leafEntry(out, e.name, children.length === 0 ? e.text() : null, e.attributes());
+}
+
+/** One UserData element, after its children: its text when it has none (`text` not null), its attributes. */
+export function leafEntry(out: Record<string, string>, name: string, text: string | null, attrs: readonly XmlAttr[]): void {
+  if (text !== null) out[name] = text;
+  for (const a of attrs) if (!a.name.startsWith('xmlns')) out[`${name}.${a.name}`] = a.value;
 }

@@ -21,6 +21,42 @@ export interface XmlPI {
 /** Text is stored unescaped (entity and character references already resolved). */
 export type XmlNode = string | XmlElement | XmlPI;
 
+/**
+ * What reading an event needs of an element: a built one (BuiltElement), or a template's element read in place
+ * with its record's values (binxml.ts), so that a binary record need not be built into a tree to be read.
+ */
+export interface ElementView {
+  readonly name: string;
+  /** The attributes as rendered. */
+  attributes(): readonly XmlAttr[];
+  /** All text under the element, in document order. */
+  text(): string;
+  /** The child elements, in order. */
+  elements(): readonly ElementView[];
+}
+
+export class BuiltElement implements ElementView {
+  constructor(private readonly e: XmlElement) {}
+
+  get name(): string {
+    return this.e.name;
+  }
+
+  attributes(): readonly XmlAttr[] {
+    return this.e.attrs;
+  }
+
+  text(): string {
+    return textOf(this.e);
+  }
+
+  elements(): readonly ElementView[] {
+    const out: ElementView[] = [];
+    for (const c of this.e.children) if (typeof c !== 'string' && isElement(c)) out.push(new BuiltElement(c));
+    return out;
+  }
+}
+
 export function isElement(n: XmlNode): n is XmlElement {
   return typeof n !== 'string' && !('k' in n);
 }
