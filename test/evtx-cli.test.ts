@@ -42,7 +42,7 @@ describe('exhunt evtx dump (built CLI)', () => {
     const r = exhunt(['evtx', 'dump', '/no/such.evtx', 'README.md', needExternal(ctx, TRANSPORT_AGENT)]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('/no/such.evtx: no such file');
-    expect(r.stderr).toContain('README.md: not an EVTX file or XML event export');
+    expect(r.stderr).toContain('README.md: not an event log (.evtx, XML export, event JSON Lines or EvtxECmd output)');
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(r.stdout.trim().split('\n').length).toBeGreaterThan(1);
   });

@@ -47,6 +47,6 @@ describe('exhunt evtx dump JSON shape', () => {
     expect(viaStdin.stdout).toBe(r.stdout);
     const notALog = spawnSync(process.execPath, [CLI, 'evtx', 'dump', '-'], { input: 'hello', encoding: 'utf8' });
     expect(notALog.status).toBe(2);
-    expect(notALog.stderr).toBe('exhunt: -: not an EVTX file or XML event export\nexhunt: 1 of 1 file(s) could not be read\n');
+    expect(notALog.stderr).toBe('exhunt: -: not an event log (.evtx, XML export, event JSON Lines or EvtxECmd output)\nexhunt: 1 of 1 file(s) could not be read\n');
   });
 });

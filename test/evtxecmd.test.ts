@@ -75,6 +75,22 @@ describe('EvtxECmd CSV as KAPE leaves it', () => {
   });
 });
 
+describe('exhunt evtx dump', () => {
+  it('prints EvtxECmd rows as the records they were made from', () => {
+    const r = exhunt(['evtx', 'dump', FIXTURE_CSV]);
+    expect(r.stderr).toBe('');
+    const recs = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { record: number; time: string; eventId: number; data: Record<string, string> });
+    expect(recs.map((e) => [e.record, e.time, e.eventId])).toEqual([
+      [48211, '2021-08-14T13:18:02.1144376Z', 1],
+      [48213, '2021-08-14T13:20:53.4458912Z', 1],
+      [48220, '2021-08-14T13:24:10.0023519Z', 1],
+      [227126, '2021-08-14T14:02:31.5095046Z', 1102],
+    ]);
+    expect(recs[1].data['Data[0]']).toBe('New-MailboxExportRequest');
+    expect(recs[3].data.SubjectUserName).toBe('Administrator');
+  });
+});
+
 describe('EvtxECmd parts', () => {
   it('Payload: Newtonsoft XML-as-JSON back to the XML model (one Data is no array; empty is null; UserData leaves)', () => {
     const d = (o: unknown) => dataOfXmlJson(o as JsonObject);

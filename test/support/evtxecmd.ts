@@ -13,6 +13,10 @@
 //   starts or ends with a space; UTF-8 with a BOM (StreamWriter(…, Encoding.UTF8)). Column order of EvtxECmd 1.5
 //   (the quilt project's sample-min.csv header; Timeline Explorer's EvtxECmd header lists it too).
 // - JSON: ServiceStack ToJson() of EventRecord, properties in declaration order, null ones left out, one per line.
+// - Values of GUID type: EvtxECmd writes .NET's Guid.ToString() ("817bddf3-3514-65cc-0802-000000001900" for Sysmon's
+//   ProcessGuid in the Unit42 lines), where Windows and exhunt's reader write "{817BDDF3-…}": a braced GUID value
+//   is written that way here (a string value that looks like one would keep its braces in EvtxECmd: none of the
+//   samples has one).
 // Map columns (MapDescription, PayloadData1…6, …) stay empty: no maps are applied (as when --maps names no folder).
 import { isElement, type XmlElement, type XmlNode } from '../../src/parsers/evtx/tree.js';
 import type { EvtxEvent } from '../../src/parsers/evtx/index.js';
@@ -32,13 +36,15 @@ const KEYWORDS = new Map([
 
 const elements = (nodes: readonly XmlNode[]): XmlElement[] => nodes.filter((n): n is XmlElement => typeof n !== 'string' && isElement(n));
 
+const BRACED_GUID = /^\{[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}\}$/i;
+
 /** Newtonsoft's SerializeXmlNode value of an element (xmlns attributes already gone, as EvtxECmd strips them). */
 function newtonsoft(e: XmlElement): Json {
   const attrs = e.attrs.filter((a) => a.name !== 'xmlns' && !a.name.startsWith('xmlns:'));
   const kids = elements(e.children);
   // XmlDocument.LoadXml without PreserveWhitespace: whitespace-only text is not kept.
   const text = e.children.filter((c): c is string => typeof c === 'string').join('');
-  const keptText = text.trim() === '' ? '' : text;
+  const keptText = text.trim() === '' ? '' : BRACED_GUID.test(text) ? text.slice(1, -1).toLowerCase() : text;
   if (!attrs.length && !kids.length) return keptText === '' ? null : keptText;
   const o: { [k: string]: Json } = {};
   for (const a of attrs) o[`@${a.name}`] = a.value;

@@ -12,7 +12,7 @@ import { ERROR_PREFIX, UsageError } from '../errors.js';
 import { writeStdout } from '../output.js';
 
 export function registerEvtx(program: Command): void {
-  const evtx = program.command('evtx').description('read Windows event logs (.evtx, or XML exports) with exhunt’s own parser');
+  const evtx = program.command('evtx').description('read Windows event logs (.evtx, XML exports, JSON Lines, EvtxECmd CSV/JSON) with exhunt’s own parser');
   evtx
     .command('dump')
     .addHelpText('after', examples([
@@ -21,7 +21,7 @@ export function registerEvtx(program: Command): void {
       'exhunt evtx dump - < Application.evtx',
     ]))
     .description('print every record as one JSON object per line (or as XML with --xml)')
-    .argument('<FILE...>', '.evtx files or XML event exports; - reads one from stdin')
+    .argument('<FILE...>', '.evtx files, XML event exports, event JSON Lines or EvtxECmd output; - reads one from stdin')
     .option('--xml', 'print the rendered event XML instead of JSON')
     .action(async (files: string[], opts: { xml?: boolean }) => {
       let unopened = 0;
@@ -37,9 +37,10 @@ async function dumpFile(path: string, xml: boolean): Promise<boolean> {
 }
 
 async function dumpOpened(file: EvidenceFile, path: string, xml: boolean): Promise<boolean> {
-  const format = detectEventLog(await readHead(file, 8192));
+  const head = await readHead(file, 64 * 1024);
+  const format = detectEventLog(head);
   if (!format) {
-    warn(`${path}: not an EVTX file or XML event export`);
+    warn(`${path}: not an event log (.evtx, XML export, event JSON Lines or EvtxECmd output)`);
     return false;
   }
   const problems: EvtxProblem[] = [];
@@ -47,7 +48,7 @@ async function dumpOpened(file: EvidenceFile, path: string, xml: boolean): Promi
   const reportNew = (): void => {
     for (; reported < problems.length; reported++) warn(problemLine(path, problems[reported]));
   };
-  for await (const batch of readEventLog(file, format, problems)) {
+  for await (const batch of readEventLog(file, format, problems, head)) {
     await writeStdout(batch.map((e) => (xml ? renderXml(e.xml) : JSON.stringify(jsonRecord(e)) + '\n')).join(''));
     reportNew();
   }
