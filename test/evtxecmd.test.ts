@@ -8,7 +8,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { HostResult, ScanReport } from '../src/model.js';
+import type { HostResult, RawFinding, ScanReport } from '../src/model.js';
+import { EcmdDuplicates } from '../src/engine/evtx-duplicates.js';
+import type { CollapsedKind } from '../src/engine/group.js';
 import { jsonRowToEvent } from '../src/parsers/evtx/index.js';
 import { dataOfXmlJson, type JsonObject } from '../src/parsers/evtx/xml-json.js';
 import { detectEcmdCsv, ecmdTime, isEcmdJson } from '../src/parsers/evtx/evtxecmd.js';
@@ -203,5 +205,41 @@ describe('hostile EvtxECmd output', () => {
     expect(csv).not.toMatch(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/);
     expect(csv).toContain('\\u001b[31mred');
     expect(csv).not.toMatch(/(^|,)"?[=+@-]/m);
+  });
+});
+
+describe('the same event from an .evtx and its EvtxECmd export', () => {
+  /** `ecmdRecord`: the finding came from EvtxECmd output, of this event record. */
+  const finding = (rule: string, path: string, at: { record?: number; line?: number }, ecmdRecord?: number): RawFinding => ({
+    rule,
+    title: rule,
+    cves: [],
+    severity: 'high',
+    kind: 'exploitation',
+    time: '2021-08-14T13:20:53.4458912Z',
+    client_ip: null,
+    source: { path, ...at },
+    summary: '',
+    evidence: ecmdRecord === undefined ? {} : { event_record_id: ecmdRecord, evtxecmd_source_file: 'C:\\Windows\\System32\\winevt\\Logs\\MSExchange Management.evtx' },
+    lane: 'Event logs',
+    stage: 'exploited',
+  });
+
+  it('is one finding; a kind collapsed in the .evtx cannot be matched, and that is said', () => {
+    const d = new EcmdDuplicates();
+    const fromCsv = finding('PS-08', 'out.csv', { line: 3 }, 48213);
+    const other = finding('PS-10', 'out.csv', { line: 4 }, 48220);
+    expect(d.hold(fromCsv)).toBe(true);
+    expect(d.hold(other)).toBe(true);
+    expect(d.hold(finding('PS-08', 'MSExchange Management.evtx', { record: 48213 }))).toBe(false);
+    // PS-10's .evtx findings were too many: collapsed into a group in that file's scan.
+    const group: CollapsedKind = { count: 150, first: [finding('PS-10', 'MSExchange Management.evtx', { record: 1 })], last: [], folder: null, ips: new Map(), firstTime: null, lastTime: null };
+    expect(d.holdGroup(group)).toBe(false);
+    const r = d.release();
+    expect(r.findings).toEqual([other]);
+    expect(r.notes.map((n) => `${n.path}: ${n.reason}`)).toEqual([
+      'out.csv: 1 finding(s) from this EvtxECmd output are the same events as findings from the .evtx scanned (same rule, event record id and time): reported once, from the .evtx',
+      'out.csv: findings of PS-10 from this EvtxECmd output were too many to match one by one against the .evtx scanned: some may be the same events counted twice',
+    ]);
   });
 });
