@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ReadBuffers, readChunks, readRange, readStart, type EvidenceFile } from '../src/evidence/file.js';
+import { CHUNK_SIZE, HEAD_BYTES, lendStart, ReadBuffers, readChunks, readRange, readStart, type EvidenceFile } from '../src/evidence/file.js';
 import { startsWithChar } from '../src/parsers/text-encoding.js';
 
 const root = mkdtempSync(join(tmpdir(), 'exhunt-readbuf-'));
@@ -85,6 +85,32 @@ describe('read buffer lent between readers', () => {
     expect(text).toBe(files[5].text.slice(0, 64));
     await new Promise((r) => setImmediate(r));
     expect(await slowRead(readRange(files[5].file, 0, files[5].text.length, lender, 32))).toBe(files[5].text);
+  });
+});
+
+describe("lendStart (a file's head in the thread's buffer, not a copy per file)", () => {
+  it("lends the head until it is released, then to the next file's head; a file's chunks read beside it", async () => {
+    const lender = new ReadBuffers();
+    const first = await lendStart(files[1].file, HEAD_BYTES, lender);
+    expect(first.head).toEqual({ bytes: Buffer.from(files[1].text), whole: true });
+    // Held while the file is scanned: its chunks (and the chunk read ahead) are read into other buffers.
+    const seen: ArrayBufferLike[] = [];
+    for await (const c of readChunks(files[1].file, 64, { reuse: lender })) seen.push(c.buffer);
+    expect(seen.includes(first.head.bytes.buffer)).toBe(false);
+    expect(first.head.bytes.toString('latin1')).toBe(files[1].text);
+    await new Promise((r) => setImmediate(r));
+    first.release();
+    first.release(); // once only: a second call lends nothing twice
+    // The next file's head takes the same (small) buffer, its chunks the two others: no new buffer per file.
+    const next = await lendStart(files[2].file, HEAD_BYTES, lender);
+    // (compared as booleans: a failed toBe would print two 4 MiB buffers)
+    expect(next.head.bytes.buffer === first.head.bytes.buffer).toBe(true);
+    expect(next.head.bytes.toString('latin1')).toBe(files[2].text);
+    expect(next.head.bytes.buffer.byteLength).toBeLessThan(CHUNK_SIZE);
+    const chunks = [lender.borrow(CHUNK_SIZE).buffer, lender.borrow(CHUNK_SIZE).buffer];
+    expect(new Set([...chunks, next.head.bytes.buffer]).size).toBe(3);
+    expect(chunks.every((b) => seen.includes(b))).toBe(true);
+    next.release();
   });
 });
 

@@ -1,7 +1,7 @@
 // Scanning one evidence file: classify it with every scanner, run the ones that claim it. Runs inside workers.
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Skipped } from '../model.js';
-import { readStart, type EvidenceFile, type FileHead } from '../evidence/file.js';
+import { lendStart, HEAD_BYTES, type EvidenceFile, type FileHead, type LentStart } from '../evidence/file.js';
 import { unreadableHint } from '../evidence/local.js';
 import type { Prepared } from './registry.js';
 import type { ByteRange } from './ranges.js';
@@ -24,21 +24,32 @@ function describe(err: unknown): string {
  * whole file with the first range; classification problems are reported by the first range only.
  */
 export async function scanFile(file: EvidenceFile, options: ScanOptions, prepared: Prepared, range?: ByteRange, clock?: () => number): Promise<FileTaskResult> {
-  const later = range !== undefined && range.index > 0;
   const out: FileTaskResult = { ...emptyResult(), formats: [] };
-  const skip = (reason: string, extra: Partial<Skipped> = {}) => out.skipped.push({ path: file.rel, reason, ...extra });
   // A turn of the event loop per file: small files are read with blocking calls and otherwise only promise
   // callbacks run between them, so timers (progress), V8's garbage-collection tasks and the read buffer's return
   // (evidence/file.ts) would wait for the end of the batch.
   await nextTurn();
-  let start: FileHead;
+  let lent: LentStart;
   try {
-    start = await readStart(file, undefined, prepared.buffers);
+    lent = await lendStart(file, HEAD_BYTES, prepared.buffers);
   } catch (err) {
     const hint = unreadableHint(file.rel, (err as NodeJS.ErrnoException).code);
-    skip(`not readable: ${describe(err)}${hint ? `; ${hint}` : ''}`);
+    out.skipped.push({ path: file.rel, reason: `not readable: ${describe(err)}${hint ? `; ${hint}` : ''}` });
     return out;
   }
+  // The head is the thread's buffer, given back once every scanner is done with the file (none keeps a view of it).
+  try {
+    await scanStart(file, lent.head, options, prepared, out, range, clock);
+  } finally {
+    lent.release();
+  }
+  return out;
+}
+
+/** Classifies the file by its head with every scanner and runs the ones that claim it, into `out`. */
+async function scanStart(file: EvidenceFile, start: FileHead, options: ScanOptions, prepared: Prepared, out: FileTaskResult, range?: ByteRange, clock?: () => number): Promise<void> {
+  const later = range !== undefined && range.index > 0;
+  const skip = (reason: string, extra: Partial<Skipped> = {}) => out.skipped.push({ path: file.rel, reason, ...extra });
   for (const scanner of prepared.scanners) {
     let claim: ReturnType<typeof scanner.classify>;
     try {
@@ -69,5 +80,4 @@ export async function scanFile(file: EvidenceFile, options: ScanOptions, prepare
       skip(`${claim}: scan stopped: ${describe(err)}`);
     }
   }
-  return out;
 }

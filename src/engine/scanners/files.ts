@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { EvidenceValue, RawFinding } from '../../model.js';
 import type { IocStore } from '../../rules/iocs.js';
-import { CHUNK_SIZE, readChunks, readStart, type EvidenceFile } from '../../evidence/file.js';
+import { CHUNK_SIZE, lendStart, readChunks, type EvidenceFile } from '../../evidence/file.js';
 import { toWinLower } from '../../evidence/paths.js';
 import { peFileVersion } from '../../parsers/pe.js';
 import { checkBaseline, exchangeRelPath, type BaselineVerdict } from '../../rules/files/baselines.js';
@@ -111,21 +111,26 @@ export async function sweepFile(file: EvidenceFile, options: ScanOptions, iocs: 
     reportPath(ctx, { ...ctx, bytes: file.size, head: Buffer.alloc(0), minidump: false, found: new Set() }, { status: 'unknown-path' }, iocs);
     return result;
   }
-  result.bytes = read.bytes;
-  ctx.base.sha256 = read.sha256;
-  const swept: SweptFile = { ...ctx, bytes: read.bytes, head: read.head, minidump: read.minidump, found: read.found };
-  // A copied ExSetup.exe's file version is the server's full build (SU included): a fact for EXP-01.
-  const build = ctx.name === 'exsetup.exe' && read.all ? peFileVersion(read.all) : null;
-  if (build) result.facts.push({ kind: 'build', value: build, source: { path: file.rel }, time: null, origin: 'ExSetup.exe' });
-  report(ctx, hashRule(swept, read.sha256, iocs));
-  const bl: BaselineVerdict = exRel ? checkBaseline(exRel, read.sha256) : { status: 'unknown-path' };
-  if (bl.status === 'known') return result; // Microsoft's own file, byte for byte
-  // Content is decoded for web scripts up to SMALL and other files up to SMALL_OTHER, never for PE files or dumps.
-  const scanText = read.all !== null && (ctx.script || read.bytes <= SMALL_OTHER) && !MAGIC.pe(read.head) && !read.minidump;
-  report(ctx, contentRules(swept, scanText && read.all !== null ? new FileContent(read.all, finder) : null, bl));
-  reportPath(ctx, swept, bl, iocs);
-  report(ctx, dumpAndArchiveRules(swept, file.rel));
-  if (options.yaraRules) await yaraChecks(ctx, read, options.yaraRules, result);
+  // The file's bytes may be the thread's buffer (a small file read whole): given back once the rules are done.
+  try {
+    result.bytes = read.bytes;
+    ctx.base.sha256 = read.sha256;
+    const swept: SweptFile = { ...ctx, bytes: read.bytes, head: read.head, minidump: read.minidump, found: read.found };
+    // A copied ExSetup.exe's file version is the server's full build (SU included): a fact for EXP-01.
+    const build = ctx.name === 'exsetup.exe' && read.all ? peFileVersion(read.all) : null;
+    if (build) result.facts.push({ kind: 'build', value: build, source: { path: file.rel }, time: null, origin: 'ExSetup.exe' });
+    report(ctx, hashRule(swept, read.sha256, iocs));
+    const bl: BaselineVerdict = exRel ? checkBaseline(exRel, read.sha256) : { status: 'unknown-path' };
+    if (bl.status === 'known') return result; // Microsoft's own file, byte for byte
+    // Content is decoded for web scripts up to SMALL and other files up to SMALL_OTHER, never for PE files or dumps.
+    const scanText = read.all !== null && (ctx.script || read.bytes <= SMALL_OTHER) && !MAGIC.pe(read.head) && !read.minidump;
+    report(ctx, contentRules(swept, scanText && read.all !== null ? new FileContent(read.all, finder) : null, bl));
+    reportPath(ctx, swept, bl, iocs);
+    report(ctx, dumpAndArchiveRules(swept, file.rel));
+    if (options.yaraRules) await yaraChecks(ctx, read, options.yaraRules, result);
+  } finally {
+    read.release?.();
+  }
   return result;
 }
 
@@ -141,14 +146,19 @@ interface Read {
   all: Buffer | null;
   /** Probe names whose bytes occur in the file. */
   found: Set<string>;
+  /** Gives back the thread's buffer that `all` and `head` are views of (a small file read whole). */
+  release?: () => void;
 }
 
 async function readFile(file: EvidenceFile, probes: Probe[], { head: start, buffers }: FileContext): Promise<Read> {
   // A small file is held whole: the start as classified when it was all of it (most web files), else read with
   // blocking calls like the start (a thread sweeps one file at a time; a round trip through libuv's pool per open,
   // read and close cost more than the read). A file that grew past its listed size is streamed instead.
-  const small = start?.whole ? start : file.kind === 'fs' && file.size <= SMALL ? await readStart(file, SMALL, buffers) : null;
-  if (small?.whole) return readWhole(small.bytes, probes);
+  const lent = !start?.whole && file.kind === 'fs' && file.size <= SMALL ? await lendStart(file, SMALL, buffers) : null;
+  const small = start?.whole ? start : lent?.head;
+  // Held in the thread's buffer (as the head is) until sweepFile is done with it.
+  if (small?.whole) return { ...readWhole(small.bytes, probes), release: lent?.release };
+  lent?.release();
   const hash = createHash('sha256');
   const found = new Set<string>();
   const parts: Buffer[] = [];
