@@ -157,8 +157,12 @@ class TextLogScan {
   private firstBad: { line: number; reason: string } | null = null;
   private tail: { buf: Buffer; lineNoAtStart: number } | null = null;
   private atFileStart = true;
-  /** The rules that still want the current line (reused: no allocation per line). */
-  private readonly matching: RecordRule[] = [];
+  /**
+   * The rules that still want the current line (indices into the format's rules, the first `matched` of a line):
+   * pushing rules into an array that is empty on most lines changed its map in the middle of a scan, and the
+   * optimised code of `handle` was thrown away and compiled again (the compiles run per worker).
+   */
+  private readonly matching: Int32Array;
   /** The current line's findings, handed to `found` at once: a flood is counted as it is read, never held. */
   private readonly hits: RawFinding[] = [];
   private readonly found: FindingGrouper;
@@ -185,6 +189,7 @@ class TextLogScan {
     private readonly context: Pick<FileContext, 'budget' | 'buffers'>,
   ) {
     this.parser = c.format.createParser(file.rel);
+    this.matching = new Int32Array(c.all.length);
     this.found = new FindingGrouper(file);
     if (part && part.range.index > 0) {
       this.atFileStart = false;
@@ -405,8 +410,7 @@ class TextLogScan {
     // One pass over the dispatched rules: the fact stand-in feeds `observe`, a rule's field and line tests may drop
     // the line (the field test first: it is the cheaper; then the line's bytes, then the line test on its text).
     const matching = this.matching;
-    // Mostly empty already (most lines fail their line tests): `length = 0` is a runtime call.
-    if (matching.length !== 0) matching.length = 0;
+    let matched = 0;
     // Rules of one family share their tests (the eight autodiscover.json grades): each runs once per line.
     let tested: RegExp | null = null;
     let passed = false;
@@ -449,10 +453,10 @@ class TextLogScan {
         }
         if (!passed) continue;
       }
-      matching.push(c.all[i]);
+      matching[matched++] = i;
     }
     // Edge lines are always parsed (header and first time); others only when a rule still wants them.
-    if (!edge && matching.length === 0) return;
+    if (!edge && matched === 0) return;
     const rec = this.parse((line ??= buf.toString('utf8', start, stop)), lineNo);
     if (edge && rec !== null && rec.time !== null) {
       this.first ??= rec.time;
@@ -460,9 +464,9 @@ class TextLogScan {
     } else if (edge) this.edgeLeft--;
     if (rec === null) return;
     this.seen(rec.time);
-    if (matching.length) {
+    if (matched !== 0) {
       try {
-        applyRules(matching, rec, this.hits, this.c.ctx);
+        applyRules(Array.from(matching.subarray(0, matched), (i) => c.all[i]), rec, this.hits, c.ctx);
       } catch (err) {
         this.noteBad(lineNo, `rule error: ${err instanceof Error ? err.message : String(err)}`);
       }
