@@ -4,10 +4,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readEvtxBuffer, type EvtxProblem } from '../../src/parsers/evtx/index.js';
+import { readEvtxBuffer, renderXml, type EvtxProblem } from '../../src/parsers/evtx/index.js';
 import { MAX_RECORD_EXPANSION } from '../../src/parsers/evtx/binxml.js';
 import { scan } from '../../src/engine/scan.js';
-import { nestedTemplateEvtx, type NestShape } from './gen/evtx.js';
+import { arraySlotEvtx, nestedTemplateEvtx, type NestShape } from './gen/evtx.js';
 
 /** No clock: the expansion budget's own message says the work stopped at MAX_RECORD_EXPANSION characters. */
 function read(buf: Buffer) {
@@ -37,6 +37,21 @@ describe('EVTX nested template expansion', () => {
       expect(problems[0].offset).toBeLessThan(0x1000 + 0x10000);
     });
   }
+
+  it('an array value repeats its element and the attributes per item: charged per item, skipped past the budget', () => {
+    // 10,000 items × a 1,000-letter Name each: 10 M characters from a 22 KB record.
+    const { events, problems } = read(arraySlotEvtx(10_000, 1000));
+    expect(events.map((e) => [e.record, e.data])).toEqual([
+      [1, { N: 'b' }],
+      [3, { M: 'c' }],
+    ]);
+    expect(problems).toEqual([{ offset: expect.any(Number), reason: `record 2: record expands beyond ${MAX_RECORD_EXPANSION} characters (nested templates), skipped` }]);
+    // Under the budget (300 × 1,000) the same record is read, one Data element per item.
+    const small = read(arraySlotEvtx(300, 1000));
+    expect(small.problems).toEqual([]);
+    expect(small.events[1].data).toEqual({ ['N'.repeat(1000)]: 'x' });
+    expect(renderXml(small.events[1].xml).match(/<Data /g)).toHaveLength(300);
+  });
 
   it('recognised by magic under any name: a scan names the file and offset in skipped and goes on', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'exhunt-evtx-bomb-'));

@@ -94,11 +94,6 @@ class Instance {
     readonly size: number,
   ) {}
 
-  /** The record's event, read in place (see eventInPlace, else through views of its elements). */
-  event(offset: number, headerRecord: number): EvtxEvent {
-    return eventInPlace(this, offset, headerRecord) ?? readEvent(this.root(), this, offset, headerRecord, null);
-  }
-
   /** Its rendered nodes, built once (an instance inside a cached template body is placed in many records). */
   nodes(out: Instantiator = new Instantiator()): XmlNode[] {
     if (this.built === null) this.built = out.nodes(this.body, this.values);
@@ -120,6 +115,7 @@ export class ChunkBinXml {
   private inTemplate = 0;
   private budget = new Budget(0);
   private readonly out = new Instantiator();
+  private readonly placed = new Placed();
   /** Renders this chunk's FILETIME values (and the record headers' times, chunk.ts). */
   readonly times = new FiletimeText();
 
@@ -138,6 +134,11 @@ export class ChunkBinXml {
     if (only === null) return this.fragment(nodes);
     this.budget.spend(only.size); // as placing it would
     return only;
+  }
+
+  /** The event of a record that `render` gave as an instance: read in place (eventInPlace), else through views. */
+  event(inst: Instance, offset: number, headerRecord: number): EvtxEvent {
+    return eventInPlace(inst, offset, headerRecord, this.placed) ?? readEvent(inst.root(), inst, offset, headerRecord, null);
   }
 
   /** Instantiates a parsed fragment, charging the budget for everything it places. */
@@ -505,7 +506,9 @@ function cost(nodes: readonly TNode[], values: Values): number {
 class Template {
   private fixed = 0;
   private readonly subs: number[] = [];
+  /** Elements that may repeat per array item (maybeArraySlot), charged above as placed once, and their slots. */
   private readonly slots: TElem[] = [];
+  private readonly slotSubs: number[] = [];
 
   constructor(readonly body: readonly TNode[]) {
     this.costs(body);
@@ -515,10 +518,18 @@ class Template {
     let n = this.fixed;
     const count = values.v.length;
     for (let i = 0; i < this.subs.length; i++) if (this.subs[i] < count) n += values.size[this.subs[i]];
-    for (const e of this.slots) {
-      const items = arraySlot(e, values);
-      if (!items) n += elementCost(e, values, null);
-      else for (const item of items) n += elementCost(e, values, item);
+    for (let i = 0; i < this.slots.length; i++) {
+      const sub = this.slotSubs[i];
+      if (sub >= count) continue;
+      const v = values.v[sub];
+      if (!isStringArray(v)) n += values.size[sub];
+      else {
+        // One element per item instead of one holding the value: each item's element and its attributes again.
+        const e = this.slots[i];
+        const each = 1 + attrCost(e, values);
+        n += v.length * each - each;
+        for (const item of v) n += item.length;
+      }
     }
     return n;
   }
@@ -527,12 +538,12 @@ class Template {
     for (const t of nodes) {
       if (typeof t === 'string') this.fixed += t.length;
       else if (t.k === 'e') {
-        if (maybeArraySlot(t)) this.slots.push(t);
-        else {
-          this.fixed += 1;
-          if (!t.literal) for (const a of t.attrs) for (const p of a.parts) if (typeof p !== 'string') this.subs.push(p.sub);
-          this.costs(t.children);
-        }
+        this.fixed += 1;
+        if (!t.literal) for (const a of t.attrs) for (const p of a.parts) if (typeof p !== 'string') this.subs.push(p.sub);
+        if (maybeArraySlot(t)) {
+          this.slots.push(t);
+          this.slotSubs.push((t.children[0] as TSubst).sub);
+        } else this.costs(t.children);
       } else if (t.k === 's') this.subs.push(t.sub);
       else if (t.k === 'i') this.fixed += t.size;
     }
@@ -552,28 +563,29 @@ function maybeArraySlot(e: TElem): boolean {
  * rendered value, an array value expanding an element, RenderingInfo), which is then read through TemplateElement
  * views (event.ts readEvent); both must agree exactly (test/evtx-reader.test.ts, "read in place").
  */
-function eventInPlace(inst: Instance, offset: number, headerRecord: number): EvtxEvent | null {
+function eventInPlace(inst: Instance, offset: number, headerRecord: number, p: Placed): EvtxEvent | null {
   const root = rootElement(inst.body, inst.values);
   const top: TopElements = { system: null, systemValues: NO_VALUES, data: null, dataValues: NO_VALUES, user: null, userValues: NO_VALUES };
   if (root === null || !findTop(root.children, inst.values, top)) return null;
   const system: Record<string, string> = {};
-  const els: TElem[] = [];
-  const vals: Values[] = [];
+  const { els, vals } = p;
   if (top.system) {
-    if (!placed(top.system.children, top.systemValues, els, vals)) return null;
-    for (let i = 0; i < els.length; i++) systemEntry(system, els[i].name, textIn(els[i].children, vals[i]), renderAttrs(els[i], vals[i]));
+    p.n = 0;
+    if (!placed(top.system.children, top.systemValues, p)) return null;
+    for (let i = 0; i < p.n; i++) systemEntry(system, els[i].name, textIn(els[i].children, vals[i]), renderAttrs(els[i], vals[i]));
   }
   const named: Record<string, string> = {};
   const unnamed: string[] = [];
   if (top.data) {
-    els.length = vals.length = 0;
-    if (!placed(top.data.children, top.dataValues, els, vals)) return null;
-    for (let i = 0; i < els.length; i++) {
+    p.n = 0;
+    if (!placed(top.data.children, top.dataValues, p)) return null;
+    for (let i = 0; i < p.n; i++) {
       const e = els[i];
       dataEntry(named, unnamed, e.name === 'Data' ? attrValue(renderAttrs(e, vals[i]), 'Name') : e.name, textIn(e.children, vals[i]));
     }
   }
-  if (top.user && !leaves(top.user, top.userValues, named, true)) return null;
+  p.n = 0;
+  if (top.user && !leaves(top.user, top.userValues, named, p, true)) return null;
   return eventOf(system, dataOf(named, unnamed), inst, offset, headerRecord, null);
 }
 
@@ -635,43 +647,71 @@ function placesNodes(v: Value): boolean {
   return v !== null && typeof v !== 'string' && (v instanceof Instance || !isStringArray(v));
 }
 
+/** Elements gathered by `placed`, each with its instance's values, from `n` on; one per chunk, reused per record. */
+class Placed {
+  readonly els: TElem[] = [];
+  readonly vals: Values[] = [];
+  n = 0;
+}
+
 /**
- * Appends the elements `nodes` place (instances' included) to `els`, each with its instance's values in `vals`
- * (see elementsIn); false when a rendered value places nodes or an array value expands an element.
+ * Appends the elements `nodes` place (instances' included) to `p`, each with its instance's values (see
+ * elementsIn); false when a rendered value places nodes or an array value expands an element.
  */
-function placed(nodes: readonly TNode[], values: Values, els: TElem[], vals: Values[]): boolean {
+function placed(nodes: readonly TNode[], values: Values, p: Placed): boolean {
   for (const c of nodes) {
     if (typeof c === 'string' || c.k === 'pi') continue;
     if (c.k === 'e') {
       if (maybeArraySlot(c) && arraySlot(c, values)) return false;
-      els.push(c);
-      vals.push(values);
+      p.els[p.n] = c;
+      p.vals[p.n++] = values;
     } else if (c.k === 'i') {
-      if (!placed(c.body, c.values, els, vals)) return false;
+      if (!placed(c.body, c.values, p)) return false;
     } else {
       const v = c.sub < values.v.length ? values.v[c.sub] : null;
       if (v instanceof Instance) {
-        if (!placed(v.body, v.values, els, vals)) return false;
+        if (!placed(v.body, v.values, p)) return false;
       } else if (placesNodes(v)) return false;
     }
   }
   return true;
 }
 
+/** Text (and values rendered as text) only: the usual leaf, decided without collecting anything. */
+function placesNoElement(nodes: readonly TNode[], values: Values): boolean {
+  for (const c of nodes) {
+    if (typeof c === 'string' || c.k === 'pi') continue;
+    if (c.k !== 's' || placesNodes(c.sub < values.v.length ? values.v[c.sub] : null)) return false;
+  }
+  return true;
+}
+
 /** UserData leaves (event.ts leaves) below a template element (`top`: the UserData element itself, not a leaf). */
-function leaves(e: TElem, values: Values, out: Record<string, string>, top = false): boolean {
-  const els: TElem[] = [];
-  const vals: Values[] = [];
-  if (!placed(e.children, values, els, vals)) return false;
-  for (let i = 0; i < els.length; i++) if (!leaves(els[i], vals[i], out)) return false;
-  if (!top) leafEntry(out, e.name, els.length === 0 ? textIn(e.children, values) : null, renderAttrs(e, values));
+function leaves(e: TElem, values: Values, out: Record<string, string>, p: Placed, top = false): boolean {
+  if (!top && placesNoElement(e.children, values)) {
+    leafEntry(out, e.name, textIn(e.children, values), renderAttrs(e, values));
+    return true;
+  }
+  // This element's children go at [start, end); each child puts its own after them and drops them again.
+  const start = p.n;
+  if (!placed(e.children, values, p)) return false;
+  const end = p.n;
+  for (let i = start; i < end; i++) if (!leaves(p.els[i], p.vals[i], out, p)) return false;
+  p.n = start;
+  if (!top) leafEntry(out, e.name, end === start ? textIn(e.children, values) : null, renderAttrs(e, values));
   return true;
 }
 
 function elementCost(e: TElem, values: Values, arrayItem: string | null): number {
-  let n = 1 + (arrayItem?.length ?? 0);
-  if (!e.literal) for (const a of e.attrs) for (const p of a.parts) if (typeof p !== 'string' && p.sub < values.v.length) n += values.size[p.sub];
+  const n = 1 + (arrayItem?.length ?? 0) + attrCost(e, values);
   return arrayItem === null ? n + cost(e.children, values) : n;
+}
+
+/** The sizes of the values substituted into an element's attributes. */
+function attrCost(e: TElem, values: Values): number {
+  let n = 0;
+  if (!e.literal) for (const a of e.attrs) for (const p of a.parts) if (typeof p !== 'string' && p.sub < values.v.length) n += values.size[p.sub];
+  return n;
 }
 
 /** An element's attributes with this instance's values; Windows omits one whose only content is an empty substitution. */

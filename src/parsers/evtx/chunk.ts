@@ -64,7 +64,7 @@ export function* readChunk(chunk: Buffer, fileOffset: number, problems: EvtxProb
     }
     try {
       const xml = binxml.render(pos + RECORD_HEADER, pos + size - 4);
-      const ev = Array.isArray(xml) ? toEvent(xml, fileOffset + pos, id, null) : xml.event(fileOffset + pos, id);
+      const ev = Array.isArray(xml) ? toEvent(xml, fileOffset + pos, id, null) : binxml.event(xml, fileOffset + pos, id);
       ev.time ??= binxml.times.render(chunk, pos + 16); // the record header's written time, when System has none
       yield ev;
     } catch (err) {

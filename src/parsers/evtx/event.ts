@@ -157,6 +157,7 @@ function systemValues(system: ElementView): Record<string, string> {
 /** One System child: its text by its name (unless empty with attributes), its attributes by their System names. */
 export function systemEntry(out: Record<string, string>, name: string, text: string, attrs: readonly XmlAttr[]): void {
   if (text !== '' || attrs.length === 0) out[name] = text;
+  if (attrs.length === 0) return; // most System elements
   const rename = SYSTEM_ATTR_NAMES.get(name);
   for (const a of attrs) out[rename?.get(a.name) ?? a.name] = a.value;
 }

@@ -90,17 +90,7 @@ export type NestShape = 'element' | 'text';
  */
 export function nestedTemplateEvtx(depth: number, shape: NestShape = 'element'): Buffer {
   const w = new Writer(512);
-  const records: Array<[number, number]> = [];
-  const record = (id: number, content: (w: Writer) => void): void => {
-    const start = w.pos;
-    w.u32(0x2a2a).u32(0).u32(id).u32(0).u32(0x5e1c2d00).u32(0x01d7).fragmentHeader();
-    content(w);
-    w.u8(0x00);
-    const size = w.pos + 4 - start;
-    w.u32(size);
-    w.buf.writeUInt32LE(size, start + 4);
-    records.push([start, size]);
-  };
+  const record = (id: number, content: (w: Writer) => void): void => writeRecord(w, id, content);
   let eventDef: number | undefined;
   record(1, (x) => (eventDef = x.instance(undefined, eventBody, [[0x01, (v) => v.utf16('Get-Date')]])));
   let nestDef: number | undefined;
@@ -118,7 +108,46 @@ export function nestedTemplateEvtx(depth: number, shape: NestShape = 'element'):
   };
   record(2, (x) => x.instance(eventDef, null, [[0x21, (v) => level(v, depth)]]));
   record(3, (x) => x.instance(eventDef, null, [[0x01, (v) => v.utf16('Get-Process')]]));
-  return evtxFile(w.buf, w.pos, records.length);
+  return evtxFile(w.buf, w.pos, 3);
+}
+
+/** One record (header, BinXML fragment written by `content`, trailing size copy) at the writer's position. */
+function writeRecord(w: Writer, id: number, content: (w: Writer) => void): void {
+  const start = w.pos;
+  w.u32(0x2a2a).u32(0).u32(id).u32(0).u32(0x5e1c2d00).u32(0x01d7).fragmentHeader();
+  content(w);
+  w.u8(0x00);
+  const size = w.pos + 4 - start;
+  w.u32(size);
+  w.buf.writeUInt32LE(size, start + 4);
+}
+
+/**
+ * One chunk with three records of a template `<Data Name="{1}">{0}</Data>` in EventData: record 2's value 0 is a
+ * string array of `items` one-letter items (Windows renders the element once per item) and its value 1 a name of
+ * `nameLength` letters, repeated in every item's element: items × nameLength characters from a few KB of record.
+ */
+export function arraySlotEvtx(items: number, nameLength: number): Buffer {
+  const w = new Writer(512);
+  const body = (x: Writer): void => {
+    x.fragmentHeader()
+      .open('Event', true)
+      .open('System', true).open('EventID', true).text('4104').end().end()
+      .open('EventData', true)
+      .open('Data', true, [['Name', (a) => a.subst(1, 0x01)]]).subst(0, 0x81).end()
+      .end()
+      .end()
+      .u8(0x00);
+  };
+  const values = (list: string, name: string): Array<[number, (v: Writer) => void]> => [
+    [0x81, (v) => v.utf16(list)],
+    [0x01, (v) => v.utf16(name)],
+  ];
+  let def: number | undefined;
+  writeRecord(w, 1, (x) => (def = x.instance(undefined, body, values('a\0b', 'N'))));
+  writeRecord(w, 2, (x) => x.instance(def, null, values(Array.from({ length: items }, () => 'x').join('\0'), 'N'.repeat(nameLength))));
+  writeRecord(w, 3, (x) => x.instance(def, null, values('c', 'M')));
+  return evtxFile(w.buf, w.pos, 3);
 }
 
 /** One chunk of 4104 script-block records, one per text (as many as fit in 64 KiB). */
