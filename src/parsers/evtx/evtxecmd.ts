@@ -183,8 +183,8 @@ export function detectEcmdCsv(head: Buffer): { delimiter: string } | null {
   // Cheap refusals first: a sweep asks this of every file.
   let i = head.length >= 3 && head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
   if (i >= head.length || (head[i] !== 0x52 && head[i] !== 0x72 && head[i] !== 0x22 && head[i] !== 0x45 && head[i] !== 0x65 && head[i] !== 0x54)) return null; // R, E, T or a quote
-  const nl = head.indexOf(0x0a, i);
-  if (nl < 0 || nl - i > 4096) return null;
+  const nl = head.subarray(0, i + 4097).indexOf(0x0a, i);
+  if (nl < 0) return null;
   const h = ecmdHeader(head.toString('utf8', i, nl).replace(/\r$/, ''));
   return h ? { delimiter: h.delimiter } : null;
 }
@@ -242,9 +242,14 @@ export function isEcmdRow(row: Json): row is JsonObject {
  */
 const JSON_PREFIX = /^\{(?:"(?:PayloadData[1-6]|UserName|RemoteHost|ExecutableInfo|MapDescription)":"(?:[^"\\]|\\.)*",)*"ChunkNumber":\d{1,10},"Computer":"/;
 
+/** The first property of an EvtxECmd --json line (the ones before ChunkNumber are left out when null). */
+const FIRST_KEY = /^\{"(?:PayloadData[1-6]|UserName|RemoteHost|ExecutableInfo|MapDescription|ChunkNumber)"/;
+
 export function isEcmdJson(head: Buffer): boolean {
   const i = head.length >= 3 && head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
   if (head[i] !== 0x7b || head[i + 1] !== 0x22) return false; // {"
+  // Any other JSON object is refused on its first key, before 64 KiB are decoded.
+  if (!FIRST_KEY.test(head.toString('latin1', i, i + 20))) return false;
   return JSON_PREFIX.test(head.toString('utf8', i, Math.min(head.length, i + 64 * 1024)));
 }
 
