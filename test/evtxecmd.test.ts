@@ -167,6 +167,8 @@ describe('hostile EvtxECmd output', () => {
     // JSON: a good EvtxECmd line, then a broken one.
     const good = JSON.stringify({ ChunkNumber: 0, Computer: 'MAIL01', Payload: '{"EventData":{"Data":["New-MailboxExportRequest","-Mailbox \'a\' -FilePath \'\\\\\\\\localhost\\\\c$\\\\inetpub\\\\wwwroot\\\\aspnet_client\\\\s.aspx\'"]}}', Channel: 'MSExchange Management', Provider: 'MSExchange CmdletLogs', EventId: 1, EventRecordId: '9', Level: 'Info', SourceFile: 'x.evtx', TimeCreated: '2021-08-14T13:20:53.0000000+00:00', RecordNumber: 9 });
     writeFileSync(join(host, 'broken.json'), `${good}\r\n{"ChunkNumber":1,"Computer":"MAIL01","Payload":"{\\"Event\r\n`);
+    // The Payload column removed (to make the file smaller?): ids and times are read, and the loss is said.
+    writeFileSync(join(host, 'no-payload.csv'), [header.slice(0, header.lastIndexOf(',')), r2.slice(0, r2.lastIndexOf(',"{')), ''].join('\r\n'));
     const h = scanJson(host);
     expect(reasons(h, 'cut-payload.csv')).toContain("1 EvtxECmd row(s) whose Payload is not the JSON EvtxECmd writes: event data not read (id, provider and time are), first at line 2");
     expect(h.findings.filter((f) => f.source.path === 'cut-payload.csv').map((f) => `${f.rule}@${f.source.line}`)).toEqual(['PS-08@3']);
@@ -186,6 +188,8 @@ describe('hostile EvtxECmd output', () => {
       '1 EvtxECmd row(s) whose Payload is not the JSON EvtxECmd writes: event data not read (id, provider and time are), first at line 3',
       '1 EvtxECmd row(s) whose TimeCreated is not a date and time (EvtxECmd run with another --dt, or the CSV re-saved by a spreadsheet?): no time, first at line 3',
     ]));
+    expect(reasons(h, 'no-payload.csv')).toContain('EvtxECmd CSV without its Payload column (removed before it was sent?): event data not read, only ids, providers and times');
+    expect(h.findings.filter((f) => f.source.path === 'no-payload.csv')).toEqual([]);
     expect(reasons(h, 'broken.json')).toContain('1 JSON line not an event (not JSON, or no System/EventID), first at line 2');
     expect(h.findings.filter((f) => f.source.path === 'broken.json').map((f) => `${f.rule}@${f.source.line}`)).toEqual(['PS-08@1']);
   });

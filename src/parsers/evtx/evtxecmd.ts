@@ -205,6 +205,7 @@ export async function* readEcmdCsv(blocks: AsyncIterable<Buffer>, delimiter: str
         index = new Map();
         for (const [i, c] of r.cells.entries()) if (!index.has(c.trim().toLowerCase())) index.set(c.trim().toLowerCase(), i);
         width = r.cells.length;
+        if (!index.has('payload')) problems.push({ offset: r.offset, reason: 'EvtxECmd CSV without its Payload column (removed before it was sent?): event data not read, only ids, providers and times' });
         continue;
       }
       // A cut row (an unterminated quote swallowed the rest) or a line that is not a row.
