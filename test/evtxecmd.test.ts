@@ -44,7 +44,7 @@ describe('EvtxECmd CSV as KAPE leaves it', () => {
     // The caller is in the record's event data (unlike a CSV saved from Event Viewer).
     expect(h.findings[1].evidence.user).toBe('xxxxx.sa/xxxxx-OU/xxxxx IT/HamadA. Admin');
     expect(reasons(h, 'EventLogs/20210815093012_EvtxECmd_Output.csv')).toEqual([
-      'read as EvtxECmd output (CSV): 4 event(s) of 2 log(s): MSExchange Management.evtx, Security.evtx; times are UTC as EvtxECmd writes them; event data from its Payload column; not in EvtxECmd output: the rendered message, the rest of the event XML (ProviderGuid, Version, Task, Opcode, ActivityID; --xml shows nothing), and records EvtxECmd could not parse or that have neither EventData nor UserData',
+      'read as EvtxECmd output (CSV): 4 event(s) of 2 log(s): MSExchange Management.evtx, Security.evtx; times are UTC as EvtxECmd writes them; event data from its Payload column; not in EvtxECmd output: the rendered message, the rest of the event XML (ProviderGuid, Version, Task, Opcode, ActivityID; --xml shows nothing), and records EvtxECmd could not parse',
     ]);
     expect(h.coverage.map((c) => [c.source, c.records, c.first, c.last])).toEqual([
       ['EVTX MSExchange Management (EvtxECmd)', 3, '2021-08-14T13:18:02.1144376Z', '2021-08-14T13:24:10.0023519Z'],
@@ -192,6 +192,27 @@ describe('hostile EvtxECmd output', () => {
     expect(h.findings.filter((f) => f.source.path === 'no-payload.csv')).toEqual([]);
     expect(reasons(h, 'broken.json')).toContain('1 JSON line not an event (not JSON, or no System/EventID), first at line 2');
     expect(h.findings.filter((f) => f.source.path === 'broken.json').map((f) => `${f.rule}@${f.source.line}`)).toEqual(['PS-08@1']);
+  });
+
+  it('a Payload or JSON line nested thousands deep is a bad row, not the end of the file', () => {
+    const host = join(dir, 'deep');
+    mkdirSync(host);
+    const [header, r1, r2] = fixtureRows();
+    const deep = (n: number) => `{"UserData":${'{"a":'.repeat(n)}"x"${'}'.repeat(n)}}`;
+    const row = (payload: string) => `${r1.slice(0, r1.lastIndexOf(',"{'))},${csvCell(payload)}`;
+    writeFileSync(join(host, 'deep.csv'), [header, row(deep(20_000)), r2, ''].join('\r\n'));
+    const good = JSON.stringify({ Event: { System: { Provider: { '@Name': 'MSExchange CmdletLogs' }, EventID: 1, EventRecordID: 7, Channel: 'MSExchange Management', Computer: 'MAIL01', TimeCreated: { '@SystemTime': '2021-08-14T13:20:53.0000000Z' } }, EventData: { Data: ['New-MailboxExportRequest', "-Mailbox 'a' -FilePath '\\\\localhost\\c$\\inetpub\\wwwroot\\aspnet_client\\s.aspx'"] } } });
+    writeFileSync(join(host, 'deep.json'), `${good}\n${good.replace('"EventData"', `"UserData":${deep(20_000).slice(12, -1)},"EventData"`)}\n${good}\n`);
+    // Neither EventData nor UserData: EvtxECmd writes the element after System; an event without data, no problem.
+    writeFileSync(join(host, 'other.csv'), [header, row('{"ProcessingErrorData":{"ErrorCode":"15005"}}'), r2, ''].join('\r\n'));
+    const h = scanJson(host);
+    expect(reasons(h, 'other.csv').filter((r) => r.includes('not the JSON'))).toEqual([]);
+    expect(h.findings.filter((f) => f.source.path === 'other.csv').map((f) => `${f.rule}@${f.source.line}`)).toEqual(['PS-08@3']);
+    expect(reasons(h, 'deep.csv')).toContain('1 EvtxECmd row(s) whose Payload is not the JSON EvtxECmd writes: event data not read (id, provider and time are), first at line 2');
+    expect(h.findings.filter((f) => f.source.path === 'deep.csv').map((f) => `${f.rule}@${f.source.line}`)).toEqual(['PS-08@3']);
+    expect(reasons(h, 'deep.json')).toContain('1 JSON line not an event (not JSON, or no System/EventID), first at line 2');
+    expect(h.findings.filter((f) => f.source.path === 'deep.json').map((f) => `${f.rule}@${f.source.line}`)).toEqual(['PS-08@1', 'PS-08@3']);
+    expect(h.skipped.map((s) => s.reason).join('\n')).not.toMatch(/call stack/);
   });
 
   it('control characters and formulas in cells stay inert in the terminal and in --csv', () => {

@@ -84,7 +84,7 @@ class EcmdSources {
     return [
       `read as EvtxECmd output (${format === 'evtxecmd-csv' ? 'CSV' : 'JSON Lines'}): ${records} event(s)${names.length ? ` of ${names.length} log(s): ${shown}` : ''}`,
       'times are UTC as EvtxECmd writes them',
-      'event data from its Payload column; not in EvtxECmd output: the rendered message, the rest of the event XML (ProviderGuid, Version, Task, Opcode, ActivityID; --xml shows nothing), and records EvtxECmd could not parse or that have neither EventData nor UserData',
+      'event data from its Payload column; not in EvtxECmd output: the rendered message, the rest of the event XML (ProviderGuid, Version, Task, Opcode, ActivityID; --xml shows nothing), and records EvtxECmd could not parse',
     ].join('; ');
   }
 }

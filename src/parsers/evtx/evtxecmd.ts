@@ -15,7 +15,8 @@
 //   number; Keywords: a name for nine well-known masks ("Audit success" …), else the hex. Both are read back.
 // - Payload: the record's <EventData> or <UserData> element (namespace declarations removed) through Newtonsoft's
 //   SerializeXmlNode: `{"EventData":{"Data":[{"@Name":"SubjectUserSid","#text":"S-1-5-18"},…]}}` (xml-json.ts).
-//   A record EvtxECmd could not turn into XML, or with neither EventData nor UserData, is not in the output at all.
+//   A record EvtxECmd could not turn into XML is not in the output. Without EventData and UserData, EvtxECmd's
+//   EventRecord.cs takes the element after System: JSON without either is an event without data here, no problem.
 // - Newer versions add RenderingInfo (a JSON object whose Message is the rendered message, when the record has one).
 // Not in the output: the rest of the XML (ProviderGuid, Version, Task, Opcode, Qualifiers, ActivityID) and the
 // rendered message; PayloadData1…6, UserName, RemoteHost, ExecutableInfo and MapDescription are EvtxECmd's map
@@ -23,7 +24,7 @@
 import type { EvtxProblem } from './chunk.js';
 import type { EvtxEvent } from './event.js';
 import { csvRows } from './csv-export.js';
-import { dataOfXmlJson, isJsonObject, type Json, type JsonObject } from './xml-json.js';
+import { dataOfXmlJson, isJsonObject, withinStack, type Json, type JsonObject } from './xml-json.js';
 
 /** An event read from EvtxECmd output, with the log it was made from. */
 export interface EcmdEvent extends EvtxEvent {
@@ -148,7 +149,12 @@ export function ecmdRowToEvent(get: (name: string) => string, offset: number, li
 function payloadData(text: string, line: number, notes: PayloadNotes): Record<string, string> | string[] {
   if (text.trim() === '') return [];
   const payload = parseJson(text);
-  if (isJsonObject(payload) && ('EventData' in payload || 'UserData' in payload)) return dataOfXmlJson(payload);
+  if (isJsonObject(payload)) {
+    // An object without EventData or UserData is an event without data; one nested too deep to read (hostile) is a
+    // bad Payload, not the end of the file.
+    const data = withinStack(() => dataOfXmlJson(payload));
+    if (data !== null) return data;
+  }
   notes.bad++;
   notes.firstBad ||= line;
   return [];

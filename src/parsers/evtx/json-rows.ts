@@ -12,7 +12,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { startsWithChar } from '../text-encoding.js';
 import type { EvtxProblem } from './chunk.js';
 import { normalizeTime, type EvtxEvent } from './event.js';
-import { dataOfXmlJson, isJsonObject as isObj, systemOfXmlJson, type Json, type JsonObject as Obj } from './xml-json.js';
+import { dataOfXmlJson, isJsonObject as isObj, systemOfXmlJson, withinStack, type Json, type JsonObject as Obj } from './xml-json.js';
 import { ecmdJsonToEvent, ecmdTime, isEcmdRow, PayloadNotes } from './evtxecmd.js';
 
 /** Attribute renames as in the XML model (Maps: names come from evidence). */
@@ -188,7 +188,7 @@ export async function* readJsonRowsStream(blocks: AsyncIterable<Buffer>, problem
     const t = line.trim();
     if (t === '') return;
     const row = parseLine(t.replace(/^\uFEFF/, ''));
-    const ev = row === undefined ? null : jsonRowToEvent(row, at, lineNo, notes);
+    const ev = row === undefined ? null : withinStack(() => jsonRowToEvent(row, at, lineNo, notes));
     if (ev) batch.push(ev);
     else {
       notEvents++;

@@ -6,6 +6,8 @@
 // (event.ts): EventData <Data Name="N"> by name, unnamed <Data> in order, a non-empty <Binary>, UserData leaves by
 // element name and attributes as `Element.Attribute` (namespace declarations dropped).
 
+import { dataEntry, dataOf } from './event.js';
+
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 export type JsonObject = { [k: string]: Json };
 
@@ -21,6 +23,19 @@ export function xmlText(v: Json | undefined): string | null {
     return t === undefined ? '' : typeof t === 'string' ? t : Array.isArray(t) ? t.map((x) => xmlText(x) ?? '').join('') : xmlText(t);
   }
   return null;
+}
+
+/**
+ * `read()`, or null when the JSON is nested so deep that reading it overflows the stack (hostile: event XML is a few
+ * levels deep, but JSON.parse accepts any depth and the readers here recurse).
+ */
+export function withinStack<T>(read: () => T): T | null {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof RangeError) return null;
+    throw err;
+  }
 }
 
 /** Every entry of one element name: the array's items, or the single value. */
@@ -41,15 +56,8 @@ export function dataOfXmlJson(body: JsonObject): Record<string, string> | string
     for (const [k, v] of Object.entries(ed)) {
       if (isAttr(k) || k.charCodeAt(0) === 0x23) continue; // EventData's own attributes, stray text
       for (const item of each(v)) {
-        if (k !== 'Data') {
-          const text = xmlText(item) ?? JSON.stringify(item);
-          if (text !== '' || k !== 'Binary') named[k] = text; // classic events carry an empty <Binary/>
-          continue;
-        }
-        const name = isJsonObject(item) ? item['@Name'] : undefined;
-        const text = xmlText(item) ?? JSON.stringify(item);
-        if (typeof name === 'string') named[name] = text;
-        else unnamed.push(text);
+        const name = k !== 'Data' ? k : isJsonObject(item) && typeof item['@Name'] === 'string' ? item['@Name'] : undefined;
+        dataEntry(named, unnamed, name, xmlText(item) ?? JSON.stringify(item));
       }
     }
   }
@@ -57,14 +65,7 @@ export function dataOfXmlJson(body: JsonObject): Record<string, string> | string
   if (isJsonObject(ud)) {
     for (const [k, v] of Object.entries(ud)) if (!isAttr(k) && k.charCodeAt(0) !== 0x23) for (const item of each(v)) leaves(k, item, named);
   }
-  let hasNamed = false;
-  for (const _ in named) {
-    hasNamed = true;
-    break;
-  }
-  if (!hasNamed) return unnamed;
-  unnamed.forEach((v, i) => (named[`Data[${i}]`] = v));
-  return named;
+  return dataOf(named, unnamed);
 }
 
 /** As event.ts `leaves`: children first (depth first), a childless element's text, then its attributes. */
