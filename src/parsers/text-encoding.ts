@@ -23,6 +23,11 @@ export function startsWithChar(head: Buffer, char: string, enc: 'utf8' | 'utf16l
   return head.toString(enc, 0, Math.min(head.length, 1024)).replace(/^\uFEFF/, '').trimStart().startsWith(char);
 }
 
+/** Bytes of a UTF-8 BOM at the start of `buf`: 3 or 0. */
+export function utf8BomLength(buf: Uint8Array): number {
+  return buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0;
+}
+
 /**
  * A whole small text file decoded by its BOM: UTF-16LE/BE (PowerShell 5, `reg export`, IIS config saved as
  * Unicode) or UTF-8 with or without a BOM.

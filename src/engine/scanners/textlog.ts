@@ -11,7 +11,7 @@ import { byteHistogram, compileNeedles, countNewlines, type NeedleSet } from '..
 import { emptyResult, type FileContext, type FileScanResult, type Scanner } from '../types.js';
 import { LineDispatcher, type FieldMasks } from '../../search/dispatch.js';
 import { budgetReason } from '../budget.js';
-import { headText, looksBinary, sniffEncoding, utf8Lines } from '../../parsers/text-encoding.js';
+import { headText, looksBinary, sniffEncoding, utf8BomLength, utf8Lines } from '../../parsers/text-encoding.js';
 import { FindingGrouper } from '../group.js';
 
 const NL = 10;
@@ -325,7 +325,7 @@ class TextLogScan {
     let pos = 0;
     if (this.atFileStart) {
       this.atFileStart = false;
-      if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) pos = 3; // UTF-8 BOM
+      pos = utf8BomLength(buf);
       this.countedTo = pos;
     }
     // The first lines are always read: they carry the header and the first record time.

@@ -21,10 +21,11 @@
 // Not in the output: the rest of the XML (ProviderGuid, Version, Task, Opcode, Qualifiers, ActivityID) and the
 // rendered message; PayloadData1…6, UserName, RemoteHost, ExecutableInfo and MapDescription are EvtxECmd's map
 // summaries of Payload and are not read (the values come from Payload itself).
+import { utf8BomLength } from '../text-encoding.js';
 import type { EvtxProblem } from './chunk.js';
 import type { EvtxEvent } from './event.js';
 import { csvRows } from './csv-export.js';
-import { dataOfXmlJson, isJsonObject, withinStack, type Json, type JsonObject } from './xml-json.js';
+import { dataOfXmlJson, isJsonObject, parseJson, withinStack, type Json, type JsonObject } from './xml-json.js';
 
 /** An event read from EvtxECmd output, with the log it was made from. */
 export interface EcmdEvent extends EvtxEvent {
@@ -79,14 +80,6 @@ export function ecmdTime(s: string): string | null {
 }
 
 const digits = (s: string, max: number) => s.length > 0 && s.length <= max && /^\d+$/.test(s);
-
-function parseJson(text: string): Json | undefined {
-  try {
-    return JSON.parse(text) as Json;
-  } catch {
-    return undefined;
-  }
-}
 
 /** One EvtxECmd row (a CSV row by column name, or a JSON line's properties as text) as an event. */
 export function ecmdRowToEvent(get: (name: string) => string, offset: number, line: number, notes: PayloadNotes): EcmdEvent {
@@ -187,7 +180,7 @@ function ecmdHeader(line: string): { cells: string[]; delimiter: string } | null
 /** The delimiter when the file starts with an EvtxECmd CSV header (judged from content, not name); else null. */
 export function detectEcmdCsv(head: Buffer): { delimiter: string } | null {
   // Cheap refusals first: a sweep asks this of every file.
-  let i = head.length >= 3 && head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
+  const i = utf8BomLength(head);
   if (i >= head.length || (head[i] !== 0x52 && head[i] !== 0x72 && head[i] !== 0x22 && head[i] !== 0x45 && head[i] !== 0x65 && head[i] !== 0x54)) return null; // R, E, T or a quote
   const nl = head.subarray(0, i + 4097).indexOf(0x0a, i);
   if (nl < 0) return null;
@@ -253,7 +246,7 @@ const JSON_PREFIX = /^\{(?:"(?:PayloadData[1-6]|UserName|RemoteHost|ExecutableIn
 const FIRST_KEY = /^\{"(?:PayloadData[1-6]|UserName|RemoteHost|ExecutableInfo|MapDescription|ChunkNumber)"/;
 
 export function isEcmdJson(head: Buffer): boolean {
-  const i = head.length >= 3 && head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
+  const i = utf8BomLength(head);
   if (head[i] !== 0x7b || head[i + 1] !== 0x22) return false; // {"
   // Any other JSON object is refused on its first key, before 64 KiB are decoded.
   if (!FIRST_KEY.test(head.toString('latin1', i, i + 20))) return false;

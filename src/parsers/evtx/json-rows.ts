@@ -12,7 +12,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { startsWithChar } from '../text-encoding.js';
 import type { EvtxProblem } from './chunk.js';
 import { normalizeTime, type EvtxEvent } from './event.js';
-import { dataOfXmlJson, isJsonObject as isObj, systemOfXmlJson, withinStack, type Json, type JsonObject as Obj } from './xml-json.js';
+import { dataOfXmlJson, isJsonObject as isObj, parseJson, systemOfXmlJson, withinStack, type Json, type JsonObject as Obj } from './xml-json.js';
 import { ecmdJsonToEvent, ecmdTime, isEcmdRow, PayloadNotes } from './evtxecmd.js';
 
 /** Attribute renames as in the XML model (Maps: names come from evidence). */
@@ -150,14 +150,6 @@ export function jsonRowToEvent(row: Json, offset: number, line: number, notes = 
   return ev;
 }
 
-function parseLine(text: string): Json | undefined {
-  try {
-    return JSON.parse(text) as Json;
-  } catch {
-    return undefined;
-  }
-}
-
 /** True when the file's first line is a JSON event in one of the known shapes (judged from content, not name). */
 export function isJsonEventRows(head: Buffer): boolean {
   if (!startsWithChar(head, '{')) return false;
@@ -165,7 +157,7 @@ export function isJsonEventRows(head: Buffer): boolean {
   if (!text.startsWith('{')) return false;
   const nl = text.indexOf('\n');
   if (nl < 0 && head.length >= 64 * 1024) return false; // first line longer than the head: not judged
-  const row = parseLine(nl < 0 ? text : text.slice(0, nl));
+  const row = parseJson(nl < 0 ? text : text.slice(0, nl));
   return row !== undefined && eventParts(row) !== null;
 }
 
@@ -187,7 +179,7 @@ export async function* readJsonRowsStream(blocks: AsyncIterable<Buffer>, problem
     offset += Buffer.byteLength(line) + 1;
     const t = line.trim();
     if (t === '') return;
-    const row = parseLine(t.replace(/^\uFEFF/, ''));
+    const row = parseJson(t.replace(/^\uFEFF/, ''));
     const ev = row === undefined ? null : withinStack(() => jsonRowToEvent(row, at, lineNo, notes));
     if (ev) batch.push(ev);
     else {

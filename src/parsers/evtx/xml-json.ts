@@ -11,6 +11,15 @@ import { dataEntry, dataOf } from './event.js';
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 export type JsonObject = { [k: string]: Json };
 
+/** `text` parsed, or undefined when it is not JSON. */
+export function parseJson(text: string): Json | undefined {
+  try {
+    return JSON.parse(text) as Json;
+  } catch {
+    return undefined;
+  }
+}
+
 export const isJsonObject = (v: Json | undefined): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** A leaf's text: a string or number as is, null (empty element) as ''; an object's "#text" (or CDATA). */
