@@ -126,6 +126,32 @@ describe('readStart', () => {
   });
 });
 
+describe('readChunks from a start that was the whole file', () => {
+  it('yields its bytes without opening the file again, as a copy readers may edit', async () => {
+    const f = files[1];
+    const start = await readStart(f.file, HEAD_BYTES);
+    expect(start.whole).toBe(true);
+    // Gone from disk after its start was read: the chunk still comes, so the file was not opened again.
+    const gone = { ...f.file, abs: join(root, 'gone.log'), rel: 'gone.log' };
+    const lender = new ReadBuffers();
+    const seen: string[] = [];
+    for await (const c of readChunks(gone, undefined, { reuse: lender, start })) {
+      seen.push(c.toString('latin1'));
+      c.fill(0x41); // a reader rewriting in place (lone CR -> LF) must not change the start other scanners see
+    }
+    expect(seen).toEqual([f.text]);
+    expect(start.bytes.toString('latin1')).toBe(f.text);
+    await expect(slowRead(readChunks(gone, undefined, { reuse: lender }))).rejects.toThrow(/ENOENT/);
+  });
+
+  it('reads the file when the start was only its beginning', async () => {
+    const f = files[2];
+    const start = await readStart(f.file, 16);
+    expect(start.whole).toBe(false);
+    expect(await slowRead(readChunks(f.file, 64, { reuse: new ReadBuffers(), start }))).toBe(f.text);
+  });
+});
+
 describe('startsWithChar (format checks that skip decoding)', () => {
   it('judges ASCII starts from bytes and decodes BOMs and other Unicode', () => {
     expect(startsWithChar(Buffer.from(' \r\n\t{"a":1}'), '{')).toBe(true);

@@ -1,5 +1,6 @@
 // Maps one parsed build to product, CU, the state of every CVE in data/builds/cves.csv and the one update to install.
 import { compareBuild, formatBuild, mustParse, parseBuild, type Build, type Precision } from './parse.js';
+import { compareNumeric } from '../semantics.js';
 import {
   CUS, CVES, FAMILIES, FAMILY_IDS, PRODUCT_NAMES, SUPPORT_END, SUS, updateReleased,
   type CuRow, type CveRow, type FamilyId, type ProductId, type Requirement, type SuRow,
@@ -262,7 +263,7 @@ const IMPACT_RANK: Record<string, number> = { RCE: 6, EoP: 5, 'Security feature 
 export function sortCves<T extends Pick<CveStatus, 'cve' | 'kev' | 'impact'>>(cves: T[]): T[] {
   return [...cves].sort((a, b) =>
     Number(b.kev !== null) - Number(a.kev !== null) || (b.kev ?? '').localeCompare(a.kev ?? '') ||
-    (IMPACT_RANK[b.impact] ?? 0) - (IMPACT_RANK[a.impact] ?? 0) || b.cve.localeCompare(a.cve, 'en', { numeric: true }));
+    (IMPACT_RANK[b.impact] ?? 0) - (IMPACT_RANK[a.impact] ?? 0) || compareNumeric(b.cve, a.cve));
 }
 
 // The legacy family view: the family's CVEs from the full assessment (a family CVE published after `asOf` is

@@ -13,6 +13,7 @@ import { HOST_RULES } from '../rules/host.js';
 import type { RuleMeta } from '../rules/types.js';
 import { KNOWN_CLIENT, declaredGrades, type Meaning } from '../rules/finding.js';
 import { ruleCredits } from '../rules/references.js';
+import { compareNumeric } from '../semantics.js';
 
 export interface CatalogSection {
   title: string;
@@ -53,7 +54,7 @@ export function rulesetVersion(): string {
   return `${rules.length} rules, ${createHash('sha256').update(JSON.stringify(rules)).digest('hex').slice(0, 12)}`;
 }
 
-const byId = (a: RuleMeta, b: RuleMeta) => a.id.localeCompare(b.id, 'en', { numeric: true });
+const byId = (a: RuleMeta, b: RuleMeta) => compareNumeric(a.id, b.id);
 
 /** The record rules grouped by the formats they read (a rule reading two formats is listed under both). */
 function recordSections(): CatalogSection[] {

@@ -186,7 +186,7 @@ class TextLogScan {
     /** One range of the file, and the #Fields line to start from (null: none, as at the file's start). */
     private readonly part: { range: ByteRange; fields: string | null } | undefined,
     /** The per-file time limit and the thread's read buffers. */
-    private readonly context: Pick<FileContext, 'budget' | 'buffers'>,
+    private readonly context: Pick<FileContext, 'budget' | 'buffers' | 'head'>,
   ) {
     this.parser = c.format.createParser(file.rel);
     this.matching = new Int32Array(c.all.length);
@@ -250,7 +250,7 @@ class TextLogScan {
     const chunks =
       p && this.file.kind === 'fs'
         ? utf8Lines(readRange(this.file, p.range.start, p.range.end, this.context.buffers), 'utf8')
-        : utf8Lines(readChunks(this.file, undefined, { reuse: this.context.buffers }));
+        : utf8Lines(readChunks(this.file, undefined, { reuse: this.context.buffers, start: this.context.head }));
     for await (const chunk of chunks) {
       // Between chunks, before the next one: a file read to its end is never partial.
       if (this.result.bytes > 0 && this.context.budget?.exceeded()) {
