@@ -27,8 +27,30 @@ function naive(buf: Buffer, specs: NeedleSpec[]): number[] {
 function found(buf: Buffer, specs: NeedleSpec[], opts: PlanOptions, hist = byteHistogram(buf)): number[] {
   const mf = planMultiFinder(specs, hist, opts);
   const out: number[] = [];
-  collectLines(mf, buf, out);
+  const scanned = collectLines(mf, buf, out);
+  if (scanned !== null) expectNumbered(buf, scanned, out);
   return [...new Set(out)].sort((a, b) => a - b);
+}
+
+/**
+ * The SIMD pass's own numbering (ScannedText.lines, newlines) against a plain count: each line it found once, in
+ * order, with its end (line feed or buffer end) and the line feeds before it; all line feeds of the buffer.
+ */
+function expectNumbered(buf: Buffer, scanned: ScannedText, out: number[]): void {
+  const before = new Int32Array(buf.length + 1);
+  for (let i = 0; i < buf.length; i++) before[i + 1] = before[i] + (buf[i] === 10 ? 1 : 0);
+  expect(scanned.newlines).toBe(before[buf.length]);
+  const got: number[][] = [];
+  for (let k = 0; k < scanned.found; k++) got.push([scanned.lines[3 * k], scanned.lines[3 * k + 1], scanned.lines[3 * k + 2]]);
+  const starts = [...new Set(out)].sort((a, b) => a - b);
+  // Every line the pass added to `out` (the rest came from needles searched apart).
+  const simd = got.map((l) => l[0]);
+  expect(simd).toEqual(starts.filter((s) => simd.includes(s)));
+  const want = simd.map((s) => {
+    const nl = buf.indexOf(10, s);
+    return [s, nl === -1 ? buf.length : nl, before[s]];
+  });
+  expect(got).toEqual(want);
 }
 
 describe('multifind', () => {
@@ -334,6 +356,24 @@ describe('ScannedText (line feeds counted in the wasm copy of the last SIMD pass
       expect(scanned.count(0, text.length, 10)).toBe(n);
       expect(scanned.count(3, text.length - 1, 10)).toBe(n - 1);
       expect(scanned.count(1, 2, 10)).toBe(0);
+    }
+  });
+
+  it.skipIf(!simdAvailable())('numbers the lines it finds across runs of line feeds longer than its byte lanes hold', () => {
+    // The block loop sums its byte lanes every 127 block pairs and at each match: runs of line feeds (and CRs, which
+    // are no line ends here) between the needles, of every length around those sums.
+    const specs: NeedleSpec[] = [{ text: 'xyz', insensitive: false }];
+    for (const n of [0, 1, 15, 16, 31, 32, 33, 253, 254, 255, 256, 4063, 4064, 4065, 4096, 8128, 8129, 70_001]) {
+      for (const gap of ['\n', '\r\n', '\r', 'ab\n']) {
+        const text = Buffer.from(`xyz${gap.repeat(n)}1xyz\n${'\n'.repeat(n % 97)}xyz${gap.repeat(n)}`, 'latin1');
+        for (const buckets of [8, 16] as const) {
+          const mf = planMultiFinder(specs, byteHistogram(text), { mode: 'simd', buckets });
+          const out: number[] = [];
+          const scanned = collectLines(mf, text, out)!;
+          expect(scanned.found, `${n} ${JSON.stringify(gap)} ${buckets}`).toBe(naive(text, specs).length);
+          expectNumbered(text, scanned, out);
+        }
+      }
     }
   });
 

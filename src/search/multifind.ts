@@ -30,6 +30,10 @@ const MIB = 1024 * 1024;
 // needle records at 448; the output area and the text follow the needle bytes.
 const TABLES_B = 96;
 const RESUME = 256;
+/** Where scan8/scan16 keep the line feeds before the resume position. */
+const NEWLINES = 264;
+/** Output of scan8/scan16 per matching line: its start, its end (line feed) and the line feeds before it. */
+const MATCH_BYTES = 12;
 const DIR = 320;
 const RECORDS = 448;
 const RECORD = 32;
@@ -179,6 +183,8 @@ export class SearchKernel {
   head: Uint8Array | null = null;
   /** Views of the memory as of the last memoryFor (the memory grows only there). */
   views: { buffer: ArrayBuffer; u8: Uint8Array; i32: Int32Array } | null = null;
+  /** The lines of the last SIMD pass (ScannedText.lines), reused from pass to pass. */
+  lines: Int32Array = new Int32Array(3 * 1024);
 
   private constructor(readonly w: WasmExports) {}
 
@@ -634,6 +640,17 @@ export interface ScannedText {
   indexOf(from: number, to: number, byte: number): number;
   /** Where `buf[from]` is in the kernel's memory (for LineNeedles.find), or -1 when the copy is gone. */
   address(from: number): number;
+  /** The line feeds in the whole of `buf` (counted by the SIMD pass). */
+  readonly newlines: number;
+  /**
+   * The lines the SIMD pass found (the ones it added to `out`), in text order: line k starts at `lines[3k]`, ends at
+   * `lines[3k + 1]` (its line feed, or `buf.length`) and has `lines[3k + 2]` line feeds before it in `buf`. Found in
+   * the block loop that finds the needles: no second pass over the text to number the lines. Valid until the next
+   * collectLines on this thread (also when `count` already returns -1).
+   */
+  readonly lines: Int32Array;
+  /** How many lines `lines` holds. */
+  readonly found: number;
 }
 
 /**
@@ -666,19 +683,44 @@ function simdLines(kernel: SearchKernel, buckets: number, head: Uint8Array, buf:
   u8.set(buf, base);
   u8.fill(0, end, end + PAD);
   u8[end] = NL;
+  i32[NEWLINES >> 2] = 0;
+  let lines = kernel.lines;
+  let found = 0;
   let p = base;
   while (p < end) {
-    const outEnd = scan(p, base, end, outAt, base);
-    // The kernel reports line starts (a JS walk back per match cost ~3% of a busy IIS scan).
-    for (let e = outAt >> 2; e < outEnd >> 2; e++) out.push(i32[e] - base);
+    // The last match starts below outEnd and ends inside the output area.
+    const outEnd = scan(p, base, end, outAt, base - MATCH_BYTES + 4);
+    const n = (outEnd - outAt) / MATCH_BYTES;
+    if ((found + n) * 3 > lines.length) kernel.lines = lines = growInt32(lines, (found + n) * 3);
+    // The kernel reports line starts and ends (a JS walk back per match cost ~3% of a busy IIS scan, the line's end
+    // by indexOf ~5%) and the line feeds before each (a count pass per line ~5%).
+    for (let e = outAt >> 2, k = found * 3; e < outEnd >> 2; e += 3, k += 3) {
+      const start = i32[e] - base;
+      out.push(start);
+      lines[k] = start;
+      lines[k + 1] = i32[e + 1] - base;
+      lines[k + 2] = i32[e + 2];
+    }
+    found += n;
     p = i32[RESUME >> 2];
   }
+  const newlines = i32[NEWLINES >> 2];
   const gen = ++kernel.generation;
   return {
+    newlines,
+    lines,
+    found,
     count: (from, to, byte) => (gen === kernel.generation && from >= 0 && from <= to && to <= len ? w.count(base + from, base + to, byte) : -1),
     indexOf: (from, to, byte) => (gen === kernel.generation && from >= 0 && from <= to && to <= len ? w.indexOf(base + from, base + to, byte) - base : -1),
     address: (from) => (gen === kernel.generation && from >= 0 && from <= len ? base + from : -1),
   };
+}
+
+/** A copy of `a` with room for at least `need` values (doubling). */
+function growInt32(a: Int32Array, need: number): Int32Array {
+  const b = new Int32Array(Math.max(need, 2 * a.length));
+  b.set(a);
+  return b;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

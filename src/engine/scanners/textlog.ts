@@ -337,18 +337,39 @@ class TextLogScan {
       this.countedTo = pos;
     }
     if (pos < buf.length) {
-      for (const ls of this.eventLines(buf, pos)) {
+      const lines = this.eventLines(buf, pos);
+      // The lines the finder's SIMD pass found come numbered, with their ends (ScannedText.lines): the others
+      // (directives, needles searched apart) are counted from the line before.
+      const s = this.lastScanned();
+      const atPos = this.lineNo;
+      const found = s === null ? 0 : s.text.found;
+      const numbered = s === null ? null : s.text.lines;
+      let k = 0;
+      for (const ls of lines) {
         if (ls < this.countedTo) continue;
-        this.lineNo += this.newlines(buf, this.countedTo, ls);
-        const end = this.lineEnd(buf, ls);
+        while (k < found && numbered![3 * k] + pos < ls) k++;
+        let end: number;
+        if (k < found && numbered![3 * k] + pos === ls) {
+          this.lineNo = atPos + numbered![3 * k + 2];
+          end = numbered![3 * k + 1] + pos;
+        } else {
+          this.lineNo += this.newlines(buf, this.countedTo, ls);
+          end = this.lineEnd(buf, ls);
+        }
         this.handle(buf, ls, end, this.lineNo + 1, false);
         if (end < buf.length) this.lineNo++;
         this.countedTo = end + 1;
       }
-      if (this.countedTo < buf.length) this.lineNo += this.newlines(buf, this.countedTo, buf.length);
+      if (s !== null) this.lineNo = atPos + s.text.newlines;
+      else if (this.countedTo < buf.length) this.lineNo += this.newlines(buf, this.countedTo, buf.length);
     }
     if (unterminated) this.lineNo++;
     this.tail = { buf, lineNoAtStart: startLine };
+  }
+
+  /** The finder's SIMD pass over the current region (set by eventLines), or null. */
+  private lastScanned(): { text: ScannedText; from: number } | null {
+    return this.scanned;
   }
 
   /** Line feeds in `buf[from, to)`: counted in the finder's wasm copy when there is one (one SIMD pass, not an indexOf per line). */
