@@ -77,7 +77,7 @@ describe(`one host with ${FILES} pages in aspnet_client: heap growth between ful
       const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
       expect(median(steps.map((s) => s.to - 1.5 * s.from - 12))).toBeLessThanOrEqual(0);
       expect(steps.filter((s) => s.to > 2 * s.from + 12)).toEqual([]);
-      // Enough collections to judge, in each thread that scanned (the main thread, or both workers).
+      // Enough collections to judge, in each thread that scanned (the main thread, and with --jobs 2 the worker too).
       expect(steps.length).toBeGreaterThanOrEqual(4);
       if (jobs === '2') expect(new Set(steps.map((s) => s.isolate)).size).toBeGreaterThanOrEqual(2);
     });

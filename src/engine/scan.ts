@@ -42,7 +42,7 @@ export interface Progress {
 export interface ScanRequest {
   paths: string[];
   options?: Partial<ScanOptions>;
-  /** Worker threads; 1 scans in this thread. Default: one per core, for evidence large enough to be worth it. */
+  /** Scanning lanes: this thread and jobs − 1 workers; 1 scans in this thread alone. Default: one per core, for evidence large enough to be worth it. */
   jobs?: number;
   onProgress?: (p: Progress) => void;
   /** The command line, recorded in the report. */

@@ -202,7 +202,7 @@ export function registerScan(program: Command): void {
     .option('--local', 'Windows: scan this machine in place (Exchange install folder, IIS logs and web root, IIS config, event logs)')
     .option('--since <DATE>', 'override: the logs must cover this date (YYYY-MM-DD) to the newest evidence (default: the exposure windows found in the evidence); log files dated before it are not read (listed as skipped by date)', DEFAULT_SINCE.slice(0, 10))
     .option('--until <DATE>', 'log files named for a later day are not read (listed as skipped by date)')
-    .option('-j, --jobs <N>', 'worker threads (default: one per core)')
+    .option('-j, --jobs <N>', 'scanning threads: this one and N − 1 workers (default: one per core)')
     .option('--ioc <FILE>', 'extra IOC file (CSV or STIX 2.1 bundle); repeatable', collect, [])
     .option('--yara <RULES>', 'also run these YARA rules over swept files')
     .option('--rules <PATH>', 'also run Sigma rules (a .yml file or a folder of them) for IIS and MSExchange Management logs; repeatable', collect, [])
