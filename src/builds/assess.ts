@@ -1,8 +1,8 @@
 // Maps one parsed build to product, CU, the state of every CVE in data/builds/cves.csv and the one update to install.
 import { compareBuild, formatBuild, mustParse, parseBuild, type Build, type Precision } from './parse.js';
-import { compareNumeric } from '../semantics.js';
+import { compareNumeric, compareText } from '../semantics.js';
 import {
-  CUS, CVES, FAMILIES, FAMILY_IDS, PRODUCT_NAMES, SUPPORT_END, SUS, updateReleased,
+  CUS, CVES, FAMILIES, FAMILY_IDS, PRODUCT_NAMES, SUPPORT_END, SUS, updateReleased, updateRows,
   type CuRow, type CveRow, type FamilyId, type ProductId, type Requirement, type SuRow,
 } from './table.js';
 
@@ -226,7 +226,7 @@ function buildVerdict(c: CveRow, product: ProductId, cuRow: CuRow | null, b: Bui
     if (!cuRow || cuIndex(product, cuRow.cu) >= cuIndex(product, firstFixed)) return { state: 'fixed', why: `${cuRow?.cu ?? 'CU'} includes the fix (fixed from ${firstFixed})`, ...none };
     return { state: 'vulnerable', why: `fixed from ${firstFixed}`, ...none };
   }
-  const rows = SUS.filter((r) => r.product === product && r.su === c.fixedBy);
+  const rows = updateRows(product, c.fixedBy);
   if (rows.length === 0) {
     if (released !== null && CUS[product][0].released > released) return { state: 'fixed', why: `${PRODUCT_NAMES[product]} was released after ${c.fixedBy}`, ...none };
     return { state: 'vulnerable', why: `no ${c.fixedBy} was released for ${PRODUCT_NAMES[product]}`, ...none };
@@ -259,10 +259,10 @@ function worst(states: FamilyState[]): FamilyState {
 
 const IMPACT_RANK: Record<string, number> = { RCE: 6, EoP: 5, 'Security feature bypass': 4, Spoofing: 3, 'Info disclosure': 3, Tampering: 2, DoS: 1 };
 
-/** KEV first (newest addition first), then by impact class, then newest CVE first. */
+/** KEV first (newest addition first: the dates are ISO, so code-unit order), then by impact class, then newest CVE first. */
 export function sortCves<T extends Pick<CveStatus, 'cve' | 'kev' | 'impact'>>(cves: T[]): T[] {
   return [...cves].sort((a, b) =>
-    Number(b.kev !== null) - Number(a.kev !== null) || (b.kev ?? '').localeCompare(a.kev ?? '') ||
+    Number(b.kev !== null) - Number(a.kev !== null) || compareText(b.kev ?? '', a.kev ?? '') ||
     (IMPACT_RANK[b.impact] ?? 0) - (IMPACT_RANK[a.impact] ?? 0) || compareNumeric(b.cve, a.cve));
 }
 

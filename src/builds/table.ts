@@ -88,9 +88,30 @@ export const SUS: SuRow[] = DATA.updates.filter((u) => u.update !== null).map(su
 /** Every CVE the data knows, in file order (by fixing update). */
 export const CVES: readonly CveRow[] = DATA.cves;
 
+/**
+ * The rows of each product and update key, and each key's release date (its earliest row), built once: every
+ * assessment asks them for each of ~120 CVEs (a scan assesses every build its logs name, per host).
+ */
+const [SUS_BY_UPDATE, RELEASED] = ((): [ReadonlyMap<string, readonly SuRow[]>, ReadonlyMap<string, string>] => {
+  const rows = new Map<string, SuRow[]>();
+  const released = new Map<string, string>();
+  for (const r of SUS) {
+    const key = `${r.product}\u0000${r.su}`;
+    rows.set(key, [...(rows.get(key) ?? []), r]);
+    const d = released.get(r.su);
+    if (d === undefined || r.released < d) released.set(r.su, r.released);
+  }
+  return [rows, released];
+})();
+
 /** Release date of an update key (the earliest row carrying it). */
 export function updateReleased(key: string): string | null {
-  return SUS.filter((r) => r.su === key).reduce<string | null>((a, r) => (a === null || r.released < a ? r.released : a), null);
+  return RELEASED.get(key) ?? null;
+}
+
+/** The SU/HU rows of one product that carry an update key, in SUS order. */
+export function updateRows(product: ProductId, key: string): readonly SuRow[] {
+  return SUS_BY_UPDATE.get(`${product}\u0000${key}`) ?? [];
 }
 
 /** The three families the scan's EXP-01 finding and `exhunt check` have always reported (kept for the API). */
