@@ -170,6 +170,30 @@ describe('EVTX streaming', () => {
       expect(problems).toEqual(wholeProblems);
     }
   });
+
+  it('keeps no view of a block once it asks for the next (blocks in one reused buffer, as a lender gives them)', async (ctx) => {
+    const buf = readFileSync(needExternal(ctx, `${RS}/sample_with_a_bad_chunk_magic.evtx`));
+    const wholeProblems: EvtxProblem[] = [];
+    const line = (e: EvtxEvent) => JSON.stringify([e.record, e.time, e.offset, e.system, e.data, renderXml(e.xml)]);
+    const whole = [...readEvtxBuffer(buf, wholeProblems)].map(line);
+    for (const size of [4095, 65537, 1 << 20]) {
+      const reused = Buffer.alloc(size);
+      async function* blocks() {
+        for (let i = 0; i < buf.length; i += size) {
+          reused.fill(0xa5); // what the last block held is gone, as when the next read lands in its buffer
+          const n = buf.copy(reused, 0, i, i + size);
+          yield reused.subarray(0, n);
+        }
+        reused.fill(0xa5);
+      }
+      const streamed: EvtxEvent[] = [];
+      const problems: EvtxProblem[] = [];
+      for await (const batch of readEvtxStream(blocks(), problems)) streamed.push(...batch);
+      // After the last block is overwritten: the events (their XML too, built on demand) hold nothing of the buffer.
+      expect(streamed.map(line)).toEqual(whole);
+      expect(problems).toEqual(wholeProblems);
+    }
+  });
 });
 
 describe('EVTX names from evidence are data, not object keys', () => {

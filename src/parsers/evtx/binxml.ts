@@ -9,10 +9,12 @@ import {
   hex64,
   hexString,
   i64String,
+  latin1,
   sidString,
   systemtimeIso,
   u64String,
   utf16,
+  utf16le,
 } from './bytes.js';
 import { attrValue, dataEntry, dataOf, eventOf, leafEntry, readEvent, systemEntry, type EvtxEvent } from './event.js';
 import { BuiltElement, isElement, textOfNodes, XML_ENTITIES, type ElementView, type XmlAttr, type XmlElement, type XmlNode, type XmlPI } from './tree.js';
@@ -163,7 +165,7 @@ export class ChunkBinXml {
     if (off + 8 > buf.length) this.fail('name offset outside the chunk', off);
     const len = buf.readUInt16LE(off + 6);
     if (off + 8 + len * 2 > buf.length) this.fail('name runs past the chunk', off);
-    const s = buf.toString('utf16le', off + 8, off + 8 + len * 2);
+    const s = utf16le(buf, off + 8, off + 8 + len * 2);
     this.names.set(off, s);
     return s;
   }
@@ -227,14 +229,14 @@ export class ChunkBinXml {
         if (type !== 0x01) this.fail(`value token of type 0x${type.toString(16)}`, pos);
         const stop = pos + 4 + buf.readUInt16LE(pos + 2) * 2;
         this.need(stop, 0, end);
-        out.push(buf.toString('utf16le', pos + 4, stop));
+        out.push(utf16le(buf, pos + 4, stop));
         return stop;
       }
       case 0x07: {
         this.need(pos, 3, end);
         const stop = pos + 3 + buf.readUInt16LE(pos + 1) * 2;
         this.need(stop, 0, end);
-        out.push(buf.toString('utf16le', pos + 3, stop));
+        out.push(utf16le(buf, pos + 3, stop));
         return stop;
       }
       case 0x08:
@@ -302,7 +304,7 @@ export class ChunkBinXml {
     if (buf[pos] !== 0x0b) this.fail('processing-instruction target without data', pos);
     const stop = pos + 3 + buf.readUInt16LE(pos + 1) * 2;
     this.need(stop, 0, end);
-    out.push({ k: 'pi', target: r.name, data: buf.toString('utf16le', pos + 3, stop) });
+    out.push({ k: 'pi', target: r.name, data: utf16le(buf, pos + 3, stop) });
     return stop;
   }
 
@@ -441,7 +443,7 @@ export function scalar(buf: Buffer, type: number, off: number, size: number, tim
 
 function ansi(buf: Buffer, start: number, end: number): string {
   while (end > start && buf[end - 1] === 0) end--;
-  return buf.toString('latin1', start, end);
+  return latin1(buf, start, end);
 }
 
 /** Array values: NUL-separated strings, or consecutive fixed-width items. */

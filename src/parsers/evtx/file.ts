@@ -101,23 +101,42 @@ const BATCH = 32;
 /**
  * Streams an EVTX file given as byte blocks of any size; yields its events in batches of up to BATCH. Memory stays
  * at one chunk plus one input block. `resume`: the blocks start at a chunk inside the file, not at its header
- * (evtxSpan).
+ * (evtxSpan). A block may be a reused buffer (readChunks `reuse`): nothing keeps a view of it once the next one is
+ * asked for (events hold decoded strings; the part of a chunk left at a block's end is copied).
  */
 export async function* readEvtxStream(blocks: AsyncIterable<Buffer>, problems: EvtxProblem[], resume?: EvtxResume | null): AsyncGenerator<EvtxEvent[]> {
-  const pending: Buffer[] = [];
-  let pendingLen = 0;
-  let fileOff = resume?.offset ?? 0; // file offset of the first pending byte
-  let want = resume ? CHUNK_SIZE : FILE_HEADER_SIZE;
+  let fileOff = resume?.offset ?? 0; // file offset of the next unit (the file header, then each chunk)
   let counted = resume?.counted ?? Infinity;
   let n = resume?.chunk ?? 0;
   let batch: EvtxEvent[] = [];
+  // A unit that straddles blocks is gathered here: only its own bytes are copied (the header's 4 KiB leaves each
+  // 1 MiB block's last chunk straddling), and no view of a block outlives it.
+  let carry: Buffer | null = null;
+  let carried = 0;
+  const units: Buffer[] = [];
   for await (const block of blocks) {
-    pending.push(block);
-    pendingLen += block.length;
-    while (pendingLen >= want) {
-      // Only a unit that straddles two blocks is copied, and only its own bytes: joining the whole pending list
-      // copied every 1 MiB read block once more (the header's 4 KiB leaves each block's last chunk straddling).
-      const unit = pending[0].length >= want ? pending[0].subarray(0, want) : Buffer.concat(pending, want);
+    let pos = 0;
+    let at = fileOff; // file offset of the next unit to cut from this block
+    const want = () => (at === 0 ? FILE_HEADER_SIZE : CHUNK_SIZE);
+    if (carry !== null) {
+      pos = Math.min(carry.length - carried, block.length);
+      block.copy(carry, carried, 0, pos);
+      carried += pos;
+      if (carried < carry.length) continue;
+      units.push(carry);
+      at += carry.length;
+      carry = null;
+    }
+    for (let w = want(); block.length - pos >= w; w = want()) {
+      units.push(block.subarray(pos, pos + w));
+      pos += w;
+      at += w;
+    }
+    if (pos < block.length) {
+      carry = Buffer.allocUnsafe(want());
+      carried = block.copy(carry, 0, pos);
+    }
+    for (const unit of units) {
       if (fileOff === 0) counted = headerChunks(unit, problems);
       else {
         for (const ev of readChunk(unit, fileOff, problems, n++ < counted)) {
@@ -128,18 +147,12 @@ export async function* readEvtxStream(blocks: AsyncIterable<Buffer>, problems: E
           }
         }
       }
-      fileOff += want;
-      pendingLen -= want;
-      let used = 0;
-      let drop = want;
-      while (drop > 0 && pending[used].length <= drop) drop -= pending[used++].length;
-      if (drop > 0) pending[used] = pending[used].subarray(drop);
-      pending.splice(0, used);
-      want = CHUNK_SIZE;
+      fileOff += unit.length;
     }
+    units.length = 0;
   }
-  if (pendingLen > 0) {
-    const tail = Buffer.concat(pending, pendingLen);
+  if (carry !== null) {
+    const tail = carry.subarray(0, carried);
     if (fileOff === 0) headerChunks(tail, problems);
     else for (const ev of readChunk(chunkAt(tail, 0, fileOff, problems), fileOff, problems, n < counted, Math.min(CHUNK_SIZE, tail.length))) batch.push(ev);
   }

@@ -1,6 +1,6 @@
 // Opens an evidence file as an event log by content: binary EVTX (ElfFile magic), an XML event export, events
 // already converted to JSON Lines (evtx_dump, Velociraptor results), or EvtxECmd's CSV and JSON output (KAPE).
-import { readChunks, type EvidenceFile } from '../../evidence/file.js';
+import { readChunks, ReadBuffers, type EvidenceFile } from '../../evidence/file.js';
 import type { EvtxProblem } from './chunk.js';
 import type { EvtxEvent } from './event.js';
 import { isEvtx, readEvtxStream } from './file.js';
@@ -26,11 +26,13 @@ export function detectEventLog(head: Buffer): EventLogFormat | null {
 
 /**
  * Streams the file's events in batches (EVTX: up to 32 events; the others: per read block). Problems are appended.
- * `head`: the file's first bytes (an EvtxECmd CSV's delimiter is read from them).
+ * `head`: the file's first bytes (an EvtxECmd CSV's delimiter is read from them). `buffers`: the thread's lender.
  */
-export function readEventLog(file: EvidenceFile, format: EventLogFormat, problems: EvtxProblem[], head?: Buffer): AsyncGenerator<EvtxEvent[]> {
+export function readEventLog(file: EvidenceFile, format: EventLogFormat, problems: EvtxProblem[], head?: Buffer, buffers?: ReadBuffers): AsyncGenerator<EvtxEvent[]> {
+  // Binary EVTX is read into lent buffers, the next block read ahead while this one is parsed (readEvtxStream keeps
+  // no view of a block once it asks for the next): a file stream's machinery per block was ~4% of reading time.
+  if (format === 'evtx') return readEvtxStream(readChunks(file, READ_BLOCK, { reuse: buffers ?? new ReadBuffers(0) }), problems);
   const blocks = readChunks(file, READ_BLOCK);
-  if (format === 'evtx') return readEvtxStream(blocks, problems);
   if (format === 'evtxecmd-csv') return readEcmdCsv(blocks, (head && detectEcmdCsv(head)?.delimiter) ?? ',', problems);
   return format === 'evtx-xml' ? readXmlExportStream(blocks, problems) : readJsonRowsStream(blocks, problems);
 }
