@@ -10,7 +10,7 @@ import type { Finding, HostResult, ScanReport } from '../src/model.js';
 import { decodeComponent, velociraptorComponent, velociraptorServerPath } from '../src/evidence/layout.js';
 import { hostLabels } from '../src/engine/hosts.js';
 import { exhunt } from './support/cli.js';
-import { evtxDumpJsonl, kapeFolder, sanitize, velociraptorEncryptedZip, velociraptorEntries, velociraptorFolder, velociraptorZip, writeZip } from './support/collections.js';
+import { evtxDumpJsonl, kapeFolder, sanitize, velociraptorEncryptedZip, velociraptorEntries, velociraptorEventRows, velociraptorFolder, velociraptorZip, writeZip } from './support/collections.js';
 
 const MAIL01 = 'examples/evidence/mail01-compromised';
 const SHELL = 'C:\\inetpub\\wwwroot\\aspnet_client\\system_web\\xHA6boc8.aspx';
@@ -146,6 +146,32 @@ describe('collections in', () => {
     expect(px01?.source).toEqual({ path: 'Microsoft-Windows-Sysmon%4Operational.jsonl', line: 2 });
     expect(px01?.evidence.computer).toBe('MAIL03.corp.example');
     expect(h.coverage.find((c) => c.source === 'EVTX Microsoft-Windows-Sysmon/Operational')?.records).toBe(2);
+  });
+
+  it('reads JSON Lines whose first line is longer than the 64 KiB head (was neither read nor listed)', () => {
+    const d = tmp();
+    // A PowerShell 4104 script block at its 32 KB split (Windows cuts longer scripts there), of the backslash- and
+    // quote-heavy kind Exchange scripts are: JSON escaping takes the line past the head; Velociraptor's row carries
+    // the text twice (EventData and Message).
+    const line = '$bin = "C:\\Program Files\\Microsoft\\Exchange Server\\V15\\Bin\\"; Add-PSSnapin "Microsoft.Exchange.Management.PowerShell.SnapIn"\r\n';
+    const script = line.repeat(Math.ceil(32_000 / line.length)).slice(0, 32_000);
+    const system = (id: number, record: number) => ({ Provider: { '#attributes': { Name: 'Microsoft-Windows-PowerShell' } }, EventID: id, Level: 5, TimeCreated: { '#attributes': { SystemTime: '2021-03-03T10:59:00.000000Z' } }, EventRecordID: record, Channel: 'Microsoft-Windows-PowerShell/Operational', Computer: 'MAIL03.corp.example' });
+    const big4104 = JSON.stringify({ Event: { '#attributes': { xmlns: 'http://schemas.microsoft.com/win/2004/08/events/event' }, System: system(4104, 900), EventData: { MessageNumber: 1, MessageTotal: 2, ScriptBlockText: `${script}${script}`, ScriptBlockId: '6d5b2ebc-1b22-4a9c-b2c6-2c2b7f0f1d11', Path: '' } } });
+    expect(big4104.length).toBeGreaterThan(64 * 1024);
+    writeFileSync(join(d, 'Microsoft-Windows-Sysmon%4Operational.jsonl'), `${big4104}\n${evtxDumpJsonl('MAIL03').split('\n')[1]}\n`);
+    const hunter = JSON.parse(velociraptorEventRows('MAIL03').hunter) as Record<string, unknown>;
+    const bigHunter = JSON.stringify({ ...hunter, Channel: 'Microsoft-Windows-PowerShell/Operational', Provider: 'Microsoft-Windows-PowerShell', EventID: 4104, EventRecordID: 900, EventData: { MessageNumber: 1, MessageTotal: 1, ScriptBlockText: script }, Message: `Creating Scriptblock text (1 of 1):\r\n${script}` });
+    expect(bigHunter.length).toBeGreaterThan(64 * 1024);
+    writeFileSync(join(d, 'Windows.EventLogs.EvtxHunter.json'), `${bigHunter}\n${JSON.stringify(hunter)}\n`);
+    // Minified JSON that is no event stays a plain file (not read as events, nothing listed).
+    writeFileSync(join(d, 'owa-strings.json'), JSON.stringify({ strings: Array.from({ length: 4000 }, (_, i) => `string number ${i}`) }));
+    const h = scan([d]).report.hosts[0];
+    expect(h.findings.filter((f) => f.rule === 'PX-01' || f.rule === 'PS-08').map((f) => `${f.rule} ${f.source.path}:${f.source.line}`).sort()).toEqual([
+      'PS-08 Windows.EventLogs.EvtxHunter.json:2',
+      'PX-01 Microsoft-Windows-Sysmon%4Operational.jsonl:2',
+    ]);
+    expect(h.coverage.find((c) => c.source === 'EVTX Microsoft-Windows-PowerShell/Operational')?.records).toBe(2);
+    expect(h.skipped.filter((s) => s.path === 'owa-strings.json')).toEqual([]);
   });
 });
 

@@ -121,6 +121,36 @@ describe('CSV rows of event exports', () => {
     expect(detectEventCsv(semi)?.delimiter).toBe(';');
   });
 
+  it('drops a row over 8 MiB outside quotes at its line end and reads on (review6 F6: it stopped the file)', async () => {
+    const row = (id: number, message: string) => `"10/20/2021 4:4${id}:00 PM","${id}","MSExchange CmdletLogs",${message}`;
+    const huge = Buffer.from(['"TimeCreated","Id","ProviderName","Message"', row(1, '"a"'), row(2, `x${'a'.repeat(9 * 1024 * 1024)},"quoted, later"`), row(3, '"b"'), ''].join('\r\n'));
+    for (const size of [64 * 1024, 1024 * 1024, 3 * 1024 * 1024 + 7]) {
+      const { events, problems } = await read(huge, size);
+      expect(events.map((e) => [e.row, e.line, e.eventId, e.message])).toEqual([
+        [1, 2, 1, 'a'],
+        [3, 4, 3, 'b'],
+      ]);
+      expect(problems.map((p) => p.reason)).toEqual(['CSV row at line 3 longer than 8 MiB outside quotes: that row not read, the rows after it are']);
+    }
+    // The last row, without a line end after it: dropped too.
+    const { events } = await read(huge.subarray(0, huge.indexOf('\r\n"10/20/2021 4:43')), 1024 * 1024);
+    expect(events.map((e) => e.row)).toEqual([1]);
+  });
+
+  it('reads an export whose lines end in a lone CR, with the same lines as CRLF (review6 F6: not recognised)', async () => {
+    const buf = Buffer.from(text.replace(/\r\n/g, '\r'), 'utf8');
+    expect(detectEventCsv(buf)?.what).toBe('Get-WinEvent | Export-Csv');
+    for (const size of [1, 2, 5, buf.length]) {
+      const { events, problems } = await read(buf, size);
+      expect(problems).toEqual([]);
+      expect(events.map((e) => [e.row, e.line, e.eventId, e.time])).toEqual([
+        [1, 3, 4104, '2021-10-20T16:39:26.0000000Z'],
+        [2, 9, 1, '2021-10-20T16:40:00.0000000Z'],
+      ]);
+      expect(events[0].message).toBe(message.replace(/\r\n/g, '\r'));
+    }
+  });
+
   it('stops at a runaway quote instead of holding the rest of the file, and names the line', async () => {
     const big = Buffer.from(`"TimeCreated","Id","ProviderName","Message"\r\n"1/1/2021 1:00:00 AM","1","X","${'a'.repeat(9 * 1024 * 1024)}`);
     const { events, problems } = await read(big, 1024 * 1024);

@@ -69,11 +69,17 @@ describe('EvtxECmd CSV as KAPE leaves it', () => {
     mkdirSync(host);
     writeFileSync(join(host, 'old.csv'), old);
     writeFileSync(join(host, 'semicolon.csv'), semi);
+    // Re-saved from Timeline Explorer, which puts its own Line and Tag columns first (Yamato-Security/hayabusa
+    // doc/TimelineExplorerAnalysis): was swept as a plain file and named nowhere (review6b D5).
+    const tle = [`Line,Tag,${cells.join(',')}`, ...rows.map((r, i) => `${i + 1},False,${r}`)].join('\r\n');
+    writeFileSync(join(host, 'timeline-explorer.csv'), `\uFEFF${tle}`);
     const h = scanJson(host);
     const rules = (p: string) => h.findings.filter((f) => f.source.path === p).map((f) => `${f.rule}@${f.source.line} ${f.time}`);
     const expected = ['PS-08@2 2021-08-14T13:18:02.1144376Z', 'PS-08@3 2021-08-14T13:20:53.4458912Z', 'PS-10@4 2021-08-14T13:24:10.0023519Z'];
     expect(rules('old.csv')).toEqual(expected);
     expect(rules('semicolon.csv')).toEqual(expected);
+    expect(rules('timeline-explorer.csv')).toEqual(expected);
+    expect(reasons(h, 'timeline-explorer.csv')[0]).toMatch(/^read as EvtxECmd output \(CSV\): 4 event\(s\) of 2 log\(s\)/);
   });
 });
 
@@ -162,6 +168,11 @@ describe('hostile EvtxECmd output', () => {
     writeFileSync(join(host, 'open-quote-last.csv'), [header, r2, r3.replace(/\}\}"$/, '}}'), ''].join('\r\n'));
     // A runaway cell over the 8 MiB row bound, after one good row.
     writeFileSync(join(host, 'huge.csv'), [header, r2, `${r1.slice(0, r1.lastIndexOf(',"{'))},"${'A'.repeat(9 * 1024 * 1024)}`, ''].join('\r\n'));
+    // An unquoted 20 MB cell (a hand-made or hostile row): that row is dropped at its line end, the next is read.
+    writeFileSync(join(host, 'huge-unquoted.csv'), [header, r1.replace('C:\\Windows\\System32\\winevt\\Logs\\MSExchange Management.evtx', 'A'.repeat(20 * 1024 * 1024)), r2, ''].join('\r\n'));
+    // SourceFile values that name no .evtx file: not listed as logs, counted (review6b D4).
+    const odd = (r: string, source: string) => r.replace('C:\\Windows\\System32\\winevt\\Logs\\MSExchange Management.evtx', source);
+    writeFileSync(join(host, 'odd-source.csv'), [header, r1, odd(r2, 'C:\\logs\\<img src=x onerror=alert(1)>.evtx'), odd(r3, csvCell('C:\\logs\\MSExchange Management.evtx,0x80000000000000,0,{"EventData"')), ''].join('\r\n'));
     // EvtxECmd's header over another tool's rows.
     writeFileSync(join(host, 'not-evtxecmd.csv'), [header, 'a,b,c', CSV_HEADER.map((c) => (c === 'EventId' ? 'four' : c === 'Payload' ? 'not json' : 'x')).join(','), ''].join('\r\n'));
     // JSON: a good EvtxECmd line, then a broken one.
@@ -181,6 +192,10 @@ describe('hostile EvtxECmd output', () => {
     expect(h.findings.filter((f) => f.source.path === 'open-quote.csv').map((f) => `${f.rule}@${f.source.line}`)).toEqual(['PS-08@2']);
     expect(reasons(h, 'huge.csv')).toContain('CSV row at line 3 longer than 8 MiB (an unterminated quote?): the rest of the file is not read');
     expect(h.findings.filter((f) => f.source.path === 'huge.csv').map((f) => `${f.rule}@${f.source.line}`)).toEqual(['PS-08@2']);
+    expect(reasons(h, 'odd-source.csv')[0]).toMatch(/^read as EvtxECmd output \(CSV\): 3 event\(s\) of 1 log\(s\): MSExchange Management\.evtx \(2 event\(s\) whose SourceFile is no \.evtx file name\); times/);
+    expect(h.findings.filter((f) => f.source.path === 'odd-source.csv').map((f) => f.evidence.evtxecmd_source_file)).toContain('C:\\logs\\<img src=x onerror=alert(1)>.evtx');
+    expect(reasons(h, 'huge-unquoted.csv')).toContain('CSV row at line 2 longer than 8 MiB outside quotes: that row not read, the rows after it are');
+    expect(h.findings.filter((f) => f.source.path === 'huge-unquoted.csv').map((f) => `${f.rule}@${f.source.line}`)).toEqual(['PS-08@3']);
     expect(reasons(h, 'not-evtxecmd.csv')).toEqual(expect.arrayContaining([
       expect.stringMatching(/^read as EvtxECmd output \(CSV\): 1 event\(s\)/),
       "1 EvtxECmd CSV row(s) with fewer cells than the header's 27 not read (a cut or hand-edited row), first at line 2",

@@ -62,16 +62,22 @@ class ChannelCoverage {
   }
 }
 
+/** A Windows file name (none of `<>:"/\|?*` or control characters) of an event log, as EvtxECmd's SourceFile ends. */
+const LOG_NAME = /^[^\u0000-\u001f"*:<>?|]{1,255}\.evtx$/i;
+
 /**
  * Events EvtxECmd made (parsers/evtx/evtxecmd.ts): the logs they came from, and on each finding the event's record
  * id and source log (the finding's line is the export's; engine/evtx-duplicates.ts matches it to the .evtx's).
  */
 class EcmdSources {
   private readonly logs = new Map<string, number>();
+  /** Events whose SourceFile names no .evtx file (a hostile or broken row): counted, not listed as logs. */
+  private odd = 0;
 
   add(e: EcmdEvent, hits: RawFinding[]): void {
     const name = e.sourceFile.slice(Math.max(e.sourceFile.lastIndexOf('\\'), e.sourceFile.lastIndexOf('/')) + 1);
-    if (this.logs.size < 1000 || this.logs.has(name)) this.logs.set(name, (this.logs.get(name) ?? 0) + 1);
+    if (name !== '' && !LOG_NAME.test(name)) this.odd++;
+    else if (this.logs.size < 1000 || this.logs.has(name)) this.logs.set(name, (this.logs.get(name) ?? 0) + 1);
     for (const f of hits) {
       f.evidence.event_record_id = e.record;
       f.evidence.evtxecmd_source_file = e.sourceFile || null;
@@ -82,7 +88,7 @@ class EcmdSources {
     const names = [...this.logs.keys()].filter((n) => n !== '').sort();
     const shown = names.slice(0, 12).join(', ') + (names.length > 12 ? `, and ${names.length - 12} more` : '');
     return [
-      `read as EvtxECmd output (${format === 'evtxecmd-csv' ? 'CSV' : 'JSON Lines'}): ${records} event(s)${names.length ? ` of ${names.length} log(s): ${shown}` : ''}`,
+      `read as EvtxECmd output (${format === 'evtxecmd-csv' ? 'CSV' : 'JSON Lines'}): ${records} event(s)${names.length ? ` of ${names.length} log(s): ${shown}` : ''}${this.odd ? ` (${this.odd} event(s) whose SourceFile is no .evtx file name)` : ''}`,
       'times are UTC as EvtxECmd writes them',
       'event data from its Payload column; not in EvtxECmd output: the rendered message, the rest of the event XML (ProviderGuid, Version, Task, Opcode, ActivityID; --xml shows nothing), and records EvtxECmd could not parse',
     ].join('; ');

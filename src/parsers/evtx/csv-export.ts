@@ -71,8 +71,9 @@ export function detectEventCsv(head: Buffer): EventCsvShape | null {
   const decoded = decodeHead(head);
   if (!decoded) return null;
   // A header line ends within the head: a first line longer than that is no CSV export (binary, minified text).
-  if (decoded.text.indexOf('\n') < 0) return null;
-  const lines = decoded.text.split(/\r?\n/, 12);
+  // Lines end in CRLF or LF; a lone CR (a file saved by an old Mac tool) is read as a line break too.
+  if (decoded.text.indexOf('\n') < 0 && decoded.text.indexOf('\r') < 0) return null;
+  const lines = decoded.text.split(/\r\n|\n|\r/, 12);
   let at = 0;
   let sep: string | null = null;
   for (; at < lines.length - 1; at++) {
@@ -101,7 +102,10 @@ export function detectEventCsv(head: Buffer): EventCsvShape | null {
   return { ...base, what: `Select-Object … | Export-Csv, columns ${known.join(', ')}` };
 }
 
-/** A row longer than this (an unterminated quote) stops the file: the rest is one cell, not events. */
+/**
+ * A row longer than this is not read: inside a quote (an unterminated one) it stops the file, the rest being one
+ * cell; outside quotes the row ends at the next line break, and reading goes on after it.
+ */
 const MAX_ROW_CHARS = 8 * 1024 * 1024;
 
 export interface CsvRow {
@@ -110,11 +114,15 @@ export interface CsvRow {
   line: number;
   /** Byte offset of the row. */
   offset: number;
+  /** A row over MAX_ROW_CHARS, not read (no cells): counted by readers that number rows. */
+  dropped?: true;
 }
 
 /**
- * RFC 4180 rows over decoded blocks: `delimiter`, `"` quoting with `""`, line breaks inside quotes kept. Rows are
- * handed over per block; a row longer than MAX_ROW_CHARS ends the reading with a problem.
+ * RFC 4180 rows over decoded blocks: `delimiter`, `"` quoting with `""`, line breaks (CRLF, LF or a lone CR) inside
+ * quotes kept. Rows are handed over per block; a row longer than MAX_ROW_CHARS is a problem (see there). Lines are
+ * exact; a byte offset after an invalid UTF-8 byte counts it as the 3 bytes of the U+FFFD it decodes to (the
+ * decoder does not say how many bytes it replaced): offsets only place problems, rows are found again by line.
  */
 export async function* csvRows(blocks: AsyncIterable<Buffer>, shape: Pick<EventCsvShape, 'encoding' | 'delimiter'>, problems: EvtxProblem[]): AsyncGenerator<CsvRow[]> {
   const decoder = new StringDecoder(shape.encoding);
@@ -127,7 +135,11 @@ export async function* csvRows(blocks: AsyncIterable<Buffer>, shape: Pick<EventC
   /** The previous block ended a row on CR: an LF first in this block belongs to it. */
   let afterCR = false;
   let rowChars = 0;
+  /** The row is over MAX_ROW_CHARS outside quotes: its cells are dropped up to its end. */
+  let dropping = false;
   let line = 1;
+  /** The previous block's last character (a CR there and an LF first here are one line break). */
+  let lastChar = 0;
   let rowLine = 1;
   let offset = 0;
   let rowOffset = 0;
@@ -178,7 +190,7 @@ export async function* csvRows(blocks: AsyncIterable<Buffer>, shape: Pick<EventC
             i++;
             start = i + 1;
           } else quoted = false;
-        } else if (c === 10) line++;
+        } else if (c === 13 || (c === 10 && (i > 0 ? text.charCodeAt(i - 1) : lastChar) !== 13)) line++; // CRLF, LF, CR
         continue;
       }
       if (c === 34 && start === i && cell === '') {
@@ -194,7 +206,10 @@ export async function* csvRows(blocks: AsyncIterable<Buffer>, shape: Pick<EventC
         if (c === 13 && i + 1 === text.length) afterCR = true;
         else if (c === 13 && text.charCodeAt(i + 1) === 10) i++;
         line++;
-        if (!(cells.length === 1 && cells[0] === '')) rows.push({ cells, line: rowLine, offset: rowOffset });
+        if (dropping) {
+          dropping = false;
+          rows.push({ cells: [], line: rowLine, offset: rowOffset, dropped: true });
+        } else if (!(cells.length === 1 && cells[0] === '')) rows.push({ cells, line: rowLine, offset: rowOffset });
         cells = [];
         offset += bytesOf(counted, i + 1);
         counted = start = i + 1;
@@ -204,17 +219,31 @@ export async function* csvRows(blocks: AsyncIterable<Buffer>, shape: Pick<EventC
       }
     }
     cell += text.slice(start);
+    if (text.length) lastChar = text.charCodeAt(text.length - 1);
     offset += bytesOf(counted, text.length);
     rowChars += text.length;
-    if (rowChars > MAX_ROW_CHARS) {
-      problems.push({ offset: rowOffset, reason: `CSV row at line ${rowLine} longer than 8 MiB (an unterminated quote?): the rest of the file is not read` });
-      if (rows.length) yield rows;
-      return;
+    if (rowChars > MAX_ROW_CHARS && !dropping) {
+      if (quoted || afterQuote) {
+        problems.push({ offset: rowOffset, reason: `CSV row at line ${rowLine} longer than 8 MiB (an unterminated quote?): the rest of the file is not read` });
+        if (rows.length) yield rows;
+        return;
+      }
+      problems.push({ offset: rowOffset, reason: `CSV row at line ${rowLine} longer than 8 MiB outside quotes: that row not read, the rows after it are` });
+      dropping = true;
+    }
+    // A dropped row holds no more than one block's text.
+    if (dropping) {
+      cells = [];
+      cell = '';
     }
     if (rows.length) yield rows;
   }
   cell += decoder.end();
   if (quoted) problems.push({ offset: rowOffset, reason: `CSV row at line ${rowLine}: a quote is never closed, the rest of the file (to line ${line}) was read as one cell` });
+  if (dropping) {
+    yield [{ cells: [], line: rowLine, offset: rowOffset, dropped: true }];
+    return;
+  }
   if (cell !== '' || cells.length) {
     cells.push(cell);
     yield [{ cells, line: rowLine, offset: rowOffset }];
@@ -313,6 +342,10 @@ export async function* readCsvEvents(blocks: AsyncIterable<Buffer>, shape: Event
   for await (const rows of csvRows(blocks, shape, problems)) {
     const batch: CsvEvent[] = [];
     for (const r of rows) {
+      if (r.dropped) {
+        if (cols !== null) row++;
+        continue;
+      }
       if (cols === null) {
         if (isPreamble(r)) continue;
         cols = columnsOf(r.cells);
@@ -397,6 +430,7 @@ export async function voteDateOrder(blocks: AsyncIterable<Buffer>, shape: EventC
   let time = -2;
   for await (const rows of csvRows(blocks, shape, [])) {
     for (const r of rows) {
+      if (r.dropped) continue;
       if (time === -2) {
         if (isPreamble(r)) continue;
         time = columnsOf(r.cells).time;

@@ -181,7 +181,9 @@ function ecmdHeader(line: string): { cells: string[]; delimiter: string } | null
 export function detectEcmdCsv(head: Buffer): { delimiter: string } | null {
   // Cheap refusals first: a sweep asks this of every file.
   const i = utf8BomLength(head);
-  if (i >= head.length || (head[i] !== 0x52 && head[i] !== 0x72 && head[i] !== 0x22 && head[i] !== 0x45 && head[i] !== 0x65 && head[i] !== 0x54)) return null; // R, E, T or a quote
+  // R, E, T or a quote; L: Timeline Explorer's export puts its own Line and Tag columns first.
+  const c = head[i] | 0x20;
+  if (i >= head.length || (c !== 0x72 && c !== 0x65 && c !== 0x74 && c !== 0x6c && head[i] !== 0x22)) return null;
   const nl = head.subarray(0, i + 4097).indexOf(0x0a, i);
   if (nl < 0) return null;
   const h = ecmdHeader(head.toString('utf8', i, nl).replace(/\r$/, ''));
@@ -200,6 +202,7 @@ export async function* readEcmdCsv(blocks: AsyncIterable<Buffer>, delimiter: str
   for await (const rows of csvRows(blocks, { encoding: 'utf8', delimiter }, problems)) {
     const batch: EcmdEvent[] = [];
     for (const r of rows) {
+      if (r.dropped) continue;
       if (index === null) {
         index = new Map();
         for (const [i, c] of r.cells.entries()) if (!index.has(c.trim().toLowerCase())) index.set(c.trim().toLowerCase(), i);

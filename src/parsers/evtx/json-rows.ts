@@ -150,13 +150,28 @@ export function jsonRowToEvent(row: Json, offset: number, line: number, notes = 
   return ev;
 }
 
+/**
+ * How an event line starts when it is longer than the head (a PowerShell 4104 script block, a big UserData): the
+ * System element comes before the event data in all three shapes, so the start says what the line is. Nested shapes:
+ * `{"Event":{` with at most a few attributes (`#attributes` of evtx_dump, `@xmlns` of Newtonsoft/xmltodict) before
+ * `"System":{`, or `{"System":{` (Velociraptor parse_evtx).
+ */
+const LONG_NESTED = /^\{"Event":\{(?:"[#@][^"]{1,40}":(?:"[^"]{0,300}"|\{[^{}]{0,500}\}),){0,4}"System":\{|^\{"System":\{/;
+/** Flat rows (Velociraptor EvtxHunter: EventTime, Computer, Channel, Provider, EventID, … EventData) name these early. */
+const FLAT_START = 4096;
+
 /** True when the file's first line is a JSON event in one of the known shapes (judged from content, not name). */
 export function isJsonEventRows(head: Buffer): boolean {
   if (!startsWithChar(head, '{')) return false;
   const text = head.toString('utf8').replace(/^\uFEFF/, '').trimStart();
   if (!text.startsWith('{')) return false;
   const nl = text.indexOf('\n');
-  if (nl < 0 && head.length >= 64 * 1024) return false; // first line longer than the head: not judged
+  if (nl < 0 && head.length >= 64 * 1024) {
+    // The first line is longer than the head: judged from its start (the reader then reads it whole, or lists it).
+    if (LONG_NESTED.test(text)) return true;
+    const start = text.slice(0, FLAT_START);
+    return start.includes('"EventID":') && (start.includes('"Channel":"') || start.includes('"Provider":"'));
+  }
   const row = parseJson(nl < 0 ? text : text.slice(0, nl));
   return row !== undefined && eventParts(row) !== null;
 }
