@@ -9,6 +9,7 @@ import { applyRules } from '../src/rules/finding.js';
 import type { RawFinding } from '../src/engine/types.js';
 import { OabGeneratorParser } from '../src/parsers/exchange.js';
 import { external, needExternal } from './support/external.js';
+import { rng } from './support/rng.js';
 
 const HC = 'helsecert-2021-march-exchange/extracted';
 const QZ = external('Qazeer-artefacts.help/extracted'); // vendored (CC0)
@@ -137,5 +138,46 @@ describe('CVE-2021-26858 in OABGeneratorLog', () => {
     expect(bad[0].evidence.script_extension).toBe(true);
     expect(hits("Download failed and temporary file 'C:\\Program Files\\Microsoft\\Exchange Server\\V15\\ClientAccess\\OAB\\Temp\\oab1.tmp' needs to be removed")).toHaveLength(0);
     expect(hits("Download failed and temporary file 'E:\\Exchange2016\\ClientAccess\\OAB\\Temp\\x.aspx' needs to be removed")).toHaveLength(1);
+  });
+});
+
+describe('PL-06 byte check (before a row is parsed)', () => {
+  const pl06 = HTTPPROXY_RULES.find((r) => r.id === 'PL-06')!;
+  const parser = new ExchangeCsvParser('httpproxy', 'x');
+  parser.directive(`#Fields: ${FIELDS}`, 1);
+  const csv = (v: string) => (/[",]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+  const line = (values: Record<string, string>) => FIELDS.split(',').map((f) => csv(values[f] ?? '')).join(',');
+  const passes = (text: string) => {
+    const b = Buffer.from(text, 'utf8');
+    return pl06.lineBytes!(b, 0, b.length);
+  };
+
+  it('is a necessary condition: every row PL-06 fires on passes it (random cookies, stems, quoting, case)', () => {
+    const rnd = rng(606);
+    const parts = ['Server~', 'SERVER~', 'sErVeR~', 'server', 'erver~', '~', '/', '%2f', 'a', '"', ',', 'Database~', 'ServerInfo~', ' ', 'é', 'ſerver~'];
+    const pick = (n: number) => Array.from({ length: n }, () => parts[Math.floor(rnd() * parts.length)]).join('');
+    const ctx = { iocs: builtinIocs() };
+    let fired = 0;
+    let rejected = 0;
+    for (let n = 0; n < 10_000; n++) {
+      const cookie = (rnd() < 0.5 ? 'Server~' : '') + pick(1 + Math.floor(rnd() * 6));
+      const text = line({ DateTime: '2021-03-08T00:00:00Z', UrlStem: pick(Math.floor(rnd() * 3)), AnchorMailbox: 'Sid~S-1-5', BackEndCookie: cookie });
+      const rec = parser.parse(text, 2)!;
+      if (pl06.match(rec, ctx) !== null) {
+        fired++;
+        expect(passes(text), text).toBe(true);
+      } else if (!passes(text)) rejected++;
+    }
+    expect(fired).toBeGreaterThan(500);
+    expect(rejected).toBeGreaterThan(3_000);
+  });
+
+  it("rejects the PowerShell front end's own cookie, so those rows are never parsed", () => {
+    expect(passes(line({ UrlStem: '/powershell', BackEndCookie: 'Server~server_hostname.domain.test~1942063431~2023-01-11T16:11:44' }))).toBe(false);
+    expect(passes(line({ UrlStem: '/powershell', BackEndCookie: 'Server~ex01.corp.local:444/mapi/emsmdb/?~1942062522' }))).toBe(true);
+    // The `/` must come after the first `server~`, and a `~` after the `/`.
+    expect(passes('/x,Server~host~1,')).toBe(false);
+    expect(passes('Server~host/x,')).toBe(false);
+    expect(passes('server~/~')).toBe(true);
   });
 });

@@ -105,7 +105,8 @@ export interface RecordRule extends RuleMeta {
   lineTest?: RegExp;
   /**
    * Optional cheaper stage before `lineTest`, on the raw line's bytes (not decoded): false only where `lineTest`
-   * cannot match (tests check this on random and real lines). Rules that share one function are tested once per line.
+   * cannot match (or, for a rule without one, where `match` cannot fire; tests check this on random and real lines).
+   * Rules that share one function are tested once per line.
    */
   lineBytes?: (line: Uint8Array, start: number, end: number) => boolean;
   /**
