@@ -94,9 +94,16 @@ function familyWindow(
   end: number,
   web: readonly Coverage[],
 ): ExposureWindow | null {
+  // Once per distinct build: a host's build facts (one per log file, hundreds) share a few assessments.
+  const states = new Map<Assessment, State>();
+  const stateOf = (a: Assessment): State => {
+    let st = states.get(a);
+    if (st === undefined) states.set(a, (st = familyState(a, fam.cves)));
+    return st;
+  };
   // Undated build facts (ExSetup.exe's version) describe the server when the evidence was taken.
   const obs: Observation[] = builds
-    .map((e) => ({ time: Number.isNaN(ms(e.fact.time)) ? end : ms(e.fact.time), state: familyState(e.assessment, fam.cves), e }))
+    .map((e) => ({ time: Number.isNaN(ms(e.fact.time)) ? end : ms(e.fact.time), state: stateOf(e.assessment), e }))
     .filter((o) => o.state !== 'untracked')
     .sort((a, b) => a.time - b.time);
   // A family the build table does not know yet: only report it when its attacks would be in the logs.
