@@ -1,6 +1,7 @@
 // engine/pool.ts with worker threads that fail: `--jobs N` starts the workers before the evidence is listed, so a
-// worker may fail while nothing waits on it. The scan must end with its error message (no uncaught 'error' event
-// and its stack trace), and a worker that exits without an error must not leave the scan waiting for ever.
+// worker may fail while nothing waits on it (no uncaught 'error' event and its stack trace; its work is done here);
+// a worker that exits without an error must not leave the scan waiting for ever; a file that stops workers is tried
+// on a second one, then listed as skipped, never lost.
 // Worker threads need the compiled pool: a copy of dist/ (npm test builds it) under the repository's own tmp/, so
 // that packages still resolve from node_modules, with dist/engine/worker.js replaced by one that fails.
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -35,32 +36,45 @@ const prepared = null as unknown as Prepared;
 
 const workersOf = (pool: Pool): Worker[] => (pool as unknown as { workers: Worker[] }).workers;
 
-describe('FilePool, workers started early (--jobs 2)', () => {
+describe('FilePool, workers that stop (--jobs 2)', () => {
   // --jobs 2 starts a worker beside this thread only with two cores and 1 GiB of memory (effectiveJobs).
   const two = effectiveJobs(2) === 2;
   const canRun = existsSync(join(REPO, 'dist', 'engine', 'pool.js')) && two;
   const why = two ? 'dist/ not built: run `npm run build` (npm test does)' : 'one core or < 1 GiB: --jobs 2 starts no worker';
+  const reasons = async (FilePool: typeof Pool) => {
+    const pool = new FilePool(2, scanOptions());
+    pool.start();
+    const got = new Map<string, string[]>();
+    await pool.run(files, prepared, (f, r) => got.set(f.rel, r.skipped.map((s) => s.reason)));
+    const left = workersOf(pool).length;
+    await pool.close();
+    return { got, left };
+  };
 
-  it('a worker that fails while idle makes the scan fail with its message, not an uncaught error', async (ctx) => {
+  it('a worker that fails while idle leaves its work to this thread: no uncaught error, every file reported', async (ctx) => {
     ctx.skip(!canRun, why);
     const FilePool = await poolWith('throws', 'throw new Error("worker broke while idle");\n');
-    const pool = new FilePool(2, scanOptions());
-    pool.start();
-    const workers = [...workersOf(pool)];
-    expect(workers).toHaveLength(1);
-    // It fails before any work is sent: on the old pool, that was an 'error' event with no listener.
-    await Promise.all(workers.map((w) => new Promise((exited) => w.once('exit', exited))));
-    await expect(pool.run(files, prepared, () => {})).rejects.toThrow('worker broke while idle');
-    await pool.close();
+    const { got, left } = await reasons(FilePool);
+    // Both scanned here (they do not exist: not readable); a worker that could not start is not started again.
+    expect([...got.keys()].sort()).toEqual(['none.log', 'none2.log']);
+    for (const r of got.values()) expect(r).toEqual([expect.stringMatching(/^not readable/)]);
+    expect(left).toBe(0);
   });
 
-  it('a worker that exits without an error makes the scan fail, instead of waiting for ever', async (ctx) => {
+  it('a worker that exits before it is ready, without an error, does not leave the scan waiting for ever', async (ctx) => {
     ctx.skip(!canRun, why);
-    // Exits once it is sent work, never answering.
     const FilePool = await poolWith('exits', "import { parentPort } from 'node:worker_threads';\nparentPort.on('message', () => process.exit(3));\n");
-    const pool = new FilePool(2, scanOptions());
-    pool.start();
-    await expect(pool.run(files, prepared, () => {})).rejects.toThrow('a scan worker stopped (exit code 3)');
-    await pool.close();
+    const { got } = await reasons(FilePool);
+    for (const r of got.values()) expect(r).toEqual([expect.stringMatching(/^not readable/)]);
+    expect(got.size).toBe(2);
+  });
+
+  it('a file that stops a ready worker is tried once more on a fresh worker, then listed with both reasons', async (ctx) => {
+    ctx.skip(!canRun, why);
+    const FilePool = await poolWith('stops', "import { parentPort } from 'node:worker_threads';\nparentPort.postMessage({ ready: true });\nparentPort.on('message', () => process.exit(3));\n");
+    const { got } = await reasons(FilePool);
+    // This thread took the first file; the worker the second, and so did its replacement.
+    expect(got.get('none.log')).toEqual([expect.stringMatching(/^not readable/)]);
+    expect(got.get('none2.log')).toEqual(['not scanned: the file stopped two scan workers (a scan worker stopped (exit code 3); a scan worker stopped (exit code 3))']);
   });
 });

@@ -5,8 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readRange } from '../src/evidence/file.js';
-import { planRanges, rescans } from '../src/engine/ranges.js';
-import { scan } from '../src/engine/scan.js';
+import { countRange, planRanges, rescans } from '../src/engine/ranges.js';
+import { scanFile } from '../src/engine/file-task.js';
+import { prepare } from '../src/engine/registry.js';
+import { scan, scanOptions } from '../src/engine/scan.js';
 import type { ScanReport } from '../src/model.js';
 import { needExternal } from './support/external.js';
 
@@ -102,6 +104,28 @@ describe('scan of one IIS log in ranges', () => {
     for (const size of [1500, 4096, 9000]) {
       const parts = await run(size);
       expect(comparable(parts), `ranges of ${size} bytes`).toEqual(comparable(whole));
+    }
+  });
+});
+
+describe('countRange', () => {
+  it('reports the lines and the last #Fields of each range as the text scanner does, without parsing', async () => {
+    const prepared = await prepare(scanOptions());
+    const fields = (n: number) => `#Fields: date time s-ip cs-method cs-uri-stem f${n}`;
+    // Layout changes, a lone CR (a line end for the scanner), CRLF and LF lines, no line feed at the end.
+    const lines = Array.from({ length: 300 }, (_, i) => (i % 70 === 1 ? fields(i) : `2021-03-03 00:00:${String(i % 60).padStart(2, '0')} 10.0.0.1 GET /owa/${i}${i % 13 === 0 ? '\r' : ''}`));
+    const text = `#Software: Microsoft Internet Information Services 10.0\r\n${lines.map((l, i) => l + (i % 2 ? '\r\n' : '\n')).join('')}tail`;
+    const abs = join(root, 'count', 'u_ex210303.log');
+    mkdirSync(join(root, 'count'), { recursive: true });
+    writeFileSync(abs, text);
+    const file = { kind: 'fs' as const, abs, rel: 'u_ex210303.log', size: text.length, mtimeMs: 0 };
+    for (const size of [700, 2048, 5000]) {
+      const ranges = planRanges(file, size)!;
+      expect(ranges.length).toBeGreaterThan(2);
+      for (const range of ranges) {
+        const scanned = (await scanFile(file, scanOptions(), prepared, range)).range!;
+        expect(await countRange(file, range), `range ${range.index} of ${size} bytes`).toEqual({ lines: scanned.lines, lastFields: scanned.lastFields, fieldsIn: null });
+      }
     }
   });
 });

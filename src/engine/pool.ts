@@ -8,7 +8,7 @@ import { scanFile, type FileTaskResult } from './file-task.js';
 import type { Prepared } from './registry.js';
 import { emptyResult, type ScanOptions } from './types.js';
 import { SINGLE_FILE, singleFileWorker } from '../packaged.js';
-import { mergeRanges, planRanges, rescans, type ByteRange } from './ranges.js';
+import { countRange, mergeRanges, planRanges, rescans, type ByteRange } from './ranges.js';
 
 // The single-file executable has no worker file on disk: its bundled worker script runs with `eval` (and its
 // import.meta.url is undefined, hence the short circuit).
@@ -48,6 +48,14 @@ export function effectiveJobs(requested: number, cores = availableParallelism(),
 }
 
 type Done = (file: EvidenceFile, result: FileTaskResult) => void;
+
+/** A file or range no worker could scan: listed with the reasons of the workers that stopped on it. */
+function lostResult(task: Task, whys: string[]): FileTaskResult {
+  const r = task.range;
+  const what = r ? `bytes ${r.start}–${r.end} (range ${r.index + 1} of ${r.count}; the other ranges were scanned)` : 'the file';
+  const reason = `not scanned: ${what} stopped ${whys.length === 1 ? 'a scan worker and no worker was left to try again' : 'two scan workers'} (${whys.join('; ')})`;
+  return { ...emptyResult(), formats: [], skipped: [{ path: task.file.rel, reason }] };
+}
 
 /** One file, or one byte range of a file, for a worker. */
 export interface Task {
@@ -99,6 +107,10 @@ export class FilePool {
   private readonly workers: Worker[] = [];
   /** Why a worker can take no more work (its error, or its exit), kept from its start on: see `spawn`. */
   private readonly stopped = new Map<Worker, Error>();
+  /** Workers that built their rule set (worker.ts says so): one that stops after that stopped on its work. */
+  private readonly ready = new Set<Worker>();
+  /** Workers started in place of stopped ones (see `replace`). */
+  private replacements = 0;
 
   /** `jobs` undefined: one worker per core when the evidence is large enough to be worth it. */
   constructor(
@@ -124,6 +136,12 @@ export class FilePool {
   /**
    * Scans the files and reports each result as it arrives (a split file once all its ranges are done). `prepared`
    * is this thread's rule set, for what it scans itself.
+   *
+   * A worker that stops mid-scan (a crash, its memory limit, an exit) does not end the scan: the files or ranges it
+   * held are scanned again, one at a time, on a fresh worker, and one that stops a second worker too is listed as
+   * skipped with both reasons, never lost. They never move to this thread, where such a file would end the whole
+   * process. A worker that stops before it is ready (it could not start) is not replaced and its work goes back to
+   * the queue.
    */
   async run(files: EvidenceFile[], prepared: Prepared, onDone: Done): Promise<void> {
     const options = this.options;
@@ -132,6 +150,8 @@ export class FilePool {
     const parallel = jobs > 1 && COMPILED;
     const { queue, split } = taskQueue(files, this.rangeBytes ?? (parallel ? RANGE_BYTES : 0));
     const parts = new Map<EvidenceFile, FileTaskResult[]>();
+    /** Results of ranges no worker could scan: their lines are counted (ranges.ts countRange), never scanned again. */
+    const lost = new Set<FileTaskResult>();
     const done = async (task: Task, result: FileTaskResult): Promise<void> => {
       const ranges = task.range ? split.get(task.file) : undefined;
       if (!task.range || !ranges) return onDone(task.file, result);
@@ -139,8 +159,11 @@ export class FilePool {
       parts.set(task.file, got);
       got[task.range.index] = result;
       if (got.filter(Boolean).length < ranges.length) return;
+      // A text log's ranges report their lines: a lost one's are counted, so that the ranges after it keep exact
+      // line numbers and the #Fields in force.
+      if (lost.size && got.some((r) => r.range)) for (const [k, r] of got.entries()) if (lost.has(r)) r.range = await countRange(task.file, ranges[k], prepared.buffers);
       // Ranges that assumed the wrong #Fields are scanned again (rare: a layout change inside the file), here.
-      for (const [k, fields] of rescans(got.map((r) => r.range))) got[k] = await scanFile(task.file, options, prepared, { ...ranges[k], fields });
+      for (const [k, fields] of rescans(got.map((r) => r.range))) if (!lost.has(got[k])) got[k] = await scanFile(task.file, options, prepared, { ...ranges[k], fields });
       onDone(task.file, mergeRanges(got));
     };
     // This thread is one lane (it has the modules and its rule set, and would otherwise idle through the scan) beside
@@ -150,17 +173,58 @@ export class FilePool {
     const here = async (): Promise<void> => {
       while (next < queue.length) for (const t of tasksOf(queue[next++])) await done(t, await scanFile(t.file, options, prepared, t.range));
     };
-    if (parallel) while (this.workers.length < Math.min(jobs, queue.length) - 1) this.workers.push(this.spawn());
-    await Promise.all([
-      here(),
-      ...this.workers.map(async (w) => {
-        while (next < queue.length) {
-          const batch = tasksOf(queue[next++]);
-          const results = await this.send(w, batch);
-          for (let i = 0; i < batch.length; i++) await done(batch[i], results[i]);
+    /** Tasks a worker held when it stopped, with why: for a fresh worker, one at a time. */
+    const retry: Array<{ task: Task; why: string }> = [];
+    const lane = async (first: Worker): Promise<void> => {
+      let w: Worker | null = first;
+      while (w !== null) {
+        const again = retry.shift();
+        if (again === undefined && next >= queue.length) return;
+        const entry = again === undefined ? queue[next++] : null;
+        const batch = entry === null ? [again!.task] : tasksOf(entry);
+        let results: FileTaskResult[];
+        try {
+          results = await this.send(w, batch);
+        } catch (err) {
+          const why = err instanceof Error ? err.message : String(err);
+          const started = this.ready.has(w);
+          w = this.replace(w, started, 2 * (jobs - 1));
+          if (!started) {
+            if (entry !== null) queue.push(entry);
+            else retry.unshift(again!);
+          } else if (again !== undefined) {
+            const result = lostResult(again.task, [again.why, why]);
+            lost.add(result);
+            await done(again.task, result);
+          } else for (const task of batch) retry.push({ task, why });
+          continue;
         }
-      }),
-    ]);
+        for (let i = 0; i < batch.length; i++) await done(batch[i], results[i]);
+      }
+    };
+    if (parallel) while (this.workers.length < Math.min(jobs, queue.length) - 1) this.workers.push(this.spawn());
+    await Promise.all([here(), ...this.workers.map(lane)]);
+    // Every worker gone (none could start, or the replacements ran out): what no worker took is scanned here, and
+    // what a worker held when it stopped is listed.
+    await here();
+    for (const { task, why } of retry.splice(0)) {
+      const result = lostResult(task, [why]);
+      lost.add(result);
+      await done(task, result);
+    }
+  }
+
+  /**
+   * The worker to go on with after `w` stopped: a fresh one while the replacements last (`most`: twice the workers
+   * asked for), none when `w` never got ready (a worker that cannot start will not start the next time).
+   */
+  private replace(w: Worker, started: boolean, most: number): Worker | null {
+    this.workers.splice(this.workers.indexOf(w), 1);
+    if (!started || this.replacements >= most) return null;
+    this.replacements++;
+    const fresh = this.spawn();
+    this.workers.push(fresh);
+    return fresh;
   }
 
   /**
@@ -169,6 +233,9 @@ export class FilePool {
    */
   private spawn(): Worker {
     const w = startWorker(this.options);
+    w.on('message', (msg: { ready?: boolean }) => {
+      if (msg.ready) this.ready.add(w);
+    });
     w.on('error', (err: Error) => this.stopped.set(w, err));
     w.on('exit', (code: number) => {
       if (!this.stopped.has(w)) this.stopped.set(w, new Error(`a scan worker stopped (exit code ${code})`));
@@ -185,7 +252,8 @@ export class FilePool {
         w.off('error', onStop);
         w.off('exit', onStop);
       };
-      const onMessage = (msg: { results?: FileTaskResult[]; error?: string }) => {
+      const onMessage = (msg: { results?: FileTaskResult[]; error?: string; ready?: boolean }) => {
+        if (msg.ready) return;
         settle();
         if (msg.results) resolve(msg.results);
         else resolve(tasks.map((t) => ({ ...emptyResult(), formats: [], skipped: [{ path: t.file.rel, reason: `scan failed: ${msg.error}` }] })));
@@ -207,5 +275,6 @@ export class FilePool {
     await Promise.all(this.workers.map((w) => w.terminate()));
     this.workers.length = 0;
     this.stopped.clear();
+    this.ready.clear();
   }
 }

@@ -10,7 +10,9 @@
 //   log) and reports the layout it assumed and the one in force at its end; the merge walks the ranges in order and
 //   scans again, with the layout really in force, any range whose assumption was wrong. Exact in every case; the
 //   second pass costs only when a file changes layout mid-way.
-import type { EvidenceFile } from '../evidence/file.js';
+import { readRange, type EvidenceFile, type ReadBuffers } from '../evidence/file.js';
+import { utf8Lines } from '../parsers/text-encoding.js';
+import { countNewlines } from '../search/needles.js';
 import type { RawFinding } from '../model.js';
 import type { FileScanResult } from './types.js';
 import { mergeCoverage } from './coverage.js';
@@ -78,4 +80,43 @@ export function mergeRanges<R extends FileScanResult & { formats: string[]; rang
   // Every range reports the same one file: it counts once.
   merged.coverage = mergeCoverage(parts.flatMap((p) => p.coverage)).map((c) => ({ ...c, files: 1 }));
   return merged;
+}
+
+const FIELDS = Buffer.from('#Fields');
+
+/**
+ * What a text log range reports besides its results, from its lines counted as the text scanner reads them (lone CRs
+ * end lines too) and nothing parsed: for a range no worker could scan (engine/pool.ts), so that the ranges after it
+ * keep exact line numbers and the #Fields in force. `fieldsIn` null: it is never scanned again.
+ */
+export async function countRange(file: EvidenceFile, range: ByteRange, buffers?: ReadBuffers): Promise<RangeInfo> {
+  const info: RangeInfo = { lines: 0, fieldsIn: null, lastFields: null };
+  if (file.kind !== 'fs') return info;
+  /** The last byte before the chunk (a line feed at the range's start: it begins a line). */
+  let before = 10;
+  /** A #Fields line cut by a chunk's end. */
+  let cut: Buffer | null = null;
+  const line = (b: Buffer) => b.toString('utf8', 0, b.length - (b[b.length - 1] === 13 ? 1 : 0));
+  for await (const chunk of utf8Lines(readRange(file, range.start, range.end, buffers), 'utf8')) {
+    if (chunk.length === 0) continue;
+    info.lines += countNewlines(chunk, 0, chunk.length);
+    let from = 0;
+    if (cut !== null) {
+      const nl = chunk.indexOf(10);
+      cut = Buffer.concat([cut, nl === -1 ? chunk : chunk.subarray(0, nl)]);
+      if (nl !== -1) [info.lastFields, cut] = [line(cut), null];
+      from = nl === -1 ? chunk.length : nl;
+    }
+    for (let i = chunk.indexOf(FIELDS, from); i !== -1; i = chunk.indexOf(FIELDS, i + 1)) {
+      if ((i === 0 ? before : chunk[i - 1]) !== 10) continue;
+      const nl = chunk.indexOf(10, i);
+      if (nl === -1) cut = Buffer.from(chunk.subarray(i));
+      else info.lastFields = line(chunk.subarray(i, nl));
+    }
+    before = chunk[chunk.length - 1];
+  }
+  if (cut !== null) info.lastFields = line(cut);
+  // An unterminated last line (the file's end) is a line too.
+  if (before !== 10) info.lines++;
+  return info;
 }

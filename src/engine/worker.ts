@@ -1,5 +1,6 @@
-// Worker thread: builds the rule set once from the scan options it was started with, then scans the batches of
-// files (or byte ranges of a file) the pool sends, one batch at a time.
+// Worker thread: builds the rule set once from the scan options it was started with, says it is ready (a worker that
+// stops before that could not start: not the fault of the files it was sent), then scans the batches of files (or
+// byte ranges of a file) the pool sends, one batch at a time.
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Task } from './pool.js';
 import { scanFile, type FileTaskResult } from './file-task.js';
@@ -8,6 +9,7 @@ import type { ScanOptions } from './types.js';
 
 const options = workerData as ScanOptions;
 const ready: Promise<Prepared | Error> = prepare(options).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
+void ready.then(() => parentPort?.postMessage({ ready: true }));
 
 parentPort?.on('message', async (msg: { tasks: Task[] }) => {
   try {
