@@ -74,11 +74,11 @@ class Budget {
   }
 }
 
-/** The substitution values of one template instance, decoded, and their expanded sizes (two arrays, not an object each). */
-interface Values {
-  v: Value[];
-  size: number[];
-}
+/**
+ * The substitution values of one template instance, decoded. Their expanded sizes (see Budget) are needed only while
+ * the instance is charged, so they live on a stack per chunk (ChunkBinXml.sizes), not beside the values.
+ */
+type Values = Value[];
 
 /**
  * A template instance: the cached template body and this instance's values. Its tree is built only when asked for
@@ -117,6 +117,9 @@ export class ChunkBinXml {
   private inTemplate = 0;
   private budget = new Budget(0);
   private readonly out = new Instantiator();
+  /** Expanded sizes of the values being decoded, per instance from `sizeTop` on (nested instances above). */
+  private sizes = new Float64Array(256);
+  private sizeTop = 0;
   private readonly placed = new Placed();
   /** Renders this chunk's FILETIME values (and the record headers' times, chunk.ts). */
   readonly times = new FiletimeText();
@@ -130,6 +133,7 @@ export class ChunkBinXml {
   render(pos: number, end: number): XmlNode[] | Instance {
     this.budget = new Budget(pos);
     this.out.reset();
+    this.sizeTop = 0;
     const nodes: TNode[] = [];
     this.content(pos, end, 0, nodes, false);
     const only = loneInstance(nodes);
@@ -145,7 +149,7 @@ export class ChunkBinXml {
 
   /** Instantiates a parsed fragment, charging the budget for everything it places. */
   private fragment(nodes: TNode[]): XmlNode[] {
-    this.budget.spend(cost(nodes, NO_VALUES));
+    this.budget.spend(cost(nodes));
     return this.out.nodes(nodes, NO_VALUES);
   }
 
@@ -327,15 +331,23 @@ export class ChunkBinXml {
     pos += 4;
     this.need(pos, count * 4, end);
     let vpos = pos + count * 4;
-    const values: Values = { v: new Array(count), size: new Array(count) };
+    const values: Values = new Array(count);
+    const base = this.sizeTop;
+    if (base + count > this.sizes.length) {
+      const more = new Float64Array(2 * (base + count));
+      more.set(this.sizes);
+      this.sizes = more;
+    }
+    this.sizeTop += count;
     for (let i = 0; i < count; i++) {
       const size = buf.readUInt16LE(pos + i * 4);
       const type = buf[pos + i * 4 + 2];
       this.need(vpos, size, end);
-      this.value(type, vpos, size, depth, values, i);
+      this.value(type, vpos, size, depth, values, i, base);
       vpos += size;
     }
-    const size = template.cost(values);
+    const size = template.cost(values, this.sizes, base);
+    this.sizeTop = base;
     this.budget.spend(size);
     out.push(new Instance(template.body, values, size));
     return vpos;
@@ -364,11 +376,11 @@ export class ChunkBinXml {
     return template;
   }
 
-  /** Decodes one substitution value into `values` at `i` (arrays have bit 0x80 set). */
-  private value(type: number, off: number, size: number, depth: number, values: Values, i: number): void {
+  /** Decodes one substitution value into `values` at `i`, its size into `sizes[base + i]` (arrays have bit 0x80 set). */
+  private value(type: number, off: number, size: number, depth: number, values: Values, i: number, base: number): void {
     if (size === 0 || type === 0x00) {
-      values.v[i] = null;
-      values.size[i] = 0;
+      values[i] = null;
+      this.sizes[base + i] = 0;
       return;
     }
     if (type === 0x21 || type === 0x23) {
@@ -385,12 +397,12 @@ export class ChunkBinXml {
       const only = loneInstance(nodes);
       const before = this.budget.left;
       if (only) this.budget.spend(only.size); // as placing it would
-      values.v[i] = only === null ? this.fragment(nodes) : placesTextFirst(only.body, only.values) === false ? only : only.nodes(this.out);
-      values.size[i] = before - this.budget.left;
+      values[i] = only === null ? this.fragment(nodes) : placesTextFirst(only.body, only.values) === false ? only : only.nodes(this.out);
+      this.sizes[base + i] = before - this.budget.left;
       return;
     }
-    values.v[i] = type & 0x80 ? arrayValue(this.buf, type & 0x7f, off, size, this.times) : scalar(this.buf, type, off, size, this.times);
-    values.size[i] = 3 * size; // scalars and arrays render to a bounded multiple of their bytes (hex: 3 per byte)
+    values[i] = type & 0x80 ? arrayValue(this.buf, type & 0x7f, off, size, this.times) : scalar(this.buf, type, off, size, this.times);
+    this.sizes[base + i] = 3 * size; // scalars and arrays render to a bounded multiple of their bytes (hex: 3 per byte)
   }
 }
 
@@ -467,12 +479,12 @@ const isStringArray = (v: Value): v is string[] => Array.isArray(v) && (v.length
 function arraySlot(e: TElem, values: Values): string[] | null {
   if (e.children.length !== 1) return null;
   const c = e.children[0];
-  if (typeof c === 'string' || c.k !== 's' || c.sub >= values.v.length) return null;
-  const v = values.v[c.sub];
+  if (typeof c === 'string' || c.k !== 's' || c.sub >= values.length) return null;
+  const v = values[c.sub];
   return isStringArray(v) ? v : null;
 }
 
-const NO_VALUES: Values = { v: [], size: [] };
+const NO_VALUES: Values = [];
 /**
  * One frozen empty list for every element without attributes or content (most System elements have no
  * attributes): an empty array per element was a tenth of what a record allocates. Nothing edits a rendered tree.
@@ -480,22 +492,17 @@ const NO_VALUES: Values = { v: [], size: [] };
 const NONE: never[] = [];
 
 /**
- * What instantiating `nodes` with `values` places, in Budget units: a value used in two slots is charged twice, so
- * the exponential shapes stop at the budget instead of when memory runs out. Charged before anything is built
- * (the Instantiator below places exactly this).
+ * What instantiating a fragment's `nodes` (no values: substitutions place nothing) places, in Budget units: an
+ * instance is charged its size wherever it is placed, so the exponential shapes stop at the budget instead of when
+ * memory runs out. Charged before anything is built (the Instantiator below places exactly this).
  */
-function cost(nodes: readonly TNode[], values: Values): number {
+function cost(nodes: readonly TNode[]): number {
   let n = 0;
   for (let i = 0; i < nodes.length; i++) {
     const t = nodes[i];
     if (typeof t === 'string') n += t.length;
-    else if (t.k === 'e') {
-      const items = arraySlot(t, values);
-      if (!items) n += elementCost(t, values, null);
-      else for (const item of items) n += elementCost(t, values, item);
-    } else if (t.k === 's') {
-      if (t.sub < values.v.length) n += values.size[t.sub];
-    } else if (t.k === 'i') n += t.size;
+    else if (t.k === 'e') n += 1 + cost(t.children);
+    else if (t.k === 'i') n += t.size;
   }
   return n;
 }
@@ -516,19 +523,20 @@ class Template {
     this.costs(body);
   }
 
-  cost(values: Values): number {
+  /** `sizes[base + i]`: the expanded size of value `i`. */
+  cost(values: Values, sizes: Float64Array, base: number): number {
     let n = this.fixed;
-    const count = values.v.length;
-    for (let i = 0; i < this.subs.length; i++) if (this.subs[i] < count) n += values.size[this.subs[i]];
+    const count = values.length;
+    for (let i = 0; i < this.subs.length; i++) if (this.subs[i] < count) n += sizes[base + this.subs[i]];
     for (let i = 0; i < this.slots.length; i++) {
       const sub = this.slotSubs[i];
       if (sub >= count) continue;
-      const v = values.v[sub];
-      if (!isStringArray(v)) n += values.size[sub];
+      const v = values[sub];
+      if (!isStringArray(v)) n += sizes[base + sub];
       else {
         // One element per item instead of one holding the value: each item's element and its attributes again.
         const e = this.slots[i];
-        const each = 1 + attrCost(e, values);
+        const each = 1 + attrCost(e, count, sizes, base);
         n += v.length * each - each;
         for (const item of v) n += item.length;
       }
@@ -574,7 +582,7 @@ function eventInPlace(inst: Instance, offset: number, headerRecord: number, p: P
   if (top.system) {
     p.n = 0;
     if (!placed(top.system.children, top.systemValues, p)) return null;
-    for (let i = 0; i < p.n; i++) systemEntry(system, els[i].name, textIn(els[i].children, vals[i]), renderAttrs(els[i], vals[i]));
+    for (let i = 0; i < p.n; i++) systemEntry(system, els[i].name, textIn(els[i].children, vals[i]), readAttrs(els[i], vals[i], p), p.nAttrs);
   }
   const named: Record<string, string> = {};
   const unnamed: string[] = [];
@@ -635,7 +643,7 @@ function findTop(nodes: readonly TNode[], values: Values, top: TopElements): boo
     } else if (c.k === 'i') {
       if (!findTop(c.body, c.values, top)) return false;
     } else {
-      const v = c.sub < values.v.length ? values.v[c.sub] : null;
+      const v = c.sub < values.length ? values[c.sub] : null;
       if (v instanceof Instance) {
         if (!findTop(v.body, v.values, top)) return false;
       } else if (placesNodes(v)) return false;
@@ -654,6 +662,9 @@ class Placed {
   readonly els: TElem[] = [];
   readonly vals: Values[] = [];
   n = 0;
+  /** The attributes of one element being read (readAttrs): the first `nAttrs`. */
+  readonly attrs: XmlAttr[] = [];
+  nAttrs = 0;
 }
 
 /**
@@ -670,7 +681,7 @@ function placed(nodes: readonly TNode[], values: Values, p: Placed): boolean {
     } else if (c.k === 'i') {
       if (!placed(c.body, c.values, p)) return false;
     } else {
-      const v = c.sub < values.v.length ? values.v[c.sub] : null;
+      const v = c.sub < values.length ? values[c.sub] : null;
       if (v instanceof Instance) {
         if (!placed(v.body, v.values, p)) return false;
       } else if (placesNodes(v)) return false;
@@ -683,7 +694,7 @@ function placed(nodes: readonly TNode[], values: Values, p: Placed): boolean {
 function placesNoElement(nodes: readonly TNode[], values: Values): boolean {
   for (const c of nodes) {
     if (typeof c === 'string' || c.k === 'pi') continue;
-    if (c.k !== 's' || placesNodes(c.sub < values.v.length ? values.v[c.sub] : null)) return false;
+    if (c.k !== 's' || placesNodes(c.sub < values.length ? values[c.sub] : null)) return false;
   }
   return true;
 }
@@ -691,7 +702,7 @@ function placesNoElement(nodes: readonly TNode[], values: Values): boolean {
 /** UserData leaves (event.ts leaves) below a template element (`top`: the UserData element itself, not a leaf). */
 function leaves(e: TElem, values: Values, out: Record<string, string>, p: Placed, top = false): boolean {
   if (!top && placesNoElement(e.children, values)) {
-    leafEntry(out, e.name, textIn(e.children, values), renderAttrs(e, values));
+    leafEntry(out, e.name, textIn(e.children, values), readAttrs(e, values, p), p.nAttrs);
     return true;
   }
   // This element's children go at [start, end); each child puts its own after them and drops them again.
@@ -700,48 +711,72 @@ function leaves(e: TElem, values: Values, out: Record<string, string>, p: Placed
   const end = p.n;
   for (let i = start; i < end; i++) if (!leaves(p.els[i], p.vals[i], out, p)) return false;
   p.n = start;
-  if (!top) leafEntry(out, e.name, end === start ? textIn(e.children, values) : null, renderAttrs(e, values));
+  if (!top) leafEntry(out, e.name, end === start ? textIn(e.children, values) : null, readAttrs(e, values, p), p.nAttrs);
   return true;
 }
 
-function elementCost(e: TElem, values: Values, arrayItem: string | null): number {
-  const n = 1 + (arrayItem?.length ?? 0) + attrCost(e, values);
-  return arrayItem === null ? n + cost(e.children, values) : n;
-}
-
-/** The sizes of the values substituted into an element's attributes. */
-function attrCost(e: TElem, values: Values): number {
+/** The sizes of the values substituted into an element's attributes (`count` values, sizes as in Template.cost). */
+function attrCost(e: TElem, count: number, sizes: Float64Array, base: number): number {
   let n = 0;
-  if (!e.literal) for (const a of e.attrs) for (const p of a.parts) if (typeof p !== 'string' && p.sub < values.v.length) n += values.size[p.sub];
+  if (!e.literal) for (const a of e.attrs) for (const p of a.parts) if (typeof p !== 'string' && p.sub < count) n += sizes[base + p.sub];
   return n;
 }
 
-/** An element's attributes with this instance's values; Windows omits one whose only content is an empty substitution. */
+/** An element's attributes with this instance's values (see attrText). */
 function renderAttrs(e: TElem, values: Values): XmlAttr[] {
   // Attributes without substitutions render the same in every instance: built once per template element.
   if (e.literal) return (e.fixed ??= e.attrs.length === 0 ? NONE : e.attrs.map((a) => ({ name: a.name, value: a.parts.join('') })));
   const attrs: XmlAttr[] = new Array(e.attrs.length);
   let kept = 0;
   for (const a of e.attrs) {
-    let value = '';
-    let substituted = false;
-    for (const p of a.parts) {
-      if (typeof p === 'string') value += p;
-      else {
-        substituted = true;
-        if (p.sub >= values.v.length) continue;
-        const v = values.v[p.sub];
-        if (typeof v === 'string') value += v;
-        else if (isStringArray(v)) value += v.join(', ');
-        else if (v instanceof Instance) value += textIn(v.body, v.values);
-        else if (v) value += textOfNodes(v);
-      }
-    }
-    // e.g. Correlation ActivityID
-    if (value !== '' || !substituted) attrs[kept++] = { name: a.name, value };
+    const value = attrText(a, values);
+    if (value !== null) attrs[kept++] = { name: a.name, value };
   }
   if (kept < attrs.length) attrs.length = kept;
   return attrs;
+}
+
+/**
+ * The same for reading them at once (eventInPlace): into `p.attrs`, whose objects are reused record after record
+ * (the reader copies the values out), their number in `p.nAttrs`. Half the System elements of a record substitute
+ * attributes (TimeCreated, Execution, Security, Correlation), and an array and objects per element were garbage.
+ */
+function readAttrs(e: TElem, values: Values, p: Placed): readonly XmlAttr[] {
+  if (e.literal) {
+    const fixed = renderAttrs(e, values);
+    p.nAttrs = fixed.length;
+    return fixed;
+  }
+  let kept = 0;
+  for (const a of e.attrs) {
+    const value = attrText(a, values);
+    if (value === null) continue;
+    const x = (p.attrs[kept++] ??= { name: '', value: '' });
+    x.name = a.name;
+    x.value = value;
+  }
+  p.nAttrs = kept;
+  return p.attrs;
+}
+
+/** An attribute's value with this instance's values; null when Windows omits it: its only content is an empty substitution. */
+function attrText(a: TAttr, values: Values): string | null {
+  let value = '';
+  let substituted = false;
+  for (const p of a.parts) {
+    if (typeof p === 'string') value += p;
+    else {
+      substituted = true;
+      if (p.sub >= values.length) continue;
+      const v = values[p.sub];
+      if (typeof v === 'string') value += v;
+      else if (isStringArray(v)) value += v.join(', ');
+      else if (v instanceof Instance) value += textIn(v.body, v.values);
+      else if (v) value += textOfNodes(v);
+    }
+  }
+  // e.g. Correlation ActivityID
+  return value !== '' || !substituted ? value : null;
 }
 
 /** The views of the elements that instantiating `nodes` would place, appended to `out` (see TemplateElement). */
@@ -754,7 +789,7 @@ function elementsIn(nodes: readonly TNode[], values: Values, out: ElementView[])
       if (!items) out.push(new TemplateElement(t, values, null));
       else for (const item of items) out.push(new TemplateElement(t, values, item));
     } else if (t.k === 's') {
-      const v = t.sub < values.v.length ? values.v[t.sub] : null;
+      const v = t.sub < values.length ? values[t.sub] : null;
       if (v instanceof Instance) elementsIn(v.body, v.values, out);
       else if (v && typeof v !== 'string' && !isStringArray(v)) for (const x of v) if (typeof x !== 'string' && isElement(x)) out.push(new BuiltElement(x));
     } else if (t.k === 'i') elementsIn(t.body, t.values, out);
@@ -771,7 +806,7 @@ function placesTextFirst(nodes: readonly TNode[], values: Values): boolean | nul
       const items = arraySlot(t, values);
       if (!items || items.length > 0) return false;
     } else if (t.k === 's') {
-      const v = t.sub < values.v.length ? values.v[t.sub] : null;
+      const v = t.sub < values.length ? values[t.sub] : null;
       if (typeof v === 'string' || (v && isStringArray(v))) return true;
       if (v instanceof Instance) {
         const first = placesTextFirst(v.body, v.values);
@@ -802,8 +837,8 @@ function textIn(nodes: readonly TNode[], values: Values): string {
 }
 
 function valueText(sub: number, values: Values): string {
-  if (sub >= values.v.length) return '';
-  const v = values.v[sub];
+  if (sub >= values.length) return '';
+  const v = values[sub];
   if (typeof v === 'string') return v;
   if (isStringArray(v)) return v.join(', ');
   if (v instanceof Instance) return textIn(v.body, v.values);
@@ -883,8 +918,8 @@ class Instantiator {
         if (!items) this.push(this.element(n, values, null));
         else for (const item of items) this.push(this.element(n, values, item));
       } else if (n.k === 's') {
-        if (n.sub >= values.v.length) continue;
-        const v = values.v[n.sub];
+        if (n.sub >= values.length) continue;
+        const v = values[n.sub];
         if (typeof v === 'string') this.pushText(v, start);
         else if (v && isStringArray(v)) this.pushText(v.join(', '), start);
         else if (v) for (const x of v instanceof Instance ? v.nodes(this) : v) this.push(x);

@@ -154,12 +154,15 @@ function systemValues(system: ElementView): Record<string, string> {
   return out;
 }
 
-/** One System child: its text by its name (unless empty with attributes), its attributes by their System names. */
-export function systemEntry(out: Record<string, string>, name: string, text: string, attrs: readonly XmlAttr[]): void {
-  if (text !== '' || attrs.length === 0) out[name] = text;
-  if (attrs.length === 0) return; // most System elements
+/**
+ * One System child: its text by its name (unless empty with attributes), its attributes by their System names.
+ * `n`: the attributes are the first n of `attrs` (a reused list, binxml.ts readAttrs).
+ */
+export function systemEntry(out: Record<string, string>, name: string, text: string, attrs: readonly XmlAttr[], n = attrs.length): void {
+  if (text !== '' || n === 0) out[name] = text;
+  if (n === 0) return; // most System elements
   const rename = SYSTEM_ATTR_NAMES.get(name);
-  for (const a of attrs) out[rename?.get(a.name) ?? a.name] = a.value;
+  for (let i = 0; i < n; i++) out[rename?.get(attrs[i].name) ?? attrs[i].name] = attrs[i].value;
 }
 
 /** One EventData child: by its name (a `Data` element: its Name attribute), in order when unnamed. */
@@ -203,8 +206,8 @@ function leaves(e: ElementView, out: Record<string, string>): void {
   leafEntry(out, e.name, children.length === 0 ? e.text() : null, e.attributes());
 }
 
-/** One UserData element, after its children: its text when it has none (`text` not null), its attributes. */
-export function leafEntry(out: Record<string, string>, name: string, text: string | null, attrs: readonly XmlAttr[]): void {
+/** One UserData element, after its children: its text when it has none (`text` not null), its first `n` attributes. */
+export function leafEntry(out: Record<string, string>, name: string, text: string | null, attrs: readonly XmlAttr[], n = attrs.length): void {
   if (text !== null) out[name] = text;
-  for (const a of attrs) if (!a.name.startsWith('xmlns')) out[`${name}.${a.name}`] = a.value;
+  for (let i = 0; i < n; i++) if (!attrs[i].name.startsWith('xmlns')) out[`${name}.${attrs[i].name}`] = attrs[i].value;
 }
