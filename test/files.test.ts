@@ -1,5 +1,5 @@
 import { describe, expect, it, beforeAll } from 'vitest';
-import { builtinIocs } from '../src/rules/iocs.js';
+import { builtinIocs, parseIocFiles } from '../src/rules/iocs.js';
 import { loadIocs } from '../src/engine/registry.js';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -75,6 +75,22 @@ describe('file rules as pure decisions (src/rules/files/sweep.ts)', () => {
     const shell = swept('inetpub\\wwwroot\\aspnet_client\\errorFF.aspx');
     expect(ids(pathRules(shell, { status: 'unknown-path' }, builtinIocs(), false).hits)).toEqual(['WS-01']);
     expect(pathRules(shell, { status: 'unknown-path' }, builtinIocs(), true).hits).toEqual([]);
+  });
+
+  it('match a path IOC by whole names: either path may be the longer, never a name or folder that only ends like it', () => {
+    const { iocs, notes } = parseIocFiles([{ name: 'case.csv', text: 'path,C:\\ProgramData\\Cases\\evil.aspx,case 7\npath,C:\\evil2.aspx,case 7\n' }]);
+    expect(notes).toEqual([]);
+    const ioc = (win: string) => pathRules(swept(win), { status: 'unknown-path' }, iocs, true).attach.ioc ?? null;
+    expect(ioc('programdata\\cases\\evil.aspx')).toBe('path c:\\programdata\\cases\\evil.aspx');
+    expect(ioc('collection\\c\\programdata\\cases\\evil.aspx')).toBe('path c:\\programdata\\cases\\evil.aspx');
+    expect(ioc('cases\\evil.aspx')).toBe('path c:\\programdata\\cases\\evil.aspx'); // collected below a folder
+    expect(ioc('evil2.aspx')).toBe('path c:\\evil2.aspx');
+    expect(ioc('programdata\\cases\\notevil.aspx')).toBeNull();
+    expect(ioc('xprogramdata\\cases\\evil.aspx')).toBeNull();
+    expect(ioc('programdata\\notevil2.aspx')).toBeNull();
+    // A built-in path IOC (webshell_files.csv) still matches, with its source.
+    const builtin = pathRules(swept('program files\\microsoft\\exchange server\\v15\\frontend\\httpproxy\\owa\\auth\\outlookzh.aspx'), { status: 'unknown-path' }, builtinIocs(), true).attach;
+    expect(builtin.ioc).toBe('path c:\\program files\\microsoft\\exchange server\\v15\\frontend\\httpproxy\\owa\\auth\\outlookzh.aspx');
   });
 });
 

@@ -32,14 +32,21 @@ export interface IocStore {
   userAgents: Map<string, UaIoc[]>;
   /** File names (lower case). `genuine` rows are Exchange's own files: never flag by name alone. */
   fileNames: Map<string, IocSource & { genuine: boolean }>;
-  /** Full Windows paths, lower case, `\` separators. */
-  /** Full path -> source, with `tail`: the path without its drive letter (matched against evidence paths). */
-  paths: Map<string, IocSource & { tail: string }>;
+  /**
+   * Full Windows paths (lower case, `\` separators) by their file name, in the order given: `tail` is the path
+   * without its drive letter (matched against evidence paths). By name because the sweep asks for every file.
+   */
+  paths: Map<string, Array<PathIoc>>;
   /** URL paths as requested (lower case). */
   urlPaths: Map<string, IocSource>;
   pathRegexes: PathRegexIoc[];
   /** Non-web-shell artefacts (data/iocs/file_artefacts.csv rows). */
   artefacts: Artefact[];
+}
+
+export interface PathIoc extends IocSource {
+  path: string;
+  tail: string;
 }
 
 /** A file_artefacts.csv row, normalised once at load: `lower` (a path without its drive) and a compiled regex. */
@@ -115,7 +122,9 @@ function addFileIoc(st: IocStore, kind: string, value: string, src: IocSource): 
       break;
     case 'path': {
       const path = value.toLowerCase().replace(/\//g, '\\');
-      st.paths.set(path, { ...src, tail: path.replace(/^[a-z]:\\/, '') });
+      const name = path.slice(path.lastIndexOf('\\') + 1);
+      const same = st.paths.get(name) ?? [];
+      st.paths.set(name, [...same.filter((e) => e.path !== path), { ...src, path, tail: path.replace(/^[a-z]:\\/, '') }]);
       break;
     }
     case 'url_path':
@@ -234,7 +243,7 @@ function mergeInto(base: IocStore): IocStore {
   for (const [k, v] of base.ips) st.ips.set(k, [...v]);
   for (const [k, v] of base.userAgents) st.userAgents.set(k, [...v]);
   for (const [k, v] of base.fileNames) st.fileNames.set(k, v);
-  for (const [k, v] of base.paths) st.paths.set(k, v);
+  for (const [k, v] of base.paths) st.paths.set(k, [...v]);
   for (const [k, v] of base.urlPaths) st.urlPaths.set(k, v);
   st.pathRegexes = [...base.pathRegexes];
   st.artefacts = [...base.artefacts];

@@ -191,10 +191,11 @@ export function pathRules(f: SweptFile, bl: BaselineVerdict, iocs: IocStore, rep
 }
 
 function nameIoc(f: SweptFile, st: IocStore): { what: string; source: string; genuine: boolean } | null {
-  for (const [p, src] of st.paths) if (p.endsWith('\\' + f.win) || f.win.endsWith(src.tail)) return { what: `path ${p}`, source: src.source, genuine: false };
+  // Only a path with the file's own name can end like it (f.win ends with f.name).
+  for (const e of st.paths.get(f.name) ?? []) if (e.path.endsWith('\\' + f.win) || f.win.endsWith('\\' + e.tail) || f.win === e.tail) return { what: `path ${e.path}`, source: e.source, genuine: false };
   const full = 'c:\\' + f.win;
-  const re = st.pathRegexes.find((r) => r.re.test(full));
-  if (re && f.script) return { what: `path pattern ${re.re.source}`, source: re.source, genuine: false };
+  const re = f.script ? st.pathRegexes.find((r) => r.re.test(full)) : undefined;
+  if (re) return { what: `path pattern ${re.re.source}`, source: re.source, genuine: false };
   const byName = st.fileNames.get(f.name);
   if (byName) return { what: `file name ${f.name}`, source: byName.source, genuine: byName.genuine };
   return null;
