@@ -128,6 +128,11 @@ export interface LogRecord {
   fields: Record<string, string>;
   /** The raw text of the line, when the record came from a text line. */
   raw?: string;
+  /**
+   * A rule family's parsed view of this record, made by the first of its rules that reads the record and shared by
+   * the others (rules/iis.ts: the decoded request). Parsers leave it undefined; nothing else reads it.
+   */
+  view?: object;
 }
 
 /** First/last record time seen in one log source (e.g. `HttpProxy/Ecp`, `IIS W3SVC1`, `EVTX Application`). */

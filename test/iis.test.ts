@@ -223,5 +223,12 @@ describe('IIS rules on padded public patterns', () => {
     expect(isPrivateIp('::ffff:8.8.8.8')).toBe(false);
     const rec = run([line('GET', '/a', '', 200)]).records[0];
     expect(iisRequest(rec)).toBe(iisRequest(rec));
+    // The view is kept on its record, not in module state (brief: no module-level mutable state; it held a
+    // module-level "last record" memo): two records read in turn each keep their own.
+    const [a, b] = run([line('GET', '/owa/a', '', 200), line('POST', '/ecp/b', '', 404)]).records;
+    const va = iisRequest(a);
+    expect([iisRequest(b).path, iisRequest(a)]).toEqual(['/ecp/b', va]);
+    expect([a.view, b.view]).toEqual([va, iisRequest(b)]);
+    expect(readFileSync('src/rules/iis.ts', 'utf8')).not.toMatch(/^(?:export )?let /m);
   });
 });

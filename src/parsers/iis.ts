@@ -113,6 +113,8 @@ export class IisLineParser implements LineParser {
       time: w3cTime(tokens[this.dateIdx], tokens[this.timeIdx]),
       fields,
       raw: line,
+      // Set by the IIS rules (LogRecord.view); declared here so every record keeps one shape.
+      view: undefined,
     };
   }
 

@@ -41,12 +41,6 @@ export interface IisRequest {
   requestId: string | null;
 }
 
-/**
- * The view of the last record asked for: records are matched one at a time, every rule of a line in a row, so one
- * entry serves them all (a WeakMap entry per line cost a hash insert and ephemeron work in every garbage collection).
- */
-let view: { rec: LogRecord; req: IisRequest } | null = null;
-
 /** Status from a malformed line: the first ` NNN n n ` group (sc-status sc-substatus sc-win32-status). */
 const RAW_STATUS = / ([1-5]\d\d) \d+ \d+ /;
 
@@ -55,8 +49,13 @@ function decodedPath(stem: string): string {
   return stem === '-' ? '' : percentDecode(stem).toLowerCase();
 }
 
+/**
+ * The record's request view, made once and kept on the record (`LogRecord.view`) for the other rules of its line: a
+ * module-level "last record" memo was shared state, and a WeakMap entry per line cost a hash insert and ephemeron
+ * work in every garbage collection.
+ */
 export function iisRequest(rec: LogRecord): IisRequest {
-  if (view !== null && view.rec === rec) return view.req;
+  if (rec.view !== undefined) return rec.view as IisRequest;
   const f = rec.fields;
   const malformed = f[MALFORMED_FIELD] !== undefined;
   const stem = f['cs-uri-stem'] ?? '';
@@ -97,7 +96,7 @@ export function iisRequest(rec: LogRecord): IisRequest {
       return requestId;
     },
   };
-  view = { rec, req };
+  rec.view = req;
   return req;
 }
 
