@@ -69,6 +69,29 @@ describe('FilePool, workers that stop (--jobs 2)', () => {
     expect(got.size).toBe(2);
   });
 
+  it('a ready worker that stops while idle (between hosts) does not end the scan: a fresh one takes its share', async (ctx) => {
+    ctx.skip(!canRun, why);
+    // Quits 10 ms after it is ready unless it got work by then; answers work with a result of its own.
+    const worker = `import { parentPort } from 'node:worker_threads';
+let busy = false;
+parentPort.on('message', (m) => {
+  busy = true;
+  parentPort.postMessage({ results: m.tasks.map((t) => ({ findings: [], coverage: [], skipped: [{ path: t.file.rel, reason: 'from a worker' }], facts: [], bytes: 0, formats: [] })) });
+});
+parentPort.postMessage({ ready: true });
+setTimeout(() => busy || process.exit(5), 10);
+`;
+    const FilePool = await poolWith('quits', worker);
+    const pool = new FilePool(2, scanOptions());
+    pool.start();
+    await Promise.all(workersOf(pool).map((w) => new Promise((exited) => w.once('exit', exited))));
+    const got = new Map<string, string[]>();
+    await pool.run(files, prepared, (f, r) => got.set(f.rel, r.skipped.map((s) => s.reason)));
+    await pool.close();
+    // This thread scanned the first file, the worker started in its place the second.
+    expect(Object.fromEntries(got)).toEqual({ 'none.log': [expect.stringMatching(/^not readable/)], 'none2.log': ['from a worker'] });
+  });
+
   it('a file that stops a ready worker is tried once more on a fresh worker, then listed with both reasons', async (ctx) => {
     ctx.skip(!canRun, why);
     const FilePool = await poolWith('stops', "import { parentPort } from 'node:worker_threads';\nparentPort.postMessage({ ready: true });\nparentPort.on('message', () => process.exit(3));\n");

@@ -178,6 +178,11 @@ export class FilePool {
     const lane = async (first: Worker): Promise<void> => {
       let w: Worker | null = first;
       while (w !== null) {
+        // Stopped while idle (between hosts, or before it got any work): it held nothing.
+        if (this.stopped.has(w)) {
+          w = this.replace(w, this.ready.has(w), 2 * (jobs - 1));
+          continue;
+        }
         const again = retry.shift();
         if (again === undefined && next >= queue.length) return;
         const entry = again === undefined ? queue[next++] : null;
