@@ -12,7 +12,7 @@
 //   Message: the rendered message when the export has one (RenderingInfo), then every data value, one per line —
 //     the text keyword rules search (the binary log holds no message templates).
 import type { Coverage, LogRecord, RawFinding } from '../../model.js';
-import { fsPath, type EvidenceFile, type FileHead } from '../../evidence/file.js';
+import { fsPath, type EvidenceFile, type FileHead, type ReadBuffers } from '../../evidence/file.js';
 import { openEvidence } from '../../evidence/open.js';
 import { detectEventLog, evtxSpan, EVTXECMD_FORMATS, readEventLog, readEvtxStream, type EcmdEvent, type EventLogFormat, type EvtxEvent, type EvtxProblem } from '../../parsers/evtx/index.js';
 import type { ByteRange } from '../ranges.js';
@@ -115,15 +115,15 @@ async function* readSpan(file: EvidenceFile & { kind: 'fs' }, start: number, end
  * The events of the whole file, or of the chunks a byte range owns (binary EVTX on disk: a 4 GB log on every core),
  * and the bytes they span. XML exports and JSON Lines are read whole by the first range; null for the others.
  */
-function eventsOf(file: EvidenceFile, format: EventLogFormat, problems: EvtxProblem[], range?: ByteRange, head?: FileHead): { events: AsyncGenerator<EvtxEvent[]>; bytes: number } | null {
+function eventsOf(file: EvidenceFile, format: EventLogFormat, problems: EvtxProblem[], range?: ByteRange, head?: FileHead, buffers?: ReadBuffers): { events: AsyncGenerator<EvtxEvent[]>; bytes: number } | null {
   if (range !== undefined && file.kind === 'fs' && format === 'evtx' && head) {
     const span = evtxSpan(head.bytes, file.size, range.start, range.end);
     return { events: readEvtxStream(readSpan(file, span.start, span.end), problems, span.resume), bytes: span.end - span.start };
   }
-  return range === undefined || range.index === 0 ? { events: readEventLog(file, format, problems, head?.bytes), bytes: file.size } : null;
+  return range === undefined || range.index === 0 ? { events: readEventLog(file, format, problems, head?.bytes, buffers), bytes: file.size } : null;
 }
 
-async function scanEventLog(file: EvidenceFile, format: EventLogFormat, rules: RuleSet, budget?: Budget, range?: ByteRange, head?: FileHead): Promise<FileScanResult> {
+async function scanEventLog(file: EvidenceFile, format: EventLogFormat, rules: RuleSet, budget?: Budget, range?: ByteRange, head?: FileHead, buffers?: ReadBuffers): Promise<FileScanResult> {
   const result = emptyResult();
   const problems: EvtxProblem[] = [];
   const ecmd = EVTXECMD_FORMATS.has(format) ? new EcmdSources() : null;
@@ -134,7 +134,7 @@ async function scanEventLog(file: EvidenceFile, format: EventLogFormat, rules: R
   // Grouped as they are made: a flood of one event kind is counted, never held (engine/group.ts).
   const found = new FindingGrouper(file);
   const hits: RawFinding[] = [];
-  const read = eventsOf(file, format, problems, range, head);
+  const read = eventsOf(file, format, problems, range, head, buffers);
   if (read === null) return result;
   for await (const batch of read.events) {
     // Between batches (EVTX: 32 events), before the next one: a file read to its end is never partial.
@@ -170,8 +170,8 @@ export const evtxScanner: Scanner = {
     return detectEventLog(head);
   },
   ranges: true,
-  async scan(file, format, _options, rules, { budget, range, head } = {}) {
+  async scan(file, format, _options, rules, { budget, range, head, buffers } = {}) {
     if (format !== 'evtx' && format !== 'evtx-xml' && format !== 'evtx-json' && !EVTXECMD_FORMATS.has(format)) throw new Error(`unknown event log format ${format}`);
-    return scanEventLog(file, format as EventLogFormat, rules, budget, range, head);
+    return scanEventLog(file, format as EventLogFormat, rules, budget, range, head, buffers);
   },
 };
