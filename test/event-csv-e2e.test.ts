@@ -101,6 +101,40 @@ describe('event logs saved as CSV', () => {
     expect(note(zoned, 'Sysmon.csv')).toMatch(/times read as Europe\/Berlin \(--event-csv-tz\)/);
   });
 
+  it('reads Event Viewer exports of the Security log (Keywords first) and in German, as the .evtx', () => {
+    const host = join(dir, 'viewer');
+    mkdirSync(host);
+    const security = renderable(readSample(SAMPLE_FILES.security));
+    const sysmon = renderable(readSample(SAMPLE_FILES.sysmon));
+    const files: Array<[string, keyof typeof SAMPLE_FILES, CsvRowOf[], string]> = [
+      // Was read as a Select-Object export without its message column (the sixth, unnamed): no 4688 finding.
+      ['Security-EventViewer.csv', 'security', security, eventViewerCsv(security, ZONE, 'en', true)],
+      // German Event Viewer: was not recognised at all (swept as a plain file). Sysmon's messages are English on
+      // every Windows (its manifest has no other language), so the same findings are expected.
+      ['Sysmon-Ereignisanzeige.csv', 'sysmon', sysmon, eventViewerCsv(sysmon, ZONE, 'de')],
+    ];
+    // A German Security log's messages are German, which the English templates do not read: only recognition, ids
+    // and times are asserted for it (the messages here stay the sample's).
+    writeFileSync(join(host, 'Security-Ereignisanzeige.csv'), eventViewerCsv(security, ZONE, 'de', true));
+    for (const [name, kind, rows, text] of files) {
+      made.set(name, { rows, evtx: basename(SAMPLE_FILES[kind]) });
+      writeFileSync(join(host, name), text);
+    }
+    const evtx = scanHost('evtx');
+    const h = scanHost('viewer', ['--event-csv-tz', ZONE]);
+    const note = (p: string) => h.skipped.find((s) => s.path === p && s.reason.startsWith('read as an event log saved as CSV'))?.reason ?? '';
+    expect(note('Security-EventViewer.csv')).toMatch(/^read as an event log saved as CSV \(Event Viewer "Save as CSV", Security log\)/);
+    expect(note('Security-Ereignisanzeige.csv')).toMatch(new RegExp(`^read as an event log saved as CSV \\(Event Viewer "Save as CSV", German, Security log\\): ${security.length} event\\(s\\).*day first`));
+    expect(h.coverage.find((c) => c.source === 'EVTX source Microsoft-Windows-Security-Auditing (saved as CSV)')?.first).toMatch(/^20\d\d-/);
+    expect(note('Sysmon-Ereignisanzeige.csv')).toMatch(/^read as an event log saved as CSV \(Event Viewer "Save as CSV", German\)/);
+    for (const [name, kind, rows] of files) {
+      const records = new Set(rows.map((r) => `${basename(SAMPLE_FILES[kind])} #${r.record}`));
+      const expected = keyed(evtx.findings, false).filter((k) => records.has(k.split(' ').slice(0, -2).join(' ')));
+      expect(expected.length, name).toBeGreaterThan(0);
+      expect(keyed(h.findings.filter((f) => f.source.path === name), true), name).toEqual(expected);
+    }
+  });
+
   it('refuses a zone it does not know, before reading anything', () => {
     const r = exhunt(['scan', join(dir, 'csv'), '--event-csv-tz', 'W. Europe Standard Time', '-q']);
     expect(r.code).toBe(2);

@@ -101,6 +101,7 @@ export function localTime(iso: string, zone: string, culture: Culture): string {
 /** A CSV cell as Export-Csv writes it: always quoted, `"` doubled. */
 export const quote = (s: string): string => `"${s.replace(/"/g, '""')}"`;
 const LEVEL_NAMES = new Map([[1, 'Critical'], [2, 'Error'], [3, 'Warning'], [4, 'Information'], [5, 'Verbose'], [0, 'Information']]);
+const LEVEL_NAMES_DE = new Map([[1, 'Kritisch'], [2, 'Fehler'], [3, 'Warnung'], [4, 'Informationen'], [5, 'Ausführlich'], [0, 'Informationen']]);
 
 export interface CsvRowOf {
   /** The event's EventRecordID, for comparing findings. */
@@ -167,11 +168,18 @@ export function selectedCsv(rows: CsvRowOf[], zone: string, culture: Culture, de
 }
 
 /** Event Viewer: Save All Events As… CSV (the message as an unnamed sixth column, quoted when it needs it). */
-export function eventViewerCsv(rows: CsvRowOf[], zone: string): string {
-  const lines = ['Level,Date and Time,Source,Event ID,Task Category'];
+export function eventViewerCsv(rows: CsvRowOf[], zone: string, lang: 'en' | 'de' = 'en', security = false): string {
+  const de = lang === 'de';
+  // The Security log's view shows Keywords where the others show Level (real exports: "Keywords,Date and
+  // Time,Source,Event ID,Task Category" / "Audit Success,6/25/2021 5:33:09 PM,…"); German Event Viewer writes
+  // "Ebene,Datum und Uhrzeit,Quelle,Ereignis-ID,Aufgabenkategorie" / "Informationen,27.10.2021 12:28:26,…".
+  const first = security ? (de ? 'Schlüsselwörter' : 'Keywords') : de ? 'Ebene' : 'Level';
+  const lines = [de ? `${first},Datum und Uhrzeit,Quelle,Ereignis-ID,Aufgabenkategorie` : `${first},Date and Time,Source,Event ID,Task Category`];
   const cell = (s: string) => (/[",\r\n]/.test(s) ? quote(s) : s);
   for (const { event: e, message } of rows) {
-    lines.push([LEVEL_NAMES.get(e.level ?? 4) ?? '', localTime(e.time!, zone, 'event-viewer-en-US'), e.provider, String(e.eventId), e.system.Task ? `(${e.system.Task})` : 'None', cell(message)].join(','));
+    const audit = e.system.Keywords === '0x8010000000000000' ? (de ? 'Überwachung gescheitert' : 'Audit Failure') : de ? 'Überwachung erfolgreich' : 'Audit Success';
+    const level = security ? audit : ((de ? LEVEL_NAMES_DE : LEVEL_NAMES).get(e.level ?? 4) ?? '');
+    lines.push([level, localTime(e.time!, zone, de ? 'de-DE' : 'event-viewer-en-US'), e.provider, String(e.eventId), e.system.Task ? `(${e.system.Task})` : de ? 'Keine' : 'None', cell(message)].join(','));
   }
   return lines.join('\r\n') + '\r\n';
 }

@@ -9,7 +9,10 @@
 //   Select-Object … | Export-Csv an id, a time and a text column under PowerShell's names (any order, any delimiter:
 //                               -UseCulture writes ';' on de-DE/fr-FR, -Delimiter "`t").
 //   Event Viewer "Save as CSV"  Level,Date and Time,Source,Event ID,Task Category — and the message as a sixth,
-//                               unnamed column.
+//                               unnamed column; the Security log's view has Keywords ("Audit Success") first. The
+//                               header is in the display language: German Ebene (Schlüsselwörter),Datum und Uhrzeit,
+//                               Quelle,Ereignis-ID,Aufgabenkategorie (mdecrevoisier/EVTX-to-MITRE-Attack's PrintService
+//                               export as a public dataset catalogue shows it). Columns are then read by position.
 // Before the header: blank lines and an Excel `sep=<delimiter>` line (a file saved or fixed up in Excel) are skipped.
 // Every cell may be quoted ("" escapes), a message spans lines. Encodings: Windows PowerShell 5.1 Export-Csv writes
 // ASCII by default (other characters become '?'), -Encoding Unicode UTF-16LE with a BOM, UTF8 with a BOM; PowerShell
@@ -45,9 +48,19 @@ const COMPUTER_COLUMNS = ['machinename', 'computername', 'computer'];
 const RECORD_COLUMNS = ['recordid', 'index', 'recordnumber'];
 const USER_COLUMNS = ['userid', 'username', 'user'];
 
-const EVENT_VIEWER = ['level', 'date and time', 'source', 'event id', 'task category'];
-/** Level names as Get-WinEvent's LevelDisplayName, Get-EventLog's EntryType and Event Viewer write them (English). */
-const LEVELS = new Map([['critical', 1], ['error', 2], ['warning', 3], ['information', 4], ['verbose', 5]]);
+/** Event Viewer's header by display language: level (or, for the Security log, keywords), date, source, id, task. */
+const EVENT_VIEWER: ReadonlyArray<{ lang: string; first: readonly string[]; rest: readonly string[] }> = [
+  { lang: '', first: ['level', 'keywords'], rest: ['date and time', 'source', 'event id', 'task category'] },
+  { lang: ', German', first: ['ebene', 'schlüsselwörter'], rest: ['datum und uhrzeit', 'quelle', 'ereignis-id', 'aufgabenkategorie'] },
+];
+/**
+ * Level names as Get-WinEvent's LevelDisplayName, Get-EventLog's EntryType and Event Viewer write them: English, and
+ * German Event Viewer's.
+ */
+const LEVELS = new Map([
+  ['critical', 1], ['error', 2], ['warning', 3], ['information', 4], ['verbose', 5],
+  ['kritisch', 1], ['fehler', 2], ['warnung', 3], ['informationen', 4], ['ausführlich', 5],
+]);
 
 const HEAD_CHARS = 4096;
 
@@ -87,7 +100,8 @@ export function detectEventCsv(head: Buffer): EventCsvShape | null {
   const { cells, delimiter } = header;
   const has = (names: string[]) => cells.some((c) => names.includes(c));
   const base = { encoding: decoded.encoding, delimiter, eventViewer: false, typeLog: '' };
-  if (EVENT_VIEWER.every((n, i) => cells[i] === n)) return { ...base, what: 'Event Viewer "Save as CSV"', eventViewer: true };
+  const viewer = EVENT_VIEWER.find((h) => h.first.includes(cells[0]) && h.rest.every((n, i) => cells[i + 1] === n));
+  if (viewer) return { ...base, what: `Event Viewer "Save as CSV"${viewer.lang}${cells[0] === viewer.first[1] ? ', Security log' : ''}`, eventViewer: true };
   if (type?.startsWith('System.Diagnostics.Eventing.Reader.EventLogRecord')) return { ...base, what: 'Get-WinEvent | Export-Csv' };
   if (type?.startsWith('System.Diagnostics.EventLogEntry')) {
     // System.Diagnostics.EventLogEntry#Application/MSExchange CmdletLogs/1
@@ -295,7 +309,14 @@ interface Columns {
   user: number;
 }
 
-function columnsOf(header: string[]): Columns {
+/** Event Viewer's columns by position (its header may be in any language): level or keywords, time, source, id. */
+function eventViewerColumns(header: string[]): Columns {
+  const level = EVENT_VIEWER.some((h) => h.first[0] === header[0]?.trim().toLowerCase()) ? 0 : -1;
+  return { id: 3, instanceId: false, time: 1, provider: 2, channel: -1, level, message: -1, computer: -1, record: -1, user: -1 };
+}
+
+function columnsOf(header: string[], eventViewer = false): Columns {
+  if (eventViewer) return eventViewerColumns(header);
   const cells = header.map((c) => c.trim().toLowerCase());
   const at = (names: string[]) => {
     for (const n of names) {
@@ -348,7 +369,7 @@ export async function* readCsvEvents(blocks: AsyncIterable<Buffer>, shape: Event
       }
       if (cols === null) {
         if (isPreamble(r)) continue;
-        cols = columnsOf(r.cells);
+        cols = columnsOf(r.cells, shape.eventViewer);
         width = r.cells.length;
         continue;
       }
@@ -433,7 +454,7 @@ export async function voteDateOrder(blocks: AsyncIterable<Buffer>, shape: EventC
       if (r.dropped) continue;
       if (time === -2) {
         if (isPreamble(r)) continue;
-        time = columnsOf(r.cells).time;
+        time = columnsOf(r.cells, shape.eventViewer).time;
         continue;
       }
       const s = time >= 0 && time < r.cells.length ? parseStamp(r.cells[time]) : null;
