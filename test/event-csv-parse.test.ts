@@ -137,6 +137,25 @@ describe('CSV rows of event exports', () => {
     expect(events.map((e) => e.row)).toEqual([1]);
   });
 
+  it('reads on after a dropped row whose bare quote starts a read block (review7: the next row was swallowed)', async () => {
+    const row = (id: number, message: string) => `"10/20/2021 4:4${id}:00 PM","${id}","MSExchange CmdletLogs",${message}`;
+    const pre = ['"TimeCreated","Id","ProviderName","Message"', row(1, '"a"'), row(2, 'x')].join('\r\n');
+    for (const size of [64 * 1024, 1024 * 1024, 3 * 1024 * 1024 + 7]) {
+      // The quote is the first byte of a block read while the row is being dropped.
+      const q = Math.ceil((pre.length + 8.5 * 1024 * 1024) / size) * size - pre.length;
+      const buf = Buffer.from(`${pre}${'a'.repeat(q)}"${'b'.repeat(1000)}\r\n${row(3, '"b"')}\r\n${row(4, '"c"')}\r\n`);
+      expect(buf[pre.length + q]).toBe(34);
+      expect((pre.length + q) % size).toBe(0);
+      const { events, problems } = await read(buf, size);
+      expect(events.map((e) => [e.row, e.line, e.eventId, e.message])).toEqual([
+        [1, 2, 1, 'a'],
+        [3, 4, 3, 'b'],
+        [4, 5, 4, 'c'],
+      ]);
+      expect(problems.map((p) => p.reason)).toEqual(['CSV row at line 3 longer than 8 MiB outside quotes: that row not read, the rows after it are']);
+    }
+  });
+
   it('reads an export whose lines end in a lone CR, with the same lines as CRLF (review6 F6: not recognised)', async () => {
     const buf = Buffer.from(text.replace(/\r\n/g, '\r'), 'utf8');
     expect(detectEventCsv(buf)?.what).toBe('Get-WinEvent | Export-Csv');

@@ -245,10 +245,11 @@ export async function* csvRows(blocks: AsyncIterable<Buffer>, shape: Pick<EventC
       problems.push({ offset: rowOffset, reason: `CSV row at line ${rowLine} longer than 8 MiB outside quotes: that row not read, the rows after it are` });
       dropping = true;
     }
-    // A dropped row holds no more than one block's text.
+    // A dropped row holds no more than one block's text. Of its pending cell only whether it has begun is kept: a
+    // quote at the next block's start is then inside the cell, not a cell's opening quote.
     if (dropping) {
       cells = [];
-      cell = '';
+      cell = cell.slice(-1);
     }
     if (rows.length) yield rows;
   }
