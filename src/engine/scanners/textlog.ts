@@ -258,8 +258,6 @@ class TextLogScan {
         carry = null;
         break;
       }
-      // The chunk buffer is reused: a tail from the previous chunk is stale once the next one is read.
-      this.tail = null;
       this.result.bytes += chunk.length;
       let from = 0;
       if (carry !== null || oversized) {
@@ -290,6 +288,9 @@ class TextLogScan {
         this.noteBad(this.lineNo + 1, OVERSIZED);
         oversized = true;
       } else if (rest.length) carry = Buffer.from(rest);
+      // The chunk's buffer is read into again: its last record time is taken now, in case the file's last region
+      // holds none (a log copied mid-write ends in a few bytes of a line; or in a lone CR).
+      this.noteLastTime();
     }
     // A last line without a line feed (a log cut off mid-write) is still read.
     if (carry !== null && carry.length) this.region(carry, true);
@@ -554,9 +555,15 @@ class TextLogScan {
     return null;
   }
 
-  private finish(): FileScanResult {
+  /** Takes the last region's last record time; the region is then done with (its buffer may be read into). */
+  private noteLastTime(): void {
     const last = this.lastTime();
     if (last !== null && (this.last === null || last > this.last)) this.last = last;
+    this.tail = null;
+  }
+
+  private finish(): FileScanResult {
+    this.noteLastTime();
     const records = Math.max(0, (this.stopped === null ? this.lineNo : this.linesAtStop) - this.directives - this.nonRecords);
     const coverage: Coverage = {
       source: this.c.format.coverageSource(this.file.rel),
