@@ -202,8 +202,17 @@ export async function* readJsonRowsStream(blocks: AsyncIterable<Buffer>, problem
       firstBad ??= { line: lineNo, offset: at };
     }
   };
+  // Inside a line already reported as too long: the rest of it, up to its line feed, is passed over.
+  let skipping = false;
   for await (const block of blocks) {
-    const text = rest + decoder.write(block);
+    let text = rest + decoder.write(block);
+    if (skipping) {
+      const nl = text.indexOf('\n');
+      offset += Buffer.byteLength(nl < 0 ? text : text.slice(0, nl + 1));
+      if (nl < 0) continue;
+      skipping = false;
+      text = text.slice(nl + 1);
+    }
     const batch: EvtxEvent[] = [];
     let start = 0;
     for (let nl = text.indexOf('\n', start); nl >= 0; nl = text.indexOf('\n', start)) {
@@ -216,6 +225,7 @@ export async function* readJsonRowsStream(blocks: AsyncIterable<Buffer>, problem
       offset += Buffer.byteLength(rest);
       lineNo++;
       rest = '';
+      skipping = true;
     }
     if (batch.length) yield batch;
   }
