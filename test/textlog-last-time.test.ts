@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ReadBuffers } from '../src/evidence/file.js';
+import { CHUNK_SIZE, ReadBuffers } from '../src/evidence/file.js';
 import { textLogScanner } from '../src/engine/scanners/textlog.js';
 import { iisFormat } from '../src/parsers/iis.js';
 import { defaultRuleSet } from '../src/rules/ruleset.js';
@@ -39,5 +39,22 @@ describe('the last record time of a text log', () => {
       expect(c.first, name).toBe('2021-03-04T00:00:00Z');
       expect(c.last, name).toBe(lastTime);
     }
+  });
+
+  it('is the end of the file, not the newest line at a read-chunk edge, when the clock went back', async () => {
+    // A 23:59:59 line whose line feed is the last byte of the first 4 MiB read, then times back at 00:xx to the end.
+    const head = `${body}\r\n`;
+    const lines: string[] = [];
+    let size = Buffer.byteLength(head);
+    for (let i = 0; size + 2 * 200 < CHUNK_SIZE; i++) {
+      lines.push(line(i % 40));
+      size += Buffer.byteLength(lines.at(-1)!) + 2;
+    }
+    const late = `2021-03-04 23:59:59 10.1.1.5 POST /mapi/emsmdb/ - 443 user 198.51.100.7 Microsoft+Office/16.0 - 200 0 0 5`;
+    lines.push(late.replace('Office/16.0', `Office/16.0${'x'.repeat(CHUNK_SIZE - size - Buffer.byteLength(late) - 2)}`));
+    const text = `${head}${lines.join('\r\n')}\r\n${Array.from({ length: 300 }, (_, i) => line(i % 40)).join('\r\n')}\r\n`;
+    expect(Buffer.from(text)[CHUNK_SIZE - 1]).toBe(10);
+    expect(Buffer.from(text).subarray(0, CHUNK_SIZE).lastIndexOf('23:59:59')).toBeGreaterThan(CHUNK_SIZE - 400);
+    expect((await coverage('clock.log', text)).last).toBe('2021-03-04T00:19:00Z'); // the file's last line
   });
 });

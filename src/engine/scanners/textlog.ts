@@ -156,6 +156,8 @@ class TextLogScan {
   private bad = 0;
   private firstBad: { line: number; reason: string } | null = null;
   private tail: { buf: Buffer; lineNoAtStart: number } | null = null;
+  /** The last record time of the latest chunk read (its buffer is then read into). */
+  private tailTime: string | null = null;
   private atFileStart = true;
   /**
    * The rules that still want the current line (indices into the format's rules, the first `matched` of a line):
@@ -288,9 +290,10 @@ class TextLogScan {
         this.noteBad(this.lineNo + 1, OVERSIZED);
         oversized = true;
       } else if (rest.length) carry = Buffer.from(rest);
-      // The chunk's buffer is read into again: its last record time is taken now, in case the file's last region
+      // The chunk's buffer is read into again: its last record time is kept now, for when the file's last region
       // holds none (a log copied mid-write ends in a few bytes of a line; or in a lone CR).
-      this.noteLastTime();
+      this.tailTime = this.lastTime() ?? this.tailTime;
+      this.tail = null;
     }
     // A last line without a line feed (a log cut off mid-write) is still read.
     if (carry !== null && carry.length) this.region(carry, true);
@@ -555,15 +558,11 @@ class TextLogScan {
     return null;
   }
 
-  /** Takes the last region's last record time; the region is then done with (its buffer may be read into). */
-  private noteLastTime(): void {
-    const last = this.lastTime();
-    if (last !== null && (this.last === null || last > this.last)) this.last = last;
-    this.tail = null;
-  }
-
   private finish(): FileScanResult {
-    this.noteLastTime();
+    // The last region's, else the latest chunk's: not the newest of every chunk, so a log whose clock went back gives
+    // the same `last` however it is cut into chunks and ranges.
+    const last = this.lastTime() ?? this.tailTime;
+    if (last !== null && (this.last === null || last > this.last)) this.last = last;
     const records = Math.max(0, (this.stopped === null ? this.lineNo : this.linesAtStop) - this.directives - this.nonRecords);
     const coverage: Coverage = {
       source: this.c.format.coverageSource(this.file.rel),
