@@ -155,7 +155,8 @@ class TextLogScan {
   private edgeLeft = EDGE_LINES;
   private bad = 0;
   private firstBad: { line: number; reason: string } | null = null;
-  private tail: { buf: Buffer; lineNoAtStart: number } | null = null;
+  /** The last region read: its buffer is the read chunk's, valid until the next chunk is read into it. */
+  private tail: Buffer | null = null;
   /** The last record time of the latest chunk read (its buffer is then read into). */
   private tailTime: string | null = null;
   private atFileStart = true;
@@ -325,7 +326,6 @@ class TextLogScan {
   private region(buf: Buffer, unterminated = false): void {
     this.countedTo = 0;
     this.scanned = null;
-    const startLine = this.lineNo;
     let pos = 0;
     if (this.atFileStart) {
       this.atFileStart = false;
@@ -368,10 +368,13 @@ class TextLogScan {
       else if (this.countedTo < buf.length) this.lineNo += this.newlines(buf, this.countedTo, buf.length);
     }
     if (unterminated) this.lineNo++;
-    this.tail = { buf, lineNoAtStart: startLine };
+    this.tail = buf;
   }
 
-  /** The finder's SIMD pass over the current region (set by eventLines), or null. */
+  /**
+   * The finder's SIMD pass over the current region (set by eventLines), or null. A method: region() resets
+   * `this.scanned` before eventLines() sets it, and TypeScript would take a direct read after that for null.
+   */
   private lastScanned(): { text: ScannedText; from: number } | null {
     return this.scanned;
   }
@@ -536,8 +539,8 @@ class TextLogScan {
 
   /** The last record time: read backwards from the end of the last region. */
   private lastTime(): string | null {
-    if (!this.tail) return null;
-    const { buf } = this.tail;
+    const buf = this.tail;
+    if (!buf) return null;
     let end = buf.length;
     if (buf[end - 1] === NL) end--;
     for (let i = 0; i < EDGE_LINES && end > 0; i++) {
