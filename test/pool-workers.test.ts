@@ -1,7 +1,7 @@
 // engine/pool.ts with worker threads that fail: `--jobs N` starts the workers before the evidence is listed, so a
 // worker may fail while nothing waits on it (no uncaught 'error' event and its stack trace; its work is done here);
 // a worker that exits without an error must not leave the scan waiting for ever; a file that stops workers is tried
-// on a second one, then listed as skipped, never lost.
+// on a second one, then listed as skipped, never lost; each host has its own budget of fresh workers.
 // Worker threads need the compiled pool: a copy of dist/ (npm test builds it) under the repository's own tmp/, so
 // that packages still resolve from node_modules, with dist/engine/worker.js replaced by one that fails.
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -92,12 +92,66 @@ setTimeout(() => busy || process.exit(5), 10);
     expect(Object.fromEntries(got)).toEqual({ 'none.log': [expect.stringMatching(/^not readable/)], 'none2.log': ['from a worker'] });
   });
 
+  const STOPS = "import { parentPort } from 'node:worker_threads';\nparentPort.postMessage({ ready: true });\nparentPort.on('message', () => process.exit(3));\n";
+  const TWICE = 'not scanned: the file stopped two scan workers (a scan worker stopped (exit code 3); a scan worker stopped (exit code 3))';
+
   it('a file that stops a ready worker is tried once more on a fresh worker, then listed with both reasons', async (ctx) => {
     ctx.skip(!canRun, why);
-    const FilePool = await poolWith('stops', "import { parentPort } from 'node:worker_threads';\nparentPort.postMessage({ ready: true });\nparentPort.on('message', () => process.exit(3));\n");
+    const FilePool = await poolWith('stops', STOPS);
     const { got } = await reasons(FilePool);
     // This thread took the first file; the worker the second, and so did its replacement.
     expect(got.get('none.log')).toEqual([expect.stringMatching(/^not readable/)]);
-    expect(got.get('none2.log')).toEqual(['not scanned: the file stopped two scan workers (a scan worker stopped (exit code 3); a scan worker stopped (exit code 3))']);
+    expect(got.get('none2.log')).toEqual([TWICE]);
+  });
+
+  it('each host of a fleet has its own budget of fresh workers: worker deaths on earlier hosts leave a later host its own', async (ctx) => {
+    ctx.skip(!canRun, why);
+    const FilePool = await poolWith('stops-fleet', STOPS);
+    const pool = new FilePool(2, scanOptions());
+    pool.start();
+    // Each host: its worker and the fresh one in its place stop on none2.log (two of the budget of 2 × (2 − 1)).
+    for (let host = 0; host < 3; host++) {
+      const got = new Map<string, string[]>();
+      await pool.run(files, prepared, (f, r) => got.set(f.rel, r.skipped.map((s) => s.reason)));
+      expect(got.get('none2.log'), `host ${host + 1}`).toEqual([TWICE]);
+    }
+    await pool.close();
+  });
+
+  it('once the fresh workers are spent, what the last worker held is scanned by this thread, not listed as lost', async (ctx) => {
+    ctx.skip(!canRun, why);
+    const FilePool = await poolWith('stops-batch', STOPS);
+    const pool = new FilePool(2, scanOptions());
+    pool.start();
+    // The large file alone for this thread; four small ones in one batch for the worker, which stops on it. Its
+    // files are tried one at a time on fresh workers: a.log and b.log each stop one (the budget of 2 is spent);
+    // c.log and d.log, held by no worker that stopped twice, are read here (they do not exist: not readable).
+    const small = ['a.log', 'b.log', 'c.log', 'd.log'].map((rel): EvidenceFile => ({ kind: 'fs', abs: join(LOG, rel), rel, size: 1000, mtimeMs: 0 }));
+    const got = new Map<string, string[]>();
+    await pool.run([files[0], ...small], prepared, (f, r) => got.set(f.rel, r.skipped.map((s) => s.reason)));
+    await pool.close();
+    expect(Object.fromEntries(got)).toEqual({
+      'none.log': [expect.stringMatching(/^not readable/)],
+      'a.log': [TWICE],
+      'b.log': [TWICE],
+      'c.log': [expect.stringMatching(/^not readable/)],
+      'd.log': [expect.stringMatching(/^not readable/)],
+    });
+  });
+
+  it('a worker that cannot build its rule set stops before it is ready: its work is done here, not failed', async (ctx) => {
+    ctx.skip(!canRun, why);
+    // The real worker script, with an --ioc file that does not exist: its rule set cannot be built.
+    const FilePool = ((await import(pathToFileURL(join(REPO, 'dist', 'engine', 'pool.js')).href)) as { FilePool: typeof Pool }).FilePool;
+    const pool = new FilePool(2, scanOptions({ iocFiles: [join(COPY, 'no-such-iocs.csv')] }));
+    pool.start();
+    const got = new Map<string, string[]>();
+    await pool.run(files, prepared, (f, r) => got.set(f.rel, r.skipped.map((s) => s.reason)));
+    const left = workersOf(pool).length;
+    await pool.close();
+    for (const r of got.values()) expect(r).toEqual([expect.stringMatching(/^not readable/)]);
+    expect(got.size).toBe(2);
+    // Not started again: the next would fail the same way.
+    expect(left).toBe(0);
   });
 });

@@ -49,11 +49,11 @@ export function effectiveJobs(requested: number, cores = availableParallelism(),
 
 type Done = (file: EvidenceFile, result: FileTaskResult) => void;
 
-/** A file or range no worker could scan: listed with the reasons of the workers that stopped on it. */
-function lostResult(task: Task, whys: string[]): FileTaskResult {
+/** A file or range that stopped two workers: listed with both workers' reasons, not scanned. */
+function lostResult(task: Task, whys: [string, string]): FileTaskResult {
   const r = task.range;
   const what = r ? `bytes ${r.start}–${r.end} (range ${r.index + 1} of ${r.count}; the other ranges were scanned)` : 'the file';
-  const reason = `not scanned: ${what} stopped ${whys.length === 1 ? 'a scan worker and no worker was left to try again' : 'two scan workers'} (${whys.join('; ')})`;
+  const reason = `not scanned: ${what} stopped two scan workers (${whys.join('; ')})`;
   return { ...emptyResult(), formats: [], skipped: [{ path: task.file.rel, reason }] };
 }
 
@@ -109,7 +109,7 @@ export class FilePool {
   private readonly stopped = new Map<Worker, Error>();
   /** Workers that built their rule set (worker.ts says so): one that stops after that stopped on its work. */
   private readonly ready = new Set<Worker>();
-  /** Workers started in place of stopped ones (see `replace`). */
+  /** Workers started in place of stopped ones during this host's `run` (see `replace`): each host has its own budget. */
   private replacements = 0;
 
   /** `jobs` undefined: one worker per core when the evidence is large enough to be worth it. */
@@ -139,15 +139,17 @@ export class FilePool {
    *
    * A worker that stops mid-scan (a crash, its memory limit, an exit) does not end the scan: the files or ranges it
    * held are scanned again, one at a time, on a fresh worker, and one that stops a second worker too is listed as
-   * skipped with both reasons, never lost. They never move to this thread, where such a file would end the whole
-   * process. A worker that stops before it is ready (it could not start) is not replaced and its work goes back to
-   * the queue.
+   * skipped with both reasons, never lost. Only when no worker is left (each host may start twice the workers asked
+   * for in place of stopped ones) does this thread scan what the last ones held: of a batch, one file at most stopped
+   * the worker, and this thread's heap is not bound by a worker's limits. A worker that stops before it is ready (it
+   * could not start) is not replaced and its work goes back to the queue.
    */
   async run(files: EvidenceFile[], prepared: Prepared, onDone: Done): Promise<void> {
     const options = this.options;
     const total = files.reduce((s, f) => s + f.size, 0);
     const jobs = effectiveJobs(this.jobs ?? (total >= WORKERS_FROM_BYTES ? defaultJobs() : 1));
     const parallel = jobs > 1 && COMPILED;
+    this.replacements = 0;
     const { queue, split } = taskQueue(files, this.rangeBytes ?? (parallel ? RANGE_BYTES : 0));
     const parts = new Map<EvidenceFile, FileTaskResult[]>();
     /** Results of ranges no worker could scan: their lines are counted (ranges.ts countRange), never scanned again. */
@@ -209,14 +211,10 @@ export class FilePool {
     };
     if (parallel) while (this.workers.length < Math.min(jobs, queue.length) - 1) this.workers.push(this.spawn());
     await Promise.all([here(), ...this.workers.map(lane)]);
-    // Every worker gone (none could start, or the replacements ran out): what no worker took is scanned here, and
-    // what a worker held when it stopped is listed.
+    // Every worker gone (none could start, or the replacements ran out): what no worker took, and what the last
+    // workers held when they stopped, is scanned here.
     await here();
-    for (const { task, why } of retry.splice(0)) {
-      const result = lostResult(task, [why]);
-      lost.add(result);
-      await done(task, result);
-    }
+    for (const { task } of retry.splice(0)) await done(task, await scanFile(task.file, options, prepared, task.range));
   }
 
   /**

@@ -8,13 +8,26 @@ import { prepare, type Prepared } from './registry.js';
 import type { ScanOptions } from './types.js';
 
 const options = workerData as ScanOptions;
-const ready: Promise<Prepared | Error> = prepare(options).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
-void ready.then(() => parentPort?.postMessage({ ready: true }));
+const ready: Promise<Prepared> = prepare(options);
+ready.then(
+  () => parentPort?.postMessage({ ready: true }),
+  // A rule set that cannot be built: the worker stops before it is ready, with the error as its 'error' event, so the
+  // pool starts none in its place and its work goes back to the queue (a ready worker answering every batch with
+  // the error would have had its files listed as failed).
+  (err: unknown) =>
+    queueMicrotask(() => {
+      throw err;
+    }),
+);
 
 parentPort?.on('message', async (msg: { tasks: Task[] }) => {
+  let prepared: Prepared;
   try {
-    const prepared = await ready;
-    if (prepared instanceof Error) throw prepared;
+    prepared = await ready;
+  } catch {
+    return; // stopping: see above
+  }
+  try {
     const results: FileTaskResult[] = [];
     for (const t of msg.tasks) results.push(await scanFile(t.file, options, prepared, t.range));
     parentPort?.postMessage({ results });
