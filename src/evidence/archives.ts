@@ -2,6 +2,7 @@
 // clean-up script (`u_ex210305.log.gz`, `W3SVC1\2021-03.zip`) because they fill the system drive. Those are the
 // logs of the attack window: they are read, not counted as unrelated files.
 import type { Skipped } from '../model.js';
+import { CONTAINER_HEAD_BYTES, containerReason, maybeContainer, zipEntryContainerReason } from './containers.js';
 import { type EvidenceFile, fsPath, withoutGz } from './file.js';
 import { openEvidence } from './open.js';
 import { listZip } from './zip.js';
@@ -13,14 +14,35 @@ const ARCHIVE_NAME = /\.(zip|gz|tgz|7z|rar|cab)$/i;
 
 const MAGIC_ZIP = 0x04034b50;
 
-async function magic(file: EvidenceFile & { kind: 'fs' }): Promise<Buffer> {
+async function magic(file: EvidenceFile & { kind: 'fs' }, n = 4): Promise<Buffer> {
   const fh = await openEvidence(fsPath(file));
   try {
-    const b = Buffer.alloc(4);
-    const { bytesRead } = await fh.read(b, 0, 4, 0);
+    const b = Buffer.alloc(n);
+    const { bytesRead } = await fh.read(b, 0, n, 0);
     return b.subarray(0, bytesRead);
   } finally {
     await fh.close();
+  }
+}
+
+/** Why a disk image or an archive exhunt has no reader for is not read, or null (not one, or unreadable). */
+async function fsContainerReason(file: EvidenceFile & { kind: 'fs' }): Promise<string | null> {
+  try {
+    const head = await magic(file, CONTAINER_HEAD_BYTES);
+    let tail: Buffer | null = null;
+    // A fixed VHD is the raw disk with a 512-byte footer: its signature is at the end only.
+    if (/\.vhd$/i.test(file.rel) && file.size >= 1024) {
+      const fh = await openEvidence(fsPath(file));
+      try {
+        tail = Buffer.alloc(512);
+        await fh.read(tail, 0, 512, file.size - 512);
+      } finally {
+        await fh.close();
+      }
+    }
+    return containerReason(file.rel, head, tail);
+  } catch {
+    return null; // the file scan reports why it cannot be read
   }
 }
 
@@ -33,6 +55,15 @@ async function magic(file: EvidenceFile & { kind: 'fs' }): Promise<Buffer> {
 export async function openArchives(files: EvidenceFile[], skipped: Skipped[]): Promise<EvidenceFile[]> {
   const out: EvidenceFile[] = [];
   for (const f of files) {
+    // Disk images and 7z/RAR/tar: still swept as files (hash, staging rules), and named as not opened.
+    if (f.kind === 'fs' && !f.raw && maybeContainer(f.rel)) {
+      const reason = await fsContainerReason(f);
+      if (reason !== null) skipped.push({ path: f.rel, reason });
+      out.push(f);
+      continue;
+    }
+    const inZip = f.kind === 'zip' ? zipEntryContainerReason(f.rel) : null;
+    if (inZip !== null) skipped.push({ path: f.rel, reason: inZip });
     // A name that is not UTF-8 (f.raw) has no string path for the zip reader: left as a plain file.
     if (!ARCHIVE_NAME.test(f.rel) || (f.kind === 'fs' && f.raw)) {
       out.push(f);
@@ -40,7 +71,7 @@ export async function openArchives(files: EvidenceFile[], skipped: Skipped[]): P
     }
     if (f.kind !== 'fs') {
       out.push(f);
-      if (!/\.(7z|rar|cab)$/i.test(f.rel)) skipped.push({ path: f.rel, reason: 'archive inside a zip: not opened (extract it and scan the folder)' });
+      if (!/\.cab$/i.test(f.rel)) skipped.push({ path: f.rel, reason: 'archive inside a zip: not opened (extract it and scan the folder)' });
       continue;
     }
     let head: Buffer;
@@ -65,8 +96,13 @@ export async function openArchives(files: EvidenceFile[], skipped: Skipped[]): P
       const entries = await listZip(f.abs, (name, reason) => skipped.push({ path: `${f.rel}/${name}`, reason }));
       for (const e of entries) {
         const rel = `${f.rel}/${e.name}`;
-        if (ARCHIVE_NAME.test(e.name)) skipped.push({ path: rel, reason: 'archive inside an archive: not opened (extract it and scan the folder)' });
-        else out.push({ kind: 'zip', zip: f.abs, entry: e.name, rel, size: e.size, mtimeMs: e.mtimeMs });
+        if (ARCHIVE_NAME.test(e.name)) {
+          skipped.push({ path: rel, reason: 'archive inside an archive: not opened (extract it and scan the folder)' });
+          continue;
+        }
+        const container = zipEntryContainerReason(e.name);
+        if (container !== null) skipped.push({ path: rel, reason: container });
+        out.push({ kind: 'zip', zip: f.abs, entry: e.name, rel, size: e.size, mtimeMs: e.mtimeMs });
       }
     } catch (err) {
       skipped.push({ path: f.rel, reason: `zip not readable, its entries not scanned: ${err instanceof Error ? err.message : String(err)}` });
