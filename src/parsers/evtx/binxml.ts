@@ -16,7 +16,7 @@ import {
   utf16,
   utf16le,
 } from './bytes.js';
-import { attrValue, dataEntry, dataOf, eventOf, leafEntry, readEvent, systemEntry, type EvtxEvent } from './event.js';
+import { attrValue, dataEntry, dataOf, eventOf, leafEntry, LeafKeys, readEvent, systemEntry, type EvtxEvent } from './event.js';
 import { BuiltElement, isElement, textOfNodes, XML_ENTITIES, type ElementView, type XmlAttr, type XmlElement, type XmlNode, type XmlPI } from './tree.js';
 
 /** Malformed EVTX data; `offset` is relative to the file when known, else to the chunk. */
@@ -81,7 +81,8 @@ class Budget {
 type Values = Value[];
 
 /**
- * A template instance: the cached template body and this instance's values. Its tree is built only when asked for
+ * A template instance: the cached template body and this instance's values (or an embedded fragment's nodes, with
+ * none: see ChunkBinXml.value). Its tree is built only when asked for
  * (`exhunt evtx dump --xml`, or an instance inside an embedded value): reading an event takes its System and
  * EventData values from the template in place (TemplateElement), and building a tree per record was a fifth of
  * the reader's time and most of its garbage.
@@ -392,12 +393,14 @@ export class ChunkBinXml {
       } finally {
         this.inTemplate = saved;
       }
-      // One template instance alone (the usual embedded value) stays unbuilt, like a record's (see Instance),
-      // unless it would place text first: a rendered value starting with text is taken for an array (isStringArray).
-      const only = loneInstance(nodes);
+      // One template instance alone (the usual embedded value) stays unbuilt, like a record's (see Instance), and so
+      // does any other fragment, as an instance without values (CAPI2's UserData, forwarded events): the event is
+      // then read in place, and building and viewing the tree were two thirds of reading such records. Unless it
+      // would place text first: a rendered value starting with text is taken for an array (isStringArray).
+      const inst = loneInstance(nodes) ?? new Instance(nodes, NO_VALUES, cost(nodes));
       const before = this.budget.left;
-      if (only) this.budget.spend(only.size); // as placing it would
-      values[i] = only === null ? this.fragment(nodes) : placesTextFirst(only.body, only.values) === false ? only : only.nodes(this.out);
+      this.budget.spend(inst.size); // as placing it would
+      values[i] = placesTextFirst(inst.body, inst.values) === false ? inst : inst.nodes(this.out);
       this.sizes[base + i] = before - this.budget.left;
       return;
     }
@@ -665,6 +668,7 @@ class Placed {
   /** The attributes of one element being read (readAttrs): the first `nAttrs`. */
   readonly attrs: XmlAttr[] = [];
   nAttrs = 0;
+  readonly keys = new LeafKeys();
 }
 
 /**
@@ -702,7 +706,7 @@ function placesNoElement(nodes: readonly TNode[], values: Values): boolean {
 /** UserData leaves (event.ts leaves) below a template element (`top`: the UserData element itself, not a leaf). */
 function leaves(e: TElem, values: Values, out: Record<string, string>, p: Placed, top = false): boolean {
   if (!top && placesNoElement(e.children, values)) {
-    leafEntry(out, e.name, textIn(e.children, values), readAttrs(e, values, p), p.nAttrs);
+    leafEntry(out, e.name, textIn(e.children, values), readAttrs(e, values, p), p.nAttrs, p.keys);
     return true;
   }
   // This element's children go at [start, end); each child puts its own after them and drops them again.
@@ -711,7 +715,7 @@ function leaves(e: TElem, values: Values, out: Record<string, string>, p: Placed
   const end = p.n;
   for (let i = start; i < end; i++) if (!leaves(p.els[i], p.vals[i], out, p)) return false;
   p.n = start;
-  if (!top) leafEntry(out, e.name, end === start ? textIn(e.children, values) : null, readAttrs(e, values, p), p.nAttrs);
+  if (!top) leafEntry(out, e.name, end === start ? textIn(e.children, values) : null, readAttrs(e, values, p), p.nAttrs, p.keys);
   return true;
 }
 

@@ -206,8 +206,31 @@ function leaves(e: ElementView, out: Record<string, string>): void {
   leafEntry(out, e.name, children.length === 0 ? e.text() : null, e.attributes());
 }
 
-/** One UserData element, after its children: its text when it has none (`text` not null), its first `n` attributes. */
-export function leafEntry(out: Record<string, string>, name: string, text: string | null, attrs: readonly XmlAttr[], n = attrs.length): void {
+/**
+ * One UserData element, after its children: its text when it has none (`text` not null), its first `n` attributes.
+ * `keys`: where a reader keeps the attributes' keys from record to record.
+ */
+export function leafEntry(out: Record<string, string>, name: string, text: string | null, attrs: readonly XmlAttr[], n = attrs.length, keys?: LeafKeys): void {
   if (text !== null) out[name] = text;
-  for (let i = 0; i < n; i++) if (!attrs[i].name.startsWith('xmlns')) out[`${name}.${attrs[i].name}`] = attrs[i].value;
+  for (let i = 0; i < n; i++) {
+    const a = attrs[i].name;
+    if (!a.startsWith('xmlns')) out[keys ? keys.key(name, a) : `${name}.${a}`] = attrs[i].value;
+  }
+}
+
+/**
+ * The `Element.Attribute` keys of UserData attributes, each made once (binxml.ts keeps one per chunk, so they are
+ * bounded by its names): a key built per record was a new string to hash and look up for every value (CAPI2
+ * records have a dozen), a tenth of reading them.
+ */
+export class LeafKeys {
+  private readonly byElement = new Map<string, Map<string, string>>();
+
+  key(element: string, attr: string): string {
+    let byAttr = this.byElement.get(element);
+    if (byAttr === undefined) this.byElement.set(element, (byAttr = new Map()));
+    let k = byAttr.get(attr);
+    if (k === undefined) byAttr.set(attr, (k = `${element}.${attr}`));
+    return k;
+  }
 }
