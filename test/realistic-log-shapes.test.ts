@@ -46,6 +46,31 @@ describe('IIS logs as crashed or differently configured servers leave them', () 
     expect(h.verdict).toBe('compromised');
   });
 
+  it('a log created just before a crash starts with the padding: the header IIS wrote after the restart is read', () => {
+    // 12 KiB of NULs (three clusters allocated, never written), then the restart's directives right behind them.
+    const log = Buffer.concat([Buffer.alloc(12 * 1024), Buffer.from(`${HEAD}\r\n${SHELL}\r\n`)]);
+    const h = scan('crashed-new', { 'W3SVC1/u_ex210305.log': log });
+    expect(h.skipped).toEqual([]);
+    expect(h.findings.filter((f) => f.rule === 'WS-40').map((f) => [f.time, f.source.line])).toEqual([['2021-03-05T08:12:01Z', 5]]);
+    // A head that is NULs only shows no text at all: still named, never read as a log in silence.
+    const blank = scan('crashed-blank', { 'W3SVC1/u_ex210306.log': Buffer.alloc(80 * 1024) });
+    expect(blank.skipped.map((s) => s.reason)).toEqual([expect.stringMatching(/^named like a text log but binary/)]);
+  });
+
+  it('a record right behind a hole of NULs keeps its time (IIS) and is not dropped (HttpProxy)', () => {
+    const hole = Buffer.alloc(8192);
+    const iis = Buffer.concat([Buffer.from(`${HEAD}\r\n${SHELL.replace('08:12:01', '08:00:01').replace('x0d.aspx', 'logon.aspx')}\r\n`), hole, Buffer.from(`${SHELL}\r\n`)]);
+    // HelseCERT's ProxyLogon SSRF rows (the shipped mail01 example): the hole ends where row 8 (/ecp/y.js) begins.
+    const src = readFileSync('examples/evidence/mail01-compromised/C/Program Files/Microsoft/Exchange Server/V15/Logging/HttpProxy/Ecp/HttpProxy_2021030306-1.LOG', 'latin1');
+    const lines = src.split('\r\n');
+    const proxy = Buffer.concat([Buffer.from(`${lines.slice(0, 7).join('\r\n')}\r\n`, 'latin1'), hole, Buffer.from(lines.slice(7).join('\r\n'), 'latin1')]);
+    const h = scan('hole', { 'W3SVC1/u_ex210305.log': iis, 'HttpProxy/Ecp/HttpProxy_2021030306-1.LOG': proxy });
+    expect(h.skipped).toEqual([]);
+    const at = (rule: string, path: string) => h.findings.filter((f) => f.rule === rule && f.source.path === path).map((f) => [f.time, f.source.line]);
+    expect(at('WS-40', 'W3SVC1/u_ex210305.log')).toEqual([['2021-03-05T08:12:01Z', 6]]);
+    expect(at('PL-03', 'HttpProxy/Ecp/HttpProxy_2021030306-1.LOG')[0]).toEqual(['2021-03-03T06:49:42.162Z', 8]);
+  });
+
   it('a binary file named like a log is still skipped as binary', () => {
     const noise = Buffer.alloc(4096);
     for (let i = 0; i < noise.length; i += 3) noise[i] = (i * 37) & 0xff;

@@ -2,6 +2,7 @@
 import type { LogRecord } from '../model.js';
 import { isoTime, splitCsvLine } from './csv.js';
 import { parseEventData } from './ecp.js';
+import { withoutLeadingNuls } from './text-encoding.js';
 import { ParseError, type LineParser, type TextLogFormat } from './types.js';
 
 const LOG_TYPES: Record<string, string> = {
@@ -133,8 +134,13 @@ export class ExchangeCsvParser implements LineParser {
     this.timeIndex = fields.findIndex((f) => TIME_FIELDS.includes(f));
   }
 
-  parse(line: string, lineNo: number): LogRecord | null {
+  parse(logged: string, lineNo: number): LogRecord | null {
+    const line = withoutLeadingNuls(logged);
     if (line.length === 0) return null;
+    if (line !== logged && line.charCodeAt(0) === 35 /* # */) {
+      this.directive(line, lineNo); // the header a restart wrote right after a crash's padding
+      return null;
+    }
     if (this.fields === null) {
       const cols = splitCsvLine(line).map((c) => c.trim());
       if (cols.some((c) => TIME_FIELDS.includes(c))) {
@@ -197,7 +203,8 @@ function addEcpBag(fields: Record<string, string>, line: string): void {
 export class OabGeneratorParser implements LineParser {
   constructor(private readonly rel: string) {}
   directive(): void {}
-  parse(line: string, lineNo: number): LogRecord | null {
+  parse(logged: string, lineNo: number): LogRecord | null {
+    const line = withoutLeadingNuls(logged);
     if (line.trim().length === 0) return null;
     const m = /^\s*(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?Z?)/.exec(line);
     return { format: 'oabgen', path: this.rel, line: lineNo, time: m ? isoTime(m[1]) : null, fields: { Message: line }, raw: line };

@@ -1,6 +1,7 @@
 // IIS W3C extended logs (u_exYYMMDD.log). Fields are mapped by each `#Fields` directive (the layout is
 // configurable and can change mid-file); header-less extracts fall back to Exchange's default field list.
 import type { LogRecord } from '../model.js';
+import { withoutLeadingNuls } from './text-encoding.js';
 import type { LineParser, TextLogFormat } from './types.js';
 
 /** Exchange's default IIS field selection for both sites (used when a file has no `#Fields`). */
@@ -90,8 +91,13 @@ export class IisLineParser implements LineParser {
     this.stemIdx = names.indexOf('cs-uri-stem');
   }
 
-  parse(line: string, lineNo: number): LogRecord | null {
+  parse(logged: string, lineNo: number): LogRecord | null {
+    const line = withoutLeadingNuls(logged);
     if (line.length === 0 || line.charCodeAt(0) === 45 /* '-' */) return null; // blank, or `-----` separators in extracts
+    if (line !== logged && line.charCodeAt(0) === 35 /* # */) {
+      this.directive(line); // the header a restart wrote right after a crash's padding
+      return null;
+    }
     const tokens = line.split(' ');
     const names = this.names;
     const fields: Record<string, string> = {};

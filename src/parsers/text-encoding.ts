@@ -68,7 +68,13 @@ const NUL_PADDING = 16;
  * Binary data, not a text log with a stray NUL: many NULs (a quarter of the first 4 KB) or many other control bytes
  * (a tenth; random or compressed bytes have about 12 %). Text with a NUL hole from a crash is still text.
  */
-export function looksBinary(head: Uint8Array): { nul: number; control: number; of: number } | null {
+export function looksBinary(whole: Uint8Array): { nul: number; control: number; of: number } | null {
+  // A log created just before a crash starts with the padding (a restart writes its header after it): judged from
+  // the first byte past it; a head that is all NULs shows no text at all.
+  let start = 0;
+  while (start < whole.length && whole[start] === 0) start++;
+  if (start === whole.length && start > 0) return { nul: Math.min(start, SNIFF_BYTES), control: 0, of: Math.min(start, SNIFF_BYTES) };
+  const head = start >= NUL_PADDING ? whole.subarray(start) : whole;
   const n = Math.min(head.length, SNIFF_BYTES);
   let nul = 0;
   let control = 0;
@@ -142,4 +148,15 @@ function loneCrToLf(chunk: Buffer, holdLast: boolean): Buffer {
     if (i + 1 >= chunk.length || chunk[i + 1] !== 10) chunk[i] = 10;
   }
   return holdLast ? chunk.subarray(0, end) : chunk;
+}
+
+/**
+ * A line without the NUL padding a crash left before it: the padding ends in no line break, so the first line
+ * written after the restart (a record, or a directive) starts with it.
+ */
+export function withoutLeadingNuls(line: string): string {
+  if (line.charCodeAt(0) !== 0) return line;
+  let i = 1;
+  while (i < line.length && line.charCodeAt(i) === 0) i++;
+  return line.slice(i);
 }
