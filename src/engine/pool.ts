@@ -49,11 +49,18 @@ export function effectiveJobs(requested: number, cores = availableParallelism(),
 
 type Done = (file: EvidenceFile, result: FileTaskResult) => void;
 
-/** A file or range that stopped two workers: listed with both workers' reasons, not scanned. */
-function lostResult(task: Task, whys: [string, string]): FileTaskResult {
+/**
+ * A file or range no worker could scan: it stopped two workers (both reasons), or it was held by one that stopped when
+ * this host had no fresh worker left (`spent`: how many it had). Never scanned in this thread, where the same stop
+ * would end the whole scan and its report.
+ */
+function lostResult(task: Task, whys: string[], spent = 0): FileTaskResult {
   const r = task.range;
   const what = r ? `bytes ${r.start}–${r.end} (range ${r.index + 1} of ${r.count}; the other ranges were scanned)` : 'the file';
-  const reason = `not scanned: ${what} stopped two scan workers (${whys.join('; ')})`;
+  const reason =
+    whys.length > 1
+      ? `not scanned: ${what} stopped two scan workers (${whys.join('; ')})`
+      : `not scanned: ${what} was held by a scan worker that stopped (${whys[0]}) after this host's ${spent} fresh workers were spent; scan it alone with --jobs 1`;
   return { ...emptyResult(), formats: [], skipped: [{ path: task.file.rel, reason }] };
 }
 
@@ -139,10 +146,10 @@ export class FilePool {
    *
    * A worker that stops mid-scan (a crash, its memory limit, an exit) does not end the scan: the files or ranges it
    * held are scanned again, one at a time, on a fresh worker, and one that stops a second worker too is listed as
-   * skipped with both reasons, never lost. Only when no worker is left (each host may start twice the workers asked
-   * for in place of stopped ones) does this thread scan what the last ones held: of a batch, one file at most stopped
-   * the worker, and this thread's heap is not bound by a worker's limits. A worker that stops before it is ready (it
-   * could not start) is not replaced and its work goes back to the queue.
+   * skipped with both reasons, never lost. Each host may start twice the workers asked for in place of stopped ones;
+   * past that, what the last ones held is listed as skipped, not moved to this thread, where the file that stopped
+   * them would end the whole process (workers have the same heap limit as this thread). A worker that stops before
+   * it is ready (it could not start) is not replaced and its work goes back to the queue.
    */
   async run(files: EvidenceFile[], prepared: Prepared, onDone: Done): Promise<void> {
     const options = this.options;
@@ -211,10 +218,14 @@ export class FilePool {
     };
     if (parallel) while (this.workers.length < Math.min(jobs, queue.length) - 1) this.workers.push(this.spawn());
     await Promise.all([here(), ...this.workers.map(lane)]);
-    // Every worker gone (none could start, or the replacements ran out): what no worker took, and what the last
-    // workers held when they stopped, is scanned here.
+    // Every worker gone (none could start, or the replacements ran out): what no worker took is scanned here, and
+    // what a worker held when it stopped is listed.
     await here();
-    for (const { task } of retry.splice(0)) await done(task, await scanFile(task.file, options, prepared, task.range));
+    for (const { task, why } of retry.splice(0)) {
+      const result = lostResult(task, [why], this.replacements);
+      lost.add(result);
+      await done(task, result);
+    }
   }
 
   /**
