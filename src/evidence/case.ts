@@ -4,6 +4,7 @@
 import { lstat, readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { Fact, Skipped } from '../model.js';
+import { isZip } from './discover.js';
 import { readAll } from './file.js';
 import { listZip, safeEntryName } from './zip.js';
 
@@ -157,6 +158,8 @@ export function parseManifest(bytes: Buffer): CaseManifest {
  * (no manifest.json at its root); throws CaseFormatError when a manifest is there but invalid.
  */
 export async function readCaseManifest(root: string): Promise<CaseManifest | null> {
+  // A single log or event log given as the input is no case: only a folder or a zip can be one.
+  if ((await stat(root)).isFile() && !(await isZip(root))) return null;
   const bytes = await readManifestBytes(root);
   return bytes === null ? null : parseManifest(bytes);
 }

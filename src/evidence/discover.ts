@@ -8,7 +8,7 @@ import { specialKind, walkFiles } from './walk.js';
 import { listZip } from './zip.js';
 
 /** Is this file a zip container (by its magic bytes, not its name)? */
-async function isZip(path: string): Promise<boolean> {
+export async function isZip(path: string): Promise<boolean> {
   const fh = await openEvidence(path);
   try {
     const b = Buffer.alloc(4);
