@@ -95,20 +95,23 @@ function tasksOf(e: Entry): Task[] {
   return Array.isArray(e) ? e.map((file) => ({ file })) : [e];
 }
 
-/** The work queue: every range of a split file alone, the other files in batches; most bytes first. */
-function taskQueue(files: EvidenceFile[], rangeBytes: number): { queue: Entry[]; split: Map<EvidenceFile, ByteRange[]> } {
-  const split = new Map<EvidenceFile, ByteRange[]>();
+/** Queue entries for files: every range of a split file alone (recorded in `split`), the other files in batches. */
+function entriesOf(files: EvidenceFile[], rangeBytes: number, split: Map<EvidenceFile, ByteRange[]>): Entry[] {
   const whole: EvidenceFile[] = [];
+  const out: Entry[] = [];
   for (const f of files) {
     const ranges = planRanges(f, rangeBytes);
-    if (ranges) split.set(f, ranges);
-    else whole.push(f);
+    if (!ranges) whole.push(f);
+    else {
+      split.set(f, ranges);
+      for (const range of ranges) out.push({ file: f, range });
+    }
   }
-  const queue: Entry[] = [...split].flatMap(([file, ranges]) => ranges.map((range) => ({ file, range })));
-  queue.push(...batches(whole));
-  const size = (e: Entry) => (Array.isArray(e) ? e.reduce((s, f) => s + f.size, 0) : e.range!.end - e.range!.start);
-  return { queue: queue.sort((x, y) => size(y) - size(x)), split };
+  out.push(...batches(whole));
+  return out;
 }
+
+const entryBytes = (e: Entry): number => (Array.isArray(e) ? e.reduce((s, f) => s + f.size, 0) : e.range!.end - e.range!.start);
 
 export class FilePool {
   private readonly workers: Worker[] = [];
@@ -130,9 +133,8 @@ export class FilePool {
 
   /**
    * With more than one job asked for (`--jobs N`), starts the N − 1 workers now (this thread is the N-th lane, see
-   * `run`): each loads the scanner and builds its rule set (~0.3 s) while this thread prepares and lists the
-   * evidence (a 16,000-file tree: ~1 s). Left to the default, workers start in `run`, once the evidence is known to
-   * be large enough.
+   * `run`): each loads the scanner and builds its rule set (~0.3 s) while this thread prepares and starts listing
+   * the evidence. Left to the default, workers start in `run`, once the files handed over add up to enough evidence.
    */
   start(): void {
     if (this.jobs === undefined || !COMPILED) return;
@@ -142,7 +144,8 @@ export class FilePool {
 
   /**
    * Scans the files and reports each result as it arrives (a split file once all its ranges are done). `prepared`
-   * is this thread's rule set, for what it scans itself.
+   * is this thread's rule set, for what it scans itself. `files` may come in parts while they are still being
+   * listed (an async iterable): the lanes start on the first part, and each part joins the queue, most bytes first.
    *
    * A worker that stops mid-scan (a crash, its memory limit, an exit) does not end the scan: the files or ranges it
    * held are scanned again, one at a time, on a fresh worker, and one that stops a second worker too is listed as
@@ -151,13 +154,51 @@ export class FilePool {
    * them would end the whole process (workers have the same heap limit as this thread). A worker that stops before
    * it is ready (it could not start) is not replaced and its work goes back to the queue.
    */
-  async run(files: EvidenceFile[], prepared: Prepared, onDone: Done): Promise<void> {
+  async run(files: EvidenceFile[] | AsyncIterable<EvidenceFile[]>, prepared: Prepared, onDone: Done): Promise<void> {
     const options = this.options;
-    const total = files.reduce((s, f) => s + f.size, 0);
-    const jobs = effectiveJobs(this.jobs ?? (total >= WORKERS_FROM_BYTES ? defaultJobs() : 1));
-    const parallel = jobs > 1 && COMPILED;
     this.replacements = 0;
-    const { queue, split } = taskQueue(files, this.rangeBytes ?? (parallel ? RANGE_BYTES : 0));
+    const queue: Entry[] = [];
+    let next = 0;
+    /** Every part of `files` is queued. */
+    let listed = false;
+    let total = 0;
+    let jobs = 1;
+    let parallel = false;
+    const split = new Map<EvidenceFile, ByteRange[]>();
+    /** Lanes waiting for work (the queue empty, the listing not done). */
+    const waiting: Array<() => void> = [];
+    const wake = () => {
+      for (const go of waiting.splice(0)) go();
+    };
+    const moreWork = () => new Promise<void>((go) => waiting.push(go));
+    /** Tasks a worker held when it stopped, with why: for a fresh worker, one at a time. */
+    const retry: Array<{ task: Task; why: string }> = [];
+    /** Fresh workers this host may start in place of stopped ones: twice the workers asked for. */
+    const budget = 2 * (effectiveJobs(this.jobs ?? defaultJobs()) - 1);
+    const lanes: Array<Promise<void>> = [];
+    /** Lanes started on workers in this run (see `add`). */
+    let started = 0;
+    /** Queues a part of the files; starts workers once there is evidence enough for them (and entries to share). */
+    const add = (part: EvidenceFile[]) => {
+      total += part.reduce((s, f) => s + f.size, 0);
+      if (!parallel) {
+        // Decided before the part is cut into ranges: a large file in the first part is split only with workers.
+        jobs = effectiveJobs(this.jobs ?? (total >= WORKERS_FROM_BYTES ? defaultJobs() : 1));
+        parallel = jobs > 1 && COMPILED;
+      }
+      const added = entriesOf(part, this.rangeBytes ?? (parallel ? RANGE_BYTES : 0), split);
+      const rest = queue.splice(next).concat(added);
+      queue.push(...rest.sort((x, y) => entryBytes(y) - entryBytes(x)));
+      if (parallel) {
+        while (started < Math.min(jobs, queue.length) - 1) {
+          const w = this.spawn();
+          this.workers.push(w);
+          started++;
+          lanes.push(lane(w));
+        }
+      }
+      wake();
+    };
     const parts = new Map<EvidenceFile, FileTaskResult[]>();
     /** Results of ranges no worker could scan: their lines are counted (ranges.ts countRange), never scanned again. */
     const lost = new Set<FileTaskResult>();
@@ -178,22 +219,27 @@ export class FilePool {
     // This thread is one lane (it has the modules and its rule set, and would otherwise idle through the scan) beside
     // jobs − 1 workers, all taking entries from one queue: with 2 jobs, one isolate to start, compile and plan
     // instead of two. A second worker cost as much CPU (~1.2 CPU-s) as it saved on 1 GB.
-    let next = 0;
     const here = async (): Promise<void> => {
-      while (next < queue.length) for (const t of tasksOf(queue[next++])) await done(t, await scanFile(t.file, options, prepared, t.range));
+      for (;;) {
+        if (next < queue.length) for (const t of tasksOf(queue[next++])) await done(t, await scanFile(t.file, options, prepared, t.range));
+        else if (listed) return;
+        else await moreWork();
+      }
     };
-    /** Tasks a worker held when it stopped, with why: for a fresh worker, one at a time. */
-    const retry: Array<{ task: Task; why: string }> = [];
     const lane = async (first: Worker): Promise<void> => {
       let w: Worker | null = first;
       while (w !== null) {
         // Stopped while idle (between hosts, or before it got any work): it held nothing.
         if (this.stopped.has(w)) {
-          w = this.replace(w, this.ready.has(w), 2 * (jobs - 1));
+          w = this.replace(w, this.ready.has(w), budget);
           continue;
         }
         const again = retry.shift();
-        if (again === undefined && next >= queue.length) return;
+        if (again === undefined && next >= queue.length) {
+          if (listed) return;
+          await moreWork();
+          continue;
+        }
         const entry = again === undefined ? queue[next++] : null;
         const batch = entry === null ? [again!.task] : tasksOf(entry);
         let results: FileTaskResult[];
@@ -201,9 +247,9 @@ export class FilePool {
           results = await this.send(w, batch);
         } catch (err) {
           const why = err instanceof Error ? err.message : String(err);
-          const started = this.ready.has(w);
-          w = this.replace(w, started, 2 * (jobs - 1));
-          if (!started) {
+          const ready = this.ready.has(w);
+          w = this.replace(w, ready, budget);
+          if (!ready) {
             if (entry !== null) queue.push(entry);
             else retry.unshift(again!);
           } else if (again !== undefined) {
@@ -211,13 +257,34 @@ export class FilePool {
             lost.add(result);
             await done(again.task, result);
           } else for (const task of batch) retry.push({ task, why });
+          // Work for the other lanes, which may be waiting.
+          wake();
           continue;
         }
         for (let i = 0; i < batch.length; i++) await done(batch[i], results[i]);
       }
     };
-    if (parallel) while (this.workers.length < Math.min(jobs, queue.length) - 1) this.workers.push(this.spawn());
-    await Promise.all([here(), ...this.workers.map(lane)]);
+    // Workers already running (`start`, or left from the previous host) take work from the start.
+    for (const w of [...this.workers]) {
+      started++;
+      lanes.push(lane(w));
+    }
+    let failed: unknown = null;
+    if (Array.isArray(files)) add(files);
+    else {
+      // Lanes start on the first parts while the rest is being listed.
+      const mine = here();
+      try {
+        for await (const part of files) add(part);
+      } catch (err) {
+        failed = err;
+      }
+      listed = true;
+      wake();
+      await mine;
+    }
+    listed = true;
+    await Promise.all([here(), ...lanes]);
     // Every worker gone (none could start, or the replacements ran out): what no worker took is scanned here, and
     // what a worker held when it stopped is listed.
     await here();
@@ -226,11 +293,12 @@ export class FilePool {
       lost.add(result);
       await done(task, result);
     }
+    if (failed !== null) throw failed;
   }
 
   /**
-   * The worker to go on with after `w` stopped: a fresh one while the replacements last (`most`: twice the workers
-   * asked for), none when `w` never got ready (a worker that cannot start will not start the next time).
+   * The worker to go on with after `w` stopped: a fresh one while the replacements last (`most`), none when `w`
+   * never got ready (a worker that cannot start will not start the next time).
    */
   private replace(w: Worker, started: boolean, most: number): Worker | null {
     this.workers.splice(this.workers.indexOf(w), 1);

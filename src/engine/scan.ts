@@ -1,13 +1,14 @@
 // Scans hosts: evidence -> records -> findings (in workers) -> host verdict. One HostResult per input PATH.
 import { basename, resolve } from 'node:path';
 import type { Coverage, Fact, Finding, HostResult, RawFinding, ScanReport, Skipped, ToolInfo } from '../model.js';
-import { listEvidence } from '../evidence/discover.js';
+import { byRel, evidenceFiles } from '../evidence/discover.js';
 import { openArchives } from '../evidence/archives.js';
 import { withoutOwnReports } from '../evidence/own-reports.js';
 import { closeZips } from '../evidence/zip.js';
 import type { EvidenceFile } from '../evidence/file.js';
 import { VERSION } from '../version.js';
 import { FilePool } from './pool.js';
+import type { FileTaskResult } from './file-task.js';
 import { prepare, type Prepared } from './registry.js';
 import type { ScanOptions } from './types.js';
 import { judgeHost } from './host.js';
@@ -16,9 +17,9 @@ import { applyHostRules } from '../rules/host.js';
 import { ruleCredits } from '../rules/references.js';
 import { moduleImageFacts } from './module-images.js';
 import { caseFacts, incompleteCase, readCaseManifest, type CaseManifest } from '../evidence/case.js';
-import { collectionFacts, mapCollection } from '../evidence/layout.js';
+import { collectionFacts, mapCollection, type Collection } from '../evidence/layout.js';
 import { hostLabels } from './hosts.js';
-import { skipByDate } from '../evidence/dates.js';
+import { outsideWindow, skipByDate, type DateWindow } from '../evidence/dates.js';
 import { exposureWindows } from './exposure-windows.js';
 import { DEFAULT_FILE_SECONDS } from './budget.js';
 import { FindingGrouper, findingOrder, onServer } from './group.js';
@@ -28,6 +29,20 @@ import { mergeCoverage } from './coverage.js';
 import { compareText } from '../semantics.js';
 
 export const DEFAULT_SINCE = '2020-12-01T00:00:00.000Z';
+
+/** Files handed to the pool while a folder is listed: a first part soon (the workers wait for it), then larger ones. */
+const FIRST_PART = 64;
+const LAST_PART = 4096;
+/** A collection's own files (Velociraptor, KAPE): the files listed after one get server paths, so wait for the list. */
+const COLLECTION_MARK = /(^|\/)(collection_context|client_info|metadata)\.json$|_CopyLog\.csv$/i;
+/**
+ * Files a scan may start on before the listing ends: what the steps after it (own reports, archives, dates) would
+ * most likely change or leave out waits for them. Only a guess to save work: `scanHost` checks every early result.
+ */
+const MAYBE_CHANGED = /\.(json|html?|ndjson|csv|zip|gz|tgz|7z|rar|cab)$/i;
+function early(f: EvidenceFile, window: DateWindow): boolean {
+  return f.kind === 'fs' && !MAYBE_CHANGED.test(f.rel) && outsideWindow(f, window) === null;
+}
 
 export interface Progress {
   host: string;
@@ -122,18 +137,16 @@ async function scanHost(
   const skipped: Skipped[] = [];
   const incomplete = await incompleteCase(input);
   if (incomplete) skipped.push(incomplete);
-  const listed = await listInput(input, skipped, only);
-  const collection = mapCollection(listed ? await withoutOwnReports(listed, skipped) : [], skipped);
-  // Decided before any byte is read; what is left out is listed in `skipped`, never dropped silently.
-  const opened = await openArchives(collection.files, skipped);
-  const files = skipByDate(opened, { since: options.since, ...dates }, skipped);
   const folderName = basename(resolve(input)).replace(/\.zip$/i, '');
-  // The case manifest is read first so that file times are set as findings arrive (groups order by time).
-  const manifest = listed ? await caseManifest(input, skipped) : null;
-  // File findings carry no time of their own (a copy's file times are the copy date): the times the case manifest,
-  // else a KAPE / Velociraptor manifest, recorded on the server are used, and labelled.
-  const caseTimes = manifest ? caseFileTimes(manifest) : null;
-  const recorded = listed ? await collectionFileTimes(collection, skipped) : new Map<string, RecordedTime>();
+  const window = { since: options.since, ...dates };
+  // Known once the listing is done (`settle`).
+  let listed: EvidenceFile[] | null = null;
+  let collection: Collection = { kind: null, files: [] };
+  let opened: EvidenceFile[] = [];
+  let files: EvidenceFile[] = [];
+  let caseTimes: Map<string, RecordedTime> | null = null;
+  let recorded = new Map<string, RecordedTime>();
+  let manifest: CaseManifest | null = null;
   const timeOf = (f: RawFinding) => (caseTimes ? caseTimes.get(f.source.path) : f.source.server_path ? recorded.get(serverKey(f.source.server_path)) : undefined);
   const grouper = new FindingGrouper();
   const add = (f: RawFinding) => {
@@ -144,19 +157,10 @@ async function scanHost(
   const facts: Fact[] = [];
   let scanned = 0;
   let bytes = 0;
-  const progress: Progress = {
-    host: folderName,
-    hostIndex,
-    hosts: hostCount,
-    filesDone: 0,
-    filesTotal: files.length,
-    bytesDone: 0,
-    bytesTotal: files.reduce((s, f) => s + f.size, 0),
-  };
-  onProgress?.(progress);
+  const progress: Progress = { host: folderName, hostIndex, hosts: hostCount, filesDone: 0, filesTotal: 0, bytesDone: 0, bytesTotal: 0 };
   // The same events read from an .evtx and from EvtxECmd's export of it are counted once.
   const duplicates = new EcmdDuplicates();
-  await pool.run(files, prepared, (file: EvidenceFile, r) => {
+  const take = (file: EvidenceFile, r: FileTaskResult) => {
     if (r.formats.length) scanned++;
     bytes += r.bytes;
     for (const f of r.findings) {
@@ -173,6 +177,66 @@ async function scanHost(
     progress.filesDone++;
     progress.bytesDone += file.size;
     onProgress?.(progress);
+  };
+  /**
+   * Files handed to the pool while the listing runs (plain files of a folder: see `early`). Their results are held
+   * until the listing is done; each stands only if the very file object is among the files to scan then — one that
+   * the steps below changed (a collection's server path) or left out (a report, a collection's metadata) is dropped
+   * and, when changed, scanned again: the host's results are exactly those of scanning the finished list.
+   */
+  const sent = new Set<EvidenceFile>();
+  const held: Array<[EvidenceFile, FileTaskResult]> = [];
+  let kept: Set<EvidenceFile> | null = null;
+  const settle = async () => {
+    collection = mapCollection(listed ? await withoutOwnReports(listed, skipped) : [], skipped);
+    // Decided before any byte is read; what is left out is listed in `skipped`, never dropped silently.
+    opened = await openArchives(collection.files, skipped);
+    files = skipByDate(opened, window, skipped);
+    // The case manifest is read first so that file times are set as findings arrive (groups order by time).
+    manifest = listed ? await caseManifest(input, skipped) : null;
+    // File findings carry no time of their own (a copy's file times are the copy date): the times the case manifest,
+    // else a KAPE / Velociraptor manifest, recorded on the server are used, and labelled.
+    caseTimes = manifest ? caseFileTimes(manifest) : null;
+    recorded = listed ? await collectionFileTimes(collection, skipped) : new Map<string, RecordedTime>();
+    kept = new Set(files);
+    progress.filesTotal = files.length;
+    progress.bytesTotal = files.reduce((s, f) => s + f.size, 0);
+    onProgress?.(progress);
+    for (const [file, r] of held.splice(0)) if (kept.has(file)) take(file, r);
+  };
+  async function* parts(): AsyncGenerator<EvidenceFile[]> {
+    const all: EvidenceFile[] = [];
+    let part: EvidenceFile[] = [];
+    let size = FIRST_PART;
+    let streaming = true;
+    try {
+      for await (const f of evidenceFiles(resolve(input), skipped, only)) {
+        all.push(f);
+        if (streaming && COLLECTION_MARK.test(f.rel)) streaming = false;
+        if (!streaming || !early(f, window)) continue;
+        sent.add(f);
+        part.push(f);
+        if (part.length >= size) {
+          yield part;
+          part = [];
+          size = Math.min(size * 2, LAST_PART);
+        }
+      }
+      listed = all.sort(byRel);
+    } catch (err) {
+      // A container that cannot be listed (a truncated or corrupt zip) costs this host only: it is named in skipped
+      // and the other hosts are still scanned and reported.
+      const e = err as NodeJS.ErrnoException;
+      skipped.push({ path: basename(input), reason: `evidence not readable, host not scanned: ${e.code ? `${e.code}: ` : ''}${e.message ?? String(err)}` });
+    }
+    if (part.length) yield part;
+    await settle();
+    const rest = files.filter((f) => !sent.has(f));
+    if (rest.length) yield rest;
+  }
+  await pool.run(parts(), prepared, (file: EvidenceFile, r) => {
+    if (kept === null) held.push([file, r]);
+    else if (kept.has(file)) take(file, r);
   });
   const late = duplicates.release();
   for (const f of late.findings) add(f);
@@ -206,20 +270,6 @@ async function scanHost(
     exposure_windows: windows,
     ...judged,
   };
-}
-
-/**
- * The host's evidence files. A container that cannot be listed (a truncated or corrupt zip) costs this host only:
- * it is named in skipped and the other hosts are still scanned and reported.
- */
-async function listInput(input: string, skipped: Skipped[], only?: string[]): Promise<EvidenceFile[] | null> {
-  try {
-    return await listEvidence(resolve(input), skipped, only);
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    skipped.push({ path: basename(input), reason: `evidence not readable, host not scanned: ${e.code ? `${e.code}: ` : ''}${e.message ?? String(err)}` });
-    return null;
-  }
 }
 
 /** The collector's case manifest, when the input is a case. */
