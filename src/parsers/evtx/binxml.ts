@@ -16,7 +16,7 @@ import {
   utf16,
   utf16le,
 } from './bytes.js';
-import { attrValue, dataEntry, dataOf, eventOf, leafEntry, LeafKeys, readEvent, systemEntry, type EvtxEvent } from './event.js';
+import { attrValue, dataEntry, dataOf, eventOf, leafEntry, LeafKeys, readEvent, recordFor, systemEntry, type EvtxEvent } from './event.js';
 import { BuiltElement, isElement, textOfNodes, XML_ENTITIES, type ElementView, type XmlAttr, type XmlElement, type XmlNode, type XmlPI } from './tree.js';
 
 /** Malformed EVTX data; `offset` is relative to the file when known, else to the chunk. */
@@ -580,18 +580,22 @@ function eventInPlace(inst: Instance, offset: number, headerRecord: number, p: P
   const root = rootElement(inst.body, inst.values);
   const top: TopElements = { system: null, systemValues: NO_VALUES, data: null, dataValues: NO_VALUES, user: null, userValues: NO_VALUES };
   if (root === null || !findTop(root.children, inst.values, top)) return null;
-  const system: Record<string, string> = {};
+  let system: Record<string, string> = {};
   const { els, vals } = p;
   if (top.system) {
     p.n = 0;
     if (!placed(top.system.children, top.systemValues, p)) return null;
+    let keys = p.n; // at most: each element's text and attributes
+    for (let i = 0; i < p.n; i++) keys += els[i].attrs.length;
+    system = recordFor(keys);
     for (let i = 0; i < p.n; i++) systemEntry(system, els[i].name, textIn(els[i].children, vals[i]), readAttrs(els[i], vals[i], p), p.nAttrs);
   }
-  const named: Record<string, string> = {};
+  let named: Record<string, string> = {};
   const unnamed: string[] = [];
   if (top.data) {
     p.n = 0;
     if (!placed(top.data.children, top.dataValues, p)) return null;
+    named = recordFor(p.n);
     for (let i = 0; i < p.n; i++) {
       const e = els[i];
       dataEntry(named, unnamed, e.name === 'Data' ? attrValue(renderAttrs(e, vals[i]), 'Name') : e.name, textIn(e.children, vals[i]));

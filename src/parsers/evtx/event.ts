@@ -96,6 +96,26 @@ export function eventOf(system: Record<string, string>, data: Record<string, str
   );
 }
 
+/**
+ * An empty object to hold about `keys` properties added by computed name. V8 gives `{}` room for 4 and turns an
+ * object into a hash table once 12 more have been added by computed name ("dictionary mode"): adding each property
+ * of a Security logon event's data (20-odd) then cost 2-3x as much, and reading it too. Objects made by `Wide` start
+ * with room for the 24 properties its body would assign (V8 sizes them by that count; the body never runs), trimmed
+ * to what the first few objects use, and they stay fast to twice that. Only for big records: room costs memory.
+ */
+export function recordFor(keys: number): Record<string, string> {
+  return keys > 16 ? new (Wide as unknown as new () => Record<string, string>)() : {};
+}
+
+function Wide(this: Record<string, string>, sized?: boolean): void {
+  if (sized) {
+    this.a = this.b = this.c = this.d = this.e = this.f = this.g = this.h = this.i = this.j = this.k = this.l = '';
+    this.m = this.n = this.o = this.p = this.q = this.r = this.s = this.t = this.u = this.v = this.w = this.x = '';
+  }
+}
+// Plain records, like `{}`: Object.prototype's members and constructor, and nothing else.
+Wide.prototype = Object.prototype;
+
 /** The first element named `name` among `elements` (an element's children). */
 function childOf(elements: readonly ElementView[], name: string): ElementView | undefined {
   for (const c of elements) if (c.name === name) return c;
