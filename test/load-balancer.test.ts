@@ -90,4 +90,23 @@ describe('IIS behind a load balancer with X-Forwarded-For logged', () => {
     const ws = h.findings.filter((f) => f.rule === 'WS-40' && f.source.path.endsWith('u_ex210305.log'));
     expect(ws.map((f) => [f.client_ip, f.evidence.proxy_ip])).toEqual([['139.162.202.236', undefined]]);
   });
+
+  it('other names a balancer or an admin gives the client-address field are read too', () => {
+    // Akamai's True-Client-IP, NetScaler's Client-IP, an admin's `X_Forwarded_For` or `OriginalIP`: one value each.
+    const line = (ip: string) =>
+      `2021-03-05 03:06:27 10.20.0.11 POST /owa/auth/RedirSuiteServerProxy.aspx &CorrelationID=<empty>;&cafeReqId=cde28fc4-299e-4179-b3e9-de56f5c1d9ee;&encoding=; 443 - ${BALANCER} Mozilla/5.0+(Windows+NT+10.0;+Win64;+x64) - 200 0 0 133 ${ip}`;
+    const fields = '#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken';
+    const root = join(dir, 'names');
+    const names = ['True-Client-IP', 'Client-IP', 'X_Forwarded_For', 'OriginalIP'];
+    names.forEach((name, i) => {
+      const log = ['#Software: Microsoft Internet Information Services 10.0', `${fields} ${name}`, line(`139.162.202.${236 + i}`), ''];
+      cpSync(join(MAIL01, W3SVC1, 'u_ex210305.log'), join(root, `W3SVC${i + 1}`, 'u_ex210304.log'));
+      writeFileSync(join(root, `W3SVC${i + 1}`, 'u_ex210305.log'), log.join('\r\n'));
+    });
+    const h = scanJson(root, 'names');
+    const ws = h.findings.filter((f) => f.rule === 'WS-40' && f.source.path.endsWith('u_ex210305.log'));
+    expect(ws.map((f) => [f.source.path.split('/')[0], f.client_ip, f.evidence.proxy_ip]).sort()).toEqual(
+      names.map((_, i) => [`W3SVC${i + 1}`, `139.162.202.${236 + i}`, BALANCER]),
+    );
+  });
 });

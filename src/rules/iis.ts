@@ -138,13 +138,33 @@ export function iisField(rec: LogRecord, field: string | null, logged = false): 
 /** `stem?query` as logged (the parser's fields, also on a malformed line). */
 const loggedTarget = (req: IisRequest): string => (req.query ? `${req.stem}?${req.query}` : req.stem);
 
-/** Custom IIS log fields that carry a load balancer's X-Forwarded-For header (compared lower-case). */
-const FORWARDED_FIELDS = ['x-forwarded-for', 'cs(x-forwarded-for)'];
+/**
+ * IIS custom log fields that carry the client address a load balancer or CDN passed on, in order of preference:
+ * X-Forwarded-For (F5, Kemp, HAProxy, Azure Application Gateway), then the single-address headers others set
+ * (Akamai True-Client-IP, Cloudflare CF-Connecting-IP, NetScaler Client-IP, Kemp X-ClientSide, nginx X-Real-IP) and
+ * names admins give the field (OriginalIP). The field name is the admin's choice: compared lower-case, `cs(…)`
+ * unwrapped, `_` read as `-`.
+ */
+const FORWARDED_FIELDS = [
+  'x-forwarded-for', 'true-client-ip', 'cf-connecting-ip', 'x-client-ip', 'client-ip', 'clientip', 'x-clientside',
+  'x-real-ip', 'x-cluster-client-ip', 'originalip', 'original-ip',
+];
 
-/** The logged X-Forwarded-For value, or null. */
+/** A custom field's name as FORWARDED_FIELDS lists it. */
+function forwardedName(k: string): string {
+  const low = k.toLowerCase().replace(/_/g, '-');
+  return low.startsWith('cs(') && low.endsWith(')') ? low.slice(3, -1) : low;
+}
+
+/** The logged client-address header (X-Forwarded-For or the like), or null. */
 function forwardedFor(f: Record<string, string>): string | null {
-  for (const k in f) if (FORWARDED_FIELDS.includes(k.toLowerCase())) return f[k];
-  return null;
+  let best = -1;
+  let value: string | null = null;
+  for (const k in f) {
+    const rank = FORWARDED_FIELDS.indexOf(forwardedName(k));
+    if (rank !== -1 && (best === -1 || rank < best)) (best = rank), (value = f[k]);
+  }
+  return value;
 }
 
 /** One X-Forwarded-For entry as an address: IIS's `+` for spaces, `[v6]:port` and `v4:port` forms undone. */
