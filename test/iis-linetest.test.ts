@@ -6,6 +6,8 @@ import { IisLineParser } from '../src/parsers/iis.js';
 import { defaultRuleSet } from '../src/rules/ruleset.js';
 import { LineDispatcher } from '../src/search/dispatch.js';
 import { needExternal } from './support/external.js';
+import { rng } from './support/rng.js';
+import type { FieldTest } from '../src/rules/types.js';
 
 const REAL = [
   'helsecert-2021-march-exchange/extracted/iis_W3SVC1_u_ex21030x_webshell_RedirSuiteServerProxy_access.log',
@@ -139,6 +141,16 @@ function fieldText(rec: { raw?: string; names: readonly string[] }, field: strin
   return k < 0 ? '' : tokens[k];
 }
 
+/** A field test's bytes stage on `text` (true without one), inside a larger buffer as the text scanner calls it. */
+function fieldBytes(t: FieldTest, text: string): boolean {
+  if (!t.bytes) return true;
+  const b = Buffer.from(text, 'utf8');
+  const framed = Buffer.concat([Buffer.from('/owa/auth/x.aspx '), b, Buffer.from(' .js.aspx')]);
+  const inFrame = t.bytes(framed, 17, 17 + b.length, RULES.context);
+  expect(t.bytes(b, 0, b.length, RULES.context)).toBe(inFrame);
+  return inFrame;
+}
+
 /** The rules that matched; fails when a rule matches a line whose field its field test rejects. */
 function checkFieldTests(recs: Array<LogRecord & { names: readonly string[] }>): Set<string> {
   const fired = new Set<string>();
@@ -148,6 +160,7 @@ function checkFieldTests(recs: Array<LogRecord & { names: readonly string[] }>):
       fired.add(rule.id);
       const text = fieldText(rec, rule.fieldTest!.field);
       if (text !== null) expect(rule.fieldTest!.test(text, RULES.context), `${rule.id} missed ${rec.raw}`).toBe(true);
+      if (text !== null) expect(fieldBytes(rule.fieldTest!, text), `${rule.id} bytes missed ${rec.raw}`).toBe(true);
     }
   }
   return fired;
@@ -176,6 +189,47 @@ describe('IIS rule field tests (one field checked before the line is parsed)', (
     for (const stem of ['/owa/auth/logon.aspx', '/OWA/auth/LogOn.aspx', '/owa/auth/%6cogon.aspx', '/owa/auth/errorFE.aspx', '/owa/sessiondata.ashx', '-'])
       expect(test.test(stem, RULES.context), stem).toBe(false);
     for (const stem of ['/owa/auth/x.aspx', '/aspnet_client/system_web/a.ASPX', '/owa/auth/x%2easpx']) expect(test.test(stem, RULES.context), stem).toBe(true);
+  });
+});
+
+describe('IIS rule field tests on bytes (before the field is decoded)', () => {
+  const tests = [...new Set(fieldTested.map((r) => r.fieldTest!))];
+  it('are necessary conditions of the field tests on random fields of their own pieces, any case and escaping', () => {
+    expect(tests.every((t) => t.bytes !== undefined)).toBe(true);
+    const iocs = [...RULES.context.iocs.urlPaths.keys()];
+    const pick = (list: readonly string[]) => list[Math.floor(r() * list.length)];
+    const zones = ['', '/', '/owa/auth/', '/ecp/', '/ecp/auth/', '/aspnet_client/', '/owa/', ...iocs];
+    const middles = ['', 'x', 'logon', 'a1', 'current/', '%41', '%2f', 'é', 'K', '%', '%zz', '-', '.', 'post'];
+    const ends = ['', '.aspx', '.ashx', '.asp', '.js', '.flt', '.css', '.ico', '%2ejs', '%2Easpx', 'x', ' '];
+    const methods = ['POST', 'GET', 'P%4fST', 'POSTé', 'PO', '-', ''];
+    const r = rng(1616);
+    const passed = new Map<FieldTest, number>(tests.map((t) => [t, 0]));
+    let rejected = 0;
+    for (let k = 0; k < 40_000; k++) {
+      const raw = r() < 0.1 ? pick(methods) : r() < 0.05 ? '-' : pick(zones) + pick(middles) + pick(middles) + pick(ends);
+      // Any letter in either case (the tests fold; the bytes must too).
+      const text = [...raw].map((c) => (r() < 0.3 ? c.toUpperCase() : c)).join('');
+      for (const t of tests) {
+        const byText = t.test(text, RULES.context);
+        const byBytes = fieldBytes(t, text);
+        if (byText) expect(byBytes, `${t.field} ${text}`).toBe(true);
+        if (byText) passed.set(t, passed.get(t)! + 1);
+        if (!byBytes) rejected++;
+      }
+    }
+    // The cases reach both sides: every test passes some fields, and the bytes reject many.
+    for (const [t, n] of passed) expect(n, t.field).toBeGreaterThan(50);
+    expect(rejected).toBeGreaterThan(30_000);
+  });
+
+  it("reject Exchange's own stems and methods on their bytes", () => {
+    const stem = tests.filter((t) => t.field === 'cs-uri-stem');
+    expect(stem).toHaveLength(2);
+    for (const s of ['/owa/auth/15.1.2507/themes/resources/favicon.ico', '/ecp/PersonalSettings/HomePage.aspx', '/owa/sessiondata.ashx', '/EWS/Exchange.asmx'])
+      for (const t of stem) expect(fieldBytes(t, s), s).toBe(false);
+    const post = tests.find((t) => t.field === 'cs-method')!;
+    expect(['GET', 'HEAD', 'POSTS'].map((m) => fieldBytes(post, m))).toEqual([false, false, false]);
+    expect(['POST', 'post', 'PoSt'].map((m) => fieldBytes(post, m))).toEqual([true, true, true]);
   });
 });
 

@@ -75,6 +75,11 @@ export interface RuleContext {
 export interface FieldTest {
   field: string;
   test(value: string, ctx: RuleContext): boolean;
+  /**
+   * Optional, tried first on the field's bytes `field[start, end)` (not decoded): false only where `test` is false
+   * on the field's text (tests check this), so most fields are rejected without a string.
+   */
+  bytes?(field: Uint8Array, start: number, end: number, ctx: RuleContext): boolean;
 }
 
 /** A rule over parsed log records (HttpProxy, ECP, OABGenerator, IIS, EVTX ...). */

@@ -21,6 +21,9 @@ const MAX_LINE = 16 * 1024 * 1024;
 const OVERSIZED = `line longer than ${MAX_LINE / 1024 / 1024} MiB: not parsed`;
 /** How many lines at the start (and end) are read to learn the header and the first (last) record time. */
 const EDGE_LINES = 50;
+/** fieldSpan: the layout has no such field; the line's fields cannot be placed. */
+const NO_FIELD = -1;
+const NO_LAYOUT = -2;
 /** How much of a file is counted to choose each needle's rarest byte. */
 const HISTOGRAM_BYTES = 1024 * 1024;
 
@@ -180,6 +183,8 @@ class TextLogScan {
   /** The current field layout's names (null: the format has no plain separator), and the indices asked for. */
   private fieldNames: readonly string[] | null = null;
   private readonly fieldIndex = new Map<string, number>();
+  /** Where the field of the last fieldSpan ends. */
+  private fieldEnd = 0;
   /** The current region from `from` on, as the finder's SIMD pass copied it (null: none). */
   private scanned: { text: ScannedText; from: number } | null = null;
 
@@ -210,12 +215,16 @@ class TextLogScan {
   }
 
   /**
-   * Whether `line` passes a rule's field test: the field's text is cut out of the line without parsing it. A line
-   * whose field count does not match the layout (or with no layout) passes: its fields cannot be placed.
+   * Whether `line` passes a rule's field test: the field is cut out of the line without parsing it, its bytes tried
+   * first. A line whose field count does not match the layout (or with no layout) passes: its fields cannot be placed.
    */
   private fieldPasses(t: FieldTest, buf: Buffer, start: number, stop: number): boolean {
-    const text = this.fieldText(t.field, buf, start, stop);
-    return text === null || t.test(text, this.c.ctx);
+    const at = this.fieldSpan(t.field, buf, start, stop);
+    if (at === NO_LAYOUT) return true;
+    if (at === NO_FIELD) return t.test('', this.c.ctx);
+    if (t.bytes !== undefined && !t.bytes(buf, at, this.fieldEnd, this.c.ctx)) return false;
+    // Decoded alone: UTF-8 cut at an ASCII separator decodes as that part of the decoded line.
+    return t.test(buf.toString('utf8', at, this.fieldEnd), this.c.ctx);
   }
 
   /**
@@ -223,12 +232,21 @@ class TextLogScan {
    * without decoding the line; null when the line's field count does not match the layout (or there is none).
    */
   private fieldText(field: string, buf: Buffer, start: number, stop: number): string | null {
+    const at = this.fieldSpan(field, buf, start, stop);
+    return at === NO_LAYOUT ? null : at === NO_FIELD ? '' : buf.toString('utf8', at, this.fieldEnd);
+  }
+
+  /**
+   * Where `field` starts on the line `buf[start, stop)` (it ends at `fieldEnd`); NO_FIELD when the layout has no such
+   * field, NO_LAYOUT when the line's field count does not match the layout (or there is none).
+   */
+  private fieldSpan(field: string, buf: Buffer, start: number, stop: number): number {
     const names = this.fieldNames;
     const masks = this.fieldMasks;
-    if (names === null || masks === null || this.c.dispatch.separators() + 1 !== names.length) return null;
+    if (names === null || masks === null || this.c.dispatch.separators() + 1 !== names.length) return NO_LAYOUT;
     let k = this.fieldIndex.get(field);
     if (k === undefined) this.fieldIndex.set(field, (k = names.indexOf(field)));
-    if (k < 0) return '';
+    if (k < 0) return NO_FIELD;
     // The line has exactly names.length - 1 separators (the dispatcher counted them): field k is after the k-th.
     // Bounded all the same: should the count and the bytes ever disagree, the line passes (a field test may only
     // let a line through, never read past it).
@@ -236,13 +254,13 @@ class TextLogScan {
     let from = start;
     for (let i = 0; i < k; i++) {
       while (from < stop && buf[from] !== sep) from++;
-      if (from >= stop) return null;
+      if (from >= stop) return NO_LAYOUT;
       from++;
     }
     let to = from;
     while (to < stop && buf[to] !== sep) to++;
-    // Decoded alone: UTF-8 cut at an ASCII separator decodes as that part of the decoded line.
-    return buf.toString('utf8', from, to);
+    this.fieldEnd = to;
+    return from;
   }
 
   async run(): Promise<FileScanResult> {
