@@ -326,12 +326,17 @@ function needleAccept(st: Stats, n: SimdNeedle): Accept {
   return a;
 }
 
-/** How many sample positions pass `a` with `b` added (both as nibble tables of one bucket). */
+/**
+ * How many sample positions pass `a` with `b` added (both as nibble tables of one bucket). Planning runs once per
+ * format and thread, mostly before this is optimised: index reads, not destructuring (an iterator per array).
+ */
 function passCount(st: Stats, a: Accept, b: Accept): number {
-  const [l0, l1, l2] = a.loBits;
-  const [h0, h1, h2] = a.hiBits;
-  const [m0, m1, m2] = b.loBits;
-  const [g0, g1, g2] = b.hiBits;
+  const al = a.loBits;
+  const ah = a.hiBits;
+  const bl = b.loBits;
+  const bh = b.hiBits;
+  const l0 = al[0], l1 = al[1], l2 = al[2], h0 = ah[0], h1 = ah[1], h2 = ah[2];
+  const m0 = bl[0], m1 = bl[1], m2 = bl[2], g0 = bh[0], g1 = bh[1], g2 = bh[2];
   let n = 0;
   for (let w = 0; w < st.words; w++) {
     const t = (l0[w] | m0[w]) & (h0[w] | g0[w]) & (l1[w] | m1[w]) & (h1[w] | g1[w]) & (l2[w] | m2[w]) & (h2[w] | g2[w]);
@@ -343,21 +348,22 @@ function passCount(st: Stats, a: Accept, b: Accept): number {
 /** Adds `b` to the bucket `a` (in place; the bitsets of `a` are its own once it has a needle). */
 function addAccept(st: Stats, a: Accept, b: Accept): void {
   for (let j = 0; j < FP; j++) {
-    for (const [sets, bits, add, addBits] of [
-      [a.lo, a.loBits, b.lo[j], b.loBits[j]],
-      [a.hi, a.hiBits, b.hi[j], b.hiBits[j]],
-    ] as const) {
-      if ((sets[j] | add) === sets[j]) continue;
-      sets[j] |= add;
-      if (sets[j] === 0xffff || addBits === st.ones) {
-        bits[j] = st.ones;
-        continue;
-      }
-      const own = bits[j] === st.zero ? new Uint32Array(st.words) : bits[j];
-      for (let w = 0; w < st.words; w++) own[w] |= addBits[w];
-      bits[j] = own;
-    }
+    addNibbles(st, a.lo, a.loBits, j, b.lo[j], b.loBits[j]);
+    addNibbles(st, a.hi, a.hiBits, j, b.hi[j], b.hiBits[j]);
   }
+}
+
+/** addAccept for one nibble table of fingerprint byte j: `add` (nibble set) with `addBits` (its positions). */
+function addNibbles(st: Stats, sets: number[], bits: Uint32Array[], j: number, add: number, addBits: Uint32Array): void {
+  if ((sets[j] | add) === sets[j]) return;
+  sets[j] |= add;
+  if (sets[j] === 0xffff || addBits === st.ones) {
+    bits[j] = st.ones;
+    return;
+  }
+  const own = bits[j] === st.zero ? new Uint32Array(st.words) : bits[j];
+  for (let w = 0; w < st.words; w++) own[w] |= addBits[w];
+  bits[j] = own;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
