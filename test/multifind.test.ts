@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { collectLines, LineNeedles, planMultiFinder, SearchKernel, simdAvailable, type PlanOptions, type ScannedText } from '../src/search/multifind.js';
+import { collectLines, LineNeedles, planData, planMultiFinder, SearchKernel, simdAvailable, type PlanOptions, type ScannedText } from '../src/search/multifind.js';
 import { byteHistogram, compileNeedles, type NeedleSpec } from '../src/search/needles.js';
 import { defaultRuleSet } from '../src/rules/ruleset.js';
 import { external } from './support/external.js';
@@ -207,6 +207,34 @@ describe('multifind', () => {
     }
     const auto = planMultiFinder(specs, byteHistogram(buf), { sample: buf });
     expect(auto.simd?.buckets.length, 'the many IIS needles use 16 buckets').toBe(16);
+  });
+
+  it("takes another thread's plan as data (planData) and finds the same lines with it, planning nothing", () => {
+    const specs = compileNeedles(RECORD_RULES.filter((r) => r.formats.includes('iis'))).needles;
+    const real = readFileSync('test/fixtures/iis/benign_W3SVC1.log', 'latin1');
+    const rnd = rng(16);
+    // Text with needles planted, and a plan made from other text (a single needle kept apart, as `auto` may).
+    const rows = real.split(/\r?\n/).filter((l) => l && !l.startsWith('#'));
+    const text = Buffer.from(`${Array.from({ length: 3000 }, (_, i) => (rnd() < 0.1 ? `${rows[i % rows.length]} ${specs[Math.floor(rnd() * specs.length)].text}` : rows[i % rows.length])).join('\n')}\n`, 'latin1');
+    const want = naive(text, specs);
+    expect(want.length).toBeGreaterThan(200);
+    for (const opts of [{ sample: Buffer.from(real, 'latin1') }, { mode: 'simd', buckets: 8 }] satisfies PlanOptions[]) {
+      const made = planMultiFinder(specs, byteHistogram(Buffer.from(real, 'latin1')), opts);
+      // Planned at once from a sample, else by the first search.
+      if (!('sample' in opts)) expect(planData(made), 'no plan before a search').toBeNull();
+      collectLines(made, text, []);
+      const data = planData(made)!;
+      expect(data.needles).toBe(specs.length);
+      // Through a structured clone, as between threads.
+      const taken = planMultiFinder(specs, byteHistogram(text), { plan: structuredClone(data) });
+      expect(planData(taken), 'the plan as given, before any search').toEqual(data);
+      expect(taken.simd?.buckets.map((b) => b.map((n) => [n.f.needle.toString('latin1'), n.fp]))).toEqual(made.simd?.buckets.map((b) => b.map((n) => [n.f.needle.toString('latin1'), n.fp])));
+      const out: number[] = [];
+      const scanned = collectLines(taken, text, out);
+      if (scanned !== null) expectNumbered(text, scanned, out);
+      expect([...new Set(out)].sort((a, b) => a - b)).toEqual(want);
+    }
+    expect(() => planMultiFinder(specs.slice(1), byteHistogram(text), { plan: planData(planMultiFinder(specs, byteHistogram(text), { sample: text }))! })).toThrow(/shared plan/);
   });
 });
 

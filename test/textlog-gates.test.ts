@@ -95,3 +95,81 @@ describe('rule stages in the text scanner', () => {
     expect(calls).toEqual({ post: 48, x1: 40, y2: 52, z3: 12 });
   });
 });
+
+describe('a field test on a plain field', () => {
+  it('is tried on the bytes of ASCII fields without `%` only; any other field goes to the test on its text', async () => {
+    const plainSeen: string[] = [];
+    const textSeen: string[] = [];
+    const stemTest: FieldTest = {
+      field: 'cs-uri-stem',
+      test: (v) => (textSeen.push(v), v.toLowerCase().endsWith('.aspx')),
+      // Rejects every plain stem: the lines that still reach the rule are the others, by their text.
+      plain: (b, start, end) => (plainSeen.push(Buffer.from(b.subarray(start, end)).toString('latin1')), false),
+    };
+    const matched: string[] = [];
+    const rule: RecordRule = {
+      id: 'P', title: 'P', cves: [], severity: 'info', kind: 'exposure', references: [], description: '', formats: ['iis'],
+      needles: ['/shell'], needleFields: ['cs-uri-stem'], fieldTest: stemTest,
+      match: (rec) => (matched.push(rec.fields['cs-uri-stem'] ?? ''), null),
+    };
+    const stems = ['/shell/a.aspx', '/shell/%61.aspx', '/shell/é.aspx', '/SHELL/B.ASPX', '/shell/c.js', '/shell/%63.js'];
+    const lines = ['#Software: Microsoft Internet Information Services 10.0', FIELDS];
+    for (let i = 0; i < 60; i++) lines.push(line('GET', '/EWS/Exchange.asmx', '-'));
+    for (const s of stems) lines.push(line('GET', s, '-'));
+    const text = `${lines.join('\r\n')}\r\n`;
+    const abs = join(root, 'u_ex210305.log');
+    writeFileSync(abs, text);
+    const scanner = textLogScanner([iisFormat], [rule], { iocs: undefined } as never);
+    const file = { kind: 'fs' as const, abs, rel: 'W3SVC1/u_ex210305.log', size: Buffer.byteLength(text), mtimeMs: 0 };
+    await scanner.scan(file, 'iis', { since: '2000-01-01', iocFiles: [], yaraRules: null }, undefined as never, { buffers: new ReadBuffers() });
+    expect(plainSeen).toEqual(['/shell/a.aspx', '/SHELL/B.ASPX', '/shell/c.js']);
+    expect(textSeen).toEqual(['/shell/%61.aspx', '/shell/é.aspx', '/shell/%63.js']);
+    expect(matched).toEqual(['/shell/%61.aspx', '/shell/é.aspx']);
+  });
+});
+
+describe('finder plans shared between threads', () => {
+  it('are posted by the scanner that planned, and taken by one that opens later instead of planning again', async () => {
+    const { BroadcastChannel } = await import('node:worker_threads');
+    const { PLAN_CHANNEL } = await import('../src/engine/scanners/textlog.js');
+    const { defaultRuleSet } = await import('../src/rules/ruleset.js');
+    const rs = defaultRuleSet();
+    const posted: Array<{ key?: string; ask?: boolean }> = [];
+    const listen = new BroadcastChannel(PLAN_CHANNEL);
+    listen.onmessage = (e: unknown) => posted.push((e as { data: { key?: string; ask?: boolean } }).data);
+    const lines = ['#Software: Microsoft Internet Information Services 10.0', FIELDS];
+    for (let i = 0; i < 400; i++) lines.push(line(i % 7 ? 'GET' : 'POST', i % 5 ? '/owa/auth/logon.aspx' : '/ecp/default.aspx', 'x=1'));
+    const text = `${lines.join('\r\n')}\r\n`;
+    const abs = join(root, 'u_ex210306.log');
+    writeFileSync(abs, text);
+    const file = { kind: 'fs' as const, abs, rel: 'W3SVC1/u_ex210306.log', size: Buffer.byteLength(text), mtimeMs: 0 };
+    const scanWith = async (s: ReturnType<typeof textLogScanner>) =>
+      s.scan(file, 'iis', { since: '2000-01-01', iocFiles: [], yaraRules: null }, undefined as never, { buffers: new ReadBuffers() });
+    const settle = () => new Promise((r) => setTimeout(r, 50));
+    try {
+      const first = textLogScanner(rs.formats, rs.recordRules, rs.context);
+      await settle();
+      // (Scanners of the tests above answer its ask with plans of their own needles.)
+      posted.length = 0;
+      const a = await scanWith(first);
+      await settle();
+      expect(posted).toHaveLength(1);
+      const key = posted[0].key!;
+      expect(key.startsWith('iis\n')).toBe(true);
+      const ofKey = () => posted.filter((m) => m.key === key).length;
+      // A scanner made later (a worker that starts after this thread planned) asks, and is answered.
+      const later = textLogScanner(rs.formats, rs.recordRules, rs.context);
+      await settle();
+      expect(posted.filter((m) => m.ask)).toHaveLength(1);
+      expect(ofKey()).toBe(2);
+      const b = await scanWith(later);
+      await settle();
+      // It planned nothing (it would have posted its own plan), and found the same.
+      expect(ofKey()).toBe(2);
+      expect(b.findings).toEqual(a.findings);
+      expect(b.coverage).toEqual(a.coverage);
+    } finally {
+      listen.close();
+    }
+  });
+});

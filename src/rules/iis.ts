@@ -49,16 +49,9 @@ function decodedPath(stem: string): string {
   return stem === '-' ? '' : percentDecode(stem).toLowerCase();
 }
 
-// Field tests on a field's bytes (FieldTest.bytes), before it is decoded: a field of ASCII without `%` (nearly every
-// stem) decodes to its bytes, so decodedPath is its bytes with A-Z folded and most stems are rejected by their last
-// bytes, with no string made (the decode and decodedPath of each candidate line's stem cost ~5% of a busy IIS scan).
-// Any other field is handed to the test on its text.
-
-/** Whether `b[start, end)` is ASCII without `%`: its text, percentDecode'd and lower-cased, is its bytes folded. */
-function plainAscii(b: Uint8Array, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) if (b[i] >= 0x80 || b[i] === 37) return false;
-  return true;
-}
+// Field tests on a plain field's bytes (FieldTest.plain: ASCII without `%`, nearly every stem): decodedPath is its
+// bytes with A-Z folded, and most stems are rejected by their last bytes with no string made (the decode and
+// decodedPath of each candidate line's stem cost ~5% of a busy IIS scan).
 
 /** Whether `b[start, end)` ends with one of `lits` (lower case), A-Z folded. */
 function endsWithFolded(b: Uint8Array, start: number, end: number, lits: readonly Uint8Array[]): boolean {
@@ -388,7 +381,7 @@ const POST_BYTES = bytesOf(['post']);
 const POST_METHOD: FieldTest = {
   field: 'cs-method',
   test: (m) => m.length === 4 && m.toUpperCase() === 'POST',
-  bytes: (b, start, end) => !plainAscii(b, start, end) || (end - start === 4 && startsWithFolded(b, start, end, POST_BYTES)),
+  plain: (b, start, end) => end - start === 4 && startsWithFolded(b, start, end, POST_BYTES),
 };
 /** A POST to one of those stems (IIS writes cs-method right before cs-uri-stem); ECP's own POSTs are to .svc/.aspx. */
 const PL_LINE = new RegExp(
@@ -481,8 +474,8 @@ const SHELL_STEM: FieldTest = {
   field: 'cs-uri-stem',
   test: (stem, ctx) => shellTarget(decodedPath(stem), ctx.iocs) !== null,
   // shellTarget's drop-zone script or known shell URL, on the bytes; `-` (decodedPath '') goes to the test.
-  bytes: (b, start, end, ctx) => {
-    if (!plainAscii(b, start, end) || (end - start === 1 && b[start] === 45)) return true;
+  plain: (b, start, end, ctx) => {
+    if (end - start === 1 && b[start] === 45) return true;
     if (endsWithFolded(b, start, end, SCRIPT_EXT_BYTES) && startsWithFolded(b, start, end, DROP_ZONE_BYTES)) return true;
     const urls = ctx.iocs.urlPaths;
     if (urls.size > MAX_BYTE_IOCS) return true;
@@ -793,7 +786,7 @@ const PROBE_STEM: FieldTest = {
   field: 'cs-uri-stem',
   test: (stem) => PROBE_URI.test(decodedPath(stem)),
   // PROBE_URI's endings (`-`, decodedPath '', has none).
-  bytes: (b, start, end) => !plainAscii(b, start, end) || endsWithFolded(b, start, end, PROBE_EXT_BYTES),
+  plain: (b, start, end) => endsWithFolded(b, start, end, PROBE_EXT_BYTES),
 };
 
 

@@ -76,10 +76,11 @@ export interface FieldTest {
   field: string;
   test(value: string, ctx: RuleContext): boolean;
   /**
-   * Optional, tried first on the field's bytes `field[start, end)` (not decoded): false only where `test` is false
-   * on the field's text (tests check this), so most fields are rejected without a string.
+   * Optional, tried first on a field of ASCII without `%` (nearly every IIS stem and method; its text is its bytes,
+   * and decodes to itself), on its bytes `field[start, end)`: false only where `test` is false on that text (tests
+   * check this), so most fields are rejected with no string made. Other fields go to `test` alone.
    */
-  bytes?(field: Uint8Array, start: number, end: number, ctx: RuleContext): boolean;
+  plain?(field: Uint8Array, start: number, end: number, ctx: RuleContext): boolean;
 }
 
 /** A rule over parsed log records (HttpProxy, ECP, OABGenerator, IIS, EVTX ...). */

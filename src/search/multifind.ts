@@ -88,11 +88,12 @@ class LazyPlan implements MultiFinder {
   constructor(
     /** Where collectLines runs the SIMD pass. */
     readonly kernel: SearchKernel,
-    private readonly finders: Finder[],
+    readonly finders: Finder[],
     private readonly hist: Uint32Array,
     private readonly opts: PlanOptions,
   ) {
-    if (opts.sample) this.resolve(opts.sample);
+    if (opts.plan) this.plan = fromData(finders, opts.plan);
+    else if (opts.sample) this.resolve(opts.sample);
   }
 
   resolve(sample: Uint8Array | null): Plan {
@@ -568,6 +569,35 @@ function planBuckets(cands: Candidate[], st: Stats, kernel?: Kernel): { plan: Si
   return { plan: { head: memoryHead(best!.buckets), buckets: best!.buckets }, cost: best!.cost };
 }
 
+/**
+ * A plan as plain data, for another thread that searches text of the same kind for the same needles (in the same
+ * order): the needles searched apart, and the SIMD pass's buckets of [needle, fingerprint offset], by index.
+ */
+export interface PlanData {
+  needles: number;
+  single: number[];
+  buckets: Array<Array<[number, number]>>;
+}
+
+/** The plan of `mf` as data, or null when it has none yet (or searches with no SIMD pass at all). */
+export function planData(mf: MultiFinder): PlanData | null {
+  if (!(mf instanceof LazyPlan) || mf.planned === null) return null;
+  const p = mf.planned;
+  const index = new Map<object, number>(mf.finders.map((f, i) => [f, i]));
+  return {
+    needles: mf.finders.length,
+    single: p.single.map((f) => index.get(f)!),
+    buckets: p.simd === null ? [] : p.simd.buckets.map((b) => b.map((n): [number, number] => [index.get(n.f)!, n.fp])),
+  };
+}
+
+/** The plan that `data` describes, over this thread's finders of the same needles. */
+function fromData(finders: Finder[], data: PlanData): Plan {
+  if (data.needles !== finders.length) throw new Error(`a shared plan of ${data.needles} needles for ${finders.length}`);
+  const buckets = data.buckets.map((b) => b.map(([i, fp]) => ({ f: finders[i], fp })));
+  return { single: data.single.map((i) => finders[i]), simd: buckets.length === 0 ? null : { head: memoryHead(buckets), buckets } };
+}
+
 export interface PlanOptions {
   /** 'simd': every eligible needle in the SIMD pass; 'single': none (tests); 'auto' (default): by the cost model. */
   mode?: 'auto' | 'simd' | 'single';
@@ -580,6 +610,8 @@ export interface PlanOptions {
   sample?: Uint8Array;
   /** The wasm instance to scan in, shared by the finders of one text scanner (default: one of its own). */
   kernel?: SearchKernel | null;
+  /** The plan another thread made (planData), taken as it is: no planning here. */
+  plan?: PlanData;
 }
 
 /**

@@ -6,7 +6,8 @@ import type { ByteRange } from '../ranges.js';
 import { ParseError, type FormatFamily, type LineParser, type TextLogFormat } from '../../parsers/types.js';
 import type { FieldTest, RecordRule, RuleContext } from '../../rules/types.js';
 import { applyRules } from '../../rules/finding.js';
-import { collectLines, planMultiFinder, SearchKernel, type MultiFinder, type ScannedText } from '../../search/multifind.js';
+import { BroadcastChannel } from 'node:worker_threads';
+import { collectLines, planData, planMultiFinder, SearchKernel, type MultiFinder, type PlanData, type ScannedText } from '../../search/multifind.js';
 import { byteHistogram, compileNeedles, countNewlines, type NeedleSet } from '../../search/needles.js';
 import { emptyResult, type FileContext, type FileScanResult, type Scanner } from '../types.js';
 import { LineDispatcher, type FieldMasks } from '../../search/dispatch.js';
@@ -46,19 +47,65 @@ interface CompiledFormat {
   finder: MultiFinder | null;
   /** The wasm instance the finders of this scanner's formats scan in (made on first use; null: no SIMD here). */
   kernel: () => SearchKernel | null;
+  /** The format's plan shared between threads (see PlanShare), under `planKey`: the format and its needles. */
+  plans: PlanShare;
+  planKey: string;
   ctx: RuleContext;
 }
 
+/**
+ * Finder plans shared with the other threads of the scan (a worker's scanner and this thread's): each thread planned
+ * its own from its first file of a format, 80-120 ms of CPU per format and thread, mostly in code not yet optimised.
+ * The first thread to plan posts its plan as data; the others take it when they come to that format. Keyed by the
+ * format and its needles (IOC files add needles): a plan is only for the same needles. A plan made from another
+ * thread's text of the same format serves as well, and only speed depends on it: matches are verified exactly.
+ */
+class PlanShare {
+  /** Plans posted by other threads, and by this one (re-posted to a thread that opens later). */
+  private readonly got = new Map<string, PlanData>();
+  private readonly own = new Map<string, PlanData>();
+  private channel: BroadcastChannel | null = null;
+
+  /**
+   * Listens from now on, and asks the threads already scanning for their plans (a message reaches only the channels
+   * open when it is posted: a worker opens its own after this thread planned). The channel keeps no process alive.
+   */
+  open(): this {
+    this.channel = new BroadcastChannel(PLAN_CHANNEL);
+    this.channel.onmessage = (e: unknown) => {
+      const m = (e as { data?: { key?: unknown; plan?: PlanData; ask?: boolean } }).data;
+      if (m?.ask === true) for (const [key, plan] of this.own) this.channel?.postMessage({ key, plan });
+      else if (typeof m?.key === 'string' && m.plan && !this.got.has(m.key)) this.got.set(m.key, m.plan);
+    };
+    this.channel.unref();
+    this.channel.postMessage({ ask: true });
+    return this;
+  }
+
+  take(key: string): PlanData | undefined {
+    return this.got.get(key);
+  }
+
+  post(key: string, plan: PlanData): void {
+    this.own.set(key, plan);
+    this.channel?.postMessage({ key, plan });
+  }
+}
+
+/** The channel of PlanShare (exported for tests). */
+export const PLAN_CHANNEL = 'exhunt:textlog-finder-plans';
+
 /** `rules`: the record rules that read this format (already filtered by format id). */
-function compile(format: TextLogFormat, rules: RecordRule[], ctx: RuleContext, kernel: () => SearchKernel | null): CompiledFormat {
+function compile(format: TextLogFormat, rules: RecordRule[], ctx: RuleContext, kernel: () => SearchKernel | null, plans: PlanShare): CompiledFormat {
   const factRule: RecordRule | null = format.factNeedles?.length
     ? { id: `${format.id}:facts`, title: '', cves: [], severity: 'info', kind: 'exposure', references: [], description: '', formats: [format.id], needles: format.factNeedles, match: () => null }
     : null;
   const all = factRule ? [...rules, factRule] : rules;
+  const needles = compileNeedles(all);
   return {
     format,
     rules,
-    needles: compileNeedles(all),
+    needles,
     dispatch: new LineDispatcher(all),
     all,
     fieldTests: all.map((r) => r.fieldTest ?? null),
@@ -67,6 +114,8 @@ function compile(format: TextLogFormat, rules: RecordRule[], ctx: RuleContext, k
     factIndex: factRule ? all.length - 1 : -1,
     finder: null,
     kernel,
+    plans,
+    planKey: `${format.id}\n${JSON.stringify(needles.needles)}`,
     ctx,
   };
 }
@@ -84,9 +133,10 @@ export function textLogScanner(formats: readonly TextLogFormat[], rules: readonl
   const compiled = new Map<string, CompiledFormat>();
   let kernel: SearchKernel | null | undefined;
   const sharedKernel = (): SearchKernel | null => (kernel === undefined ? (kernel = SearchKernel.create()) : kernel);
+  const plans = new PlanShare().open();
   const compiledFor = (f: TextLogFormat): CompiledFormat => {
     let c = compiled.get(f.id);
-    if (!c) compiled.set(f.id, (c = compile(f, rules.filter((r) => r.formats.includes(f.id)), ctx, sharedKernel)));
+    if (!c) compiled.set(f.id, (c = compile(f, rules.filter((r) => r.formats.includes(f.id)), ctx, sharedKernel, plans)));
     return c;
   };
   const byId = new Map(formats.map((f) => [f.id, f]));
@@ -183,8 +233,9 @@ class TextLogScan {
   /** The current field layout's names (null: the format has no plain separator), and the indices asked for. */
   private fieldNames: readonly string[] | null = null;
   private readonly fieldIndex = new Map<string, number>();
-  /** Where the field of the last fieldSpan ends. */
+  /** Where the field of the last fieldSpan ends, and whether it is ASCII without `%` (FieldTest.plain). */
   private fieldEnd = 0;
+  private fieldPlain = false;
   /** The current region from `from` on, as the finder's SIMD pass copied it (null: none). */
   private scanned: { text: ScannedText; from: number } | null = null;
 
@@ -215,14 +266,14 @@ class TextLogScan {
   }
 
   /**
-   * Whether `line` passes a rule's field test: the field is cut out of the line without parsing it, its bytes tried
-   * first. A line whose field count does not match the layout (or with no layout) passes: its fields cannot be placed.
+   * Whether `line` passes a rule's field test: the field is cut out of the line without parsing it, a plain one's
+   * bytes tried first. A line whose field count does not match the layout (or with no layout) passes: its fields cannot be placed.
    */
   private fieldPasses(t: FieldTest, buf: Buffer, start: number, stop: number): boolean {
     const at = this.fieldSpan(t.field, buf, start, stop);
     if (at === NO_LAYOUT) return true;
     if (at === NO_FIELD) return t.test('', this.c.ctx);
-    if (t.bytes !== undefined && !t.bytes(buf, at, this.fieldEnd, this.c.ctx)) return false;
+    if (t.plain !== undefined && this.fieldPlain && !t.plain(buf, at, this.fieldEnd, this.c.ctx)) return false;
     // Decoded alone: UTF-8 cut at an ASCII separator decodes as that part of the decoded line.
     return t.test(buf.toString('utf8', at, this.fieldEnd), this.c.ctx);
   }
@@ -258,8 +309,14 @@ class TextLogScan {
       from++;
     }
     let to = from;
-    while (to < stop && buf[to] !== sep) to++;
+    let plain = true;
+    for (; to < stop; to++) {
+      const c = buf[to];
+      if (c === sep) break;
+      if (c >= 0x80 || c === 37) plain = false;
+    }
     this.fieldEnd = to;
+    this.fieldPlain = plain;
     return from;
   }
 
@@ -421,12 +478,19 @@ class TextLogScan {
       // Directives: a `#` at a line start. Found by the byte (memchr: rare inside log lines), not by the pair "\n#",
       // whose Buffer#indexOf stops at every line feed (~2% of a busy IIS scan).
       for (let p = view.indexOf(HASH); p !== -1; p = view.indexOf(HASH, p + 1)) if (p === 0 || view[p - 1] === NL) starts.push(p);
-      if (this.c.finder === null) {
+      const c = this.c;
+      let planned = false;
+      if (c.finder === null) {
         const hist = byteHistogram(view.subarray(0, Math.min(view.length, HISTOGRAM_BYTES)));
-        this.c.finder = planMultiFinder(this.c.needles.needles, hist, { kernel: this.c.kernel() });
-        this.c.dispatch.shareFinder(this.c.finder);
+        const plan = c.plans.take(c.planKey);
+        c.finder = planMultiFinder(c.needles.needles, hist, { kernel: c.kernel(), plan });
+        c.dispatch.shareFinder(c.finder);
+        planned = plan === undefined;
       }
-      const text = collectLines(this.c.finder, view, starts);
+      const text = collectLines(c.finder, view, starts);
+      // Planned here by the search: offered to the other threads.
+      const data = planned ? planData(c.finder) : null;
+      if (data !== null) c.plans.post(c.planKey, data);
       if (text !== null) this.scanned = { text, from };
     }
     starts.sort((a, b) => a - b);
