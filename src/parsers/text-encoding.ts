@@ -50,6 +50,8 @@ export function sniffEncoding(head: Uint8Array): TextEncoding {
   if (head[0] === 0xfe && head[1] === 0xff) return 'utf16be';
   const pairs = Math.floor(Math.min(head.length, SNIFF_BYTES) / 2);
   if (pairs < 8) return 'utf8';
+  // Bytes first: text has no NUL (one native search; the count below costs every file of a sweep ~2 µs).
+  if (Buffer.from(head.buffer, head.byteOffset, 2 * pairs).indexOf(0) === -1) return 'utf8';
   let evenNul = 0;
   let oddNul = 0;
   for (let i = 0; i < pairs; i++) {

@@ -69,7 +69,10 @@ function decodeHead(head: Buffer): { text: string; encoding: 'utf8' | 'utf16le' 
   // A sweep asks this of every file: text that starts with a NUL or a control byte is no CSV.
   if (!utf16 && head.length > 0 && head[0] < 0x20 && head[0] !== 0x09 && head[0] !== 0x0a && head[0] !== 0x0d) return null;
   const encoding = utf16 ? 'utf16le' : 'utf8';
-  return { text: head.toString(encoding, 0, Math.min(head.length, HEAD_CHARS * (utf16 ? 2 : 1))).replace(/^\uFEFF/, ''), encoding };
+  const end = Math.min(head.length, HEAD_CHARS * (utf16 ? 2 : 1));
+  // Bytes first: UTF-8 text with no line end in it (a minified script, a binary) is not decoded to be turned down.
+  if (!utf16 && head.subarray(0, end).indexOf(0x0a) < 0 && head.subarray(0, end).indexOf(0x0d) < 0) return null;
+  return { text: head.toString(encoding, 0, end).replace(/^\uFEFF/, ''), encoding };
 }
 
 /** Header cells (lower case, unquoted) and the delimiter of a header line. */
