@@ -16,6 +16,7 @@ import { fsPath, type EvidenceFile, type FileHead, type ReadBuffers } from '../.
 import { openEvidence } from '../../evidence/open.js';
 import { detectEventLog, evtxSpan, EVTXECMD_FORMATS, readEventLog, readEvtxStream, type EcmdEvent, type EventLogFormat, type EvtxEvent, type EvtxProblem } from '../../parsers/evtx/index.js';
 import type { ByteRange } from '../ranges.js';
+import { unreadEventExport } from '../../parsers/evtx/text-exports.js';
 import { applyRules } from '../../rules/finding.js';
 import type { RuleSet } from '../../rules/ruleset.js';
 import { emptyResult, type FileScanResult, type Scanner } from '../types.js';
@@ -167,7 +168,10 @@ async function scanEventLog(file: EvidenceFile, format: EventLogFormat, rules: R
 export const evtxScanner: Scanner = {
   name: 'evtx',
   classify(_file, head) {
-    return detectEventLog(head);
+    const format = detectEventLog(head);
+    if (format !== null) return format;
+    const unread = unreadEventExport(head);
+    return unread === null ? null : { skip: unread };
   },
   ranges: true,
   async scan(file, format, _options, rules, { budget, range, head, buffers } = {}) {
