@@ -153,6 +153,11 @@ export interface Skipped {
   reason: string;
   line?: number;
   offset?: number;
+  /**
+   * Set when nothing of it was read: a file, a folder, or a container (a zip, a disk image, an archive) with all it
+   * holds. Such items weigh on the verdict (engine/verdict.ts); the others are parts of files that were read.
+   */
+  unread?: 'file' | 'folder' | 'container';
 }
 
 /** A non-detection observation, e.g. a build number read from a log header. */

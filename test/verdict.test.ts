@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { Skipped } from '../src/model.js';
 import { assessCoverage, hostVerdict } from '../src/engine/verdict.js';
 import { compromisedFindings, cov, finding, FULL_COVERAGE, scannedFindings, SINCE } from './support/report-fixtures.js';
 
@@ -81,5 +82,42 @@ describe('hostVerdict', () => {
 
   it('assessCoverage reports the newest evidence time', () => {
     expect(assessCoverage(FULL_COVERAGE, SINCE).end).toBe('2021-03-10T23:59:00.000Z');
+  });
+});
+
+describe('hostVerdict, evidence that was not read at all', () => {
+  const clean = () => hostVerdict([], FULL_COVERAGE, SINCE);
+  const unread = (skipped: Skipped[]) => hostVerdict([], FULL_COVERAGE, SINCE, {}, undefined, skipped);
+
+  it('a container or a web log not read keeps the host from clean, and is named', () => {
+    expect(clean().verdict).toBe('clean');
+    for (const s of [
+      { path: 'kape/C.vhdx', reason: 'disk image', unread: 'container' },
+      { path: 'triage.zip', reason: 'zip not readable', unread: 'container' },
+      { path: 'inetpub/logs/LogFiles/W3SVC2/u_ex210302.log', reason: 'not readable: EACCES', unread: 'file' },
+      { path: 'V15/Logging/HttpProxy/Ecp/HttpProxy_2021030212-1.LOG', reason: 'not readable: EIO', unread: 'file' },
+      { path: 'inetpub/logs/LogFiles', reason: 'folder not readable: EACCES', unread: 'folder' },
+    ] satisfies Skipped[]) {
+      const v = unread([s]);
+      expect(v.verdict, s.path).toBe('insufficient-evidence');
+      expect(v.reasons[0], s.path).toBe(`no sign of an attack in what was read, but 1 container(s) or web log(s) were not read at all (see skipped for why and how to read them): ${s.path}`);
+    }
+  });
+
+  it('other unread files leave clean standing and are named; parts of files read and date skips do not count', () => {
+    const v = unread([
+      { path: 'V15/Mailbox/DB1/DB1.edb', reason: 'not readable, checked by path only: EBUSY', unread: 'file' },
+      { path: 'V15/Logging/Diagnostics', reason: 'folder not readable: EACCES', unread: 'folder' },
+      { path: 'inetpub/logs/LogFiles/W3SVC1/u_ex210301.log', reason: 'bad line', line: 7 },
+      { path: 'inetpub/logs/LogFiles/W3SVC1/u_ex200101.log', reason: 'skipped by date: before --since; not read' },
+    ]);
+    expect(v.verdict).toBe('clean');
+    expect(v.reasons.slice(0, -1)).toEqual(clean().reasons);
+    expect(v.reasons.at(-1)).toBe('2 other file(s) or folder(s) could not be read (see skipped): V15/Mailbox/DB1/DB1.edb, V15/Logging/Diagnostics');
+  });
+
+  it('a verdict other than clean is not changed by what was not read', () => {
+    const v = hostVerdict(scannedFindings(), FULL_COVERAGE, SINCE, {}, undefined, [{ path: 'triage.zip', reason: 'zip not readable', unread: 'container' }]);
+    expect(v).toEqual(hostVerdict(scannedFindings(), FULL_COVERAGE, SINCE));
   });
 });

@@ -34,7 +34,7 @@ export async function scanFile(file: EvidenceFile, options: ScanOptions, prepare
     lent = await lendStart(file, HEAD_BYTES, prepared.buffers);
   } catch (err) {
     const hint = unreadableHint(file.rel, (err as NodeJS.ErrnoException).code);
-    out.skipped.push({ path: file.rel, reason: `not readable: ${describe(err)}${hint ? `; ${hint}` : ''}` });
+    out.skipped.push({ path: file.rel, reason: `not readable: ${describe(err)}${hint ? `; ${hint}` : ''}`, unread: 'file' });
     return out;
   }
   // The head is the thread's buffer, given back once every scanner is done with the file (none keeps a view of it).

@@ -61,7 +61,7 @@ function lostResult(task: Task, whys: string[], spent = 0): FileTaskResult {
     whys.length > 1
       ? `not scanned: ${what} stopped two scan workers (${whys.join('; ')})`
       : `not scanned: ${what} was held by a scan worker that stopped (${whys[0]}) after this host's ${spent} fresh workers were spent; scan it alone with --jobs 1`;
-  return { ...emptyResult(), formats: [], skipped: [{ path: task.file.rel, reason }] };
+  return { ...emptyResult(), formats: [], skipped: [{ path: task.file.rel, reason, unread: 'file' }] };
 }
 
 /** One file, or one byte range of a file, for a worker. */
@@ -338,7 +338,7 @@ export class FilePool {
         if (msg.ready) return;
         settle();
         if (msg.results) resolve(msg.results);
-        else resolve(tasks.map((t) => ({ ...emptyResult(), formats: [], skipped: [{ path: t.file.rel, reason: `scan failed: ${msg.error}` }] })));
+        else resolve(tasks.map((t) => ({ ...emptyResult(), formats: [], skipped: [{ path: t.file.rel, reason: `scan failed: ${msg.error}`, unread: 'file' }] })));
       };
       // Registered after spawn's listeners, which have recorded why by now: a worker that exits without an error
       // (never answering) rejects too, where the scan would otherwise wait for ever.

@@ -249,7 +249,7 @@ async function scanHost(
   const findings = numberFindings(applyHostRules(prepared.rules.hostRules, grouper.findings(), { facts, since: options.since, locate }));
   const merged = mergeCoverage(coverage);
   const windows = exposureWindows(facts, merged);
-  const { verdict, reasons, ...judged } = judgeHost(findings, merged, options.since, { windows, sinceExplicit: options.sinceExplicit });
+  const { verdict, reasons, ...judged } = judgeHost(findings, merged, options.since, { windows, sinceExplicit: options.sinceExplicit }, skipped);
   return {
     name: hostName(facts) ?? folderName,
     inputs: [input],

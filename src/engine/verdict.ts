@@ -1,7 +1,7 @@
 // One verdict per host, with reasons a person can check. Scanner traffic alone never compromises a host;
 // missing logs never make it clean.
 import { SEVERITY_RANK } from '../model.js';
-import type { Coverage, ExposureWindow, Finding, Verdict } from '../model.js';
+import type { Coverage, ExposureWindow, Finding, Skipped, Verdict } from '../model.js';
 import { DAY_MS, END_SLACK_MS, START_SLACK_MS, STAGE_RANK, evidenceString, utcDay as day } from '../semantics.js';
 import { confirmedShells } from './correlate.js';
 import { serverPath } from '../evidence/server-path.js';
@@ -157,8 +157,9 @@ export function hostVerdict(
   since: string,
   basis: WindowBasis = {},
   shells = confirmedShells(findings),
+  skipped: Skipped[] = [],
 ): { verdict: Verdict; reasons: string[] } {
-  const v = verdictOf(findings, coverage, since, basis, shells);
+  const v = notAllRead(verdictOf(findings, coverage, since, basis, shells), skipped);
   return { verdict: v.verdict, reasons: [...v.reasons, ...notCompared(findings)] };
 }
 
@@ -189,6 +190,36 @@ function verdictOf(findings: Finding[], coverage: Coverage[], since: string, bas
   return { verdict: v.verdict, reasons: [...v.reasons, ...worthALook(findings)] };
 }
 
+/** Where web logs live, by path alone: HttpProxy and IIS W3SVC folders, u_ex files; for folders, their parents too. */
+const WEB_LOG_FILE = /(?:^|\/)(?:httpproxy|w3svc\d*)\/|(?:^|\/)u_ex[^/]*\.log$/i;
+const WEB_LOG_FOLDER = /(?:^|\/)(?:httpproxy|w3svc\d*)(?:\/|$)|(?:^|\/)(?:v15|logging|inetpub|logs|logfiles)$|^\.?$/i;
+const decisive = (s: Skipped): boolean => s.unread === 'container' || (s.unread === 'folder' ? WEB_LOG_FOLDER : WEB_LOG_FILE).test(s.path);
+
+const named = (paths: string[]): string => paths.slice(0, MAX_SHORT).join(', ') + (paths.length > MAX_SHORT ? ` and ${paths.length - MAX_SHORT} more` : '');
+
+/**
+ * Evidence that was not read at all cannot support `clean`: a container (a zip, a disk image, an archive), a web log
+ * or a folder where web logs live could hold the attack. Other unread files (on a live server, files other processes
+ * hold locked) leave `clean` standing and are named with it.
+ */
+function notAllRead(v: { verdict: Verdict; reasons: string[] }, skipped: Skipped[]): { verdict: Verdict; reasons: string[] } {
+  if (v.verdict !== 'clean') return v;
+  const unread = skipped.filter((s) => s.unread !== undefined);
+  if (unread.length === 0) return v;
+  const blind = unread.filter(decisive).map((s) => s.path);
+  const others = unread.filter((s) => !decisive(s)).map((s) => s.path);
+  const rest = others.length ? [`${others.length} other file(s) or folder(s) could not be read (see skipped): ${named(others)}`] : [];
+  if (blind.length === 0) return { verdict: 'clean', reasons: [...v.reasons, ...rest] };
+  return {
+    verdict: 'insufficient-evidence',
+    reasons: [
+      `no sign of an attack in what was read, but ${blind.length} container(s) or web log(s) were not read at all (see skipped for why and how to read them): ${named(blind)}`,
+      ...v.reasons.slice(1),
+      ...rest,
+    ],
+  };
+}
+
 /**
  * A web log stopped by the per-file time limit was not read to its end: what it holds after that point is unknown,
  * so it cannot support `clean`. Named so the user can rescan it with a larger --file-time-limit.
@@ -197,11 +228,10 @@ function notReadInFull(v: { verdict: Verdict; reasons: string[] }, coverage: Cov
   if (v.verdict !== 'clean') return v;
   const partial = coverage.filter(isWebSource).flatMap((c) => c.partial ?? []);
   if (partial.length === 0) return v;
-  const named = partial.slice(0, MAX_SHORT).join(', ') + (partial.length > MAX_SHORT ? ` and ${partial.length - MAX_SHORT} more` : '');
   return {
     verdict: 'insufficient-evidence',
     reasons: [
-      `no sign of an attack, but ${partial.length} web log file(s) were not read to the end (per-file time limit): ${named}; scan again with a larger --file-time-limit (0 = none)`,
+      `no sign of an attack, but ${partial.length} web log file(s) were not read to the end (per-file time limit): ${named(partial)}; scan again with a larger --file-time-limit (0 = none)`,
       ...v.reasons.slice(1),
     ],
   };

@@ -58,12 +58,12 @@ export async function openArchives(files: EvidenceFile[], skipped: Skipped[]): P
     // Disk images and 7z/RAR/tar: still swept as files (hash, staging rules), and named as not opened.
     if (f.kind === 'fs' && !f.raw && maybeContainer(f.rel)) {
       const reason = await fsContainerReason(f);
-      if (reason !== null) skipped.push({ path: f.rel, reason });
+      if (reason !== null) skipped.push({ path: f.rel, reason, unread: 'container' });
       out.push(f);
       continue;
     }
     const inZip = f.kind === 'zip' ? zipEntryContainerReason(f.rel) : null;
-    if (inZip !== null) skipped.push({ path: f.rel, reason: inZip });
+    if (inZip !== null) skipped.push({ path: f.rel, reason: inZip, unread: 'container' });
     // A name that is not UTF-8 (f.raw) has no string path for the zip reader: left as a plain file.
     if (!ARCHIVE_NAME.test(f.rel) || (f.kind === 'fs' && f.raw)) {
       out.push(f);
@@ -71,7 +71,7 @@ export async function openArchives(files: EvidenceFile[], skipped: Skipped[]): P
     }
     if (f.kind !== 'fs') {
       out.push(f);
-      if (!/\.cab$/i.test(f.rel)) skipped.push({ path: f.rel, reason: 'archive inside a zip: not opened (extract it and scan the folder)' });
+      if (!/\.cab$/i.test(f.rel)) skipped.push({ path: f.rel, reason: 'archive inside a zip: not opened (extract it and scan the folder)', unread: 'container' });
       continue;
     }
     let head: Buffer;
@@ -84,7 +84,7 @@ export async function openArchives(files: EvidenceFile[], skipped: Skipped[]): P
     if (/\.t?gz$/i.test(f.rel) && head[0] === 0x1f && head[1] === 0x8b) {
       if (/\.tgz$|\.tar\.gz$/i.test(f.rel)) {
         out.push(f);
-        skipped.push({ path: f.rel, reason: 'tar archive: not opened (extract it and scan the folder)' });
+        skipped.push({ path: f.rel, reason: 'tar archive: not opened (extract it and scan the folder)', unread: 'container' });
       } else if (LOG_INSIDE.test(withoutGz(f.rel))) out.push({ ...f, kind: 'gz' });
       // Any other .gz stays the file it is: the sweep hashes and judges the bytes on disk.
       else out.push(f);
@@ -93,19 +93,19 @@ export async function openArchives(files: EvidenceFile[], skipped: Skipped[]): P
     out.push(f);
     if (!/\.zip$/i.test(f.rel) || head.length < 4 || head.readUInt32LE(0) !== MAGIC_ZIP) continue;
     try {
-      const entries = await listZip(f.abs, (name, reason) => skipped.push({ path: `${f.rel}/${name}`, reason }));
+      const entries = await listZip(f.abs, (name, reason) => skipped.push({ path: `${f.rel}/${name}`, reason, unread: 'file' }));
       for (const e of entries) {
         const rel = `${f.rel}/${e.name}`;
         if (ARCHIVE_NAME.test(e.name)) {
-          skipped.push({ path: rel, reason: 'archive inside an archive: not opened (extract it and scan the folder)' });
+          skipped.push({ path: rel, reason: 'archive inside an archive: not opened (extract it and scan the folder)', unread: 'container' });
           continue;
         }
         const container = zipEntryContainerReason(e.name);
-        if (container !== null) skipped.push({ path: rel, reason: container });
+        if (container !== null) skipped.push({ path: rel, reason: container, unread: 'container' });
         out.push({ kind: 'zip', zip: f.abs, entry: e.name, rel, size: e.size, mtimeMs: e.mtimeMs });
       }
     } catch (err) {
-      skipped.push({ path: f.rel, reason: `zip not readable, its entries not scanned: ${err instanceof Error ? err.message : String(err)}` });
+      skipped.push({ path: f.rel, reason: `zip not readable, its entries not scanned: ${err instanceof Error ? err.message : String(err)}`, unread: 'container' });
     }
   }
   return out;

@@ -60,7 +60,7 @@ export async function* evidenceFiles(input: string, skipped: Skipped[], only?: r
     const rel = (parts: readonly string[]) => [prefix, ...parts].filter(Boolean).join('/');
     const walk = walkFiles(root, {
       problem: (parts, kind, err) =>
-        skipped.push({ path: rel(parts) || '.', reason: kind === 'link' ? 'symbolic link: not followed' : `folder not readable: ${err?.code ?? String(err)}` }),
+        skipped.push(kind === 'link' ? { path: rel(parts) || '.', reason: 'symbolic link: not followed' } : { path: rel(parts) || '.', reason: `folder not readable: ${err?.code ?? String(err)}`, unread: 'folder' }),
       special: (parts, kind) => skipped.push({ path: rel(parts), reason: specialReason(kind) }),
     });
     for await (const f of walk) {
@@ -70,7 +70,7 @@ export async function* evidenceFiles(input: string, skipped: Skipped[], only?: r
         // 1.7 s against 0.2 s).
         s = lstatSync(f.path);
       } catch (err) {
-        skipped.push({ path: rel(f.parts), reason: `not readable: ${(err as NodeJS.ErrnoException).code ?? String(err)}` });
+        skipped.push({ path: rel(f.parts), reason: `not readable: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, unread: 'file' });
         continue;
       }
       // Replaced by something else between the listing and now: not read (a FIFO would block).

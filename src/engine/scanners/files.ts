@@ -107,7 +107,7 @@ export async function sweepFile(file: EvidenceFile, options: ScanOptions, iocs: 
   try {
     read = await readFile(file, probesFor(ctx), context);
   } catch (err) {
-    result.skipped.push({ path: file.rel, reason: `not readable, checked by path only: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+    result.skipped.push({ path: file.rel, reason: `not readable, checked by path only: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, unread: 'file' });
     reportPath(ctx, { ...ctx, bytes: file.size, head: Buffer.alloc(0), minidump: false, found: new Set() }, { status: 'unknown-path' }, iocs);
     return result;
   }
