@@ -154,10 +154,11 @@ export interface Skipped {
   line?: number;
   offset?: number;
   /**
-   * Set when nothing of it was read: a file, a folder, or a container (a zip, a disk image, an archive) with all it
-   * holds. Such items weigh on the verdict (engine/verdict.ts); the others are parts of files that were read.
+   * Set when nothing of it was read: a file (or the byte range its reason names), a folder, an archive (zip, 7z, RAR,
+   * tar) or a disk or forensic image, with all it holds. Such items weigh on the verdict (engine/verdict.ts); the
+   * others are parts of files that were read, or left out on purpose.
    */
-  unread?: 'file' | 'folder' | 'container';
+  unread?: 'file' | 'folder' | 'archive' | 'image';
 }
 
 /** A non-detection observation, e.g. a build number read from a log header. */

@@ -161,6 +161,7 @@ describe('FilePool: this thread as a lane beside the workers', () => {
       {
         path: rel,
         reason: `not scanned: bytes ${range.start}–${range.end} (range ${range.index + 1} of ${range.count}; the other ranges were scanned) stopped two scan workers (a scan worker stopped (exit code 7); a scan worker stopped (exit code 7))`,
+        unread: 'file',
       },
     ]);
   });

@@ -30,7 +30,7 @@ describe('FilePool fed in parts', () => {
     const pool = new FilePool(1, scanOptions());
     await pool.run(parts(), prepared, (f, r) => {
       got.push(f.rel);
-      expect(r.skipped).toEqual([{ path: f.rel, reason: expect.stringMatching(/^not readable/) }]);
+      expect(r.skipped).toEqual([{ path: f.rel, reason: expect.stringMatching(/^not readable/), unread: 'file' }]);
       firstDone();
     });
     await pool.close();

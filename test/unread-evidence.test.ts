@@ -26,8 +26,8 @@ describe('evidence not read at all', () => {
     // A zip's local-header magic, then nothing a zip reader can use.
     const h = scanWith('zip', { 'triage.zip': Buffer.concat([Buffer.from('PK\x03\x04', 'latin1'), Buffer.alloc(200, 0x41)]) });
     expect(h.verdict).toBe('insufficient-evidence');
-    expect(h.reasons[0]).toMatch(/^no sign of an attack in what was read, but 1 container\(s\) or web log\(s\) were not read at all \(see skipped for why and how to read them\): triage\.zip$/);
-    expect(h.skipped).toContainEqual(expect.objectContaining({ path: 'triage.zip', unread: 'container' }));
+    expect(h.reasons[0]).toMatch(/^no sign of an attack in what was read, but 1 image\(s\), archive\(s\) or web log\(s\) were not read at all \(see skipped for why and how to read them\): triage\.zip$/);
+    expect(h.skipped).toContainEqual(expect.objectContaining({ path: 'triage.zip', unread: 'archive' }));
   });
 
   it('a disk image (KAPE --vhdx) beside clean logs is named and keeps the host from clean', () => {
@@ -35,5 +35,6 @@ describe('evidence not read at all', () => {
     const h = scanWith('vhdx', { 'C.vhdx': vhdx });
     expect(h.verdict).toBe('insufficient-evidence');
     expect(h.reasons[0]).toContain(': C.vhdx');
+    expect(h.skipped).toContainEqual(expect.objectContaining({ path: 'C.vhdx', unread: 'image' }));
   });
 });

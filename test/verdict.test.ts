@@ -89,18 +89,20 @@ describe('hostVerdict, evidence that was not read at all', () => {
   const clean = () => hostVerdict([], FULL_COVERAGE, SINCE);
   const unread = (skipped: Skipped[]) => hostVerdict([], FULL_COVERAGE, SINCE, {}, undefined, skipped);
 
-  it('a container or a web log not read keeps the host from clean, and is named', () => {
+  it('a disk image, the archive the evidence came in or a web log not read keeps the host from clean, and is named', () => {
     expect(clean().verdict).toBe('clean');
     for (const s of [
-      { path: 'kape/C.vhdx', reason: 'disk image', unread: 'container' },
-      { path: 'triage.zip', reason: 'zip not readable', unread: 'container' },
+      { path: 'kape/2026-12-01T101010_mail01.vhdx', reason: 'VHDX disk image', unread: 'image' },
+      { path: 'triage.zip', reason: 'zip not readable', unread: 'archive' },
+      { path: 'collection.zip/logs.7z', reason: 'archive inside an archive', unread: 'archive' },
+      { path: 'C/inetpub/logs/LogFiles/W3SVC1/u_ex2103.7z', reason: '7z archive', unread: 'archive' },
       { path: 'inetpub/logs/LogFiles/W3SVC2/u_ex210302.log', reason: 'not readable: EACCES', unread: 'file' },
       { path: 'V15/Logging/HttpProxy/Ecp/HttpProxy_2021030212-1.LOG', reason: 'not readable: EIO', unread: 'file' },
       { path: 'inetpub/logs/LogFiles', reason: 'folder not readable: EACCES', unread: 'folder' },
     ] satisfies Skipped[]) {
       const v = unread([s]);
       expect(v.verdict, s.path).toBe('insufficient-evidence');
-      expect(v.reasons[0], s.path).toBe(`no sign of an attack in what was read, but 1 container(s) or web log(s) were not read at all (see skipped for why and how to read them): ${s.path}`);
+      expect(v.reasons[0], s.path).toBe(`no sign of an attack in what was read, but 1 image(s), archive(s) or web log(s) were not read at all (see skipped for why and how to read them): ${s.path}`);
     }
   });
 
@@ -108,16 +110,18 @@ describe('hostVerdict, evidence that was not read at all', () => {
     const v = unread([
       { path: 'V15/Mailbox/DB1/DB1.edb', reason: 'not readable, checked by path only: EBUSY', unread: 'file' },
       { path: 'V15/Logging/Diagnostics', reason: 'folder not readable: EACCES', unread: 'folder' },
+      // An AV agent's own archive in the server's tree: not the evidence's packaging.
+      { path: 'C/ProgramData/McAfee/Agent/AgentEvents/engmin.zip', reason: 'zip not readable', unread: 'archive' },
       { path: 'inetpub/logs/LogFiles/W3SVC1/u_ex210301.log', reason: 'bad line', line: 7 },
       { path: 'inetpub/logs/LogFiles/W3SVC1/u_ex200101.log', reason: 'skipped by date: before --since; not read' },
     ]);
     expect(v.verdict).toBe('clean');
     expect(v.reasons.slice(0, -1)).toEqual(clean().reasons);
-    expect(v.reasons.at(-1)).toBe('2 other file(s) or folder(s) could not be read (see skipped): V15/Mailbox/DB1/DB1.edb, V15/Logging/Diagnostics');
+    expect(v.reasons.at(-1)).toBe('3 other file(s) or folder(s) could not be read (see skipped): V15/Mailbox/DB1/DB1.edb, V15/Logging/Diagnostics, C/ProgramData/McAfee/Agent/AgentEvents/engmin.zip');
   });
 
   it('a verdict other than clean is not changed by what was not read', () => {
-    const v = hostVerdict(scannedFindings(), FULL_COVERAGE, SINCE, {}, undefined, [{ path: 'triage.zip', reason: 'zip not readable', unread: 'container' }]);
+    const v = hostVerdict(scannedFindings(), FULL_COVERAGE, SINCE, {}, undefined, [{ path: 'triage.zip', reason: 'zip not readable', unread: 'archive' }]);
     expect(v).toEqual(hostVerdict(scannedFindings(), FULL_COVERAGE, SINCE));
   });
 });

@@ -159,11 +159,11 @@ export function hostVerdict(
   shells = confirmedShells(findings),
   skipped: Skipped[] = [],
 ): { verdict: Verdict; reasons: string[] } {
-  const v = notAllRead(verdictOf(findings, coverage, since, basis, shells), skipped);
+  const v = verdictOf(findings, coverage, since, basis, shells, skipped);
   return { verdict: v.verdict, reasons: [...v.reasons, ...notCompared(findings)] };
 }
 
-function verdictOf(findings: Finding[], coverage: Coverage[], since: string, basis: WindowBasis, shells: Map<string, string>): { verdict: Verdict; reasons: string[] } {
+function verdictOf(findings: Finding[], coverage: Coverage[], since: string, basis: WindowBasis, shells: Map<string, string>, skipped: Skipped[]): { verdict: Verdict; reasons: string[] } {
   const graded = findings
     .map((f) => ({ f, stage: f.stage }))
     .filter((x): x is { f: Finding; stage: NonNullable<typeof x.stage> } => x.stage !== null)
@@ -186,34 +186,44 @@ function verdictOf(findings: Finding[], coverage: Coverage[], since: string, bas
   }
   if (weak.length) return { verdict: 'suspicious', reasons: [...ruleReasons(weak), ...coverageCaveat(coverage, since, basis)] };
   const windows = byWindows(basis);
-  const v = notReadInFull(windows ? windowVerdict(coverage, windows, since) : sinceVerdict(coverage, since), coverage);
+  const v = notAllRead(notReadInFull(windows ? windowVerdict(coverage, windows, since) : sinceVerdict(coverage, since), coverage), skipped);
   return { verdict: v.verdict, reasons: [...v.reasons, ...worthALook(findings)] };
 }
 
 /** Where web logs live, by path alone: HttpProxy and IIS W3SVC folders, u_ex files; for folders, their parents too. */
 const WEB_LOG_FILE = /(?:^|\/)(?:httpproxy|w3svc\d*)\/|(?:^|\/)u_ex[^/]*\.log$/i;
 const WEB_LOG_FOLDER = /(?:^|\/)(?:httpproxy|w3svc\d*)(?:\/|$)|(?:^|\/)(?:v15|logging|inetpub|logs|logfiles)$|^\.?$/i;
-const decisive = (s: Skipped): boolean => s.unread === 'container' || (s.unread === 'folder' ? WEB_LOG_FOLDER : WEB_LOG_FILE).test(s.path);
+/** The packaging of the evidence: the host's top level, or the top of a zip there (`triage.zip/logs.7z`). */
+const TOP = /^(?:[^/]*\.zip\/)?[^/]*$/i;
+
+/**
+ * Unread evidence that could hold the attack: a disk image, an archive the evidence came in (an AV's or a backup
+ * agent's archives deeper in a server's tree are its own files), a web log or a folder where web logs live.
+ */
+function blinds(s: Skipped): boolean {
+  if (s.unread === 'image') return true;
+  if (s.unread === 'archive' && TOP.test(s.path)) return true;
+  return (s.unread === 'folder' ? WEB_LOG_FOLDER : WEB_LOG_FILE).test(s.path);
+}
 
 const named = (paths: string[]): string => paths.slice(0, MAX_SHORT).join(', ') + (paths.length > MAX_SHORT ? ` and ${paths.length - MAX_SHORT} more` : '');
 
 /**
- * Evidence that was not read at all cannot support `clean`: a container (a zip, a disk image, an archive), a web log
- * or a folder where web logs live could hold the attack. Other unread files (on a live server, files other processes
- * hold locked) leave `clean` standing and are named with it.
+ * Evidence that was not read at all and could hold the attack (`blinds`) cannot support `clean`. Other unread items
+ * (on a live server, files other processes hold locked) leave `clean` standing and are named with it.
  */
 function notAllRead(v: { verdict: Verdict; reasons: string[] }, skipped: Skipped[]): { verdict: Verdict; reasons: string[] } {
   if (v.verdict !== 'clean') return v;
   const unread = skipped.filter((s) => s.unread !== undefined);
   if (unread.length === 0) return v;
-  const blind = unread.filter(decisive).map((s) => s.path);
-  const others = unread.filter((s) => !decisive(s)).map((s) => s.path);
+  const blind = unread.filter(blinds).map((s) => s.path);
+  const others = unread.filter((s) => !blinds(s)).map((s) => s.path);
   const rest = others.length ? [`${others.length} other file(s) or folder(s) could not be read (see skipped): ${named(others)}`] : [];
   if (blind.length === 0) return { verdict: 'clean', reasons: [...v.reasons, ...rest] };
   return {
     verdict: 'insufficient-evidence',
     reasons: [
-      `no sign of an attack in what was read, but ${blind.length} container(s) or web log(s) were not read at all (see skipped for why and how to read them): ${named(blind)}`,
+      `no sign of an attack in what was read, but ${blind.length} image(s), archive(s) or web log(s) were not read at all (see skipped for why and how to read them): ${named(blind)}`,
       ...v.reasons.slice(1),
       ...rest,
     ],

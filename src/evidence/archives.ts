@@ -2,7 +2,7 @@
 // clean-up script (`u_ex210305.log.gz`, `W3SVC1\2021-03.zip`) because they fill the system drive. Those are the
 // logs of the attack window: they are read, not counted as unrelated files.
 import type { Skipped } from '../model.js';
-import { CONTAINER_HEAD_BYTES, containerReason, maybeContainer, zipEntryContainerReason } from './containers.js';
+import { CONTAINER_HEAD_BYTES, containerKind, containerReason, maybeContainer, zipEntryContainerReason } from './containers.js';
 import { type EvidenceFile, fsPath, withoutGz } from './file.js';
 import { openEvidence } from './open.js';
 import { listZip } from './zip.js';
@@ -58,12 +58,12 @@ export async function openArchives(files: EvidenceFile[], skipped: Skipped[]): P
     // Disk images and 7z/RAR/tar: still swept as files (hash, staging rules), and named as not opened.
     if (f.kind === 'fs' && !f.raw && maybeContainer(f.rel)) {
       const reason = await fsContainerReason(f);
-      if (reason !== null) skipped.push({ path: f.rel, reason, unread: 'container' });
+      if (reason !== null) skipped.push({ path: f.rel, reason, unread: containerKind(f.rel) });
       out.push(f);
       continue;
     }
     const inZip = f.kind === 'zip' ? zipEntryContainerReason(f.rel) : null;
-    if (inZip !== null) skipped.push({ path: f.rel, reason: inZip, unread: 'container' });
+    if (inZip !== null) skipped.push({ path: f.rel, reason: inZip, unread: containerKind(f.rel) });
     // A name that is not UTF-8 (f.raw) has no string path for the zip reader: left as a plain file.
     if (!ARCHIVE_NAME.test(f.rel) || (f.kind === 'fs' && f.raw)) {
       out.push(f);
@@ -71,7 +71,7 @@ export async function openArchives(files: EvidenceFile[], skipped: Skipped[]): P
     }
     if (f.kind !== 'fs') {
       out.push(f);
-      if (!/\.cab$/i.test(f.rel)) skipped.push({ path: f.rel, reason: 'archive inside a zip: not opened (extract it and scan the folder)', unread: 'container' });
+      if (!/\.cab$/i.test(f.rel)) skipped.push({ path: f.rel, reason: 'archive inside a zip: not opened (extract it and scan the folder)', unread: 'archive' });
       continue;
     }
     let head: Buffer;
@@ -84,7 +84,7 @@ export async function openArchives(files: EvidenceFile[], skipped: Skipped[]): P
     if (/\.t?gz$/i.test(f.rel) && head[0] === 0x1f && head[1] === 0x8b) {
       if (/\.tgz$|\.tar\.gz$/i.test(f.rel)) {
         out.push(f);
-        skipped.push({ path: f.rel, reason: 'tar archive: not opened (extract it and scan the folder)', unread: 'container' });
+        skipped.push({ path: f.rel, reason: 'tar archive: not opened (extract it and scan the folder)', unread: 'archive' });
       } else if (LOG_INSIDE.test(withoutGz(f.rel))) out.push({ ...f, kind: 'gz' });
       // Any other .gz stays the file it is: the sweep hashes and judges the bytes on disk.
       else out.push(f);
@@ -97,15 +97,15 @@ export async function openArchives(files: EvidenceFile[], skipped: Skipped[]): P
       for (const e of entries) {
         const rel = `${f.rel}/${e.name}`;
         if (ARCHIVE_NAME.test(e.name)) {
-          skipped.push({ path: rel, reason: 'archive inside an archive: not opened (extract it and scan the folder)', unread: 'container' });
+          skipped.push({ path: rel, reason: 'archive inside an archive: not opened (extract it and scan the folder)', unread: 'archive' });
           continue;
         }
         const container = zipEntryContainerReason(e.name);
-        if (container !== null) skipped.push({ path: rel, reason: container, unread: 'container' });
+        if (container !== null) skipped.push({ path: rel, reason: container, unread: containerKind(e.name) });
         out.push({ kind: 'zip', zip: f.abs, entry: e.name, rel, size: e.size, mtimeMs: e.mtimeMs });
       }
     } catch (err) {
-      skipped.push({ path: f.rel, reason: `zip not readable, its entries not scanned: ${err instanceof Error ? err.message : String(err)}`, unread: 'container' });
+      skipped.push({ path: f.rel, reason: `zip not readable, its entries not scanned: ${err instanceof Error ? err.message : String(err)}`, unread: 'archive' });
     }
   }
   return out;

@@ -14,6 +14,14 @@ export const CONTAINER_HEAD_BYTES = 520;
 const MOUNT = 'mount it read-only and scan the mounted drive';
 const EXTRACT = 'not opened (extract it and scan the folder)';
 
+/** Disk and forensic images, by name (a container's bytes decide that it is one; its name, which kind). */
+const IMAGE_NAME = /\.(vhdx|avhdx|vhd|vmdk|e01|ex01|l01|lx01|ad1|qcow2|dd|raw|img|00[01])$/i;
+
+/** A container whose reason is known: a disk or forensic image (evidence packaging), else an archive. */
+export function containerKind(rel: string): 'image' | 'archive' {
+  return IMAGE_NAME.test(rel) ? 'image' : 'archive';
+}
+
 export function maybeContainer(rel: string): boolean {
   return CONTAINER_NAME.test(rel);
 }
