@@ -71,6 +71,35 @@ describe('IIS logs as crashed or differently configured servers leave them', () 
     expect(at('PL-03', 'HttpProxy/Ecp/HttpProxy_2021030306-1.LOG')[0]).toEqual(['2021-03-03T06:49:42.162Z', 8]);
   });
 
+  it("HTTP.sys's error log and an IIS FTP site's log are no web-log coverage: years of them never make a server clean", () => {
+    // HTTPERR (System32\\LogFiles\\HTTPERR, on every Windows server): W3C with c-ip and cs-method, but only requests
+    // HTTP.sys refused (timeouts, bad requests). Fields as HTTP.sys writes them (Microsoft Learn, "Error logging in
+    // HTTP APIs"); one line every 3 days from 2020-11 to 2026-11. FTP: IIS FTP's W3C fields (x-session, x-fullpath).
+    const day = (i: number) => new Date(Date.UTC(2020, 10, 1) + i * 3 * 86_400_000).toISOString().slice(0, 10);
+    const httperr = [
+      '#Software: Microsoft HTTP API 2.0',
+      '#Version: 1.0',
+      '#Date: 2020-11-01 00:00:00',
+      '#Fields: date time c-ip c-port s-ip s-port cs-version cs-method cs-uri streamid sc-status s-siteid s-reason s-queuename',
+      ...Array.from({ length: 730 }, (_, i) => `${day(i)} 00:00:00 203.0.113.7 51234 10.0.0.5 443 HTTP/1.1 GET /owa/ - - 2 Timer_ConnectionIdle MSExchangeOWAAppPool`),
+      '',
+    ].join('\r\n');
+    const ftp = [
+      '#Software: Microsoft Internet Information Services 10.0',
+      '#Version: 1.0',
+      '#Date: 2020-11-01 00:00:00',
+      '#Fields: date time c-ip cs-username s-ip s-port cs-method cs-uri-stem sc-status sc-win32-status sc-substatus x-session x-fullpath',
+      ...Array.from({ length: 730 }, (_, i) => `${day(i)} 00:00:00 10.0.0.9 backup 10.0.0.5 21 RETR db.bak 226 0 0 1b2c3d4e-0000-0000-0000-000000000000 /db.bak`),
+      '',
+    ].join('\r\n');
+    const h = scan('not-web', { 'C/Windows/System32/LogFiles/HTTPERR/httperr1.log': httperr, 'C/inetpub/logs/LogFiles/FTPSVC2/u_ex201101.log': ftp });
+    expect(h.verdict).toBe('insufficient-evidence');
+    expect(h.coverage.filter((c) => /iis/i.test(c.format))).toEqual([]);
+    const why = Object.fromEntries(h.skipped.map((s) => [s.path, s.reason]));
+    expect(why['C/Windows/System32/LogFiles/HTTPERR/httperr1.log']).toMatch(/^HTTP\.sys error log \(HTTPERR/);
+    expect(why['C/inetpub/logs/LogFiles/FTPSVC2/u_ex201101.log']).toMatch(/^IIS FTP site log/);
+  });
+
   it('a binary file named like a log is still skipped as binary', () => {
     const noise = Buffer.alloc(4096);
     for (let i = 0; i < noise.length; i += 3) noise[i] = (i * 37) & 0xff;

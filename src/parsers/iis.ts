@@ -44,7 +44,24 @@ export function iisCoverageSource(rel: string): string {
   return m ? `IIS ${m[1].toUpperCase()}` : 'IIS';
 }
 
+/**
+ * W3C logs that are not web-site logs: HTTP.sys's error log (`System32\LogFiles\HTTPERR`, on every Windows server,
+ * often years of it) and IIS FTP sites. Neither records a served web request, so neither may count as web-log
+ * coverage: years of HTTPERR lines alone made a server with no IIS logs `clean`.
+ */
+const NOT_WEB_W3C: ReadonlyArray<{ test: (head: string) => boolean; reason: string }> = [
+  {
+    test: (h) => h.startsWith('#Software: Microsoft HTTP API') || h.includes('\n#Software: Microsoft HTTP API'),
+    reason: 'HTTP.sys error log (HTTPERR: requests rejected before they reached IIS, never a served request): not read as a web log, and no web-log coverage',
+  },
+  {
+    test: (h) => h.includes('#Fields:') && (h.includes(' x-session') || h.includes(' x-fullpath')) && /^#Fields: [^\n]*\bx-(?:session|fullpath)\b/m.test(h),
+    reason: 'IIS FTP site log (x-session / x-fullpath fields): not read as a web log, and no web-log coverage',
+  },
+];
+
 export function detectIis(head: string, _rel: string): boolean | string {
+  for (const w of NOT_WEB_W3C) if (w.test(head)) return w.reason;
   if ((head.includes('#Software: Microsoft Internet') || head.includes('#Fields:')) && W3C_SIGNATURE.test(head)) return true;
   const lines = firstDataLines(head, 3);
   if (lines.length === 0) return false;
