@@ -602,7 +602,10 @@ function eventInPlace(inst: Instance, offset: number, headerRecord: number, p: P
     }
   }
   p.n = 0;
-  if (top.user && !leaves(top.user, top.userValues, named, p, true)) return null;
+  if (top.user) {
+    if (!top.data) named = recordFor(leafBound(top.user.children, top.userValues));
+    if (!leaves(top.user, top.userValues, named, p, true)) return null;
+  }
   return eventOf(system, dataOf(named, unnamed), inst, offset, headerRecord, null);
 }
 
@@ -723,6 +726,21 @@ function leaves(e: TElem, values: Values, out: Record<string, string>, p: Placed
   return true;
 }
 
+/** At most how many entries `leaves` makes of what `nodes` place (an element's text and attributes, each): a size hint. */
+function leafBound(nodes: readonly TNode[], values: Values): number {
+  let n = 0;
+  for (const c of nodes) {
+    if (typeof c === 'string' || c.k === 'pi') continue;
+    if (c.k === 'e') n += 1 + c.attrs.length + leafBound(c.children, values);
+    else if (c.k === 'i') n += leafBound(c.body, c.values);
+    else {
+      const v = c.sub < values.length ? values[c.sub] : null;
+      if (v instanceof Instance) n += leafBound(v.body, v.values);
+    }
+  }
+  return n;
+}
+
 /** The sizes of the values substituted into an element's attributes (`count` values, sizes as in Template.cost). */
 function attrCost(e: TElem, count: number, sizes: Float64Array, base: number): number {
   let n = 0;
@@ -750,11 +768,8 @@ function renderAttrs(e: TElem, values: Values): XmlAttr[] {
  * attributes (TimeCreated, Execution, Security, Correlation), and an array and objects per element were garbage.
  */
 function readAttrs(e: TElem, values: Values, p: Placed): readonly XmlAttr[] {
-  if (e.literal) {
-    const fixed = renderAttrs(e, values);
-    p.nAttrs = fixed.length;
-    return fixed;
-  }
+  // Literal ones too: the elements of an embedded fragment are parsed per record, and building their shared
+  // attributes (renderAttrs) for one use was a twentieth of reading CAPI2's records.
   let kept = 0;
   for (const a of e.attrs) {
     const value = attrText(a, values);
