@@ -1,7 +1,7 @@
 // A host whose logs were read and show nothing, beside evidence exhunt could not read at all: the responder must not
 // be told `clean` when a triage zip or a disk image that may hold the attack was never opened (engine/verdict.ts).
 import { afterAll, describe, expect, it } from 'vitest';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ScanReport } from '../src/model.js';
@@ -14,7 +14,10 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 function scanWith(name: string, extra: Record<string, Buffer>) {
   const host = join(dir, name);
   cpSync(join(import.meta.dirname, '..', 'examples', 'evidence', 'mail02-clean'), host, { recursive: true });
-  for (const [rel, data] of Object.entries(extra)) writeFileSync(join(host, rel), data);
+  for (const [rel, data] of Object.entries(extra)) {
+    mkdirSync(join(host, rel, '..'), { recursive: true });
+    writeFileSync(join(host, rel), data);
+  }
   const out = join(dir, `${name}.json`);
   exhunt(['scan', host, '--json', out]);
   return (JSON.parse(readFileSync(out, 'utf8')) as ScanReport).hosts[0];
@@ -36,5 +39,45 @@ describe('evidence not read at all', () => {
     expect(h.verdict).toBe('insufficient-evidence');
     expect(h.reasons[0]).toContain(': C.vhdx');
     expect(h.skipped).toContainEqual(expect.objectContaining({ path: 'C.vhdx', unread: 'image' }));
+  });
+
+  const w3svc = 'C/inetpub/logs/LogFiles/W3SVC1';
+  const attack = '#Software: Microsoft Internet Information Services 10.0\r\n#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) sc-status sc-substatus sc-win32-status time-taken\r\n2021-03-05 10:00:00 10.0.0.5 POST /owa/auth/x0d.aspx - 443 - 203.0.113.9 Mozilla/5.0 200 0 0 15\r\n';
+
+  it('a cut triage zip one folder down, a web log that looks binary, a web-log folder behind a link: never clean', () => {
+    const cut = Buffer.concat([Buffer.from('PK\x03\x04', 'latin1'), Buffer.alloc(1500, 0x41)]);
+    expect(scanWith('subzip', { 'triage/MAIL01-kape.zip': cut }).verdict).toBe('insufficient-evidence');
+    // Crash padding longer than the head: the file is named as binary, and it is a web log.
+    const padded = Buffer.concat([Buffer.alloc(70 * 1024), Buffer.from(attack, 'latin1')]);
+    const bin = scanWith('binlog', { [`${w3svc}/u_ex210305.log`]: padded });
+    expect(bin.verdict).toBe('insufficient-evidence');
+    expect(bin.skipped).toContainEqual(expect.objectContaining({ path: `${w3svc}/u_ex210305.log`, unread: 'file' }));
+    const target = join(dir, 'elsewhere', 'W3SVC2');
+    mkdirSync(target, { recursive: true });
+    writeFileSync(join(target, 'u_ex210305.log'), attack);
+    const host = join(dir, 'symw3');
+    cpSync(join(import.meta.dirname, '..', 'examples', 'evidence', 'mail02-clean'), host, { recursive: true });
+    symlinkSync(target, join(host, 'C/inetpub/logs/LogFiles/W3SVC2'));
+    exhunt(['scan', host, '--json', `${host}.json`]);
+    expect((JSON.parse(readFileSync(`${host}.json`, 'utf8')) as ScanReport).hosts[0].verdict).toBe('insufficient-evidence');
+  });
+
+  it("an AV agent's archive in the server's own tree does not: clean, with the archive named", () => {
+    const cut = Buffer.concat([Buffer.from('PK\x03\x04', 'latin1'), Buffer.alloc(200, 0x41)]);
+    const h = scanWith('avzip', { 'C/ProgramData/McAfee/Agent/AgentEvents/engmin.zip': cut });
+    expect(h.verdict).toBe('clean');
+    expect(h.reasons).toContain('1 other file(s) or folder(s) could not be read (see skipped): C/ProgramData/McAfee/Agent/AgentEvents/engmin.zip');
+  });
+});
+
+describe('the same report with any --jobs', () => {
+  it("facts are taken in the files' order, not the order the lanes finish", () => {
+    const fixtures = join(import.meta.dirname, 'fixtures', 'exchange-config');
+    const report = (jobs: string) => {
+      const out = join(dir, `jobs${jobs}.json`);
+      exhunt(['scan', fixtures, '--jobs', jobs, '--json', out]);
+      return (JSON.parse(readFileSync(out, 'utf8')) as ScanReport).hosts.map((h) => ({ ...h, stats: { ...h.stats, seconds: 0 } }));
+    };
+    expect(report('2')).toEqual(report('1'));
   });
 });

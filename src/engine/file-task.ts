@@ -60,7 +60,7 @@ async function scanStart(file: EvidenceFile, start: FileHead, options: ScanOptio
     }
     if (claim === null) continue;
     if (typeof claim === 'object') {
-      if (!later) skip(claim.skip);
+      if (!later) skip(claim.skip, claim.unread ? { unread: 'file' } : {});
       continue;
     }
     if (later && !scanner.ranges) continue;
@@ -77,7 +77,8 @@ async function scanStart(file: EvidenceFile, start: FileHead, options: ScanOptio
       out.bytes = Math.max(out.bytes, r.bytes);
       if (r.range) out.range = r.range;
     } catch (err) {
-      skip(`${claim}: scan stopped: ${describe(err)}`);
+      // Nothing of the file is kept: its scanner's results come whole or not at all.
+      skip(`${claim}: scan stopped: ${describe(err)}`, { unread: 'file' });
     }
   }
 }

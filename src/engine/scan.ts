@@ -238,6 +238,9 @@ async function scanHost(
     if (kept === null) held.push([file, r]);
     else if (kept.has(file)) take(file, r);
   });
+  // Results arrive in the order the lanes finish; facts are read first-wins (the build, a config's source), so they
+  // are put in the files' order: the report is the same with any --jobs.
+  facts.sort(byPlace);
   const late = duplicates.release();
   for (const f of late.findings) add(f);
   for (const g of late.groups) grouper.addGroup(g);
@@ -309,4 +312,16 @@ function hostName(facts: Fact[]): string | null {
   const counts = new Map<string, number>();
   for (const n of names) counts.set(n, (counts.get(n) ?? 0) + 1);
   return [...counts.entries()].sort((a, b) => b[1] - a[1] || compareText(a[0], b[0]))[0][0];
+}
+
+/** Facts by where they were read: path, line or record, then what they say. */
+function byPlace(a: Fact, b: Fact): number {
+  return (
+    compareText(a.source.path, b.source.path) ||
+    (a.source.line ?? 0) - (b.source.line ?? 0) ||
+    (a.source.record ?? 0) - (b.source.record ?? 0) ||
+    compareText(a.kind, b.kind) ||
+    compareText(a.value, b.value) ||
+    compareText(a.origin, b.origin)
+  );
 }

@@ -63,7 +63,7 @@ export interface Scanner {
    * does not, or `{ skip }` when it recognises the file but cannot read it (the reason is reported, not an error).
    * Several scanners may claim the same file; each scans it.
    */
-  classify(file: EvidenceFile, head: Buffer): string | null | { skip: string };
+  classify(file: EvidenceFile, head: Buffer): string | null | { skip: string; unread?: true };
   /** `rules`: the scan's rule set (built once per scan, and once in each worker, from the same options). */
   scan(file: EvidenceFile, format: string, options: ScanOptions, rules: RuleSet, context?: FileContext): Promise<FileScanResult>;
   /** True when `scan` can read one byte range of a file (engine/ranges.ts); others read the whole file once. */

@@ -193,16 +193,16 @@ function verdictOf(findings: Finding[], coverage: Coverage[], since: string, bas
 /** Where web logs live, by path alone: HttpProxy and IIS W3SVC folders, u_ex files; for folders, their parents too. */
 const WEB_LOG_FILE = /(?:^|\/)(?:httpproxy|w3svc\d*)\/|(?:^|\/)u_ex[^/]*\.log$/i;
 const WEB_LOG_FOLDER = /(?:^|\/)(?:httpproxy|w3svc\d*)(?:\/|$)|(?:^|\/)(?:v15|logging|inetpub|logs|logfiles)$|^\.?$/i;
-/** The packaging of the evidence: the host's top level, or the top of a zip there (`triage.zip/logs.7z`). */
-const TOP = /^(?:[^/]*\.zip\/)?[^/]*$/i;
+/** A server's own folders, where AV and backup agents keep archives of their own (with or without the drive letter). */
+const SERVER_TREE = /(?:^|\/)(?:program files(?: \(x86\))?|programdata|windows|users|\$recycle\.bin)\//i;
 
 /**
- * Unread evidence that could hold the attack: a disk image, an archive the evidence came in (an AV's or a backup
- * agent's archives deeper in a server's tree are its own files), a web log or a folder where web logs live.
+ * Unread evidence that could hold the attack: a disk image, an archive that is not one of a server's own files (the
+ * zip or 7z the evidence came in, wherever the case folder keeps it), a web log or a folder where web logs live.
  */
 function blinds(s: Skipped): boolean {
   if (s.unread === 'image') return true;
-  if (s.unread === 'archive' && TOP.test(s.path)) return true;
+  if (s.unread === 'archive' && !SERVER_TREE.test(s.path)) return true;
   return (s.unread === 'folder' ? WEB_LOG_FOLDER : WEB_LOG_FILE).test(s.path);
 }
 

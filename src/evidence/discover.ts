@@ -38,12 +38,12 @@ function specialReason(kind: string): string {
 export async function* evidenceFiles(input: string, skipped: Skipped[], only?: readonly string[]): AsyncGenerator<EvidenceFile> {
   const st = await lstat(input);
   if (st.isSymbolicLink()) {
-    skipped.push({ path: basename(input), reason: 'symbolic link given as input: not followed' });
+    skipped.push({ path: basename(input), reason: 'symbolic link given as input: not followed', unread: 'folder' });
     return;
   }
   if (st.isFile()) {
     if (await isZip(input)) {
-      const entries = await listZip(input, (name, reason) => skipped.push({ path: name, reason }));
+      const entries = await listZip(input, (name, reason) => skipped.push({ path: name, reason, unread: 'file' }));
       for (const e of entries) yield { kind: 'zip', zip: input, entry: e.name, rel: e.name.replace(/\\/g, '/'), size: e.size, mtimeMs: e.mtimeMs };
       return;
     }
@@ -60,7 +60,9 @@ export async function* evidenceFiles(input: string, skipped: Skipped[], only?: r
     const rel = (parts: readonly string[]) => [prefix, ...parts].filter(Boolean).join('/');
     const walk = walkFiles(root, {
       problem: (parts, kind, err) =>
-        skipped.push(kind === 'link' ? { path: rel(parts) || '.', reason: 'symbolic link: not followed' } : { path: rel(parts) || '.', reason: `folder not readable: ${err?.code ?? String(err)}`, unread: 'folder' }),
+        // A link is not followed (no loops, nothing outside the evidence), but what it points to was not read: judged
+        // by its path like a folder (engine/verdict.ts), whether it points to a folder or a file.
+        skipped.push({ path: rel(parts) || '.', reason: kind === 'link' ? 'symbolic link: not followed' : `folder not readable: ${err?.code ?? String(err)}`, unread: 'folder' }),
       special: (parts, kind) => skipped.push({ path: rel(parts), reason: specialReason(kind) }),
     });
     for await (const f of walk) {

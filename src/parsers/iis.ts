@@ -60,6 +60,9 @@ const NOT_WEB_W3C: ReadonlyArray<{ test: (head: string) => boolean; reason: stri
   },
 ];
 
+/** The reasons of NOT_WEB_W3C: logs left out on purpose, not evidence that could not be read. */
+export const NOT_WEB_W3C_REASONS: ReadonlySet<string> = new Set(NOT_WEB_W3C.map((w) => w.reason));
+
 export function detectIis(head: string, _rel: string): boolean | string {
   for (const w of NOT_WEB_W3C) if (w.test(head)) return w.reason;
   if ((head.includes('#Software: Microsoft Internet') || head.includes('#Fields:')) && W3C_SIGNATURE.test(head)) return true;

@@ -171,7 +171,7 @@ export const evtxScanner: Scanner = {
     const format = detectEventLog(head);
     if (format !== null) return format;
     const unread = unreadEventExport(head);
-    return unread === null ? null : { skip: unread };
+    return unread === null ? null : { skip: unread, unread: true };
   },
   ranges: true,
   async scan(file, format, _options, rules, { budget, range, head, buffers } = {}) {

@@ -4,6 +4,7 @@ import type { Coverage, Fact, LogRecord, RawFinding } from '../../model.js';
 import { readChunks, readHead, readRange, withoutGz, type EvidenceFile } from '../../evidence/file.js';
 import type { ByteRange } from '../ranges.js';
 import { ParseError, type FormatFamily, type LineParser, type TextLogFormat } from '../../parsers/types.js';
+import { NOT_WEB_W3C_REASONS } from '../../parsers/iis.js';
 import type { FieldTest, RecordRule, RuleContext } from '../../rules/types.js';
 import { applyRules } from '../../rules/finding.js';
 import { BroadcastChannel } from 'node:worker_threads';
@@ -148,7 +149,7 @@ export function textLogScanner(formats: readonly TextLogFormat[], rules: readonl
       const binary = enc === 'utf8' ? looksBinary(head) : null;
       if (binary) {
         if (!looksLikeLogName(file.rel)) return null;
-        return { skip: `named like a text log but binary (${binary.nul} NUL and ${binary.control} other control bytes in the first ${binary.of}): not read as a log` };
+        return { skip: `named like a text log but binary (${binary.nul} NUL and ${binary.control} other control bytes in the first ${binary.of}): not read as a log`, unread: true };
       }
       const text = headText(head, enc);
       let skip: string | null = null;
@@ -162,7 +163,8 @@ export function textLogScanner(formats: readonly TextLogFormat[], rules: readonl
         if (d === true) return f.id;
         if (typeof d === 'string' && skip === null) skip = d;
       }
-      return skip === null ? null : { skip };
+      // A log left out on purpose (HTTPERR, FTP) is not evidence unread; one in a format exhunt cannot parse is.
+      return skip === null ? null : NOT_WEB_W3C_REASONS.has(skip) ? { skip } : { skip, unread: true };
     },
     ranges: true,
     async scan(file, format, _options, _rules, context = {}) {
