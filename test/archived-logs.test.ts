@@ -9,7 +9,7 @@ import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unli
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import yazl from 'yazl';
+import { zipOf } from './support/zip.js';
 import type { HostResult, ScanReport } from '../src/model.js';
 import { exhunt } from './support/cli.js';
 
@@ -18,15 +18,6 @@ const W3SVC1 = 'C/inetpub/logs/LogFiles/W3SVC1';
 const ECP_PROXY = 'C/Program Files/Microsoft/Exchange Server/V15/Logging/HttpProxy/Ecp';
 const dir = mkdtempSync(join(tmpdir(), 'exhunt-archived-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-async function zipOf(entries: Array<{ name: string; data: Buffer }>): Promise<Buffer> {
-  const zip = new yazl.ZipFile();
-  for (const e of entries) zip.addBuffer(e.data, e.name);
-  zip.end();
-  const parts: Buffer[] = [];
-  for await (const c of zip.outputStream) parts.push(c as Buffer);
-  return Buffer.concat(parts);
-}
 
 function scanJson(path: string, name: string): HostResult {
   const out = join(dir, `${name}.json`);

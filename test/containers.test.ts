@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import yazl from 'yazl';
+import { zipOf } from './support/zip.js';
 import type { ScanReport } from '../src/model.js';
 import { containerReason, zipEntryContainerReason } from '../src/evidence/containers.js';
 import { exhunt } from './support/cli.js';
@@ -25,15 +25,6 @@ const tar = Buffer.alloc(2048);
 tar.write('W3SVC1/u_ex210305.log', 0, 'latin1');
 tar.write('ustar\x0000', 257, 'latin1');
 const ntfs = Buffer.concat([latin1('\xebR\x90NTFS    '), Buffer.alloc(1024)]);
-
-async function zipOf(entries: Array<{ name: string; data: Buffer }>): Promise<Buffer> {
-  const zip = new yazl.ZipFile();
-  for (const e of entries) zip.addBuffer(e.data, e.name);
-  zip.end();
-  const parts: Buffer[] = [];
-  for await (const c of zip.outputStream) parts.push(c as Buffer);
-  return Buffer.concat(parts);
-}
 
 describe('containers exhunt cannot open', () => {
   it('are named in skipped with what to do; the loose logs beside them are still read', async () => {
