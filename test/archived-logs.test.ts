@@ -76,6 +76,7 @@ describe('logs compressed in place by a clean-up script', () => {
     expect(archived.skipped).toContainEqual({
       path: `${ECP_PROXY}/HttpProxy_2021-03.zip/older/HttpProxy_2021-02.zip`,
       reason: 'archive inside an archive: not opened (extract it and scan the folder)',
+      unread: 'archive',
     });
     expect(plain.skipped.some((s) => s.path.endsWith('.zip'))).toBe(false);
   });
