@@ -5,6 +5,8 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writ
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ScanReport } from '../src/model.js';
+import { gzipSync } from 'node:zlib';
+import { effectiveJobs } from '../src/engine/pool.js';
 import { exhunt } from './support/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'exhunt-unread-'));
@@ -70,8 +72,25 @@ describe('evidence not read at all', () => {
   });
 });
 
+describe('a compressed web log cut short', () => {
+  it('keeps the findings of the part that was read, and the host is not clean', () => {
+    const w3svc = 'C/inetpub/logs/LogFiles/W3SVC1';
+    const head = '#Software: Microsoft Internet Information Services 10.0\r\n#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) sc-status sc-substatus sc-win32-status time-taken\r\n';
+    const shell = '2021-03-05 10:00:00 10.0.0.5 POST /owa/auth/x0d.aspx - 443 - 203.0.113.9 Mozilla/5.0 200 0 0 15\r\n';
+    // Lines that do not compress to nothing (each its own request id), so that 60 % of the gzip is most of them.
+    const benign = Array.from({ length: 20000 }, (_, i) => `2021-03-05 10:${String(i % 60).padStart(2, '0')}:00 10.0.0.5 GET /owa/ req=${(i * 2654435761) % 4294967296} 443 - 10.0.0.${i % 250} Mozilla/5.0 200 0 0 ${i % 97}\r\n`).join('');
+    const gz = gzipSync(Buffer.from(head + shell + benign, 'latin1'));
+    const h = scanWith('gzcut', { [`${w3svc}/u_ex210305.log.gz`]: gz.subarray(0, Math.floor(gz.length * 0.6)) });
+    expect(h.findings.map((f) => `${f.rule} ${f.source.line}`)).toContain('WS-40 3');
+    expect(h.verdict).toBe('compromised');
+    expect(h.skipped).toContainEqual(expect.objectContaining({ path: `${w3svc}/u_ex210305.log.gz`, reason: expect.stringMatching(/^reading stopped after the first \d+ lines \(\d+ bytes decompressed\): .*the data ends early or is damaged/) }));
+  });
+});
+
 describe('the same report with any --jobs', () => {
-  it("facts are taken in the files' order, not the order the lanes finish", () => {
+  it("facts are taken in the files' order, not the order the lanes finish", (ctx) => {
+    // --jobs 2 starts a worker beside this thread only with two cores and 1 GiB of memory: else both runs are one.
+    ctx.skip(effectiveJobs(2) !== 2, 'one core or < 1 GiB: --jobs 2 starts no worker');
     const fixtures = join(import.meta.dirname, 'fixtures', 'exchange-config');
     const report = (jobs: string) => {
       const out = join(dir, `jobs${jobs}.json`);

@@ -216,8 +216,9 @@ function notAllRead(v: { verdict: Verdict; reasons: string[] }, skipped: Skipped
   if (v.verdict !== 'clean') return v;
   const unread = skipped.filter((s) => s.unread !== undefined);
   if (unread.length === 0) return v;
-  const blind = unread.filter(blinds).map((s) => s.path);
-  const others = unread.filter((s) => !blinds(s)).map((s) => s.path);
+  // Two scanners may each list the same file (the sweep and a log scanner): named once.
+  const blind = [...new Set(unread.filter(blinds).map((s) => s.path))];
+  const others = [...new Set(unread.filter((s) => !blinds(s)).map((s) => s.path))];
   const rest = others.length ? [`${others.length} other file(s) or folder(s) could not be read (see skipped): ${named(others)}`] : [];
   if (blind.length === 0) return { verdict: 'clean', reasons: [...v.reasons, ...rest] };
   return {
@@ -241,7 +242,7 @@ function notReadInFull(v: { verdict: Verdict; reasons: string[] }, coverage: Cov
   return {
     verdict: 'insufficient-evidence',
     reasons: [
-      `no sign of an attack, but ${partial.length} web log file(s) were not read to the end (per-file time limit): ${named(partial)}; scan again with a larger --file-time-limit (0 = none)`,
+      `no sign of an attack, but ${partial.length} web log file(s) were not read to the end (per-file time limit, or data that ends early: see skipped): ${named(partial)}; for the time limit, scan again with a larger --file-time-limit (0 = none)`,
       ...v.reasons.slice(1),
     ],
   };

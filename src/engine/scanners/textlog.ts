@@ -331,7 +331,10 @@ class TextLogScan {
       p && this.file.kind === 'fs'
         ? utf8Lines(readRange(this.file, p.range.start, p.range.end, this.context.buffers), 'utf8')
         : utf8Lines(readChunks(this.file, undefined, { reuse: this.context.buffers, start: this.context.head }));
-    for await (const chunk of chunks) {
+    const reader = chunks[Symbol.asyncIterator]();
+    for (;;) {
+      const chunk = await this.nextChunk(reader);
+      if (chunk === null) break;
       // Between chunks, before the next one: a file read to its end is never partial.
       if (this.result.bytes > 0 && this.context.budget?.exceeded()) {
         await this.stop(chunk, chunks);
@@ -373,9 +376,27 @@ class TextLogScan {
       this.tailTime = this.lastTime() ?? this.tailTime;
       this.tail = null;
     }
-    // A last line without a line feed (a log cut off mid-write) is still read.
-    if (carry !== null && carry.length) this.region(carry, true);
+    // A last line without a line feed (a log cut off mid-write) is still read; not one cut by a read error.
+    if (carry !== null && carry.length && this.stopped === null) this.region(carry, true);
     return this.finish();
+  }
+
+  /**
+   * The next chunk, or null at the end. A whole file whose data ends early or is damaged (a .gz or a zip entry cut
+   * short: a copy interrupted, a rotation stopped while compressing) keeps what was read before: the records and
+   * findings so far stand, the file is partial like one stopped by the time limit, and skipped says where and why.
+   * A byte range cannot count the lines it did not read, so its error still stops the file.
+   */
+  private async nextChunk(reader: AsyncIterator<Buffer>): Promise<Buffer | null> {
+    try {
+      const r = await reader.next();
+      return r.done ? null : r.value;
+    } catch (err) {
+      if (this.part) throw err;
+      this.stopped = `reading stopped after the first ${this.lineNo} lines (${this.result.bytes} bytes${this.file.kind === 'fs' ? ` of ${this.file.size}` : ' decompressed'}): ${(err as Error).message}; the data ends early or is damaged (a copy cut short?), the rest is not read`;
+      this.linesAtStop = this.lineNo;
+      return null;
+    }
   }
 
   /**
