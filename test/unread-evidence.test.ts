@@ -70,6 +70,18 @@ describe('evidence not read at all', () => {
     expect(h.verdict).toBe('clean');
     expect(h.reasons).toContain('1 other file(s) or folder(s) could not be read (see skipped): C/ProgramData/McAfee/Agent/AgentEvents/engmin.zip');
   });
+
+  it("Windows' compatibility junctions copied as links are not unread evidence", () => {
+    const host = join(dir, 'junctions');
+    cpSync(join(import.meta.dirname, '..', 'examples', 'evidence', 'mail02-clean'), host, { recursive: true });
+    mkdirSync(join(host, 'C/Users'), { recursive: true });
+    symlinkSync(join(host, 'C/Users'), join(host, 'C/Documents and Settings'));
+    exhunt(['scan', host, '--json', `${host}.json`]);
+    const h = (JSON.parse(readFileSync(`${host}.json`, 'utf8')) as ScanReport).hosts[0];
+    expect(h.skipped).toContainEqual({ path: 'C/Documents and Settings', reason: 'symbolic link: not followed' });
+    expect(h.verdict).toBe('clean');
+    expect(h.reasons.some((r) => r.includes('could not be read'))).toBe(false);
+  });
 });
 
 describe('a compressed web log cut short', () => {

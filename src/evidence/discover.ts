@@ -28,6 +28,11 @@ function specialReason(kind: string): string {
   return `${kind}: not a regular file, not opened${kind === 'FIFO' ? ' (reading a FIFO blocks until something writes to it)' : ''}`;
 }
 
+/** Names of the junctions Windows keeps for old programs (Documents and Settings, a profile's Application Data …). */
+const WINDOWS_JUNCTIONS: ReadonlySet<string> = new Set(
+  ['documents and settings', 'all users', 'default user', 'application data', 'local settings', 'my documents', 'my music', 'my pictures', 'my videos', 'nethood', 'printhood', 'recent', 'sendto', 'start menu', 'templates', 'cookies', 'history', 'temporary internet files'],
+);
+
 /**
  * Lists every file of one host's evidence, as they are found (a scan starts on them before the listing ends): a
  * folder (walked with the one folder walker, evidence/walk.ts: symbolic links not followed, FIFOs/sockets/devices
@@ -61,8 +66,13 @@ export async function* evidenceFiles(input: string, skipped: Skipped[], only?: r
     const walk = walkFiles(root, {
       problem: (parts, kind, err) =>
         // A link is not followed (no loops, nothing outside the evidence), but what it points to was not read: judged
-        // by its path like a folder (engine/verdict.ts), whether it points to a folder or a file.
-        skipped.push({ path: rel(parts) || '.', reason: kind === 'link' ? 'symbolic link: not followed' : `folder not readable: ${err?.code ?? String(err)}`, unread: 'folder' }),
+        // by its path like a folder (engine/verdict.ts), whether it points to a folder or a file. Windows' own
+        // compatibility junctions point at folders of the same drive, read under their real names.
+        skipped.push({
+          path: rel(parts) || '.',
+          reason: kind === 'link' ? 'symbolic link: not followed' : `folder not readable: ${err?.code ?? String(err)}`,
+          ...(kind === 'link' && WINDOWS_JUNCTIONS.has((parts.at(-1) ?? '').toLowerCase()) ? {} : { unread: 'folder' as const }),
+        }),
       special: (parts, kind) => skipped.push({ path: rel(parts), reason: specialReason(kind) }),
     });
     for await (const f of walk) {
