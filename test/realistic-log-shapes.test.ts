@@ -57,6 +57,18 @@ describe('IIS logs as crashed or differently configured servers leave them', () 
     expect(blank.skipped.map((s) => s.reason)).toEqual([expect.stringMatching(/^named like a text log but binary/)]);
   });
 
+  it('padding that starts mid-line, at a sector boundary (the crash cut a line), is not binary: both shells are found', () => {
+    // The header and the shell, a line cut at byte 1536 (three 512-byte sectors), NULs to 64 KiB, then the restart.
+    const before = Buffer.from(`${HEAD}\r\n${SHELL}\r\n${SHELL.replace('08:12:01', '08:13:00').replace('POST', 'GET')}\r\n`.repeat(8));
+    const cut = before.subarray(0, 1536);
+    const restart = Buffer.from(`${HEAD}\r\n${SHELL.replace('08:12:01', '09:30:00')}\r\n`);
+    const h = scan('crashed-mid', { 'W3SVC1/u_ex210305.log': Buffer.concat([cut, Buffer.alloc(64 * 1024 - 1536), restart]) });
+    expect(h.skipped.filter((s) => /binary/.test(s.reason))).toEqual([]);
+    const times = h.findings.filter((f) => f.rule === 'WS-40').map((f) => f.time);
+    expect(times).toContain('2021-03-05T08:12:01Z');
+    expect(times).toContain('2021-03-05T09:30:00Z');
+  });
+
   it('a record right behind a hole of NULs keeps its time (IIS) and is not dropped (HttpProxy)', () => {
     const hole = Buffer.alloc(8192);
     const iis = Buffer.concat([Buffer.from(`${HEAD}\r\n${SHELL.replace('08:12:01', '08:00:01').replace('x0d.aspx', 'logon.aspx')}\r\n`), hole, Buffer.from(`${SHELL}\r\n`)]);

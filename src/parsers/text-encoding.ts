@@ -65,6 +65,8 @@ export function sniffEncoding(head: Uint8Array): TextEncoding {
 
 /** A NUL run at least this long after a line end is a crashed log's padding. */
 const NUL_PADDING = 16;
+/** A crash zeroes whole sectors, wherever the last write stopped (mid-line too): a run from a sector's start. */
+const SECTOR = 512;
 
 /**
  * Binary data, not a text log with a stray NUL: many NULs (a quarter of the first 4 KB) or many other control bytes
@@ -76,20 +78,26 @@ export function looksBinary(whole: Uint8Array): { nul: number; control: number; 
   let start = 0;
   while (start < whole.length && whole[start] === 0) start++;
   if (start === whole.length && start > 0) return { nul: Math.min(start, SNIFF_BYTES), control: 0, of: Math.min(start, SNIFF_BYTES) };
-  const head = start >= NUL_PADDING ? whole.subarray(start) : whole;
+  const base = start >= NUL_PADDING ? start : 0;
+  const head = whole.subarray(base);
   const n = Math.min(head.length, SNIFF_BYTES);
   let nul = 0;
   let control = 0;
   for (let i = 0; i < n; i++) {
     const b = head[i];
     // A log cut off by a crash or power loss ends (or goes on after a restart) past a block of NULs the file system
-    // had allocated: a run of them right after a line end is padding, not binary content.
-    if (b === 0 && i > 0 && head[i - 1] === 10) {
-      let j = i;
-      while (j < n && head[j] === 0) j++;
-      if (j - i >= NUL_PADDING) {
-        i = j - 1;
-        continue;
+    // had allocated: a run of them right after a line end, or from a sector's start on, is padding, not binary
+    // content (a binary file still shows its control bytes).
+    if (b === 0 && i > 0) {
+      const afterLine = head[i - 1] === 10;
+      const aligned = (base + i) % SECTOR === 0;
+      if (afterLine || aligned) {
+        let j = i;
+        while (j < n && head[j] === 0) j++;
+        if (j - i >= (afterLine ? NUL_PADDING : SECTOR) || (aligned && j === n)) {
+          i = j - 1;
+          continue;
+        }
       }
     }
     if (b === 0) nul++;
