@@ -87,7 +87,7 @@ describe('hostVerdict', () => {
 
 describe('hostVerdict, evidence that was not read at all', () => {
   const clean = () => hostVerdict([], FULL_COVERAGE, SINCE);
-  const unread = (skipped: Skipped[]) => hostVerdict([], FULL_COVERAGE, SINCE, {}, undefined, skipped);
+  const unread = (skipped: Skipped[]) => hostVerdict([], FULL_COVERAGE, SINCE, {}, undefined, { skipped });
 
   it('a disk image, the archive the evidence came in or a web log not read keeps the host from clean, and is named', () => {
     expect(clean().verdict).toBe('clean');
@@ -121,7 +121,7 @@ describe('hostVerdict, evidence that was not read at all', () => {
   });
 
   it('a verdict other than clean is not changed by what was not read', () => {
-    const v = hostVerdict(scannedFindings(), FULL_COVERAGE, SINCE, {}, undefined, [{ path: 'triage.zip', reason: 'zip not readable', unread: 'archive' }]);
+    const v = hostVerdict(scannedFindings(), FULL_COVERAGE, SINCE, {}, undefined, { skipped: [{ path: 'triage.zip', reason: 'zip not readable', unread: 'archive' }] });
     expect(v).toEqual(hostVerdict(scannedFindings(), FULL_COVERAGE, SINCE));
   });
 });

@@ -19,13 +19,13 @@ import { moduleImageFacts } from './module-images.js';
 import { caseFacts, incompleteCase, readCaseManifest, type CaseManifest } from '../evidence/case.js';
 import { collectionFacts, mapCollection, type Collection } from '../evidence/layout.js';
 import { hostLabels } from './hosts.js';
-import { outsideWindow, skipByDate, type DateWindow } from '../evidence/dates.js';
-import { exposureWindows } from './exposure-windows.js';
+import { nameDate, outsideWindow, skipByDate, type DateWindow } from '../evidence/dates.js';
+import { exposureWindows, isWebSource } from './exposure-windows.js';
 import { DEFAULT_FILE_SECONDS } from './budget.js';
 import { FindingGrouper, findingOrder, onServer } from './group.js';
 import { EcmdDuplicates } from './evtx-duplicates.js';
 import { applyRecordedTime, caseFileTimes, collectionFileTimes, serverKey, type RecordedTime } from './collection-times.js';
-import { mergeCoverage } from './coverage.js';
+import { logHoles, mergeCoverage } from './coverage.js';
 import { compareText } from '../semantics.js';
 
 export const DEFAULT_SINCE = '2020-12-01T00:00:00.000Z';
@@ -160,6 +160,7 @@ async function scanHost(
   const progress: Progress = { host: folderName, hostIndex, hosts: hostCount, filesDone: 0, filesTotal: 0, bytesDone: 0, bytesTotal: 0 };
   // The same events read from an .evtx and from EvtxECmd's export of it are counted once.
   const duplicates = new EcmdDuplicates();
+  const webDays = new Set<string>();
   const take = (file: EvidenceFile, r: FileTaskResult) => {
     if (r.formats.length) scanned++;
     bytes += r.bytes;
@@ -170,6 +171,9 @@ async function scanHost(
     // Kinds a log scanner already collapsed (their findings carry a line or record: no file times to add).
     for (const g of r.groups ?? []) if (!duplicates.holdGroup(g)) grouper.addGroup(g);
     coverage.push(...r.coverage);
+    // The days web logs are named for, of the files read as web logs: the holes between them (coverage.ts).
+    const day = r.coverage.some((c) => c.records > 0 && isWebSource(c)) ? nameDate(file.rel) : null;
+    if (day !== null) webDays.add(day);
     // Per-file rows of 200,000 files would pile up until the host ends: merged as they come.
     if (coverage.length > 4096) coverage = mergeCoverage(coverage);
     facts.push(...r.facts);
@@ -252,7 +256,7 @@ async function scanHost(
   const findings = numberFindings(applyHostRules(prepared.rules.hostRules, grouper.findings(), { facts, since: options.since, locate }));
   const merged = mergeCoverage(coverage);
   const windows = exposureWindows(facts, merged);
-  const { verdict, reasons, ...judged } = judgeHost(findings, merged, options.since, { windows, sinceExplicit: options.sinceExplicit }, skipped);
+  const { verdict, reasons, ...judged } = judgeHost(findings, merged, options.since, { windows, sinceExplicit: options.sinceExplicit }, { skipped, holes: logHoles(webDays) });
   return {
     name: hostName(facts) ?? folderName,
     inputs: [input],

@@ -6,6 +6,7 @@ import { DAY_MS, END_SLACK_MS, START_SLACK_MS, STAGE_RANK, evidenceString, utcDa
 import { confirmedShells } from './correlate.js';
 import { serverPath } from '../evidence/server-path.js';
 import { isWebSource } from './exposure-windows.js';
+import type { LogHole } from './coverage.js';
 
 const MAX_RULE_REASONS = 6;
 /** Exchange keeps one HttpProxy folder per protocol; naming every short one would bury the verdict. */
@@ -61,6 +62,12 @@ function ruleReasons(findings: Finding[]): string[] {
   const lines = ranked.slice(0, MAX_RULE_REASONS).map((list) => `${list[0].summary}${list.length > 1 ? ` (and ${list.length - 1} more like it)` : ''} [${list[0].rule}]`);
   if (ranked.length > MAX_RULE_REASONS) lines.push(`… and ${ranked.length - MAX_RULE_REASONS} more rules (see findings)`);
   return lines;
+}
+
+/** What the scan could not see, besides coverage: evidence not read at all, and days with no web log. */
+export interface Unseen {
+  skipped?: Skipped[];
+  holes?: LogHole[];
 }
 
 /** How the window the logs must cover is decided: the exposure windows, unless --since overrides them. */
@@ -157,13 +164,13 @@ export function hostVerdict(
   since: string,
   basis: WindowBasis = {},
   shells = confirmedShells(findings),
-  skipped: Skipped[] = [],
+  unseen: Unseen = {},
 ): { verdict: Verdict; reasons: string[] } {
-  const v = verdictOf(findings, coverage, since, basis, shells, skipped);
+  const v = verdictOf(findings, coverage, since, basis, shells, unseen);
   return { verdict: v.verdict, reasons: [...v.reasons, ...notCompared(findings)] };
 }
 
-function verdictOf(findings: Finding[], coverage: Coverage[], since: string, basis: WindowBasis, shells: Map<string, string>, skipped: Skipped[]): { verdict: Verdict; reasons: string[] } {
+function verdictOf(findings: Finding[], coverage: Coverage[], since: string, basis: WindowBasis, shells: Map<string, string>, unseen: Unseen): { verdict: Verdict; reasons: string[] } {
   const graded = findings
     .map((f) => ({ f, stage: f.stage }))
     .filter((x): x is { f: Finding; stage: NonNullable<typeof x.stage> } => x.stage !== null)
@@ -186,7 +193,8 @@ function verdictOf(findings: Finding[], coverage: Coverage[], since: string, bas
   }
   if (weak.length) return { verdict: 'suspicious', reasons: [...ruleReasons(weak), ...coverageCaveat(coverage, since, basis)] };
   const windows = byWindows(basis);
-  const v = notAllRead(notReadInFull(windows ? windowVerdict(coverage, windows, since) : sinceVerdict(coverage, since), coverage), skipped);
+  const judged = windows ? windowVerdict(coverage, windows, since) : sinceVerdict(coverage, since);
+  const v = notAllRead(withHoles(notReadInFull(judged, coverage), unseen.holes ?? [], windows, since), unseen.skipped ?? []);
   return { verdict: v.verdict, reasons: [...v.reasons, ...worthALook(findings)] };
 }
 
@@ -227,6 +235,25 @@ function notAllRead(v: { verdict: Verdict; reasons: string[] }, skipped: Skipped
       `no sign of an attack in what was read, but ${blind.length} image(s), archive(s) or web log(s) were not read at all (see skipped for why and how to read them): ${named(blind)}`,
       ...v.reasons.slice(1),
       ...rest,
+    ],
+  };
+}
+
+/**
+ * Days with no web log between days that have them (engine/coverage.ts logHoles) cannot support `clean` when they
+ * fall in the window the logs must cover: the attack days are the ones an attacker deletes.
+ */
+function withHoles(v: { verdict: Verdict; reasons: string[] }, holes: LogHole[], windows: ExposureWindow[] | null, since: string): { verdict: Verdict; reasons: string[] } {
+  if (v.verdict !== 'clean' || holes.length === 0) return v;
+  const spans = windows ? gatingWindows(windows).map((w) => [w.start!.slice(0, 10), w.end?.slice(0, 10) ?? '9999-12-31']) : [[since.slice(0, 10), '9999-12-31']];
+  const inside = holes.filter((h) => spans.some(([from, to]) => h.to >= from && h.from <= to));
+  if (inside.length === 0) return v;
+  const text = (h: LogHole) => (h.from === h.to ? h.from : `${h.from} → ${h.to}`);
+  return {
+    verdict: 'insufficient-evidence',
+    reasons: [
+      `no sign of an attack, but no HttpProxy or IIS log exists for ${named(inside.map(text))}, between days that have them (deleted, or the server was off?); find those days' logs (backups, SIEM, a load balancer's logs) and scan again`,
+      ...v.reasons.slice(1),
     ],
   };
 }
