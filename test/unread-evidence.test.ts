@@ -1,13 +1,14 @@
 // A host whose logs were read and show nothing, beside evidence exhunt could not read at all: the responder must not
 // be told `clean` when a triage zip or a disk image that may hold the attack was never opened (engine/verdict.ts).
 import { afterAll, describe, expect, it } from 'vitest';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ScanReport } from '../src/model.js';
 import { gzipSync } from 'node:zlib';
 import { effectiveJobs } from '../src/engine/pool.js';
 import { exhunt } from './support/cli.js';
+import { zipOf } from './support/zip.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'exhunt-unread-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -81,6 +82,33 @@ describe('evidence not read at all', () => {
     expect(h.skipped).toContainEqual({ path: 'C/Documents and Settings', reason: 'symbolic link: not followed' });
     expect(h.verdict).toBe('clean');
     expect(h.reasons.some((r) => r.includes('could not be read'))).toBe(false);
+  });
+});
+
+describe('web logs exhunt cannot read, beside clean ones', () => {
+  it('an IIS log in the comma-separated IIS format is named unread and keeps the host from clean', () => {
+    const native = '86.105.18.116, -, 3/5/2021, 8:12:01, W3SVC1, MAIL01, 10.0.0.5, 31, 100, 200, 200, 0, POST, /owa/auth/x0d.aspx, -,\r\n'.repeat(3);
+    const h = scanWith('iisfmt', { 'C/inetpub/logs/LogFiles/W3SVC1/u_in210305.log': native });
+    expect(h.skipped).toContainEqual(expect.objectContaining({ path: 'C/inetpub/logs/LogFiles/W3SVC1/u_in210305.log', unread: 'file' }));
+    expect(h.verdict).toBe('insufficient-evidence');
+  });
+
+  it("a host given as a zip whose web log entry is encrypted (zip's own flag) is not clean", async () => {
+    const clean = join(import.meta.dirname, '..', 'examples', 'evidence', 'mail02-clean');
+    const logs = 'C/inetpub/logs/LogFiles/W3SVC1';
+    const names = readdirSync(join(clean, logs));
+    const zip = await zipOf(names.map((n) => ({ name: `${logs}/${n}`, data: readFileSync(join(clean, logs, n)) })));
+    // Set the "encrypted" bit (general purpose flag bit 0) of the last entry, in its local and central headers.
+    const central = zip.lastIndexOf(Buffer.from('PK\x01\x02', 'latin1'));
+    const local = zip.readUInt32LE(central + 42);
+    zip.writeUInt16LE(zip.readUInt16LE(local + 6) | 1, local + 6);
+    zip.writeUInt16LE(zip.readUInt16LE(central + 8) | 1, central + 8);
+    const path = join(dir, 'host-enc.zip');
+    writeFileSync(path, zip);
+    exhunt(['scan', path, '--json', `${path}.json`]);
+    const h = (JSON.parse(readFileSync(`${path}.json`, 'utf8')) as ScanReport).hosts[0];
+    expect(h.skipped).toContainEqual({ path: `${logs}/${names.at(-1)}`, reason: 'encrypted entry: cannot be read', unread: 'file' });
+    expect(h.verdict).toBe('insufficient-evidence');
   });
 });
 
