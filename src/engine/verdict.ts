@@ -214,65 +214,54 @@ function blinds(s: Skipped): boolean {
   return (s.unread === 'folder' ? WEB_LOG_FOLDER : WEB_LOG_FILE).test(s.path);
 }
 
+/** A verdict and its reasons, as the steps below pass them on. */
+type Judged = { verdict: Verdict; reasons: string[] };
+
+/** `clean` given up for `insufficient-evidence`: `head` says why, in place of the reason that made it clean. */
+function notClean(v: Judged, head: string, rest: string[] = []): Judged {
+  return { verdict: 'insufficient-evidence', reasons: [head, ...v.reasons.slice(1), ...rest] };
+}
+
 const named = (paths: string[]): string => paths.slice(0, MAX_SHORT).join(', ') + (paths.length > MAX_SHORT ? ` and ${paths.length - MAX_SHORT} more` : '');
 
 /**
  * Evidence that was not read at all and could hold the attack (`blinds`) cannot support `clean`. Other unread items
  * (on a live server, files other processes hold locked) leave `clean` standing and are named with it.
  */
-function notAllRead(v: { verdict: Verdict; reasons: string[] }, skipped: Skipped[]): { verdict: Verdict; reasons: string[] } {
+function notAllRead(v: Judged, skipped: Skipped[]): Judged {
   if (v.verdict !== 'clean') return v;
-  const unread = skipped.filter((s) => s.unread !== undefined);
-  if (unread.length === 0) return v;
   // Two scanners may each list the same file (the sweep and a log scanner): named once.
-  const blind = [...new Set(unread.filter(blinds).map((s) => s.path))];
-  const others = [...new Set(unread.filter((s) => !blinds(s)).map((s) => s.path))];
-  const rest = others.length ? [`${others.length} other file(s) or folder(s) could not be read (see skipped): ${named(others)}`] : [];
-  if (blind.length === 0) return { verdict: 'clean', reasons: [...v.reasons, ...rest] };
-  return {
-    verdict: 'insufficient-evidence',
-    reasons: [
-      `no sign of an attack in what was read, but ${blind.length} image(s), archive(s) or web log(s) were not read at all (see skipped for why and how to read them): ${named(blind)}`,
-      ...v.reasons.slice(1),
-      ...rest,
-    ],
-  };
+  const blind = new Set<string>();
+  const others = new Set<string>();
+  for (const s of skipped) if (s.unread !== undefined) (blinds(s) ? blind : others).add(s.path);
+  if (blind.size === 0 && others.size === 0) return v;
+  const rest = others.size ? [`${others.size} other file(s) or folder(s) could not be read (see skipped): ${named([...others])}`] : [];
+  if (blind.size === 0) return { verdict: 'clean', reasons: [...v.reasons, ...rest] };
+  return notClean(v, `no sign of an attack in what was read, but ${blind.size} image(s), archive(s) or web log(s) were not read at all (see skipped for why and how to read them): ${named([...blind])}`, rest);
 }
 
 /**
  * Days with no web log between days that have them (engine/coverage.ts logHoles) cannot support `clean` when they
  * fall in the window the logs must cover: the attack days are the ones an attacker deletes.
  */
-function withHoles(v: { verdict: Verdict; reasons: string[] }, holes: LogHole[], windows: ExposureWindow[] | null, since: string): { verdict: Verdict; reasons: string[] } {
+function withHoles(v: Judged, holes: LogHole[], windows: ExposureWindow[] | null, since: string): Judged {
   if (v.verdict !== 'clean' || holes.length === 0) return v;
   const spans = windows ? gatingWindows(windows).map((w) => [w.start!.slice(0, 10), w.end?.slice(0, 10) ?? '9999-12-31']) : [[since.slice(0, 10), '9999-12-31']];
   const inside = holes.filter((h) => spans.some(([from, to]) => h.to >= from && h.from <= to));
   if (inside.length === 0) return v;
   const text = (h: LogHole) => (h.from === h.to ? h.from : `${h.from} → ${h.to}`);
-  return {
-    verdict: 'insufficient-evidence',
-    reasons: [
-      `no sign of an attack, but no HttpProxy or IIS log exists for ${named(inside.map(text))}, between days that have them (deleted, or the server was off?); find those days' logs (backups, SIEM, a load balancer's logs) and scan again`,
-      ...v.reasons.slice(1),
-    ],
-  };
+  return notClean(v, `no sign of an attack, but no HttpProxy or IIS log exists for ${named(inside.map(text))}, between days that have them (deleted, or the server was off?); find those days' logs (backups, SIEM, a load balancer's logs) and scan again`);
 }
 
 /**
  * A web log stopped by the per-file time limit was not read to its end: what it holds after that point is unknown,
  * so it cannot support `clean`. Named so the user can rescan it with a larger --file-time-limit.
  */
-function notReadInFull(v: { verdict: Verdict; reasons: string[] }, coverage: Coverage[]): { verdict: Verdict; reasons: string[] } {
+function notReadInFull(v: Judged, coverage: Coverage[]): Judged {
   if (v.verdict !== 'clean') return v;
   const partial = coverage.filter(isWebSource).flatMap((c) => c.partial ?? []);
   if (partial.length === 0) return v;
-  return {
-    verdict: 'insufficient-evidence',
-    reasons: [
-      `no sign of an attack, but ${partial.length} web log file(s) were not read to the end (per-file time limit, or data that ends early: see skipped): ${named(partial)}; for the time limit, scan again with a larger --file-time-limit (0 = none)`,
-      ...v.reasons.slice(1),
-    ],
-  };
+  return notClean(v, `no sign of an attack, but ${partial.length} web log file(s) were not read to the end (per-file time limit, or data that ends early: see skipped): ${named(partial)}; for the time limit, scan again with a larger --file-time-limit (0 = none)`);
 }
 
 /** Nothing found: clean when the web logs cover every window in which the server was exposed. */
