@@ -112,6 +112,9 @@ describe('event logs saved as CSV', () => {
       // German Event Viewer: was not recognised at all (swept as a plain file). Sysmon's messages are English on
       // every Windows (its manifest has no other language), so the same findings are expected.
       ['Sysmon-Ereignisanzeige.csv', 'sysmon', sysmon, eventViewerCsv(sysmon, ZONE, 'de')],
+      // Event Viewer in a language exhunt has no header words for (French): was swept as a plain file in silence;
+      // now known by its shape (five header names, a sixth cell, a date second, an id fourth).
+      ['Sysmon-Observateur.csv', 'sysmon', sysmon, eventViewerCsv(sysmon, ZONE, 'fr')],
     ];
     // A German Security log's messages are German, which the English templates do not read: only recognition, ids
     // and times are asserted for it (the messages here stay the sample's).
@@ -127,6 +130,7 @@ describe('event logs saved as CSV', () => {
     expect(note('Security-Ereignisanzeige.csv')).toMatch(new RegExp(`^read as an event log saved as CSV \\(Event Viewer "Save as CSV", German, Security log\\): ${security.length} event\\(s\\).*day first`));
     expect(h.coverage.find((c) => c.source === 'EVTX source Microsoft-Windows-Security-Auditing (saved as CSV)')?.first).toMatch(/^20\d\d-/);
     expect(note('Sysmon-Ereignisanzeige.csv')).toMatch(/^read as an event log saved as CSV \(Event Viewer "Save as CSV", German\)/);
+    expect(note('Sysmon-Observateur.csv')).toMatch(/^read as an event log saved as CSV \(Event Viewer "Save as CSV", header in another display language\): \d+ event\(s\).*day first/);
     for (const [name, kind, rows] of files) {
       const records = new Set(rows.map((r) => `${basename(SAMPLE_FILES[kind])} #${r.record}`));
       const expected = keyed(evtx.findings, false).filter((k) => records.has(k.split(' ').slice(0, -2).join(' ')));

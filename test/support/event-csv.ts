@@ -102,6 +102,7 @@ export function localTime(iso: string, zone: string, culture: Culture): string {
 export const quote = (s: string): string => `"${s.replace(/"/g, '""')}"`;
 const LEVEL_NAMES = new Map([[1, 'Critical'], [2, 'Error'], [3, 'Warning'], [4, 'Information'], [5, 'Verbose'], [0, 'Information']]);
 const LEVEL_NAMES_DE = new Map([[1, 'Kritisch'], [2, 'Fehler'], [3, 'Warnung'], [4, 'Informationen'], [5, 'Ausführlich'], [0, 'Informationen']]);
+const LEVEL_NAMES_FR = new Map([[1, 'Critique'], [2, 'Erreur'], [3, 'Avertissement'], [4, 'Information'], [5, 'Commentaires'], [0, 'Information']]);
 
 export interface CsvRowOf {
   /** The event's EventRecordID, for comparing findings. */
@@ -167,19 +168,30 @@ export function selectedCsv(rows: CsvRowOf[], zone: string, culture: Culture, de
   return lines.join('\r\n') + '\r\n';
 }
 
+/**
+ * Event Viewer's words per display language: the level (or, for the Security log, keywords) column, the other four
+ * header names, level names, the empty task, the audit results and the date shape. English and German as real
+ * exports show them (below); French as French Windows words them (no public export to check against: exhunt reads
+ * such a header by its shape, not its words).
+ */
+const VIEWER_WORDS = {
+  en: { level: 'Level', keywords: 'Keywords', rest: 'Date and Time,Source,Event ID,Task Category', levels: LEVEL_NAMES, none: 'None', success: 'Audit Success', failure: 'Audit Failure', culture: 'event-viewer-en-US' },
+  de: { level: 'Ebene', keywords: 'Schlüsselwörter', rest: 'Datum und Uhrzeit,Quelle,Ereignis-ID,Aufgabenkategorie', levels: LEVEL_NAMES_DE, none: 'Keine', success: 'Überwachung erfolgreich', failure: 'Überwachung gescheitert', culture: 'de-DE' },
+  fr: { level: 'Niveau', keywords: 'Mots clés', rest: 'Date et heure,Source,ID de l’événement,Catégorie de la tâche', levels: LEVEL_NAMES_FR, none: 'Aucun', success: 'Succès de l’audit', failure: 'Échec de l’audit', culture: 'en-GB' },
+} as const;
+
 /** Event Viewer: Save All Events As… CSV (the message as an unnamed sixth column, quoted when it needs it). */
-export function eventViewerCsv(rows: CsvRowOf[], zone: string, lang: 'en' | 'de' = 'en', security = false): string {
-  const de = lang === 'de';
+export function eventViewerCsv(rows: CsvRowOf[], zone: string, lang: keyof typeof VIEWER_WORDS = 'en', security = false): string {
+  const w = VIEWER_WORDS[lang];
   // The Security log's view shows Keywords where the others show Level (real exports: "Keywords,Date and
   // Time,Source,Event ID,Task Category" / "Audit Success,6/25/2021 5:33:09 PM,…"); German Event Viewer writes
   // "Ebene,Datum und Uhrzeit,Quelle,Ereignis-ID,Aufgabenkategorie" / "Informationen,27.10.2021 12:28:26,…".
-  const first = security ? (de ? 'Schlüsselwörter' : 'Keywords') : de ? 'Ebene' : 'Level';
-  const lines = [de ? `${first},Datum und Uhrzeit,Quelle,Ereignis-ID,Aufgabenkategorie` : `${first},Date and Time,Source,Event ID,Task Category`];
+  const lines = [`${security ? w.keywords : w.level},${w.rest}`];
   const cell = (s: string) => (/[",\r\n]/.test(s) ? quote(s) : s);
   for (const { event: e, message } of rows) {
-    const audit = e.system.Keywords === '0x8010000000000000' ? (de ? 'Überwachung gescheitert' : 'Audit Failure') : de ? 'Überwachung erfolgreich' : 'Audit Success';
-    const level = security ? audit : ((de ? LEVEL_NAMES_DE : LEVEL_NAMES).get(e.level ?? 4) ?? '');
-    lines.push([level, localTime(e.time!, zone, de ? 'de-DE' : 'event-viewer-en-US'), e.provider, String(e.eventId), e.system.Task ? `(${e.system.Task})` : de ? 'Keine' : 'None', cell(message)].join(','));
+    const audit = e.system.Keywords === '0x8010000000000000' ? w.failure : w.success;
+    const level = security ? audit : (w.levels.get(e.level ?? 4) ?? '');
+    lines.push([level, localTime(e.time!, zone, w.culture), e.provider, String(e.eventId), e.system.Task ? `(${e.system.Task})` : w.none, cell(message)].join(','));
   }
   return lines.join('\r\n') + '\r\n';
 }

@@ -75,6 +75,17 @@ function decodeHead(head: Buffer): { text: string; encoding: 'utf8' | 'utf16le' 
   return { text: head.toString(encoding, 0, end).replace(/^\uFEFF/, ''), encoding };
 }
 
+/**
+ * Event Viewer's export whatever its display language (French, Spanish, … headers are not listed above): a header of
+ * five names, and a first row with a sixth cell (the message), a date and time second and an event id fourth. An
+ * ordinary CSV has as many cells per row as header names.
+ */
+function eventViewerShape(header: string[], row: string, delimiter: string): boolean {
+  if (header.length !== 5 || header.some((c) => c === '' || /^\d/.test(c))) return false;
+  const cells = row.split(delimiter).map((c) => c.trim().replace(/^"|"$/g, ''));
+  return cells.length >= 6 && parseStamp(cells[1]) !== null && /^\d{1,5}$/.test(cells[3]);
+}
+
 /** Header cells (lower case, unquoted) and the delimiter of a header line. */
 function headerOf(line: string, sep: string | null): { cells: string[]; delimiter: string } | null {
   const best = (sep !== null ? [sep] : [',', ';', '\t', '|']).map((d) => ({ d, n: line.split(d).length })).sort((a, b) => b.n - a.n)[0];
@@ -105,6 +116,7 @@ export function detectEventCsv(head: Buffer): EventCsvShape | null {
   const base = { encoding: decoded.encoding, delimiter, eventViewer: false, typeLog: '' };
   const viewer = EVENT_VIEWER.find((h) => h.first.includes(cells[0]) && h.rest.every((n, i) => cells[i + 1] === n));
   if (viewer) return { ...base, what: `Event Viewer "Save as CSV"${viewer.lang}${cells[0] === viewer.first[1] ? ', Security log' : ''}`, eventViewer: true };
+  if (type === null && eventViewerShape(cells, lines[at + 1] ?? '', delimiter)) return { ...base, what: 'Event Viewer "Save as CSV", header in another display language', eventViewer: true };
   if (type?.startsWith('System.Diagnostics.Eventing.Reader.EventLogRecord')) return { ...base, what: 'Get-WinEvent | Export-Csv' };
   if (type?.startsWith('System.Diagnostics.EventLogEntry')) {
     // System.Diagnostics.EventLogEntry#Application/MSExchange CmdletLogs/1
@@ -313,9 +325,12 @@ interface Columns {
   user: number;
 }
 
-/** Event Viewer's columns by position (its header may be in any language): level or keywords, time, source, id. */
+/**
+ * Event Viewer's columns by position (its header may be in any language): level or keywords, time, source, id. A
+ * language not in EVENT_VIEWER reads its first column as levels (names it does not know give none).
+ */
 function eventViewerColumns(header: string[]): Columns {
-  const level = EVENT_VIEWER.some((h) => h.first[0] === header[0]?.trim().toLowerCase()) ? 0 : -1;
+  const level = EVENT_VIEWER.some((h) => h.first[1] === header[0]?.trim().toLowerCase()) ? -1 : 0;
   return { id: 3, instanceId: false, time: 1, provider: 2, channel: -1, level, message: -1, computer: -1, record: -1, user: -1 };
 }
 
