@@ -295,7 +295,7 @@ export class ChunkBinXml {
     const r = this.nameRef(pos + 1, end);
     pos = r.pos;
     const parts: TNode[] = [];
-    while (pos < end && ATTR_VALUE_TOKENS.has(this.buf[pos] & 0xbf)) pos = this.valueToken(pos, end, parts);
+    while (pos < end && isAttrValueToken(this.buf[pos])) pos = this.valueToken(pos, end, parts);
     attrs.push({ name: r.name, parts: parts as Array<string | TSubst> });
     return pos;
   }
@@ -408,7 +408,12 @@ export class ChunkBinXml {
   }
 }
 
-const ATTR_VALUE_TOKENS = new Set([0x05, 0x07, 0x08, 0x09, 0x0d, 0x0e]);
+/**
+ * The tokens an attribute value is made of (0x05, 0x07-0x09, 0x0d, 0x0e, as `tok & 0xbf`), one bit each: a Set
+ * lookup per attribute token was 7% of reading CAPI2's records (attributes parsed per record).
+ */
+const ATTR_VALUE_TOKENS = (1 << 0x05) | (1 << 0x07) | (1 << 0x08) | (1 << 0x09) | (1 << 0x0d) | (1 << 0x0e);
+const isAttrValueToken = (tok: number): boolean => (tok & 0xb0) === 0 && ((ATTR_VALUE_TOKENS >> (tok & 0x0f)) & 1) !== 0;
 
 function loneInstance(nodes: readonly TNode[]): Instance | null {
   const only = nodes.length === 1 ? nodes[0] : null;
