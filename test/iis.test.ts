@@ -46,8 +46,7 @@ describe('IIS W3C parser', () => {
     expect(detectIis(readFileSync(helse, 'utf8'), 'a.log')).toBe(true);
     expect(detectIis(readFileSync(hamad, 'utf8'), 'a.log')).toBe(true);
     const apache = detectIis(readFileSync(apacheLog, 'utf8').slice(0, 4096), 'localhost_access_log.txt');
-    expect(typeof apache).toBe('string');
-    expect(apache).toMatch(/Apache/);
+    expect(apache).toMatchObject({ reason: expect.stringMatching(/Apache/), unread: true });
     // An Exchange CSV log is not ours (and is not rejected either: another format reads it).
     expect(detectIis('#Software: Microsoft Exchange Server\n#Fields: DateTime,RequestId\n2021-03-03T01:02:03.000Z,abc\n', 'x.LOG')).toBe(false);
   });

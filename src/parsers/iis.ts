@@ -2,7 +2,7 @@
 // configurable and can change mid-file); header-less extracts fall back to Exchange's default field list.
 import type { LogRecord } from '../model.js';
 import { withoutLeadingNuls } from './text-encoding.js';
-import type { LineParser, TextLogFormat } from './types.js';
+import type { FormatSkip, LineParser, TextLogFormat } from './types.js';
 
 /** Exchange's default IIS field selection for both sites (used when a file has no `#Fields`). */
 const IIS_DEFAULT_FIELDS = [
@@ -49,30 +49,34 @@ export function iisCoverageSource(rel: string): string {
  * often years of it) and IIS FTP sites. Neither records a served web request, so neither may count as web-log
  * coverage: years of HTTPERR lines alone made a server with no IIS logs `clean`.
  */
-const NOT_WEB_W3C: ReadonlyArray<{ test: (head: string) => boolean; reason: string }> = [
+const NOT_WEB_W3C: ReadonlyArray<{ test: (head: string) => boolean; skip: FormatSkip }> = [
   {
     test: (h) => h.startsWith('#Software: Microsoft HTTP API') || h.includes('\n#Software: Microsoft HTTP API'),
-    reason: 'HTTP.sys error log (HTTPERR: requests rejected before they reached IIS, never a served request): not read as a web log, and no web-log coverage',
+    skip: {
+      reason: 'HTTP.sys error log (HTTPERR: requests rejected before they reached IIS, never a served request): not read as a web log, and no web-log coverage',
+      unread: false,
+    },
   },
   {
     test: (h) => h.includes('#Fields:') && (h.includes(' x-session') || h.includes(' x-fullpath')) && /^#Fields: [^\n]*\bx-(?:session|fullpath)\b/m.test(h),
-    reason: 'IIS FTP site log (x-session / x-fullpath fields): not read as a web log, and no web-log coverage',
+    skip: { reason: 'IIS FTP site log (x-session / x-fullpath fields): not read as a web log, and no web-log coverage', unread: false },
   },
 ];
 
-/** The reasons of NOT_WEB_W3C: logs left out on purpose, not evidence that could not be read. */
-export const NOT_WEB_W3C_REASONS: ReadonlySet<string> = new Set(NOT_WEB_W3C.map((w) => w.reason));
-
-export function detectIis(head: string, _rel: string): boolean | string {
-  for (const w of NOT_WEB_W3C) if (w.test(head)) return w.reason;
+export function detectIis(head: string, _rel: string): boolean | FormatSkip {
+  for (const w of NOT_WEB_W3C) if (w.test(head)) return w.skip;
   if ((head.includes('#Software: Microsoft Internet') || head.includes('#Fields:')) && W3C_SIGNATURE.test(head)) return true;
   const lines = firstDataLines(head, 3);
   if (lines.length === 0) return false;
   if (HEADERLESS_LINE.test(lines[0])) return true;
   if (lines.every((l) => APACHE_LINE.test(l)))
-    return 'Apache/NCSA access log (not IIS W3C): not parsed as an IIS log';
+    return { reason: 'Apache/NCSA access log (not IIS W3C): not parsed as an IIS log', unread: true };
   if (lines.every((l) => IIS_NATIVE_LINE.test(l)))
-    return 'IIS log file format (comma-separated, local times without a zone; not W3C): not parsed as an IIS log; IIS Manager > Logging > Format W3C (the Exchange default) makes the next logs readable';
+    return {
+      reason:
+        'IIS log file format (comma-separated, local times without a zone; not W3C): not parsed as an IIS log; IIS Manager > Logging > Format W3C (the Exchange default) makes the next logs readable',
+      unread: true,
+    };
   return false;
 }
 

@@ -32,6 +32,15 @@ export interface LineParser {
   facts?(): Array<{ kind: 'build' | 'hostname' | 'install'; value: string; origin: string; line: number; time?: string | null }>;
 }
 
+/**
+ * A file a format recognised but does not read: why, and whether evidence goes unread (a log in a format exhunt
+ * cannot parse) or the file is left out on purpose (HTTPERR, FTP: not web logs).
+ */
+export interface FormatSkip {
+  reason: string;
+  unread: boolean;
+}
+
 /** Which of several formats a file is (its id), from the head and the relative path; null for none of them. */
 export type FormatFamily = (head: string, rel: string) => string | null;
 
@@ -41,9 +50,9 @@ export interface TextLogFormat {
   id: string;
   /**
    * Decides from the first bytes (decoded as UTF-8, BOM stripped) and the relative path whether this format
-   * reads the file. A string return means "recognised, but not readable by us": the reason is reported.
+   * reads the file. A FormatSkip means "recognised, but not read": the reason is reported.
    */
-  detect(head: string, rel: string): boolean | string;
+  detect(head: string, rel: string): boolean | FormatSkip;
   /**
    * One classification several formats share (Exchange's CSV logs tell each other apart from one header): `detect`
    * is `family(head, rel) === id`, and a scanner may ask the family once per file for all of its formats.

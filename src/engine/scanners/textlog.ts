@@ -3,8 +3,7 @@
 import type { Coverage, Fact, LogRecord, RawFinding } from '../../model.js';
 import { readChunks, readHead, readRange, withoutGz, type EvidenceFile } from '../../evidence/file.js';
 import type { ByteRange } from '../ranges.js';
-import { ParseError, type FormatFamily, type LineParser, type TextLogFormat } from '../../parsers/types.js';
-import { NOT_WEB_W3C_REASONS } from '../../parsers/iis.js';
+import { ParseError, type FormatFamily, type FormatSkip, type LineParser, type TextLogFormat } from '../../parsers/types.js';
 import type { FieldTest, RecordRule, RuleContext } from '../../rules/types.js';
 import { applyRules } from '../../rules/finding.js';
 import { BroadcastChannel } from 'node:worker_threads';
@@ -152,7 +151,7 @@ export function textLogScanner(formats: readonly TextLogFormat[], rules: readonl
         return { skip: `named like a text log but binary (${binary.nul} NUL and ${binary.control} other control bytes in the first ${binary.of}): not read as a log`, unread: true };
       }
       const text = headText(head, enc);
-      let skip: string | null = null;
+      let skip: FormatSkip | null = null;
       const answers = new Map<FormatFamily, string | null>();
       const ask = (family: FormatFamily) => {
         if (!answers.has(family)) answers.set(family, family(text, file.rel));
@@ -161,10 +160,9 @@ export function textLogScanner(formats: readonly TextLogFormat[], rules: readonl
       for (const f of formats) {
         const d = f.family ? ask(f.family) === f.id : f.detect(text, file.rel);
         if (d === true) return f.id;
-        if (typeof d === 'string' && skip === null) skip = d;
+        if (typeof d === 'object' && skip === null) skip = d;
       }
-      // A log left out on purpose (HTTPERR, FTP) is not evidence unread; one in a format exhunt cannot parse is.
-      return skip === null ? null : NOT_WEB_W3C_REASONS.has(skip) ? { skip } : { skip, unread: true };
+      return skip === null ? null : skip.unread ? { skip: skip.reason, unread: true } : { skip: skip.reason };
     },
     ranges: true,
     async scan(file, format, _options, _rules, context = {}) {
