@@ -49,6 +49,10 @@ describe('configuration controls from a well-configured Exchange SE server', () 
       expect(m.get(id)![0]).toMatchObject({ kind: 'exposure', severity: 'info', cves: [], lane: 'Host', stage: null });
     }
     expect(m.has('EXP-OVR')).toBe(false);
+    // Each finding cites the file its control was read from (not whichever configuration file sorts first).
+    const cited = (id: string) => m.get(id)![0].source.path.split('/').pop();
+    for (const id of ['EXP-EP', 'EXP-IISMOD', 'EXP-TOKEN']) expect(cited(id), id).toBe('applicationHost.config');
+    expect([cited('EXP-EEMS'), cited('EXP-DLDOM'), cited('EXP-AMSI'), cited('EXP-HYBRID')]).toEqual(['Get-OrganizationConfig.json', 'Get-OrganizationConfig.json', 'Get-SettingOverride.json', 'Get-AuthServer.json']);
     expect(m.get('EXP-EP')![0].summary).toContain('SSL offloading');
     expect(m.get('EXP-EEMS')![0].summary).toContain('M2.1.0');
   });
