@@ -2,7 +2,7 @@
 // clean-up script (`u_ex210305.log.gz`, `W3SVC1\2021-03.zip`) because they fill the system drive. Those are the
 // logs of the attack window: they are read, not counted as unrelated files.
 import type { Skipped } from '../model.js';
-import { CONTAINER_HEAD_BYTES, containerKind, containerReason, maybeContainer, zipEntryContainerReason } from './containers.js';
+import { CONTAINER_HEAD_BYTES, EXTRACT, containerKind, containerReason, maybeContainer, zipEntryContainerReason } from './containers.js';
 import { type EvidenceFile, fsPath, withoutGz } from './file.js';
 import { openEvidence } from './open.js';
 import { listZip } from './zip.js';
@@ -14,12 +14,17 @@ const ARCHIVE_NAME = /\.(zip|gz|tgz|7z|rar|cab)$/i;
 
 const MAGIC_ZIP = 0x04034b50;
 
-async function magic(file: EvidenceFile & { kind: 'fs' }, n = 4): Promise<Buffer> {
+/** Byte ranges `[offset, length]` of a file, read through one handle (short at the end of the file). */
+async function readParts(file: EvidenceFile & { kind: 'fs' }, parts: ReadonlyArray<readonly [number, number]>): Promise<Buffer[]> {
   const fh = await openEvidence(fsPath(file));
   try {
-    const b = Buffer.alloc(n);
-    const { bytesRead } = await fh.read(b, 0, n, 0);
-    return b.subarray(0, bytesRead);
+    const out: Buffer[] = [];
+    for (const [offset, n] of parts) {
+      const b = Buffer.alloc(n);
+      const { bytesRead } = await fh.read(b, 0, n, offset);
+      out.push(b.subarray(0, bytesRead));
+    }
+    return out;
   } finally {
     await fh.close();
   }
@@ -28,19 +33,10 @@ async function magic(file: EvidenceFile & { kind: 'fs' }, n = 4): Promise<Buffer
 /** Why a disk image or an archive exhunt has no reader for is not read, or null (not one, or unreadable). */
 async function fsContainerReason(file: EvidenceFile & { kind: 'fs' }): Promise<string | null> {
   try {
-    const head = await magic(file, CONTAINER_HEAD_BYTES);
-    let tail: Buffer | null = null;
     // A fixed VHD is the raw disk with a 512-byte footer: its signature is at the end only.
-    if (/\.vhd$/i.test(file.rel) && file.size >= 1024) {
-      const fh = await openEvidence(fsPath(file));
-      try {
-        tail = Buffer.alloc(512);
-        await fh.read(tail, 0, 512, file.size - 512);
-      } finally {
-        await fh.close();
-      }
-    }
-    return containerReason(file.rel, head, tail);
+    const footer = /\.vhd$/i.test(file.rel) && file.size >= 1024;
+    const [head, tail] = await readParts(file, footer ? [[0, CONTAINER_HEAD_BYTES], [file.size - 512, 512]] : [[0, CONTAINER_HEAD_BYTES]]);
+    return containerReason(file.rel, head, tail ?? null);
   } catch {
     return null; // the file scan reports why it cannot be read
   }
@@ -71,12 +67,12 @@ export async function openArchives(files: EvidenceFile[], skipped: Skipped[]): P
     }
     if (f.kind !== 'fs') {
       out.push(f);
-      if (!/\.cab$/i.test(f.rel)) skipped.push({ path: f.rel, reason: 'archive inside a zip: not opened (extract it and scan the folder)', unread: 'archive' });
+      if (!/\.cab$/i.test(f.rel)) skipped.push({ path: f.rel, reason: `archive inside a zip: ${EXTRACT}`, unread: 'archive' });
       continue;
     }
     let head: Buffer;
     try {
-      head = await magic(f);
+      [head] = await readParts(f, [[0, 4]]);
     } catch {
       out.push(f); // the file scan reports why it cannot be read
       continue;
@@ -84,7 +80,7 @@ export async function openArchives(files: EvidenceFile[], skipped: Skipped[]): P
     if (/\.t?gz$/i.test(f.rel) && head[0] === 0x1f && head[1] === 0x8b) {
       if (/\.tgz$|\.tar\.gz$/i.test(f.rel)) {
         out.push(f);
-        skipped.push({ path: f.rel, reason: 'tar archive: not opened (extract it and scan the folder)', unread: 'archive' });
+        skipped.push({ path: f.rel, reason: `tar archive: ${EXTRACT}`, unread: 'archive' });
       } else if (LOG_INSIDE.test(withoutGz(f.rel))) out.push({ ...f, kind: 'gz' });
       // Any other .gz stays the file it is: the sweep hashes and judges the bytes on disk.
       else out.push(f);
@@ -97,7 +93,7 @@ export async function openArchives(files: EvidenceFile[], skipped: Skipped[]): P
       for (const e of entries) {
         const rel = `${f.rel}/${e.name}`;
         if (ARCHIVE_NAME.test(e.name)) {
-          skipped.push({ path: rel, reason: 'archive inside an archive: not opened (extract it and scan the folder)', unread: 'archive' });
+          skipped.push({ path: rel, reason: `archive inside an archive: ${EXTRACT}`, unread: 'archive' });
           continue;
         }
         const container = zipEntryContainerReason(e.name);

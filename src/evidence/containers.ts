@@ -12,7 +12,8 @@ const CONTAINER_ENTRY_NAME = /\.(vhdx|avhdx|vhd|vmdk|e01|ex01|l01|lx01|ad1|qcow2
 export const CONTAINER_HEAD_BYTES = 520;
 
 const MOUNT = 'mount it read-only and scan the mounted drive';
-const EXTRACT = 'not opened (extract it and scan the folder)';
+/** How a skipped archive is reported: the one step that makes its files readable. */
+export const EXTRACT = 'not opened (extract it and scan the folder)';
 
 /** Disk and forensic images, by name (a container's bytes decide that it is one; its name, which kind). */
 const IMAGE_NAME = /\.(vhdx|avhdx|vhd|vmdk|e01|ex01|l01|lx01|ad1|qcow2|dd|raw|img|00[01])$/i;
@@ -72,5 +73,5 @@ export function zipEntryContainerReason(name: string): string | null {
     ? `disk image inside a zip: not opened (extract it, then ${MOUNT})`
     : /^(l01|lx01|ad1)$/.test(ext)
       ? 'forensic image inside a zip: not opened (extract it, export its files and scan the folder)'
-      : 'archive inside an archive: not opened (extract it and scan the folder)';
+      : `archive inside an archive: ${EXTRACT}`;
 }
