@@ -54,13 +54,13 @@ type Done = (file: EvidenceFile, result: FileTaskResult) => void;
  * this host had no fresh worker left (`spent`: how many it had). Never scanned in this thread, where the same stop
  * would end the whole scan and its report.
  */
-function lostResult(task: Task, whys: string[], spent = 0): FileTaskResult {
+function lostResult(task: Task, cause: { whys: [string, string] } | { why: string; spent: number }): FileTaskResult {
   const r = task.range;
   const what = r ? `bytes ${r.start}–${r.end} (range ${r.index + 1} of ${r.count}; the other ranges were scanned)` : 'the file';
   const reason =
-    whys.length > 1
-      ? `not scanned: ${what} stopped two scan workers (${whys.join('; ')})`
-      : `not scanned: ${what} was held by a scan worker that stopped (${whys[0]}) after this host's ${spent} fresh workers were spent; scan it alone with --jobs 1`;
+    'whys' in cause
+      ? `not scanned: ${what} stopped two scan workers (${cause.whys.join('; ')})`
+      : `not scanned: ${what} was held by a scan worker that stopped (${cause.why}) after this host's ${cause.spent} fresh workers were spent; scan it alone with --jobs 1`;
   return { ...emptyResult(), formats: [], skipped: [{ path: task.file.rel, reason, unread: 'file' }] };
 }
 
@@ -253,7 +253,7 @@ export class FilePool {
             if (entry !== null) queue.push(entry);
             else retry.unshift(again!);
           } else if (again !== undefined) {
-            const result = lostResult(again.task, [again.why, why]);
+            const result = lostResult(again.task, { whys: [again.why, why] });
             lost.add(result);
             await done(again.task, result);
           } else for (const task of batch) retry.push({ task, why });
@@ -289,7 +289,7 @@ export class FilePool {
     // what a worker held when it stopped is listed.
     await here();
     for (const { task, why } of retry.splice(0)) {
-      const result = lostResult(task, [why], this.replacements);
+      const result = lostResult(task, { why, spent: this.replacements });
       lost.add(result);
       await done(task, result);
     }
