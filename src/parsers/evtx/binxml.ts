@@ -44,6 +44,10 @@ interface TElem {
   /** Those rendered attributes, once built (shared by every instance). */
   fixed: XmlAttr[] | null;
   children: TNode[];
+  /** The substitution that is its whole content (it may repeat per array item, see arraySlot), else -1. */
+  slot: number;
+  /** Its children are all elements (System's and EventData's usual shape): nothing in a value places them. */
+  onlyElements: boolean;
 }
 interface TAttr {
   name: string;
@@ -286,7 +290,9 @@ export class ChunkBinXml {
     if (buf[pos] === 0x02) pos = this.content(pos + 1, end, depth + 1, children, true);
     else if (buf[pos] === 0x03) pos += 1;
     else this.fail(`expected close-start-element, found 0x${buf[pos].toString(16)}`, pos);
-    out.push({ k: 'e', name: r.name, attrs, literal: isLiteral(attrs), fixed: null, children });
+    const only = children.length === 1 ? children[0] : null;
+    const slot = only !== null && typeof only !== 'string' && only.k === 's' ? only.sub : -1;
+    out.push({ k: 'e', name: r.name, attrs, literal: isLiteral(attrs), fixed: null, children, slot, onlyElements: onlyElements(children) });
     return pos;
   }
 
@@ -420,6 +426,11 @@ function loneInstance(nodes: readonly TNode[]): Instance | null {
   return only !== null && typeof only !== 'string' && only.k === 'i' ? only : null;
 }
 
+function onlyElements(nodes: readonly TNode[]): boolean {
+  for (const t of nodes) if (typeof t === 'string' || t.k !== 'e') return false;
+  return true;
+}
+
 function isLiteral(attrs: readonly TAttr[]): boolean {
   for (const a of attrs) for (const p of a.parts) if (typeof p !== 'string') return false;
   return true;
@@ -484,10 +495,8 @@ const isStringArray = (v: Value): v is string[] => Array.isArray(v) && (v.length
 
 /** An element whose whole content is one array substitution; Windows renders it once per item. */
 function arraySlot(e: TElem, values: Values): string[] | null {
-  if (e.children.length !== 1) return null;
-  const c = e.children[0];
-  if (typeof c === 'string' || c.k !== 's' || c.sub >= values.length) return null;
-  const v = values[c.sub];
+  if (e.slot < 0 || e.slot >= values.length) return null;
+  const v = values[e.slot];
   return isStringArray(v) ? v : null;
 }
 
@@ -522,7 +531,7 @@ function cost(nodes: readonly TNode[]): number {
 class Template {
   private fixed = 0;
   private readonly subs: number[] = [];
-  /** Elements that may repeat per array item (maybeArraySlot), charged above as placed once, and their slots. */
+  /** Elements that may repeat per array item (TElem.slot), charged above as placed once, and their slots. */
   private readonly slots: TElem[] = [];
   private readonly slotSubs: number[] = [];
 
@@ -557,20 +566,14 @@ class Template {
       else if (t.k === 'e') {
         this.fixed += 1;
         if (!t.literal) for (const a of t.attrs) for (const p of a.parts) if (typeof p !== 'string') this.subs.push(p.sub);
-        if (maybeArraySlot(t)) {
+        if (t.slot >= 0) {
           this.slots.push(t);
-          this.slotSubs.push((t.children[0] as TSubst).sub);
+          this.slotSubs.push(t.slot);
         } else this.costs(t.children);
       } else if (t.k === 's') this.subs.push(t.sub);
       else if (t.k === 'i') this.fixed += t.size;
     }
   }
-}
-
-/** An element that may repeat once per item of an array value (see arraySlot). */
-function maybeArraySlot(e: TElem): boolean {
-  const only = e.children.length === 1 ? e.children[0] : null;
-  return only !== null && typeof only !== 'string' && only.k === 's';
 }
 
 /**
@@ -588,21 +591,21 @@ function eventInPlace(inst: Instance, offset: number, headerRecord: number, p: P
   const { els, vals } = p;
   if (top.system) {
     p.n = 0;
-    if (!placed(top.system.children, top.systemValues, p)) return null;
+    if (!placedChildren(top.system, top.systemValues, p)) return null;
     let keys = p.n; // at most: each element's text and attributes
     for (let i = 0; i < p.n; i++) keys += els[i].attrs.length;
     system = recordFor(keys);
-    for (let i = 0; i < p.n; i++) systemEntry(system, els[i].name, textIn(els[i].children, vals[i]), readAttrs(els[i], vals[i], p), p.nAttrs);
+    for (let i = 0; i < p.n; i++) systemEntry(system, els[i].name, elementText(els[i], vals[i]), readAttrs(els[i], vals[i], p), p.nAttrs);
   }
   let named: Record<string, string> = {};
   const unnamed: string[] = [];
   if (top.data) {
     p.n = 0;
-    if (!placed(top.data.children, top.dataValues, p)) return null;
+    if (!placedChildren(top.data, top.dataValues, p)) return null;
     named = recordFor(p.n);
     for (let i = 0; i < p.n; i++) {
       const e = els[i];
-      dataEntry(named, unnamed, e.name === 'Data' ? attrValue(renderAttrs(e, vals[i]), 'Name') : e.name, textIn(e.children, vals[i]));
+      dataEntry(named, unnamed, e.name === 'Data' ? attrValue(renderAttrs(e, vals[i]), 'Name') : e.name, elementText(e, vals[i]));
     }
   }
   p.n = 0;
@@ -627,7 +630,7 @@ interface TopElements {
 function rootElement(nodes: readonly TNode[], values: Values): TElem | null {
   for (const t of nodes) {
     if (typeof t === 'string' || t.k === 'pi') continue;
-    return t.k === 'e' && !(maybeArraySlot(t) && arraySlot(t, values)) ? t : null;
+    return t.k === 'e' && !arraySlot(t, values) ? t : null;
   }
   return null;
 }
@@ -637,7 +640,7 @@ function findTop(nodes: readonly TNode[], values: Values, top: TopElements): boo
   for (const c of nodes) {
     if (typeof c === 'string' || c.k === 'pi') continue;
     if (c.k === 'e') {
-      if (maybeArraySlot(c) && arraySlot(c, values)) return false;
+      if (arraySlot(c, values)) return false;
       if (c.name === 'System') {
         if (top.system === null) {
           top.system = c;
@@ -682,6 +685,19 @@ class Placed {
   readonly keys = new LeafKeys();
 }
 
+/** `placed` for an element's children, without a look at each when they are all elements. */
+function placedChildren(e: TElem, values: Values, p: Placed): boolean {
+  if (!e.onlyElements) return placed(e.children, values, p);
+  const kids = e.children as TElem[];
+  for (let i = 0; i < kids.length; i++) {
+    const c = kids[i];
+    if (arraySlot(c, values)) return false;
+    p.els[p.n] = c;
+    p.vals[p.n++] = values;
+  }
+  return true;
+}
+
 /**
  * Appends the elements `nodes` place (instances' included) to `p`, each with its instance's values (see
  * elementsIn); false when a rendered value places nodes or an array value expands an element.
@@ -690,7 +706,7 @@ function placed(nodes: readonly TNode[], values: Values, p: Placed): boolean {
   for (const c of nodes) {
     if (typeof c === 'string' || c.k === 'pi') continue;
     if (c.k === 'e') {
-      if (maybeArraySlot(c) && arraySlot(c, values)) return false;
+      if (arraySlot(c, values)) return false;
       p.els[p.n] = c;
       p.vals[p.n++] = values;
     } else if (c.k === 'i') {
@@ -717,16 +733,16 @@ function placesNoElement(nodes: readonly TNode[], values: Values): boolean {
 /** UserData leaves (event.ts leaves) below a template element (`top`: the UserData element itself, not a leaf). */
 function leaves(e: TElem, values: Values, out: Record<string, string>, p: Placed, top = false): boolean {
   if (!top && placesNoElement(e.children, values)) {
-    leafEntry(out, e.name, textIn(e.children, values), readAttrs(e, values, p), p.nAttrs, p.keys);
+    leafEntry(out, e.name, elementText(e, values), readAttrs(e, values, p), p.nAttrs, p.keys);
     return true;
   }
   // This element's children go at [start, end); each child puts its own after them and drops them again.
   const start = p.n;
-  if (!placed(e.children, values, p)) return false;
+  if (!placedChildren(e, values, p)) return false;
   const end = p.n;
   for (let i = start; i < end; i++) if (!leaves(p.els[i], p.vals[i], out, p)) return false;
   p.n = start;
-  if (!top) leafEntry(out, e.name, end === start ? textIn(e.children, values) : null, readAttrs(e, values, p), p.nAttrs, p.keys);
+  if (!top) leafEntry(out, e.name, end === start ? elementText(e, values) : null, readAttrs(e, values, p), p.nAttrs, p.keys);
   return true;
 }
 
@@ -849,18 +865,22 @@ function placesTextFirst(nodes: readonly TNode[], values: Values): boolean | nul
 
 /** The text that instantiating `nodes` would place, in document order (processing instructions excluded). */
 function textIn(nodes: readonly TNode[], values: Values): string {
-  if (nodes.length === 1 && typeof nodes[0] !== 'string' && nodes[0].k === 's') return valueText(nodes[0].sub, values);
   let s = '';
   for (let i = 0; i < nodes.length; i++) {
     const t = nodes[i];
     if (typeof t === 'string') s += t;
     else if (t.k === 'e') {
       const items = arraySlot(t, values);
-      s += items ? items.join('') : textIn(t.children, values);
+      s += items ? items.join('') : elementText(t, values);
     } else if (t.k === 's') s += valueText(t.sub, values);
     else if (t.k === 'i') s += textIn(t.body, t.values);
   }
   return s;
+}
+
+/** An element's text (textIn of its children): the usual element holds one value. */
+function elementText(e: TElem, values: Values): string {
+  return e.slot >= 0 ? valueText(e.slot, values) : textIn(e.children, values);
 }
 
 function valueText(sub: number, values: Values): string {
@@ -892,7 +912,7 @@ class TemplateElement implements ElementView {
   }
 
   text(): string {
-    return this.arrayItem ?? textIn(this.t.children, this.values);
+    return this.arrayItem ?? elementText(this.t, this.values);
   }
 
   elements(): readonly ElementView[] {
