@@ -52,6 +52,8 @@ interface TElem {
 interface TAttr {
   name: string;
   parts: Array<string | TSubst>;
+  /** The substitution that is its whole value (SystemTime, ProcessID ...), else -1. */
+  sub: number;
 }
 type TNode = string | TElem | TSubst | Instance | XmlPI;
 
@@ -302,7 +304,9 @@ export class ChunkBinXml {
     pos = r.pos;
     const parts: TNode[] = [];
     while (pos < end && isAttrValueToken(this.buf[pos])) pos = this.valueToken(pos, end, parts);
-    attrs.push({ name: r.name, parts: parts as Array<string | TSubst> });
+    const only = parts.length === 1 ? parts[0] : null;
+    const sub = only !== null && typeof only !== 'string' && only.k === 's' ? only.sub : -1;
+    attrs.push({ name: r.name, parts: parts as Array<string | TSubst>, sub });
     return pos;
   }
 
@@ -804,6 +808,11 @@ function readAttrs(e: TElem, values: Values, p: Placed): readonly XmlAttr[] {
 
 /** An attribute's value with this instance's values; null when Windows omits it: its only content is an empty substitution. */
 function attrText(a: TAttr, values: Values): string | null {
+  if (a.sub >= 0) {
+    const v = a.sub < values.length ? values[a.sub] : null;
+    if (v === null) return null;
+    if (typeof v === 'string') return v !== '' ? v : null;
+  }
   let value = '';
   let substituted = false;
   for (const p of a.parts) {
