@@ -361,7 +361,7 @@ export class ChunkBinXml {
         this.sizes[base + i] = 0;
       } else if (type === 0x21 || type === 0x23) this.embedded(vpos, size, depth, values, i, base);
       else {
-        values[i] = type === 0x01 ? utf16(buf, vpos, vpos + size) : type & 0x80 ? arrayValue(buf, type & 0x7f, vpos, size, this.times) : scalar(buf, type, vpos, size, this.times);
+        values[i] = type & 0x80 ? arrayValue(buf, type & 0x7f, vpos, size, this.times) : (template.last.text(buf, i, vpos, size, type) ?? template.last.keep(i, vpos, size, type, type === 0x01 ? utf16(buf, vpos, vpos + size) : scalar(buf, type, vpos, size, this.times)));
         this.sizes[base + i] = 3 * size; // scalars and arrays render to a bounded multiple of their bytes (hex: 3 per byte)
       }
       vpos += size;
@@ -528,6 +528,41 @@ function cost(nodes: readonly TNode[]): number {
 }
 
 /**
+ * The scalar values of a template's last instances, by value index, with where their bytes are in the chunk: a
+ * record mostly repeats its predecessor's Channel, Computer, Keywords, user and domain names, SIDs and GUIDs, and
+ * comparing their bytes is cheaper than rendering them again (a scalar's text depends on its type and bytes only).
+ */
+class LastValues {
+  private at = new Int32Array(8);
+  /** size << 8 | type; 0: none. */
+  private kind = new Int32Array(8);
+  private readonly texts: string[] = [];
+
+  /** The text kept for value `i` when its bytes are those at `[off, off + size)`, of `type`. */
+  text(buf: Buffer, i: number, off: number, size: number, type: number): string | undefined {
+    if (i >= this.kind.length || this.kind[i] !== ((size << 8) | type)) return undefined;
+    for (let a = this.at[i], k = 0; k < size; k++) if (buf[a + k] !== buf[off + k]) return undefined;
+    return this.texts[i];
+  }
+
+  keep(i: number, off: number, size: number, type: number, text: string): string {
+    if (i >= this.kind.length) {
+      const n = Math.max(2 * this.kind.length, i + 1);
+      const at = new Int32Array(n);
+      const kind = new Int32Array(n);
+      at.set(this.at);
+      kind.set(this.kind);
+      this.at = at;
+      this.kind = kind;
+    }
+    this.at[i] = off;
+    this.kind[i] = (size << 8) | type;
+    this.texts[i] = text;
+    return text;
+  }
+}
+
+/**
  * A parsed template body and what instantiating it costs (see cost), worked out once: a constant, the slots whose
  * value sizes are charged (once per use), and the elements that may repeat per item of an array value. Walking the
  * whole body per record for this was a tenth of the reader's time.
@@ -538,6 +573,7 @@ class Template {
   /** Elements that may repeat per array item (TElem.slot), charged above as placed once, and their slots. */
   private readonly slots: TElem[] = [];
   private readonly slotSubs: number[] = [];
+  readonly last = new LastValues();
 
   constructor(readonly body: readonly TNode[]) {
     this.costs(body);
