@@ -208,6 +208,37 @@ describe('EVTX names from evidence are data, not object keys', () => {
   });
 });
 
+describe('EVTX values repeated from record to record', () => {
+  // A template's scalar values are rendered once while the next instances repeat their bytes (binxml.ts LastValues).
+  it('a value one byte away from the same value of the record before is read anew, in that record only', (ctx) => {
+    const buf = readFileSync(needExternal(ctx, `${RS}/security.evtx`));
+    const events = [...readEvtxBuffer(buf, [])];
+    // A named data value that repeats the record before's, and whose bytes occur once in its record: that value's.
+    const once = (s: string, from: number, to: number) => {
+      const at = buf.indexOf(Buffer.from(s, 'utf16le'), from);
+      return at >= 0 && at < to && buf.indexOf(Buffer.from(s, 'utf16le'), at + 1) >= to ? at : -1;
+    };
+    const find = () => {
+      for (let k = 1; k + 1 < events.length; k++) {
+        const [before, e] = [events[k - 1].data, events[k].data] as Array<Record<string, string>>;
+        for (const field of Object.keys(e)) {
+          const at = e[field].length >= 4 && before[field] === e[field] ? once(e[field], events[k].offset, events[k + 1].offset) : -1;
+          if (at >= 0) return { k, field, at };
+        }
+      }
+      throw new Error('no repeated value found');
+    };
+    const { k, field, at } = find();
+    const value = (events[k].data as Record<string, string>)[field];
+    const changed = Buffer.from(buf);
+    changed[at + 2 * value.length - 2] ^= 0x01; // its last character, e.g. 'A' -> '@'
+    const after = [...readEvtxBuffer(changed, [])];
+    const last = String.fromCharCode(value.charCodeAt(value.length - 1) ^ 1);
+    expect(after[k].data).toEqual({ ...events[k].data, [field]: value.slice(0, -1) + last });
+    for (const i of [k - 1, k + 1]) expect(after[i]).toEqual(events[i]);
+  });
+});
+
 describe('EVTX records read in place', () => {
   // A binary record's values are read straight from its template and substitution values (binxml.ts eventInPlace),
   // and its tree is built only when asked for. Both must give what reading the built tree gives, field for field
