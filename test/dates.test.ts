@@ -3,7 +3,7 @@ import { mkdtempSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { nameDate, outsideWindow, skipByDate } from '../src/evidence/dates.js';
+import { nameDate, namedDays, nameDays, outsideWindow, skipByDate, weeklyFolders } from '../src/evidence/dates.js';
 import type { ScanReport } from '../src/model.js';
 import { exhunt } from './support/cli.js';
 
@@ -21,6 +21,24 @@ describe('name dates of log files', () => {
     expect(nameDate('W3SVC1/u_ex210303.log.gz')).toBe('2021-03-03');
     expect(nameDate('Logging/HttpProxy/Owa/HttpProxy_2021030304-1.LOG.GZ')).toBe('2021-03-03');
     expect(outsideWindow({ rel: 'W3SVC1/u_ex210301.log.gz', mtimeMs: Date.parse('2026-01-01T00:00:00Z') }, { since: '2021-03-05T00:00:00Z', until: null, byName: true })).toEqual({ kind: 'named', day: '2021-03-01' });
+  });
+
+  it('reads the names of IIS logs written without UTF-8 (exYYMMDD.log), and weekly names in a weekly folder', () => {
+    expect(nameDate('W3SVC1/ex210303.log')).toBe('2021-03-03');
+    // u_exYYMMWW.log: weeks of the month (from the 1st, then from each Sunday) over two months and more.
+    const weekly = ['W3SVC1/u_ex210205.log', 'W3SVC1/u_ex210301.log', 'W3SVC1/u_ex210302.log', 'W3SVC1/u_ex210306.log'];
+    const daily = ['W3SVC2/u_ex210205.log', 'W3SVC2/u_ex210301.log', 'W3SVC2/u_ex210307.log', 'W3SVC3/u_ex21030100.log', 'W3SVC3/u_ex21040100.log'];
+    const folders = weeklyFolders([...weekly, ...daily]);
+    expect([...folders]).toEqual(['W3SVC1/']);
+    expect(nameDays('W3SVC1/u_ex210301.log', folders)).toEqual(['2021-03-01', '2021-03-02', '2021-03-03', '2021-03-04', '2021-03-05', '2021-03-06', '2021-03-07']);
+    // 2021-03-01 is a Monday: week 2 starts on Sunday the 7th.
+    expect(nameDays('W3SVC1/u_ex210302.log', folders)[0]).toBe('2021-03-07');
+    expect(nameDays('W3SVC2/u_ex210301.log', folders)).toEqual(['2021-03-01']);
+    expect(namedDays(weekly).length).toBe(28);
+    const w = { since: day('2021-03-10'), until: null, byName: true };
+    expect(outsideWindow({ rel: 'W3SVC1/u_ex210302.log', mtimeMs: NaN }, w, folders)).toBeNull();
+    expect(outsideWindow({ rel: 'W3SVC1/u_ex210301.log', mtimeMs: NaN }, w, folders)).toEqual({ kind: 'named', day: '2021-03-01' });
+    expect(outsideWindow({ rel: 'W3SVC2/u_ex210307.log', mtimeMs: NaN }, w, folders)).toEqual({ kind: 'named', day: '2021-03-07' });
   });
 
   it('finds no date in other names, or in impossible ones', () => {

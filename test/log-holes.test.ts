@@ -48,3 +48,53 @@ describe('a server whose web logs lack the attack days', () => {
     );
   });
 });
+
+// IIS set to roll its logs over weekly (IIS Manager > Logging > Schedule: Weekly) names them u_exYYMMWW.log, WW the
+// week of the month from 01 (HTTP_LOGGING_ROLLOVER_TYPE, Microsoft Learn), a new week starting on Sunday. Read as
+// days 1–6 of each month, such names made holes of the rest of every month (a clean server never `clean`), and
+// --since left out the weeks inside the window, with the web shell used in them.
+describe('a server whose IIS logs roll over weekly', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'exhunt-weekly-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const head = '#Software: Microsoft Internet Information Services 10.0\r\n#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) sc-status sc-substatus sc-win32-status time-taken\r\n';
+  const probe = (d: string) => `${d} 00:05:00 10.0.0.5 GET /owa/healthcheck.htm - 443 - 10.0.0.9 AMProbe/Local/ClientAccess 200 0 0 3\r\n`;
+  const SHELL = '2021-03-23 08:12:01 10.0.0.5 POST /owa/auth/x0d.aspx - 443 - 86.105.18.116 ExchangeServicesClient/0.0.0.0 200 0 0 31\r\n';
+  /** Week files of 2021-01-01 → 2021-04-30: a week of the month starts on the 1st or on a Sunday. */
+  const weeks = new Map<string, string[]>();
+  for (const d of days('2021-01-01', 120)) {
+    const t = new Date(`${d}T00:00:00Z`);
+    const firstDay = new Date(Date.UTC(t.getUTCFullYear(), t.getUTCMonth(), 1)).getUTCDay();
+    const week = Math.floor((t.getUTCDate() + firstDay - 1) / 7) + 1;
+    const name = `u_ex${d.slice(2, 4)}${d.slice(5, 7)}${String(week).padStart(2, '0')}.log`;
+    weeks.set(name, [...(weeks.get(name) ?? []), d]);
+  }
+  const scan = (name: string, args: string[], opts: { skip?: string; shell?: boolean } = {}) => {
+    const root = join(dir, name, 'inetpub/logs/LogFiles/W3SVC1');
+    mkdirSync(root, { recursive: true });
+    for (const [file, ds] of weeks) {
+      if (file !== opts.skip) writeFileSync(join(root, file), head + ds.map(probe).join('') + (opts.shell && file === 'u_ex210304.log' ? SHELL : ''));
+    }
+    const out = join(dir, `${name}.json`);
+    exhunt(['scan', join(dir, name), ...args, '--json', out]);
+    return (JSON.parse(readFileSync(out, 'utf8')) as ScanReport).hosts[0];
+  };
+
+  it('the week files are named as IIS names them (weeks 01 to 06, 2021-03-23 in week 04)', () => {
+    expect([...weeks.keys()].filter((f) => f.startsWith('u_ex2101'))).toEqual(['u_ex210101.log', 'u_ex210102.log', 'u_ex210103.log', 'u_ex210104.log', 'u_ex210105.log', 'u_ex210106.log']);
+    expect(weeks.get('u_ex210304.log')).toEqual(days('2021-03-21', 7));
+    expect(weeks.get('u_ex210203.log')).toEqual(days('2021-02-14', 7));
+  });
+
+  it('--since inside a month reads the weeks in the window: the web shell used on 2021-03-23 is found', () => {
+    const h = scan('since', ['--since', '2021-03-15'], { shell: true });
+    expect(h.findings.filter((f) => f.rule === 'WS-40').map((f) => f.time)).toEqual(['2021-03-23T08:12:01Z']);
+    expect(h.verdict).toBe('compromised');
+  });
+
+  it('every week there: clean; a week deleted: insufficient-evidence naming exactly that week', () => {
+    expect(scan('whole', ['--since', '2021-01-01']).verdict).toBe('clean');
+    const h = scan('holed', ['--since', '2021-01-01'], { skip: 'u_ex210203.log' });
+    expect(h.verdict).toBe('insufficient-evidence');
+    expect(h.reasons[0]).toMatch(/^no sign of an attack, but no HttpProxy or IIS log exists for 2021-02-14 → 2021-02-20, between days that have them/);
+  });
+});

@@ -19,7 +19,7 @@ import { moduleImageFacts } from './module-images.js';
 import { caseFacts, incompleteCase, readCaseManifest, type CaseManifest } from '../evidence/case.js';
 import { collectionFacts, mapCollection, type Collection } from '../evidence/layout.js';
 import { hostLabels } from './hosts.js';
-import { nameDate, outsideWindow, skipByDate, type DateWindow } from '../evidence/dates.js';
+import { namedDays, outsideWindow, skipByDate, type DateWindow } from '../evidence/dates.js';
 import { exposureWindows, isWebSource } from './exposure-windows.js';
 import { DEFAULT_FILE_SECONDS } from './budget.js';
 import { FindingGrouper, findingOrder, onServer } from './group.js';
@@ -160,7 +160,8 @@ async function scanHost(
   const progress: Progress = { host: folderName, hostIndex, hosts: hostCount, filesDone: 0, filesTotal: 0, bytesDone: 0, bytesTotal: 0 };
   // The same events read from an .evtx and from EvtxECmd's export of it are counted once.
   const duplicates = new EcmdDuplicates();
-  const webDays = new Set<string>();
+  /** The files read as web logs: the days they are named for, and the holes between them (coverage.ts). */
+  const webLogs: string[] = [];
   const take = (file: EvidenceFile, r: FileTaskResult) => {
     if (r.formats.length) scanned++;
     bytes += r.bytes;
@@ -171,9 +172,7 @@ async function scanHost(
     // Kinds a log scanner already collapsed (their findings carry a line or record: no file times to add).
     for (const g of r.groups ?? []) if (!duplicates.holdGroup(g)) grouper.addGroup(g);
     coverage.push(...r.coverage);
-    // The days web logs are named for, of the files read as web logs: the holes between them (coverage.ts).
-    const day = r.coverage.some((c) => c.records > 0 && isWebSource(c)) ? nameDate(file.rel) : null;
-    if (day !== null) webDays.add(day);
+    if (r.coverage.some((c) => c.records > 0 && isWebSource(c))) webLogs.push(file.rel);
     // Per-file rows of 200,000 files would pile up until the host ends: merged as they come.
     if (coverage.length > 4096) coverage = mergeCoverage(coverage);
     facts.push(...r.facts);
@@ -256,7 +255,7 @@ async function scanHost(
   const findings = numberFindings(applyHostRules(prepared.rules.hostRules, grouper.findings(), { facts, since: options.since, locate }));
   const merged = mergeCoverage(coverage);
   const windows = exposureWindows(facts, merged);
-  const { verdict, reasons, ...judged } = judgeHost(findings, merged, options.since, { windows, sinceExplicit: options.sinceExplicit }, { skipped, holes: logHoles(webDays) });
+  const { verdict, reasons, ...judged } = judgeHost(findings, merged, options.since, { windows, sinceExplicit: options.sinceExplicit }, { skipped, holes: logHoles(namedDays(webLogs)) });
   return {
     name: hostName(facts) ?? folderName,
     inputs: [input],

@@ -18,9 +18,10 @@ export interface DateWindow {
 const DAY = 86_400_000;
 /** Only logs are skipped by date: a web shell's time stamps say nothing about whether it matters. */
 const LOG_FILE = /\.(log|evtx)$/i;
+/** IIS: u_exYYMMDD.log, hourly u_exYYMMDDHH.log, weekly u_exYYMMWW.log (u_in / u_nc: other log formats; no `u_`: not UTF-8). */
+const IIS_NAME = /^(?:u_)?(?:ex|in|nc)(\d\d)(\d\d)(\d\d)(\d\d)?(?:_x)?\.log$/i;
 const NAME_DATES: Array<{ re: RegExp; date: (m: RegExpExecArray) => string; prefix?: string }> = [
-  // IIS W3C: u_exYYMMDD.log, hourly u_exYYMMDDHH.log (and the u_in / u_nc variants of other log formats).
-  { re: /^u_(?:ex|in|nc)(\d\d)(\d\d)(\d\d)(?:\d\d)?(?:_x)?\.log$/i, date: (m) => `20${m[1]}-${m[2]}-${m[3]}` },
+  { re: IIS_NAME, date: (m) => `20${m[1]}-${m[2]}-${m[3]}` },
   // Exchange logs: HttpProxy_2021030304-1.LOG, ECPServer20210301-1.LOG, MSGTRK2021030115-1.LOG ...
   { re: /(?:^|[_a-z])((?:19|20)\d\d)(\d\d)(\d\d)(?:\d\d)?-\d{1,6}\.log$/i, date: (m) => `${m[1]}-${m[2]}-${m[3]}` },
   // Archived event logs: Archive-Security-2021-03-01-10-22-33-123.evtx (the prefix is checked apart: no `.+`).
@@ -42,18 +43,68 @@ export function nameDate(rel: string): string | null {
   return null;
 }
 
+const folderOf = (rel: string): string => rel.slice(0, rel.lastIndexOf('/') + 1);
+
+/**
+ * Folders whose IIS logs roll over weekly: u_exYYMMWW.log, WW the week of the month (01–06; a week starts on Sunday:
+ * "Log files created weekly, starting with the first entry that occurs as Sunday begins", IIS 4.0 help, and the
+ * names in HTTP_LOGGING_ROLLOVER_TYPE's table). A weekly name looks like a daily one for days 1–6, so a folder is
+ * weekly when its IIS names span two months or more and none says a day after the 6th: read as days, its weeks made
+ * holes of most of every month, and --since left out the weeks inside the window.
+ */
+export function weeklyFolders(rels: Iterable<string>): Set<string> {
+  const by = new Map<string, { months: Set<string>; daily: boolean }>();
+  for (const rel of rels) {
+    const m = IIS_NAME.exec(withoutGz(rel.slice(rel.lastIndexOf('/') + 1)));
+    if (!m) continue;
+    const folder = folderOf(rel);
+    const f = by.get(folder) ?? { months: new Set<string>(), daily: false };
+    f.months.add(m[1] + m[2]);
+    // Hourly names and days after the 6th are daily names.
+    if (m[4] !== undefined || Number(m[3]) > 6 || m[3] === '00') f.daily = true;
+    by.set(folder, f);
+  }
+  return new Set([...by].filter(([, f]) => !f.daily && f.months.size >= 2).map(([folder]) => folder));
+}
+
+/**
+ * The days a log file's name says it holds (YYYY-MM-DD, in order): one day, or for a weekly IIS name (its folder in
+ * `weekly`) the seven days from its week's start (day 1 for week 1: a week may run on into the next month).
+ */
+export function nameDays(rel: string, weekly: ReadonlySet<string>): string[] {
+  const d = nameDate(rel);
+  if (d === null) return [];
+  if (!weekly.has(folderOf(rel))) return [d];
+  const first = Date.parse(`${d.slice(0, 8)}01T00:00:00Z`);
+  const week = Number(d.slice(8));
+  // Week 1 runs from the 1st to the first Saturday; week n starts on the (n-1)th Sunday after the 1st.
+  const start = week === 1 ? first : first + (7 * (week - 1) - new Date(first).getUTCDay()) * DAY;
+  return Array.from({ length: 7 }, (_, i) => new Date(start + i * DAY).toISOString().slice(0, 10));
+}
+
+/** The days a set of log files is named for (weekly IIS folders told from their names). */
+export function namedDays(rels: readonly string[]): string[] {
+  const weekly = weeklyFolders(rels);
+  return rels.flatMap((rel) => nameDays(rel, weekly));
+}
+
 type Outside = { kind: 'modified' | 'named' | 'after'; day: string };
 
-/** Why `file` is left unread for `w` (which date, and the day it says), or null when it may hold a record inside. */
-export function outsideWindow(file: Pick<EvidenceFile, 'rel' | 'mtimeMs'>, w: DateWindow): Outside | null {
+/**
+ * Why `file` is left unread for `w` (which date, and the day it says), or null when it may hold a record inside.
+ * `weekly`: folders whose IIS names are weeks (weeklyFolders).
+ */
+export function outsideWindow(file: Pick<EvidenceFile, 'rel' | 'mtimeMs'>, w: DateWindow, weekly: ReadonlySet<string> = new Set()): Outside | null {
   if (!LOG_FILE.test(withoutGz(file.rel))) return null;
-  const named = w.byName ? nameDate(file.rel) : null;
+  const days = w.byName ? nameDays(file.rel, weekly) : [];
+  const named = days.length ? days[0] : null;
   const start = named === null ? NaN : Date.parse(`${named}T00:00:00Z`);
+  const end = named === null ? NaN : Date.parse(`${days[days.length - 1]}T00:00:00Z`);
   if (w.since !== null) {
     const since = Date.parse(w.since);
     // Last written before the window: its newest record is older too (zip entry times are zone-less: a day of slack).
     if (Number.isFinite(file.mtimeMs) && file.mtimeMs > 0 && file.mtimeMs + DAY < since) return { kind: 'modified', day: new Date(file.mtimeMs).toISOString().slice(0, 10) };
-    if (start + 2 * DAY <= since) return { kind: 'named', day: named! };
+    if (end + 2 * DAY <= since) return { kind: 'named', day: named! };
   }
   if (w.until !== null && start - DAY > Date.parse(w.until)) return { kind: 'after', day: named! };
   return null;
@@ -66,8 +117,9 @@ export function outsideWindow(file: Pick<EvidenceFile, 'rel' | 'mtimeMs'>, w: Da
 export function skipByDate<F extends Pick<EvidenceFile, 'rel' | 'mtimeMs'>>(files: F[], w: DateWindow, skipped: Array<{ path: string; reason: string }>): F[] {
   const kept: F[] = [];
   const out = new Map<Outside['kind'], { files: F[]; days: string[] }>();
+  const weekly = weeklyFolders(files.map((f) => f.rel));
   for (const f of files) {
-    const o = outsideWindow(f, w);
+    const o = outsideWindow(f, w, weekly);
     if (o === null) {
       kept.push(f);
       continue;
