@@ -51,7 +51,7 @@ function basename(rel: string): string {
 }
 
 /** A column the answer needs (literal alternatives: linear). */
-const NEEDED_COLUMN = /anchormailbox|eventdata/i;
+const NEEDED_COLUMN = /anchormailbox|eventdata|parameters/i;
 /** Where a header names its columns: HttpProxy's 100-odd take 1.3 KiB; a minified script's one line is longer. */
 const HEADER_CHARS = 4096;
 
@@ -69,6 +69,10 @@ export function classifyExchangeLog(head: string, rel: string): string | null {
     const cols = new Set(splitCsvLine(fields).map((c) => c.trim().toLowerCase()));
     if (cols.has('anchormailbox') && (cols.has('urlstem') || cols.has('datetime'))) return 'httpproxy';
     if (cols.has('eventdata') && cols.has('timestamp')) return 'ecp-server';
+    // CmdletInfra's cmdlet logs by their columns: LocalPowerShell\Cmdlet (cmdlets run in the server's own PowerShell,
+    // e.g. a web shell loading the Exchange snap-in) under a #Log-type of its own, and copies that lost or moved
+    // their directives (the header as a plain first line, an Import-Csv | Export-Csv copy).
+    if (cols.has('cmdlet') && cols.has('parameters') && cols.has('datetime')) return 'rps-cmdlet';
   }
   const lower = rel.toLowerCase();
   // Header damaged (a NUL or a cut in the #Fields line): the file's own name still says what it is.
@@ -99,6 +103,7 @@ export function exchangeCoverageSource(format: string, rel: string): string {
     const protocol = httpProxyProtocol(rel);
     return protocol ? `HttpProxy/${protocol}` : 'HttpProxy';
   }
+  if (format === 'rps-cmdlet' && /(?:^|\/)localpowershell\//i.test(rel)) return 'CmdletInfra LocalPowerShell Cmdlet';
   return SOURCE_NAMES[format] ?? format;
 }
 
