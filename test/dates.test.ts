@@ -39,6 +39,10 @@ describe('name dates of log files', () => {
     expect(outsideWindow({ rel: 'W3SVC1/u_ex210302.log', mtimeMs: NaN }, w, folders)).toBeNull();
     expect(outsideWindow({ rel: 'W3SVC1/u_ex210301.log', mtimeMs: NaN }, w, folders)).toEqual({ kind: 'named', day: '2021-03-01' });
     expect(outsideWindow({ rel: 'W3SVC2/u_ex210307.log', mtimeMs: NaN }, w, folders)).toEqual({ kind: 'named', day: '2021-03-07' });
+    // One month of week files (a 30-day clean-up kept only these): --since reads them as weeks, the holes as days.
+    const march = ['W4/u_ex210301.log', 'W4/u_ex210302.log', 'W4/u_ex210303.log'];
+    expect(skipByDate(march.map((rel) => ({ rel, mtimeMs: NaN })), { since: day('2021-03-15'), until: null, byName: true }, []).map((f) => f.rel)).toEqual(['W4/u_ex210303.log']);
+    expect(namedDays(march)).toEqual(['2021-03-01', '2021-03-02', '2021-03-03']);
   });
 
   it('finds no date in other names, or in impossible ones', () => {

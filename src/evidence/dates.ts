@@ -49,10 +49,11 @@ const folderOf = (rel: string): string => rel.slice(0, rel.lastIndexOf('/') + 1)
  * Folders whose IIS logs roll over weekly: u_exYYMMWW.log, WW the week of the month (01–06; a week starts on Sunday:
  * "Log files created weekly, starting with the first entry that occurs as Sunday begins", IIS 4.0 help, and the
  * names in HTTP_LOGGING_ROLLOVER_TYPE's table). A weekly name looks like a daily one for days 1–6, so a folder is
- * weekly when its IIS names span two months or more and none says a day after the 6th: read as days, its weeks made
- * holes of most of every month, and --since left out the weeks inside the window.
+ * weekly when its IIS names span `months` months or more and none says a day after the 6th: read as days, its weeks
+ * made holes of most of every month, and --since left out the weeks inside the window. --since asks with one month
+ * (a week file read in vain costs little; one left out loses its lines), the holes with two.
  */
-export function weeklyFolders(rels: Iterable<string>): Set<string> {
+export function weeklyFolders(rels: Iterable<string>, months = 2): Set<string> {
   const by = new Map<string, { months: Set<string>; daily: boolean }>();
   for (const rel of rels) {
     const m = IIS_NAME.exec(withoutGz(rel.slice(rel.lastIndexOf('/') + 1)));
@@ -64,7 +65,7 @@ export function weeklyFolders(rels: Iterable<string>): Set<string> {
     if (m[4] !== undefined || Number(m[3]) > 6 || m[3] === '00') f.daily = true;
     by.set(folder, f);
   }
-  return new Set([...by].filter(([, f]) => !f.daily && f.months.size >= 2).map(([folder]) => folder));
+  return new Set([...by].filter(([, f]) => !f.daily && f.months.size >= months).map(([folder]) => folder));
 }
 
 /**
@@ -117,7 +118,7 @@ export function outsideWindow(file: Pick<EvidenceFile, 'rel' | 'mtimeMs'>, w: Da
 export function skipByDate<F extends Pick<EvidenceFile, 'rel' | 'mtimeMs'>>(files: F[], w: DateWindow, skipped: Array<{ path: string; reason: string }>): F[] {
   const kept: F[] = [];
   const out = new Map<Outside['kind'], { files: F[]; days: string[] }>();
-  const weekly = weeklyFolders(files.map((f) => f.rel));
+  const weekly = weeklyFolders(files.map((f) => f.rel), 1);
   for (const f of files) {
     const o = outsideWindow(f, w, weekly);
     if (o === null) {
