@@ -8,7 +8,7 @@
 // - internet scanners sending OS-command queries to every URL they know, OWA's logon.aspx first: the page answers
 //   200 to any query (SigmaHQ web_win_webshells_in_access_logs.yml lists the keywords).
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HostResult, ScanReport } from '../src/model.js';
@@ -137,5 +137,21 @@ describe('IIS logs as crashed or differently configured servers leave them', () 
     const why = (p: string) => h.skipped.find((s) => s.path === p)?.reason ?? '';
     expect(why('W3SVC1/u_in210305.log')).toMatch(/^IIS log file format \(comma-separated, local times without a zone; not W3C\): not parsed/);
     expect(why('W3SVC1/u_nc210305.log')).toMatch(/^Apache\/NCSA access log/);
+  });
+
+  it("IIS central binary logging's .ibl files (the server's only IIS logs) are named unread: no clean from the HttpProxy logs alone", () => {
+    // The example clean server (its HttpProxy logs cover every window) with its IIS logs kept in central binary
+    // format (LogFiles\W3SVC\raYYMMDD.ibl, proprietary records: random bytes stand for them): was CLEAN, the .ibl
+    // swept as a plain file in silence, though a web shell's requests are in the IIS log alone.
+    const root = join(dir, 'central-binary');
+    cpSync('examples/evidence/mail02-clean', root, { recursive: true, filter: (src) => !/W3SVC1/.test(src) });
+    const ibl = join(root, 'C/inetpub/logs/LogFiles/W3SVC/ra210305.ibl');
+    mkdirSync(join(ibl, '..'), { recursive: true });
+    writeFileSync(ibl, Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256)));
+    const out = join(dir, 'central-binary.json');
+    exhunt(['scan', root, '--json', out, '--jobs', '1']);
+    const h = (JSON.parse(readFileSync(out, 'utf8')) as ScanReport).hosts[0];
+    expect(h.skipped).toEqual([{ path: 'C/inetpub/logs/LogFiles/W3SVC/ra210305.ibl', reason: expect.stringMatching(/^IIS central binary log \(\.ibl, by its name\): not read; convert it .* -i:BIN -o:W3C/), unread: 'file' }]);
+    expect(h.verdict).toBe('insufficient-evidence');
   });
 });

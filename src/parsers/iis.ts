@@ -63,6 +63,17 @@ const NOT_WEB_W3C: ReadonlyArray<{ test: (head: string) => boolean; skip: Format
   },
 ];
 
+/**
+ * IIS central binary logging (IIS Manager > Logging > One log file per: Server, Format: Binary) writes every site's
+ * requests to `LogFiles\W3SVC\raYYMMDD.ibl` in a proprietary binary format (Microsoft Learn, centralBinaryLogFile):
+ * the only web logs of such a server, unread, must be named, never swept as a plain file in silence.
+ */
+export function iisBinaryLog(rel: string): string | null {
+  return /\.ibl$/i.test(rel)
+    ? 'IIS central binary log (.ibl, by its name): not read; convert it to W3C text with Microsoft Log Parser 2.2 (LogParser "SELECT * INTO OUT.log FROM FILE.ibl" -i:BIN -o:W3C) and scan that'
+    : null;
+}
+
 export function detectIis(head: string, _rel: string): boolean | FormatSkip {
   for (const w of NOT_WEB_W3C) if (w.test(head)) return w.skip;
   if ((head.includes('#Software: Microsoft Internet') || head.includes('#Fields:')) && W3C_SIGNATURE.test(head)) return true;

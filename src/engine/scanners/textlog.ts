@@ -4,6 +4,7 @@ import type { Coverage, Fact, LogRecord, RawFinding } from '../../model.js';
 import { readChunks, readHead, readRange, withoutGz, type EvidenceFile } from '../../evidence/file.js';
 import type { ByteRange } from '../ranges.js';
 import { ParseError, type FormatFamily, type FormatSkip, type LineParser, type TextLogFormat } from '../../parsers/types.js';
+import { iisBinaryLog } from '../../parsers/iis.js';
 import type { FieldTest, RecordRule, RuleContext } from '../../rules/types.js';
 import { applyRules } from '../../rules/finding.js';
 import { BroadcastChannel } from 'node:worker_threads';
@@ -143,6 +144,8 @@ export function textLogScanner(formats: readonly TextLogFormat[], rules: readonl
   return {
     name: 'textlog',
     classify(file, head) {
+      const ibl = iisBinaryLog(file.rel);
+      if (ibl !== null) return { skip: ibl, unread: true };
       if (head.length === 0) return null;
       const enc = sniffEncoding(head);
       const binary = enc === 'utf8' ? looksBinary(head) : null;
