@@ -42,6 +42,7 @@ const FORMAT_LANES: Record<string, Lane> = {
   evtx: 'Event logs',
   'evtx-xml': 'Event logs',
   'evtx-json': 'Event logs',
+  'evtx-pwsh-json': 'Event logs',
   'evtxecmd-csv': 'Event logs',
   'evtxecmd-json': 'Event logs',
   file: 'Files',

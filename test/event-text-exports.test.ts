@@ -1,10 +1,10 @@
 // Event logs a client saves in shapes exhunt does not read: `wevtutil qe /f:text`, Get-WinEvent's list and table
 // views written to a file (Windows PowerShell 5.1's `>` writes UTF-16LE with a BOM), Get-EventLog's list view,
-// Export-Clixml and ConvertTo-Json. Each must be named in skipped with how to export the log again, never counted
-// as a swept file in silence. Shapes: wevtutil's text renderer ("Event[0]:" then two-space "Log Name:" lines),
-// PowerShell's default formats for EventLogRecord (list: TimeCreated, ProviderName, Id, Message; table grouped by
-// "ProviderName:" with TimeCreated Id LevelDisplayName Message) and EventLogEntry (Index, EntryType, …), the CliXML
-// schema namespace. The message is HelseCERT's 2021 Set-OabVirtualDirectory ExternalUrl shell.
+// Export-Clixml and ConvertTo-Json (whole records are read since). Each must be named in skipped with how to export
+// the log again, never counted as a swept file in silence. Shapes: wevtutil's text renderer ("Event[0]:" then
+// two-space "Log Name:" lines), PowerShell's default formats for EventLogRecord (list: TimeCreated, ProviderName,
+// Id, Message; table grouped by "ProviderName:" with TimeCreated Id LevelDisplayName Message) and EventLogEntry
+// (Index, EntryType, …), the CliXML schema namespace. The message is HelseCERT's 2021 Set-OabVirtualDirectory ExternalUrl shell.
 import { afterAll, describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -54,7 +54,10 @@ describe('event logs saved in shapes exhunt does not read', () => {
     expect(why['eventlog.txt']).toMatch(/^events saved as a PowerShell list/);
     expect(why['table.txt']).toMatch(/^events saved as a PowerShell table/);
     expect(why['events.xml']).toMatch(/^events saved as PowerShell CliXML/);
-    expect(why['events.json']).toMatch(/^events saved as JSON by PowerShell/);
+    // ConvertTo-Json is read since (test/event-json-export.test.ts): the Set-OabVirtualDirectory web shell from the
+    // cmdlet in its message (this one has no Properties).
+    expect(why['events.json']).toMatch(/^read as events saved as JSON by PowerShell \(ConvertTo-Json\): 1 event\(s\)/);
+    expect(h.findings.filter((f) => f.source.path === 'events.json').map((f) => [f.rule, f.time, f.source.record])).toEqual([['PL-25', '2021-03-03T06:49:53.7720000Z', 77]]);
   });
 
   it('reads the shape from the bytes: UTF-8 with a BOM, or UTF-16LE without one', () => {

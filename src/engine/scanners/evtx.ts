@@ -96,6 +96,10 @@ class EcmdSources {
   }
 }
 
+/** What a PowerShell JSON export holds and lacks (parsers/evtx/pwsh-json.ts), said with its events. */
+const PWSH_JSON_LIMITS =
+  'times are UTC as PowerShell wrote them; event data: the insertion strings (Properties) unnamed, named from the rendered message where a published template allows it (Sysmon, Security 4688, PowerShell 4104, Defender); not evaluated: named event data of other events, and Sigma rules (--rules) on such fields';
+
 /** Bytes [start, end) of a file on disk in fresh blocks (the EVTX reader keeps a view of a block's tail). */
 async function* readSpan(file: EvidenceFile & { kind: 'fs' }, start: number, end: number, blockSize = 1024 * 1024): AsyncGenerator<Buffer> {
   const fh = await openEvidence(fsPath(file));
@@ -128,7 +132,8 @@ async function scanEventLog(file: EvidenceFile, format: EventLogFormat, rules: R
   const result = emptyResult();
   const problems: EvtxProblem[] = [];
   const ecmd = EVTXECMD_FORMATS.has(format) ? new EcmdSources() : null;
-  const coverage = new ChannelCoverage(ecmd ? ' (EvtxECmd)' : '');
+  const pwsh = format === 'evtx-pwsh-json';
+  const coverage = new ChannelCoverage(ecmd ? ' (EvtxECmd)' : pwsh ? ' (saved as JSON)' : '');
   let records = 0;
   let stopped: string | null = null;
   let last: EvtxEvent | undefined;
@@ -157,6 +162,7 @@ async function scanEventLog(file: EvidenceFile, format: EventLogFormat, rules: R
   result.coverage = coverage.list();
   result.skipped = problems.map((p) => ({ path: file.rel, reason: p.reason, offset: p.offset }));
   if (ecmd) result.skipped.unshift({ path: file.rel, reason: ecmd.limits(format, records) });
+  if (pwsh) result.skipped.unshift({ path: file.rel, reason: `read as events saved as JSON by PowerShell (ConvertTo-Json): ${records} event(s); ${PWSH_JSON_LIMITS}` });
   if (stopped !== null) {
     for (const c of result.coverage) c.partial = [file.rel];
     result.skipped.push({ path: file.rel, reason: stopped });
@@ -175,7 +181,7 @@ export const evtxScanner: Scanner = {
   },
   ranges: true,
   async scan(file, format, _options, rules, { budget, range, head, buffers } = {}) {
-    if (format !== 'evtx' && format !== 'evtx-xml' && format !== 'evtx-json' && !EVTXECMD_FORMATS.has(format)) throw new Error(`unknown event log format ${format}`);
+    if (format !== 'evtx' && format !== 'evtx-xml' && format !== 'evtx-json' && format !== 'evtx-pwsh-json' && !EVTXECMD_FORMATS.has(format)) throw new Error(`unknown event log format ${format}`);
     return scanEventLog(file, format as EventLogFormat, rules, budget, range, head, buffers);
   },
 };

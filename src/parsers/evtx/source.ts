@@ -1,5 +1,6 @@
 // Opens an evidence file as an event log by content: binary EVTX (ElfFile magic), an XML event export, events
-// already converted to JSON Lines (evtx_dump, Velociraptor results), or EvtxECmd's CSV and JSON output (KAPE).
+// already converted to JSON Lines (evtx_dump, Velociraptor results), PowerShell's ConvertTo-Json of Get-WinEvent or
+// Get-EventLog, or EvtxECmd's CSV and JSON output (KAPE).
 import { readChunks, ReadBuffers, type EvidenceFile } from '../../evidence/file.js';
 import type { EvtxProblem } from './chunk.js';
 import type { EvtxEvent } from './event.js';
@@ -7,8 +8,9 @@ import { isEvtx, readEvtxStream } from './file.js';
 import { isXmlEventExport, readXmlExportStream } from './xml-export.js';
 import { isJsonEventRows, readJsonRowsStream } from './json-rows.js';
 import { detectEcmdCsv, isEcmdJson, readEcmdCsv } from './evtxecmd.js';
+import { detectPwshEventJson, readPwshEventJson } from './pwsh-json.js';
 
-export type EventLogFormat = 'evtx' | 'evtx-xml' | 'evtx-json' | 'evtxecmd-csv' | 'evtxecmd-json';
+export type EventLogFormat = 'evtx' | 'evtx-xml' | 'evtx-json' | 'evtx-pwsh-json' | 'evtxecmd-csv' | 'evtxecmd-json';
 
 /** Formats whose events EvtxECmd made (evtxecmd.ts): their limits are said in the report. */
 export const EVTXECMD_FORMATS: ReadonlySet<string> = new Set(['evtxecmd-csv', 'evtxecmd-json']);
@@ -21,6 +23,7 @@ export function detectEventLog(head: Buffer): EventLogFormat | null {
   if (isXmlEventExport(head)) return 'evtx-xml';
   if (isEcmdJson(head)) return 'evtxecmd-json';
   if (isJsonEventRows(head)) return 'evtx-json';
+  if (detectPwshEventJson(head) !== null) return 'evtx-pwsh-json';
   return detectEcmdCsv(head) ? 'evtxecmd-csv' : null;
 }
 
@@ -34,5 +37,6 @@ export function readEventLog(file: EvidenceFile, format: EventLogFormat, problem
   if (format === 'evtx') return readEvtxStream(readChunks(file, READ_BLOCK, { reuse: buffers ?? new ReadBuffers(0) }), problems);
   const blocks = readChunks(file, READ_BLOCK);
   if (format === 'evtxecmd-csv') return readEcmdCsv(blocks, (head && detectEcmdCsv(head)?.delimiter) ?? ',', problems);
+  if (format === 'evtx-pwsh-json') return readPwshEventJson(blocks, (head && detectPwshEventJson(head)) ?? 'utf8', problems);
   return format === 'evtx-xml' ? readXmlExportStream(blocks, problems) : readJsonRowsStream(blocks, problems);
 }

@@ -1,6 +1,7 @@
 // Event logs saved in shapes exhunt does not read: `wevtutil qe /f:text`, PowerShell's list and table views written
-// to a file (`Get-WinEvent … > events.txt`, `| Format-List | Out-File`), `Export-Clixml` and `ConvertTo-Json`. A
-// client asked for "the event logs" sends these too; their events would be counted as an unrelated file in silence.
+// to a file (`Get-WinEvent … > events.txt`, `| Format-List | Out-File`), `Export-Clixml` and `ConvertTo-Json` of
+// selected properties (whole event records are read: pwsh-json.ts). A client asked for "the event logs" sends these
+// too; their events would be counted as an unrelated file in silence.
 // They are named in skipped with how to export the log in a form exhunt reads (.evtx, CSV, XML).
 import { headText, sniffEncoding } from '../text-encoding.js';
 
@@ -23,7 +24,7 @@ const SHAPES: ReadonlyArray<{ test: (text: string) => boolean; what: string }> =
   },
   {
     test: (t) => (t[0] === '[' || t[0] === '{') && t.includes('"ProviderName"') && t.includes('"TimeCreated"') && /"(?:Id|RecordId)"\s*:/.test(t),
-    what: 'events saved as JSON by PowerShell (ConvertTo-Json)',
+    what: 'events saved as JSON by PowerShell (ConvertTo-Json of selected properties, not an event record as pwsh-json.ts reads)',
   },
 ];
 
