@@ -131,7 +131,12 @@ export class ChunkBinXml {
   /** Renders this chunk's FILETIME values (and the record headers' times, chunk.ts). */
   readonly times = new FiletimeText();
 
-  constructor(readonly buf: Buffer) {}
+  /** The chunk, for comparing values four bytes at a time (LastValues). */
+  private readonly view: DataView;
+
+  constructor(readonly buf: Buffer) {
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
 
   /**
    * Reads the BinXML fragment at `[pos, end)` (a record body): one template instance alone (the usual record), not
@@ -361,7 +366,7 @@ export class ChunkBinXml {
         this.sizes[base + i] = 0;
       } else if (type === 0x21 || type === 0x23) this.embedded(vpos, size, depth, values, i, base);
       else {
-        values[i] = type & 0x80 ? arrayValue(buf, type & 0x7f, vpos, size, this.times) : (template.last.text(buf, i, vpos, size, type) ?? template.last.keep(i, vpos, size, type, type === 0x01 ? utf16(buf, vpos, vpos + size) : scalar(buf, type, vpos, size, this.times)));
+        values[i] = type & 0x80 ? arrayValue(buf, type & 0x7f, vpos, size, this.times) : (template.last.text(this.view, i, vpos, size, type) ?? template.last.keep(i, vpos, size, type, type === 0x01 ? utf16(buf, vpos, vpos + size) : scalar(buf, type, vpos, size, this.times)));
         this.sizes[base + i] = 3 * size; // scalars and arrays render to a bounded multiple of their bytes (hex: 3 per byte)
       }
       vpos += size;
@@ -539,9 +544,12 @@ class LastValues {
   private readonly texts: string[] = [];
 
   /** The text kept for value `i` when its bytes are those at `[off, off + size)`, of `type`. */
-  text(buf: Buffer, i: number, off: number, size: number, type: number): string | undefined {
+  text(chunk: DataView, i: number, off: number, size: number, type: number): string | undefined {
     if (i >= this.kind.length || this.kind[i] !== ((size << 8) | type)) return undefined;
-    for (let a = this.at[i], k = 0; k < size; k++) if (buf[a + k] !== buf[off + k]) return undefined;
+    let a = this.at[i];
+    let n = size;
+    for (; n >= 4; n -= 4, a += 4, off += 4) if (chunk.getInt32(a, true) !== chunk.getInt32(off, true)) return undefined;
+    for (; n > 0; n--, a++, off++) if (chunk.getUint8(a) !== chunk.getUint8(off)) return undefined;
     return this.texts[i];
   }
 
