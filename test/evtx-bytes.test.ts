@@ -3,6 +3,7 @@
 import * as zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { crc32, crc32Js, FiletimeText, filetimeIso, guidString, hex64 } from '../src/parsers/evtx/bytes.js';
+import { normalizeTime } from '../src/parsers/evtx/event.js';
 
 function random(seed: number): () => number {
   let a = seed >>> 0;
@@ -54,6 +55,24 @@ describe('FILETIME rendering', () => {
     }
     expect(filetime(at('2021-03-03T12:34:56Z') + 1234567n)).toBe('2021-03-03T12:34:56.1234567Z');
     expect(filetime(0xffffffffffffffffn)).toBeNull();
+  });
+});
+
+describe('event times', () => {
+  it('keeps a time already in Windows form, pads or cuts others to 7 digits, refuses anything else', () => {
+    const t = '2016-07-08T18:12:51.6816408Z';
+    expect(normalizeTime(t)).toBe(t);
+    expect(normalizeTime('2016-07-08T18:12:51.68Z')).toBe('2016-07-08T18:12:51.6800000Z');
+    expect(normalizeTime('2016-07-08T18:12:51.681640812Z')).toBe(t);
+    expect(normalizeTime('2016-07-08T18:12:51Z')).toBe('2016-07-08T18:12:51.0000000Z');
+    // Each character of the fast form changed to its neighbours below and above ('/' and ':' around the digits).
+    for (let i = 0; i < t.length; i++) {
+      for (const d of [-1, 1]) {
+        const bad = t.slice(0, i) + String.fromCharCode(t.charCodeAt(i) + d) + t.slice(i + 1);
+        const still = /\d/.test(t[i]) && /\d/.test(bad[i]); // one digit for another
+        expect(normalizeTime(bad), bad).toBe(still ? bad : null);
+      }
+    }
   });
 });
 

@@ -48,6 +48,8 @@ interface TElem {
   slot: number;
   /** Its children are all elements (System's and EventData's usual shape): nothing in a value places them. */
   onlyElements: boolean;
+  /** Its name as an EventData child (a `Data` element: its Name attribute), once worked out when literal; null: not yet. */
+  dataKey: string | undefined | null;
 }
 interface TAttr {
   name: string;
@@ -299,7 +301,7 @@ export class ChunkBinXml {
     else this.fail(`expected close-start-element, found 0x${buf[pos].toString(16)}`, pos);
     const only = children.length === 1 ? children[0] : null;
     const slot = only !== null && typeof only !== 'string' && only.k === 's' ? only.sub : -1;
-    out.push({ k: 'e', name: r.name, attrs, literal: isLiteral(attrs), fixed: null, children, slot, onlyElements: onlyElements(children) });
+    out.push({ k: 'e', name: r.name, attrs, literal: isLiteral(attrs), fixed: null, children, slot, onlyElements: onlyElements(children), dataKey: null });
     return pos;
   }
 
@@ -653,7 +655,7 @@ function eventInPlace(inst: Instance, offset: number, headerRecord: number, p: P
     named = recordFor(p.n);
     for (let i = 0; i < p.n; i++) {
       const e = els[i];
-      dataEntry(named, unnamed, e.name === 'Data' ? attrValue(renderAttrs(e, vals[i]), 'Name') : e.name, elementText(e, vals[i]));
+      dataEntry(named, unnamed, e.dataKey ?? dataKey(e, vals[i]), elementText(e, vals[i]));
     }
   }
   p.n = 0;
@@ -662,6 +664,13 @@ function eventInPlace(inst: Instance, offset: number, headerRecord: number, p: P
     if (!leaves(top.user, top.userValues, named, p, true)) return null;
   }
   return eventOf(system, dataOf(named, unnamed), inst, offset, headerRecord, null);
+}
+
+/** An EventData child's name (see TElem.dataKey). */
+function dataKey(e: TElem, values: Values): string | undefined {
+  const key = e.name === 'Data' ? attrValue(renderAttrs(e, values), 'Name') : e.name;
+  if (e.literal) e.dataKey = key;
+  return key;
 }
 
 /** The first System, EventData and UserData among the Event element's children, each with its instance's values. */

@@ -137,14 +137,12 @@ export function normalizeTime(s: string | undefined): string | null {
 
 /** `YYYY-MM-DDTHH:MM:SS.fffffffZ` exactly (the regex path would return it unchanged). */
 function isWindowsTime(s: string): boolean {
-  if (s.length !== 28 || s.charCodeAt(27) !== 0x5a) return false;
-  for (let i = 0; i < 27; i++) {
-    const c = s.charCodeAt(i);
-    const want = i === 4 || i === 7 ? 0x2d : i === 10 ? 0x54 : i === 13 || i === 16 ? 0x3a : i === 19 ? 0x2e : 0;
-    if (want ? c !== want : c < 0x30 || c > 0x39) return false;
-  }
+  if (s.length !== 28 || s.charCodeAt(27) !== 0x5a || s.charCodeAt(19) !== 0x2e || s.charCodeAt(10) !== 0x54) return false;
+  if (s.charCodeAt(4) !== 0x2d || s.charCodeAt(7) !== 0x2d || s.charCodeAt(13) !== 0x3a || s.charCodeAt(16) !== 0x3a) return false;
+  for (let i = 0; i < TIME_DIGITS.length; i++) if ((s.charCodeAt(TIME_DIGITS[i]) - 0x30) >>> 0 > 9) return false; // not 0-9
   return true;
 }
+const TIME_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 22, 23, 24, 25, 26];
 
 /** 1 to `max` ASCII digits and nothing else. */
 function digitsOnly(s: string, max: number): boolean {
