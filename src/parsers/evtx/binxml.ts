@@ -130,6 +130,8 @@ export class ChunkBinXml {
   private sizes = new Float64Array(256);
   private sizeTop = 0;
   private readonly placed = new Placed();
+  private readonly lists: TNode[][] = [];
+  private listTop = 0;
   /** Renders this chunk's FILETIME values (and the record headers' times, chunk.ts). */
   readonly times = new FiletimeText();
 
@@ -148,12 +150,34 @@ export class ChunkBinXml {
     this.budget = new Budget(pos);
     this.out.reset();
     this.sizeTop = 0;
-    const nodes: TNode[] = [];
+    this.listTop = 0;
+    const nodes = this.list();
     this.content(pos, end, 0, nodes, false);
     const only = loneInstance(nodes);
-    if (only === null) return this.fragment(nodes);
+    if (only === null) {
+      const xml = this.fragment(nodes);
+      this.release(nodes);
+      return xml;
+    }
+    this.release(nodes);
     this.budget.spend(only.size); // as placing it would
     return only;
+  }
+
+  /**
+   * An empty list for the nodes of a fragment being parsed, one of a stack reused record after record (a record's
+   * and its embedded values'): a new array grown by push reserves 17 slots, two per record.
+   */
+  private list(): TNode[] {
+    const a = (this.lists[this.listTop++] ??= []);
+    if (a.length !== 0) a.length = 0; // left by a record that failed
+    return a;
+  }
+
+  /** Gives the last list taken back, emptied (by pop: setting its length is a call into the runtime). */
+  private release(a: TNode[]): void {
+    while (a.length !== 0) a.pop();
+    this.listTop--;
   }
 
   /** The event of a record that `render` gave as an instance: read in place (eventInPlace), else through views. */
@@ -405,7 +429,7 @@ export class ChunkBinXml {
 
   /** Decodes an embedded BinXML value (type 0x21 or 0x23) into `values` at `i`, its size into `sizes[base + i]`. */
   private embedded(off: number, size: number, depth: number, values: Values, i: number, base: number): void {
-    const nodes: TNode[] = [];
+    const nodes = this.list();
     const saved = this.inTemplate;
     this.inTemplate = 0; // an embedded fragment is raw BinXML even inside a template instance
     try {
@@ -417,7 +441,8 @@ export class ChunkBinXml {
     // does any other fragment, as an instance without values (CAPI2's UserData, forwarded events): the event is
     // then read in place, and building and viewing the tree were two thirds of reading such records. Unless it
     // would place text first: a rendered value starting with text is taken for an array (isStringArray).
-    const inst = loneInstance(nodes) ?? new Instance(nodes, NO_VALUES, cost(nodes));
+    const inst = loneInstance(nodes) ?? new Instance(nodes.slice(), NO_VALUES, cost(nodes));
+    this.release(nodes);
     const before = this.budget.left;
     this.budget.spend(inst.size); // as placing it would
     values[i] = placesTextFirst(inst.body, inst.values) === false ? inst : inst.nodes(this.out);
