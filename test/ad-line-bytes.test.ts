@@ -4,7 +4,7 @@
 // reject Outlook's own lookups, or it saves nothing.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { adLineBytes, IIS_RULES } from '../src/rules/iis.js';
+import { adLineBytes, adWalk, IIS_RULES } from '../src/rules/iis.js';
 import { needExternal } from './support/external.js';
 import { rng } from './support/rng.js';
 
@@ -101,6 +101,28 @@ describe('adLineBytes (AD_LINE on bytes, before decoding)', () => {
       expect(AD_LINE.test(line), line).toBe(false);
       expect(bytesOf(line), line).toBe(false);
     }
+  });
+
+  it("gives the walk over every byte's answer where the SIMD pair filter picks the steps (every pair, random lines)", () => {
+    const both = (b: Buffer, start: number, end: number) => {
+      expect(adLineBytes(b, start, end), JSON.stringify(b.toString('latin1', start, end))).toBe(adWalk(b, start, end));
+    };
+    // Every byte pair, alone (the second at the line's end) and before an `@`, `/` or `%` (inside a larger buffer).
+    for (let c = 0; c < 256; c++) {
+      for (let n = 0; n < 256; n++) {
+        const b = Buffer.from([47, c, n, 64, 47, 37, 101]);
+        both(b, 1, 3);
+        both(b, 1, 7);
+      }
+    }
+    const r = rng(777);
+    let passed = 0;
+    for (let k = 0; k < 20_000; k++) {
+      const b = Buffer.from(`@${randomLine(r)}/`, 'utf8');
+      both(b, 1, b.length - 1);
+      if (adWalk(b, 1, b.length - 1)) passed++;
+    }
+    expect(passed).toBeGreaterThan(1000);
   });
 
   it('stays linear on hostile runs of @ and escapes', () => {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { collectLines, LineNeedles, planData, planMultiFinder, SearchKernel, simdAvailable, type PlanOptions, type ScannedText } from '../src/search/multifind.js';
+import { collectLines, LineNeedles, PairFilter, planData, planMultiFinder, SearchKernel, simdAvailable, type PairClass, type PlanOptions, type ScannedText } from '../src/search/multifind.js';
 import { byteHistogram, compileNeedles, type NeedleSpec } from '../src/search/needles.js';
 import { defaultRuleSet } from '../src/rules/ruleset.js';
 import { external } from './support/external.js';
@@ -440,5 +440,47 @@ describe('ScannedText (line feeds counted in the wasm copy of the last SIMD pass
     const apart = planMultiFinder([{ text: 'xyz', insensitive: false }], byteHistogram(a), { mode: 'simd' });
     collectLines(apart, a, []);
     expect(other.count(0, b.length, 10)).toBe(600);
+  });
+});
+
+describe('PairFilter (positions where a byte pair of some classes may start)', () => {
+  it.skipIf(!simdAvailable())('returns, in order, every position where a pair of a class starts (0 after the last byte), and few others', () => {
+    const rnd = rng(29);
+    const pick = (n: number) => Array.from({ length: n }, () => Math.floor(rnd() * 256));
+    let found = 0;
+    let extra = 0;
+    for (let round = 0; round < 40; round++) {
+      const classes: PairClass[] = Array.from({ length: 1 + Math.floor(rnd() * 8) }, () => ({ first: pick(1 + Math.floor(rnd() * 3)), next: pick(1 + Math.floor(rnd() * 4)) }));
+      const f = PairFilter.create(classes)!;
+      const bytes = [...new Set(classes.flatMap((k) => [...k.first, ...k.next]))];
+      for (let k = 0; k < 20; k++) {
+        // Mostly the classes' own bytes, around a text cut out of a larger buffer (the bytes around do not count).
+        const len = Math.floor(rnd() * 300);
+        const buf = Buffer.from(Array.from({ length: len + 8 }, () => (rnd() < 0.7 ? bytes[Math.floor(rnd() * bytes.length)] : Math.floor(rnd() * 256))));
+        const n = f.find(buf, 4, 4 + len);
+        const got = Array.from({ length: n }, (_, j) => f.position(j));
+        expect([...got].sort((a, b) => a - b)).toEqual(got);
+        expect(new Set(got).size).toBe(got.length);
+        for (let i = 0; i < len; i++) {
+          const next = i + 1 < len ? buf[4 + i + 1] : 0;
+          const pair = classes.some((c) => c.first.includes(buf[4 + i]) && c.next.includes(next));
+          if (pair) {
+            found++;
+            expect(got, `position ${i}`).toContain(i);
+          } else if (got.includes(i)) extra++;
+        }
+        for (const p of got) expect(p >= 0 && p < len).toBe(true);
+      }
+    }
+    expect(found).toBeGreaterThan(1000);
+    // Nibble tables over-approximate, but only so much.
+    expect(extra).toBeLessThan(found);
+  });
+
+  it.skipIf(!simdAvailable())('leaves a text longer than it takes to the caller', () => {
+    const f = PairFilter.create([{ first: [97], next: [98] }])!;
+    const long = Buffer.alloc(64 * 1024 + 1, 'ab');
+    expect(f.find(long, 0, long.length)).toBe(-1);
+    expect(f.find(long, 0, long.length - 1)).toBe(32 * 1024);
   });
 });

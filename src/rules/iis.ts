@@ -8,6 +8,7 @@ import { MALFORMED_FIELD, iisUserAgent, percentDecode } from '../parsers/iis.js'
 import { shippedAuthUrls } from './files/baselines.js';
 import { IOC_IP_RULE, builtinIocs, uaScopeFits, type IocStore } from './iocs.js';
 import { encodedLiteral } from './matchers.js';
+import { PairFilter, type PairClass } from '../search/multifind.js';
 import { compileCondition, conditionNeedles, type Condition } from './conditions.js';
 import { REF } from './references.js';
 import { conditionGrader, meaningOf } from './finding.js';
@@ -672,49 +673,96 @@ function adHostSlash(b: Uint8Array, i: number, end: number): boolean {
  * `@host` run stops at the next `@` or `%40`, so runs never overlap; literals are short.
  */
 export function adLineBytes(b: Uint8Array, start: number, end: number): boolean {
-  for (let i = start; i < end; ) {
-    const c = b[i];
-    const cls = AD_CLASS[c];
-    if (cls === 0) {
-      i++;
-      continue;
-    }
-    let ch = c;
-    let len = 1;
-    if (cls === 1) {
-      ch = adChar(b, i, end);
-      if (ch & ENCODED) {
-        len = 3;
-        if ((ch & 0xff) >= 0x80 || (b[i + 1] | 32) === 101 || (b[i + 2] | 32) === 101) return true;
-      }
-    } else if (cls === 7) return true;
-    // The character as a literal's first: written in any case, or escaped as the lower-case code.
-    const first = ch & ENCODED ? ch & 0xff : c >= 65 && c <= 90 ? c | 32 : c;
-    const next = i + len;
-    // Most candidates fail on the next byte: its folded value, or a `%` that may escape anything.
-    const n = next < end ? b[next] | 32 : 0;
-    if (n === 37) {
-      // `%` | 32 is itself: an escaped second character, checked in full below.
-    } else if (first === 47 ? n !== 112 && n !== 109 && n !== 101 && n !== 97 : first === 101 ? n !== 109 : first === 38 ? n !== 101 : first === 120 ? n !== 45 : false) {
-      i = next;
-      continue;
-    }
-    if (first === 47) {
-      for (const lit of AD_AFTER_SLASH) if (adLiteralAt(b, next, end, lit)) return true;
-      if (len === 1 && foldedAt(b, next, end, AD_POC_AFTER_SLASH)) return true;
-    } else if (first === 120) {
-      if (adLiteralAt(b, next, end, AD_AFTER_X)) return true;
-    } else if (first === 101) {
-      if (adLiteralAt(b, next, end, AD_AFTER_E)) return true;
-    } else if (first === 38) {
-      if (adLiteralAt(b, next, end, AD_AFTER_AMP)) return true;
-    } else if (first === 64) {
-      if (adQuestionOrSpaceBefore(b, start, i) || adHostSlash(b, next, end)) return true;
-    }
-    i = next;
+  const f = PairFilter.of(AD_PAIRS);
+  const n = f === null ? -1 : f.find(b, start, end);
+  if (n < 0) return adWalk(b, start, end);
+  // The walk's steps where something may start (the others step one byte on): the same steps, in order.
+  let i = start;
+  for (let k = 0; k < n; k++) {
+    const p = start + f!.position(k);
+    // Inside an escape the step before took whole.
+    if (p < i) continue;
+    i = adStep(b, start, p, end);
+    if (i < 0) return true;
   }
   return false;
 }
+
+/** adLineBytes by a walk over every byte (no SIMD here, or a line longer than the pair filter takes). */
+export function adWalk(b: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; ) {
+    if (AD_CLASS[b[i]] === 0) {
+      i++;
+      continue;
+    }
+    i = adStep(b, start, i, end);
+    if (i < 0) return true;
+  }
+  return false;
+}
+
+/**
+ * The walk's step at the character at `b[i]`: -1 when an alternative starts there, else where the next character
+ * starts (`i + 1`, or `i + 3` after an escape).
+ */
+function adStep(b: Uint8Array, start: number, i: number, end: number): number {
+  const c = b[i];
+  const cls = AD_CLASS[c];
+  if (cls === 0) return i + 1;
+  let ch = c;
+  let len = 1;
+  if (cls === 1) {
+    ch = adChar(b, i, end);
+    if (ch & ENCODED) {
+      len = 3;
+      if ((ch & 0xff) >= 0x80 || (b[i + 1] | 32) === 101 || (b[i + 2] | 32) === 101) return -1;
+    }
+  } else if (cls === 7) return -1;
+  // The character as a literal's first: written in any case, or escaped as the lower-case code.
+  const first = ch & ENCODED ? ch & 0xff : c >= 65 && c <= 90 ? c | 32 : c;
+  const next = i + len;
+  // Most candidates fail on the next byte: its folded value, or a `%` that may escape anything.
+  if (adSecondFails(first, next < end ? b[next] | 32 : 0)) return next;
+  if (first === 47) {
+    for (const lit of AD_AFTER_SLASH) if (adLiteralAt(b, next, end, lit)) return -1;
+    if (len === 1 && foldedAt(b, next, end, AD_POC_AFTER_SLASH)) return -1;
+  } else if (first === 120) {
+    if (adLiteralAt(b, next, end, AD_AFTER_X)) return -1;
+  } else if (first === 101) {
+    if (adLiteralAt(b, next, end, AD_AFTER_E)) return -1;
+  } else if (first === 38) {
+    if (adLiteralAt(b, next, end, AD_AFTER_AMP)) return -1;
+  } else if (first === 64) {
+    if (adQuestionOrSpaceBefore(b, start, i) || adHostSlash(b, next, end)) return -1;
+  }
+  return next;
+}
+
+/**
+ * Whether none of AD_LINE's literals that start with the character `first` (`/`, `e`, `&`, `x`) can start where the
+ * next byte, folded (`| 32`; 0 past the end), is `n`: where most candidates fail. A `%` may escape anything.
+ */
+function adSecondFails(first: number, n: number): boolean {
+  if (n === 37) return false;
+  return first === 47 ? n !== 112 && n !== 109 && n !== 101 && n !== 97 : first === 101 ? n !== 109 : first === 38 ? n !== 101 : first === 120 ? n !== 45 : false;
+}
+
+const BYTES = Array.from({ length: 256 }, (_, c) => c);
+/** The bytes that may follow a character `first` where adStep does more than step on (0: the end of the line). */
+const adNext = (first: number): number[] => BYTES.filter((n) => n !== 0 && !adSecondFails(first, n | 32));
+/**
+ * The byte pairs where adStep may do more than step on, as the pair filter's classes: `%`, `@` and non-ASCII before
+ * anything, and the first characters of the literals (either case) before a byte that may be their second.
+ */
+const AD_PAIRS: PairClass[] = [
+  { first: [37], next: BYTES },
+  { first: [64], next: BYTES },
+  { first: BYTES.slice(0x80), next: BYTES },
+  { first: [47], next: adNext(47) },
+  { first: [101, 69], next: adNext(101) },
+  { first: [38], next: adNext(38) },
+  { first: [120, 88], next: adNext(120) },
+];
 
 /**
  * Whether the character before `b[i]` is `?`, `%3f` or a space (AD_LINE's `(?:\?|%3f| )(?:@|%40)`). An escape

@@ -569,4 +569,43 @@
         (br $blocks)))
     (i32.store (i32.const 260) (call $fieldAt (local.get $end) (local.get $sep)))
     (local.get $out))
+
+  ;; Byte-pair prefilter (PairFilter in multifind.ts, an instance of its own): the positions i in [base, end) where
+  ;; text[i] and text[i + 1] may be a pair of one of 8 classes (bit b), by nibble tables as scan8's for two bytes:
+  ;; LO_0 HI_0 LO_1 HI_1 at 0..63. Writes them in order (an i32 each) from $out; returns the end of the written ones.
+  ;; The byte at $end is the caller's (the pair's second byte there); reads up to 16 bytes past $end.
+  (func (export "pairs") (param $base i32) (param $end i32) (param $out i32) (result i32)
+    (local $lo0 v128) (local $hi0 v128) (local $lo1 v128) (local $hi1 v128) (local $nib v128) (local $a v128) (local $r v128)
+    (local $p i32) (local $bits i32) (local $at i32)
+    (local.set $lo0 (v128.load (i32.const 0)))
+    (local.set $hi0 (v128.load (i32.const 16)))
+    (local.set $lo1 (v128.load (i32.const 32)))
+    (local.set $hi1 (v128.load (i32.const 48)))
+    (local.set $nib (i8x16.splat (i32.const 15)))
+    (local.set $p (local.get $base))
+    (block $done
+      (loop $blocks
+        (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+        (local.set $a (v128.load (local.get $p)))
+        (local.set $r (v128.and
+          (i8x16.swizzle (local.get $lo0) (v128.and (local.get $a) (local.get $nib)))
+          (i8x16.swizzle (local.get $hi0) (v128.and (i16x8.shr_u (local.get $a) (i32.const 4)) (local.get $nib)))))
+        (local.set $a (v128.load offset=1 (local.get $p)))
+        (local.set $r (v128.and (local.get $r) (v128.and
+          (i8x16.swizzle (local.get $lo1) (v128.and (local.get $a) (local.get $nib)))
+          (i8x16.swizzle (local.get $hi1) (v128.and (i16x8.shr_u (local.get $a) (i32.const 4)) (local.get $nib))))))
+        (local.set $bits (i8x16.bitmask (i8x16.ne (local.get $r) (v128.const i32x4 0 0 0 0))))
+        (block $blockDone
+          (loop $each
+            (br_if $blockDone (i32.eqz (local.get $bits)))
+            (local.set $at (i32.add (local.get $p) (i32.ctz (local.get $bits))))
+            ;; In order: the first position past the text ends the search.
+            (br_if $done (i32.ge_u (local.get $at) (local.get $end)))
+            (i32.store (local.get $out) (local.get $at))
+            (local.set $out (i32.add (local.get $out) (i32.const 4)))
+            (local.set $bits (i32.and (local.get $bits) (i32.sub (local.get $bits) (i32.const 1))))
+            (br $each)))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (br $blocks)))
+    (local.get $out))
 )
