@@ -78,6 +78,15 @@ describe('CVE-2021-26855 in HttpProxy (real HelseCERT incident rows)', () => {
     expect(hit.kind).toBe('scan');
   });
 
+  it('grades a localhost SSRF by what it reached unless it is the scanners\' check page (review9 F2)', () => {
+    // The HelseCERT chain with the back end named `localhost:444` (a single-server deployment's own back end).
+    const at = (anchor: string, status: string) => gradeServerInfo(row({ DateTime: '2021-03-03T06:49:46.210Z', UrlStem: '/ecp/y.js', AnchorMailbox: anchor, HttpStatus: status }))!;
+    expect(at('ServerInfo~a]@localhost:444/ecp/proxyLogon.ecp?#', '241')).toMatchObject({ grade: 'PL-02', summary: expect.stringMatching(/241.*session was obtained/) });
+    expect(at('ServerInfo~a]@127.0.0.1:444/ecp/DDI/DDIService.svc/SetObject?schema=OABVirtualDirectory#', '200').grade).toBe('PL-02');
+    expect(at('ServerInfo~localhost/ecp/default.flt?', '500').grade).toBe('PL-04');
+    expect(at('ServerInfo~localhost/owa/auth/logon.aspx?', '200').grade).toBe('PL-04');
+  });
+
   it('classifies an out-of-band canary as a scanner and a no-slash variant as unconfirmed', () => {
     expect(gradeServerInfo(row({ AnchorMailbox: 'ServerInfo~abc.burpcollaborator.net/ecp/default.flt?', DateTime: '2021-03-08T00:00:00Z' }))!.grade).toBe('PL-05');
     expect(gradeServerInfo(row({ AnchorMailbox: 'ServerInfo~localhost~197991811', DateTime: '2021-03-08T00:00:00Z' }))!.grade).toBe('PL-08');

@@ -184,6 +184,17 @@ describe('IIS rules on padded public patterns', () => {
     expect(only([nessus])).toEqual(['PNS-01/low/scan']);
   });
 
+  it('a scanner user agent talks down what a check does, not a PowerShell session through the SSRF or a web shell used', () => {
+    // review9 F1: the ProxyShell chain of 2021-08-21 (hamad-she lines) sent with zgrab's user agent.
+    const zgrab = { ua: 'Mozilla/5.0+zgrab/0.x' };
+    const ssrf = (target: string) => `@evil.corp/${target}?=&Email=autodiscover/autodiscover.json%3F@evil.corp`;
+    expect(only([line('GET', '/autodiscover/autodiscover.json', ssrf('mapi/emsmdb/'), 200, zgrab)])).toEqual(['PS-02/low/scan']);
+    expect(only([line('POST', '/autodiscover/autodiscover.json', ssrf('powershell/') + '&X-Rps-CAT=VgEAVAdXaW5kb3dzQwBBCEtlcmJlcm9z', 200, zgrab)])).toEqual(['PS-02/critical/exploitation']);
+    expect(only([line('POST', '/aspnet_client/xfrdhsw.aspx', 'exec_code=Response.Write(1)', 200, zgrab)])).toContain('WS-40/critical/webshell');
+    // Nessus's published check keeps its scan grade whatever user agent it carries, and so does x.js.
+    expect(only([line('GET', '/autodiscover/autodiscover.json', '@test.com/owa/?&Email=autodiscover/autodiscover.json%3F@test.com&Protocol=Powershell', 200, { ua: CHROME })])).toEqual(['PNS-01/low/scan']);
+  });
+
   it('OWASSRF: /owa/<mailbox>@…/powershell; a probe user agent never talks down an answered exploit or shell', () => {
     expect(only([line('POST', '/owa/mastermailbox%40outlook.com/powershell', '', 200)])).toEqual(['OW-01/critical/exploitation']);
     const poc = 'Mozilla/5.0+(Windows+NT+10.0;+Win64;+x64)+AppleWebKit/537.36+(KHTML,+like+Gecko)+Chrome/105.0.5195.54+Safari/537.36';

@@ -11,7 +11,7 @@ import { SIGNATURES } from '../rules/files/signatures.js';
 import { MITIGATION_RULES } from '../rules/mitigation-state.js';
 import { HOST_RULES } from '../rules/host.js';
 import type { RuleMeta } from '../rules/types.js';
-import { KNOWN_CLIENT, declaredGrades, type Meaning } from '../rules/finding.js';
+import { KNOWN_CLIENT, KNOWN_CLIENT_KEEPS, declaredGrades, type Meaning } from '../rules/finding.js';
 import { ruleCredits } from '../rules/references.js';
 import { compareNumeric } from '../semantics.js';
 
@@ -123,7 +123,7 @@ function creditCell(id: string): string {
 
 function ruleRow(r: RuleMeta): string {
   const cves = r.cves.length ? r.cves.join(', ') : '—';
-  const clients = r.knownClients ? ` ${mdCell(`From ${KNOWN_CLIENT.scanner.says}: ${KNOWN_CLIENT.scanner.severity} / ${KNOWN_CLIENT.scanner.kind}; from ${KNOWN_CLIENT.probe.says}: ${KNOWN_CLIENT.probe.severity} / ${KNOWN_CLIENT.probe.kind}.`)}` : '';
+  const clients = r.knownClients ? ` ${mdCell(`From ${KNOWN_CLIENT.scanner.says}: ${KNOWN_CLIENT.scanner.severity} / ${KNOWN_CLIENT.scanner.kind}; from ${KNOWN_CLIENT.probe.says}: ${KNOWN_CLIENT.probe.severity} / ${KNOWN_CLIENT.probe.kind}. ${KNOWN_CLIENT_KEEPS}`)}` : '';
   return `| ${r.id} | ${mdCell(r.title)} | ${cves} | ${r.severity} / ${r.kind} | ${mdCell(r.description)}${clients} | ${refCell(r.references)}${creditCell(r.id)} |`;
 }
 

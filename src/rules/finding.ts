@@ -8,6 +8,9 @@ export const KNOWN_CLIENT: Readonly<Record<'scanner' | 'probe', { severity: Seve
   scanner: { severity: 'low', kind: 'scan', says: 'a known scanner (user agent, published scanner request)' },
   probe: { severity: 'info', kind: 'scan', says: "Exchange's own health probes or a listed legitimate client" },
 };
+/** When a known client's hit keeps its own grade (rules/iis.ts keepsGrade): user agents are the client's to choose. */
+export const KNOWN_CLIENT_KEEPS =
+  'A probe\'s hit that proves exploitation or later keeps its grade; so does a scanner\'s web-shell request or PowerShell session through the SSRF, unless the request is the published check itself.';
 
 /** What a finding under one grade carries: the grade with the rule's id, title and CVEs where it leaves them out. */
 export interface Meaning {

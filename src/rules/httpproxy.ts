@@ -47,6 +47,9 @@ function ssrfTarget(anchor: string): { host: string; path: string | null } {
   return { host: (at === -1 ? hostPart : hostPart.slice(at + 1)).toLowerCase(), path: slash === -1 ? null : body.slice(slash) };
 }
 
+/** The back-end pages scanners' ProxyLogon checks ask for (signature-base PR #125 line, CSS-Exchange http-vuln-cve2021-26855.nse). */
+const PROBE_TARGET = /^\/(?:ecp\/default\.flt|owa\/auth\/logon\.aspx)(?:[?#]|$)/i;
+
 /** Grades one `ServerInfo~` row instead of dropping it (Test-ProxyLogon's exclusions hid real hits, #310). */
 export function gradeServerInfo(rec: LogRecord): RuleHit | null {
   const f = rec.fields;
@@ -68,7 +71,10 @@ export function gradeServerInfo(rec: LogRecord): RuleHit | null {
       summary: `${success ? 'Reset' : 'Attempted reset of'} a virtual directory through ${path} (HTTP ${status})${who}: this call writes the web shell file`,
     };
   }
-  if (host.startsWith('localhost') || host.startsWith('127.')) {
+  // The scanners' check (Microsoft's nmap script, Metasploit) aims the SSRF at the server itself and a page every
+  // back end has. Any other localhost target is graded by what it reached: the host is the client's to choose, and on
+  // a single-server deployment localhost:444 is the back end.
+  if ((host.startsWith('localhost') || host.startsWith('127.')) && PROBE_TARGET.test(path)) {
     return { ...base, grade: 'PL-04', summary: `Probe of ${f.UrlStem ?? '?'} with ServerInfo~${host}${path} (HTTP ${status})${who}; proves the server answered the SSRF at that time` };
   }
   if (OOB_HOSTS.test(host)) {
@@ -164,7 +170,7 @@ export const HTTPPROXY_RULES: RecordRule[] = [
       { id: 'PL-02', title: 'ProxyLogon SSRF reached the Exchange back end (CVE-2021-26855)', severity: 'critical', kind: 'exploitation', when: 'the SSRF went to a back-end path and was answered 2xx or 241 (241 on /ecp/proxyLogon.ecp = an ECP session)' },
       { id: 'PL-02', as: 'PL-02 attempt', title: 'ProxyLogon SSRF to a back-end path (not answered with success)', severity: 'high', kind: 'attempt', when: 'the SSRF went to a back-end path and was not answered with success' },
       { id: 'PL-03', title: 'ProxyLogon SSRF attempt (autodiscover only)', severity: 'medium', kind: 'attempt', when: 'the SSRF went to /autodiscover/ only' },
-      { id: 'PL-04', title: 'ProxyLogon scanner probe (localhost SSRF, Microsoft nmap / Metasploit check)', severity: 'low', kind: 'scan', when: 'the SSRF target is localhost or 127.x' },
+      { id: 'PL-04', title: 'ProxyLogon scanner probe (localhost SSRF, Microsoft nmap / Metasploit check)', severity: 'low', kind: 'scan', when: 'the SSRF target is localhost or 127.x and the page scanners check (/ecp/default.flt, /owa/auth/logon.aspx)' },
       { id: 'PL-05', title: 'ProxyLogon out-of-band SSRF test (scanner canary host)', severity: 'low', kind: 'scan', when: 'the SSRF target is an out-of-band canary host (Burp Collaborator, interactsh, dnslog …)' },
       { id: 'PL-23', title: 'Virtual-directory reset through the SSRF (CVE-2021-27065 web-shell write)', severity: 'critical', kind: 'exploitation', cves: ['CVE-2021-26855', 'CVE-2021-27065'], when: 'the SSRF target is */*Reset*VirtualDirectory# and it was answered 200' },
       { id: 'PL-23', as: 'PL-23 attempt', title: 'Virtual-directory reset through the SSRF (CVE-2021-27065 web-shell write)', severity: 'high', kind: 'attempt', cves: ['CVE-2021-26855', 'CVE-2021-27065'], when: 'the SSRF target is */*Reset*VirtualDirectory# and it was not answered 200' },

@@ -261,18 +261,43 @@ const NESSUS_PNS = [
   '@test.com/owa/?&email=autodiscover/autodiscover.json%3f@test.com',
 ];
 
-/** `scanner` / `probe` when the request is a known scanner's or Exchange's own monitoring, else null. */
-function knownClient(req: IisRequest, raw: string, iocs: IocStore): 'scanner' | 'probe' | null {
+/**
+ * Who a known client is: `probe` (Exchange's own monitoring), `scanner`; `check` when the request is itself a
+ * published scanner check (not only a user agent the client chose).
+ */
+interface KnownClient {
+  who: 'scanner' | 'probe';
+  check: boolean;
+}
+
+/** The known client that sent a request, or null. */
+function knownClient(req: IisRequest, raw: string, iocs: IocStore): KnownClient | null {
   const ua = req.ua.toLowerCase();
   const user = req.user.toLowerCase();
-  if (PROBE_UA.some((p) => ua.includes(p)) || user.includes('healthmailbox')) return 'probe';
+  if (PROBE_UA.some((p) => ua.includes(p)) || user.includes('healthmailbox')) return { who: 'probe', check: false };
   const uaIoc = iocs.userAgents.get(ua);
-  if (uaIoc?.some((u) => u.scope === 'benign')) return 'probe';
-  if (SCANNER_UA.some((s) => ua.includes(s)) || uaIoc?.some((u) => u.scope === 'scanner')) return 'scanner';
+  if (uaIoc?.some((u) => u.scope === 'benign')) return { who: 'probe', check: false };
   const low = raw.toLowerCase();
-  if (NESSUS_PNS.some((s) => low.includes(s))) return 'scanner';
-  if (req.path === '/owa/auth/x.js') return 'scanner'; // Microsoft's NSE / Metasploit ProxyLogon check
+  // Microsoft's NSE / Metasploit ProxyLogon check, Nessus's ProxyShell / ProxyNotShell checks.
+  if (req.path === '/owa/auth/x.js' || NESSUS_PNS.some((s) => low.includes(s))) return { who: 'scanner', check: true };
+  if (SCANNER_UA.some((s) => ua.includes(s)) || uaIoc?.some((u) => u.scope === 'scanner')) return { who: 'scanner', check: false };
   return null;
+}
+
+/**
+ * Whether a known client's hit keeps its own grade: user agents and user names are the client's to choose. For a
+ * probe, a hit that proves exploitation or later is never talked down, nor an SSRF into the PowerShell back end (the
+ * public ProxyNotShell exploits send `Microsoft WinRM Client`, a legitimate /powershell client). A scanner's check
+ * may well succeed (an SSRF answered 200 on a vulnerable server) and is talked down; steps no check takes are not: a
+ * web shell used, or a PowerShell session opened through the SSRF, by a client that only calls itself a scanner.
+ */
+function keepsGrade(meta: RuleMeta, grade: string | undefined, hit: RuleHit, client: KnownClient, req: IisRequest): boolean {
+  const m = meaningOf(meta, grade);
+  const stage = findingStage(m);
+  const rank = stage === null ? -1 : STAGE_RANK[stage];
+  if (client.who === 'probe') return (m.kind === 'exploitation' && hit.evidence.family !== undefined) || rank >= STAGE_RANK.exploited;
+  if (client.check) return false;
+  return rank >= STAGE_RANK.persistence || (rank >= STAGE_RANK.exploited && /\/powershell/i.test(`${req.path}?${req.query}`));
 }
 
 /**
@@ -330,16 +355,8 @@ function iisRule(
       if (!h) return null;
       const grade = grader ? grader(rec) : h.grade;
       const hit: RuleHit = { summary: h.summary, evidence: evidence(req, h.extra), client_ip: req.ip, ...(grade !== undefined ? { grade } : {}) };
-      const who = knownClient(req, rec.raw ?? '', ctx.iocs);
-      if (who === 'probe') {
-        // A probe is recognised by strings the client sends (user agent, user name): a hit whose meaning proves
-        // exploitation or later is never talked down for them, nor an SSRF into the PowerShell back end (the public
-        // ProxyNotShell exploits send `Microsoft WinRM Client`, a legitimate /powershell client).
-        const m = meaningOf(meta, grade);
-        const stage = findingStage(m);
-        if ((m.kind === 'exploitation' && hit.evidence.family !== undefined) || (stage !== null && STAGE_RANK[stage] >= STAGE_RANK.exploited)) return hit;
-      }
-      return who ? downgrade(hit, who) : hit;
+      const client = knownClient(req, rec.raw ?? '', ctx.iocs);
+      return client === null || keepsGrade(meta, grade, hit, client, req) ? hit : downgrade(hit, client.who);
     },
   };
 }
@@ -949,7 +966,7 @@ export const IIS_RULES: RecordRule[] = [
       needleFields: IN_STEM,
     },
     (req, rec, ctx) =>
-      req.method !== 'POST' && PROBE_URI.test(req.path) && knownClient(req, rec.raw ?? '', ctx.iocs) === 'scanner'
+      req.method !== 'POST' && PROBE_URI.test(req.path) && knownClient(req, rec.raw ?? '', ctx.iocs)?.who === 'scanner'
         ? { summary: `scanner ${req.method} ${req.stem} answered ${req.status ?? '?'}` }
         : null,
   ),
@@ -963,7 +980,7 @@ export const IIS_RULES: RecordRule[] = [
       needleFields: IN_STEM,
     },
     (req, rec, ctx) =>
-      req.method !== 'POST' && PROBE_URI.test(req.path) && req.ip && !isPrivateIp(req.ip) && knownClient(req, rec.raw ?? '', ctx.iocs) !== 'scanner'
+      req.method !== 'POST' && PROBE_URI.test(req.path) && req.ip && !isPrivateIp(req.ip) && knownClient(req, rec.raw ?? '', ctx.iocs)?.who !== 'scanner'
         ? { summary: `${req.method} ${req.stem} from ${req.ip} answered ${req.status ?? '?'}` }
         : null,
   ),
