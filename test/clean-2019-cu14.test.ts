@@ -143,6 +143,21 @@ describe('a patched, clean Exchange 2019 CU14 server', () => {
     expect(host.reasons.join('\n')).not.toMatch(/scanner probes|attempt/);
   });
 
+  it("the install tree alone (no logs, no ExSetup.exe): the CU's own folder under owa\\auth names the build, WS-07 low", () => {
+    // Was SUSPICIOUS: every page and static file of the CU "modified, or another build" at medium. Setup writes the
+    // CU's static files into owa\auth\<build>\ (baseline paths …\version\…); a lone file in a made-up folder names
+    // nothing (three differing files are needed).
+    const root = join(dir, 'mail04-cu14-tree');
+    for (const page of ['logon.aspx', 'logoff.aspx']) put(root, `${EX}/FrontEnd/HttpProxy/owa/auth/${page}`, `<%@ Page language="c#" %><!-- ${page} -->\r\n`);
+    for (const f of ['scripts/premium/flogon.js', 'scripts/premium/fexppw.js', 'scripts/premium/aria-web-telemetry.js']) put(root, `${EX}/FrontEnd/HttpProxy/owa/auth/15.2.1544/${f}`, `/* CU14 ${f} */\r\n`);
+    put(root, `${EX}/FrontEnd/HttpProxy/owa/auth/15.2.9999/scripts/premium/flogon.js`, '/* not a CU */\r\n');
+    const { host } = scanJson(root, 'cu14-tree');
+    expect(host.verdict).toBe('insufficient-evidence');
+    const ws07 = host.findings.filter((f) => f.rule === 'WS-07');
+    expect(ws07.map((f) => f.severity)).toEqual(['low', 'low', 'low', 'low', 'low', 'low']);
+    for (const f of ws07) expect(f.summary).toMatch(/the server runs 15\.2\.1544 \(its 15\.2\.1544 folder under owa\\auth or ecp in the install tree\)/);
+  });
+
   it('a script in no list at all (dropped in ClientAccess/ecp) keeps its grade on CU14: suspicious, not clean', () => {
     const root = server('mail03-cu14-dropped', '15.2.1544');
     put(root, `${EX}/ClientAccess/ecp/zz.aspx`, '<%@ Page Language="C#" %>\r\n<% Response.Write(Request["x"]); %>\r\n');

@@ -132,7 +132,7 @@ const META = {
         title: "Exchange web script not checked: no known-good list for the server's build",
         severity: 'low',
         kind: 'webshell',
-        when: 'the newest build in the evidence is a CU no shipped list covers (src/rules/files/baseline-build.ts)',
+        when: 'the newest build in the evidence (or, with none, the newest CU folder under owa\\auth or ecp holding differing files) is a CU no shipped list covers (src/rules/files/baseline-build.ts)',
       },
     ],
   },
