@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { nameDate, namedDays, nameDays, outsideWindow, skipByDate, weeklyFolders } from '../src/evidence/dates.js';
 import type { ScanReport } from '../src/model.js';
 import { exhunt } from './support/cli.js';
+import { zipOf } from './support/zip.js';
 
 const day = (d: string) => `${d}T00:00:00.000Z`;
 const NOW = Date.parse('2026-01-01T00:00:00Z');
@@ -74,6 +75,14 @@ describe('outsideWindow', () => {
     expect(outsideWindow({ rel: 'inetpub/wwwroot/aspnet_client/u_ex200101.aspx', mtimeMs: 0 }, w)).toBeNull();
   });
 
+  it("never skips by the zip format's zero date (an entry written with no time): it is no modification time", () => {
+    const w = { since: day('2020-12-01'), until: null };
+    for (const t of [Date.UTC(1980, 0, 1), new Date(1980, 0, 1).getTime(), new Date(1980, -1, 0).getTime(), 0]) {
+      expect(outsideWindow({ rel: 'W3SVC1/u_ex210305.log', mtimeMs: t }, w)).toBeNull();
+    }
+    expect(outsideWindow({ rel: 'W3SVC1/u_ex200305.log', mtimeMs: Date.UTC(2020, 2, 6) }, w)).toEqual({ kind: 'modified', day: '2020-03-06' });
+  });
+
   it('skips a log named more than a day after --until', () => {
     const u = { since: null, until: '2021-03-04T23:59:59.999Z', byName: true };
     expect(outsideWindow({ rel: 'W3SVC1/u_ex210306.log', mtimeMs: NOW }, u)).toEqual({ kind: 'after', day: '2021-03-06' });
@@ -135,5 +144,17 @@ describe('exhunt scan --since/--until', () => {
     ]);
     expect(h.coverage.find((c) => c.source === 'IIS W3SVC1')?.files).toBe(2);
     expect(stdout).toMatch(/skipped by date\s+2 log files outside --since\/--until/);
+  });
+
+  it('reads the logs of a zip whose entries carry the zip zero date (1980-01-01): they were all skipped unread', async () => {
+    const names = ['2021-03-01', '2021-03-03', '2021-03-05'];
+    const bytes = await zipOf(names.map((d) => ({ name: `LogFiles/W3SVC1/u_ex${d.slice(2).replace(/-/g, '')}.log`, data: Buffer.from(head(d) + benign(d) + shell(d)), mtime: new Date(1980, 0, 1) })));
+    const zip = join(root, 'MAIL02-logs.zip');
+    writeFileSync(zip, bytes);
+    const json = join(root, 'report-zip1980.json');
+    exhunt(['scan', zip, '--json', json, '--jobs', '1']);
+    const h = (JSON.parse(readFileSync(json, 'utf8')) as ScanReport).hosts[0];
+    expect(h.skipped).toEqual([]);
+    expect(h.findings.filter((f) => f.rule === 'WS-40').map((f) => f.time)).toEqual(names.map((d) => `${d}T03:06:27Z`));
   });
 });

@@ -16,6 +16,12 @@ export interface DateWindow {
 }
 
 const DAY = 86_400_000;
+/**
+ * Before this, a modification time is no date: the zip format's zero date (DOS's epoch, 1980-01-01, what a writer
+ * that sets no time stores; a date field of 0 reads as 1979-11-30) or the Unix epoch. A log with it was skipped as
+ * "last modified before --since" unread, its attack lines with it.
+ */
+const NO_DATE_BEFORE = Date.UTC(1980, 0, 3);
 /** Only logs are skipped by date: a web shell's time stamps say nothing about whether it matters. */
 const LOG_FILE = /\.(log|evtx)$/i;
 /** IIS: u_exYYMMDD.log, hourly u_exYYMMDDHH.log, weekly u_exYYMMWW.log (u_in / u_nc: other log formats; no `u_`: not UTF-8). */
@@ -104,7 +110,7 @@ export function outsideWindow(file: Pick<EvidenceFile, 'rel' | 'mtimeMs'>, w: Da
   if (w.since !== null) {
     const since = Date.parse(w.since);
     // Last written before the window: its newest record is older too (zip entry times are zone-less: a day of slack).
-    if (Number.isFinite(file.mtimeMs) && file.mtimeMs > 0 && file.mtimeMs + DAY < since) return { kind: 'modified', day: new Date(file.mtimeMs).toISOString().slice(0, 10) };
+    if (Number.isFinite(file.mtimeMs) && file.mtimeMs >= NO_DATE_BEFORE && file.mtimeMs + DAY < since) return { kind: 'modified', day: new Date(file.mtimeMs).toISOString().slice(0, 10) };
     if (end + 2 * DAY <= since) return { kind: 'named', day: named! };
   }
   if (w.until !== null && start - DAY > Date.parse(w.until)) return { kind: 'after', day: named! };
