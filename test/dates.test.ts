@@ -83,6 +83,17 @@ describe('outsideWindow', () => {
     expect(outsideWindow({ rel: 'W3SVC1/u_ex200305.log', mtimeMs: Date.UTC(2020, 2, 6) }, w)).toEqual({ kind: 'modified', day: '2020-03-06' });
   });
 
+  it('never skips by a modification time from before the day the log is named for (set back: the name decides)', () => {
+    const w = { since: day('2020-12-01'), until: null };
+    // An attacker (or a copy tool) set the attack day's log back to 2019: it was skipped unread, its web shell with it.
+    expect(outsideWindow({ rel: 'W3SVC1/u_ex210305.log', mtimeMs: Date.UTC(2019, 5, 1) }, w)).toBeNull();
+    expect(outsideWindow({ rel: 'Logging/HttpProxy/Owa/HttpProxy_2021030508-1.LOG', mtimeMs: Date.UTC(2019, 5, 1) }, w)).toBeNull();
+    // Its own time (written on its day, or the evening before with local-time rollover): skipped as before.
+    expect(outsideWindow({ rel: 'W3SVC1/u_ex190601.log', mtimeMs: Date.UTC(2019, 5, 1, 23) }, w)).toEqual({ kind: 'modified', day: '2019-06-01' });
+    expect(outsideWindow({ rel: 'W3SVC1/u_ex190601.log', mtimeMs: Date.UTC(2019, 4, 31, 12) }, w)).toEqual({ kind: 'modified', day: '2019-05-31' });
+    expect(outsideWindow({ rel: 'W3SVC1/trace.log', mtimeMs: Date.UTC(2019, 5, 1) }, w)).toEqual({ kind: 'modified', day: '2019-06-01' });
+  });
+
   it('skips a log named more than a day after --until', () => {
     const u = { since: null, until: '2021-03-04T23:59:59.999Z', byName: true };
     expect(outsideWindow({ rel: 'W3SVC1/u_ex210306.log', mtimeMs: NOW }, u)).toEqual({ kind: 'after', day: '2021-03-06' });
@@ -144,6 +155,19 @@ describe('exhunt scan --since/--until', () => {
     ]);
     expect(h.coverage.find((c) => c.source === 'IIS W3SVC1')?.files).toBe(2);
     expect(stdout).toMatch(/skipped by date\s+2 log files outside --since\/--until/);
+  });
+
+  it('reads a log whose modification time was set back before its own day (it was skipped unread, the shell with it)', () => {
+    const host = join(root, 'mail03', 'inetpub', 'logs', 'LogFiles', 'W3SVC1');
+    mkdirSync(host, { recursive: true });
+    const file = join(host, 'u_ex210305.log');
+    writeFileSync(file, head('2021-03-05') + benign('2021-03-05') + shell('2021-03-05'));
+    utimesSync(file, Date.UTC(2019, 5, 1) / 1000, Date.UTC(2019, 5, 1) / 1000);
+    const json = join(root, 'report-setback.json');
+    exhunt(['scan', join(root, 'mail03'), '--json', json, '--jobs', '1']);
+    const h = (JSON.parse(readFileSync(json, 'utf8')) as ScanReport).hosts[0];
+    expect(h.skipped).toEqual([]);
+    expect(h.findings.filter((f) => f.rule === 'WS-40').map((f) => f.time)).toEqual(['2021-03-05T03:06:27Z']);
   });
 
   it('reads the logs of a zip whose entries carry the zip zero date (1980-01-01): they were all skipped unread', async () => {

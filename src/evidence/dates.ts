@@ -110,7 +110,11 @@ export function outsideWindow(file: Pick<EvidenceFile, 'rel' | 'mtimeMs'>, w: Da
   if (w.since !== null) {
     const since = Date.parse(w.since);
     // Last written before the window: its newest record is older too (zip entry times are zone-less: a day of slack).
-    if (Number.isFinite(file.mtimeMs) && file.mtimeMs >= NO_DATE_BEFORE && file.mtimeMs + DAY < since) return { kind: 'modified', day: new Date(file.mtimeMs).toISOString().slice(0, 10) };
+    // Not when its name says a later day: a log is written on the day it is named for, so a time from before that
+    // is not its own (set back by an attacker hiding the log, or by a copy tool) and the name decides.
+    const nameStart = Date.parse(`${nameDays(file.rel, weekly)[0]}T00:00:00Z`);
+    const ownTime = !(file.mtimeMs + DAY < nameStart);
+    if (Number.isFinite(file.mtimeMs) && file.mtimeMs >= NO_DATE_BEFORE && ownTime && file.mtimeMs + DAY < since) return { kind: 'modified', day: new Date(file.mtimeMs).toISOString().slice(0, 10) };
     if (end + 2 * DAY <= since) return { kind: 'named', day: named! };
   }
   if (w.until !== null && start - DAY > Date.parse(w.until)) return { kind: 'after', day: named! };
