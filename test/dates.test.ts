@@ -46,6 +46,15 @@ describe('name dates of log files', () => {
     expect(namedDays(march)).toEqual(['2021-03-01', '2021-03-02', '2021-03-03']);
   });
 
+  it('reads IIS names a central log share renamed with the server or site before or after the date', () => {
+    expect(nameDate('share/EXCH01_W3SVC1_u_ex210303.log')).toBe('2021-03-03');
+    expect(nameDate('share/EXCH01-u_ex21030314.log')).toBe('2021-03-03');
+    expect(nameDate('share/u_ex210303_EXCH01.log')).toBe('2021-03-03');
+    expect(nameDate('share/u_ex210303_EXCH01.log.gz')).toBe('2021-03-03');
+    expect(nameDate('share/index210303.log')).toBeNull();
+    expect(nameDate('share/u_ex2103031.log')).toBeNull();
+  });
+
   it('finds no date in other names, or in impossible ones', () => {
     expect(nameDate('W3SVC1/u_ex210230.log')).toBeNull();
     expect(nameDate('Logging/Misc/trace.log')).toBeNull();

@@ -30,10 +30,12 @@ describe('a server whose web logs lack the attack days', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const head = '#Software: Microsoft Internet Information Services 10.0\r\n#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) sc-status sc-substatus sc-win32-status time-taken\r\n';
   const line = (d: string, t: string) => `${d} ${t} 10.0.0.5 GET /owa/healthcheck.htm - 443 - 10.0.0.9 AMProbe/Local/ClientAccess 200 0 0 3\r\n`;
-  const scan = (name: string, keep: (d: string) => boolean) => {
-    const root = join(dir, name, 'inetpub/logs/LogFiles/W3SVC1');
-    mkdirSync(root, { recursive: true });
-    for (const d of days('2021-03-01', 20).filter(keep)) writeFileSync(join(root, `u_ex${d.slice(2).replace(/-/g, '')}.log`), head + line(d, '00:05:00') + line(d, '23:55:00'));
+  const scan = (name: string, keep: (d: string) => boolean, file = (ymd: string) => `inetpub/logs/LogFiles/W3SVC1/u_ex${ymd}.log`) => {
+    for (const d of days('2021-03-01', 20).filter(keep)) {
+      const path = join(dir, name, file(d.slice(2).replace(/-/g, '')));
+      mkdirSync(join(path, '..'), { recursive: true });
+      writeFileSync(path, head + line(d, '00:05:00') + line(d, '23:55:00'));
+    }
     const out = join(dir, `${name}.json`);
     exhunt(['scan', join(dir, name), '--since', '2021-03-01', '--json', out]);
     return (JSON.parse(readFileSync(out, 'utf8')) as ScanReport).hosts[0];
@@ -46,6 +48,15 @@ describe('a server whose web logs lack the attack days', () => {
     expect(h.reasons[0]).toBe(
       "no sign of an attack, but no HttpProxy or IIS log exists for 2021-03-10 → 2021-03-11, between days that have them (deleted, or the server was off?); find those days' logs (backups, SIEM, a load balancer's logs) and scan again",
     );
+  });
+
+  it('the same logs gathered on a share and renamed with the server (EXCH01_W3SVC1_u_exYYMMDD.log): the hole is seen', () => {
+    const renamed = (ymd: string) => `logshare/EXCH01_W3SVC1_u_ex${ymd}.log`;
+    expect(scan('share-whole', () => true, renamed).verdict).toBe('clean');
+    // Was clean: the renamed files gave no name days, so no hole could be seen.
+    const h = scan('share-holed', (d) => d !== '2021-03-10' && d !== '2021-03-11', renamed);
+    expect(h.verdict).toBe('insufficient-evidence');
+    expect(h.reasons[0]).toMatch(/^no sign of an attack, but no HttpProxy or IIS log exists for 2021-03-10 → 2021-03-11/);
   });
 });
 

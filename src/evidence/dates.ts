@@ -25,7 +25,9 @@ const NO_DATE_BEFORE = Date.UTC(1980, 0, 3);
 /** Only logs are skipped by date: a web shell's time stamps say nothing about whether it matters. */
 const LOG_FILE = /\.(log|evtx)$/i;
 /** IIS: u_exYYMMDD.log, hourly u_exYYMMDDHH.log, weekly u_exYYMMWW.log (u_in / u_nc: other log formats; no `u_`: not UTF-8). */
-const IIS_NAME = /^(?:u_)?(?:ex|in|nc)(\d\d)(\d\d)(\d\d)(\d\d)?(?:_x)?\.log$/i;
+// Logs gathered from several servers onto one share are often renamed with the server's or site's name before
+// (`EXCH01_W3SVC1_u_ex210303.log`) or after (`u_ex210303_EXCH01.log`): the `u_` form is still a name date then.
+const IIS_NAME = /^(?:[^/]{0,200}[-_. ])?(?:u_)?(?:ex|in|nc)(\d\d)(\d\d)(\d\d)(\d\d)?(?:_x|[-_. ][^/.]{1,64})?\.log$/i;
 const NAME_DATES: Array<{ re: RegExp; date: (m: RegExpExecArray) => string; prefix?: string }> = [
   { re: IIS_NAME, date: (m) => `20${m[1]}-${m[2]}-${m[3]}` },
   // Exchange logs: HttpProxy_2021030304-1.LOG, ECPServer20210301-1.LOG, MSGTRK2021030115-1.LOG ...
