@@ -129,14 +129,20 @@ describe('IIS logs as crashed or differently configured servers leave them', () 
     expect(driven.findings.filter((f) => f.rule === 'WS-41').map((f) => f.severity)).toEqual(['critical']);
   });
 
-  it('the IIS and NCSA log formats are named in skipped with why, never counted as unrelated in silence', () => {
+  it('the IIS and NCSA log formats and IIS records as CSV are named in skipped with why, never counted as unrelated in silence', () => {
     const h = scan('formats', {
       'W3SVC1/u_in210305.log': '86.105.18.116, -, 3/5/2021, 8:12:01, W3SVC1, MAIL01, 10.0.0.5, 31, 512, 1024, 200, 0, POST, /owa/auth/x0d.aspx, -,\r\n',
       'W3SVC1/u_nc210305.log': '86.105.18.116 - - [05/Mar/2021:08:12:01 +0000] "POST /owa/auth/x0d.aspx HTTP/1.1" 200 1024\r\n',
+      // Log Parser 2.2 `SELECT * INTO iis.csv FROM u_ex*.log -i:IISW3C -o:CSV` (its LogFilename and LogRow columns,
+      // then the W3C fields): was counted as an unrelated file in silence.
+      'iis-0305.csv':
+        'LogFilename,LogRow,date,time,s-ip,cs-method,cs-uri-stem,cs-uri-query,s-port,cs-username,c-ip,cs(User-Agent),cs(Referer),sc-status,sc-substatus,sc-win32-status,time-taken\r\n' +
+        'C:\\inetpub\\logs\\LogFiles\\W3SVC1\\u_ex210305.log,5,2021-03-05,08:12:01,10.0.0.5,POST,/owa/auth/x0d.aspx,-,443,-,86.105.18.116,ExchangeServicesClient/0.0.0.0,-,200,0,0,31\r\n',
     });
     const why = (p: string) => h.skipped.find((s) => s.path === p)?.reason ?? '';
     expect(why('W3SVC1/u_in210305.log')).toMatch(/^IIS log file format \(comma-separated, local times without a zone; not W3C\): not parsed/);
     expect(why('W3SVC1/u_nc210305.log')).toMatch(/^Apache\/NCSA access log/);
+    expect(why('iis-0305.csv')).toMatch(/^IIS log records converted to CSV \(Log Parser -o:CSV, a SIEM or spreadsheet export\): not parsed/);
   });
 
   it("IIS central binary logging's .ibl files (the server's only IIS logs) are named unread: no clean from the HttpProxy logs alone", () => {
