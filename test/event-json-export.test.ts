@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { Finding, HostResult, ScanReport } from '../src/model.js';
 import type { EvtxEvent } from '../src/parsers/evtx/index.js';
-import { pwshTime } from '../src/parsers/evtx/pwsh-json.js';
+import { detectPwshEventJson, pwshJsonToEvent, pwshTime } from '../src/parsers/evtx/pwsh-json.js';
 import { exhunt } from './support/cli.js';
 import { readSample, renderable, SAMPLE_FILES, type CsvRowOf } from './support/event-csv.js';
 
@@ -94,6 +94,31 @@ describe('event logs saved as JSON by PowerShell (ConvertTo-Json)', () => {
     expect(json.findings.map((f) => f.rule)).toEqual(expect.arrayContaining(['PX-13', 'PX-06']));
     expect(json.coverage.some((c) => c.source === 'EVTX MSExchange Management (saved as JSON)' && c.first !== null)).toBe(true);
     expect(json.verdict).toBe(evtx.verdict);
+  });
+
+  it("reads Get-EventLog's records (EventLogEntry): the insertion strings and the id without its qualifiers", () => {
+    const entry = {
+      EventID: 1, MachineName: 'MAIL01.corp.example.org', Data: [], Index: 77, Category: '(1)', CategoryNumber: 1, EntryType: 4,
+      Message: 'Cmdlet suceeded. Cmdlet Set-OabVirtualDirectory, parameters -ExternalUrl "http://f/<script>"', Source: 'MSExchange CmdletLogs',
+      ReplacementStrings: ['Set-OabVirtualDirectory', '-ExternalUrl "http://f/<script>"'], InstanceId: 1074003969, TimeGenerated: '/Date(1614754193772)/',
+      TimeWritten: '/Date(1614754193772)/', UserName: null, Site: null, Container: null,
+    };
+    const e = pwshJsonToEvent(entry, 0)!;
+    expect([e.eventId, e.record, e.provider, e.time, e.computer]).toEqual([1, 77, 'MSExchange CmdletLogs', '2021-03-03T06:49:53.7720000Z', 'MAIL01.corp.example.org']);
+    expect(e.data).toEqual(['Set-OabVirtualDirectory', '-ExternalUrl "http://f/<script>"']);
+    // Past ConvertTo-Json's depth the Properties are type names: the cmdlet comes from the message then.
+    const shallow = pwshJsonToEvent({ Message: entry.Message, Id: 1, RecordId: 78, ProviderName: 'MSExchange CmdletLogs', LogName: 'MSExchange Management', TimeCreated: '/Date(1614754193772)/', Properties: ['System.Diagnostics.Eventing.Reader.EventProperty', 'System.Diagnostics.Eventing.Reader.EventProperty'] }, 0)!;
+    expect(shallow.data).toEqual(['Set-OabVirtualDirectory', '-ExternalUrl "http://f/<script>"']);
+    expect(pwshJsonToEvent({ Id: 1, Name: 'not an event' }, 0)).toBeNull();
+  });
+
+  it('knows a record whose first message runs past the head (a script block): it was passed over in silence', () => {
+    const script = `Creating Scriptblock text (1 of 1):\r\n${'$a = "x";\r\n'.repeat(1200)}`;
+    const json = JSON.stringify([{ Message: script, Id: 4104, RecordId: 1, ProviderName: 'Microsoft-Windows-PowerShell', TimeCreated: '/Date(1614754193772)/' }], null, 4);
+    const head = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(json, 'utf16le')]).subarray(0, 64 * 1024);
+    expect(json.indexOf('"ProviderName"')).toBeGreaterThan(8192);
+    expect(detectPwshEventJson(head)).toBe('utf16le');
+    expect(detectPwshEventJson(Buffer.from('[{"Message": "short", "Name": "not an event"}]'))).toBeNull();
   });
 
   it('reads both time shapes as the same UTC instant', () => {
