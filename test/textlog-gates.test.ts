@@ -130,13 +130,22 @@ describe('a field test on a plain field', () => {
 
 describe('finder plans shared between threads', () => {
   it('are posted by the scanner that planned, and taken by one that opens later instead of planning again', async () => {
-    const { BroadcastChannel } = await import('node:worker_threads');
-    const { PLAN_CHANNEL } = await import('../src/engine/scanners/textlog.js');
+    const { PlanShare } = await import('../src/engine/scanners/textlog.js');
     const { defaultRuleSet } = await import('../src/rules/ruleset.js');
+    type PlanData = Parameters<InstanceType<typeof PlanShare>['post']>[1];
+    /** A thread's plan channel that counts the plans it posts of its own (it planned). */
+    class Counted extends PlanShare {
+      posted: string[] = [];
+      override post(key: string, plan: PlanData): void {
+        this.posted.push(key);
+        super.post(key, plan);
+      }
+    }
+    /** Turns of the event loop until `ready` (messages arrive between turns): no fixed sleep. */
+    const until = async (ready: () => boolean) => {
+      while (!ready()) await new Promise((r) => setImmediate(r));
+    };
     const rs = defaultRuleSet();
-    const posted: Array<{ key?: string; ask?: boolean }> = [];
-    const listen = new BroadcastChannel(PLAN_CHANNEL);
-    listen.onmessage = (e: unknown) => posted.push((e as { data: { key?: string; ask?: boolean } }).data);
     const lines = ['#Software: Microsoft Internet Information Services 10.0', FIELDS];
     for (let i = 0; i < 400; i++) lines.push(line(i % 7 ? 'GET' : 'POST', i % 5 ? '/owa/auth/logon.aspx' : '/ecp/default.aspx', 'x=1'));
     const text = `${lines.join('\r\n')}\r\n`;
@@ -145,31 +154,35 @@ describe('finder plans shared between threads', () => {
     const file = { kind: 'fs' as const, abs, rel: 'W3SVC1/u_ex210306.log', size: Buffer.byteLength(text), mtimeMs: 0 };
     const scanWith = async (s: ReturnType<typeof textLogScanner>) =>
       s.scan(file, 'iis', { since: '2000-01-01', iocFiles: [], yaraRules: null }, undefined as never, { buffers: new ReadBuffers() });
-    const settle = () => new Promise((r) => setTimeout(r, 50));
+    const firstPlans = new Counted().open();
+    const first = textLogScanner(rs.formats, rs.recordRules, rs.context, firstPlans);
+    const laterPlans = new Counted();
+    const later = textLogScanner(rs.formats, rs.recordRules, rs.context, laterPlans);
     try {
-      const first = textLogScanner(rs.formats, rs.recordRules, rs.context);
-      await settle();
-      // (Scanners of the tests above answer its ask with plans of their own needles.)
-      posted.length = 0;
       const a = await scanWith(first);
-      await settle();
-      expect(posted).toHaveLength(1);
-      const key = posted[0].key!;
+      expect(firstPlans.posted).toHaveLength(1);
+      const key = firstPlans.posted[0];
       expect(key.startsWith('iis\n')).toBe(true);
-      const ofKey = () => posted.filter((m) => m.key === key).length;
-      // A scanner made later (a worker that starts after this thread planned) asks, and is answered.
-      const later = textLogScanner(rs.formats, rs.recordRules, rs.context);
-      await settle();
-      expect(posted.filter((m) => m.ask)).toHaveLength(1);
-      expect(ofKey()).toBe(2);
+      // A thread that opens after the first planned (a worker that starts later) asks, and is answered.
+      laterPlans.open();
+      await until(() => laterPlans.take(key) !== undefined);
       const b = await scanWith(later);
-      await settle();
       // It planned nothing (it would have posted its own plan), and found the same.
-      expect(ofKey()).toBe(2);
+      expect(laterPlans.posted).toEqual([]);
       expect(b.findings).toEqual(a.findings);
       expect(b.coverage).toEqual(a.coverage);
     } finally {
-      listen.close();
+      first.close?.();
+      later.close?.();
     }
+    // Closed, the first no longer answers an ask: a thread still open does (its answer marks the ask delivered).
+    const open = new Counted().open();
+    open.post('still open', { needles: 0, single: [], buckets: [] });
+    const asker = new Counted().open();
+    await until(() => asker.take('still open') !== undefined);
+    for (let turn = 0; turn < 20; turn++) await new Promise((r) => setImmediate(r));
+    expect(asker.take(firstPlans.posted[0])).toBeUndefined();
+    open.close();
+    asker.close();
   });
 });

@@ -8,7 +8,7 @@ import { evtxScanner } from './scanners/evtx.js';
 import { evtxCsvScanner } from './scanners/evtx-csv.js';
 import { iisConfigScanner } from './scanners/iis-config.js';
 import { exchangeConfigScanner } from './scanners/exchange-config.js';
-import { textLogScanner } from './scanners/textlog.js';
+import { textLogScanner, type PlanShare } from './scanners/textlog.js';
 import { ReadBuffers } from '../evidence/file.js';
 import type { ScanOptions, Scanner } from './types.js';
 
@@ -23,10 +23,12 @@ export interface Prepared {
   notes: string[];
   /** This thread's read buffers, lent from file to file (evidence/file.ts). */
   buffers: ReadBuffers;
+  /** Closes what the scanners keep open (the text scanner's plan channel), at the end of the scan. */
+  close(): void;
 }
 
-export function scannersFor(rules: RuleSet): Scanner[] {
-  return [textLogScanner(rules.formats, rules.recordRules, rules.context), evtxScanner, evtxCsvScanner, fileSweepScanner(), iisConfigScanner, exchangeConfigScanner];
+export function scannersFor(rules: RuleSet, plans?: PlanShare): Scanner[] {
+  return [textLogScanner(rules.formats, rules.recordRules, rules.context, plans), evtxScanner, evtxCsvScanner, fileSweepScanner(), iisConfigScanner, exchangeConfigScanner];
 }
 
 /**
@@ -48,11 +50,13 @@ export function loadIocs(files: readonly string[], base: IocStore = builtinIocs(
  * Loads what the options name (IOC files, Sigma rule files) and builds the rule set; throws IocFileError or
  * RuleFileError for a file that cannot be used at all (a Sigma rule it cannot read is a note).
  */
-export async function prepare(options: ScanOptions): Promise<Prepared> {
+/** `plans`: the thread's plan channel when opened before (a worker's); else the text scanner opens one. */
+export async function prepare(options: ScanOptions, plans?: PlanShare): Promise<Prepared> {
   const { iocs, notes } = loadIocs(options.iocFiles);
   const files = await readRuleFiles(options.ruleFiles ?? []);
   // The Sigma bridge brings the YAML parser: loaded only for --rules files (every worker builds its rule set too).
   const sigma = files.length ? (await import('../rules/sigma.js')).sigmaRules(files) : { rules: [], problems: [] };
   const rules = buildRuleSet({ iocs, yara: options.yaraRules, ruleFiles: sigma.rules });
-  return { rules, scanners: scannersFor(rules), notes: [...notes, ...sigma.problems], buffers: new ReadBuffers() };
+  const scanners = scannersFor(rules, plans);
+  return { rules, scanners, notes: [...notes, ...sigma.problems], buffers: new ReadBuffers(), close: () => scanners.forEach((s) => s.close?.()) };
 }

@@ -106,14 +106,16 @@ export async function scanEach(req: ScanRequest, onHost: (host: HostResult, inde
   const pool = new FilePool(req.jobs, options, req.rangeBytes);
   pool.start();
   const named: Array<{ input: string; server: string | null }> = [];
+  let prepared: Prepared | null = null;
   try {
-    const prepared = await prepare(options);
+    prepared = await prepare(options);
     for (let i = 0; i < req.paths.length; i++) {
       const h = await scanHost(req.paths[i], i, req.paths.length, pool, options, prepared, req.onProgress, req.only, { until: req.until ?? null, byName: req.byName ?? false });
       named.push({ input: h.inputs[0], server: h.facts.some((f) => f.kind === 'hostname') ? h.name : null });
       await onHost(h, i);
     }
   } finally {
+    prepared?.close();
     await Promise.all([pool.close(), closeZips()]);
   }
   return {

@@ -68,6 +68,8 @@ export interface Scanner {
   scan(file: EvidenceFile, format: string, options: ScanOptions, rules: RuleSet, context?: FileContext): Promise<FileScanResult>;
   /** True when `scan` can read one byte range of a file (engine/ranges.ts); others read the whole file once. */
   ranges?: boolean;
+  /** Releases what the scanner keeps open between files (the text scanner's plan channel); it scans no more. */
+  close?(): void;
 }
 
 export function emptyResult(): FileScanResult {

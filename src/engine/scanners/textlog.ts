@@ -60,8 +60,9 @@ interface CompiledFormat {
  * The first thread to plan posts its plan as data; the others take it when they come to that format. Keyed by the
  * format and its needles (IOC files add needles): a plan is only for the same needles. A plan made from another
  * thread's text of the same format serves as well, and only speed depends on it: matches are verified exactly.
+ * A worker opens its own before it builds its rule set (worker.ts), so that a plan posted meanwhile reaches it.
  */
-class PlanShare {
+export class PlanShare {
   /** Plans posted by other threads, and by this one (re-posted to a thread that opens later). */
   private readonly got = new Map<string, PlanData>();
   private readonly own = new Map<string, PlanData>();
@@ -90,6 +91,12 @@ class PlanShare {
   post(key: string, plan: PlanData): void {
     this.own.set(key, plan);
     this.channel?.postMessage({ key, plan });
+  }
+
+  /** Stops listening and answering (a scan's end: each scan of a process opened one). */
+  close(): void {
+    this.channel?.close();
+    this.channel = null;
   }
 }
 
@@ -128,13 +135,15 @@ function looksLikeLogName(rel: string): boolean {
   return LOG_NAME.test(withoutGz(rel.slice(rel.lastIndexOf('/') + 1)));
 }
 
-/** A scanner for a set of text-log formats and the record rules (of one rule set) that read them. */
-export function textLogScanner(formats: readonly TextLogFormat[], rules: readonly RecordRule[], ctx: RuleContext): Scanner {
+/**
+ * A scanner for a set of text-log formats and the record rules (of one rule set) that read them. `plans`: the
+ * thread's plan channel, opened by the caller (default: opened now); the scanner's `close` closes it.
+ */
+export function textLogScanner(formats: readonly TextLogFormat[], rules: readonly RecordRule[], ctx: RuleContext, plans: PlanShare = new PlanShare().open()): Scanner {
   // Compiled once per format: the rules and their needles are fixed for this scanner (one per rule set).
   const compiled = new Map<string, CompiledFormat>();
   let kernel: SearchKernel | null | undefined;
   const sharedKernel = (): SearchKernel | null => (kernel === undefined ? (kernel = SearchKernel.create()) : kernel);
-  const plans = new PlanShare().open();
   const compiledFor = (f: TextLogFormat): CompiledFormat => {
     let c = compiled.get(f.id);
     if (!c) compiled.set(f.id, (c = compile(f, rules.filter((r) => r.formats.includes(f.id)), ctx, sharedKernel, plans)));
@@ -168,6 +177,7 @@ export function textLogScanner(formats: readonly TextLogFormat[], rules: readonl
       return skip === null ? null : skip.unread ? { skip: skip.reason, unread: true } : { skip: skip.reason };
     },
     ranges: true,
+    close: () => plans.close(),
     async scan(file, format, _options, _rules, context = {}) {
       const { range, head: start } = context;
       const f = byId.get(format);
