@@ -1,3 +1,4 @@
+import { rng } from './support/rng.js';
 import { describe, expect, it } from 'vitest';
 import { builtinIocs } from '../src/rules/iocs.js';
 import { readFileSync } from 'node:fs';
@@ -109,6 +110,30 @@ describe('IIS W3C parser', () => {
     p.parse(line('GET', '/owa/auth/15.2.986/themes/resources/favicon.ico', '', 200), 5);
     p.parse(line('GET', '/owa/auth/15.2.986/scripts/x.js', '', 200), 6);
     expect(p.facts()).toEqual([{ kind: 'build', value: '15.2.986', origin: 'IIS /owa/auth/<build>/ path', line: 5 }]);
+  });
+
+  it('notes each build at the first line that names it, however builds, cases and look-alikes alternate', () => {
+    const stems = [
+      '/owa/auth/15.1.2507/a.js', '/owa/auth/15.1.2507/b.png', '/OWA/auth/15.1.2507/c.js', '/owa/auth/15.1.25071/d.js',
+      '/owa/auth/15.1.2507', '/owa/auth/15.1.2507x/e.js', '/owa/auth/15.2.986/f.js', '/owa/auth/15.1.2507/g.js',
+      '/owa/auth/15.1.250/h.js', '/owa/auth/15.1.250', '/owa/auth/Current/i.js', '/owa/auth/15.0.1497/j.css',
+    ];
+    const r = rng(5);
+    let builds = 0;
+    for (let round = 0; round < 300; round++) {
+      const order = Array.from({ length: 12 }, () => stems[Math.floor(r() * stems.length)]);
+      const p = new IisLineParser(W1);
+      order.forEach((stem, i) => p.observeField(stem, i + 1));
+      // The reference: every stem through owaAuthBuild, each build at its first line.
+      const want = new Map<string, number>();
+      order.forEach((stem, i) => {
+        const b = owaAuthBuild(stem);
+        if (b !== null && !want.has(b)) want.set(b, i + 1);
+      });
+      expect(p.facts().map((f) => [f.value, f.line]), order.join(' ')).toEqual([...want]);
+      builds += want.size;
+    }
+    expect(builds).toBeGreaterThan(600);
   });
 
   it('decodes percent escapes without throwing on bad ones, and + in user agents', () => {
