@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { collectLines, LineNeedles, PairFilter, planData, planMultiFinder, SearchKernel, simdAvailable, type PairClass, type PlanOptions, type ScannedText } from '../src/search/multifind.js';
+import { collectLines, LineNeedles, NO_SUCH_FIELD, PairFilter, planData, planMultiFinder, SearchKernel, simdAvailable, type PairClass, type PlanOptions, type ScannedText } from '../src/search/multifind.js';
 import { byteHistogram, compileNeedles, type NeedleSpec } from '../src/search/needles.js';
 import { defaultRuleSet } from '../src/rules/ruleset.js';
 import { external } from './support/external.js';
@@ -360,6 +360,40 @@ describe('LineNeedles (all16: every needle of a line, with the separators before
 });
 
 describe('ScannedText (line feeds counted in the wasm copy of the last SIMD pass)', () => {
+  it.skipIf(!simdAvailable())('cuts out the k-th field of a line as a walk over its bytes does (its end, whether it is plain)', () => {
+    const rnd = rng(31);
+    const alphabet = ['a', 'b', ' ', ' ', '%', '\u00e9', '/', 'x'];
+    const lines = Array.from({ length: 400 }, () => Array.from({ length: Math.floor(rnd() * 90) }, () => alphabet[Math.floor(rnd() * alphabet.length)]).join(''));
+    const buf = Buffer.from(`${lines.join('\n')}\nneedle\n`, 'utf8');
+    const f = planMultiFinder([{ text: 'needle', insensitive: false }], byteHistogram(buf), { mode: 'simd' });
+    const text = collectLines(f, buf, [])!;
+    let fields = 0;
+    for (let from = 0, n = 0; from < buf.length; from = buf.indexOf(10, from) + 1, n++) {
+      const to = buf.indexOf(10, from);
+      for (let k = 0; k < 12; k++) {
+        // The walk: past k separators, then to the next one (or the line's end).
+        let at = from;
+        for (let i = 0; i < k && at !== -1; i++) {
+          const s = buf.indexOf(32, at);
+          at = s === -1 || s >= to ? -1 : s + 1;
+        }
+        const got = text.field(from, to, 32, k);
+        if (at === -1) {
+          expect(got, `line ${n} k ${k}`).toBe(NO_SUCH_FIELD);
+          continue;
+        }
+        const sp = buf.indexOf(32, at);
+        const end = sp === -1 || sp > to ? to : sp;
+        const plain = !buf.subarray(at, end).some((c) => c >= 0x80 || c === 37);
+        expect([got, text.fieldEnd(), text.fieldPlain()], `line ${n} k ${k}`).toEqual([at, end, plain]);
+        fields++;
+      }
+    }
+    expect(fields).toBeGreaterThan(2000);
+    collectLines(f, buf, []);
+    expect(text.field(0, 5, 32, 0)).toBe(-1);
+  });
+
   it.skipIf(!simdAvailable())('counts like indexOf over random ranges, and declines once a later pass replaced the copy', () => {
     const rnd = rng(61);
     const text = Buffer.from(Array.from({ length: 50_000 }, () => 'ab\nxyz  \n'[Math.floor(rnd() * 9)]).join(''), 'latin1');

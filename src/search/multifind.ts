@@ -32,6 +32,9 @@ const TABLES_B = 96;
 const RESUME = 256;
 /** Where scan8/scan16 keep the line feeds before the resume position. */
 const NEWLINES = 264;
+/** Where `field` puts the end of the field it found, and whether the field is plain. */
+const FIELD_END = 268;
+const FIELD_PLAIN = 272;
 /** Output of scan8/scan16 per matching line: its start, its end (line feed) and the line feeds before it. */
 const MATCH_BYTES = 12;
 const DIR = 320;
@@ -130,6 +133,7 @@ interface WasmExports {
   count: (from: number, to: number, byte: number) => number;
   indexOf: (from: number, to: number, byte: number) => number;
   pairs: (base: number, end: number, out: number) => number;
+  field: (from: number, to: number, sep: number, k: number) => number;
 }
 interface WasmApi {
   validate(bytes: Uint8Array): boolean;
@@ -667,6 +671,9 @@ function plan(finders: Finder[], hist: Uint32Array, st: Stats, opts: PlanOptions
 // ---------------------------------------------------------------------------------------------------------------
 // Searching
 
+/** ScannedText.field: the line has fewer separators than asked. */
+export const NO_SUCH_FIELD = -2;
+
 /**
  * `buf` as copied into wasm memory by the last SIMD pass: counts and finds bytes in it (Buffer#indexOf per line
  * feed cost ~6% of a busy IIS scan, and per candidate line's end ~5% more). Valid until the next collectLines on
@@ -679,6 +686,16 @@ export interface ScannedText {
   indexOf(from: number, to: number, byte: number): number;
   /** Where `buf[from]` is in the kernel's memory (for LineNeedles.find), or -1 when the copy is gone. */
   address(from: number): number;
+  /**
+   * Where the field after the `k`-th `sep` (from 0) of the line `buf[from, to)` starts (then fieldEnd and fieldPlain
+   * tell its end and whether it is plain: no byte >= 0x80, no `%`); NO_SUCH_FIELD when the line has fewer separators,
+   * or -1 when the copy is gone.
+   */
+  field(from: number, to: number, sep: number, k: number): number;
+  /** The end of the last field found (its separator, or the line's `to`). */
+  fieldEnd(): number;
+  /** Whether the last field found is plain. */
+  fieldPlain(): boolean;
   /** The line feeds in the whole of `buf` (counted by the SIMD pass). */
   readonly newlines: number;
   /**
@@ -752,6 +769,14 @@ function simdLines(kernel: SearchKernel, buckets: number, head: Uint8Array, buf:
     count: (from, to, byte) => (gen === kernel.generation && from >= 0 && from <= to && to <= len ? w.count(base + from, base + to, byte) : -1),
     indexOf: (from, to, byte) => (gen === kernel.generation && from >= 0 && from <= to && to <= len ? w.indexOf(base + from, base + to, byte) - base : -1),
     address: (from) => (gen === kernel.generation && from >= 0 && from <= len ? base + from : -1),
+    field: (from, to, sep, k) => {
+      if (gen !== kernel.generation || from < 0 || from > to || to > len) return -1;
+      const at = w.field(base + from, base + to, sep, k);
+      return at < 0 ? NO_SUCH_FIELD : at - base;
+    },
+    // The views as of now: the memory may have grown since this pass (a dispatcher's first line).
+    fieldEnd: () => kernel.views!.i32[FIELD_END >> 2] - base,
+    fieldPlain: () => kernel.views!.i32[FIELD_PLAIN >> 2] === 1,
   };
 }
 
