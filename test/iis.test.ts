@@ -218,6 +218,10 @@ describe('IIS rules on padded public patterns', () => {
     expect(only([line('POST', '/aspnet_client/xfrdhsw.aspx', 'exec_code=Response.Write(1)', 200, zgrab)])).toContain('WS-40/critical/webshell');
     // Nessus's published check keeps its scan grade whatever user agent it carries, and so does x.js.
     expect(only([line('GET', '/autodiscover/autodiscover.json', '@test.com/owa/?&Email=autodiscover/autodiscover.json%3F@test.com&Protocol=Powershell', 200, { ua: CHROME })])).toEqual(['PNS-01/low/scan']);
+    // Only the check request itself: its text carried elsewhere in an attack's line changes nothing.
+    const nessusText = '&x=@test.com/owa/?&Email=autodiscover/autodiscover.json%3F@test.com';
+    expect(only([line('POST', '/autodiscover/autodiscover.json', ssrf('powershell/') + nessusText, 200)])).toEqual(['PS-02/critical/exploitation']);
+    expect(only([line('POST', '/aspnet_client/xfrdhsw.aspx', `exec_code=Response.Write(1)${nessusText}`, 200)])).toContain('WS-40/critical/webshell');
   });
 
   it('OWASSRF: /owa/<mailbox>@…/powershell; a probe user agent never talks down an answered exploit or shell', () => {

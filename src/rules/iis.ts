@@ -256,9 +256,14 @@ function evidence(req: IisRequest, extra: Record<string, EvidenceValue> = {}): R
 
 const SCANNER_UA = ['zgrab', 'nessus', 'nmap scripting engine', 'nmap+scripting+engine'];
 const PROBE_UA = ['amprobe/', 'ews_am_probe', 'activemonitor', 'exchange+backend+probes', 'exchange backend probes'];
-const NESSUS_PNS = [
-  'get /owa/ &email=autodiscover/autodiscover.json%3f@test.com&clientid=',
-  '@test.com/owa/?&email=autodiscover/autodiscover.json%3f@test.com',
+/**
+ * Nessus's ProxyShell / ProxyNotShell checks (signature-base's exclusions), as [stem, start of the query]: the request
+ * must be the check itself, not carry its text elsewhere in the line (a Referer, a query parameter) where an attacker
+ * could put it.
+ */
+const NESSUS_CHECKS: ReadonlyArray<readonly [string, string]> = [
+  ['/owa/', '&email=autodiscover/autodiscover.json%3f@test.com&clientid='],
+  ['/autodiscover/autodiscover.json', '@test.com/owa/?&email=autodiscover/autodiscover.json%3f@test.com'],
 ];
 
 /**
@@ -271,15 +276,15 @@ interface KnownClient {
 }
 
 /** The known client that sent a request, or null. */
-function knownClient(req: IisRequest, raw: string, iocs: IocStore): KnownClient | null {
+function knownClient(req: IisRequest, iocs: IocStore): KnownClient | null {
   const ua = req.ua.toLowerCase();
   const user = req.user.toLowerCase();
   if (PROBE_UA.some((p) => ua.includes(p)) || user.includes('healthmailbox')) return { who: 'probe', check: false };
   const uaIoc = iocs.userAgents.get(ua);
   if (uaIoc?.some((u) => u.scope === 'benign')) return { who: 'probe', check: false };
-  const low = raw.toLowerCase();
   // Microsoft's NSE / Metasploit ProxyLogon check, Nessus's ProxyShell / ProxyNotShell checks.
-  if (req.path === '/owa/auth/x.js' || NESSUS_PNS.some((s) => low.includes(s))) return { who: 'scanner', check: true };
+  const query = req.query.toLowerCase();
+  if (req.path === '/owa/auth/x.js' || NESSUS_CHECKS.some(([stem, q]) => req.path === stem && query.startsWith(q))) return { who: 'scanner', check: true };
   if (SCANNER_UA.some((s) => ua.includes(s)) || uaIoc?.some((u) => u.scope === 'scanner')) return { who: 'scanner', check: false };
   return null;
 }
@@ -355,7 +360,7 @@ function iisRule(
       if (!h) return null;
       const grade = grader ? grader(rec) : h.grade;
       const hit: RuleHit = { summary: h.summary, evidence: evidence(req, h.extra), client_ip: req.ip, ...(grade !== undefined ? { grade } : {}) };
-      const client = knownClient(req, rec.raw ?? '', ctx.iocs);
+      const client = knownClient(req, ctx.iocs);
       return client === null || keepsGrade(meta, grade, hit, client, req) ? hit : downgrade(hit, client.who);
     },
   };
@@ -966,7 +971,7 @@ export const IIS_RULES: RecordRule[] = [
       needleFields: IN_STEM,
     },
     (req, rec, ctx) =>
-      req.method !== 'POST' && PROBE_URI.test(req.path) && knownClient(req, rec.raw ?? '', ctx.iocs)?.who === 'scanner'
+      req.method !== 'POST' && PROBE_URI.test(req.path) && knownClient(req, ctx.iocs)?.who === 'scanner'
         ? { summary: `scanner ${req.method} ${req.stem} answered ${req.status ?? '?'}` }
         : null,
   ),
@@ -980,7 +985,7 @@ export const IIS_RULES: RecordRule[] = [
       needleFields: IN_STEM,
     },
     (req, rec, ctx) =>
-      req.method !== 'POST' && PROBE_URI.test(req.path) && req.ip && !isPrivateIp(req.ip) && knownClient(req, rec.raw ?? '', ctx.iocs)?.who !== 'scanner'
+      req.method !== 'POST' && PROBE_URI.test(req.path) && req.ip && !isPrivateIp(req.ip) && knownClient(req, ctx.iocs)?.who !== 'scanner'
         ? { summary: `${req.method} ${req.stem} from ${req.ip} answered ${req.status ?? '?'}` }
         : null,
   ),
