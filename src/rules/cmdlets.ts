@@ -4,7 +4,9 @@
 // requests and removing export requests are Microsoft's documented admin workflow: info (context) unless the file
 // goes to a web-served place or an .aspx/.ashx/.asmx name (critical), or the host-level chain check ties them to
 // exploitation (src/engine/chain.ts). IDs and sources: shared/reference/detections.md PL-25, PS-08..PS-11, PX-13.
+import { isIP } from 'node:net';
 import type { EvidenceValue, LogRecord } from '../model.js';
+import { isPrivateIp } from '../semantics.js';
 import { decodeCmd } from '../parsers/ecp.js';
 import { markupIn, orNull } from './matchers.js';
 import { REF } from './references.js';
@@ -138,7 +140,7 @@ function cmdletRule(
   const picks = compileCondition(when, callField);
   return {
     ...meta,
-    ...(admin ? { grades: adminGrades(meta.id, meta.title, admin) } : {}),
+    ...(admin ? { grades: [...(meta.grades ?? []), ...adminGrades(meta.id, meta.title, admin)] } : {}),
     ...(exact ? { condition: when, sigmaExport: MSEXCHANGE_MANAGEMENT } : {}),
     formats: FORMATS,
     lineTest: LINE_TEST,
@@ -171,6 +173,12 @@ const adminHit = (id: string, c: CmdletCall, summary: string, extra: Record<stri
   evidence: evidence(c, { admin_workflow: true, ...extra }),
 });
 
+/** The server of a UNC path (`\\\\host\\share\\…`, either slash), or null. */
+function uncHost(path: string): string | null {
+  const m = /^[\\/]{2}([^\\/]+)[\\/]/.exec(path);
+  return m ? m[1] : null;
+}
+
 const PS08 = cmdletRule({
   id: 'PS-08',
   title: 'Mailbox exported to a web folder (ProxyShell)',
@@ -181,6 +189,16 @@ const PS08 = cmdletRule({
   description:
     'New-MailboxExportRequest wrote a mailbox (carrying a PST-encoded web shell) into a web-served folder, an administrative share of the server itself or an .aspx/.ashx/.asmx file: the ProxyShell drop. An export to a file share with a .pst name, and granting the "Mailbox Import Export" role, are the documented admin workflow: info, raised to critical when tied to exploitation (same client, user or time).',
   admin: 'an export to a file share with a .pst name, or a grant of the "Mailbox Import Export" role',
+  grades: [
+    {
+      as: 'PS-08 internet',
+      title: 'Mailbox exported to an internet address',
+      severity: 'high',
+      kind: 'post-exploitation',
+      cves: [],
+      when: 'the export goes to a share named by a public IP address (\\\\<public IP>\\…): data sent off the network, never an admin\'s file server',
+    },
+  ],
   needles: ['MailboxExportRequest', 'ManagementRoleAssignment'],
   when: cmdlet('New-MailboxExportRequest', 'New-ManagementRoleAssignment'),
   // Graded in code: the export target is classified after PowerShell unquoting and separator folding (webTarget),
@@ -193,6 +211,14 @@ const PS08 = cmdletRule({
     const path = (c.params.get('filepath') ?? '').trim();
     const web = webTarget(path);
     if (web) return { summary: `New-MailboxExportRequest to ${JSON.stringify(path)} (${web}; ${c.source})`, evidence: evidence(c, { file: path, target: web }) };
+    const host = uncHost(path);
+    if (host !== null && isIP(host) !== 0 && !isPrivateIp(host)) {
+      return {
+        summary: `New-MailboxExportRequest of ${c.params.get('mailbox') ?? '?'} to ${JSON.stringify(path)}: a share on the internet address ${host} (${c.source})`,
+        grade: 'PS-08 internet',
+        evidence: evidence(c, { file: path, destination: host }),
+      };
+    }
     return adminHit('PS-08', c, `New-MailboxExportRequest of ${c.params.get('mailbox') ?? '?'} to ${JSON.stringify(path)}`, { file: orNull(path) });
   },
 });
