@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { correlate } from '../src/engine/correlate.js';
+import { confirmedShells, correlate } from '../src/engine/correlate.js';
 import type { HostResult } from '../src/model.js';
 import { fileKey, laneOfFormat, normalizeIp } from '../src/semantics.js';
 import { compromisedFindings, finding, FULL_COVERAGE, host, scannedFindings } from './support/report-fixtures.js';
@@ -22,6 +22,17 @@ describe('fileKey', () => {
     expect(fileKey('/ecp/auth/x.aspx')).not.toBe(fileKey('/owa/x.aspx'));
     expect(fileKey('   ')).toBeNull();
     expect(fileKey('/owa/%zz.aspx')).toBe('owa/%zz.aspx');
+  });
+});
+
+describe('confirmedShells', () => {
+  it('names a shell by its path in the evidence, not by the UNC path a cmdlet wrote it to (review9 F6)', () => {
+    const shells = confirmedShells([
+      finding({ id: 'F1', rule: 'PS-08', kind: 'webshell', severity: 'critical', evidence: { file: '\\\\localhost\\c$\\inetpub\\wwwroot\\aspnet_client\\xfrdhsw.aspx' } }),
+      finding({ id: 'F2', rule: 'WS-20', kind: 'webshell', severity: 'critical', evidence: { file: 'C/inetpub/wwwroot/aspnet_client/xfrdhsw.aspx' } }),
+      finding({ id: 'F3', rule: 'WS-40', kind: 'webshell', severity: 'critical', evidence: { url: '/aspnet_client/xfrdhsw.aspx', status: 200 } }),
+    ]);
+    expect([...shells.values()]).toEqual(['C/inetpub/wwwroot/aspnet_client/xfrdhsw.aspx']);
   });
 });
 

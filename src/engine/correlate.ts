@@ -22,15 +22,21 @@ function urlKey(f: Finding): string | null {
   return url === null ? null : fileKey(url);
 }
 
+const isUnc = (path: string): boolean => /^[\\/]{2}/.test(path);
+
 /**
  * Web shells proven both present and used: a web-shell finding names the file and some log shows the same
- * location answering with 2xx. Keyed by `fileKey`, valued with the path as first written.
+ * location answering with 2xx. Keyed by `fileKey`, valued with the path as first written, but a file's own path
+ * in the evidence before the UNC path a cmdlet wrote it to (`\\localhost\c$\…`): a responder hunts C:\….
  */
 export function confirmedShells(findings: readonly Finding[]): Map<string, string> {
   const onDisk = new Map<string, string>();
   for (const f of findings) {
     const key = f.kind === 'webshell' ? shellFile(f) : null;
-    if (key !== null && !onDisk.has(key)) onDisk.set(key, evidenceString(f.evidence.file) ?? key);
+    if (key === null) continue;
+    const path = evidenceString(f.evidence.file) ?? key;
+    const had = onDisk.get(key);
+    if (had === undefined || (isUnc(had) && !isUnc(path))) onDisk.set(key, path);
   }
   const out = new Map<string, string>();
   for (const f of findings) {
