@@ -239,6 +239,54 @@ describe('EVTX values repeated from record to record', () => {
   });
 });
 
+describe('EVTX templates kept from chunk to chunk', () => {
+  // Each chunk defines the templates it uses again; one found again byte for byte (name references aside) is taken
+  // from an earlier chunk of the file (binxml.ts TemplateCache). Every chunk must still read as it does alone.
+  const view = (e: EvtxEvent) => JSON.stringify([e.record, e.time, e.eventId, e.provider, e.computer, e.system, e.data, renderXml(e.xml)]);
+  function chunksAlone(buf: Buffer): void {
+    const all = [...readEvtxBuffer(buf, [])];
+    let compared = 0;
+    for (let off = 0x1000; off + 0x10000 <= buf.length; off += 0x10000) {
+      const inFile = all.filter((e) => e.offset >= off && e.offset < off + 0x10000).map(view);
+      const one = Buffer.concat([buf.subarray(0, 0x1000), buf.subarray(off, off + 0x10000)]);
+      expect(inFile, `chunk at ${off}`).toEqual([...readEvtxBuffer(one, [])].map(view));
+      compared += inFile.length;
+    }
+    expect(compared).toBe(all.length);
+  }
+
+  it('each chunk reads as it does alone', (ctx) => {
+    for (const name of ['security.evtx', 'system.evtx', 'sysmon.evtx', 'E_Windows_system32_winevt_logs_Microsoft-Windows-CAPI2%4Operational.evtx']) {
+      chunksAlone(readFileSync(needExternal(ctx, `${RS}/${name}`)));
+    }
+  });
+
+  it('definitions one byte away from an earlier chunk\'s are read as they are', (ctx) => {
+    const buf = Buffer.from(readFileSync(needExternal(ctx, `${RS}/security.evtx`)));
+    // SubjectUserSid, a literal Data Name in 4624's template and others', made SubjectUserSie from the second chunk on.
+    const second = 0x1000 + 0x10000;
+    const name = Buffer.from('SubjectUserSid', 'utf16le');
+    let changed = 0;
+    for (let at = buf.indexOf(name, second); at >= 0; at = buf.indexOf(name, at + 1), changed++) buf[at + 26] ^= 0x01;
+    expect(changed).toBeGreaterThan(10);
+    chunksAlone(buf);
+    expect([...readEvtxBuffer(buf, [])].filter((e) => e.offset >= second && 'SubjectUserSie' in e.data).length).toBeGreaterThan(100);
+  });
+
+  it('copies with random bytes changed where chunks define their templates read as each chunk alone', (ctx) => {
+    const src = readFileSync(needExternal(ctx, `${RS}/system.evtx`));
+    let seed = 11;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x80000000;
+    for (let k = 0; k < 3; k++) {
+      const buf = Buffer.from(src);
+      for (let off = 0x1000 + 0x10000; off + 0x10000 <= buf.length; off += 0x10000) {
+        for (let j = 0; j < 3; j++) buf[off + 0x200 + Math.floor(rnd() * 0x1800)] = Math.floor(rnd() * 256);
+      }
+      chunksAlone(buf);
+    }
+  });
+});
+
 describe('EVTX records read in place', () => {
   // A binary record's values are read straight from its template and substitution values (binxml.ts eventInPlace),
   // and its tree is built only when asked for. Both must give what reading the built tree gives, field for field

@@ -138,7 +138,14 @@ export class ChunkBinXml {
   /** The chunk, for comparing values four bytes at a time (LastValues). */
   private readonly view: DataView;
 
-  constructor(readonly buf: Buffer) {
+  /** The name references of the template body being parsed, for the file's template cache; null: none kept. */
+  private refs: TemplateRefs | null = null;
+
+  constructor(
+    readonly buf: Buffer,
+    /** Templates of the file's earlier chunks (see TemplateCache); none: each chunk parses its own. */
+    private readonly cache: TemplateCache | null = null,
+  ) {
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   }
 
@@ -217,6 +224,7 @@ export class ChunkBinXml {
     this.need(pos, 4, end);
     const off = this.buf.readUInt32LE(pos);
     const name = this.name(off);
+    if (this.refs !== null) this.refs.add(pos, name, off === pos + 4);
     pos += 4;
     if (off === pos) pos += 10 + this.buf.readUInt16LE(pos + 6) * 2;
     return { name, pos };
@@ -311,7 +319,10 @@ export class ChunkBinXml {
     const hasAttrs = (buf[pos] & 0x40) !== 0;
     const preferred = this.inTemplate > 0 ? 7 : 5;
     const other = 12 - preferred;
-    const r = this.nameRef(pos + (this.plausibleName(pos + preferred, end) || !this.plausibleName(pos + other, end) ? preferred : other), end);
+    const usual = this.plausibleName(pos + preferred, end);
+    // A template is kept for later chunks only when each name is where its layout puts it (see sameTemplate).
+    if (!usual && this.refs !== null) this.refs.ok = false;
+    const r = this.nameRef(pos + (usual || !this.plausibleName(pos + other, end) ? preferred : other), end);
     pos = r.pos;
     const attrs: TAttr[] = [];
     if (hasAttrs) {
@@ -360,6 +371,7 @@ export class ChunkBinXml {
    */
   private templateInstance(pos: number, end: number, depth: number, out: TNode[]): number {
     const buf = this.buf;
+    if (this.refs !== null) this.refs.ok = false; // a template inside a template body: it refers to other definitions
     this.need(pos, 10, end);
     const defOff = buf.readUInt32LE(pos + 6);
     pos += 10;
@@ -413,7 +425,20 @@ export class ChunkBinXml {
     if (this.building.has(off)) this.fail('template refers to itself', off);
     const start = off + 24;
     const stop = Math.min(start + buf.readUInt32LE(off + 20), buf.length);
+    const known = this.cache?.candidates(buf, off);
+    if (known) {
+      for (const k of known) {
+        if (depth <= k.depth && this.sameTemplate(k, off)) {
+          const template = k.template.again();
+          this.templates.set(off, template);
+          return template;
+        }
+      }
+    }
     const body: TNode[] = [];
+    const saved = this.refs;
+    const refs = this.cache !== null && this.cache.room() ? new TemplateRefs() : null;
+    this.refs = refs;
     this.building.add(off);
     this.inTemplate++;
     try {
@@ -421,10 +446,47 @@ export class ChunkBinXml {
     } finally {
       this.building.delete(off);
       this.inTemplate--;
+      this.refs = saved;
     }
     const template = new Template(body);
     this.templates.set(off, template);
+    if (refs !== null && refs.ok && stop === start + buf.readUInt32LE(off + 20)) this.cache?.keep(buf, off, stop, depth, refs, template);
     return template;
+  }
+
+  /**
+   * Whether the template definition at `off` parses exactly as the kept one `k`: the same bytes (GUID, size, body),
+   * except the name references' offsets, where the same names are defined inline at the same places or referred
+   * to in this chunk (and the unused "next name" link of an inline name). Parsing depends on nothing else.
+   */
+  private sameTemplate(k: KeptTemplate, off: number): boolean {
+    const v = this.view;
+    const b = k.bytes;
+    const base = off + 4; // k.bytes starts at the GUID
+    if (base + b.byteLength > this.buf.length) return false;
+    let at = 0;
+    for (let j = 0; j <= k.fields.length; j++) {
+      const to = j < k.fields.length ? k.fields[j] : b.byteLength;
+      let i = at;
+      for (; i + 4 <= to; i += 4) if (v.getInt32(base + i, true) !== b.getInt32(i, true)) return false;
+      for (; i < to; i++) if (v.getUint8(base + i) !== b.getUint8(i)) return false;
+      if (j === k.fields.length) break;
+      const field = base + to;
+      const ref = v.getUint32(field, true);
+      if (k.inline[j]) {
+        if (ref !== field + 4) return false;
+        at = to + 8; // past the name's "next" link
+      } else {
+        if (ref === field + 4 || ref < 0x80 || ref > field + 4) return false;
+        try {
+          if (this.name(ref) !== k.names[j]) return false;
+        } catch {
+          return false; // parsing reports it
+        }
+        at = to + 4;
+      }
+    }
+    return true;
   }
 
   /** Decodes an embedded BinXML value (type 0x21 or 0x23) into `values` at `i`, its size into `sizes[base + i]`. */
@@ -597,6 +659,73 @@ class LastValues {
   }
 }
 
+/** Name references met while parsing a template body: each one's position, name, and whether defined right there. */
+class TemplateRefs {
+  readonly fields: number[] = [];
+  readonly names: string[] = [];
+  readonly inline: boolean[] = [];
+  /** False when the body cannot be kept (see sameTemplate, ChunkBinXml.element, templateInstance). */
+  ok = true;
+
+  add(field: number, name: string, inline: boolean): void {
+    this.fields.push(field);
+    this.names.push(name);
+    this.inline.push(inline);
+  }
+}
+
+/** A template kept by TemplateCache: its definition's bytes from the GUID on, and its name references in them. */
+interface KeptTemplate {
+  bytes: DataView;
+  /** Offsets in `bytes` of the name references, ascending; their names and whether each was defined inline. */
+  fields: number[];
+  names: string[];
+  inline: boolean[];
+  /** The nesting depth it was parsed at: deeper, the parse could fail (MAX_DEPTH) where this one did not. */
+  depth: number;
+  template: Template;
+}
+
+/**
+ * Templates parsed in a file's earlier chunks, for its later ones. Each chunk defines the templates it uses again
+ * (mostly the same few), and parsing them was a tenth of reading: a definition found again byte for byte, name
+ * references aside (ChunkBinXml.sameTemplate), is taken from here. Bounded: the first MAX_KEPT_BYTES of definitions.
+ */
+export class TemplateCache {
+  private readonly byKey = new Map<number, KeptTemplate[]>();
+  private bytes = 0;
+
+  /** Kept definitions that may be the one at `off` (same GUID start and size). */
+  candidates(buf: Buffer, off: number): readonly KeptTemplate[] | undefined {
+    return this.byKey.get(key(buf, off));
+  }
+
+  room(): boolean {
+    return this.bytes < MAX_KEPT_BYTES;
+  }
+
+  keep(buf: Buffer, off: number, stop: number, depth: number, refs: TemplateRefs, template: Template): void {
+    const k = key(buf, off);
+    let list = this.byKey.get(k);
+    if (list === undefined) this.byKey.set(k, (list = []));
+    if (list.length >= 4) return; // one GUID's variants (names defined inline or not): a few
+    const base = off + 4;
+    const fields = refs.fields.map((f) => f - base);
+    for (let i = 1; i < fields.length; i++) if (fields[i] <= fields[i - 1]) return; // not in order: not kept
+    const copy = new Uint8Array(buf.subarray(base, stop)); // a copy: blocks may be reused buffers
+    list.push({ bytes: new DataView(copy.buffer, copy.byteOffset, copy.byteLength), fields, names: refs.names, inline: refs.inline, depth, template });
+    this.bytes += stop - base;
+  }
+}
+
+/** Definitions kept, in bytes (each also kept parsed, a few times that): real logs' templates take a few hundred KiB. */
+const MAX_KEPT_BYTES = 2 * 1024 * 1024;
+
+/** A template definition's cache key: the first 4 bytes of its GUID and its size. */
+function key(buf: Buffer, off: number): number {
+  return (buf.readUInt32LE(off + 4) ^ Math.imul(buf.readUInt32LE(off + 20), 0x9e3779b1)) >>> 0;
+}
+
 /**
  * A parsed template body and what instantiating it costs (see cost), worked out once: a constant, the slots whose
  * value sizes are charged (once per use), and the elements that may repeat per item of an array value. Walking the
@@ -610,8 +739,22 @@ class Template {
   private readonly slotSubs: number[] = [];
   readonly last = new LastValues();
 
-  constructor(readonly body: readonly TNode[]) {
-    this.costs(body);
+  constructor(
+    readonly body: readonly TNode[],
+    from?: Template,
+  ) {
+    if (from === undefined) this.costs(body);
+    else {
+      this.fixed = from.fixed;
+      this.subs = from.subs;
+      this.slots = from.slots;
+      this.slotSubs = from.slotSubs;
+    }
+  }
+
+  /** The same template for another chunk: its values' bytes (LastValues) are that chunk's. */
+  again(): Template {
+    return new Template(this.body, this);
   }
 
   /** `sizes[base + i]`: the expanded size of value `i`. */

@@ -1,7 +1,7 @@
 // EVTX chunks: 64 KiB "ElfChnk\0" blocks with a 512-byte header (record range, checksums, string and template
 // tables) followed by event records ("**\0\0", size, record id, written FILETIME, BinXML, size copy).
 
-import { ChunkBinXml, EvtxError } from './binxml.js';
+import { ChunkBinXml, EvtxError, type TemplateCache } from './binxml.js';
 import { crc32, readU64 } from './bytes.js';
 import { toEvent, type EvtxEvent } from './event.js';
 
@@ -34,8 +34,9 @@ function isZero(buf: Buffer, start: number, end: number): boolean {
  * own, and damaged stretches are skipped by searching for the next intact record header. `available`: how many
  * bytes of a truncated last chunk the file really has (the rest is zero padding), so no offset points past the end.
  * Events come one at a time, so that a reader can hand them on in small batches (see readEvtxStream).
+ * `templates`: those of the file's chunks read before (one cache per file and reader).
  */
-export function* readChunk(chunk: Buffer, fileOffset: number, problems: EvtxProblem[], expected = true, available = CHUNK_SIZE): Generator<EvtxEvent> {
+export function* readChunk(chunk: Buffer, fileOffset: number, problems: EvtxProblem[], expected = true, available = CHUNK_SIZE, templates: TemplateCache | null = null): Generator<EvtxEvent> {
   if (!isChunk(chunk)) {
     // Unused (preallocated, zeroed or stale) blocks past the header's chunk count are not damage.
     if (expected && !isZero(chunk, 0, CHUNK_HEADER_SIZE)) problems.push({ offset: fileOffset, reason: 'bad chunk signature, chunk skipped' });
@@ -45,7 +46,7 @@ export function* readChunk(chunk: Buffer, fileOffset: number, problems: EvtxProb
   const end = Math.min(free >= CHUNK_HEADER_SIZE && free <= CHUNK_SIZE ? free : CHUNK_SIZE, available);
   checkCrc(chunk, end, fileOffset, problems);
   const range: IdRange = [readU64(chunk, 24), readU64(chunk, 32)];
-  const binxml = new ChunkBinXml(chunk);
+  const binxml = new ChunkBinXml(chunk, templates);
   let pos = CHUNK_HEADER_SIZE;
   while (pos + RECORD_HEADER + 4 <= end) {
     const size = recordSize(chunk, pos);

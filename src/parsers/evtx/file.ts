@@ -2,6 +2,7 @@
 // that were not closed cleanly (or copied from a live system / VSS) hold valid chunks past it, so the reader
 // walks every 64 KiB block up to the end of the file.
 
+import { TemplateCache } from './binxml.js';
 import { crc32, readU64 } from './bytes.js';
 import { CHUNK_SIZE, readChunk, type EvtxProblem } from './chunk.js';
 import type { EvtxEvent } from './event.js';
@@ -54,8 +55,9 @@ function headerChunks(head: Buffer, problems: EvtxProblem[]): number {
 /** Reads a whole in-memory EVTX file (tests, fuzzing); see `readEvtxStream` for files of any size. */
 export function* readEvtxBuffer(buf: Buffer, problems: EvtxProblem[]): Generator<EvtxEvent> {
   const counted = headerChunks(buf.subarray(0, FILE_HEADER_SIZE), problems);
+  const templates = new TemplateCache();
   for (let off = FILE_HEADER_SIZE, n = 0; off < buf.length; off += CHUNK_SIZE, n++) {
-    yield* readChunk(chunkAt(buf, off, off, problems), off, problems, n < counted, Math.min(CHUNK_SIZE, buf.length - off));
+    yield* readChunk(chunkAt(buf, off, off, problems), off, problems, n < counted, Math.min(CHUNK_SIZE, buf.length - off), templates);
   }
 }
 
@@ -114,6 +116,7 @@ export async function* readEvtxStream(blocks: AsyncIterable<Buffer>, problems: E
   let carry: Buffer | null = null;
   let carried = 0;
   const units: Buffer[] = [];
+  const templates = new TemplateCache();
   for await (const block of blocks) {
     let pos = 0;
     let at = fileOff; // file offset of the next unit to cut from this block
@@ -139,7 +142,7 @@ export async function* readEvtxStream(blocks: AsyncIterable<Buffer>, problems: E
     for (const unit of units) {
       if (fileOff === 0) counted = headerChunks(unit, problems);
       else {
-        for (const ev of readChunk(unit, fileOff, problems, n++ < counted)) {
+        for (const ev of readChunk(unit, fileOff, problems, n++ < counted, CHUNK_SIZE, templates)) {
           batch.push(ev);
           if (batch.length === BATCH) {
             yield batch;
@@ -154,7 +157,7 @@ export async function* readEvtxStream(blocks: AsyncIterable<Buffer>, problems: E
   if (carry !== null) {
     const tail = carry.subarray(0, carried);
     if (fileOff === 0) headerChunks(tail, problems);
-    else for (const ev of readChunk(chunkAt(tail, 0, fileOff, problems), fileOff, problems, n < counted, Math.min(CHUNK_SIZE, tail.length))) batch.push(ev);
+    else for (const ev of readChunk(chunkAt(tail, 0, fileOff, problems), fileOff, problems, n < counted, Math.min(CHUNK_SIZE, tail.length), templates)) batch.push(ev);
   }
   if (batch.length) yield batch;
 }
