@@ -106,7 +106,10 @@ type Outside = { kind: 'modified' | 'named' | 'after'; day: string };
 export function outsideWindow(file: Pick<EvidenceFile, 'rel' | 'mtimeMs'>, w: DateWindow, weekly: ReadonlySet<string> = new Set()): Outside | null {
   if (!LOG_FILE.test(withoutGz(file.rel))) return null;
   const days = w.byName ? nameDays(file.rel, weekly) : [];
-  const named = days.length ? days[0] : null;
+  // A name in a folder taken for weekly may still be a day (one month of names with no day after the 6th): the file
+  // is kept while either reading may hold a record inside, from that day (never later than its week's start) to the
+  // week's end.
+  const named = days.length ? nameDate(file.rel) : null;
   const start = named === null ? NaN : Date.parse(`${named}T00:00:00Z`);
   const end = named === null ? NaN : Date.parse(`${days[days.length - 1]}T00:00:00Z`);
   if (w.since !== null) {
