@@ -30,11 +30,12 @@ describe('a server whose web logs lack the attack days', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const head = '#Software: Microsoft Internet Information Services 10.0\r\n#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) sc-status sc-substatus sc-win32-status time-taken\r\n';
   const line = (d: string, t: string) => `${d} ${t} 10.0.0.5 GET /owa/healthcheck.htm - 443 - 10.0.0.9 AMProbe/Local/ClientAccess 200 0 0 3\r\n`;
-  const scan = (name: string, keep: (d: string) => boolean, file = (ymd: string) => `inetpub/logs/LogFiles/W3SVC1/u_ex${ymd}.log`) => {
+  const shell = (d: string) => `${d} 02:13:48 10.0.0.5 POST /owa/auth/OutlookZH.aspx - 443 - 198.51.100.9 Mozilla/5.0 200 0 0 64\r\n`;
+  const scan = (name: string, keep: (d: string) => boolean, file = (ymd: string) => `inetpub/logs/LogFiles/W3SVC1/u_ex${ymd}.log`, extra: (d: string) => string = () => '') => {
     for (const d of days('2021-03-01', 20).filter(keep)) {
       const path = join(dir, name, file(d.slice(2).replace(/-/g, '')));
       mkdirSync(join(path, '..'), { recursive: true });
-      writeFileSync(path, head + line(d, '00:05:00') + line(d, '23:55:00'));
+      writeFileSync(path, head + line(d, '00:05:00') + extra(d) + line(d, '23:55:00'));
     }
     const out = join(dir, `${name}.json`);
     exhunt(['scan', join(dir, name), '--since', '2021-03-01', '--json', out]);
@@ -57,6 +58,13 @@ describe('a server whose web logs lack the attack days', () => {
     const h = scan('share-holed', (d) => d !== '2021-03-10' && d !== '2021-03-11', renamed);
     expect(h.verdict).toBe('insufficient-evidence');
     expect(h.reasons[0]).toMatch(/^no sign of an attack, but no HttpProxy or IIS log exists for 2021-03-10 → 2021-03-11/);
+  });
+
+  it('a compromised host names the days deleted after the break-in: how far the attacker got is unknown there (review9 F3)', () => {
+    const h = scan('broken-in', (d) => d !== '2021-03-10' && d !== '2021-03-11', undefined, (d) => (d === '2021-03-05' ? shell(d) : ''));
+    expect(h.verdict).toBe('compromised');
+    expect(h.reasons).toContain('no HttpProxy or IIS log exists for 2021-03-10 → 2021-03-11, between days that have them (deleted?): what happened on those days is unknown');
+    expect(h.coverage_gaps).toEqual(['no HttpProxy or IIS log exists for 2021-03-10 → 2021-03-11, between days that have them (deleted, or the server was off?)']);
   });
 });
 

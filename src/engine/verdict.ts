@@ -96,15 +96,26 @@ function openWindows(windows: ExposureWindow[]): ExposureWindow[] {
  * Where the logs fall short, one sentence each: the exposure windows they do not cover, or, when --since sets the
  * window (or no windows were computed), why no web source reaches from --since to the newest evidence.
  */
-export function coverageGaps(coverage: Coverage[], since: string, basis: WindowBasis): string[] {
+export function coverageGaps(coverage: Coverage[], since: string, basis: WindowBasis, holes: LogHole[] = []): string[] {
   const windows = byWindows(basis);
-  return windows ? openWindows(windows).map((w) => w.text) : assessCoverage(coverage, since).problems;
+  const gaps = windows ? openWindows(windows).map((w) => w.text) : assessCoverage(coverage, since).problems;
+  const inside = holesInside(holes, windows, since);
+  return inside.length ? [...gaps, `no HttpProxy or IIS log exists for ${holesText(inside)}, between days that have them (deleted, or the server was off?)`] : gaps;
 }
 
-function coverageCaveat(coverage: Coverage[], since: string, basis: WindowBasis): string[] {
-  const gaps = coverageGaps(coverage, since, basis);
+function coverageCaveat(coverage: Coverage[], since: string, basis: WindowBasis, holes: LogHole[]): string[] {
+  const gaps = coverageGaps(coverage, since, basis, holes);
   return gaps.length ? [`coverage is incomplete, so earlier or later activity may be missing: ${gaps.join('; ')}`] : [];
 }
+
+/** The holes in the days of the web logs (engine/coverage.ts logHoles) that fall in the window the logs must cover. */
+function holesInside(holes: LogHole[], windows: ExposureWindow[] | null, since: string): LogHole[] {
+  if (holes.length === 0) return [];
+  const spans = windows ? gatingWindows(windows).map((w) => [w.start!.slice(0, 10), w.end?.slice(0, 10) ?? '9999-12-31']) : [[since.slice(0, 10), '9999-12-31']];
+  return holes.filter((h) => spans.some(([from, to]) => h.to >= from && h.from <= to));
+}
+
+const holesText = (holes: LogHole[]): string => named(holes.map((h) => (h.from === h.to ? h.from : `${h.from} → ${h.to}`)));
 
 const WEB_LOGS = 'the HttpProxy logs (Exchange Server\\V15\\Logging\\HttpProxy) and IIS logs (inetpub\\logs\\LogFiles)';
 
@@ -179,9 +190,13 @@ function verdictOf(findings: Finding[], coverage: Coverage[], since: string, bas
   const success = at((r) => r >= STAGE_RANK.exploited);
   const tries = at((r) => r === STAGE_RANK.scanned || r === STAGE_RANK.attempted);
   const weak = at((r) => r === STAGE_RANK.none);
+  const holes = unseen.holes ?? [];
   if (success.length || shells.size) {
     const shellLines = [...shells.values()].map((p) => `web shell ${serverPath(p) ?? p} is on disk and answered a request with HTTP 2xx`);
-    return { verdict: 'compromised', reasons: [...shellLines, ...ruleReasons(success)] };
+    // Days an attacker deleted are where "how far did they get" is missing.
+    const inside = holesInside(holes, byWindows(basis), since);
+    const unknown = inside.length ? [`no HttpProxy or IIS log exists for ${holesText(inside)}, between days that have them (deleted?): what happened on those days is unknown`] : [];
+    return { verdict: 'compromised', reasons: [...shellLines, ...ruleReasons(success), ...unknown] };
   }
   if (tries.length) {
     const onlyScans = tries.every((f) => f.kind === 'scan');
@@ -189,12 +204,12 @@ function verdictOf(findings: Finding[], coverage: Coverage[], since: string, bas
       ? `scanner probes only (${tries.length}); nothing shows they got in`
       : `exploitation attempted (${tries.length} hits) with no sign of success: no request reached the back end, no web shell, no post-exploitation`;
     const extra = weak.length ? [`also ${weak.length} suspicious finding(s) to review`] : [];
-    return { verdict: 'attempted', reasons: [head, ...ruleReasons(tries), ...extra, ...coverageCaveat(coverage, since, basis)] };
+    return { verdict: 'attempted', reasons: [head, ...ruleReasons(tries), ...extra, ...coverageCaveat(coverage, since, basis, holes)] };
   }
-  if (weak.length) return { verdict: 'suspicious', reasons: [...ruleReasons(weak), ...coverageCaveat(coverage, since, basis)] };
+  if (weak.length) return { verdict: 'suspicious', reasons: [...ruleReasons(weak), ...coverageCaveat(coverage, since, basis, holes)] };
   const windows = byWindows(basis);
   const judged = windows ? windowVerdict(coverage, windows, since) : sinceVerdict(coverage, since);
-  const v = notAllRead(withHoles(notReadInFull(judged, coverage), unseen.holes ?? [], windows, since), unseen.skipped ?? []);
+  const v = notAllRead(withHoles(notReadInFull(judged, coverage), holesInside(holes, windows, since)), unseen.skipped ?? []);
   return { verdict: v.verdict, reasons: [...v.reasons, ...worthALook(findings)] };
 }
 
@@ -244,13 +259,9 @@ function notAllRead(v: Judged, skipped: Skipped[]): Judged {
  * Days with no web log between days that have them (engine/coverage.ts logHoles) cannot support `clean` when they
  * fall in the window the logs must cover: the attack days are the ones an attacker deletes.
  */
-function withHoles(v: Judged, holes: LogHole[], windows: ExposureWindow[] | null, since: string): Judged {
-  if (v.verdict !== 'clean' || holes.length === 0) return v;
-  const spans = windows ? gatingWindows(windows).map((w) => [w.start!.slice(0, 10), w.end?.slice(0, 10) ?? '9999-12-31']) : [[since.slice(0, 10), '9999-12-31']];
-  const inside = holes.filter((h) => spans.some(([from, to]) => h.to >= from && h.from <= to));
-  if (inside.length === 0) return v;
-  const text = (h: LogHole) => (h.from === h.to ? h.from : `${h.from} → ${h.to}`);
-  return notClean(v, `no sign of an attack, but no HttpProxy or IIS log exists for ${named(inside.map(text))}, between days that have them (deleted, or the server was off?); find those days' logs (backups, SIEM, a load balancer's logs) and scan again`);
+function withHoles(v: Judged, inside: LogHole[]): Judged {
+  if (v.verdict !== 'clean' || inside.length === 0) return v;
+  return notClean(v, `no sign of an attack, but no HttpProxy or IIS log exists for ${holesText(inside)}, between days that have them (deleted, or the server was off?); find those days' logs (backups, SIEM, a load balancer's logs) and scan again`);
 }
 
 /**
