@@ -19,17 +19,19 @@ const validateResult = ajv.compile({ ...checkSchema, $id: undefined, $ref: '#/$d
 
 let vuln: MockServer;
 let patched: MockServer;
+let current: MockServer;
 let dir: string;
 
 beforeAll(async () => {
   const cert = makeTestCert();
   vuln = await startMock({ behaviour: 'vulnerable', cert });
   patched = await startMock({ behaviour: 'patched', cert, build: '15.2.1118.20' });
+  current = await startMock({ behaviour: 'patched', cert, build: '15.2.2562.57' });
   dir = mkdtempSync(join(tmpdir(), 'exhunt-check-cli-'));
 });
 
 afterAll(async () => {
-  await Promise.all([vuln.close(), patched.close()]);
+  await Promise.all([vuln.close(), patched.close(), current.close()]);
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -59,12 +61,17 @@ describe('exhunt check', () => {
     expect(lines.map((l) => l.state).sort()).toEqual(['patched', 'unreachable', 'vulnerable']);
   });
 
-  it('--targets file, NDJSON and CSV; exit 0 when nothing is vulnerable', async () => {
+  it('--targets file, NDJSON and CSV; exit 3 when the probe is closed but the build is not, 0 when neither is open', async () => {
     const file = join(dir, 'targets.txt');
     writeFileSync(file, `# lab\n${patched.url}  # patched one\n`);
     const nd = await run('--format', 'ndjson', '--targets', file);
     expect(JSON.parse(nd.out.trim())).toMatchObject({ index: 0, state: 'patched', build: '15.2.1118.20' });
-    expect(nd.code).toBeUndefined();
+    // Exchange 2019 CU12 of 2023: the ProxyLogon probe is closed, KEV CVEs of 2024-2026 are open (review9 F4).
+    expect(nd.code).toBe(3);
+    const se = await run(current.url);
+    expect(se.out).toMatch(/^patched .* Exchange SE RTM/);
+    expect(se.out).not.toContain('VULNERABLE');
+    expect(se.code).toBeUndefined();
     const csv = await run('--format', 'csv', '--targets', file);
     const [head, row] = csv.out.trim().split('\n');
     expect(head.split(',').slice(0, 4)).toEqual(['index', 'target', 'url', 'state']);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { checkAll, checkTarget, csvRow, parseTarget, PROBE_COOKIE, printable, targetLines, textLine, TokenBucket, type CheckResult } from '../src/remote/index.js';
+import { buildExposed, checkAll, checkTarget, csvRow, parseTarget, PROBE_COOKIE, printable, targetLines, textLine, TokenBucket, type CheckResult } from '../src/remote/index.js';
 import { closedPort, makeTestCert, startMock, type Behaviour, type MockServer, type TestCert } from './fixtures/remote/mock-exchange.js';
 
 // Short timeouts keep the slow-server cases bounded; nothing here asserts on elapsed time.
@@ -54,12 +54,16 @@ describe('checkTarget against mock Exchange servers', () => {
     const r = await checkTarget(s.url, FAST);
     expect(r.state).toBe('patched');
     expect(r.families).toMatchObject({ proxylogon: 'fixed', proxyshell: 'fixed', proxynotshell: 'vulnerable' });
+    // `patched` is the probe's answer: the line says the build is still open (review9 F4).
+    expect(textLine(r)).toMatch(/^patched .* — BUILD VULNERABLE to ProxyNotShell \/ OWASSRF — HTTP 500/);
+    expect(buildExposed(r)).toBe(true);
   });
 
   it('current builds: Exchange SE and 2019 CU15 fingerprints, with the KEV CVEs each is exposed to', async () => {
     const se = await checkTarget((await mock('patched', { build: '15.2.2562.57' })).url, FAST);
     expect(se).toMatchObject({ product: 'Exchange SE', cu: 'RTM', precision: 'full' });
     expect(se.kev!.filter((k) => k.state === 'vulnerable')).toEqual([]);
+    expect([buildExposed(se), textLine(se).includes('VULNERABLE')]).toEqual([false, false]);
     const e19 = await checkTarget((await mock('patched', { build: '15.2.1748.43' })).url, FAST);
     expect(e19).toMatchObject({ product: 'Exchange 2019', cu: 'CU15' });
     expect(e19.kev).toContainEqual({ cve: 'CVE-2026-42897', state: 'vulnerable', kev_added: '2026-05-15', fix: 'Jun26SU 15.2.1748.46' });

@@ -1,5 +1,5 @@
 // Output formats for check results. Every server-supplied string is treated as hostile.
-import { FAMILY_IDS } from '../builds/table.js';
+import { FAMILIES, FAMILY_IDS } from '../builds/table.js';
 import { csvCell as quotedCell } from '../report/csv-cell.js';
 import { header } from './http.js';
 import type { CheckResult } from './check.js';
@@ -15,7 +15,15 @@ export function printable(s: string): string {
 export function textLine(r: CheckResult): string {
   const build = r.build ? ` build ${r.build}${r.build_source === 'owa-auth-path' ? ' (CU only: fingerprint gives no SU level)' : ''} ${r.product ?? ''} ${r.cu ?? ''}`.trimEnd() : '';
   const fe = r.fe_server ? ` FE ${r.fe_server}` : '';
-  return printable(`${r.state.padEnd(12)} ${r.url || r.target}${build}${fe} — ${r.reason}${kevText(r)}`);
+  // The state is the ProxyLogon probe's answer: a reader of the line must not take `patched` for a safe build.
+  const open = FAMILY_IDS.filter((id) => r.families?.[id] === 'vulnerable').map((id) => FAMILIES[id].name);
+  const families = open.length ? ` — BUILD VULNERABLE to ${open.join(', ')}` : '';
+  return printable(`${r.state.padEnd(12)} ${r.url || r.target}${build}${fe}${families} — ${r.reason}${kevText(r)}`);
+}
+
+/** The build is exposed: a family or a KEV CVE the fingerprinted build is vulnerable to. */
+export function buildExposed(r: CheckResult): boolean {
+  return FAMILY_IDS.some((id) => r.families?.[id] === 'vulnerable') || (r.kev ?? []).some((k) => k.state === 'vulnerable');
 }
 
 /** "; KEV exposed: CVE-… ; KEV unknown (CU only): CVE-…" from the fingerprinted build. */

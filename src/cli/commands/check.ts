@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { examples } from '../help.js';
 import { checkAll, type CheckResult, type CheckState } from '../../remote/check.js';
-import { csvHeader, csvRow, FORMATS, printable, textLine, type Format } from '../../remote/format.js';
+import { buildExposed, csvHeader, csvRow, FORMATS, printable, textLine, type Format } from '../../remote/format.js';
 import { numberedTargetLines, parseTarget } from '../../remote/targets.js';
 import { VERSION } from '../../version.js';
 import { ERROR_PREFIX, EXIT, UsageError } from '../errors.js';
@@ -27,8 +27,9 @@ WARNING: the probe leaves a row in the server's HttpProxy\\Owa log (AnchorMailbo
 RoutingHint=X-AnonResource-Backend-Cookie) that \`exhunt scan\` classifies as a scanner probe. Only check servers
 you are authorised to test, and tell the server's owners before you do.
 
-States: vulnerable | patched | mitigated (connection aborted, consistent with the EOMT URL Rewrite rule) |
-not-exchange | unreachable. Exit code 1 when any target is vulnerable. See docs/check.md.`;
+States (the ProxyLogon probe's answer): vulnerable | patched | mitigated (connection aborted, consistent with the EOMT
+URL Rewrite rule) | not-exchange | unreachable. A fingerprinted build vulnerable to a family or a KEV CVE is said on
+the line whatever the state. Exit code 1 when any target is vulnerable, else 3 when any build is. See docs/check.md.`;
 
 export function registerCheck(program: Command): void {
   program
@@ -52,7 +53,7 @@ export function registerCheck(program: Command): void {
     .action(async (urls: string[], opts: CheckCliOptions) => {
       const targets = collectTargets(urls, opts.targets);
       const format = parseFormat(opts.format);
-      const counts = await run(targets, format, {
+      const { counts, exposed } = await run(targets, format, {
         concurrency: positiveInt(opts.concurrency, '--concurrency', 1),
         rate: positiveInt(opts.rate, '--rate', 0),
         timeoutMs: positiveInt(opts.timeout, '--timeout', 1),
@@ -61,6 +62,7 @@ export function registerCheck(program: Command): void {
         progress: opts.progress && process.stderr.isTTY === true,
       });
       if (counts.vulnerable > 0) process.exitCode = EXIT.FINDINGS;
+      else if (exposed > 0) process.exitCode = EXIT.EXPOSURE;
     });
 }
 
@@ -120,8 +122,10 @@ interface RunOptions {
   progress: boolean;
 }
 
-async function run(targets: string[], format: Format, o: RunOptions): Promise<Record<CheckState, number>> {
+/** Results per state, and how many targets run a build with a vulnerable family or KEV CVE. */
+async function run(targets: string[], format: Format, o: RunOptions): Promise<{ counts: Record<CheckState, number>; exposed: number }> {
   const counts: Record<CheckState, number> = { vulnerable: 0, patched: 0, mitigated: 0, 'not-exchange': 0, unreachable: 0 };
+  let exposed = 0;
   // JSON is printed sorted at the end; the streaming formats write each result as it completes.
   const collected: CheckResult[] = [];
   const started = new Date().toISOString();
@@ -130,6 +134,7 @@ async function run(targets: string[], format: Format, o: RunOptions): Promise<Re
   let lastDraw = 0;
   await checkAll(targets, { concurrency: o.concurrency, rate: o.rate, timeoutMs: o.timeoutMs, retries: o.retries, fingerprint: o.fingerprint }, (r, i) => {
     counts[r.state]++;
+    if (buildExposed(r)) exposed++;
     done++;
     if (format === 'json') collected[i] = r;
     else process.stdout.write(`${format === 'text' ? textLine(r) : format === 'csv' ? csvRow(r, i) : JSON.stringify({ index: i, ...r })}\n`);
@@ -143,5 +148,5 @@ async function run(targets: string[], format: Format, o: RunOptions): Promise<Re
     const tool = { name: 'exhunt', version: VERSION, started, finished: new Date().toISOString() };
     process.stdout.write(`${JSON.stringify({ schema: 'exhunt.check/1', tool, summary: counts, results: collected }, null, 2)}\n`);
   }
-  return counts;
+  return { counts, exposed };
 }
