@@ -95,4 +95,19 @@ describe('Spool', () => {
     }
     expect(readdirSync(tmp)).toEqual([]);
   });
+
+  it('hands each write its own bytes: stdout keeps a reference to what it has not sent yet (review9 F13)', async () => {
+    const s = new Spool();
+    const text = Array.from({ length: 50 }, (_, i) => `{"host":${i},"pad":"${'x'.repeat(i * 37)}"},`);
+    for (const t of text) {
+      s.write(t);
+      s.hole(() => '');
+    }
+    // A writer that, like a full pipe, keeps the buffers it was given and sends them later.
+    const kept: Buffer[] = [];
+    const out = { write: async (d: string | Buffer) => void kept.push(typeof d === 'string' ? Buffer.from(d) : d) } as unknown as Out;
+    await s.copyTo(out);
+    s.dispose();
+    expect(Buffer.concat(kept).toString('utf8')).toBe(text.join(''));
+  });
 });

@@ -96,13 +96,15 @@ export class Spool {
   }
 
   async copyTo(out: Out): Promise<void> {
-    const buf = Buffer.alloc(CHUNK);
     let pos = 0;
     for (const h of [...this.holes, { at: this.size, fill: () => '' }]) {
       while (pos < h.at) {
-        const n = readSync(this.fd, buf, 0, Math.min(CHUNK, h.at - pos), pos);
+        // A fresh buffer per write: stdout queues a write it accepts by reference, and a pipe that is full still
+        // accepts one under its high-water mark, so a reused buffer was overwritten before it was sent.
+        const buf = Buffer.allocUnsafe(Math.min(CHUNK, h.at - pos));
+        const n = readSync(this.fd, buf, 0, buf.length, pos);
         if (n === 0) throw new Error('report spool ended early');
-        await out.write(n === CHUNK ? buf : buf.subarray(0, n));
+        await out.write(n === buf.length ? buf : buf.subarray(0, n));
         pos += n;
       }
       await out.write(h.fill());
