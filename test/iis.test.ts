@@ -216,6 +216,9 @@ describe('IIS rules on padded public patterns', () => {
     expect(only([line('GET', '/autodiscover/autodiscover.json', ssrf('mapi/emsmdb/'), 200, zgrab)])).toEqual(['PS-02/low/scan']);
     expect(only([line('POST', '/autodiscover/autodiscover.json', ssrf('powershell/') + '&X-Rps-CAT=VgEAVAdXaW5kb3dzQwBBCEtlcmJlcm9z', 200, zgrab)])).toEqual(['PS-02/critical/exploitation']);
     expect(only([line('POST', '/aspnet_client/xfrdhsw.aspx', 'exec_code=Response.Write(1)', 200, zgrab)])).toContain('WS-40/critical/webshell');
+    // ProxyLogon's virtual-directory reset (the request that writes the shell): no check sends it.
+    const reset = line('POST', '/ecp/DDI/DDIService.svc/SetObject', 'schema=ResetOABVirtualDirectory&msExchEcpCanary=x', 200, { ...zgrab, user: 'CONTOSO\\EX01$', port: 444 });
+    expect(only([reset], W2)).toContain('PL-24/critical/exploitation');
     // Nessus's published check keeps its scan grade whatever user agent it carries, and so does x.js.
     expect(only([line('GET', '/autodiscover/autodiscover.json', '@test.com/owa/?&Email=autodiscover/autodiscover.json%3F@test.com&Protocol=Powershell', 200, { ua: CHROME })])).toEqual(['PNS-01/low/scan']);
     // Only the check request itself: its text carried elsewhere in an attack's line changes nothing.

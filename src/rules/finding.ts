@@ -10,7 +10,7 @@ export const KNOWN_CLIENT: Readonly<Record<'scanner' | 'probe', { severity: Seve
 };
 /** When a known client's hit keeps its own grade (rules/iis.ts keepsGrade): user agents are the client's to choose. */
 export const KNOWN_CLIENT_KEEPS =
-  'A probe\'s hit that proves exploitation or later keeps its grade; so does a scanner\'s web-shell request or PowerShell session through the SSRF, unless the request is the published check itself.';
+  'A probe\'s hit that proves exploitation or later keeps its grade; so does a scanner\'s web-shell request, PowerShell session through the SSRF or critical exploitation hit, unless the request is the published check itself.';
 
 /** What a finding under one grade carries: the grade with the rule's id, title and CVEs where it leaves them out. */
 export interface Meaning {

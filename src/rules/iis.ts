@@ -294,7 +294,8 @@ function knownClient(req: IisRequest, iocs: IocStore): KnownClient | null {
  * probe, a hit that proves exploitation or later is never talked down, nor an SSRF into the PowerShell back end (the
  * public ProxyNotShell exploits send `Microsoft WinRM Client`, a legitimate /powershell client). A scanner's check
  * may well succeed (an SSRF answered 200 on a vulnerable server) and is talked down; steps no check takes are not: a
- * web shell used, or a PowerShell session opened through the SSRF, by a client that only calls itself a scanner.
+ * web shell used, a PowerShell session opened through the SSRF, or any critical exploitation grade (a virtual
+ * directory reset that writes the shell), by a client that only calls itself a scanner.
  */
 function keepsGrade(meta: RuleMeta, grade: string | undefined, hit: RuleHit, client: KnownClient, req: IisRequest): boolean {
   const m = meaningOf(meta, grade);
@@ -302,7 +303,7 @@ function keepsGrade(meta: RuleMeta, grade: string | undefined, hit: RuleHit, cli
   const rank = stage === null ? -1 : STAGE_RANK[stage];
   if (client.who === 'probe') return (m.kind === 'exploitation' && hit.evidence.family !== undefined) || rank >= STAGE_RANK.exploited;
   if (client.check) return false;
-  return rank >= STAGE_RANK.persistence || (rank >= STAGE_RANK.exploited && /\/powershell/i.test(`${req.path}?${req.query}`));
+  return rank >= STAGE_RANK.persistence || (rank >= STAGE_RANK.exploited && (m.severity === 'critical' || /\/powershell/i.test(`${req.path}?${req.query}`)));
 }
 
 /**
