@@ -215,6 +215,29 @@ describe('STIX 2.1 bundle', () => {
     expect(byType('identity').map((o) => o.name)).not.toContain('MAIL02');
   });
 
+  it('shares no indicator that would block the server or flag every server (review9 F12)', async () => {
+    const { stixBundle } = await import('../src/report/stix.js');
+    const { finding, host, report, FULL_COVERAGE } = await import('./support/report-fixtures.js');
+    const empty = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+    const b = stixBundle(report([host('h', [
+      // The server's own back-end address and Exchange's own PowerShell client on an exploit line.
+      finding({ id: 'A', rule: 'PS-02', kind: 'exploitation', severity: 'critical', client_ip: '10.1.2.7', evidence: { user_agent: 'Microsoft WinRM Client' } }),
+      finding({ id: 'B', rule: 'PS-02', kind: 'exploitation', severity: 'critical', client_ip: '203.0.113.50', evidence: { user_agent: 'Mozilla/5.0+(Windows+NT+10.0;+Win64;+x64)' } }),
+      finding({ id: 'C', rule: 'WS-40', kind: 'webshell', severity: 'critical', client_ip: '198.51.100.9', evidence: { user_agent: 'python-requests/2.25.1', file: 'C/inetpub/wwwroot/aspnet_client/x.aspx', sha256: '1'.repeat(64) } }),
+      // Low file findings: an empty file, a stock page in no known-good list.
+      finding({ id: 'D', rule: 'WS-01', kind: 'webshell', severity: 'low', evidence: { file: 'C/inetpub/wwwroot/aspnet_client/.keep', sha256: empty } }),
+      finding({ id: 'E', rule: 'WS-07', kind: 'webshell', severity: 'low', evidence: { file: 'C/Program Files/Microsoft/Exchange Server/V15/FrontEnd/HttpProxy/owa/auth/logon.aspx' } }),
+    ], FULL_COVERAGE)]));
+    const patterns = b.objects.filter((o) => o.type === 'indicator').map((o) => String(o.pattern)).sort();
+    expect(patterns).toEqual([
+      "[file:hashes.'SHA-256' = '1111111111111111111111111111111111111111111111111111111111111111']",
+      "[file:name = 'x.aspx' AND file:parent_directory_ref.path = 'C:\\\\inetpub\\\\wwwroot\\\\aspnet_client']",
+      "[ipv4-addr:value = '198.51.100.9']",
+      "[ipv4-addr:value = '203.0.113.50']",
+      "[network-traffic:extensions.'http-request-ext'.request_header.'User-Agent' = 'python-requests/2.25.1']",
+    ]);
+  });
+
   it('escapes quotes and backslashes in pattern literals (evidence is attacker text)', async () => {
     const { stixBundle } = await import('../src/report/stix.js');
     const { finding, host, report, FULL_COVERAGE } = await import('./support/report-fixtures.js');

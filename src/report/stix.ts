@@ -4,11 +4,12 @@
 // Spec: STIX 2.1 (OASIS, 2021), sections 4 (indicator), 5 (sighting), 9 (patterns), 2.9 (ids).
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
-import { findingWeight, type Finding, type HostResult, type ScanReport, type ToolInfo } from '../model.js';
+import { findingWeight, SEVERITY_RANK, type Finding, type HostResult, type ScanReport, type ToolInfo } from '../model.js';
 
 /** What the bundle needs of a host: its name, verdict and the findings that can show an indicator. */
 export type StixHost = Pick<HostResult, 'name' | 'verdict' | 'findings'>;
-import { evidenceString, fileKey, normalizeIp } from '../semantics.js';
+import { builtinIocs, iisUaKey } from '../rules/iocs.js';
+import { evidenceString, fileKey, isPrivateIp, normalizeIp } from '../semantics.js';
 import { serverPath } from '../evidence/server-path.js';
 
 /** The STIX 2.1 namespace for deterministic identifiers (spec section 2.9). */
@@ -51,10 +52,32 @@ interface Seen {
   findings: Finding[];
 }
 
-/** A finding that shows an attack stage beyond scanner probes: its address and user agent are the attacker's. */
+/**
+ * A finding that shows an attack stage beyond scanner probes, graded medium or higher: its address and user agent
+ * are the attacker's. (A low hit's client can be anyone's: a blocklist fed from it blocks the innocent.)
+ */
 function isAttack(f: Finding): boolean {
-  return f.stage !== null && f.stage !== 'scanned' && f.stage !== 'none';
+  return f.stage !== null && f.stage !== 'scanned' && f.stage !== 'none' && SEVERITY_RANK[f.severity] >= SEVERITY_RANK.medium;
 }
+
+/**
+ * An address worth sharing: a public one. A private address is the server's own, its load balancer's or an internal
+ * client's; imported into a blocklist or EDR it would cut the server off.
+ */
+const shareableIp = (ip: string): boolean => isIP(ip) !== 0 && !isPrivateIp(ip);
+
+/**
+ * A user agent worth sharing: not a legitimate client the shipped lists name (Exchange's own WinRM / probe clients,
+ * which an exploit may send too) and more than a bare browser prefix, which every browser sends.
+ */
+function shareableUa(ua: string): boolean {
+  const known = builtinIocs().userAgents.get(iisUaKey(ua));
+  if (known?.some((u) => u.scope === 'benign')) return false;
+  return !/^Mozilla\/5\.0[+ ]\([^)]*\)$/i.test(ua.trim());
+}
+
+/** The SHA-256 of zero bytes: every empty file has it. */
+const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
 function ipIndicator(ip: string): Omit<Seen, 'findings'> {
   const type = isIP(ip) === 6 ? 'ipv6-addr' : 'ipv4-addr';
@@ -81,15 +104,17 @@ function hostIndicators(host: StixHost): Map<string, Seen> {
   };
   for (const f of host.findings.filter(isAttack)) {
     const ip = normalizeIp(f.client_ip);
-    if (ip !== null && isIP(ip)) add(ipIndicator(ip), f);
+    if (ip !== null && shareableIp(ip)) add(ipIndicator(ip), f);
     const ua = evidenceString(f.evidence.user_agent);
-    if (ua !== null && ua.trim() !== '') {
+    if (ua !== null && ua.trim() !== '' && shareableUa(ua)) {
       add({ kind: 'user-agent', value: ua, name: `Exchange exploit user agent ${ua.slice(0, 80)}`, pattern: `[network-traffic:extensions.'http-request-ext'.request_header.'User-Agent' = ${lit(ua)}]`, indicatorTypes: ['malicious-activity'], description: 'User-Agent of exploitation requests against Exchange; common browser strings match legitimate traffic too.' }, f);
     }
   }
-  for (const f of host.findings.filter((x) => x.kind === 'webshell')) {
+  // Web-shell findings graded medium or higher: a low one (a page in no known-good list, an empty file) is a file
+  // every server of that build may have.
+  for (const f of host.findings.filter((x) => x.kind === 'webshell' && SEVERITY_RANK[x.severity] >= SEVERITY_RANK.medium)) {
     const sha = evidenceString(f.evidence.sha256);
-    if (sha !== null && /^[0-9a-f]{64}$/i.test(sha)) {
+    if (sha !== null && /^[0-9a-f]{64}$/i.test(sha) && sha.toLowerCase() !== EMPTY_SHA256) {
       const hex = sha.toLowerCase();
       add({ kind: 'sha256', value: hex, name: `Exchange web shell SHA-256 ${hex}`, pattern: `[file:hashes.'SHA-256' = ${lit(hex)}]`, indicatorTypes: ['malicious-activity'], description: 'SHA-256 of a web shell found on an Exchange server.' }, f);
     }
