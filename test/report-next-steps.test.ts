@@ -40,6 +40,14 @@ describe('nextSteps', () => {
     expect(ids(host('h', [sdsOn], FULL_COVERAGE, 'clean'))).not.toContain('fix-config');
   });
 
+  it('web shells seen only in the logs are listed at the place IIS serves them from (review9 F10)', () => {
+    const used = (id: string, url: string, severity: 'critical' | 'low' = 'critical') => finding({ id, rule: 'WS-40', kind: 'webshell', severity, evidence: { url, status: 200 } });
+    const onDisk = finding({ id: 'D', rule: 'WS-21', kind: 'webshell', severity: 'high', evidence: { file: 'C/inetpub/wwwroot/aspnet_client/system_web/x.aspx' } });
+    const h = host('h', [used('A', '/aspnet_client/xfrdhsw.aspx?exec_code=Response.Write(1)'), used('B', '/owa/auth/Outlook%5aH.aspx'), used('C', '/aspnet_client/system_web/x.aspx'), used('L', '/owa/auth/other.aspx', 'low'), onDisk], FULL_COVERAGE, 'compromised');
+    expect(ids(h).slice(0, 4)).toEqual(['preserve', 'isolate', 'find-shells', 'remove-shells']);
+    expect(nextSteps(h, SINCE)[2].items).toEqual(['%ExchangeInstallPath%FrontEnd\\HttpProxy\\owa\\auth\\OutlookZH.aspx', 'C:\\inetpub\\wwwroot\\aspnet_client\\xfrdhsw.aspx']);
+  });
+
   it('web shells found only in a case folder are listed by their server path, the case path kept beside them', () => {
     const shell = finding({ id: 'W', rule: 'WS-21', kind: 'webshell', severity: 'high', evidence: { file: 'C/inetpub/wwwroot/aspnet_client/system_web/x.aspx' } });
     const step = nextSteps(host('h', [shell], FULL_COVERAGE, 'compromised'), SINCE).find((s) => s.id === 'remove-shells');

@@ -170,6 +170,35 @@ function isolate(host: HostResult, urgent: boolean): NextStep {
       };
 }
 
+/**
+ * Where the web shells that only the logs show (a strong web-shell hit with a URL, no file in the evidence) usually
+ * are on the server: IIS serves /aspnet_client from inetpub\wwwroot, /owa and /ecp from Exchange's front end.
+ */
+function loggedShells(host: HostResult): string[] {
+  const out = new Set<string>();
+  for (const f of host.findings) {
+    if (f.kind !== 'webshell' || SEVERITY_RANK[f.severity] < SEVERITY_RANK.high || evidenceString(f.evidence.file) !== null) continue;
+    const url = evidenceString(f.evidence.url);
+    const path = url === null ? null : urlPath(url);
+    if (path !== null) out.add(path);
+  }
+  return [...out].sort();
+}
+
+/** A URL's path as the file IIS serves it from, or null when it names no page. */
+function urlPath(url: string): string | null {
+  let stem = url.split(/[?#]/)[0];
+  try {
+    stem = decodeURIComponent(stem);
+  } catch {
+    // A malformed escape stays as logged.
+  }
+  const parts = stem.split('/').filter((x) => x !== '' && x !== '.' && x !== '..');
+  if (parts.length === 0 || !/\.[a-z0-9]{1,8}$/i.test(parts[parts.length - 1])) return null;
+  const front = /^(?:owa|ecp)$/i.test(parts[0]);
+  return `${front ? '%ExchangeInstallPath%FrontEnd\\HttpProxy\\' : 'C:\\inetpub\\wwwroot\\'}${parts.join('\\')}`;
+}
+
 function removeShells(host: HostResult): NextStep[] {
   const all = [...shellPaths(host)];
   const remove = all.filter(([p, e]) => !shipped(e ?? p));
@@ -178,7 +207,15 @@ function removeShells(host: HostResult): NextStep[] {
     const evidencePaths = Object.fromEntries(entries.filter((e): e is [string, string] => e[1] !== null));
     return [{ ...s, items: cap(entries.map((e) => e[0])), ...(Object.keys(evidencePaths).length ? { evidencePaths } : {}) }];
   };
+  const known = new Set(all.map(([p, e]) => fileKey(e ?? p)));
+  const seenOnly = loggedShells(host).filter((p) => !known.has(fileKey(p)));
   return [
+    ...step(seenOnly.map((p) => [p, null]), {
+      id: 'find-shells',
+      title: 'Find and remove the web shells the logs show answering (after imaging)',
+      detail:
+        'These files answered requests in the logs but are not in the evidence: look for them at these paths (the usual place for each URL; %ExchangeInstallPath% is the Exchange folder, e.g. C:\\Program Files\\Microsoft\\Exchange Server\\V15\\), copy each into the case, delete it, then hunt for the same names on every Exchange server and in Temporary ASP.NET Files.',
+    }),
     ...step(remove, {
       id: 'remove-shells',
       title: remove.every(([p]) => shellLike(p)) ? 'Remove the web shells (after imaging)' : "Remove the web shells and the attacker's files (after imaging)",
