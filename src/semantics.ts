@@ -66,6 +66,9 @@ export function withMeaning(f: Omit<RawFinding, 'lane' | 'stage'>, lane: Lane): 
  * evidence path, a URL path or a full URL. Paths below a web root keep only the part a URL would show, so
  * `C:\inetpub\wwwroot\s.aspx` and `/s.aspx` meet.
  */
+/** A UNC path (`\\\\server\\share\\…`, either slash): where a cmdlet wrote a file, not where it is on the disk. */
+export const isUncPath = (path: string): boolean => /^[\\/]{2}/.test(path);
+
 export function fileKey(raw: string): string | null {
   let s = raw.trim();
   if (!s) return null;

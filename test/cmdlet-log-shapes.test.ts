@@ -81,6 +81,8 @@ describe('where a mailbox export goes', () => {
       exportTo('2023-01-11T16:22:00.000Z', 'ceo@contoso.se', '\\\\45.77.12.34\\share\\ceo.pst'),
       exportTo('2023-01-11T16:23:00.000Z', 'hr@contoso.se', '\\\\fs01\\pst\\hr.pst'),
       exportTo('2023-01-11T16:24:00.000Z', 'legal@contoso.se', '\\\\10.0.0.5\\pst\\legal.pst'),
+      // WebDAV over HTTPS (the WebClient service): \\host@SSL\…
+      exportTo('2023-01-11T16:25:00.000Z', 'cfo@contoso.se', '\\\\45.77.12.34@SSL\\DavWWWRoot\\cfo.pst'),
     ].map((r) => r.map(quoteCsv).join(','));
     const h = scan('exfil', `${EX}/Powershell-Proxy/Cmdlet/Rps_Cmdlet_2023011116-1.LOG`, [...DIRECTIVES, ...rows].join('\r\n') + '\r\n');
     const graded = h.findings.filter((f) => f.rule === 'PS-08').map((f) => [f.evidence.file, f.severity, f.kind]);
@@ -88,6 +90,7 @@ describe('where a mailbox export goes', () => {
       ['\\\\45.77.12.34\\share\\ceo.pst', 'high', 'post-exploitation'],
       ['\\\\fs01\\pst\\hr.pst', 'info', 'post-exploitation'],
       ['\\\\10.0.0.5\\pst\\legal.pst', 'info', 'post-exploitation'],
+      ['\\\\45.77.12.34@SSL\\DavWWWRoot\\cfo.pst', 'high', 'post-exploitation'],
     ]);
     expect(h.verdict).toBe('compromised');
     expect(h.reasons[0]).toContain('a share on the internet address 45.77.12.34');

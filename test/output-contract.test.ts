@@ -223,6 +223,8 @@ describe('STIX 2.1 bundle', () => {
       // The server's own back-end address and Exchange's own PowerShell client on an exploit line.
       finding({ id: 'A', rule: 'PS-02', kind: 'exploitation', severity: 'critical', client_ip: '10.1.2.7', evidence: { user_agent: 'Microsoft WinRM Client' } }),
       finding({ id: 'B', rule: 'PS-02', kind: 'exploitation', severity: 'critical', client_ip: '203.0.113.50', evidence: { user_agent: 'Mozilla/5.0+(Windows+NT+10.0;+Win64;+x64)' } }),
+      // The cmdlet's UNC path first, then the file on disk: the indicator names the path on disk.
+      finding({ id: 'U', rule: 'PS-08', kind: 'webshell', severity: 'critical', evidence: { file: '\\\\localhost\\c$\\inetpub\\wwwroot\\aspnet_client\\x.aspx' } }),
       finding({ id: 'C', rule: 'WS-40', kind: 'webshell', severity: 'critical', client_ip: '198.51.100.9', evidence: { user_agent: 'python-requests/2.25.1', file: 'C/inetpub/wwwroot/aspnet_client/x.aspx', sha256: '1'.repeat(64) } }),
       // Low file findings: an empty file, a stock page in no known-good list.
       finding({ id: 'D', rule: 'WS-01', kind: 'webshell', severity: 'low', evidence: { file: 'C/inetpub/wwwroot/aspnet_client/.keep', sha256: empty } }),

@@ -1,7 +1,7 @@
 // Joins one host's findings into incidents (attack stories) and a timeline. Pure: same findings in, same answer out.
 import { SEVERITY_RANK, STAGES, findingWeight } from '../model.js';
 import type { Finding, Incident, Severity, Stage, TimelineEntry } from '../model.js';
-import { STAGE_RANK, evidenceStatus, evidenceString, fileKey, isLoopback, normalizeIp, preferLogTimes } from '../semantics.js';
+import { STAGE_RANK, evidenceStatus, evidenceString, fileKey, isLoopback, isUncPath, normalizeIp, preferLogTimes } from '../semantics.js';
 import { serverPath } from '../evidence/server-path.js';
 
 /** Findings from activity this far apart (or closer) that share no key are still joined when one lacks a client IP. */
@@ -22,8 +22,6 @@ function urlKey(f: Finding): string | null {
   return url === null ? null : fileKey(url);
 }
 
-const isUnc = (path: string): boolean => /^[\\/]{2}/.test(path);
-
 /**
  * Web shells proven both present and used: a web-shell finding names the file and some log shows the same
  * location answering with 2xx. Keyed by `fileKey`, valued with the path as first written, but a file's own path
@@ -36,7 +34,7 @@ export function confirmedShells(findings: readonly Finding[]): Map<string, strin
     if (key === null) continue;
     const path = evidenceString(f.evidence.file) ?? key;
     const had = onDisk.get(key);
-    if (had === undefined || (isUnc(had) && !isUnc(path))) onDisk.set(key, path);
+    if (had === undefined || (isUncPath(had) && !isUncPath(path))) onDisk.set(key, path);
   }
   const out = new Map<string, string>();
   for (const f of findings) {

@@ -9,7 +9,7 @@ import { findingWeight, SEVERITY_RANK, type Finding, type HostResult, type ScanR
 /** What the bundle needs of a host: its name, verdict and the findings that can show an indicator. */
 export type StixHost = Pick<HostResult, 'name' | 'verdict' | 'findings'>;
 import { builtinIocs, iisUaKey } from '../rules/iocs.js';
-import { evidenceString, fileKey, isPrivateIp, normalizeIp } from '../semantics.js';
+import { evidenceString, fileKey, isPrivateIp, isUncPath, normalizeIp } from '../semantics.js';
 import { serverPath } from '../evidence/server-path.js';
 
 /** The STIX 2.1 namespace for deterministic identifiers (spec section 2.9). */
@@ -99,6 +99,8 @@ function hostIndicators(host: StixHost): Map<string, Seen> {
   const add = (base: Omit<Seen, 'findings'>, f: Finding) => {
     const key = `${base.kind}\u0000${base.kind === 'path' ? (fileKey(base.value) ?? base.value) : base.value}`;
     const cur = out.get(key);
+    // A shell's own path, not the UNC path a cmdlet wrote it to (\\localhost\c$\…), names it for other servers.
+    if (cur && base.kind === 'path' && isUncPath(cur.value) && !isUncPath(base.value)) Object.assign(cur, base);
     if (cur) cur.findings.push(f);
     else if ([...out.values()].filter((s) => s.kind === base.kind).length < MAX_PER_KIND) out.set(key, { ...base, findings: [f] });
   };

@@ -173,9 +173,9 @@ const adminHit = (id: string, c: CmdletCall, summary: string, extra: Record<stri
   evidence: evidence(c, { admin_workflow: true, ...extra }),
 });
 
-/** The server of a UNC path (`\\\\host\\share\\…`, either slash), or null. */
+/** The server of a UNC path (`\\\\host\\share\\…`, either slash; WebDAV's `host@SSL@443` form too), or null. */
 function uncHost(path: string): string | null {
-  const m = /^[\\/]{2}([^\\/]+)[\\/]/.exec(path);
+  const m = /^[\\/]{2}([^\\/@]+)(?:@[^\\/]*)?[\\/]/.exec(path);
   return m ? m[1] : null;
 }
 
