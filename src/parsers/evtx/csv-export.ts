@@ -20,7 +20,7 @@
 // templates allow), and times are local without a zone (csv-time.ts).
 import { StringDecoder } from 'node:string_decoder';
 import type { EvtxProblem } from './chunk.js';
-import type { EvtxEvent } from './event.js';
+import { systemFields, type EvtxEvent } from './event.js';
 import { dataFromMessage } from './rendered.js';
 import { inRepeatedHour, parseStamp, stampToUtc, localText, type DateOrder, type DateOrderVotes, type ZoneToUtc } from './csv-time.js';
 
@@ -419,18 +419,7 @@ function toCsvEvent(r: CsvRow, row: number, cols: Columns, width: number, shape:
   const localTime = cell(cols.time).trim();
   const stamp = parseStamp(localTime);
   const time = stamp ? stampToUtc(stamp, times.order, times.toUtc) : null;
-  const system: Record<string, string> = {};
-  const put = (k: string, v: string | number | null) => {
-    if (v !== null && v !== '') system[k] = String(v);
-  };
-  put('EventID', eventId);
-  put('Provider', provider);
-  put('Channel', channel);
-  put('Computer', computer);
-  put('Level', level);
-  put('EventRecordID', record || null);
-  put('UserID', cell(cols.user).trim());
-  if (time) put('TimeCreated', time);
+  const system = systemFields({ EventID: eventId, Provider: provider, Channel: channel, Computer: computer, Level: level, EventRecordID: record || null, UserID: cell(cols.user).trim(), TimeCreated: time });
   const data = message ? dataFromMessage(provider, eventId, message) : null;
   return {
     record,

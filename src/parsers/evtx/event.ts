@@ -128,6 +128,13 @@ export function attrValue(attrs: readonly XmlAttr[], name: string): string | und
   return undefined;
 }
 
+/** An exported event's System fields as text, in the order given; the ones an export left empty or out are dropped. */
+export function systemFields(fields: Record<string, string | number | null>): Record<string, string> {
+  const system: Record<string, string> = {};
+  for (const [k, v] of Object.entries(fields)) if (v !== null && v !== '') system[k] = String(v);
+  return system;
+}
+
 /** ISO 8601 with exactly 7 fractional digits (Windows' precision), whatever the source wrote; null if not ISO. */
 export function normalizeTime(s: string | undefined): string | null {
   if (s !== undefined && isWindowsTime(s)) return s; // what binary EVTX holds: already in this form

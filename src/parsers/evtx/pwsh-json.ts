@@ -17,7 +17,7 @@
 // (rendered.ts), as for CSV exports.
 import { StringDecoder } from 'node:string_decoder';
 import type { EvtxProblem } from './chunk.js';
-import { normalizeTime, type EvtxEvent } from './event.js';
+import { normalizeTime, systemFields, type EvtxEvent } from './event.js';
 import { dataFromMessage } from './rendered.js';
 import { isJsonObject as isObj, parseJson, withinStack, type Json, type JsonObject as Obj } from './xml-json.js';
 
@@ -146,19 +146,7 @@ export function pwshJsonToEvent(o: Json, offset: number): EvtxEvent | null {
   const time = pwshTime(winEvent ? record.TimeCreated : record.TimeGenerated);
   const message = text(record.Message);
   const user = isObj(record.UserId) ? text(record.UserId.Value) : text(record.UserId ?? record.UserName);
-  const system: Record<string, string> = {};
-  const put = (k: string, v: string | number | null) => {
-    if (v !== null && v !== '') system[k] = String(v);
-  };
-  put('EventID', id);
-  put('Provider', provider);
-  put('Channel', channel);
-  put('Computer', computer);
-  put('Level', level);
-  put('EventRecordID', recordId || null);
-  put('UserID', user);
-  put('ProcessID', int(record.ProcessId));
-  if (time) put('TimeCreated', time);
+  const system = systemFields({ EventID: id, Provider: provider, Channel: channel, Computer: computer, Level: level, EventRecordID: recordId || null, UserID: user, ProcessID: int(record.ProcessId), TimeCreated: time });
   // ConvertTo-Json past its -Depth writes each property as its type name: no values then.
   const strings = insertionStrings(winEvent ? record.Properties : record.ReplacementStrings);
   const values = strings.includes(TRUNCATED) ? [] : strings;
