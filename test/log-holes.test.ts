@@ -43,7 +43,15 @@ describe('a server whose web logs lack the attack days', () => {
   };
 
   it('every day there: clean; two days deleted: insufficient-evidence naming them', () => {
-    expect(scan('whole', () => true).verdict).toBe('clean');
+    const whole = scan('whole', () => true);
+    expect(whole.verdict).toBe('clean');
+    // Only IIS logs: the clean verdict says Exchange's own folder was not in the evidence (review9 F7).
+    expect(whole.reasons.filter((r) => r.startsWith("Exchange's install folder is not in the evidence"))).toHaveLength(1);
+    mkdirSync(join(dir, 'with-tree', 'C/Program Files/Microsoft/Exchange Server/V15/Bin'), { recursive: true });
+    writeFileSync(join(dir, 'with-tree', 'C/Program Files/Microsoft/Exchange Server/V15/Bin/readme.txt'), 'Exchange\r\n');
+    const tree = scan('with-tree', () => true);
+    expect(tree.verdict).toBe('clean');
+    expect(tree.reasons.some((r) => r.startsWith("Exchange's install folder"))).toBe(false);
     const h = scan('holed', (d) => d !== '2021-03-10' && d !== '2021-03-11');
     expect(h.verdict).toBe('insufficient-evidence');
     expect(h.reasons[0]).toBe(

@@ -30,6 +30,9 @@ import { compareText } from '../semantics.js';
 
 export const DEFAULT_SINCE = '2020-12-01T00:00:00.000Z';
 
+
+/** Exchange's own folder in the evidence: its front end (web-shell drop zones) or its logs, with or without V15 above. */
+const EXCHANGE_TREE = /(?:^|\/)(?:exchange server\/v1[45]|frontend\/httpproxy|clientaccess\/(?:owa|ecp)|logging\/httpproxy)\//i;
 /** Files handed to the pool while a folder is listed: a first part soon (the workers wait for it), then larger ones. */
 const FIRST_PART = 64;
 const LAST_PART = 4096;
@@ -257,7 +260,8 @@ async function scanHost(
   const findings = numberFindings(applyHostRules(prepared.rules.hostRules, grouper.findings(), { facts, since: options.since, locate }));
   const merged = mergeCoverage(coverage);
   const windows = exposureWindows(facts, merged);
-  const { verdict, reasons, ...judged } = judgeHost(findings, merged, options.since, { windows, sinceExplicit: options.sinceExplicit }, { skipped, holes: logHoles(namedDays(webLogs)) });
+  const installTree = files.some((f) => EXCHANGE_TREE.test(f.rel)) || merged.some((c) => /^(?:httpproxy|ecp)/i.test(c.format));
+  const { verdict, reasons, ...judged } = judgeHost(findings, merged, options.since, { windows, sinceExplicit: options.sinceExplicit }, { skipped, holes: logHoles(namedDays(webLogs)), installTree });
   return {
     name: hostName(facts) ?? folderName,
     inputs: [input],

@@ -68,6 +68,8 @@ function ruleReasons(findings: Finding[]): string[] {
 export interface Unseen {
   skipped?: Skipped[];
   holes?: LogHole[];
+  /** Whether Exchange's install folder (its front end or its logs) is in the evidence; unknown when not said. */
+  installTree?: boolean;
 }
 
 /** How the window the logs must cover is decided: the exposure windows, unless --since overrides them. */
@@ -116,6 +118,9 @@ function holesInside(holes: LogHole[], windows: ExposureWindow[] | null, since: 
 }
 
 const holesText = (holes: LogHole[]): string => named(holes.map((h) => (h.from === h.to ? h.from : `${h.from} → ${h.to}`)));
+
+const NO_INSTALL_TREE =
+  "Exchange's install folder is not in the evidence (no FrontEnd\\HttpProxy, no Exchange logs): a web shell written to owa\\auth or ecp\\auth but never requested, and the HttpProxy, ECP and cmdlet logs, were not checked; if Exchange is on another drive, scan that drive too (%ExchangeInstallPath%)";
 
 const WEB_LOGS = 'the HttpProxy logs (Exchange Server\\V15\\Logging\\HttpProxy) and IIS logs (inetpub\\logs\\LogFiles)';
 
@@ -210,7 +215,9 @@ function verdictOf(findings: Finding[], coverage: Coverage[], since: string, bas
   const windows = byWindows(basis);
   const judged = windows ? windowVerdict(coverage, windows, since) : sinceVerdict(coverage, since);
   const v = notAllRead(withHoles(notReadInFull(judged, coverage), holesInside(holes, windows, since)), unseen.skipped ?? []);
-  return { verdict: v.verdict, reasons: [...v.reasons, ...worthALook(findings)] };
+  // Exchange installed on another drive than the one scanned, or logs sent without it: said, not silently clean.
+  const noTree = v.verdict === 'clean' && unseen.installTree === false ? [NO_INSTALL_TREE] : [];
+  return { verdict: v.verdict, reasons: [...v.reasons, ...noTree, ...worthALook(findings)] };
 }
 
 /** Where web logs live, by path alone: HttpProxy and IIS W3SVC folders, u_ex files; for folders, their parents too. */
