@@ -8,7 +8,7 @@ import { findingWeight, SEVERITY_RANK, type Finding, type HostResult, type ScanR
 
 /** What the bundle needs of a host: its name, verdict and the findings that can show an indicator. */
 export type StixHost = Pick<HostResult, 'name' | 'verdict' | 'findings'>;
-import { builtinIocs, iisUaKey } from '../rules/iocs.js';
+import { builtinIocs, iisUaKey, type IocStore } from '../rules/iocs.js';
 import { evidenceString, fileKey, isPrivateIp, isUncPath, normalizeIp } from '../semantics.js';
 import { serverPath } from '../evidence/server-path.js';
 
@@ -70,9 +70,8 @@ const shareableIp = (ip: string): boolean => isIP(ip) !== 0 && !isPrivateIp(ip);
  * A user agent worth sharing: not a legitimate client the shipped lists name (Exchange's own WinRM / probe clients,
  * which an exploit may send too) and more than a bare browser prefix, which every browser sends.
  */
-function shareableUa(ua: string): boolean {
-  const known = builtinIocs().userAgents.get(iisUaKey(ua));
-  if (known?.some((u) => u.scope === 'benign')) return false;
+function shareableUa(ua: string, iocs: IocStore): boolean {
+  if (iocs.userAgents.get(iisUaKey(ua))?.some((u) => u.scope === 'benign')) return false;
   return !/^Mozilla\/5\.0[+ ]\([^)]*\)$/i.test(ua.trim());
 }
 
@@ -94,7 +93,7 @@ function pathIndicator(path: string): Omit<Seen, 'findings'> {
 }
 
 /** Every indicator of one host, keyed by kind and value, with the findings that showed it. */
-function hostIndicators(host: StixHost): Map<string, Seen> {
+function hostIndicators(host: StixHost, iocs: IocStore): Map<string, Seen> {
   const out = new Map<string, Seen>();
   const add = (base: Omit<Seen, 'findings'>, f: Finding) => {
     const key = `${base.kind}\u0000${base.kind === 'path' ? (fileKey(base.value) ?? base.value) : base.value}`;
@@ -108,7 +107,7 @@ function hostIndicators(host: StixHost): Map<string, Seen> {
     const ip = normalizeIp(f.client_ip);
     if (ip !== null && shareableIp(ip)) add(ipIndicator(ip), f);
     const ua = evidenceString(f.evidence.user_agent);
-    if (ua !== null && ua.trim() !== '' && shareableUa(ua)) {
+    if (ua !== null && ua.trim() !== '' && shareableUa(ua, iocs)) {
       add({ kind: 'user-agent', value: ua, name: `Exchange exploit user agent ${ua.slice(0, 80)}`, pattern: `[network-traffic:extensions.'http-request-ext'.request_header.'User-Agent' = ${lit(ua)}]`, indicatorTypes: ['malicious-activity'], description: 'User-Agent of exploitation requests against Exchange; common browser strings match legitimate traffic too.' }, f);
     }
   }
@@ -141,9 +140,11 @@ export function stixBundle(report: ScanReport | { tool: ToolInfo; hosts: readonl
   const indicators = new Map<string, StixObject>();
   const notes: StixObject[] = [];
   const sightings: StixObject[] = [];
+  // Read once per bundle: the shipped lists are parsed on every call.
+  const iocs = builtinIocs();
   for (const host of report.hosts) {
     const where: StixObject = { type: 'identity', id: stixId('identity', `host:${host.name}`), ...common, name: host.name, identity_class: 'system', description: `Exchange server (exhunt verdict: ${host.verdict})` };
-    const seen = hostIndicators(host);
+    const seen = hostIndicators(host, iocs);
     if (seen.size) objects.push(where);
     for (const s of seen.values()) {
       const id = stixId('indicator', s.pattern);
