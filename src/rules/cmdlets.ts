@@ -8,7 +8,7 @@ import { isIP } from 'node:net';
 import type { EvidenceValue, LogRecord } from '../model.js';
 import { isPrivateIp } from '../semantics.js';
 import { decodeCmd } from '../parsers/ecp.js';
-import { markupIn, orNull } from './matchers.js';
+import { longFolderNames, markupIn, orNull } from './matchers.js';
 import { REF } from './references.js';
 import type { Grade, RecordRule, RuleHit } from './types.js';
 import { compileCondition, type Condition } from './conditions.js';
@@ -99,8 +99,9 @@ export function cmdletCalls(rec: LogRecord): CmdletCall[] {
 
 /** A path a web server would serve, an admin share of this machine, or a script page name: where ProxyShell drops shells. */
 export function webTarget(path: string): string | null {
-  // Published extracts double every backslash (`\\\\localhost\\c$`): runs of separators count as one.
-  const p = path.replace(/[\\/]+/g, '\\').toLowerCase();
+  // Published extracts double every backslash (`\\\\localhost\\c$`): runs of separators count as one; 8.3 short
+  // folder names (`FRONTE~1\HTTPPR~1`) are written out.
+  const p = longFolderNames(path.replace(/[\\/]+/g, '\\')).toLowerCase();
   if (/^\\(?:localhost|127\.0\.0\.1|\[?::1\]?)\\[a-z]\$/.test(p)) return 'an administrative share of the server itself';
   if (p.includes('\\inetpub\\wwwroot')) return 'the IIS web root';
   if (p.includes('\\frontend\\httpproxy\\') || p.includes('\\clientaccess\\')) return 'an Exchange web folder';

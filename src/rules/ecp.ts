@@ -1,7 +1,7 @@
 // CVE-2021-27065 in ECP Server logs: a web shell planted through a *VirtualDirectory URL. detections.md PL-20..PL-22.
 import type { LogRecord } from '../model.js';
 import { decodeCmd, ecpCanary } from '../parsers/ecp.js';
-import { markupIn, orNull, shellPassword } from './matchers.js';
+import { longFolderNames, markupIn, orNull, shellPassword } from './matchers.js';
 import { REF } from './references.js';
 import type { RecordRule } from './types.js';
 
@@ -111,7 +111,7 @@ export const OABGEN_RULES: RecordRule[] = [
     match(rec) {
       const file = oabTempFile(rec.fields.Message ?? '');
       if (file === null) return null;
-      const norm = file.replace(/\//g, '\\');
+      const norm = longFolderNames(file.replace(/\//g, '\\'));
       const script = /\.(php|jsp|js|aspx|asmx|asax|cfm|shtml|ashx)$/i.test(norm);
       const inOab = /\\ClientAccess\\OAB\\/i.test(norm) && !/\\inetpub\\|aspnet_client|\\FrontEnd\\HttpProxy\\/i.test(norm);
       if (inOab && !script) return null;

@@ -2,7 +2,7 @@
 // IDs and conditions follow shared/reference/detections.md (PL-25/26, PL-40..42, PS-07..11, PX-01..03, PX-06,
 // PX-11/PS-13, PX-13, PX-16). Every value read here is attacker-controlled text.
 import type { EvidenceValue, LogRecord } from '../model.js';
-import { orNull } from './matchers.js';
+import { longFolderNames, orNull } from './matchers.js';
 import { REF } from './references.js';
 import type { RecordRule, RuleHit } from './types.js';
 import { compileCondition, type Condition } from './conditions.js';
@@ -335,7 +335,7 @@ const PX11 = rule({
     if (eventId(rec) !== '11' || f(rec, 'Provider') !== 'Microsoft-Windows-Sysmon') return null;
     const file = f(rec, 'TargetFilename');
     const writer = baseName(f(rec, 'Image'));
-    if (!SCRIPT_EXT.test(file) || !WEB_FOLDER.test(file) || !WRITERS.has(writer)) return null;
+    if (!SCRIPT_EXT.test(file) || !WEB_FOLDER.test(longFolderNames(file)) || !WRITERS.has(writer)) return null;
     const um = writer.startsWith('um');
     return {
       ...(um ? { grade: 'PL-34' } : writer.startsWith('msexchangemailbox') ? { grade: 'PS-13' } : {}),

@@ -57,3 +57,31 @@ export function encodedLiteral(literal: string): string {
     })
     .join('');
 }
+
+/**
+ * The Exchange and IIS web folders the path rules look for, by the parent they sit in (lower case) and the six
+ * characters their 8.3 short name starts with (`FRONTE~1`): a command line, a script or a Sysmon event may name
+ * `C:\PROGRA~1\MICROS~1\EXCHAN~1\V15\FRONTE~1\HTTPPR~1\owa\auth\x.aspx`. Tied to the parent so that another
+ * folder whose name starts the same way is not taken for one of these.
+ */
+const SHORT_FOLDERS: ReadonlyArray<{ parent: ReadonlySet<string>; stem: string; long: string }> = [
+  { parent: new Set(['v15', 'v14']), stem: 'fronte', long: 'FrontEnd' },
+  { parent: new Set(['v15', 'v14']), stem: 'client', long: 'ClientAccess' },
+  { parent: new Set(['frontend']), stem: 'httppr', long: 'HttpProxy' },
+  { parent: new Set(['wwwroot']), stem: 'aspnet', long: 'aspnet_client' },
+];
+
+/** `path` with the 8.3 short names of those folders written out long; everything else as it was. */
+export function longFolderNames(path: string): string {
+  if (!path.includes('~')) return path;
+  const parts = path.split(/([\\/]+)/); // names at even indexes, separators between them
+  for (let i = 2; i < parts.length; i += 2) {
+    const short = /^([a-z0-9_]{6})~\d{1,6}$/i.exec(parts[i]);
+    if (!short) continue;
+    const parent = parts[i - 2].toLowerCase();
+    const stem = short[1].toLowerCase();
+    const hit = SHORT_FOLDERS.find((s) => s.stem === stem && s.parent.has(parent));
+    if (hit) parts[i] = hit.long;
+  }
+  return parts.join('');
+}
