@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { scan as Scan } from '../src/engine/scan.js';
 import type { ScanReport } from '../src/model.js';
-import { effectiveJobs } from '../src/engine/pool.js';
+import { effectiveJobs } from '../src/engine/workers.js';
 import { planRanges } from '../src/engine/ranges.js';
 import { IIS_FIELDS, iisAttacks, iisPools } from '../bench/traffic.mjs';
 import { rng } from '../bench/lib.mjs';

@@ -10,7 +10,8 @@ import { pathToFileURL } from 'node:url';
 import type { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { EvidenceFile } from '../src/evidence/file.js';
-import { effectiveJobs, type FilePool as Pool } from '../src/engine/pool.js';
+import { effectiveJobs, type startEarlyWorker as StartEarly } from '../src/engine/workers.js';
+import type { FilePool as Pool } from '../src/engine/pool.js';
 import type { Prepared } from '../src/engine/registry.js';
 import { scanOptions } from '../src/engine/scan.js';
 
@@ -20,13 +21,16 @@ mkdirSync(TMP, { recursive: true });
 const COPY = mkdtempSync(join(TMP, 'pool-'));
 afterAll(() => rmSync(COPY, { recursive: true, force: true }));
 
-/** The compiled FilePool of a dist/ copy whose worker script is `worker`. */
-async function poolWith(name: string, worker: string): Promise<typeof Pool> {
+/** The compiled FilePool (and its startEarlyWorker) of a dist/ copy whose worker script is `worker`. */
+async function distWith(name: string, worker: string): Promise<{ FilePool: typeof Pool; startEarlyWorker: typeof StartEarly }> {
   const dist = join(COPY, name);
   cpSync(join(REPO, 'dist'), dist, { recursive: true, filter: (p) => !p.endsWith('.map') });
   writeFileSync(join(dist, 'engine', 'worker.js'), worker);
-  return ((await import(pathToFileURL(join(dist, 'engine', 'pool.js')).href)) as { FilePool: typeof Pool }).FilePool;
+  const load = async <T>(rel: string) => (await import(pathToFileURL(join(dist, 'engine', rel)).href)) as T;
+  return { ...(await load<{ FilePool: typeof Pool }>('pool.js')), ...(await load<{ startEarlyWorker: typeof StartEarly }>('workers.js')) };
 }
+
+const poolWith = async (name: string, worker: string): Promise<typeof Pool> => (await distWith(name, worker)).FilePool;
 
 const LOG = join(REPO, 'examples', 'evidence', 'mail02-clean');
 // Two entries of the queue (each over the 8 MiB of a batch): this thread takes the first (it does not exist: listed as
@@ -155,5 +159,59 @@ setTimeout(() => busy || process.exit(5), 10);
     expect(got.size).toBe(2);
     // Not started again: the next would fail the same way.
     expect(left).toBe(0);
+  });
+
+  // `scan --jobs N` starts its workers before the options are known (cli/early.ts); the pool sends them.
+  // Answers with where its options came from and one of them.
+  const TELLS = `import { parentPort, workerData } from 'node:worker_threads';
+let options = workerData;
+parentPort.on('message', (m) => {
+  if (m.options) {
+    options = m.options;
+    parentPort.postMessage({ ready: true });
+    return;
+  }
+  const reason = (workerData ? 'workerData ' : 'message ') + options.fileSeconds;
+  parentPort.postMessage({ results: m.tasks.map((t) => ({ findings: [], coverage: [], skipped: [{ path: t.file.rel, reason }], facts: [], bytes: 0, formats: [] })) });
+});
+if (workerData) parentPort.postMessage({ ready: true });
+`;
+
+  it('a worker started early is taken by the pool, sent the options, and scans: no second worker is started', async (ctx) => {
+    ctx.skip(!canRun, why);
+    const { FilePool, startEarlyWorker } = await distWith('early', TELLS);
+    const early = startEarlyWorker();
+    const pool = new FilePool(2, scanOptions({ fileSeconds: 7 }), undefined, [early]);
+    pool.start();
+    expect(workersOf(pool)).toEqual([early.worker]);
+    const got = new Map<string, string[]>();
+    await pool.run(files, prepared, (f, r) => got.set(f.rel, r.skipped.map((s) => s.reason)));
+    await pool.close();
+    expect(Object.fromEntries(got)).toEqual({ 'none.log': [expect.stringMatching(/^not readable/)], 'none2.log': ['message 7'] });
+  });
+
+  it('an early worker that failed before the pool took it leaves its work to this thread; one never taken is stopped', async (ctx) => {
+    ctx.skip(!canRun, why);
+    const { FilePool, startEarlyWorker } = await distWith('early-throws', 'throw new Error("worker broke while loading");\n');
+    const early = startEarlyWorker();
+    await new Promise((exited) => early.worker.once('exit', exited));
+    expect(early.stop?.message).toBe('worker broke while loading');
+    const pool = new FilePool(2, scanOptions(), undefined, [early]);
+    pool.start();
+    const got = new Map<string, string[]>();
+    await pool.run(files, prepared, (f, r) => got.set(f.rel, r.skipped.map((s) => s.reason)));
+    expect(workersOf(pool)).toEqual([]);
+    await pool.close();
+    for (const r of got.values()) expect(r).toEqual([expect.stringMatching(/^not readable/)]);
+    expect(got.size).toBe(2);
+    // --jobs 1 after all (or a small scan): an early worker the pool never takes ends with the pool.
+    const { startEarlyWorker: start2 } = await distWith('early-unused', TELLS);
+    const unused = start2();
+    const single = new FilePool(1, scanOptions(), undefined, [unused]);
+    single.start();
+    await single.run(files.slice(0, 1), prepared, () => {});
+    const exit = new Promise((exited) => unused.worker.once('exit', exited));
+    await single.close();
+    await exit;
   });
 });

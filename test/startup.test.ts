@@ -10,6 +10,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command } from 'commander';
 import { afterAll, describe, expect, it } from 'vitest';
 import { COMMANDS, registrationsFor } from '../src/cli/commands/index.js';
+import { jobsAsked } from '../src/cli/early.js';
 import { CLI } from './support/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'exhunt-startup-'));
@@ -52,7 +53,7 @@ describe('commands load lazily', () => {
     const names: string[] = [];
     for (const [name, load] of COMMANDS) {
       const program = new Command();
-      (await load())(program);
+      (await load())(program, { scanWorkers: [] });
       expect(program.commands.map((c) => c.name())).toEqual([name]);
       names.push(name);
     }
@@ -96,5 +97,21 @@ describe('code a run loads (built CLI)', () => {
     // scripts/bundle.mjs: the CLI's own code in a few dozen chunks, not one module per source file (~140).
     expect(r.files.filter((f) => f.startsWith('dist/cli/chunk-')).length).toBeGreaterThan(0);
     expect(new Set(r.files.filter((f) => f.startsWith('dist/'))).size).toBeLessThan(60);
+  });
+});
+
+describe('scan workers started before the scanner loads (cli/early.ts)', () => {
+  it('reads --jobs as commander does: -j N, -jN, --jobs N, --jobs=N, the last one, not after --', () => {
+    expect(jobsAsked(['x', '--jobs', '3'])).toBe(3);
+    expect(jobsAsked(['-j4', 'x'])).toBe(4);
+    expect(jobsAsked(['--jobs=2', 'x', '-j', '5'])).toBe(5);
+    expect(jobsAsked(['x', '--', '--jobs', '2'])).toBeUndefined();
+    expect(jobsAsked(['x', '--json', 'r.json'])).toBeUndefined();
+    expect(jobsAsked(['--jobs', 'many'])).toBeNaN();
+  });
+
+  it('a scan that stops on a usage error is not kept running by its early workers, and says why', () => {
+    const r = spawnSync(process.execPath, [CLI, 'scan', join(dir, 'no-such-folder'), '--jobs', '2'], { encoding: 'utf8', timeout: 60_000 });
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 2, stderr: expect.stringMatching(/^exhunt: no such file or folder: .*no-such-folder\n$/) });
   });
 });

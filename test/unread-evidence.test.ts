@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ScanReport } from '../src/model.js';
 import { gzipSync } from 'node:zlib';
-import { effectiveJobs } from '../src/engine/pool.js';
+import { effectiveJobs } from '../src/engine/workers.js';
 import { exhunt } from './support/cli.js';
 import { zipOf } from './support/zip.js';
 

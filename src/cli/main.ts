@@ -5,6 +5,7 @@ import { SINGLE_FILE } from '../packaged.js';
 import { registrationsFor } from './commands/index.js';
 import { ERROR_PREFIX, EXIT, UsageError } from './errors.js';
 import { boundHeapGrowth } from './heap.js';
+import { earlyScanWorkers } from './early.js';
 
 // Before any evidence is read: peak memory near the live data, in this thread and every worker (cli/heap.ts).
 boundHeapGrowth();
@@ -21,7 +22,8 @@ async function main(argv: string[]): Promise<number> {
       // One prefix for every error, commander's own (unknown option, missing argument) included.
       outputError: (s, write) => write(s.replace(/^error: /, `${ERROR_PREFIX} `)),
     });
-  for (const register of await registrationsFor(argv)) register(program);
+  const started = { scanWorkers: earlyScanWorkers(argv) };
+  for (const register of await registrationsFor(argv)) register(program, started);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.CLEAN;

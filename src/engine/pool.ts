@@ -1,18 +1,14 @@
 // Runs file scans in this thread beside worker threads (one lane per core by default: this thread and cores − 1
 // workers), or in this thread alone for small scans, when asked (`--jobs 1`), or when running from TypeScript
 // sources (tests), where no compiled worker exists.
-import { availableParallelism, totalmem } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { EvidenceFile } from '../evidence/file.js';
 import { scanFile, type FileTaskResult } from './file-task.js';
 import type { Prepared } from './registry.js';
 import { emptyResult, type ScanOptions } from './types.js';
-import { SINGLE_FILE, singleFileWorker } from '../packaged.js';
 import { countRange, mergeRanges, planRanges, rescans, type ByteRange } from './ranges.js';
+import { COMPILED, defaultJobs, effectiveJobs, startWorker, type EarlyWorker } from './workers.js';
 
-// The single-file executable has no worker file on disk: its bundled worker script runs with `eval` (and its
-// import.meta.url is undefined, hence the short circuit).
-const COMPILED = SINGLE_FILE || import.meta.url.endsWith('.js');
 /** Below this much evidence, starting workers (and loading rule data in each) costs more than it saves. */
 const WORKERS_FROM_BYTES = 64 * 1024 * 1024;
 /** Small files travel to a worker in batches: one message per file costs more than scanning it. */
@@ -23,29 +19,6 @@ const BATCH_BYTES = 8 * 1024 * 1024;
  * a single 20 GB log then keeps every core busy, and small enough ranges balance the end of a scan.
  */
 const RANGE_BYTES = 64 * 1024 * 1024;
-
-// A small young generation per worker: scans allocate short-lived line strings, and the default (tens of MB per
-// isolate) is what pushed two workers past the memory budget.
-function startWorker(options: ScanOptions): Worker {
-  const settings = { workerData: options, resourceLimits: { maxYoungGenerationSizeMb: 12 } };
-  const bundled = singleFileWorker();
-  return bundled ? new Worker(bundled, { ...settings, eval: true }) : new Worker(new URL('./worker.js', import.meta.url), settings);
-}
-
-function defaultJobs(): number {
-  return Math.max(1, availableParallelism());
-}
-
-/** Memory one worker may take at peak (its heap, a 4 MiB read buffer, rule tables, results in flight). */
-const WORKER_MEMORY = 256 * 1024 * 1024;
-
-/**
- * Workers actually started: what was asked, but never more than the cores nor more than half the machine's memory
- * allows (`--jobs 64` on 2 cores took 1.4 GB and ran five times slower than 2).
- */
-export function effectiveJobs(requested: number, cores = availableParallelism(), memory = totalmem()): number {
-  return Math.max(1, Math.min(requested, cores, Math.floor(memory / 2 / WORKER_MEMORY)));
-}
 
 type Done = (file: EvidenceFile, result: FileTaskResult) => void;
 
@@ -129,6 +102,8 @@ export class FilePool {
     private readonly options: ScanOptions,
     /** Split files on disk of twice this size or more into ranges scanned apart (default: RANGE_BYTES with workers). */
     private readonly rangeBytes?: number,
+    /** Workers started before the options were known (cli/early.ts): taken before any fresh one is started. */
+    private readonly early: EarlyWorker[] = [],
   ) {}
 
   /**
@@ -314,7 +289,8 @@ export class FilePool {
    * and an 'error' with no listener would end the process with a stack trace instead of the scan's error message.
    */
   private spawn(): Worker {
-    const w = startWorker(this.options);
+    const early = this.early.shift();
+    const w = early?.worker ?? startWorker(this.options);
     w.on('message', (msg: { ready?: boolean }) => {
       if (msg.ready) this.ready.add(w);
     });
@@ -322,6 +298,11 @@ export class FilePool {
     w.on('exit', (code: number) => {
       if (!this.stopped.has(w)) this.stopped.set(w, new Error(`a scan worker stopped (exit code ${code})`));
     });
+    if (early) {
+      if (early.stop) this.stopped.set(w, early.stop);
+      w.ref();
+      w.postMessage({ options: this.options });
+    }
     return w;
   }
 
@@ -354,7 +335,7 @@ export class FilePool {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    await Promise.all([...this.workers, ...this.early.splice(0).map((e) => e.worker)].map((w) => w.terminate()));
     this.workers.length = 0;
     this.stopped.clear();
     this.ready.clear();

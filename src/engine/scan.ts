@@ -8,6 +8,7 @@ import { closeZips } from '../evidence/zip.js';
 import type { EvidenceFile } from '../evidence/file.js';
 import { VERSION } from '../version.js';
 import { FilePool } from './pool.js';
+import type { EarlyWorker } from './workers.js';
 import type { FileTaskResult } from './file-task.js';
 import { prepare, type Prepared } from './registry.js';
 import type { ScanOptions } from './types.js';
@@ -73,6 +74,8 @@ export interface ScanRequest {
   byName?: boolean;
   /** Split files on disk of twice this size or more into byte ranges scanned apart (default: 64 MiB with workers). */
   rangeBytes?: number;
+  /** Scan workers already started (cli/early.ts), taken before fresh ones. */
+  workers?: EarlyWorker[];
 }
 
 export function scanOptions(partial: Partial<ScanOptions> = {}): ScanOptions {
@@ -106,7 +109,7 @@ export async function scan(req: ScanRequest): Promise<ScanReport> {
 export async function scanEach(req: ScanRequest, onHost: (host: HostResult, index: number) => void | Promise<void>): Promise<{ tool: ToolInfo; labels: string[] }> {
   const started = new Date().toISOString();
   const options = scanOptions(req.options);
-  const pool = new FilePool(req.jobs, options, req.rangeBytes);
+  const pool = new FilePool(req.jobs, options, req.rangeBytes, req.workers);
   pool.start();
   const named: Array<{ input: string; server: string | null }> = [];
   let prepared: Prepared | null = null;

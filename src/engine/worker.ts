@@ -8,11 +8,16 @@ import { prepare, type Prepared } from './registry.js';
 import type { ScanOptions } from './types.js';
 import { PlanShare } from './scanners/textlog.js';
 
-const options = workerData as ScanOptions;
+// The options come with the worker, or in its first message when it was started before they were known (an
+// EarlyWorker of engine/workers.ts), its modules loaded meanwhile.
+const options: Promise<ScanOptions> = workerData
+  ? Promise.resolve(workerData as ScanOptions)
+  : new Promise((resolve) => parentPort?.once('message', (msg: { options: ScanOptions }) => resolve(msg.options)));
 // Opened before the rule set is built (~0.1 s): the main thread posts its finder plan when it plans, and a channel
 // opened after that only gets it when main answers its ask, between main's regions, often after this worker's first
 // region was planned again (1 scan in 4, 60-80 ms of CPU).
-const ready: Promise<Prepared> = prepare(options, new PlanShare().open());
+const plans = new PlanShare().open();
+const ready: Promise<Prepared> = options.then((o) => prepare(o, plans));
 ready.then(
   () => parentPort?.postMessage({ ready: true }),
   // A rule set that cannot be built: the worker stops before it is ready, with the error as its 'error' event, so the
@@ -24,7 +29,8 @@ ready.then(
     }),
 );
 
-parentPort?.on('message', async (msg: { tasks: Task[] }) => {
+parentPort?.on('message', async (msg: { tasks?: Task[] }) => {
+  if (!msg.tasks) return; // the options (above)
   let prepared: Prepared;
   try {
     prepared = await ready;
@@ -33,7 +39,7 @@ parentPort?.on('message', async (msg: { tasks: Task[] }) => {
   }
   try {
     const results: FileTaskResult[] = [];
-    for (const t of msg.tasks) results.push(await scanFile(t.file, options, prepared, t.range));
+    for (const t of msg.tasks) results.push(await scanFile(t.file, await options, prepared, t.range));
     parentPort?.postMessage({ results });
   } catch (err) {
     parentPort?.postMessage({ error: err instanceof Error ? err.message : String(err) });

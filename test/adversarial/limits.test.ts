@@ -7,7 +7,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import yazl from 'yazl';
-import { effectiveJobs } from '../../src/engine/pool.js';
+import { effectiveJobs } from '../../src/engine/workers.js';
 import { scan } from '../../src/engine/scan.js';
 import { CLI, exhunt } from '../support/cli.js';
 

@@ -1,6 +1,12 @@
 import type { Command } from 'commander';
+import type { EarlyWorker } from '../../engine/workers.js';
 
-type Register = (program: Command) => void;
+/** What main.ts started before loading the command (cli/early.ts). */
+export interface Started {
+  scanWorkers: EarlyWorker[];
+}
+
+type Register = (program: Command, started: Started) => void;
 
 /**
  * Every subcommand, by the name typed, and how to load the module that registers it: one line each, in the order

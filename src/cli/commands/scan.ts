@@ -17,6 +17,7 @@ import { loadIocs } from '../../engine/registry.js';
 import { readRuleFiles, RuleFileError } from '../../evidence/rule-files.js';
 import { yaraEngine } from '../../engine/yara.js';
 import { findLocalEvidence, type LocalEvidence } from '../../evidence/local.js';
+import type { Started } from './index.js';
 
 interface ScanFlags {
   json?: string;
@@ -185,7 +186,7 @@ function exitCodeFor(hosts: readonly HostDigest[]): number {
   return hosts.some((h) => h.exposed) ? EXIT.EXPOSURE : EXIT.CLEAN;
 }
 
-export function registerScan(program: Command): void {
+export function registerScan(program: Command, started: Started): void {
   program
     .command('scan')
     .description('hunt for exploitation in evidence copied from Exchange servers; each PATH is one host')
@@ -258,6 +259,7 @@ Evidence is only read, never written; an output inside an input PATH is refused.
         const { tool, labels } = await scanEach({
         paths,
         jobs,
+        workers: started.scanWorkers,
         options: { since, sinceExplicit: cmd.getOptionValueSource('since') === 'cli', iocFiles: flags.ioc, yaraRules: flags.yara ?? null, ruleFiles: flags.rules, fileSeconds, ...eventCsv },
         until,
         // Name dates only for a window the user asked for (see evidence/dates.ts).
