@@ -36,6 +36,7 @@ const FORMAT_TITLES: Record<string, string> = {
   'rps-cmdlet': 'Remote PowerShell cmdlet logs',
   oabgen: 'OABGeneratorLog',
   iis: 'IIS logs',
+  'defender-mplog': 'Defender support log (MPLog)',
 };
 
 /** Every rule definition, each once, from every source (record, EVTX, file and content rules, exposure). */

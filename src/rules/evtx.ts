@@ -345,8 +345,11 @@ const PX11 = rule({
   },
 });
 
-/** Threat names that point at Exchange exploitation or a web shell (artefacts.help; Defender's own names). */
-const EXCHANGE_THREAT = 'exchg|exchange|proxyshell|proxylogon|chopper|webshell|CVE-2021-(?:26855|26857|26858|27065|34473|34523|31207)|CVE-2022-(?:41040|41082|41080)|Backdoor:(?:ASP|MSIL)/|:ASP/';
+/**
+ * Threat names that point at Exchange exploitation or a web shell (artefacts.help; Defender's own names: `Exmann` is
+ * its name for the Exchange exploits, e.g. Exploit:Script/Exmann.A!dha in Microsoft's HAFNIUM post).
+ */
+export const EXCHANGE_THREAT = 'exchg|exchange|exmann|proxyshell|proxylogon|chopper|webshell|CVE-2021-(?:26855|26857|26858|27065|34473|34523|31207)|CVE-2022-(?:41040|41082|41080)|Backdoor:(?:ASP|MSIL)/|:ASP/';
 
 const PX16 = declared({
   id: 'PX-16',
@@ -354,8 +357,8 @@ const PX16 = declared({
   cves: [],
   severity: 'critical',
   kind: 'webshell',
-  references: [R.artefactsHelp],
-  description: 'Microsoft Defender reported a threat whose name points at Exchange exploitation or a web shell (e.g. IISExchgSpawnCMD, Exploit:Win32/CVE-2021-31207, Backdoor:ASP/…).',
+  references: [R.artefactsHelp, R.msHafniumBlog],
+  description: 'Microsoft Defender reported a threat whose name points at Exchange exploitation or a web shell (e.g. Exploit:Script/Exmann.A, IISExchgSpawnCMD, Exploit:Win32/CVE-2021-31207, Backdoor:ASP/…).',
   logsource: DEFENDER,
   condition: {
     all: [

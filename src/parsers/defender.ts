@@ -1,0 +1,66 @@
+// Microsoft Defender's support log, the Microsoft Protection Log (ProgramData\Microsoft\Windows Defender\Support\
+// MPLog-*.log; UTF-16LE or UTF-8). It keeps detections for months after the Defender Operational event log has
+// rolled over. Layout from artefacts.help "Windows Defender - Support logs" (Qazeer/artefacts.help, CC0) and
+// Intrinsec/mplog_parser: one `<ISO time>Z <text>` line per event, in UTC; multi-line blocks (Resource Scan,
+// threat actions, BM telemetry) have untimed lines and repeat what the timed detection lines say. Read here: the
+// timed lines (coverage), and the detection lines split into their parts:
+//   2022-12-15T11:24:18.854Z DETECTION_ADD#1 HackTool:MSIL/Mimikatz!MSR file:C:\Users\x\binary.exe PropBag [length: 0, data: (null)]
+//   2022-12-15T11:24:18.854Z DETECTIONEVENT MPSOURCE_REALTIME HackTool:MSIL/Mimikatz!MSR file:C:\Users\x\binary.exe;
+//   2022-12-15T11:25:01.549Z DETECTION_CLEANEVENT MPSOURCE_REALTIME MP_THREAT_ACTION_QUARANTINE 0x80508033 HackTool:MSIL/Mimikatz!MSR file:C:\Users\x\binary.exe;
+//   2023-11-24T06:19:53.270Z Engine:EMS detection: HackTool:MSIL/Mimikatz!MSR, sigseq=0x0000123456789B73, pid=1254
+import type { LogRecord } from '../model.js';
+import type { LineParser, TextLogFormat } from './types.js';
+
+const TIMED = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3})Z /;
+/** `DETECTION_ADD#1 <threat> <schema>:<resource>`, `DETECTIONEVENT|DETECTION_CLEANEVENT MPSOURCE_x [<action> <hr>] <threat> <schema>:<resource>;`. */
+const DETECTION = /^(DETECTION_ADD(?:#\d{1,4})?|DETECTIONEVENT|DETECTION_CLEANEVENT|DETECTION)\s+(?:(MPSOURCE_\w{1,40})\s+)?(?:(MP_THREAT_ACTION_\w{1,40})\s+(0x[0-9a-f]{1,8})\s+)?(\S{1,300})\s+([a-z]{1,20}):(.*)$/i;
+const EMS = /^Engine:EMS detection: ([^,\s]{1,300}),/;
+/** Lines only this log writes, to know a renamed copy by its content. */
+const MPLOG_LINE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z (?:DETECTION|ProcessImageName: |Engine:|SDN:|\[RTP\]|\[Cloud\]|\[Exclusion\]|Filter caching disabled)/m;
+const MPLOG_NAME = /^mp(?:log|detection)-\d{6,8}-\d{6}\.log$/i;
+
+/** The resource as written: `DETECTION_ADD` follows it with its property bag, the other lines end it with `;`. */
+function resource(rest: string): string {
+  const bag = rest.indexOf(' PropBag [');
+  const r = bag === -1 ? rest : rest.slice(0, bag);
+  return r.endsWith(';') ? r.slice(0, -1) : r;
+}
+
+export class MpLogParser implements LineParser {
+  constructor(private readonly rel: string) {}
+
+  directive(): void {}
+
+  parse(logged: string, lineNo: number): LogRecord | null {
+    const line = logged.trimEnd();
+    const t = TIMED.exec(line);
+    // Lines of the multi-line blocks carry no time: not records.
+    if (!t) return null;
+    const text = line.slice(t[0].length);
+    const fields: Record<string, string> = { Message: text };
+    const d = DETECTION.exec(text);
+    if (d) {
+      fields.Event = d[1];
+      if (d[2]) fields.Source = d[2];
+      if (d[3]) fields.Action = d[3];
+      fields.Threat = d[5];
+      fields.Schema = d[6].toLowerCase();
+      fields.Resource = resource(d[7]);
+    } else {
+      const ems = EMS.exec(text);
+      if (ems) {
+        fields.Event = 'EMS detection';
+        fields.Threat = ems[1];
+      }
+    }
+    return { format: 'defender-mplog', path: this.rel, line: lineNo, time: `${t[1]}Z`, fields, raw: line };
+  }
+}
+
+export const DEFENDER_MPLOG_FORMAT: TextLogFormat = {
+  id: 'defender-mplog',
+  // Asked about every text file a sweep meets: the content test reads the first 8 KiB only (timed lines are most lines).
+  detect: (head, rel) => MPLOG_NAME.test(rel.slice(rel.lastIndexOf('/') + 1)) || MPLOG_LINE.test(head.slice(0, 8192)),
+  coverageSource: () => 'Defender MPLog',
+  createParser: (rel) => new MpLogParser(rel),
+};

@@ -1,0 +1,40 @@
+// Detections in Microsoft Defender's support log (MPLog, src/parsers/defender.ts): the same threat names as PX-16
+// reads in the Defender Operational event log, which rolls over long before the MPLog files do.
+import type { RecordRule } from './types.js';
+import { orNull } from './matchers.js';
+import { REF } from './references.js';
+import { EXCHANGE_THREAT } from './evtx.js';
+
+const THREAT = new RegExp(EXCHANGE_THREAT, 'i');
+const f = (fields: Record<string, string>, name: string): string => fields[name] ?? '';
+
+const PX20: RecordRule = {
+  id: 'PX-20',
+  title: 'Defender support log (MPLog) recorded an Exchange exploit or web shell',
+  cves: [],
+  severity: 'critical',
+  kind: 'webshell',
+  references: [
+    'Qazeer/artefacts.help windows_defender_support_logs.html (MPLog DETECTION_ADD, DETECTIONEVENT, DETECTION_CLEANEVENT and EMS detection lines)',
+    'Qazeer/artefacts.help microsoft_exchange.md (Defender names seen on Exchange)',
+    REF.msHafniumBlog,
+  ],
+  description:
+    "Microsoft Defender's MPLog names a threat that points at Exchange exploitation or a web shell (Exmann, Chopper, Backdoor:ASP/…, IISExchgSpawnCMD, the ProxyLogon/ProxyShell CVEs), with the file it was found in: the detection record that outlives the Defender event log. A quarantined shell was still written there.",
+  formats: ['defender-mplog'],
+  needles: ['DETECTION'],
+  attack: ['attack.persistence', 'attack.t1505.003'],
+  match(rec) {
+    const threat = f(rec.fields, 'Threat');
+    if (!threat || !THREAT.test(threat)) return null;
+    const event = f(rec.fields, 'Event');
+    const file = f(rec.fields, 'Schema') === 'file' ? f(rec.fields, 'Resource') : '';
+    const action = f(rec.fields, 'Action').replace(/^MP_THREAT_ACTION_/, '').toLowerCase();
+    return {
+      summary: `Defender MPLog ${event}: ${threat}${file ? ` in ${file}` : ''}${action ? ` (${action})` : ''}`,
+      evidence: { threat, file: orNull(file), resource: orNull(f(rec.fields, 'Resource')), event, action: orNull(action), line_text: f(rec.fields, 'Message').slice(0, 2000) },
+    };
+  },
+};
+
+export const DEFENDER_RULES: RecordRule[] = [PX20];

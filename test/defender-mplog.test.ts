@@ -1,0 +1,87 @@
+// Microsoft Defender's support log (MPLog-*.log, ProgramData\Microsoft\Windows Defender\Support): detection lines
+// as artefacts.help "Windows Defender - Support logs" prints them (DETECTION_ADD, DETECTIONEVENT,
+// DETECTION_CLEANEVENT, EMS detection), UTF-16LE with BOM and CRLF as Defender writes it. Threat names as Microsoft
+// published them for the 2021 Exchange attacks (Exploit:Script/Exmann.A!dha) and Chopper shells (Backdoor:ASP/...).
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DEFENDER_MPLOG_FORMAT, MpLogParser } from '../src/parsers/defender.js';
+import { exhunt } from './support/cli.js';
+
+const SHELL = 'C:\\inetpub\\wwwroot\\aspnet_client\\system_web\\xHA6boc8.aspx';
+const OWA = 'C:\\Program Files\\Microsoft\\Exchange Server\\V15\\FrontEnd\\HttpProxy\\owa\\auth\\RedirSuiteServerProxy.aspx';
+
+const LINES = [
+  '2021-03-03T07:10:02.118Z ProcessImageName: w3wp.exe, Pid: 10212, TotalTime: 46, Count: 3, MaxTime: 31, MaxTimeFile: \\Device\\HarddiskVolume2\\inetpub\\wwwroot\\aspnet_client\\web.config, EstimatedImpact: 12%',
+  `2021-03-03T07:14:30.512Z DETECTION_ADD#1 Backdoor:ASP/Chopper.F!dha file:${SHELL} PropBag [length: 0, data: (null)]`,
+  `2021-03-03T07:14:30.512Z DETECTIONEVENT MPSOURCE_REALTIME Backdoor:ASP/Chopper.F!dha file:${SHELL};`,
+  'Begin Resource Scan',
+  'Scan Source:6',
+  'Start Time:03-03-2021 07:14:33',
+  `Resource Path:${SHELL}`,
+  'Threat Name:Backdoor:ASP/Chopper.F!dha',
+  'End Scan',
+  `2021-03-03T07:14:41.203Z DETECTION_CLEANEVENT MPSOURCE_REALTIME MP_THREAT_ACTION_QUARANTINE 0x80508033 Backdoor:ASP/Chopper.F!dha file:${SHELL};`,
+  `2021-03-04T01:52:40.100Z DETECTION_ADD#2 Exploit:Script/Exmann.A!dha file:${OWA} PropBag [length: 0, data: (null)]`,
+  // Not Exchange: no finding (as PX-16 on the event log).
+  '2021-03-04T02:00:00.001Z Engine:EMS detection: HackTool:Win32/Mimikatz.D, sigseq=0x0000123456789B73, pid=1254',
+  '2021-03-05T09:00:00.001Z DETECTION_ADD#1 HackTool:Win32/Mimikatz.D file:C:\\Users\\admin\\Downloads\\m.exe PropBag [length: 0, data: (null)]',
+];
+
+/** UTF-16LE with BOM and CRLF, as Defender writes its support logs. */
+const utf16 = (lines: string[]): Buffer => Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(`${lines.join('\r\n')}\r\n`, 'utf16le')]);
+
+function scan(files: Record<string, Buffer | string>) {
+  const dir = mkdtempSync(join(tmpdir(), 'exhunt-mplog-'));
+  for (const [rel, body] of Object.entries(files)) {
+    mkdirSync(join(dir, rel, '..'), { recursive: true });
+    writeFileSync(join(dir, rel), body);
+  }
+  const r = exhunt(['scan', dir, '--json', '-']);
+  return JSON.parse(r.stdout).hosts[0] as {
+    verdict: string;
+    findings: Array<{ rule: string; severity: string; time: string; source: { path: string; line: number }; evidence: Record<string, unknown> }>;
+    coverage: Array<{ source: string; first: string; last: string }>;
+  };
+}
+
+describe('Defender support log (MPLog)', () => {
+  it('splits a detection line into event, source, action, threat and file', () => {
+    const p = new MpLogParser('MPLog-20210301-101500.log');
+    const clean = p.parse(LINES[9], 10)!;
+    expect(clean.time).toBe('2021-03-03T07:14:41.203Z');
+    expect(clean.fields).toMatchObject({ Event: 'DETECTION_CLEANEVENT', Source: 'MPSOURCE_REALTIME', Action: 'MP_THREAT_ACTION_QUARANTINE', Threat: 'Backdoor:ASP/Chopper.F!dha', Schema: 'file', Resource: SHELL });
+    expect(p.parse(LINES[10], 11)!.fields.Resource).toBe(OWA);
+    expect(p.parse(LINES[11], 12)!.fields).toMatchObject({ Event: 'EMS detection', Threat: 'HackTool:Win32/Mimikatz.D' });
+    // Block lines carry no time: not records.
+    expect(p.parse('Threat Name:Backdoor:ASP/Chopper.F!dha', 8)).toBeNull();
+  });
+
+  it('is known by its name, or by its lines when renamed; other logs are not taken for it', () => {
+    const head = LINES.join('\n');
+    expect(DEFENDER_MPLOG_FORMAT.detect('', 'ProgramData/Microsoft/Windows Defender/Support/MPLog-20210301-101500.log')).toBe(true);
+    expect(DEFENDER_MPLOG_FORMAT.detect(head, 'case/defender/support.log.bak')).toBe(true);
+    expect(DEFENDER_MPLOG_FORMAT.detect('2021-03-03T06:49:42.162Z,3f1b…,15,1,2176,2,,Ecp,mail.corp.local,/ecp/y.js', 'x.log')).toBe(false);
+  });
+
+  it('end to end: the Chopper shell and the Exmann exploit file Defender caught make the host compromised, with file and time', () => {
+    const host = scan({ 'C/ProgramData/Microsoft/Windows Defender/Support/MPLog-20210301-101500.log': utf16(LINES) });
+    expect(host.verdict).toBe('compromised');
+    expect(host.findings.map((f) => [f.rule, f.severity, f.time, f.source.line, f.evidence.file])).toEqual([
+      ['PX-20', 'critical', '2021-03-03T07:14:30.512Z', 2, SHELL],
+      ['PX-20', 'critical', '2021-03-03T07:14:30.512Z', 3, SHELL],
+      ['PX-20', 'critical', '2021-03-03T07:14:41.203Z', 10, SHELL],
+      ['PX-20', 'critical', '2021-03-04T01:52:40.100Z', 11, OWA],
+    ]);
+    expect(host.findings[2].evidence.action).toBe('quarantine');
+    expect(host.coverage).toEqual([expect.objectContaining({ source: 'Defender MPLog', first: '2021-03-03T07:10:02.118Z', last: '2021-03-05T09:00:00.001Z' })]);
+  });
+
+  it('a log with only other detections is read (coverage) and gives no Exchange finding', () => {
+    const host = scan({ 'Support/MPLog-20210301-101500.log': utf16([LINES[0], LINES[11], LINES[12]]) });
+    expect(host.findings).toEqual([]);
+    expect(host.verdict).toBe('insufficient-evidence');
+    expect(host.coverage.map((c) => c.source)).toEqual(['Defender MPLog']);
+  });
+});
