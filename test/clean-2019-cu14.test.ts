@@ -18,6 +18,7 @@ import { dirname, join } from 'node:path';
 import type { HostResult, ScanReport } from '../src/model.js';
 import { SEVERITY_RANK } from '../src/model.js';
 import { exhunt } from './support/cli.js';
+import { baseline } from '../src/rules/files/baselines.js';
 
 const EX = 'C/Program Files/Microsoft/Exchange Server/V15';
 const dir = mkdtempSync(join(tmpdir(), 'exhunt-cu14-'));
@@ -143,19 +144,62 @@ describe('a patched, clean Exchange 2019 CU14 server', () => {
     expect(host.reasons.join('\n')).not.toMatch(/scanner probes|attempt/);
   });
 
-  it("the install tree alone (no logs, no ExSetup.exe): the CU's own folder under owa\\auth names the build, WS-07 low", () => {
-    // Was SUSPICIOUS: every page and static file of the CU "modified, or another build" at medium. Setup writes the
-    // CU's static files into owa\auth\<build>\ (baseline paths …\version\…); a lone file in a made-up folder names
-    // nothing (three differing files are needed).
-    const root = join(dir, 'mail04-cu14-tree');
-    for (const page of ['logon.aspx', 'logoff.aspx']) put(root, `${EX}/FrontEnd/HttpProxy/owa/auth/${page}`, `<%@ Page language="c#" %><!-- ${page} -->\r\n`);
-    for (const f of ['scripts/premium/flogon.js', 'scripts/premium/fexppw.js', 'scripts/premium/aria-web-telemetry.js']) put(root, `${EX}/FrontEnd/HttpProxy/owa/auth/15.2.1544/${f}`, `/* CU14 ${f} */\r\n`);
-    put(root, `${EX}/FrontEnd/HttpProxy/owa/auth/15.2.9999/scripts/premium/flogon.js`, '/* not a CU */\r\n');
-    const { host } = scanJson(root, 'cu14-tree');
+  // What setup writes into owa\auth\<build>\ (the baseline's `version` folder: scripts, styles, images, fonts).
+  const cuFiles = [...baseline().paths.keys()].filter((p) => p.startsWith('frontend\\httpproxy\\owa\\auth\\version\\')).map((p) => p.slice('frontend\\httpproxy\\owa\\auth\\version\\'.length).replace(/\\/g, '/'));
+  /** An install tree copied without logs or ExSetup.exe: full CU folders (bytes of our own: they differ from every list). */
+  function tree(name: string, folders: string[]): string {
+    const root = join(dir, name);
+    for (const b of folders) for (const f of cuFiles) put(root, `${EX}/FrontEnd/HttpProxy/owa/auth/${b}/${f}`, `/* ${b} ${f} */\r\n`);
+    return root;
+  }
+  const ws07 = (host: HostResult) => host.findings.filter((f) => f.rule === 'WS-07');
+
+  it("a clean CU14 install tree alone (no logs, no ExSetup.exe): its full CU folder names the build, the CU's scripts are low", () => {
+    // Was SUSPICIOUS: every static script of the CU "modified, or another build" at medium. The previous CU's folder
+    // stays beside the current one (as full); the newest full one names the build. The pages of owa\auth match the
+    // lists on a clean server of these builds (most are byte-identical from 2013 CU23 to 2019 CU8): a page that
+    // matches makes no finding, so none is written here.
+    expect(cuFiles.length).toBeGreaterThanOrEqual(40);
+    const { host } = scanJson(tree('mail04-cu14-tree', ['15.2.1258', '15.2.1544']), 'cu14-tree');
     expect(host.verdict).toBe('insufficient-evidence');
-    const ws07 = host.findings.filter((f) => f.rule === 'WS-07');
-    expect(ws07.map((f) => f.severity)).toEqual(['low', 'low', 'low', 'low', 'low', 'low']);
-    for (const f of ws07) expect(f.summary).toMatch(/the server runs 15\.2\.1544 \(its 15\.2\.1544 folder under owa\\auth or ecp in the install tree\)/);
+    const scripts = ws07(host).filter((f) => f.summary.includes('15.2.1544'));
+    expect(scripts.length).toBeGreaterThanOrEqual(4);
+    for (const f of ws07(host)) {
+      expect(f.severity).toBe('low');
+      expect(f.evidence.server_build).toBe('15.2.1544');
+      expect(f.summary).toMatch(/the server runs 15\.2\.1544 \(its 15\.2\.1544 folder under owa\\auth or ecp in the install tree, with \d+ of the CU's static files\)/);
+    }
+  });
+
+  it('a page that differs keeps its grade whatever CU folder the tree holds: a folder name does not vouch for a page', () => {
+    const root = tree('mail05-cu14-page', ['15.2.1544']);
+    put(root, `${EX}/FrontEnd/HttpProxy/owa/auth/errorFE.aspx`, '<%@ Page Language="C#" %>\r\n<html><body>Sorry, something went wrong.</body></html>\r\n<% /* patched */ %>\r\n');
+    const { host } = scanJson(root, 'cu14-page');
+    expect(host.verdict).toBe('suspicious');
+    const page = ws07(host).filter((f) => f.summary.includes('errorFE.aspx'));
+    expect(page.map((f) => f.severity)).toEqual(['medium']);
+    expect(page[0].summary).toMatch(/CU folders say 15\.2\.1544 .* but a folder name does not vouch for a page the web server runs/);
+    expect(ws07(host).filter((f) => f !== page[0]).every((f) => f.severity === 'low')).toBe(true);
+  });
+
+  it('a few files planted in a made-up CU folder under owa\\auth name no build (review9 F11): the modified page stays medium', () => {
+    // /tmp/review9/repro/mk-f11.sh: a modified errorFE.aspx and three "shipped" scripts under owa\auth\15.2.1748\ made
+    // every WS-07 low and the host insufficient-evidence.
+    const root = join(dir, 'mail06-f11');
+    put(root, `${EX}/FrontEnd/HttpProxy/owa/auth/errorFE.aspx`, '<%@ Page Language="C#" %>\r\n<html><body>Sorry, something went wrong.</body></html>\r\n<% /* patched */ %>\r\n');
+    for (const f of ['fexppw.js', 'flogon.js', 'aria-web-telemetry.js']) put(root, `${EX}/FrontEnd/HttpProxy/owa/auth/15.2.1748/scripts/premium/${f}`, `// CU15 ${f}\r\n`);
+    const { host } = scanJson(root, 'f11');
+    expect(host.verdict).toBe('suspicious');
+    expect(ws07(host).map((f) => f.severity)).toEqual(['medium', 'medium', 'medium', 'medium']);
+    for (const f of ws07(host)) expect(f.summary).toMatch(/the server's build is not in the evidence/);
+  });
+
+  it('a made-up CU folder beside the real one names nothing unless it is as full: a thin newer folder does not win', () => {
+    const root = tree('mail07-cu14-thin', ['15.2.1544']);
+    for (const f of cuFiles.slice(0, 12)) put(root, `${EX}/FrontEnd/HttpProxy/owa/auth/15.2.1748/${f}`, `/* planted ${f} */\r\n`);
+    const { host } = scanJson(root, 'cu14-thin');
+    expect(ws07(host).length).toBeGreaterThan(0);
+    for (const f of ws07(host)) expect(f.evidence.server_build).toBe('15.2.1544');
   });
 
   it('a script in no list at all (dropped in ClientAccess/ecp) keeps its grade on CU14: suspicious, not clean', () => {

@@ -22,7 +22,7 @@ const ssrf = (time: string | null, line: number): RawFinding => ({
   lane: 'IIS',
   stage: 'exploited',
 });
-const apply = (findings: RawFinding[], facts: Fact[]) => SSRF_FAMILY.apply(findings, { facts, since: '2020-12-01T00:00:00.000Z', locate: () => null });
+const apply = (findings: RawFinding[], facts: Fact[]) => SSRF_FAMILY.apply(findings, { facts, since: '2020-12-01T00:00:00.000Z', locate: () => null, paths: [] });
 
 describe('SSRF_FAMILY: the build in place when the line was logged', () => {
   // Out of time order on purpose; a CU-only and an undated build never decide.

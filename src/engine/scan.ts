@@ -260,7 +260,7 @@ async function scanHost(
   if (listed) facts.push(...(await collectionFacts(collection, skipped)));
   facts.push(...(await moduleImageFacts(facts, files)));
   const locate = (winPath: string) => locateWindowsPath(winPath, files)?.rel ?? null;
-  const findings = numberFindings(applyHostRules(prepared.rules.hostRules, grouper.findings(), { facts, since: options.since, locate }));
+  const findings = numberFindings(applyHostRules(prepared.rules.hostRules, grouper.findings(), { facts, since: options.since, locate, paths: files.map((f) => f.server ?? f.rel) }));
   const merged = mergeCoverage(coverage);
   const windows = exposureWindows(facts, merged);
   const installTree = files.some((f) => EXCHANGE_TREE.test(f.rel)) || merged.some((c) => /^(?:httpproxy|ecp)/i.test(c.format));

@@ -14,6 +14,8 @@ export interface HostContext {
   since: string;
   /** The evidence path (relative, `/`-separated) of the file a Windows path names, or null when it is not there. */
   locate(winPath: string): string | null;
+  /** Every evidence file's path (the server's path when the collection records it, else the evidence path). */
+  paths: readonly string[];
 }
 
 export interface HostRule {

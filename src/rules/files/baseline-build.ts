@@ -3,13 +3,16 @@
 // pages can differ from every list, and a later CU ships files the lists never name: that is not evidence of a
 // modified page. When the newest build in the evidence is a CU no list covers, WS-07 is graded low ("worth a
 // look") and says so; content signatures and web-shell rules still judge the same files. With no build in the
-// evidence (an install tree copied without logs), the CU folder the differing static files sit in names it.
+// evidence (an install tree copied without logs), a CU folder full of the CU's static files names it for the static
+// scripts; the pages the web server runs keep their grade (a folder name proves nothing about a page).
 import type { RawFinding } from '../../model.js';
 import { compareBuild, formatBuild, parseBuild, type Build } from '../../builds/parse.js';
 import { buildEvidence, type BuildEvidence } from '../exposure.js';
 import { meaningOf } from '../finding.js';
 import type { HostRule } from '../host.js';
-import { baseline } from './baselines.js';
+import { baseline, exchangeRelPath } from './baselines.js';
+import { WEB_SCRIPT } from './sweep.js';
+import { evidenceString } from '../../semantics.js';
 import { FILE_RULES } from './rules.js';
 
 export const OTHER_BUILD_GRADE = 'WS-07 other build';
@@ -28,27 +31,35 @@ function covered(b: ServerBuild, lists: readonly string[]): boolean {
 }
 
 /** The server's build and where the evidence shows it. */
-type ServerBuild = { build: Build; origin: string };
+type ServerBuild = { build: Build; origin: string; folder?: true };
 
 /** A CU's own folder in the install tree: `owa\auth\15.2.1544\…`, `ecp\15.2.1544\…` (static files of that CU). */
 const BUILD_FOLDER = /[\\/](?:owa[\\/]auth|ecp)[\\/](1[45]\.\d{1,2}\.\d{1,5})[\\/]/i;
-/** Files a build folder must hold among the differing pages to name the server's CU (one planted file does not). */
-const FOLDER_FILES = 3;
+/**
+ * Files a CU folder must hold, by the names Microsoft ships in such folders (images, fonts, styles, scripts: 41 under
+ * owa\auth\<build> alone), to name the server's build: owa\auth is the attacker's drop zone, and a folder they make
+ * with a few files in it names nothing (review9 F11: three planted scripts talked every modified page down).
+ */
+const FOLDER_FILES = 10;
 
 /**
- * With no build in the evidence (a copy of the install tree without logs), the newest CU folder the differing pages
- * sit in: setup writes the CU's static files there, so a later CU than any list makes all of them differ.
+ * With no build in the evidence (a copy of the install tree without logs), the newest CU folder that holds the CU's
+ * shipped static files in number and is among the fullest such folders (setup keeps earlier CUs' folders beside
+ * the current one, as full): a later CU than any list makes its scripts differ.
  */
-function folderBuild(findings: readonly RawFinding[]): ServerBuild | null {
+function folderBuild(paths: readonly string[]): ServerBuild | null {
+  const shipped = baseline().paths;
   const count = new Map<string, number>();
-  for (const f of findings) {
-    const m = differingPage(f) ? BUILD_FOLDER.exec(f.source.path) : null;
-    if (m) count.set(m[1], (count.get(m[1]) ?? 0) + 1);
+  for (const p of paths) {
+    const m = BUILD_FOLDER.exec(p);
+    const rel = m ? exchangeRelPath(p) : null;
+    if (m && rel !== null && shipped.has(rel)) count.set(m[1], (count.get(m[1]) ?? 0) + 1);
   }
+  const fullest = Math.max(0, ...count.values());
   let best: ServerBuild | null = null;
   for (const [folder, n] of count) {
-    const build = n >= FOLDER_FILES ? parseBuild(folder, { cuOnly: true }) : null;
-    if (build && (best === null || compareBuild(build, best.build) > 0)) best = { build, origin: `its ${folder} folder under owa\\auth or ecp in the install tree` };
+    const build = n >= FOLDER_FILES && n * 2 >= fullest ? parseBuild(folder, { cuOnly: true }) : null;
+    if (build && (best === null || compareBuild(build, best.build) > 0)) best = { build, origin: `its ${folder} folder under owa\\auth or ecp in the install tree, with ${n} of the CU's static files`, folder: true };
   }
   return best;
 }
@@ -59,14 +70,22 @@ function folderBuild(findings: readonly RawFinding[]): ServerBuild | null {
  */
 const differingPage = (f: RawFinding): boolean => f.rule === 'WS-07' && f.evidence.baseline_builds !== undefined;
 
+/** A page the web server runs (.aspx, .ashx, .asmx …), not a static script or style. */
+function isPage(f: RawFinding): boolean {
+  const path = evidenceString(f.evidence.file) ?? f.source.path;
+  const name = path.slice(Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\')) + 1);
+  const dot = name.lastIndexOf('.');
+  return dot > 0 && WEB_SCRIPT.has(name.slice(dot).toLowerCase());
+}
+
 export const BASELINE_BUILD: HostRule = {
   emits: [],
-  does: 'Grades WS-07 low when the newest build in the evidence (else the newest CU folder of the install tree) is a CU that no shipped known-good list covers: its own pages are expected to differ.',
+  does: 'Grades WS-07 low when the newest build in the evidence (else the newest full CU folder of the install tree, for static scripts only) is a CU that no shipped known-good list covers: its own files are expected to differ.',
   apply(findings, ctx) {
     if (!findings.some(differingPage)) return [...findings];
     const lists = baseline().builds;
     const fact = newestBuild(ctx.facts);
-    const newest = fact ? { build: fact.build, origin: fact.fact.origin } : folderBuild(findings);
+    const newest: ServerBuild | null = fact ? { build: fact.build, origin: fact.fact.origin } : folderBuild(ctx.paths);
     if (newest === null) {
       // Compared with every list and in none: modified, or a build no list covers. Which one, the evidence cannot say.
       const unknown = "; the server's build is not in the evidence, so exhunt cannot tell a modified page from another build's (add ExSetup.exe, the logs or the case manifest to the evidence)";
@@ -78,10 +97,13 @@ export const BASELINE_BUILD: HostRule = {
     const why = `; the server runs ${build} (${newest.origin}) and exhunt has no known-good list for that CU (lists: ${lists.join(', ')}): compare the file with the same file on a clean server of that build`;
     // Named in the verdict's reasons (engine/verdict.ts): what these files hold was not checked against Microsoft's.
     const notCompared = `no known-good list for build ${build}`;
-    return findings.map((f): RawFinding =>
-      differingPage(f)
-        ? { ...f, title: m.title, severity: m.severity, kind: m.kind, summary: f.summary + why, evidence: { ...f.evidence, server_build: build, baseline_builds: lists, not_compared: notCompared } }
-        : f,
-    );
+    // A folder name is the attacker's to choose, and a page is where a backdoor goes: a folder-named build talks down
+    // the CU's differing static scripts, never a page the web server runs.
+    const vouch = `; the install tree's CU folders say ${build} (${newest.origin}), for which exhunt has no known-good list, but a folder name does not vouch for a page the web server runs: compare it with the same page on a clean server of that build, or add ExSetup.exe or the logs to the evidence`;
+    return findings.map((f): RawFinding => {
+      if (!differingPage(f)) return f;
+      if (newest.folder && isPage(f)) return { ...f, summary: f.summary + vouch, evidence: { ...f.evidence, server_build: build } };
+      return { ...f, title: m.title, severity: m.severity, kind: m.kind, summary: f.summary + why, evidence: { ...f.evidence, server_build: build, baseline_builds: lists, not_compared: notCompared } };
+    });
   },
 };

@@ -132,7 +132,7 @@ const META = {
         title: "Exchange web script not checked: no known-good list for the server's build",
         severity: 'low',
         kind: 'webshell',
-        when: 'the newest build in the evidence (or, with none, the newest CU folder under owa\\auth or ecp holding differing files) is a CU no shipped list covers (src/rules/files/baseline-build.ts)',
+        when: 'the newest build in the evidence is a CU no shipped list covers; with no build, the newest CU folder under owa\\auth or ecp holding ≥ 10 of the CU\'s shipped static files names it, for static scripts only, never for a page the web server runs (src/rules/files/baseline-build.ts)',
       },
     ],
   },
