@@ -23,8 +23,10 @@ describe('scan --local: finding the evidence', () => {
       'inetpub',
       'Windows\\System32\\inetsrv\\config',
       'Windows\\System32\\winevt\\Logs',
+      // On another drive: read as part of the same host, named by its drive letter as in a case folder (review9 F7).
+      { path: 'D:\\IISLogs', rel: 'D/IISLogs' },
     ]);
-    expect(local.notes).toContain('IIS logs: D:\\IISLogs is not on the system drive C:\\: scan it as its own PATH');
+    expect(local.notes).toContain('IIS logs: D:\\IISLogs (applicationHost.config logFile directory; not on the system drive C:\\: read as part of this host, named D/IISLogs/…)');
     expect(local.notes[0]).toBe(`Exchange install folder: ${EXCHANGE} (%ExchangeInstallPath%)`);
   });
 
@@ -33,11 +35,18 @@ describe('scan --local: finding the evidence', () => {
     const reg = (key: string, value: string) => (asked.push(`${key} ${value}`), 'E:\\Exchange\\V15\\');
     const local = findLocalEvidence('win32', ENV, reg, (p) => !p.includes('winevt'), () => null)!;
     expect(asked).toEqual(['HKLM\\SOFTWARE\\Microsoft\\ExchangeServer\\v15\\Setup MsiInstallPath']);
-    expect(local.notes).toContain('Exchange install folder: E:\\Exchange\\V15\\ is not on the system drive C:\\: scan it as its own PATH');
+    expect(local.notes).toContain('Exchange install folder: E:\\Exchange\\V15\\ (registry ExchangeServer\\v15\\Setup MsiInstallPath; not on the system drive C:\\: read as part of this host, named E/Exchange/V15/…)');
     expect(local.notes).toContain('event logs: C:\\Windows\\System32\\winevt\\Logs does not exist');
-    expect(local.only).toEqual(['inetpub\\logs\\LogFiles', 'inetpub', 'Windows\\System32\\inetsrv\\config']);
+    expect(local.only).toEqual(['inetpub\\logs\\LogFiles', 'inetpub', 'Windows\\System32\\inetsrv\\config', { path: 'E:\\Exchange\\V15', rel: 'E/Exchange/V15' }]);
     const none = findLocalEvidence('win32', ENV, () => null, () => true, () => null)!;
     expect(none.notes[0]).toBe('Exchange install folder: not found (registry ExchangeServer\\v15\\Setup MsiInstallPath); is Exchange installed here?');
+  });
+
+  it('reads a folder on another drive once, even when it lies inside another one found there', () => {
+    const env = { ...ENV, ExchangeInstallPath: 'D:\\Exchange\\V15\\' };
+    const apphost = '<site name="Default Web Site" id="1"><logFile directory="D:\\Exchange\\V15\\IISLogs" /></site>';
+    const local = findLocalEvidence('win32', env, () => null, () => true, () => apphost)!;
+    expect(local.only.filter((f) => typeof f !== 'string')).toEqual([{ path: 'D:\\Exchange\\V15', rel: 'D/Exchange/V15' }]);
   });
 
   it('reads the default IIS log folder when the config names none', () => {

@@ -23,13 +23,14 @@ const artifact = parse(readFileSync(FILE, 'utf8')) as Artifact;
 const param = (name: string) => artifact.parameters.find((p) => p.name === name)?.default;
 
 /** The argv list of the VQL execve() call, with parameters and the tool path substituted. */
-function argvFor(scanRoot: string): string[] {
+function argvFor(scanRoot: string, exRoot = scanRoot): string[] {
   const m = /execve\(argv=\[([^\]]*)\]/.exec(artifact.sources[0].query);
   expect(m, 'execve(argv=[...]) in the VQL').not.toBeNull();
   return m![1].split(',').map((raw) => {
     const t = raw.trim();
     if (t === 'ExePath') return CLI;
     if (t === 'ScanRoot') return scanRoot;
+    if (t === 'ExRoot') return exRoot;
     if (t === 'Since') return String(param('Since'));
     if (t === 'str(str=Jobs)') return String(param('Jobs'));
     const lit = /^"([^"]*)"$/.exec(t);
@@ -45,8 +46,8 @@ interface Row {
   exhunt: { host_verdict: string; host_label?: string };
 }
 
-function run(scanRoot: string): { code: number | null; rows: Row[] } {
-  const [, ...args] = argvFor(scanRoot);
+function run(scanRoot: string, exRoot = scanRoot): { code: number | null; rows: Row[] } {
+  const [, ...args] = argvFor(scanRoot, exRoot);
   const r = exhunt(args);
   const lines = r.stdout.split('\n').filter((l) => l !== '');
   for (const l of lines) expect(l).toMatch(/^\{/); // the VQL keeps lines matching ^\{
@@ -59,15 +60,19 @@ describe('Velociraptor artifact Exchange.Detection.Exhunt', () => {
     expect(artifact.type).toBe('CLIENT');
     expect(artifact.precondition).toMatch(/OS = 'windows'/);
     expect(artifact.tools).toEqual([{ name: 'Exhunt', serve_locally: true }]);
-    expect(artifact.parameters.map((p) => p.name)).toEqual(['ScanRoot', 'Since', 'Jobs']);
+    expect(artifact.parameters.map((p) => p.name)).toEqual(['ScanRoot', 'ExchangeRoot', 'Since', 'Jobs']);
     expect(param('ScanRoot')).toBe('C:\\');
+    expect(param('ExchangeRoot')).toBe('');
     expect(param('Since')).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     expect(artifact.resources.cpu_limit).toBeGreaterThan(0);
     expect(artifact.sources).toHaveLength(1);
     const q = artifact.sources[0].query;
     expect(q).toContain('Artifact.Generic.Utils.FetchBinary(ToolName="Exhunt"');
     expect(q).toMatch(/parse_json\(data=Stdout\)/);
-    expect(argvFor('C:\\')).toEqual([CLI, 'scan', 'C:\\', '--since', String(param('Since')), '--ndjson', '-', '--ndjson-hosts', '--quiet', '--jobs', '1']);
+    // Exchange's folder (ExchangeRoot, else %ExchangeInstallPath%, else ScanRoot) is read with ScanRoot as one host.
+    expect(q).toMatch(/LET InstallPath <= environ\(var="ExchangeInstallPath"\)/);
+    expect(q).toMatch(/LET ExRoot <= if\(condition=ExchangeRoot, then=ExchangeRoot, else=if\(condition=InstallPath, then=InstallPath, else=ScanRoot\)\)/);
+    expect(argvFor('C:\\', 'D:\\Exchange\\V15')).toEqual([CLI, 'scan', 'C:\\', '--also', 'D:\\Exchange\\V15', '--since', String(param('Since')), '--ndjson', '-', '--ndjson-hosts', '--quiet', '--jobs', '1']);
   });
 
   it('its command line gives one row per finding and one verdict row per host', () => {
@@ -83,5 +88,14 @@ describe('Velociraptor artifact Exchange.Detection.Exhunt', () => {
     expect(bad.rows.at(-1)).toBe(verdicts[0]);
     const clean = run('examples/evidence/mail02-clean');
     expect(clean.rows.filter((r) => r.event.kind === 'state').map((r) => r.exhunt.host_verdict)).toEqual(['clean']);
+  });
+
+  it('reads an Exchange folder outside ScanRoot as part of the same host: one verdict row', () => {
+    // Stands in for C:\ plus Exchange on D:\: the second folder's findings belong to the first folder's host.
+    const both = run('examples/evidence/mail02-clean', 'examples/evidence/mail01-compromised');
+    expect(both.code).toBe(1);
+    const verdicts = both.rows.filter((r) => r.event.kind === 'state');
+    expect(verdicts.map((r) => r.exhunt.host_verdict)).toEqual(['compromised']);
+    expect(both.rows.filter((r) => r.event.kind === 'alert').length).toBeGreaterThan(10);
   });
 });

@@ -1,7 +1,7 @@
 // Scans hosts: evidence -> records -> findings (in workers) -> host verdict. One HostResult per input PATH.
 import { basename, resolve } from 'node:path';
 import type { Coverage, Fact, Finding, HostResult, RawFinding, ScanReport, Skipped, ToolInfo } from '../model.js';
-import { byRel, evidenceFiles } from '../evidence/discover.js';
+import { byRel, evidenceFiles, type HostFolder } from '../evidence/discover.js';
 import { openArchives } from '../evidence/archives.js';
 import { withoutOwnReports } from '../evidence/own-reports.js';
 import { closeZips } from '../evidence/zip.js';
@@ -66,8 +66,11 @@ export interface ScanRequest {
   onProgress?: (p: Progress) => void;
   /** The command line, recorded in the report. */
   command?: string[];
-  /** Walk only these folders below each PATH (`scan --local`: the evidence folders of this machine). */
-  only?: string[];
+  /**
+   * Walk only these folders below each PATH (`scan --local`: the evidence folders of this machine), and folders
+   * elsewhere as part of the same host (`--also`: Exchange on another drive).
+   */
+  only?: HostFolder[];
   /** --until (ISO): log files named for a later day are not read (listed as skipped by date). */
   until?: string;
   /** The user gave --since or --until: log files are skipped by their name date too (evidence/dates.ts). */
@@ -138,7 +141,7 @@ async function scanHost(
   options: ScanOptions,
   prepared: Prepared,
   onProgress: ((p: Progress) => void) | undefined,
-  only: string[] | undefined,
+  only: HostFolder[] | undefined,
   dates: { until: string | null; byName: boolean },
 ): Promise<HostResult> {
   const t0 = performance.now();

@@ -28,6 +28,23 @@ function specialReason(kind: string): string {
   return `${kind}: not a regular file, not opened${kind === 'FIFO' ? ' (reading a FIFO blocks until something writes to it)' : ''}`;
 }
 
+/**
+ * A folder outside the input read as part of the same host: Exchange installed on D:\ while C:\ is scanned. Its
+ * files are named `rel/…` (`D/Program Files/…`: a drive as its letter, as a case folder keeps it).
+ */
+export interface ElsewhereFolder {
+  path: string;
+  rel: string;
+}
+/** A folder below the input (relative to it), or one elsewhere. */
+export type HostFolder = string | ElsewhereFolder;
+
+/** The evidence name of a folder given by its own path: `D:\Exchange` → `D/Exchange`, `/mnt/d/x` → `mnt/d/x`. */
+export function elsewhere(path: string): ElsewhereFolder {
+  const rel = path.replace(/^([A-Za-z]):(?=[\\/]|$)/, '$1').split(/[\\/]+/).filter(Boolean).join('/');
+  return { path, rel };
+}
+
 /** Names of the junctions Windows keeps for old programs (Documents and Settings, a profile's Application Data …). */
 const WINDOWS_JUNCTIONS: ReadonlySet<string> = new Set(
   ['documents and settings', 'all users', 'default user', 'application data', 'local settings', 'my documents', 'my music', 'my pictures', 'my videos', 'nethood', 'printhood', 'recent', 'sendto', 'start menu', 'templates', 'cookies', 'history', 'temporary internet files'],
@@ -38,9 +55,10 @@ const WINDOWS_JUNCTIONS: ReadonlySet<string> = new Set(
  * folder (walked with the one folder walker, evidence/walk.ts: symbolic links not followed, FIFOs/sockets/devices
  * listed as skipped, names that are not UTF-8 kept as bytes), a single file, or a zip container (its entries, read in
  * place). Nothing is opened for writing. `only`: walk just these folders below a folder input (paths stay relative
- * to the input), e.g. for `scan --local`. The order is the walk's: sort with `byRel`.
+ * to the input), e.g. for `scan --local`, and any `ElsewhereFolder` as part of the same host. The order is the
+ * walk's: sort with `byRel`.
  */
-export async function* evidenceFiles(input: string, skipped: Skipped[], only?: readonly string[]): AsyncGenerator<EvidenceFile> {
+export async function* evidenceFiles(input: string, skipped: Skipped[], only?: readonly HostFolder[]): AsyncGenerator<EvidenceFile> {
   const st = await lstat(input);
   if (st.isSymbolicLink()) {
     skipped.push({ path: basename(input), reason: 'symbolic link given as input: not followed', unread: 'folder' });
@@ -60,8 +78,8 @@ export async function* evidenceFiles(input: string, skipped: Skipped[], only?: r
     return;
   }
   for (const sub of only ?? ['']) {
-    const root = join(input, sub);
-    const prefix = toRel(input, root);
+    const root = typeof sub === 'string' ? join(input, sub) : sub.path;
+    const prefix = typeof sub === 'string' ? toRel(input, root) : sub.rel;
     const rel = (parts: readonly string[]) => [prefix, ...parts].filter(Boolean).join('/');
     const walk = walkFiles(root, {
       problem: (parts, kind, err) =>

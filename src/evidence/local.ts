@@ -1,16 +1,18 @@
 // `exhunt scan --local`: the evidence of the Windows machine exhunt runs on, found the way Exchange and IIS record
-// it (environment, registry, applicationHost.config), scanned in place as one host rooted at the system drive.
+// it (environment, registry, applicationHost.config), scanned in place as one host rooted at the system drive; an
+// Exchange install or IIS log folder on another drive (D:\, E:\: common on enterprise servers) is read as part of it.
 // Read-only: `reg query` is run with an argument list (no shell); files are opened by Node, which on Windows
 // shares them for read, write and delete with the services that have them open (Exchange and IIS logs).
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { win32 } from 'node:path';
+import { elsewhere, type ElsewhereFolder, type HostFolder } from './discover.js';
 
 export interface LocalEvidence {
   /** The system drive (`C:\`): the host's root, so paths read as on the server. */
   root: string;
-  /** Folders below root to walk, relative to it. */
-  only: string[];
+  /** Folders below root to walk, relative to it, and folders on other drives (named by their drive letter). */
+  only: HostFolder[];
   /** What was found and where it came from, and what was not found. */
   notes: string[];
 }
@@ -58,6 +60,7 @@ export function findLocalEvidence(platform: NodeJS.Platform, env: Env, reg: RegQ
   wanted.push(['IIS configuration', win32.dirname(appHost), '%SystemRoot%']);
   wanted.push(['event logs', win32.join(windows, 'System32', 'winevt', 'Logs'), '%SystemRoot%']);
   const only = new Set<string>();
+  const offDrive = new Map<string, ElsewhereFolder>();
   for (const [what, path, from] of wanted) {
     if (!path) {
       notes.push(`${what}: not found (${from}); is Exchange installed here?`);
@@ -65,13 +68,23 @@ export function findLocalEvidence(platform: NodeJS.Platform, env: Env, reg: RegQ
     }
     const rel = win32.relative(drive, path);
     if (!exists(path)) notes.push(`${what}: ${path} does not exist`);
-    else if (/^[a-z]:|^\.\./i.test(rel) || win32.isAbsolute(rel)) notes.push(`${what}: ${path} is not on the system drive ${drive}: scan it as its own PATH`);
-    else {
+    else if (/^[a-z]:|^\.\./i.test(rel) || win32.isAbsolute(rel)) {
+      // One host, several drives (as `collect C=… D=…` copies them): the files are named D/…, as in a case folder.
+      const folder = elsewhere(win32.normalize(path).replace(/\\+$/, ''));
+      offDrive.set(folder.rel.toLowerCase(), folder);
+      notes.push(`${what}: ${path} (${from}; not on the system drive ${drive}: read as part of this host, named ${folder.rel}/…)`);
+    } else {
       only.add(rel);
       notes.push(`${what}: ${path} (${from})`);
     }
   }
-  return { root: drive, only: [...only], notes };
+  return { root: drive, only: [...only, ...outermost([...offDrive.values()])], notes };
+}
+
+/** Folders not inside another one of the list (an IIS log folder under the Exchange folder is read once). */
+function outermost(folders: ElsewhereFolder[]): ElsewhereFolder[] {
+  const key = (f: ElsewhereFolder) => f.rel.toLowerCase() + '/';
+  return folders.filter((f) => !folders.some((o) => o !== f && key(f).startsWith(key(o))));
 }
 
 function readText(p: string): string | null {

@@ -1,4 +1,4 @@
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import type { Command } from 'commander';
@@ -18,6 +18,7 @@ import { readRuleFiles, RuleFileError } from '../../evidence/rule-files.js';
 import { yaraEngine } from '../../engine/yara.js';
 import { findLocalEvidence, type LocalEvidence } from '../../evidence/local.js';
 import type { Started } from './index.js';
+import { elsewhere, type HostFolder } from '../../evidence/discover.js';
 
 interface ScanFlags {
   json?: string;
@@ -37,6 +38,7 @@ interface ScanFlags {
   ioc: string[];
   yara?: string;
   local?: boolean;
+  also: string[];
   rules: string[];
   fileTimeLimit?: string;
   eventCsvTz?: string;
@@ -151,6 +153,30 @@ function localEvidence(args: string[], flags: ScanFlags): LocalEvidence {
   return local;
 }
 
+/**
+ * --also: folders read as part of the one host PATH is (Exchange on D:\ while C:\ is scanned: the Velociraptor
+ * artifact passes %ExchangeInstallPath%). A folder already inside PATH is read once, as part of it.
+ */
+function alsoFolders(paths: string[], flags: ScanFlags): HostFolder[] | undefined {
+  if (!flags.also.length) return undefined;
+  if (paths.length !== 1 || flags.hostsFrom || flags.local) throw new UsageError('--also adds folders to one host: give exactly one PATH (no --hosts-from or --local)');
+  if (!statSync(paths[0]).isDirectory()) throw new UsageError(`--also: ${paths[0]} is not a folder; --also adds folders to a folder PATH`);
+  // Windows paths compare without case (C:\ and c:\ are one drive).
+  const key = (p: string) => (process.platform === 'win32' ? p.toLowerCase() : p);
+  const root = key(realTarget(paths[0]));
+  const extra: HostFolder[] = [];
+  for (const dir of flags.also) {
+    if (!statSync(dir).isDirectory()) throw new UsageError(`--also: not a folder: ${dir}`);
+    const real = key(realTarget(dir));
+    if (real === root || real.startsWith(root.endsWith(sep) ? root : root + sep)) {
+      if (!flags.quiet) process.stderr.write(`exhunt: --also ${dir} is inside ${paths[0]}: read once, as part of it\n`);
+      continue;
+    }
+    extra.push(elsewhere(resolve(dir)));
+  }
+  return extra.length ? ['', ...extra] : undefined;
+}
+
 /** Where `target` really is: its own real path, else its nearest existing parent's real path plus the rest. */
 function realTarget(target: string): string {
   let dir = resolve(target);
@@ -200,7 +226,8 @@ export function registerScan(program: Command, started: Started): void {
     .option('--timesketch <FILE>', 'write JSON Lines Timesketch imports as is: one line per finding and per timeline event')
     .option('--stix <FILE>', 'write the indicators found (attacker IPs, web shells, user agents) as a STIX 2.1 bundle with sightings per host')
     .option('--hosts-from <DIR>', 'also scan each subfolder or .zip of DIR as one host (sorted by name)')
-    .option('--local', 'Windows: scan this machine in place (Exchange install folder, IIS logs and web root, IIS config, event logs)')
+    .option('--local', 'Windows: scan this machine in place (Exchange install folder, IIS logs and web root, IIS config, event logs), on every drive they are on')
+    .option('--also <DIR>', 'read DIR as part of the one PATH\'s host, not as a host of its own (Exchange installed on another drive: scan C:\\ --also "D:\\Program Files\\Microsoft\\Exchange Server\\V15"); repeatable', collect, [])
     .option('--since <DATE>', 'override: the logs must cover this date (YYYY-MM-DD) to the newest evidence (default: the exposure windows found in the evidence); log files dated before it are not read (listed as skipped by date)', DEFAULT_SINCE.slice(0, 10))
     .option('--until <DATE>', 'log files named for a later day are not read (listed as skipped by date)')
     .option('-j, --jobs <N>', 'scanning threads: this one and N − 1 workers (default: one per core)')
@@ -238,15 +265,16 @@ Evidence is only read, never written; an output inside an input PATH is refused.
       const local = flags.local ? localEvidence(args, flags) : null;
       const paths = local ? [local.root] : [...args, ...(flags.hostsFrom ? await hostsFrom(flags.hostsFrom) : [])];
       if (!paths.length) throw new UsageError('scan: give at least one PATH, or --hosts-from DIR');
-      const missing = paths.filter((p) => !existsSync(p));
+      const missing = [...paths, ...flags.also].filter((p) => !existsSync(p));
       if (missing.length) throw new UsageError(`no such file or folder: ${missing.join(', ')}`);
+      const only = local ? local.only : alsoFolders(paths, flags);
       const jobs = flags.jobs === undefined ? undefined : Number(flags.jobs);
       if (jobs !== undefined && (!Number.isInteger(jobs) || jobs < 1)) throw new UsageError(`--jobs: not a positive whole number: ${flags.jobs}`);
       const fileSeconds = flags.fileTimeLimit === undefined ? DEFAULT_FILE_SECONDS : Number(flags.fileTimeLimit);
       if (!Number.isFinite(fileSeconds) || fileSeconds < 0) throw new UsageError(`--file-time-limit: not a number of seconds: ${flags.fileTimeLimit}`);
       const eventCsv = eventCsvOptions(flags);
       for (const f of [...flags.ioc, ...(flags.yara ? [flags.yara] : [])]) if (!existsSync(f)) throw new UsageError(`no such file: ${f}`);
-      refuseOutputsInEvidence(flags, paths);
+      refuseOutputsInEvidence(flags, [...paths, ...flags.also]);
       await checkIocAndYara(flags);
       const onProgress = flags.quiet ? undefined : progressPrinter();
       // Reports are written host by host and each host is dropped once written (src/report/stream.ts).
@@ -266,7 +294,7 @@ Evidence is only read, never written; an output inside an input PATH is refused.
         byName: cmd.getOptionValueSource('since') === 'cli' || until !== undefined,
         onProgress,
         command: ['exhunt', ...cmd.parent!.args],
-        only: local?.only,
+        only,
       }, async (host) => {
         if (showTerminal) terminal.push(renderTerminal({ hosts: [host], tool: { options: { since } } }, { color, ...(flags.html ? { htmlPath: flags.html } : {}) }));
         await outputs.host(host, since);
