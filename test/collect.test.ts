@@ -34,6 +34,7 @@ const COLLECTED: Record<string, string | Buffer> = {
   'Windows/system32/inetsrv/config/applicationHost.config': '<configuration/>',
   'Windows/Temp/CqMebRGC.dmp': Buffer.from('MDMP'),
   'ProgramData/it.zip': Buffer.from('PK\x05\x06' + '\0'.repeat(18)),
+  'ProgramData/Microsoft/Windows Defender/Support/MPLog-20210301-101500.log': '2021-03-03T07:14:30.512Z DETECTION_ADD#1 Backdoor:ASP/Chopper.F!dha file:C:\\x.aspx\r\n',
 };
 const NOT_COLLECTED: Record<string, string | Buffer> = {
   [`${EX}/ClientAccess/Owa/prem/15.1.2176/scripts/boot.worker.js`]: 'static js outside the sign-in folders',
@@ -42,6 +43,7 @@ const NOT_COLLECTED: Record<string, string | Buffer> = {
   'inetpub/logs/LogFiles/FTPSVC2/u_ex210303.log': 'ftp',
   'Windows/system32/winevt/Logs/Setup.evtx': 'setup',
   'ProgramData/notes.txt': 'notes',
+  'ProgramData/Microsoft/Windows Defender/Support/MPDeviceControl-20210301-101500.log': 'device control',
 };
 
 let tmp: string;
