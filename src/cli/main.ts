@@ -6,9 +6,11 @@ import { registrationsFor } from './commands/index.js';
 import { ERROR_PREFIX, EXIT, UsageError } from './errors.js';
 import { boundHeapGrowth } from './heap.js';
 import { earlyScanWorkers } from './early.js';
+import { enableRelaxedSimd } from './wasm-flags.js';
 
 // Before any evidence is read: peak memory near the live data, in this thread and every worker (cli/heap.ts).
 boundHeapGrowth();
+enableRelaxedSimd();
 
 async function main(argv: string[]): Promise<number> {
   const program = new Command();

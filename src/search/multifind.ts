@@ -9,7 +9,7 @@
 // still occur together on every line, like `y>;` of `<empty>;`) and how many positions a bucket's nibble tables
 // would pass with a needle added (to group needles whose nibbles combine into few false candidates). It plans 8 and
 // 16 buckets (scan8 and scan16: twice the table lookups) and keeps the cheaper by the cost model.
-import { MULTIFIND_WASM_BASE64 } from './multifind-wasm.js';
+import { MULTIFIND_RELAXED_WASM_BASE64, MULTIFIND_WASM_BASE64 } from './multifind-wasm.js';
 import { byteHistogram, collectNeedleLines, COST, isLetter, planFinder, type Finder, type NeedleSpec } from './needles.js';
 
 const NL = 10;
@@ -149,13 +149,22 @@ function wasmApi(): WasmApi | undefined {
   return (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
 }
 
+/**
+ * The relaxed build where the engine accepts it (Node 22+, or Node 20 with the flag the CLI sets: cli/wasm-flags.ts):
+ * its table lookups are one x64 instruction instead of three (scripts/build-wasm.mjs); else the plain one.
+ */
 function compiledModule(): object | null {
   if (wasmModule === undefined) {
     wasmModule = null;
     try {
-      const bytes = Buffer.from(MULTIFIND_WASM_BASE64, 'base64');
       const api = wasmApi();
-      if (api && api.validate(bytes)) wasmModule = new api.Module(bytes);
+      for (const b64 of [MULTIFIND_RELAXED_WASM_BASE64, MULTIFIND_WASM_BASE64]) {
+        const bytes = Buffer.from(b64, 'base64');
+        if (api && api.validate(bytes)) {
+          wasmModule = new api.Module(bytes);
+          break;
+        }
+      }
     } catch {
       wasmModule = null;
     }

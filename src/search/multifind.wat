@@ -14,6 +14,9 @@
 ;;   has bit b set when text[p+i .. p+i+3] may be the fingerprint of a needle of bucket b. The three shifted
 ;;   blocks are plain unaligned loads. A real fingerprint always sets its bucket's bit; but the nibble tables
 ;;   over-approximate (the lo and hi sets of different needles of a bucket combine), so R only gives candidates.
+;; - scripts/build-wasm.mjs also builds this text with every i8x16.swizzle as i8x16.relaxed_swizzle (one pshufb on x64
+;;   where V8 11 emits three instructions per swizzle): the same bytes for lane indices 0..15 only. Every index below
+;;   is a nibble, masked with 15 (test/search-wasm.test.ts checks it).
 ;; - Each candidate is verified exactly ($verify) against every needle of each flagged bucket, at p + i - (the
 ;;   needle's fingerprint offset), within [base, end): first 4 bytes of the needle around its fingerprint with one
 ;;   masked i32 compare ((text | fold bits) & care == value), then every byte. A case-insensitive needle is stored
