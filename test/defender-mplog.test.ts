@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFENDER_MPLOG_FORMAT, MpLogParser } from '../src/parsers/defender.js';
+import { EVTX_RULES } from '../src/rules/evtx.js';
+import type { LogRecord } from '../src/model.js';
 import { exhunt } from './support/cli.js';
 
 const SHELL = 'C:\\inetpub\\wwwroot\\aspnet_client\\system_web\\xHA6boc8.aspx';
@@ -83,5 +85,54 @@ describe('Defender support log (MPLog)', () => {
     expect(host.findings).toEqual([]);
     expect(host.verdict).toBe('insufficient-evidence');
     expect(host.coverage.map((c) => c.source)).toEqual(['Defender MPLog']);
+  });
+});
+
+describe('Defender event log (PX-16): the file of a detection', () => {
+  const px16 = EVTX_RULES.find((r) => r.id === 'PX-16')!;
+  const event = (path: string): LogRecord => ({
+    format: 'evtx',
+    path: 'Microsoft-Windows-Windows Defender%4Operational.evtx',
+    line: null,
+    record: 77,
+    time: '2021-03-03T07:14:30.512Z',
+    fields: { EventID: '1116', Provider: 'Microsoft-Windows-Windows Defender', Provider_Name: 'Microsoft-Windows-Windows Defender', 'Threat Name': 'Backdoor:ASP/Chopper.F!dha', Path: path, 'Action Name': 'Not Applicable' },
+    raw: '',
+  });
+  const hit = (path: string) => {
+    const h = px16.match(event(path));
+    return Array.isArray(h) ? h[0] : h;
+  };
+
+  it('is the path without the resource schema (`file:_`), every file of a multi-resource Path listed', () => {
+    expect(hit(`file:_${SHELL}`)!.evidence).toMatchObject({ file: SHELL, resources: `file:_${SHELL}` });
+    const two = hit(`file:_${SHELL}; process:_pid:10212,ProcessStart:132592148713212345; file:_${OWA}`)!;
+    expect(two.evidence).toMatchObject({ file: SHELL, files: [SHELL, OWA] });
+    expect(two.summary).toBe(`Defender detected Backdoor:ASP/Chopper.F!dha in ${SHELL}`);
+    // A process alone names no file; a path written without a schema is kept.
+    expect(hit('process:_pid:10212,ProcessStart:132592148713212345')!.evidence.file).toBeNull();
+    expect(hit(SHELL)!.evidence.file).toBe(SHELL);
+  });
+
+  it('end to end: the next step names the shell at its path on the server, ready to use', () => {
+    const ev = {
+      Event: {
+        System: {
+          Provider: { '#attributes': { Name: 'Microsoft-Windows-Windows Defender' } },
+          EventID: 1116,
+          Level: 3,
+          TimeCreated: { '#attributes': { SystemTime: '2021-03-03T07:14:30.512Z' } },
+          EventRecordID: 77,
+          Channel: 'Microsoft-Windows-Windows Defender/Operational',
+          Computer: 'EXCH01.corp.local',
+        },
+        EventData: { 'Threat Name': 'Backdoor:ASP/Chopper.F!dha', Path: `file:_${SHELL}`, 'Action Name': 'Not Applicable' },
+      },
+    };
+    const dir = mkdtempSync(join(tmpdir(), 'exhunt-defender-'));
+    writeFileSync(join(dir, 'defender.jsonl'), `${JSON.stringify(ev)}\n`);
+    const text = exhunt(['scan', dir]).stdout;
+    expect(text).toContain(`Remove the web shells (after imaging)\n        ${SHELL}\n`);
+    expect(text).not.toContain('file:_');
   });
 });

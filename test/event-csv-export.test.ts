@@ -119,7 +119,7 @@ describe('an event log saved as CSV', () => {
       ].join('\r\n'),
     );
     const h = scanJson(host, 'def.json');
-    expect(h.findings.filter((f) => f.rule === 'PX-16').map((f) => [f.source.line, f.evidence.threat, f.evidence.file])).toEqual([[2, 'Exploit:Win32/CVE-2021-31207.B', 'file:_C:\\inetpub\\wwwroot\\aspnet_client\\p433zrwewrvmcv.aspx']]);
+    expect(h.findings.filter((f) => f.rule === 'PX-16').map((f) => [f.source.line, f.evidence.threat, f.evidence.file])).toEqual([[2, 'Exploit:Win32/CVE-2021-31207.B', 'C:\\inetpub\\wwwroot\\aspnet_client\\p433zrwewrvmcv.aspx']]);
   });
 
   // review5's counter-examples, scanned once with the zone of New York, checked one fix each.

@@ -351,6 +351,22 @@ const PX11 = rule({
  */
 export const EXCHANGE_THREAT = 'exchg|exchange|exmann|proxyshell|proxylogon|chopper|webshell|CVE-2021-(?:26855|26857|26858|27065|34473|34523|31207)|CVE-2022-(?:41040|41082|41080)|Backdoor:(?:ASP|MSIL)/|:ASP/';
 
+/**
+ * The files of a Defender detection's Path: resources as `<schema>:_<value>` separated by `;` (`file:_C:\x.aspx;
+ * process:_pid:4120,ProcessStart:…`); only file resources name a file. A path written without a schema is taken as it is.
+ */
+function defenderFiles(path: string): string[] {
+  const out: string[] = [];
+  for (const part of path.split(';')) {
+    const r = part.trim();
+    const m = /^(\w{1,20}):_(.*)$/.exec(r);
+    if (m === null) {
+      if (r) out.push(r);
+    } else if (/^(?:file|containerfile)$/i.test(m[1]) && m[2].trim()) out.push(m[2].trim());
+  }
+  return out;
+}
+
 const PX16 = declared({
   id: 'PX-16',
   title: 'Defender detected an Exchange exploit or web shell',
@@ -371,8 +387,13 @@ const PX16 = declared({
   hit(rec) {
     const id = eventId(rec);
     const threat = f(rec, 'Threat Name');
-    const file = f(rec, 'Path');
-    return { summary: `Defender ${id === '1117' || id === '1007' ? 'acted on' : 'detected'} ${threat}${file ? ` in ${file}` : ''}`, evidence: { threat, file: orNull(file), action: orNull(f(rec, 'Action Name')), event_id: Number(id) } };
+    const resources = f(rec, 'Path');
+    const files = defenderFiles(resources);
+    const file = files[0] ?? null;
+    return {
+      summary: `Defender ${id === '1117' || id === '1007' ? 'acted on' : 'detected'} ${threat}${file ? ` in ${file}` : resources ? ` in ${resources}` : ''}`,
+      evidence: { threat, file, ...(files.length > 1 ? { files } : {}), resources: orNull(resources), action: orNull(f(rec, 'Action Name')), event_id: Number(id) },
+    };
   },
 });
 
