@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFENDER_MPLOG_FORMAT, MpLogParser } from '../src/parsers/defender.js';
 import { EVTX_RULES } from '../src/rules/evtx.js';
+import { builtinIocs } from '../src/rules/iocs.js';
 import type { LogRecord } from '../src/model.js';
 import { exhunt } from './support/cli.js';
 
@@ -93,14 +94,13 @@ describe('Defender event log (PX-16): the file of a detection', () => {
   const event = (path: string): LogRecord => ({
     format: 'evtx',
     path: 'Microsoft-Windows-Windows Defender%4Operational.evtx',
-    line: null,
     record: 77,
     time: '2021-03-03T07:14:30.512Z',
     fields: { EventID: '1116', Provider: 'Microsoft-Windows-Windows Defender', Provider_Name: 'Microsoft-Windows-Windows Defender', 'Threat Name': 'Backdoor:ASP/Chopper.F!dha', Path: path, 'Action Name': 'Not Applicable' },
     raw: '',
   });
   const hit = (path: string) => {
-    const h = px16.match(event(path));
+    const h = px16.match(event(path), { iocs: builtinIocs() });
     return Array.isArray(h) ? h[0] : h;
   };
 
