@@ -69,7 +69,7 @@ $Targets = @(
     @{ Base = 'system'; Path = 'ProgramData'; Kind = 'tree'; Filter = '\.(7z|zip|rar|cab|dmp|wer)$'; Top = '' }
     @{ Base = 'system'; Path = 'Users\Public'; Kind = 'tree'; Filter = '\.(exe|dll|bat|ps1|zip|7z|rar|dmp)$'; Top = '' }
     @{ Base = 'evtx'; Path = ''; Kind = 'evtx'; Filter = ''; Top = '' }
-    @{ Base = 'system'; Path = 'ProgramData\Microsoft\Windows Defender\Support'; Kind = 'tree'; Filter = '^MPLog-.*\.log$'; Top = '' }
+    @{ Base = 'system'; Path = 'ProgramData\Microsoft\Windows Defender\Support'; Kind = 'tree'; Filter = '^MP(?:Log|Detection)-.*\.log$'; Top = '' }
     @{ Base = 'system'; Path = 'inetpub\logs\LogFiles'; Kind = 'tree'; Filter = ''; Top = '^W3SVC\d*$' }
     @{ Base = 'exchange'; Path = 'Logging\HttpProxy'; Kind = 'tree'; Filter = ''; Top = '' }
     @{ Base = 'exchange'; Path = 'Logging\ECP\Server'; Kind = 'tree'; Filter = ''; Top = '' }

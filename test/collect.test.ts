@@ -35,6 +35,8 @@ const COLLECTED: Record<string, string | Buffer> = {
   'Windows/Temp/CqMebRGC.dmp': Buffer.from('MDMP'),
   'ProgramData/it.zip': Buffer.from('PK\x05\x06' + '\0'.repeat(18)),
   'ProgramData/Microsoft/Windows Defender/Support/MPLog-20210301-101500.log': '2021-03-03T07:14:30.512Z DETECTION_ADD#1 Backdoor:ASP/Chopper.F!dha file:C:\\x.aspx\r\n',
+  // Defender's own detection log beside it (the parser reads it too).
+  'ProgramData/Microsoft/Windows Defender/Support/MPDetection-20210301-101500.log': '2021-03-03T07:14:30.512Z DETECTION Backdoor:ASP/Chopper.F!dha file:C:\\x.aspx\r\n',
 };
 const NOT_COLLECTED: Record<string, string | Buffer> = {
   [`${EX}/ClientAccess/Owa/prem/15.1.2176/scripts/boot.worker.js`]: 'static js outside the sign-in folders',

@@ -81,6 +81,28 @@ describe('Defender support log (MPLog)', () => {
     expect(host.coverage).toEqual([expect.objectContaining({ source: 'Defender MPLog', first: '2021-03-03T07:10:02.118Z', last: '2021-03-05T09:00:00.001Z' })]);
   });
 
+  it('Exmann in an Exchange log is exploit text to keep, not a shell to remove: no file to delete, no STIX shell', () => {
+    const ecp = 'C:\\Program Files\\Microsoft\\Exchange Server\\V15\\Logging\\ECP\\Server\\ECPServer2021030402-1.LOG';
+    const lines = [LINES[0], `2021-03-04T03:10:00.000Z DETECTION_ADD#2 Exploit:Script/Exmann.A!dha file:${ecp}->(UTF-16LE) PropBag [length: 0, data: (null)]`, '2021-03-04T03:11:00.000Z Engine:EMS detection: Exploit:Script/Exmann.A!dha, sigseq=0x0000123456789B73, pid=4120'];
+    const p = new MpLogParser('MPLog-20210301-101500.log');
+    expect(p.parse(lines[1], 2)!.fields).toMatchObject({ Resource: ecp, ContainerPart: '(UTF-16LE)' });
+    const dir = mkdtempSync(join(tmpdir(), 'exhunt-mplog-'));
+    mkdirSync(join(dir, 'Support'));
+    writeFileSync(join(dir, 'Support', 'MPLog-20210301-101500.log'), utf16(lines));
+    const r = exhunt(['scan', dir, '--json', '-', '--since', '2021-03-04']);
+    const host = JSON.parse(r.stdout).hosts[0] as { verdict: string; findings: Array<{ rule: string; kind: string; severity: string; evidence: Record<string, unknown> }>; next_steps?: unknown };
+    expect(host.findings.map((f) => [f.rule, f.kind, f.severity, f.evidence.file, f.evidence.detected_in, f.evidence.container_part])).toEqual([
+      ['PX-20', 'exploitation', 'critical', undefined, ecp, '(UTF-16LE)'],
+      ['PX-20', 'exploitation', 'critical', undefined, null, null],
+    ]);
+    expect(host.verdict).toBe('compromised');
+    // Nothing to remove: the summary names the log only in the finding's line; STIX publishes no shell.
+    const text = exhunt(['scan', dir, '--since', '2021-03-04', '--no-color']).stdout;
+    expect(text.split('\n').filter((l) => l.includes('ECPServer2021030402-1.LOG') && !l.includes('[PX-20]'))).toEqual([]);
+    const stix = JSON.parse(exhunt(['scan', dir, '--stix', '-']).stdout) as { objects: Array<{ type: string; pattern?: string }> };
+    expect(stix.objects.filter((o) => o.pattern?.includes('ECPServer'))).toEqual([]);
+  });
+
   it('a log with only other detections is read (coverage) and gives no Exchange finding', () => {
     const host = scan({ 'Support/MPLog-20210301-101500.log': utf16([LINES[0], LINES[11], LINES[12]]) });
     expect(host.findings).toEqual([]);

@@ -26,6 +26,16 @@ function resource(rest: string): string {
   return r.endsWith(';') ? r.slice(0, -1) : r;
 }
 
+/**
+ * Defender names what it found inside a file after `->`: an archive member (`C:\x.zip->a.aspx`) or the decoding it
+ * scanned (`C:\…\ECPServer2021082102-1.LOG->(UTF-16LE)`). The file on disk is the part before it.
+ */
+function splitContainer(fields: Record<string, string>, r: string): void {
+  const cut = r.indexOf('->');
+  fields.Resource = cut === -1 ? r : r.slice(0, cut);
+  if (cut !== -1) fields.ContainerPart = r.slice(cut + 2);
+}
+
 export class MpLogParser implements LineParser {
   constructor(private readonly rel: string) {}
 
@@ -45,7 +55,7 @@ export class MpLogParser implements LineParser {
       if (d[3]) fields.Action = d[3];
       fields.Threat = d[5];
       fields.Schema = d[6].toLowerCase();
-      fields.Resource = resource(d[7]);
+      splitContainer(fields, resource(d[7]));
     } else {
       const ems = EMS.exec(text);
       if (ems) {

@@ -138,7 +138,7 @@ export const TARGETS: readonly Target[] = [
   { base: 'system', path: ['Users', 'Public'], kind: 'tree', filter: /\.(exe|dll|bat|ps1|zip|7z|rar|dmp)$/i },
   ...EVTX_CHANNELS.map((f): Target => ({ base: 'system', path: ['Windows', 'System32', 'winevt', 'Logs', f], kind: 'file' })),
   // Defender's support log keeps its detections (a Chopper shell it quarantined) long after its event log rolled over.
-  { base: 'system', path: ['ProgramData', 'Microsoft', 'Windows Defender', 'Support'], kind: 'tree', filter: /^MPLog-.*\.log$/i },
+  { base: 'system', path: ['ProgramData', 'Microsoft', 'Windows Defender', 'Support'], kind: 'tree', filter: /^MP(?:Log|Detection)-.*\.log$/i },
   { base: 'system', path: ['inetpub', 'logs', 'LogFiles'], kind: 'tree', top: /^W3SVC\d*$/i },
   ...EX_LOGS.map((p): Target => ({ base: 'exchange', path: ['Logging', ...p], kind: 'tree' })),
 ];

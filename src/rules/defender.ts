@@ -4,9 +4,12 @@ import type { RecordRule } from './types.js';
 import { orNull } from './matchers.js';
 import { REF } from './references.js';
 import { EXCHANGE_THREAT } from './evtx.js';
+import { WEB_SCRIPT } from './files/sweep.js';
 
 const THREAT = new RegExp(EXCHANGE_THREAT, 'i');
 const f = (fields: Record<string, string>, name: string): string => fields[name] ?? '';
+/** A file IIS runs as code: a detection there is a shell to remove; elsewhere (an Exchange log, an OAB file) it is the exploit's text. */
+const webScript = (file: string): boolean => WEB_SCRIPT.has(file.slice(file.lastIndexOf('.')).toLowerCase());
 
 const PX20: RecordRule = {
   id: 'PX-20',
@@ -24,15 +27,35 @@ const PX20: RecordRule = {
   formats: ['defender-mplog'],
   needles: ['DETECTION'],
   attack: ['attack.persistence', 'attack.t1505.003'],
+  grades: [
+    {
+      as: 'PX-20 exploit',
+      title: 'Defender support log (MPLog) recorded Exchange exploit text outside a web page',
+      severity: 'critical',
+      kind: 'exploitation',
+      when: "the detection names a file IIS does not run as code (Exmann in an Exchange log or OAB file: the exploit's text reached the server, the file is evidence to keep) or no file (a memory or process detection)",
+    },
+  ],
   match(rec) {
     const threat = f(rec.fields, 'Threat');
     if (!threat || !THREAT.test(threat)) return null;
     const event = f(rec.fields, 'Event');
     const file = f(rec.fields, 'Schema') === 'file' ? f(rec.fields, 'Resource') : '';
     const action = f(rec.fields, 'Action').replace(/^MP_THREAT_ACTION_/, '').toLowerCase();
+    const shell = webScript(file);
     return {
       summary: `Defender MPLog ${event}: ${threat}${file ? ` in ${file}` : ''}${action ? ` (${action})` : ''}`,
-      evidence: { threat, file: orNull(file), resource: orNull(f(rec.fields, 'Resource')), event, action: orNull(action), line_text: f(rec.fields, 'Message').slice(0, 2000) },
+      // Only a shell's path is `file` (the file to remove, a STIX indicator); a log the exploit text reached is `detected_in`.
+      evidence: {
+        threat,
+        ...(shell ? { file } : { detected_in: orNull(file) }),
+        resource: orNull(f(rec.fields, 'Resource')),
+        container_part: orNull(f(rec.fields, 'ContainerPart')),
+        event,
+        action: orNull(action),
+        line_text: f(rec.fields, 'Message').slice(0, 2000),
+      },
+      ...(shell ? {} : { grade: 'PX-20 exploit' }),
     };
   },
 };
