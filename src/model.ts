@@ -145,6 +145,11 @@ export interface Coverage {
   last: string | null;
   /** Files of this row stopped before their end by the per-file time limit (skipped says where each stopped). */
   partial?: string[];
+  /**
+   * An IIS site that is not Exchange's (a second website: its requests are none of Exchange's virtual directories,
+   * engine/exchange-sites.ts): read and listed, never web coverage of Exchange.
+   */
+  not_exchange?: true;
 }
 
 /** Something the scan could not read or chose not to parse, said plainly. */

@@ -16,6 +16,7 @@ type State = 'vulnerable' | 'fixed' | 'unknown' | 'untracked';
 
 /** Sources that record the requests ProxyLogon / ProxyShell / ProxyNotShell / OWASSRF are seen in. */
 export function isWebSource(c: Coverage): boolean {
+  if (c.not_exchange) return false;
   return /^(httpproxy|iis)/i.test(c.format) || /httpproxy|iis|w3svc/i.test(c.source);
 }
 

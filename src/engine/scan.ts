@@ -27,6 +27,7 @@ import { FindingGrouper, findingOrder, onServer } from './group.js';
 import { EcmdDuplicates } from './evtx-duplicates.js';
 import { applyRecordedTime, caseFileTimes, collectionFileTimes, serverKey, type RecordedTime } from './collection-times.js';
 import { logHoles, mergeCoverage } from './coverage.js';
+import { markOtherSites, otherSites } from './exchange-sites.js';
 import { compareText } from '../semantics.js';
 
 export const DEFAULT_SINCE = '2020-12-01T00:00:00.000Z';
@@ -173,6 +174,8 @@ async function scanHost(
   const duplicates = new EcmdDuplicates();
   /** The files read as web logs: the days they are named for, and the holes between them (coverage.ts). */
   const webLogs: string[] = [];
+  /** Each IIS site's files with records, to tell Exchange's sites from other websites (exchange-sites.ts). */
+  const iisFiles = new Map<string, EvidenceFile[]>();
   const take = (file: EvidenceFile, r: FileTaskResult) => {
     if (r.formats.length) scanned++;
     bytes += r.bytes;
@@ -184,6 +187,12 @@ async function scanHost(
     for (const g of r.groups ?? []) if (!duplicates.holdGroup(g)) grouper.addGroup(g);
     coverage.push(...r.coverage);
     if (r.coverage.some((c) => c.records > 0 && isWebSource(c))) webLogs.push(file.rel);
+    for (const c of r.coverage) {
+      if (c.records === 0 || !/^iis/i.test(c.format)) continue;
+      const list = iisFiles.get(c.source);
+      if (list) list.push(file);
+      else iisFiles.set(c.source, [file]);
+    }
     // Per-file rows of 200,000 files would pile up until the host ends: merged as they come.
     if (coverage.length > 4096) coverage = mergeCoverage(coverage);
     facts.push(...r.facts);
@@ -264,10 +273,12 @@ async function scanHost(
   facts.push(...(await moduleImageFacts(facts, files)));
   const locate = (winPath: string) => locateWindowsPath(winPath, files)?.rel ?? null;
   const findings = numberFindings(applyHostRules(prepared.rules.hostRules, grouper.findings(), { facts, since: options.since, locate, paths: files.map((f) => f.server ?? f.rel) }));
-  const merged = mergeCoverage(coverage);
+  const other = await otherSites(iisFiles);
+  const merged = markOtherSites(mergeCoverage(coverage), other);
+  const otherLogs = new Set([...other].flatMap((s) => (iisFiles.get(s) ?? []).map((f) => f.rel)));
   const windows = exposureWindows(facts, merged);
   const installTree = files.some((f) => EXCHANGE_TREE.test(f.rel)) || merged.some((c) => /^(?:httpproxy|ecp)/i.test(c.format));
-  const { verdict, reasons, ...judged } = judgeHost(findings, merged, options.since, { windows, sinceExplicit: options.sinceExplicit }, { skipped, holes: logHoles(namedDays(webLogs)), installTree });
+  const { verdict, reasons, ...judged } = judgeHost(findings, merged, options.since, { windows, sinceExplicit: options.sinceExplicit }, { skipped, holes: logHoles(namedDays(webLogs.filter((rel) => !otherLogs.has(rel)))), installTree });
   return {
     name: hostName(facts) ?? folderName,
     inputs: [input],

@@ -12,6 +12,9 @@ const MAX_RULE_REASONS = 6;
 /** Exchange keeps one HttpProxy folder per protocol; naming every short one would bury the verdict. */
 const MAX_SHORT = 3;
 
+/** A source by name; another website's IIS log says it is one. */
+const sourceText = (c: Coverage): string => (c.not_exchange ? `${c.source} (another website's log: no request to Exchange)` : c.source);
+
 function spanText(c: Coverage): string {
   return `${c.source} ${c.first?.slice(0, 10) ?? '?'} → ${c.last?.slice(0, 10) ?? '?'}`;
 }
@@ -34,7 +37,7 @@ export function assessCoverage(coverage: Coverage[], since: string): CoverageAss
   const web = coverage.filter(isWebSource);
   if (coverage.length === 0) return { covering: [], problems: ['no readable logs in the evidence'], end };
   if (web.length === 0) {
-    const others = coverage.map((c) => c.source).join(', ');
+    const others = coverage.map(sourceText).join(', ');
     return { covering: [], problems: [`no HttpProxy or IIS logs in the evidence (the logs that record exploit requests); only ${others}`], end };
   }
   const covering: Coverage[] = [];
@@ -289,7 +292,7 @@ function windowVerdict(coverage: Coverage[], windows: ExposureWindow[], since: s
   const info = windows.filter((w) => !w.gating && w.start !== null).map((w) => w.text);
   if (web.length === 0) {
     const from = gatingWindows(windows).map((w) => w.start!).sort()[0] ?? since;
-    const why = coverage.length === 0 ? 'no readable logs in the evidence' : `no dated HttpProxy or IIS records in the evidence (the logs that record exploit requests); only ${coverage.map((c) => c.source).join(', ')}`;
+    const why = coverage.length === 0 ? 'no readable logs in the evidence' : `no dated HttpProxy or IIS records in the evidence (the logs that record exploit requests); only ${coverage.map(sourceText).join(', ')}`;
     return { verdict: 'insufficient-evidence', reasons: [...insufficient([why]).reasons, whatWouldDecide(coverage, from, null), ...info] };
   }
   const gating = gatingWindows(windows);

@@ -387,7 +387,7 @@ function windowsHtml(host: HostResult): string {
 function coverageHtml(host: HostResult): string {
   if (!host.coverage.length) return '<h3>Coverage</h3><p><b>No readable logs</b> were found in this evidence.</p>';
   const rows = host.coverage
-    .map((c) => `<tr><td>${esc(c.source)}</td><td>${esc(c.format)}</td><td>${esc(String(c.files))}</td><td>${esc(String(c.records))}</td><td class="mono">${esc(shortTime(c.first))}</td><td class="mono">${esc(shortTime(c.last))}</td></tr>`)
+    .map((c) => `<tr><td>${esc(c.source)}${c.not_exchange ? ' <span class="muted">(another website: no Exchange coverage)</span>' : ''}</td><td>${esc(c.format)}</td><td>${esc(String(c.files))}</td><td>${esc(String(c.records))}</td><td class="mono">${esc(shortTime(c.first))}</td><td class="mono">${esc(shortTime(c.last))}</td></tr>`)
     .join('');
   return `<h3>Coverage</h3><div class="scroll"><table class="coverage"><thead><tr><th>Source</th><th>Format</th><th>Files</th><th>Records</th><th>First record</th><th>Last record</th></tr></thead><tbody>${rows}</tbody></table></div>`;
 }

@@ -127,7 +127,7 @@ function hostSummary(h: HostResult, since: string, style: Style): string {
   } else out.push('  findings: none');
   if (h.coverage.length) {
     out.push('  coverage:');
-    for (const c of h.coverage) out.push(`    ${safeText(c.source).padEnd(24)} ${day(c.first)} -> ${day(c.last)}  (${c.files} file${c.files === 1 ? '' : 's'}, ${c.records} records)`);
+    for (const c of h.coverage) out.push(`    ${safeText(c.source).padEnd(24)} ${day(c.first)} -> ${day(c.last)}  (${c.files} file${c.files === 1 ? '' : 's'}, ${c.records} records)${c.not_exchange ? '  another website: no Exchange coverage' : ''}`);
   } else out.push('  coverage: no readable logs');
   out.push(...windowLines(h, style));
   const byDate = h.stats.files_skipped_by_date ?? 0;
