@@ -238,8 +238,10 @@ export interface ExposureWindow {
   end_reason: string;
   /** Earliest and latest record of the web logs (HttpProxy / IIS) that best cover the window. */
   logs: { source: string; first: string; last: string } | null;
-  /** null when there is no window (nothing to cover). */
+  /** null when there is no window (nothing to cover); false when days inside it have no web log (`holes`). */
   covered: boolean | null;
+  /** Days inside the window with no web log, between days that have them (deleted, or the server was off). */
+  holes?: Array<{ from: string; to: string }>;
   /** Whether this window decides `clean` (exhunt's rules see the family's attacks in the logs it reads). */
   gating: boolean;
   /** One sentence: "exposed from A to B (why), logs cover C to D". */

@@ -59,6 +59,28 @@ describe('a server whose web logs lack the attack days', () => {
     );
   });
 
+  it("an exposure window the logs span is not 'covered' over deleted days inside it (review9 F3 residual)", () => {
+    // ProxyShell's window opens 2021-08-05 (first in-the-wild exploitation) and the logs run 2021-08-01 → 08-20:
+    // they span it, but 2021-08-10 and 08-11 are gone. Without --since the windows decide.
+    const root = join(dir, 'window-holed/inetpub/logs/LogFiles/W3SVC1');
+    mkdirSync(root, { recursive: true });
+    for (const d of days('2021-08-01', 20).filter((x) => x !== '2021-08-10' && x !== '2021-08-11')) writeFileSync(join(root, `u_ex${d.slice(2).replace(/-/g, '')}.log`), head + line(d, '00:05:00') + line(d, '23:55:00'));
+    const out = join(dir, 'window-holed.json');
+    const r = exhunt(['scan', join(dir, 'window-holed'), '--json', out]);
+    const h = (JSON.parse(readFileSync(out, 'utf8')) as ScanReport).hosts[0];
+    const ps = h.exposure_windows?.find((w) => w.family === 'proxyshell');
+    expect(ps?.logs).toEqual({ source: 'IIS W3SVC1', first: '2021-08-01T00:05:00Z', last: '2021-08-20T23:55:00Z' });
+    expect(ps?.covered).toBe(false);
+    expect(ps?.holes).toEqual([{ from: '2021-08-10', to: '2021-08-11' }]);
+    expect(ps?.text).toMatch(/, but no web log exists for 2021-08-10 → 2021-08-11 \(deleted, or the server was off\?\)$/);
+    expect(r.stdout).toMatch(/GAP +ProxyShell: exposed 2021-08-05 → 2021-08-20, logs cover 2021-08-01 → 2021-08-20 \(IIS W3SVC1\); no logs 2021-08-10 → 2021-08-11/);
+    expect(h.verdict).toBe('insufficient-evidence');
+    // Named in each window's sentence (ProxyLogon's window holds the days too), not again on its own.
+    expect(h.reasons.join('\n').match(/2021-08-10 → 2021-08-11/g)).toHaveLength(2);
+    expect(h.reasons.some((x) => x.includes('no HttpProxy or IIS log exists'))).toBe(false);
+    expect(h.coverage_gaps?.join('\n')).toMatch(/ProxyShell: .*but no web log exists for 2021-08-10 → 2021-08-11/);
+  });
+
   it('the same logs gathered on a share and renamed with the server (EXCH01_W3SVC1_u_exYYMMDD.log): the hole is seen', () => {
     const renamed = (ymd: string) => `logshare/EXCH01_W3SVC1_u_ex${ymd}.log`;
     expect(scan('share-whole', () => true, renamed).verdict).toBe('clean');

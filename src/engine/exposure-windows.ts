@@ -2,6 +2,7 @@
 // in-the-wild exploitation and the install date (setup logs), closed by the first fixing build the evidence shows
 // in place (build facts with their times) or, failing that, the newest evidence. Which build fixes which CVE comes
 // from src/builds only; the families and their dates from src/rules/exploitation-windows.ts.
+import type { LogHole } from './coverage.js';
 import type { Coverage, ExposureWindow, Fact } from '../model.js';
 import { CVES, type Assessment } from '../builds/index.js';
 import { buildEvidence, type BuildEvidence } from '../rules/exposure.js';
@@ -71,6 +72,22 @@ function bestLogs(web: readonly Coverage[], start: number, end: number): { c: Co
   const overlap = (c: Coverage) => Math.max(0, Math.min(ms(c.last), end) - Math.max(ms(c.first), start));
   const pick = [...dated].sort((a, b) => overlap(b) - overlap(a) || ms(a.first) - ms(b.first))[0];
   return { c: pick, covered: false };
+}
+
+/**
+ * Days with no web log inside a window (engine/coverage.ts logHoles) leave it uncovered, whatever span the logs
+ * reach: the window names them (`holes`, and its sentence), so its row never says "covered" over deleted days.
+ */
+export function windowHoles(windows: ExposureWindow[], holes: readonly LogHole[]): ExposureWindow[] {
+  if (!holes.length) return windows;
+  return windows.map((w) => {
+    if (!w.gating || w.start === null || w.end === null) return w;
+    const [from, to] = [w.start.slice(0, 10), w.end.slice(0, 10)];
+    const inside = holes.filter((h) => h.to >= from && h.from <= to);
+    if (!inside.length) return w;
+    const days = inside.map((h) => (h.from === h.to ? h.from : `${h.from} → ${h.to}`)).join(', ');
+    return { ...w, covered: false, holes: inside, text: `${w.text}, but no web log exists for ${days} (deleted, or the server was off?)` };
+  });
 }
 
 /** One window per family the build table knows, for one host. */

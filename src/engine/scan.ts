@@ -21,7 +21,7 @@ import { caseFacts, incompleteCase, readCaseManifest, type CaseManifest } from '
 import { collectionFacts, mapCollection, type Collection } from '../evidence/layout.js';
 import { hostLabels } from './hosts.js';
 import { namedDays, outsideWindow, skipByDate, type DateWindow } from '../evidence/dates.js';
-import { exposureWindows, isWebSource } from './exposure-windows.js';
+import { exposureWindows, isWebSource, windowHoles } from './exposure-windows.js';
 import { DEFAULT_FILE_SECONDS } from './budget.js';
 import { FindingGrouper, findingOrder, onServer } from './group.js';
 import { EcmdDuplicates } from './evtx-duplicates.js';
@@ -276,9 +276,10 @@ async function scanHost(
   const other = await otherSites(iisFiles);
   const merged = markOtherSites(mergeCoverage(coverage), other);
   const otherLogs = new Set([...other].flatMap((s) => (iisFiles.get(s) ?? []).map((f) => f.rel)));
-  const windows = exposureWindows(facts, merged);
+  const holes = logHoles(namedDays(webLogs.filter((rel) => !otherLogs.has(rel))));
+  const windows = windowHoles(exposureWindows(facts, merged), holes);
   const installTree = files.some((f) => EXCHANGE_TREE.test(f.rel)) || merged.some((c) => /^(?:httpproxy|ecp)/i.test(c.format));
-  const { verdict, reasons, ...judged } = judgeHost(findings, merged, options.since, { windows, sinceExplicit: options.sinceExplicit }, { skipped, holes: logHoles(namedDays(webLogs.filter((rel) => !otherLogs.has(rel)))), installTree });
+  const { verdict, reasons, ...judged } = judgeHost(findings, merged, options.since, { windows, sinceExplicit: options.sinceExplicit }, { skipped, holes, installTree });
   return {
     name: hostName(facts) ?? folderName,
     inputs: [input],

@@ -104,7 +104,8 @@ function openWindows(windows: ExposureWindow[]): ExposureWindow[] {
 export function coverageGaps(coverage: Coverage[], since: string, basis: WindowBasis, holes: LogHole[] = []): string[] {
   const windows = byWindows(basis);
   const gaps = windows ? openWindows(windows).map((w) => w.text) : assessCoverage(coverage, since).problems;
-  const inside = holesInside(holes, windows, since);
+  // With the windows deciding, the holes inside them are in their sentences already (windowHoles).
+  const inside = windows ? [] : holesInside(holes, windows, since);
   return inside.length ? [...gaps, `no HttpProxy or IIS log exists for ${holesText(inside)}, between days that have them (deleted, or the server was off?)`] : gaps;
 }
 

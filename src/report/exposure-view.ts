@@ -30,7 +30,10 @@ function gapText(w: ExposureWindow): string | null {
   const parts: string[] = [];
   if (Date.parse(w.logs.first) > Date.parse(w.start) + START_SLACK_MS) parts.push(`${day(w.start)} → ${day(w.logs.first)}`);
   if (Date.parse(w.logs.last) < Date.parse(w.end) - END_SLACK_MS) parts.push(`${day(w.logs.last)} → ${day(w.end)}`);
-  return parts.length ? `no logs ${parts.join(' and ')}` : `no single web log spans ${day(w.start)} → ${day(w.end)}`;
+  // Days deleted inside the span the logs reach.
+  for (const h of w.holes ?? []) parts.push(h.from === h.to ? h.from : `${h.from} → ${h.to}`);
+  if (parts.length) return `no logs ${parts.join(' and ')}`;
+  return `no single web log spans ${day(w.start)} → ${day(w.end)}`;
 }
 
 function state(w: ExposureWindow): WindowState {
