@@ -150,9 +150,9 @@ describe('exposure', () => {
     expect(exposureFindings(facts, '2021-06-01T00:00:00Z')[0].severity).toBe('medium'); // ProxyNotShell still open on CU19
   });
 
-  it('info when fixed for every family; low when only the CU is known', () => {
-    expect(exposureFindings([fact('15.2.1118.20', '2023-01-01T00:00:00Z')], since)[0]).toMatchObject({ severity: 'info', cves: [] });
-    const cuOnly = exposureFindings([fact('15.01.2375.000', '2022-01-01T00:00:00Z', 'TargetServerVersion')], since)[0];
+  it('info when fixed for every family and every KEV CVE; low when only the CU is known', () => {
+    expect(exposureFindings([fact('15.2.2562.57', '2026-11-20T00:00:00Z')], since)[0]).toMatchObject({ severity: 'info', cves: [] });
+    const cuOnly = exposureFindings([fact('15.01.2507.000', '2026-01-01T00:00:00Z', 'TargetServerVersion')], since)[0];
     expect(cuOnly.severity).toBe('low');
     expect(cuOnly.evidence.families).toMatchObject({ proxylogon: 'fixed', proxynotshell: 'unknown' });
   });
@@ -161,6 +161,23 @@ describe('exposure', () => {
     const f = exposureFindings([fact('15.1.2176.9', null, 'owa/auth folder')], since)[0];
     expect(f.evidence.precision).toBe('cu');
     expect(f.severity).toBe('medium'); // CU19 has no ProxyNotShell SU: definite, but not pre-auth
+  });
+
+  // review10 R12: `exhunt build` and `exhunt check` call these builds exposed to a KEV CVE; so must scan.
+  it('a build fixed for the three families but open to a KEV CVE is medium (CVE-2026-42897), high when pre-auth (CVE-2024-21410)', () => {
+    const se = exposureFindings([fact('15.2.2562.37', '2026-11-15T10:00:00Z')], since)[0];
+    expect(se).toMatchObject({ severity: 'medium', cves: ['CVE-2026-42897'], title: 'Exchange build open to a CVE exploited in the wild (CISA KEV)' });
+    expect(se.evidence.kev_open).toEqual(['CVE-2026-42897']);
+    expect(se.summary).toMatch(/open now to a CVE exploited in the wild \(CISA KEV\): CVE-2026-42897 \(KEV 2026-05-15; fixed by Jun26SU 15\.2\.2562\.\d+\)/);
+    expect(exposureFindings([fact('15.2.1118.20', '2023-01-01T00:00:00Z')], since)[0]).toMatchObject({ severity: 'medium', cves: ['CVE-2026-42897'] });
+    // 2019 CU12 May22SU cannot run Extended Protection: NTLM relay (pre-auth) stays open whatever the configuration.
+    const noEp = exposureFindings([fact('15.2.1118.9', '2022-06-01T00:00:00Z')], since)[0];
+    expect(noEp.cves).toEqual(expect.arrayContaining(['CVE-2024-21410', 'CVE-2026-42897', 'CVE-2022-41040']));
+    expect(noEp.evidence.kev_open).toEqual(expect.arrayContaining(['CVE-2024-21410']));
+    // CU only: the SU level (and so Extended Protection) is unknown, but no Jun26SU exists for Exchange 2016 CU22.
+    const cu22 = exposureFindings([fact('15.01.2375.000', '2022-01-01T00:00:00Z', 'TargetServerVersion')], since)[0];
+    expect(cu22.evidence.kev_open).toEqual(['CVE-2026-42897']);
+    expect(cu22.severity).toBe('medium');
   });
 
   it('no build facts, no finding', () => {

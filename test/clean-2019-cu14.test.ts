@@ -107,8 +107,13 @@ describe('a patched, clean Exchange 2019 CU14 server', () => {
   it('is clean over the period its logs cover: no medium finding, no attack traffic', () => {
     const { code, host } = scanJson(cu14, 'cu14-since', ['--since', '2026-11-20']);
     expect(host.verdict).toBe('clean');
-    expect(code).toBe(0);
-    expect(host.findings.filter((f) => SEVERITY_RANK[f.severity] >= SEVERITY_RANK.low && f.rule !== 'WS-07')).toEqual([]);
+    // The CU folder names the CU only: whether Jun26SU (CVE-2026-42897, KEV) is installed cannot be told (review10 R12).
+    expect(code).toBe(3);
+    const exp = host.findings.find((f) => f.rule === 'EXP-01')!;
+    expect(exp).toMatchObject({ severity: 'low', title: 'Exchange build: security update level unknown' });
+    expect(exp.evidence.kev_unknown).toEqual(['CVE-2026-42897']);
+    expect(exp.summary).toContain('cannot tell whether the update for this CVE exploited in the wild (CISA KEV) is installed: CVE-2026-42897');
+    expect(host.findings.filter((f) => SEVERITY_RANK[f.severity] >= SEVERITY_RANK.low && f.rule !== 'WS-07' && f.rule !== 'EXP-01')).toEqual([]);
     expect(host.findings.filter((f) => f.stage !== null && f.stage !== 'none')).toEqual([]);
   });
 

@@ -20,7 +20,7 @@ describe('nextSteps', () => {
   });
 
   it('uses the build assessment when an exposure finding carries the install advice', () => {
-    const exposure = finding({ id: 'E', rule: 'EXPOSURE', kind: 'exposure', summary: 'Vulnerable build 15.1.2176.2', evidence: { build: '15.1.2176.2', current_build: '15.1.2176.2', product: 'Exchange 2016', cu: 'CU19', install: 'install Mar21SU (KB5000871, 15.1.2176.9) or a later SU for CU19', current_families: { proxylogon: 'vulnerable', proxyshell: 'vulnerable' } } });
+    const exposure = finding({ id: 'E', rule: 'EXP-01', kind: 'exposure', summary: 'Vulnerable build 15.1.2176.2', evidence: { build: '15.1.2176.2', current_build: '15.1.2176.2', product: 'Exchange 2016', cu: 'CU19', install: 'install Mar21SU (KB5000871, 15.1.2176.9) or a later SU for CU19', current_families: { proxylogon: 'vulnerable', proxyshell: 'vulnerable' } } });
     const step = nextSteps(host('h', [exposure], FULL_COVERAGE, 'clean'), SINCE).find((s) => s.id === 'update');
     // The KB in the title, the interim mitigation for the open families as an exhunt command (ProxyShell has none).
     expect(step?.title).toBe('Install the security update for build 15.1.2176.2 (Exchange 2016 CU19): KB5000871');

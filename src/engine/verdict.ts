@@ -217,7 +217,7 @@ function verdictOf(findings: Finding[], coverage: Coverage[], since: string, bas
   }
   if (weak.length) return { verdict: 'suspicious', reasons: [...ruleReasons(weak), ...coverageCaveat(coverage, since, basis, holes)] };
   const windows = byWindows(basis);
-  const judged = windows ? windowVerdict(coverage, windows, since) : sinceVerdict(coverage, since);
+  const judged = windows ? windowVerdict(coverage, windows, since) : sinceVerdict(coverage, since, notAssessable(basis.windows ?? [], since));
   const v = notAllRead(withHoles(notReadInFull(judged, coverage), holesInside(holes, windows, since)), unseen.skipped ?? []);
   // Exchange installed on another drive than the one scanned, or logs sent without it: said, not silently clean.
   const noTree = v.verdict === 'clean' && unseen.installTree === false ? [NO_INSTALL_TREE] : [];
@@ -318,10 +318,15 @@ function insufficient(problems: string[]): { verdict: Verdict; reasons: string[]
   return { verdict: 'insufficient-evidence', reasons: [`no sign of an attack, but that proves little: ${problems.join('; ')}`] };
 }
 
+/** Exposure windows of families exhunt cannot see in logs that reach into the --since window: named, as without it. */
+function notAssessable(windows: ExposureWindow[], since: string): string[] {
+  return windows.filter((w) => !w.gating && w.start !== null && (w.end === null || w.end >= since)).map((w) => w.text);
+}
+
 /** Nothing found, window set by --since: clean when a web source reaches from --since to the newest evidence. */
-function sinceVerdict(coverage: Coverage[], since: string): { verdict: Verdict; reasons: string[] } {
+function sinceVerdict(coverage: Coverage[], since: string, info: string[]): { verdict: Verdict; reasons: string[] } {
   const cov = assessCoverage(coverage, since);
-  if (cov.covering.length === 0) return { verdict: 'insufficient-evidence', reasons: [...insufficient(cov.problems).reasons, whatWouldDecide(coverage, since, cov.end)] };
+  if (cov.covering.length === 0) return { verdict: 'insufficient-evidence', reasons: [...insufficient(cov.problems).reasons, whatWouldDecide(coverage, since, cov.end), ...info] };
   const to = cov.end ? ` to the newest evidence (${cov.end.slice(0, 10)})` : '';
   const reasons = [`no sign of an attack; ${cov.covering.map(spanText).join(', ')} cover the window from ${since.slice(0, 10)}${to}`];
   const short = coverage.filter((c) => isWebSource(c) && !cov.covering.includes(c));
@@ -329,5 +334,5 @@ function sinceVerdict(coverage: Coverage[], since: string): { verdict: Verdict; 
     const more = short.length > MAX_SHORT ? ` and ${short.length - MAX_SHORT} more` : '';
     reasons.push(`shorter sources: ${short.slice(0, MAX_SHORT).map(spanText).join(', ')}${more}`);
   }
-  return { verdict: 'clean', reasons };
+  return { verdict: 'clean', reasons: [...reasons, ...info] };
 }

@@ -97,22 +97,28 @@ function attackerIps(host: HostResult): { block: string[]; internal: string[] } 
 
 /** The update to install: the build assessment's advice when a build was read, generic advice otherwise. */
 function updateStep(host: HostResult): NextStep {
-  const exposure = host.findings.find((f) => f.kind === 'exposure');
+  // By rule id: configuration controls and mitigation states are exposure findings too, and may sort first.
+  const exposure = host.findings.find((f) => f.rule === 'EXP-01');
   const install = exposure ? evidenceString(exposure.evidence.install) : null;
   const build = exposure ? evidenceString(exposure.evidence.current_build) ?? evidenceString(exposure.evidence.build) : null;
   const product = exposure ? [evidenceString(exposure.evidence.product), evidenceString(exposure.evidence.cu)].filter((x) => x !== null).join(' ') : '';
   if (exposure && build !== null) {
     const what = `${build}${product ? ` (${product})` : ''}`;
     const families = exposure.evidence.current_families ?? exposure.evidence.families;
-    const items = families && typeof families === 'object' && !Array.isArray(families) ? Object.entries(families).map(([k, v]) => `${k}: ${String(v)}`) : [];
+    const kev = openKev(exposure);
+    const items = [
+      ...(families && typeof families === 'object' && !Array.isArray(families) ? Object.entries(families).map(([k, v]) => `${k}: ${String(v)}`) : []),
+      ...kev.map((c) => `${c}: vulnerable (exploited in the wild, CISA KEV)`),
+    ];
     // The updates by KB, or by name for SUs such as Oct26SU that ship without a public KB (the text is the build table's).
     const kbs = install === null ? [] : [...new Set(install.split(/Stop-gap/i)[0].match(/\bKB\d{6,8}\b|\b[A-Z][a-z]{2}\d{2}SU\b(?! \(KB| for [^(]{0,60}\(KB)/g) ?? [])];
-    const commands = mitigateCommand(families);
+    const commands = mitigateCommand(families, kev.includes(OWA_XSS_CVE) && !owaCspApplied(host));
+    const why = kev.length ? ` It closes ${kev.join(', ')}, exploited in the wild (CISA KEV).` : '';
     return install !== null
       ? {
           id: 'update',
           title: `Install the security update for build ${what}${kbs.length ? `: ${kbs.join(', then ')}` : ''}`,
-          detail: `${install}. Patching closes the hole but does not remove an attacker who is already in.${commands.length ? ' Until it is installed, Microsoft\'s interim mitigation (printed by the command below, run on the server) blocks the known exploit paths.' : ''}`,
+          detail: `${install}.${why} Patching closes the hole but does not remove an attacker who is already in.${commands.length ? ' Until it is installed, Microsoft\'s interim mitigation (printed by the command below, run on the server) blocks the known exploit paths.' : ''}`,
           items,
           ...(commands.length ? { commands } : {}),
         }
@@ -128,14 +134,27 @@ function updateStep(host: HostResult): NextStep {
   };
 }
 
+/** The OWA stored XSS that `exhunt mitigate --owa-csp` (EOMT's CSP outbound rule) stands in for until Jun26SU. */
+const OWA_XSS_CVE = 'CVE-2026-42897';
+
+/** The KEV CVEs outside the three families that EXP-01 found the current build open to. */
+function openKev(exposure: Finding): string[] {
+  const kev = exposure.evidence.kev_open;
+  return Array.isArray(kev) ? kev.filter((c): c is string => typeof c === 'string') : [];
+}
+
+/** The configuration shows the OWA CSP outbound rule doing its job (MIT-OWA-CSP applied). */
+function owaCspApplied(host: HostResult): boolean {
+  return host.findings.some((f) => f.rule === 'MIT-OWA-CSP' && f.evidence.state === 'applied');
+}
+
 /**
  * `exhunt mitigate` flags for the families the current build is still open to (ProxyShell has no interim
- * mitigation: only the update closes it). None when nothing is open.
+ * mitigation: only the update closes it), and --owa-csp while CVE-2026-42897 is open and its rule not seen in place.
  */
-function mitigateCommand(families: unknown): string[] {
-  if (!families || typeof families !== 'object' || Array.isArray(families)) return [];
-  const open = (id: string) => (families as Record<string, unknown>)[id] === 'vulnerable';
-  const flags = [open('proxylogon') ? '--proxylogon' : '', open('proxynotshell') ? '--proxynotshell' : ''].filter((f) => f !== '');
+function mitigateCommand(families: unknown, owaCsp: boolean): string[] {
+  const open = (id: string) => !!families && typeof families === 'object' && !Array.isArray(families) && (families as Record<string, unknown>)[id] === 'vulnerable';
+  const flags = [open('proxylogon') ? '--proxylogon' : '', open('proxynotshell') ? '--proxynotshell' : '', owaCsp ? '--owa-csp' : ''].filter((f) => f !== '');
   return flags.length ? [`exhunt mitigate ${flags.join(' ')} > mitigate.ps1`] : [];
 }
 

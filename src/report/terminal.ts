@@ -70,7 +70,9 @@ function buildLine(h: HostResult, exposure: Finding | undefined): string {
 function exposureLine(exposure: Finding | undefined, style: Style): string[] {
   if (!exposure || exposure.severity === 'info') return [];
   const install = evidenceText(exposure.evidence.install);
-  return [`  ${paint(style, 'yellow', `exposure (${exposure.severity})`)}: ${safeText(exposure.title)} [${safeText(exposure.rule)}]`, ...(install ? [`    update: ${safeText(install)}`] : [])];
+  const kev = exposure.evidence.kev_open;
+  const kevLine = Array.isArray(kev) && kev.length ? [`    exploited in the wild (CISA KEV), open on the current build: ${safeText(kev.join(', '))}`] : [];
+  return [`  ${paint(style, 'yellow', `exposure (${exposure.severity})`)}: ${safeText(exposure.title)} [${safeText(exposure.rule)}]`, ...kevLine, ...(install ? [`    update: ${safeText(install)}`] : [])];
 }
 
 function stepLines(h: HostResult, since: string, style: Style): string[] {
@@ -112,7 +114,8 @@ function hostSummary(h: HostResult, since: string, style: Style): string {
   out.push(...stepLines(h, since, style));
   out.push(style.htmlPath ? `  Timeline, incidents and every finding: ${safeText(style.htmlPath)}` : '  Timeline, incidents and every finding: scan again with --html report.html');
   out.push('');
-  const exposure = h.findings.find((f) => f.kind === 'exposure');
+  // The build assessment by its rule: configuration controls (EXP-EP, …) and mitigation states are exposure findings too.
+  const exposure = h.findings.find((f) => f.rule === 'EXP-01');
   out.push(buildLine(h, exposure), ...exposureLine(exposure, style));
   if (h.findings.length) {
     const counts = severityCounts(h);

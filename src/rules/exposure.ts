@@ -4,7 +4,8 @@ import type { Grade, RuleMeta } from './types.js';
 import { gradedFinding } from './finding.js';
 import { assessBuild, type Assessment } from '../builds/assess.js';
 import { parseBuild, type Build } from '../builds/parse.js';
-import { FAMILIES, FAMILY_IDS, SOURCES, type FamilyId } from '../builds/table.js';
+import { CVES, FAMILIES, FAMILY_IDS, SOURCES, type FamilyId } from '../builds/table.js';
+import type { CveStatus } from '../builds/assess.js';
 
 export interface BuildEvidence {
   fact: Fact;
@@ -20,6 +21,14 @@ const FAMILY_SETS: FamilyId[][] = FAMILY_IDS.reduce<FamilyId[][]>((sets, id) => 
 );
 const hasPreAuth = (id: FamilyId) => FAMILIES[id].cves.some((c) => c.preAuth);
 const names = (ids: readonly FamilyId[]) => ids.map((id) => FAMILIES[id].name).join(', ');
+
+/**
+ * CVEs in CISA's KEV catalog outside the three families (CVE-2026-42897, CVE-2024-21410, …): the same build table
+ * `exhunt build` and `exhunt check` read decides whether the current build is open to them.
+ */
+const isFamilyCve = (c: { family: string | null }) => (FAMILY_IDS as readonly string[]).includes(c.family ?? '');
+const OTHER_KEV = CVES.filter((c) => c.kevAdded !== null && !isFamilyCve(c));
+const KEV_TOKEN = 'kev';
 
 /** The grade an EXP-01 finding takes: its severity and, when vulnerable, the families it names. */
 const exposureGrade = (severity: Severity, ids: readonly FamilyId[]): string => `${EXPOSURE_RULE} ${severity}${ids.length ? ` ${ids.join('+')}` : ''}`;
@@ -45,6 +54,17 @@ function exposureGrades(): Grade[] {
     { as: exposureGrade('info', []), title: 'Exchange build fixed for ProxyLogon, ProxyShell and ProxyNotShell', severity: 'info', kind: 'exposure', cves: [], when: 'every build in the window had the fixes' },
     { as: exposureGrade('low', []), title: 'Exchange build: security update level unknown', severity: 'low', kind: 'exposure', cves: [], when: 'the security update level of the build could not be told' },
     ...FAMILY_SETS.flatMap((ids) => [...(ids.some(hasPreAuth) ? [vulnerable('high', ids)] : []), vulnerable('medium', ids)]),
+    ...(['high', 'medium'] as const).map((severity): Grade => ({
+      as: `${EXPOSURE_RULE} ${severity} ${KEV_TOKEN}`,
+      title: 'Exchange build open to a CVE exploited in the wild (CISA KEV)',
+      severity,
+      kind: 'exposure',
+      cves: OTHER_KEV.map((c) => c.cve),
+      when:
+        severity === 'high'
+          ? 'the current build is fixed for the three families but open to a pre-auth CVE in CISA\'s KEV catalog (CVE-2024-21410 on a build that cannot run Extended Protection)'
+          : 'the current build is fixed for the three families but open to a CVE in CISA\'s KEV catalog (CVE-2026-42897 before Jun26SU, CVE-2021-42321, …)',
+    })),
   ];
 }
 
@@ -57,7 +77,7 @@ export const EXPOSURE_RULE_META: RuleMeta = {
   kind: 'exposure',
   references: [SOURCES.MS, SOURCES.HC, SOURCES.HCCVE, SOURCES.CVE_PS, SOURCES.CVE_PNS],
   description:
-    'The Exchange builds seen in the evidence lacked the ProxyLogon, ProxyShell or ProxyNotShell / OWASSRF fixes during the scan window: high when a pre-auth entry point (CVE-2021-26855, CVE-2021-34473) was open, medium for the other CVEs, low when the security update level is unknown, info when fixed. It describes the host, not an attack.',
+    'The Exchange builds seen in the evidence lacked the ProxyLogon, ProxyShell or ProxyNotShell / OWASSRF fixes during the scan window: high when a pre-auth entry point (CVE-2021-26855, CVE-2021-34473) was open, medium for the other CVEs, low when the security update level is unknown, info when fixed. Every other CVE in CISA\'s KEV catalog the current build is open to (per the build table, as `exhunt build` and `exhunt check` say) is named too, and makes a fixed build medium (high when pre-auth). It describes the host, not an attack.',
   grades: exposureGrades(),
 };
 
@@ -119,6 +139,13 @@ function inWindow(evidence: BuildEvidence[], since: string): BuildEvidence[] {
   return evidence.filter((e) => e === opening || timeOf(e.fact) > start || timeOf(e.fact) === -Infinity);
 }
 
+/** The KEV CVEs outside the three families that the build is open to (configuration-only ones stay with EXP-EP & co). */
+function openKev(e: BuildEvidence): CveStatus[] {
+  // From a CU-only build, only what the build decides (no update exists for that CU): Extended Protection
+  // capability, for one, depends on the SU level it cannot show.
+  return e.assessment.cves.filter((c) => c.kev !== null && c.state === 'vulnerable' && (e.build.precision === 'full' || c.buildState === 'vulnerable') && !isFamilyCve(c));
+}
+
 function openCves(e: BuildEvidence): { cve: string; preAuth: boolean }[] {
   return FAMILY_IDS.flatMap((id) =>
     e.assessment.families[id].cves
@@ -143,18 +170,23 @@ export function exposureFindings(facts: readonly Fact[], since: string): RawFind
   const preAuth = vulnerable.filter((e) => openCves(e).some((c) => c.preAuth));
   const driver = preAuth[0] ?? vulnerable[0] ?? best;
   const cves = [...new Set(vulnerable.flatMap((e) => openCves(e).map((c) => c.cve)))].sort();
-  const unknown = FAMILY_IDS.some((id) => best.assessment.families[id].state === 'unknown');
-  const severity: Severity = preAuth.length > 0 ? 'high' : vulnerable.length > 0 ? 'medium' : unknown ? 'low' : 'info';
+  // A CU-only build whose CU received the fix for a KEV CVE: whether the SU is in place is as unknown as for the families.
+  const kevUnknown = best.build.precision === 'cu' ? best.assessment.cves.filter((c) => c.kev !== null && c.buildState === 'unknown' && !isFamilyCve(c)) : [];
+  const unknown = FAMILY_IDS.some((id) => best.assessment.families[id].state === 'unknown') || kevUnknown.length > 0;
+  // KEV CVEs are judged on the current build: the question is whether the server is open to them now.
+  const kev = openKev(best);
   const families = vulnerable.length > 0 ? FAMILY_IDS.filter((id) => vulnerable.some((e) => e.assessment.families[id].state === 'vulnerable')) : [];
+  const kevOnly = families.length === 0 && kev.length > 0;
+  const severity: Severity = preAuth.length > 0 ? 'high' : vulnerable.length > 0 ? 'medium' : kevOnly ? (kev.some((c) => c.preAuth) ? 'high' : 'medium') : unknown ? 'low' : 'info';
   const a = driver.assessment;
   return [
-    // The CVEs are those the window's builds left open (a subset of the grade's).
-    gradedFinding(EXPOSURE_RULE_META, exposureGrade(severity, families), 'Host', {
-      cves,
+    // The CVEs are those the window's builds left open and the KEV CVEs the current build is open to.
+    gradedFinding(EXPOSURE_RULE_META, kevOnly ? `${EXPOSURE_RULE} ${severity} ${KEV_TOKEN}` : exposureGrade(severity, families), 'Host', {
+      cves: [...new Set([...cves, ...kev.map((c) => c.cve)])].sort(),
       time: driver.fact.time,
       client_ip: null,
       source: driver.fact.source,
-      summary: summaryFor(driver, best, vulnerable.length > 0),
+      summary: summaryFor(driver, best, vulnerable.length > 0) + kevSentence(best, kev, kevUnknown),
       evidence: {
         build: a.build,
         product: a.product,
@@ -168,6 +200,8 @@ export function exposureFindings(facts: readonly Fact[], since: string): RawFind
         file: driver.fact.source.path,
         current_build: best.assessment.build,
         current_families: familyStates(best.assessment),
+        kev_open: kev.map((c) => c.cve),
+        kev_unknown: kevUnknown.map((c) => c.cve),
         since,
         window_builds: windowBuilds(window),
         notes: a.notes,
@@ -187,6 +221,13 @@ function summaryFor(driver: BuildEvidence, best: BuildEvidence, wasVulnerable: b
   const now = best !== driver ? ` Latest build seen: ${best.assessment.build} (${best.fact.origin}).` : '';
   const advice = best.assessment.install ? ` ${best.assessment.install}.` : '';
   return `${wasVulnerable ? 'Vulnerable build during the window' : 'Build'} ${where}: ${states}.${now}${advice}`;
+}
+
+function kevSentence(best: BuildEvidence, kev: readonly CveStatus[], unknown: readonly CveStatus[]): string {
+  const each = (cves: readonly CveStatus[]) => cves.map((c) => `${c.cve} (KEV ${c.kev}; ${c.fix ? `fixed by ${c.fix.update} ${c.fix.build}` : c.why})`).join(', ');
+  const open = kev.length ? ` Build ${best.assessment.build} is open now to ${kev.length === 1 ? 'a CVE' : 'CVEs'} exploited in the wild (CISA KEV): ${each(kev)}.` : '';
+  const undecided = unknown.length ? ` The evidence shows the CU only, so it cannot tell whether the update for ${unknown.length === 1 ? 'this CVE' : 'these CVEs'} exploited in the wild (CISA KEV) is installed: ${each(unknown)}.` : '';
+  return open + undecided;
 }
 
 function windowBuilds(window: BuildEvidence[]): string[] {
