@@ -1,6 +1,6 @@
 // End to end over the example evidence: a compromised host, a scanned-only host, a clean host and a host with no
 // logs get four different verdicts; the reports built from the real scan are valid (JSON Schema, ECS types).
-import { cpSync, createWriteStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, createWriteStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020.js';
@@ -85,7 +85,6 @@ describe('exhunt scan --hosts-from (CLI, built)', () => {
     cpSync(EXAMPLES[2], join(fleet, 'c-mail03'), { recursive: true });
     mkdirSync(join(fleet, 'd-mail04'));
     mkdirSync(join(fleet, '.hidden'));
-    writeFileSync(join(fleet, 'notes.txt'), 'not a host');
     const out = (f: string) => join(root, f);
     const r = exhunt(['scan', '--hosts-from', fleet, '--html', out('r.html'), '--ndjson', out('r.ndjson'), '--json', out('r.json'), '-j', '1']);
     expect(r.stderr).toBe('');
@@ -106,6 +105,40 @@ describe('exhunt scan --hosts-from (CLI, built)', () => {
   it('refuses a scan with neither PATH nor --hosts-from, and an empty hosts folder', () => {
     expect(exhunt(['scan'])).toMatchObject({ code: 2, stderr: 'exhunt: scan: give at least one PATH, or --hosts-from DIR\n' });
     const empty = mkdtempSync(join(tmpdir(), 'exhunt-empty-'));
-    expect(exhunt(['scan', '--hosts-from', empty]).stderr).toBe(`exhunt: --hosts-from: no host folders or .zip files in ${empty}\n`);
+    expect(exhunt(['scan', '--hosts-from', empty]).stderr).toBe(`exhunt: --hosts-from: no host folders or files in ${empty}\n`);
+  });
+
+  // review10 R9: a client's .7z / .tar.gz / .rar / disk image of a server, a lone log and a symlinked case folder were
+  // dropped without a word. Each entry is now a host: archives and images are named unread (insufficient-evidence),
+  // a lone log is read, a link is followed; only what is neither file nor folder is left out, and said on stderr.
+  it('takes every entry of DIR as a host: archives and images unread, a lone log read, symlinked folders followed', () => {
+    const root = mkdtempSync(join(tmpdir(), 'exhunt-fleet3-'));
+    const fleet = join(root, 'fleet');
+    const elsewhere = join(root, 'cases', 'mail01');
+    mkdirSync(fleet);
+    cpSync(EXAMPLES[0], elsewhere, { recursive: true });
+    cpSync(EXAMPLES[0], join(fleet, 'a'), { recursive: true });
+    const iis = join(EXAMPLES[0], 'C/inetpub/logs/LogFiles/W3SVC1');
+    const log = readdirSync(iis).find((f) => f.endsWith('.log'))!;
+    cpSync(join(iis, log), join(fleet, 'd.log'));
+    // Archive and image headers as their formats define them (7z signature, gzip magic, RAR 5, VHDX "vhdxfile").
+    writeFileSync(join(fleet, 'c.7z'), Buffer.from('377abcaf271c000400000000', 'hex'));
+    writeFileSync(join(fleet, 'b.tar.gz'), Buffer.from('1f8b0800000000000003', 'hex'));
+    writeFileSync(join(fleet, 'g.rar'), Buffer.from('526172211a070100', 'hex'));
+    writeFileSync(join(fleet, 'h.vhdx'), Buffer.from('vhdxfile'));
+    symlinkSync(elsewhere, join(fleet, 'link-host'));
+    symlinkSync(join(root, 'nowhere'), join(fleet, 'broken'));
+    const r = exhunt(['scan', '--hosts-from', fleet, '-q', '--json', join(root, 'r.json'), '-j', '1']);
+    expect(r.stderr).toBe(`exhunt: --hosts-from: ${join(fleet, 'broken')} is a link to nothing readable: not scanned\n`);
+    const report = JSON.parse(readFileSync(join(root, 'r.json'), 'utf8')) as ScanReport;
+    const byEntry = Object.fromEntries(report.hosts.map((h) => [h.inputs[0].startsWith(fleet) ? relative(fleet, h.inputs[0]) : h.inputs[0], h]));
+    expect(Object.keys(byEntry).sort()).toEqual(['a', 'b.tar.gz', 'c.7z', 'd.log', 'g.rar', 'h.vhdx', elsewhere].sort());
+    expect(byEntry.a.verdict).toBe('compromised');
+    expect(byEntry[elsewhere].verdict).toBe('compromised');
+    expect(byEntry['d.log'].coverage.length).toBeGreaterThan(0);
+    for (const f of ['b.tar.gz', 'c.7z', 'g.rar', 'h.vhdx']) {
+      expect(byEntry[f].verdict, f).toBe('insufficient-evidence');
+      expect(byEntry[f].skipped.map((s) => s.path), f).toEqual([f]);
+    }
   });
 });

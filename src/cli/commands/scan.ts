@@ -1,5 +1,5 @@
 import { existsSync, realpathSync, statSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_SINCE, scanEach, type Progress } from '../../engine/scan.js';
@@ -83,15 +83,24 @@ function parseUntil(value: string): string {
 }
 
 /** Each subfolder or `.zip` of DIR is one host, in sorted (byte) order; hidden entries are left out. */
+/**
+ * Every non-hidden entry of DIR is one host, so none is dropped unseen (review10 R9): folders and symlinks to them
+ * (cases kept elsewhere), zips, and any other file (a .7z, .tar.gz or disk image is then named unread in that host's
+ * skipped list, and its verdict is insufficient-evidence, as `scan FILE` does). Entries that are neither file nor
+ * folder (a broken link, a socket) are named on stderr.
+ */
 async function hostsFrom(dir: string): Promise<string[]> {
   if (!existsSync(dir)) throw new UsageError(`--hosts-from: no such folder: ${dir}`);
-  const entries = await readdir(dir, { withFileTypes: true });
-  const hosts = entries
-    .filter((e) => !e.name.startsWith('.') && (e.isDirectory() || (e.isFile() && /\.zip$/i.test(e.name))))
-    .map((e) => e.name)
-    .sort()
-    .map((name) => join(dir, name));
-  if (!hosts.length) throw new UsageError(`--hosts-from: no host folders or .zip files in ${dir}`);
+  const entries = (await readdir(dir, { withFileTypes: true })).filter((e) => !e.name.startsWith('.')).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const hosts: string[] = [];
+  for (const e of entries) {
+    const path = join(dir, e.name);
+    const target = e.isSymbolicLink() ? await stat(path).catch(() => null) : e;
+    // A link is scanned at its target (the evidence walker follows no link, not even a host's own root).
+    if (target && (target.isDirectory() || target.isFile())) hosts.push(e.isSymbolicLink() ? realpathSync(path) : path);
+    else process.stderr.write(`exhunt: --hosts-from: ${safeText(path)} is ${e.isSymbolicLink() ? 'a link to nothing readable' : 'neither a folder nor a file'}: not scanned\n`);
+  }
+  if (!hosts.length) throw new UsageError(`--hosts-from: no host folders or files in ${dir}`);
   return hosts;
 }
 
@@ -225,7 +234,7 @@ export function registerScan(program: Command, started: Started): void {
     .option('--ndjson-hosts', 'with --ndjson: also one verdict line per host (event.kind state), clean hosts included')
     .option('--timesketch <FILE>', 'write JSON Lines Timesketch imports as is: one line per finding and per timeline event')
     .option('--stix <FILE>', 'write the indicators found (attacker IPs, web shells, user agents) as a STIX 2.1 bundle with sightings per host')
-    .option('--hosts-from <DIR>', 'also scan each subfolder or .zip of DIR as one host (sorted by name)')
+    .option('--hosts-from <DIR>', 'also scan each entry of DIR as one host, sorted by name: folders (symlinks followed), .zip files, and any other file (a .7z or image is then named unread)')
     .option('--local', 'Windows: scan this machine in place (Exchange install folder, IIS logs and web root, IIS config, event logs), on every drive they are on')
     .option('--also <DIR>', 'read DIR as part of the one PATH\'s host, not as a host of its own (Exchange installed on another drive: scan C:\\ --also "D:\\Program Files\\Microsoft\\Exchange Server\\V15"); repeatable', collect, [])
     .option('--since <DATE>', 'override: the logs must cover this date (YYYY-MM-DD) to the newest evidence (default: the exposure windows found in the evidence); log files dated before it are not read (listed as skipped by date)', DEFAULT_SINCE.slice(0, 10))
