@@ -44,7 +44,7 @@ describe('terminal summary', () => {
     expect(steps).toContain('1. Preserve evidence before changing anything\n        exhunt collect C:\\ --case E:\\exhunt-case.zip --host MAIL01');
     expect(steps).toContain('2. Cut the server off from the internet');
     expect(steps).toContain('3. Remove the web shells (after imaging)\n        C:\\inetpub\\wwwroot\\aspnet_client\\system_web\\xHA6boc8.aspx\n        C:\\Program Files\\Microsoft\\Exchange Server\\V15\\FrontEnd\\HttpProxy\\owa\\auth\\RedirSuiteServerProxy.aspx');
-    expect(steps).toContain('5. Install the security update for build 15.1.2176.2 (Exchange 2016 CU19): KB5011155, then Oct26SU\n        exhunt mitigate --proxylogon --proxynotshell > mitigate.ps1');
+    expect(steps).toContain('5. Install the security update for build 15.1.2176.2 (Exchange 2016 CU19): KB5011155, then Oct26SU\n        exhunt mitigate --proxylogon --proxynotshell --owa-csp > mitigate.ps1');
     expect(steps.match(/^ {3}\d\. /gm)).toHaveLength(5);
     expect(block('MAIL01')).toContain(`Timeline, incidents and every finding: ${html}`);
   });
@@ -53,8 +53,8 @@ describe('terminal summary', () => {
     const mail02 = block('MAIL02');
     expect(mail02).toContain('  build: 15.1.2176.9 (Exchange 2016 CU19 Mar21SU), read from ECP S:BLD\n');
     expect(mail02).not.toMatch(/15\.01\.2176/);
-    expect(mail02).toContain('  exposure (high): Exchange build vulnerable to ProxyShell, ProxyNotShell / OWASSRF during the window [EXP-01]\n    update: Upgrade to Exchange 2016 CU23 (KB5011155');
-    expect(mail02).toContain('1. Install the security update for build 15.1.2176.9 (Exchange 2016 CU19): KB5011155, then Oct26SU\n        exhunt mitigate --proxynotshell > mitigate.ps1');
+    expect(mail02).toContain('  exposure (high): Exchange build vulnerable to ProxyShell, ProxyNotShell / OWASSRF during the window [EXP-01]\n    exploited in the wild (CISA KEV), open on the current build: CVE-2026-42897, CVE-2021-31196, CVE-2024-21410, CVE-2021-33766, CVE-2021-42321\n    update: Upgrade to Exchange 2016 CU23 (KB5011155');
+    expect(mail02).toContain('1. Install the security update for build 15.1.2176.9 (Exchange 2016 CU19): KB5011155, then Oct26SU\n        exhunt mitigate --proxynotshell --owa-csp > mitigate.ps1');
   });
 
   it('says what would decide an insufficient-evidence host', () => {

@@ -254,7 +254,7 @@ describe.skipIf(SKIP)('HTML report of the example scan at phone and laptop width
     const items = await o.page.$$eval('#host-0 li[data-step="remove-shells"] details', (ds) => ds.map((d) => ({ path: d.querySelector('summary')?.textContent, copy: d.querySelector('code')?.textContent, title: d.getAttribute('title') })));
     expect(items).toContainEqual({ path: 'C:\\inetpub\\wwwroot\\aspnet_client\\system_web\\xHA6boc8.aspx', copy: 'C/inetpub/wwwroot/aspnet_client/system_web/xHA6boc8.aspx', title: 'In the evidence: C/inetpub/wwwroot/aspnet_client/system_web/xHA6boc8.aspx' });
     const cmds = await o.page.$$eval('#host-0 pre.cmd', (ps) => ps.map((p) => p.textContent));
-    expect(cmds).toEqual(['exhunt collect C:\\ --case E:\\exhunt-case.zip --host MAIL01', 'exhunt mitigate --proxylogon --proxynotshell > mitigate.ps1']);
+    expect(cmds).toEqual(['exhunt collect C:\\ --case E:\\exhunt-case.zip --host MAIL01', 'exhunt mitigate --proxylogon --proxynotshell --owa-csp > mitigate.ps1']);
   });
 
   it('heads the report with generation time, exhunt and rule-set versions and the evidence span', async () => {

@@ -71,10 +71,11 @@ describe('1. exposure windows decide clean vs insufficient-evidence', () => {
 });
 
 describe('2-3. a busy clean Exchange 2019 server: admin exports, EMS, autodiscover.json clients, AV archives', () => {
-  it('is clean, exit 0, with no finding at medium or above', () => {
+  it('is clean, with no finding at medium or above; exit 3: CU14 RTM is open to the KEV CVE-2026-42897 (review10 R12)', () => {
     const { host, code } = get('ex19-busy-clean');
     expect(host.verdict).toBe('clean');
-    expect(code).toBe(0);
+    expect(code).toBe(3);
+    expect(host.findings.find((f) => f.rule === 'EXP-01')?.evidence.kev_open).toEqual(['CVE-2026-42897']);
     expect(alarms(host).map(at)).toEqual([]);
     expect(host.reasons.at(-1)).toMatch(/^worth a look: \d+ low or info finding\(s\) \(PS-08, PS-09, PS-10, PX-08\), which do not change the verdict$/);
   });
