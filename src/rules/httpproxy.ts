@@ -1,13 +1,14 @@
 // CVE-2021-26855 (and the SSRF half of CVE-2021-27065) in HttpProxy logs. detections.md PL-01..PL-08, PL-23.
 import type { LogRecord } from '../model.js';
 import { ecpCanary } from '../parsers/ecp.js';
-import { orNull, psLike } from './matchers.js';
+import { encodedLiteral, orNull, psLike } from './matchers.js';
 import { REF } from './references.js';
 import type { RecordRule, RuleHit } from './types.js';
 import { shippedAuthUrls } from './files/baselines.js';
 import { compileCondition, conditionNeedles, type Condition } from './conditions.js';
 import { sigmaFieldReader } from './sigma-fields.js';
-import { conditionGrader } from './finding.js';
+import { conditionGrader, declaredGrades } from './finding.js';
+import { IIS_RULES, adLineBytes } from './iis.js';
 
 const CVE_SSRF = ['CVE-2021-26855'];
 const isResetVdir = psLike('ServerInfo~*/*Reset*VirtualDirectory#');
@@ -156,7 +157,104 @@ export function serverPathBytes(b: Uint8Array, start: number, end: number): bool
   return false;
 }
 
+
+// ---- ProxyShell / ProxyNotShell / OWASSRF in HttpProxy logs (R1) ----------------------------------------------
+// The front end logs the same request IIS does, in its protocol folder (Autodiscover: `/autodiscover/autodiscover.json`
+// with `?@…/Powershell…&Email=autodiscover/autodiscover.json%3F@…`; PowerShell: `/powershell` with `?X-Rps-CAT=…&Email=
+// autodiscover/autodiscover.json%3F@…`; Owa: `/owa/<mailbox>@…/powershell`: exchange-evidence.md §3.1). IIS logs are
+// the ones clean-up scripts delete, and a copy of Exchange's Logging folder holds none: these rows are judged by the
+// IIS rules themselves (same grades, family split, known clients), on the row seen as a W3C line.
+
+/** HttpProxy writes a user agent's commas as two spaces (exchange-evidence.md §3.0); IIS writes spaces as `+`. */
+const iisFormUa = (ua: string): string => ua.replace(/ {2}/g, ', ').replace(/ /g, '+');
+
+/** The row as the IIS rules read a W3C line: status HttpStatus (BackEndStatus when the front end wrote none). */
+function asIisRecord(rec: LogRecord): LogRecord {
+  const f = rec.fields;
+  const fields: Record<string, string> = {
+    'cs-method': f.Method ?? '',
+    'cs-uri-stem': f.UrlStem ?? '',
+    'cs-uri-query': (f.UrlQuery ?? '').replace(/^\?/, ''),
+    'sc-status': f.HttpStatus || f.BackEndStatus || '',
+    'cs(User-Agent)': iisFormUa(f.UserAgent ?? ''),
+    'cs-username': f.AuthenticatedUser ?? '',
+    'c-ip': f.ClientIpAddress ?? '',
+  };
+  return { format: 'iis', path: rec.path, line: rec.line, time: rec.time, fields, raw: rec.raw };
+}
+
+/** The IIS rules a front-end row can show (the back-end-only OW-03 and PS-06 read IIS's port 444). */
+const viaIis = (ids: readonly string[]): RecordRule[] => ids.map((id) => IIS_RULES.find((r) => r.id === id)!);
+const AD_FAMILY = viaIis(['PS-01', 'PS-02', 'PS-03', 'PS-04', 'PS-05', 'PNS-01', 'PNS-02', 'PNS-04']);
+const OW_FAMILY = viaIis(['OW-01', 'OW-02']);
+
+/** Each IIS rule's own meaning and its grades, under the names its hits report (`PS-02`, `PS-02 either`, `OW-01 attempt` …). */
+const gradesFrom = (rules: readonly RecordRule[]) =>
+  rules.flatMap((r) => [
+    { id: r.id, as: r.id, title: r.title, severity: r.severity, kind: r.kind, cves: r.cves, when: `as ${r.id} on an IIS line: ${r.description}` },
+    ...declaredGrades(r).map((g) => ({ id: g.id, as: g.name, title: g.title, severity: g.severity, kind: g.kind, cves: g.cves, when: `as on an IIS line: ${g.when}` })),
+  ]);
+
+/** The IIS rules' hits on the row, under their own ids, with the HttpProxy columns as evidence. */
+function iisHits(rules: readonly RecordRule[]): RecordRule['match'] {
+  return (rec, ctx) => {
+    const iis = asIisRecord(rec);
+    const hits: RuleHit[] = [];
+    for (const r of rules) {
+      const h = r.match(iis, ctx);
+      for (const x of h === null ? [] : Array.isArray(h) ? h : [h]) {
+        const evidence = { ...httpProxyEvidence(rec), ...x.evidence, request_id: orNull(rec.fields.RequestId), backend_status: orNull(rec.fields.BackEndStatus) };
+        hits.push({ ...x, grade: x.grade ?? r.id, evidence });
+      }
+    }
+    return hits.length ? hits : null;
+  };
+}
+
+const SIGMA_PS = 'SigmaHQ rules-emerging-threats/2021/Exploits/ProxyShell-Exploit/web_exchange_proxyshell.yml (23eee45e-…), web_exchange_proxyshell_successful.yml (992be1eb-…)';
+const SIGMA_OW = 'SigmaHQ rules-emerging-threats/2022/Exploits/CVE-2022-41082/web_cve_2022_36804_exchange_owassrf_exploitation.yml (181f49fa-…; proxy twin 1ddf4596-…)';
+
+/** OW-05's necessary condition on the raw row: a `/owa/` field (UrlStem) with an `@` (or `%40`) in it. Linear: starts only at a field. */
+const OW_ROW = new RegExp(`(?:^|,)"?${encodedLiteral('/owa/')}[^,]*(?:@|%40)`, 'i');
+
+const FRONT_END_SSRF: RecordRule[] = [
+  {
+    id: 'PS-15',
+    title: 'ProxyShell / ProxyNotShell autodiscover.json SSRF in HttpProxy logs',
+    cves: AD_FAMILY.find((r) => r.id === 'PS-02')!.cves,
+    severity: 'critical',
+    kind: 'exploitation',
+    references: [SIGMA_PS, 'Neo23x0/signature-base yara/expl_proxyshell.yar, expl_proxynotshell_owassrf_dec22.yar', 'shared/reference/exchange-evidence.md §3.1 (UrlQuery of PowerShell rows: Email=autodiscover/autodiscover.json…, X-Rps-CAT=)'],
+    description:
+      'A front-end row (any protocol folder: Autodiscover, PowerShell, Owa, Ecp) whose UrlStem + UrlQuery is an autodiscover.json SSRF: graded exactly as the IIS rules PS-01..PS-05 / PNS-01..PNS-04 grade the same request (HttpStatus for success, AuthenticatedUser and X-Rps-CAT for the ProxyShell / ProxyNotShell split); every hit reports under one of those ids.',
+    grades: gradesFrom(AD_FAMILY),
+    knownClients: true,
+    formats: ['httpproxy'],
+    needles: ['autodiscover.json', 'autodiscover%2ejson'],
+    lineBytes: adLineBytes,
+    attack: T1190,
+    match: iisHits(AD_FAMILY),
+  },
+  {
+    id: 'OW-05',
+    title: 'OWASSRF /owa/<mailbox>@…/powershell in HttpProxy logs',
+    cves: OW_FAMILY[0].cves,
+    severity: 'critical',
+    kind: 'exploitation',
+    references: [SIGMA_OW, 'SigmaHQ web_cve_2022_36804_exchange_owassrf_poc_exploitation.yml (92d78c63-…; proxy twin fdd7e904-…)', 'https://www.crowdstrike.com/blog/owassrf-exploit-analysis-and-recommendations/'],
+    description: 'A front-end row for PowerShell reached through OWA with an explicit-logon mailbox (CVE-2022-41080): graded exactly as the IIS rules OW-01 / OW-02 grade the same request; every hit reports under one of those ids.',
+    grades: gradesFrom(OW_FAMILY),
+    knownClients: true,
+    formats: ['httpproxy'],
+    needles: ['/powershell', '%2fpowershell'],
+    lineTest: OW_ROW,
+    attack: T1190,
+    match: iisHits(OW_FAMILY),
+  },
+];
+
 export const HTTPPROXY_RULES: RecordRule[] = [
+  ...FRONT_END_SSRF,
   declared({
     id: 'PL-01',
     title: 'ProxyLogon SSRF in HttpProxy logs (AnchorMailbox ServerInfo~*/*)',
