@@ -150,6 +150,11 @@ export interface Coverage {
    * engine/exchange-sites.ts): read and listed, never web coverage of Exchange.
    */
   not_exchange?: true;
+  /**
+   * Some file of this row does not log query strings (IIS `#Fields` without cs-uri-query): it cannot cover the
+   * windows of families whose requests are told by their query (ProxyShell, ProxyNotShell). Its source says so.
+   */
+  query_unlogged?: boolean;
 }
 
 /** Something the scan could not read or chose not to parse, said plainly. */

@@ -164,8 +164,12 @@ function familyWindow(
     const last = [...obs].reverse().find((o) => o.state === 'vulnerable') ?? obs.at(-1)!;
     endReason = `newest evidence; ${last.state === 'vulnerable' ? 'vulnerable' : 'security update level unknown on'} build ${where(last.e)}, no fixing build seen`;
   }
-  const logs = bestLogs(web, start, stop);
-  const logText = logs ? `logs cover ${day(ms(logs.c.first))} to ${day(ms(logs.c.last))} (${logs.c.source})` : 'no HttpProxy or IIS logs';
+  // A log without query strings cannot show a family told by its query: it does not cover that window.
+  const blind = fam.inQuery ? web.filter((c) => c.query_unlogged) : [];
+  const logs = bestLogs(blind.length ? web.filter((c) => !c.query_unlogged) : web, start, stop);
+  const blindText = blind.length ? `; ${blind.map((c) => c.source).join(', ')} cannot show ${fam.name} (its requests are told by the query string)` : '';
+  const noLogs = blind.length ? 'no HttpProxy logs, nor IIS logs that record query strings' : 'no HttpProxy or IIS logs';
+  const logText = (logs ? `logs cover ${day(ms(logs.c.first))} to ${day(ms(logs.c.last))} (${logs.c.source})` : noLogs) + blindText;
   // Log coverage proves nothing for a family whose attacks exhunt cannot see in logs: say so instead of a span.
   const tail = fam.inLogs ? `, ${logText}` : `; ${NOT_ASSESSABLE}`;
   return {

@@ -6,6 +6,7 @@ import { DAY_MS, END_SLACK_MS, START_SLACK_MS, STAGE_RANK, evidenceString, utcDa
 import { confirmedShells } from './correlate.js';
 import { serverPath } from '../evidence/server-path.js';
 import { isWebSource } from './exposure-windows.js';
+import { QUERY_FAMILIES } from '../rules/exploitation-windows.js';
 import type { LogHole } from './coverage.js';
 
 const MAX_RULE_REASONS = 6;
@@ -52,6 +53,8 @@ export function assessCoverage(coverage: Coverage[], since: string): CoverageAss
       problems.push(`${c.source} starts ${day(first)}${late}`);
     } else if (last < endMs - END_SLACK_MS) {
       problems.push(`${c.source} ends ${day(last)}, ${Math.round((endMs - last) / DAY_MS)} days before the newest evidence (${day(endMs)})`);
+    } else if (c.query_unlogged) {
+      problems.push(`${c.source} has no cs-uri-query field, so ${QUERY_FAMILIES} requests (told by their query string) cannot be seen in it`);
     } else covering.push(c);
   }
   return { covering, problems: covering.length ? [] : problems, end };
@@ -133,10 +136,14 @@ function whatWouldDecide(coverage: Coverage[], since: string, end: string | null
   const from = since.slice(0, 10);
   const dated = coverage.filter((c) => isWebSource(c) && c.first !== null && c.last !== null && !Number.isNaN(Date.parse(c.first)) && !Number.isNaN(Date.parse(c.last)));
   if (!dated.length) return `to decide it: add ${WEB_LOGS} from ${from} on (older copies: backups, SIEM, log archive) and scan again`;
+  // Logs without query strings: the HttpProxy logs of the same days show what they cannot (verdict R17).
+  const noQuery = dated.every((c) => c.query_unlogged);
+  const queryHint = 'the HttpProxy logs (Exchange Server\\V15\\Logging\\HttpProxy) record the query these IIS logs leave out; for the IIS logs to come, select cs-uri-query (IIS Manager > Logging > Select Fields)';
   const first = Math.min(...dated.map((c) => Date.parse(c.first as string)));
   if (first > Date.parse(since) + START_SLACK_MS) {
-    return `to decide it: add ${WEB_LOGS} from ${from} to ${day(first)} (backups, SIEM, log archive), or scan again with --since ${day(first)} to judge only the period these logs cover`;
+    return `to decide it: add ${WEB_LOGS} from ${from} to ${day(first)} (backups, SIEM, log archive), or scan again with --since ${day(first)} to judge only the period these logs cover${noQuery ? `; ${queryHint}` : ''}`;
   }
+  if (noQuery) return `to decide it: add the HttpProxy logs of the same period and scan again: ${queryHint}`;
   const last = Math.max(...dated.map((c) => Date.parse(c.last as string)));
   return `to decide it: add ${WEB_LOGS} from ${day(last)} to ${end?.slice(0, 10) ?? 'the day of collection'} (the newest evidence) and scan again`;
 }

@@ -123,6 +123,8 @@ export class IisLineParser implements LineParser {
    * front end logs one static OWA resource after another under it (~1 line in 20): no regex, slice, map per line.
    */
   private buildPrefix: string | null = null;
+  /** A `#Fields` of this file lacked cs-uri-query (sticky: any such block hides queries from the file's coverage). */
+  private noQuery = false;
 
   constructor(private readonly rel: string) {}
 
@@ -134,6 +136,11 @@ export class IisLineParser implements LineParser {
     this.dateIdx = names.indexOf('date');
     this.timeIdx = names.indexOf('time');
     this.stemIdx = names.indexOf('cs-uri-stem');
+    if (!names.includes('cs-uri-query')) this.noQuery = true;
+  }
+
+  queryUnlogged(): boolean {
+    return this.noQuery;
   }
 
   parse(logged: string, lineNo: number): LogRecord | null {

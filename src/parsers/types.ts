@@ -26,6 +26,11 @@ export interface LineParser {
   /** The current field layout (names in line order) of a format with a `fieldSeparator`. */
   fieldNames?(): readonly string[];
   /**
+   * True when a field layout of this file does not log the request's query string (IIS `#Fields` without
+   * cs-uri-query, an admin's privacy trim): the attacks told by their query cannot be seen in it.
+   */
+  queryUnlogged?(): boolean;
+  /**
    * Build numbers and host names this file's directives revealed (e.g. `#Version`), for the host facts. `time`:
    * when the fact held (default: the file's first record time).
    */

@@ -692,14 +692,18 @@ class TextLogScan {
     const last = this.lastTime() ?? this.tailTime;
     if (last !== null && (this.last === null || last > this.last)) this.last = last;
     const records = Math.max(0, (this.stopped === null ? this.lineNo : this.linesAtStop) - this.directives - this.nonRecords);
+    const noQuery = this.parser.queryUnlogged?.() === true;
+    const source = this.c.format.coverageSource(this.file.rel);
     const coverage: Coverage = {
-      source: this.c.format.coverageSource(this.file.rel),
+      // Its own row: a merged row must not let logged queries in one file vouch for another that has none.
+      source: noQuery ? `${source} (no query string logged)` : source,
       format: this.c.format.id,
       files: 1,
       records,
       first: this.first,
       last: this.last,
     };
+    if (noQuery) coverage.query_unlogged = true;
     if (this.stopped !== null) {
       coverage.partial = [this.file.rel];
       this.result.skipped.push({ path: this.file.rel, line: this.linesAtStop + 1, reason: this.stopped });
