@@ -15,6 +15,6 @@ export function judgeHost(findings: Finding[], coverage: Coverage[], since: stri
     reasons,
     ...correlate(findings, shells),
     shells: [...shells.values()],
-    coverage_gaps: coverageGaps(coverage, since, basis, unseen.holes),
+    coverage_gaps: coverageGaps(coverage, since, basis, unseen.holes, unseen.gaps),
   };
 }

@@ -28,6 +28,7 @@ import { EcmdDuplicates } from './evtx-duplicates.js';
 import { applyRecordedTime, caseFileTimes, collectionFileTimes, serverKey, type RecordedTime } from './collection-times.js';
 import { logHoles, mergeCoverage } from './coverage.js';
 import { markOtherSites, otherSites } from './exchange-sites.js';
+import { webLogGaps } from './log-gaps.js';
 import { compareText } from '../semantics.js';
 
 export const DEFAULT_SINCE = '2020-12-01T00:00:00.000Z';
@@ -277,9 +278,10 @@ async function scanHost(
   const merged = markOtherSites(mergeCoverage(coverage), other);
   const otherLogs = new Set([...other].flatMap((s) => (iisFiles.get(s) ?? []).map((f) => f.rel)));
   const holes = logHoles(namedDays(webLogs.filter((rel) => !otherLogs.has(rel))));
+  const gaps = await webLogGaps([...iisFiles].flatMap(([source, list]) => (other.has(source) ? [] : list)));
   const windows = windowHoles(exposureWindows(facts, merged), holes);
   const installTree = files.some((f) => EXCHANGE_TREE.test(f.rel)) || merged.some((c) => /^(?:httpproxy|ecp)/i.test(c.format));
-  const { verdict, reasons, ...judged } = judgeHost(findings, merged, options.since, { windows, sinceExplicit: options.sinceExplicit }, { skipped, holes, installTree });
+  const { verdict, reasons, ...judged } = judgeHost(findings, merged, options.since, { windows, sinceExplicit: options.sinceExplicit }, { skipped, holes, gaps, installTree });
   return {
     name: hostName(facts) ?? folderName,
     inputs: [input],

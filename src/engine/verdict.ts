@@ -8,6 +8,7 @@ import { serverPath } from '../evidence/server-path.js';
 import { isWebSource } from './exposure-windows.js';
 import { QUERY_FAMILIES } from '../rules/exploitation-windows.js';
 import type { LogHole } from './coverage.js';
+import type { ProbeGap } from './log-gaps.js';
 
 const MAX_RULE_REASONS = 6;
 /** Exchange keeps one HttpProxy folder per protocol; naming every short one would bury the verdict. */
@@ -74,6 +75,8 @@ function ruleReasons(findings: Finding[]): string[] {
 export interface Unseen {
   skipped?: Skipped[];
   holes?: LogHole[];
+  /** Hours with no health-probe line inside one web log (engine/log-gaps.ts). */
+  gaps?: ProbeGap[];
   /** Whether Exchange's install folder (its front end or its logs) is in the evidence; unknown when not said. */
   installTree?: boolean;
 }
@@ -104,16 +107,32 @@ function openWindows(windows: ExposureWindow[]): ExposureWindow[] {
  * Where the logs fall short, one sentence each: the exposure windows they do not cover, or, when --since sets the
  * window (or no windows were computed), why no web source reaches from --since to the newest evidence.
  */
-export function coverageGaps(coverage: Coverage[], since: string, basis: WindowBasis, holes: LogHole[] = []): string[] {
+export function coverageGaps(coverage: Coverage[], since: string, basis: WindowBasis, holes: LogHole[] = [], probeGaps: ProbeGap[] = []): string[] {
   const windows = byWindows(basis);
   const gaps = windows ? openWindows(windows).map((w) => w.text) : assessCoverage(coverage, since).problems;
   // With the windows deciding, the holes inside them are in their sentences already (windowHoles).
   const inside = windows ? [] : holesInside(holes, windows, since);
-  return inside.length ? [...gaps, `no HttpProxy or IIS log exists for ${holesText(inside)}, between days that have them (deleted, or the server was off?)`] : gaps;
+  const cut = gapsInside(probeGaps, windows, since);
+  return [
+    ...gaps,
+    ...(inside.length ? [`no HttpProxy or IIS log exists for ${holesText(inside)}, between days that have them (deleted, or the server was off?)`] : []),
+    ...(cut.length ? [gapsText(cut)] : []),
+  ];
 }
 
-function coverageCaveat(coverage: Coverage[], since: string, basis: WindowBasis, holes: LogHole[]): string[] {
-  const gaps = coverageGaps(coverage, since, basis, holes);
+/** The probe gaps inside the window the logs must cover (as day spans, like holes). */
+function gapsInside(gaps: ProbeGap[], windows: ExposureWindow[] | null, since: string): ProbeGap[] {
+  return gaps.filter((g) => holesInside([{ from: g.from.slice(0, 10), to: g.to.slice(0, 10) }], windows, since).length > 0);
+}
+
+const hoursText = (g: ProbeGap): string => `${g.from.slice(0, 16).replace('T', ' ')} → ${g.to.slice(0, 16).replace('T', ' ')} (${Math.round((Date.parse(g.to) - Date.parse(g.from)) / 360_000) / 10} h, ${shortPath(g.file)})`;
+
+function gapsText(gaps: ProbeGap[]): string {
+  return `web logs with hours missing inside them: no Exchange health-probe line for ${named(gaps.map(hoursText))}, where they otherwise come every few minutes (lines removed, or IIS or the server stopped: a CU install stops IIS for an hour or more)`;
+}
+
+function coverageCaveat(coverage: Coverage[], since: string, basis: WindowBasis, holes: LogHole[], probeGaps: ProbeGap[] = []): string[] {
+  const gaps = coverageGaps(coverage, since, basis, holes, probeGaps);
   return gaps.length ? [`coverage is incomplete, so earlier or later activity may be missing: ${gaps.join('; ')}`] : [];
 }
 
@@ -212,6 +231,8 @@ function verdictOf(findings: Finding[], coverage: Coverage[], since: string, bas
     // Days an attacker deleted are where "how far did they get" is missing.
     const inside = holesInside(holes, byWindows(basis), since);
     const unknown = inside.length ? [`no HttpProxy or IIS log exists for ${holesText(inside)}, between days that have them (deleted?): what happened on those days is unknown`] : [];
+    const cut = gapsInside(unseen.gaps ?? [], byWindows(basis), since);
+    if (cut.length) unknown.push(`${gapsText(cut)}: what happened then is unknown`);
     return { verdict: 'compromised', reasons: [...shellLines, ...ruleReasons(success), ...unknown] };
   }
   if (tries.length) {
@@ -220,12 +241,12 @@ function verdictOf(findings: Finding[], coverage: Coverage[], since: string, bas
       ? `scanner probes only (${tries.length}); nothing shows they got in`
       : `exploitation attempted (${tries.length} hits) with no sign of success: no request reached the back end, no web shell, no post-exploitation`;
     const extra = weak.length ? [`also ${weak.length} suspicious finding(s) to review`] : [];
-    return { verdict: 'attempted', reasons: [head, ...ruleReasons(tries), ...extra, ...coverageCaveat(coverage, since, basis, holes)] };
+    return { verdict: 'attempted', reasons: [head, ...ruleReasons(tries), ...extra, ...coverageCaveat(coverage, since, basis, holes, unseen.gaps)] };
   }
-  if (weak.length) return { verdict: 'suspicious', reasons: [...ruleReasons(weak), ...coverageCaveat(coverage, since, basis, holes)] };
+  if (weak.length) return { verdict: 'suspicious', reasons: [...ruleReasons(weak), ...coverageCaveat(coverage, since, basis, holes, unseen.gaps)] };
   const windows = byWindows(basis);
   const judged = windows ? windowVerdict(coverage, windows, since) : sinceVerdict(coverage, since, notAssessable(basis.windows ?? [], since));
-  const v = notAllRead(withHoles(notReadInFull(judged, coverage), holesInside(holes, windows, since)), unseen.skipped ?? []);
+  const v = notAllRead(withGaps(withHoles(notReadInFull(judged, coverage), holesInside(holes, windows, since)), gapsInside(unseen.gaps ?? [], windows, since)), unseen.skipped ?? []);
   // Exchange installed on another drive than the one scanned, or logs sent without it: said, not silently clean.
   const noTree = v.verdict === 'clean' && unseen.installTree === false ? [NO_INSTALL_TREE] : [];
   return { verdict: v.verdict, reasons: [...v.reasons, ...noTree, ...worthALook(findings)] };
@@ -280,6 +301,12 @@ function notAllRead(v: Judged, skipped: Skipped[]): Judged {
 function withHoles(v: Judged, inside: LogHole[]): Judged {
   if (v.verdict !== 'clean' || inside.length === 0) return v;
   return notClean(v, `no sign of an attack, but no HttpProxy or IIS log exists for ${holesText(inside)}, between days that have them (deleted, or the server was off?); find those days' logs (backups, SIEM, a load balancer's logs) and scan again`);
+}
+
+/** Hours missing inside a web log (log-gaps.ts) cannot support `clean` either: lines removed over a time range. */
+function withGaps(v: Judged, gaps: ProbeGap[]): Judged {
+  if (v.verdict !== 'clean' || gaps.length === 0) return v;
+  return notClean(v, `no sign of an attack, but ${gapsText(gaps)}; find those hours' lines (the HttpProxy logs, a backup, SIEM, a load balancer's logs) and scan again`);
 }
 
 /**
