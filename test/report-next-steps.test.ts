@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { nextSteps } from '../src/report/next-steps.js';
 import { compromisedFindings, cov, finding, FULL_COVERAGE, host, scannedFindings, SINCE } from './support/report-fixtures.js';
+import type { Finding } from '../src/model.js';
 
 const ids = (h: Parameters<typeof nextSteps>[0]) => nextSteps(h, SINCE).map((s) => s.id);
 
@@ -29,6 +30,52 @@ describe('nextSteps', () => {
     expect(step?.commands).toEqual(['exhunt mitigate --proxylogon > mitigate.ps1']);
     const fixed = { ...exposure, evidence: { ...exposure.evidence, install: null } };
     expect(nextSteps(host('h', [fixed], FULL_COVERAGE, 'clean'), SINCE)[0].title).toBe('Keep build 15.1.2176.2 (Exchange 2016 CU19) up to date');
+  });
+
+  const exp01 = (evidence: Record<string, unknown>) =>
+    finding({ id: 'E', rule: 'EXP-01', kind: 'exposure', severity: 'medium', evidence: { build: '15.1.2507.13', current_build: '15.1.2507.13', product: 'Exchange 2016', cu: 'CU23', ...evidence } as Finding['evidence'] });
+
+  it('ProxyNotShell open: says the URL Rewrite rule does not stop OWASSRF and what does until the update (review10 R2)', () => {
+    const e = exp01({ install: 'Install Oct26SU for Exchange 2016 CU23', current_families: { proxylogon: 'fixed', proxyshell: 'fixed', proxynotshell: 'vulnerable' } });
+    const step = nextSteps(host('h', [e], FULL_COVERAGE, 'clean'), SINCE).find((s) => s.id === 'update')!;
+    expect(step.commands).toEqual(['exhunt mitigate --proxynotshell > mitigate.ps1']);
+    expect(step.detail).not.toContain('blocks the known exploit paths');
+    expect(step.detail).toContain('stops the Autodiscover path only, not OWASSRF (/owa/<mailbox>/powershell, CVE-2022-41080)');
+    expect(step.detail).toContain('Set-User <user> -RemotePowerShellEnabled $false');
+    const fixed = exp01({ install: 'Install Oct26SU for Exchange 2016 CU23', current_families: { proxylogon: 'fixed', proxyshell: 'fixed', proxynotshell: 'fixed' } });
+    expect(nextSteps(host('h', [fixed], FULL_COVERAGE, 'clean'), SINCE).find((s) => s.id === 'update')!.detail).not.toContain('OWASSRF');
+  });
+
+  it('CVE-2026-42897 open: the update step says why and adds --owa-csp, unless the CSP rule is seen applied (review10 R12)', () => {
+    const e = exp01({ install: 'Install Oct26SU for Exchange 2016 CU23', current_families: { proxylogon: 'fixed', proxyshell: 'fixed', proxynotshell: 'fixed' }, kev_open: ['CVE-2026-42897'] });
+    const step = nextSteps(host('h', [e], FULL_COVERAGE, 'clean'), SINCE).find((s) => s.id === 'update')!;
+    expect(step.commands).toEqual(['exhunt mitigate --owa-csp > mitigate.ps1']);
+    expect(step.items).toContain('CVE-2026-42897: vulnerable (exploited in the wild, CISA KEV)');
+    expect(step.detail).toContain('It closes CVE-2026-42897, exploited in the wild (CISA KEV).');
+    const csp = finding({ id: 'M', rule: 'MIT-OWA-CSP', kind: 'exposure', severity: 'info', evidence: { state: 'applied' } });
+    expect(nextSteps(host('h', [csp, e], FULL_COVERAGE, 'clean'), SINCE).find((s) => s.id === 'update')!.commands).toBeUndefined();
+  });
+
+  it('a patched host that was only probed is not told to restrict access until patched (review10 R10)', () => {
+    const patched = exp01({ install: null, current_families: { proxylogon: 'fixed', proxyshell: 'fixed', proxynotshell: 'fixed' } });
+    const f = [...scannedFindings(), finding({ id: 'A', rule: 'PL-03', kind: 'attempt', client_ip: '67.205.176.9' })];
+    expect(ids(host('h', [...f, patched], FULL_COVERAGE, 'attempted'))).not.toContain('restrict');
+    expect(ids(host('h', [patched], [], 'insufficient-evidence'))).not.toContain('restrict');
+    const open = exp01({ install: 'Install Oct26SU for Exchange 2016 CU23', current_families: { proxylogon: 'fixed', proxyshell: 'fixed', proxynotshell: 'vulnerable' } });
+    expect(ids(host('h', [...f, open], FULL_COVERAGE, 'attempted'))).toContain('restrict');
+    // No build assessed: the update is unknown, so the stop-gap stays.
+    expect(ids(host('h', f, FULL_COVERAGE, 'attempted'))).toContain('restrict');
+  });
+
+  it('names the accounts a ProxyNotShell / OWASSRF exploit ran as first in the credentials step (review10 R8)', () => {
+    const ow = (id: string, time: string, user: string) => finding({ id, rule: 'OW-02', kind: 'exploitation', severity: 'critical', stage: 'exploited', time, evidence: { user } });
+    const probe = finding({ id: 'P', rule: 'OW-02', kind: 'attempt', severity: 'high', stage: 'attempted', time: '2022-12-12T08:00:00Z', evidence: { user: 'CONTOSO\\guessed' } });
+    const h = host('h', [...compromisedFindings(), ow('O1', '2022-12-12T08:25:00Z', 'CONTOSO\\jonas.lind'), ow('O2', '2022-12-12T08:21:00Z', 'contoso\\Jonas.Lind'), probe], FULL_COVERAGE, 'compromised');
+    const step = nextSteps(h, SINCE).find((s) => s.id === 'reset-credentials')!;
+    expect(step.title).toBe('Reset credentials: LSASS memory was dumped; first the accounts the exploit ran as');
+    expect(step.items[0]).toBe('CONTOSO\\jonas.lind (OW-02, first 2022-12-12 08:21 UTC)');
+    expect(step.items.join('\n')).not.toContain('guessed');
+    expect(step.detail).toMatch(/^ProxyNotShell and OWASSRF need a mailbox password/);
   });
 
   it('configuration controls that are off become one step right after the update, with each fix', () => {

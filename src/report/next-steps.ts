@@ -1,6 +1,6 @@
 // "What to do next", derived from one host's result: CISA AA21-062A's response steps, made specific.
 import { SEVERITY_RANK, type Finding, type HostResult } from '../model.js';
-import { evidenceString, fileKey, isLoopback, isPrivateIp, normalizeIp } from '../semantics.js';
+import { STAGE_RANK, evidenceString, fileKey, isLoopback, isPrivateIp, normalizeIp } from '../semantics.js';
 import { baseline, exchangeRelPath } from '../rules/files/baselines.js';
 import { serverPath } from '../evidence/server-path.js';
 
@@ -118,7 +118,7 @@ function updateStep(host: HostResult): NextStep {
       ? {
           id: 'update',
           title: `Install the security update for build ${what}${kbs.length ? `: ${kbs.join(', then ')}` : ''}`,
-          detail: `${install}.${why} Patching closes the hole but does not remove an attacker who is already in.${commands.length ? ' Until it is installed, Microsoft\'s interim mitigation (printed by the command below, run on the server) blocks the known exploit paths.' : ''}`,
+          detail: `${install}.${why} Patching closes the hole but does not remove an attacker who is already in.${commands.length ? ' Until it is installed, Microsoft\'s interim mitigation (printed by the command below, run on the server) is a stop-gap for the paths it names.' : ''}${familyOpen(families, 'proxynotshell') ? ` ${OWASSRF_STOP_GAP}` : ''}`,
           items,
           ...(commands.length ? { commands } : {}),
         }
@@ -133,6 +133,19 @@ function updateStep(host: HostResult): NextStep {
     items: cap(builds),
   };
 }
+
+/** A family the current build is open to, from EXP-01's `current_families` (or `families`). */
+function familyOpen(families: unknown, id: string): boolean {
+  return !!families && typeof families === 'object' && !Array.isArray(families) && (families as Record<string, unknown>)[id] === 'vulnerable';
+}
+
+/**
+ * The ProxyNotShell URL Rewrite rule matches the Autodiscover path only; OWASSRF (CVE-2022-41080) reaches the same
+ * PowerShell endpoint through /owa/<mailbox>/powershell, which no rule covers (docs/mitigate.md; Microsoft's guidance
+ * for it: the November 2022 SU, or remote PowerShell off for users who need no PowerShell).
+ */
+const OWASSRF_STOP_GAP =
+  "The ProxyNotShell rule (--proxynotshell) stops the Autodiscover path only, not OWASSRF (/owa/<mailbox>/powershell, CVE-2022-41080), the chain mass-exploited since November 2022: until the update, turn remote PowerShell off for every user who does not administer Exchange (Set-User <user> -RemotePowerShellEnabled $false) or block OWA from the internet.";
 
 /** The OWA stored XSS that `exhunt mitigate --owa-csp` (EOMT's CSP outbound rule) stands in for until Jun26SU. */
 const OWA_XSS_CVE = 'CVE-2026-42897';
@@ -153,7 +166,7 @@ function owaCspApplied(host: HostResult): boolean {
  * mitigation: only the update closes it), and --owa-csp while CVE-2026-42897 is open and its rule not seen in place.
  */
 function mitigateCommand(families: unknown, owaCsp: boolean): string[] {
-  const open = (id: string) => !!families && typeof families === 'object' && !Array.isArray(families) && (families as Record<string, unknown>)[id] === 'vulnerable';
+  const open = (id: string) => familyOpen(families, id);
   const flags = [open('proxylogon') ? '--proxylogon' : '', open('proxynotshell') ? '--proxynotshell' : '', owaCsp ? '--owa-csp' : ''].filter((f) => f !== '');
   return flags.length ? [`exhunt mitigate ${flags.join(' ')} > mitigate.ps1`] : [];
 }
@@ -187,6 +200,13 @@ function isolate(host: HostResult, urgent: boolean): NextStep {
         detail: 'If the update cannot be installed now, restrict or block internet access to the server, or apply Microsoft\'s interim mitigation (URL Rewrite rule / Emergency Mitigation Service) as a stop-gap only.',
         items: [],
       };
+}
+
+/** "Restrict internet access until patched", unless the build is assessed and needs no update (review10 R10). */
+function restrictUntilPatched(host: HostResult): NextStep | null {
+  const exposure = host.findings.find((f) => f.rule === 'EXP-01');
+  const patched = exposure !== undefined && exposure.evidence.install === null && evidenceString(exposure.evidence.current_build ?? exposure.evidence.build) !== null;
+  return patched ? null : isolate(host, false);
 }
 
 /**
@@ -252,7 +272,42 @@ function removeShells(host: HostResult): NextStep[] {
 /** A credential stealer in the sign-in pages (WS-34, WS-35) or its dump of captured sign-ins (WS-36, WS-37). */
 const SIGN_IN_CAPTURE = new Set(['WS-34', 'WS-35', 'WS-36', 'WS-37']);
 
+/** ProxyNotShell / OWASSRF findings: the exploit needs a mailbox password, so the user it ran as is the attacker's. */
+const AUTHENTICATED_EXPLOIT = /^(?:PNS|OW)-\d+$/;
+
+/**
+ * Accounts a successful ProxyNotShell / OWASSRF request ran as (`evidence.user`), each with the first time and the
+ * rules: evidence text, escaped when rendered.
+ */
+function exploitAccounts(host: HostResult): string[] {
+  const byUser = new Map<string, { user: string; first: string | null; rules: Set<string> }>();
+  for (const f of host.findings) {
+    if (!AUTHENTICATED_EXPLOIT.test(f.rule) || f.stage === null || STAGE_RANK[f.stage] < STAGE_RANK.exploited) continue;
+    const user = evidenceString(f.evidence.user);
+    if (user === null || user === '-' || user === '') continue;
+    const key = user.toLowerCase();
+    const seen = byUser.get(key) ?? { user, first: null, rules: new Set<string>() };
+    if (f.time !== null && (seen.first === null || f.time < seen.first)) seen.first = f.time;
+    seen.rules.add(f.rule);
+    byUser.set(key, seen);
+  }
+  return [...byUser.values()].map((u) => `${u.user} (${[...u.rules].sort().join(', ')}${u.first ? `, first ${u.first.slice(0, 16).replace('T', ' ')} UTC` : ''})`);
+}
+
 function credentials(host: HostResult): NextStep {
+  const accounts = exploitAccounts(host);
+  const step = credentialStep(host);
+  if (!accounts.length) return step;
+  return {
+    ...step,
+    title: `${step.title}; first the accounts the exploit ran as`,
+    detail:
+      `ProxyNotShell and OWASSRF need a mailbox password: the attacker had the password of these accounts (phished or sprayed) and can still use it from the internet after patching (OWA, EWS, ActiveSync). Reset them now, revoke their sessions, and check their sign-ins, MFA methods and inbox rules. ${step.detail}`,
+    items: cap([...accounts, ...step.items]),
+  };
+}
+
+function credentialStep(host: HostResult): NextStep {
   const dumps = lsassDumps(host);
   const captured = host.findings.filter((f) => f.stage !== null && f.stage !== 'none' && SIGN_IN_CAPTURE.has(f.rule));
   if (captured.length) {
@@ -332,7 +387,7 @@ export function nextSteps(host: HostResult, since: string): NextStep[] {
       break;
     case 'attempted': {
       const ips = attackerIps(host);
-      steps.push(updateStep(host), isolate(host, false), coverageStep(host, since));
+      steps.push(updateStep(host), restrictUntilPatched(host), coverageStep(host, since));
       if (ips.block.length) steps.push({ id: 'block', title: 'Block or watch the attacking addresses', detail: 'Public addresses behind the exploitation attempts (scanners and internal addresses excluded); add them to your firewall or SIEM watch list.', items: cap(ips.block) });
       if (ips.internal.length) {
         steps.push({
@@ -354,7 +409,7 @@ export function nextSteps(host: HostResult, since: string): NextStep[] {
       );
       break;
     case 'insufficient-evidence':
-      steps.push(coverageStep(host, since) ?? { id: 'collect-logs', title: 'Collect the logs and scan again', detail: 'The evidence holds no logs that would show exploitation.', items: [] }, updateStep(host), isolate(host, false));
+      steps.push(coverageStep(host, since) ?? { id: 'collect-logs', title: 'Collect the logs and scan again', detail: 'The evidence holds no logs that would show exploitation.', items: [] }, updateStep(host), restrictUntilPatched(host));
       break;
     case 'clean':
       steps.push(updateStep(host), { id: 'keep-logs', title: 'Keep the logs', detail: 'Keep IIS and Exchange logs long enough to cover the next advisory window, and scan again when one is published.', items: [] });
