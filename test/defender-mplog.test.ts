@@ -30,6 +30,10 @@ const LINES = [
   // Not Exchange: no finding (as PX-16 on the event log).
   '2021-03-04T02:00:00.001Z Engine:EMS detection: HackTool:Win32/Mimikatz.D, sigseq=0x0000123456789B73, pid=1254',
   '2021-03-05T09:00:00.001Z DETECTION_ADD#1 HackTool:Win32/Mimikatz.D file:C:\\Users\\admin\\Downloads\\m.exe PropBag [length: 0, data: (null)]',
+  // The command Red Canary saw a Chopper shell run (blog "Microsoft Exchange server exploitation"), as MPLog words a
+  // suspicious command line; and an admin's command it also reports, which is no finding.
+  `2021-03-04T02:10:11.322Z Engine:command line reported as lowfi: C:\\Windows\\System32\\cmd.exe("cmd" /c cd /d "C:\\inetpub\\wwwroot\\aspnet_client\\system_web"&net group "Exchange Organization administrators" administrator /del /domain&echo [S]&cd&echo [E])`,
+  '2021-03-05T10:00:00.000Z Engine:command line reported as lowfi: C:\\Windows\\System32\\reg.exe(reg add HKLM\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\WDigest /v UseLogonCredential /t REG_DWORD /d 0 /f)',
 ];
 
 /** UTF-16LE with BOM and CRLF, as Defender writes its support logs. */
@@ -76,9 +80,11 @@ describe('Defender support log (MPLog)', () => {
       ['PX-20', 'critical', '2021-03-03T07:14:30.512Z', 3, SHELL],
       ['PX-20', 'critical', '2021-03-03T07:14:41.203Z', 10, SHELL],
       ['PX-20', 'critical', '2021-03-04T01:52:40.100Z', 11, OWA],
+      ['PX-21', 'critical', '2021-03-04T02:10:11.322Z', 14, undefined],
     ]);
+    expect(host.findings[4].evidence.marker).toBe('&cd&echo');
     expect(host.findings[2].evidence.action).toBe('quarantine');
-    expect(host.coverage).toEqual([expect.objectContaining({ source: 'Defender MPLog', first: '2021-03-03T07:10:02.118Z', last: '2021-03-05T09:00:00.001Z' })]);
+    expect(host.coverage).toEqual([expect.objectContaining({ source: 'Defender MPLog', first: '2021-03-03T07:10:02.118Z', last: '2021-03-05T10:00:00.000Z' })]);
   });
 
   it('Exmann in an Exchange log is exploit text to keep, not a shell to remove: no file to delete, no STIX shell', () => {
@@ -104,7 +110,7 @@ describe('Defender support log (MPLog)', () => {
   });
 
   it('a log with only other detections is read (coverage) and gives no Exchange finding', () => {
-    const host = scan({ 'Support/MPLog-20210301-101500.log': utf16([LINES[0], LINES[11], LINES[12]]) });
+    const host = scan({ 'Support/MPLog-20210301-101500.log': utf16([LINES[0], LINES[11], LINES[12], LINES[14]]) });
     expect(host.findings).toEqual([]);
     expect(host.verdict).toBe('insufficient-evidence');
     expect(host.coverage.map((c) => c.source)).toEqual(['Defender MPLog']);

@@ -3,11 +3,12 @@
 // rolled over. Layout from artefacts.help "Windows Defender - Support logs" (Qazeer/artefacts.help, CC0) and
 // Intrinsec/mplog_parser: one `<ISO time>Z <text>` line per event, in UTC; multi-line blocks (Resource Scan,
 // threat actions, BM telemetry) have untimed lines and repeat what the timed detection lines say. Read here: the
-// timed lines (coverage), and the detection lines split into their parts:
+// timed lines (coverage), the detection lines split into their parts, and the command lines Defender reported:
 //   2022-12-15T11:24:18.854Z DETECTION_ADD#1 HackTool:MSIL/Mimikatz!MSR file:C:\Users\x\binary.exe PropBag [length: 0, data: (null)]
 //   2022-12-15T11:24:18.854Z DETECTIONEVENT MPSOURCE_REALTIME HackTool:MSIL/Mimikatz!MSR file:C:\Users\x\binary.exe;
 //   2022-12-15T11:25:01.549Z DETECTION_CLEANEVENT MPSOURCE_REALTIME MP_THREAT_ACTION_QUARANTINE 0x80508033 HackTool:MSIL/Mimikatz!MSR file:C:\Users\x\binary.exe;
 //   2023-11-24T06:19:53.270Z Engine:EMS detection: HackTool:MSIL/Mimikatz!MSR, sigseq=0x0000123456789B73, pid=1254
+//   2022-12-14T10:55:21.580Z Engine:command line reported as lowfi: C:\Windows\System32\reg.exe(reg add HKLM\… /f)
 import type { LogRecord } from '../model.js';
 import type { LineParser, TextLogFormat } from './types.js';
 
@@ -15,6 +16,8 @@ const TIMED = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3})Z /;
 /** `DETECTION_ADD#1 <threat> <schema>:<resource>`, `DETECTIONEVENT|DETECTION_CLEANEVENT MPSOURCE_x [<action> <hr>] <threat> <schema>:<resource>;`. */
 const DETECTION = /^(DETECTION_ADD(?:#\d{1,4})?|DETECTIONEVENT|DETECTION_CLEANEVENT|DETECTION)\s+(?:(MPSOURCE_\w{1,40})\s+)?(?:(MP_THREAT_ACTION_\w{1,40})\s+(0x[0-9a-f]{1,8})\s+)?(\S{1,300})\s+([a-z]{1,20}):(.*)$/i;
 const EMS = /^Engine:EMS detection: ([^,\s]{1,300}),/;
+/** `Engine:command line reported as lowfi|threat: C:\Windows\System32\cmd.exe(cmd /c …)`: a command line Defender found suspicious. */
+const COMMAND_LINE = /^Engine:command line reported as (lowfi|threat): (.*)$/;
 /** Lines only this log writes, to know a renamed copy by its content. */
 const MPLOG_LINE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z (?:DETECTION|ProcessImageName: |Engine:|SDN:|\[RTP\]|\[Cloud\]|\[Exclusion\]|Filter caching disabled)/m;
 const MPLOG_NAME = /^mp(?:log|detection)-\d{6,8}-\d{6}\.log$/i;
@@ -58,9 +61,14 @@ export class MpLogParser implements LineParser {
       splitContainer(fields, resource(d[7]));
     } else {
       const ems = EMS.exec(text);
+      const cmd = ems ? null : COMMAND_LINE.exec(text);
       if (ems) {
         fields.Event = 'EMS detection';
         fields.Threat = ems[1];
+      } else if (cmd) {
+        fields.Event = 'command line';
+        fields.Level = cmd[1];
+        fields.CommandLine = cmd[2];
       }
     }
     return { format: 'defender-mplog', path: this.rel, line: lineNo, time: `${t[1]}Z`, fields, raw: line };

@@ -3,7 +3,7 @@
 import type { RecordRule } from './types.js';
 import { orNull } from './matchers.js';
 import { REF } from './references.js';
-import { EXCHANGE_THREAT } from './evtx.js';
+import { CHOPPER, EXCHANGE_THREAT } from './evtx.js';
 import { WEB_SCRIPT } from './files/sweep.js';
 
 const THREAT = new RegExp(EXCHANGE_THREAT, 'i');
@@ -60,4 +60,33 @@ const PX20: RecordRule = {
   },
 };
 
-export const DEFENDER_RULES: RecordRule[] = [PX20];
+const PX21: RecordRule = {
+  id: 'PX-21',
+  title: 'Defender support log (MPLog) recorded a China Chopper command',
+  cves: [],
+  severity: 'critical',
+  kind: 'webshell',
+  references: [
+    'Qazeer/artefacts.help windows_defender_support_logs.html (MPLog "Engine:command line reported as lowfi|threat" lines)',
+    'SigmaHQ/sigma "Chopper Webshell Process Pattern" (fa3c117a)',
+    'https://redcanary.com/blog/microsoft-exchange-attacks/',
+  ],
+  description:
+    'Defender logged a command line it found suspicious with the "&cd&echo" / "&echo [S]" framing only the China Chopper web shell writes (PX-01 in process-creation events): a web shell ran commands, even where no process auditing was on.',
+  formats: ['defender-mplog'],
+  needles: ['&echo'],
+  attack: ['attack.persistence', 'attack.t1505.003'],
+  match(rec) {
+    const cmd = f(rec.fields, 'CommandLine');
+    if (!cmd) return null;
+    const lower = cmd.toLowerCase();
+    const marker = CHOPPER.find((m) => lower.includes(m));
+    if (!marker) return null;
+    return {
+      summary: `Defender MPLog command line (${f(rec.fields, 'Level')}) with China Chopper framing ${marker}: ${cmd.replace(/\s+/g, ' ').slice(0, 200)}`,
+      evidence: { command_line: cmd.slice(0, 4000), marker, defender_level: f(rec.fields, 'Level') },
+    };
+  },
+};
+
+export const DEFENDER_RULES: RecordRule[] = [PX20, PX21];

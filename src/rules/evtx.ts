@@ -173,7 +173,8 @@ const PS07 = declared({
 
 // --- processes ------------------------------------------------------------------------------------------------
 
-const CHOPPER = ['&ipconfig&echo', '&quser&echo', '&whoami&echo', '&c:&echo', '&cd&echo', '&dir&echo', '&echo [e]', '&echo [s]'];
+/** Command-line framing only China Chopper writes (lower case). */
+export const CHOPPER = ['&ipconfig&echo', '&quser&echo', '&whoami&echo', '&c:&echo', '&cd&echo', '&dir&echo', '&echo [e]', '&echo [s]'];
 
 const PX01 = rule({
   id: 'PX-01',

@@ -166,6 +166,7 @@ const ADAPTED_FROM: Record<string, readonly Upstream[]> = {
   'OW-05': ['sigmaOwassrf', 'sigmaOwassrfPoc'],
   'PT-01': ['sigmaProxyToken'],
   'PX-01': ['sigmaChopper'],
+  'PX-21': ['sigmaChopper'],
   'PX-02': ['sigmaWebChild', 'sigmaUmChild', ...TUNNELS],
   'PX-06': ['sigmaHafniumProc'],
   'PX-09': ['sigmaHafniumProc', 'sbHafniumArtefacts', 'sbFilenameIocs'],
