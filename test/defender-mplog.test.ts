@@ -138,8 +138,18 @@ describe('Defender event log (PX-16): the file of a detection', () => {
     expect(two.evidence).toMatchObject({ file: SHELL, files: [SHELL, OWA] });
     expect(two.summary).toBe(`Defender detected Backdoor:ASP/Chopper.F!dha in ${SHELL}`);
     // A process alone names no file; a path written without a schema is kept.
-    expect(hit('process:_pid:10212,ProcessStart:132592148713212345')!.evidence.file).toBeNull();
+    expect(hit('process:_pid:10212,ProcessStart:132592148713212345')!).toMatchObject({ grade: 'PX-16 exploit', evidence: { detected_in: null } });
     expect(hit(SHELL)!.evidence.file).toBe(SHELL);
+  });
+
+  it("Exmann in an Exchange log is the exploit's text reaching the server (exploitation, evidence to keep), not a shell to remove", () => {
+    const log = 'C:\\Program Files\\Microsoft\\Exchange Server\\V15\\Logging\\ECP\\Server\\ECPServer2021030307-1.LOG';
+    const h = hit(`containerfile:_${log}; file:_${log}->(UTF-16LE)`)!;
+    expect(h.grade).toBe('PX-16 exploit');
+    expect(h.evidence).toMatchObject({ detected_in: log });
+    expect(h.evidence.file).toBeUndefined();
+    // A shell inside an archive is named by the archive on disk.
+    expect(hit(`file:_C:\\ProgramData\\x.zip->a.aspx; file:_${SHELL}`)!.evidence).toMatchObject({ file: SHELL });
   });
 
   it('end to end: the next step names the shell at its path on the server, ready to use', () => {

@@ -3,13 +3,10 @@
 import type { RecordRule } from './types.js';
 import { orNull } from './matchers.js';
 import { REF } from './references.js';
-import { CHOPPER, EXCHANGE_THREAT } from './evtx.js';
-import { WEB_SCRIPT } from './files/sweep.js';
+import { CHOPPER, EXCHANGE_THREAT, webScript } from './evtx.js';
 
 const THREAT = new RegExp(EXCHANGE_THREAT, 'i');
 const f = (fields: Record<string, string>, name: string): string => fields[name] ?? '';
-/** A file IIS runs as code: a detection there is a shell to remove; elsewhere (an Exchange log, an OAB file) it is the exploit's text. */
-const webScript = (file: string): boolean => WEB_SCRIPT.has(file.slice(file.lastIndexOf('.')).toLowerCase());
 
 const PX20: RecordRule = {
   id: 'PX-20',

@@ -9,6 +9,7 @@ import { compileCondition, type Condition } from './conditions.js';
 import { sigmaFieldReader } from './sigma-fields.js';
 import { CMDLET_RULES } from './cmdlets.js';
 import { TUNNEL_TOOLS, TUNNEL_TOOL_REFS } from './tools.js';
+import { WEB_SCRIPT } from './files/sweep.js';
 
 // Declarative (a `condition` over the Sigma fields of their logsource, exported to Sigma): PL-40, PL-41, PS-07
 // (Application log) and PX-16 (Defender). Code matchers, and why:
@@ -357,16 +358,21 @@ export const EXCHANGE_THREAT = 'exchg|exchange|exmann|proxyshell|proxylogon|chop
  * process:_pid:4120,ProcessStart:…`); only file resources name a file. A path written without a schema is taken as it is.
  */
 function defenderFiles(path: string): string[] {
-  const out: string[] = [];
+  const out = new Set<string>();
   for (const part of path.split(';')) {
     const r = part.trim();
     const m = /^(\w{1,20}):_(.*)$/.exec(r);
-    if (m === null) {
-      if (r) out.push(r);
-    } else if (/^(?:file|containerfile)$/i.test(m[1]) && m[2].trim()) out.push(m[2].trim());
+    const file = m === null ? r : /^(?:file|containerfile)$/i.test(m[1]) ? m[2] : '';
+    // What Defender found inside the file follows `->` (`x.zip->a.aspx`, `…\ECPServer….LOG->(UTF-16LE)`): the file on disk is before it.
+    const cut = file.indexOf('->');
+    const onDisk = (cut === -1 ? file : file.slice(0, cut)).trim();
+    if (onDisk) out.add(onDisk);
   }
-  return out;
+  return [...out];
 }
+
+/** A file IIS runs as code: a detection there is a shell to remove; elsewhere (an Exchange log, an OAB file) it is the exploit's text. */
+export const webScript = (file: string): boolean => WEB_SCRIPT.has(file.slice(file.lastIndexOf('.')).toLowerCase());
 
 const PX16 = declared({
   id: 'PX-16',
@@ -385,15 +391,33 @@ const PX16 = declared({
     ],
   },
   attack: ['attack.persistence', 'attack.t1505.003'],
+  grades: [
+    {
+      as: 'PX-16 exploit',
+      title: 'Defender detected Exchange exploit text outside a web page',
+      severity: 'critical',
+      kind: 'exploitation',
+      when: "no file of the detection is one IIS runs as code (Exmann in an Exchange log or OAB file: the exploit's text reached the server, the file is evidence to keep), or it names no file",
+    },
+  ],
   hit(rec) {
     const id = eventId(rec);
     const threat = f(rec, 'Threat Name');
     const resources = f(rec, 'Path');
     const files = defenderFiles(resources);
-    const file = files[0] ?? null;
+    // Only a shell's path is `file` (the file to remove, a STIX indicator); a log the exploit text reached is `detected_in`.
+    const shells = files.filter(webScript);
+    const shown = shells[0] ?? files[0] ?? null;
     return {
-      summary: `Defender ${id === '1117' || id === '1007' ? 'acted on' : 'detected'} ${threat}${file ? ` in ${file}` : resources ? ` in ${resources}` : ''}`,
-      evidence: { threat, file, ...(files.length > 1 ? { files } : {}), resources: orNull(resources), action: orNull(f(rec, 'Action Name')), event_id: Number(id) },
+      summary: `Defender ${id === '1117' || id === '1007' ? 'acted on' : 'detected'} ${threat}${shown ? ` in ${shown}` : resources ? ` in ${resources}` : ''}`,
+      evidence: {
+        threat,
+        ...(shells.length ? { file: shells[0], ...(shells.length > 1 ? { files: shells } : {}) } : { detected_in: orNull(files[0]) }),
+        resources: orNull(resources),
+        action: orNull(f(rec, 'Action Name')),
+        event_id: Number(id),
+      },
+      ...(shells.length ? {} : { grade: 'PX-16 exploit' }),
     };
   },
 });
