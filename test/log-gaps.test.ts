@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ScanReport } from '../src/model.js';
-import { probeGaps, probeTimes } from '../src/engine/log-gaps.js';
+import { fileProbeGaps, probeGaps, probeTimes } from '../src/engine/log-gaps.js';
 import { exhunt } from './support/cli.js';
 
 const HEAD = '#Software: Microsoft Internet Information Services 10.0\r\n#Version: 1.0\r\n#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken\r\n';
@@ -73,5 +73,30 @@ describe('a front end whose log of one day lost hours', () => {
 
   it('a quiet server without probes, silent at night: never judged by this', () => {
     expect(scan('quiet', [120, 390], { every: 0 }).verdict).toBe('clean');
+  });
+});
+
+describe('the windows a large log is read in (review10 R19)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'exhunt-gapwin-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  // A low-volume front end (~14 MB a day: a probe a minute, 50 user lines a minute): a few minutes without a probe
+  // (a Managed Availability restart) where a read window falls must not become hours missing.
+  const minute = (d: string, m: number, probe: boolean) =>
+    (probe ? `${d} ${hhmm(m)}:07 10.0.0.5 GET /owa/ - 443 CONTOSO\\HealthMailbox0c5b1a 127.0.0.1 AMProbe/Local/ClientAccess - 200 0 0 15\r\n` : '') +
+    `${d} ${hhmm(m)}:31 10.0.0.5 POST /mapi/emsmdb/ MailboxId=5b2a@contoso.com 443 CONTOSO\\bob 198.51.100.7 ${CHROME} - 200 0 0 31\r\n`.repeat(50);
+  const write = (name: string, quiet: (m: number) => boolean) => {
+    const text = HEAD + Array.from({ length: 1440 }, (_, m) => minute('2021-08-21', m, !quiet(m))).join('');
+    const abs = join(dir, name);
+    writeFileSync(abs, text);
+    return { kind: 'fs' as const, abs, rel: `W3SVC1/${name}`, size: Buffer.byteLength(text), mtimeMs: 0 };
+  };
+  // The minute at byte 8 MiB (a read window's start), from a whole day's layout.
+  const perMinute = Buffer.byteLength(minute('2021-08-21', 0, true));
+  const at8 = Math.floor((8 * 1024 * 1024 - HEAD.length) / perMinute);
+
+  it('probes paused for 7 minutes over a read window: no gap; 5 h of lines removed in the same file: found', async () => {
+    expect(await fileProbeGaps(write('u_ex210821.log', (m) => m >= at8 - 3 && m <= at8 + 3))).toEqual([]);
+    const cut = await fileProbeGaps(write('u_ex210821-cut.log', (m) => (m >= at8 - 3 && m <= at8 + 3) || (m >= 780 && m < 1080)));
+    expect(cut.map((g) => [g.from, g.to])).toEqual([['2021-08-21T12:59:07Z', '2021-08-21T18:00:07Z']]);
   });
 });

@@ -27,8 +27,8 @@ export interface ProbeGap {
   to: string;
 }
 
-/** Times (ms) of the probe lines wholly inside `buf`, in file order. */
-export function probeTimes(buf: Buffer): number[] {
+/** Starts and times (ms) of the probe lines wholly inside `buf`, by start. */
+function probeLines(buf: Buffer): Map<number, number> {
   // By line start: a line holding both marks counts once.
   const lines = new Map<number, number>();
   for (const mark of PROBE_MARKS) {
@@ -43,7 +43,12 @@ export function probeTimes(buf: Buffer): number[] {
       at = end;
     }
   }
-  return [...lines.values()].sort((a, b) => a - b);
+  return lines;
+}
+
+/** Times (ms) of the probe lines wholly inside `buf`, in time order. */
+export function probeTimes(buf: Buffer): number[] {
+  return [...probeLines(buf).values()].sort((a, b) => a - b);
 }
 
 /** The stretches of at least GAP_MS between consecutive probe times, when the probes are regular enough to tell. */
@@ -69,17 +74,28 @@ export async function fileProbeGaps(file: EvidenceFile): Promise<ProbeGap[]> {
       const { bytesRead } = await fh.read(buf, 0, buf.length, from);
       return buf.subarray(0, bytesRead);
     };
+    /** Probe times between `from` and `to` (bytes), read a stride at a time (overlapping by a window, each line once). */
+    const between = async (from: number, to: number): Promise<number[]> => {
+      const out: number[] = [];
+      for (let p = from; p < to; p += STRIDE) {
+        const own = Math.min(STRIDE, to - p);
+        for (const [start, t] of probeLines(await read(p, p + own + WINDOW))) if (start < own || p + own >= to) out.push(t);
+      }
+      return out;
+    };
     const times: number[] = [];
-    let prevStart = 0;
+    /** Where the last window that held a probe line starts: the bytes after it are where a stretch may lie. */
+    let lastStart = 0;
     for (let at = 0; at < file.size; at += STRIDE) {
       const got = probeTimes(await read(at, at + WINDOW));
       const last = times.at(-1);
-      // A long stretch between this window and the one before: the bytes between them say whether it is real.
-      if (last !== undefined && got.length && got[0] - last >= GAP_MS && at > prevStart + WINDOW) {
-        times.splice(times.length, 0, ...probeTimes(await read(prevStart, at + WINDOW)).filter((t) => t > last && t < got[0]));
+      // A long stretch since the last probe seen: the bytes from its window to this one say whether it is real (a
+      // window without a probe in between tells nothing: re-reading from it invented hours missing).
+      if (last !== undefined && got.length && got[0] - last >= GAP_MS && at > lastStart + WINDOW) {
+        times.push(...(await between(lastStart, at + WINDOW)).filter((t) => t > last && t < got[0]));
       }
       times.push(...got);
-      prevStart = at;
+      if (got.length) lastStart = at;
     }
     const iso = (t: number) => new Date(t).toISOString().replace('.000Z', 'Z');
     return probeGaps(times.sort((a, b) => a - b)).map(([a, b]) => ({ file: file.rel, from: iso(a), to: iso(b) }));
