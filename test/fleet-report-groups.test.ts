@@ -43,4 +43,12 @@ describe('fleet pivots of grouped rows', () => {
     expect(ip.map((c) => c.value)).toEqual(['198.51.100.3']);
     expect(ip[0].hosts).toEqual(['MAIL01', 'MAIL02']);
   });
+
+  it("shows the build the verdict judged: the newest full build, not the last by string sort (review10 R5)", () => {
+    const build = (value: string, time: string | null, origin = '#Version') => ({ kind: 'build' as const, value, time, origin, source: { path: 'Logging/HttpProxy/Owa/x.LOG', line: 3 } });
+    const h = host('MAIL03', ['198.51.100.7']);
+    // Upgraded from CU11 to CU12 in February 2022: both #Versions are in its logs.
+    h.facts = [build('15.2.986.5', '2021-11-02T10:00:00.000Z'), build('15.2.1118.7', '2022-03-01T10:00:00.000Z'), build('15.2.1118', null, 'owa\\auth folder')];
+    expect(summariseHost(h, '2022-04-01T00:00:00.000Z', 'c.json').build).toBe('15.2.1118.7');
+  });
 });

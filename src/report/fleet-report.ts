@@ -9,6 +9,7 @@ import { evidenceString, findingStage, isLoopback, normalizeIp, preferLogTimes, 
 import { VERSION } from '../version.js';
 import { readResultFile, ResultFileError } from './result-reader.js';
 import { coverageSpan, severityCounts } from './summary.js';
+import { bestBuild } from '../rules/exposure.js';
 
 export { ResultFileError };
 
@@ -154,7 +155,6 @@ const SEV_ORDER: Severity[] = ['critical', 'high', 'medium', 'low', 'info'];
 export function summariseHost(h: HostResult, scannedAt: string, resultFile: string): FleetHost {
   const attack = preferLogTimes(h.findings.filter((f) => (f.stage === undefined ? findingStage(f) : f.stage) !== null)).sort();
   const exposures = h.findings.filter((f) => f.kind === 'exposure').sort((a, b) => SEV_ORDER.indexOf(a.severity) - SEV_ORDER.indexOf(b.severity));
-  const builds = h.facts.filter((f) => f.kind === 'build').map((f) => f.value);
   const span = coverageSpan(h.coverage);
   return {
     label: h.label ?? h.name,
@@ -163,7 +163,9 @@ export function summariseHost(h: HostResult, scannedAt: string, resultFile: stri
     stage: h.stage ?? 'none',
     first_attack: attack[0] ?? null,
     last_attack: attack.at(-1) ?? null,
-    build: builds.sort().at(-1) ?? null,
+    // The build the verdict judged (a full build over a CU-only one, then the newest): a string sort showed 15.2.986.5
+    // for a host upgraded to 15.2.1118.7. One exhunt does not know: the first seen.
+    build: bestBuild(h.facts)?.fact.value ?? h.facts.find((f) => f.kind === 'build')?.value ?? null,
     exposure: exposures[0] ? { severity: exposures[0].severity, summary: exposures[0].summary } : null,
     coverage: { first: span.first, last: span.last, sources: h.coverage.length },
     counts: severityCounts(h),
