@@ -231,6 +231,9 @@ describe('IIS rules on padded public patterns', () => {
     expect(only([line('POST', '/owa/mastermailbox%40outlook.com/powershell', '', 200)])).toEqual(['OW-01/critical/exploitation']);
     const poc = 'Mozilla/5.0+(Windows+NT+10.0;+Win64;+x64)+AppleWebKit/537.36+(KHTML,+like+Gecko)+Chrome/105.0.5195.54+Safari/537.36';
     expect(only([line('POST', '/owa/mastermailbox%40outlook.com/powershell', '', 200, { ua: poc })])).toEqual(['OW-02/critical/exploitation', 'PL-13/medium/ioc']);
+    // The PoC's user agent is an OWASSRF indicator, not a ProxyLogon one (review10 R3).
+    const ua = run([line('POST', '/owa/mastermailbox%40outlook.com/powershell', '', 200, { ua: poc })]).findings.find((f) => f.rule === 'PL-13');
+    expect([ua?.title, ua?.cves]).toEqual(['Attacker user agent from the public OWASSRF proof of concept', ['CVE-2022-41080', 'CVE-2022-41082']]);
     // The user agent is the client's to choose (OWASSRF's PowerShell stage sends WinRM's own): never talked down.
     expect(only([line('POST', '/owa/user%40contoso.com/powershell', '', 200, { ua: 'Microsoft+WinRM+Client' })])).toEqual(['OW-01/critical/exploitation']);
     expect(only([line('POST', '/owa/auth/x0d.aspx', 'cmd=whoami', 200, { ua: 'AMProbe/Local/ClientAccess' })])).toEqual(['WS-40/critical/webshell', 'WS-41/critical/webshell']);

@@ -1218,11 +1218,23 @@ export const IIS_RULES: RecordRule[] = [
       needles: [],
       needleFields: ['cs(User-Agent)'],
       iocNeedles: (st) => [...st.userAgents].filter(([, v]) => v.some((u) => u.scope === 'any' || u.scope.startsWith('POST '))).map(([k]) => k),
+      grades: [
+        {
+          as: 'PL-13 OWASSRF',
+          title: 'Attacker user agent from the public OWASSRF proof of concept',
+          cves: OWASSRF,
+          severity: 'medium',
+          kind: 'ioc',
+          when: "the list's row for the user agent names OWASSRF (the December 2022 proof of concept): a 2022 chain, not ProxyLogon",
+        },
+      ],
     },
     (req, _rec, ctx) => {
       const uas = ctx.iocs.userAgents.get(req.ua.toLowerCase());
       const fit = uas?.find((u) => uaScopeFits(u.scope, req.method, req.path));
-      return fit ? { summary: `${req.method} ${req.stem} with UA ${iisUserAgent(req.ua)}`, extra: { ioc_source: fit.source, ioc_context: fit.note } } : null;
+      if (!fit) return null;
+      const hit = { summary: `${req.method} ${req.stem} with UA ${iisUserAgent(req.ua)}`, extra: { ioc_source: fit.source, ioc_context: fit.note } };
+      return /\bOWASSRF\b/.test(fit.note) ? { ...hit, grade: 'PL-13 OWASSRF' } : hit;
     },
   ),
   IOC_IP_RULE,
