@@ -10,6 +10,7 @@ import { VERSION } from '../version.js';
 import { readResultFile, ResultFileError } from './result-reader.js';
 import { coverageSpan, severityCounts } from './summary.js';
 import { bestBuild } from '../rules/exposure.js';
+import { formatBuild } from '../builds/parse.js';
 
 export { ResultFileError };
 
@@ -149,6 +150,11 @@ function sightings(h: HostResult): Sighting[] {
   return [...by.values()];
 }
 
+function buildShown(h: HostResult): string | null {
+  const best = bestBuild(h.facts);
+  return best ? formatBuild(best.build) : (h.facts.find((f) => f.kind === 'build')?.value ?? null);
+}
+
 const SEV_ORDER: Severity[] = ['critical', 'high', 'medium', 'low', 'info'];
 
 /** The per-host summary kept for the fleet view (the findings themselves are dropped). */
@@ -163,9 +169,10 @@ export function summariseHost(h: HostResult, scannedAt: string, resultFile: stri
     stage: h.stage ?? 'none',
     first_attack: attack[0] ?? null,
     last_attack: attack.at(-1) ?? null,
-    // The build the verdict judged (a full build over a CU-only one, then the newest): a string sort showed 15.2.986.5
-    // for a host upgraded to 15.2.1118.7. One exhunt does not know: the first seen.
-    build: bestBuild(h.facts)?.fact.value ?? h.facts.find((f) => f.kind === 'build')?.value ?? null,
+    // The build the verdict judged (a full build over a CU-only one, then the newest), written one way (15.01.2176.009
+    // and 15.1.2176.9 are one build): a string sort showed 15.2.986.5 for a host upgraded to 15.2.1118.7. One exhunt
+    // does not know: the first seen.
+    build: buildShown(h),
     exposure: exposures[0] ? { severity: exposures[0].severity, summary: exposures[0].summary } : null,
     coverage: { first: span.first, last: span.last, sources: h.coverage.length },
     counts: severityCounts(h),
