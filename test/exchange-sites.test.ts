@@ -41,14 +41,18 @@ function exchangeDay(day: string): string {
 
 describe('telling an Exchange site from another website', () => {
   it('by the share of requests its virtual directories answer (a 404 there is another site)', () => {
-    expect(exchangeShare(exchangeDay('2021-03-01'))).toEqual({ requests: 6, exchange: 5 });
+    expect(exchangeShare(exchangeDay('2021-03-01'))).toEqual({ requests: 5, exchange: 5 });
     expect(isExchangeSiteLog(exchangeDay('2021-03-01'))).toBe(true);
-    expect(exchangeShare(intranetDay('2021-03-01', scanners('2021-03-01')))).toEqual({ requests: 15, exchange: 0 });
+    expect(exchangeShare(intranetDay('2021-03-01', scanners('2021-03-01')))).toEqual({ requests: 13, exchange: 0 });
     expect(isExchangeSiteLog(intranetDay('2021-03-01', scanners('2021-03-01')))).toBe(false);
     expect(isExchangeSiteLog(intranetDay('2021-03-01'))).toBe(false);
     // No #Fields, or no request: cannot tell, so it keeps counting as before.
     expect(isExchangeSiteLog('2021-03-01 00:00:00 GET /x 200\r\n')).toBeNull();
     expect(isExchangeSiteLog(HEAD)).toBeNull();
+    // A front end behind a load balancer that polls / every 5 s (and /favicon.ico): at night those are most of its
+    // lines, and tell nothing of the site (review10 R18).
+    const night = Array.from({ length: 700 }, (_, i) => row('2021-03-01', `00:${String(Math.floor(i / 12) % 60).padStart(2, '0')}:${String((i % 12) * 5).padStart(2, '0')}`, 'GET', i % 50 ? '/' : '/favicon.ico', 'F5-Monitor', 302)).join('');
+    expect(isExchangeSiteLog(exchangeDay('2021-03-01') + night)).toBe(true);
   });
 });
 

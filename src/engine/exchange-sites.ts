@@ -10,12 +10,20 @@ import { headText } from '../parsers/text-encoding.js';
 
 /** Exchange's virtual directories (front end and back end), as the first segment of cs-uri-stem. */
 const EXCHANGE_VDIR = /^\/(?:owa|ecp|ews|mapi|autodiscover|microsoft-server-activesync|powershell|rpc|oab)(?:[/?.]|$)/i;
+/**
+ * A request to the site's root (`/`, `/favicon.ico`, a load balancer's `/healthcheck.htm`): every site gets them, and
+ * a load balancer polling `/` every few seconds outnumbers a quiet front end's own requests at night.
+ */
+const ROOT_LEVEL = /^\/[^/]*$/;
 /** The head of each sampled log read (hundreds of requests on a busy server, every request of a quiet one's day). */
 const SAMPLE_BYTES = 128 * 1024;
 /** Logs read per site: the first, middle and last by name (a site that served Exchange once, is Exchange's). */
 const SAMPLES = 3;
 
-/** Requests in a W3C log's text, and how many of them Exchange's virtual directories answered (any status but 404). */
+/**
+ * Requests in a W3C log's text (but those to the site's root, which tell nothing), and how many of them Exchange's
+ * virtual directories answered (any status but 404).
+ */
 export function exchangeShare(text: string): { requests: number; exchange: number } {
   let stem = -1;
   let status = -1;
@@ -32,8 +40,10 @@ export function exchangeShare(text: string): { requests: number; exchange: numbe
     const cells = line.trim().split(' ');
     // A line cut by the sample's end, or not a record.
     if (cells.length <= Math.max(stem, status)) continue;
+    const vdir = EXCHANGE_VDIR.test(cells[stem]);
+    if (!vdir && ROOT_LEVEL.test(cells[stem])) continue;
     requests++;
-    if (EXCHANGE_VDIR.test(cells[stem]) && (status < 0 || cells[status] !== '404')) exchange++;
+    if (vdir && (status < 0 || cells[status] !== '404')) exchange++;
   }
   return { requests, exchange };
 }
