@@ -6,6 +6,7 @@
 // them at all (internet scanners probe /owa/ and /autodiscover/ on every site).
 import type { Coverage } from '../model.js';
 import { readHead, type EvidenceFile } from '../evidence/file.js';
+import { byRel } from '../evidence/discover.js';
 import { headText } from '../parsers/text-encoding.js';
 
 /** Exchange's virtual directories (front end and back end), as the first segment of cs-uri-stem. */
@@ -65,7 +66,7 @@ export function isExchangeSiteLog(text: string): boolean | null {
 export async function otherSites(files: ReadonlyMap<string, readonly EvidenceFile[]>): Promise<Set<string>> {
   const out = new Set<string>();
   for (const [source, list] of files) {
-    const sorted = [...list].sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+    const sorted = [...list].sort(byRel);
     const picks = [...new Set([0, sorted.length >> 1, sorted.length - 1])].slice(0, SAMPLES).map((i) => sorted[i]);
     let other = picks.length > 0;
     for (const f of picks) {
