@@ -3,6 +3,7 @@ import { SEVERITY_RANK, type Finding, type HostResult } from '../model.js';
 import { STAGE_RANK, evidenceString, fileKey, isLoopback, isPrivateIp, normalizeIp } from '../semantics.js';
 import { baseline, exchangeRelPath } from '../rules/files/baselines.js';
 import { serverPath } from '../evidence/server-path.js';
+import { buildAssessment } from './summary.js';
 
 export interface NextStep {
   /** Stable id, e.g. `preserve`, `isolate`, `remove-shells`. */
@@ -97,8 +98,7 @@ function attackerIps(host: HostResult): { block: string[]; internal: string[] } 
 
 /** The update to install: the build assessment's advice when a build was read, generic advice otherwise. */
 function updateStep(host: HostResult): NextStep {
-  // By rule id: configuration controls and mitigation states are exposure findings too, and may sort first.
-  const exposure = host.findings.find((f) => f.rule === 'EXP-01');
+  const exposure = buildAssessment(host);
   const install = exposure ? evidenceString(exposure.evidence.install) : null;
   const build = exposure ? evidenceString(exposure.evidence.current_build) ?? evidenceString(exposure.evidence.build) : null;
   const product = exposure ? [evidenceString(exposure.evidence.product), evidenceString(exposure.evidence.cu)].filter((x) => x !== null).join(' ') : '';
@@ -204,7 +204,7 @@ function isolate(host: HostResult, urgent: boolean): NextStep {
 
 /** "Restrict internet access until patched", unless the build is assessed and needs no update (review10 R10). */
 function restrictUntilPatched(host: HostResult): NextStep | null {
-  const exposure = host.findings.find((f) => f.rule === 'EXP-01');
+  const exposure = buildAssessment(host);
   const patched = exposure !== undefined && exposure.evidence.install === null && evidenceString(exposure.evidence.current_build ?? exposure.evidence.build) !== null;
   return patched ? null : isolate(host, false);
 }

@@ -1,6 +1,6 @@
 // Per-host figures shared by the fleet table, the HTML report and next steps.
 import { SEVERITIES, VERDICTS, findingWeight } from '../model.js';
-import type { Coverage, HostResult, Severity, Verdict } from '../model.js';
+import type { Coverage, Finding, HostResult, Severity, Verdict } from '../model.js';
 import { preferLogTimes } from '../semantics.js';
 export { shortTime } from '../semantics.js';
 
@@ -86,4 +86,12 @@ export function hostDigest(h: HostResult): HostDigest {
     skipped: h.skipped.length,
     exposed: h.findings.some((f) => f.kind === 'exposure' && f.severity !== 'info'),
   };
+}
+
+/**
+ * The build assessment (EXP-01), found by its rule id: configuration controls (EXP-EP, …) and mitigation states are
+ * exposure findings too, and may sort before it.
+ */
+export function buildAssessment(h: HostResult): Finding | undefined {
+  return h.findings.find((f) => f.rule === 'EXP-01');
 }

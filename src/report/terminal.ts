@@ -3,7 +3,7 @@ import type { Finding, HostResult, Verdict } from '../model.js';
 import { SEVERITIES, findingWeight } from '../model.js';
 import { windowRows, type WindowState } from './exposure-view.js';
 import { nextSteps } from './next-steps.js';
-import { VERDICT_TEXT, attackSpan, severityCounts } from './summary.js';
+import { VERDICT_TEXT, attackSpan, buildAssessment, severityCounts } from './summary.js';
 
 export interface Style {
   color: boolean;
@@ -114,8 +114,7 @@ function hostSummary(h: HostResult, since: string, style: Style): string {
   out.push(...stepLines(h, since, style));
   out.push(style.htmlPath ? `  Timeline, incidents and every finding: ${safeText(style.htmlPath)}` : '  Timeline, incidents and every finding: scan again with --html report.html');
   out.push('');
-  // The build assessment by its rule: configuration controls (EXP-EP, …) and mitigation states are exposure findings too.
-  const exposure = h.findings.find((f) => f.rule === 'EXP-01');
+  const exposure = buildAssessment(h);
   out.push(buildLine(h, exposure), ...exposureLine(exposure, style));
   if (h.findings.length) {
     const counts = severityCounts(h);
