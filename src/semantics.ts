@@ -144,6 +144,11 @@ export function evidenceStatus(f: Pick<Finding, 'evidence'>): number | null {
 }
 
 /** `2021-03-03 08:12:01Z` from an ISO time: readable, still UTC. */
+/** A size as people read it: `12.4 GB`, `3.1 MB`. */
+export function byteSize(n: number): string {
+  return n >= 1e9 ? `${(n / 1e9).toFixed(1)} GB` : `${(n / 1e6).toFixed(1)} MB`;
+}
+
 export function shortTime(t: string | null): string {
   return t === null ? '—' : t.replace('T', ' ').replace(/(\.\d+)?Z$/, 'Z');
 }

@@ -3,6 +3,9 @@ import { basename, resolve } from 'node:path';
 import type { Coverage, Fact, Finding, HostResult, RawFinding, ScanReport, Skipped, ToolInfo } from '../model.js';
 import { byRel, evidenceFiles, type HostFolder } from '../evidence/discover.js';
 import { openArchives } from '../evidence/archives.js';
+import { maybeEseStore, withoutEseStores } from '../evidence/ese.js';
+import { dropZone } from '../rules/files/sweep.js';
+import { winRel } from './scanners/files.js';
 import { withoutOwnReports } from '../evidence/own-reports.js';
 import { closeZips } from '../evidence/zip.js';
 import type { EvidenceFile } from '../evidence/file.js';
@@ -47,7 +50,7 @@ const COLLECTION_MARK = /(^|\/)(collection_context|client_info|metadata)\.json$|
  */
 const MAYBE_CHANGED = /\.(json|html?|ndjson|csv|zip|gz|tgz|7z|rar|cab)$/i;
 function early(f: EvidenceFile, window: DateWindow): boolean {
-  return f.kind === 'fs' && !MAYBE_CHANGED.test(f.rel) && outsideWindow(f, window) === null;
+  return f.kind === 'fs' && !MAYBE_CHANGED.test(f.rel) && !maybeEseStore(f.rel) && outsideWindow(f, window) === null;
 }
 
 export interface Progress {
@@ -214,7 +217,8 @@ async function scanHost(
   const settle = async () => {
     collection = mapCollection(listed ? await withoutOwnReports(listed, skipped) : [], skipped);
     // Decided before any byte is read; what is left out is listed in `skipped`, never dropped silently.
-    opened = await openArchives(collection.files, skipped);
+    // Exchange's databases are never in a folder IIS serves: a file there is read whatever its header says.
+    opened = await withoutEseStores(await openArchives(collection.files, skipped), skipped, (p) => dropZone(winRel(p)) !== null);
     files = skipByDate(opened, window, skipped);
     // The case manifest is read first so that file times are set as findings arrive (groups order by time).
     manifest = listed ? await caseManifest(input, skipped) : null;

@@ -15,7 +15,7 @@ const ARCHIVE_NAME = /\.(zip|gz|tgz|7z|rar|cab)$/i;
 const MAGIC_ZIP = 0x04034b50;
 
 /** Byte ranges `[offset, length]` of a file, read through one handle (short at the end of the file). */
-async function readParts(file: EvidenceFile & { kind: 'fs' }, parts: ReadonlyArray<readonly [number, number]>): Promise<Buffer[]> {
+export async function readParts(file: EvidenceFile & { kind: 'fs' }, parts: ReadonlyArray<readonly [number, number]>): Promise<Buffer[]> {
   const fh = await openEvidence(fsPath(file));
   try {
     const out: Buffer[] = [];

@@ -19,6 +19,7 @@ import { yaraEngine } from '../../engine/yara.js';
 import { findLocalEvidence, type LocalEvidence } from '../../evidence/local.js';
 import type { Started } from './index.js';
 import { elsewhere, type HostFolder } from '../../evidence/discover.js';
+import { byteSize } from '../../semantics.js';
 
 interface ScanFlags {
   json?: string;
@@ -108,10 +109,6 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-function fmtBytes(n: number): string {
-  return n >= 1e9 ? `${(n / 1e9).toFixed(1)} GB` : `${(n / 1e6).toFixed(1)} MB`;
-}
-
 /** A one-line progress display on stderr, only when stderr is a terminal. */
 function progressPrinter(): ((p: Progress) => void) | undefined {
   if (!process.stderr.isTTY) return undefined;
@@ -120,7 +117,7 @@ function progressPrinter(): ((p: Progress) => void) | undefined {
     const now = Date.now();
     if (now - last < 200 && p.filesDone !== p.filesTotal) return;
     last = now;
-    const line = `scanning ${safeText(p.host)} (${p.hostIndex + 1}/${p.hosts}): ${p.filesDone}/${p.filesTotal} files, ${fmtBytes(p.bytesDone)}/${fmtBytes(p.bytesTotal)}`;
+    const line = `scanning ${safeText(p.host)} (${p.hostIndex + 1}/${p.hosts}): ${p.filesDone}/${p.filesTotal} files, ${byteSize(p.bytesDone)}/${byteSize(p.bytesTotal)}`;
     process.stderr.write(`\r\x1b[K${line.slice(0, (process.stderr.columns || 100) - 1)}`);
   };
 }

@@ -42,7 +42,7 @@ export function fileSweepScanner(): Scanner {
 }
 
 /** Drive-less lower-case Windows path, like a relative evidence path: what the path rules read. */
-function winRel(shown: string): string {
+export function winRel(shown: string): string {
   return toWinLower(shown).replace(/^[a-z]:\\/, '');
 }
 
