@@ -38,7 +38,7 @@ describe('docs/rules.md', () => {
 
   it('has one table per evidence source, every rule in at least one', () => {
     const sections = catalogSections();
-    expect(sections.map((s) => s.title)).toEqual(['HttpProxy logs', 'ECP Server logs', 'Remote PowerShell cmdlet logs', 'OABGeneratorLog', 'IIS logs', 'Defender support log (MPLog)', 'Event logs (EVTX)', 'Files on disk', 'Exposure (Exchange build)', 'Exposure (configuration controls)', 'Mitigation state (IIS configuration)']);
+    expect(sections.map((s) => s.title)).toEqual(['HttpProxy logs', 'ECP Server logs', 'Remote PowerShell cmdlet logs', 'Remote PowerShell HTTP logs (Rps_Http)', 'OABGeneratorLog', 'IIS logs', 'Defender support log (MPLog)', 'Event logs (EVTX)', 'Files on disk', 'Exposure (Exchange build)', 'Exposure (configuration controls)', 'Mitigation state (IIS configuration)']);
     const listed = new Set(sections.flatMap((s) => s.rules.map((r) => r.id)));
     expect([...defined].filter((id) => !listed.has(id))).toEqual([]);
     for (const s of sections) expect(catalogue).toContain(`## ${s.title}\n`);

@@ -96,10 +96,9 @@ export function exposureWindows(facts: readonly Fact[], coverage: readonly Cover
   if (Number.isNaN(end)) return [];
   const install = installTime(facts);
   const builds = buildEvidence(facts);
-  const web = coverage.filter(isWebSource);
   const out: ExposureWindow[] = [];
   for (const fam of EXPLOITED_FAMILIES) {
-    const w = familyWindow(fam, builds, install, end, web);
+    const w = familyWindow(fam, builds, install, end, coverage.filter((c) => isWebSource(c) || fam.alsoIn.includes(c.format)));
     if (w) out.push(w);
   }
   return out;
@@ -110,6 +109,7 @@ function familyWindow(
   builds: BuildEvidence[],
   install: { time: number; fact: Fact | null },
   end: number,
+  /** The web logs, and the other logs that show this family (`alsoIn`). */
   web: readonly Coverage[],
 ): ExposureWindow | null {
   // Once per distinct build: a host's build facts (one per log file, hundreds) share a few assessments.
@@ -168,7 +168,8 @@ function familyWindow(
   const blind = fam.inQuery ? web.filter((c) => c.query_unlogged) : [];
   const logs = bestLogs(blind.length ? web.filter((c) => !c.query_unlogged) : web, start, stop);
   const blindText = blind.length ? `; ${blind.map((c) => c.source).join(', ')} cannot show ${fam.name} (its requests are told by the query string)` : '';
-  const noLogs = blind.length ? 'no HttpProxy logs, nor IIS logs that record query strings' : 'no HttpProxy or IIS logs';
+  const rps = fam.alsoIn.includes('rps-http') ? ' or Rps_Http' : '';
+  const noLogs = blind.length ? `no HttpProxy${rps} logs, nor IIS logs that record query strings` : rps ? 'no HttpProxy, IIS or Rps_Http logs' : 'no HttpProxy or IIS logs';
   const logText = (logs ? `logs cover ${day(ms(logs.c.first))} to ${day(ms(logs.c.last))} (${logs.c.source})` : noLogs) + blindText;
   // Log coverage proves nothing for a family whose attacks exhunt cannot see in logs: say so instead of a span.
   const tail = fam.inLogs ? `, ${logText}` : `; ${NOT_ASSESSABLE}`;

@@ -10,6 +10,8 @@ const LOG_TYPES: Record<string, string> = {
   'ecp server log': 'ecp-server',
   'ecp activity context log': 'ecp-activity',
   'rps cmdlet logs': 'rps-cmdlet',
+  // By analogy with `Rps Cmdlet Logs` (unconfirmed: no published file shows the directive); columns and name also decide.
+  'rps http logs': 'rps-http',
 };
 
 /** Column layouts used when a file has a `#Log-type` but lost its `#Fields` line (excerpts, hand copies). */
@@ -51,7 +53,7 @@ function basename(rel: string): string {
 }
 
 /** A column the answer needs (literal alternatives: linear). */
-const NEEDED_COLUMN = /anchormailbox|eventdata|parameters/i;
+const NEEDED_COLUMN = /anchormailbox|eventdata|parameters|clientinfo/i;
 /** Where a header names its columns: HttpProxy's 100-odd take 1.3 KiB; a minified script's one line is longer. */
 const HEADER_CHARS = 4096;
 
@@ -73,10 +75,13 @@ export function classifyExchangeLog(head: string, rel: string): string | null {
     // e.g. a web shell loading the Exchange snap-in) under a #Log-type of its own, and copies that lost or moved
     // their directives (the header as a plain first line, an Import-Csv | Export-Csv copy).
     if (cols.has('cmdlet') && cols.has('parameters') && cols.has('datetime')) return 'rps-cmdlet';
+    // Rps_Http (CmdletInfra\Powershell-Proxy\Http): the 38 columns of CrowdStrike's Rps_Http-IOC.ps1, ClientInfo among them.
+    if (cols.has('clientinfo') && cols.has('urlstem') && cols.has('datetime')) return 'rps-http';
   }
   const lower = rel.toLowerCase();
   // Header damaged (a NUL or a cut in the #Fields line): the file's own name still says what it is.
   if (/^httpproxy_\d{8,10}-\d+\.log$/.test(basename(lower))) return 'httpproxy';
+  if (/^rps_http_\d{8,10}-\d+\.log$/.test(basename(lower))) return 'rps-http';
   if (lower.includes('oabgeneratorlog') || /^oabgenerator/i.test(basename(rel)) || head.includes('Download failed and temporary file'))
     return 'oabgen';
   return null;
@@ -95,6 +100,7 @@ const SOURCE_NAMES: Record<string, string> = {
   'ecp-server': 'ECP Server',
   'ecp-activity': 'ECP Activity',
   'rps-cmdlet': 'CmdletInfra Rps Cmdlet',
+  'rps-http': 'CmdletInfra Rps_Http',
   oabgen: 'OABGeneratorLog',
 };
 
@@ -168,7 +174,7 @@ export class ExchangeCsvParser implements LineParser {
     if (this.format === 'ecp-server' || this.format === 'ecp-activity') addEcpBag(fields, line);
     this.noteBuild(fields.TargetServerVersion, 'TargetServerVersion (back end, CU only)', lineNo);
     this.noteBuild(fields['S:BLD'] ?? fields['S:Bld'], 'ECP S:BLD', lineNo);
-    if (this.format === 'httpproxy' && fields.ServerHostName) this.noteHostname(fields.ServerHostName, 'ServerHostName', lineNo);
+    if ((this.format === 'httpproxy' || this.format === 'rps-http') && fields.ServerHostName) this.noteHostname(fields.ServerHostName, 'ServerHostName', lineNo);
     if (this.format === 'ecp-server' && fields.ServerName && /^[A-Za-z0-9-]{1,63}$/.test(fields.ServerName)) this.noteHostname(fields.ServerName, 'ServerName', lineNo);
     return { format: this.format, path: this.rel, line: lineNo, time, fields, raw: line };
   }
@@ -230,4 +236,5 @@ export const HTTPPROXY_FORMAT = exchangeFormat('httpproxy');
 export const ECP_SERVER_FORMAT = exchangeFormat('ecp-server');
 export const ECP_ACTIVITY_FORMAT = exchangeFormat('ecp-activity');
 export const RPS_CMDLET_FORMAT = exchangeFormat('rps-cmdlet');
+export const RPS_HTTP_FORMAT = exchangeFormat('rps-http');
 export const OABGEN_FORMAT = exchangeFormat('oabgen');

@@ -34,6 +34,7 @@ const FORMAT_TITLES: Record<string, string> = {
   'ecp-server': 'ECP Server logs',
   'ecp-activity': 'ECP Activity logs',
   'rps-cmdlet': 'Remote PowerShell cmdlet logs',
+  'rps-http': 'Remote PowerShell HTTP logs (Rps_Http)',
   oabgen: 'OABGeneratorLog',
   iis: 'IIS logs',
   'defender-mplog': 'Defender support log (MPLog)',

@@ -2,7 +2,7 @@
 // rules, with plain needle lists. One pure function builds it from data loaded for the scan; the engine, its
 // workers (each rebuilds it from the same options) and the rule catalogue read it. No module state.
 import type { TextLogFormat } from '../parsers/types.js';
-import { ECP_ACTIVITY_FORMAT, ECP_SERVER_FORMAT, HTTPPROXY_FORMAT, OABGEN_FORMAT, RPS_CMDLET_FORMAT } from '../parsers/exchange.js';
+import { ECP_ACTIVITY_FORMAT, ECP_SERVER_FORMAT, HTTPPROXY_FORMAT, OABGEN_FORMAT, RPS_CMDLET_FORMAT, RPS_HTTP_FORMAT } from '../parsers/exchange.js';
 import { iisFormat } from '../parsers/iis.js';
 import { EXCHANGE_SETUP_FORMAT } from '../parsers/setup.js';
 import { DEFENDER_MPLOG_FORMAT } from '../parsers/defender.js';
@@ -13,14 +13,15 @@ import { IIS_RULES } from './iis.js';
 import { CMDLET_RULES } from './cmdlets.js';
 import { EVTX_RULES } from './evtx.js';
 import { DEFENDER_RULES } from './defender.js';
+import { RPS_HTTP_RULES } from './rps-http.js';
 import { FILE_RULES } from './files/rules.js';
 import { HOST_RULES, type HostRule } from './host.js';
 import { builtinIocs, type IocStore } from './iocs.js';
 
-export const TEXT_FORMATS: TextLogFormat[] = [HTTPPROXY_FORMAT, ECP_SERVER_FORMAT, ECP_ACTIVITY_FORMAT, RPS_CMDLET_FORMAT, OABGEN_FORMAT, iisFormat, EXCHANGE_SETUP_FORMAT, DEFENDER_MPLOG_FORMAT];
+export const TEXT_FORMATS: TextLogFormat[] = [HTTPPROXY_FORMAT, ECP_SERVER_FORMAT, ECP_ACTIVITY_FORMAT, RPS_CMDLET_FORMAT, RPS_HTTP_FORMAT, OABGEN_FORMAT, iisFormat, EXCHANGE_SETUP_FORMAT, DEFENDER_MPLOG_FORMAT];
 
 /** The shipped rules over text-log records (IOC needles not yet added: see `buildRuleSet`). */
-export const RECORD_RULES: RecordRule[] = [...HTTPPROXY_RULES, ...ECP_RULES, ...OABGEN_RULES, ...IIS_RULES, ...CMDLET_RULES, ...DEFENDER_RULES];
+export const RECORD_RULES: RecordRule[] = [...HTTPPROXY_RULES, ...ECP_RULES, ...OABGEN_RULES, ...IIS_RULES, ...CMDLET_RULES, ...RPS_HTTP_RULES, ...DEFENDER_RULES];
 
 export interface RuleSetInput {
   /** The shipped IOC lists plus the user's (--ioc). */
