@@ -31,7 +31,7 @@ const at = (iso: string, k: number) => new Date(Date.parse(iso) + k * 60_000).to
 
 /** Exchange's own: ActiveMonitor's back-end probes, an admin's Management Shell, a keep-alive with no ClientInfo. */
 function benign(t0: string): Row[] {
-  return Array.from({ length: 5 }, (_, k) => [
+  return Array.from({ length: 5 }, (_, k): Row[] => [
     { DateTime: at(t0, 3 * k), AuthenticationType: 'Kerberos', IsAuthenticated: 'true', AuthenticatedUser: 'CONTOSO\\HealthMailbox8a3b3c1f2d4e4f5a9b7c6d5e4f3a2b1c', ClientIpAddress: '::1', HttpStatus: '200', ClientInfo: 'Exchange BackEnd Probes', CommandName: 'Get-ExchangeServer', UrlQuery: '?clientApplication=ActiveMonitor;PSVersion=5.1.14393.5501', GenericInfo: `;${SOAP_POST}` },
     { DateTime: at(t0, 3 * k + 1), AuthenticationType: 'Kerberos', IsAuthenticated: 'true', AuthenticatedUser: 'CONTOSO\\exadmin', ClientIpAddress: '10.1.2.7', HttpStatus: '200', ClientInfo: 'Microsoft WinRM Client', CommandName: 'Get-Mailbox', UrlQuery: '?serializationLevel=Full;ExchClientVer=15.1.2507.13;clientApplication=ManagementShell;TargetServer=;PSVersion=5.1.14393.5501', GenericInfo: `;${SOAP_POST}` },
     { DateTime: at(t0, 3 * k + 2), AuthenticationType: 'Kerberos', IsAuthenticated: 'true', AuthenticatedUser: 'CONTOSO\\exadmin', ClientIpAddress: '10.1.2.7', HttpStatus: '200', ClientInfo: '', UrlQuery: '?serializationLevel=Full;clientApplication=ManagementShell', GenericInfo: `;${SOAP_POST}` },
