@@ -213,7 +213,8 @@ export function time(cmd, args, opts = {}) {
 export function timeScan(corpus, json, jobs = CORES) {
   const args = ['scan', corpus, '--json', json, '-q', '--jobs', String(jobs)];
   const { ms, r } = existsSync('/usr/bin/time') ? time('/usr/bin/time', ['-f', 'maxrss_kb=%M', process.execPath, CLI, ...args]) : time(process.execPath, [SELF, ...args]);
-  if (r.status !== 0 && r.status !== 1) throw new Error(`exhunt scan failed (${r.status}): ${r.stderr}`);
+  // 0, 1, 3 and 4 are verdicts (README "Exit codes"); 2 is a usage or input error.
+  if (![0, 1, 3, 4].includes(r.status)) throw new Error(`exhunt scan failed (${r.status}): ${r.stderr}`);
   const m = /maxrss_kb=(\d+)/.exec(r.stderr);
   if (!m) throw new Error(`no peak RSS reported: ${r.stderr}`);
   return { ms, rssMb: Number(m[1]) / 1024 };
