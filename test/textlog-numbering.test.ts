@@ -18,7 +18,7 @@ const SHELL = '/aspnet_client/system_web/aKdMadOeT.aspx';
 /**
  * An IIS log of ~9 MiB: busy benign traffic (OWA, ECP and EWS lines hold rule needles, so most lines are found by
  * the SIMD pass), long lines without a needle (more than 127 block pairs: the kernel's byte lanes are summed
- * mid-run), NUL and bad UTF-8 past the head, and lines ended by CRLF, LF or a lone CR (a line end of its own).
+ * mid-run; one longer than a piece of a chunk), NUL and bad UTF-8 past the head, and lines ended by CRLF, LF or a lone CR (a line end of its own).
  * Returns the bytes, the physical line numbers of the planted web shell requests (fewer than a group: each one is
  * reported with its line) and the number of records.
  */
@@ -30,6 +30,7 @@ function makeLog(seed: number, unterminated: boolean): { bytes: Buffer; shells: 
   let line = 0;
   let records = 0;
   let size = 0;
+  let huge = false;
   const add = (text: string, end: string) => {
     parts.push(text, end);
     size += text.length + end.length;
@@ -43,7 +44,15 @@ function makeLog(seed: number, unterminated: boolean): { bytes: Buffer; shells: 
     const t = `2021-03-03 00:${String(i % 60).padStart(2, '0')}:${String(i % 59).padStart(2, '0')}`;
     const r = rnd();
     let text: string;
-    if (r < 0.001) {
+    if (!huge && size > 5 * 1024 * 1024) {
+      // Once: a line longer than the pieces a chunk is handled in (textlog.ts PIECE), a shell request right after it.
+      huge = true;
+      text = `${t} 10.1.1.5 GET x ${'q'.repeat(300 * 1024)} 443 - 10.20.30.1 Outlook - 200 0 0 15`;
+      records++;
+      add(text, '\r\n');
+      text = `${t} 10.1.1.5 GET ${SHELL} cmd=whoami 443 - 10.20.30.${i % 250} Mozilla/5.0 - 200 0 0 15`;
+      shells.push(line + 1);
+    } else if (r < 0.001) {
       text = `${t} 10.1.1.5 GET ${SHELL} cmd=whoami 443 - 10.20.30.${i % 250} Mozilla/5.0 - 200 0 0 15`;
       shells.push(line + 1);
     } else if (r < 0.003) {

@@ -26,6 +26,8 @@ const EDGE_LINES = 50;
 /** fieldSpan: the layout has no such field; the line's fields cannot be placed. */
 const NO_FIELD = -1;
 const NO_LAYOUT = -2;
+/** The size of the pieces a chunk's lines are handled in (TextLogScan.pieces): well inside a core's L2 cache. */
+const PIECE = 256 * 1024;
 /** How much of a file is counted to choose each needle's rarest byte. */
 const HISTOGRAM_BYTES = 1024 * 1024;
 
@@ -385,7 +387,7 @@ class TextLogScan {
         from = nl + 1;
       }
       const lastNl = chunk.lastIndexOf(NL);
-      if (lastNl >= from) this.region(chunk.subarray(from, lastNl + 1));
+      if (lastNl >= from) this.pieces(chunk.subarray(from, lastNl + 1));
       const rest = chunk.subarray(Math.max(from, lastNl + 1));
       if (rest.length > MAX_LINE) {
         this.noteBad(this.lineNo + 1, OVERSIZED);
@@ -438,6 +440,26 @@ class TextLogScan {
       unterminated = rest[rest.length - 1] !== NL;
     }
     if (unterminated) this.lineNo++;
+  }
+
+  /**
+   * Handles a run of complete lines in pieces of about PIECE bytes cut at line feeds, once the format's finder is
+   * planned (the first region is its sample, whole). A piece, its copy in the kernel's memory and the candidate
+   * lines read back from both stay in the core's L2 cache; a 4 MiB chunk does not, and each candidate line was then
+   * fetched twice from farther away.
+   */
+  private pieces(buf: Buffer): void {
+    let from = 0;
+    while (this.c.finder !== null && buf.length - from > PIECE) {
+      let nl = buf.lastIndexOf(NL, from + PIECE - 1);
+      if (nl < from) nl = buf.indexOf(NL, from + PIECE);
+      if (nl === -1 || nl === buf.length - 1) break;
+      this.region(buf.subarray(from, nl + 1));
+      from = nl + 1;
+    }
+    this.region(from === 0 ? buf : buf.subarray(from));
+    // The last record time is read back from the end of the whole run, as when it was one region.
+    this.tail = buf;
   }
 
   /** Handles a run of complete lines (each ends with LF, except a final unterminated one). */
