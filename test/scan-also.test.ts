@@ -66,9 +66,42 @@ describe('scan PATH --also DIR: one host on several drives', () => {
     const two = exhunt(['scan', join(ev, 'C'), join(ev, 'D'), '--also', join(ev, EX)]);
     expect(two.code).toBe(2);
     expect(two.stderr).toMatch(/--also adds folders to one host: give exactly one PATH/);
-    const missing = exhunt(['scan', join(ev, 'C'), '--also', join(ev, 'E')]);
-    expect(missing.code).toBe(2);
-    expect(missing.stderr).toMatch(/no such file or folder: .*E$/m);
+  });
+
+  it('PATH inside an --also folder is read once, as PATH (review10 R16)', () => {
+    const plain = scan('plain2', [ev]).report.hosts[0].stats.files_seen;
+    const { report, stderr } = scan('path-inside', [join(ev, 'D'), '--also', ev]);
+    expect(stderr).toBe('');
+    const host = report.hosts[0];
+    expect(host.stats.files_seen).toBe(plain);
+    expect(new Set(host.findings.map((f) => f.source.path)).size).toBe(new Set(scan('plain3', [ev]).report.hosts[0].findings.map((f) => f.source.path)).size);
+    // The shell once, under PATH's own name.
+    expect(host.findings.filter((f) => f.kind === 'webshell').map((f) => f.source.path).filter((p, i, a) => a.indexOf(p) === i)).toEqual([
+      'Program Files/Microsoft/Exchange Server/V15/FrontEnd/HttpProxy/owa/auth/OutlookZH.aspx',
+    ]);
+  });
+
+  it('an --also folder is named as a drive of the server, not by its whole path on this machine (review10 R16)', () => {
+    const shellOf = (r: ScanReport) => r.hosts[0].findings.find((f) => f.kind === 'webshell')?.source.path;
+    const want = `D/Program Files/Microsoft/Exchange Server/V15/FrontEnd/HttpProxy/owa/auth/OutlookZH.aspx`;
+    // A folder named as a drive letter (a case folder's D, /mnt/d), or D=DIR for any folder.
+    expect(shellOf(scan('by-letter', [join(ev, 'C'), '--also', join(ev, 'D')]).report)).toBe(want);
+    const named = scan('by-flag', [join(ev, 'C'), '--also', `D=${join(ev, 'D')}`]);
+    expect(shellOf(named.report)).toBe(want);
+    // Any other folder: by its own name, and said.
+    const other = exhunt(['scan', join(ev, 'C'), '--also', join(ev, EX), '--since', '2021-03-01', '--json', join(dir, 'v15.json')]);
+    expect(other.stderr).toMatch(/its files are named V15\/…, not as on a drive of the server; give --also D=/);
+    const r = JSON.parse(readFileSync(join(dir, 'v15.json'), 'utf8')) as ScanReport;
+    expect(shellOf(r)).toBe('V15/FrontEnd/HttpProxy/owa/auth/OutlookZH.aspx');
+  });
+
+  it('an --also folder that does not exist is said and listed in skipped; the rest is scanned (review10 R16)', () => {
+    const { code, stderr, report } = scan('missing', [join(ev, 'C'), '--also', join(ev, 'E'), '--also', join(ev, 'D')]);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/--also .*E does not exist: not read \(listed in skipped\); scanning the rest/);
+    const host = report.hosts[0];
+    expect(host.skipped.find((s) => s.path === 'E')?.reason).toMatch(/^folder .*E does not exist: not read/);
+    expect(host.findings.some((f) => f.kind === 'webshell')).toBe(true);
   });
 });
 

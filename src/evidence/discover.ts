@@ -35,14 +35,33 @@ function specialReason(kind: string): string {
 export interface ElsewhereFolder {
   path: string;
   rel: string;
+  /** A folder below `path` (its parts joined with `/`) left out of the walk: the input itself, read once as such. */
+  skip?: string;
 }
 /** A folder below the input (relative to it), or one elsewhere. */
 export type HostFolder = string | ElsewhereFolder;
 
-/** The evidence name of a folder given by its own path: `D:\Exchange` → `D/Exchange`, `/mnt/d/x` → `mnt/d/x`. */
+/** The evidence name of a Windows folder given by its own path: `D:\Exchange` → `D/Exchange`. */
 export function elsewhere(path: string): ElsewhereFolder {
   const rel = path.replace(/^([A-Za-z]):(?=[\\/]|$)/, '$1').split(/[\\/]+/).filter(Boolean).join('/');
   return { path, rel };
+}
+
+/**
+ * The evidence name of a folder read as part of a host (`scan PATH --also SPEC`), so that its files read as server
+ * paths: `D=DIR` (DIR is the root of drive D:, as `collect D=…` takes it) → `D/…`; a Windows path → its drive and
+ * path (`D:\Exchange` → `D/Exchange/…`); a folder named as a drive (`/mnt/d`, a case folder's `D`) → `D/…`. Any
+ * other folder is named by its own name (`/mnt/mail01-d` → `mail01-d/…`), with `note` saying how to name its drive.
+ * `resolve`: the platform's path resolution.
+ */
+export function alsoFolder(spec: string, resolve: (p: string) => string): ElsewhereFolder & { note?: string } {
+  const drive = /^([A-Za-z])=(.+)$/.exec(spec);
+  if (drive) return { path: resolve(drive[2]), rel: drive[1].toUpperCase() };
+  const path = resolve(spec);
+  if (/^[A-Za-z]:(?:[\\/]|$)/.test(path)) return elsewhere(path);
+  const name = basename(path);
+  if (/^[A-Za-z]$/.test(name)) return { path, rel: name.toUpperCase() };
+  return { path, rel: name, note: `--also ${spec}: its files are named ${name}/…, not as on a drive of the server; give --also D=${spec} when it is the root of drive D:` };
 }
 
 /** Names of the junctions Windows keeps for old programs (Documents and Settings, a profile's Application Data …). */
@@ -81,7 +100,16 @@ export async function* evidenceFiles(input: string, skipped: Skipped[], only?: r
     const root = typeof sub === 'string' ? join(input, sub) : sub.path;
     const prefix = typeof sub === 'string' ? toRel(input, root) : sub.rel;
     const rel = (parts: readonly string[]) => [prefix, ...parts].filter(Boolean).join('/');
+    // A folder named to be read with the input that is not there (a stale %ExchangeInstallPath%, a drive not
+    // mounted): said, and the rest is scanned. Not `unread`: nothing exists to read (coverage says what is missing).
+    if (typeof sub !== 'string' && !(await lstat(sub.path).catch(() => null))) {
+      skipped.push({ path: sub.rel, reason: `folder ${sub.path} does not exist: not read (named to be read as part of this host)` });
+      continue;
+    }
+    const skip = typeof sub === 'string' ? undefined : sub.skip;
+    const key = (p: string) => (process.platform === 'win32' ? p.toLowerCase() : p);
     const walk = walkFiles(root, {
+      ...(skip !== undefined ? { enter: (_name: string, _depth: number, parts: readonly string[]) => key(parts.join('/')) !== key(skip) } : {}),
       problem: (parts, kind, err) =>
         // A link is not followed (no loops, nothing outside the evidence), but what it points to was not read: judged
         // by its path like a folder (engine/verdict.ts), whether it points to a folder or a file. Windows' own

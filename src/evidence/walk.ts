@@ -26,8 +26,8 @@ export interface WalkedFile {
 export type SpecialKind = 'FIFO' | 'socket' | 'character device' | 'block device' | 'unknown type';
 
 export interface WalkOptions {
-  /** Enter this sub-folder of a folder at `depth`? Default: every one. */
-  enter?: (name: string, depth: number) => boolean;
+  /** Enter this sub-folder (`parts`: its path below the root) of a folder at `depth`? Default: every one. */
+  enter?: (name: string, depth: number, parts: readonly string[]) => boolean;
   /**
    * A symbolic link or junction (never followed) or a folder that cannot be read (never fatal). `parts` is empty for
    * the root; `error` is the read error.
@@ -135,7 +135,7 @@ export async function* walkFiles(root: string, opts: WalkOptions): AsyncGenerato
         }
         if (kind.isSymbolicLink()) opts.problem(here, 'link');
         else if (kind.isDirectory()) {
-          if (!opts.enter || opts.enter(name, depth)) subdirs.push({ parts: here, raw: [...raw, d.name], depth: depth + 1 });
+          if (!opts.enter || opts.enter(name, depth, here)) subdirs.push({ parts: here, raw: [...raw, d.name], depth: depth + 1 });
         } else if (kind.isFile()) {
           const utf8 = !bytesOnly && isUtf8(d.name);
           const abs = join(root, ...here);

@@ -1,6 +1,6 @@
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
-import { basename, dirname, join, resolve, sep } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_SINCE, scanEach, type Progress } from '../../engine/scan.js';
 import { DEFAULT_FILE_SECONDS } from '../../engine/budget.js';
@@ -18,7 +18,7 @@ import { readRuleFiles, RuleFileError } from '../../evidence/rule-files.js';
 import { yaraEngine } from '../../engine/yara.js';
 import { findLocalEvidence, type LocalEvidence } from '../../evidence/local.js';
 import type { Started } from './index.js';
-import { elsewhere, type HostFolder } from '../../evidence/discover.js';
+import { alsoFolder, type HostFolder } from '../../evidence/discover.js';
 import { byteSize } from '../../semantics.js';
 
 interface ScanFlags {
@@ -161,7 +161,9 @@ function localEvidence(args: string[], flags: ScanFlags): LocalEvidence {
 
 /**
  * --also: folders read as part of the one host PATH is (Exchange on D:\ while C:\ is scanned: the Velociraptor
- * artifact passes %ExchangeInstallPath%). A folder already inside PATH is read once, as part of it.
+ * artifact passes %ExchangeInstallPath%), named as the server's drives (evidence/discover.ts alsoFolder). A folder
+ * inside PATH is read once, as part of it; PATH inside a folder is read once, as PATH. A folder that does not exist
+ * (a stale %ExchangeInstallPath%) is said and listed in the host's skipped; the rest is scanned.
  */
 function alsoFolders(paths: string[], flags: ScanFlags): HostFolder[] | undefined {
   if (!flags.also.length) return undefined;
@@ -169,16 +171,29 @@ function alsoFolders(paths: string[], flags: ScanFlags): HostFolder[] | undefine
   if (!statSync(paths[0]).isDirectory()) throw new UsageError(`--also: ${paths[0]} is not a folder; --also adds folders to a folder PATH`);
   // Windows paths compare without case (C:\ and c:\ are one drive).
   const key = (p: string) => (process.platform === 'win32' ? p.toLowerCase() : p);
-  const root = key(realTarget(paths[0]));
+  const under = (p: string, dir: string) => p === dir || p.startsWith(dir.endsWith(sep) ? dir : dir + sep);
+  const realRoot = realTarget(paths[0]);
+  const root = key(realRoot);
   const extra: HostFolder[] = [];
-  for (const dir of flags.also) {
-    if (!statSync(dir).isDirectory()) throw new UsageError(`--also: not a folder: ${dir}`);
-    const real = key(realTarget(dir));
-    if (real === root || real.startsWith(root.endsWith(sep) ? root : root + sep)) {
-      if (!flags.quiet) process.stderr.write(`exhunt: --also ${dir} is inside ${paths[0]}: read once, as part of it\n`);
+  for (const spec of flags.also) {
+    const { note, ...folder } = alsoFolder(spec, resolve);
+    if (!existsSync(folder.path)) {
+      process.stderr.write(`exhunt: --also ${spec} does not exist: not read (listed in skipped); scanning the rest\n`);
+      extra.push(folder);
       continue;
     }
-    extra.push(elsewhere(resolve(dir)));
+    if (!statSync(folder.path).isDirectory()) throw new UsageError(`--also: not a folder: ${spec}`);
+    const realDir = realTarget(folder.path);
+    const real = key(realDir);
+    if (under(real, root)) {
+      if (!flags.quiet) process.stderr.write(`exhunt: --also ${spec} is inside ${paths[0]}: read once, as part of it\n`);
+      continue;
+    }
+    if (under(root, real)) {
+      if (!flags.quiet) process.stderr.write(`exhunt: ${paths[0]} is inside --also ${spec}: read once, as ${paths[0]}\n`);
+      extra.push({ ...folder, skip: relative(realDir, realRoot).split(sep).join('/') });
+    } else extra.push(folder);
+    if (note && !flags.quiet) process.stderr.write(`exhunt: ${note}\n`);
   }
   return extra.length ? ['', ...extra] : undefined;
 }
@@ -233,7 +248,7 @@ export function registerScan(program: Command, started: Started): void {
     .option('--stix <FILE>', 'write the indicators found (attacker IPs, web shells, user agents) as a STIX 2.1 bundle with sightings per host')
     .option('--hosts-from <DIR>', 'also scan each entry of DIR as one host, sorted by name: folders (symlinks followed), .zip files, and any other file (a .7z or image is then named unread)')
     .option('--local', 'Windows: scan this machine in place (Exchange install folder, IIS logs and web root, IIS config, event logs), on every drive they are on')
-    .option('--also <DIR>', 'read DIR as part of the one PATH\'s host, not as a host of its own (Exchange installed on another drive: scan C:\\ --also "D:\\Program Files\\Microsoft\\Exchange Server\\V15"); repeatable', collect, [])
+    .option('--also <[D=]DIR>', 'read DIR as part of the one PATH\'s host, not as a host of its own (Exchange installed on another drive: scan C:\\ --also "D:\\Program Files\\Microsoft\\Exchange Server\\V15"); D=DIR: DIR is the root of the server\'s drive D: (a mounted image: scan /mnt/c --also D=/mnt/d); a DIR that does not exist is listed as skipped; repeatable', collect, [])
     .option('--since <DATE>', 'override: the logs must cover this date (YYYY-MM-DD) to the newest evidence (default: the exposure windows found in the evidence); log files dated before it are not read (listed as skipped by date)', DEFAULT_SINCE.slice(0, 10))
     .option('--until <DATE>', 'log files named for a later day are not read (listed as skipped by date)')
     .option('-j, --jobs <N>', 'scanning threads: this one and N − 1 workers (default: one per core)')
@@ -271,7 +286,7 @@ Evidence is only read, never written; an output inside an input PATH is refused.
       const local = flags.local ? localEvidence(args, flags) : null;
       const paths = local ? [local.root] : [...args, ...(flags.hostsFrom ? await hostsFrom(flags.hostsFrom) : [])];
       if (!paths.length) throw new UsageError('scan: give at least one PATH, or --hosts-from DIR');
-      const missing = [...paths, ...flags.also].filter((p) => !existsSync(p));
+      const missing = paths.filter((p) => !existsSync(p));
       if (missing.length) throw new UsageError(`no such file or folder: ${missing.join(', ')}`);
       const only = local ? local.only : alsoFolders(paths, flags);
       const jobs = flags.jobs === undefined ? undefined : Number(flags.jobs);
@@ -280,7 +295,7 @@ Evidence is only read, never written; an output inside an input PATH is refused.
       if (!Number.isFinite(fileSeconds) || fileSeconds < 0) throw new UsageError(`--file-time-limit: not a number of seconds: ${flags.fileTimeLimit}`);
       const eventCsv = eventCsvOptions(flags);
       for (const f of [...flags.ioc, ...(flags.yara ? [flags.yara] : [])]) if (!existsSync(f)) throw new UsageError(`no such file: ${f}`);
-      refuseOutputsInEvidence(flags, [...paths, ...flags.also]);
+      refuseOutputsInEvidence(flags, [...paths, ...(only ?? []).flatMap((f) => (typeof f === 'string' ? [] : [f.path]))]);
       await checkIocAndYara(flags);
       const onProgress = flags.quiet ? undefined : progressPrinter();
       // Reports are written host by host and each host is dropped once written (src/report/stream.ts).
