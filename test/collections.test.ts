@@ -8,7 +8,7 @@ import addFormats from 'ajv-formats';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Finding, HostResult, ScanReport } from '../src/model.js';
 import { decodeComponent, velociraptorComponent, velociraptorServerPath } from '../src/evidence/layout.js';
-import { hostLabels } from '../src/engine/hosts.js';
+import { hostLabel, inputNames } from '../src/engine/hosts.js';
 import { exhunt } from './support/cli.js';
 import { evtxDumpJsonl, kapeFolder, sanitize, velociraptorEncryptedZip, velociraptorEntries, velociraptorEventRows, velociraptorFolder, velociraptorZip, writeZip } from './support/collections.js';
 
@@ -47,14 +47,23 @@ describe('Velociraptor path components', () => {
 });
 
 describe('host labels', () => {
+  const labels = (hosts: Array<{ input: string; name?: string; server: string | null }>) => {
+    const names = inputNames(hosts);
+    return hosts.map((h, i) => hostLabel(names[i], h.server));
+  };
   it('keep two inputs with the same server name apart', () => {
-    expect(hostLabels([{ input: '/c/acme.zip', server: 'MAIL01' }, { input: '/c/globex', server: 'MAIL01' }, { input: '/x/MAIL02', server: 'MAIL02' }, { input: '/x/nologs', server: null }])).toEqual([
+    expect(labels([{ input: '/c/acme.zip', server: 'MAIL01' }, { input: '/c/globex', server: 'MAIL01' }, { input: '/x/MAIL02', server: 'MAIL02' }, { input: '/x/nologs', server: null }])).toEqual([
       'acme.zip (MAIL01)',
       'globex (MAIL01)',
       'MAIL02 (MAIL02)',
       'nologs',
     ]);
-    expect(hostLabels([{ input: '/a/mail.zip', server: 'MAIL01' }, { input: '/b/mail.zip', server: 'MAIL01' }, { input: '/b/mail.zip', server: 'MAIL01' }])).toEqual(['a/mail.zip (MAIL01)', 'b/mail.zip (MAIL01)', 'b/mail.zip (MAIL01) #2']);
+    expect(labels([{ input: '/a/mail.zip', server: 'MAIL01' }, { input: '/b/mail.zip', server: 'MAIL01' }, { input: '/b/mail.zip', server: 'MAIL01' }])).toEqual(['a/mail.zip (MAIL01)', 'b/mail.zip (MAIL01)', 'b/mail.zip #2 (MAIL01)']);
+  });
+  it('are known from the inputs alone (a report names each host as it is written), a link by its own name (review10 R9)', () => {
+    // Same own name, other servers: told apart by the input before any server name is known.
+    expect(inputNames([{ input: '/cust-a/EXCH01' }, { input: '/cust-b/EXCH01' }])).toEqual(['cust-a/EXCH01', 'cust-b/EXCH01']);
+    expect(inputNames([{ input: '/real/case-0007', name: 'acme' }, { input: '/real/case-0008', name: 'globex' }])).toEqual(['acme', 'globex']);
   });
 });
 

@@ -77,7 +77,7 @@ describe(`a fleet of ${HOSTS} hosts × ${FINDINGS} findings under --max-old-spac
     const csv = readFileSync(join(out, 'csv', 'exhunt-findings.csv'), 'utf8').trimEnd().split('\r\n');
     expect(csv.filter((l) => l.includes(',"PL-04",'))).toHaveLength(HOSTS);
     expect(csv.filter((l) => l.includes('"20,000 findings of this kind'))).toHaveLength(HOSTS);
-    expect(readdirSync(join(out, 'csv'))).toContain('MAIL01-other.csv');
+    expect(readdirSync(join(out, 'csv'))).toContain('host01_MAIL01-other.csv');
     for (const l of readFileSync(join(out, 'r.jsonl'), 'utf8').trim().split('\n')) JSON.parse(l);
     expect(JSON.parse(readFileSync(join(out, 'r.stix.json'), 'utf8')).type).toBe('bundle');
     expect(existsSync(join(out, 'r.json'))).toBe(true);

@@ -44,6 +44,14 @@ describe('fleet pivots of grouped rows', () => {
     expect(ip[0].hosts).toEqual(['MAIL01', 'MAIL02']);
   });
 
+  it('links no hosts by private, loopback or link-local addresses (review10 R6: a back end\'s own 10.x was an "attacker IP")', () => {
+    const local = ['10.2.0.12', '192.168.1.5', '172.20.0.4', '127.0.0.1', '::1', 'fe80::1', '::ffff:10.0.0.9', '100.64.0.1'];
+    const a = summariseHost(host('MAIL01', [...local, '198.51.100.3']), '2021-09-01T00:00:00.000Z', 'a.json');
+    const b = summariseHost(host('MAIL02', ['198.51.100.3', ...local]), '2021-09-01T00:00:00.000Z', 'b.json');
+    expect(campaigns([a, b]).filter((c) => c.pivot === 'ip').map((c) => c.value)).toEqual(['198.51.100.3']);
+    expect(a.sightings.filter((s) => s.pivot === 'ip').map((s) => s.value)).toEqual(['198.51.100.3']);
+  });
+
   it("shows the build the verdict judged: the newest full build, not the last by string sort (review10 R5)", () => {
     const build = (value: string, time: string | null, origin = '#Version') => ({ kind: 'build' as const, value, time, origin, source: { path: 'Logging/HttpProxy/Owa/x.LOG', line: 3 } });
     const h = host('MAIL03', ['198.51.100.7']);

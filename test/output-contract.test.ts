@@ -32,25 +32,26 @@ describe('terminal summary', () => {
   };
 
   it('gives reasons in words with the rule id in brackets at the end', () => {
-    const mail01 = block('MAIL01');
-    expect(mail01).toMatch(/^MAIL01 {2}COMPROMISED {2}The evidence shows an attacker got in\./);
+    // Named by the evidence folder too: in a fleet, another customer's MAIL01 is another host (review10 R6).
+    const mail01 = block('mail01-compromised (MAIL01)');
+    expect(mail01).toMatch(/^mail01-compromised \(MAIL01\) {2}COMPROMISED {2}The evidence shows an attacker got in\./);
     expect(mail01).toContain('  - web shell C:\\inetpub\\wwwroot\\aspnet_client\\system_web\\xHA6boc8.aspx is on disk and answered a request with HTTP 2xx');
     expect(mail01).toMatch(/\n {2}- SSRF to mail01\.corp\.example\.org:444\/mapi\/emsmdb\/\?# \(HTTP 200\) from 130\.255\.189\.21 \(and 7 more like it\) \[PL-02\]\n/);
     expect(mail01).not.toMatch(/\n {2}- [A-Z]{2,3}-\w+/);
   });
 
   it('says what to do now: collect, isolate, the shells by server path, the update by KB with the mitigation command', () => {
-    const steps = block('MAIL01').split('What to do now:\n')[1].split('\n  Timeline')[0];
+    const steps = block('mail01-compromised (MAIL01)').split('What to do now:\n')[1].split('\n  Timeline')[0];
     expect(steps).toContain('1. Preserve evidence before changing anything\n        exhunt collect C:\\ --case E:\\exhunt-case.zip --host MAIL01');
     expect(steps).toContain('2. Cut the server off from the internet');
     expect(steps).toContain('3. Remove the web shells (after imaging)\n        C:\\inetpub\\wwwroot\\aspnet_client\\system_web\\xHA6boc8.aspx\n        C:\\Program Files\\Microsoft\\Exchange Server\\V15\\FrontEnd\\HttpProxy\\owa\\auth\\RedirSuiteServerProxy.aspx');
     expect(steps).toContain('5. Install the security update for build 15.1.2176.2 (Exchange 2016 CU19): KB5011155, then Oct26SU\n        exhunt mitigate --proxylogon --proxynotshell --owa-csp > mitigate.ps1');
     expect(steps.match(/^ {3}\d\. /gm)).toHaveLength(5);
-    expect(block('MAIL01')).toContain(`Timeline, incidents and every finding: ${html}`);
+    expect(block('mail01-compromised (MAIL01)')).toContain(`Timeline, incidents and every finding: ${html}`);
   });
 
   it('names the exposure and its update, and spells the build once with its source', () => {
-    const mail02 = block('MAIL02');
+    const mail02 = block('mail02-clean (MAIL02)');
     expect(mail02).toContain('  build: 15.1.2176.9 (Exchange 2016 CU19 Mar21SU), read from ECP S:BLD\n');
     expect(mail02).not.toMatch(/15\.01\.2176/);
     expect(mail02).toContain('  exposure (high): Exchange build vulnerable to ProxyShell, ProxyNotShell / OWASSRF during the window [EXP-01]\n    exploited in the wild (CISA KEV), open on the current build: CVE-2026-42897, CVE-2021-31196, CVE-2024-21410, CVE-2021-33766, CVE-2021-42321\n    update: Upgrade to Exchange 2016 CU23 (KB5011155');
@@ -100,7 +101,7 @@ describe('- is stdout for every output option', () => {
     ['--ndjson', (s: string) => expect(s.trim().split('\n').every((l) => JSON.parse(l).ecs.version)).toBe(true)],
     ['--timesketch', (s: string) => expect(s.trim().split('\n').every((l) => typeof JSON.parse(l).datetime === 'string')).toBe(true)],
     ['--stix', (s: string) => expect(JSON.parse(s).type).toBe('bundle')],
-    ['--csv', (s: string) => expect(s.startsWith('"host","id","time","severity"')).toBe(true)],
+    ['--csv', (s: string) => expect(s.startsWith('"host","host_label","id","time","severity"')).toBe(true)],
   ])('%s - writes only that output to stdout', (flag, check) => {
     const r = exhunt(['scan', MAIL01, flag, '-']);
     expect(r.code).toBe(1);
@@ -130,7 +131,7 @@ describe('CSV byte-order mark', () => {
     }
     // The .log files are not CSV: Test-ProxyLogon's readers take them as plain text.
     for (const f of readdirSync(withBom).filter((x) => x.endsWith('.log'))) expect(readFileSync(join(withBom, f))[0]).not.toBe(0xef);
-    expect(exhunt(['scan', MAIL01, '--csv', '-', '--csv-bom']).stdout.startsWith('\ufeff"host","id",')).toBe(true);
+    expect(exhunt(['scan', MAIL01, '--csv', '-', '--csv-bom']).stdout.startsWith('\ufeff"host","host_label","id",')).toBe(true);
   });
 });
 
@@ -165,7 +166,8 @@ describe('Timesketch JSON Lines', () => {
     const ssrf = findings.find((l) => l.rule === 'PL-02');
     expect(ssrf).toMatchObject({ hostname: 'MAIL01', client_ip: '130.255.189.21', timestamp_desc: 'Event Recorded', host_verdict: 'compromised' });
     expect(typeof ssrf?.evidence_request_id).toBe('string');
-    expect(String(ssrf?.message)).toMatch(/^\[MAIL01\] /);
+    expect(String(ssrf?.message)).toMatch(/^\[mail01-compromised \(MAIL01\)\] /);
+    expect(ssrf?.host_label).toBe('mail01-compromised (MAIL01)');
   });
 });
 
@@ -205,14 +207,14 @@ describe('STIX 2.1 bundle', () => {
   it('one sighting per indicator and host, pointing at objects in the bundle, never at the clean host', () => {
     const sightings = byType('sighting');
     expect(sightings.length).toBe(byType('indicator').length);
-    const mail01 = byType('identity').find((o) => o.name === 'MAIL01')!;
+    const mail01 = byType('identity').find((o) => o.name === 'mail01-compromised (MAIL01)')!;
     for (const s of sightings) {
       expect(ids.has(s.sighting_of_ref)).toBe(true);
       expect(s.where_sighted_refs).toEqual([mail01.id]);
       expect(s.count).toBeGreaterThan(0);
       if (s.first_seen) expect(Date.parse(s.last_seen)).toBeGreaterThanOrEqual(Date.parse(s.first_seen));
     }
-    expect(byType('identity').map((o) => o.name)).not.toContain('MAIL02');
+    expect(byType('identity').map((o) => o.name).sort()).toEqual(['exhunt', 'mail01-compromised (MAIL01)']);
   });
 
   it('shares no indicator that would block the server or flag every server (review9 F12)', async () => {

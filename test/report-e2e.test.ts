@@ -108,6 +108,36 @@ describe('exhunt scan --hosts-from (CLI, built)', () => {
     expect(exhunt(['scan', '--hosts-from', empty]).stderr).toBe(`exhunt: --hosts-from: no host folders or files in ${empty}\n`);
   });
 
+  // review10 R6: EXCH01 at two customers. Every fleet output named hosts by server name only (terminal blocks, CSV
+  // file names MAIL01-2-other.csv, the `host` column, NDJSON event.id, STIX identities): which evidence set held the
+  // criticals was lost, and two hosts' STIX identities and sightings shared one id.
+  it('tells hosts with the same server name apart in every output: by their evidence folder', () => {
+    const root = mkdtempSync(join(tmpdir(), 'exhunt-samename-'));
+    const fleet = join(root, 'fleet');
+    for (const c of ['acme', 'globex', 'mail01']) cpSync(EXAMPLES[0], join(fleet, c), { recursive: true });
+    const out = (f: string) => join(root, f);
+    const r = exhunt(['scan', '--hosts-from', fleet, '-j', '1', '--csv', out('csv'), '--ndjson', out('r.ndjson'), '--stix', out('r.stix.json'), '--timesketch', out('r.jsonl'), '--json', out('r.json')]);
+    expect(r.code).toBe(1);
+    const headings = r.stdout.split('\n').filter((l) => / {2}COMPROMISED {2}/.test(l)).map((l) => l.split('  ')[0]);
+    // A folder named like its server adds nothing: the server name alone.
+    expect(headings).toEqual(['acme (MAIL01)', 'globex (MAIL01)', 'MAIL01']);
+    const files = readdirSync(out('csv'));
+    for (const base of ['acme_MAIL01', 'globex_MAIL01', 'MAIL01']) expect(files).toContain(`${base}-Cve-2021-26855.csv`);
+    expect(files.filter((f) => f.endsWith('-Cve-2021-26855.csv'))).toHaveLength(3);
+    const report = JSON.parse(readFileSync(out('r.json'), 'utf8')) as ScanReport;
+    const rows = readFileSync(join(out('csv'), 'exhunt-findings.csv'), 'utf8').trimEnd().split('\r\n');
+    expect(rows[0].startsWith('"host","host_label","id",')).toBe(true);
+    for (const h of report.hosts) expect(rows.filter((l) => l.startsWith(`"MAIL01","${h.label}",`)), h.label).toHaveLength(h.findings.length);
+    const docs = readFileSync(out('r.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(new Set(docs.map((d) => d.event.id)).size).toBe(docs.length);
+    expect(new Set(docs.map((d) => d.exhunt.host_label))).toEqual(new Set(['acme (MAIL01)', 'globex (MAIL01)', 'mail01 (MAIL01)']));
+    const bundle = JSON.parse(readFileSync(out('r.stix.json'), 'utf8')) as { objects: Array<{ id: string; type: string; name?: string }> };
+    expect(new Set(bundle.objects.map((o) => o.id)).size).toBe(bundle.objects.length);
+    expect(bundle.objects.filter((o) => o.type === 'identity' && o.name !== 'exhunt').map((o) => o.name)).toEqual(['acme (MAIL01)', 'globex (MAIL01)', 'MAIL01']);
+    const sketch = readFileSync(out('r.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(new Set(sketch.map((l) => l.host_label)).size).toBe(3);
+  });
+
   // review10 R9: a client's .7z / .tar.gz / .rar / disk image of a server, a lone log and a symlinked case folder were
   // dropped without a word. Each entry is now a host: archives and images are named unread (insufficient-evidence),
   // a lone log is read, a link is followed; only what is neither file nor folder is left out, and said on stderr.
@@ -135,6 +165,8 @@ describe('exhunt scan --hosts-from (CLI, built)', () => {
     expect(Object.keys(byEntry).sort()).toEqual(['a', 'b.tar.gz', 'c.7z', 'd.log', 'g.rar', 'h.vhdx', elsewhere].sort());
     expect(byEntry.a.verdict).toBe('compromised');
     expect(byEntry[elsewhere].verdict).toBe('compromised');
+    // Named by the link, not by its target: a fleet folder of links named per customer keeps those names.
+    expect(byEntry[elsewhere].label).toBe('link-host (MAIL01)');
     expect(byEntry['d.log'].coverage.length).toBeGreaterThan(0);
     for (const f of ['b.tar.gz', 'c.7z', 'g.rar', 'h.vhdx']) {
       expect(byEntry[f].verdict, f).toBe('insufficient-evidence');

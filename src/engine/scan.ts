@@ -22,7 +22,7 @@ import { ruleCredits } from '../rules/references.js';
 import { moduleImageFacts } from './module-images.js';
 import { caseFacts, incompleteCase, readCaseManifest, type CaseManifest } from '../evidence/case.js';
 import { collectionFacts, mapCollection, type Collection } from '../evidence/layout.js';
-import { hostLabels } from './hosts.js';
+import { hostLabel, inputNames } from './hosts.js';
 import { namedDays, outsideWindow, skipByDate, type DateWindow } from '../evidence/dates.js';
 import { exposureWindows, isWebSource, windowHoles } from './exposure-windows.js';
 import { DEFAULT_FILE_SECONDS } from './budget.js';
@@ -65,6 +65,8 @@ export interface Progress {
 
 export interface ScanRequest {
   paths: string[];
+  /** The name each PATH is known by when not its own (a --hosts-from link, scanned at its target: the link's name). */
+  names?: ReadonlyArray<string | undefined>;
   options?: Partial<ScanOptions>;
   /** Scanning lanes: this thread and jobs − 1 workers; 1 scans in this thread alone. Default: one per core, for evidence large enough to be worth it. */
   jobs?: number;
@@ -102,30 +104,32 @@ export function scanOptions(partial: Partial<ScanOptions> = {}): ScanOptions {
 /** The whole report in memory: for the library and tests. The CLI streams with `scanEach`. */
 export async function scan(req: ScanRequest): Promise<ScanReport> {
   const hosts: HostResult[] = [];
-  const { tool, labels } = await scanEach(req, (h) => {
+  const { tool } = await scanEach(req, (h) => {
     hosts.push(h);
   });
-  hosts.forEach((h, i) => (h.label = labels[i]));
   return { schema: 'exhunt.scan/1', tool, hosts };
 }
 
 /**
- * Scans the hosts one after another and hands each finished HostResult (without `label`) to `onHost`, awaited
- * before the next host starts, so a caller that writes it out and drops it holds one host at a time. Labels need
- * every host's server name, so they come at the end, in host order.
+ * Scans the hosts one after another and hands each finished HostResult, labelled, to `onHost`, awaited before the
+ * next host starts, so a caller that writes it out and drops it holds one host at a time. The label's input part is
+ * known from the inputs alone, so every report can name the host (CSV file names and rows, terminal blocks) as it
+ * is written.
  */
-export async function scanEach(req: ScanRequest, onHost: (host: HostResult, index: number) => void | Promise<void>): Promise<{ tool: ToolInfo; labels: string[] }> {
+export async function scanEach(req: ScanRequest, onHost: (host: HostResult, index: number) => void | Promise<void>): Promise<{ tool: ToolInfo }> {
   const started = new Date().toISOString();
   const options = scanOptions(req.options);
   const pool = new FilePool(req.jobs, options, req.rangeBytes, req.workers);
   pool.start();
-  const named: Array<{ input: string; server: string | null }> = [];
+  const inputs = req.paths.map((input, i) => ({ input, name: req.names?.[i] }));
+  const names = inputNames(inputs);
   let prepared: Prepared | null = null;
   try {
     prepared = await prepare(options);
     for (let i = 0; i < req.paths.length; i++) {
-      const h = await scanHost(req.paths[i], i, req.paths.length, pool, options, prepared, req.onProgress, req.only, { until: req.until ?? null, byName: req.byName ?? false });
-      named.push({ input: h.inputs[0], server: h.facts.some((f) => f.kind === 'hostname') ? h.name : null });
+      const h = await scanHost(inputs[i], i, req.paths.length, pool, options, prepared, req.onProgress, req.only, { until: req.until ?? null, byName: req.byName ?? false });
+      // Set last: the label is the host's last key in the JSON report.
+      h.label = hostLabel(names[i], h.facts.some((f) => f.kind === 'hostname') ? h.name : null);
       await onHost(h, i);
     }
   } finally {
@@ -134,12 +138,11 @@ export async function scanEach(req: ScanRequest, onHost: (host: HostResult, inde
   }
   return {
     tool: { name: 'exhunt', version: VERSION, started, finished: new Date().toISOString(), command: req.command ?? [], options: { since: options.since, since_explicit: options.sinceExplicit } },
-    labels: hostLabels(named),
   };
 }
 
 async function scanHost(
-  input: string,
+  { input, name }: { input: string; name?: string | undefined },
   hostIndex: number,
   hostCount: number,
   pool: FilePool,
@@ -153,7 +156,7 @@ async function scanHost(
   const skipped: Skipped[] = [];
   const incomplete = await incompleteCase(input);
   if (incomplete) skipped.push(incomplete);
-  const folderName = basename(resolve(input)).replace(/\.zip$/i, '');
+  const folderName = (name ?? basename(resolve(input))).replace(/\.zip$/i, '');
   const window = { since: options.since, ...dates };
   // Known once the listing is done (`settle`).
   let listed: EvidenceFile[] | null = null;

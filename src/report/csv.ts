@@ -5,16 +5,17 @@ import { join } from 'node:path';
 import type { Finding, HostResult, ScanReport } from '../model.js';
 import { csvRow } from './csv-cell.js';
 import { creditLine } from './credit.js';
+import { hostTitle } from './summary.js';
 
 const CVE_26855_COLUMNS = ['DateTime', 'RequestId', 'ClientIPAddress', 'UrlHost', 'UrlStem', 'RoutingHint', 'UserAgent', 'AnchorMailbox', 'HttpStatus'];
 /** The rows Test-ProxyLogon's final version keeps: SSRF reaching a back-end path (autodiscover and localhost excluded). */
 const TPL_26855_RULES = new Set(['PL-02', 'PL-23']);
 
-const ALL_COLUMNS = ['host', 'id', 'time', 'severity', 'kind', 'rule', 'title', 'cves', 'client_ip', 'path', 'line', 'record', 'summary', 'evidence', 'rule_credit'];
+const ALL_COLUMNS = ['host', 'host_label', 'id', 'time', 'severity', 'kind', 'rule', 'title', 'cves', 'client_ip', 'path', 'line', 'record', 'summary', 'evidence', 'rule_credit'];
 
-/** A host name safe as a file-name prefix (names come from evidence: attacker-controlled). */
+/** A host's name safe as a file-name prefix (names come from evidence: attacker-controlled); `mail14 up (MAIL11)` is `mail14_up_MAIL11`. */
 function safeFileName(name: string): string {
-  const s = name.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_');
+  const s = name.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+|_+$/g, '');
   return s.slice(0, 100) || 'host';
 }
 
@@ -36,10 +37,10 @@ function logLine(f: Finding, text: unknown): string {
  * File-name prefixes for every host, unique even when names collide after sanitising or differ only in case
  * (`MAIL01`, `mail01`, `mail/01`): a second host must never overwrite the first one's files. Later ones get `-2`, `-3` ….
  */
-export function csvBases(): (hostName: string) => string {
+export function csvBases(): (host: { name: string; label?: string }) => string {
   const used = new Set<string>();
-  return (hostName) => {
-    const base = safeFileName(hostName);
+  return (host) => {
+    const base = safeFileName(hostTitle(host));
     let name = base;
     for (let n = 2; used.has(name.toLowerCase()); n++) name = `${base}-${n}`;
     used.add(name.toLowerCase());
@@ -90,14 +91,14 @@ export function findingsCsvHeader(opts: CsvOptions = {}): string {
 
 /** One host's rows of `exhunt-findings.csv` (CRLF-terminated; written host by host when streamed). */
 export function findingsCsvRows(h: HostResult): string {
-  return h.findings.map((f) => `${csvRow([h.name, f.id, f.time, f.severity, f.kind, f.rule, f.title, f.cves.join(' '), f.client_ip, f.source.path, f.source.line ?? '', f.source.record ?? '', f.summary, f.evidence, creditLine(f)])}\r\n`).join('');
+  return h.findings.map((f) => `${csvRow([h.name, h.label ?? h.name, f.id, f.time, f.severity, f.kind, f.rule, f.title, f.cves.join(' '), f.client_ip, f.source.path, f.source.line ?? '', f.source.record ?? '', f.summary, f.evidence, creditLine(f)])}\r\n`).join('');
 }
 
 /** Writes the per-host Test-ProxyLogon-style files and `exhunt-findings.csv` into `dir`; returns the file names. */
 export async function writeCsv(report: ScanReport, dir: string, opts: CsvOptions = {}): Promise<string[]> {
   await mkdir(dir, { recursive: true });
   const base = csvBases();
-  const files: Array<[string, string]> = report.hosts.flatMap((h) => csvHostFiles(h, base(h.name), opts));
+  const files: Array<[string, string]> = report.hosts.flatMap((h) => csvHostFiles(h, base(h), opts));
   files.push(['exhunt-findings.csv', findingsCsv(report, opts)]);
   for (const [name, text] of files) await writeFile(join(dir, name), text, 'utf8');
   return files.map(([name]) => name);

@@ -5,7 +5,7 @@
 // file is read host by host (result-reader.ts): neither it nor its parsed tree is ever whole in memory.
 import { basename } from 'node:path';
 import { VERDICTS, type Finding, type HostResult, type ScanReport, type Severity, type Stage, type Verdict } from '../model.js';
-import { evidenceString, findingStage, isLoopback, normalizeIp, preferLogTimes, STAGE_RANK } from '../semantics.js';
+import { evidenceString, findingStage, isLoopback, isPrivateIp, normalizeIp, preferLogTimes, STAGE_RANK } from '../semantics.js';
 import { VERSION } from '../version.js';
 import { readResultFile, ResultFileError } from './result-reader.js';
 import { coverageSpan, severityCounts } from './summary.js';
@@ -93,7 +93,9 @@ function indicators(f: Finding): Array<[Pivot, string]> {
   const out: Array<[Pivot, string]> = [];
   if (attack) {
     const ip = normalizeIp(f.client_ip);
-    if (ip && !isLoopback(ip)) out.push(['ip', ip]);
+    // A private address names a different machine at each customer, and is most often Exchange's own (a back end's
+    // c-ip is the front end): never a cross-host attacker indicator.
+    if (ip && !isLoopback(ip) && !isPrivateIp(ip)) out.push(['ip', ip]);
     const ua = evidenceString(f.evidence.user_agent);
     if (ua && ua !== '-') out.push(['user-agent', ua]);
   }

@@ -41,7 +41,7 @@ export function fleetTable(report: ScanReport, opts: { color: boolean }): string
 
 /** The fleet table from the hosts' digests (a streamed scan keeps only those). */
 export function fleetTableOf(digests: readonly HostDigest[], opts: { color: boolean }): string {
-  const hosts = [...digests].sort((a, b) => VERDICT_ORDER[a.verdict] - VERDICT_ORDER[b.verdict] || a.name.localeCompare(b.name));
+  const hosts = [...digests].sort((a, b) => VERDICT_ORDER[a.verdict] - VERDICT_ORDER[b.verdict] || (a.label ?? a.name).localeCompare(b.label ?? b.name));
   const rows = hosts.map(row);
   const widths = HEADER.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const fmt = (cells: string[], verdict?: Verdict) =>

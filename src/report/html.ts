@@ -9,7 +9,7 @@ import { CLIENT_JS } from './html-client.js';
 import { windowRows, type WindowState } from './exposure-view.js';
 import { nextSteps, type NextStep } from './next-steps.js';
 import { rulesetVersion } from './rules-catalog.js';
-import { VERDICT_ORDER, VERDICT_TEXT, attackSpan, coverageSpan, hostDigest, severityCounts, shortDay, shortTime, verdictCounts, type HostDigest } from './summary.js';
+import { VERDICT_ORDER, VERDICT_TEXT, attackSpan, coverageSpan, hostDigest, hostTitle, severityCounts, shortDay, shortTime, verdictCounts, type HostDigest } from './summary.js';
 import { creditLine } from './credit.js';
 
 const MAX_EXCERPTS = 8;
@@ -182,7 +182,7 @@ function banner(host: HostResult, stage: Stage): string {
   ];
   return `<div class="banner v-${esc(host.verdict)}">
 <div class="verdict" data-verdict="${esc(host.verdict)}">${esc(v.label.toUpperCase())}</div>
-<h2 class="hostname">${esc(host.name)}</h2>
+<h2 class="hostname">${esc(hostTitle(host))}</h2>
 <div class="meaning">${esc(v.meaning)}</div>
 <div class="facts">${facts.map(([k, val]) => `<span><b>${esc(k)}:</b> ${esc(val)}</span>`).join('')}</div>
 </div>
@@ -421,13 +421,13 @@ ${skippedHtml(host)}
 }
 
 function fleetHtml(hosts: readonly HostDigest[]): string {
-  const order = hosts.map((h, i) => ({ h, i })).sort((a, b) => VERDICT_ORDER[a.h.verdict] - VERDICT_ORDER[b.h.verdict] || a.h.name.localeCompare(b.h.name));
+  const order = hosts.map((h, i) => ({ h, i })).sort((a, b) => VERDICT_ORDER[a.h.verdict] - VERDICT_ORDER[b.h.verdict] || hostTitle(a.h).localeCompare(hostTitle(b.h)));
   const rows = order
     .map(({ h, i }) => {
       const c = h.counts;
       const a = h.attack;
       const cov = coverageSpan(h.coverage);
-      return `<tr><td><a href="#host-${i}">${esc(h.name)}</a></td><td><span class="chip v-${esc(h.verdict)}">${esc(h.verdict)}</span></td><td>${esc(STAGE_LABEL[h.stage])}</td><td>${c.critical}</td><td>${c.high}</td><td>${c.medium}</td><td>${c.low}</td><td class="mono">${esc(shortTime(a.first))}</td><td class="mono">${esc(shortTime(a.last))}</td><td class="mono">${cov.first === null ? 'no logs' : `${esc(shortDay(cov.first))} → ${esc(shortDay(cov.last))}`}</td></tr>`;
+      return `<tr><td><a href="#host-${i}">${esc(hostTitle(h))}</a></td><td><span class="chip v-${esc(h.verdict)}">${esc(h.verdict)}</span></td><td>${esc(STAGE_LABEL[h.stage])}</td><td>${c.critical}</td><td>${c.high}</td><td>${c.medium}</td><td>${c.low}</td><td class="mono">${esc(shortTime(a.first))}</td><td class="mono">${esc(shortTime(a.last))}</td><td class="mono">${cov.first === null ? 'no logs' : `${esc(shortDay(cov.first))} → ${esc(shortDay(cov.last))}`}</td></tr>`;
     })
     .join('');
   return `<section class="host fleet" id="fleet"><h3>${hosts.length} hosts: ${esc(verdictCounts(hosts))}</h3>
@@ -505,7 +505,7 @@ export function renderHtml(report: ScanReport): string {
  */
 export function htmlParts(tool: ToolInfo, hosts: readonly HostDigest[]): { top: string; noHosts: string; middle: string; bottom: string } {
   const worst = [...hosts].sort((a, b) => VERDICT_ORDER[a.verdict] - VERDICT_ORDER[b.verdict])[0];
-  const title = hosts.length === 1 && worst ? `${worst.name}: ${worst.verdict}` : `${hosts.length} hosts: ${verdictCounts(hosts) || 'none'}`;
+  const title = hosts.length === 1 && worst ? `${hostTitle(worst)}: ${worst.verdict}` : `${hosts.length} hosts: ${verdictCounts(hosts) || 'none'}`;
   const top = `${htmlHead(`exhunt report — ${title}`, CSS, CLIENT_JS)}
 <body>
 <header class="top"><h1>exhunt report — ${esc(title)}</h1>

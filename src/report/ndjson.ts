@@ -3,6 +3,7 @@ import { ruleReferences } from './rules-catalog.js';
 import { isIP } from 'node:net';
 import type { EvidenceValue, Finding, HostResult, Kind, ScanReport, Severity, Stage } from '../model.js';
 import { evidenceStatus, evidenceString, normalizeIp } from '../semantics.js';
+import { hostTitle } from './summary.js';
 
 const ECS_VERSION = '8.11.0';
 
@@ -131,7 +132,8 @@ function ecsDocument(f: Finding, host: HostResult, ctx: { created: string; incid
       type: categories(f).includes('process') ? ['info', 'start'] : ['info'],
       severity: ECS_SEVERITY[f.severity],
       risk_score: ECS_SEVERITY[f.severity],
-      id: `${host.name}/${f.id}`,
+      // Unique across a fleet: two customers' MAIL01 are two hosts.
+      id: `${hostTitle(host)}/${f.id}`,
       code: f.rule,
       dataset: 'exhunt.finding',
       module: 'exhunt',
@@ -180,6 +182,7 @@ function ecsDocument(f: Finding, host: HostResult, ctx: { created: string; incid
     stage: f.stage,
     incident: ctx.incident,
     time_known: f.time !== null,
+    host_label: host.label ?? host.name,
     host_verdict: host.verdict,
     host_stage: ctx.stage,
     source: { path: f.source.path, ...(f.source.line !== undefined ? { line: f.source.line } : {}), ...(f.source.record !== undefined ? { record: f.source.record } : {}) },

@@ -7,10 +7,11 @@ import { isIP } from 'node:net';
 import { findingWeight, SEVERITY_RANK, type Finding, type HostResult, type ScanReport, type ToolInfo } from '../model.js';
 
 /** What the bundle needs of a host: its name, verdict and the findings that can show an indicator. */
-export type StixHost = Pick<HostResult, 'name' | 'verdict' | 'findings'>;
+export type StixHost = Pick<HostResult, 'name' | 'label' | 'verdict' | 'findings'>;
 import { builtinIocs, iisUaKey, type IocStore } from '../rules/iocs.js';
 import { evidenceString, fileKey, isPrivateIp, isUncPath, normalizeIp } from '../semantics.js';
 import { serverPath } from '../evidence/server-path.js';
+import { hostTitle } from './summary.js';
 
 /** The STIX 2.1 namespace for deterministic identifiers (spec section 2.9). */
 const STIX_NAMESPACE = '00abedb4-aa42-466c-9c01-fed23315a9b7';
@@ -143,7 +144,9 @@ export function stixBundle(report: ScanReport | { tool: ToolInfo; hosts: readonl
   // Read once per bundle: the shipped lists are parsed on every call.
   const iocs = builtinIocs();
   for (const host of report.hosts) {
-    const where: StixObject = { type: 'identity', id: stixId('identity', `host:${host.name}`), ...common, name: host.name, identity_class: 'system', description: `Exchange server (exhunt verdict: ${host.verdict})` };
+    // Named by label when two hosts share a server name: one identity and one sighting id each.
+    const name = hostTitle(host);
+    const where: StixObject = { type: 'identity', id: stixId('identity', `host:${name}`), ...common, name, identity_class: 'system', description: `Exchange server (exhunt verdict: ${host.verdict})` };
     const seen = hostIndicators(host, iocs);
     if (seen.size) objects.push(where);
     for (const s of seen.values()) {
@@ -168,19 +171,19 @@ export function stixBundle(report: ScanReport | { tool: ToolInfo; hosts: readonl
       const times = span(s.findings);
       sightings.push({
         type: 'sighting',
-        id: stixId('sighting', `${host.name}\u0000${id}`),
+        id: stixId('sighting', `${name}\u0000${id}`),
         ...common,
         created_by_ref: tool.id,
         sighting_of_ref: id,
         where_sighted_refs: [where.id],
         count: s.findings.reduce((n, f) => n + findingWeight(f), 0),
         ...(times.first ? { first_seen: times.first, last_seen: times.last } : {}),
-        description: `${host.name}: ${[...new Set(s.findings.map((f) => f.rule))].sort().join(', ')}`,
+        description: `${name}: ${[...new Set(s.findings.map((f) => f.rule))].sort().join(', ')}`,
       });
     }
     for (const f of host.findings) {
       const password = evidenceString(f.evidence.shell_password);
-      const noteId = stixId('note', `${host.name}\u0000${password}`);
+      const noteId = stixId('note', `${name}\u0000${password}`);
       if (password === null || notes.some((n) => n.id === noteId)) continue;
       const refs = [...seen.values()].filter((s) => s.kind === 'path' || s.kind === 'sha256').map((s) => stixId('indicator', s.pattern));
       notes.push({
@@ -189,7 +192,7 @@ export function stixBundle(report: ScanReport | { tool: ToolInfo; hosts: readonl
         ...common,
         created_by_ref: tool.id,
         abstract: 'Web shell password',
-        content: `${host.name}: the web shell written by ${f.rule} (${f.title}) takes its commands in the request parameter "${password}".`,
+        content: `${name}: the web shell written by ${f.rule} (${f.title}) takes its commands in the request parameter "${password}".`,
         object_refs: refs.length ? refs : [where.id],
       });
       if (!refs.length && !objects.includes(where)) objects.push(where);
@@ -201,7 +204,7 @@ export function stixBundle(report: ScanReport | { tool: ToolInfo; hosts: readonl
 
 /** A host reduced to what the bundle reads (attack-stage, web-shell and shell-password findings), to keep while streaming. */
 export function stixHost(h: HostResult): StixHost {
-  return { name: h.name, verdict: h.verdict, findings: h.findings.filter((f) => isAttack(f) || f.kind === 'webshell' || evidenceString(f.evidence.shell_password) !== null) };
+  return { name: h.name, ...(h.label !== undefined ? { label: h.label } : {}), verdict: h.verdict, findings: h.findings.filter((f) => isAttack(f) || f.kind === 'webshell' || evidenceString(f.evidence.shell_password) !== null) };
 }
 
 export function renderStix(report: ScanReport | { tool: ToolInfo; hosts: readonly StixHost[] }): string {

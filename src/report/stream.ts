@@ -1,6 +1,6 @@
 // Reports written host by host while a scan runs: each host's result goes to every output as soon as it is judged
 // and is then dropped; only a digest per host (fleet table, HTML header, verdict lines, exit code) is kept. Outputs
-// whose head depends on the end of the scan (JSON: tool.finished and the host labels; HTML: title and fleet table)
+// whose head depends on the end of the scan (JSON: tool.finished; HTML: title and fleet table)
 // are spooled to a temporary file and copied after that head. No output is ever one string in memory.
 import { closeSync, mkdirSync, mkdtempSync, openSync, readSync, rmdirSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -61,7 +61,7 @@ export async function writePieces(target: string, pieces: Iterable<string>): Pro
   }
 }
 
-/** Text written now to a temporary file, copied to an output later with the holes filled in then. */
+/** Text written now to a temporary file, copied to an output later. */
 export class Spool {
   private readonly fd: number;
   /** The spool's folder, when it could not be removed at once (Windows keeps an open file's name). */
@@ -82,32 +82,21 @@ export class Spool {
       this.dir = dir;
     }
   }
-  private readonly holes: Array<{ at: number; fill: () => string }> = [];
-
   write(text: string): void {
     const buf = Buffer.from(text, 'utf8');
     for (let off = 0; off < buf.length; ) off += writeSync(this.fd, buf, off, buf.length - off, this.size + off);
     this.size += buf.length;
   }
 
-  /** Text known only at the end (a host's label), placed here. */
-  hole(fill: () => string): void {
-    this.holes.push({ at: this.size, fill });
-  }
-
   async copyTo(out: Out): Promise<void> {
-    let pos = 0;
-    for (const h of [...this.holes, { at: this.size, fill: () => '' }]) {
-      while (pos < h.at) {
-        // A fresh buffer per write: stdout queues a write it accepts by reference, and a pipe that is full still
-        // accepts one under its high-water mark, so a reused buffer was overwritten before it was sent.
-        const buf = Buffer.allocUnsafe(Math.min(CHUNK, h.at - pos));
-        const n = readSync(this.fd, buf, 0, buf.length, pos);
-        if (n === 0) throw new Error('report spool ended early');
-        await out.write(n === buf.length ? buf : buf.subarray(0, n));
-        pos += n;
-      }
-      await out.write(h.fill());
+    for (let pos = 0; pos < this.size; ) {
+      // A fresh buffer per write: stdout queues a write it accepts by reference, and a pipe that is full still
+      // accepts one under its high-water mark, so a reused buffer was overwritten before it was sent.
+      const buf = Buffer.allocUnsafe(Math.min(CHUNK, this.size - pos));
+      const n = readSync(this.fd, buf, 0, buf.length, pos);
+      if (n === 0) throw new Error('report spool ended early');
+      await out.write(n === buf.length ? buf : buf.subarray(0, n));
+      pos += n;
     }
   }
 
@@ -150,7 +139,7 @@ export class ReportStream {
   private readonly html: { sections: Spool; data: Spool } | null;
   private readonly ndjson: Out | null;
   private readonly timesketch: Out | null;
-  private readonly csv: { dir: string | null; all: Out; base: (name: string) => string } | null;
+  private readonly csv: { dir: string | null; all: Out; base: ReturnType<typeof csvBases> } | null;
   private readonly stix: StixHost[] | null;
   private hosts = 0;
 
@@ -172,15 +161,10 @@ export class ReportStream {
     await this.csv?.all.write(findingsCsvHeader({ bom: this.targets.csvBom === true }));
   }
 
-  /** Writes one host (without its label: labels come at the end) to every output. */
+  /** Writes one host (labelled: engine/scan.ts scanEach) to every output. */
   async host(h: HostResult, since: string): Promise<void> {
     const i = this.hosts++;
-    if (this.json) {
-      // The label is the host's last key (set after the scan); its place is kept open until the labels are known.
-      const text = JSON.stringify(h, null, 2);
-      this.json.write(`${i ? ',' : ''}\n    ${indent(text.slice(0, -2), '    ')}`);
-      this.json.hole(() => `,\n      "label": ${JSON.stringify(this.digests[i].label)}\n    }`);
-    }
+    if (this.json) this.json.write(`${i ? ',' : ''}\n    ${indent(JSON.stringify(h, null, 2), '    ')}`);
     if (this.html) {
       this.html.sections.write(`${i ? '\n' : ''}${hostHtml(h, i, since)}`);
       this.html.data.write(`${i ? ',' : ''}${hostTableData(h)}`);
@@ -189,16 +173,15 @@ export class ReportStream {
     if (this.timesketch) for (const l of timesketchLines(h)) await this.timesketch.write(`${l}\n`);
     if (this.csv) {
       const opts = { bom: this.targets.csvBom === true };
-      if (this.csv.dir) for (const [name, text] of csvHostFiles(h, this.csv.base(h.name), opts)) writeFileSync(join(this.csv.dir, name), text, 'utf8');
+      if (this.csv.dir) for (const [name, text] of csvHostFiles(h, this.csv.base(h), opts)) writeFileSync(join(this.csv.dir, name), text, 'utf8');
       await this.csv.all.write(findingsCsvRows(h));
     }
     this.stix?.push(stixHost(h));
     this.digests.push(hostDigest(h));
   }
 
-  /** Writes what needed the end of the scan and closes every output. `labels`: one per host, in order. */
-  async finish(tool: ToolInfo, labels: string[]): Promise<void> {
-    this.digests.forEach((d, i) => (d.label = labels[i]));
+  /** Writes what needed the end of the scan and closes every output. */
+  async finish(tool: ToolInfo): Promise<void> {
     if (this.json && this.targets.json) {
       const out = Out.open(this.targets.json);
       const head = JSON.stringify({ schema: 'exhunt.scan/1', tool, hosts: [] }, null, 2);

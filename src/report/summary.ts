@@ -32,6 +32,19 @@ export function shortDay(t: string | null): string {
 }
 
 
+/**
+ * How reports name a host: its label (`acme-7.zip (MAIL01)`, engine/hosts.ts) when the evidence folder's name says
+ * more than the server name — ten customers' MAIL01 must stay apart — else the server name alone (`mail01 (MAIL01)`
+ * is `MAIL01`).
+ */
+export function hostTitle(h: { name: string; label?: string }): string {
+  const label = h.label;
+  if (label === undefined) return h.name;
+  const suffix = ` (${h.name})`;
+  const input = label.endsWith(suffix) ? label.slice(0, -suffix.length) : label;
+  return input.replace(/\.zip$/i, '').toLowerCase() === h.name.toLowerCase() ? h.name : label;
+}
+
 /** What each verdict means, in words for the person reading the report (terminal and HTML). */
 export const VERDICT_TEXT: Record<Verdict, { label: string; meaning: string }> = {
   compromised: { label: 'Compromised', meaning: 'The evidence shows an attacker got in.' },

@@ -3,7 +3,7 @@ import type { Finding, HostResult, Verdict } from '../model.js';
 import { SEVERITIES, findingWeight } from '../model.js';
 import { windowRows, type WindowState } from './exposure-view.js';
 import { nextSteps } from './next-steps.js';
-import { VERDICT_TEXT, attackSpan, buildAssessment, severityCounts } from './summary.js';
+import { VERDICT_TEXT, attackSpan, buildAssessment, hostTitle, severityCounts } from './summary.js';
 
 export interface Style {
   color: boolean;
@@ -109,7 +109,7 @@ function windowLines(h: HostResult, style: Style): string[] {
 function hostSummary(h: HostResult, since: string, style: Style): string {
   const out: string[] = [];
   const verdict = paint(style, VERDICT_COLOR[h.verdict], h.verdict.toUpperCase());
-  out.push(`${paint(style, 'bold', safeText(h.name))}  ${verdict}  ${VERDICT_TEXT[h.verdict].meaning}`);
+  out.push(`${paint(style, 'bold', safeText(hostTitle(h)))}  ${verdict}  ${VERDICT_TEXT[h.verdict].meaning}`);
   for (const r of h.reasons) out.push(`  - ${safeText(r)}`);
   out.push(...stepLines(h, since, style));
   out.push(style.htmlPath ? `  Timeline, incidents and every finding: ${safeText(style.htmlPath)}` : '  Timeline, incidents and every finding: scan again with --html report.html');

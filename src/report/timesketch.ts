@@ -2,6 +2,7 @@
 // plus flat fields (no nested objects), one line per dated finding and one per timeline event (burst).
 // Format: Timesketch docs, "Import from JSON or CSV" (docs/guides/user/import-from-json-csv.md).
 import type { EvidenceValue, Finding, HostResult, ScanReport, TimelineEntry } from '../model.js';
+import { hostTitle } from './summary.js';
 
 type Flat = Record<string, string | number | boolean>;
 
@@ -26,11 +27,12 @@ function findingLine(f: Finding, host: HostResult, incident: string | null): Fla
   const t = f.time === null ? null : times(f.time);
   if (t === null) return null;
   const line: Flat = {
-    message: `[${host.name}] ${f.title}: ${f.summary}`,
+    message: `[${hostTitle(host)}] ${f.title}: ${f.summary}`,
     ...t,
     timestamp_desc: f.lane === 'Files' ? 'File Modified' : 'Event Recorded',
     data_type: 'exhunt:finding',
     hostname: host.name,
+    host_label: host.label ?? host.name,
     host_verdict: host.verdict,
     finding_id: f.id,
     rule: f.rule,
@@ -63,6 +65,7 @@ function timelineLine(e: TimelineEntry, host: HostResult): Flat | null {
     timestamp_desc: 'First Seen',
     data_type: 'exhunt:timeline',
     hostname: host.name,
+    host_label: host.label ?? host.name,
     host_verdict: host.verdict,
     rule: e.rule,
     title: e.title,

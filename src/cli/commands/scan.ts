@@ -83,22 +83,22 @@ function parseUntil(value: string): string {
   }
 }
 
-/** Each subfolder or `.zip` of DIR is one host, in sorted (byte) order; hidden entries are left out. */
 /**
  * Every non-hidden entry of DIR is one host, so none is dropped unseen (review10 R9): folders and symlinks to them
  * (cases kept elsewhere), zips, and any other file (a .7z, .tar.gz or disk image is then named unread in that host's
  * skipped list, and its verdict is insufficient-evidence, as `scan FILE` does). Entries that are neither file nor
  * folder (a broken link, a socket) are named on stderr.
  */
-async function hostsFrom(dir: string): Promise<string[]> {
+async function hostsFrom(dir: string): Promise<Array<{ path: string; name?: string }>> {
   if (!existsSync(dir)) throw new UsageError(`--hosts-from: no such folder: ${dir}`);
   const entries = (await readdir(dir, { withFileTypes: true })).filter((e) => !e.name.startsWith('.')).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const hosts: string[] = [];
+  const hosts: Array<{ path: string; name?: string }> = [];
   for (const e of entries) {
     const path = join(dir, e.name);
     const target = e.isSymbolicLink() ? await stat(path).catch(() => null) : e;
-    // A link is scanned at its target (the evidence walker follows no link, not even a host's own root).
-    if (target && (target.isDirectory() || target.isFile())) hosts.push(e.isSymbolicLink() ? realpathSync(path) : path);
+    // A link is scanned at its target (the evidence walker follows no link, not even a host's own root) and named
+    // by its own name: a fleet folder of links named per customer keeps those names (review10 R9).
+    if (target && (target.isDirectory() || target.isFile())) hosts.push(e.isSymbolicLink() ? { path: realpathSync(path), name: e.name } : { path });
     else process.stderr.write(`exhunt: --hosts-from: ${safeText(path)} is ${e.isSymbolicLink() ? 'a link to nothing readable' : 'neither a folder nor a file'}: not scanned\n`);
   }
   if (!hosts.length) throw new UsageError(`--hosts-from: no host folders or files in ${dir}`);
@@ -284,7 +284,8 @@ Evidence is only read, never written; an output inside an input PATH is refused.
       const until = flags.until === undefined ? undefined : parseUntil(flags.until);
       const toStdout = claimStdout({ '--json': flags.json, '--csv': flags.csv, '--html': flags.html, '--ndjson': flags.ndjson, '--timesketch': flags.timesketch, '--stix': flags.stix });
       const local = flags.local ? localEvidence(args, flags) : null;
-      const paths = local ? [local.root] : [...args, ...(flags.hostsFrom ? await hostsFrom(flags.hostsFrom) : [])];
+      const fleet = flags.hostsFrom ? await hostsFrom(flags.hostsFrom) : [];
+      const paths = local ? [local.root] : [...args, ...fleet.map((h) => h.path)];
       if (!paths.length) throw new UsageError('scan: give at least one PATH, or --hosts-from DIR');
       const missing = paths.filter((p) => !existsSync(p));
       if (missing.length) throw new UsageError(`no such file or folder: ${missing.join(', ')}`);
@@ -305,8 +306,9 @@ Evidence is only read, never written; an output inside an input PATH is refused.
       const showTerminal = !flags.quiet && !toStdout;
       try {
         await outputs.start();
-        const { tool, labels } = await scanEach({
+        const { tool } = await scanEach({
         paths,
+        names: local ? [] : [...args.map(() => undefined), ...fleet.map((h) => h.name)],
         jobs,
         workers: started.scanWorkers,
         options: { since, sinceExplicit: cmd.getOptionValueSource('since') === 'cli', iocFiles: flags.ioc, yaraRules: flags.yara ?? null, ruleFiles: flags.rules, fileSeconds, ...eventCsv },
@@ -321,7 +323,7 @@ Evidence is only read, never written; an output inside an input PATH is refused.
         await outputs.host(host, since);
       });
         if (onProgress) process.stderr.write('\r\x1b[K');
-        await outputs.finish(tool, labels);
+        await outputs.finish(tool);
       } finally {
         outputs.dispose();
       }
