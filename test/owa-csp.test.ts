@@ -6,8 +6,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { scan } from '../src/engine/scan.js';
 import { parseXml } from '../src/parsers/xml.js';
-import { OWA_OTHER_RESPONSES, OWA_SPA_RESPONSES, outboundFromXml, owaCspState, renderOwaCsp, replay } from '../src/mitigations/owa-csp.js';
+import { render, type Format } from '../src/mitigations/generate.js';
+import { OWA_OTHER_RESPONSES, OWA_SPA_RESPONSES, outboundFromXml, owaCspState, replay } from '../src/mitigations/owa-csp.js';
+import { planFromOptions } from '../src/cli/commands/mitigate.js';
 
+/** `exhunt mitigate --owa-csp [--rollback] --format F`. */
+const renderOwaCsp = (format: Format, rollback: boolean) => render(planFromOptions({ owaCsp: true, rollback, format }), format);
 const EOMT_XML = renderOwaCsp('xml', false);
 const cfgOf = (xml: string) => outboundFromXml(parseXml(xml));
 
@@ -101,7 +105,46 @@ describe('CVE-2026-42897 OWA CSP rule replayed against OWA responses', () => {
     expect(renderOwaCsp('appcmd', true)).toMatch(/\/-"\[name='EOMT OWA CSP - outbound'\]"/);
     const ps = renderOwaCsp('powershell', false);
     expect(ps).toContain("-Name value -Value '{R:1}; script-src-attr ''none'''");
-    expect(renderOwaCsp('powershell', true)).toContain("Clear-WebConfiguration -PSPath $site -Filter \"$filter/rule[@name='EOMT OWA CSP - outbound']\"");
+    const rb = renderOwaCsp('powershell', true);
+    expect(rb).toContain(`$cspRule = "$outbound/rule[@name='EOMT OWA CSP - outbound']"`);
+    expect(rb).toContain("if ((Get-WebConfiguration -PSPath $owa -Filter $cspRule).name -eq 'EOMT OWA CSP - outbound') { Clear-WebConfiguration -PSPath $owa -Filter $cspRule }");
+    expect(rb).not.toContain('Add-WebConfigurationProperty');
+  });
+
+  // review10 R13: alone, --owa-csp printed no #Requires -RunAsAdministrator, no $ErrorActionPreference = 'Stop' and no
+  // URL Rewrite check (without the module every Add failed non-terminating and the script ran on), and a second run
+  // failed on the duplicate precondition while the rule lines went on.
+  it('alone, has the same preamble as every mitigation, and a second run starts from a clean slate', () => {
+    const ps = renderOwaCsp('powershell', false);
+    const lines = ps.split('\r\n');
+    expect(ps.replace(/\r\n/g, '')).not.toContain('\n');
+    const at = (text: string) => lines.findIndex((l) => l.includes(text));
+    for (const head of ['#Requires -RunAsAdministrator', "$ErrorActionPreference = 'Stop'", 'Import-Module WebAdministration', "System32\\inetsrv\\rewrite.dll'))) { throw"]) expect(at(head), head).toBeGreaterThanOrEqual(0);
+    const firstChange = at('Add-WebConfigurationProperty');
+    expect(at("$ErrorActionPreference = 'Stop'")).toBeLessThan(firstChange);
+    expect(at('rewrite.dll')).toBeLessThan(firstChange);
+    // What an earlier run added is cleared (the rule before the precondition it names) before anything is added.
+    const clearRule = at('Clear-WebConfiguration -PSPath $owa -Filter $cspRule');
+    const clearPre = at('Clear-WebConfiguration -PSPath $owa -Filter $cspPre');
+    expect(clearRule).toBeGreaterThan(0);
+    expect(clearRule).toBeLessThan(clearPre);
+    expect(clearPre).toBeLessThan(firstChange);
+    // appcmd: removals first too; a "not found" there is harmless.
+    const cmd = renderOwaCsp('appcmd', false).split('\r\n');
+    expect(cmd[0]).toBe('@echo off');
+    const removeRule = cmd.findIndex((l) => l.endsWith(`/-"[name='EOMT OWA CSP - outbound']"`));
+    expect(removeRule).toBeGreaterThan(0);
+    expect(removeRule).toBeLessThan(cmd.findIndex((l) => l.includes('/+"')));
+  });
+
+  it('with other mitigations, one script with one preamble', () => {
+    const ps = render(planFromOptions({ proxynotshell: true, owaCsp: true, format: 'powershell' }), 'powershell');
+    for (const once of ['#Requires -RunAsAdministrator', "$ErrorActionPreference = 'Stop'", 'Import-Module WebAdministration', 'rewrite.dll']) expect(ps.split(once).length - 1, once).toBe(1);
+    expect(ps).toContain("$name = 'PowerShell - inbound'");
+    expect(ps).toContain("Add-WebConfigurationProperty -PSPath $owa -Filter $outbound -Name '.'");
+    // XML: the OWA rule is its own document (another web.config), after the site's.
+    const xml = render(planFromOptions({ proxynotshell: true, owaCsp: true, format: 'xml' }), 'xml');
+    expect(xml.indexOf('PowerShell - inbound')).toBeLessThan(xml.indexOf('EOMT OWA CSP - outbound'));
   });
 });
 

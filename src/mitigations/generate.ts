@@ -5,6 +5,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { DEFAULT_SITE, SITE_WEB_CONFIG, type UrlRewriteMitigation } from './catalogue.js';
 import { HEALTH_NOTE, HEALTH_SERVICES, SERVICE_MITIGATIONS, type ServiceMitigation } from './services.js';
 import { compilePattern, rulePatterns, rulesFromXml, type RewriteRule } from './urlrewrite.js';
+import { owaCspAppcmd, owaCspComments, owaCspPowerShell, owaCspXml } from './owa-csp.js';
 import { parseXml, select, xmlAttr } from '../parsers/xml.js';
 
 export const FORMATS = ['xml', 'appcmd', 'powershell'] as const;
@@ -13,6 +14,8 @@ export type Format = (typeof FORMATS)[number];
 export interface Plan {
   urlRewrite: UrlRewriteMitigation[];
   services: ServiceMitigation[];
+  /** CVE-2026-42897's outbound rule on OWA's Content-Security-Policy (owa-csp.ts). */
+  owaCsp?: boolean;
   rollback: boolean;
 }
 
@@ -53,6 +56,7 @@ function commentLines(prefix: string, plan: Plan): string[] {
   for (const m of plan.urlRewrite) {
     out.push(`${m.title} [${m.cves.join(', ')}]`, `  Source: ${m.source}`, ...m.notes.map((n) => `  - ${n}`));
   }
+  if (plan.owaCsp) out.push(...owaCspComments());
   if (plan.services.length > 0) out.push(HEALTH_NOTE);
   for (const s of plan.services) out.push(`${s.title} [${s.cves.join(', ')}]`, `  Trade-off: ${s.tradeOff}`);
   out.push(plan.rollback ? 'ROLLBACK: removes the mitigations listed above.' : 'Run elevated on each Exchange server; roll back once patched.');
@@ -164,6 +168,7 @@ function healthAppcmd(rollback: boolean): string[] {
 function renderAppcmd(plan: Plan): string {
   const lines = ['@echo off', ...commentLines('REM ', plan)];
   for (const r of allRules(plan)) lines.push('', ...appcmdRule(r, plan.rollback));
+  if (plan.owaCsp) lines.push('', ...owaCspAppcmd(plan.rollback));
   if (plan.services.length > 0 && !plan.rollback) lines.push('', ...healthAppcmd(false));
   for (const s of plan.services) lines.push('', ...appcmdService(s, plan.rollback));
   if (plan.services.length > 0 && plan.rollback) lines.push('', ...healthAppcmd(true));
@@ -241,6 +246,7 @@ function psHealth(rollback: boolean): string[] {
   ];
 }
 
+/** One preamble for every selection: elevated, stop at the first error (no half-applied state), URL Rewrite present. */
 function renderPowerShell(plan: Plan): string {
   const lines = [
     '#Requires -Version 5.1',
@@ -250,6 +256,11 @@ function renderPowerShell(plan: Plan): string {
     'Import-Module WebAdministration',
   ];
   const rules = allRules(plan);
+  if (!plan.rollback && (rules.length > 0 || plan.owaCsp)) {
+    lines.push(
+      "if (-not (Test-Path -LiteralPath (Join-Path $env:windir 'System32\\inetsrv\\rewrite.dll'))) { throw 'IIS URL Rewrite module is not installed (needed for these rules)' }",
+    );
+  }
   if (rules.length > 0) {
     lines.push(
       '',
@@ -257,13 +268,9 @@ function renderPowerShell(plan: Plan): string {
       `$root = ${psQuote(RULES_SECTION)}`,
     );
     if (plan.rollback) lines.push(...psRulesRollback(rules));
-    else {
-      lines.push(
-        "if (-not (Test-Path -LiteralPath (Join-Path $env:windir 'System32\\inetsrv\\rewrite.dll'))) { throw 'IIS URL Rewrite module is not installed (needed for these rules)' }",
-      );
-      for (const r of rules) lines.push('', ...psRule(r));
-    }
+    else for (const r of rules) lines.push('', ...psRule(r));
   }
+  if (plan.owaCsp) lines.push('', ...owaCspPowerShell(plan.rollback));
   if (plan.services.length > 0 && !plan.rollback) lines.push('', ...psHealth(false));
   for (const s of plan.services) lines.push('', ...psService(s, plan.rollback));
   if (plan.services.length > 0 && plan.rollback) lines.push('', ...psHealth(true));
@@ -274,9 +281,12 @@ function renderPowerShell(plan: Plan): string {
 export function render(plan: Plan, format: Format): string {
   assertRulesValid(allRules(plan));
   if (format === 'xml') {
-    const xml = renderXml(plan);
+    // The OWA rule lives in another file (owa\web.config): its own document after the site's, when there is one.
+    const csp = plan.owaCsp ? owaCspXml(plan.rollback) : '';
+    if (csp && plan.urlRewrite.length === 0 && plan.services.length === 0) return csp;
+    const xml = renderXml({ ...plan, owaCsp: false });
     checkXmlRoundTrip(xml, plan);
-    return xml;
+    return `${xml}${csp}`;
   }
   return format === 'appcmd' ? renderAppcmd(plan) : renderPowerShell(plan);
 }

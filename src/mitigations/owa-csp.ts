@@ -214,64 +214,79 @@ export function owaCspSentence(s: OwaCspState, where: string): string {
   return `${head} ${tail[s.status]}${extra}`;
 }
 
-// ---- rendering (web.config / appcmd / PowerShell), with rollback ----
+// ---- rendering: the rule's own lines, placed by mitigations/generate.ts after the one shared preamble ----
 
-export type CspFormat = 'xml' | 'appcmd' | 'powershell';
 const APPCMD = '%windir%\\system32\\inetsrv\\appcmd.exe';
 const SECTION = 'system.webServer/rewrite/outboundRules';
 
-function comments(prefix: string, rollback: boolean): string[] {
+/** What the rule is, where it comes from, its caveats: in the comment head of every format. */
+export function owaCspComments(): string[] {
+  return [`${OWA_CSP.cve} OWA Content-Security-Policy mitigation (${OWA_CSP.site})`, `  Source: ${OWA_CSP.source}`, ...OWA_CSP.notes.map((n) => `  - ${n}`)];
+}
+
+/** The OWA web.config fragment (a separate file from the site's: FrontEnd\HttpProxy\owa\web.config). */
+export function owaCspXml(rollback: boolean): string {
+  const c = OWA_CSP;
+  const head = ['<!--', ...owaCspComments().map((l) => `  ${l}`)];
+  if (rollback) return `${[...head, `  ROLLBACK: delete <rule name="${c.rule}"> and <preCondition name="${c.preCondition}"> from the outboundRules section`, '  of the OWA web.config (<ExchangeInstallPath>FrontEnd\\HttpProxy\\owa\\web.config).', '-->'].join('\n')}\n`;
+  return `${[
+    ...head, '  Merge into <ExchangeInstallPath>FrontEnd\\HttpProxy\\owa\\web.config (the Default Web Site/owa application).', '-->',
+    '<configuration>', '  <system.webServer>', '    <rewrite>', '      <outboundRules>', '        <preConditions>',
+    `          <preCondition name="${xmlAttr(c.preCondition)}" logicalGrouping="MatchAll">`,
+    ...c.conditions.map((x) => `            <add input="${xmlAttr(x.input)}" pattern="${xmlAttr(x.pattern)}" />`),
+    '          </preCondition>', '        </preConditions>',
+    `        <rule name="${xmlAttr(c.rule)}" preCondition="${xmlAttr(c.preCondition)}">`,
+    `          <match serverVariable="${c.serverVariable}" pattern="${xmlAttr(c.pattern)}" />`,
+    `          <action type="Rewrite" value="${xmlAttr(c.value)}" />`,
+    '        </rule>', '      </outboundRules>', '    </rewrite>', '  </system.webServer>', '</configuration>',
+  ].join('\n')}\n`;
+}
+
+/** appcmd lines; re-runnable: the rule and its precondition are removed first (the rule before the precondition it names). */
+export function owaCspAppcmd(rollback: boolean): string[] {
+  const c = OWA_CSP;
+  const at = `${APPCMD} set config "${c.site}" -section:${SECTION}`;
+  const remove = [`${at} /-"[name='${c.rule}']"`, `${at} /-"preConditions.[name='${c.preCondition}']"`];
+  if (rollback) return [`REM ${c.cve}: ${c.rule}`, ...remove];
   return [
-    `${prefix}${OWA_CSP.cve} OWA Content-Security-Policy mitigation (${OWA_CSP.site})`,
-    `${prefix}  Source: ${OWA_CSP.source}`,
-    ...OWA_CSP.notes.map((n) => `${prefix}  - ${n}`),
-    `${prefix}${rollback ? 'ROLLBACK: removes the rule and its precondition.' : 'Run elevated on each Exchange server (Mailbox role, front end); roll back once patched.'}`,
+    `REM ${c.cve}: ${c.rule} (if it already exists, the first two lines remove it; a "not found" error there is harmless)`,
+    ...remove,
+    `${at} /+"preConditions.[name='${c.preCondition}',logicalGrouping='MatchAll']"`,
+    ...c.conditions.map((x) => `${at} /+"preConditions.[name='${c.preCondition}'].[input='${x.input}',pattern='${x.pattern}']"`),
+    `${at} /+"[name='${c.rule}',preCondition='${c.preCondition}']"`,
+    `${at} /"[name='${c.rule}'].match.serverVariable:${c.serverVariable}" /"[name='${c.rule}'].match.pattern:${c.pattern}"`,
+    `${at} /"[name='${c.rule}'].action.type:Rewrite" /"[name='${c.rule}'].action.value:${c.value}"`,
   ];
 }
 
-export function renderOwaCsp(format: CspFormat, rollback: boolean): string {
+/**
+ * PowerShell lines, after the shared preamble (elevation, $ErrorActionPreference = 'Stop', WebAdministration, URL
+ * Rewrite present). Re-runnable: what an earlier run (or EOMT) added is cleared first, so a second run does not stop
+ * on a duplicate precondition with the rule half-written.
+ */
+export function owaCspPowerShell(rollback: boolean): string[] {
   const c = OWA_CSP;
-  if (format === 'xml') {
-    if (rollback) return `${['<!--', ...comments('  ', true), `  Delete <rule name="${c.rule}"> and <preCondition name="${c.preCondition}"> from the outboundRules section`, '  of the OWA web.config (<ExchangeInstallPath>FrontEnd\\HttpProxy\\owa\\web.config).', '-->'].join('\n')}\n`;
-    return `${[
-      '<!--', ...comments('  ', false), '  Merge into <ExchangeInstallPath>FrontEnd\\HttpProxy\\owa\\web.config (the Default Web Site/owa application).', '-->',
-      '<configuration>', '  <system.webServer>', '    <rewrite>', '      <outboundRules>', '        <preConditions>',
-      `          <preCondition name="${xmlAttr(c.preCondition)}" logicalGrouping="MatchAll">`,
-      ...c.conditions.map((x) => `            <add input="${xmlAttr(x.input)}" pattern="${xmlAttr(x.pattern)}" />`),
-      '          </preCondition>', '        </preConditions>',
-      `        <rule name="${xmlAttr(c.rule)}" preCondition="${xmlAttr(c.preCondition)}">`,
-      `          <match serverVariable="${c.serverVariable}" pattern="${xmlAttr(c.pattern)}" />`,
-      `          <action type="Rewrite" value="${xmlAttr(c.value)}" />`,
-      '        </rule>', '      </outboundRules>', '    </rewrite>', '  </system.webServer>', '</configuration>',
-    ].join('\n')}\n`;
-  }
-  if (format === 'appcmd') {
-    const at = `${APPCMD} set config "${c.site}" -section:${SECTION}`;
-    const lines = rollback
-      ? [`${at} /-"[name='${c.rule}']"`, `${at} /-"preConditions.[name='${c.preCondition}']"`]
-      : [
-          `${at} /+"preConditions.[name='${c.preCondition}',logicalGrouping='MatchAll']"`,
-          ...c.conditions.map((x) => `${at} /+"preConditions.[name='${c.preCondition}'].[input='${x.input}',pattern='${x.pattern}']"`),
-          `${at} /+"[name='${c.rule}',preCondition='${c.preCondition}']"`,
-          `${at} /"[name='${c.rule}'].match.serverVariable:${c.serverVariable}" /"[name='${c.rule}'].match.pattern:${c.pattern}"`,
-          `${at} /"[name='${c.rule}'].action.type:Rewrite" /"[name='${c.rule}'].action.value:${c.value}"`,
-        ];
-    return `${[...comments('REM ', rollback), ...lines].join('\r\n')}\r\n`;
-  }
   const q = (s: string) => `'${s.replace(/'/g, "''")}'`;
-  const head = ['Import-Module WebAdministration', `$site = ${q(`IIS:\\Sites\\${c.site.replace('/', '\\')}`)}`, `$filter = ${q(SECTION)}`];
-  const ruleFilter = `"$filter/rule[@name='${c.rule}']"`;
-  const pcFilter = `"$filter/preConditions/preCondition[@name='${c.preCondition}']"`;
-  const body = rollback
-    ? [`Clear-WebConfiguration -PSPath $site -Filter ${ruleFilter}`, `Clear-WebConfiguration -PSPath $site -Filter ${pcFilter}`]
-    : [
-        `Add-WebConfigurationProperty -PSPath $site -Filter "$filter/preConditions" -Name '.' -Value @{ name = ${q(c.preCondition)}; logicalGrouping = 'MatchAll' }`,
-        ...c.conditions.map((x) => `Add-WebConfigurationProperty -PSPath $site -Filter ${pcFilter} -Name '.' -Value @{ input = ${q(x.input)}; pattern = ${q(x.pattern)} }`),
-        `Add-WebConfigurationProperty -PSPath $site -Filter $filter -Name '.' -Value @{ name = ${q(c.rule)}; preCondition = ${q(c.preCondition)} }`,
-        `Set-WebConfigurationProperty -PSPath $site -Filter ${ruleFilter.slice(0, -1)}/match" -Name serverVariable -Value ${q(c.serverVariable)}`,
-        `Set-WebConfigurationProperty -PSPath $site -Filter ${ruleFilter.slice(0, -1)}/match" -Name pattern -Value ${q(c.pattern)}`,
-        `Set-WebConfigurationProperty -PSPath $site -Filter ${ruleFilter.slice(0, -1)}/action" -Name type -Value 'Rewrite'`,
-        `Set-WebConfigurationProperty -PSPath $site -Filter ${ruleFilter.slice(0, -1)}/action" -Name value -Value ${q(c.value)}`,
-      ];
-  return `${[...comments('# ', rollback), ...head, ...body].join('\n')}\n`;
+  // As the inbound rules do (generate.ts psRule): cleared only when there, by name.
+  const clear = (v: string, name: string) => `if ((Get-WebConfiguration -PSPath $owa -Filter ${v}).name -eq ${q(name)}) { Clear-WebConfiguration -PSPath $owa -Filter ${v} }`;
+  const lines = [
+    `# ${c.cve}: ${c.rule}`,
+    `$owa = ${q(`IIS:\\Sites\\${c.site.replace('/', '\\')}`)}`,
+    `$outbound = ${q(SECTION)}`,
+    `$cspRule = "$outbound/rule[@name='${c.rule}']"`,
+    `$cspPre = "$outbound/preConditions/preCondition[@name='${c.preCondition}']"`,
+    clear('$cspRule', c.rule),
+    clear('$cspPre', c.preCondition),
+  ];
+  if (rollback) return lines;
+  return [
+    ...lines,
+    `Add-WebConfigurationProperty -PSPath $owa -Filter "$outbound/preConditions" -Name '.' -Value @{ name = ${q(c.preCondition)}; logicalGrouping = 'MatchAll' }`,
+    ...c.conditions.map((x) => `Add-WebConfigurationProperty -PSPath $owa -Filter $cspPre -Name '.' -Value @{ input = ${q(x.input)}; pattern = ${q(x.pattern)} }`),
+    `Add-WebConfigurationProperty -PSPath $owa -Filter $outbound -Name '.' -Value @{ name = ${q(c.rule)}; preCondition = ${q(c.preCondition)} }`,
+    `Set-WebConfigurationProperty -PSPath $owa -Filter "$cspRule/match" -Name serverVariable -Value ${q(c.serverVariable)}`,
+    `Set-WebConfigurationProperty -PSPath $owa -Filter "$cspRule/match" -Name pattern -Value ${q(c.pattern)}`,
+    `Set-WebConfigurationProperty -PSPath $owa -Filter "$cspRule/action" -Name type -Value 'Rewrite'`,
+    `Set-WebConfigurationProperty -PSPath $owa -Filter "$cspRule/action" -Name value -Value ${q(c.value)}`,
+  ];
 }

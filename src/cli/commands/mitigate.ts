@@ -4,7 +4,6 @@ import { UsageError } from '../errors.js';
 import { FORMATS, render, type Format, type Plan } from '../../mitigations/generate.js';
 import { PROXYLOGON_EOMT, PROXYNOTSHELL_URLREWRITE } from '../../mitigations/catalogue.js';
 import { serviceMitigation } from '../../mitigations/services.js';
-import { renderOwaCsp } from '../../mitigations/owa-csp.js';
 
 interface MitigateOptions {
   proxylogon?: boolean;
@@ -17,11 +16,11 @@ interface MitigateOptions {
   rollback?: boolean;
 }
 
-/** With no selection, only the two URL Rewrite rules: the service mitigations switch features off. */
+/** With no selection, only the two URL Rewrite rules: the service mitigations switch features off, and --owa-csp is asked for by name. */
 export function planFromOptions(o: MitigateOptions): Plan {
   const anyService = Boolean(o.um || o.ecpApppool || o.oabApppool);
   const anyRule = Boolean(o.proxylogon || o.proxynotshell);
-  const defaults = !anyService && !anyRule;
+  const defaults = !anyService && !anyRule && !o.owaCsp;
   return {
     urlRewrite: [
       ...(o.proxylogon || defaults ? [PROXYLOGON_EOMT] : []),
@@ -32,6 +31,7 @@ export function planFromOptions(o: MitigateOptions): Plan {
       ...(o.ecpApppool ? [serviceMitigation('ecp-apppool')] : []),
       ...(o.oabApppool ? [serviceMitigation('oab-apppool')] : []),
     ],
+    owaCsp: Boolean(o.owaCsp),
     rollback: Boolean(o.rollback),
   };
 }
@@ -58,9 +58,7 @@ export function registerMitigate(program: Command): void {
     .option('--rollback', 'print the commands that undo the selected mitigations')
     .action((opts: MitigateOptions) => {
       try {
-        const onlyCsp = opts.owaCsp && !opts.proxylogon && !opts.proxynotshell && !opts.um && !opts.ecpApppool && !opts.oabApppool;
-        if (!onlyCsp) process.stdout.write(render(planFromOptions(opts), opts.format));
-        if (opts.owaCsp) process.stdout.write(renderOwaCsp(opts.format, Boolean(opts.rollback)));
+        process.stdout.write(render(planFromOptions(opts), opts.format));
       } catch (err) {
         throw new UsageError((err as Error).message);
       }
