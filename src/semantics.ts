@@ -39,6 +39,8 @@ const FORMAT_LANES: Record<string, Lane> = {
   'ecp-activity': 'ECP',
   oabgen: 'OABGenerator',
   iis: 'IIS',
+  'iis-in': 'IIS',
+  'iis-nc': 'IIS',
   evtx: 'Event logs',
   'evtx-xml': 'Event logs',
   'evtx-json': 'Event logs',

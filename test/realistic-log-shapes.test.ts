@@ -4,7 +4,7 @@
 //   shell use (helsecert/2021-march-exchange: POST /owa/auth/<name>.aspx from 86.105.18.116).
 // - a site logging in Microsoft's "IIS" log file format (u_in*.log; "IIS Log File Format", Microsoft Learn, IIS 6.0
 //   technical reference: comma-separated client IP, user name, date, time, service, server name, server IP, …, in
-//   local time) or NCSA (u_nc*.log): not W3C, and never silently ignored.
+//   local time) or NCSA (u_nc*.log): not W3C, read (test/iis-other-formats.test.ts), and never silently ignored.
 // - internet scanners sending OS-command queries to every URL they know, OWA's logon.aspx first: the page answers
 //   200 to any query (SigmaHQ web_win_webshells_in_access_logs.yml lists the keywords).
 import { afterAll, describe, expect, it } from 'vitest';
@@ -129,7 +129,7 @@ describe('IIS logs as crashed or differently configured servers leave them', () 
     expect(driven.findings.filter((f) => f.rule === 'WS-41').map((f) => f.severity)).toEqual(['critical']);
   });
 
-  it('the IIS and NCSA log formats and IIS records as CSV are named in skipped with why, never counted as unrelated in silence', () => {
+  it('the IIS and NCSA log formats are read and IIS records as CSV named in skipped with why, never counted as unrelated in silence', () => {
     const h = scan('formats', {
       'W3SVC1/u_in210305.log': '86.105.18.116, -, 3/5/2021, 8:12:01, W3SVC1, MAIL01, 10.0.0.5, 31, 512, 1024, 200, 0, POST, /owa/auth/x0d.aspx, -,\r\n',
       'W3SVC1/u_nc210305.log': '86.105.18.116 - - [05/Mar/2021:08:12:01 +0000] "POST /owa/auth/x0d.aspx HTTP/1.1" 200 1024\r\n',
@@ -140,8 +140,9 @@ describe('IIS logs as crashed or differently configured servers leave them', () 
         'C:\\inetpub\\logs\\LogFiles\\W3SVC1\\u_ex210305.log,5,2021-03-05,08:12:01,10.0.0.5,POST,/owa/auth/x0d.aspx,-,443,-,86.105.18.116,ExchangeServicesClient/0.0.0.0,-,200,0,0,31\r\n',
     });
     const why = (p: string) => h.skipped.find((s) => s.path === p)?.reason ?? '';
-    expect(why('W3SVC1/u_in210305.log')).toMatch(/^IIS log file format \(comma-separated, local times without a zone; not W3C\): not parsed/);
-    expect(why('W3SVC1/u_nc210305.log')).toMatch(/^Apache\/NCSA access log/);
+    expect(why('W3SVC1/u_in210305.log')).toMatch(/^read as an IIS log in IIS's own format \(comma-separated\): .*give --iis-tz/);
+    expect(why('W3SVC1/u_nc210305.log')).toBe('');
+    expect(h.findings.filter((f) => f.rule === 'WS-40').map((f) => `${f.source.path} ${f.time ?? '-'}`).sort()).toEqual(['W3SVC1/u_in210305.log -', 'W3SVC1/u_nc210305.log 2021-03-05T08:12:01Z']);
     expect(why('iis-0305.csv')).toMatch(/^IIS log records converted to CSV \(Log Parser -o:CSV, a SIEM or spreadsheet export\): not parsed/);
   });
 

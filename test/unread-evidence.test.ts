@@ -86,11 +86,11 @@ describe('evidence not read at all', () => {
 });
 
 describe('web logs exhunt cannot read, beside clean ones', () => {
-  it('an IIS log in the comma-separated IIS format is named unread and keeps the host from clean', () => {
+  it('an IIS log in the comma-separated IIS format is read (no longer unread): its web shell makes the clean host compromised', () => {
     const native = '86.105.18.116, -, 3/5/2021, 8:12:01, W3SVC1, MAIL01, 10.0.0.5, 31, 100, 200, 200, 0, POST, /owa/auth/x0d.aspx, -,\r\n'.repeat(3);
     const h = scanWith('iisfmt', { 'C/inetpub/logs/LogFiles/W3SVC1/u_in210305.log': Buffer.from(native) });
-    expect(h.skipped).toContainEqual(expect.objectContaining({ path: 'C/inetpub/logs/LogFiles/W3SVC1/u_in210305.log', unread: 'file' }));
-    expect(h.verdict).toBe('insufficient-evidence');
+    expect(h.skipped.filter((s) => s.unread !== undefined)).toEqual([]);
+    expect(h.verdict).toBe('compromised');
   });
 
   it("a host given as a zip whose web log entry is encrypted (zip's own flag) is not clean", async () => {

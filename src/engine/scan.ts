@@ -98,6 +98,7 @@ export function scanOptions(partial: Partial<ScanOptions> = {}): ScanOptions {
     fileSeconds: partial.fileSeconds ?? DEFAULT_FILE_SECONDS,
     ...(partial.eventCsvZone !== undefined ? { eventCsvZone: partial.eventCsvZone } : {}),
     ...(partial.eventCsvDates !== undefined ? { eventCsvDates: partial.eventCsvDates } : {}),
+    ...(partial.iisZone !== undefined ? { iisZone: partial.iisZone } : {}),
   };
 }
 

@@ -39,6 +39,8 @@ export interface ScanOptions {
   eventCsvZone?: string;
   /** --event-csv-dates: their day/month order, when the file cannot settle it. */
   eventCsvDates?: 'dmy' | 'mdy';
+  /** --iis-tz: the server's time zone, for IIS logs in IIS's own format (u_in*.log: local times without a zone). */
+  iisZone?: string;
 }
 
 /** What a scanner gets with one file besides the rule set: where, how long, what was read, what to read with. */

@@ -9,6 +9,7 @@ import { isWebSource } from './exposure-windows.js';
 import { QUERY_FAMILIES } from '../rules/exploitation-windows.js';
 import type { LogHole } from './coverage.js';
 import type { ProbeGap } from './log-gaps.js';
+import { IIS_NATIVE_ID } from '../parsers/web-logs.js';
 
 const MAX_RULE_REASONS = 6;
 /** Exchange keeps one HttpProxy folder per protocol; naming every short one would bury the verdict. */
@@ -153,6 +154,12 @@ const WEB_LOGS = 'the HttpProxy logs (Exchange Server\\V15\\Logging\\HttpProxy) 
 /** The evidence or `--since` that would turn insufficient-evidence into a verdict, said as an instruction. */
 function whatWouldDecide(coverage: Coverage[], since: string, end: string | null): string {
   const from = since.slice(0, 10);
+  // IIS logs in IIS's own format read without --iis-tz: their requests are in the evidence, their times are not known.
+  const undated = coverage.filter((c) => c.format === IIS_NATIVE_ID && c.records > 0 && c.first === null);
+  if (undated.length) {
+    const records = undated.reduce((n, c) => n + c.records, 0);
+    return `to decide it: scan again with --iis-tz and the server's time zone (e.g. --iis-tz Europe/Berlin): ${named(undated.map((c) => c.source))} hold ${records} request(s) whose times are the server's local time, and cannot be placed without its zone`;
+  }
   const dated = coverage.filter((c) => isWebSource(c) && c.first !== null && c.last !== null && !Number.isNaN(Date.parse(c.first)) && !Number.isNaN(Date.parse(c.last)));
   if (!dated.length) return `to decide it: add ${WEB_LOGS} from ${from} on (older copies: backups, SIEM, log archive) and scan again`;
   // Logs without query strings: the HttpProxy logs of the same days show what they cannot (verdict R17).

@@ -15,13 +15,9 @@ export const MALFORMED_FIELD = 'x-exhunt-malformed';
 
 const W3C_SIGNATURE = /^#(Software: Microsoft Internet Information Services|Fields: .*\b(cs-uri-stem|c-ip|cs-method)\b)/m;
 const HEADERLESS_LINE = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \S+ [A-Z][A-Z_-]{1,19} \/\S*/;
-// `host ident user [dd/Mon/yyyy:hh:mm:ss zone] "METHOD ...` (Apache/Nginx/Tomcat common or combined).
-/** Microsoft's "IIS" log format: client IP, user, M/D/YYYY, H:MM:SS, service, server, server IP, … (", " between). */
-const IIS_NATIVE_LINE = /^[0-9a-f.:]{2,45}, [^,]{0,256}, \d{1,2}\/\d{1,2}\/\d{2,4}, \d{1,2}:\d{2}:\d{2}, [^,]{1,64}, /i;
 /** W3C field names as CSV header cells (Log Parser keeps `cs-uri-stem`; SIEM exports write `cs_uri_stem`). */
 const CSV_URI_STEM = /(?:^|[,;\t])"?cs[-_]uri[-_]stem"?(?:[,;\t]|$)/i;
 const CSV_CLIENT_IP = /(?:^|[,;\t])"?c[-_]ip"?(?:[,;\t]|$)/i;
-const APACHE_LINE = /^\S+ \S+ \S+ \[\d{1,2}\/[A-Za-z]{3}\/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}\] "/;
 
 function firstDataLines(head: string, n: number): string[] {
   const out: string[] = [];
@@ -83,16 +79,8 @@ export function detectIis(head: string, _rel: string): boolean | FormatSkip {
   const lines = firstDataLines(head, 3);
   if (lines.length === 0) return false;
   if (HEADERLESS_LINE.test(lines[0])) return true;
-  if (lines.every((l) => APACHE_LINE.test(l)))
-    return { reason: 'Apache/NCSA access log (not IIS W3C): not parsed as an IIS log', unread: true };
   if (CSV_URI_STEM.test(lines[0]) && CSV_CLIENT_IP.test(lines[0]))
     return { reason: 'IIS log records converted to CSV (Log Parser -o:CSV, a SIEM or spreadsheet export): not parsed as an IIS log; scan the original u_ex*.log files (inetpub\\logs\\LogFiles)', unread: true };
-  if (lines.every((l) => IIS_NATIVE_LINE.test(l)))
-    return {
-      reason:
-        'IIS log file format (comma-separated, local times without a zone; not W3C): not parsed as an IIS log; IIS Manager > Logging > Format W3C (the Exchange default) makes the next logs readable',
-      unread: true,
-    };
   return false;
 }
 

@@ -35,6 +35,14 @@ export interface LineParser {
    * when the fact held (default: the file's first record time).
    */
   facts?(): Array<{ kind: 'build' | 'hostname' | 'install'; value: string; origin: string; line: number; time?: string | null }>;
+  /** What the responder must know about how this file was read (times in a zone given or not): listed in skipped. */
+  notes?(): string[];
+}
+
+/** Scan options a parser reads (a subset of the engine's ScanOptions, by the same names). */
+export interface ParserOptions {
+  /** --iis-tz: the server's time zone, for IIS logs in IIS's own format (local times without a zone). */
+  iisZone?: string;
 }
 
 /**
@@ -65,7 +73,7 @@ export interface TextLogFormat {
   family?: FormatFamily;
   /** Coverage bucket for a file, e.g. `HttpProxy/Ecp`, `ECP Server`, `IIS W3SVC1`. */
   coverageSource(rel: string): string;
-  createParser(rel: string): LineParser;
+  createParser(rel: string, options?: ParserOptions): LineParser;
   /** Literals (any case) of lines that carry facts, e.g. `/owa/auth/1` for the build in OWA resource paths. */
   factNeedles?: readonly string[];
   /**

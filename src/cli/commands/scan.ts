@@ -44,17 +44,22 @@ interface ScanFlags {
   fileTimeLimit?: string;
   eventCsvTz?: string;
   eventCsvDates?: string;
+  iisTz?: string;
 }
 
-/** --event-csv-tz and --event-csv-dates, checked: a zone Node knows or a fixed offset; dmy or mdy. */
-function eventCsvOptions(flags: ScanFlags): { eventCsvZone?: string; eventCsvDates?: 'dmy' | 'mdy' } {
-  const out: { eventCsvZone?: string; eventCsvDates?: 'dmy' | 'mdy' } = {};
-  if (flags.eventCsvTz !== undefined) {
-    if (zoneToUtc(flags.eventCsvTz) === null) {
-      throw new UsageError(`--event-csv-tz: not a time zone: ${JSON.stringify(flags.eventCsvTz)} (use an IANA name such as Europe/Berlin or America/New_York, which follows summer time, or a fixed offset such as +01:00 or UTC)`);
-    }
-    out.eventCsvZone = flags.eventCsvTz.trim();
+/** A --*-tz value checked: a zone Node knows or a fixed offset. */
+function zoneFlag(flag: string, value: string): string {
+  if (zoneToUtc(value) === null) {
+    throw new UsageError(`${flag}: not a time zone: ${JSON.stringify(value)} (use an IANA name such as Europe/Berlin or America/New_York, which follows summer time, or a fixed offset such as +01:00 or UTC)`);
   }
+  return value.trim();
+}
+
+/** --event-csv-tz, --event-csv-dates and --iis-tz, checked: a zone Node knows or a fixed offset; dmy or mdy. */
+function localTimeOptions(flags: ScanFlags): { eventCsvZone?: string; eventCsvDates?: 'dmy' | 'mdy'; iisZone?: string } {
+  const out: { eventCsvZone?: string; eventCsvDates?: 'dmy' | 'mdy'; iisZone?: string } = {};
+  if (flags.eventCsvTz !== undefined) out.eventCsvZone = zoneFlag('--event-csv-tz', flags.eventCsvTz);
+  if (flags.iisTz !== undefined) out.iisZone = zoneFlag('--iis-tz', flags.iisTz);
   if (flags.eventCsvDates !== undefined) {
     const d = flags.eventCsvDates.trim().toLowerCase();
     if (d !== 'dmy' && d !== 'mdy') throw new UsageError(`--event-csv-dates: ${JSON.stringify(flags.eventCsvDates)} is neither dmy (03/04/2021 = 3 April) nor mdy (= 4 March)`);
@@ -258,6 +263,7 @@ export function registerScan(program: Command, started: Started): void {
     .option('--file-time-limit <SECONDS>', `stop reading one file (or one range of a huge log) after this long: it is listed as skipped with where it stopped, and the scan goes on; 0 = no limit (default: ${DEFAULT_FILE_SECONDS})`)
     .option('--event-csv-tz <ZONE>', "event logs saved as CSV: the exporting machine's time zone (IANA name such as Europe/Berlin, or an offset such as +01:00); without it their events are read but not placed on the timeline")
     .option('--event-csv-dates <ORDER>', 'event logs saved as CSV: dmy or mdy, when the file cannot settle the day/month order itself (no day above 12)')
+    .option('--iis-tz <ZONE>', "IIS logs in IIS's own comma-separated format (u_in*.log, local times): the server's time zone (IANA name such as Europe/Berlin, or an offset such as +01:00); without it their requests are read but not placed in time")
     .option('--no-color', 'no colour in the terminal summary')
     .option('-q, --quiet', 'no terminal summary')
     .addHelpText(
@@ -294,7 +300,7 @@ Evidence is only read, never written; an output inside an input PATH is refused.
       if (jobs !== undefined && (!Number.isInteger(jobs) || jobs < 1)) throw new UsageError(`--jobs: not a positive whole number: ${flags.jobs}`);
       const fileSeconds = flags.fileTimeLimit === undefined ? DEFAULT_FILE_SECONDS : Number(flags.fileTimeLimit);
       if (!Number.isFinite(fileSeconds) || fileSeconds < 0) throw new UsageError(`--file-time-limit: not a number of seconds: ${flags.fileTimeLimit}`);
-      const eventCsv = eventCsvOptions(flags);
+      const eventCsv = localTimeOptions(flags);
       for (const f of [...flags.ioc, ...(flags.yara ? [flags.yara] : [])]) if (!existsSync(f)) throw new UsageError(`no such file: ${f}`);
       refuseOutputsInEvidence(flags, [...paths, ...(only ?? []).flatMap((f) => (typeof f === 'string' ? [] : [f.path]))]);
       await checkIocAndYara(flags);

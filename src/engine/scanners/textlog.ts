@@ -3,7 +3,7 @@
 import type { Coverage, Fact, LogRecord, RawFinding } from '../../model.js';
 import { readChunks, readHead, readRange, withoutGz, type EvidenceFile } from '../../evidence/file.js';
 import type { ByteRange } from '../ranges.js';
-import { ParseError, type FormatFamily, type FormatSkip, type LineParser, type TextLogFormat } from '../../parsers/types.js';
+import { ParseError, type FormatFamily, type FormatSkip, type LineParser, type ParserOptions, type TextLogFormat } from '../../parsers/types.js';
 import { iisBinaryLog } from '../../parsers/iis.js';
 import type { FieldTest, RecordRule, RuleContext } from '../../rules/types.js';
 import { applyRules } from '../../rules/finding.js';
@@ -180,17 +180,17 @@ export function textLogScanner(formats: readonly TextLogFormat[], rules: readonl
     },
     ranges: true,
     close: () => plans.close(),
-    async scan(file, format, _options, _rules, context = {}) {
+    async scan(file, format, options, _rules, context = {}) {
       const { range, head: start } = context;
       const f = byId.get(format);
       if (!f) throw new Error(`unknown text log format ${format}`);
-      if (range === undefined || file.kind !== 'fs') return new TextLogScan(file, compiledFor(f), undefined, context).run();
+      if (range === undefined || file.kind !== 'fs') return new TextLogScan(file, compiledFor(f), undefined, context, options).run();
       const head = start?.bytes ?? (await readHead(file));
       // Byte ranges are cut at LF bytes, which UTF-16 text does not have alone: its first range reads it all.
-      if (sniffEncoding(head) !== 'utf8') return range.index === 0 ? new TextLogScan(file, compiledFor(f), undefined, context).run() : emptyResult();
+      if (sniffEncoding(head) !== 'utf8') return range.index === 0 ? new TextLogScan(file, compiledFor(f), undefined, context, options).run() : emptyResult();
       // A later range assumes the head's #Fields unless told the one really in force (engine/ranges.ts).
       const fields = range.index === 0 ? null : range.fields ?? headFields(head);
-      return new TextLogScan(file, compiledFor(f), { range, fields }, context).run();
+      return new TextLogScan(file, compiledFor(f), { range, fields }, context, options).run();
     },
   };
 }
@@ -261,8 +261,9 @@ class TextLogScan {
     private readonly part: { range: ByteRange; fields: string | null } | undefined,
     /** The per-file time limit and the thread's read buffers. */
     private readonly context: Pick<FileContext, 'budget' | 'buffers' | 'head'>,
+    options: ParserOptions = {},
   ) {
-    this.parser = c.format.createParser(file.rel);
+    this.parser = c.format.createParser(file.rel, options);
     this.matching = new Int32Array(c.all.length);
     this.found = new FindingGrouper(file);
     if (part && part.range.index > 0) {
@@ -737,6 +738,8 @@ class TextLogScan {
       const more = this.bad > 1 ? ` (${this.bad} lines in all)` : '';
       this.result.skipped.push({ path: this.file.rel, line: this.firstBad.line, reason: `${this.firstBad.reason}${more}` });
     }
+    // Said once per file: by its first range.
+    if (!this.part || this.part.range.index === 0) for (const reason of this.parser.notes?.() ?? []) this.result.skipped.push({ path: this.file.rel, reason });
     for (const f of this.parser.facts?.() ?? []) {
       const fact: Fact = { kind: f.kind, value: f.value, origin: f.origin, source: { path: this.file.rel, line: f.line }, time: f.time ?? this.first };
       this.result.facts.push(fact);
