@@ -4,8 +4,11 @@
 import type { Skipped } from '../model.js';
 import { readHead, type EvidenceFile } from './file.js';
 
-/** The header line `exhunt-findings.csv` starts with (src/report/csv.ts ALL_COLUMNS, every cell quoted). */
-const FINDINGS_CSV_HEADER = '"host","id","time","severity","kind","rule","title","cves","client_ip","path","line","record","summary","evidence"';
+/**
+ * The header line `exhunt-findings.csv` starts with (src/report/csv.ts ALL_COLUMNS, every cell quoted): with the
+ * `host_label` column fleet reports carry since it was added, and without (reports of earlier versions).
+ */
+const FINDINGS_CSV_HEADER = /^"host",(?:"host_label",)?"id","time","severity","kind","rule","title","cves","client_ip","path","line","record","summary","evidence"/;
 /** The Test-ProxyLogon-shaped files exhunt writes beside `exhunt-findings.csv` (src/report/csv.ts hostFiles). */
 const CSV_SIBLING = /-(?:Cve-2021-26855\.csv|Cve-2021-27065\.log|Cve-2021-26858\.log|Cve-2021-26857\.csv|other\.csv)$/;
 const HEAD_BYTES = 4096;
@@ -16,7 +19,7 @@ export function ownReportKind(head: string): string | null {
   if (/^\{\s*"schema"\s*:\s*"exhunt\.scan\/\d+"/.test(h)) return 'JSON report';
   if (/^<!DOCTYPE html>/i.test(h) && h.includes('<title>exhunt report')) return 'HTML report';
   if (h.startsWith('{') && h.includes('"dataset":"exhunt.finding"')) return 'NDJSON findings';
-  if (h.startsWith(FINDINGS_CSV_HEADER)) return 'CSV findings';
+  if (FINDINGS_CSV_HEADER.test(h)) return 'CSV findings';
   return null;
 }
 
