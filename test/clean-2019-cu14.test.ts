@@ -107,8 +107,9 @@ describe('a patched, clean Exchange 2019 CU14 server', () => {
   it('is clean over the period its logs cover: no medium finding, no attack traffic', () => {
     const { code, host } = scanJson(cu14, 'cu14-since', ['--since', '2026-11-20']);
     expect(host.verdict).toBe('clean');
-    // The CU folder names the CU only: whether Jun26SU (CVE-2026-42897, KEV) is installed cannot be told (review10 R12).
-    expect(code).toBe(3);
+    // The CU folder names the CU only: whether Jun26SU (CVE-2026-42897, KEV) is installed cannot be told (review10 R12):
+    // not "a vulnerable build" (3), but a host that could not be judged in full (4, review10 R11).
+    expect(code).toBe(4);
     const exp = host.findings.find((f) => f.rule === 'EXP-01')!;
     expect(exp).toMatchObject({ severity: 'low', title: 'Exchange build: security update level unknown' });
     expect(exp.evidence.kev_unknown).toEqual(['CVE-2026-42897']);

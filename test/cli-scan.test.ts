@@ -138,11 +138,11 @@ describe('exhunt scan (end to end)', () => {
     expect(exhunt(['scan', '/no/such/evidence']).stderr).toMatch(/no such file or folder: \/no\/such\/evidence/);
   });
 
-  it('exits 0 when nothing is found', () => {
+  it('exits 4, not 0, when there is nothing to judge (review10 R11: no evidence is not "fine")', () => {
     const empty = tmp();
     writeFileSync(join(empty, 'readme.txt'), 'nothing here');
     const { code, report } = scanJson([empty]);
-    expect(code).toBe(0);
+    expect(code).toBe(4);
     expect(report.hosts[0].verdict).toBe('insufficient-evidence');
     expect(report.hosts[0].stats.files_seen).toBe(1);
     expect(report.hosts[0].findings).toEqual([]);

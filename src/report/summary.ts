@@ -80,8 +80,10 @@ export interface HostDigest {
   /** Findings (a group counts for its members). */
   findings: number;
   skipped: number;
-  /** A vulnerable build or configuration (an exposure finding above info). */
+  /** A vulnerable build or configuration (an exposure finding above info, but EXP-01 low: see `undecided`). */
   exposed: boolean;
+  /** The build's security update level could not be told (EXP-01 low): it may lack fixes, or not. */
+  undecided: boolean;
 }
 
 export function hostDigest(h: HostResult): HostDigest {
@@ -97,8 +99,14 @@ export function hostDigest(h: HostResult): HostDigest {
     attack: attackSpan(h),
     findings: Object.values(counts).reduce((a, b) => a + b, 0),
     skipped: h.skipped.length,
-    exposed: h.findings.some((f) => f.kind === 'exposure' && f.severity !== 'info'),
+    exposed: h.findings.some((f) => f.kind === 'exposure' && f.severity !== 'info' && !undecidedBuild(f)),
+    undecided: h.findings.some(undecidedBuild),
   };
+}
+
+/** EXP-01 graded low: the security update level of the build could not be told (rules/exposure.ts). */
+function undecidedBuild(f: Finding): boolean {
+  return f.rule === 'EXP-01' && f.severity === 'low';
 }
 
 /**

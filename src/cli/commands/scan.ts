@@ -232,10 +232,15 @@ function refuseOutputsInEvidence(flags: ScanFlags, paths: string[]): void {
 
 const ATTACK_VERDICTS = new Set(['compromised', 'attempted', 'suspicious']);
 
-/** 1 when some host shows signs of attack, else 3 when some host is exposed (vulnerable build or configuration), else 0. */
-function exitCodeFor(hosts: readonly HostDigest[]): number {
+/**
+ * 1 when some host shows signs of attack, else 3 when some host is exposed (vulnerable build or configuration), else
+ * 4 when some host could not be judged (insufficient-evidence, or its build's update level unknown), else 0: a
+ * script that branches on the code must not read "nothing to read" as "fine".
+ */
+export function exitCodeFor(hosts: readonly HostDigest[]): number {
   if (hosts.some((h) => ATTACK_VERDICTS.has(h.verdict))) return EXIT.FINDINGS;
-  return hosts.some((h) => h.exposed) ? EXIT.EXPOSURE : EXIT.CLEAN;
+  if (hosts.some((h) => h.exposed)) return EXIT.EXPOSURE;
+  return hosts.some((h) => h.verdict === 'insufficient-evidence' || h.undecided) ? EXIT.INSUFFICIENT : EXIT.CLEAN;
 }
 
 export function registerScan(program: Command, started: Started): void {
@@ -280,9 +285,10 @@ Examples:
 The logs must cover every window in which the server was exposed (computed from the evidence: first in-the-wild
 exploitation or install date, to the first fixing build seen); --since overrides that.
 
-Exit codes: 0 no sign of an attack and no exposure (every host clean or insufficient-evidence; low and info
-findings do not count), 1 signs of attack on some host (compromised, attempted or suspicious), 2 usage or input
-error, 3 no sign of an attack but a vulnerable build or configuration on some host (exposure only).
+Exit codes (the first that applies): 1 signs of attack on some host (compromised, attempted or suspicious), 3 no
+sign of an attack but a vulnerable build or configuration on some host (exposure only), 4 neither, but some host
+could not be judged (insufficient-evidence, or its build's security update level unknown), 0 every host clean with
+no exposure (low and info findings do not count); 2 usage or input error.
 Evidence is only read, never written; an output inside an input PATH is refused.`,
     )
     .action(async (args: string[], flags: ScanFlags, cmd: Command) => {
