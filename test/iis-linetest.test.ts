@@ -171,7 +171,7 @@ function checkFieldTests(recs: Array<LogRecord & { names: readonly string[] }>):
 
 describe('IIS rule field tests (one field checked before the line is parsed)', () => {
   it('are necessary conditions: whenever a rule matches a line, its field test passes', () => {
-    expect(fieldTested.map((r) => r.id).sort()).toEqual(['PL-09', 'PL-10', 'PL-11', 'PX-R1', 'PX-R2', 'PX-R4', 'WS-40']);
+    expect(fieldTested.map((r) => r.id).sort()).toEqual(['OW-03', 'PL-09', 'PL-10', 'PL-11', 'PX-R1', 'PX-R2', 'PX-R4', 'WS-40']);
     const shell = [
       `2021-03-04 10:00:00 10.0.0.1 GET /owa/auth/%52edirSuiteServerProxy.aspx - 443 - 203.0.113.9 curl - 200 0 0 10`,
       `2021-03-04 10:00:00 10.0.0.1 POST /OWA/AUTH/Current/themes/resources/zaivc.aspx - 443 - 203.0.113.9 curl - 404 0 0 10`,
@@ -180,11 +180,21 @@ describe('IIS rule field tests (one field checked before the line is parsed)', (
     const p = new IisLineParser('shell');
     p.directive(`#Fields: ${HEAD}`);
     const extra = shell.map((line, i) => ({ ...p.parse(line, i + 1)!, names: p.fieldNames() }));
-    expect([...checkFieldTests([...records(EXAMPLES), ...extra])].sort()).toEqual(['PL-09', 'PL-10', 'PL-11', 'PX-R1', 'PX-R2', 'PX-R4', 'WS-40']);
+    expect([...checkFieldTests([...records(EXAMPLES), ...extra])].sort()).toEqual(['OW-03', 'PL-09', 'PL-10', 'PL-11', 'PX-R1', 'PX-R2', 'PX-R4', 'WS-40']);
   });
 
   it('are necessary conditions on the real HelseCERT, Tunna and hamad-she IIS lines too', (ctx) => {
     checkFieldTests(records(REAL.map((rel) => needExternal(ctx, rel))));
+  });
+
+  it("reject Exchange's own /powershell traffic on its query, so those lines are neither decoded nor run through OW-03's regex", () => {
+    const test = fieldTested.find((r) => r.id === 'OW-03')!.fieldTest!;
+    for (const q of ['clientApplication=ActiveMonitor;PSVersion=5.1.14393.4169', 'PSVersion=5.1.17763.1852', 'x']) {
+      expect(test.test(q, RULES.context), q).toBe(false);
+      expect(fieldBytes(test, q), q).toBe(false);
+    }
+    expect(test.test('-', RULES.context)).toBe(true);
+    expect(fieldBytes(test, '-')).toBe(true);
   });
 
   it("reject OWA's own pages on their stem, so those lines are never parsed", () => {
