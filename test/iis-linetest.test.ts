@@ -171,7 +171,7 @@ function checkFieldTests(recs: Array<LogRecord & { names: readonly string[] }>):
 
 describe('IIS rule field tests (one field checked before the line is parsed)', () => {
   it('are necessary conditions: whenever a rule matches a line, its field test passes', () => {
-    expect(fieldTested.map((r) => r.id).sort()).toEqual(['OW-03', 'PL-09', 'PL-10', 'PL-11', 'PX-R1', 'PX-R2', 'PX-R4', 'WS-40']);
+    expect(fieldTested.map((r) => r.id).sort()).toEqual(['OW-01', 'OW-02', 'OW-03', 'PL-09', 'PL-10', 'PL-11', 'PX-R1', 'PX-R2', 'PX-R4', 'WS-40']);
     const shell = [
       `2021-03-04 10:00:00 10.0.0.1 GET /owa/auth/%52edirSuiteServerProxy.aspx - 443 - 203.0.113.9 curl - 200 0 0 10`,
       `2021-03-04 10:00:00 10.0.0.1 POST /OWA/AUTH/Current/themes/resources/zaivc.aspx - 443 - 203.0.113.9 curl - 404 0 0 10`,
@@ -180,7 +180,7 @@ describe('IIS rule field tests (one field checked before the line is parsed)', (
     const p = new IisLineParser('shell');
     p.directive(`#Fields: ${HEAD}`);
     const extra = shell.map((line, i) => ({ ...p.parse(line, i + 1)!, names: p.fieldNames() }));
-    expect([...checkFieldTests([...records(EXAMPLES), ...extra])].sort()).toEqual(['OW-03', 'PL-09', 'PL-10', 'PL-11', 'PX-R1', 'PX-R2', 'PX-R4', 'WS-40']);
+    expect([...checkFieldTests([...records(EXAMPLES), ...extra])].sort()).toEqual(['OW-01', 'OW-02', 'OW-03', 'PL-09', 'PL-10', 'PL-11', 'PX-R1', 'PX-R2', 'PX-R4', 'WS-40']);
   });
 
   it('are necessary conditions on the real HelseCERT, Tunna and hamad-she IIS lines too', (ctx) => {
@@ -195,6 +195,13 @@ describe('IIS rule field tests (one field checked before the line is parsed)', (
     }
     expect(test.test('-', RULES.context)).toBe(true);
     expect(fieldBytes(test, '-')).toBe(true);
+    // OW-01/02: the stem must name a mailbox under /owa/.
+    const owa = fieldTested.find((r) => r.id === 'OW-01')!.fieldTest!;
+    for (const stem of ['/powershell', '/PowerShell', '/owa/service.svc', '/ews/exchange.asmx']) {
+      expect(owa.test(stem, RULES.context), stem).toBe(false);
+      expect(fieldBytes(owa, stem), stem).toBe(false);
+    }
+    for (const stem of ['/owa/m@x.com/powershell', '/OWA/a%40b.com/PowerShell', '/%6Fwa/a%40b.com/powershell']) expect(owa.test(stem, RULES.context), stem).toBe(true);
   });
 
   it("reject OWA's own pages on their stem, so those lines are never parsed", () => {
@@ -212,7 +219,7 @@ describe('IIS rule field tests on a plain field\'s bytes (before it is decoded)'
     const iocs = [...RULES.context.iocs.urlPaths.keys()];
     const pick = (list: readonly string[]) => list[Math.floor(r() * list.length)];
     const zones = ['', '/', '/owa/auth/', '/ecp/', '/ecp/auth/', '/aspnet_client/', '/owa/', ...iocs];
-    const middles = ['', 'x', 'logon', 'a1', 'current/', '%41', '%2f', 'é', 'K', '%', '%zz', '-', '.', 'post'];
+    const middles = ['', 'x', 'logon', 'a1', 'current/', '%41', '%2f', 'é', 'K', '%', '%zz', '-', '.', 'post', 'm@x.com/', '%40', '@'];
     const ends = ['', '.aspx', '.ashx', '.asp', '.js', '.flt', '.css', '.ico', '%2ejs', '%2Easpx', 'x', ' '];
     const methods = ['POST', 'GET', 'P%4fST', 'POSTé', 'PO', '-', ''];
     const r = rng(1616);
@@ -237,7 +244,7 @@ describe('IIS rule field tests on a plain field\'s bytes (before it is decoded)'
 
   it("reject Exchange's own stems and methods on their bytes", () => {
     const stem = tests.filter((t) => t.field === 'cs-uri-stem');
-    expect(stem).toHaveLength(2);
+    expect(stem).toHaveLength(3);
     for (const s of ['/owa/auth/15.1.2507/themes/resources/favicon.ico', '/ecp/PersonalSettings/HomePage.aspx', '/owa/sessiondata.ashx', '/EWS/Exchange.asmx'])
       for (const t of stem) expect(fieldBytes(t, s), s).toBe(false);
     const post = tests.find((t) => t.field === 'cs-method')!;

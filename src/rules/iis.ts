@@ -845,6 +845,24 @@ const OW_LINE = {
   backEnd: new RegExp(`(?:^| )${encodedLiteral('/powershell')} (?!\\S*=)`, 'i'),
 };
 
+const OWA_BYTES = bytesOf(['/owa/']);
+/**
+ * OW-01/02 need a `/owa/` stem naming a mailbox (`@`, or a `%40` left after decoding), checked on the stem before
+ * OW_LINE.owa decodes the line: every /powershell line (health probes, EMS) holds their needle.
+ */
+const OWA_MAILBOX_STEM: FieldTest = {
+  field: 'cs-uri-stem',
+  test: (stem) => {
+    const p = decodedPath(stem);
+    return p.startsWith('/owa/') && (p.includes('@') || p.includes('%40'));
+  },
+  plain: (b, start, end) => {
+    if (!startsWithFolded(b, start, end, OWA_BYTES)) return false;
+    for (let i = start + 5; i < end; i++) if (b[i] === 64) return true;
+    return false;
+  },
+};
+
 /**
  * OW-03 reads no query (`!req.query`: the field logged as `-`, or a layout without it), on the field's bytes before
  * OW_LINE.backEnd decodes the line: Exchange's own /powershell traffic (health probes, EMS: a tenth of a back-end
@@ -1177,7 +1195,7 @@ export const IIS_RULES: RecordRule[] = [
   }, (r) => r === 'PNS-04'),
   iisRule(
     {
-      id: 'OW-01', title: 'OWASSRF: /owa/<mailbox>@…/powershell', severity: 'critical', ...OW_META, cves: OWASSRF, lineTest: OW_LINE.owa,
+      id: 'OW-01', title: 'OWASSRF: /owa/<mailbox>@…/powershell', severity: 'critical', ...OW_META, cves: OWASSRF, fieldTest: OWA_MAILBOX_STEM, lineTest: OW_LINE.owa,
       references: ['SigmaHQ rules-emerging-threats/2022/Exploits/CVE-2022-41082/web_cve_2022_36804_exchange_owassrf_exploitation.yml (181f49fa-…)', 'https://www.crowdstrike.com/blog/owassrf-exploit-analysis-and-recommendations/'],
       description: 'PowerShell reached through the OWA frontend with an explicit-logon mailbox (CVE-2022-41080), 200 = commands ran.',
       condition: OW01_CONDITION,
@@ -1190,7 +1208,7 @@ export const IIS_RULES: RecordRule[] = [
   ),
   iisRule(
     {
-      id: 'OW-02', title: 'OWASSRF public PoC (mastermailbox)', severity: 'critical', ...OW_META, cves: OWASSRF, lineTest: OW_LINE.owa,
+      id: 'OW-02', title: 'OWASSRF public PoC (mastermailbox)', severity: 'critical', ...OW_META, cves: OWASSRF, fieldTest: OWA_MAILBOX_STEM, lineTest: OW_LINE.owa,
       references: ['SigmaHQ rules-emerging-threats/2022/Exploits/CVE-2022-41082/web_cve_2022_36804_exchange_owassrf_poc_exploitation.yml (92d78c63-…)'],
       description: 'The public OWASSRF PoC user agent and /owa/mastermailbox…/powershell path.',
       condition: OW02_CONDITION,
