@@ -169,7 +169,7 @@ function familyWindow(
   const logs = bestLogs(blind.length ? web.filter((c) => !c.query_unlogged) : web, start, stop);
   const blindText = blind.length ? `; ${blind.map((c) => c.source).join(', ')} cannot show ${fam.name} (its requests are told by the query string)` : '';
   const rps = fam.alsoIn.includes('rps-http') ? ' or Rps_Http' : '';
-  const noLogs = blind.length ? `no HttpProxy${rps} logs, nor IIS logs that record query strings` : rps ? 'no HttpProxy, IIS or Rps_Http logs' : 'no HttpProxy or IIS logs';
+  const noLogs = blind.length ? `no HttpProxy or IIS logs that record query strings${rps ? ', nor Rps_Http logs' : ''}` : rps ? 'no HttpProxy, IIS or Rps_Http logs' : 'no HttpProxy or IIS logs';
   const logText = (logs ? `logs cover ${day(ms(logs.c.first))} to ${day(ms(logs.c.last))} (${logs.c.source})` : noLogs) + blindText;
   // Log coverage proves nothing for a family whose attacks exhunt cannot see in logs: say so instead of a span.
   const tail = fam.inLogs ? `, ${logText}` : `; ${NOT_ASSESSABLE}`;

@@ -56,7 +56,7 @@ export function assessCoverage(coverage: Coverage[], since: string): CoverageAss
     } else if (last < endMs - END_SLACK_MS) {
       problems.push(`${c.source} ends ${day(last)}, ${Math.round((endMs - last) / DAY_MS)} days before the newest evidence (${day(endMs)})`);
     } else if (c.query_unlogged) {
-      problems.push(`${c.source} has no cs-uri-query field, so ${QUERY_FAMILIES} requests (told by their query string) cannot be seen in it`);
+      problems.push(`${c.source} has no ${c.format === 'httpproxy' ? 'UrlQuery column' : 'cs-uri-query field'}, so ${QUERY_FAMILIES} requests (told by their query string) cannot be seen in it`);
     } else covering.push(c);
   }
   return { covering, problems: covering.length ? [] : problems, end };
@@ -164,12 +164,15 @@ function whatWouldDecide(coverage: Coverage[], since: string, end: string | null
   if (!dated.length) return `to decide it: add ${WEB_LOGS} from ${from} on (older copies: backups, SIEM, log archive) and scan again`;
   // Logs without query strings: the HttpProxy logs of the same days show what they cannot (verdict R17).
   const noQuery = dated.every((c) => c.query_unlogged);
-  const queryHint = 'the HttpProxy logs (Exchange Server\\V15\\Logging\\HttpProxy) record the query these IIS logs leave out; for the IIS logs to come, select cs-uri-query (IIS Manager > Logging > Select Fields)';
+  const proxyNoQuery = dated.some((c) => c.query_unlogged && c.format === 'httpproxy');
+  const queryHint = proxyNoQuery
+    ? 'the whole HttpProxy files (Exchange Server\\V15\\Logging\\HttpProxy, every column: these have no UrlQuery, an export of some columns or an older layout) or IIS logs with cs-uri-query record the query string'
+    : 'the HttpProxy logs (Exchange Server\\V15\\Logging\\HttpProxy) record the query these IIS logs leave out; for the IIS logs to come, select cs-uri-query (IIS Manager > Logging > Select Fields)';
   const first = Math.min(...dated.map((c) => Date.parse(c.first as string)));
   if (first > Date.parse(since) + START_SLACK_MS) {
     return `to decide it: add ${WEB_LOGS} from ${from} to ${day(first)} (backups, SIEM, log archive), or scan again with --since ${day(first)} to judge only the period these logs cover${noQuery ? `; ${queryHint}` : ''}`;
   }
-  if (noQuery) return `to decide it: add the HttpProxy logs of the same period and scan again: ${queryHint}`;
+  if (noQuery) return `to decide it: add ${proxyNoQuery ? 'logs of the same period that record the query string' : 'the HttpProxy logs of the same period'} and scan again: ${queryHint}`;
   const last = Math.max(...dated.map((c) => Date.parse(c.last as string)));
   return `to decide it: add ${WEB_LOGS} from ${day(last)} to ${end?.slice(0, 10) ?? 'the day of collection'} (the newest evidence) and scan again`;
 }

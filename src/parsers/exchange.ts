@@ -123,6 +123,8 @@ export class ExchangeCsvParser implements LineParser {
   private fields: string[] | null = null;
   private headerLine: string | null = null;
   private timeIndex = -1;
+  /** An HttpProxy layout of this file lacked UrlQuery (an older build's or a trimmed copy's): sticky, as in IIS. */
+  private noQuery = false;
   private readonly found: Array<{ kind: 'build' | 'hostname'; value: string; origin: string; line: number }> = [];
 
   constructor(
@@ -143,6 +145,12 @@ export class ExchangeCsvParser implements LineParser {
     this.fields = fields;
     this.headerLine = fields.join(',');
     this.timeIndex = fields.findIndex((f) => TIME_FIELDS.includes(f));
+    if (this.format === 'httpproxy' && !fields.includes('UrlQuery')) this.noQuery = true;
+  }
+
+  /** ProxyShell / ProxyNotShell are told by UrlQuery (`?@…/powershell`, `X-Rps-CAT=`): without it they cannot show. */
+  queryUnlogged(): boolean {
+    return this.noQuery;
   }
 
   parse(logged: string, lineNo: number): LogRecord | null {
