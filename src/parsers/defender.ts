@@ -31,12 +31,12 @@ function resource(rest: string): string {
 
 /**
  * Defender names what it found inside a file after `->`: an archive member (`C:\x.zip->a.aspx`) or the decoding it
- * scanned (`C:\…\ECPServer2021082102-1.LOG->(UTF-16LE)`). The file on disk is the part before it.
+ * scanned (`C:\…\ECPServer2021082102-1.LOG->(UTF-16LE)`). The file on disk is the part before it. One cut for the
+ * MPLog lines and the event log's Path (rules/evtx.ts).
  */
-function splitContainer(fields: Record<string, string>, r: string): void {
-  const cut = r.indexOf('->');
-  fields.Resource = cut === -1 ? r : r.slice(0, cut);
-  if (cut !== -1) fields.ContainerPart = r.slice(cut + 2);
+export function splitContainer(resource: string): { onDisk: string; part: string | null } {
+  const cut = resource.indexOf('->');
+  return cut === -1 ? { onDisk: resource, part: null } : { onDisk: resource.slice(0, cut), part: resource.slice(cut + 2) };
 }
 
 export class MpLogParser implements LineParser {
@@ -58,7 +58,9 @@ export class MpLogParser implements LineParser {
       if (d[3]) fields.Action = d[3];
       fields.Threat = d[5];
       fields.Schema = d[6].toLowerCase();
-      splitContainer(fields, resource(d[7]));
+      const { onDisk, part } = splitContainer(resource(d[7]));
+      fields.Resource = onDisk;
+      if (part !== null) fields.ContainerPart = part;
     } else {
       const ems = EMS.exec(text);
       const cmd = ems ? null : COMMAND_LINE.exec(text);

@@ -10,6 +10,7 @@ import { sigmaFieldReader } from './sigma-fields.js';
 import { CMDLET_RULES } from './cmdlets.js';
 import { TUNNEL_TOOLS, TUNNEL_TOOL_REFS } from './tools.js';
 import { WEB_SCRIPT } from './files/sweep.js';
+import { splitContainer } from '../parsers/defender.js';
 
 // Declarative (a `condition` over the Sigma fields of their logsource, exported to Sigma): PL-40, PL-41, PS-07
 // (Application log) and PX-16 (Defender). Code matchers, and why:
@@ -363,9 +364,7 @@ function defenderFiles(path: string): string[] {
     const r = part.trim();
     const m = /^(\w{1,20}):_(.*)$/.exec(r);
     const file = m === null ? r : /^(?:file|containerfile)$/i.test(m[1]) ? m[2] : '';
-    // What Defender found inside the file follows `->` (`x.zip->a.aspx`, `…\ECPServer….LOG->(UTF-16LE)`): the file on disk is before it.
-    const cut = file.indexOf('->');
-    const onDisk = (cut === -1 ? file : file.slice(0, cut)).trim();
+    const onDisk = splitContainer(file).onDisk.trim();
     if (onDisk) out.add(onDisk);
   }
   return [...out];
