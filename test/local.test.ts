@@ -13,7 +13,7 @@ const APPHOST = `<configuration><system.applicationHost><sites>
 </sites></system.applicationHost></configuration>`;
 
 describe('scan --local: finding the evidence', () => {
-  it('uses ExchangeInstallPath, the IIS log folders of applicationHost.config, inetpub, IIS config and winevt', () => {
+  it('uses ExchangeInstallPath, the IIS log folders of applicationHost.config, inetpub, IIS config, winevt and Defender\'s Support folder', () => {
     const env = { ...ENV, ExchangeInstallPath: EXCHANGE };
     const local = findLocalEvidence('win32', env, () => null, () => true, () => APPHOST)!;
     expect(local.root).toBe('C:\\');
@@ -23,11 +23,17 @@ describe('scan --local: finding the evidence', () => {
       'inetpub',
       'Windows\\System32\\inetsrv\\config',
       'Windows\\System32\\winevt\\Logs',
+      // MPLog-*.log: Defender's detections outlive its event log (real10 leftover).
+      'ProgramData\\Microsoft\\Windows Defender\\Support',
       // On another drive: read as part of the same host, named by its drive letter as in a case folder (review9 F7).
       { path: 'D:\\IISLogs', rel: 'D/IISLogs' },
     ]);
     expect(local.notes).toContain('IIS logs: D:\\IISLogs (applicationHost.config logFile directory; not on the system drive C:\\: read as part of this host, named D/IISLogs/…)');
     expect(local.notes[0]).toBe(`Exchange install folder: ${EXCHANGE} (%ExchangeInstallPath%)`);
+    expect(local.notes).toContain('Defender support log: C:\\ProgramData\\Microsoft\\Windows Defender\\Support (%ProgramData%)');
+    // %ProgramData% where Windows keeps it elsewhere.
+    const moved = findLocalEvidence('win32', { ...env, ProgramData: 'C:\\Data\\ProgramData' }, () => null, () => true, () => APPHOST)!;
+    expect(moved.only).toContain('Data\\ProgramData\\Microsoft\\Windows Defender\\Support');
   });
 
   it('falls back to the registry, and says what it did not find', () => {
@@ -37,7 +43,7 @@ describe('scan --local: finding the evidence', () => {
     expect(asked).toEqual(['HKLM\\SOFTWARE\\Microsoft\\ExchangeServer\\v15\\Setup MsiInstallPath']);
     expect(local.notes).toContain('Exchange install folder: E:\\Exchange\\V15\\ (registry ExchangeServer\\v15\\Setup MsiInstallPath; not on the system drive C:\\: read as part of this host, named E/Exchange/V15/…)');
     expect(local.notes).toContain('event logs: C:\\Windows\\System32\\winevt\\Logs does not exist');
-    expect(local.only).toEqual(['inetpub\\logs\\LogFiles', 'inetpub', 'Windows\\System32\\inetsrv\\config', { path: 'E:\\Exchange\\V15', rel: 'E/Exchange/V15' }]);
+    expect(local.only).toEqual(['inetpub\\logs\\LogFiles', 'inetpub', 'Windows\\System32\\inetsrv\\config', 'ProgramData\\Microsoft\\Windows Defender\\Support', { path: 'E:\\Exchange\\V15', rel: 'E/Exchange/V15' }]);
     const none = findLocalEvidence('win32', ENV, () => null, () => true, () => null)!;
     expect(none.notes[0]).toBe('Exchange install folder: not found (registry ExchangeServer\\v15\\Setup MsiInstallPath); is Exchange installed here?');
   });

@@ -59,6 +59,8 @@ export function findLocalEvidence(platform: NodeJS.Platform, env: Env, reg: RegQ
   wanted.push(['IIS web root and aspnet_client', win32.join(drive, 'inetpub'), 'system drive']);
   wanted.push(['IIS configuration', win32.dirname(appHost), '%SystemRoot%']);
   wanted.push(['event logs', win32.join(windows, 'System32', 'winevt', 'Logs'), '%SystemRoot%']);
+  // Defender's support log keeps its detections (a Chopper shell it quarantined) after its event log rolled over.
+  wanted.push(['Defender support log', win32.join(env.ProgramData ?? `${drive}ProgramData`, 'Microsoft', 'Windows Defender', 'Support'), '%ProgramData%']);
   const only = new Set<string>();
   const offDrive = new Map<string, ElsewhereFolder>();
   for (const [what, path, from] of wanted) {
