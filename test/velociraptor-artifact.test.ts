@@ -23,7 +23,7 @@ const artifact = parse(readFileSync(FILE, 'utf8')) as Artifact;
 const param = (name: string) => artifact.parameters.find((p) => p.name === name)?.default;
 
 /** The argv list of the VQL execve() call, with parameters and the tool path substituted. */
-function argvFor(scanRoot: string, exRoot = scanRoot): string[] {
+function argvFor(scanRoot: string, exRoot = scanRoot, defRoot = scanRoot): string[] {
   const m = /execve\(argv=\[([^\]]*)\]/.exec(artifact.sources[0].query);
   expect(m, 'execve(argv=[...]) in the VQL').not.toBeNull();
   return m![1].split(',').map((raw) => {
@@ -31,6 +31,7 @@ function argvFor(scanRoot: string, exRoot = scanRoot): string[] {
     if (t === 'ExePath') return CLI;
     if (t === 'ScanRoot') return scanRoot;
     if (t === 'ExRoot') return exRoot;
+    if (t === 'DefRoot') return defRoot;
     if (t === 'Since') return String(param('Since'));
     if (t === 'str(str=Jobs)') return String(param('Jobs'));
     const lit = /^"([^"]*)"$/.exec(t);
@@ -60,7 +61,8 @@ describe('Velociraptor artifact Exchange.Detection.Exhunt', () => {
     expect(artifact.type).toBe('CLIENT');
     expect(artifact.precondition).toMatch(/OS = 'windows'/);
     expect(artifact.tools).toEqual([{ name: 'Exhunt', serve_locally: true }]);
-    expect(artifact.parameters.map((p) => p.name)).toEqual(['ScanRoot', 'ExchangeRoot', 'Since', 'Jobs']);
+    expect(artifact.parameters.map((p) => p.name)).toEqual(['ScanRoot', 'ExchangeRoot', 'DefenderRoot', 'Since', 'Jobs']);
+    expect(param('DefenderRoot')).toBe('');
     expect(param('ScanRoot')).toBe('C:\\');
     expect(param('ExchangeRoot')).toBe('');
     expect(param('Since')).toMatch(/^\d{4}-\d{2}-\d{2}$/);
@@ -72,7 +74,10 @@ describe('Velociraptor artifact Exchange.Detection.Exhunt', () => {
     // Exchange's folder (ExchangeRoot, else %ExchangeInstallPath%, else ScanRoot) is read with ScanRoot as one host.
     expect(q).toMatch(/LET InstallPath <= environ\(var="ExchangeInstallPath"\)/);
     expect(q).toMatch(/LET ExRoot <= if\(condition=ExchangeRoot, then=ExchangeRoot, else=if\(condition=InstallPath, then=InstallPath, else=ScanRoot\)\)/);
-    expect(argvFor('C:\\', 'D:\\Exchange\\V15')).toEqual([CLI, 'scan', 'C:\\', '--also', 'D:\\Exchange\\V15', '--since', String(param('Since')), '--ndjson', '-', '--ndjson-hosts', '--quiet', '--jobs', '1']);
+    // Defender's support folder (MPLog) too, wherever ScanRoot points (real10 leftover).
+    expect(q).toMatch(/LET DefRoot <= if\(condition=DefenderRoot, then=DefenderRoot, else=format\(format="%v\\\\Microsoft\\\\Windows Defender\\\\Support", args=if\(condition=ProgramData, then=ProgramData, else="C:\\\\ProgramData"\)\)\)/);
+    const def = 'C:\\ProgramData\\Microsoft\\Windows Defender\\Support';
+    expect(argvFor('C:\\', 'D:\\Exchange\\V15', def)).toEqual([CLI, 'scan', 'C:\\', '--also', 'D:\\Exchange\\V15', '--also', def, '--since', String(param('Since')), '--ndjson', '-', '--ndjson-hosts', '--quiet', '--jobs', '1']);
   });
 
   it('its command line gives one row per finding and one verdict row per host', () => {
