@@ -108,6 +108,8 @@ describe('own reports', () => {
     expect(ownReportKind('<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>exhunt report — MAIL02</title>')).toBe('HTML report');
     expect(ownReportKind('{"@timestamp":"2021-03-03T06:49:46.210Z","event":{"kind":"alert","dataset":"exhunt.finding"}}')).toBe('NDJSON findings');
     expect(ownReportKind('"host","id","time","severity","kind","rule","title","cves","client_ip","path","line","record","summary","evidence"\r\n')).toBe('CSV findings');
+    // The header since host_label (927d996): its own report was read back as evidence (a clean host turned compromised).
+    expect(ownReportKind('"host","host_label","id","time","severity","kind","rule","title","cves","client_ip","path","line","record","summary","evidence","rule_credit"\r\n')).toBe('CSV findings');
     expect(ownReportKind('#TYPE Selected.System.Management.Automation.PSCustomObject\r\n"DateTime","RequestId"')).toBeNull();
     expect(ownReportKind('{"schema":"other"}')).toBeNull();
   });
