@@ -82,6 +82,19 @@ describe('Rps_Http logs (OW-04)', () => {
     expect(h.coverage.find((c) => c.format === 'rps-http')).toMatchObject({ source: 'CmdletInfra Rps_Http', records: 18 });
   });
 
+  it('ProxyShell reaching the back-end PowerShell (X-Rps-CAT, Email=autodiscover/autodiscover.json in UrlQuery) → PS-02 as IIS grades it, not OW-04', async () => {
+    // The back end's view of the request HttpProxy\\PowerShell logs (exchange-evidence.md §3.1), from the ProxyShell PoC's PSRP client.
+    const day = '2021-08-21';
+    const row = (k: number, status: string): Row => ({
+      DateTime: at(`${day}T02:14:00.000Z`, k), AuthenticationType: 'Kerberos', IsAuthenticated: 'true', AuthenticatedUser: 'CONTOSO\\administrator', ClientIpAddress: '157.245.58.14 10.1.2.5', HttpStatus: status, ClientInfo: 'Python PSRP Client',
+      UrlQuery: '?X-Rps-CAT=VgEAVAdXaW5kb3dzQwBBCEtlcmJlcm9zTBdhZG1pbmlzdHJhdG9yQGNvbnRvc28uc2U%3D&Email=autodiscover/autodiscover.json%3F@evil.corp', GenericInfo: `;${SOAP_POST}`,
+    });
+    const h = await scanRps({ [`${day}T02`]: [...benign(`${day}T02:00:00.000Z`), row(20, '401'), row(21, '200'), row(22, '200')] });
+    expect(h.findings.filter((f) => /^(PS|PNS|OW)-/.test(f.rule)).map((f) => `${f.rule} ${f.severity} ${f.kind}`)).toEqual(['PS-01 medium attempt', 'PS-02 critical exploitation', 'PS-02 critical exploitation']);
+    expect(h.findings.find((f) => f.rule === 'PS-02')!).toMatchObject({ client_ip: '157.245.58.14', evidence: { family: 'ProxyShell', user: 'CONTOSO\\administrator' } });
+    expect(h.verdict).toBe('compromised');
+  });
+
   it('a clean Rps_Http log: no finding, and it covers the OWASSRF and ProxyNotShell windows (not ProxyLogon\'s or ProxyShell\'s)', async () => {
     const h = await scanRps({ '2022-11-01T08': benign('2022-11-01T08:00:00.000Z'), '2022-12-12T16': benign('2022-12-12T16:00:00.000Z') });
     expect(h.findings.filter((f) => f.kind !== 'exposure').map((f) => f.rule)).toEqual([]);

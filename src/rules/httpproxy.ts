@@ -168,7 +168,11 @@ export function serverPathBytes(b: Uint8Array, start: number, end: number): bool
 /** HttpProxy writes a user agent's commas as two spaces (exchange-evidence.md §3.0); IIS writes spaces as `+`. */
 const iisFormUa = (ua: string): string => ua.replace(/ {2}/g, ', ').replace(/ /g, '+');
 
-/** The row as the IIS rules read a W3C line: status HttpStatus (BackEndStatus when the front end wrote none). */
+/**
+ * The row as the IIS rules read a W3C line: status HttpStatus (BackEndStatus when the front end wrote none). An
+ * Rps_Http row (the back end's PowerShell log) names the client in ClientInfo and may list the proxy chain in
+ * ClientIpAddress (`203.0.113.7 10.1.2.5`): its first address is the client's.
+ */
 function asIisRecord(rec: LogRecord): LogRecord {
   const f = rec.fields;
   const fields: Record<string, string> = {
@@ -176,9 +180,9 @@ function asIisRecord(rec: LogRecord): LogRecord {
     'cs-uri-stem': f.UrlStem ?? '',
     'cs-uri-query': (f.UrlQuery ?? '').replace(/^\?/, ''),
     'sc-status': f.HttpStatus || f.BackEndStatus || '',
-    'cs(User-Agent)': iisFormUa(f.UserAgent ?? ''),
+    'cs(User-Agent)': iisFormUa(f.UserAgent ?? f.ClientInfo ?? ''),
     'cs-username': f.AuthenticatedUser ?? '',
-    'c-ip': f.ClientIpAddress ?? '',
+    'c-ip': (f.ClientIpAddress ?? '').trim().split(/\s+/)[0],
   };
   return { format: 'iis', path: rec.path, line: rec.line, time: rec.time, fields, raw: rec.raw };
 }
@@ -220,16 +224,16 @@ const OW_ROW = new RegExp(`(?:^|,)"?${encodedLiteral('/owa/')}[^,]*(?:@|%40)`, '
 const FRONT_END_SSRF: RecordRule[] = [
   {
     id: 'PS-15',
-    title: 'ProxyShell / ProxyNotShell autodiscover.json SSRF in HttpProxy logs',
+    title: 'ProxyShell / ProxyNotShell autodiscover.json SSRF in HttpProxy or Rps_Http logs',
     cves: AD_FAMILY.find((r) => r.id === 'PS-02')!.cves,
     severity: 'critical',
     kind: 'exploitation',
     references: [SIGMA_PS, 'Neo23x0/signature-base yara/expl_proxyshell.yar, expl_proxynotshell_owassrf_dec22.yar', 'shared/reference/exchange-evidence.md §3.1 (UrlQuery of PowerShell rows: Email=autodiscover/autodiscover.json…, X-Rps-CAT=)'],
     description:
-      'A front-end row (any protocol folder: Autodiscover, PowerShell, Owa, Ecp) whose UrlStem + UrlQuery is an autodiscover.json SSRF: graded exactly as the IIS rules PS-01..PS-05 / PNS-01..PNS-04 grade the same request (HttpStatus for success, AuthenticatedUser and X-Rps-CAT for the ProxyShell / ProxyNotShell split); every hit reports under one of those ids.',
+      'A front-end row (any protocol folder: Autodiscover, PowerShell, Owa, Ecp), or a back-end Rps_Http row (client from ClientInfo), whose UrlStem + UrlQuery is an autodiscover.json SSRF: graded exactly as the IIS rules PS-01..PS-05 / PNS-01..PNS-04 grade the same request (HttpStatus for success, AuthenticatedUser and X-Rps-CAT for the ProxyShell / ProxyNotShell split); every hit reports under one of those ids.',
     grades: gradesFrom(AD_FAMILY),
     knownClients: true,
-    formats: ['httpproxy'],
+    formats: ['httpproxy', 'rps-http'],
     needles: ['autodiscover.json', 'autodiscover%2ejson'],
     lineBytes: adLineBytes,
     attack: T1190,

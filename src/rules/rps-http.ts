@@ -24,6 +24,9 @@ function route(f: Record<string, string>): string {
 function rpsHttpHit(rec: LogRecord): RuleHit | null {
   const f = rec.fields;
   if (!/^\/powershell(?:[/?]|$)/i.test(f.UrlStem ?? '')) return null;
+  // The autodiscover.json SSRF's own traces in the query (`X-Rps-CAT=`, `Email=autodiscover/autodiscover.json…`): PS-15
+  // grades those rows as the IIS rules do (ProxyShell / ProxyNotShell), more exactly than the client name can.
+  if (/x-rps-cat|autodiscover\.json|autodiscover%2ejson/i.test(f.UrlQuery ?? '')) return null;
   const client = (f.ClientInfo ?? '').trim();
   if (!/\w/.test(client) || OWN_CLIENTS.has(client.toLowerCase())) return null;
   const status = f.HttpStatus ?? '';
@@ -58,7 +61,7 @@ export const RPS_HTTP_RULES: RecordRule[] = [
     kind: 'exploitation',
     references: [CROWDSTRIKE, CROWDSTRIKE_SCRIPT, SIGBASE],
     description:
-      "A request to the back end's /powershell whose ClientInfo is neither Exchange's Management Shell (Microsoft WinRM Client) nor its probes: a request proxied through OWA (OWASSRF) or autodiscover (ProxyNotShell) carries the attacker's user agent there. Answered 200: the session was served, a cmdlet could run (a script of your own on a non-WinRM PowerShell client, such as pypsrp, shows the same: check the user and the source). Otherwise an attempt.",
+      "A request to the back end's /powershell whose ClientInfo is neither Exchange's Management Shell (Microsoft WinRM Client) nor its probes: a request proxied through OWA (OWASSRF) or autodiscover (ProxyNotShell) carries the attacker's user agent there. Answered 200: the session was served, a cmdlet could run (a script of your own on a non-WinRM PowerShell client, such as pypsrp, shows the same: check the user and the source). Otherwise an attempt. A row whose query carries the autodiscover.json SSRF (X-Rps-CAT=, Email=autodiscover/autodiscover.json…) is PS-15's.",
     grades: [{ as: 'OW-04 attempt', severity: 'medium', kind: 'attempt', when: 'the request was not answered 200' }],
     formats: ['rps-http'],
     needles: ['/powershell'],
