@@ -41,6 +41,7 @@ const FORMAT_LANES: Record<string, Lane> = {
   iis: 'IIS',
   'iis-in': 'IIS',
   'iis-nc': 'IIS',
+  'web-csv': 'IIS',
   evtx: 'Event logs',
   'evtx-xml': 'Event logs',
   'evtx-json': 'Event logs',

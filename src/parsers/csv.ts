@@ -28,8 +28,8 @@ export function parseCsv(text: string): string[][] {
  * Splits one CSV line (RFC 4180: `"` quoting, `""` escapes). Exchange logs quote rarely, so the common case is a
  * plain split. An unterminated quote takes the rest of the line as the last value rather than failing.
  */
-export function splitCsvLine(line: string): string[] {
-  if (line.indexOf('"') === -1) return line.split(',');
+export function splitCsvLine(line: string, sep = ','): string[] {
+  if (line.indexOf('"') === -1) return line.split(sep);
   const out: string[] = [];
   const n = line.length;
   let i = 0;
@@ -55,7 +55,7 @@ export function splitCsvLine(line: string): string[] {
       i = j;
     }
     // Text between a closing quote and the next comma is kept, as spreadsheet tools do.
-    const comma = line.indexOf(',', i);
+    const comma = line.indexOf(sep, i);
     if (comma === -1) {
       out.push(value + line.slice(i));
       return out;

@@ -15,9 +15,6 @@ export const MALFORMED_FIELD = 'x-exhunt-malformed';
 
 const W3C_SIGNATURE = /^#(Software: Microsoft Internet Information Services|Fields: .*\b(cs-uri-stem|c-ip|cs-method)\b)/m;
 const HEADERLESS_LINE = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \S+ [A-Z][A-Z_-]{1,19} \/\S*/;
-/** W3C field names as CSV header cells (Log Parser keeps `cs-uri-stem`; SIEM exports write `cs_uri_stem`). */
-const CSV_URI_STEM = /(?:^|[,;\t])"?cs[-_]uri[-_]stem"?(?:[,;\t]|$)/i;
-const CSV_CLIENT_IP = /(?:^|[,;\t])"?c[-_]ip"?(?:[,;\t]|$)/i;
 
 function firstDataLines(head: string, n: number): string[] {
   const out: string[] = [];
@@ -79,8 +76,6 @@ export function detectIis(head: string, _rel: string): boolean | FormatSkip {
   const lines = firstDataLines(head, 3);
   if (lines.length === 0) return false;
   if (HEADERLESS_LINE.test(lines[0])) return true;
-  if (CSV_URI_STEM.test(lines[0]) && CSV_CLIENT_IP.test(lines[0]))
-    return { reason: 'IIS log records converted to CSV (Log Parser -o:CSV, a SIEM or spreadsheet export): not parsed as an IIS log; scan the original u_ex*.log files (inetpub\\logs\\LogFiles)', unread: true };
   return false;
 }
 

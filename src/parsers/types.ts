@@ -74,6 +74,11 @@ export interface TextLogFormat {
   /** Coverage bucket for a file, e.g. `HttpProxy/Ecp`, `ECP Server`, `IIS W3SVC1`. */
   coverageSource(rel: string): string;
   createParser(rel: string, options?: ParserOptions): LineParser;
+  /**
+   * For a format whose layout is set by a header row that is not a `#` directive (a CSV export's first line): that
+   * row, from the file's head. A byte range after the first hands it to its parser's `directive`.
+   */
+  headerLine?(head: string): string | null;
   /** Literals (any case) of lines that carry facts, e.g. `/owa/auth/1` for the build in OWA resource paths. */
   factNeedles?: readonly string[];
   /**

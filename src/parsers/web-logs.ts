@@ -5,6 +5,7 @@
 import type { LogRecord } from '../model.js';
 import { zoneToUtc, type ZoneToUtc } from './evtx/csv-time.js';
 import { iisCoverageSource } from './iis.js';
+import { isoTime, splitCsvLine } from './csv.js';
 import { ParseError, type FormatSkip, type LineParser, type ParserOptions, type TextLogFormat } from './types.js';
 
 export const IIS_NATIVE_ID = 'iis-in';
@@ -215,4 +216,119 @@ export const OTHER_NCSA_FORMAT: TextLogFormat = {
   detect: (head, rel) => !IIS_NCSA_PLACE.test(rel) && isNcsa(head),
   coverageSource: () => 'web access log in NCSA/Apache format (a proxy or another web server: not counted as coverage)',
   createParser: (rel) => new NcsaParser(rel, OTHER_NCSA_ID),
+};
+
+// ---- IIS records exported as CSV --------------------------------------------------------------------------------
+
+/**
+ * IIS log records exported as CSV with a header row of W3C field names: Log Parser (`-o:CSV`: LogFilename, LogRow,
+ * then the fields), a spreadsheet (Excel writes `;` in many locales), a SIEM (Splunk `cs_uri_stem`, Sentinel
+ * W3CIISLog `csUriStem`). An export may hold only a query's results (a SIEM search, rows filtered in a sheet): its
+ * findings stand, but it is never web coverage (its id and source say nothing of IIS, see exposure-windows.ts).
+ */
+export const IIS_CSV_ID = 'web-csv';
+
+const letters = (name: string) => name.toLowerCase().replace(/[^a-z0-9]/g, '');
+/** W3C field names by their letters alone: `cs-uri-stem`, `cs_uri_stem`, `csUriStem` are one field. */
+const W3C_BY_LETTERS = new Map(
+  ['date', 'time', 's-sitename', 's-computername', 's-ip', 'cs-method', 'cs-uri-stem', 'cs-uri-query', 's-port', 'cs-username', 'c-ip', 'cs-version', 'cs(User-Agent)', 'cs(Cookie)', 'cs(Referer)', 'cs-host', 'sc-status', 'sc-substatus', 'sc-win32-status', 'sc-bytes', 'cs-bytes', 'time-taken'].map((n) => [letters(n), n]),
+);
+/** A one-column time stamp (Sentinel TimeGenerated, Splunk _time, …): used when it carries its zone, or says UTC. */
+const STAMP_COLUMNS = new Set(['timegenerated', 'timestamp', 'time', 'datetime', 'eventtime']);
+const CSV_SEPARATORS = [',', ';', '\t'];
+const W3C_DATE = /^(\d{4}-\d\d-\d\d)/;
+const W3C_TIME = /(\d\d:\d\d:\d\d)(?:\.\d{1,7})?$/;
+const ZONED = /(?:Z|[+-]\d\d:?\d\d)$/;
+
+interface CsvLayout {
+  sep: string;
+  names: Array<string | null>;
+  date: number;
+  time: number;
+  /** A one-column time stamp, and whether its header says UTC. */
+  stamp: number;
+  stampUtc: boolean;
+}
+
+/** The layout a header row gives, or null when it is not one of IIS fields (a URI stem and a client IP at least). */
+function csvLayout(header: string): CsvLayout | null {
+  const h = header.charCodeAt(0) === 0xfeff ? header.slice(1) : header;
+  const sep = CSV_SEPARATORS.reduce((best, c) => (h.split(c).length > h.split(best).length ? c : best));
+  const cells = splitCsvLine(h, sep).map((c) => c.trim());
+  const names = cells.map((c) => W3C_BY_LETTERS.get(letters(c)) ?? null);
+  if (!names.includes('cs-uri-stem') || !names.includes('c-ip')) return null;
+  // A bare `time` column beside `date` is W3C's time of day; alone, it may be a whole stamp.
+  const stamp = cells.findIndex((c) => STAMP_COLUMNS.has(letters(c).replace(/utc$/, '')) && (letters(c) !== 'time' || !names.includes('date')));
+  return { sep, names, date: names.indexOf('date'), time: names.indexOf('time'), stamp, stampUtc: stamp >= 0 && /utc/i.test(cells[stamp]) };
+}
+
+function firstLine(head: string): string | null {
+  for (const l of head.slice(0, 16384).split('\n', 16)) {
+    const line = l.endsWith('\r') ? l.slice(0, -1) : l;
+    if (line.trim() !== '' && !line.startsWith('#')) return line;
+  }
+  return null;
+}
+
+export class IisCsvParser implements LineParser {
+  private layout: CsvLayout | null = null;
+  private header = '';
+  private untimed = 0;
+
+  constructor(private readonly rel: string) {}
+
+  /** The header row, handed over by a later byte range (TextLogFormat.headerLine). */
+  directive(line: string): void {
+    if (this.layout === null && !line.startsWith('#')) this.setHeader(line);
+  }
+
+  parse(line: string, lineNo: number): LogRecord | null {
+    if (this.layout === null) {
+      if (!this.setHeader(line)) throw new ParseError('IIS records as CSV: no header row of W3C field names before this line');
+      return null;
+    }
+    if (line === this.header) return null; // exports pasted together repeat their header
+    const L = this.layout;
+    const cells = splitCsvLine(line, L.sep);
+    const fields: Record<string, string> = {};
+    L.names.forEach((name, i) => {
+      const v = cells[i]?.trim();
+      if (name !== null && v !== undefined && v !== '' && v !== '-') fields[name] = v;
+    });
+    const time = this.time(cells);
+    if (time === null) this.untimed++;
+    return { format: IIS_CSV_ID, path: this.rel, line: lineNo, time, fields, raw: line, view: undefined };
+  }
+
+  private setHeader(line: string): boolean {
+    this.layout = csvLayout(line);
+    this.header = line;
+    return this.layout !== null;
+  }
+
+  /** W3C's date and time (UTC, as the log wrote them), else a one-column stamp with its zone (or a header saying UTC). */
+  private time(cells: string[]): string | null {
+    const L = this.layout!;
+    const d = L.date >= 0 ? W3C_DATE.exec(cells[L.date]?.trim() ?? '') : null;
+    const t = L.time >= 0 ? W3C_TIME.exec(cells[L.time]?.trim() ?? '') : null;
+    if (d && t) return `${d[1]}T${t[1]}Z`;
+    const stamp = L.stamp >= 0 ? cells[L.stamp]?.trim() ?? '' : '';
+    return stamp !== '' && (L.stampUtc || ZONED.test(stamp)) ? isoTime(stamp) : null;
+  }
+
+  notes(): string[] {
+    const what = 'read as IIS records exported as CSV (columns by their W3C field names): an export may hold only a search\'s results, so it is not counted as web coverage; scan the original u_ex*.log files (inetpub\\logs\\LogFiles) for that';
+    return this.untimed === 0 ? [what] : [`${what}; ${this.untimed} record(s) without a time read (no date and time in W3C form, YYYY-MM-DD and hh:mm:ss, nor a time stamp with its zone): not placed on the timeline`];
+  }
+}
+
+export const IIS_CSV_FORMAT: TextLogFormat = {
+  id: IIS_CSV_ID,
+  detect: (head) => {
+    const line = firstLine(head);
+    return line !== null && csvLayout(line) !== null;
+  },
+  coverageSource: () => 'web requests exported as CSV (an export may be filtered: not counted as coverage)',
+  createParser: (rel) => new IisCsvParser(rel),
+  headerLine: firstLine,
 };

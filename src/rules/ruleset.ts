@@ -6,7 +6,7 @@ import { ECP_ACTIVITY_FORMAT, ECP_SERVER_FORMAT, HTTPPROXY_FORMAT, OABGEN_FORMAT
 import { iisFormat } from '../parsers/iis.js';
 import { EXCHANGE_SETUP_FORMAT } from '../parsers/setup.js';
 import { DEFENDER_MPLOG_FORMAT } from '../parsers/defender.js';
-import { IIS_NATIVE_FORMAT, IIS_NCSA_FORMAT, OTHER_NCSA_FORMAT } from '../parsers/web-logs.js';
+import { IIS_CSV_FORMAT, IIS_NATIVE_FORMAT, IIS_NCSA_FORMAT, OTHER_NCSA_FORMAT } from '../parsers/web-logs.js';
 import type { RecordRule, RuleContext } from './types.js';
 import { HTTPPROXY_RULES } from './httpproxy.js';
 import { ECP_RULES, OABGEN_RULES } from './ecp.js';
@@ -19,7 +19,7 @@ import { FILE_RULES } from './files/rules.js';
 import { HOST_RULES, type HostRule } from './host.js';
 import { builtinIocs, type IocStore } from './iocs.js';
 
-export const TEXT_FORMATS: TextLogFormat[] = [HTTPPROXY_FORMAT, ECP_SERVER_FORMAT, ECP_ACTIVITY_FORMAT, RPS_CMDLET_FORMAT, RPS_HTTP_FORMAT, OABGEN_FORMAT, iisFormat, IIS_NATIVE_FORMAT, IIS_NCSA_FORMAT, OTHER_NCSA_FORMAT, EXCHANGE_SETUP_FORMAT, DEFENDER_MPLOG_FORMAT];
+export const TEXT_FORMATS: TextLogFormat[] = [HTTPPROXY_FORMAT, ECP_SERVER_FORMAT, ECP_ACTIVITY_FORMAT, RPS_CMDLET_FORMAT, RPS_HTTP_FORMAT, OABGEN_FORMAT, iisFormat, IIS_NATIVE_FORMAT, IIS_NCSA_FORMAT, OTHER_NCSA_FORMAT, IIS_CSV_FORMAT, EXCHANGE_SETUP_FORMAT, DEFENDER_MPLOG_FORMAT];
 
 /** The shipped rules over text-log records (IOC needles not yet added: see `buildRuleSet`). */
 export const RECORD_RULES: RecordRule[] = [...HTTPPROXY_RULES, ...ECP_RULES, ...OABGEN_RULES, ...IIS_RULES, ...CMDLET_RULES, ...RPS_HTTP_RULES, ...DEFENDER_RULES];
@@ -55,14 +55,14 @@ function resolveNeedles(rule: RecordRule, iocs: IocStore): RecordRule {
 const isEventRule = (r: RecordRule) => r.formats.includes('evtx');
 
 /**
- * An IIS rule for IIS's other log formats and NCSA logs (parsers/web-logs.ts), whose records carry the W3C field names: `match`
+ * An IIS rule for IIS's other log formats, NCSA logs and IIS records exported as CSV (parsers/web-logs.ts), whose records carry the W3C field names: `match`
  * reads them alike, but the stages that test the line as written assume a W3C line (fields between spaces, `POST
  * /owa/…`) and are dropped (each is only a prefilter), and needles lose the spaces a W3C line puts around a field
  * (` t=`, `$ `): in `?t=` or `user$,` they are not there.
  */
 function forOtherIisFormats(rule: RecordRule): RecordRule {
   const { lineTest: _t, lineBytes: _b, fieldTest: _f, needleFields: _n, ...rest } = rule;
-  return { ...rest, formats: [IIS_NATIVE_FORMAT.id, IIS_NCSA_FORMAT.id, OTHER_NCSA_FORMAT.id], needles: [...new Set(rule.needles.map((n) => n.trim()))] };
+  return { ...rest, formats: [IIS_NATIVE_FORMAT.id, IIS_NCSA_FORMAT.id, OTHER_NCSA_FORMAT.id, IIS_CSV_FORMAT.id], needles: [...new Set(rule.needles.map((n) => n.trim()))] };
 }
 
 export function buildRuleSet(input: RuleSetInput): RuleSet {

@@ -189,7 +189,7 @@ export function textLogScanner(formats: readonly TextLogFormat[], rules: readonl
       // Byte ranges are cut at LF bytes, which UTF-16 text does not have alone: its first range reads it all.
       if (sniffEncoding(head) !== 'utf8') return range.index === 0 ? new TextLogScan(file, compiledFor(f), undefined, context, options).run() : emptyResult();
       // A later range assumes the head's #Fields unless told the one really in force (engine/ranges.ts).
-      const fields = range.index === 0 ? null : range.fields ?? headFields(head);
+      const fields = range.index === 0 ? null : range.fields ?? f.headerLine?.(headText(head, 'utf8')) ?? headFields(head);
       return new TextLogScan(file, compiledFor(f), { range, fields }, context, options).run();
     },
   };
