@@ -15,6 +15,8 @@ import type { RawFinding } from '../src/engine/types.js';
 import { exhunt } from './support/cli.js';
 
 const SHORT_FRONT = 'C:\\PROGRA~1\\MICROS~1\\EXCHAN~1\\V15\\FRONTE~1\\HTTPPR~1';
+/** The same path where Program Files holds more than four MICROS* folders (MI3F2A~1), and so on down. */
+const HASHED_FRONT = 'C:\\PROGRA~1\\MI3F2A~1\\EXCHAN~1\\V15\\FR3C1E~1\\HT9A4F~1';
 
 /** One event as evtx_dump `-o jsonl` writes it. */
 function event(id: number, provider: string, channel: string, time: string, record: number, data: Record<string, string | number>): string {
@@ -49,6 +51,16 @@ describe('8.3 short folder names', () => {
     // Another folder whose short name starts the same way, elsewhere: left as it is.
     expect(longFolderNames('C:\\CLIENT~1\\FRONTE~1\\x.aspx')).toBe('C:\\CLIENT~1\\FRONTE~1\\x.aspx');
     expect(longFolderNames('C:\\Users\\ADMINI~1\\AppData\\Local\\Temp\\HTTPPR~1')).toBe('C:\\Users\\ADMINI~1\\AppData\\Local\\Temp\\HTTPPR~1');
+  });
+
+  it("Windows' hashed short form (two letters, four hex digits of a hash, ~n: after four names share six letters) too", () => {
+    expect(longFolderNames(`${HASHED_FRONT}\\owa\\auth\\x.aspx`)).toBe('C:\\PROGRA~1\\MI3F2A~1\\EXCHAN~1\\V15\\FrontEnd\\HttpProxy\\owa\\auth\\x.aspx');
+    expect(longFolderNames('D:\\Exchange\\V15\\CL0B7D~1\\ecp\\x.aspx')).toBe('D:\\Exchange\\V15\\ClientAccess\\ecp\\x.aspx');
+    expect(longFolderNames('c:/inetpub/wwwroot/AS5E21~2/s.aspx')).toBe('c:/inetpub/wwwroot/aspnet_client/s.aspx');
+    // Not under the folder's parent, or another pair of letters, or not hex: as it was.
+    expect(longFolderNames('C:\\Users\\x\\FR3C1E~1\\a.aspx')).toBe('C:\\Users\\x\\FR3C1E~1\\a.aspx');
+    expect(longFolderNames('D:\\Exchange\\V15\\LO3C1E~1\\a.log')).toBe('D:\\Exchange\\V15\\LO3C1E~1\\a.log');
+    expect(longFolderNames('D:\\Exchange\\V15\\FRXYZW~1\\a.aspx')).toBe('D:\\Exchange\\V15\\FRXYZW~1\\a.aspx');
   });
 
   it('a mailbox export to the front end named by short names is the ProxyShell drop, not the admin workflow', () => {
@@ -90,5 +102,19 @@ describe('8.3 short folder names', () => {
       ['PS-08', 'critical'],
       ['PX-11', 'critical'],
     ]);
+  });
+
+  it('end to end: Sysmon 11 of w3wp.exe writing a page under hashed short names is PX-11 as under the long ones', () => {
+    const sysmon = event(11, 'Microsoft-Windows-Sysmon', 'Microsoft-Windows-Sysmon/Operational', '2021-03-03T04:12:33.123456Z', 1201, {
+      RuleName: '-',
+      UtcTime: '2021-03-03 04:12:33.120',
+      ProcessId: 7824,
+      Image: 'c:\\windows\\system32\\inetsrv\\w3wp.exe',
+      TargetFilename: `${HASHED_FRONT}\\owa\\auth\\errorFE.aspx`,
+      CreationUtcTime: '2021-03-03 04:12:33.120',
+    });
+    const host = scan([sysmon]);
+    expect(host.findings.map((f) => [f.rule, f.severity])).toEqual([['PX-11', 'critical']]);
+    expect(host.verdict).toBe('compromised');
   });
 });

@@ -71,16 +71,24 @@ const SHORT_FOLDERS: ReadonlyArray<{ parent: ReadonlySet<string>; stem: string; 
   { parent: new Set(['wwwroot']), stem: 'aspnet', long: 'aspnet_client' },
 ];
 
+/**
+ * Windows' hashed short form: after four names of a folder share their first six characters (`~1`…`~4`), the next
+ * ones get the first two characters, four hex digits of a hash of the long name and `~1`…`~9` (`FR1A2B~1`).
+ */
+const HASHED_SHORT = /^([a-z0-9_]{2})[0-9a-f]{4}~[1-9]$/i;
+
 /** `path` with the 8.3 short names of those folders written out long; everything else as it was. */
 export function longFolderNames(path: string): string {
   if (!path.includes('~')) return path;
   const parts = path.split(/([\\/]+)/); // names at even indexes, separators between them
   for (let i = 2; i < parts.length; i += 2) {
-    const short = /^([a-z0-9_]{6})~\d{1,6}$/i.exec(parts[i]);
-    if (!short) continue;
+    if (!parts[i].includes('~')) continue;
     const parent = parts[i - 2].toLowerCase();
-    const stem = short[1].toLowerCase();
-    const hit = SHORT_FOLDERS.find((s) => s.stem === stem && s.parent.has(parent));
+    const short = /^([a-z0-9_]{6})~\d{1,6}$/i.exec(parts[i]);
+    const stem = short?.[1].toLowerCase();
+    // Tied to the parent all the same: under V15 only FrontEnd starts FR and only ClientAccess CL.
+    const hashed = HASHED_SHORT.exec(parts[i])?.[1].toLowerCase();
+    const hit = SHORT_FOLDERS.find((s) => s.parent.has(parent) && (s.stem === stem || (hashed !== undefined && s.stem.startsWith(hashed))));
     if (hit) parts[i] = hit.long;
   }
   return parts.join('');
