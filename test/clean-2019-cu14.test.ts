@@ -208,6 +208,21 @@ describe('a patched, clean Exchange 2019 CU14 server', () => {
     for (const f of ws07(host)) expect(f.evidence.server_build).toBe('15.2.1544');
   });
 
+  it("a CU folder's files are that CU's: copying the CU8 folder under a made-up newer number does not talk CU8's own files down (review10 R15)", () => {
+    // /tmp/review10/repro/f11d: owa\auth\15.2.792\ (2019 CU8, a CU the lists cover) with a modified
+    // scripts\premium\flogon.js (where the published OWA sign-in keylogger hooks clkLgn), and `xcopy 15.2.792 15.2.9999`:
+    // the copy named the build and every differing file was "another build's" (low), the host insufficient-evidence.
+    // Here every file of the folder differs from the lists (bytes of our own), flogon.js among them.
+    const { host } = scanJson(tree('mail08-r15', ['15.2.792', '15.2.9999']), 'r15');
+    const inFolder = (b: string) => ws07(host).filter((f) => String(f.evidence.file ?? f.source.path).includes(`auth/${b}/`) || String(f.evidence.file ?? f.source.path).includes(`auth\\${b}\\`));
+    // The folder's scripts are compared (its images and fonts are not): the same ones in each folder.
+    expect(inFolder('15.2.792').length).toBeGreaterThanOrEqual(4);
+    expect(inFolder('15.2.9999').length).toBe(inFolder('15.2.792').length);
+    expect(new Set(inFolder('15.2.792').map((f) => f.severity))).toEqual(new Set(['medium']));
+    expect(new Set(inFolder('15.2.9999').map((f) => f.severity))).toEqual(new Set(['low']));
+    expect(host.verdict).toBe('suspicious');
+  });
+
   it('a script in no list at all (dropped in ClientAccess/ecp) keeps its grade on CU14: suspicious, not clean', () => {
     const root = server('mail03-cu14-dropped', '15.2.1544');
     put(root, `${EX}/ClientAccess/ecp/zz.aspx`, '<%@ Page Language="C#" %>\r\n<% Response.Write(Request["x"]); %>\r\n');

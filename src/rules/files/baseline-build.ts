@@ -70,6 +70,18 @@ function folderBuild(paths: readonly string[]): ServerBuild | null {
  */
 const differingPage = (f: RawFinding): boolean => f.rule === 'WS-07' && f.evidence.baseline_builds !== undefined;
 
+/**
+ * A file in a CU's own folder (`owa\\auth\\15.2.792\\…`, `ecp\\15.2.792\\…`) is that CU's: setup leaves earlier CUs'
+ * folders as they were. When a list covers that CU, the file was compared with its own CU's and differs, whatever
+ * build the server runs now or another folder names (review10 R15: a copy of the CU8 folder under 15.2.9999 made
+ * CU8's modified flogon.js, where the OWA sign-in keylogger hooks, "another build's file").
+ */
+function inCoveredFolder(f: RawFinding, lists: readonly string[]): boolean {
+  const m = BUILD_FOLDER.exec(evidenceString(f.evidence.file) ?? f.source.path);
+  const build = m ? parseBuild(m[1], { cuOnly: true }) : null;
+  return build !== null && covered({ build, origin: '' }, lists);
+}
+
 /** A page the web server runs (.aspx, .ashx, .asmx …), not a static script or style. */
 function isPage(f: RawFinding): boolean {
   const path = evidenceString(f.evidence.file) ?? f.source.path;
@@ -80,7 +92,7 @@ function isPage(f: RawFinding): boolean {
 
 export const BASELINE_BUILD: HostRule = {
   emits: [],
-  does: 'Grades WS-07 low when the newest build in the evidence (else the newest full CU folder of the install tree, for static scripts only) is a CU that no shipped known-good list covers: its own files are expected to differ.',
+  does: "Grades WS-07 low when the newest build in the evidence (else the newest full CU folder of the install tree, for static scripts only) is a CU that no shipped known-good list covers: its own files are expected to differ. A file in the own folder of a CU a list covers (owa\\auth\\15.2.792\\) is that CU's and keeps its grade.",
   apply(findings, ctx) {
     if (!findings.some(differingPage)) return [...findings];
     const lists = baseline().builds;
@@ -101,7 +113,7 @@ export const BASELINE_BUILD: HostRule = {
     // the CU's differing static scripts, never a page the web server runs.
     const vouch = `; the install tree's CU folders say ${build} (${newest.origin}), for which exhunt has no known-good list, but a folder name does not vouch for a page the web server runs: compare it with the same page on a clean server of that build, or add ExSetup.exe or the logs to the evidence`;
     return findings.map((f): RawFinding => {
-      if (!differingPage(f)) return f;
+      if (!differingPage(f) || inCoveredFolder(f, lists)) return f;
       if (newest.folder && isPage(f)) return { ...f, summary: f.summary + vouch, evidence: { ...f.evidence, server_build: build } };
       return { ...f, title: m.title, severity: m.severity, kind: m.kind, summary: f.summary + why, evidence: { ...f.evidence, server_build: build, baseline_builds: lists, not_compared: notCompared } };
     });
