@@ -71,6 +71,17 @@ describe('a front end whose log of one day lost hours', () => {
     expect(h.reasons[0]).toMatch(/no Exchange health-probe line for 2021-03-03 01:55 → 2021-03-03 06:30/);
   });
 
+  it("hours cut at a day log's end or the next one's start: seen against the neighbouring day's log (review10 R19)", () => {
+    // /tmp/review10/repro/gaptail: day 21 without 18:00-23:59, day 22 whole, was CLEAN: only a file's inside was judged.
+    const end = scan('cut-end', [1080, 1440]);
+    expect(end.verdict).toBe('insufficient-evidence');
+    expect(end.reasons[0]).toMatch(/no Exchange health-probe line for 2021-03-03 17:55 → 2021-03-04 00:00 \(6\.1 h, LogFiles\\W3SVC1\\u_ex210303\.log\)/);
+    const start = scan('cut-start', [0, 300]);
+    expect(start.reasons[0]).toMatch(/no Exchange health-probe line for 2021-03-02 23:55 → 2021-03-03 05:00 \(5\.1 h, LogFiles\\W3SVC1\\u_ex210302\.log\)/);
+    // A large log (read in windows): its last probes are read too.
+    expect(scan('cut-end-large', [1080, 1440], { pad: 60 }).reasons[0]).toMatch(/2021-03-03 17:55 → 2021-03-04 00:00/);
+  });
+
   it('a quiet server without probes, silent at night: never judged by this', () => {
     expect(scan('quiet', [120, 390], { every: 0 }).verdict).toBe('clean');
   });

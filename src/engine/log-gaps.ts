@@ -8,6 +8,8 @@
 import type { EvidenceFile } from '../evidence/file.js';
 import { fsPath } from '../evidence/file.js';
 import { openEvidence } from '../evidence/open.js';
+import { nameDate } from '../evidence/dates.js';
+import { DAY_MS } from '../semantics.js';
 
 const GAP_MS = 4 * 3600_000;
 const USUAL_MS = 10 * 60_000;
@@ -53,11 +55,15 @@ export function probeTimes(buf: Buffer): number[] {
 
 /** The stretches of at least GAP_MS between consecutive probe times, when the probes are regular enough to tell. */
 export function probeGaps(times: readonly number[]): Array<[number, number]> {
-  if (times.length < MIN_PROBES) return [];
+  if (!regular(times)) return [];
+  return times.slice(1).flatMap((t, i) => (t - times[i] >= GAP_MS ? [[times[i], t] as [number, number]] : []));
+}
+
+/** Enough probes, at a usual (median) spacing close enough, for a long stretch without one to mean something. */
+function regular(times: readonly number[]): boolean {
+  if (times.length < MIN_PROBES) return false;
   const steps = times.slice(1).map((t, i) => t - times[i]);
-  const usual = [...steps].sort((a, b) => a - b)[steps.length >> 1];
-  if (usual > USUAL_MS) return [];
-  return steps.flatMap((s, i) => (s >= GAP_MS ? [[times[i], times[i + 1]] as [number, number]] : []));
+  return [...steps].sort((a, b) => a - b)[steps.length >> 1] <= USUAL_MS;
 }
 
 /**
@@ -66,6 +72,18 @@ export function probeGaps(times: readonly number[]): Array<[number, number]> {
  * inside archives are not checked (no positional reads there).
  */
 export async function fileProbeGaps(file: EvidenceFile): Promise<ProbeGap[]> {
+  return gapsOf(file.rel, await fileProbeTimes(file));
+}
+
+const iso = (t: number) => new Date(t).toISOString().replace('.000Z', 'Z');
+const gapsOf = (rel: string, times: readonly number[]): ProbeGap[] => probeGaps(times).map(([a, b]) => ({ file: rel, from: iso(a), to: iso(b) }));
+
+/**
+ * The probe times of one IIS log on disk, in time order: windows of WINDOW bytes every STRIDE and the file's last
+ * WINDOW bytes (its last probes: hours cut at its end show against the next day's log), and the bytes between two
+ * windows whose probe times lie GAP_MS or more apart.
+ */
+async function fileProbeTimes(file: EvidenceFile): Promise<number[]> {
   if (file.kind !== 'fs') return [];
   const fh = await openEvidence(fsPath(file));
   try {
@@ -86,19 +104,34 @@ export async function fileProbeGaps(file: EvidenceFile): Promise<ProbeGap[]> {
     const times: number[] = [];
     /** Where the last window that held a probe line starts: the bytes after it are where a stretch may lie. */
     let lastStart = 0;
-    for (let at = 0; at < file.size; at += STRIDE) {
-      const got = probeTimes(await read(at, at + WINDOW));
+    let firstStart = -1;
+    const take = async (at: number, to: number) => {
+      const got = probeTimes(await read(at, to));
       const last = times.at(-1);
       // A long stretch since the last probe seen: the bytes from its window to this one say whether it is real (a
       // window without a probe in between tells nothing: re-reading from it invented hours missing).
       if (last !== undefined && got.length && got[0] - last >= GAP_MS && at > lastStart + WINDOW) {
-        times.push(...(await between(lastStart, at + WINDOW)).filter((t) => t > last && t < got[0]));
+        times.push(...(await between(lastStart, to)).filter((t) => t > last && t < got[0]));
       }
       times.push(...got);
       if (got.length) lastStart = at;
+      if (got.length && firstStart < 0) firstStart = at;
+    };
+    let end = 0;
+    for (let at = 0; at < file.size; at += STRIDE) {
+      await take(at, at + WINDOW);
+      end = at + WINDOW;
     }
-    const iso = (t: number) => new Date(t).toISOString().replace('.000Z', 'Z');
-    return probeGaps(times.sort((a, b) => a - b)).map(([a, b]) => ({ file: file.rel, from: iso(a), to: iso(b) }));
+    // The file's last bytes, from where the last window ended at the earliest (no line read twice).
+    if (end < file.size) await take(Math.max(end, file.size - WINDOW), file.size);
+    if (firstStart < 0) return [];
+    // The file's first and last probes bound its hours against the neighbouring days' logs: read from its start to
+    // the first window that held one, and from the last such window to its end (busy hours may leave a window none).
+    times.sort((a, b) => a - b);
+    const [first, last] = [times[0], times.at(-1)!];
+    const before = firstStart > 0 ? (await between(0, firstStart)).filter((t) => t < first) : [];
+    const after = lastStart + WINDOW < file.size ? (await between(lastStart, file.size)).filter((t) => t > last) : [];
+    return [...before.sort((a, b) => a - b), ...times, ...after.sort((a, b) => a - b)];
   } finally {
     await fh.close();
   }
@@ -107,11 +140,41 @@ export async function fileProbeGaps(file: EvidenceFile): Promise<ProbeGap[]> {
 /** The probe gaps of a host's IIS logs of Exchange's sites; a file that cannot be read now is left out. */
 export async function webLogGaps(files: readonly EvidenceFile[]): Promise<ProbeGap[]> {
   const out: ProbeGap[] = [];
+  const read: Array<{ rel: string; times: number[] }> = [];
   for (const f of files) {
     try {
-      out.push(...(await fileProbeGaps(f)));
+      const times = await fileProbeTimes(f);
+      read.push({ rel: f.rel, times });
+      out.push(...gapsOf(f.rel, times));
     } catch {
       // Read by the scan a moment ago; if it is gone now, its own lines were judged and nothing more is known.
+    }
+  }
+  return [...out, ...dayEdgeGaps(read)];
+}
+
+/**
+ * Hours cut at the end of one day's log (or the start of the next): its last probe and the first probe of the next
+ * day's log of the same site (folder) GAP_MS or more apart, both logs probed regularly (review10 R19: a day without
+ * its last six hours was seen by nothing). Logs named a day or more apart are left to the day-hole check.
+ */
+export function dayEdgeGaps(logs: ReadonlyArray<{ rel: string; times: readonly number[] }>): ProbeGap[] {
+  const bySite = new Map<string, Array<{ rel: string; times: readonly number[]; day: number }>>();
+  for (const l of logs) {
+    const name = nameDate(l.rel);
+    if (name === null || !regular(l.times)) continue;
+    const site = l.rel.slice(0, l.rel.lastIndexOf('/') + 1);
+    const list = bySite.get(site) ?? [];
+    list.push({ ...l, day: Date.parse(name) });
+    bySite.set(site, list);
+  }
+  const out: ProbeGap[] = [];
+  for (const list of bySite.values()) {
+    list.sort((a, b) => a.day - b.day || (a.rel < b.rel ? -1 : 1));
+    for (let i = 1; i < list.length; i++) {
+      const [a, b] = [list[i - 1], list[i]];
+      const [last, first] = [a.times.at(-1)!, b.times[0]];
+      if (b.day - a.day <= DAY_MS && first - last >= GAP_MS) out.push({ file: a.rel, from: iso(last), to: iso(first) });
     }
   }
   return out;
