@@ -169,6 +169,16 @@ describe('scan, end to end', () => {
     expect(quiet.coverage.map((c) => c.source)).toEqual(['web access log in NCSA/Apache format (a proxy or another web server: not counted as coverage)']);
   });
 
+  it("a 2021 SSRF without X-Rps-CAT or a user is ProxyShell by the record's time, not the W3C line's date (review11 R16)", () => {
+    // Was "logged after August 2022: ProxyShell or ProxyNotShell" with ProxyNotShell's CVEs: the family was read from
+    // a W3C line's leading date, and an IIS-format line starts with the client.
+    const nspi = native('16:03:27', 'POST', '/autodiscover/autodiscover.json', '@evil.corp/mapi/nspi/?&Email=autodiscover/autodiscover.json%3F@evil.corp');
+    const timed = scan('in-nspi', { [W1_IN]: `${nspi}\r\n` }, ['--iis-tz', 'Europe/Berlin']);
+    expect(timed.findings.map((f) => [f.rule, f.time, f.cves.join(' '), f.evidence.family])).toEqual([['PS-02', '2021-08-21T14:03:27Z', 'CVE-2021-34473 CVE-2021-34523 CVE-2021-31207', 'ProxyShell']]);
+    const untimed = scan('in-nspi-nozone', { [W1_IN]: `${nspi}\r\n` });
+    expect(untimed.findings.map((f) => f.summary)).toEqual([expect.stringContaining('(no user in the line and its time unknown: ProxyShell or ProxyNotShell')]);
+  });
+
   it('--iis-tz must be a zone', () => {
     const r = exhunt(['scan', dir, '--iis-tz', 'Mars/Olympus']);
     expect(r.code).not.toBe(0);

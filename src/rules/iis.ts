@@ -310,11 +310,11 @@ function keepsGrade(meta: RuleMeta, grade: string | undefined, hit: RuleHit, cli
  * One answer per record for a matcher that several graded rules share (autodiscover.json feeds eight rules):
  * each rule keeps only its own grade, so the work is done once per line, not once per rule.
  */
-function perRecord<T>(fn: (req: IisRequest, raw: string, iocs: IocStore) => T): (req: IisRequest, rec: LogRecord, ctx: RuleContext) => T {
+function perRecord<T>(fn: (req: IisRequest, raw: string, iocs: IocStore, time: string | null) => T): (req: IisRequest, rec: LogRecord, ctx: RuleContext) => T {
   // The last record only, as for iisRequest: the rules of one line run in a row.
   let last: { rec: LogRecord; value: T } | null = null;
   return (req, rec, ctx) => {
-    if (last === null || last.rec !== rec) last = { rec, value: fn(req, rec.raw ?? '', ctx.iocs) };
+    if (last === null || last.rec !== rec) last = { rec, value: fn(req, rec.raw ?? '', ctx.iocs, rec.time) };
     return last.value;
   };
 }
@@ -554,10 +554,11 @@ function ssrfFamily(t: string, user: string, time: string | null, pnsShape: bool
   return 'either';
 }
 
-function autodiscoverSsrf(req: IisRequest, raw: string): IisHit | null {
+function autodiscoverSsrf(req: IisRequest, raw: string, _iocs: IocStore, recTime: string | null): IisHit | null {
   const t = req.target;
-  // The W3C line starts with its UTC date: enough to place it before or after August 2022.
-  const time = /^\d{4}-\d{2}-\d{2}/.exec(raw)?.[0] ?? null;
+  // The record's UTC time, else the W3C line's leading UTC date: enough to place it before or after August 2022 (an
+  // IIS-format or NCSA line starts with the client: its time is the record's, or unknown without --iis-tz).
+  const time = recTime ?? /^\d{4}-\d{2}-\d{2}/.exec(raw)?.[0] ?? null;
   if (!t.includes('autodiscover.json')) return null;
   const rawLow = raw.toLowerCase();
   const poc = PNS_POC.find((p) => rawLow.includes(p));
@@ -577,7 +578,8 @@ function autodiscoverSsrf(req: IisRequest, raw: string): IisHit | null {
     if (s === 200 && (powershell || poc !== undefined)) return { rule: poc ? 'PNS-02' : 'PNS-01', summary: `ProxyNotShell: autodiscover.json SSRF to PowerShell answered 200 (${why})`, extra };
     return { rule: 'PNS-04', summary: `ProxyNotShell-shaped request answered ${s ?? '?'} (${why})`, extra };
   }
-  const undecided = family === 'either' ? ' (no user in the line and logged after August 2022: ProxyShell or ProxyNotShell, the line alone cannot decide)' : '';
+  const when = time === null ? 'its time unknown' : 'logged after August 2022';
+  const undecided = family === 'either' ? ` (no user in the line and ${when}: ProxyShell or ProxyNotShell, the line alone cannot decide)` : '';
   const what = powershell || t.includes('x-rps-cat') ? 'PowerShell' : marker;
   if (s === null) {
     // Malformed line: signature-base's raw-line rules decide (EXPL_Exchange_ProxyShell_Failed/Successful_Aug21_1).
