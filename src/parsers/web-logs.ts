@@ -262,10 +262,20 @@ function csvLayout(header: string): CsvLayout | null {
   return { sep, names, date: names.indexOf('date'), time: names.indexOf('time'), stamp, stampUtc: stamp >= 0 && /utc/i.test(cells[stamp]) };
 }
 
+/** A header row is a line of names: longer, it is not one. */
+const MAX_HEADER = 4096;
+/** Every spelling of the URI stem's name has these letters (cs-uri-stem, cs_uri_stem, csUriStem): tried before a split. */
+const HEADER_HINT = /uri.?stem/i;
+
+/** The first line that is not blank or a `#` comment, if it is short enough to be a header row. */
 function firstLine(head: string): string | null {
-  for (const l of head.slice(0, 16384).split('\n', 16)) {
-    const line = l.endsWith('\r') ? l.slice(0, -1) : l;
+  for (let at = 0, n = 0; at < head.length && n < 16; n++) {
+    const nl = head.indexOf('\n', at);
+    const end = nl < 0 ? head.length : nl;
+    if (end - at > MAX_HEADER) return null;
+    const line = head.slice(at, head.charCodeAt(end - 1) === 13 ? end - 1 : end);
     if (line.trim() !== '' && !line.startsWith('#')) return line;
+    at = end + 1;
   }
   return null;
 }
@@ -326,7 +336,7 @@ export const IIS_CSV_FORMAT: TextLogFormat = {
   id: IIS_CSV_ID,
   detect: (head) => {
     const line = firstLine(head);
-    return line !== null && csvLayout(line) !== null;
+    return line !== null && HEADER_HINT.test(line) && csvLayout(line) !== null;
   },
   coverageSource: () => 'web requests exported as CSV (an export may be filtered: not counted as coverage)',
   createParser: (rel) => new IisCsvParser(rel),
