@@ -6,7 +6,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { scan } from '../src/engine/scan.js';
-import { eseKind } from '../src/evidence/ese.js';
+import { eseKind, withoutEseStores } from '../src/evidence/ese.js';
+import type { EvidenceFile } from '../src/evidence/file.js';
+import type { Skipped } from '../src/model.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'exhunt-ese-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -82,5 +84,26 @@ describe('ESE stores in a whole-drive scan', () => {
     // The shell named .edb beside the database, and the ESE-headed file in owa\auth, are read and judged.
     expect(paths.has(`${DB}/Mailbox Database 0123456789 (copy).edb`)).toBe(true);
     expect(host.findings.some((f) => f.source.path === `${V15}/FrontEnd/HttpProxy/owa/auth/E00.chk`)).toBe(true);
+  });
+
+  it('on a live server, files Exchange holds open count as the store only beside logs their headers prove', async () => {
+    const file = (rel: string, size = 1024 * 1024): EvidenceFile => ({ kind: 'fs', abs: `/x/${rel}`, rel, size, mtimeMs: 0 });
+    const live = 'Program Files/Microsoft/Exchange Server/V15/Mailbox/DB1';
+    const files = [
+      file(`${live}/DB1.edb`, 50e9), file(`${live}/E00.chk`, 8192), file(`${live}/E00.log`), file(`${live}/E0000000A01.log`),
+      // Held open, but nothing beside it proves a store: not left out by its name alone.
+      file('Program Files/Microsoft/Exchange Server/V15/Mailbox/DB2/DB2.edb', 20e9), file('Temp/E00.log'),
+    ];
+    const held = new Set([`${live}/DB1.edb`, `${live}/E00.chk`, `${live}/E00.log`, 'Program Files/Microsoft/Exchange Server/V15/Mailbox/DB2/DB2.edb', 'Temp/E00.log']);
+    const read = async (f: EvidenceFile) => {
+      if (held.has(f.rel)) throw Object.assign(new Error('resource busy or locked'), { code: 'EBUSY' });
+      return ese(3, 4096);
+    };
+    const skipped: Skipped[] = [];
+    const kept = await withoutEseStores(files, skipped, () => false, read);
+    expect(kept.map((f) => f.rel)).toEqual(['Program Files/Microsoft/Exchange Server/V15/Mailbox/DB2/DB2.edb', 'Temp/E00.log']);
+    expect(skipped.map((s) => `${s.path}: ${s.reason.slice(0, s.reason.indexOf(')') + 1)}`)).toEqual([
+      `${live}: not read: mailbox database (4 files, 50.0 GB; 3 of them held open by Exchange, not readable)`,
+    ]);
   });
 });

@@ -65,52 +65,71 @@ export function maybeEseStore(rel: string): boolean {
 /** The path the layout is judged on: the server's, else the evidence's, with `/`. */
 const place = (f: EvidenceFile) => (f.server ?? f.rel).replace(/\\/g, '/');
 
+/** Why a live server's store file cannot be opened: Exchange's store process holds it without sharing it. */
+const HELD_OPEN = new Set(['EBUSY', 'EPERM', 'EACCES']);
+
+/** A file's head, for the check (injected for tests). */
+export type HeadReader = (f: EvidenceFile & { kind: 'fs' }) => Promise<Buffer>;
+const readHeadBytes: HeadReader = async (f) => (await readParts(f, [[0, HEAD]]))[0];
+
 /**
  * The files of `files` that are not ESE stores; the stores are named in `skipped`, one line per folder.
- * `served`: is this evidence path in a folder IIS serves?
+ * `served`: is this evidence path in a folder IIS serves? On a live server (`scan --local`) the mounted database,
+ * its current log and its checkpoint are held open by Exchange and cannot be read: such a file counts as the store's
+ * only when its own folder's other logs proved the store by their headers, and the line says how many were held
+ * open; any other file that cannot be opened stays in the list (the scan names it not readable).
  */
-export async function withoutEseStores(files: EvidenceFile[], skipped: Skipped[], served: (path: string) => boolean): Promise<EvidenceFile[]> {
-  const candidates = files.filter((f) => f.kind === 'fs' && f.size >= HEAD && maybeEseStore(f.rel) && !served(f.server ?? f.rel));
+export async function withoutEseStores(files: EvidenceFile[], skipped: Skipped[], served: (path: string) => boolean, read: HeadReader = readHeadBytes): Promise<EvidenceFile[]> {
+  const candidates = files.filter((f): f is EvidenceFile & { kind: 'fs' } => f.kind === 'fs' && maybeEseStore(f.rel) && !served(f.server ?? f.rel));
   if (candidates.length === 0) return files;
-  const kinds = new Map<EvidenceFile, EseKind>();
+  const kinds = new Map<EvidenceFile, EseKind | 'held open'>();
   for (let i = 0; i < candidates.length; i += PARALLEL) {
     const batch = candidates.slice(i, i + PARALLEL);
-    const heads = await Promise.all(batch.map((f) => (f.kind === 'fs' ? readParts(f, [[0, HEAD]]).then(([h]) => h, () => null) : null)));
+    const heads = await Promise.all(batch.map((f) => read(f).then((h) => h, (err: NodeJS.ErrnoException) => (HELD_OPEN.has(err.code ?? '') ? ('held open' as const) : null))));
     batch.forEach((f, k) => {
-      const kind = heads[k] ? eseKind(heads[k]) : null;
-      if (kind !== null && kind === expected(f.rel)) kinds.set(f, kind);
+      const h = heads[k];
+      const kind = h === 'held open' ? h : h ? eseKind(h) : null;
+      if (kind === 'held open' || (kind !== null && kind === expected(f.rel))) kinds.set(f, kind);
     });
   }
-  // Folders holding each store's ESE logs or checkpoint: their databases, and those of sibling folders, are the store's.
-  const logDirs = STORES.map((s) => new Set([...kinds].filter(([f, k]) => k !== 'database' && s.log.test(posix.basename(f.rel))).map(([f]) => posix.dirname(place(f)).toLowerCase())));
+  // Folders holding each store's ESE logs or checkpoint (proved by their headers): their databases, and those of
+  // sibling folders, are the store's.
+  const logDirs = STORES.map((s) => new Set([...kinds].filter(([f, k]) => k !== 'database' && k !== 'held open' && s.log.test(posix.basename(f.rel))).map(([f]) => posix.dirname(place(f)).toLowerCase())));
   const parents = logDirs.map((dirs) => new Set([...dirs].map((d) => posix.dirname(d))));
-  const storeOf = (f: EvidenceFile, kind: EseKind): Store | null => {
+  const storeOf = (f: EvidenceFile, kind: EseKind | 'held open'): Store | null => {
     const name = posix.basename(f.rel);
     const dir = posix.dirname(place(f)).toLowerCase();
+    const proved = (i: number) => logDirs[i].has(dir);
     return (
       STORES.find((s, i) =>
-        kind === 'database' ? s.database.test(name) && (s.home.test(place(f)) || logDirs[i].has(dir) || parents[i].has(posix.dirname(dir))) : s.log.test(name),
+        kind === 'held open'
+          ? (s.log.test(name) || s.database.test(name)) && proved(i)
+          : kind === 'database'
+            ? s.database.test(name) && (s.home.test(place(f)) || proved(i) || parents[i].has(posix.dirname(dir)))
+            : s.log.test(name),
       ) ?? null
     );
   };
-  const left = new Map<string, { what: string; n: number; bytes: number }>();
+  const left = new Map<string, { what: string; n: number; bytes: number; held: number }>();
   const out = files.filter((f) => {
     const kind = kinds.get(f);
     const store = kind ? storeOf(f, kind) : null;
     if (!store) return true;
     const dir = posix.dirname(f.rel);
     const key = `${dir}\u0000${store.what}`;
-    const e = left.get(key) ?? { what: store.what, n: 0, bytes: 0 };
+    const e = left.get(key) ?? { what: store.what, n: 0, bytes: 0, held: 0 };
     e.n++;
     e.bytes += f.size;
+    if (kind === 'held open') e.held++;
     left.set(key, e);
     return false;
   });
   for (const [key, e] of left) {
     const dir = key.slice(0, key.indexOf('\u0000'));
+    const held = e.held ? `; ${e.held} of them held open by Exchange, not readable` : '';
     skipped.push({
       path: dir,
-      reason: `not read: ${e.what} (${e.n} file${e.n === 1 ? '' : 's'}, ${byteSize(e.bytes)}): Exchange's ESE database and transaction log files, recognised by their ESE headers; they hold mail, not the logs or files exhunt reads`,
+      reason: `not read: ${e.what} (${e.n} file${e.n === 1 ? '' : 's'}, ${byteSize(e.bytes)}${held}): Exchange's ESE database and transaction log files, recognised by their ESE headers; they hold mail, not the logs or files exhunt reads`,
     });
   }
   return out;
