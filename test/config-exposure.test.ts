@@ -98,6 +98,20 @@ describe('each control off', () => {
     expect(reopened).toEqual(['CVE-2024-49040', 'CVE-2025-59248']);
   });
 
+  it('Exchange 2013: serialization signing read from the registry export; off is a medium finding (review11 R15: it aborted the whole scan)', async () => {
+    const files = baseFiles();
+    files['exchange/Get-ExchangeServer.json'] = read('Get-ExchangeServer.json').toString('utf8').replace('Version 15.2 (Build 2562.17)', 'Version 15.0 (Build 1497.48)');
+    const off = await controls(files);
+    expect(state(off, 'EXP-SDS')).toEqual(['off']);
+    expect(off.get('EXP-SDS')![0].severity).toBe('medium');
+    expect(off.get('EXP-SDS')![0].summary).toContain('Exchange 2013, registry');
+    // reg.exe exports UTF-16LE (with its BOM): the key added the way an admin sets it after Jan23SU.
+    const key = '\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\ExchangeServer\\v15\\Diagnostics]\r\n"EnableSerializationDataSigning"=dword:00000001\r\n';
+    files['exchange/lsa.reg'] = Buffer.from(`${read('lsa.reg').toString('utf16le')}${key}`, 'utf16le');
+    const on = await controls(files);
+    expect(state(on, 'EXP-SDS')).toEqual(['on']);
+  });
+
   it('EEMS: disabled at the organisation, and enabled but below Jun26SU after the June 2026 cut-off', async () => {
     const off = baseFiles();
     off['exchange/Get-OrganizationConfig.json'] = json({ Name: 'Contoso', MitigationsEnabled: false, EnableDownloadDomains: true });

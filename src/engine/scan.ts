@@ -281,7 +281,9 @@ async function scanHost(
   if (listed) facts.push(...(await collectionFacts(collection, skipped)));
   facts.push(...(await moduleImageFacts(facts, files)));
   const locate = (winPath: string) => locateWindowsPath(winPath, files)?.rel ?? null;
-  const findings = numberFindings(applyHostRules(prepared.rules.hostRules, grouper.findings(), { facts, since: options.since, locate, paths: files.map((f) => f.server ?? f.rel) }));
+  const ruled = applyHostRules(prepared.rules.hostRules, grouper.findings(), { facts, since: options.since, locate, paths: files.map((f) => f.server ?? f.rel) });
+  for (const reason of ruled.failed) skipped.push({ path: folderName, reason });
+  const findings = numberFindings(ruled.findings);
   const other = await otherSites(iisFiles);
   const merged = markOtherSites(mergeCoverage(coverage), other);
   const otherLogs = new Set([...other].flatMap((s) => (iisFiles.get(s) ?? []).map((f) => f.rel)));

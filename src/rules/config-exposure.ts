@@ -208,7 +208,7 @@ function judgeSds(facts: readonly Fact[], ovs: Overrides, build: Build | null): 
     const reg = val(facts, 'reg EnableSerializationDataSigning=')[0];
     if (!reg && !has(facts, 'registry')) return null;
     const on = reg?.value.endsWith('=1') ?? false;
-    return { state: on ? 'on' : 'off', cves, summary: `Serialization payload signing (Exchange 2013, registry) is ${on ? 'ON' : 'OFF'}.`, fix: on ? null : 'Set HKLM\\SOFTWARE\\Microsoft\\ExchangeServer\\v15\\Diagnostics\\EnableSerializationDataSigning=1 (DWORD) after Jan23SU, then restart IIS and the Exchange services.', evidence: {} };
+    return { state: on ? 'on' : 'off', cves, ...(on ? {} : { severity: 'medium' as const }), summary: `Serialization payload signing (Exchange 2013, registry) is ${on ? 'ON' : 'OFF'}.`, fix: on ? null : 'Set HKLM\\SOFTWARE\\Microsoft\\ExchangeServer\\v15\\Diagnostics\\EnableSerializationDataSigning=1 (DWORD) after Jan23SU, then restart IIS and the Exchange services.', evidence: {} };
   }
   if (!ovs.known) return null;
   const off = ovs.applied.find((o) => o.path === 'data\\enableserializationdatasigning\\enabled' && isFalse(o.value));

@@ -110,6 +110,17 @@ const IOC_COLLAPSE: HostRule = {
 /** In order: enrichment first, then findings of the whole host, then folding. */
 export const HOST_RULES: readonly HostRule[] = [OAB_FILE_IN_EVIDENCE, BASELINE_BUILD, BUILD_EXPOSURE, CONFIG_EXPOSURE, SSRF_FAMILY, ADMIN_CHAIN, IOC_COLLAPSE];
 
-export function applyHostRules(rules: readonly HostRule[], findings: readonly RawFinding[], ctx: HostContext): RawFinding[] {
-  return rules.reduce<RawFinding[]>((list, rule) => rule.apply(list, ctx), [...findings]);
+export function applyHostRules(rules: readonly HostRule[], findings: readonly RawFinding[], ctx: HostContext): { findings: RawFinding[]; failed: string[] } {
+  const failed: string[] = [];
+  let list = [...findings];
+  for (const rule of rules) {
+    // A rule's own error (a bug) costs this host that rule's findings, named in `failed`: never the host's other
+    // results, nor the other hosts of the run.
+    try {
+      list = rule.apply(list, ctx);
+    } catch (err) {
+      failed.push(`host rule for ${rule.emits.map((r) => r.id).join(', ') || 'enrichment'} failed (${err instanceof Error ? err.message : String(err)}): its findings are missing for this host`);
+    }
+  }
+  return { findings: list, failed };
 }
