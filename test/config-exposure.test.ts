@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { scan } from '../src/engine/scan.js';
-import type { Finding } from '../src/model.js';
+import type { Finding, HostResult } from '../src/model.js';
+import { hostDigest } from '../src/report/summary.js';
 import { fakeDll, fakePe } from './support/pe.js';
 
 const FIX = join(import.meta.dirname, 'fixtures', 'exchange-config');
@@ -19,7 +20,7 @@ function baseFiles(): Record<string, Buffer | string> {
   return files;
 }
 
-async function controls(files: Record<string, Buffer | string>): Promise<Map<string, Finding[]>> {
+async function scanHost(files: Record<string, Buffer | string>): Promise<HostResult> {
   const root = mkdtempSync(join(tmpdir(), 'exhunt-cfg-'));
   try {
     for (const [rel, body] of Object.entries(files)) {
@@ -29,12 +30,17 @@ async function controls(files: Record<string, Buffer | string>): Promise<Map<str
     const report = await scan({ paths: [root], jobs: 1, command: [] });
     const host = report.hosts[0];
     expect(host.verdict, 'configuration never changes the compromise verdict').not.toBe('compromised');
-    const by = new Map<string, Finding[]>();
-    for (const f of host.findings.filter((x) => x.rule.startsWith('EXP-') && x.rule !== 'EXP-01')) by.set(f.rule, [...(by.get(f.rule) ?? []), f]);
-    return by;
+    return host;
   } finally {
     rmSync(root, { recursive: true });
   }
+}
+
+async function controls(files: Record<string, Buffer | string>): Promise<Map<string, Finding[]>> {
+  const host = await scanHost(files);
+  const by = new Map<string, Finding[]>();
+  for (const f of host.findings.filter((x) => x.rule.startsWith('EXP-') && x.rule !== 'EXP-01')) by.set(f.rule, [...(by.get(f.rule) ?? []), f]);
+  return by;
 }
 const state = (m: Map<string, Finding[]>, id: string) => m.get(id)?.map((f) => f.evidence.state);
 const json = (o: unknown) => JSON.stringify(o, null, 4);
@@ -137,6 +143,46 @@ describe('each control off', () => {
     const sameHost = baseFiles();
     sameHost['exchange/Get-OwaVirtualDirectory.json'] = json({ Name: 'owa (Default Web Site)', InternalUrl: 'https://mail.contoso.com/owa', ExternalUrl: 'https://mail.contoso.com/owa', InternalDownloadHostName: 'mail.contoso.com', ExternalDownloadHostName: '' });
     expect(state(await controls(sameHost), 'EXP-DLDOM')).toEqual(['off']);
+  });
+});
+
+describe('Extended Protection where the configuration never set it (review11 R8)', () => {
+  const config = () => read('applicationHost.config').toString();
+  const noEp = () => config().replace(/<extendedProtection tokenChecking="\w+" \/>/g, '');
+  const dropLocation = (text: string, path: string) => text.replace(new RegExp(`\\s*<location path="${path}">.*</location>`), '');
+  /** Exchange 2016 CU23 Oct22SU in an HttpProxy log header: a build that runs Extended Protection. */
+  const LOG = ['Program Files/Microsoft/Exchange Server/V15/Logging/HttpProxy/Owa/HttpProxy_2026112010-1.LOG', '#Software: Microsoft Exchange Server\r\n#Version: 15.01.2507.016\r\n#Log-type: HttpProxy Logs\r\n#Date: 2026-11-20T10:00:00.000Z\r\n#Fields: DateTime,RequestId,MajorVersion,MinorVersion,BuildVersion,RevisionVersion,ClientRequestId,Protocol,UrlHost,UrlStem,ProtocolAction,AuthenticationType,IsAuthenticated,AuthenticatedUser,Organization,AnchorMailbox,UserAgent,ClientIpAddress,ServerHostName,HttpStatus\r\n'] as const;
+
+  it('every Exchange location without an extendedProtection element (the script never run): off on all, high, CVE-2024-21410, exposed', async () => {
+    const host = await scanHost({ [APPHOST]: noEp(), [LOG[0]]: LOG[1] });
+    const [ep] = host.findings.filter((f) => f.rule === 'EXP-EP');
+    expect(ep).toMatchObject({ severity: 'high', kind: 'exposure', evidence: { state: 'off' } });
+    expect(ep.cves).toContain('CVE-2024-21410');
+    expect(ep.summary).toContain('OFF on all 21 Exchange virtual directories that need it (none sets tokenChecking');
+    expect(ep.evidence.below_expected).toHaveLength(21);
+    expect(ep.evidence.below_expected).toContain('exchange back end/mapi/nspi: None (not set: IIS default), expected Require');
+    // Expected None (autodiscover, the front end's PowerShell) is never below its value.
+    expect(ep.evidence.checked).toContain('default web site/autodiscover=None (not set)');
+    expect(hostDigest(host).exposed, 'scan exits 3').toBe(true);
+  });
+
+  it('back-end vdirs with no <location> (or one without the element) are judged at the IIS default, not skipped', async () => {
+    const missing = dropLocation(dropLocation(config(), 'Exchange Back End/EWS'), 'Exchange Back End/mapi/nspi');
+    const [ep] = (await controls({ [APPHOST]: missing, [LOG[0]]: LOG[1] })).get('EXP-EP')!;
+    expect(ep).toMatchObject({ severity: 'high', evidence: { state: 'off' } });
+    expect(ep.evidence.below_expected).toEqual(['exchange back end/ews: None (not set: IIS default), expected Require', 'exchange back end/mapi/nspi: None (not set: IIS default), expected Require']);
+    expect(ep.summary).toContain('on 2 of 21 Exchange virtual directories');
+    // The parent's setting is inherited: a back-end mapi location with None reaches nspi when nspi sets nothing.
+    const inherited = dropLocation(config(), 'Exchange Back End/mapi/nspi').replace('</configuration>', '<location path="Exchange Back End/mapi"><system.webServer><security><authentication><windowsAuthentication><extendedProtection tokenChecking="None" /></windowsAuthentication></authentication></security></system.webServer></location></configuration>');
+    const [inh] = (await controls({ [APPHOST]: inherited, [LOG[0]]: LOG[1] })).get('EXP-EP')!;
+    expect(inh.evidence.below_expected).toEqual(['exchange back end/mapi/nspi: None (inherited from exchange back end/mapi), expected Require']);
+  });
+
+  it('a path written in two <location> elements (security apart from handlers) is merged; a site without Exchange holds nothing to judge', async () => {
+    const split = config().replace('</configuration>', '<location path="Exchange Back End/EWS" overrideMode="Allow"><system.webServer><handlers accessPolicy="Read, Script" /><security><ipSecurity allowUnlisted="true" /></security></system.webServer></location></configuration>');
+    expect(state(await controls({ [APPHOST]: split, [LOG[0]]: LOG[1] }), 'EXP-EP')).toEqual(['on']);
+    const plainIis = '<?xml version="1.0"?><configuration><system.applicationHost><sites><site name="Default Web Site" id="1"><application path="/" /><application path="/intranet" /></site></sites></system.applicationHost><location path="Default Web Site/intranet"><system.webServer><security><authentication><windowsAuthentication enabled="true" /></authentication></security></system.webServer></location></configuration>';
+    expect((await controls({ [APPHOST]: plainIis })).has('EXP-EP')).toBe(false);
   });
 });
 

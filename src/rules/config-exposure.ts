@@ -28,7 +28,7 @@ interface Control {
 
 const HC = 'microsoft/CSS-Exchange Diagnostics/HealthChecker (commit f88378b1e): ';
 const CONTROLS = {
-  'EXP-EP': { reads: ['applicationhost', 'registry'],  off: ['high'], title: 'Extended Protection', cves: ['CVE-2024-21410', 'CVE-2022-24516', 'CVE-2022-21979', 'CVE-2022-21980', 'CVE-2022-24477', 'CVE-2022-30134'], references: [`${HC}Invoke-AnalyzerSecurityExtendedProtectionConfigState.ps1`], description: 'Extended Protection (windowsAuthentication tokenChecking) per Exchange virtual directory against the expected value, from applicationHost.config; registry SuppressExtendedProtection; a build that cannot run EP. Off on any vdir = CVE-2024-21410 (KEV) open.' },
+  'EXP-EP': { reads: ['applicationhost', 'registry'],  off: ['high'], title: 'Extended Protection', cves: ['CVE-2024-21410', 'CVE-2022-24516', 'CVE-2022-21979', 'CVE-2022-21980', 'CVE-2022-24477', 'CVE-2022-30134'], references: [`${HC}Invoke-AnalyzerSecurityExtendedProtectionConfigState.ps1`], description: 'Extended Protection (windowsAuthentication tokenChecking) on every expected virtual directory of the Exchange sites applicationHost.config declares (a vdir without a setting inherits its parent\'s, IIS default None: a server where EP was never enabled is off everywhere), against the expected value; registry SuppressExtendedProtection; a build that cannot run EP. Off on any vdir = CVE-2024-21410 (KEV) open.' },
   'EXP-AMSI': { reads: ['diag-overrides', 'get-settingoverride'],  off: ['medium'], states: ['on', 'off'], title: 'AMSI integration and request-body scanning', cves: [], references: [`${HC}Invoke-AnalyzerSecurityAMSIConfigState.ps1`], description: 'Setting override Cafe\\HttpRequestFiltering\\Enabled=False turns AMSI request scanning off; AmsiRequestBodyScanning overrides turn body scanning on or off (Nov24SU+).' },
   'EXP-SDS': { reads: ['diag-overrides', 'get-settingoverride', 'registry'],  off: ['medium'], title: 'PowerShell serialization payload signing', cves: ['CVE-2023-36050', 'CVE-2023-36039', 'CVE-2023-36035', 'CVE-2023-36439'], references: [`${HC}Invoke-AnalyzerSecurityCveAddressedBySerializedDataSigning.ps1`], description: 'On from Nov23SU unless the override Data\\EnableSerializationDataSigning\\Enabled=False (2013: registry EnableSerializationDataSigning=1).' },
   'EXP-EEMS': { reads: ['get-organizationconfig', 'get-exchangeserver'],  off: ['low'], title: 'Emergency Mitigation Service', cves: ['CVE-2026-42897'], references: [`${HC}Invoke-AnalyzerSecurityMitigationService.ps1`, 'Microsoft June 2026 SU announcement: EEMS cannot use configuration released July 2026 or later below Jun26SU'], description: 'Get-OrganizationConfig / Get-ExchangeServer MitigationsEnabled; a build below Jun26SU cannot receive mitigations released from July 2026 (interim mitigations such as M2.1.x for CVE-2026-42897 came this way).' },
@@ -129,6 +129,7 @@ const EXPECTED: Record<string, [Level | null, Level | null]> = {
   powershell: ['None', 'Require'], owa: ['Require', 'Require'], rpc: ['Require', 'Require'], mapi: ['Require', null],
   pushnotifications: [null, 'Require'], rpcwithcert: [null, 'Require'], 'mapi/emsmdb': [null, 'Require'], 'mapi/nspi': [null, 'Require'],
 };
+const EP_SITES = ['default web site', 'exchange back end'] as const;
 const level = (s: string): Level => (/^require$/i.test(s) ? 'Require' : /^allow$/i.test(s) ? 'Allow' : 'None');
 const SSL_CAVEAT = 'Extended Protection does not work behind SSL offloading: keep TLS terminating on Exchange (SSL bridging) and Outlook Anywhere SSLOffloading off.';
 
@@ -145,48 +146,89 @@ function epCapable(b: Build | null): boolean | null {
   return row !== undefined && b.revision >= row[1];
 }
 
+interface EpLocation { token: string; allowUnlisted: string; fact: Fact }
+
+/**
+ * applicationHost.config's Extended Protection settings by lower-case location path ('' = server-wide), and the
+ * Exchange sites it declares with their vdirs. IIS merges `<location>` elements of one path (Exchange writes handlers
+ * and security apart): per path, the setting written last in the file. An image also holds IIS's configuration
+ * history (inetpub\history\CFGHISTORY_*): the live file decides when it is there.
+ */
+function epSettings(facts: readonly Fact[]): { locs: Map<string, EpLocation>; sites: { side: 0 | 1; site: string; present: Set<string> }[] } {
+  const iis = facts.filter((f) => /^(?:ep|iissite|iisapp) /.test(f.value));
+  const live = iis.filter((f) => /(?:^|\/)inetsrv\/config\/applicationhost\.config$/i.test(f.source.path));
+  const appHost = live.length > 0 ? live : iis;
+  const locs = new Map<string, EpLocation>();
+  const lineOf = (f: Fact) => f.source.line ?? 0;
+  for (const f of val(appHost, 'ep ').sort((a, b) => lineOf(a) - lineOf(b))) {
+    const [path, token, allowUnlisted = ''] = f.value.slice(3).split('|');
+    const had = locs.get(path.toLowerCase());
+    locs.set(path.toLowerCase(), { token: token || (had?.token ?? ''), allowUnlisted: allowUnlisted || (had?.allowUnlisted ?? ''), fact: token || !had ? f : had.fact });
+  }
+  // A site is judged when the configuration declares it as Exchange's (HealthChecker judges every expected vdir of
+  // it, present or not): the back end by its site, the front end by an Exchange vdir under Default Web Site.
+  const declared = [...locs.keys(), ...val(appHost, 'iisapp ').map((f) => f.value.slice(7).toLowerCase())];
+  const vdirsOf = (site: string) => new Set(declared.filter((p) => p.startsWith(`${site}/`)).map((p) => p.slice(site.length + 1)));
+  const [fe, be] = [vdirsOf(EP_SITES[0]), vdirsOf(EP_SITES[1])];
+  const sites: { side: 0 | 1; site: string; present: Set<string> }[] = [];
+  if ([...fe].some((v) => EXPECTED[v.split('/')[0]] !== undefined)) sites.push({ side: 0, site: EP_SITES[0], present: fe });
+  if (be.size > 0 || val(appHost, 'iissite ').some((f) => f.value.slice(8).toLowerCase() === EP_SITES[1])) sites.push({ side: 1, site: EP_SITES[1], present: be });
+  return { locs, sites };
+}
+
 function judgeEp(facts: readonly Fact[], build: Build | null): Judged | null {
   const suppress = val(facts, 'reg SuppressExtendedProtection=').map((f) => f.value.split('=')[1])[0];
   if (!has(facts, 'applicationhost')) {
     if (suppress === undefined) return null;
   }
-  const locs = new Map(val(facts, 'ep ').map((f) => {
-    const [path, token, allowUnlisted] = f.value.slice(3).split('|');
-    return [path.toLowerCase(), { token, allowUnlisted, fact: f }];
-  }));
-  const tokenOf = (path: string): string => {
-    for (let p = path; p.includes('/'); p = p.slice(0, p.lastIndexOf('/'))) {
+  const { locs, sites } = epSettings(facts);
+  // IIS inheritance: the nearest location up the path that sets tokenChecking, then the server-wide default, else None.
+  const setting = (path: string): { token: string; at: string | null } => {
+    for (let p = path; p !== ''; p = p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '') {
       const hit = locs.get(p);
-      if (hit && hit.token) return hit.token;
+      if (hit?.token) return { token: hit.token, at: p };
     }
-    return locs.get(path.split('/')[0])?.token || 'None';
+    const server = locs.get('')?.token;
+    return server ? { token: server, at: 'server-wide' } : { token: 'None', at: null };
   };
   const low: string[] = [];
   const checked: string[] = [];
   let firstLow: Fact | undefined;
-  for (const [path, entry] of locs) {
-    const [site, ...rest] = path.split('/');
-    const vdir = rest.join('/');
-    const side = site === 'default web site' ? 0 : site === 'exchange back end' ? 1 : -1;
-    const expected = side === 0 || side === 1 ? EXPECTED[vdir]?.[side] : undefined;
-    if (!expected) continue;
-    const actual = level(tokenOf(path));
-    checked.push(`${path}=${actual}`);
-    const ipFiltered = side === 1 && vdir === 'ews' && entry.allowUnlisted.toLowerCase() === 'false';
-    if (RANK[actual] < RANK[expected] && !ipFiltered) {
-      low.push(`${path}: ${actual}, expected ${expected}`);
-      firstLow ??= entry.fact;
+  let needed = 0;
+  let unset = 0;
+  for (const { side, site, present } of sites) {
+    for (const [vdir, want] of Object.entries(EXPECTED)) {
+      const expected = want[side];
+      // Exchange 2013 has no API vdir; with the build unknown, judged only where the configuration has it.
+      if (!expected || (vdir === 'api' && (build === null ? !present.has(vdir) : build.minor === 0))) continue;
+      const path = `${site}/${vdir}`;
+      const { token, at } = setting(path);
+      const actual = level(token);
+      checked.push(`${path}=${actual}${at === null ? ' (not set)' : ''}`);
+      if (expected !== 'None') needed++;
+      const ipFiltered = side === 1 && vdir === 'ews' && locs.get(path)?.allowUnlisted.toLowerCase() === 'false';
+      if (RANK[actual] < RANK[expected] && !ipFiltered) {
+        if (at === null) unset++;
+        low.push(`${path}: ${actual}${at === null ? ' (not set: IIS default)' : at !== path ? ` (inherited from ${at})` : ''}, expected ${expected}`);
+        firstLow ??= (at !== null && at !== 'server-wide' ? locs.get(at)?.fact : undefined) ?? locs.get(path)?.fact;
+      }
     }
   }
   const capable = epCapable(build);
   const cves = CONTROLS['EXP-EP'].cves;
-  const fix = `Enable Extended Protection with CSS-Exchange ExchangeExtendedProtectionManagement.ps1 (expected tokenChecking per virtual directory as listed) ${SSL_CAVEAT}`;
+  const fix = `Enable Extended Protection with CSS-Exchange ExchangeExtendedProtectionManagement.ps1 (it sets the expected tokenChecking on every virtual directory) ${SSL_CAVEAT}`;
   if (suppress !== undefined && suppress !== '0') {
     return { state: 'off', cves, severity: 'high', summary: `Extended Protection is OFF: registry SuppressExtendedProtection=${suppress} disables it for every virtual directory.`, fix: 'Set HKLM\\SYSTEM\\CurrentControlSet\\Control\\Lsa\\SuppressExtendedProtection to 0 (or delete it), then restart IIS.', evidence: { suppress_extended_protection: suppress, checked } };
   }
   if (capable === false) return { state: 'off', cves, severity: 'high', summary: 'Extended Protection is OFF: the build cannot run it (below Aug22SU).', fix: `Install the latest update, then ${fix.charAt(0).toLowerCase()}${fix.slice(1)}`, evidence: { checked } };
-  if (low.length > 0) return { state: 'off', cves, severity: 'high', source: firstLow, summary: `Extended Protection is OFF or too weak on ${low.length} virtual director${low.length === 1 ? 'y' : 'ies'}: ${low.join('; ')}. CVE-2024-21410 (NTLM relay, exploited in the wild) stays open.`, fix, evidence: { below_expected: low, checked } };
-  // A partial copy without Exchange vdir settings holds nothing to judge: no finding (reported only from evidence).
+  if (low.length > 0) {
+    // Every vdir that needs it below its expected value: the state of a server where EP was never enabled.
+    const what = low.length === needed
+      ? `OFF on all ${needed} Exchange virtual directories that need it (${unset === needed ? 'none sets tokenChecking: IIS default None' : 'tokenChecking None or not set'}; ExchangeExtendedProtectionManagement.ps1 was never run, or was rolled back)`
+      : `OFF or too weak on ${low.length} of ${needed} Exchange virtual directories that need it: ${low.join('; ')}`;
+    return { state: 'off', cves, severity: 'high', source: firstLow, summary: `Extended Protection is ${what}. CVE-2024-21410 (NTLM relay, exploited in the wild) stays open.`, fix, evidence: { below_expected: low, checked } };
+  }
+  // A configuration without an Exchange site (a partial copy, another IIS server) holds nothing to judge.
   if (checked.length === 0) return null;
   return { state: capable === null ? 'unknown' : 'on', cves, summary: `Extended Protection is ${capable === null ? 'configured as expected on every virtual directory, but the build is not known to run it' : 'ON as expected on every Exchange virtual directory'}. ${SSL_CAVEAT}`, fix: null, evidence: { checked } };
 }

@@ -128,24 +128,39 @@ function appPoolOutputs(root: XmlElement, file: EvidenceFile, out: FileScanResul
   }
 }
 
+const EXCHANGE_SITES = new Set([FRONT_END_SITE, 'exchange back end']);
+const EP_PATH = ['system.webServer', 'security', 'authentication', 'windowsAuthentication', 'extendedProtection'];
+
 /**
- * applicationHost.config settings the configuration controls judge (src/rules/config-exposure.ts): Extended
- * Protection per `<location>` (windowsAuthentication/extendedProtection@tokenChecking, IP-filter allowUnlisted) and
- * every `globalModules` entry.
+ * applicationHost.config settings the configuration controls judge (src/rules/config-exposure.ts): the Exchange
+ * sites and their applications (`iissite`, `iisapp`), Extended Protection for every `<location>` of those sites and
+ * the server-wide default (`ep <path>|<tokenChecking, '' when not set>|<ipSecurity allowUnlisted>`: a vdir without
+ * a setting inherits, IIS's default is None), and every `globalModules` entry.
  */
 function appHostConfigFacts(root: XmlElement, file: EvidenceFile): Fact[] {
-  const out: Fact[] = [{ kind: 'config', value: 'source applicationhost', source: { path: file.rel }, time: null, origin: 'applicationHost.config' }];
+  const fact = (value: string, line?: number): Fact => ({ kind: 'config', value, source: line === undefined ? { path: file.rel } : { path: file.rel, line }, time: null, origin: 'applicationHost.config' });
+  const out: Fact[] = [fact('source applicationhost')];
+  for (const site of select(root, ['system.applicationHost', 'sites', 'site'])) {
+    const name = site.attrs.name ?? '';
+    if (!EXCHANGE_SITES.has(name.toLowerCase())) continue;
+    out.push(fact(`iissite ${name}`, site.line));
+    for (const app of select(site, ['application'])) {
+      const path = (app.attrs.path ?? '').replace(/\\/g, '/');
+      if (path !== '/') out.push(fact(`iisapp ${name}${path.startsWith('/') ? '' : '/'}${path}`, app.line));
+    }
+  }
+  const serverWide = select(root, EP_PATH)[0];
+  if (serverWide) out.push(fact(`ep |${serverWide.attrs.tokenChecking ?? ''}|`, serverWide.line));
   for (const loc of select(root, ['location'])) {
     const path = (loc.attrs.path ?? '').replace(/\\/g, '/');
-    const ep = select(loc, ['system.webServer', 'security', 'authentication', 'windowsAuthentication', 'extendedProtection'])[0];
+    const ep = select(loc, EP_PATH)[0];
     const ip = select(loc, ['system.webServer', 'security', 'ipSecurity'])[0];
-    if (!ep && !ip) continue;
+    if (!EXCHANGE_SITES.has(path.split('/')[0].toLowerCase()) && !ep && !ip) continue;
     const token = ep?.attrs.tokenChecking ?? '';
-    const line = (ep ?? ip)!.line;
-    out.push({ kind: 'config', value: `ep ${path}|${token}|${ip?.attrs.allowUnlisted ?? ''}`, source: { path: file.rel, line }, time: null, origin: 'applicationHost.config' });
+    out.push(fact(`ep ${path}|${token}|${ip?.attrs.allowUnlisted ?? ''}`, (ep ?? ip ?? loc).line));
   }
   for (const m of select(root, ['system.webServer', 'globalModules']).flatMap((g) => select(g, ['add']))) {
-    out.push({ kind: 'config', value: `iismodule ${m.attrs.name ?? ''}|${m.attrs.image ?? ''}`, source: { path: file.rel, line: m.line }, time: null, origin: 'applicationHost.config' });
+    out.push(fact(`iismodule ${m.attrs.name ?? ''}|${m.attrs.image ?? ''}`, m.line));
   }
   return out;
 }
