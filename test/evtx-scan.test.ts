@@ -81,6 +81,14 @@ describe('evtx scanner on real samples', () => {
     expect(r.skipped).toContainEqual({ path: 'sample-with-zero-data-size-event.evtx', reason: 'damaged data in chunk, 232 bytes skipped', offset: 6176 });
   });
 
+  it('records a zeroed chunk held are in skipped, with its offset, not lost without a word', async (ctx) => {
+    const buf = Buffer.from(readFileSync(needExternal(ctx, `${RS}/security.evtx`)));
+    buf.fill(0, 4096 + 13 * 65536, 4096 + 14 * 65536);
+    const r = await scan(writeTemp('zeroed-chunk.evtx', buf));
+    expect(r.coverage.map((c) => c.records)).toEqual([2261 - 91]);
+    expect(r.skipped).toEqual([{ path: 'zeroed-chunk.evtx', offset: 4096 + 13 * 65536, reason: 'a chunk counted by the file header is all zero bytes: 91 records 1149..1239 not readable (damaged or wiped)' }]);
+  });
+
   it('classifies by content, not by name', async (ctx) => {
     const evtx = fsFile(needExternal(ctx, `${RS}/system.evtx`), 'renamed.log');
     expect(evtxScanner.classify(evtx, await readHead(evtx))).toBe('evtx');

@@ -1,5 +1,6 @@
-// Windows event logs (.evtx by the ElfFile magic, whatever the name; XML event exports by content): records are
-// streamed chunk by chunk through exhunt's own reader, flattened to LogRecords and run through the EVTX rules.
+// Windows event logs (.evtx by the ElfFile magic, or a first chunk at 0x1000 when that header is damaged, whatever the
+// name; XML event exports by content): records are streamed chunk by chunk through exhunt's own reader, flattened to
+// LogRecords and run through the EVTX rules.
 //
 // LogRecord for evtx: format 'evtx', record = EventRecordID, time = System/TimeCreated (ISO, 7 fractional digits).
 // fields:

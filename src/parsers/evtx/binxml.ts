@@ -425,6 +425,9 @@ export class ChunkBinXml {
     if (this.building.has(off)) this.fail('template refers to itself', off);
     const start = off + 24;
     const stop = Math.min(start + buf.readUInt32LE(off + 20), buf.length);
+    // A definition wiped (zeroed) where it was written would otherwise instantiate as an empty template: the
+    // record would read with no EventData at all (a command line, a cmdlet gone without a word).
+    if (isZeroed(buf, off + 4, stop)) this.fail('its template definition is zeroed (damaged): record not read', off);
     const known = this.cache?.candidates(buf, off);
     if (known) {
       for (const k of known) {
@@ -1212,4 +1215,10 @@ class Instantiator {
     const children = arrayItem === null ? this.nodes(e.children, values) : arrayItem === '' ? NONE : [arrayItem];
     return { name: e.name, attrs, children };
   }
+}
+
+/** Whether `buf[start, end)` is empty or all zero bytes (a template definition's GUID, size and body wiped). */
+function isZeroed(buf: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (buf[i] !== 0) return false;
+  return true;
 }

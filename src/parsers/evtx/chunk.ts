@@ -28,25 +28,33 @@ function isZero(buf: Buffer, start: number, end: number): boolean {
 }
 
 /**
+ * What one chunk gave. `read`: its header's record numbers (first, last) and `delta`, EventRecordID minus record
+ * number (0 in a live log; filtered exports number their records afresh but keep the ids). `none`: the block holds
+ * no chunk (`zero`: all zero bytes); whether that is damage depends on where it is (see file.ts ChunkWalk).
+ */
+export type ChunkOutcome = { kind: 'read'; first: number; last: number; delta: number } | { kind: 'none'; zero: boolean };
+
+/**
  * Reads every record of one chunk (`chunk` is exactly CHUNK_SIZE bytes; `fileOffset` is where it starts).
- * `expected`: the file header counts this chunk, so a missing signature is damage rather than unused space.
  * Checksum mismatches are reported but the records are still read (salvaged): each record is validated on its
- * own, and damaged stretches are skipped by searching for the next intact record header. `available`: how many
- * bytes of a truncated last chunk the file really has (the rest is zero padding), so no offset points past the end.
- * Events come one at a time, so that a reader can hand them on in small batches (see readEvtxStream).
+ * own, and damaged stretches are skipped by searching for the next intact record header. Records the chunk header
+ * counts but that could not be read are reported together (damage, or records hidden by tampering). `available`:
+ * how many bytes of a truncated last chunk the file really has (the rest is zero padding), so no offset points past
+ * the end. Events come one at a time, so that a reader can hand them on in small batches (see readEvtxStream).
  * `templates`: those of the file's chunks read before (one cache per file and reader).
  */
-export function* readChunk(chunk: Buffer, fileOffset: number, problems: EvtxProblem[], expected = true, available = CHUNK_SIZE, templates: TemplateCache | null = null): Generator<EvtxEvent> {
+export function* readChunk(chunk: Buffer, fileOffset: number, problems: EvtxProblem[], available = CHUNK_SIZE, templates: TemplateCache | null = null): Generator<EvtxEvent, ChunkOutcome> {
   if (!isChunk(chunk)) {
-    // Unused (preallocated, zeroed or stale) blocks past the header's chunk count are not damage.
-    if (expected && !isZero(chunk, 0, CHUNK_HEADER_SIZE)) problems.push({ offset: fileOffset, reason: 'bad chunk signature, chunk skipped' });
-    return;
+    // A damaged signature on an otherwise intact chunk (its header checksum, or an intact first record) is read.
+    if (!signatureOnlyDamaged(chunk)) return { kind: 'none', zero: isZero(chunk, 0, CHUNK_SIZE) };
+    problems.push({ offset: fileOffset, reason: 'bad chunk signature, records salvaged' });
   }
   const free = chunk.readUInt32LE(48);
   const end = Math.min(free >= CHUNK_HEADER_SIZE && free <= CHUNK_SIZE ? free : CHUNK_SIZE, available);
   checkCrc(chunk, end, fileOffset, problems);
   const range: IdRange = [readU64(chunk, 24), readU64(chunk, 32)];
   const binxml = new ChunkBinXml(chunk, templates);
+  const read: number[] = []; // header record ids of the records yielded
   let pos = CHUNK_HEADER_SIZE;
   while (pos + RECORD_HEADER + 4 <= end) {
     const size = recordSize(chunk, pos);
@@ -66,8 +74,18 @@ export function* readChunk(chunk: Buffer, fileOffset: number, problems: EvtxProb
     try {
       const xml = binxml.render(pos + RECORD_HEADER, pos + size - 4);
       const ev = Array.isArray(xml) ? toEvent(xml, fileOffset + pos, id, null) : binxml.event(xml, fileOffset + pos, id);
-      ev.time ??= binxml.times.render(chunk, pos + 16); // the record header's written time, when System has none
-      yield ev;
+      // Every event has System values; a record with none (its bytes overwritten, e.g. zeroed) is no event: its
+      // header's id and time, alone, would make a record 0 of 1601 that no rule can read.
+      if (ev.eventId === null && ev.provider === '' && ev.channel === '') {
+        problems.push({ offset: fileOffset + pos, reason: `record ${id}: no System values (EventID, Provider, Channel): damaged record skipped` });
+      } else {
+        ev.time ??= binxml.times.render(chunk, pos + 16); // the record header's written time, when System has none
+        // Rendered, but its end is not as written: values may be lost (zeroed values read as empty), so it is said.
+        const copy = chunk.readUInt32LE(pos + size - 4);
+        if (copy !== size) problems.push({ offset: fileOffset + pos, reason: `record ${id}: its size copy at the end reads ${copy}, not ${size} (its end damaged or unwritten): read as far as it renders, values may be missing` });
+        read.push(id);
+        yield ev;
+      }
     } catch (err) {
       if (!(err instanceof EvtxError) && !(err instanceof RangeError)) throw err;
       const at = err instanceof EvtxError ? err.offset : pos;
@@ -78,6 +96,57 @@ export function* readChunk(chunk: Buffer, fileOffset: number, problems: EvtxProb
   if (pos < end && pos + RECORD_HEADER + 4 > end && end === available && !isZero(chunk, pos, end)) {
     problems.push({ offset: fileOffset + pos, reason: `record cut short by the end of the file (${end - pos} bytes of its header)` });
   }
+  const first = readU64(chunk, 8);
+  const last = readU64(chunk, 16);
+  const shortfall = unreadRecords(first, last, range, read);
+  if (shortfall !== null) problems.push({ offset: fileOffset, reason: `${shortfall} counted by the chunk header but not readable (damaged, unwritten or removed)` });
+  return { kind: 'read', first, last, delta: range[0] - first };
+}
+
+/** Most records a chunk can hold (the smallest record is 28 bytes): a header claiming more is itself damaged. */
+export const MAX_RECORDS = (CHUNK_SIZE - CHUNK_HEADER_SIZE) / (RECORD_HEADER + 4);
+
+/**
+ * The records the chunk header counts (record numbers `first`..`last`) that were not read, said by EventRecordID
+ * when the header's ids run alongside its numbers, else as a count; null when none are missing or the header's
+ * numbers are implausible. `read`: the record-header ids read, in chunk order.
+ */
+function unreadRecords(first: number, last: number, ids: IdRange, read: number[]): string | null {
+  const counted = last - first + 1;
+  if (last < first || counted > MAX_RECORDS || read.length >= counted) return null;
+  if (ids[1] - ids[0] !== last - first) return `${counted - read.length} of the ${counted} records (numbers ${first}..${last} in this file)`;
+  const seen = new Set(read);
+  const runs: string[] = [];
+  let missing = 0;
+  for (let id = ids[0]; id <= ids[1]; id++) {
+    if (seen.has(id)) continue;
+    let to = id;
+    while (to < ids[1] && !seen.has(to + 1)) to++;
+    missing += to - id + 1;
+    runs.push(to === id ? `${id}` : `${id}..${to}`);
+    id = to;
+  }
+  if (missing === 0) return null; // ids read outside the range made up the count: nothing of the range is missing
+  const shown = runs.length > 8 ? `${runs.slice(0, 8).join(', ')} and ${runs.length - 8} more runs` : runs.join(', ');
+  return `${missing === 1 ? 'record' : `${missing} records`} ${shown}`;
+}
+
+/**
+ * Whether a chunk without its signature is otherwise intact: its header checksum matches with the signature put
+ * back, or its first record is whole (size copy at its end) with an id inside the header's range.
+ */
+function signatureOnlyDamaged(chunk: Buffer): boolean {
+  const headerCrc = chunk.readUInt32LE(124);
+  if (headerCrc !== 0 && headerChecksum(chunk) === headerCrc) return true;
+  const size = recordSize(chunk, CHUNK_HEADER_SIZE);
+  if (size === 0 || chunk.readUInt32LE(CHUNK_HEADER_SIZE + size - 4) !== size) return false;
+  const id = readU64(chunk, CHUNK_HEADER_SIZE + 8);
+  return id === readU64(chunk, 24) && id <= readU64(chunk, 32);
+}
+
+/** The chunk header's checksum as it should be: bytes 0-120 (the signature as written by Windows) and 128-512. */
+function headerChecksum(chunk: Buffer): number {
+  return crc32(chunk, 128, CHUNK_HEADER_SIZE, crc32(chunk, 8, 120, crc32(CHUNK_MAGIC, 0, 8)));
 }
 
 /** First and last record numbers the chunk header claims. */
@@ -111,7 +180,7 @@ function nextRecord(chunk: Buffer, from: number, end: number, range: IdRange): n
 function checkCrc(chunk: Buffer, end: number, fileOffset: number, problems: EvtxProblem[]): void {
   const headerCrc = chunk.readUInt32LE(124);
   const dataCrc = chunk.readUInt32LE(52);
-  if (headerCrc !== 0 && crc32(chunk, 128, CHUNK_HEADER_SIZE, crc32(chunk, 0, 120)) !== headerCrc) {
+  if (headerCrc !== 0 && headerChecksum(chunk) !== headerCrc) {
     problems.push({ offset: fileOffset, reason: 'chunk header checksum mismatch, records salvaged' });
   } else if (dataCrc !== 0 && crc32(chunk, CHUNK_HEADER_SIZE, end) !== dataCrc) {
     problems.push({ offset: fileOffset, reason: 'chunk data checksum mismatch, records salvaged' });

@@ -4,7 +4,7 @@
 
 import { TemplateCache } from './binxml.js';
 import { crc32, readU64 } from './bytes.js';
-import { CHUNK_SIZE, readChunk, type EvtxProblem } from './chunk.js';
+import { CHUNK_SIZE, isChunk, MAX_RECORDS, readChunk, type ChunkOutcome, type EvtxProblem } from './chunk.js';
 import type { EvtxEvent } from './event.js';
 
 export const FILE_HEADER_SIZE = 0x1000;
@@ -24,13 +24,14 @@ export interface EvtxFileHeader {
   checksumOk: boolean;
 }
 
+/** An EVTX file by its header's magic, or by its first chunk's when the file header is damaged (read as EVTX, said). */
 export function isEvtx(head: Buffer): boolean {
-  return head.length >= 8 && head.compare(FILE_MAGIC, 0, 8, 0, 8) === 0;
+  return (head.length >= 8 && head.compare(FILE_MAGIC, 0, 8, 0, 8) === 0) || isChunk(head, FILE_HEADER_SIZE);
 }
 
 /** Parses the file header, or null when the magic is missing. */
 export function readFileHeader(buf: Buffer): EvtxFileHeader | null {
-  if (buf.length < 128 || !isEvtx(buf)) return null;
+  if (buf.length < 128 || buf.compare(FILE_MAGIC, 0, 8, 0, 8) !== 0) return null;
   const flags = buf.readUInt32LE(120);
   return {
     firstChunk: readU64(buf, 8),
@@ -56,9 +57,85 @@ function headerChunks(head: Buffer, problems: EvtxProblem[]): number {
 export function* readEvtxBuffer(buf: Buffer, problems: EvtxProblem[]): Generator<EvtxEvent> {
   const counted = headerChunks(buf.subarray(0, FILE_HEADER_SIZE), problems);
   const templates = new TemplateCache();
+  const walk = new ChunkWalk(problems, counted);
   for (let off = FILE_HEADER_SIZE, n = 0; off < buf.length; off += CHUNK_SIZE, n++) {
-    yield* readChunk(chunkAt(buf, off, off, problems), off, problems, n < counted, Math.min(CHUNK_SIZE, buf.length - off), templates);
+    walk.add(off, n, yield* readChunk(chunkAt(buf, off, off, problems), off, problems, Math.min(CHUNK_SIZE, buf.length - off), templates));
   }
+  walk.end();
+}
+
+/** A run of 64 KiB blocks that hold no chunk, reported as one problem once the next chunk read bounds it. */
+interface LostRun {
+  offset: number;
+  blocks: number;
+  /** How many of them the file header counts. */
+  counted: number;
+  zero: boolean;
+  /** The record number (and its EventRecordID delta) that the chunk read just before the run ended with. */
+  before: { last: number; delta: number } | null;
+}
+
+/**
+ * Follows the chunks of one reading in file order and reports the blocks that hold no chunk where one belongs:
+ * counted by the file header, or (past a stale count, or with no header) where the record numbers of the chunks
+ * read on either side leave a gap the blocks could have held. One problem per run, naming those records. Record
+ * numbers of chunks next to each other are not compared otherwise: copies from shadow copies hold chunks of many
+ * generations side by side.
+ */
+class ChunkWalk {
+  private run: LostRun | null = null;
+  private prev: { n: number; last: number; delta: number } | null = null;
+
+  constructor(
+    private readonly problems: EvtxProblem[],
+    private readonly counted: number,
+  ) {}
+
+  add(offset: number, n: number, outcome: ChunkOutcome): void {
+    if (outcome.kind === 'read') {
+      this.flush(outcome);
+      this.prev = { n, last: outcome.last, delta: outcome.delta };
+      return;
+    }
+    const zero = outcome.zero;
+    const counted = n < this.counted ? 1 : 0;
+    if (this.run && this.run.offset + this.run.blocks * CHUNK_SIZE === offset) {
+      this.run.blocks++;
+      this.run.counted += counted;
+      this.run.zero &&= zero;
+    } else {
+      this.flush(null);
+      this.run = { offset, blocks: 1, counted, zero, before: this.prev && this.prev.n === n - 1 ? this.prev : null };
+    }
+  }
+
+  end(): void {
+    this.flush(null);
+  }
+
+  private flush(next: { first: number; delta: number } | null): void {
+    const run = this.run;
+    if (run === null) return;
+    this.run = null;
+    const headerless = this.counted === Infinity;
+    // The chunks around bound the records only when the run could have held them all (not chunks of other generations).
+    const held = run.before && next ? next.first - run.before.last - 1 : 0;
+    const gap = run.before && next && held > 0 && held <= run.blocks * MAX_RECORDS ? records(run.before, next) : null;
+    // Blocks the header does not count are damage only where the records around them say some are missing.
+    if (gap === null && (headerless || run.counted === 0)) return;
+    const one = run.blocks === 1;
+    const where = headerless ? 'after the damaged file header' : run.counted > 0 ? 'counted by the file header' : 'between chunks that hold records';
+    const what = `${one ? 'a chunk' : `${run.blocks} chunks`} ${where} ${run.zero ? `${one ? 'is' : 'are'} all zero bytes` : `${one ? 'has' : 'have'} no chunk signature`}`;
+    this.problems.push({ offset: run.offset, reason: `${what}: ${gap ?? `the records ${one ? 'it' : 'they'} held`} not readable (damaged or wiped)` });
+  }
+}
+
+/** The records between two chunks, by EventRecordID when both chunks agree how ids follow numbers. */
+function records(before: { last: number; delta: number }, next: { first: number; delta: number }): string {
+  const [a, b] = [before.last + 1, next.first - 1];
+  const span = (d: number) => (a === b ? `${a + d}` : `${a + d}..${b + d}`);
+  const many = a === b ? 'record' : `${b - a + 1} records`;
+  return before.delta === next.delta ? `${many} ${span(before.delta)}` : `${many} (numbers ${span(0)} in this file)`;
 }
 
 /** A full chunk view, or a zero-padded copy of a truncated last chunk (its complete records are still read). */
@@ -117,6 +194,7 @@ export async function* readEvtxStream(blocks: AsyncIterable<Buffer>, problems: E
   let carried = 0;
   const units: Buffer[] = [];
   const templates = new TemplateCache();
+  let walk = new ChunkWalk(problems, counted);
   for await (const block of blocks) {
     let pos = 0;
     let at = fileOff; // file offset of the next unit to cut from this block
@@ -140,10 +218,15 @@ export async function* readEvtxStream(blocks: AsyncIterable<Buffer>, problems: E
       carried = block.copy(carry, 0, pos);
     }
     for (const unit of units) {
-      if (fileOff === 0) counted = headerChunks(unit, problems);
+      if (fileOff === 0) walk = new ChunkWalk(problems, (counted = headerChunks(unit, problems)));
       else {
-        for (const ev of readChunk(unit, fileOff, problems, n++ < counted, CHUNK_SIZE, templates)) {
-          batch.push(ev);
+        const chunk = readChunk(unit, fileOff, problems, CHUNK_SIZE, templates);
+        for (let r = chunk.next(); ; r = chunk.next()) {
+          if (r.done) {
+            walk.add(fileOff, n++, r.value);
+            break;
+          }
+          batch.push(r.value);
           if (batch.length === BATCH) {
             yield batch;
             batch = [];
@@ -157,7 +240,13 @@ export async function* readEvtxStream(blocks: AsyncIterable<Buffer>, problems: E
   if (carry !== null) {
     const tail = carry.subarray(0, carried);
     if (fileOff === 0) headerChunks(tail, problems);
-    else for (const ev of readChunk(chunkAt(tail, 0, fileOff, problems), fileOff, problems, n < counted, Math.min(CHUNK_SIZE, tail.length), templates)) batch.push(ev);
+    else {
+      const chunk = readChunk(chunkAt(tail, 0, fileOff, problems), fileOff, problems, Math.min(CHUNK_SIZE, tail.length), templates);
+      let r = chunk.next();
+      for (; !r.done; r = chunk.next()) batch.push(r.value);
+      walk.add(fileOff, n, r.value);
+    }
   }
+  walk.end();
   if (batch.length) yield batch;
 }
