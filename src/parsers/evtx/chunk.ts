@@ -55,6 +55,7 @@ export function* readChunk(chunk: Buffer, fileOffset: number, problems: EvtxProb
   const range: IdRange = [readU64(chunk, 24), readU64(chunk, 32)];
   const binxml = new ChunkBinXml(chunk, templates);
   const read: number[] = []; // header record ids of the records yielded
+  const at: number[] = []; // and where they are
   let pos = CHUNK_HEADER_SIZE;
   while (pos + RECORD_HEADER + 4 <= end) {
     const size = recordSize(chunk, pos);
@@ -71,25 +72,11 @@ export function* readChunk(chunk: Buffer, fileOffset: number, problems: EvtxProb
       problems.push({ offset: fileOffset + pos, reason: `record ${id} cut short by the end of the file (${available - pos} of ${size} bytes)` });
       break;
     }
-    try {
-      const xml = binxml.render(pos + RECORD_HEADER, pos + size - 4);
-      const ev = Array.isArray(xml) ? toEvent(xml, fileOffset + pos, id, null) : binxml.event(xml, fileOffset + pos, id);
-      // Every event has System values; a record with none (its bytes overwritten, e.g. zeroed) is no event: its
-      // header's id and time, alone, would make a record 0 of 1601 that no rule can read.
-      if (ev.eventId === null && ev.provider === '' && ev.channel === '') {
-        problems.push({ offset: fileOffset + pos, reason: `record ${id}: no System values (EventID, Provider, Channel): damaged record skipped` });
-      } else {
-        ev.time ??= binxml.times.render(chunk, pos + 16); // the record header's written time, when System has none
-        // Rendered, but its end is not as written: values may be lost (zeroed values read as empty), so it is said.
-        const copy = chunk.readUInt32LE(pos + size - 4);
-        if (copy !== size) problems.push({ offset: fileOffset + pos, reason: `record ${id}: its size copy at the end reads ${copy}, not ${size} (its end damaged or unwritten): read as far as it renders, values may be missing` });
-        read.push(id);
-        yield ev;
-      }
-    } catch (err) {
-      if (!(err instanceof EvtxError) && !(err instanceof RangeError)) throw err;
-      const at = err instanceof EvtxError ? err.offset : pos;
-      problems.push({ offset: fileOffset + at, reason: `record ${id}: ${err.message}` });
+    const ev = readRecord(binxml, pos, size, id, fileOffset, problems);
+    if (ev !== null) {
+      read.push(id);
+      at.push(pos);
+      yield ev;
     }
     pos += size;
   }
@@ -98,9 +85,66 @@ export function* readChunk(chunk: Buffer, fileOffset: number, problems: EvtxProb
   }
   const first = readU64(chunk, 8);
   const last = readU64(chunk, 16);
+  if (read.length < last - first + 1) yield* hiddenRecords(binxml, range, read, at, fileOffset, problems);
   const shortfall = unreadRecords(first, last, range, read);
   if (shortfall !== null) problems.push({ offset: fileOffset, reason: `${shortfall} counted by the chunk header but not readable (damaged, unwritten or removed)` });
   return { kind: 'read', first, last, delta: range[0] - first };
+}
+
+/**
+ * The event of the record at `pos` (its header's `id`, `size`), or null when it cannot be read (said in `problems`).
+ * `hidden`: found inside another record, whose size copy (at the end of both) is not its own.
+ */
+function readRecord(binxml: ChunkBinXml, pos: number, size: number, id: number, fileOffset: number, problems: EvtxProblem[], hidden = false): EvtxEvent | null {
+  const chunk = binxml.buf;
+  try {
+    const xml = binxml.render(pos + RECORD_HEADER, pos + size - 4);
+    const ev = Array.isArray(xml) ? toEvent(xml, fileOffset + pos, id, null) : binxml.event(xml, fileOffset + pos, id);
+    // Every event has System values; a record with none (its bytes overwritten, e.g. zeroed) is no event: its
+    // header's id and time, alone, would make a record 0 of 1601 that no rule can read.
+    if (ev.eventId === null && ev.provider === '' && ev.channel === '') {
+      problems.push({ offset: fileOffset + pos, reason: `record ${id}: no System values (EventID, Provider, Channel): damaged record skipped` });
+      return null;
+    }
+    ev.time ??= binxml.times.render(chunk, pos + 16); // the record header's written time, when System has none
+    // Rendered, but its end is not as written: values may be lost (zeroed values read as empty), so it is said.
+    const copy = chunk.readUInt32LE(pos + size - 4);
+    if (copy !== size && !hidden) problems.push({ offset: fileOffset + pos, reason: `record ${id}: its size copy at the end reads ${copy}, not ${size} (its end damaged or unwritten): read as far as it renders, values may be missing` });
+    return ev;
+  } catch (err) {
+    if (!(err instanceof EvtxError) && !(err instanceof RangeError)) throw err;
+    const at = err instanceof EvtxError ? err.offset : pos;
+    problems.push({ offset: fileOffset + at, reason: `record ${id}: ${err.message}` });
+    return null;
+  }
+}
+
+/**
+ * Records whole inside another record: eventlogedit (DanderSpritz; Fox-IT, 2017) hides a record by growing the size
+ * of the record before it over it (checksums redone), its bytes left in place. Looked for only in a chunk whose header
+ * counts records not read: an id inside the header's range not read yet, at an 8-byte boundary inside a record read.
+ * They are read, and said. `read`, `at`: the ids and offsets of the records read (the ones found are added).
+ */
+function* hiddenRecords(binxml: ChunkBinXml, range: IdRange, read: number[], at: number[], fileOffset: number, problems: EvtxProblem[]): Generator<EvtxEvent> {
+  const chunk = binxml.buf;
+  const seen = new Set(read);
+  for (let k = 0, n = at.length; k < n; k++) {
+    const end = at[k] + chunk.readUInt32LE(at[k] + 4);
+    for (let p = at[k] + RECORD_HEADER + 8; p + RECORD_HEADER + 4 <= end; p += 8) {
+      const size = recordSize(chunk, p);
+      if (size === 0 || p + size > end) continue;
+      const id = readU64(chunk, p + 8);
+      if (id < range[0] || id > range[1] || seen.has(id)) continue;
+      const ev = readRecord(binxml, p, size, id, fileOffset, problems, true);
+      if (ev === null) continue;
+      problems.push({ offset: fileOffset + p, reason: `record ${id} lies inside record ${read[k]}, whose size was grown over it (eventlogedit-style hiding, or damage): read` });
+      seen.add(id);
+      read.push(id);
+      at.push(p);
+      yield ev;
+      p += size - 8;
+    }
+  }
 }
 
 /** Most records a chunk can hold (the smallest record is 28 bytes): a header claiming more is itself damaged. */
