@@ -56,6 +56,7 @@ export function* readChunk(chunk: Buffer, fileOffset: number, problems: EvtxProb
   const binxml = new ChunkBinXml(chunk, templates);
   const read: number[] = []; // header record ids of the records yielded
   const at: number[] = []; // and where they are
+  const named: number[] = []; // ids of records not read, each reported on its own
   let pos = CHUNK_HEADER_SIZE;
   while (pos + RECORD_HEADER + 4 <= end) {
     const size = recordSize(chunk, pos);
@@ -70,10 +71,12 @@ export function* readChunk(chunk: Buffer, fileOffset: number, problems: EvtxProb
     const id = readU64(chunk, pos + 8);
     if (pos + size > available) {
       problems.push({ offset: fileOffset + pos, reason: `record ${id} cut short by the end of the file (${available - pos} of ${size} bytes)` });
+      named.push(id);
       break;
     }
     const ev = readRecord(binxml, pos, size, id, fileOffset, problems);
-    if (ev !== null) {
+    if (ev === null) named.push(id);
+    else {
       read.push(id);
       at.push(pos);
       yield ev;
@@ -86,7 +89,7 @@ export function* readChunk(chunk: Buffer, fileOffset: number, problems: EvtxProb
   const first = readU64(chunk, 8);
   const last = readU64(chunk, 16);
   if (read.length < last - first + 1) yield* hiddenRecords(binxml, range, read, at, fileOffset, problems);
-  const shortfall = unreadRecords(first, last, range, read);
+  const shortfall = unreadRecords(first, last, range, read, named);
   if (shortfall !== null) problems.push({ offset: fileOffset, reason: `${shortfall} counted by the chunk header but not readable (damaged, unwritten or removed)` });
   return { kind: 'read', first, last, delta: range[0] - first };
 }
@@ -151,15 +154,16 @@ function* hiddenRecords(binxml: ChunkBinXml, range: IdRange, read: number[], at:
 export const MAX_RECORDS = (CHUNK_SIZE - CHUNK_HEADER_SIZE) / (RECORD_HEADER + 4);
 
 /**
- * The records the chunk header counts (record numbers `first`..`last`) that were not read, said by EventRecordID
- * when the header's ids run alongside its numbers, else as a count; null when none are missing or the header's
- * numbers are implausible. `read`: the record-header ids read, in chunk order.
+ * The records the chunk header counts (record numbers `first`..`last`) that were neither read nor reported on their
+ * own, said by EventRecordID when the header's ids run alongside its numbers, else as a count; null when none are
+ * missing or the header's numbers are implausible. `read`, `named`: the record-header ids read, and reported.
  */
-function unreadRecords(first: number, last: number, ids: IdRange, read: number[]): string | null {
+function unreadRecords(first: number, last: number, ids: IdRange, read: number[], named: number[]): string | null {
   const counted = last - first + 1;
-  if (last < first || counted > MAX_RECORDS || read.length >= counted) return null;
-  if (ids[1] - ids[0] !== last - first) return `${counted - read.length} of the ${counted} records (numbers ${first}..${last} in this file)`;
-  const seen = new Set(read);
+  const known = read.length + named.length;
+  if (last < first || counted > MAX_RECORDS || known >= counted) return null;
+  if (ids[1] - ids[0] !== last - first) return `${counted - known} of the ${counted} records (numbers ${first}..${last} in this file)`;
+  const seen = new Set([...read, ...named]);
   const runs: string[] = [];
   let missing = 0;
   for (let id = ids[0]; id <= ids[1]; id++) {
