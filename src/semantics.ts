@@ -32,6 +32,15 @@ export function findingStage(f: { kind: Kind; severity: Severity }): Stage | nul
   }
 }
 
+/**
+ * Whether a finding can change a host's verdict (engine/verdict.ts): attack traffic (scans, attempts) whatever its
+ * severity, any other attack stage at medium or higher. Low and info indicators (an unknown page not compared, a
+ * listed client) are only worth a look; exposure findings have no stage.
+ */
+export function canChangeVerdict(f: { stage: Stage | null; severity: Severity }): boolean {
+  return f.stage !== null && (f.stage === 'scanned' || f.stage === 'attempted' || SEVERITY_RANK[f.severity] >= SEVERITY_RANK.medium);
+}
+
 /** The evidence lane of each record format (`LogRecord.format` or a scanner's format id). */
 const FORMAT_LANES: Record<string, Lane> = {
   httpproxy: 'HttpProxy',

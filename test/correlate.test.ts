@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { confirmedShells, correlate } from '../src/engine/correlate.js';
 import type { HostResult } from '../src/model.js';
 import { fileKey, laneOfFormat, normalizeIp } from '../src/semantics.js';
+import { attackSpan } from '../src/report/summary.js';
 import { compromisedFindings, finding, FULL_COVERAGE, host, scannedFindings } from './support/report-fixtures.js';
 
 
@@ -115,6 +116,28 @@ describe('correlate', () => {
   it('excludes exposure findings and gives a host without attacks stage none', () => {
     const r = correlateHost(host('h', [finding({ id: 'E', rule: 'BUILD', kind: 'exposure', severity: 'high' })], []));
     expect(r).toEqual({ incidents: [], timeline: [], stage: 'none' });
+  });
+
+  it('a low indicator alone (WS-07 "not compared") is no incident and dates no attack activity; joined to an attack it is part of it (review11 R2)', () => {
+    const page = 'FrontEnd/HttpProxy/owa/auth/logon.aspx';
+    const notCompared = finding({ id: 'N', rule: 'WS-07', kind: 'webshell', severity: 'low', time: '2021-03-20T10:38:00Z', source: { path: page }, lane: 'Files', evidence: { file: page } });
+    const alone = host('h', [notCompared], []);
+    expect(alone.incidents).toEqual([]);
+    expect(attackSpan(alone)).toEqual({ first: null, last: null });
+    expect(alone.timeline.map((t) => t.incident)).toEqual([null]);
+    // The same page requested by an attacker with 200: one incident holding both, its activity from the log only.
+    const used = finding({ id: 'U', rule: 'WS-40', kind: 'webshell', severity: 'high', time: '2021-08-22T07:01:00Z', client_ip: '194.87.207.117', lane: 'IIS', evidence: { url: '/owa/auth/logon.aspx', status: '200' } });
+    const joined = host('h', [notCompared, used], []);
+    expect(joined.incidents.map((i) => i.findings.sort())).toEqual([['N', 'U']]);
+    expect(attackSpan(joined)).toEqual({ first: '2021-08-22T07:01:00Z', last: '2021-08-22T07:01:00Z' });
+  });
+
+  it('an incident of indicators only says what matched, not what "the attacker" did', () => {
+    const ioc = finding({ id: 'I', rule: 'IOC-HASH', kind: 'ioc', severity: 'medium', time: '2021-03-05T00:00:00Z', lane: 'Files' });
+    const [inc] = correlateHost(host('h', [ioc], [])).incidents;
+    expect(inc.stage).toBe('none');
+    expect(inc.narrative).toMatch(/^With no client address in the logs on 5 March 2021 00:00 UTC the evidence matched known attacker indicators \(IOC-HASH\)\./);
+    expect(inc.narrative).not.toContain('the attacker');
   });
 
   it('escalates an incident to persistence when a weak shell finding is requested with 200', () => {

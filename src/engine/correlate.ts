@@ -1,7 +1,7 @@
 // Joins one host's findings into incidents (attack stories) and a timeline. Pure: same findings in, same answer out.
 import { SEVERITY_RANK, STAGES, findingWeight } from '../model.js';
 import type { Finding, Incident, Severity, Stage, TimelineEntry } from '../model.js';
-import { STAGE_RANK, evidenceStatus, evidenceString, fileKey, isLoopback, isUncPath, normalizeIp, preferLogTimes } from '../semantics.js';
+import { STAGE_RANK, canChangeVerdict, evidenceStatus, evidenceString, fileKey, isLoopback, isUncPath, normalizeIp, preferLogTimes } from '../semantics.js';
 import { serverPath } from '../evidence/server-path.js';
 
 /** Findings from activity this far apart (or closer) that share no key are still joined when one lacks a client IP. */
@@ -204,6 +204,7 @@ const STAGE_VERB: Record<Stage, string> = {
   'post-exploitation': 'ran commands on the server',
 };
 const SHELL_ON_DISK = 'placed a web shell on disk';
+const INDICATORS_MATCHED = 'matched known attacker indicators';
 const SHELL_USED = 'used a web shell';
 
 const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
@@ -270,9 +271,10 @@ function narrative(items: Keyed[], ips: string[], first: string | null, stage: S
   const when = Number.isNaN(firstMs) ? ', at a time the evidence does not give,' : ` on ${spokenTime(firstMs, { year: true })} UTC`;
   let prevDay = Number.isNaN(firstMs) ? '' : new Date(firstMs).toISOString().slice(0, 10);
   const clock = (ms: number) => new Date(ms).toISOString().slice(11, 16);
-  const phrases = storySteps(items).map((st, i) => {
-    const times = st.verb === SHELL_USED && st.list.length > 1 ? ` ${st.list.length} times` : '';
-    if (!st.times.length) return `${st.verb}${times} (${rulesPhrase(st.list)})`;
+  const phrases = storySteps(items).map(({ verb: stepVerb, ...st }, i) => {
+    const verb = stage === 'none' ? INDICATORS_MATCHED : stepVerb;
+    const times = verb === SHELL_USED && st.list.length > 1 ? ` ${st.list.length} times` : '';
+    if (!st.times.length) return `${verb}${times} (${rulesPhrase(st.list)})`;
     const start = Math.min(...st.times);
     const end = Math.max(...st.times);
     const startDay = new Date(start).toISOString().slice(0, 10);
@@ -284,10 +286,11 @@ function narrative(items: Keyed[], ips: string[], first: string | null, stage: S
     else if (endDay === startDay) when = told ? ` until ${clock(end)}` : ` between ${at} and ${clock(end)}`;
     else when = `${told ? '' : ` from ${at}`} until ${spokenTime(end, { year: false })}`;
     prevDay = endDay;
-    return `${st.verb}${times}${when} (${rulesPhrase(st.list)})`;
+    return `${verb}${times}${when} (${rulesPhrase(st.list)})`;
   });
   const list = phrases.length > 1 ? `${phrases.slice(0, -1).join(', ')}, and ${phrases.at(-1)}` : (phrases[0] ?? 'left findings');
-  const parts = [`${who}${when} the attacker ${list}.`];
+  // Indicators alone prove no attack step: what matched is said, not what "the attacker" did.
+  const parts = [`${who}${when} ${stage === 'none' ? 'the evidence' : 'the attacker'} ${list}.`];
   if (shells.length) parts.push(`Web shell ${shells.map((p) => serverPath(p) ?? p).join(', ')} was on disk and answered a request with HTTP 2xx.`);
   if (stage === 'scanned') parts.push('No sign that these probes got in.');
   else parts.push(`Furthest stage: ${stage}.`);
@@ -370,7 +373,11 @@ export function correlate(findings: Finding[], confirmed = confirmedShells(findi
   joinByKeys(items, uf);
   attachByTime(items, uf);
   mergeScanning(items, uf);
-  const built = [...groupsOf(items, uf).values()].map((g) => buildIncident(g.map((i) => items[i]), confirmed));
+  // An incident needs a finding that can change the verdict: a low indicator alone (WS-07 "not compared", on every
+  // clean server of a build without a known-good list) is worth a look, not an attack story; joined to one, it is part of it.
+  const built = [...groupsOf(items, uf).values()]
+    .filter((g) => g.some((i) => canChangeVerdict(items[i].f)))
+    .map((g) => buildIncident(g.map((i) => items[i]), confirmed));
   built.sort((a, b) => (a.first === b.first ? 0 : a.first === null ? 1 : b.first === null ? -1 : Date.parse(a.first) - Date.parse(b.first)));
   const incidents: Incident[] = built.map((inc, i) => ({ id: `I${i + 1}`, ...inc }));
   const incidentOf = new Map<string, string>();

@@ -2,7 +2,7 @@
 // missing logs never make it clean.
 import { SEVERITY_RANK } from '../model.js';
 import type { Coverage, ExposureWindow, Finding, Skipped, Verdict } from '../model.js';
-import { DAY_MS, END_SLACK_MS, START_SLACK_MS, STAGE_RANK, evidenceString, utcDay as day } from '../semantics.js';
+import { DAY_MS, END_SLACK_MS, START_SLACK_MS, STAGE_RANK, canChangeVerdict, evidenceString, utcDay as day } from '../semantics.js';
 import { confirmedShells } from './correlate.js';
 import { serverPath } from '../evidence/server-path.js';
 import { isWebSource } from './exposure-windows.js';
@@ -229,8 +229,7 @@ export function hostVerdict(
 function verdictOf(findings: Finding[], coverage: Coverage[], since: string, basis: WindowBasis, shells: Map<string, string>, unseen: Unseen): { verdict: Verdict; reasons: string[] } {
   const graded = findings
     .map((f) => ({ f, stage: f.stage }))
-    .filter((x): x is { f: Finding; stage: NonNullable<typeof x.stage> } => x.stage !== null)
-    .filter((x) => x.stage === 'scanned' || x.stage === 'attempted' || SEVERITY_RANK[x.f.severity] >= SEVERITY_RANK.medium);
+    .filter((x): x is { f: Finding; stage: NonNullable<typeof x.stage> } => canChangeVerdict(x.f));
   const at = (test: (rank: number) => boolean) => graded.filter((x) => test(STAGE_RANK[x.stage])).map((x) => x.f);
   const success = at((r) => r >= STAGE_RANK.exploited);
   const tries = at((r) => r === STAGE_RANK.scanned || r === STAGE_RANK.attempted);

@@ -1,7 +1,6 @@
 // Per-host figures shared by the fleet table, the HTML report and next steps.
 import { SEVERITIES, VERDICTS, findingWeight } from '../model.js';
 import type { Coverage, Finding, HostResult, Severity, Verdict } from '../model.js';
-import { preferLogTimes } from '../semantics.js';
 export { shortTime } from '../semantics.js';
 
 export function severityCounts(host: HostResult): Record<Severity, number> {
@@ -11,11 +10,17 @@ export function severityCounts(host: HostResult): Record<Severity, number> {
 }
 
 /**
- * Earliest and latest dated attack finding (exposure findings are not attacks). Log times are preferred: a file's
- * time is its modification time, which a copy without preserved times turns into the day of collection.
+ * Earliest and latest log time of the findings in the host's incidents (engine/correlate.ts: each holds a finding
+ * that can change the verdict; exposure findings and lone low indicators are in none). Log times only: a file's time
+ * is when it was last written or copied (a copy without preserved times turns it into the day of collection), so it
+ * never dates attack activity.
  */
-export function attackSpan(host: HostResult): { first: string | null; last: string | null } {
-  const times = preferLogTimes(host.findings.filter((f) => f.stage !== null)).sort((a, b) => Date.parse(a) - Date.parse(b));
+export function attackSpan(host: Pick<HostResult, 'findings' | 'incidents'>): { first: string | null; last: string | null } {
+  const inIncident = new Set(host.incidents.flatMap((i) => i.findings));
+  const times = host.findings
+    .filter((f) => inIncident.has(f.id) && f.lane !== 'Files' && f.time !== null && !Number.isNaN(Date.parse(f.time)))
+    .map((f) => f.time as string)
+    .sort((a, b) => Date.parse(a) - Date.parse(b));
   return { first: times[0] ?? null, last: times.at(-1) ?? null };
 }
 
