@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { scan } from '../src/engine/scan.js';
 import { classifyExchangeLog } from '../src/parsers/exchange.js';
+import { nextSteps } from '../src/report/next-steps.js';
 import type { HostResult } from '../src/model.js';
 
 const FIELDS =
@@ -74,12 +75,16 @@ describe('Rps_Http logs (OW-04)', () => {
     const h = await scanRps({ [`${day}T16`]: [...benign(`${day}T16:00:00.000Z`), ...owassrf(`${day}T16:20:00.000Z`)] });
     const ow = h.findings.filter((f) => f.rule === 'OW-04');
     expect(ow.map((f) => `${f.severity} ${f.kind} ${f.evidence.status}`)).toEqual(['medium attempt 500', 'high exploitation 200', 'high exploitation 200']);
-    expect(ow[1].evidence).toMatchObject({ client_info: POC_UA, authenticated_user: 'CONTOSO\\jonas.lind', client_ips: '45.76.141.84 10.1.2.5', front_end: 'MAIL07.contoso.se', command: 'Get-Mailbox' });
+    expect(ow[1].evidence).toMatchObject({ client_info: POC_UA, user: 'CONTOSO\\jonas.lind', client_ips: '45.76.141.84 10.1.2.5', front_end: 'MAIL07.contoso.se', command: 'Get-Mailbox' });
     expect(ow[1].client_ip).toBe('45.76.141.84');
     expect(ow[1].summary).toContain('45.76.141.84 -> 10.1.2.5 -> MAIL07.contoso.se -> MAIL07');
     expect(h.findings.filter((f) => f.rule === 'OW-04').length).toBe(3);
     expect(h.verdict).toBe('compromised');
     expect(h.coverage.find((c) => c.format === 'rps-http')).toMatchObject({ source: 'CmdletInfra Rps_Http', records: 18 });
+    // The account the exploit ran as is the first to reset (review11 R9: it was left out when Rps_Http showed it).
+    const reset = nextSteps(h, '2022-11-01T00:00:00.000Z').find((s) => s.id === 'reset-credentials')!;
+    expect(reset.title).toContain('first the accounts the exploit ran as');
+    expect(reset.items[0]).toBe('CONTOSO\\jonas.lind (OW-04, first 2022-12-12 16:21 UTC)');
   });
 
   it('ProxyShell reaching the back-end PowerShell (X-Rps-CAT, Email=autodiscover/autodiscover.json in UrlQuery) → PS-02 as IIS grades it, not OW-04', async () => {

@@ -41,7 +41,8 @@ function rpsHttpHit(rec: LogRecord): RuleHit | null {
       url: orNull(f.UrlStem),
       url_query: orNull(f.UrlQuery),
       status: orNull(status),
-      authenticated_user: orNull(f.AuthenticatedUser),
+      // `user`, as the IIS rules name it: next steps ask to reset the account an exploit ran as (OW-02, PNS-01, this).
+      user: orNull(f.AuthenticatedUser),
       authentication_type: orNull(f.AuthenticationType),
       client_ips: orNull(f.ClientIpAddress),
       front_end: orNull(f.FrontEndServer),
