@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
+import { constants, unlinkSync } from 'node:fs';
 import { appendFile, lstat, open, mkdir, mkdtemp, readFile, readdir, rm, symlink, unlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
@@ -221,7 +221,9 @@ describe('collect records what it could not copy, and refuses unsafe outputs', (
     const { manifest } = await collect(
       options(join(tmp, 'case-vanish'), {
         onProgress: (p) => {
-          if (p.current === 'C:\\Windows\\Temp\\CqMebRGC.dmp') void unlink(victim).catch(() => undefined);
+          // Deleted synchronously: the hook runs before the collector looks at the file, so the file is gone when it
+          // does whatever the scheduling (an async unlink raced the copy and failed under load: review11 R11).
+          if (p.current === 'C:\\Windows\\Temp\\CqMebRGC.dmp') unlinkSync(victim);
         },
       }),
     ).finally(async () => {
