@@ -3,7 +3,7 @@
 // scanners use them when they make a finding, the engine when it judges a host, reports only to read.
 import { isIP } from 'node:net';
 import { SEVERITY_RANK, STAGES } from './model.js';
-import type { EvidenceValue, Finding, Kind, Lane, RawFinding, Severity, Stage } from './model.js';
+import type { Coverage, EvidenceValue, Finding, Kind, Lane, RawFinding, Severity, Stage } from './model.js';
 
 export const STAGE_RANK: Record<Stage, number> = Object.fromEntries(STAGES.map((s, i) => [s, i])) as Record<Stage, number>;
 
@@ -39,6 +39,12 @@ export function findingStage(f: { kind: Kind; severity: Severity }): Stage | nul
  */
 export function canChangeVerdict(f: { stage: Stage | null; severity: Severity }): boolean {
   return f.stage !== null && (f.stage === 'scanned' || f.stage === 'attempted' || SEVERITY_RANK[f.severity] >= SEVERITY_RANK.medium);
+}
+
+/** Sources that record the requests ProxyLogon / ProxyShell / ProxyNotShell / OWASSRF are seen in. */
+export function isWebSource(c: Coverage): boolean {
+  if (c.not_exchange) return false;
+  return /^(httpproxy|iis)/i.test(c.format) || /httpproxy|iis|w3svc/i.test(c.source);
 }
 
 /** The evidence lane of each record format (`LogRecord.format` or a scanner's format id). */

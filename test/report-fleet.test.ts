@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fleetTable } from '../src/report/fleet.js';
 import { safeText } from '../src/report/terminal.js';
-import { attackSpan } from '../src/report/summary.js';
+import { attackSpan, coverageSpan } from '../src/report/summary.js';
 import { compromisedFindings, cov, finding, FULL_COVERAGE, host, report, scannedFindings } from './support/report-fixtures.js';
 
 describe('fleetTable', () => {
@@ -39,6 +39,17 @@ describe('fleetTable', () => {
     ];
     expect(attackSpan(host('h', f, []))).toEqual({ first: '2021-03-03T06:49:42Z', last: '2021-03-03T06:49:42Z' });
     expect(attackSpan(host('h', [f[1]], []))).toEqual({ first: null, last: null });
+  });
+
+  it('"logs cover" is the span of the logs that decide coverage: not a CU install\'s setup log months before the web logs (review11 R10)', () => {
+    const rows = [
+      cov('ExchangeSetupLogs', 'exchange-setup', '2021-03-20T09:12:44Z', '2021-03-20T09:41:02Z'),
+      cov('IIS W3SVC1', 'iis', '2021-08-01T00:00:07Z', '2021-08-31T23:55:07Z'),
+      cov('CmdletInfra Rps_Http', 'rps-http', '2021-07-30T00:00:00Z', '2021-08-20T00:00:00Z'),
+    ];
+    expect(coverageSpan(rows)).toEqual({ first: '2021-07-30T00:00:00Z', last: '2021-08-31T23:55:07Z' });
+    // No log that decides coverage: the others are shown, the setup log still left out.
+    expect(coverageSpan([rows[0], cov('EVTX Security', 'evtx', '2021-06-01T00:00:00Z', '2021-06-02T00:00:00Z')])).toEqual({ first: '2021-06-01T00:00:00Z', last: '2021-06-02T00:00:00Z' });
   });
 
   it('neutralises terminal escapes and bidi overrides in host names', () => {

@@ -15,11 +15,8 @@ export const NOT_ASSESSABLE = 'not assessable from logs: exhunt has no log detec
 
 type State = 'vulnerable' | 'fixed' | 'unknown' | 'untracked';
 
-/** Sources that record the requests ProxyLogon / ProxyShell / ProxyNotShell / OWASSRF are seen in. */
-export function isWebSource(c: Coverage): boolean {
-  if (c.not_exchange) return false;
-  return /^(httpproxy|iis)/i.test(c.format) || /httpproxy|iis|w3svc/i.test(c.source);
-}
+import { isWebSource } from '../semantics.js';
+export { isWebSource };
 
 const ms = (iso: string | null): number => (iso === null ? NaN : Date.parse(iso));
 

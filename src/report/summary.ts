@@ -1,7 +1,9 @@
 // Per-host figures shared by the fleet table, the HTML report and next steps.
 import { SEVERITIES, VERDICTS, findingWeight } from '../model.js';
 import type { Coverage, Finding, HostResult, Severity, Verdict } from '../model.js';
+import { isWebSource } from '../semantics.js';
 export { shortTime } from '../semantics.js';
+import { EXPLOITED_FAMILIES } from '../rules/exploitation-windows.js';
 
 export function severityCounts(host: HostResult): Record<Severity, number> {
   const counts = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
@@ -24,8 +26,17 @@ export function attackSpan(host: Pick<HostResult, 'findings' | 'incidents'>): { 
   return { first: times[0] ?? null, last: times.at(-1) ?? null };
 }
 
-/** Earliest first and latest last record over all sources. */
-export function coverageSpan(coverage: Coverage[]): { first: string | null; last: string | null } {
+/** Formats the exposure windows take besides the web logs (Rps_Http for OWASSRF / ProxyNotShell). */
+const WINDOW_FORMATS = new Set(EXPLOITED_FAMILIES.flatMap((f) => f.alsoIn));
+
+/**
+ * Earliest first and latest last record of the sources that decide coverage: the web logs and the others the exposure
+ * windows take (a setup log of a CU install months before the first web log is not "logs cover"). A host with none
+ * of them: its other logs, setup logs still left out.
+ */
+export function coverageSpan(all: Coverage[]): { first: string | null; last: string | null } {
+  const deciding = all.filter((c) => isWebSource(c) || WINDOW_FORMATS.has(c.format));
+  const coverage = deciding.length ? deciding : all.filter((c) => c.format !== 'exchange-setup');
   const firsts = coverage.map((c) => c.first).filter((t): t is string => t !== null && !Number.isNaN(Date.parse(t)));
   const lasts = coverage.map((c) => c.last).filter((t): t is string => t !== null && !Number.isNaN(Date.parse(t)));
   const pick = (list: string[], sign: number) => list.reduce<string | null>((best, t) => (best === null || sign * (Date.parse(t) - Date.parse(best)) > 0 ? t : best), null);
