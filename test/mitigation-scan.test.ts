@@ -154,6 +154,14 @@ describe('iis-config scanner: applicationHost.config', () => {
     expect(r.findings[1].summary).toMatch(/^ECP app-pool mitigation: APPLIED/);
     expect(r.findings[1].source.line).toBe(6);
   });
+
+  it("IIS's configuration history (inetpub\\history\\CFGHISTORY_*) is an earlier state: no mitigation judged from it, and said (review11 R17)", async () => {
+    const r = await scan(await fileAt('files/C/inetpub/history/CFGHISTORY_0000000007/applicationHost.config', appHost));
+    expect(facts(r)).toEqual([]);
+    expect(r.findings).toEqual([]);
+    expect(r.skipped.map((x) => x.reason)).toEqual([expect.stringContaining('not judged as the server')]);
+    expect(r.skipped[0].unread).toBeUndefined();
+  });
 });
 
 describe('iis-config scanner: benign and broken input', () => {

@@ -192,6 +192,9 @@ function owaCspOutputs(cfg: OutboundConfig, scope: string, file: EvidenceFile, o
   }));
 }
 
+/** IIS's own backups of applicationHost.config (inetpub\history\CFGHISTORY_*), kept in every copy of inetpub. */
+const CONFIG_HISTORY = /(?:^|\/)history\/cfghistory_[^/]*\/applicationhost\.config$/i;
+
 function looksXml(head: Buffer): boolean {
   return /^\s*</.test(decodeByBom(head.subarray(0, 512)));
 }
@@ -216,6 +219,13 @@ export const iisConfigScanner: Scanner = {
     } catch (err) {
       if (!(err instanceof XmlError)) throw err;
       out.skipped.push({ path: file.rel, reason: `IIS configuration is not well-formed XML (IIS would reject it too): ${err.message}`, line: err.line });
+      return out;
+    }
+    if (format === APPHOST && CONFIG_HISTORY.test(file.rel)) {
+      // An earlier state of the file: its rules and pools are not the server's now. Its Extended Protection settings
+      // stay facts, where the live file decides when the evidence holds it (rules/config-exposure.ts epSettings).
+      out.facts.push(...appHostConfigFacts(root, file));
+      out.skipped.push({ path: file.rel, reason: "IIS's configuration history (an earlier copy of applicationHost.config): its mitigations are not judged as the server's current ones" });
       return out;
     }
     const scopes = format === APPHOST ? appHostScopes(root) : webConfigScopes(root, file.rel);
