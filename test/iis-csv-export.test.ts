@@ -5,16 +5,16 @@
 // shell POST (/owa/auth/<name>.aspx from 86.105.18.116) and ProxyShell's SSRF to /powershell (the autodiscover.json
 // `@evil.corp` form with an X-Rps-CAT token). Before, such a file was named unread ("not parsed as an IIS log").
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { HostResult, ScanReport } from '../src/model.js';
+import type { HostResult } from '../src/model.js';
 import type { scan as Scan } from '../src/engine/scan.js';
 import { IIS_CSV_FORMAT, IisCsvParser } from '../src/parsers/web-logs.js';
 import { defaultRuleSet } from '../src/rules/ruleset.js';
 import { driveText } from './support/log-driver.js';
-import { exhunt } from './support/cli.js';
+import { scanFiles } from './support/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'exhunt-iiscsv-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -67,17 +67,7 @@ describe('IIS records exported as CSV', () => {
   });
 });
 
-function scanCli(name: string, files: Record<string, string>): HostResult {
-  const root = join(dir, name);
-  for (const [rel, data] of Object.entries(files)) {
-    mkdirSync(join(root, rel, '..'), { recursive: true });
-    writeFileSync(join(root, rel), data);
-  }
-  const out = join(dir, `${name}.json`);
-  const r = exhunt(['scan', root, '--json', out, '--jobs', '1']);
-  expect(r.stderr).toBe('');
-  return (JSON.parse(readFileSync(out, 'utf8')) as ScanReport).hosts[0];
-}
+const scanCli = (name: string, files: Record<string, Buffer | string>): HostResult => scanFiles(dir, name, files);
 
 describe('scan, end to end', () => {
   it('a Log Parser export with the web shell: compromised; a clean one is no coverage (an export may be filtered)', () => {

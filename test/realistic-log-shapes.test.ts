@@ -12,7 +12,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HostResult, ScanReport } from '../src/model.js';
-import { exhunt } from './support/cli.js';
+import { exhunt, scanFiles } from './support/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'exhunt-logshapes-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -25,17 +25,7 @@ const HEAD = [
 ].join('\r\n');
 const SHELL = '2021-03-05 08:12:01 10.0.0.5 POST /owa/auth/x0d.aspx - 443 - 86.105.18.116 ExchangeServicesClient/0.0.0.0 - 200 0 0 31';
 
-function scan(name: string, files: Record<string, Buffer | string>): HostResult {
-  const root = join(dir, name);
-  for (const [rel, data] of Object.entries(files)) {
-    mkdirSync(join(root, rel, '..'), { recursive: true });
-    writeFileSync(join(root, rel), data);
-  }
-  const out = join(dir, `${name}.json`);
-  const r = exhunt(['scan', root, '--json', out, '--jobs', '1']);
-  expect(r.stderr).toBe('');
-  return (JSON.parse(readFileSync(out, 'utf8')) as ScanReport).hosts[0];
-}
+const scan = (name: string, files: Record<string, Buffer | string>): HostResult => scanFiles(dir, name, files);
 
 describe('IIS logs as crashed or differently configured servers leave them', () => {
   it('a short log that ends in a block of NULs (crash, power loss) is read, not skipped as binary', () => {
